@@ -1,0 +1,62 @@
+"""Load an exercise module from a target directory by its path.
+
+Exercise files are named `NN_topic.py`, which `import` cannot name, so they are
+loaded with importlib under the module name `kata_target_NN_topic`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+
+class ExerciseLoadError(Exception):
+    """The exercise file is missing or cannot be imported; the message is for the learner."""
+
+
+def module_name(stem: str) -> str:
+    return f"kata_target_{stem}"
+
+
+def exercise_path(target: Path, stem: str) -> Path:
+    return target / f"{stem}.py"
+
+
+def load_exercise(target: Path, stem: str) -> ModuleType:
+    """Import `target/stem.py` afresh; raise ExerciseLoadError with a one-line reason."""
+    path = exercise_path(target, stem)
+    if not path.is_file():
+        raise ExerciseLoadError(f"{path} is missing: there is nothing to test")
+    name = module_name(stem)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    # Registered so that functions defined there can be pickled (process pools).
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as error:
+        del sys.modules[name]
+        raise ExerciseLoadError(
+            f"{path}, line {error.lineno}: Python cannot read this file: {error.msg}"
+        ) from None
+    except Exception as error:
+        del sys.modules[name]
+        line = _line_in(error, path)
+        where = f", line {line}" if line else ""
+        raise ExerciseLoadError(
+            f"{path}{where}: importing the file raised {type(error).__name__}: {error}"
+        ) from None
+    return module
+
+
+def _line_in(error: BaseException, path: Path) -> int | None:
+    """The last line of `path` that the traceback passed through."""
+    line = None
+    tb = error.__traceback__
+    while tb is not None:
+        if Path(tb.tb_frame.f_code.co_filename) == path:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

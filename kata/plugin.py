@@ -1,0 +1,184 @@
+"""The kata's pytest plugin: choose the code under test, and guard every test.
+
+- `--target DIR` picks the directory whose `NN_topic.py` files are tested
+  (default: exercises/). The `ex` fixture loads the file that matches the test
+  module's own stem, a fresh copy for every test.
+- `--kata-seed N` fixes the random inputs (`rng` fixture); the seed is printed.
+- Every test runs guarded: a heartbeat catches a blocked loop; leaked tasks, lost
+  task errors, unclosed sessions, never-awaited coroutines and a patched clock
+  fail the test with a plain-words message; `NotImplementedError` from the target
+  reads "not written yet".
+- `--kata-report FILE` writes one JSON line per test for the grader.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import random
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from kata.loader import ExerciseLoadError, load_exercise
+from kata.report import ReportWriter
+from kata.shims import aioresponses_compat
+
+# Bound before any learner module is imported: timing checks trust these.
+from kata.testing import clock
+from kata.testing.loopguard import BLOCKED, LoopGuard, never_awaited_watch
+
+TARGET_KEY = pytest.StashKey[Path]()
+SEED_KEY = pytest.StashKey[int]()
+
+NOT_WRITTEN = "{name} in {path} is not written yet (it still raises NotImplementedError)"
+TAMPERED = (
+    "{names} was replaced while your code ran. The kata times your code with its own "
+    "clock; code must not patch time or asyncio."
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kata", "async-kata")
+    group.addoption(
+        "--target",
+        default="exercises",
+        help="directory holding the NN_topic.py files to test (default: exercises)",
+    )
+    group.addoption("--kata-seed", type=int, default=None, help="seed for the random test inputs")
+    group.addoption("--kata-report", default=None, help="write one JSON line per test to this file")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "task(number): the exercise task this test grades")
+    target = Path(config.getoption("target"))
+    if not target.is_absolute():
+        target = config.invocation_params.dir / target
+    if not target.is_dir():
+        raise pytest.UsageError(f"--target {config.getoption('target')}: no such directory")
+    config.stash[TARGET_KEY] = target.resolve()
+    seed = config.getoption("kata_seed")
+    config.stash[SEED_KEY] = seed if seed is not None else random.SystemRandom().randrange(10**6)
+    aioresponses_compat.install()
+    report_path = config.getoption("kata_report")
+    if report_path:
+        config.pluginmanager.register(ReportWriter(Path(report_path)), "kata-report")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"kata: target {config.stash[TARGET_KEY]}, seed {config.stash[SEED_KEY]}"
+
+
+def exercise_stem(path: Path) -> str:
+    """tests/test_02_gather.py -> 02_gather"""
+    return path.stem.removeprefix("test_")
+
+
+@pytest.fixture
+def ex(request: pytest.FixtureRequest) -> ModuleType:
+    """The learner's module for this test file's exercise, freshly loaded from --target."""
+    try:
+        return load_exercise(request.config.stash[TARGET_KEY], exercise_stem(request.path))
+    except ExerciseLoadError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture
+def seed(request: pytest.FixtureRequest) -> int:
+    """The run's seed (print it with -v; pass it back with --kata-seed to replay)."""
+    return request.config.stash[SEED_KEY]
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest, seed: int) -> random.Random:
+    """Random inputs that differ per run and per test, replayable with --kata-seed."""
+    return random.Random(f"{seed}:{request.node.nodeid}")
+
+
+def _not_written(error: NotImplementedError, target: Path) -> str | None:
+    """The 'not written yet' sentence when the error comes from a file under target."""
+    tb, where = error.__traceback__, None
+    while tb is not None:
+        path = Path(tb.tb_frame.f_code.co_filename)
+        if path.parent == target:
+            where = (tb.tb_frame.f_code.co_name, path)
+        tb = tb.tb_next
+    if where is None:
+        return None
+    name, path = where
+    return NOT_WRITTEN.format(name=f"`{name}`", path=path.relative_to(target.parent))
+
+
+def _judge(error: BaseException | None, problems: list[str], target: Path) -> None:
+    """Raise the test's verdict: the learner's own error first, guard findings with it."""
+    tampered = clock.find_tampering()
+    if tampered:
+        problems = [TAMPERED.format(names=", ".join(tampered)), *problems]
+    if isinstance(error, NotImplementedError):
+        message = _not_written(error, target)
+        if message:
+            pytest.fail(message, pytrace=False)
+    if error is not None:
+        for problem in problems:
+            error.add_note(f"Also: {problem}")
+        raise error
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+def _guard_async(test, target: Path):
+    @functools.wraps(test)
+    async def guarded(*args, **kwargs):
+        with never_awaited_watch() as problems:
+            guard = LoopGuard()
+            guard.start()
+            try:
+                await test(*args, **kwargs)
+            except BaseException as error:
+                guard.cancel()
+                if guard.worst_stall > guard.stall_limit:
+                    problems.append(BLOCKED.format(stall=guard.worst_stall))
+                failure = error
+            else:
+                problems.extend(await guard.finish())
+                failure = None
+        _judge(failure, problems, target)
+
+    return guarded
+
+
+def _guard_sync(test, target: Path):
+    @functools.wraps(test)
+    def guarded(*args, **kwargs):
+        failure = None
+        with never_awaited_watch() as problems:
+            try:
+                test(*args, **kwargs)
+            except BaseException as error:
+                failure = error
+        _judge(failure, problems, target)
+
+    return guarded
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    if not isinstance(item, pytest.Function):
+        return (yield)
+    original, target = item.obj, item.config.stash[TARGET_KEY]
+    guard = _guard_async if inspect.iscoroutinefunction(original) else _guard_sync
+    item.obj = guard(original, target)
+    try:
+        return (yield)
+    finally:
+        item.obj = original
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.failed and "rng" in getattr(item, "fixturenames", ()):
+        seed = item.config.stash[SEED_KEY]
+        report.sections.append(("kata", f"random inputs from --kata-seed {seed}"))
+    return report

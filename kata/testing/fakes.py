@@ -1,0 +1,93 @@
+"""Instrumented fakes: async services with latency that record when each call ran.
+
+A test hands a `FakeService` to the learner's function in place of a real network
+call. Afterwards the service knows, deterministically, how many calls were in flight
+at once (`peak`) and when each one started and ended (`calls`), which is what the
+concurrency checks and the timeline pictures are built from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from kata.testing import clock
+
+
+@dataclass
+class Call:
+    """One call to a fake service: its arguments and when it ran (kata clock seconds)."""
+
+    args: tuple
+    start: float
+    end: float | None = None
+    outcome: str = "running"  # "returned", "raised" or "cancelled" once it ends
+
+    def label(self, name: str) -> str:
+        shown = ", ".join(repr(a) for a in self.args)
+        return f"{name}({shown})"
+
+
+@dataclass
+class FakeService:
+    """An async function with latency that records every call.
+
+    name:  how the calls are labelled in messages ("fetch_user").
+    delay: seconds each call takes, or a function of the call's arguments.
+    reply: the value a call returns, as a function of its arguments
+           (default: the first argument).
+    fail:  a function of the arguments that returns an exception to raise
+           instead of replying, or None to reply normally.
+    """
+
+    name: str = "service"
+    delay: float | Callable[..., float] = 0.2
+    reply: Callable[..., Any] | None = None
+    fail: Callable[..., BaseException | None] | None = None
+    calls: list[Call] = field(default_factory=list)
+    in_flight: int = 0
+    peak: int = 0
+
+    def __call__(self, *args: Any) -> Coroutine[Any, Any, Any]:
+        coro = self._serve(*args)
+        # Named after the service, so "never awaited" and "leaked task" messages
+        # say fetch_user, the name the learner knows.
+        coro.__name__ = coro.__qualname__ = self.name
+        return coro
+
+    async def _serve(self, *args: Any) -> Any:
+        call = Call(args=args, start=clock.perf_counter())
+        self.calls.append(call)
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            await asyncio.sleep(self.delay_for(*args))
+            error = self.fail(*args) if self.fail else None
+            if error is not None:
+                call.outcome = "raised"
+                raise error
+            call.outcome = "returned"
+            return self.reply(*args) if self.reply else (args[0] if args else None)
+        except asyncio.CancelledError:
+            call.outcome = "cancelled"
+            raise
+        finally:
+            call.end = clock.perf_counter()
+            self.in_flight -= 1
+
+    def delay_for(self, *args: Any) -> float:
+        """The latency of a call with these arguments."""
+        return self.delay(*args) if callable(self.delay) else self.delay
+
+    @property
+    def started_args(self) -> list[tuple]:
+        """The arguments of every call, in the order the calls started."""
+        return [c.args for c in self.calls]
+
+    def overlapped(self) -> bool:
+        """True when every call was running at one shared moment."""
+        if not self.calls or any(c.end is None for c in self.calls):
+            return False
+        return max(c.start for c in self.calls) < min(c.end for c in self.calls)

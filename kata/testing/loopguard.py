@@ -1,0 +1,176 @@
+"""Watch the event loop while a test runs and name the classic async mistakes.
+
+- a frozen loop (blocking code): a heartbeat task measures its own lateness;
+- tasks still running when the learner's code returned (fire-and-forget);
+- errors the loop reported but nobody saw ("Task exception was never retrieved",
+  "Unclosed client session"), collected by a loop exception handler;
+- coroutines that were created but never awaited, collected from warnings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from kata.testing import clock
+
+# Correct code on a 2-core machine with 16 CPU burners stalled the loop at most
+# ~30 ms; blocking code stalls it for the length of the block (FIELD-NOTES).
+STALL_LIMIT = 0.1
+BEAT = 0.005
+
+UNAWAITED = re.compile(r"coroutine '(?P<name>[^']+)' was never awaited")
+
+BLOCKED = (
+    "the event loop was frozen for {stall:.2f} s: something blocked it (time.sleep, a blocking "
+    "library call, or heavy CPU work in async code). While the loop is frozen no other task can "
+    "run. Use `await asyncio.sleep(...)`, or move blocking work off the loop with "
+    "`await asyncio.to_thread(...)`."
+)
+LEAKED = (
+    "your code returned while {count} still running: {names}. Every task you start must be "
+    "awaited (or cancelled and awaited) before your function returns, or its work and its "
+    "errors are lost."
+)
+NEVER_AWAITED = (
+    "you called {name}(){times} but never awaited it: calling an async function only creates a "
+    "coroutine object, and nothing runs until you `await` it (or hand it to asyncio.gather "
+    "or asyncio.create_task)."
+)
+LOST_ERROR = (
+    "a task failed with {error} and nobody awaited it, so the error was silently lost: "
+    "await every task you create (gather does this for you)."
+)
+UNCLOSED_SESSION = (
+    "an aiohttp ClientSession was never closed: open it with "
+    "`async with aiohttp.ClientSession() as session:` so it is closed even when a request fails."
+)
+PENDING_DESTROYED = (
+    "a task was destroyed while still pending: a task you started was neither awaited nor cancelled."
+)
+
+
+def _is_library_task(task: asyncio.Task) -> bool:
+    """Tasks that belong to aiohttp's own machinery (a test server's handlers, say)."""
+    code = getattr(task.get_coro(), "cr_code", None)
+    filename = code.co_filename if code else ""
+    return any(part in filename for part in ("/aiohttp/", "/aioresponses/"))
+
+
+def _task_name(task: asyncio.Task) -> str:
+    coro = task.get_coro()
+    return getattr(coro, "__qualname__", None) or repr(coro)
+
+
+def explain_loop_report(context: dict) -> str:
+    """Turn what asyncio hands its exception handler into one plain sentence."""
+    message = str(context.get("message", ""))
+    if "Unclosed client session" in message or "Unclosed connector" in message:
+        return UNCLOSED_SESSION
+    if "exception was never retrieved" in message:
+        error = context.get("exception")
+        return LOST_ERROR.format(error=repr(error) if error else "an error")
+    if "Task was destroyed but it is pending" in message:
+        return PENDING_DESTROYED
+    error = context.get("exception")
+    return f"asyncio reported: {message}" + (f" ({error!r})" if error else "")
+
+
+class LoopGuard:
+    """Runs beside one async test in its own event loop."""
+
+    def __init__(self, stall_limit: float = STALL_LIMIT) -> None:
+        self.stall_limit = stall_limit
+        self.worst_stall = 0.0
+        self.loop_reports: list[str] = []
+        self._heartbeat: asyncio.Task | None = None
+        self._tasks_before: set[asyncio.Task] = set()
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks_before = asyncio.all_tasks(loop)
+        self._previous_handler = loop.get_exception_handler()
+        loop.set_exception_handler(lambda _loop, ctx: self.loop_reports.append(explain_loop_report(ctx)))
+        self._heartbeat = loop.create_task(self._beat(), name="kata-heartbeat")
+
+    async def _beat(self) -> None:
+        while True:
+            before = clock.monotonic()
+            await asyncio.sleep(BEAT)
+            self.worst_stall = max(self.worst_stall, clock.monotonic() - before - BEAT)
+
+    async def finish(self) -> list[str]:
+        """Stop watching; return the problems seen, in plain words."""
+        # One more beat, so a stall in the test's last moments is measured too.
+        await asyncio.sleep(BEAT * 2)
+        for _ in range(3):  # let tasks that were just cancelled or finished settle
+            await asyncio.sleep(0)
+        problems = []
+        if self.worst_stall > self.stall_limit:
+            problems.append(BLOCKED.format(stall=self.worst_stall))
+        current = asyncio.current_task()
+        leaked = [
+            t
+            for t in asyncio.all_tasks()
+            if t not in self._tasks_before
+            and t is not current
+            and t is not self._heartbeat
+            and not t.done()
+            and not _is_library_task(t)
+        ]
+        if leaked:
+            count = "1 task was" if len(leaked) == 1 else f"{len(leaked)} tasks were"
+            names = ", ".join(sorted({_task_name(t) for t in leaked}))
+            problems.append(LEAKED.format(count=count, names=names))
+            for task in leaked:
+                task.cancel()
+        self._heartbeat.cancel()
+        gc.collect()  # surfaces lost task errors and unclosed sessions now, in this test
+        asyncio.get_running_loop().set_exception_handler(self._previous_handler)
+        problems.extend(dict.fromkeys(self.loop_reports))
+        return problems
+
+    def cancel(self) -> None:
+        """Stop the heartbeat without checking (the test already failed)."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            asyncio.get_running_loop().set_exception_handler(self._previous_handler)
+
+
+@contextmanager
+def never_awaited_watch() -> Iterator[list[str]]:
+    """Collect "coroutine ... was never awaited" warnings raised inside the block.
+
+    pytest would turn them into errors far from their cause; here they become a
+    plain sentence attached to the test that created the coroutine. The list is
+    filled when the block ends, whether or not it raised.
+    """
+    found: list[str] = []
+    # Coroutines left over from an earlier (failed) test are collected here, silently,
+    # so that they are not blamed on this one.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=UNAWAITED.pattern, category=RuntimeWarning)
+        gc.collect()
+    recorder = warnings.catch_warnings(record=True)
+    caught = recorder.__enter__()
+    warnings.filterwarnings("always", message=UNAWAITED.pattern, category=RuntimeWarning)
+    try:
+        yield found
+    finally:
+        gc.collect()
+        recorder.__exit__(None, None, None)
+        never_awaited: dict[str, int] = {}
+        for warning in caught:
+            match = UNAWAITED.search(str(warning.message))
+            if match and warning.category is RuntimeWarning:
+                name = match["name"].rsplit(".", 1)[-1]
+                never_awaited[name] = never_awaited.get(name, 0) + 1
+            else:  # everything else goes on to pytest's own warning filters
+                warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        for name, count in never_awaited.items():
+            times = "" if count == 1 else f" ({count} times)"
+            found.append(NEVER_AWAITED.format(name=name, times=times))

@@ -1,0 +1,79 @@
+"""Exercise 02: asyncio.gather runs several calls at once and keeps their order."""
+
+import pytest
+
+from kata.testing import FakeService, assert_ran_together, assert_same, stopwatch
+
+DELAY = 0.2
+
+
+def user_record(user_id):
+    return {"id": user_id, "name": f"user-{user_id}"}
+
+
+@pytest.mark.task(1)
+async def test_results_come_back_in_the_order_of_the_ids(ex, rng):
+    user_ids = rng.sample(range(100, 1000), 5)
+    # Later ids answer sooner, so finishing order is the reverse of the asking order.
+    delays = {uid: 0.05 + 0.03 * (len(user_ids) - i) for i, uid in enumerate(user_ids)}
+    fetch_user = FakeService("fetch_user", delay=delays.__getitem__, reply=user_record)
+
+    result = await ex.fetch_all(fetch_user, user_ids)
+
+    assert_same(result, [user_record(uid) for uid in user_ids], "fetch_all's result")
+
+
+@pytest.mark.task(1)
+async def test_every_call_runs_at_the_same_time(ex, rng):
+    user_ids = rng.sample(range(100, 1000), 5)
+    fetch_user = FakeService("fetch_user", delay=DELAY, reply=user_record)
+
+    with stopwatch() as run:
+        await ex.fetch_all(fetch_user, user_ids)
+
+    assert_ran_together(fetch_user, run.elapsed, expected_calls=len(user_ids))
+
+
+@pytest.mark.task(1)
+async def test_no_ids_means_no_calls_and_an_empty_list(ex):
+    fetch_user = FakeService("fetch_user", delay=DELAY, reply=user_record)
+
+    result = await ex.fetch_all(fetch_user, [])
+
+    assert_same(result, [], "fetch_all([])")
+
+
+def orders_for(kind, user_id):
+    return [f"order-{user_id}-{n}" for n in range(user_id % 3 + 1)]
+
+
+@pytest.mark.task(2)
+async def test_profile_holds_the_user_and_their_orders(ex, rng):
+    user_id = rng.randrange(100, 1000)
+    users = FakeService("get_user", delay=0.05, reply=user_record)
+    orders = FakeService("get_orders", delay=0.05, reply=lambda uid: orders_for("orders", uid))
+
+    profile = await ex.fetch_profile(users, orders, user_id)
+
+    assert_same(
+        profile,
+        {"user": user_record(user_id), "orders": orders_for("orders", user_id)},
+        "fetch_profile's result",
+    )
+
+
+@pytest.mark.task(2)
+async def test_user_and_orders_are_fetched_at_the_same_time(ex, rng):
+    user_id = rng.randrange(100, 1000)
+    api = FakeService("api", delay=DELAY, reply=lambda kind, uid: kind)
+
+    async def get_user(uid):
+        return await api("user", uid)
+
+    async def get_orders(uid):
+        return await api("orders", uid)
+
+    with stopwatch() as run:
+        await ex.fetch_profile(get_user, get_orders, user_id)
+
+    assert_ran_together(api, run.elapsed, expected_calls=2)
