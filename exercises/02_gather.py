@@ -8,7 +8,7 @@ asking all three at once costs about 2 s. `asyncio.gather` starts several awaita
 together, waits for all of them, and hands back their results *in the order you
 passed them in*, not in the order they finished.
 
-Example (run it: python -c "$(sed -n '/^    import/,/^$/p' exercises/02_gather.py)")
+Example (save it as demo.py and run `python demo.py`)
 -------
     import asyncio, time
 

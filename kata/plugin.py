@@ -27,7 +27,7 @@ from kata.shims import aioresponses_compat
 
 # Bound before any learner module is imported: timing checks trust these.
 from kata.testing import clock
-from kata.testing.loopguard import BLOCKED, LoopGuard, never_awaited_watch
+from kata.testing.loopguard import BLOCKED, LoopGuard, warning_watch
 
 TARGET_KEY = pytest.StashKey[Path]()
 SEED_KEY = pytest.StashKey[int]()
@@ -115,6 +115,7 @@ def _judge(error: BaseException | None, problems: list[str], target: Path) -> No
     tampered = clock.find_tampering()
     if tampered:
         problems = [TAMPERED.format(names=", ".join(tampered)), *problems]
+    problems = list(dict.fromkeys(problems))  # one mistake may be reported by two routes
     if isinstance(error, NotImplementedError):
         message = _not_written(error, target)
         if message:
@@ -130,9 +131,9 @@ def _judge(error: BaseException | None, problems: list[str], target: Path) -> No
 def _guard_async(test, target: Path):
     @functools.wraps(test)
     async def guarded(*args, **kwargs):
-        with never_awaited_watch() as problems:
+        with warning_watch() as problems:
             guard = LoopGuard()
-            guard.start()
+            await guard.start()
             try:
                 await test(*args, **kwargs)
             except BaseException as error:
@@ -152,7 +153,7 @@ def _guard_sync(test, target: Path):
     @functools.wraps(test)
     def guarded(*args, **kwargs):
         failure = None
-        with never_awaited_watch() as problems:
+        with warning_watch() as problems:
             try:
                 test(*args, **kwargs)
             except BaseException as error:

@@ -3,7 +3,7 @@
 Each test gets one line once its teardown is over:
     {"event": "test", "id": ..., "stem": ..., "test": ..., "task": ..., "outcome": ...,
      "seconds": ..., "message": ...}
-Before the tests, one line lists every collected test id, so a run that ends
+Before the tests, one line lists every collected test, so a run that ends
 early can be told apart from one that passed ("not run" for the missing ids).
 """
 
@@ -68,7 +68,7 @@ class ReportWriter:
         for item in items:
             stem = item.path.stem.removeprefix("test_")
             self.results[item.nodeid] = TestResult(item.nodeid, stem, item.name, _task_of(item))
-        self._emit({"event": "collected", "ids": [item.nodeid for item in items]})
+        self._emit({"event": "collected", "tests": [asdict(r) for r in self.results.values()]})
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         result = self.results.get(report.nodeid)
@@ -87,9 +87,9 @@ class ReportWriter:
         self._emit({"event": "finished", "exitstatus": int(exitstatus)})
 
 
-def read_report(path: Path) -> tuple[list[str], list[TestResult], bool]:
-    """(collected ids, results, finished) from a report file; tolerates a truncated last line."""
-    collected: list[str] = []
+def read_report(path: Path) -> tuple[list[TestResult], list[TestResult], bool]:
+    """(collected tests, results, finished) from a report file; tolerates a truncated last line."""
+    collected: list[TestResult] = []
     results: list[TestResult] = []
     finished = False
     if not path.exists():
@@ -101,7 +101,7 @@ def read_report(path: Path) -> tuple[list[str], list[TestResult], bool]:
             continue
         event = record.pop("event", None)
         if event == "collected":
-            collected = record["ids"]
+            collected = [TestResult(**test) for test in record["tests"]]
         elif event == "test":
             results.append(TestResult(**record))
         elif event == "finished":

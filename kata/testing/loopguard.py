@@ -4,7 +4,8 @@
 - tasks still running when the learner's code returned (fire-and-forget);
 - errors the loop reported but nobody saw ("Task exception was never retrieved",
   "Unclosed client session"), collected by a loop exception handler;
-- coroutines that were created but never awaited, collected from warnings.
+- coroutines that were created but never awaited, and resources left open,
+  collected from the warnings Python raises when it frees them.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ UNCLOSED_SESSION = (
     "an aiohttp ClientSession was never closed: open it with "
     "`async with aiohttp.ClientSession() as session:` so it is closed even when a request fails."
 )
+LEFT_OPEN = "something was left open when your code finished: {what}. Close what you open (use `async with`)."
 PENDING_DESTROYED = (
     "a task was destroyed while still pending: a task you started was neither awaited nor cancelled."
 )
@@ -90,12 +92,13 @@ class LoopGuard:
         self._heartbeat: asyncio.Task | None = None
         self._tasks_before: set[asyncio.Task] = set()
 
-    def start(self) -> None:
+    async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._tasks_before = asyncio.all_tasks(loop)
         self._previous_handler = loop.get_exception_handler()
         loop.set_exception_handler(lambda _loop, ctx: self.loop_reports.append(explain_loop_report(ctx)))
         self._heartbeat = loop.create_task(self._beat(), name="kata-heartbeat")
+        await asyncio.sleep(0)  # the first beat starts before the test body can block
 
     async def _beat(self) -> None:
         while True:
@@ -141,36 +144,52 @@ class LoopGuard:
             asyncio.get_running_loop().set_exception_handler(self._previous_handler)
 
 
-@contextmanager
-def never_awaited_watch() -> Iterator[list[str]]:
-    """Collect "coroutine ... was never awaited" warnings raised inside the block.
+def _explain_warning(warning: warnings.WarningMessage) -> str | None:
+    """The plain sentence for a warning the kata explains itself, else None."""
+    text = str(warning.message)
+    if warning.category is RuntimeWarning and UNAWAITED.search(text):
+        return NEVER_AWAITED.format(name=UNAWAITED.search(text)["name"].rsplit(".", 1)[-1], times="{times}")
+    if issubclass(warning.category, ResourceWarning):
+        if "Unclosed client session" in text or "Unclosed connector" in text:
+            return UNCLOSED_SESSION
+        return LEFT_OPEN.format(what=text.splitlines()[0])
+    return None
 
-    pytest would turn them into errors far from their cause; here they become a
-    plain sentence attached to the test that created the coroutine. The list is
-    filled when the block ends, whether or not it raised.
+
+def _watch_filters(action: str) -> None:
+    warnings.filterwarnings(action, message=UNAWAITED.pattern, category=RuntimeWarning)
+    warnings.filterwarnings(action, category=ResourceWarning)
+
+
+@contextmanager
+def warning_watch() -> Iterator[list[str]]:
+    """Collect never-awaited coroutines and unclosed resources reported inside the block.
+
+    Python reports both as warnings from a destructor, which pytest would turn
+    into errors far from their cause; here each becomes one plain sentence attached
+    to the test that caused it. The list is filled when the block ends, whether or
+    not it raised. Other warnings go on to pytest's own filters.
     """
     found: list[str] = []
-    # Coroutines left over from an earlier (failed) test are collected here, silently,
+    # Objects left over from an earlier (failed) test are collected here, silently,
     # so that they are not blamed on this one.
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=UNAWAITED.pattern, category=RuntimeWarning)
+        _watch_filters("ignore")
         gc.collect()
     recorder = warnings.catch_warnings(record=True)
     caught = recorder.__enter__()
-    warnings.filterwarnings("always", message=UNAWAITED.pattern, category=RuntimeWarning)
+    _watch_filters("always")
     try:
         yield found
     finally:
         gc.collect()
         recorder.__exit__(None, None, None)
-        never_awaited: dict[str, int] = {}
+        counts: dict[str, int] = {}
         for warning in caught:
-            match = UNAWAITED.search(str(warning.message))
-            if match and warning.category is RuntimeWarning:
-                name = match["name"].rsplit(".", 1)[-1]
-                never_awaited[name] = never_awaited.get(name, 0) + 1
-            else:  # everything else goes on to pytest's own warning filters
+            sentence = _explain_warning(warning)
+            if sentence is None:
                 warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-        for name, count in never_awaited.items():
-            times = "" if count == 1 else f" ({count} times)"
-            found.append(NEVER_AWAITED.format(name=name, times=times))
+            else:
+                counts[sentence] = counts.get(sentence, 0) + 1
+        for sentence, count in counts.items():
+            found.append(sentence.replace("{times}", "" if count == 1 else f" ({count} times)"))

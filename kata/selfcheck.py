@@ -1,0 +1,201 @@
+"""The self-check: proof that the kata is sound. `python -m kata.selfcheck [STEM...]`
+
+It passes only when:
+- every stem has its four files, a lesson title, and hints for exactly the tasks its tests grade;
+- every test passes against solutions/ (the harness's own tests too);
+- every exercise test FAILS against the untouched stub in exercises/ (a stub that
+  passes a test hands out free points);
+- every wrong variant in tests/variants/<stem>/wrong_*.py fails at least one test,
+  and every correct variant (ok_*.py) passes them all.
+
+The last line is `self-check: N passed, M failed`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from kata.catalog import REPO_ROOT, Exercise, discover, duplicate_numbers, find, structure_problems
+from kata.hints import hint_problems, read_hints
+from kata.runner import Run, run_tests
+
+HARNESS_TESTS = REPO_ROOT / "tests" / "harness"
+VARIANTS = REPO_ROOT / "tests" / "variants"
+WALL_LIMIT = 300.0
+SUMMARY = "self-check: {passed} passed, {failed} failed"
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def _run_failure(run: Run, what: str) -> Check | None:
+    """A run that produced no results at all is one failed check, with its output."""
+    if run.results:
+        return None
+    tail = "\n".join(run.output.strip().splitlines()[-15:])
+    return Check(what, False, f"pytest produced no results (exit code {run.returncode}):\n{tail}")
+
+
+def check_structure(exercises: list[Exercise], all_exercises: list[Exercise]) -> list[Check]:
+    checks = [Check(f"numbering: {p}", False) for p in duplicate_numbers(all_exercises)]
+    for exercise in exercises:
+        problems = structure_problems(exercise)
+        checks.append(Check(f"{exercise.stem}: four files and a lesson", not problems, "\n".join(problems)))
+    return checks
+
+
+def check_solutions(run: Run) -> list[Check]:
+    failure = _run_failure(run, "solutions: tests run")
+    if failure:
+        return [failure]
+    return [
+        Check(f"solution passes {r.id}", r.outcome == "passed", f"{r.outcome}: {r.message}")
+        for r in run.results
+    ]
+
+
+def check_stubs(run: Run) -> list[Check]:
+    failure = _run_failure(run, "stubs: tests run")
+    if failure:
+        return [failure]
+    return [
+        Check(
+            f"stub fails {r.id}",
+            r.outcome in ("failed", "error"),
+            f"the untouched stub {r.outcome} this test: a stub must fail every test",
+        )
+        for r in run.results
+    ]
+
+
+def check_tasks(exercises: list[Exercise], run: Run) -> list[Check]:
+    """Every exercise test is tied to a task, and the hints cover exactly those tasks."""
+    checks = []
+    grouped = run.by_stem()
+    for exercise in exercises:
+        results = grouped.get(exercise.stem, [])
+        untasked = [r.test for r in results if r.task is None]
+        problems = [f"{exercise.stem}: {name} has no @pytest.mark.task(N)" for name in untasked]
+        if exercise.hints.is_file():
+            tasks = {r.task for r in results if r.task is not None}
+            problems += hint_problems(exercise.stem, read_hints(exercise.hints), tasks)
+        checks.append(Check(f"{exercise.stem}: tasks and hints agree", not problems, "\n".join(problems)))
+    return checks
+
+
+def variant_files(exercises: list[Exercise]) -> list[tuple[Exercise, Path]]:
+    found = []
+    for exercise in exercises:
+        folder = VARIANTS / exercise.stem
+        found += [
+            (exercise, path)
+            for path in sorted(folder.glob("*.py"))
+            if path.stem.startswith(("wrong_", "ok_"))
+        ]
+    return found
+
+
+def variant_rounds(variants: list[tuple[Exercise, Path]]) -> list[list[tuple[Exercise, Path]]]:
+    """Group variants so that each round holds at most one variant per exercise."""
+    rounds: list[list[tuple[Exercise, Path]]] = []
+    for exercise, path in variants:
+        for round_ in rounds:
+            if all(other.stem != exercise.stem for other, _ in round_):
+                round_.append((exercise, path))
+                break
+        else:
+            rounds.append([(exercise, path)])
+    return rounds
+
+
+def run_variant_round(round_: list[tuple[Exercise, Path]]) -> list[Check]:
+    with tempfile.TemporaryDirectory(prefix="kata-variants-") as folder:
+        for exercise, path in round_:
+            shutil.copyfile(path, Path(folder) / f"{exercise.stem}.py")
+        run = run_tests([e.tests for e, _ in round_], Path(folder), wall_limit=WALL_LIMIT)
+    grouped = run.by_stem()
+    checks = []
+    for exercise, path in round_:
+        results = grouped.get(exercise.stem, [])
+        name = f"variant {exercise.stem}/{path.name}"
+        failed = [r for r in results if r.outcome != "passed"]
+        if not results:
+            checks.append(Check(name, False, "no test ran against it"))
+        elif path.stem.startswith("wrong_"):
+            checks.append(Check(name, bool(failed), "this wrong version passed every test: a false pass"))
+        else:
+            detail = "; ".join(f"{r.test}: {_first_line(r.message)}" for r in failed)
+            checks.append(Check(name, not failed, f"this correct version failed: {detail}"))
+    return checks
+
+
+def self_check(
+    exercises: list[Exercise], all_exercises: list[Exercise], jobs: int, out: Callable
+) -> list[Check]:
+    test_files = [e.tests for e in exercises if e.tests.is_file()]
+    with_stubs = [e.tests for e in exercises if e.tests.is_file() and e.stub.is_file()]
+    whole_course = len(exercises) == len(all_exercises)
+    solution_files = test_files + ([HARNESS_TESTS] if whole_course and HARNESS_TESTS.is_dir() else [])
+    checks = check_structure(exercises, all_exercises)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        solutions = pool.submit(run_tests, solution_files, REPO_ROOT / "solutions", wall_limit=WALL_LIMIT)
+        stubs = pool.submit(run_tests, with_stubs, REPO_ROOT / "exercises", wall_limit=WALL_LIMIT)
+        rounds = [pool.submit(run_variant_round, r) for r in variant_rounds(variant_files(exercises))]
+        solution_run = solutions.result()
+        checks += check_solutions(solution_run) + check_tasks(exercises, solution_run)
+        out(f"solutions: {solution_run.seconds:.1f} s")
+        stub_run = stubs.result()
+        checks += check_stubs(stub_run)
+        out(f"stubs: {stub_run.seconds:.1f} s")
+        for round_ in rounds:
+            checks += round_.result()
+    return checks
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kata.selfcheck", description=__doc__.splitlines()[0])
+    parser.add_argument("exercises", nargs="*", help="only these exercises (number, stem or topic)")
+    parser.add_argument("-j", "--jobs", type=int, default=max(4, os.cpu_count() or 1), help="parallel runs")
+    args = parser.parse_args(argv)
+    all_exercises = discover()
+    chosen = []
+    for name in args.exercises:
+        exercise = find(all_exercises, name)
+        if exercise is None:
+            print(f"self-check: no exercise called {name!r}", file=sys.stderr)
+            return 2
+        chosen.append(exercise)
+    if not all_exercises:
+        print("self-check: no exercises found", file=sys.stderr)
+        return 2
+    if args.jobs < 1:
+        print("self-check: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    checks = self_check(chosen or all_exercises, all_exercises, args.jobs, out=print)
+    failed = [c for c in checks if not c.ok]
+    for check in failed:
+        print(f"FAIL {check.name}")
+        for line in check.detail.splitlines():
+            print(f"     {line}")
+    print(SUMMARY.format(passed=len(checks) - len(failed), failed=len(failed)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""A real HTTP server on 127.0.0.1 for tests of HTTP client code, with instruments.
+
+Mocked HTTP (aioresponses) never opens a socket, so timeouts, connection limits
+and streaming cannot be seen through it. `LoopbackServer` is a small aiohttp app
+on a free loopback port: each path answers with a configured `Reply` (JSON or
+text, status, latency, optional streamed chunks), and every request is recorded
+with its start and end on the kata clock, the peak number in flight, the TCP
+connection it came on and its headers.
+
+    async with LoopbackServer() as server:
+        url = server.serve("/users/7", json={"id": 7}, delay=0.2)
+        ...  # the code under test fetches url
+        assert server.peak == 1
+
+Open it in the test's own event loop (a function-scoped async fixture): a server
+from another loop hangs the client. The server quacks like a `FakeService`
+(`name`, `calls`, `peak`, `delay_for`, `overlapped`), so `assert_ran_together`
+and the timeline pictures work on it unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from multidict import CIMultiDict
+
+from kata.testing import clock
+from kata.testing.fakes import Call
+
+# Handlers still running when a test ends are cancelled after this long, so a
+# broken client cannot hold the teardown for aiohttp's default 60 s.
+SHUTDOWN_TIMEOUT = 0.5
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the server answers to one request.
+
+    json:        the body, encoded as JSON (used when neither text nor chunks is given).
+    status:      the HTTP status code.
+    delay:       seconds to wait before answering (the latency of the call).
+    text:        a plain-text body instead of JSON.
+    headers:     extra response headers.
+    chunks:      stream the body in these pieces instead ...
+    chunk_delay: ... waiting this long before each piece.
+    """
+
+    json: Any = None
+    status: int = 200
+    delay: float = 0.0
+    text: str | None = None
+    headers: Mapping[str, str] | None = None
+    chunks: Sequence[bytes] = ()
+    chunk_delay: float = 0.0
+
+
+# A reply can also be computed per request, e.g. 429 once too many are in flight.
+ReplyFunction = Callable[["ServedRequest"], "Reply | Awaitable[Reply]"]
+
+NO_ROUTE = Reply(json={"error": "no such route on the test server"}, status=404)
+
+
+@dataclass
+class ServedRequest(Call):
+    """One request the server received; `args` is `(path_qs,)` for the FakeService checks."""
+
+    method: str = "GET"
+    path: str = ""
+    query: dict[str, str] = field(default_factory=dict)
+    headers: CIMultiDict[str] = field(default_factory=CIMultiDict)
+    body: bytes = b""
+    connection: int = 0  # 1, 2, ...: which client TCP connection it arrived on
+    delay: float = 0.0
+    status: int | None = None
+
+    def label(self, name: str) -> str:
+        return f"{self.method} {self.args[0]}"
+
+
+class LoopbackServer:
+    """An instrumented aiohttp server on 127.0.0.1; use it with `async with`."""
+
+    def __init__(self, name: str = "the server") -> None:
+        self.name = name
+        self.requests: list[ServedRequest] = []
+        self.in_flight = 0
+        self.peak = 0
+        self._routes: dict[tuple[str, str], Reply | ReplyFunction] = {}
+        self._connections: dict[Any, int] = {}
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._server = TestServer(app, host="127.0.0.1")
+
+    async def __aenter__(self) -> LoopbackServer:
+        # start_server() rather than TestServer's own __aenter__, which has no way
+        # to pass the shutdown timeout.
+        await self._server.start_server(shutdown_timeout=SHUTDOWN_TIMEOUT)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._server.close()
+
+    # -- configuring -------------------------------------------------------
+
+    def serve(
+        self, path: str, reply: Reply | ReplyFunction | None = None, *, method: str = "GET", **fields: Any
+    ) -> str:
+        """Answer `method path` with `reply` (or `Reply(**fields)`); return the full URL.
+
+        `reply` may be a function of the `ServedRequest` (sync or async) returning
+        a `Reply`. Routes can be changed at any time; unknown paths answer 404.
+        """
+        if reply is not None and fields:
+            raise TypeError("give either a reply or Reply fields, not both")
+        self._routes[(method.upper(), path)] = reply if reply is not None else Reply(**fields)
+        return self.url(path)
+
+    def url(self, path: str) -> str:
+        """The full URL of `path` on this server, e.g. http://127.0.0.1:41234/users/7."""
+        return str(self._server.make_url(path))
+
+    def reset(self) -> None:
+        """Forget the requests seen so far (routes stay)."""
+        self.requests.clear()
+        self._connections.clear()
+        self.peak = self.in_flight
+
+    # -- what was seen -----------------------------------------------------
+
+    @property
+    def calls(self) -> list[ServedRequest]:
+        """The requests, in arrival order (the name the FakeService checks use)."""
+        return self.requests
+
+    @property
+    def connection_count(self) -> int:
+        """How many distinct client TCP connections carried the requests."""
+        return len(self._connections)
+
+    def headers_seen(self, name: str) -> list[str | None]:
+        """The value of header `name` on every request, in arrival order (None if absent)."""
+        return [request.headers.get(name) for request in self.requests]
+
+    def delay_for(self, path_qs: str) -> float:
+        """The latency the server gave (or would give) a request for `path_qs`."""
+        delays = [r.delay for r in self.requests if r.args == (path_qs,)]
+        if delays:
+            return max(delays)
+        route = self._routes.get(("GET", path_qs.split("?", 1)[0]))
+        return route.delay if isinstance(route, Reply) else 0.0
+
+    def overlapped(self) -> bool:
+        """True when every request was being handled at one shared moment."""
+        if not self.requests or any(r.end is None for r in self.requests):
+            return False
+        return max(r.start for r in self.requests) < min(r.end for r in self.requests)
+
+    # -- serving -----------------------------------------------------------
+
+    def _connection_number(self, request: web.Request) -> int:
+        transport = request.transport
+        peer = transport.get_extra_info("peername") if transport else None
+        key = peer if peer is not None else id(request.protocol)
+        return self._connections.setdefault(key, len(self._connections) + 1)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        served = ServedRequest(
+            args=(request.path_qs,),
+            start=clock.perf_counter(),
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            headers=CIMultiDict(request.headers),
+            connection=self._connection_number(request),
+        )
+        self.requests.append(served)
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            served.body = await request.read()
+            reply = self._routes.get((request.method, request.path), NO_ROUTE)
+            if not isinstance(reply, Reply):
+                reply = reply(served)
+                if inspect.isawaitable(reply):
+                    reply = await reply
+            served.delay = reply.delay
+            if reply.delay:
+                await asyncio.sleep(reply.delay)
+            served.status = reply.status
+            response = await self._respond(request, reply)
+            served.outcome = "returned"
+            return response
+        except asyncio.CancelledError:  # the client went away (or the server is closing)
+            served.outcome = "cancelled"
+            raise
+        except BaseException:
+            served.outcome = "raised"
+            raise
+        finally:
+            served.end = clock.perf_counter()
+            self.in_flight -= 1
+
+    @staticmethod
+    async def _respond(request: web.Request, reply: Reply) -> web.StreamResponse:
+        headers = dict(reply.headers or {})
+        if not reply.chunks:
+            if reply.text is not None:
+                return web.Response(text=reply.text, status=reply.status, headers=headers)
+            return web.json_response(reply.json, status=reply.status, headers=headers)
+        response = web.StreamResponse(status=reply.status, headers=headers)
+        await response.prepare(request)
+        for chunk in reply.chunks:
+            if reply.chunk_delay:
+                await asyncio.sleep(reply.chunk_delay)
+            await response.write(chunk)
+        await response.write_eof()
+        return response

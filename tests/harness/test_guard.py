@@ -1,0 +1,199 @@
+"""Every test runs guarded: the classic async mistakes fail with plain words.
+
+One child pytest run (through kata.runner, as the grader runs it) tests a learner
+file full of mistakes; each test here checks the verdict on one of them.
+"""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kata.runner import run_tests
+
+LEARNER = """
+import asyncio, time
+import aiohttp
+
+async def blocks():
+    time.sleep(0.3)
+
+async def leaks_a_task():
+    asyncio.create_task(asyncio.sleep(5))
+
+async def loses_an_error():
+    async def fail():
+        raise ValueError("lost")
+    asyncio.create_task(fail())
+    await asyncio.sleep(0.01)
+
+async def never_awaits(fetch):
+    fetch(1)
+
+async def leaves_session_open(url):
+    session = aiohttp.ClientSession()
+    async with session.get(url) as response:
+        return await response.text()
+
+async def closes_its_session(url):
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url) as response:
+            return await response.text()
+
+async def patches_the_clock():
+    time.perf_counter = lambda: 0.0
+
+def not_written(x):
+    raise NotImplementedError
+
+async def fine(fetch):
+    return await asyncio.gather(fetch(1), fetch(2))
+"""
+
+TESTS = """
+import asyncio
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from kata.testing import FakeService
+
+async def test_blocking(ex):
+    await ex.blocks()
+
+async def test_leak(ex):
+    await ex.leaks_a_task()
+
+async def test_lost_error(ex):
+    await ex.loses_an_error()
+
+async def test_never_awaited(ex):
+    await ex.never_awaits(FakeService("fetch_user", delay=0))
+
+async def serve():
+    app = web.Application()
+    async def hello(request):
+        return web.Response(text="hi")
+    app.router.add_get("/", hello)
+    return TestServer(app, host="127.0.0.1")
+
+async def test_unclosed_session(ex):
+    async with await serve() as server:
+        await ex.leaves_session_open(str(server.make_url("/")))
+
+async def test_closed_session(ex):
+    async with await serve() as server:
+        assert await ex.closes_its_session(str(server.make_url("/"))) == "hi"
+
+async def test_patched_clock(ex):
+    await ex.patches_the_clock()
+
+def test_not_written(ex):
+    ex.not_written(1)
+
+async def test_fine(ex):
+    assert await ex.fine(FakeService("fetch", delay=0.01)) == [1, 2]
+
+def test_sync_never_awaited(ex):
+    ex.never_awaits(FakeService("fetch_user", delay=0))
+
+def test_seed_is_used(rng, seed):
+    print("SEED", seed, rng.random())
+"""
+
+
+def make_suite(folder: Path, learner: str = LEARNER, tests: str = TESTS) -> tuple[Path, Path]:
+    """A tiny kata: pyproject with the kata's pytest settings, one test file, one target."""
+    root = Path(__file__).resolve().parents[2]
+    (folder / "pyproject.toml").write_text((root / "pyproject.toml").read_text())
+    (folder / "conftest.py").write_text('pytest_plugins = ["kata.plugin"]\n')
+    (folder / "tests").mkdir()
+    (folder / "tests" / "test_99_demo.py").write_text(textwrap.dedent(tests))
+    (folder / "target").mkdir()
+    (folder / "target" / "99_demo.py").write_text(textwrap.dedent(learner))
+    return folder / "tests" / "test_99_demo.py", folder / "target"
+
+
+@pytest.fixture(scope="module")
+def verdicts(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("guarded")
+    test_file, target = make_suite(folder)
+    run = run_tests([test_file], target, wall_limit=60, cwd=folder, extra=["--kata-seed", "1234"])
+    return {r.test: r for r in run.results}
+
+
+@pytest.mark.parametrize(
+    ("test", "words"),
+    [
+        ("test_blocking", "the event loop was frozen for 0.3"),
+        ("test_leak", "your code returned while 1 task was still running: sleep"),
+        ("test_lost_error", "a task failed with ValueError('lost') and nobody awaited it"),
+        ("test_never_awaited", "you called fetch_user() but never awaited it"),
+        ("test_sync_never_awaited", "you called never_awaits() but never awaited it"),
+        ("test_unclosed_session", "an aiohttp ClientSession was never closed"),
+        ("test_patched_clock", "time.perf_counter was replaced while your code ran"),
+        ("test_not_written", "`not_written` in target/99_demo.py is not written yet"),
+    ],
+)
+def test_each_mistake_fails_with_a_plain_words_message(verdicts, test, words):
+    assert verdicts[test].outcome == "failed", f"{test} should fail"
+    assert words in verdicts[test].message
+
+
+def test_correct_code_passes_the_guard(verdicts):
+    assert verdicts["test_fine"].outcome == "passed", verdicts["test_fine"].message
+    assert verdicts["test_closed_session"].outcome == "passed", verdicts["test_closed_session"].message
+
+
+def test_a_missing_target_is_a_one_line_usage_error(tmp_path):
+    test_file, _ = make_suite(tmp_path)
+    run = run_tests([test_file], tmp_path / "nowhere", wall_limit=60, cwd=tmp_path)
+    assert run.returncode == 4
+    assert "--target" in run.output and "no such directory" in run.output
+    assert "Traceback" not in run.output
+
+
+def test_a_hanging_test_times_out_and_the_run_goes_on(tmp_path):
+    tests = """
+    import asyncio
+    async def test_hangs(ex):
+        await asyncio.sleep(60)
+    def test_after():
+        pass
+    """
+    test_file, target = make_suite(tmp_path, learner="", tests=tests)
+    run = run_tests([test_file], target, wall_limit=60, cwd=tmp_path, extra=["--timeout", "1"])
+    verdict = {r.test: r for r in run.results}
+    assert verdict["test_hangs"].outcome == "failed"
+    assert "did not finish in time (1.0s)" in verdict["test_hangs"].message
+    assert verdict["test_after"].outcome == "passed"
+
+
+def test_code_that_defeats_the_timeout_is_killed_and_its_tests_count_as_not_run(tmp_path):
+    tests = """
+    import time
+    def test_ignores_every_interrupt():
+        while True:
+            try:
+                time.sleep(0.05)
+            except BaseException:
+                pass
+    def test_after():
+        pass
+    """
+    test_file, target = make_suite(tmp_path, learner="", tests=tests)
+    run = run_tests([test_file], target, wall_limit=3, cwd=tmp_path, extra=["--timeout", "1"])
+    assert run.timed_out and run.seconds < 10
+    verdict = {r.test: r for r in run.results}
+    assert set(verdict) == {"test_ignores_every_interrupt", "test_after"}
+    assert all(r.outcome == "failed" and r.message.startswith("not run") for r in verdict.values())
+
+
+def test_the_seed_replays_the_same_inputs(tmp_path):
+    test_file, target = make_suite(tmp_path)
+    runs = [
+        run_tests(
+            [test_file], target, wall_limit=60, cwd=tmp_path, extra=["--kata-seed", "77", "-s", "-k", "seed"]
+        )
+        for _ in range(2)
+    ]
+    lines = [next(line for line in run.output.splitlines() if "SEED" in line) for run in runs]
+    assert lines[0] == lines[1] and lines[0].startswith("SEED 77 ")
