@@ -35,6 +35,7 @@ class Run:
     timed_out: bool = False
     output: str = ""
     seconds: float = 0.0
+    label: str = ""
 
     @property
     def collected_nothing(self) -> bool:
@@ -99,7 +100,7 @@ def run_tests(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        run = Run()
+        run = Run(label=" ".join(Path(f).name for f in test_files))
         try:
             out, _ = process.communicate(timeout=wall_limit)
         except subprocess.TimeoutExpired:

@@ -35,7 +35,7 @@ from kata.testing.fakes import Call
 
 # Handlers still running when a test ends are cancelled after this long, so a
 # broken client cannot hold the teardown for aiohttp's default 60 s.
-SHUTDOWN_TIMEOUT = 0.5
+SHUTDOWN_TIMEOUT = 0.25
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,102 @@
+"""One stem ties four files; hints and tasks agree; the self-check's verdict rules."""
+
+from pathlib import Path
+
+from kata.catalog import Exercise, discover, duplicate_numbers, find, structure_problems
+from kata.hints import hint_problems, parse_hints
+from kata.report import TestResult
+from kata.runner import Run
+from kata.selfcheck import check_stubs, variant_rounds
+
+HINTS = """# Hints: 01_demo
+
+## Task 1: start them together
+
+1. A nudge
+   that goes on.
+2. The API: `asyncio.gather`.
+3. Nearly the answer:
+
+   `await asyncio.gather(*calls)`
+
+## Task 2: second thing
+
+1. Only one level.
+"""
+
+
+def make_exercise(root: Path, stem: str, *kinds: str) -> None:
+    paths = {
+        "stub": root / "exercises" / f"{stem}.py",
+        "solution": root / "solutions" / f"{stem}.py",
+        "tests": root / "tests" / f"test_{stem}.py",
+        "hints": root / "hints" / f"{stem}.md",
+    }
+    for kind in kinds:
+        paths[kind].parent.mkdir(parents=True, exist_ok=True)
+        paths[kind].write_text(f'"""Exercise {stem[:2]}: a title"""\n' if kind != "hints" else "")
+
+
+def test_an_exercise_is_found_from_any_of_its_files_and_missing_ones_are_named(tmp_path):
+    make_exercise(tmp_path, "01_first", "stub", "solution", "tests", "hints")
+    make_exercise(tmp_path, "02_second", "tests")
+    exercises = discover(tmp_path)
+    assert [e.stem for e in exercises] == ["01_first", "02_second"]
+    assert structure_problems(exercises[0]) == []
+    missing = structure_problems(exercises[1])
+    assert len(missing) == 3 and all("is missing" in p for p in missing)
+
+
+def test_exercises_are_found_by_number_stem_or_topic(tmp_path):
+    make_exercise(tmp_path, "03_create_task", "stub")
+    exercises = discover(tmp_path)
+    for name in ("3", "03", "03_create_task", "create_task"):
+        assert find(exercises, name) is exercises[0], name
+    assert find(exercises, "4") is None
+
+
+def test_two_stems_may_not_share_a_number(tmp_path):
+    make_exercise(tmp_path, "05_a", "stub")
+    make_exercise(tmp_path, "05_b", "stub")
+    assert duplicate_numbers(discover(tmp_path)) == ["05_a and 05_b share the number 05"]
+
+
+def test_the_stubs_title_comes_from_its_lesson(tmp_path):
+    make_exercise(tmp_path, "01_first", "stub")
+    assert Exercise("01_first", tmp_path).title == "a title"
+
+
+def test_hint_levels_are_read_per_task_with_their_continuation_lines():
+    tasks = parse_hints(HINTS)
+    assert tasks[1].title == "start them together"
+    assert tasks[1].levels[0] == "A nudge\nthat goes on."
+    assert "await asyncio.gather(*calls)" in tasks[1].levels[2]
+
+
+def test_hints_must_cover_exactly_the_tested_tasks_with_three_levels():
+    problems = hint_problems("01_demo", parse_hints(HINTS), tested_tasks={1, 3})
+    assert "01_demo: task 3 is tested but hints/01_demo.md has no '## Task 3:'" in problems
+    assert "01_demo: hints/01_demo.md has task 2, which no test grades" in problems
+    assert any("task 2 has 1 hint levels, needs 3" in p for p in problems)
+
+
+def test_a_stub_that_passes_a_test_fails_the_self_check():
+    run = Run(
+        results=[
+            TestResult("t::a", "01_demo", "a", 1, "passed"),
+            TestResult("t::b", "01_demo", "b", 1, "failed"),
+        ]
+    )
+    verdicts = {check.name: check.ok for check in check_stubs(run)}
+    assert verdicts == {"stub fails t::a": False, "stub fails t::b": True}
+
+
+def test_variant_rounds_hold_one_variant_per_exercise(tmp_path):
+    a, b = Exercise("01_a", tmp_path), Exercise("02_b", tmp_path)
+    variants = [(a, Path("wrong_1.py")), (a, Path("wrong_2.py")), (b, Path("ok_1.py")), (a, Path("ok_1.py"))]
+    rounds = variant_rounds(variants)
+    assert len(rounds) == 3
+    for round_ in rounds:
+        stems = [exercise.stem for exercise, _ in round_]
+        assert len(stems) == len(set(stems))
+    assert sum(len(r) for r in rounds) == len(variants)
