@@ -6,6 +6,7 @@ timings. `find_tampering` reports (and undoes) any such patch.
 """
 
 import asyncio
+import sys
 import time
 
 perf_counter = time.perf_counter
@@ -19,6 +20,8 @@ _WATCHED = {
     (asyncio, "sleep"): asyncio.sleep,
     (asyncio, "gather"): asyncio.gather,
     (asyncio.BaseEventLoop, "time"): asyncio.BaseEventLoop.time,
+    (sys.modules[__name__], "perf_counter"): perf_counter,
+    (sys.modules[__name__], "monotonic"): monotonic,
 }
 
 

@@ -105,3 +105,15 @@ async def test_the_fake_records_replies_failures_and_cancellations():
         await task
     assert [c.outcome for c in service.calls] == ["returned", "raised"]
     assert slow.calls[0].outcome == "cancelled" and slow.in_flight == 0
+
+
+def test_patching_the_clock_is_found_and_undone(monkeypatch):
+    import time
+
+    from kata.testing import clock
+
+    real = time.perf_counter
+    time.perf_counter = lambda: 0.0
+    clock.monotonic = lambda: 0.0
+    assert clock.find_tampering() == ["time.perf_counter", "kata.testing.clock.monotonic"]
+    assert time.perf_counter is real and clock.find_tampering() == []
