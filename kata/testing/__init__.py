@@ -1,5 +1,6 @@
 """What exercise tests import: fakes with latency, timelines and learner-facing checks.
 
+`LoopbackServer` is a real aiohttp server on 127.0.0.1 with the same instrumentation.
 The pytest plugin (kata.plugin) adds the fixtures `ex` (the learner's module),
 `rng` (seeded random inputs) and guards every test against blocking, leaked
 tasks, lost errors and never-awaited coroutines.
@@ -16,10 +17,14 @@ from kata.testing.checks import (
     stopwatch,
 )
 from kata.testing.fakes import Call, FakeService
+from kata.testing.server import LoopbackServer, Reply, ServedRequest
 
 __all__ = [
     "Call",
     "FakeService",
+    "LoopbackServer",
+    "Reply",
+    "ServedRequest",
     "assert_call_count",
     "assert_ran_one_at_a_time",
     "assert_ran_together",

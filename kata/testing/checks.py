@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kata.testing import clock, timeline
-from kata.testing.fakes import FakeService
+from kata.testing.fakes import Instrumented
 
 _PLAIN_TYPES = (int, float, complex, str, bytes, bool, type(None))
 
@@ -85,7 +85,7 @@ def _calls_word(n: int) -> str:
     return "1 call" if n == 1 else f"{n} calls"
 
 
-def assert_call_count(service: FakeService, expected: int, why: str = "") -> None:
+def assert_call_count(service: Instrumented, expected: int, why: str = "") -> None:
     """Fail unless the service was called exactly `expected` times."""
     found = len(service.calls)
     if found != expected:
@@ -95,7 +95,7 @@ def assert_call_count(service: FakeService, expected: int, why: str = "") -> Non
         )
 
 
-def assert_ran_together(service: FakeService, elapsed: float, expected_calls: int) -> None:
+def assert_ran_together(service: Instrumented, elapsed: float, expected_calls: int) -> None:
     """Fail unless all `expected_calls` calls to `service` were in flight at one moment
     and the whole run took about as long as the slowest call, not the sum of them."""
     assert_call_count(service, expected_calls)
@@ -128,7 +128,7 @@ def assert_ran_together(service: FakeService, elapsed: float, expected_calls: in
         )
 
 
-def assert_ran_one_at_a_time(service: FakeService) -> None:
+def assert_ran_one_at_a_time(service: Instrumented) -> None:
     """Fail unless no two calls to `service` overlapped."""
     if service.peak > 1:
         raise AssertionError(
@@ -137,7 +137,7 @@ def assert_ran_one_at_a_time(service: FakeService) -> None:
         )
 
 
-def assert_started_in_order(service: FakeService, expected_args: Sequence[tuple]) -> None:
+def assert_started_in_order(service: Instrumented, expected_args: Sequence[tuple]) -> None:
     """Fail unless the service was called with exactly these argument tuples, in this order."""
     found = service.started_args
     if not same(found, list(expected_args)):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from kata.testing import clock
 
@@ -28,6 +28,18 @@ class Call:
     def label(self, name: str) -> str:
         shown = ", ".join(repr(a) for a in self.args)
         return f"{name}({shown})"
+
+
+class Instrumented(Protocol):
+    """What the concurrency checks read: a FakeService, or a LoopbackServer."""
+
+    name: str
+    calls: list[Call]
+    peak: int
+
+    def delay_for(self, *args: Any) -> float: ...
+
+    def overlapped(self) -> bool: ...
 
 
 @dataclass

@@ -152,8 +152,9 @@ class LoopbackServer:
         delays = [r.delay for r in self.requests if r.args == (path_qs,)]
         if delays:
             return max(delays)
-        route = self._routes.get(("GET", path_qs.split("?", 1)[0]))
-        return route.delay if isinstance(route, Reply) else 0.0
+        path = path_qs.split("?", 1)[0]
+        planned = [r.delay for (_, p), r in self._routes.items() if p == path and isinstance(r, Reply)]
+        return max(planned, default=0.0)
 
     def overlapped(self) -> bool:
         """True when every request was being handled at one shared moment."""

@@ -1,0 +1,29 @@
+"""Exercise 09: aiohttp, many web requests with one session (reference solution)."""
+
+import asyncio
+
+import aiohttp
+
+
+# Task 1: fetch one JSON document
+async def fetch_json(session, url):
+    """GET `url` with the `session` you are given and return its JSON body, parsed.
+
+    If the server answers with an error status (4xx or 5xx), raise
+    `aiohttp.ClientResponseError` instead of returning the body.
+    """
+    async with session.get(url) as response:
+        response.raise_for_status()
+        return await response.json()
+
+
+# Task 2: many URLs, one session
+async def fetch_multiple_urls(urls):
+    """Fetch every URL in `urls` at the same time; return their JSON bodies in the order of `urls`.
+
+    Open ONE `aiohttp.ClientSession` with `async with`, share it between all the
+    requests (made with `fetch_json`), and let it close when they are done. If a
+    request fails, let the error reach the caller.
+    """
+    async with aiohttp.ClientSession() as session:
+        return await asyncio.gather(*(fetch_json(session, url) for url in urls))

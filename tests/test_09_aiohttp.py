@@ -1,0 +1,232 @@
+"""Exercise 09: one aiohttp ClientSession fetches many JSON URLs at once.
+
+Two kinds of server, neither on the internet: a real one on 127.0.0.1 (the
+`server` fixture) where timing and connections matter, and aioresponses, which
+answers inside aiohttp itself, for exact URLs, bodies and error statuses.
+"""
+
+import inspect
+
+import aiohttp
+import pytest
+from aioresponses import aioresponses
+
+from kata.testing import assert_ran_together, assert_same, describe, stopwatch
+from kata.testing.server import LoopbackServer
+
+DELAY = 0.2
+# aioresponses answers for this host; the .test domain never resolves anywhere.
+API = "http://api.example.test"
+ERROR_STATUSES = (400, 403, 404, 500, 502, 503)
+
+
+@pytest.fixture
+async def server():
+    """A real HTTP server on 127.0.0.1, in this test's own event loop."""
+    async with LoopbackServer() as loopback:
+        yield loopback
+
+
+@pytest.fixture
+def sessions_opened(monkeypatch):
+    """Counts the aiohttp.ClientSession objects created while the test runs.
+
+    Only a count: holding the sessions would keep an unclosed one from being
+    noticed when it is freed.
+    """
+    opened = [0]
+    original_init = aiohttp.ClientSession.__init__
+
+    def counting_init(self, *args, **kwargs):
+        opened[0] += 1
+        original_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(aiohttp.ClientSession, "__init__", counting_init)
+    return opened
+
+
+def user_record(user_id):
+    return {"id": user_id, "name": f"user-{user_id}", "tags": [f"t{user_id % 7}"]}
+
+
+def assert_data(found, expected, what):
+    """assert_same, with the classic cause of a coroutine in place of data spelled out."""
+    if inspect.iscoroutine(found) or (isinstance(found, list) and any(map(inspect.iscoroutine, found))):
+        holds = "is a coroutine" if inspect.iscoroutine(found) else "holds coroutines"
+        raise AssertionError(
+            f"{what} {holds}, not the data: {describe(found)}. `response.json()` only starts "
+            "reading a body that may still be arriving: `return await response.json()`."
+        )
+    assert_same(found, expected, what)
+
+
+def requested(mocked):
+    """The (method, url) pairs aioresponses was asked for, once per request."""
+    return [(method, str(url)) for (method, url), calls in mocked.requests.items() for _ in calls]
+
+
+def client_response_errors(error):
+    """The aiohttp.ClientResponseError in `error`, or inside it if it is an exception group."""
+    if isinstance(error, aiohttp.ClientResponseError):
+        return [error]
+    if isinstance(error, BaseExceptionGroup):
+        return [found for inner in error.exceptions for found in client_response_errors(inner)]
+    return []
+
+
+@pytest.mark.task(1)
+async def test_fetch_json_returns_the_parsed_json_body(ex, rng):
+    user_id = rng.randrange(100, 1000)
+    url = f"{API}/users/{user_id}"
+
+    with aioresponses() as mocked:
+        mocked.get(url, payload=user_record(user_id))
+        async with aiohttp.ClientSession() as session:
+            result = await ex.fetch_json(session, url)
+
+    assert_data(result, user_record(user_id), "fetch_json's result")
+
+
+@pytest.mark.task(1)
+async def test_fetch_json_asks_for_exactly_the_url_it_is_given(ex, rng):
+    user_ids = rng.sample(range(100, 1000), 3)
+    wanted = rng.choice(user_ids)
+
+    with aioresponses() as mocked:
+        for user_id in user_ids:
+            mocked.get(f"{API}/users/{user_id}", payload=user_record(user_id))
+        async with aiohttp.ClientSession() as session:
+            result = await ex.fetch_json(session, f"{API}/users/{wanted}")
+
+    assert_same(
+        requested(mocked),
+        [("GET", f"{API}/users/{wanted}")],
+        "the requests fetch_json made (method, url)",
+    )
+    assert_data(result, user_record(wanted), "fetch_json's result")
+
+
+@pytest.mark.task(1)
+async def test_fetch_json_raises_client_response_error_for_an_error_status(ex, rng):
+    status = rng.choice(ERROR_STATUSES)
+    url = f"{API}/users/{rng.randrange(100, 1000)}"
+    error_body = {"error": f"the server said {status}"}
+
+    with aioresponses() as mocked:
+        mocked.get(url, status=status, payload=error_body)
+        async with aiohttp.ClientSession() as session:
+            try:
+                result = await ex.fetch_json(session, url)
+            except aiohttp.ClientResponseError as error:
+                if error.status != status:
+                    raise AssertionError(
+                        f"the ClientResponseError should carry the reply's status {status}, "
+                        f"found {error.status}"
+                    ) from error
+                return
+
+    raise AssertionError(
+        f"the server answered {url} with status {status}, but fetch_json returned "
+        f"{describe(result)} as if it were data. aiohttp does not raise for an error status "
+        "by itself: call `response.raise_for_status()` before reading the body."
+    )
+
+
+@pytest.mark.task(1)
+async def test_fetch_json_sends_the_request_through_the_session_it_is_given(ex, rng, server):
+    user_id = rng.randrange(100, 1000)
+    url = server.serve(f"/users/{user_id}", json=user_record(user_id))
+    token = f"kata-{rng.randrange(10**6)}"
+
+    # Every request made through this session carries its header; other sessions' do not.
+    async with aiohttp.ClientSession(headers={"X-Kata-Session": token}) as session:
+        result = await ex.fetch_json(session, url)
+
+    assert_data(result, user_record(user_id), "fetch_json's result")
+    if server.headers_seen("X-Kata-Session") != [token]:
+        raise AssertionError(
+            "the request reached the server, but not through the session fetch_json was given: "
+            "use that `session` (`session.get(url)`) instead of opening a ClientSession of your own."
+        )
+
+
+@pytest.mark.task(2)
+async def test_results_come_back_in_the_order_of_the_urls(ex, rng, server):
+    user_ids = rng.sample(range(100, 1000), 5)
+    # Later URLs answer sooner, so finishing order is the reverse of the asking order.
+    urls = [
+        server.serve(f"/users/{uid}", json=user_record(uid), delay=0.04 * (len(user_ids) - i))
+        for i, uid in enumerate(user_ids)
+    ]
+
+    result = await ex.fetch_multiple_urls(urls)
+
+    assert_data(result, [user_record(uid) for uid in user_ids], "fetch_multiple_urls' result")
+
+
+@pytest.mark.task(2)
+async def test_every_url_is_fetched_at_the_same_time(ex, rng, server):
+    user_ids = rng.sample(range(100, 1000), 5)
+    urls = [server.serve(f"/users/{uid}", json=user_record(uid), delay=DELAY) for uid in user_ids]
+
+    with stopwatch() as run:
+        await ex.fetch_multiple_urls(urls)
+
+    assert_ran_together(server, run.elapsed, expected_calls=len(urls))
+
+
+@pytest.mark.task(2)
+async def test_one_session_is_shared_by_every_request(ex, rng, server, sessions_opened):
+    user_ids = rng.sample(range(100, 1000), 4)
+    urls = [server.serve(f"/users/{uid}", json=user_record(uid)) for uid in user_ids]
+
+    result = await ex.fetch_multiple_urls(urls)
+
+    assert_data(result, [user_record(uid) for uid in user_ids], "fetch_multiple_urls' result")
+    opened = sessions_opened[0]
+    if opened != 1:
+        raise AssertionError(
+            f"fetch_multiple_urls opened {opened} ClientSessions for {len(urls)} URLs; expected 1. "
+            "A session holds a pool of connections for its requests to reuse: open ONE with "
+            "`async with aiohttp.ClientSession() as session:` and pass it to every fetch_json call."
+        )
+
+
+@pytest.mark.task(2)
+async def test_no_urls_means_an_empty_list(ex):
+    result = await ex.fetch_multiple_urls([])
+
+    assert_same(result, [], "fetch_multiple_urls([])")
+
+
+@pytest.mark.task(2)
+async def test_an_error_status_reaches_the_caller(ex, rng):
+    user_ids = rng.sample(range(100, 1000), 4)
+    urls = [f"{API}/users/{uid}" for uid in user_ids]
+    broken = rng.choice(urls)
+    status = rng.choice(ERROR_STATUSES)
+
+    with aioresponses() as mocked:
+        for uid, url in zip(user_ids, urls, strict=True):
+            if url == broken:
+                mocked.get(url, status=status, payload={"error": f"the server said {status}"})
+            else:
+                mocked.get(url, payload=user_record(uid))
+        try:
+            result = await ex.fetch_multiple_urls(urls)
+        except Exception as error:
+            found = client_response_errors(error)
+            if not found:
+                raise
+            if [(e.status, str(e.request_info.url)) for e in found] != [(status, broken)]:
+                raise AssertionError(
+                    f"expected one ClientResponseError, status {status} for {broken}; found "
+                    + ", ".join(f"status {e.status} for {e.request_info.url}" for e in found)
+                ) from error
+            return
+
+    raise AssertionError(
+        f"{broken} answered with status {status}, but fetch_multiple_urls returned "
+        f"{describe(result)} without an error. Fetch every URL with fetch_json (which raises "
+        "for an error status) and let the error reach the caller."
+    )

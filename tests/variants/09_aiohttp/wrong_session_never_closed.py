@@ -1,0 +1,16 @@
+"""Creates the ClientSession without `async with` and never closes it."""
+
+import asyncio
+
+import aiohttp
+
+
+async def fetch_json(session, url):
+    async with session.get(url) as response:
+        response.raise_for_status()
+        return await response.json()
+
+
+async def fetch_multiple_urls(urls):
+    session = aiohttp.ClientSession()
+    return await asyncio.gather(*(fetch_json(session, url) for url in urls))
