@@ -33,6 +33,10 @@ TARGET_KEY = pytest.StashKey[Path]()
 SEED_KEY = pytest.StashKey[int]()
 
 NOT_WRITTEN = "{name} in {path} is not written yet (it still raises NotImplementedError)"
+MISSING_AWAIT = (
+    "a value here is a coroutine object, not a result: an `await` is missing before the call "
+    "that produced it."
+)
 TAMPERED = (
     "{names} was replaced while your code ran. The kata times your code with its own "
     "clock; code must not patch time or asyncio."
@@ -120,6 +124,8 @@ def _judge(error: BaseException | None, problems: list[str], target: Path) -> No
         message = _not_written(error, target)
         if message:
             pytest.fail(message, pytrace=False)
+    if isinstance(error, TypeError | AttributeError) and "'coroutine' object" in str(error):
+        problems.append(MISSING_AWAIT)
     if error is not None:
         for problem in problems:
             error.add_note(f"Also: {problem}")

@@ -18,6 +18,7 @@ from kata.testing.checks import (
 )
 from kata.testing.fakes import Call, FakeService
 from kata.testing.server import LoopbackServer, Reply, ServedRequest
+from kata.testing.timeline import observed as draw_timeline
 
 __all__ = [
     "Call",
@@ -31,6 +32,7 @@ __all__ = [
     "assert_same",
     "assert_started_in_order",
     "describe",
+    "draw_timeline",
     "same",
     "stopwatch",
 ]

@@ -100,6 +100,12 @@ def assert_ran_together(service: Instrumented, elapsed: float, expected_calls: i
     and the whole run took about as long as the slowest call, not the sum of them."""
     assert_call_count(service, expected_calls)
     calls = service.calls
+    running = [c for c in calls if c.end is None]
+    if running:
+        raise AssertionError(
+            f"your code returned while {running[0].label(service.name)} was still running: "
+            "await every call and task you start before returning."
+        )
     delays = [service.delay_for(*c.args) for c in calls]
     slowest, total = max(delays), sum(delays)
     picture = timeline.compare(calls, service.name, delays)

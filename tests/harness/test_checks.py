@@ -117,3 +117,15 @@ def test_patching_the_clock_is_found_and_undone(monkeypatch):
     clock.monotonic = lambda: 0.0
     assert clock.find_tampering() == ["time.perf_counter", "kata.testing.clock.monotonic"]
     assert time.perf_counter is real and clock.find_tampering() == []
+
+
+async def test_a_call_still_running_is_named_before_any_overlap_verdict():
+    service = FakeService("fetch", delay=10)
+    task = asyncio.create_task(service(1))
+    await asyncio.sleep(0)
+    try:
+        with pytest.raises(AssertionError, match=r"returned while fetch\(1\) was still running"):
+            assert_ran_together(service, 0.0, expected_calls=1)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -43,6 +43,10 @@ async def closes_its_session(url):
 async def patches_the_clock():
     time.perf_counter = lambda: 0.0
 
+async def forgets_an_await(fetch):
+    user = fetch(1)
+    return user["name"]
+
 def not_written(x):
     raise NotImplementedError
 
@@ -85,6 +89,9 @@ async def test_closed_session(ex):
 
 async def test_patched_clock(ex):
     await ex.patches_the_clock()
+
+async def test_forgotten_await(ex):
+    await ex.forgets_an_await(FakeService("fetch_user", delay=0))
 
 def test_not_written(ex):
     ex.not_written(1)
@@ -130,6 +137,7 @@ def verdicts(tmp_path_factory):
         ("test_sync_never_awaited", "you called never_awaits() but never awaited it"),
         ("test_unclosed_session", "an aiohttp ClientSession was never closed"),
         ("test_patched_clock", "time.perf_counter was replaced while your code ran"),
+        ("test_forgotten_await", "an `await` is missing before the call that produced it"),
         ("test_not_written", "`not_written` in target/99_demo.py is not written yet"),
     ],
 )

@@ -1,0 +1,155 @@
+"""Exercise 01: await runs a coroutine; calling an async function only creates one."""
+
+import asyncio
+import inspect
+
+import pytest
+
+from kata.testing import FakeService, assert_same, assert_started_in_order, describe
+
+NAMES = ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Katherine Johnson", "Edsger Dijkstra"]
+STREETS = ["Elm Street", "Mill Lane", "Harbour Road", "Station Road", "Orchard Way"]
+
+
+@pytest.mark.task(1)
+async def test_greeting_uses_the_name_the_service_returned(ex, rng):
+    user_id = rng.randrange(100, 1000)
+    name = rng.choice(NAMES)
+    fetch_name = FakeService("fetch_name", delay=0.05, reply=lambda uid: name if uid == user_id else "?")
+
+    greeting = await ex.greet(fetch_name, user_id)
+
+    assert_same(greeting, f"Hello, {name}!", f"greet(fetch_name, {user_id})")
+
+
+@pytest.mark.task(1)
+async def test_the_name_is_fetched_once_for_that_user(ex, rng):
+    user_id = rng.randrange(100, 1000)
+    fetch_name = FakeService("fetch_name", delay=0.05, reply=lambda uid: rng.choice(NAMES))
+
+    await ex.greet(fetch_name, user_id)
+
+    assert_started_in_order(fetch_name, [(user_id,)])
+
+
+# Each answer is derived from the question, so a wrong id gives a visibly wrong label.
+def order_record(order_id):
+    return {"id": order_id, "customer_id": 100 + order_id % 900, "total": order_id % 97 + 0.5}
+
+
+def customer_record(customer_id):
+    return {"id": customer_id, "name": NAMES[customer_id % len(NAMES)], "address_id": 7000 + customer_id}
+
+
+def address_text(address_id):
+    number = sum(map(ord, str(address_id)))
+    return f"{number % 200 + 1} {STREETS[number % len(STREETS)]}"
+
+
+def label_for(order_id):
+    customer = customer_record(order_record(order_id)["customer_id"])
+    return f"{customer['name']}, {address_text(customer['address_id'])}"
+
+
+@pytest.mark.task(2)
+async def test_label_has_the_customer_name_and_address(ex, rng):
+    order_id = rng.randrange(10_000, 100_000)
+    get_order = FakeService("get_order", delay=0.03, reply=order_record)
+    get_customer = FakeService("get_customer", delay=0.03, reply=customer_record)
+    get_address = FakeService("get_address", delay=0.03, reply=address_text)
+
+    label = await ex.shipping_label(get_order, get_customer, get_address, order_id)
+
+    assert_same(label, label_for(order_id), f"shipping_label(..., {order_id})")
+
+
+@pytest.mark.task(2)
+async def test_each_call_uses_the_answer_of_the_one_before(ex, rng):
+    order_id = rng.randrange(10_000, 100_000)
+    replies = {"order": order_record, "customer": customer_record, "address": address_text}
+    api = FakeService("api", delay=0.03, reply=lambda kind, key: replies[kind](key))
+
+    async def get_order(key):
+        return await api("order", key)
+
+    async def get_customer(key):
+        return await api("customer", key)
+
+    async def get_address(key):
+        return await api("address", key)
+
+    await ex.shipping_label(get_order, get_customer, get_address, order_id)
+
+    customer_id = order_record(order_id)["customer_id"]
+    address_id = customer_record(customer_id)["address_id"]
+    assert_started_in_order(api, [("order", order_id), ("customer", customer_id), ("address", address_id)])
+
+
+def user_record(user_id):
+    return {"id": user_id, "name": f"user-{user_id}"}
+
+
+def close_all(pending):
+    """Throw away whatever make_requests handed back, without running it."""
+    for item in pending if isinstance(pending, list) else [pending]:
+        if inspect.iscoroutine(item):
+            item.close()
+        elif isinstance(item, asyncio.Future):
+            item.cancel()
+
+
+def as_coroutines(pending, user_ids):
+    """make_requests's result, checked to be a list of one coroutine per id."""
+    if inspect.iscoroutine(pending):
+        raise AssertionError(
+            "make_requests returned a coroutine instead of a list: it must be a plain `def`. "
+            "The body of an `async def` function does not run at all until someone awaits it."
+        )
+    if type(pending) is not list or len(pending) != len(user_ids):
+        raise AssertionError(
+            f"make_requests should return a list of {len(user_ids)} coroutines (one per id), "
+            f"found {describe(pending)}"
+        )
+    for item in pending:
+        if not inspect.iscoroutine(item):
+            raise AssertionError(
+                "each item of the list should be a coroutine, what `fetch_user(user_id)` gives "
+                f"when it is called without await; found {describe(item)}"
+            )
+    return pending
+
+
+@pytest.mark.task(3)
+async def test_nothing_runs_until_the_coroutines_are_awaited(ex, rng):
+    user_ids = rng.sample(range(100, 1000), 4)
+    fetch_user = FakeService("fetch_user", delay=0.02, reply=user_record)
+
+    pending = ex.make_requests(fetch_user, user_ids)
+    try:
+        await asyncio.sleep(0.05)  # long enough for any call already started to show up
+        if fetch_user.calls:
+            ran = len(fetch_user.calls)
+            raise AssertionError(
+                f"fetch_user already ran {ran} {'time' if ran == 1 else 'times'} before anyone "
+                "awaited the coroutines: make_requests should only create them, not start them."
+            )
+        as_coroutines(pending, user_ids)
+    finally:
+        close_all(pending)
+
+
+@pytest.mark.task(3)
+async def test_awaiting_the_coroutines_runs_the_calls_in_that_order(ex, rng):
+    user_ids = rng.sample(range(100, 1000), 4)
+    fetch_user = FakeService("fetch_user", delay=0.02, reply=user_record)
+
+    pending = ex.make_requests(fetch_user, user_ids)
+    try:
+        # Awaited last to first: if nothing ran early, the calls start in exactly this order.
+        results = [await coro for coro in reversed(as_coroutines(pending, user_ids))]
+    finally:
+        close_all(pending)
+
+    backwards = user_ids[::-1]
+    assert_same(results, [user_record(uid) for uid in backwards], "the coroutines' results, last to first")
+    assert_started_in_order(fetch_user, [(uid,) for uid in backwards])

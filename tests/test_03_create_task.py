@@ -1,0 +1,238 @@
+"""Exercise 03: asyncio.create_task starts work in the background; awaiting the task collects it."""
+
+import asyncio
+
+import pytest
+
+from kata.testing import (
+    FakeService,
+    assert_ran_together,
+    assert_same,
+    assert_started_in_order,
+    describe,
+    stopwatch,
+)
+from kata.testing.timeline import observed
+
+DELAY = 0.2
+HEADLINES = ["Rain expected", "Local team wins", "New bridge opens", "Library extends hours", "Fair returns"]
+
+
+def user_record(user_id):
+    return {"id": user_id, "name": f"user-{user_id}", "inbox_id": 5000 + user_id}
+
+
+def inbox_for(inbox_id):
+    return [f"message-{inbox_id}-{n}" for n in range(inbox_id % 3 + 1)]
+
+
+@pytest.mark.task(1)
+async def test_dashboard_holds_the_user_their_inbox_and_the_news(ex, rng):
+    user_id = rng.randrange(100, 1000)
+    headlines = rng.sample(HEADLINES, 3)
+    fetch_news = FakeService("fetch_news", delay=0.1, reply=lambda: list(headlines))
+    fetch_user = FakeService("fetch_user", delay=0.05, reply=user_record)
+    fetch_inbox = FakeService("fetch_inbox", delay=0.05, reply=inbox_for)
+
+    dashboard = await ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id)
+
+    user = user_record(user_id)
+    assert_same(
+        dashboard,
+        {"user": user, "inbox": inbox_for(user["inbox_id"]), "news": headlines},
+        "load_dashboard's result",
+    )
+
+
+def assert_news_in_background(api, elapsed, delays):
+    """Fail unless the news call was in flight while the user and the inbox were fetched."""
+    kinds = sorted(call.args[0] for call in api.calls)
+    if kinds != ["inbox", "news", "user"]:
+        raise AssertionError(
+            "expected one call each to fetch_news, fetch_user and fetch_inbox, found "
+            f"{describe([call.args for call in api.calls])}"
+        )
+    news = next(call for call in api.calls if call.args[0] == "news")
+    others = [call for call in api.calls if call is not news]
+    picture = observed(api.calls, api.name)
+    background, chain = delays["news"], delays["user"] + delays["inbox"]
+    if not all(call.start < news.end and news.start < call.end for call in others):
+        if news.end <= min(call.start for call in others):
+            why = "fetch_news() was awaited first, so the user and the inbox waited for it"
+        else:
+            why = (
+                "fetch_news() only started once it was awaited, after other calls were done: a bare "
+                "coroutine does not run in the background, a task from asyncio.create_task does"
+            )
+        raise AssertionError(
+            f"the news did not load in the background ({why}). {elapsed:.2f} s in all; started first "
+            f"and left running while the user and then the inbox are fetched, it takes about "
+            f"{max(background, chain):.2f} s, not {background + chain:.2f} s.\nobserved:\n{picture}"
+        )
+    if elapsed >= 1.5 * max(background, chain):
+        raise AssertionError(
+            f"the news loaded in the background, but the whole run took {elapsed:.2f} s; about "
+            f"{max(background, chain):.2f} s was expected. Something else waited.\nobserved:\n{picture}"
+        )
+
+
+@pytest.mark.task(1)
+async def test_the_news_loads_while_the_user_and_inbox_are_fetched(ex, rng):
+    user_id = rng.randrange(100, 1000)
+    delays = {"news": 2 * DELAY, "user": DELAY, "inbox": DELAY}
+    replies = {"news": lambda: HEADLINES[:2], "user": user_record, "inbox": inbox_for}
+    api = FakeService(
+        "api", delay=lambda kind, *key: delays[kind], reply=lambda kind, *key: replies[kind](*key)
+    )
+
+    async def fetch_news():
+        return await api("news")
+
+    async def fetch_user(key):
+        return await api("user", key)
+
+    async def fetch_inbox(key):
+        return await api("inbox", key)
+
+    with stopwatch() as run:
+        await ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id)
+
+    assert_news_in_background(api, run.elapsed, delays)
+
+
+def page_for(url):
+    return f"<html>{url}</html>"
+
+
+def random_urls(rng, count):
+    return [f"https://example.com/{word}-{rng.randrange(1000)}" for word in rng.sample(HEADLINES, count)]
+
+
+def assert_tasks(tasks, urls):
+    """Fail unless start_downloads handed back a list of one asyncio.Task per url."""
+    if type(tasks) is not list or len(tasks) != len(urls):
+        raise AssertionError(
+            f"start_downloads should return a list of {len(urls)} asyncio.Task objects (one per url), "
+            f"found {describe(tasks)}"
+        )
+    for task in tasks:
+        if asyncio.iscoroutine(task):
+            raise AssertionError(
+                "start_downloads returned coroutines, not tasks: a coroutine does not run until "
+                "someone awaits it. Wrap each one in asyncio.create_task(...) to start it."
+            )
+        if not isinstance(task, asyncio.Task):
+            raise AssertionError(f"each item should be an asyncio.Task, found {describe(task)}")
+
+
+async def settle(tasks):
+    """Await whatever tasks the learner's code returned, so none outlives the test."""
+    if isinstance(tasks, list):
+        running = [task for task in tasks if isinstance(task, asyncio.Task)]
+        await asyncio.gather(*running, return_exceptions=True)
+
+
+@pytest.mark.task(2)
+async def test_every_download_is_already_running_when_the_tasks_come_back(ex, rng):
+    urls = random_urls(rng, 4)
+    download = FakeService("download", delay=DELAY, reply=page_for)
+
+    tasks = await ex.start_downloads(download, urls)
+    try:
+        assert_tasks(tasks, urls)
+        if any(call.end is not None for call in download.calls):
+            raise AssertionError(
+                "start_downloads waited for downloads to finish before returning: return the tasks "
+                "while they are still running, and let the caller await them."
+            )
+        for _ in range(3):  # a few turns of the event loop: every task gets to start
+            await asyncio.sleep(0)
+        assert_started_in_order(download, [(url,) for url in urls])
+    finally:
+        await settle(tasks)
+
+
+@pytest.mark.task(2)
+async def test_awaiting_the_tasks_gives_every_page_and_they_overlap(ex, rng):
+    urls = random_urls(rng, 4)
+    download = FakeService("download", delay=DELAY, reply=page_for)
+
+    with stopwatch() as run:
+        tasks = await ex.start_downloads(download, urls)
+        assert_tasks(tasks, urls)
+        pages = [await task for task in tasks]
+
+    assert_same(pages, [page_for(url) for url in urls], "the tasks' results, in the order of the urls")
+    assert_ran_together(download, run.elapsed, expected_calls=len(urls))
+
+
+def receipt_for(order_id):
+    return {"order": order_id, "saved": True}
+
+
+class AuditFailed(Exception):
+    """The audit service's error in these tests."""
+
+
+def assert_finished(service):
+    """Fail if a call to `service` was still running when save_order returned."""
+    for call in service.calls:
+        if call.end is None:
+            raise AssertionError(
+                f"save_order returned while {call.label(service.name)} was still running. A task "
+                "nobody awaits is fire and forget: its work may never finish and its errors are "
+                "lost. Keep the task in a variable and await it before returning."
+            )
+
+
+@pytest.mark.task(3)
+async def test_returns_the_receipt_once_the_audit_has_finished(ex, rng):
+    order_id = rng.randrange(10_000, 100_000)
+    save = FakeService("save", delay=0.1, reply=receipt_for)
+    audit = FakeService("audit", delay=0.2, reply=lambda oid: None)
+
+    receipt = await ex.save_order(save, audit, order_id)
+
+    assert_finished(audit)
+    assert_same(receipt, receipt_for(order_id), "save_order's result")
+    assert_started_in_order(audit, [(order_id,)])
+
+
+@pytest.mark.task(3)
+async def test_save_and_audit_run_at_the_same_time(ex, rng):
+    order_id = rng.randrange(10_000, 100_000)
+    delays = {"save": DELAY, "audit": 1.5 * DELAY}
+    api = FakeService("api", delay=lambda kind, oid: delays[kind], reply=lambda kind, oid: kind)
+
+    async def save(key):
+        return await api("save", key)
+
+    async def audit(key):
+        return await api("audit", key)
+
+    with stopwatch() as run:
+        await ex.save_order(save, audit, order_id)
+
+    assert_finished(api)
+    assert_ran_together(api, run.elapsed, expected_calls=2)
+
+
+@pytest.mark.task(3)
+async def test_a_failed_audit_reaches_the_caller(ex, rng):
+    order_id = rng.randrange(10_000, 100_000)
+    error = AuditFailed(f"audit log full, order {order_id} not recorded")
+    save = FakeService("save", delay=0.1, reply=receipt_for)
+    audit = FakeService("audit", delay=0.2, fail=lambda oid: error)
+
+    try:
+        result = await ex.save_order(save, audit, order_id)
+    except AuditFailed:
+        return
+    except BaseExceptionGroup as group:  # a TaskGroup reports its tasks' errors as a group
+        if group.subgroup(AuditFailed) is not None:
+            return
+        raise
+    raise AssertionError(
+        f"the audit failed with {error!r}, but save_order returned {describe(result)}: the error "
+        "never reached the caller. Await the audit task before returning, so its error comes out."
+    )
