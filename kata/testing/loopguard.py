@@ -50,6 +50,11 @@ UNCLOSED_SESSION = (
     "an aiohttp ClientSession was never closed: open it with "
     "`async with aiohttp.ClientSession() as session:` so it is closed even when a request fails."
 )
+UNCLOSED_LOOP = (
+    "an event loop was never closed: asyncio.run closes its loop for you; close an "
+    "asyncio.Runner (`with asyncio.Runner() as runner:` or runner.close()), or a loop you made "
+    "yourself (loop.close())."
+)
 LEFT_OPEN = "something was left open when your code finished: {what}. Close what you open (use `async with`)."
 PENDING_DESTROYED = (
     "a task was destroyed while still pending: a task you started was neither awaited nor cancelled."
@@ -152,6 +157,8 @@ def _explain_warning(warning: warnings.WarningMessage) -> str | None:
     if issubclass(warning.category, ResourceWarning):
         if "Unclosed client session" in text or "Unclosed connector" in text:
             return UNCLOSED_SESSION
+        if text.startswith("unclosed event loop"):
+            return UNCLOSED_LOOP
         return LEFT_OPEN.format(what=text.splitlines()[0])
     return None
 

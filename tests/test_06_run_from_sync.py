@@ -1,0 +1,229 @@
+"""Exercise 06: plain code runs async work with asyncio.run, or many calls on one asyncio.Runner.
+
+These tests are plain `def` functions: like the learner's callers, they have no running loop.
+"""
+
+import asyncio
+import inspect
+from contextlib import contextmanager
+
+import pytest
+
+from kata.testing import FakeService, assert_ran_together, assert_same, stopwatch
+
+DELAY = 0.2
+QUICK = 0.02
+
+
+def value_for(key):
+    return {"key": key, "value": f"value-{key}"}
+
+
+class LoopWatchingApi:
+    """A fake async `fetch` that also notes the event loop each call ran on."""
+
+    def __init__(self, delay=DELAY):
+        self.loops = []  # the loop objects themselves: an id() could be reused by a later loop
+        self.fetch = FakeService("fetch", delay=delay, reply=self._reply)
+
+    def _reply(self, key):
+        self.loops.append(asyncio.get_running_loop())
+        return value_for(key)
+
+    def distinct_loops(self):
+        return list({id(loop): loop for loop in self.loops}.values())
+
+
+def some_keys(rng, count):
+    return rng.sample(range(100, 1000), count)
+
+
+# Errors asyncio raises for the classic ways of running async code from plain code, explained.
+LOOP_ERRORS = {
+    "a coroutine was expected": (
+        "asyncio.run and runner.run take a coroutine, and asyncio.gather(...) returns a future, "
+        "not a coroutine: put the gather in an `async def` function and run a call of that function"
+    ),
+    "no current event loop": (
+        "something asked for the current event loop while no loop was running: "
+        "asyncio.get_event_loop(), or asyncio.gather or create_task called outside async code. In "
+        "plain code, put the async work in an `async def` function and run it with asyncio.run(...) "
+        "or an asyncio.Runner"
+    ),
+    "Event loop is closed": (
+        "your code used an event loop that was already closed (asyncio.run closes its loop when "
+        "it returns, and asyncio.get_event_loop() can hand back an old, closed one): use a loop "
+        "you own, asyncio.run for one job or one asyncio.Runner kept open for several"
+    ),
+    "from a running event loop": (
+        "asyncio.run (or runner.run) was called from code that is already running on an event "
+        "loop: inside async code, `await` instead"
+    ),
+}
+
+
+def call_plain(what, function, *args):
+    """What `function(*args)` returns, with plain words for the classic mistakes of plain code."""
+    try:
+        result = function(*args)
+    except (RuntimeError, ValueError) as error:
+        for text, explanation in LOOP_ERRORS.items():
+            if text in str(error):
+                found = f"{type(error).__name__} ({str(error).rstrip('.')})"
+                raise AssertionError(f"{what} raised {found}: {explanation}.") from None
+        raise
+    if inspect.iscoroutine(result):
+        result.close()
+        raise AssertionError(
+            f"{what} returned a coroutine, so nothing ran: it must be a plain `def` that runs the "
+            "async work itself (asyncio.run, or an asyncio.Runner) and returns the finished result"
+        )
+    return result
+
+
+@contextmanager
+def client_for(ex, api):
+    client = call_plain("SyncClient(fetch)", ex.SyncClient, api.fetch)
+    try:
+        yield client
+    finally:
+        call_plain("client.close()", client.close)
+
+
+def assert_one_loop(api, what):
+    loops = api.distinct_loops()
+    if len(loops) > 1:
+        raise AssertionError(
+            f"{what} ran on {len(loops)} different event loops; they must all share the client's "
+            "one loop. asyncio.run makes a new loop for every call and closes it afterwards, and "
+            "what is bound to a loop (a session, a connection pool, a lock) dies with it. Create "
+            "one asyncio.Runner for the client and call `runner.run(...)` on it every time."
+        )
+
+
+@pytest.mark.task(1)
+def test_returns_the_results_in_the_order_of_the_ids(ex, rng):
+    ids = some_keys(rng, 5)
+    # Later ids answer sooner, so finishing order is the reverse of the asking order.
+    delays = {item_id: 0.05 + 0.03 * (len(ids) - n) for n, item_id in enumerate(ids)}
+    api = LoopWatchingApi(delay=delays.__getitem__)
+
+    result = call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
+
+    assert_same(result, [value_for(i) for i in ids], "fetch_all_sync's result")
+
+
+@pytest.mark.task(1)
+def test_every_call_runs_at_the_same_time(ex, rng):
+    ids = some_keys(rng, 5)
+    api = LoopWatchingApi()
+
+    with stopwatch() as run:
+        call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
+
+    assert_ran_together(api.fetch, run.elapsed, expected_calls=len(ids))
+
+
+@pytest.mark.task(1)
+def test_its_event_loop_is_closed_when_it_returns(ex, rng):
+    ids = some_keys(rng, 3)
+    api = LoopWatchingApi(delay=QUICK)
+
+    call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
+
+    still_open = [loop for loop in api.distinct_loops() if not loop.is_closed()]
+    if still_open:
+        raise AssertionError(
+            "fetch_all_sync returned but left its event loop open. asyncio.run(...) creates a "
+            "loop, runs your coroutine and closes the loop for you; a loop you get from "
+            "asyncio.get_event_loop() or asyncio.new_event_loop() stays open unless you close it."
+        )
+
+
+@pytest.mark.task(1)
+def test_it_can_be_called_again_and_again(ex, rng):
+    for _ in range(3):
+        ids = some_keys(rng, 3)
+        api = LoopWatchingApi(delay=QUICK)
+
+        result = call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
+
+        assert_same(result, [value_for(i) for i in ids], "the result of a later fetch_all_sync call")
+
+
+@pytest.mark.task(2)
+def test_get_returns_what_fetch_returns(ex, rng):
+    api = LoopWatchingApi(delay=QUICK)
+
+    with client_for(ex, api) as client:
+        for key in some_keys(rng, 3):
+            result = call_plain("client.get", client.get, key)
+            assert_same(result, value_for(key), f"client.get({key})")
+
+
+@pytest.mark.task(2)
+def test_every_get_runs_on_the_same_event_loop(ex, rng):
+    api = LoopWatchingApi(delay=QUICK)
+
+    with client_for(ex, api) as client:
+        for key in some_keys(rng, 3):
+            call_plain("client.get", client.get, key)
+
+    assert_one_loop(api, "your 3 calls to client.get")
+
+
+@pytest.mark.task(2)
+def test_the_loop_stays_open_until_close(ex, rng):
+    api = LoopWatchingApi(delay=QUICK)
+    client = call_plain("SyncClient(fetch)", ex.SyncClient, api.fetch)
+    try:
+        call_plain("client.get", client.get, rng.randrange(100, 1000))
+        loop = api.loops[0]
+        assert not loop.is_closed(), (
+            "the client's event loop was already closed when get returned: it must stay open "
+            "for the next call (asyncio.run closes its loop; an asyncio.Runner keeps it until you "
+            "close the runner)"
+        )
+    finally:
+        call_plain("client.close()", client.close)
+
+    assert loop.is_closed(), (
+        "after client.close() the client's event loop is still open: close() must close it "
+        "(runner.close(), or loop.close() for a loop you made yourself)"
+    )
+
+
+@pytest.mark.task(3)
+def test_get_many_returns_the_results_in_the_order_of_the_keys(ex, rng):
+    keys = some_keys(rng, 5)
+    delays = {key: 0.05 + 0.03 * (len(keys) - n) for n, key in enumerate(keys)}
+    api = LoopWatchingApi(delay=delays.__getitem__)
+
+    with client_for(ex, api) as client:
+        result = call_plain("client.get_many", client.get_many, keys)
+
+    assert_same(result, [value_for(key) for key in keys], "client.get_many's result")
+
+
+@pytest.mark.task(3)
+def test_get_many_runs_every_call_at_the_same_time(ex, rng):
+    keys = some_keys(rng, 5)
+    api = LoopWatchingApi()
+
+    with client_for(ex, api) as client, stopwatch() as run:
+        call_plain("client.get_many", client.get_many, keys)
+
+    assert_ran_together(api.fetch, run.elapsed, expected_calls=len(keys))
+
+
+@pytest.mark.task(3)
+def test_get_many_uses_the_same_loop_as_get(ex, rng):
+    first, *keys = some_keys(rng, 4)
+    api = LoopWatchingApi(delay=QUICK)
+
+    with client_for(ex, api) as client:
+        call_plain("client.get", client.get, first)
+        call_plain("client.get_many", client.get_many, keys)
+        call_plain("client.get_many", client.get_many, keys)
+
+    assert_one_loop(api, "your calls to client.get and client.get_many")

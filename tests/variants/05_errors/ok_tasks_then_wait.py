@@ -1,0 +1,28 @@
+"""Correct: start every task first, then await each; asyncio.wait(FIRST_EXCEPTION) for fail-fast."""
+
+import asyncio
+
+
+async def fetch_all_settled(fetch, ids):
+    tasks = {item_id: asyncio.create_task(fetch(item_id)) for item_id in ids}
+    successes, failures = {}, {}
+    for item_id, task in tasks.items():
+        try:
+            successes[item_id] = await task
+        except Exception as error:
+            failures[item_id] = error
+    return successes, failures
+
+
+async def fetch_all_or_nothing(fetch, ids):
+    tasks = [asyncio.create_task(fetch(item_id)) for item_id in ids]
+    if not tasks:
+        return []
+    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in tasks:
+        if task in done and task.exception() is not None:
+            raise task.exception()
+    return [task.result() for task in tasks]

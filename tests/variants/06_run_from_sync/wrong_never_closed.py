@@ -1,0 +1,28 @@
+"""Mistake: event loops are created but never closed."""
+
+import asyncio
+
+
+def fetch_all_sync(fetch, ids):
+    async def fetch_all():
+        return await asyncio.gather(*(fetch(item_id) for item_id in ids))
+
+    return asyncio.new_event_loop().run_until_complete(fetch_all())
+
+
+class SyncClient:
+    def __init__(self, fetch):
+        self._fetch = fetch
+        self._runner = asyncio.Runner()
+
+    def get(self, key):
+        return self._runner.run(self._fetch(key))
+
+    def close(self):
+        pass
+
+    def get_many(self, keys):
+        async def fetch_many():
+            return await asyncio.gather(*(self._fetch(key) for key in keys))
+
+        return self._runner.run(fetch_many())
