@@ -1,0 +1,210 @@
+"""Exercise 07: async with acquires on the way in and always releases on the way out."""
+
+import asyncio
+
+import pytest
+
+from kata.testing import describe
+
+DELAY = 0.02  # acquiring and releasing a fake connection each take this long
+
+
+class FakeConnection:
+    """A stand-in for a database connection: only its number matters."""
+
+    def __init__(self, number):
+        self.number = number
+
+    def __repr__(self):
+        return f"<connection #{self.number}>"
+
+
+class FakePool:
+    """Lends out fake connections. Each step is written to `log` once it has finished,
+    so a release that was never awaited never shows up there."""
+
+    def __init__(self, rng):
+        self.log = []
+        self.lent = []
+        self._numbers = iter(rng.sample(range(100, 1000), 10))
+
+    async def acquire(self):
+        await asyncio.sleep(DELAY)
+        conn = FakeConnection(next(self._numbers))
+        self.lent.append(conn)
+        self.log.append(f"acquire #{conn.number}")
+        return conn
+
+    async def release(self, conn):
+        if not any(conn is lent for lent in self.lent):
+            raise AssertionError(
+                f"pool.release() was given {describe(conn)}, which the pool has not lent out (never "
+                "acquired, or already released): release the very connection that "
+                "`await pool.acquire()` returned, once."
+            )
+        await asyncio.sleep(DELAY)
+        self.lent = [lent for lent in self.lent if lent is not conn]
+        self.log.append(f"release #{conn.number}")
+
+
+def use(pool, conn):
+    """What the body of the `async with` block does: record that it ran, with which connection."""
+    if type(conn) is not FakeConnection:
+        raise AssertionError(
+            "the `as` name should be the connection that `await pool.acquire()` returned, "
+            f"found {describe(conn)}. Whatever __aenter__ returns (or the generator yields) "
+            "becomes the `as` name."
+        )
+    pool.log.append(f"body uses #{conn.number}")
+
+
+def assert_steps(pool, expected, why):
+    if pool.log != expected:
+        raise AssertionError(
+            f"the steps should be: {', '.join(expected)}; found: {', '.join(pool.log) or 'nothing'}. {why}"
+        )
+
+
+def new_error(rng):
+    return ValueError(f"row {rng.randrange(1000)} is broken")
+
+
+# Checks shared by both tasks: `make` is ex.Lease (task 1) or ex.borrow (task 2).
+
+
+async def check_as_name_is_the_connection(make, rng):
+    pool = FakePool(rng)
+
+    async with make(pool) as conn:
+        use(pool, conn)
+        if not any(conn is lent for lent in pool.lent):
+            raise AssertionError(f"{describe(conn)} is not the connection the pool lent out.")
+
+
+async def check_released_after_the_block(make, rng):
+    pool = FakePool(rng)
+
+    async with make(pool) as conn:
+        use(pool, conn)
+        number = conn.number
+
+    assert_steps(
+        pool,
+        [f"acquire #{number}", f"body uses #{number}", f"release #{number}"],
+        "Acquire before the block runs, and release when it ends with "
+        "`await pool.release(conn)` (without `await`, nothing is released).",
+    )
+
+
+async def check_released_when_the_block_raises(make, rng):
+    pool = FakePool(rng)
+    error, number = new_error(rng), None
+
+    try:
+        async with make(pool) as conn:
+            use(pool, conn)
+            number = conn.number
+            raise error
+    except ValueError:
+        pass  # whether it should reach us is the next check's business
+
+    assert_steps(
+        pool,
+        [f"acquire #{number}", f"body uses #{number}", f"release #{number}"],
+        f"The block raised {error!r}: the connection must be released all the same "
+        "(a `finally:` runs whether or not there was an error).",
+    )
+
+
+async def check_error_reaches_the_caller(make, rng):
+    pool = FakePool(rng)
+    error, caught = new_error(rng), None
+
+    try:
+        async with make(pool) as conn:
+            use(pool, conn)
+            raise error
+    except ValueError as raised:
+        caught = raised
+
+    if caught is None:
+        raise AssertionError(
+            f"the block raised {error!r}, but the error never reached the code around `async with`: "
+            "it was swallowed. Clean up, then let the error go on (__aexit__ returning True, or "
+            "an `except` around the `yield`, hides it)."
+        )
+    if caught is not error:
+        raise AssertionError(
+            f"the block raised {error!r}, but the caller got a different error, {caught!r}: "
+            "let the original error go on unchanged."
+        )
+
+
+async def check_each_block_releases_its_own_connection(make, rng):
+    pool = FakePool(rng)
+
+    async with make(pool) as outer:
+        use(pool, outer)
+        async with make(pool) as inner:
+            use(pool, inner)
+        if inner is outer:
+            raise AssertionError("two blocks, one inside the other, got the same connection.")
+
+    a, b = outer.number, inner.number
+    steps = [f"acquire #{a}", f"body uses #{a}", f"acquire #{b}", f"body uses #{b}"]
+    steps += [f"release #{b}", f"release #{a}"]  # the inner block ends first
+    assert_steps(
+        pool,
+        steps,
+        "Each block must keep and release its own connection (keep it on `self`, not in a shared variable).",
+    )
+
+
+@pytest.mark.task(1)
+async def test_lease_gives_the_block_the_connection_from_the_pool(ex, rng):
+    await check_as_name_is_the_connection(ex.Lease, rng)
+
+
+@pytest.mark.task(1)
+async def test_lease_releases_the_connection_when_the_block_ends(ex, rng):
+    await check_released_after_the_block(ex.Lease, rng)
+
+
+@pytest.mark.task(1)
+async def test_lease_releases_the_connection_when_the_block_raises(ex, rng):
+    await check_released_when_the_block_raises(ex.Lease, rng)
+
+
+@pytest.mark.task(1)
+async def test_lease_lets_the_error_reach_the_caller_unchanged(ex, rng):
+    await check_error_reaches_the_caller(ex.Lease, rng)
+
+
+@pytest.mark.task(1)
+async def test_nested_leases_each_release_their_own_connection(ex, rng):
+    await check_each_block_releases_its_own_connection(ex.Lease, rng)
+
+
+@pytest.mark.task(2)
+async def test_borrow_gives_the_block_the_connection_from_the_pool(ex, rng):
+    await check_as_name_is_the_connection(ex.borrow, rng)
+
+
+@pytest.mark.task(2)
+async def test_borrow_releases_the_connection_when_the_block_ends(ex, rng):
+    await check_released_after_the_block(ex.borrow, rng)
+
+
+@pytest.mark.task(2)
+async def test_borrow_releases_the_connection_when_the_block_raises(ex, rng):
+    await check_released_when_the_block_raises(ex.borrow, rng)
+
+
+@pytest.mark.task(2)
+async def test_borrow_lets_the_error_reach_the_caller_unchanged(ex, rng):
+    await check_error_reaches_the_caller(ex.borrow, rng)
+
+
+@pytest.mark.task(2)
+async def test_nested_borrows_each_release_their_own_connection(ex, rng):
+    await check_each_block_releases_its_own_connection(ex.borrow, rng)

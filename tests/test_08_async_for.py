@@ -1,0 +1,243 @@
+"""Exercise 08: async generators hand out items as they arrive; async for reads them, and can stop early."""
+
+import asyncio
+import re
+from contextlib import asynccontextmanager, contextmanager
+
+import pytest
+
+from kata.testing import FakeService, assert_same, assert_started_in_order
+
+PAGE_DELAY = 0.02  # one page of results
+LINE_DELAY = 0.01  # one line of a log stream
+
+
+# Task 1: a paged listing
+
+
+def make_pages(rng):
+    """3 to 5 pages of order ids. Page 2 is shorter than page 1: a short page is not the end."""
+    sizes = [rng.randint(3, 4), rng.randint(1, 2), *(rng.randint(1, 4) for _ in range(rng.randint(1, 3)))]
+    ids = iter(rng.sample(range(1000, 10000), sum(sizes)))
+    return [[f"order-{next(ids)}" for _ in range(size)] for size in sizes]
+
+
+def page_service(pages):
+    """fetch_page(n): page n of `pages`, then one empty page; asking beyond that is a mistake."""
+    empty = len(pages) + 1
+
+    def fail(number):
+        if type(number) is not int or number < 1:
+            return AssertionError(f"fetch_page({number!r}) was called: pages are numbered 1, 2, 3, ...")
+        if number > empty:
+            return AssertionError(
+                f"fetch_page({number}) was called, but page {empty} was already empty: "
+                "the first empty page means there are no more, stop there."
+            )
+        return None
+
+    def reply(number):
+        return list(pages[number - 1]) if number < empty else []
+
+    return FakeService("fetch_page", delay=PAGE_DELAY, reply=reply, fail=fail)
+
+
+@contextmanager
+def explained(name):
+    """Turn the TypeErrors of iterating the wrong kind of thing into advice."""
+    try:
+        yield
+    except TypeError as error:
+        text = str(error)
+        kind = re.search(r"got (\w+)$|'(\w+)' object is not an async iterator", text)
+        if kind:
+            kind = kind[1] or kind[2]
+            advice = {
+                "generator": "a plain generator (`def` with `yield`): make it `async def`, so it can "
+                "`await` each page and `async for` can read it.",
+                "coroutine": "a coroutine (`async def` without `yield`): `yield` the items one by one "
+                "instead of returning them.",
+            }.get(kind, f"a {kind}: `yield` the items one by one from an `async def` instead.")
+            raise AssertionError(f"{name}(...) returned {advice} (Python said: {text})") from error
+        if "'LineStream' object is not iterable" in text:
+            raise AssertionError(
+                f"{name} read an async stream with a plain `for` (or list(), or a plain comprehension): "
+                "use `async for line in items:` or `[line async for line in items]`. "
+                f"(Python said: {text})"
+            ) from error
+        raise
+
+
+@asynccontextmanager
+async def closed_after(stream):
+    """Close a stream the test stops reading early, as `async with aclosing(...)` would."""
+    try:
+        yield stream
+    finally:
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def read_all(stream, name):
+    with explained(name):
+        return [item async for item in stream]
+
+
+@pytest.mark.task(1)
+async def test_paginate_yields_every_item_of_every_page_in_order(ex, rng):
+    pages = make_pages(rng)
+    fetch_page = page_service(pages)
+
+    items = await read_all(ex.paginate(fetch_page), "paginate")
+
+    assert_same(items, [item for page in pages for item in page], "the items paginate yielded")
+
+
+@pytest.mark.task(1)
+async def test_paginate_stops_at_the_first_empty_page(ex, rng):
+    pages = make_pages(rng)
+    fetch_page = page_service(pages)
+
+    await read_all(ex.paginate(fetch_page), "paginate")
+
+    assert_started_in_order(fetch_page, [(n,) for n in range(1, len(pages) + 2)])
+
+
+@pytest.mark.task(1)
+async def test_paginate_of_an_empty_listing_yields_nothing(ex):
+    fetch_page = page_service([])
+
+    items = await read_all(ex.paginate(fetch_page), "paginate")
+
+    assert_same(items, [], "the items paginate yielded when page 1 was empty")
+    assert_started_in_order(fetch_page, [(1,)])
+
+
+@pytest.mark.task(1)
+async def test_paginate_hands_out_each_page_before_fetching_the_next(ex, rng):
+    pages = make_pages(rng)
+    fetch_page = page_service(pages)
+    taken = 0
+
+    async with closed_after(ex.paginate(fetch_page)) as stream:
+        for number, page in enumerate(pages[:2], start=1):
+            for item in page:
+                with explained("paginate"):
+                    found = await anext(stream)
+                taken += 1
+                assert_same(found, item, f"item {taken} from paginate")
+                fetched = [call.args[0] for call in fetch_page.calls]
+                if fetched != list(range(1, number + 1)):
+                    so_far = f"{taken} item{'s' if taken > 1 else ''}"
+                    pages_read = "page 1" if number == 1 else "pages 1 and 2"
+                    raise AssertionError(
+                        f"the reader had taken {so_far}, all from {pages_read}, but paginate had already "
+                        f"fetched pages {', '.join(map(str, fetched))}. Yield each item as soon as its page "
+                        "arrives, and fetch the next page only when the reader asks for more: a reader "
+                        "that stops early should never wait for pages it does not read."
+                    )
+
+
+# Tasks 2 and 3: reading a stream of log lines
+
+
+class LineStream:
+    """An async iterable of log lines that arrive one at a time. `taken` counts the lines read."""
+
+    def __init__(self, lines):
+        self.lines = list(lines)
+        self.taken = 0
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        if self.taken == len(self.lines):
+            raise StopAsyncIteration
+        await asyncio.sleep(LINE_DELAY)
+        self.taken += 1
+        return self.lines[self.taken - 1]
+
+
+def log_line(rng, level):
+    return f"{level} request {rng.randrange(10000)} took {rng.randrange(1, 900)} ms"
+
+
+def make_log(rng, wanted, count):
+    """`count` lines; each is `wanted` level or another level at random, both at least twice."""
+    others = [level for level in ("INFO", "WARNING", "ERROR") if level != wanted]
+    levels = [wanted, wanted, others[0], others[1]]
+    levels += [rng.choice([wanted, *others]) for _ in range(count - len(levels))]
+    rng.shuffle(levels)
+    return [log_line(rng, level) for level in levels]
+
+
+def level_is(level):
+    return lambda line: line.startswith(level + " ")
+
+
+@pytest.mark.task(2)
+async def test_collect_matching_keeps_the_matching_items_in_order(ex, rng):
+    wanted = rng.choice(["ERROR", "WARNING"])
+    lines = make_log(rng, wanted, 14)
+    stream = LineStream(lines)
+
+    with explained("collect_matching"):
+        found = await ex.collect_matching(stream, level_is(wanted))
+
+    expected = [line for line in lines if line.startswith(wanted + " ")]
+    assert_same(found, expected, f"collect_matching's result (the {wanted} lines)")
+
+
+@pytest.mark.task(2)
+async def test_collect_matching_of_an_empty_stream_is_an_empty_list(ex):
+    with explained("collect_matching"):
+        found = await ex.collect_matching(LineStream([]), level_is("ERROR"))
+
+    assert_same(found, [], "collect_matching of an empty stream")
+
+
+def log_with_first_error_at(rng, position, count):
+    """`count` lines whose first ERROR line is at `position`, with more ERROR lines after it."""
+    before = [log_line(rng, rng.choice(["INFO", "WARNING"])) for _ in range(position)]
+    after = make_log(rng, "ERROR", count - position - 1)
+    return [*before, log_line(rng, "ERROR"), *after]
+
+
+@pytest.mark.task(3)
+async def test_first_match_returns_the_first_matching_item(ex, rng):
+    position = rng.randint(2, 8)
+    lines = log_with_first_error_at(rng, position, 16)
+
+    with explained("first_match"):
+        found = await ex.first_match(LineStream(lines), level_is("ERROR"))
+
+    assert_same(found, lines[position], "first_match's result (the first ERROR line)")
+
+
+@pytest.mark.task(3)
+async def test_first_match_stops_reading_once_it_finds_a_match(ex, rng):
+    position = rng.randint(2, 8)
+    lines = log_with_first_error_at(rng, position, 16)
+    stream = LineStream(lines)
+
+    with explained("first_match"):
+        await ex.first_match(stream, level_is("ERROR"))
+
+    if stream.taken != position + 1:
+        raise AssertionError(
+            f"the first match was line {position + 1} of {len(lines)}, but first_match read "
+            f"{stream.taken} lines. Return (or `break`) as soon as you find it: each line read after "
+            "that is a wait for nothing."
+        )
+
+
+@pytest.mark.task(3)
+async def test_first_match_returns_none_when_nothing_matches(ex, rng):
+    lines = [log_line(rng, rng.choice(["INFO", "WARNING"])) for _ in range(8)]
+
+    with explained("first_match"):
+        found = await ex.first_match(LineStream(lines), level_is("ERROR"))
+
+    assert_same(found, None, "first_match's result when no line matches")

@@ -1,0 +1,26 @@
+"""__aexit__ returns True, which swallows any error raised in the block."""
+
+from contextlib import asynccontextmanager
+
+
+class Lease:
+    def __init__(self, pool):
+        self.pool = pool
+        self.conn = None
+
+    async def __aenter__(self):
+        self.conn = await self.pool.acquire()
+        return self.conn
+
+    async def __aexit__(self, exc_type, exc, tb):
+        await self.pool.release(self.conn)
+        return True
+
+
+@asynccontextmanager
+async def borrow(pool):
+    conn = await pool.acquire()
+    try:
+        yield conn
+    finally:
+        await pool.release(conn)

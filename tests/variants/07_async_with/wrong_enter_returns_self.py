@@ -1,0 +1,25 @@
+"""__aenter__ returns the Lease itself instead of the connection."""
+
+from contextlib import asynccontextmanager
+
+
+class Lease:
+    def __init__(self, pool):
+        self.pool = pool
+        self.conn = None
+
+    async def __aenter__(self):
+        self.conn = await self.pool.acquire()
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb):
+        await self.pool.release(self.conn)
+
+
+@asynccontextmanager
+async def borrow(pool):
+    conn = await pool.acquire()
+    try:
+        yield conn
+    finally:
+        await pool.release(conn)

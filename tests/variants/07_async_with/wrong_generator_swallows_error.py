@@ -1,0 +1,27 @@
+"""borrow catches the block's error with `except Exception` and never re-raises it."""
+
+from contextlib import asynccontextmanager
+
+
+class Lease:
+    def __init__(self, pool):
+        self.pool = pool
+        self.conn = None
+
+    async def __aenter__(self):
+        self.conn = await self.pool.acquire()
+        return self.conn
+
+    async def __aexit__(self, exc_type, exc, tb):
+        await self.pool.release(self.conn)
+
+
+@asynccontextmanager
+async def borrow(pool):
+    conn = await pool.acquire()
+    try:
+        yield conn
+    except Exception:
+        pass
+    finally:
+        await pool.release(conn)

@@ -1,0 +1,25 @@
+"""__aexit__ calls pool.release(conn) without await, so the connection is never given back."""
+
+from contextlib import asynccontextmanager
+
+
+class Lease:
+    def __init__(self, pool):
+        self.pool = pool
+        self.conn = None
+
+    async def __aenter__(self):
+        self.conn = await self.pool.acquire()
+        return self.conn
+
+    async def __aexit__(self, exc_type, exc, tb):
+        self.pool.release(self.conn)
+
+
+@asynccontextmanager
+async def borrow(pool):
+    conn = await pool.acquire()
+    try:
+        yield conn
+    finally:
+        await pool.release(conn)

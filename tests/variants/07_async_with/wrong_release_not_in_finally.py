@@ -1,0 +1,23 @@
+"""Releases after the yield without try/finally, so an error in the block skips the release."""
+
+from contextlib import asynccontextmanager
+
+
+class Lease:
+    def __init__(self, pool):
+        self.pool = pool
+        self.conn = None
+
+    async def __aenter__(self):
+        self.conn = await self.pool.acquire()
+        return self.conn
+
+    async def __aexit__(self, exc_type, exc, tb):
+        await self.pool.release(self.conn)
+
+
+@asynccontextmanager
+async def borrow(pool):
+    conn = await pool.acquire()
+    yield conn
+    await pool.release(conn)

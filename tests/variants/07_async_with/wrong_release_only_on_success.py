@@ -1,0 +1,26 @@
+"""__aexit__ releases only when the block succeeded (exc_type is None)."""
+
+from contextlib import asynccontextmanager
+
+
+class Lease:
+    def __init__(self, pool):
+        self.pool = pool
+        self.conn = None
+
+    async def __aenter__(self):
+        self.conn = await self.pool.acquire()
+        return self.conn
+
+    async def __aexit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            await self.pool.release(self.conn)
+
+
+@asynccontextmanager
+async def borrow(pool):
+    conn = await pool.acquire()
+    try:
+        yield conn
+    finally:
+        await pool.release(conn)
