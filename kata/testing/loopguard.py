@@ -29,8 +29,8 @@ UNAWAITED = re.compile(r"coroutine '(?P<name>[^']+)' was never awaited")
 BLOCKED = (
     "the event loop was frozen for {stall:.2f} s: something blocked it (time.sleep, a blocking "
     "library call, or heavy CPU work in async code). While the loop is frozen no other task can "
-    "run. Use `await asyncio.sleep(...)`, or move blocking work off the loop with "
-    "`await asyncio.to_thread(...)`."
+    "run. Wait with `await asyncio.sleep(...)`; move a blocking call off the loop with "
+    "`await asyncio.to_thread(...)`, and CPU-heavy work to a process pool."
 )
 LEAKED = (
     "your code returned while {count} still running: {names}. Every task you start must be "

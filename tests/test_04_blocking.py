@@ -1,0 +1,187 @@
+"""Exercise 04: waiting with asyncio.sleep lets other tasks run; time.sleep freezes them all.
+
+The stub works but blocks: every test must fail on it without making the run slow, so no
+test blocks for more than 0.3 s, and every blocking wait is longer than the loop guard's
+0.1 s limit.
+"""
+
+import asyncio
+import contextlib
+import itertools
+
+import pytest
+
+from kata.testing import FakeService, assert_call_count, assert_same, clock, stopwatch
+
+TICK = 0.01
+# Correct code under load kept another task waiting ~30 ms at worst (FIELD-NOTES); every
+# blocking wait in these tests is 0.12 s or more.
+FAIR_PAUSE = 0.08
+EARLY = 0.005  # asyncio may wake a sleeper a hair early
+LATE = 0.06  # scheduling noise allowed after a due time
+REMINDER_DELAYS = (0.03, 0.06, 0.09, 0.12)  # they add up to 0.3 s
+WORDS = ["standup", "lunch", "deploy", "backup", "invoice", "dentist", "gym", "call mum", "rent"]
+
+
+class Ticker:
+    """Another task sharing the loop: it asks to run every TICK seconds and notes when it did."""
+
+    def __init__(self):
+        self.ticks = []
+        self.entered = self.left = 0.0
+
+    async def _tick(self):
+        while True:
+            await asyncio.sleep(TICK)
+            self.ticks.append(clock.perf_counter())
+
+    async def __aenter__(self):
+        self.entered = clock.perf_counter()
+        self._task = asyncio.create_task(self._tick(), name="ticker")
+        return self
+
+    async def __aexit__(self, *exc_info):
+        self.left = clock.perf_counter()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    def longest_pause(self):
+        """The longest stretch during the block in which the ticker did not get to run."""
+        moments = [self.entered, *(t for t in self.ticks if t <= self.left), self.left]
+        return max(later - earlier for earlier, later in itertools.pairwise(moments))
+
+
+def assert_loop_stayed_free(ticker, what):
+    pause = ticker.longest_pause()
+    if pause > FAIR_PAUSE:
+        runs = len([t for t in ticker.ticks if t <= ticker.left])
+        times = "once" if runs == 1 else f"{runs} times"
+        span = ticker.left - ticker.entered
+        raise AssertionError(
+            f"while {what} waited, another task that wanted to run every {TICK:.2f} s was kept "
+            f"waiting for {pause:.2f} s in one go (it got to run {times} in {span:.2f} s): "
+            "the event loop was frozen. Code that waits without `await` (time.sleep, a busy loop) stops "
+            "the whole thread, so no other task can run; `await asyncio.sleep(...)` pauses only your task."
+        )
+
+
+def job_check(rng, ready_on):
+    """A fake `check`: None for the first `ready_on - 1` calls, then the job's result."""
+    result = {"job": rng.randrange(1000, 10000), "status": "done"}
+    check = FakeService(
+        "check", delay=0.0, reply=lambda: dict(result) if len(check.calls) >= ready_on else None
+    )
+    return check, result
+
+
+def new_interval(rng):
+    # Random, so a hard-coded pause fails; long enough that a blocking one trips the loop guard.
+    return round(rng.uniform(0.13, 0.15), 3)
+
+
+@pytest.mark.task(1)
+async def test_returns_the_result_once_the_job_is_done(ex, rng):
+    ready_on = rng.randint(2, 3)
+    check, result = job_check(rng, ready_on)
+
+    found = await ex.poll_until_ready(check, new_interval(rng))
+
+    assert_same(found, result, "poll_until_ready's result")
+    assert_call_count(check, ready_on, f"the job is done at check number {ready_on}; stop checking then")
+
+
+@pytest.mark.task(1)
+async def test_checks_at_once_then_once_every_interval(ex, rng):
+    interval = new_interval(rng)
+    check, _ = job_check(rng, 3)
+
+    with stopwatch() as run:
+        await ex.poll_until_ready(check, interval)
+
+    assert_call_count(check, 3, "the job is done at the third check")
+    starts = [call.start - run.started for call in check.calls]
+    if starts[0] > LATE:
+        raise AssertionError(
+            f"the first check should happen right away, found it {starts[0]:.2f} s after the start"
+        )
+    for number, (earlier, later) in enumerate(itertools.pairwise(starts), start=2):
+        gap = later - earlier
+        if gap < interval - EARLY:
+            raise AssertionError(
+                f"check number {number} came only {gap:.2f} s after the one before; wait `interval` "
+                f"({interval:.3f} s) between checks. A bare `asyncio.sleep(interval)` without `await` "
+                "does not wait at all."
+            )
+        if gap > interval + LATE:
+            raise AssertionError(
+                f"check number {number} came {gap:.2f} s after the one before; wait `interval` "
+                f"({interval:.3f} s) between checks, not longer."
+            )
+
+
+@pytest.mark.task(1)
+async def test_other_tasks_keep_running_while_it_waits(ex, rng):
+    check, _ = job_check(rng, 3)
+
+    async with Ticker() as ticker:
+        await ex.poll_until_ready(check, new_interval(rng))
+
+    assert_loop_stayed_free(ticker, "poll_until_ready")
+
+
+def new_reminders(rng):
+    """(delay, message) pairs, listed in an order that is not the order they are due in."""
+    delays = list(REMINDER_DELAYS)
+    rng.shuffle(delays)
+    if delays == sorted(delays):
+        delays.reverse()
+    return list(zip(delays, rng.sample(WORDS, len(delays)), strict=True))
+
+
+@pytest.mark.task(2)
+async def test_each_reminder_goes_out_after_its_own_delay(ex, rng):
+    reminders = new_reminders(rng)
+    send = FakeService("send", delay=0.0)
+
+    with stopwatch() as run:
+        await ex.send_reminders(send, reminders)
+
+    assert_call_count(send, len(reminders), "one per reminder")
+    sent_at = {call.args[0]: call.start - run.started for call in send.calls}
+    table = "\n".join(
+        f"  {message!r:<12} due at {delay:.2f} s, "
+        + (f"sent at {sent_at[message]:.2f} s" if message in sent_at else "never sent")
+        for delay, message in sorted(reminders)
+    )
+    for delay, message in sorted(reminders):
+        if message not in sent_at:
+            raise AssertionError(f"the reminder {message!r} was never sent:\n{table}")
+        if sent_at[message] < delay - EARLY:
+            raise AssertionError(
+                f"the reminder {message!r} went out at {sent_at[message]:.2f} s, before its delay of "
+                f"{delay:.2f} s: each reminder must wait its own delay, then send. (A sleep without "
+                f"`await` does not wait at all.)\n{table}"
+            )
+        if sent_at[message] > delay + LATE:
+            raise AssertionError(
+                f"the reminder {message!r} went out {sent_at[message] - delay:.2f} s late: the waits added "
+                "up instead of running at the same time. `gather` can only overlap waits that `await`; a "
+                "`time.sleep` in one reminder holds up all the others, and so does waiting for one "
+                f"reminder before starting the next.\n{table}"
+            )
+    assert_same(
+        [call.args for call in send.calls],
+        [(message,) for _, message in sorted(reminders)],
+        "the messages, in the order they were sent,",
+    )
+
+
+@pytest.mark.task(2)
+async def test_other_tasks_keep_running_while_reminders_wait(ex, rng):
+    send = FakeService("send", delay=0.0)
+
+    async with Ticker() as ticker:
+        await ex.send_reminders(send, new_reminders(rng))
+
+    assert_loop_stayed_free(ticker, "send_reminders")

@@ -1,0 +1,175 @@
+"""Exercise 10: blocking calls run in threads and computing in a process pool; the loop stays free."""
+
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+from kata.testing import Call, assert_ran_together, assert_same, stopwatch, timeline
+from kata.testing.cpu_work import BlockingService, count_primes, log_calls_to, worker_pid
+
+DELAY = 0.2
+WORKERS = 2
+
+
+def report_for(report_id):
+    return {"id": report_id, "title": f"report #{report_id}"}
+
+
+@pytest.mark.task(1)
+async def test_reports_come_back_in_the_order_of_the_ids(ex, rng):
+    report_ids = rng.sample(range(100, 1000), 4)
+    # Later ids answer sooner, so finishing order is the reverse of the asking order.
+    delays = {rid: 0.05 + 0.04 * (len(report_ids) - i) for i, rid in enumerate(report_ids)}
+    fetch_report = BlockingService("fetch_report", delay=delays.__getitem__, reply=report_for)
+
+    result = await ex.fetch_reports(fetch_report, report_ids)
+
+    assert_same(result, [report_for(rid) for rid in report_ids], "fetch_reports' result")
+
+
+@pytest.mark.task(1)
+async def test_every_blocking_call_runs_at_the_same_time(ex, rng):
+    report_ids = rng.sample(range(100, 1000), 4)
+    fetch_report = BlockingService("fetch_report", delay=DELAY, reply=report_for)
+
+    with stopwatch() as run:
+        await ex.fetch_reports(fetch_report, report_ids)
+
+    assert_ran_together(fetch_report, run.elapsed, expected_calls=len(report_ids))
+
+
+class WorkerPool:
+    """WORKERS spawned worker processes, started ahead of the tests, and a log of the
+    count_primes calls they ran. "spawn", because forking a process that runs threads is
+    unsafe (and warns from Python 3.12 on)."""
+
+    def __init__(self):
+        self._context = multiprocessing.get_context("spawn")
+        self._start()
+
+    def _start(self):
+        self.log = self._context.SimpleQueue()
+        self.executor = ProcessPoolExecutor(
+            WORKERS, mp_context=self._context, initializer=log_calls_to, initargs=(self.log,)
+        )
+        # The pool starts a process only when no worker is idle: overlapping jobs start them
+        # all, so no test pays (or is timed with) the start-up cost.
+        for _ in range(20):
+            pids = {f.result() for f in [self.executor.submit(worker_pid, 0.05) for _ in range(WORKERS)]}
+            if len(pids) == WORKERS:
+                return
+        raise RuntimeError(f"could not start {WORKERS} pool processes")
+
+    def usable(self):
+        try:
+            self.executor.submit(int).result(timeout=5)
+        except RuntimeError:  # shut down, or broken by an earlier test
+            return False
+        return True
+
+    def ready(self):
+        """The executor, with its log emptied; a fresh one if an earlier test spoiled it."""
+        if not self.usable():
+            self.close()
+            self._start()
+        self.calls()
+        return self.executor
+
+    def calls(self):
+        """The count_primes calls the workers ran since the last look, as (Call, pid) pairs."""
+        found = []
+        while not self.log.empty():
+            limit, pid, start, end = self.log.get()
+            found.append((Call(args=(limit,), start=start, end=end, outcome="returned"), pid))
+        return found
+
+    def close(self):
+        self.executor.shutdown(cancel_futures=True)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def worker_pool():
+    pool = WorkerPool()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def pool(worker_pool):
+    return worker_pool.ready()
+
+
+def primes_below(limit):
+    """The expected count, by a sieve: fast, and independent of count_primes."""
+    sieve = bytearray([1]) * limit
+    sieve[:2] = b"\x00\x00"
+    for n in range(2, int(limit**0.5) + 1):
+        if sieve[n]:
+            sieve[n * n :: n] = bytes(len(range(n * n, limit, n)))
+    return sum(sieve)
+
+
+async def assert_pool_left_open(pool):
+    try:
+        await asyncio.wrap_future(pool.submit(int))
+    except RuntimeError:
+        raise AssertionError(
+            "the pool was shut down when your function returned (did you write `with pool:`?). "
+            "The pool belongs to the caller, who may still need it: use it, do not close it."
+        ) from None
+
+
+def peak_of(calls):
+    """The most calls that were running at one moment."""
+    events = sorted([(c.start, 1) for c in calls] + [(c.end, -1) for c in calls])
+    running = peak = 0
+    for _, step in events:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def assert_ran_in_pool(worker_pool, limits):
+    """Return the count_primes calls for `limits` that ran in the pool's processes; fail if any did not."""
+    in_pool = [call for call, pid in worker_pool.calls() if pid != os.getpid() and call.args[0] in limits]
+    if len(in_pool) < len(limits):
+        raise AssertionError(
+            "count_primes ran in the processes of `pool` (the pool you were given) for only "
+            f"{len(in_pool)} of the {len(limits)} limits. Computing done in this process, on the loop "
+            "or in a thread, runs one thread at a time (the GIL) and holds up everything else: send "
+            "it to the pool with `await loop.run_in_executor(pool, count_primes, limit)`."
+        )
+    return in_pool
+
+
+@pytest.mark.task(2)
+async def test_counts_come_back_in_the_order_of_the_limits(ex, rng, pool, worker_pool):
+    # Largest first, so that the jobs finish in another order than they were asked for.
+    limits = sorted(rng.sample(range(30_000, 80_000), 4), reverse=True)
+
+    result = await ex.count_primes_in_pool(pool, count_primes, limits)
+
+    assert_same(result, [primes_below(n) for n in limits], "count_primes_in_pool's result")
+    assert_ran_in_pool(worker_pool, limits)
+    await assert_pool_left_open(pool)
+
+
+@pytest.mark.task(2)
+async def test_the_counting_runs_in_the_pool_processes_at_the_same_time(ex, rng, pool, worker_pool):
+    limits = rng.sample(range(120_000, 160_000), 4)
+
+    result = await ex.count_primes_in_pool(pool, count_primes, limits)
+
+    assert_same(result, [primes_below(n) for n in limits], "count_primes_in_pool's result")
+    in_pool = assert_ran_in_pool(worker_pool, limits)
+    if peak_of(in_pool) < WORKERS:
+        raise AssertionError(
+            f"your {len(limits)} count_primes jobs ran one at a time, although the pool has {WORKERS} "
+            "processes that can compute side by side: start every job first, then wait for all "
+            f"of them together (gather).\nobserved:\n{timeline.observed(in_pool, 'count_primes')}"
+        )
+    await assert_pool_left_open(pool)

@@ -1,0 +1,11 @@
+"""Computes the prime counts right on the event loop instead of in the pool."""
+
+import asyncio
+
+
+async def fetch_reports(fetch_report, report_ids):
+    return list(await asyncio.gather(*(asyncio.to_thread(fetch_report, rid) for rid in report_ids)))
+
+
+async def count_primes_in_pool(pool, count_primes, limits):
+    return [count_primes(n) for n in limits]

@@ -1,0 +1,12 @@
+"""Uses the pool but awaits each job before submitting the next, so only one process works."""
+
+import asyncio
+
+
+async def fetch_reports(fetch_report, report_ids):
+    return list(await asyncio.gather(*(asyncio.to_thread(fetch_report, rid) for rid in report_ids)))
+
+
+async def count_primes_in_pool(pool, count_primes, limits):
+    loop = asyncio.get_running_loop()
+    return [await loop.run_in_executor(pool, count_primes, n) for n in limits]
