@@ -27,7 +27,7 @@ from kata.shims import aioresponses_compat
 
 # Bound before any learner module is imported: timing checks trust these.
 from kata.testing import clock
-from kata.testing.loopguard import LoopGuard, warning_watch
+from kata.testing.loopguard import STALL_LIMIT, LoopGuard, warning_watch
 
 TARGET_KEY = pytest.StashKey[Path]()
 SEED_KEY = pytest.StashKey[int]()
@@ -56,6 +56,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "task(number): the exercise task this test grades")
+    config.addinivalue_line(
+        "markers",
+        "stall_limit(seconds): the loop guard's limit for a test that fills every core on purpose "
+        "(a process pool at work); such a test checks blocking itself, with kata.testing.ticker",
+    )
     target = Path(config.getoption("target"))
     if not target.is_absolute():
         target = config.invocation_params.dir / target
@@ -134,11 +139,11 @@ def _judge(error: BaseException | None, problems: list[str], target: Path) -> No
         pytest.fail("\n".join(problems), pytrace=False)
 
 
-def _guard_async(test, target: Path):
+def _guard_async(test, target: Path, stall_limit: float):
     @functools.wraps(test)
     async def guarded(*args, **kwargs):
         with warning_watch() as problems:
-            guard = LoopGuard()
+            guard = LoopGuard(stall_limit)
             await guard.start()
             failure = None
             try:
@@ -177,8 +182,11 @@ def pytest_runtest_call(item: pytest.Item):
     if not isinstance(item, pytest.Function):
         return (yield)
     original, target = item.obj, item.config.stash[TARGET_KEY]
-    guard = _guard_async if inspect.iscoroutinefunction(original) else _guard_sync
-    item.obj = guard(original, target)
+    if inspect.iscoroutinefunction(original):
+        marker = item.get_closest_marker("stall_limit")
+        item.obj = _guard_async(original, target, float(marker.args[0]) if marker else STALL_LIMIT)
+    else:
+        item.obj = _guard_sync(original, target)
     try:
         return (yield)
     finally:

@@ -5,13 +5,12 @@ test blocks for more than 0.3 s, and every blocking wait is longer than the loop
 0.1 s limit.
 """
 
-import asyncio
-import contextlib
 import itertools
 
 import pytest
 
-from kata.testing import FakeService, assert_call_count, assert_same, clock, stopwatch
+from kata.testing import FakeService, assert_call_count, assert_same, stopwatch
+from kata.testing.ticker import Ticker
 
 TICK = 0.01
 # Correct code under load kept another task waiting ~30 ms at worst (FIELD-NOTES); every
@@ -23,41 +22,11 @@ REMINDER_DELAYS = (0.03, 0.06, 0.09, 0.12)  # they add up to 0.3 s
 WORDS = ["standup", "lunch", "deploy", "backup", "invoice", "dentist", "gym", "call mum", "rent"]
 
 
-class Ticker:
-    """Another task sharing the loop: it asks to run every TICK seconds and notes when it did."""
-
-    def __init__(self):
-        self.ticks = []
-        self.entered = self.left = 0.0
-
-    async def _tick(self):
-        while True:
-            await asyncio.sleep(TICK)
-            self.ticks.append(clock.perf_counter())
-
-    async def __aenter__(self):
-        self.entered = clock.perf_counter()
-        self._task = asyncio.create_task(self._tick(), name="ticker")
-        return self
-
-    async def __aexit__(self, *exc_info):
-        self.left = clock.perf_counter()
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-
-    def longest_pause(self):
-        """The longest stretch during the block in which the ticker did not get to run."""
-        moments = [self.entered, *(t for t in self.ticks if t <= self.left), self.left]
-        return max(later - earlier for earlier, later in itertools.pairwise(moments))
-
-
 def assert_loop_stayed_free(ticker, what):
     pause = ticker.longest_pause()
     if pause > FAIR_PAUSE:
-        runs = len([t for t in ticker.ticks if t <= ticker.left])
+        runs, span = ticker.runs, ticker.span
         times = "once" if runs == 1 else f"{runs} times"
-        span = ticker.left - ticker.entered
         raise AssertionError(
             f"while {what} waited, another task that wanted to run every {TICK:.2f} s was kept "
             f"waiting for {pause:.2f} s in one go (it got to run {times} in {span:.2f} s): "
@@ -124,7 +93,7 @@ async def test_checks_at_once_then_once_every_interval(ex, rng):
 async def test_other_tasks_keep_running_while_it_waits(ex, rng):
     check, _ = job_check(rng, 3)
 
-    async with Ticker() as ticker:
+    async with Ticker(TICK) as ticker:
         await ex.poll_until_ready(check, new_interval(rng))
 
     assert_loop_stayed_free(ticker, "poll_until_ready")
@@ -181,7 +150,7 @@ async def test_each_reminder_goes_out_after_its_own_delay(ex, rng):
 async def test_other_tasks_keep_running_while_reminders_wait(ex, rng):
     send = FakeService("send", delay=0.0)
 
-    async with Ticker() as ticker:
+    async with Ticker(TICK) as ticker:
         await ex.send_reminders(send, new_reminders(rng))
 
     assert_loop_stayed_free(ticker, "send_reminders")

@@ -63,6 +63,10 @@ from kata.testing import FakeService
 async def test_blocking(ex):
     await ex.blocks()
 
+@pytest.mark.stall_limit(1.0)
+async def test_blocking_allowed_by_marker(ex):
+    await ex.blocks()
+
 async def test_leak(ex):
     await ex.leaks_a_task()
 
@@ -144,6 +148,11 @@ def verdicts(tmp_path_factory):
 def test_each_mistake_fails_with_a_plain_words_message(verdicts, test, words):
     assert verdicts[test].outcome == "failed", f"{test} should fail"
     assert words in verdicts[test].message
+
+
+def test_a_test_that_fills_the_cpu_on_purpose_can_raise_the_stall_limit(verdicts):
+    verdict = verdicts["test_blocking_allowed_by_marker"]
+    assert verdict.outcome == "passed", verdict.message
 
 
 def test_correct_code_passes_the_guard(verdicts):
