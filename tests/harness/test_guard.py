@@ -56,6 +56,7 @@ async def fine(fetch):
 
 TESTS = """
 import asyncio
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from kata.testing import FakeService
