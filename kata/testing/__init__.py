@@ -8,6 +8,7 @@ tasks, lost errors and never-awaited coroutines.
 
 from kata.testing.checks import (
     assert_call_count,
+    assert_peak_in_flight,
     assert_ran_one_at_a_time,
     assert_ran_together,
     assert_same,
@@ -18,6 +19,7 @@ from kata.testing.checks import (
 )
 from kata.testing.fakes import Call, FakeService
 from kata.testing.server import LoopbackServer, Reply, ServedRequest
+from kata.testing.ticker import Ticker
 from kata.testing.timeline import observed as draw_timeline
 
 __all__ = [
@@ -26,7 +28,9 @@ __all__ = [
     "LoopbackServer",
     "Reply",
     "ServedRequest",
+    "Ticker",
     "assert_call_count",
+    "assert_peak_in_flight",
     "assert_ran_one_at_a_time",
     "assert_ran_together",
     "assert_same",

@@ -95,17 +95,21 @@ def assert_call_count(service: Instrumented, expected: int, why: str = "") -> No
         )
 
 
-def assert_ran_together(service: Instrumented, elapsed: float, expected_calls: int) -> None:
-    """Fail unless all `expected_calls` calls to `service` were in flight at one moment
-    and the whole run took about as long as the slowest call, not the sum of them."""
-    assert_call_count(service, expected_calls)
-    calls = service.calls
-    running = [c for c in calls if c.end is None]
+def _assert_all_finished(service: Instrumented) -> None:
+    running = [c for c in service.calls if c.end is None]
     if running:
         raise AssertionError(
             f"your code returned while {running[0].label(service.name)} was still running: "
             "await every call and task you start before returning."
         )
+
+
+def assert_ran_together(service: Instrumented, elapsed: float, expected_calls: int) -> None:
+    """Fail unless all `expected_calls` calls to `service` were in flight at one moment
+    and the whole run took about as long as the slowest call, not the sum of them."""
+    assert_call_count(service, expected_calls)
+    calls = service.calls
+    _assert_all_finished(service)
     delays = [service.delay_for(*c.args) for c in calls]
     slowest, total = max(delays), sum(delays)
     picture = timeline.compare(calls, service.name, delays)
@@ -150,4 +154,26 @@ def assert_started_in_order(service: Instrumented, expected_args: Sequence[tuple
         raise AssertionError(
             f"{service.name} should have been called with {describe(list(expected_args))} "
             f"in that order, found {describe(found)}"
+        )
+
+
+def assert_peak_in_flight(service: Instrumented, limit: int, expected_calls: int) -> None:
+    """Fail unless the calls ran at most `limit` at a time, and did reach `limit` at once.
+
+    Both halves matter: more than `limit` breaks the bound (a semaphore made per task
+    bounds nothing), fewer wastes the concurrency the bound allows.
+    """
+    assert_call_count(service, expected_calls)
+    _assert_all_finished(service)
+    picture = timeline.observed(service.calls, service.name)
+    if service.peak > limit:
+        raise AssertionError(
+            f"{service.peak} calls to {service.name} ran at the same time; at most {limit} may. "
+            "(A limit created inside each task, or per call, limits nothing: share one.)\n"
+            f"observed:\n{picture}"
+        )
+    if service.peak < limit:
+        raise AssertionError(
+            f"at most {service.peak} of your calls to {service.name} ran at the same time, though "
+            f"{limit} may: keep {limit} in flight whenever there is work waiting.\nobserved:\n{picture}"
         )

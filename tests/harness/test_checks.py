@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from kata.testing import FakeService, assert_ran_together, assert_same, same, stopwatch
+from kata.testing import FakeService, assert_peak_in_flight, assert_ran_together, assert_same, same, stopwatch
 
 DELAY = 0.05
 
@@ -129,3 +129,33 @@ async def test_a_call_still_running_is_named_before_any_overlap_verdict():
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def limited_run(limit_each_call: bool, bound: int, calls: int) -> FakeService:
+    service = FakeService("fetch", delay=DELAY)
+    shared = asyncio.Semaphore(bound)
+
+    async def one(n):
+        async with asyncio.Semaphore(bound) if limit_each_call else shared:
+            return await service(n)
+
+    await asyncio.gather(*(one(n) for n in range(calls)))
+    return service
+
+
+async def test_the_peak_must_equal_the_limit():
+    assert_peak_in_flight(await limited_run(False, 3, 7), limit=3, expected_calls=7)
+
+
+async def test_a_limit_made_per_call_is_caught():
+    service = await limited_run(True, 3, 7)
+    with pytest.raises(AssertionError, match="7 calls to fetch ran at the same time; at most 3 may"):
+        assert_peak_in_flight(service, limit=3, expected_calls=7)
+
+
+async def test_staying_below_the_limit_is_caught_too():
+    service = await limited_run(False, 2, 7)
+    with pytest.raises(
+        AssertionError, match="at most 2 of your calls to fetch ran at the same time, though 3 may"
+    ):
+        assert_peak_in_flight(service, limit=3, expected_calls=7)
