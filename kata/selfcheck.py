@@ -135,7 +135,10 @@ def run_variant_round(round_: list[tuple[Exercise, Path]]) -> list[Check]:
         if not results:
             checks.append(Check(name, False, "no test ran against it"))
         elif path.stem.startswith("wrong_"):
-            checks.append(Check(name, bool(failed), "this wrong version passed every test: a false pass"))
+            caught = f"caught by {failed[0].test}: {_first_line(failed[0].message)}" if failed else ""
+            checks.append(
+                Check(name, bool(failed), caught or "this wrong version passed every test: a false pass")
+            )
         else:
             detail = "; ".join(f"{r.test}: {_first_line(r.message)}" for r in failed)
             checks.append(Check(name, not failed, f"this correct version failed: {detail}"))
@@ -181,6 +184,9 @@ def self_check(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kata.selfcheck", description=__doc__.splitlines()[0])
     parser.add_argument("exercises", nargs="*", help="only these exercises (number, stem or topic)")
+    parser.add_argument(
+        "--variants", action="store_true", help="show how each wrong variant was caught (first failure)"
+    )
     parser.add_argument("-j", "--jobs", type=int, default=max(4, os.cpu_count() or 1), help="parallel runs")
     args = parser.parse_args(argv)
     all_exercises = discover()
@@ -199,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     checks = self_check(chosen or all_exercises, all_exercises, args.jobs, out=print)
     failed = [c for c in checks if not c.ok]
+    if args.variants:
+        for check in sorted(checks, key=lambda c: c.name):
+            if check.ok and check.name.startswith("variant ") and check.detail:
+                print(f"{check.name}\n     {check.detail}")
     for check in failed:
         print(f"FAIL {check.name}")
         for line in check.detail.splitlines():

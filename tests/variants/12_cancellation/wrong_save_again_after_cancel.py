@@ -1,0 +1,32 @@
+"""Mistake: no shield; when cancelled, it starts the save over again (the order is saved twice)."""
+
+import asyncio
+
+
+async def run_job(pool, job):
+    conn = await pool.acquire()
+    try:
+        return await job(conn)
+    finally:
+        await pool.release(conn)
+
+
+async def run_and_report(job, report):
+    try:
+        result = await job()
+    except asyncio.CancelledError:
+        report("cancelled")
+        raise
+    except Exception:
+        report("failed")
+        raise
+    report("done")
+    return result
+
+
+async def save_order(save, order):
+    try:
+        return await save(order)
+    except asyncio.CancelledError:
+        await save(order)
+        raise

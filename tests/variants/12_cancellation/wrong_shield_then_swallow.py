@@ -1,0 +1,32 @@
+"""Mistake: shields the save, then waits for it and returns its result: save_order never ends cancelled."""
+
+import asyncio
+
+
+async def run_job(pool, job):
+    conn = await pool.acquire()
+    try:
+        return await job(conn)
+    finally:
+        await pool.release(conn)
+
+
+async def run_and_report(job, report):
+    try:
+        result = await job()
+    except asyncio.CancelledError:
+        report("cancelled")
+        raise
+    except Exception:
+        report("failed")
+        raise
+    report("done")
+    return result
+
+
+async def save_order(save, order):
+    saving = asyncio.create_task(save(order))
+    try:
+        return await asyncio.shield(saving)
+    except asyncio.CancelledError:
+        return await saving

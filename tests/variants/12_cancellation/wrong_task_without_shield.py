@@ -1,0 +1,29 @@
+"""Mistake: the save runs as its own task, but awaiting that task passes the cancellation on to it."""
+
+import asyncio
+
+
+async def run_job(pool, job):
+    conn = await pool.acquire()
+    try:
+        return await job(conn)
+    finally:
+        await pool.release(conn)
+
+
+async def run_and_report(job, report):
+    try:
+        result = await job()
+    except asyncio.CancelledError:
+        report("cancelled")
+        raise
+    except Exception:
+        report("failed")
+        raise
+    report("done")
+    return result
+
+
+async def save_order(save, order):
+    saving = asyncio.create_task(save(order))
+    return await saving
