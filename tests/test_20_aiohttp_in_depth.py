@@ -1,0 +1,442 @@
+"""Exercise 20: aiohttp against a real server: timeouts, statuses, connection limits, streaming.
+
+Every test talks to a real HTTP server on 127.0.0.1 (the `server` fixture):
+mocked HTTP (aioresponses) never opens a connection, so it ignores ClientTimeout
+and TCPConnector limits and cannot stream. The server records each request's start,
+end and outcome ("cancelled" when the client went away), and how many were in
+flight at once.
+"""
+
+import asyncio
+import json
+
+import aiohttp
+import pytest
+
+from kata.testing import assert_peak_in_flight, assert_ran_together, assert_same, clock, describe, stopwatch
+from kata.testing.server import LoopbackServer
+
+DELAY = 0.2
+# A slow endpoint answers long after any sensible timeout, so giving up in time
+# and waiting for it cannot be confused.
+SLOW = 2.0
+# How long after the client gives up the server may take to see the connection close.
+NOTICE_WITHIN = 0.5
+EARLY_WAKE = 0.005
+CLIENT_ERRORS = (400, 403, 404, 409, 429)
+SERVER_ERRORS = (500, 502, 503, 504)
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+@pytest.fixture
+async def server():
+    """A real HTTP server on 127.0.0.1, in this test's own event loop."""
+    async with LoopbackServer() as loopback:
+        yield loopback
+
+
+def tagged_session(rng):
+    """A session whose requests carry a header no other session sends, and that header's value."""
+    token = f"kata-{rng.randrange(10**6)}"
+    return aiohttp.ClientSession(headers={"X-Kata-Session": token}), token
+
+
+def assert_used_the_session(server, token, function):
+    if not server.requests or any(value != token for value in server.headers_seen("X-Kata-Session")):
+        raise AssertionError(
+            f"the requests reached the server, but not through the session {function} was given: "
+            "use that `session` (`session.get(url)`) instead of opening a ClientSession of your own."
+        )
+
+
+def user_record(user_id):
+    return {"id": user_id, "name": f"user-{user_id}"}
+
+
+def flatten(error):
+    """The exceptions in `error`, looking inside exception groups."""
+    if isinstance(error, BaseExceptionGroup):
+        return [found for inner in error.exceptions for found in flatten(inner)]
+    return [error]
+
+
+async def wait_until_handled(server, within):
+    """Wait (at most `within` s) until the server has finished with every request it got."""
+    deadline = clock.perf_counter() + within
+    while any(r.end is None for r in server.requests) and clock.perf_counter() < deadline:
+        await asyncio.sleep(0.01)
+
+
+# -- Task 1 ----------------------------------------------------------------------------------
+
+
+async def timed_fetch_with_timeout(ex, session, url, seconds):
+    """Run the learner's fetch_with_timeout; a timeout error escaping it is explained."""
+    started = clock.perf_counter()
+    try:
+        result = await ex.fetch_with_timeout(session, url, seconds)
+    except TimeoutError as error:
+        raise AssertionError(
+            f"fetch_with_timeout let {type(error).__name__} out after "
+            f"{clock.perf_counter() - started:.2f} s. When the time runs out it should return None: "
+            "catch `TimeoutError` (asyncio.TimeoutError is the same class; aiohttp's timeout errors "
+            "are subclasses of it). `except aiohttp.ClientError` does not catch a total timeout."
+        ) from error
+    return result, clock.perf_counter() - started
+
+
+@pytest.mark.task(1)
+async def test_a_reply_that_arrives_in_time_is_returned(ex, rng, server):
+    user_id = rng.randrange(100, 1000)
+    url = server.serve(f"/users/{user_id}", json=user_record(user_id), delay=0.05)
+    seconds = round(rng.uniform(0.4, 0.6), 2)
+
+    session, token = tagged_session(rng)
+    async with session:
+        result, _ = await timed_fetch_with_timeout(ex, session, url, seconds)
+
+    if result is None:
+        raise AssertionError(
+            f"the server answered in 0.05 s, well within the {seconds} s allowed, but "
+            "fetch_with_timeout returned None: it should give up only when the time runs out."
+        )
+    assert_same(result, user_record(user_id), "fetch_with_timeout's result")
+    assert_used_the_session(server, token, "fetch_with_timeout")
+
+
+@pytest.mark.task(1)
+async def test_a_slow_reply_is_given_up_after_about_the_timeout(ex, rng, server):
+    url = server.serve("/slow", json={"late": True}, delay=SLOW)
+    seconds = round(rng.uniform(0.15, 0.25), 2)
+
+    async with aiohttp.ClientSession() as session:
+        result, elapsed = await timed_fetch_with_timeout(ex, session, url, seconds)
+
+    if result is not None:
+        raise AssertionError(
+            f"the server takes {SLOW:.0f} s to answer and fetch_with_timeout was allowed {seconds} s, "
+            f"but it waited {elapsed:.2f} s and returned {describe(result)}. Give the request a time "
+            "limit: `session.get(url, timeout=aiohttp.ClientTimeout(total=seconds))`, and return None "
+            "when it raises TimeoutError."
+        )
+    if elapsed >= seconds + DELAY:
+        raise AssertionError(
+            f"fetch_with_timeout returned None, but only after {elapsed:.2f} s; the limit was {seconds} s. "
+            "Give up when the time runs out, not when the server finally answers."
+        )
+    if elapsed < seconds - EARLY_WAKE:
+        raise AssertionError(
+            f"fetch_with_timeout gave up after {elapsed:.2f} s, before its {seconds} s were up: "
+            "wait the whole `seconds` before giving up."
+        )
+
+
+@pytest.mark.task(1)
+async def test_giving_up_stops_the_request_on_the_server(ex, rng, server):
+    url = server.serve("/slow", json={"late": True}, delay=SLOW)
+    seconds = round(rng.uniform(0.15, 0.25), 2)
+
+    async with aiohttp.ClientSession() as session:
+        result, elapsed = await timed_fetch_with_timeout(ex, session, url, seconds)
+        await wait_until_handled(server, NOTICE_WITHIN)
+
+    if not server.requests:
+        raise AssertionError("fetch_with_timeout never sent its request to the server.")
+    outcome = server.requests[0].outcome
+    if result is None and outcome == "running":
+        raise AssertionError(
+            f"fetch_with_timeout returned None after {elapsed:.2f} s, but {NOTICE_WITHIN} s later the "
+            "request was still going on: giving up must stop it, or it keeps a connection busy for "
+            "nothing. Leave the `async with session.get(...)` block when the time runs out (the "
+            "ClientTimeout, asyncio.timeout or asyncio.wait_for does that); don't leave a task behind."
+        )
+    if outcome != "cancelled":
+        raise AssertionError(
+            f"the request should have been stopped after about {seconds} s, so that the server sees "
+            f"the connection close; instead it ran to the end ({SLOW:.0f} s) and fetch_with_timeout "
+            f"returned {describe(result)}. Give the request a time limit that covers the whole reply."
+        )
+
+
+@pytest.mark.task(1)
+async def test_the_time_limit_covers_the_body_too(ex, rng, server):
+    # The headers come at once; the body then trickles in, a piece every 0.1 s.
+    numbers = [rng.randrange(1000) for _ in range(20)]
+    body = json.dumps({"numbers": numbers}).encode()
+    pieces = [body[i : i + 8] for i in range(0, len(body), 8)]
+    trickle = 0.1
+    url = server.serve("/trickle", chunks=pieces, chunk_delay=trickle, headers=JSON_HEADERS)
+    seconds = round(rng.uniform(0.25, 0.35), 2)
+
+    async with aiohttp.ClientSession() as session:
+        result, elapsed = await timed_fetch_with_timeout(ex, session, url, seconds)
+
+    if result is not None:
+        raise AssertionError(
+            f"the server sent its headers at once, then the body a piece at a time over "
+            f"{len(pieces) * trickle:.1f} s; fetch_with_timeout was allowed {seconds} s but returned the "
+            f"body after {elapsed:.2f} s. The limit must cover the whole reply: "
+            "`ClientTimeout(total=...)` does; `sock_read` only limits the wait for each single piece, "
+            "and a timeout around `session.get(url)` alone stops counting once the headers are in "
+            "(`await response.json()` must be inside it too)."
+        )
+    if elapsed >= seconds + DELAY:
+        raise AssertionError(
+            f"fetch_with_timeout returned None after {elapsed:.2f} s; the limit was {seconds} s. "
+            "Give up when the time runs out."
+        )
+
+
+# -- Task 2 ----------------------------------------------------------------------------------
+
+
+def mixed_statuses(rng, count):
+    """`count` statuses: at least two successes, one client error and one server error, shuffled."""
+    statuses = [200, 200, rng.choice(CLIENT_ERRORS), rng.choice(SERVER_ERRORS)]
+    statuses += [rng.choice((200, *CLIENT_ERRORS, *SERVER_ERRORS)) for _ in range(count - len(statuses))]
+    rng.shuffle(statuses)
+    return statuses
+
+
+def serve_mixed(server, rng, count, delay):
+    """Serve `count` URLs with mixed statuses; return the URLs and the dict fetch_statuses should give."""
+    user_ids = rng.sample(range(100, 1000), count)
+    urls, expected = [], {}
+    for user_id, status in zip(user_ids, mixed_statuses(rng, count), strict=True):
+        body = user_record(user_id) if status < 400 else {"error": f"the server said {status}"}
+        url = server.serve(f"/users/{user_id}", json=body, status=status, delay=delay)
+        urls.append(url)
+        expected[url] = body if status < 400 else status
+    return urls, expected
+
+
+async def call_fetch_statuses(ex, session, urls):
+    """Run the learner's fetch_statuses; an error status escaping it is explained."""
+    try:
+        return await ex.fetch_statuses(session, urls)
+    except Exception as error:
+        found = [e for e in flatten(error) if isinstance(e, aiohttp.ClientResponseError)]
+        if not found:
+            raise
+        raise AssertionError(
+            f"fetch_statuses raised ClientResponseError (status {found[0].status} for "
+            f"{found[0].request_info.url}). An error status belongs in the result, as its status code, "
+            "not in an exception that throws the other replies away: check `response.status` (or "
+            "catch the error raise_for_status raises) inside the code that fetches each URL."
+        ) from error
+
+
+@pytest.mark.task(2)
+async def test_each_url_maps_to_its_body_or_its_error_status(ex, rng, server):
+    urls, expected = serve_mixed(server, rng, 6, delay=0.0)
+
+    session, token = tagged_session(rng)
+    async with session:
+        result = await call_fetch_statuses(ex, session, urls)
+
+    if isinstance(result, dict):
+        for url, wanted in expected.items():
+            found = result.get(url)
+            if isinstance(wanted, int) and found == {"error": f"the server said {wanted}"}:
+                raise AssertionError(
+                    f"{url} answered with status {wanted}, but fetch_statuses put its error body "
+                    f"{describe(found)} in the result as if it were data. aiohttp raises nothing for "
+                    f"an error status by itself: check `response.status >= 400` and store {wanted}."
+                )
+    assert_same(result, expected, "fetch_statuses' result")
+    assert_used_the_session(server, token, "fetch_statuses")
+
+
+@pytest.mark.task(2)
+async def test_every_url_is_fetched_at_the_same_time(ex, rng, server):
+    urls, _ = serve_mixed(server, rng, 5, delay=DELAY)
+
+    async with aiohttp.ClientSession() as session:
+        with stopwatch() as run:
+            await call_fetch_statuses(ex, session, urls)
+
+    assert_ran_together(server, run.elapsed, expected_calls=len(urls))
+
+
+@pytest.mark.task(2)
+async def test_no_urls_means_an_empty_dict(ex):
+    async with aiohttp.ClientSession() as session:
+        result = await call_fetch_statuses(ex, session, [])
+
+    assert_same(result, {}, "fetch_statuses(session, [])")
+
+
+# -- Task 3 ----------------------------------------------------------------------------------
+
+
+@pytest.mark.task(3)
+async def test_results_come_back_in_the_order_of_the_urls(ex, rng, server):
+    user_ids = rng.sample(range(100, 1000), 5)
+    # Later URLs answer sooner, so finishing order is not the asking order.
+    urls = [
+        server.serve(f"/users/{uid}", json=user_record(uid), delay=0.03 * (len(user_ids) - i))
+        for i, uid in enumerate(user_ids)
+    ]
+
+    result = await ex.fetch_all_limited(urls, rng.randrange(2, 4))
+
+    assert_same(result, [user_record(uid) for uid in user_ids], "fetch_all_limited's result")
+
+
+@pytest.mark.task(3)
+async def test_exactly_limit_requests_are_in_flight_at_once(ex, rng, server):
+    limit = rng.randrange(2, 5)
+    user_ids = rng.sample(range(100, 1000), 2 * limit + rng.randrange(1, limit + 1))
+    urls = [server.serve(f"/users/{uid}", json=user_record(uid), delay=0.1) for uid in user_ids]
+
+    await ex.fetch_all_limited(urls, limit)
+
+    try:
+        assert_peak_in_flight(server, limit, expected_calls=len(urls))
+    except AssertionError as error:
+        if server.peak > limit:
+            error.add_note(
+                f"Start every request at once, through ONE session whose connector opens at most {limit} "
+                "connections: `aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit))`. "
+                "The default connector allows 100."
+            )
+        raise
+
+
+@pytest.mark.task(3)
+async def test_no_urls_means_an_empty_list(ex, rng):
+    result = await ex.fetch_all_limited([], rng.randrange(2, 5))
+
+    assert_same(result, [], "fetch_all_limited([], limit)")
+
+
+# -- Task 4 ----------------------------------------------------------------------------------
+
+
+def recording_save():
+    """An async `save` that records each piece and when it came; returns (save, pieces, times)."""
+    pieces, times = [], []
+
+    async def save(piece):
+        times.append(clock.perf_counter())
+        pieces.append(piece)
+
+    return save, pieces, times
+
+
+def serve_download(server, rng, chunk_delay):
+    """A binary body the server streams in 8 pieces of 1.5 to 4 kB; returns (url, body, pieces sent)."""
+    sizes = [rng.randrange(1500, 4000) for _ in range(8)]
+    body = rng.randbytes(sum(sizes))
+    sent, at = [], 0
+    for size in sizes:
+        sent.append(body[at : at + size])
+        at += size
+    url = server.serve(f"/files/{rng.randrange(10**6)}.bin", chunks=sent, chunk_delay=chunk_delay)
+    return url, body, sent
+
+
+@pytest.mark.task(4)
+async def test_every_byte_is_saved_in_order_and_counted(ex, rng, server):
+    url, body, _ = serve_download(server, rng, chunk_delay=0.01)
+    chunk_size = rng.choice((512, 1000, 1024))
+    save, pieces, _ = recording_save()
+
+    session, token = tagged_session(rng)
+    async with session:
+        result = await ex.download(session, url, save, chunk_size)
+
+    if not pieces:
+        raise AssertionError("download never called save: pass it the body, piece by piece.")
+    saved = b"".join(bytes(piece) for piece in pieces)
+    if saved != body:
+        where = next((i for i, (a, b) in enumerate(zip(saved, body, strict=False)) if a != b), None)
+        detail = (
+            f"they differ from byte {where} on"
+            if where is not None
+            else f"the first {min(len(saved), len(body))} bytes match, then one of them goes on"
+        )
+        raise AssertionError(
+            f"the server sent {len(body)} bytes and save received {len(saved)} bytes in "
+            f"{len(pieces)} pieces; {detail}. Pass every piece to `await save(piece)` once, in the "
+            "order they arrive."
+        )
+    assert_same(result, len(body), "download's result (the number of bytes saved)")
+    assert_used_the_session(server, token, "download")
+
+
+@pytest.mark.task(4)
+async def test_no_piece_is_bigger_than_chunk_size(ex, rng, server):
+    url, _, sent = serve_download(server, rng, chunk_delay=0.01)
+    chunk_size = rng.choice((512, 1000, 1024))
+    save, pieces, _ = recording_save()
+
+    async with aiohttp.ClientSession() as session:
+        await ex.download(session, url, save, chunk_size)
+
+    if not pieces:
+        raise AssertionError("download never called save: pass it the body, piece by piece.")
+    wrong_type = [piece for piece in pieces if type(piece) is not bytes]
+    if wrong_type:
+        raise AssertionError(f"save should receive bytes, found {describe(wrong_type[0])}")
+    biggest = max(len(piece) for piece in pieces)
+    if biggest > chunk_size:
+        raise AssertionError(
+            f"save received a piece of {biggest} bytes; chunk_size was {chunk_size}. The server sent "
+            f"pieces of up to {max(map(len, sent))} bytes: `iter_any()` hands them over as they came, "
+            "and `read()` the whole body. `response.content.iter_chunked(chunk_size)` cuts them to size."
+        )
+
+
+@pytest.mark.task(4)
+async def test_the_first_piece_is_saved_while_the_rest_is_still_arriving(ex, rng, server):
+    chunk_delay = 0.05
+    url, _, sent = serve_download(server, rng, chunk_delay=chunk_delay)
+    save, _, times = recording_save()
+
+    async with aiohttp.ClientSession() as session:
+        await ex.download(session, url, save, 1024)
+
+    if not times:
+        raise AssertionError("download never called save: pass it the body, piece by piece.")
+    request = server.requests[0]
+    # The server waits chunk_delay before each piece, so the last one went out no earlier than this.
+    last_sent = request.start + len(sent) * chunk_delay - EARLY_WAKE
+    first_saved = times[0]
+    if first_saved >= last_sent:
+        raise AssertionError(
+            f"the server sent the body in {len(sent)} pieces, one every {chunk_delay} s; the first "
+            f"piece reached save {first_saved - request.start:.2f} s after the request started, only "
+            f"after the last piece had been sent ({last_sent - request.start:.2f} s). So the whole "
+            "body sat in memory first: `await response.read()` (or collecting the pieces in a list) "
+            "does that. Save each piece as it arrives: "
+            "`async for piece in response.content.iter_chunked(chunk_size): await save(piece)`."
+        )
+
+
+@pytest.mark.task(4)
+async def test_an_error_status_raises_and_saves_nothing(ex, rng, server):
+    status = rng.choice((*CLIENT_ERRORS, *SERVER_ERRORS))
+    url = server.serve("/files/missing.bin", text=f"error {status}: no such file", status=status)
+    save, pieces, _ = recording_save()
+
+    async with aiohttp.ClientSession() as session:
+        try:
+            result = await ex.download(session, url, save, 1024)
+        except aiohttp.ClientResponseError as error:
+            if error.status != status:
+                raise AssertionError(
+                    f"the ClientResponseError should carry the reply's status {status}, found {error.status}"
+                ) from error
+            if pieces:
+                raise AssertionError(
+                    f"download raised for status {status}, but only after saving "
+                    f"{sum(map(len, pieces))} bytes of the error page: check the status before saving."
+                ) from error
+            return
+
+    raise AssertionError(
+        f"the server answered {status} with an error page, but download saved "
+        f"{sum(map(len, pieces))} bytes of it and returned {describe(result)}, as if it were the file. "
+        "Call `response.raise_for_status()` before reading the body."
+    )
