@@ -1,0 +1,342 @@
+"""Exercise 13: a TaskGroup runs tasks together, stops them all when one fails, and
+hands back its errors as an ExceptionGroup."""
+
+import asyncio
+
+import pytest
+
+from kata.testing import FakeService, assert_ran_together, assert_same, describe, stopwatch
+
+DELAY = 0.2
+# A failing call fails quickly while the others would take much longer.
+FAST = 0.05
+SLOW = 0.5
+# Raising "at once" after a FAST failure: well under SLOW, generous for a loaded machine.
+PROMPT = FAST + 0.15
+PARTS = ("user", "feed", "ads", "inbox", "friends", "weather", "news", "cart")
+
+
+def leaves(error):
+    """The exceptions inside an ExceptionGroup (nested ones too), or just [error]."""
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in leaves(inner)]
+    return [error]
+
+
+def holds(error, expected):
+    """True when `error` is `expected`, or an ExceptionGroup with `expected` inside."""
+    return any(leaf is expected for leaf in leaves(error))
+
+
+def labels(calls, name):
+    return ", ".join(call.label(name) for call in calls)
+
+
+def some_ids(rng, count):
+    return rng.sample(range(100, 1000), count)
+
+
+def item_for(item_id):
+    return {"id": item_id, "name": f"item-{item_id}"}
+
+
+# Task 1 ------------------------------------------------------------------------------
+
+
+async def fetch_all(ex, fetch, ids):
+    """ex.fetch_all's result; reading a task's result too early reads as plain words."""
+    try:
+        return await ex.fetch_all(fetch, ids)
+    except Exception as error:
+        early = [leaf for leaf in leaves(error) if isinstance(leaf, asyncio.InvalidStateError)]
+        if not early:
+            raise
+        raise AssertionError(
+            f"a task's result was read before the task had finished ({early[0]!r}). Inside the "
+            "`async with` block the tasks are still running: read `task.result()` after the "
+            "block has ended, when every task is done."
+        ) from None
+
+
+@pytest.mark.task(1)
+async def test_results_come_back_in_the_order_of_the_ids(ex, rng):
+    ids = some_ids(rng, 5)
+    # Later ids answer sooner, so finishing order is the reverse of the asking order.
+    delays = {item_id: 0.05 + 0.03 * (len(ids) - n) for n, item_id in enumerate(ids)}
+    fetch = FakeService("fetch", delay=delays.__getitem__, reply=item_for)
+
+    result = await fetch_all(ex, fetch, ids)
+
+    assert_same(result, [item_for(i) for i in ids], "fetch_all's result")
+
+
+@pytest.mark.task(1)
+async def test_every_call_runs_at_the_same_time(ex, rng):
+    ids = some_ids(rng, 5)
+    fetch = FakeService("fetch", delay=DELAY, reply=item_for)
+
+    with stopwatch() as run:
+        await fetch_all(ex, fetch, ids)
+
+    assert_ran_together(fetch, run.elapsed, expected_calls=len(ids))
+
+
+@pytest.mark.task(1)
+async def test_no_ids_means_no_calls_and_an_empty_list(ex):
+    fetch = FakeService("fetch", delay=DELAY, reply=item_for)
+
+    result = await fetch_all(ex, fetch, [])
+
+    assert_same(result, [], "fetch_all([])")
+
+
+# Task 2 ------------------------------------------------------------------------------
+
+
+def part_for(name, user_id):
+    return {"part": name, "user": user_id}
+
+
+def page(names, delay, fail=None):
+    """(loaders for these part names, the one FakeService behind all of them)."""
+    loader = FakeService("loader", delay=delay, reply=part_for, fail=fail)
+    loaders = {name: (lambda user_id, name=name: loader(name, user_id)) for name in names}
+    return loaders, loader
+
+
+class BrokenPage:
+    """A page whose `bad` part fails after FAST seconds; the other parts take SLOW."""
+
+    def __init__(self, rng):
+        names = rng.sample(PARTS, 5)
+        self.bad = rng.choice(names)
+        self.error = LookupError(f"the {self.bad} service is down")
+        self.user_id = rng.randrange(100, 1000)
+        self.loaders, self.loader = page(
+            names,
+            delay=lambda name, _: FAST if name == self.bad else SLOW,
+            fail=lambda name, _: self.error if name == self.bad else None,
+        )
+
+    async def load(self, ex):
+        """The exception load_page raised; a failure if it returned instead."""
+        try:
+            result = await ex.load_page(self.loaders, self.user_id)
+        except NotImplementedError:
+            raise
+        except Exception as error:
+            return error
+        raise AssertionError(
+            f"the {self.bad!r} loader raised {self.error!r}, so the page cannot be built and "
+            f"load_page should raise; it returned {describe(result)} instead. Catching the "
+            "error and returning something else hides a broken page from your caller."
+        )
+
+
+@pytest.mark.task(2)
+async def test_the_page_holds_every_part_by_name(ex, rng):
+    names, user_id = rng.sample(PARTS, 5), rng.randrange(100, 1000)
+    delays = {name: rng.uniform(0.03, 0.12) for name in names}
+    loaders, _ = page(names, delay=lambda name, _: delays[name])
+
+    result = await ex.load_page(loaders, user_id)
+
+    assert_same(result, {name: part_for(name, user_id) for name in names}, "load_page's result")
+
+
+@pytest.mark.task(2)
+async def test_every_part_loads_at_the_same_time(ex, rng):
+    names, user_id = rng.sample(PARTS, 5), rng.randrange(100, 1000)
+    loaders, loader = page(names, delay=DELAY)
+
+    with stopwatch() as run:
+        await ex.load_page(loaders, user_id)
+
+    assert_ran_together(loader, run.elapsed, expected_calls=len(names))
+
+
+@pytest.mark.task(2)
+async def test_a_failing_part_reaches_the_caller(ex, rng):
+    broken = BrokenPage(rng)
+
+    error = await broken.load(ex)
+
+    if not holds(error, broken.error):
+        raise AssertionError(
+            f"the {broken.bad!r} loader raised {broken.error!r}; load_page should let that very "
+            f"exception reach its caller (or the ExceptionGroup a TaskGroup raises, holding it), "
+            f"found {describe(error)}"
+        )
+
+
+@pytest.mark.task(2)
+async def test_a_failing_part_cancels_the_others_at_once(ex, rng):
+    broken = BrokenPage(rng)
+
+    with stopwatch() as run:
+        await broken.load(ex)
+
+    others = [call for call in broken.loader.calls if call.args[0] != broken.bad]
+    running = [call for call in others if call.outcome == "running"]
+    if running:
+        raise AssertionError(
+            f"{len(running)} loaders were still running when load_page raised: "
+            f"{labels(running, 'loader')}. gather does not stop the other calls when one fails; "
+            "a TaskGroup does: start every loader with `group.create_task(...)` inside "
+            "`async with asyncio.TaskGroup() as group:`."
+        )
+    finished = [call for call in others if call.outcome == "returned"]
+    if finished:
+        raise AssertionError(
+            f"the {broken.bad!r} loader failed after {FAST:.2f} s, but you let the other parts "
+            f"finish ({labels(finished, 'loader')}) and raised after {run.elapsed:.2f} s. Once "
+            "one part fails the page is lost: a TaskGroup cancels the parts still loading."
+        )
+    if len(others) != len(broken.loaders) - 1:
+        raise AssertionError(
+            f"only {len(broken.loader.calls)} of the {len(broken.loaders)} loaders were called: "
+            "start every part at once, before any of them fails"
+        )
+    if run.elapsed >= PROMPT:
+        raise AssertionError(
+            f"the {broken.bad!r} loader failed after {FAST:.2f} s, but load_page raised only "
+            f"after {run.elapsed:.2f} s: let the error reach your caller as soon as it happens."
+        )
+
+
+# Task 3 ------------------------------------------------------------------------------
+
+
+class Outage:
+    """A fake `fetch`: the calls for the ids in `errors` all raise the same moment, FAST
+    seconds after the first call (several calls failing at once, as in a real outage);
+    the other calls take SLOW seconds."""
+
+    def __init__(self, errors):
+        self.errors = errors
+        self.service = FakeService("fetch", delay=lambda i: 0 if i in errors else SLOW, fail=errors.get)
+        self._gate = asyncio.Event()
+        self._timer = None
+
+    def fetch(self, item_id):
+        coro = self._fetch(item_id)
+        coro.__name__ = coro.__qualname__ = "fetch"
+        return coro
+
+    async def _fetch(self, item_id):
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(FAST, self._gate.set)
+        if item_id in self.errors:
+            # Every failing call raises in one turn of the loop, so a TaskGroup has seen
+            # all of them before it cancels the rest: the report does not depend on luck.
+            await self._gate.wait()
+        return await self.service(item_id)
+
+    def ids_raising(self, kind):
+        return sorted(i for i, error in self.errors.items() if type(error) is kind)
+
+
+def outage(rng, ids, timeouts, not_found, other=0):
+    """An Outage in which that many of `ids` raise TimeoutError, KeyError, PermissionError."""
+    picked = rng.sample(ids, timeouts + not_found + other)
+    errors = {i: TimeoutError(i) for i in picked[:timeouts]}
+    errors |= {i: KeyError(i) for i in picked[timeouts : timeouts + not_found]}
+    errors |= {i: PermissionError(i) for i in picked[timeouts + not_found :]}
+    return Outage(errors)
+
+
+async def report_of(ex, fetch, ids, errors):
+    """failure_report's result; raising the errors it should sort reads as plain words."""
+    try:
+        return await ex.failure_report(fetch, ids)
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        ours = [leaf for leaf in leaves(error) if any(leaf is e for e in errors.values())]
+        if not ours or len(ours) != len(leaves(error)):
+            raise
+        raise AssertionError(
+            f"failure_report raised {describe(error)}: the TimeoutErrors and KeyErrors are yours to "
+            "catch and report. A TaskGroup wraps them in an ExceptionGroup, which `except KeyError:` "
+            "never matches: catch them with `except* KeyError as errors:`."
+        ) from None
+
+
+@pytest.mark.task(3)
+async def test_timeouts_and_missing_ids_are_reported_apart(ex, rng):
+    ids = some_ids(rng, 8)
+    api = outage(rng, ids, timeouts=rng.randint(1, 3), not_found=rng.randint(1, 3))
+
+    report = await report_of(ex, api.fetch, ids, api.errors)
+
+    expected = {"timeouts": api.ids_raising(TimeoutError), "not_found": api.ids_raising(KeyError)}
+    assert_same(report, expected, "failure_report's result")
+
+
+@pytest.mark.task(3)
+async def test_the_calls_still_running_are_cancelled(ex, rng):
+    ids = some_ids(rng, 8)
+    api = outage(rng, ids, timeouts=2, not_found=1)
+
+    with stopwatch() as run:
+        await report_of(ex, api.fetch, ids, api.errors)
+
+    slow = [call for call in api.service.calls if call.args[0] not in api.errors]
+    running = [call for call in slow if call.outcome == "running"]
+    if running:
+        raise AssertionError(
+            f"{len(running)} calls were still running when failure_report returned: "
+            f"{labels(running, 'fetch')}. Start the calls in a TaskGroup: it stops them when one "
+            "fails, and does not end before they have stopped."
+        )
+    finished = [call for call in slow if call.outcome == "returned"]
+    if finished:
+        raise AssertionError(
+            f"{len(api.errors)} calls failed after {FAST:.2f} s, but you let the other calls finish "
+            f"({labels(finished, 'fetch')}) and returned after {run.elapsed:.2f} s. In a TaskGroup "
+            "the first failures cancel the calls still running: report what the group raised."
+        )
+    if len(api.service.calls) != len(ids) or run.elapsed >= PROMPT:
+        raise AssertionError(
+            f"calls failed {FAST:.2f} s after the start, but failure_report returned after "
+            f"{run.elapsed:.2f} s, having made {len(api.service.calls)} of {len(ids)} calls: start "
+            "every call at once, and report as soon as the group has stopped."
+        )
+
+
+@pytest.mark.task(3)
+async def test_any_other_error_reaches_the_caller(ex, rng):
+    ids = some_ids(rng, 6)
+    api = outage(rng, ids, timeouts=1, not_found=1, other=1)
+    (other_id,) = api.ids_raising(PermissionError)
+    other = api.errors[other_id]
+
+    try:
+        result = await ex.failure_report(api.fetch, ids)
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        if holds(error, other):
+            return
+        raise AssertionError(
+            f"fetch({other_id}) raised {other!r}, and failure_report should let it reach its caller "
+            f"(an ExceptionGroup holding it is fine); found {describe(error)}"
+        ) from None
+    raise AssertionError(
+        f"fetch({other_id}) raised {other!r}, which is neither a timeout nor a missing id, so "
+        f"failure_report should raise it; it returned {describe(result)} instead. `except*` lets "
+        "every error it does not match go on up by itself; `except ExceptionGroup` or "
+        "`except Exception` swallows them all."
+    )
+
+
+@pytest.mark.task(3)
+async def test_no_failures_give_empty_lists_and_calls_run_at_once(ex, rng):
+    ids = some_ids(rng, 5)
+    fetch = FakeService("fetch", delay=DELAY, reply=item_for)
+
+    with stopwatch() as run:
+        report = await ex.failure_report(fetch, ids)
+
+    assert_same(report, {"timeouts": [], "not_found": []}, "failure_report's result")
+    assert_ran_together(fetch, run.elapsed, expected_calls=len(ids))

@@ -1,0 +1,262 @@
+"""Exercise 14: results handled in the order they arrive; the first answer wins and the
+slower calls are stopped."""
+
+import pytest
+
+from kata.testing import FakeService, assert_ran_together, assert_same, clock, describe, stopwatch
+
+# Task 1: calls finish SPACING apart; a result is "handled as it arrives" when on_result
+# runs within LAG of its call's end (handling everything at the end lags by 0.2 s or more).
+SPACING = 0.07
+LAG = 0.05
+# Tasks 2 and 3: the answer that counts comes quickly; the other mirrors take much longer.
+WINNER = 0.08
+SLOW = 0.45
+PROMPT = WINNER + 0.15
+
+
+def leaves(error):
+    """The exceptions inside an ExceptionGroup (nested ones too), or just [error]."""
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in leaves(inner)]
+    return [error]
+
+
+def labels(calls):
+    return ", ".join(call.label("fetch") for call in calls)
+
+
+def item_for(item_id):
+    return {"id": item_id, "name": f"item-{item_id}"}
+
+
+# Task 1 ------------------------------------------------------------------------------
+
+
+class Recorder:
+    """A plain `on_result` that remembers each (id, value) and when it was handed over."""
+
+    def __init__(self):
+        self.seen = []
+
+    def __call__(self, item_id, value):
+        self.seen.append((item_id, value, clock.perf_counter()))
+
+    @property
+    def ids(self):
+        return [item_id for item_id, _, _ in self.seen]
+
+
+def arriving(rng, count):
+    """`count` ids and a fetch whose calls finish SPACING apart, in an order unlike the ids'."""
+    ids = rng.sample(range(100, 1000), count)
+    ranks = list(range(count))
+    while ranks == sorted(ranks) or ranks == sorted(ranks, reverse=True):
+        rng.shuffle(ranks)
+    delays = {item_id: 0.05 + SPACING * rank for item_id, rank in zip(ids, ranks, strict=True)}
+    return ids, FakeService("fetch", delay=delays.__getitem__, reply=item_for)
+
+
+async def process(ex, rng, count=5):
+    ids, fetch = arriving(rng, count)
+    on_result = Recorder()
+    with stopwatch() as run:
+        await ex.process_as_they_arrive(fetch, ids, on_result)
+    return ids, fetch, on_result, run
+
+
+@pytest.mark.task(1)
+async def test_every_result_is_handed_over_once_with_its_id(ex, rng):
+    ids, _, on_result, _ = await process(ex, rng)
+
+    if sorted(on_result.ids) != sorted(ids):
+        raise AssertionError(
+            f"on_result should be called once for each of the ids {sorted(ids)}; it was called for "
+            f"{on_result.ids}"
+        )
+    handed = {item_id: value for item_id, value, _ in on_result.seen}
+    assert_same(handed, {i: item_for(i) for i in ids}, "the (id: value) pairs handed to on_result")
+
+
+@pytest.mark.task(1)
+async def test_results_are_handled_in_the_order_the_calls_finish(ex, rng):
+    _, fetch, on_result, _ = await process(ex, rng)
+
+    finished = [call.args[0] for call in sorted(fetch.calls, key=lambda call: call.end or 0.0)]
+    if on_result.ids != finished:
+        raise AssertionError(
+            f"the calls finished in the order {finished} (fastest first), but on_result got the ids "
+            f"in the order {on_result.ids}. Handle each result when its call finishes, not in "
+            "the order of the ids: `asyncio.as_completed` hands them over fastest first."
+        )
+
+
+@pytest.mark.task(1)
+async def test_each_result_is_handled_as_soon_as_its_call_ends(ex, rng):
+    _, fetch, on_result, _ = await process(ex, rng)
+
+    ends = {call.args[0]: call.end for call in fetch.calls}
+    lags = [(at - ends[i], i) for i, _, at in on_result.seen if ends.get(i) is not None]
+    lag, item_id = max(lags, default=(0.0, None))
+    if lag > LAG:
+        raise AssertionError(
+            f"fetch({item_id}) finished, but on_result({item_id}, ...) was called only {lag:.2f} s "
+            "later: its result waited for slower calls. Hand each result over the moment it "
+            "arrives, not after every call is done (gather waits for all of them)."
+        )
+
+
+@pytest.mark.task(1)
+async def test_every_call_runs_at_the_same_time(ex, rng):
+    ids, fetch, _, run = await process(ex, rng)
+
+    assert_ran_together(fetch, run.elapsed, expected_calls=len(ids))
+
+
+# Tasks 2 and 3 -----------------------------------------------------------------------
+
+
+def answer_from(mirror):
+    return f"file from {mirror}"
+
+
+def some_mirrors(rng, count):
+    return [f"mirror-{n}.example" for n in rng.sample(range(100, 1000), count)]
+
+
+def assert_answer(result, fetch, expected_mirror, what):
+    """`result` is `expected_mirror`'s answer; else say whose answer it is."""
+    if type(result) is str and result == answer_from(expected_mirror):
+        return
+    whose = [c.args[0] for c in fetch.calls if type(result) is str and result == answer_from(c.args[0])]
+    found = f"the answer of {whose[0]} ({fetch.delay_for(whose[0]):.2f} s)" if whose else describe(result)
+    raise AssertionError(
+        f"{what} should return the answer of {expected_mirror}, which arrives first of those that "
+        f"work ({fetch.delay_for(expected_mirror):.2f} s); found {found}. The first call to finish "
+        "is not the first one you started."
+    )
+
+
+def assert_losers_stopped(fetch, winner, elapsed, mirrors, name):
+    """Every mirror was asked at once; the slower calls were cancelled and had stopped."""
+    others = [call for call in fetch.calls if call.outcome != "raised" and call.args[0] != winner]
+    running = [call for call in others if call.outcome == "running"]
+    if running:
+        raise AssertionError(
+            f"{len(running)} calls were still running when {name} returned: {labels(running)}. "
+            "Once the answer is known, cancel every task still running (`task.cancel()`), then "
+            "wait until they have stopped (`await asyncio.gather(*tasks, return_exceptions=True)`), "
+            "in a `finally:` block."
+        )
+    finished = [call for call in others if call.outcome == "returned"]
+    if finished:
+        raise AssertionError(
+            f"the answer was there after {fetch.delay_for(winner):.2f} s, but you let the slower "
+            f"calls finish ({labels(finished)}) and returned after {elapsed:.2f} s. Cancel the "
+            "calls still running as soon as you have the answer."
+        )
+    if len(fetch.calls) != len(mirrors) or elapsed >= PROMPT:
+        raise AssertionError(
+            f"{name} asked {len(fetch.calls)} of the {len(mirrors)} mirrors and returned after "
+            f"{elapsed:.2f} s; the fastest answer arrives after {fetch.delay_for(winner):.2f} s when "
+            "every mirror is asked at once."
+        )
+
+
+def race(rng, count, fast_failures=0):
+    """Mirrors, the one whose answer should win, and a fetch: `fast_failures` mirrors fail
+    before the winner answers; the rest are slow. Neither the winner nor a failure is first."""
+    mirrors = some_mirrors(rng, count)
+    picked = rng.sample(mirrors[1:], fast_failures + 1)
+    winner, failing = picked[0], picked[1:]
+    delays = {mirror: SLOW - 0.02 * n for n, mirror in enumerate(mirrors)}
+    delays |= {mirror: 0.02 + 0.02 * n for n, mirror in enumerate(failing)}
+    delays[winner] = WINNER
+    errors = {mirror: ConnectionError(f"{mirror} is down") for mirror in failing}
+    fetch = FakeService("fetch", delay=delays.__getitem__, reply=answer_from, fail=errors.get)
+    return mirrors, winner, errors, fetch
+
+
+@pytest.mark.task(2)
+async def test_the_fastest_mirror_answers(ex, rng):
+    mirrors, winner, _, fetch = race(rng, 5)
+
+    result = await ex.first_response(fetch, mirrors)
+
+    assert_answer(result, fetch, winner, "first_response")
+
+
+@pytest.mark.task(2)
+async def test_the_slower_calls_are_cancelled_and_have_stopped(ex, rng):
+    mirrors, winner, _, fetch = race(rng, 5)
+
+    with stopwatch() as run:
+        await ex.first_response(fetch, mirrors)
+
+    assert_losers_stopped(fetch, winner, run.elapsed, mirrors, "first_response")
+
+
+async def first_success(ex, fetch, mirrors, errors, winner):
+    """first_success's result; raising the error of a call that failed first reads as plain words."""
+    try:
+        return await ex.first_success(fetch, mirrors)
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        failed = [mirror for mirror, raised in errors.items() if any(raised is e for e in leaves(error))]
+        if not failed:
+            raise
+        raise AssertionError(
+            f"first_success raised {error!r}, the error of {failed[0]}, which failed after "
+            f"{fetch.delay_for(failed[0]):.2f} s; {winner} answered after {WINNER:.2f} s. Skip the "
+            "calls that raise and wait for the next one to finish."
+        ) from None
+
+
+@pytest.mark.task(3)
+async def test_failed_calls_are_skipped(ex, rng):
+    mirrors, winner, errors, fetch = race(rng, 6, fast_failures=2)
+
+    result = await first_success(ex, fetch, mirrors, errors, winner)
+
+    assert_answer(result, fetch, winner, "first_success")
+
+
+@pytest.mark.task(3)
+async def test_the_slower_calls_are_cancelled_once_one_works(ex, rng):
+    mirrors, winner, errors, fetch = race(rng, 6, fast_failures=2)
+
+    with stopwatch() as run:
+        await first_success(ex, fetch, mirrors, errors, winner)
+
+    assert_losers_stopped(fetch, winner, run.elapsed, mirrors, "first_success")
+
+
+@pytest.mark.task(3)
+async def test_when_every_mirror_fails_all_their_errors_are_raised_together(ex, rng):
+    mirrors = some_mirrors(rng, 4)
+    delays = dict(zip(mirrors, rng.sample([0.03, 0.06, 0.09, 0.12], 4), strict=True))
+    errors = {mirror: ConnectionError(f"{mirror} is down") for mirror in mirrors}
+    fetch = FakeService("fetch", delay=delays.__getitem__, fail=errors.get)
+
+    try:
+        result = await ex.first_success(fetch, mirrors)
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        found, expected = leaves(error), list(errors.values())
+        if (
+            isinstance(error, BaseExceptionGroup)
+            and len(found) == len(expected)
+            and all(any(f is e for f in found) for e in expected)
+        ):
+            return
+        raise AssertionError(
+            f"every mirror failed, so first_success should raise an ExceptionGroup holding all "
+            f"{len(expected)} of their exceptions (`raise ExceptionGroup('every mirror failed', "
+            f"errors)`), found {describe(error)}"
+        ) from None
+    raise AssertionError(
+        f"every mirror failed, so first_success should raise an ExceptionGroup of their errors; "
+        f"it returned {describe(result)} instead"
+    )

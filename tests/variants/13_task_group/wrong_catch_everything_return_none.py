@@ -1,0 +1,31 @@
+"""Mistake: `except Exception` around the group hides a broken page and returns None."""
+
+import asyncio
+
+
+async def fetch_all(fetch, ids):
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(fetch(item_id)) for item_id in ids]
+    return [task.result() for task in tasks]
+
+
+async def load_page(loaders, user_id):
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = {name: group.create_task(load(user_id)) for name, load in loaders.items()}
+    except Exception:
+        return None
+    return {name: task.result() for name, task in tasks.items()}
+
+
+async def failure_report(fetch, ids):
+    report = {"timeouts": [], "not_found": []}
+    try:
+        async with asyncio.TaskGroup() as group:
+            for item_id in ids:
+                group.create_task(fetch(item_id))
+    except* TimeoutError as errors:
+        report["timeouts"] = sorted(error.args[0] for error in errors.exceptions)
+    except* KeyError as errors:
+        report["not_found"] = sorted(error.args[0] for error in errors.exceptions)
+    return report

@@ -1,0 +1,30 @@
+"""Mistake: `except ExceptionGroup` sorts the known errors and silently drops every other one."""
+
+import asyncio
+
+
+async def fetch_all(fetch, ids):
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(fetch(item_id)) for item_id in ids]
+    return [task.result() for task in tasks]
+
+
+async def load_page(loaders, user_id):
+    async with asyncio.TaskGroup() as group:
+        tasks = {name: group.create_task(load(user_id)) for name, load in loaders.items()}
+    return {name: task.result() for name, task in tasks.items()}
+
+
+async def failure_report(fetch, ids):
+    report = {"timeouts": [], "not_found": []}
+    try:
+        async with asyncio.TaskGroup() as group:
+            for item_id in ids:
+                group.create_task(fetch(item_id))
+    except ExceptionGroup as errors:
+        for error in errors.exceptions:
+            if isinstance(error, TimeoutError):
+                report["timeouts"].append(error.args[0])
+            elif isinstance(error, KeyError):
+                report["not_found"].append(error.args[0])
+    return {kind: sorted(found) for kind, found in report.items()}

@@ -1,0 +1,43 @@
+"""Correct: asyncio.wait(FIRST_COMPLETED) in a loop, handling each finished task in turn."""
+
+import asyncio
+
+
+async def process_as_they_arrive(fetch, ids, on_result):
+    pending = {asyncio.create_task(fetch(item_id)): item_id for item_id in ids}
+    try:
+        while pending:
+            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                on_result(pending.pop(task), task.result())
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def first_response(fetch, mirrors):
+    tasks = {asyncio.create_task(fetch(mirror)) for mirror in mirrors}
+    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending)
+    return done.pop().result()
+
+
+async def first_success(fetch, mirrors):
+    pending = {asyncio.create_task(fetch(mirror)) for mirror in mirrors}
+    errors = []
+    try:
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task.exception() is None:
+                    return task.result()
+                errors.append(task.exception())
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    raise ExceptionGroup("every mirror failed", errors)

@@ -1,0 +1,26 @@
+"""Mistake: first_success returns (or raises) whatever finishes first, even a failure."""
+
+import asyncio
+
+
+async def process_as_they_arrive(fetch, ids, on_result):
+    async def tagged(item_id):
+        return item_id, await fetch(item_id)
+
+    for next_done in asyncio.as_completed([tagged(item_id) for item_id in ids]):
+        on_result(*await next_done)
+
+
+async def first_response(fetch, mirrors):
+    tasks = [asyncio.create_task(fetch(mirror)) for mirror in mirrors]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        return done.pop().result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def first_success(fetch, mirrors):
+    return await first_response(fetch, mirrors)
