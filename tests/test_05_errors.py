@@ -8,6 +8,7 @@ from kata.testing import (
     assert_ran_together,
     assert_same,
     describe,
+    leaves,
     stopwatch,
 )
 
@@ -45,13 +46,6 @@ class FlakyApi:
                 if leaf is raised:
                     return item_id
         return None
-
-
-def leaves(error):
-    """The exceptions inside an ExceptionGroup (nested ones too), or just [error]."""
-    if isinstance(error, BaseExceptionGroup):
-        return [leaf for inner in error.exceptions for leaf in leaves(inner)]
-    return [error]
 
 
 def some_ids(rng, count):

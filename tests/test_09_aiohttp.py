@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aioresponses import aioresponses
 
-from kata.testing import assert_ran_together, assert_same, describe, stopwatch
+from kata.testing import assert_ran_together, assert_same, describe, leaves, stopwatch
 from kata.testing.server import LoopbackServer
 
 DELAY = 0.2
@@ -67,11 +67,7 @@ def requested(mocked):
 
 def client_response_errors(error):
     """The aiohttp.ClientResponseError in `error`, or inside it if it is an exception group."""
-    if isinstance(error, aiohttp.ClientResponseError):
-        return [error]
-    if isinstance(error, BaseExceptionGroup):
-        return [found for inner in error.exceptions for found in client_response_errors(inner)]
-    return []
+    return [leaf for leaf in leaves(error) if isinstance(leaf, aiohttp.ClientResponseError)]
 
 
 @pytest.mark.task(1)

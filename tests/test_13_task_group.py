@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from kata.testing import FakeService, assert_ran_together, assert_same, describe, stopwatch
+from kata.testing import FakeService, assert_ran_together, assert_same, describe, holds, leaves, stopwatch
 
 DELAY = 0.2
 # A failing call fails quickly while the others would take much longer.
@@ -14,18 +14,6 @@ SLOW = 0.5
 # Raising "at once" after a FAST failure: well under SLOW, generous for a loaded machine.
 PROMPT = FAST + 0.15
 PARTS = ("user", "feed", "ads", "inbox", "friends", "weather", "news", "cart")
-
-
-def leaves(error):
-    """The exceptions inside an ExceptionGroup (nested ones too), or just [error]."""
-    if isinstance(error, BaseExceptionGroup):
-        return [leaf for inner in error.exceptions for leaf in leaves(inner)]
-    return [error]
-
-
-def holds(error, expected):
-    """True when `error` is `expected`, or an ExceptionGroup with `expected` inside."""
-    return any(leaf is expected for leaf in leaves(error))
 
 
 def labels(calls, name):

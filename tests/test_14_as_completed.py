@@ -3,7 +3,7 @@ slower calls are stopped."""
 
 import pytest
 
-from kata.testing import FakeService, assert_ran_together, assert_same, clock, describe, stopwatch
+from kata.testing import FakeService, assert_ran_together, assert_same, clock, describe, leaves, stopwatch
 
 # Task 1: calls finish SPACING apart; a result is "handled as it arrives" when on_result
 # runs within LAG of its call's end (handling everything at the end lags by 0.2 s or more).
@@ -13,13 +13,6 @@ LAG = 0.05
 WINNER = 0.08
 SLOW = 0.45
 PROMPT = WINNER + 0.15
-
-
-def leaves(error):
-    """The exceptions inside an ExceptionGroup (nested ones too), or just [error]."""
-    if isinstance(error, BaseExceptionGroup):
-        return [leaf for inner in error.exceptions for leaf in leaves(inner)]
-    return [error]
 
 
 def labels(calls):

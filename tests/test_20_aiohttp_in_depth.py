@@ -13,7 +13,15 @@ import json
 import aiohttp
 import pytest
 
-from kata.testing import assert_peak_in_flight, assert_ran_together, assert_same, clock, describe, stopwatch
+from kata.testing import (
+    assert_peak_in_flight,
+    assert_ran_together,
+    assert_same,
+    clock,
+    describe,
+    leaves,
+    stopwatch,
+)
 from kata.testing.server import LoopbackServer
 
 DELAY = 0.2
@@ -51,13 +59,6 @@ def assert_used_the_session(server, token, function):
 
 def user_record(user_id):
     return {"id": user_id, "name": f"user-{user_id}"}
-
-
-def flatten(error):
-    """The exceptions in `error`, looking inside exception groups."""
-    if isinstance(error, BaseExceptionGroup):
-        return [found for inner in error.exceptions for found in flatten(inner)]
-    return [error]
 
 
 async def wait_until_handled(server, within):
@@ -215,7 +216,7 @@ async def call_fetch_statuses(ex, session, urls):
     try:
         return await ex.fetch_statuses(session, urls)
     except Exception as error:
-        found = [e for e in flatten(error) if isinstance(e, aiohttp.ClientResponseError)]
+        found = [e for e in leaves(error) if isinstance(e, aiohttp.ClientResponseError)]
         if not found:
             raise
         raise AssertionError(

@@ -17,6 +17,7 @@ from kata.testing.checks import (
     same,
     stopwatch,
 )
+from kata.testing.errors import holds, leaves
 from kata.testing.fakes import Call, FakeService
 from kata.testing.server import LoopbackServer, Reply, ServedRequest
 from kata.testing.ticker import Ticker
@@ -37,6 +38,8 @@ __all__ = [
     "assert_started_in_order",
     "describe",
     "draw_timeline",
+    "holds",
+    "leaves",
     "same",
     "stopwatch",
 ]
