@@ -1,0 +1,241 @@
+"""Exercise 15: a semaphore keeps exactly `limit` calls in flight: never more, and no fewer."""
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from kata.testing import Call, FakeService, assert_peak_in_flight, assert_same, draw_timeline
+
+DELAY = 0.05
+# The refill test: one slow call heads every batch of `limit` ids. Batches, or a fixed
+# share of the ids per slot, leave slots empty for about SLOW - FAST while calls wait.
+SLOW = 0.15
+FAST = 0.01
+# A shared semaphore refills a slot within one turn of the loop: microseconds, about
+# 30 ms on a badly loaded machine (FIELD-NOTES). Batches leave it empty for 0.14 s.
+EMPTY_SLOT_LIMIT = 0.07
+HOST_NAMES = ("api.test", "cdn.test", "img.test", "feed.test", "blog.test")
+
+
+def item_for(item_id):
+    return {"id": item_id, "name": f"item-{item_id}"}
+
+
+def some_ids(rng, count):
+    return rng.sample(range(100, 1000), count)
+
+
+def longest_empty_slot(calls, limit):
+    """The longest stretch in which fewer than `limit` calls ran while others had not started.
+
+    Returns (seconds, how many calls were waiting when that stretch began).
+    """
+    moments = sorted({c.start for c in calls} | {c.end for c in calls})
+    longest, waiting_then = 0.0, 0
+    stretch_start = stretch_waiting = None
+    for moment in moments:
+        running = sum(1 for c in calls if c.start <= moment < c.end)
+        waiting = sum(1 for c in calls if c.start > moment)
+        if running < limit and waiting > 0:
+            if stretch_start is None:
+                stretch_start, stretch_waiting = moment, waiting
+        elif stretch_start is not None:
+            if moment - stretch_start > longest:
+                longest, waiting_then = moment - stretch_start, stretch_waiting
+            stretch_start = None
+    return longest, waiting_then
+
+
+def calls_word(count):
+    return "1 call" if count == 1 else f"{count} calls"
+
+
+def assert_limit_kept(fetch, ids, limit):
+    """Exactly `limit` calls in flight at the peak, said with the call that was made."""
+    try:
+        assert_peak_in_flight(fetch, limit, expected_calls=len(ids))
+    except AssertionError as error:
+        call = f"fetch_all_limited(fetch, <{len(ids)} ids>, {limit})"
+        if limit < fetch.peak < len(ids):
+            raise AssertionError(
+                f"{call}: {fetch.peak} calls ran at the same time, more than the {limit} allowed but "
+                f"fewer than all {len(ids)}: is your semaphore made from the `limit` you were given, "
+                f"`asyncio.Semaphore(limit)`?\nobserved:\n{draw_timeline(fetch.calls, 'fetch')}"
+            ) from None
+        raise AssertionError(f"{call}: {error}") from None
+
+
+@pytest.mark.task(1)
+async def test_results_come_back_in_the_order_of_the_ids(ex, rng):
+    limit = rng.randint(2, 4)
+    ids = some_ids(rng, limit * 3)
+    # Later ids answer sooner, so finishing order is not the asking order.
+    delays = {item_id: 0.01 + 0.005 * (len(ids) - n) for n, item_id in enumerate(ids)}
+    fetch = FakeService("fetch", delay=delays.__getitem__, reply=item_for)
+
+    result = await ex.fetch_all_limited(fetch, ids, limit)
+
+    assert_same(result, [item_for(i) for i in ids], "fetch_all_limited's result")
+
+
+@pytest.mark.task(1)
+async def test_exactly_limit_calls_run_at_once(ex, rng):
+    # Two different limits, so a number written into the code cannot pass both.
+    for limit in rng.sample((2, 3, 4), 2):
+        ids = some_ids(rng, limit * rng.randint(3, 4))
+        fetch = FakeService("fetch", delay=DELAY, reply=item_for)
+
+        await ex.fetch_all_limited(fetch, ids, limit)
+
+        assert_limit_kept(fetch, ids, limit)
+
+
+@pytest.mark.task(1)
+async def test_a_finished_call_makes_room_for_the_next_one_at_once(ex, rng):
+    limit = rng.randint(2, 4)
+    ids = some_ids(rng, limit * 4)
+    slow = set(ids[::limit])
+    fetch = FakeService("fetch", delay=lambda i: SLOW if i in slow else FAST, reply=item_for)
+
+    await ex.fetch_all_limited(fetch, ids, limit)
+
+    assert_limit_kept(fetch, ids, limit)
+    empty, waiting = longest_empty_slot(fetch.calls, limit)
+    if empty > EMPTY_SLOT_LIMIT:
+        raise AssertionError(
+            f"a slot stood empty for {empty:.2f} s while {waiting} calls were still waiting to start: "
+            "when a call finishes, the next one should start right away. Batches of "
+            f"{limit} (or a fixed share of the ids for each slot) wait for their slowest call; one "
+            "shared semaphore lets the next call in the moment any slot is free.\n"
+            f"observed:\n{draw_timeline(fetch.calls, 'fetch')}"
+        )
+
+
+@pytest.mark.task(1)
+async def test_no_ids_means_no_calls_and_an_empty_list(ex, rng):
+    fetch = FakeService("fetch", delay=DELAY, reply=item_for)
+
+    result = await ex.fetch_all_limited(fetch, [], rng.randint(2, 4))
+
+    assert_same(result, [], "fetch_all_limited(fetch, [], limit)")
+
+
+def page_for(url):
+    return {"url": url, "title": f"page {urlsplit(url).path.rsplit('/', 1)[-1]}"}
+
+
+class Bare(str):
+    """A string shown without quotes in a timeline label."""
+
+    def __repr__(self):
+        return str(self)
+
+
+class Hosts:
+    """A fake `fetch(url)`: one FakeService per host, and a count of calls in flight over all hosts."""
+
+    def __init__(self, names, delay=DELAY):
+        self.services = {name: FakeService("fetch", delay=delay, reply=page_for) for name in names}
+        self.in_flight = self.peak = 0
+
+    async def fetch(self, url):
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            return await self.services[urlsplit(url).hostname](url)
+        finally:
+            self.in_flight -= 1
+
+    @property
+    def calls(self):
+        return [call for service in self.services.values() for call in service.calls]
+
+    def picture(self):
+        """Every call on one time scale, labelled by its URL without the https:// (short enough to read)."""
+        shown = [
+            Call((Bare(c.args[0].removeprefix("https://")),), c.start, c.end, c.outcome) for c in self.calls
+        ]
+        return draw_timeline(shown, "fetch")
+
+
+def urls_by_host(rng, hosts, per_host):
+    """Each host gets 2 or 3 times `per_host` URLs, listed host after host, as a crawler finds them."""
+    urls = []
+    for host in hosts:
+        pages = rng.sample(range(1, 100), per_host * rng.randint(2, 3))
+        urls += [f"https://{host}/p/{page}" for page in pages]
+    return urls
+
+
+def assert_host_limits(hosts, urls, per_host):
+    """Each host reached exactly `per_host` calls at once."""
+    for name, service in hosts.services.items():
+        if service.peak > per_host:
+            if hosts.peak == len(urls):
+                why = (
+                    f"all {len(urls)} calls ran at once: a semaphore made per call, or per task, "
+                    "limits nothing"
+                )
+            else:
+                why = (
+                    "one semaphore shared by every host lets one host take all the slots: "
+                    "each host needs a semaphore of its own"
+                )
+            raise AssertionError(
+                f"{service.peak} calls to {name} ran at the same time; at most {per_host} may per host "
+                f"({why}).\nobserved:\n{hosts.picture()}"
+            )
+        if service.peak < per_host:
+            raise AssertionError(
+                f"at most {calls_word(service.peak)} to {name} ran at the same time, though {per_host} may: "
+                f"keep {per_host} calls to each host in flight while it has URLs waiting."
+                f"\nobserved:\n{hosts.picture()}"
+            )
+
+
+@pytest.mark.task(2)
+async def test_results_come_back_in_the_order_of_the_urls(ex, rng):
+    per_host = rng.randint(2, 3)
+    names = rng.sample(HOST_NAMES, 3)
+    urls = urls_by_host(rng, names, per_host)
+    rng.shuffle(urls)
+    # Later URLs answer sooner, so finishing order is not the asking order.
+    delays = {url: 0.01 + 0.003 * (len(urls) - n) for n, url in enumerate(urls)}
+    hosts = Hosts(names, delay=delays.__getitem__)
+
+    result = await ex.fetch_per_host(hosts.fetch, urls, per_host)
+
+    assert_same(result, [page_for(url) for url in urls], "fetch_per_host's result")
+
+
+@pytest.mark.task(2)
+async def test_each_host_gets_exactly_per_host_calls_at_once(ex, rng):
+    per_host = rng.randint(2, 3)
+    names = rng.sample(HOST_NAMES, rng.randint(2, 3))
+    urls = urls_by_host(rng, names, per_host)
+    hosts = Hosts(names)
+
+    await ex.fetch_per_host(hosts.fetch, urls, per_host)
+
+    assert_same(sorted(call.args[0] for call in hosts.calls), sorted(urls), "the URLs fetched")
+    assert_host_limits(hosts, urls, per_host)
+
+
+@pytest.mark.task(2)
+async def test_hosts_do_not_wait_for_each_other(ex, rng):
+    per_host = rng.randint(2, 3)
+    names = rng.sample(HOST_NAMES, rng.randint(2, 3))
+    urls = urls_by_host(rng, names, per_host)
+    hosts = Hosts(names)
+
+    await ex.fetch_per_host(hosts.fetch, urls, per_host)
+
+    together = per_host * len(names)
+    if hosts.peak < together:
+        raise AssertionError(
+            f"at most {calls_word(hosts.peak)} ran at the same time over {len(names)} hosts; each host "
+            f"allows {per_host}, so {together} could run together. One host's limit must not hold back the "
+            "others: give each host its own semaphore, and start the calls to every host at once."
+            f"\nobserved:\n{hosts.picture()}"
+        )
+    assert_host_limits(hosts, urls, per_host)

@@ -1,0 +1,308 @@
+"""Exercise 16: a queue and a crew of workers handle every item once, then stop cleanly."""
+
+import asyncio
+import math
+from collections import Counter
+
+import pytest
+
+from kata.testing import (
+    FakeService,
+    assert_call_count,
+    assert_peak_in_flight,
+    assert_same,
+    describe,
+    stopwatch,
+)
+
+DELAY = 0.05
+# Task 2: the source hands out an item every ARRIVAL s, faster than the workers handle them.
+ARRIVAL = 0.005
+# Far above any correct run here (under 0.5 s); a run that hangs is stopped at this point.
+RUN_LIMIT = 2.0
+ERROR_KINDS = (ConnectionError, LookupError, ValueError, PermissionError)
+
+HUNG = (
+    "{name} had not finished after {limit:.1f} s, though its work takes about {ideal:.2f} s: "
+    "it was still waiting for its workers. Did every `queue.get()` get its `queue.task_done()`, "
+    "even when handle raised (use try/finally)? Does a worker go on to the next item after a "
+    "failing one? Did every worker get its stop signal (cancel them after `await queue.join()`, "
+    "or put one stop item per worker)?"
+)
+
+
+def result_for(item):
+    return {"item": item, "square": item * item}
+
+
+def some_items(rng, count):
+    return rng.sample(range(100, 1000), count)
+
+
+def ideal_time(count, workers, delay=DELAY):
+    """How long `count` items of `delay` s take with `workers` handled at once."""
+    return math.ceil(count / workers) * delay
+
+
+async def finish(call, name, ideal):
+    """Await the learner's call; a plain-words failure, not a hang, when it never ends."""
+    timeout = asyncio.timeout(RUN_LIMIT)
+    try:
+        async with timeout:
+            return await call
+    except TimeoutError:
+        if timeout.expired():
+            raise AssertionError(HUNG.format(name=name, limit=RUN_LIMIT, ideal=ideal)) from None
+        raise
+
+
+def assert_handled_once(handle, items):
+    """Every item was passed to handle exactly once, and nothing else was."""
+    counts = Counter(call.args[0] if call.args else None for call in handle.calls)
+    twice = [item for item, count in counts.items() if count > 1]
+    if twice:
+        raise AssertionError(
+            f"item {twice[0]} was handled {counts[twice[0]]} times: each item must be taken off the queue "
+            "by exactly one worker, and put on it only once."
+        )
+    never = [item for item in items if item not in counts]
+    if never:
+        raise AssertionError(
+            f"{len(never)} of the {len(items)} items were never handled (item {never[0]}, say). "
+            "Stop the workers only once every item is done: `await queue.join()` after the last "
+            "item is on the queue (join only waits for items already put)."
+        )
+    expected = set(items)
+    strangers = [item for item in counts if item not in expected]
+    if strangers:
+        raise AssertionError(
+            f"handle was called with {describe(strangers[0])}, which is not one of the items: "
+            "a stop signal meant for a worker must not be handled as an item."
+        )
+
+
+def running_tasks(before):
+    """Tasks started since `before` that have not finished yet."""
+    return [task for task in asyncio.all_tasks() - before if not task.done()]
+
+
+@pytest.mark.task(1)
+async def test_every_item_is_handled_exactly_once(ex, rng):
+    workers = rng.randint(2, 4)
+    items = some_items(rng, workers * 3 + rng.randrange(workers))
+    delays = {item: rng.uniform(0.01, 0.05) for item in items}
+    handle = FakeService("handle", delay=delays.__getitem__, reply=result_for)
+
+    results = await finish(
+        ex.process_all(items, handle, workers), "process_all", ideal_time(len(items), workers)
+    )
+
+    assert_handled_once(handle, items)
+    assert_same(results, {item: result_for(item) for item in items}, "process_all's result")
+
+
+@pytest.mark.task(1)
+async def test_exactly_workers_items_are_handled_at_once(ex, rng):
+    workers = rng.randint(2, 4)
+    rounds = rng.randint(3, 4)
+    items = some_items(rng, workers * rounds)
+    handle = FakeService("handle", delay=DELAY, reply=result_for)
+    ideal = ideal_time(len(items), workers)
+
+    with stopwatch() as run:
+        await finish(ex.process_all(items, handle, workers), "process_all", ideal)
+
+    assert_peak_in_flight(handle, workers, expected_calls=len(items))
+    if run.elapsed > 2 * ideal + 0.1:
+        raise AssertionError(
+            f"{workers} workers handled {len(items)} items of {DELAY:.2f} s, {workers} at a time, yet "
+            f"process_all took {run.elapsed:.2f} s; about {ideal:.2f} s was expected. Something waited "
+            "after the work was done: stop the workers as soon as `await queue.join()` returns, "
+            "instead of waiting for them to notice that no more items come."
+        )
+
+
+@pytest.mark.task(1)
+async def test_no_worker_is_left_running(ex, rng):
+    workers = rng.randint(2, 4)
+    items = some_items(rng, workers * 2)
+    handle = FakeService("handle", delay=DELAY, reply=result_for)
+    before = asyncio.all_tasks()
+
+    await finish(ex.process_all(items, handle, workers), "process_all", ideal_time(len(items), workers))
+
+    left = running_tasks(before)
+    if any(task.cancelling() for task in left):
+        raise AssertionError(
+            f"{len(left)} tasks were cancelled but had not stopped yet when process_all returned: "
+            "`task.cancel()` only asks a task to stop. Wait until they have: "
+            "`await asyncio.gather(*tasks, return_exceptions=True)`."
+        )
+    if left:
+        raise AssertionError(
+            f"{len(left)} tasks were still running when process_all returned: your workers, waiting "
+            "in `queue.get()` for items that never come. Once `await queue.join()` returns, cancel each "
+            "worker and wait for them (`await asyncio.gather(*tasks, return_exceptions=True)`), or put "
+            "one stop item per worker on the queue and wait for them to return."
+        )
+
+
+@pytest.mark.task(1)
+async def test_no_items_means_no_calls_and_an_empty_dict(ex, rng):
+    handle = FakeService("handle", delay=DELAY, reply=result_for)
+
+    results = await finish(ex.process_all([], handle, rng.randint(2, 4)), "process_all", 0.0)
+
+    assert_same(results, {}, "process_all([], handle, workers)")
+    assert_call_count(handle, 0, "there are no items")
+
+
+class Source:
+    """An async iterator handing out `items` one by one, ARRIVAL s apart.
+
+    It notes the most items ever handed out but not yet passed to handle: with a queue of
+    `maxsize`, at most maxsize + 1 (a full queue, and the item waiting to be put on it).
+    """
+
+    def __init__(self, items, handle):
+        self.items = list(items)
+        self.handle = handle
+        self.handed_out = 0
+        self.most_waiting = 0
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        if self.handed_out == len(self.items):
+            raise StopAsyncIteration
+        await asyncio.sleep(ARRIVAL)
+        item = self.items[self.handed_out]
+        self.handed_out += 1
+        self.most_waiting = max(self.most_waiting, self.handed_out - len(self.handle.calls))
+        return item
+
+
+class FlakyHandle:
+    """A `handle` whose calls for some items raise; it remembers each exception it raised."""
+
+    def __init__(self, failing, delay=DELAY):
+        self.failing = set(failing)
+        self.raised = {}
+        self.handle = FakeService("handle", delay=delay, reply=result_for, fail=self._fail)
+
+    def _fail(self, item):
+        if item not in self.failing:
+            return None
+        error = ERROR_KINDS[item % len(ERROR_KINDS)](f"item {item} is broken")
+        self.raised[item] = error
+        return error
+
+
+async def run_stream(ex, items, flaky, workers, maxsize):
+    """process_stream's (results, failures) for `items` coming from a Source, checked for shape."""
+    source = Source(items, flaky.handle)
+    ideal = max(len(items) * ARRIVAL, ideal_time(len(items), workers))
+    result = await finish(ex.process_stream(source, flaky.handle, workers, maxsize), "process_stream", ideal)
+    if type(result) is not tuple or len(result) != 2 or any(type(part) is not dict for part in result):
+        raise AssertionError(
+            "process_stream should return a tuple of two dicts, (results, failures); "
+            f"found {describe(result)}"
+        )
+    return source, result
+
+
+def stream_sizes(rng):
+    workers, maxsize = rng.randint(2, 3), rng.randint(2, 4)
+    return workers, maxsize, workers * 3 + maxsize + 2
+
+
+@pytest.mark.task(2)
+async def test_every_item_from_the_source_is_handled_exactly_once(ex, rng):
+    workers, maxsize, count = stream_sizes(rng)
+    items = some_items(rng, count)
+    flaky = FlakyHandle(failing=())
+
+    _, (results, failures) = await run_stream(ex, items, flaky, workers, maxsize)
+
+    assert_handled_once(flaky.handle, items)
+    assert_same(results, {item: result_for(item) for item in items}, "results")
+    assert_same(failures, {}, "failures (nothing failed)")
+
+
+@pytest.mark.task(2)
+async def test_exactly_workers_items_are_handled_at_once_as_they_arrive(ex, rng):
+    workers, maxsize, count = stream_sizes(rng)
+    items = some_items(rng, count)
+    flaky = FlakyHandle(failing=())
+
+    await run_stream(ex, items, flaky, workers, maxsize)
+
+    assert_peak_in_flight(flaky.handle, workers, expected_calls=len(items))
+
+
+@pytest.mark.task(2)
+async def test_the_queue_never_holds_more_than_maxsize(ex, rng):
+    workers, maxsize, count = stream_sizes(rng)
+    items = some_items(rng, count)
+    flaky = FlakyHandle(failing=())
+
+    source, _ = await run_stream(ex, items, flaky, workers, maxsize)
+
+    if source.most_waiting > maxsize + 1:
+        if source.most_waiting >= len(items):
+            what = (
+                f"process_stream read all {len(items)} items from the source before handling the first: "
+                "start the workers first, and put each item on the queue as it arrives."
+            )
+        else:
+            what = (
+                f"up to {source.most_waiting} items had been read from the source and were still waiting "
+                f"for a worker; a queue of maxsize {maxsize} holds at most {maxsize} (plus the one "
+                "waiting to be put). Make it `asyncio.Queue(maxsize)` and add each item with "
+                "`await queue.put(item)`, so reading waits while the workers are busy."
+            )
+        raise AssertionError(what)
+
+
+def assert_outcomes(items, flaky, results, failures):
+    """results hold every item that worked, failures the very exception of each that raised."""
+    for item, error in flaky.raised.items():
+        if item not in failures:
+            raise AssertionError(
+                f"handle({item}) raised {error!r}, but failures has no entry for item {item}: catch the "
+                "exception inside the worker's loop (`except Exception as error:`), note it in failures, "
+                "and go on with the next item."
+            )
+        if failures[item] is not error:
+            raise AssertionError(
+                f"failures[{item}] should be the exception handle({item}) raised, that very object: "
+                f"{error!r}; found {describe(failures[item])}"
+            )
+    assert_same(set(failures), set(flaky.raised), "the items in failures (the items whose handle raised)")
+    assert_same(results, {item: result_for(item) for item in items if item not in flaky.failing}, "results")
+
+
+@pytest.mark.task(2)
+async def test_a_failing_item_is_reported_and_the_rest_handled(ex, rng):
+    workers, maxsize, count = stream_sizes(rng)
+    items = some_items(rng, count)
+    flaky = FlakyHandle(failing=rng.sample(items[: count // 2], workers - 1))
+
+    _, (results, failures) = await run_stream(ex, items, flaky, workers, maxsize)
+
+    assert_handled_once(flaky.handle, items)
+    assert_outcomes(items, flaky, results, failures)
+
+
+@pytest.mark.task(2)
+async def test_workers_go_on_after_more_failures_than_there_are_workers(ex, rng):
+    workers, maxsize, count = stream_sizes(rng)
+    items = some_items(rng, count)
+    # The first items all fail: a worker that stops at its first failure leaves nobody to work.
+    flaky = FlakyHandle(failing=items[: workers + 1])
+
+    _, (results, failures) = await run_stream(ex, items, flaky, workers, maxsize)
+
+    assert_handled_once(flaky.handle, items)
+    assert_outcomes(items, flaky, results, failures)

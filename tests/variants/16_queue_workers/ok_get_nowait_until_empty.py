@@ -1,0 +1,45 @@
+"""Correct: Task 1 fills the queue first, so a worker may stop when get_nowait finds it empty."""
+
+import asyncio
+
+
+async def process_all(items, handle, workers):
+    queue = asyncio.Queue()
+    for item in items:
+        queue.put_nowait(item)
+    results = {}
+
+    async def worker():
+        while True:
+            try:
+                item = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            results[item] = await handle(item)
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return results
+
+
+async def process_stream(source, handle, workers, maxsize):
+    queue = asyncio.Queue(maxsize)
+    results, failures = {}, {}
+
+    async def worker():
+        while True:
+            item = await queue.get()
+            try:
+                results[item] = await handle(item)
+            except Exception as error:
+                failures[item] = error
+            finally:
+                queue.task_done()
+
+    tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+    async for item in source:
+        await queue.put(item)
+    await queue.join()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return results, failures

@@ -1,0 +1,42 @@
+"""Correct: one stop item (None) per worker after the last item, then wait for the workers to return."""
+
+import asyncio
+
+STOP = None
+
+
+async def process_all(items, handle, workers):
+    queue = asyncio.Queue()
+    results = {}
+
+    async def worker():
+        while (item := await queue.get()) is not STOP:
+            results[item] = await handle(item)
+
+    tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+    for item in items:
+        await queue.put(item)
+    for _ in tasks:
+        await queue.put(STOP)
+    await asyncio.gather(*tasks)
+    return results
+
+
+async def process_stream(source, handle, workers, maxsize):
+    queue = asyncio.Queue(maxsize=maxsize)
+    results, failures = {}, {}
+
+    async def worker():
+        while (item := await queue.get()) is not STOP:
+            try:
+                results[item] = await handle(item)
+            except Exception as error:
+                failures[item] = error
+
+    tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+    async for item in source:
+        await queue.put(item)
+    for _ in tasks:
+        await queue.put(STOP)
+    await asyncio.gather(*tasks)
+    return results, failures
