@@ -167,9 +167,13 @@ def assert_peak_in_flight(service: Instrumented, limit: int, expected_calls: int
     _assert_all_finished(service)
     picture = timeline.observed(service.calls, service.name)
     if service.peak > limit:
+        why = (
+            "Nothing held them back: a limit made inside each task, or per call, limits nothing; share one."
+            if service.peak == expected_calls
+            else f"Is your limit made from the {limit} you were given?"
+        )
         raise AssertionError(
-            f"{service.peak} calls to {service.name} ran at the same time; at most {limit} may. "
-            "(A limit created inside each task, or per call, limits nothing: share one.)\n"
+            f"{service.peak} calls to {service.name} ran at the same time; at most {limit} may. {why}\n"
             f"observed:\n{picture}"
         )
     if service.peak < limit:

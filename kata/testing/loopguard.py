@@ -95,15 +95,31 @@ class LoopGuard:
         self.worst_stall = 0.0
         self.loop_reports: list[str] = []
         self._heartbeat: asyncio.Task | None = None
-        self._tasks_before: set[asyncio.Task] = set()
+        # Strong references to every task made during the test: asyncio keeps only weak
+        # ones, so a forgotten task could be garbage-collected before it is reported.
+        self._created: list[asyncio.Task] = []
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._tasks_before = asyncio.all_tasks(loop)
+        self._previous_factory = loop.get_task_factory()
+        loop.set_task_factory(self._make_task)
         self._previous_handler = loop.get_exception_handler()
         loop.set_exception_handler(lambda _loop, ctx: self.loop_reports.append(explain_loop_report(ctx)))
         self._heartbeat = loop.create_task(self._beat(), name="kata-heartbeat")
         await asyncio.sleep(0)  # the first beat starts before the test body can block
+
+    def _make_task(self, loop: asyncio.AbstractEventLoop, coro, **kwargs) -> asyncio.Task:
+        if self._previous_factory is not None:
+            task = self._previous_factory(loop, coro, **kwargs)
+        else:
+            task = asyncio.Task(coro, loop=loop, **kwargs)
+        self._created.append(task)
+        return task
+
+    def _restore_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_task_factory(self._previous_factory)
+        loop.set_exception_handler(self._previous_handler)
 
     async def _beat(self) -> None:
         while True:
@@ -120,15 +136,8 @@ class LoopGuard:
         problems = []
         if self.worst_stall > self.stall_limit:
             problems.append(BLOCKED.format(stall=self.worst_stall))
-        current = asyncio.current_task()
         leaked = [
-            t
-            for t in asyncio.all_tasks()
-            if t not in self._tasks_before
-            and t is not current
-            and t is not self._heartbeat
-            and not t.done()
-            and not _is_library_task(t)
+            t for t in self._created if t is not self._heartbeat and not t.done() and not _is_library_task(t)
         ]
         if leaked:
             count = "1 task was" if len(leaked) == 1 else f"{len(leaked)} tasks were"
@@ -137,8 +146,9 @@ class LoopGuard:
             for task in leaked:
                 task.cancel()
         self._heartbeat.cancel()
+        self._created.clear()
         gc.collect()  # surfaces lost task errors and unclosed sessions now, in this test
-        asyncio.get_running_loop().set_exception_handler(self._previous_handler)
+        self._restore_loop()
         problems.extend(dict.fromkeys(self.loop_reports))
         return problems
 
@@ -146,7 +156,8 @@ class LoopGuard:
         """Stop the heartbeat without checking (the test already failed)."""
         if self._heartbeat is not None:
             self._heartbeat.cancel()
-            asyncio.get_running_loop().set_exception_handler(self._previous_handler)
+            self._created.clear()
+            self._restore_loop()
 
 
 def _explain_warning(warning: warnings.WarningMessage) -> str | None:
