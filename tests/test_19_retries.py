@@ -1,0 +1,446 @@
+"""Exercise 19: retries wait longer each time, with jitter, and give up in time.
+
+The waits are checked exactly: the tests hand `retry` a fake `sleep` that records
+every delay (and still awaits) and a fake `random` that returns a known sequence,
+so the expected delays can be computed. One test waits for real with asyncio.sleep.
+"""
+
+import asyncio
+import math
+
+import pytest
+
+from kata.testing import FakeService, assert_same, describe, stopwatch
+
+# Errors retry must try again by default (subclasses of ConnectionError count too) ...
+TRANSIENT_KINDS = (ConnectionResetError, TimeoutError, ConnectionRefusedError, ConnectionError)
+# ... and errors that will fail the same way every time (PermissionError is an OSError,
+# like ConnectionError, but not a transient one).
+PERMANENT_KINDS = (ValueError, KeyError, PermissionError, LookupError)
+REUSED = (
+    "retry awaited the same coroutine twice (RuntimeError: cannot reuse already awaited coroutine): "
+    "a coroutine runs only once. Make a new call for every try: `await call()` inside the loop."
+)
+
+
+class RecordingSleep:
+    """A fake asyncio.sleep: records each delay it is awaited with, then returns at once."""
+
+    def __init__(self):
+        self.delays = []
+
+    def __call__(self, delay, result=None):
+        coro = self._sleep(delay, result)
+        coro.__name__ = coro.__qualname__ = "sleep"  # "you never awaited sleep()"
+        return coro
+
+    async def _sleep(self, delay, result):
+        self.delays.append(delay)
+        await asyncio.sleep(0)  # still a real await: other tasks get to run
+        return result
+
+
+class ScriptedRandom:
+    """A fake random.random: returns a known sequence (seeded per run) and counts its calls."""
+
+    def __init__(self, rng, low=0.05, high=0.95):
+        self.values = [round(rng.uniform(low, high), 4) for _ in range(20)]
+        self.calls = 0
+
+    def __call__(self):
+        value = self.values[self.calls % len(self.values)]
+        self.calls += 1
+        return value
+
+
+class Flaky:
+    """The `call` handed to retry: try k raises errors[k]; once they run out, tries return `value`."""
+
+    def __init__(self, errors, value, delay=0.0):
+        self.errors = list(errors)
+        self.value = value
+        self.call = FakeService("call", delay=delay, reply=lambda: value, fail=self._fail)
+
+    def _fail(self):
+        done = len(self.call.calls) - 1  # this try's index: it is already recorded
+        return self.errors[done] if done < len(self.errors) else None
+
+    @property
+    def tries(self):
+        return len(self.call.calls)
+
+
+def transient_errors(rng, count):
+    return [rng.choice(TRANSIENT_KINDS)(f"try {n + 1}: {rng.randrange(10**4)}") for n in range(count)]
+
+
+def some_value(rng):
+    return {"id": rng.randrange(100, 1000), "status": "ok"}
+
+
+def seconds(values):
+    return "[" + ", ".join(f"{v:.5f}" if is_number(v) else repr(v) for v in values) + "]"
+
+
+def is_number(value):
+    return type(value) in (int, float)
+
+
+def close(found, expected):
+    return is_number(found) and math.isclose(found, expected, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def caps(count, base_delay, max_delay):
+    """The most each wait may be: min(max_delay, base_delay * 2**n)."""
+    return [min(max_delay, base_delay * 2**n) for n in range(count)]
+
+
+async def run_retry(ex, flaky, **options):
+    """(True, what retry returned) or (False, the exception it raised)."""
+    try:
+        return True, await ex.retry(flaky.call, **options)
+    except NotImplementedError:
+        raise
+    except RuntimeError as error:
+        if "cannot reuse already awaited coroutine" in str(error):
+            raise AssertionError(REUSED) from None
+        return False, error
+    except Exception as error:
+        return False, error
+
+
+def assert_returned(outcome, flaky, attempts):
+    """retry returned: every failure was transient and a try within `attempts` works."""
+    if not outcome[0]:
+        failures = len(flaky.errors)
+        first = "the first try" if failures == 1 else f"the first {failures} tries"
+        raise AssertionError(
+            f"{first} raised {', '.join(map(repr, flaky.errors))} and try "
+            f"{failures + 1} would have returned {flaky.value!r}, within attempts={attempts}; "
+            f"retry raised {outcome[1]!r} after {tries(flaky.tries)} instead. Errors of the classes "
+            "in `transient` (subclasses too) are worth another try."
+        )
+
+
+def times(count):
+    return "once" if count == 1 else f"{count} times"
+
+
+def tries(count):
+    return "1 try" if count == 1 else f"{count} tries"
+
+
+def assert_tries(flaky, expected, why):
+    if flaky.tries != expected:
+        raise AssertionError(f"retry made {tries(flaky.tries)}; expected {tries(expected)} ({why})")
+
+
+def assert_raised(outcome, expected, why):
+    """retry raised `expected`, that very exception object."""
+    returned, found = outcome
+    if returned:
+        raise AssertionError(f"{why}, so retry should raise {expected!r}; it returned {describe(found)}")
+    if found is not expected:
+        raise AssertionError(
+            f"retry raised {found!r}; it should raise {expected!r}, that very exception object ({why}). "
+            "A new exception hides what really went wrong: re-raise the original, with `raise` "
+            "inside the `except` block or `raise error` after it."
+        )
+
+
+def assert_waits(sleep, random, base_delay, max_delay, expected_count, tries_made):
+    """The fake sleep was awaited `expected_count` times, with the full-jitter delays."""
+    found = sleep.delays
+    limits = caps(expected_count, base_delay, max_delay)
+    expected = [value * cap for value, cap in zip(random.values, limits, strict=False)]
+    lists = f"\n  expected waits: {seconds(expected)}\n  found waits:    {seconds(found)}"
+    if not found and expected_count:
+        raise AssertionError(
+            f"retry never awaited the `sleep` it was given; between {tries(tries_made)} it should wait "
+            f"{times(expected_count)}. Wait with `await sleep(delay)`, the function passed in "
+            f"(not asyncio.sleep or time.sleep directly), so callers and tests can choose how.{lists}"
+        )
+    if len(found) != expected_count:
+        raise AssertionError(
+            f"retry waited {times(len(found))} for {tries(tries_made)}; expected {times(expected_count)}: "
+            f"one wait before each retry, and none after the last try (nothing comes after it).{lists}"
+        )
+    wrong = [n for n, (f, e) in enumerate(zip(found, expected, strict=True)) if not close(f, e)]
+    if not wrong:
+        return
+    n = wrong[0]
+    if all(close(f, cap) for f, cap in zip(found, limits, strict=True)):
+        reason = "these waits have no jitter: each one should be random() times its cap"
+    elif random.calls == 0:
+        reason = (
+            "retry never called the `random` it was given: the jitter must come from it, "
+            "`backoff_delay(n, base_delay, max_delay, random)`"
+        )
+    elif random.calls != expected_count:
+        reason = (
+            f"retry called random() {random.calls} times for {expected_count} waits; call it once per wait"
+        )
+    elif all(is_number(f) and close(f / v, base_delay) for f, v in zip(found, random.values, strict=False)):
+        reason = "your waits do not grow: the cap before retry n is base_delay * 2**n, twice the one before"
+    else:
+        reason = (
+            f"wait {n + 1} (before try {n + 2}) should be random() * min(max_delay, base_delay * 2**{n}) "
+            f"= {random.values[n]} * min({max_delay}, {base_delay} * {2**n}) = {expected[n]:.5f} s, "
+            f"found {seconds(found[n : n + 1])[1:-1]} s"
+        )
+    raise AssertionError(
+        f"with base_delay={base_delay}, max_delay={max_delay} and random() returning "
+        f"{random.values[:expected_count]}, {reason}.{lists}"
+    )
+
+
+# -- Task 1 ----------------------------------------------------------------------
+
+
+def assert_delays(found, value, base_delay, max_delay):
+    """backoff_delay's results for n = 0, 1, 2, ... with random() always `value`."""
+    limits = caps(len(found), base_delay, max_delay)
+    expected = [value * cap for cap in limits]
+    if all(close(f, e) for f, e in zip(found, expected, strict=True)):
+        return
+    if all(close(f, cap) for f, cap in zip(found, limits, strict=True)):
+        reason = "These are the caps with no jitter: multiply each one by random(). "
+    elif all(close(f, expected[0]) for f in found):
+        reason = "Your wait does not grow: the cap doubles with each retry, base_delay * 2**n. "
+    elif any(is_number(f) and f > value * max_delay * (1 + 1e-9) for f in found):
+        reason = "Your wait grows past max_delay: the cap is min(max_delay, base_delay * 2**n). "
+    else:
+        reason = ""
+    raise AssertionError(
+        f"backoff_delay(n, base_delay={base_delay}, max_delay={max_delay}, random) with random() "
+        f"always returning {value}, for n = 0, 1, 2, ..., should be random() * min(max_delay, "
+        f"base_delay * 2**n):\n  expected {seconds(expected)}\n  found    {seconds(found)}\n{reason}"
+    )
+
+
+@pytest.mark.task(1)
+def test_the_wait_doubles_with_each_retry(ex, rng):
+    base_delay = rng.choice((0.05, 0.1, 0.2, 0.25))
+    value = round(rng.uniform(0.1, 0.9), 3)
+
+    found = [ex.backoff_delay(n, base_delay, 1000.0, random=lambda: value) for n in range(6)]
+
+    assert_delays(found, value, base_delay, 1000.0)
+
+
+@pytest.mark.task(1)
+def test_the_wait_stops_growing_at_max_delay(ex, rng):
+    base_delay = rng.choice((0.05, 0.1, 0.2))
+    max_delay = round(base_delay * rng.choice((5, 6, 10, 12)), 6)
+    value = round(rng.uniform(0.1, 0.9), 3)
+
+    found = [ex.backoff_delay(n, base_delay, max_delay, random=lambda: value) for n in range(9)]
+
+    assert_delays(found, value, base_delay, max_delay)
+
+
+@pytest.mark.task(1)
+def test_the_jitter_comes_from_the_random_it_is_given(ex, rng):
+    base_delay, max_delay = 0.1, 5.0
+    random = ScriptedRandom(rng)
+    numbers = rng.sample(range(6), 4)
+
+    found = [ex.backoff_delay(n, base_delay, max_delay, random=random) for n in numbers]
+
+    if random.calls != len(numbers):
+        raise AssertionError(
+            f"backoff_delay called the `random` it was given {random.calls} times in {len(numbers)} "
+            "calls; it should call it exactly once per call (and not use the `random` module, "
+            "which a test or a caller cannot control)"
+        )
+    expected = [value * base_delay * 2**n for value, n in zip(random.values, numbers, strict=False)]
+    if not all(close(f, e) for f, e in zip(found, expected, strict=True)):
+        raise AssertionError(
+            f"backoff_delay(n, {base_delay}, {max_delay}, random) for n in {numbers}, with random() "
+            f"returning {random.values[: len(numbers)]}, should give\n  {seconds(expected)}\n"
+            f"found\n  {seconds(found)}\n(random() * min(max_delay, base_delay * 2**n))"
+        )
+
+
+# -- Task 2 ----------------------------------------------------------------------
+
+
+@pytest.mark.task(2)
+async def test_a_call_that_works_at_once_is_tried_once_without_waiting(ex, rng):
+    value = some_value(rng)
+    flaky = Flaky(errors=[], value=value)
+    sleep, random = RecordingSleep(), ScriptedRandom(rng)
+
+    outcome = await run_retry(
+        ex, flaky, attempts=4, base_delay=0.01, max_delay=1.0, sleep=sleep, random=random
+    )
+
+    if not outcome[0]:
+        raise AssertionError(f"the first try returned {value!r}, but retry raised {outcome[1]!r}")
+    assert_same(outcome[1], value, "retry's result (what the call returned)")
+    assert_tries(flaky, 1, "the first try worked")
+    assert_waits(sleep, random, 0.01, 1.0, expected_count=0, tries_made=1)
+
+
+@pytest.mark.task(2)
+async def test_transient_errors_are_retried_until_the_call_works(ex, rng):
+    attempts = rng.randint(4, 6)
+    failures = rng.randint(1, attempts - 1)
+    flaky = Flaky(errors=transient_errors(rng, failures), value=some_value(rng))
+    sleep, random = RecordingSleep(), ScriptedRandom(rng)
+
+    outcome = await run_retry(
+        ex, flaky, attempts=attempts, base_delay=0.02, max_delay=1.0, sleep=sleep, random=random
+    )
+
+    assert_returned(outcome, flaky, attempts)
+    assert_same(outcome[1], flaky.value, "retry's result (what the successful try returned)")
+    assert_tries(flaky, failures + 1, f"{failures} failures, then a try that works")
+    assert_waits(sleep, random, 0.02, 1.0, expected_count=failures, tries_made=flaky.tries)
+
+
+@pytest.mark.task(2)
+async def test_the_waits_grow_exponentially_up_to_max_delay_with_full_jitter(ex, rng):
+    attempts = 7
+    base_delay = rng.choice((0.01, 0.02))
+    max_delay = round(base_delay * rng.choice((5, 6, 10)), 6)
+    flaky = Flaky(errors=transient_errors(rng, attempts - 1), value=some_value(rng))
+    sleep, random = RecordingSleep(), ScriptedRandom(rng)
+
+    outcome = await run_retry(
+        ex, flaky, attempts=attempts, base_delay=base_delay, max_delay=max_delay, sleep=sleep, random=random
+    )
+
+    assert_returned(outcome, flaky, attempts)
+    assert_waits(sleep, random, base_delay, max_delay, expected_count=attempts - 1, tries_made=flaky.tries)
+    assert_same(outcome[1], flaky.value, "retry's result (what the successful try returned)")
+
+
+@pytest.mark.task(2)
+async def test_after_the_last_attempt_its_error_is_raised(ex, rng):
+    attempts = rng.randint(3, 5)
+    # More failures than attempts: a retry loop that runs too long keeps failing.
+    flaky = Flaky(errors=transient_errors(rng, attempts + 2), value=some_value(rng))
+    sleep, random = RecordingSleep(), ScriptedRandom(rng)
+
+    outcome = await run_retry(
+        ex, flaky, attempts=attempts, base_delay=0.01, max_delay=1.0, sleep=sleep, random=random
+    )
+
+    if flaky.tries < attempts:
+        raise AssertionError(
+            f"retry gave up after {tries(flaky.tries)}, but attempts={attempts} allows {attempts} "
+            "(the first try counts as one): every error was transient, so make them all."
+        )
+    if flaky.tries > attempts:
+        raise AssertionError(
+            f"retry made {flaky.tries} tries, but attempts={attempts} allows only {attempts} "
+            "(the first try counts as one): after that many failures, give up."
+        )
+    last = flaky.errors[attempts - 1]
+    assert_raised(outcome, last, f"all {attempts} tries failed and try {attempts} raised it")
+    assert_waits(sleep, random, 0.01, 1.0, expected_count=attempts - 1, tries_made=flaky.tries)
+
+
+@pytest.mark.task(2)
+async def test_other_errors_are_raised_at_once_without_another_try(ex, rng):
+    before = rng.randint(0, 2)
+    permanent = rng.choice(PERMANENT_KINDS)(f"item {rng.randrange(100, 1000)} is not valid")
+    flaky = Flaky(errors=[*transient_errors(rng, before), permanent], value=some_value(rng))
+    sleep, random = RecordingSleep(), ScriptedRandom(rng)
+
+    outcome = await run_retry(
+        ex, flaky, attempts=6, base_delay=0.01, max_delay=1.0, sleep=sleep, random=random
+    )
+
+    if flaky.tries > before + 1:
+        raise AssertionError(
+            f"try {before + 1} raised {permanent!r}, which is not transient (not one of "
+            "ConnectionError, TimeoutError): it will fail the same way every time, so retry should "
+            f"raise it at once; it tried again ({flaky.tries} tries in all)"
+        )
+    assert_tries(flaky, before + 1, f"{before} transient failures, then {type(permanent).__name__}")
+    assert_raised(outcome, permanent, f"try {before + 1} raised it and it is not transient")
+    assert_waits(sleep, random, 0.01, 1.0, expected_count=before, tries_made=flaky.tries)
+
+
+@pytest.mark.task(2)
+async def test_the_transient_classes_are_the_ones_it_is_given(ex, rng):
+    retried = [KeyError(f"key {rng.randrange(100)}"), IndexError(f"index {rng.randrange(100)}")]
+    final = ConnectionResetError("connection reset, and not transient this time")
+    flaky = Flaky(errors=[*retried, final], value=some_value(rng))
+    sleep, random = RecordingSleep(), ScriptedRandom(rng)
+
+    outcome = await run_retry(
+        ex,
+        flaky,
+        attempts=6,
+        base_delay=0.01,
+        max_delay=1.0,
+        transient=(LookupError,),
+        sleep=sleep,
+        random=random,
+    )
+
+    if flaky.tries < 3:
+        raise AssertionError(
+            f"with transient=(LookupError,), try {flaky.tries} raised "
+            f"{flaky.errors[flaky.tries - 1]!r}, an instance of LookupError, so it deserves another "
+            "try; retry stopped there. Retry the classes in the `transient` parameter (with "
+            "`except transient:` or isinstance), not a fixed list."
+        )
+    if flaky.tries > 3:
+        raise AssertionError(
+            f"with transient=(LookupError,), try 3 raised {final!r}, which is not a LookupError: "
+            f"retry should raise it at once, yet it tried again ({flaky.tries} tries). The classes in "
+            "`transient` replace the default ones."
+        )
+    assert_raised(outcome, final, "try 3 raised it and it is not a LookupError")
+    assert_waits(sleep, random, 0.01, 1.0, expected_count=2, tries_made=3)
+
+
+@pytest.mark.task(2)
+async def test_real_waits_are_awaited_and_other_retries_run_meanwhile(ex, rng):
+    # Three retries with the default sleep (asyncio.sleep), gathered by the test: each
+    # waits 0.2-0.3 s in all, and waiting must not hold up the others.
+    attempts, base_delay, try_time = 4, 0.05, 0.01
+    flakies = [Flaky(transient_errors(rng, attempts - 1), some_value(rng), try_time) for _ in range(3)]
+    randoms = [ScriptedRandom(rng, low=0.6, high=0.95) for _ in flakies]
+
+    with stopwatch() as run:
+        # return_exceptions: when one retry fails the test, the other two still finish here.
+        outcomes = await asyncio.gather(
+            *(
+                run_retry(ex, flaky, attempts=attempts, base_delay=base_delay, max_delay=1.0, random=random)
+                for flaky, random in zip(flakies, randoms, strict=True)
+            ),
+            return_exceptions=True,
+        )
+
+    for outcome, flaky in zip(outcomes, flakies, strict=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
+        assert_returned(outcome, flaky, attempts)
+        assert_same(outcome[1], flaky.value, "retry's result (what the successful try returned)")
+    if any(random.calls != attempts - 1 for random in randoms):
+        raise AssertionError(
+            f"each retry should call the `random` it was given once per wait ({attempts - 1} times); "
+            f"found {[random.calls for random in randoms]}"
+        )
+    waits = caps(attempts - 1, base_delay, 1.0)
+    totals = [
+        attempts * try_time + sum(v * cap for v, cap in zip(r.values, waits, strict=False)) for r in randoms
+    ]
+    if run.elapsed < max(totals) - 0.005:
+        raise AssertionError(
+            f"the waits of each retry add up to about {max(totals):.2f} s, yet the three retries were "
+            f"done in {run.elapsed:.2f} s: the waits were not really awaited. Wait with "
+            "`await sleep(delay)`, the `sleep` parameter (asyncio.sleep unless a caller passes another)."
+        )
+    if run.elapsed > max(totals) + 0.2:
+        raise AssertionError(
+            f"three retries run together took {run.elapsed:.2f} s; each one's tries and waits take at "
+            f"most {max(totals):.2f} s, and waiting side by side they should take about that long, "
+            f"not {sum(totals):.2f} s. A wait that blocks (time.sleep) holds up every other task: "
+            "`await sleep(delay)`."
+        )

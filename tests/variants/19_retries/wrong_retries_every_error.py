@@ -1,0 +1,27 @@
+"""Retries every error, even ones that will fail the same way every time (ValueError...)."""
+
+import asyncio
+import random
+
+
+def backoff_delay(retry_number, base_delay, max_delay, random=random.random):
+    return random() * min(max_delay, base_delay * 2**retry_number)
+
+
+async def retry(
+    call,
+    *,
+    attempts,
+    base_delay,
+    max_delay,
+    transient=(ConnectionError, TimeoutError),
+    sleep=asyncio.sleep,
+    random=random.random,
+):
+    for n in range(attempts):
+        try:
+            return await call()
+        except Exception:
+            if n == attempts - 1:
+                raise
+        await sleep(backoff_delay(n, base_delay, max_delay, random))

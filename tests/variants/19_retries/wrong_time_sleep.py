@@ -1,0 +1,28 @@
+"""Waits with time.sleep (and ignores the sleep it is given): the loop freezes during every wait."""
+
+import asyncio
+import random
+import time
+
+
+def backoff_delay(retry_number, base_delay, max_delay, random=random.random):
+    return random() * min(max_delay, base_delay * 2**retry_number)
+
+
+async def retry(
+    call,
+    *,
+    attempts,
+    base_delay,
+    max_delay,
+    transient=(ConnectionError, TimeoutError),
+    sleep=asyncio.sleep,
+    random=random.random,
+):
+    for n in range(attempts):
+        try:
+            return await call()
+        except transient:
+            if n == attempts - 1:
+                raise
+        time.sleep(backoff_delay(n, base_delay, max_delay, random))

@@ -1,0 +1,32 @@
+"""Correct (stricter): one call every per/rate seconds, each reserving its start time; no lock needed."""
+
+import asyncio
+
+
+class RateLimiter:
+    def __init__(self, rate, per=1.0):
+        self.interval = per / rate
+        self._next = 0.0
+
+    async def acquire(self):
+        now = asyncio.get_running_loop().time()
+        start = max(now, self._next)
+        self._next = start + self.interval
+        await asyncio.sleep(start - now)
+
+    async def __aenter__(self):
+        await self.acquire()
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb):
+        return None
+
+
+async def fetch_all_rate_limited(session, urls, rate, per=1.0):
+    limiter = RateLimiter(rate, per)
+
+    async def fetch(url):
+        async with limiter, session.get(url) as response:
+            return await response.json()
+
+    return await asyncio.gather(*(fetch(url) for url in urls))

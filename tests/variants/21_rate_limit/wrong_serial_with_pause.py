@@ -1,0 +1,38 @@
+"""Task 2 fetches one URL at a time, pausing per/rate after each: the right rate on paper, but serial."""
+
+import asyncio
+from collections import deque
+
+
+class RateLimiter:
+    def __init__(self, rate, per=1.0):
+        self.rate = rate
+        self.per = per
+        self._starts = deque()
+
+    async def acquire(self):
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            while self._starts and now - self._starts[0] >= self.per:
+                self._starts.popleft()
+            if len(self._starts) < self.rate:
+                self._starts.append(now)
+                return
+            await asyncio.sleep(self._starts[0] + self.per - now)
+
+    async def __aenter__(self):
+        await self.acquire()
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb):
+        return None
+
+
+async def fetch_all_rate_limited(session, urls, rate, per=1.0):
+    bodies = []
+    for url in urls:
+        async with session.get(url) as response:
+            bodies.append(await response.json())
+        await asyncio.sleep(per / rate)
+    return bodies
