@@ -50,6 +50,10 @@ async def forgets_an_await(fetch):
 def not_written(x):
     raise NotImplementedError
 
+async def blocks_then_is_late(fetch):
+    time.sleep(0.3)
+    return await fetch(1)
+
 async def fine(fetch):
     return await asyncio.gather(fetch(1), fetch(2))
 """
@@ -101,6 +105,9 @@ async def test_forgotten_await(ex):
 def test_not_written(ex):
     ex.not_written(1)
 
+async def test_blocked_and_failed(ex):
+    assert await ex.blocks_then_is_late(FakeService("fetch", delay=0)) == 2, "a timing check failed"
+
 async def test_fine(ex):
     assert await ex.fine(FakeService("fetch", delay=0.01)) == [1, 2]
 
@@ -149,6 +156,12 @@ def verdicts(tmp_path_factory):
 def test_each_mistake_fails_with_a_plain_words_message(verdicts, test, words):
     assert verdicts[test].outcome == "failed", f"{test} should fail"
     assert words in verdicts[test].message
+
+
+def test_a_frozen_loop_leads_the_message_of_a_failed_check(verdicts):
+    message = verdicts["test_blocked_and_failed"].message
+    assert message.startswith("the event loop was frozen for 0.3"), message
+    assert "Because of it, this check failed too: a timing check failed" in message
 
 
 def test_a_test_that_fills_the_cpu_on_purpose_can_raise_the_stall_limit(verdicts):
