@@ -1,0 +1,272 @@
+"""Exercise 17: a check-then-act across an `await` races; one shared lock per thing makes it safe.
+
+The races here are not left to luck. The fake storage answers a read with the balance it
+held when the read arrived, and a write lands only when it completes, so every withdrawal
+that starts while another sits between its read and its write sees a stale balance. The
+test starts all withdrawals at once, so without a lock they always interleave.
+"""
+
+import asyncio
+import itertools
+
+import pytest
+
+from kata.testing import FakeService, assert_call_count, assert_ran_together, assert_same, describe, stopwatch
+
+IO_DELAY = 0.02  # one read or one write to the fake storage
+FETCH_DELAY = 0.2
+WORDS = ["alpha", "bravo", "delta", "kilo", "lima", "oscar", "romeo", "tango", "victor", "zulu"]
+
+LOST_UPDATE = (
+    "{count} withdrawals ran at the same time and {wins} of them succeeded, taking {taken} out of "
+    "{start}: {expected} should be left, but the balance is {found}. A withdrawal read the balance "
+    "while another was between its read and its write, and then wrote over that one's result "
+    "(a lost update). Hold one lock, shared by every withdrawal from this account, from the read "
+    "through the write. (`async with asyncio.Lock():` inside withdraw makes a new lock per call, "
+    "and a new lock locks nothing.)"
+)
+
+
+class Storage:
+    """A fake remote store holding one balance.
+
+    A read answers with the balance it found when it arrived; a write lands when it
+    completes. Both go through `io`, an instrumented FakeService that records when each
+    operation ran (two accounts may share one `io` to show whether they overlapped).
+    """
+
+    def __init__(self, balance, io=None):
+        self.balance = balance
+        self.io = io if io is not None else FakeService("storage", delay=IO_DELAY)
+        self.written = []  # every balance written, in order
+
+    async def read(self):
+        seen = self.balance
+        await self.io("read")
+        return seen
+
+    async def write(self, balance):
+        if type(balance) is not int:
+            raise AssertionError(
+                f"storage.write() should be given the new balance, an int; found {describe(balance)}"
+            )
+        await self.io("write", balance)
+        self.balance = balance
+        self.written.append(balance)
+
+
+def assert_yes_or_no(results, amounts):
+    for amount, result in zip(amounts, results, strict=True):
+        if type(result) is not bool:
+            raise AssertionError(
+                f"withdraw({amount}) should return True (paid) or False (refused), found {describe(result)}"
+            )
+
+
+async def withdraw_all(ex, storage, amounts):
+    """Every withdrawal started at once on one account; their results, checked to be bools."""
+    account = ex.Account(storage)
+    results = await asyncio.gather(*(account.withdraw(amount) for amount in amounts))
+    results = list(results)
+    assert_yes_or_no(results, amounts)
+    return results
+
+
+@pytest.mark.task(1)
+async def test_withdrawals_one_after_another_update_the_balance(ex, rng):
+    first, second = rng.randrange(20, 60), rng.randrange(20, 60)
+    start = first + second + rng.randrange(10, 100)
+    too_much = start - first - second + rng.randrange(1, 50)
+    storage = Storage(start)
+    account = ex.Account(storage)
+
+    results = [await account.withdraw(amount) for amount in (first, second, too_much)]
+
+    assert_yes_or_no(results, (first, second, too_much))
+    assert_same(
+        results,
+        [True, True, False],
+        f"the results of withdraw({first}), withdraw({second}) and then withdraw({too_much}) "
+        f"from a balance of {start}",
+    )
+    assert_same(storage.balance, start - first - second, "the balance left")
+
+
+@pytest.mark.task(1)
+async def test_withdrawals_at_the_same_time_lose_nothing(ex, rng):
+    amounts = [rng.randrange(10, 150) for _ in range(6)]
+    start = rng.randrange(1000, 2000)
+    storage = Storage(start)
+
+    results = await withdraw_all(ex, storage, amounts)
+
+    if not all(results):
+        refused = [amount for amount, ok in zip(amounts, results, strict=True) if not ok]
+        raise AssertionError(
+            f"the balance of {start} covers all {len(amounts)} withdrawals ({sum(amounts)} in all), "
+            f"yet withdraw refused {describe(refused)}"
+        )
+    if storage.balance != start - sum(amounts):
+        raise AssertionError(
+            LOST_UPDATE.format(
+                count=len(amounts),
+                wins=len(amounts),
+                taken=sum(amounts),
+                start=start,
+                expected=start - sum(amounts),
+                found=storage.balance,
+            )
+        )
+
+
+@pytest.mark.task(1)
+async def test_the_balance_never_goes_below_zero(ex, rng):
+    amount = rng.randrange(20, 50)
+    fits = rng.randint(2, 4)
+    start = fits * amount + rng.randrange(0, amount)
+    count = fits + 3
+    storage = Storage(start)
+
+    results = await withdraw_all(ex, storage, [amount] * count)
+
+    wins = results.count(True)
+    if wins > fits:
+        raise AssertionError(
+            f"{count} withdrawals of {amount} ran at the same time on a balance of {start}: only {fits} "
+            f"fit, but {wins} succeeded ({wins * amount} paid out of {start}). Each withdrawal checked the "
+            "balance, and before it wrote, the others checked the same, unchanged balance. Hold one "
+            "shared lock from the check until the new balance is written, so the next withdrawal checks "
+            "what the last one left."
+        )
+    if wins < fits:
+        raise AssertionError(
+            f"{count} withdrawals of {amount} on a balance of {start}: {fits} fit, but only {wins} succeeded"
+        )
+    if storage.balance != start - wins * amount:
+        raise AssertionError(
+            LOST_UPDATE.format(
+                count=count,
+                wins=wins,
+                taken=wins * amount,
+                start=start,
+                expected=start - wins * amount,
+                found=storage.balance,
+            )
+        )
+    negative = [balance for balance in storage.written if balance < 0]
+    if negative:
+        raise AssertionError(f"the balance went below zero: {negative[0]} was written")
+
+
+@pytest.mark.task(1)
+async def test_withdrawals_from_different_accounts_do_not_wait_for_each_other(ex, rng):
+    database = FakeService("database", delay=IO_DELAY)
+    storages = [Storage(rng.randrange(500, 1000), io=database) for _ in range(2)]
+    accounts = [ex.Account(storage) for storage in storages]
+    amounts = [rng.randrange(10, 100) for _ in range(3)]
+
+    await asyncio.gather(*(account.withdraw(amount) for amount in amounts for account in accounts))
+
+    writes = [call for call in database.calls if call.args[0] == "write"]
+    if len(writes) != 2 * len(amounts):
+        raise AssertionError(
+            f"{2 * len(amounts)} withdrawals that all fit should write the balance {2 * len(amounts)} "
+            f"times, found {len(writes)} writes"
+        )
+    if database.peak < 2:
+        raise AssertionError(
+            "withdrawals from two different accounts waited for each other: the database never saw "
+            "both accounts at work at the same time. The accounts share one lock (made at module or "
+            "class level?). A lock guards one thing: give each account its own, made in __init__."
+        )
+
+
+def fake_fetch(rng, delay):
+    """A fake fetch whose every call answers with a value no other call gives.
+
+    `given` maps each key to the values its fetches returned, in order.
+    """
+    numbers = itertools.count(rng.randrange(100, 1000))
+    given = {}
+
+    def reply(key):
+        value = f"{key}#{next(numbers)}"
+        given.setdefault(key, []).append(value)
+        return value
+
+    return FakeService("fetch", delay=delay, reply=reply), given
+
+
+def assert_fetched_once_each(fetch, keys, asked):
+    for key in dict.fromkeys(keys):
+        times = len([call for call in fetch.calls if call.args == (key,)])
+        if times == 0:
+            raise AssertionError(f"get({key!r}) never fetched {key!r}: call `await self.fetch(key)`")
+        if times > 1:
+            raise AssertionError(
+                f"{asked[key]} gets for {key!r} ran at the same time and fetched it {times} times; it "
+                "should be fetched once. Each get found the key missing, because the first fetch had "
+                "not finished yet (while `await self.fetch(key)` waits, the next get runs). Make the "
+                "other gets for that key wait for the first: hold a lock for the key from the check "
+                "through the fetch and storing the value."
+            )
+
+
+@pytest.mark.task(2)
+async def test_gets_at_the_same_time_fetch_a_key_once(ex, rng):
+    key = rng.choice(WORDS)
+    fetch, given = fake_fetch(rng, delay=0.05)
+    cache = ex.Cache(fetch)
+
+    results = list(await asyncio.gather(*(cache.get(key) for _ in range(5))))
+
+    assert_fetched_once_each(fetch, [key], {key: 5})
+    assert_same(results, given[key] * 5, f"the results of 5 gets for {key!r}")
+
+
+@pytest.mark.task(2)
+async def test_many_gets_for_a_few_keys_fetch_each_key_once(ex, rng):
+    keys = rng.sample(WORDS, 3)
+    asked = [rng.choice(keys) for _ in range(9)] + keys
+    rng.shuffle(asked)
+    fetch, given = fake_fetch(rng, delay=0.05)
+    cache = ex.Cache(fetch)
+
+    results = list(await asyncio.gather(*(cache.get(key) for key in asked)))
+
+    assert_fetched_once_each(fetch, keys, {key: asked.count(key) for key in keys})
+    assert_same(results, [given[key][0] for key in asked], f"the results of get() for {asked}")
+
+
+@pytest.mark.task(2)
+async def test_a_kept_value_is_returned_without_fetching_again(ex, rng):
+    key = rng.choice(WORDS)
+    fetch, given = fake_fetch(rng, delay=0.05)
+    cache = ex.Cache(fetch)
+
+    first = await cache.get(key)
+    later = [await cache.get(key) for _ in range(3)]
+
+    assert_same(first, given[key][0], f"the first get for {key!r}")
+    assert_call_count(fetch, 1, f"{key!r} was fetched by the first get; later gets return the kept value")
+    assert_same(later, [first] * 3, f"three later gets for {key!r}")
+
+
+@pytest.mark.task(2)
+async def test_different_keys_are_fetched_at_the_same_time(ex, rng):
+    keys = rng.sample(WORDS, 4)
+    fetch, _ = fake_fetch(rng, delay=FETCH_DELAY)
+    cache = ex.Cache(fetch)
+
+    with stopwatch() as run:
+        await asyncio.gather(*(cache.get(key) for key in keys))
+
+    assert_call_count(fetch, len(keys), "one fetch per key")
+    if fetch.peak == 1:
+        raise AssertionError(
+            f"the fetches of {len(keys)} different keys ran one after another ({run.elapsed:.2f} s, "
+            f"not about {FETCH_DELAY:.2f} s): one lock for the whole cache makes every get wait for "
+            "every other key's fetch. Keep one lock per key (a dict of locks), so only gets for the "
+            "same key wait for each other."
+        )
+    assert_ran_together(fetch, run.elapsed, expected_calls=len(keys))

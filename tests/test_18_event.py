@@ -1,0 +1,470 @@
+"""Exercise 18: tasks wait for a signal with Event.wait and Condition.wait_for: idle, and waking at once.
+
+Waiting badly comes in three kinds, and each is caught here without hanging the run:
+- polling with long sleeps: the reaction comes late (start and stop times are measured);
+- spinning on `is_set()`: the events handed in are `WatchedEvent`s, which notice a loop
+  asking them over and over (or asking while the event loop is frozen) and raise;
+- spinning on the count (task 3): `progress.done` notices the same (see watched_progress).
+"""
+
+import asyncio
+import collections
+import itertools
+
+import pytest
+
+from kata.testing import (
+    FakeService,
+    assert_call_count,
+    assert_ran_together,
+    assert_same,
+    clock,
+    describe,
+    stopwatch,
+)
+
+# Task 1
+DELAY = 0.2  # one runner's run
+HOLD = 0.1  # how long the test keeps `go` unset
+# Task 2
+JOB = 0.02
+# Task 3
+STEP = 0.04  # between two advances
+STEPS = 8
+GRACE = 0.25  # how long waiters still get after the last advance
+# Scheduling noise on a loaded machine stays far below these (FIELD-NOTES: ~30 ms worst).
+LATE = 0.05
+EARLY = 0.005  # asyncio may wake a sleeper a hair early
+WORDS = ["ann", "bob", "cy", "dee", "eve", "fay", "gus", "hal", "ivy", "jo", "kim", "lu"]
+
+SPIN_CALLS = 50  # asking this often...
+SPIN_WINDOW = 0.01  # ...within this many seconds is a busy loop
+FROZEN_AFTER = 0.05  # asking again while the loop has had no turn for this long: it is frozen
+
+EVENT_SPINNING = (
+    "your code asked {name}.is_set() {calls} times within {window:.2f} s: it checks the flag in a "
+    "loop instead of waiting for it. A loop like that keeps the CPU busy doing nothing, and "
+    "without an `await` inside it freezes the event loop, so nobody can ever set {name}. "
+    "`await {name}.wait()` sleeps until {name} is set, and wakes the moment it is."
+)
+EVENT_FROZEN = (
+    "your code kept asking {name}.is_set() for {seconds:.2f} s without letting the event loop run "
+    "(a loop with no `await` in it, or with time.sleep): while the loop is frozen nobody can set "
+    "{name}, so this would hang forever. `await {name}.wait()` sleeps until {name} is set."
+)
+COUNT_SPINNING = (
+    "your code read progress.done {calls} times within {window:.2f} s: wait_until checks the count "
+    "in a loop instead of sleeping until it changes. That keeps the CPU busy doing nothing (and "
+    "with no `await` in the loop, the event loop freezes and the count can never change). Wait on "
+    "an asyncio.Condition: `await cond.wait_for(lambda: ...)` sleeps until advance notifies it."
+)
+COUNT_FROZEN = (
+    "your code kept reading progress.done for {seconds:.2f} s without letting the event loop run (a "
+    "loop with no `await` in it, or with time.sleep): while the loop is frozen advance can never "
+    "run, so this would hang forever. Wait on an asyncio.Condition with `await cond.wait_for(...)`."
+)
+
+
+class BusyWatch:
+    """Notices code asking the same question in a loop, and raises instead of letting it spin.
+
+    Waiting the right way (Event.wait, Condition.wait_for) asks a handful of times, once per
+    wake-up. A loop asks thousands of times a second; one without an `await` also freezes
+    the event loop, and the answer can then never change: rather than let the test hang,
+    the question raises, naming the mistake.
+    """
+
+    def __init__(self, spinning, frozen, **names):
+        self.spinning, self.frozen, self.names = spinning, frozen, names
+        self.asked_at = collections.deque(maxlen=SPIN_CALLS)
+        self.no_turn_since = None  # when a question last found the loop owing us a turn
+
+    def asked(self):
+        now = clock.perf_counter()
+        self.asked_at.append(now)
+        if len(self.asked_at) == SPIN_CALLS and now - self.asked_at[0] < SPIN_WINDOW:
+            raise AssertionError(self.spinning.format(calls=SPIN_CALLS, window=SPIN_WINDOW, **self.names))
+        if self.no_turn_since is None:
+            self.no_turn_since = now
+            asyncio.get_running_loop().call_soon(self._loop_had_a_turn)
+        elif now - self.no_turn_since > FROZEN_AFTER:
+            raise AssertionError(self.frozen.format(seconds=now - self.no_turn_since, **self.names))
+
+    def _loop_had_a_turn(self):
+        self.no_turn_since = None
+
+
+class WatchedEvent(asyncio.Event):
+    """An asyncio.Event whose `is_set()` notices a waiter asking it in a loop.
+
+    (`await event.wait()` never calls `is_set()`.)
+    """
+
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
+        self.watch = BusyWatch(EVENT_SPINNING, EVENT_FROZEN, name=name)
+
+    def is_set(self):
+        if super().is_set():
+            return True
+        self.watch.asked()
+        return False
+
+
+def watched_progress(ex):
+    """A new `ex.Progress()` whose `done` notices being read in a loop.
+
+    The instance gets a subclass of the learner's class in which `done` is a property
+    kept in the instance's own dict, so the learner's code works unchanged.
+    """
+    progress = ex.Progress()
+    watch = BusyWatch(COUNT_SPINNING, COUNT_FROZEN)
+
+    class WatchedProgress(type(progress)):
+        @property
+        def done(self):
+            watch.asked()
+            return self.__dict__["done"]
+
+        @done.setter
+        def done(self, value):
+            self.__dict__["done"] = value
+
+    WatchedProgress.__name__ = WatchedProgress.__qualname__ = type(progress).__name__
+    if "done" not in progress.__dict__:
+        raise AssertionError("Progress() should start with a count, `self.done = 0`; it has no `done`")
+    progress.__class__ = WatchedProgress
+    return progress
+
+
+def new_names(rng, count):
+    return rng.sample(WORDS, count)
+
+
+def runner_service(rng, names, delay=DELAY):
+    """A fake `run(name)` answering with a value made for this test; and those values, by name."""
+    answers = {name: f"{name} {rng.randrange(100)} s" for name in names}
+    return FakeService("run", delay=delay, reply=answers.__getitem__), answers
+
+
+async def start_and_signal(ex, run, names, go):
+    """Start start_together and set `go` HOLD s later; return its result and a stopwatch started at go."""
+    task = asyncio.create_task(ex.start_together(run, names, go))
+    await asyncio.sleep(HOLD)
+    early = list(run.calls)
+    with stopwatch() as since_go:
+        go.set()
+        result = await task
+    if early:
+        raise AssertionError(
+            f"{early[0].label('run')} started before go was set ({len(early)} of {len(names)} calls "
+            f"started in the {HOLD:.2f} s before it was). Creating a task starts its work right away: "
+            "wait for go (`await go.wait()`) before the calls begin."
+        )
+    return result, since_go
+
+
+def assert_started_at_once(call, lag):
+    if lag > LATE:
+        raise AssertionError(
+            f"{call.label('run')} started {lag:.2f} s after go was set; every call should start the "
+            "moment it is set. Checking go.is_set() with a sleep between checks notices it late; "
+            "`await go.wait()` wakes up at once."
+        )
+
+
+@pytest.mark.task(1)
+async def test_no_runner_starts_before_go_is_set(ex, rng):
+    names = new_names(rng, 4)
+    run, _ = runner_service(rng, names)
+
+    await start_and_signal(ex, run, names, WatchedEvent("go"))
+
+    assert_same(len(run.calls), len(names), "the number of calls to run (one per name)")
+
+
+@pytest.mark.task(1)
+async def test_every_runner_starts_the_moment_go_is_set(ex, rng):
+    names = new_names(rng, 5)
+    run, _ = runner_service(rng, names)
+
+    _, since_go = await start_and_signal(ex, run, names, WatchedEvent("go"))
+
+    assert_call_count(run, len(names), "one per name")
+    first = min(run.calls, key=lambda call: call.start)
+    assert_started_at_once(first, first.start - since_go.started)
+    assert_ran_together(run, since_go.elapsed, expected_calls=len(names))
+    last = max(run.calls, key=lambda call: call.start)
+    assert_started_at_once(last, last.start - since_go.started)
+
+
+@pytest.mark.task(1)
+async def test_results_come_back_in_the_order_of_the_names(ex, rng):
+    names = new_names(rng, 5)
+    # Later names finish sooner, so finishing order is the reverse of the asking order.
+    delays = {name: 0.05 + 0.03 * (len(names) - n) for n, name in enumerate(names)}
+    run, answers = runner_service(rng, names, delay=delays.__getitem__)
+
+    result, _ = await start_and_signal(ex, run, names, WatchedEvent("go"))
+
+    assert_same(result, [answers[name] for name in names], "start_together's result")
+
+
+@pytest.mark.task(1)
+async def test_starts_at_once_when_go_is_already_set(ex, rng):
+    names = new_names(rng, 3)
+    run, answers = runner_service(rng, names, delay=0.05)
+    go = WatchedEvent("go")
+    go.set()
+
+    with stopwatch() as whole:
+        result = await asyncio.wait_for(ex.start_together(run, names, go), timeout=1)
+
+    assert_same(result, [answers[name] for name in names], "start_together's result")
+    assert_ran_together(run, whole.elapsed, expected_calls=len(names))
+
+
+def new_interval(rng):
+    # Random, so a hard-coded pause fails.
+    return round(rng.uniform(0.14, 0.16), 3)
+
+
+async def run_and_stop(ex, job, interval, stop, stop_after):
+    """Run run_every, set `stop` after `stop_after` s; return (its result, stopwatch from the stop)."""
+    task = asyncio.create_task(ex.run_every(job, interval, stop))
+    with stopwatch() as whole:
+        await asyncio.sleep(stop_after)
+        if task.done():
+            found = task.result()
+            raise AssertionError(
+                f"run_every returned {describe(found)} after {whole.elapsed:.2f} s, before stop was set: "
+                "keep running the job until stop is set"
+            )
+        with stopwatch() as since_stop:
+            stop.set()
+            try:
+                result = await asyncio.wait_for(task, timeout=1)
+            except TimeoutError:
+                raise AssertionError(
+                    "run_every did not return within 1 s of stop being set: it should stop at once "
+                    "(or as soon as a running job ends)"
+                ) from None
+    return result, since_stop
+
+
+def assert_counted(result, job):
+    assert_same(result, len(job.calls), "run_every's result (the number of jobs that ran)")
+
+
+def assert_no_job_cut_short(job):
+    cut = [call for call in job.calls if call.outcome == "cancelled"]
+    if cut:
+        raise AssertionError(
+            "a job was cut short: it was cancelled when stop was set. Stop means 'start no new job'; "
+            "the job that is running gets to finish."
+        )
+    running = [call for call in job.calls if call.end is None]
+    if running:
+        raise AssertionError(
+            "run_every returned while a job was still running: await each job, and let it finish"
+        )
+
+
+@pytest.mark.task(2)
+async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng):
+    interval = new_interval(rng)
+    job = FakeService("job", delay=JOB)
+
+    with stopwatch() as run:
+        # Three jobs and two pauses done, halfway through the third pause.
+        result, _ = await run_and_stop(ex, job, interval, WatchedEvent("stop"), 3 * JOB + 2.5 * interval)
+
+    assert_no_job_cut_short(job)
+    if len(job.calls) != 3:
+        raise AssertionError(
+            f"with jobs of {JOB:.2f} s and pauses of {interval:.3f} s, 3 jobs should have run when stop "
+            f"was set after {3 * JOB + 2.5 * interval:.2f} s; found {len(job.calls)}"
+        )
+    first = job.calls[0].start - run.started
+    if first > LATE:
+        raise AssertionError(f"the first job should start right away, found it {first:.2f} s after the start")
+    for number, (before, after) in enumerate(itertools.pairwise(job.calls), start=2):
+        pause = after.start - before.end
+        if not interval - EARLY <= pause <= interval + LATE:
+            raise AssertionError(
+                f"job number {number} started {pause:.2f} s after the one before ended; the pause "
+                f"between jobs should be `interval` ({interval:.3f} s)"
+            )
+    assert_counted(result, job)
+
+
+@pytest.mark.task(2)
+async def test_returns_at_once_when_stopped_during_a_pause(ex, rng):
+    interval = new_interval(rng)
+    job = FakeService("job", delay=JOB)
+
+    # Two jobs done, halfway through the second pause.
+    result, since_stop = await run_and_stop(ex, job, interval, WatchedEvent("stop"), 2 * JOB + 1.5 * interval)
+
+    assert_no_job_cut_short(job)
+    if since_stop.elapsed > LATE:
+        raise AssertionError(
+            f"run_every returned {since_stop.elapsed:.2f} s after stop was set during a pause of "
+            f"{interval:.3f} s; it should return at once. A plain `asyncio.sleep(interval)` sleeps "
+            "through the signal; wait for stop with a timeout instead: "
+            "`await asyncio.wait_for(stop.wait(), timeout=interval)` ends early when stop is set."
+        )
+    if len(job.calls) != 2:
+        raise AssertionError(
+            f"2 jobs should have run before stop was set (halfway through the second pause), found "
+            f"{len(job.calls)}: no job may start once stop is set"
+        )
+    assert_counted(result, job)
+
+
+@pytest.mark.task(2)
+async def test_a_running_job_is_finished_not_cut_short(ex, rng):
+    interval = new_interval(rng)
+    long_job = round(rng.uniform(0.14, 0.16), 3)
+    job = FakeService("job", delay=long_job)
+
+    # Stop arrives halfway through the first job.
+    result, since_stop = await run_and_stop(ex, job, interval, WatchedEvent("stop"), long_job / 2)
+
+    assert_no_job_cut_short(job)
+    if len(job.calls) != 1:
+        raise AssertionError(
+            f"stop was set while the first job ran: no new job may start after it, "
+            f"found {len(job.calls)} jobs"
+        )
+    after_job = since_stop.started + since_stop.elapsed - job.calls[0].end
+    if after_job > LATE:
+        raise AssertionError(
+            f"run_every returned {after_job:.2f} s after the last job ended, though stop had been set "
+            "during that job: return as soon as it ends, without pausing first"
+        )
+    assert_counted(result, job)
+
+
+@pytest.mark.task(2)
+async def test_nothing_runs_when_stop_is_already_set(ex, rng):
+    job = FakeService("job", delay=JOB)
+    stop = WatchedEvent("stop")
+    stop.set()
+
+    result = await asyncio.wait_for(ex.run_every(job, new_interval(rng), stop), timeout=1)
+
+    assert_same(len(job.calls), 0, "the number of jobs run when stop was set before run_every began")
+    assert_same(result, 0, "run_every's result")
+
+
+async def wait_for_targets(progress, targets, advances):
+    """Start one wait_until per target, then advance `progress` by each of `advances` in turn,
+    STEP s apart, and give the waiters GRACE s more.
+
+    Return, per waiter, (the number of advances begun, the time) when it returned, or None
+    if it never did; and the time each advance began.
+    """
+    advanced_at = []
+    woke = [None] * len(targets)
+
+    async def waiter(n, target):
+        await progress.wait_until(target)
+        woke[n] = (len(advanced_at), clock.perf_counter())
+
+    tasks = [asyncio.create_task(waiter(n, target)) for n, target in enumerate(targets)]
+    try:
+        for count in advances:
+            await asyncio.sleep(STEP)
+            advanced_at.append(clock.perf_counter())
+            await progress.advance(count)
+        await asyncio.wait(tasks, timeout=GRACE)
+    finally:
+        for task in tasks:
+            task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    return woke, advanced_at
+
+
+def assert_woke_on_time(targets, advances, woke, advanced_at):
+    """Each waiter returned right after the advance that reached its target: not before, not later."""
+    for target, wake in zip(targets, woke, strict=True):
+        due = next(n for n in range(1, len(advances) + 1) if sum(advances[:n]) >= target)
+        reached = sum(advances[:due])
+        if wake is None:
+            raise AssertionError(
+                f"wait_until({target}) never returned, though the count reached {reached} "
+                f"(and {sum(advances)} in the end). Wake every waiter when the count changes: "
+                "`notify()` wakes only one waiting task, `notify_all()` wakes them all."
+            )
+        begun, at = wake
+        if begun < due:
+            raise AssertionError(
+                f"wait_until({target}) returned when the count was only {sum(advances[:begun])}: "
+                "being woken up does not mean the target is reached. Check the count again each time "
+                "you wake (`cond.wait_for(lambda: ...)` does that for you)."
+            )
+        lag = at - advanced_at[due - 1]
+        if begun > due or lag > LATE:
+            raise AssertionError(
+                f"wait_until({target}) returned {lag:.2f} s after the count reached {reached}; it should "
+                "return at once. Sleeping between checks of the count reacts late, and `notify()` wakes "
+                "only one waiter: call `notify_all()` whenever the count changes."
+            )
+
+
+@pytest.mark.task(3)
+async def test_each_waiter_returns_when_its_target_is_reached(ex, rng):
+    targets = rng.sample(range(1, STEPS + 1), 4)
+    advances = [1] * STEPS
+    progress = watched_progress(ex)
+
+    woke, advanced_at = await wait_for_targets(progress, targets, advances)
+
+    assert_woke_on_time(targets, advances, woke, advanced_at)
+
+
+@pytest.mark.task(3)
+async def test_one_advance_wakes_every_waiter_it_satisfies(ex, rng):
+    target = rng.randint(2, 4)
+    targets = [target] * 3 + [rng.randint(1, target - 1), target + 2]
+    rng.shuffle(targets)
+    advances = [1] * (target - 1) + [1, 1, 1]
+    progress = watched_progress(ex)
+
+    woke, advanced_at = await wait_for_targets(progress, targets, advances)
+
+    assert_woke_on_time(targets, advances, woke, advanced_at)
+
+
+@pytest.mark.task(3)
+async def test_a_big_advance_wakes_every_target_it_passes(ex, rng):
+    jump = rng.randint(3, 6)
+    targets = [jump - 1, jump, jump + 1]
+    advances = [jump, 1]
+    progress = watched_progress(ex)
+
+    woke, advanced_at = await wait_for_targets(progress, targets, advances)
+
+    assert_woke_on_time(targets, advances, woke, advanced_at)
+    assert_same(progress.done, jump + 1, f"progress.done after advance({jump}) and advance()")
+
+
+@pytest.mark.task(3)
+async def test_a_target_already_reached_returns_at_once(ex, rng):
+    progress = watched_progress(ex)
+    count = rng.randint(3, 9)
+    await progress.advance(count)
+
+    for target in (0, count - 1, count):
+        try:
+            await asyncio.wait_for(progress.wait_until(target), timeout=0.2)
+        except TimeoutError:
+            raise AssertionError(
+                f"wait_until({target}) kept waiting although the count was already {count}: check the "
+                "count before you wait (`cond.wait_for(lambda: ...)` checks first, then waits)"
+            ) from None

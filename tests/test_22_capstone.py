@@ -1,0 +1,699 @@
+"""Exercise 22: a crawler with one session, a limit, timeouts, retries and a full report.
+
+Every test runs against a real HTTP server on 127.0.0.1 (the `server` fixture).
+The crawl tests build a small random site on it (`Site`): pages that answer,
+pages that are busy (503) a time or two and then answer, pages that are always
+busy, pages that answer 404, and pages slower than the timeout. The site knows
+the report a correct crawl returns and how many requests each page should get.
+"""
+
+import inspect
+import itertools
+from collections import Counter
+
+import aiohttp
+import pytest
+
+from kata.testing import (
+    Reply,
+    assert_peak_in_flight,
+    assert_same,
+    describe,
+    draw_timeline,
+    same,
+    stopwatch,
+)
+from kata.testing.server import LoopbackServer
+
+TIMEOUT = 0.25  # per request, in the crawl tests
+SLOW = 1.0  # a slow page answers after this long: far past the timeout
+LATENCY = (0.02, 0.05)  # every other page answers within this range
+ATTEMPTS = 3
+BACKOFF = 0.01
+# Time measured around the learner's call may run a little past the timeout.
+TIMEOUT_SLACK = 0.25
+# asyncio may wake a sleeper a hair early; never by more than this.
+EARLY = 0.005
+
+OK, FLAKY, BUSY, MISSING, SLOW_PAGE = "ok", "flaky", "busy", "missing", "slow"
+REASONS = {BUSY: "HTTP 503", MISSING: "HTTP 404", SLOW_PAGE: "timeout"}
+WAITED_IN_LINE = (
+    ". It answers in {latency:.2f} s, far inside the {timeout} s timeout: does your timeout also "
+    "count the time a page waits for a free slot? Start it when the request starts."
+)
+
+
+@pytest.fixture
+async def server():
+    """A real HTTP server on 127.0.0.1, in this test's own event loop."""
+    async with LoopbackServer() as loopback:
+        yield loopback
+
+
+@pytest.fixture
+def sessions_opened(monkeypatch):
+    """Counts the aiohttp.ClientSession objects created while the test runs (only a count:
+    holding them would keep an unclosed one from being noticed when it is freed)."""
+    opened = [0]
+    original_init = aiohttp.ClientSession.__init__
+
+    def counting_init(self, *args, **kwargs):
+        opened[0] += 1
+        original_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(aiohttp.ClientSession, "__init__", counting_init)
+    return opened
+
+
+def in_turn(*replies):
+    """A reply function: the 1st request gets replies[0], the 2nd replies[1], ...; the last repeats."""
+    served = itertools.count()
+
+    def reply(_request):
+        return replies[min(next(served), len(replies) - 1)]
+
+    return reply
+
+
+def times(n):
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+# -- the site ------------------------------------------------------------------
+
+
+class Page:
+    """One page of the site; its kind decides how it answers (see `replies`)."""
+
+    def __init__(self, site, kind, latency, busy=0):
+        self.path = f"/pages/{next(site.numbers)}"
+        self.url = site.server.url(self.path)
+        self.kind = kind
+        self.latency = latency
+        self.busy = busy  # FLAKY: how many 503s before the 200
+        self.links = []
+        self.note = ""
+
+    @property
+    def answers(self):
+        return self.kind in (OK, FLAKY)
+
+    @property
+    def label(self):
+        what = {
+            OK: "a page that answers",
+            FLAKY: f"a page that answers 503 {times(self.busy)}, then 200",
+            BUSY: "a page that always answers 503",
+            MISSING: "a page that answers 404",
+            SLOW_PAGE: f"a page that takes {SLOW:.1f} s, longer than the timeout",
+        }[self.kind]
+        return f"{self.path} ({self.note or what})"
+
+    def replies(self):
+        body = {"title": f"page {self.path}", "links": list(self.links)}
+        ok = Reply(json=body, delay=self.latency)
+        busy = Reply(status=503, json={"error": "busy, try again later"}, delay=self.latency)
+        if self.kind == FLAKY:
+            return in_turn(*[busy] * self.busy, ok)
+        return {
+            OK: ok,
+            BUSY: busy,
+            MISSING: Reply(status=404, json={"error": "no such page"}, delay=self.latency),
+            SLOW_PAGE: Reply(json=body, delay=SLOW),
+        }[self.kind]
+
+
+class Site:
+    """Pages on the test server, their links, and what a correct crawl of them finds."""
+
+    def __init__(self, server, rng):
+        self.server = server
+        self.rng = rng
+        self.numbers = iter(rng.sample(range(100, 1000), 200))
+        self.pages = {}  # url -> Page
+        self.start = self.add(OK)
+
+    def add(self, kind, latency=None, busy=0):
+        latency = self.rng.uniform(*LATENCY) if latency is None else latency
+        page = Page(self, kind, latency, busy)
+        self.pages[page.url] = page
+        return page
+
+    def publish(self):
+        for page in self.pages.values():
+            self.server.serve(page.path, page.replies())
+
+    def page(self, url):
+        return self.pages.get(url)
+
+    def label(self, url):
+        page = self.page(url)
+        return page.label if page else repr(url)
+
+    def expected_report(self):
+        """Breadth-first from the start page: what a correct crawl reports."""
+        fetched, failed = {}, {}
+        queue, seen = [self.start], {self.start.url}
+        for page in queue:
+            if not page.answers:
+                failed[page.url] = REASONS[page.kind]
+                continue
+            fetched[page.url] = list(page.links)
+            for link in page.links:
+                if link not in seen:
+                    seen.add(link)
+                    queue.append(self.pages[link])
+        return {"fetched": fetched, "failed": failed}
+
+    def expected_requests(self, attempts):
+        """How many times a correct crawl requests each page's path."""
+        report = self.expected_report()
+        reached = [self.pages[url] for part in report.values() for url in part]
+        return {page.path: self.requests_for(page, attempts) for page in reached}
+
+    @staticmethod
+    def requests_for(page, attempts):
+        if page.kind == FLAKY:
+            return page.busy + 1
+        return attempts if page.kind == BUSY else 1
+
+
+def random_site(server, rng, *, answering, flaky=0, busy=0, missing=0, slow=0, orphans=0):
+    """A random site with cycles, repeated links, and pages no crawl should reach.
+
+    Every page is reachable from the start page through pages that answer, except
+    the orphans: only unreachable pages (and slow pages, whose links a crawl never
+    sees) link to them.
+    """
+    site = Site(server, rng)
+    others = [site.add(OK) for _ in range(answering - 1)]
+    others += [site.add(FLAKY, busy=rng.randint(1, ATTEMPTS - 1)) for _ in range(flaky)]
+    others += [
+        site.add(kind) for kind, n in ((BUSY, busy), (MISSING, missing), (SLOW_PAGE, slow)) for _ in range(n)
+    ]
+    rng.shuffle(others)
+    parents = [site.start]
+    for page in others:  # a tree through answering pages: everything is reachable
+        rng.choice(parents).links.append(page.url)
+        if page.answers:
+            parents.append(page)
+    linked = [site.start, *others]
+    for page in parents:  # cycles: links back and across, to itself, the same link twice
+        page.links += rng.choices([p.url for p in linked], k=rng.randint(1, 3))
+        if rng.random() < 0.3:
+            page.links.append(rng.choice(page.links))
+        rng.shuffle(page.links)
+    hosts = [p for p in others if p.kind == SLOW_PAGE]
+    for n in range(orphans):
+        orphan = site.add(OK)
+        orphan.note = "a page linked only from pages the crawl cannot fetch"
+        orphan.links = rng.sample([p.url for p in linked], 2)
+        if n == 0 and not hosts:
+            hosts.append(orphan)  # then the other orphans hang from it
+        else:
+            rng.choice(hosts).links.append(orphan.url)
+    site.publish()
+    return site
+
+
+# -- checks --------------------------------------------------------------------
+
+
+def assert_data(found, expected, what):
+    """assert_same, with a coroutine in place of data explained."""
+    if inspect.iscoroutine(found):
+        raise AssertionError(
+            f"{what} is a coroutine, not the data: {describe(found)}. `response.json()` only starts "
+            "reading a body that may still be arriving: `await response.json()`."
+        )
+    assert_same(found, expected, what)
+
+
+def leaves(error):
+    """The exceptions inside an ExceptionGroup (nested ones too), or just [error]."""
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in leaves(inner)]
+    return [error]
+
+
+def failure_name(error):
+    if isinstance(error, aiohttp.ClientResponseError):
+        return f"ClientResponseError (status {error.status}) for {error.request_info.url.path}"
+    return type(error).__name__
+
+
+async def run_crawl(ex, site, *, limit, timeout=TIMEOUT, attempts=ATTEMPTS, backoff=BACKOFF):
+    """The learner's report; a plain-words failure if a failing page stopped the crawl."""
+    try:
+        report = await ex.crawl(
+            site.start.url, limit=limit, timeout=timeout, attempts=attempts, backoff=backoff
+        )
+    except Exception as error:
+        page_errors = [e for e in leaves(error) if isinstance(e, aiohttp.ClientResponseError | TimeoutError)]
+        if not page_errors:
+            raise
+        raise AssertionError(
+            f"crawl stopped with {failure_name(page_errors[0])} instead of returning its report. "
+            "A page that fails goes in report['failed'] with its reason, and the crawl goes on: "
+            "catch the failure where that one page is fetched."
+        ) from error
+    shape = "a dict {'fetched': {url: links}, 'failed': {url: reason}}"
+    if type(report) is not dict or sorted(report) != ["failed", "fetched"]:
+        raise AssertionError(f"crawl should return {shape}, found {describe(report)}")
+    if type(report["fetched"]) is not dict or type(report["failed"]) is not dict:
+        raise AssertionError(f"crawl should return {shape}, found {describe(report)}")
+    return report
+
+
+def assert_report(report, site):
+    """The report holds every page reached, each in the right part, with its links or reason."""
+    expected = site.expected_report()
+    fetched, failed = report["fetched"], report["failed"]
+    problems = []
+    for url, links in expected["fetched"].items():
+        if url in fetched:
+            if not same(fetched[url], links):
+                problems.append(
+                    f"report['fetched'] for {site.label(url)} should be its links {describe(links)}, "
+                    f"found {describe(fetched[url])}"
+                )
+        elif url in failed:
+            why = (
+                f"{site.label(url)} is in 'failed' ({failed[url]!r}), but it answers: it belongs in 'fetched'"
+            )
+            if failed[url] == "timeout":
+                why += WAITED_IN_LINE.format(latency=site.pages[url].latency, timeout=TIMEOUT)
+            problems.append(why)
+        else:
+            problems.append(
+                f"{site.label(url)} is missing from the report, though a fetched page links to it"
+            )
+    for url, reason in expected["failed"].items():
+        if url in failed:
+            if not same(failed[url], reason):
+                problems.append(
+                    f"report['failed'] for {site.label(url)} should be {reason!r}, "
+                    f"found {describe(failed[url])}"
+                )
+        elif url in fetched:
+            problems.append(
+                f"{site.label(url)} is in 'fetched'; it belongs in 'failed' with reason {reason!r}"
+            )
+        else:
+            problems.append(
+                f"{site.label(url)} is missing from the report: a page that fails goes in 'failed' "
+                f"with its reason ({reason!r}); nothing the crawl reached may be lost"
+            )
+    for part, found in (("fetched", fetched), ("failed", failed)):
+        for url in found:
+            if url not in expected["fetched"] and url not in expected["failed"]:
+                problems.append(
+                    f"report[{part!r}] holds {site.label(url)}, which no page the crawl could fetch links to"
+                )
+    both = set(fetched) & set(failed)
+    if both:
+        problems.append(
+            f"{site.label(min(both))} is in both 'fetched' and 'failed'; a page is in one of them"
+        )
+    if problems:
+        shown = problems[:6] + ([f"... and {len(problems) - 6} more"] if len(problems) > 6 else [])
+        raise AssertionError("the crawl's report is wrong:\n- " + "\n- ".join(shown))
+
+
+def assert_requests(server, site, attempts=ATTEMPTS):
+    """Each page was requested exactly as often as it should be: once, plus the retries of a 503."""
+    expected = site.expected_requests(attempts)
+    found = Counter(request.path for request in server.requests)
+    problems = []
+    for path in sorted(expected.keys() | found.keys()):
+        want, got = expected.get(path, 0), found.get(path, 0)
+        if want == got:
+            continue
+        page = site.page(site.server.url(path))
+        label = page.label if page else path
+        if got == 0:
+            problems.append(f"{label} was never requested, though a fetched page links to it")
+            continue
+        if want == 0:
+            why = "no page the crawl could fetch links to it"
+        elif page.kind == OK:
+            why = (
+                "each page is fetched once: mark a page as seen when you decide to fetch it, "
+                "before its request starts, so no other page's links start it too"
+            )
+        elif page.kind in (MISSING, SLOW_PAGE):
+            why = "only a 503 is retried: a 404 or a timeout fails at once"
+        elif page.kind == BUSY:
+            why = (
+                f"with attempts={attempts}, a page that stays busy is requested {attempts} times, then fails"
+            )
+        else:
+            why = f"it is retried after each 503 until it answers: {want} requests"
+        problems.append(f"{label} was requested {times(got)}, expected {times(want)}: {why}")
+    if problems:
+        raise AssertionError("the crawl requested the wrong pages:\n- " + "\n- ".join(problems[:6]))
+
+
+# -- Task 1 --------------------------------------------------------------------
+
+
+@pytest.mark.task(1)
+async def test_fetch_links_returns_the_links_of_the_page(ex, rng, server):
+    links = [server.url(f"/pages/{n}") for n in rng.sample(range(100, 1000), rng.randint(2, 6))]
+    url = server.serve("/pages/1", json={"title": "the first page", "links": links}, delay=0.02)
+    # Every request made through this session carries its header; other sessions' do not.
+    token = f"kata-{rng.randrange(10**6)}"
+
+    async with aiohttp.ClientSession(headers={"X-Kata-Session": token}) as session:
+        result = await ex.fetch_links(session, url, timeout=1.0)
+
+    assert_data(result, links, "fetch_links' result (the page's 'links')")
+    if server.headers_seen("X-Kata-Session") != [token]:
+        raise AssertionError(
+            "the request reached the server, but not through the session fetch_links was given: "
+            "use that `session` (`session.get(url)`) instead of opening a ClientSession of your own."
+        )
+
+
+@pytest.mark.task(1)
+async def test_fetch_links_raises_client_response_error_for_an_error_status(ex, rng, server):
+    status = rng.choice((404, 410, 500, 503))
+    url = server.serve("/pages/2", status=status, json={"error": f"the server said {status}"})
+
+    async with aiohttp.ClientSession() as session:
+        try:
+            result = await ex.fetch_links(session, url, timeout=1.0)
+        except aiohttp.ClientResponseError as error:
+            if error.status != status:
+                raise AssertionError(
+                    f"the ClientResponseError should carry the reply's status {status}, found {error.status}"
+                ) from error
+            return
+
+    raise AssertionError(
+        f"the server answered status {status}, but fetch_links returned {describe(result)}. aiohttp "
+        "does not raise for an error status by itself: call `response.raise_for_status()`."
+    )
+
+
+@pytest.mark.task(1)
+async def test_fetch_links_gives_up_after_the_timeout(ex, server):
+    timeout = 0.15
+    url = server.serve("/pages/3", json={"links": []}, delay=SLOW)
+
+    async with aiohttp.ClientSession() as session:
+        with stopwatch() as run:
+            try:
+                result = await ex.fetch_links(session, url, timeout=timeout)
+            except TimeoutError:
+                result = TimeoutError
+
+    if result is not TimeoutError:
+        raise AssertionError(
+            f"the page takes {SLOW:.1f} s; with timeout={timeout} fetch_links should give up after "
+            f"{timeout} s and raise TimeoutError, but it waited {run.elapsed:.2f} s and returned "
+            f"{describe(result)}. Put the request inside `async with asyncio.timeout(timeout):`."
+        )
+    if run.elapsed < timeout - EARLY:
+        raise AssertionError(f"fetch_links gave up after {run.elapsed:.2f} s, before the {timeout} s timeout")
+    if run.elapsed > timeout + TIMEOUT_SLACK:
+        raise AssertionError(
+            f"fetch_links raised TimeoutError only after {run.elapsed:.2f} s; the timeout is {timeout} s"
+        )
+
+
+# -- Task 2 --------------------------------------------------------------------
+
+
+async def fetch_retrying(ex, server, page, *, attempts=ATTEMPTS, backoff=BACKOFF, timeout=TIMEOUT):
+    """fetch_links_retrying's result, or the exception it raised; and the requests it made."""
+    server.reset()
+    async with aiohttp.ClientSession() as session:
+        try:
+            result = await ex.fetch_links_retrying(session, page.url, timeout, attempts, backoff)
+        except (aiohttp.ClientResponseError, TimeoutError) as error:
+            result = error
+    return result, [r for r in server.requests if r.path == page.path]
+
+
+@pytest.mark.task(2)
+async def test_a_busy_page_is_tried_again_until_it_answers(ex, rng, server):
+    attempts = rng.randint(3, 4)
+    site = Site(server, rng)
+    flaky = site.add(FLAKY, busy=rng.randint(1, attempts - 1))
+    flaky.links = [site.start.url, flaky.url]
+    site.start.links = [flaky.url]
+    site.publish()
+
+    for page in (site.start, flaky):
+        result, requests = await fetch_retrying(ex, server, page, attempts=attempts)
+
+        if isinstance(result, BaseException):
+            raise AssertionError(
+                f"{page.label} should be fetched with attempts={attempts}; fetch_links_retrying raised "
+                f"{result!r} instead"
+            ) from result
+        assert_data(result, page.links, f"fetch_links_retrying's result for {page.label}")
+        want = page.busy + 1
+        if len(requests) != want:
+            raise AssertionError(
+                f"{page.label} was requested {times(len(requests))}, expected {times(want)}: "
+                "retry after a 503, and stop as soon as the page answers"
+            )
+
+
+@pytest.mark.task(2)
+async def test_a_page_still_busy_after_every_attempt_raises_its_503(ex, rng, server):
+    attempts = rng.randint(2, 4)
+    site = Site(server, rng)
+    busy = site.add(BUSY)
+    site.publish()
+
+    result, requests = await fetch_retrying(ex, server, busy, attempts=attempts)
+
+    if len(requests) != attempts:
+        raise AssertionError(
+            f"{busy.label} was requested {times(len(requests))}; with attempts={attempts} it should be "
+            f"requested {times(attempts)} in all, retries included, then fail"
+        )
+    if not isinstance(result, aiohttp.ClientResponseError) or result.status != 503:
+        raise AssertionError(
+            f"{busy.label} is still busy after {attempts} attempts: fetch_links_retrying should raise "
+            f"the last attempt's ClientResponseError (status 503), found {describe(result)}"
+        )
+
+
+@pytest.mark.task(2)
+@pytest.mark.parametrize("kind", [MISSING, SLOW_PAGE])
+async def test_a_404_or_a_timeout_fails_at_once_without_retries(ex, rng, server, kind):
+    site = Site(server, rng)
+    page = site.add(kind)
+    site.publish()
+
+    result, requests = await fetch_retrying(ex, server, page, attempts=ATTEMPTS)
+
+    if len(requests) != 1:
+        raise AssertionError(
+            f"{page.label} was requested {times(len(requests))}, expected once: only a 503 (busy) is "
+            "worth another try; a 404 stays a 404, and a slow page is slow again"
+        )
+    expected = "ClientResponseError (status 404)" if kind == MISSING else "TimeoutError"
+    if kind == MISSING:
+        ok = isinstance(result, aiohttp.ClientResponseError) and result.status == 404
+    else:
+        ok = isinstance(result, TimeoutError)
+    if not ok:
+        raise AssertionError(
+            f"for {page.label} fetch_links_retrying should raise {expected}, found {describe(result)}"
+        )
+
+
+@pytest.mark.task(2)
+async def test_the_wait_before_each_retry_doubles(ex, rng, server):
+    backoff, attempts = 0.05, 4
+    site = Site(server, rng)
+    busy = site.add(BUSY, latency=0.01)
+    site.publish()
+
+    _, requests = await fetch_retrying(ex, server, busy, attempts=attempts, backoff=backoff)
+
+    if len(requests) != attempts:
+        raise AssertionError(
+            f"{busy.label} was requested {times(len(requests))}; with attempts={attempts} it should be "
+            f"requested {times(attempts)} in all, retries included"
+        )
+    # The client waits after it has the 503, so the server sees a gap at least that long.
+    gaps = [later.start - earlier.end for earlier, later in itertools.pairwise(requests)]
+    wanted = [backoff * 2**n for n in range(attempts - 1)]
+    shown = ", ".join(f"{gap:.2f} s" for gap in gaps)
+    expected = ", ".join(f"{want:.2f} s" for want in wanted)
+    if any(gap < want - EARLY or gap > want + 0.15 for gap, want in zip(gaps, wanted, strict=True)):
+        raise AssertionError(
+            f"with backoff={backoff} the waits before the retries should be {expected} (backoff, then "
+            f"twice as long each time), found {shown}. `await asyncio.sleep(backoff * 2 ** n)` before "
+            "retry n + 1; retrying at once only adds to the load of a server that said it is busy."
+        )
+
+
+# -- Task 3 --------------------------------------------------------------------
+
+
+@pytest.mark.task(3)
+async def test_crawl_reports_every_page_of_a_site_exactly_once(ex, rng, server):
+    site = random_site(server, rng, answering=rng.randint(12, 20), orphans=2)
+
+    report = await run_crawl(ex, site, limit=rng.randint(2, 4))
+
+    assert_report(report, site)
+    assert_requests(server, site)
+
+
+@pytest.mark.task(3)
+async def test_a_page_many_pages_link_to_is_requested_once(ex, rng, server):
+    limit = rng.randint(3, 4)
+    site = Site(server, rng)
+    # The hubs finish together, each linking to the same shared pages (and to each other).
+    hubs = [site.add(OK, latency=0.05) for _ in range(limit)]
+    shared = [site.add(OK) for _ in range(3)]
+    site.start.links = [hub.url for hub in hubs]
+    for hub in hubs:
+        hub.links = [p.url for p in shared] + [p.url for p in rng.sample(hubs, 2)] + [site.start.url]
+        rng.shuffle(hub.links)
+    for page in shared:
+        page.links = [page.url, page.url, rng.choice(hubs).url]
+    site.publish()
+
+    report = await run_crawl(ex, site, limit=limit)
+
+    assert_requests(server, site)
+    assert_report(report, site)
+
+
+@pytest.mark.task(3)
+async def test_at_most_limit_requests_are_in_flight_and_the_crawl_beats_one_at_a_time(ex, rng, server):
+    limit = rng.randint(3, 4)
+    site = Site(server, rng)
+    latency = 0.08
+    children = [site.add(OK, latency=latency) for _ in range(4 * limit)]
+    site.start.latency = latency
+    site.start.links = [child.url for child in children]
+    for child in children:
+        child.links = [p.url for p in rng.sample([site.start, *children], 3)]
+    site.publish()
+
+    with stopwatch() as run:
+        report = await run_crawl(ex, site, limit=limit)
+
+    assert_report(report, site)
+    if server.peak > limit:
+        raise AssertionError(
+            f"{server.peak} requests were in flight at once; at most {limit} may. One limit must hold "
+            "the requests of every page: make `asyncio.Semaphore(limit)` once for the whole crawl (one "
+            "made per page or per request limits nothing).\n"
+            f"observed:\n{draw_timeline(server.calls, server.name)}"
+        )
+    assert_peak_in_flight(server, limit, expected_calls=len(site.pages))
+    one_at_a_time = latency * len(site.pages)
+    if run.elapsed >= 0.7 * one_at_a_time:
+        raise AssertionError(
+            f"the crawl of {len(site.pages)} pages took {run.elapsed:.2f} s; one at a time they take "
+            f"{one_at_a_time:.2f} s, and with {limit} in flight about "
+            f"{latency * (1 + len(children) / limit):.2f} s. Something waited that should not: "
+            "start every page's fetch as soon as its link is found."
+        )
+
+
+@pytest.mark.task(3)
+async def test_one_session_serves_the_whole_crawl(ex, rng, server, sessions_opened):
+    site = random_site(server, rng, answering=8)
+
+    report = await run_crawl(ex, site, limit=3)
+
+    assert_report(report, site)
+    opened = sessions_opened[0]
+    if opened != 1:
+        raise AssertionError(
+            f"crawl opened {opened} ClientSessions for {len(site.pages)} pages; expected 1. Open ONE with "
+            "`async with aiohttp.ClientSession() as session:` around the whole crawl, and pass it to "
+            "every fetch."
+        )
+
+
+@pytest.mark.task(3)
+async def test_failed_pages_are_reported_with_their_reason(ex, rng, server):
+    site = random_site(server, rng, answering=5, busy=1, missing=2, slow=2, orphans=1)
+
+    report = await run_crawl(ex, site, limit=3)
+
+    assert_report(report, site)
+    assert_requests(server, site)
+
+
+@pytest.mark.task(3)
+async def test_a_busy_page_is_retried_and_its_links_are_followed(ex, rng, server):
+    site = Site(server, rng)
+    flaky = [site.add(FLAKY, busy=rng.randint(1, ATTEMPTS - 1)) for _ in range(3)]
+    site.start.links = [page.url for page in flaky]
+    for page in flaky:  # each busy page hides a page only it links to
+        only_here = site.add(OK)
+        only_here.links = [site.start.url]
+        page.links = [only_here.url, rng.choice(flaky).url]
+    site.publish()
+
+    report = await run_crawl(ex, site, limit=2)
+
+    assert_report(report, site)
+    assert_requests(server, site)
+
+
+@pytest.mark.task(3)
+async def test_waiting_for_a_free_slot_does_not_count_toward_the_timeout(ex, rng, server):
+    site = Site(server, rng)
+    # 14 pages of 0.06 s, 2 at a time: the last ones wait about 0.36 s for a slot, past the
+    # 0.25 s timeout, though each request itself takes 0.06 s.
+    children = [site.add(OK, latency=0.06) for _ in range(14)]
+    site.start.links = [child.url for child in children]
+    site.publish()
+
+    report = await run_crawl(ex, site, limit=2)
+
+    timed_out = [url for url, reason in report["failed"].items() if reason == "timeout"]
+    if timed_out:
+        raise AssertionError(
+            f"{len(timed_out)} pages that answer in 0.06 s were reported as timeouts, e.g. "
+            f"{site.label(timed_out[0])}. They waited their turn for one of the 2 slots: start each "
+            f"page's {TIMEOUT} s timeout when its request starts, inside the limit, not while it "
+            "waits for a free slot."
+        )
+    assert_report(report, site)
+    assert_requests(server, site)
+
+
+@pytest.mark.task(3)
+async def test_a_start_page_that_fails_gives_a_report_of_that_one_failure(ex, rng, server):
+    site = Site(server, rng)
+    site.start.kind = MISSING
+    site.publish()
+
+    report = await run_crawl(ex, site, limit=2)
+
+    assert_same(report, {"fetched": {}, "failed": {site.start.url: "HTTP 404"}}, "the report")
+
+
+@pytest.mark.task(3)
+async def test_a_random_site_with_every_kind_of_page(ex, rng, server):
+    site = random_site(
+        server,
+        rng,
+        answering=rng.randint(10, 16),
+        flaky=rng.randint(1, 3),
+        busy=1,
+        missing=rng.randint(1, 3),
+        slow=rng.randint(1, 2),
+        orphans=2,
+    )
+
+    report = await run_crawl(ex, site, limit=rng.randint(2, 4))
+
+    assert_report(report, site)
+    assert_requests(server, site)

@@ -1,0 +1,29 @@
+"""Correct: a Semaphore(1) works as a lock; the cache shares one fetch task per key among all its gets."""
+
+import asyncio
+
+
+class Account:
+    def __init__(self, storage):
+        self.storage = storage
+        self.turn = asyncio.Semaphore(1)
+
+    async def withdraw(self, amount):
+        async with self.turn:
+            balance = await self.storage.read()
+            if balance < amount:
+                return False
+            await self.storage.write(balance - amount)
+            return True
+
+
+class Cache:
+    def __init__(self, fetch):
+        self.fetch = fetch
+        self.fetches = {}
+
+    async def get(self, key):
+        # Checking and storing the task with no await between: no other get can slip in.
+        if key not in self.fetches:
+            self.fetches[key] = asyncio.create_task(self.fetch(key))
+        return await self.fetches[key]
