@@ -4,6 +4,7 @@
   (default: exercises/). The `ex` fixture loads the file that matches the test
   module's own stem, a fresh copy for every test.
 - `--kata-seed N` fixes the random inputs (`rng` fixture); the seed is printed.
+- `sessions_opened` counts the aiohttp sessions a test's code creates.
 - Every test runs guarded: a heartbeat catches a blocked loop; leaked tasks, lost
   task errors, unclosed sessions, never-awaited coroutines and a patched clock
   fail the test with a plain-words message; `NotImplementedError` from the target
@@ -92,6 +93,26 @@ def ex(request: pytest.FixtureRequest) -> ModuleType:
         return load_exercise(request.config.stash[TARGET_KEY], exercise_stem(request.path))
     except ExerciseLoadError as error:
         pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture
+def sessions_opened(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """`sessions_opened[0]`: how many aiohttp.ClientSession objects were created during the test.
+
+    Only a count: holding the sessions would keep an unclosed one from being noticed
+    (and reported) when it is freed.
+    """
+    import aiohttp
+
+    opened = [0]
+    original_init = aiohttp.ClientSession.__init__
+
+    def counting_init(self, *args, **kwargs):
+        opened[0] += 1
+        original_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(aiohttp.ClientSession, "__init__", counting_init)
+    return opened
 
 
 @pytest.fixture

@@ -27,24 +27,6 @@ async def server():
         yield loopback
 
 
-@pytest.fixture
-def sessions_opened(monkeypatch):
-    """Counts the aiohttp.ClientSession objects created while the test runs.
-
-    Only a count: holding the sessions would keep an unclosed one from being
-    noticed when it is freed.
-    """
-    opened = [0]
-    original_init = aiohttp.ClientSession.__init__
-
-    def counting_init(self, *args, **kwargs):
-        opened[0] += 1
-        original_init(self, *args, **kwargs)
-
-    monkeypatch.setattr(aiohttp.ClientSession, "__init__", counting_init)
-    return opened
-
-
 def user_record(user_id):
     return {"id": user_id, "name": f"user-{user_id}", "tags": [f"t{user_id % 7}"]}
 

@@ -20,6 +20,7 @@ from kata.testing import (
     assert_same,
     describe,
     draw_timeline,
+    leaves,
     same,
     stopwatch,
 )
@@ -48,21 +49,6 @@ async def server():
     """A real HTTP server on 127.0.0.1, in this test's own event loop."""
     async with LoopbackServer() as loopback:
         yield loopback
-
-
-@pytest.fixture
-def sessions_opened(monkeypatch):
-    """Counts the aiohttp.ClientSession objects created while the test runs (only a count:
-    holding them would keep an unclosed one from being noticed when it is freed)."""
-    opened = [0]
-    original_init = aiohttp.ClientSession.__init__
-
-    def counting_init(self, *args, **kwargs):
-        opened[0] += 1
-        original_init(self, *args, **kwargs)
-
-    monkeypatch.setattr(aiohttp.ClientSession, "__init__", counting_init)
-    return opened
 
 
 def in_turn(*replies):
@@ -227,13 +213,6 @@ def assert_data(found, expected, what):
             "reading a body that may still be arriving: `await response.json()`."
         )
     assert_same(found, expected, what)
-
-
-def leaves(error):
-    """The exceptions inside an ExceptionGroup (nested ones too), or just [error]."""
-    if isinstance(error, BaseExceptionGroup):
-        return [leaf for inner in error.exceptions for leaf in leaves(inner)]
-    return [error]
 
 
 def failure_name(error):
