@@ -121,11 +121,12 @@ def variant_rounds(variants: list[tuple[Exercise, Path]]) -> list[list[tuple[Exe
     return rounds
 
 
-def run_variant_round(round_: list[tuple[Exercise, Path]]) -> list[Check]:
+def run_variant_round(round_: list[tuple[Exercise, Path]]) -> tuple[list[Check], Run]:
     with tempfile.TemporaryDirectory(prefix="kata-variants-") as folder:
         for exercise, path in round_:
             shutil.copyfile(path, Path(folder) / f"{exercise.stem}.py")
         run = run_tests([e.tests for e, _ in round_], Path(folder), wall_limit=WALL_LIMIT)
+    run.label = "variants " + " ".join(f"{e.stem}/{p.name}" for e, p in round_)
     grouped = run.by_stem()
     checks = []
     for exercise, path in round_:
@@ -142,12 +143,12 @@ def run_variant_round(round_: list[tuple[Exercise, Path]]) -> list[Check]:
         else:
             detail = "; ".join(f"{r.test}: {_first_line(r.message)}" for r in failed)
             checks.append(Check(name, not failed, f"this correct version failed: {detail}" if failed else ""))
-    return checks
+    return checks, run
 
 
 def self_check(
     exercises: list[Exercise], all_exercises: list[Exercise], jobs: int, out: Callable[[str], None]
-) -> list[Check]:
+) -> tuple[list[Check], list[Run]]:
     """Run every check; solutions run one exercise per child process, in parallel."""
     tested = [e for e in exercises if e.tests.is_file()]
     checks = check_structure(exercises, all_exercises)
@@ -167,18 +168,22 @@ def self_check(
             wall_limit=WALL_LIMIT,
         )
         rounds = [pool.submit(run_variant_round, r) for r in variant_rounds(variant_files(exercises))]
-        solution_run = Run()
+        solution_run, runs = Run(), []
         for future in solutions:
             run = future.result()
+            runs.append(run)
             failure = _run_failure(run, f"solutions: {run.label}")
             checks += [failure] if failure else []
             solution_run.results += run.results
         checks += check_solutions(solution_run) + check_tasks(exercises, solution_run)
         out(f"solutions: {len(solution_run.results)} tests in {len(solutions)} runs")
-        checks += check_stubs(stubs.result())
+        runs.append(stubs.result())
+        checks += check_stubs(runs[-1])
         for round_ in rounds:
-            checks += round_.result()
-    return checks
+            round_checks, run = round_.result()
+            checks += round_checks
+            runs.append(run)
+    return checks, runs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--variants", action="store_true", help="show how each wrong variant was caught (first failure)"
     )
+    parser.add_argument("--timings", action="store_true", help="show the slowest child runs")
     parser.add_argument("-j", "--jobs", type=int, default=max(4, os.cpu_count() or 1), help="parallel runs")
     args = parser.parse_args(argv)
     all_exercises = discover()
@@ -203,7 +209,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.jobs < 1:
         print("self-check: --jobs must be at least 1", file=sys.stderr)
         return 2
-    checks = self_check(chosen or all_exercises, all_exercises, args.jobs, out=print)
+    checks, runs = self_check(chosen or all_exercises, all_exercises, args.jobs, out=print)
+    if args.timings:
+        total = sum(run.seconds for run in runs)
+        print(f"{len(runs)} child runs, {total:.0f} s in all; the slowest:")
+        for run in sorted(runs, key=lambda r: -r.seconds)[:8]:
+            print(f"  {run.seconds:6.1f} s  {run.label or 'exercise stubs'}")
     failed = [c for c in checks if not c.ok]
     if args.variants:
         for check in sorted(checks, key=lambda c: c.name):

@@ -10,6 +10,9 @@ from aiohttp.test_utils import TestServer
 
 from kata.httpbin import main, make_app
 
+# One test starts a child Python process: allow for a slow start on a loaded machine.
+pytestmark = pytest.mark.timeout(90)
+
 
 @pytest.fixture
 async def httpbin():
