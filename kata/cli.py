@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         tail = "\n".join(run.output.strip().splitlines()[-5:])
         print(f"grade.py: the tests could not run:\n{tail}", file=sys.stderr)
         return 1
-    report = statuses(exercises, run.results)
+    report = statuses(exercises, run.by_stem())
     for status in report:
         tasks = status.tasks
         passed = sum(tasks.values())

@@ -32,8 +32,6 @@ class ExerciseStatus:
         return min(failures, key=lambda r: r.task or 0, default=None)
 
 
-def statuses(exercises: list[Exercise], results: list[TestResult]) -> list[ExerciseStatus]:
-    by_stem: dict[str, list[TestResult]] = {}
-    for result in results:
-        by_stem.setdefault(result.stem, []).append(result)
+def statuses(exercises: list[Exercise], by_stem: dict[str, list[TestResult]]) -> list[ExerciseStatus]:
+    """One status per exercise, from results already grouped by stem (Run.by_stem())."""
     return [ExerciseStatus(e, by_stem.get(e.stem, [])) for e in exercises]

@@ -84,17 +84,13 @@ class ReportWriter:
         if report.when == "teardown":
             self._emit({"event": "test", **asdict(result)})
 
-    def pytest_sessionfinish(self, exitstatus: int) -> None:
-        self._emit({"event": "finished", "exitstatus": int(exitstatus)})
 
-
-def read_report(path: Path) -> tuple[list[TestResult], list[TestResult], bool]:
-    """(collected tests, results, finished) from a report file; tolerates a truncated last line."""
+def read_report(path: Path) -> tuple[list[TestResult], list[TestResult]]:
+    """(collected tests, results) from a report file; tolerates a truncated last line."""
     collected: list[TestResult] = []
     results: list[TestResult] = []
-    finished = False
     if not path.exists():
-        return collected, results, finished
+        return collected, results
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             record = json.loads(line)
@@ -105,6 +101,4 @@ def read_report(path: Path) -> tuple[list[TestResult], list[TestResult], bool]:
             collected = [TestResult(**test) for test in record["tests"]]
         elif event == "test":
             results.append(TestResult(**record))
-        elif event == "finished":
-            finished = True
-    return collected, results, finished
+    return collected, results

@@ -112,7 +112,7 @@ def run_tests(
         run.seconds = clock.perf_counter() - started
         run.returncode = process.returncode
         run.output = out.decode("utf-8", errors="replace")[-OUTPUT_LIMIT:]
-        collected, results, _finished = read_report(report)
+        collected, results = read_report(report)
     run.results = _reconcile(collected, results, run)
     return run
 
