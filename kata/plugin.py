@@ -45,6 +45,9 @@ TAMPERED = (
 )
 
 
+HANG_GRACE = 2.0  # seconds after pytest-timeout's limit before a test that ignored it is given up on
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kata", "async-kata")
     group.addoption(
@@ -54,6 +57,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--kata-seed", type=int, default=None, help="seed for the random test inputs")
     group.addoption("--kata-report", default=None, help="write one JSON line per test to this file")
+    group.addoption(
+        "--kata-stop-on-hang",
+        action="store_true",
+        help="end the run at the first test that times out, and end the process when a test "
+        "outlives its timeout by 2 s (with --kata-report)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -74,7 +83,16 @@ def pytest_configure(config: pytest.Config) -> None:
     aioresponses_compat.install()
     report_path = config.getoption("kata_report")
     if report_path:
-        config.pluginmanager.register(ReportWriter(Path(report_path)), "kata-report")
+        config.pluginmanager.register(
+            ReportWriter(Path(report_path), hang_backstop=_hang_backstop(config)), "kata-report"
+        )
+
+
+def _hang_backstop(config: pytest.Config) -> float | None:
+    if not config.getoption("kata_stop_on_hang"):
+        return None
+    timeout = config.getoption("timeout", None) or config.getini("timeout") or 10
+    return float(timeout) + HANG_GRACE
 
 
 def pytest_report_header(config: pytest.Config) -> str:

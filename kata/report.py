@@ -4,12 +4,16 @@ Each test gets one line once its teardown is over:
     {"event": "test", "id": ..., "stem": ..., "test": ..., "task": ..., "outcome": ...,
      "seconds": ..., "message": ...}
 Before the tests, one line lists every collected test, so a run that ends
-early can be told apart from one that passed ("not run" for the missing ids).
+early can be told apart from one that passed ("not run" for the missing ids),
+and each test announces itself as it starts ({"event": "started", "id": ...}),
+so a run killed from outside can name the test that was still running.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -53,16 +57,58 @@ def learner_message(report: pytest.TestReport) -> str:
     return text.strip()
 
 
-class ReportWriter:
-    """A pytest plugin object that appends results to `path` as tests finish."""
+UNSTOPPABLE = (
+    " It did not even stop when interrupted: does your code catch BaseException (or "
+    "CancelledError) and carry on?"
+)
 
-    def __init__(self, path: Path) -> None:
+
+def is_timeout(message: str) -> bool:
+    return message.startswith(TIMEOUT_MESSAGE.split("(", 1)[0])
+
+
+class ReportWriter:
+    """A pytest plugin object that appends results to `path` as tests finish.
+
+    With `hang_backstop` (seconds), the first test that times out ends the session:
+    the tests after it would most likely hang the same way, each costing the full
+    time limit, and the learner already knows what to fix. A test still running
+    `hang_backstop` seconds after it started (its code swallowed pytest-timeout's
+    interruption) is reported as hung and the process ends on the spot.
+    """
+
+    def __init__(self, path: Path, *, hang_backstop: float | None = None) -> None:
         self.path = path
+        self.hang_backstop = hang_backstop
+        self.session: pytest.Session | None = None
         self.results: dict[str, TestResult] = {}
+        self.backstop: threading.Timer | None = None
+        self.lock = threading.Lock()
         self.path.write_text("")
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        if nodeid not in self.results:
+            return
+        self._emit({"event": "started", "id": nodeid})
+        if self.hang_backstop is not None:
+            self.backstop = threading.Timer(self.hang_backstop, self._give_up, args=(nodeid,))
+            self.backstop.daemon = True
+            self.backstop.start()
+
+    def _give_up(self, nodeid: str) -> None:
+        """In the timer thread: the test ignored every interruption; record it and end the process."""
+        result = self.results[nodeid]
+        result.outcome = "failed"
+        result.seconds = self.hang_backstop or 0.0
+        result.message = TIMEOUT_MESSAGE.format(limit=f"{self.hang_backstop:g}s") + UNSTOPPABLE
+        self._emit({"event": "test", **asdict(result)})
+        os._exit(3)
+
     def _emit(self, record: dict) -> None:
-        with self.path.open("a", encoding="utf-8") as out:
+        with self.lock, self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(record) + "\n")
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -82,15 +128,27 @@ class ReportWriter:
         elif report.skipped and report.when != "teardown" and result.outcome == "passed":
             result.outcome = "skipped"
         if report.when == "teardown":
+            if self.backstop is not None:
+                self.backstop.cancel()
             self._emit({"event": "test", **asdict(result)})
+            if self.hang_backstop is not None and self.session is not None and is_timeout(result.message):
+                self.session.shouldstop = f"{result.test} did not finish in time"
 
 
-def read_report(path: Path) -> tuple[list[TestResult], list[TestResult]]:
-    """(collected tests, results) from a report file; tolerates a truncated last line."""
+@dataclass
+class ReportContents:
+    collected: list[TestResult]
+    results: list[TestResult]
+    started: list[str]
+
+
+def read_report(path: Path) -> ReportContents:
+    """Collected tests, results and started ids from a report file; tolerates a truncated last line."""
     collected: list[TestResult] = []
     results: list[TestResult] = []
+    started: list[str] = []
     if not path.exists():
-        return collected, results
+        return ReportContents(collected, results, started)
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             record = json.loads(line)
@@ -101,4 +159,6 @@ def read_report(path: Path) -> tuple[list[TestResult], list[TestResult]]:
             collected = [TestResult(**test) for test in record["tests"]]
         elif event == "test":
             results.append(TestResult(**record))
-    return collected, results
+        elif event == "started":
+            started.append(record["id"])
+    return ReportContents(collected, results, started)

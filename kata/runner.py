@@ -20,9 +20,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kata.catalog import REPO_ROOT
-from kata.report import TestResult, read_report
+from kata.report import ReportContents, TestResult, is_timeout, read_report
 
 NOT_RUN = "not run: the test process ended before this test ({reason})"
+DIED_DURING = (
+    "the test process ended while this test was running (exit code {code}): does your code "
+    "call sys.exit() or os._exit(), or crash the interpreter?"
+)
+NOT_RUN_AFTER_HANG = "not run: checking stopped after {test} did not finish in time"
+STILL_RUNNING = (
+    "this test was still running when it was stopped after {seconds:.0f} s: your code probably "
+    "waits for something that never happens or loops forever (even a loop that catches every "
+    "exception, so that it cannot be interrupted)."
+)
 OUTPUT_LIMIT = 20_000
 
 
@@ -112,18 +122,32 @@ def run_tests(
         run.seconds = clock.perf_counter() - started
         run.returncode = process.returncode
         run.output = out.decode("utf-8", errors="replace")[-OUTPUT_LIMIT:]
-        collected, results = read_report(report)
-    run.results = _reconcile(collected, results, run)
+        contents = read_report(report)
+    run.results = _reconcile(contents, run)
     return run
 
 
-def _reconcile(collected: list[TestResult], results: list[TestResult], run: Run) -> list[TestResult]:
-    """Every collected test gets a result; the ones the child never reported are failures."""
+def _reconcile(contents: ReportContents, run: Run) -> list[TestResult]:
+    """Every collected test gets a result; the ones the child never reported are failures.
+
+    A test that started and never finished was the one running when the child died; the
+    tests after a timed-out test did not run because the run stopped there on purpose.
+    """
+    results = contents.results
     reported = {r.id for r in results}
+    hung = next((r for r in results if is_timeout(r.message)), None)
     reason = f"killed after {run.seconds:.0f} s" if run.timed_out else f"exit code {run.returncode}"
-    missing = [
-        replace(test, outcome="failed", message=NOT_RUN.format(reason=reason))
-        for test in collected
-        if test.id not in reported
-    ]
+    missing = []
+    for test in contents.collected:
+        if test.id in reported:
+            continue
+        if test.id in contents.started and run.timed_out:
+            message = STILL_RUNNING.format(seconds=run.seconds)
+        elif test.id in contents.started:
+            message = DIED_DURING.format(code=run.returncode)
+        elif hung is not None and not run.timed_out:
+            message = NOT_RUN_AFTER_HANG.format(test=hung.test)
+        else:
+            message = NOT_RUN.format(reason=reason)
+        missing.append(replace(test, outcome="failed", message=message))
     return results + missing
