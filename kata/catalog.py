@@ -52,13 +52,29 @@ class Exercise:
     def title(self) -> str:
         """The lesson's title: the stub docstring's first line, after "Exercise NN:"."""
         first = lesson_first_line(self.solution if not self.stub.is_file() else self.stub)
-        return first.split(":", 1)[1].strip() if ":" in first else self.stem
+        return title_of(first) or self.stem
+
+
+def title_of(first_line: str) -> str:
+    """ "Exercise 02: asyncio.gather, several calls at once" -> "asyncio.gather, several calls at once"."""
+    return (
+        first_line.split(":", 1)[1].strip()
+        if first_line.startswith("Exercise ") and ":" in first_line
+        else ""
+    )
 
 
 def lesson_first_line(path: Path) -> str:
     try:
-        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return first_docstring_line(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def first_docstring_line(source: str) -> str:
+    try:
+        doc = ast.get_docstring(ast.parse(source))
+    except (SyntaxError, ValueError):
         return ""
     return doc.splitlines()[0] if doc else ""
 

@@ -5,6 +5,8 @@ It passes only when:
 - every test passes against solutions/ (the harness's own tests too);
 - every exercise test FAILS against the untouched stub in exercises/ (a stub that
   passes a test hands out free points);
+- kata/originals.json records exactly the stubs in exercises/ (what `grade.py reset`
+  restores; refresh it with --record-originals after changing a stub);
 - every wrong variant in tests/variants/<stem>/wrong_*.py fails at least one test,
   and every correct variant (ok_*.py) passes them all.
 
@@ -25,6 +27,7 @@ from pathlib import Path
 
 from kata.catalog import REPO_ROOT, Exercise, discover, duplicate_numbers, find, structure_problems
 from kata.hints import hint_problems, read_hints
+from kata.originals import REFRESH, originals_problems, record_originals
 from kata.runner import Run, run_tests
 
 HARNESS_TESTS = REPO_ROOT / "tests" / "harness"
@@ -57,6 +60,9 @@ def check_structure(exercises: list[Exercise], all_exercises: list[Exercise]) ->
     for exercise in exercises:
         problems = structure_problems(exercise)
         checks.append(Check(f"{exercise.stem}: four files and a lesson", not problems, "\n".join(problems)))
+    problems = originals_problems(exercises, whole_course=len(exercises) == len(all_exercises))
+    detail = "\n".join(problems + [f"if exercises/ holds the stubs to ship, run: {REFRESH}"] * bool(problems))
+    checks.append(Check("kata/originals.json records the shipped stubs", not problems, detail))
     return checks
 
 
@@ -193,6 +199,11 @@ def main(argv: list[str] | None = None) -> int:
         "--variants", action="store_true", help="show how each wrong variant was caught (first failure)"
     )
     parser.add_argument("--timings", action="store_true", help="show the slowest child runs")
+    parser.add_argument(
+        "--record-originals",
+        action="store_true",
+        help="record the stubs now in exercises/ as what `grade.py reset` restores, then stop",
+    )
     parser.add_argument("-j", "--jobs", type=int, default=max(4, os.cpu_count() or 1), help="parallel runs")
     args = parser.parse_args(argv)
     all_exercises = discover()
@@ -209,6 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.jobs < 1:
         print("self-check: --jobs must be at least 1", file=sys.stderr)
         return 2
+    if args.record_originals:
+        record_originals(all_exercises)
+        print(f"self-check: recorded {len(all_exercises)} stubs in kata/originals.json")
+        return 0
     checks, runs = self_check(chosen or all_exercises, all_exercises, args.jobs, out=print)
     if args.timings:
         total = sum(run.seconds for run in runs)
