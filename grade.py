@@ -2,7 +2,28 @@
 
 import sys
 
-from kata.cli import main
+INSTALL = "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/python grade.py"
+
+
+def _cannot_start() -> "str | None":
+    """A one-line reason why the grader cannot run here, before importing it."""
+    if sys.version_info < (3, 11):  # noqa: UP036 (the message is for people on an older Python)
+        return "async-kata needs Python 3.11 or newer; this is " + sys.version.split()[0]
+    try:
+        import aiohttp  # noqa: F401
+        import pytest  # noqa: F401
+        import rich  # noqa: F401
+        import watchfiles  # noqa: F401
+    except ImportError as error:
+        return f"the kata's dependencies are not installed here (no module {error.name!r}); run: {INSTALL}"
+    return None
+
 
 if __name__ == "__main__":
+    problem = _cannot_start()
+    if problem:
+        print(f"grade.py: {problem}", file=sys.stderr)
+        sys.exit(2)
+    from kata.cli import main
+
     sys.exit(main())

@@ -1,4 +1,17 @@
-"""`python grade.py`: check the exercises and show the learner's progress and next step."""
+"""`python grade.py`: check the exercises, show progress and the next step.
+
+    python grade.py                 check in order, stop at the first unfinished exercise
+    python grade.py 03              that exercise only, every failure in full
+    python grade.py --all           check every exercise you have touched
+    python grade.py hint [03]       the next hint for the task you are on
+    python grade.py watch           re-check on every save
+    python grade.py reset 03|--all  put the original stub back (your version is kept)
+    python grade.py solution 03     the reference solution, once the exercise passes
+    python grade.py list            every exercise and its status, without running anything
+
+Options for all: --target DIR (default exercises), --plain (no colour, ASCII).
+--json prints the results as JSON instead (checks and list).
+"""
 
 from __future__ import annotations
 
@@ -6,66 +19,75 @@ import argparse
 import sys
 from pathlib import Path
 
-from kata.catalog import REPO_ROOT, discover, find
-from kata.progress import statuses
-from kata.runner import run_tests
+from kata import commands
+from kata.session import Session, UsageError
 
-WALL_LIMIT = 120.0
 USAGE_ERROR = 2
+HANDLERS = {
+    None: commands.check,
+    "hint": commands.hint,
+    "watch": commands.watch,
+    "reset": commands.reset,
+    "solution": commands.solution,
+    "list": commands.list_,
+}
 
-ALL_DONE = "All {total} exercises pass. Well done!"
-NEXT_STEP = "Next: edit {path} and run `python grade.py` again (hints: hints/{stem}.md)."
-PROGRESS = "Progress: {done}/{total} exercises done"
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see `python grade.py --help`)")
 
 
-def _bad_usage(message: str) -> int:
-    print(f"grade.py: {message}", file=sys.stderr)
-    return USAGE_ERROR
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", default="exercises", help="the folder with your NN_topic.py files")
+    parser.add_argument("--plain", action="store_true", help="no colour, ASCII only (also: NO_COLOR=1)")
+
+
+def build_parser(command: str | None) -> argparse.ArgumentParser:
+    prog = "python grade.py" + (f" {command}" if command else "")
+    parser = _Parser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(parser)
+    if command is None:
+        parser.add_argument("exercise", nargs="?", help="check only this exercise (number, name or topic)")
+        parser.add_argument("--all", action="store_true", help="do not stop at the first unfinished exercise")
+        parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    elif command == "hint":
+        parser.add_argument("exercise", nargs="?", help="default: the exercise you are on")
+        parser.add_argument(
+            "--task", type=int, help="hints for this task (default: the first one not passing)"
+        )
+    elif command == "watch":
+        parser.add_argument(
+            "--poll", action="store_true", help="poll for changes (network or VM file systems)"
+        )
+    elif command == "reset":
+        parser.add_argument("exercise", nargs="?", help="the exercise to reset")
+        parser.add_argument("--all", action="store_true", help="reset every exercise you have changed")
+        parser.add_argument("--yes", action="store_true", help="do not ask first")
+    elif command == "solution":
+        parser.add_argument("exercise", help="the exercise whose reference solution to show")
+        parser.add_argument(
+            "--before-passing",
+            action="store_true",
+            help="show it even though it does not pass yet (recorded)",
+        )
+    elif command == "list":
+        parser.add_argument("--json", action="store_true", help="print the list as JSON")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python grade.py", description=__doc__)
-    parser.add_argument("exercise", nargs="?", help="check only this exercise (number, stem or topic)")
-    parser.add_argument("--target", default="exercises", help="directory with your NN_topic.py files")
-    args = parser.parse_args(argv)
-
-    target = Path(args.target).resolve()
-    if not target.is_dir():
-        return _bad_usage(f"--target {args.target}: no such directory")
-    exercises = discover()
-    if args.exercise:
-        exercise = find(exercises, args.exercise)
-        if exercise is None:
-            return _bad_usage(f"no exercise called {args.exercise!r} (try a number like 02)")
-        exercises = [exercise]
-
-    run = run_tests([e.tests for e in exercises], target, wall_limit=WALL_LIMIT)
-    if run.collected_nothing:
-        tail = "\n".join(run.output.strip().splitlines()[-5:])
-        print(f"grade.py: the tests could not run:\n{tail}", file=sys.stderr)
-        return 1
-    report = statuses(exercises, run.by_stem())
-    for status in report:
-        tasks = status.tasks
-        passed = sum(tasks.values())
-        mark = "done" if status.done else "todo"
-        print(f"  [{mark}] {status.exercise.stem:<22} {passed}/{len(tasks)} tasks  {status.exercise.title}")
-    done = sum(s.done for s in report)
-    print(PROGRESS.format(done=done, total=len(report)))
-    pending = next((s for s in report if not s.done), None)
-    if pending is None:
-        print(ALL_DONE.format(total=len(report)))
-        return 0
-    failure = pending.first_failure
-    path = target / f"{pending.exercise.stem}.py"
-    print(f"\n{pending.exercise.stem}: {failure.test}")
-    print("  " + failure.message.replace("\n", "\n  "))
-    print("\n" + NEXT_STEP.format(path=_shown(path), stem=pending.exercise.stem))
-    return 1
-
-
-def _shown(path: Path) -> str:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv and argv[0] in HANDLERS else None
     try:
-        return str(path.relative_to(REPO_ROOT))
-    except ValueError:
-        return str(path)
+        args = build_parser(command).parse_args(argv[1:] if command else argv)
+        session = Session.open(Path(args.target), plain=args.plain, quiet=getattr(args, "json", False))
+        return HANDLERS[command](session, args)
+    except UsageError as error:
+        print(f"grade.py: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print("\ngrade.py: stopped (your files are as you left them)", file=sys.stderr)
+        return 130

@@ -1,0 +1,186 @@
+"""Check a learner's exercises and decide what each one's status is.
+
+An exercise is checked in its own child pytest run (so one that hangs or crashes
+costs only itself), with a short per-test limit and the run stopping at the first
+test that hangs. What is already known is not run again:
+
+- an exercise whose file and tests are byte for byte what last passed is done;
+- an exercise whose file is still the shipped stub is not started (the self-check
+  proves every stub fails every test).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kata.catalog import Exercise
+from kata.originals import Original, digest
+from kata.progress import ExerciseStatus
+from kata.report import TestResult
+from kata.runner import run_tests
+from kata.state import ExerciseRecord, ProgressFile, now
+
+TEST_TIMEOUT = 5.0  # per test: the slowest correct test takes about 1 s
+WALL_LIMIT = 60.0  # per exercise: the last resort, for a hang outside any test (collection, exit)
+
+
+class Status(enum.Enum):
+    DONE = "done"
+    FAILING = "failing"
+    NOT_STARTED = "not started"
+    EDITED = "edited, not checked"
+    MISSING = "file missing"
+
+
+@dataclass
+class ExerciseCheck:
+    """One exercise's status, and its test results when it was run in this call."""
+
+    exercise: Exercise
+    status: Status
+    tasks: dict[int, bool] = field(default_factory=dict)
+    results: list[TestResult] = field(default_factory=list)
+    seconds: float = 0.0
+    ran: bool = False
+    hints_shown: int = 0
+    problem: str = ""  # why the tests could not run at all
+
+    @property
+    def done(self) -> bool:
+        return self.status is Status.DONE
+
+    @property
+    def failures(self) -> list[TestResult]:
+        return sorted((r for r in self.results if r.outcome != "passed"), key=lambda r: r.task or 0)
+
+    @property
+    def current_task(self) -> int | None:
+        """The first task not yet passing."""
+        return next((n for n, ok in sorted(self.tasks.items()) if not ok), None)
+
+
+def learner_file(exercise: Exercise, target: Path) -> Path:
+    return target / f"{exercise.stem}.py"
+
+
+def fingerprint(exercise: Exercise, target: Path) -> str | None:
+    """The learner's file and the tests, together: a pass holds until either changes."""
+    try:
+        return digest(learner_file(exercise, target).read_bytes() + b"\0" + exercise.tests.read_bytes())
+    except OSError:
+        return None
+
+
+class Checker:
+    """Runs exercises against one target and keeps the progress file up to date."""
+
+    def __init__(
+        self,
+        target: Path,
+        progress: ProgressFile,
+        originals: dict[str, Original],
+        *,
+        on_start: Callable[[Exercise], None] = lambda exercise: None,
+    ) -> None:
+        self.target = target
+        self.progress = progress
+        self.originals = originals
+        self.on_start = on_start
+
+    def record(self, exercise: Exercise) -> ExerciseRecord:
+        return self.progress.record(self.target, exercise.stem)
+
+    def known(self, exercise: Exercise) -> ExerciseCheck | None:
+        """The status without running anything, when it is certain; None when it needs a run."""
+        record = self.record(exercise)
+        hints = record.hints_shown()
+        path = learner_file(exercise, self.target)
+        if not path.is_file():
+            return ExerciseCheck(exercise, Status.MISSING, hints_shown=hints)
+        if record.passed and record.fingerprint == fingerprint(exercise, self.target):
+            tasks = {int(n): ok for n, ok in record.tasks.items()}
+            return ExerciseCheck(exercise, Status.DONE, tasks, seconds=record.seconds, hints_shown=hints)
+        original = self.originals.get(exercise.stem)
+        if original is not None and original.matches(path):
+            return ExerciseCheck(exercise, Status.NOT_STARTED, hints_shown=hints)
+        return None
+
+    def last_seen(self, exercise: Exercise) -> ExerciseCheck:
+        """Without running: what is certain, else the last check if the file is unchanged since."""
+        known = self.known(exercise)
+        if known is not None:
+            return known
+        record = self.record(exercise)
+        tasks = {int(n): ok for n, ok in record.tasks.items()}
+        unchanged = record.checked and record.fingerprint == fingerprint(exercise, self.target)
+        status = Status.FAILING if unchanged else Status.EDITED
+        return ExerciseCheck(exercise, status, tasks, hints_shown=record.hints_shown())
+
+    def run(self, exercise: Exercise) -> ExerciseCheck:
+        """Run the exercise's tests now and remember the outcome."""
+        path = learner_file(exercise, self.target)
+        record = self.record(exercise)
+        if not path.is_file():
+            return ExerciseCheck(exercise, Status.MISSING, hints_shown=record.hints_shown())
+        self.on_start(exercise)
+        before = fingerprint(exercise, self.target)
+        run = run_tests(
+            [exercise.tests],
+            self.target,
+            wall_limit=WALL_LIMIT,
+            extra=["--timeout", str(TEST_TIMEOUT), "--kata-stop-on-hang"],
+        )
+        status = ExerciseStatus(exercise, run.results)
+        check = ExerciseCheck(
+            exercise,
+            Status.DONE if status.done else Status.FAILING,
+            status.tasks,
+            run.results,
+            run.seconds,
+            ran=True,
+            hints_shown=record.hints_shown(),
+        )
+        if run.collected_nothing:
+            check.problem = _no_tests_ran(run.output, run.returncode)
+        record.fingerprint = before or ""
+        record.passed = check.done
+        record.tasks = {str(n): ok for n, ok in check.tasks.items()}
+        record.checked = now()
+        record.seconds = round(run.seconds, 2)
+        self.progress.save()
+        return check
+
+    def course(self, exercises: list[Exercise], *, check_all: bool = False) -> list[ExerciseCheck]:
+        """In order: skip what is known, run the rest, stop at the first unfinished exercise.
+
+        With check_all, every exercise that is not known is run.
+        """
+        checks: list[ExerciseCheck] = []
+        stopped = False
+        for exercise in exercises:
+            if stopped:
+                checks.append(
+                    self.run(exercise)
+                    if check_all and self.known(exercise) is None
+                    else self.last_seen(exercise)
+                )
+                continue
+            check = self.known(exercise)
+            if check is None:
+                check = self.run(exercise)
+            elif check.status is Status.NOT_STARTED:
+                check = self.run(exercise)  # to say what is missing, in the tests' words
+                check.status = Status.DONE if check.done else Status.NOT_STARTED
+            checks.append(check)
+            stopped = not check.done
+        return checks
+
+
+def _no_tests_ran(output: str, returncode: int | None) -> str:
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith(("E ", "ERROR"))]
+    tail = errors[-3:] or lines[-3:]
+    return f"the tests could not run (pytest exit code {returncode}): " + " / ".join(t.strip() for t in tail)

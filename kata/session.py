@@ -1,0 +1,102 @@
+"""Everything one grade.py command works with: the course, the target folder, saved progress, the screen."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from kata.catalog import REPO_ROOT, Exercise, discover, find
+from kata.checking import Checker, learner_file
+from kata.hints import TaskHints, read_hints
+from kata.originals import Original, load_originals
+from kata.state import ProgressFile
+from kata.ui import Look
+
+
+class UsageError(Exception):
+    """Bad usage: reported in one line, exit code 2."""
+
+
+@dataclass
+class Session:
+    target: Path
+    exercises: list[Exercise]
+    progress: ProgressFile
+    originals: dict[str, Original]
+    look: Look
+    out: Console
+    err: Console
+    checker: Checker = field(init=False)
+    _hints: dict[str, dict[int, TaskHints]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.checker = Checker(self.target, self.progress, self.originals)
+
+    @classmethod
+    def open(cls, target: Path, *, plain: bool = False, quiet: bool = False) -> Session:
+        if not target.is_dir():
+            raise UsageError(f"--target {target}: no such directory")
+        exercises = discover()
+        if not exercises:
+            raise UsageError(f"no exercises found in {REPO_ROOT}")
+        look = Look.detect(plain=plain or quiet)
+        session = cls(
+            target=target.resolve(),
+            exercises=exercises,
+            progress=ProgressFile(),
+            originals=load_originals(),
+            look=look,
+            out=look.console(),
+            err=Look.detect(plain=plain, stream=sys.stderr).console(stderr=True),
+        )
+        if session.progress.warning:
+            session.err.print(f"grade.py: note: {session.progress.warning}", markup=False)
+        return session
+
+    def find(self, name: str) -> Exercise:
+        exercise = find(self.exercises, name)
+        if exercise is None:
+            raise UsageError(f"no exercise called {name!r} (try a number like 03, or `python grade.py list`)")
+        return exercise
+
+    def title(self, exercise: Exercise) -> str:
+        """From the stub as shipped: the learner's copy may have lost or changed its lesson."""
+        original = self.originals.get(exercise.stem)
+        return (original.title if original else "") or exercise.title
+
+    def hints(self, exercise: Exercise) -> dict[int, TaskHints]:
+        if exercise.stem not in self._hints:
+            try:
+                self._hints[exercise.stem] = read_hints(exercise.hints)
+            except (OSError, UnicodeDecodeError):
+                self._hints[exercise.stem] = {}
+        return self._hints[exercise.stem]
+
+    def task_titles(self, exercise: Exercise) -> dict[int, str]:
+        return {n: task.title for n, task in self.hints(exercise).items()}
+
+    def task_counts(self) -> dict[str, int]:
+        return {e.stem: len(self.hints(e)) for e in self.exercises}
+
+    def shown(self, path: Path) -> str:
+        """A path as the learner would type it: relative to where they are, when it can be."""
+        for base in (Path.cwd(), REPO_ROOT):
+            try:
+                return path.resolve().relative_to(base.resolve()).as_posix()
+            except ValueError:
+                continue
+        return str(path)
+
+    def file_of(self, exercise: Exercise) -> str:
+        return self.shown(learner_file(exercise, self.target))
+
+    def command(self, *words: str) -> str:
+        """The grade.py command line to suggest, keeping a non-default --target."""
+        line = "python grade.py" + "".join(f" {w}" for w in words if w)
+        default = (REPO_ROOT / "exercises").resolve()
+        if self.target != default:
+            line += f" --target {self.shown(self.target)}"
+        return f"`{line}`"

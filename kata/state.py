@@ -1,0 +1,144 @@
+"""The learner's saved progress: one small JSON file, written atomically.
+
+    .kata/progress.json
+    {"version": 1,
+     "targets": {"exercises": {"02_gather": {"fingerprint": "...", "passed": true, "tasks": {"1": true},
+                                             "checked": "2026-11-25T10:00:00", "seconds": 1.1,
+                                             "hints": {"1": 2}, "solution_before_passing": null}}}}
+
+Progress is kept per target directory, so `--target elsewhere` never mixes with
+exercises/. A file that cannot be read is set aside (never deleted) and progress
+starts afresh, with one line saying so. KATA_STATE_DIR moves the folder (tests use it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from kata.catalog import REPO_ROOT
+
+VERSION = 1
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("KATA_STATE_DIR") or REPO_ROOT / ".kata")
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def target_key(target: Path) -> str:
+    """exercises/ and other folders in the repo by relative path, the rest by absolute path."""
+    try:
+        return target.resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(target.resolve())
+
+
+@dataclass
+class ExerciseRecord:
+    """What the grader remembers of one exercise in one target."""
+
+    fingerprint: str = ""
+    passed: bool = False
+    tasks: dict[str, bool] = field(default_factory=dict)
+    checked: str = ""
+    seconds: float = 0.0
+    hints: dict[str, int] = field(default_factory=dict)
+    solution_before_passing: str | None = None
+
+    @classmethod
+    def from_json(cls, raw: dict) -> ExerciseRecord:
+        known = {k: raw[k] for k in cls.__dataclass_fields__ if k in raw}
+        record = cls(**known)
+        record.tasks = {str(k): bool(v) for k, v in dict(record.tasks).items()}
+        record.hints = {str(k): int(v) for k, v in dict(record.hints).items()}
+        return record
+
+    def hints_shown(self) -> int:
+        return sum(self.hints.values())
+
+
+class ProgressFile:
+    """Load, change, save. `warning` says what happened to a file that could not be read."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or state_dir() / "progress.json"
+        self.targets: dict[str, dict[str, ExerciseRecord]] = {}
+        self.warning: str | None = None
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            self.warning = f"could not read {self.path}: {error.strerror}; progress starts afresh"
+            return
+        try:
+            raw = json.loads(text)
+            if raw.get("version") != VERSION:
+                raise ValueError(f"unknown version {raw.get('version')!r}")
+            self.targets = {
+                key: {stem: ExerciseRecord.from_json(rec) for stem, rec in records.items()}
+                for key, records in raw["targets"].items()
+            }
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            self.targets = {}
+            aside = self.path.with_name(f"{self.path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+            with contextlib.suppress(OSError):
+                self.path.replace(aside)
+            self.warning = (
+                f"{_shown(self.path)} was unreadable ({_reason(error)}); it was kept as {_shown(aside)} "
+                "and progress starts afresh (passed exercises are simply checked again)"
+            )
+
+    def records(self, target: Path) -> dict[str, ExerciseRecord]:
+        return self.targets.setdefault(target_key(target), {})
+
+    def record(self, target: Path, stem: str) -> ExerciseRecord:
+        return self.records(target).setdefault(stem, ExerciseRecord())
+
+    def save(self) -> None:
+        """Write to a temporary file in the same folder, flush it to disk, then rename over the old one."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "version": VERSION,
+            "targets": {
+                key: {stem: asdict(rec) for stem, rec in sorted(records.items())}
+                for key, records in self.targets.items()
+            },
+        }
+        fd, temporary = tempfile.mkstemp(prefix=".progress-", suffix=".json", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(data, out, indent=1)
+                out.write("\n")
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"not JSON: {error.msg} at line {error.lineno}"
+    return str(error) or type(error).__name__
+
+
+def _shown(path: Path) -> str:
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
