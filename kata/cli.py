@@ -16,6 +16,7 @@ Options for all: --target DIR (default exercises), --plain (no colour, ASCII).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -88,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"grade.py: {error}", file=sys.stderr)
         return USAGE_ERROR
+    except BrokenPipeError:
+        # The reader went away (`python grade.py | head`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("\ngrade.py: stopped (your files are as you left them)", file=sys.stderr)
         return 130

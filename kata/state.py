@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -73,7 +74,23 @@ class ProgressFile:
         self.path = path or state_dir() / "progress.json"
         self.targets: dict[str, dict[str, ExerciseRecord]] = {}
         self.warning: str | None = None
+        self.save_failed = False
         self._load()
+        self._as_loaded = self._snapshot(self.targets)
+
+    @staticmethod
+    def _snapshot(targets: dict[str, dict[str, ExerciseRecord]]) -> dict[tuple[str, str], dict]:
+        return {(key, stem): asdict(rec) for key, records in targets.items() for stem, rec in records.items()}
+
+    @staticmethod
+    def _parse(text: str) -> dict[str, dict[str, ExerciseRecord]]:
+        raw = json.loads(text)
+        if raw.get("version") != VERSION:
+            raise ValueError(f"unknown version {raw.get('version')!r}")
+        return {
+            key: {stem: ExerciseRecord.from_json(rec) for stem, rec in records.items()}
+            for key, records in raw["targets"].items()
+        }
 
     def _load(self) -> None:
         try:
@@ -84,13 +101,7 @@ class ProgressFile:
             self.warning = f"could not read {self.path}: {error.strerror}; progress starts afresh"
             return
         try:
-            raw = json.loads(text)
-            if raw.get("version") != VERSION:
-                raise ValueError(f"unknown version {raw.get('version')!r}")
-            self.targets = {
-                key: {stem: ExerciseRecord.from_json(rec) for stem, rec in records.items()}
-                for key, records in raw["targets"].items()
-            }
+            self.targets = self._parse(text)
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             self.targets = {}
             aside = self.path.with_name(f"{self.path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -107,9 +118,38 @@ class ProgressFile:
     def record(self, target: Path, stem: str) -> ExerciseRecord:
         return self.records(target).setdefault(stem, ExerciseRecord())
 
+    def _merged(self) -> dict[str, dict[str, ExerciseRecord]]:
+        """What is on disk now (another grade.py, say watch, may have saved since we loaded), with
+        the records this process changed laid over it."""
+        try:
+            merged = self._parse(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            merged = {}
+        untouched = asdict(ExerciseRecord())
+        for (key, stem), record in self._snapshot(self.targets).items():
+            before = self._as_loaded.get((key, stem), untouched)  # a record only read is not a change
+            if record != before:
+                merged.setdefault(key, {})[stem] = self.targets[key][stem]
+        return merged
+
     def save(self) -> None:
+        """Save; when that is impossible (a read-only folder), say so once and carry on."""
+        try:
+            self._write()
+        except OSError as error:
+            if not self.save_failed:
+                print(
+                    f"grade.py: note: could not save progress to {_shown(self.path)} "
+                    f"({error.strerror or error}); results are shown but not remembered",
+                    file=sys.stderr,
+                )
+            self.save_failed = True
+
+    def _write(self) -> None:
         """Write to a temporary file in the same folder, flush it to disk, then rename over the old one."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.targets = self._merged()
+        self._as_loaded = self._snapshot(self.targets)
         data = {
             "version": VERSION,
             "targets": {
