@@ -160,7 +160,8 @@ def self_check(
     checks = check_structure(exercises, all_exercises)
     solution_runs = [[e.tests] for e in tested]
     if len(exercises) == len(all_exercises) and HARNESS_TESTS.is_dir():
-        solution_runs.append([HARNESS_TESTS])
+        # One run per harness file, so the slow ones (child runs of their own) share the jobs.
+        solution_runs += [[path] for path in sorted(HARNESS_TESTS.glob("test_*.py"))]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         # Submitted slowest first: the harness tests, then the solutions, then the rest.
         solutions = [

@@ -202,25 +202,63 @@ def test_a_hanging_test_times_out_and_the_run_goes_on(tmp_path):
     assert verdict["test_after"].outcome == "passed"
 
 
-def test_code_that_defeats_the_timeout_is_killed_and_its_tests_count_as_not_run(tmp_path):
-    tests = """
-    import time
-    def test_ignores_every_interrupt():
-        while True:
-            try:
-                time.sleep(0.05)
-            except BaseException:
-                pass
-    def test_after():
-        pass
-    """
-    test_file, target = make_suite(tmp_path, learner="", tests=tests)
+UNSTOPPABLE_TESTS = """
+import time
+def test_ignores_every_interrupt():
+    while True:
+        try:
+            time.sleep(0.05)
+        except BaseException:
+            pass
+def test_after():
+    pass
+"""
+
+
+def test_code_that_defeats_the_timeout_is_killed_and_the_running_test_is_named(tmp_path):
+    test_file, target = make_suite(tmp_path, learner="", tests=UNSTOPPABLE_TESTS)
     # The wall limit leaves a loaded machine time to start the child and collect both tests.
     run = run_tests([test_file], target, wall_limit=10, cwd=tmp_path, extra=["--timeout", "1"])
     assert run.timed_out and run.seconds < 30
     verdict = {r.test: r for r in run.results}
     assert set(verdict) == {"test_ignores_every_interrupt", "test_after"}
-    assert all(r.outcome == "failed" and r.message.startswith("not run") for r in verdict.values())
+    assert verdict["test_ignores_every_interrupt"].message.startswith(
+        "this test was still running when it was stopped"
+    )
+    assert verdict["test_after"].message.startswith("not run")
+    assert all(r.outcome == "failed" for r in verdict.values())
+
+
+def test_stop_on_hang_gives_up_on_unstoppable_code_two_seconds_after_its_timeout(tmp_path):
+    """What grade.py runs with: no waiting for the outer kill, and the next tests are skipped."""
+    test_file, target = make_suite(tmp_path, learner="", tests=UNSTOPPABLE_TESTS)
+    run = run_tests(
+        [test_file], target, wall_limit=60, cwd=tmp_path, extra=["--timeout", "1", "--kata-stop-on-hang"]
+    )
+    assert not run.timed_out, "the backstop, not the outer kill, should have ended the run"
+    verdict = {r.test: r for r in run.results}
+    hung = verdict["test_ignores_every_interrupt"]
+    assert "did not finish in time" in hung.message and "did not even stop when interrupted" in hung.message
+    assert verdict["test_after"].message == (
+        "not run: checking stopped after test_ignores_every_interrupt did not finish in time"
+    )
+
+
+def test_stop_on_hang_skips_the_tests_after_a_timeout(tmp_path):
+    tests = """
+    import asyncio
+    async def test_waits_forever():
+        await asyncio.Event().wait()
+    def test_after():
+        pass
+    """
+    test_file, target = make_suite(tmp_path, learner="", tests=tests)
+    run = run_tests(
+        [test_file], target, wall_limit=60, cwd=tmp_path, extra=["--timeout", "1", "--kata-stop-on-hang"]
+    )
+    verdict = {r.test: r for r in run.results}
+    assert verdict["test_waits_forever"].message.startswith("this test did not finish in time (1.0s)")
+    assert verdict["test_after"].message.startswith("not run: checking stopped after test_waits_forever")
 
 
 def test_the_seed_replays_the_same_inputs(tmp_path):
