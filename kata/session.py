@@ -38,7 +38,8 @@ class Session:
     @classmethod
     def open(cls, target: Path, *, plain: bool = False, quiet: bool = False) -> Session:
         if not target.is_dir():
-            raise UsageError(f"--target {target}: no such directory")
+            reason = "not a directory" if target.exists() else "no such directory"
+            raise UsageError(f"--target {target}: {reason}")
         exercises = discover()
         if not exercises:
             raise UsageError(f"no exercises found in {REPO_ROOT}")
