@@ -104,7 +104,9 @@ class ProgressFile:
             self.targets = self._parse(text)
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             self.targets = {}
-            aside = self.path.with_name(f"{self.path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+            aside = _unused(
+                self.path.with_name(f"{self.path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+            )
             with contextlib.suppress(OSError):
                 self.path.replace(aside)
             self.warning = (
@@ -169,6 +171,15 @@ class ProgressFile:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
+
+
+def _unused(path: Path) -> Path:
+    """`path`, or `path-2`, `path-3`...: the first name not taken, so nothing set aside is overwritten."""
+    candidate, serial = path, 1
+    while candidate.exists():
+        serial += 1
+        candidate = path.with_name(f"{path.name}-{serial}")
+    return candidate
 
 
 def _reason(error: Exception) -> str:

@@ -1,7 +1,7 @@
 """What grade.py prints: the progress bar, the exercise table, failures and hints.
 
 Colour and Unicode on a terminal that has them; plain ASCII without colour when
-NO_COLOR is set, when the output is piped, or when TERM=dumb. rich does the
+NO_COLOR is set (to anything but ""), when the output is piped, or when TERM=dumb. rich does the
 terminal work (widths, colour support, tables); this module only decides what to say.
 """
 
@@ -36,7 +36,7 @@ class Look:
     @classmethod
     def detect(cls, plain: bool = False, stream=None) -> Look:
         stream = stream or sys.stdout
-        if plain or "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb":
+        if plain or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":  # no-color.org: non-empty
             return cls(False)
         isatty = getattr(stream, "isatty", lambda: False)()
         encoding = (getattr(stream, "encoding", "") or "").lower().replace("-", "")
