@@ -57,6 +57,7 @@ def learner_message(report: pytest.TestReport) -> str:
     return text.strip()
 
 
+NOT_RUN_AFTER_HANG_IN_EXERCISE = "not run: an earlier test of this exercise did not finish in time"
 UNSTOPPABLE = (
     " It did not even stop when interrupted: does your code catch BaseException (or "
     "CancelledError) and carry on?"
@@ -70,21 +71,28 @@ def is_timeout(message: str) -> bool:
 class ReportWriter:
     """A pytest plugin object that appends results to `path` as tests finish.
 
-    With `hang_backstop` (seconds), the first test that times out ends the session:
-    the tests after it would most likely hang the same way, each costing the full
-    time limit, and the learner already knows what to fix. A test still running
-    `hang_backstop` seconds after it started (its code swallowed pytest-timeout's
-    interruption) is reported as hung and the process ends on the spot.
+    With `hang_backstop` (seconds), a test that times out is not followed by more of
+    the same: with on_hang="stop" the session ends there (grade.py: the learner knows
+    what to fix, and the next tests would hang the same way, each costing the full
+    limit); with on_hang="skip-exercise" the rest of that exercise's tests fail at once
+    and the other exercises go on (batch grading). A test still running `hang_backstop`
+    seconds after it started (its code swallowed pytest-timeout's interruption) is
+    reported as hung and the process ends on the spot.
     """
 
-    def __init__(self, path: Path, *, hang_backstop: float | None = None) -> None:
+    def __init__(
+        self, path: Path | None, *, hang_backstop: float | None = None, on_hang: str = "stop"
+    ) -> None:
         self.path = path
         self.hang_backstop = hang_backstop
+        self.on_hang = on_hang
         self.session: pytest.Session | None = None
         self.results: dict[str, TestResult] = {}
+        self.hung_stems: set[str] = set()
         self.backstop: threading.Timer | None = None
         self.lock = threading.Lock()
-        self.path.write_text("")
+        if path is not None:
+            path.write_text("")
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.session = session
@@ -98,6 +106,11 @@ class ReportWriter:
             self.backstop.daemon = True
             self.backstop.start()
 
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        result = self.results.get(item.nodeid)
+        if result is not None and result.stem in self.hung_stems:
+            pytest.fail(NOT_RUN_AFTER_HANG_IN_EXERCISE, pytrace=False)
+
     def _give_up(self, nodeid: str) -> None:
         """In the timer thread: the test ignored every interruption; record it and end the process."""
         result = self.results[nodeid]
@@ -108,8 +121,13 @@ class ReportWriter:
         os._exit(3)
 
     def _emit(self, record: dict) -> None:
-        with self.lock, self.path.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(record) + "\n")
+        line = json.dumps(record) + "\n"
+        with self.lock:
+            self.write_line(line)
+
+    def write_line(self, line: str) -> None:
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(line)
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
@@ -131,8 +149,10 @@ class ReportWriter:
             if self.backstop is not None:
                 self.backstop.cancel()
             self._emit({"event": "test", **asdict(result)})
-            if self.hang_backstop is not None and self.session is not None and is_timeout(result.message):
-                self.session.shouldstop = f"{result.test} did not finish in time"
+            if self.hang_backstop is not None and is_timeout(result.message):
+                self.hung_stems.add(result.stem)
+                if self.on_hang == "stop" and self.session is not None:
+                    self.session.shouldstop = f"{result.test} did not finish in time"
 
 
 @dataclass
