@@ -1,0 +1,397 @@
+"""Read each submission (a directory or a .zip) into the bytes of its expected exercise files, plus flags.
+
+A submission is untrusted: nothing in it is imported, run, extracted or written anywhere. Only
+the files named `NN_topic.py` for a stem of the course are read, from the first of these places
+that holds at least one of them:
+
+    <root>/exercises/NN_topic.py
+    <root>/NN_topic.py
+
+where <root> is the submission itself or, when it holds exactly one folder and no .py file (a
+GitHub zip has `repo-main/` on top), that folder. Everything else is only looked at by name:
+files that could change how tests run if they were executed (a conftest.py, a .pth...) and
+symlinks become flags, one short line each for the instructor; a flag never fails the student.
+
+Limits: symlinks are never followed (in a directory or a zip); a zip is read member by member
+with zipfile (never extractall), and is refused when it is not a zip, is damaged, has more than
+MAX_MEMBERS members or a member that expands more than MAX_RATIO:1 to over MAX_FILE_BYTES;
+members with absolute paths, drive letters or `..` are skipped; an exercise file is read with a
+cap (MAX_FILE_BYTES each, MAX_TOTAL_BYTES in all), whatever its size claims to be.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kata.catalog import STEM
+
+MB = 1024 * 1024
+MAX_MEMBERS = 2_000
+MAX_FILE_BYTES = 1 * MB
+MAX_TOTAL_BYTES = 20 * MB
+MAX_RATIO = 200
+MAX_FLAGS_PER_KIND = 10  # then one "and N more" line, so a whole repository stays readable
+MAX_ID_LENGTH = 100
+
+NO_SUCH_PATH = "no such file or directory"
+NOT_A_SUBMISSION = "not a directory or a .zip file"
+NO_FILES = "no exercise files found (looked for exercises/NN_topic.py and NN_topic.py)"
+
+# Names that pytest or Python act on when they sit next to code under test (compared in lower case).
+_RISKY_NAMES = frozenset(
+    {
+        "conftest.py",
+        "pytest.ini",
+        "pytest.py",
+        "sitecustomize.py",
+        "usercustomize.py",
+        "tox.ini",
+        "setup.cfg",
+        "pyproject.toml",
+    }
+)
+_RISKY_FOLDERS = frozenset({"pytest", "_pytest"})
+_NOT_A_TOP_FOLDER = frozenset({"__MACOSX"})  # what macOS adds to zips; hidden folders do not count either
+_UNSAFE_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_MORE = {
+    "extra": "and {n} more extra files (ignored: never run)",
+    "symlink": "and {n} more symlinks (never followed: skipped)",
+    "unsafe": "and {n} more unsafe paths in the zip (skipped)",
+}
+
+
+@dataclass
+class Submission:
+    student: str  # id: the name; made filesystem-safe
+    source: Path  # what was given
+    files: dict[str, bytes]  # stem -> bytes of NN_topic.py, only for stems in the course
+    flags: list[str]  # one short line each, for the instructor (never fails the student)
+    problem: str | None = None  # one line: why nothing could be graded (unreadable zip, not found...)
+
+
+def load_submission(path: Path, stems: Collection[str]) -> Submission:
+    """One submission: a directory, or a .zip file (the student id is its name without `.zip`)."""
+    path = Path(path)
+    wanted = _checked_stems(stems)
+    name = Path(os.path.abspath(path)).name
+    is_zip = path.is_file() and name.lower().endswith(".zip")
+    submission = Submission(_student_id(name[: -len(".zip")] if is_zip else name), path, {}, [])
+    flags = _Flags()
+    if path.is_dir():
+        submission.files, submission.problem = _from_directory(path, wanted, flags)
+    elif is_zip:
+        submission.files, submission.problem = _from_zip(path, wanted, flags)
+    else:
+        submission.problem = NOT_A_SUBMISSION if os.path.lexists(path) else NO_SUCH_PATH
+    submission.flags = flags.lines()
+    return submission
+
+
+def load_submissions(paths: Sequence[Path], stems: Collection[str]) -> list[Submission]:
+    """Every submission, in the order given; a repeated student id gets "-2", "-3"... and a flag.
+
+    Ids are compared without regard to case ("Alice" and "alice" would share a folder on macOS).
+    The first of a name keeps it, and a suffix never takes a name that another submission has.
+    """
+    submissions = [load_submission(path, stems) for path in paths]
+    taken = {submission.student.casefold() for submission in submissions}
+    seen: set[str] = set()
+    for submission in submissions:
+        if submission.student.casefold() in seen:
+            number = 2
+            while f"{submission.student}-{number}".casefold() in taken:
+                number += 1
+            renamed = f"{submission.student}-{number}"
+            submission.flags.append(
+                f"student id {renamed}: another submission is also named {submission.student}"
+            )
+            submission.student = renamed
+            taken.add(renamed.casefold())
+        seen.add(submission.student.casefold())
+    return submissions
+
+
+# ---------------------------------------------------------------------------- names
+
+
+def _checked_stems(stems: Collection[str]) -> list[str]:
+    bad = sorted(stem for stem in stems if not STEM.match(stem))
+    if bad:
+        raise ValueError(f"not exercise stems (NN_topic): {', '.join(map(repr, bad))}")
+    return sorted(set(stems))
+
+
+def _student_id(name: str) -> str:
+    """Only [A-Za-z0-9._-], never empty, never "." or ".."."""
+    safe = _UNSAFE_ID_CHARACTERS.sub("_", name)[:MAX_ID_LENGTH]
+    if not safe.strip("."):
+        safe = "_" * max(len(safe), 1)
+    return safe
+
+
+def _shown(path: str) -> str:
+    """A path from a submission, fit for one line: no control characters, not too long."""
+    text = "".join(character if character.isprintable() else "?" for character in path)
+    return text if len(text) <= 160 else f"{text[:157]}..."
+
+
+class _Flags:
+    """Flag lines, each once; past MAX_FLAGS_PER_KIND of one kind, a single "and N more" line."""
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+        self._counts: Counter[str] = Counter()
+
+    def add(self, line: str, kind: str | None = None) -> None:
+        if line in self._lines:
+            return
+        if kind is not None:
+            self._counts[kind] += 1
+            if self._counts[kind] > MAX_FLAGS_PER_KIND:
+                return
+        self._lines.append(line)
+
+    def lines(self) -> list[str]:
+        more = [
+            _MORE[kind].format(n=count - MAX_FLAGS_PER_KIND)
+            for kind, count in self._counts.items()
+            if count > MAX_FLAGS_PER_KIND
+        ]
+        return [*self._lines, *more]
+
+
+# ---------------------------------------------------------------------------- what is where
+
+# A listing maps each path in the submission ("/"-separated, relative to what was given) to
+# "file", "dir" or "symlink". Directories and zips both become one; the rest is shared.
+_Listing = dict[str, str]
+_Outcome = tuple[dict[str, bytes], str | None]  # (files, problem)
+
+
+class _Skipped(Exception):
+    """This file is not read; the message is its flag."""
+
+
+class _Damaged(Exception):
+    """The zip is damaged: nothing in it is graded; the message is the problem."""
+
+
+def _flag_risky(listing: _Listing, flags: _Flags) -> None:
+    flagged_folders: set[str] = set()
+    for path, kind in listing.items():
+        parts = path.split("/")
+        folders = parts if kind == "dir" else parts[:-1]
+        risky = next((i for i, part in enumerate(folders) if part.lower() in _RISKY_FOLDERS), None)
+        if risky is not None:  # one flag for the folder, none for what is inside
+            folder = "/".join(parts[: risky + 1])
+            if folder not in flagged_folders:
+                flagged_folders.add(folder)
+                flags.add(f"extra folder {_shown(folder)}/ (ignored: never run)", "extra")
+        elif kind == "symlink":
+            flags.add(f"symlink {_shown(path)} (never followed: skipped)", "symlink")
+        elif kind == "file" and _is_risky_file(parts[-1].lower()):
+            flags.add(f"extra file {_shown(path)} (ignored: never run)", "extra")
+
+
+def _is_risky_file(name: str) -> bool:
+    return (
+        name in _RISKY_NAMES
+        or name.endswith(".pth")
+        or (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")))
+    )
+
+
+def _top_folder(listing: _Listing) -> str:
+    """The single folder to look inside ("" for the submission itself): see the module docstring."""
+    folders = set()
+    for path, kind in listing.items():
+        first, inside, _ = path.partition("/")
+        if inside or kind == "dir":
+            folders.add(first)
+        elif first.lower().endswith(".py"):
+            return ""
+    folders = {folder for folder in folders if folder not in _NOT_A_TOP_FOLDER and not folder.startswith(".")}
+    return folders.pop() if len(folders) == 1 else ""
+
+
+def _expected(listing: _Listing, stems: list[str]) -> dict[str, str]:
+    """stem -> path of its file, from the first place that has at least one."""
+    top = _top_folder(listing)
+    root = f"{top}/" if top else ""
+    for folder in (f"{root}exercises/", root):
+        found = {stem: f"{folder}{stem}.py" for stem in stems if listing.get(f"{folder}{stem}.py") == "file"}
+        if found:
+            return found
+    return {}
+
+
+def _read_expected(
+    expected: dict[str, str], read: Callable[[str, int], bytes], flags: _Flags
+) -> dict[str, bytes]:
+    """stem -> bytes, each read with a cap; what is skipped or not UTF-8 is flagged."""
+    files: dict[str, bytes] = {}
+    total = 0
+    for stem, path in expected.items():
+        room = MAX_TOTAL_BYTES - total
+        try:
+            data = read(path, min(MAX_FILE_BYTES, room) + 1)
+        except _Skipped as skipped:
+            flags.add(str(skipped))
+            continue
+        if len(data) > MAX_FILE_BYTES:
+            flags.add(_too_big(path))
+            continue
+        if len(data) > room:
+            flags.add(f"{_shown(path)} skipped: more than {MAX_TOTAL_BYTES // MB} MB read in all")
+            continue
+        total += len(data)
+        files[stem] = data
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            flags.add(f"{_shown(path)} is not UTF-8")
+    return files
+
+
+def _too_big(path: str) -> str:
+    return f"{_shown(path)} is larger than {MAX_FILE_BYTES // MB} MB (skipped)"
+
+
+def _gradable(
+    listing: _Listing, stems: list[str], read: Callable[[str, int], bytes], flags: _Flags
+) -> _Outcome:
+    """The files and the problem, for a listing whose members `read` can open."""
+    _flag_risky(listing, flags)
+    expected = _expected(listing, stems)
+    if not expected:
+        return {}, NO_FILES
+    files = _read_expected(expected, read, flags)
+    return files, None if files else "no exercise file could be read (see the flags)"
+
+
+# ---------------------------------------------------------------------------- directories
+
+
+def _from_directory(base: Path, stems: list[str], flags: _Flags) -> _Outcome:
+    try:
+        with os.scandir(base):
+            pass
+    except OSError as error:
+        return {}, f"cannot read the directory: {error.strerror}"
+    listing: _Listing = {}
+
+    def unreadable(error: OSError) -> None:
+        where = os.path.relpath(error.filename or base, base).replace(os.sep, "/")
+        flags.add(f"could not look inside {_shown(where)}: {error.strerror}")
+
+    for folder, dirnames, filenames in os.walk(base, followlinks=False, onerror=unreadable):
+        relative = os.path.relpath(folder, base).replace(os.sep, "/")
+        prefix = "" if relative == "." else f"{relative}/"
+        for name in list(dirnames):
+            if os.path.islink(os.path.join(folder, name)):
+                dirnames.remove(name)  # os.walk would not enter it; this says so
+                listing[prefix + name] = "symlink"
+            else:
+                listing[prefix + name] = "dir"
+        for name in filenames:
+            listing[prefix + name] = "symlink" if os.path.islink(os.path.join(folder, name)) else "file"
+    listing = dict(sorted(listing.items()))
+
+    def read(path: str, limit: int) -> bytes:
+        # O_NOFOLLOW: a file swapped for a symlink since the walk is not followed either;
+        # O_NONBLOCK: a FIFO does not hang the open (it is then refused as not a regular file).
+        mode = (
+            os.O_RDONLY
+            | getattr(os, "O_NOFOLLOW", 0)
+            | getattr(os, "O_NONBLOCK", 0)
+            | getattr(os, "O_BINARY", 0)
+        )
+        try:
+            with os.fdopen(os.open(base.joinpath(*path.split("/")), mode), "rb") as file:
+                info = os.fstat(file.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    raise _Skipped(f"{_shown(path)} is not a regular file (skipped)")
+                if info.st_size > MAX_FILE_BYTES:
+                    raise _Skipped(_too_big(path))
+                return file.read(limit)
+        except OSError as error:
+            raise _Skipped(f"{_shown(path)} could not be read: {error.strerror} (skipped)") from None
+
+    return _gradable(listing, stems, read, flags)
+
+
+# ---------------------------------------------------------------------------- zips
+
+
+def _from_zip(path: Path, stems: list[str], flags: _Flags) -> _Outcome:
+    try:
+        archive = zipfile.ZipFile(path)
+    except Exception as error:  # zipfile raises many kinds for a file that is not a zip or is damaged
+        return {}, f"not a readable .zip file: {_one_line(error)}"
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            return {}, f"the zip has {len(members):,} members: more than {MAX_MEMBERS:,}, refused"
+        for member in members:
+            if member.file_size > MAX_FILE_BYTES and member.file_size > MAX_RATIO * member.compress_size:
+                return {}, (
+                    f"{_shown(member.filename)} in the zip would expand from {member.compress_size:,} to "
+                    f"{member.file_size:,} bytes (more than {MAX_RATIO}:1): refused as a possible zip bomb"
+                )
+        listing, by_path = _zip_listing(members, flags)
+
+        def read(name: str, limit: int) -> bytes:
+            member = by_path[name]
+            if member.flag_bits & 0x1:
+                raise _Skipped(f"{_shown(name)} is encrypted (skipped)")
+            if member.file_size > MAX_FILE_BYTES:
+                raise _Skipped(_too_big(name))
+            try:
+                with archive.open(member) as file:
+                    return file.read(limit)  # at most limit bytes, whatever the header says
+            except Exception as error:  # zipfile, zlib, bz2 and lzma raise many kinds for damaged data
+                raise _Damaged(f"the zip is damaged: {_shown(name)}: {_one_line(error)}") from None
+
+        try:
+            return _gradable(listing, stems, read, flags)
+        except _Damaged as damaged:
+            return {}, str(damaged)
+
+
+def _zip_listing(
+    members: list[zipfile.ZipInfo], flags: _Flags
+) -> tuple[_Listing, dict[str, zipfile.ZipInfo]]:
+    listing: _Listing = {}
+    by_path: dict[str, zipfile.ZipInfo] = {}
+    for member in members:
+        raw = member.filename
+        parts = [part for part in raw.replace("\\", "/").split("/") if part not in ("", ".")]
+        if raw.startswith(("/", "\\")) or _DRIVE.match(raw) or ".." in parts:
+            flags.add(f"unsafe path {_shown(raw)} in the zip (skipped)", "unsafe")
+            continue
+        if not parts:
+            continue
+        path = "/".join(parts)
+        if stat.S_ISLNK(member.external_attr >> 16):
+            kind = "symlink"
+        elif member.is_dir() or raw.endswith("\\"):
+            kind = "dir"
+        else:
+            kind = "file"
+        if path in by_path and kind != "dir":
+            flags.add(f"{_shown(path)} is in the zip twice (the last one is used)")
+        listing[path] = kind
+        by_path[path] = member
+    return listing, by_path
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__

@@ -1,0 +1,531 @@
+"""Batch intake: a submission (a directory or a .zip) becomes its expected exercise files' bytes, plus flags.
+
+Nothing from a submission is run, extracted or written; only `NN_topic.py` files of the course are read,
+with caps; whatever could change how tests run is flagged for the instructor, never graded.
+"""
+
+import os
+import stat
+import struct
+import time
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+from kata.batch import submissions
+from kata.batch.submissions import (
+    MAX_FILE_BYTES,
+    MAX_MEMBERS,
+    NO_FILES,
+    NO_SUCH_PATH,
+    NOT_A_SUBMISSION,
+    load_submission,
+    load_submissions,
+)
+
+STEMS = ("01_coroutines", "02_gather", "03_create_task")
+ANSWER = b"async def main():\n    return 42\n"
+
+
+def make_dir(root: Path, files: dict[str, bytes | str]) -> Path:
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def make_zip(path: Path, members: dict[str, bytes | str], compression=zipfile.ZIP_DEFLATED) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return path
+
+
+def tree(root: Path) -> dict[str, bytes | None]:
+    """Every path under root, with the bytes of each regular file: to prove nothing was written."""
+    return {
+        str(path.relative_to(root)): path.read_bytes() if path.is_file() and not path.is_symlink() else None
+        for path in sorted(root.rglob("*"))
+    }
+
+
+class ReadCounter:
+    """Counts the bytes zipfile hands out when a member is read."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.bytes = 0
+        original = zipfile.ZipExtFile.read
+
+        def counting_read(file, n=-1):
+            data = original(file, n)
+            self.bytes += len(data)
+            return data
+
+        monkeypatch.setattr(zipfile.ZipExtFile, "read", counting_read)
+
+
+# ---------------------------------------------------------------------------- where the files are
+
+
+def test_a_directory_with_an_exercises_folder_gives_the_bytes_of_each_expected_file(tmp_path):
+    alice = make_dir(
+        tmp_path / "alice",
+        {"exercises/01_coroutines.py": ANSWER, "exercises/02_gather.py": b"x = 2\n", "README.md": "hi"},
+    )
+    submission = load_submission(alice, STEMS)
+    assert submission.problem is None
+    assert submission.student == "alice"
+    assert submission.source == alice
+    assert submission.files == {"01_coroutines": ANSWER, "02_gather": b"x = 2\n"}, (
+        "each expected file's bytes, under its stem; a stem with no file is simply absent"
+    )
+    assert submission.flags == []
+
+
+def test_exercise_files_at_the_top_of_the_directory_are_found_too(tmp_path):
+    bob = make_dir(tmp_path / "bob", {"01_coroutines.py": ANSWER, "03_create_task.py": b"y = 3\n"})
+    submission = load_submission(bob, STEMS)
+    assert submission.problem is None
+    assert submission.files == {"01_coroutines": ANSWER, "03_create_task": b"y = 3\n"}
+
+
+def test_the_exercises_folder_wins_when_it_has_any_expected_file(tmp_path):
+    carol = make_dir(
+        tmp_path / "carol", {"exercises/01_coroutines.py": ANSWER, "02_gather.py": b"stray copy\n"}
+    )
+    assert load_submission(carol, STEMS).files == {"01_coroutines": ANSWER}, (
+        "the first place holding at least one expected file is the only one read"
+    )
+
+
+def test_files_that_are_not_expected_stems_are_never_copied(tmp_path):
+    dave = make_dir(
+        tmp_path / "dave",
+        {
+            "exercises/01_coroutines.py": ANSWER,
+            "exercises/99_bonus.py": b"not in the course",
+            "exercises/helpers.py": b"import os",
+            "exercises/01_Coroutines.py": b"wrong case",
+            "solutions/02_gather.py": b"someone else's",
+            "exercises/notes.txt": b"notes",
+        },
+    )
+    assert set(load_submission(dave, STEMS).files) == {"01_coroutines"}
+
+
+def test_a_github_zip_is_read_inside_its_single_top_folder(tmp_path):
+    archive = make_zip(
+        tmp_path / "erin.zip",
+        {
+            "kata-main/": b"",
+            "kata-main/README.md": "# my kata",
+            "kata-main/exercises/01_coroutines.py": ANSWER,
+            "kata-main/exercises/02_gather.py": b"x = 2\n",
+            "kata-main/conftest.py": "import pytest",
+        },
+    )
+    submission = load_submission(archive, STEMS)
+    assert submission.problem is None
+    assert submission.student == "erin", "a zip's student id is its file name without .zip"
+    assert submission.files == {"01_coroutines": ANSWER, "02_gather": b"x = 2\n"}
+    assert submission.flags == ["extra file kata-main/conftest.py (ignored: never run)"], (
+        "paths in flags are as the submission names them, top folder included"
+    )
+
+
+def test_a_directory_holding_one_folder_and_no_py_file_is_read_inside_that_folder(tmp_path):
+    frank = make_dir(
+        tmp_path / "frank", {"notes.txt": "x", "project/01_coroutines.py": ANSWER, ".git/HEAD": "ref"}
+    )
+    assert load_submission(frank, STEMS).files == {"01_coroutines": ANSWER}, (
+        "one folder (hidden folders do not count) and no .py file at the top: look inside it"
+    )
+
+
+def test_a_zip_made_on_macos_still_has_a_single_top_folder(tmp_path):
+    archive = make_zip(
+        tmp_path / "gina.zip",
+        {"work/exercises/01_coroutines.py": ANSWER, "__MACOSX/work/exercises/._01_coroutines.py": b"\0\5"},
+    )
+    assert load_submission(archive, STEMS).files == {"01_coroutines": ANSWER}
+
+
+def test_a_py_file_at_the_top_keeps_the_search_at_the_top(tmp_path):
+    hugo = make_dir(tmp_path / "hugo", {"main.py": "print()", "project/exercises/01_coroutines.py": ANSWER})
+    submission = load_submission(hugo, STEMS)
+    assert submission.files == {}
+    assert submission.problem == NO_FILES
+
+
+def test_no_expected_file_at_all_is_a_problem_that_says_where_it_looked(tmp_path):
+    ivy = make_dir(tmp_path / "ivy", {"exercises/my_answers.py": "x = 1"})
+    submission = load_submission(ivy, STEMS)
+    assert submission.files == {}
+    assert submission.problem == "no exercise files found (looked for exercises/NN_topic.py and NN_topic.py)"
+
+
+def test_stems_must_be_exercise_stems(tmp_path):
+    with pytest.raises(ValueError, match="not exercise stems"):
+        load_submission(make_dir(tmp_path / "jo", {}), ["../../etc/passwd"])
+
+
+# ---------------------------------------------------------------------------- flags
+
+
+RISKY_FILES = [
+    "conftest.py",
+    "pytest.ini",
+    "pytest.py",
+    "sitecustomize.py",
+    "usercustomize.py",
+    "tox.ini",
+    "setup.cfg",
+    "pyproject.toml",
+    "tests/test_mine.py",
+    "exercises/mine_test.py",
+    "lib/evil.pth",
+]
+
+
+@pytest.mark.parametrize("name", RISKY_FILES)
+def test_a_file_that_could_change_how_tests_run_is_flagged_and_never_fails_the_student(tmp_path, name):
+    kim = make_dir(tmp_path / "kim", {"exercises/01_coroutines.py": ANSWER, name: "import os"})
+    submission = load_submission(kim, STEMS)
+    assert submission.flags == [f"extra file {name} (ignored: never run)"]
+    assert submission.problem is None, "a flag is for the instructor: the exercises are still graded"
+    assert submission.files == {"01_coroutines": ANSWER}
+
+
+@pytest.mark.parametrize("folder", ["pytest", "_pytest", "vendor/_pytest"])
+def test_a_pytest_folder_is_flagged_once_and_its_contents_are_not_listed(tmp_path, folder):
+    lee = make_dir(
+        tmp_path / "lee",
+        {
+            "01_coroutines.py": ANSWER,
+            f"{folder}/__init__.py": "",
+            f"{folder}/conftest.py": "",
+            f"{folder}/x.pth": "",
+        },
+    )
+    assert load_submission(lee, STEMS).flags == [f"extra folder {folder}/ (ignored: never run)"]
+
+
+def test_each_risky_file_is_flagged_once_in_a_zip_too(tmp_path):
+    archive = make_zip(
+        tmp_path / "max.zip",
+        {
+            "exercises/01_coroutines.py": ANSWER,
+            "conftest.py": "",
+            "pytest.ini": "[pytest]",
+            "sitecustomize.py": "",
+            "tests/test_answers.py": "",
+            "site.pth": "",
+            "pytest/__init__.py": "",
+        },
+    )
+    assert load_submission(archive, STEMS).flags == [
+        "extra file conftest.py (ignored: never run)",
+        "extra file pytest.ini (ignored: never run)",
+        "extra file sitecustomize.py (ignored: never run)",
+        "extra file tests/test_answers.py (ignored: never run)",
+        "extra file site.pth (ignored: never run)",
+        "extra folder pytest/ (ignored: never run)",
+    ]
+
+
+def test_a_whole_repository_gives_a_short_list_of_flags(tmp_path):
+    files = {f"tests/test_{number:02d}_topic.py": "" for number in range(1, 31)}
+    nora = make_dir(tmp_path / "nora", {"exercises/01_coroutines.py": ANSWER, **files})
+    flags = load_submission(nora, STEMS).flags
+    assert len(flags) == submissions.MAX_FLAGS_PER_KIND + 1
+    assert flags[-1] == "and 20 more extra files (ignored: never run)"
+
+
+# ---------------------------------------------------------------------------- symlinks and odd files
+
+
+def test_a_symlink_is_never_followed_but_skipped_and_flagged(tmp_path):
+    oscar = make_dir(tmp_path / "oscar", {"exercises/01_coroutines.py": ANSWER})
+    (oscar / "passwd").symlink_to("/etc/passwd")
+    (oscar / "exercises" / "02_gather.py").symlink_to("/etc/passwd")
+    submission = load_submission(oscar, STEMS)
+    assert submission.files == {"01_coroutines": ANSWER}, "an expected name that is a symlink is not read"
+    assert submission.flags == [
+        "symlink exercises/02_gather.py (never followed: skipped)",
+        "symlink passwd (never followed: skipped)",
+    ]
+
+
+def test_a_symlinked_folder_is_never_entered(tmp_path):
+    elsewhere = make_dir(tmp_path / "elsewhere", {"01_coroutines.py": ANSWER, "conftest.py": ""})
+    pat = make_dir(tmp_path / "pat", {"02_gather.py": b"x = 2\n"})
+    (pat / "exercises").symlink_to(elsewhere, target_is_directory=True)
+    submission = load_submission(pat, STEMS)
+    assert submission.files == {"02_gather": b"x = 2\n"}
+    assert submission.flags == ["symlink exercises (never followed: skipped)"]
+
+
+def test_a_symlink_inside_a_zip_is_skipped_and_flagged(tmp_path):
+    path = tmp_path / "quinn.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("exercises/01_coroutines.py", ANSWER)
+        link = zipfile.ZipInfo("exercises/02_gather.py")
+        link.create_system = 3  # Unix: the mode is in the high bits of external_attr
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(link, "/etc/passwd")
+    submission = load_submission(path, STEMS)
+    assert submission.files == {"01_coroutines": ANSWER}
+    assert submission.flags == ["symlink exercises/02_gather.py (never followed: skipped)"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_at_an_expected_path_is_skipped_without_waiting_for_a_writer(tmp_path):
+    rosa = make_dir(tmp_path / "rosa", {"exercises/01_coroutines.py": ANSWER})
+    os.mkfifo(rosa / "exercises" / "02_gather.py")
+    submission = load_submission(rosa, STEMS)
+    assert submission.files == {"01_coroutines": ANSWER}
+    assert submission.flags == ["exercises/02_gather.py is not a regular file (skipped)"]
+
+
+def test_an_exercise_file_that_is_not_utf8_is_kept_and_flagged(tmp_path):
+    latin1 = "# café\nx = 1\n".encode("latin-1")
+    sam = make_dir(tmp_path / "sam", {"exercises/03_create_task.py": latin1})
+    submission = load_submission(sam, STEMS)
+    assert submission.files == {"03_create_task": latin1}, (
+        "the bytes are kept as they are: the test run decides"
+    )
+    assert submission.flags == ["exercises/03_create_task.py is not UTF-8"]
+
+
+# ---------------------------------------------------------------------------- size caps
+
+
+def test_an_exercise_file_over_the_cap_is_skipped_and_flagged(tmp_path):
+    big = b"#" * (MAX_FILE_BYTES + 1)
+    tess = make_dir(tmp_path / "tess", {"01_coroutines.py": ANSWER, "02_gather.py": big})
+    archive = make_zip(
+        tmp_path / "uma.zip", {"01_coroutines.py": ANSWER, "02_gather.py": big}, zipfile.ZIP_STORED
+    )
+    for submission in (load_submission(tess, STEMS), load_submission(archive, STEMS)):
+        assert submission.files == {"01_coroutines": ANSWER}
+        assert submission.flags == ["02_gather.py is larger than 1 MB (skipped)"]
+
+
+def test_reading_stops_at_the_total_cap(tmp_path, monkeypatch):
+    monkeypatch.setattr(submissions, "MAX_TOTAL_BYTES", 15)
+    vera = make_dir(tmp_path / "vera", {"01_coroutines.py": b"a" * 10, "02_gather.py": b"b" * 10})
+    submission = load_submission(vera, STEMS)
+    assert submission.files == {"01_coroutines": b"a" * 10}
+    assert len(submission.flags) == 1
+    assert submission.flags[0].startswith("02_gather.py skipped: more than")
+
+
+# ---------------------------------------------------------------------------- hostile zips
+
+
+@pytest.mark.parametrize(
+    "member", ["../evil.py", "/abs.py", "exercises/../../evil.py", "C:/evil.py", "..\\evil.py"]
+)
+def test_a_zip_member_with_an_unsafe_path_is_skipped_and_flagged(tmp_path, member):
+    archive = make_zip(tmp_path / "will.zip", {"exercises/01_coroutines.py": ANSWER, member: "import os"})
+    submission = load_submission(archive, STEMS)
+    assert submission.files == {"01_coroutines": ANSWER}
+    assert submission.flags == [f"unsafe path {member} in the zip (skipped)"]
+
+
+def test_a_zip_with_parent_and_absolute_paths_writes_nothing_anywhere(tmp_path, monkeypatch):
+    archive = make_zip(
+        tmp_path / "inbox" / "xena.zip",
+        {
+            "exercises/01_coroutines.py": ANSWER,
+            "../evil.py": "import os",
+            "/abs.py": "import os",
+            "../../02_gather.py": "stolen",
+        },
+    )
+    workdir = tmp_path / "workdir"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)  # a relative write would land inside tmp_path, where it would show
+    before = tree(tmp_path)
+    submission = load_submission(archive, STEMS)
+    assert tree(tmp_path) == before, "reading a submission writes nothing: the tree is as it was"
+    assert not (tmp_path / "evil.py").exists()
+    assert submission.files == {"01_coroutines": ANSWER}
+    assert submission.flags == [
+        "unsafe path ../evil.py in the zip (skipped)",
+        "unsafe path /abs.py in the zip (skipped)",
+        "unsafe path ../../02_gather.py in the zip (skipped)",
+    ]
+
+
+def test_nothing_in_a_submission_is_ever_run(tmp_path, monkeypatch):
+    trap = "import pathlib\npathlib.Path('RAN').write_text('ran')\n"
+    yara = make_dir(
+        tmp_path / "yara",
+        {"exercises/01_coroutines.py": trap, "conftest.py": trap, "sitecustomize.py": trap, "x.pth": trap},
+    )
+    archive = make_zip(tmp_path / "zoe.zip", {"01_coroutines.py": trap, "conftest.py": trap})
+    monkeypatch.chdir(tmp_path)
+    before = tree(tmp_path)
+    load_submissions([yara, archive], STEMS)
+    assert tree(tmp_path) == before
+    assert not (tmp_path / "RAN").exists(), "the submission's code ran"
+
+
+def write_zeros_member(archive: zipfile.ZipFile, name: str, megabytes: int) -> None:
+    """Streamed a megabyte at a time: the test never holds the whole member in memory."""
+    chunk = bytes(1024 * 1024)
+    with archive.open(name, "w") as member:
+        for _ in range(megabytes):
+            member.write(chunk)
+
+
+def test_a_zip_bomb_is_refused_quickly_without_being_read(tmp_path, monkeypatch):
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("exercises/02_gather.py", ANSWER)
+        write_zeros_member(archive, "exercises/01_coroutines.py", megabytes=50)
+    assert path.stat().st_size < 200_000, "the test's bomb should be small on disk"
+    reads = ReadCounter(monkeypatch)
+    started = time.perf_counter()
+    submission = load_submission(path, STEMS)
+    elapsed = time.perf_counter() - started
+    assert submission.files == {}, "a bomb refuses the whole zip"
+    assert "refused as a possible zip bomb" in submission.problem
+    assert submission.problem.startswith("exercises/01_coroutines.py in the zip would expand from")
+    assert reads.bytes == 0, (
+        f"the bomb was refused from its header, yet {reads.bytes:,} bytes were decompressed"
+    )
+    assert elapsed < 5, f"refusing a bomb took {elapsed:.1f} s"
+
+
+def test_a_member_that_lies_about_its_size_is_never_read_past_the_cap(tmp_path, monkeypatch):
+    path = tmp_path / "liar.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        write_zeros_member(archive, "01_coroutines.py", megabytes=20)
+    data = bytearray(path.read_bytes())
+    central = data.rindex(b"PK\x01\x02")  # the central directory entry, which zipfile trusts
+    # It now claims 1 MB (a ratio near 50:1, not a bomb) with that megabyte's CRC: a consistent lie.
+    struct.pack_into("<I", data, central + 16, zlib.crc32(bytes(MAX_FILE_BYTES)))
+    struct.pack_into("<I", data, central + 24, MAX_FILE_BYTES)
+    path.write_bytes(bytes(data))
+    reads = ReadCounter(monkeypatch)
+    submission = load_submission(path, STEMS)
+    assert reads.bytes <= MAX_FILE_BYTES + 1, f"{reads.bytes:,} bytes decompressed: more than the cap"
+    assert len(submission.files.get("01_coroutines", b"")) <= MAX_FILE_BYTES
+
+
+def test_a_zip_with_too_many_members_is_refused(tmp_path):
+    members = {f"junk/{number}.txt": "" for number in range(MAX_MEMBERS)}
+    archive = make_zip(tmp_path / "many.zip", {"01_coroutines.py": ANSWER, **members})
+    submission = load_submission(archive, STEMS)
+    assert submission.files == {}
+    assert submission.problem == "the zip has 2,001 members: more than 2,000, refused"
+
+
+def test_a_file_that_is_not_a_zip_at_all_is_refused(tmp_path):
+    fake = tmp_path / "amy.zip"
+    fake.write_text("this is a text file named .zip")
+    submission = load_submission(fake, STEMS)
+    assert submission.student == "amy"
+    assert submission.files == {}
+    assert submission.problem == "not a readable .zip file: File is not a zip file"
+
+
+def test_a_truncated_zip_is_refused(tmp_path):
+    whole = make_zip(tmp_path / "whole.zip", {"01_coroutines.py": ANSWER * 100}).read_bytes()
+    cut = tmp_path / "ben.zip"
+    cut.write_bytes(whole[: len(whole) // 2])
+    submission = load_submission(cut, STEMS)
+    assert submission.files == {}
+    assert submission.problem.startswith("not a readable .zip file:")
+
+
+def test_a_zip_with_a_damaged_member_is_refused_whole(tmp_path):
+    path = make_zip(
+        tmp_path / "cleo.zip", {"01_coroutines.py": ANSWER, "02_gather.py": b"x = 2\n"}, zipfile.ZIP_STORED
+    )
+    path.write_bytes(path.read_bytes().replace(ANSWER, ANSWER.replace(b"42", b"43")))
+    submission = load_submission(path, STEMS)
+    assert submission.files == {}, "a damaged zip is not half graded"
+    assert submission.problem.startswith("the zip is damaged: 01_coroutines.py: Bad CRC-32")
+
+
+def test_a_missing_path_is_a_problem(tmp_path):
+    submission = load_submission(tmp_path / "dan", STEMS)
+    assert submission.student == "dan"
+    assert submission.files == {}
+    assert submission.problem == NO_SUCH_PATH == "no such file or directory"
+
+
+def test_a_file_that_is_not_a_zip_by_name_is_a_problem(tmp_path):
+    (tmp_path / "eve.tar.gz").write_bytes(b"\x1f\x8b")
+    submission = load_submission(tmp_path / "eve.tar.gz", STEMS)
+    assert submission.files == {}
+    assert submission.problem == NOT_A_SUBMISSION == "not a directory or a .zip file"
+
+
+# ---------------------------------------------------------------------------- student ids
+
+
+def test_duplicate_student_ids_get_numbered_suffixes_in_the_order_given(tmp_path):
+    paths = [
+        make_dir(tmp_path / "a" / "alice", {"01_coroutines.py": ANSWER}),
+        make_zip(tmp_path / "b" / "alice.zip", {"01_coroutines.py": ANSWER}),
+        make_dir(tmp_path / "c" / "bob", {"01_coroutines.py": ANSWER}),
+        make_dir(tmp_path / "d" / "alice", {"01_coroutines.py": ANSWER}),
+    ]
+    loaded = load_submissions(paths, STEMS)
+    assert [submission.source for submission in loaded] == paths, "the order given is kept"
+    assert [submission.student for submission in loaded] == ["alice", "alice-2", "bob", "alice-3"]
+    assert loaded[0].flags == [], "the first of a name keeps it"
+    assert loaded[1].flags == ["student id alice-2: another submission is also named alice"]
+    assert loaded[3].flags == ["student id alice-3: another submission is also named alice"]
+
+
+def test_a_suffix_never_takes_an_existing_name_and_case_does_not_separate_ids(tmp_path):
+    paths = [
+        make_dir(tmp_path / "a" / "alice", {"01_coroutines.py": ANSWER}),
+        make_dir(tmp_path / "b" / "Alice", {"01_coroutines.py": ANSWER}),
+        make_dir(tmp_path / "c" / "alice-2", {"01_coroutines.py": ANSWER}),
+    ]
+    assert [submission.student for submission in load_submissions(paths, STEMS)] == [
+        "alice",
+        "Alice-3",
+        "alice-2",
+    ], "Alice and alice would share a folder on a case-insensitive disk; alice-2 is someone's real name"
+
+
+@pytest.mark.parametrize(
+    ("name", "student"),
+    [
+        ("José Ünal (late)", "Jos___nal__late_"),
+        ("bad\nname", "bad_name"),
+        ("a:b*c?", "a_b_c_"),
+        (os.fsdecode(b"caf\xe9"), "caf_"),
+        ("...", "___"),
+        ("ok.name-1_2", "ok.name-1_2"),
+    ],
+)
+def test_a_directory_name_becomes_a_filesystem_safe_student_id(tmp_path, name, student):
+    folder = make_dir(tmp_path / name, {"01_coroutines.py": ANSWER})
+    assert load_submission(folder, STEMS).student == student
+
+
+@pytest.mark.parametrize(("name", "student"), [("..zip", "_"), (".zip", "_"), ("x y.ZIP", "x_y")])
+def test_a_zip_name_becomes_a_safe_student_id_without_its_suffix(tmp_path, name, student):
+    archive = make_zip(tmp_path / name, {"01_coroutines.py": ANSWER})
+    assert load_submission(archive, STEMS).student == student
+
+
+def test_a_path_like_dot_or_dot_dot_is_named_after_the_folder_it_means(tmp_path, monkeypatch):
+    fay = make_dir(tmp_path / "fay", {"01_coroutines.py": ANSWER})
+    (fay / "inner").mkdir()
+    monkeypatch.chdir(fay)
+    assert load_submission(Path("."), STEMS).student == "fay"
+    assert load_submission(Path("inner/.."), STEMS).student == "fay"
