@@ -1,0 +1,421 @@
+"""Batch grading's points and report files: what a task is worth, and what instructors get on disk.
+
+Each test builds a small course in tmp_path (hints files name the tasks) and scores made-up
+test results, so nothing here runs learner code.
+"""
+
+import csv
+import json
+import os
+import stat
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from kata.batch.points import Points, PointsError, TaskScore, load_points, score_tasks
+from kata.batch.reports import (
+    MESSAGE_CAP,
+    StudentResult,
+    gradescope_json,
+    write_gradebook,
+    write_gradescope_json,
+    write_junit_xml,
+    write_results_csv,
+)
+from kata.catalog import REPO_ROOT, Exercise, discover
+from kata.hints import read_hints
+from kata.report import TestResult
+
+HINTS = {
+    "01_demo": ["start them together", "second thing"],
+    "02_other": ["only task"],
+}
+TEN_MB = "x" * (10 * 1024 * 1024)
+ODD_MESSAGES = {
+    "nul": "before\x00after",
+    "ansi colour": "\x1b[31mred\x1b[0m and plain",
+    "emoji": "too slow 🐢 (non-BMP) and 💥",
+    "lone surrogate": "broken \ud800 text",
+    "control characters": "bell\x07 backspace\x08 form feed\x0c DEL\x7f C1\x9b",
+    "ten megabytes": TEN_MB,
+    "newlines": "line one\nline two\r\nline three",
+}
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> list[Exercise]:
+    hints = tmp_path / "hints"
+    hints.mkdir()
+    for stem, titles in HINTS.items():
+        body = "".join(f"## Task {n}: {title}\n\n1. a\n2. b\n3. c\n\n" for n, title in enumerate(titles, 1))
+        (hints / f"{stem}.md").write_text(f"# Hints: {stem}\n\n{body}", encoding="utf-8")
+    return discover(tmp_path)
+
+
+def result(stem: str, task: int | None, name: str, outcome: str = "passed", message: str = "") -> TestResult:
+    return TestResult(f"tests/test_{stem}.py::{name}", stem, name, task, outcome, 0.25, message)
+
+
+def all_passed() -> list[TestResult]:
+    return [
+        result("01_demo", 1, "test_a"),
+        result("01_demo", 1, "test_b"),
+        result("01_demo", 2, "test_c"),
+        result("02_other", 1, "test_d"),
+    ]
+
+
+def student(name: str, tasks: list[TaskScore], **extra) -> StudentResult:
+    return StudentResult(name, tasks, extra.pop("flags", []), extra.pop("seconds", 1.5), **extra)
+
+
+def write_points(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "points.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- points ---------------------------------------------------------------------------------------
+
+
+def test_the_shipped_points_toml_is_valid_and_worth_one_point_per_task():
+    points = load_points()
+    for exercise in discover(REPO_ROOT):
+        for task in read_hints(exercise.hints):
+            assert points.task_points(exercise.stem, task) == 1, (
+                f"{exercise.stem} task {task}: points.toml ships with the default of 1 point per task"
+            )
+
+
+def test_an_override_changes_only_the_tasks_it_names(tmp_path, course):
+    path = write_points(
+        tmp_path,
+        "default_task_points = 1\n[exercises.01_demo]\ntask_points = { 2 = 2.5 }\n",
+    )
+    points = load_points(path, course)
+    assert points.task_points("01_demo", 2) == 2.5, "the override sets task 2's points"
+    assert points.task_points("01_demo", 1) == 1, "task 1 is not named, so it keeps the default"
+    assert points.task_points("02_other", 1) == 1, "other exercises keep the default"
+    scores = score_tasks(course, all_passed(), points)
+    assert [(s.stem, s.task, s.points, s.max_points) for s in scores] == [
+        ("01_demo", 1, 1, 1),
+        ("01_demo", 2, 2.5, 2.5),
+        ("02_other", 1, 1, 1),
+    ]
+
+
+def test_a_changed_default_applies_to_every_task_not_overridden(tmp_path, course):
+    points = load_points(write_points(tmp_path, "default_task_points = 0.5\n"), course)
+    assert points.task_points("02_other", 1) == 0.5
+
+
+def test_a_task_earns_its_points_only_when_all_its_tests_passed(course):
+    results = all_passed()
+    results[1] = result("01_demo", 1, "test_b", "failed", "your 4 calls ran one after another (0.81 s)")
+    scores = score_tasks(course, results, Points())
+    task1, task2, other = scores
+    assert (task1.status, task1.points, task1.max_points) == ("failed", 0, 1), (
+        "one failing test out of two fails the whole task: no partial points"
+    )
+    assert task1.message == "your 4 calls ran one after another (0.81 s)", "the first failing test's message"
+    assert task1.seconds == pytest.approx(0.5), "a task's seconds add up its tests' seconds"
+    assert [t.test for t in task1.tests] == ["test_a", "test_b"]
+    assert (task2.status, task2.points, task2.message) == ("passed", 1, "")
+    assert task2.title == "second thing", "titles come from the hints file"
+    assert other.status == "passed"
+
+
+@pytest.mark.parametrize("outcome", ["skipped", "error", "not run"])
+def test_any_outcome_but_passed_fails_the_task(course, outcome):
+    results = [*all_passed()[:2], result("01_demo", 2, "test_c", outcome)]
+    task2 = score_tasks(course, results, Points())[1]
+    assert task2.status == "failed", (
+        f"a {outcome!r} test is not a passed one (code under test can skip itself)"
+    )
+    assert task2.message == f"test_c: {outcome}", "an empty message is replaced by the test and its outcome"
+
+
+def test_a_task_without_results_fails_with_the_reason_given_for_its_exercise(course):
+    results = all_passed()[:3]  # nothing for 02_other
+    scores = score_tasks(course, results, Points(), {"02_other": "exercises/02_other.py is missing"})
+    other = scores[-1]
+    assert (other.status, other.points, other.max_points) == ("failed", 0, 1), "a task not graded is worth 0"
+    assert other.message == "not graded: exercises/02_other.py is missing"
+    assert other.tests == ()
+    no_reason = score_tasks(course, results, Points())[-1]
+    assert no_reason.message.startswith("not graded: "), "without a reason the message still says why"
+
+
+def test_tasks_come_from_the_hints_and_from_the_results(course):
+    results = [*all_passed(), result("01_demo", 3, "test_extra"), result("99_unknown", 1, "test_x")]
+    scores = score_tasks(course, results, Points())
+    assert [(s.stem, s.task, s.title) for s in scores] == [
+        ("01_demo", 1, "start them together"),
+        ("01_demo", 2, "second thing"),
+        ("01_demo", 3, ""),
+        ("02_other", 1, "only task"),
+    ], "a task that only the results name is scored (untitled); stems outside the course are ignored"
+
+
+def test_tests_without_a_task_are_reported_but_worth_nothing(course):
+    scores = score_tasks(course, [*all_passed(), result("02_other", None, "test_loose")], Points())
+    [loose] = [score for score in scores if score.task == 0]
+    assert (loose.stem, loose.title, loose.max_points, loose.status) == (
+        "02_other",
+        "tests without a task",
+        0,
+        "passed",
+    ), "a test with no task marker is listed under task 0, and adds nothing to the score"
+    assert sum(score.max_points for score in scores) == 3, "only the 3 real tasks count towards the maximum"
+
+
+def test_points_toml_naming_an_unknown_exercise_or_task_is_refused_naming_them(tmp_path, course):
+    path = write_points(
+        tmp_path,
+        "[exercises.99_nope]\ntask_points = { 1 = 2 }\n[exercises.01_demo]\ntask_points = { 7 = 2 }\n",
+    )
+    with pytest.raises(PointsError) as error:
+        load_points(path, course)
+    message = str(error.value)
+    assert "99_nope" in message and "unknown exercise" in message, message
+    assert "01_demo" in message and "unknown task '7'" in message, message
+    assert "\n" not in message, "a PointsError is one line"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("default_task_points = -1\n", id="negative default"),
+        pytest.param('default_task_points = "one"\n', id="string default"),
+        pytest.param("default_task_points = true\n", id="boolean default"),
+        pytest.param("default_task_points = nan\n", id="nan default"),
+        pytest.param("[exercises.01_demo]\ntask_points = { 1 = -2 }\n", id="negative task"),
+        pytest.param('[exercises.01_demo]\ntask_points = { 1 = "2" }\n', id="string task"),
+    ],
+)
+def test_negative_or_non_numeric_points_are_refused(tmp_path, course, text):
+    with pytest.raises(PointsError, match="not a number of points"):
+        load_points(write_points(tmp_path, text), course)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("default_task_points = \n", "not valid TOML", id="bad toml"),
+        pytest.param("default_points = 2\n", "unknown setting 'default_points'", id="misspelt setting"),
+        pytest.param(
+            "[exercises.01_demo]\npoints = 2\n", "unknown setting 'points'", id="misspelt exercise setting"
+        ),
+    ],
+)
+def test_a_broken_or_misspelt_points_file_is_refused_in_one_line(tmp_path, course, text, expected):
+    with pytest.raises(PointsError, match=expected) as error:
+        load_points(write_points(tmp_path, text), course)
+    assert "\n" not in str(error.value)
+
+
+def test_a_missing_points_file_is_refused(tmp_path, course):
+    with pytest.raises(PointsError, match="no such file"):
+        load_points(tmp_path / "nope.toml", course)
+
+
+# --- reports --------------------------------------------------------------------------------------
+
+
+def two_students(course: list[Exercise]) -> list[StudentResult]:
+    points = Points(1, {"01_demo": {2: 1.5}})
+    half = all_passed()
+    half[0] = result("01_demo", 1, "test_a", "failed", "first\nsecond line")
+    return [
+        student("ada", score_tasks(course, all_passed(), points), flags=["extra file conftest.py (ignored)"]),
+        student(
+            "bob",
+            score_tasks(course, half[:3], points, {"02_other": "no file"}),
+            problem="something odd",
+            flags=["a flag"],
+        ),
+    ]
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as source:
+        return list(csv.DictReader(source))
+
+
+def test_student_score_max_and_percent_add_up_the_tasks(course):
+    ada, bob = two_students(course)
+    assert (ada.score, ada.max_score, ada.percent) == (3.5, 3.5, 100.0)
+    assert (bob.score, bob.max_score) == (1.5, 3.5)
+    assert bob.percent == pytest.approx(42.857, abs=0.001)
+    assert student("nobody", []).percent == 0, "no tasks at all is 0%, not a division by zero"
+
+
+def test_gradebook_has_a_column_per_exercise_then_total_max_percent_and_flags(tmp_path, course):
+    path = tmp_path / "out" / "gradebook.csv"
+    write_gradebook(path, two_students(course), course)
+    with path.open(encoding="utf-8", newline="") as source:
+        header = next(csv.reader(source))
+    assert header == ["student", "01_demo", "02_other", "total", "max", "percent", "flags"]
+    ada, bob = read_csv(path)
+    assert ada == {
+        "student": "ada",
+        "01_demo": "2.5",
+        "02_other": "1",
+        "total": "3.5",
+        "max": "3.5",
+        "percent": "100.0",
+        "flags": "extra file conftest.py (ignored)",
+    }
+    assert (bob["student"], bob["01_demo"], bob["02_other"]) == ("bob", "1.5", "0")
+    assert (bob["total"], bob["max"], bob["percent"]) == ("1.5", "3.5", "42.9"), "percent has one decimal"
+    assert bob["flags"] == "something odd; a flag", "the problem comes first, then the flags, '; '-joined"
+
+
+def test_results_csv_has_one_row_per_student_and_task(tmp_path, course):
+    path = tmp_path / "results.csv"
+    write_results_csv(path, two_students(course))
+    rows = read_csv(path)
+    assert list(rows[0]) == [
+        "student",
+        "exercise",
+        "task",
+        "title",
+        "status",
+        "points",
+        "max_points",
+        "seconds",
+        "message",
+    ]
+    assert [(r["student"], r["exercise"], r["task"], r["status"], r["points"]) for r in rows] == [
+        ("ada", "01_demo", "1", "passed", "1"),
+        ("ada", "01_demo", "2", "passed", "1.5"),
+        ("ada", "02_other", "1", "passed", "1"),
+        ("bob", "01_demo", "1", "failed", "0"),
+        ("bob", "01_demo", "2", "passed", "1.5"),
+        ("bob", "02_other", "1", "failed", "0"),
+    ]
+    assert rows[3]["title"] == "start them together"
+    assert rows[3]["max_points"] == "1" and rows[3]["seconds"] == "0.500"
+    assert rows[3]["message"] == "first\nsecond line", (
+        "newlines in a message are kept (the csv module quotes)"
+    )
+    assert rows[5]["message"] == "not graded: no file"
+
+
+def test_results_csv_caps_messages_at_500_characters_and_says_so(tmp_path, course):
+    tasks = score_tasks(course, [result("02_other", 1, "test_d", "failed", "y" * 5000)], Points())
+    path = tmp_path / "results.csv"
+    write_results_csv(path, [student("ada", tasks)])
+    message = read_csv(path)[-1]["message"]
+    assert len(message) <= MESSAGE_CAP, f"{len(message)} characters: messages are capped at {MESSAGE_CAP}"
+    assert message.startswith("yyy") and "cut: 5,000 characters in all" in message, message[-60:]
+
+
+def test_a_message_a_spreadsheet_would_run_as_a_formula_is_quoted(tmp_path, course):
+    hostile = '=HYPERLINK("http://evil.example","click")'
+    tasks = score_tasks(course, [result("02_other", 1, "test_d", "failed", hostile)], Points())
+    path = tmp_path / "results.csv"
+    write_results_csv(path, [student("ada", tasks)])
+    assert read_csv(path)[-1]["message"] == "'" + hostile, "a leading ' keeps Excel from running it"
+
+
+def test_gradescope_json_has_exactly_gradescopes_keys_and_types(tmp_path, course):
+    bob = two_students(course)[1]
+    data = gradescope_json(bob)
+    assert set(data) == {"score", "execution_time", "output", "visibility", "stdout_visibility", "tests"}
+    assert isinstance(data["score"], int | float) and not isinstance(data["score"], bool)
+    assert data["score"] == 1.5
+    assert isinstance(data["execution_time"], int) and data["execution_time"] == 2, "whole seconds"
+    assert data["output"].splitlines() == [
+        "bob: 1.5 / 3.5 points (42.9%), 1 of 3 tasks passed.",
+        "Problem: something odd",
+        "Note: a flag",
+    ]
+    assert (data["visibility"], data["stdout_visibility"]) == ("visible", "hidden")
+    assert isinstance(data["tests"], list) and len(data["tests"]) == 3, "one Gradescope test per task"
+    first = data["tests"][0]
+    assert set(first) == {"name", "number", "score", "max_score", "status", "output", "visibility", "tags"}
+    assert first == {
+        "name": "01_demo task 1: start them together",
+        "number": "1.1",
+        "score": 0,
+        "max_score": 1,
+        "status": "failed",
+        "output": "first\nsecond line",
+        "visibility": "visible",
+        "tags": ["01_demo"],
+    }
+    assert {t["status"] for t in data["tests"]} <= {"passed", "failed"}
+    assert data["tests"][1]["number"] == "1.2" and data["tests"][1]["score"] == 1.5
+
+    path = tmp_path / "results.json"
+    write_gradescope_json(path, bob)
+    assert json.loads(path.read_text(encoding="utf-8")) == data, "the file holds the same JSON"
+
+
+def test_junit_xml_parses_and_holds_one_testcase_per_test(tmp_path, course):
+    ada, bob = two_students(course)
+    path = tmp_path / "junit.xml"
+    write_junit_xml(path, ada)
+    suite = ET.parse(path).getroot().find("testsuite")
+    cases = suite.findall("testcase")
+    assert [(c.get("classname"), c.get("name")) for c in cases] == [
+        ("01_demo", "test_a"),
+        ("01_demo", "test_b"),
+        ("01_demo", "test_c"),
+        ("02_other", "test_d"),
+    ]
+    assert (suite.get("tests"), suite.get("failures")) == ("4", "0")
+
+    write_junit_xml(path, bob)
+    suite = ET.parse(path).getroot().find("testsuite")
+    cases = {(c.get("classname"), c.get("name")): c for c in suite.findall("testcase")}
+    failure = cases["01_demo", "test_a"].find("failure")
+    assert failure is not None and failure.get("message") == "first\nsecond line"
+    assert cases["01_demo", "test_b"].find("failure") is None, "a passed test has no <failure>"
+    not_graded = cases["02_other", "task 1: not graded"].find("failure")
+    assert not_graded is not None and not_graded.get("message") == "not graded: no file", (
+        "a task with no results still shows, as a failing testcase, so a dashboard is not all green"
+    )
+    assert suite.get("failures") == "2"
+
+
+@pytest.mark.parametrize("kind", list(ODD_MESSAGES))
+def test_odd_messages_break_no_writer(tmp_path, course, kind):
+    odd = ODD_MESSAGES[kind]
+    results = [result("01_demo", 1, "test_a", "failed", odd), *all_passed()[1:]]
+    someone = student(f"odd-{kind}", score_tasks(course, results, Points()), flags=[odd], problem=odd)
+    started = time.perf_counter()
+    write_gradebook(tmp_path / "gradebook.csv", [someone], course)
+    write_results_csv(tmp_path / "results.csv", [someone])
+    write_gradescope_json(tmp_path / "results.json", someone)
+    write_junit_xml(tmp_path / "junit.xml", someone)
+    assert time.perf_counter() - started < 2, "a 10 MB message is capped before it is cleaned"
+
+    for name in ("gradebook.csv", "results.csv", "results.json", "junit.xml"):
+        text = (tmp_path / name).read_text(encoding="utf-8")  # valid UTF-8, or this raises
+        assert "\x00" not in text and "\x1b" not in text, f"{name} holds a control character"
+        assert len(text) < 20_000, f"{name} is {len(text):,} characters: messages are capped"
+    message = read_csv(tmp_path / "results.csv")[0]["message"]
+    output = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["tests"][0]["output"]
+    failure = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite/testcase/failure")
+    assert failure is not None, "the failing test is still reported"
+    if kind == "emoji":
+        assert message == output == failure.get("message") == odd, "non-BMP text is kept as it is"
+    if kind == "ansi colour":
+        assert output == "red and plain", "terminal colour codes are removed whole"
+
+
+def test_writers_replace_the_file_whole_and_leave_no_temporary_files(tmp_path, course):
+    path = tmp_path / "gradebook.csv"
+    path.write_text("an older gradebook\n", encoding="utf-8")
+    write_gradebook(path, two_students(course), course)
+    assert path.read_text(encoding="utf-8").startswith("student,01_demo,")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["gradebook.csv"], (
+        "the temporary file was renamed over the old one, not left behind"
+    )
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, "a report gets the usual mode, not 0600"
