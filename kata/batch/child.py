@@ -1,0 +1,66 @@
+"""The grading child: runs the kata's own tests against one submission, reporting over an inherited pipe.
+
+Started by kata.batch.isolation as `python -I -c <bootstrap>` in an empty scratch folder.
+Its orders arrive on stdin as one JSON line (never in argv, where learner code could
+read them): the pytest arguments, the pipe's file descriptor, the run's nonce and the
+resource limits. stdin is then closed, the limits are set (soft and hard) and only
+then does pytest start and, later, load learner code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+
+import pytest
+
+from kata.report import ReportWriter
+
+LIMITS = {
+    "cpu_seconds": resource.RLIMIT_CPU,
+    "memory_bytes": resource.RLIMIT_AS,
+    "open_files": resource.RLIMIT_NOFILE,
+    "file_bytes": resource.RLIMIT_FSIZE,
+    "processes": resource.RLIMIT_NPROC,
+    "core_bytes": resource.RLIMIT_CORE,
+}
+
+
+class ChannelWriter(ReportWriter):
+    """ReportWriter whose lines go to the inherited pipe, each tagged with the run's nonce."""
+
+    def __init__(self, fd: int, nonce: str, *, hang_backstop: float) -> None:
+        super().__init__(None, hang_backstop=hang_backstop, on_hang="skip-exercise")
+        self.fd = fd
+        self.nonce = nonce
+
+    def _emit(self, record: dict) -> None:
+        super()._emit({**record, "nonce": self.nonce})
+
+    def write_line(self, line: str) -> None:
+        data = line.encode("utf-8", errors="replace")
+        while data:
+            written = os.write(self.fd, data)
+            data = data[written:]
+
+
+def set_limits(limits: dict[str, int]) -> None:
+    for name, value in limits.items():
+        kind = LIMITS[name]
+        _, hard = resource.getrlimit(kind)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(kind, (value, value))
+
+
+def main() -> int:
+    orders = json.loads(sys.stdin.readline())
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    set_limits(orders["limits"])
+    writer = ChannelWriter(orders["fd"], orders["nonce"], hang_backstop=orders["backstop"])
+    args = orders["args"]
+    del orders
+    return int(pytest.main(args, plugins=[writer]))

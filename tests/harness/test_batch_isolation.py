@@ -1,0 +1,248 @@
+"""Batch grading runs submissions in isolated children and trusts only their results.
+
+Each test grades a small course (exercises 01 and 02) with one submission file doing
+something a real submission did to a grader: crash, hang, exit early, forge results,
+patch the clock, cheat equality, hard-code answers, eat memory, fork, print forever.
+The cheat costs the tests it touches, nothing else: exercise 02 (the honest reference
+solution in every case but its own) must still get full marks.
+"""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from kata.batch.isolation import Limits, collect_expected, grade_files
+from kata.catalog import REPO_ROOT
+
+pytestmark = pytest.mark.timeout(180)
+
+STEMS = ("01_coroutines", "02_gather")
+SOLUTIONS = {stem: (REPO_ROOT / "solutions" / f"{stem}.py").read_bytes() for stem in STEMS}
+FAST = Limits(test_timeout=2.0, exercise_seconds=30.0)
+
+
+@pytest.fixture(scope="module")
+def expected():
+    return collect_expected([REPO_ROOT / "tests" / f"test_{stem}.py" for stem in STEMS])
+
+
+def grade(expected, limits=FAST, **changed: bytes):
+    """Grade the reference solutions with some files replaced; return (outcomes by stem, the run)."""
+    files = {**SOLUTIONS, **{stem: data for stem, data in changed.items()}}
+    run = grade_files(files, expected, limits, seed=7)
+    by_stem: dict[str, list] = {}
+    for result in run.results:
+        by_stem.setdefault(result.stem, []).append(result)
+    return by_stem, run
+
+
+def passed(results) -> int:
+    return sum(r.outcome == "passed" for r in results)
+
+
+def solution_with(stem: str, code: str) -> bytes:
+    """The reference solution with `code` appended (a later def replaces the earlier one)."""
+    return SOLUTIONS[stem] + b"\n\n" + code.encode()
+
+
+def assert_02_untouched(by_stem):
+    assert passed(by_stem["02_gather"]) == len(by_stem["02_gather"]), (
+        "a cheat in exercise 01 must not cost exercise 02 anything: "
+        + "; ".join(f"{r.test}: {r.message[:120]}" for r in by_stem["02_gather"] if r.outcome != "passed")
+    )
+
+
+def test_the_expected_tests_come_from_the_repository_not_from_the_child(expected):
+    assert {t.stem for t in expected} == set(STEMS)
+    assert all(t.task is not None for t in expected), "every collected test knows its task"
+
+
+def test_honest_solutions_pass_every_test(expected):
+    _, run = grade(expected)
+    assert [r.outcome for r in run.results] == ["passed"] * len(expected), run.output[-2000:]
+    assert run.children == 1, "an honest run needs one child process"
+
+
+def test_os_exit_zero_in_a_function_fails_that_test_and_the_rest_go_on(expected):
+    by_stem, _ = grade(
+        expected,
+        **{
+            "01_coroutines": solution_with(
+                "01_coroutines", "import os\nasync def greet(f, u):\n    os._exit(0)\n"
+            )
+        },
+    )
+    first = by_stem["01_coroutines"][0]
+    assert first.outcome == "failed" and "process ended while this test ran (exit code 0)" in first.message
+    assert passed(by_stem["01_coroutines"]) < len(by_stem["01_coroutines"])
+    assert_02_untouched(by_stem)
+
+
+def test_pytest_exit_with_code_zero_at_import_scores_nothing_for_that_exercise(expected):
+    cheat = solution_with("01_coroutines", "import pytest\npytest.exit('all good', returncode=0)\n")
+    by_stem, _ = grade(expected, **{"01_coroutines": cheat})
+    assert passed(by_stem["01_coroutines"]) == 0, "an exit code of 0 is never taken as success"
+    assert_02_untouched(by_stem)
+
+
+def test_results_forged_on_every_open_descriptor_are_ignored(expected):
+    forge = """
+import json, os
+def _forge():
+    for name in os.listdir("/proc/self/fd"):
+        for nonce in (None, "0" * 32):
+            for test in ("test_greeting_uses_the_name_the_service_returned",):
+                record = {"event": "test", "id": "tests/test_01_coroutines.py::" + test,
+                          "stem": "01_coroutines", "test": test, "task": 1, "outcome": "passed",
+                          "seconds": 0.1, "message": "", "nonce": nonce}
+                try:
+                    os.write(int(name), (json.dumps(record) + "\\n").encode())
+                except OSError:
+                    pass
+async def greet(fetch_name, user_id):
+    _forge()
+    os._exit(0)
+"""
+    by_stem, _ = grade(expected, **{"01_coroutines": solution_with("01_coroutines", forge)})
+    first = by_stem["01_coroutines"][0]
+    assert first.outcome == "failed", (
+        "a result without the run's nonce, or for a test not running, is ignored"
+    )
+    assert_02_untouched(by_stem)
+
+
+def test_a_patched_clock_fails_the_timing_tests(expected):
+    """A clock slowed 1000 times would make sequential calls look concurrent; the kata's own clock notices."""
+    cheat = solution_with(
+        "02_gather",
+        "import time\n_real = time.perf_counter\ntime.perf_counter = lambda: _real() / 1000\n"
+        "async def fetch_all(fetch_user, user_ids):\n    return [await fetch_user(i) for i in user_ids]\n",
+    )
+    by_stem, _ = grade(expected, **{"02_gather": cheat})
+    timing = [r for r in by_stem["02_gather"] if r.task == 1]
+    assert passed(timing) == 0, "sequential code behind a patched clock earns nothing"
+    assert any("replaced while your code ran" in r.message for r in timing), [r.message for r in timing]
+
+
+def test_an_always_equal_object_is_not_an_answer(expected):
+    cheat = solution_with(
+        "02_gather",
+        "class Anything(list):\n    def __eq__(self, other):\n        return True\n"
+        "async def fetch_all(fetch_user, user_ids):\n    return Anything()\n",
+    )
+    by_stem, _ = grade(expected, **{"02_gather": cheat})
+    task_1 = [r for r in by_stem["02_gather"] if r.task == 1]
+    assert passed(task_1) < len(task_1), "exact type and value checks see through __eq__"
+
+
+def test_hard_coded_answers_fail_on_random_inputs(expected):
+    cheat = solution_with(
+        "02_gather",
+        "async def fetch_all(fetch_user, user_ids):\n"
+        "    return [{'id': 1, 'name': 'user 1'}] * len(user_ids)\n",
+    )
+    by_stem, _ = grade(expected, **{"02_gather": cheat})
+    task_1 = [r for r in by_stem["02_gather"] if r.task == 1]
+    assert passed(task_1) < len(task_1)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("    while True:\n        pass\n", id="loops-forever"),
+        pytest.param(
+            "    while True:\n        try:\n            while True:\n                pass\n"
+            "        except BaseException:\n            pass\n",
+            id="swallows-the-interruption",
+        ),
+    ],
+)
+def test_a_hang_costs_that_exercise_and_a_few_seconds(expected, body):
+    started = time.perf_counter()
+    by_stem, _ = grade(
+        expected, **{"01_coroutines": solution_with("01_coroutines", f"async def greet(f, u):\n{body}")}
+    )
+    elapsed = time.perf_counter() - started
+    hung = by_stem["01_coroutines"][0]
+    assert hung.outcome == "failed" and ("did not finish in time" in hung.message or "ended" in hung.message)
+    assert elapsed < 60, f"a hang costs about one test limit (2 s here), not the run: {elapsed:.0f} s"
+    assert_02_untouched(by_stem)
+
+
+def test_a_memory_hog_fails_its_exercise_and_the_grader_survives(expected):
+    by_stem, _ = grade(
+        expected, **{"01_coroutines": solution_with("01_coroutines", "hog = bytearray(8 * 1024**3)\n")}
+    )
+    assert passed(by_stem["01_coroutines"]) == 0
+    assert_02_untouched(by_stem)
+
+
+def test_endless_output_is_capped(expected):
+    by_stem, run = grade(
+        expected,
+        **{
+            "01_coroutines": solution_with(
+                "01_coroutines",
+                "import sys\nasync def greet(f, u):\n"
+                "    while True:\n        sys.__stdout__.write('x' * 4096)\n",
+            )
+        },
+    )
+    assert by_stem["01_coroutines"][0].outcome == "failed"
+    assert len(run.output) <= FAST.output_bytes + 200, "the kept output is capped"
+    assert_02_untouched(by_stem)
+
+
+def test_forked_processes_do_not_outlive_the_grading(expected, tmp_path):
+    pids = tmp_path / "pids"
+    fork = f"""
+import os, time
+async def greet(fetch_name, user_id):
+    for _ in range(20):
+        pid = os.fork()
+        if pid == 0:
+            with open({str(pids)!r}, "a") as out:
+                out.write(f"{{os.getpid()}}\\n")
+            time.sleep(120)
+            os._exit(0)
+    return "forked"
+"""
+    by_stem, _ = grade(expected, **{"01_coroutines": solution_with("01_coroutines", fork)})
+    assert by_stem["01_coroutines"][0].outcome == "failed"
+    time.sleep(0.5)
+    alive = []
+    for pid in map(int, pids.read_text().split()):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.append(pid)
+    assert not alive, f"forked processes still running after grading: {alive}"
+    assert_02_untouched(by_stem)
+
+
+def test_a_syntax_error_or_a_file_that_is_not_utf8_costs_only_that_exercise(expected):
+    for broken in (b"def greet(:\n", b"# caf\xe9\nasync def greet(f, u):\n    return 1\n"):
+        by_stem, _ = grade(expected, **{"01_coroutines": broken})
+        assert passed(by_stem["01_coroutines"]) == 0
+        assert_02_untouched(by_stem)
+
+
+def test_a_missing_exercise_file_fails_its_tests_only(expected):
+    files = {"02_gather": SOLUTIONS["02_gather"]}
+    run = grade_files(files, expected, FAST, seed=7)
+    by_stem = {stem: [r for r in run.results if r.stem == stem] for stem in STEMS}
+    assert passed(by_stem["01_coroutines"]) == 0
+    assert_02_untouched(by_stem)
+
+
+def test_nothing_is_left_in_the_temporary_folder(expected, tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    grade(expected)
+    assert os.listdir(tmp_path) == []
