@@ -8,6 +8,7 @@
     python grade.py reset 03|--all  put the original stub back (your version is kept)
     python grade.py solution 03     the reference solution, once the exercise passes
     python grade.py list            every exercise and its status, without running anything
+    python grade.py batch SUB... --out DIR   instructors: grade a class into a gradebook
 
 Options for all: --target DIR (default exercises), --plain (no colour, ASCII).
 --json prints the results as JSON instead (checks and list).
@@ -82,6 +83,8 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and argv[0] in HANDLERS else None
+    if argv and argv[0] == "batch":
+        return batch(argv[1:])
     try:
         args = build_parser(command).parse_args(argv[1:] if command else argv)
         session = Session.open(Path(args.target), plain=args.plain, quiet=getattr(args, "json", False))
@@ -95,4 +98,35 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         print("\ngrade.py: stopped (your files are as you left them)", file=sys.stderr)
+        return 130
+
+
+def batch(argv: list[str]) -> int:
+    """`grade.py batch`: no progress file, no learner target; its own options."""
+    from kata.batch import command
+    from kata.catalog import discover, find
+    from kata.ui import Look
+
+    parser = _Parser(
+        prog="python grade.py batch",
+        description=command.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    command.add_arguments(parser)
+    parser.add_argument("--plain", action="store_true", help="no colour, ASCII only (also: NO_COLOR=1)")
+    try:
+        args = parser.parse_args(argv)
+        exercises = discover()
+        if args.exercises:
+            chosen = [find(exercises, name) for name in args.exercises]
+            unknown = [name for name, e in zip(args.exercises, chosen, strict=True) if e is None]
+            if unknown:
+                raise UsageError(f"no exercise called {unknown[0]!r}")
+            exercises = [e for e in exercises if e in chosen]
+        return command.run(args, exercises, Look.detect(plain=args.plain).console())
+    except (UsageError, command.BatchUsageError) as error:
+        print(f"grade.py batch: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print("\ngrade.py batch: stopped; the gradebook holds the students graded so far", file=sys.stderr)
         return 130
