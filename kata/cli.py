@@ -39,7 +39,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see `python grade.py --help`)")
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

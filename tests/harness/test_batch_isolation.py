@@ -246,3 +246,29 @@ def test_nothing_is_left_in_the_temporary_folder(expected, tmp_path, monkeypatch
     monkeypatch.setattr(tempfile, "tempdir", None)
     grade(expected)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_test_failed_only_for_a_loop_stall_gets_a_second_run(expected):
+    """A busy machine can stall a correct solution's loop once; blocking code stalls every time."""
+    once = solution_with(
+        "02_gather",
+        "import os, time\n_fetch_all = fetch_all\n"
+        "async def fetch_all(fetch_user, user_ids):\n"
+        "    if not os.path.exists('stalled-once'):\n"
+        "        open('stalled-once', 'w').close()\n"
+        "        time.sleep(0.3)\n"
+        "    return await _fetch_all(fetch_user, user_ids)\n",
+    )
+    by_stem, run = grade(expected, **{"02_gather": once})
+    assert_02_untouched(by_stem)
+    assert run.children == 2, "one more child ran the stalled test again"
+
+    always = solution_with(
+        "02_gather",
+        "import time\n_fetch_all = fetch_all\n"
+        "async def fetch_all(fetch_user, user_ids):\n"
+        "    time.sleep(0.3)\n    return await _fetch_all(fetch_user, user_ids)\n",
+    )
+    by_stem, _ = grade(expected, **{"02_gather": always})
+    blocked = [r for r in by_stem["02_gather"] if r.task == 1]
+    assert passed(blocked) == 0, "code that blocks every time fails every time"
