@@ -27,7 +27,7 @@ from kata.report import ReportWriter
 from kata.shims import aioresponses_compat
 
 # Bound before any learner module is imported: timing checks trust these.
-from kata.testing import clock
+from kata.testing import clock, margins
 from kata.testing.loopguard import BLOCKED, STALL_LIMIT, LoopGuard, warning_watch
 
 FROZEN = BLOCKED.split("{", 1)[0]  # how every frozen-loop finding begins
@@ -78,6 +78,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not target.is_dir():
         raise pytest.UsageError(f"--target {config.getoption('target')}: no such directory")
     config.stash[TARGET_KEY] = target.resolve()
+    margins.target = target.resolve().name
     seed = config.getoption("kata_seed")
     config.stash[SEED_KEY] = seed if seed is not None else random.SystemRandom().randrange(10**6)
     aioresponses_compat.install()

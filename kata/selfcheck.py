@@ -228,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     checks, runs = self_check(chosen or all_exercises, all_exercises, args.jobs, out=print)
     if args.timings:
         total = sum(run.seconds for run in runs)
-        print(f"{len(runs)} child runs, {total:.0f} s in all; the slowest:")
+        own = sum(result.seconds for run in runs for result in run.results)
+        print(f"{len(runs)} child runs, {total:.0f} s in all, the tests' own time {own:.0f} s; the slowest:")
         for run in sorted(runs, key=lambda r: -r.seconds)[:8]:
             print(f"  {run.seconds:6.1f} s  {run.label or 'exercise stubs'}")
     failed = [c for c in checks if not c.ok]

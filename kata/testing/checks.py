@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from kata.testing import clock, timeline
+from kata.testing import clock, margins, timeline
 from kata.testing.fakes import Instrumented
 
 _PLAIN_TYPES = (int, float, complex, str, bytes, bool, type(None))
@@ -125,6 +125,10 @@ def assert_ran_together(service: Instrumented, elapsed: float, expected_calls: i
             f"{opening}: {elapsed:.2f} s in all. Started together, they take about "
             f"{slowest:.2f} s (as long as the slowest call), not {total:.2f} s.\n{picture}"
         )
+    margins.record("ran together: whole run < 2 x the slowest call", elapsed, CONCURRENT_SLACK * slowest)
+    margins.record(
+        "ran together: whole run >= the slowest call", elapsed, slowest - EARLY_WAKE_TOLERANCE, upper=False
+    )
     if elapsed >= CONCURRENT_SLACK * slowest:
         raise AssertionError(
             f"your calls to {service.name} overlapped, but the whole run took {elapsed:.2f} s; "

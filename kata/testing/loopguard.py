@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from kata.testing import clock
+from kata.testing import clock, margins
 
 # Correct code on a 2-core machine with 16 CPU burners stalled the loop at most
 # ~30 ms; blocking code stalls it for the length of the block (FIELD-NOTES).
@@ -134,6 +134,7 @@ class LoopGuard:
         for _ in range(3):  # let tasks that were just cancelled or finished settle
             await asyncio.sleep(0)
         problems = []
+        margins.record("loop never frozen: worst stall < limit", self.worst_stall, self.stall_limit)
         if self.worst_stall > self.stall_limit:
             problems.append(BLOCKED.format(stall=self.worst_stall))
         leaked = [

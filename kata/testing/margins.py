@@ -1,0 +1,36 @@
+"""How close each timing judgment came to its bound, for the flake benchmark.
+
+When KATA_MARGINS names a file, each timing check appends one JSON line:
+    {"check": ..., "observed": ..., "bound": ..., "ratio": ..., "test": ..., "target": ...}
+`ratio` is observed/bound for an upper bound and bound/observed for a lower bound, so
+a ratio of 1.0 is the edge in both cases: the larger, the nearer a false verdict.
+Nothing is written when the variable is not set (every ordinary run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+ENV = "KATA_MARGINS"
+target = ""  # the folder under test; set by the plugin
+
+
+def record(check: str, observed: float, bound: float, *, upper: bool = True) -> None:
+    path = os.environ.get(ENV)
+    if not path:
+        return
+    if upper:
+        ratio = observed / bound if bound > 0 else float("inf")
+    else:
+        ratio = bound / observed if observed > 0 else float("inf")
+    line = {
+        "check": check,
+        "observed": round(observed, 4),
+        "bound": round(bound, 4),
+        "ratio": round(ratio, 4),
+        "test": os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0],
+        "target": target,
+    }
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps(line) + "\n")
