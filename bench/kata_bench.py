@@ -1,0 +1,148 @@
+"""Prove the kata's claims on this machine: `python bench/kata_bench.py` prints a table of figures.
+
+    --flakes K        the self-check K times, every other one with a CPU burner on every core (default 20)
+    --copies N        N copies of the reference solutions through `grade.py batch` (default 50)
+    --only PARTS      some of: flakes, derived, speed, batch (default: all)
+
+Parts:
+  flakes   flakes found (target 0) and, per timing judgment, the run nearest its bound on correct code
+  derived  wrong versions derived from the reference solutions (must be caught) and equivalent
+           rewrites (must pass): kata/bench/derive.py
+  speed    one exercise through grade.py (bench/grade_speed.py), the self-check's wall time against
+           its tests' own time (the floor), and the solutions' tests' own time
+  batch    instructor throughput: seconds per submission and peak memory of the whole process tree
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from kata.bench import measure  # noqa: E402
+
+PARTS = ("flakes", "derived", "speed", "batch")
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{platform.system()} {platform.machine()}, {cores} cores, {memory:.0f} GiB, "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
+    )
+
+
+def show_flakes(repeat: int) -> None:
+    print(
+        f"\n## Flakes: the self-check {repeat} times ({(repeat + 1) // 2} idle, {repeat // 2} with "
+        f"{os.cpu_count()} CPU burners)"
+    )
+    report = measure.flakes(
+        repeat,
+        on_run=lambda run: print(
+            f"  run {'loaded' if run.loaded else 'idle  '} {run.seconds:6.0f} s  {run.passed} passed, "
+            f"{run.failed} failed" + "".join(f"\n      FAIL {f}" for f in run.failures),
+            flush=True,
+        ),
+    )
+    checks = sum(r.passed + r.failed for r in report.runs)
+    print(f"  flakes: {report.flakes} in {checks} checks (target 0)")
+    print("  nearest approach to each timing bound by the reference solutions (1.00 = on the bound):")
+    for margin in sorted(report.margins.values(), key=lambda m: -m.ratio):
+        print(
+            f"    {margin.ratio:5.2f}  {margin.check}: {margin.observed:.3f} s vs {margin.bound:.3f} s "
+            f"({margin.test})"
+        )
+    idle = [r.seconds for r in report.runs if not r.loaded]
+    loaded = [r.seconds for r in report.runs if r.loaded]
+    print(
+        f"  self-check wall time: median {measure.median(idle):.0f} s idle, "
+        f"{measure.median(loaded):.0f} s loaded"
+    )
+
+
+def show_derived() -> None:
+    from kata.bench.derive import derive_all, grade_derived
+
+    from kata.catalog import discover
+
+    exercises = discover()
+    derived = derive_all(exercises)
+    graded = grade_derived(derived, exercises, jobs=max(2, 2 * (os.cpu_count() or 1)))
+    print("\n## Derived versions of the reference solutions")
+    kinds: dict[tuple[str, bool], list[bool]] = {}
+    for variant, ok, _ in graded:
+        kinds.setdefault((variant.kind, variant.wrong), []).append(ok)
+    for (kind, wrong), oks in sorted(kinds.items()):
+        verdict = "caught" if wrong else "passed"
+        print(f"  {kind:<28} {'wrong' if wrong else 'equivalent':<10} {sum(oks)}/{len(oks)} {verdict}")
+    wrong_way = [(v, d) for v, ok, d in graded if not ok]
+    print(
+        f"  false passes: {sum(1 for v, _ in wrong_way if v.wrong)}, false failures: "
+        f"{sum(1 for v, _ in wrong_way if not v.wrong)} (target 0 and 0)"
+    )
+    for variant, detail in wrong_way:
+        print(f"    {variant.stem} {variant.kind}: {detail[:200]}")
+
+
+def show_speed() -> None:
+    print("\n## Speed")
+    subprocess.run(
+        [sys.executable, str(REPO_ROOT / "bench" / "grade_speed.py"), "--repeat", "3"], check=False
+    )
+    own, wall = measure.tests_own_time()
+    print(
+        f"  reference solutions, all tests in one child: {wall:.1f} s wall, the tests' own time {own:.1f} s "
+        f"(ratio {wall / own:.2f})"
+    )
+    margins = REPO_ROOT / ".kata-bench-margins.jsonl"
+    run = measure.self_check(loaded=False, margins_file=margins)
+    margins.unlink(missing_ok=True)
+    ratio = run.seconds / run.tests_own_seconds if run.tests_own_seconds else float("nan")
+    print(
+        f"  self-check: {run.seconds:.0f} s wall; its tests' own time {run.tests_own_seconds:.0f} s; "
+        f"ratio {ratio:.2f} (target <= 1.5: below 1 thanks to parallel runs)"
+    )
+
+
+def show_batch(copies: int) -> None:
+    jobs = max(2, 2 * (os.cpu_count() or 1))
+    result = measure.throughput(copies, jobs)
+    print(f"\n## Instructor throughput: {copies} copies of the reference solutions, -j {jobs}")
+    print(
+        f"  {result.seconds:.0f} s in all, {result.seconds / copies:.1f} s per submission, peak memory "
+        f"{result.peak_memory_bytes / 2**20:.0f} MiB; every copy at full marks: {result.all_full_marks}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--flakes", type=int, default=20, metavar="K")
+    parser.add_argument("--copies", type=int, default=50, metavar="N")
+    parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS))
+    args = parser.parse_args()
+    if args.flakes < 1 or args.copies < 1:
+        print("kata_bench: --flakes and --copies must be at least 1", file=sys.stderr)
+        return 2
+    print(f"# async-kata benchmark: {machine()}")
+    if "derived" in args.only:
+        show_derived()
+    if "speed" in args.only:
+        show_speed()
+    if "batch" in args.only:
+        show_batch(args.copies)
+    if "flakes" in args.only:
+        show_flakes(args.flakes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

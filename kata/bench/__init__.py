@@ -1,0 +1,1 @@
+"""Benchmarks that prove the kata's claims; run `python bench/kata_bench.py`."""

@@ -1,0 +1,212 @@
+"""The measurements behind `python bench/kata_bench.py`: flakes, speed and instructor throughput.
+
+Each function runs the real thing in child processes (the self-check, grade.py, grade.py
+batch) and returns plain figures; kata_bench.py prints them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kata.catalog import REPO_ROOT, discover
+from kata.runner import run_tests
+
+SUMMARY = re.compile(r"^self-check: (?P<passed>\d+) passed, (?P<failed>\d+) failed$", re.M)
+OWN_TIME = re.compile(r"the tests' own time (?P<own>\d+) s")
+
+
+@contextlib.contextmanager
+def burners(count: int) -> Iterator[None]:
+    """`count` processes spinning on the CPU (one per core: the noisy machine of the brief)."""
+    spinners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], stdout=subprocess.DEVNULL)
+        for _ in range(count)
+    ]
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
+@dataclass
+class SelfCheckRun:
+    loaded: bool
+    seconds: float
+    passed: int
+    failed: int
+    failures: list[str]
+    tests_own_seconds: float
+
+
+@dataclass
+class Margin:
+    check: str
+    ratio: float
+    observed: float
+    bound: float
+    test: str
+
+
+@dataclass
+class FlakeReport:
+    runs: list[SelfCheckRun] = field(default_factory=list)
+    margins: dict[str, Margin] = field(default_factory=dict)  # check -> the run nearest its bound
+
+    @property
+    def flakes(self) -> int:
+        return sum(run.failed for run in self.runs)
+
+
+def self_check(loaded: bool, margins_file: Path) -> SelfCheckRun:
+    env = {**os.environ, "KATA_MARGINS": str(margins_file)}
+    started = time.perf_counter()
+    with burners(os.cpu_count() or 1) if loaded else contextlib.nullcontext():
+        done = subprocess.run(
+            [sys.executable, "-m", "kata.selfcheck", "--timings"],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
+    seconds = time.perf_counter() - started
+    summary = SUMMARY.search(done.stdout)
+    own = OWN_TIME.search(done.stdout)
+    failures = [line[5:] for line in done.stdout.splitlines() if line.startswith("FAIL ")]
+    if summary is None:
+        failures.append(f"the self-check did not finish (exit code {done.returncode}): {done.stdout[-300:]}")
+    return SelfCheckRun(
+        loaded,
+        seconds,
+        int(summary["passed"]) if summary else 0,
+        int(summary["failed"]) if summary else 1,
+        failures,
+        float(own["own"]) if own else 0.0,
+    )
+
+
+def read_margins(path: Path, margins: dict[str, Margin], target: str = "solutions") -> None:
+    """Keep, per check, the record nearest its bound among correct code (the reference solutions)."""
+    if not path.exists():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        with contextlib.suppress(ValueError, KeyError):
+            record = json.loads(line)
+            if record["target"] != target:
+                continue
+            best = margins.get(record["check"])
+            if best is None or record["ratio"] > best.ratio:
+                margins[record["check"]] = Margin(
+                    record["check"], record["ratio"], record["observed"], record["bound"], record["test"]
+                )
+
+
+def flakes(repeat: int, on_run=lambda run: None) -> FlakeReport:
+    """The self-check `repeat` times, every other one with a CPU burner on every core."""
+    report = FlakeReport()
+    with tempfile.TemporaryDirectory(prefix="kata-bench-") as folder:
+        for index in range(repeat):
+            margins_file = Path(folder) / f"margins-{index}.jsonl"
+            run = self_check(loaded=index % 2 == 1, margins_file=margins_file)
+            read_margins(margins_file, report.margins)
+            report.runs.append(run)
+            on_run(run)
+    return report
+
+
+def tests_own_time() -> tuple[float, float]:
+    """(the reference solutions' tests' own time, the wall time of running them in one child)."""
+    exercises = discover()
+    run = run_tests([e.tests for e in exercises], REPO_ROOT / "solutions", wall_limit=600)
+    return sum(r.seconds for r in run.results), run.seconds
+
+
+@dataclass
+class Throughput:
+    copies: int
+    jobs: int
+    seconds: float
+    peak_memory_bytes: int
+    all_full_marks: bool
+
+
+def _tree_rss(root: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+            rss[int(entry.name)] = int((entry / "statm").read_text().split()[1]) * page
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack += children.get(pid, [])
+    return total
+
+
+def throughput(copies: int, jobs: int) -> Throughput:
+    """`grade.py batch` on `copies` copies of the reference solutions; wall time and peak memory."""
+    with tempfile.TemporaryDirectory(prefix="kata-class-") as folder:
+        root = Path(folder)
+        for n in range(copies):
+            shutil.copytree(REPO_ROOT / "solutions", root / "subs" / f"student{n:03d}" / "exercises")
+        command = [
+            sys.executable,
+            str(REPO_ROOT / "grade.py"),
+            "batch",
+            *map(str, sorted((root / "subs").iterdir())),
+            "--out",
+            str(root / "out"),
+            "--plain",
+            "--jobs",
+            str(jobs),
+        ]
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        peak = 0
+        stop = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not stop.wait(0.25):
+                peak = max(peak, _tree_rss(process.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        process.wait()
+        stop.set()
+        sampler.join()
+        seconds = time.perf_counter() - started
+        with (root / "out" / "gradebook.csv").open(encoding="utf-8") as file:
+            rows = list(csv.DictReader(file))
+        full = len(rows) == copies and all(row["percent"] == "100.0" for row in rows)
+    return Throughput(copies, jobs, seconds, peak, full)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
