@@ -108,8 +108,8 @@ def read_margins(path: Path, margins: dict[str, Margin], target: str = "solution
     for line in path.read_text(encoding="utf-8").splitlines():
         with contextlib.suppress(ValueError, KeyError):
             record = json.loads(line)
-            if record["target"] != target:
-                continue
+            if record["target"] != target or not record["test"].startswith("tests/test_"):
+                continue  # the harness's own tests break bounds on purpose
             best = margins.get(record["check"])
             if best is None or record["ratio"] > best.ratio:
                 margins[record["check"]] = Margin(
