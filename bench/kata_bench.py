@@ -26,7 +26,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from kata.bench import measure  # noqa: E402
+from kata import catalog  # noqa: E402
+from kata.bench import derive, measure  # noqa: E402
 
 PARTS = ("flakes", "derived", "speed", "batch")
 
@@ -70,13 +71,9 @@ def show_flakes(repeat: int) -> None:
 
 
 def show_derived() -> None:
-    from kata.bench.derive import derive_all, grade_derived
-
-    from kata.catalog import discover
-
-    exercises = discover()
-    derived = derive_all(exercises)
-    graded = grade_derived(derived, exercises, jobs=max(2, 2 * (os.cpu_count() or 1)))
+    exercises = catalog.discover()
+    derived = derive.derive_all(exercises)
+    graded = derive.grade_derived(derived, exercises, jobs=max(2, 2 * (os.cpu_count() or 1)))
     print("\n## Derived versions of the reference solutions")
     kinds: dict[tuple[str, bool], list[bool]] = {}
     for variant, ok, _ in graded:
