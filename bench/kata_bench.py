@@ -27,6 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from kata import catalog  # noqa: E402
+from kata.batch.command import default_jobs  # noqa: E402
 from kata.bench import derive, measure  # noqa: E402
 
 PARTS = ("flakes", "derived", "speed", "batch")
@@ -73,7 +74,7 @@ def show_flakes(repeat: int) -> None:
 def show_derived() -> None:
     exercises = catalog.discover()
     derived = derive.derive_all(exercises)
-    graded = derive.grade_derived(derived, exercises, jobs=max(2, 2 * (os.cpu_count() or 1)))
+    graded = derive.grade_derived(derived, exercises, jobs=default_jobs())
     print("\n## Derived versions of the reference solutions")
     kinds: dict[tuple[str, bool], list[bool]] = {}
     for variant, ok, _ in graded:
@@ -111,7 +112,7 @@ def show_speed() -> None:
 
 
 def show_batch(copies: int) -> None:
-    jobs = max(2, 2 * (os.cpu_count() or 1))
+    jobs = default_jobs()
     result = measure.throughput(copies, jobs)
     print(f"\n## Instructor throughput: {copies} copies of the reference solutions, -j {jobs}")
     print(

@@ -110,9 +110,10 @@ class Checker:
 
     def last_seen(self, exercise: Exercise) -> ExerciseCheck:
         """Without running: what is certain, else the last check if the file is unchanged since."""
-        known = self.known(exercise)
-        if known is not None:
-            return known
+        return self.known(exercise) or self._last_checked(exercise)
+
+    def _last_checked(self, exercise: Exercise) -> ExerciseCheck:
+        """The last check's outcome when the file is unchanged since (failing), else 'edited'."""
         record = self.record(exercise)
         tasks = {int(n): ok for n, ok in record.tasks.items()}
         unchanged = record.checked and record.fingerprint == fingerprint(exercise, self.target)
@@ -161,21 +162,15 @@ class Checker:
         checks: list[ExerciseCheck] = []
         stopped = False
         for exercise in exercises:
-            if stopped:
-                checks.append(
-                    self.run(exercise)
-                    if check_all and self.known(exercise) is None
-                    else self.last_seen(exercise)
-                )
-                continue
             check = self.known(exercise)
             if check is None:
-                check = self.run(exercise)
-            elif check.status is Status.NOT_STARTED:
+                ran_now = not stopped or check_all
+                check = self.run(exercise) if ran_now else self._last_checked(exercise)
+            elif check.status is Status.NOT_STARTED and not stopped:
                 check = self.run(exercise)  # to say what is missing, in the tests' words
                 check.status = Status.DONE if check.done else Status.NOT_STARTED
             checks.append(check)
-            stopped = not check.done
+            stopped = stopped or not check.done
         return checks
 
 

@@ -7,10 +7,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from rich.text import Text
 from kata import ui
 from kata.catalog import Exercise
 from kata.checking import ExerciseCheck, Status, learner_file
+from kata.files import unused_path, write_atomically
 from kata.report import TestResult
 from kata.results_json import course_json
 from kata.session import Session, UsageError
@@ -327,28 +326,10 @@ def restore(session: Session, exercise: Exercise, backups: Path) -> Path | None:
     kept = None
     if path.exists():
         backups.mkdir(parents=True, exist_ok=True)
-        kept = backups / f"{exercise.stem}.{time.strftime('%Y%m%d-%H%M%S')}.py"
-        serial = 1
-        while kept.exists():
-            serial += 1
-            kept = kept.with_name(f"{exercise.stem}.{time.strftime('%Y%m%d-%H%M%S')}-{serial}.py")
+        kept = unused_path(backups, f"{exercise.stem}.{time.strftime('%Y%m%d-%H%M%S')}", ".py")
         shutil.copy2(path, kept)
     write_atomically(path, session.originals[exercise.stem].text)
     return kept
-
-
-def write_atomically(path: Path, text: str) -> None:
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 # ---------------------------------------------------------------- watch

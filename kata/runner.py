@@ -78,7 +78,8 @@ def pytest_command(
     ]
 
 
-def _kill_group(process: subprocess.Popen) -> None:
+def kill_group(process: subprocess.Popen) -> None:
+    """Kill the process and everything in its process group (stray workers and forks too)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
 
@@ -115,10 +116,10 @@ def run_tests(
             out, _ = process.communicate(timeout=wall_limit)
         except subprocess.TimeoutExpired:
             run.timed_out = True
-            _kill_group(process)
+            kill_group(process)
             out, _ = process.communicate()
         finally:
-            _kill_group(process)  # stray grandchildren (executors, pools) go too
+            kill_group(process)  # stray grandchildren (executors, pools) go too
         run.seconds = clock.perf_counter() - started
         run.returncode = process.returncode
         run.output = out.decode("utf-8", errors="replace")[-OUTPUT_LIMIT:]

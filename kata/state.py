@@ -17,12 +17,12 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kata.catalog import REPO_ROOT
+from kata.files import unused_path, write_atomically
 
 VERSION = 1
 
@@ -104,8 +104,8 @@ class ProgressFile:
             self.targets = self._parse(text)
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             self.targets = {}
-            aside = _unused(
-                self.path.with_name(f"{self.path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+            aside = unused_path(
+                self.path.parent, f"{self.path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}"
             )
             with contextlib.suppress(OSError):
                 self.path.replace(aside)
@@ -148,8 +148,7 @@ class ProgressFile:
             self.save_failed = True
 
     def _write(self) -> None:
-        """Write to a temporary file in the same folder, flush it to disk, then rename over the old one."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Lay this process's changes over what is on disk now, and write the whole file atomically."""
         self.targets = self._merged()
         self._as_loaded = self._snapshot(self.targets)
         data = {
@@ -159,27 +158,7 @@ class ProgressFile:
                 for key, records in self.targets.items()
             },
         }
-        fd, temporary = tempfile.mkstemp(prefix=".progress-", suffix=".json", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out, indent=1)
-                out.write("\n")
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
-
-
-def _unused(path: Path) -> Path:
-    """`path`, or `path-2`, `path-3`...: the first name not taken, so nothing set aside is overwritten."""
-    candidate, serial = path, 1
-    while candidate.exists():
-        serial += 1
-        candidate = path.with_name(f"{path.name}-{serial}")
-    return candidate
+        write_atomically(self.path, json.dumps(data, indent=1) + "\n")
 
 
 def _reason(error: Exception) -> str:

@@ -46,6 +46,7 @@ from kata.batch.reports import (
 from kata.batch.scan import scan_files
 from kata.batch.submissions import Submission, load_submissions
 from kata.catalog import REPO_ROOT, Exercise
+from kata.files import write_atomically
 from kata.report import TestResult
 
 GRADED_FILE = "graded.json"
@@ -78,14 +79,20 @@ class Graded:
     cached: bool = False
 
 
-def fingerprint(submission: Submission, exercises: list[Exercise]) -> str:
+def course_digest(exercises: list[Exercise]) -> str:
+    """What grading depends on besides a student's files: the tests and the grader. Read once per batch."""
     digest = hashlib.sha256(f"v{CACHE_VERSION}".encode())
-    for stem, data in sorted(submission.files.items()):
-        digest.update(stem.encode() + b"\0" + hashlib.sha256(data).digest())
     for exercise in exercises:
         digest.update(exercise.tests.read_bytes())
     for name in GRADER_FILES:
         digest.update((REPO_ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def fingerprint(submission: Submission, course: str) -> str:
+    digest = hashlib.sha256(course.encode())
+    for stem, data in sorted(submission.files.items()):
+        digest.update(stem.encode() + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()
 
 
@@ -107,11 +114,8 @@ def read_cache(folder: Path, wanted: str) -> Graded | None:
 
 
 def write_cache(folder: Path, graded: Graded) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
     data = {k: v for k, v in asdict(graded).items() if k != "cached"}
-    temporary = folder / f".{GRADED_FILE}.{os.getpid()}.{threading.get_ident()}"
-    temporary.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(temporary, folder / GRADED_FILE)
+    write_atomically(folder / GRADED_FILE, json.dumps(data))
 
 
 @dataclass
@@ -123,6 +127,10 @@ class Batch:
     out: Path
     seed: int
     junit: bool = False
+    course: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.course = course_digest(self.exercises)
 
     def grade(self, submission: Submission) -> tuple[StudentResult, bool]:
         """The student's result, and whether it came from the cache."""
@@ -137,7 +145,7 @@ class Batch:
             missing = {e.stem: submission.problem for e in self.exercises}
             graded = Graded("", [])
         else:
-            wanted = fingerprint(submission, self.exercises)
+            wanted = fingerprint(submission, self.course)
             graded = read_cache(folder, wanted) or self._run(submission, present, wanted)
             flags += graded.flags
         tasks = score_tasks(self.exercises, graded.results, self.points, missing)

@@ -23,7 +23,6 @@ import fcntl
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from pathlib import Path
 
 from kata.catalog import REPO_ROOT
 from kata.report import TestResult
+from kata.runner import kill_group
 
 BOOTSTRAP = (
     "import sys; sys.path[:0] = [{root!r}]; sys.argv = ['kata-grading']; "
@@ -228,8 +228,7 @@ def _run_child(
     except subprocess.TimeoutExpired:
         killed = True
     finally:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)  # the whole group: stray workers and forks go too
+        kill_group(process)
         process.wait()
     text = output.text()
     process.stdout.close()

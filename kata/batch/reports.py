@@ -17,15 +17,14 @@ import csv
 import io
 import json
 import math
-import os
 import re
-import secrets
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 from kata.batch.points import TaskScore
 from kata.catalog import Exercise
+from kata.files import write_atomically
 from kata.report import TestResult
 
 MESSAGE_CAP = 500  # characters of a message kept in a report (Exercism's runner caps at 500 too)
@@ -118,22 +117,6 @@ def _cell(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Not tempfile.mkstemp: its files are 0600, and a report should get the usual umask-based mode.
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 def _csv_bytes(rows: list[list[str]]) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
@@ -168,7 +151,7 @@ def write_gradebook(path: Path, students: list[StudentResult], exercises: list[E
                 _flags_text(student),
             ]
         )
-    _write_atomically(path, _csv_bytes(rows))
+    write_atomically(path, _csv_bytes(rows))
 
 
 def write_results_csv(path: Path, students: list[StudentResult]) -> None:
@@ -189,7 +172,7 @@ def write_results_csv(path: Path, students: list[StudentResult]) -> None:
                     _cell(capped(task.message)),
                 ]
             )
-    _write_atomically(path, _csv_bytes(rows))
+    write_atomically(path, _csv_bytes(rows))
 
 
 def _test_name(task: TaskScore) -> str:
@@ -240,7 +223,7 @@ def gradescope_json(student: StudentResult) -> dict:
 
 def write_gradescope_json(path: Path, student: StudentResult) -> None:
     text = json.dumps(gradescope_json(student), ensure_ascii=False, indent=2, allow_nan=False)
-    _write_atomically(path, (text + "\n").encode("utf-8"))
+    write_atomically(path, (text + "\n").encode("utf-8"))
 
 
 def _testcase(parent: ET.Element, classname: str, test: TestResult | None, task: TaskScore) -> str:
@@ -292,4 +275,4 @@ def junit_xml(student: StudentResult) -> bytes:
 
 
 def write_junit_xml(path: Path, student: StudentResult) -> None:
-    _write_atomically(path, junit_xml(student))
+    write_atomically(path, junit_xml(student))
