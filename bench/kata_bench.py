@@ -57,18 +57,33 @@ def show_flakes(repeat: int) -> None:
     )
     checks = sum(r.passed + r.failed for r in report.runs)
     print(f"  flakes: {report.flakes} in {checks} checks (target 0)")
-    print("  nearest approach to each timing bound by the reference solutions (1.00 = on the bound):")
-    for margin in sorted(report.margins.values(), key=lambda m: -m.ratio):
-        print(
-            f"    {margin.ratio:5.2f}  {margin.check}: {margin.observed:.3f} s vs {margin.bound:.3f} s "
-            f"({margin.test})"
-        )
+    show_margins(report.margins.values())
     idle = [r.seconds for r in report.runs if not r.loaded]
     loaded = [r.seconds for r in report.runs if r.loaded]
     print(
         f"  self-check wall time: median {measure.median(idle):.0f} s idle, "
         f"{measure.median(loaded):.0f} s loaded"
     )
+
+
+def show_margins(margins) -> None:
+    """Each timing judgment's nearest approach to its bound on correct code, upper bounds first."""
+    print("  nearest approach of the reference solutions to each timing bound (ratio 1.00 = on the bound)")
+    groups = (
+        (True, "upper bounds (load pushes correct code towards them)"),
+        (False, "lower bounds (correct code sits just above them by design: timers never fire early)"),
+    )
+    for upper, title in groups:
+        print(f"  {title}:\n    ratio  headroom  check  [nearest run; times judged]")
+        for margin in sorted((m for m in margins if m.upper == upper), key=lambda m: -m.ratio):
+            if margin.unit == "s":
+                headroom = f"{margin.headroom * 1000:5.0f} ms"
+            else:
+                headroom = f"{margin.headroom:5.0f} {margin.unit}"
+            print(
+                f"    {margin.ratio:5.2f}  {headroom:>8}  {margin.check}  "
+                f"[{margin.test.removeprefix('tests/')}; {margin.judged}]"
+            )
 
 
 def show_derived() -> None:

@@ -9,7 +9,7 @@ import itertools
 
 import pytest
 
-from kata.testing import FakeService, assert_call_count, assert_same, stopwatch
+from kata.testing import FakeService, assert_call_count, assert_same, margins, stopwatch
 from kata.testing.ticker import Ticker
 
 TICK = 0.01
@@ -24,7 +24,7 @@ WORDS = ["standup", "lunch", "deploy", "backup", "invoice", "dentist", "gym", "c
 
 def assert_loop_stayed_free(ticker, what):
     pause = ticker.longest_pause()
-    if pause > FAIR_PAUSE:
+    if margins.over(pause, FAIR_PAUSE, "04 loop stayed free: longest pause of a ticking task < FAIR_PAUSE"):
         runs, span = ticker.runs, ticker.span
         times = "once" if runs == 1 else f"{runs} times"
         raise AssertionError(
@@ -70,19 +70,21 @@ async def test_checks_at_once_then_once_every_interval(ex, rng):
 
     assert_call_count(check, 3, "the job is done at the third check")
     starts = [call.start - run.started for call in check.calls]
-    if starts[0] > LATE:
+    if margins.over(starts[0], LATE, "04 poll_until_ready: first check < LATE after the start"):
         raise AssertionError(
             f"the first check should happen right away, found it {starts[0]:.2f} s after the start"
         )
     for number, (earlier, later) in enumerate(itertools.pairwise(starts), start=2):
         gap = later - earlier
-        if gap < interval - EARLY:
+        if margins.under(
+            gap, interval - EARLY, "04 poll_until_ready: gap between checks >= interval - EARLY"
+        ):
             raise AssertionError(
                 f"check number {number} came only {gap:.2f} s after the one before; wait `interval` "
                 f"({interval:.3f} s) between checks. A bare `asyncio.sleep(interval)` without `await` "
                 "does not wait at all."
             )
-        if gap > interval + LATE:
+        if margins.over(gap, interval + LATE, "04 poll_until_ready: gap between checks < interval + LATE"):
             raise AssertionError(
                 f"check number {number} came {gap:.2f} s after the one before; wait `interval` "
                 f"({interval:.3f} s) between checks, not longer."
@@ -126,13 +128,13 @@ async def test_each_reminder_goes_out_after_its_own_delay(ex, rng):
     for delay, message in sorted(reminders):
         if message not in sent_at:
             raise AssertionError(f"the reminder {message!r} was never sent:\n{table}")
-        if sent_at[message] < delay - EARLY:
+        if margins.under(sent_at[message], delay - EARLY, "04 send_reminders: sent >= delay - EARLY"):
             raise AssertionError(
                 f"the reminder {message!r} went out at {sent_at[message]:.2f} s, before its delay of "
                 f"{delay:.2f} s: each reminder must wait its own delay, then send. (A sleep without "
                 f"`await` does not wait at all.)\n{table}"
             )
-        if sent_at[message] > delay + LATE:
+        if margins.over(sent_at[message], delay + LATE, "04 send_reminders: sent < delay + LATE"):
             raise AssertionError(
                 f"the reminder {message!r} went out {sent_at[message] - delay:.2f} s late: the waits added "
                 "up instead of running at the same time. `gather` can only overlap waits that `await`; a "

@@ -2,7 +2,15 @@
 
 import pytest
 
-from kata.testing import FakeService, assert_call_count, assert_same, describe, draw_timeline, stopwatch
+from kata.testing import (
+    FakeService,
+    assert_call_count,
+    assert_same,
+    describe,
+    draw_timeline,
+    margins,
+    stopwatch,
+)
 
 # A call far slower than any limit here: code without a timeout waits all of it,
 # and still fails within a couple of seconds.
@@ -77,7 +85,7 @@ async def test_a_quick_answer_comes_back_without_waiting_for_the_limit(ex, rng):
     with stopwatch() as run:
         await ex.fetch_or_none(fetch, key, limit)
 
-    if run.elapsed >= delay + 0.2:
+    if margins.over(run.elapsed, delay + 0.2, "11 fetch_or_none: a quick answer returns < its delay + 0.2 s"):
         raise AssertionError(
             f"fetch({key}) answered after {delay:.2f} s, but fetch_or_none returned after "
             f"{run.elapsed:.2f} s (the limit was {limit:.2f} s). The limit is the longest you "
@@ -94,13 +102,13 @@ async def test_a_slow_call_gives_none_when_the_limit_is_up(ex, rng):
     with stopwatch() as run:
         result = await ex.fetch_or_none(fetch, key, limit)
 
-    if run.elapsed >= limit + LATE:
+    if margins.over(run.elapsed, limit + LATE, "11 fetch_or_none: gives up < limit + LATE"):
         raise AssertionError(
             f"fetch({key}) takes {SLOW:.2f} s and the limit was {limit:.2f} s, but fetch_or_none "
             f"took {run.elapsed:.2f} s to return. Wrap the call in `async with asyncio.timeout(limit):` "
             "(or `asyncio.wait_for(..., timeout=limit)`) so that it gives up when the limit is up."
         )
-    if run.elapsed < limit - EARLY:
+    if margins.under(run.elapsed, limit - EARLY, "11 fetch_or_none: waits >= limit - EARLY"):
         raise AssertionError(
             f"fetch_or_none gave up after {run.elapsed:.2f} s, before the limit of {limit:.2f} s: "
             "give the call the whole limit."
@@ -223,14 +231,14 @@ async def test_the_whole_batch_ends_when_the_limit_is_up(ex, rng):
     with stopwatch() as run:
         await run_batch(ex, fetch, keys, BATCH_LIMIT)
 
-    if run.elapsed >= BATCH_LIMIT + LATE:
+    if margins.over(run.elapsed, BATCH_LIMIT + LATE, "11 fetch_all_within: batch ends < limit + LATE"):
         raise AssertionError(
             f"{len(slow)} of the calls take {SLOW:.2f} s and the limit was {BATCH_LIMIT:.2f} s, but "
             f"fetch_all_within took {run.elapsed:.2f} s. Run the calls at the same time, each with "
             "a timeout of `limit`, so the whole batch is over when the limit is up.\n"
             f"observed:\n{draw_timeline(fetch.calls, 'fetch')}"
         )
-    if run.elapsed < BATCH_LIMIT - EARLY:
+    if margins.under(run.elapsed, BATCH_LIMIT - EARLY, "11 fetch_all_within: batch waits >= limit - EARLY"):
         raise AssertionError(
             f"fetch_all_within returned after {run.elapsed:.2f} s, before the limit of "
             f"{BATCH_LIMIT:.2f} s: give the slow calls the whole limit."
@@ -258,7 +266,7 @@ async def test_when_every_call_is_fast_it_does_not_wait_for_the_limit(ex, rng):
         result = await run_batch(ex, fetch, keys, limit)
 
     slowest = max(delays.values())
-    if run.elapsed >= slowest + 0.2:
+    if margins.over(run.elapsed, slowest + 0.2, "11 fetch_all_within: fast batch returns < slowest + 0.2 s"):
         raise AssertionError(
             f"every call answered within {slowest:.2f} s, but fetch_all_within returned after "
             f"{run.elapsed:.2f} s (the limit was {limit:.2f} s). The limit is the longest you wait, "

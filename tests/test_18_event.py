@@ -20,6 +20,7 @@ from kata.testing import (
     assert_same,
     clock,
     describe,
+    margins,
     stopwatch,
 )
 
@@ -166,7 +167,7 @@ async def start_and_signal(ex, run, names, go):
 
 
 def assert_started_at_once(call, lag):
-    if lag > LATE:
+    if margins.over(lag, LATE, "18 start_on_go: each call starts < LATE after go is set"):
         raise AssertionError(
             f"{call.label('run')} started {lag:.2f} s after go was set; every call should start the "
             "moment it is set. Checking go.is_set() with a sleep between checks notices it late; "
@@ -287,11 +288,15 @@ async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng):
             f"was set after {3 * JOB + 2.5 * interval:.2f} s; found {len(job.calls)}"
         )
     first = job.calls[0].start - run.started
-    if first > LATE:
+    if margins.over(first, LATE, "18 run_every: first job starts < LATE after the start"):
         raise AssertionError(f"the first job should start right away, found it {first:.2f} s after the start")
     for number, (before, after) in enumerate(itertools.pairwise(job.calls), start=2):
         pause = after.start - before.end
-        if not interval - EARLY <= pause <= interval + LATE:
+        too_short = margins.under(
+            pause, interval - EARLY, "18 run_every: pause between jobs >= interval - EARLY"
+        )
+        too_long = margins.over(pause, interval + LATE, "18 run_every: pause between jobs < interval + LATE")
+        if too_short or too_long:
             raise AssertionError(
                 f"job number {number} started {pause:.2f} s after the one before ended; the pause "
                 f"between jobs should be `interval` ({interval:.3f} s)"
@@ -308,7 +313,7 @@ async def test_returns_at_once_when_stopped_during_a_pause(ex, rng):
     result, since_stop = await run_and_stop(ex, job, interval, WatchedEvent("stop"), 2 * JOB + 1.5 * interval)
 
     assert_no_job_cut_short(job)
-    if since_stop.elapsed > LATE:
+    if margins.over(since_stop.elapsed, LATE, "18 run_every: returns < LATE after stop is set in a pause"):
         raise AssertionError(
             f"run_every returned {since_stop.elapsed:.2f} s after stop was set during a pause of "
             f"{interval:.3f} s; it should return at once. A plain `asyncio.sleep(interval)` sleeps "
@@ -339,7 +344,7 @@ async def test_a_running_job_is_finished_not_cut_short(ex, rng):
             f"found {len(job.calls)} jobs"
         )
     after_job = since_stop.started + since_stop.elapsed - job.calls[0].end
-    if after_job > LATE:
+    if margins.over(after_job, LATE, "18 run_every: returns < LATE after the last job ends"):
         raise AssertionError(
             f"run_every returned {after_job:.2f} s after the last job ended, though stop had been set "
             "during that job: return as soon as it ends, without pausing first"
@@ -409,7 +414,7 @@ def assert_woke_on_time(targets, advances, woke, advanced_at):
                 "you wake (`cond.wait_for(lambda: ...)` does that for you)."
             )
         lag = at - advanced_at[due - 1]
-        if begun > due or lag > LATE:
+        if begun > due or margins.over(lag, LATE, "18 wait_until: returns < LATE after the count is reached"):
             raise AssertionError(
                 f"wait_until({target}) returned {lag:.2f} s after the count reached {reached}; it should "
                 "return at once. Sleeping between checks of the count reacts late, and `notify()` wakes "

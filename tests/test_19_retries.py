@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from kata.testing import FakeService, assert_same, describe, stopwatch
+from kata.testing import FakeService, assert_same, describe, margins, stopwatch
 
 # Errors retry must try again by default (subclasses of ConnectionError count too) ...
 TRANSIENT_KINDS = (ConnectionResetError, TimeoutError, ConnectionRefusedError, ConnectionError)
@@ -431,13 +431,17 @@ async def test_real_waits_are_awaited_and_other_retries_run_meanwhile(ex, rng):
     totals = [
         attempts * try_time + sum(v * cap for v, cap in zip(r.values, waits, strict=False)) for r in randoms
     ]
-    if run.elapsed < max(totals) - 0.005:
+    if margins.under(
+        run.elapsed, max(totals) - 0.005, "19 three retries together: run >= the longest total - 5 ms"
+    ):
         raise AssertionError(
             f"the waits of each retry add up to about {max(totals):.2f} s, yet the three retries were "
             f"done in {run.elapsed:.2f} s: the waits were not really awaited. Wait with "
             "`await sleep(delay)`, the `sleep` parameter (asyncio.sleep unless a caller passes another)."
         )
-    if run.elapsed > max(totals) + 0.2:
+    if margins.over(
+        run.elapsed, max(totals) + 0.2, "19 three retries together: run < the longest total + 0.2 s"
+    ):
         raise AssertionError(
             f"three retries run together took {run.elapsed:.2f} s; each one's tries and waits take at "
             f"most {max(totals):.2f} s, and waiting side by side they should take about that long, "

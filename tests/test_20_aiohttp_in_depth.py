@@ -20,6 +20,7 @@ from kata.testing import (
     clock,
     describe,
     leaves,
+    margins,
     stopwatch,
 )
 from kata.testing.server import LoopbackServer
@@ -120,12 +121,12 @@ async def test_a_slow_reply_is_given_up_after_about_the_timeout(ex, rng, server)
             "limit: `session.get(url, timeout=aiohttp.ClientTimeout(total=seconds))`, and return None "
             "when it raises TimeoutError."
         )
-    if elapsed >= seconds + DELAY:
+    if margins.over(elapsed, seconds + DELAY, "20 fetch_with_timeout: gives up < seconds + DELAY"):
         raise AssertionError(
             f"fetch_with_timeout returned None, but only after {elapsed:.2f} s; the limit was {seconds} s. "
             "Give up when the time runs out, not when the server finally answers."
         )
-    if elapsed < seconds - EARLY_WAKE:
+    if margins.under(elapsed, seconds - EARLY_WAKE, "20 fetch_with_timeout: waits >= seconds - EARLY_WAKE"):
         raise AssertionError(
             f"fetch_with_timeout gave up after {elapsed:.2f} s, before its {seconds} s were up: "
             "wait the whole `seconds` before giving up."
@@ -181,7 +182,9 @@ async def test_the_time_limit_covers_the_body_too(ex, rng, server):
             "and a timeout around `session.get(url)` alone stops counting once the headers are in "
             "(`await response.json()` must be inside it too)."
         )
-    if elapsed >= seconds + DELAY:
+    if margins.over(
+        elapsed, seconds + DELAY, "20 fetch_with_timeout: a trickling body gives up < seconds + DELAY"
+    ):
         raise AssertionError(
             f"fetch_with_timeout returned None after {elapsed:.2f} s; the limit was {seconds} s. "
             "Give up when the time runs out."
@@ -404,7 +407,11 @@ async def test_the_first_piece_is_saved_while_the_rest_is_still_arriving(ex, rng
     # The server waits chunk_delay before each piece, so the last one went out no earlier than this.
     last_sent = request.start + len(sent) * chunk_delay - EARLY_WAKE
     first_saved = times[0]
-    if first_saved >= last_sent:
+    if margins.over(
+        first_saved - request.start,
+        last_sent - request.start,
+        "20 download: first piece saved < the last one is sent",
+    ):
         raise AssertionError(
             f"the server sent the body in {len(sent)} pieces, one every {chunk_delay} s; the first "
             f"piece reached save {first_saved - request.start:.2f} s after the request started, only "

@@ -11,7 +11,15 @@ import asyncio
 import aiohttp
 import pytest
 
-from kata.testing import FakeService, LoopbackServer, assert_call_count, assert_same, draw_timeline, stopwatch
+from kata.testing import (
+    FakeService,
+    LoopbackServer,
+    assert_call_count,
+    assert_same,
+    draw_timeline,
+    margins,
+    stopwatch,
+)
 
 # A start may look this much earlier than it was (scheduling, a new TCP connection):
 # windows are checked as `per - TOLERANCE` long. Measured skew on loopback: ~3 ms.
@@ -42,6 +50,12 @@ def assert_rate_kept(service, rate, per, why):
     """No `per`-second stretch (less a little clock noise) holds more than `rate` starts."""
     origin = min(call.start for call in service.calls)
     starts = [call.start - origin for call in service.calls]
+    ordered = sorted(starts)
+    if len(ordered) > rate:  # the tightest rate + 1 starts: a span under `per` means one start too many
+        tightest = min(later - earlier for earlier, later in zip(ordered, ordered[rate:], strict=False))
+        margins.record(
+            "21 rate kept: rate + 1 starts span >= per - TOLERANCE", tightest, per - TOLERANCE, upper=False
+        )
     count, first, last = busiest_window(starts, per - TOLERANCE)
     if count > rate:
         raise AssertionError(
@@ -94,7 +108,9 @@ def assert_no_needless_wait(service, run, arrivals, rate, per):
     """The last call started about when the rule first allows it, not much later."""
     allowed = last_allowed_start(arrivals, rate, per)
     last = max(call.start for call in service.calls) - run.started
-    if last > allowed + LATE_SLACK:
+    if margins.over(
+        last, allowed + LATE_SLACK, "21 limiter: the last call starts < its first allowed start + LATE_SLACK"
+    ):
         raise AssertionError(
             f"the last of {len(arrivals)} calls started at {last:.2f} s; with {rate} calls allowed per "
             f"{per:.2f} s it may start at {allowed:.2f} s. The limiter makes calls wait longer than "
@@ -138,7 +154,7 @@ async def test_calls_start_as_soon_as_the_rate_allows(ex, rng):
 
     assert_call_count(service, len(arrivals))
     first = min(call.start for call in service.calls) - run.started
-    if first > LATE_SLACK:
+    if margins.over(first, LATE_SLACK, "21 limiter: the first call starts < LATE_SLACK after asking"):
         raise AssertionError(
             f"the first call started {first:.2f} s after it asked; nothing had started yet, so "
             "`acquire` should return at once."
@@ -265,7 +281,9 @@ async def test_requests_overlap_and_end_as_soon_as_the_rate_allows(ex, rng, serv
 
     assert_call_count(server, len(urls))
     expected = last_allowed_start([0.0] * len(urls), rate, per) + latency
-    if run.elapsed > expected + LATE_SLACK:
+    if margins.over(
+        run.elapsed, expected + LATE_SLACK, "21 fetch_all: whole run < the rule's fastest + LATE_SLACK"
+    ):
         alone = "one at a time" if server.peak == 1 else f"at most {server.peak} at a time"
         raise AssertionError(
             f"{len(urls)} requests of {latency:.2f} s at {rate} per {per:.2f} s took {run.elapsed:.2f} s; "

@@ -21,6 +21,7 @@ from kata.testing import (
     describe,
     draw_timeline,
     leaves,
+    margins,
     same,
     stopwatch,
 )
@@ -393,9 +394,11 @@ async def test_fetch_links_gives_up_after_the_timeout(ex, server):
             f"{timeout} s and raise TimeoutError, but it waited {run.elapsed:.2f} s and returned "
             f"{describe(result)}. Put the request inside `async with asyncio.timeout(timeout):`."
         )
-    if run.elapsed < timeout - EARLY:
+    if margins.under(run.elapsed, timeout - EARLY, "22 fetch_links: waits >= timeout - EARLY"):
         raise AssertionError(f"fetch_links gave up after {run.elapsed:.2f} s, before the {timeout} s timeout")
-    if run.elapsed > timeout + TIMEOUT_SLACK:
+    if margins.over(
+        run.elapsed, timeout + TIMEOUT_SLACK, "22 fetch_links: gives up < timeout + TIMEOUT_SLACK"
+    ):
         raise AssertionError(
             f"fetch_links raised TimeoutError only after {run.elapsed:.2f} s; the timeout is {timeout} s"
         )
@@ -506,7 +509,16 @@ async def test_the_wait_before_each_retry_doubles(ex, rng, server):
     wanted = [backoff * 2**n for n in range(attempts - 1)]
     shown = ", ".join(f"{gap:.2f} s" for gap in gaps)
     expected = ", ".join(f"{want:.2f} s" for want in wanted)
-    if any(gap < want - EARLY or gap > want + 0.15 for gap, want in zip(gaps, wanted, strict=True)):
+    pairs = list(zip(gaps, wanted, strict=True))
+    too_soon = [
+        margins.under(gap, want - EARLY, "22 retries: each backoff wait >= its due - EARLY")
+        for gap, want in pairs
+    ]
+    too_late = [
+        margins.over(gap, want + 0.15, "22 retries: each backoff wait < its due + 0.15 s")
+        for gap, want in pairs
+    ]
+    if any(too_soon) or any(too_late):
         raise AssertionError(
             f"with backoff={backoff} the waits before the retries should be {expected} (backoff, then "
             f"twice as long each time), found {shown}. `await asyncio.sleep(backoff * 2 ** n)` before "
@@ -573,7 +585,7 @@ async def test_at_most_limit_requests_are_in_flight_and_the_crawl_beats_one_at_a
         )
     assert_peak_in_flight(server, limit, expected_calls=len(site.pages))
     one_at_a_time = latency * len(site.pages)
-    if run.elapsed >= 0.7 * one_at_a_time:
+    if margins.over(run.elapsed, 0.7 * one_at_a_time, "22 crawl: whole run < 0.7 x one page at a time"):
         raise AssertionError(
             f"the crawl of {len(site.pages)} pages took {run.elapsed:.2f} s; one at a time they take "
             f"{one_at_a_time:.2f} s, and with {limit} in flight about "

@@ -61,6 +61,14 @@ class Margin:
     observed: float
     bound: float
     test: str
+    unit: str = "s"
+    upper: bool = True  # an upper bound (load pushes toward it) or a lower one (load moves away)
+    judged: int = 1  # how many times this check was made on correct code
+
+    @property
+    def headroom(self) -> float:
+        """How far from the bound the nearest approach stayed, in `unit`."""
+        return self.bound - self.observed if self.upper else self.observed - self.bound
 
 
 @dataclass
@@ -111,10 +119,18 @@ def read_margins(path: Path, margins: dict[str, Margin], target: str = "solution
             if record["target"] != target or not record["test"].startswith("tests/test_"):
                 continue  # the harness's own tests break bounds on purpose
             best = margins.get(record["check"])
+            judged = best.judged + 1 if best else 1
             if best is None or record["ratio"] > best.ratio:
                 margins[record["check"]] = Margin(
-                    record["check"], record["ratio"], record["observed"], record["bound"], record["test"]
+                    record["check"],
+                    record["ratio"],
+                    record["observed"],
+                    record["bound"],
+                    record["test"],
+                    record.get("unit", "s"),
+                    record.get("upper", True),
                 )
+            margins[record["check"]].judged = judged
 
 
 def flakes(repeat: int, on_run=lambda run: None) -> FlakeReport:

@@ -1,7 +1,7 @@
 """How close each timing judgment came to its bound, for the flake benchmark.
 
 When KATA_MARGINS names a file, each timing check appends one JSON line:
-    {"check": ..., "observed": ..., "bound": ..., "ratio": ..., "test": ..., "target": ...}
+    {"check": ..., "observed": ..., "bound": ..., "ratio": ..., "test": ..., "target": ..., "unit": "s"}
 `ratio` is observed/bound for an upper bound and bound/observed for a lower bound, so
 a ratio of 1.0 is the edge in both cases: the larger, the nearer a false verdict.
 Nothing is written when the variable is not set (every ordinary run).
@@ -16,7 +16,7 @@ ENV = "KATA_MARGINS"
 target = ""  # the folder under test; set by the plugin
 
 
-def record(check: str, observed: float, bound: float, *, upper: bool = True) -> None:
+def record(check: str, observed: float, bound: float, *, upper: bool = True, unit: str = "s") -> None:
     path = os.environ.get(ENV)
     if not path:
         return
@@ -31,6 +31,24 @@ def record(check: str, observed: float, bound: float, *, upper: bool = True) -> 
         "ratio": round(ratio, 4),
         "test": os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0],
         "target": target,
+        "unit": unit,
+        "upper": upper,
     }
     with open(path, "a", encoding="utf-8") as out:
         out.write(json.dumps(line) + "\n")
+
+
+def over(observed: float, bound: float, check: str, unit: str = "s") -> bool:
+    """Whether `observed` broke the upper bound `bound` (observed >= bound); records how near it came.
+
+    Tests write `if margins.over(run.elapsed, limit + LATE, "..."): raise AssertionError(...)`,
+    so every timing judgment shows up in the flake benchmark under its own name.
+    """
+    record(check, observed, bound, unit=unit)
+    return observed >= bound
+
+
+def under(observed: float, bound: float, check: str, unit: str = "s") -> bool:
+    """Whether `observed` broke the lower bound `bound` (observed < bound); records how near it came."""
+    record(check, observed, bound, upper=False, unit=unit)
+    return observed < bound

@@ -1,0 +1,86 @@
+"""The flake benchmark's record of how near each timing judgment came to its bound."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kata.bench.measure import read_margins
+from kata.testing import margins
+
+
+@pytest.fixture
+def margins_file(tmp_path, monkeypatch):
+    path = tmp_path / "margins.jsonl"
+    monkeypatch.setenv(margins.ENV, str(path))
+    monkeypatch.setattr(margins, "target", "solutions")
+    return path
+
+
+def judged_in(monkeypatch, test_id):
+    """Record as if inside the test `test_id` (pytest sets this variable at each phase of a test)."""
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", f"{test_id} (call)")
+
+
+def records(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_over_is_true_only_when_the_upper_bound_is_reached(margins_file):
+    assert margins.over(0.30, 0.40, "upper") is False
+    assert margins.over(0.40, 0.40, "upper") is True, "reaching an upper bound breaks it"
+    assert margins.over(0.50, 0.40, "upper") is True
+
+
+def test_under_is_true_only_when_below_the_lower_bound(margins_file):
+    assert margins.under(0.20, 0.195, "lower") is False
+    assert margins.under(0.195, 0.195, "lower") is False, "sitting on a lower bound keeps it"
+    assert margins.under(0.19, 0.195, "lower") is True
+
+
+def test_each_judgment_is_recorded_with_a_ratio_where_one_is_the_edge(margins_file, monkeypatch):
+    judged_in(monkeypatch, "tests/test_11_timeouts.py::test_x")
+    margins.over(0.30, 0.60, "upper")
+    margins.under(0.20, 0.19, "lower", unit="s")
+    margins.under(400, 3, "ticks", unit="ticks")
+    upper, lower, ticks = records(margins_file)
+    assert upper["ratio"] == 0.5 and upper["upper"] is True
+    assert lower["ratio"] == pytest.approx(0.95) and lower["upper"] is False
+    assert ticks["unit"] == "ticks"
+    assert upper["test"] == "tests/test_11_timeouts.py::test_x"
+    assert upper["target"] == "solutions"
+
+
+def test_nothing_is_written_in_an_ordinary_run(tmp_path, monkeypatch):
+    monkeypatch.delenv(margins.ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert margins.over(1.0, 0.5, "upper") is True
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_benchmark_keeps_the_nearest_approach_and_counts_every_judgment(margins_file, monkeypatch):
+    judged_in(monkeypatch, "tests/test_11_timeouts.py::test_x")
+    margins.over(0.30, 0.60, "upper")
+    margins.over(0.45, 0.60, "upper")
+    margins.over(0.40, 0.60, "upper")
+    margins.under(0.21, 0.19, "lower")
+    found = {}
+    read_margins(margins_file, found)
+    assert found["upper"].observed == 0.45 and found["upper"].judged == 3
+    assert found["upper"].headroom == pytest.approx(0.15)
+    assert found["lower"].upper is False and found["lower"].headroom == pytest.approx(0.02)
+
+
+def test_the_benchmark_ignores_other_targets_and_the_harness_own_tests(margins_file, monkeypatch):
+    judged_in(monkeypatch, "tests/test_11_timeouts.py::test_x")
+    monkeypatch.setattr(margins, "target", "kata-variants-x")
+    margins.over(0.9, 1.0, "wrong code comes near")
+    monkeypatch.setattr(margins, "target", "solutions")
+    judged_in(monkeypatch, "tests/harness/test_guard.py::test_y")
+    margins.over(5.0, 1.0, "broken on purpose")
+    with margins_file.open("a") as out:
+        out.write("not json\n")
+    found = {}
+    read_margins(margins_file, found)
+    assert found == {}
