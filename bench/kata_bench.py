@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -136,6 +137,11 @@ def show_batch(copies: int) -> None:
     )
 
 
+def stop_like_ctrl_c(signum, frame) -> None:
+    """A stop by `kill` cleans up like Ctrl-C: no burner or test run is left spinning."""
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flakes", type=int, default=20, metavar="K")
@@ -145,15 +151,20 @@ def main() -> int:
     if args.flakes < 1 or args.copies < 1:
         print("kata_bench: --flakes and --copies must be at least 1", file=sys.stderr)
         return 2
+    signal.signal(signal.SIGTERM, stop_like_ctrl_c)
     print(f"# async-kata benchmark: {machine()}")
-    if "derived" in args.only:
-        show_derived()
-    if "speed" in args.only:
-        show_speed()
-    if "batch" in args.only:
-        show_batch(args.copies)
-    if "flakes" in args.only:
-        show_flakes(args.flakes)
+    try:
+        if "derived" in args.only:
+            show_derived()
+        if "speed" in args.only:
+            show_speed()
+        if "batch" in args.only:
+            show_batch(args.copies)
+        if "flakes" in args.only:
+            show_flakes(args.flakes)
+    except KeyboardInterrupt:
+        print("kata_bench: interrupted; its child processes were stopped", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -85,20 +86,23 @@ def self_check(loaded: bool, margins_file: Path) -> SelfCheckRun:
     env = {**os.environ, "KATA_MARGINS": str(margins_file)}
     started = time.perf_counter()
     with burners(os.cpu_count() or 1) if loaded else contextlib.nullcontext():
-        done = subprocess.run(
+        child = subprocess.Popen(
             [sys.executable, "-m", "kata.selfcheck", "--timings"],
             cwd=REPO_ROOT,
             env=env,
-            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
-            timeout=3600,
         )
+        with reaped(child):
+            stdout, _ = child.communicate(timeout=3600)
     seconds = time.perf_counter() - started
-    summary = SUMMARY.search(done.stdout)
-    own = OWN_TIME.search(done.stdout)
-    failures = [line[5:] for line in done.stdout.splitlines() if line.startswith("FAIL ")]
+    summary = SUMMARY.search(stdout)
+    own = OWN_TIME.search(stdout)
+    failures = [line[5:] for line in stdout.splitlines() if line.startswith("FAIL ")]
     if summary is None:
-        failures.append(f"the self-check did not finish (exit code {done.returncode}): {done.stdout[-300:]}")
+        failures.append(f"the self-check did not finish (exit code {child.returncode}): {stdout[-300:]}")
     return SelfCheckRun(
         loaded,
         seconds,
@@ -162,8 +166,8 @@ class Throughput:
     all_full_marks: bool
 
 
-def _tree_rss(root: int) -> int:
-    """Resident memory of a process and all its descendants, from /proc."""
+def _process_tree(root: int, *, with_memory: bool = False) -> dict[int, int]:
+    """A process and all its descendants (whatever their process group), from /proc: pid -> resident bytes."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     page = os.sysconf("SC_PAGE_SIZE")
@@ -174,13 +178,36 @@ def _tree_rss(root: int) -> int:
             stat = (entry / "stat").read_text()
             ppid = int(stat.rsplit(")", 1)[1].split()[1])
             children.setdefault(ppid, []).append(int(entry.name))
-            rss[int(entry.name)] = int((entry / "statm").read_text().split()[1]) * page
-    total, stack = 0, [root]
+            if with_memory:
+                rss[int(entry.name)] = int((entry / "statm").read_text().split()[1]) * page
+    tree, stack = {}, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        tree[pid] = rss.get(pid, 0)
         stack += children.get(pid, [])
-    return total
+    return tree
+
+
+def _tree_rss(root: int) -> int:
+    """Resident memory of a process and all its descendants."""
+    return sum(_process_tree(root, with_memory=True).values())
+
+
+@contextlib.contextmanager
+def reaped(process: subprocess.Popen) -> Iterator[subprocess.Popen]:
+    """When the benchmark is interrupted, stop `process` and every process under it.
+
+    The self-check's test runs live in process groups of their own, so killing one group
+    is not enough: the whole tree is found from /proc and killed, the children first.
+    """
+    try:
+        yield process
+    except BaseException:
+        for pid in reversed(list(_process_tree(process.pid))):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        process.wait()
+        raise
 
 
 def throughput(copies: int, jobs: int) -> Throughput:
@@ -214,8 +241,11 @@ def throughput(copies: int, jobs: int) -> Throughput:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        process.wait()
-        stop.set()
+        try:
+            with reaped(process):
+                process.wait()
+        finally:
+            stop.set()
         sampler.join()
         seconds = time.perf_counter() - started
         with (root / "out" / "gradebook.csv").open(encoding="utf-8") as file:
