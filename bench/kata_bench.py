@@ -105,6 +105,11 @@ def show_derived() -> None:
     )
     for variant, detail in wrong_way:
         print(f"    {variant.stem} {variant.kind}: {detail[:200]}")
+    covered = {variant.stem for variant in derived if variant.wrong}
+    bare = [e.stem for e in exercises if e.solution.is_file() and e.stem not in covered]
+    print(f"  exercises with a wrong version derived: {len(covered)} of {len(covered) + len(bare)}")
+    if bare:
+        print(f"  none of the patterns occurs in: {', '.join(bare)}")
 
 
 def show_speed() -> None:

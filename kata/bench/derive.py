@@ -5,8 +5,10 @@ made by rewriting each solution in solutions/ with `ast`, the same way for every
 
 - WRONG versions (the tests must fail at least one test): the same code with one classic
   mistake put in everywhere its pattern occurs: gather made sequential, a TaskGroup or
-  create_task whose tasks run one at a time, a blocking sleep, a semaphore or connector
-  limit taken away, timeouts that never fire, as_completed in the order given;
+  create_task whose tasks run one at a time, a blocking sleep (every use of asyncio.sleep,
+  a default `sleep=asyncio.sleep` too), a semaphore or connector limit taken away, a lock
+  that lets everyone in, timeouts that never fire, a shield taken away, as_completed in
+  the order given;
 - EQUIVALENT rewrites (the tests must pass every test): `await asyncio.gather(...)` done
   with a TaskGroup, or with create_task for each and an await for each, in order.
 
@@ -150,6 +152,30 @@ def _blocking_sleep(delay, result=None):
     "unbounded-semaphore": """
 import asyncio as _asyncio
 """,
+    "no-lock": '''
+class _NoLock:
+    """asyncio.Lock made WRONG: it never makes anyone wait, so every task is inside at once."""
+
+    def locked(self):
+        return False
+
+    async def acquire(self):
+        return True
+
+    def release(self):
+        return None
+
+    async def __aenter__(self):
+        return None
+
+    async def __aexit__(self, exc_type, exc, tb):
+        return None
+''',
+    "no-shield": '''
+def _no_shield(aw):
+    """asyncio.shield made WRONG: the awaitable itself, so a cancellation reaches it."""
+    return aw
+''',
     "no-timeout": '''
 class _NoTimeout:
     """asyncio.timeout made WRONG: a context manager that never times out."""
@@ -339,10 +365,19 @@ class _SequentialTask(_Rewrite):
 
 
 class _BlockingSleep(_Rewrite):
-    def visit_Call(self, node: ast.Call) -> ast.AST:
+    """Every use of asyncio.sleep, called or passed on (a default `sleep=asyncio.sleep`), blocks."""
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
         self.generic_visit(node)
-        if self.is_(node, "asyncio", "sleep"):
-            return self.call_helper(node, "_blocking_sleep")
+        return self._swap(node)
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return self._swap(node)
+
+    def _swap(self, node: ast.Attribute | ast.Name) -> ast.AST:
+        if isinstance(node.ctx, ast.Load) and self.imports.target(node) == ("asyncio", "sleep"):
+            self.changes += 1
+            return ast.copy_location(ast.Name("_blocking_sleep", ast.Load()), node)
         return node
 
 
@@ -363,6 +398,23 @@ class _Unbounded(_Rewrite):
                 ):
                     keyword.value = ast.Constant(0)  # 0: no limit
                     self.changes += 1
+        return node
+
+
+class _NoLock(_Rewrite):
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if self.is_(node, "asyncio", "Lock"):
+            self.changes += 1
+            return ast.copy_location(ast.Call(ast.Name("_NoLock", ast.Load()), [], []), node)
+        return node
+
+
+class _NoShield(_Rewrite):
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if self.is_(node, "asyncio", "shield"):
+            return self.call_helper(node, "_no_shield")
         return node
 
 
@@ -414,7 +466,9 @@ _WRONG: dict[str, type[_Rewrite]] = {
     "eager-create-task": _SequentialTask,
     "blocking-sleep": _BlockingSleep,
     "unbounded-semaphore": _Unbounded,
+    "no-lock": _NoLock,
     "no-timeout": _NoTimeout,
+    "no-shield": _NoShield,
     "as-completed-in-order": _InGivenOrder,
 }
 _EQUIVALENT: dict[str, type[_Rewrite]] = {

@@ -209,7 +209,7 @@ def test_eager_create_task_runs_the_tasks_it_makes_one_at_a_time_on_every_event_
         assert probe.peak == 1
 
 
-def test_blocking_sleep_freezes_the_loop_and_leaves_a_passed_in_sleep_alone():
+def test_blocking_sleep_freezes_the_loop_wherever_asyncio_sleep_is_used():
     source = snippet(
         """
         import asyncio
@@ -220,8 +220,8 @@ def test_blocking_sleep_freezes_the_loop_and_leaves_a_passed_in_sleep_alone():
         """
     )
     variant = only(derive_wrong("99_demo", source), "blocking-sleep")
-    assert variant.changes == 2, "the calls are rewritten, not the default `sleep=asyncio.sleep`"
-    assert "sleep=asyncio.sleep" in variant.source
+    assert variant.changes == 3, "both calls and the default `sleep=asyncio.sleep`"
+    assert "sleep=_blocking_sleep" in variant.source
     module = load(variant)
 
     async def main():
@@ -260,6 +260,62 @@ def test_unbounded_semaphore_lifts_every_semaphore_and_connector_limit():
     assert "asyncio.Semaphore(10 ** 6)" in variant.source
     assert "_asyncio.Semaphore(10 ** 6)" in variant.source, "a from-import gets the prelude's asyncio"
     assert "TCPConnector(limit=0)" in variant.source, "limit=0 is aiohttp's 'no limit'"
+
+
+def test_no_lock_lets_every_task_in_at_once():
+    source = snippet(
+        """
+        import asyncio
+
+        class Counter:
+            def __init__(self):
+                self.lock = asyncio.Lock()
+                self.inside = self.most_inside = 0
+
+            async def bump(self):
+                async with self.lock:
+                    self.inside += 1
+                    self.most_inside = max(self.most_inside, self.inside)
+                    await asyncio.sleep(0.01)
+                    self.inside -= 1
+        """
+    )
+    variant = only(derive_wrong("99_demo", source), "no-lock")
+    assert variant.changes == 1
+    counter = load(variant).Counter()
+
+    async def main():
+        await asyncio.gather(*(counter.bump() for _ in range(5)))
+        return counter.most_inside, counter.lock.locked()
+
+    assert asyncio.run(main()) == (5, False), "with the lock taken away, all 5 are inside together"
+
+
+def test_no_shield_lets_the_cancellation_reach_the_shielded_call():
+    source = snippet(
+        """
+        import asyncio
+
+        async def save_safely(save):
+            return await asyncio.shield(save())
+        """
+    )
+    variant = only(derive_wrong("99_demo", source), "no-shield")
+    module = load(variant)
+    finished = []
+
+    async def save():
+        await asyncio.sleep(0.05)
+        finished.append("saved")
+
+    async def main():
+        task = asyncio.create_task(module.save_safely(save))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.sleep(0.08)
+
+    asyncio.run(main())
+    assert finished == [], "without the shield, cancelling the caller cuts the save off too"
 
 
 def test_no_timeout_never_times_out_and_leaves_condition_wait_for_alone():
@@ -413,7 +469,9 @@ def test_every_solution_yields_compiling_variants_where_its_patterns_occur():
         ("20_aiohttp_in_depth", "unbounded-semaphore"),
     ]:
         assert expected in kinds, expected
-    assert ("19_retries", "blocking-sleep") not in kinds, "19 passes asyncio.sleep on, it never calls it"
+    assert ("19_retries", "blocking-sleep") in kinds, "19's default `sleep=asyncio.sleep` is a use too"
+    assert ("17_lock", "no-lock") in kinds
+    assert ("12_cancellation", "no-shield") in kinds
     assert not any(d.stem == "01_coroutines" for d in derived), "01 has none of the patterns"
     assert len({(d.stem, d.kind) for d in derived}) == len(derived), "one variant per kind and exercise"
 
