@@ -340,28 +340,38 @@ def _starts_coroutines(call: ast.Call) -> bool:
     return True
 
 
-class _SequentialGather(_Rewrite):
+class _CallToHelper(_Rewrite):
+    """`asyncio.<one of names>(...)` -> `helper(...)`, same arguments, at every site `applies` to."""
+
+    names: tuple[str, ...] = ()
+    helper = ""
+
+    def applies(self, node: ast.Call) -> bool:
+        return True
+
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
-        if self.is_(node, "asyncio", "gather") and _starts_coroutines(node):
-            return self.call_helper(node, "_sequential_gather")
+        if self.is_(node, "asyncio", *self.names) and self.applies(node):
+            return self.call_helper(node, self.helper)
         return node
 
 
-class _SequentialTaskGroup(_Rewrite):
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
-        if self.is_(node, "asyncio", "TaskGroup") and not node.args and not node.keywords:
-            return self.call_helper(node, "_SequentialTaskGroup")
-        return node
+class _SequentialGather(_CallToHelper):
+    names, helper = ("gather",), "_sequential_gather"
+
+    def applies(self, node: ast.Call) -> bool:
+        return _starts_coroutines(node)
 
 
-class _SequentialTask(_Rewrite):
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
-        if self.is_(node, "asyncio", "create_task"):
-            return self.call_helper(node, "_sequential_task")
-        return node
+class _SequentialTaskGroup(_CallToHelper):
+    names, helper = ("TaskGroup",), "_SequentialTaskGroup"
+
+    def applies(self, node: ast.Call) -> bool:
+        return not node.args and not node.keywords
+
+
+class _SequentialTask(_CallToHelper):
+    names, helper = ("create_task",), "_sequential_task"
 
 
 class _BlockingSleep(_Rewrite):
@@ -401,21 +411,12 @@ class _Unbounded(_Rewrite):
         return node
 
 
-class _NoLock(_Rewrite):
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
-        if self.is_(node, "asyncio", "Lock"):
-            self.changes += 1
-            return ast.copy_location(ast.Call(ast.Name("_NoLock", ast.Load()), [], []), node)
-        return node
+class _NoLock(_CallToHelper):
+    names, helper = ("Lock",), "_NoLock"
 
 
-class _NoShield(_Rewrite):
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
-        if self.is_(node, "asyncio", "shield"):
-            return self.call_helper(node, "_no_shield")
-        return node
+class _NoShield(_CallToHelper):
+    names, helper = ("shield",), "_no_shield"
 
 
 class _NoTimeout(_Rewrite):
@@ -431,12 +432,8 @@ class _NoTimeout(_Rewrite):
         return node
 
 
-class _InGivenOrder(_Rewrite):
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
-        if self.is_(node, "asyncio", "as_completed"):
-            return self.call_helper(node, "_in_given_order")
-        return node
+class _InGivenOrder(_CallToHelper):
+    names, helper = ("as_completed",), "_in_given_order"
 
 
 class _AwaitedGather(_Rewrite):
