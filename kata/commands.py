@@ -72,7 +72,7 @@ def overview(session: Session, checks: list[ExerciseCheck]) -> Group:
     )
 
 
-def show_course(session: Session, checks: list[ExerciseCheck]) -> None:
+def show_course(session: Session, checks: list[ExerciseCheck], *, watching: bool = False) -> None:
     out = session.out
     out.print(overview(session, checks))
     focus = next((c for c in checks if not c.done), None)
@@ -98,7 +98,7 @@ def show_course(session: Session, checks: list[ExerciseCheck]) -> None:
             f"{focus.exercise.stem[:2]}` puts the original stub back.",
             markup=False,
         )
-    out.print(_next_step(session, focus))
+    out.print(_next_step(session, focus, watching=watching))
 
 
 def show_exercise(session: Session, result: ExerciseCheck) -> None:
@@ -149,7 +149,7 @@ def _heading(session: Session, check: ExerciseCheck) -> Text:
     return text
 
 
-def _next_step(session: Session, check: ExerciseCheck) -> Text:
+def _next_step(session: Session, check: ExerciseCheck, *, watching: bool = False) -> Text:
     number = check.exercise.stem[:2]
     hints = session.hints(check.exercise)
     task = check.current_task or min(hints, default=None)
@@ -158,8 +158,11 @@ def _next_step(session: Session, check: ExerciseCheck) -> Text:
     levels = len(hints[task].levels) if task in hints else 0
     text = Text("\n")
     text.append("Next: ", style="bold")
-    text.append(f"edit {session.file_of(check.exercise)} and run {session.command()} again,")
-    text.append(f"\n      or {session.command('watch')} to re-check it on every save.")
+    if watching:
+        text.append(f"edit {session.file_of(check.exercise)} and save it: it is checked again at once.")
+    else:
+        text.append(f"edit {session.file_of(check.exercise)} and run {session.command()} again,")
+        text.append(f"\n      or {session.command('watch')} to re-check it on every save.")
     if task in hints and shown < levels:
         text.append(
             f"\nStuck? {session.command('hint', number)} gives hint {shown + 1} of {levels} for task {task}."
@@ -205,23 +208,17 @@ def hint(session: Session, args: argparse.Namespace) -> int:
     if not hints:
         raise UsageError(f"{exercise.stem} has no hints file (hints/{exercise.stem}.md)")
     number = args.task
-    if number is None:
-        seen = session.checker.last_seen(exercise)
-        if seen.status is Status.EDITED:
-            with _checking(session):
-                seen = session.checker.run(exercise)
-        if seen.done:
-            session.out.print(
-                f"{exercise.stem} already passes. See how the reference does it: "
-                f"{session.command('solution', exercise.stem[:2])}",
-                markup=False,
-            )
-            return PASSED
-        number = seen.current_task or min(hints)
-    if number not in hints:
+    if number is not None and number not in hints:
         raise UsageError(
             f"{exercise.stem} has no task {number} (its tasks: {', '.join(map(str, sorted(hints)))})"
         )
+    seen = session.checker.last_seen(exercise)
+    if seen.status is Status.EDITED:
+        with _checking(session):
+            seen = session.checker.run(exercise)
+    if seen.done:
+        return _hints_after_passing(session, exercise, hints, number)
+    number = number if number is not None else seen.current_task or min(hints)
     task = hints[number]
     record = session.checker.record(exercise)
     shown = min(record.hints.get(str(number), 0) + 1, len(task.levels))
@@ -229,14 +226,37 @@ def hint(session: Session, args: argparse.Namespace) -> int:
     session.progress.save()
     session.out.print(Text(f"{exercise.stem}: {session.title(exercise)}", style="bold"))
     session.out.print(ui.hint_block(task, shown, session.look))
+    again = session.command("hint", exercise.stem[:2], "--task", str(number))
     if shown < len(task.levels):
-        tail = f"Still stuck? Run {session.command('hint', exercise.stem[:2])} again for hint {shown + 1}."
+        tail = STILL_STUCK.format(command=again, level=shown + 1, levels=len(task.levels))
     else:
-        tail = (
-            f"That was the last hint for task {number}. Once {exercise.stem} passes, "
-            f"{session.command('solution', exercise.stem[:2])} shows the reference solution."
+        tail = LAST_HINT.format(
+            task=number, stem=exercise.stem, solution=session.command("solution", exercise.stem[:2])
         )
     session.out.print(tail, markup=False)
+    return PASSED
+
+
+STILL_STUCK = "Still stuck? {command} shows hint {level} of {levels}."
+LAST_HINT = (
+    "That was the last hint for task {task}. Once {stem} passes, {solution} shows the reference solution."
+)
+PASSED_HINTS = (
+    "{stem} already passes: here are its hints to read again (not counted as hints used). "
+    "The reference solution: {solution}"
+)
+
+
+def _hints_after_passing(session: Session, exercise: Exercise, hints: dict, number: int | None) -> int:
+    """Every level of the hints (one task's, or all), to read back; nothing is recorded."""
+    session.out.print(Text(f"{exercise.stem}: {session.title(exercise)}", style="bold"))
+    for task_number in [number] if number is not None else sorted(hints):
+        task = hints[task_number]
+        session.out.print(ui.hint_block(task, len(task.levels), session.look))
+    session.out.print(
+        PASSED_HINTS.format(stem=exercise.stem, solution=session.command("solution", exercise.stem[:2])),
+        markup=False,
+    )
     return PASSED
 
 

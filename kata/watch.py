@@ -99,9 +99,29 @@ class Watcher:
             session.out.clear()
         else:
             session.out.print("-" * 72)
-        commands.show_course(session, checks)
+        passed = self._just_passed(checks)
+        if passed is not None:
+            self._announce(passed)
+        commands.show_course(session, checks, watching=True)
         self.focus = next((c for c in checks if not c.done), None)
         return self.focus is None
+
+    def _just_passed(self, checks: list[ExerciseCheck]) -> ExerciseCheck | None:
+        """The exercise watched until now, if this check found it passing."""
+        if self.focus is None:
+            return None
+        stem = self.focus.exercise.stem
+        return next((c for c in checks if c.exercise.stem == stem and c.done), None)
+
+    def _announce(self, check: ExerciseCheck) -> None:
+        stem = check.exercise.stem
+        text = Text(f"{stem} passes!", style="bold green")
+        text.append(
+            f" Compare with the reference: {self.session.command('solution', stem[:2])}. "
+            "Moving on to the next exercise.\n",
+            style="green",
+        )
+        self.session.out.print(text)
 
     def footer(self) -> None:
         out = self.session.out

@@ -379,6 +379,36 @@ def test_hints_come_one_level_at_a_time_and_are_remembered(kata):
     assert listed["01_coroutines"]["hints_shown"] == 3, "the progress remembers how many hints were shown"
 
 
+def test_still_stuck_gives_the_exact_command_for_the_next_hint_of_that_task(kata):
+    run = kata.grade("hint", "01", "--task", "2")
+    assert "Task 2" in run.stdout and "Hint 1/" in run.stdout, f"--task 2 shows task 2's hint:\n{run.stdout}"
+    stuck = next((line for line in lines(run.stdout) if line.startswith("Still stuck?")), "")
+    command = re.search(r"`([^`]+)`", stuck)
+    assert command, f"'Still stuck?' names a command to run:\n{run.stdout}"
+    words = command.group(1).split()
+    assert words[:4] == ["python", "grade.py", "hint", "01"] and "--task" in words, (
+        f"the command asks for task 2 again, not the first task: {command.group(1)}"
+    )
+    again = kata.grade(*words[2:])
+    assert "Task 2" in again.stdout and "Hint 2/" in again.stdout, (
+        f"running that command shows task 2's second hint:\n{again.stdout}"
+    )
+
+
+def test_hints_stay_readable_after_the_exercise_passes_and_are_not_counted(kata):
+    kata.put("01_coroutines", SOLUTION_01)
+    assert kata.grade("01").returncode == 0
+    run = kata.grade("hint", "01")
+    assert run.returncode == 0
+    assert "already passes" in run.stdout, f"it says the exercise passes:\n{run.stdout}"
+    shown_in_full = "Hint 1/3" in run.stdout and "Hint 3/3" in run.stdout
+    assert shown_in_full, f"and shows the hints in full:\n{run.stdout}"
+    assert "python grade.py solution 01" in run.stdout, "and where the reference solution is"
+    listed = by_stem(kata.grade_json("list"))
+    assert listed["01_coroutines"]["hints_shown"] == 0, "reading hints after passing counts as no hint used"
+    reads_well(run)
+
+
 def test_the_solution_stays_hidden_until_the_exercise_passes(kata):
     solution_text = SOLUTION_01.read_text(encoding="utf-8")
     marker = solution_text.splitlines()[0]  # the reference solution's docstring line
@@ -492,9 +522,14 @@ def test_watch_rechecks_on_save_on_enter_and_moves_on_when_an_exercise_passes(ka
         text = output.wait_for(watching("01_coroutines"), "watch to show 01 and wait")
         assert re.search(r"Enter or r|press Enter", text), "it tells how to check by hand"
 
+        latest = text.rsplit("Progress:", 1)[-1]
+        assert "grade.py watch" not in latest, "in watch mode it does not suggest watch mode"
+
         kata.put("01_coroutines", SOLUTION_01)
         text = output.wait_for(watching("02_gather"), "a save to be checked, and watch to move on to 02")
         assert "1/22 exercises done" in text
+        assert "01_coroutines passes" in text, f"it says 01 passes before moving on:\n{text}"
+        assert "python grade.py solution 01" in text, "and offers the reference solution"
 
         checks = text.count("Progress:")
         process.stdin.write("\n")
