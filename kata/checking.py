@@ -20,7 +20,7 @@ from kata.catalog import Exercise
 from kata.originals import Original, digest
 from kata.progress import ExerciseStatus
 from kata.report import TestResult
-from kata.runner import run_tests
+from kata.runner import run_tests, with_second_chance
 from kata.state import ExerciseRecord, ProgressFile, now
 
 TEST_TIMEOUT = 5.0  # per test: the slowest correct test takes about 1 s
@@ -128,12 +128,9 @@ class Checker:
             return ExerciseCheck(exercise, Status.MISSING, hints_shown=record.hints_shown())
         self.on_start(exercise)
         before = fingerprint(exercise, self.target)
-        run = run_tests(
-            [exercise.tests],
-            self.target,
-            wall_limit=WALL_LIMIT,
-            extra=["--timeout", str(TEST_TIMEOUT), "--kata-stop-on-hang"],
-        )
+        extra = ["--timeout", str(TEST_TIMEOUT), "--kata-stop-on-hang"]
+        run = run_tests([exercise.tests], self.target, wall_limit=WALL_LIMIT, extra=extra)
+        run = with_second_chance(run, self.target, wall_limit=WALL_LIMIT, extra=extra)
         status = ExerciseStatus(exercise, run.results)
         check = ExerciseCheck(
             exercise,

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import random
@@ -22,8 +23,9 @@ from types import ModuleType
 
 import pytest
 
+from kata import where
 from kata.loader import ExerciseLoadError, load_exercise
-from kata.report import ReportWriter
+from kata.report import STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
 from kata.shims import aioresponses_compat
 
 # Bound before any learner module is imported: timing checks trust these.
@@ -33,6 +35,7 @@ from kata.testing.loopguard import BLOCKED, STALL_LIMIT, LoopGuard, warning_watc
 FROZEN = BLOCKED.split("{", 1)[0]  # how every frozen-loop finding begins
 TARGET_KEY = pytest.StashKey[Path]()
 SEED_KEY = pytest.StashKey[int]()
+LOOP_KEY = pytest.StashKey[asyncio.AbstractEventLoop]()
 
 NOT_WRITTEN = "{name} in {path} is not written yet (it still raises NotImplementedError)"
 MISSING_AWAIT = (
@@ -43,6 +46,13 @@ TAMPERED = (
     "{names} was replaced while your code ran. The kata times your code with its own "
     "clock; code must not patch time or asyncio."
 )
+RAISED_HERE = "raised here, in your code:\n{places}"
+STOPPED_RUNNING = (
+    "When it was stopped, your code was running here, and had not let the event loop run:\n{places}"
+)
+STOPPED_WAITING = "When it was stopped, your code was waiting here:\n{places}"
+# pytest's own outcomes (pytest.fail, skip, xfail) come from the tests, never from learner code.
+OUTCOMES = (pytest.fail.Exception, pytest.skip.Exception, pytest.xfail.Exception)
 
 
 HANG_GRACE = 2.0  # seconds after pytest-timeout's limit before a test that ignored it is given up on
@@ -160,6 +170,24 @@ def _not_written(error: NotImplementedError, target: Path) -> str | None:
     return NOT_WRITTEN.format(name=f"`{name}`", path=path.relative_to(target.parent))
 
 
+def _point_at_learner_code(error: BaseException, target: Path) -> None:
+    """An error raised by the learner's code gets a note with their lines it came through.
+
+    An AssertionError is the tests' own verdict, unless it was raised in the learner's file."""
+    if isinstance(error, OUTCOMES):
+        return
+    places = where.raised_at(error, target)
+    if not places:
+        return
+    if isinstance(error, AssertionError) and error.__traceback__ is not None:
+        innermost = error.__traceback__
+        while innermost.tb_next is not None:
+            innermost = innermost.tb_next
+        if Path(innermost.tb_frame.f_code.co_filename).resolve().parent != target:
+            return
+    error.add_note(RAISED_HERE.format(places=where.listing(places, target, innermost=True)))
+
+
 def _judge(error: BaseException | None, problems: list[str], target: Path) -> None:
     """Raise the test's verdict: the learner's own error first, guard findings with it."""
     tampered = clock.find_tampering()
@@ -181,6 +209,7 @@ def _judge(error: BaseException | None, problems: list[str], target: Path) -> No
             lead.add_note(f"Also: {problem}")
         raise lead from error
     if error is not None:
+        _point_at_learner_code(error, target)
         for problem in problems:
             error.add_note(f"Also: {problem}")
         raise error
@@ -188,9 +217,11 @@ def _judge(error: BaseException | None, problems: list[str], target: Path) -> No
         pytest.fail("\n".join(problems), pytrace=False)
 
 
-def _guard_async(test, target: Path, stall_limit: float):
+def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item):
     @functools.wraps(test)
     async def guarded(*args, **kwargs):
+        # Kept for the report: after a timeout, the loop still holds the tasks that were waiting.
+        item.stash[LOOP_KEY] = asyncio.get_running_loop()
         with warning_watch() as problems:
             guard = LoopGuard(stall_limit)
             await guard.start()
@@ -233,13 +264,38 @@ def pytest_runtest_call(item: pytest.Item):
     original, target = item.obj, item.config.stash[TARGET_KEY]
     if inspect.iscoroutinefunction(original):
         marker = item.get_closest_marker("stall_limit")
-        item.obj = _guard_async(original, target, float(marker.args[0]) if marker else STALL_LIMIT)
+        item.obj = _guard_async(original, target, float(marker.args[0]) if marker else STALL_LIMIT, item)
     else:
         item.obj = _guard_sync(original, target)
+    margins.broken.clear()
     try:
         return (yield)
     finally:
         item.obj = original
+
+
+def _where_it_stopped(item: pytest.Item, error: BaseException) -> str:
+    """After a timeout: the learner's lines that were running (a frozen loop) or waiting."""
+    target = item.config.stash[TARGET_KEY]
+    running = where.raised_at(error, target)
+    if running:
+        return STOPPED_RUNNING.format(places=where.listing(running, target, innermost=True))
+    loop = item.stash.get(LOOP_KEY, None)
+    waiting = where.waiting_at(loop, target) if loop is not None and not loop.is_closed() else []
+    if waiting:
+        return STOPPED_WAITING.format(places=where.listing(waiting, target))
+    return ""
+
+
+def _failed_only_on_time(call: pytest.CallInfo, timed_out: bool) -> bool:
+    """A timeout, a frozen loop, or a broken timing bound: a busy machine can cause each of these."""
+    if timed_out:
+        return True
+    error = call.excinfo.value if call.excinfo else None
+    if isinstance(error, AssertionError) and margins.broken:
+        return True
+    text = str(error) if error is not None else ""
+    return text.startswith(FROZEN)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -248,4 +304,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.failed and "rng" in getattr(item, "fixturenames", ()):
         seed = item.config.stash[SEED_KEY]
         report.sections.append(("kata", f"random inputs from --kata-seed {seed}"))
+    if report.failed and call.when == "call" and call.excinfo is not None:
+        timed_out = is_pytest_timeout(str(call.excinfo.value))
+        if timed_out:
+            report.user_properties.append((STOPPED_AT, _where_it_stopped(item, call.excinfo.value)))
+        if _failed_only_on_time(call, timed_out):
+            report.user_properties.append((TIME_ONLY, True))
     return report

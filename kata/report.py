@@ -19,9 +19,14 @@ from pathlib import Path
 
 import pytest
 
-TIMEOUT_MESSAGE = (
-    "this test did not finish in time ({limit}): your code probably waits for something that "
-    "never happens (an await that never completes, a task never started) or loops forever."
+TIMEOUT_MESSAGE = "this test did not finish in time ({limit})."
+# What the plugin observed when a test was stopped, and whether a test failed only on time
+# (a timeout, a frozen loop, a timing bound): kept in the report's user_properties.
+STOPPED_AT = "kata_stopped_at"
+TIME_ONLY = "kata_time_only"
+NOTHING_SEEN = (
+    "None of your code was running or waiting when it was stopped: if the machine is very busy, "
+    "this can be slowness rather than a mistake; otherwise look for an await that never completes."
 )
 
 
@@ -35,11 +40,22 @@ class TestResult:
     outcome: str = "passed"  # passed, failed, error, skipped
     seconds: float = 0.0
     message: str = ""
+    time_only: bool = False  # failed only on time: a busy machine may have caused it
 
 
 def _task_of(item: pytest.Item) -> int | None:
     marker = item.get_closest_marker("task")
     return int(marker.args[0]) if marker and marker.args else None
+
+
+def is_pytest_timeout(text: str) -> bool:
+    """pytest-timeout's words: `Timeout (>1.0s) from pytest-timeout.` (2.4), `Timeout >1.0s` (2.3)."""
+    return text.lstrip().removeprefix("Failed: ").startswith("Timeout") and "pytest-timeout" in text
+
+
+def _timeout_limit(text: str) -> str:
+    after = text.split("Timeout", 1)[1].lstrip(" (>")
+    return after.split(")", 1)[0].split(" ", 1)[0].strip()
 
 
 def learner_message(report: pytest.TestReport) -> str:
@@ -51,10 +67,14 @@ def learner_message(report: pytest.TestReport) -> str:
     text = crash.message if crash is not None else str(longrepr)
     for prefix in ("AssertionError: ", "Failed: "):
         text = text.removeprefix(prefix)
-    if "Timeout (>" in text and "pytest-timeout" in text:
-        limit = text.split("Timeout (>", 1)[1].split(")", 1)[0]
-        text = TIMEOUT_MESSAGE.format(limit=limit)
+    if is_pytest_timeout(text):
+        seen = dict(report.user_properties).get(STOPPED_AT) or NOTHING_SEEN
+        text = TIMEOUT_MESSAGE.format(limit=_timeout_limit(text)) + " " + seen
     return text.strip()
+
+
+def failed_only_on_time(report: pytest.TestReport) -> bool:
+    return bool(dict(report.user_properties).get(TIME_ONLY))
 
 
 NOT_RUN_AFTER_HANG_IN_EXERCISE = "not run: an earlier test of this exercise did not finish in time"
@@ -143,6 +163,7 @@ class ReportWriter:
         if report.failed and result.outcome in ("passed", "skipped"):
             result.outcome = "failed" if report.when == "call" else "error"
             result.message = learner_message(report)
+            result.time_only = failed_only_on_time(report)
         elif report.skipped and report.when != "teardown" and result.outcome == "passed":
             result.outcome = "skipped"
         if report.when == "teardown":

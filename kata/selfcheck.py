@@ -28,7 +28,7 @@ from pathlib import Path
 from kata.catalog import REPO_ROOT, Exercise, discover, duplicate_numbers, find, structure_problems
 from kata.hints import hint_problems, read_hints
 from kata.originals import REFRESH, originals_problems, record_originals
-from kata.runner import Run, run_tests
+from kata.runner import Run, run_tests, with_second_chance
 
 HARNESS_TESTS = REPO_ROOT / "tests" / "harness"
 VARIANTS = REPO_ROOT / "tests" / "variants"
@@ -127,11 +127,17 @@ def variant_rounds(variants: list[tuple[Exercise, Path]]) -> list[list[tuple[Exe
     return rounds
 
 
+def run_checked(test_files: list[Path], target: Path) -> Run:
+    """Run tests as grade.py judges them: a test that failed only on time gets a second run."""
+    run = run_tests(test_files, target, wall_limit=WALL_LIMIT)
+    return with_second_chance(run, target, wall_limit=WALL_LIMIT)
+
+
 def run_variant_round(round_: list[tuple[Exercise, Path]]) -> tuple[list[Check], Run]:
     with tempfile.TemporaryDirectory(prefix="kata-variants-") as folder:
         for exercise, path in round_:
             shutil.copyfile(path, Path(folder) / f"{exercise.stem}.py")
-        run = run_tests([e.tests for e, _ in round_], Path(folder), wall_limit=WALL_LIMIT)
+        run = run_checked([e.tests for e, _ in round_], Path(folder))
     run.label = "variants " + " ".join(f"{e.stem}/{p.name}" for e, p in round_)
     grouped = run.by_stem()
     checks = []
@@ -165,8 +171,7 @@ def self_check(
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         # Submitted slowest first: the harness tests, then the solutions, then the rest.
         solutions = [
-            pool.submit(run_tests, files, REPO_ROOT / "solutions", wall_limit=WALL_LIMIT)
-            for files in reversed(solution_runs)
+            pool.submit(run_checked, files, REPO_ROOT / "solutions") for files in reversed(solution_runs)
         ]
         stubs = pool.submit(
             run_tests,
@@ -232,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(runs)} child runs, {total:.0f} s in all, the tests' own time {own:.0f} s; the slowest:")
         for run in sorted(runs, key=lambda r: -r.seconds)[:8]:
             print(f"  {run.seconds:6.1f} s  {run.label or 'exercise stubs'}")
+    second = sum(run.second_runs for run in runs)
+    if second:
+        tests = f"{second} test{'s' * (second > 1)}"
+        print(f"{tests} failed only on time and had a second run, as under grade.py")
     failed = [c for c in checks if not c.ok]
     if args.variants:
         for check in sorted(checks, key=lambda c: c.name):

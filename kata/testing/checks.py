@@ -125,17 +125,13 @@ def assert_ran_together(service: Instrumented, elapsed: float, expected_calls: i
             f"{opening}: {elapsed:.2f} s in all. Started together, they take about "
             f"{slowest:.2f} s (as long as the slowest call), not {total:.2f} s.\n{picture}"
         )
-    margins.record("ran together: whole run < 2 x the slowest call", elapsed, CONCURRENT_SLACK * slowest)
-    margins.record(
-        "ran together: whole run >= the slowest call", elapsed, slowest - EARLY_WAKE_TOLERANCE, upper=False
-    )
-    if elapsed >= CONCURRENT_SLACK * slowest:
+    if margins.over(elapsed, CONCURRENT_SLACK * slowest, "ran together: whole run < 2 x the slowest call"):
         raise AssertionError(
             f"your calls to {service.name} overlapped, but the whole run took {elapsed:.2f} s; "
             f"about {slowest:.2f} s was expected. Something else waited: a blocking call, "
             f"or a pause after the calls?\n{picture}"
         )
-    if elapsed < slowest - EARLY_WAKE_TOLERANCE:
+    if margins.under(elapsed, slowest - EARLY_WAKE_TOLERANCE, "ran together: whole run >= the slowest call"):
         raise AssertionError(
             f"the run finished in {elapsed:.2f} s, before the slowest call could end "
             f"({slowest:.2f} s): every call must be awaited before returning."

@@ -33,9 +33,9 @@ BLOCKED = (
     "`await asyncio.to_thread(...)`, and CPU-heavy work to a process pool."
 )
 LEAKED = (
-    "your code returned while {count} still running: {names}. Every task you start must be "
-    "awaited (or cancelled and awaited) before your function returns, or its work and its "
-    "errors are lost."
+    "{count} still running after your code had finished: {names}. Every task you start must be "
+    "awaited (or cancelled and awaited) before your function returns or raises, or its work and "
+    "its errors are lost."
 )
 NEVER_AWAITED = (
     "you called {name}(){times} but never awaited it: calling an async function only creates a "
@@ -69,8 +69,15 @@ def _is_library_task(task: asyncio.Task) -> bool:
 
 
 def _task_name(task: asyncio.Task) -> str:
+    """The name the learner knows: `worker (inside process_all)` for process_all.<locals>.worker;
+    a function the test defined is named alone, never with the test's name around it."""
     coro = task.get_coro()
-    return getattr(coro, "__qualname__", None) or repr(coro)
+    qualname = getattr(coro, "__qualname__", None) or repr(coro)
+    parts = qualname.split(".<locals>.")
+    name, outer = parts[-1], parts[-2].rsplit(".", 1)[-1] if len(parts) > 1 else ""
+    if not outer or outer.startswith("test_"):
+        return name
+    return f"{name} (inside {outer})"
 
 
 def explain_loop_report(context: dict) -> str:
@@ -142,6 +149,7 @@ class LoopGuard:
         ]
         if leaked:
             count = "1 task was" if len(leaked) == 1 else f"{len(leaked)} tasks were"
+            count = count[0].upper() + count[1:]
             names = ", ".join(sorted({_task_name(t) for t in leaked}))
             problems.append(LEAKED.format(count=count, names=names))
             for task in leaked:

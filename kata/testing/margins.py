@@ -14,6 +14,7 @@ import os
 
 ENV = "KATA_MARGINS"
 target = ""  # the folder under test; set by the plugin
+broken: list[str] = []  # the checks the current test broke; the plugin clears it before each test
 
 
 def record(check: str, observed: float, bound: float, *, upper: bool = True, unit: str = "s") -> None:
@@ -45,10 +46,14 @@ def over(observed: float, bound: float, check: str, unit: str = "s") -> bool:
     so every timing judgment shows up in the flake benchmark under its own name.
     """
     record(check, observed, bound, unit=unit)
+    if observed >= bound:
+        broken.append(check)
     return observed >= bound
 
 
 def under(observed: float, bound: float, check: str, unit: str = "s") -> bool:
     """Whether `observed` broke the lower bound `bound` (observed < bound); records how near it came."""
     record(check, observed, bound, upper=False, unit=unit)
+    if observed < bound:
+        broken.append(check)
     return observed < bound

@@ -60,6 +60,13 @@ async def blocks_then_is_late(fetch):
 
 async def fine(fetch):
     return await asyncio.gather(fetch(1), fetch(2))
+
+async def raises_inside(fetch):
+    users = await asyncio.gather(fetch(1), fetch(2))
+    return index_by(users)
+
+def index_by(users):
+    return {users: 1}
 """
 
 TESTS = """
@@ -120,6 +127,14 @@ def test_sync_never_awaited(ex):
 
 def test_seed_is_used(rng, seed):
     print("SEED", seed, rng.random())
+
+async def test_learner_error(ex):
+    await ex.raises_inside(FakeService("fetch", delay=0))
+
+async def test_timing_bound(ex):
+    from kata.testing import margins
+    if margins.over(0.5, 0.2, "99 demo bound"):
+        raise AssertionError("took too long")
 """
 
 
@@ -147,7 +162,7 @@ def verdicts(tmp_path_factory):
     ("test", "words"),
     [
         ("test_blocking", "the event loop was frozen for 0.3"),
-        ("test_leak", "your code returned while 1 task was still running: sleep"),
+        ("test_leak", "1 task was still running after your code had finished: sleep"),
         ("test_lost_error", "a task failed with ValueError('lost') and nobody awaited it"),
         ("test_never_awaited", "you called fetch_user() but never awaited it"),
         ("test_sync_never_awaited", "you called never_awaits() but never awaited it"),
@@ -171,6 +186,24 @@ def test_a_frozen_loop_leads_the_message_of_a_failed_check(verdicts):
 def test_a_test_that_fills_the_cpu_on_purpose_can_raise_the_stall_limit(verdicts):
     verdict = verdicts["test_blocking_allowed_by_marker"]
     assert verdict.outcome == "passed", verdict.message
+
+
+def test_an_error_from_the_learners_code_shows_their_lines_as_python_would(verdicts):
+    verdict = verdicts["test_learner_error"]
+    assert verdict.message.startswith("TypeError: unhashable type: 'list'"), verdict.message
+    lines = verdict.message.splitlines()
+    assert lines[1] == "raised here, in your code:", verdict.message
+    assert "target/99_demo.py:" in lines[2] and lines[2].endswith(", in raises_inside"), verdict.message
+    assert lines[3].strip() == "return index_by(users)", "each place is followed by the line itself"
+    assert lines[4].endswith(", in index_by") and lines[5].strip() == "return {users: 1}", verdict.message
+    assert "test_99_demo" not in verdict.message, "only the learner's frames, not the tests'"
+
+
+def test_only_failures_on_time_are_marked_for_a_second_run(verdicts):
+    assert verdicts["test_timing_bound"].time_only, "a broken timing bound"
+    assert verdicts["test_blocking"].time_only, "a frozen loop"
+    for test in ("test_learner_error", "test_leak", "test_forgotten_await", "test_not_written"):
+        assert not verdicts[test].time_only, f"{test} failed for more than time"
 
 
 def test_correct_code_passes_the_guard(verdicts):
@@ -199,7 +232,48 @@ def test_a_hanging_test_times_out_and_the_run_goes_on(tmp_path):
     verdict = {r.test: r for r in run.results}
     assert verdict["test_hangs"].outcome == "failed"
     assert "did not finish in time (1.0s)" in verdict["test_hangs"].message
+    assert verdict["test_hangs"].time_only, "a timeout may be a busy machine: it is worth a second run"
     assert verdict["test_after"].outcome == "passed"
+
+
+HANGING_LEARNER = """
+import asyncio
+
+async def waits_for_nothing(items):
+    never = asyncio.Event()
+    await asyncio.gather(*(wait_one(never) for _ in items))
+
+async def wait_one(event):
+    await event.wait()
+
+async def spins():
+    count = 0
+    while True:
+        count += 1
+"""
+
+HANGING_TESTS = """
+async def test_waits(ex):
+    await ex.waits_for_nothing([1, 2])
+
+async def test_spins(ex):
+    await ex.spins()
+"""
+
+
+def test_a_timeout_says_where_the_learners_code_was_waiting_or_running(tmp_path):
+    test_file, target = make_suite(tmp_path, learner=HANGING_LEARNER, tests=HANGING_TESTS)
+    run = run_tests([test_file], target, wall_limit=60, cwd=tmp_path, extra=["--timeout", "1"])
+    verdict = {r.test: r.message for r in run.results}
+    waits = verdict["test_waits"]
+    assert waits.startswith(
+        "this test did not finish in time (1.0s). When it was stopped, your code was waiting"
+    )
+    assert "target/99_demo.py:9, in wait_one\n    await event.wait()" in waits, waits
+    assert "probably" not in waits, "it says what was seen, not a guess"
+    spins = verdict["test_spins"]
+    assert "your code was running here, and had not let the event loop run" in spins, spins
+    assert "in spins" in spins, spins
 
 
 UNSTOPPABLE_TESTS = """

@@ -1,0 +1,114 @@
+"""Where in the learner's own file something happened, shown as Python shows it.
+
+Two views, both limited to the learner's frames (the tests' and the libraries' are
+left out, so the lines shown are ones the learner wrote):
+- `raised_at`: the lines an exception passed through on its way out of their code;
+- `waiting_at`: where each unfinished task of theirs was suspended (an `await` that
+  never completed), read from the chain of coroutines each task is awaiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import linecache
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType, TracebackType
+
+MAX_PLACES = 3
+
+
+@dataclass(frozen=True)
+class Place:
+    """One line of the learner's code: `exercises/02_gather.py:13, in fetch_all` and the line."""
+
+    path: Path
+    line: int
+    function: str
+
+    def shown(self, target: Path) -> str:
+        try:
+            name = self.path.relative_to(target.parent).as_posix()
+        except ValueError:
+            name = self.path.as_posix()
+        source = linecache.getline(str(self.path), self.line).strip()
+        text = f"  {name}:{self.line}, in {self.function}"
+        return f"{text}\n    {source}" if source else text
+
+
+def _in_target(filename: str, target: Path) -> bool:
+    try:
+        return Path(filename).resolve().parent == target
+    except (OSError, ValueError):
+        return False
+
+
+def _place(frame: FrameType, line: int | None) -> Place:
+    return Place(Path(frame.f_code.co_filename).resolve(), line or frame.f_lineno, frame.f_code.co_name)
+
+
+def raised_at(error: BaseException, target: Path) -> list[Place]:
+    """The learner's lines in the traceback of `error` (outermost first), for its first leaf
+    that passed through their code when it is an exception group."""
+    for leaf in _leaves(error):
+        places = []
+        tb: TracebackType | None = leaf.__traceback__
+        while tb is not None:
+            if _in_target(tb.tb_frame.f_code.co_filename, target):
+                places.append(_place(tb.tb_frame, tb.tb_lineno))
+            tb = tb.tb_next
+        if places:
+            return places
+    return []
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]
+
+
+def _awaiting(task: asyncio.Task) -> list[FrameType]:
+    """The frames of the coroutines a suspended task is awaiting, outermost first."""
+    frames = []
+    awaited = task.get_coro()
+    while awaited is not None:
+        frame = (
+            getattr(awaited, "cr_frame", None)
+            or getattr(awaited, "ag_frame", None)
+            or getattr(awaited, "gi_frame", None)
+        )
+        if frame is None:
+            break
+        frames.append(frame)
+        awaited = (
+            getattr(awaited, "cr_await", None)
+            or getattr(awaited, "ag_await", None)
+            or getattr(awaited, "gi_yieldfrom", None)
+        )
+    return frames
+
+
+def waiting_at(loop: asyncio.AbstractEventLoop, target: Path) -> list[Place]:
+    """For each unfinished task on `loop`, the innermost line of the learner's code it waits at."""
+    places: list[Place] = []
+    for task in asyncio.all_tasks(loop):
+        learner = [f for f in _awaiting(task) if _in_target(f.f_code.co_filename, target)]
+        if learner:
+            place = _place(learner[-1], None)
+            if place not in places:
+                places.append(place)
+    return places
+
+
+def listing(places: list[Place], target: Path, *, innermost: bool = False) -> str:
+    """Up to MAX_PLACES places, one under the other, as Python prints a traceback's lines.
+
+    With `innermost`, a long list keeps its last places (where an exception was raised)."""
+    kept = places[-MAX_PLACES:] if innermost else places[:MAX_PLACES]
+    shown = [p.shown(target) for p in kept]
+    more = len(places) - len(kept)
+    if more > 0:
+        skipped = f"  ({more} more line{'s' * (more > 1)} of your code)"
+        shown = [skipped, *shown] if innermost else [*shown, skipped]
+    return "\n".join(shown)

@@ -1,0 +1,87 @@
+"""A test that failed only on time gets a second run before the learner is told (grade.py and the
+self-check judge alike): a busy machine must never fail correct code, and a mistake still fails."""
+
+import pytest
+
+from kata import runner
+from kata.runner import run_tests, with_second_chance
+from tests.harness.test_guard import make_suite
+
+pytestmark = pytest.mark.timeout(120)
+
+# Slow the first time it runs in a folder, fast after: what a busy moment looks like to a test.
+LEARNER = """
+from pathlib import Path
+
+def seconds_taken():
+    marker = Path(__file__).with_name("ran-once")
+    first = not marker.exists()
+    marker.touch()
+    return 0.5 if first else 0.1
+
+def wrong_sum(a, b):
+    return a - b
+
+async def waits_on_first_run():
+    import asyncio
+    marker = Path(__file__).with_name("waited-once")
+    if not marker.exists():
+        marker.touch()
+        await asyncio.Event().wait()
+"""
+
+TESTS = """
+from kata.testing import margins
+
+def test_busy_once(ex):
+    if margins.over(ex.seconds_taken(), 0.3, "99 demo: fast enough"):
+        raise AssertionError("too slow")
+
+def test_wrong(ex):
+    assert ex.wrong_sum(2, 2) == 4, "wrong sum"
+
+async def test_hangs_once(ex):
+    await ex.waits_on_first_run()
+"""
+
+
+def _run(tmp_path, busy: bool, monkeypatch):
+    monkeypatch.setattr(runner, "machine_is_busy", lambda: busy)
+    test_file, target = make_suite(tmp_path, learner=LEARNER, tests=TESTS)
+    extra = ["--timeout", "1"]
+    first = run_tests([test_file], target, wall_limit=60, cwd=tmp_path, extra=extra)
+    before = {r.test: r.outcome for r in first.results}
+    run = with_second_chance(first, target, wall_limit=60, cwd=tmp_path, extra=extra)
+    return before, {r.test: r for r in run.results}, run
+
+
+def test_a_failure_on_time_is_run_again_and_the_second_verdict_stands(tmp_path, monkeypatch):
+    before, after, run = _run(tmp_path, busy=False, monkeypatch=monkeypatch)
+    assert before["test_busy_once"] == "failed", "the first run broke the timing bound"
+    assert after["test_busy_once"].outcome == "passed", after["test_busy_once"].message
+    assert after["test_wrong"].outcome == "failed", "a wrong answer is not run again, and still fails"
+    assert after["test_hangs_once"].outcome == "failed", "idle, a timeout is not run again"
+    assert run.second_runs == 1
+
+
+def test_on_a_busy_machine_a_timeout_is_run_again_with_a_longer_limit(tmp_path, monkeypatch):
+    before, after, run = _run(tmp_path, busy=True, monkeypatch=monkeypatch)
+    assert before["test_hangs_once"] == "failed"
+    assert after["test_hangs_once"].outcome == "passed", after["test_hangs_once"].message
+    assert run.second_runs == 2
+
+
+def test_a_second_failure_says_it_was_run_twice(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "machine_is_busy", lambda: False)
+    tests = """
+    from kata.testing import margins
+    def test_always_slow():
+        if margins.over(0.5, 0.3, "99 demo: always slow"):
+            raise AssertionError("too slow")
+    """
+    test_file, target = make_suite(tmp_path, learner="", tests=tests)
+    first = run_tests([test_file], target, wall_limit=60, cwd=tmp_path)
+    run = with_second_chance(first, target, wall_limit=60, cwd=tmp_path)
+    (result,) = run.results
+    assert result.outcome == "failed"
+    assert result.message.startswith("too slow") and "run a second time" in result.message, result.message
