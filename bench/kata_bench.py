@@ -1,11 +1,14 @@
 """Prove the kata's claims on this machine: `python bench/kata_bench.py` prints a table of figures.
 
     --flakes K        the self-check K times, every other one with a CPU burner on every core (default 20)
+    --load K          the correct code K times at 8x oversubscription (default 5)
     --copies N        N copies of the reference solutions through `grade.py batch` (default 50)
-    --only PARTS      some of: flakes, derived, speed, batch (default: all)
+    --only PARTS      some of: flakes, load, derived, speed, batch (default: all)
 
 Parts:
   flakes   flakes found (target 0) and, per timing judgment, the run nearest its bound on correct code
+  load     false failures (target 0) of the solutions and ok_ variants with 8 CPU burners per core,
+           after the second run that grade.py gives a failure only on time
   derived  wrong versions derived from the reference solutions (must be caught) and equivalent
            rewrites (must pass): kata/bench/derive.py
   speed    one exercise through grade.py (bench/grade_speed.py), the self-check's wall time against
@@ -31,7 +34,8 @@ from kata import catalog  # noqa: E402
 from kata.batch.command import default_jobs  # noqa: E402
 from kata.bench import derive, measure  # noqa: E402
 
-PARTS = ("flakes", "derived", "speed", "batch")
+PARTS = ("flakes", "load", "derived", "speed", "batch")
+OVERSUBSCRIPTION = 8  # CPU burners per core in the load part
 
 
 def machine() -> str:
@@ -64,6 +68,29 @@ def show_flakes(repeat: int) -> None:
     print(
         f"  self-check wall time: median {measure.median(idle):.0f} s idle, "
         f"{measure.median(loaded):.0f} s loaded"
+    )
+
+
+def show_load(repeat: int) -> None:
+    count = OVERSUBSCRIPTION * (os.cpu_count() or 1)
+    print(
+        f"\n## Under load: the solutions and ok_ variants {repeat} times, {count} CPU burners on "
+        f"{os.cpu_count()} cores ({OVERSUBSCRIPTION}x oversubscribed)"
+    )
+    runs = measure.under_load(
+        repeat,
+        count,
+        on_run=lambda run: print(
+            f"  run {run.seconds:6.0f} s  {run.passed} passed, {run.failed} failed, "
+            f"{run.second_runs} second runs" + "".join(f"\n      FAIL {f}" for f in run.failures),
+            flush=True,
+        ),
+    )
+    checks = sum(r.passed + r.failed for r in runs)
+    print(
+        f"  false failures: {sum(r.failed for r in runs)} in {checks} verdicts on correct code (target 0); "
+        f"tests that needed a second run: {sum(r.second_runs for r in runs)}; "
+        f"median {measure.median([r.seconds for r in runs]):.0f} s a run"
     )
 
 
@@ -150,11 +177,12 @@ def stop_like_ctrl_c(signum, frame) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flakes", type=int, default=20, metavar="K")
+    parser.add_argument("--load", type=int, default=5, metavar="K")
     parser.add_argument("--copies", type=int, default=50, metavar="N")
     parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS))
     args = parser.parse_args()
-    if args.flakes < 1 or args.copies < 1:
-        print("kata_bench: --flakes and --copies must be at least 1", file=sys.stderr)
+    if min(args.flakes, args.copies, args.load) < 1:
+        print("kata_bench: --flakes, --load and --copies must be at least 1", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, stop_like_ctrl_c)
     print(f"# async-kata benchmark: {machine()}")
@@ -167,6 +195,8 @@ def main() -> int:
             show_batch(args.copies)
         if "flakes" in args.only:
             show_flakes(args.flakes)
+        if "load" in args.only:
+            show_load(args.load)
     except KeyboardInterrupt:
         print("kata_bench: interrupted; its child processes were stopped", file=sys.stderr)
         return 130

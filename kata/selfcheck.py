@@ -159,13 +159,22 @@ def run_variant_round(round_: list[tuple[Exercise, Path]]) -> tuple[list[Check],
 
 
 def self_check(
-    exercises: list[Exercise], all_exercises: list[Exercise], jobs: int, out: Callable[[str], None]
+    exercises: list[Exercise],
+    all_exercises: list[Exercise],
+    jobs: int,
+    out: Callable[[str], None],
+    *,
+    correct_only: bool = False,
 ) -> tuple[list[Check], list[Run]]:
-    """Run every check; solutions run one exercise per child process, in parallel."""
+    """Run every check; solutions run one exercise per child process, in parallel.
+
+    With correct_only, only what must pass: the solutions and the ok_ variants (the load benchmark).
+    """
     tested = [e for e in exercises if e.tests.is_file()]
-    checks = check_structure(exercises, all_exercises)
+    checks = [] if correct_only else check_structure(exercises, all_exercises)
     solution_runs = [[e.tests] for e in tested]
-    if len(exercises) == len(all_exercises) and HARNESS_TESTS.is_dir():
+    whole_course = len(exercises) == len(all_exercises)
+    if whole_course and HARNESS_TESTS.is_dir() and not correct_only:
         # One run per harness file, so the slow ones (child runs of their own) share the jobs.
         solution_runs += [[path] for path in sorted(HARNESS_TESTS.glob("test_*.py"))]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -173,13 +182,18 @@ def self_check(
         solutions = [
             pool.submit(run_checked, files, REPO_ROOT / "solutions") for files in reversed(solution_runs)
         ]
-        stubs = pool.submit(
-            run_tests,
-            [e.tests for e in tested if e.stub.is_file()],
-            REPO_ROOT / "exercises",
-            wall_limit=WALL_LIMIT,
-        )
-        rounds = [pool.submit(run_variant_round, r) for r in variant_rounds(variant_files(exercises))]
+        stubs = None
+        if not correct_only:
+            stubs = pool.submit(
+                run_tests,
+                [e.tests for e in tested if e.stub.is_file()],
+                REPO_ROOT / "exercises",
+                wall_limit=WALL_LIMIT,
+            )
+        variants = variant_files(exercises)
+        if correct_only:
+            variants = [(e, path) for e, path in variants if path.stem.startswith("ok_")]
+        rounds = [pool.submit(run_variant_round, r) for r in variant_rounds(variants)]
         solution_run, runs = Run(), []
         for future in solutions:
             run = future.result()
@@ -187,10 +201,12 @@ def self_check(
             failure = _run_failure(run, f"solutions: {run.label}")
             checks += [failure] if failure else []
             solution_run.results += run.results
-        checks += check_solutions(solution_run) + check_tasks(exercises, solution_run)
+        checks += check_solutions(solution_run)
+        checks += [] if correct_only else check_tasks(exercises, solution_run)
         out(f"solutions: {len(solution_run.results)} tests in {len(solutions)} runs")
-        runs.append(stubs.result())
-        checks += check_stubs(runs[-1])
+        if stubs is not None:
+            runs.append(stubs.result())
+            checks += check_stubs(runs[-1])
         for round_ in rounds:
             round_checks, run = round_.result()
             checks += round_checks
@@ -205,6 +221,11 @@ def main(argv: list[str] | None = None) -> int:
         "--variants", action="store_true", help="show how each wrong variant was caught (first failure)"
     )
     parser.add_argument("--timings", action="store_true", help="show the slowest child runs")
+    parser.add_argument(
+        "--correct-only",
+        action="store_true",
+        help="only what must pass: the solutions and the ok_ variants (for the load benchmark)",
+    )
     parser.add_argument(
         "--record-originals",
         action="store_true",
@@ -230,7 +251,9 @@ def main(argv: list[str] | None = None) -> int:
         record_originals(all_exercises)
         print(f"self-check: recorded {len(all_exercises)} stubs in kata/originals.json")
         return 0
-    checks, runs = self_check(chosen or all_exercises, all_exercises, args.jobs, out=print)
+    checks, runs = self_check(
+        chosen or all_exercises, all_exercises, args.jobs, out=print, correct_only=args.correct_only
+    )
     if args.timings:
         total = sum(run.seconds for run in runs)
         own = sum(result.seconds for run in runs for result in run.results)

@@ -82,12 +82,13 @@ class FlakeReport:
         return sum(run.failed for run in self.runs)
 
 
-def self_check(loaded: bool, margins_file: Path) -> SelfCheckRun:
+def _self_check_output(options: tuple[str, ...], margins_file: Path, burner_count: int) -> tuple[str, str]:
+    """Run `python -m kata.selfcheck OPTIONS` (with CPU burners when burner_count > 0): its output,
+    and the failures it names (or why it did not finish)."""
     env = {**os.environ, "KATA_MARGINS": str(margins_file)}
-    started = time.perf_counter()
-    with burners(os.cpu_count() or 1) if loaded else contextlib.nullcontext():
+    with burners(burner_count) if burner_count else contextlib.nullcontext():
         child = subprocess.Popen(
-            [sys.executable, "-m", "kata.selfcheck", "--timings"],
+            [sys.executable, "-m", "kata.selfcheck", *options],
             cwd=REPO_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -97,20 +98,24 @@ def self_check(loaded: bool, margins_file: Path) -> SelfCheckRun:
         )
         with reaped(child):
             stdout, _ = child.communicate(timeout=3600)
-    seconds = time.perf_counter() - started
-    summary = SUMMARY.search(stdout)
-    own = OWN_TIME.search(stdout)
     failures = [line[5:] for line in stdout.splitlines() if line.startswith("FAIL ")]
-    if summary is None:
+    if SUMMARY.search(stdout) is None:
         failures.append(f"the self-check did not finish (exit code {child.returncode}): {stdout[-300:]}")
-    return SelfCheckRun(
-        loaded,
-        seconds,
-        int(summary["passed"]) if summary else 0,
-        int(summary["failed"]) if summary else 1,
-        failures,
-        float(own["own"]) if own else 0.0,
-    )
+    return stdout, failures
+
+
+def _counts(stdout: str) -> tuple[int, int]:
+    summary = SUMMARY.search(stdout)
+    return (int(summary["passed"]), int(summary["failed"])) if summary else (0, 1)
+
+
+def self_check(loaded: bool, margins_file: Path) -> SelfCheckRun:
+    started = time.perf_counter()
+    stdout, failures = _self_check_output(("--timings",), margins_file, (os.cpu_count() or 1) * loaded)
+    own = OWN_TIME.search(stdout)
+    passed, failed = _counts(stdout)
+    seconds = time.perf_counter() - started
+    return SelfCheckRun(loaded, seconds, passed, failed, failures, float(own["own"]) if own else 0.0)
 
 
 def read_margins(path: Path, margins: dict[str, Margin], target: str = "solutions") -> None:
@@ -148,6 +153,37 @@ def flakes(repeat: int, on_run=lambda run: None) -> FlakeReport:
             report.runs.append(run)
             on_run(run)
     return report
+
+
+SECOND_RUNS = re.compile(r"^(?P<count>\d+) tests? failed only on time and had a second run", re.M)
+
+
+@dataclass
+class LoadRun:
+    seconds: float
+    passed: int
+    failed: int
+    failures: list[str]
+    second_runs: int
+
+
+def under_load(repeat: int, burner_count: int, on_run=lambda run: None) -> list[LoadRun]:
+    """The correct code only (solutions and ok_ variants), `repeat` times, with `burner_count`
+    CPU burners: every failure is a false failure, blamed on the learner by a busy machine."""
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="kata-bench-") as folder:
+        for index in range(repeat):
+            started = time.perf_counter()
+            margins_file = Path(folder) / f"margins-{index}.jsonl"
+            stdout, failures = _self_check_output(("--correct-only",), margins_file, burner_count)
+            second = SECOND_RUNS.search(stdout)
+            passed, failed = _counts(stdout)
+            run = LoadRun(
+                time.perf_counter() - started, passed, failed, failures, int(second["count"]) if second else 0
+            )
+            runs.append(run)
+            on_run(run)
+    return runs
 
 
 def tests_own_time() -> tuple[float, float]:
