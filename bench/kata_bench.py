@@ -4,6 +4,9 @@
     --load K          the correct code K times at 8x oversubscription (default 5)
     --copies N        N copies of the reference solutions through `grade.py batch` (default 50)
     --only PARTS      some of: flakes, load, derived, speed, batch (default: all)
+    --kinds KINDS     derived: only these kinds of derived versions (default: all of derive.KINDS)
+    --exercises NN    derived: only these exercises (numbers or stems; default: all)
+    --each            derived: every version's verdict, with the test that caught it
 
 Parts:
   flakes   flakes found (target 0) and, per timing judgment, the run nearest its bound on correct code
@@ -114,17 +117,23 @@ def show_margins(margins) -> None:
             )
 
 
-def show_derived() -> None:
-    exercises = catalog.discover()
-    derived = derive.derive_all(exercises)
+def show_derived(exercises: list[catalog.Exercise], kinds: list[str], each: bool) -> None:
+    derived = derive.derive_all(exercises, kinds=kinds)
     graded = derive.grade_derived(derived, exercises, jobs=default_jobs())
     print("\n## Derived versions of the reference solutions")
-    kinds: dict[tuple[str, bool], list[bool]] = {}
-    for variant, ok, _ in graded:
-        kinds.setdefault((variant.kind, variant.wrong), []).append(ok)
-    for (kind, wrong), oks in sorted(kinds.items()):
+    by_kind: dict[tuple[str, bool], list[tuple[derive.Derived, bool, str]]] = {}
+    for variant, ok, detail in graded:
+        by_kind.setdefault((variant.kind, variant.wrong), []).append((variant, ok, detail))
+    for (kind, wrong), verdicts in sorted(by_kind.items()):
         verdict = "caught" if wrong else "passed"
-        print(f"  {kind:<28} {'wrong' if wrong else 'equivalent':<10} {sum(oks)}/{len(oks)} {verdict}")
+        reached = " ".join(variant.stem[:2] for variant, _, _ in verdicts)
+        print(
+            f"  {kind:<28} {'wrong' if wrong else 'equivalent':<10} "
+            f"{sum(ok for _, ok, _ in verdicts)}/{len(verdicts)} {verdict:<6}  in {reached}"
+        )
+        if each:
+            for variant, _, detail in verdicts:
+                print(f"      {variant.stem} ({variant.changes} sites): {detail[:300] or 'passed'}")
     wrong_way = [(v, d) for v, ok, d in graded if not ok]
     print(
         f"  false passes: {sum(1 for v, _ in wrong_way if v.wrong)}, false failures: "
@@ -136,7 +145,8 @@ def show_derived() -> None:
     bare = [e.stem for e in exercises if e.solution.is_file() and e.stem not in covered]
     print(f"  exercises with a wrong version derived: {len(covered)} of {len(covered) + len(bare)}")
     if bare:
-        print(f"  none of the patterns occurs in: {', '.join(bare)}")
+        which = "the patterns" if set(kinds) == set(derive.KINDS) else "the chosen kinds' patterns"
+        print(f"  none of {which} occurs in: {', '.join(bare)}")
 
 
 def show_speed() -> None:
@@ -180,15 +190,28 @@ def main() -> int:
     parser.add_argument("--load", type=int, default=5, metavar="K")
     parser.add_argument("--copies", type=int, default=50, metavar="N")
     parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS))
+    parser.add_argument(
+        "--kinds", nargs="+", choices=derive.KINDS, default=list(derive.KINDS), metavar="KIND"
+    )
+    parser.add_argument("--exercises", nargs="+", metavar="NN")
+    parser.add_argument("--each", action="store_true")
     args = parser.parse_args()
     if min(args.flakes, args.copies, args.load) < 1:
         print("kata_bench: --flakes, --load and --copies must be at least 1", file=sys.stderr)
         return 2
+    exercises = catalog.discover()
+    if args.exercises:
+        chosen = [catalog.find(exercises, name) for name in args.exercises]
+        if None in chosen:
+            unknown = [name for name, found in zip(args.exercises, chosen, strict=True) if found is None]
+            print(f"kata_bench: no exercise {', '.join(unknown)}", file=sys.stderr)
+            return 2
+        exercises = chosen
     signal.signal(signal.SIGTERM, stop_like_ctrl_c)
     print(f"# async-kata benchmark: {machine()}")
     try:
         if "derived" in args.only:
-            show_derived()
+            show_derived(exercises, args.kinds, args.each)
         if "speed" in args.only:
             show_speed()
         if "batch" in args.only:

@@ -8,11 +8,14 @@ made by rewriting each solution in solutions/ with `ast`, the same way for every
   create_task whose tasks run one at a time, a blocking sleep (every use of asyncio.sleep,
   a default `sleep=asyncio.sleep` too), a semaphore or connector limit taken away, a lock
   that lets everyone in, timeouts that never fire, a shield taken away, as_completed in
-  the order given;
+  the order given, a timeout that covers only a reply's headers, cleanup moved out of its
+  `finally`, an Event or Condition polled instead of waited on (every 30 ms, every 70 ms),
+  a backoff sleep after the last attempt too, a start time recorded before the wait;
 - EQUIVALENT rewrites (the tests must pass every test): `await asyncio.gather(...)` done
   with a TaskGroup, or with create_task for each and an await for each, in order.
 
-Each rewrite calls a small helper (the prelude) put right after the module docstring.
+Most rewrites call a small helper (the prelude) put right after the module docstring;
+the others move statements (a `finally`, a sleep, a clock reading) and need none.
 A kind is derived for a solution only where its pattern occurs; one variant per kind and
 solution rewrites every site of that pattern, and `changes` counts them.
 
@@ -24,6 +27,7 @@ from inside its tasks); gather does none of these, so no local rewrite is safe.
 from __future__ import annotations
 
 import ast
+import copy
 import tempfile
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -74,6 +78,35 @@ async def _one_at_a_time(lock, coro):
         return await coro
     finally:
         lock.release()
+'''
+
+_POLLED = '''
+import asyncio as _asyncio
+
+
+async def _polled_wait(event, period):
+    """Event.wait made WRONG: looks at the flag every `period` seconds instead of waiting on it."""
+    if not hasattr(event, "is_set"):
+        return await event.wait()  # not an Event (a Barrier, a process): waited on as before
+    while not event.is_set():
+        await _asyncio.sleep(period)
+    return True
+
+
+async def _polled_wait_for(condition, predicate, period):
+    """Condition.wait_for made WRONG: lets go of the lock, sleeps `period` seconds, takes the
+    lock back and asks `predicate` again, instead of sleeping until notified."""
+    if not hasattr(condition, "release"):
+        return await condition.wait_for(predicate)  # not a Condition: waited on as before
+    result = predicate()
+    while not result:
+        condition.release()  # nobody else could advance while we held it
+        try:
+            await _asyncio.sleep(period)
+        finally:
+            await condition.acquire()  # held again when we return, as wait_for promises
+        result = predicate()
+    return result
 '''
 
 _PRELUDES = {
@@ -203,6 +236,26 @@ def _in_given_order(aws, *, timeout=None):
     tasks = [_asyncio.ensure_future(aw) for aw in aws]
     yield from tasks
 ''',
+    "timeout-on-headers-only": '''
+import asyncio as _asyncio
+
+
+class _HeadersOnly:
+    """A request's timeout made WRONG: it covers the wait for the headers, not the body read after."""
+
+    def __init__(self, request, timeout):
+        self._request = request  # session.get(...), not entered yet
+        self._timeout = timeout  # asyncio.timeout(...), not entered yet
+
+    async def __aenter__(self):
+        async with self._timeout:
+            return await self._request.__aenter__()
+
+    async def __aexit__(self, exc_type, exc, tb):
+        return await self._request.__aexit__(exc_type, exc, tb)
+''',
+    "polling-wait-30ms": _POLLED,
+    "polling-wait-70ms": _POLLED,
     "gather-as-taskgroup": '''
 import asyncio as _asyncio
 
@@ -294,9 +347,19 @@ class _Imports:
 class _Rewrite(ast.NodeTransformer):
     """Rewrites the sites of one pattern; `changes` counts them."""
 
-    def __init__(self, imports: _Imports) -> None:
+    def __init__(self, imports: _Imports, taken: Iterable[str] = ()) -> None:
         self.imports = imports
         self.changes = 0
+        self.taken = set(taken)  # the names the module uses: a new local name must avoid them
+
+    def fresh(self, base: str) -> str:
+        """A name the module does not use yet: `base`, else `base_2`, `base_3`, ..."""
+        name, number = base, 1
+        while name in self.taken:
+            number += 1
+            name = f"{base}_{number}"
+        self.taken.add(name)
+        return name
 
     def is_(self, node: ast.AST, module: str, *names: str) -> bool:
         if not isinstance(node, ast.Call):
@@ -436,6 +499,330 @@ class _InGivenOrder(_CallToHelper):
     names, helper = ("as_completed",), "_in_given_order"
 
 
+def _walk_here(nodes: Iterable[ast.AST]) -> Iterable[ast.AST]:
+    """Every node in `nodes`, as ast.walk, but not inside the functions and classes defined there."""
+    todo = list(nodes)
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {name.id for name in ast.walk(node) if isinstance(name, ast.Name)}
+
+
+def _is_sleep(node: ast.AST) -> bool:
+    """`await <...>sleep(...)`: asyncio.sleep, or a `sleep` function handed in."""
+    return (
+        isinstance(node, ast.Await)
+        and isinstance(node.value, ast.Call)
+        and _callee_name(node.value).endswith("sleep")
+    )
+
+
+# session.get(url) and the like; what a block reads of the response it names.
+_REQUESTS = {"get", "post", "put", "patch", "delete", "head", "options", "request"}
+_BODY_READS = {"json", "text", "read", "content"}
+
+
+def _reads_body(item: ast.withitem, body: list[ast.stmt]) -> bool:
+    """`async with session.get(...) as r:` whose block reads r's body (r.json(), r.content, ...)."""
+    request, name = item.context_expr, item.optional_vars
+    if not (
+        isinstance(request, ast.Call)
+        and isinstance(request.func, ast.Attribute)
+        and request.func.attr in _REQUESTS
+        and isinstance(name, ast.Name)
+    ):
+        return False
+    return any(
+        isinstance(node, ast.Attribute)
+        and node.attr in _BODY_READS
+        and isinstance(node.value, ast.Name)
+        and node.value.id == name.id
+        for node in _walk_here(body)
+    )
+
+
+class _TimeoutOnHeadersOnly(_Rewrite):
+    """A reply's time limit made WRONG: it covers the wait for the headers, not the body read after.
+
+    Sites: an `async with` request whose block reads the response's body, limited by
+    `timeout=aiohttp.ClientTimeout(total=t)`, or by `asyncio.timeout(t)` just before it in the
+    same `async with` or as a block holding only the request's block. It becomes
+    `async with _HeadersOnly(session.get(url), asyncio.timeout(t)) as r:`, so the time limit ends
+    once the headers are in and the body then takes as long as it takes.
+    """
+
+    def visit_AsyncWith(self, node: ast.AsyncWith) -> ast.AST:
+        self.generic_visit(node)
+        if len(node.items) == 1 and len(node.body) == 1 and isinstance(node.body[0], ast.AsyncWith):
+            inner = node.body[0]  # `async with asyncio.timeout(t):` around the request's block alone
+            joined = ast.AsyncWith([node.items[0], *inner.items], inner.body)
+            if self._limit_headers(joined):
+                return ast.copy_location(joined, node)
+        self._limit_headers(node)
+        return node
+
+    def _limit_headers(self, node: ast.AsyncWith) -> bool:
+        changes = self.changes
+        items: list[ast.withitem] = []
+        for item in node.items:
+            if not _reads_body(item, node.body):
+                items.append(item)
+                continue
+            request = item.context_expr
+            timeout = self._client_timeout(request)
+            if timeout is None and items and self._asyncio_timeout(items[-1]):
+                timeout = items.pop().context_expr
+            if timeout is not None:
+                item.context_expr = ast.Call(ast.Name("_HeadersOnly", ast.Load()), [request, timeout], [])
+                self.changes += 1
+            items.append(item)
+        node.items = items
+        return self.changes > changes
+
+    def _asyncio_timeout(self, item: ast.withitem) -> bool:
+        return item.optional_vars is None and self.is_(item.context_expr, "asyncio", "timeout", "timeout_at")
+
+    def _client_timeout(self, request: ast.Call) -> ast.Call | None:
+        """`timeout=aiohttp.ClientTimeout(total=t)`: taken off the request; asyncio.timeout(t) returned."""
+        for keyword in request.keywords:
+            limit = keyword.value
+            if keyword.arg != "timeout" or not self.is_(limit, "aiohttp", "ClientTimeout"):
+                continue
+            totals = [k.value for k in limit.keywords if k.arg == "total"] or limit.args[:1]
+            if totals:
+                request.keywords.remove(keyword)
+                seconds = ast.Attribute(ast.Name("_asyncio", ast.Load()), "timeout", ast.Load())
+                return ast.Call(seconds, totals, [])
+        return None
+
+
+class _RunsFirst(ast.NodeTransformer):
+    """Puts a copy of `cleanup` before each `return` of a block, and each `break` or `continue`
+    that leaves it: the ways out that are not an error."""
+
+    def __init__(self, cleanup: list[ast.stmt], returned: str) -> None:
+        self.cleanup, self.returned = cleanup, returned
+        self.loops = 0  # loops entered inside the block: a break there stays inside
+
+    def block(self, statements: list[ast.stmt]) -> list[ast.stmt]:
+        done: list[ast.stmt] = []
+        for statement in statements:
+            new = self.visit(statement)
+            done.extend(new if isinstance(new, list) else [new])
+        return done
+
+    def visit_Return(self, node: ast.Return) -> list[ast.stmt]:
+        if node.value is None or isinstance(node.value, ast.Constant):
+            return [*copy.deepcopy(self.cleanup), node]
+        # The value is worked out first, then the cleanup runs: the order a `finally` keeps.
+        keep = ast.Assign([ast.Name(self.returned, ast.Store())], node.value)
+        return [keep, *copy.deepcopy(self.cleanup), ast.Return(ast.Name(self.returned, ast.Load()))]
+
+    def visit_Break(self, node: ast.Break | ast.Continue) -> ast.AST | list[ast.stmt]:
+        return node if self.loops else [*copy.deepcopy(self.cleanup), node]
+
+    visit_Continue = visit_Break
+
+    def visit_For(self, node: ast.For | ast.AsyncFor | ast.While) -> ast.AST:
+        self.loops += 1
+        node.body = self.block(node.body)
+        self.loops -= 1
+        node.orelse = self.block(node.orelse)  # a break in a loop's else leaves the block
+        return node
+
+    visit_AsyncFor = visit_While = visit_For
+
+    def visit_FunctionDef(self, node: ast.AST) -> ast.AST:
+        return node  # its returns are its own
+
+    visit_AsyncFunctionDef = visit_ClassDef = visit_Lambda = visit_FunctionDef
+
+
+class _CleanupOutsideFinally(_Rewrite):
+    """`try: ... finally: <cleanup>` made WRONG: the cleanup comes after the try instead of in its
+    `finally`, so an error or a cancellation skips it (a connection never released, tasks never
+    cancelled, a queue item never marked done).
+
+    Every other way out still runs it, as a learner writing it out would: a `return` (its value
+    worked out first), a `break` or `continue` that leaves the try, the end of the try. A try with
+    `except` keeps its handlers: what they catch still reaches the cleanup.
+    """
+
+    def __init__(self, imports: _Imports, taken: Iterable[str] = ()) -> None:
+        super().__init__(imports, taken)
+        self.returned = self.fresh("_returned")
+
+    def visit_Try(self, node: ast.Try | ast.TryStar) -> ast.AST | list[ast.stmt]:
+        self.generic_visit(node)
+        if not node.finalbody:
+            return node
+        cleanup, node.finalbody = node.finalbody, []
+        first = _RunsFirst(cleanup, self.returned)
+        node.body, node.orelse = first.block(node.body), first.block(node.orelse)
+        for handler in node.handlers:
+            handler.body = first.block(handler.body)
+        statements = [node] if node.handlers else node.body
+        if not isinstance(statements[-1], ast.Return | ast.Raise | ast.Break | ast.Continue):
+            statements = [*statements, *cleanup]
+        self.changes += 1
+        return statements
+
+    visit_TryStar = visit_Try
+
+
+class _PollingWait(_Rewrite):
+    """`await event.wait()` and `await condition.wait_for(predicate)` made WRONG: a loop that
+    looks every `period` seconds (a Condition's lock let go while it sleeps), so it wakes late.
+
+    Sites: `x.wait()` and `x.wait_for(predicate)` (not asyncio.wait_for), awaited or handed to
+    an asyncio function (`asyncio.wait_for(stop.wait(), timeout=t)`). At run time, a receiver
+    that is no Event (no is_set) or no Condition (no release) is waited on as before.
+    """
+
+    period = 0.0
+
+    def visit_Await(self, node: ast.Await) -> ast.AST:
+        self.generic_visit(node)
+        node.value = self._polled(node.value)
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        found = self.imports.target(node.func)
+        if found is not None and found[0] == "asyncio":
+            node.args = [self._polled(arg) for arg in node.args]
+        return node
+
+    def _polled(self, node: ast.expr) -> ast.expr:
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)) or node.keywords:
+            return node
+        if self.imports.target(node.func) is not None:
+            return node  # asyncio.wait_for itself
+        method, arity = node.func.attr, len(node.args)
+        helpers = {("wait", 0): "_polled_wait", ("wait_for", 1): "_polled_wait_for"}
+        if (method, arity) not in helpers:
+            return node
+        node.args = [node.func.value, *node.args, ast.Constant(self.period)]
+        return self.call_helper(node, helpers[method, arity])
+
+
+class _PollingEvery30ms(_PollingWait):
+    period = 0.03
+
+
+class _PollingEvery70ms(_PollingWait):
+    period = 0.07
+
+
+class _SleepAfterLastAttempt(_Rewrite):
+    """A retry loop made WRONG: after the last attempt fails it still waits its backoff, then raises.
+
+    Sites: `for attempt in ...:` holding a `try` whose handler gives up with `if ...: raise`, the
+    test naming the loop's counter (`attempt == attempts`), and an `await ...sleep(...)` after
+    that `if` or after the try. A copy of the sleep goes in front of the `raise`, under the part
+    of the test that names the counter: an error raised at once for another reason still is.
+    """
+
+    def visit_For(self, node: ast.For) -> ast.AST:
+        self.generic_visit(node)
+        if not isinstance(node.target, ast.Name):
+            return node
+        for position, statement in enumerate(node.body):
+            if not isinstance(statement, ast.Try):
+                continue
+            for handler in statement.handlers:
+                for index, guard in enumerate(handler.body):
+                    last = _last_attempt(guard, node.target.id)
+                    later = handler.body[index + 1 :] + node.body[position + 1 :]
+                    sleep = next((s for s in later if isinstance(s, ast.Expr) and _is_sleep(s.value)), None)
+                    if last is None or sleep is None:
+                        continue
+                    wait = copy.deepcopy(sleep)
+                    guard.body[-1:-1] = [wait] if last is guard.test else [ast.If(last, [wait], [])]
+                    self.changes += 1
+        return node
+
+
+def _last_attempt(guard: ast.stmt, counter: str) -> ast.expr | None:
+    """In `if <test>: ... raise`, the comparison that names `counter`: the test, or one of its `or`s."""
+    if not (isinstance(guard, ast.If) and isinstance(guard.body[-1], ast.Raise)):
+        return None
+    tests = (
+        guard.test.values
+        if isinstance(guard.test, ast.BoolOp) and isinstance(guard.test.op, ast.Or)
+        else [guard.test]
+    )
+    naming = [t for t in tests if isinstance(t, ast.Compare) and counter in _names(t)]
+    return naming[0] if len(naming) == 1 else None
+
+
+_CLOCKS = {"time", "monotonic", "perf_counter", "time_ns", "monotonic_ns", "perf_counter_ns"}
+
+
+def _clock_reading(node: ast.AST) -> bool:
+    """loop.time(), time.monotonic(), time.perf_counter(): a clock read with no arguments."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _CLOCKS
+        and not node.args
+        and not node.keywords
+    )
+
+
+class _StartBeforeWait(_Rewrite):
+    """A start log made WRONG: a call that had to wait is logged as starting when it first asked.
+
+    Sites: a `while` loop that reads a clock (`now = loop.time()`), sleeps, and logs that reading
+    with `.append(now)` or `.appendleft(now)`. The clock is read once before the loop and that
+    reading is logged: the time taken before the wait, so a rate limiter's window forgets the
+    call too early.
+    """
+
+    def visit_While(self, node: ast.While) -> ast.AST | list[ast.stmt]:
+        self.generic_visit(node)
+        inside = list(_walk_here(node.body))
+        if not any(_is_sleep(n) for n in inside):
+            return node
+        stored = {n.id for n in inside if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        readings = {
+            n.targets[0].id: n.value
+            for n in inside
+            if isinstance(n, ast.Assign)
+            and len(n.targets) == 1
+            and isinstance(n.targets[0], ast.Name)
+            and _clock_reading(n.value)
+            and not _names(n.value) & stored  # it can be read before the loop
+        }
+        before: dict[str, str] = {}  # a reading's name -> the name of its copy before the loop
+        for log in inside:
+            if (
+                isinstance(log, ast.Call)
+                and isinstance(log.func, ast.Attribute)
+                and log.func.attr in ("append", "appendleft")
+                and len(log.args) == 1
+                and isinstance(log.args[0], ast.Name)
+                and log.args[0].id in readings
+            ):
+                name = log.args[0].id
+                if name not in before:
+                    before[name] = self.fresh(f"_{name}_before_wait")
+                log.args[0] = ast.Name(before[name], ast.Load())
+                self.changes += 1
+        if not before:
+            return node
+        first = [
+            ast.Assign([ast.Name(copied, ast.Store())], copy.deepcopy(readings[name]))
+            for name, copied in before.items()
+        ]
+        return [*first, node]
+
+
 class _AwaitedGather(_Rewrite):
     """`await asyncio.gather(...)` without keywords (so without return_exceptions) -> `await helper(...)`."""
 
@@ -467,11 +854,18 @@ _WRONG: dict[str, type[_Rewrite]] = {
     "no-timeout": _NoTimeout,
     "no-shield": _NoShield,
     "as-completed-in-order": _InGivenOrder,
+    "timeout-on-headers-only": _TimeoutOnHeadersOnly,
+    "cleanup-outside-finally": _CleanupOutsideFinally,
+    "polling-wait-30ms": _PollingEvery30ms,
+    "polling-wait-70ms": _PollingEvery70ms,
+    "sleep-after-last-attempt": _SleepAfterLastAttempt,
+    "start-recorded-before-wait": _StartBeforeWait,
 }
 _EQUIVALENT: dict[str, type[_Rewrite]] = {
     "gather-as-taskgroup": _GatherAsTaskGroup,
     "gather-as-create-task": _GatherAsCreateTask,
 }
+KINDS = (*_WRONG, *_EQUIVALENT)
 
 
 # --- deriving -----------------------------------------------------------------------------
@@ -531,11 +925,11 @@ def _derive(
     derived = []
     for kind, rewrite_class in transforms.items():
         tree = ast.parse(source)
-        rewrite = rewrite_class(_Imports(tree))
+        rewrite = rewrite_class(_Imports(tree), taken)
         tree = rewrite.visit(tree)
         if rewrite.changes < 1:
             continue
-        prelude = ast.parse(_PRELUDES[kind])
+        prelude = ast.parse(_PRELUDES.get(kind, ""))  # some rewrites only move statements
         if _top_level_names(prelude) & taken:
             continue  # the solution already uses a helper's name: skip rather than shadow it
         position = _prelude_position(tree.body)
@@ -567,9 +961,13 @@ def derive_equivalent(
 
 
 def derive_all(
-    exercises: Iterable[Exercise], dropped: list[tuple[str, str, str]] | None = None
+    exercises: Iterable[Exercise],
+    dropped: list[tuple[str, str, str]] | None = None,
+    kinds: Iterable[str] | None = None,
 ) -> list[Derived]:
-    """Every derived variant of solutions/<stem>.py, for every exercise that has a solution."""
+    """Every derived variant of solutions/<stem>.py, for every exercise that has a solution
+    (only those of `kinds`, when given: some of KINDS)."""
+    wanted = set(KINDS if kinds is None else kinds)
     derived = []
     for exercise in exercises:
         if not exercise.solution.is_file():
@@ -577,7 +975,7 @@ def derive_all(
         source = exercise.solution.read_text(encoding="utf-8")
         derived += derive_wrong(exercise.stem, source, dropped)
         derived += derive_equivalent(exercise.stem, source, dropped)
-    return derived
+    return [variant for variant in derived if variant.kind in wanted]
 
 
 # --- grading ------------------------------------------------------------------------------
@@ -663,6 +1061,7 @@ def grade_derived(
 
 
 __all__ = [
+    "KINDS",
     "Derived",
     "derive_all",
     "derive_equivalent",

@@ -8,6 +8,7 @@ two variants of 02_gather against the exercise's own tests.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import gc
 import itertools
@@ -372,6 +373,414 @@ def test_as_completed_in_order_starts_everything_but_hands_results_back_in_the_o
     assert probe.peak == 3, "all three ran at once"
 
 
+HEADERS_FIRST = snippet(
+    """
+    import asyncio
+    import aiohttp
+
+    async def client_limit(session, url, seconds):
+        try:
+            async with session.get(url, timeout=aiohttp.ClientTimeout(total=seconds)) as reply:
+                return await reply.json()
+        except TimeoutError:
+            return None
+
+    async def same_block(session, url, seconds):
+        try:
+            async with asyncio.timeout(seconds), session.get(url) as reply:
+                return await reply.json()
+        except TimeoutError:
+            return None
+
+    async def own_block(session, url, seconds):
+        try:
+            async with asyncio.timeout(seconds):
+                async with session.get(url) as reply:
+                    return await reply.json()
+        except TimeoutError:
+            return None
+
+    async def status_only(session, url, seconds):
+        async with asyncio.timeout(seconds), session.get(url) as reply:
+            return reply.status
+    """
+)
+
+
+class SlowSession:
+    """session.get(url): the headers come after `headers` seconds, the body `body` seconds later."""
+
+    def __init__(self, headers: float, body: float) -> None:
+        self.headers, self.body = headers, body
+
+    def get(self, url):
+        return SlowRequest(self, url)
+
+
+class SlowRequest:
+    def __init__(self, session: SlowSession, url: str) -> None:
+        self.session, self.url = session, url
+
+    async def __aenter__(self):
+        await asyncio.sleep(self.session.headers)
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb):
+        return None
+
+    status = 200
+
+    async def json(self):
+        await asyncio.sleep(self.session.body)
+        return {"url": self.url}
+
+
+def test_timeout_on_headers_only_lets_a_slow_body_through_but_still_limits_the_headers():
+    variant = only(derive_wrong("99_demo", HEADERS_FIRST), "timeout-on-headers-only")
+    assert variant.changes == 3, "ClientTimeout(total=...), a timeout in the same `async with`, one around it"
+    assert "session.get(url, timeout=" not in variant.source, "the request's own limit is taken off"
+    assert (
+        "asyncio.timeout(seconds), session.get(url) as reply:\n        return reply.status" in variant.source
+    ), "a block that reads no body is no site"
+    module = load(variant)
+    functions = [module.client_limit, module.same_block, module.own_block]
+
+    async def fetch_each(session):
+        return [await fetch(session, "/page", 0.05) for fetch in functions]
+
+    # Headers at once, the body after 0.15 s: the 0.05 s limit no longer reaches the body.
+    assert asyncio.run(fetch_each(SlowSession(headers=0.0, body=0.15))) == [{"url": "/page"}] * 3
+    # Headers after 0.15 s: that wait is still limited.
+    assert asyncio.run(fetch_each(SlowSession(headers=0.15, body=0.0))) == [None] * 3
+
+
+CLEANUP = snippet(
+    """
+    from contextlib import asynccontextmanager
+
+    _returned = "a name the module uses already"
+
+    async def run_job(pool, job):
+        conn = await pool.acquire()
+        try:
+            return await job(conn)
+        finally:
+            await pool.release(conn)
+
+    @asynccontextmanager
+    async def borrow(pool):
+        conn = await pool.acquire()
+        try:
+            yield conn
+        finally:
+            await pool.release(conn)
+
+    async def first_good(pool, jobs):
+        for job in jobs:
+            conn = await pool.acquire()
+            try:
+                value = await job(conn)
+                if value is None:
+                    continue
+                if value == "stop":
+                    break
+                return value
+            except KeyError:
+                return "missing"
+            finally:
+                await pool.release(conn)
+        return None
+    """
+)
+
+
+class Pool:
+    """acquire() hands out numbered connections; `out` holds those not released yet."""
+
+    def __init__(self) -> None:
+        self.handed = 0
+        self.out: set[int] = set()
+
+    async def acquire(self):
+        self.handed += 1
+        self.out.add(self.handed)
+        return self.handed
+
+    async def release(self, conn):
+        self.out.remove(conn)
+
+
+def test_cleanup_outside_finally_runs_the_cleanup_on_every_way_out_but_an_error():
+    variant = only(derive_wrong("99_demo", CLEANUP), "cleanup-outside-finally")
+    assert variant.changes == 3 and "finally" not in variant.source
+    assert "_returned_2 = await job(conn)" in variant.source, "the return value is kept under a new name"
+    module = load(variant)
+
+    async def job(conn):
+        return conn * 10
+
+    async def fails(conn):
+        raise ValueError(conn)
+
+    async def cancelled_while_running():
+        pool = Pool()
+        task = asyncio.create_task(module.run_job(pool, lambda conn: asyncio.sleep(1)))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return pool.out
+
+    async def borrowed(pool, error):
+        async with module.borrow(pool):
+            if error:
+                raise error
+
+    pool = Pool()
+    assert asyncio.run(module.run_job(pool, job)) == 10 and pool.out == set(), "returned: released"
+    with pytest.raises(ValueError):
+        asyncio.run(module.run_job(pool, fails))
+    assert pool.out == {2}, "the job raised: the connection is never given back"
+    assert asyncio.run(cancelled_while_running()) == {1}, "cancelled: never given back"
+
+    pool = Pool()
+    asyncio.run(borrowed(pool, None))
+    assert pool.out == set()
+    with pytest.raises(KeyError):
+        asyncio.run(borrowed(pool, KeyError("x")))
+    assert pool.out == {2}, "the block raised: the generator never gets past its yield"
+
+    def returning(value):
+        async def job(conn):
+            if isinstance(value, Exception):
+                raise value
+            return value
+
+        return job
+
+    for values, expected in [
+        ([None, 7], 7),  # continue, then return
+        (["stop", 7], None),  # break
+        ([KeyError("k")], "missing"),  # a handler's return
+    ]:
+        pool = Pool()
+        assert asyncio.run(module.first_good(pool, [returning(v) for v in values])) == expected
+        assert pool.out == set(), f"{values}: each way out that is not an error still releases"
+    pool = Pool()
+    with pytest.raises(ValueError):
+        asyncio.run(module.first_good(pool, [returning(ValueError("v"))]))
+    assert pool.out == {1}, "an error no handler catches skips the cleanup"
+
+
+POLLING = snippet(
+    """
+    import asyncio
+
+    async def start_on(go):
+        await go.wait()
+        return "started"
+
+    async def pause(stop, seconds):
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    class Counter:
+        def __init__(self):
+            self.count = self.looks = 0
+            self.changed = asyncio.Condition()
+
+        def seen(self):
+            self.looks += 1
+            return self.count
+
+        async def bump(self):
+            async with self.changed:
+                self.count += 1
+                self.changed.notify_all()
+
+        async def reach(self, target):
+            async with self.changed:
+                await self.changed.wait_for(lambda: self.seen() >= target)
+                return self.changed.locked()
+    """
+)
+
+
+class AskedEvent(asyncio.Event):
+    """An Event that notes when is_set() is asked (Event.wait itself never asks it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[float] = []
+
+    def is_set(self) -> bool:
+        self.asked.append(time.perf_counter())
+        return super().is_set()
+
+
+@pytest.mark.parametrize("kind, period", [("polling-wait-30ms", 0.03), ("polling-wait-70ms", 0.07)])
+def test_polling_wait_looks_at_the_event_or_the_condition_every_period_instead_of_waiting(kind, period):
+    variant = only(derive_wrong("99_demo", POLLING), kind)
+    assert variant.changes == 3, "go.wait(), stop.wait() inside asyncio.wait_for, changed.wait_for(...)"
+    assert f"asyncio.wait_for(_polled_wait(stop, {period}), timeout=seconds)" in variant.source
+    module = load(variant)
+
+    async def event_polled():
+        go = AskedEvent()
+        task = asyncio.create_task(module.start_on(go))
+        await asyncio.sleep(3.5 * period)
+        go.set()
+        result = await asyncio.wait_for(task, timeout=1)
+        stop = AskedEvent()
+        asyncio.get_running_loop().call_later(period, stop.set)
+        return result, go.asked, await module.pause(stop, 1)
+
+    result, asked, paused = asyncio.run(event_polled())
+    assert result == "started" and paused is True, "a set event is still noticed"
+    # Asked at the start, after the first period (its timer is due before the test's), and once set.
+    assert len(asked) >= 3, "Event.wait never asks is_set()"
+    assert min(b - a for a, b in itertools.pairwise(asked)) >= 0.8 * period, "once a period, no faster"
+
+    async def condition_polled():
+        counter = module.Counter()
+        task = asyncio.create_task(counter.reach(2))
+        await asyncio.sleep(3.5 * period)
+        looks, free = counter.looks, not counter.changed.locked()
+        await counter.bump()  # would wait for the lock if the poller held it
+        await counter.bump()
+        return looks, free, await asyncio.wait_for(task, timeout=1)
+
+    looks, free, held_at_return = asyncio.run(condition_polled())
+    assert looks >= 2, "Condition.wait_for asks once, then only when notified"
+    assert free, "the lock is let go while the poller sleeps"
+    assert held_at_return, "and held again when wait_for returns, as Condition.wait_for promises"
+
+
+RETRIES = snippet(
+    """
+    async def retry(call, attempts, sleep):
+        for n in range(attempts):
+            try:
+                return await call()
+            except ConnectionError:
+                if n == attempts - 1:
+                    raise
+            await sleep(n)
+
+    async def retry_busy(call, attempts, sleep):
+        for attempt in range(1, attempts + 1):
+            try:
+                return await call()
+            except LookupError as error:
+                if error.args[0] != 503 or attempt == attempts:
+                    raise
+                await sleep(attempt)
+    """
+)
+
+
+def test_sleep_after_last_attempt_waits_before_giving_up_but_not_before_an_error_it_does_not_retry():
+    variant = only(derive_wrong("99_demo", RETRIES), "sleep-after-last-attempt")
+    assert variant.changes == 2
+    module = load(variant)
+
+    def failing(*errors):
+        remaining = list(errors)
+
+        async def call():
+            if remaining:
+                raise remaining.pop(0)
+            return "ok"
+
+        return call
+
+    async def run(function, call, attempts):
+        slept = []
+
+        async def sleep(delay):
+            slept.append(delay)
+
+        try:
+            return await function(call, attempts, sleep), slept
+        except Exception as error:
+            return type(error).__name__, slept
+
+    assert asyncio.run(run(module.retry, failing(ConnectionError()), 3)) == ("ok", [0])
+    assert asyncio.run(run(module.retry, failing(*[ConnectionError()] * 3), 3)) == (
+        "ConnectionError",
+        [0, 1, 2],
+    ), "a third wait, after the last attempt"
+    busy = [LookupError(503)] * 3
+    assert asyncio.run(run(module.retry_busy, failing(*busy), 3)) == ("LookupError", [1, 2, 3])
+    assert asyncio.run(run(module.retry_busy, failing(LookupError(404)), 3)) == ("LookupError", []), (
+        "an error that is not retried is still raised at once"
+    )
+
+
+LIMITER = snippet(
+    """
+    from collections import deque
+
+    class Limiter:
+        def __init__(self, rate, per, clock, sleep):
+            self.rate, self.per, self.clock, self.sleep = rate, per, clock, sleep
+            self.starts = deque()
+
+        async def acquire(self):
+            while True:
+                now = self.clock.time()
+                while self.starts and now - self.starts[0] >= self.per:
+                    self.starts.popleft()
+                if len(self.starts) < self.rate:
+                    self.starts.append(now)
+                    return now
+                await self.sleep(self.starts[0] + self.per - now)
+
+        def stamp(self, log, count):
+            while len(log) < count:
+                now = self.clock.time()
+                log.append(now)
+    """
+)
+
+
+class FakeClock:
+    """A clock that moves only when slept on."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        self.now += delay
+        await asyncio.sleep(0)
+
+
+def test_start_recorded_before_wait_logs_a_call_that_waited_as_starting_when_it_asked():
+    variant = only(derive_wrong("99_demo", LIMITER), "start-recorded-before-wait")
+    assert variant.changes == 1, "a loop that never sleeps (stamp) is no site"
+    assert "_now_before_wait = self.clock.time()\n        while True:" in variant.source
+    module = load(variant)
+
+    async def three_in_turn():
+        clock = FakeClock()
+        limiter = module.Limiter(1, 10.0, clock, clock.sleep)
+        started = []
+        for _ in range(3):
+            await limiter.acquire()
+            started.append(clock.now)
+        return started
+
+    # The right limiter lets them start at 0, 10 and 20: one per 10 s. The second waited
+    # from 0 to 10 but is logged at 0, so at 10 the window is empty again for the third.
+    assert asyncio.run(three_in_turn()) == [0.0, 10.0, 10.0]
+
+
 def test_a_kind_is_derived_only_where_its_pattern_occurs_and_the_docstring_comes_first():
     derived = derive_wrong("99_demo", GATHER) + derive_equivalent("99_demo", GATHER)
     assert {d.kind for d in derived} == {"sequential-gather", "gather-as-taskgroup", "gather-as-create-task"}
@@ -474,6 +883,42 @@ def test_every_solution_yields_compiling_variants_where_its_patterns_occur():
     assert ("12_cancellation", "no-shield") in kinds
     assert not any(d.stem == "01_coroutines" for d in derived), "01 has none of the patterns"
     assert len({(d.stem, d.kind) for d in derived}) == len(derived), "one variant per kind and exercise"
+
+
+# Which solutions the newer kinds reach: a solution that changes idiom shows up here.
+REACH = {
+    "timeout-on-headers-only": {"20_aiohttp_in_depth", "22_capstone"},
+    "cleanup-outside-finally": {
+        "05_errors",
+        "07_async_with",
+        "12_cancellation",
+        "14_as_completed",
+        "16_queue_workers",
+    },
+    "polling-wait-30ms": {"18_event"},
+    "polling-wait-70ms": {"18_event"},
+    "sleep-after-last-attempt": {"19_retries", "22_capstone"},
+    "start-recorded-before-wait": {"21_rate_limit"},
+}
+
+
+def without_prelude(variant: Derived) -> str:
+    """The derived module's code with its prelude taken out again."""
+    body = ast.parse(variant.source).body
+    position = derive._prelude_position(body)
+    added = len(ast.parse(derive._PRELUDES.get(variant.kind, "")).body)
+    return ast.unparse(ast.Module(body[:position] + body[position + added :], []))
+
+
+def test_the_newer_kinds_reach_these_solutions_and_change_their_code():
+    dropped: list[tuple[str, str, str]] = []
+    derived = derive_all(discover(), dropped, kinds=REACH)
+    assert dropped == []
+    reached = {kind: {d.stem for d in derived if d.kind == kind} for kind in REACH}
+    assert reached == REACH
+    for variant in derived:
+        solution = (REPO_ROOT / "solutions" / f"{variant.stem}.py").read_text(encoding="utf-8")
+        assert without_prelude(variant) != ast.unparse(ast.parse(solution)), (variant.stem, variant.kind)
 
 
 def result(stem: str, test: str, outcome: str = "passed", message: str = "") -> TestResult:
