@@ -37,6 +37,14 @@ Example (save it as demo.py and run `python demo.py`)
 
     asyncio.run(main())
 
+From Python 3.13, `as_completed` is also an async iterator that hands you the tasks
+themselves, so you can tell which call finished without a wrapper:
+
+    async for task in asyncio.as_completed(tasks):   # Python 3.13 and newer
+        print(task.result())    # `task` is one of the tasks you made: `task in tasks` holds
+
+The tests accept either form; the `for ... in` form above works on every Python from 3.11.
+
 The pitfall
 -----------
     for next_done in asyncio.as_completed([fetch(x) for x in (0.3, 0.1, 0.2)]):
