@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pytest
 
 from kata.testing import FakeService, assert_call_count, assert_same, describe, margins, stopwatch
-from kata.testing.cancelling import WAIT, Run
+from kata.testing.cancelling import WAIT, Run, settle
 
 DELAY = 0.02  # acquiring and releasing a fake connection each take this long
 JOB = 0.5  # a job long enough to be cancelled while it runs
@@ -37,7 +37,7 @@ ACQUIRING = Moment(
 )
 RELEASING = Moment(
     "while `await pool.release(conn)` was giving the connection back",
-    "without giving the connection back (`await pool.release(conn)`)",
+    "before `await pool.release(conn)` had begun to give the connection back",
 )
 SAVING = Moment("while the save ran", "without waiting for the save")
 
@@ -244,7 +244,9 @@ async def cancel_run_job(ex, rng, moment):
     else:
         job.on_start = cancel
     await cancel_midway(run, "run_job", moment, longest=JOB + WAIT)
-    # An acquire or a release that goes on by itself (shielded) must have ended before judging.
+    # An acquire or a release that goes on by itself (shielded, or a task of its own) must have
+    # ended before the pool is judged.
+    await settle()
     await wait_until(lambda: pool.busy == 0)
     return run, pool, lent_before
 
