@@ -234,7 +234,8 @@ async def cancel_run_job(ex, rng, moment):
     lent_before = []  # the connections lent before run_job was cancelled
 
     def cancel():
-        lent_before.extend(pool.lent)
+        if run.moment is None:
+            lent_before.extend(pool.lent)
         run.cancel(moment.during)
 
     if moment is ACQUIRING:
