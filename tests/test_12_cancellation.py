@@ -1,25 +1,45 @@
 """Exercise 12: a cancelled task cleans up, says so, stops for real, and shielded work finishes."""
 
 import asyncio
+from dataclasses import dataclass
 
 import pytest
 
 from kata.testing import FakeService, assert_call_count, assert_same, describe, margins, stopwatch
+from kata.testing.cancelling import WAIT, Run, settle
 
 DELAY = 0.02  # acquiring and releasing a fake connection each take this long
 JOB = 0.5  # a job long enough to be cancelled while it runs
 SAVE = 0.2  # a save long enough to be cancelled halfway
-PAUSE = 0.05  # how long after the work started the test cancels it
-WAIT = 1.0  # the longest the test waits for something that should take a few ms
 STEP = 0.005
 LATE = 0.3  # how long after a timeout's limit the run may end (scheduling noise is < 0.05 s)
 
 SWALLOWED = (
-    "{what} was cancelled while {work} ran, but it returned {value} instead of stopping: "
+    "{what} was cancelled {during}, but it returned {value} instead of stopping: "
     "it caught the CancelledError and carried on. Whoever cancelled it never learns that it "
     "stopped, and a timeout around it cannot work. If you catch asyncio.CancelledError (or "
     "BaseException, or use a bare `except:`), `raise` it again once you have tidied up."
 )
+
+
+@dataclass(frozen=True)
+class Moment:
+    """Where a test cancels the learner's function: `during` says when, `missed` what it
+    skipped when it ended before that moment came."""
+
+    during: str
+    missed: str
+
+
+JOB_RUNS = Moment("while the job ran", "without waiting for the job")
+ACQUIRING = Moment(
+    "while `await pool.acquire()` was waiting for a connection", "without calling `await pool.acquire()`"
+)
+RELEASING = Moment(
+    "while `await pool.release(conn)` was giving the connection back",
+    "before `await pool.release(conn)` had begun to give the connection back",
+)
+SAVING = Moment("while the save ran", "without waiting for the save")
 
 
 async def wait_until(condition, seconds=WAIT):
@@ -31,37 +51,35 @@ async def wait_until(condition, seconds=WAIT):
     return condition()
 
 
-async def cancel_midway(coro, started, what, work):
-    """Run `coro` as a task, cancel it once `started()` is true, and return the task once it ended."""
-    task = asyncio.create_task(coro)
-    if not await wait_until(lambda: started() or task.done()):
-        task.cancel()
-        raise AssertionError(f"{what} did not start {work} within {WAIT:.1f} s.")
-    if task.done():
-        value = task.result()  # the learner's own error (a stub: "not written yet") goes on up
-        raise AssertionError(f"{what} returned {describe(value)} without waiting for {work}.")
-    await asyncio.sleep(PAUSE)
-    task.cancel()
-    if not await wait_until(task.done):
-        task.cancel()
+async def cancel_midway(run, what, moment, longest):
+    """Wait until `run` has ended; a fake's hook cancels it the moment the work is under way.
+
+    A learner's own error ends the test as it is (a stub: "not written yet").
+    """
+    if not await run.finish(longest):
+        await run.stop()
+        if run.moment is None:
+            raise AssertionError(f"{what} was still running after {longest:.1f} s, {moment.missed}.")
         raise AssertionError(
-            f"{what} was still running {WAIT:.1f} s after it was cancelled: a cancelled task should "
-            "stop at once (after a short cleanup)."
+            f"{what} was still running {WAIT:.1f} s after it was cancelled {moment.during}: a cancelled "
+            "task should stop at once (after a short cleanup)."
         )
-    return task
+    if run.moment is None:
+        if run.error is not None:
+            raise run.error
+        raise AssertionError(f"{what} returned {describe(run.task.result())} {moment.missed}.")
 
 
-def assert_ended_cancelled(task, what, work):
-    """The task ended cancelled: it did not swallow the CancelledError nor turn it into an error."""
-    if task.cancelled():
+def assert_ended_cancelled(run, what, moment):
+    """It ended cancelled: it did not swallow the CancelledError nor turn it into an error."""
+    if run.cancelled:
         return
-    error = task.exception()
-    if error is not None:
+    if run.error is not None:
         raise AssertionError(
-            f"{what} was cancelled while {work} ran, but it ended with {error!r} instead of "
+            f"{what} was cancelled {moment.during}, but it ended with {run.error!r} instead of "
             "CancelledError: let the CancelledError go on (a bare `raise` in the except block)."
         )
-    raise AssertionError(SWALLOWED.format(what=what, work=work, value=describe(task.result())))
+    raise AssertionError(SWALLOWED.format(what=what, during=moment.during, value=describe(run.task.result())))
 
 
 # Task 1 -------------------------------------------------------------------------------
@@ -78,38 +96,62 @@ class FakeConnection:
 
 
 class FakePool:
-    """Lends out fake connections; each finished step is written to `log`."""
+    """Lends out fake connections; each step is written to `log`.
+
+    `on_acquire` and `on_release`, when set, are called the moment an acquire or a release
+    begins. As in a real pool, a connection given back is back at once: a cancellation during
+    the rest of `release` cannot undo it, and a cancelled `acquire` lends nothing.
+    """
 
     def __init__(self, rng):
         self.log = []
         self.lent = []
+        self.refused = []  # what release() was given that the pool had not lent out
+        self.busy = 0  # acquires and releases under way
+        self.on_acquire = self.on_release = None
         self._numbers = iter(rng.sample(range(100, 1000), 10))
 
     async def acquire(self):
-        await asyncio.sleep(DELAY)
-        conn = FakeConnection(next(self._numbers))
-        self.lent.append(conn)
-        self.log.append(f"acquire #{conn.number}")
-        return conn
+        self.busy += 1
+        try:
+            if self.on_acquire is not None:
+                self.on_acquire()
+            await asyncio.sleep(DELAY)
+            conn = FakeConnection(next(self._numbers))
+            self.lent.append(conn)
+            self.log.append(f"acquire #{conn.number}")
+            return conn
+        finally:
+            self.busy -= 1
 
     async def release(self, conn):
         if not any(conn is lent for lent in self.lent):
+            self.refused.append(conn)
             raise AssertionError(
                 f"pool.release() was given {describe(conn)}, which the pool has not lent out (never "
                 "acquired, or already released): release the very connection that "
                 "`await pool.acquire()` returned, once."
             )
-        await asyncio.sleep(DELAY)
         self.lent = [lent for lent in self.lent if lent is not conn]
         self.log.append(f"release #{conn.number}")
+        self.busy += 1
+        try:
+            if self.on_release is not None:
+                self.on_release()
+            await asyncio.sleep(DELAY)
+        finally:
+            self.busy -= 1
 
 
 class FakeJob:
-    """A job that uses the connection it is given for `delay` seconds, then returns or raises."""
+    """A job that uses the connection it is given for `delay` seconds, then returns or raises.
+
+    `on_start`, when set, is called the moment the job starts.
+    """
 
     def __init__(self, pool, delay, value=None, error=None):
         self.pool, self.delay, self.value, self.error = pool, delay, value, error
-        self.started = False
+        self.on_start = None
 
     async def __call__(self, conn):
         if type(conn) is not FakeConnection:
@@ -117,8 +159,9 @@ class FakeJob:
                 f"job should be given the connection that `await pool.acquire()` returned, "
                 f"found {describe(conn)}"
             )
-        self.started = True
         self.pool.log.append(f"job uses #{conn.number}")
+        if self.on_start is not None:
+            self.on_start()
         await asyncio.sleep(self.delay)
         if self.error is not None:
             raise self.error
@@ -182,14 +225,79 @@ async def test_a_failing_job_gives_the_connection_back_and_its_error_goes_on(ex,
     )
 
 
+async def cancel_run_job(ex, rng, moment):
+    """Run run_job, cancel it at `moment` (JOB_RUNS, ACQUIRING or RELEASING); return it and
+    the pool once both have settled."""
+    pool = FakePool(rng)
+    job = FakeJob(pool, DELAY if moment is RELEASING else JOB, value="never")
+    run = Run(ex.run_job(pool, job))
+    lent_before = []  # the connections lent before run_job was cancelled
+
+    def cancel():
+        if run.moment is None:
+            lent_before.extend(pool.lent)
+        run.cancel(moment.during)
+
+    if moment is ACQUIRING:
+        pool.on_acquire = cancel
+    elif moment is RELEASING:
+        pool.on_release = cancel
+    else:
+        job.on_start = cancel
+    await cancel_midway(run, "run_job", moment, longest=JOB + WAIT)
+    # An acquire or a release that goes on by itself (shielded, or a task of its own) must have
+    # ended before the pool is judged.
+    await settle()
+    await wait_until(lambda: pool.busy == 0)
+    return run, pool, lent_before
+
+
+def assert_connections_back_once(run, pool, lent_before, moment):
+    """Every connection lent went back, once; nothing else was given back."""
+    if pool.refused:
+        given = pool.refused[0]
+        if given is None and not pool.log:
+            raise AssertionError(
+                f"run_job was cancelled {moment.during}, and then called `pool.release(None)`: no "
+                "connection had been acquired, so there was nothing to give back. Call "
+                "`conn = await pool.acquire()` before the `try:` whose `finally:` releases it: the "
+                "`finally:` then runs only once there is a connection."
+            )
+        raise AssertionError(
+            f"run_job was cancelled {moment.during}, and then called `pool.release()` with "
+            f"{describe(given)}, which the pool had not lent out (never acquired, or already given "
+            "back): give back the connection `await pool.acquire()` returned, exactly once."
+        )
+    for conn in pool.lent:
+        if any(conn is lent for lent in lent_before):
+            raise AssertionError(
+                f"run_job was cancelled {moment.during}, and it {run.ending()}, but {conn!r} was "
+                "never given back to the pool. Release it in a `finally:` block, which runs "
+                "however run_job ends, a cancellation included."
+            )
+        raise AssertionError(
+            f"run_job was cancelled {moment.during}, and it {run.ending()}, but the acquire went on "
+            f"without it: the pool lent {conn!r} afterwards, and nobody gave it back. Let the "
+            "cancellation stop the acquire (don't shield it): a cancelled acquire lends nothing."
+        )
+
+
+def assert_cancellation_went_on(run, moment):
+    """run_job ended cancelled, wherever the cancellation landed."""
+    if isinstance(run.error, UnboundLocalError | NameError):
+        raise AssertionError(
+            f"run_job was cancelled {moment.during}, and it ended with {run.error!r} instead of "
+            "CancelledError: the cancellation was lost on the way. A cancelled `await "
+            "pool.acquire()` gives you no connection: nothing to run the job with, nothing to "
+            "release. Call `conn = await pool.acquire()` before the `try:` whose `finally:` "
+            "releases it, and let the CancelledError go on (don't catch it around the acquire)."
+        )
+    assert_ended_cancelled(run, "run_job", moment)
+
+
 @pytest.mark.task(1)
 async def test_a_cancelled_job_gives_the_connection_back(ex, rng):
-    pool = FakePool(rng)
-    job = FakeJob(pool, JOB, value="never")
-
-    task = await cancel_midway(ex.run_job(pool, job), lambda: job.started, "run_job", "the job")
-    if not task.cancelled():
-        task.exception()  # seen; whether it should have been cancelled is the next test's business
+    _, pool, _ = await cancel_run_job(ex, rng, JOB_RUNS)
 
     number = conn_number(pool)
     assert_steps(
@@ -204,12 +312,12 @@ async def test_a_cancelled_job_gives_the_connection_back(ex, rng):
 
 @pytest.mark.task(1)
 async def test_the_cancellation_reaches_the_caller(ex, rng):
-    pool = FakePool(rng)
-    job = FakeJob(pool, JOB, value="never")
+    # Wherever it lands: while acquiring, while the job runs, while releasing.
+    for moment in (JOB_RUNS, ACQUIRING, RELEASING):
+        run, pool, lent_before = await cancel_run_job(ex, rng, moment)
 
-    task = await cancel_midway(ex.run_job(pool, job), lambda: job.started, "run_job", "the job")
-
-    assert_ended_cancelled(task, "run_job", "the job")
+        assert_connections_back_once(run, pool, lent_before, moment)
+        assert_cancellation_went_on(run, moment)
 
 
 # Task 2 -------------------------------------------------------------------------------
@@ -219,6 +327,14 @@ def make_job(rng, delay, error=None):
     value = f"result-{rng.randrange(1000)}"
     fail = (lambda: error) if error is not None else None
     return value, FakeService("job", delay=delay, reply=lambda: value, fail=fail)
+
+
+async def cancel_run_and_report(ex, job, reports):
+    """Run run_and_report, cancel it the moment the job starts; return it once it has ended."""
+    run = Run(ex.run_and_report(job, reports.append))
+    job.on_start = lambda _call: run.cancel(JOB_RUNS.during)
+    await cancel_midway(run, "run_and_report", JOB_RUNS, longest=JOB + WAIT)
+    return run
 
 
 def assert_reports(reports, expected, why):
@@ -266,11 +382,7 @@ async def test_a_cancelled_job_reports_cancelled(ex, rng):
     _, job = make_job(rng, JOB)
     reports = []
 
-    task = await cancel_midway(
-        ex.run_and_report(job, reports.append), lambda: bool(job.calls), "run_and_report", "the job"
-    )
-    if not task.cancelled():
-        task.exception()  # seen; whether it should have been cancelled is another test's business
+    await cancel_run_and_report(ex, job, reports)
 
     if not reports:
         raise AssertionError(
@@ -293,11 +405,9 @@ async def test_a_cancelled_run_ends_cancelled(ex, rng):
     _, job = make_job(rng, JOB)
     reports = []
 
-    task = await cancel_midway(
-        ex.run_and_report(job, reports.append), lambda: bool(job.calls), "run_and_report", "the job"
-    )
+    run = await cancel_run_and_report(ex, job, reports)
 
-    assert_ended_cancelled(task, "run_and_report", "the job")
+    assert_ended_cancelled(run, "run_and_report", JOB_RUNS)
 
 
 @pytest.mark.task(2)
@@ -339,12 +449,14 @@ def make_save(rng):
 
 
 async def cancel_during_the_save(ex, save, order):
-    """Cancel save_order halfway through the save; return its task once both have ended."""
-    task = await cancel_midway(ex.save_order(save, order), lambda: bool(save.calls), "save_order", "the save")
+    """Cancel save_order the moment the save starts; return it once both have ended."""
+    run = Run(ex.save_order(save, order))
+    save.on_start = lambda _call: run.cancel(SAVING.during)
+    await cancel_midway(run, "save_order", SAVING, longest=SAVE + WAIT)
     # A shielded save goes on after save_order has stopped: wait for it to end.
     if not await wait_until(lambda: all(call.end is not None for call in save.calls), SAVE + WAIT):
         raise AssertionError(f"the save was still running {SAVE + WAIT:.1f} s after it started.")
-    return task
+    return run
 
 
 @pytest.mark.task(3)
@@ -361,9 +473,7 @@ async def test_returns_what_save_returned(ex, rng):
 async def test_a_cancelled_caller_does_not_cut_the_save_short(ex, rng):
     order, _, save = make_save(rng)
 
-    task = await cancel_during_the_save(ex, save, order)
-    if not task.cancelled():
-        task.exception()  # seen; whether it should have been cancelled is another test's business
+    await cancel_during_the_save(ex, save, order)
 
     if any(call.outcome == "cancelled" for call in save.calls):
         again = (
@@ -372,7 +482,7 @@ async def test_a_cancelled_caller_does_not_cut_the_save_short(ex, rng):
             else ""
         )
         raise AssertionError(
-            f"save_order was cancelled {PAUSE:.2f} s into the save, and the save was cut off "
+            "save_order was cancelled while the save ran, and the save was cut off "
             "halfway with it: awaiting a call (or its task) passes the cancellation on to it. "
             "Wrap the save in `asyncio.shield(...)`, so that cancelling save_order does not "
             f"cancel the save.{again}"
@@ -384,6 +494,6 @@ async def test_a_cancelled_caller_does_not_cut_the_save_short(ex, rng):
 async def test_save_order_itself_ends_cancelled(ex, rng):
     order, _, save = make_save(rng)
 
-    task = await cancel_during_the_save(ex, save, order)
+    run = await cancel_during_the_save(ex, save, order)
 
-    assert_ended_cancelled(task, "save_order", "the save")
+    assert_ended_cancelled(run, "save_order", SAVING)

@@ -15,6 +15,7 @@ from kata.testing import (
     margins,
     stopwatch,
 )
+from kata.testing.cancelling import WAIT, Run, left_running, left_running_message, stop_calls
 
 DELAY = 0.2
 # A failing call fails quickly while the others would take much longer.
@@ -35,6 +36,32 @@ def some_ids(rng, count):
 
 def item_for(item_id):
     return {"id": item_id, "name": f"item-{item_id}"}
+
+
+def running_now(service):
+    """The calls still running; read the instant the learner's function has ended."""
+    return [call for call in service.calls if call.end is None]
+
+
+async def assert_none_left_running(running, whose, name, unit, what):
+    """Fail, in the words of what was seen, if calls were still running when `whose` happened
+    ("load_page raised ...", "failure_report returned"); `what` is the learner's function."""
+    if not running:
+        return
+    stopping, untouched = await left_running(running)
+    if untouched:
+        advice = (
+            f"When one {unit} fails, the others still running must be cancelled, and have stopped, "
+            f"before {what} ends. A TaskGroup does both for you: start every call with "
+            "`group.create_task(...)` inside `async with asyncio.TaskGroup() as group:`."
+        )
+    else:
+        advice = (
+            f"Wait until they have stopped before {what} ends (after cancelling them, "
+            "`await asyncio.gather(*tasks, return_exceptions=True)`), or let a TaskGroup do both: "
+            "it cancels the others and waits for them."
+        )
+    raise AssertionError(f"{left_running_message(whose, stopping, untouched, name)} {advice}")
 
 
 # Task 1 ------------------------------------------------------------------------------
@@ -122,7 +149,11 @@ class BrokenPage:
         except NotImplementedError:
             raise
         except Exception as error:
+            running = running_now(self.loader)
+            whose = f"load_page raised {error!r}"
+            await assert_none_left_running(running, whose, "loader", "part", "load_page")
             return error
+        await stop_calls(self.loader.calls)
         raise AssertionError(
             f"the {self.bad!r} loader raised {self.error!r}, so the page cannot be built and "
             f"load_page should raise; it returned {describe(result)} instead. Catching the "
@@ -174,14 +205,6 @@ async def test_a_failing_part_cancels_the_others_at_once(ex, rng):
         await broken.load(ex)
 
     others = [call for call in broken.loader.calls if call.args[0] != broken.bad]
-    running = [call for call in others if call.outcome == "running"]
-    if running:
-        raise AssertionError(
-            f"{len(running)} loaders were still running when load_page raised: "
-            f"{labels(running, 'loader')}. gather does not stop the other calls when one fails; "
-            "a TaskGroup does: start every loader with `group.create_task(...)` inside "
-            "`async with asyncio.TaskGroup() as group:`."
-        )
     finished = [call for call in others if call.outcome == "returned"]
     if finished:
         raise AssertionError(
@@ -198,6 +221,49 @@ async def test_a_failing_part_cancels_the_others_at_once(ex, rng):
         raise AssertionError(
             f"the {broken.bad!r} loader failed after {FAST:.2f} s, but load_page raised only "
             f"after {run.elapsed:.2f} s: let the error reach your caller as soon as it happens."
+        )
+
+
+@pytest.mark.task(2)
+async def test_cancelling_load_page_stops_every_loader(ex, rng):
+    names, user_id = rng.sample(PARTS, 5), rng.randrange(100, 1000)
+    loaders, loader = page(names, delay=SLOW)
+    loading = "while its loaders were running"
+    run = Run(ex.load_page(loaders, user_id), snapshot=lambda: running_now(loader))
+    loader.on_start = lambda _call: len(loader.calls) == len(names) and run.cancel(loading)
+
+    if not await run.finish(SLOW + WAIT):
+        await run.stop()
+        await stop_calls(loader.calls)
+        raise AssertionError(
+            f"load_page was still running {WAIT:.1f} s after it was cancelled {loading}: once "
+            "cancelled, it should stop at once (after stopping its loaders)."
+            if run.moment
+            else f"load_page was still running after {SLOW + WAIT:.1f} s, having called "
+            f"{len(loader.calls)} of the {len(names)} loaders: start every part at once."
+        )
+    if run.moment is None:
+        if run.error is not None:
+            raise run.error  # the learner's own error ("not written yet" for a stub)
+        raise AssertionError(
+            f"load_page {run.ending()} having called {len(loader.calls)} of the {len(names)} loaders: "
+            "start every part at once."
+        )
+    if run.left:
+        stopping, untouched = await left_running(run.left)
+        whose = f"load_page was cancelled {loading}, and it {run.ending()}"
+        advice = (
+            "Whatever way load_page ends, a cancellation included, the loaders it started must be "
+            "cancelled and have stopped. A TaskGroup does it for you: cancelled while it waits, it "
+            "cancels its tasks and waits for them before the CancelledError goes on."
+            if untouched
+            else "Wait until they have stopped before load_page ends, or let a TaskGroup do it."
+        )
+        raise AssertionError(f"{left_running_message(whose, stopping, untouched, 'loader')} {advice}")
+    if not run.cancelled:
+        raise AssertionError(
+            f"load_page was cancelled {loading}, but it {run.ending()} instead of stopping: let the "
+            "CancelledError reach your caller (don't catch it, or `raise` it again)."
         )
 
 
@@ -242,21 +308,35 @@ def outage(rng, ids, timeouts, not_found, other=0):
     return Outage(errors)
 
 
-async def report_of(ex, fetch, ids, errors):
-    """failure_report's result; raising the errors it should sort reads as plain words."""
+async def run_failure_report(ex, api, ids):
+    """(failure_report's result, None), or (None, the exception it raised); calls it left
+    running fail the test, in the words of how it ended."""
     try:
-        return await ex.failure_report(fetch, ids)
+        report = await ex.failure_report(api.fetch, ids)
     except NotImplementedError:
         raise
     except Exception as error:
-        ours = [leaf for leaf in leaves(error) if any(leaf is e for e in errors.values())]
-        if not ours or len(ours) != len(leaves(error)):
-            raise
-        raise AssertionError(
-            f"failure_report raised {describe(error)}: the TimeoutErrors and KeyErrors are yours to "
-            "catch and report. A TaskGroup wraps them in an ExceptionGroup, which `except KeyError:` "
-            "never matches: catch them with `except* KeyError as errors:`."
-        ) from None
+        whose = f"failure_report raised {error!r}"
+        await assert_none_left_running(running_now(api.service), whose, "fetch", "call", "failure_report")
+        return None, error
+    whose = "failure_report returned"
+    await assert_none_left_running(running_now(api.service), whose, "fetch", "call", "failure_report")
+    return report, None
+
+
+async def report_of(ex, api, ids):
+    """failure_report's result; raising the errors it should sort reads as plain words."""
+    report, error = await run_failure_report(ex, api, ids)
+    if error is None:
+        return report
+    ours = [leaf for leaf in leaves(error) if any(leaf is e for e in api.errors.values())]
+    if not ours or len(ours) != len(leaves(error)):
+        raise error
+    raise AssertionError(
+        f"failure_report raised {describe(error)}: the TimeoutErrors and KeyErrors are yours to "
+        "catch and report. A TaskGroup wraps them in an ExceptionGroup, which `except KeyError:` "
+        "never matches: catch them with `except* KeyError as errors:`."
+    )
 
 
 @pytest.mark.task(3)
@@ -264,7 +344,7 @@ async def test_timeouts_and_missing_ids_are_reported_apart(ex, rng):
     ids = some_ids(rng, 8)
     api = outage(rng, ids, timeouts=rng.randint(1, 3), not_found=rng.randint(1, 3))
 
-    report = await report_of(ex, api.fetch, ids, api.errors)
+    report = await report_of(ex, api, ids)
 
     expected = {"timeouts": api.ids_raising(TimeoutError), "not_found": api.ids_raising(KeyError)}
     assert_same(report, expected, "failure_report's result")
@@ -276,16 +356,9 @@ async def test_the_calls_still_running_are_cancelled(ex, rng):
     api = outage(rng, ids, timeouts=2, not_found=1)
 
     with stopwatch() as run:
-        await report_of(ex, api.fetch, ids, api.errors)
+        await report_of(ex, api, ids)
 
     slow = [call for call in api.service.calls if call.args[0] not in api.errors]
-    running = [call for call in slow if call.outcome == "running"]
-    if running:
-        raise AssertionError(
-            f"{len(running)} calls were still running when failure_report returned: "
-            f"{labels(running, 'fetch')}. Start the calls in a TaskGroup: it stops them when one "
-            "fails, and does not end before they have stopped."
-        )
     finished = [call for call in slow if call.outcome == "returned"]
     if finished:
         raise AssertionError(
@@ -310,17 +383,15 @@ async def test_any_other_error_reaches_the_caller(ex, rng):
     (other_id,) = api.ids_raising(PermissionError)
     other = api.errors[other_id]
 
-    try:
-        result = await ex.failure_report(api.fetch, ids)
-    except NotImplementedError:
-        raise
-    except Exception as error:
+    result, error = await run_failure_report(ex, api, ids)
+
+    if error is not None:
         if holds(error, other):
             return
         raise AssertionError(
             f"fetch({other_id}) raised {other!r}, and failure_report should let it reach its caller "
             f"(an ExceptionGroup holding it is fine); found {describe(error)}"
-        ) from None
+        )
     raise AssertionError(
         f"fetch({other_id}) raised {other!r}, which is neither a timeout nor a missing id, so "
         f"failure_report should raise it; it returned {describe(result)} instead. `except*` lets "

@@ -13,6 +13,7 @@ from kata.testing import (
     margins,
     stopwatch,
 )
+from kata.testing.cancelling import WAIT, Run, left_running, left_running_message, stop_calls
 
 # Task 1: calls finish SPACING apart; a result is "handled as it arrives" when on_result
 # runs within LAG of its call's end (handling everything at the end lags by 0.2 s or more).
@@ -139,17 +140,28 @@ def assert_answer(result, fetch, expected_mirror, what):
     )
 
 
-def assert_losers_stopped(fetch, winner, elapsed, mirrors, name):
+STOP_THEM = (
+    "Once the answer is known, cancel every task still running (`task.cancel()`), then wait until "
+    "they have stopped (`await asyncio.gather(*tasks, return_exceptions=True)`), in a `finally:` block."
+)
+WAIT_FOR_THEM = (
+    "Wait until they have stopped before your function ends: after cancelling them, "
+    "`await asyncio.gather(*tasks, return_exceptions=True)`, in the `finally:` block."
+)
+
+
+def stop_advice(untouched):
+    return STOP_THEM if untouched else WAIT_FOR_THEM
+
+
+async def assert_losers_stopped(fetch, winner, elapsed, mirrors, name):
     """Every mirror was asked at once; the slower calls were cancelled and had stopped."""
     others = [call for call in fetch.calls if call.outcome != "raised" and call.args[0] != winner]
     running = [call for call in others if call.outcome == "running"]
     if running:
-        raise AssertionError(
-            f"{len(running)} calls were still running when {name} returned: {labels(running)}. "
-            "Once the answer is known, cancel every task still running (`task.cancel()`), then "
-            "wait until they have stopped (`await asyncio.gather(*tasks, return_exceptions=True)`), "
-            "in a `finally:` block."
-        )
+        stopping, untouched = await left_running(running)
+        found = left_running_message(f"{name} returned", stopping, untouched, "fetch")
+        raise AssertionError(f"{found} {stop_advice(untouched)}")
     finished = [call for call in others if call.outcome == "returned"]
     if finished:
         raise AssertionError(
@@ -181,6 +193,77 @@ def race(rng, count, fast_failures=0):
     return mirrors, winner, errors, fetch
 
 
+# Cancelling first_response or first_success itself: at each moment, the CancelledError must
+# reach the caller, and no call may be left running once the function has ended.
+WAITING = "while it waited for the first answer (every mirror asked, none answered yet)"
+CLEANING_UP = "after the first answer, while the slower calls it had cancelled were stopping"
+SWALLOWED = (
+    "{name} was cancelled {moment}, but it {ending} instead of stopping: the CancelledError was "
+    "caught and not raised again, so whoever cancelled {name} (a timeout, a caller that gave up) "
+    "never learns that it stopped. Don't catch CancelledError (or BaseException) without raising "
+    "it again. Waiting for the cancelled calls with `except asyncio.CancelledError: pass` or "
+    "`contextlib.suppress(asyncio.CancelledError)` also swallows a cancellation of {name} itself; "
+    "`await asyncio.gather(*tasks, return_exceptions=True)` does not."
+)
+
+
+async def cancel_midway(function, name, rng, moment, fast_failures=0):
+    """Run `function` on a race, cancel it at `moment` (WAITING or CLEANING_UP) and check how it
+    ended: the cancellation reached the caller, and every call had stopped."""
+    mirrors, _, _, fetch = race(rng, 5, fast_failures)
+    run = Run(function(fetch, mirrors), snapshot=lambda: [call for call in fetch.calls if call.end is None])
+    if moment is WAITING:
+        fetch.on_start = lambda _call: len(fetch.calls) == len(mirrors) and run.cancel(WAITING)
+    else:
+        fetch.on_end = lambda call: call.outcome == "cancelled" and run.cancel(CLEANING_UP)
+
+    if not await run.finish(SLOW + WAIT):
+        await run.stop()
+        await stop_calls(fetch.calls)
+        raise AssertionError(
+            f"{name} was still running {WAIT:.1f} s after it was cancelled {run.moment}: once "
+            "cancelled, it should stop at once (after stopping its calls)."
+            if run.moment
+            else f"{name} was still running after {SLOW + WAIT:.1f} s, having asked {len(fetch.calls)} of "
+            f"the {len(mirrors)} mirrors; every call ends within {SLOW:.2f} s."
+        )
+    if run.left:
+        stopping, untouched = await left_running(run.left)
+        if run.moment is None:
+            whose = f"{name} {run.ending()}"
+            advice = stop_advice(untouched)
+        else:
+            whose = f"{name} was cancelled {run.moment}, and it {run.ending()}"
+            advice = (
+                f"Whatever way {name} ends, a cancellation included, the calls it started must be "
+                "cancelled and have stopped: do it in a `finally:` block (cancel every task, then "
+                "`await asyncio.gather(*tasks, return_exceptions=True)`), or start the calls in a "
+                "TaskGroup, which does both for you."
+                if untouched
+                else f"{WAIT_FOR_THEM} gather waits for them even while {name} is being cancelled."
+            )
+        raise AssertionError(f"{left_running_message(whose, stopping, untouched, 'fetch')} {advice}")
+    if run.moment is None:
+        if run.error is not None:
+            raise run.error  # the learner's own error ("not written yet" for a stub)
+        if moment is WAITING:
+            raise AssertionError(
+                f"{name} {run.ending()} having asked {len(fetch.calls)} of the {len(mirrors)} mirrors: "
+                "ask every mirror at once."
+            )
+        raise AssertionError(
+            f"{name} {run.ending()} after every call had ended, and it cancelled none of them: once "
+            "the answer is known, cancel the calls still running and wait until they have stopped."
+        )
+    if run.error is not None:
+        raise AssertionError(
+            f"{name} was cancelled {run.moment}, but it {run.ending()} instead of CancelledError: "
+            "let the CancelledError go on to the caller."
+        )
+    if not run.cancelled:
+        raise AssertionError(SWALLOWED.format(name=name, moment=run.moment, ending=run.ending()))
+
+
 @pytest.mark.task(2)
 async def test_the_fastest_mirror_answers(ex, rng):
     mirrors, winner, _, fetch = race(rng, 5)
@@ -197,7 +280,13 @@ async def test_the_slower_calls_are_cancelled_and_have_stopped(ex, rng):
     with stopwatch() as run:
         await ex.first_response(fetch, mirrors)
 
-    assert_losers_stopped(fetch, winner, run.elapsed, mirrors, "first_response")
+    await assert_losers_stopped(fetch, winner, run.elapsed, mirrors, "first_response")
+
+
+@pytest.mark.task(2)
+async def test_cancelling_first_response_stops_every_call(ex, rng):
+    await cancel_midway(ex.first_response, "first_response", rng, WAITING)
+    await cancel_midway(ex.first_response, "first_response", rng, CLEANING_UP)
 
 
 async def first_success(ex, fetch, mirrors, errors, winner):
@@ -233,7 +322,13 @@ async def test_the_slower_calls_are_cancelled_once_one_works(ex, rng):
     with stopwatch() as run:
         await first_success(ex, fetch, mirrors, errors, winner)
 
-    assert_losers_stopped(fetch, winner, run.elapsed, mirrors, "first_success")
+    await assert_losers_stopped(fetch, winner, run.elapsed, mirrors, "first_success")
+
+
+@pytest.mark.task(3)
+async def test_cancelling_first_success_stops_every_call(ex, rng):
+    await cancel_midway(ex.first_success, "first_success", rng, WAITING, fast_failures=1)
+    await cancel_midway(ex.first_success, "first_success", rng, CLEANING_UP, fast_failures=1)
 
 
 @pytest.mark.task(3)

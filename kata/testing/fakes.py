@@ -24,6 +24,8 @@ class Call:
     start: float
     end: float | None = None
     outcome: str = "running"  # "returned", "raised" or "cancelled" once it ends
+    # The task that ran the call, so that a test can stop what the code under test left running.
+    task: asyncio.Task | None = field(default=None, repr=False, compare=False)
 
     def label(self, name: str) -> str:
         shown = ", ".join(repr(a) for a in self.args)
@@ -52,6 +54,9 @@ class FakeService:
            (default: the first argument).
     fail:  a function of the arguments that returns an exception to raise
            instead of replying, or None to reply normally.
+    on_start, on_end: optional hooks, called with the `Call` the moment a call has
+           started, and the moment it has ended (its `outcome` says how): a test can
+           act at that exact point, say cancel the caller, without a sleep that races.
     """
 
     name: str = "service"
@@ -61,6 +66,8 @@ class FakeService:
     calls: list[Call] = field(default_factory=list)
     in_flight: int = 0
     peak: int = 0
+    on_start: Callable[[Call], None] | None = None
+    on_end: Callable[[Call], None] | None = None
 
     def __call__(self, *args: Any) -> Coroutine[Any, Any, Any]:
         coro = self._serve(*args)
@@ -70,11 +77,13 @@ class FakeService:
         return coro
 
     async def _serve(self, *args: Any) -> Any:
-        call = Call(args=args, start=clock.perf_counter())
+        call = Call(args=args, start=clock.perf_counter(), task=asyncio.current_task())
         self.calls.append(call)
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
         try:
+            if self.on_start is not None:
+                self.on_start(call)
             await asyncio.sleep(self.delay_for(*args))
             error = self.fail(*args) if self.fail else None
             if error is not None:
@@ -88,6 +97,8 @@ class FakeService:
         finally:
             call.end = clock.perf_counter()
             self.in_flight -= 1
+            if self.on_end is not None:
+                self.on_end(call)
 
     def delay_for(self, *args: Any) -> float:
         """The latency of a call with these arguments."""

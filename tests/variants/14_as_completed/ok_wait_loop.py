@@ -1,4 +1,4 @@
-"""Correct: asyncio.wait(FIRST_COMPLETED) in a loop, handling each finished task in turn."""
+"""Correct: asyncio.wait(FIRST_COMPLETED) in a loop, each finished task in turn; cleanup in a finally."""
 
 import asyncio
 
@@ -18,12 +18,13 @@ async def process_as_they_arrive(fetch, ids, on_result):
 
 async def first_response(fetch, mirrors):
     tasks = {asyncio.create_task(fetch(mirror)) for mirror in mirrors}
-    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-    if pending:
-        await asyncio.wait(pending)
-    return done.pop().result()
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        return done.pop().result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks)
 
 
 async def first_success(fetch, mirrors):

@@ -1,0 +1,28 @@
+"""Correct: the release is shielded, so a cancellation during the release cannot cut it short."""
+
+import asyncio
+
+
+async def run_job(pool, job):
+    conn = await pool.acquire()
+    try:
+        return await job(conn)
+    finally:
+        await asyncio.shield(pool.release(conn))
+
+
+async def run_and_report(job, report):
+    try:
+        result = await job()
+    except asyncio.CancelledError:
+        report("cancelled")
+        raise
+    except Exception:
+        report("failed")
+        raise
+    report("done")
+    return result
+
+
+async def save_order(save, order):
+    return await asyncio.shield(save(order))

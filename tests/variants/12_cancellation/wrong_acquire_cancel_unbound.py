@@ -1,0 +1,31 @@
+"""Mistake: `except CancelledError: pass` around acquire: cancelled there, it goes on without a connection."""
+
+import asyncio
+
+
+async def run_job(pool, job):
+    try:  # noqa: SIM105
+        conn = await pool.acquire()
+    except asyncio.CancelledError:
+        pass
+    try:
+        return await job(conn)
+    finally:
+        await pool.release(conn)
+
+
+async def run_and_report(job, report):
+    try:
+        result = await job()
+    except asyncio.CancelledError:
+        report("cancelled")
+        raise
+    except Exception:
+        report("failed")
+        raise
+    report("done")
+    return result
+
+
+async def save_order(save, order):
+    return await asyncio.shield(save(order))

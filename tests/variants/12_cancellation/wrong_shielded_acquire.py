@@ -1,0 +1,28 @@
+"""Mistake: a shielded acquire: cancelled then, the pool still lends a connection nobody gives back."""
+
+import asyncio
+
+
+async def run_job(pool, job):
+    conn = await asyncio.shield(pool.acquire())
+    try:
+        return await job(conn)
+    finally:
+        await pool.release(conn)
+
+
+async def run_and_report(job, report):
+    try:
+        result = await job()
+    except asyncio.CancelledError:
+        report("cancelled")
+        raise
+    except Exception:
+        report("failed")
+        raise
+    report("done")
+    return result
+
+
+async def save_order(save, order):
+    return await asyncio.shield(save(order))
