@@ -47,6 +47,10 @@ good: catch it inside the loop, note it, go on. `join()` only counts items alrea
 called before the last `put`, it may return at once with work still to come. And when
 it returns, the workers are still there, blocked in `get()`: cancel them and wait until
 they have stopped (or put one "stop" item per worker), or they outlive your function.
+Python 3.13 adds a third way: call `queue.shutdown()` after the last `put`. `get()` still
+hands out what is left, then raises `asyncio.QueueShutDown` once the queue is empty: each
+worker catches it and returns, and you await the workers. (On 3.11 and 3.12, cancel them
+or send stop items.)
 
 A plain `Queue()` has no size limit, so a fast producer piles every item up in memory.
 With `asyncio.Queue(maxsize=10)`, `await queue.put(item)` waits while the queue is full:

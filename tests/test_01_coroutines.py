@@ -5,7 +5,8 @@ import inspect
 
 import pytest
 
-from kata.testing import FakeService, assert_same, assert_started_in_order, describe
+from kata.testing import FakeService, assert_same, assert_started_in_order, describe, same
+from kata.testing.services import FakeServices
 
 NAMES = ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Katherine Johnson", "Edsger Dijkstra"]
 STREETS = ["Elm Street", "Mill Lane", "Harbour Road", "Station Road", "Orchard Way"]
@@ -66,23 +67,25 @@ async def test_label_has_the_customer_name_and_address(ex, rng):
 @pytest.mark.task(2)
 async def test_each_call_uses_the_answer_of_the_one_before(ex, rng):
     order_id = rng.randrange(10_000, 100_000)
-    replies = {"order": order_record, "customer": customer_record, "address": address_text}
-    api = FakeService("api", delay=0.03, reply=lambda kind, key: replies[kind](key))
+    services = FakeServices(
+        FakeService("get_order", delay=0.03, reply=order_record),
+        FakeService("get_customer", delay=0.03, reply=customer_record),
+        FakeService("get_address", delay=0.03, reply=address_text),
+    )
 
-    async def get_order(key):
-        return await api("order", key)
-
-    async def get_customer(key):
-        return await api("customer", key)
-
-    async def get_address(key):
-        return await api("address", key)
-
-    await ex.shipping_label(get_order, get_customer, get_address, order_id)
+    await ex.shipping_label(
+        services["get_order"], services["get_customer"], services["get_address"], order_id
+    )
 
     customer_id = order_record(order_id)["customer_id"]
     address_id = customer_record(customer_id)["address_id"]
-    assert_started_in_order(api, [("order", order_id), ("customer", customer_id), ("address", address_id)])
+    expected = [("get_order", order_id), ("get_customer", customer_id), ("get_address", address_id)]
+    if not same(services.started_args, expected):
+        raise AssertionError(
+            f"the calls should be get_order({order_id}), get_customer({customer_id}), "
+            f"get_address({address_id}), in that order, each with an id read from the answer before "
+            f"it; found {services.labels()}"
+        )
 
 
 def user_record(user_id):

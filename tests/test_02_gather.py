@@ -3,6 +3,8 @@
 import pytest
 
 from kata.testing import FakeService, assert_ran_together, assert_same, stopwatch
+from kata.testing.differences import assert_same_parts
+from kata.testing.services import FakeServices
 
 DELAY = 0.2
 
@@ -20,7 +22,7 @@ async def test_results_come_back_in_the_order_of_the_ids(ex, rng):
 
     result = await ex.fetch_all(fetch_user, user_ids)
 
-    assert_same(result, [user_record(uid) for uid in user_ids], "fetch_all's result")
+    assert_same_parts(result, [user_record(uid) for uid in user_ids], "fetch_all's result")
 
 
 @pytest.mark.task(1)
@@ -55,7 +57,7 @@ async def test_profile_holds_the_user_and_their_orders(ex, rng):
 
     profile = await ex.fetch_profile(users, orders, user_id)
 
-    assert_same(
+    assert_same_parts(
         profile,
         {"user": user_record(user_id), "orders": orders_for("orders", user_id)},
         "fetch_profile's result",
@@ -65,15 +67,12 @@ async def test_profile_holds_the_user_and_their_orders(ex, rng):
 @pytest.mark.task(2)
 async def test_user_and_orders_are_fetched_at_the_same_time(ex, rng):
     user_id = rng.randrange(100, 1000)
-    api = FakeService("api", delay=DELAY, reply=lambda kind, uid: kind)
-
-    async def get_user(uid):
-        return await api("user", uid)
-
-    async def get_orders(uid):
-        return await api("orders", uid)
+    services = FakeServices(
+        FakeService("get_user", delay=DELAY, reply=user_record),
+        FakeService("get_orders", delay=DELAY, reply=lambda uid: orders_for("orders", uid)),
+    )
 
     with stopwatch() as run:
-        await ex.fetch_profile(get_user, get_orders, user_id)
+        await ex.fetch_profile(services["get_user"], services["get_orders"], user_id)
 
-    assert_ran_together(api, run.elapsed, expected_calls=2)
+    assert_ran_together(services, run.elapsed, expected_calls=2)

@@ -13,6 +13,9 @@ from kata.testing import (
     margins,
     stopwatch,
 )
+from kata.testing.differences import assert_same_parts
+from kata.testing.leftovers import stop_leftover_tasks
+from kata.testing.services import FakeServices
 from kata.testing.timeline import observed
 
 DELAY = 0.2
@@ -38,25 +41,25 @@ async def test_dashboard_holds_the_user_their_inbox_and_the_news(ex, rng):
     dashboard = await ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id)
 
     user = user_record(user_id)
-    assert_same(
+    assert_same_parts(
         dashboard,
         {"user": user, "inbox": inbox_for(user["inbox_id"]), "news": headlines},
         "load_dashboard's result",
     )
 
 
-def assert_news_in_background(api, elapsed, delays):
+def assert_news_in_background(services, elapsed):
     """Fail unless the news call was in flight while the user and the inbox were fetched."""
-    kinds = sorted(call.args[0] for call in api.calls)
-    if kinds != ["inbox", "news", "user"]:
+    called = sorted(call.args[0] for call in services.calls)
+    if called != ["fetch_inbox", "fetch_news", "fetch_user"]:
         raise AssertionError(
-            "expected one call each to fetch_news, fetch_user and fetch_inbox, found "
-            f"{describe([call.args for call in api.calls])}"
+            f"expected one call each to fetch_news, fetch_user and fetch_inbox, found {services.labels()}"
         )
-    news = next(call for call in api.calls if call.args[0] == "news")
-    others = [call for call in api.calls if call is not news]
-    picture = observed(api.calls, api.name)
-    background, chain = delays["news"], delays["user"] + delays["inbox"]
+    news = next(call for call in services.calls if call.args[0] == "fetch_news")
+    others = [call for call in services.calls if call is not news]
+    picture = observed(services.calls, services.name)
+    background = services.delay_for(*news.args)
+    chain = sum(services.delay_for(*call.args) for call in others)
     if not all(call.start < news.end and news.start < call.end for call in others):
         if news.end <= min(call.start for call in others):
             why = "fetch_news() was awaited first, so the user and the inbox waited for it"
@@ -82,25 +85,18 @@ def assert_news_in_background(api, elapsed, delays):
 @pytest.mark.task(1)
 async def test_the_news_loads_while_the_user_and_inbox_are_fetched(ex, rng):
     user_id = rng.randrange(100, 1000)
-    delays = {"news": 2 * DELAY, "user": DELAY, "inbox": DELAY}
-    replies = {"news": lambda: HEADLINES[:2], "user": user_record, "inbox": inbox_for}
-    api = FakeService(
-        "api", delay=lambda kind, *key: delays[kind], reply=lambda kind, *key: replies[kind](*key)
+    services = FakeServices(
+        FakeService("fetch_news", delay=2 * DELAY, reply=lambda: HEADLINES[:2]),
+        FakeService("fetch_user", delay=DELAY, reply=user_record),
+        FakeService("fetch_inbox", delay=DELAY, reply=inbox_for),
     )
 
-    async def fetch_news():
-        return await api("news")
-
-    async def fetch_user(key):
-        return await api("user", key)
-
-    async def fetch_inbox(key):
-        return await api("inbox", key)
-
     with stopwatch() as run:
-        await ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id)
+        await ex.load_dashboard(
+            services["fetch_news"], services["fetch_user"], services["fetch_inbox"], user_id
+        )
 
-    assert_news_in_background(api, run.elapsed, delays)
+    assert_news_in_background(services, run.elapsed)
 
 
 def page_for(url):
@@ -177,15 +173,19 @@ class AuditFailed(Exception):
     """The audit service's error in these tests."""
 
 
-def assert_finished(service):
-    """Fail if a call to `service` was still running when save_order returned."""
-    for call in service.calls:
-        if call.end is None:
-            raise AssertionError(
-                f"save_order returned while {call.label(service.name)} was still running. A task "
-                "nobody awaits is fire and forget: its work may never finish and its errors are "
-                "lost. Keep the task in a variable and await it before returning."
-            )
+async def assert_finished(service, before):
+    """Fail if a call to `service` was still running when save_order returned.
+
+    The tasks left running are stopped here, so the mistake is reported once, in these words.
+    """
+    running = [call for call in service.calls if call.end is None]
+    if running:
+        await stop_leftover_tasks(before)
+        raise AssertionError(
+            f"save_order returned while {running[0].label(service.name)} was still running: it was left "
+            "to run on its own (fire and forget), so its work may never finish and its errors are lost. "
+            "Wait for it before returning: keep its task and `await` it, or run both with `asyncio.gather`."
+        )
 
 
 @pytest.mark.task(3)
@@ -193,10 +193,11 @@ async def test_returns_the_receipt_once_the_audit_has_finished(ex, rng):
     order_id = rng.randrange(10_000, 100_000)
     save = FakeService("save", delay=0.1, reply=receipt_for)
     audit = FakeService("audit", delay=0.2, reply=lambda oid: None)
+    before = asyncio.all_tasks()
 
     receipt = await ex.save_order(save, audit, order_id)
 
-    assert_finished(audit)
+    await assert_finished(audit, before)
     assert_same(receipt, receipt_for(order_id), "save_order's result")
     assert_started_in_order(audit, [(order_id,)])
 
@@ -204,20 +205,17 @@ async def test_returns_the_receipt_once_the_audit_has_finished(ex, rng):
 @pytest.mark.task(3)
 async def test_save_and_audit_run_at_the_same_time(ex, rng):
     order_id = rng.randrange(10_000, 100_000)
-    delays = {"save": DELAY, "audit": 1.5 * DELAY}
-    api = FakeService("api", delay=lambda kind, oid: delays[kind], reply=lambda kind, oid: kind)
-
-    async def save(key):
-        return await api("save", key)
-
-    async def audit(key):
-        return await api("audit", key)
+    services = FakeServices(
+        FakeService("save", delay=DELAY, reply=receipt_for),
+        FakeService("audit", delay=1.5 * DELAY, reply=lambda oid: None),
+    )
+    before = asyncio.all_tasks()
 
     with stopwatch() as run:
-        await ex.save_order(save, audit, order_id)
+        await ex.save_order(services["save"], services["audit"], order_id)
 
-    assert_finished(api)
-    assert_ran_together(api, run.elapsed, expected_calls=2)
+    await assert_finished(services, before)
+    assert_ran_together(services, run.elapsed, expected_calls=2)
 
 
 @pytest.mark.task(3)
@@ -226,6 +224,7 @@ async def test_a_failed_audit_reaches_the_caller(ex, rng):
     error = AuditFailed(f"audit log full, order {order_id} not recorded")
     save = FakeService("save", delay=0.1, reply=receipt_for)
     audit = FakeService("audit", delay=0.2, fail=lambda oid: error)
+    before = asyncio.all_tasks()
 
     try:
         result = await ex.save_order(save, audit, order_id)
@@ -235,7 +234,15 @@ async def test_a_failed_audit_reaches_the_caller(ex, rng):
         if group.subgroup(AuditFailed) is not None:
             return
         raise
+    # Said from what happened to the audit call, whatever the answer used to run it.
+    if not audit.calls:
+        raise AssertionError(
+            f"save_order returned {describe(result)} without running audit({order_id}) at all, so its "
+            "error could not reach the caller."
+        )
+    await assert_finished(audit, before)
     raise AssertionError(
-        f"the audit failed with {error!r}, but save_order returned {describe(result)}: the error "
-        "never reached the caller. Await the audit task before returning, so its error comes out."
+        f"audit({order_id}) raised {error!r}, but save_order returned {describe(result)}: the error never "
+        "reached the caller. Let it go on: await the audit (on its own, in gather or in a TaskGroup) "
+        "without catching its error (no `except` that drops it, no `return_exceptions=True`)."
     )

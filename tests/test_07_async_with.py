@@ -1,6 +1,7 @@
 """Exercise 07: async with acquires on the way in and always releases on the way out."""
 
 import asyncio
+import inspect
 
 import pytest
 
@@ -26,16 +27,37 @@ class FakePool:
     def __init__(self, rng):
         self.log = []
         self.lent = []
+        self.releases = []  # every coroutine pool.release() handed out, awaited or not
         self._numbers = iter(rng.sample(range(100, 1000), 10))
 
-    async def acquire(self):
+    # The coroutines are named as the learner calls them, so a "never awaited" or "still
+    # running" message says pool.release, not the name of this class.
+    def acquire(self):
+        return named(self._acquire(), "pool.acquire")
+
+    def release(self, conn):
+        coro = named(self._release(conn), "pool.release")
+        self.releases.append(coro)
+        return coro
+
+    async def unawaited_releases(self):
+        """How many pool.release() calls were never awaited (after a few turns of the loop, in
+        which a task made from one would have started). Each is closed: the failure says it."""
+        for _ in range(3):
+            await asyncio.sleep(0)
+        unawaited = [c for c in self.releases if inspect.getcoroutinestate(c) == inspect.CORO_CREATED]
+        for coro in unawaited:
+            coro.close()
+        return len(unawaited)
+
+    async def _acquire(self):
         await asyncio.sleep(DELAY)
         conn = FakeConnection(next(self._numbers))
         self.lent.append(conn)
         self.log.append(f"acquire #{conn.number}")
         return conn
 
-    async def release(self, conn):
+    async def _release(self, conn):
         if not any(conn is lent for lent in self.lent):
             raise AssertionError(
                 f"pool.release() was given {describe(conn)}, which the pool has not lent out (never "
@@ -47,8 +69,19 @@ class FakePool:
         self.log.append(f"release #{conn.number}")
 
 
+def named(coro, name):
+    coro.__name__ = coro.__qualname__ = name
+    return coro
+
+
 def use(pool, conn):
     """What the body of the `async with` block does: record that it ran, with which connection."""
+    if inspect.iscoroutine(conn):
+        conn.close()  # this message says it: no second one about a coroutine never awaited
+        raise AssertionError(
+            "the `as` name is a coroutine, not a connection: `pool.acquire()` was called without "
+            "`await`, so nothing was acquired. Write `await pool.acquire()`."
+        )
     if type(conn) is not FakeConnection:
         raise AssertionError(
             "the `as` name should be the connection that `await pool.acquire()` returned, "
@@ -58,7 +91,15 @@ def use(pool, conn):
     pool.log.append(f"body uses #{conn.number}")
 
 
-def assert_steps(pool, expected, why):
+async def assert_steps(pool, expected, why):
+    unawaited = await pool.unawaited_releases()
+    if unawaited:
+        times = "" if unawaited == 1 else f" ({unawaited} times)"
+        raise AssertionError(
+            f"`pool.release(conn)` was called{times} but never awaited, so no connection was given "
+            "back: calling an async function only makes a coroutine, and nothing runs until it is "
+            "awaited. Write `await pool.release(conn)`."
+        )
     if pool.log != expected:
         raise AssertionError(
             f"the steps should be: {', '.join(expected)}; found: {', '.join(pool.log) or 'nothing'}. {why}"
@@ -88,11 +129,10 @@ async def check_released_after_the_block(make, rng):
         use(pool, conn)
         number = conn.number
 
-    assert_steps(
+    await assert_steps(
         pool,
         [f"acquire #{number}", f"body uses #{number}", f"release #{number}"],
-        "Acquire before the block runs, and release when it ends with "
-        "`await pool.release(conn)` (without `await`, nothing is released).",
+        "Acquire before the block runs, and release when it ends with `await pool.release(conn)`.",
     )
 
 
@@ -108,11 +148,10 @@ async def check_released_when_the_block_raises(make, rng):
     except ValueError:
         pass  # whether it should reach us is the next check's business
 
-    assert_steps(
+    await assert_steps(
         pool,
         [f"acquire #{number}", f"body uses #{number}", f"release #{number}"],
-        f"The block raised {error!r}: the connection must be released all the same "
-        "(a `finally:` runs whether or not there was an error).",
+        f"The block raised {error!r}: the connection must be released all the same. {release_always(make)}",
     )
 
 
@@ -140,6 +179,32 @@ async def check_error_reaches_the_caller(make, rng):
         )
 
 
+def release_always(make):
+    """How `make` (a class, or an @asynccontextmanager generator function) releases even after an error."""
+    if inspect.isclass(make):
+        return (
+            "__aexit__ runs whether or not the block raised (exc_type tells which): release there "
+            "every time, whatever exc_type is."
+        )
+    return (
+        f"In {make.__name__}, the block's error comes out of the `yield` line, and the lines after it "
+        "do not run: put the release in a `finally:` around the `yield`, which runs either way."
+    )
+
+
+def keep_your_own(make):
+    """Where `make` (a class, or a generator function made with @asynccontextmanager) keeps its connection."""
+    if inspect.isclass(make):
+        return (
+            f"keep it on `self`, so that each {make.__name__} object holds its own, not in a variable "
+            f"shared by every {make.__name__}"
+        )
+    return (
+        f"keep it in a local variable of {make.__name__}, so that each `async with {make.__name__}(pool)` "
+        "holds its own, not in a global or any other variable shared by every block"
+    )
+
+
 async def check_each_block_releases_its_own_connection(make, rng):
     pool = FakePool(rng)
 
@@ -153,10 +218,10 @@ async def check_each_block_releases_its_own_connection(make, rng):
     a, b = outer.number, inner.number
     steps = [f"acquire #{a}", f"body uses #{a}", f"acquire #{b}", f"body uses #{b}"]
     steps += [f"release #{b}", f"release #{a}"]  # the inner block ends first
-    assert_steps(
+    await assert_steps(
         pool,
         steps,
-        "Each block must keep and release its own connection (keep it on `self`, not in a shared variable).",
+        f"Each block must release the connection it acquired itself: {keep_your_own(make)}.",
     )
 
 

@@ -15,6 +15,8 @@ from kata.testing import (
     margins,
     stopwatch,
 )
+from kata.testing.differences import assert_same_parts
+from kata.testing.leftovers import started_since, stop_leftover_tasks
 
 DELAY = 0.05
 # Task 2: the source hands out an item every ARRIVAL s, faster than the workers handle them.
@@ -46,15 +48,46 @@ def ideal_time(count, workers, delay=DELAY):
 
 
 async def finish(call, name, ideal):
-    """Await the learner's call; a plain-words failure, not a hang, when it never ends."""
+    """Await the learner's call; a plain-words failure, not a hang, when it never ends, and
+    when it returns while tasks it started are still running."""
+    before = asyncio.all_tasks()
     timeout = asyncio.timeout(RUN_LIMIT)
     try:
         async with timeout:
-            return await call
+            result = await call
     except TimeoutError:
         if timeout.expired():
             raise AssertionError(HUNG.format(name=name, limit=RUN_LIMIT, ideal=ideal)) from None
         raise
+    await assert_none_left_running(before, name)
+    return result
+
+
+def task_name(task):
+    """The name of the function a task runs, as the learner wrote it (`worker`)."""
+    return getattr(task.get_coro(), "__name__", None) or task.get_name()
+
+
+async def assert_none_left_running(before, name):
+    left = started_since(before)
+    if not left:
+        return
+    cancelled = any(task.cancelling() for task in left)
+    running = f"{len(left)} tasks ({', '.join(sorted({task_name(task) for task in left}))})"
+    # Said here in full: stopped now, they are not reported a second time by the loop guard.
+    await stop_leftover_tasks(before)
+    if cancelled:
+        raise AssertionError(
+            f"{running} were cancelled but had not stopped yet when {name} returned: "
+            "`task.cancel()` only asks a task to stop. Wait until they have: "
+            "`await asyncio.gather(*tasks, return_exceptions=True)`."
+        )
+    raise AssertionError(
+        f"{running} were still running when {name} returned. Workers left waiting in `queue.get()` "
+        "for items that never come outlive your function: once `await queue.join()` returns, cancel "
+        "each worker and wait for them (`await asyncio.gather(*tasks, return_exceptions=True)`), or "
+        "put one stop item per worker on the queue and wait for them to return."
+    )
 
 
 def assert_handled_once(handle, items):
@@ -82,11 +115,6 @@ def assert_handled_once(handle, items):
         )
 
 
-def running_tasks(before):
-    """Tasks started since `before` that have not finished yet."""
-    return [task for task in asyncio.all_tasks() - before if not task.done()]
-
-
 @pytest.mark.task(1)
 async def test_every_item_is_handled_exactly_once(ex, rng):
     workers = rng.randint(2, 4)
@@ -99,7 +127,7 @@ async def test_every_item_is_handled_exactly_once(ex, rng):
     )
 
     assert_handled_once(handle, items)
-    assert_same(results, {item: result_for(item) for item in items}, "process_all's result")
+    assert_same_parts(results, {item: result_for(item) for item in items}, "process_all's result")
 
 
 @pytest.mark.task(1)
@@ -128,24 +156,9 @@ async def test_no_worker_is_left_running(ex, rng):
     workers = rng.randint(2, 4)
     items = some_items(rng, workers * 2)
     handle = FakeService("handle", delay=DELAY, reply=result_for)
-    before = asyncio.all_tasks()
 
+    # finish() fails when process_all returns with any task it started still running.
     await finish(ex.process_all(items, handle, workers), "process_all", ideal_time(len(items), workers))
-
-    left = running_tasks(before)
-    if any(task.cancelling() for task in left):
-        raise AssertionError(
-            f"{len(left)} tasks were cancelled but had not stopped yet when process_all returned: "
-            "`task.cancel()` only asks a task to stop. Wait until they have: "
-            "`await asyncio.gather(*tasks, return_exceptions=True)`."
-        )
-    if left:
-        raise AssertionError(
-            f"{len(left)} tasks were still running when process_all returned: your workers, waiting "
-            "in `queue.get()` for items that never come. Once `await queue.join()` returns, cancel each "
-            "worker and wait for them (`await asyncio.gather(*tasks, return_exceptions=True)`), or put "
-            "one stop item per worker on the queue and wait for them to return."
-        )
 
 
 @pytest.mark.task(1)
@@ -227,8 +240,8 @@ async def test_every_item_from_the_source_is_handled_exactly_once(ex, rng):
     _, (results, failures) = await run_stream(ex, items, flaky, workers, maxsize)
 
     assert_handled_once(flaky.handle, items)
-    assert_same(results, {item: result_for(item) for item in items}, "results")
-    assert_same(failures, {}, "failures (nothing failed)")
+    assert_same_parts(results, {item: result_for(item) for item in items}, "results")
+    assert_same_parts(failures, {}, "failures (nothing failed)")
 
 
 @pytest.mark.task(2)
@@ -280,8 +293,14 @@ def assert_outcomes(items, flaky, results, failures):
                 f"failures[{item}] should be the exception handle({item}) raised, that very object: "
                 f"{error!r}; found {describe(failures[item])}"
             )
-    assert_same(set(failures), set(flaky.raised), "the items in failures (the items whose handle raised)")
-    assert_same(results, {item: result_for(item) for item in items if item not in flaky.failing}, "results")
+    extra = [item for item in failures if item not in flaky.raised]
+    if extra:
+        raise AssertionError(
+            f"failures has an entry for {describe(extra[0])}, which is not an item whose handle raised: "
+            "only the items whose handle raised belong in failures."
+        )
+    expected = {item: result_for(item) for item in items if item not in flaky.failing}
+    assert_same_parts(results, expected, "results (what handle returned, for each item that did not fail)")
 
 
 @pytest.mark.task(2)

@@ -1,0 +1,99 @@
+"""FakeServices (one fake per parameter, measured as one), assert_same_parts and stop_leftover_tasks."""
+
+import asyncio
+
+import pytest
+
+from kata.testing import FakeService, assert_ran_together, stopwatch
+from kata.testing.differences import assert_same_parts
+from kata.testing.leftovers import started_since, stop_leftover_tasks
+from kata.testing.services import FakeServices
+
+DELAY = 0.05
+
+
+def user_and_orders():
+    return FakeServices(
+        FakeService("get_user", delay=DELAY, reply=lambda uid: {"id": uid}),
+        FakeService("get_orders", delay=2 * DELAY, reply=lambda uid: [uid]),
+    )
+
+
+async def test_calls_are_labelled_with_the_service_each_was_handed_as():
+    services = user_and_orders()
+
+    user, orders = await asyncio.gather(services["get_user"](7), services["get_orders"](7))
+
+    assert (user, orders) == ({"id": 7}, [7])
+    assert services.name == "get_user and get_orders"
+    assert services.labels() == "get_user(7), get_orders(7)"
+    assert services.started_args == [("get_user", 7), ("get_orders", 7)]
+    assert services.peak == 2 and services.overlapped()
+    assert [c.args for c in services.service("get_orders").calls] == [(7,)]
+    assert services.delay_for("get_orders", 7) == 2 * DELAY
+
+
+async def test_one_after_another_is_reported_with_the_learners_names():
+    services = user_and_orders()
+
+    with stopwatch() as run:
+        await services["get_user"](3)
+        await services["get_orders"](3)
+
+    with pytest.raises(AssertionError) as failure:
+        assert_ran_together(services, run.elapsed, expected_calls=2)
+    message = str(failure.value)
+    assert message.startswith("your 2 calls to get_user and get_orders ran one after another")
+    assert "get_user(3)" in message and "get_orders(3)" in message
+    assert "api" not in message and "<locals>" not in message
+
+
+def test_a_coroutine_is_named_after_its_service():
+    services = user_and_orders()
+    coro = services["get_orders"](1)
+    try:
+        assert coro.__qualname__ == "get_orders"
+    finally:
+        coro.close()
+
+
+def test_a_wrong_dict_names_the_entries_that_differ_even_past_the_cut():
+    expected = {n: {"item": n, "square": n * n} for n in range(100, 112)}
+    found = dict(expected)
+    found[111] = {"item": 111, "square": 0}
+    del found[110]
+    found["stop"] = None
+
+    with pytest.raises(AssertionError) as failure:
+        assert_same_parts(found, expected, "the result")
+
+    message = str(failure.value)
+    assert message.startswith("the result should be a dict of 12 entries; it differs in 3 places:")
+    assert (
+        "111: should map to {'item': 111, 'square': 12321} (a dict), found {'item': 111, 'square': 0}"
+        in message
+    )
+    assert "110: missing" in message
+    assert "'stop': should not be there" in message
+
+
+def test_a_list_of_another_length_names_missing_and_extra_items():
+    with pytest.raises(AssertionError, match=r"the list should be a list of 3 items, found 2:") as failure:
+        assert_same_parts([1, 3], [1, 2, 3], "the list")
+    assert "missing: 2 (an int)" in str(failure.value)
+
+
+def test_a_value_of_another_type_falls_back_to_the_whole_value():
+    with pytest.raises(AssertionError, match=r"should be \{1: 2\} \(a dict\), found None"):
+        assert_same_parts(None, {1: 2}, "the result")
+
+
+async def test_leftover_tasks_are_stopped_and_named_once():
+    before = asyncio.all_tasks()
+    stray = asyncio.create_task(asyncio.sleep(10))
+    await asyncio.sleep(0)
+
+    assert started_since(before) == [stray]
+    assert await stop_leftover_tasks(before) == [stray]
+    assert stray.cancelled()
+    assert started_since(before) == []
