@@ -1,15 +1,22 @@
 """Exercise 18: tasks wait for a signal with Event.wait and Condition.wait_for: idle, and waking at once.
 
 Waiting badly comes in three kinds, and each is caught here without hanging the run:
-- polling with long sleeps: the reaction comes late (start and stop times are measured);
+- polling (check, sleep a little, check again): the learner's tasks are watched
+  (kata.testing.waiting.WakeWatch) while nothing changes: go unset, the count unchanged,
+  a pause with stop unset. Waiting code is not woken at all then; polling code wakes up
+  on its own timers, however short or long its period. Late reactions are measured too.
 - spinning on `is_set()`: the events handed in are `WatchedEvent`s, which notice a loop
   asking them over and over (or asking while the event loop is frozen) and raise;
-- spinning on the count (task 3): `progress.done` notices the same (see watched_progress).
+- a loop with no `await` at all: FrozenLoopBreaker raises inside it once the event loop
+  has had no turn for 0.3 s (kata.testing.waiting.FREEZE).
+The learner's Progress is used only through its interface: `Progress()`, `advance`,
+`wait_until` and reading `done`.
 """
 
 import asyncio
 import collections
 import itertools
+import statistics
 
 import pytest
 
@@ -23,20 +30,29 @@ from kata.testing import (
     margins,
     stopwatch,
 )
+from kata.testing.waiting import FrozenLoopBreaker, WakeWatch
 
 # Task 1
 DELAY = 0.2  # one runner's run
-HOLD = 0.1  # how long the test keeps `go` unset
+HOLD = (0.1, 0.15)  # how long the test keeps `go` unset: random, so no poll period lines up with it
+# Where wake-ups are counted: a poll every 0.2 s or less wakes at least twice in it; a
+# longer one is late by more than LATE after one of the shorter, random holds.
+LONG_HOLD = (0.4, 0.5)
 # Task 2
 JOB = 0.02
 # Task 3
 STEP = 0.04  # between two advances
 STEPS = 8
+QUIET = (0.4, 0.5)  # no advance for this long: a poll every 0.2 s or less wakes a waiter at least twice
 GRACE = 0.25  # how long waiters still get after the last advance
 # Scheduling noise on a loaded machine stays far below these (FIELD-NOTES: ~30 ms worst).
 LATE = 0.05
 EARLY = 0.005  # asyncio may wake a sleeper a hair early
 WORDS = ["ann", "bob", "cy", "dee", "eve", "fay", "gus", "hal", "ivy", "jo", "kim", "lu"]
+
+# While nothing changes, code that waits on an Event or a Condition is not woken at all;
+# code that polls wakes up once per period. From this many wake-ups on, it polls.
+WOKEN = 2
 
 SPIN_CALLS = 50  # asking this often...
 SPIN_WINDOW = 0.01  # ...within this many seconds is a busy loop
@@ -53,26 +69,49 @@ EVENT_FROZEN = (
     "(a loop with no `await` in it, or with time.sleep): while the loop is frozen nobody can set "
     "{name}, so this would hang forever. `await {name}.wait()` sleeps until {name} is set."
 )
-COUNT_SPINNING = (
-    "your code read progress.done {calls} times within {window:.2f} s: wait_until checks the count "
-    "in a loop instead of sleeping until it changes. That keeps the CPU busy doing nothing (and "
-    "with no `await` in the loop, the event loop freezes and the count can never change). Wait on "
-    "an asyncio.Condition: `await cond.wait_for(lambda: ...)` sleeps until advance notifies it."
+FROZEN = (
+    "{function} kept the event loop frozen for {seconds:.2f} s and was still going (a loop with no "
+    "`await` in it, or with time.sleep): while the loop is frozen {why}, so this would hang forever. "
+)
+GO_FROZEN = FROZEN.replace("{why}", "nobody can set go") + "`await go.wait()` sleeps until go is set."
+STOP_FROZEN = (
+    FROZEN.replace("{why}", "nobody can set stop")
+    + "`await asyncio.wait_for(stop.wait(), timeout=interval)` sleeps until stop is set or the pause is over."
 )
 COUNT_FROZEN = (
-    "your code kept reading progress.done for {seconds:.2f} s without letting the event loop run (a "
-    "loop with no `await` in it, or with time.sleep): while the loop is frozen advance can never "
-    "run, so this would hang forever. Wait on an asyncio.Condition with `await cond.wait_for(...)`."
+    FROZEN.replace("{why}", "advance can never run and the count can never change")
+    + "Wait on an asyncio.Condition: `await cond.wait_for(lambda: ...)` sleeps until advance notifies it."
+)
+POLLS = (
+    "{while_}, {who} woke up {count} times ({every}): it checks {what} again and again (a sleep or a "
+    "timeout in a loop) instead of sleeping until {until}. Each check costs CPU for nothing, and "
+    "between checks it reacts late. {fix}"
+)
+GO_POLLED = dict(
+    what="go",
+    until="go is set",
+    fix="`await go.wait()` sleeps until go is set, and wakes the moment it is.",
+)
+COUNT_POLLED = dict(
+    what="the count",
+    until="advance changes it",
+    fix="Wait on an asyncio.Condition: `await cond.wait_for(lambda: ...)` sleeps until advance "
+    "calls `notify_all()`.",
+)
+STOP_POLLED = dict(
+    what="stop",
+    until="stop is set or the pause is over",
+    fix="Wait for stop with the pause as the timeout: `await asyncio.wait_for(stop.wait(), "
+    "timeout=interval)` returns the moment stop is set, or raises TimeoutError when the pause is over.",
 )
 
 
 class BusyWatch:
     """Notices code asking the same question in a loop, and raises instead of letting it spin.
 
-    Waiting the right way (Event.wait, Condition.wait_for) asks a handful of times, once per
-    wake-up. A loop asks thousands of times a second; one without an `await` also freezes
-    the event loop, and the answer can then never change: rather than let the test hang,
-    the question raises, naming the mistake.
+    Waiting the right way (Event.wait) never asks. A loop asks thousands of times a second;
+    one without an `await` also freezes the event loop, and the answer can then never
+    change: rather than let the test hang, the question raises, naming the mistake.
     """
 
     def __init__(self, spinning, frozen, **names):
@@ -113,30 +152,45 @@ class WatchedEvent(asyncio.Event):
         return False
 
 
-def watched_progress(ex):
-    """A new `ex.Progress()` whose `done` notices being read in a loop.
+def frozen_loop_breaker(ex, message):
+    """Raise `message` inside the learner's code if it keeps the event loop frozen."""
+    return FrozenLoopBreaker(
+        lambda function, seconds: message.format(function=function, seconds=seconds),
+        getattr(ex, "__file__", None),
+    )
 
-    The instance gets a subclass of the learner's class in which `done` is a property
-    kept in the instance's own dict, so the learner's code works unchanged.
-    """
-    progress = ex.Progress()
-    watch = BusyWatch(COUNT_SPINNING, COUNT_FROZEN)
 
-    class WatchedProgress(type(progress)):
-        @property
-        def done(self):
-            watch.asked()
-            return self.__dict__["done"]
+def every(gaps):
+    """How often something recurred, from the gaps between its occurrences."""
+    gap = statistics.median(gaps)
+    return "less than 1 ms apart" if gap < 0.0005 else f"about every {gap * 1000:.0f} ms"
 
-        @done.setter
-        def done(self, value):
-            self.__dict__["done"] = value
 
-    WatchedProgress.__name__ = WatchedProgress.__qualname__ = type(progress).__name__
-    if "done" not in progress.__dict__:
-        raise AssertionError("Progress() should start with a count, `self.done = 0`; it has no `done`")
-    progress.__class__ = WatchedProgress
-    return progress
+def who_woke(woken, polling, named):
+    """`woken` in the learner's words: a task the test made and named, or one the learner's code started."""
+    if woken.task in named:
+        return named[woken.task]
+    alike = [w for w in polling if w.name == woken.name and w.task not in named]
+    if len(alike) > 1:
+        return f"each of the {len(alike)} tasks running {woken.name}() that your code started"
+    return f"the task running {woken.name}() that your code started"
+
+
+def assert_slept(wakes, since, until, named, while_, words, check):
+    """Fail if a task of the learner's woke up WOKEN times or more between `since` and `until`."""
+    busiest = wakes.busiest(since, until)
+    moments = busiest[1] if busiest else []
+    if margins.over(len(moments), WOKEN, check, unit="wake-ups"):
+        polling = [w for w in wakes.watched if len(w.wakes_in(since, until)) >= WOKEN]
+        raise AssertionError(
+            POLLS.format(
+                while_=while_,
+                who=who_woke(busiest[0], polling, named),
+                count=len(moments),
+                every=every([later - earlier for earlier, later in itertools.pairwise(moments)]),
+                **words,
+            )
+        )
 
 
 def new_names(rng, count):
@@ -149,23 +203,6 @@ def runner_service(rng, names, delay=DELAY):
     return FakeService("run", delay=delay, reply=answers.__getitem__), answers
 
 
-async def start_and_signal(ex, run, names, go):
-    """Start start_together and set `go` HOLD s later; return its result and a stopwatch started at go."""
-    task = asyncio.create_task(ex.start_together(run, names, go))
-    await asyncio.sleep(HOLD)
-    early = list(run.calls)
-    with stopwatch() as since_go:
-        go.set()
-        result = await task
-    if early:
-        raise AssertionError(
-            f"{early[0].label('run')} started before go was set ({len(early)} of {len(names)} calls "
-            f"started in the {HOLD:.2f} s before it was). Creating a task starts its work right away: "
-            "wait for go (`await go.wait()`) before the calls begin."
-        )
-    return result, since_go
-
-
 def assert_started_at_once(call, lag):
     if margins.over(lag, LATE, "18 start_on_go: each call starts < LATE after go is set"):
         raise AssertionError(
@@ -175,12 +212,47 @@ def assert_started_at_once(call, lag):
         )
 
 
+async def start_and_signal(ex, run, names, go, hold):
+    """Start start_together, set `go` `hold` s later; return its result and a stopwatch started at go.
+
+    Fails when a call started before go was set, when start_together kept waking up
+    while go was unset, or when the first call started late.
+    """
+    with WakeWatch() as wakes, frozen_loop_breaker(ex, GO_FROZEN):
+        task = asyncio.create_task(ex.start_together(run, names, go), name="start_together")
+        created = clock.perf_counter()
+        await asyncio.sleep(hold)
+        early = list(run.calls)
+        with stopwatch() as since_go:
+            go.set()
+            result = await task
+    if early:
+        raise AssertionError(
+            f"{early[0].label('run')} started before go was set ({len(early)} of {len(names)} calls "
+            f"started in the {hold:.2f} s before it was). Creating a task starts its work right away: "
+            "wait for go (`await go.wait()`) before the calls begin."
+        )
+    assert_slept(
+        wakes,
+        created,
+        since_go.started,
+        {task: "start_together"},
+        f"while go stayed unset for {since_go.started - created:.2f} s",
+        GO_POLLED,
+        "18 start_together: wake-ups while go is unset < WOKEN",
+    )
+    if run.calls:
+        first = min(run.calls, key=lambda call: call.start)
+        assert_started_at_once(first, first.start - since_go.started)
+    return result, since_go
+
+
 @pytest.mark.task(1)
-async def test_no_runner_starts_before_go_is_set(ex, rng):
+async def test_nothing_starts_or_wakes_up_before_go_is_set(ex, rng):
     names = new_names(rng, 4)
     run, _ = runner_service(rng, names)
 
-    await start_and_signal(ex, run, names, WatchedEvent("go"))
+    await start_and_signal(ex, run, names, WatchedEvent("go"), rng.uniform(*LONG_HOLD))
 
     assert_same(len(run.calls), len(names), "the number of calls to run (one per name)")
 
@@ -190,11 +262,9 @@ async def test_every_runner_starts_the_moment_go_is_set(ex, rng):
     names = new_names(rng, 5)
     run, _ = runner_service(rng, names)
 
-    _, since_go = await start_and_signal(ex, run, names, WatchedEvent("go"))
+    _, since_go = await start_and_signal(ex, run, names, WatchedEvent("go"), rng.uniform(*HOLD))
 
     assert_call_count(run, len(names), "one per name")
-    first = min(run.calls, key=lambda call: call.start)
-    assert_started_at_once(first, first.start - since_go.started)
     assert_ran_together(run, since_go.elapsed, expected_calls=len(names))
     last = max(run.calls, key=lambda call: call.start)
     assert_started_at_once(last, last.start - since_go.started)
@@ -207,7 +277,7 @@ async def test_results_come_back_in_the_order_of_the_names(ex, rng):
     delays = {name: 0.05 + 0.03 * (len(names) - n) for n, name in enumerate(names)}
     run, answers = runner_service(rng, names, delay=delays.__getitem__)
 
-    result, _ = await start_and_signal(ex, run, names, WatchedEvent("go"))
+    result, _ = await start_and_signal(ex, run, names, WatchedEvent("go"), rng.uniform(*HOLD))
 
     assert_same(result, [answers[name] for name in names], "start_together's result")
 
@@ -219,7 +289,7 @@ async def test_starts_at_once_when_go_is_already_set(ex, rng):
     go = WatchedEvent("go")
     go.set()
 
-    with stopwatch() as whole:
+    with frozen_loop_breaker(ex, GO_FROZEN), stopwatch() as whole:
         result = await asyncio.wait_for(ex.start_together(run, names, go), timeout=1)
 
     assert_same(result, [answers[name] for name in names], "start_together's result")
@@ -232,26 +302,62 @@ def new_interval(rng):
 
 
 async def run_and_stop(ex, job, interval, stop, stop_after):
-    """Run run_every, set `stop` after `stop_after` s; return (its result, stopwatch from the stop)."""
-    task = asyncio.create_task(ex.run_every(job, interval, stop))
-    with stopwatch() as whole:
-        await asyncio.sleep(stop_after)
-        if task.done():
-            found = task.result()
-            raise AssertionError(
-                f"run_every returned {describe(found)} after {whole.elapsed:.2f} s, before stop was set: "
-                "keep running the job until stop is set"
-            )
-        with stopwatch() as since_stop:
-            stop.set()
-            try:
-                result = await asyncio.wait_for(task, timeout=1)
-            except TimeoutError:
+    """Run run_every, set `stop` after `stop_after` s.
+
+    Return its result, a stopwatch started when run_every's task was created, one started
+    when stop was set, and the WakeWatch that saw how run_every's tasks woke up.
+    """
+    with WakeWatch() as wakes, frozen_loop_breaker(ex, STOP_FROZEN):
+        task = asyncio.create_task(ex.run_every(job, interval, stop), name="run_every")
+        with stopwatch() as whole:
+            await asyncio.sleep(stop_after)
+            if task.done():
+                found = task.result()
                 raise AssertionError(
-                    "run_every did not return within 1 s of stop being set: it should stop at once "
-                    "(or as soon as a running job ends)"
-                ) from None
-    return result, since_stop
+                    f"run_every returned {describe(found)} after {whole.elapsed:.2f} s, before stop was "
+                    "set: keep running the job until stop is set"
+                )
+            with stopwatch() as since_stop:
+                stop.set()
+                try:
+                    result = await asyncio.wait_for(task, timeout=1)
+                except TimeoutError:
+                    raise AssertionError(
+                        "run_every did not return within 1 s of stop being set: it should stop at once "
+                        "(or as soon as a running job ends)"
+                    ) from None
+    return result, whole, since_stop, wakes
+
+
+def assert_slept_through_pauses(wakes, job, interval, stopped_at):
+    """Fail if run_every's own timers woke it up inside its pauses, while stop was unset.
+
+    A pause that waits for stop with a timeout is woken once, when it ends (or when stop
+    is set); a pause that polls is woken by its own short sleeps all through it.
+    """
+    woken, gaps, busiest = 0, [], collections.Counter()
+    for call in job.calls:
+        if call.end is None or call.end >= stopped_at:
+            break
+        since, until = call.end, min(call.end + interval - EARLY, stopped_at)
+        fired = sorted((t, n) for n, w in enumerate(wakes.watched) for t in w.timers_in(since, until))
+        woken += len(fired)
+        gaps += [later - earlier for earlier, later in itertools.pairwise([since, *(t for t, _ in fired)])]
+        busiest.update(n for _, n in fired)
+    if margins.over(
+        woken, WOKEN, "18 run_every: wake-ups inside pauses, stop unset < WOKEN", unit="wake-ups"
+    ):
+        watched = wakes.watched[busiest.most_common(1)[0][0]]
+        raise AssertionError(
+            POLLS.format(
+                while_=f"during its pauses of {interval:.3f} s, while stop stayed unset",
+                # The first task made under the watch is run_every's own.
+                who=who_woke(watched, [watched], {wakes.watched[0].task: "run_every"}),
+                count=woken,
+                every=every(gaps),
+                **STOP_POLLED,
+            )
+        )
 
 
 def assert_counted(result, job):
@@ -277,9 +383,10 @@ async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng):
     interval = new_interval(rng)
     job = FakeService("job", delay=JOB)
 
-    with stopwatch() as run:
-        # Three jobs and two pauses done, halfway through the third pause.
-        result, _ = await run_and_stop(ex, job, interval, WatchedEvent("stop"), 3 * JOB + 2.5 * interval)
+    # Three jobs and two pauses done, halfway through the third pause.
+    result, run, since_stop, wakes = await run_and_stop(
+        ex, job, interval, WatchedEvent("stop"), 3 * JOB + 2.5 * interval
+    )
 
     assert_no_job_cut_short(job)
     if len(job.calls) != 3:
@@ -287,6 +394,7 @@ async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng):
             f"with jobs of {JOB:.2f} s and pauses of {interval:.3f} s, 3 jobs should have run when stop "
             f"was set after {3 * JOB + 2.5 * interval:.2f} s; found {len(job.calls)}"
         )
+    assert_slept_through_pauses(wakes, job, interval, since_stop.started)
     first = job.calls[0].start - run.started
     if margins.over(first, LATE, "18 run_every: first job starts < LATE after the start"):
         raise AssertionError(f"the first job should start right away, found it {first:.2f} s after the start")
@@ -309,10 +417,12 @@ async def test_returns_at_once_when_stopped_during_a_pause(ex, rng):
     interval = new_interval(rng)
     job = FakeService("job", delay=JOB)
 
-    # Two jobs done, halfway through the second pause.
-    result, since_stop = await run_and_stop(ex, job, interval, WatchedEvent("stop"), 2 * JOB + 1.5 * interval)
+    # Two jobs done, somewhere in the second pause (random, so no poll period lines up with it).
+    stop_after = 2 * JOB + (1 + rng.uniform(0.3, 0.7)) * interval
+    result, _, since_stop, wakes = await run_and_stop(ex, job, interval, WatchedEvent("stop"), stop_after)
 
     assert_no_job_cut_short(job)
+    assert_slept_through_pauses(wakes, job, interval, since_stop.started)
     if margins.over(since_stop.elapsed, LATE, "18 run_every: returns < LATE after stop is set in a pause"):
         raise AssertionError(
             f"run_every returned {since_stop.elapsed:.2f} s after stop was set during a pause of "
@@ -322,7 +432,7 @@ async def test_returns_at_once_when_stopped_during_a_pause(ex, rng):
         )
     if len(job.calls) != 2:
         raise AssertionError(
-            f"2 jobs should have run before stop was set (halfway through the second pause), found "
+            f"2 jobs should have run before stop was set (during the second pause), found "
             f"{len(job.calls)}: no job may start once stop is set"
         )
     assert_counted(result, job)
@@ -335,7 +445,7 @@ async def test_a_running_job_is_finished_not_cut_short(ex, rng):
     job = FakeService("job", delay=long_job)
 
     # Stop arrives halfway through the first job.
-    result, since_stop = await run_and_stop(ex, job, interval, WatchedEvent("stop"), long_job / 2)
+    result, _, since_stop, _ = await run_and_stop(ex, job, interval, WatchedEvent("stop"), long_job / 2)
 
     assert_no_job_cut_short(job)
     if len(job.calls) != 1:
@@ -358,16 +468,18 @@ async def test_nothing_runs_when_stop_is_already_set(ex, rng):
     stop = WatchedEvent("stop")
     stop.set()
 
-    result = await asyncio.wait_for(ex.run_every(job, new_interval(rng), stop), timeout=1)
+    with frozen_loop_breaker(ex, STOP_FROZEN):
+        result = await asyncio.wait_for(ex.run_every(job, new_interval(rng), stop), timeout=1)
 
     assert_same(len(job.calls), 0, "the number of jobs run when stop was set before run_every began")
     assert_same(result, 0, "run_every's result")
 
 
-async def wait_for_targets(progress, targets, advances):
-    """Start one wait_until per target, then advance `progress` by each of `advances` in turn,
-    STEP s apart, and give the waiters GRACE s more.
+async def wait_for_targets(ex, progress, targets, advances, quiet=STEP):
+    """Start one wait_until per target; after `quiet` s, advance `progress` by each of
+    `advances` in turn, STEP s apart, and give the waiters GRACE s more.
 
+    Fails when a waiter kept waking up in the quiet stretch before the first advance.
     Return, per waiter, (the number of advances begun, the time) when it returned, or None
     if it never did; and the time each advance began.
     """
@@ -378,20 +490,35 @@ async def wait_for_targets(progress, targets, advances):
         await progress.wait_until(target)
         woke[n] = (len(advanced_at), clock.perf_counter())
 
-    tasks = [asyncio.create_task(waiter(n, target)) for n, target in enumerate(targets)]
-    try:
-        for count in advances:
-            await asyncio.sleep(STEP)
-            advanced_at.append(clock.perf_counter())
-            await progress.advance(count)
-        await asyncio.wait(tasks, timeout=GRACE)
-    finally:
-        for task in tasks:
-            task.cancel()
-        results = await asyncio.gather(*tasks, return_exceptions=True)
+    with WakeWatch() as wakes, frozen_loop_breaker(ex, COUNT_FROZEN):
+        named = {
+            asyncio.create_task(waiter(n, target)): f"wait_until({target})"
+            for n, target in enumerate(targets)
+        }
+        tasks = list(named)
+        started = clock.perf_counter()
+        try:
+            for number, count in enumerate(advances):
+                await asyncio.sleep(quiet if number == 0 else STEP)
+                advanced_at.append(clock.perf_counter())
+                await progress.advance(count)
+            await asyncio.wait(tasks, timeout=GRACE)
+        finally:
+            for task in tasks:
+                task.cancel()
+            results = await asyncio.gather(*tasks, return_exceptions=True)
     for result in results:
         if isinstance(result, Exception):
             raise result
+    assert_slept(
+        wakes,
+        started,
+        advanced_at[0],
+        named,
+        f"while the count stayed at 0 for {advanced_at[0] - started:.2f} s",
+        COUNT_POLLED,
+        "18 wait_until: wake-ups while the count is unchanged < WOKEN",
+    )
     return woke, advanced_at
 
 
@@ -423,12 +550,12 @@ def assert_woke_on_time(targets, advances, woke, advanced_at):
 
 
 @pytest.mark.task(3)
-async def test_each_waiter_returns_when_its_target_is_reached(ex, rng):
+async def test_each_waiter_sleeps_until_its_target_is_reached(ex, rng):
     targets = rng.sample(range(1, STEPS + 1), 4)
     advances = [1] * STEPS
-    progress = watched_progress(ex)
+    progress = ex.Progress()
 
-    woke, advanced_at = await wait_for_targets(progress, targets, advances)
+    woke, advanced_at = await wait_for_targets(ex, progress, targets, advances, quiet=rng.uniform(*QUIET))
 
     assert_woke_on_time(targets, advances, woke, advanced_at)
 
@@ -439,9 +566,9 @@ async def test_one_advance_wakes_every_waiter_it_satisfies(ex, rng):
     targets = [target] * 3 + [rng.randint(1, target - 1), target + 2]
     rng.shuffle(targets)
     advances = [1] * (target - 1) + [1, 1, 1]
-    progress = watched_progress(ex)
+    progress = ex.Progress()
 
-    woke, advanced_at = await wait_for_targets(progress, targets, advances)
+    woke, advanced_at = await wait_for_targets(ex, progress, targets, advances)
 
     assert_woke_on_time(targets, advances, woke, advanced_at)
 
@@ -451,9 +578,9 @@ async def test_a_big_advance_wakes_every_target_it_passes(ex, rng):
     jump = rng.randint(3, 6)
     targets = [jump - 1, jump, jump + 1]
     advances = [jump, 1]
-    progress = watched_progress(ex)
+    progress = ex.Progress()
 
-    woke, advanced_at = await wait_for_targets(progress, targets, advances)
+    woke, advanced_at = await wait_for_targets(ex, progress, targets, advances)
 
     assert_woke_on_time(targets, advances, woke, advanced_at)
     assert_same(progress.done, jump + 1, f"progress.done after advance({jump}) and advance()")
@@ -461,13 +588,14 @@ async def test_a_big_advance_wakes_every_target_it_passes(ex, rng):
 
 @pytest.mark.task(3)
 async def test_a_target_already_reached_returns_at_once(ex, rng):
-    progress = watched_progress(ex)
+    progress = ex.Progress()
     count = rng.randint(3, 9)
     await progress.advance(count)
 
     for target in (0, count - 1, count):
         try:
-            await asyncio.wait_for(progress.wait_until(target), timeout=0.2)
+            with frozen_loop_breaker(ex, COUNT_FROZEN):
+                await asyncio.wait_for(progress.wait_until(target), timeout=0.2)
         except TimeoutError:
             raise AssertionError(
                 f"wait_until({target}) kept waiting although the count was already {count}: check the "

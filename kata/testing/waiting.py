@@ -1,0 +1,228 @@
+"""How code waits: how often it wakes up while nothing changes, and a loop that never lets go.
+
+Waiting on an Event or a Condition costs nothing until the change comes: the waiting task
+is not run at all. Polling (check, sleep a little, check again) wakes the task again and
+again while nothing changes; spinning with no `await` never gives the event loop a turn.
+Both are seen here from outside the learner's objects: only the test's own event loop is
+instrumented.
+
+    with WakeWatch() as wakes, FrozenLoopBreaker(explain, code_file):
+        task = asyncio.create_task(learner_code(...))
+        ...
+    wakes.busiest(since, until)   # the task that woke most often in that stretch, or None
+
+- `WakeWatch`: every task created on the loop while the watch is on runs its coroutine
+  through a counter. Each time the task resumes after its first step is a wake-up; each
+  timer that such a task schedules (asyncio.sleep and every timeout schedule one) is noted
+  when it fires. Tasks made before the watch (the loop guard's heartbeat, the test's own
+  task) are not counted.
+- `FrozenLoopBreaker`: a watchdog thread notices that the event loop has had no turn for
+  FREEZE seconds while the learner's code runs, and raises `LoopFrozen` inside that code
+  (through `_thread.interrupt_main`), so a busy loop fails its test with a sentence
+  instead of hanging until the test's timeout.
+"""
+
+from __future__ import annotations
+
+import _thread
+import asyncio
+import collections.abc
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kata.testing import clock
+
+
+@dataclass(eq=False)
+class Watched:
+    """One task created during a WakeWatch: when it woke up, and when its own timers fired."""
+
+    name: str  # the name of its coroutine function, as the learner wrote it
+    task: asyncio.Task | None = None
+    wakes: list[float] = field(default_factory=list)  # kata clock, every resumption but the first
+    timers: list[float] = field(default_factory=list)  # kata clock, each timer it scheduled, firing
+
+    def wakes_in(self, since: float, until: float) -> list[float]:
+        return [t for t in self.wakes if since < t < until]
+
+    def timers_in(self, since: float, until: float) -> list[float]:
+        return [t for t in self.timers if since < t < until]
+
+
+class _Counted(collections.abc.Coroutine):
+    """Drives a task's coroutine and records each resumption; otherwise the coroutine itself."""
+
+    def __init__(self, coro: Any, watch: WakeWatch, watched: Watched) -> None:
+        self._coro, self._watch, self._watched = coro, watch, watched
+        self._started = False
+        # Leak and never-awaited reports name the learner's coroutine, not this wrapper.
+        self.__name__ = getattr(coro, "__name__", type(coro).__name__)
+        self.__qualname__ = getattr(coro, "__qualname__", self.__name__)
+
+    def _resume(self, resume: Callable[..., Any], *args: Any) -> Any:
+        if self._started:
+            self._watched.wakes.append(clock.perf_counter())
+        self._started = True
+        outer, self._watch.running = self._watch.running, self._watched
+        try:
+            return resume(*args)
+        finally:
+            self._watch.running = outer
+
+    def send(self, value: Any) -> Any:
+        return self._resume(self._coro.send, value)
+
+    def throw(self, *args: Any) -> Any:
+        return self._resume(self._coro.throw, *args)
+
+    def close(self) -> None:
+        self._coro.close()
+
+    def __await__(self):
+        return self._coro.__await__()
+
+    def __getattr__(self, name: str) -> Any:
+        # cr_code, cr_frame, cr_running...: what asyncio and the loop guard read.
+        if name == "_coro":
+            raise AttributeError(name)
+        return getattr(self._coro, name)
+
+
+class WakeWatch:
+    """Records the wake-ups of every task created on the running loop while it is on (see module doc)."""
+
+    def __init__(self) -> None:
+        self.watched: list[Watched] = []
+        self.running: Watched | None = None  # the watched task whose step runs right now
+
+    def __enter__(self) -> WakeWatch:
+        self._loop = asyncio.get_running_loop()
+        self._factory = self._loop.get_task_factory()
+        self._loop.set_task_factory(self._make_task)
+        self._call_at = self._loop.call_at
+        self._loop.call_at = self._timed_call_at  # asyncio.sleep and timeouts go through it
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._loop.set_task_factory(self._factory)
+        del self._loop.call_at
+
+    def _make_task(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task:
+        watched = Watched(name=getattr(coro, "__name__", type(coro).__name__))
+        counted = _Counted(coro, self, watched)
+        if self._factory is not None:
+            task = self._factory(loop, counted, **kwargs)
+        else:
+            task = asyncio.Task(counted, loop=loop, **kwargs)
+        watched.task = task
+        self.watched.append(watched)
+        return task
+
+    def _timed_call_at(self, when: float, callback: Callable[..., Any], *args: Any, context=None):
+        owner = self.running
+        if owner is not None:
+            inner = callback
+
+            def callback(*args: Any) -> Any:
+                owner.timers.append(clock.perf_counter())
+                return inner(*args)
+
+        return self._call_at(when, callback, *args, context=context)
+
+    def busiest(self, since: float, until: float) -> tuple[Watched, list[float]] | None:
+        """The task that woke up most often strictly between `since` and `until`, with those moments."""
+        counts = [(len(w.wakes_in(since, until)), n) for n, w in enumerate(self.watched)]
+        if not counts or max(counts)[0] == 0:
+            return None
+        watched = self.watched[max(counts)[1]]
+        return watched, watched.wakes_in(since, until)
+
+
+class LoopFrozen(AssertionError):
+    """Raised inside code that kept the event loop frozen (see FrozenLoopBreaker)."""
+
+
+BEAT = 0.01  # the loop's sign of life
+CHECK = 0.01  # how often the watchdog looks at it
+FREEZE = 0.3  # no turn for this long, with the learner's code running: frozen (the loop guard's limit is 0.1)
+AGAIN = 0.05  # once one freeze was broken, the next is the same mistake: break it sooner
+LOST = 0.1  # the watchdog itself late by this much: the OS did not run this process
+
+
+class FrozenLoopBreaker:
+    """Breaks a loop that never awaits: raises `LoopFrozen(explain(function, seconds))` inside it.
+
+    `code_file` is the learner's module: the error is raised only when a function of that
+    file is running (`function` is its name), never inside the harness or asyncio. A frozen
+    loop is one that had no turn for FREEZE s while this watchdog thread itself kept running
+    (so a process that the OS did not schedule for a while is not mistaken for one). The
+    signal is only simulated (`_thread.interrupt_main`), on POSIX as SIGUSR1.
+    Inactive outside the main thread.
+    """
+
+    def __init__(self, explain: Callable[[str, float], str], code_file: str | None) -> None:
+        self.explain, self.code_file = explain, code_file
+        self.broken = 0  # how many freezes were broken
+        self._active = False
+
+    def __enter__(self) -> FrozenLoopBreaker:
+        if threading.current_thread() is not threading.main_thread() or not self.code_file:
+            return self
+        self._signum = getattr(signal, "SIGUSR1", signal.SIGINT)
+        self._previous = signal.signal(self._signum, self._interrupted)
+        self._active = True
+        self._loop = asyncio.get_running_loop()
+        self._frozen_for = 0.0
+        self._beat()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="kata-frozen-loop-breaker", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if not self._active:
+            return
+        self._active = False
+        self._done.set()
+        self._thread.join()
+        self._handle.cancel()
+        # Handles an interrupt still pending (now a no-op) before giving the signal back.
+        signal.signal(self._signum, self._previous)
+
+    def _beat(self) -> None:
+        self._last_beat = clock.monotonic()
+        self._handle = self._loop.call_later(BEAT, self._beat)
+
+    def _watch(self) -> None:
+        limit, seen = FREEZE, self._last_beat
+        regular_since = last = clock.monotonic()
+        while not self._done.wait(CHECK):
+            now = clock.monotonic()
+            if now - last > LOST:
+                regular_since = now  # this thread was not run either: the process was not scheduled
+            last = now
+            beat = self._last_beat
+            if beat != seen:
+                seen, limit = beat, AGAIN if self.broken else FREEZE
+            elif now - max(beat, regular_since) >= limit:
+                self._frozen_for = now - beat
+                _thread.interrupt_main(self._signum)
+                regular_since, limit = now, AGAIN
+
+    def _interrupted(self, signum: int, frame: Any) -> None:
+        if not self._active:
+            return
+        names = []  # the learner's functions on the stack, innermost first
+        while frame is not None:
+            if frame.f_code.co_filename == self.code_file:
+                names.append(frame.f_code.co_name)
+            frame = frame.f_back
+        if not names:
+            return  # not the learner's code: the loop guard reports the stall afterwards
+        self.broken += 1
+        # A lambda or a comprehension is named after the function around it.
+        function = next((name for name in names if not name.startswith("<")), "your code")
+        raise LoopFrozen(self.explain(function, self._frozen_for))

@@ -1,0 +1,146 @@
+"""kata.testing.waiting sees how code waits: wake-ups while nothing changes, and a frozen loop.
+
+Plain `def` tests that run their own event loop: the plugin's loop guard would itself
+report the frozen loop these tests make on purpose.
+"""
+
+import asyncio
+import gc
+import warnings
+
+import pytest
+
+from kata.testing import clock
+from kata.testing.waiting import FrozenLoopBreaker, LoopFrozen, WakeWatch
+
+QUIET = 0.3
+
+
+async def polls(flag, period):
+    while not flag.is_set():
+        await asyncio.sleep(period)
+
+
+async def waits(flag):
+    await flag.wait()
+
+
+async def polls_in_tasks(flag):
+    await asyncio.gather(polls(flag, 0.02), polls(flag, 0.02))
+
+
+async def polls_with_a_timeout(flag):
+    while True:
+        try:
+            return await asyncio.wait_for(flag.wait(), 0.02)
+        except TimeoutError:
+            pass
+
+
+async def spins(box):
+    while not box:
+        pass
+
+
+async def blocks_for(seconds):
+    end = clock.monotonic() + seconds
+    while clock.monotonic() < end:
+        pass
+
+
+def quiet_stretch(make):
+    """Run make(flag) as a task, set flag after QUIET s; return the watch and the stretch."""
+
+    async def main():
+        flag = asyncio.Event()
+        with WakeWatch() as wakes:
+            task = asyncio.create_task(make(flag))
+            since = clock.perf_counter()
+            await asyncio.sleep(QUIET)
+            until = clock.perf_counter()
+            flag.set()
+            await task
+        return wakes, since, until
+
+    return asyncio.run(main())
+
+
+def test_waiting_on_an_event_is_never_woken_while_nothing_changes():
+    wakes, since, until = quiet_stretch(waits)
+
+    assert wakes.busiest(since, until) is None
+    assert [w.timers_in(since, until) for w in wakes.watched] == [[]]
+
+
+@pytest.mark.parametrize(("make", "at_least"), [(lambda f: polls(f, 0.05), 3), (polls_with_a_timeout, 5)])
+def test_polling_wakes_up_on_its_own_timers(make, at_least):
+    wakes, since, until = quiet_stretch(make)
+
+    watched, moments = wakes.busiest(since, until)
+    assert len(moments) >= at_least
+    assert len(watched.timers_in(since, until)) >= at_least
+
+
+def test_tasks_the_code_starts_are_watched_too_by_their_own_names():
+    wakes, since, until = quiet_stretch(polls_in_tasks)
+
+    watched, moments = wakes.busiest(since, until)
+    assert watched.name == "polls"
+    assert len(moments) >= 7
+    assert [w.name for w in wakes.watched] == ["polls_in_tasks", "polls", "polls"]
+
+
+def test_a_task_cancelled_before_it_ran_leaves_no_unawaited_coroutine():
+    async def main():
+        with WakeWatch():
+            task = asyncio.create_task(waits(asyncio.Event()))
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        asyncio.run(main())
+        gc.collect()
+
+
+def test_the_loop_is_given_back_as_it_was():
+    async def main():
+        loop = asyncio.get_running_loop()
+        factory, call_at = loop.get_task_factory(), loop.call_at
+        with WakeWatch():
+            pass
+        return factory, call_at, loop.get_task_factory(), loop.call_at
+
+    factory, call_at, factory_after, call_at_after = asyncio.run(main())
+    assert factory_after is factory
+    assert call_at_after == call_at
+
+
+def explain(function, seconds):
+    return f"{function} froze the loop for {seconds:.2f} s"
+
+
+def test_a_loop_with_no_await_is_broken_in_the_code_that_spins():
+    async def main():
+        with FrozenLoopBreaker(explain, __file__) as breaker:
+            tasks = [asyncio.create_task(spins([])) for _ in range(2)]
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+        return breaker, results
+
+    breaker, results = asyncio.run(main())
+    assert breaker.broken == 2
+    assert all(isinstance(r, LoopFrozen) for r in results), results
+    assert str(results[0]).startswith("spins froze the loop for 0.")
+
+
+def test_the_breaker_leaves_other_files_and_waiting_code_alone():
+    async def main():
+        with FrozenLoopBreaker(explain, "/nowhere/learner.py") as elsewhere:
+            await blocks_for(0.4)
+        with FrozenLoopBreaker(explain, __file__) as here:
+            await asyncio.sleep(0.4)
+        return elsewhere, here
+
+    elsewhere, here = asyncio.run(main())
+    assert (elsewhere.broken, here.broken) == (0, 0)
