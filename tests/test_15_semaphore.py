@@ -50,12 +50,28 @@ def calls_word(count):
     return "1 call" if count == 1 else f"{count} calls"
 
 
+# All calls at once: nothing held any of them back. Through the fake, a semaphore made in each
+# task and one that is not held around the call look the same, so the message names both.
+NOTHING_HELD = (
+    "A semaphore made inside each task (or for each call) limits nothing, and a slot taken only "
+    "before or after the call, or only while the call or its task is created, does not hold the "
+    "call while it runs."
+)
+
+
 def assert_limit_kept(fetch, ids, limit):
     """Exactly `limit` calls in flight at the peak, said with the call that was made."""
     try:
         assert_peak_in_flight(fetch, limit, expected_calls=len(ids))
     except AssertionError as error:
         call = f"fetch_all_limited(fetch, <{len(ids)} ids>, {limit})"
+        if fetch.peak == len(ids) > limit:
+            raise AssertionError(
+                f"{call}: all {len(ids)} calls to fetch ran at the same time; at most {limit} may. Nothing "
+                "held any of them back: each `await fetch(item_id)` must run inside `async with semaphore:`, "
+                f"with ONE semaphore shared by every call. {NOTHING_HELD}\n"
+                f"observed:\n{draw_timeline(fetch.calls, 'fetch')}"
+            ) from None
         if limit < fetch.peak < len(ids):
             raise AssertionError(
                 f"{call}: {fetch.peak} calls ran at the same time, more than the {limit} allowed but "
@@ -173,17 +189,25 @@ def assert_host_limits(hosts, urls, per_host):
         if service.peak > per_host:
             if hosts.peak == len(urls):
                 why = (
-                    f"all {len(urls)} calls ran at once: a semaphore made per call, or per task, "
-                    "limits nothing"
+                    f"All {len(urls)} calls ran at once, none held back: each `await fetch(url)` must run "
+                    "inside `async with` the semaphore of its host, one per host and shared by all that "
+                    f"host's URLs. {NOTHING_HELD}"
+                )
+            elif hosts.peak < sum(other.peak for other in hosts.services.values()):
+                # The hosts' busiest moments did not add up: they shared the slots of one limit.
+                why = (
+                    f"At most {hosts.peak} calls ran at once over all the hosts, and {name} took "
+                    f"{service.peak} of them: one semaphore shared by every host lets one host take all "
+                    "the slots. Each host needs a semaphore of its own."
                 )
             else:
                 why = (
-                    "one semaphore shared by every host lets one host take all the slots: "
-                    "each host needs a semaphore of its own"
+                    f"The hosts ran side by side, {name} with {service.peak} calls at once: is each host's "
+                    "semaphore made from the `per_host` you were given, `asyncio.Semaphore(per_host)`?"
                 )
             raise AssertionError(
-                f"{service.peak} calls to {name} ran at the same time; at most {per_host} may per host "
-                f"({why}).\nobserved:\n{hosts.picture()}"
+                f"{service.peak} calls to {name} ran at the same time; at most {per_host} may per host. "
+                f"{why}\nobserved:\n{hosts.picture()}"
             )
         if service.peak < per_host:
             raise AssertionError(

@@ -1,0 +1,37 @@
+"""Checks the window once (if, not while): every waiter that wakes goes through without looking again."""
+
+import asyncio
+from collections import deque
+
+
+class RateLimiter:
+    def __init__(self, rate, per=1.0):
+        self.rate = rate
+        self.per = per
+        self._starts = deque()
+
+    async def acquire(self):
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        while self._starts and now - self._starts[0] >= self.per:
+            self._starts.popleft()
+        if len(self._starts) >= self.rate:
+            await asyncio.sleep(self._starts[0] + self.per - now)
+        self._starts.append(loop.time())
+
+    async def __aenter__(self):
+        await self.acquire()
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb):
+        return None
+
+
+async def fetch_all_rate_limited(session, urls, rate, per=1.0):
+    limiter = RateLimiter(rate, per)
+
+    async def fetch(url):
+        async with limiter, session.get(url) as response:
+            return await response.json()
+
+    return await asyncio.gather(*(fetch(url) for url in urls))
