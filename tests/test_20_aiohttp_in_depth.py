@@ -4,11 +4,13 @@ Every test talks to a real HTTP server on 127.0.0.1 (the `server` fixture):
 mocked HTTP (aioresponses) never opens a connection, so it ignores ClientTimeout
 and TCPConnector limits and cannot stream. The server records each request's start,
 end and outcome ("cancelled" when the client went away), and how many were in
-flight at once.
+flight at once. Where a test makes the session, a `ResponseWatch` sees every reply
+it gets, and so whether each was released.
 """
 
 import asyncio
 import json
+from dataclasses import replace
 
 import aiohttp
 import pytest
@@ -23,6 +25,7 @@ from kata.testing import (
     margins,
     stopwatch,
 )
+from kata.testing.responses import ResponseWatch, assert_released, large_error_reply
 from kata.testing.server import LoopbackServer
 
 DELAY = 0.2
@@ -202,13 +205,19 @@ def mixed_statuses(rng, count):
     return statuses
 
 
-def serve_mixed(server, rng, count, delay):
-    """Serve `count` URLs with mixed statuses; return the URLs and the dict fetch_statuses should give."""
+def serve_mixed(server, rng, count, delay, large_errors=False):
+    """Serve `count` URLs with mixed statuses; return the URLs and the dict fetch_statuses should give.
+
+    With `large_errors`, every error page is too large for aiohttp to free unread.
+    """
     user_ids = rng.sample(range(100, 1000), count)
     urls, expected = [], {}
     for user_id, status in zip(user_ids, mixed_statuses(rng, count), strict=True):
         body = user_record(user_id) if status < 400 else {"error": f"the server said {status}"}
-        url = server.serve(f"/users/{user_id}", json=body, status=status, delay=delay)
+        if large_errors and status >= 400:
+            url = server.serve(f"/users/{user_id}", replace(large_error_reply(status), delay=delay))
+        else:
+            url = server.serve(f"/users/{user_id}", json=body, status=status, delay=delay)
         urls.append(url)
         expected[url] = body if status < 400 else status
     return urls, expected
@@ -260,6 +269,22 @@ async def test_every_url_is_fetched_at_the_same_time(ex, rng, server):
             await call_fetch_statuses(ex, session, urls)
 
     assert_ran_together(server, run.elapsed, expected_calls=len(urls))
+
+
+@pytest.mark.task(2)
+async def test_every_reply_is_released_an_error_reply_too(ex, rng, server):
+    # Each error page is too large to arrive unread: only releasing the reply frees its connection.
+    urls, expected = serve_mixed(server, rng, 5, delay=0.0, large_errors=True)
+    watch = ResponseWatch()
+
+    async with watch.session() as session:
+        try:
+            result = await call_fetch_statuses(ex, session, urls)
+            assert_released(watch, "fetch_statuses")
+        finally:
+            watch.release_all()
+
+    assert_same(result, expected, "fetch_statuses' result")
 
 
 @pytest.mark.task(2)
@@ -423,12 +448,14 @@ async def test_the_first_piece_is_saved_while_the_rest_is_still_arriving(ex, rng
 
 
 @pytest.mark.task(4)
-async def test_an_error_status_raises_and_saves_nothing(ex, rng, server):
+async def test_an_error_status_raises_saves_nothing_and_releases_the_reply(ex, rng, server):
     status = rng.choice((*CLIENT_ERRORS, *SERVER_ERRORS))
-    url = server.serve("/files/missing.bin", text=f"error {status}: no such file", status=status)
+    # Too large to arrive unread: only releasing the reply frees its connection.
+    url = server.serve("/files/missing.bin", large_error_reply(status))
     save, pieces, _ = recording_save()
+    watch = ResponseWatch()
 
-    async with aiohttp.ClientSession() as session:
+    async with watch.session() as session:
         try:
             result = await ex.download(session, url, save, 1024)
         except aiohttp.ClientResponseError as error:
@@ -441,7 +468,10 @@ async def test_an_error_status_raises_and_saves_nothing(ex, rng, server):
                     f"download raised for status {status}, but only after saving "
                     f"{sum(map(len, pieces))} bytes of the error page: check the status before saving."
                 ) from error
+            assert_released(watch, "download")
             return
+        finally:
+            watch.release_all()
 
     raise AssertionError(
         f"the server answered {status} with an error page, but download saved "

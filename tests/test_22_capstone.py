@@ -3,13 +3,16 @@
 Every test runs against a real HTTP server on 127.0.0.1 (the `server` fixture).
 The crawl tests build a small random site on it (`Site`): pages that answer,
 pages that are busy (503) a time or two and then answer, pages that are always
-busy, pages that answer 404, and pages slower than the timeout. The site knows
-the report a correct crawl returns and how many requests each page should get.
+busy, pages that answer 404, and pages slower than the timeout: slow to answer,
+or quick to send their headers and slow to send the body. The site knows the
+report a correct crawl returns and how many requests each page should get.
+Where a test makes the session, a `ResponseWatch` sees every reply it gets.
 """
 
 import inspect
 import itertools
 from collections import Counter
+from dataclasses import dataclass, replace
 
 import aiohttp
 import pytest
@@ -18,6 +21,7 @@ from kata.testing import (
     Reply,
     assert_peak_in_flight,
     assert_same,
+    clock,
     describe,
     draw_timeline,
     leaves,
@@ -25,10 +29,11 @@ from kata.testing import (
     same,
     stopwatch,
 )
+from kata.testing.responses import ResponseWatch, assert_released, large_error_reply
 from kata.testing.server import LoopbackServer
 
 TIMEOUT = 0.25  # per request, in the crawl tests
-SLOW = 1.0  # a slow page answers after this long: far past the timeout
+SLOW = 1.0  # a slow page answers (or finishes its body) after this long: far past the timeout
 LATENCY = (0.02, 0.05)  # every other page answers within this range
 ATTEMPTS = 3
 BACKOFF = 0.01
@@ -37,8 +42,16 @@ TIMEOUT_SLACK = 0.25
 # asyncio may wake a sleeper a hair early; never by more than this.
 EARLY = 0.005
 
-OK, FLAKY, BUSY, MISSING, SLOW_PAGE = "ok", "flaky", "busy", "missing", "slow"
-REASONS = {BUSY: "HTTP 503", MISSING: "HTTP 404", SLOW_PAGE: "timeout"}
+OK, FLAKY, BUSY, MISSING = "ok", "flaky", "busy", "missing"
+SLOW_PAGE, SLOW_BODY = "slow", "slow_body"  # slow to answer; quick headers, then a slow body
+SLOW_KINDS = (SLOW_PAGE, SLOW_BODY)
+REASONS = {BUSY: "HTTP 503", MISSING: "HTTP 404", SLOW_PAGE: "timeout", SLOW_BODY: "timeout"}
+BODY_NOT_TIMED = (
+    f". Its headers came at once and its body took {SLOW:.1f} s: the timeout must cover reading the "
+    "body too. A timeout around `session.get(url)` alone stops counting once the headers are in, and "
+    "`ClientTimeout(sock_read=...)` limits each single read, not the whole reply: put "
+    "`await response.json()` inside `async with asyncio.timeout(timeout):` as well."
+)
 WAITED_IN_LINE = (
     ". It answers in {latency:.2f} s, far inside the {timeout} s timeout: does your timeout also "
     "count the time a page waits for a free slot? Start it when the request starts."
@@ -80,6 +93,7 @@ class Page:
         self.busy = busy  # FLAKY: how many 503s before the 200
         self.links = []
         self.note = ""
+        self.large_error = False  # an error page too large for aiohttp to free unread
 
     @property
     def answers(self):
@@ -93,6 +107,10 @@ class Page:
             BUSY: "a page that always answers 503",
             MISSING: "a page that answers 404",
             SLOW_PAGE: f"a page that takes {SLOW:.1f} s, longer than the timeout",
+            SLOW_BODY: (
+                f"a page that sends its headers at once, then its body over {SLOW:.1f} s, "
+                "longer than the timeout"
+            ),
         }[self.kind]
         return f"{self.path} ({self.note or what})"
 
@@ -100,6 +118,8 @@ class Page:
         body = {"title": f"page {self.path}", "links": list(self.links)}
         ok = Reply(json=body, delay=self.latency)
         busy = Reply(status=503, json={"error": "busy, try again later"}, delay=self.latency)
+        if self.large_error:
+            busy = replace(large_error_reply(503), delay=self.latency)
         if self.kind == FLAKY:
             return in_turn(*[busy] * self.busy, ok)
         return {
@@ -107,6 +127,7 @@ class Page:
             BUSY: busy,
             MISSING: Reply(status=404, json={"error": "no such page"}, delay=self.latency),
             SLOW_PAGE: Reply(json=body, delay=SLOW),
+            SLOW_BODY: Reply.slow_body(body, over=SLOW),
         }[self.kind]
 
 
@@ -175,9 +196,9 @@ def random_site(server, rng, *, answering, flaky=0, busy=0, missing=0, slow=0, o
     site = Site(server, rng)
     others = [site.add(OK) for _ in range(answering - 1)]
     others += [site.add(FLAKY, busy=rng.randint(1, ATTEMPTS - 1)) for _ in range(flaky)]
-    others += [
-        site.add(kind) for kind, n in ((BUSY, busy), (MISSING, missing), (SLOW_PAGE, slow)) for _ in range(n)
-    ]
+    others += [site.add(kind) for kind, n in ((BUSY, busy), (MISSING, missing)) for _ in range(n)]
+    # Slow pages of both kinds, a slow body first: a timeout must cover the body as well.
+    others += [site.add(SLOW_KINDS[(n + 1) % 2]) for n in range(slow)]
     rng.shuffle(others)
     parents = [site.start]
     for page in others:  # a tree through answering pages: everything is reachable
@@ -190,7 +211,7 @@ def random_site(server, rng, *, answering, flaky=0, busy=0, missing=0, slow=0, o
         if rng.random() < 0.3:
             page.links.append(rng.choice(page.links))
         rng.shuffle(page.links)
-    hosts = [p for p in others if p.kind == SLOW_PAGE]
+    hosts = [p for p in others if p.kind in SLOW_KINDS]
     for n in range(orphans):
         orphan = site.add(OK)
         orphan.note = "a page linked only from pages the crawl cannot fetch"
@@ -216,6 +237,29 @@ def assert_data(found, expected, what):
     assert_same(found, expected, what)
 
 
+def read_an_error_page(error, server, function):
+    """The plain-words failure when `function` read an error page as a page, else None.
+
+    Every error page here is JSON without 'links', so code that never checks the status
+    fails with KeyError: 'links'; say what really happened instead.
+    """
+    if not any(isinstance(e, KeyError) and e.args == ("links",) for e in leaves(error)):
+        return None
+    answered = [r for r in server.requests if r.status is not None and r.status >= 400]
+    if not answered:
+        return None
+    first = answered[0]
+    more = len({r.path for r in answered} - {first.path})
+    others = f" (and an error status for {more} other page{'s' * (more != 1)})" if more else ""
+    return AssertionError(
+        f"{function} failed with KeyError: 'links'. The server answered {first.status} for "
+        f"{server.url(first.path)}{others}, and the code went on to read that error page's body as if "
+        "it were a page; an error page has no 'links'. aiohttp does not raise for an error status by "
+        "itself: call `response.raise_for_status()` before reading the body. It raises "
+        "ClientResponseError for a 4xx or 5xx."
+    )
+
+
 def failure_name(error):
     if isinstance(error, aiohttp.ClientResponseError):
         return f"ClientResponseError (status {error.status}) for {error.request_info.url.path}"
@@ -229,6 +273,9 @@ async def run_crawl(ex, site, *, limit, timeout=TIMEOUT, attempts=ATTEMPTS, back
             site.start.url, limit=limit, timeout=timeout, attempts=attempts, backoff=backoff
         )
     except Exception as error:
+        explained = read_an_error_page(error, site.server, "crawl")
+        if explained:
+            raise explained from error
         page_errors = [e for e in leaves(error) if isinstance(e, aiohttp.ClientResponseError | TimeoutError)]
         if not page_errors:
             raise
@@ -276,9 +323,10 @@ def assert_report(report, site):
                     f"found {describe(failed[url])}"
                 )
         elif url in fetched:
-            problems.append(
-                f"{site.label(url)} is in 'fetched'; it belongs in 'failed' with reason {reason!r}"
-            )
+            why = f"{site.label(url)} is in 'fetched'; it belongs in 'failed' with reason {reason!r}"
+            if site.pages[url].kind == SLOW_BODY:
+                why += BODY_NOT_TIMED
+            problems.append(why)
         else:
             problems.append(
                 f"{site.label(url)} is missing from the report: a page that fails goes in 'failed' "
@@ -321,7 +369,7 @@ def assert_requests(server, site, attempts=ATTEMPTS):
                 "each page is fetched once: mark a page as seen when you decide to fetch it, "
                 "before its request starts, so no other page's links start it too"
             )
-        elif page.kind in (MISSING, SLOW_PAGE):
+        elif page.kind in (MISSING, *SLOW_KINDS):
             why = "only a 503 is retried: a 404 or a timeout fails at once"
         elif page.kind == BUSY:
             why = (
@@ -356,11 +404,13 @@ async def test_fetch_links_returns_the_links_of_the_page(ex, rng, server):
 
 
 @pytest.mark.task(1)
-async def test_fetch_links_raises_client_response_error_for_an_error_status(ex, rng, server):
+async def test_fetch_links_raises_client_response_error_for_an_error_status_and_releases_it(ex, rng, server):
     status = rng.choice((404, 410, 500, 503))
-    url = server.serve("/pages/2", status=status, json={"error": f"the server said {status}"})
+    # Too large for aiohttp to free unread: only releasing the reply frees its connection.
+    url = server.serve("/pages/2", large_error_reply(status))
+    watch = ResponseWatch()
 
-    async with aiohttp.ClientSession() as session:
+    async with watch.session() as session:
         try:
             result = await ex.fetch_links(session, url, timeout=1.0)
         except aiohttp.ClientResponseError as error:
@@ -368,7 +418,15 @@ async def test_fetch_links_raises_client_response_error_for_an_error_status(ex, 
                 raise AssertionError(
                     f"the ClientResponseError should carry the reply's status {status}, found {error.status}"
                 ) from error
+            assert_released(watch, "fetch_links")
             return
+        except Exception as error:
+            explained = read_an_error_page(error, server, "fetch_links")
+            if explained:
+                raise explained from error
+            raise
+        finally:
+            watch.release_all()
 
     raise AssertionError(
         f"the server answered status {status}, but fetch_links returned {describe(result)}. aiohttp "
@@ -376,46 +434,96 @@ async def test_fetch_links_raises_client_response_error_for_an_error_status(ex, 
     )
 
 
+async def timed_fetch_links(ex, session, url, timeout):
+    """fetch_links' result (TimeoutError when it raised that) and how long it took."""
+    with stopwatch() as run:
+        try:
+            result = await ex.fetch_links(session, url, timeout=timeout)
+        except TimeoutError:
+            result = TimeoutError
+    return result, run.elapsed
+
+
 @pytest.mark.task(1)
-async def test_fetch_links_gives_up_after_the_timeout(ex, server):
+async def test_fetch_links_gives_up_after_the_timeout_on_the_headers_and_on_the_body(ex, rng, server):
     timeout = 0.15
-    url = server.serve("/pages/3", json={"links": []}, delay=SLOW)
+    links = [server.url(f"/pages/{n}") for n in rng.sample(range(100, 1000), 3)]
+    slow_answer = server.serve("/pages/3", json={"links": links}, delay=SLOW)
+    # The headers come at once; the body then arrives in pieces until SLOW.
+    slow_body = server.serve("/pages/4", Reply.slow_body({"links": links}, over=SLOW))
 
     async with aiohttp.ClientSession() as session:
-        with stopwatch() as run:
-            try:
-                result = await ex.fetch_links(session, url, timeout=timeout)
-            except TimeoutError:
-                result = TimeoutError
+        result, elapsed = await timed_fetch_links(ex, session, slow_answer, timeout)
+        if result is not TimeoutError:
+            raise AssertionError(
+                f"the page takes {SLOW:.1f} s to answer; with timeout={timeout} fetch_links should give "
+                f"up after {timeout} s and raise TimeoutError, but it waited {elapsed:.2f} s and "
+                f"returned {describe(result)}. Put the request inside `async with asyncio.timeout(timeout):`."
+            )
+        check_gave_up_in_time(elapsed, timeout)
 
-    if result is not TimeoutError:
+        result, elapsed = await timed_fetch_links(ex, session, slow_body, timeout)
+        if result is not TimeoutError:
+            raise AssertionError(
+                f"a page slow to answer did time out, but this one sends its headers at once and its "
+                f"body over {SLOW:.1f} s: with timeout={timeout} fetch_links should give up after "
+                f"{timeout} s and raise TimeoutError, but it waited {elapsed:.2f} s and returned "
+                f"{describe(result)}. The timeout must cover the whole reply, the body too. A timeout "
+                "around `session.get(url)` alone stops counting once the headers are in, and "
+                "`ClientTimeout(sock_read=...)` limits each single read, not the whole reply: put "
+                "`await response.json()` inside `async with asyncio.timeout(timeout):` as well."
+            )
+        check_gave_up_in_time(elapsed, timeout)
+
+
+def check_gave_up_in_time(elapsed, timeout):
+    if margins.under(elapsed, timeout - EARLY, "22 fetch_links: waits >= timeout - EARLY"):
+        raise AssertionError(f"fetch_links gave up after {elapsed:.2f} s, before the {timeout} s timeout")
+    if margins.over(elapsed, timeout + TIMEOUT_SLACK, "22 fetch_links: gives up < timeout + TIMEOUT_SLACK"):
         raise AssertionError(
-            f"the page takes {SLOW:.1f} s; with timeout={timeout} fetch_links should give up after "
-            f"{timeout} s and raise TimeoutError, but it waited {run.elapsed:.2f} s and returned "
-            f"{describe(result)}. Put the request inside `async with asyncio.timeout(timeout):`."
-        )
-    if margins.under(run.elapsed, timeout - EARLY, "22 fetch_links: waits >= timeout - EARLY"):
-        raise AssertionError(f"fetch_links gave up after {run.elapsed:.2f} s, before the {timeout} s timeout")
-    if margins.over(
-        run.elapsed, timeout + TIMEOUT_SLACK, "22 fetch_links: gives up < timeout + TIMEOUT_SLACK"
-    ):
-        raise AssertionError(
-            f"fetch_links raised TimeoutError only after {run.elapsed:.2f} s; the timeout is {timeout} s"
+            f"fetch_links raised TimeoutError only after {elapsed:.2f} s; the timeout is {timeout} s"
         )
 
 
 # -- Task 2 --------------------------------------------------------------------
 
 
+@dataclass
+class Retried:
+    """What one call of fetch_links_retrying did."""
+
+    result: object  # the links, or the ClientResponseError or TimeoutError it raised
+    requests: list  # the server's record of each request for the page, in order
+    finished: float  # when it returned or raised (kata clock)
+    last_reply: float | None  # when the reply to its last request came back
+
+
 async def fetch_retrying(ex, server, page, *, attempts=ATTEMPTS, backoff=BACKOFF, timeout=TIMEOUT):
-    """fetch_links_retrying's result, or the exception it raised; and the requests it made."""
+    """Run fetch_links_retrying on `page`; an error page read as a page, or a reply never released,
+    fails here in plain words."""
     server.reset()
-    async with aiohttp.ClientSession() as session:
+    watch = ResponseWatch()
+    async with watch.session() as session:
         try:
-            result = await ex.fetch_links_retrying(session, page.url, timeout, attempts, backoff)
-        except (aiohttp.ClientResponseError, TimeoutError) as error:
-            result = error
-    return result, [r for r in server.requests if r.path == page.path]
+            try:
+                result = await ex.fetch_links_retrying(session, page.url, timeout, attempts, backoff)
+            except (aiohttp.ClientResponseError, TimeoutError) as error:
+                result = error
+            except Exception as error:
+                explained = read_an_error_page(error, server, "fetch_links_retrying")
+                if explained:
+                    raise explained from error
+                raise
+            finished = clock.perf_counter()
+            assert_released(watch, "fetch_links_retrying")
+            # The trace sees a reply as its headers arrive, unless the request itself raised
+            # (`raise_for_status=True`); the server's end of the request comes just before.
+            replies = [arrival.at for arrival in watch.arrivals]
+        finally:
+            watch.release_all()
+    requests = [r for r in server.requests if r.path == page.path]
+    ends = [*replies, *(r.end for r in requests[-1:] if r.end is not None)]
+    return Retried(result, requests, finished, max(ends, default=None))
 
 
 @pytest.mark.task(2)
@@ -428,7 +536,8 @@ async def test_a_busy_page_is_tried_again_until_it_answers(ex, rng, server):
     site.publish()
 
     for page in (site.start, flaky):
-        result, requests = await fetch_retrying(ex, server, page, attempts=attempts)
+        retried = await fetch_retrying(ex, server, page, attempts=attempts)
+        result, requests = retried.result, retried.requests
 
         if isinstance(result, BaseException):
             raise AssertionError(
@@ -445,13 +554,15 @@ async def test_a_busy_page_is_tried_again_until_it_answers(ex, rng, server):
 
 
 @pytest.mark.task(2)
-async def test_a_page_still_busy_after_every_attempt_raises_its_503(ex, rng, server):
+async def test_a_page_still_busy_after_every_attempt_raises_its_503_and_releases_every_reply(ex, rng, server):
     attempts = rng.randint(2, 4)
     site = Site(server, rng)
     busy = site.add(BUSY)
+    busy.large_error = True  # each 503 holds its connection until it is released
     site.publish()
 
-    result, requests = await fetch_retrying(ex, server, busy, attempts=attempts)
+    retried = await fetch_retrying(ex, server, busy, attempts=attempts)
+    result, requests = retried.result, retried.requests
 
     if len(requests) != attempts:
         raise AssertionError(
@@ -466,13 +577,14 @@ async def test_a_page_still_busy_after_every_attempt_raises_its_503(ex, rng, ser
 
 
 @pytest.mark.task(2)
-@pytest.mark.parametrize("kind", [MISSING, SLOW_PAGE])
+@pytest.mark.parametrize("kind", [MISSING, SLOW_BODY])
 async def test_a_404_or_a_timeout_fails_at_once_without_retries(ex, rng, server, kind):
     site = Site(server, rng)
     page = site.add(kind)
     site.publish()
 
-    result, requests = await fetch_retrying(ex, server, page, attempts=ATTEMPTS)
+    retried = await fetch_retrying(ex, server, page, attempts=ATTEMPTS)
+    result, requests = retried.result, retried.requests
 
     if len(requests) != 1:
         raise AssertionError(
@@ -485,19 +597,22 @@ async def test_a_404_or_a_timeout_fails_at_once_without_retries(ex, rng, server,
     else:
         ok = isinstance(result, TimeoutError)
     if not ok:
+        body_not_timed = kind == SLOW_BODY and not isinstance(result, BaseException)
         raise AssertionError(
             f"for {page.label} fetch_links_retrying should raise {expected}, found {describe(result)}"
+            + (BODY_NOT_TIMED if body_not_timed else "")
         )
 
 
 @pytest.mark.task(2)
-async def test_the_wait_before_each_retry_doubles(ex, rng, server):
+async def test_the_wait_before_each_retry_doubles_and_the_last_503_is_raised_at_once(ex, rng, server):
     backoff, attempts = 0.05, 4
     site = Site(server, rng)
     busy = site.add(BUSY, latency=0.01)
     site.publish()
 
-    _, requests = await fetch_retrying(ex, server, busy, attempts=attempts, backoff=backoff)
+    retried = await fetch_retrying(ex, server, busy, attempts=attempts, backoff=backoff)
+    requests = retried.requests
 
     if len(requests) != attempts:
         raise AssertionError(
@@ -523,6 +638,16 @@ async def test_the_wait_before_each_retry_doubles(ex, rng, server):
             f"with backoff={backoff} the waits before the retries should be {expected} (backoff, then "
             f"twice as long each time), found {shown}. `await asyncio.sleep(backoff * 2 ** n)` before "
             "retry n + 1; retrying at once only adds to the load of a server that said it is busy."
+        )
+    # The last 503 is raised as soon as it comes (well under 0.01 s). One more wait after it,
+    # doubled (0.4 s) or as long as the last wait (0.2 s), is 4 or 2 times this bound.
+    late = retried.finished - retried.last_reply
+    if margins.over(late, wanted[-1] / 2, "22 retries: the last 503 is raised < half the last wait after it"):
+        raise AssertionError(
+            f"{busy.label} answered its last 503 (attempt {attempts} of {attempts}), but "
+            f"fetch_links_retrying raised it only {late:.2f} s later. No retry follows the last attempt, "
+            "so there is nothing to wait for: raise its ClientResponseError as soon as it comes, and "
+            "wait only before a retry."
         )
 
 

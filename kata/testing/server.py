@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json as _json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,8 @@ class Reply:
     headers:     extra response headers.
     chunks:      stream the body in these pieces instead ...
     chunk_delay: ... waiting this long before each piece.
+
+    `Reply.slow_body(...)` builds a JSON reply that is quick to start and slow to finish.
     """
 
     json: Any = None
@@ -58,6 +61,20 @@ class Reply:
     headers: Mapping[str, str] | None = None
     chunks: Sequence[bytes] = ()
     chunk_delay: float = 0.0
+
+    @classmethod
+    def slow_body(cls, json: Any, over: float, pieces: int = 20, status: int = 200) -> Reply:
+        """JSON whose headers go out at once and whose body then comes in `pieces` parts over
+        `over` seconds: a time limit that stops counting once the headers are in misses it."""
+        body = _json.dumps(json).encode()
+        size = -(-len(body) // pieces)
+        parts = [body[at : at + size] for at in range(0, len(body), size)]
+        return cls(
+            status=status,
+            headers={"Content-Type": "application/json"},
+            chunks=parts,
+            chunk_delay=over / len(parts),
+        )
 
 
 # A reply can also be computed per request, e.g. 429 once too many are in flight.
@@ -194,8 +211,8 @@ class LoopbackServer:
             if reply.delay:
                 await asyncio.sleep(reply.delay)
             served.status = reply.status
-            response = await self._respond(request, reply)
-            served.outcome = "returned"
+            response, sent = await self._respond(request, reply)
+            served.outcome = "returned" if sent else "cancelled"
             return response
         except asyncio.CancelledError:  # the client went away (or the server is closing)
             served.outcome = "cancelled"
@@ -208,17 +225,23 @@ class LoopbackServer:
             self.in_flight -= 1
 
     @staticmethod
-    async def _respond(request: web.Request, reply: Reply) -> web.StreamResponse:
+    async def _respond(request: web.Request, reply: Reply) -> tuple[web.StreamResponse, bool]:
+        """The response, and False when the client went away before a streamed body was all sent."""
         headers = dict(reply.headers or {})
         if not reply.chunks:
             if reply.text is not None:
-                return web.Response(text=reply.text, status=reply.status, headers=headers)
-            return web.json_response(reply.json, status=reply.status, headers=headers)
+                return web.Response(text=reply.text, status=reply.status, headers=headers), True
+            return web.json_response(reply.json, status=reply.status, headers=headers), True
         response = web.StreamResponse(status=reply.status, headers=headers)
         await response.prepare(request)
-        for chunk in reply.chunks:
-            if reply.chunk_delay:
-                await asyncio.sleep(reply.chunk_delay)
-            await response.write(chunk)
-        await response.write_eof()
-        return response
+        try:
+            for chunk in reply.chunks:
+                if reply.chunk_delay:
+                    await asyncio.sleep(reply.chunk_delay)
+                await response.write(chunk)
+            await response.write_eof()
+        except ConnectionResetError:
+            # The client released the reply unread, or gave up on it: not the server's error,
+            # so no error log (formatting its traceback would stall the test's loop).
+            return response, False
+        return response, True

@@ -1,0 +1,108 @@
+"""Every reply a test's own aiohttp session received: when it came, and whether it was released.
+
+A test makes the session it hands to the learner's function with `ResponseWatch.session()`.
+aiohttp's public tracing hook (`on_request_end`) then gives the watch each response as
+its headers arrive, with the time on the kata clock.
+
+Whether a reply was released: aiohttp frees a reply by itself once its whole body has
+arrived, so only a reply with a body larger than what the client buffers unread (about
+640 kB here) shows the mistake: `large_error_reply` sends 2 MB. Such a reply keeps its
+connection until it is released (`async with session.get(...)`, `response.release()`,
+or reading the body to the end). CPython would also free it when the last reference to
+it goes, which hides the mistake on that interpreter and only there; the watch holds
+every reply so that an unreleased one stays visible (`unreleased()`), and releases
+them all at `release_all()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from kata.testing import clock
+from kata.testing.server import Reply
+
+# A body this large cannot arrive whole while nobody reads it, so aiohttp cannot free it alone:
+# the client here stopped reading at about 640 kB (its buffers full) until the reply was read.
+LARGE_BODY = 2 * 2**20
+
+
+@dataclass
+class Arrival:
+    """One reply, when its headers came back (kata clock seconds)."""
+
+    at: float
+    response: aiohttp.ClientResponse
+
+    @property
+    def status(self) -> int:
+        return self.response.status
+
+    @property
+    def url(self) -> str:
+        return str(self.response.url)
+
+
+class ResponseWatch:
+    """Sees every reply of the sessions it makes; use `release_all()` when done."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[Arrival] = []
+        self.trace_config = aiohttp.TraceConfig()
+        self.trace_config.on_request_end.append(self._arrived)
+
+    async def _arrived(self, _session: Any, _context: Any, params: aiohttp.TraceRequestEndParams) -> None:
+        self.arrivals.append(Arrival(clock.perf_counter(), params.response))
+
+    def session(self, headers: Mapping[str, str] | None = None) -> aiohttp.ClientSession:
+        """A new ClientSession whose replies this watch sees."""
+        return aiohttp.ClientSession(headers=headers, trace_configs=[self.trace_config])
+
+    def unreleased(self) -> list[Arrival]:
+        """The replies not released (nor read to the end) so far."""
+        return [arrival for arrival in self.arrivals if not arrival.response.closed]
+
+    def release_all(self) -> None:
+        for arrival in self.arrivals:
+            arrival.response.release()
+        self.arrivals.clear()
+
+
+def assert_released(watch: ResponseWatch, function: str) -> None:
+    """Fail, in plain words, if a reply the watch saw is neither released nor read to the end."""
+    left = watch.unreleased()
+    if not left:
+        return
+    first = left[0]
+    what = (
+        f"the reply it got from {first.url} (status {first.status}) was never released"
+        if len(left) == 1
+        else f"{len(left)} of the replies it got were never released, e.g. the {first.status} from "
+        f"{first.url}"
+    )
+    raise AssertionError(
+        f"{function} finished, but {what}. A reply that is not read to the end holds its connection "
+        "until it is released, and a session has only so many connections: leak enough of them and the "
+        "next request waits forever for one. Get each reply with `async with session.get(url) as "
+        "response:`, which releases it however the block is left, by a return or a raise too; or call "
+        "`response.release()` in a `finally`."
+    ) from None  # whatever the learner's code raised meanwhile is not the point here
+
+
+# {"error": ..., "detail": "xxx..."}, spelled out (json.dumps of 2 MB would stall the test's loop),
+# and cut in pieces the server writes one by one, as fast as the client takes them.
+_PAGE = b'{"error": "the server is out of order", "detail": "' + b"x" * LARGE_BODY + b'"}'
+_PIECE = 64 * 2**10
+_LARGE_ERROR_PAGE = tuple(_PAGE[at : at + _PIECE] for at in range(0, len(_PAGE), _PIECE))
+del _PAGE
+
+
+def large_error_reply(status: int) -> Reply:
+    """A JSON error page too large for aiohttp to free unread (see the module docstring).
+
+    Its bytes are made once: the test's loop does no work per request.
+    """
+    return Reply(status=status, chunks=_LARGE_ERROR_PAGE, headers={"Content-Type": "application/json"})

@@ -1,0 +1,53 @@
+"""Retries a 503 with its own requests and never releases the busy replies."""
+
+import asyncio
+
+import aiohttp
+
+
+async def fetch_links(session, url, timeout):
+    async with asyncio.timeout(timeout), session.get(url) as response:
+        response.raise_for_status()
+        page = await response.json()
+    return page["links"]
+
+
+async def fetch_links_retrying(session, url, timeout, attempts, backoff):
+    for attempt in range(1, attempts + 1):
+        async with asyncio.timeout(timeout):
+            response = await session.get(url)
+            if response.status == 503 and attempt < attempts:
+                busy = True
+            else:
+                busy = False
+                async with response:
+                    response.raise_for_status()
+                    return (await response.json())["links"]
+        if busy:
+            await asyncio.sleep(backoff * 2 ** (attempt - 1))
+
+
+async def crawl(start_url, limit, timeout, attempts, backoff):
+    report = {"fetched": {}, "failed": {}}
+    seen = {start_url}
+    slots = asyncio.Semaphore(limit)
+
+    async def visit(url):
+        try:
+            async with slots:
+                links = await fetch_links_retrying(session, url, timeout, attempts, backoff)
+        except aiohttp.ClientResponseError as error:
+            report["failed"][url] = f"HTTP {error.status}"
+            return
+        except TimeoutError:
+            report["failed"][url] = "timeout"
+            return
+        report["fetched"][url] = links
+        for link in links:
+            if link not in seen:
+                seen.add(link)
+                group.create_task(visit(link))
+
+    async with aiohttp.ClientSession() as session, asyncio.TaskGroup() as group:
+        group.create_task(visit(start_url))
+    return report

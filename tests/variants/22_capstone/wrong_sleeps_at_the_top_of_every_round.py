@@ -1,0 +1,54 @@
+"""Sleeps at the top of each round and checks the attempts only after it: one wait too many."""
+
+import asyncio
+
+import aiohttp
+
+
+async def fetch_links(session, url, timeout):
+    async with asyncio.timeout(timeout), session.get(url) as response:
+        response.raise_for_status()
+        page = await response.json()
+    return page["links"]
+
+
+async def fetch_links_retrying(session, url, timeout, attempts, backoff):
+    tried, error = 0, None
+    while True:
+        if tried:
+            await asyncio.sleep(backoff * 2 ** (tried - 1))
+        if tried == attempts:
+            raise error
+        tried += 1
+        try:
+            return await fetch_links(session, url, timeout)
+        except aiohttp.ClientResponseError as caught:
+            if caught.status != 503:
+                raise
+            error = caught
+
+
+async def crawl(start_url, limit, timeout, attempts, backoff):
+    report = {"fetched": {}, "failed": {}}
+    seen = {start_url}
+    slots = asyncio.Semaphore(limit)
+
+    async def visit(url):
+        try:
+            async with slots:
+                links = await fetch_links_retrying(session, url, timeout, attempts, backoff)
+        except aiohttp.ClientResponseError as error:
+            report["failed"][url] = f"HTTP {error.status}"
+            return
+        except TimeoutError:
+            report["failed"][url] = "timeout"
+            return
+        report["fetched"][url] = links
+        for link in links:
+            if link not in seen:
+                seen.add(link)
+                group.create_task(visit(link))
+
+    async with aiohttp.ClientSession() as session, asyncio.TaskGroup() as group:
+        group.create_task(visit(start_url))
+    return report
