@@ -1,9 +1,9 @@
 """Exercise 10: blocking calls run in threads and computing in a process pool; the loop stays free."""
 
-import asyncio
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import wait as wait_for_jobs
 
 import pytest
 
@@ -73,12 +73,12 @@ class WorkerPool:
     def usable(self):
         try:
             self.executor.submit(int).result(timeout=5)
-        except RuntimeError:  # shut down, or broken by an earlier test
+        except RuntimeError:  # broken: a worker process died in an earlier test
             return False
         return True
 
     def ready(self):
-        """The executor, with its log emptied; a fresh one if an earlier test spoiled it."""
+        """The executor, with its log emptied; a fresh one if a worker died in an earlier test."""
         if not self.usable():
             self.close()
             self._start()
@@ -98,6 +98,58 @@ class WorkerPool:
         self.log.close()
 
 
+class LentPool(ProcessPoolExecutor):
+    """The caller's pool, as a learner's function receives it: a ProcessPoolExecutor whose jobs
+    run in the shared worker processes.
+
+    Shut down (`pool.shutdown()`, or leaving a `with pool:` block), it refuses new jobs like
+    any executor, but the worker processes stay up: the next test gets working processes, and
+    the mistake is reported once, by the test that checks the pool is left open, and not
+    again as a stalled loop here or a slow start in the next test. Which way the pool was
+    shut is kept in `shut_by`, for that test's message.
+    """
+
+    def __init__(self, executor):  # no super().__init__(): it would start processes of its own
+        self._executor = executor
+        self._jobs = []
+        self.shut_by = None
+
+    def submit(self, fn, /, *args, **kwargs):
+        if self.shut_by is not None:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        job = self._executor.submit(fn, *args, **kwargs)
+        self._jobs.append(job)
+        return job
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        self.shut_by = self.shut_by or "pool.shutdown()"
+        if cancel_futures:
+            for job in self._jobs:
+                job.cancel()
+        if wait:
+            wait_for_jobs(self._jobs)
+
+    def __exit__(self, *exc_info):
+        self.shut_by = self.shut_by or "with pool:"
+        return super().__exit__(*exc_info)
+
+    # Python 3.14's ways to stop a pool's processes at once.
+    def terminate_workers(self):
+        self.shut_by = self.shut_by or "pool.terminate_workers()"
+        self.shutdown(wait=False, cancel_futures=True)
+
+    def kill_workers(self):
+        self.shut_by = self.shut_by or "pool.kill_workers()"
+        self.shutdown(wait=False, cancel_futures=True)
+
+    def settle(self):
+        """Drop the jobs still queued and wait for the running ones, so the next test starts
+        with idle processes."""
+        for job in self._jobs:
+            job.cancel()
+        wait_for_jobs(self._jobs, timeout=5)
+
+
 @pytest.fixture(scope="module")
 def worker_pool():
     pool = WorkerPool()
@@ -107,7 +159,9 @@ def worker_pool():
 
 @pytest.fixture
 def pool(worker_pool):
-    return worker_pool.ready()
+    lent = LentPool(worker_pool.ready())
+    yield lent
+    lent.settle()
 
 
 def primes_below(limit):
@@ -118,16 +172,6 @@ def primes_below(limit):
         if sieve[n]:
             sieve[n * n :: n] = bytes(len(range(n * n, limit, n)))
     return sum(sieve)
-
-
-async def assert_pool_left_open(pool):
-    try:
-        await asyncio.wrap_future(pool.submit(int))
-    except RuntimeError:
-        raise AssertionError(
-            "the pool was shut down when your function returned (did you write `with pool:`?). "
-            "The pool belongs to the caller, who may still need it: use it, do not close it."
-        ) from None
 
 
 def peak_of(calls):
@@ -163,7 +207,6 @@ async def test_counts_come_back_in_the_order_of_the_limits(ex, rng, pool, worker
 
     assert_same(result, [primes_below(n) for n in limits], "count_primes_in_pool's result")
     assert_ran_in_pool(worker_pool, limits)
-    await assert_pool_left_open(pool)
 
 
 @pytest.mark.task(2)
@@ -192,4 +235,23 @@ async def test_the_counting_runs_in_the_pool_processes_at_the_same_time(ex, rng,
             "processes that can compute side by side: start every job first, then wait for all "
             f"of them together (gather).\nobserved:\n{timeline.observed(in_pool, 'count_primes')}"
         )
-    await assert_pool_left_open(pool)
+
+
+@pytest.mark.task(2)
+@pytest.mark.stall_limit(BUSY_CPU_STALL_LIMIT)
+async def test_the_pool_is_left_open_for_the_caller(ex, rng, pool):
+    limits = rng.sample(range(2_000, 5_000), 2)
+
+    await ex.count_primes_in_pool(pool, count_primes, limits)
+
+    if pool.shut_by == "with pool:":
+        raise AssertionError(
+            "count_primes_in_pool shut down the pool it was given: leaving a `with pool:` block "
+            "shuts the pool down. The pool belongs to the caller, who may still need it: use it "
+            "without `with`, and leave it open."
+        )
+    if pool.shut_by is not None:
+        raise AssertionError(
+            f"count_primes_in_pool shut down the pool it was given: it called {pool.shut_by}. The "
+            "pool belongs to the caller, who may still need it: use it, but leave it open."
+        )
