@@ -13,12 +13,15 @@ from kata.testing.ticker import Ticker
 
 DELAY = 0.2
 WORKERS = 2
-# The pool tests fill both cores on purpose, so the loop guard may see a scheduling hiccup
-# as long as a real block (0.24 s was seen on a 2-core box). There, blocking is judged by
-# whether the loop got to run at all while the jobs computed: blocked, it runs 0 times.
+# The pool tests fill both cores on purpose, so the loop may see a scheduling hiccup as long
+# as a real block (0.24 s was seen on a 2-core box). There, blocking is judged by a ticking
+# task: blocked, it runs (almost) never, or waits longer than BUSY_CPU_STALL_LIMIT at a time.
 BUSY_CPU_STALL_LIMIT = 1.0
 TICK = 0.005
 MIN_TICKS = 3
+# The loop guard's own stall check is off in the pool tests: one test judges blocking, with
+# the ticker, and says why; the guard would report the same freeze a second time.
+BLOCKING_JUDGED_BY_THE_TICKER = 3600.0
 
 
 def report_for(report_id):
@@ -197,38 +200,43 @@ def assert_ran_in_pool(worker_pool, limits):
     return in_pool
 
 
+# Each pool test checks one thing: the counts (and their order), where and how the counting
+# ran (in the pool, side by side, the loop free meanwhile), and that the pool is left open.
+
+
 @pytest.mark.task(2)
-@pytest.mark.stall_limit(BUSY_CPU_STALL_LIMIT)
-async def test_counts_come_back_in_the_order_of_the_limits(ex, rng, pool, worker_pool):
+@pytest.mark.stall_limit(BLOCKING_JUDGED_BY_THE_TICKER)
+async def test_counts_come_back_in_the_order_of_the_limits(ex, rng, pool):
     # Largest first, so that the jobs finish in another order than they were asked for.
     limits = sorted(rng.sample(range(30_000, 80_000), 4), reverse=True)
 
     result = await ex.count_primes_in_pool(pool, count_primes, limits)
 
     assert_same(result, [primes_below(n) for n in limits], "count_primes_in_pool's result")
-    assert_ran_in_pool(worker_pool, limits)
 
 
 @pytest.mark.task(2)
-@pytest.mark.stall_limit(BUSY_CPU_STALL_LIMIT)
+@pytest.mark.stall_limit(BLOCKING_JUDGED_BY_THE_TICKER)
 async def test_the_counting_runs_in_the_pool_processes_at_the_same_time(ex, rng, pool, worker_pool):
     limits = rng.sample(range(120_000, 160_000), 4)
 
     async with Ticker(TICK) as ticker:
-        result = await ex.count_primes_in_pool(pool, count_primes, limits)
+        await ex.count_primes_in_pool(pool, count_primes, limits)
 
-    if margins.under(
+    # First whether the pool did the counting: only then is a frozen loop a wait for the pool.
+    in_pool = assert_ran_in_pool(worker_pool, limits)
+    too_few = margins.under(
         ticker.runs, MIN_TICKS, "10 pool: a ticking task runs >= MIN_TICKS times meanwhile", "ticks"
-    ):
+    )
+    pause = ticker.longest_pause()
+    too_long = margins.over(pause, BUSY_CPU_STALL_LIMIT, "10 pool: the ticking task never waits >= 1 s")
+    if too_few or too_long:
         raise AssertionError(
             f"the event loop was frozen while the pool computed: another task that wanted to run every "
-            f"{TICK * 1000:.0f} ms ran {ticker.runs} times in {ticker.span:.2f} s. Waiting for the pool "
-            "without `await` (pool.map, future.result()) blocks the loop: "
-            "`await loop.run_in_executor(pool, count_primes, limit)` waits without blocking."
+            f"{TICK * 1000:.0f} ms ran {ticker.runs} times in {ticker.span:.2f} s, and once waited "
+            f"{pause:.2f} s. Waiting for the pool without `await` (pool.map, future.result()) blocks "
+            "the loop: `await loop.run_in_executor(pool, count_primes, limit)` waits without blocking."
         )
-
-    assert_same(result, [primes_below(n) for n in limits], "count_primes_in_pool's result")
-    in_pool = assert_ran_in_pool(worker_pool, limits)
     if peak_of(in_pool) < WORKERS:
         raise AssertionError(
             f"your {len(limits)} count_primes jobs ran one at a time, although the pool has {WORKERS} "
@@ -238,7 +246,7 @@ async def test_the_counting_runs_in_the_pool_processes_at_the_same_time(ex, rng,
 
 
 @pytest.mark.task(2)
-@pytest.mark.stall_limit(BUSY_CPU_STALL_LIMIT)
+@pytest.mark.stall_limit(BLOCKING_JUDGED_BY_THE_TICKER)
 async def test_the_pool_is_left_open_for_the_caller(ex, rng, pool):
     limits = rng.sample(range(2_000, 5_000), 2)
 
