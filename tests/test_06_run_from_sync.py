@@ -1,7 +1,7 @@
 """Exercise 06: plain code runs async work with asyncio.run, or many calls on one asyncio.Runner.
 
 These tests are plain `def` functions: like the learner's callers, they have no running loop,
-and no current one either (see `each_test_on_its_own`).
+and no current one either (see `loops_made`).
 """
 
 import asyncio
@@ -22,10 +22,6 @@ def value_for(key):
     return {"key": key, "value": f"value-{key}"}
 
 
-# Every event loop a fake was called on during the current test (see each_test_on_its_own).
-LOOPS_SEEN = []
-
-
 class LoopWatchingApi:
     """A fake async `fetch` that also notes the event loop each call ran on."""
 
@@ -34,9 +30,7 @@ class LoopWatchingApi:
         self.fetch = FakeService("fetch", delay=delay, reply=self._reply)
 
     def _reply(self, key):
-        loop = asyncio.get_running_loop()
-        self.loops.append(loop)
-        LOOPS_SEEN.append(loop)
+        self.loops.append(asyncio.get_running_loop())
         return value_for(key)
 
     def distinct_loops(self):
@@ -44,22 +38,30 @@ class LoopWatchingApi:
 
 
 @pytest.fixture(autouse=True)
-def each_test_on_its_own():
-    """Each test starts with no current event loop and leaves no loop of its own behind.
+def loops_made(monkeypatch):
+    """Every event loop created during the test, in order; each test starts with no current
+    loop, and its leftover loops are closed when it ends.
 
-    A loop left open is reported by the one test that checks for it. Without this, the loop
-    would also be reported as "never closed" by whichever later test happened to free it,
-    and a loop set as current (or handed out by asyncio.get_event_loop()) would carry one
-    test's state into the next. No current loop is also what plain code finds on Python 3.14,
-    or after any asyncio.run.
+    A loop left open is reported by the one test that checks for it. Without this, it would
+    also be reported as "never closed" by whichever test happened to free it, maybe a later
+    one, and a loop set as current (or handed out by asyncio.get_event_loop()) would carry
+    one test's state into the next. No current loop is also what plain code finds on
+    Python 3.14, or after any asyncio.run.
     """
+    made = []
+    create = asyncio.BaseEventLoop.__init__
+
+    def noting_init(loop, *args, **kwargs):
+        create(loop, *args, **kwargs)
+        made.append(loop)
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "__init__", noting_init)
     asyncio.set_event_loop(None)
-    yield
-    for loop in LOOPS_SEEN:
+    yield made
+    asyncio.set_event_loop(None)
+    for loop in made:
         if not loop.is_closed() and not loop.is_running():
             loop.close()
-    LOOPS_SEEN.clear()
-    asyncio.set_event_loop(None)
 
 
 def some_keys(rng, count):
@@ -170,16 +172,17 @@ def test_every_call_runs_at_the_same_time(ex, rng):
 
 
 @pytest.mark.task(1)
-def test_its_event_loop_is_closed_when_it_returns(ex, rng):
+def test_its_event_loop_is_closed_when_it_returns(ex, rng, loops_made):
     ids = some_keys(rng, 3)
     api = LoopWatchingApi(delay=QUICK)
 
     call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
 
-    still_open = [loop for loop in api.distinct_loops() if not loop.is_closed()]
+    still_open = [loop for loop in loops_made if not loop.is_closed()]
     if still_open:
+        which = "its event loop" if len(loops_made) == 1 else f"{len(still_open)} of its event loops"
         raise AssertionError(
-            "fetch_all_sync returned but left its event loop open. asyncio.run(...) creates a "
+            f"fetch_all_sync returned but left {which} open. asyncio.run(...) creates a "
             "loop, runs your coroutine and closes the loop for you; a loop you get from "
             "asyncio.get_event_loop() or asyncio.new_event_loop() stays open unless you close it."
         )
@@ -218,7 +221,7 @@ def test_every_get_runs_on_the_same_event_loop(ex, rng):
 
 
 @pytest.mark.task(2)
-def test_the_loop_stays_open_until_close(ex, rng):
+def test_the_loop_stays_open_until_close(ex, rng, loops_made):
     api = LoopWatchingApi(delay=QUICK)
     key = rng.randrange(100, 1000)
     client = call_plain("SyncClient(fetch)", ex.SyncClient, api.fetch)
@@ -238,7 +241,7 @@ def test_the_loop_stays_open_until_close(ex, rng):
     finally:
         call_plain("client.close()", client.close)
 
-    if not all(loop.is_closed() for loop in api.loops):
+    if not all(loop.is_closed() for loop in loops_made):
         raise AssertionError(
             "after client.close() the client's event loop is still open: SyncClient.close must "
             "close it (runner.close(), or loop.close() for a loop you made yourself)"
