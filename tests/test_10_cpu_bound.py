@@ -7,8 +7,9 @@ from concurrent.futures import wait as wait_for_jobs
 
 import pytest
 
+from kata.pool_jobs import count_primes, log_calls_to, worker_pid
 from kata.testing import Call, assert_ran_together, assert_same, margins, stopwatch, timeline
-from kata.testing.cpu_work import BlockingService, count_primes, log_calls_to, worker_pid
+from kata.testing.cpu_work import BlockingService
 from kata.testing.ticker import Ticker
 
 DELAY = 0.2
@@ -54,7 +55,9 @@ async def test_every_blocking_call_runs_at_the_same_time(ex, rng):
 class WorkerPool:
     """WORKERS spawned worker processes, started ahead of the tests, and a log of the
     count_primes calls they ran. "spawn", because forking a process that runs threads is
-    unsafe (and warns from Python 3.12 on)."""
+    unsafe (and warns from Python 3.12 on). The jobs come from kata.pool_jobs, which imports
+    nothing heavy, so that a worker starts in a fraction of the time (the first pool test
+    pays for it, within its time limit)."""
 
     def __init__(self):
         self._context = multiprocessing.get_context("spawn")
