@@ -8,7 +8,9 @@ It passes only when:
 - kata/originals.json records exactly the stubs in exercises/ (what `grade.py reset`
   restores; refresh it with --record-originals after changing a stub);
 - every wrong variant in tests/variants/<stem>/wrong_*.py fails at least one test,
-  and every correct variant (ok_*.py) passes them all.
+  and every correct variant (ok_*.py) passes them all. A wrong variant with a line
+  `# fails only: test_a, test_b` must fail exactly those tests: its one mistake is
+  reported by the tests that check it, and no other test fails because of it.
 
 The last line is `self-check: N passed, M failed`.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -28,11 +31,13 @@ from pathlib import Path
 from kata.catalog import REPO_ROOT, Exercise, discover, duplicate_numbers, find, structure_problems
 from kata.hints import hint_problems, read_hints
 from kata.originals import REFRESH, originals_problems, record_originals
+from kata.report import TestResult
 from kata.runner import Run, run_tests, with_second_chance
 
 HARNESS_TESTS = REPO_ROOT / "tests" / "harness"
 VARIANTS = REPO_ROOT / "tests" / "variants"
 WALL_LIMIT = 300.0
+FAILS_ONLY = re.compile(r"^# fails only: (?P<tests>.+)$", re.MULTILINE)
 SUMMARY = "self-check: {passed} passed, {failed} failed"
 
 
@@ -133,6 +138,29 @@ def run_checked(test_files: list[Path], target: Path) -> Run:
     return with_second_chance(run, target, wall_limit=WALL_LIMIT)
 
 
+def declared_failures(source: str) -> set[str] | None:
+    """The tests a wrong variant says it fails, and no others (`# fails only: test_a, test_b`)."""
+    match = FAILS_ONLY.search(source)
+    return {name.strip() for name in match["tests"].split(",") if name.strip()} if match else None
+
+
+def judge_variant(name: str, path: Path, results: list[TestResult]) -> Check:
+    """A wrong variant fails at least one test (exactly its declared ones, if any); an ok one fails none."""
+    failed = [r for r in results if r.outcome != "passed"]
+    if not results:
+        return Check(name, False, "no test ran against it")
+    if path.stem.startswith("wrong_"):
+        if not failed:
+            return Check(name, False, "this wrong version passed every test: a false pass")
+        only = declared_failures(path.read_text(encoding="utf-8"))
+        if only is not None and {r.test for r in failed} != only:
+            found = "; ".join(f"{r.test}: {_first_line(r.message)}" for r in failed)
+            return Check(name, False, f"declared to fail only {', '.join(sorted(only))}; failed {found}")
+        return Check(name, True, f"caught by {failed[0].test}: {_first_line(failed[0].message)}")
+    detail = "; ".join(f"{r.test}: {_first_line(r.message)}" for r in failed)
+    return Check(name, not failed, f"this correct version failed: {detail}" if failed else "")
+
+
 def run_variant_round(round_: list[tuple[Exercise, Path]]) -> tuple[list[Check], Run]:
     with tempfile.TemporaryDirectory(prefix="kata-variants-") as folder:
         for exercise, path in round_:
@@ -140,21 +168,10 @@ def run_variant_round(round_: list[tuple[Exercise, Path]]) -> tuple[list[Check],
         run = run_checked([e.tests for e, _ in round_], Path(folder))
     run.label = "variants " + " ".join(f"{e.stem}/{p.name}" for e, p in round_)
     grouped = run.by_stem()
-    checks = []
-    for exercise, path in round_:
-        results = grouped.get(exercise.stem, [])
-        name = f"variant {exercise.stem}/{path.name}"
-        failed = [r for r in results if r.outcome != "passed"]
-        if not results:
-            checks.append(Check(name, False, "no test ran against it"))
-        elif path.stem.startswith("wrong_"):
-            caught = f"caught by {failed[0].test}: {_first_line(failed[0].message)}" if failed else ""
-            checks.append(
-                Check(name, bool(failed), caught or "this wrong version passed every test: a false pass")
-            )
-        else:
-            detail = "; ".join(f"{r.test}: {_first_line(r.message)}" for r in failed)
-            checks.append(Check(name, not failed, f"this correct version failed: {detail}" if failed else ""))
+    checks = [
+        judge_variant(f"variant {exercise.stem}/{path.name}", path, grouped.get(exercise.stem, []))
+        for exercise, path in round_
+    ]
     return checks, run
 
 

@@ -6,7 +6,7 @@ from kata.catalog import Exercise, discover, duplicate_numbers, find, structure_
 from kata.hints import hint_problems, parse_hints
 from kata.report import TestResult
 from kata.runner import Run
-from kata.selfcheck import check_stubs, variant_rounds
+from kata.selfcheck import check_stubs, judge_variant, variant_rounds
 
 HINTS = """# Hints: 01_demo
 
@@ -100,3 +100,32 @@ def test_variant_rounds_hold_one_variant_per_exercise(tmp_path):
         stems = [exercise.stem for exercise, _ in round_]
         assert len(stems) == len(set(stems))
     assert sum(len(r) for r in rounds) == len(variants)
+
+
+def test_a_wrong_variant_that_declares_its_failures_must_fail_exactly_those(tmp_path):
+    variant = tmp_path / "wrong_shuts_it.py"
+    variant.write_text('"""Shuts the pool."""\n# fails only: test_pool_left_open\n')
+
+    def verdict(*failing):
+        results = [
+            TestResult(f"t::{name}", "10_demo", name, 2, "failed" if name in failing else "passed")
+            for name in ("test_counts", "test_pool_left_open")
+        ]
+        return judge_variant("variant", variant, results)
+
+    assert verdict("test_pool_left_open").ok
+    extra = verdict("test_counts", "test_pool_left_open")
+    assert not extra.ok
+    assert "declared to fail only test_pool_left_open; failed test_counts" in extra.detail
+    assert not verdict("test_counts").ok
+    assert not verdict().ok
+
+
+def test_a_wrong_variant_without_a_declaration_only_has_to_fail_one_test(tmp_path):
+    variant = tmp_path / "wrong_slow.py"
+    variant.write_text('"""Sequential."""\n')
+    results = [
+        TestResult("t::a", "10_demo", "a", 1, "failed"),
+        TestResult("t::b", "10_demo", "b", 1, "failed"),
+    ]
+    assert judge_variant("variant", variant, results).ok

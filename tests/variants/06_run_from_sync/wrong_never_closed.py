@@ -1,4 +1,5 @@
 """Mistake: event loops are created but never closed."""
+# fails only: test_its_event_loop_is_closed_when_it_returns, test_the_loop_stays_open_until_close
 
 import asyncio
 

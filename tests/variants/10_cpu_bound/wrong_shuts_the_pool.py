@@ -1,4 +1,5 @@
 """Wraps the caller's pool in `with pool:`, which shuts it down on the way out."""
+# fails only: test_the_pool_is_left_open_for_the_caller
 
 import asyncio
 

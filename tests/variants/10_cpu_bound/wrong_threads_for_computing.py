@@ -1,4 +1,5 @@
 """Sends the computing to threads: the loop stays mostly free, but the GIL runs one thread at a time."""
+# fails only: test_the_counting_runs_in_the_pool_processes_at_the_same_time
 
 import asyncio
 

@@ -1,0 +1,22 @@
+"""Shuts the caller's pool down with pool.shutdown() in a `finally` once its own jobs are done."""
+# fails only: test_the_pool_is_left_open_for_the_caller
+
+import asyncio
+
+
+async def fetch_reports(fetch_report, report_ids):
+    return list(await asyncio.gather(*(asyncio.to_thread(fetch_report, rid) for rid in report_ids)))
+
+
+async def count_primes_in_pool(pool, count_primes, limits):
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.TaskGroup() as group:
+            jobs = [group.create_task(_in_pool(loop, pool, count_primes, n)) for n in limits]
+        return [job.result() for job in jobs]
+    finally:
+        pool.shutdown()
+
+
+async def _in_pool(loop, pool, func, arg):
+    return await loop.run_in_executor(pool, func, arg)
