@@ -154,6 +154,19 @@ def sessions_opened(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.fixture
+def mocked_http():
+    """An active `aioresponses()`: register replies with `mocked_http.get(url, payload=...)`.
+
+    Set up before the test's loop is watched: starting aioresponses builds mocks of aiohttp's
+    classes (10-50 ms of CPU), which on a busy machine would read as a frozen loop.
+    """
+    from aioresponses import aioresponses
+
+    with aioresponses() as mocked:
+        yield mocked
+
+
+@pytest.fixture
 def seed(request: pytest.FixtureRequest) -> int:
     """The run's seed (print it with -v; pass it back with --kata-seed to replay)."""
     return request.config.stash[SEED_KEY]

@@ -9,7 +9,6 @@ import inspect
 
 import aiohttp
 import pytest
-from aioresponses import aioresponses
 
 from kata.testing import assert_ran_together, assert_same, describe, leaves, stopwatch
 from kata.testing.server import LoopbackServer
@@ -53,31 +52,29 @@ def client_response_errors(error):
 
 
 @pytest.mark.task(1)
-async def test_fetch_json_returns_the_parsed_json_body(ex, rng):
+async def test_fetch_json_returns_the_parsed_json_body(ex, rng, mocked_http):
     user_id = rng.randrange(100, 1000)
     url = f"{API}/users/{user_id}"
 
-    with aioresponses() as mocked:
-        mocked.get(url, payload=user_record(user_id))
-        async with aiohttp.ClientSession() as session:
-            result = await ex.fetch_json(session, url)
+    mocked_http.get(url, payload=user_record(user_id))
+    async with aiohttp.ClientSession() as session:
+        result = await ex.fetch_json(session, url)
 
     assert_data(result, user_record(user_id), "fetch_json's result")
 
 
 @pytest.mark.task(1)
-async def test_fetch_json_asks_for_exactly_the_url_it_is_given(ex, rng):
+async def test_fetch_json_asks_for_exactly_the_url_it_is_given(ex, rng, mocked_http):
     user_ids = rng.sample(range(100, 1000), 3)
     wanted = rng.choice(user_ids)
 
-    with aioresponses() as mocked:
-        for user_id in user_ids:
-            mocked.get(f"{API}/users/{user_id}", payload=user_record(user_id))
-        async with aiohttp.ClientSession() as session:
-            result = await ex.fetch_json(session, f"{API}/users/{wanted}")
+    for user_id in user_ids:
+        mocked_http.get(f"{API}/users/{user_id}", payload=user_record(user_id))
+    async with aiohttp.ClientSession() as session:
+        result = await ex.fetch_json(session, f"{API}/users/{wanted}")
 
     assert_same(
-        requested(mocked),
+        requested(mocked_http),
         [("GET", f"{API}/users/{wanted}")],
         "the requests fetch_json made (method, url)",
     )
@@ -85,23 +82,21 @@ async def test_fetch_json_asks_for_exactly_the_url_it_is_given(ex, rng):
 
 
 @pytest.mark.task(1)
-async def test_fetch_json_raises_client_response_error_for_an_error_status(ex, rng):
+async def test_fetch_json_raises_client_response_error_for_an_error_status(ex, rng, mocked_http):
     status = rng.choice(ERROR_STATUSES)
     url = f"{API}/users/{rng.randrange(100, 1000)}"
     error_body = {"error": f"the server said {status}"}
 
-    with aioresponses() as mocked:
-        mocked.get(url, status=status, payload=error_body)
-        async with aiohttp.ClientSession() as session:
-            try:
-                result = await ex.fetch_json(session, url)
-            except aiohttp.ClientResponseError as error:
-                if error.status != status:
-                    raise AssertionError(
-                        f"the ClientResponseError should carry the reply's status {status}, "
-                        f"found {error.status}"
-                    ) from error
-                return
+    mocked_http.get(url, status=status, payload=error_body)
+    async with aiohttp.ClientSession() as session:
+        try:
+            result = await ex.fetch_json(session, url)
+        except aiohttp.ClientResponseError as error:
+            if error.status != status:
+                raise AssertionError(
+                    f"the ClientResponseError should carry the reply's status {status}, found {error.status}"
+                ) from error
+            return
 
     raise AssertionError(
         f"the server answered {url} with status {status}, but fetch_json returned "
@@ -178,30 +173,29 @@ async def test_no_urls_means_an_empty_list(ex):
 
 
 @pytest.mark.task(2)
-async def test_an_error_status_reaches_the_caller(ex, rng):
+async def test_an_error_status_reaches_the_caller(ex, rng, mocked_http):
     user_ids = rng.sample(range(100, 1000), 4)
     urls = [f"{API}/users/{uid}" for uid in user_ids]
     broken = rng.choice(urls)
     status = rng.choice(ERROR_STATUSES)
 
-    with aioresponses() as mocked:
-        for uid, url in zip(user_ids, urls, strict=True):
-            if url == broken:
-                mocked.get(url, status=status, payload={"error": f"the server said {status}"})
-            else:
-                mocked.get(url, payload=user_record(uid))
-        try:
-            result = await ex.fetch_multiple_urls(urls)
-        except Exception as error:
-            found = client_response_errors(error)
-            if not found:
-                raise
-            if [(e.status, str(e.request_info.url)) for e in found] != [(status, broken)]:
-                raise AssertionError(
-                    f"expected one ClientResponseError, status {status} for {broken}; found "
-                    + ", ".join(f"status {e.status} for {e.request_info.url}" for e in found)
-                ) from error
-            return
+    for uid, url in zip(user_ids, urls, strict=True):
+        if url == broken:
+            mocked_http.get(url, status=status, payload={"error": f"the server said {status}"})
+        else:
+            mocked_http.get(url, payload=user_record(uid))
+    try:
+        result = await ex.fetch_multiple_urls(urls)
+    except Exception as error:
+        found = client_response_errors(error)
+        if not found:
+            raise
+        if [(e.status, str(e.request_info.url)) for e in found] != [(status, broken)]:
+            raise AssertionError(
+                f"expected one ClientResponseError, status {status} for {broken}; found "
+                + ", ".join(f"status {e.status} for {e.request_info.url}" for e in found)
+            ) from error
+        return
 
     raise AssertionError(
         f"{broken} answered with status {status}, but fetch_multiple_urls returned "

@@ -22,17 +22,15 @@ def test_the_shim_is_installed_when_aiohttp_needs_it():
     assert installed == needed, "the plugin installs the shim exactly when aiohttp requires stream_writer"
 
 
-async def test_a_mocked_request_returns_its_json():
-    with aioresponses() as mocked:
-        mocked.get(URL, payload={"id": 7})
-        assert await fetch_json(URL) == {"id": 7}
+async def test_a_mocked_request_returns_its_json(mocked_http):
+    mocked_http.get(URL, payload={"id": 7})
+    assert await fetch_json(URL) == {"id": 7}
 
 
-async def test_a_mocked_error_status_raises():
-    with aioresponses() as mocked:
-        mocked.get(URL, status=503)
-        with pytest.raises(aiohttp.ClientResponseError) as error:
-            await fetch_json(URL)
+async def test_a_mocked_error_status_raises(mocked_http):
+    mocked_http.get(URL, status=503)
+    with pytest.raises(aiohttp.ClientResponseError) as error:
+        await fetch_json(URL)
     assert error.value.status == 503
 
 

@@ -308,7 +308,8 @@ def test_an_exercise_that_hangs_is_stopped_and_the_rest_is_not_run(kata, code, w
     run = kata.grade("01")
     elapsed = time.monotonic() - started
     assert run.returncode == 1
-    assert elapsed < 30, f"a hang costs one test's time limit, not minutes: took {elapsed:.1f} s"
+    # The limit, and on a busy machine one more try with twice the limit; never minutes.
+    assert elapsed < 60, f"a hang costs one test's time limit (a second try when busy): took {elapsed:.1f} s"
     assert "did not finish in time" in run.stdout, f"it says the test hung:\n{run.stdout}"
     assert words in run.stdout, f"and how:\n{run.stdout}"
     assert "not run" in run.stdout, f"the tests after the hang are reported as not run:\n{run.stdout}"
