@@ -3,10 +3,11 @@
 Task 1 drives the learner's RateLimiter from tasks the test starts itself, with an
 instrumented FakeService behind it; each task notes when it asked. Task 2 is measured
 where a real rate limit is enforced: on the server (a LoopbackServer on 127.0.0.1 records
-when each request arrived). The rule is judged over every window: for each start, the
-starts less than `per` seconds after it. Bursts send more than 2 x rate callers at once,
-so a limiter that lets a whole crowd of waiters go together is seen. Windows are short
-(0.2 s) to keep the tests fast.
+when each request arrived); the test's own session also notes when each request started
+and was answered, which tells what the learner's code did. The rule is judged over every
+window: for each start, the starts less than `per` seconds after it. Bursts send more than
+2 x rate callers at once, so a limiter that lets a whole crowd of waiters go together is
+seen. Windows are short (0.2 s) to keep the tests fast.
 """
 
 import asyncio
@@ -36,9 +37,9 @@ MAX_DELIVERY_SPREAD = 0.05
 LATE_SLACK = 0.15
 # Only the wording of a failure depends on these: calls that started within MOMENT of each
 # other started together, and a call that started within MOMENT of asking did not wait.
-# Through the fake that is one turn of the loop. At the server it is a quarter of the window
-# in the test that uses it (0.2 s): a busy machine can hold a request back for tens of ms on
-# its way, and the next start a limiter may allow comes per / rate = 0.067 s later.
+# Through the fake that is one turn of the loop. For requests (timed by the session) it is a
+# quarter of the window in the test that uses it (0.2 s): a busy machine can hold the tasks
+# back for tens of ms, and the next start a limiter may allow comes per / rate = 0.067 s later.
 MOMENT = 0.005
 SERVER_MOMENT = 0.05
 
@@ -77,15 +78,24 @@ class Judge:
     moment: calls this close together started together (see MOMENT).
     nothing_held: what to say when calls went through at once, none held back.
     allowance: how much shorter than `per - TOLERANCE` the windows are (see MAX_DELIVERY_SPREAD).
+    when:   (start, end) of a call as the code under test saw it, to tell what it did; by
+            default where it was recorded. The rule itself is judged where it was recorded.
     """
 
-    def __init__(self, service, asked, *, noun, began, moment, nothing_held, allowance=0.0):
+    def __init__(self, service, asked, *, noun, began, moment, nothing_held, allowance=0.0, when=None):
         self.service, self.asked, self.moment = service, asked, moment
         self.noun, self.began, self.nothing_held = noun, began, nothing_held
         self.allowance = allowance
+        self.when = when or (lambda call: (call.start, call.end))
+
+    def start(self, call):
+        return self.when(call)[0]
+
+    def end(self, call):
+        return self.when(call)[1]
 
     def waited(self, call):
-        return call.start - self.asked(call) >= self.moment
+        return self.start(call) - self.asked(call) >= self.moment
 
     def assert_rate_kept(self, rate, per):
         """No stretch of `per` seconds (less TOLERANCE for clock noise) holds more than `rate` starts."""
@@ -118,12 +128,16 @@ class Judge:
     def what_went_wrong(self, calls, extra, rate, per):
         """What the `extra` call (the first with `rate` starts less than a window before it) did, and why."""
         call, origin, noun, began = calls[extra], calls[0].start, self.noun, self.began
-        at = call.start - origin
+        at, start = call.start - origin, self.start(call)
+
+        def before(group):  # the other calls that started less than `per` before `call`
+            return [c for c in calls if start - per < self.start(c) < start and not is_in(c, group)]
+
         if not self.waited(call):
-            group = [c for c in calls if not self.waited(c) and abs(c.start - call.start) < self.moment]
-            taken = [c for c in calls if call.start - per < c.start < call.start and not is_in(c, group)]
+            group = [c for c in calls if not self.waited(c) and abs(self.start(c) - start) < self.moment]
+            taken = before(group)
             if not taken:
-                at_once = [c for c in calls if not self.waited(c) and abs(c.start - call.start) < per]
+                at_once = [c for c in calls if not self.waited(c) and abs(self.start(c) - start) < per]
                 return f" {len(at_once)} {noun}s {began} at once, none of them held back: {self.nothing_held}"
             could = f"only {rate - len(taken)}" if len(taken) < rate else "none"
             return (
@@ -134,14 +148,15 @@ class Judge:
                 "a bucket of more than `rate` tokens, a record that forgets a start before it is `per` "
                 "seconds old, or a Semaphore (it bounds calls in flight, not starts) lets extra calls in."
             )
-        if any(c.end is not None and 0 <= call.start - c.end < self.moment for c in calls[:extra]):
+        ends = [self.end(c) for c in calls[:extra] if self.end(c) is not None]
+        if any(0 <= start - end < self.moment for end in ends):
             return (
                 f" The {noun} at {at:.2f} s {began} the moment an earlier one ended: your limiter lets a "
                 "new call start when one ends, as a Semaphore does. A Semaphore bounds calls in flight, "
                 "not starts: keep the start time of every call, and let a new one start once fewer than "
                 "`rate` of them are younger than `per` seconds."
             )
-        together = [c for c in calls if self.waited(c) and abs(c.start - call.start) < self.moment]
+        together = [c for c in calls if self.waited(c) and abs(self.start(c) - start) < self.moment]
         if len(together) > rate:
             return (
                 f" {len(together)} {noun}s that had waited all {began} at the same moment ({at:.2f} s), "
@@ -152,7 +167,7 @@ class Judge:
                 "early makes the window look emptier than it is."
             )
         if len(together) > 1:
-            taken = [c for c in calls if call.start - per < c.start < call.start and not is_in(c, together)]
+            taken = before(together)
             could = f"only {rate - len(taken)}" if len(taken) < rate else "none"
             return (
                 f" {len(together)} {noun}s that had waited all {began} at the same moment ({at:.2f} s), "
@@ -331,11 +346,12 @@ async def warm_up(session, url):
 
 
 class SessionLog:
-    """When fetch_all_rate_limited was called and returned, and when the session started each request."""
+    """When fetch_all_rate_limited was called and returned; when the session started each request and
+    had its answer."""
 
     def __init__(self):
         self.called = self.returned = 0.0
-        self.started = {}  # path -> kata clock time
+        self.started, self.ended = {}, {}  # path -> kata clock time (the session's start, its answer)
 
     @property
     def elapsed(self):
@@ -346,12 +362,16 @@ class SessionLog:
         started = self.started.get(request.args[0])
         return 0.0 if started is None else request.start - started
 
+    def seen_by_the_session(self, request):
+        """(start, end) of the server's `request` as the session saw them (the server's if unknown)."""
+        path = request.args[0]
+        return self.started.get(path, request.start), self.ended.get(path, request.end)
+
     def asked(self, request):
-        """When the server's `request` was asked for, on the server's clock. All URLs are asked for at
-        once, so: when the session started its first request (not when fetch_all_rate_limited was
-        called, which a busy machine can leave waiting), plus this request's own trip to the server.
-        """
-        return min(self.started.values(), default=self.called) + self.delivery(request)
+        """When `request` was asked for, on the session's side. All URLs are asked for at once, so:
+        when the session started its first request (not when fetch_all_rate_limited was called,
+        which a busy machine can leave waiting for a while)."""
+        return min(self.started.values(), default=self.called)
 
     def delivery_spread(self, server):
         """How unevenly the requests travelled (longest minus shortest delivery), capped."""
@@ -371,13 +391,18 @@ async def fetch_all(ex, server, urls, rate, per, give_up_after, headers=None, lo
     async def note_start(session, context, params):
         log.started[params.url.path_qs] = clock.perf_counter()
 
+    async def note_end(session, context, params):
+        log.ended[params.url.path_qs] = clock.perf_counter()
+
     trace = aiohttp.TraceConfig()
     trace.on_request_start.append(note_start)
+    trace.on_request_end.append(note_end)
     async with aiohttp.ClientSession(headers=headers, trace_configs=[trace]) as session:
         warm = server.serve("/kata-warm-up", json={})
         await asyncio.gather(*(warm_up(session, warm) for _ in urls))
         server.reset()
         log.started.clear()
+        log.ended.clear()
         log.called = clock.perf_counter()
         try:
             async with asyncio.timeout(give_up_after):
@@ -437,6 +462,7 @@ async def test_no_more_than_rate_requests_reach_the_server_in_any_window(ex, rng
         "one? A limiter made for each request has a whole window to itself. (If Task 1 fails too, "
         "fix the RateLimiter first.)",
         allowance=log.delivery_spread(server),
+        when=log.seen_by_the_session,
     ).assert_rate_kept(rate, per)
 
 
