@@ -3,10 +3,11 @@
 Task 1 drives the learner's RateLimiter from tasks the test starts itself, with an
 instrumented FakeService behind it; each task notes when it asked. Task 2 is measured
 where a real rate limit is enforced: on the server (a LoopbackServer on 127.0.0.1 records
-when each request arrived). The rule is judged over every window: for each start, the
-starts less than `per` seconds after it. Bursts send more than 2 x rate callers at once,
-so a limiter that lets a whole crowd of waiters go together is seen. Windows are short
-(0.2 s) to keep the tests fast.
+when each request arrived); the test's own session also notes when each request started
+and was answered, which tells what the learner's code did. The rule is judged over every
+window: for each start, the starts less than `per` seconds after it. Bursts send more than
+2 x rate callers at once, so a limiter that lets a whole crowd of waiters go together is
+seen. Windows are short (0.2 s) to keep the tests fast.
 """
 
 import asyncio
@@ -26,18 +27,21 @@ from kata.testing import (
 )
 
 # A start may look this much earlier than it was (a limiter that books a start and then
-# sleeps until it wakes a little late; at the server, the first requests come on new TCP
-# connections): windows are checked as `per - TOLERANCE` long. Measured skew on loopback:
-# ~12 ms at worst under load (bench/results).
+# sleeps until it wakes a little late): windows are checked as `per - TOLERANCE` long.
 TOLERANCE = 0.05
+# At the server, windows are shorter still by how unevenly this run's requests travelled from
+# the session to the server (measured per request; on a loaded machine the process can be put
+# aside for tens of ms between the two), up to this much.
+MAX_DELIVERY_SPREAD = 0.05
 # How much later than the rule allows the last call may start (a loaded machine).
 LATE_SLACK = 0.15
 # Only the wording of a failure depends on these: calls that started within MOMENT of each
 # other started together, and a call that started within MOMENT of asking did not wait.
-# Through the fake that is one turn of the loop; at the server each request comes on its own
-# connection, and the first ones open it.
+# Through the fake that is one turn of the loop. For requests (timed by the session) it is a
+# quarter of the window in the test that uses it (0.2 s): a busy machine can hold the tasks
+# back for tens of ms, and the next start a limiter may allow comes per / rate = 0.067 s later.
 MOMENT = 0.005
-SERVER_MOMENT = 0.03
+SERVER_MOMENT = 0.05
 
 
 @pytest.fixture
@@ -73,26 +77,39 @@ class Judge:
     noun:   "call" or "request"; began: "started" or "reached the server".
     moment: calls this close together started together (see MOMENT).
     nothing_held: what to say when calls went through at once, none held back.
+    allowance: how much shorter than `per - TOLERANCE` the windows are (see MAX_DELIVERY_SPREAD).
+    when:   (start, end) of a call as the code under test saw it, to tell what it did; by
+            default where it was recorded. The rule itself is judged where it was recorded.
     """
 
-    def __init__(self, service, asked, *, noun, began, moment, nothing_held):
+    def __init__(self, service, asked, *, noun, began, moment, nothing_held, allowance=0.0, when=None):
         self.service, self.asked, self.moment = service, asked, moment
         self.noun, self.began, self.nothing_held = noun, began, nothing_held
+        self.allowance = allowance
+        self.when = when or (lambda call: (call.start, call.end))
+
+    def start(self, call):
+        return self.when(call)[0]
+
+    def end(self, call):
+        return self.when(call)[1]
 
     def waited(self, call):
-        return call.start - self.asked(call) >= self.moment
+        return self.start(call) - self.asked(call) >= self.moment
 
     def assert_rate_kept(self, rate, per):
         """No stretch of `per` seconds (less TOLERANCE for clock noise) holds more than `rate` starts."""
         calls = sorted(self.service.calls, key=lambda call: call.start)
         if len(calls) <= rate:
             return
-        window = per - TOLERANCE
+        window = per - TOLERANCE - self.allowance
         # The tightest `rate + 1` starts in a row: a span under the window means one start too many.
         tightest = min(
             later.start - earlier.start for earlier, later in zip(calls, calls[rate:], strict=False)
         )
-        if not margins.under(tightest, window, "21 rate kept: rate + 1 starts span >= per - TOLERANCE"):
+        if not margins.under(
+            tightest, window, "21 rate kept: rate + 1 starts span >= per - TOLERANCE (- delivery spread)"
+        ):
             return
         origin = calls[0].start
         count, first, last = busiest_window([call.start - origin for call in calls], window)
@@ -111,12 +128,17 @@ class Judge:
     def what_went_wrong(self, calls, extra, rate, per):
         """What the `extra` call (the first with `rate` starts less than a window before it) did, and why."""
         call, origin, noun, began = calls[extra], calls[0].start, self.noun, self.began
-        at = call.start - origin
+        at, start = call.start - origin, self.start(call)
+
+        def before(group):  # the other calls that started less than `per` before `call`
+            return [c for c in calls if start - per < self.start(c) < start and not is_in(c, group)]
+
         if not self.waited(call):
-            group = [c for c in calls if not self.waited(c) and abs(c.start - call.start) < self.moment]
-            taken = [c for c in calls if call.start - per < c.start < call.start and not is_in(c, group)]
+            group = [c for c in calls if not self.waited(c) and abs(self.start(c) - start) < self.moment]
+            taken = before(group)
             if not taken:
-                return f" {len(group)} {noun}s {began} at once, none of them held back: {self.nothing_held}"
+                at_once = [c for c in calls if not self.waited(c) and abs(self.start(c) - start) < per]
+                return f" {len(at_once)} {noun}s {began} at once, none of them held back: {self.nothing_held}"
             could = f"only {rate - len(taken)}" if len(taken) < rate else "none"
             return (
                 f" {len(group)} {noun}s {began} at {at:.2f} s without waiting, though {could} could: "
@@ -126,14 +148,15 @@ class Judge:
                 "a bucket of more than `rate` tokens, a record that forgets a start before it is `per` "
                 "seconds old, or a Semaphore (it bounds calls in flight, not starts) lets extra calls in."
             )
-        if any(c.end is not None and 0 <= call.start - c.end < self.moment for c in calls[:extra]):
+        ends = [self.end(c) for c in calls[:extra] if self.end(c) is not None]
+        if any(0 <= start - end < self.moment for end in ends):
             return (
                 f" The {noun} at {at:.2f} s {began} the moment an earlier one ended: your limiter lets a "
                 "new call start when one ends, as a Semaphore does. A Semaphore bounds calls in flight, "
                 "not starts: keep the start time of every call, and let a new one start once fewer than "
                 "`rate` of them are younger than `per` seconds."
             )
-        together = [c for c in calls if self.waited(c) and abs(c.start - call.start) < self.moment]
+        together = [c for c in calls if self.waited(c) and abs(self.start(c) - start) < self.moment]
         if len(together) > rate:
             return (
                 f" {len(together)} {noun}s that had waited all {began} at the same moment ({at:.2f} s), "
@@ -144,7 +167,7 @@ class Judge:
                 "early makes the window look emptier than it is."
             )
         if len(together) > 1:
-            taken = [c for c in calls if call.start - per < c.start < call.start and not is_in(c, together)]
+            taken = before(together)
             could = f"only {rate - len(taken)}" if len(taken) < rate else "none"
             return (
                 f" {len(together)} {noun}s that had waited all {began} at the same moment ({at:.2f} s), "
@@ -317,12 +340,75 @@ def item(item_id):
     return {"id": item_id, "name": f"item-{item_id}"}
 
 
-async def fetch_all(ex, server, urls, rate, per, give_up_after, headers=None):
-    """fetch_all_rate_limited's result with a session the test owns, cut off after `give_up_after` s."""
-    async with aiohttp.ClientSession(headers=headers) as session:
+async def warm_up(session, url):
+    async with session.get(url) as response:
+        await response.read()
+
+
+class SessionLog:
+    """When fetch_all_rate_limited was called and returned; when the session started each request and
+    had its answer."""
+
+    def __init__(self):
+        self.called = self.returned = 0.0
+        self.started, self.ended = {}, {}  # path -> kata clock time (the session's start, its answer)
+
+    @property
+    def elapsed(self):
+        return self.returned - self.called
+
+    def delivery(self, request):
+        """How long the server's `request` took from the session to the server (0 if unknown)."""
+        started = self.started.get(request.args[0])
+        return 0.0 if started is None else request.start - started
+
+    def seen_by_the_session(self, request):
+        """(start, end) of the server's `request` as the session saw them (the server's if unknown)."""
+        path = request.args[0]
+        return self.started.get(path, request.start), self.ended.get(path, request.end)
+
+    def asked(self, request):
+        """When `request` was asked for, on the session's side. All URLs are asked for at once, so:
+        when the session started its first request (not when fetch_all_rate_limited was called,
+        which a busy machine can leave waiting for a while)."""
+        return min(self.started.values(), default=self.called)
+
+    def delivery_spread(self, server):
+        """How unevenly the requests travelled (longest minus shortest delivery), capped."""
+        delays = [self.delivery(request) for request in server.requests]
+        return min(MAX_DELIVERY_SPREAD, max(delays) - min(delays)) if delays else 0.0
+
+
+async def fetch_all(ex, server, urls, rate, per, give_up_after, headers=None, log=None):
+    """fetch_all_rate_limited's result with a session the test owns, cut off after `give_up_after` s.
+
+    The session's connections are opened first (and those requests forgotten): a request on a
+    new TCP connection reaches the server later than one on an open connection. `log`, when
+    given, is filled in (see SessionLog).
+    """
+    log = SessionLog() if log is None else log
+
+    async def note_start(session, context, params):
+        log.started[params.url.path_qs] = clock.perf_counter()
+
+    async def note_end(session, context, params):
+        log.ended[params.url.path_qs] = clock.perf_counter()
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(note_start)
+    trace.on_request_end.append(note_end)
+    async with aiohttp.ClientSession(headers=headers, trace_configs=[trace]) as session:
+        warm = server.serve("/kata-warm-up", json={})
+        await asyncio.gather(*(warm_up(session, warm) for _ in urls))
+        server.reset()
+        log.started.clear()
+        log.ended.clear()
+        log.called = clock.perf_counter()
         try:
             async with asyncio.timeout(give_up_after):
-                return await ex.fetch_all_rate_limited(session, urls, rate, per)
+                result = await ex.fetch_all_rate_limited(session, urls, rate, per)
+            log.returned = clock.perf_counter()
+            return result
         except TimeoutError:
             raise AssertionError(
                 f"after {give_up_after:.2f} s only {len(server.requests)} of {len(urls)} requests had "
@@ -362,20 +448,21 @@ async def test_no_more_than_rate_requests_reach_the_server_in_any_window(ex, rng
     # and cannot be taken for one whose next start comes per / rate = 0.067 s later.
     urls = [server.serve(f"/items/{i}", json=item(i), delay=0.1) for i in ids]
 
-    result = await fetch_all(ex, server, urls, rate, per, give_up_after=1.6)
+    log = SessionLog()
+    result = await fetch_all(ex, server, urls, rate, per, give_up_after=1.6, log=log)
 
     assert_same(result, [item(i) for i in ids], "fetch_all_rate_limited's result")
-    # Every URL was asked for at once: a request that waited came well after the first one.
-    first = min(request.start for request in server.requests)
     Judge(
         server,
-        lambda request: first,
+        log.asked,
         noun="request",
         began="reached the server",
         moment=SERVER_MOMENT,
         nothing_held="is ONE RateLimiter(rate, per) shared by all the requests, and entered before each "
         "one? A limiter made for each request has a whole window to itself. (If Task 1 fails too, "
         "fix the RateLimiter first.)",
+        allowance=log.delivery_spread(server),
+        when=log.seen_by_the_session,
     ).assert_rate_kept(rate, per)
 
 
@@ -385,17 +472,17 @@ async def test_requests_overlap_and_end_as_soon_as_the_rate_allows(ex, rng, serv
     ids = rng.sample(range(100, 1000), 2 * rate + 1)
     urls = [server.serve(f"/items/{i}", json=item(i), delay=latency) for i in ids]
 
-    with stopwatch() as run:
-        await fetch_all(ex, server, urls, rate, per, give_up_after=1.6)
+    log = SessionLog()
+    await fetch_all(ex, server, urls, rate, per, give_up_after=1.6, log=log)
 
     assert_call_count(server, len(urls))
     expected = last_allowed_start([0.0] * len(urls), rate, per) + latency
     if margins.over(
-        run.elapsed, expected + LATE_SLACK, "21 fetch_all: whole run < the rule's fastest + LATE_SLACK"
+        log.elapsed, expected + LATE_SLACK, "21 fetch_all: whole run < the rule's fastest + LATE_SLACK"
     ):
         alone = "one at a time" if server.peak == 1 else f"at most {server.peak} at a time"
         raise AssertionError(
-            f"{len(urls)} requests of {latency:.2f} s at {rate} per {per:.2f} s took {run.elapsed:.2f} s; "
+            f"{len(urls)} requests of {latency:.2f} s at {rate} per {per:.2f} s took {log.elapsed:.2f} s; "
             f"about {expected:.2f} s was expected (they ran {alone}). The limit is on how many "
             "START per window: a request that has started need not end before the next one starts. "
             "Run them together (gather) and let the shared limiter space out the starts.\n"
