@@ -93,6 +93,7 @@ def pytest_configure(config: pytest.Config) -> None:
     seed = config.getoption("kata_seed")
     config.stash[SEED_KEY] = seed if seed is not None else random.SystemRandom().randrange(10**6)
     aioresponses_compat.install()
+    aioresponses_compat.install_quick_start()
     report_path = config.getoption("kata_report")
     if report_path:
         config.pluginmanager.register(
@@ -151,19 +152,6 @@ def sessions_opened(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(aiohttp.ClientSession, "__init__", counting_init)
     return opened
-
-
-@pytest.fixture
-def mocked_http():
-    """An active `aioresponses()`: register replies with `mocked_http.get(url, payload=...)`.
-
-    Set up before the test's loop is watched: starting aioresponses builds mocks of aiohttp's
-    classes (10-50 ms of CPU), which on a busy machine would read as a frozen loop.
-    """
-    from aioresponses import aioresponses
-
-    with aioresponses() as mocked:
-        yield mocked
 
 
 @pytest.fixture

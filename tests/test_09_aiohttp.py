@@ -9,6 +9,7 @@ import inspect
 
 import aiohttp
 import pytest
+from aioresponses import aioresponses
 
 from kata.testing import assert_ran_together, assert_same, describe, leaves, stopwatch
 from kata.testing.server import LoopbackServer
@@ -52,29 +53,31 @@ def client_response_errors(error):
 
 
 @pytest.mark.task(1)
-async def test_fetch_json_returns_the_parsed_json_body(ex, rng, mocked_http):
+async def test_fetch_json_returns_the_parsed_json_body(ex, rng):
     user_id = rng.randrange(100, 1000)
     url = f"{API}/users/{user_id}"
 
-    mocked_http.get(url, payload=user_record(user_id))
-    async with aiohttp.ClientSession() as session:
-        result = await ex.fetch_json(session, url)
+    with aioresponses() as mocked:
+        mocked.get(url, payload=user_record(user_id))
+        async with aiohttp.ClientSession() as session:
+            result = await ex.fetch_json(session, url)
 
     assert_data(result, user_record(user_id), "fetch_json's result")
 
 
 @pytest.mark.task(1)
-async def test_fetch_json_asks_for_exactly_the_url_it_is_given(ex, rng, mocked_http):
+async def test_fetch_json_asks_for_exactly_the_url_it_is_given(ex, rng):
     user_ids = rng.sample(range(100, 1000), 3)
     wanted = rng.choice(user_ids)
 
-    for user_id in user_ids:
-        mocked_http.get(f"{API}/users/{user_id}", payload=user_record(user_id))
-    async with aiohttp.ClientSession() as session:
-        result = await ex.fetch_json(session, f"{API}/users/{wanted}")
+    with aioresponses() as mocked:
+        for user_id in user_ids:
+            mocked.get(f"{API}/users/{user_id}", payload=user_record(user_id))
+        async with aiohttp.ClientSession() as session:
+            result = await ex.fetch_json(session, f"{API}/users/{wanted}")
 
     assert_same(
-        requested(mocked_http),
+        requested(mocked),
         [("GET", f"{API}/users/{wanted}")],
         "the requests fetch_json made (method, url)",
     )
@@ -82,21 +85,23 @@ async def test_fetch_json_asks_for_exactly_the_url_it_is_given(ex, rng, mocked_h
 
 
 @pytest.mark.task(1)
-async def test_fetch_json_raises_client_response_error_for_an_error_status(ex, rng, mocked_http):
+async def test_fetch_json_raises_client_response_error_for_an_error_status(ex, rng):
     status = rng.choice(ERROR_STATUSES)
     url = f"{API}/users/{rng.randrange(100, 1000)}"
     error_body = {"error": f"the server said {status}"}
 
-    mocked_http.get(url, status=status, payload=error_body)
-    async with aiohttp.ClientSession() as session:
-        try:
-            result = await ex.fetch_json(session, url)
-        except aiohttp.ClientResponseError as error:
-            if error.status != status:
-                raise AssertionError(
-                    f"the ClientResponseError should carry the reply's status {status}, found {error.status}"
-                ) from error
-            return
+    with aioresponses() as mocked:
+        mocked.get(url, status=status, payload=error_body)
+        async with aiohttp.ClientSession() as session:
+            try:
+                result = await ex.fetch_json(session, url)
+            except aiohttp.ClientResponseError as error:
+                if error.status != status:
+                    raise AssertionError(
+                        f"the ClientResponseError should carry the reply's status {status}, "
+                        f"found {error.status}"
+                    ) from error
+                return
 
     raise AssertionError(
         f"the server answered {url} with status {status}, but fetch_json returned "
@@ -173,29 +178,30 @@ async def test_no_urls_means_an_empty_list(ex):
 
 
 @pytest.mark.task(2)
-async def test_an_error_status_reaches_the_caller(ex, rng, mocked_http):
+async def test_an_error_status_reaches_the_caller(ex, rng):
     user_ids = rng.sample(range(100, 1000), 4)
     urls = [f"{API}/users/{uid}" for uid in user_ids]
     broken = rng.choice(urls)
     status = rng.choice(ERROR_STATUSES)
 
-    for uid, url in zip(user_ids, urls, strict=True):
-        if url == broken:
-            mocked_http.get(url, status=status, payload={"error": f"the server said {status}"})
-        else:
-            mocked_http.get(url, payload=user_record(uid))
-    try:
-        result = await ex.fetch_multiple_urls(urls)
-    except Exception as error:
-        found = client_response_errors(error)
-        if not found:
-            raise
-        if [(e.status, str(e.request_info.url)) for e in found] != [(status, broken)]:
-            raise AssertionError(
-                f"expected one ClientResponseError, status {status} for {broken}; found "
-                + ", ".join(f"status {e.status} for {e.request_info.url}" for e in found)
-            ) from error
-        return
+    with aioresponses() as mocked:
+        for uid, url in zip(user_ids, urls, strict=True):
+            if url == broken:
+                mocked.get(url, status=status, payload={"error": f"the server said {status}"})
+            else:
+                mocked.get(url, payload=user_record(uid))
+        try:
+            result = await ex.fetch_multiple_urls(urls)
+        except Exception as error:
+            found = client_response_errors(error)
+            if not found:
+                raise
+            if [(e.status, str(e.request_info.url)) for e in found] != [(status, broken)]:
+                raise AssertionError(
+                    f"expected one ClientResponseError, status {status} for {broken}; found "
+                    + ", ".join(f"status {e.status} for {e.request_info.url}" for e in found)
+                ) from error
+            return
 
     raise AssertionError(
         f"{broken} answered with status {status}, but fetch_multiple_urls returned "
