@@ -389,12 +389,12 @@ async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng):
     )
 
     assert_no_job_cut_short(job)
+    assert_slept_through_pauses(wakes, job, interval, since_stop.started)
     if len(job.calls) != 3:
         raise AssertionError(
             f"with jobs of {JOB:.2f} s and pauses of {interval:.3f} s, 3 jobs should have run when stop "
             f"was set after {3 * JOB + 2.5 * interval:.2f} s; found {len(job.calls)}"
         )
-    assert_slept_through_pauses(wakes, job, interval, since_stop.started)
     first = job.calls[0].start - run.started
     if margins.over(first, LATE, "18 run_every: first job starts < LATE after the start"):
         raise AssertionError(f"the first job should start right away, found it {first:.2f} s after the start")

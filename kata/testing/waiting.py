@@ -145,11 +145,13 @@ class LoopFrozen(AssertionError):
     """Raised inside code that kept the event loop frozen (see FrozenLoopBreaker)."""
 
 
-BEAT = 0.01  # the loop's sign of life
-CHECK = 0.01  # how often the watchdog looks at it
+# The watchdog wakes rarely: each time it does, it needs the GIL, and on a busy machine
+# handing the GIL over can keep the event loop waiting.
+BEAT = 0.05  # the loop's sign of life
+CHECK = 0.1  # how often the watchdog looks at it
 FREEZE = 0.3  # no turn for this long, with the learner's code running: frozen (the loop guard's limit is 0.1)
-AGAIN = 0.05  # once one freeze was broken, the next is the same mistake: break it sooner
-LOST = 0.1  # the watchdog itself late by this much: the OS did not run this process
+AGAIN = 0.1  # once one freeze was broken, the next is the same mistake: break it sooner
+LOST = 0.25  # the watchdog itself late by this much: the OS did not run this process
 
 
 class FrozenLoopBreaker:
