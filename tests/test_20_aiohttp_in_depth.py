@@ -274,7 +274,7 @@ async def test_every_url_is_fetched_at_the_same_time(ex, rng, server):
 @pytest.mark.task(2)
 async def test_every_reply_is_released_an_error_reply_too(ex, rng, server):
     # Each error page is too large to arrive unread: only releasing the reply frees its connection.
-    urls, expected = serve_mixed(server, rng, 5, delay=0.0, large_errors=True)
+    urls, expected = serve_mixed(server, rng, 4, delay=0.0, large_errors=True)
     watch = ResponseWatch()
 
     async with watch.session() as session:

@@ -93,9 +93,10 @@ def assert_released(watch: ResponseWatch, function: str) -> None:
 
 
 # {"error": ..., "detail": "xxx..."}, spelled out (json.dumps of 2 MB would stall the test's loop),
-# and cut in pieces the server writes one by one, as fast as the client takes them.
+# and cut in pieces the server writes one at a time.
 _PAGE = b'{"error": "the server is out of order", "detail": "' + b"x" * LARGE_BODY + b'"}'
 _PIECE = 64 * 2**10
+PACE = 0.0001
 _LARGE_ERROR_PAGE = tuple(_PAGE[at : at + _PIECE] for at in range(0, len(_PAGE), _PIECE))
 del _PAGE
 
@@ -103,6 +104,12 @@ del _PAGE
 def large_error_reply(status: int) -> Reply:
     """A JSON error page too large for aiohttp to free unread (see the module docstring).
 
-    Its bytes are made once: the test's loop does no work per request.
+    Its bytes are made once, and the server writes one 64 kB piece per turn of the loop
+    (`chunk_delay`), so that 2 MB never hold up the test's loop in one go.
     """
-    return Reply(status=status, chunks=_LARGE_ERROR_PAGE, headers={"Content-Type": "application/json"})
+    return Reply(
+        status=status,
+        chunks=_LARGE_ERROR_PAGE,
+        headers={"Content-Type": "application/json"},
+        chunk_delay=PACE,
+    )
