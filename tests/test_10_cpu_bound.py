@@ -100,7 +100,10 @@ class WorkerPool:
         return found
 
     def close(self):
-        self.executor.shutdown(cancel_futures=True)
+        # Without waiting: this runs within the last test's time limit, and a shutdown cut
+        # short there leaves workers that the interpreter then waits for at exit, forever.
+        # The workers finish their current job and leave on their own.
+        self.executor.shutdown(wait=False, cancel_futures=True)
         self.log.close()
 
 
@@ -149,11 +152,12 @@ class LentPool(ProcessPoolExecutor):
         self.shutdown(wait=False, cancel_futures=True)
 
     def settle(self):
-        """Drop the jobs still queued and wait for the running ones, so the next test starts
-        with idle processes."""
+        """Drop the jobs still queued and wait (a little) for the running ones, so the next
+        test starts with idle processes. Only a function that returned before its jobs ended
+        leaves any; the wait counts against this test's time limit."""
         for job in self._jobs:
             job.cancel()
-        wait_for_jobs(self._jobs, timeout=5)
+        wait_for_jobs(self._jobs, timeout=2)
 
 
 @pytest.fixture(scope="module")
