@@ -3,8 +3,7 @@ standard library.
 
 A pool worker imports the module of every function it is sent. Through kata.testing it
 would load aiohttp and the rest of the test machinery first: in a "spawn" worker that
-is most of its start-up time, and on a busy machine seconds of it. The functions here
-are the same as count_primes, log_calls_to and worker_pid in kata.testing.cpu_work.
+is most of its start-up time, and on a busy machine seconds of it.
 """
 
 from __future__ import annotations
