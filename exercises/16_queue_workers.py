@@ -84,6 +84,7 @@ async def process_stream(source, handle, workers, maxsize):
     `handle(item)` raises for some items; such an item must not stop its worker. Return a
     tuple `(results, failures)` of two dicts: `results` maps each item whose handle returned
     to what it returned, `failures` maps each item whose handle raised to the exception
-    object it raised. Stop the workers before returning, as in Task 1.
+    object it raised. Stop the workers before returning, as in Task 1, and also when the
+    source itself raises: then its error goes on to your caller, with no worker left running.
     """
     raise NotImplementedError

@@ -41,7 +41,8 @@ async def process_stream(source, handle, workers, maxsize):
     """Handle every item that the async iterator `source` yields, with `workers` workers.
 
     Return `(results, failures)`: what handle returned for each item, and the exception it
-    raised for each item that failed. Stop the workers before returning.
+    raised for each item that failed. Stop the workers before returning, and also when the
+    source itself raises: then its error goes on to the caller, with no worker left running.
     """
     queue = asyncio.Queue(maxsize)
     results, failures = {}, {}

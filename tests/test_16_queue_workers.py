@@ -12,6 +12,7 @@ from kata.testing import (
     assert_peak_in_flight,
     assert_same,
     describe,
+    holds,
     margins,
     stopwatch,
 )
@@ -326,3 +327,55 @@ async def test_workers_go_on_after_more_failures_than_there_are_workers(ex, rng)
 
     assert_handled_once(flaky.handle, items)
     assert_outcomes(items, flaky, results, failures)
+
+
+class BrokenSource(Source):
+    """A Source whose feed breaks after `good` items: the next `async for` step raises `error`."""
+
+    def __init__(self, items, handle, good, error):
+        super().__init__(items, handle)
+        self.good, self.error = good, error
+
+    async def __anext__(self):
+        if self.handed_out == self.good:
+            await asyncio.sleep(ARRIVAL)
+            raise self.error
+        return await super().__anext__()
+
+
+@pytest.mark.task(2)
+async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller(ex, rng):
+    workers, maxsize, count = stream_sizes(rng)
+    items = some_items(rng, count)
+    flaky = FlakyHandle(failing=())
+    broken = ConnectionError(f"the feed broke after item {rng.randrange(100)}")
+    source = BrokenSource(items, flaky.handle, good=workers + 1, error=broken)
+    before = asyncio.all_tasks()
+
+    try:
+        async with asyncio.timeout(RUN_LIMIT):
+            result = await ex.process_stream(source, flaky.handle, workers, maxsize)
+    except TimeoutError:
+        raise AssertionError(
+            f"the source raised {broken!r} after {workers + 1} items, and process_stream had not ended "
+            f"{RUN_LIMIT:.1f} s later: an error from the source must end it (and reach its caller)."
+        ) from None
+    except BaseException as error:
+        if not holds(error, broken):
+            raise
+    else:
+        await stop_leftover_tasks(before)
+        raise AssertionError(
+            f"the source raised {broken!r} after {workers + 1} items, but process_stream returned "
+            f"{describe(result)}: the error must reach the caller (let it go on)."
+        )
+    left = started_since(before)
+    if left:
+        names = ", ".join(sorted({task_name(task) for task in left}))
+        await stop_leftover_tasks(before)
+        raise AssertionError(
+            f"the source raised {broken!r}, and process_stream passed it on, but {len(left)} tasks "
+            f"({names}) were still running when it did. Stop the workers whatever way process_stream "
+            "ends: in a `finally:` block (cancel them, then `await asyncio.gather(*tasks, "
+            "return_exceptions=True)`), or start them in a TaskGroup, which does both for you."
+        )

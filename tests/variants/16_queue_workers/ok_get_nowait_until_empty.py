@@ -36,10 +36,12 @@ async def process_stream(source, handle, workers, maxsize):
                 queue.task_done()
 
     tasks = [asyncio.create_task(worker()) for _ in range(workers)]
-    async for item in source:
-        await queue.put(item)
-    await queue.join()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    try:
+        async for item in source:
+            await queue.put(item)
+        await queue.join()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return results, failures

@@ -34,8 +34,14 @@ async def process_stream(source, handle, workers, maxsize):
                 failures[item] = error
 
     tasks = [asyncio.create_task(worker()) for _ in range(workers)]
-    async for item in source:
-        await queue.put(item)
+    try:
+        async for item in source:
+            await queue.put(item)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     for _ in tasks:
         await queue.put(STOP)
     await asyncio.gather(*tasks)
