@@ -148,15 +148,17 @@ class Judge:
                 "a bucket of more than `rate` tokens, a record that forgets a start before it is `per` "
                 "seconds old, or a Semaphore (it bounds calls in flight, not starts) lets extra calls in."
             )
-        ends = [self.end(c) for c in calls[:extra] if self.end(c) is not None]
-        if any(0 <= start - end < self.moment for end in ends):
+        # A Semaphore lets in one waiter for each call that ends: as many started right then as
+        # had just ended (a group that a timer let go matches one end at most, by chance).
+        together = [c for c in calls if self.waited(c) and abs(self.start(c) - start) < self.moment]
+        ended = [c for c in calls if self.end(c) is not None and 0 <= start - self.end(c) < self.moment]
+        if ended and len(ended) >= len(together):
             return (
                 f" The {noun} at {at:.2f} s {began} the moment an earlier one ended: your limiter lets a "
                 "new call start when one ends, as a Semaphore does. A Semaphore bounds calls in flight, "
                 "not starts: keep the start time of every call, and let a new one start once fewer than "
                 "`rate` of them are younger than `per` seconds."
             )
-        together = [c for c in calls if self.waited(c) and abs(self.start(c) - start) < self.moment]
         if len(together) > rate:
             return (
                 f" {len(together)} {noun}s that had waited all {began} at the same moment ({at:.2f} s), "
@@ -262,7 +264,8 @@ async def test_no_more_than_rate_calls_start_in_any_window(ex, rng):
     rate, per = 3, 0.2
     arrivals = [0.0] * (2 * rate + 1)
     limiter = ex.RateLimiter(rate, per)
-    service = FakeService("call", delay=0.03)
+    # Calls of 0.02-0.04 s: a limiter that lets a waiter in when a call ends shows one start per end.
+    service = FakeService("call", delay=lambda n: 0.02 + 0.01 * (n % 3))
 
     _, judge = await through_limiter(limiter, service, arrivals, give_up_after=1.5)
 
