@@ -168,7 +168,9 @@ def assert_peak_in_flight(service: Instrumented, limit: int, expected_calls: int
     picture = timeline.observed(service.calls, service.name)
     if service.peak > limit:
         why = (
-            "Nothing held them back: a limit made inside each task, or per call, limits nothing; share one."
+            "Nothing held them back: a limit made inside each task (or per call) limits nothing, and one "
+            "taken only before or after a call does not hold the call while it runs. Share ONE limit, "
+            "held around each call."
             if service.peak == expected_calls
             else f"Is your limit made from the {limit} you were given?"
         )
