@@ -16,10 +16,10 @@ instrumented.
   timer that such a task schedules (asyncio.sleep and every timeout schedule one) is noted
   when it fires. Tasks made before the watch (the loop guard's heartbeat, the test's own
   task) are not counted.
-- `FrozenLoopBreaker`: a watchdog thread notices that the event loop has had no turn for
-  FREEZE seconds while the learner's code runs, and raises `LoopFrozen` inside that code
-  (through `_thread.interrupt_main`), so a busy loop fails its test with a sentence
-  instead of hanging until the test's timeout.
+- `FrozenLoopBreaker`: a watchdog thread (one per process, started at first use) notices that
+  the event loop has had no turn for FREEZE seconds while the learner's code runs, and
+  raises `LoopFrozen` inside that code (through `_thread.interrupt_main`), so a busy loop
+  fails its test with a sentence instead of hanging until the test's timeout.
 """
 
 from __future__ import annotations
@@ -154,12 +154,51 @@ AGAIN = 0.1  # once one freeze was broken, the next is the same mistake: break i
 LOST = 0.25  # the watchdog itself late by this much: the OS did not run this process
 
 
+class _Watchdog:
+    """One thread for the whole process, watching the breaker on duty.
+
+    Starting or joining a thread waits on the OS scheduler, with the event loop standing
+    still: this one is started once, when the first breaker goes on duty, and never
+    joined. It sleeps without waking while no breaker is on duty. It decides and
+    interrupts while holding `lock`, so once `stop` returns it can no longer interrupt
+    for that breaker.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.duty = threading.Condition(self.lock)
+        self.breaker: FrozenLoopBreaker | None = None
+        self.started = False
+
+    def watch(self, breaker: FrozenLoopBreaker) -> None:
+        with self.lock:
+            self.breaker = breaker
+            if not self.started:
+                threading.Thread(target=self._run, name="kata-frozen-loop-watchdog", daemon=True).start()
+                self.started = True
+            self.duty.notify()
+
+    def stop(self, breaker: FrozenLoopBreaker) -> None:
+        with self.lock:
+            if self.breaker is breaker:
+                self.breaker = None
+
+    def _run(self) -> None:
+        with self.lock:
+            while True:
+                if self.breaker is None:
+                    self.duty.wait()
+                else:
+                    self.breaker._check(clock.monotonic())
+                    self.duty.wait(CHECK)
+
+
 class FrozenLoopBreaker:
     """Breaks a loop that never awaits: raises `LoopFrozen(explain(function, seconds))` inside it.
 
     `code_file` is the learner's module: the error is raised only when a function of that
     file is running (`function` is its name), never inside the harness or asyncio. A frozen
-    loop is one that had no turn for FREEZE s while this watchdog thread itself kept running
+    loop is one that had no turn for FREEZE s while the watchdog thread itself kept running
     (so a process that the OS did not schedule for a while is not mistaken for one). The
     signal is only simulated (`_thread.interrupt_main`), on POSIX as SIGUSR1.
     Inactive outside the main thread.
@@ -179,40 +218,36 @@ class FrozenLoopBreaker:
         self._loop = asyncio.get_running_loop()
         self._frozen_for = 0.0
         self._beat()
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="kata-frozen-loop-breaker", daemon=True)
-        self._thread.start()
+        self._limit, self._seen = FREEZE, self._last_beat
+        self._regular_since = self._last_check = clock.monotonic()
+        _WATCHDOG.watch(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         if not self._active:
             return
+        _WATCHDOG.stop(self)
         self._active = False
-        self._done.set()
-        self._thread.join()
         self._handle.cancel()
-        # Handles an interrupt still pending (now a no-op) before giving the signal back.
+        # Runs an interrupt still pending (now a no-op) before giving the signal back.
         signal.signal(self._signum, self._previous)
 
     def _beat(self) -> None:
         self._last_beat = clock.monotonic()
         self._handle = self._loop.call_later(BEAT, self._beat)
 
-    def _watch(self) -> None:
-        limit, seen = FREEZE, self._last_beat
-        regular_since = last = clock.monotonic()
-        while not self._done.wait(CHECK):
-            now = clock.monotonic()
-            if now - last > LOST:
-                regular_since = now  # this thread was not run either: the process was not scheduled
-            last = now
-            beat = self._last_beat
-            if beat != seen:
-                seen, limit = beat, AGAIN if self.broken else FREEZE
-            elif now - max(beat, regular_since) >= limit:
-                self._frozen_for = now - beat
-                _thread.interrupt_main(self._signum)
-                regular_since, limit = now, AGAIN
+    def _check(self, now: float) -> None:
+        """One look by the watchdog thread (which holds its lock)."""
+        if now - self._last_check > LOST:
+            self._regular_since = now  # the watchdog was not run either: the process was not scheduled
+        self._last_check = now
+        beat = self._last_beat
+        if beat != self._seen:
+            self._seen, self._limit = beat, AGAIN if self.broken else FREEZE
+        elif now - max(beat, self._regular_since) >= self._limit:
+            self._frozen_for = now - beat
+            _thread.interrupt_main(self._signum)
+            self._regular_since, self._limit = now, AGAIN
 
     def _interrupted(self, signum: int, frame: Any) -> None:
         if not self._active:
@@ -228,3 +263,6 @@ class FrozenLoopBreaker:
         # A lambda or a comprehension is named after the function around it.
         function = next((name for name in names if not name.startswith("<")), "your code")
         raise LoopFrozen(self.explain(function, self._frozen_for))
+
+
+_WATCHDOG = _Watchdog()
