@@ -58,6 +58,7 @@ class Progress:
 
     async def wait_until(self, target):
         """Return as soon as `self.done` is at least `target` (at once if it already is),
-        and not before. Waiting must not keep the CPU busy."""
+        and not before. Waiting must sleep until the count changes: no checking it again and
+        again in a loop (a sleep or a timeout between checks)."""
         async with self.changed:
             await self.changed.wait_for(lambda: self.done >= target)
