@@ -1,6 +1,6 @@
 """The grading child: runs the kata's own tests against one submission, reporting over an inherited pipe.
 
-Started by kata.batch.isolation as `python -I -c <bootstrap>` in an empty scratch folder.
+Started by kata.batch.isolation as `python -I -B -c <bootstrap>` inside the sandbox (kata.sandbox).
 Its orders arrive on stdin as one JSON line (never in argv, where learner code could
 read them): the pytest arguments, the pipe's file descriptor, the run's nonce and the
 resource limits. stdin is then closed, the limits are set (soft and hard) and only
@@ -13,6 +13,7 @@ import json
 import os
 import resource
 import sys
+import time
 
 import pytest
 
@@ -37,7 +38,9 @@ class ChannelWriter(ReportWriter):
         self.nonce = nonce
 
     def _emit(self, record: dict) -> None:
-        super()._emit({**record, "nonce": self.nonce})
+        # "at": when, on the machine's boot clock, so the grader can tell which processes an
+        # exercise left behind (started before the next one began) from the next one's own.
+        super()._emit({**record, "nonce": self.nonce, "at": time.clock_gettime(time.CLOCK_BOOTTIME)})
 
     def write_line(self, line: str) -> None:
         data = line.encode("utf-8", errors="replace")

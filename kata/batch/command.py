@@ -5,28 +5,28 @@ anything (kata.batch.submissions), scanned for code worth a second look (kata.ba
 and graded by the repository's own tests in isolated children (kata.batch.isolation).
 Points come from points.toml (kata.batch.points). Reports (kata.batch.reports):
 
-    DIR/gradebook.csv            one row per student: points per exercise, total, max, percent, flags
-    DIR/results.csv              one row per student x task
-    DIR/<student>/results.json   Gradescope's format     (DIR/<student>/junit.xml with --junit)
+    DIR/gradebook.csv                     one row per student: points per exercise, total, max, percent, flags
+    DIR/results.csv                       one row per student x task
+    DIR/students/<student>/results.json   Gradescope's format (and junit.xml with --junit)
 
-The gradebook is rewritten after every student, so it is complete for everyone graded so
-far even if grading is interrupted. A student whose files and the tests are unchanged since
-the last run is not graded again (DIR/<student>/graded.json keeps the raw results).
+Submissions run in the sandbox chosen at the start (kata.sandbox; one line says which
+protections are in force). Only this process writes reports, each atomically, after each
+student, so the gradebook is complete for everyone graded so far even if grading is
+interrupted or the disk fills up (the run then stops with one line). A student whose files
+and everything else a grade depends on are unchanged since the last run is not graded again
+(DIR/.cache: authenticated entries, kata.batch.cache).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import hashlib
-import json
 import os
 import random
 import statistics
-import threading
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rich import box
@@ -34,7 +34,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from kata.batch.isolation import Limits, collect_expected, grade_files
+from kata.batch.cache import Cache, Graded, context_digest, fingerprint
+from kata.batch.course import snapshot
+from kata.batch.isolation import Grading, Limits, collect_expected, grade_files
 from kata.batch.points import Points, PointsError, load_points, score_tasks
 from kata.batch.reports import (
     StudentResult,
@@ -46,19 +48,11 @@ from kata.batch.reports import (
 from kata.batch.scan import scan_files
 from kata.batch.submissions import Submission, load_submissions
 from kata.catalog import REPO_ROOT, Exercise
-from kata.files import write_atomically
 from kata.report import TestResult
+from kata.sandbox import Sandbox, choose_sandbox
+from kata.sandbox.choose import KINDS, SandboxUnavailable
 
-GRADED_FILE = "graded.json"
-CACHE_VERSION = 1
-# What grading depends on besides the student's files: change any of them and everyone is graded again.
-GRADER_FILES = (
-    "kata/plugin.py",
-    "kata/report.py",
-    "kata/loader.py",
-    "kata/batch/isolation.py",
-    "kata/batch/child.py",
-)
+STUDENTS_FOLDER = "students"  # DIR/students/<student>/: no submission name can collide with a report
 TAMPERING = "replaced while your code ran"
 
 
@@ -67,55 +61,8 @@ def default_jobs() -> int:
     return max(2, 2 * (os.cpu_count() or 1))
 
 
-@dataclass
-class Graded:
-    """One student's raw outcome, as cached in DIR/<student>/graded.json."""
-
-    fingerprint: str
-    results: list[TestResult]
-    flags: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    seed: int = 0
-    cached: bool = False
-
-
-def course_digest(exercises: list[Exercise]) -> str:
-    """What grading depends on besides a student's files: the tests and the grader. Read once per batch."""
-    digest = hashlib.sha256(f"v{CACHE_VERSION}".encode())
-    for exercise in exercises:
-        digest.update(exercise.tests.read_bytes())
-    for name in GRADER_FILES:
-        digest.update((REPO_ROOT / name).read_bytes())
-    return digest.hexdigest()
-
-
-def fingerprint(submission: Submission, course: str) -> str:
-    digest = hashlib.sha256(course.encode())
-    for stem, data in sorted(submission.files.items()):
-        digest.update(stem.encode() + b"\0" + hashlib.sha256(data).digest())
-    return digest.hexdigest()
-
-
-def read_cache(folder: Path, wanted: str) -> Graded | None:
-    try:
-        raw = json.loads((folder / GRADED_FILE).read_text(encoding="utf-8"))
-        if raw.get("fingerprint") != wanted:
-            return None
-        return Graded(
-            fingerprint=raw["fingerprint"],
-            results=[TestResult(**r) for r in raw["results"]],
-            flags=[str(f) for f in raw.get("flags", [])],
-            seconds=float(raw.get("seconds", 0.0)),
-            seed=int(raw.get("seed", 0)),
-            cached=True,
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def write_cache(folder: Path, graded: Graded) -> None:
-    data = {k: v for k, v in asdict(graded).items() if k != "cached"}
-    write_atomically(folder / GRADED_FILE, json.dumps(data))
+class ReportWriteError(Exception):
+    """A report could not be written (a full disk, a read-only folder): the batch stops cleanly."""
 
 
 @dataclass
@@ -123,52 +70,69 @@ class Batch:
     exercises: list[Exercise]
     expected: list[TestResult]
     points: Points
-    limits: Limits
+    grading: Grading
     out: Path
-    seed: int
+    context: str  # kata.batch.cache.context_digest: everything but the student's files
+    cache: Cache
     junit: bool = False
-    course: str = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.course = course_digest(self.exercises)
-
-    def grade(self, submission: Submission) -> tuple[StudentResult, bool]:
-        """The student's result, and whether it came from the cache."""
+    def grade(self, submission: Submission) -> tuple[StudentResult, Graded | None]:
+        """The student's result, and what to cache (None: nothing new). Writes nothing."""
         started = time.perf_counter()
-        folder = self.out / submission.student
         flags = list(submission.flags)
         present = {e.stem for e in self.exercises if e.stem in submission.files}
         missing = {
             e.stem: f"no {e.stem}.py in the submission" for e in self.exercises if e.stem not in present
         }
+        fresh: Graded | None = None
         if submission.problem:
             missing = {e.stem: submission.problem for e in self.exercises}
             graded = Graded("", [])
         else:
-            wanted = fingerprint(submission, self.course)
-            graded = read_cache(folder, wanted) or self._run(submission, present, wanted)
+            files = {stem: data for stem, data in submission.files.items() if stem in present}
+            wanted = fingerprint(self.context, submission.student, files)
+            graded = self.cache.read(submission.student, wanted) or self._run(files, present, wanted)
+            fresh = None if graded.cached else graded
             flags += graded.flags
         tasks = score_tasks(self.exercises, graded.results, self.points, missing)
         seconds = graded.seconds if graded.cached else time.perf_counter() - started
-        student = StudentResult(submission.student, tasks, flags, seconds, submission.problem)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_gradescope_json(folder / "results.json", student)
-        if self.junit:
-            write_junit_xml(folder / "junit.xml", student)
-        return student, graded.cached
+        student = StudentResult(
+            submission.student, tasks, flags, seconds, submission.problem, cached=graded.cached
+        )
+        return student, fresh
 
-    def _run(self, submission: Submission, present: set[str], wanted: str) -> Graded:
+    def _run(self, files: dict[str, bytes], present: set[str], wanted: str) -> Graded:
         started = time.perf_counter()
-        files = {stem: data for stem, data in submission.files.items() if stem in present}
         expected = [t for t in self.expected if t.stem in present]
-        run = grade_files(files, expected, self.limits, seed=self.seed)
+        accounts = self.grading.sandbox.accounts
+        uid = accounts.claim() if accounts else None
+        try:
+            run = grade_files(files, expected, self.grading, uid)
+        finally:
+            if accounts and uid is not None:
+                accounts.release(uid)
         flags = scan_files(files)
         tampered = sorted({r.stem for r in run.results if TAMPERING in r.message})
         flags += [f"{stem}.py: patched the clock while tests ran (those tests failed)" for stem in tampered]
         flags += [f"ended the test process: {note}" for note in run.notes]
-        graded = Graded(wanted, run.results, flags, time.perf_counter() - started, self.seed)
-        write_cache(self.out / submission.student, graded)
-        return graded
+        if run.strays:
+            flags.append(f"left {run.strays} process(es) running after its exercise ended (killed)")
+        return Graded(wanted, run.results, flags, time.perf_counter() - started, self.grading.seed)
+
+    def save(self, student: StudentResult, fresh: Graded | None, done: list[StudentResult]) -> None:
+        """Everything the grader writes after a student, each file whole or not at all."""
+        try:
+            folder = self.out / STUDENTS_FOLDER / student.student
+            write_gradescope_json(folder / "results.json", student)
+            if self.junit:
+                write_junit_xml(folder / "junit.xml", student)
+            if fresh is not None:
+                self.cache.write(student.student, fresh)
+            write_gradebook(self.out / "gradebook.csv", done, self.exercises)
+            write_results_csv(self.out / "results.csv", done)
+        except OSError as error:
+            where = f" {error.filename}" if error.filename else ""
+            raise ReportWriteError(f"could not write{where}: {error.strerror or error}") from None
 
 
 def grade_class(
@@ -179,16 +143,42 @@ def grade_class(
     jobs: int,
     limits: Limits,
     points: Points,
+    points_bytes: bytes,
     seed: int,
     junit: bool,
+    sandbox: Sandbox,
     console: Console,
 ) -> list[StudentResult]:
     stems = [e.stem for e in exercises]
     submissions = load_submissions(paths, stems)
-    expected = collect_expected([e.tests for e in exercises])
-    batch = Batch(exercises, expected, points, limits, out, seed, junit)
+    with tempfile.TemporaryDirectory(prefix="kata-course-") as folder:
+        os.chmod(folder, 0o711)  # the sandbox's user passes through to the course, and sees nothing else
+        course = snapshot(Path(folder) / "course")
+        grading = Grading(course, sandbox, limits, seed)
+        expected = collect_expected([f"tests/test_{stem}.py" for stem in stems], grading)
+        options = {
+            "seed": seed,
+            "limits": asdict(limits),
+            "exercises": stems,
+            "sandbox": sandbox.kind,
+        }
+        batch = Batch(
+            exercises,
+            expected,
+            points,
+            grading,
+            out,
+            context_digest(course.digest, options, points_bytes),
+            Cache(out),
+            junit,
+        )
+        return _grade_all(batch, submissions, jobs, console)
+
+
+def _grade_all(
+    batch: Batch, submissions: list[Submission], jobs: int, console: Console
+) -> list[StudentResult]:
     done: dict[int, StudentResult] = {}
-    lock = threading.Lock()
     progress = Progress(
         TextColumn("grading"),
         BarColumn(),
@@ -199,29 +189,34 @@ def grade_class(
         transient=True,
         disable=not console.is_terminal,
     )
-    with progress, ThreadPoolExecutor(max_workers=jobs) as pool:
-        bar = progress.add_task("", total=len(submissions))
-        futures = {pool.submit(batch.grade, s): i for i, s in enumerate(submissions)}
-        for future in as_completed(futures):
-            index = futures[future]
-            cached = False
-            try:
-                student, cached = future.result()
-            except Exception as error:  # a grader bug must not lose everyone else's grades
-                submission = submissions[index]
-                problem = f"the grader failed on this submission: {type(error).__name__}: {error}"
-                tasks = score_tasks(exercises, [], points, {e.stem: problem for e in exercises})
-                student = StudentResult(submission.student, tasks, submission.flags, 0.0, problem)
-            with lock:
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        with progress:
+            bar = progress.add_task("", total=len(submissions))
+            futures = {pool.submit(batch.grade, s): i for i, s in enumerate(submissions)}
+            for future in as_completed(futures):
+                index = futures[future]
+                fresh = None
+                try:
+                    student, fresh = future.result()
+                except Exception as error:  # a grader bug must not lose everyone else's grades
+                    submission = submissions[index]
+                    problem = f"the grader failed on this submission: {type(error).__name__}: {error}"
+                    missing = {e.stem: problem for e in batch.exercises}
+                    tasks = score_tasks(batch.exercises, [], batch.points, missing)
+                    student = StudentResult(submission.student, tasks, submission.flags, 0.0, problem)
                 done[index] = student
-                ordered = [done[i] for i in sorted(done)]
-                write_gradebook(out / "gradebook.csv", ordered, exercises)
-                write_results_csv(out / "results.csv", ordered)
-            progress.update(bar, advance=1, description=student.student)
-            if not console.is_terminal:
-                console.print(
-                    _line(len(done), len(submissions), student, cached), markup=False, highlight=False
-                )
+                batch.save(student, fresh, [done[i] for i in sorted(done)])
+                progress.update(bar, advance=1, description=student.student)
+                if not console.is_terminal:
+                    line = _line(len(done), len(submissions), student, student.cached)
+                    console.print(line, markup=False, highlight=False)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return [done[i] for i in sorted(done)]
 
 
@@ -294,6 +289,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="seed for the tests' random inputs (default: a new one)")
     parser.add_argument("--junit", action="store_true", help="also write DIR/<student>/junit.xml")
     parser.add_argument("--points", type=Path, default=REPO_ROOT / "points.toml", help="the points file")
+    parser.add_argument(
+        "--sandbox",
+        choices=("auto", *KINDS),
+        default="auto",
+        help="where submissions run (default: the strongest that works here; see README, For instructors)",
+    )
 
 
 class BatchUsageError(Exception):
@@ -311,22 +312,44 @@ def run(args: argparse.Namespace, exercises: list[Exercise], console: Console) -
         points = load_points(args.points, exercises)
     except PointsError as error:
         raise BatchUsageError(str(error)) from None
-    with contextlib.suppress(FileExistsError):
-        args.out.mkdir(parents=True)
+    try:
+        points_bytes = args.points.read_bytes()
+    except OSError as error:
+        raise BatchUsageError(f"--points {args.points}: {error.strerror}") from None
+    try:
+        sandbox = choose_sandbox(args.sandbox)
+    except SandboxUnavailable as error:
+        raise BatchUsageError(str(error)) from None
+    try:
+        if not args.out.exists():
+            args.out.mkdir(parents=True, mode=0o700)
+    except OSError as error:
+        raise BatchUsageError(f"--out {args.out}: {error.strerror}") from None
+    console.print(sandbox.protections(), markup=False, highlight=False)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**6)
     limits = Limits(test_timeout=args.test_timeout, exercise_seconds=args.time_limit)
     started = time.perf_counter()
-    students = grade_class(
-        list(args.submissions),
-        exercises,
-        out=args.out,
-        jobs=args.jobs,
-        limits=limits,
-        points=points,
-        seed=seed,
-        junit=args.junit,
-        console=console,
-    )
+    try:
+        students = grade_class(
+            list(args.submissions),
+            exercises,
+            out=args.out,
+            jobs=args.jobs,
+            limits=limits,
+            points=points,
+            points_bytes=points_bytes,
+            seed=seed,
+            junit=args.junit,
+            sandbox=sandbox,
+            console=console,
+        )
+    except ReportWriteError as error:
+        console.print(
+            f"stopped: {error}; {args.out / 'gradebook.csv'} holds the students graded before this one",
+            markup=False,
+            highlight=False,
+        )
+        return 2
     summary(students, exercises, console, args.out)
     console.print(
         f"{len(students)} submissions in {time.perf_counter() - started:.1f} s (seed {seed}, -j {args.jobs})",

@@ -2,8 +2,8 @@
 
     gradebook.csv        one row per student: points per exercise, total, max, percent, flags
     results.csv          one row per student and task, with the first failure's message
-    results.json         Gradescope's autograder schema, one file per student
-    junit.xml            one <testcase> per test, for CI dashboards, one file per student
+    students/<student>/results.json   Gradescope's autograder schema, one file per student
+    students/<student>/junit.xml      one <testcase> per test, for CI dashboards (with --junit)
 
 Messages come from code under test, so they can hold anything: NUL and other control
 characters, terminal colour codes, lone surrogates, megabytes of text. Every writer cleans
@@ -64,6 +64,7 @@ class StudentResult:
     flags: list[str]
     seconds: float  # wall time spent grading this student
     problem: str | None = None  # why nothing could be graded
+    cached: bool = False  # unchanged since the last run: its results came from the cache
 
     @property
     def score(self) -> float:

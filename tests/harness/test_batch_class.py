@@ -236,7 +236,10 @@ def test_a_patched_clock_fails_the_timing_task_and_is_flagged(graded):
 def test_always_equal_objects_and_hard_coded_answers_earn_nothing_for_their_task(graded):
     _, rows, out, _ = graded
     for student in ("always_equal", "hard_coded"):
-        tasks = {t["number"]: t for t in json.loads((out / student / "results.json").read_text())["tests"]}
+        tasks = {
+            t["number"]: t
+            for t in json.loads((out / "students" / student / "results.json").read_text())["tests"]
+        }
         assert tasks["2.1"]["score"] == 0, f"{student}: task 2.1 must earn nothing"
     assert "__eq__" in rows["always_equal"]["flags"]
 
@@ -250,7 +253,7 @@ def test_a_zip_member_that_climbs_out_is_skipped_flagged_and_never_written(grade
 def test_every_student_gets_a_gradescope_results_json(graded):
     _, rows, out, _ = graded
     for student in rows:
-        result = json.loads((out / student / "results.json").read_text())
+        result = json.loads((out / "students" / student / "results.json").read_text())
         assert {"score", "execution_time", "tests"} <= result.keys()
         assert all(t["status"] in ("passed", "failed") for t in result["tests"])
 

@@ -9,12 +9,15 @@ solution in every case but its own) must still get full marks.
 
 import os
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 
-from kata.batch.isolation import Limits, collect_expected, grade_files
+from kata.batch.course import snapshot
+from kata.batch.isolation import Grading, Limits, collect_expected, grade_files
 from kata.catalog import REPO_ROOT
+from kata.sandbox import choose_sandbox
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -24,14 +27,38 @@ FAST = Limits(test_timeout=2.0, exercise_seconds=30.0)
 
 
 @pytest.fixture(scope="module")
-def expected():
-    return collect_expected([REPO_ROOT / "tests" / f"test_{stem}.py" for stem in STEMS])
+def grading(tmp_path_factory):
+    """The course as a batch grades it: a private copy, in the strongest sandbox this machine has."""
+    folder = tmp_path_factory.mktemp("course")
+    os.chmod(folder, 0o711)
+    return Grading(snapshot(folder / "course"), choose_sandbox("auto"), FAST, seed=7)
+
+
+@pytest.fixture(scope="module")
+def expected(grading):
+    return collect_expected([f"tests/test_{stem}.py" for stem in STEMS], grading)
+
+
+_GRADING = []
+
+
+@pytest.fixture(autouse=True)
+def _current_grading(grading):
+    _GRADING[:] = [grading]
 
 
 def grade(expected, limits=FAST, **changed: bytes):
     """Grade the reference solutions with some files replaced; return (outcomes by stem, the run)."""
     files = {**SOLUTIONS, **{stem: data for stem, data in changed.items()}}
-    run = grade_files(files, expected, limits, seed=7)
+    grading = _GRADING[0]
+    if limits != grading.limits:
+        grading = Grading(grading.course, grading.sandbox, limits, grading.seed)
+    uid = grading.sandbox.accounts.claim() if grading.sandbox.accounts else None
+    try:
+        run = grade_files(files, expected, grading, uid)
+    finally:
+        if uid is not None:
+            grading.sandbox.accounts.release(uid)
     by_stem: dict[str, list] = {}
     for result in run.results:
         by_stem.setdefault(result.stem, []).append(result)
@@ -195,32 +222,44 @@ def test_endless_output_is_capped(expected):
     assert_02_untouched(by_stem)
 
 
-def test_forked_processes_do_not_outlive_the_grading(expected, tmp_path):
-    pids = tmp_path / "pids"
-    fork = f"""
-import os, time
-async def greet(fetch_name, user_id):
-    for _ in range(20):
-        pid = os.fork()
-        if pid == 0:
-            with open({str(pids)!r}, "a") as out:
-                out.write(f"{{os.getpid()}}\\n")
-            time.sleep(120)
-            os._exit(0)
-    return "forked"
-"""
-    by_stem, _ = grade(expected, **{"01_coroutines": solution_with("01_coroutines", fork)})
-    assert by_stem["01_coroutines"][0].outcome == "failed"
-    time.sleep(0.5)
+def alive_with(marker: str) -> list[int]:
+    """Running (not zombie) processes whose command line holds `marker`."""
     alive = []
-    for pid in map(int, pids.read_text().split()):
+    for entry in Path("/proc").iterdir():
         try:
-            state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+            if (
+                entry.name.isdigit()
+                and marker.encode() in (entry / "cmdline").read_bytes()
+                and (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+            ):
+                alive.append(int(entry.name))
         except OSError:
             continue
-        if state != "Z":
-            alive.append(pid)
-    assert not alive, f"forked processes still running after grading: {alive}"
+    return alive
+
+
+def test_processes_started_by_an_exercise_do_not_outlive_it(expected):
+    """Forked, detached (a new session) and double-forked: all killed when the exercise ends."""
+    marker = f"kata-escape-{uuid.uuid4().hex}"
+    escape = f"""
+import os, subprocess, sys
+SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)", {marker!r}]
+async def greet(fetch_name, user_id):
+    for _ in range(5):
+        if os.fork() == 0:
+            os.execv(sys.executable, SLEEPER)
+    subprocess.Popen(SLEEPER, start_new_session=True)
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execv(sys.executable, SLEEPER)
+        os._exit(0)
+    return await fetch_name(user_id)
+"""
+    by_stem, run = grade(expected, **{"01_coroutines": solution_with("01_coroutines", escape)})
+    time.sleep(0.5)
+    assert not alive_with(marker), "processes started by a submission were still running after grading"
+    assert run.strays >= 7, f"every left-behind process is counted (flagged for the instructor): {run.strays}"
     assert_02_untouched(by_stem)
 
 
@@ -232,8 +271,7 @@ def test_a_syntax_error_or_a_file_that_is_not_utf8_costs_only_that_exercise(expe
 
 
 def test_a_missing_exercise_file_fails_its_tests_only(expected):
-    files = {"02_gather": SOLUTIONS["02_gather"]}
-    run = grade_files(files, expected, FAST, seed=7)
+    run = grade_files({"02_gather": SOLUTIONS["02_gather"]}, expected, _GRADING[0])
     by_stem = {stem: [r for r in run.results if r.stem == stem] for stem in STEMS}
     assert passed(by_stem["01_coroutines"]) == 0
     assert_02_untouched(by_stem)
@@ -250,16 +288,17 @@ def test_nothing_is_left_in_the_temporary_folder(expected, tmp_path, monkeypatch
 
 def test_a_test_failed_only_for_a_loop_stall_gets_a_second_run(expected):
     """A busy machine can stall a correct solution's loop once; blocking code stalls every time."""
+    # Stalls only in a process where exercise 01 ran first: the first child, not the second chance.
+    marks_01 = solution_with("01_coroutines", "import builtins\nbuiltins.kata_test_01_ran = True\n")
     once = solution_with(
         "02_gather",
-        "import os, time\n_fetch_all = fetch_all\n"
+        "import builtins, time\n_fetch_all = fetch_all\n"
         "async def fetch_all(fetch_user, user_ids):\n"
-        "    if not os.path.exists('stalled-once'):\n"
-        "        open('stalled-once', 'w').close()\n"
+        "    if getattr(builtins, 'kata_test_01_ran', False):\n"
         "        time.sleep(0.3)\n"
         "    return await _fetch_all(fetch_user, user_ids)\n",
     )
-    by_stem, run = grade(expected, **{"02_gather": once})
+    by_stem, run = grade(expected, **{"01_coroutines": marks_01, "02_gather": once})
     assert_02_untouched(by_stem)
     assert run.children == 2, "one more child ran the stalled test again"
 

@@ -1,0 +1,73 @@
+"""One unprivileged uid per job slot, so that sandboxes can neither signal nor read each other.
+
+A uid is claimed by holding an exclusive lock on a file in a root-only folder; two graders on
+one machine (or two job slots of one grader) never share a uid. The uids come from a range no
+account in /etc/passwd uses, and a uid that owns a running process is skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+FIRST_UID = 61_000
+LAST_UID = 61_999
+LOCKS = Path(tempfile.gettempdir()) / "async-kata-uids"
+
+
+class NoFreeAccount(RuntimeError):
+    pass
+
+
+def _taken_in_passwd() -> set[int]:
+    taken: set[int] = set()
+    with contextlib.suppress(OSError):
+        for line in Path("/etc/passwd").read_text(encoding="utf-8", errors="replace").splitlines():
+            parts = line.split(":")
+            if len(parts) > 2 and parts[2].isdigit():
+                taken.add(int(parts[2]))
+    return taken
+
+
+def _running_uids() -> set[int]:
+    uids: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                uids.add(entry.stat().st_uid)
+    return uids
+
+
+class Accounts:
+    """Hands out uids to job slots; `claim()` blocks nobody: it raises when the range is used up."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[int, int] = {}  # uid -> fd of its lock file
+
+    def claim(self) -> int:
+        with self._lock:
+            LOCKS.mkdir(mode=0o700, exist_ok=True)
+            avoid = _taken_in_passwd() | _running_uids() | set(self._held)
+            for uid in range(FIRST_UID, LAST_UID + 1):
+                if uid in avoid:
+                    continue
+                fd = os.open(LOCKS / str(uid), os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                self._held[uid] = fd
+                return uid
+        raise NoFreeAccount(f"no free uid between {FIRST_UID} and {LAST_UID} for a sandbox")
+
+    def release(self, uid: int) -> None:
+        with self._lock:
+            fd = self._held.pop(uid, None)
+        if fd is not None:
+            os.close(fd)  # closing the descriptor drops the lock

@@ -1,0 +1,193 @@
+"""Which sandbox this machine allows, and the one line that tells the instructor what it protects.
+
+    bubblewrap  user namespaces (or root) and bubblewrap installed: everything in kata.sandbox.bubblewrap
+    user        root without namespaces (some Docker setups, Gradescope's): the code runs as an
+                unprivileged uid of its own (setpriv), cannot write the grader's files, and every
+                process of that uid is killed when its exercise ends; it can still see the machine's
+                files that are readable by anyone, other processes, and the network
+    none        neither: only a process group, resource limits and a hard kill; said loudly
+
+`choose_sandbox("auto")` tries them in that order with a real probe, once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kata.sandbox import bubblewrap
+from kata.sandbox.accounts import Accounts
+from kata.sandbox.jail import Jail, NamespaceJail, UserJail
+
+KINDS = ("bubblewrap", "user", "none")
+PROTECTIONS = {
+    "bubblewrap": (
+        "sandbox: bubblewrap (read-only kata and virtualenv; no other submission, solutions, output or "
+        "cache in sight; own PID namespace; loopback-only network; unprivileged uid; "
+        "every process killed when its exercise ends)"
+    ),
+    "user": (
+        "sandbox: an unprivileged user per job ({why}); the kata, "
+        "virtualenv, output and cache are not writable and every process is killed when its exercise "
+        "ends, but files readable by anyone, other processes and the network are still in sight"
+    ),
+    "none": (
+        "NOT SANDBOXED ({why}): submissions run as you, can read and write what you can, and a process "
+        "that leaves its group can outlive grading; grade untrusted code on a machine with bubblewrap"
+    ),
+}
+
+
+class SandboxUnavailable(RuntimeError):
+    pass
+
+
+def python_paths() -> tuple[Path, ...]:
+    """Everything this Python needs to run: its installation and the virtualenv."""
+    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), Path(sys.base_exec_prefix)}
+    paths.add(Path(os.path.realpath(sys.executable)).parent.parent)
+    return tuple(sorted(paths))
+
+
+@dataclass
+class Sandbox:
+    kind: str
+    why: str = ""  # why a stronger kind is not in force
+    accounts: Accounts | None = None
+
+    def protections(self) -> str:
+        return PROTECTIONS[self.kind].format(why=self.why)
+
+    @property
+    def drops_privileges(self) -> bool:
+        return self.accounts is not None
+
+    # Where the code sees the course and its files.
+    def course_path(self, view: bubblewrap.View) -> Path:
+        return bubblewrap.INSIDE_COURSE if self.kind == "bubblewrap" else view.course
+
+    def target_path(self, view: bubblewrap.View) -> Path:
+        return bubblewrap.INSIDE_TARGET if self.kind == "bubblewrap" else view.target
+
+    def home_path(self, view: bubblewrap.View) -> Path:
+        return bubblewrap.INSIDE_HOME if self.kind == "bubblewrap" else view.target.parent / "home"
+
+    def start(
+        self,
+        inner: Sequence[str],
+        view: bubblewrap.View,
+        *,
+        env: Mapping[str, str],
+        pass_fds: Sequence[int] = (),
+        trusted: bool = False,
+        uid: int | None = None,
+    ) -> Jail:
+        """Start `inner` in this sandbox. `uid`: the job slot's unprivileged uid (when we are root);
+        `trusted`: no learner code runs (the collection run): it keeps the grader's uid."""
+        popen = functools.partial(
+            subprocess.Popen,
+            env=dict(env),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        drop = None if trusted else uid
+        if self.kind == "bubblewrap":
+            info_read, info_write = os.pipe()
+            try:
+                argv = bubblewrap.command(inner, view, uid=drop, info_fd=info_write, root=os.geteuid() == 0)
+                process = popen(argv, pass_fds=(*pass_fds, info_write))
+            except BaseException:
+                os.close(info_read)
+                raise
+            finally:
+                os.close(info_write)
+            return NamespaceJail(process, info_read)
+        home = self.home_path(view)
+        home.mkdir(exist_ok=True)
+        if self.kind == "user" and drop is not None:
+            os.chown(home, drop, drop)
+            os.chmod(home, 0o700)
+            argv = [*bubblewrap.drop_to(drop)[:-1], "--pdeathsig=KILL", "--", *inner]
+            return UserJail(popen(argv, cwd=home, pass_fds=pass_fds), drop)
+        return Jail(popen(list(inner), cwd=home, pass_fds=pass_fds))
+
+
+def _probe(argv: list[str], pass_fds: Sequence[int] = ()) -> str:
+    """'' when `argv` runs and exits 0, else a short reason."""
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, timeout=30, stdin=subprocess.DEVNULL, pass_fds=tuple(pass_fds)
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return str(error)
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines else f"exit code {done.returncode}"
+    return ""
+
+
+@functools.cache
+def _bubblewrap_problem(probe_dir: str) -> str:
+    if bubblewrap.bwrap_path() is None:
+        return "bwrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    folder = Path(probe_dir)
+    view = bubblewrap.View(course=folder, target=folder, readable=python_paths())
+    read, write = os.pipe()
+    try:
+        argv = bubblewrap.command(
+            [sys.executable, "-I", "-c", "import asyncio"],
+            view,
+            uid=_probe_uid(),
+            info_fd=write,
+            root=os.geteuid() == 0,
+        )
+        return _probe(argv, pass_fds=(write,))
+    finally:
+        os.close(read)
+        os.close(write)
+
+
+def _probe_uid() -> int | None:
+    return bubblewrap.NOBODY if os.geteuid() == 0 else None
+
+
+@functools.cache
+def _user_problem() -> str:
+    if os.geteuid() != 0:
+        return "not root, so there is no other user to run as"
+    if shutil.which("setpriv") is None:
+        return "setpriv is not installed (util-linux)"
+    why = _probe([*bubblewrap.drop_to(bubblewrap.NOBODY), sys.executable, "-I", "-c", "import asyncio"])
+    return f"{sys.executable} cannot run as an unprivileged user ({why})" if why else ""
+
+
+def choose_sandbox(wanted: str = "auto", probe_dir: Path | None = None) -> Sandbox:
+    """The strongest sandbox that works here (or exactly `wanted`, or SandboxUnavailable saying why)."""
+    if wanted not in ("auto", *KINDS):
+        raise SandboxUnavailable(f"unknown sandbox {wanted!r} (choose from auto, {', '.join(KINDS)})")
+    reasons: list[str] = []
+    for kind in KINDS:
+        if wanted not in ("auto", kind):
+            continue
+        if kind == "bubblewrap":
+            problem = _bubblewrap_problem(str(probe_dir or Path(__file__).parent))
+        elif kind == "user":
+            problem = _user_problem()
+        else:
+            problem = ""
+        if not problem:
+            accounts = Accounts() if os.geteuid() == 0 and kind != "none" else None
+            why = "; ".join(reasons) if wanted == "auto" else f"chosen with --sandbox {kind}"
+            return Sandbox(kind, why, accounts)
+        if wanted == kind:
+            raise SandboxUnavailable(f"the {kind} sandbox does not work here: {problem}")
+        reasons.append(f"{kind} does not work here: {problem}")
+    raise SandboxUnavailable("no sandbox works here")  # unreachable: "none" always works

@@ -1,0 +1,122 @@
+"""One running sandboxed process, and every process it started.
+
+`end_exercise()` kills everything the code started but the test process itself (run when an
+exercise's tests are over and the next exercise's begin); `kill()` kills all of it. What counts
+as "started by the code" depends on the sandbox: its PID namespace (bubblewrap), its uid (an
+unprivileged user of its own), or, with no sandbox, its process group and descendants.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import subprocess
+import time
+
+from kata.sandbox import processes
+
+# /proc counts start times in ticks (10 ms): a process this close to the boundary is spared.
+TICK_MARGIN = 0.03
+
+
+class Jail:
+    """Base: a process group and its descendants (no sandbox: a setsid'd orphan gets away)."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process = process
+
+    def members(self) -> list[processes.Member]:
+        return processes.descendants(self.process.pid)
+
+    def main_pids(self) -> frozenset[int]:
+        return frozenset({self.process.pid})
+
+    def end_exercise(self, since: float | None = None) -> int:
+        """Kill every process but the test process that started before `since` (CLOCK_BOOTTIME
+        seconds: when the next exercise began; None: all of them); how many there were."""
+        spare = self.main_pids()
+
+        def left_behind() -> list[processes.Member]:
+            found = [m for m in self.members() if m.inner_pid not in spare and m.pid not in spare]
+            if since is None:
+                return found
+            return [m for m in found if (processes.started_at(m.pid) or 0.0) < since - TICK_MARGIN]
+
+        return processes.kill_until_gone(left_behind)
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        processes.kill_until_gone(self.members)
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        self.process.wait()
+
+    def alive(self) -> list[int]:
+        return [m.pid for m in self.members()]
+
+
+class NamespaceJail(Jail):
+    """A bubblewrap sandbox: everything in its PID namespace. Its first process (inner pid 1) is
+    bubblewrap's own reaper and the test process is inner pid 2; when pid 1 dies, the kernel kills
+    every other process of the namespace."""
+
+    def __init__(self, process: subprocess.Popen, info_read: int) -> None:
+        super().__init__(process)
+        self.init_pid = _read_child_pid(info_read)
+        self.namespace = processes.pid_namespace(self.init_pid) if self.init_pid else None
+
+    def members(self) -> list[processes.Member]:
+        if self.namespace is None:
+            return super().members()
+        return processes.in_namespace(self.namespace)
+
+    def main_pids(self) -> frozenset[int]:
+        return frozenset({1, 2})  # inner pids: the reaper and the test process
+
+    def kill(self) -> None:
+        if self.init_pid:
+            processes.kill([self.init_pid])
+        super().kill()
+        if self.namespace:
+            processes.kill_until_gone(self.members)
+
+
+class UserJail(Jail):
+    """An unprivileged uid of its own: every process of that uid belongs to this sandbox."""
+
+    def __init__(self, process: subprocess.Popen, uid: int) -> None:
+        super().__init__(process)
+        self.uid = uid
+
+    def members(self) -> list[processes.Member]:
+        return processes.of_user(self.uid)
+
+    def kill(self) -> None:
+        super().kill()
+        processes.kill_until_gone(self.members)
+
+
+def _read_child_pid(fd: int, timeout: float = 10.0) -> int | None:
+    """bubblewrap writes {"child-pid": N} (N: the namespace's pid 1, as the grader sees it) on --info-fd."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                break
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            data += chunk
+            with contextlib.suppress(ValueError):
+                return int(json.loads(data)["child-pid"])
+    finally:
+        os.close(fd)
+    with contextlib.suppress(ValueError, KeyError, TypeError):
+        return int(json.loads(data)["child-pid"])
+    return None
