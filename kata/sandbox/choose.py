@@ -120,6 +120,15 @@ class Sandbox:
         return Jail(popen(list(inner), cwd=home, pass_fds=pass_fds))
 
 
+# Run as another user, Python must find its own standard library and packages, not fall back to
+# another installation's (it does, silently, when its own folder cannot be read).
+SAME_PYTHON = (
+    "import sys, aiohttp, pytest; "
+    f"sys.exit(0 if (sys.base_prefix, sys.prefix) == {(sys.base_prefix, sys.prefix)!r} "
+    "else 'it cannot read its own installation')"
+)
+
+
 def _probe(argv: list[str], pass_fds: Sequence[int] = ()) -> str:
     """'' when `argv` runs and exits 0, else a short reason."""
     try:
@@ -143,7 +152,7 @@ def _bubblewrap_problem(probe_dir: str) -> str:
     read, write = os.pipe()
     try:
         argv = bubblewrap.command(
-            [sys.executable, "-I", "-c", "import asyncio"],
+            [sys.executable, "-I", "-c", SAME_PYTHON],
             view,
             uid=_probe_uid(),
             info_fd=write,
@@ -165,7 +174,7 @@ def _user_problem() -> str:
         return "not root, so there is no other user to run as"
     if shutil.which("setpriv") is None:
         return "setpriv is not installed (util-linux)"
-    why = _probe([*bubblewrap.drop_to(bubblewrap.NOBODY), sys.executable, "-I", "-c", "import asyncio"])
+    why = _probe([*bubblewrap.drop_to(bubblewrap.NOBODY), sys.executable, "-I", "-c", SAME_PYTHON])
     return f"{sys.executable} cannot run as an unprivileged user ({why})" if why else ""
 
 

@@ -36,16 +36,18 @@ class Jail:
 
     def end_exercise(self, since: float | None = None) -> int:
         """Kill every process but the test process that started before `since` (CLOCK_BOOTTIME
-        seconds: when the next exercise began; None: all of them); how many there were."""
-        spare = self.main_pids()
+        seconds: when the next exercise began; None: all of them); how many the code had started
+        (the standard library's pool helpers are killed too, but not counted)."""
 
         def left_behind() -> list[processes.Member]:
-            found = [m for m in self.members() if m.inner_pid not in spare and m.pid not in spare]
+            found = self.strays()
             if since is None:
                 return found
             return [m for m in found if (processes.started_at(m.pid) or 0.0) < since - TICK_MARGIN]
 
-        return processes.kill_until_gone(left_behind)
+        counted = sum(not processes.is_stdlib_helper(m.pid) for m in left_behind())
+        processes.kill_until_gone(left_behind)
+        return counted
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -55,8 +57,10 @@ class Jail:
             self.process.kill()
         self.process.wait()
 
-    def alive(self) -> list[int]:
-        return [m.pid for m in self.members()]
+    def strays(self) -> list[processes.Member]:
+        """Every process of the sandbox but the test process (and bubblewrap's reaper)."""
+        spare = self.main_pids()
+        return [m for m in self.members() if m.inner_pid not in spare and m.pid not in spare]
 
 
 class NamespaceJail(Jail):

@@ -121,3 +121,19 @@ def started_at(pid: int) -> float | None:
     except (OSError, IndexError, ValueError):
         return None
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+# The standard library's own helper processes, started by a process pool and living as long as
+# the process that uses it: killed like any other leftover, but nothing to tell an instructor.
+STDLIB_HELPERS = (
+    b"from multiprocessing.resource_tracker import main",
+    b"from multiprocessing.forkserver import main",
+)
+
+
+def is_stdlib_helper(pid: int) -> bool:
+    try:
+        command = (PROC / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return False
+    return any(helper in command for helper in STDLIB_HELPERS)

@@ -1,0 +1,290 @@
+"""The sandbox a submission runs in: what the code inside can reach, and that nothing it starts survives.
+
+Each test runs for every kind of sandbox this machine allows (bubblewrap, an unprivileged user,
+none); a protection a kind does not claim is skipped for it, with the reason.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from kata.batch.course import snapshot
+from kata.catalog import REPO_ROOT
+from kata.sandbox import choose_sandbox, processes
+from kata.sandbox.bubblewrap import View
+from kata.sandbox.choose import KINDS, SandboxUnavailable, python_paths
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _available() -> list[str]:
+    kinds = []
+    for kind in KINDS:
+        try:
+            choose_sandbox(kind)
+        except SandboxUnavailable:
+            continue
+        kinds.append(kind)
+    return kinds
+
+
+AVAILABLE = _available()
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("course")
+    os.chmod(folder, 0o711)
+    return snapshot(folder / "course")
+
+
+@pytest.fixture(params=AVAILABLE)
+def sandbox(request):
+    return choose_sandbox(request.param)
+
+
+@pytest.fixture
+def view(course, tmp_path):
+    os.chmod(tmp_path, 0o711)
+    target = tmp_path / "target"
+    target.mkdir()
+    os.chmod(target, 0o755)
+    (target / "01_coroutines.py").write_text("answer = 42\n")
+    os.chmod(target / "01_coroutines.py", 0o644)
+    return View(course=course.root, target=target, readable=python_paths())
+
+
+class Inside:
+    """Python code started in a sandbox; its stdout once it ends."""
+
+    def __init__(self, sandbox, view, code: str) -> None:
+        self.sandbox = sandbox
+        self.uid = sandbox.accounts.claim() if sandbox.accounts else None
+        env = {"PATH": os.defpath, "HOME": str(sandbox.home_path(view)), "TMPDIR": "/tmp"}
+        self.jail = sandbox.start([sys.executable, "-I", "-B", "-c", code], view, env=env, uid=self.uid)
+        self.jail.process.stdin.close()
+        self.jail.process.stdin = None
+
+    def output(self, timeout: float = 30) -> str:
+        try:
+            self.jail.process.wait(timeout=timeout)
+            out = self.jail.process.stdout.read()
+        finally:
+            self.close()
+        return out.decode(errors="replace")
+
+    def close(self) -> None:
+        self.jail.kill()
+        if self.jail.process.stdout:
+            self.jail.process.stdout.close()
+        if self.uid is not None:
+            self.sandbox.accounts.release(self.uid)
+            self.uid = None
+
+
+def needs(sandbox, *kinds: str) -> None:
+    if sandbox.kind not in kinds:
+        pytest.skip(f"the {sandbox.kind} sandbox does not claim this protection (see its one-line statement)")
+
+
+def alive_with(marker: str) -> list[int]:
+    alive = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if (
+                entry.name.isdigit()
+                and marker.encode() in (entry / "cmdline").read_bytes()
+                and (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+            ):
+                alive.append(int(entry.name))
+        except OSError:
+            continue
+    return alive
+
+
+ESCAPES = """
+import os, subprocess, sys, time
+sleeper = [sys.executable, "-c", "import time; time.sleep(60)", "kata-sandbox-" + {hex!r}]
+subprocess.Popen(sleeper, start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, sleeper)
+    os._exit(0)
+if os.fork() == 0:
+    os.execv(sys.executable, sleeper)
+print("started", flush=True)
+time.sleep(60)
+"""
+
+
+def wait_for(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def test_the_sandbox_in_force_is_said_in_one_line():
+    sandbox = choose_sandbox("auto")
+    line = sandbox.protections()
+    assert "\n" not in line and sandbox.kind in ("bubblewrap", "user", "none")
+    assert ("NOT SANDBOXED" in line) == (sandbox.kind == "none")
+
+
+def test_an_exercise_s_leftover_processes_die_when_it_ends_and_the_test_process_lives(sandbox, view):
+    hex = uuid.uuid4().hex
+    marker = f"kata-sandbox-{hex}"
+    inside = Inside(sandbox, view, ESCAPES.format(hex=hex))
+    try:
+        wait_for(lambda: len(alive_with(marker)) >= 3)
+        assert len(alive_with(marker)) >= 3, "the code started its three escapees"
+        if sandbox.kind == "none":
+            pytest.skip("with no sandbox, a process that leaves its group gets away (said in the statement)")
+        killed = inside.jail.end_exercise()
+        wait_for(lambda: not alive_with(marker))
+        assert not alive_with(marker), "a detached, a double-forked and a plain child all die"
+        assert killed >= 3
+        assert inside.jail.process.poll() is None, "the test process itself is spared"
+    finally:
+        inside.close()
+    assert not alive_with(marker)
+
+
+def test_processes_the_next_exercise_starts_are_spared(sandbox, view):
+    needs(sandbox, "bubblewrap", "user")
+    hex = uuid.uuid4().hex
+    marker = f"kata-sandbox-{hex}"
+    code = (
+        "import subprocess, sys, time\n"
+        "time.sleep(0.5)\n"
+        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)', 'kata-sandbox-' + {hex!r}])\n"
+        "time.sleep(60)\n"
+    )
+    inside = Inside(sandbox, view, code)
+    try:
+        boundary = time.clock_gettime(time.CLOCK_BOOTTIME)
+        wait_for(lambda: alive_with(marker))
+        assert alive_with(marker)
+        inside.jail.end_exercise(since=boundary)
+        assert alive_with(marker), "a process started after the exercise began belongs to it"
+    finally:
+        inside.close()
+    assert not alive_with(marker), "and it dies with the sandbox"
+
+
+def test_nothing_survives_the_sandbox(sandbox, view):
+    hex = uuid.uuid4().hex
+    marker = f"kata-sandbox-{hex}"
+    inside = Inside(sandbox, view, ESCAPES.format(hex=hex))
+    wait_for(lambda: len(alive_with(marker)) >= 3)
+    inside.close()
+    if sandbox.kind == "none":
+        processes.kill([int(p) for p in alive_with(marker)])
+        pytest.skip("with no sandbox, a process that leaves its group gets away (said in the statement)")
+    wait_for(lambda: not alive_with(marker), 5)
+    assert not alive_with(marker)
+
+
+def test_the_course_the_virtualenv_and_the_submission_s_files_are_read_only(sandbox, view):
+    needs(sandbox, "bubblewrap", "user")
+    course = sandbox.course_path(view)
+    targets = [
+        course / "kata" / "plugin.py",
+        course / "tests" / "planted.py",
+        Path(sys.prefix) / "lib" / "planted.pth",
+        sandbox.target_path(view) / "01_coroutines.py",
+    ]
+    code = (
+        "import sys\n"
+        f"for path in {[str(t) for t in targets]!r}:\n"
+        "    try:\n"
+        "        open(path, 'a').close()\n"
+        "        print('WROTE', path)\n"
+        "    except OSError as error:\n"
+        "        print('refused', path, error.errno)\n"
+    )
+    out = Inside(sandbox, view, code).output()
+    assert "WROTE" not in out, out
+    assert out.count("refused") == len(targets), out
+
+
+def test_its_own_folder_and_tmp_are_writable_and_bounded(sandbox, view):
+    needs(sandbox, "bubblewrap")
+    code = (
+        "import os\n"
+        "open('notes.txt', 'w').write('ok')\n"
+        "open('/tmp/x', 'w').write('ok')\n"
+        "try:\n"
+        "    with open('/tmp/big', 'wb') as out:\n"
+        "        for _ in range(200):\n"
+        "            out.write(b'x' * 1024 * 1024)\n"
+        "    print('NO LIMIT')\n"
+        "except OSError as error:\n"
+        "    print('full', error.errno)\n"
+    )
+    out = Inside(sandbox, view, code).output()
+    assert "full" in out and "NO LIMIT" not in out, out
+
+
+def test_other_submissions_the_solutions_and_the_grader_are_out_of_sight(sandbox, view, tmp_path):
+    needs(sandbox, "bubblewrap")
+    classmate = tmp_path / "classmate"
+    classmate.mkdir()
+    (classmate / "02_gather.py").write_text("# classmate's answer\n")
+    paths = [classmate / "02_gather.py", REPO_ROOT / "solutions" / "02_gather.py", REPO_ROOT / "points.toml"]
+    code = (
+        "import os\n"
+        f"for path in {[str(p) for p in paths]!r}:\n"
+        "    print('SEEN' if os.path.exists(path) else 'unseen', path)\n"
+        "print('pids', sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))\n"
+        f"print('parent', os.getppid())\n"
+    )
+    out = Inside(sandbox, view, code).output()
+    assert "SEEN" not in out, out
+    pids = eval(out.split("pids", 1)[1].splitlines()[0])
+    assert max(pids) < 10 and os.getpid() not in pids, f"only the sandbox's own processes: {pids}"
+
+
+def test_the_network_is_loopback_only(sandbox, view):
+    needs(sandbox, "bubblewrap")
+    code = (
+        "import socket\n"
+        "print('interfaces', sorted(name for _, name in socket.if_nameindex()))\n"
+        "server = socket.create_server(('127.0.0.1', 0))\n"
+        "client = socket.create_connection(server.getsockname(), timeout=5)\n"
+        "print('loopback works')\n"
+    )
+    out = Inside(sandbox, view, code).output()
+    assert "interfaces ['lo']" in out and "loopback works" in out, out
+
+
+def test_two_sandboxes_run_as_different_unprivileged_users(sandbox, view):
+    needs(sandbox, "bubblewrap", "user")
+    if os.geteuid() != 0:
+        pytest.skip("only root can give each sandbox a uid of its own")
+    first = Inside(sandbox, view, "import os, time; print(os.getuid(), flush=True); time.sleep(30)")
+    second = Inside(sandbox, view, "import os; print(os.getuid())")
+    try:
+        uids = {first.uid, second.uid}
+        assert len(uids) == 2 and 0 not in uids
+        assert second.output().strip() == str(second_uid := next(iter(uids - {first.uid})))
+        assert second_uid >= 1000
+    finally:
+        first.close()
+
+
+def test_a_sandbox_that_cannot_start_python_is_the_grader_s_failure_not_the_student_s():
+    with pytest.raises(SandboxUnavailable, match="unknown sandbox"):
+        choose_sandbox("chroot")
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "grade.py"), "batch", "x", "--out", "/tmp/x", "--sandbox", "chroot"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
+    assert done.returncode != 0 and "Traceback" not in done.stderr
