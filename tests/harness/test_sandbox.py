@@ -162,7 +162,8 @@ def test_processes_the_next_exercise_starts_are_spared(sandbox, view):
     code = (
         "import subprocess, sys, time\n"
         "time.sleep(0.5)\n"
-        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)', 'kata-sandbox-' + {hex!r}])\n"
+        "sleeper = 'import time; time.sleep(60)'\n"
+        f"subprocess.Popen([sys.executable, '-c', sleeper, 'kata-sandbox-' + {hex!r}])\n"
         "time.sleep(60)\n"
     )
     inside = Inside(sandbox, view, code)
