@@ -3,6 +3,7 @@
     --flakes K        the self-check K times, every other one with a CPU burner on every core (default 20)
     --load K          the correct code K times at 8x oversubscription (default 5)
     --copies N        N copies of the reference solutions through `grade.py batch` (default 50)
+    --sandbox KIND    batch: the sandbox to grade in (bubblewrap, user, none; default: the batch's choice)
     --only PARTS      some of: flakes, load, derived, speed, batch (default: all)
     --kinds KINDS     derived: only these kinds of derived versions (default: all of derive.KINDS)
     --exercises NN    derived: only these exercises (numbers or stems; default: all)
@@ -169,12 +170,15 @@ def show_speed() -> None:
     )
 
 
-def show_batch(copies: int) -> None:
+def show_batch(copies: int, sandbox: str | None) -> None:
     jobs = default_jobs()
-    result = measure.throughput(copies, jobs)
-    print(f"\n## Instructor throughput: {copies} copies of the reference solutions, -j {jobs}")
+    extra = ["--sandbox", sandbox] if sandbox else []
+    result = measure.throughput(copies, jobs, extra)
+    where = f", --sandbox {sandbox}" if sandbox else ""
+    print(f"\n## Instructor throughput: {copies} copies of the reference solutions, -j {jobs}{where}")
     print(
-        f"  {result.seconds:.0f} s in all, {result.seconds / copies:.1f} s per submission, peak memory "
+        f"  {result.seconds:.0f} s in all, {result.seconds / copies:.1f} s per submission, "
+        f"{result.cpu_seconds / copies:.1f} s of CPU per submission, peak memory "
         f"{result.peak_memory_bytes / 2**20:.0f} MiB; every copy at full marks: {result.all_full_marks}"
     )
 
@@ -195,6 +199,9 @@ def main() -> int:
     )
     parser.add_argument("--exercises", nargs="+", metavar="NN")
     parser.add_argument("--each", action="store_true")
+    parser.add_argument(
+        "--sandbox", help="batch: pass --sandbox KIND to grade.py batch (default: its choice)"
+    )
     args = parser.parse_args()
     if min(args.flakes, args.copies, args.load) < 1:
         print("kata_bench: --flakes, --load and --copies must be at least 1", file=sys.stderr)
@@ -215,7 +222,7 @@ def main() -> int:
         if "speed" in args.only:
             show_speed()
         if "batch" in args.only:
-            show_batch(args.copies)
+            show_batch(args.copies, args.sandbox)
         if "flakes" in args.only:
             show_flakes(args.flakes)
         if "load" in args.only:

@@ -321,7 +321,7 @@ def _run_child(test_ids: list[TestResult], work: Path, grading: Grading, uid: in
                 break
             time.sleep(POLL_SECONDS)
     finally:
-        strays += sum(not processes.is_stdlib_helper(m.pid) for m in jail.strays())
+        strays += sum(not processes.is_stdlib_helper(m.pid) for m in jail.strays())  # all die now
         jail.kill()
     text = output.text()
     process.stdout.close()

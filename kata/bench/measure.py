@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -200,6 +201,7 @@ class Throughput:
     seconds: float
     peak_memory_bytes: int
     all_full_marks: bool
+    cpu_seconds: float = 0.0
 
 
 def _process_tree(root: int, *, with_memory: bool = False) -> dict[int, int]:
@@ -246,8 +248,9 @@ def reaped(process: subprocess.Popen) -> Iterator[subprocess.Popen]:
         raise
 
 
-def throughput(copies: int, jobs: int) -> Throughput:
-    """`grade.py batch` on `copies` copies of the reference solutions; wall time and peak memory."""
+def throughput(copies: int, jobs: int, extra: list[str] | None = None) -> Throughput:
+    """`grade.py batch` on `copies` copies of the reference solutions; wall time, CPU time (of the
+    whole process tree) and peak memory. `extra`: more options for `grade.py batch`."""
     with tempfile.TemporaryDirectory(prefix="kata-class-") as folder:
         root = Path(folder)
         for n in range(copies):
@@ -262,7 +265,9 @@ def throughput(copies: int, jobs: int) -> Throughput:
             "--plain",
             "--jobs",
             str(jobs),
+            *(extra or []),
         ]
+        cpu_before = _children_cpu()
         started = time.perf_counter()
         process = subprocess.Popen(
             command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -284,10 +289,17 @@ def throughput(copies: int, jobs: int) -> Throughput:
             stop.set()
         sampler.join()
         seconds = time.perf_counter() - started
+        cpu = _children_cpu() - cpu_before
         with (root / "out" / "gradebook.csv").open(encoding="utf-8") as file:
             rows = list(csv.DictReader(file))
         full = len(rows) == copies and all(row["percent"] == "100.0" for row in rows)
-    return Throughput(copies, jobs, seconds, peak, full)
+    return Throughput(copies, jobs, seconds, peak, full, cpu)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of every waited-for descendant so far (the batch's children count once it ends)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def median(values: list[float]) -> float:

@@ -124,7 +124,8 @@ def started_at(pid: int) -> float | None:
 
 
 # The standard library's own helper processes, started by a process pool and living as long as
-# the process that uses it: killed like any other leftover, but nothing to tell an instructor.
+# the process that started it (killing one breaks that process's clean-up): spared between
+# exercises while they are the test process's own children, killed with the sandbox.
 STDLIB_HELPERS = (
     b"from multiprocessing.resource_tracker import main",
     b"from multiprocessing.forkserver import main",
@@ -137,3 +138,10 @@ def is_stdlib_helper(pid: int) -> bool:
     except OSError:
         return False
     return any(helper in command for helper in STDLIB_HELPERS)
+
+
+def parent(pid: int) -> int | None:
+    try:
+        return int(_status(pid)["PPid"])
+    except (KeyError, ValueError):
+        return None
