@@ -24,7 +24,7 @@ main() {
     export DEBIAN_FRONTEND=noninteractive
 
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends bubblewrap util-linux coreutils ca-certificates
+    apt-get install -y -qq --no-install-recommends bubblewrap util-linux
     if python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
         python=python3
     else
