@@ -2,7 +2,8 @@
 
 A uid is claimed by holding an exclusive lock on a file in a root-only folder; two graders on
 one machine (or two job slots of one grader) never share a uid. The uids come from a range no
-account in /etc/passwd uses, and a uid that owns a running process is skipped.
+account in /etc/passwd uses. Processes still running as a uid whose lock nobody holds were left
+by a grader that was killed (where no PID namespace ended them): they are killed at the claim.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import os
 import tempfile
 import threading
 from pathlib import Path
+
+from kata.sandbox import processes
 
 FIRST_UID = 61_000
 LAST_UID = 61_999
@@ -33,15 +36,6 @@ def _taken_in_passwd() -> set[int]:
     return taken
 
 
-def _running_uids() -> set[int]:
-    uids: set[int] = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                uids.add(entry.stat().st_uid)
-    return uids
-
-
 class Accounts:
     """Hands out uids to job slots; `claim()` blocks nobody: it raises when the range is used up."""
 
@@ -52,7 +46,7 @@ class Accounts:
     def claim(self) -> int:
         with self._lock:
             LOCKS.mkdir(mode=0o700, exist_ok=True)
-            avoid = _taken_in_passwd() | _running_uids() | set(self._held)
+            avoid = _taken_in_passwd() | set(self._held)
             for uid in range(FIRST_UID, LAST_UID + 1):
                 if uid in avoid:
                     continue
@@ -62,6 +56,8 @@ class Accounts:
                 except BlockingIOError:
                     os.close(fd)
                     continue
+                # Whatever still runs as this uid was left by a grader that died: it goes now.
+                processes.kill_until_gone(lambda uid=uid: processes.of_user(uid))
                 self._held[uid] = fd
                 return uid
         raise NoFreeAccount(f"no free uid between {FIRST_UID} and {LAST_UID} for a sandbox")
