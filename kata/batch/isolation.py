@@ -37,7 +37,7 @@ from pathlib import Path
 
 from kata.batch.course import Course
 from kata.report import TestResult
-from kata.sandbox import Sandbox, processes
+from kata.sandbox import Sandbox
 from kata.sandbox.bubblewrap import View
 from kata.sandbox.choose import python_paths
 
@@ -321,7 +321,7 @@ def _run_child(test_ids: list[TestResult], work: Path, grading: Grading, uid: in
                 break
             time.sleep(POLL_SECONDS)
     finally:
-        strays += sum(not processes.is_stdlib_helper(m.pid) for m in jail.strays())  # all die now
+        strays += jail.leftovers()  # all of them die now
         jail.kill()
     text = output.text()
     process.stdout.close()

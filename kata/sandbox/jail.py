@@ -48,7 +48,7 @@ class Jail:
                 return found
             return [m for m in found if (processes.started_at(m.pid) or 0.0) < since - TICK_MARGIN]
 
-        counted = len(left_behind())
+        counted = sum(processes.counts_as_leftover(m.pid) for m in left_behind())
         processes.kill_until_gone(left_behind)
         return counted
 
@@ -67,6 +67,10 @@ class Jail:
         with contextlib.suppress(ProcessLookupError):
             self.process.kill()
         self.process.wait()
+
+    def leftovers(self) -> int:
+        """How many processes besides the test process are worth telling an instructor about."""
+        return sum(processes.counts_as_leftover(m.pid) for m in self.strays())
 
     def strays(self) -> list[processes.Member]:
         """Every process of the sandbox but the test process (and bubblewrap's reaper)."""

@@ -123,13 +123,26 @@ def started_at(pid: int) -> float | None:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-# The standard library's own helper processes, started by a process pool and living as long as
-# the process that started it (killing one breaks that process's clean-up): spared between
-# exercises while they are the test process's own children, killed with the sandbox.
+# The standard library's own processes for a process pool (its workers, the resource tracker,
+# the fork server), still winding down or living as long as the process that started them:
+# killing one from outside breaks that process's clean-up (a false failure in the next test).
+# Spared between exercises while they are the test process's own children; they die with the
+# sandbox, and are never counted as leftovers.
 STDLIB_HELPERS = (
     b"from multiprocessing.resource_tracker import main",
     b"from multiprocessing.forkserver import main",
+    b"from multiprocessing.spawn import spawn_main",
 )
+
+
+def counts_as_leftover(pid: int) -> bool:
+    """Worth telling an instructor: not the standard library's own, and not already exiting
+    (an exiting process has an empty command line)."""
+    try:
+        command = (PROC / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return False
+    return bool(command) and not any(helper in command for helper in STDLIB_HELPERS)
 
 
 def is_stdlib_helper(pid: int) -> bool:
