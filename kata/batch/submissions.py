@@ -8,9 +8,11 @@ that holds at least one of them:
     <root>/NN_topic.py
 
 where <root> is the submission itself or, when it holds exactly one folder and no .py file (a
-GitHub zip has `repo-main/` on top), that folder. Everything else is only looked at by name:
-files that could change how tests run if they were executed (a conftest.py, a .pth...) and
-symlinks become flags, one short line each for the instructor; a flag never fails the student.
+GitHub zip has `repo-main/` on top), that folder. Of everything else, only what would change
+how tests run if it were run (a conftest.py, a .pth, pytest settings, a package named like one
+the tests import) is read, to tell the kata's own copy from a changed one (kata.batch.extras): a
+clone of the kata gets no flag. Those and symlinks become flags, one short line each for the
+instructor; nothing in them is run, and a flag never fails the student.
 
 Limits: symlinks are never followed (in a directory or a zip); a zip is read member by member
 with zipfile (never extractall), and is refused when it is not a zip, is damaged, has more than
@@ -30,7 +32,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kata.catalog import STEM
+from kata.batch.extras import extra_file_flags, ignored_folders, is_ignored
+from kata.catalog import REPO_ROOT, STEM
 
 MB = 1024 * 1024
 MAX_MEMBERS = 2_000
@@ -44,25 +47,11 @@ NO_SUCH_PATH = "no such file or directory"
 NOT_A_SUBMISSION = "not a directory or a .zip file"
 NO_FILES = "no exercise files found (looked for exercises/NN_topic.py and NN_topic.py)"
 
-# Names that pytest or Python act on when they sit next to code under test (compared in lower case).
-_RISKY_NAMES = frozenset(
-    {
-        "conftest.py",
-        "pytest.ini",
-        "pytest.py",
-        "sitecustomize.py",
-        "usercustomize.py",
-        "tox.ini",
-        "setup.cfg",
-        "pyproject.toml",
-    }
-)
-_RISKY_FOLDERS = frozenset({"pytest", "_pytest"})
 _NOT_A_TOP_FOLDER = frozenset({"__MACOSX"})  # what macOS adds to zips; hidden folders do not count either
 _UNSAFE_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _MORE = {
-    "extra": "and {n} more extra files (ignored: never run)",
+    "extra": "and {n} more extra files (never run by the grader: worth a look)",
     "symlink": "and {n} more symlinks (never followed: skipped)",
     "unsafe": "and {n} more unsafe paths in the zip (skipped)",
 }
@@ -77,8 +66,11 @@ class Submission:
     problem: str | None = None  # one line: why nothing could be graded (unreadable zip, not found...)
 
 
-def load_submission(path: Path, stems: Collection[str]) -> Submission:
-    """One submission: a directory, or a .zip file (the student id is its name without `.zip`)."""
+def load_submission(path: Path, stems: Collection[str], kata_root: Path = REPO_ROOT) -> Submission:
+    """One submission: a directory, or a .zip file (the student id is its name without `.zip`).
+
+    `kata_root` is the kata whose own files a submission's extra files are compared with.
+    """
     path = Path(path)
     wanted = _checked_stems(stems)
     name = Path(os.path.abspath(path)).name
@@ -86,22 +78,24 @@ def load_submission(path: Path, stems: Collection[str]) -> Submission:
     submission = Submission(_student_id(name[: -len(".zip")] if is_zip else name), path, {}, [])
     flags = _Flags()
     if path.is_dir():
-        submission.files, submission.problem = _from_directory(path, wanted, flags)
+        submission.files, submission.problem = _from_directory(path, wanted, flags, kata_root)
     elif is_zip:
-        submission.files, submission.problem = _from_zip(path, wanted, flags)
+        submission.files, submission.problem = _from_zip(path, wanted, flags, kata_root)
     else:
         submission.problem = NOT_A_SUBMISSION if os.path.lexists(path) else NO_SUCH_PATH
     submission.flags = flags.lines()
     return submission
 
 
-def load_submissions(paths: Sequence[Path], stems: Collection[str]) -> list[Submission]:
+def load_submissions(
+    paths: Sequence[Path], stems: Collection[str], kata_root: Path = REPO_ROOT
+) -> list[Submission]:
     """Every submission, in the order given; a repeated student id gets "-2", "-3"... and a flag.
 
     Ids are compared without regard to case ("Alice" and "alice" would share a folder on macOS).
     The first of a name keeps it, and a suffix never takes a name that another submission has.
     """
-    submissions = [load_submission(path, stems) for path in paths]
+    submissions = [load_submission(path, stems, kata_root) for path in paths]
     taken = {submission.student.casefold() for submission in submissions}
     seen: set[str] = set()
     for submission in submissions:
@@ -184,29 +178,16 @@ class _Damaged(Exception):
     """The zip is damaged: nothing in it is graded; the message is the problem."""
 
 
-def _flag_risky(listing: _Listing, flags: _Flags) -> None:
-    flagged_folders: set[str] = set()
+def _flag_extras(
+    listing: _Listing, read: Callable[[str, int], bytes], flags: _Flags, kata_root: Path
+) -> None:
+    """Symlinks, and extra files worth a look (kata.batch.extras); nothing in hidden or cache folders."""
+    virtualenvs = ignored_folders(listing)
     for path, kind in listing.items():
-        parts = path.split("/")
-        folders = parts if kind == "dir" else parts[:-1]
-        risky = next((i for i, part in enumerate(folders) if part.lower() in _RISKY_FOLDERS), None)
-        if risky is not None:  # one flag for the folder, none for what is inside
-            folder = "/".join(parts[: risky + 1])
-            if folder not in flagged_folders:
-                flagged_folders.add(folder)
-                flags.add(f"extra folder {_shown(folder)}/ (ignored: never run)", "extra")
-        elif kind == "symlink":
+        if kind == "symlink" and not is_ignored(path, virtualenvs):
             flags.add(f"symlink {_shown(path)} (never followed: skipped)", "symlink")
-        elif kind == "file" and _is_risky_file(parts[-1].lower()):
-            flags.add(f"extra file {_shown(path)} (ignored: never run)", "extra")
-
-
-def _is_risky_file(name: str) -> bool:
-    return (
-        name in _RISKY_NAMES
-        or name.endswith(".pth")
-        or (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")))
-    )
+    for line in extra_file_flags(listing, _top_folder(listing), read, kata_root, _shown):
+        flags.add(line, "extra")
 
 
 def _top_folder(listing: _Listing) -> str:
@@ -266,10 +247,10 @@ def _too_big(path: str) -> str:
 
 
 def _gradable(
-    listing: _Listing, stems: list[str], read: Callable[[str, int], bytes], flags: _Flags
+    listing: _Listing, stems: list[str], read: Callable[[str, int], bytes], flags: _Flags, kata_root: Path
 ) -> _Outcome:
     """The files and the problem, for a listing whose members `read` can open."""
-    _flag_risky(listing, flags)
+    _flag_extras(listing, read, flags, kata_root)
     expected = _expected(listing, stems)
     if not expected:
         return {}, NO_FILES
@@ -280,7 +261,7 @@ def _gradable(
 # ---------------------------------------------------------------------------- directories
 
 
-def _from_directory(base: Path, stems: list[str], flags: _Flags) -> _Outcome:
+def _from_directory(base: Path, stems: list[str], flags: _Flags, kata_root: Path) -> _Outcome:
     try:
         with os.scandir(base):
             pass
@@ -325,13 +306,13 @@ def _from_directory(base: Path, stems: list[str], flags: _Flags) -> _Outcome:
         except OSError as error:
             raise _Skipped(f"{_shown(path)} could not be read: {error.strerror} (skipped)") from None
 
-    return _gradable(listing, stems, read, flags)
+    return _gradable(listing, stems, read, flags, kata_root)
 
 
 # ---------------------------------------------------------------------------- zips
 
 
-def _from_zip(path: Path, stems: list[str], flags: _Flags) -> _Outcome:
+def _from_zip(path: Path, stems: list[str], flags: _Flags, kata_root: Path) -> _Outcome:
     try:
         archive = zipfile.ZipFile(path)
     except Exception as error:  # zipfile raises many kinds for a file that is not a zip or is damaged
@@ -361,7 +342,7 @@ def _from_zip(path: Path, stems: list[str], flags: _Flags) -> _Outcome:
                 raise _Damaged(f"the zip is damaged: {_shown(name)}: {_one_line(error)}") from None
 
         try:
-            return _gradable(listing, stems, read, flags)
+            return _gradable(listing, stems, read, flags, kata_root)
         except _Damaged as damaged:
             return {}, str(damaged)
 

@@ -1,12 +1,15 @@
 """Batch intake: a submission (a directory or a .zip) becomes its expected exercise files' bytes, plus flags.
 
 Nothing from a submission is run, extracted or written; only `NN_topic.py` files of the course are read,
-with caps; whatever could change how tests run is flagged for the instructor, never graded.
+with caps. An extra file that would change how tests run, and is not the kata's own copy, is flagged for
+the instructor (never graded); a clone of the kata gets no flag at all.
 """
 
 import os
 import stat
 import struct
+import subprocess
+import sys
 import time
 import zipfile
 import zlib
@@ -24,8 +27,10 @@ from kata.batch.submissions import (
     load_submission,
     load_submissions,
 )
+from kata.catalog import REPO_ROOT, discover
 
 STEMS = ("01_coroutines", "02_gather", "03_create_task")
+CATALOG_STEMS = [exercise.stem for exercise in discover()]
 ANSWER = b"async def main():\n    return 42\n"
 
 
@@ -133,9 +138,10 @@ def test_a_github_zip_is_read_inside_its_single_top_folder(tmp_path):
     assert submission.problem is None
     assert submission.student == "erin", "a zip's student id is its file name without .zip"
     assert submission.files == {"01_coroutines": ANSWER, "02_gather": b"x = 2\n"}
-    assert submission.flags == ["extra file kata-main/conftest.py (ignored: never run)"], (
-        "paths in flags are as the submission names them, top folder included"
-    )
+    assert submission.flags == [
+        "kata-main/conftest.py differs from the kata's: pytest would load it "
+        "(never run by the grader: worth a look)"
+    ], "paths in flags are as the submission names them, top folder included"
 
 
 def test_a_directory_holding_one_folder_and_no_py_file_is_read_inside_that_folder(tmp_path):
@@ -174,35 +180,145 @@ def test_stems_must_be_exercise_stems(tmp_path):
         load_submission(make_dir(tmp_path / "jo", {}), ["../../etc/passwd"])
 
 
-# ---------------------------------------------------------------------------- flags
+# ---------------------------------------------------------------------------- flags: extra files
+
+NEVER_RUN = "(never run by the grader: worth a look)"
+
+
+def fake_kata(root: Path) -> Path:
+    """A kata to compare with: its own conftest.py, pyproject.toml and kata/ package (no git history)."""
+    return make_dir(
+        root,
+        {
+            "conftest.py": "pytest_plugins = ['kata.plugin']\n",
+            "pyproject.toml": "[project]\nname = 'k'\n\n[tool.pytest.ini_options]\ntestpaths = ['tests']\n",
+            "kata/__init__.py": "",
+            "kata/plugin.py": "def _judge():\n    if True:\n        return 1\n    return 2\n",
+        },
+    )
 
 
 RISKY_FILES = [
-    "conftest.py",
-    "pytest.ini",
-    "pytest.py",
-    "sitecustomize.py",
-    "usercustomize.py",
-    "tox.ini",
-    "setup.cfg",
-    "pyproject.toml",
-    "tests/test_mine.py",
-    "exercises/mine_test.py",
-    "lib/evil.pth",
+    ("tests/conftest.py", "import os", "pytest would load it"),
+    ("exercises/conftest.py", "import os", "pytest would load it"),
+    ("pytest.ini", "[pytest]\naddopts = -p no:kata\n", "it holds pytest settings"),
+    (".pytest.ini", "[pytest]\n", "it holds pytest settings"),
+    ("pytest.toml", "[pytest]\n", "it holds pytest settings"),
+    ("tox.ini", "[tox]\n[pytest]\naddopts = -x\n", "it holds pytest settings"),
+    ("setup.cfg", "[metadata]\nname = x\n[tool:pytest]\naddopts = -x\n", "it holds pytest settings"),
+    ("sitecustomize.py", "import os", "Python would run it at start-up"),
+    ("usercustomize.py", "import os", "Python would run it at start-up"),
+    ("lib/evil.pth", "import os", "Python would run it at start-up"),
+    ("pytest.py", "import os", "it would be imported instead of pytest"),
+    ("exercises/asyncio.py", "import os", "it would be imported instead of asyncio"),
 ]
 
 
-@pytest.mark.parametrize("name", RISKY_FILES)
-def test_a_file_that_could_change_how_tests_run_is_flagged_and_never_fails_the_student(tmp_path, name):
-    kim = make_dir(tmp_path / "kim", {"exercises/01_coroutines.py": ANSWER, name: "import os"})
-    submission = load_submission(kim, STEMS)
-    assert submission.flags == [f"extra file {name} (ignored: never run)"]
+@pytest.mark.parametrize(("name", "content", "why"), RISKY_FILES)
+def test_a_file_that_would_change_a_test_run_is_flagged_with_why_and_never_fails_the_student(
+    tmp_path, name, content, why
+):
+    kim = make_dir(tmp_path / "kim", {"exercises/01_coroutines.py": ANSWER, name: content})
+    submission = load_submission(kim, STEMS, kata_root=fake_kata(tmp_path / "kata"))
+    assert submission.flags == [f"{name}: {why} {NEVER_RUN}"]
     assert submission.problem is None, "a flag is for the instructor: the exercises are still graded"
     assert submission.files == {"01_coroutines": ANSWER}
 
 
-@pytest.mark.parametrize("folder", ["pytest", "_pytest", "vendor/_pytest"])
-def test_a_pytest_folder_is_flagged_once_and_its_contents_are_not_listed(tmp_path, folder):
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("pyproject.toml", "[project]\nname = 'mine'\n"),
+        ("setup.cfg", "[metadata]\nname = mine\n"),
+        ("tox.ini", "[tox]\nenvlist = py311\n"),
+    ],
+)
+def test_a_settings_file_without_pytest_settings_is_not_flagged(tmp_path, name, content):
+    kim = make_dir(tmp_path / "kim", {"exercises/01_coroutines.py": ANSWER, name: content})
+    assert load_submission(kim, STEMS, kata_root=fake_kata(tmp_path / "kata")).flags == []
+
+
+def test_a_pyproject_with_its_own_pytest_settings_is_flagged_as_different_from_the_kata(tmp_path):
+    lou = make_dir(
+        tmp_path / "lou",
+        {"01_coroutines.py": ANSWER, "pyproject.toml": "[tool.pytest.ini_options]\naddopts = '-p no:kata'\n"},
+    )
+    assert load_submission(lou, STEMS, kata_root=fake_kata(tmp_path / "kata")).flags == [
+        f"pyproject.toml differs from the kata's: it holds pytest settings {NEVER_RUN}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("label", "change"),
+    [
+        ("byte for byte", lambda text: text),
+        ("with Windows line endings", lambda text: text.replace("\n", "\r\n")),
+        ("with trailing spaces and blank lines", lambda text: text.replace("\n", "   \n") + "\n\n"),
+    ],
+)
+def test_a_copy_of_the_kata_s_own_files_is_not_flagged(tmp_path, label, change):
+    kata = fake_kata(tmp_path / "kata")
+    own = {
+        relative: change((kata / relative).read_text())
+        for relative in ("conftest.py", "pyproject.toml", "kata/__init__.py", "kata/plugin.py")
+    }
+    mia = make_dir(tmp_path / "mia", {"exercises/01_coroutines.py": ANSWER, **own})
+    assert load_submission(mia, STEMS, kata_root=kata).flags == [], f"the kata's own files, {label}"
+
+
+def test_an_indentation_change_in_the_kata_s_code_is_flagged(tmp_path):
+    kata = fake_kata(tmp_path / "kata")
+    moved = (kata / "kata/plugin.py").read_text().replace("    return 2", "return 2")
+    ned = make_dir(tmp_path / "ned", {"exercises/01_coroutines.py": ANSWER, "kata/plugin.py": moved})
+    assert load_submission(ned, STEMS, kata_root=kata).flags == [
+        f"kata/plugin.py differs from the kata's: it would be imported as part of kata {NEVER_RUN}"
+    ], "leading whitespace changes what Python runs: only line endings and trailing spaces are ignored"
+
+
+def test_a_file_added_to_the_kata_package_is_flagged(tmp_path):
+    kata = fake_kata(tmp_path / "kata")
+    own = {relative: (kata / relative).read_bytes() for relative in ("kata/__init__.py", "kata/plugin.py")}
+    ola = make_dir(tmp_path / "ola", {"01_coroutines.py": ANSWER, **own, "kata/judge.py": "x = 1"})
+    assert load_submission(ola, STEMS, kata_root=kata).flags == [
+        f"kata/judge.py: it would be imported as part of kata {NEVER_RUN}"
+    ]
+
+
+HARMLESS = {
+    "README.md": "# my answers",
+    "notes.txt": "gather runs them together",
+    ".gitignore": ".venv/\n",
+    ".DS_Store": b"\x00\x01",
+    "hints/02_gather.md": "mine",
+    "tests/test_mine.py": "def test_x():\n    assert True\n",
+    "exercises/mine_test.py": "import pytest",
+    "exercises/__pycache__/conftest.cpython-311.pyc": b"\x00",
+    ".venv/pyvenv.cfg": "home = /usr/bin",
+    ".venv/lib/python3.11/site-packages/_pytest/__init__.py": "",
+    ".venv/lib/python3.11/site-packages/distutils-precedence.pth": "import os",
+    "myenv/pyvenv.cfg": "home = /usr/bin",
+    "myenv/lib/python3.11/site-packages/pytest/__init__.py": "",
+    "myenv/lib/sitecustomize.py": "",
+    ".git/hooks/conftest.py": "",
+    ".idea/workspace.xml": "<x/>",
+    ".vscode/settings.json": "{}",
+    ".github/workflows/classroom.yml": "on: push",
+    ".pytest_cache/v/cache/lastfailed": "{}",
+    "node_modules/x/conftest.py": "",
+    "async_kata.egg-info/PKG-INFO": "x",
+}
+
+
+def test_ordinary_files_and_hidden_cache_and_virtualenv_folders_are_never_flagged(tmp_path):
+    pia = make_dir(tmp_path / "pia", {"exercises/01_coroutines.py": ANSWER, **HARMLESS})
+    submission = load_submission(pia, STEMS, kata_root=fake_kata(tmp_path / "kata"))
+    assert submission.flags == [], "nothing there could change a test run here: " + "; ".join(
+        submission.flags
+    )
+
+
+@pytest.mark.parametrize("folder", ["pytest", "_pytest", "vendor/_pytest", "aiohttp"])
+def test_a_package_that_would_replace_one_the_tests_import_is_flagged_once(tmp_path, folder):
     lee = make_dir(
         tmp_path / "lee",
         {
@@ -212,7 +328,10 @@ def test_a_pytest_folder_is_flagged_once_and_its_contents_are_not_listed(tmp_pat
             f"{folder}/x.pth": "",
         },
     )
-    assert load_submission(lee, STEMS).flags == [f"extra folder {folder}/ (ignored: never run)"]
+    module = folder.rpartition("/")[2]
+    assert load_submission(lee, STEMS, kata_root=fake_kata(tmp_path / "kata")).flags == [
+        f"{folder}/: it would be imported instead of {module} {NEVER_RUN}"
+    ]
 
 
 def test_each_risky_file_is_flagged_once_in_a_zip_too(tmp_path):
@@ -228,22 +347,138 @@ def test_each_risky_file_is_flagged_once_in_a_zip_too(tmp_path):
             "pytest/__init__.py": "",
         },
     )
-    assert load_submission(archive, STEMS).flags == [
-        "extra file conftest.py (ignored: never run)",
-        "extra file pytest.ini (ignored: never run)",
-        "extra file sitecustomize.py (ignored: never run)",
-        "extra file tests/test_answers.py (ignored: never run)",
-        "extra file site.pth (ignored: never run)",
-        "extra folder pytest/ (ignored: never run)",
+    assert load_submission(archive, STEMS, kata_root=fake_kata(tmp_path / "kata")).flags == [
+        f"conftest.py differs from the kata's: pytest would load it {NEVER_RUN}",
+        f"pytest.ini: it holds pytest settings {NEVER_RUN}",
+        f"sitecustomize.py: Python would run it at start-up {NEVER_RUN}",
+        f"site.pth: Python would run it at start-up {NEVER_RUN}",
+        f"pytest/: it would be imported instead of pytest {NEVER_RUN}",
+    ], "in the zip's order, each once"
+
+
+def test_many_risky_files_give_a_short_list_of_flags(tmp_path):
+    files = {f"exercises/part{number:02d}/conftest.py": "import os" for number in range(1, 31)}
+    nora = make_dir(tmp_path / "nora", {"exercises/01_coroutines.py": ANSWER, **files})
+    flags = load_submission(nora, STEMS, kata_root=fake_kata(tmp_path / "kata")).flags
+    assert len(flags) == submissions.MAX_FLAGS_PER_KIND + 1
+    assert flags[-1] == f"and 20 more extra files {NEVER_RUN}"
+
+
+def test_a_risky_file_too_big_to_compare_is_flagged_unread(tmp_path):
+    ray = make_dir(
+        tmp_path / "ray", {"01_coroutines.py": ANSWER, "conftest.py": b"#" * (MAX_FILE_BYTES + 10)}
+    )
+    assert load_submission(ray, STEMS, kata_root=fake_kata(tmp_path / "kata")).flags == [
+        "conftest.py could not be compared with the kata's (too big or unreadable): pytest would load it "
+        f"{NEVER_RUN}"
     ]
 
 
-def test_a_whole_repository_gives_a_short_list_of_flags(tmp_path):
-    files = {f"tests/test_{number:02d}_topic.py": "" for number in range(1, 31)}
-    nora = make_dir(tmp_path / "nora", {"exercises/01_coroutines.py": ANSWER, **files})
-    flags = load_submission(nora, STEMS).flags
-    assert len(flags) == submissions.MAX_FLAGS_PER_KIND + 1
-    assert flags[-1] == "and 20 more extra files (ignored: never run)"
+# ---------------------------------------------------------------------------- flags: a clone of the kata
+
+
+def tracked_files(commit: str = "HEAD") -> list[str]:
+    listed = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "ls-tree", "-r", "--name-only", "-z", commit],
+        capture_output=True,
+        check=True,
+    )
+    return [name.decode() for name in listed.stdout.split(b"\0") if name]
+
+
+def clone_of_the_kata(root: Path, commit: str = "HEAD") -> Path:
+    """What a student hands in: the repository at `commit` with every exercise answered, and the
+    folders a working copy grows (.git, .venv with pytest installed, __pycache__, editor settings)."""
+    for name in tracked_files(commit):
+        shown = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "show", f"{commit}:{name}"], capture_output=True, check=True
+        )
+        make_dir(root, {name: shown.stdout})
+    for solution in (REPO_ROOT / "solutions").glob("*.py"):
+        make_dir(root, {f"exercises/{solution.name}": solution.read_bytes()})
+    junk = {
+        ".git/HEAD": "ref: refs/heads/main\n",
+        ".git/hooks/pre-commit.sample": "#!/bin/sh\n",
+        ".venv/pyvenv.cfg": "home = /usr/bin\n",
+        ".venv/lib/python3.11/site-packages/_pytest/__init__.py": "",
+        ".venv/lib/python3.11/site-packages/pytest/__init__.py": "",
+        ".venv/lib/python3.11/site-packages/distutils-precedence.pth": "import os\n",
+        "__pycache__/conftest.cpython-311-pytest-9.2.0.pyc": b"\x00\x01",
+        "tests/__pycache__/test_02_gather.cpython-311-pytest-9.2.0.pyc": b"\x00\x01",
+        "kata/__pycache__/plugin.cpython-311.pyc": b"\x00\x01",
+        ".pytest_cache/v/cache/lastfailed": "{}",
+        ".kata/progress.json": "{}",
+        ".vscode/settings.json": "{}",
+        ".DS_Store": b"\x00",
+        "my-notes.md": "gather, then create_task",
+    }
+    make_dir(root, junk)
+    (root / ".venv" / "bin").mkdir(parents=True)
+    (root / ".venv" / "bin" / "python").symlink_to(sys.executable)  # what a real virtualenv holds
+    (root / ".venv" / "lib64").symlink_to("lib", target_is_directory=True)
+    return root
+
+
+def has_git_history() -> bool:
+    try:
+        return bool(tracked_files())
+    except (OSError, subprocess.CalledProcessError):
+        return False
+
+
+needs_git = pytest.mark.skipif(not has_git_history(), reason="needs the kata's git repository")
+
+
+@needs_git
+def test_a_clone_of_the_kata_with_answers_gets_no_flag(tmp_path):
+    clone = clone_of_the_kata(tmp_path / "tess")
+    submission = load_submission(clone, CATALOG_STEMS)
+    assert submission.problem is None
+    assert len(submission.files) == len(CATALOG_STEMS), "every answer is read"
+    assert submission.flags == [], "a clone of the kata is not suspicious: " + "; ".join(submission.flags)
+
+
+@needs_git
+def test_a_clone_zipped_by_github_gets_no_flag(tmp_path):
+    clone = clone_of_the_kata(tmp_path / "clone")
+    members = {
+        f"async-kata-main/{path.relative_to(clone).as_posix()}": path.read_bytes()
+        for path in sorted(clone.rglob("*"))
+        if path.is_file()
+    }
+    submission = load_submission(make_zip(tmp_path / "uma.zip", members), CATALOG_STEMS)
+    assert submission.flags == [], "; ".join(submission.flags)
+    assert len(submission.files) == len(CATALOG_STEMS)
+
+
+@needs_git
+def test_a_clone_of_an_older_version_of_the_kata_gets_no_flag(tmp_path):
+    commits = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "log", "--format=%H", "--", "kata/plugin.py", "conftest.py"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    if len(commits) < 2:
+        pytest.skip("the kata's history has no older version of its plugin")
+    clone = clone_of_the_kata(tmp_path / "vic", commits[len(commits) // 2])
+    assert (clone / "kata/plugin.py").read_bytes() != (REPO_ROOT / "kata/plugin.py").read_bytes(), (
+        "the older clone should hold an older plugin, or this test proves nothing"
+    )
+    submission = load_submission(clone, CATALOG_STEMS)
+    assert submission.flags == [], "a clone made weeks ago is not suspicious: " + "; ".join(submission.flags)
+
+
+@needs_git
+def test_a_clone_with_a_changed_conftest_gets_exactly_that_flag(tmp_path):
+    clone = clone_of_the_kata(tmp_path / "walt")
+    with (clone / "conftest.py").open("a") as conftest:
+        conftest.write("\ndef pytest_runtest_makereport(item, call):\n    pass\n")
+    (clone / "kata" / "plugin.py").write_text("def _judge(*args, **kwargs):\n    pass\n")
+    assert load_submission(clone, CATALOG_STEMS).flags == [
+        f"conftest.py differs from the kata's: pytest would load it {NEVER_RUN}",
+        f"kata/plugin.py differs from the kata's: it would be imported as part of kata {NEVER_RUN}",
+    ]
 
 
 # ---------------------------------------------------------------------------- symlinks and odd files

@@ -1,0 +1,362 @@
+"""What in a submission's code is worth an instructor's look, by name, and how a flag says it.
+
+The tables the scan (kata.batch.scan) applies to what a file refers to once its imports and
+aliases are followed: "sys.modules", "os.kill", "builtins.exec", "asyncio.tasks._all_tasks"...
+Each rule names a class of behaviour with its phrase in plain words. A module is flagged whole
+(subprocess, ctypes, pytest...), all but what an honest answer uses (sys, os, gc), or only in
+some parts (inspect's frames); then come attributes that mean the same on any object (f_back,
+__subclasses__), and the strings and paths that spell such names out.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from dataclasses import dataclass
+
+# ---------------------------------------------------------------------------- what a flag says
+
+LOADED_MODULES = "reaches into loaded modules ({})"
+FRAMES = "reads stack frames ({})"
+HEAP = "reaches into the garbage collector, which sees every object ({})"
+INTERPRETER = "reaches into the interpreter ({})"
+HOOKS = "hooks into the running interpreter ({})"
+ENDS = "ends the test process ({})"
+COMMAND_LINE = "reads the command line ({})"
+IMPORT_SYSTEM = "changes how modules are found ({})"
+KILLS = "sends signals to processes ({})"
+PARENT = "looks for the grader's process ({})"
+PROCESSES = "starts a process ({})"
+NEW_SESSION = "starts a process in a new session, out of reach of the kill ({})"
+LEAVES_GROUP = "leaves its process group, out of reach of the kill ({})"
+SIGNAL_HANDLERS = "handles signals ({})"
+RAW_MEMORY = "reaches into raw memory ({})"
+DEBUGGER = "traces or debugs the process ({})"
+SOCKETS = "opens network connections of its own ({})"
+RUNS_CODE = "runs code built at run time ({})"
+RUNS_STRING = "runs code from a string ({})"
+RUNS_DECODED = "executes decoded data ({} of {})"
+CODE_DOES = "{}: the code it runs {}"
+DYNAMIC_IMPORT = "imports a module whose name is computed at run time ({})"
+BUILTINS = "reaches into builtins ({})"
+AT_EXIT = "runs code when the process ends ({})"
+MOCK = "patches by name ({})"
+PYTEST = "reaches into pytest ({})"
+GRADER = "reaches into the grader ({})"
+SOLUTIONS = "reads the reference solutions ({})"
+LOW_LEVEL = "uses low-level process tools ({})"
+CHANGES_FILES = "changes files ({})"
+LISTS_FILES = "lists files ({})"
+RAW_FDS = "uses raw file descriptors ({})"
+OS_OTHER = "reaches into the operating system ({})"
+PRIVATE = "reaches into private internals ({})"
+BY_NAME = "reaches into {} by a name computed at run time ({})"
+PATCHES_BY_NAME = "patches {} by a name computed at run time ({})"
+NAMESPACE = "reaches into {} through its namespace ({})"
+INTERNALS = "walks interpreter internals ({})"
+OWN_FILE = "looks up where its own file is ({})"
+PATCHES = "patches {}"
+REPLACES_MODULE = "replaces a loaded module ({})"
+PATCHES_CLASS = "patches the class of an object it was given ({})"
+ALWAYS_SAME = "defines a {} that always answers the same"
+WRITES_OUTSIDE = "writes a file outside its folder ({})"
+WRITES_SOMEWHERE = "writes a file at a path computed at run time ({})"
+READS_OUTSIDE = "reads a file outside its folder ({})"
+PROC_PATH = "names a /proc or /dev path ({})"
+GRADER_FILES = "names the grader's files ({})"
+SPELLS_OUT = "spells out {} in a string, as code that reaches things by name does"
+ENCODED = "holds encoded data ({})"
+NOT_SCANNED = "could not be scanned ({}): worth a look"
+MORE = "and {} more"
+
+# How strong a sign each kind is: a file shows its strongest first; a hint is dropped on a line
+# that already has a finding.
+STRONG, GENERAL, HINT = 0, 1, 2
+_RANKS = {
+    **dict.fromkeys([OS_OTHER, INTERPRETER, PRIVATE, OWN_FILE, LISTS_FILES, NAMESPACE, NOT_SCANNED], GENERAL),
+    **dict.fromkeys([SPELLS_OUT, ENCODED], HINT),
+}
+
+# ---------------------------------------------------------------------------- rules, by qualified name
+
+
+@dataclass(frozen=True)
+class _Module:
+    """A rule for a whole module: every use is flagged, or all but `allowed`, or only `only`."""
+
+    phrase: str
+    allowed: frozenset[str] | None = None
+    only: frozenset[str] | None = None
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+def _each(names: str, phrase: str) -> dict[str, str]:
+    return dict.fromkeys(_words(names), phrase)
+
+
+_OS_ALLOWED = _words(
+    "path environ getenv cpu_count process_cpu_count sep altsep extsep pathsep linesep curdir pardir devnull "
+    "name fspath fsencode fsdecode PathLike getcwd urandom strerror getpid get_terminal_size terminal_size "
+    "error DirEntry stat_result"
+)
+_SYS_ALLOWED = _words(
+    "version_info version hexversion platform implementation maxsize byteorder float_info int_info stdout "
+    "stderr stdin exc_info exception getrecursionlimit getsizeof flags"
+)
+_OS_FDS = (
+    "write writev pwrite pwritev read readv pread preadv sendfile dup dup2 fdopen open openpty pipe pipe2 "
+)
+_OS_FDS += (
+    "close closerange lseek fstat ftruncate fsync set_inheritable set_blocking memfd_create eventfd splice"
+)
+_OS_FILES = (
+    "remove unlink rename renames replace rmdir removedirs mkdir makedirs chmod chown lchown link symlink "
+)
+_OS_FILES += "truncate utime mkfifo mknod"
+_OS_PROCESSES = (
+    "fork forkpty system popen execl execle execlp execlpe execv execve execvp execvpe spawnl spawnle "
+)
+_OS_PROCESSES += "spawnlp spawnlpe spawnv spawnve spawnvp spawnvpe posix_spawn posix_spawnp register_at_fork"
+
+_EXACT: dict[str, str] = {
+    "sys.modules": LOADED_MODULES,
+    **_each("sys._getframe sys._current_frames sys._current_exceptions", FRAMES),
+    **_each(
+        "sys.settrace sys.setprofile sys.monitoring sys.addaudithook sys.audit sys.remote_exec "
+        "sys.call_tracing sys.excepthook sys.unraisablehook sys.displayhook sys.breakpointhook "
+        "sys.setswitchinterval "
+        "threading.settrace threading.setprofile threading.settrace_all_threads "
+        "threading.setprofile_all_threads threading.excepthook",
+        HOOKS,
+    ),
+    **_each(
+        "sys.exit os._exit os.abort builtins.exit builtins.quit _thread.interrupt_main _thread.exit", ENDS
+    ),
+    **_each("pytest.exit _pytest.outcomes.exit", ENDS),
+    **_each("sys.argv sys.orig_argv", COMMAND_LINE),
+    **_each("sys.path sys.meta_path sys.path_hooks sys.path_importer_cache", IMPORT_SYSTEM),
+    **_each("os.kill os.killpg os.pidfd_open signal.pidfd_send_signal os.waitpid os.waitid", KILLS),
+    **_each("os.getppid", PARENT),
+    **_each("os.setsid os.setpgid os.setpgrp", LEAVES_GROUP),
+    **{f"os.{name}": PROCESSES for name in _OS_PROCESSES.split()},
+    **{f"os.{name}": RAW_FDS for name in _OS_FDS.split()},
+    **{f"os.{name}": CHANGES_FILES for name in _OS_FILES.split()},
+    **_each("asyncio.create_subprocess_exec asyncio.create_subprocess_shell asyncio.subprocess", PROCESSES),
+    **_each(
+        "asyncio.open_connection asyncio.start_server asyncio.open_unix_connection asyncio.start_unix_server "
+        "aiohttp.UnixConnector aiohttp.NamedPipeConnector",
+        SOCKETS,
+    ),
+    **_each("builtins.exec builtins.eval builtins.compile types.FunctionType types.CodeType", RUNS_CODE),
+    **_each("types.LambdaType importlib.reload importlib.util importlib.machinery importlib.abc", RUNS_CODE),
+    **_each("builtins.breakpoint", DEBUGGER),
+    **_each("io.FileIO io.open_code", RAW_FDS),
+}
+_MODULES: dict[str, _Module] = {
+    "sys": _Module(INTERPRETER, allowed=_SYS_ALLOWED),
+    "gc": _Module(HEAP, allowed=frozenset({"collect", "isenabled"})),
+    "inspect": _Module(
+        FRAMES,
+        only=_words(
+            "currentframe stack trace getouterframes getinnerframes getframeinfo getgeneratorlocals "
+            "getcoroutinelocals getasyncgenlocals getclosurevars"
+        ),
+    ),
+    "traceback": _Module(FRAMES, only=_words("walk_stack walk_tb extract_stack StackSummary FrameSummary")),
+    "os": _Module(OS_OTHER, allowed=_OS_ALLOWED),
+    "shutil": _Module(CHANGES_FILES, allowed=frozenset({"which", "get_terminal_size"})),
+    **{
+        name: _Module(PROCESSES)
+        for name in _words("subprocess _posixsubprocess multiprocessing _multiprocessing pty")
+    },
+    **{name: _Module(SIGNAL_HANDLERS) for name in _words("signal _signal")},
+    **{name: _Module(RAW_MEMORY) for name in _words("ctypes _ctypes cffi _testcapi _testinternalcapi")},
+    **{name: _Module(DEBUGGER) for name in _words("faulthandler pdb bdb trace tracemalloc")},
+    **{
+        name: _Module(SOCKETS)
+        for name in _words("socket _socket socketserver http.client http.server urllib.request")
+    },
+    **{name: _Module(SOCKETS) for name in _words("requests httpx")},
+    **{name: _Module(RUNS_CODE) for name in _words("marshal pickle _pickle shelve dill cloudpickle copyreg")},
+    **{name: _Module(RUNS_CODE) for name in _words("runpy code codeop zipimport")},
+    "atexit": _Module(AT_EXIT),
+    **{name: _Module(MOCK) for name in _words("unittest.mock mock pytest_mock")},
+    **{
+        name: _Module(PYTEST)
+        for name in _words("pytest _pytest pluggy pytest_asyncio pytest_timeout aioresponses")
+    },
+    **{name: _Module(GRADER) for name in _words("kata tests conftest")},
+    "solutions": _Module(SOLUTIONS),
+    **{name: _Module(LOW_LEVEL) for name in _words("resource fcntl mmap _thread termios")},
+    "glob": _Module(LISTS_FILES),
+    "_io": _Module(RAW_FDS),
+}
+ROOT_ALIASES = {"posix": "os", "nt": "os", "__builtin__": "builtins", "posixpath": "os.path"}
+
+# Attribute names that mean the same whatever object they are read from.
+_FRAME_ATTRIBUTES = _words(
+    "f_back f_globals f_locals f_builtins f_code f_trace tb_frame tb_next gi_frame cr_frame ag_frame "
+    "gi_yieldfrom cr_await ag_await get_stack print_stack"
+)
+_INTERNAL_ATTRIBUTES = _words(
+    "__subclasses__ __globals__ __code__ __closure__ __builtins__ __base__ __bases__ __mro__ __func__ "
+    "__self__ __defaults__ __kwdefaults__ __wrapped__"
+)
+ATTRIBUTE_PHRASES = {
+    **dict.fromkeys(_FRAME_ATTRIBUTES, FRAMES),
+    **dict.fromkeys(_INTERNAL_ATTRIBUTES, INTERNALS),
+    **_each("subprocess_exec subprocess_shell", PROCESSES),
+    **_each(
+        "create_connection create_server create_unix_connection create_unix_server sock_connect "
+        "create_datagram_endpoint connect_accepted_socket",
+        SOCKETS,
+    ),
+}
+NAME_PHRASES = {"__builtins__": BUILTINS, "__file__": OWN_FILE, "__loader__": OWN_FILE, "__spec__": OWN_FILE}
+
+IMPORTERS = frozenset({"builtins.__import__", "importlib.import_module", "importlib.__import__"})
+MODULE_LOOKUPS = frozenset({"sys.modules.get", "sys.modules.__getitem__", "sys.modules.pop"})
+GETATTRS = {
+    "builtins.getattr": "get",
+    "builtins.hasattr": "get",
+    "builtins.setattr": "set",
+    "builtins.delattr": "set",
+    "builtins.object.__getattribute__": "get",
+    "builtins.object.__setattr__": "set",
+    "builtins.object.__delattr__": "set",
+    "builtins.type.__getattribute__": "get",
+    "builtins.type.__setattr__": "set",
+    "builtins.type.__delattr__": "set",
+}
+EXECUTORS = frozenset(
+    {
+        "builtins.exec",
+        "builtins.eval",
+        "builtins.compile",
+        "types.FunctionType",
+        "types.CodeType",
+        "types.LambdaType",
+        "marshal.loads",
+        "pickle.loads",
+        "_pickle.loads",
+        "pickle.Unpickler",
+        "runpy.run_path",
+        "runpy.run_module",
+    }
+)
+SOURCE_RUNNERS = frozenset({"builtins.exec", "builtins.eval", "builtins.compile"})
+DECODERS = frozenset(
+    {
+        "builtins.bytes.fromhex",
+        "builtins.bytearray.fromhex",
+        "builtins.bytes",
+        "builtins.bytearray",
+        "builtins.chr",
+        "builtins.int.to_bytes",
+        "codecs.decode",
+        "codecs.encode",
+        "zlib.decompress",
+        "gzip.decompress",
+        "bz2.decompress",
+        "lzma.decompress",
+        "marshal.loads",
+        "pickle.loads",
+    }
+)
+DECODER_MODULES = ("base64.", "binascii.")
+DECODING_METHODS = frozenset({"decode", "fromhex", "translate", "decompress", "b64decode", "unhexlify"})
+ATTRIBUTE_GETTERS = frozenset({"operator.attrgetter", "operator.methodcaller"})
+SESSION_KEYWORDS = frozenset({"start_new_session", "process_group", "preexec_fn"})
+OPENERS = frozenset({"builtins.open", "io.open", "codecs.open"})
+PATH_WRITERS = _words("write_text write_bytes touch unlink rmdir mkdir rename chmod symlink_to hardlink_to")
+COMPARISONS = _words(
+    "__eq__ __ne__ __lt__ __le__ __gt__ __ge__ __contains__ __instancecheck__ __subclasscheck__"
+)
+ANSWERING = COMPARISONS | {"__hash__"}
+ENDING_EXCEPTIONS = frozenset({"builtins.SystemExit", "builtins.KeyboardInterrupt"})
+BUILTIN_NAMES = frozenset(dir(builtins))
+EACH_TARGET = frozenset({PATCHES, ALWAYS_SAME, PATCHES_CLASS, REPLACES_MODULE})
+
+# Strings: what a name or a path looks like when it is spelled out to be reached at run time.
+_SENSITIVE_MODULES = _words(
+    "sys gc os posix nt ctypes _ctypes kata pytest _pytest builtins __builtin__ signal subprocess "
+    "multiprocessing inspect marshal pickle importlib socket pty atexit"
+)
+SENSITIVE_NAMES = (
+    _SENSITIVE_MODULES
+    | _words(
+        "modules _getframe _current_frames get_objects get_referrers get_referents __import__ __dict__ "
+        "__eq__ __hash__ exec eval _exit killpg fork settrace setprofile addaudithook perf_counter "
+        "monotonic _judge import_module getppid"
+    )
+    | _FRAME_ATTRIBUTES
+    | _INTERNAL_ATTRIBUTES
+)
+PATCHABLE_ROOTS = _SENSITIVE_MODULES | frozenset({"time", "asyncio", "aiohttp", "random", "threading"})
+DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+PROC = re.compile(r"/proc(?:/|$|\ufffd)|/dev/(?:fd|std(?:in|out|err)|tty|pts)(?:/|$|\ufffd)")
+GRADER_FILE = re.compile(
+    r"points\.toml|gradebook|results\.(?:json|csv)|graded\.json|site-packages|__pycache__|\.pyc\b|\.pth\b"
+    r"|conftest|(?:^|/)solutions(?:/|$)|(?:^|/)tests/test_",
+    re.IGNORECASE,
+)
+HEX = re.compile(r"[0-9a-fA-F]{100,}")
+BASE64 = re.compile(r"[A-Za-z0-9+/_-]{100,}={0,2}")
+DRIVE = re.compile(r"^[A-Za-z]:[/\\]")
+
+
+def rank_of(template: str) -> int:
+    """STRONG, GENERAL or HINT: how strong a sign a finding of this kind is."""
+    return _RANKS.get(template, STRONG)
+
+
+def rule_for(name: str, whole: bool = False) -> tuple[str, ...] | None:
+    """(template, details...) for a use of `name` ("sys.modules", "os.getppid"...), or None if it is fine.
+
+    `whole`: the module itself is taken whole (`from gc import *`), as if all of it were used.
+    """
+    parts = name.split(".")
+    for size in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:size])
+        if prefix in _EXACT:
+            return _EXACT[prefix], short_name(prefix)
+        if prefix in _MODULES:
+            module = _MODULES[prefix]
+            rest = parts[size:]
+            if (module.allowed is None and module.only is None) or whole:
+                return module.phrase, ".".join(parts[: size + 1])
+            if not rest:
+                return None
+            if module.allowed is not None and rest[0] not in module.allowed and not rest[0].isupper():
+                return module.phrase, f"{prefix}.{rest[0]}"
+            if module.only is not None and rest[0] in module.only:
+                return module.phrase, f"{prefix}.{rest[0]}"
+            break
+    if "__dict__" in parts[1:]:
+        base = ".".join(parts[: parts.index("__dict__", 1)])
+        return NAMESPACE, base, f"{base}.__dict__"
+    private = next(
+        (i for i, part in enumerate(parts) if part.startswith("_") and not part.startswith("__")), None
+    )
+    if private is not None and parts[0] != "builtins":
+        return PRIVATE, ".".join(parts[: private + 1])
+    return None
+
+
+def shown_as(match: tuple[str, ...], shown: str) -> tuple[str, ...]:
+    """The same finding, showing how the file spelled it (`import signal`)."""
+    return (match[0], shown) if len(match) == 2 else match
+
+
+def normal_name(name: str) -> str:
+    root, dot, rest = name.partition(".")
+    if root in ROOT_ALIASES:
+        return f"{ROOT_ALIASES[root]}{dot}{rest}"
+    return name
+
+
+def short_name(name: str) -> str:
+    return name.removeprefix("builtins.")
