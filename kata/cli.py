@@ -127,6 +127,13 @@ def batch(argv: list[str]) -> int:
     except (UsageError, command.BatchUsageError) as error:
         print(f"grade.py batch: {error}", file=sys.stderr)
         return USAGE_ERROR
+    except command.GraderFailure as error:
+        print(f"grade.py batch: stopped: the grader could not run here: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"grade.py batch: stopped: {error.strerror or error}{where}", file=sys.stderr)
+        return USAGE_ERROR
     except KeyboardInterrupt:
         print("\ngrade.py batch: stopped; the gradebook holds the students graded so far", file=sys.stderr)
         return 130

@@ -15,11 +15,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from kata import reaping
 from kata.catalog import REPO_ROOT
 from kata.report import ReportContents, TestResult, is_timeout, read_report
 
@@ -81,9 +83,34 @@ def pytest_command(
 
 
 def kill_group(process: subprocess.Popen) -> None:
-    """Kill the process and everything in its process group (stray workers and forks too)."""
+    """Kill the process and everything in its process group (stray workers and forks too).
+    Only while the process is not reaped: after that its pid may be someone else's (kata.reaping)."""
+    if process.returncode is not None or not hasattr(os, "killpg"):
+        return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
+
+
+class _Drained:
+    """Read a child's output in a thread as it comes, so the child never blocks on a full pipe."""
+
+    def __init__(self, stream) -> None:
+        self.chunks: list[bytes] = []
+        self.thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _drain(self, stream) -> None:
+        kept = 0
+        with contextlib.suppress(OSError, ValueError), stream:
+            while chunk := stream.read1(65536):
+                self.chunks.append(chunk)
+                kept += len(chunk)
+                while kept - len(self.chunks[0]) >= OUTPUT_LIMIT:  # only the tail is ever shown
+                    kept -= len(self.chunks.pop(0))
+
+    def bytes(self) -> bytes:
+        self.thread.join(timeout=10)
+        return b"".join(self.chunks)
 
 
 def run_tests(
@@ -114,14 +141,13 @@ def run_tests(
             start_new_session=True,
         )
         run = Run(label=" ".join(Path(f).name for f in test_files))
+        output = _Drained(process.stdout)
         try:
-            out, _ = process.communicate(timeout=wall_limit)
-        except subprocess.TimeoutExpired:
-            run.timed_out = True
-            kill_group(process)
-            out, _ = process.communicate()
+            run.timed_out = not reaping.wait_unreaped(process, wall_limit)
         finally:
-            kill_group(process)  # stray grandchildren (executors, pools) go too
+            kill_group(process)  # before it is reaped: stray grandchildren (executors, pools) go too
+            process.wait()
+        out = output.bytes()
         run.seconds = clock.perf_counter() - started
         run.returncode = process.returncode
         run.output = out.decode("utf-8", errors="replace")[-OUTPUT_LIMIT:]

@@ -36,7 +36,7 @@ from rich.table import Table
 
 from kata.batch.cache import Cache, Graded, context_digest, fingerprint
 from kata.batch.course import snapshot
-from kata.batch.isolation import Grading, Limits, collect_expected, grade_files
+from kata.batch.isolation import GraderFailure, Grading, Limits, collect_expected, grade_files
 from kata.batch.points import Points, PointsError, load_points, score_tasks
 from kata.batch.reports import (
     StudentResult,
@@ -59,6 +59,9 @@ TAMPERING = "replaced while your code ran"
 def default_jobs() -> int:
     """Most of a test's time is spent waiting on purpose (fake latency), so two runs per core fit."""
     return max(2, 2 * (os.cpu_count() or 1))
+
+
+__all__ = ["GraderFailure", "add_arguments", "run"]
 
 
 class ReportWriteError(Exception):

@@ -26,7 +26,6 @@ import fcntl
 import json
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from kata import reaping
 from kata.batch.course import Course
 from kata.report import TestResult
 from kata.sandbox import Sandbox
@@ -312,7 +312,7 @@ def _run_child(test_ids: list[TestResult], work: Path, grading: Grading, uid: in
     clock = _ExerciseClock(stems, test_ids[0].stem, limits.exercise_seconds)
     killed_stem, strays = None, 0
     try:
-        while process.poll() is None:
+        while not reaping.exited(process):  # unreaped until jail.kill(): see kata.reaping
             moved, at = clock.advance(channel.snapshot())
             if moved:
                 strays += jail.end_exercise(since=at)
@@ -501,9 +501,7 @@ def collect_expected(test_files: Sequence[str], grading: Grading) -> list[TestRe
             jail.process.stdin.write((json.dumps(orders) + "\n").encode())
             jail.process.stdin.close()
         try:
-            jail.process.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            pass
+            reaping.wait_unreaped(jail.process, 120)
         finally:
             jail.kill()
         text = output.text()
@@ -512,7 +510,7 @@ def collect_expected(test_files: Sequence[str], grading: Grading) -> list[TestRe
     collected = [e for e in events if e.get("event") == "collected"]
     if not collected:
         code = jail.process.returncode
-        raise RuntimeError(f"could not collect the tests (exit code {code}): {text.strip()[-300:]}")
+        raise GraderFailure(f"could not collect the tests (exit code {code}): {text.strip()[-300:]}")
     tests = []
     for test in collected[0]["tests"]:
         test = dict(test)

@@ -1,7 +1,8 @@
 """One unprivileged uid per job slot, so that sandboxes can neither signal nor read each other.
 
-A uid is claimed by holding an exclusive lock on a file in a root-only folder; two graders on
-one machine (or two job slots of one grader) never share a uid. The uids come from a range no
+A uid is claimed by holding an exclusive lock on a file in a root-only folder
+(/run/async-kata-uids); two graders on one machine (or two job slots of one grader) never
+share a uid. The uids come from a range no
 account in /etc/passwd uses. Processes still running as a uid whose lock nobody holds were left
 by a grader that was killed (where no PID namespace ended them): they are killed at the claim.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -19,7 +19,9 @@ from kata.sandbox import processes
 
 FIRST_UID = 61_000
 LAST_UID = 61_999
-LOCKS = Path(tempfile.gettempdir()) / "async-kata-uids"
+# One place for every grader on the machine, whatever its TMPDIR: uids are handed out only as
+# root, and /run is root's (a grader with another TMPDIR would otherwise claim a uid in use).
+LOCKS = Path("/run/async-kata-uids") if Path("/run").is_dir() else Path("/tmp/async-kata-uids")
 
 
 class NoFreeAccount(RuntimeError):

@@ -81,16 +81,19 @@ def command(inner: Sequence[str], view: View, *, uid: int | None, info_fd: int, 
         else:
             args += ["--ro-bind", str(path), str(path)]
     real_dirs = [p for p in system if not p.is_symlink()]
+    args += ["--dev", "/dev", "--proc", "/proc"]
+    # The private, bounded folders first: Python or the virtualenv may live under /tmp (pytest's
+    # tmp_path does), and a bind made after the tmpfs shows through it.
+    for folder in (str(INSIDE_HOME), "/tmp", "/dev/shm"):
+        args += ["--size", str(view.space_bytes), "--perms", "1777", "--tmpfs", folder]
+    covered = [*real_dirs, Path("/tmp"), Path("/dev"), Path("/proc"), INSIDE_HOME]
     readable = sorted({Path(os.path.realpath(p)) for p in view.readable} | set(view.readable))
     readable = [p for p in readable if p.exists() and not any(p == s or s in p.parents for s in real_dirs)]
-    for folder in _ancestors(readable, real_dirs):
+    for folder in _ancestors(readable, covered):
         args += ["--perms", "0755", "--dir", str(folder)]
     for path in readable:
         args += ["--ro-bind", str(path), str(path)]
     args += ["--bind" if view.course_writable else "--ro-bind", str(view.course), str(INSIDE_COURSE)]
-    args += ["--dev", "/dev", "--proc", "/proc"]
-    for folder in (str(INSIDE_HOME), "/tmp", "/dev/shm"):
-        args += ["--size", str(view.space_bytes), "--perms", "1777", "--tmpfs", folder]
     args += ["--ro-bind", str(view.target), str(INSIDE_TARGET)]
     args += ["--chdir", str(INSIDE_HOME)]
     args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]

@@ -7,7 +7,8 @@
                 files that are readable by anyone, other processes, and the network
     none        neither: only a process group, resource limits and a hard kill; said loudly
 
-`choose_sandbox("auto")` tries them in that order with a real probe, once per process.
+`choose_sandbox("auto")` tries the first two in that order with a real probe, once per process,
+and refuses to go on with neither: running submissions unsandboxed must be asked for.
 """
 
 from __future__ import annotations
@@ -179,12 +180,13 @@ def _user_problem() -> str:
 
 
 def choose_sandbox(wanted: str = "auto", probe_dir: Path | None = None) -> Sandbox:
-    """The strongest sandbox that works here (or exactly `wanted`, or SandboxUnavailable saying why)."""
+    """The strongest sandbox that works here, or exactly `wanted`; SandboxUnavailable says why not.
+    "auto" never settles for no sandbox at all: grading unsandboxed must be asked for (`none`)."""
     if wanted not in ("auto", *KINDS):
         raise SandboxUnavailable(f"unknown sandbox {wanted!r} (choose from auto, {', '.join(KINDS)})")
     reasons: list[str] = []
     for kind in KINDS:
-        if wanted not in ("auto", kind):
+        if wanted not in ("auto", kind) or (wanted == "auto" and kind == "none"):
             continue
         if kind == "bubblewrap":
             problem = _bubblewrap_problem(str(probe_dir or Path(__file__).parent))
@@ -199,4 +201,7 @@ def choose_sandbox(wanted: str = "auto", probe_dir: Path | None = None) -> Sandb
         if wanted == kind:
             raise SandboxUnavailable(f"the {kind} sandbox does not work here: {problem}")
         reasons.append(f"{kind} does not work here: {problem}")
-    raise SandboxUnavailable("no sandbox works here")  # unreachable: "none" always works
+    raise SandboxUnavailable(
+        f"no sandbox works here ({'; '.join(reasons)}); install bubblewrap, or grade code you trust "
+        "without one: --sandbox none"
+    )

@@ -29,6 +29,8 @@ class Jail:
         self.process = process
 
     def members(self) -> list[processes.Member]:
+        if self.process.returncode is not None:  # reaped: its pid may be a stranger's now
+            return []
         return processes.descendants(self.process.pid)
 
     def main_pids(self) -> frozenset[int]:
@@ -61,8 +63,10 @@ class Jail:
         return self.process.pid
 
     def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        """Kill everything, then reap the process (never before: see kata.reaping)."""
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
         processes.kill_until_gone(self.members)
         with contextlib.suppress(ProcessLookupError):
             self.process.kill()
@@ -81,16 +85,25 @@ class Jail:
 class NamespaceJail(Jail):
     """A bubblewrap sandbox: everything in its PID namespace. Its first process (inner pid 1) is
     bubblewrap's own reaper and the test process is inner pid 2; when pid 1 dies, the kernel kills
-    every other process of the namespace."""
+    every other process of the namespace. Pid 1 is held by a pidfd, so it is never mistaken for a
+    stranger that got its number later, and the namespace is looked for only while pid 1 lives
+    (a dead namespace's inode number can be reused by a new one)."""
 
     def __init__(self, process: subprocess.Popen, info_read: int) -> None:
         super().__init__(process)
         self.init_pid = _read_child_pid(info_read)
-        self.namespace = processes.pid_namespace(self.init_pid) if self.init_pid else None
+        self.init_fd = _pidfd(self.init_pid)
+        self.namespace = processes.pid_namespace(self.init_pid) if self.init_fd is not None else None
+
+    def _alive(self) -> bool:
+        if self.init_fd is None:
+            return False
+        ready, _, _ = select.select([self.init_fd], [], [], 0)
+        return not ready  # a pidfd becomes readable when its process exits
 
     def members(self) -> list[processes.Member]:
-        if self.namespace is None:
-            return super().members()
+        if self.namespace is None or not self._alive():
+            return []
         return processes.in_namespace(self.namespace)
 
     def main_pids(self) -> frozenset[int]:
@@ -100,11 +113,13 @@ class NamespaceJail(Jail):
         return next((m.pid for m in self.members() if m.inner_pid == 2), None)
 
     def kill(self) -> None:
-        if self.init_pid:
-            processes.kill([self.init_pid])
+        if self.init_fd is not None:
+            with contextlib.suppress(ProcessLookupError, OSError):
+                signal.pidfd_send_signal(self.init_fd, signal.SIGKILL)
         super().kill()
-        if self.namespace:
-            processes.kill_until_gone(self.members)
+        if self.init_fd is not None:
+            os.close(self.init_fd)
+            self.init_fd = None
 
 
 class UserJail(Jail):
@@ -120,6 +135,15 @@ class UserJail(Jail):
     def kill(self) -> None:
         super().kill()
         processes.kill_until_gone(self.members)
+
+
+def _pidfd(pid: int | None) -> int | None:
+    if pid is None:
+        return None
+    try:
+        return os.pidfd_open(pid)
+    except OSError:
+        return None
 
 
 def _read_child_pid(fd: int, timeout: float = 10.0) -> int | None:

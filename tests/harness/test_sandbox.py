@@ -15,7 +15,7 @@ import pytest
 
 from kata.batch.course import snapshot
 from kata.catalog import REPO_ROOT
-from kata.sandbox import choose_sandbox, processes
+from kata.sandbox import choose_sandbox
 from kata.sandbox.bubblewrap import View
 from kata.sandbox.choose import KINDS, SandboxUnavailable, python_paths
 
@@ -43,7 +43,15 @@ def course(tmp_path_factory):
     return snapshot(folder / "course")
 
 
-@pytest.fixture(params=AVAILABLE)
+def claimed_by(*kinds: str):
+    """Run a test for each kind here that claims its protection (see each kind's one-line statement)."""
+    return pytest.mark.parametrize("sandbox", [k for k in kinds if k in AVAILABLE], indirect=True)
+
+
+ISOLATING = ("bubblewrap", "user")
+
+
+@pytest.fixture
 def sandbox(request):
     return choose_sandbox(request.param)
 
@@ -76,7 +84,7 @@ class Inside:
             out = self.jail.process.stdout.read()
         finally:
             self.close()
-        return out.decode(errors="replace")
+        return out.decode(errors="replace") or f"(no output; exit code {self.jail.process.returncode})"
 
     def close(self) -> None:
         self.jail.kill()
@@ -85,11 +93,6 @@ class Inside:
         if self.uid is not None:
             self.sandbox.accounts.release(self.uid)
             self.uid = None
-
-
-def needs(sandbox, *kinds: str) -> None:
-    if sandbox.kind not in kinds:
-        pytest.skip(f"the {sandbox.kind} sandbox does not claim this protection (see its one-line statement)")
 
 
 def alive_with(marker: str) -> list[int]:
@@ -136,6 +139,7 @@ def test_the_sandbox_in_force_is_said_in_one_line():
     assert ("NOT SANDBOXED" in line) == (sandbox.kind == "none")
 
 
+@claimed_by(*ISOLATING)
 def test_an_exercise_s_leftover_processes_die_when_it_ends_and_the_test_process_lives(sandbox, view):
     hex = uuid.uuid4().hex
     marker = f"kata-sandbox-{hex}"
@@ -143,8 +147,6 @@ def test_an_exercise_s_leftover_processes_die_when_it_ends_and_the_test_process_
     try:
         wait_for(lambda: len(alive_with(marker)) >= 3)
         assert len(alive_with(marker)) >= 3, "the code started its three escapees"
-        if sandbox.kind == "none":
-            pytest.skip("with no sandbox, a process that leaves its group gets away (said in the statement)")
         killed = inside.jail.end_exercise()
         wait_for(lambda: not alive_with(marker))
         assert not alive_with(marker), "a detached, a double-forked and a plain child all die"
@@ -155,8 +157,8 @@ def test_an_exercise_s_leftover_processes_die_when_it_ends_and_the_test_process_
     assert not alive_with(marker)
 
 
+@claimed_by(*ISOLATING)
 def test_processes_the_next_exercise_starts_are_spared(sandbox, view):
-    needs(sandbox, "bubblewrap", "user")
     hex = uuid.uuid4().hex
     marker = f"kata-sandbox-{hex}"
     code = (
@@ -178,21 +180,19 @@ def test_processes_the_next_exercise_starts_are_spared(sandbox, view):
     assert not alive_with(marker), "and it dies with the sandbox"
 
 
+@claimed_by(*ISOLATING)
 def test_nothing_survives_the_sandbox(sandbox, view):
     hex = uuid.uuid4().hex
     marker = f"kata-sandbox-{hex}"
     inside = Inside(sandbox, view, ESCAPES.format(hex=hex))
     wait_for(lambda: len(alive_with(marker)) >= 3)
     inside.close()
-    if sandbox.kind == "none":
-        processes.kill([int(p) for p in alive_with(marker)])
-        pytest.skip("with no sandbox, a process that leaves its group gets away (said in the statement)")
     wait_for(lambda: not alive_with(marker), 5)
     assert not alive_with(marker)
 
 
+@claimed_by(*ISOLATING)
 def test_the_course_the_virtualenv_and_the_submission_s_files_are_read_only(sandbox, view):
-    needs(sandbox, "bubblewrap", "user")
     course = sandbox.course_path(view)
     targets = [
         course / "kata" / "plugin.py",
@@ -214,8 +214,8 @@ def test_the_course_the_virtualenv_and_the_submission_s_files_are_read_only(sand
     assert out.count("refused") == len(targets), out
 
 
+@claimed_by("bubblewrap")
 def test_its_own_folder_and_tmp_are_writable_and_bounded(sandbox, view):
-    needs(sandbox, "bubblewrap")
     code = (
         "import os\n"
         "open('notes.txt', 'w').write('ok')\n"
@@ -232,8 +232,8 @@ def test_its_own_folder_and_tmp_are_writable_and_bounded(sandbox, view):
     assert "full" in out and "NO LIMIT" not in out, out
 
 
+@claimed_by("bubblewrap")
 def test_other_submissions_the_solutions_and_the_grader_are_out_of_sight(sandbox, view, tmp_path):
-    needs(sandbox, "bubblewrap")
     classmate = tmp_path / "classmate"
     classmate.mkdir()
     (classmate / "02_gather.py").write_text("# classmate's answer\n")
@@ -251,8 +251,8 @@ def test_other_submissions_the_solutions_and_the_grader_are_out_of_sight(sandbox
     assert max(pids) < 10 and os.getpid() not in pids, f"only the sandbox's own processes: {pids}"
 
 
+@claimed_by("bubblewrap")
 def test_the_network_is_loopback_only(sandbox, view):
-    needs(sandbox, "bubblewrap")
     code = (
         "import socket\n"
         "print('interfaces', sorted(name for _, name in socket.if_nameindex()))\n"
@@ -264,10 +264,8 @@ def test_the_network_is_loopback_only(sandbox, view):
     assert "interfaces ['lo']" in out and "loopback works" in out, out
 
 
+@claimed_by(*ISOLATING)
 def test_two_sandboxes_run_as_different_unprivileged_users(sandbox, view):
-    needs(sandbox, "bubblewrap", "user")
-    if os.geteuid() != 0:
-        pytest.skip("only root can give each sandbox a uid of its own")
     first = Inside(sandbox, view, "import os, time; print(os.getuid(), flush=True); time.sleep(30)")
     second = Inside(sandbox, view, "import os; print(os.getuid())")
     try:
