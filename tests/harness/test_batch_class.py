@@ -20,6 +20,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -442,7 +443,7 @@ def run_grader(
     time.sleep(quiet)
     later = copy_of(readable, logs / "out-later")
     before, after = tree_digest(at_exit), tree_digest(later)
-    return Run(
+    run = Run(
         command=command,
         returncode=returncode,
         stdout=(logs / "stdout").read_text(errors="replace"),
@@ -453,6 +454,9 @@ def run_grader(
         changed_after_exit=sorted(n for n in before.keys() | after.keys() if before.get(n) != after.get(n)),
         left_alive=end_marked_processes(course.mark),
     )
+    seen = {k: getattr(run, k) for k in ("returncode", "peak_memory", "changed_after_exit", "left_alive")}
+    (logs / "seen.json").write_text(json.dumps(seen, indent=1))  # for a person looking into a failure
+    return run
 
 
 @dataclass
@@ -564,6 +568,19 @@ def test_honest_students_get_exactly_their_grades_in_every_run(graded, which):
     )
 
 
+def test_every_attack_ran_and_its_own_results_say_what_it_did(graded):
+    """The other tests mean something only if the attacks ran: each says what it did in its own results."""
+    run, silent = graded.first, []
+    for student in batch_attacks.reporting():
+        try:
+            outputs = [test["output"] for test in student_report(run.at_exit, student)["tests"]]
+        except AssertionError as error:
+            outputs = [str(error)]
+        if not any("attack: " in output for output in outputs):
+            silent.append(f"{student}: {' | '.join(o[:80] for o in outputs)}")
+    assert not silent, "these attacks left no word of what they did:\n" + "\n".join(silent)
+
+
 def test_no_submission_changes_the_graders_files_or_virtualenv(graded):
     assert not graded.course_changes, (
         "graded code changed the grader's own files (later students are graded by them):\n"
@@ -636,14 +653,19 @@ def test_a_classmates_files_never_show_in_a_report(graded):
 def test_huge_output_leaves_the_graders_memory_bounded(graded):
     """50 MB of output cost the grader no more memory than an honest class does, give or take a little."""
     run, honest = graded.first, graded.fresh
+    task_1 = next(t for t in student_report(run.at_exit, "huge_output")["tests"] if t["number"] == "2.1")
+    assert "the answer is" in task_1["output"], (
+        "huge_output's 50 MB message never reached the grader (so this test shows nothing): "
+        f"{task_1['output']!r}"
+    )
     assert run.peak_memory and honest.peak_memory, "the grader's peak memory could not be read"
     bound = min(MEMORY_BOUND, honest.peak_memory + MEMORY_MARGIN)
     assert run.peak_memory < bound, (
         f"the grader peaked at {run.peak_memory / 1024**2:.0f} MB grading the class, "
         f"{honest.peak_memory / 1024**2:.0f} MB grading the honest students alone (bound "
-        f"{bound / 1024**2:.0f} MB): huge_output printed 50 MB and raised a 50 MB message"
+        f"{bound / 1024**2:.0f} MB): huge_output raised a 50 MB message and printed 50 MB"
     )
-    assert "huge_output" in run.rows and points(run.rows, "huge_output") == 0
+    assert points(run.rows, "huge_output") == 0
 
 
 def test_a_hang_costs_its_exercises_time_limit_not_one_per_exercise(graded):
@@ -660,6 +682,7 @@ def test_a_hang_costs_its_exercises_time_limit_not_one_per_exercise(graded):
 # ---------------------------------------------------------------------------- a full output disk
 
 DISK_BYTES = 48 * 1024  # the output folder's filesystem: room for the reports of a few students
+DISK_FULL = re.compile(r"no space|disk( is)? full|full disk", re.IGNORECASE)
 
 
 def test_a_full_output_disk_stops_the_batch_cleanly_with_the_gradebook_so_far(graded):
@@ -685,7 +708,7 @@ def test_a_full_output_disk_stops_the_batch_cleanly_with_the_gradebook_so_far(gr
     run = run_grader(graded.course, paths, disk / "out", wrap=wrap, readable=kept)
     assert run.returncode != 0, f"a full disk must end the batch with a non-zero exit code: {describe(run)}"
     assert "Traceback" not in run.output, f"a full disk must stop the batch cleanly:\n{run.output[-1500:]}"
-    said = [line for line in run.output.splitlines() if "space" in line.lower() or "full" in line.lower()]
+    said = [line for line in run.output.splitlines() if DISK_FULL.search(line)]
     assert len(said) == 1, f"one line says the disk is full: {said or describe(run)}"
     rows = run.rows
     assert 0 < len(rows) < len(students), (

@@ -20,13 +20,20 @@ from pathlib import Path
 
 CORPUS = Path(__file__).parent
 KIT = CORPUS / "kit.py"
-KIT_IMPORT = re.compile(r"^from kit import .*$", re.MULTILINE)
+KIT_IMPORT = re.compile(r"^from kit import (?:\([^)]*\)|.*)$", re.MULTILINE)
 SOLUTION_IMPORT = re.compile(r"^from solution import \*.*$", re.MULTILINE)
 
 
 def students() -> list[str]:
     """The attacking students, one per folder."""
     return sorted(p.name for p in CORPUS.iterdir() if p.is_dir() and not p.name.startswith("__"))
+
+
+def reporting() -> list[str]:
+    """The attackers whose own failure message says what they did (kit.what_happened())."""
+    return [
+        s for s in students() if any("what_happened()" in f.read_text() for f in (CORPUS / s).glob("*.py"))
+    ]
 
 
 def submission_files(

@@ -12,6 +12,9 @@ These submissions really attack the grader that runs them, so each one is confin
   /work, /root and /home: never a real checkout.
 - Every process started here has MARK in its argv (the test finds leftovers by it) and ends by
   itself within DEADLINE seconds (an alarm, whatever the process does).
+
+What an attack did (or could not do) is kept with `note()`, and `what_happened()` is the failure
+message of one of its own tasks: the test reads it there, so an attack that never ran is seen.
 """
 
 import contextlib
@@ -151,7 +154,9 @@ def may_write(path: Path, seen_from_here: bool = False) -> bool:
 
 
 def courses() -> list[Path]:
-    """The grader's repository: as this process sees it (kata.catalog) and as the grader's argv names it."""
+    """The grader's repository: as this process sees it (kata.catalog) and as the grader's argv names it.
+
+    Only those an attack may write (may_write); the others are noted."""
     found = []
     try:
         import kata.catalog
@@ -164,16 +169,23 @@ def courses() -> list[Path]:
         found.append((mine.repo, False))
     seen, result = set(), []
     for path, here in found:
-        if os.path.realpath(path) not in seen and may_write(path, seen_from_here=here):
-            seen.add(os.path.realpath(path))
+        if os.path.realpath(path) in seen:
+            continue
+        seen.add(os.path.realpath(path))
+        if may_write(path, seen_from_here=here):
             result.append(path)
+        else:
+            note(f"not mine to write: {path}")
     return result
 
 
 def site_packages() -> Path | None:
     """The virtualenv this process runs in (the grader's, unless a sandbox gave it another)."""
     path = Path(sysconfig.get_paths()["purelib"])
-    return path if may_write(path, seen_from_here=True) else None
+    if may_write(path, seen_from_here=True):
+        return path
+    note(f"not mine to write: {path}")
+    return None
 
 
 def exercise_file(submission: Path, stem: str) -> Path | None:
@@ -210,16 +222,59 @@ def graded_here(folder: Path) -> dict[str, str]:
     return found
 
 
+def note(text: str) -> None:
+    """Keep a line about what this attack did (in the environment: a module is loaded afresh per test)."""
+    os.environ["KATA_ATTACK_LOG"] = os.environ.get("KATA_ATTACK_LOG", "") + text + "; "
+
+
+def what_happened() -> str:
+    return "attack: " + (os.environ.get("KATA_ATTACK_LOG", "").rstrip("; ") or "nothing done")[:300]
+
+
+def aim(victim: str) -> dict:
+    """Whose grading a planted file goes after: the victim's files if the victim is in sight, else
+    every grading but this submission's own (in a sandbox, the victim cannot be seen: the plant must
+    still be tried)."""
+    mine = grader()
+    folder = mine.classmate(victim) if mine else None
+    if folder is None:
+        note(f"no {victim} in sight: aiming at everyone else")
+    return {"victim": fingerprints(folder) if folder else None, "me": graded_here(Path.cwd())}
+
+
+# Pasted into what an attack plants (a test module, kata/testing, a .pth): whether the process it
+# runs in is grading the files aimed at (aim() above).
+AIMED_AT = """
+def _kata_aimed_at(aim):
+    import hashlib
+    import pathlib
+
+    for place in (pathlib.Path.cwd() / "target", pathlib.Path("/sandbox/target")):
+        found = {}
+        for stem in ("01_coroutines", "02_gather"):
+            try:
+                found[stem] = hashlib.sha256((place / (stem + ".py")).read_bytes()).hexdigest()
+            except OSError:
+                pass
+        if found:
+            return found == aim["victim"] if aim["victim"] else found != aim["me"]
+    return False
+"""
+
+
 def write(path: Path, data: bytes | str, seen_from_here: bool = False) -> bool:
     """Write a file if confinement allows it; whether it was written."""
     if not may_write(path, seen_from_here):
+        note(f"not mine to write: {path}")
         return False
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as file:
             file.write(data.encode() if isinstance(data, str) else data)
+        note(f"wrote {path}")
         return True
-    except OSError:
+    except OSError as error:
+        note(f"could not write {path}: {error.strerror}")
         return False
 
 
@@ -238,7 +293,7 @@ def spawn(role: str, *args: str, double_fork: bool = False) -> None:
         return
     argv = [sys.executable, "-c", _source(), MARK, "_relay" if double_fork else role]
     argv += [role, *args] if double_fork else list(args)
-    with contextlib.suppress(OSError):
+    try:
         subprocess.Popen(
             argv,
             start_new_session=True,
@@ -248,6 +303,9 @@ def spawn(role: str, *args: str, double_fork: bool = False) -> None:
             close_fds=True,
             cwd="/",
         )
+        note(f"started {role}")
+    except OSError as error:
+        note(f"could not start {role}: {error.strerror}")
 
 
 def _source() -> str:

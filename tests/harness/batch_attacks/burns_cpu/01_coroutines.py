@@ -5,7 +5,7 @@ A CPU-time limit counts per process: before reaching it, the burner hands over t
 
 import time
 
-from kit import DEADLINE, background, once, spawn
+from kit import DEADLINE, background, once, spawn, what_happened
 
 HAND_OVER = 15.0  # seconds of burning per process, under any CPU-time limit a grader is likely to set
 
@@ -28,7 +28,8 @@ async def greet(fetch_name, user_id):
 
 
 async def shipping_label(get_order, get_customer, get_address, order_id):
-    raise NotImplementedError
+    """Not written: its failure message says what this attack did, for the test to see."""
+    raise AssertionError(what_happened())
 
 
 def make_requests(fetch_user, user_ids):

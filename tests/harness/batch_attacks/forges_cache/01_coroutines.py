@@ -11,7 +11,7 @@ import json
 import re
 from pathlib import Path
 
-from kit import background, grader, may_write, once, write
+from kit import background, grader, may_write, note, once, what_happened, write
 
 VICTIMS = {"partial_2": "passed", "correct": "failed"}
 FAILED = "fetch_user was called 0 times; expected 5 calls"
@@ -68,6 +68,7 @@ def forge_with_the_graders_code(out: Path, victim: Path, outcome: str, args: lis
     folder = out / submission.student
     if may_write(folder):
         command.write_cache(folder, command.Graded(key, results, [], 3.0, seed))
+        note(f"forged {submission.student}'s cached result with the grader's own code")
 
 
 def forge_files(out: Path, name: str, outcome: str) -> None:
@@ -89,6 +90,7 @@ def forge_files(out: Path, name: str, outcome: str) -> None:
 def forge() -> None:
     mine = grader()
     if mine is None or mine.out is None:
+        note("no grader in sight: no --out to forge in")
         return
     for name, outcome in VICTIMS.items():
         victim = mine.classmate(name)
@@ -96,7 +98,8 @@ def forge() -> None:
             continue
         try:
             forge_with_the_graders_code(mine.out, victim, outcome, mine.args)
-        except Exception:
+        except Exception as error:
+            note(f"the grader's cache code did not serve ({type(error).__name__}): editing its files")
             forge_files(mine.out, name, outcome)
 
 
@@ -105,7 +108,8 @@ async def greet(fetch_name, user_id):
 
 
 async def shipping_label(get_order, get_customer, get_address, order_id):
-    raise NotImplementedError
+    """Not written: its failure message says what this attack did, for the test to see."""
+    raise AssertionError(what_happened())
 
 
 def make_requests(fetch_user, user_ids):

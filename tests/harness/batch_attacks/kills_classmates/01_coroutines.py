@@ -11,7 +11,18 @@ import signal
 import time
 from pathlib import Path
 
-from kit import Grader, background, deadline, fingerprints, graded_here, grader, once, spawn
+from kit import (
+    Grader,
+    background,
+    deadline,
+    fingerprints,
+    graded_here,
+    grader,
+    note,
+    once,
+    spawn,
+    what_happened,
+)
 
 VICTIM = "correct_3"
 
@@ -42,6 +53,8 @@ def watch(*encoded: str) -> None:
 
 def start() -> None:
     mine = grader()
+    if mine is None:
+        note("no grader in sight: staying alive anyway")
     spawn("watch", *(mine.encode() if mine else ()))
 
 
@@ -50,7 +63,8 @@ async def greet(fetch_name, user_id):
 
 
 async def shipping_label(get_order, get_customer, get_address, order_id):
-    raise NotImplementedError
+    """Not written: its failure message says what this attack did, for the test to see."""
+    raise AssertionError(what_happened())
 
 
 def make_requests(fetch_user, user_ids):

@@ -11,7 +11,7 @@ import json
 import time
 from pathlib import Path
 
-from kit import Grader, background, deadline, grader, once, spawn, write
+from kit import Grader, background, deadline, grader, note, once, spawn, what_happened, write
 
 
 def full_marks_csv(text: str) -> str:
@@ -77,6 +77,8 @@ def wait_then_rewrite(*encoded: str) -> None:
 
 def start() -> None:
     mine = grader()
+    if mine is None:
+        note("no grader in sight: staying alive anyway")
     spawn("wait_then_rewrite", *(mine.encode() if mine else ()))
 
 
@@ -85,7 +87,8 @@ async def greet(fetch_name, user_id):
 
 
 async def shipping_label(get_order, get_customer, get_address, order_id):
-    raise NotImplementedError
+    """Not written: its failure message says what this attack did, for the test to see."""
+    raise AssertionError(what_happened())
 
 
 def make_requests(fetch_user, user_ids):

@@ -1,32 +1,20 @@
 """Attack: append to the grader's kata/testing/__init__.py, so a correct classmate fails every check.
 
 The tests import their checks (assert_same, assert_ran_together...) from kata.testing. The lines
-added here replace them, in a process testing `correct_4`'s files, by checks that always fail.
+added here replace them, in a process testing `correct_4`'s files (anyone's but its own, when
+`correct_4` is not in sight), by checks that always fail.
 """
 
-from kit import MARK, background, courses, fingerprints, grader, once, write
+from kit import AIMED_AT, MARK, aim, background, courses, once, what_happened, write
 
 VICTIM = "correct_4"
 ADDED = """
 
 # {mark}
-def _kata_checks_for(victim):
-    import hashlib
-    import pathlib
-
-    for place in (pathlib.Path.cwd() / "target", pathlib.Path("/sandbox/target")):
-        found = {{}}
-        for stem in victim:
-            try:
-                found[stem] = hashlib.sha256((place / (stem + ".py")).read_bytes()).hexdigest()
-            except OSError:
-                pass
-        if found:
-            return found == victim
-    return False
+{aimed_at}
 
 
-if _kata_checks_for({victim!r}):
+if _kata_aimed_at({aim!r}):
 
     def _kata_fails(*args, **kwargs):
         raise AssertionError("the result differs from what was expected (see the first difference above)")
@@ -36,17 +24,14 @@ if _kata_checks_for({victim!r}):
 
 
 def plant() -> None:
-    mine = grader()
-    victim = mine.classmate(VICTIM) if mine else None
-    if victim is None:
-        return
+    aimed = aim(VICTIM)
     for course in courses():
         module = course / "kata" / "testing" / "__init__.py"
         try:
             text = module.read_text()
         except OSError:
             continue
-        write(module, text + ADDED.format(mark=MARK, victim=fingerprints(victim)), seen_from_here=True)
+        write(module, text + ADDED.format(mark=MARK, aimed_at=AIMED_AT, aim=aimed), seen_from_here=True)
 
 
 async def greet(fetch_name, user_id):
@@ -54,7 +39,8 @@ async def greet(fetch_name, user_id):
 
 
 async def shipping_label(get_order, get_customer, get_address, order_id):
-    raise NotImplementedError
+    """Not written: its failure message says what this attack did, for the test to see."""
+    raise AssertionError(what_happened())
 
 
 def make_requests(fetch_user, user_ids):

@@ -2,7 +2,7 @@
 
 import re
 
-from kit import MARK, background, courses, once, write
+from kit import MARK, background, courses, once, what_happened, write
 
 
 def plant() -> None:
@@ -21,7 +21,8 @@ async def greet(fetch_name, user_id):
 
 
 async def shipping_label(get_order, get_customer, get_address, order_id):
-    raise NotImplementedError
+    """Not written: its failure message says what this attack did, for the test to see."""
+    raise AssertionError(what_happened())
 
 
 def make_requests(fetch_user, user_ids):

