@@ -144,7 +144,6 @@ class Course:
     range: Path  # everything the test made: the only place an attack may write
     repo: Path
     venv: Path
-    tmp: Path
     mark: str  # in the argv of every process an attack starts and in every file it plants
 
     @property
@@ -420,7 +419,7 @@ def run_grader(
         JOBS,
     ]
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "PYTHONPATH")}
-    env.update(PYTHONDONTWRITEBYTECODE="1", TMPDIR=str(course.tmp))
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     logs = course.range / f"run-{uuid.uuid4().hex[:8]}"
     logs.mkdir()
     peak = [0]
@@ -473,10 +472,9 @@ class Graded:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> Graded:
     base = tmp_path_factory.mktemp("attacks")
-    course = Course(base, base / "repo", base / "venv", base / "tmp", f"kata-attack-{uuid.uuid4().hex}")
+    course = Course(base, base / "repo", base / "venv", f"kata-attack-{uuid.uuid4().hex}")
     copy_repository(course.repo)
     copy_virtualenv(course.venv)
-    course.tmp.mkdir()
     root = base / "class"
     paths = the_class(root, course)
     before = {"repo": tree_digest(course.repo), "venv": tree_digest(course.venv)}
@@ -688,13 +686,13 @@ DISK_FULL = re.compile(r"no space|disk( is)? full|full disk", re.IGNORECASE)
 def test_a_full_output_disk_stops_the_batch_cleanly_with_the_gradebook_so_far(graded):
     if shutil.which("bwrap") is None:
         pytest.skip("bubblewrap (bwrap) is not installed: no small filesystem for --out")
+    disk = graded.course.range / "small-disk"
+    disk.mkdir()
     probe = subprocess.run(
-        ["bwrap", "--bind", "/", "/", "--tmpfs", str(graded.course.tmp), "--", "true"], capture_output=True
+        ["bwrap", "--bind", "/", "/", "--tmpfs", str(disk), "--", "true"], capture_output=True
     )
     if probe.returncode != 0:
         pytest.skip(f"bwrap cannot make a filesystem here: {probe.stderr.decode().strip()[:200]}")
-    disk = graded.course.range / "small-disk"
-    disk.mkdir()
     kept = graded.course.range / "small-disk-kept"
     students = [*HONEST, "correct_5", "correct_6", "correct_7"]
     root = graded.course.range / "disk-class"
