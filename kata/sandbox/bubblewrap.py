@@ -86,7 +86,7 @@ def command(inner: Sequence[str], view: View, *, uid: int | None, info_fd: int, 
     # tmp_path does), and a bind made after the tmpfs shows through it.
     for folder in (str(INSIDE_HOME), "/tmp", "/dev/shm"):
         args += ["--size", str(view.space_bytes), "--perms", "1777", "--tmpfs", folder]
-    covered = [*real_dirs, Path("/tmp"), Path("/dev"), Path("/proc"), INSIDE_HOME]
+    covered = [*real_dirs, Path("/dev"), Path("/proc")]
     readable = sorted({Path(os.path.realpath(p)) for p in view.readable} | set(view.readable))
     readable = [p for p in readable if p.exists() and not any(p == s or s in p.parents for s in real_dirs)]
     for folder in _ancestors(readable, covered):
