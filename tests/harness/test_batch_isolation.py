@@ -10,7 +10,6 @@ solution in every case but its own) must still get full marks.
 import os
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -18,6 +17,7 @@ from kata.batch.course import snapshot
 from kata.batch.isolation import Grading, Limits, collect_expected, grade_files
 from kata.catalog import REPO_ROOT
 from kata.sandbox import choose_sandbox
+from tests.harness.alive import alive_with
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -220,22 +220,6 @@ def test_endless_output_is_capped(expected):
     assert by_stem["01_coroutines"][0].outcome == "failed"
     assert len(run.output) <= FAST.output_bytes + 200, "the kept output is capped"
     assert_02_untouched(by_stem)
-
-
-def alive_with(marker: str) -> list[int]:
-    """Running (not zombie) processes whose command line holds `marker`."""
-    alive = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if (
-                entry.name.isdigit()
-                and marker.encode() in (entry / "cmdline").read_bytes()
-                and (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-            ):
-                alive.append(int(entry.name))
-        except OSError:
-            continue
-    return alive
 
 
 def test_processes_started_by_an_exercise_do_not_outlive_it(expected):

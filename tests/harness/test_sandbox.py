@@ -18,6 +18,7 @@ from kata.catalog import REPO_ROOT
 from kata.sandbox import choose_sandbox
 from kata.sandbox.bubblewrap import View
 from kata.sandbox.choose import KINDS, SandboxUnavailable, python_paths
+from tests.harness.alive import alive_with
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -93,21 +94,6 @@ class Inside:
         if self.uid is not None:
             self.sandbox.accounts.release(self.uid)
             self.uid = None
-
-
-def alive_with(marker: str) -> list[int]:
-    alive = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if (
-                entry.name.isdigit()
-                and marker.encode() in (entry / "cmdline").read_bytes()
-                and (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-            ):
-                alive.append(int(entry.name))
-        except OSError:
-            continue
-    return alive
 
 
 ESCAPES = """
