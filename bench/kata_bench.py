@@ -177,8 +177,7 @@ def show_batch(copies: int, sandbox: str | None) -> None:
     where = f", --sandbox {sandbox}" if sandbox else ""
     print(f"\n## Instructor throughput: {copies} copies of the reference solutions, -j {jobs}{where}")
     print(
-        f"  {result.seconds:.0f} s in all, {result.seconds / copies:.1f} s per submission, "
-        f"{result.cpu_seconds / copies:.1f} s of CPU per submission, peak memory "
+        f"  {result.seconds:.0f} s in all, {result.seconds / copies:.1f} s per submission, peak memory "
         f"{result.peak_memory_bytes / 2**20:.0f} MiB; every copy at full marks: {result.all_full_marks}"
     )
 

@@ -11,7 +11,6 @@ import csv
 import json
 import os
 import re
-import resource
 import shutil
 import signal
 import statistics
@@ -201,7 +200,6 @@ class Throughput:
     seconds: float
     peak_memory_bytes: int
     all_full_marks: bool
-    cpu_seconds: float = 0.0
 
 
 def _process_tree(root: int, *, with_memory: bool = False) -> dict[int, int]:
@@ -249,8 +247,8 @@ def reaped(process: subprocess.Popen) -> Iterator[subprocess.Popen]:
 
 
 def throughput(copies: int, jobs: int, extra: list[str] | None = None) -> Throughput:
-    """`grade.py batch` on `copies` copies of the reference solutions; wall time, CPU time (of the
-    whole process tree) and peak memory. `extra`: more options for `grade.py batch`."""
+    """`grade.py batch` on `copies` copies of the reference solutions; wall time and peak memory.
+    `extra`: more options for `grade.py batch`."""
     with tempfile.TemporaryDirectory(prefix="kata-class-") as folder:
         root = Path(folder)
         for n in range(copies):
@@ -267,7 +265,6 @@ def throughput(copies: int, jobs: int, extra: list[str] | None = None) -> Throug
             str(jobs),
             *(extra or []),
         ]
-        cpu_before = _children_cpu()
         started = time.perf_counter()
         process = subprocess.Popen(
             command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -289,17 +286,10 @@ def throughput(copies: int, jobs: int, extra: list[str] | None = None) -> Throug
             stop.set()
         sampler.join()
         seconds = time.perf_counter() - started
-        cpu = _children_cpu() - cpu_before
         with (root / "out" / "gradebook.csv").open(encoding="utf-8") as file:
             rows = list(csv.DictReader(file))
         full = len(rows) == copies and all(row["percent"] == "100.0" for row in rows)
-    return Throughput(copies, jobs, seconds, peak, full, cpu)
-
-
-def _children_cpu() -> float:
-    """CPU seconds of every waited-for descendant so far (the batch's children count once it ends)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    return Throughput(copies, jobs, seconds, peak, full)
 
 
 def median(values: list[float]) -> float:
