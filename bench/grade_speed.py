@@ -9,6 +9,9 @@ the course, with its own progress folder, and prints medians:
 - incremental: the default run when 01-05 already passed (only 06 runs again);
 - list: `grade.py list` (never runs tests);
 - hang: `grade.py 01` when `greet` loops forever (the per-test limit, then stop).
+
+With --every: `grade.py NN` for each of the exercises on its reference solution and on its
+untouched stub (median per exercise, then the median and worst over the exercises).
 """
 
 from __future__ import annotations
@@ -73,6 +76,26 @@ def timed(folder: Path, args: list[str], solved: tuple[str, ...] = (), warm: boo
     return wall
 
 
+def every_exercise(folder: Path, repeat: int) -> tuple[dict[str, float], dict[str, float]]:
+    """`grade.py NN` for each exercise: (stem -> median seconds on its solution, on its stub)."""
+    stems = sorted(p.stem for p in (REPO_ROOT / "exercises").glob("[0-9][0-9]_*.py"))
+    solved, stubs = {}, {}
+    target = course_copy(folder, tuple(stems))
+    fresh = course_copy(folder / "stubs")
+    state = folder / "state"
+    for stem in stems:
+        times, stub_times = [], []
+        for _ in range(repeat):
+            shutil.rmtree(state, ignore_errors=True)
+            wall, done = grade([stem[:2]], target, state)
+            assert done.returncode == 0, f"{stem}: the solution did not pass:\n{done.stdout[-2000:]}"
+            times.append(wall)
+            shutil.rmtree(state, ignore_errors=True)
+            stub_times.append(grade([stem[:2]], fresh, state)[0])
+        solved[stem], stubs[stem] = statistics.median(times), statistics.median(stub_times)
+    return solved, stubs
+
+
 def hang(folder: Path) -> float:
     target = course_copy(folder, ("01_coroutines",))
     with (target / "01_coroutines.py").open("a") as file:
@@ -86,7 +109,24 @@ def hang(folder: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--every", action="store_true", help="`grade.py NN` for every exercise, on its solution and its stub"
+    )
     args = parser.parse_args()
+    if args.every:
+        with tempfile.TemporaryDirectory(prefix="kata-bench-") as scratch:
+            solved, stubs = every_exercise(Path(scratch), args.repeat)
+        print(f"grade.py NN, median of {args.repeat} per exercise (Python {sys.version.split()[0]})")
+        for stem in solved:
+            print(f"  {stem:<24} solution {solved[stem]:5.2f} s   stub {stubs[stem]:5.2f} s")
+        worst = max(solved, key=solved.get)
+        middle = statistics.median(solved.values())
+        print(
+            f"  over the {len(solved)} exercises: solution median {middle:.2f} s, "
+            f"worst {solved[worst]:.2f} s ({worst}); stub median {statistics.median(stubs.values()):.2f} s, "
+            f"worst {max(stubs.values()):.2f} s"
+        )
+        return 0
     solved = ("01_coroutines", "02_gather", "03_create_task", "04_blocking", "05_errors")
     rows: list[tuple[str, list[float], str]] = []
     with tempfile.TemporaryDirectory(prefix="kata-bench-") as scratch:

@@ -19,6 +19,7 @@ import functools
 import gc
 import inspect
 import random
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -27,7 +28,6 @@ import pytest
 from kata import where
 from kata.loader import ExerciseLoadError, load_exercise
 from kata.report import STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
-from kata.shims import aioresponses_compat
 
 # Bound before any learner module is imported: timing checks trust these.
 from kata.testing import clock, margins
@@ -92,8 +92,6 @@ def pytest_configure(config: pytest.Config) -> None:
     margins.target = target.resolve().name
     seed = config.getoption("kata_seed")
     config.stash[SEED_KEY] = seed if seed is not None else random.SystemRandom().randrange(10**6)
-    aioresponses_compat.install()
-    aioresponses_compat.install_quick_start()
     report_path = config.getoption("kata_report")
     if report_path:
         config.pluginmanager.register(
@@ -105,8 +103,19 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """Everything loaded so far (pytest, aiohttp, the tests) lives as long as the run: freeze it,
     so the guard's collections after each test scan only what that test made (a full collection
     with all of it takes ~50 ms, and each test makes several)."""
+    _fix_aioresponses()
     gc.collect()
     gc.freeze()
+
+
+def _fix_aioresponses() -> None:
+    """Patch aioresponses once some test has imported it (kata.shims.aioresponses_compat); the
+    others never pay for importing aiohttp."""
+    if "aioresponses" in sys.modules:
+        from kata.shims import aioresponses_compat
+
+        aioresponses_compat.install()
+        aioresponses_compat.install_quick_start()
 
 
 def _hang_backstop(config: pytest.Config) -> float | None:
@@ -272,6 +281,7 @@ def pytest_runtest_call(item: pytest.Item):
     if not isinstance(item, pytest.Function):
         return (yield)
     original, target = item.obj, item.config.stash[TARGET_KEY]
+    _fix_aioresponses()  # a test that imports aioresponses only as it runs
     if inspect.iscoroutinefunction(original):
         marker = item.get_closest_marker("stall_limit")
         item.obj = _guard_async(original, target, float(marker.args[0]) if marker else STALL_LIMIT, item)

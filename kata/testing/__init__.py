@@ -1,6 +1,7 @@
 """What exercise tests import: fakes with latency, timelines and learner-facing checks.
 
-`LoopbackServer` is a real aiohttp server on 127.0.0.1 with the same instrumentation.
+`LoopbackServer` is a real aiohttp server on 127.0.0.1 with the same instrumentation; it (and
+aiohttp, about 0.1 s to import) is loaded only by the tests that use it.
 The pytest plugin (kata.plugin) adds the fixtures `ex` (the learner's module),
 `rng` (seeded random inputs) and guards every test against blocking, leaked
 tasks, lost errors and never-awaited coroutines.
@@ -19,7 +20,6 @@ from kata.testing.checks import (
 )
 from kata.testing.errors import holds, leaves
 from kata.testing.fakes import Call, FakeService
-from kata.testing.server import LoopbackServer, Reply, ServedRequest
 from kata.testing.ticker import Ticker
 from kata.testing.timeline import observed as draw_timeline
 
@@ -43,3 +43,14 @@ __all__ = [
     "same",
     "stopwatch",
 ]
+
+
+_FROM_SERVER = ("LoopbackServer", "Reply", "ServedRequest")
+
+
+def __getattr__(name: str):
+    if name in _FROM_SERVER:
+        from kata.testing import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module 'kata.testing' has no attribute {name!r}")
