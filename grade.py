@@ -9,13 +9,11 @@ def _cannot_start() -> "str | None":
     """A one-line reason why the grader cannot run here, before importing it."""
     if sys.version_info < (3, 11):  # noqa: UP036 (the message is for people on an older Python)
         return "async-kata needs Python 3.11 or newer; this is " + sys.version.split()[0]
-    try:
-        import aiohttp  # noqa: F401
-        import pytest  # noqa: F401
-        import rich  # noqa: F401
-        import watchfiles  # noqa: F401
-    except ImportError as error:
-        return f"the kata's dependencies are not installed here (no module {error.name!r}); run: {INSTALL}"
+    from importlib.util import find_spec  # finds a package without importing it (aiohttp: 0.2 s)
+
+    for name in ("aiohttp", "pytest", "rich", "watchfiles"):
+        if find_spec(name) is None:
+            return f"the kata's dependencies are not installed here (no module {name!r}); run: {INSTALL}"
     return None
 
 

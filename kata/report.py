@@ -16,8 +16,10 @@ import os
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pytest
+if TYPE_CHECKING:  # grade.py reads reports without pytest: importing it costs 0.1 s
+    import pytest
 
 TIMEOUT_MESSAGE = "this test did not finish in time ({limit})."
 # What the plugin observed when a test was stopped, and whether a test failed only on time
@@ -129,6 +131,8 @@ class ReportWriter:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         result = self.results.get(item.nodeid)
         if result is not None and result.stem in self.hung_stems:
+            import pytest
+
             pytest.fail(NOT_RUN_AFTER_HANG_IN_EXERCISE, pytrace=False)
 
     def _give_up(self, nodeid: str) -> None:
