@@ -176,8 +176,13 @@ def show_batch(copies: int, sandbox: str | None) -> None:
     result = measure.throughput(copies, jobs, extra)
     where = f", --sandbox {sandbox}" if sandbox else ""
     print(f"\n## Instructor throughput: {copies} copies of the reference solutions, -j {jobs}{where}")
+    cpu = (
+        f"{result.cpu_seconds / copies:.1f} s of CPU per submission (all processes, sandboxes included), "
+        if result.cpu_seconds is not None
+        else "CPU not measured (no cgroup could be made), "
+    )
     print(
-        f"  {result.seconds:.0f} s in all, {result.seconds / copies:.1f} s per submission, peak memory "
+        f"  {result.seconds:.0f} s in all, {result.seconds / copies:.1f} s per submission, {cpu}peak memory "
         f"{result.peak_memory_bytes / 2**20:.0f} MiB; every copy at full marks: {result.all_full_marks}"
     )
 

@@ -200,6 +200,7 @@ class Throughput:
     seconds: float
     peak_memory_bytes: int
     all_full_marks: bool
+    cpu_seconds: float | None = None  # None: no cgroup could be made here
 
 
 def _process_tree(root: int, *, with_memory: bool = False) -> dict[int, int]:
@@ -246,9 +247,48 @@ def reaped(process: subprocess.Popen) -> Iterator[subprocess.Popen]:
         raise
 
 
+class CpuMeter:
+    """CPU seconds of a command and everything it starts, sandboxes included (they keep their
+    cgroup whatever namespaces they make): a cgroup of its own, where this machine lets us make
+    one (root; cgroup v1's cpuacct or v2). `prefix` puts a command in it; None when unavailable."""
+
+    def __init__(self) -> None:
+        self.folder: Path | None = None
+        self.usage_file = ""
+        name = f"kata-bench-{os.getpid()}"
+        for root, usage in (
+            (Path("/sys/fs/cgroup/cpuacct"), "cpuacct.usage"),
+            (Path("/sys/fs/cgroup"), "cpu.stat"),
+        ):
+            if (root / usage).exists() or (usage == "cpu.stat" and (root / "cgroup.controllers").exists()):
+                with contextlib.suppress(OSError):
+                    (root / name).mkdir()
+                    self.folder, self.usage_file = root / name, usage
+                    break
+
+    def prefix(self) -> list[str]:
+        if self.folder is None:
+            return []
+        return ["sh", "-c", f'echo $$ > {self.folder}/cgroup.procs && exec "$@"', "sh"]
+
+    def seconds(self) -> float | None:
+        if self.folder is None:
+            return None
+        text = (self.folder / self.usage_file).read_text()
+        if self.usage_file == "cpuacct.usage":
+            return int(text) / 1e9
+        fields = dict(line.split() for line in text.splitlines())
+        return int(fields["usage_usec"]) / 1e6
+
+    def close(self) -> None:
+        if self.folder is not None:
+            with contextlib.suppress(OSError):
+                self.folder.rmdir()
+
+
 def throughput(copies: int, jobs: int, extra: list[str] | None = None) -> Throughput:
-    """`grade.py batch` on `copies` copies of the reference solutions; wall time and peak memory.
-    `extra`: more options for `grade.py batch`."""
+    """`grade.py batch` on `copies` copies of the reference solutions; wall time, peak memory and
+    (where a cgroup can be made) CPU time of everything it ran. `extra`: more batch options."""
     with tempfile.TemporaryDirectory(prefix="kata-class-") as folder:
         root = Path(folder)
         for n in range(copies):
@@ -265,9 +305,10 @@ def throughput(copies: int, jobs: int, extra: list[str] | None = None) -> Throug
             str(jobs),
             *(extra or []),
         ]
+        meter = CpuMeter()
         started = time.perf_counter()
         process = subprocess.Popen(
-            command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [*meter.prefix(), *command], cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         peak = 0
         stop = threading.Event()
@@ -286,10 +327,12 @@ def throughput(copies: int, jobs: int, extra: list[str] | None = None) -> Throug
             stop.set()
         sampler.join()
         seconds = time.perf_counter() - started
+        cpu = meter.seconds()
+        meter.close()
         with (root / "out" / "gradebook.csv").open(encoding="utf-8") as file:
             rows = list(csv.DictReader(file))
         full = len(rows) == copies and all(row["percent"] == "100.0" for row in rows)
-    return Throughput(copies, jobs, seconds, peak, full)
+    return Throughput(copies, jobs, seconds, peak, full, cpu)
 
 
 def median(values: list[float]) -> float:
