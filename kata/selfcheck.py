@@ -254,8 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         help="record the stubs now in exercises/ as what `grade.py reset` restores, then stop",
     )
     # The tests mostly wait on purpose (fakes with latency): four runs per core keep the cores
-    # busy (172 s instead of about 420 s with 4 on 2 cores); a failure only on time gets its
-    # second run, as under grade.py.
+    # busy (171 s idle on 2 cores); a failure only on time gets its second run, as under grade.py.
     parser.add_argument("-j", "--jobs", type=int, default=4 * (os.cpu_count() or 1), help="parallel runs")
     args = parser.parse_args(argv)
     all_exercises = discover()
