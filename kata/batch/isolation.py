@@ -37,7 +37,7 @@ from pathlib import Path
 from kata import reaping
 from kata.batch.course import Course
 from kata.report import TestResult
-from kata.sandbox import Sandbox
+from kata.sandbox import Jail, Sandbox
 from kata.sandbox.bubblewrap import View
 from kata.sandbox.choose import python_paths
 
@@ -267,48 +267,82 @@ class _ExerciseClock:
         return time.monotonic() - self.began[self.current] > self.limit
 
 
-def _run_child(test_ids: list[TestResult], work: Path, grading: Grading, uid: int | None) -> _ChildRun:
-    """One sandboxed child on `test_ids` (in order), each exercise within its own time limit."""
-    limits, sandbox = grading.limits, grading.sandbox
-    view = View(
-        course=grading.course.root,
-        target=work / "target",
-        readable=python_paths(),
-        space_bytes=limits.space_bytes,
-    )
+@dataclass
+class _Started:
+    jail: Jail
+    channel: _Channel
+    output: _Capped
+
+
+def _start_child(
+    grading: Grading,
+    view: View,
+    tests: Sequence[str],
+    *,
+    extra: Sequence[str] = (),
+    backstop: float,
+    limits: dict[str, int],
+    max_events: int,
+    uid: int | None = None,
+    trusted: bool = False,
+) -> _Started:
+    """Start the grading child in the sandbox on `tests` (paths in the course) and hand it its
+    orders on stdin: the result pipe and its nonce, the pytest arguments, the limits. `trusted`:
+    no learner code runs (the collection), so it may write bytecode into the course."""
+    sandbox = grading.sandbox
     course = sandbox.course_path(view)
     nonce = secrets.token_hex(16)
     read_end, write_end = os.pipe()
     # Move the write end to an unremarkable high descriptor: its number is told on stdin only.
     hidden = fcntl.fcntl(write_end, fcntl.F_DUPFD, 100 + secrets.randbelow(800))
     os.close(write_end)
+    env = clean_env(sandbox.home_path(view))
+    if trusted:
+        env["PYTHONDONTWRITEBYTECODE"] = ""
+    bytecode = [] if trusted else ["-B"]
     try:
         jail = sandbox.start(
-            [sys.executable, "-I", "-B", "-c", BOOTSTRAP.format(root=str(course))],
+            [sys.executable, "-I", *bytecode, "-c", BOOTSTRAP.format(root=str(course))],
             view,
-            env=clean_env(sandbox.home_path(view)),
+            env=env,
             pass_fds=(hidden,),
             uid=uid,
+            trusted=trusted,
         )
     finally:
         os.close(hidden)
-    process = jail.process
-    channel = _Channel(read_end, nonce, max_events=50 + 4 * len(test_ids))
-    output = _Capped(process.stdout, limits.output_bytes)
+    channel = _Channel(read_end, nonce, max_events)
+    output = _Capped(jail.process.stdout, grading.limits.output_bytes)
+    target = sandbox.target_path(view)
+    args = pytest_args([str(course / t) for t in tests], course, target, grading.limits, grading.seed)
+    orders = {"args": [*args, *extra], "fd": hidden, "nonce": nonce, "backstop": backstop, "limits": limits}
+    with contextlib.suppress(OSError):
+        jail.process.stdin.write((json.dumps(orders) + "\n").encode())
+        jail.process.stdin.close()
+    return _Started(jail, channel, output)
+
+
+def _run_child(test_ids: list[TestResult], work: Path, grading: Grading, uid: int | None) -> _ChildRun:
+    """One sandboxed child on `test_ids` (in order), each exercise within its own time limit."""
+    limits = grading.limits
+    view = View(
+        course=grading.course.root,
+        target=work / "target",
+        readable=python_paths(),
+        space_bytes=limits.space_bytes,
+    )
     stems = {t.id: t.stem for t in test_ids}
     wall = limits.exercise_seconds * len(set(stems.values()))
-    orders = {
-        "args": pytest_args(
-            [str(course / i) for i in stems], course, sandbox.target_path(view), limits, grading.seed
-        ),
-        "fd": hidden,
-        "nonce": nonce,
-        "backstop": limits.test_timeout + 2.0,
-        "limits": _child_limits(limits, wall, own_uid=uid is not None),
-    }
-    with contextlib.suppress(OSError):
-        process.stdin.write((json.dumps(orders) + "\n").encode())
-        process.stdin.close()
+    child = _start_child(
+        grading,
+        view,
+        list(stems),
+        backstop=limits.test_timeout + 2.0,
+        limits=_child_limits(limits, wall, own_uid=uid is not None),
+        max_events=50 + 4 * len(test_ids),
+        uid=uid,
+    )
+    jail, channel, output, process = child.jail, child.channel, child.output, child.jail.process
     clock = _ExerciseClock(stems, test_ids[0].stem, limits.exercise_seconds)
     killed_stem, strays = None, 0
     try:
@@ -470,36 +504,17 @@ def collect_expected(test_files: Sequence[str], grading: Grading) -> list[TestRe
         view = View(
             course=grading.course.root, target=work / "target", readable=python_paths(), course_writable=True
         )
-        sandbox = grading.sandbox
-        course = sandbox.course_path(view)
-        nonce = secrets.token_hex(16)
-        read_end, write_end = os.pipe()
-        try:
-            jail = sandbox.start(
-                [sys.executable, "-I", "-c", BOOTSTRAP.format(root=str(course))],
-                view,
-                env={**clean_env(sandbox.home_path(view)), "PYTHONDONTWRITEBYTECODE": ""},
-                pass_fds=(write_end,),
-                trusted=True,
-            )
-        finally:
-            os.close(write_end)
-        channel = _Channel(read_end, nonce, max_events=10)
-        output = _Capped(jail.process.stdout, Limits.output_bytes)
-        args = [str(course / name) for name in test_files]
-        orders = {
-            "args": [
-                *pytest_args(args, course, sandbox.target_path(view), grading.limits, 0),
-                "--collect-only",
-            ],
-            "fd": write_end,
-            "nonce": nonce,
-            "backstop": 60.0,
-            "limits": _child_limits(Limits(), 120.0, own_uid=False),
-        }
-        with contextlib.suppress(OSError):
-            jail.process.stdin.write((json.dumps(orders) + "\n").encode())
-            jail.process.stdin.close()
+        child = _start_child(
+            grading,
+            view,
+            test_files,
+            extra=["--collect-only"],
+            backstop=60.0,
+            limits=_child_limits(Limits(), 120.0, own_uid=False),
+            max_events=10,
+            trusted=True,
+        )
+        jail, channel, output = child.jail, child.channel, child.output
         try:
             reaping.wait_unreaped(jail.process, 120)
         finally:
