@@ -205,9 +205,12 @@ def test_its_own_folder_and_tmp_are_writable_and_bounded(sandbox, view):
     code = (
         "import os\n"
         "open('notes.txt', 'w').write('ok')\n"
-        "open('/tmp/x', 'w').write('ok')\n"
+        # Names of their own: the virtualenv may live under /tmp, and its folders show there too.
+        "import tempfile\n"
+        "scratch = tempfile.mkdtemp(dir='/tmp')\n"
+        "open(scratch + '/x', 'w').write('ok')\n"
         "try:\n"
-        "    with open('/tmp/big', 'wb') as out:\n"
+        "    with open(scratch + '/big', 'wb') as out:\n"
         "        for _ in range(200):\n"
         "            out.write(b'x' * 1024 * 1024)\n"
         "    print('NO LIMIT')\n"
@@ -263,11 +266,20 @@ def test_two_sandboxes_run_as_different_unprivileged_users(sandbox, view):
         first.close()
 
 
-def test_a_sandbox_that_cannot_start_python_is_the_grader_s_failure_not_the_student_s():
+def test_a_sandbox_that_cannot_start_python_is_the_grader_s_failure_not_the_student_s(tmp_path):
     with pytest.raises(SandboxUnavailable, match="unknown sandbox"):
         choose_sandbox("chroot")
     done = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "grade.py"), "batch", "x", "--out", "/tmp/x", "--sandbox", "chroot"],
+        [
+            sys.executable,
+            str(REPO_ROOT / "grade.py"),
+            "batch",
+            "x",
+            "--out",
+            str(tmp_path / "out"),
+            "--sandbox",
+            "chroot",
+        ],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
