@@ -25,7 +25,7 @@ from types import ModuleType
 
 import pytest
 
-from kata import where
+from kata import timeouts, where
 from kata.loader import ExerciseLoadError, load_exercise
 from kata.report import STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
 
@@ -92,6 +92,7 @@ def pytest_configure(config: pytest.Config) -> None:
     margins.target = target.resolve().name
     seed = config.getoption("kata_seed")
     config.stash[SEED_KEY] = seed if seed is not None else random.SystemRandom().randrange(10**6)
+    timeouts.install(config)
     report_path = config.getoption("kata_report")
     if report_path:
         config.pluginmanager.register(

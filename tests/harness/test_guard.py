@@ -276,6 +276,55 @@ def test_a_timeout_says_where_the_learners_code_was_waiting_or_running(tmp_path)
     assert "in spins" in spins, spins
 
 
+BUSY_LOOP_LEARNER = """
+import asyncio
+import time
+
+def _work(loop):
+    end = time.perf_counter() + 0.02
+    while time.perf_counter() < end:
+        pass
+    loop.call_soon(_work, loop)
+
+async def callbacks_forever():
+    loop = asyncio.get_running_loop()
+    loop.call_soon(_work, loop)
+    await asyncio.Event().wait()
+
+async def _worker():
+    while True:
+        end = time.perf_counter() + 0.02
+        while time.perf_counter() < end:
+            pass
+        await asyncio.sleep(0)
+
+async def workers_forever():
+    workers = [asyncio.create_task(_worker()) for _ in range(2)]
+    await asyncio.Event().wait()
+"""
+
+BUSY_LOOP_TESTS = """
+async def test_callbacks(ex):
+    await ex.callbacks_forever()
+
+async def test_workers(ex):
+    await ex.workers_forever()
+"""
+
+
+def test_a_timeout_stops_the_test_even_when_the_alarm_lands_inside_a_callback_or_another_task(tmp_path):
+    """Under load the alarm often finds asyncio running a callback or another task's step, not
+    asleep in select(): asyncio catches what is raised there, and the test hung until the outer
+    kill (a correct answer on a busy machine read as a hang). Here the loop is always busy."""
+    test_file, target = make_suite(tmp_path, learner=BUSY_LOOP_LEARNER, tests=BUSY_LOOP_TESTS)
+    run = run_tests([test_file], target, wall_limit=60, cwd=tmp_path, extra=["--timeout", "1"])
+    assert not run.timed_out, f"the run needed the outer kill after {run.seconds:.0f} s: a timeout was lost"
+    verdict = {r.test: r for r in run.results}
+    for name in ("test_callbacks", "test_workers"):
+        assert verdict[name].message.startswith("this test did not finish in time (1.0s)"), verdict[name]
+        assert verdict[name].time_only, "a timeout may be a busy machine: it is worth a second run"
+
+
 UNSTOPPABLE_TESTS = """
 import time
 def test_ignores_every_interrupt():
