@@ -2,9 +2,10 @@
 
     --flakes K        the self-check K times, every other one with a CPU burner on every core (default 20)
     --load K          the correct code K times at 8x oversubscription (default 5)
+    --seeds K         the wrong variants with the random inputs of seeds 1..K (default 10)
     --copies N        N copies of the reference solutions through `grade.py batch` (default 50)
     --sandbox KIND    batch: the sandbox to grade in (bubblewrap, user, none; default: the batch's choice)
-    --only PARTS      some of: flakes, load, derived, speed, batch (default: all)
+    --only PARTS      some of: flakes, load, seeds, derived, speed, batch (default: all)
     --kinds KINDS     derived: only these kinds of derived versions (default: all of derive.KINDS)
     --exercises NN    derived: only these exercises (numbers or stems; default: all)
     --each            derived: every version's verdict, with the test that caught it
@@ -13,6 +14,8 @@ Parts:
   flakes   flakes found (target 0) and, per timing judgment, the run nearest its bound on correct code
   load     false failures (target 0) of the solutions and ok_ variants with 8 CPU burners per core,
            after the second run that grade.py gives a failure only on time
+  seeds    false passes by luck (target 0): every wrong variant, once per seed; a variant caught
+           with one seed and missed with another is judged on inputs that only sometimes show it
   derived  wrong versions derived from the reference solutions (must be caught) and equivalent
            rewrites (must pass): kata/bench/derive.py
   speed    one exercise through grade.py (bench/grade_speed.py), the self-check's wall time against
@@ -38,7 +41,7 @@ from kata import catalog  # noqa: E402
 from kata.batch.command import default_jobs  # noqa: E402
 from kata.bench import derive, measure  # noqa: E402
 
-PARTS = ("flakes", "load", "derived", "speed", "batch")
+PARTS = ("flakes", "load", "seeds", "derived", "speed", "batch")
 OVERSUBSCRIPTION = 8  # CPU burners per core in the load part
 
 
@@ -96,6 +99,26 @@ def show_load(repeat: int) -> None:
         f"tests that needed a second run: {sum(r.second_runs for r in runs)}; "
         f"median {measure.median([r.seconds for r in runs]):.0f} s a run"
     )
+
+
+def show_seeds(repeat: int) -> None:
+    print(f"\n## Seeds: every wrong variant with the random inputs of seeds 1..{repeat}")
+    runs = measure.seeds(
+        repeat,
+        on_run=lambda run: print(
+            f"  seed {run.seed:3d} {run.seconds:6.0f} s  {run.caught} caught, {len(run.missed)} missed"
+            + "".join(f"\n      FAIL {f}" for f in run.missed),
+            flush=True,
+        ),
+    )
+    missed: dict[str, list[int]] = {}
+    for run in runs:
+        for failure in run.missed:
+            missed.setdefault(failure.split("\n", 1)[0], []).append(run.seed)
+    verdicts = sum(run.caught + len(run.missed) for run in runs)
+    print(f"  false passes: {sum(len(s) for s in missed.values())} in {verdicts} verdicts (target 0)")
+    for name, seeds in sorted(missed.items()):
+        print(f"    {name}: missed with seed {', '.join(map(str, seeds))} of 1..{repeat}")
 
 
 def show_margins(margins) -> None:
@@ -196,6 +219,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flakes", type=int, default=20, metavar="K")
     parser.add_argument("--load", type=int, default=5, metavar="K")
+    parser.add_argument("--seeds", type=int, default=10, metavar="K")
     parser.add_argument("--copies", type=int, default=50, metavar="N")
     parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS))
     parser.add_argument(
@@ -207,8 +231,8 @@ def main() -> int:
         "--sandbox", help="batch: pass --sandbox KIND to grade.py batch (default: its choice)"
     )
     args = parser.parse_args()
-    if min(args.flakes, args.copies, args.load) < 1:
-        print("kata_bench: --flakes, --load and --copies must be at least 1", file=sys.stderr)
+    if min(args.flakes, args.copies, args.load, args.seeds) < 1:
+        print("kata_bench: --flakes, --load, --seeds and --copies must be at least 1", file=sys.stderr)
         return 2
     exercises = catalog.discover()
     if args.exercises:
@@ -231,6 +255,8 @@ def main() -> int:
             show_flakes(args.flakes)
         if "load" in args.only:
             show_load(args.load)
+        if "seeds" in args.only:
+            show_seeds(args.seeds)
     except KeyboardInterrupt:
         print("kata_bench: interrupted; its child processes were stopped", file=sys.stderr)
         return 130

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import shutil
 import sys
@@ -135,12 +136,13 @@ def variant_rounds(variants: list[tuple[Exercise, Path]]) -> list[list[tuple[Exe
     return rounds
 
 
-def run_checked(test_files: list[Path], target: Path) -> Run:
+def run_checked(test_files: list[Path], target: Path, extra: tuple[str, ...] = ()) -> Run:
     """Run tests as grade.py judges them: a test that failed only on time gets a second run."""
     harness = all(Path(f).parent == HARNESS_TESTS for f in test_files)
     wall_limit = HARNESS_WALL_LIMIT if harness else WALL_LIMIT
-    run = run_tests(test_files, target, wall_limit=wall_limit)
-    return with_second_chance(run, target, wall_limit=wall_limit)
+    extra = () if harness else extra  # the harness's tests take no kata options
+    run = run_tests(test_files, target, wall_limit=wall_limit, extra=extra)
+    return with_second_chance(run, target, wall_limit=wall_limit, extra=extra)
 
 
 def declared_failures(source: str) -> set[str] | None:
@@ -166,11 +168,13 @@ def judge_variant(name: str, path: Path, results: list[TestResult]) -> Check:
     return Check(name, not failed, f"this correct version failed: {detail}" if failed else "")
 
 
-def run_variant_round(round_: list[tuple[Exercise, Path]]) -> tuple[list[Check], Run]:
+def run_variant_round(
+    round_: list[tuple[Exercise, Path]], extra: tuple[str, ...] = ()
+) -> tuple[list[Check], Run]:
     with tempfile.TemporaryDirectory(prefix="kata-variants-") as folder:
         for exercise, path in round_:
             shutil.copyfile(path, Path(folder) / f"{exercise.stem}.py")
-        run = run_checked([e.tests for e, _ in round_], Path(folder))
+        run = run_checked([e.tests for e, _ in round_], Path(folder), extra)
     run.label = "variants " + " ".join(f"{e.stem}/{p.name}" for e, p in round_)
     grouped = run.by_stem()
     checks = [
@@ -187,35 +191,43 @@ def self_check(
     out: Callable[[str], None],
     *,
     correct_only: bool = False,
+    wrong_only: bool = False,
+    seed: int | None = None,
 ) -> tuple[list[Check], list[Run]]:
     """Run every check; solutions run one exercise per child process, in parallel.
 
     With correct_only, only what must pass: the solutions and the ok_ variants (the load benchmark).
+    With wrong_only, only the wrong variants (the seeds benchmark: caught by every seed, not by luck).
+    With seed, every exercise run gets the same random inputs (`--kata-seed`).
     """
+    extra = ("--kata-seed", str(seed)) if seed is not None else ()
     tested = [e for e in exercises if e.tests.is_file()]
-    checks = [] if correct_only else check_structure(exercises, all_exercises)
-    solution_runs = [[e.tests] for e in tested]
+    checks = [] if correct_only or wrong_only else check_structure(exercises, all_exercises)
+    solution_runs = [] if wrong_only else [[e.tests] for e in tested]
     whole_course = len(exercises) == len(all_exercises)
-    if whole_course and HARNESS_TESTS.is_dir() and not correct_only:
+    if whole_course and HARNESS_TESTS.is_dir() and not (correct_only or wrong_only):
         # One run per harness file, so the slow ones (child runs of their own) share the jobs.
         solution_runs += [[path] for path in sorted(HARNESS_TESTS.glob("test_*.py"))]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         # Submitted slowest first: the harness tests, then the solutions, then the rest.
         solutions = [
-            pool.submit(run_checked, files, REPO_ROOT / "solutions") for files in reversed(solution_runs)
+            pool.submit(run_checked, files, REPO_ROOT / "solutions", extra)
+            for files in reversed(solution_runs)
         ]
         stubs = None
-        if not correct_only:
+        if not (correct_only or wrong_only):
             stubs = pool.submit(
                 run_tests,
                 [e.tests for e in tested if e.stub.is_file()],
                 REPO_ROOT / "exercises",
                 wall_limit=WALL_LIMIT,
+                extra=extra,
             )
         variants = variant_files(exercises)
-        if correct_only:
-            variants = [(e, path) for e, path in variants if path.stem.startswith("ok_")]
-        rounds = [pool.submit(run_variant_round, r) for r in variant_rounds(variants)]
+        if correct_only or wrong_only:
+            kind = "ok_" if correct_only else "wrong_"
+            variants = [(e, path) for e, path in variants if path.stem.startswith(kind)]
+        rounds = [pool.submit(run_variant_round, r, extra) for r in variant_rounds(variants)]
         solution_run, runs = Run(), []
         for future in solutions:
             run = future.result()
@@ -224,8 +236,10 @@ def self_check(
             checks += [failure] if failure else []
             solution_run.results += run.results
         checks += check_solutions(solution_run)
-        checks += [] if correct_only else check_tasks(exercises, solution_run)
-        out(f"solutions: {len(solution_run.results)} tests in {len(solutions)} runs")
+        if not (correct_only or wrong_only):
+            checks += check_tasks(exercises, solution_run)
+        if solutions:
+            out(f"solutions: {len(solution_run.results)} tests in {len(solutions)} runs")
         if stubs is not None:
             runs.append(stubs.result())
             checks += check_stubs(runs[-1])
@@ -247,6 +261,14 @@ def main(argv: list[str] | None = None) -> int:
         "--correct-only",
         action="store_true",
         help="only what must pass: the solutions and the ok_ variants (for the load benchmark)",
+    )
+    parser.add_argument(
+        "--wrong-only",
+        action="store_true",
+        help="only the wrong variants (for the seeds benchmark: each must be caught with any inputs)",
+    )
+    parser.add_argument(
+        "--seed", type=int, help="the random inputs' seed for every run (default: a new one, printed)"
     )
     parser.add_argument(
         "--record-originals",
@@ -275,8 +297,19 @@ def main(argv: list[str] | None = None) -> int:
         record_originals(all_exercises)
         print(f"self-check: recorded {len(all_exercises)} stubs in kata/originals.json")
         return 0
+    if args.correct_only and args.wrong_only:
+        print("self-check: --correct-only and --wrong-only exclude each other", file=sys.stderr)
+        return 2
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**6)
+    print(f"self-check: seed {seed} (the same random inputs again: --seed {seed})", flush=True)
     checks, runs = self_check(
-        chosen or all_exercises, all_exercises, args.jobs, out=print, correct_only=args.correct_only
+        chosen or all_exercises,
+        all_exercises,
+        args.jobs,
+        out=print,
+        correct_only=args.correct_only,
+        wrong_only=args.wrong_only,
+        seed=seed,
     )
     if args.timings:
         total = sum(run.seconds for run in runs)

@@ -186,6 +186,31 @@ def under_load(repeat: int, burner_count: int, on_run=lambda run: None) -> list[
     return runs
 
 
+@dataclass
+class SeedRun:
+    seed: int
+    seconds: float
+    caught: int
+    missed: list[str]  # the wrong variants this seed let pass (or other failures of the run)
+
+
+def seeds(repeat: int, on_run=lambda run: None) -> list[SeedRun]:
+    """Every wrong variant with the random inputs of seeds 1..repeat: a mistake must be caught by
+    what the tests check, never by the luck of one seed (a false pass in one run of 20 is still
+    a false pass). Seeds 1..K, so a miss can be replayed with `kata.selfcheck --seed S`."""
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="kata-bench-") as folder:
+        for seed in range(1, repeat + 1):
+            started = time.perf_counter()
+            options = ("--wrong-only", "--seed", str(seed))
+            stdout, failures = _self_check_output(options, Path(folder) / f"margins-{seed}.jsonl", 0)
+            passed, _ = _counts(stdout)
+            run = SeedRun(seed, time.perf_counter() - started, passed, failures)
+            runs.append(run)
+            on_run(run)
+    return runs
+
+
 def tests_own_time() -> tuple[float, float]:
     """(the reference solutions' tests' own time, the wall time of running them in one child)."""
     exercises = discover()
