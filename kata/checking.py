@@ -20,7 +20,7 @@ from kata.catalog import Exercise
 from kata.originals import Original, digest
 from kata.progress import ExerciseStatus
 from kata.report import TestResult
-from kata.runner import run_tests_side_by_side, with_second_chance
+from kata.runner import run_tests_side_by_side, seconds_by_test, with_second_chance
 from kata.state import ExerciseRecord, ProgressFile, now
 
 TEST_TIMEOUT = 5.0  # per test: the slowest correct test takes about 1 s
@@ -129,7 +129,9 @@ class Checker:
         self.on_start(exercise)
         before = fingerprint(exercise, self.target)
         extra = ["--timeout", str(TEST_TIMEOUT), "--kata-stop-on-hang"]
-        run = run_tests_side_by_side(exercise.tests, self.target, wall_limit=WALL_LIMIT, extra=extra)
+        run = run_tests_side_by_side(
+            exercise.tests, self.target, wall_limit=WALL_LIMIT, extra=extra, seconds=record.test_seconds
+        )
         run = with_second_chance(run, self.target, wall_limit=WALL_LIMIT, extra=extra)
         status = ExerciseStatus(exercise, run.results)
         check = ExerciseCheck(
@@ -148,6 +150,7 @@ class Checker:
         record.tasks = {str(n): ok for n, ok in check.tasks.items()}
         record.checked = now()
         record.seconds = round(run.seconds, 2)
+        record.test_seconds = seconds_by_test(run.results)
         self.progress.save()
         return check
 

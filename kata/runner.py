@@ -13,12 +13,13 @@ import ast
 import contextlib
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -172,17 +173,52 @@ def named_tests(test_file: Path) -> list[str]:
     return [n.name for n in tree.body if isinstance(n, functions) and n.name.startswith("test")]
 
 
+def deal_out(names: list[str], children: int, seconds: Mapping[str, float] | None = None) -> list[list[str]]:
+    """Test functions in `children` groups of about equal time, each group in the file's order.
+
+    With the seconds each test took last time, the longest go first, each to the group with the
+    least time so far (a test never seen counts as a typical one); without them, in turn."""
+    known = {name: seconds[name] for name in names if seconds and name in seconds}
+    if not known:
+        return [group for group in (names[i::children] for i in range(children)) if group]
+    typical = statistics.median(known.values())
+    totals = [0.0] * min(children, len(names))
+    chosen: list[list[str]] = [[] for _ in totals]
+    for name in sorted(names, key=lambda n: -known.get(n, typical)):
+        least = totals.index(min(totals))
+        chosen[least].append(name)
+        totals[least] += known.get(name, typical)
+    order = {name: index for index, name in enumerate(names)}
+    return [sorted(group, key=order.__getitem__) for group in chosen if group]
+
+
+def seconds_by_test(results: Sequence[TestResult]) -> dict[str, float]:
+    """Each test function's seconds (its parameters summed): what deal_out balances by."""
+    seconds: dict[str, float] = {}
+    for result in results:
+        name = result.test.split("[", 1)[0]
+        seconds[name] = round(seconds.get(name, 0.0) + result.seconds, 3)
+    return seconds
+
+
 def run_tests_side_by_side(
-    test_file: Path, target: Path, *, wall_limit: float, extra: Sequence[str] = (), children: int = 3
+    test_file: Path,
+    target: Path,
+    *,
+    wall_limit: float,
+    extra: Sequence[str] = (),
+    children: int = 3,
+    seconds: Mapping[str, float] | None = None,
 ) -> Run:
     """Run one exercise's tests in `children` child processes at once, its test functions dealt
-    out in turn, and put the results back in the file's order.
+    out by `deal_out` (by `seconds`, what each took last time, when known), and put the results
+    back in the file's order.
 
     The tests mostly wait on purpose (fakes with latency), so three children on two cores finish
     in about a third of the time; each judges concurrency within its own tests, as before, and a
     failure only on time still gets its second run. With few tests, one child."""
     names = named_tests(test_file)
-    groups = [names[i::children] for i in range(children) if names[i::children]]
+    groups = deal_out(names, children, seconds)
     if len(names) < 2 * children or len(groups) < 2:
         return run_tests([test_file], target, wall_limit=wall_limit, extra=extra)
     started = time.perf_counter()

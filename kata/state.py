@@ -52,6 +52,9 @@ class ExerciseRecord:
     tasks: dict[str, bool] = field(default_factory=dict)
     checked: str = ""
     seconds: float = 0.0
+    # Each test function's seconds in the last check: grade.py deals the next check's tests out
+    # to its child processes by them (kata.runner.run_tests_side_by_side).
+    test_seconds: dict[str, float] = field(default_factory=dict)
     hints: dict[str, int] = field(default_factory=dict)
     solution_before_passing: str | None = None
 
@@ -61,6 +64,7 @@ class ExerciseRecord:
         record = cls(**known)
         record.tasks = {str(k): bool(v) for k, v in dict(record.tasks).items()}
         record.hints = {str(k): int(v) for k, v in dict(record.hints).items()}
+        record.test_seconds = {str(k): float(v) for k, v in dict(record.test_seconds).items()}
         return record
 
     def hints_shown(self) -> int:

@@ -486,7 +486,9 @@ class Output:
     def text(self) -> str:
         return "".join(self._parts)
 
-    def wait_for(self, predicate, what: str, timeout: float = 30) -> str:
+    def wait_for(self, predicate, what: str, timeout: float = 120) -> str:
+        """The output once `predicate` holds. The limit only matters when something is wrong: a
+        check that takes 3 s idle took over 30 s while the self-check ran 8 jobs on 2 cores."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             text = self.text

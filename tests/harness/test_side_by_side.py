@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from kata.catalog import REPO_ROOT
-from kata.runner import named_tests, run_tests, run_tests_side_by_side
+from kata.report import TestResult
+from kata.runner import deal_out, named_tests, run_tests, run_tests_side_by_side, seconds_by_test
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -44,3 +45,32 @@ def test_the_test_functions_are_read_without_importing_the_file(tmp_path):
     )
     assert named_tests(source) == ["test_b", "test_a"]
     assert named_tests(Path(tmp_path / "missing.py")) == []
+
+
+def test_without_recorded_times_the_tests_are_dealt_out_in_turn():
+    names = [f"test_{n}" for n in range(7)]
+    assert deal_out(names, 3) == [["test_0", "test_3", "test_6"], ["test_1", "test_4"], ["test_2", "test_5"]]
+
+
+def test_with_recorded_times_each_child_gets_about_the_same_time_in_the_files_order():
+    seconds = {"test_a": 0.8, "test_b": 0.1, "test_c": 0.5, "test_d": 0.4, "test_e": 0.3, "test_f": 0.7}
+    groups = deal_out(list(seconds), 3, seconds)
+    totals = sorted(round(sum(seconds[n] for n in group), 2) for group in groups)
+    assert totals == [0.9, 0.9, 1.0], f"dealt out as {groups}: the slowest child sets the time"
+    assert sorted(n for group in groups for n in group) == sorted(seconds), "every test once"
+    assert all(group == sorted(group) for group in groups), "each child runs its tests in the file's order"
+
+
+def test_a_test_not_seen_last_time_counts_as_a_typical_one():
+    seconds = {"test_a": 1.0, "test_b": 0.2, "test_c": 0.2}
+    groups = deal_out(["test_a", "test_b", "test_c", "test_new"], 2, seconds)
+    assert ["test_a"] in groups, f"the long test has a child to itself: {groups}"
+
+
+def test_the_seconds_of_a_tests_parameters_add_up_under_its_function():
+    results = [
+        TestResult("t.py::test_a[x]", "t", "test_a[x]", 1, seconds=0.25),
+        TestResult("t.py::test_a[y]", "t", "test_a[y]", 1, seconds=0.5),
+        TestResult("t.py::test_b", "t", "test_b", 1, seconds=0.125),
+    ]
+    assert seconds_by_test(results) == {"test_a": 0.75, "test_b": 0.125}
