@@ -211,6 +211,55 @@ def seeds(repeat: int, on_run=lambda run: None) -> list[SeedRun]:
     return runs
 
 
+OVERHEAD_LEARNER = "async def answer():\n    return 42\n"
+OVERHEAD_KATA_TEST = "async def test_{n}(ex):\n    assert await ex.answer() == 42\n"
+OVERHEAD_PLAIN_TEST = "async def test_{n}():\n    assert await answer() == 42\n"
+
+
+def _pytest_seconds(folder: Path, tests: str, options: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "pytest", tests, "-q", "-p", "no:cacheprovider", "-p", "no:anyio", *options],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONDONTWRITEBYTECODE": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+    )
+    return time.perf_counter() - started
+
+
+def harness_overhead(count: int = 200, repeat: int = 5) -> tuple[float, float]:
+    """What the kata adds to each test, in seconds: (with the kata's plugin, without it) per test.
+
+    Trivial async tests (one awaited call of the learner's module) in runs of `count` and
+    `2 * count` tests: the difference over `count` is one test's cost, without the start-up both
+    runs pay. With the plugin, every test loads the learner's file and runs guarded (the loop
+    guard, the never-awaited and leaked-task checks); without it, plain pytest-asyncio."""
+    with tempfile.TemporaryDirectory(prefix="kata-overhead-") as scratch:
+        folder = Path(scratch)
+        (folder / "target").mkdir()
+        (folder / "pytest.ini").write_text(
+            "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+        )
+        costs = []
+        for kind, template, options in (
+            ("kata", OVERHEAD_KATA_TEST, ["-p", "kata.plugin", "--target", "target"]),
+            ("plain", OVERHEAD_PLAIN_TEST, []),
+        ):
+            seconds = {}
+            for size in (count, 2 * count):
+                stem = f"99_{kind}_{size}"  # the `ex` fixture loads target/99_kata_N.py for test_99_kata_N.py
+                (folder / "target" / f"{stem}.py").write_text(OVERHEAD_LEARNER)
+                header = OVERHEAD_LEARNER if kind == "plain" else ""
+                body = "\n\n".join(template.format(n=n) for n in range(size))
+                (folder / f"test_{stem}.py").write_text(header + "\n\n" + body + "\n")
+                runs = [_pytest_seconds(folder, f"test_{stem}.py", options) for _ in range(repeat)]
+                seconds[size] = statistics.median(runs)
+            costs.append((seconds[2 * count] - seconds[count]) / count)
+    return costs[0], costs[1]
+
+
 def tests_own_time() -> tuple[float, float]:
     """(the reference solutions' tests' own time, the wall time of running them in one child)."""
     exercises = discover()
