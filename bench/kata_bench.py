@@ -18,7 +18,8 @@ Parts:
            with one seed and missed with another is judged on inputs that only sometimes show it
   derived  wrong versions derived from the reference solutions (must be caught) and equivalent
            rewrites (must pass): kata/bench/derive.py
-  speed    one exercise through grade.py (bench/grade_speed.py), the self-check's wall time against
+  speed    one exercise through grade.py (bench/grade_speed.py), the harness's cost per test, the
+           self-check's wall time against
            its tests' own time (the floor), and the solutions' tests' own time
   batch    instructor throughput: seconds per submission and peak memory of the whole process tree
 """
@@ -177,6 +178,12 @@ def show_speed() -> None:
     print("\n## Speed")
     subprocess.run(
         [sys.executable, str(REPO_ROOT / "bench" / "grade_speed.py"), "--repeat", "3"], check=False
+    )
+    kata, plain = measure.harness_overhead()
+    print(
+        f"  harness cost per test (trivial async tests, 200 vs 400): {kata * 1000:.1f} ms with the kata's "
+        f"plugin, {plain * 1000:.1f} ms with plain pytest-asyncio; the kata adds "
+        f"{(kata - plain) * 1000:.1f} ms (target <= 10 ms)"
     )
     own, wall = measure.tests_own_time()
     print(
