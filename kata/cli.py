@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import sys
 from pathlib import Path
 
@@ -101,6 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+NOT_LINUX = (
+    "grading a class needs Linux (each submission runs in a sandbox made of Linux namespaces); "
+    "this is {system}. The learner's commands (grade.py, watch, hints) work here."
+)
+
+
 def batch(argv: list[str]) -> int:
     """`grade.py batch`: no progress file, no learner target; its own options."""
     from kata.batch import command
@@ -116,6 +123,8 @@ def batch(argv: list[str]) -> int:
     parser.add_argument("--plain", action="store_true", help="no colour, ASCII only (also: NO_COLOR=1)")
     try:
         args = parser.parse_args(argv)
+        if not sys.platform.startswith("linux"):
+            raise UsageError(NOT_LINUX.format(system=platform.system() or sys.platform))
         exercises = discover()
         if args.exercises:
             chosen = [find(exercises, name) for name in args.exercises]

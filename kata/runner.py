@@ -88,13 +88,42 @@ def pytest_command(
     ]
 
 
-def kill_group(process: subprocess.Popen) -> None:
-    """Kill the process and everything in its process group (stray workers and forks too).
-    Only while the process is not reaped: after that its pid may be someone else's (kata.reaping)."""
-    if process.returncode is not None or not hasattr(os, "killpg"):
+def kill_group(process: subprocess.Popen, started: float) -> None:
+    """Kill the process and everything it started (stray workers and forks too); `started` is
+    when it was started (time.time()).
+
+    POSIX: its process group (it was started in a session of its own), only while the process is
+    not reaped: after that its pid may be someone else's (kata.reaping). Elsewhere (Windows):
+    the process tree as psutil finds it, also after the process exited (Popen holds its handle,
+    so its pid is not reused), not counting processes older than the child."""
+    if hasattr(os, "killpg"):
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
         return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+    _kill_tree(process.pid, started)
+
+
+def _kill_tree(pid: int, started: float) -> None:
+    import psutil
+
+    tree = []
+    with contextlib.suppress(psutil.Error):
+        tree.append(psutil.Process(pid))
+    if not tree or not tree[0].is_running():
+        # Its children outlived it: find them by their parent's pid, made after it started.
+        tree = [
+            child
+            for child in psutil.process_iter(["ppid", "create_time"])
+            if child.info["ppid"] == pid and child.info["create_time"] >= started - 1
+        ]
+    for member in list(tree):
+        with contextlib.suppress(psutil.Error):
+            tree += member.children(recursive=True)
+    for member in tree:
+        with contextlib.suppress(psutil.Error):
+            member.kill()
+    psutil.wait_procs(tree, timeout=5)
 
 
 class _Drained:
@@ -136,7 +165,7 @@ def run_tests(
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         # The kata package must import in the child whatever its working directory.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-        started = clock.perf_counter()
+        started, born = clock.perf_counter(), time.time()
         process = subprocess.Popen(
             pytest_command(test_files, target, report, extra),
             cwd=cwd,
@@ -151,7 +180,7 @@ def run_tests(
         try:
             run.timed_out = not reaping.wait_unreaped(process, wall_limit)
         finally:
-            kill_group(process)  # before it is reaped: stray grandchildren (executors, pools) go too
+            kill_group(process, born)  # before it is reaped: stray grandchildren (executors, pools) go too
             process.wait()
         out = output.bytes()
         run.seconds = clock.perf_counter() - started
@@ -283,13 +312,20 @@ SECOND_TIMEOUT_FACTOR = 2.0
 SAME_TWICE = "(It was run a second time, in case the machine was busy, and failed the same way.)"
 
 
+BUSY_CPU_PERCENT = 90.0  # where there is no load average: every core this busy, measured now
+
+
 def machine_is_busy() -> bool:
-    """More runnable processes than cores over the last minute (unknown counts as busy)."""
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return True
-    return load > BUSY_LOAD * (os.cpu_count() or 1)
+    """More runnable processes than cores over the last minute; where there is no load average
+    (Windows), every core nearly fully used over a quarter of a second (psutil)."""
+    if hasattr(os, "getloadavg"):
+        try:
+            return os.getloadavg()[0] > BUSY_LOAD * (os.cpu_count() or 1)
+        except OSError:
+            return True
+    import psutil
+
+    return psutil.cpu_percent(interval=0.25) >= BUSY_CPU_PERCENT
 
 
 def _timeout_of(extra: Sequence[str]) -> float | None:
