@@ -10,7 +10,7 @@
     python grade.py list            every exercise and its status, without running anything
     python grade.py batch SUB... --out DIR   instructors: grade a class into a gradebook
 
-Options for all: --target DIR (default exercises), --plain (no colour, ASCII).
+Options for all: --target DIR (default: the kata's exercises folder), --plain (no colour, ASCII).
 --json prints the results as JSON instead (checks and list).
 """
 
@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from kata import commands
+from kata.catalog import REPO_ROOT
 from kata.session import Session, UsageError
 
 USAGE_ERROR = 2
@@ -44,7 +45,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", default="exercises", help="the folder with your NN_topic.py files")
+    parser.add_argument(
+        "--target", help="the folder with your NN_topic.py files (default: the kata's exercises folder)"
+    )
     parser.add_argument("--plain", action="store_true", help="no colour, ASCII only (also: NO_COLOR=1)")
 
 
@@ -88,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         return batch(argv[1:])
     try:
         args = build_parser(command).parse_args(argv[1:] if command else argv)
-        session = Session.open(Path(args.target), plain=args.plain, quiet=getattr(args, "json", False))
+        target = Path(args.target) if args.target else REPO_ROOT / "exercises"
+        session = Session.open(target, plain=args.plain, quiet=getattr(args, "json", False))
         return HANDLERS[command](session, args)
     except UsageError as error:
         print(f"grade.py: {error}", file=sys.stderr)

@@ -26,6 +26,7 @@ from types import ModuleType
 import pytest
 
 from kata import timeouts, where
+from kata.catalog import REPO_ROOT
 from kata.loader import ExerciseLoadError, load_exercise
 from kata.report import STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
 
@@ -64,7 +65,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--target",
         default="exercises",
-        help="directory holding the NN_topic.py files to test (default: exercises)",
+        help="directory holding the NN_topic.py files to test (default: exercises, from where pytest "
+        "runs or else from the kata's root)",
     )
     group.addoption("--kata-seed", type=int, default=None, help="seed for the random test inputs")
     group.addoption("--kata-report", default=None, help="write one JSON line per test to this file")
@@ -85,7 +87,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     target = Path(config.getoption("target"))
     if not target.is_absolute():
-        target = config.invocation_params.dir / target
+        # From where pytest was started, else from the kata's root (an IDE may start it in tests/).
+        here = config.invocation_params.dir / target
+        target = here if here.is_dir() else REPO_ROOT / target
     if not target.is_dir():
         raise pytest.UsageError(f"--target {config.getoption('target')}: no such directory")
     config.stash[TARGET_KEY] = target.resolve()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,20 +84,25 @@ class Session:
         return {e.stem: len(self.hints(e)) for e in self.exercises}
 
     def shown(self, path: Path) -> str:
-        """A path as the learner would type it: relative to where they are, when it can be."""
-        for base in (Path.cwd(), REPO_ROOT):
-            try:
-                return path.resolve().relative_to(base.resolve()).as_posix()
-            except ValueError:
-                continue
+        """A path as the learner would type it: relative to where they are when that is inside the
+        kata (`exercises/01_coroutines.py`, `../exercises/01_coroutines.py` from tests/), else whole."""
+        path, here = path.resolve(), Path.cwd().resolve()
+        if path.is_relative_to(here):
+            return path.relative_to(here).as_posix()
+        if here.is_relative_to(REPO_ROOT.resolve()):
+            return Path(os.path.relpath(path, here)).as_posix()
         return str(path)
 
     def file_of(self, exercise: Exercise) -> str:
         return self.shown(learner_file(exercise, self.target))
 
+    def grade_py(self) -> str:
+        """grade.py as the learner would type it from where they are (`grade.py` at the root)."""
+        return self.shown(REPO_ROOT / "grade.py")
+
     def command(self, *words: str) -> str:
         """The grade.py command line to suggest, keeping a non-default --target."""
-        line = "python grade.py" + "".join(f" {w}" for w in words if w)
+        line = f"python {self.grade_py()}" + "".join(f" {w}" for w in words if w)
         default = (REPO_ROOT / "exercises").resolve()
         if self.target != default:
             line += f" --target {self.shown(self.target)}"
