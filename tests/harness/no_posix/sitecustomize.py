@@ -24,3 +24,49 @@ for name in ("killpg", "setsid", "getpgid", "waitid", "WNOWAIT", "getloadavg"):
 for name in ("fcntl", "resource", "termios"):
     sys.modules[name] = None  # `import fcntl` now raises ImportError (ModuleNotFoundError)
 multiprocessing.set_start_method("spawn", force=True)
+
+# KATA_SIMULATED_TICK=0.015625: Windows' timer tick. Every wait (the event loop's select, time.sleep)
+# ends on a tick boundary, and with KATA_SIMULATED_TICK_CLOCK=1 time.monotonic (the event loop's
+# clock) also moves only once a tick, as on Windows before Python 3.13. For the benchmark
+# (python bench/kata_bench.py --only windows-tick), not the self-check.
+TICK = float(os.environ.get("KATA_SIMULATED_TICK") or 0)
+if TICK > 0:
+    import math
+    import selectors
+    import time
+
+    _monotonic, _sleep, _clock_info = time.monotonic, time.sleep, time.get_clock_info
+
+    def _until_tick(seconds):
+        """A wait of `seconds` from now, lengthened to end on the next tick boundary."""
+        now = _monotonic()
+        return math.ceil((now + seconds) / TICK) * TICK - now
+
+    def _sleep_in_ticks(seconds):
+        _sleep(_until_tick(seconds) if seconds > 0 else seconds)
+
+    time.sleep = _sleep_in_ticks
+    for _name in ("EpollSelector", "PollSelector", "SelectSelector"):
+        _selector = getattr(selectors, _name, None)
+        if _selector is not None:
+
+            def _select_in_ticks(self, timeout=None, _original=_selector.select):
+                if timeout is not None and timeout > 0:
+                    timeout = _until_tick(timeout)
+                return _original(self, timeout)
+
+            _selector.select = _select_in_ticks
+
+    if os.environ.get("KATA_SIMULATED_TICK_CLOCK") == "1":
+
+        def _monotonic_in_ticks():
+            return math.floor(_monotonic() / TICK) * TICK
+
+        def _get_clock_info(name):
+            info = _clock_info(name)
+            if name == "monotonic":
+                info.resolution = TICK
+            return info
+
+        time.monotonic = _monotonic_in_ticks
+        time.get_clock_info = _get_clock_info
