@@ -20,7 +20,8 @@ from kata.catalog import Exercise
 from kata.originals import Original, digest
 from kata.progress import ExerciseStatus
 from kata.report import TestResult
-from kata.runner import run_tests_side_by_side, seconds_by_test, with_second_chance
+from kata.runner import with_second_chance
+from kata.side_by_side import run_tests_side_by_side, seconds_by_test
 from kata.state import ExerciseRecord, ProgressFile, now
 
 TEST_TIMEOUT = 5.0  # per test: the slowest correct test takes about 1 s

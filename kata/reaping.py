@@ -4,13 +4,15 @@ Once a child is reaped its pid is free, and `os.killpg(pid)` may then signal an 
 process group that got the same number (pids wrap around: 32768 by default on Linux). A child
 that has exited but is not yet reaped (a zombie) still holds its pid and so its group id:
 the group can be killed safely until `Popen.wait()` reaps it. Where `os.waitid` and
-`WNOWAIT` do not exist (Windows), Popen's own polling is used; there are no process groups
-to kill there anyway.
+`WNOWAIT` do not exist (Windows), Popen's own polling is used, and the process tree is found
+and killed with psutil (Popen holds the process's handle, so its pid is not reused).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import time
 
@@ -39,3 +41,41 @@ def wait_unreaped(process: subprocess.Popen, timeout: float | None) -> bool:
             return False
         time.sleep(POLL_SECONDS)
     return True
+
+
+def kill_tree(process: subprocess.Popen, started: float) -> None:
+    """Kill the process and everything it started (stray workers and forks too); `started` is
+    when it was started (time.time()).
+
+    POSIX: its process group (it was started in a session of its own), only while the process is
+    not reaped: after that its pid may be someone else's (kata.reaping). Elsewhere (Windows):
+    the process tree as psutil finds it, also after the process exited (Popen holds its handle,
+    so its pid is not reused), not counting processes older than the child."""
+    if hasattr(os, "killpg"):
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+        return
+    _kill_tree(process.pid, started)
+
+
+def _kill_tree(pid: int, started: float) -> None:
+    import psutil
+
+    tree = []
+    with contextlib.suppress(psutil.Error):
+        tree.append(psutil.Process(pid))
+    if not tree or not tree[0].is_running():
+        # Its children outlived it: find them by their parent's pid, made after it started.
+        tree = [
+            child
+            for child in psutil.process_iter(["ppid", "create_time"])
+            if child.info["ppid"] == pid and child.info["create_time"] >= started - 1
+        ]
+    for member in list(tree):
+        with contextlib.suppress(psutil.Error):
+            tree += member.children(recursive=True)
+    for member in tree:
+        with contextlib.suppress(psutil.Error):
+            member.kill()
+    psutil.wait_procs(tree, timeout=5)

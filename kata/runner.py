@@ -9,18 +9,14 @@ collected test ids, so a run that ended early shows its missing tests as "not ru
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import os
-import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -88,44 +84,6 @@ def pytest_command(
     ]
 
 
-def kill_group(process: subprocess.Popen, started: float) -> None:
-    """Kill the process and everything it started (stray workers and forks too); `started` is
-    when it was started (time.time()).
-
-    POSIX: its process group (it was started in a session of its own), only while the process is
-    not reaped: after that its pid may be someone else's (kata.reaping). Elsewhere (Windows):
-    the process tree as psutil finds it, also after the process exited (Popen holds its handle,
-    so its pid is not reused), not counting processes older than the child."""
-    if hasattr(os, "killpg"):
-        if process.returncode is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-        return
-    _kill_tree(process.pid, started)
-
-
-def _kill_tree(pid: int, started: float) -> None:
-    import psutil
-
-    tree = []
-    with contextlib.suppress(psutil.Error):
-        tree.append(psutil.Process(pid))
-    if not tree or not tree[0].is_running():
-        # Its children outlived it: find them by their parent's pid, made after it started.
-        tree = [
-            child
-            for child in psutil.process_iter(["ppid", "create_time"])
-            if child.info["ppid"] == pid and child.info["create_time"] >= started - 1
-        ]
-    for member in list(tree):
-        with contextlib.suppress(psutil.Error):
-            tree += member.children(recursive=True)
-    for member in tree:
-        with contextlib.suppress(psutil.Error):
-            member.kill()
-    psutil.wait_procs(tree, timeout=5)
-
-
 class _Drained:
     """Read a child's output in a thread as it comes, so the child never blocks on a full pipe."""
 
@@ -180,7 +138,8 @@ def run_tests(
         try:
             run.timed_out = not reaping.wait_unreaped(process, wall_limit)
         finally:
-            kill_group(process, born)  # before it is reaped: stray grandchildren (executors, pools) go too
+            # Before it is reaped: stray grandchildren (executors, pools) go too.
+            reaping.kill_tree(process, born)
             process.wait()
         out = output.bytes()
         run.seconds = clock.perf_counter() - started
@@ -189,94 +148,6 @@ def run_tests(
         contents = read_report(report)
     run.results = _reconcile(contents, run)
     return run
-
-
-def named_tests(test_file: Path) -> list[str]:
-    """The test functions of a file, in order, by name (pytest selects all of a function's
-    parameters with `file::name`). Read with ast: nothing is imported."""
-    try:
-        tree = ast.parse(Path(test_file).read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
-        return []
-    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
-    return [n.name for n in tree.body if isinstance(n, functions) and n.name.startswith("test")]
-
-
-def deal_out(names: list[str], children: int, seconds: Mapping[str, float] | None = None) -> list[list[str]]:
-    """Test functions in `children` groups of about equal time, each group in the file's order.
-
-    With the seconds each test took last time, the longest go first, each to the group with the
-    least time so far (a test never seen counts as a typical one); without them, in turn."""
-    known = {name: seconds[name] for name in names if seconds and name in seconds}
-    if not known:
-        return [group for group in (names[i::children] for i in range(children)) if group]
-    typical = statistics.median(known.values())
-    totals = [0.0] * min(children, len(names))
-    chosen: list[list[str]] = [[] for _ in totals]
-    for name in sorted(names, key=lambda n: -known.get(n, typical)):
-        least = totals.index(min(totals))
-        chosen[least].append(name)
-        totals[least] += known.get(name, typical)
-    order = {name: index for index, name in enumerate(names)}
-    return [sorted(group, key=order.__getitem__) for group in chosen if group]
-
-
-def seconds_by_test(results: Sequence[TestResult]) -> dict[str, float]:
-    """Each test function's seconds (its parameters summed): what deal_out balances by."""
-    seconds: dict[str, float] = {}
-    for result in results:
-        name = result.test.split("[", 1)[0]
-        seconds[name] = round(seconds.get(name, 0.0) + result.seconds, 3)
-    return seconds
-
-
-def run_tests_side_by_side(
-    test_file: Path,
-    target: Path,
-    *,
-    wall_limit: float,
-    extra: Sequence[str] = (),
-    children: int = 3,
-    seconds: Mapping[str, float] | None = None,
-) -> Run:
-    """Run one exercise's tests in `children` child processes at once, its test functions dealt
-    out by `deal_out` (by `seconds`, what each took last time, when known), and put the results
-    back in the file's order.
-
-    The tests mostly wait on purpose (fakes with latency), so three children on two cores finish
-    in about a third of the time; each judges concurrency within its own tests, as before, and a
-    failure only on time still gets its second run. With few tests, one child."""
-    names = named_tests(test_file)
-    groups = deal_out(names, children, seconds)
-    if len(names) < 2 * children or len(groups) < 2:
-        return run_tests([test_file], target, wall_limit=wall_limit, extra=extra)
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-        runs = list(
-            pool.map(
-                lambda group: run_tests(
-                    [f"{test_file}::{name}" for name in group], target, wall_limit=wall_limit, extra=extra
-                ),
-                groups,
-            )
-        )
-    order = {name: index for index, name in enumerate(names)}
-    seen: set[str] = set()
-    results = []
-    for result in (r for run in runs for r in run.results):
-        if result.id not in seen:  # a collection error is reported by every child
-            seen.add(result.id)
-            results.append(result)
-    results.sort(key=lambda r: order.get(r.test.split("[", 1)[0], len(order)))
-    codes = [run.returncode for run in runs if run.returncode is not None]
-    return Run(
-        results=results,
-        returncode=max(codes, key=abs) if codes else None,
-        timed_out=any(run.timed_out for run in runs),
-        output="\n".join(run.output for run in runs if run.output)[-OUTPUT_LIMIT:],
-        seconds=time.perf_counter() - started,
-        label=Path(test_file).name,
-    )
 
 
 def _reconcile(contents: ReportContents, run: Run) -> list[TestResult]:

@@ -53,7 +53,7 @@ class ExerciseRecord:
     checked: str = ""
     seconds: float = 0.0
     # Each test function's seconds in the last check: grade.py deals the next check's tests out
-    # to its child processes by them (kata.runner.run_tests_side_by_side).
+    # to its child processes by them (kata.side_by_side).
     test_seconds: dict[str, float] = field(default_factory=dict)
     hints: dict[str, int] = field(default_factory=dict)
     solution_before_passing: str | None = None

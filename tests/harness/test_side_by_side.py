@@ -6,7 +6,8 @@ import pytest
 
 from kata.catalog import REPO_ROOT
 from kata.report import TestResult
-from kata.runner import deal_out, named_tests, run_tests, run_tests_side_by_side, seconds_by_test
+from kata.runner import run_tests
+from kata.side_by_side import deal_out, named_tests, run_tests_side_by_side, seconds_by_test
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -1,0 +1,106 @@
+"""grade.py NN: one exercise's tests in three child processes at once, results in the file's order.
+
+The tests mostly wait on purpose (fakes with latency), so three children on two cores finish in
+about a third of the time. Test functions are dealt out by the seconds each took in the
+learner's last check of that exercise (kata.state keeps them), the longest first.
+"""
+
+from __future__ import annotations
+
+import ast
+import statistics
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from kata.report import TestResult
+from kata.runner import OUTPUT_LIMIT, Run, run_tests
+
+
+def named_tests(test_file: Path) -> list[str]:
+    """The test functions of a file, in order, by name (pytest selects all of a function's
+    parameters with `file::name`). Read with ast: nothing is imported."""
+    try:
+        tree = ast.parse(Path(test_file).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    return [n.name for n in tree.body if isinstance(n, functions) and n.name.startswith("test")]
+
+
+def deal_out(names: list[str], children: int, seconds: Mapping[str, float] | None = None) -> list[list[str]]:
+    """Test functions in `children` groups of about equal time, each group in the file's order.
+
+    With the seconds each test took last time, the longest go first, each to the group with the
+    least time so far (a test never seen counts as a typical one); without them, in turn."""
+    known = {name: seconds[name] for name in names if seconds and name in seconds}
+    if not known:
+        return [group for group in (names[i::children] for i in range(children)) if group]
+    typical = statistics.median(known.values())
+    totals = [0.0] * min(children, len(names))
+    chosen: list[list[str]] = [[] for _ in totals]
+    for name in sorted(names, key=lambda n: -known.get(n, typical)):
+        least = totals.index(min(totals))
+        chosen[least].append(name)
+        totals[least] += known.get(name, typical)
+    order = {name: index for index, name in enumerate(names)}
+    return [sorted(group, key=order.__getitem__) for group in chosen if group]
+
+
+def seconds_by_test(results: Sequence[TestResult]) -> dict[str, float]:
+    """Each test function's seconds (its parameters summed): what deal_out balances by."""
+    seconds: dict[str, float] = {}
+    for result in results:
+        name = result.test.split("[", 1)[0]
+        seconds[name] = round(seconds.get(name, 0.0) + result.seconds, 3)
+    return seconds
+
+
+def run_tests_side_by_side(
+    test_file: Path,
+    target: Path,
+    *,
+    wall_limit: float,
+    extra: Sequence[str] = (),
+    children: int = 3,
+    seconds: Mapping[str, float] | None = None,
+) -> Run:
+    """Run one exercise's tests in `children` child processes at once, its test functions dealt
+    out by `deal_out` (by `seconds`, what each took last time, when known), and put the results
+    back in the file's order.
+
+    The tests mostly wait on purpose (fakes with latency), so three children on two cores finish
+    in about a third of the time; each judges concurrency within its own tests, as before, and a
+    failure only on time still gets its second run. With few tests, one child."""
+    names = named_tests(test_file)
+    groups = deal_out(names, children, seconds)
+    if len(names) < 2 * children or len(groups) < 2:
+        return run_tests([test_file], target, wall_limit=wall_limit, extra=extra)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+        runs = list(
+            pool.map(
+                lambda group: run_tests(
+                    [f"{test_file}::{name}" for name in group], target, wall_limit=wall_limit, extra=extra
+                ),
+                groups,
+            )
+        )
+    order = {name: index for index, name in enumerate(names)}
+    seen: set[str] = set()
+    results = []
+    for result in (r for run in runs for r in run.results):
+        if result.id not in seen:  # a collection error is reported by every child
+            seen.add(result.id)
+            results.append(result)
+    results.sort(key=lambda r: order.get(r.test.split("[", 1)[0], len(order)))
+    codes = [run.returncode for run in runs if run.returncode is not None]
+    return Run(
+        results=results,
+        returncode=max(codes, key=abs) if codes else None,
+        timed_out=any(run.timed_out for run in runs),
+        output="\n".join(run.output for run in runs if run.output)[-OUTPUT_LIMIT:],
+        seconds=time.perf_counter() - started,
+        label=Path(test_file).name,
+    )
