@@ -12,6 +12,8 @@
 
 Options for all: --target DIR (default: the kata's exercises folder), --plain (no colour, ASCII).
 --json prints the results as JSON instead (checks and list).
+
+Installed with pipx or uv tool (editable, from the kata's folder), `async-kata` runs the same commands.
 """
 
 from __future__ import annotations
@@ -19,14 +21,21 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import sys
 from pathlib import Path
 
 from kata import commands
 from kata.catalog import REPO_ROOT
-from kata.session import Session, UsageError
+from kata.session import GRADE_PY, Session, UsageError
 
 USAGE_ERROR = 2
+COMMAND = "async-kata"  # [project.scripts] in pyproject.toml
+COURSE_MISSING = (
+    "{command}: the kata's course files ({missing}) are not beside its code in {root}: "
+    "install it from the kata's folder in editable mode (`pip install -e .`, `pipx install --editable .` "
+    "or `uv tool install --editable .`), or run `python grade.py` there"
+)
 HANDLERS = {
     None: commands.check,
     "hint": commands.hint,
@@ -51,9 +60,34 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plain", action="store_true", help="no colour, ASCII only (also: NO_COLOR=1)")
 
 
-def build_parser(command: str | None) -> argparse.ArgumentParser:
-    prog = "python grade.py" + (f" {command}" if command else "")
-    parser = _Parser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def _typed(program: str) -> str:
+    """How the learner starts the grader: `python grade.py`, or the installed command."""
+    return f"python {GRADE_PY}" if program == GRADE_PY else program
+
+
+def _described(program: str) -> str:
+    """This module's docstring with the learner's command in it, its columns kept."""
+    typed, usual = _typed(program), f"python {GRADE_PY}"
+    lines = []
+    for line in (__doc__ or "").splitlines():
+        command, gap, words = _columns(line)
+        if words and command.startswith(f"    {usual}"):
+            shown = command.replace(usual, typed)
+            line = shown + " " * max(2, len(command) + len(gap) - len(shown)) + words
+        lines.append(line.replace(usual, typed))
+    return "\n".join(lines)
+
+
+def _columns(line: str) -> tuple[str, str, str]:
+    """`    python grade.py 03     that exercise only`: the command, the gap, the words."""
+    match = re.match(r"(\s*\S.*?)(\s{2,})(\S.*)", line)
+    return match.groups() if match else (line, "", "")
+
+
+def build_parser(command: str | None, program: str = GRADE_PY) -> argparse.ArgumentParser:
+    prog = _typed(program) + (f" {command}" if command else "")
+    description = _described(program)
+    parser = _Parser(prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(parser)
     if command is None:
         parser.add_argument("exercise", nargs="?", help="check only this exercise (number, name or topic)")
@@ -84,26 +118,44 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, program: str = GRADE_PY) -> int:
+    """grade.py's commands; `program` is what the learner typed to start them (grade.py or async-kata)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and argv[0] in HANDLERS else None
     if argv and argv[0] == "batch":
-        return batch(argv[1:])
+        return batch(argv[1:], program)
     try:
-        args = build_parser(command).parse_args(argv[1:] if command else argv)
+        args = build_parser(command, program).parse_args(argv[1:] if command else argv)
         target = Path(args.target) if args.target else REPO_ROOT / "exercises"
-        session = Session.open(target, plain=args.plain, quiet=getattr(args, "json", False))
+        session = Session.open(target, plain=args.plain, quiet=getattr(args, "json", False), program=program)
         return HANDLERS[command](session, args)
     except UsageError as error:
-        print(f"grade.py: {error}", file=sys.stderr)
+        print(f"{program}: {error}", file=sys.stderr)
         return USAGE_ERROR
     except BrokenPipeError:
         # The reader went away (`python grade.py | head`): stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        print("\ngrade.py: stopped (your files are as you left them)", file=sys.stderr)
+        print(f"\n{program}: stopped (your files are as you left them)", file=sys.stderr)
         return 130
+
+
+def course_missing(root: Path = REPO_ROOT) -> list[str]:
+    """The course folders that are not beside the kata's code (a wheel installs the code alone)."""
+    return [f"{name}/" for name in ("exercises", "tests") if not (root / name).is_dir()]
+
+
+def entry() -> int:
+    """The `async-kata` command: grade.py for the kata this package was installed (editable) from."""
+    missing = course_missing(REPO_ROOT)
+    if missing:
+        print(
+            COURSE_MISSING.format(command=COMMAND, missing=", ".join(missing), root=REPO_ROOT),
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
+    return main(program=COMMAND)
 
 
 NOT_LINUX = (
@@ -112,14 +164,14 @@ NOT_LINUX = (
 )
 
 
-def batch(argv: list[str]) -> int:
+def batch(argv: list[str], program: str = GRADE_PY) -> int:
     """`grade.py batch`: no progress file, no learner target; its own options."""
     from kata.batch import command
     from kata.catalog import discover, find
     from kata.ui import Look
 
     parser = _Parser(
-        prog="python grade.py batch",
+        prog=f"{_typed(program)} batch",
         description=command.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -138,15 +190,15 @@ def batch(argv: list[str]) -> int:
             exercises = [e for e in exercises if e in chosen]
         return command.run(args, exercises, Look.detect(plain=args.plain).console())
     except (UsageError, command.BatchUsageError) as error:
-        print(f"grade.py batch: {error}", file=sys.stderr)
+        print(f"{program} batch: {error}", file=sys.stderr)
         return USAGE_ERROR
     except command.GraderFailure as error:
-        print(f"grade.py batch: stopped: the grader could not run here: {error}", file=sys.stderr)
+        print(f"{program} batch: stopped: the grader could not run here: {error}", file=sys.stderr)
         return USAGE_ERROR
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""
-        print(f"grade.py batch: stopped: {error.strerror or error}{where}", file=sys.stderr)
+        print(f"{program} batch: stopped: {error.strerror or error}{where}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
-        print("\ngrade.py batch: stopped; the gradebook holds the students graded so far", file=sys.stderr)
+        print(f"\n{program} batch: stopped; the gradebook holds the students graded so far", file=sys.stderr)
         return 130

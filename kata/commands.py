@@ -94,8 +94,8 @@ def show_course(session: Session, checks: list[ExerciseCheck], *, watching: bool
             )
     elif focus.status is Status.MISSING:
         out.print(
-            f"  There is no {session.file_of(focus.exercise)}: `python grade.py reset "
-            f"{focus.exercise.stem[:2]}` puts the original stub back.",
+            f"  There is no {session.file_of(focus.exercise)}: "
+            f"{session.command('reset', focus.exercise.stem[:2])} puts the original stub back.",
             markup=False,
         )
     out.print(_next_step(session, focus, watching=watching))
@@ -275,7 +275,7 @@ def solution(session: Session, args: argparse.Namespace) -> int:
     if not seen.done:
         if not args.before_passing:
             print(
-                f"grade.py: {exercise.stem} does not pass yet, so its solution stays hidden; try "
+                f"{session.program}: {exercise.stem} does not pass yet, so its solution stays hidden; try "
                 f"{session.command('hint', exercise.stem[:2])}, or add --before-passing to see it now "
                 "(that is recorded in your progress)",
                 file=sys.stderr,

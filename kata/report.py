@@ -51,7 +51,8 @@ def _task_of(item: pytest.Item) -> int | None:
 
 
 def is_pytest_timeout(text: str) -> bool:
-    """pytest-timeout's words: `Timeout (>1.0s) from pytest-timeout.` (2.4), `Timeout >1.0s` (2.3)."""
+    """pytest-timeout's words since 2.4: `Timeout (>1.0s) from pytest-timeout.` (2.3's `Timeout >1.0s`
+    names no pytest-timeout and is not recognised: pyproject.toml's floor is 2.4)."""
     return text.lstrip().removeprefix("Failed: ").startswith("Timeout") and "pytest-timeout" in text
 
 

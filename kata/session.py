@@ -16,6 +16,8 @@ from kata.originals import Original, load_originals
 from kata.state import ProgressFile
 from kata.ui import Look
 
+GRADE_PY = "grade.py"
+
 
 class UsageError(Exception):
     """Bad usage: reported in one line, exit code 2."""
@@ -30,6 +32,9 @@ class Session:
     look: Look
     out: Console
     err: Console
+    # How the learner starts the grader: grade.py (suggested as `python grade.py`, with the path to
+    # grade.py as they would type it from where they are), or the installed command `async-kata`.
+    program: str = GRADE_PY
     checker: Checker = field(init=False)
     _hints: dict[str, dict[int, TaskHints]] = field(default_factory=dict)
 
@@ -37,7 +42,9 @@ class Session:
         self.checker = Checker(self.target, self.progress, self.originals)
 
     @classmethod
-    def open(cls, target: Path, *, plain: bool = False, quiet: bool = False) -> Session:
+    def open(
+        cls, target: Path, *, plain: bool = False, quiet: bool = False, program: str = GRADE_PY
+    ) -> Session:
         if not target.is_dir():
             reason = "not a directory" if target.exists() else "no such directory"
             raise UsageError(f"--target {target}: {reason}")
@@ -53,15 +60,16 @@ class Session:
             look=look,
             out=look.console(),
             err=Look.detect(plain=plain, stream=sys.stderr).console(stderr=True),
+            program=program,
         )
         if session.progress.warning:
-            session.err.print(f"grade.py: note: {session.progress.warning}", markup=False)
+            session.err.print(f"{session.program}: note: {session.progress.warning}", markup=False)
         return session
 
     def find(self, name: str) -> Exercise:
         exercise = find(self.exercises, name)
         if exercise is None:
-            raise UsageError(f"no exercise called {name!r} (try a number like 03, or `python grade.py list`)")
+            raise UsageError(f"no exercise called {name!r} (try a number like 03, or {self.command('list')})")
         return exercise
 
     def title(self, exercise: Exercise) -> str:
@@ -98,11 +106,12 @@ class Session:
 
     def grade_py(self) -> str:
         """grade.py as the learner would type it from where they are (`grade.py` at the root)."""
-        return self.shown(REPO_ROOT / "grade.py")
+        return self.shown(REPO_ROOT / GRADE_PY)
 
     def command(self, *words: str) -> str:
         """The grade.py command line to suggest, keeping a non-default --target."""
-        line = f"python {self.grade_py()}" + "".join(f" {w}" for w in words if w)
+        start = f"python {self.grade_py()}" if self.program == GRADE_PY else self.program
+        line = start + "".join(f" {w}" for w in words if w)
         default = (REPO_ROOT / "exercises").resolve()
         if self.target != default:
             line += f" --target {self.shown(self.target)}"
