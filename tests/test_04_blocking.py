@@ -10,13 +10,14 @@ import itertools
 import pytest
 
 from kata.testing import FakeService, assert_call_count, assert_same, margins, stopwatch
+from kata.testing.clock import EARLY_WAKE
 from kata.testing.ticker import Ticker
 
 TICK = 0.01
 # Correct code under load kept another task waiting ~30 ms at worst (FIELD-NOTES); every
 # blocking wait in these tests is 0.12 s or more.
 FAIR_PAUSE = 0.08
-EARLY = 0.005  # asyncio may wake a sleeper a hair early
+EARLY = EARLY_WAKE  # asyncio may wake a sleeper a little early (kata.testing.clock)
 LATE = 0.06  # scheduling noise allowed after a due time
 REMINDER_DELAYS = (0.03, 0.06, 0.09, 0.12)  # they add up to 0.3 s
 # A send takes this long, far more than the 0.03 s between two due times: reminders sent one

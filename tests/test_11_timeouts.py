@@ -11,6 +11,7 @@ from kata.testing import (
     margins,
     stopwatch,
 )
+from kata.testing.clock import EARLY_WAKE
 
 # A call far slower than any limit here: code without a timeout waits all of it,
 # and still fails within a couple of seconds.
@@ -19,7 +20,7 @@ SLOW = 1.5
 # machine is under 0.05 s (FIELD-NOTES); a missing timeout costs SLOW.
 LATE = 0.3
 # asyncio may wake a sleeper a hair early; never by more than this.
-EARLY = 0.005
+EARLY = EARLY_WAKE  # asyncio may wake a sleeper a little early (kata.testing.clock)
 BATCH_LIMIT = 0.3
 
 

@@ -30,6 +30,7 @@ from kata.testing import (
     margins,
     stopwatch,
 )
+from kata.testing.clock import EARLY_WAKE
 from kata.testing.waiting import FrozenLoopBreaker, WakeWatch
 
 # Task 1
@@ -47,7 +48,7 @@ QUIET = (0.4, 0.5)  # no advance for this long: a poll every 0.2 s or less wakes
 GRACE = 0.25  # how long waiters still get after the last advance
 # Scheduling noise on a loaded machine stays far below these (FIELD-NOTES: ~30 ms worst).
 LATE = 0.05
-EARLY = 0.005  # asyncio may wake a sleeper a hair early
+EARLY = EARLY_WAKE  # asyncio may wake a sleeper a little early (kata.testing.clock)
 WORDS = ["ann", "bob", "cy", "dee", "eve", "fay", "gus", "hal", "ivy", "jo", "kim", "lu"]
 
 # While nothing changes, code that waits on an Event or a Condition is not woken at all;

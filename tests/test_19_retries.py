@@ -11,6 +11,7 @@ import math
 import pytest
 
 from kata.testing import FakeService, assert_same, describe, margins, stopwatch
+from kata.testing.clock import EARLY_WAKE
 
 # Errors retry must try again by default (subclasses of ConnectionError count too) ...
 TRANSIENT_KINDS = (ConnectionResetError, TimeoutError, ConnectionRefusedError, ConnectionError)
@@ -432,7 +433,9 @@ async def test_real_waits_are_awaited_and_other_retries_run_meanwhile(ex, rng):
         attempts * try_time + sum(v * cap for v, cap in zip(r.values, waits, strict=False)) for r in randoms
     ]
     if margins.under(
-        run.elapsed, max(totals) - 0.005, "19 three retries together: run >= the longest total - 5 ms"
+        run.elapsed,
+        max(totals) - EARLY_WAKE,
+        "19 three retries together: run >= the longest total - EARLY_WAKE",
     ):
         raise AssertionError(
             f"the waits of each retry add up to about {max(totals):.2f} s, yet the three retries were "

@@ -25,6 +25,7 @@ from kata.testing import (
     margins,
     stopwatch,
 )
+from kata.testing.clock import EARLY_WAKE
 from kata.testing.responses import ResponseWatch, assert_released, large_error_reply
 from kata.testing.server import LoopbackServer
 
@@ -34,7 +35,6 @@ DELAY = 0.2
 SLOW = 2.0
 # How long after the client gives up the server may take to see the connection close.
 NOTICE_WITHIN = 0.5
-EARLY_WAKE = 0.005
 CLIENT_ERRORS = (400, 403, 404, 409, 429)
 SERVER_ERRORS = (500, 502, 503, 504)
 JSON_HEADERS = {"Content-Type": "application/json"}

@@ -29,6 +29,7 @@ from kata.testing import (
     same,
     stopwatch,
 )
+from kata.testing.clock import EARLY_WAKE
 from kata.testing.responses import ResponseWatch, assert_released, large_error_reply
 from kata.testing.server import LoopbackServer
 
@@ -40,7 +41,7 @@ BACKOFF = 0.01
 # Time measured around the learner's call may run a little past the timeout.
 TIMEOUT_SLACK = 0.25
 # asyncio may wake a sleeper a hair early; never by more than this.
-EARLY = 0.005
+EARLY = EARLY_WAKE  # asyncio may wake a sleeper a little early (kata.testing.clock)
 
 OK, FLAKY, BUSY, MISSING = "ok", "flaky", "busy", "missing"
 SLOW_PAGE, SLOW_BODY = "slow", "slow_body"  # slow to answer; quick headers, then a slow body

@@ -20,7 +20,6 @@ _PLAIN_TYPES = (int, float, complex, str, bytes, bool, type(None))
 # far outside the scheduling noise of a loaded 2-core machine (see FIELD-NOTES).
 CONCURRENT_SLACK = 2.0
 # asyncio may wake a sleeper a hair early; never by more than this.
-EARLY_WAKE_TOLERANCE = 0.005
 
 
 def _canonical(value: Any) -> Any:
@@ -131,7 +130,7 @@ def assert_ran_together(service: Instrumented, elapsed: float, expected_calls: i
             f"about {slowest:.2f} s was expected. Something else waited: a blocking call, "
             f"or a pause after the calls?\n{picture}"
         )
-    if margins.under(elapsed, slowest - EARLY_WAKE_TOLERANCE, "ran together: whole run >= the slowest call"):
+    if margins.under(elapsed, slowest - clock.EARLY_WAKE, "ran together: whole run >= the slowest call"):
         raise AssertionError(
             f"the run finished in {elapsed:.2f} s, before the slowest call could end "
             f"({slowest:.2f} s): every call must be awaited before returning."
