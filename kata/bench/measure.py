@@ -98,7 +98,12 @@ def _self_check_output(options: tuple[str, ...], margins_file: Path, burner_coun
         )
         with reaped(child):
             stdout, _ = child.communicate(timeout=3600)
-    failures = [line[5:] for line in stdout.splitlines() if line.startswith("FAIL ")]
+    failures = []  # each failure's name, then its detail lines (indented) as the self-check printed them
+    for line in stdout.splitlines():
+        if line.startswith("FAIL "):
+            failures.append(line[5:])
+        elif failures and line.startswith("     ") and not SUMMARY.match(line):
+            failures[-1] += "\n        " + line.strip()[:300]
     if SUMMARY.search(stdout) is None:
         failures.append(f"the self-check did not finish (exit code {child.returncode}): {stdout[-300:]}")
     return stdout, failures
