@@ -10,7 +10,8 @@ It passes only when:
 - every wrong variant in tests/variants/<stem>/wrong_*.py fails at least one test,
   and every correct variant (ok_*.py) passes them all. A wrong variant with a line
   `# fails only: test_a, test_b` must fail exactly those tests: its one mistake is
-  reported by the tests that check it, and no other test fails because of it.
+  reported by the tests that check it, and no other test fails because of it (a test that
+  failed only on time, twice, is the machine's load and is not held against it).
 
 The last line is `self-check: N passed, M failed`.
 """
@@ -160,7 +161,10 @@ def judge_variant(name: str, path: Path, results: list[TestResult]) -> Check:
         if not failed:
             return Check(name, False, "this wrong version passed every test: a false pass")
         only = declared_failures(path.read_text(encoding="utf-8"))
-        if only is not None and {r.test for r in failed} != only:
+        # Another test failing only on time, twice, is the machine's load, not the mistake: the
+        # same test fails that way for correct code then, and the self-check says so there.
+        mistaken = {r.test for r in failed if not (r.time_only and r.test not in (only or ()))}
+        if only is not None and mistaken != only:
             found = "; ".join(f"{r.test}: {_first_line(r.message)}" for r in failed)
             return Check(name, False, f"declared to fail only {', '.join(sorted(only))}; failed {found}")
         return Check(name, True, f"caught by {failed[0].test}: {_first_line(failed[0].message)}")

@@ -121,6 +121,19 @@ def test_a_wrong_variant_that_declares_its_failures_must_fail_exactly_those(tmp_
     assert not verdict().ok
 
 
+def test_another_test_failing_only_on_time_does_not_break_a_declaration(tmp_path):
+    """Under load a test can fail on time twice for any code; the mistake is still the declared one."""
+    variant = tmp_path / "wrong_shuts_it.py"
+    variant.write_text('"""Shuts the pool."""\n# fails only: test_pool_left_open\n')
+    results = [
+        TestResult("t::test_counts", "10_demo", "test_counts", 2, "failed", time_only=True),
+        TestResult("t::test_pool_left_open", "10_demo", "test_pool_left_open", 2, "failed"),
+    ]
+    assert judge_variant("variant", variant, results).ok
+    results[1] = TestResult("t::test_pool_left_open", "10_demo", "test_pool_left_open", 2, "passed")
+    assert not judge_variant("variant", variant, results).ok, "the declared test must still catch it"
+
+
 def test_a_wrong_variant_without_a_declaration_only_has_to_fail_one_test(tmp_path):
     variant = tmp_path / "wrong_slow.py"
     variant.write_text('"""Sequential."""\n')
