@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from kata.testing import FakeService, assert_call_count, assert_same, describe, margins, stopwatch
+from kata.testing import FakeService, assert_call_count, assert_same, clock, describe, margins, stopwatch
 from kata.testing.cancelling import WAIT, Run, settle
 
 DELAY = 0.02  # acquiring and releasing a fake connection each take this long
@@ -43,8 +43,10 @@ SAVING = Moment("while the save ran", "without waiting for the save")
 
 
 async def wait_until(condition, seconds=WAIT):
-    """True once condition() holds, False if it still does not after `seconds`."""
-    for _ in range(round(seconds / STEP)):
+    """True once condition() holds, False if it still does not after `seconds` (by the clock: a
+    sleep of STEP may end at once where asyncio's clock moves in 15.6 ms ticks, as on Windows)."""
+    deadline = clock.monotonic() + seconds
+    while clock.monotonic() < deadline:
         if condition():
             return True
         await asyncio.sleep(STEP)
