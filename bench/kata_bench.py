@@ -5,7 +5,7 @@
     --seeds K         the wrong variants with the random inputs of seeds 1..K (default 10)
     --copies N        N copies of the reference solutions through `grade.py batch` (default 50)
     --sandbox KIND    batch: the sandbox to grade in (bubblewrap, user, none; default: the batch's choice)
-    --only PARTS      some of: flakes, load, seeds, derived, speed, batch (default: all)
+    --only PARTS      some of: flakes, load, seeds, windows, derived, speed, batch (default: all)
     --kinds KINDS     derived: only these kinds of derived versions (default: all of derive.KINDS)
     --exercises NN    derived: only these exercises (numbers or stems; default: all)
     --each            derived: every version's verdict, with the test that caught it
@@ -16,6 +16,9 @@ Parts:
            after the second run that grade.py gives a failure only on time
   seeds    false passes by luck (target 0): every wrong variant, once per seed; a variant caught
            with one seed and missed with another is judged on inputs that only sometimes show it
+  windows  false failures (target 0) of the solutions and ok_ variants as on Windows, simulated on
+           Linux (tests/harness/no_posix): every wait ends on a 15.6 ms timer tick; then also
+           asyncio's clock moves once a tick (Python before 3.13 on Windows)
   derived  wrong versions derived from the reference solutions (must be caught) and equivalent
            rewrites (must pass): kata/bench/derive.py
   speed    one exercise through grade.py (bench/grade_speed.py), the harness's cost per test, the
@@ -42,7 +45,7 @@ from kata import catalog  # noqa: E402
 from kata.batch.command import default_jobs  # noqa: E402
 from kata.bench import derive, measure  # noqa: E402
 
-PARTS = ("flakes", "load", "seeds", "derived", "speed", "batch")
+PARTS = ("flakes", "load", "seeds", "windows", "derived", "speed", "batch")
 OVERSUBSCRIPTION = 8  # CPU burners per core in the load part
 
 
@@ -120,6 +123,16 @@ def show_seeds(repeat: int) -> None:
     print(f"  false passes: {sum(len(s) for s in missed.values())} in {verdicts} verdicts (target 0)")
     for name, seeds in sorted(missed.items()):
         print(f"    {name}: missed with seed {', '.join(map(str, seeds))} of 1..{repeat}")
+
+
+def show_windows() -> None:
+    print("\n## As on Windows (simulated here): the solutions and ok_ variants with a 15.6 ms timer tick")
+    kinds = ((False, "waits end on a tick (Python 3.13+)"), (True, "and the clock ticks (3.11, 3.12)"))
+    for old_clock, title in kinds:
+        seconds, passed, failed, failures = measure.like_windows(old_clock)
+        print(f"  {title:<40} {passed} passed, {failed} failed ({seconds:.0f} s)")
+        for failure in failures:
+            print(f"      FAIL {failure}")
 
 
 def show_margins(margins) -> None:
@@ -264,6 +277,8 @@ def main() -> int:
             show_load(args.load)
         if "seeds" in args.only:
             show_seeds(args.seeds)
+        if "windows" in args.only:
+            show_windows()
     except KeyboardInterrupt:
         print("kata_bench: interrupted; its child processes were stopped", file=sys.stderr)
         return 130

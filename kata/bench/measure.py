@@ -82,10 +82,12 @@ class FlakeReport:
         return sum(run.failed for run in self.runs)
 
 
-def _self_check_output(options: tuple[str, ...], margins_file: Path, burner_count: int) -> tuple[str, str]:
-    """Run `python -m kata.selfcheck OPTIONS` (with CPU burners when burner_count > 0): its output,
-    and the failures it names (or why it did not finish)."""
-    env = {**os.environ, "KATA_MARGINS": str(margins_file)}
+def _self_check_output(
+    options: tuple[str, ...], margins_file: Path, burner_count: int, env: dict[str, str] | None = None
+) -> tuple[str, str]:
+    """Run `python -m kata.selfcheck OPTIONS` (with CPU burners when burner_count > 0, and `env`
+    added to the environment): its output, and the failures it names (or why it did not finish)."""
+    env = {**os.environ, **(env or {}), "KATA_MARGINS": str(margins_file)}
     with burners(burner_count) if burner_count else contextlib.nullcontext():
         child = subprocess.Popen(
             [sys.executable, "-m", "kata.selfcheck", *options],
@@ -263,6 +265,26 @@ def harness_overhead(count: int = 200, repeat: int = 5) -> tuple[float, float]:
                 seconds[size] = statistics.median(runs)
             costs.append((seconds[2 * count] - seconds[count]) / count)
     return costs[0], costs[1]
+
+
+NO_POSIX = REPO_ROOT / "tests" / "harness" / "no_posix"
+WINDOWS_TICK = 0.015625
+
+
+def like_windows(old_clock: bool) -> tuple[float, int, int, list[str]]:
+    """The correct code (solutions and ok_ variants) as on Windows, simulated: no POSIX-only
+    pieces, every wait ending on a 15.6 ms timer tick, and with old_clock time.monotonic (asyncio's
+    clock) moving once a tick too, as before Python 3.13. (seconds, passed, failed, failures)."""
+    env = {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(NO_POSIX), os.environ.get("PYTHONPATH")])),
+        "KATA_SIMULATED_TICK": str(WINDOWS_TICK),
+        "KATA_SIMULATED_TICK_CLOCK": "1" if old_clock else "",
+    }
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="kata-bench-") as folder:
+        stdout, failures = _self_check_output(("--correct-only",), Path(folder) / "margins.jsonl", 0, env)
+    passed, failed = _counts(stdout)
+    return time.perf_counter() - started, passed, failed, failures
 
 
 def tests_own_time() -> tuple[float, float]:
