@@ -11,7 +11,7 @@ import math
 import pytest
 
 from kata.testing import FakeService, assert_same, describe, margins, stopwatch
-from kata.testing.clock import EARLY_WAKE
+from kata.testing.clock import early_by
 
 # Errors retry must try again by default (subclasses of ConnectionError count too) ...
 TRANSIENT_KINDS = (ConnectionResetError, TimeoutError, ConnectionRefusedError, ConnectionError)
@@ -432,9 +432,10 @@ async def test_real_waits_are_awaited_and_other_retries_run_meanwhile(ex, rng):
     totals = [
         attempts * try_time + sum(v * cap for v, cap in zip(r.values, waits, strict=False)) for r in randoms
     ]
+    # Each retry sleeps in turn `attempts` tries and `attempts - 1` waits, and each may end early.
     if margins.under(
         run.elapsed,
-        max(totals) - EARLY_WAKE,
+        max(totals) - early_by(2 * attempts - 1),
         "19 three retries together: run >= the longest total - EARLY_WAKE",
     ):
         raise AssertionError(

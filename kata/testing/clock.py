@@ -17,7 +17,15 @@ monotonic = time.monotonic
 # behind: a few microseconds on Linux and macOS (and Windows from Python 3.13), where 5 ms is kept
 # for noise, but a 15.6 ms tick on Windows before 3.13, so two ticks there. Every lower time bound
 # ("waited at least the delay") allows this much; the tests' delays are far longer.
-EARLY_WAKE = max(0.005, 2 * time.get_clock_info("monotonic").resolution)
+LOOP_CLOCK_RESOLUTION = time.get_clock_info("monotonic").resolution
+
+
+def early_by(sleeps: int) -> float:
+    """How early `sleeps` sleeps in a row may end in all: each may wake two clock steps early."""
+    return max(0.005, sleeps * 2 * LOOP_CLOCK_RESOLUTION)
+
+
+EARLY_WAKE = early_by(1)
 
 _WATCHED = {
     (time, "perf_counter"): time.perf_counter,
