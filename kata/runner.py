@@ -106,6 +106,50 @@ class _Drained:
         return b"".join(self.chunks)
 
 
+def child_env() -> dict[str, str]:
+    """The environment of a child pytest run: no bytecode written, the kata importable."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTHONSTARTUP")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # The kata package must import in the child whatever its working directory.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+@dataclass
+class Supervised:
+    """How a supervised child ended."""
+
+    timed_out: bool
+    returncode: int | None
+    output: str
+    seconds: float
+
+
+def supervise(command: Sequence[str], *, wall_limit: float, cwd: Path = REPO_ROOT) -> Supervised:
+    """Run `command` in a session of its own; kill it and all it started after `wall_limit` s,
+    and in any case once it has ended (stray grandchildren: executors, pools)."""
+    from kata.testing import clock
+
+    started, born = clock.perf_counter(), time.time()
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=child_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    output = _Drained(process.stdout)
+    try:
+        timed_out = not reaping.wait_unreaped(process, wall_limit)
+    finally:
+        reaping.kill_tree(process, born)  # before it is reaped: see kata.reaping
+        process.wait()
+    out = output.bytes().decode("utf-8", errors="replace")[-OUTPUT_LIMIT:]
+    return Supervised(timed_out, process.returncode, out, clock.perf_counter() - started)
+
+
 def run_tests(
     test_files: Sequence[Path | str],
     target: Path,
@@ -115,42 +159,22 @@ def run_tests(
     cwd: Path = REPO_ROOT,
 ) -> Run:
     """Run pytest on `test_files` against `target`; never takes longer than `wall_limit` seconds."""
-    from kata.testing import clock
-
     with tempfile.TemporaryDirectory(prefix="kata-run-") as scratch:
         report = Path(scratch) / "report.jsonl"
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTHONSTARTUP")}
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        # The kata package must import in the child whatever its working directory.
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-        started, born = clock.perf_counter(), time.time()
-        process = subprocess.Popen(
-            pytest_command(test_files, target, report, extra),
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        ended = supervise(pytest_command(test_files, target, report, extra), wall_limit=wall_limit, cwd=cwd)
+        run = Run(
+            label=" ".join(Path(f).name for f in test_files),
+            returncode=ended.returncode,
+            timed_out=ended.timed_out,
+            output=ended.output,
+            seconds=ended.seconds,
         )
-        run = Run(label=" ".join(Path(f).name for f in test_files))
-        output = _Drained(process.stdout)
-        try:
-            run.timed_out = not reaping.wait_unreaped(process, wall_limit)
-        finally:
-            # Before it is reaped: stray grandchildren (executors, pools) go too.
-            reaping.kill_tree(process, born)
-            process.wait()
-        out = output.bytes()
-        run.seconds = clock.perf_counter() - started
-        run.returncode = process.returncode
-        run.output = out.decode("utf-8", errors="replace")[-OUTPUT_LIMIT:]
         contents = read_report(report)
-    run.results = _reconcile(contents, run)
+    run.results = reconcile(contents, run)
     return run
 
 
-def _reconcile(contents: ReportContents, run: Run) -> list[TestResult]:
+def reconcile(contents: ReportContents, run: Run) -> list[TestResult]:
     """Every collected test gets a result; the ones the child never reported are failures.
 
     A test that started and never finished was the one running when the child died; the
