@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -136,7 +137,7 @@ def run_tests_side_by_side(
         return run_tests([test_file], target, wall_limit=wall_limit, extra=extra)
     started = time.perf_counter()
     selections = [[f"{test_file}::{name}" for name in group] for group in groups]
-    if sys.platform.startswith("linux"):
+    if sys.platform.startswith("linux") and hasattr(os, "fork"):
         runs = run_forked(selections, target, wall_limit=wall_limit, extra=extra)
     else:
         with ThreadPoolExecutor(max_workers=len(selections)) as pool:

@@ -62,7 +62,7 @@ def test_the_simulation_removes_what_windows_lacks(tmp_path):
     probe = (
         "import os, signal, multiprocessing\n"
         "missing = [n for n in ('SIGALRM', 'setitimer') if hasattr(signal, n)]\n"
-        "missing += [n for n in ('killpg', 'setsid', 'waitid', 'getloadavg') if hasattr(os, n)]\n"
+        "missing += [n for n in ('killpg', 'setsid', 'waitid', 'getloadavg', 'fork') if hasattr(os, n)]\n"
         "for name in ('fcntl', 'resource', 'termios'):\n"
         "    try:\n"
         "        __import__(name)\n"
