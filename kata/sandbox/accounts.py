@@ -2,9 +2,12 @@
 
 A uid is claimed by holding an exclusive lock on a file in a root-only folder
 (/run/async-kata-uids); two graders on one machine (or two job slots of one grader) never
-share a uid. The uids come from a range no
-account in /etc/passwd uses. Processes still running as a uid whose lock nobody holds were left
-by a grader that was killed (where no PID namespace ended them): they are killed at the claim.
+share a uid. The uids come from a range no account in /etc/passwd uses.
+
+A uid that still has processes when its lock is free is skipped, never killed: they may be
+leftovers of a grader that was killed (where no PID namespace ended them), but they may as well
+be a live sandbox of a grader that keeps its locks elsewhere (in a chroot or a container with a
+/run of its own), and killing those would fail another class's students.
 """
 
 from __future__ import annotations
@@ -58,8 +61,9 @@ class Accounts:
                 except BlockingIOError:
                     os.close(fd)
                     continue
-                # Whatever still runs as this uid was left by a grader that died: it goes now.
-                processes.kill_until_gone(lambda uid=uid: processes.of_user(uid))
+                if processes.of_user(uid):  # someone's processes: not ours to kill, not ours to use
+                    os.close(fd)
+                    continue
                 self._held[uid] = fd
                 return uid
         raise NoFreeAccount(f"no free uid between {FIRST_UID} and {LAST_UID} for a sandbox")

@@ -5,6 +5,7 @@ none); a protection a kind does not claim is skipped for it, with the reason.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ import pytest
 
 from kata.batch.course import snapshot
 from kata.catalog import REPO_ROOT
-from kata.sandbox import choose_sandbox
+from kata.sandbox import accounts, choose_sandbox
 from kata.sandbox.bubblewrap import View
 from kata.sandbox.choose import KINDS, SandboxUnavailable, python_paths
 from tests.harness.alive import alive_with
@@ -285,3 +286,30 @@ def test_a_sandbox_that_cannot_start_python_is_the_grader_s_failure_not_the_stud
         cwd=REPO_ROOT,
     )
     assert done.returncode != 0 and "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("setpriv"),
+    reason="needs root and setpriv",
+)
+def test_a_uid_with_processes_is_skipped_never_killed(tmp_path, monkeypatch):
+    """Another grader may keep its locks elsewhere (a chroot, a container with its own /run): its
+    live sandboxes must not be killed by a claim here, nor share their uid."""
+    monkeypatch.setattr(accounts, "LOCKS", tmp_path / "locks")  # a grader whose locks are elsewhere
+    first = accounts.Accounts()
+    busy = first.claim()
+    other = subprocess.Popen(
+        ["setpriv", f"--reuid={busy}", f"--regid={busy}", "--clear-groups", "sleep", "60"]
+    )
+    try:
+        monkeypatch.setattr(accounts, "LOCKS", tmp_path / "elsewhere")  # this grader's own locks
+        deadline = time.monotonic() + 10
+        while not accounts.processes.of_user(busy) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        claimed = accounts.Accounts().claim()
+        assert claimed != busy, "a uid that has processes is not handed out"
+        assert other.poll() is None, "the other grader's process was killed"
+    finally:
+        other.kill()
+        other.wait()
+        first.release(busy)
