@@ -7,7 +7,9 @@ share a uid. The uids come from a range no account in /etc/passwd uses.
 A uid that still has processes when its lock is free is skipped, never killed: they may be
 leftovers of a grader that was killed (where no PID namespace ended them), but they may as well
 be a live sandbox of a grader that keeps its locks elsewhere (in a chroot or a container with a
-/run of its own), and killing those would fail another class's students.
+/run of its own), and killing those would fail another class's students. Two such graders can
+still give one uid to two sandboxes that start at the same moment (neither has processes yet):
+graders that share a machine must share /run.
 """
 
 from __future__ import annotations
