@@ -1,6 +1,5 @@
 """grade.py runs an exercise's tests in three children at once: the verdicts are the ones one child gives."""
 
-import time
 from pathlib import Path
 
 import pytest
@@ -8,8 +7,7 @@ import pytest
 from kata.catalog import REPO_ROOT
 from kata.report import TestResult
 from kata.runner import run_tests, with_second_chance
-from kata.side_by_side import deal_out, named_tests, run_forked, run_tests_side_by_side, seconds_by_test
-from tests.harness.test_guard import make_suite
+from kata.side_by_side import deal_out, named_tests, run_tests_side_by_side, seconds_by_test
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -80,45 +78,3 @@ def test_the_seconds_of_a_tests_parameters_add_up_under_its_function():
         TestResult("t.py::test_b", "t", "test_b", 1, seconds=0.125),
     ]
     assert seconds_by_test(results) == {"test_a": 0.75, "test_b": 0.125}
-
-
-FORKED_TESTS = """
-import os
-import time
-
-def test_fine():
-    pass
-
-def test_dies():
-    os._exit(3)
-
-def test_ignores_every_interrupt():
-    while True:
-        try:
-            time.sleep(0.05)
-        except BaseException:
-            pass
-"""
-
-
-def test_forked_runs_report_each_childs_results_a_death_and_a_hang_as_separate_runs_would(tmp_path):
-    """kata.forked: one start-up, one fork per selection; the wall limit and the kill cover all."""
-    test_file, target = make_suite(tmp_path, learner="", tests=FORKED_TESTS)
-    selections = [
-        [f"{test_file}::test_fine"],
-        [f"{test_file}::test_dies"],
-        [f"{test_file}::test_ignores_every_interrupt"],
-    ]
-    started = time.monotonic()
-    fine, dies, hangs = run_forked(selections, target, wall_limit=20, extra=["--timeout", "1"], cwd=tmp_path)
-    assert time.monotonic() - started < 60, "the hang was killed at the wall limit"
-    assert [r.outcome for r in fine.results] == ["passed"] and fine.returncode == 0
-    (died,) = dies.results
-    assert died.outcome == "failed" and "ended while this test was running (exit code 3)" in died.message, (
-        died
-    )
-    (hung,) = hangs.results
-    assert hung.outcome == "failed" and hung.message.startswith(
-        "this test was still running when it was stopped"
-    )
-    assert hangs.timed_out and not fine.timed_out
