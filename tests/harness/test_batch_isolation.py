@@ -226,8 +226,10 @@ def test_processes_started_by_an_exercise_do_not_outlive_it(expected):
     """Forked, detached (a new session) and double-forked: all killed when the exercise ends."""
     marker = f"kata-escape-{uuid.uuid4().hex}"
     escape = f"""
-import os, subprocess, sys
+import os, subprocess, sys, warnings
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)", {marker!r}]
+# Python 3.12+ warns that fork() in a process with threads may deadlock, an error under pytest.
+warnings.simplefilter("ignore", DeprecationWarning)
 async def greet(fetch_name, user_id):
     for _ in range(5):
         if os.fork() == 0:
