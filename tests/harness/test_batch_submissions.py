@@ -5,11 +5,13 @@ with caps. An extra file that would change how tests run, and is not the kata's 
 the instructor (never graded); a clone of the kata gets no flag at all.
 """
 
+import io
 import os
 import stat
 import struct
 import subprocess
 import sys
+import tarfile
 import time
 import zipfile
 import zlib
@@ -389,11 +391,15 @@ def tracked_files(commit: str = "HEAD") -> list[str]:
 def clone_of_the_kata(root: Path, commit: str = "HEAD") -> Path:
     """What a student hands in: the repository at `commit` with every exercise answered, and the
     folders a working copy grows (.git, .venv with pytest installed, __pycache__, editor settings)."""
-    for name in tracked_files(commit):
-        shown = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "show", f"{commit}:{name}"], capture_output=True, check=True
-        )
-        make_dir(root, {name: shown.stdout})
+    # One `git archive` instead of a `git show` per tracked file (548 processes: over the 10 s
+    # timeout on a loaded machine).
+    archive = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "archive", "--format=tar", commit], capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        for member in tar.getmembers():
+            if member.isfile():
+                make_dir(root, {member.name: tar.extractfile(member).read()})
     for solution in (REPO_ROOT / "solutions").glob("*.py"):
         make_dir(root, {f"exercises/{solution.name}": solution.read_bytes()})
     junk = {
