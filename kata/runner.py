@@ -170,11 +170,11 @@ def run_tests(
             seconds=ended.seconds,
         )
         contents = read_report(report)
-    run.results = reconcile(contents, run)
+    run.results = _reconcile(contents, run)
     return run
 
 
-def reconcile(contents: ReportContents, run: Run) -> list[TestResult]:
+def _reconcile(contents: ReportContents, run: Run) -> list[TestResult]:
     """Every collected test gets a result; the ones the child never reported are failures.
 
     A test that started and never finished was the one running when the child died; the
