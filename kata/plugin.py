@@ -32,10 +32,11 @@ from kata.report import STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
 
 # Bound before any learner module is imported: timing checks trust these.
 from kata.testing import clock, margins
-from kata.testing.loopguard import BLOCKED, STALL_LIMIT, LoopGuard, warning_watch
+from kata.testing.loopguard import FROZEN_PREFIX as FROZEN
+from kata.testing.loopguard import STALL_LIMIT, LoopGuard, warning_watch
 
-FROZEN = BLOCKED.split("{", 1)[0]  # how every frozen-loop finding begins
 TARGET_KEY = pytest.StashKey[Path]()
+JUDGE_KEY = pytest.StashKey[object]()  # a kata.judge.session.JudgeSession in judge mode
 SEED_KEY = pytest.StashKey[int]()
 LOOP_KEY = pytest.StashKey[asyncio.AbstractEventLoop]()
 
@@ -71,6 +72,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kata-seed", type=int, default=None, help="seed for the random test inputs")
     group.addoption("--kata-report", default=None, help="write one JSON line per test to this file")
     group.addoption(
+        "--kata-judge",
+        action="store_true",
+        help="judge mode: run the learner's code in a separate process, and judge it from here",
+    )
+    group.addoption(
         "--kata-stop-on-hang",
         action="store_true",
         help="end the run at the first test that times out, and end the process when a test "
@@ -97,11 +103,21 @@ def pytest_configure(config: pytest.Config) -> None:
     seed = config.getoption("kata_seed")
     config.stash[SEED_KEY] = seed if seed is not None else random.SystemRandom().randrange(10**6)
     timeouts.install(config)
+    if config.getoption("kata_judge"):
+        from kata.judge.session import JudgeSession
+
+        config.stash[JUDGE_KEY] = JudgeSession(target.resolve())
     report_path = config.getoption("kata_report")
     if report_path:
         config.pluginmanager.register(
             ReportWriter(Path(report_path), hang_backstop=_hang_backstop(config)), "kata-report"
         )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    judge = config.stash.get(JUDGE_KEY, None)
+    if judge is not None:
+        judge.close()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -141,7 +157,14 @@ def exercise_stem(path: Path) -> str:
 
 @pytest.fixture
 def ex(request: pytest.FixtureRequest) -> ModuleType:
-    """The learner's module for this test file's exercise, freshly loaded from --target."""
+    """The learner's module for this test file's exercise, freshly loaded from --target
+    (in judge mode: loaded in the sandbox, and this is its proxy)."""
+    judge = request.config.stash.get(JUDGE_KEY, None)
+    if judge is not None:
+        try:
+            return judge.module(exercise_stem(request.path))
+        except Exception as error:
+            pytest.fail(judge.gone(error) or str(error), pytrace=False)
     try:
         return load_exercise(request.config.stash[TARGET_KEY], exercise_stem(request.path))
     except ExerciseLoadError as error:
@@ -212,8 +235,11 @@ def _point_at_learner_code(error: BaseException, target: Path) -> None:
     error.add_note(RAISED_HERE.format(places=where.listing(places, target, innermost=True)))
 
 
-def _judge(error: BaseException | None, problems: list[str], target: Path) -> None:
+def _judge(error: BaseException | None, problems: list[str], target: Path, judge=None) -> None:
     """Raise the test's verdict: the learner's own error first, guard findings with it."""
+    gone = judge.gone(error) if judge is not None and error is not None else None
+    if gone:
+        pytest.fail("\n".join([gone, *problems]), pytrace=False)
     tampered = clock.find_tampering()
     if tampered:
         problems = [TAMPERED.format(names=", ".join(tampered)), *problems]
@@ -241,7 +267,7 @@ def _judge(error: BaseException | None, problems: list[str], target: Path) -> No
         pytest.fail("\n".join(problems), pytrace=False)
 
 
-def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item):
+def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judge=None):
     @functools.wraps(test)
     async def guarded(*args, **kwargs):
         # Kept for the report: after a timeout, the loop still holds the tasks that were waiting.
@@ -251,32 +277,43 @@ def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item):
             await guard.start()
             failure = None
             try:
+                if judge is not None:
+                    await judge.begin()
                 await test(*args, **kwargs)
             except BaseException as error:
                 failure = error
             # Also after a failure: leftover tasks are cancelled and lost errors collected
             # here, as notes on this test, not as stray errors in a later teardown.
             try:
+                if judge is not None:
+                    problems.extend(await judge.finish(stall_limit))
                 problems.extend(await guard.finish())
-            except BaseException:
+            except BaseException as error:
                 guard.cancel()
                 if failure is None:
-                    raise
-        _judge(failure, problems, target)
+                    failure = error
+        _judge(failure, problems, target, judge)
 
     return guarded
 
 
-def _guard_sync(test, target: Path):
+def _guard_sync(test, target: Path, judge=None):
     @functools.wraps(test)
     def guarded(*args, **kwargs):
         failure = None
         with warning_watch() as problems:
             try:
+                if judge is not None:
+                    judge.begin_sync()
                 test(*args, **kwargs)
             except BaseException as error:
                 failure = error
-        _judge(failure, problems, target)
+            if judge is not None:
+                try:
+                    problems.extend(judge.finish_sync())
+                except BaseException as error:
+                    failure = failure or error
+        _judge(failure, problems, target, judge)
 
     return guarded
 
@@ -286,12 +323,14 @@ def pytest_runtest_call(item: pytest.Item):
     if not isinstance(item, pytest.Function):
         return (yield)
     original, target = item.obj, item.config.stash[TARGET_KEY]
+    judge = item.config.stash.get(JUDGE_KEY, None) if "ex" in item.fixturenames else None
     _fix_aioresponses()  # a test that imports aioresponses only as it runs
     if inspect.iscoroutinefunction(original):
         marker = item.get_closest_marker("stall_limit")
-        item.obj = _guard_async(original, target, float(marker.args[0]) if marker else STALL_LIMIT, item)
+        limit = float(marker.args[0]) if marker else STALL_LIMIT
+        item.obj = _guard_async(original, target, limit, item, judge)
     else:
-        item.obj = _guard_sync(original, target)
+        item.obj = _guard_sync(original, target, judge)
     margins.broken.clear()
     try:
         return (yield)

@@ -1,0 +1,109 @@
+"""The judge's link to the sandbox: the host process, the channel, and the host's proxy.
+
+One host process serves a whole test run; each test loads a fresh copy of the learner's module
+in it. When the host is gone (the learner's code ended it, broke the channel, or a test timed
+out and the host was stopped), the next test starts a new one.
+
+`KATA_SANDBOX_PREFIX` (a JSON list) puts a command in front of the host's, so that batch
+grading can start it inside bubblewrap; the socket's end is passed as an open descriptor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from kata import reaping
+from kata.remote.channel import Channel
+from kata.remote.peer import Peer, public_only
+from kata.runner import child_env
+
+PREFIX_VARIABLE = "KATA_SANDBOX_PREFIX"
+GONE = (
+    "the process your code ran in ended{how} while this test was running: does your code call "
+    "sys.exit() or os._exit(), or crash the interpreter?"
+)
+
+
+class SandboxLink:
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.process: subprocess.Popen | None = None
+        self.peer: Peer | None = None
+        self.host: Any = None
+        self._pumps: list[threading.Thread] = []
+        self._started = 0.0
+
+    def ensure(self) -> Any:
+        """The host's proxy, starting the host process if there is none alive."""
+        if self.peer is None or self.peer.lost is not None or self.process.poll() is not None:
+            self.stop()
+            self._start()
+        return self.host
+
+    def _start(self) -> None:
+        judge_end, host_end = socket.socketpair()
+        prefix = json.loads(os.environ.get(PREFIX_VARIABLE, "[]"))
+        command = [*prefix, sys.executable, "-m", "kata.sandbox.host"]
+        command += ["--fd", str(host_end.fileno()), "--target", str(self.target)]
+        env = child_env()
+        env["PYTHONUNBUFFERED"] = "1"
+        self._started = time.time()
+        self.process = subprocess.Popen(
+            command,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=[host_end.fileno()],
+            start_new_session=True,
+        )
+        host_end.close()
+        self.peer = Peer(Channel(judge_end), may_touch=public_only).start()
+        self.host = self.peer.proxy(0, "object", "the sandbox")
+        self._pumps = [
+            threading.Thread(target=_pump, args=(self.process.stdout, "stdout"), daemon=True),
+            threading.Thread(target=_pump, args=(self.process.stderr, "stderr"), daemon=True),
+        ]
+        for pump in self._pumps:
+            pump.start()
+
+    def gone_message(self) -> str:
+        code = self.process.poll() if self.process is not None else None
+        if code is None and self.process is not None:
+            try:
+                code = self.process.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                code = None
+        how = f" (exit code {code})" if code is not None else ""
+        return GONE.format(how=how)
+
+    def stop(self) -> None:
+        """End the host and everything it started."""
+        if self.peer is not None:
+            self.peer.close()
+        if self.process is not None:
+            reaping.kill_tree(self.process, self._started)
+            self.process.wait()
+            for stream in (self.process.stdout, self.process.stderr):
+                if stream is not None:
+                    stream.close()
+        self.process = self.peer = self.host = None
+
+
+def _pump(stream, name: str) -> None:
+    """The host's output, into this process's (pytest captures it for the test that runs)."""
+    try:
+        for line in iter(stream.readline, b""):
+            out = getattr(sys, name)
+            out.write(line.decode(errors="replace"))
+            out.flush()
+    except (OSError, ValueError):
+        pass

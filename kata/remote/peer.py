@@ -1,0 +1,447 @@
+"""One side of a channel: calls out, calls in, cancellation both ways.
+
+Every call names the object it is made on (a number the owner gave it), a mode, and the call
+it was made from (`parent`), so that the side that runs it knows where:
+
+- `acall` (call, then await what it returns) and `await` run as a task, on the event loop of
+  the parent call (the loop the caller's call came from), or the side's default loop;
+- `call` and `getattr` are synchronous. Made from inside a running event loop, they run in
+  the loop's thread (so `asyncio.get_running_loop()` works, as it would in one process); made
+  from a thread without a running loop, they run in a thread that mirrors the caller's (one
+  thread here per thread there: blocking calls made from several threads at once overlap).
+
+A thread that waits for a synchronous call also runs the synchronous calls nested in it (a
+call back to this side from inside that call), so nested calls never deadlock.
+
+Cancelling a task that awaits a remote call cancels the remote task, then waits for how it
+really ended: cancelled (CancelledError here), or a value or an error if the remote code
+caught the cancellation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import inspect
+import queue
+import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kata.remote.channel import Channel, ChannelClosed
+from kata.remote.codec import Codec, CodecError, Exports
+from kata.remote.proxies import Remote, RemoteAwaitable, remote_coroutine
+
+# The number of the incoming call the current code runs for (tasks and to_thread inherit it).
+CURRENT_CALL: contextvars.ContextVar[int | None] = contextvars.ContextVar("kata_remote_call", default=None)
+
+SYNC_MODES = ("call", "getattr")
+MODES = ("call", "getattr", "acall", "await")
+# What any object may be asked for across the boundary by the other side, besides public names.
+PROTOCOL = frozenset(
+    {"__aenter__", "__aexit__", "__aiter__", "__anext__", "__enter__", "__exit__", "__iter__", "__next__"}
+)
+
+
+class PeerLost(Exception):
+    """The other side ended, or broke the protocol: nothing more can be asked of it."""
+
+
+@dataclass
+class _Outgoing:
+    number: int
+    loop: asyncio.AbstractEventLoop | None = None
+    future: asyncio.Future | None = None
+    inbox: queue.SimpleQueue | None = None  # a synchronous caller waits here
+
+
+def public_only(obj: Any, name: str) -> bool:
+    """The policy for objects lent to a side that is not trusted: public names and protocol
+    methods, and only those a class lists in `_kata_remote` if it has one."""
+    if name in PROTOCOL:
+        return True
+    if name.startswith("_"):
+        return False
+    allowed = getattr(type(obj), "_kata_remote", None)
+    return allowed is None or name in allowed
+
+
+def anything(obj: Any, name: str) -> bool:
+    return True
+
+
+class Peer:
+    def __init__(
+        self,
+        channel: Channel,
+        *,
+        may_touch: Callable[[Any, str], bool] = public_only,
+        places: Callable[[BaseException], list[tuple[str, int, str]]] | None = None,
+        default_loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self.channel = channel
+        self.exports = Exports()
+        self.codec = Codec(self.exports, self._proxy, self._home, places)
+        self.may_touch = may_touch
+        self.default_loop = default_loop
+        self.lost: str | None = None
+        self._lock = threading.Lock()
+        self._next = 1
+        self._calls: dict[int, _Outgoing] = {}
+        self._running: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Task]] = {}
+        self._proxies: weakref.WeakValueDictionary[int, Remote] = weakref.WeakValueDictionary()
+        self._coroutines: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+        self._mirrors: dict[Any, queue.SimpleQueue] = {}
+        self._helper_loop: asyncio.AbstractEventLoop | None = None
+        # Loops whose thread waits in `request`: synchronous calls for them go to its inbox.
+        self._blocked: dict[asyncio.AbstractEventLoop, queue.SimpleQueue] = {}
+        self._reader = threading.Thread(target=self._read, name="kata-remote-reader", daemon=True)
+
+    def start(self) -> Peer:
+        self._reader.start()
+        return self
+
+    def close(self) -> None:
+        self.channel.close()
+        self._reader.join(timeout=2)
+
+    # -- proxies ----------------------------------------------------------------------------
+
+    def proxy(self, number: int, kind: str = "object", name: str = "object") -> Any:
+        return self._proxy(number, kind, name)
+
+    def _proxy(self, number: int, kind: str, name: str) -> Any:
+        if kind == "coroutine":
+            coro = remote_coroutine(self, number, name)
+            self._coroutines[coro] = number
+            return coro
+        with self._lock:
+            found = self._proxies.get(number)
+            if found is None:
+                cls = RemoteAwaitable if kind == "awaitable" else Remote
+                found = self._proxies[number] = cls(self, number, kind, name)
+            return found
+
+    def _home(self, value: Any) -> int | None:
+        if isinstance(value, Remote) and value._kata_peer is self:
+            return value._kata_number
+        try:
+            return self._coroutines.get(value)
+        except TypeError:
+            return None
+
+    # -- calling out ------------------------------------------------------------------------
+
+    def _register(self, **how: Any) -> _Outgoing:
+        with self._lock:
+            number, self._next = self._next, self._next + 1
+            call = self._calls[number] = _Outgoing(number, **how)
+        return call
+
+    def _send_call(
+        self, call: _Outgoing, target: int, mode: str, attr: str | None, args: Any, kwargs: Any
+    ) -> None:
+        if self.lost is not None:
+            self._calls.pop(call.number, None)
+            raise PeerLost(self.lost)
+        try:
+            message = {
+                "op": "call",
+                "id": call.number,
+                "parent": CURRENT_CALL.get(),
+                "loop": _has_running_loop(),
+                "thread": threading.get_ident(),
+                "to": target,
+                "mode": mode,
+                "attr": attr,
+                "args": self.codec.encode(tuple(args)),
+                "kwargs": self.codec.encode(dict(kwargs or {})),
+            }
+            self.channel.send(message)
+        except (CodecError, ValueError, ChannelClosed):
+            self._calls.pop(call.number, None)
+            raise
+
+    def request(
+        self, target: int, mode: str, attr: str | None = None, args: Any = (), kwargs: Any = None
+    ) -> Any:
+        """A synchronous call: wait here (running nested calls) for its outcome."""
+        call = self._register(inbox=queue.SimpleQueue())
+        loop = _running_loop()
+        if loop is not None:
+            with self._lock:
+                outer = self._blocked.get(loop)
+                self._blocked[loop] = call.inbox
+        try:
+            self._send_call(call, target, mode, attr, args, kwargs)
+            while True:
+                try:
+                    what, message = call.inbox.get(timeout=0.2)
+                except queue.Empty:
+                    if self.lost is not None and call.number not in self._calls:
+                        raise PeerLost(self.lost) from None
+                    continue
+                if what == "reply":
+                    return self._outcome(message)
+                if what == "lost":
+                    raise PeerLost(self.lost)
+                self._run_sync(message)
+        finally:
+            if loop is not None:
+                self._unblock(loop, call.inbox, outer)
+
+    def _unblock(self, loop: asyncio.AbstractEventLoop, inbox: queue.SimpleQueue, outer: Any) -> None:
+        """This thread waits no more: calls still queued for its loop run there."""
+        with self._lock:
+            if outer is None:
+                self._blocked.pop(loop, None)
+            else:
+                self._blocked[loop] = outer
+        while True:
+            try:
+                what, message = inbox.get_nowait()
+            except queue.Empty:
+                return
+            if what == "run":
+                (outer.put((what, message)) if outer is not None else _soon(loop, self._run_sync, message))
+
+    async def request_async(
+        self, target: int, mode: str, attr: str | None = None, args: Any = (), kwargs: Any = None
+    ) -> Any:
+        loop = asyncio.get_running_loop()
+        self.default_loop = loop
+        call = self._register(loop=loop, future=loop.create_future())
+        self._send_call(call, target, mode, attr, args, kwargs)
+        cancelled = False
+        while True:
+            try:
+                message = await asyncio.shield(call.future)
+            except asyncio.CancelledError:
+                if call.future.done() or self.lost is not None:
+                    raise
+                cancelled = True
+                try:
+                    self.channel.send({"op": "cancel", "id": call.number})
+                except ChannelClosed:
+                    raise asyncio.CancelledError() from None
+                continue
+            if isinstance(message, PeerLost):
+                if cancelled:
+                    raise asyncio.CancelledError()
+                raise message
+            if cancelled and not message.get("saw_cancel") and message.get("op") != "cancelled":
+                # It had ended before the cancellation reached it. In one process the caller would
+                # have seen that ending first (it runs in the same task): so it sees it now, and the
+                # cancellation lands at its next await, as it would there.
+                task = asyncio.current_task()
+                task.uncancel()
+                task.cancel()
+            return self._outcome(message)
+
+    def _outcome(self, message: dict) -> Any:
+        op = message.get("op")
+        if op == "ok":
+            return self.codec.decode(message.get("value"))
+        if op == "cancelled":
+            raise asyncio.CancelledError()
+        error = self.codec.decode({"e": message.get("error")})
+        if not isinstance(error, BaseException):
+            raise CodecError("a malformed error arrived")
+        raise error
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _read(self) -> None:
+        try:
+            while True:
+                self._dispatch(self.channel.receive())
+        except ChannelClosed as error:
+            self._lose(str(error))
+        except Exception as error:  # a malformed message: the channel cannot be trusted after it
+            self._lose(f"the other process broke the protocol ({type(error).__name__}: {error})")
+
+    def _lose(self, reason: str) -> None:
+        with self._lock:
+            self.lost = self.lost or reason
+            calls, self._calls = list(self._calls.values()), {}
+        for call in calls:
+            if call.inbox is not None:
+                call.inbox.put(("lost", None))
+            else:
+                _deliver(call.loop, call.future, PeerLost(self.lost))
+        for loop, task in list(self._running.values()):
+            _soon(loop, task.cancel)
+
+    def _dispatch(self, message: dict) -> None:
+        op = message.get("op")
+        if op in ("ok", "err", "cancelled"):
+            with self._lock:
+                call = self._calls.pop(_number(message.get("id")), None)
+            if call is None:
+                return  # an answer to nothing: ignored
+            if call.inbox is not None:
+                call.inbox.put(("reply", message))
+            else:
+                _deliver(call.loop, call.future, message)
+        elif op == "call":
+            if message.get("mode") not in MODES:
+                raise ValueError(f"unknown mode {str(message.get('mode'))[:20]}")
+            _number(message.get("id"))
+            self._route(message)
+        elif op == "cancel":
+            running = self._running.get(_number(message.get("id")))
+            if running is not None:
+                _soon(running[0], running[1].cancel)
+        else:
+            raise ValueError(f"unknown message {str(op)[:20]}")
+
+    def _route(self, message: dict) -> None:
+        parent = self._calls.get(message.get("parent")) if type(message.get("parent")) is int else None
+        synchronous = message["mode"] in SYNC_MODES
+        from_loop = message.get("loop") is True
+        if synchronous and not from_loop:
+            self._mirror(message.get("thread")).put(message)
+            return
+        if parent is not None and parent.inbox is not None:
+            if synchronous:
+                parent.inbox.put(("run", message))
+                return
+            loop = self._helper()
+        elif parent is not None and parent.loop is not None and not parent.loop.is_closed():
+            loop = parent.loop
+        elif self.default_loop is not None and not self.default_loop.is_closed():
+            loop = self.default_loop
+        else:
+            loop = self._helper()
+        if synchronous:
+            with self._lock:
+                waiting = self._blocked.get(loop)
+            if waiting is not None:
+                waiting.put(("run", message))
+            else:
+                _soon(loop, self._run_sync, message)
+        else:
+            _soon(loop, self._start_task, message)
+
+    def _mirror(self, thread: Any) -> queue.SimpleQueue:
+        with self._lock:
+            inbox = self._mirrors.get(thread)
+            if inbox is None:
+                inbox = self._mirrors[thread] = queue.SimpleQueue()
+                threading.Thread(target=self._serve_mirror, args=(inbox,), daemon=True).start()
+        return inbox
+
+    def _serve_mirror(self, inbox: queue.SimpleQueue) -> None:
+        while True:
+            self._run_sync(inbox.get())
+
+    def _helper(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._helper_loop is None:
+                loop = self._helper_loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="kata-remote-helper", daemon=True).start()
+            return self._helper_loop
+
+    # -- calling in -------------------------------------------------------------------------
+
+    def _target(self, message: dict) -> Any:
+        target = self.exports.get(message.get("to"))
+        attr = message.get("attr")
+        if attr is None:
+            return target
+        if type(attr) is not str or not self.may_touch(target, attr):
+            raise AttributeError(f"{str(attr)[:60]} cannot be reached from the other process")
+        return getattr(target, attr)
+
+    def _perform(self, message: dict) -> Any:
+        target = self._target(message)
+        mode = message["mode"]
+        if mode in ("getattr", "await"):
+            return target
+        args = self.codec.decode(message.get("args"))
+        kwargs = self.codec.decode(message.get("kwargs"))
+        if type(args) is not tuple or type(kwargs) is not dict or not all(type(k) is str for k in kwargs):
+            raise CodecError("malformed arguments arrived")
+        return target(*args, **kwargs)
+
+    def _run_sync(self, message: dict) -> None:
+        token = CURRENT_CALL.set(message["id"])
+        try:
+            reply = {"op": "ok", "id": message["id"], "value": self.codec.encode(self._perform(message))}
+        except BaseException as error:
+            reply = self._error_reply(message["id"], error)
+        finally:
+            CURRENT_CALL.reset(token)
+        self._reply(reply)
+
+    def _start_task(self, message: dict) -> None:
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(self._run_async(message))
+        self._running[message["id"]] = (loop, task)
+
+    async def _run_async(self, message: dict) -> None:
+        CURRENT_CALL.set(message["id"])
+        try:
+            value = self._perform(message)
+            if message["mode"] == "await" or inspect.isawaitable(value):
+                value = await value
+            reply = {"op": "ok", "id": message["id"], "value": self.codec.encode(value)}
+            reply["saw_cancel"] = asyncio.current_task().cancelling() > 0
+        except asyncio.CancelledError:
+            reply = {"op": "cancelled", "id": message["id"]}
+        except BaseException as error:
+            reply = self._error_reply(message["id"], error)
+            reply["saw_cancel"] = asyncio.current_task().cancelling() > 0
+        finally:
+            self._running.pop(message["id"], None)
+        self._reply(reply)
+
+    def _error_reply(self, number: int, error: BaseException) -> dict:
+        try:
+            return {"op": "err", "id": number, "error": self.codec.encode(error)["e"]}
+        except Exception as failure:
+            return {"op": "err", "id": number, "error": self.codec.encode(CodecError(str(failure)))["e"]}
+
+    def _reply(self, reply: dict) -> None:
+        try:
+            self.channel.send(reply)
+        except ValueError as error:  # too big: say so instead
+            self.channel.send(self._error_reply(reply["id"], CodecError(str(error))))
+        except ChannelClosed:
+            pass
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _has_running_loop() -> bool:
+    return _running_loop() is not None
+
+
+def _number(value: Any) -> int:
+    if type(value) is not int:
+        raise ValueError("a message without a number")
+    return value
+
+
+def _soon(loop: asyncio.AbstractEventLoop | None, callback: Callable, *args: Any) -> None:
+    if loop is None:
+        return
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits there any more
+        loop.call_soon_threadsafe(callback, *args)
+
+
+def _deliver(loop: asyncio.AbstractEventLoop | None, future: asyncio.Future | None, outcome: Any) -> None:
+    def settle() -> None:
+        if not future.done():
+            future.set_result(outcome)
+
+    if future is not None:
+        _soon(loop, settle)

@@ -1,0 +1,99 @@
+"""Proxies: what one side holds in place of an object the other side owns.
+
+A `Remote` forwards what Python does with an object (call it, read an attribute, await it,
+`async with`, `async for`) over the channel, and the owner does it to the real object. It
+compares and hashes by identity only: nothing the owner's code defines (`__eq__`, `__hash__`,
+`__bool__`) ever runs on this side.
+
+A coroutine from the other side is a real coroutine here (`inspect.iscoroutine` holds), which
+awaits the remote one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kata.remote.peer import Peer
+
+
+class Remote:
+    __slots__ = ("__weakref__", "_kata_kind", "_kata_name", "_kata_number", "_kata_peer")
+
+    def __init__(self, peer: Peer, number: int, kind: str, name: str) -> None:
+        object.__setattr__(self, "_kata_peer", peer)
+        object.__setattr__(self, "_kata_number", number)
+        object.__setattr__(self, "_kata_kind", kind)
+        object.__setattr__(self, "_kata_name", name)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_kata_"):
+            raise AttributeError(name)
+        if name in ("__name__", "__qualname__"):
+            return self._kata_name.rsplit(".", 1)[-1] if name == "__name__" else self._kata_name
+        return self._kata_peer.request(self._kata_number, "getattr", name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(
+            f"{self._kata_name} lives in another process: its attributes cannot be set from here"
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        peer, number = self._kata_peer, self._kata_number
+        if self._kata_kind == "async":
+            return named(peer.request_async(number, "acall", None, args, kwargs), self._kata_name)
+        return peer.request(number, "call", None, args, kwargs)
+
+    async def __aenter__(self) -> Any:
+        return await self._kata_peer.request_async(self._kata_number, "acall", "__aenter__")
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        return await self._kata_peer.request_async(
+            self._kata_number, "acall", "__aexit__", (exc_type, exc, None)
+        )
+
+    def __aiter__(self) -> Any:
+        return self._kata_peer.request(self._kata_number, "call", "__aiter__")
+
+    async def __anext__(self) -> Any:
+        return await self._kata_peer.request_async(self._kata_number, "acall", "__anext__")
+
+    def __enter__(self) -> Any:
+        return self._kata_peer.request(self._kata_number, "call", "__enter__")
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        return self._kata_peer.request(self._kata_number, "call", "__exit__", (exc_type, exc, None))
+
+    def __iter__(self) -> Any:
+        return self._kata_peer.request(self._kata_number, "call", "__iter__")
+
+    def __next__(self) -> Any:
+        return self._kata_peer.request(self._kata_number, "call", "__next__")
+
+    def __repr__(self) -> str:
+        return f"<{self._kata_name}>"
+
+
+class RemoteAwaitable(Remote):
+    """An awaitable that is not a coroutine (a task, a future) on the other side."""
+
+    __slots__ = ()
+
+    def __await__(self):
+        return self._kata_peer.request_async(self._kata_number, "await").__await__()
+
+
+def named(coro: Any, name: str) -> Any:
+    """A coroutine named like the function it stands for, so that messages say that name."""
+    short = name.rsplit(".", 1)[-1]
+    coro.__name__ = short
+    coro.__qualname__ = name
+    return coro
+
+
+async def _awaiting(peer: Peer, number: int) -> Any:
+    return await peer.request_async(number, "await")
+
+
+def remote_coroutine(peer: Peer, number: int, name: str) -> Any:
+    return named(_awaiting(peer, number), name)

@@ -1,0 +1,119 @@
+"""The learner's side of judge mode: load their module and do what the judge asks of it.
+
+    python -m kata.sandbox.host --fd N --target DIR
+
+runs in the sandbox, with one end of a socket as file descriptor N. It lends the judge one
+object, the `Host` (number 0): `load(stem)` gives the judge the learner's module (a fresh copy
+each time), `ping()` answers from the event loop (a frozen loop answers late, and the judge
+sees it), `begin()`/`finish()` watch one test for the mistakes only this side can see (tasks
+left running, never-awaited coroutines, unclosed sessions, a patched clock) and report them in
+plain words. Those reports can only fail a test: the judge decides every pass itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import socket
+import sys
+import threading
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+from kata.loader import load_exercise
+from kata.remote.channel import Channel
+from kata.remote.peer import Peer, anything
+from kata.testing import clock
+from kata.testing.loopguard import FROZEN_PREFIX, LoopGuard, warning_watch
+
+
+class Host:
+    def __init__(self, target: Path, peer: Peer) -> None:
+        self.target = target
+        self.peer = peer
+        self._guard: LoopGuard | None = None
+        self._watch: contextlib.AbstractContextManager | None = None
+        self._problems: list[str] = []
+
+    def load(self, stem: str) -> ModuleType:
+        return load_exercise(self.target, stem)
+
+    async def ping(self) -> None:
+        return None
+
+    async def begin(self) -> None:
+        self._watch = warning_watch()
+        self._problems = self._watch.__enter__()
+        self._guard = LoopGuard()
+        await self._guard.start()
+        self._guard.ignore(asyncio.current_task())
+
+    async def finish(self) -> list[str]:
+        """End the test: what went wrong here, in plain words (the judge adds it to its own)."""
+        problems: list[str] = []
+        if self._guard is not None:
+            self._guard.ignore(asyncio.current_task())
+            problems.extend(p for p in await self._guard.finish() if not p.startswith(FROZEN_PREFIX))
+            self._guard = None
+        if self._watch is not None:
+            self._watch.__exit__(None, None, None)
+            problems.extend(self._problems)
+            self._watch = None
+        tampered = clock.find_tampering()
+        if tampered:
+            names = ", ".join(tampered)
+            problems.append(f"{names} was replaced while your code ran: code must not patch time or asyncio.")
+        self.peer.exports.clear()
+        return list(dict.fromkeys(problems))
+
+    def where(self) -> list[tuple[str, int, str]]:
+        """Where the learner's code is running now, in every thread (the loop's included)."""
+        places = []
+        for frame in sys._current_frames().values():
+            for entry in traceback.extract_stack(frame):
+                if Path(entry.filename).resolve().parent == self.target:
+                    places.append((Path(entry.filename).name, entry.lineno or 0, entry.name))
+        return places
+
+
+def learner_places(target: Path):
+    def places(error: BaseException) -> list[tuple[str, int, str]]:
+        found = []
+        tb = error.__traceback__
+        while tb is not None:
+            filename = tb.tb_frame.f_code.co_filename
+            with contextlib.suppress(OSError, ValueError):
+                if Path(filename).resolve().parent == target:
+                    found.append((Path(filename).name, tb.tb_lineno, tb.tb_frame.f_code.co_name))
+            tb = tb.tb_next
+        return found
+
+    return places
+
+
+async def serve(peer: Peer) -> None:
+    peer.default_loop = asyncio.get_running_loop()
+    peer.start()
+    while peer.lost is None:
+        await asyncio.sleep(0.05)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kata.sandbox.host")
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--target", required=True)
+    options = parser.parse_args(argv)
+    target = Path(options.target).resolve()
+    sys.path.insert(0, str(target))
+    channel = Channel(socket.socket(fileno=options.fd))
+    peer = Peer(channel, may_touch=anything, places=learner_places(target))
+    peer.exports.pin(0, Host(target, peer))
+    threading.current_thread().name = "kata-sandbox-main"
+    asyncio.run(serve(peer))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
