@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import secrets
+import shlex
 import shutil
 import stat
 import subprocess
@@ -158,6 +159,40 @@ def test_build_refuses_a_zip_that_would_hold_a_right_answer(tmp_path):
     for leak in ("kata/helper.py", "exercises/01_demo.py"):
         assert leak in run.stderr, f"build.sh's error does not name {leak}: {run.stderr!r}"
     assert not out.exists(), "build.sh failed but left a zip behind"
+
+
+def executable(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
+def test_build_writes_the_zip_with_the_python_named_by_PYTHON(tmp_path):
+    # Where there is no `python3` (a chroot with only python3.14, say), PYTHON names the one to use.
+    used, bare = tmp_path / "used", tmp_path / "bare-python3-ran"
+    wrapper = executable(
+        tmp_path / "chosen" / "python",
+        f"#!/usr/bin/env bash\nprintf '%s\\n' \"$*\" >> {shlex.quote(str(used))}\n"
+        f'exec {shlex.quote(sys.executable)} "$@"\n',
+    )
+    # A python3 first on PATH that only says it ran: build.sh must not reach it.
+    shadow = executable(
+        tmp_path / "path" / "python3", f"#!/usr/bin/env bash\ntouch {shlex.quote(str(bare))}\nexit 97\n"
+    )
+    out = tmp_path / "autograder.zip"
+    env = {**os.environ, "PYTHON": str(wrapper), "PATH": f"{shadow.parent}{os.pathsep}{os.environ['PATH']}"}
+    run = subprocess.run(
+        ["bash", str(RECIPE / "build.sh"), str(out)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, f"build.sh failed with PYTHON set: {run.stderr}"
+    assert not bare.exists(), "build.sh ran the python3 on PATH although PYTHON named another"
+    assert used.is_file() and "-m zipfile -c" in used.read_text(), (
+        "build.sh did not run the python PYTHON names"
+    )
+    assert {"setup.sh", "run_autograder"} <= set(names_in(out)), (
+        f"the zip is incomplete: {names_in(out)[:10]}"
+    )
 
 
 class Autograder:
