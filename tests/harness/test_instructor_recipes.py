@@ -340,6 +340,50 @@ def test_nothing_the_batch_started_outlives_a_stopped_batch(autograder):
     assert not survivors, f"processes the batch started are still running after it was stopped: {survivors}"
 
 
+# coreutils 9.10's timeout, as strace shows it in a Debian sid chroot: in its child, before exec,
+# prctl(PR_SET_PDEATHSIG, SIGTERM), then getppid() == 1 is taken for "timeout has already died" and
+# the child exits 125 at once, saying nothing; timeout then exits 125 too. So a timeout that is pid 1
+# (the first process of a PID namespace) never runs its command. This stand-in forks and asks its
+# child the same question, then hands over to the real timeout.
+COREUTILS_9_10_TIMEOUT = """#!{python} -I
+import os, sys
+with open({record!r}, "a", encoding="utf-8") as record:
+    record.write(f"pid {{os.getpid()}}\\n")
+child = os.fork()
+if child == 0:
+    os._exit(125 if os.getppid() == 1 else 0)
+if os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 125:
+    sys.exit(125)
+os.execv({real!r}, [{real!r}, *sys.argv[1:]])
+"""
+
+
+@pytest.mark.parametrize("ending", ["a result", "a hang"])
+def test_the_timeout_of_coreutils_9_10_runs_the_batch(autograder, tmp_path, ending):
+    real = shutil.which("timeout")
+    if real is None:
+        pytest.skip("no timeout on PATH")
+    record = tmp_path / "timeout-ran"
+    fake = executable(
+        tmp_path / "coreutils-9.10" / "timeout",
+        COREUTILS_9_10_TIMEOUT.format(python=sys.executable, record=str(record), real=real),
+    )
+    path = f"{fake.parent}{os.pathsep}{os.environ['PATH']}"
+    if ending == "a result":
+        folder = f'"$out/students/{STUDENT}"'
+        text = json.dumps(GRADESCOPE_RESULT)
+        autograder.fake_python(f"mkdir -p {folder} && printf '%s' '{text}' > {folder}/results.json")
+        run = autograder.run(PATH=path)
+        data = autograder.result()
+        assert data == GRADESCOPE_RESULT, f"not the batch's result: {data['output']!r}\n{run.stdout}"
+    else:
+        autograder.fake_python("exec sleep 60")
+        run = autograder.run(PATH=path, KATA_BUDGET_SECONDS="1")
+        data = autograder.result()
+        assert "stopped after 1 s" in data["output"], f"the reason is wrong: {data['output']!r}\n{run.stdout}"
+    assert record.is_file(), f"run_autograder did not run the timeout first on PATH: {run.stdout}"
+
+
 FORGED = (
     """printf '{"score": 55, "tests": []}' > "$AUTOGRADER_ROOT/results/results.json"; """
     """touch "$AUTOGRADER_ROOT/forged"\n"""
