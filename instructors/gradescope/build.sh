@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build autograder.zip for Gradescope from this checkout:
 #   instructors/gradescope/build.sh [OUT.zip]     (default: autograder.zip in the current folder)
+#   PYTHON=/path/to/python build.sh ...           the Python that writes the zip (default: python3)
 #
 # The zip holds setup.sh and run_autograder at the top and, in async-kata/, only what grading needs,
 # picked from the files git tracks (so no .git, .venv or .kata), as they are now in this folder:
@@ -58,7 +59,7 @@ main() {
     ((${#leaks[@]} == 0)) || fail "not building: the zip would hold right answers: ${leaks[*]}"
 
     rm -f "$out"
-    (cd "$stage" && python3 -m zipfile -c "$out" setup.sh run_autograder async-kata)
+    (cd "$stage" && "${PYTHON:-python3}" -m zipfile -c "$out" setup.sh run_autograder async-kata)
     echo "wrote $out ($(find "$stage/async-kata" -type f | wc -l) files of the kata, no solutions)"
 }
 

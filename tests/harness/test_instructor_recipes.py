@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import secrets
+import shlex
 import shutil
 import stat
 import subprocess
@@ -160,6 +161,40 @@ def test_build_refuses_a_zip_that_would_hold_a_right_answer(tmp_path):
     assert not out.exists(), "build.sh failed but left a zip behind"
 
 
+def executable(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
+def test_build_writes_the_zip_with_the_python_named_by_PYTHON(tmp_path):
+    # Where there is no `python3` (a chroot with only python3.14, say), PYTHON names the one to use.
+    used, bare = tmp_path / "used", tmp_path / "bare-python3-ran"
+    wrapper = executable(
+        tmp_path / "chosen" / "python",
+        f"#!/usr/bin/env bash\nprintf '%s\\n' \"$*\" >> {shlex.quote(str(used))}\n"
+        f'exec {shlex.quote(sys.executable)} "$@"\n',
+    )
+    # A python3 first on PATH that only says it ran: build.sh must not reach it.
+    shadow = executable(
+        tmp_path / "path" / "python3", f"#!/usr/bin/env bash\ntouch {shlex.quote(str(bare))}\nexit 97\n"
+    )
+    out = tmp_path / "autograder.zip"
+    env = {**os.environ, "PYTHON": str(wrapper), "PATH": f"{shadow.parent}{os.pathsep}{os.environ['PATH']}"}
+    run = subprocess.run(
+        ["bash", str(RECIPE / "build.sh"), str(out)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, f"build.sh failed with PYTHON set: {run.stderr}"
+    assert not bare.exists(), "build.sh ran the python3 on PATH although PYTHON named another"
+    assert used.is_file() and "-m zipfile -c" in used.read_text(), (
+        "build.sh did not run the python PYTHON names"
+    )
+    assert {"setup.sh", "run_autograder"} <= set(names_in(out)), (
+        f"the zip is incomplete: {names_in(out)[:10]}"
+    )
+
+
 class Autograder:
     """A temporary /autograder: source/async-kata, venv/bin/python, submission/, results/."""
 
@@ -303,6 +338,50 @@ def test_nothing_the_batch_started_outlives_a_stopped_batch(autograder):
     for pid in survivors:
         os.kill(pid, 9)
     assert not survivors, f"processes the batch started are still running after it was stopped: {survivors}"
+
+
+# coreutils 9.10's timeout, as strace shows it in a Debian sid chroot: in its child, before exec,
+# prctl(PR_SET_PDEATHSIG, SIGTERM), then getppid() == 1 is taken for "timeout has already died" and
+# the child exits 125 at once, saying nothing; timeout then exits 125 too. So a timeout that is pid 1
+# (the first process of a PID namespace) never runs its command. This stand-in forks and asks its
+# child the same question, then hands over to the real timeout.
+COREUTILS_9_10_TIMEOUT = """#!{python} -I
+import os, sys
+with open({record!r}, "a", encoding="utf-8") as record:
+    record.write(f"pid {{os.getpid()}}\\n")
+child = os.fork()
+if child == 0:
+    os._exit(125 if os.getppid() == 1 else 0)
+if os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 125:
+    sys.exit(125)
+os.execv({real!r}, [{real!r}, *sys.argv[1:]])
+"""
+
+
+@pytest.mark.parametrize("ending", ["a result", "a hang"])
+def test_the_timeout_of_coreutils_9_10_runs_the_batch(autograder, tmp_path, ending):
+    real = shutil.which("timeout")
+    if real is None:
+        pytest.skip("no timeout on PATH")
+    record = tmp_path / "timeout-ran"
+    fake = executable(
+        tmp_path / "coreutils-9.10" / "timeout",
+        COREUTILS_9_10_TIMEOUT.format(python=sys.executable, record=str(record), real=real),
+    )
+    path = f"{fake.parent}{os.pathsep}{os.environ['PATH']}"
+    if ending == "a result":
+        folder = f'"$out/students/{STUDENT}"'
+        text = json.dumps(GRADESCOPE_RESULT)
+        autograder.fake_python(f"mkdir -p {folder} && printf '%s' '{text}' > {folder}/results.json")
+        run = autograder.run(PATH=path)
+        data = autograder.result()
+        assert data == GRADESCOPE_RESULT, f"not the batch's result: {data['output']!r}\n{run.stdout}"
+    else:
+        autograder.fake_python("exec sleep 60")
+        run = autograder.run(PATH=path, KATA_BUDGET_SECONDS="1")
+        data = autograder.result()
+        assert "stopped after 1 s" in data["output"], f"the reason is wrong: {data['output']!r}\n{run.stdout}"
+    assert record.is_file(), f"run_autograder did not run the timeout first on PATH: {run.stdout}"
 
 
 FORGED = (
