@@ -66,7 +66,39 @@ def _read_keys(loop: asyncio.AbstractEventLoop, events: asyncio.Queue, raw: bool
         loop.call_soon_threadsafe(events.put_nowait, ("key", key))
 
 
+POLL_SECONDS = 0.3
+
+
+def _contents(session: Session) -> dict[str, bytes | None]:
+    found: dict[str, bytes | None] = {}
+    for exercise in session.exercises:
+        path = Path(session.target) / f"{exercise.stem}.py"
+        try:
+            found[path.name] = path.read_bytes()
+        except OSError:
+            found[path.name] = None
+    return found
+
+
+async def _poll_files(session: Session, events: asyncio.Queue, stop: asyncio.Event) -> None:
+    """--poll: compare the files' contents, not their times. watchfiles' poller compares
+    modification times in whole seconds, so a save in the same second as the one before it
+    went unseen (and watch showed the verdict of code the learner had already changed)."""
+    before = await asyncio.to_thread(_contents, session)
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), POLL_SECONDS)
+        now = await asyncio.to_thread(_contents, session)
+        changed = sorted(name for name in now if now[name] != before.get(name))
+        before = now
+        if changed:
+            events.put_nowait(("change", ", ".join(changed)))
+
+
 async def _watch_files(session: Session, poll: bool, events: asyncio.Queue, stop: asyncio.Event) -> None:
+    if poll:
+        await _poll_files(session, events, stop)
+        return
     stems = {e.stem for e in session.exercises}
 
     def exercise_files(change: watchfiles.Change, path: str) -> bool:
@@ -78,7 +110,6 @@ async def _watch_files(session: Session, poll: bool, events: asyncio.Queue, stop
         debounce=300,
         step=50,
         stop_event=stop,
-        force_polling=poll or None,
         recursive=False,
     ):
         events.put_nowait(("change", ", ".join(sorted(Path(p).name for _, p in changes))))

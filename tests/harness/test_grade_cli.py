@@ -551,3 +551,28 @@ def test_watch_rechecks_on_save_on_enter_and_moves_on_when_an_exercise_passes(ka
         output.finish()
         process.stdin.close()
         process.stdout.close()
+
+
+async def test_watch_poll_sees_a_save_made_in_the_same_second_as_the_one_before(tmp_path):
+    """--poll compares contents: a second save whose time (to the second) and size match the
+    first is still a change (watchfiles' poller compared whole seconds and missed it)."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from kata import watch
+
+    path = tmp_path / "02_gather.py"
+    path.write_text("first = 1\n")
+    stamp = path.stat().st_mtime_ns
+    session = SimpleNamespace(target=tmp_path, exercises=[SimpleNamespace(stem="02_gather")])
+    events, stop = asyncio.Queue(), asyncio.Event()
+    poller = asyncio.create_task(watch._poll_files(session, events, stop))
+    await asyncio.sleep(watch.POLL_SECONDS / 2)
+    path.write_text("again = 2\n")  # same size
+    os.utime(path, ns=(stamp, stamp))  # and the same modification time
+    try:
+        kind, names = await asyncio.wait_for(events.get(), 5)
+    finally:
+        stop.set()
+        await poller
+    assert (kind, names) == ("change", "02_gather.py")
