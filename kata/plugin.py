@@ -26,6 +26,7 @@ from types import ModuleType
 import pytest
 
 from kata import timeouts, where
+from kata import where as where_module
 from kata.catalog import REPO_ROOT
 from kata.loader import ExerciseLoadError, load_exercise
 from kata.report import STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
@@ -171,12 +172,24 @@ def ex(request: pytest.FixtureRequest) -> ModuleType:
         pytest.fail(str(error), pytrace=False)
 
 
+class _SessionsOpened:
+    """`[0]`: the sessions made here (by the test) and in the sandbox (by the learner's code)."""
+
+    def __init__(self, here: list[int], judge) -> None:
+        self.here, self.judge = here, judge
+
+    def __getitem__(self, index: int) -> int:
+        there = self.judge.sessions_opened()
+        return self.here[index] + there
+
+
 @pytest.fixture
-def sessions_opened(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def sessions_opened(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
     """`sessions_opened[0]`: how many aiohttp.ClientSession objects were created during the test.
 
     Only a count: holding the sessions would keep an unclosed one from being noticed
-    (and reported) when it is freed.
+    (and reported) when it is freed. In judge mode the learner's sessions are counted in the
+    sandbox: a count it reports can fail a test, and the README says what that means.
     """
     import aiohttp
 
@@ -188,7 +201,8 @@ def sessions_opened(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         original_init(self, *args, **kwargs)
 
     monkeypatch.setattr(aiohttp.ClientSession, "__init__", counting_init)
-    return opened
+    judge = request.config.stash.get(JUDGE_KEY, None)
+    return opened if judge is None else _SessionsOpened(opened, judge)
 
 
 @pytest.fixture
@@ -205,6 +219,11 @@ def rng(request: pytest.FixtureRequest, seed: int) -> random.Random:
 
 def _not_written(error: NotImplementedError, target: Path) -> str | None:
     """The 'not written yet' sentence when the error comes from a file under target."""
+    sent = error.__dict__.get(where_module.REMOTE_PLACES)
+    if sent:  # raised in the sandbox (judge mode)
+        name, _line, function = sent[-1]
+        path = target / Path(name).name
+        return NOT_WRITTEN.format(name=f"`{function}`", path=path.relative_to(target.parent))
     tb, where = error.__traceback__, None
     while tb is not None:
         path = Path(tb.tb_frame.f_code.co_filename)
@@ -341,6 +360,15 @@ def pytest_runtest_call(item: pytest.Item):
 def _where_it_stopped(item: pytest.Item, error: BaseException) -> str:
     """After a timeout: the learner's lines that were running (a frozen loop) or waiting."""
     target = item.config.stash[TARGET_KEY]
+    judge = item.config.stash.get(JUDGE_KEY, None)
+    if judge is not None:
+        # Asked from the sandbox (its own loop may be the one frozen), then the sandbox is replaced:
+        # what the code left running must not reach the next test, nor hold this one's teardown.
+        running = [where.Place(target / Path(name).name, line, fn) for name, line, fn in judge.where()]
+        judge.stopped()
+        if not running:
+            return ""
+        return STOPPED_RUNNING.format(places=where.listing(running, target, innermost=True))
     running = where.raised_at(error, target)
     if running:
         return STOPPED_RUNNING.format(places=where.listing(running, target, innermost=True))
@@ -370,6 +398,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.sections.append(("kata", f"random inputs from --kata-seed {seed}"))
     if report.failed and call.when == "call" and call.excinfo is not None:
         timed_out = is_pytest_timeout(str(call.excinfo.value))
+        if not timed_out and "ex" in getattr(item, "fixturenames", ()):
+            judge = item.config.stash.get(JUDGE_KEY, None)
+            if judge is not None and judge.link.peer is not None and judge.link.peer.lost is not None:
+                judge.stopped()  # it died during the test: the next test gets a fresh one
         if timed_out:
             report.user_properties.append((STOPPED_AT, _where_it_stopped(item, call.excinfo.value)))
         if _failed_only_on_time(call, timed_out):

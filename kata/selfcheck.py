@@ -32,6 +32,7 @@ from pathlib import Path
 
 from kata.catalog import REPO_ROOT, Exercise, discover, duplicate_numbers, find, structure_problems
 from kata.hints import hint_problems, read_hints
+from kata.judge import coverage
 from kata.originals import REFRESH, originals_problems, record_originals
 from kata.report import TestResult
 from kata.runner import Run, run_tests, with_second_chance
@@ -45,6 +46,8 @@ HARNESS_WALL_LIMIT = 900.0
 HARNESS_TEST_TIMEOUT = 120  # per harness test that sets no pytest.mark.timeout of its own
 FAILS_ONLY = re.compile(r"^# fails only: (?P<tests>.+)$", re.MULTILINE)
 SUMMARY = "self-check: {passed} passed, {failed} failed"
+JUDGE_MODE = "--kata-judge"
+JUDGED = " (judge mode)"
 
 
 @dataclass
@@ -178,17 +181,36 @@ def judge_variant(name: str, path: Path, results: list[TestResult]) -> Check:
 def run_variant_round(
     round_: list[tuple[Exercise, Path]], extra: tuple[str, ...] = ()
 ) -> tuple[list[Check], Run]:
+    judged = JUDGE_MODE in extra
     with tempfile.TemporaryDirectory(prefix="kata-variants-") as folder:
         for exercise, path in round_:
             shutil.copyfile(path, Path(folder) / f"{exercise.stem}.py")
         run = run_checked([e.tests for e, _ in round_], Path(folder), extra)
-    run.label = "variants " + " ".join(f"{e.stem}/{p.name}" for e, p in round_)
+    run.label = "variants " + " ".join(f"{e.stem}/{p.name}" for e, p in round_) + JUDGED * judged
     grouped = run.by_stem()
     checks = [
-        judge_variant(f"variant {exercise.stem}/{path.name}", path, grouped.get(exercise.stem, []))
+        judge_variant(
+            f"variant {exercise.stem}/{path.name}{JUDGED * judged}", path, grouped.get(exercise.stem, [])
+        )
         for exercise, path in round_
     ]
     return checks, run
+
+
+def verdict(results: list[TestResult]) -> dict[str, str]:
+    """Each test's verdict, a failure only on time (twice) counted apart: that is the machine."""
+    return {r.id: "passed" if r.outcome == "passed" else "time" if r.time_only else "failed" for r in results}
+
+
+def check_modes_agree(name: str, in_process: list[TestResult], judged: list[TestResult]) -> Check:
+    """Judge mode and the learner's in-process mode give every test the same verdict."""
+    here, there = verdict(in_process), verdict(judged)
+    differ = [
+        f"{test}: {here.get(test, 'not run')} in one process, {there.get(test, 'not run')} in judge mode"
+        for test in sorted(set(here) | set(there))
+        if here.get(test) != there.get(test) and "time" not in (here.get(test), there.get(test))
+    ]
+    return Check(f"both modes agree: {name}", not differ, "\n".join(differ))
 
 
 def self_check(
@@ -200,12 +222,15 @@ def self_check(
     correct_only: bool = False,
     wrong_only: bool = False,
     seed: int | None = None,
+    judge: bool = True,
 ) -> tuple[list[Check], list[Run]]:
     """Run every check; solutions run one exercise per child process, in parallel.
 
     With correct_only, only what must pass: the solutions and the ok_ variants (the load benchmark).
     With wrong_only, only the wrong variants (the seeds benchmark: caught by every seed, not by luck).
     With seed, every exercise run gets the same random inputs (`--kata-seed`).
+    With judge, every exercise run is made again in judge mode (the tests here, the code under
+    test in a process of its own), and each test's verdict must be the same in both modes.
     """
     extra = ("--kata-seed", str(seed)) if seed is not None else ()
     tested = [e for e in exercises if e.tests.is_file()]
@@ -215,26 +240,42 @@ def self_check(
     if whole_course and HARNESS_TESTS.is_dir() and not (correct_only or wrong_only):
         # One run per harness file, so the slow ones (child runs of their own) share the jobs.
         solution_runs += [[path] for path in sorted(HARNESS_TESTS.glob("test_*.py"))]
+    judged_extra = (*extra, JUDGE_MODE)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         # Submitted slowest first: the harness tests, then the solutions, then the rest.
         solutions = [
             pool.submit(run_checked, files, REPO_ROOT / "solutions", extra)
             for files in reversed(solution_runs)
         ]
-        stubs = None
+        in_judge_mode = [e for e in tested if coverage.judged(e.stem)] if judge else []
+        judged_solutions = [
+            pool.submit(run_checked, [e.tests], REPO_ROOT / "solutions", judged_extra)
+            for e in ([] if wrong_only else in_judge_mode)
+        ]
+        stubs = judged_stubs = None
         if not (correct_only or wrong_only):
+            stub_tests = [e.tests for e in tested if e.stub.is_file()]
             stubs = pool.submit(
-                run_tests,
-                [e.tests for e in tested if e.stub.is_file()],
-                REPO_ROOT / "exercises",
-                wall_limit=WALL_LIMIT,
-                extra=extra,
+                run_tests, stub_tests, REPO_ROOT / "exercises", wall_limit=WALL_LIMIT, extra=extra
             )
+            judged_stub_tests = [e.tests for e in in_judge_mode if e.stub.is_file()]
+            if judged_stub_tests:
+                judged_stubs = pool.submit(
+                    run_tests,
+                    judged_stub_tests,
+                    REPO_ROOT / "exercises",
+                    wall_limit=WALL_LIMIT,
+                    extra=judged_extra,
+                )
         variants = variant_files(exercises)
         if correct_only or wrong_only:
             kind = "ok_" if correct_only else "wrong_"
             variants = [(e, path) for e, path in variants if path.stem.startswith(kind)]
         rounds = [pool.submit(run_variant_round, r, extra) for r in variant_rounds(variants)]
+        judged_variants = [(e, path) for e, path in variants if e in in_judge_mode]
+        judged_rounds = [
+            pool.submit(run_variant_round, r, judged_extra) for r in variant_rounds(judged_variants)
+        ]
         solution_run, runs = Run(), []
         for future in solutions:
             run = future.result()
@@ -247,13 +288,45 @@ def self_check(
             checks += check_tasks(exercises, solution_run)
         if solutions:
             out(f"solutions: {len(solution_run.results)} tests in {len(solutions)} runs")
+        if judge:
+            waiting = sorted(stem for stem in coverage.NOT_YET if any(e.stem == stem for e in tested))
+            not_yet = ", ".join(waiting) or "none"
+            out(f"judge mode: {len(in_judge_mode)} exercises compared with one process; not yet: {not_yet}")
+        for exercise, future in zip(in_judge_mode if judged_solutions else [], judged_solutions, strict=True):
+            run = future.result()
+            runs.append(run)
+            mine = [r for r in solution_run.results if r.stem == exercise.stem]
+            checks.append(check_modes_agree(f"solutions/{exercise.stem}.py", mine, run.results))
+            checks += [Check(c.name + JUDGED, c.ok, c.detail) for c in check_solutions(run)]
         if stubs is not None:
             runs.append(stubs.result())
             checks += check_stubs(runs[-1])
-        for round_ in rounds:
-            round_checks, run = round_.result()
+        if judged_stubs is not None:
+            run = judged_stubs.result()
+            runs.append(run)
+            checks += [Check(c.name + JUDGED, c.ok, c.detail) for c in check_stubs(run)]
+            stems = {e.stem for e in in_judge_mode}
+            mine = [r for r in stubs.result().results if r.stem in stems]
+            checks.append(check_modes_agree("the stubs in exercises/", mine, run.results))
+        by_variant: dict[Path, list[TestResult]] = {}
+        for round_, future in zip(variant_rounds(variants), rounds, strict=True):
+            round_checks, run = future.result()
             checks += round_checks
             runs.append(run)
+            for exercise, path in round_:
+                by_variant[path] = run.by_stem().get(exercise.stem, [])
+        for round_, future in zip(variant_rounds(judged_variants), judged_rounds, strict=True):
+            judged_checks, judged_run = future.result()
+            checks += judged_checks
+            runs.append(judged_run)
+            for exercise, path in round_:
+                checks.append(
+                    check_modes_agree(
+                        f"variant {exercise.stem}/{path.name}",
+                        by_variant.get(path, []),
+                        judged_run.by_stem().get(exercise.stem, []),
+                    )
+                )
     return checks, runs
 
 
@@ -276,6 +349,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--seed", type=int, help="the random inputs' seed for every run (default: a new one, printed)"
+    )
+    parser.add_argument(
+        "--no-judge",
+        action="store_true",
+        help="skip the judge-mode runs (each exercise run again with its code in another process)",
     )
     parser.add_argument(
         "--record-originals",
@@ -317,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         correct_only=args.correct_only,
         wrong_only=args.wrong_only,
         seed=seed,
+        judge=not args.no_judge,
     )
     if args.timings:
         total = sum(run.seconds for run in runs)

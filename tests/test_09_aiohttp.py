@@ -1,22 +1,21 @@
 """Exercise 09: one aiohttp ClientSession fetches many JSON URLs at once.
 
-Two kinds of server, neither on the internet: a real one on 127.0.0.1 (the
-`server` fixture) where timing and connections matter, and aioresponses, which
-answers inside aiohttp itself, for exact URLs, bodies and error statuses.
+Every request goes to a real server on 127.0.0.1 (the `server` fixture), which records what it
+was asked and answers with exact bodies and error statuses. Not aioresponses: it answers inside
+aiohttp itself, so it would not see a session the learner's code opened in another process (in
+judge mode the code runs in a sandbox of its own), and one test could then pass in one mode and
+fail in the other.
 """
 
 import inspect
 
 import aiohttp
 import pytest
-from aioresponses import aioresponses
 
 from kata.testing import assert_ran_together, assert_same, describe, leaves, stopwatch
 from kata.testing.server import LoopbackServer
 
 DELAY = 0.2
-# aioresponses answers for this host; the .test domain never resolves anywhere.
-API = "http://api.example.test"
 ERROR_STATUSES = (400, 403, 404, 500, 502, 503)
 
 
@@ -42,9 +41,9 @@ def assert_data(found, expected, what):
     assert_same(found, expected, what)
 
 
-def requested(mocked):
-    """The (method, url) pairs aioresponses was asked for, once per request."""
-    return [(method, str(url)) for (method, url), calls in mocked.requests.items() for _ in calls]
+def requested(server):
+    """The (method, path) pairs the server was asked for, once per request, in order."""
+    return [(call.method, call.args[0]) for call in server.calls]
 
 
 def client_response_errors(error):
@@ -53,55 +52,46 @@ def client_response_errors(error):
 
 
 @pytest.mark.task(1)
-async def test_fetch_json_returns_the_parsed_json_body(ex, rng):
+async def test_fetch_json_returns_the_parsed_json_body(ex, rng, server):
     user_id = rng.randrange(100, 1000)
-    url = f"{API}/users/{user_id}"
+    url = server.serve(f"/users/{user_id}", json=user_record(user_id))
 
-    with aioresponses() as mocked:
-        mocked.get(url, payload=user_record(user_id))
-        async with aiohttp.ClientSession() as session:
-            result = await ex.fetch_json(session, url)
+    async with aiohttp.ClientSession() as session:
+        result = await ex.fetch_json(session, url)
 
     assert_data(result, user_record(user_id), "fetch_json's result")
 
 
 @pytest.mark.task(1)
-async def test_fetch_json_asks_for_exactly_the_url_it_is_given(ex, rng):
+async def test_fetch_json_asks_for_exactly_the_url_it_is_given(ex, rng, server):
     user_ids = rng.sample(range(100, 1000), 3)
     wanted = rng.choice(user_ids)
+    for user_id in user_ids:
+        server.serve(f"/users/{user_id}", json=user_record(user_id))
 
-    with aioresponses() as mocked:
-        for user_id in user_ids:
-            mocked.get(f"{API}/users/{user_id}", payload=user_record(user_id))
-        async with aiohttp.ClientSession() as session:
-            result = await ex.fetch_json(session, f"{API}/users/{wanted}")
+    async with aiohttp.ClientSession() as session:
+        result = await ex.fetch_json(session, server.url(f"/users/{wanted}"))
 
     assert_same(
-        requested(mocked),
-        [("GET", f"{API}/users/{wanted}")],
-        "the requests fetch_json made (method, url)",
+        requested(server), [("GET", f"/users/{wanted}")], "the requests fetch_json made (method, path)"
     )
     assert_data(result, user_record(wanted), "fetch_json's result")
 
 
 @pytest.mark.task(1)
-async def test_fetch_json_raises_client_response_error_for_an_error_status(ex, rng):
+async def test_fetch_json_raises_client_response_error_for_an_error_status(ex, rng, server):
     status = rng.choice(ERROR_STATUSES)
-    url = f"{API}/users/{rng.randrange(100, 1000)}"
-    error_body = {"error": f"the server said {status}"}
+    url = server.serve(f"/users/{rng.randrange(100, 1000)}", status=status, json={"error": f"said {status}"})
 
-    with aioresponses() as mocked:
-        mocked.get(url, status=status, payload=error_body)
-        async with aiohttp.ClientSession() as session:
-            try:
-                result = await ex.fetch_json(session, url)
-            except aiohttp.ClientResponseError as error:
-                if error.status != status:
-                    raise AssertionError(
-                        f"the ClientResponseError should carry the reply's status {status}, "
-                        f"found {error.status}"
-                    ) from error
-                return
+    async with aiohttp.ClientSession() as session:
+        try:
+            result = await ex.fetch_json(session, url)
+        except aiohttp.ClientResponseError as error:
+            if error.status != status:
+                raise AssertionError(
+                    f"the ClientResponseError should carry the reply's status {status}, found {error.status}"
+                ) from error
+            return
 
     raise AssertionError(
         f"the server answered {url} with status {status}, but fetch_json returned "
@@ -178,30 +168,30 @@ async def test_no_urls_means_an_empty_list(ex):
 
 
 @pytest.mark.task(2)
-async def test_an_error_status_reaches_the_caller(ex, rng):
+async def test_an_error_status_reaches_the_caller(ex, rng, server):
     user_ids = rng.sample(range(100, 1000), 4)
-    urls = [f"{API}/users/{uid}" for uid in user_ids]
-    broken = rng.choice(urls)
+    broken_id = rng.choice(user_ids)
     status = rng.choice(ERROR_STATUSES)
+    urls = [
+        server.serve(f"/users/{uid}", status=status, json={"error": f"the server said {status}"})
+        if uid == broken_id
+        else server.serve(f"/users/{uid}", json=user_record(uid))
+        for uid in user_ids
+    ]
+    broken = server.url(f"/users/{broken_id}")
 
-    with aioresponses() as mocked:
-        for uid, url in zip(user_ids, urls, strict=True):
-            if url == broken:
-                mocked.get(url, status=status, payload={"error": f"the server said {status}"})
-            else:
-                mocked.get(url, payload=user_record(uid))
-        try:
-            result = await ex.fetch_multiple_urls(urls)
-        except Exception as error:
-            found = client_response_errors(error)
-            if not found:
-                raise
-            if [(e.status, str(e.request_info.url)) for e in found] != [(status, broken)]:
-                raise AssertionError(
-                    f"expected one ClientResponseError, status {status} for {broken}; found "
-                    + ", ".join(f"status {e.status} for {e.request_info.url}" for e in found)
-                ) from error
-            return
+    try:
+        result = await ex.fetch_multiple_urls(urls)
+    except Exception as error:
+        found = client_response_errors(error)
+        if not found:
+            raise
+        if [(e.status, str(e.request_info.url)) for e in found] != [(status, broken)]:
+            raise AssertionError(
+                f"expected one ClientResponseError, status {status} for {broken}; found "
+                + ", ".join(f"status {e.status} for {e.request_info.url}" for e in found)
+            ) from error
+        return
 
     raise AssertionError(
         f"{broken} answered with status {status}, but fetch_multiple_urls returned "

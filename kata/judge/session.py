@@ -63,6 +63,11 @@ class JudgeSession:
         self.link.peer.exports.clear()
         return _sentences(reported)
 
+    def sessions_opened(self) -> int:
+        """The sandbox's count of the sessions the learner's code made (0 if it says nonsense)."""
+        count = self.link.host.sessions_opened() if self.link.host is not None else 0
+        return count if type(count) is int and 0 <= count < 10**6 else 0
+
     def gone(self, error: BaseException) -> str | None:
         """The plain words for a test that failed because the sandbox went away."""
         if isinstance(error, PeerLost):

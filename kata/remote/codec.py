@@ -24,6 +24,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from kata.remote import values
+
 MAX_DEPTH = 64
 MAX_NODES = 200_000
 MAX_NAME = 200
@@ -37,6 +39,9 @@ PLACES = "__kata_places__"  # on an exception rebuilt here: [(file, line, functi
 
 # Never raised from what the other side sent: each would stop the whole test run, not one test.
 NEVER_REBUILT = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
+KINDS = ("class", "async", "coroutine", "task", "awaitable", "executor", "function", "object")
 
 
 class CodecError(Exception):
@@ -76,12 +81,14 @@ class Exports:
         self._numbers = {id(v): n for n, v in self._objects.items()}
 
 
+LIBRARIES = ("asyncio", "concurrent.futures", "concurrent.futures.process", "aiohttp")
+
+
 def _known_exception_types() -> dict[str, type[BaseException]]:
     """Exception types that may be rebuilt from a name: the builtins, asyncio's,
     concurrent.futures', and aiohttp's when aiohttp is loaded."""
     known: dict[str, type[BaseException]] = {}
-    modules = [builtins, sys.modules.get("asyncio"), sys.modules.get("concurrent.futures")]
-    modules += [sys.modules.get("concurrent.futures.process"), sys.modules.get("aiohttp")]
+    modules = [builtins, *(sys.modules.get(name) for name in LIBRARIES)]
     for module in modules:
         for value in (vars(module) if module is not None else {}).values():
             if (
@@ -99,11 +106,17 @@ def _type_name(cls: type) -> str:
 
 def kind_of(value: Any) -> str:
     """How a reference's proxy behaves: class, async (calling it gives a coroutine),
-    coroutine, awaitable, function, or object."""
+    coroutine, task, awaitable, executor, function, or object."""
     import inspect
 
     if isinstance(value, type):
         return "class"
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None and isinstance(value, asyncio.Task):
+        return "task"
+    futures = sys.modules.get("concurrent.futures")
+    if futures is not None and isinstance(value, futures.Executor):
+        return "executor"
     if inspect.iscoroutinefunction(value) or getattr(value, "_kata_async", False):
         return "async"
     if inspect.iscoroutine(value):
@@ -137,6 +150,7 @@ class Codec:
         self._sent_types: dict[str, type[BaseException]] = {}
         self._stand_ins: dict[tuple[str, type], type[BaseException]] = {}
         self._known: dict[str, type[BaseException]] | None = None
+        self._loaded: tuple[bool, ...] = ()
 
     # -- encoding -------------------------------------------------------------------------
 
@@ -170,6 +184,9 @@ class Codec:
         if home is not None:
             return {"y": home}
         step = depth + 1
+        library = values.value_type(value)
+        if library is not None:
+            return {"v": [library, self._encode(values.VALUE_TYPES[library][0](value), step, count)]}
         if isinstance(value, tuple):
             return {"t": [self._encode(v, step, count) for v in tuple.__iter__(value)]}
         if isinstance(value, list):
@@ -182,6 +199,8 @@ class Codec:
         if isinstance(value, set):
             return {"s": [self._encode(v, step, count) for v in set.__iter__(value)]}
         name = getattr(value, "__qualname__", None) or type(value).__qualname__
+        if hasattr(value, "get_coro"):  # a task is named after the coroutine it runs
+            name = getattr(value.get_coro(), "__qualname__", name)
         return {"r": [self.exports.number(value), kind_of(value), str(name)[:MAX_NAME]]}
 
     def _encode_exception(self, error: BaseException, depth: int, count: list[int]) -> dict:
@@ -194,6 +213,7 @@ class Codec:
             "a": [self._safe(a, depth, count) for a in error.args[:MAX_ATTRIBUTES]],
             "n": [str(n)[:2000] for n in (getattr(error, "__notes__", None) or [])[:MAX_NOTES]],
             "i": self.exports.number(error),
+            "s": _text(error, str),
         }
         if isinstance(home, int):
             tree["o"] = home
@@ -279,11 +299,19 @@ class Codec:
             return self.exports.get(_int(body))
         if tag == "r":
             number, kind, name = _list(body)
-            if kind not in ("class", "async", "coroutine", "awaitable", "function", "object"):
+            if kind not in KINDS:
                 raise CodecError(f"unknown kind of object: {str(kind)[:20]}")
             return self._proxy(_int(number), kind, _str(name)[:MAX_NAME])
         if tag == "e":
             return self._decode_exception(body, step, count)
+        if tag == "v":
+            name, data = _list(body)
+            try:
+                return values.rebuild(_str(name), self._decode(data, step, count))
+            except CodecError:
+                raise
+            except Exception as error:
+                raise CodecError(f"a malformed {str(name)[:60]} arrived ({type(error).__name__})") from None
         if tag == "et":
             return self._exception_type([_str(n)[:MAX_NAME] for n in _list(body)][:16], False)
         raise CodecError(f"unknown tag {str(tag)[:20]!r}")
@@ -311,7 +339,9 @@ class Codec:
             error = cls.__new__(cls, _str(message), inner)
             BaseException.__init__(error, _str(message), inner)
         else:
-            error = _instance(cls, args)
+            error = _instance(_shown_as_sent(cls), args)
+        if type(body.get("s")) is str:
+            error.__dict__["__kata_str__"] = body["s"][:4000]
         for name, value in dict(body.get("x", {})).items():
             name = _str(name)
             if not name.startswith("_") and not hasattr(type(error), name):
@@ -329,8 +359,9 @@ class Codec:
         return error
 
     def _exception_type(self, names: list[str], group: bool) -> type[BaseException]:
-        if self._known is None:
-            self._known = _known_exception_types()
+        loaded = tuple(name in sys.modules for name in LIBRARIES)
+        if self._known is None or loaded != self._loaded:
+            self._known, self._loaded = _known_exception_types(), loaded
         for index, name in enumerate(names):
             cls = self._sent_types.get(name) or self._known.get(name)
             if cls is None:
@@ -356,6 +387,30 @@ class Codec:
                 },
             )
         return self._stand_ins[key]
+
+
+def _text(error: BaseException, how) -> str:
+    try:
+        return how(error)[:4000]
+    except Exception:
+        return f"{type(error).__qualname__}{error.args!r}"[:4000]
+
+
+def _told(error: BaseException) -> str:
+    return error.__dict__.get("__kata_str__", "")
+
+
+_SHOWN_AS_SENT: dict[type, type] = {}
+
+
+def _shown_as_sent(cls: type[BaseException]) -> type[BaseException]:
+    """A library's exception type whose str() is the text that was sent: its own __str__ may
+    read private state that a rebuilt instance does not have (aiohttp's do)."""
+    if cls.__module__ in ("builtins", "asyncio.exceptions") or cls.__module__.startswith("concurrent"):
+        return cls
+    if cls not in _SHOWN_AS_SENT:
+        _SHOWN_AS_SENT[cls] = type(cls.__name__, (cls,), {"__module__": cls.__module__, "__str__": _told})
+    return _SHOWN_AS_SENT[cls]
 
 
 def _instance(cls: type[BaseException], args: tuple) -> BaseException:

@@ -33,7 +33,15 @@ from typing import Any
 
 from kata.remote.channel import Channel, ChannelClosed
 from kata.remote.codec import Codec, CodecError, Exports
-from kata.remote.proxies import Remote, RemoteAwaitable, remote_coroutine
+from kata.remote.proxies import (
+    Remote,
+    RemoteAwaitable,
+    RemoteClass,
+    RemoteExecutor,
+    remote_class,
+    remote_coroutine,
+    remote_task,
+)
 
 # The number of the incoming call the current code runs for (tasks and to_thread inherit it).
 CURRENT_CALL: contextvars.ContextVar[int | None] = contextvars.ContextVar("kata_remote_call", default=None)
@@ -55,6 +63,7 @@ class _Outgoing:
     number: int
     loop: asyncio.AbstractEventLoop | None = None
     future: asyncio.Future | None = None
+    outcome: Any = None  # the reply (or PeerLost), once it is here (asynchronous calls)
     inbox: queue.SimpleQueue | None = None  # a synchronous caller waits here
 
 
@@ -94,6 +103,7 @@ class Peer:
         self._running: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Task]] = {}
         self._proxies: weakref.WeakValueDictionary[int, Remote] = weakref.WeakValueDictionary()
         self._coroutines: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+        self._tasks: weakref.WeakKeyDictionary[asyncio.Task, int] = weakref.WeakKeyDictionary()
         self._mirrors: dict[Any, queue.SimpleQueue] = {}
         self._helper_loop: asyncio.AbstractEventLoop | None = None
         # Loops whose thread waits in `request`: synchronous calls for them go to its inbox.
@@ -106,7 +116,17 @@ class Peer:
 
     def close(self) -> None:
         self.channel.close()
-        self._reader.join(timeout=2)
+        if self._reader.is_alive():
+            self._reader.join(timeout=2)
+        helper, self._helper_loop = self._helper_loop, None
+        if helper is not None:
+            helper.call_soon_threadsafe(helper.stop)
+            for _ in range(200):
+                if not helper.is_running():
+                    break
+                threading.Event().wait(0.005)
+            if not helper.is_running():
+                helper.close()
 
     # -- proxies ----------------------------------------------------------------------------
 
@@ -120,18 +140,36 @@ class Peer:
             return coro
         with self._lock:
             found = self._proxies.get(number)
-            if found is None:
-                cls = RemoteAwaitable if kind == "awaitable" else Remote
-                found = self._proxies[number] = cls(self, number, kind, name)
-            return found
+            if found is not None:
+                return found
+        if kind == "task":
+            found = remote_task(self, number, name)
+            if isinstance(found, asyncio.Task):
+                self._tasks[found] = number
+        elif kind == "executor":
+            found = RemoteExecutor(self, number, name)
+        elif kind == "class":
+            found = remote_class(self, number, name)
+        else:
+            found = (RemoteAwaitable if kind == "awaitable" else Remote)(self, number, kind, name)
+        with self._lock:
+            self._proxies[number] = found
+        return found
 
     def _home(self, value: Any) -> int | None:
-        if isinstance(value, Remote) and value._kata_peer is self:
+        if isinstance(value, Remote | RemoteExecutor | RemoteClass) and value._kata_peer is self:
             return value._kata_number
+        if isinstance(value, asyncio.Task):
+            return self._tasks.get(value)
         try:
-            return self._coroutines.get(value)
+            number = self._coroutines.get(value)
         except TypeError:
             return None
+        if number is not None and inspect.getcoroutinestate(value) == inspect.CORO_CREATED:
+            # Sent home: the owner's coroutine is the one that runs (or is never awaited, which
+            # the owner then sees); this stand-in for it never will, so it is closed quietly.
+            value.close()
+        return number
 
     # -- calling out ------------------------------------------------------------------------
 
@@ -216,30 +254,36 @@ class Peer:
         call = self._register(loop=loop, future=loop.create_future())
         self._send_call(call, target, mode, attr, args, kwargs)
         cancelled = False
-        while True:
+        while call.outcome is None:
+            # The future itself, not a shield around it: a shield would add a loop turn between
+            # the reply and this task, in which later messages (a cancellation of the learner's
+            # own tasks, say) would be seen first, which one process never shows.
             try:
-                message = await asyncio.shield(call.future)
+                await call.future
             except asyncio.CancelledError:
-                if call.future.done() or self.lost is not None:
-                    raise
                 cancelled = True
+                if call.outcome is not None:
+                    break  # it had ended already: handled below
+                if self.lost is not None:
+                    raise
                 try:
                     self.channel.send({"op": "cancel", "id": call.number})
                 except ChannelClosed:
                     raise asyncio.CancelledError() from None
-                continue
-            if isinstance(message, PeerLost):
-                if cancelled:
-                    raise asyncio.CancelledError()
-                raise message
-            if cancelled and not message.get("saw_cancel") and message.get("op") != "cancelled":
-                # It had ended before the cancellation reached it. In one process the caller would
-                # have seen that ending first (it runs in the same task): so it sees it now, and the
-                # cancellation lands at its next await, as it would there.
-                task = asyncio.current_task()
-                task.uncancel()
-                task.cancel()
-            return self._outcome(message)
+                call.future = loop.create_future()  # its ending still arrives, on a fresh future
+        message = call.outcome
+        if isinstance(message, PeerLost):
+            if cancelled:
+                raise asyncio.CancelledError()
+            raise message
+        if cancelled and not message.get("saw_cancel") and message.get("op") != "cancelled":
+            # It had ended before the cancellation reached it. In one process the caller would
+            # have seen that ending first (it runs in the same task): so it sees it now, and the
+            # cancellation lands at its next await, as it would there.
+            task = asyncio.current_task()
+            task.uncancel()
+            task.cancel()
+        return self._outcome(message)
 
     def _outcome(self, message: dict) -> Any:
         op = message.get("op")
@@ -271,7 +315,7 @@ class Peer:
             if call.inbox is not None:
                 call.inbox.put(("lost", None))
             else:
-                _deliver(call.loop, call.future, PeerLost(self.lost))
+                _deliver(call, PeerLost(self.lost))
         for loop, task in list(self._running.values()):
             _soon(loop, task.cancel)
 
@@ -285,7 +329,7 @@ class Peer:
             if call.inbox is not None:
                 call.inbox.put(("reply", message))
             else:
-                _deliver(call.loop, call.future, message)
+                _deliver(call, message)
         elif op == "call":
             if message.get("mode") not in MODES:
                 raise ValueError(f"unknown mode {str(message.get('mode'))[:20]}")
@@ -438,10 +482,13 @@ def _soon(loop: asyncio.AbstractEventLoop | None, callback: Callable, *args: Any
         loop.call_soon_threadsafe(callback, *args)
 
 
-def _deliver(loop: asyncio.AbstractEventLoop | None, future: asyncio.Future | None, outcome: Any) -> None:
-    def settle() -> None:
-        if not future.done():
-            future.set_result(outcome)
+def _deliver(call: _Outgoing, outcome: Any) -> None:
+    """Hand an asynchronous call its outcome, in its loop's thread."""
 
-    if future is not None:
-        _soon(loop, settle)
+    def settle() -> None:
+        if call.outcome is None:
+            call.outcome = outcome
+        if not call.future.done():
+            call.future.set_result(None)
+
+    _soon(call.loop, settle)

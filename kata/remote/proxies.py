@@ -11,6 +11,9 @@ awaits the remote one.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -97,3 +100,68 @@ async def _awaiting(peer: Peer, number: int) -> Any:
 
 def remote_coroutine(peer: Peer, number: int, name: str) -> Any:
     return named(_awaiting(peer, number), name)
+
+
+class RemoteClass(type):
+    """The type of a class that lives on the other side: `inspect.isclass` holds, its name is
+    the remote one, and calling it makes an instance there (a proxy here)."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        return cls._kata_peer.request(cls._kata_number, "call", None, args, kwargs)
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("_kata_"):
+            raise AttributeError(name)
+        return cls._kata_peer.request(cls._kata_number, "getattr", name)
+
+    def __repr__(cls) -> str:
+        return f"<class {cls.__qualname__}>"
+
+
+def remote_class(peer: Peer, number: int, name: str) -> RemoteClass:
+    short = name.rsplit(".", 1)[-1]
+    return RemoteClass(short, (), {"__qualname__": name, "_kata_peer": peer, "_kata_number": number})
+
+
+def remote_task(peer: Peer, number: int, name: str) -> Any:
+    """A task here that ends as the task there ends: `isinstance(_, asyncio.Task)` holds, and
+    cancelling it cancels the one there. Outside a running loop, an awaitable proxy."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return RemoteAwaitable(peer, number, "task", name)
+    return loop.create_task(remote_coroutine(peer, number, name))
+
+
+class RemoteExecutor(concurrent.futures.Executor):
+    """An executor there, usable here as one (`loop.run_in_executor` needs a real executor and
+    real futures): each job is submitted there, and its outcome waited for by a thread here."""
+
+    def __init__(self, peer: Peer, number: int, name: str) -> None:
+        self._kata_peer, self._kata_number, self._kata_name = peer, number, name
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
+        peer = self._kata_peer
+        there = peer.request(self._kata_number, "call", "submit", (fn, *args), kwargs)
+        here: concurrent.futures.Future = concurrent.futures.Future()
+
+        def wait() -> None:
+            try:
+                value = peer.request(there._kata_number, "call", "result")
+            except BaseException as error:
+                if here.set_running_or_notify_cancel():
+                    here.set_exception(error)
+            else:
+                if here.set_running_or_notify_cancel():
+                    here.set_result(value)
+
+        threading.Thread(target=wait, name=f"kata-remote-job-{self._kata_name}", daemon=True).start()
+        return here
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._kata_peer.request(
+            self._kata_number, "call", "shutdown", (wait,), {"cancel_futures": cancel_futures}
+        )
+
+    def __repr__(self) -> str:
+        return f"<{self._kata_name}>"

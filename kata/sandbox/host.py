@@ -36,6 +36,8 @@ class Host:
         self._guard: LoopGuard | None = None
         self._watch: contextlib.AbstractContextManager | None = None
         self._problems: list[str] = []
+        self._sessions = [0]
+        self._session_init = None
 
     def load(self, stem: str) -> ModuleType:
         return load_exercise(self.target, stem)
@@ -43,7 +45,31 @@ class Host:
     async def ping(self) -> None:
         return None
 
+    def sessions_opened(self) -> int:
+        """How many aiohttp ClientSessions the learner's code made since the test began."""
+        return self._sessions[0]
+
+    def _count_sessions(self) -> None:
+        self._sessions = [0]
+        aiohttp = sys.modules.get("aiohttp")
+        if aiohttp is None or self._session_init is not None:
+            return
+        original = self._session_init = aiohttp.ClientSession.__init__
+        opened = self._sessions
+
+        def counting_init(session, *args, **kwargs):
+            opened[0] += 1
+            original(session, *args, **kwargs)
+
+        aiohttp.ClientSession.__init__ = counting_init
+
+    def _stop_counting(self) -> None:
+        if self._session_init is not None:
+            sys.modules["aiohttp"].ClientSession.__init__ = self._session_init
+            self._session_init = None
+
     async def begin(self) -> None:
+        self._count_sessions()
         self._watch = warning_watch()
         self._problems = self._watch.__enter__()
         self._guard = LoopGuard()
@@ -52,6 +78,9 @@ class Host:
 
     async def finish(self) -> list[str]:
         """End the test: what went wrong here, in plain words (the judge adds it to its own)."""
+        # First let go of what was lent to the judge (an error keeps its frames, and they keep
+        # the learner's objects, an unclosed session say), so that it is collected and reported now.
+        self.peer.exports.clear()
         problems: list[str] = []
         if self._guard is not None:
             self._guard.ignore(asyncio.current_task())
@@ -65,6 +94,7 @@ class Host:
         if tampered:
             names = ", ".join(tampered)
             problems.append(f"{names} was replaced while your code ran: code must not patch time or asyncio.")
+        self._stop_counting()
         self.peer.exports.clear()
         return list(dict.fromkeys(problems))
 

@@ -68,6 +68,9 @@ class FakeService:
     peak: int = 0
     on_start: Callable[[Call], None] | None = None
     on_end: Callable[[Call], None] | None = None
+    # In judge mode, what the learner's code may do with it from the other process: call it, and
+    # read its name. Its log (`calls`, `peak`) is the judge's alone.
+    _kata_remote = ("name",)
 
     def __call__(self, *args: Any) -> Coroutine[Any, Any, Any]:
         coro = self._serve(*args)

@@ -1,0 +1,67 @@
+"""Judge mode (issue 15): a submission that forges its verdict from inside earns nothing.
+
+Each forgery in tests/harness/judge_forgeries is the untouched stub of 02 plus a way to rewrite
+the verdict that works when the tests and the code share a process: replacing the plugin's
+verdict function, rewriting every report to "passed", hiding that in `exec(bytes.fromhex(...))`,
+writing the fake service's call log by hand, finding the fakes on the heap with `gc`. In one
+process each one passes tests it should fail (so the attack is real); in judge mode every task
+of every one has a failing test, which is 0 points (a task earns its points only when all of
+its tests pass).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kata.catalog import REPO_ROOT
+from kata.runner import run_tests
+
+FORGERIES = Path(__file__).parent / "judge_forgeries"
+TESTS = REPO_ROOT / "tests" / "test_02_gather.py"
+WALL_LIMIT = 120.0
+
+
+def graded(folder: Path, tmp_path: Path, *modes: str):
+    target = tmp_path / "target"
+    target.mkdir()
+    shutil.copyfile(folder / "02_gather.py", target / "02_gather.py")
+    run = run_tests([TESTS], target, wall_limit=WALL_LIMIT, extra=("--kata-seed", "5", *modes))
+    assert run.results, f"no test ran:\n{run.output[-2000:]}"
+    return run.results
+
+
+def tasks_earned(results) -> list[int]:
+    tasks: dict[int, bool] = {}
+    for result in results:
+        tasks[result.task] = tasks.get(result.task, True) and result.outcome == "passed"
+    return sorted(task for task, passed in tasks.items() if passed)
+
+
+FORGERY_NAMES = sorted(p.name for p in FORGERIES.iterdir() if (p / "02_gather.py").is_file())
+
+
+@pytest.mark.parametrize("forgery", FORGERY_NAMES)
+def test_the_forgery_works_in_one_process(forgery, tmp_path):
+    results = graded(FORGERIES / forgery, tmp_path)
+    passed = [r.test for r in results if r.outcome == "passed"]
+    assert passed, f"{forgery} forges nothing even in one process: not a test of judge mode"
+
+
+@pytest.mark.parametrize("forgery", FORGERY_NAMES)
+def test_the_forgery_earns_nothing_in_judge_mode(forgery, tmp_path):
+    results = graded(FORGERIES / forgery, tmp_path, "--kata-judge")
+    earned = tasks_earned(results)
+    assert not earned, f"{forgery} earned task(s) {earned} in judge mode: " + "; ".join(
+        f"{r.test} {r.outcome}" for r in results
+    )
+
+
+def test_the_solution_still_earns_everything_in_judge_mode(tmp_path):
+    solution = tmp_path / "solution"
+    solution.mkdir()
+    shutil.copyfile(REPO_ROOT / "solutions" / "02_gather.py", solution / "02_gather.py")
+    results = graded(solution, tmp_path, "--kata-judge")
+    assert tasks_earned(results) == [1, 2], "; ".join(f"{r.test}: {r.message}" for r in results)

@@ -1,0 +1,243 @@
+"""kata.remote: what crosses between the judge and the sandbox, and how calls behave across.
+
+The two peers here run in one process over a socket pair (each with its own reader thread),
+which is exactly what two processes do, minus the process boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+
+import pytest
+
+from kata.remote.channel import Channel
+from kata.remote.codec import Codec, CodecError, Exports
+from kata.remote.peer import Peer, PeerLost, anything, public_only
+
+
+def codec() -> Codec:
+    return Codec(Exports(), proxy=lambda n, k, name: ("proxy", n, k), home=lambda v: None)
+
+
+def round_trip(value):
+    sender, receiver = codec(), codec()
+    return receiver.decode(json.loads(json.dumps(sender.encode(value))))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        0,
+        -(10**30),
+        1.5,
+        float("inf"),
+        "text",
+        b"\x00\xff",
+        bytearray(b"ab"),
+        [1, (2, 3)],
+        (1, [2]),
+        {1: "a", (2, 3): [None]},
+        {1, 2},
+        frozenset({"x"}),
+    ],
+)
+def test_data_crosses_with_its_exact_type(value):
+    found = round_trip(value)
+    assert found == value and type(found) is type(value)
+
+
+def test_a_subclass_of_a_container_crosses_as_plain_data_so_its_own_eq_never_runs():
+    class AlwaysEqual(list):
+        def __eq__(self, other):
+            return True
+
+    found = round_trip(AlwaysEqual([1, 2]))
+    assert type(found) is list and found == [1, 2] and found != [3]
+
+
+def test_an_exception_crosses_by_type_arguments_and_notes():
+    error = KeyError("missing")
+    error.add_note("a note")
+    found = round_trip(error)
+    assert type(found) is KeyError and found.args == ("missing",) and found.__notes__ == ["a note"]
+
+
+def test_an_exception_group_keeps_its_members():
+    group = ExceptionGroup("two", [ValueError(1), TimeoutError()])
+    found = round_trip(group)
+    assert type(found) is ExceptionGroup
+    assert [type(e) for e in found.exceptions] == [ValueError, TimeoutError]
+
+
+def test_an_unknown_exception_type_becomes_a_stand_in_under_its_nearest_known_base():
+    class QuotaExceeded(LookupError):
+        pass
+
+    found = round_trip(QuotaExceeded("over"))
+    assert isinstance(found, LookupError) and type(found).__name__ == "QuotaExceeded"
+    assert type(found) is not QuotaExceeded  # never the sender's class: no code of theirs runs here
+
+
+@pytest.mark.parametrize("dangerous", [KeyboardInterrupt(), SystemExit(0), GeneratorExit()])
+def test_what_would_stop_the_whole_test_run_is_never_rebuilt(dangerous):
+    found = round_trip(dangerous)
+    assert not isinstance(found, KeyboardInterrupt | SystemExit | GeneratorExit)
+    assert isinstance(found, BaseException)
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [
+        [1, 2],  # an untagged list
+        {"l": [1], "t": []},  # two tags
+        {"zz": 1},  # an unknown tag
+        {"b": "not base64!"},
+        {"d": [[{"l": []}, 1]]},  # a list as a dict key
+        {"F": "1e999x"},
+        {"y": 12345},  # an object nobody lent
+        {"r": [1, "module", "x"]},  # an unknown kind
+    ],
+)
+def test_a_malformed_value_is_refused(tree):
+    with pytest.raises(CodecError):
+        codec().decode(tree)
+
+
+def test_a_value_nested_too_deeply_is_refused():
+    tree: object = 1
+    for _ in range(200):
+        tree = {"l": [tree]}
+    with pytest.raises(CodecError):
+        codec().decode(tree)
+
+
+class Pair:
+    """Two peers over a socket pair: `judge` trusts nothing, `sandbox` serves `lent`."""
+
+    def __init__(self, lent) -> None:
+        a, b = socket.socketpair()
+        self.judge = Peer(Channel(a), may_touch=public_only).start()
+        self.sandbox = Peer(Channel(b), may_touch=anything)
+        self.sandbox.exports.pin(0, lent)
+        self.loop = asyncio.new_event_loop()
+        self.sandbox.default_loop = self.loop
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.sandbox.start()
+        self.remote = self.judge.proxy(0, "object", "lent")
+
+    def close(self) -> None:
+        self.judge.close()
+        self.sandbox.close()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(2)
+        self.loop.close()
+
+
+@pytest.fixture
+def pair(request):
+    made = []
+
+    def make(lent):
+        made.append(Pair(lent))
+        return made[-1]
+
+    yield make
+    for p in made:
+        p.close()
+
+
+class Service:
+    """Lent by the judge: it records what it was asked, as a FakeService does."""
+
+    _kata_remote = ("fetch",)
+
+    def __init__(self) -> None:
+        self.log: list = []
+        self.cancelled: list = []
+
+    async def fetch(self, key):
+        self.log.append(key)
+        try:
+            await asyncio.sleep(0.05)
+        except asyncio.CancelledError:
+            self.cancelled.append(key)
+            raise
+        return {"key": key}
+
+    def _secret(self):
+        return "judge internals"
+
+
+class Learner:
+    async def fetch_all(self, fetch, keys):
+        return await asyncio.gather(*(fetch(k) for k in keys))
+
+    async def first_within(self, fetch, key, limit):
+        try:
+            async with asyncio.timeout(limit):
+                return await fetch(key)
+        except TimeoutError:
+            return None
+
+    async def slow(self):
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            self.was_cancelled = True
+            raise
+
+    def poke(self, service):
+        return service._secret()
+
+    def double(self, x):
+        return 2 * x
+
+
+async def test_calls_back_to_the_judge_run_at_the_same_time_and_are_recorded_there(pair):
+    link = pair(Learner())
+    service = Service()
+    result = await link.remote.fetch_all(service.fetch, [1, 2, 3])
+    assert result == [{"key": 1}, {"key": 2}, {"key": 3}]
+    assert sorted(service.log) == [1, 2, 3]
+
+
+async def test_a_timeout_in_the_learners_code_cancels_the_judges_call(pair):
+    link = pair(Learner())
+    service = Service()
+    assert await link.remote.first_within(service.fetch, "k", 0.01) is None
+    assert service.cancelled == ["k"]
+
+
+async def test_cancelling_the_judges_await_cancels_the_learners_task(pair):
+    learner = Learner()
+    link = pair(learner)
+    task = asyncio.ensure_future(link.remote.slow())
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert getattr(learner, "was_cancelled", False)
+
+
+async def test_a_synchronous_call_works_from_the_judges_loop(pair):
+    link = pair(Learner())
+    assert link.remote.double(21) == 42
+
+
+async def test_the_other_side_cannot_reach_private_names_of_what_the_judge_lends(pair):
+    link = pair(Learner())
+    with pytest.raises(AttributeError):
+        await asyncio.to_thread(link.remote.poke, Service())
+
+
+async def test_a_lost_peer_fails_the_call_instead_of_hanging(pair):
+    link = pair(Learner())
+    link.sandbox.channel.close()
+    with pytest.raises(PeerLost):
+        await asyncio.wait_for(link.remote.slow(), 5)
