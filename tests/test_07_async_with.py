@@ -24,6 +24,9 @@ class FakePool:
     """Lends out fake connections. Each step is written to `log` once it has finished,
     so a release that was never awaited never shows up there."""
 
+    # In judge mode, all the learner's code may use of it from the other process.
+    _kata_remote = ("acquire", "release")
+
     def __init__(self, rng):
         self.log = []
         self.lent = []

@@ -145,6 +145,9 @@ async def test_paginate_hands_out_each_page_before_fetching_the_next(ex, rng):
 class LineStream:
     """An async iterable of log lines that arrive one at a time. `taken` counts the lines read."""
 
+    # In judge mode, all the learner's code may use of it from the other process.
+    _kata_remote = ("__aiter__", "__anext__")
+
     def __init__(self, lines):
         self.lines = list(lines)
         self.taken = 0

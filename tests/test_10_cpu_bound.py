@@ -118,6 +118,9 @@ class LentPool(ProcessPoolExecutor):
     shut is kept in `shut_by`, for that test's message.
     """
 
+    # In judge mode, all the learner's code may use of it from the other process.
+    _kata_remote = ("submit", "map", "shutdown", "__enter__", "__exit__", "terminate_workers", "kill_workers")
+
     def __init__(self, executor):  # no super().__init__(): it would start processes of its own
         self._executor = executor
         self._jobs = []

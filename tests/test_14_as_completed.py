@@ -39,6 +39,9 @@ def item_for(item_id):
 class Recorder:
     """A plain `on_result` that remembers each (id, value) and when it was handed over."""
 
+    # In judge mode, all the learner's code may use of it from the other process.
+    _kata_remote = ()
+
     def __init__(self):
         self.seen = []
 

@@ -182,6 +182,9 @@ class Source:
     `maxsize`, at most maxsize + 1 (a full queue, and the item waiting to be put on it).
     """
 
+    # In judge mode, all the learner's code may use of it from the other process.
+    _kata_remote = ("__aiter__", "__anext__")
+
     def __init__(self, items, handle):
         self.items = list(items)
         self.handle = handle
@@ -203,6 +206,9 @@ class Source:
 
 class FlakyHandle:
     """A `handle` whose calls for some items raise; it remembers each exception it raised."""
+
+    # In judge mode, all the learner's code may use of it from the other process.
+    _kata_remote = ()
 
     def __init__(self, failing, delay=DELAY):
         self.failing = set(failing)

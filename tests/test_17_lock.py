@@ -35,6 +35,9 @@ class Storage:
     operation ran (two accounts may share one `io` to show whether they overlapped).
     """
 
+    # In judge mode, all the learner's code may use of it from the other process.
+    _kata_remote = ("read", "write")
+
     def __init__(self, balance, io=None):
         self.balance = balance
         self.io = io if io is not None else FakeService("storage", delay=IO_DELAY)

@@ -22,7 +22,8 @@ from typing import Any
 
 from kata import reaping
 from kata.remote.channel import Channel
-from kata.remote.peer import Peer, public_only
+from kata.remote.interfaces import lent_only
+from kata.remote.peer import Peer
 from kata.runner import child_env
 
 PREFIX_VARIABLE = "KATA_SANDBOX_PREFIX"
@@ -66,7 +67,7 @@ class SandboxLink:
             start_new_session=True,
         )
         host_end.close()
-        self.peer = Peer(Channel(judge_end), may_touch=public_only).start()
+        self.peer = Peer(Channel(judge_end), may_touch=lent_only).start()
         self.host = self.peer.proxy(0, "object", "the sandbox")
         self._pumps = [
             threading.Thread(target=_pump, args=(self.process.stdout, "stdout"), daemon=True),

@@ -16,10 +16,11 @@ from typing import Any
 from kata.judge.beat import RemoteBeat
 from kata.judge.link import SandboxLink
 from kata.remote.peer import PeerLost
-from kata.testing import margins
+from kata.testing import clock, margins
 from kata.testing.loopguard import BLOCKED
 
 WHERE_TIMEOUT = 2.0
+SETTLE = 0.1  # seconds for the judge's side of calls the learner cancelled to end
 
 
 class JudgeSession:
@@ -49,9 +50,20 @@ class JudgeSession:
                 problems.append(BLOCKED.format(stall=stall))
         if self.link.host is not None and self.link.peer.lost is None:
             problems += _sentences(await self.link.host.finish())
+            await self._settle()
         if self.link.peer is not None:
             self.link.peer.exports.clear()
         return problems
+
+    async def _settle(self) -> None:
+        """Let the calls the learner's code cancelled end here too. In one process a cancelled
+        call ends within a loop turn or two; here the cancellation arrives as a message, a moment
+        later. A call still running after SETTLE was left running (the guard reports it)."""
+        loop, deadline = asyncio.get_running_loop(), clock.monotonic() + SETTLE
+        while self.link.peer is not None and clock.monotonic() < deadline:
+            if not any(owner is loop and not task.done() for owner, task in list(self.link.peer.running())):
+                return
+            await asyncio.sleep(0.002)
 
     def begin_sync(self) -> None:
         asyncio.run(self.link.ensure().begin())

@@ -32,6 +32,7 @@ MAX_NAME = 200
 MAX_NOTES = 20
 MAX_ATTRIBUTES = 20
 MAX_PLACES = 20
+MAX_STAND_INS = 256  # classes made for exception types the other side named
 
 ORIGIN = "__kata_origin__"  # on an exception rebuilt here: its id in the sender's exports
 PLACES = "__kata_places__"  # on an exception rebuilt here: [(file, line, function), ...]
@@ -375,6 +376,9 @@ class Codec:
 
     def _stand_in(self, name: str, base: type[BaseException]) -> type[BaseException]:
         key = (name, base)
+        if key not in self._stand_ins and len(self._stand_ins) >= MAX_STAND_INS:
+            key = (f"remote.{base.__name__}", base)  # one stand-in per base from here on: bounded
+            name = key[0]
         if key not in self._stand_ins:
             module, _, qualname = name.rpartition(".")
             self._stand_ins[key] = type(

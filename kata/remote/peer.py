@@ -33,6 +33,7 @@ from typing import Any
 
 from kata.remote.channel import Channel, ChannelClosed
 from kata.remote.codec import Codec, CodecError, Exports
+from kata.remote.interfaces import lent_only
 from kata.remote.proxies import (
     Remote,
     RemoteAwaitable,
@@ -47,11 +48,11 @@ from kata.remote.proxies import (
 CURRENT_CALL: contextvars.ContextVar[int | None] = contextvars.ContextVar("kata_remote_call", default=None)
 
 SYNC_MODES = ("call", "getattr")
+# What the other side may make this side hold at once: threads that mirror its own (one each,
+# for blocking calls made from its worker threads), and calls running here for it.
+MAX_MIRRORS = 32
+MAX_RUNNING = 10_000
 MODES = ("call", "getattr", "acall", "await")
-# What any object may be asked for across the boundary by the other side, besides public names.
-PROTOCOL = frozenset(
-    {"__aenter__", "__aexit__", "__aiter__", "__anext__", "__enter__", "__exit__", "__iter__", "__next__"}
-)
 
 
 class PeerLost(Exception):
@@ -64,21 +65,12 @@ class _Outgoing:
     loop: asyncio.AbstractEventLoop | None = None
     future: asyncio.Future | None = None
     outcome: Any = None  # the reply (or PeerLost), once it is here (asynchronous calls)
+    cancelled: bool = False  # cancelled here, and its cancellation sent
     inbox: queue.SimpleQueue | None = None  # a synchronous caller waits here
 
 
-def public_only(obj: Any, name: str) -> bool:
-    """The policy for objects lent to a side that is not trusted: public names and protocol
-    methods, and only those a class lists in `_kata_remote` if it has one."""
-    if name in PROTOCOL:
-        return True
-    if name.startswith("_"):
-        return False
-    allowed = getattr(type(obj), "_kata_remote", None)
-    return allowed is None or name in allowed
-
-
-def anything(obj: Any, name: str) -> bool:
+def anything(obj: Any, attr: str | None, mode: str) -> bool:
+    """The policy of the learner's side: the judge is trusted with everything there."""
     return True
 
 
@@ -87,7 +79,7 @@ class Peer:
         self,
         channel: Channel,
         *,
-        may_touch: Callable[[Any, str], bool] = public_only,
+        may_touch: Callable[[Any, str | None, str], bool] = lent_only,
         places: Callable[[BaseException], list[tuple[str, int, str]]] | None = None,
         default_loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
@@ -127,6 +119,14 @@ class Peer:
                 threading.Event().wait(0.005)
             if not helper.is_running():
                 helper.close()
+
+    def cancelling(self) -> bool:
+        """Whether a call of this side's that was cancelled still waits for how it ended there."""
+        return any(call.cancelled for call in list(self._calls.values()))
+
+    def running(self) -> list[tuple[asyncio.AbstractEventLoop, asyncio.Task]]:
+        """The calls from the other side running here now, with the loop each runs on."""
+        return list(self._running.values())
 
     # -- proxies ----------------------------------------------------------------------------
 
@@ -266,6 +266,7 @@ class Peer:
                     break  # it had ended already: handled below
                 if self.lost is not None:
                     raise
+                call.cancelled = True
                 try:
                     self.channel.send({"op": "cancel", "id": call.number})
                 except ChannelClosed:
@@ -373,6 +374,8 @@ class Peer:
     def _mirror(self, thread: Any) -> queue.SimpleQueue:
         with self._lock:
             inbox = self._mirrors.get(thread)
+            if inbox is None and len(self._mirrors) >= MAX_MIRRORS:
+                raise ValueError(f"calls from more than {MAX_MIRRORS} threads at once")
             if inbox is None:
                 inbox = self._mirrors[thread] = queue.SimpleQueue()
                 threading.Thread(target=self._serve_mirror, args=(inbox,), daemon=True).start()
@@ -393,12 +396,13 @@ class Peer:
 
     def _target(self, message: dict) -> Any:
         target = self.exports.get(message.get("to"))
-        attr = message.get("attr")
-        if attr is None:
-            return target
-        if type(attr) is not str or not self.may_touch(target, attr):
-            raise AttributeError(f"{str(attr)[:60]} cannot be reached from the other process")
-        return getattr(target, attr)
+        attr, mode = message.get("attr"), message["mode"]
+        if (attr is not None and type(attr) is not str) or not self.may_touch(target, attr, mode):
+            what = (
+                f"{type(target).__qualname__}.{str(attr)[:60]}" if attr else f"a {type(target).__qualname__}"
+            )
+            raise AttributeError(f"{what} cannot be used from the other process ({mode})")
+        return target if attr is None else getattr(target, attr)
 
     def _perform(self, message: dict) -> Any:
         target = self._target(message)
@@ -422,6 +426,9 @@ class Peer:
         self._reply(reply)
 
     def _start_task(self, message: dict) -> None:
+        if len(self._running) >= MAX_RUNNING:
+            self._reply(self._error_reply(message["id"], CodecError(f"over {MAX_RUNNING} calls at once")))
+            return
         loop = asyncio.get_running_loop()
         task = loop.create_task(self._run_async(message))
         self._running[message["id"]] = (loop, task)

@@ -28,6 +28,8 @@ from kata.remote.peer import Peer, anything
 from kata.testing import clock
 from kata.testing.loopguard import FROZEN_PREFIX, LoopGuard, warning_watch
 
+SETTLE = 0.1  # seconds for calls to the judge that the learner's code cancelled to end
+
 
 class Host:
     def __init__(self, target: Path, peer: Peer) -> None:
@@ -81,6 +83,7 @@ class Host:
         # First let go of what was lent to the judge (an error keeps its frames, and they keep
         # the learner's objects, an unclosed session say), so that it is collected and reported now.
         self.peer.exports.clear()
+        await self._settle()
         problems: list[str] = []
         if self._guard is not None:
             self._guard.ignore(asyncio.current_task())
@@ -97,6 +100,13 @@ class Host:
         self._stop_counting()
         self.peer.exports.clear()
         return list(dict.fromkeys(problems))
+
+    async def _settle(self) -> None:
+        """Let the calls the learner's code cancelled end: each waits for the judge's side to
+        end (a message back), which takes longer than the loop turns it takes in one process."""
+        deadline = clock.monotonic() + SETTLE
+        while self.peer.cancelling() and clock.monotonic() < deadline:
+            await asyncio.sleep(0.002)
 
     def where(self) -> list[tuple[str, int, str]]:
         """Where the learner's code is running now, in every thread (the loop's included)."""

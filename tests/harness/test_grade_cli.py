@@ -7,6 +7,7 @@ never touched. Output is piped, so grade.py prints plain ASCII without colour,
 except in the one test that gives it a pseudo-terminal.
 """
 
+import asyncio
 import json
 import os
 import re
@@ -18,9 +19,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from kata import watch
 from kata.catalog import REPO_ROOT, discover
 from kata.checking import fingerprint
 from kata.state import target_key
@@ -556,11 +559,6 @@ def test_watch_rechecks_on_save_on_enter_and_moves_on_when_an_exercise_passes(ka
 async def test_watch_poll_sees_a_save_made_in_the_same_second_as_the_one_before(tmp_path):
     """--poll compares contents: a second save whose time (to the second) and size match the
     first is still a change (watchfiles' poller compared whole seconds and missed it)."""
-    import asyncio
-    from types import SimpleNamespace
-
-    from kata import watch
-
     path = tmp_path / "02_gather.py"
     path.write_text("first = 1\n")
     stamp = path.stat().st_mtime_ns

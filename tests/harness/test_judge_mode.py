@@ -6,7 +6,8 @@ verdict function, rewriting every report to "passed", hiding that in `exec(bytes
 writing the fake service's call log by hand, finding the fakes on the heap with `gc`. In one
 process each one passes tests it should fail (so the attack is real); in judge mode every task
 of every one has a failing test, which is 0 points (a task earns its points only when all of
-its tests pass).
+its tests pass). Attacks on judge mode itself are there too: `execs_in_the_judge` reads the
+frame of a coroutine the judge lent, and calls the judge's own `exec` through it.
 """
 
 from __future__ import annotations
@@ -20,15 +21,16 @@ from kata.catalog import REPO_ROOT
 from kata.runner import run_tests
 
 FORGERIES = Path(__file__).parent / "judge_forgeries"
-TESTS = REPO_ROOT / "tests" / "test_02_gather.py"
 WALL_LIMIT = 120.0
 
 
 def graded(folder: Path, tmp_path: Path, *modes: str):
+    (submitted,) = folder.glob("[0-9][0-9]_*.py")
     target = tmp_path / "target"
     target.mkdir()
-    shutil.copyfile(folder / "02_gather.py", target / "02_gather.py")
-    run = run_tests([TESTS], target, wall_limit=WALL_LIMIT, extra=("--kata-seed", "5", *modes))
+    shutil.copyfile(submitted, target / submitted.name)
+    tests = REPO_ROOT / "tests" / f"test_{submitted.name}"
+    run = run_tests([tests], target, wall_limit=WALL_LIMIT, extra=("--kata-seed", "5", *modes))
     assert run.results, f"no test ran:\n{run.output[-2000:]}"
     return run.results
 
@@ -40,10 +42,16 @@ def tasks_earned(results) -> list[int]:
     return sorted(task for task, passed in tasks.items() if passed)
 
 
-FORGERY_NAMES = sorted(p.name for p in FORGERIES.iterdir() if (p / "02_gather.py").is_file())
+FORGERY_NAMES = sorted(p.name for p in FORGERIES.iterdir() if any(p.glob("[0-9][0-9]_*.py")))
+# Found by attacking judge mode: `execs_in_the_judge` has nothing to forge in one process, and
+# `hides_its_sessions` (22: a session per page, the extra sessions made with an __init__ copied
+# before the count began) fooled a count that is now the server's, in both modes.
+AGAINST_THE_JUDGE = {"execs_in_the_judge", "hides_its_sessions"}
+# Tasks a forgery does right (its forgery is in another task): earned in any mode.
+HONEST_TASKS = {"hides_its_sessions": [1, 2]}
 
 
-@pytest.mark.parametrize("forgery", FORGERY_NAMES)
+@pytest.mark.parametrize("forgery", sorted(set(FORGERY_NAMES) - AGAINST_THE_JUDGE))
 def test_the_forgery_works_in_one_process(forgery, tmp_path):
     results = graded(FORGERIES / forgery, tmp_path)
     passed = [r.test for r in results if r.outcome == "passed"]
@@ -53,7 +61,7 @@ def test_the_forgery_works_in_one_process(forgery, tmp_path):
 @pytest.mark.parametrize("forgery", FORGERY_NAMES)
 def test_the_forgery_earns_nothing_in_judge_mode(forgery, tmp_path):
     results = graded(FORGERIES / forgery, tmp_path, "--kata-judge")
-    earned = tasks_earned(results)
+    earned = [task for task in tasks_earned(results) if task not in HONEST_TASKS.get(forgery, [])]
     assert not earned, f"{forgery} earned task(s) {earned} in judge mode: " + "; ".join(
         f"{r.test} {r.outcome}" for r in results
     )

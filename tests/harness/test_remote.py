@@ -15,7 +15,8 @@ import pytest
 
 from kata.remote.channel import Channel
 from kata.remote.codec import Codec, CodecError, Exports
-from kata.remote.peer import Peer, PeerLost, anything, public_only
+from kata.remote.interfaces import lent_only
+from kata.remote.peer import Peer, PeerLost, anything
 
 
 def codec() -> Codec:
@@ -121,7 +122,7 @@ class Pair:
 
     def __init__(self, lent) -> None:
         a, b = socket.socketpair()
-        self.judge = Peer(Channel(a), may_touch=public_only).start()
+        self.judge = Peer(Channel(a), may_touch=lent_only).start()
         self.sandbox = Peer(Channel(b), may_touch=anything)
         self.sandbox.exports.pin(0, lent)
         self.loop = asyncio.new_event_loop()
@@ -241,3 +242,71 @@ async def test_a_lost_peer_fails_the_call_instead_of_hanging(pair):
     link.sandbox.channel.close()
     with pytest.raises(PeerLost):
         await asyncio.wait_for(link.remote.slow(), 5)
+
+
+async def test_calls_from_too_many_threads_break_the_link_instead_of_starting_a_thread_each(pair):
+    link = pair(Learner())
+    before = threading.active_count()
+    lent = link.judge.exports.number(Service())
+    for n in range(200):  # what a sandbox writing to its socket directly could send
+        link.sandbox.channel.send(
+            {
+                "op": "call",
+                "id": 10**6 + n,
+                "parent": None,
+                "loop": False,
+                "thread": n,
+                "to": lent,
+                "mode": "getattr",
+                "attr": "fetch",
+                "args": {"t": []},
+                "kwargs": {"d": []},
+            }
+        )
+    for _ in range(100):
+        if link.judge.lost is not None:
+            break
+        await asyncio.sleep(0.02)
+    assert link.judge.lost is not None and "threads" in link.judge.lost
+    assert threading.active_count() - before <= 40
+
+
+def test_a_flood_of_invented_exception_names_makes_a_bounded_number_of_classes():
+    receiver = codec()
+    for n in range(1000):
+        receiver.decode({"e": {"c": [f"learner.Error{n}", "builtins.Exception"], "a": []}})
+    assert len(receiver._stand_ins) <= 260
+
+
+class Pool:
+    _kata_remote = ("acquire",)
+
+    def acquire(self):
+        return "conn"
+
+    def reset_log(self):
+        return "judge internals"
+
+
+async def test_the_judge_lends_only_what_a_class_declares(pair):
+    link = pair(Learner())
+    pool = Pool()
+    number = link.sandbox.codec.decode(json.loads(json.dumps(link.judge.codec.encode(pool))))._kata_number
+    remote = link.sandbox.proxy(number, "object", "Pool")
+    assert await asyncio.to_thread(lambda: remote.acquire()) == "conn"
+    with pytest.raises(AttributeError):
+        await asyncio.to_thread(lambda: remote.reset_log())
+
+
+async def test_nothing_of_the_judges_builtins_or_frames_can_be_reached(pair):
+    link = pair(Learner())
+    service = Service()
+    coro = service.fetch(1)
+    number = link.judge.codec.encode(coro)["r"][0]
+    remote = link.sandbox.proxy(number, "object", "coro")
+    with pytest.raises(AttributeError):
+        await asyncio.to_thread(lambda: remote.cr_frame)
+    coro.close()
+    lent_exec = link.judge.codec.encode(exec)["r"][0]
+    with pytest.raises(AttributeError):
+        await asyncio.to_thread(lambda: link.sandbox.proxy(lent_exec, "function", "exec")("1"))
