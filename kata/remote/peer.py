@@ -199,7 +199,10 @@ class Peer:
                 "kwargs": self.codec.encode(dict(kwargs or {})),
             }
             self.channel.send(message)
-        except (CodecError, ValueError, ChannelClosed):
+        except ChannelClosed as error:
+            self._calls.pop(call.number, None)
+            raise PeerLost(str(error)) from None
+        except (CodecError, ValueError):
             self._calls.pop(call.number, None)
             raise
 
