@@ -73,3 +73,36 @@ def test_the_solution_still_earns_everything_in_judge_mode(tmp_path):
     shutil.copyfile(REPO_ROOT / "solutions" / "02_gather.py", solution / "02_gather.py")
     results = graded(solution, tmp_path, "--kata-judge")
     assert tasks_earned(results) == [1, 2], "; ".join(f"{r.test}: {r.message}" for r in results)
+
+
+def test_code_that_ends_its_process_fails_in_plain_words_and_the_next_test_gets_a_fresh_one(tmp_path):
+    solution = (REPO_ROOT / "solutions" / "02_gather.py").read_text()
+    exits = solution.replace(
+        "async def fetch_all(fetch_user, user_ids):",
+        "async def fetch_all(fetch_user, user_ids):\n    import os\n\n    os._exit(3)\n",
+        1,
+    )
+    assert exits != solution
+    folder = tmp_path / "exits"
+    folder.mkdir()
+    (folder / "02_gather.py").write_text(exits)
+    results = graded(folder, tmp_path, "--kata-judge")
+    by_task = {task: [r for r in results if r.task == task] for task in (1, 2)}
+    assert all("ended (exit code 3)" in r.message for r in by_task[1]), [r.message for r in by_task[1]]
+    assert tasks_earned(results) == [2], "fetch_profile is right: a fresh sandbox must serve its tests"
+
+
+def test_code_that_hangs_is_stopped_per_test_and_the_next_test_gets_a_fresh_sandbox(tmp_path):
+    solution = (REPO_ROOT / "solutions" / "02_gather.py").read_text()
+    hangs = solution.replace(
+        "async def fetch_all(fetch_user, user_ids):",
+        "async def fetch_all(fetch_user, user_ids):\n    import time\n\n    while True:\n        try:\n"
+        "            time.sleep(0.05)\n        except BaseException:\n            pass\n",
+        1,
+    )
+    folder = tmp_path / "hangs"
+    folder.mkdir()
+    (folder / "02_gather.py").write_text(hangs)
+    results = graded(folder, tmp_path, "--kata-judge", "--timeout", "2")
+    assert all(r.outcome != "passed" for r in results if r.task == 1)
+    assert tasks_earned(results) == [2], "; ".join(f"{r.test}: {r.message[:120]}" for r in results)
