@@ -78,3 +78,8 @@ def lent_only(obj: Any, name: str | None, mode: str) -> bool:
         return mode in ("call", "acall") and may_call(obj)
     names = declared(obj)
     return names is not None and name in names
+
+
+def anything(obj: Any, attr: str | None, mode: str) -> bool:
+    """The learner's side's policy: the judge is trusted with everything there."""
+    return True

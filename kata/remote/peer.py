@@ -69,11 +69,6 @@ class _Outgoing:
     inbox: queue.SimpleQueue | None = None  # a synchronous caller waits here
 
 
-def anything(obj: Any, attr: str | None, mode: str) -> bool:
-    """The policy of the learner's side: the judge is trusted with everything there."""
-    return True
-
-
 class Peer:
     def __init__(
         self,

@@ -24,7 +24,8 @@ from types import ModuleType
 
 from kata.loader import load_exercise
 from kata.remote.channel import Channel
-from kata.remote.peer import Peer, anything
+from kata.remote.interfaces import anything
+from kata.remote.peer import Peer
 from kata.testing import clock
 from kata.testing.loopguard import FROZEN_PREFIX, LoopGuard, warning_watch
 

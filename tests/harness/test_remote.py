@@ -15,8 +15,8 @@ import pytest
 
 from kata.remote.channel import Channel
 from kata.remote.codec import Codec, CodecError, Exports
-from kata.remote.interfaces import lent_only
-from kata.remote.peer import Peer, PeerLost, anything
+from kata.remote.interfaces import anything, lent_only
+from kata.remote.peer import Peer, PeerLost
 
 
 def codec() -> Codec:
