@@ -20,15 +20,30 @@ import pytest
 from kata.catalog import REPO_ROOT
 from kata.runner import run_tests
 
+# Each test grades a submission in a child pytest run (and a judge mode run starts a sandbox).
+pytestmark = pytest.mark.timeout(120)
+
 FORGERIES = Path(__file__).parent / "judge_forgeries"
 WALL_LIMIT = 120.0
+
+
+APPENDED = "# appended to the exercise's stub"
+
+
+def submission(path: Path) -> str:
+    """A forgery's file, whole; or, if it says so on its first line, the stub with it appended
+    (so that every forgery starts from the stub as it is now)."""
+    text = path.read_text()
+    if text.startswith(APPENDED):
+        return (REPO_ROOT / "exercises" / path.name).read_text() + "\n\n" + text
+    return text
 
 
 def graded(folder: Path, tmp_path: Path, *modes: str):
     (submitted,) = folder.glob("[0-9][0-9]_*.py")
     target = tmp_path / "target"
     target.mkdir()
-    shutil.copyfile(submitted, target / submitted.name)
+    (target / submitted.name).write_text(submission(submitted))
     tests = REPO_ROOT / "tests" / f"test_{submitted.name}"
     run = run_tests([tests], target, wall_limit=WALL_LIMIT, extra=("--kata-seed", "5", *modes))
     assert run.results, f"no test ran:\n{run.output[-2000:]}"
