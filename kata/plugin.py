@@ -292,7 +292,7 @@ def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judg
         # Kept for the report: after a timeout, the loop still holds the tasks that were waiting.
         item.stash[LOOP_KEY] = asyncio.get_running_loop()
         with warning_watch() as problems:
-            guard = LoopGuard(stall_limit)
+            guard = LoopGuard(stall_limit, excused=judge.waited if judge is not None else None)
             await guard.start()
             failure = None
             try:

@@ -75,6 +75,11 @@ class JudgeSession:
         self.link.peer.exports.clear()
         return _sentences(reported)
 
+    def waited(self) -> float:
+        """Seconds this test's loop spent waiting for the sandbox's synchronous answers."""
+        peer = self.link.peer
+        return peer.waited_on(asyncio.get_running_loop()) if peer is not None else 0.0
+
     def sessions_opened(self) -> int:
         """The sandbox's count of the sessions the learner's code made (0 if it says nonsense)."""
         count = self.link.host.sessions_opened() if self.link.host is not None else 0

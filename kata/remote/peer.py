@@ -26,6 +26,7 @@ import contextvars
 import inspect
 import queue
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -95,6 +96,9 @@ class Peer:
         self._helper_loop: asyncio.AbstractEventLoop | None = None
         # Loops whose thread waits in `request`: synchronous calls for them go to its inbox.
         self._blocked: dict[asyncio.AbstractEventLoop, queue.SimpleQueue] = {}
+        self._waited: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, float] = (
+            weakref.WeakKeyDictionary()
+        )
         self._reader = threading.Thread(target=self._read, name="kata-remote-reader", daemon=True)
 
     def start(self) -> Peer:
@@ -114,6 +118,11 @@ class Peer:
                 threading.Event().wait(0.005)
             if not helper.is_running():
                 helper.close()
+
+    def waited_on(self, loop: asyncio.AbstractEventLoop) -> float:
+        """Seconds `loop`'s thread has spent waiting here for synchronous calls' answers: time
+        that loop could not run, through no fault of its own code."""
+        return self._waited.get(loop, 0.0)
 
     def cancelling(self) -> bool:
         """Whether a call of this side's that was cancelled still waits for how it ended there."""
@@ -207,6 +216,7 @@ class Peer:
         """A synchronous call: wait here (running nested calls) for its outcome."""
         call = self._register(inbox=queue.SimpleQueue())
         loop = _running_loop()
+        started = time.monotonic()
         if loop is not None:
             with self._lock:
                 outer = self._blocked.get(loop)
@@ -228,6 +238,8 @@ class Peer:
         finally:
             if loop is not None:
                 self._unblock(loop, call.inbox, outer)
+                if outer is None:  # the outermost wait: nested ones are inside its time
+                    self._waited[loop] = self._waited.get(loop, 0.0) + time.monotonic() - started
 
     def _unblock(self, loop: asyncio.AbstractEventLoop, inbox: queue.SimpleQueue, outer: Any) -> None:
         """This thread waits no more: calls still queued for its loop run there."""

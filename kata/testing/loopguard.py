@@ -14,7 +14,7 @@ import asyncio
 import gc
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from kata.testing import clock, margins
@@ -98,10 +98,14 @@ def explain_loop_report(context: dict) -> str:
 class LoopGuard:
     """Runs beside one async test in its own event loop."""
 
-    def __init__(self, stall_limit: float = STALL_LIMIT) -> None:
+    def __init__(self, stall_limit: float = STALL_LIMIT, excused: Callable[[], float] | None = None) -> None:
         self.stall_limit = stall_limit
         self.worst_stall = 0.0
         self._beat_started = 0.0  # when the heartbeat last went to sleep
+        # Judge mode: seconds so far that the loop waited for the other process's answers (its own
+        # waiting, not the code under test; that code's loop is watched on its side).
+        self._excused = excused or (lambda: 0.0)
+        self._excused_at_beat = 0.0
         self.loop_reports: list[str] = []
         self._heartbeat: asyncio.Task | None = None
         # Strong references to every task made during the test: asyncio keeps only weak
@@ -137,12 +141,14 @@ class LoopGuard:
     async def _beat(self) -> None:
         while True:
             self._beat_started = clock.monotonic()
+            self._excused_at_beat = self._excused()
             await asyncio.sleep(BEAT)
             self._measure_stall()
 
     def _measure_stall(self) -> None:
         """How late the heartbeat is: how long the loop has not run its due callbacks."""
-        self.worst_stall = max(self.worst_stall, clock.monotonic() - self._beat_started - BEAT)
+        excused = self._excused() - self._excused_at_beat
+        self.worst_stall = max(self.worst_stall, clock.monotonic() - self._beat_started - BEAT - excused)
 
     async def finish(self) -> list[str]:
         """Stop watching; return the problems seen, in plain words."""

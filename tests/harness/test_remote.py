@@ -199,6 +199,12 @@ class Learner:
     def double(self, x):
         return 2 * x
 
+    def slow_double(self, x):
+        import time
+
+        time.sleep(0.2)  # blocks the sandbox's loop, and the judge's while it waits for the answer
+        return 2 * x
+
 
 async def test_calls_back_to_the_judge_run_at_the_same_time_and_are_recorded_there(pair):
     link = pair(Learner())
@@ -310,3 +316,19 @@ async def test_nothing_of_the_judges_builtins_or_frames_can_be_reached(pair):
     lent_exec = link.judge.codec.encode(exec)["r"][0]
     with pytest.raises(AttributeError):
         await asyncio.to_thread(lambda: link.sandbox.proxy(lent_exec, "function", "exec")("1"))
+
+
+@pytest.mark.stall_limit(1.0)  # the blocks are this test's own: its guards are the ones it makes
+async def test_the_judges_loop_waiting_for_a_synchronous_answer_is_not_counted_as_frozen(pair):
+    from kata.testing.loopguard import FROZEN_PREFIX, LoopGuard
+
+    link = pair(Learner())
+    loop = asyncio.get_running_loop()
+    excused = LoopGuard(excused=lambda: link.judge.waited_on(loop))
+    await excused.start()
+    assert link.remote.slow_double(2) == 4
+    assert not [p for p in await excused.finish() if p.startswith(FROZEN_PREFIX)]
+    counted = LoopGuard()
+    await counted.start()
+    assert link.remote.slow_double(3) == 6
+    assert [p for p in await counted.finish() if p.startswith(FROZEN_PREFIX)], "without the excuse it is"
