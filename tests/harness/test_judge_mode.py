@@ -27,16 +27,19 @@ FORGERIES = Path(__file__).parent / "judge_forgeries"
 WALL_LIMIT = 120.0
 
 
-APPENDED = "# appended to the exercise's stub"
+APPENDED = "# appended to "
 
 
 def submission(path: Path) -> str:
-    """A forgery's file, whole; or, if it says so on its first line, the stub with it appended
-    (so that every forgery starts from the stub as it is now)."""
+    """A forgery is what it adds to the file its first line names: the exercise's stub, or a
+    variant (so that every forgery starts from that file as it is now)."""
     text = path.read_text()
-    if text.startswith(APPENDED):
-        return (REPO_ROOT / "exercises" / path.name).read_text() + "\n\n" + text
-    return text
+    first = text.splitlines()[0]
+    if not first.startswith(APPENDED):
+        return text
+    base = first.removeprefix(APPENDED).split(" (")[0]
+    base_path = REPO_ROOT / "exercises" / path.name if base == "the exercise's stub" else REPO_ROOT / base
+    return base_path.read_text() + "\n\n" + text
 
 
 def graded(folder: Path, tmp_path: Path, *modes: str):
@@ -59,7 +62,7 @@ def tasks_earned(results) -> list[int]:
 
 FORGERY_NAMES = sorted(p.name for p in FORGERIES.iterdir() if any(p.glob("[0-9][0-9]_*.py")))
 # Found by attacking judge mode: `execs_in_the_judge` has nothing to forge in one process, and
-# `hides_its_sessions` (22: a session per page, the extra sessions made with an __init__ copied
+# `hides_its_sessions` (22's wrong_session_per_page, its sessions made with an __init__ copied
 # before the count began) fooled a count that is now the server's, in both modes.
 AGAINST_THE_JUDGE = {"execs_in_the_judge", "hides_its_sessions"}
 # Tasks a forgery does right (its forgery is in another task): earned in any mode.
