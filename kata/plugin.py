@@ -26,7 +26,6 @@ from types import ModuleType
 import pytest
 
 from kata import timeouts, where
-from kata import where as where_module
 from kata.catalog import REPO_ROOT
 from kata.loader import ExerciseLoadError, load_exercise
 from kata.report import STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
@@ -219,20 +218,20 @@ def rng(request: pytest.FixtureRequest, seed: int) -> random.Random:
 
 def _not_written(error: NotImplementedError, target: Path) -> str | None:
     """The 'not written yet' sentence when the error comes from a file under target."""
-    sent = error.__dict__.get(where_module.REMOTE_PLACES)
+    sent = error.__dict__.get(where.REMOTE_PLACES)
     if sent:  # raised in the sandbox (judge mode)
         name, _line, function = sent[-1]
         path = target / Path(name).name
         return NOT_WRITTEN.format(name=f"`{function}`", path=path.relative_to(target.parent))
-    tb, where = error.__traceback__, None
+    tb, found = error.__traceback__, None
     while tb is not None:
         path = Path(tb.tb_frame.f_code.co_filename)
         if path.parent == target:
-            where = (tb.tb_frame.f_code.co_name, path)
+            found = (tb.tb_frame.f_code.co_name, path)
         tb = tb.tb_next
-    if where is None:
+    if found is None:
         return None
-    name, path = where
+    name, path = found
     return NOT_WRITTEN.format(name=f"`{name}`", path=path.relative_to(target.parent))
 
 
