@@ -48,15 +48,37 @@ def kill_tree(process: subprocess.Popen, started: float) -> None:
     when it was started (time.time()).
 
     POSIX: its process group (it was started in a session of its own), only while the process is
-    not reaped: after that its pid may be someone else's (kata.reaping). Elsewhere (Windows):
+    not reaped: after that its pid may be someone else's (kata.reaping); while it still runs,
+    also its descendants that left the group. Elsewhere (Windows):
     the process tree as psutil finds it, also after the process exited (Popen holds its handle,
     so its pid is not reused), not counting processes older than the child."""
     if hasattr(os, "killpg"):
         if process.returncode is None:
+            # A descendant in a session of its own (a judge's sandbox host, a learner's setsid
+            # fork) is out of the group: found while the process still lives, killed with it.
+            strays = _descendants(process.pid) if not exited(process) else []
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
+            _kill_all(strays)
         return
     _kill_tree(process.pid, started)
+
+
+def _descendants(pid: int) -> list:
+    import psutil
+
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _kill_all(processes: list) -> None:
+    import psutil
+
+    for member in processes:
+        with contextlib.suppress(psutil.Error):
+            member.kill()  # psutil checks that the pid is still that process
 
 
 def _kill_tree(pid: int, started: float) -> None:
@@ -75,7 +97,5 @@ def _kill_tree(pid: int, started: float) -> None:
     for member in list(tree):
         with contextlib.suppress(psutil.Error):
             tree += member.children(recursive=True)
-    for member in tree:
-        with contextlib.suppress(psutil.Error):
-            member.kill()
+    _kill_all(tree)
     psutil.wait_procs(tree, timeout=5)

@@ -6,6 +6,10 @@ out and the host was stopped), the next test starts a new one.
 
 `KATA_SANDBOX_PREFIX` (a JSON list) puts a command in front of the host's, so that batch
 grading can start it inside bubblewrap; the socket's end is passed as an open descriptor.
+
+The host never outlives this process: it ends itself once the channel closes, and on Linux the
+kernel kills it when this process dies (kata.sandbox.host.end_with_the_judge); a runner that
+stops this process kills the host with it (kata.reaping.kill_tree).
 """
 
 from __future__ import annotations
@@ -54,6 +58,10 @@ class SandboxLink:
         prefix = json.loads(os.environ.get(PREFIX_VARIABLE, "[]"))
         command = [*prefix, sys.executable, "-m", "kata.sandbox.host"]
         command += ["--fd", str(host_end.fileno()), "--target", str(self.target)]
+        if threading.current_thread() is threading.main_thread():
+            # The kernel signals a parent's death when the thread that started the child ends:
+            # only the main thread lives as long as this process.
+            command.append("--die-with-parent")
         env = child_env()
         env["PYTHONUNBUFFERED"] = "1"
         self._started = time.time()

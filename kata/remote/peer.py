@@ -85,6 +85,7 @@ class Peer:
         self.may_touch = may_touch
         self.default_loop = default_loop
         self.lost: str | None = None
+        self.gone = threading.Event()  # set once the other process is lost
         self._lock = threading.Lock()
         self._next = 1
         self._calls: dict[int, _Outgoing] = {}
@@ -322,6 +323,7 @@ class Peer:
         with self._lock:
             self.lost = self.lost or reason
             calls, self._calls = list(self._calls.values()), {}
+        self.gone.set()
         for call in calls:
             if call.inbox is not None:
                 call.inbox.put(("lost", None))

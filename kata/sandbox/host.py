@@ -15,9 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
+import signal
 import socket
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 from types import ModuleType
@@ -30,6 +33,9 @@ from kata.testing import clock
 from kata.testing.loopguard import FROZEN_PREFIX, LoopGuard, warning_watch
 
 SETTLE = 0.1  # seconds for calls to the judge that the learner's code cancelled to end
+OUTLIVE_GRACE = 1.0  # seconds this process has to end by itself once its judge is gone
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_sleep = time.sleep  # taken before any learner code runs (it may replace time.sleep)
 
 
 class Host:
@@ -134,6 +140,31 @@ def learner_places(target: Path):
     return places
 
 
+def end_with_the_judge(peer: Peer, *, die_with_parent: bool) -> None:
+    """This process never outlives its judge, whatever the learner's code does on the main thread
+    (a loop that never returns, threads that interpreter shutdown would wait for forever).
+
+    Once the channel closes (the judge ended or was killed), a thread ends the process after
+    OUTLIVE_GRACE seconds. On Linux, with `die_with_parent`, the kernel also kills it when the
+    process that started it dies (PR_SET_PDEATHSIG): that holds even while the learner's code
+    keeps the interpreter in one long C call, where no other thread runs."""
+    if die_with_parent and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+    def watch() -> None:
+        peer.gone.wait()
+        _sleep(OUTLIVE_GRACE)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(0)
+
+    threading.Thread(target=watch, name="kata-sandbox-end-with-the-judge", daemon=True).start()
+
+
 async def serve(peer: Peer) -> None:
     peer.default_loop = asyncio.get_running_loop()
     peer.start()
@@ -145,12 +176,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kata.sandbox.host")
     parser.add_argument("--fd", type=int, required=True)
     parser.add_argument("--target", required=True)
+    parser.add_argument(
+        "--die-with-parent",
+        action="store_true",
+        help="Linux: die when the process that started this one dies (its thread must live as long)",
+    )
     options = parser.parse_args(argv)
     target = Path(options.target).resolve()
     sys.path.insert(0, str(target))
     channel = Channel(socket.socket(fileno=options.fd))
     peer = Peer(channel, may_touch=anything, places=learner_places(target))
     peer.exports.pin(0, Host(target, peer))
+    end_with_the_judge(peer, die_with_parent=options.die_with_parent)
     threading.current_thread().name = "kata-sandbox-main"
     asyncio.run(serve(peer))
     return 0

@@ -12,13 +12,19 @@ frame of a coroutine the judge lent, and calls the judge's own `exec` through it
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from kata.catalog import REPO_ROOT
-from kata.runner import run_tests
+from kata.runner import child_env, pytest_command, run_tests
+from tests.harness.alive import alive_with, still_alive_after
 
 # Each test grades a submission in a child pytest run (and a judge mode run starts a sandbox).
 pytestmark = pytest.mark.timeout(120)
@@ -124,3 +130,74 @@ def test_code_that_hangs_is_stopped_per_test_and_the_next_test_gets_a_fresh_sand
     results = graded(folder, tmp_path, "--kata-judge", "--timeout", "2")
     assert all(r.outcome != "passed" for r in results if r.task == 1)
     assert tasks_earned(results) == [2], "; ".join(f"{r.test}: {r.message[:120]}" for r in results)
+
+
+# Learner code that never gives the host's main thread back: in Python (other threads still get
+# turns), and in one long C call that keeps every other thread of the process waiting.
+SPINS = {
+    "spins_in_python": (
+        "    while True:\n        try:\n            pass\n        except BaseException:\n            pass\n"
+    ),
+    "spins_in_one_c_call": "    sum(range(10**15))\n",
+}
+STARTED_SPINNING = "spinning.flag"
+
+
+def spinning_submission(folder: Path, how: str) -> Path:
+    solution = (REPO_ROOT / "solutions" / "02_gather.py").read_text()
+    flag = folder / STARTED_SPINNING
+    spins = solution.replace(
+        "async def fetch_all(fetch_user, user_ids):",
+        f"async def fetch_all(fetch_user, user_ids):\n    open({str(flag)!r}, 'w').close()\n{SPINS[how]}",
+        1,
+    )
+    assert spins != solution
+    (folder / "02_gather.py").write_text(spins)
+    return flag
+
+
+def hosts_serving(target: Path) -> list[int]:
+    return sorted(set(alive_with("kata.sandbox.host")) & set(alive_with(str(target))))
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "spins_in_python",
+        pytest.param(
+            "spins_in_one_c_call",
+            marks=pytest.mark.skipif(
+                not sys.platform.startswith("linux"), reason="only the kernel can end it (PR_SET_PDEATHSIG)"
+            ),
+        ),
+    ],
+)
+def test_a_sandbox_never_outlives_its_judge_killed_alone(how, tmp_path):
+    """The judge is killed by itself (not its group, as a crash or an OOM kill would): the host,
+    in a session of its own and busy with the learner's code, must end too. (A runner that stops
+    a judge also kills what left its group: tests/harness/test_supervise.py.)"""
+    target = tmp_path / "target"
+    target.mkdir()
+    flag = spinning_submission(target, how)
+    tests = REPO_ROOT / "tests" / "test_02_gather.py"
+    command = pytest_command([tests], target, tmp_path / "report.jsonl", ("--kata-judge", "--timeout", "300"))
+    judge = subprocess.Popen(
+        command, cwd=REPO_ROOT, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not flag.exists() and judge.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert flag.exists(), "the learner's code never started: nothing to test"
+        assert hosts_serving(target), "no sandbox host found while the learner's code runs"
+        judge.kill()
+        judge.wait()
+        left = still_alive_after(str(target), seconds=10)
+        assert not left, f"a sandbox host outlived its judge by 10 s: pids {left}"
+    finally:
+        if judge.poll() is None:
+            judge.kill()
+            judge.wait()
+        for pid in alive_with(str(target)):
+            with contextlib.suppress(psutil.Error):
+                psutil.Process(pid).kill()
