@@ -291,12 +291,13 @@ def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judg
         # Kept for the report: after a timeout, the loop still holds the tasks that were waiting.
         item.stash[LOOP_KEY] = asyncio.get_running_loop()
         with warning_watch() as problems:
-            guard = LoopGuard(stall_limit, excused=judge.waited if judge is not None else None)
+            # In judge mode the learner's code runs on the sandbox's loop, watched there.
+            guard = LoopGuard(stall_limit, heartbeat=judge is None)
             await guard.start()
             failure = None
             try:
                 if judge is not None:
-                    await judge.begin()
+                    await judge.begin(stall_limit)
                 await test(*args, **kwargs)
             except BaseException as error:
                 failure = error
@@ -304,7 +305,7 @@ def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judg
             # here, as notes on this test, not as stray errors in a later teardown.
             try:
                 if judge is not None:
-                    problems.extend(await judge.finish(stall_limit))
+                    problems.extend(await judge.finish())
                 problems.extend(await guard.finish())
             except BaseException as error:
                 guard.cancel()

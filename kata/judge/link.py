@@ -31,6 +31,7 @@ from kata.remote.peer import Peer
 from kata.runner import child_env
 
 PREFIX_VARIABLE = "KATA_SANDBOX_PREFIX"
+HOST = 0  # the number the host lends itself under (kata.sandbox.host)
 GONE = (
     "the process your code ran in ended{how} while this test was running: does your code call "
     "sys.exit() or os._exit(), or crash the interpreter?"
@@ -52,6 +53,17 @@ class SandboxLink:
             self.stop()
             self._start()
         return self.host
+
+    def ask(self, method: str, *args: Any) -> Any:
+        """Call the host's `method` and wait for the answer: one message each way (through the
+        host's proxy, reading the method would be a round trip of its own)."""
+        self.ensure()
+        return self.peer.request(HOST, "call", method, args)
+
+    async def ask_async(self, method: str, *args: Any) -> Any:
+        """Await the host's async `method`: one message each way."""
+        self.ensure()
+        return await self.peer.request_async(HOST, "acall", method, args)
 
     def _start(self) -> None:
         judge_end, host_end = socket.socketpair()
@@ -76,7 +88,7 @@ class SandboxLink:
         )
         host_end.close()
         self.peer = Peer(Channel(judge_end), may_touch=lent_only).start()
-        self.host = self.peer.proxy(0, "object", "the sandbox")
+        self.host = self.peer.proxy(HOST, "object", "the sandbox")
         self._pumps = [
             threading.Thread(target=_pump, args=(self.process.stdout, "stdout"), daemon=True),
             threading.Thread(target=_pump, args=(self.process.stderr, "stderr"), daemon=True),

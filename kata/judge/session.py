@@ -13,11 +13,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from kata.judge.beat import RemoteBeat
 from kata.judge.link import SandboxLink
 from kata.remote.peer import PeerLost
-from kata.testing import clock, margins
-from kata.testing.loopguard import BLOCKED
+from kata.testing import clock
 
 WHERE_TIMEOUT = 2.0
 SETTLE = 0.1  # seconds for the judge's side of calls the learner cancelled to end
@@ -27,29 +25,19 @@ class JudgeSession:
     def __init__(self, target: Path) -> None:
         self.target = target
         self.link = SandboxLink(target)
-        self._beat: RemoteBeat | None = None
 
     def module(self, stem: str) -> Any:
         """The learner's module, freshly loaded in the sandbox; a load error is raised as is."""
-        return self.link.ensure().load(stem)
+        return self.link.ask("load", stem)
 
-    async def begin(self) -> None:
-        host = self.link.ensure()
-        await host.begin()
-        self._beat = RemoteBeat(host)
-        self._beat.start()
+    async def begin(self, stall_limit: float) -> None:
+        await self.link.ask_async("begin", stall_limit)
 
-    async def finish(self, stall_limit: float) -> list[str]:
-        """What the judge saw (a frozen loop), then what the sandbox reports about itself."""
+    async def finish(self) -> list[str]:
+        """What the sandbox reports about itself (it can only fail the test)."""
         problems = []
-        if self._beat is not None:
-            stall = await self._beat.stop()
-            self._beat = None
-            margins.record("loop never frozen (judge): worst answer < limit", stall, stall_limit)
-            if stall > stall_limit:
-                problems.append(BLOCKED.format(stall=stall))
         if self.link.host is not None and self.link.peer.lost is None:
-            problems += _sentences(await self.link.host.finish())
+            problems += _sentences(await self.link.ask_async("finish"))
             await self._settle()
         if self.link.peer is not None:
             self.link.peer.exports.clear()
@@ -66,23 +54,18 @@ class JudgeSession:
             await asyncio.sleep(0.002)
 
     def begin_sync(self) -> None:
-        asyncio.run(self.link.ensure().begin())
+        asyncio.run(self.link.ask_async("begin"))
 
     def finish_sync(self) -> list[str]:
         if self.link.host is None or self.link.peer.lost is not None:
             return []
-        reported = asyncio.run(self.link.host.finish())
+        reported = asyncio.run(self.link.ask_async("finish"))
         self.link.peer.exports.clear()
         return _sentences(reported)
 
-    def waited(self) -> float:
-        """Seconds this test's loop spent waiting for the sandbox's synchronous answers."""
-        peer = self.link.peer
-        return peer.waited_on(asyncio.get_running_loop()) if peer is not None else 0.0
-
     def sessions_opened(self) -> int:
         """The sandbox's count of the sessions the learner's code made (0 if it says nonsense)."""
-        count = self.link.host.sessions_opened() if self.link.host is not None else 0
+        count = self.link.ask("sessions_opened") if self.link.host is not None else 0
         return count if type(count) is int and 0 <= count < 10**6 else 0
 
     def gone(self, error: BaseException) -> str | None:

@@ -121,8 +121,9 @@ class Peer:
                 helper.close()
 
     def waited_on(self, loop: asyncio.AbstractEventLoop) -> float:
-        """Seconds `loop`'s thread has spent waiting here for synchronous calls' answers: time
-        that loop could not run, through no fault of its own code."""
+        """Seconds `loop`'s thread has spent waiting here for synchronous calls' answers, less the
+        time they ran on the other side: time that loop could not run only because the call
+        crossed to another process."""
         return self._waited.get(loop, 0.0)
 
     def cancelling(self) -> bool:
@@ -217,7 +218,7 @@ class Peer:
         """A synchronous call: wait here (running nested calls) for its outcome."""
         call = self._register(inbox=queue.SimpleQueue())
         loop = _running_loop()
-        started = time.monotonic()
+        started, ran = time.monotonic(), 0.0
         if loop is not None:
             with self._lock:
                 outer = self._blocked.get(loop)
@@ -232,6 +233,8 @@ class Peer:
                         raise PeerLost(self.lost) from None
                     continue
                 if what == "reply":
+                    ran = message.get("ran")
+                    ran = ran if type(ran) is float else 0.0
                     return self._outcome(message)
                 if what == "lost":
                     raise PeerLost(self.lost)
@@ -240,7 +243,10 @@ class Peer:
             if loop is not None:
                 self._unblock(loop, call.inbox, outer)
                 if outer is None:  # the outermost wait: nested ones are inside its time
-                    self._waited[loop] = self._waited.get(loop, 0.0) + time.monotonic() - started
+                    # Only the wait itself: the time the call ran there is the caller's to answer
+                    # for (one process would have run it on this loop too).
+                    waited = time.monotonic() - started
+                    self._waited[loop] = self._waited.get(loop, 0.0) + waited - min(max(ran, 0.0), waited)
 
     def _unblock(self, loop: asyncio.AbstractEventLoop, inbox: queue.SimpleQueue, outer: Any) -> None:
         """This thread waits no more: calls still queued for its loop run there."""
@@ -429,12 +435,14 @@ class Peer:
 
     def _run_sync(self, message: dict) -> None:
         token = CURRENT_CALL.set(message["id"])
+        started = time.monotonic()
         try:
             reply = {"op": "ok", "id": message["id"], "value": self.codec.encode(self._perform(message))}
         except BaseException as error:
             reply = self._error_reply(message["id"], error)
         finally:
             CURRENT_CALL.reset(token)
+        reply["ran"] = time.monotonic() - started  # the caller's loop waited for this part in one process too
         self._reply(reply)
 
     def _start_task(self, message: dict) -> None:

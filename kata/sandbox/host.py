@@ -4,10 +4,11 @@
 
 runs in the sandbox, with one end of a socket as file descriptor N. It lends the judge one
 object, the `Host` (number 0): `load(stem)` gives the judge the learner's module (a fresh copy
-each time), `ping()` answers from the event loop (a frozen loop answers late, and the judge
-sees it), `begin()`/`finish()` watch one test for the mistakes only this side can see (tasks
-left running, never-awaited coroutines, unclosed sessions, a patched clock) and report them in
-plain words. Those reports can only fail a test: the judge decides every pass itself.
+each time), `begin()`/`finish()` watch one test for the mistakes only this side can see (a
+frozen event loop, tasks left running, never-awaited coroutines, unclosed sessions, a patched
+clock) and report them in plain words. Those reports can only fail a test: the judge decides
+every pass itself (where a frozen loop is the lesson, 04, the judge times the learner's own
+code's calls to it: kata.testing.ticker).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import socket
@@ -22,16 +24,18 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from pathlib import Path
 from types import ModuleType
 
-from kata.loader import load_exercise
+from kata.loader import load_exercise, module_name
 from kata.remote.channel import Channel
 from kata.remote.interfaces import anything
 from kata.remote.peer import Peer
 from kata.testing import clock
-from kata.testing.loopguard import FROZEN_PREFIX, LoopGuard, warning_watch
+from kata.testing.loopguard import STALL_LIMIT, LoopGuard, warning_watch
 
+LEARNER_MODULES = module_name("")
 SETTLE = 0.1  # seconds for calls to the judge that the learner's code cancelled to end
 OUTLIVE_GRACE = 1.0  # seconds this process has to end by itself once its judge is gone
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -47,12 +51,21 @@ class Host:
         self._problems: list[str] = []
         self._sessions = [0]
         self._session_init = None
+        self._libraries = 0  # modules imported so far, the learner's own not counted
 
     def load(self, stem: str) -> ModuleType:
-        return load_exercise(self.target, stem)
-
-    async def ping(self) -> None:
-        return None
+        module = load_exercise(self.target, stem)
+        libraries = sum(not name.startswith(LEARNER_MODULES) for name in list(sys.modules))
+        if libraries > self._libraries:
+            # What a load imported (aiohttp, say) lives as long as this process: freeze it, as the
+            # plugin does after collection, so that each test's collections scan only what that
+            # test made (a full one takes ~15-50 ms, and each test makes three).
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                gc.collect()
+            gc.freeze()
+            self._libraries = libraries
+        return module
 
     def sessions_opened(self) -> int:
         """How many aiohttp ClientSessions the learner's code made since the test began."""
@@ -77,11 +90,14 @@ class Host:
             sys.modules["aiohttp"].ClientSession.__init__ = self._session_init
             self._session_init = None
 
-    async def begin(self) -> None:
+    async def begin(self, stall_limit: float = STALL_LIMIT) -> None:
         self._count_sessions()
         self._watch = warning_watch()
         self._problems = self._watch.__enter__()
-        self._guard = LoopGuard()
+        loop = asyncio.get_running_loop()
+        # The loop is not to blame for the time its thread waits on the judge's synchronous answers
+        # (the crossing; what runs there counts, as it would in one process).
+        self._guard = LoopGuard(_limit(stall_limit), excused=lambda: self.peer.waited_on(loop))
         await self._guard.start()
         self._guard.ignore(asyncio.current_task())
 
@@ -94,7 +110,7 @@ class Host:
         problems: list[str] = []
         if self._guard is not None:
             self._guard.ignore(asyncio.current_task())
-            problems.extend(p for p in await self._guard.finish() if not p.startswith(FROZEN_PREFIX))
+            problems.extend(await self._guard.finish())
             self._guard = None
         if self._watch is not None:
             self._watch.__exit__(None, None, None)
@@ -123,6 +139,11 @@ class Host:
                 if Path(entry.filename).resolve().parent == self.target:
                     places.append((Path(entry.filename).name, entry.lineno or 0, entry.name))
         return places
+
+
+def _limit(stall_limit: object) -> float:
+    """The judge's stall limit for this test (a test that fills every core on purpose allows more)."""
+    return float(stall_limit) if type(stall_limit) in (int, float) and 0 < stall_limit < 3600 else STALL_LIMIT
 
 
 def learner_places(target: Path):

@@ -98,12 +98,21 @@ def explain_loop_report(context: dict) -> str:
 class LoopGuard:
     """Runs beside one async test in its own event loop."""
 
-    def __init__(self, stall_limit: float = STALL_LIMIT, excused: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        stall_limit: float = STALL_LIMIT,
+        excused: Callable[[], float] | None = None,
+        *,
+        heartbeat: bool = True,
+    ) -> None:
+        """`heartbeat=False`: no watch on a frozen loop (a judge's loop runs no learner code: the
+        sandbox's guard watches the loop that does)."""
         self.stall_limit = stall_limit
+        self._beats = heartbeat
         self.worst_stall = 0.0
         self._beat_started = 0.0  # when the heartbeat last went to sleep
-        # Judge mode: seconds so far that the loop waited for the other process's answers (its own
-        # waiting, not the code under test; that code's loop is watched on its side).
+        # Judge mode: seconds so far that the loop waited for the other process's synchronous
+        # answers to cross (its own waiting, not the code under test's).
         self._excused = excused or (lambda: 0.0)
         self._excused_at_beat = 0.0
         self.loop_reports: list[str] = []
@@ -118,8 +127,9 @@ class LoopGuard:
         loop.set_task_factory(self._make_task)
         self._previous_handler = loop.get_exception_handler()
         loop.set_exception_handler(lambda _loop, ctx: self.loop_reports.append(explain_loop_report(ctx)))
-        self._heartbeat = loop.create_task(self._beat(), name="kata-heartbeat")
-        await asyncio.sleep(0)  # the first beat starts before the test body can block
+        if self._beats:
+            self._heartbeat = loop.create_task(self._beat(), name="kata-heartbeat")
+            await asyncio.sleep(0)  # the first beat starts before the test body can block
 
     def _make_task(self, loop: asyncio.AbstractEventLoop, coro, **kwargs) -> asyncio.Task:
         if self._previous_factory is not None:
@@ -147,6 +157,8 @@ class LoopGuard:
 
     def _measure_stall(self) -> None:
         """How late the heartbeat is: how long the loop has not run its due callbacks."""
+        if self._heartbeat is None:
+            return
         excused = self._excused() - self._excused_at_beat
         self.worst_stall = max(self.worst_stall, clock.monotonic() - self._beat_started - BEAT - excused)
 
@@ -171,7 +183,8 @@ class LoopGuard:
             problems.append(LEAKED.format(count=count, names=names))
             for task in leaked:
                 task.cancel()
-        self._heartbeat.cancel()
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
         self._created.clear()
         gc.collect()  # surfaces lost task errors and unclosed sessions now, in this test
         self._restore_loop()
