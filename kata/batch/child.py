@@ -2,9 +2,10 @@
 
 Started by kata.batch.isolation as `python -I -B -c <bootstrap>` inside the sandbox (kata.sandbox).
 Its orders arrive on stdin as one JSON line (never in argv, where learner code could
-read them): the pytest arguments, the pipe's file descriptor, the run's nonce and the
-resource limits. stdin is then closed, the limits are set (soft and hard) and only
-then does pytest start and, later, load learner code.
+read them): the pytest arguments, the pipe's file descriptor, the run's nonce, the
+resource limits and whether it is a judge (kata.judge: then the learner's code runs in a
+host process it starts, never in this one). stdin is then closed, the limits are set (soft
+and hard) and only then does pytest start and, later, load learner code.
 """
 
 from __future__ import annotations
@@ -65,11 +66,26 @@ def set_limits(limits: dict[str, int]) -> None:
         resource.setrlimit(kind, (value, value))
 
 
+PR_SET_DUMPABLE = 4  # linux/prctl.h
+
+
+def keep_to_itself() -> None:
+    """A judge shares the sandbox with the learner's code, and where there is a single uid (a user
+    namespace) with the same uid: not dumpable, no process without privileges can read its memory
+    or open its descriptors through /proc, or trace it (the result pipe and nonce stay its own)."""
+    import ctypes
+
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
+
+
 def main() -> int:
     orders = json.loads(sys.stdin.readline())
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
+    if orders.get("judge"):
+        keep_to_itself()
     set_limits(orders["limits"])
     writer = ChannelWriter(orders["fd"], orders["nonce"], hang_backstop=orders["backstop"])
     args = orders["args"]

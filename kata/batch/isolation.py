@@ -36,6 +36,8 @@ from pathlib import Path
 
 from kata import reaping
 from kata.batch.course import Course
+from kata.judge.coverage import judged
+from kata.judge.link import PREFIX_VARIABLE
 from kata.report import TestResult
 from kata.sandbox import Jail, Sandbox
 from kata.sandbox.bubblewrap import View
@@ -93,6 +95,7 @@ class Grading:
     sandbox: Sandbox
     limits: Limits = Limits()
     seed: int = 0
+    judge: bool = True  # judge mode (kata.judge) for every exercise it serves
 
 
 def pytest_args(test_ids: Sequence[str], course: Path, target: Path, limits: Limits, seed: int) -> list[str]:
@@ -285,10 +288,13 @@ def _start_child(
     max_events: int,
     uid: int | None = None,
     trusted: bool = False,
+    judge: bool = False,
 ) -> _Started:
     """Start the grading child in the sandbox on `tests` (paths in the course) and hand it its
     orders on stdin: the result pipe and its nonce, the pytest arguments, the limits. `trusted`:
-    no learner code runs (the collection), so it may write bytecode into the course."""
+    no learner code runs (the collection), so it may write bytecode into the course. `judge`:
+    the child is a judge (pytest --kata-judge) and the learner's code runs in a host process it
+    starts as `uid`, beside it in the sandbox."""
     sandbox = grading.sandbox
     course = sandbox.course_path(view)
     nonce = secrets.token_hex(16)
@@ -297,6 +303,9 @@ def _start_child(
     hidden = fcntl.fcntl(write_end, fcntl.F_DUPFD, 100 + secrets.randbelow(800))
     os.close(write_end)
     env = clean_env(sandbox.home_path(view))
+    if judge:
+        env[PREFIX_VARIABLE] = json.dumps(sandbox.host_prefix(uid))
+        extra = [*extra, "--kata-judge"]
     if trusted:
         env["PYTHONDONTWRITEBYTECODE"] = ""
     bytecode = [] if trusted else ["-B"]
@@ -308,6 +317,7 @@ def _start_child(
             pass_fds=(hidden,),
             uid=uid,
             trusted=trusted,
+            judge=judge,
         )
     finally:
         os.close(hidden)
@@ -315,15 +325,25 @@ def _start_child(
     output = _Capped(jail.process.stdout, grading.limits.output_bytes)
     target = sandbox.target_path(view)
     args = pytest_args([str(course / t) for t in tests], course, target, grading.limits, grading.seed)
-    orders = {"args": [*args, *extra], "fd": hidden, "nonce": nonce, "backstop": backstop, "limits": limits}
+    orders = {
+        "args": [*args, *extra],
+        "fd": hidden,
+        "nonce": nonce,
+        "backstop": backstop,
+        "limits": limits,
+        "judge": judge,
+    }
     with contextlib.suppress(OSError):
         jail.process.stdin.write((json.dumps(orders) + "\n").encode())
         jail.process.stdin.close()
     return _Started(jail, channel, output)
 
 
-def _run_child(test_ids: list[TestResult], work: Path, grading: Grading, uid: int | None) -> _ChildRun:
-    """One sandboxed child on `test_ids` (in order), each exercise within its own time limit."""
+def _run_child(
+    test_ids: list[TestResult], work: Path, grading: Grading, uid: int | None, judge: bool
+) -> _ChildRun:
+    """One sandboxed child on `test_ids` (in order), each exercise within its own time limit;
+    `judge`: in judge mode (the tests in one process, the learner's code in another)."""
     limits = grading.limits
     view = View(
         course=grading.course.root,
@@ -341,6 +361,7 @@ def _run_child(test_ids: list[TestResult], work: Path, grading: Grading, uid: in
         limits=_child_limits(limits, wall, own_uid=uid is not None),
         max_events=50 + 4 * len(test_ids),
         uid=uid,
+        judge=judge,
     )
     jail, channel, output, process = child.jail, child.channel, child.output, child.jail.process
     clock = _ExerciseClock(stems, test_ids[0].stem, limits.exercise_seconds)
@@ -373,11 +394,11 @@ def grade_files(
     files: dict[str, bytes], expected: list[TestResult], grading: Grading, uid: int | None = None
 ) -> GradedRun:
     """Run every expected test against `files` (stem -> bytes); one result per expected test, always.
-    `uid`: the job slot's unprivileged uid, when the sandbox drops privileges."""
+    `uid`: the job slot's unprivileged uid, when the sandbox drops privileges. The exercises judge
+    mode serves are graded in it (kata.judge.coverage); the others in one process, as before."""
     started = time.perf_counter()
     run = GradedRun(results=[])
     results: dict[str, TestResult] = {}
-    ended_by: dict[str, int] = {}  # stem -> how many times its tests ended the process
     with tempfile.TemporaryDirectory(prefix="kata-grade-") as folder:
         work = Path(folder)
         os.chmod(work, 0o711)  # the sandbox's user may pass through to its files, not list or write
@@ -387,51 +408,82 @@ def grade_files(
             (work / "target" / f"{stem}.py").write_bytes(data)
             os.chmod(work / "target" / f"{stem}.py", 0o644)
         outputs = []
-        while run.children < MAX_CHILDREN:
-            remaining = [t for t in expected if t.id not in results]
-            if not remaining:
-                break
-            child = _run_child(remaining, work, grading, uid)
-            run.children += 1
-            run.strays += child.strays
-            outputs.append(child.output)
-            running = _collect(child.events, {t.id: t for t in remaining}, results)
-            if child.killed_stem is not None:
-                seconds = grading.limits.exercise_seconds
-                for test in remaining:
-                    if test.stem == child.killed_stem and test.id not in results:
-                        message = KILLED_DURING if test.id == running else OUT_OF_TIME
-                        results[test.id] = replace(
-                            test, outcome="failed", message=message.format(seconds=seconds)
-                        )
-                run.notes.append(f"{child.killed_stem}: the exercise's time limit ({seconds:g} s) was up")
-                continue
-            if running is None:
-                if not any(t.id in results for t in remaining):
-                    if run.children == 1:  # no learner code had run yet: the grader's own failure
-                        raise GraderFailure(
-                            f"the test process ended before any test ran (exit code {child.code}): "
-                            + " / ".join(child.output.strip().splitlines()[-3:])[-300:]
-                        )
-                    run.notes.append(f"the test process ended before any test ran (exit code {child.code})")
-                    break
-                continue
-            test = next(t for t in remaining if t.id == running)
-            message = ENDED_DURING.format(code=child.code)
-            results[test.id] = replace(test, outcome="failed", message=message)
-            run.notes.append(f"{test.stem}: {message} ({test.test})")
-            ended_by[test.stem] = ended_by.get(test.stem, 0) + 1
-            if ended_by[test.stem] >= 2:
-                for other in remaining:
-                    if other.stem == test.stem and other.id not in results:
-                        results[other.id] = replace(other, outcome="failed", message=ENDED_TWICE)
+        for group, judge in _by_mode(expected, grading.judge):
+            outputs += _grade_group(group, judge, results, work, grading, uid, run)
         for test in expected:
             results.setdefault(test.id, replace(test, outcome="failed", message=NEVER_REACHED))
-        outputs.append(_second_chance(expected, results, work, grading, uid, run))
+        for group, judge in _by_mode(expected, grading.judge):
+            outputs.append(_second_chance(group, results, work, grading, uid, run, judge))
         run.output = "\n".join(outputs)[-grading.limits.output_bytes :]
     run.results = [results[t.id] for t in expected]
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _by_mode(expected: list[TestResult], judge: bool) -> list[tuple[list[TestResult], bool]]:
+    """The tests to run in judge mode, then the others (each group in the expected order)."""
+    if not judge:
+        return [(expected, False)] if expected else []
+    groups = [
+        ([t for t in expected if judged(t.stem)], True),
+        ([t for t in expected if not judged(t.stem)], False),
+    ]
+    return [(tests, mode) for tests, mode in groups if tests]
+
+
+def _grade_group(
+    expected: list[TestResult],
+    judge: bool,
+    results: dict[str, TestResult],
+    work: Path,
+    grading: Grading,
+    uid: int | None,
+    run: GradedRun,
+) -> list[str]:
+    """Run children on `expected` until each test has a result or MAX_CHILDREN have run; their output."""
+    outputs: list[str] = []
+    ended_by: dict[str, int] = {}  # stem -> how many times its tests ended the process
+    children = 0
+    while children < MAX_CHILDREN:
+        remaining = [t for t in expected if t.id not in results]
+        if not remaining:
+            break
+        child = _run_child(remaining, work, grading, uid, judge)
+        children += 1
+        run.children += 1
+        run.strays += child.strays
+        outputs.append(child.output)
+        running = _collect(child.events, {t.id: t for t in remaining}, results)
+        if child.killed_stem is not None:
+            seconds = grading.limits.exercise_seconds
+            for test in remaining:
+                if test.stem == child.killed_stem and test.id not in results:
+                    message = KILLED_DURING if test.id == running else OUT_OF_TIME
+                    results[test.id] = replace(
+                        test, outcome="failed", message=message.format(seconds=seconds)
+                    )
+            run.notes.append(f"{child.killed_stem}: the exercise's time limit ({seconds:g} s) was up")
+            continue
+        if running is None:
+            if not any(t.id in results for t in remaining):
+                if children == 1:  # no learner code had run yet: the grader's own failure
+                    raise GraderFailure(
+                        f"the test process ended before any test ran (exit code {child.code}): "
+                        + " / ".join(child.output.strip().splitlines()[-3:])[-300:]
+                    )
+                run.notes.append(f"the test process ended before any test ran (exit code {child.code})")
+                break
+            continue
+        test = next(t for t in remaining if t.id == running)
+        message = ENDED_DURING.format(code=child.code)
+        results[test.id] = replace(test, outcome="failed", message=message)
+        run.notes.append(f"{test.stem}: {message} ({test.test})")
+        ended_by[test.stem] = ended_by.get(test.stem, 0) + 1
+        if ended_by[test.stem] >= 2:
+            for other in remaining:
+                if other.stem == test.stem and other.id not in results:
+                    results[other.id] = replace(other, outcome="failed", message=ENDED_TWICE)
+    return outputs
 
 
 def _second_chance(
@@ -441,13 +493,14 @@ def _second_chance(
     grading: Grading,
     uid: int | None,
     run: GradedRun,
+    judge: bool,
 ) -> str:
     """Run once more the tests failed only for a loop stall: blocking code stalls every time, a busy
     machine (many children on few cores) now and then. A test that passes the second time passes."""
     stalled = [t for t in expected if results[t.id].message.startswith(STALLED)]
     if not stalled:
         return ""
-    child = _run_child(stalled, work, grading, uid)
+    child = _run_child(stalled, work, grading, uid, judge)
     run.children += 1
     run.strays += child.strays
     again: dict[str, TestResult] = {}

@@ -70,9 +70,17 @@ def _ancestors(paths: Sequence[Path], covered: Sequence[Path]) -> list[Path]:
     return made
 
 
-def command(inner: Sequence[str], view: View, *, uid: int | None, info_fd: int, root: bool) -> list[str]:
-    """bwrap ... -- inner. As root, `uid` is the unprivileged uid to drop to (None: stay root, for the
-    trusted run with no learner code); as another user, a user namespace maps the code to nobody."""
+# What a judge (kata.judge) keeps as root: enough to start the learner's code as `uid` (setpriv).
+JUDGE_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP")
+
+
+def command(
+    inner: Sequence[str], view: View, *, uid: int | None, info_fd: int, root: bool, keep: Sequence[str] = ()
+) -> list[str]:
+    """bwrap ... -- inner. As root, `uid` is the unprivileged uid to drop to (None: stay root, for
+    trusted code: the collection run, or a judge that keeps the capabilities in `keep` to start
+    the learner's code as another uid itself); as another user, a user namespace maps the code to
+    nobody."""
     args = [bwrap_path() or "bwrap"]
     system = [Path(p) for p in SYSTEM if os.path.lexists(p)]
     for path in system:
@@ -102,5 +110,6 @@ def command(inner: Sequence[str], view: View, *, uid: int | None, info_fd: int, 
         args += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY), "--disable-userns"]
         return [*args, "--", *inner]
     if uid is None:
-        return [*args, "--cap-drop", "ALL", "--", *inner]
+        kept = [word for capability in keep for word in ("--cap-add", capability)]
+        return [*args, "--cap-drop", "ALL", *kept, "--", *inner]
     return [*args, "--", *drop_to(uid), *inner]

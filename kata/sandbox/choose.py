@@ -88,9 +88,14 @@ class Sandbox:
         pass_fds: Sequence[int] = (),
         trusted: bool = False,
         uid: int | None = None,
+        judge: bool = False,
     ) -> Jail:
         """Start `inner` in this sandbox. `uid`: the job slot's unprivileged uid (when we are root);
-        `trusted`: no learner code runs (the collection run): it keeps the grader's uid."""
+        `trusted`: no learner code runs (the collection run): it keeps the grader's uid. `judge`:
+        `inner` is a judge (kata.judge), trusted code that starts the learner's code itself with
+        `host_prefix(uid)` in front; it keeps the grader's uid, as root only the capabilities to
+        drop the learner's, and shares its network namespace (loopback only) with that code, so
+        the judge's servers see the learner's requests."""
         popen = functools.partial(
             subprocess.Popen,
             env=dict(env),
@@ -99,26 +104,39 @@ class Sandbox:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        drop = None if trusted else uid
+        drop = None if trusted or judge else uid
         if self.kind == "bubblewrap":
             info_read, info_write = os.pipe()
             try:
-                argv = bubblewrap.command(inner, view, uid=drop, info_fd=info_write, root=os.geteuid() == 0)
+                keep = bubblewrap.JUDGE_CAPABILITIES if judge else ()
+                argv = bubblewrap.command(
+                    inner, view, uid=drop, info_fd=info_write, root=os.geteuid() == 0, keep=keep
+                )
                 process = popen(argv, pass_fds=(*pass_fds, info_write))
             except BaseException:
                 os.close(info_read)
                 raise
             finally:
                 os.close(info_write)
-            return NamespaceJail(process, info_read)
+            return NamespaceJail(process, info_read).judging(judge)
         home = self.home_path(view)
         home.mkdir(exist_ok=True)
-        if self.kind == "user" and drop is not None:
-            os.chown(home, drop, drop)
+        learner = None if trusted else uid
+        if self.kind == "user" and learner is not None:
+            os.chown(home, learner, learner)
             os.chmod(home, 0o700)
-            argv = [*bubblewrap.drop_to(drop)[:-1], "--pdeathsig=KILL", "--", *inner]
-            return UserJail(popen(argv, cwd=home, pass_fds=pass_fds), drop)
-        return Jail(popen(list(inner), cwd=home, pass_fds=pass_fds))
+            argv = list(inner) if judge else [*self.host_prefix(learner), *inner]
+            return UserJail(popen(argv, cwd=home, pass_fds=pass_fds), learner).judging(judge)
+        return Jail(popen(list(inner), cwd=home, pass_fds=pass_fds)).judging(judge)
+
+    def host_prefix(self, uid: int | None) -> list[str]:
+        """What a judge puts in front of the learner's process (KATA_SANDBOX_PREFIX) to run it as
+        `uid`; nothing where there is no uid to drop to (a user namespace's single uid, or none)."""
+        if uid is None or os.geteuid() != 0 or self.kind == "none":
+            return []
+        if self.kind == "user":
+            return [*bubblewrap.drop_to(uid)[:-1], "--pdeathsig=KILL", "--"]
+        return bubblewrap.drop_to(uid)
 
 
 # Run as another user, Python must find its own standard library and packages, not fall back to

@@ -27,6 +27,11 @@ class Jail:
 
     def __init__(self, process: subprocess.Popen) -> None:
         self.process = process
+        self.judge = False  # the test process is a judge: its children are the learner's hosts
+
+    def judging(self, judge: bool) -> Jail:
+        self.judge = judge
+        return self
 
     def members(self) -> list[processes.Member]:
         if self.process.returncode is not None:  # reaped: its pid may be a stranger's now
@@ -38,25 +43,40 @@ class Jail:
 
     def end_exercise(self, since: float | None = None) -> int:
         """Kill every process but the test process that started before `since` (CLOCK_BOOTTIME
-        seconds: when the next exercise began; None: all of them), and say how many. Spared: the
-        standard library's pool helpers that are the test process's own children
-        (processes.STDLIB_HELPERS); they die with the sandbox."""
+        seconds: when the next exercise began; None: all of them), and say how many. Spared
+        (`_spared`): a judge's hosts, and the standard library's pool helpers of the process
+        that runs the learner's code (processes.STDLIB_HELPERS); they die with the sandbox."""
 
         test_process = self.test_pid()
 
         def left_behind() -> list[processes.Member]:
-            found = [m for m in self.strays() if not self._test_process_helper(m, test_process)]
+            found = [m for m in self.strays() if not self._spared(m, test_process)]
             if since is None:
                 return found
             return [m for m in found if (processes.started_at(m.pid) or 0.0) < since - TICK_MARGIN]
 
-        counted = sum(processes.counts_as_leftover(m.pid) for m in left_behind())
+        counted = sum(self._counts(m, test_process) for m in left_behind())
         processes.kill_until_gone(left_behind)
         return counted
 
-    @staticmethod
-    def _test_process_helper(member: processes.Member, test_process: int | None) -> bool:
-        return processes.parent(member.pid) == test_process and processes.is_stdlib_helper(member.pid)
+    def _counts(self, member: processes.Member, test_process: int | None) -> bool:
+        """Worth telling an instructor. A judge's own children are the hosts it started for the
+        learner's code (the learner's processes are the hosts' children): never counted."""
+        if self.judge and processes.parent(member.pid) == test_process:
+            return False
+        return processes.counts_as_leftover(member.pid)
+
+    def _spared(self, member: processes.Member, test_process: int | None) -> bool:
+        """Lives on into the next exercise: the hosts a judge started for the learner's code (it
+        replaces one itself when it must), and the standard library's pool helpers of the process
+        the learner's code runs in (the test process, or a judge's host)."""
+        owner = processes.parent(member.pid)
+        if self.judge and owner == test_process:
+            return True
+        runs_learner_code = owner == test_process or (
+            self.judge and owner is not None and processes.parent(owner) == test_process
+        )
+        return runs_learner_code and processes.is_stdlib_helper(member.pid)
 
     def test_pid(self) -> int | None:
         """The test process, as the grader sees it."""
@@ -74,7 +94,8 @@ class Jail:
 
     def leftovers(self) -> int:
         """How many processes besides the test process are worth telling an instructor about."""
-        return sum(processes.counts_as_leftover(m.pid) for m in self.strays())
+        test_process = self.test_pid()
+        return sum(self._counts(m, test_process) for m in self.strays())
 
     def strays(self) -> list[processes.Member]:
         """Every process of the sandbox but the test process (and bubblewrap's reaper)."""

@@ -13,6 +13,7 @@ frame of a coroutine the judge lent, and calls the judge's own `exec` through it
 from __future__ import annotations
 
 import contextlib
+import csv
 import shutil
 import subprocess
 import sys
@@ -201,3 +202,44 @@ def test_a_sandbox_never_outlives_its_judge_killed_alone(how, tmp_path):
         for pid in alive_with(str(target)):
             with contextlib.suppress(psutil.Error):
                 psutil.Process(pid).kill()
+
+
+def test_batch_grading_gives_every_forgery_nothing_and_the_solution_everything(tmp_path):
+    """`grade.py batch` grades in judge mode: each forgery earns no task but those it does
+    honestly; the reference solution earns every task of the same exercises."""
+    submissions = tmp_path / "submissions"
+    forged: dict[str, str] = {}
+    for forgery in FORGERY_NAMES:
+        (folder := submissions / forgery).mkdir(parents=True)
+        for path in (FORGERIES / forgery).glob("[0-9][0-9]_*.py"):
+            (folder / path.name).write_text(submission(path))
+            forged[forgery] = path.stem
+    stems = sorted(set(forged.values()))
+    (solution := submissions / "the_solution").mkdir()
+    for stem in stems:
+        shutil.copyfile(REPO_ROOT / "solutions" / f"{stem}.py", solution / f"{stem}.py")
+    out = tmp_path / "out"
+    numbers = [stem[:2] for stem in stems]
+    command = [sys.executable, "grade.py", "batch", *sorted(map(str, submissions.iterdir()))]
+    command += ["--out", str(out), "--exercises", *numbers, "--seed", "5", "--plain", "--jobs", "2"]
+    done = subprocess.run(
+        command, cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, f"grade.py batch failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    with (out / "results.csv").open(newline="") as rows:
+        earned: dict[tuple[str, str], list[int]] = {}
+        for row in csv.DictReader(rows):
+            tasks = earned.setdefault((row["student"], row["exercise"]), [])
+            if row["status"] == "passed":
+                tasks.append(int(row["task"]))
+    for forgery, stem in forged.items():
+        assert earned[(forgery, stem)] == HONEST_TASKS.get(forgery, []), (
+            f"{forgery} earned tasks {earned[(forgery, stem)]} of {stem} in batch grading"
+        )
+    for stem in stems:
+        assert earned[("the_solution", stem)], f"the solution earned nothing for {stem}"
+    tasks = {
+        stem: {task for (student, s), got in earned.items() if s == stem for task in got} for stem in stems
+    }
+    for stem in stems:
+        assert set(earned[("the_solution", stem)]) >= tasks[stem], f"the solution lost a task of {stem}"
