@@ -34,6 +34,7 @@ from kata.report import STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
 from kata.testing import clock, margins
 from kata.testing.loopguard import FROZEN_PREFIX as FROZEN
 from kata.testing.loopguard import STALL_LIMIT, LoopGuard, warning_watch
+from kata.testing.sessions import counting_sessions
 
 TARGET_KEY = pytest.StashKey[Path]()
 JUDGE_KEY = pytest.StashKey[object]()  # a kata.judge.session.JudgeSession in judge mode
@@ -183,25 +184,14 @@ class _SessionsOpened:
 
 
 @pytest.fixture
-def sessions_opened(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
-    """`sessions_opened[0]`: how many aiohttp.ClientSession objects were created during the test.
-
-    Only a count: holding the sessions would keep an unclosed one from being noticed
-    (and reported) when it is freed. In judge mode the learner's sessions are counted in the
-    sandbox: a count it reports can fail a test, and the README says what that means.
+def sessions_opened(request: pytest.FixtureRequest):
+    """`sessions_opened[0]`: how many aiohttp.ClientSession objects were created during the test
+    (kata.testing.sessions). In judge mode the learner's sessions are counted in the sandbox: a
+    count it reports can fail a test, and the README says what that means.
     """
-    import aiohttp
-
-    opened = [0]
-    original_init = aiohttp.ClientSession.__init__
-
-    def counting_init(self, *args, **kwargs):
-        opened[0] += 1
-        original_init(self, *args, **kwargs)
-
-    monkeypatch.setattr(aiohttp.ClientSession, "__init__", counting_init)
-    judge = request.config.stash.get(JUDGE_KEY, None)
-    return opened if judge is None else _SessionsOpened(opened, judge)
+    with counting_sessions() as opened:
+        judge = request.config.stash.get(JUDGE_KEY, None)
+        yield opened if judge is None else _SessionsOpened(opened, judge)
 
 
 @pytest.fixture

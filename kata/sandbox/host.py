@@ -34,6 +34,7 @@ from kata.remote.interfaces import anything
 from kata.remote.peer import Peer
 from kata.testing import clock
 from kata.testing.loopguard import STALL_LIMIT, LoopGuard, warning_watch
+from kata.testing.sessions import counting_sessions
 
 LEARNER_MODULES = module_name("")
 SETTLE = 0.1  # seconds for calls to the judge that the learner's code cancelled to end
@@ -50,7 +51,7 @@ class Host:
         self._watch: contextlib.AbstractContextManager | None = None
         self._problems: list[str] = []
         self._sessions = [0]
-        self._session_init = None
+        self._counting: contextlib.AbstractContextManager | None = None
         self._libraries = 0  # modules imported so far, the learner's own not counted
 
     def load(self, stem: str) -> ModuleType:
@@ -72,23 +73,17 @@ class Host:
         return self._sessions[0]
 
     def _count_sessions(self) -> None:
+        """Count the sessions the learner's code makes in this test (if it uses aiohttp at all)."""
+        self._stop_counting()  # a test that never finished
         self._sessions = [0]
-        aiohttp = sys.modules.get("aiohttp")
-        if aiohttp is None or self._session_init is not None:
-            return
-        original = self._session_init = aiohttp.ClientSession.__init__
-        opened = self._sessions
-
-        def counting_init(session, *args, **kwargs):
-            opened[0] += 1
-            original(session, *args, **kwargs)
-
-        aiohttp.ClientSession.__init__ = counting_init
+        if "aiohttp" in sys.modules:
+            self._counting = counting_sessions()
+            self._sessions = self._counting.__enter__()
 
     def _stop_counting(self) -> None:
-        if self._session_init is not None:
-            sys.modules["aiohttp"].ClientSession.__init__ = self._session_init
-            self._session_init = None
+        if self._counting is not None:
+            self._counting.__exit__(None, None, None)
+            self._counting = None
 
     async def begin(self, stall_limit: float = STALL_LIMIT) -> None:
         self._count_sessions()
