@@ -243,3 +243,55 @@ def test_batch_grading_gives_every_forgery_nothing_and_the_solution_everything(t
     }
     for stem in stems:
         assert set(earned[("the_solution", stem)]) >= tasks[stem], f"the solution lost a task of {stem}"
+
+
+REACHES_FOR_THE_JUDGE = """
+import os
+
+
+def _reached():
+    judge, reached = os.getppid(), []
+    for name in ("environ", "mem", "maps"):
+        try:
+            with open(f"/proc/{judge}/{name}", "rb") as found:
+                found.read(64)
+            reached.append(name)
+        except OSError:
+            pass
+    try:
+        reached.append(f"descriptors {os.listdir(f'/proc/{judge}/fd')}")
+    except OSError:
+        pass
+    return reached
+
+
+async def fetch_all(fetch_user, user_ids):
+    raise RuntimeError(f"reached: {_reached() or 'nothing'}")
+"""
+
+
+def test_in_batch_grading_the_students_process_cannot_read_the_judges_memory_or_descriptors(tmp_path):
+    """The judge shares the submission's sandbox: its memory (the nonce) and descriptors (the
+    result pipe) stay out of reach, whether the student's code runs as another uid (root's
+    sandbox) or as the same one (a user namespace: the judge is not dumpable)."""
+    (student := tmp_path / "submissions" / "reaches").mkdir(parents=True)
+    (student / "02_gather.py").write_text(REACHES_FOR_THE_JUDGE)
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "grade.py",
+        "batch",
+        str(student),
+        "--out",
+        str(out),
+        "--exercises",
+        "02",
+        "--plain",
+    ]
+    done = subprocess.run(
+        command, cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, f"grade.py batch failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    with (out / "results.csv").open(newline="") as rows:
+        messages = [row["message"] for row in csv.DictReader(rows) if row["task"] == "1"]
+    assert messages and "reached: nothing" in messages[0], messages
