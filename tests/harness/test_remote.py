@@ -350,3 +350,16 @@ async def test_a_loop_waiting_for_a_synchronous_answer_is_excused_the_crossing_n
     assert [p for p in await guard.finish() if p.startswith(FROZEN_PREFIX)], (
         "what the call ran there is counted"
     )
+
+
+def test_the_hosts_stall_limit_is_the_judges_up_to_an_hour_else_the_default():
+    """The judge's `stall_limit` marker reaches the host's loop guard as the plugin's does in one
+    process: an hour (3600 s) is how a test that judges blocking itself (10's pool tests) turns
+    the check off in both modes. Anything but a number in (0, 3600] gives the default."""
+    from kata.sandbox.host import _limit
+    from kata.testing.loopguard import STALL_LIMIT
+
+    for kept in (0.05, 1, 1.0, 3600, 3600.0):
+        assert _limit(kept) == kept, kept
+    for refused in (0, -1.0, 3600.5, float("inf"), float("nan"), True, "3600", None):
+        assert _limit(refused) == STALL_LIMIT, refused
