@@ -1,24 +1,29 @@
 """Exercise 10: blocking calls run in threads and computing in a process pool; the loop stays free."""
 
+import asyncio
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for_jobs
+from types import SimpleNamespace
 
 import pytest
 
 from kata.pool_jobs import count_primes, log_calls_to, worker_pid
-from kata.testing import Call, assert_ran_together, assert_same, margins, stopwatch, timeline
+from kata.testing import Call, assert_ran_together, assert_same, clock, margins, stopwatch, timeline
 from kata.testing.cpu_work import BlockingService
-from kata.testing.ticker import Ticker
+from kata.testing.ticker import LearnersTicker
 
 DELAY = 0.2
 WORKERS = 2
 # The pool tests fill both cores on purpose, so the loop may see a scheduling hiccup as long
-# as a real block (0.24 s was seen on a 2-core box). There, blocking is judged by a ticking
-# task: blocked, it runs (almost) never, or waits longer than BUSY_CPU_STALL_LIMIT at a time.
+# as a real block (0.24 s was seen on a 2-core box). There, blocking is judged by a second
+# call of the learner's own count_primes_in_pool that keeps counting a small limit meanwhile
+# (a "ticker"; its counts are seen as they start, whichever process runs the loop): blocked,
+# it counts (almost) never, or waits longer than BUSY_CPU_STALL_LIMIT at a time.
 BUSY_CPU_STALL_LIMIT = 1.0
-TICK = 0.005
+TICK = 0.005  # the test's pause between two ticking calls
+TICK_LIMIT = 100  # what each ticking call counts: microseconds of work
 MIN_TICKS = 3
 # The loop guard's own stall check is off in the pool tests: one test judges blocking, with
 # the ticker, and says why; the guard would report the same freeze a second time.
@@ -109,7 +114,7 @@ class WorkerPool:
 
 class LentPool(ProcessPoolExecutor):
     """The caller's pool, as a learner's function receives it: a ProcessPoolExecutor whose jobs
-    run in the shared worker processes.
+    run in the shared worker processes (or, for the ticker, in the test's threads).
 
     Shut down (`pool.shutdown()`, or leaving a `with pool:` block), it refuses new jobs like
     any executor, but the worker processes stay up: the next test gets working processes, and
@@ -177,6 +182,48 @@ def pool(worker_pool):
     lent.settle()
 
 
+@pytest.fixture(scope="module")
+def ticker_threads():
+    threads = ThreadPoolExecutor(2, thread_name_prefix="ticker")
+    yield threads
+    threads.shutdown(wait=False, cancel_futures=True)
+
+
+class TickingPool(LentPool):
+    """The pool of one ticking call (see counting_ticker): its first job is a tick, noted as
+    their code hands it over. Only the first: a call counts one tick, however many jobs it
+    sends, and a pool kept past its call cannot tick for later ones."""
+
+    def __init__(self, executor, ticks):
+        super().__init__(executor)
+        self._ticks = ticks
+
+    def submit(self, fn, /, *args, **kwargs):
+        if not self._jobs and self.shut_by is None:
+            self._ticks.calls.append(Call(args=args, start=clock.perf_counter()))
+        return super().submit(fn, *args, **kwargs)
+
+
+def counting_ticker(ex, threads):
+    """Another task on the learner's event loop, made of their own code: count_primes_in_pool
+    counting TICK_LIMIT again and again, each time with a fresh pool of the test's threads
+    (so that one shut down does not stop the ticking).
+
+    A tick is the moment their code hands a count to that pool, from their loop: the test
+    notes it as it happens, whichever process runs that loop (judge mode). While the loop is
+    frozen (pool.map, future.result() on it), no new call gets going and nothing ticks.
+    """
+    ticks = SimpleNamespace(calls=[])
+    stopped = []
+
+    async def keep_counting():
+        while not stopped:
+            await ex.count_primes_in_pool(TickingPool(threads, ticks), count_primes, [TICK_LIMIT])
+            await asyncio.sleep(TICK)
+
+    return LearnersTicker(ticks, keep_counting, lambda: stopped.append(True))
+
+
 def primes_below(limit):
     """The expected count, by a sieve: fast, and independent of count_primes."""
     sieve = bytearray([1]) * limit
@@ -195,6 +242,10 @@ def peak_of(calls):
         running += step
         peak = max(peak, running)
     return peak
+
+
+def times(count):
+    return "once" if count == 1 else f"{count} times"
 
 
 def assert_ran_in_pool(worker_pool, limits):
@@ -227,23 +278,26 @@ async def test_counts_come_back_in_the_order_of_the_limits(ex, rng, pool):
 
 @pytest.mark.task(2)
 @pytest.mark.stall_limit(BLOCKING_JUDGED_BY_THE_TICKER)
-async def test_the_counting_runs_in_the_pool_processes_at_the_same_time(ex, rng, pool, worker_pool):
+async def test_the_counting_runs_in_the_pool_processes_at_the_same_time(
+    ex, rng, pool, worker_pool, ticker_threads
+):
     limits = rng.sample(range(120_000, 160_000), 4)
 
-    async with Ticker(TICK) as ticker:
+    async with counting_ticker(ex, ticker_threads) as ticker:
         await ex.count_primes_in_pool(pool, count_primes, limits)
 
     # First whether the pool did the counting: only then is a frozen loop a wait for the pool.
     in_pool = assert_ran_in_pool(worker_pool, limits)
     too_few = margins.under(
-        ticker.runs, MIN_TICKS, "10 pool: a ticking task runs >= MIN_TICKS times meanwhile", "ticks"
+        ticker.runs, MIN_TICKS, "10 pool: a second call counts >= MIN_TICKS times meanwhile", "ticks"
     )
     pause = ticker.longest_pause()
-    too_long = margins.over(pause, BUSY_CPU_STALL_LIMIT, "10 pool: the ticking task never waits >= 1 s")
+    too_long = margins.over(pause, BUSY_CPU_STALL_LIMIT, "10 pool: the second call never waits >= 1 s")
     if too_few or too_long:
         raise AssertionError(
-            f"the event loop was frozen while the pool computed: another task that wanted to run every "
-            f"{TICK * 1000:.0f} ms ran {ticker.runs} times in {ticker.span:.2f} s, and once waited "
+            f"the event loop was frozen while the pool computed: a second count_primes_in_pool, "
+            f"started meanwhile to count a small limit again and again (with a pool of its own), "
+            f"got a count going {times(ticker.runs)} in {ticker.span:.2f} s, and once waited "
             f"{pause:.2f} s. Waiting for the pool without `await` (pool.map, future.result()) blocks "
             "the loop: `await loop.run_in_executor(pool, count_primes, limit)` waits without blocking."
         )
