@@ -16,10 +16,6 @@ NOT_YET = {
         "test_one_session_is_shared_by_every_request counts the sessions inside the learner's process; "
         "its 4 requests run at once, so one session and four look the same from the server"
     ),
-    "10_cpu_bound": (
-        "its pool test checks that the loop stayed free with a ticker on the judge's loop, which "
-        "cannot see the sandbox's loop (planned: two calls at once, timed by the judge)"
-    ),
     "16_queue_workers": (
         "its tests check for workers left waiting with asyncio.all_tasks() on the judge's loop; the "
         "workers live in the sandbox (planned: the host lists the tasks started under a call)"
