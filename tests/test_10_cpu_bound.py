@@ -1,6 +1,7 @@
 """Exercise 10: blocking calls run in threads and computing in a process pool; the loop stays free."""
 
 import asyncio
+import itertools
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -23,7 +24,7 @@ WORKERS = 2
 # it counts (almost) never, or waits longer than BUSY_CPU_STALL_LIMIT at a time.
 BUSY_CPU_STALL_LIMIT = 1.0
 TICK = 0.005  # the test's pause between two ticking calls
-TICK_LIMIT = 100  # what each ticking call counts: microseconds of work
+TICK_LIMIT = 100  # what the ticking calls count (one more each time): microseconds of work
 MIN_TICKS = 3
 # The loop guard's own stall check is off in the pool tests: one test judges blocking, with
 # the ticker, and says why; the guard would report the same freeze a second time.
@@ -206,7 +207,7 @@ class TickingPool(LentPool):
 
 def counting_ticker(ex, threads):
     """Another task on the learner's event loop, made of their own code: count_primes_in_pool
-    counting TICK_LIMIT again and again, each time with a fresh pool of the test's threads
+    counting a small limit again and again, each time with a fresh pool of the test's threads
     (so that one shut down does not stop the ticking).
 
     A tick is the moment their code hands a count to that pool, from their loop: the test
@@ -217,8 +218,11 @@ def counting_ticker(ex, threads):
     stopped = []
 
     async def keep_counting():
-        while not stopped:
-            await ex.count_primes_in_pool(TickingPool(threads, ticks), count_primes, [TICK_LIMIT])
+        # A new limit each time: code that remembers the counts it already made must still tick.
+        for limit in itertools.count(TICK_LIMIT):
+            if stopped:
+                return
+            await ex.count_primes_in_pool(TickingPool(threads, ticks), count_primes, [limit])
             await asyncio.sleep(TICK)
 
     return LearnersTicker(ticks, keep_counting, lambda: stopped.append(True))
