@@ -34,7 +34,7 @@ from kata.remote.interfaces import anything
 from kata.remote.peer import Peer
 from kata.testing import clock
 from kata.testing.leftovers import GRACE, Left, seen
-from kata.testing.loopguard import STALL_LIMIT, LoopGuard, warning_watch
+from kata.testing.loopguard import STALL_LIMIT, LoopGuard, is_library_task, warning_watch
 from kata.testing.sessions import counting_sessions
 
 LEARNER_MODULES = module_name("")
@@ -57,6 +57,7 @@ class Host:
         # The learner's tasks still running when the latest call from the judge ended, noted in
         # that very step (one process looks at them the instant the call returns).
         self._left: list[Left] = []
+        self._tasks_before: set[asyncio.Task] = set()
         peer.call_ended = self._note_left_running
 
     def load(self, stem: str) -> ModuleType:
@@ -74,12 +75,17 @@ class Host:
         return module
 
     def _learners_tasks(self) -> list[asyncio.Task]:
-        """The learner's tasks running now: made during the test, not serving a judge's call."""
+        """The learner's tasks running now: made during the test (through the loop, or as
+        `asyncio.Task(...)`, which skips the loop's task factory), not serving a judge's call."""
         if self._guard is None:
             return []
+        made = self._guard.running()
+        made += [
+            t for t in asyncio.all_tasks() - self._tasks_before if t not in made and not is_library_task(t)
+        ]
         serving = {task for _, task in self.peer.running()}
         current = asyncio.current_task()
-        return [t for t in self._guard.running() if t is not current and t not in serving]
+        return [t for t in made if t is not current and t not in serving and not t.done()]
 
     def _note_left_running(self) -> None:
         self._left = [seen(task) for task in self._learners_tasks()[:1000]]
@@ -126,6 +132,7 @@ class Host:
         self._guard = LoopGuard(_limit(stall_limit), excused=lambda: self.peer.waited_on(loop))
         await self._guard.start()
         self._guard.ignore(asyncio.current_task())
+        self._tasks_before = asyncio.all_tasks()  # the kata's own: its heartbeat, this call
 
     async def finish(self) -> list[str]:
         """End the test: what went wrong here, in plain words (the judge adds it to its own)."""

@@ -62,7 +62,7 @@ PENDING_DESTROYED = (
 )
 
 
-def _is_library_task(task: asyncio.Task) -> bool:
+def is_library_task(task: asyncio.Task) -> bool:
     """Tasks that belong to aiohttp's own machinery (a test server's handlers, say)."""
     code = getattr(task.get_coro(), "cr_code", None)
     filename = code.co_filename if code else ""
@@ -143,7 +143,7 @@ class LoopGuard:
         """The tasks made during the test that are still running (the kata's own and a library's
         machinery left out)."""
         return [
-            t for t in self._created if t is not self._heartbeat and not t.done() and not _is_library_task(t)
+            t for t in self._created if t is not self._heartbeat and not t.done() and not is_library_task(t)
         ]
 
     def ignore(self, task: asyncio.Task | None) -> None:

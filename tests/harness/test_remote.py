@@ -379,6 +379,14 @@ class Crew:
     async def left_running(self):
         await self._start()
 
+    async def made_by_hand_left_running(self):
+        async def worker():
+            await asyncio.sleep(10)
+
+        # asyncio.Task(...) skips the loop's task factory, where the loop guard counts tasks
+        self.tasks = [asyncio.Task(worker()) for _ in range(2)]
+        await asyncio.sleep(0)
+
 
 def test_the_owner_notes_the_step_a_call_ends_in_before_any_other_task_runs(pair):
     """`call_ended` runs in the step the served coroutine ended, before its reply goes out: tasks
@@ -414,6 +422,7 @@ LEARNER = 10**6
         ("stopped", []),
         ("cancelled_not_awaited", [("worker", True)] * 2),
         ("left_running", [("worker", False)] * 2),
+        ("made_by_hand_left_running", [("worker", False)] * 2),
     ],
 )
 def test_the_host_lists_the_learners_tasks_running_when_its_call_ended_names_and_states_only(
@@ -427,7 +436,8 @@ def test_the_host_lists_the_learners_tasks_running_when_its_call_ended_names_and
 
     link = pair(object())
     link.sandbox.exports.pin(HOST, Host(tmp_path, link.sandbox))
-    link.sandbox.exports.pin(LEARNER, Crew())  # a number the exports never hand out themselves
+    crew = Crew()
+    link.sandbox.exports.pin(LEARNER, crew)  # a number the exports never hand out themselves
     learner = link.judge.proxy(LEARNER, "object", "learner")
 
     async def judge():
@@ -440,4 +450,5 @@ def test_the_host_lists_the_learners_tasks_running_when_its_call_ended_names_and
 
     left, reported = asyncio.run(judge())
     assert left == expected
+    assert all(task.done() for task in crew.tasks), "stop_left_running stopped them"
     assert not [p for p in reported if "still running" in p], reported
