@@ -32,6 +32,7 @@ from kata.report import STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
 
 # Bound before any learner module is imported: timing checks trust these.
 from kata.testing import clock, margins
+from kata.testing.leftovers import Leftovers
 from kata.testing.loopguard import FROZEN_PREFIX as FROZEN
 from kata.testing.loopguard import STALL_LIMIT, LoopGuard, warning_watch
 from kata.testing.sessions import counting_sessions
@@ -192,6 +193,14 @@ def sessions_opened(request: pytest.FixtureRequest):
     with counting_sessions() as opened:
         judge = request.config.stash.get(JUDGE_KEY, None)
         yield opened if judge is None else _SessionsOpened(opened, judge)
+
+
+@pytest.fixture
+def leftovers(request: pytest.FixtureRequest) -> Leftovers:
+    """The learner's tasks still running when its function returned (kata.testing.leftovers). In
+    judge mode they live in the sandbox, which reports them: that can fail a test, never pass it.
+    """
+    return Leftovers(request.config.stash.get(JUDGE_KEY, None))
 
 
 @pytest.fixture

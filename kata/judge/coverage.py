@@ -5,6 +5,12 @@ process in judge mode (their event loop, their tasks), so a verdict there could 
 the one-process verdict. The self-check compares both modes for every other exercise (each
 solution, stub and variant must get the same verdict from every test); batch grading uses
 judge mode only where the comparison holds.
+
+Served, with one part that only the sandbox can see: 16_queue_workers. A worker left waiting in
+`queue.get()` makes no call to the judge, so "no worker is left running" rests on the sandbox's
+word (its host notes the learner's tasks still running in the step the learner's function
+ended). That word can only fail a test; a worker left running that still calls `handle` (still
+running when the function returned, or starting within a moment after) the judge sees itself.
 """
 
 NOT_YET = {
@@ -15,10 +21,6 @@ NOT_YET = {
     "09_aiohttp": (
         "test_one_session_is_shared_by_every_request counts the sessions inside the learner's process; "
         "its 4 requests run at once, so one session and four look the same from the server"
-    ),
-    "16_queue_workers": (
-        "its tests check for workers left waiting with asyncio.all_tasks() on the judge's loop; the "
-        "workers live in the sandbox (planned: the host lists the tasks started under a call)"
     ),
     "18_event": (
         "its tests catch polling by watching the judge's loop (WakeWatch, BusyWatch); the polling "

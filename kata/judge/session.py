@@ -68,6 +68,24 @@ class JudgeSession:
         count = self.link.ask("sessions_opened") if self.link.host is not None else 0
         return count if type(count) is int and 0 <= count < 10**6 else 0
 
+    def left_running(self) -> list[tuple[str, bool]]:
+        """The sandbox's list of the learner's tasks still running when the latest call into its
+        code ended: (name, cancelled) pairs; nothing if it says nonsense (it can only fail a test)."""
+        reported = self.link.ask("left_running") if self.link.host is not None else []
+        if not isinstance(reported, list):
+            return []
+        return [
+            (item[0][:200], item[1])
+            for item in reported[:1000]
+            if type(item) is tuple and len(item) == 2 and type(item[0]) is str and type(item[1]) is bool
+        ]
+
+    async def stop_left_running(self) -> None:
+        """Ask the sandbox to cancel the learner's tasks still running (a test that failed for them
+        has said so in its own words)."""
+        if self.link.host is not None and self.link.peer.lost is None:
+            await self.link.ask_async("stop_left_running")
+
     def gone(self, error: BaseException) -> str | None:
         """The plain words for a test that failed because the sandbox went away."""
         if isinstance(error, PeerLost):

@@ -33,7 +33,8 @@ from kata.remote.channel import Channel
 from kata.remote.interfaces import anything
 from kata.remote.peer import Peer
 from kata.testing import clock
-from kata.testing.loopguard import STALL_LIMIT, LoopGuard, warning_watch
+from kata.testing.leftovers import GRACE, Left, seen
+from kata.testing.loopguard import STALL_LIMIT, LoopGuard, is_library_task, warning_watch
 from kata.testing.sessions import counting_sessions
 
 LEARNER_MODULES = module_name("")
@@ -53,6 +54,11 @@ class Host:
         self._sessions = [0]
         self._counting: contextlib.AbstractContextManager | None = None
         self._libraries = 0  # modules imported so far, the learner's own not counted
+        # The learner's tasks still running when the latest call from the judge ended, noted in
+        # that very step (one process looks at them the instant the call returns).
+        self._left: list[Left] = []
+        self._tasks_before: set[asyncio.Task] = set()
+        peer.call_ended = self._note_left_running
 
     def load(self, stem: str) -> ModuleType:
         module = load_exercise(self.target, stem)
@@ -67,6 +73,36 @@ class Host:
             gc.freeze()
             self._libraries = libraries
         return module
+
+    def _learners_tasks(self) -> list[asyncio.Task]:
+        """The learner's tasks running now: made during the test (through the loop, or as
+        `asyncio.Task(...)`, which skips the loop's task factory), not serving a judge's call."""
+        if self._guard is None:
+            return []
+        made = self._guard.running()
+        made += [
+            t for t in asyncio.all_tasks() - self._tasks_before if t not in made and not is_library_task(t)
+        ]
+        serving = {task for _, task in self.peer.running()}
+        current = asyncio.current_task()
+        return [t for t in made if t is not current and t not in serving and not t.done()]
+
+    def _note_left_running(self) -> None:
+        self._left = [seen(task) for task in self._learners_tasks()[:1000]]
+
+    def left_running(self) -> list[tuple[str, bool]]:
+        """The learner's tasks that were still running when the judge's latest call into its code
+        ended: (function name, whether it was cancelled), data only."""
+        return [(left.name, left.cancelling) for left in self._left]
+
+    async def stop_left_running(self) -> None:
+        """Cancel the learner's tasks still running, and wait (a while) until they have stopped:
+        the test has said so in its own words, and the guard need not say it again."""
+        left = self._learners_tasks()
+        for task in left:
+            task.cancel()
+        if left:
+            await asyncio.wait(left, timeout=GRACE)
 
     def sessions_opened(self) -> int:
         """How many aiohttp ClientSessions the learner's code made since the test began."""
@@ -86,6 +122,7 @@ class Host:
             self._counting = None
 
     async def begin(self, stall_limit: float = STALL_LIMIT) -> None:
+        self._left = []
         self._count_sessions()
         self._watch = warning_watch()
         self._problems = self._watch.__enter__()
@@ -95,6 +132,7 @@ class Host:
         self._guard = LoopGuard(_limit(stall_limit), excused=lambda: self.peer.waited_on(loop))
         await self._guard.start()
         self._guard.ignore(asyncio.current_task())
+        self._tasks_before = asyncio.all_tasks()  # the kata's own: its heartbeat, this call
 
     async def finish(self) -> list[str]:
         """End the test: what went wrong here, in plain words (the judge adds it to its own)."""
@@ -116,6 +154,7 @@ class Host:
             names = ", ".join(tampered)
             problems.append(f"{names} was replaced while your code ran: code must not patch time or asyncio.")
         self._stop_counting()
+        self._left = []
         self.peer.exports.clear()
         return list(dict.fromkeys(problems))
 
