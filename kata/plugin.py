@@ -35,6 +35,7 @@ from kata.testing import clock, margins
 from kata.testing.loopguard import FROZEN_PREFIX as FROZEN
 from kata.testing.loopguard import STALL_LIMIT, LoopGuard, warning_watch
 from kata.testing.sessions import counting_sessions
+from kata.testing.waiting import WakeWatch
 
 TARGET_KEY = pytest.StashKey[Path]()
 JUDGE_KEY = pytest.StashKey[object]()  # a kata.judge.session.JudgeSession in judge mode
@@ -192,6 +193,16 @@ def sessions_opened(request: pytest.FixtureRequest):
     with counting_sessions() as opened:
         judge = request.config.stash.get(JUDGE_KEY, None)
         yield opened if judge is None else _SessionsOpened(opened, judge)
+
+
+@pytest.fixture
+def wake_watch(request: pytest.FixtureRequest):
+    """`async with wake_watch() as wakes:` watches how the tasks started meanwhile wake up
+    (kata.testing.waiting.WakeWatch). In judge mode the learner's tasks live in the sandbox,
+    which watches its own loop: what it reports can fail a test, and the README says what that means.
+    """
+    judge = request.config.stash.get(JUDGE_KEY, None)
+    return WakeWatch if judge is None else judge.wake_watch
 
 
 @pytest.fixture

@@ -24,10 +24,6 @@ NOT_YET = {
         "its tests check for workers left waiting with asyncio.all_tasks() on the judge's loop; the "
         "workers live in the sandbox (planned: the host lists the tasks started under a call)"
     ),
-    "18_event": (
-        "its tests catch polling by watching the judge's loop (WakeWatch, BusyWatch); the polling "
-        "happens in the sandbox (planned: count the learner's asks of the judge's Event)"
-    ),
 }
 
 

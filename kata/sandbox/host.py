@@ -6,9 +6,10 @@ runs in the sandbox, with one end of a socket as file descriptor N. It lends the
 object, the `Host` (number 0): `load(stem)` gives the judge the learner's module (a fresh copy
 each time), `begin()`/`finish()` watch one test for the mistakes only this side can see (a
 frozen event loop, tasks left running, never-awaited coroutines, unclosed sessions, a patched
-clock) and report them in plain words. Those reports can only fail a test: the judge decides
-every pass itself (where a frozen loop is the lesson, 04, the judge times the learner's own
-code's calls to it: kata.testing.ticker).
+clock) and report them in plain words; `watch_wakes()`/`wakes()` report how the tasks here
+woke up meanwhile (18's waiters, which poll state the judge cannot see). Those reports can
+only fail a test: the judge decides every pass itself (where a frozen loop is the lesson, 04,
+the judge times the learner's own code's calls to it: kata.testing.ticker).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from kata.remote.peer import Peer
 from kata.testing import clock
 from kata.testing.loopguard import STALL_LIMIT, LoopGuard, warning_watch
 from kata.testing.sessions import counting_sessions
+from kata.testing.waiting import WakeWatch
 
 LEARNER_MODULES = module_name("")
 SETTLE = 0.1  # seconds for calls to the judge that the learner's code cancelled to end
@@ -53,6 +55,7 @@ class Host:
         self._sessions = [0]
         self._counting: contextlib.AbstractContextManager | None = None
         self._libraries = 0  # modules imported so far, the learner's own not counted
+        self._wakes: WakeWatch | None = None
 
     def load(self, stem: str) -> ModuleType:
         module = load_exercise(self.target, stem)
@@ -71,6 +74,26 @@ class Host:
     def sessions_opened(self) -> int:
         """How many aiohttp ClientSessions the learner's code made since the test began."""
         return self._sessions[0]
+
+    def watch_wakes(self) -> None:
+        """Start watching how the tasks made on this loop from now on wake up (the learner's,
+        and those serving the judge's calls): kata.testing.waiting.WakeWatch. Must run on the loop."""
+        self._stop_watching_wakes()
+        self._wakes = WakeWatch()
+        self._wakes.__enter__()
+
+    def wakes(self) -> list[tuple[str, list[float]]]:
+        """Stop watching: per task, its coroutine's name and when it woke up (perf_counter)."""
+        watch = self._wakes
+        self._stop_watching_wakes()
+        if watch is None:
+            return []
+        return [(w.name, list(w.wakes)) for w in watch.watched]
+
+    def _stop_watching_wakes(self) -> None:
+        if self._wakes is not None:
+            self._wakes.__exit__(None, None, None)
+            self._wakes = None
 
     def _count_sessions(self) -> None:
         """Count the sessions the learner's code makes in this test (if it uses aiohttp at all)."""
@@ -116,6 +139,7 @@ class Host:
             names = ", ".join(tampered)
             problems.append(f"{names} was replaced while your code ran: code must not patch time or asyncio.")
         self._stop_counting()
+        self._stop_watching_wakes()  # a test that never finished
         self.peer.exports.clear()
         return list(dict.fromkeys(problems))
 
