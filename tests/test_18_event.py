@@ -566,7 +566,7 @@ async def test_nothing_runs_when_stop_is_already_set(ex, rng):
     assert_same(result, 0, "run_every's result")
 
 
-async def wait_for_targets(ex, wake_watch, progress, targets, advances, quiet=STEP):
+async def wait_for_targets(ex, wake_watch, loop_breaker, progress, targets, advances, quiet=STEP):
     """Start one wait_until per target; after `quiet` s, advance `progress` by each of
     `advances` in turn, STEP s apart, and give the waiters GRACE s more.
 
@@ -581,24 +581,23 @@ async def wait_for_targets(ex, wake_watch, progress, targets, advances, quiet=ST
         await progress.wait_until(target)
         woke[n] = (len(advanced_at), clock.perf_counter())
 
-    async with wake_watch() as wakes:
-        with frozen_loop_breaker(ex, COUNT_FROZEN):
-            named = {
-                asyncio.create_task(waiter(n, target)): f"wait_until({target})"
-                for n, target in enumerate(targets)
-            }
-            tasks = list(named)
-            started = clock.perf_counter()
-            try:
-                for number, count in enumerate(advances):
-                    await asyncio.sleep(quiet if number == 0 else STEP)
-                    advanced_at.append(clock.perf_counter())
-                    await progress.advance(count)
-                await asyncio.wait(tasks, timeout=GRACE)
-            finally:
-                for task in tasks:
-                    task.cancel()
-                results = await asyncio.gather(*tasks, return_exceptions=True)
+    async with wake_watch() as wakes, loop_breaker(ex, COUNT_FROZEN):
+        named = {
+            asyncio.create_task(waiter(n, target)): f"wait_until({target})"
+            for n, target in enumerate(targets)
+        }
+        tasks = list(named)
+        started = clock.perf_counter()
+        try:
+            for number, count in enumerate(advances):
+                await asyncio.sleep(quiet if number == 0 else STEP)
+                advanced_at.append(clock.perf_counter())
+                await progress.advance(count)
+            await asyncio.wait(tasks, timeout=GRACE)
+        finally:
+            for task in tasks:
+                task.cancel()
+            results = await asyncio.gather(*tasks, return_exceptions=True)
     for result in results:
         if isinstance(result, Exception):
             raise result
@@ -642,39 +641,39 @@ def assert_woke_on_time(targets, advances, woke, advanced_at):
 
 
 @pytest.mark.task(3)
-async def test_each_waiter_sleeps_until_its_target_is_reached(ex, wake_watch, rng):
+async def test_each_waiter_sleeps_until_its_target_is_reached(ex, wake_watch, loop_breaker, rng):
     targets = rng.sample(range(1, STEPS + 1), 4)
     advances = [1] * STEPS
     progress = ex.Progress()
 
     woke, advanced_at = await wait_for_targets(
-        ex, wake_watch, progress, targets, advances, quiet=rng.uniform(*QUIET)
+        ex, wake_watch, loop_breaker, progress, targets, advances, quiet=rng.uniform(*QUIET)
     )
 
     assert_woke_on_time(targets, advances, woke, advanced_at)
 
 
 @pytest.mark.task(3)
-async def test_one_advance_wakes_every_waiter_it_satisfies(ex, wake_watch, rng):
+async def test_one_advance_wakes_every_waiter_it_satisfies(ex, wake_watch, loop_breaker, rng):
     target = rng.randint(2, 4)
     targets = [target] * 3 + [rng.randint(1, target - 1), target + 2]
     rng.shuffle(targets)
     advances = [1] * (target - 1) + [1, 1, 1]
     progress = ex.Progress()
 
-    woke, advanced_at = await wait_for_targets(ex, wake_watch, progress, targets, advances)
+    woke, advanced_at = await wait_for_targets(ex, wake_watch, loop_breaker, progress, targets, advances)
 
     assert_woke_on_time(targets, advances, woke, advanced_at)
 
 
 @pytest.mark.task(3)
-async def test_a_big_advance_wakes_every_target_it_passes(ex, wake_watch, rng):
+async def test_a_big_advance_wakes_every_target_it_passes(ex, wake_watch, loop_breaker, rng):
     jump = rng.randint(3, 6)
     targets = [jump - 1, jump, jump + 1]
     advances = [jump, 1]
     progress = ex.Progress()
 
-    woke, advanced_at = await wait_for_targets(ex, wake_watch, progress, targets, advances)
+    woke, advanced_at = await wait_for_targets(ex, wake_watch, loop_breaker, progress, targets, advances)
 
     assert_woke_on_time(targets, advances, woke, advanced_at)
     assert_same(progress.done, jump + 1, f"progress.done after advance({jump}) and advance()")

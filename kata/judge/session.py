@@ -95,6 +95,9 @@ class JudgeSession:
     def wake_watch(self) -> SandboxWakeWatch:
         return SandboxWakeWatch(self)
 
+    def loop_breaker(self, explain: str) -> SandboxLoopBreaker:
+        return SandboxLoopBreaker(self, explain)
+
     def stopped(self) -> None:
         self.link.stop()
 
@@ -130,6 +133,26 @@ class SandboxWakeWatch:
         except TimeoutError:
             return  # a frozen loop: the test fails on that anyway
         self.watched = _watched(reported)
+
+
+class SandboxLoopBreaker:
+    """`async with`: the sandbox breaks a loop the learner's code keeps frozen there, raising
+    `explain` inside it (kata.testing.waiting.FrozenLoopBreaker; `explain` is a template with
+    `{function}` and `{seconds:.2f}`). Without it a frozen sandbox answers nothing until the
+    test's timeout. What it raises can only fail the test."""
+
+    def __init__(self, session: JudgeSession, explain: str) -> None:
+        self.session, self.explain = session, explain
+
+    async def __aenter__(self) -> SandboxLoopBreaker:
+        await asyncio.wait_for(self.session.link.ask_async("break_frozen_loops", self.explain), WAKES_TIMEOUT)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self.session.link.host is None or self.session.link.peer.lost is not None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.session.link.ask_async("stop_breaking"), WAKES_TIMEOUT)
 
 
 def _watched(reported: Any) -> list[Watched]:

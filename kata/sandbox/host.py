@@ -36,7 +36,7 @@ from kata.remote.peer import Peer
 from kata.testing import clock
 from kata.testing.loopguard import STALL_LIMIT, LoopGuard, warning_watch
 from kata.testing.sessions import counting_sessions
-from kata.testing.waiting import WakeWatch
+from kata.testing.waiting import FrozenLoopBreaker, WakeWatch
 
 LEARNER_MODULES = module_name("")
 SETTLE = 0.1  # seconds for calls to the judge that the learner's code cancelled to end
@@ -56,9 +56,12 @@ class Host:
         self._counting: contextlib.AbstractContextManager | None = None
         self._libraries = 0  # modules imported so far, the learner's own not counted
         self._wakes: WakeWatch | None = None
+        self._breaker: FrozenLoopBreaker | None = None
+        self._module_file: str | None = None
 
     def load(self, stem: str) -> ModuleType:
         module = load_exercise(self.target, stem)
+        self._module_file = module.__file__
         libraries = sum(not name.startswith(LEARNER_MODULES) for name in list(sys.modules))
         if libraries > self._libraries:
             # What a load imported (aiohttp, say) lives as long as this process: freeze it, as the
@@ -94,6 +97,26 @@ class Host:
         if self._wakes is not None:
             self._wakes.__exit__(None, None, None)
             self._wakes = None
+
+    def break_frozen_loops(self, explain: str) -> None:
+        """Until `stop_breaking()`: when the learner's code keeps this loop frozen (a loop with no
+        `await`), raise `explain` (formatted with `function` and `seconds`) inside it, as the
+        test would in one process (kata.testing.waiting.FrozenLoopBreaker). Must run on the loop."""
+        self.stop_breaking()
+        if type(explain) is not str:
+            return
+        text = explain[:4000]
+
+        def explained(function: str, seconds: float) -> str:
+            return text.replace("{function}", function).replace("{seconds:.2f}", f"{seconds:.2f}")
+
+        self._breaker = FrozenLoopBreaker(explained, self._module_file)
+        self._breaker.__enter__()
+
+    def stop_breaking(self) -> None:
+        if self._breaker is not None:
+            self._breaker.__exit__(None, None, None)
+            self._breaker = None
 
     def _count_sessions(self) -> None:
         """Count the sessions the learner's code makes in this test (if it uses aiohttp at all)."""
@@ -140,6 +163,7 @@ class Host:
             problems.append(f"{names} was replaced while your code ran: code must not patch time or asyncio.")
         self._stop_counting()
         self._stop_watching_wakes()  # a test that never finished
+        self.stop_breaking()
         self.peer.exports.clear()
         return list(dict.fromkeys(problems))
 

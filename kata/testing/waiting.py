@@ -230,6 +230,13 @@ class FrozenLoopBreaker:
         _WATCHDOG.watch(self)
         return self
 
+    # `async with`: the form a breaker kept in another process needs (kata.judge.session).
+    async def __aenter__(self) -> FrozenLoopBreaker:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.__exit__(*exc_info)
+
     def __exit__(self, *exc_info: object) -> None:
         if not self._active:
             return
