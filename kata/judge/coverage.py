@@ -22,10 +22,6 @@ NOT_YET = {
         "test_one_session_is_shared_by_every_request counts the sessions inside the learner's process; "
         "its 4 requests run at once, so one session and four look the same from the server"
     ),
-    "18_event": (
-        "its tests catch polling by watching the judge's loop (WakeWatch, BusyWatch); the polling "
-        "happens in the sandbox (planned: count the learner's asks of the judge's Event)"
-    ),
 }
 
 

@@ -295,3 +295,24 @@ def test_in_batch_grading_the_students_process_cannot_read_the_judges_memory_or_
     with (out / "results.csv").open(newline="") as rows:
         messages = [row["message"] for row in csv.DictReader(rows) if row["task"] == "1"]
     assert messages and "reached: nothing" in messages[0], messages
+
+
+def test_a_loop_the_learners_code_keeps_frozen_in_the_sandbox_is_broken_there_in_plain_words(tmp_path):
+    """18's Progress.wait_until spinning with no `await` freezes the sandbox's loop, which then
+    answers nothing: the sandbox's own FrozenLoopBreaker (asked for by the test, through the
+    `loop_breaker` fixture) raises the test's sentence inside that code, as in one process,
+    instead of leaving each test to its timeout."""
+    folder = tmp_path / "spins"
+    folder.mkdir()
+    variant = REPO_ROOT / "tests" / "variants" / "18_event" / "wrong_busy_wait_blocks_the_loop.py"
+    shutil.copyfile(variant, folder / "18_event.py")
+    started = time.monotonic()
+    results = graded(folder, tmp_path, "--kata-judge")
+    waiting = [
+        r for r in results if r.test.startswith(("test_each_waiter", "test_one_advance", "test_a_big"))
+    ]
+    assert len(waiting) == 3, [r.test for r in results]
+    assert all(
+        r.outcome == "failed" and "wait_until kept the event loop frozen" in r.message for r in waiting
+    ), [r.message[:200] for r in waiting]
+    assert time.monotonic() - started < 25, "no test was left to its 10 s timeout"

@@ -465,3 +465,55 @@ def test_the_host_lists_the_learners_tasks_running_when_its_call_ended_names_and
     assert left == expected
     assert all(task.done() for task in crew.tasks), "stop_left_running stopped them"
     assert not [p for p in reported if "still running" in p], reported
+
+
+POLLER = """
+import asyncio
+
+async def poll(times):
+    for _ in range(times):
+        await asyncio.sleep(0.01)
+
+async def wait(event):
+    await event.wait()
+"""
+
+
+@pytest.mark.stall_limit(1.0)  # the host's load() collects garbage, here in the judge's own process
+async def test_the_sandbox_reports_its_tasks_wake_ups_and_the_judge_reads_them_as_bounded_data(
+    pair, tmp_path
+):
+    """18's waiters poll state that only the sandbox holds: the host watches its own loop
+    (kata.testing.waiting.WakeWatch) and reports, per task, when it woke up. A task that ran
+    one of the judge's calls is named "" there. What comes back is checked as data."""
+    from types import SimpleNamespace
+
+    from kata.judge.session import SandboxWakeWatch, _watched
+    from kata.sandbox.host import Host
+
+    (tmp_path / "18_event.py").write_text(POLLER)
+    link = pair(object())
+    link.sandbox.exports.pin(0, Host(tmp_path, link.sandbox))
+
+    async def ask_async(method, *args):
+        return await link.judge.request_async(0, "acall", method, args)
+
+    session = SimpleNamespace(link=SimpleNamespace(ask_async=ask_async, host=link.remote, peer=link.judge))
+    module = await ask_async("load", "18_event")
+    event = asyncio.Event()
+    async with SandboxWakeWatch(session) as wakes:
+        waiting = asyncio.ensure_future(module.wait(event))
+        await module.poll(5)
+        event.set()
+        await waiting
+    woken = sorted(len(w.wakes) for w in wakes.watched)
+    # The judge's two calls, and its call that ended the watch, each served by a task of its own.
+    assert [w.name for w in wakes.watched] == ["", "", ""], wakes.watched
+    assert woken[-1] >= 5, f"the polling call woke up once per sleep: {woken}"
+    assert woken[0] <= 1, f"the waiting call woke up once, when the event was set: {woken}"
+    assert all(w.task is None for w in wakes.watched)
+    assert await ask_async("wakes") == [], "the watch ended with the block"
+
+    nonsense = [("x", [0.5, "a", 1]), 5, ("y",), (3, [0.1]), ["z" * 500, [0.25]]]
+    assert [(w.name, w.wakes) for w in _watched(nonsense)] == [("x", [0.5]), ("z" * 100, [0.25])]
+    assert _watched("not a list") == []
