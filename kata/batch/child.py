@@ -4,12 +4,15 @@ Started by kata.batch.isolation as `python -I -B -c <bootstrap>` inside the sand
 Its orders arrive on stdin as one JSON line (never in argv, where learner code could
 read them): the pytest arguments, the pipe's file descriptor, the run's nonce, the
 resource limits and whether it is a judge (kata.judge: then the learner's code runs in a
-host process it starts, never in this one). stdin is then closed, the limits are set (soft
-and hard) and only then does pytest start and, later, load learner code.
+host process it starts, never in this one). stdin is then closed, the kernel's key management
+is taken away (kata.sandbox.syscalls: a seccomp filter every descendant inherits, the judge's
+host too), the limits are set (soft and hard) and only then does pytest start and, later, load
+learner code.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -19,6 +22,7 @@ import time
 import pytest
 
 from kata.report import ReportWriter
+from kata.sandbox.syscalls import deny_keyrings
 
 LIMITS = {
     "cpu_seconds": resource.RLIMIT_CPU,
@@ -86,6 +90,8 @@ def main() -> int:
     os.close(null)
     if orders.get("judge"):
         keep_to_itself()
+    with contextlib.suppress(OSError):  # the grader found out once, before the batch, and said so
+        deny_keyrings()
     set_limits(orders["limits"])
     writer = ChannelWriter(orders["fd"], orders["nonce"], hang_backstop=orders["backstop"])
     args = orders["args"]

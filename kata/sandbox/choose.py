@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kata.sandbox import bubblewrap
+from kata.sandbox import bubblewrap, syscalls
 from kata.sandbox.accounts import Accounts
 from kata.sandbox.jail import Jail, NamespaceJail, UserJail
 
@@ -63,7 +63,15 @@ class Sandbox:
     accounts: Accounts | None = None
 
     def protections(self) -> str:
-        return PROTECTIONS[self.kind].format(why=self.why)
+        """One line: the kind's protections, and whether graded code is kept off the kernel's
+        keyrings (kata.sandbox.syscalls), for every kind."""
+        problem = syscalls.problem()
+        keyrings = (
+            "kernel keyrings refused (seccomp)"
+            if not problem
+            else f"kernel keyrings NOT refused ({problem}): submissions can pass data to one another there"
+        )
+        return f"{PROTECTIONS[self.kind].format(why=self.why)}; {keyrings}"
 
     @property
     def drops_privileges(self) -> bool:

@@ -10,6 +10,7 @@ solution in every case but its own) must still get full marks.
 import os
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from kata.batch.course import snapshot
 from kata.batch.isolation import Grading, Limits, collect_expected, grade_files
 from kata.catalog import REPO_ROOT
 from kata.sandbox import choose_sandbox
+from kata.sandbox.choose import SandboxUnavailable
 from tests.harness.alive import alive_with
 
 pytestmark = pytest.mark.timeout(180)
@@ -307,3 +309,125 @@ def test_a_test_failed_only_for_a_loop_stall_gets_a_second_run(expected):
     by_stem, _ = grade(expected, **{"02_gather": always})
     blocked = [r for r in by_stem["02_gather"] if r.task == 1]
     assert passed(blocked) == 0, "code that blocks every time fails every time"
+
+
+# ---------------------------------------------------------------------------- the kernel's keyrings
+
+KEYRING_PAIR = Path(__file__).parent / "keyring_pair"
+KEYCTL_INVALIDATE = 21  # linux/keyctl.h
+REFUSED = """
+import ctypes as _ctypes, errno as _errno, os as _os
+
+JUDGE = {judge!r}
+
+
+def _keyring_calls_refused():
+    libc = _ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = _ctypes.c_long
+    seen = []
+    key = libc.syscall(248, b"user", {name!r}.encode(), b"x", _ctypes.c_size_t(1), _ctypes.c_int(-4))
+    seen.append(("add_key", key, _ctypes.get_errno()))
+    if key > 0:
+        libc.syscall(250, {invalidate}, _ctypes.c_long(key))
+    got = libc.syscall(250, 0, _ctypes.c_long(-3), _ctypes.c_long(0))  # KEYCTL_GET_KEYRING_ID, session
+    seen.append(("keyctl", got, _ctypes.get_errno()))
+    problems = [
+        f"{{call}} gave {{value}} ({{_os.strerror(number)}})"
+        for call, value, number in seen
+        if value != -1 or number != _errno.EPERM
+    ]
+    if JUDGE:  # the judge that started this host must be filtered too
+        parent = _os.getppid()
+        with open(f"/proc/{{parent}}/cmdline", "rb") as file:
+            argv = file.read()
+        with open(f"/proc/{{parent}}/status") as file:
+            status = file.read()
+        if b"kata.batch.child" not in argv:
+            problems.append(f"the parent is not the judge: {{argv[:200]!r}}")
+        elif "Seccomp:\\t2" not in status:
+            problems.append("the judge has no seccomp filter")
+    return problems
+
+
+_PROBLEMS = _keyring_calls_refused()
+_honest_fetch_all, _honest_fetch_profile = fetch_all, fetch_profile
+
+
+async def fetch_all(fetch_user, user_ids):
+    assert not _PROBLEMS, "; ".join(_PROBLEMS)
+    return await _honest_fetch_all(fetch_user, user_ids)
+
+
+async def fetch_profile(get_user, get_orders, user_id):
+    assert not _PROBLEMS, "; ".join(_PROBLEMS)
+    return await _honest_fetch_profile(get_user, get_orders, user_id)
+"""
+
+
+def _keys_named(name: str) -> list[int]:
+    with open("/proc/keys") as file:
+        return [int(line.split()[0], 16) for line in file if name in line]
+
+
+@pytest.fixture
+def key_name():
+    """A key name of this test's own; any key by that name is removed afterwards."""
+    import ctypes
+
+    name = f"kata-keys-{uuid.uuid4().hex}"
+    yield name
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    for serial in _keys_named(name):
+        libc.syscall(250, KEYCTL_INVALIDATE, ctypes.c_long(serial))
+    assert not _keys_named(name), "the test's keys are gone"
+
+
+def _failures(results) -> str:
+    return "; ".join(f"{r.test}: {r.message[:300]}" for r in results if r.outcome != "passed")
+
+
+@pytest.mark.skipif(not Path("/proc/keys").exists(), reason="no kernel keyrings here")
+@pytest.mark.parametrize("kind", ["auto", "user", "none"])
+def test_graded_code_is_refused_the_kernel_s_keyrings(expected, key_name, kind):
+    """add_key and keyctl fail with EPERM where the submission's code runs, in every sandbox kind,
+    and in judge mode in the judge that started it too."""
+    grading = _GRADING[0]
+    try:
+        sandbox = choose_sandbox(kind)
+    except SandboxUnavailable as error:
+        pytest.skip(str(error))
+    _GRADING[:] = [Grading(grading.course, sandbox, grading.limits, grading.seed, grading.judge)]
+    try:
+        code = REFUSED.format(judge=grading.judge, name=key_name, invalidate=KEYCTL_INVALIDATE)
+        by_stem, _ = grade(expected, **{"02_gather": solution_with("02_gather", code)})
+    finally:
+        _GRADING[:] = [grading]
+    assert passed(by_stem["02_gather"]) == len(by_stem["02_gather"]), _failures(by_stem["02_gather"])
+    assert passed(by_stem["01_coroutines"]) == len(by_stem["01_coroutines"])
+
+
+@pytest.mark.skipif(not Path("/proc/keys").exists(), reason="no kernel keyrings here")
+def test_a_key_left_by_one_submission_gives_another_nothing(expected, key_name):
+    """The red team's pair (tests/harness/keyring_pair): the writer, graded first, leaves 02's answer
+    in its keyring for every uid; the reader, graded after it under another uid, has none of its own."""
+
+    def submission(student: str) -> bytes:
+        text = (KEYRING_PAIR / student / "02_gather.py").read_text()
+        assert "kata-redteam-02" in text
+        return text.replace("kata-redteam-02", key_name).encode()
+
+    grading = _GRADING[0]
+    accounts = grading.sandbox.accounts
+    uids = [accounts.claim(), accounts.claim()] if accounts else [None, None]
+    try:
+        writer = grade_files({**SOLUTIONS, "02_gather": submission("key_writer")}, expected, grading, uids[0])
+        reader = grade_files({**SOLUTIONS, "02_gather": submission("key_reader")}, expected, grading, uids[1])
+    finally:
+        for uid in uids:
+            if uid is not None:
+                accounts.release(uid)
+    writer_02 = [r for r in writer.results if r.stem == "02_gather"]
+    reader_02 = [r for r in reader.results if r.stem == "02_gather"]
+    assert passed(writer_02) == len(writer_02), "the writer solves 02 itself: " + _failures(writer_02)
+    assert passed(reader_02) == 0, "the reader found the writer's answer in the kernel keyring"

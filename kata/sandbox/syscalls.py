@@ -1,0 +1,202 @@
+"""A seccomp filter that takes the kernel's key management away from graded code.
+
+Kernel keyrings are not namespaced: a key stored with add_key(2) and opened to every uid can be
+found in /proc/keys and read with keyctl(2) from another sandbox, under another uid, in a later
+batch (a channel between submissions that bubblewrap's namespaces do not close, and the `user` and
+`none` kinds have no namespaces at all). `deny_keyrings()` makes add_key, request_key and keyctl
+fail with EPERM in the calling process and, inherited across fork and exec, in every descendant.
+kata.batch.child installs it first thing, before any learner code exists in the process tree.
+
+Hand-assembled classic BPF through ctypes, no dependency. Constants as in the kernel's uapi headers
+(checked against /usr/include/linux/seccomp.h, audit.h, elf-em.h, filter.h, bpf_common.h,
+prctl.h, x86_64-linux-gnu/asm/unistd_64.h, unistd_32.h, unistd.h, asm-generic/unistd.h):
+
+    seccomp_data: int nr at offset 0, __u32 arch at offset 4
+    AUDIT_ARCH_X86_64 = EM_X86_64 (62) | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE = 0xC000003E
+    AUDIT_ARCH_I386 = EM_386 (3) | __AUDIT_ARCH_LE = 0x40000003
+    AUDIT_ARCH_AARCH64 = EM_AARCH64 (183) | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE = 0xC00000B7
+    add_key, request_key, keyctl: x86_64 248 249 250, i386 286 287 288, asm-generic (aarch64) 217 218 219
+    __X32_SYSCALL_BIT = 0x40000000: every x32 call is refused (nothing here uses that ABI)
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import functools
+import sys
+
+# linux/bpf_common.h
+BPF_LD, BPF_JMP, BPF_RET = 0x00, 0x05, 0x06
+BPF_W, BPF_ABS, BPF_K = 0x00, 0x20, 0x00
+BPF_JEQ, BPF_JSET = 0x10, 0x40
+# linux/seccomp.h
+SECCOMP_MODE_FILTER = 2
+SECCOMP_RET_ALLOW = 0x7FFF0000
+SECCOMP_RET_ERRNO = 0x00050000
+SECCOMP_RET_DATA = 0x0000FFFF
+NR_OFFSET, ARCH_OFFSET = 0, 4
+# linux/prctl.h
+PR_GET_SECCOMP = 21
+PR_SET_SECCOMP = 22
+PR_SET_NO_NEW_PRIVS = 38
+# linux/audit.h, linux/elf-em.h
+AUDIT_ARCH_X86_64 = 62 | 0x80000000 | 0x40000000
+AUDIT_ARCH_I386 = 3 | 0x40000000
+AUDIT_ARCH_AARCH64 = 183 | 0x80000000 | 0x40000000
+X32_SYSCALL_BIT = 0x40000000
+
+KEY_CALLS = {  # (add_key, request_key, keyctl) by audit architecture
+    AUDIT_ARCH_X86_64: (248, 249, 250),
+    AUDIT_ARCH_I386: (286, 287, 288),
+    AUDIT_ARCH_AARCH64: (217, 218, 219),
+}
+
+
+class SockFilter(ctypes.Structure):
+    _fields_ = [
+        ("code", ctypes.c_uint16),
+        ("jt", ctypes.c_uint8),
+        ("jf", ctypes.c_uint8),
+        ("k", ctypes.c_uint32),
+    ]
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+
+def program() -> list[tuple[int, int, int, int]]:
+    """The filter as (code, jt, jf, k): for each known architecture, its three key calls (and on
+    x86_64 every x32 call) return EPERM; everything else, on any architecture, is allowed."""
+    # Assembled with labels: a jump names the label it goes to, resolved to a relative offset.
+    lines: list[tuple] = [("load", ARCH_OFFSET)]
+    for arch, numbers in KEY_CALLS.items():
+        lines.append(("jne", arch, f"after-{arch}"))
+        lines.append(("load", NR_OFFSET))
+        if arch == AUDIT_ARCH_X86_64:
+            lines.append(("jset", X32_SYSCALL_BIT, "deny"))
+        lines.extend(("jeq", number, "deny") for number in numbers)
+        lines.append(("ret", SECCOMP_RET_ALLOW))
+        lines.append(("label", f"after-{arch}"))
+    lines.append(("ret", SECCOMP_RET_ALLOW))
+    lines.append(("label", "deny"))
+    lines.append(("ret", SECCOMP_RET_ERRNO | (errno.EPERM & SECCOMP_RET_DATA)))
+
+    labels: dict[str, int] = {}
+    count = 0
+    for line in lines:
+        if line[0] == "label":
+            labels[line[1]] = count
+        else:
+            count += 1
+    out: list[tuple[int, int, int, int]] = []
+    for line in lines:
+        kind = line[0]
+        if kind == "label":
+            continue
+        here = len(out) + 1  # jumps are relative to the next instruction
+        if kind == "load":
+            out.append((BPF_LD | BPF_W | BPF_ABS, 0, 0, line[1]))
+        elif kind == "ret":
+            out.append((BPF_RET | BPF_K, 0, 0, line[1]))
+        elif kind == "jne":
+            out.append((BPF_JMP | BPF_JEQ | BPF_K, 0, labels[line[2]] - here, line[1]))
+        elif kind in ("jeq", "jset"):
+            op = BPF_JEQ if kind == "jeq" else BPF_JSET
+            out.append((BPF_JMP | op | BPF_K, labels[line[2]] - here, 0, line[1]))
+    assert all(0 <= jt <= 255 and 0 <= jf <= 255 for _, jt, jf, _ in out)
+    return out
+
+
+class SeccompUnavailable(OSError):
+    pass
+
+
+def deny_keyrings() -> None:
+    """Install the filter in this process (and so in everything it starts from now on). Sets
+    no_new_privs first (needed without CAP_SYS_ADMIN; a setuid binary no longer gains privileges,
+    while dropping them with setpriv still works). SeccompUnavailable says why it could not."""
+    if not sys.platform.startswith("linux"):
+        raise SeccompUnavailable(errno.ENOSYS, f"seccomp is Linux only (this is {sys.platform})")
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError) as error:
+        raise SeccompUnavailable(errno.ENOSYS, f"no prctl in the C library ({error})") from None
+    prctl.restype = ctypes.c_int
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+    if prctl(PR_SET_NO_NEW_PRIVS, 1, None, 0, 0) != 0:
+        number = ctypes.get_errno()
+        raise SeccompUnavailable(number, f"prctl(PR_SET_NO_NEW_PRIVS) failed: {errno.errorcode.get(number)}")
+    instructions = program()
+    table = (SockFilter * len(instructions))(*(SockFilter(*i) for i in instructions))
+    fprog = SockFprog(len(instructions), table)
+    if (
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.cast(ctypes.pointer(fprog), ctypes.c_void_p), 0, 0)
+        != 0
+    ):
+        number = ctypes.get_errno()
+        raise SeccompUnavailable(
+            number, f"prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER) failed: {errno.errorcode.get(number)}"
+        )
+
+
+MACHINE_ARCH = {"x86_64": AUDIT_ARCH_X86_64, "aarch64": AUDIT_ARCH_AARCH64, "i686": AUDIT_ARCH_I386}
+KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING = 0, -3  # linux/keyctl.h
+
+
+def keyrings_refused() -> bool:
+    """Whether this process is refused keyctl: asks for the session keyring's id without creating
+    it (harmless, makes no key); True when the call fails with EPERM."""
+    import platform
+
+    arch = MACHINE_ARCH.get(platform.machine())
+    if arch is None:
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    keyctl = KEY_CALLS[arch][2]
+    done = libc.syscall(
+        keyctl, KEYCTL_GET_KEYRING_ID, ctypes.c_long(KEY_SPEC_SESSION_KEYRING), ctypes.c_long(0)
+    )
+    return done == -1 and ctypes.get_errno() == errno.EPERM
+
+
+def _probe_main() -> int:
+    try:
+        deny_keyrings()
+    except OSError as error:
+        print(error.strerror or error)
+        return 1
+    if not keyrings_refused():
+        print("the filter is in place but keyctl is not refused on this architecture")
+        return 1
+    return 0
+
+
+@functools.cache
+def problem() -> str:
+    """'' when the filter installs and works here (tried once, in a throwaway process), else why not:
+    what the grader says, once, in its line about the sandbox."""
+    import subprocess
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    code = (
+        f"import sys; sys.path[:0] = [{root!r}]; "
+        "from kata.sandbox import syscalls; sys.exit(syscalls._probe_main())"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-B", "-c", code],
+            capture_output=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return str(error)
+    if done.returncode != 0:
+        lines = (done.stdout + done.stderr).decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines else f"exit code {done.returncode}"
+    return ""
