@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from kata.testing import assert_ran_together, assert_same, describe, leaves, stopwatch
-from kata.testing.server import LoopbackServer
+from kata.testing.server import LoopbackServer, Reply
 
 DELAY = 0.2
 ERROR_STATUSES = (400, 403, 404, 500, 502, 503)
@@ -146,11 +146,36 @@ async def test_every_url_is_fetched_at_the_same_time(ex, rng, server):
 @pytest.mark.task(2)
 async def test_one_session_is_shared_by_every_request(ex, rng, server, sessions_opened):
     user_ids = rng.sample(range(100, 1000), 4)
-    urls = [server.serve(f"/users/{uid}", json=user_record(uid)) for uid in user_ids]
+    held = rng.choice(user_ids)
+
+    # Seen by the server: one session keeps the connection of a finished request open in its pool
+    # for the next request to reuse, until the session closes after the last reply; a session per
+    # request closes its connection as soon as its reply is read. One reply is held back until a
+    # connection closes (at most DELAY seconds), so a connection closed while a request of the
+    # same call still waits for its reply shows the pool was thrown away.
+    async def held_back(request):
+        await server.a_connection_closes(within=DELAY)
+        return Reply(json=user_record(held))
+
+    urls = [
+        server.serve(f"/users/{uid}", held_back if uid == held else Reply(json=user_record(uid)))
+        for uid in user_ids
+    ]
 
     result = await ex.fetch_multiple_urls(urls)
 
     assert_data(result, [user_record(uid) for uid in user_ids], "fetch_multiple_urls' result")
+    last_reply = max(call.end for call in server.calls)
+    closed_early = sum(1 for moment in server.closed_at.values() if moment < last_reply)
+    if closed_early:
+        raise AssertionError(
+            f"fetch_multiple_urls closed {closed_early} of its {server.connection_count} connections "
+            f"while /users/{held} was still waiting for its reply: each finished request's connection "
+            "was thrown away instead of going back to a shared pool, which is what a ClientSession "
+            "per request does. Open ONE with `async with aiohttp.ClientSession() as session:` and pass "
+            "it to every fetch_json call; it closes its connections once, after the last reply."
+        )
+    # Counted in the learner's own process in judge mode: it can add a failure, never a pass.
     opened = sessions_opened[0]
     if opened != 1:
         raise AssertionError(
