@@ -12,10 +12,6 @@ NOT_YET = {
         "its tests check which event loops the learner's code made and closed; those loops live in "
         "the sandbox, and the judge needs a mirror of each (planned: one judge loop per sandbox loop)"
     ),
-    "09_aiohttp": (
-        "test_one_session_is_shared_by_every_request counts the sessions inside the learner's process; "
-        "its 4 requests run at once, so one session and four look the same from the server"
-    ),
     "10_cpu_bound": (
         "its pool test checks that the loop stayed free with a ticker on the judge's loop, which "
         "cannot see the sandbox's loop (planned: two calls at once, timed by the judge)"
