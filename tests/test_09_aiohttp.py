@@ -46,6 +46,16 @@ def requested(server):
     return [(call.method, call.args[0]) for call in server.calls]
 
 
+def assert_asked_once_each(server, paths, who):
+    """The server itself was asked for every path once (the data returned is not the only proof)."""
+    asked = sorted(path for _, path in requested(server))
+    if asked != sorted(paths):
+        raise AssertionError(
+            f"{who} should ask the server once for each URL it is given; the server was asked for "
+            f"{asked or 'nothing'}, expected {sorted(paths)}. Make each request with `session.get(url)`."
+        )
+
+
 def client_response_errors(error):
     """The aiohttp.ClientResponseError in `error`, or inside it if it is an exception group."""
     return [leaf for leaf in leaves(error) if isinstance(leaf, aiohttp.ClientResponseError)]
@@ -60,6 +70,7 @@ async def test_fetch_json_returns_the_parsed_json_body(ex, rng, server):
         result = await ex.fetch_json(session, url)
 
     assert_data(result, user_record(user_id), "fetch_json's result")
+    assert_asked_once_each(server, [f"/users/{user_id}"], "fetch_json")
 
 
 @pytest.mark.task(1)
@@ -130,6 +141,7 @@ async def test_results_come_back_in_the_order_of_the_urls(ex, rng, server):
     result = await ex.fetch_multiple_urls(urls)
 
     assert_data(result, [user_record(uid) for uid in user_ids], "fetch_multiple_urls' result")
+    assert_asked_once_each(server, [f"/users/{uid}" for uid in user_ids], "fetch_multiple_urls")
 
 
 @pytest.mark.task(2)
@@ -165,6 +177,7 @@ async def test_one_session_is_shared_by_every_request(ex, rng, server, sessions_
     result = await ex.fetch_multiple_urls(urls)
 
     assert_data(result, [user_record(uid) for uid in user_ids], "fetch_multiple_urls' result")
+    assert_asked_once_each(server, [f"/users/{uid}" for uid in user_ids], "fetch_multiple_urls")
     last_reply = max(call.end for call in server.calls)
     closed_early = sum(1 for moment in server.closed_at.values() if moment < last_reply)
     if closed_early:
@@ -215,6 +228,11 @@ async def test_an_error_status_reaches_the_caller(ex, rng, server):
             raise AssertionError(
                 f"expected one ClientResponseError, status {status} for {broken}; found "
                 + ", ".join(f"status {e.status} for {e.request_info.url}" for e in found)
+            ) from error
+        if not any(call.args == (f"/users/{broken_id}",) and call.status == status for call in server.calls):
+            raise AssertionError(
+                f"fetch_multiple_urls raised status {status} for {broken}, but the server was never "
+                "asked for it: make every request with `session.get(url)`."
             ) from error
         return
 
