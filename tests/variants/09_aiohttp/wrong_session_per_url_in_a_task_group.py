@@ -1,5 +1,7 @@
 """A TaskGroup runs one helper per URL, and each helper opens (and closes) a session of its own."""
 
+# fails only: test_one_session_is_shared_by_every_request
+
 import asyncio
 
 import aiohttp
