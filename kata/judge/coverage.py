@@ -1,16 +1,14 @@
-"""Which exercises judge mode serves yet, and why each of the others waits.
+"""Which exercises judge mode serves yet, why the others wait, and what rests on the sandbox.
 
-For an exercise listed here, some test still looks at something that lives in the learner's
-process in judge mode (their event loop, their tasks), so a verdict there could differ from
-the one-process verdict. The self-check compares both modes for every other exercise (each
+For an exercise listed in NOT_YET, some test still looks at something that lives in the
+learner's process in judge mode (their event loops), so a verdict there could differ from the
+one-process verdict. The self-check compares both modes for every other exercise (each
 solution, stub and variant must get the same verdict from every test); batch grading uses
-judge mode only where the comparison holds.
+judge mode only where the comparison holds, and grades the others in one process.
 
-Served, with one part that only the sandbox can see: 16_queue_workers. A worker left waiting in
-`queue.get()` makes no call to the judge, so "no worker is left running" rests on the sandbox's
-word (its host notes the learner's tasks still running in the step the learner's function
-ended). That word can only fail a test; a worker left running that still calls `handle` (still
-running when the function returned, or starting within a moment after) the judge sees itself.
+Served, with parts that only the sandbox sees (its word can fail a test, never pass it; a
+submission that rewrites its own host can hide it): BY_THE_SANDBOX below. Everything else a
+verdict rests on is the judge's own observation.
 """
 
 NOT_YET = {
@@ -18,9 +16,34 @@ NOT_YET = {
         "its tests check which event loops the learner's code made and closed; those loops live in "
         "the sandbox, and the judge needs a mirror of each (planned: one judge loop per sandbox loop)"
     ),
+}
+
+# What only the learner's process can see, per exercise: its host reports it.
+BY_THE_SANDBOX = {
+    "every exercise": (
+        "a frozen event loop where blocking is not the lesson, tasks left running, coroutines never "
+        "awaited, lost task errors, unclosed sessions, a patched clock"
+    ),
+    "04_blocking": (
+        "the loop's freedom is timed by the judge from the learner's own code's calls to it, but "
+        "code that makes those calls from another thread while its loop is blocked is caught only "
+        "by the sandbox's loop guard"
+    ),
     "09_aiohttp": (
-        "test_one_session_is_shared_by_every_request counts the sessions inside the learner's process; "
-        "its 4 requests run at once, so one session and four look the same from the server"
+        "sessions opened one per URL, all kept open and closed together after the last reply, look "
+        "like one session to the server: only the sandbox's count catches them"
+    ),
+    "16_queue_workers": (
+        "a worker left waiting in queue.get() calls nothing of the judge's; a worker left running "
+        "that still calls handle the judge sees itself"
+    ),
+    "18_event": (
+        "whether Progress.wait_until polls its count (the judge sees when each waiter returns, "
+        "early or late; tasks 1-2 are judged by the test's own Event)"
+    ),
+    "22_capstone": (
+        "sessions made per page on one shared connector reuse connections as one session does: "
+        "only the sandbox's count tells them apart"
     ),
 }
 

@@ -70,10 +70,11 @@ def tasks_earned(results) -> list[int]:
 FORGERY_NAMES = sorted(p.name for p in FORGERIES.iterdir() if any(p.glob("[0-9][0-9]_*.py")))
 # Found by attacking judge mode: `execs_in_the_judge` has nothing to forge in one process, and
 # `hides_its_sessions` (22's wrong_session_per_page, its sessions made with an __init__ copied
-# before the count began) fooled a count that is now the server's, in both modes.
-AGAINST_THE_JUDGE = {"execs_in_the_judge", "hides_its_sessions"}
+# before the count began) fooled a count that is now the server's, in both modes; so did
+# `hides_its_sessions_per_url` (the same trick on 09's wrong_session_per_url).
+AGAINST_THE_JUDGE = {"execs_in_the_judge", "hides_its_sessions", "hides_its_sessions_per_url"}
 # Tasks a forgery does right (its forgery is in another task): earned in any mode.
-HONEST_TASKS = {"hides_its_sessions": [1, 2]}
+HONEST_TASKS = {"hides_its_sessions": [1, 2], "hides_its_sessions_per_url": [1]}
 
 
 @pytest.mark.parametrize("forgery", sorted(set(FORGERY_NAMES) - AGAINST_THE_JUDGE))
