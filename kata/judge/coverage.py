@@ -24,10 +24,14 @@ BY_THE_SANDBOX = {
         "a frozen event loop where blocking is not the lesson, tasks left running, coroutines never "
         "awaited, lost task errors, unclosed sessions, a patched clock"
     ),
+    "02_gather": (
+        "a call left running after the function returned (fire and forget) that no longer calls "
+        "the judge's services: the sandbox reports the task"
+    ),
     "04_blocking": (
-        "the loop's freedom is timed by the judge from the learner's own code's calls to it, but "
-        "code that makes those calls from another thread while its loop is blocked is caught only "
-        "by the sandbox's loop guard"
+        "task 1's first two tests rest on the sandbox's loop guard; the third times the learner's "
+        "own code's calls to the judge, which code that makes them from another thread while its "
+        "loop is blocked can fake"
     ),
     "09_aiohttp": (
         "sessions opened one per URL, all kept open and closed together after the last reply, look "
