@@ -317,3 +317,40 @@ def test_a_loop_the_learners_code_keeps_frozen_in_the_sandbox_is_broken_there_in
         r.outcome == "failed" and "wait_until kept the event loop frozen" in r.message for r in waiting
     ), [r.message[:200] for r in waiting]
     assert time.monotonic() - started < 25, "no test was left to its 10 s timeout"
+
+
+REFUSES_TO_END = """
+import asyncio
+import os
+import threading
+import time
+
+os._exit = lambda code: None  # the host's own end (kata.sandbox.host.end_with_the_judge) does nothing
+threading.Thread(target=lambda: time.sleep(3600), daemon=False).start()
+
+
+async def fetch_all(fetch_user, user_ids):
+    await asyncio.sleep(3600)
+"""
+
+
+def test_in_batch_grading_the_judge_stops_a_student_process_that_refuses_to_end(tmp_path):
+    """After a test times out the judge stops the student's process (another uid, in the same
+    sandbox): the test fails on its own timeout, and the exercise's time limit is never reached.
+    Found by the red team: without the capability to signal another uid, the judge waited for
+    the exercise's time limit."""
+    (student := tmp_path / "submissions" / "stays").mkdir(parents=True)
+    (student / "02_gather.py").write_text(REFUSES_TO_END)
+    out = tmp_path / "out"
+    command = [sys.executable, "grade.py", "batch", str(student), "--out", str(out), "--exercises", "02"]
+    command += ["--test-timeout", "2", "--time-limit", "40", "--plain"]
+    done = subprocess.run(
+        command, cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, f"grade.py batch failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    with (out / "results.csv").open(newline="") as rows:
+        messages = [row["message"] for row in csv.DictReader(rows) if row["task"] == "1"]
+    assert messages and "did not finish in time" in messages[0], messages
+    with (out / "gradebook.csv").open(newline="") as rows:
+        (row,) = csv.DictReader(rows)
+    assert "time limit" not in row["flags"], f"the judge could not stop the student's process: {row['flags']}"
