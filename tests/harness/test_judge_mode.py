@@ -60,6 +60,29 @@ def graded(folder: Path, tmp_path: Path, *modes: str):
     return run.results
 
 
+def batch_graded(students: list[Path], out: Path, *options: str) -> tuple[list[dict], list[dict]]:
+    """`grade.py batch` on `students` into `out`: (results.csv rows, gradebook.csv rows)."""
+    command = [
+        sys.executable,
+        "grade.py",
+        "batch",
+        *map(str, students),
+        "--out",
+        str(out),
+        "--plain",
+        *options,
+    ]
+    done = subprocess.run(
+        command, cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, f"grade.py batch failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    tables = []
+    for name in ("results.csv", "gradebook.csv"):
+        with (out / name).open(newline="") as rows:
+            tables.append(list(csv.DictReader(rows)))
+    return tables[0], tables[1]
+
+
 def tasks_earned(results) -> list[int]:
     tasks: dict[int, bool] = {}
     for result in results:
@@ -219,20 +242,14 @@ def test_batch_grading_gives_every_forgery_nothing_and_the_solution_everything(t
     (solution := submissions / "the_solution").mkdir()
     for stem in stems:
         shutil.copyfile(REPO_ROOT / "solutions" / f"{stem}.py", solution / f"{stem}.py")
-    out = tmp_path / "out"
     numbers = [stem[:2] for stem in stems]
-    command = [sys.executable, "grade.py", "batch", *sorted(map(str, submissions.iterdir()))]
-    command += ["--out", str(out), "--exercises", *numbers, "--seed", "5", "--plain", "--jobs", "2"]
-    done = subprocess.run(
-        command, cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0, f"grade.py batch failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-    with (out / "results.csv").open(newline="") as rows:
-        earned: dict[tuple[str, str], list[int]] = {}
-        for row in csv.DictReader(rows):
-            tasks = earned.setdefault((row["student"], row["exercise"]), [])
-            if row["status"] == "passed":
-                tasks.append(int(row["task"]))
+    students = sorted(submissions.iterdir())
+    rows, _ = batch_graded(students, tmp_path / "out", "--exercises", *numbers, "--seed", "5", "--jobs", "2")
+    earned: dict[tuple[str, str], list[int]] = {}
+    for row in rows:
+        tasks = earned.setdefault((row["student"], row["exercise"]), [])
+        if row["status"] == "passed":
+            tasks.append(int(row["task"]))
     for forgery, stem in forged.items():
         assert earned[(forgery, stem)] == HONEST_TASKS.get(forgery, []), (
             f"{forgery} earned tasks {earned[(forgery, stem)]} of {stem} in batch grading"
@@ -277,24 +294,8 @@ def test_in_batch_grading_the_students_process_cannot_read_the_judges_memory_or_
     sandbox) or as the same one (a user namespace: the judge is not dumpable)."""
     (student := tmp_path / "submissions" / "reaches").mkdir(parents=True)
     (student / "02_gather.py").write_text(REACHES_FOR_THE_JUDGE)
-    out = tmp_path / "out"
-    command = [
-        sys.executable,
-        "grade.py",
-        "batch",
-        str(student),
-        "--out",
-        str(out),
-        "--exercises",
-        "02",
-        "--plain",
-    ]
-    done = subprocess.run(
-        command, cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, f"grade.py batch failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-    with (out / "results.csv").open(newline="") as rows:
-        messages = [row["message"] for row in csv.DictReader(rows) if row["task"] == "1"]
+    rows, _ = batch_graded([student], tmp_path / "out", "--exercises", "02")
+    messages = [row["message"] for row in rows if row["task"] == "1"]
     assert messages and "reached: nothing" in messages[0], messages
 
 
@@ -341,16 +342,10 @@ def test_in_batch_grading_the_judge_stops_a_student_process_that_refuses_to_end(
     the exercise's time limit."""
     (student := tmp_path / "submissions" / "stays").mkdir(parents=True)
     (student / "02_gather.py").write_text(REFUSES_TO_END)
-    out = tmp_path / "out"
-    command = [sys.executable, "grade.py", "batch", str(student), "--out", str(out), "--exercises", "02"]
-    command += ["--test-timeout", "2", "--time-limit", "40", "--plain"]
-    done = subprocess.run(
-        command, cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, f"grade.py batch failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-    with (out / "results.csv").open(newline="") as rows:
-        messages = [row["message"] for row in csv.DictReader(rows) if row["task"] == "1"]
+    options = ("--exercises", "02", "--test-timeout", "2", "--time-limit", "40")
+    rows, (grades,) = batch_graded([student], tmp_path / "out", *options)
+    messages = [row["message"] for row in rows if row["task"] == "1"]
     assert messages and "did not finish in time" in messages[0], messages
-    with (out / "gradebook.csv").open(newline="") as rows:
-        (row,) = csv.DictReader(rows)
-    assert "time limit" not in row["flags"], f"the judge could not stop the student's process: {row['flags']}"
+    assert "time limit" not in grades["flags"], (
+        f"the judge could not stop the student's process: {grades['flags']}"
+    )
