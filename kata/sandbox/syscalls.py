@@ -45,6 +45,11 @@ AUDIT_ARCH_X86_64 = 62 | 0x80000000 | 0x40000000
 AUDIT_ARCH_I386 = 3 | 0x40000000
 AUDIT_ARCH_AARCH64 = 183 | 0x80000000 | 0x40000000
 X32_SYSCALL_BIT = 0x40000000
+MACHINE_ARCH = {  # by platform.machine()
+    "x86_64": AUDIT_ARCH_X86_64,
+    "aarch64": AUDIT_ARCH_AARCH64,
+    "i686": AUDIT_ARCH_I386,
+}
 
 KEY_CALLS = {  # (add_key, request_key, keyctl) by audit architecture
     AUDIT_ARCH_X86_64: (248, 249, 250),
@@ -68,7 +73,8 @@ class SockFprog(ctypes.Structure):
 
 def program() -> list[tuple[int, int, int, int]]:
     """The filter as (code, jt, jf, k): for each known architecture, its three key calls (and on
-    x86_64 every x32 call) return EPERM; everything else, on any architecture, is allowed."""
+    x86_64 every x32 call) return EPERM; every other call of a known architecture is allowed, and
+    every call of an unknown one refused."""
     # Assembled with labels: a jump names the label it goes to, resolved to a relative offset.
     lines: list[tuple] = [("load", ARCH_OFFSET)]
     for arch, numbers in KEY_CALLS.items():
@@ -79,7 +85,8 @@ def program() -> list[tuple[int, int, int, int]]:
         lines.extend(("jeq", number, "deny") for number in numbers)
         lines.append(("ret", SECCOMP_RET_ALLOW))
         lines.append(("label", f"after-{arch}"))
-    lines.append(("ret", SECCOMP_RET_ALLOW))
+    # Any other architecture (a compat ABI such as 32-bit ARM on aarch64, whose key call numbers
+    # this table does not know) is refused every call: graded code has no business there.
     lines.append(("label", "deny"))
     lines.append(("ret", SECCOMP_RET_ERRNO | (errno.EPERM & SECCOMP_RET_DATA)))
 
@@ -119,6 +126,10 @@ def deny_keyrings() -> None:
     while dropping them with setpriv still works). SeccompUnavailable says why it could not."""
     if not sys.platform.startswith("linux"):
         raise SeccompUnavailable(errno.ENOSYS, f"seccomp is Linux only (this is {sys.platform})")
+    import platform
+
+    if platform.machine() not in MACHINE_ARCH:
+        raise SeccompUnavailable(errno.ENOSYS, f"no key call numbers known for {platform.machine()}")
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         prctl = libc.prctl
@@ -142,7 +153,6 @@ def deny_keyrings() -> None:
         )
 
 
-MACHINE_ARCH = {"x86_64": AUDIT_ARCH_X86_64, "aarch64": AUDIT_ARCH_AARCH64, "i686": AUDIT_ARCH_I386}
 KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING = 0, -3  # linux/keyctl.h
 
 

@@ -6,7 +6,9 @@ import ctypes
 def _from_keyring():
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
-    for line in open("/proc/keys"):
+    with open("/proc/keys") as keys:
+        lines = keys.read().splitlines()
+    for line in lines:
         if "kata-redteam-02" in line:
             serial = int(line.split()[0], 16)
             buffer = ctypes.create_string_buffer(65536)

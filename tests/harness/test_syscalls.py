@@ -1,0 +1,78 @@
+"""kata.sandbox.syscalls: the seccomp filter that keeps graded code off the kernel's keyrings.
+
+The filter is installed in a throwaway process each time (it cannot be removed once in place).
+tests/harness/test_batch_isolation.py proves it where it matters: in graded code, every sandbox kind.
+"""
+
+import platform
+import subprocess
+import sys
+
+import pytest
+
+from kata.catalog import REPO_ROOT
+from kata.sandbox import choose_sandbox, syscalls
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or platform.machine() not in syscalls.MACHINE_ARCH,
+    reason="the filter is for Linux on x86_64, aarch64 and i686",
+)
+
+FILTERED = f"""
+import os, subprocess, sys
+sys.path[:0] = [{str(REPO_ROOT)!r}]
+from kata.sandbox import syscalls
+assert not syscalls.keyrings_refused(), "refused before the filter"
+syscalls.deny_keyrings()
+assert syscalls.keyrings_refused(), "keyctl still works in the filtered process"
+child = subprocess.run([sys.executable, "-I", "-c", {{child!r}}])
+assert child.returncode == 0, "a process it starts is not filtered"
+with open(os.devnull, "rb") as file:  # everything else still works
+    file.read()
+assert os.getpid() > 0 and os.fork is not None
+print("ok")
+"""
+CHILD = f"""
+import sys
+sys.path[:0] = [{str(REPO_ROOT)!r}]
+from kata.sandbox import syscalls
+sys.exit(0 if syscalls.keyrings_refused() else 1)
+"""
+
+
+def test_the_filter_refuses_the_key_calls_to_the_process_and_what_it_starts():
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", FILTERED.format(child=CHILD)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_the_grader_finds_the_filter_works_here():
+    assert syscalls.problem() == "", "the grader would say keyrings are NOT refused"
+    assert "kernel keyrings refused (seccomp)" in choose_sandbox("none").protections()
+
+
+def test_every_architecture_s_key_calls_are_refused_and_unknown_architectures_get_nothing():
+    """Walks the BPF program as the kernel would, for each architecture's calls."""
+
+    def verdict(arch: int, number: int) -> int:
+        program, pc, loaded = syscalls.program(), 0, 0
+        while True:
+            code, jt, jf, k = program[pc]
+            if code == syscalls.BPF_LD | syscalls.BPF_W | syscalls.BPF_ABS:
+                loaded = arch if k == syscalls.ARCH_OFFSET else number
+                pc += 1
+            elif code == syscalls.BPF_RET | syscalls.BPF_K:
+                return k
+            else:
+                test = (loaded == k) if code & 0xF0 == syscalls.BPF_JEQ else bool(loaded & k)
+                pc += 1 + (jt if test else jf)
+
+    eperm = syscalls.SECCOMP_RET_ERRNO | 1
+    for arch, calls in syscalls.KEY_CALLS.items():
+        for number in calls:
+            assert verdict(arch, number) == eperm, f"arch {arch:#x}: call {number} allowed"
+        for number in (0, 1, 39, 60, 231, 247, 251):
+            assert verdict(arch, number) == syscalls.SECCOMP_RET_ALLOW, f"arch {arch:#x}: {number} refused"
+    assert verdict(syscalls.AUDIT_ARCH_X86_64, syscalls.X32_SYSCALL_BIT | 39) == eperm, "x32 allowed"
+    assert verdict(0x40000028, 0) == eperm, "32-bit ARM (unknown here) allowed"
