@@ -210,8 +210,11 @@ async def test_an_error_status_reaches_the_caller(ex, rng, server):
     user_ids = rng.sample(range(100, 1000), 4)
     broken_id = rng.choice(user_ids)
     status = rng.choice(ERROR_STATUSES)
+    # The error comes last: by then every other reply is in, so no request is still in flight
+    # when the error reaches the caller, and the verdict cannot hang on how fast replies travel
+    # (code with a session per URL would still be fetching; that mistake has a test of its own).
     urls = [
-        server.serve(f"/users/{uid}", status=status, json={"error": f"the server said {status}"})
+        server.serve(f"/users/{uid}", status=status, json={"error": f"the server said {status}"}, delay=DELAY)
         if uid == broken_id
         else server.serve(f"/users/{uid}", json=user_record(uid))
         for uid in user_ids

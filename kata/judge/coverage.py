@@ -16,11 +16,6 @@ NOT_YET = {
         "its tests check which event loops the learner's code made and closed; those loops live in "
         "the sandbox, and the judge needs a mirror of each (planned: one judge loop per sandbox loop)"
     ),
-    "09_aiohttp": (
-        "the modes disagree on one variant: wrong_session_per_url fails "
-        "test_an_error_status_reaches_the_caller in judge mode only (its fetch_one tasks reported "
-        "left running by the sandbox); to be explained before 09 is judged"
-    ),
 }
 
 # What only the learner's process can see, per exercise: its host reports it.
