@@ -32,9 +32,11 @@ from kata.report import STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
 
 # Bound before any learner module is imported: timing checks trust these.
 from kata.testing import clock, margins
+from kata.testing.leftovers import Leftovers
 from kata.testing.loopguard import FROZEN_PREFIX as FROZEN
 from kata.testing.loopguard import STALL_LIMIT, LoopGuard, warning_watch
 from kata.testing.sessions import counting_sessions
+from kata.testing.waiting import FrozenLoopBreaker, WakeWatch
 
 TARGET_KEY = pytest.StashKey[Path]()
 JUDGE_KEY = pytest.StashKey[object]()  # a kata.judge.session.JudgeSession in judge mode
@@ -192,6 +194,44 @@ def sessions_opened(request: pytest.FixtureRequest):
     with counting_sessions() as opened:
         judge = request.config.stash.get(JUDGE_KEY, None)
         yield opened if judge is None else _SessionsOpened(opened, judge)
+
+
+@pytest.fixture
+def leftovers(request: pytest.FixtureRequest) -> Leftovers:
+    """The learner's tasks still running when its function returned (kata.testing.leftovers). In
+    judge mode they live in the sandbox, which reports them: that can fail a test, never pass it.
+    """
+    return Leftovers(request.config.stash.get(JUDGE_KEY, None))
+
+
+@pytest.fixture
+def wake_watch(request: pytest.FixtureRequest):
+    """`async with wake_watch() as wakes:` watches how the tasks started meanwhile wake up
+    (kata.testing.waiting.WakeWatch). In judge mode the learner's tasks live in the sandbox,
+    which watches its own loop: what it reports can fail a test, and the README says what that means.
+    """
+    judge = request.config.stash.get(JUDGE_KEY, None)
+    return WakeWatch if judge is None else judge.wake_watch
+
+
+@pytest.fixture
+def loop_breaker(request: pytest.FixtureRequest):
+    """`async with loop_breaker(ex, explain):` raises `explain.format(function=, seconds=)` inside
+    the learner's code if it keeps the event loop frozen (kata.testing.waiting.FrozenLoopBreaker).
+    In judge mode the sandbox's own loop is the one to break: the sandbox does it (it can only
+    fail the test), and `explain` may use only `{function}` and `{seconds:.2f}`.
+    """
+    judge = request.config.stash.get(JUDGE_KEY, None)
+    if judge is not None:
+        return lambda ex, explain: judge.loop_breaker(explain)
+
+    def local(ex, explain: str) -> FrozenLoopBreaker:
+        return FrozenLoopBreaker(
+            lambda function, seconds: explain.format(function=function, seconds=seconds),
+            getattr(ex, "__file__", None),
+        )
+
+    return local
 
 
 @pytest.fixture

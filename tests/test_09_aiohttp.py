@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from kata.testing import assert_ran_together, assert_same, describe, leaves, stopwatch
-from kata.testing.server import LoopbackServer
+from kata.testing.server import LoopbackServer, Reply
 
 DELAY = 0.2
 ERROR_STATUSES = (400, 403, 404, 500, 502, 503)
@@ -46,6 +46,16 @@ def requested(server):
     return [(call.method, call.args[0]) for call in server.calls]
 
 
+def assert_asked_once_each(server, paths, who):
+    """The server itself was asked for every path once (the data returned is not the only proof)."""
+    asked = sorted(path for _, path in requested(server))
+    if asked != sorted(paths):
+        raise AssertionError(
+            f"{who} should ask the server once for each URL it is given; the server was asked for "
+            f"{asked or 'nothing'}, expected {sorted(paths)}. Make each request with `session.get(url)`."
+        )
+
+
 def client_response_errors(error):
     """The aiohttp.ClientResponseError in `error`, or inside it if it is an exception group."""
     return [leaf for leaf in leaves(error) if isinstance(leaf, aiohttp.ClientResponseError)]
@@ -60,6 +70,7 @@ async def test_fetch_json_returns_the_parsed_json_body(ex, rng, server):
         result = await ex.fetch_json(session, url)
 
     assert_data(result, user_record(user_id), "fetch_json's result")
+    assert_asked_once_each(server, [f"/users/{user_id}"], "fetch_json")
 
 
 @pytest.mark.task(1)
@@ -130,6 +141,7 @@ async def test_results_come_back_in_the_order_of_the_urls(ex, rng, server):
     result = await ex.fetch_multiple_urls(urls)
 
     assert_data(result, [user_record(uid) for uid in user_ids], "fetch_multiple_urls' result")
+    assert_asked_once_each(server, [f"/users/{uid}" for uid in user_ids], "fetch_multiple_urls")
 
 
 @pytest.mark.task(2)
@@ -146,11 +158,37 @@ async def test_every_url_is_fetched_at_the_same_time(ex, rng, server):
 @pytest.mark.task(2)
 async def test_one_session_is_shared_by_every_request(ex, rng, server, sessions_opened):
     user_ids = rng.sample(range(100, 1000), 4)
-    urls = [server.serve(f"/users/{uid}", json=user_record(uid)) for uid in user_ids]
+    held = rng.choice(user_ids)
+
+    # Seen by the server: one session keeps the connection of a finished request open in its pool
+    # for the next request to reuse, until the session closes after the last reply; a session per
+    # request closes its connection as soon as its reply is read. One reply is held back until a
+    # connection closes (at most DELAY seconds), so a connection closed while a request of the
+    # same call still waits for its reply shows the pool was thrown away.
+    async def held_back(request):
+        await server.a_connection_closes(within=DELAY)
+        return Reply(json=user_record(held))
+
+    urls = [
+        server.serve(f"/users/{uid}", held_back if uid == held else Reply(json=user_record(uid)))
+        for uid in user_ids
+    ]
 
     result = await ex.fetch_multiple_urls(urls)
 
     assert_data(result, [user_record(uid) for uid in user_ids], "fetch_multiple_urls' result")
+    assert_asked_once_each(server, [f"/users/{uid}" for uid in user_ids], "fetch_multiple_urls")
+    last_reply = max(call.end for call in server.calls)
+    closed_early = sum(1 for moment in server.closed_at.values() if moment < last_reply)
+    if closed_early:
+        raise AssertionError(
+            f"fetch_multiple_urls closed {closed_early} of its {server.connection_count} connections "
+            f"while /users/{held} was still waiting for its reply: each finished request's connection "
+            "was thrown away instead of going back to a shared pool, which is what a ClientSession "
+            "per request does. Open ONE with `async with aiohttp.ClientSession() as session:` and pass "
+            "it to every fetch_json call; it closes its connections once, after the last reply."
+        )
+    # Counted in the learner's own process in judge mode: it can add a failure, never a pass.
     opened = sessions_opened[0]
     if opened != 1:
         raise AssertionError(
@@ -190,6 +228,11 @@ async def test_an_error_status_reaches_the_caller(ex, rng, server):
             raise AssertionError(
                 f"expected one ClientResponseError, status {status} for {broken}; found "
                 + ", ".join(f"status {e.status} for {e.request_info.url}" for e in found)
+            ) from error
+        if not any(call.args == (f"/users/{broken_id}",) and call.status == status for call in server.calls):
+            raise AssertionError(
+                f"fetch_multiple_urls raised status {status} for {broken}, but the server was never "
+                "asked for it: make every request with `session.get(url)`."
             ) from error
         return
 

@@ -17,13 +17,14 @@ from kata.testing import (
     stopwatch,
 )
 from kata.testing.differences import assert_same_parts
-from kata.testing.leftovers import started_since, stop_leftover_tasks
 
 DELAY = 0.05
 # Task 2: the source hands out an item every ARRIVAL s, faster than the workers handle them.
 ARRIVAL = 0.005
 # Far above any correct run here (under 0.5 s); a run that hangs is stopped at this point.
 RUN_LIMIT = 2.0
+# After the learner's function returned: a worker left running may still start calls to handle.
+LATE = 0.03
 ERROR_KINDS = (ConnectionError, LookupError, ValueError, PermissionError)
 
 HUNG = (
@@ -48,10 +49,10 @@ def ideal_time(count, workers, delay=DELAY):
     return math.ceil(count / workers) * delay
 
 
-async def finish(call, name, ideal):
+async def finish(call, name, ideal, leftovers, handle):
     """Await the learner's call; a plain-words failure, not a hang, when it never ends, and
     when it returns while tasks it started are still running."""
-    before = asyncio.all_tasks()
+    before = leftovers.mark()
     timeout = asyncio.timeout(RUN_LIMIT)
     try:
         async with timeout:
@@ -60,29 +61,41 @@ async def finish(call, name, ideal):
         if timeout.expired():
             raise AssertionError(HUNG.format(name=name, limit=RUN_LIMIT, ideal=ideal)) from None
         raise
-    await assert_none_left_running(before, name)
+    await assert_none_left_running(leftovers, before, handle, name)
     return result
 
 
-def task_name(task):
-    """The name of the function a task runs, as the learner wrote it (`worker`)."""
-    return getattr(task.get_coro(), "__name__", None) or task.get_name()
+async def still_running(leftovers, before, handle):
+    """What the learner's function left running, taken the moment it returned (or raised):
+    its tasks still running, and the calls to handle those made: still running then, or started
+    within LATE s after it (in judge mode the judge sees those calls itself; the tasks live in
+    the learner's process)."""
+    busy = [f"{call.label('handle')} not finished" for call in handle.calls if call.end is None]
+    left = leftovers.at_return(before)
+    if not left and not busy:
+        made = len(handle.calls)
+        await asyncio.sleep(LATE)
+        busy = [f"{call.label('handle')} started later" for call in handle.calls[made:]]
+    return left, busy
 
 
-async def assert_none_left_running(before, name):
-    left = started_since(before)
-    if not left:
+def named(left):
+    return f"{len(left)} tasks ({', '.join(sorted({task.name for task in left}))})"
+
+
+async def assert_none_left_running(leftovers, before, handle, name):
+    left, busy = await still_running(leftovers, before, handle)
+    if not left and not busy:
         return
-    cancelled = any(task.cancelling() for task in left)
-    running = f"{len(left)} tasks ({', '.join(sorted({task_name(task) for task in left}))})"
     # Said here in full: stopped now, they are not reported a second time by the loop guard.
-    await stop_leftover_tasks(before)
-    if cancelled:
+    await leftovers.stop(before)
+    if left and any(task.cancelling for task in left):
         raise AssertionError(
-            f"{running} were cancelled but had not stopped yet when {name} returned: "
+            f"{named(left)} were cancelled but had not stopped yet when {name} returned: "
             "`task.cancel()` only asks a task to stop. Wait until they have: "
             "`await asyncio.gather(*tasks, return_exceptions=True)`."
         )
+    running = named(left) if left else f"the workers calling handle ({'; '.join(busy[:3])})"
     raise AssertionError(
         f"{running} were still running when {name} returned. Workers left waiting in `queue.get()` "
         "for items that never come outlive your function: once `await queue.join()` returns, cancel "
@@ -117,7 +130,7 @@ def assert_handled_once(handle, items):
 
 
 @pytest.mark.task(1)
-async def test_every_item_is_handled_exactly_once(ex, rng):
+async def test_every_item_is_handled_exactly_once(ex, rng, leftovers):
     workers = rng.randint(2, 4)
     items = some_items(rng, workers * 3 + rng.randrange(workers))
     delays = {item: rng.uniform(0.01, 0.05) for item in items}
@@ -126,16 +139,15 @@ async def test_every_item_is_handled_exactly_once(ex, rng):
     delays[items[0]] = 0.06
     handle = FakeService("handle", delay=delays.__getitem__, reply=result_for)
 
-    results = await finish(
-        ex.process_all(items, handle, workers), "process_all", ideal_time(len(items), workers)
-    )
+    ideal = ideal_time(len(items), workers)
+    results = await finish(ex.process_all(items, handle, workers), "process_all", ideal, leftovers, handle)
 
     assert_handled_once(handle, items)
     assert_same_parts(results, {item: result_for(item) for item in items}, "process_all's result")
 
 
 @pytest.mark.task(1)
-async def test_exactly_workers_items_are_handled_at_once(ex, rng):
+async def test_exactly_workers_items_are_handled_at_once(ex, rng, leftovers):
     workers = rng.randint(2, 4)
     rounds = rng.randint(3, 4)
     items = some_items(rng, workers * rounds)
@@ -143,7 +155,7 @@ async def test_exactly_workers_items_are_handled_at_once(ex, rng):
     ideal = ideal_time(len(items), workers)
 
     with stopwatch() as run:
-        await finish(ex.process_all(items, handle, workers), "process_all", ideal)
+        await finish(ex.process_all(items, handle, workers), "process_all", ideal, leftovers, handle)
 
     assert_peak_in_flight(handle, workers, expected_calls=len(items))
     if margins.over(run.elapsed, 2 * ideal + 0.1, "16 process_all: whole run < 2 x the ideal + 0.1 s"):
@@ -156,20 +168,25 @@ async def test_exactly_workers_items_are_handled_at_once(ex, rng):
 
 
 @pytest.mark.task(1)
-async def test_no_worker_is_left_running(ex, rng):
+async def test_no_worker_is_left_running(ex, rng, leftovers):
     workers = rng.randint(2, 4)
     items = some_items(rng, workers * 2)
     handle = FakeService("handle", delay=DELAY, reply=result_for)
 
-    # finish() fails when process_all returns with any task it started still running.
-    await finish(ex.process_all(items, handle, workers), "process_all", ideal_time(len(items), workers))
+    # finish() fails when process_all returns with any task it started still running. In judge
+    # mode a worker left waiting in `queue.get()` calls nothing of the judge's: only the learner's
+    # process sees it (and reports it, which can only fail the test); a worker that still calls
+    # handle after process_all returned, the judge sees itself.
+    ideal = ideal_time(len(items), workers)
+    await finish(ex.process_all(items, handle, workers), "process_all", ideal, leftovers, handle)
 
 
 @pytest.mark.task(1)
-async def test_no_items_means_no_calls_and_an_empty_dict(ex, rng):
+async def test_no_items_means_no_calls_and_an_empty_dict(ex, rng, leftovers):
     handle = FakeService("handle", delay=DELAY, reply=result_for)
 
-    results = await finish(ex.process_all([], handle, rng.randint(2, 4)), "process_all", 0.0)
+    call = ex.process_all([], handle, rng.randint(2, 4))
+    results = await finish(call, "process_all", 0.0, leftovers, handle)
 
     assert_same(results, {}, "process_all([], handle, workers)")
     assert_call_count(handle, 0, "there are no items")
@@ -223,11 +240,12 @@ class FlakyHandle:
         return error
 
 
-async def run_stream(ex, items, flaky, workers, maxsize):
+async def run_stream(ex, items, flaky, workers, maxsize, leftovers):
     """process_stream's (results, failures) for `items` coming from a Source, checked for shape."""
     source = Source(items, flaky.handle)
     ideal = max(len(items) * ARRIVAL, ideal_time(len(items), workers))
-    result = await finish(ex.process_stream(source, flaky.handle, workers, maxsize), "process_stream", ideal)
+    call = ex.process_stream(source, flaky.handle, workers, maxsize)
+    result = await finish(call, "process_stream", ideal, leftovers, flaky.handle)
     if type(result) is not tuple or len(result) != 2 or any(type(part) is not dict for part in result):
         raise AssertionError(
             "process_stream should return a tuple of two dicts, (results, failures); "
@@ -242,12 +260,12 @@ def stream_sizes(rng):
 
 
 @pytest.mark.task(2)
-async def test_every_item_from_the_source_is_handled_exactly_once(ex, rng):
+async def test_every_item_from_the_source_is_handled_exactly_once(ex, rng, leftovers):
     workers, maxsize, count = stream_sizes(rng)
     items = some_items(rng, count)
     flaky = FlakyHandle(failing=())
 
-    _, (results, failures) = await run_stream(ex, items, flaky, workers, maxsize)
+    _, (results, failures) = await run_stream(ex, items, flaky, workers, maxsize, leftovers)
 
     assert_handled_once(flaky.handle, items)
     assert_same_parts(results, {item: result_for(item) for item in items}, "results")
@@ -255,23 +273,23 @@ async def test_every_item_from_the_source_is_handled_exactly_once(ex, rng):
 
 
 @pytest.mark.task(2)
-async def test_exactly_workers_items_are_handled_at_once_as_they_arrive(ex, rng):
+async def test_exactly_workers_items_are_handled_at_once_as_they_arrive(ex, rng, leftovers):
     workers, maxsize, count = stream_sizes(rng)
     items = some_items(rng, count)
     flaky = FlakyHandle(failing=())
 
-    await run_stream(ex, items, flaky, workers, maxsize)
+    await run_stream(ex, items, flaky, workers, maxsize, leftovers)
 
     assert_peak_in_flight(flaky.handle, workers, expected_calls=len(items))
 
 
 @pytest.mark.task(2)
-async def test_the_queue_never_holds_more_than_maxsize(ex, rng):
+async def test_the_queue_never_holds_more_than_maxsize(ex, rng, leftovers):
     workers, maxsize, count = stream_sizes(rng)
     items = some_items(rng, count)
     flaky = FlakyHandle(failing=())
 
-    source, _ = await run_stream(ex, items, flaky, workers, maxsize)
+    source, _ = await run_stream(ex, items, flaky, workers, maxsize, leftovers)
 
     if source.most_waiting > maxsize + 1:
         if source.most_waiting >= len(items):
@@ -314,25 +332,25 @@ def assert_outcomes(items, flaky, results, failures):
 
 
 @pytest.mark.task(2)
-async def test_a_failing_item_is_reported_and_the_rest_handled(ex, rng):
+async def test_a_failing_item_is_reported_and_the_rest_handled(ex, rng, leftovers):
     workers, maxsize, count = stream_sizes(rng)
     items = some_items(rng, count)
     flaky = FlakyHandle(failing=rng.sample(items[: count // 2], workers - 1))
 
-    _, (results, failures) = await run_stream(ex, items, flaky, workers, maxsize)
+    _, (results, failures) = await run_stream(ex, items, flaky, workers, maxsize, leftovers)
 
     assert_handled_once(flaky.handle, items)
     assert_outcomes(items, flaky, results, failures)
 
 
 @pytest.mark.task(2)
-async def test_workers_go_on_after_more_failures_than_there_are_workers(ex, rng):
+async def test_workers_go_on_after_more_failures_than_there_are_workers(ex, rng, leftovers):
     workers, maxsize, count = stream_sizes(rng)
     items = some_items(rng, count)
     # The first items all fail: a worker that stops at its first failure leaves nobody to work.
     flaky = FlakyHandle(failing=items[: workers + 1])
 
-    _, (results, failures) = await run_stream(ex, items, flaky, workers, maxsize)
+    _, (results, failures) = await run_stream(ex, items, flaky, workers, maxsize, leftovers)
 
     assert_handled_once(flaky.handle, items)
     assert_outcomes(items, flaky, results, failures)
@@ -353,13 +371,13 @@ class BrokenSource(Source):
 
 
 @pytest.mark.task(2)
-async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller(ex, rng):
+async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller(ex, rng, leftovers):
     workers, maxsize, count = stream_sizes(rng)
     items = some_items(rng, count)
     flaky = FlakyHandle(failing=())
     broken = ConnectionError(f"the feed broke after item {rng.randrange(100)}")
     source = BrokenSource(items, flaky.handle, good=workers + 1, error=broken)
-    before = asyncio.all_tasks()
+    before = leftovers.mark()
 
     try:
         async with asyncio.timeout(RUN_LIMIT):
@@ -373,18 +391,18 @@ async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_
         if not holds(error, broken):
             raise
     else:
-        await stop_leftover_tasks(before)
+        await leftovers.stop(before)
         raise AssertionError(
             f"the source raised {broken!r} after {workers + 1} items, but process_stream returned "
             f"{describe(result)}: the error must reach the caller (let it go on)."
         )
-    left = started_since(before)
-    if left:
-        names = ", ".join(sorted({task_name(task) for task in left}))
-        await stop_leftover_tasks(before)
+    left, busy = await still_running(leftovers, before, flaky.handle)
+    if left or busy:
+        await leftovers.stop(before)
+        running = named(left) if left else f"the workers calling handle ({'; '.join(busy[:3])})"
         raise AssertionError(
-            f"the source raised {broken!r}, and process_stream passed it on, but {len(left)} tasks "
-            f"({names}) were still running when it did. Stop the workers whatever way process_stream "
+            f"the source raised {broken!r}, and process_stream passed it on, but {running} were still "
+            "running when it did. Stop the workers whatever way process_stream "
             "ends: in a `finally:` block (cancel them, then `await asyncio.gather(*tasks, "
             "return_exceptions=True)`), or start them in a TaskGroup, which does both for you."
         )

@@ -1,12 +1,16 @@
 """Exercise 18: tasks wait for a signal with Event.wait and Condition.wait_for: idle, and waking at once.
 
 Waiting badly comes in three kinds, and each is caught here without hanging the run:
-- polling (check, sleep a little, check again): the learner's tasks are watched
-  (kata.testing.waiting.WakeWatch) while nothing changes: go unset, the count unchanged,
-  a pause with stop unset. Waiting code is not woken at all then; polling code wakes up
-  on its own timers, however short or long its period. Late reactions are measured too.
-- spinning on `is_set()`: the events handed in are `WatchedEvent`s, which notice a loop
-  asking them over and over (or asking while the event loop is frozen) and raise;
+- polling (check, sleep a little, check again). Tasks 1 and 2: the events handed in are
+  the test's `WatchedEvent`s, which log every look the learner's code takes at them
+  (`is_set()`, `wait()`) while they stay unset. Waiting code looks once and then sleeps in
+  `wait()`; polling code looks again once per period, however short or long. That log is
+  the test's own, in one process and in judge mode alike (there every look is a call the
+  judge receives). Task 3's Progress is the learner's own: its waiters are watched
+  (kata.testing.waiting.WakeWatch; in judge mode the sandbox watches its own loop, and
+  that report can only fail the test). Late reactions are measured too, on the test's clock.
+- spinning on `is_set()`: a `WatchedEvent` notices a loop asking it over and over (or
+  asking while the event loop is frozen) and raises;
 - a loop with no `await` at all: FrozenLoopBreaker raises inside it once the event loop
   has had no turn for 0.3 s (kata.testing.waiting.FREEZE).
 The learner's Progress is used only through its interface: `Progress()`, `advance`,
@@ -31,7 +35,7 @@ from kata.testing import (
     stopwatch,
 )
 from kata.testing.clock import EARLY_WAKE
-from kata.testing.waiting import FrozenLoopBreaker, WakeWatch
+from kata.testing.waiting import FrozenLoopBreaker
 
 # Task 1
 DELAY = 0.2  # one runner's run
@@ -54,6 +58,11 @@ WORDS = ["ann", "bob", "cy", "dee", "eve", "fay", "gus", "hal", "ivy", "jo", "ki
 # While nothing changes, code that waits on an Event or a Condition is not woken at all;
 # code that polls wakes up once per period. From this many wake-ups on, it polls.
 WOKEN = 2
+# Looks at an Event this close to each other are one moment of looking: several tasks starting
+# to wait, or `is_set()` and then `wait()` (in judge mode each look is a round trip, and a busy
+# machine may pause either process between two of them).
+MOMENT = 0.02
+SPIN_ASKS = 300  # asking is_set() this often while the event stays unset is a busy loop, however slow
 
 SPIN_CALLS = 50  # asking this often...
 SPIN_WINDOW = 0.01  # ...within this many seconds is a busy loop
@@ -120,11 +129,15 @@ class BusyWatch:
         self.asked_at = collections.deque(maxlen=SPIN_CALLS)
         self.no_turn_since = None  # when a question last found the loop owing us a turn
 
-    def asked(self):
+    def asked(self, asks):
+        """One more question; `asks` is every moment it was asked while the answer stayed the same."""
         now = clock.perf_counter()
         self.asked_at.append(now)
         if len(self.asked_at) == SPIN_CALLS and now - self.asked_at[0] < SPIN_WINDOW:
             raise AssertionError(self.spinning.format(calls=SPIN_CALLS, window=SPIN_WINDOW, **self.names))
+        # In judge mode each question is a round trip, so a spinning loop asks less often: count them.
+        if len(asks) >= SPIN_ASKS:
+            raise AssertionError(self.spinning.format(calls=len(asks), window=now - asks[0], **self.names))
         if self.no_turn_since is None:
             self.no_turn_since = now
             asyncio.get_running_loop().call_soon(self._loop_had_a_turn)
@@ -136,21 +149,64 @@ class BusyWatch:
 
 
 class WatchedEvent(asyncio.Event):
-    """An asyncio.Event whose `is_set()` notices a waiter asking it in a loop.
+    """An asyncio.Event that logs every look taken at it while it is unset, and notices a
+    waiter asking `is_set()` in a loop.
 
-    (`await event.wait()` never calls `is_set()`.)
+    `asks` holds when (the test's clock) each `is_set()` was answered False; `waits`, when
+    each `wait()` begun while unset began and ended (None while it waits). (`await
+    event.wait()` never calls `is_set()`.) In judge mode the event stays in the judge: each
+    look is a call it receives, so the log is its own.
     """
 
     def __init__(self, name):
         super().__init__()
         self.name = name
+        self.asks, self.waits = [], []
         self.watch = BusyWatch(EVENT_SPINNING, EVENT_FROZEN, name=name)
 
     def is_set(self):
         if super().is_set():
             return True
-        self.watch.asked()
+        self.asks.append(clock.perf_counter())
+        self.watch.asked(self.asks)
         return False
+
+    async def wait(self):
+        if super().is_set():
+            return await super().wait()
+        look = [clock.perf_counter(), None]
+        self.waits.append(look)
+        try:
+            return await super().wait()
+        finally:
+            look[1] = clock.perf_counter()
+
+    def looked_again(self, since, until):
+        """How often the learner's code looked at this event again, strictly between `since` and
+        `until`, after its first moment of looking; and the moments (lists of looks) it looked.
+
+        A look is an `is_set()`, or a `wait()` that gave up before `until` (a timeout in a
+        loop); a `wait()` still waiting then is sleeping, not looking. Looks less than MOMENT
+        apart are one moment; a moment drawn out (looks every few ms) counts once per LATE.
+        """
+        ended = [start for start, end in self.waits if end is not None and end < until]
+        looks = sorted(t for t in [*self.asks, *ended] if since < t < until)
+        moments = []
+        for look in looks:
+            if moments and look - moments[-1][-1] < MOMENT:
+                moments[-1].append(look)
+            else:
+                moments.append([look])
+        drawn_out = sum(int((moment[-1] - moment[0]) / LATE) for moment in moments)
+        return max(len(moments) - 1, 0) + drawn_out, moments
+
+
+def looks_after_the_first(moments):
+    """How many looks came after the first (several tasks looking at once count as one)."""
+    if not moments:
+        return 0
+    first = moments[0]
+    return sum(map(len, moments)) - (1 if first[-1] - first[0] >= LATE else len(first))
 
 
 def frozen_loop_breaker(ex, message):
@@ -171,10 +227,48 @@ def who_woke(woken, polling, named):
     """`woken` in the learner's words: a task the test made and named, or one the learner's code started."""
     if woken.task in named:
         return named[woken.task]
+    if woken.task is None and not woken.name:
+        # Judge mode: a task in the sandbox that ran one of the test's calls (the test's waiters).
+        return "wait_until"
     alike = [w for w in polling if w.name == woken.name and w.task not in named]
     if len(alike) > 1:
         return f"each of the {len(alike)} tasks running {woken.name}() that your code started"
     return f"the task running {woken.name}() that your code started"
+
+
+LOOKED_AGAIN = (
+    "{while_}, {who} looked at {name} again {count} times after its first look ({every}; each "
+    "`{name}.is_set()` or `{name}.wait()` is a look): it checks {what} again and again (a sleep or a "
+    "timeout in a loop) instead of sleeping until {until}. Each check costs CPU for nothing, and "
+    "between checks it reacts late. {fix}"
+)
+
+
+def apart(moments):
+    """The gaps between moments of looking, or between the looks of a drawn-out one."""
+    if any(moment[-1] - moment[0] >= LATE for moment in moments):
+        return [b - a for moment in moments for a, b in itertools.pairwise(moment)]
+    return [later[0] - earlier[0] for earlier, later in itertools.pairwise(moments)]
+
+
+def assert_looked_once(event, since, until, who, while_, words, check):
+    """Fail if the learner's code looked at `event` again WOKEN times or more between `since` and `until`.
+
+    Waiting code looks once (several tasks starting to wait look at about the same moment)
+    and then sleeps in `wait()` until the event is set; polling code looks once per period.
+    """
+    again, moments = event.looked_again(since, until)
+    if margins.over(again, WOKEN, check, unit="looks"):
+        raise AssertionError(
+            LOOKED_AGAIN.format(
+                while_=while_,
+                who=who,
+                name=event.name,
+                count=looks_after_the_first(moments),
+                every=every(apart(moments)),
+                **words,
+            )
+        )
 
 
 def assert_slept(wakes, since, until, named, while_, words, check):
@@ -219,7 +313,7 @@ async def start_and_signal(ex, run, names, go, hold):
     Fails when a call started before go was set, when start_together kept waking up
     while go was unset, or when the first call started late.
     """
-    with WakeWatch() as wakes, frozen_loop_breaker(ex, GO_FROZEN):
+    with frozen_loop_breaker(ex, GO_FROZEN):
         task = asyncio.create_task(ex.start_together(run, names, go), name="start_together")
         created = clock.perf_counter()
         await asyncio.sleep(hold)
@@ -233,14 +327,14 @@ async def start_and_signal(ex, run, names, go, hold):
             f"started in the {hold:.2f} s before it was). Creating a task starts its work right away: "
             "wait for go (`await go.wait()`) before the calls begin."
         )
-    assert_slept(
-        wakes,
+    assert_looked_once(
+        go,
         created,
         since_go.started,
-        {task: "start_together"},
+        "start_together",
         f"while go stayed unset for {since_go.started - created:.2f} s",
         GO_POLLED,
-        "18 start_together: wake-ups while go is unset < WOKEN",
+        "18 start_together: looks again at go while it is unset < WOKEN",
     )
     if run.calls:
         first = min(run.calls, key=lambda call: call.start)
@@ -306,9 +400,9 @@ async def run_and_stop(ex, job, interval, stop, stop_after):
     """Run run_every, set `stop` after `stop_after` s.
 
     Return its result, a stopwatch started when run_every's task was created, one started
-    when stop was set, and the WakeWatch that saw how run_every's tasks woke up.
+    when stop was set.
     """
-    with WakeWatch() as wakes, frozen_loop_breaker(ex, STOP_FROZEN):
+    with frozen_loop_breaker(ex, STOP_FROZEN):
         task = asyncio.create_task(ex.run_every(job, interval, stop), name="run_every")
         with stopwatch() as whole:
             await asyncio.sleep(stop_after)
@@ -327,35 +421,31 @@ async def run_and_stop(ex, job, interval, stop, stop_after):
                         "run_every did not return within 1 s of stop being set: it should stop at once "
                         "(or as soon as a running job ends)"
                     ) from None
-    return result, whole, since_stop, wakes
+    return result, whole, since_stop
 
 
-def assert_slept_through_pauses(wakes, job, interval, stopped_at):
-    """Fail if run_every's own timers woke it up inside its pauses, while stop was unset.
+def assert_slept_through_pauses(stop, job, interval, stopped_at):
+    """Fail if run_every looked at stop again inside its pauses, while stop was unset.
 
-    A pause that waits for stop with a timeout is woken once, when it ends (or when stop
-    is set); a pause that polls is woken by its own short sleeps all through it.
+    A pause that waits for stop with a timeout looks at it once, as it begins (perhaps with
+    an `is_set()` first); a pause that polls looks again after each of its short sleeps.
     """
-    woken, gaps, busiest = 0, [], collections.Counter()
+    again, looks, gaps = 0, 0, []
     for call in job.calls:
         if call.end is None or call.end >= stopped_at:
             break
-        since, until = call.end, min(call.end + interval - EARLY, stopped_at)
-        fired = sorted((t, n) for n, w in enumerate(wakes.watched) for t in w.timers_in(since, until))
-        woken += len(fired)
-        gaps += [later - earlier for earlier, later in itertools.pairwise([since, *(t for t, _ in fired)])]
-        busiest.update(n for _, n in fired)
-    if margins.over(
-        woken, WOKEN, "18 run_every: wake-ups inside pauses, stop unset < WOKEN", unit="wake-ups"
-    ):
-        watched = wakes.watched[busiest.most_common(1)[0][0]]
+        score, moments = stop.looked_again(call.end, min(call.end + interval - EARLY, stopped_at))
+        again += score
+        looks += looks_after_the_first(moments)
+        gaps += apart(moments)
+    if margins.over(again, WOKEN, "18 run_every: looks again at stop inside pauses < WOKEN", unit="looks"):
         raise AssertionError(
-            POLLS.format(
+            LOOKED_AGAIN.format(
                 while_=f"during its pauses of {interval:.3f} s, while stop stayed unset",
-                # The first task made under the watch is run_every's own.
-                who=who_woke(watched, [watched], {wakes.watched[0].task: "run_every"}),
-                count=woken,
-                every=every(gaps),
+                who="run_every",
+                name="stop",
+                count=looks,
+                every=every(gaps) if gaps else "in every pause",
                 **STOP_POLLED,
             )
         )
@@ -385,12 +475,11 @@ async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng):
     job = FakeService("job", delay=JOB)
 
     # Three jobs and two pauses done, halfway through the third pause.
-    result, run, since_stop, wakes = await run_and_stop(
-        ex, job, interval, WatchedEvent("stop"), 3 * JOB + 2.5 * interval
-    )
+    stop = WatchedEvent("stop")
+    result, run, since_stop = await run_and_stop(ex, job, interval, stop, 3 * JOB + 2.5 * interval)
 
     assert_no_job_cut_short(job)
-    assert_slept_through_pauses(wakes, job, interval, since_stop.started)
+    assert_slept_through_pauses(stop, job, interval, since_stop.started)
     if len(job.calls) != 3:
         raise AssertionError(
             f"with jobs of {JOB:.2f} s and pauses of {interval:.3f} s, 3 jobs should have run when stop "
@@ -420,10 +509,11 @@ async def test_returns_at_once_when_stopped_during_a_pause(ex, rng):
 
     # Two jobs done, somewhere in the second pause (random, so no poll period lines up with it).
     stop_after = 2 * JOB + (1 + rng.uniform(0.3, 0.7)) * interval
-    result, _, since_stop, wakes = await run_and_stop(ex, job, interval, WatchedEvent("stop"), stop_after)
+    stop = WatchedEvent("stop")
+    result, _, since_stop = await run_and_stop(ex, job, interval, stop, stop_after)
 
     assert_no_job_cut_short(job)
-    assert_slept_through_pauses(wakes, job, interval, since_stop.started)
+    assert_slept_through_pauses(stop, job, interval, since_stop.started)
     if margins.over(since_stop.elapsed, LATE, "18 run_every: returns < LATE after stop is set in a pause"):
         raise AssertionError(
             f"run_every returned {since_stop.elapsed:.2f} s after stop was set during a pause of "
@@ -446,7 +536,7 @@ async def test_a_running_job_is_finished_not_cut_short(ex, rng):
     job = FakeService("job", delay=long_job)
 
     # Stop arrives halfway through the first job.
-    result, _, since_stop, _ = await run_and_stop(ex, job, interval, WatchedEvent("stop"), long_job / 2)
+    result, _, since_stop = await run_and_stop(ex, job, interval, WatchedEvent("stop"), long_job / 2)
 
     assert_no_job_cut_short(job)
     if len(job.calls) != 1:
@@ -476,7 +566,7 @@ async def test_nothing_runs_when_stop_is_already_set(ex, rng):
     assert_same(result, 0, "run_every's result")
 
 
-async def wait_for_targets(ex, progress, targets, advances, quiet=STEP):
+async def wait_for_targets(ex, wake_watch, loop_breaker, progress, targets, advances, quiet=STEP):
     """Start one wait_until per target; after `quiet` s, advance `progress` by each of
     `advances` in turn, STEP s apart, and give the waiters GRACE s more.
 
@@ -491,7 +581,7 @@ async def wait_for_targets(ex, progress, targets, advances, quiet=STEP):
         await progress.wait_until(target)
         woke[n] = (len(advanced_at), clock.perf_counter())
 
-    with WakeWatch() as wakes, frozen_loop_breaker(ex, COUNT_FROZEN):
+    async with wake_watch() as wakes, loop_breaker(ex, COUNT_FROZEN):
         named = {
             asyncio.create_task(waiter(n, target)): f"wait_until({target})"
             for n, target in enumerate(targets)
@@ -551,37 +641,39 @@ def assert_woke_on_time(targets, advances, woke, advanced_at):
 
 
 @pytest.mark.task(3)
-async def test_each_waiter_sleeps_until_its_target_is_reached(ex, rng):
+async def test_each_waiter_sleeps_until_its_target_is_reached(ex, wake_watch, loop_breaker, rng):
     targets = rng.sample(range(1, STEPS + 1), 4)
     advances = [1] * STEPS
     progress = ex.Progress()
 
-    woke, advanced_at = await wait_for_targets(ex, progress, targets, advances, quiet=rng.uniform(*QUIET))
+    woke, advanced_at = await wait_for_targets(
+        ex, wake_watch, loop_breaker, progress, targets, advances, quiet=rng.uniform(*QUIET)
+    )
 
     assert_woke_on_time(targets, advances, woke, advanced_at)
 
 
 @pytest.mark.task(3)
-async def test_one_advance_wakes_every_waiter_it_satisfies(ex, rng):
+async def test_one_advance_wakes_every_waiter_it_satisfies(ex, wake_watch, loop_breaker, rng):
     target = rng.randint(2, 4)
     targets = [target] * 3 + [rng.randint(1, target - 1), target + 2]
     rng.shuffle(targets)
     advances = [1] * (target - 1) + [1, 1, 1]
     progress = ex.Progress()
 
-    woke, advanced_at = await wait_for_targets(ex, progress, targets, advances)
+    woke, advanced_at = await wait_for_targets(ex, wake_watch, loop_breaker, progress, targets, advances)
 
     assert_woke_on_time(targets, advances, woke, advanced_at)
 
 
 @pytest.mark.task(3)
-async def test_a_big_advance_wakes_every_target_it_passes(ex, rng):
+async def test_a_big_advance_wakes_every_target_it_passes(ex, wake_watch, loop_breaker, rng):
     jump = rng.randint(3, 6)
     targets = [jump - 1, jump, jump + 1]
     advances = [jump, 1]
     progress = ex.Progress()
 
-    woke, advanced_at = await wait_for_targets(ex, progress, targets, advances)
+    woke, advanced_at = await wait_for_targets(ex, wake_watch, loop_breaker, progress, targets, advances)
 
     assert_woke_on_time(targets, advances, woke, advanced_at)
     assert_same(progress.done, jump + 1, f"progress.done after advance({jump}) and advance()")

@@ -1,10 +1,14 @@
-"""Which exercises judge mode serves yet, and why each of the others waits.
+"""Which exercises judge mode serves yet, why the others wait, and what rests on the sandbox.
 
-For an exercise listed here, some test still looks at something that lives in the learner's
-process in judge mode (their event loop, their tasks), so a verdict there could differ from
-the one-process verdict. The self-check compares both modes for every other exercise (each
+For an exercise listed in NOT_YET, some test still looks at something that lives in the
+learner's process in judge mode (their event loops), so a verdict there could differ from the
+one-process verdict. The self-check compares both modes for every other exercise (each
 solution, stub and variant must get the same verdict from every test); batch grading uses
-judge mode only where the comparison holds.
+judge mode only where the comparison holds, and grades the others in one process.
+
+Served, with parts that only the sandbox sees (its word can fail a test, never pass it; a
+submission that rewrites its own host can hide it): BY_THE_SANDBOX below. Everything else a
+verdict rests on is the judge's own observation.
 """
 
 NOT_YET = {
@@ -13,16 +17,42 @@ NOT_YET = {
         "the sandbox, and the judge needs a mirror of each (planned: one judge loop per sandbox loop)"
     ),
     "09_aiohttp": (
-        "test_one_session_is_shared_by_every_request counts the sessions inside the learner's process; "
-        "its 4 requests run at once, so one session and four look the same from the server"
+        "the modes disagree on one variant: wrong_session_per_url fails "
+        "test_an_error_status_reaches_the_caller in judge mode only (its fetch_one tasks reported "
+        "left running by the sandbox); to be explained before 09 is judged"
+    ),
+}
+
+# What only the learner's process can see, per exercise: its host reports it.
+BY_THE_SANDBOX = {
+    "every exercise": (
+        "a frozen event loop where blocking is not the lesson, tasks left running, coroutines never "
+        "awaited, lost task errors, unclosed sessions, a patched clock"
+    ),
+    "02_gather": (
+        "a call left running after the function returned (fire and forget) that no longer calls "
+        "the judge's services: the sandbox reports the task"
+    ),
+    "04_blocking": (
+        "task 1's first two tests rest on the sandbox's loop guard; the third times the learner's "
+        "own code's calls to the judge, which code that makes them from another thread while its "
+        "loop is blocked can fake"
+    ),
+    "09_aiohttp": (
+        "sessions opened one per URL, all kept open and closed together after the last reply, look "
+        "like one session to the server: only the sandbox's count catches them"
     ),
     "16_queue_workers": (
-        "its tests check for workers left waiting with asyncio.all_tasks() on the judge's loop; the "
-        "workers live in the sandbox (planned: the host lists the tasks started under a call)"
+        "a worker left waiting in queue.get() calls nothing of the judge's; a worker left running "
+        "that still calls handle the judge sees itself"
     ),
     "18_event": (
-        "its tests catch polling by watching the judge's loop (WakeWatch, BusyWatch); the polling "
-        "happens in the sandbox (planned: count the learner's asks of the judge's Event)"
+        "whether Progress.wait_until polls its count (the judge sees when each waiter returns, "
+        "early or late; tasks 1-2 are judged by the test's own Event)"
+    ),
+    "22_capstone": (
+        "sessions made per page on one shared connector reuse connections as one session does: "
+        "only the sandbox's count tells them apart"
     ),
 }
 

@@ -14,6 +14,7 @@ stops this process kills the host with it (kata.reaping.kill_tree).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -31,6 +32,7 @@ from kata.remote.peer import Peer
 from kata.runner import child_env
 
 PREFIX_VARIABLE = "KATA_SANDBOX_PREFIX"
+STOP_SECONDS = 5.0  # for a killed host to be gone
 HOST = 0  # the number the host lends itself under (kata.sandbox.host)
 GONE = (
     "the process your code ran in ended{how} while this test was running: does your code call "
@@ -112,7 +114,9 @@ class SandboxLink:
             self.peer.close()
         if self.process is not None:
             reaping.kill_tree(self.process, self._started)
-            self.process.wait()
+            # Out of reach after that: the sandbox ends it with the exercise.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=STOP_SECONDS)
             for stream in (self.process.stdout, self.process.stderr):
                 if stream is not None:
                     stream.close()

@@ -16,8 +16,11 @@ from typing import Any
 from kata.judge.link import SandboxLink
 from kata.remote.peer import PeerLost
 from kata.testing import clock
+from kata.testing.waiting import WakeWatch, Watched
 
 WHERE_TIMEOUT = 2.0
+WAKES_TIMEOUT = 2.0  # seconds for the sandbox to start or report its WakeWatch (its loop may be frozen)
+MAX_WATCHED, MAX_WAKES = 1000, 100_000
 SETTLE = 0.1  # seconds for the judge's side of calls the learner cancelled to end
 
 
@@ -68,6 +71,24 @@ class JudgeSession:
         count = self.link.ask("sessions_opened") if self.link.host is not None else 0
         return count if type(count) is int and 0 <= count < 10**6 else 0
 
+    def left_running(self) -> list[tuple[str, bool]]:
+        """The sandbox's list of the learner's tasks still running when the latest call into its
+        code ended: (name, cancelled) pairs; nothing if it says nonsense (it can only fail a test)."""
+        reported = self.link.ask("left_running") if self.link.host is not None else []
+        if not isinstance(reported, list):
+            return []
+        return [
+            (item[0][:200], item[1])
+            for item in reported[:1000]
+            if type(item) is tuple and len(item) == 2 and type(item[0]) is str and type(item[1]) is bool
+        ]
+
+    async def stop_left_running(self) -> None:
+        """Ask the sandbox to cancel the learner's tasks still running (a test that failed for them
+        has said so in its own words)."""
+        if self.link.host is not None and self.link.peer.lost is None:
+            await self.link.ask_async("stop_left_running")
+
     def gone(self, error: BaseException) -> str | None:
         """The plain words for a test that failed because the sandbox went away."""
         if isinstance(error, PeerLost):
@@ -89,11 +110,81 @@ class JudgeSession:
         asker.join(WHERE_TIMEOUT)
         return [tuple(p) for p in found if isinstance(p, tuple) and len(p) == 3]
 
+    def wake_watch(self) -> SandboxWakeWatch:
+        return SandboxWakeWatch(self)
+
+    def loop_breaker(self, explain: str) -> SandboxLoopBreaker:
+        return SandboxLoopBreaker(self, explain)
+
     def stopped(self) -> None:
         self.link.stop()
 
     def close(self) -> None:
         self.link.stop()
+
+
+class SandboxWakeWatch:
+    """A WakeWatch kept by the sandbox on its own loop, used as `async with`: `watched` and
+    `busiest()` as in one process, filled in from the sandbox's report when the block ends.
+
+    The report is the learner's process's word about itself: a test may fail on it, never
+    pass on it alone (a host rewritten by the learner's code can report nothing). Tasks here
+    are named by their coroutine; `task` is None (the tasks live in the sandbox), and a task
+    that served one of the judge's calls is named "" (the call's own name is not known there).
+    """
+
+    busiest = WakeWatch.busiest
+
+    def __init__(self, session: JudgeSession) -> None:
+        self.session = session
+        self.watched: list[Watched] = []
+
+    async def __aenter__(self) -> SandboxWakeWatch:
+        await asyncio.wait_for(self.session.link.ask_async("watch_wakes"), WAKES_TIMEOUT)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self.session.link.host is None or self.session.link.peer.lost is not None:
+            return
+        try:
+            reported = await asyncio.wait_for(self.session.link.ask_async("wakes"), WAKES_TIMEOUT)
+        except TimeoutError:
+            return  # a frozen loop: the test fails on that anyway
+        self.watched = _watched(reported)
+
+
+class SandboxLoopBreaker:
+    """`async with`: the sandbox breaks a loop the learner's code keeps frozen there, raising
+    `explain` inside it (kata.testing.waiting.FrozenLoopBreaker; `explain` is a template with
+    `{function}` and `{seconds:.2f}`). Without it a frozen sandbox answers nothing until the
+    test's timeout. What it raises can only fail the test."""
+
+    def __init__(self, session: JudgeSession, explain: str) -> None:
+        self.session, self.explain = session, explain
+
+    async def __aenter__(self) -> SandboxLoopBreaker:
+        await asyncio.wait_for(self.session.link.ask_async("break_frozen_loops", self.explain), WAKES_TIMEOUT)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self.session.link.host is None or self.session.link.peer.lost is not None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.session.link.ask_async("stop_breaking"), WAKES_TIMEOUT)
+
+
+def _watched(reported: Any) -> list[Watched]:
+    """The sandbox's report as Watched records (bounded; nonsense dropped)."""
+    watched = []
+    for entry in reported[:MAX_WATCHED] if isinstance(reported, list) else []:
+        if not (isinstance(entry, tuple | list) and len(entry) == 2):
+            continue
+        name, wakes = entry
+        if type(name) is not str or not isinstance(wakes, list):
+            continue
+        times = [t for t in wakes[:MAX_WAKES] if type(t) is float]
+        watched.append(Watched(name="" if name == "_run_async" else name[:100], wakes=times))
+    return watched
 
 
 def _sentences(reported: Any) -> list[str]:

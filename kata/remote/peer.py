@@ -84,6 +84,9 @@ class Peer:
         self.codec = Codec(self.exports, self._proxy, self._home, places)
         self.may_touch = may_touch
         self.default_loop = default_loop
+        # Called in the very step an asynchronous call from the other side ends (before its reply
+        # goes out, before any other task here runs): what the owner wants to note at that moment.
+        self.call_ended: Callable[[], None] | None = None
         self.lost: str | None = None
         self.gone = threading.Event()  # set once the other process is lost
         self._lock = threading.Lock()
@@ -468,6 +471,9 @@ class Peer:
             reply["saw_cancel"] = asyncio.current_task().cancelling() > 0
         finally:
             self._running.pop(message["id"], None)
+            if self.call_ended is not None:
+                with contextlib.suppress(Exception):
+                    self.call_ended()
         self._reply(reply)
 
     def _error_reply(self, number: int, error: BaseException) -> dict:

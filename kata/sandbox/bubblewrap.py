@@ -70,8 +70,10 @@ def _ancestors(paths: Sequence[Path], covered: Sequence[Path]) -> list[Path]:
     return made
 
 
-# What a judge (kata.judge) keeps as root: enough to start the learner's code as `uid` (setpriv).
-JUDGE_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP")
+# What a judge (kata.judge) keeps as root: enough to start the learner's code as `uid` (setpriv),
+# and to stop it (CAP_KILL: the learner's processes run as another uid; in the sandbox's PID
+# namespace there is nothing else to signal).
+JUDGE_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL")
 
 
 def command(

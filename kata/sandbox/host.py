@@ -6,9 +6,10 @@ runs in the sandbox, with one end of a socket as file descriptor N. It lends the
 object, the `Host` (number 0): `load(stem)` gives the judge the learner's module (a fresh copy
 each time), `begin()`/`finish()` watch one test for the mistakes only this side can see (a
 frozen event loop, tasks left running, never-awaited coroutines, unclosed sessions, a patched
-clock) and report them in plain words. Those reports can only fail a test: the judge decides
-every pass itself (where a frozen loop is the lesson, 04, the judge times the learner's own
-code's calls to it: kata.testing.ticker).
+clock) and report them in plain words; `watch_wakes()`/`wakes()` report how the tasks here
+woke up meanwhile (18's waiters, which poll state the judge cannot see). Those reports can
+only fail a test: the judge decides every pass itself (where a frozen loop is the lesson, 04,
+the judge times the learner's own code's calls to it: kata.testing.ticker).
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ from kata.remote.channel import Channel
 from kata.remote.interfaces import anything
 from kata.remote.peer import Peer
 from kata.testing import clock
-from kata.testing.loopguard import STALL_LIMIT, LoopGuard, warning_watch
+from kata.testing.leftovers import GRACE, Left, seen
+from kata.testing.loopguard import STALL_LIMIT, LoopGuard, is_library_task, warning_watch
 from kata.testing.sessions import counting_sessions
+from kata.testing.waiting import FrozenLoopBreaker, WakeWatch
 
 LEARNER_MODULES = module_name("")
 SETTLE = 0.1  # seconds for calls to the judge that the learner's code cancelled to end
@@ -53,9 +56,18 @@ class Host:
         self._sessions = [0]
         self._counting: contextlib.AbstractContextManager | None = None
         self._libraries = 0  # modules imported so far, the learner's own not counted
+        # The learner's tasks still running when the latest call from the judge ended, noted in
+        # that very step (one process looks at them the instant the call returns).
+        self._left: list[Left] = []
+        self._tasks_before: set[asyncio.Task] = set()
+        peer.call_ended = self._note_left_running
+        self._wakes: WakeWatch | None = None
+        self._breaker: FrozenLoopBreaker | None = None
+        self._module_file: str | None = None
 
     def load(self, stem: str) -> ModuleType:
         module = load_exercise(self.target, stem)
+        self._module_file = module.__file__
         libraries = sum(not name.startswith(LEARNER_MODULES) for name in list(sys.modules))
         if libraries > self._libraries:
             # What a load imported (aiohttp, say) lives as long as this process: freeze it, as the
@@ -68,9 +80,79 @@ class Host:
             self._libraries = libraries
         return module
 
+    def _learners_tasks(self) -> list[asyncio.Task]:
+        """The learner's tasks running now: made during the test (through the loop, or as
+        `asyncio.Task(...)`, which skips the loop's task factory), not serving a judge's call."""
+        if self._guard is None:
+            return []
+        made = self._guard.running()
+        made += [
+            t for t in asyncio.all_tasks() - self._tasks_before if t not in made and not is_library_task(t)
+        ]
+        serving = {task for _, task in self.peer.running()}
+        current = asyncio.current_task()
+        return [t for t in made if t is not current and t not in serving and not t.done()]
+
+    def _note_left_running(self) -> None:
+        self._left = [seen(task) for task in self._learners_tasks()[:1000]]
+
+    def left_running(self) -> list[tuple[str, bool]]:
+        """The learner's tasks that were still running when the judge's latest call into its code
+        ended: (function name, whether it was cancelled), data only."""
+        return [(left.name, left.cancelling) for left in self._left]
+
+    async def stop_left_running(self) -> None:
+        """Cancel the learner's tasks still running, and wait (a while) until they have stopped:
+        the test has said so in its own words, and the guard need not say it again."""
+        left = self._learners_tasks()
+        for task in left:
+            task.cancel()
+        if left:
+            await asyncio.wait(left, timeout=GRACE)
+
     def sessions_opened(self) -> int:
         """How many aiohttp ClientSessions the learner's code made since the test began."""
         return self._sessions[0]
+
+    def watch_wakes(self) -> None:
+        """Start watching how the tasks made on this loop from now on wake up (the learner's,
+        and those serving the judge's calls): kata.testing.waiting.WakeWatch. Must run on the loop."""
+        self._stop_watching_wakes()
+        self._wakes = WakeWatch()
+        self._wakes.__enter__()
+
+    def wakes(self) -> list[tuple[str, list[float]]]:
+        """Stop watching: per task, its coroutine's name and when it woke up (perf_counter)."""
+        watch = self._wakes
+        self._stop_watching_wakes()
+        if watch is None:
+            return []
+        return [(w.name, list(w.wakes)) for w in watch.watched]
+
+    def _stop_watching_wakes(self) -> None:
+        if self._wakes is not None:
+            self._wakes.__exit__(None, None, None)
+            self._wakes = None
+
+    def break_frozen_loops(self, explain: str) -> None:
+        """Until `stop_breaking()`: when the learner's code keeps this loop frozen (a loop with no
+        `await`), raise `explain` (formatted with `function` and `seconds`) inside it, as the
+        test would in one process (kata.testing.waiting.FrozenLoopBreaker). Must run on the loop."""
+        self.stop_breaking()
+        if type(explain) is not str:
+            return
+        text = explain[:4000]
+
+        def explained(function: str, seconds: float) -> str:
+            return text.replace("{function}", function).replace("{seconds:.2f}", f"{seconds:.2f}")
+
+        self._breaker = FrozenLoopBreaker(explained, self._module_file)
+        self._breaker.__enter__()
+
+    def stop_breaking(self) -> None:
+        if self._breaker is not None:
+            self._breaker.__exit__(None, None, None)
+            self._breaker = None
 
     def _count_sessions(self) -> None:
         """Count the sessions the learner's code makes in this test (if it uses aiohttp at all)."""
@@ -86,6 +168,7 @@ class Host:
             self._counting = None
 
     async def begin(self, stall_limit: float = STALL_LIMIT) -> None:
+        self._left = []
         self._count_sessions()
         self._watch = warning_watch()
         self._problems = self._watch.__enter__()
@@ -95,6 +178,7 @@ class Host:
         self._guard = LoopGuard(_limit(stall_limit), excused=lambda: self.peer.waited_on(loop))
         await self._guard.start()
         self._guard.ignore(asyncio.current_task())
+        self._tasks_before = asyncio.all_tasks()  # the kata's own: its heartbeat, this call
 
     async def finish(self) -> list[str]:
         """End the test: what went wrong here, in plain words (the judge adds it to its own)."""
@@ -116,6 +200,9 @@ class Host:
             names = ", ".join(tampered)
             problems.append(f"{names} was replaced while your code ran: code must not patch time or asyncio.")
         self._stop_counting()
+        self._left = []
+        self._stop_watching_wakes()  # a test that never finished
+        self.stop_breaking()
         self.peer.exports.clear()
         return list(dict.fromkeys(problems))
 

@@ -20,7 +20,6 @@ from kata.testing.checks import (
 )
 from kata.testing.errors import holds, leaves
 from kata.testing.fakes import Call, FakeService
-from kata.testing.ticker import Ticker
 from kata.testing.timeline import observed as draw_timeline
 
 __all__ = [
@@ -29,7 +28,6 @@ __all__ = [
     "LoopbackServer",
     "Reply",
     "ServedRequest",
-    "Ticker",
     "assert_call_count",
     "assert_peak_in_flight",
     "assert_ran_one_at_a_time",

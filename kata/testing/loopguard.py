@@ -62,7 +62,7 @@ PENDING_DESTROYED = (
 )
 
 
-def _is_library_task(task: asyncio.Task) -> bool:
+def is_library_task(task: asyncio.Task) -> bool:
     """Tasks that belong to aiohttp's own machinery (a test server's handlers, say)."""
     code = getattr(task.get_coro(), "cr_code", None)
     filename = code.co_filename if code else ""
@@ -139,6 +139,13 @@ class LoopGuard:
         self._created.append(task)
         return task
 
+    def running(self) -> list[asyncio.Task]:
+        """The tasks made during the test that are still running (the kata's own and a library's
+        machinery left out)."""
+        return [
+            t for t in self._created if t is not self._heartbeat and not t.done() and not is_library_task(t)
+        ]
+
     def ignore(self, task: asyncio.Task | None) -> None:
         """Not the learner's: a task of the kata's own that runs beside the test."""
         self._created = [t for t in self._created if t is not task]
@@ -173,9 +180,7 @@ class LoopGuard:
         margins.record("loop never frozen: worst stall < limit", self.worst_stall, self.stall_limit)
         if self.worst_stall > self.stall_limit:
             problems.append(BLOCKED.format(stall=self.worst_stall))
-        leaked = [
-            t for t in self._created if t is not self._heartbeat and not t.done() and not _is_library_task(t)
-        ]
+        leaked = self.running()
         if leaked:
             count = "1 task was" if len(leaked) == 1 else f"{len(leaked)} tasks were"
             count = count[0].upper() + count[1:]

@@ -5,7 +5,7 @@ and streaming cannot be seen through it. `LoopbackServer` is a small aiohttp app
 on a free loopback port: each path answers with a configured `Reply` (JSON or
 text, status, latency, optional streamed chunks), and every request is recorded
 with its start and end on the kata clock, the peak number in flight, the TCP
-connection it came on and its headers.
+connection it came on and its headers; each connection's close is recorded too.
 
     async with LoopbackServer() as server:
         url = server.serve("/users/7", json={"id": 7}, delay=0.2)
@@ -111,6 +111,9 @@ class LoopbackServer:
         self.peak = 0
         self._routes: dict[tuple[str, str], Reply | ReplyFunction] = {}
         self._connections: dict[Any, int] = {}
+        self._handlers: dict[Any, int] = {}  # aiohttp's protocol object per connection -> its number
+        self.closed_at: dict[int, float] = {}  # connection number -> when it closed (kata clock)
+        self._a_connection_closed = asyncio.Event()
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._server = TestServer(app, host="127.0.0.1")
@@ -119,6 +122,18 @@ class LoopbackServer:
         # start_server() rather than TestServer's own __aenter__, which has no way
         # to pass the shutdown timeout.
         await self._server.start_server(shutdown_timeout=SHUTDOWN_TIMEOUT)
+        # aiohttp tells its Server (the connection manager) of every connection that ends.
+        manager = self._server.runner.server
+        forget = manager.connection_lost
+
+        def connection_lost(handler: Any, exc: BaseException | None = None) -> None:
+            number = self._handlers.pop(handler, None)
+            if number is not None and number not in self.closed_at:
+                self.closed_at[number] = clock.perf_counter()
+                self._a_connection_closed.set()
+            forget(handler, exc)
+
+        manager.connection_lost = connection_lost
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -147,6 +162,9 @@ class LoopbackServer:
         """Forget the requests seen so far (routes stay)."""
         self.requests.clear()
         self._connections.clear()
+        self._handlers.clear()
+        self.closed_at.clear()
+        self._a_connection_closed.clear()
         self.peak = self.in_flight
 
     # -- what was seen -----------------------------------------------------
@@ -160,6 +178,15 @@ class LoopbackServer:
     def connection_count(self) -> int:
         """How many distinct client TCP connections carried the requests."""
         return len(self._connections)
+
+    async def a_connection_closes(self, within: float) -> bool:
+        """Wait until a client closes a connection it made (or has closed one), for at most
+        `within` seconds; whether one did."""
+        try:
+            await asyncio.wait_for(self._a_connection_closed.wait(), within)
+        except TimeoutError:
+            return False
+        return True
 
     def headers_seen(self, name: str) -> list[str | None]:
         """The value of header `name` on every request, in arrival order (None if absent)."""
@@ -190,7 +217,10 @@ class LoopbackServer:
 
     def _connection_number(self, request: web.Request, peer: tuple[str, int] | None) -> int:
         key = peer if peer is not None else id(request.protocol)
-        return self._connections.setdefault(key, len(self._connections) + 1)
+        number = self._connections.setdefault(key, len(self._connections) + 1)
+        if number not in self.closed_at:
+            self._handlers.setdefault(request.protocol, number)
+        return number
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         peer = self._peer(request)

@@ -110,6 +110,13 @@ class WakeWatch:
         self._loop.set_task_factory(self._factory)
         del self._loop.call_at
 
+    # `async with`: the form a watch kept in another process needs (kata.judge.session.SandboxWakeWatch).
+    async def __aenter__(self) -> WakeWatch:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.__exit__(*exc_info)
+
     def _make_task(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task:
         watched = Watched(name=getattr(coro, "__name__", type(coro).__name__))
         counted = _Counted(coro, self, watched)
@@ -222,6 +229,13 @@ class FrozenLoopBreaker:
         self._regular_since = self._last_check = clock.monotonic()
         _WATCHDOG.watch(self)
         return self
+
+    # `async with`: the form a breaker kept in another process needs (kata.judge.session).
+    async def __aenter__(self) -> FrozenLoopBreaker:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.__exit__(*exc_info)
 
     def __exit__(self, *exc_info: object) -> None:
         if not self._active:

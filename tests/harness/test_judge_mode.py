@@ -60,6 +60,29 @@ def graded(folder: Path, tmp_path: Path, *modes: str):
     return run.results
 
 
+def batch_graded(students: list[Path], out: Path, *options: str) -> tuple[list[dict], list[dict]]:
+    """`grade.py batch` on `students` into `out`: (results.csv rows, gradebook.csv rows)."""
+    command = [
+        sys.executable,
+        "grade.py",
+        "batch",
+        *map(str, students),
+        "--out",
+        str(out),
+        "--plain",
+        *options,
+    ]
+    done = subprocess.run(
+        command, cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, f"grade.py batch failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    tables = []
+    for name in ("results.csv", "gradebook.csv"):
+        with (out / name).open(newline="") as rows:
+            tables.append(list(csv.DictReader(rows)))
+    return tables[0], tables[1]
+
+
 def tasks_earned(results) -> list[int]:
     tasks: dict[int, bool] = {}
     for result in results:
@@ -70,10 +93,11 @@ def tasks_earned(results) -> list[int]:
 FORGERY_NAMES = sorted(p.name for p in FORGERIES.iterdir() if any(p.glob("[0-9][0-9]_*.py")))
 # Found by attacking judge mode: `execs_in_the_judge` has nothing to forge in one process, and
 # `hides_its_sessions` (22's wrong_session_per_page, its sessions made with an __init__ copied
-# before the count began) fooled a count that is now the server's, in both modes.
-AGAINST_THE_JUDGE = {"execs_in_the_judge", "hides_its_sessions"}
+# before the count began) fooled a count that is now the server's, in both modes; so did
+# `hides_its_sessions_per_url` (the same trick on 09's wrong_session_per_url).
+AGAINST_THE_JUDGE = {"execs_in_the_judge", "hides_its_sessions", "hides_its_sessions_per_url"}
 # Tasks a forgery does right (its forgery is in another task): earned in any mode.
-HONEST_TASKS = {"hides_its_sessions": [1, 2]}
+HONEST_TASKS = {"hides_its_sessions": [1, 2], "hides_its_sessions_per_url": [1]}
 
 
 @pytest.mark.parametrize("forgery", sorted(set(FORGERY_NAMES) - AGAINST_THE_JUDGE))
@@ -218,20 +242,14 @@ def test_batch_grading_gives_every_forgery_nothing_and_the_solution_everything(t
     (solution := submissions / "the_solution").mkdir()
     for stem in stems:
         shutil.copyfile(REPO_ROOT / "solutions" / f"{stem}.py", solution / f"{stem}.py")
-    out = tmp_path / "out"
     numbers = [stem[:2] for stem in stems]
-    command = [sys.executable, "grade.py", "batch", *sorted(map(str, submissions.iterdir()))]
-    command += ["--out", str(out), "--exercises", *numbers, "--seed", "5", "--plain", "--jobs", "2"]
-    done = subprocess.run(
-        command, cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0, f"grade.py batch failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-    with (out / "results.csv").open(newline="") as rows:
-        earned: dict[tuple[str, str], list[int]] = {}
-        for row in csv.DictReader(rows):
-            tasks = earned.setdefault((row["student"], row["exercise"]), [])
-            if row["status"] == "passed":
-                tasks.append(int(row["task"]))
+    students = sorted(submissions.iterdir())
+    rows, _ = batch_graded(students, tmp_path / "out", "--exercises", *numbers, "--seed", "5", "--jobs", "2")
+    earned: dict[tuple[str, str], list[int]] = {}
+    for row in rows:
+        tasks = earned.setdefault((row["student"], row["exercise"]), [])
+        if row["status"] == "passed":
+            tasks.append(int(row["task"]))
     for forgery, stem in forged.items():
         assert earned[(forgery, stem)] == HONEST_TASKS.get(forgery, []), (
             f"{forgery} earned tasks {earned[(forgery, stem)]} of {stem} in batch grading"
@@ -276,22 +294,58 @@ def test_in_batch_grading_the_students_process_cannot_read_the_judges_memory_or_
     sandbox) or as the same one (a user namespace: the judge is not dumpable)."""
     (student := tmp_path / "submissions" / "reaches").mkdir(parents=True)
     (student / "02_gather.py").write_text(REACHES_FOR_THE_JUDGE)
-    out = tmp_path / "out"
-    command = [
-        sys.executable,
-        "grade.py",
-        "batch",
-        str(student),
-        "--out",
-        str(out),
-        "--exercises",
-        "02",
-        "--plain",
-    ]
-    done = subprocess.run(
-        command, cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, f"grade.py batch failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-    with (out / "results.csv").open(newline="") as rows:
-        messages = [row["message"] for row in csv.DictReader(rows) if row["task"] == "1"]
+    rows, _ = batch_graded([student], tmp_path / "out", "--exercises", "02")
+    messages = [row["message"] for row in rows if row["task"] == "1"]
     assert messages and "reached: nothing" in messages[0], messages
+
+
+def test_a_loop_the_learners_code_keeps_frozen_in_the_sandbox_is_broken_there_in_plain_words(tmp_path):
+    """18's Progress.wait_until spinning with no `await` freezes the sandbox's loop, which then
+    answers nothing: the sandbox's own FrozenLoopBreaker (asked for by the test, through the
+    `loop_breaker` fixture) raises the test's sentence inside that code, as in one process,
+    instead of leaving each test to its timeout."""
+    folder = tmp_path / "spins"
+    folder.mkdir()
+    variant = REPO_ROOT / "tests" / "variants" / "18_event" / "wrong_busy_wait_blocks_the_loop.py"
+    shutil.copyfile(variant, folder / "18_event.py")
+    started = time.monotonic()
+    results = graded(folder, tmp_path, "--kata-judge")
+    waiting = [
+        r for r in results if r.test.startswith(("test_each_waiter", "test_one_advance", "test_a_big"))
+    ]
+    assert len(waiting) == 3, [r.test for r in results]
+    assert all(
+        r.outcome == "failed" and "wait_until kept the event loop frozen" in r.message for r in waiting
+    ), [r.message[:200] for r in waiting]
+    assert time.monotonic() - started < 25, "no test was left to its 10 s timeout"
+
+
+REFUSES_TO_END = """
+import asyncio
+import os
+import threading
+import time
+
+os._exit = lambda code: None  # the host's own end (kata.sandbox.host.end_with_the_judge) does nothing
+threading.Thread(target=lambda: time.sleep(3600), daemon=False).start()
+
+
+async def fetch_all(fetch_user, user_ids):
+    await asyncio.sleep(3600)
+"""
+
+
+def test_in_batch_grading_the_judge_stops_a_student_process_that_refuses_to_end(tmp_path):
+    """After a test times out the judge stops the student's process (another uid, in the same
+    sandbox): the test fails on its own timeout, and the exercise's time limit is never reached.
+    Found by the red team: without the capability to signal another uid, the judge waited for
+    the exercise's time limit."""
+    (student := tmp_path / "submissions" / "stays").mkdir(parents=True)
+    (student / "02_gather.py").write_text(REFUSES_TO_END)
+    options = ("--exercises", "02", "--test-timeout", "2", "--time-limit", "40")
+    rows, (grades,) = batch_graded([student], tmp_path / "out", *options)
+    messages = [row["message"] for row in rows if row["task"] == "1"]
+    assert messages and "did not finish in time" in messages[0], messages
+    assert "time limit" not in grades["flags"], (
+        f"the judge could not stop the student's process: {grades['flags']}"
+    )

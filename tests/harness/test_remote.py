@@ -363,3 +363,157 @@ def test_the_hosts_stall_limit_is_the_judges_up_to_an_hour_else_the_default():
         assert _limit(kept) == kept, kept
     for refused in (0, -1.0, 3600.5, float("inf"), float("nan"), True, "3600", None):
         assert _limit(refused) == STALL_LIMIT, refused
+
+
+class Crew:
+    """Learner code that starts workers and returns in three ways (exercise 16's mistakes)."""
+
+    def __init__(self) -> None:
+        self.tasks: list[asyncio.Task] = []
+
+    async def _start(self):
+        async def worker():
+            await asyncio.sleep(10)
+
+        self.tasks = [asyncio.create_task(worker()) for _ in range(2)]
+        await asyncio.sleep(0)
+
+    async def stopped(self):
+        await self._start()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def cancelled_not_awaited(self):
+        await self._start()
+        for task in self.tasks:
+            task.cancel()  # they stop at the loop's next turn: after this call has ended
+
+    async def left_running(self):
+        await self._start()
+
+    async def made_by_hand_left_running(self):
+        async def worker():
+            await asyncio.sleep(10)
+
+        # asyncio.Task(...) skips the loop's task factory, where the loop guard counts tasks
+        self.tasks = [asyncio.Task(worker()) for _ in range(2)]
+        await asyncio.sleep(0)
+
+
+def test_the_owner_notes_the_step_a_call_ends_in_before_any_other_task_runs(pair):
+    """`call_ended` runs in the step the served coroutine ended, before its reply goes out: tasks
+    it cancelled but did not wait for are still running then, as they are in one process the
+    instant the call returns; a hook that fails changes nothing of the call's outcome."""
+    crew = Crew()
+    link = pair(crew)
+    noted: list[list[tuple[str, bool]]] = []
+
+    def note():
+        noted.append(
+            [(task.get_coro().__name__, task.cancelling() > 0) for task in crew.tasks if not task.done()]
+        )
+        raise RuntimeError("a broken hook")
+
+    link.sandbox.call_ended = note
+
+    async def judge():
+        await link.remote.cancelled_not_awaited()
+        await asyncio.sleep(0.05)
+        return [task.done() for task in crew.tasks]
+
+    assert asyncio.run(judge()) == [True, True], "the workers stopped at the loop's next turn"
+    assert noted == [[("worker", True), ("worker", True)]]
+
+
+LEARNER = 10**6
+
+
+@pytest.mark.parametrize(
+    ("how", "expected"),
+    [
+        ("stopped", []),
+        ("cancelled_not_awaited", [("worker", True)] * 2),
+        ("left_running", [("worker", False)] * 2),
+        ("made_by_hand_left_running", [("worker", False)] * 2),
+    ],
+)
+def test_the_host_lists_the_learners_tasks_running_when_its_call_ended_names_and_states_only(
+    pair, tmp_path, how, expected
+):
+    """What the judge asks the sandbox's host after the learner's function returned: data only,
+    and its own serving tasks left out. `stop_left_running` cancels them, so the guard's report
+    at the test's end does not say it again."""
+    from kata.judge.link import HOST
+    from kata.sandbox.host import Host
+
+    link = pair(object())
+    link.sandbox.exports.pin(HOST, Host(tmp_path, link.sandbox))
+    crew = Crew()
+    link.sandbox.exports.pin(LEARNER, crew)  # a number the exports never hand out themselves
+    learner = link.judge.proxy(LEARNER, "object", "learner")
+
+    async def judge():
+        await link.judge.request_async(HOST, "acall", "begin", ())
+        await getattr(learner, how)()
+        left = link.judge.request(HOST, "call", "left_running", ())
+        await link.judge.request_async(HOST, "acall", "stop_left_running", ())
+        reported = await link.judge.request_async(HOST, "acall", "finish", ())
+        return left, reported
+
+    left, reported = asyncio.run(judge())
+    assert left == expected
+    assert all(task.done() for task in crew.tasks), "stop_left_running stopped them"
+    assert not [p for p in reported if "still running" in p], reported
+
+
+POLLER = """
+import asyncio
+
+async def poll(times):
+    for _ in range(times):
+        await asyncio.sleep(0.01)
+
+async def wait(event):
+    await event.wait()
+"""
+
+
+@pytest.mark.stall_limit(1.0)  # the host's load() collects garbage, here in the judge's own process
+async def test_the_sandbox_reports_its_tasks_wake_ups_and_the_judge_reads_them_as_bounded_data(
+    pair, tmp_path
+):
+    """18's waiters poll state that only the sandbox holds: the host watches its own loop
+    (kata.testing.waiting.WakeWatch) and reports, per task, when it woke up. A task that ran
+    one of the judge's calls is named "" there. What comes back is checked as data."""
+    from types import SimpleNamespace
+
+    from kata.judge.session import SandboxWakeWatch, _watched
+    from kata.sandbox.host import Host
+
+    (tmp_path / "18_event.py").write_text(POLLER)
+    link = pair(object())
+    link.sandbox.exports.pin(0, Host(tmp_path, link.sandbox))
+
+    async def ask_async(method, *args):
+        return await link.judge.request_async(0, "acall", method, args)
+
+    session = SimpleNamespace(link=SimpleNamespace(ask_async=ask_async, host=link.remote, peer=link.judge))
+    module = await ask_async("load", "18_event")
+    event = asyncio.Event()
+    async with SandboxWakeWatch(session) as wakes:
+        waiting = asyncio.ensure_future(module.wait(event))
+        await module.poll(5)
+        event.set()
+        await waiting
+    woken = sorted(len(w.wakes) for w in wakes.watched)
+    # The judge's two calls, and its call that ended the watch, each served by a task of its own.
+    assert [w.name for w in wakes.watched] == ["", "", ""], wakes.watched
+    assert woken[-1] >= 5, f"the polling call woke up once per sleep: {woken}"
+    assert woken[0] <= 1, f"the waiting call woke up once, when the event was set: {woken}"
+    assert all(w.task is None for w in wakes.watched)
+    assert await ask_async("wakes") == [], "the watch ended with the block"
+
+    nonsense = [("x", [0.5, "a", 1]), 5, ("y",), (3, [0.1]), ["z" * 500, [0.25]]]
+    assert [(w.name, w.wakes) for w in _watched(nonsense)] == [("x", [0.5]), ("z" * 100, [0.25])]
+    assert _watched("not a list") == []

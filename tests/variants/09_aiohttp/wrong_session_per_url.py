@@ -1,5 +1,7 @@
 """Opens a new ClientSession for every URL instead of sharing one."""
 
+# fails only: test_one_session_is_shared_by_every_request
+
 import asyncio
 
 import aiohttp

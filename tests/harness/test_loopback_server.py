@@ -1,0 +1,58 @@
+"""LoopbackServer records when each client connection closes (09 judges one shared session by it)."""
+
+import asyncio
+
+import aiohttp
+
+from kata.testing import clock
+from kata.testing.server import LoopbackServer
+
+
+async def all_closed(server, within=5.0):
+    """Wait (at most `within` s, for a loaded machine) until every connection the server saw closed."""
+    deadline = clock.perf_counter() + within
+    while len(server.closed_at) < server.connection_count and clock.perf_counter() < deadline:
+        await asyncio.sleep(0.01)
+    return sorted(server.closed_at) == list(range(1, server.connection_count + 1))
+
+
+async def get(session, url):
+    async with session.get(url) as response:
+        return await response.json()
+
+
+async def test_a_shared_session_keeps_its_connections_open_until_it_closes():
+    async with LoopbackServer() as server:
+        urls = [server.serve(f"/{n}", json=n) for n in range(3)]
+        async with aiohttp.ClientSession() as session:
+            assert await asyncio.gather(*(get(session, url) for url in urls)) == [0, 1, 2]
+            assert not await server.a_connection_closes(within=0.05)
+            assert server.closed_at == {}
+            closing = clock.perf_counter()
+        assert await all_closed(server)
+        assert all(moment >= closing for moment in server.closed_at.values())
+
+
+async def test_a_session_per_request_closes_each_connection_after_its_reply():
+    async with LoopbackServer() as server:
+        url = server.serve("/n", json=1)
+        async with aiohttp.ClientSession() as session:
+            assert await get(session, url) == 1
+        assert await server.a_connection_closes(within=5.0)
+        first = dict(server.closed_at)
+        assert list(first) == [1]
+        async with aiohttp.ClientSession() as session:
+            assert await get(session, url) == 1
+        assert await all_closed(server) and server.connection_count == 2
+        assert server.closed_at[1] == first[1] < min(call.end for call in server.calls[1:])
+
+
+async def test_reset_forgets_the_closed_connections():
+    async with LoopbackServer() as server:
+        url = server.serve("/n", json=1)
+        async with aiohttp.ClientSession() as session:
+            await get(session, url)
+        assert await server.a_connection_closes(within=5.0)
+        server.reset()
+        assert server.closed_at == {} and server.connection_count == 0
+        assert not await server.a_connection_closes(within=0.01)

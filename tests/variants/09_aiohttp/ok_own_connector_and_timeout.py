@@ -1,0 +1,23 @@
+"""Correct: one session with a connector and a timeout of its own; tasks started with create_task."""
+
+import asyncio
+
+import aiohttp
+
+
+async def fetch_json(session, url):
+    async with session.get(url) as response:
+        response.raise_for_status()
+        return await response.json()
+
+
+async def fetch_multiple_urls(urls):
+    connector = aiohttp.TCPConnector(limit=10, limit_per_host=10, keepalive_timeout=30)
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        tasks = [asyncio.create_task(fetch_json(session, url)) for url in urls]
+        try:
+            return await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
