@@ -53,7 +53,7 @@ def assert_used_the_session(server, watch, function):
     """Fail unless requests reached the server, every one through the session the watch made."""
     if not server.requests:
         raise AssertionError(f"{function} never sent a request to the server.")
-    assert_the_session_alone(watch, server.requests, function)
+    assert_the_session_alone(watch.connectors, server.requests, function)
 
 
 def user_record(user_id):

@@ -73,6 +73,19 @@ class MarkingConnector(aiohttp.TCPConnector):
         return connection
 
 
+def strays(connectors: Iterable[MarkingConnector], requests: Iterable[ServedRequest]) -> list[ServedRequest]:
+    """The requests (as a LoopbackServer saw them) that came on no connection these connectors
+    handed out, or more often on one than requests went out on it: another session's."""
+    sent = Counter(end for connector in connectors for end in connector.sent_from)
+    found = []
+    for request in requests:
+        if request.peer is not None and sent[request.peer] > 0:
+            sent[request.peer] -= 1
+        else:
+            found.append(request)
+    return found
+
+
 class ResponseWatch:
     """Sees every reply of the sessions it makes, and the connections their requests went out on;
     use `release_all()` when done."""
@@ -91,18 +104,6 @@ class ResponseWatch:
         connector = MarkingConnector()
         self.connectors.append(connector)
         return aiohttp.ClientSession(headers=headers, connector=connector, trace_configs=[self.trace_config])
-
-    def strays(self, requests: Iterable[ServedRequest]) -> list[ServedRequest]:
-        """The requests (as a LoopbackServer saw them) that came on no connection of this watch's
-        sessions, or more often on one than those sessions sent requests on it: another session's."""
-        sent = Counter(end for connector in self.connectors for end in connector.sent_from)
-        strays = []
-        for request in requests:
-            if request.peer is not None and sent[request.peer] > 0:
-                sent[request.peer] -= 1
-            else:
-                strays.append(request)
-        return strays
 
     def unreleased(self) -> list[Arrival]:
         """The replies not released (nor read to the end) so far."""
@@ -135,21 +136,24 @@ def assert_released(watch: ResponseWatch, function: str) -> None:
     ) from None  # whatever the learner's code raised meanwhile is not the point here
 
 
-def assert_used_the_session(watch: ResponseWatch, requests: Iterable[ServedRequest], function: str) -> None:
+def assert_used_the_session(
+    connectors: Iterable[MarkingConnector], requests: Iterable[ServedRequest], function: str
+) -> None:
     """Fail, in plain words, if one of `requests` (a LoopbackServer's record) did not come through
-    a session the watch made: the learner's code fetched on a ClientSession of its own."""
+    the session(s) on `connectors` (a ResponseWatch's `connectors`, or a test's own
+    MarkingConnector): the learner's code fetched on a ClientSession of its own."""
     requests = list(requests)
-    strays = watch.strays(requests)
-    if not strays:
+    others = strays(connectors, requests)
+    if not others:
         return
     what = (
-        f"{len(strays)} of its {len(requests)} requests"
-        if len(strays) < len(requests)
+        f"{len(others)} of its {len(requests)} requests"
+        if len(others) < len(requests)
         else ("its request" if len(requests) == 1 else f"all {len(requests)} of its requests")
     )
     raise AssertionError(
         f"{function} made its own ClientSession: {what} reached the server (e.g. "
-        f"{strays[0].method} {strays[0].path}), but not through the session it was given, whatever "
+        f"{others[0].method} {others[0].path}), but not through the session it was given, whatever "
         "headers it copied. Use the `session` it is given (`session.get(url)`) instead of opening a "
         "ClientSession of your own: the caller owns that session, its settings and its connections, "
         "and what happens on another session is out of the caller's sight."

@@ -188,10 +188,6 @@ class LoopbackServer:
             return False
         return True
 
-    def headers_seen(self, name: str) -> list[str | None]:
-        """The value of header `name` on every request, in arrival order (None if absent)."""
-        return [request.headers.get(name) for request in self.requests]
-
     def delay_for(self, path_qs: str) -> float:
         """The latency the server gave (or would give) a request for `path_qs`."""
         delays = [r.delay for r in self.requests if r.args == (path_qs,)]
