@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 
 from kata.testing import assert_ran_together, assert_same, describe, leaves, stopwatch
+from kata.testing.responses import MarkingConnector, assert_used_the_session
 from kata.testing.server import LoopbackServer, Reply
 
 DELAY = 0.2
@@ -115,17 +116,18 @@ async def test_fetch_json_raises_client_response_error_for_an_error_status(ex, r
 async def test_fetch_json_sends_the_request_through_the_session_it_is_given(ex, rng, server):
     user_id = rng.randrange(100, 1000)
     url = server.serve(f"/users/{user_id}", json=user_record(user_id))
-    token = f"kata-{rng.randrange(10**6)}"
+    # The connector notes each connection it hands out; the server, which connection each
+    # request came on: a request sent on another session came on another connection.
+    connector = MarkingConnector()
 
-    # Every request made through this session carries its header; other sessions' do not.
-    async with aiohttp.ClientSession(headers={"X-Kata-Session": token}) as session:
+    async with aiohttp.ClientSession(connector=connector) as session:
         result = await ex.fetch_json(session, url)
 
     assert_data(result, user_record(user_id), "fetch_json's result")
-    if server.headers_seen("X-Kata-Session") != [token]:
+    assert_used_the_session([connector], server.requests, "fetch_json")
+    if len(server.requests) != 1:
         raise AssertionError(
-            "the request reached the server, but not through the session fetch_json was given: "
-            "use that `session` (`session.get(url)`) instead of opening a ClientSession of your own."
+            f"fetch_json sent {len(server.requests)} requests for one URL: one `session.get(url)` is enough."
         )
 
 

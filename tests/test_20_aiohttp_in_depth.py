@@ -5,7 +5,8 @@ mocked HTTP (aioresponses) never opens a connection, so it ignores ClientTimeout
 and TCPConnector limits and cannot stream. The server records each request's start,
 end and outcome ("cancelled" when the client went away), and how many were in
 flight at once. Where a test makes the session, a `ResponseWatch` sees every reply
-it gets, and so whether each was released.
+it gets, and so whether each was released; and since the server tells which connection each
+request came on, a request sent on another session (whatever headers it copied) fails there.
 """
 
 import asyncio
@@ -27,6 +28,7 @@ from kata.testing import (
 )
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.responses import ResponseWatch, assert_released, large_error_reply
+from kata.testing.responses import assert_used_the_session as assert_the_session_alone
 from kata.testing.server import LoopbackServer
 
 DELAY = 0.2
@@ -47,18 +49,11 @@ async def server():
         yield loopback
 
 
-def tagged_session(rng):
-    """A session whose requests carry a header no other session sends, and that header's value."""
-    token = f"kata-{rng.randrange(10**6)}"
-    return aiohttp.ClientSession(headers={"X-Kata-Session": token}), token
-
-
-def assert_used_the_session(server, token, function):
-    if not server.requests or any(value != token for value in server.headers_seen("X-Kata-Session")):
-        raise AssertionError(
-            f"the requests reached the server, but not through the session {function} was given: "
-            "use that `session` (`session.get(url)`) instead of opening a ClientSession of your own."
-        )
+def assert_used_the_session(server, watch, function):
+    """Fail unless requests reached the server, every one through the session the watch made."""
+    if not server.requests:
+        raise AssertionError(f"{function} never sent a request to the server.")
+    assert_the_session_alone(watch.connectors, server.requests, function)
 
 
 def user_record(user_id):
@@ -96,9 +91,12 @@ async def test_a_reply_that_arrives_in_time_is_returned(ex, rng, server):
     url = server.serve(f"/users/{user_id}", json=user_record(user_id), delay=0.05)
     seconds = round(rng.uniform(0.4, 0.6), 2)
 
-    session, token = tagged_session(rng)
-    async with session:
-        result, _ = await timed_fetch_with_timeout(ex, session, url, seconds)
+    watch = ResponseWatch()
+    async with watch.session() as session:
+        try:
+            result, _ = await timed_fetch_with_timeout(ex, session, url, seconds)
+        finally:
+            watch.release_all()
 
     if result is None:
         raise AssertionError(
@@ -106,7 +104,7 @@ async def test_a_reply_that_arrives_in_time_is_returned(ex, rng, server):
             "fetch_with_timeout returned None: it should give up only when the time runs out."
         )
     assert_same(result, user_record(user_id), "fetch_with_timeout's result")
-    assert_used_the_session(server, token, "fetch_with_timeout")
+    assert_used_the_session(server, watch, "fetch_with_timeout")
 
 
 @pytest.mark.task(1)
@@ -243,9 +241,12 @@ async def call_fetch_statuses(ex, session, urls):
 async def test_each_url_maps_to_its_body_or_its_error_status(ex, rng, server):
     urls, expected = serve_mixed(server, rng, 6, delay=0.0)
 
-    session, token = tagged_session(rng)
-    async with session:
-        result = await call_fetch_statuses(ex, session, urls)
+    watch = ResponseWatch()
+    async with watch.session() as session:
+        try:
+            result = await call_fetch_statuses(ex, session, urls)
+        finally:
+            watch.release_all()
 
     if isinstance(result, dict):
         for url, wanted in expected.items():
@@ -257,7 +258,7 @@ async def test_each_url_maps_to_its_body_or_its_error_status(ex, rng, server):
                     f"an error status by itself: check `response.status >= 400` and store {wanted}."
                 )
     assert_same(result, expected, "fetch_statuses' result")
-    assert_used_the_session(server, token, "fetch_statuses")
+    assert_used_the_session(server, watch, "fetch_statuses")
 
 
 @pytest.mark.task(2)
@@ -280,6 +281,7 @@ async def test_every_reply_is_released_an_error_reply_too(ex, rng, server):
     async with watch.session() as session:
         try:
             result = await call_fetch_statuses(ex, session, urls)
+            assert_used_the_session(server, watch, "fetch_statuses")
             assert_released(watch, "fetch_statuses")
         finally:
             watch.release_all()
@@ -371,9 +373,12 @@ async def test_every_byte_is_saved_in_order_and_counted(ex, rng, server):
     chunk_size = rng.choice((512, 1000, 1024))
     save, pieces, _ = recording_save()
 
-    session, token = tagged_session(rng)
-    async with session:
-        result = await ex.download(session, url, save, chunk_size)
+    watch = ResponseWatch()
+    async with watch.session() as session:
+        try:
+            result = await ex.download(session, url, save, chunk_size)
+        finally:
+            watch.release_all()
 
     if not pieces:
         raise AssertionError("download never called save: pass it the body, piece by piece.")
@@ -391,7 +396,7 @@ async def test_every_byte_is_saved_in_order_and_counted(ex, rng, server):
             "order they arrive."
         )
     assert_same(result, len(body), "download's result (the number of bytes saved)")
-    assert_used_the_session(server, token, "download")
+    assert_used_the_session(server, watch, "download")
 
 
 @pytest.mark.task(4)
@@ -468,6 +473,7 @@ async def test_an_error_status_raises_saves_nothing_and_releases_the_reply(ex, r
                     f"download raised for status {status}, but only after saving "
                     f"{sum(map(len, pieces))} bytes of the error page: check the status before saving."
                 ) from error
+            assert_used_the_session(server, watch, "download")
             assert_released(watch, "download")
             return
         finally:

@@ -25,6 +25,7 @@ from kata.testing import (
     margins,
     stopwatch,
 )
+from kata.testing.responses import MarkingConnector, assert_used_the_session
 
 # A start may look this much earlier than it was (a limiter that books a start and then
 # sleeps until it wakes a little late): windows are checked as `per - TOLERANCE` long.
@@ -350,11 +351,12 @@ async def warm_up(session, url):
 
 class SessionLog:
     """When fetch_all_rate_limited was called and returned; when the session started each request and
-    had its answer."""
+    had its answer; and the connections its requests went out on."""
 
     def __init__(self):
         self.called = self.returned = 0.0
         self.started, self.ended = {}, {}  # path -> kata clock time (the session's start, its answer)
+        self.connector = MarkingConnector()  # the session's: which connections its requests went on
 
     @property
     def elapsed(self):
@@ -382,7 +384,7 @@ class SessionLog:
         return min(MAX_DELIVERY_SPREAD, max(delays) - min(delays)) if delays else 0.0
 
 
-async def fetch_all(ex, server, urls, rate, per, give_up_after, headers=None, log=None):
+async def fetch_all(ex, server, urls, rate, per, give_up_after, log=None):
     """fetch_all_rate_limited's result with a session the test owns, cut off after `give_up_after` s.
 
     The session's connections are opened first (and those requests forgotten): a request on a
@@ -400,7 +402,7 @@ async def fetch_all(ex, server, urls, rate, per, give_up_after, headers=None, lo
     trace = aiohttp.TraceConfig()
     trace.on_request_start.append(note_start)
     trace.on_request_end.append(note_end)
-    async with aiohttp.ClientSession(headers=headers, trace_configs=[trace]) as session:
+    async with aiohttp.ClientSession(connector=log.connector, trace_configs=[trace]) as session:
         warm = server.serve("/kata-warm-up", json={})
         await asyncio.gather(*(warm_up(session, warm) for _ in urls))
         server.reset()
@@ -427,18 +429,12 @@ async def test_bodies_come_back_in_the_order_of_the_urls(ex, rng, server):
     ids = rng.sample(range(100, 1000), 5)
     # Later URLs answer sooner, so finishing order is the reverse of the asking order.
     urls = [server.serve(f"/items/{i}", json=item(i), delay=0.03 * (len(ids) - n)) for n, i in enumerate(ids)]
-    token = f"kata-{rng.randrange(10**6)}"
+    log = SessionLog()
 
-    result = await fetch_all(
-        ex, server, urls, rate=len(urls), per=1.0, give_up_after=2.0, headers={"X-Kata-Session": token}
-    )
+    result = await fetch_all(ex, server, urls, rate=len(urls), per=1.0, give_up_after=2.0, log=log)
 
     assert_same(result, [item(i) for i in ids], "fetch_all_rate_limited's result")
-    if server.headers_seen("X-Kata-Session") != [token] * len(urls):
-        raise AssertionError(
-            "the requests reached the server, but not through the session fetch_all_rate_limited was "
-            "given: make them with that `session` (`session.get(url)`)."
-        )
+    assert_used_the_session([log.connector], server.requests, "fetch_all_rate_limited")
 
 
 @pytest.mark.task(2)

@@ -6,7 +6,9 @@ pages that are busy (503) a time or two and then answer, pages that are always
 busy, pages that answer 404, and pages slower than the timeout: slow to answer,
 or quick to send their headers and slow to send the body. The site knows the
 report a correct crawl returns and how many requests each page should get.
-Where a test makes the session, a `ResponseWatch` sees every reply it gets.
+Where a test makes the session, a `ResponseWatch` sees every reply it gets, and the
+server tells which connection each request came on, so that a request sent on another
+session (whatever headers it copied) fails there.
 """
 
 import inspect
@@ -30,7 +32,7 @@ from kata.testing import (
     stopwatch,
 )
 from kata.testing.clock import EARLY_WAKE
-from kata.testing.responses import ResponseWatch, assert_released, large_error_reply
+from kata.testing.responses import ResponseWatch, assert_released, assert_used_the_session, large_error_reply
 from kata.testing.server import LoopbackServer
 
 TIMEOUT = 0.25  # per request, in the crawl tests
@@ -390,17 +392,20 @@ def assert_requests(server, site, attempts=ATTEMPTS):
 async def test_fetch_links_returns_the_links_of_the_page(ex, rng, server):
     links = [server.url(f"/pages/{n}") for n in rng.sample(range(100, 1000), rng.randint(2, 6))]
     url = server.serve("/pages/1", json={"title": "the first page", "links": links}, delay=0.02)
-    # Every request made through this session carries its header; other sessions' do not.
-    token = f"kata-{rng.randrange(10**6)}"
+    watch = ResponseWatch()
 
-    async with aiohttp.ClientSession(headers={"X-Kata-Session": token}) as session:
-        result = await ex.fetch_links(session, url, timeout=1.0)
+    async with watch.session() as session:
+        try:
+            result = await ex.fetch_links(session, url, timeout=1.0)
+        finally:
+            watch.release_all()
 
     assert_data(result, links, "fetch_links' result (the page's 'links')")
-    if server.headers_seen("X-Kata-Session") != [token]:
+    assert_used_the_session(watch.connectors, server.requests, "fetch_links")
+    if len(server.requests) != 1:
         raise AssertionError(
-            "the request reached the server, but not through the session fetch_links was given: "
-            "use that `session` (`session.get(url)`) instead of opening a ClientSession of your own."
+            f"fetch_links requested the page {times(len(server.requests))}: once is enough "
+            "(`session.get(url)`, one request)."
         )
 
 
@@ -419,6 +424,7 @@ async def test_fetch_links_raises_client_response_error_for_an_error_status_and_
                 raise AssertionError(
                     f"the ClientResponseError should carry the reply's status {status}, found {error.status}"
                 ) from error
+            assert_used_the_session(watch.connectors, server.requests, "fetch_links")
             assert_released(watch, "fetch_links")
             return
         except Exception as error:
@@ -516,6 +522,7 @@ async def fetch_retrying(ex, server, page, *, attempts=ATTEMPTS, backoff=BACKOFF
                     raise explained from error
                 raise
             finished = clock.perf_counter()
+            assert_used_the_session(watch.connectors, server.requests, "fetch_links_retrying")
             assert_released(watch, "fetch_links_retrying")
             # The trace sees a reply as its headers arrive, unless the request itself raised
             # (`raise_for_status=True`); the server's end of the request comes just before.

@@ -12,18 +12,28 @@ or reading the body to the end). CPython would also free it when the last refere
 it goes, which hides the mistake on that interpreter and only there; the watch holds
 every reply so that an unreleased one stays visible (`unreleased()`), and releases
 them all at `release_all()`.
+
+Which requests came through that session: the server sees every request, whichever session
+sent it, and a header the session adds can be copied onto another (the learner's code can
+read `session.headers`). What cannot be copied is the connection: the watch's session has a
+connector of the test's own that notes the client end (host, port) of the connection each
+request goes out on, and the server notes the client end of the connection each request came
+in on. A request the server got on a connection that connector never handed out was sent by
+another session: `assert_used_the_session` fails it, so that no verdict rests on replies the
+watch could not see.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
 from kata.testing import clock
-from kata.testing.server import Reply
+from kata.testing.server import Reply, ServedRequest
 
 # A body this large cannot arrive whole while nobody reads it, so aiohttp cannot free it alone:
 # the client here stopped reading at about 640 kB (its buffers full) until the reply was read.
@@ -46,20 +56,54 @@ class Arrival:
         return str(self.response.url)
 
 
+class MarkingConnector(aiohttp.TCPConnector):
+    """A TCPConnector that notes the client end (host, port) of the connection each request goes
+    out on (a pooled one again each time it is reused): what the server sees as its peer."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sent_from: list[tuple[str, int]] = []
+
+    async def connect(self, req: Any, traces: Any, timeout: aiohttp.ClientTimeout) -> Any:
+        connection = await super().connect(req, traces, timeout)
+        transport = connection.transport
+        end = transport.get_extra_info("sockname") if transport is not None else None
+        if end:
+            self.sent_from.append((end[0], end[1]))
+        return connection
+
+
+def strays(connectors: Iterable[MarkingConnector], requests: Iterable[ServedRequest]) -> list[ServedRequest]:
+    """The requests (as a LoopbackServer saw them) that came on no connection these connectors
+    handed out, or more often on one than requests went out on it: another session's."""
+    sent = Counter(end for connector in connectors for end in connector.sent_from)
+    found = []
+    for request in requests:
+        if request.peer is not None and sent[request.peer] > 0:
+            sent[request.peer] -= 1
+        else:
+            found.append(request)
+    return found
+
+
 class ResponseWatch:
-    """Sees every reply of the sessions it makes; use `release_all()` when done."""
+    """Sees every reply of the sessions it makes, and the connections their requests went out on;
+    use `release_all()` when done."""
 
     def __init__(self) -> None:
         self.arrivals: list[Arrival] = []
         self.trace_config = aiohttp.TraceConfig()
         self.trace_config.on_request_end.append(self._arrived)
+        self.connectors: list[MarkingConnector] = []
 
     async def _arrived(self, _session: Any, _context: Any, params: aiohttp.TraceRequestEndParams) -> None:
         self.arrivals.append(Arrival(clock.perf_counter(), params.response))
 
     def session(self, headers: Mapping[str, str] | None = None) -> aiohttp.ClientSession:
-        """A new ClientSession whose replies this watch sees."""
-        return aiohttp.ClientSession(headers=headers, trace_configs=[self.trace_config])
+        """A new ClientSession whose replies this watch sees, on a connector of the watch's own."""
+        connector = MarkingConnector()
+        self.connectors.append(connector)
+        return aiohttp.ClientSession(headers=headers, connector=connector, trace_configs=[self.trace_config])
 
     def unreleased(self) -> list[Arrival]:
         """The replies not released (nor read to the end) so far."""
@@ -90,6 +134,30 @@ def assert_released(watch: ResponseWatch, function: str) -> None:
         "response:`, which releases it however the block is left, by a return or a raise too; or call "
         "`response.release()` in a `finally`."
     ) from None  # whatever the learner's code raised meanwhile is not the point here
+
+
+def assert_used_the_session(
+    connectors: Iterable[MarkingConnector], requests: Iterable[ServedRequest], function: str
+) -> None:
+    """Fail, in plain words, if one of `requests` (a LoopbackServer's record) did not come through
+    the session(s) on `connectors` (a ResponseWatch's `connectors`, or a test's own
+    MarkingConnector): the learner's code fetched on a ClientSession of its own."""
+    requests = list(requests)
+    others = strays(connectors, requests)
+    if not others:
+        return
+    what = (
+        f"{len(others)} of its {len(requests)} requests"
+        if len(others) < len(requests)
+        else ("its request" if len(requests) == 1 else f"all {len(requests)} of its requests")
+    )
+    raise AssertionError(
+        f"{function} made its own ClientSession: {what} reached the server (e.g. "
+        f"{others[0].method} {others[0].path}), but not through the session it was given, whatever "
+        "headers it copied. Use the `session` it is given (`session.get(url)`) instead of opening a "
+        "ClientSession of your own: the caller owns that session, its settings and its connections, "
+        "and what happens on another session is out of the caller's sight."
+    ) from None
 
 
 # {"error": ..., "detail": "xxx..."}, spelled out (json.dumps of 2 MB would stall the test's loop),

@@ -93,6 +93,7 @@ class ServedRequest(Call):
     headers: CIMultiDict[str] = field(default_factory=CIMultiDict)
     body: bytes = b""
     connection: int = 0  # 1, 2, ...: which client TCP connection it arrived on
+    peer: tuple[str, int] | None = None  # that connection's client end (host, port)
     delay: float = 0.0
     status: int | None = None
 
@@ -187,10 +188,6 @@ class LoopbackServer:
             return False
         return True
 
-    def headers_seen(self, name: str) -> list[str | None]:
-        """The value of header `name` on every request, in arrival order (None if absent)."""
-        return [request.headers.get(name) for request in self.requests]
-
     def delay_for(self, path_qs: str) -> float:
         """The latency the server gave (or would give) a request for `path_qs`."""
         delays = [r.delay for r in self.requests if r.args == (path_qs,)]
@@ -208,9 +205,13 @@ class LoopbackServer:
 
     # -- serving -----------------------------------------------------------
 
-    def _connection_number(self, request: web.Request) -> int:
+    @staticmethod
+    def _peer(request: web.Request) -> tuple[str, int] | None:
         transport = request.transport
         peer = transport.get_extra_info("peername") if transport else None
+        return (peer[0], peer[1]) if peer else None
+
+    def _connection_number(self, request: web.Request, peer: tuple[str, int] | None) -> int:
         key = peer if peer is not None else id(request.protocol)
         number = self._connections.setdefault(key, len(self._connections) + 1)
         if number not in self.closed_at:
@@ -218,6 +219,7 @@ class LoopbackServer:
         return number
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        peer = self._peer(request)
         served = ServedRequest(
             args=(request.path_qs,),
             start=clock.perf_counter(),
@@ -225,7 +227,8 @@ class LoopbackServer:
             path=request.path,
             query=dict(request.query),
             headers=CIMultiDict(request.headers),
-            connection=self._connection_number(request),
+            connection=self._connection_number(request, peer),
+            peer=peer,
         )
         self.requests.append(served)
         self.in_flight += 1
