@@ -29,9 +29,11 @@ BY_THE_SANDBOX = {
         "the judge's services: the sandbox reports the task"
     ),
     "04_blocking": (
-        "task 1's first two tests rest on the sandbox's loop guard; the third times the learner's "
-        "own code's calls to the judge, which code that makes them from another thread while its "
-        "loop is blocked can fake"
+        "task 1's first two tests fail blocking code only through the sandbox's loop guard (the "
+        "task's third test sees it itself: two calls at once hold each other up); task 2's second "
+        "test times ticks of the learner's own code, which code that answers them from another "
+        "thread while its loop is blocked can fake (its first test sees blocking itself: "
+        "reminders go out late)"
     ),
     "09_aiohttp": (
         "sessions opened one per URL, all kept open and closed together after the last reply, look "
