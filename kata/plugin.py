@@ -197,6 +197,38 @@ def sessions_opened(request: pytest.FixtureRequest):
 
 
 @pytest.fixture
+def event_loops_made(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Every event loop created during the test, in order (in judge mode: the judge's mirror of
+    each loop the learner's code ran, kata.remote.mirrors); the test starts with no current loop,
+    and the loops left open that are not running are closed when it ends (in judge mode, the
+    sandbox does the same with the learner's own loops).
+
+    For tests that watch the learner's loops: without it a loop left open would also be reported
+    "never closed" by whichever test happened to free it, maybe a later one, and a loop set as
+    current would carry one test's state into the next.
+    """
+    made: list[asyncio.AbstractEventLoop] = []
+    create = asyncio.BaseEventLoop.__init__
+
+    def noting_init(loop, *args, **kwargs):
+        create(loop, *args, **kwargs)
+        made.append(loop)
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "__init__", noting_init)
+    judge = request.config.stash.get(JUDGE_KEY, None)
+    if judge is not None:
+        judge.keep_loops()
+    asyncio.set_event_loop(None)
+    yield made
+    asyncio.set_event_loop(None)
+    for loop in made:
+        if not loop.is_closed() and not loop.is_running():
+            loop.close()
+    if judge is not None:
+        judge.close_kept_loops()
+
+
+@pytest.fixture
 def leftovers(request: pytest.FixtureRequest) -> Leftovers:
     """The learner's tasks still running when its function returned (kata.testing.leftovers). In
     judge mode they live in the sandbox, which reports them: that can fail a test, never pass it.

@@ -38,9 +38,9 @@ class LoopWatchingApi:
 
 
 @pytest.fixture(autouse=True)
-def loops_made(monkeypatch):
+def loops_made(event_loops_made):
     """Every event loop created during the test, in order; each test starts with no current
-    loop, and its leftover loops are closed when it ends.
+    loop, and its leftover loops are closed when it ends (the kata's `event_loops_made`).
 
     A loop left open is reported by the one test that checks for it. Without this, it would
     also be reported as "never closed" by whichever test happened to free it, maybe a later
@@ -48,20 +48,7 @@ def loops_made(monkeypatch):
     one test's state into the next. No current loop is also what plain code finds on
     Python 3.14, or after any asyncio.run.
     """
-    made = []
-    create = asyncio.BaseEventLoop.__init__
-
-    def noting_init(loop, *args, **kwargs):
-        create(loop, *args, **kwargs)
-        made.append(loop)
-
-    monkeypatch.setattr(asyncio.BaseEventLoop, "__init__", noting_init)
-    asyncio.set_event_loop(None)
-    yield made
-    asyncio.set_event_loop(None)
-    for loop in made:
-        if not loop.is_closed() and not loop.is_running():
-            loop.close()
+    return event_loops_made
 
 
 def some_keys(rng, count):

@@ -1,8 +1,8 @@
 """Which exercises judge mode serves yet, why the others wait, and what rests on the sandbox.
 
-For an exercise listed in NOT_YET, some test still looks at something that lives in the
-learner's process in judge mode (their event loops), so a verdict there could differ from the
-one-process verdict. The self-check compares both modes for every other exercise (each
+For an exercise listed in NOT_YET (none now), some test would still look at something that lives
+in the learner's process in judge mode, so a verdict there could differ from the one-process
+verdict. The self-check compares both modes for every other exercise (each
 solution, stub and variant must get the same verdict from every test); batch grading uses
 judge mode only where the comparison holds, and grades the others in one process.
 
@@ -11,12 +11,7 @@ submission that rewrites its own host can hide it): BY_THE_SANDBOX below. Everyt
 verdict rests on is the judge's own observation.
 """
 
-NOT_YET = {
-    "06_run_from_sync": (
-        "its tests check which event loops the learner's code made and closed; those loops live in "
-        "the sandbox, and the judge needs a mirror of each (planned: one judge loop per sandbox loop)"
-    ),
-}
+NOT_YET: dict[str, str] = {}
 
 # What only the learner's process can see, per exercise: its host reports it.
 BY_THE_SANDBOX = {
@@ -34,6 +29,11 @@ BY_THE_SANDBOX = {
         "test times ticks of the learner's own code, which code that answers them from another "
         "thread while its loop is blocked can fake (its first test sees blocking itself: "
         "reminders go out late)"
+    ),
+    "06_run_from_sync": (
+        "which event loops the learner's plain code made and which it closed: the sandbox says so "
+        "as it happens (the judge mirrors each loop, and runs the calls from it there, so whether "
+        "the calls shared one loop and ran at the same time is the judge's own observation)"
     ),
     "09_aiohttp": (
         "sessions opened one per URL, all kept open and closed together after the last reply, look "

@@ -34,6 +34,9 @@ from kata.runner import child_env
 PREFIX_VARIABLE = "KATA_SANDBOX_PREFIX"
 STOP_SECONDS = 5.0  # for a killed host to be gone
 HOST = 0  # the number the host lends itself under (kata.sandbox.host)
+# How long the judge waits for how a call it cancelled ended in the sandbox (the learner's cleanup
+# runs meanwhile); past that it is given up, so that no sandbox can make the judge wait forever.
+CANCEL_GRACE = 5.0
 GONE = (
     "the process your code ran in ended{how} while this test was running: does your code call "
     "sys.exit() or os._exit(), or crash the interpreter?"
@@ -89,7 +92,9 @@ class SandboxLink:
             start_new_session=True,
         )
         host_end.close()
-        self.peer = Peer(Channel(judge_end), may_touch=lent_only).start()
+        self.peer = Peer(
+            Channel(judge_end), may_touch=lent_only, cancel_grace=CANCEL_GRACE, mirror_loops=True
+        ).start()
         self.host = self.peer.proxy(HOST, "object", "the sandbox")
         self._pumps = [
             threading.Thread(target=_pump, args=(self.process.stdout, "stdout"), daemon=True),

@@ -44,6 +44,7 @@ class JudgeSession:
             await self._settle()
         if self.link.peer is not None:
             self.link.peer.exports.clear()
+            self.link.peer.mirror_loops.close_all()
         return problems
 
     async def _settle(self) -> None:
@@ -64,6 +65,7 @@ class JudgeSession:
             return []
         reported = asyncio.run(self.link.ask_async("finish"))
         self.link.peer.exports.clear()
+        self.link.peer.mirror_loops.close_all()
         return _sentences(reported)
 
     def sessions_opened(self) -> int:
@@ -115,6 +117,14 @@ class JudgeSession:
 
     def loop_breaker(self, explain: str) -> SandboxLoopBreaker:
         return SandboxLoopBreaker(self, explain)
+
+    def keep_loops(self) -> None:
+        """The sandbox holds the event loops the learner's code makes from now on (Host.keep_loops)."""
+        self.link.ask("keep_loops")
+
+    def close_kept_loops(self) -> None:
+        if self.link.host is not None and self.link.peer.lost is None:
+            self.link.ask("close_kept_loops")
 
     def stopped(self) -> None:
         self.link.stop()

@@ -11,7 +11,11 @@ it was made from (`parent`), so that the side that runs it knows where:
   thread here per thread there: blocking calls made from several threads at once overlap).
 
 A thread that waits for a synchronous call also runs the synchronous calls nested in it (a
-call back to this side from inside that call), so nested calls never deadlock.
+call back to this side from inside that call), so nested calls never deadlock. The asynchronous
+calls nested in it come from event loops the other side's code ran meanwhile (`asyncio.run` in a
+plain function): each runs on this side's mirror of the loop it came from (kata.remote.mirrors;
+every call names its loop by a number and says whether it is that side's default loop, and the
+owner of a loop says when it is closed).
 
 Cancelling a task that awaits a remote call cancels the remote task, then waits for how it
 really ended: cancelled (CancelledError here), or a value or an error if the remote code
@@ -35,6 +39,7 @@ from typing import Any
 from kata.remote.channel import Channel, ChannelClosed
 from kata.remote.codec import Codec, CodecError, Exports
 from kata.remote.interfaces import lent_only
+from kata.remote.mirrors import MirrorLoops
 from kata.remote.proxies import (
     Remote,
     RemoteAwaitable,
@@ -78,12 +83,30 @@ class Peer:
         may_touch: Callable[[Any, str | None, str], bool] = lent_only,
         places: Callable[[BaseException], list[tuple[str, int, str]]] | None = None,
         default_loop: asyncio.AbstractEventLoop | None = None,
+        default_follows_calls: bool = True,
+        cancel_grace: float | None = None,
+        mirror_loops: bool = False,
     ) -> None:
         self.channel = channel
         self.exports = Exports()
         self.codec = Codec(self.exports, self._proxy, self._home, places)
         self.may_touch = may_touch
+        # Calls from the other side with no call of this side's to run under go to the default
+        # loop: the loop this side last called from (the judge: its test's loop), or, where
+        # `default_follows_calls` is False, always the one set (the sandbox: its own, never one
+        # the learner's code made).
         self.default_loop = default_loop
+        self.default_follows_calls = default_follows_calls
+        # How long a cancelled call's ending is awaited before it is given up (None: as long as
+        # it takes, as in one process). The judge never waits on the sandbox without end.
+        self.cancel_grace = cancel_grace
+        # Whether asynchronous calls from event loops the other side's code made (not its default
+        # loop) run here on mirrors of those loops (the judge), or as any other call (the sandbox).
+        self.mirroring = mirror_loops
+        self.mirror_loops = MirrorLoops()
+        self._loop_numbers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = (
+            weakref.WeakKeyDictionary()
+        )
         # Called in the very step an asynchronous call from the other side ends (before its reply
         # goes out, before any other task here runs): what the owner wants to note at that moment.
         self.call_ended: Callable[[], None] | None = None
@@ -91,6 +114,7 @@ class Peer:
         self.gone = threading.Event()  # set once the other process is lost
         self._lock = threading.Lock()
         self._next = 1
+        self._next_loop = 1
         self._calls: dict[int, _Outgoing] = {}
         self._running: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Task]] = {}
         self._proxies: weakref.WeakValueDictionary[int, Remote] = weakref.WeakValueDictionary()
@@ -113,6 +137,7 @@ class Peer:
         self.channel.close()
         if self._reader.is_alive():
             self._reader.join(timeout=2)
+        self.mirror_loops.close_all()
         helper, self._helper_loop = self._helper_loop, None
         if helper is not None:
             helper.call_soon_threadsafe(helper.stop)
@@ -132,6 +157,35 @@ class Peer:
     def cancelling(self) -> bool:
         """Whether a call of this side's that was cancelled still waits for how it ended there."""
         return any(call.cancelled for call in list(self._calls.values()))
+
+    def loop_closed(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Tell the other side that `loop` (one this side called from) is closed: its mirror
+        there closes too. Sent before anything this thread sends later, so it arrives first."""
+        number = self._loop_numbers.get(loop)
+        if number is not None and self.lost is None:
+            with contextlib.suppress(ChannelClosed):
+                self.channel.send({"op": "loop_closed", "loop": number})
+
+    def loop_made(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Tell the other side that `loop` was just made here: it makes its mirror of it now
+        (not when the loop first calls, which it may never do)."""
+        number = self._loop_number(loop)
+        if number is not None and self.lost is None:
+            with contextlib.suppress(ChannelClosed):
+                self.channel.send({"op": "loop_made", "loop": number})
+
+    def _loop_number(self, loop: asyncio.AbstractEventLoop | None = None) -> int | None:
+        """The number of `loop` (default: the running one), given the first time it is asked
+        for; None without a loop."""
+        loop = loop or _running_loop()
+        if loop is None:
+            return None
+        with self._lock:
+            number = self._loop_numbers.get(loop)
+            if number is None:
+                number = self._loop_numbers[loop] = self._next_loop
+                self._next_loop += 1
+        return number
 
     def running(self) -> list[tuple[asyncio.AbstractEventLoop, asyncio.Task]]:
         """The calls from the other side running here now, with the loop each runs on."""
@@ -199,7 +253,8 @@ class Peer:
                 "op": "call",
                 "id": call.number,
                 "parent": CURRENT_CALL.get(),
-                "loop": _has_running_loop(),
+                "loop": self._loop_number(),
+                "own": self.default_loop is not None and _running_loop() is self.default_loop,
                 "thread": threading.get_ident(),
                 "to": target,
                 "mode": mode,
@@ -270,7 +325,8 @@ class Peer:
         self, target: int, mode: str, attr: str | None = None, args: Any = (), kwargs: Any = None
     ) -> Any:
         loop = asyncio.get_running_loop()
-        self.default_loop = loop
+        if self.default_follows_calls:
+            self.default_loop = loop
         call = self._register(loop=loop, future=loop.create_future())
         self._send_call(call, target, mode, attr, args, kwargs)
         cancelled = False
@@ -292,6 +348,8 @@ class Peer:
                 except ChannelClosed:
                     raise asyncio.CancelledError() from None
                 call.future = loop.create_future()  # its ending still arrives, on a fresh future
+                if self.cancel_grace is not None:
+                    loop.call_later(self.cancel_grace, self._give_up, call)
         message = call.outcome
         if isinstance(message, PeerLost):
             if cancelled:
@@ -305,6 +363,16 @@ class Peer:
             task.uncancel()
             task.cancel()
         return self._outcome(message)
+
+    def _give_up(self, call: _Outgoing) -> None:
+        """A cancelled call whose ending never came within `cancel_grace`: it ends here, cancelled
+        (the other side's code kept it going, or that side never started it)."""
+        with self._lock:
+            waiting = self._calls.pop(call.number, None) is not None
+        if waiting and call.outcome is None:
+            call.outcome = {"op": "cancelled", "id": call.number}
+            if not call.future.done():
+                call.future.set_result(None)
 
     def _outcome(self, message: dict) -> Any:
         op = message.get("op")
@@ -357,6 +425,12 @@ class Peer:
                 raise ValueError(f"unknown mode {str(message.get('mode'))[:20]}")
             _number(message.get("id"))
             self._route(message)
+        elif op == "loop_made":
+            number = _number(message.get("loop"))
+            if self.mirroring:
+                self.mirror_loops.loop_for(number)
+        elif op == "loop_closed":
+            self.mirror_loops.closed(_number(message.get("loop")))
         elif op == "cancel":
             running = self._running.get(_number(message.get("id")))
             if running is not None:
@@ -367,11 +441,15 @@ class Peer:
     def _route(self, message: dict) -> None:
         parent = self._calls.get(message.get("parent")) if type(message.get("parent")) is int else None
         synchronous = message["mode"] in SYNC_MODES
-        from_loop = message.get("loop") is True
+        from_loop = type(message.get("loop")) is int
         if synchronous and not from_loop:
             self._mirror(message.get("thread")).put(message)
             return
-        if parent is not None and parent.inbox is not None:
+        if not synchronous and from_loop and self.mirroring and message.get("own") is False:
+            # From a loop the learner's code made: it runs where that loop's calls run here (even
+            # when its call has ended: a Runner runs every coroutine in its first call's context).
+            loop = self.mirror_loops.loop_for(message["loop"])
+        elif parent is not None and parent.inbox is not None:
             if synchronous:
                 parent.inbox.put(("run", message))
                 return
@@ -403,8 +481,16 @@ class Peer:
         return inbox
 
     def _serve_mirror(self, inbox: queue.SimpleQueue) -> None:
-        while True:
-            self._run_sync(inbox.get())
+        while (message := inbox.get()) is not None:
+            self._run_sync(message)
+
+    def retire_mirror_threads(self) -> None:
+        """The threads that mirror the other side's end once their calls are done; later calls
+        get new ones (so what a call left in its thread, a current event loop say, goes too)."""
+        with self._lock:
+            inboxes, self._mirrors = list(self._mirrors.values()), {}
+        for inbox in inboxes:
+            inbox.put(None)
 
     def _helper(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -496,10 +582,6 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-def _has_running_loop() -> bool:
-    return _running_loop() is not None
 
 
 def _number(value: Any) -> int:

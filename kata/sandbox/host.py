@@ -28,6 +28,7 @@ import traceback
 import warnings
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from kata.loader import load_exercise, module_name
 from kata.remote.channel import Channel
@@ -64,6 +65,7 @@ class Host:
         self._wakes: WakeWatch | None = None
         self._breaker: FrozenLoopBreaker | None = None
         self._module_file: str | None = None
+        self._loops_kept: list[asyncio.AbstractEventLoop] | None = None
 
     def load(self, stem: str) -> ModuleType:
         module = load_exercise(self.target, stem)
@@ -109,6 +111,28 @@ class Host:
             task.cancel()
         if left:
             await asyncio.wait(left, timeout=GRACE)
+
+    def loop_made(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._loops_kept is not None:
+            self._loops_kept.append(loop)
+            self.peer.loop_made(loop)
+
+    def keep_loops(self) -> None:
+        """From now on, hold every event loop made (so that none is freed, and reported never
+        closed, in whichever test happens to free it), until `close_kept_loops`: what the
+        one-process fixture `event_loops_made` does for a test that watches the learner's loops."""
+        self._loops_kept = []
+
+    def close_kept_loops(self) -> None:
+        """Close the loops kept that the learner's code left open, stop keeping them, and retire
+        the threads the learner's plain code ran in, so the next test starts with no current loop
+        (as the one-process fixture sets none)."""
+        kept, self._loops_kept = self._loops_kept or [], None
+        for loop in kept:
+            if not loop.is_closed() and not loop.is_running():
+                with contextlib.suppress(Exception):
+                    loop.close()
+        self.peer.retire_mirror_threads()
 
     def sessions_opened(self) -> int:
         """How many aiohttp ClientSessions the learner's code made since the test began."""
@@ -271,6 +295,33 @@ def end_with_the_judge(peer: Peer, *, die_with_parent: bool) -> None:
     threading.Thread(target=watch, name="kata-sandbox-end-with-the-judge", daemon=True).start()
 
 
+@contextlib.contextmanager
+def watching_loops(peer: Peer, host: Host):
+    """While in force, closing an event loop here (the learner's `asyncio.run`, a Runner's close,
+    `loop.close()`) tells the judge at once, so that it closes its mirror of that loop
+    (kata.remote.mirrors) before it hears anything else from this thread; and every loop made
+    is shown to `host` (which keeps those a test asks it to: Host.keep_loops)."""
+    original_init, original_close = asyncio.BaseEventLoop.__init__, asyncio.BaseEventLoop.close
+
+    def init(loop: asyncio.BaseEventLoop, *args: Any, **kwargs: Any) -> None:
+        original_init(loop, *args, **kwargs)
+        host.loop_made(loop)
+
+    def close(loop: asyncio.BaseEventLoop) -> None:
+        was_closed = loop.is_closed()
+        original_close(loop)
+        if not was_closed and loop.is_closed():
+            peer.loop_closed(loop)
+
+    asyncio.BaseEventLoop.__init__ = init  # type: ignore[method-assign]
+    asyncio.BaseEventLoop.close = close  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        asyncio.BaseEventLoop.__init__ = original_init  # type: ignore[method-assign]
+        asyncio.BaseEventLoop.close = original_close  # type: ignore[method-assign]
+
+
 async def serve(peer: Peer) -> None:
     peer.default_loop = asyncio.get_running_loop()
     peer.start()
@@ -291,11 +342,14 @@ def main(argv: list[str] | None = None) -> int:
     target = Path(options.target).resolve()
     sys.path.insert(0, str(target))
     channel = Channel(socket.socket(fileno=options.fd))
-    peer = Peer(channel, may_touch=anything, places=learner_places(target))
-    peer.exports.pin(0, Host(target, peer))
+    # The sandbox's own loop serves the judge's calls, whatever loops the learner's code runs.
+    peer = Peer(channel, may_touch=anything, places=learner_places(target), default_follows_calls=False)
+    host = Host(target, peer)
+    peer.exports.pin(0, host)
     end_with_the_judge(peer, die_with_parent=options.die_with_parent)
     threading.current_thread().name = "kata-sandbox-main"
-    asyncio.run(serve(peer))
+    with watching_loops(peer, host):
+        asyncio.run(serve(peer))
     return 0
 
 

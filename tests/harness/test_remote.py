@@ -120,10 +120,11 @@ def test_a_value_nested_too_deeply_is_refused():
 class Pair:
     """Two peers over a socket pair: `judge` trusts nothing, `sandbox` serves `lent`."""
 
-    def __init__(self, lent) -> None:
+    def __init__(self, lent, **judge_options) -> None:
         a, b = socket.socketpair()
-        self.judge = Peer(Channel(a), may_touch=lent_only).start()
-        self.sandbox = Peer(Channel(b), may_touch=anything)
+        self.judge = Peer(Channel(a), may_touch=lent_only, **judge_options).start()
+        # As kata.sandbox.host makes it: its own loop serves the judge, whatever loops learner code runs.
+        self.sandbox = Peer(Channel(b), may_touch=anything, default_follows_calls=False)
         self.sandbox.exports.pin(0, lent)
         self.loop = asyncio.new_event_loop()
         self.sandbox.default_loop = self.loop
@@ -144,8 +145,8 @@ class Pair:
 def pair(request):
     made = []
 
-    def make(lent):
-        made.append(Pair(lent))
+    def make(lent, **judge_options):
+        made.append(Pair(lent, **judge_options))
         return made[-1]
 
     yield make
@@ -517,3 +518,138 @@ async def test_the_sandbox_reports_its_tasks_wake_ups_and_the_judge_reads_them_a
     nonsense = [("x", [0.5, "a", 1]), 5, ("y",), (3, [0.1]), ["z" * 500, [0.25]]]
     assert [(w.name, w.wakes) for w in _watched(nonsense)] == [("x", [0.5]), ("z" * 100, [0.25])]
     assert _watched("not a list") == []
+
+
+# ------------------------------------------------------------ plain code that runs loops of its own
+
+
+class LoopService:
+    """Lent by the judge: notes the loop each call ran on (as 06's LoopWatchingApi does)."""
+
+    _kata_remote = ("fetch", "hang")
+
+    def __init__(self) -> None:
+        self.loops: list[asyncio.AbstractEventLoop] = []
+
+    async def fetch(self, key):
+        self.loops.append(asyncio.get_running_loop())
+        await asyncio.sleep(0.01)
+        return key
+
+    async def hang(self):
+        await asyncio.sleep(3600)
+
+
+class PlainLearner:
+    """Plain functions that run event loops of their own, as 06's answers do."""
+
+    def __init__(self) -> None:
+        self.runner = asyncio.Runner()
+        self.spare: asyncio.AbstractEventLoop | None = None
+
+    def run_twice(self, fetch):
+        return [asyncio.run(fetch(1)), asyncio.run(fetch(2))]
+
+    def on_the_runner(self, fetch, key):
+        return self.runner.run(fetch(key))
+
+    def close_the_runner(self):
+        self.runner.close()
+
+    def stop_not_close(self, fetch):
+        self.spare = asyncio.new_event_loop()
+        value = self.spare.run_until_complete(fetch(3))
+        self.spare.stop()  # stopped, never closed: it runs nothing any more
+        return value
+
+    async def double(self, x):
+        return 2 * x
+
+
+def test_calls_from_each_loop_the_learners_plain_code_runs_get_a_mirror_of_their_own(pair):
+    """In one process each call would run on the learner's loop it came from: here each runs on
+    the judge's mirror of that loop, so the judge tells the loops apart; a loop closed there
+    (`asyncio.run` closes its own) has its mirror closed before the call's answer arrives, and a
+    Runner's loop stays one loop, open, across calls, until the Runner is closed."""
+    from kata.sandbox.host import watching_loops
+
+    learner, service = PlainLearner(), LoopService()
+    link = pair(learner, mirror_loops=True)
+
+    class Noting:
+        def loop_made(self, loop):
+            pass
+
+    with watching_loops(link.sandbox, Noting()):
+        assert link.remote.run_twice(service.fetch) == [1, 2]
+        first, second = service.loops
+        assert first is not second, "two asyncio.run calls, two loops"
+        assert first.is_closed() and second.is_closed(), "asyncio.run closed them: so are their mirrors"
+
+        assert [link.remote.on_the_runner(service.fetch, k) for k in (4, 5)] == [4, 5]
+        runner_loops = service.loops[2:]
+        assert runner_loops[0] is runner_loops[1], "a Runner's calls share one loop"
+        assert not runner_loops[0].is_closed()
+        link.remote.close_the_runner()
+        assert runner_loops[0].is_closed()
+
+
+def test_a_loop_the_learners_code_stops_never_takes_over_the_sandboxs_own(pair):
+    """The sandbox's own loop serves the judge's calls, whatever loop the learner's code last
+    called from: a stopped loop of the learner's runs nothing, and a call sent there would never
+    be answered (found: 06's stop-not-close answer hung the judge for good)."""
+    link = pair(PlainLearner(), mirror_loops=True)
+    assert link.remote.stop_not_close(LoopService().fetch) == 3
+
+    async def judge():
+        return await asyncio.wait_for(link.remote.double(21), 5)
+
+    assert asyncio.run(judge()) == 42
+
+
+def test_a_cancelled_call_whose_ending_never_comes_is_given_up_after_the_grace(pair):
+    """The judge never waits for the sandbox without end: a call it cancelled that the other
+    side never ends (it never started it, or its code ignores the cancellation) ends here as
+    cancelled once `cancel_grace` is over."""
+    link = pair(Learner(), cancel_grace=0.2)
+    slow = link.remote.slow  # (reading it is a call of its own)
+    link.sandbox.default_loop = None  # the sandbox's calls now go nowhere: none is ever answered
+    link.sandbox._helper_loop = asyncio.new_event_loop()  # a loop that never runs
+
+    async def judge():
+        task = asyncio.ensure_future(slow())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 5)
+        return asyncio.get_running_loop().time() - started
+
+    try:
+        assert 0.15 < asyncio.run(judge()) < 2
+    finally:
+        link.sandbox._helper_loop.close()
+        link.sandbox._helper_loop = None
+
+
+def test_retired_mirror_threads_leave_no_current_loop_behind(pair):
+    """Host.close_kept_loops retires the threads the learner's plain code ran in: what a call set
+    there (a current event loop) is gone for the next call, as the one-process fixture clears it."""
+
+    class Setter:
+        def set_loop(self):
+            self.loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self.loop)
+
+        def has_current_loop(self):
+            return asyncio.get_event_loop_policy()._local._loop is not None
+
+    setter = Setter()
+    link = pair(setter)
+    link.remote.set_loop()
+    assert link.remote.has_current_loop()
+    link.sandbox.retire_mirror_threads()
+    try:
+        assert not link.remote.has_current_loop()
+    finally:
+        setter.loop.close()
