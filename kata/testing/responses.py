@@ -68,8 +68,9 @@ class MarkingConnector(aiohttp.TCPConnector):
         connection = await super().connect(req, traces, timeout)
         transport = connection.transport
         end = transport.get_extra_info("sockname") if transport is not None else None
-        if end:
-            self.sent_from.append((end[0], end[1]))
+        far = transport.get_extra_info("peername") if transport is not None else None
+        if end and far:
+            self.sent_from.append(((end[0], end[1]), (far[0], far[1])))
         return connection
 
 
@@ -79,8 +80,9 @@ def strays(connectors: Iterable[MarkingConnector], requests: Iterable[ServedRequ
     sent = Counter(end for connector in connectors for end in connector.sent_from)
     found = []
     for request in requests:
-        if request.peer is not None and sent[request.peer] > 0:
-            sent[request.peer] -= 1
+        key = (request.peer, request.local)
+        if request.peer is not None and sent[key] > 0:
+            sent[key] -= 1
         else:
             found.append(request)
     return found

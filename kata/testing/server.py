@@ -94,6 +94,7 @@ class ServedRequest(Call):
     body: bytes = b""
     connection: int = 0  # 1, 2, ...: which client TCP connection it arrived on
     peer: tuple[str, int] | None = None  # that connection's client end (host, port)
+    local: tuple[str, int] | None = None  # and its server end
     delay: float = 0.0
     status: int | None = None
 
@@ -211,6 +212,12 @@ class LoopbackServer:
         peer = transport.get_extra_info("peername") if transport else None
         return (peer[0], peer[1]) if peer else None
 
+    @staticmethod
+    def _local(request: web.Request) -> tuple[str, int] | None:
+        transport = request.transport
+        end = transport.get_extra_info("sockname") if transport else None
+        return (end[0], end[1]) if end else None
+
     def _connection_number(self, request: web.Request, peer: tuple[str, int] | None) -> int:
         key = peer if peer is not None else id(request.protocol)
         number = self._connections.setdefault(key, len(self._connections) + 1)
@@ -229,6 +236,7 @@ class LoopbackServer:
             headers=CIMultiDict(request.headers),
             connection=self._connection_number(request, peer),
             peer=peer,
+            local=self._local(request),
         )
         self.requests.append(served)
         self.in_flight += 1
