@@ -1,9 +1,10 @@
 """Judge mode (issue 15): a submission that forges its verdict from inside earns nothing.
 
-Each forgery in tests/harness/judge_forgeries is the untouched stub of 02 plus a way to rewrite
-the verdict that works when the tests and the code share a process: replacing the plugin's
-verdict function, rewriting every report to "passed", hiding that in `exec(bytes.fromhex(...))`,
-writing the fake service's call log by hand, finding the fakes on the heap with `gc`. In one
+Each forgery in tests/harness/judge_forgeries is an exercise's untouched stub (or a wrong
+variant) plus a way to rewrite the verdict that works when the tests and the code share a
+process: replacing the plugin's verdict function, rewriting every report to "passed", hiding
+that in `exec(bytes.fromhex(...))`, writing the fake service's call log by hand, finding the
+fakes on the heap with `gc`, silencing the loop guard. In one
 process each one passes tests it should fail (so the attack is real); in judge mode every task
 of every one has a failing test, which is 0 points (a task earns its points only when all of
 its tests pass). Attacks on judge mode itself are there too: `execs_in_the_judge` reads the
