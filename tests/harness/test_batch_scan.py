@@ -18,8 +18,25 @@ import pytest
 from kata.batch.scan import MAX_FLAGS_PER_FILE, scan_files
 from kata.catalog import REPO_ROOT
 
-# A variant recorded as a cheat, not as an honest mistake: it must be flagged, not pass quietly.
-RECORDED_CHEATS = {"tests/variants/02_gather/wrong_always_equal.py"}
+# Variants recorded as cheats, not as honest mistakes (each fails its tests too): they must be
+# flagged, not pass quietly. With what the flags must say.
+RECORDED_CHEATS = {
+    "tests/variants/02_gather/wrong_always_equal.py": [
+        "__eq__ that always answers the same",
+        "patches time.perf_counter",
+    ],
+    # A ClientSession of its own on a client port the given session had just used (a helper's attack).
+    **{
+        f"tests/variants/{name}.py": ["opens network connections of its own (import socket)"]
+        for name in (
+            "09_aiohttp/wrong_fetch_json_own_session_on_a_recycled_port",
+            "20_aiohttp_in_depth/wrong_error_reply_not_released_recycled_ports",
+            "20_aiohttp_in_depth/wrong_own_session_with_timeout_on_a_recycled_port",
+            "21_rate_limit/wrong_own_session_on_recycled_ports",
+            "22_capstone/wrong_fetch_links_own_session_on_a_recycled_port",
+        )
+    },
+}
 
 
 def honest_files() -> dict[str, bytes]:
@@ -42,11 +59,12 @@ def test_no_solution_stub_or_recorded_variant_is_flagged():
     assert flags == [], "honest code was flagged:\n" + "\n".join(flags)
 
 
-def test_the_variant_recorded_as_a_cheat_is_flagged():
-    path = REPO_ROOT / "tests/variants/02_gather/wrong_always_equal.py"
-    flags = scan_files({"02_gather": path.read_bytes()})
-    assert any("__eq__ that always answers the same" in flag for flag in flags), flags
-    assert any("patches time.perf_counter" in flag for flag in flags), flags
+@pytest.mark.parametrize("recorded", sorted(RECORDED_CHEATS))
+def test_a_variant_recorded_as_a_cheat_is_flagged(recorded):
+    path = REPO_ROOT / recorded
+    flags = scan_files({path.parent.name: path.read_bytes()})
+    for expected in RECORDED_CHEATS[recorded]:
+        assert any(expected in flag for flag in flags), flags
 
 
 # ---------------------------------------------------------------------------- the cheating corpus
