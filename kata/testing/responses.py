@@ -16,11 +16,12 @@ them all at `release_all()`.
 Which requests came through that session: the server sees every request, whichever session
 sent it, and a header the session adds can be copied onto another (the learner's code can
 read `session.headers`). What cannot be copied is the connection: the watch's session has a
-connector of the test's own that notes the client end (host, port) of the connection each
-request goes out on, and the server notes the client end of the connection each request came
-in on. A request the server got on a connection that connector never handed out was sent by
-another session: `assert_used_the_session` fails it, so that no verdict rests on replies the
-watch could not see.
+connector of the test's own that notes both ends (client and server, host and port) of the
+connection each request goes out on, and the server notes both ends of the connection each
+request came in on. A request the server got on a connection that connector never handed out
+was sent by another session (a client port alone could be borrowed: bound again by another
+session once the given one had used it with a server of the learner's own):
+`assert_used_the_session` fails it, so that no verdict rests on replies the watch could not see.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import Any
 import aiohttp
 
 from kata.testing import clock
-from kata.testing.server import Reply, ServedRequest
+from kata.testing.server import Reply, ServedRequest, socket_end
 
 # A body this large cannot arrive whole while nobody reads it, so aiohttp cannot free it alone:
 # the client here stopped reading at about 640 kB (its buffers full) until the reply was read.
@@ -57,20 +58,19 @@ class Arrival:
 
 
 class MarkingConnector(aiohttp.TCPConnector):
-    """A TCPConnector that notes the client end (host, port) of the connection each request goes
-    out on (a pooled one again each time it is reused): what the server sees as its peer."""
+    """A TCPConnector that notes both ends, (client, server), of the connection each request
+    goes out on (a pooled one again each time it is reused): what the server sees as (peer, local)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.sent_from: list[tuple[str, int]] = []
+        self.sent_from: list[tuple[tuple[str, int], tuple[str, int]]] = []
 
     async def connect(self, req: Any, traces: Any, timeout: aiohttp.ClientTimeout) -> Any:
         connection = await super().connect(req, traces, timeout)
-        transport = connection.transport
-        end = transport.get_extra_info("sockname") if transport is not None else None
-        far = transport.get_extra_info("peername") if transport is not None else None
-        if end and far:
-            self.sent_from.append(((end[0], end[1]), (far[0], far[1])))
+        client = socket_end(connection.transport, "sockname")
+        server = socket_end(connection.transport, "peername")
+        if client and server:
+            self.sent_from.append((client, server))
         return connection
 
 

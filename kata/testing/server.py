@@ -102,6 +102,12 @@ class ServedRequest(Call):
         return f"{self.method} {self.args[0]}"
 
 
+def socket_end(transport: Any, which: str) -> tuple[str, int] | None:
+    """One end of a TCP connection, (host, port): "peername" the far end, "sockname" this one."""
+    end = transport.get_extra_info(which) if transport is not None else None
+    return (end[0], end[1]) if end else None
+
+
 class LoopbackServer:
     """An instrumented aiohttp server on 127.0.0.1; use it with `async with`."""
 
@@ -206,18 +212,6 @@ class LoopbackServer:
 
     # -- serving -----------------------------------------------------------
 
-    @staticmethod
-    def _peer(request: web.Request) -> tuple[str, int] | None:
-        transport = request.transport
-        peer = transport.get_extra_info("peername") if transport else None
-        return (peer[0], peer[1]) if peer else None
-
-    @staticmethod
-    def _local(request: web.Request) -> tuple[str, int] | None:
-        transport = request.transport
-        end = transport.get_extra_info("sockname") if transport else None
-        return (end[0], end[1]) if end else None
-
     def _connection_number(self, request: web.Request, peer: tuple[str, int] | None) -> int:
         key = peer if peer is not None else id(request.protocol)
         number = self._connections.setdefault(key, len(self._connections) + 1)
@@ -226,7 +220,7 @@ class LoopbackServer:
         return number
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        peer = self._peer(request)
+        peer = socket_end(request.transport, "peername")
         served = ServedRequest(
             args=(request.path_qs,),
             start=clock.perf_counter(),
@@ -236,7 +230,7 @@ class LoopbackServer:
             headers=CIMultiDict(request.headers),
             connection=self._connection_number(request, peer),
             peer=peer,
-            local=self._local(request),
+            local=socket_end(request.transport, "sockname"),
         )
         self.requests.append(served)
         self.in_flight += 1
