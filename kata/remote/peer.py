@@ -161,23 +161,20 @@ class Peer:
     def loop_closed(self, loop: asyncio.AbstractEventLoop) -> None:
         """Tell the other side that `loop` (one this side called from) is closed: its mirror
         there closes too. Sent before anything this thread sends later, so it arrives first."""
-        number = self._loop_numbers.get(loop)
-        if number is not None and self.lost is None:
-            with contextlib.suppress(ChannelClosed):
-                self.channel.send({"op": "loop_closed", "loop": number})
+        self._tell_loop("loop_closed", self._loop_numbers.get(loop))
 
     def loop_made(self, loop: asyncio.AbstractEventLoop) -> None:
         """Tell the other side that `loop` was just made here: it makes its mirror of it now
         (not when the loop first calls, which it may never do)."""
-        number = self._loop_number(loop)
+        self._tell_loop("loop_made", self._loop_number(loop))
+
+    def _tell_loop(self, op: str, number: int | None) -> None:
         if number is not None and self.lost is None:
             with contextlib.suppress(ChannelClosed):
-                self.channel.send({"op": "loop_made", "loop": number})
+                self.channel.send({"op": op, "loop": number})
 
-    def _loop_number(self, loop: asyncio.AbstractEventLoop | None = None) -> int | None:
-        """The number of `loop` (default: the running one), given the first time it is asked
-        for; None without a loop."""
-        loop = loop or _running_loop()
+    def _loop_number(self, loop: asyncio.AbstractEventLoop | None) -> int | None:
+        """The number of `loop`, given the first time it is asked for; None for no loop."""
         if loop is None:
             return None
         with self._lock:
@@ -248,13 +245,14 @@ class Peer:
         if self.lost is not None:
             self._calls.pop(call.number, None)
             raise PeerLost(self.lost)
+        loop = _running_loop()
         try:
             message = {
                 "op": "call",
                 "id": call.number,
                 "parent": CURRENT_CALL.get(),
-                "loop": self._loop_number(),
-                "own": self.default_loop is not None and _running_loop() is self.default_loop,
+                "loop": self._loop_number(loop),
+                "own": loop is not None and loop is self.default_loop,
                 "thread": threading.get_ident(),
                 "to": target,
                 "mode": mode,
