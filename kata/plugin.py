@@ -35,6 +35,7 @@ from kata.testing import clock, margins
 from kata.testing.leftovers import Leftovers
 from kata.testing.loopguard import FROZEN_PREFIX as FROZEN
 from kata.testing.loopguard import STALL_LIMIT, LoopGuard, warning_watch
+from kata.testing.loops import close_left_open, noting_loops
 from kata.testing.sessions import counting_sessions
 from kata.testing.waiting import FrozenLoopBreaker, WakeWatch
 
@@ -197,7 +198,7 @@ def sessions_opened(request: pytest.FixtureRequest):
 
 
 @pytest.fixture
-def event_loops_made(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+def event_loops_made(request: pytest.FixtureRequest):
     """Every event loop created during the test, in order (in judge mode: the judge's mirror of
     each loop the learner's code ran, kata.remote.mirrors); the test starts with no current loop,
     and the loops left open that are not running are closed when it ends (in judge mode, the
@@ -208,22 +209,14 @@ def event_loops_made(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     current would carry one test's state into the next.
     """
     made: list[asyncio.AbstractEventLoop] = []
-    create = asyncio.BaseEventLoop.__init__
-
-    def noting_init(loop, *args, **kwargs):
-        create(loop, *args, **kwargs)
-        made.append(loop)
-
-    monkeypatch.setattr(asyncio.BaseEventLoop, "__init__", noting_init)
     judge = request.config.stash.get(JUDGE_KEY, None)
     if judge is not None:
         judge.keep_loops()
     asyncio.set_event_loop(None)
-    yield made
+    with noting_loops(made.append):
+        yield made
     asyncio.set_event_loop(None)
-    for loop in made:
-        if not loop.is_closed() and not loop.is_running():
-            loop.close()
+    close_left_open(made)
     if judge is not None:
         judge.close_kept_loops()
 

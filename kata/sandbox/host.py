@@ -28,7 +28,6 @@ import traceback
 import warnings
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 from kata.loader import load_exercise, module_name
 from kata.remote.channel import Channel
@@ -37,6 +36,7 @@ from kata.remote.peer import Peer
 from kata.testing import clock
 from kata.testing.leftovers import GRACE, Left, seen
 from kata.testing.loopguard import STALL_LIMIT, LoopGuard, is_library_task, warning_watch
+from kata.testing.loops import close_left_open, noting_loops
 from kata.testing.sessions import counting_sessions
 from kata.testing.waiting import FrozenLoopBreaker, WakeWatch
 
@@ -128,10 +128,7 @@ class Host:
         the threads the learner's plain code ran in, so the next test starts with no current loop
         (as the one-process fixture sets none)."""
         kept, self._loops_kept = self._loops_kept or [], None
-        for loop in kept:
-            if not loop.is_closed() and not loop.is_running():
-                with contextlib.suppress(Exception):
-                    loop.close()
+        close_left_open(kept)
         self.peer.retire_mirror_threads()
 
     def sessions_opened(self) -> int:
@@ -295,31 +292,12 @@ def end_with_the_judge(peer: Peer, *, die_with_parent: bool) -> None:
     threading.Thread(target=watch, name="kata-sandbox-end-with-the-judge", daemon=True).start()
 
 
-@contextlib.contextmanager
 def watching_loops(peer: Peer, host: Host):
     """While in force, closing an event loop here (the learner's `asyncio.run`, a Runner's close,
     `loop.close()`) tells the judge at once, so that it closes its mirror of that loop
     (kata.remote.mirrors) before it hears anything else from this thread; and every loop made
     is shown to `host` (which keeps those a test asks it to: Host.keep_loops)."""
-    original_init, original_close = asyncio.BaseEventLoop.__init__, asyncio.BaseEventLoop.close
-
-    def init(loop: asyncio.BaseEventLoop, *args: Any, **kwargs: Any) -> None:
-        original_init(loop, *args, **kwargs)
-        host.loop_made(loop)
-
-    def close(loop: asyncio.BaseEventLoop) -> None:
-        was_closed = loop.is_closed()
-        original_close(loop)
-        if not was_closed and loop.is_closed():
-            peer.loop_closed(loop)
-
-    asyncio.BaseEventLoop.__init__ = init  # type: ignore[method-assign]
-    asyncio.BaseEventLoop.close = close  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        asyncio.BaseEventLoop.__init__ = original_init  # type: ignore[method-assign]
-        asyncio.BaseEventLoop.close = original_close  # type: ignore[method-assign]
+    return noting_loops(host.loop_made, peer.loop_closed)
 
 
 async def serve(peer: Peer) -> None:
