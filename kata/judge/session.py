@@ -42,10 +42,14 @@ class JudgeSession:
         if self.link.host is not None and self.link.peer.lost is None:
             problems += _sentences(await self.link.ask_async("finish"))
             await self._settle()
+        self._let_go()
+        return problems
+
+    def _let_go(self) -> None:
+        """The test is over: what was lent for it, and the mirrors of the loops it ran, go."""
         if self.link.peer is not None:
             self.link.peer.exports.clear()
             self.link.peer.mirror_loops.close_all()
-        return problems
 
     async def _settle(self) -> None:
         """Let the calls the learner's code cancelled end here too. In one process a cancelled
@@ -64,8 +68,7 @@ class JudgeSession:
         if self.link.host is None or self.link.peer.lost is not None:
             return []
         reported = asyncio.run(self.link.ask_async("finish"))
-        self.link.peer.exports.clear()
-        self.link.peer.mirror_loops.close_all()
+        self._let_go()
         return _sentences(reported)
 
     def sessions_opened(self) -> int:

@@ -24,7 +24,10 @@ from __future__ import annotations
 import ctypes
 import errno
 import functools
+import platform
+import subprocess
 import sys
+from pathlib import Path
 
 # linux/bpf_common.h
 BPF_LD, BPF_JMP, BPF_RET = 0x00, 0x05, 0x06
@@ -126,8 +129,6 @@ def deny_keyrings() -> None:
     while dropping them with setpriv still works). SeccompUnavailable says why it could not."""
     if not sys.platform.startswith("linux"):
         raise SeccompUnavailable(errno.ENOSYS, f"seccomp is Linux only (this is {sys.platform})")
-    import platform
-
     if platform.machine() not in MACHINE_ARCH:
         raise SeccompUnavailable(errno.ENOSYS, f"no key call numbers known for {platform.machine()}")
     try:
@@ -159,8 +160,6 @@ KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING = 0, -3  # linux/keyctl.h
 def keyrings_refused() -> bool:
     """Whether this process is refused keyctl: asks for the session keyring's id without creating
     it (harmless, makes no key); True when the call fails with EPERM."""
-    import platform
-
     arch = MACHINE_ARCH.get(platform.machine())
     if arch is None:
         return False
@@ -189,9 +188,6 @@ def _probe_main() -> int:
 def problem() -> str:
     """'' when the filter installs and works here (tried once, in a throwaway process), else why not:
     what the grader says, once, in its line about the sandbox."""
-    import subprocess
-    from pathlib import Path
-
     root = str(Path(__file__).resolve().parents[2])
     code = (
         f"import sys; sys.path[:0] = [{root!r}]; "
