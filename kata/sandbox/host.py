@@ -199,7 +199,7 @@ class Host:
         self._guard = LoopGuard(_limit(stall_limit), excused=lambda: self.peer.waited_on(loop))
         await self._guard.start()
         self._guard.ignore(asyncio.current_task())
-        self._tasks_before = asyncio.all_tasks()  # the kata's own: its heartbeat, this call
+        self._tasks_before = asyncio.all_tasks()  # the kata's own: this call
 
     async def finish(self) -> list[str]:
         """End the test: what went wrong here, in plain words (the judge adds it to its own)."""

@@ -14,8 +14,7 @@ instrumented.
 - `WakeWatch`: every task created on the loop while the watch is on runs its coroutine
   through a counter. Each time the task resumes after its first step is a wake-up; each
   timer that such a task schedules (asyncio.sleep and every timeout schedule one) is noted
-  when it fires. Tasks made before the watch (the loop guard's heartbeat, the test's own
-  task) are not counted.
+  when it fires. Tasks made before the watch (the test's own task) are not counted.
 - `FrozenLoopBreaker`: a watchdog thread (one per process, started at first use) notices that
   the event loop has had no turn for FREEZE seconds while the learner's code runs, and
   raises `LoopFrozen` inside that code (through `_thread.interrupt_main`), so a busy loop
