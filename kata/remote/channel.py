@@ -11,6 +11,10 @@ from typing import Any
 
 MAX_FRAME = 16 * 1024 * 1024
 _LENGTH = struct.Struct("!I")
+READ_AHEAD = 64 * 1024
+# Made once: json.dumps and json.loads would make an encoder per message and guess its encoding.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+_DECODE = json.JSONDecoder().decode
 
 
 class ChannelClosed(Exception):
@@ -21,9 +25,11 @@ class Channel:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self._send_lock = threading.Lock()
+        # Read ahead: one read from the socket usually brings a whole message, length and all.
+        self._incoming = bytearray()
 
     def send(self, message: dict[str, Any]) -> None:
-        data = json.dumps(message, separators=(",", ":"), allow_nan=False).encode()
+        data = _ENCODE(message).encode()
         if len(data) > MAX_FRAME:
             raise ValueError(f"a message of {len(data)} bytes is over the {MAX_FRAME}-byte limit")
         with self._send_lock:
@@ -37,7 +43,7 @@ class Channel:
         if length > MAX_FRAME:
             raise ChannelClosed(f"a message of {length} bytes was announced (the limit is {MAX_FRAME})")
         try:
-            message = json.loads(self._exactly(length))
+            message = _DECODE(self._exactly(length).decode())
         except (ValueError, RecursionError) as error:
             raise ChannelClosed(f"something that is not a message arrived ({type(error).__name__})") from None
         if type(message) is not dict:
@@ -45,17 +51,17 @@ class Channel:
         return message
 
     def _exactly(self, size: int) -> bytes:
-        chunks, left = [], size
-        while left:
+        while len(self._incoming) < size:
             try:
-                chunk = self.sock.recv(min(left, 1 << 20))
+                chunk = self.sock.recv(max(READ_AHEAD, size - len(self._incoming)))
             except OSError as error:
                 raise ChannelClosed(f"the other process is gone ({error})") from None
             if not chunk:
                 raise ChannelClosed("the other process is gone")
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+            self._incoming += chunk
+        data = bytes(self._incoming[:size])
+        del self._incoming[:size]
+        return data
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
