@@ -51,6 +51,16 @@ def load_exercise(target: Path, stem: str) -> ModuleType:
     return module
 
 
+def unload_exercise(module: ModuleType) -> None:
+    """End a loaded exercise's life, as the test that loaded it ends: it leaves sys.modules and its
+    globals are let go, so that what the learner's code kept there (a ClientSession never closed,
+    say) is freed now, and reported in that test, whatever the Python version's collector would
+    otherwise have done, and whenever."""
+    if sys.modules.get(module.__name__) is module:
+        del sys.modules[module.__name__]
+    module.__dict__.clear()
+
+
 def _line_in(error: BaseException, path: Path) -> int | None:
     """The last line of `path` that the traceback passed through."""
     line = None

@@ -27,7 +27,7 @@ import pytest
 
 from kata import timeouts, where
 from kata.catalog import REPO_ROOT
-from kata.loader import ExerciseLoadError, load_exercise
+from kata.loader import ExerciseLoadError, load_exercise, unload_exercise
 from kata.report import STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
 
 # Bound before any learner module is imported: timing checks trust these.
@@ -366,12 +366,13 @@ def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judg
                 guard.cancel()
                 if failure is None:
                     failure = error
+            _unload_learner_module(item)  # in the sandbox, the judge's finish did
         _judge(failure, problems, target, judge)
 
     return guarded
 
 
-def _guard_sync(test, target: Path, judge=None):
+def _guard_sync(test, target: Path, item: pytest.Item, judge=None):
     @functools.wraps(test)
     def guarded(*args, **kwargs):
         failure = None
@@ -387,9 +388,18 @@ def _guard_sync(test, target: Path, judge=None):
                     problems.extend(judge.finish_sync())
                 except BaseException as error:
                     failure = failure or error
+            _unload_learner_module(item)
         _judge(failure, problems, target, judge)
 
     return guarded
+
+
+def _unload_learner_module(item: pytest.Item) -> None:
+    """The learner's module loaded for this test ends with it, inside the warning watch: what its
+    globals kept (a session never closed) is reported here, as the sandbox host does at finish."""
+    module = getattr(item, "funcargs", {}).get("ex")
+    if isinstance(module, ModuleType):
+        unload_exercise(module)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -404,7 +414,7 @@ def pytest_runtest_call(item: pytest.Item):
         limit = float(marker.args[0]) if marker else STALL_LIMIT
         item.obj = _guard_async(original, target, limit, item, judge)
     else:
-        item.obj = _guard_sync(original, target, judge)
+        item.obj = _guard_sync(original, target, item, judge)
     margins.broken.clear()
     try:
         return (yield)

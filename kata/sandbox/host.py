@@ -29,7 +29,7 @@ import warnings
 from pathlib import Path
 from types import ModuleType
 
-from kata.loader import load_exercise, module_name
+from kata.loader import load_exercise, module_name, unload_exercise
 from kata.remote.channel import Channel
 from kata.remote.interfaces import anything
 from kata.remote.peer import Peer
@@ -65,11 +65,13 @@ class Host:
         self._wakes: WakeWatch | None = None
         self._breaker: FrozenLoopBreaker | None = None
         self._module_file: str | None = None
+        self._loaded: list[ModuleType] = []  # the learner's modules loaded for the test that runs
         self._loops_kept: list[asyncio.AbstractEventLoop] | None = None
 
     def load(self, stem: str) -> ModuleType:
         module = load_exercise(self.target, stem)
         self._module_file = module.__file__
+        self._loaded.append(module)
         libraries = sum(not name.startswith(LEARNER_MODULES) for name in list(sys.modules))
         if libraries > self._libraries:
             # What a load imported (aiohttp, say) lives as long as this process: freeze it, as the
@@ -212,6 +214,10 @@ class Host:
             self._guard.ignore(asyncio.current_task())
             problems.extend(await self._guard.finish())
             self._guard = None
+        # The modules loaded for this test end with it (inside the watch), as in one process.
+        loaded, self._loaded = self._loaded, []
+        for module in loaded:
+            unload_exercise(module)
         if self._watch is not None:
             self._watch.__exit__(None, None, None)
             problems.extend(self._problems)

@@ -395,3 +395,54 @@ def test_the_seed_replays_the_same_inputs(tmp_path):
     ]
     lines = [next(line for line in run.output.splitlines() if "SEED" in line) for run in runs]
     assert lines[0] == lines[1] and lines[0].startswith("SEED 77 ")
+
+
+KEEPS_IN_A_GLOBAL = """
+import aiohttp
+
+_kept = []
+
+async def keeps_its_session(url):
+    session = aiohttp.ClientSession()
+    _kept.append(session)  # never closed: only the module's globals hold it
+    async with session.get(url) as response:
+        return await response.text()
+
+async def fine():
+    return 1
+"""
+
+KEEPS_TESTS = """
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+async def test_a_session_kept_in_a_global(ex):
+    app = web.Application()
+    async def hello(request):
+        return web.Response(text="hi")
+    app.router.add_get("/", hello)
+    async with TestServer(app, host="127.0.0.1") as server:
+        assert await ex.keeps_its_session(str(server.make_url("/"))) == "hi"
+
+async def test_the_next_test(ex):
+    assert await ex.fine() == 1
+
+def test_a_plain_test_after_it(ex):
+    assert ex.fine is not None
+"""
+
+
+@pytest.mark.parametrize("mode", [[], ["--kata-judge"]], ids=["one process", "judge mode"])
+def test_a_session_kept_in_a_module_global_is_reported_in_the_test_that_made_it(tmp_path, mode):
+    """Whatever the Python version's collector does: the module loaded for a test ends with it, so
+    what its globals kept is freed, and reported, there (Python 3.15 once reported it in whichever
+    later test its collector happened to run in, and only in one process)."""
+    test_file, target = make_suite(tmp_path, learner=KEEPS_IN_A_GLOBAL, tests=KEEPS_TESTS)
+    run = run_tests([test_file], target, wall_limit=60, cwd=tmp_path, extra=["--kata-seed", "1", *mode])
+    verdict = {r.test: r for r in run.results}
+    kept = verdict["test_a_session_kept_in_a_global"]
+    assert kept.outcome == "failed" and "an aiohttp ClientSession was never closed" in kept.message, (
+        kept.message
+    )
+    for later in ("test_the_next_test", "test_a_plain_test_after_it"):
+        assert verdict[later].outcome == "passed", f"{later} was blamed: {verdict[later].message}"
