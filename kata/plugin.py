@@ -394,10 +394,10 @@ def _guard_sync(test, target: Path, item: pytest.Item, judge=None):
     return guarded
 
 
-def _unload_learner_module(item: pytest.Item) -> None:
+def _unload_learner_module(item: pytest.Function) -> None:
     """The learner's module loaded for this test ends with it, inside the warning watch: what its
     globals kept (a session never closed) is reported here, as the sandbox host does at finish."""
-    module = getattr(item, "funcargs", {}).get("ex")
+    module = item.funcargs.get("ex")
     if isinstance(module, ModuleType):
         unload_exercise(module)
 

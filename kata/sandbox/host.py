@@ -64,13 +64,11 @@ class Host:
         peer.call_ended = self._note_left_running
         self._wakes: WakeWatch | None = None
         self._breaker: FrozenLoopBreaker | None = None
-        self._module_file: str | None = None
         self._loaded: list[ModuleType] = []  # the learner's modules loaded for the test that runs
         self._loops_kept: list[asyncio.AbstractEventLoop] | None = None
 
     def load(self, stem: str) -> ModuleType:
         module = load_exercise(self.target, stem)
-        self._module_file = module.__file__
         self._loaded.append(module)
         libraries = sum(not name.startswith(LEARNER_MODULES) for name in list(sys.modules))
         if libraries > self._libraries:
@@ -169,7 +167,8 @@ class Host:
         def explained(function: str, seconds: float) -> str:
             return text.replace("{function}", function).replace("{seconds:.2f}", f"{seconds:.2f}")
 
-        self._breaker = FrozenLoopBreaker(explained, self._module_file)
+        code_file = self._loaded[-1].__file__ if self._loaded else None  # this test's module
+        self._breaker = FrozenLoopBreaker(explained, code_file)
         self._breaker.__enter__()
 
     def stop_breaking(self) -> None:

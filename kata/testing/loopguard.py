@@ -156,8 +156,7 @@ class LoopGuard:
         loop.set_exception_handler(self._previous_handler)
 
     def _beat(self) -> None:
-        if self._heartbeat is not None:
-            self._measure_stall()
+        self._measure_stall()  # nothing to measure at the first beat (no heartbeat yet)
         self._beat_started = clock.monotonic()
         self._excused_at_beat = self._excused()
         self._heartbeat = self._loop.call_later(BEAT, self._beat)
