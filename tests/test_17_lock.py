@@ -11,7 +11,15 @@ import itertools
 
 import pytest
 
-from kata.testing import FakeService, assert_call_count, assert_ran_together, assert_same, describe, stopwatch
+from kata.testing import (
+    FakeService,
+    assert_call_count,
+    assert_ran_together,
+    assert_same,
+    describe,
+    margins,
+    stopwatch,
+)
 
 IO_DELAY = 0.02  # one read or one write to the fake storage
 FETCH_DELAY = 0.2
@@ -176,7 +184,7 @@ async def test_withdrawals_from_different_accounts_do_not_wait_for_each_other(ex
             f"{2 * len(amounts)} withdrawals that all fit should write the balance {2 * len(amounts)} "
             f"times, found {len(writes)} writes"
         )
-    if database.peak < 2:
+    if margins.short_of(database.peak, 2, "17 withdraw: two accounts at work at once"):
         raise AssertionError(
             "withdrawals from two different accounts waited for each other: the database never saw "
             "both accounts at work at the same time. The accounts share one lock (made at module or "
@@ -265,7 +273,7 @@ async def test_different_keys_are_fetched_at_the_same_time(ex, rng):
         await asyncio.gather(*(cache.get(key) for key in keys))
 
     assert_call_count(fetch, len(keys), "one fetch per key")
-    if fetch.peak == 1:
+    if margins.short_of(fetch.peak, 2, "17 Cache.get: two keys fetched at once"):
         raise AssertionError(
             f"the fetches of {len(keys)} different keys ran one after another ({run.elapsed:.2f} s, "
             f"not about {FETCH_DELAY:.2f} s): one lock for the whole cache makes every get wait for "

@@ -112,7 +112,9 @@ def assert_ran_together(service: Instrumented, elapsed: float, expected_calls: i
     delays = [service.delay_for(*c.args) for c in calls]
     slowest, total = max(delays), sum(delays)
     picture = timeline.compare(calls, service.name, delays)
-    if service.peak < expected_calls or not service.overlapped():
+    if margins.short_of(service.peak, expected_calls, "ran together: every call in flight at once") or (
+        not service.overlapped()
+    ):
         if service.peak <= 1:
             opening = f"your {expected_calls} calls to {service.name} ran one after another"
         else:
@@ -177,7 +179,7 @@ def assert_peak_in_flight(service: Instrumented, limit: int, expected_calls: int
             f"{service.peak} calls to {service.name} ran at the same time; at most {limit} may. {why}\n"
             f"observed:\n{picture}"
         )
-    if service.peak < limit:
+    if margins.short_of(service.peak, limit, "peak in flight: the limit reached"):
         raise AssertionError(
             f"at most {service.peak} of your calls to {service.name} ran at the same time, though "
             f"{limit} may: keep {limit} in flight whenever there is work waiting.\nobserved:\n{picture}"

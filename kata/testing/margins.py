@@ -57,3 +57,17 @@ def under(observed: float, bound: float, check: str, unit: str = "s") -> bool:
     if observed < bound:
         broken.append(check)
     return observed < bound
+
+
+def short_of(at_once: int, wanted: int, check: str) -> bool:
+    """Whether fewer than `wanted` calls were seen in flight at once.
+
+    A busy machine can cause this in correct code: a call that starts late (its process waited
+    for a core, or its request for the other process) may start after an earlier one ended. So a
+    shortfall counts as a failure on time, like a broken bound, and gets a second run; a mistake
+    falls short the same way twice. A count has no nearness to record: it is not written to
+    KATA_MARGINS.
+    """
+    if at_once < wanted:
+        broken.append(check)
+    return at_once < wanted

@@ -4,7 +4,15 @@ import asyncio
 
 import pytest
 
-from kata.testing import FakeService, assert_peak_in_flight, assert_ran_together, assert_same, same, stopwatch
+from kata.testing import (
+    FakeService,
+    assert_peak_in_flight,
+    assert_ran_together,
+    assert_same,
+    margins,
+    same,
+    stopwatch,
+)
 
 DELAY = 0.05
 
@@ -72,6 +80,22 @@ async def test_partly_concurrent_calls_report_how_many_overlapped():
         await asyncio.gather(*(limited(n) for n in range(4)))
     with pytest.raises(AssertionError, match="only 2 of your 4 calls to fetch were running at the same time"):
         assert_ran_together(service, run.elapsed, expected_calls=4)
+
+
+async def test_too_few_calls_at_once_is_a_failure_a_busy_machine_can_cause():
+    # A call that starts late on a busy machine can start after an earlier one ended: the
+    # shortfall is marked as a failure on time, so it gets a second run before the learner is told.
+    service = FakeService("fetch", delay=DELAY)
+
+    async def late(n):
+        await asyncio.sleep(DELAY * 1.5 * (n == 3))
+        return await service(n)
+
+    with stopwatch() as run:
+        await asyncio.gather(*(late(n) for n in range(4)))
+    with pytest.raises(AssertionError, match="only 3 of your 4 calls to fetch"):
+        assert_ran_together(service, run.elapsed, expected_calls=4)
+    assert margins.broken == ["ran together: every call in flight at once"]
 
 
 async def test_overlapping_calls_followed_by_a_long_wait_are_too_slow():
@@ -159,3 +183,11 @@ async def test_staying_below_the_limit_is_caught_too():
         AssertionError, match="at most 2 of your calls to fetch ran at the same time, though 3 may"
     ):
         assert_peak_in_flight(service, limit=3, expected_calls=7)
+    assert margins.broken == ["peak in flight: the limit reached"], "load can keep a slot empty"
+
+
+async def test_going_over_the_limit_is_never_put_down_to_a_busy_machine():
+    service = await limited_run(True, 3, 7)
+    with pytest.raises(AssertionError, match="at most 3 may"):
+        assert_peak_in_flight(service, limit=3, expected_calls=7)
+    assert margins.broken == [], "a busy machine never runs more calls at once"

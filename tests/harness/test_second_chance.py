@@ -85,3 +85,58 @@ def test_a_second_failure_says_it_was_run_twice(tmp_path, monkeypatch):
     (result,) = run.results
     assert result.outcome == "failed"
     assert result.message.startswith("too slow") and "run a second time" in result.message, result.message
+
+
+# The last call starts late on the first run only: what a process kept from a core looks like.
+STARTS_LATE_ONCE = """
+import asyncio
+from pathlib import Path
+
+async def fetch_all(fetch, ids, sequential=False):
+    marker = Path(__file__).with_name("started-late-once")
+    first = not marker.exists()
+    marker.touch()
+
+    async def one(n):
+        if first and n == ids[-1]:
+            await asyncio.sleep(0.15)
+        return await fetch(n)
+
+    if sequential:
+        return [await fetch(n) for n in ids]
+    return await asyncio.gather(*(one(n) for n in ids))
+"""
+
+CONCURRENCY_TESTS = """
+from kata.testing import FakeService, assert_ran_together, stopwatch
+
+async def test_together(ex):
+    fetch = FakeService("fetch", delay=0.1)
+    with stopwatch() as run:
+        await ex.fetch_all(fetch, [1, 2, 3, 4])
+    assert_ran_together(fetch, run.elapsed, expected_calls=4)
+
+async def test_one_after_another(ex):
+    fetch = FakeService("fetch", delay=0.05)
+    with stopwatch() as run:
+        await ex.fetch_all(fetch, [1, 2, 3], sequential=True)
+    assert_ran_together(fetch, run.elapsed, expected_calls=3)
+"""
+
+
+def test_calls_that_started_late_once_are_run_again_and_a_sequential_answer_still_fails(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(runner, "machine_is_busy", lambda: False)
+    test_file, target = make_suite(tmp_path, learner=STARTS_LATE_ONCE, tests=CONCURRENCY_TESTS)
+    first = run_tests([test_file], target, wall_limit=60, cwd=tmp_path)
+    assert {r.test: r.outcome for r in first.results} == {
+        "test_together": "failed",
+        "test_one_after_another": "failed",
+    }, "the first run started one call late"
+    run = with_second_chance(first, target, wall_limit=60, cwd=tmp_path)
+    after = {r.test: r for r in run.results}
+    assert after["test_together"].outcome == "passed", after["test_together"].message
+    sequential = after["test_one_after_another"]
+    assert sequential.outcome == "failed" and "ran one after another" in sequential.message
+    assert "run a second time" in sequential.message, sequential.message
