@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import textwrap
 import uuid
 
+from kata import reaping
 from kata.runner import supervise
 from tests.harness.alive import alive_with, still_alive_after
 
@@ -34,3 +37,35 @@ def test_a_child_stopped_at_its_wall_limit_takes_what_left_its_group_with_it(tmp
 
         for pid in alive_with(marker):
             psutil.Process(pid).kill()
+
+
+def _sleeper(seconds: float) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({seconds})"])
+
+
+def test_waiting_for_a_child_leaves_it_unreaped_until_its_group_is_killed():
+    quick, slow = _sleeper(0.2), _sleeper(30)
+    try:
+        assert reaping.wait_unreaped(quick, 20), "the child exited within its limit"
+        assert quick.returncode is None, "reaped: its pid could now be someone else's"
+        assert reaping.exited(quick), "it stays a zombie that holds its pid until Popen.wait()"
+        assert not reaping.wait_unreaped(slow, 0.3), "still running at the limit"
+        assert slow.poll() is None
+    finally:
+        slow.kill()
+        quick.wait(), slow.wait()
+
+
+def test_where_the_kernel_tells_of_an_exit_the_wait_does_not_keep_looking(monkeypatch):
+    looks = []
+    real = reaping.exited
+    monkeypatch.setattr(reaping, "exited", lambda process: looks.append(1) or real(process))
+    child = _sleeper(0.5)
+    try:
+        assert reaping.wait_unreaped(child, 20)
+    finally:
+        child.wait()
+    if hasattr(os, "pidfd_open"):  # Linux: one look after the kernel said so
+        assert len(looks) == 1, f"looked {len(looks)} times while the child ran"
+    else:  # elsewhere: a look every POLL_SECONDS
+        assert len(looks) >= 0.25 / reaping.POLL_SECONDS
