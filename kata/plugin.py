@@ -25,7 +25,7 @@ from types import ModuleType
 
 import pytest
 
-from kata import timeouts, where
+from kata import timeouts, until_caught, where
 from kata.catalog import REPO_ROOT
 from kata.loader import ExerciseLoadError, load_exercise, unload_exercise
 from kata.report import STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
@@ -81,6 +81,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="judge mode: run the learner's code in a separate process, and judge it from here",
     )
     group.addoption(
+        until_caught.OPTION,
+        default="",
+        metavar="STEM[,STEM...]",
+        help="for these exercises, skip the rest of the tests once one has failed, not on time "
+        "(the self-check: enough to know a wrong variant is caught)",
+    )
+    group.addoption(
         "--kata-stop-on-hang",
         action="store_true",
         help="end the run at the first test that times out, and end the process when a test "
@@ -111,6 +118,9 @@ def pytest_configure(config: pytest.Config) -> None:
         from kata.judge.session import JudgeSession
 
         config.stash[JUDGE_KEY] = JudgeSession(target.resolve())
+    stems = until_caught.stems_option(config.getoption("kata_until_caught"))
+    if stems:
+        config.pluginmanager.register(until_caught.UntilCaught(stems), "kata-until-caught")
     report_path = config.getoption("kata_report")
     if report_path:
         config.pluginmanager.register(
