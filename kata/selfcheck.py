@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from kata import shards, until_caught
 from kata.catalog import REPO_ROOT, Exercise, discover, duplicate_numbers, find, structure_problems
 from kata.hints import hint_problems, read_hints
 from kata.judge import coverage
@@ -47,6 +48,15 @@ WALL_LIMIT = 300.0
 # the slowest (test_grade_cli.py) needs several minutes.
 HARNESS_WALL_LIMIT = 900.0
 HARNESS_TEST_TIMEOUT = 120  # per harness test that sets no pytest.mark.timeout of its own
+# The harness files that start many runs of their own (batch gradings, grade.py, judge mode),
+# split into this many runs that share the jobs. Whole, test_batch_isolation.py alone took 240 s of
+# a 245 s self-check at -j 20 (2026-12-01, 2 cores); the others 100-165 s.
+HARNESS_SHARDS = {
+    "test_batch_isolation.py": 4,
+    "test_judge_mode.py": 3,
+    "test_batch_class.py": 3,
+    "test_grade_cli.py": 2,
+}
 FAILS_ONLY = re.compile(r"^# fails only: (?P<tests>.+)$", re.MULTILINE)
 SUMMARY = "self-check: {passed} passed, {failed} failed"
 JUDGE_MODE = "--kata-judge"
@@ -144,14 +154,29 @@ def variant_rounds(variants: list[tuple[Exercise, Path]]) -> list[list[tuple[Exe
     return rounds
 
 
+def harness_runs() -> list[tuple[list[Path], tuple[str, ...]]]:
+    """One run per harness file (the slow ones split: HARNESS_SHARDS), so that they share the jobs."""
+    runs = []
+    for path in sorted(HARNESS_TESTS.glob("test_*.py")):
+        parts = HARNESS_SHARDS.get(path.name, 1)
+        runs += [
+            ([path], ("-p", "kata.shards", shards.OPTION, f"{part}/{parts}") if parts > 1 else ())
+            for part in range(1, parts + 1)
+        ]
+    return runs
+
+
 def run_checked(test_files: list[Path], target: Path, extra: tuple[str, ...] = ()) -> Run:
     """Run tests as grade.py judges them: a test that failed only on time gets a second run."""
     harness = all(Path(f).parent == HARNESS_TESTS for f in test_files)
     wall_limit = HARNESS_WALL_LIMIT if harness else WALL_LIMIT
-    # The harness's tests take no kata options; those without a limit of their own get a roomy
-    # one (cloning the kata or starting grade.py took over 10 s at load 10 on 2 cores).
-    extra = ("--timeout", str(HARNESS_TEST_TIMEOUT)) if harness else extra
+    # The harness's tests take no kata options but a part (HARNESS_SHARDS); those without a limit
+    # of their own get a roomy one (cloning the kata or starting grade.py took over 10 s at load
+    # 10 on 2 cores).
+    extra = (*extra, "--timeout", str(HARNESS_TEST_TIMEOUT)) if harness else extra
     run = run_tests(test_files, target, wall_limit=wall_limit, extra=extra)
+    if shards.OPTION in extra:
+        run.label += f" (part {extra[extra.index(shards.OPTION) + 1]})"
     return with_second_chance(run, target, wall_limit=wall_limit, extra=extra)
 
 
@@ -185,6 +210,11 @@ def run_variant_round(
     round_: list[tuple[Exercise, Path]], extra: tuple[str, ...] = ()
 ) -> tuple[list[Check], Run]:
     judged = JUDGE_MODE in extra
+    # A wrong variant that declares nothing need only be caught: its exercise stops at the first
+    # failure (not on time). The others' verdicts are compared test by test, so all their tests run.
+    only_caught = [e.stem for e, path in round_ if not per_test_verdicts(path)]
+    if only_caught:
+        extra = (*extra, until_caught.OPTION, ",".join(only_caught))
     with tempfile.TemporaryDirectory(prefix="kata-variants-") as folder:
         for exercise, path in round_:
             shutil.copyfile(path, Path(folder) / f"{exercise.stem}.py")
@@ -246,17 +276,16 @@ def self_check(
     extra = ("--kata-seed", str(seed)) if seed is not None else ()
     tested = [e for e in exercises if e.tests.is_file()]
     checks = [] if correct_only or wrong_only else check_structure(exercises, all_exercises)
-    solution_runs = [] if wrong_only else [[e.tests] for e in tested]
+    solution_runs = [] if wrong_only else [([e.tests], extra) for e in tested]
     whole_course = len(exercises) == len(all_exercises)
     if whole_course and HARNESS_TESTS.is_dir() and not (correct_only or wrong_only):
-        # One run per harness file, so the slow ones (child runs of their own) share the jobs.
-        solution_runs += [[path] for path in sorted(HARNESS_TESTS.glob("test_*.py"))]
+        solution_runs += harness_runs()
     judged_extra = (*extra, JUDGE_MODE)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         # Submitted slowest first: the harness tests, then the solutions, then the rest.
         solutions = [
-            pool.submit(run_checked, files, REPO_ROOT / "solutions", extra)
-            for files in reversed(solution_runs)
+            pool.submit(run_checked, files, REPO_ROOT / "solutions", run_extra)
+            for files, run_extra in reversed(solution_runs)
         ]
         in_judge_mode = [e for e in tested if coverage.judged(e.stem)] if judge else []
         judged_solutions = [

@@ -1,0 +1,48 @@
+"""`pytest -p kata.shards --kata-shard K/N`: run only the K-th of N equal, consecutive parts of
+the collected tests (K from 1), so that one slow test file can share a machine's jobs.
+
+The self-check splits the harness files that start many runs of their own this way. Parts are
+consecutive, not interleaved, so a module-scoped fixture is set up in as few parts as possible.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+OPTION = "--kata-shard"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("kata").addoption(
+        OPTION, default=None, metavar="K/N", help="run only the K-th of N consecutive parts of the tests"
+    )
+
+
+def parse(value: str) -> tuple[int, int]:
+    """ "2/4" -> (2, 4); a clear usage error for anything else."""
+    try:
+        part, parts = (int(number) for number in value.split("/"))
+    except ValueError:
+        raise pytest.UsageError(f"{OPTION} {value}: expected K/N, as 2/4") from None
+    if not 1 <= part <= parts:
+        raise pytest.UsageError(f"{OPTION} {value}: K must be between 1 and N")
+    return part, parts
+
+
+def part_of(items: list, part: int, parts: int) -> list:
+    """The `part`-th of `parts` consecutive slices of `items`, as equal as they can be."""
+    return items[len(items) * (part - 1) // parts : len(items) * part // parts]
+
+
+# Before any other plugin sees the collection (the kata's report must list only the tests run).
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    value = config.getoption("kata_shard")
+    if value is None:
+        return
+    kept = part_of(items, *parse(value))
+    kept_ids = {id(item) for item in kept}
+    dropped = [item for item in items if id(item) not in kept_ids]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    items[:] = kept
