@@ -79,6 +79,11 @@ def first_docstring_line(source: str) -> str:
     return doc.splitlines()[0] if doc else ""
 
 
+def exercise_stem(test: Path | str) -> str:
+    """The exercise a test file, or a test id in it, belongs to: tests/test_02_gather.py -> 02_gather"""
+    return Path(str(test).split("::", 1)[0]).stem.removeprefix("test_")
+
+
 def _stems_in(folder: Path, pattern: str, prefix: str = "") -> set[str]:
     stems = set()
     for path in folder.glob(pattern):

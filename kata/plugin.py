@@ -26,7 +26,7 @@ from types import ModuleType
 import pytest
 
 from kata import timeouts, until_caught, where
-from kata.catalog import REPO_ROOT
+from kata.catalog import REPO_ROOT, exercise_stem
 from kata.loader import ExerciseLoadError, load_exercise, unload_exercise
 from kata.report import STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
 
@@ -162,11 +162,6 @@ def _hang_backstop(config: pytest.Config) -> float | None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"kata: target {config.stash[TARGET_KEY]}, seed {config.stash[SEED_KEY]}"
-
-
-def exercise_stem(path: Path) -> str:
-    """tests/test_02_gather.py -> 02_gather"""
-    return path.stem.removeprefix("test_")
 
 
 @pytest.fixture

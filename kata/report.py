@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kata.catalog import exercise_stem
+
 if TYPE_CHECKING:  # grade.py reads reports without pytest: importing it costs 0.1 s
     import pytest
 
@@ -156,7 +158,7 @@ class ReportWriter:
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
-            stem = item.path.stem.removeprefix("test_")
+            stem = exercise_stem(item.path)
             self.results[item.nodeid] = TestResult(item.nodeid, stem, item.name, _task_of(item))
         self._emit({"event": "collected", "tests": [asdict(r) for r in self.results.values()]})
 

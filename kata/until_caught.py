@@ -8,19 +8,13 @@ waiting and CPU buy nothing. Other exercises in the same run are untouched.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from kata.catalog import exercise_stem
 from kata.report import failed_only_on_time
 
 OPTION = "--kata-until-caught"
 SKIPPED = "not run: an earlier test of this exercise already caught the code (--kata-until-caught)"
-
-
-def stem_of(nodeid: str) -> str:
-    """tests/test_02_gather.py::test_x -> 02_gather"""
-    return Path(nodeid.split("::", 1)[0]).stem.removeprefix("test_")
 
 
 class UntilCaught:
@@ -32,12 +26,12 @@ class UntilCaught:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        if stem_of(item.nodeid) in self.caught:
+        if exercise_stem(item.nodeid) in self.caught:
             pytest.skip(SKIPPED)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed and not failed_only_on_time(report):
-            stem = stem_of(report.nodeid)
+            stem = exercise_stem(report.nodeid)
             if stem in self.stems:
                 self.caught.add(stem)
 
