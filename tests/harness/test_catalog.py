@@ -6,7 +6,7 @@ from kata.catalog import Exercise, discover, duplicate_numbers, find, structure_
 from kata.hints import hint_problems, parse_hints
 from kata.report import TestResult
 from kata.runner import Run
-from kata.selfcheck import check_stubs, judge_variant, variant_rounds
+from kata.selfcheck import check_stubs, judge_variant, submit_rounds, variant_rounds
 
 HINTS = """# Hints: 01_demo
 
@@ -100,6 +100,22 @@ def test_variant_rounds_hold_one_variant_per_exercise(tmp_path):
         stems = [exercise.stem for exercise, _ in round_]
         assert len(stems) == len(set(stems))
     assert sum(len(r) for r in rounds) == len(variants)
+
+
+def test_variant_rounds_start_biggest_first_the_two_modes_in_turn_and_come_back_in_order():
+    started = []
+
+    class Pool:
+        def submit(self, _function, round_, extra):
+            started.append((len(round_), extra))
+            return (tuple(round_), extra)
+
+    plain = [["a", "b", "c"], ["d"], ["e", "f"]]
+    judged = [["a", "b"], ["d"]]
+    rounds, judged_rounds = submit_rounds(Pool(), (plain, ("one",)), (judged, ("judge",)))
+    assert started == [(3, ("one",)), (2, ("judge",)), (2, ("one",)), (1, ("one",)), (1, ("judge",))]
+    assert rounds == [(tuple(r), ("one",)) for r in plain], "each kind's rounds come back in its own order"
+    assert judged_rounds == [(tuple(r), ("judge",)) for r in judged]
 
 
 def test_a_wrong_variant_that_declares_its_failures_must_fail_exactly_those(tmp_path):
