@@ -29,9 +29,16 @@ def parse(value: str) -> tuple[int, int]:
     return part, parts
 
 
+def bounds(count: int, part: int, parts: int) -> tuple[int, int]:
+    """Where the `part`-th of `parts` consecutive slices of `count` items starts and ends, the
+    slices as equal as they can be."""
+    return count * (part - 1) // parts, count * part // parts
+
+
 def part_of(items: list, part: int, parts: int) -> list:
-    """The `part`-th of `parts` consecutive slices of `items`, as equal as they can be."""
-    return items[len(items) * (part - 1) // parts : len(items) * part // parts]
+    """The `part`-th of `parts` consecutive slices of `items`."""
+    start, end = bounds(len(items), part, parts)
+    return items[start:end]
 
 
 # Before any other plugin sees the collection (the kata's report must list only the tests run).
@@ -40,9 +47,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     value = config.getoption("kata_shard")
     if value is None:
         return
-    kept = part_of(items, *parse(value))
-    kept_ids = {id(item) for item in kept}
-    dropped = [item for item in items if id(item) not in kept_ids]
+    start, end = bounds(len(items), *parse(value))
+    dropped = items[:start] + items[end:]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-    items[:] = kept
+    items[:] = items[start:end]
