@@ -34,7 +34,7 @@ from kata.report import STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
 from kata.testing import clock, margins
 from kata.testing.leftovers import Leftovers
 from kata.testing.loopguard import FROZEN_PREFIX as FROZEN
-from kata.testing.loopguard import STALL_LIMIT, LoopGuard, warning_watch
+from kata.testing.loopguard import STALL_LIMIT, LoopGuard, blocked_asleep, warning_watch
 from kata.testing.loops import close_left_open, noting_loops
 from kata.testing.sessions import counting_sessions
 from kata.testing.waiting import FrozenLoopBreaker, WakeWatch
@@ -450,13 +450,17 @@ def _where_it_stopped(item: pytest.Item, error: BaseException) -> str:
 
 
 def _failed_only_on_time(call: pytest.CallInfo, timed_out: bool) -> bool:
-    """A timeout, a frozen loop, or a broken timing bound: a busy machine can cause each of these."""
+    """A timeout, a frozen loop, or a broken timing bound: a busy machine can cause each of these.
+    Not a loop frozen in a blocking call on a quiet machine (kata.testing.stall_cause): that is
+    the code, and any timing it broke with it."""
     if timed_out:
         return True
     error = call.excinfo.value if call.excinfo else None
+    text = str(error) if error is not None else ""
+    if blocked_asleep(text):
+        return False
     if isinstance(error, AssertionError) and margins.broken:
         return True
-    text = str(error) if error is not None else ""
     return text.startswith(FROZEN)
 
 

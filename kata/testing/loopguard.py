@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from kata.testing import clock, margins
+from kata.testing import clock, margins, stall_cause
 
 # Correct code on a 2-core machine with 16 CPU burners stalled the loop at most
 # ~30 ms; blocking code stalls it for the length of the block (FIELD-NOTES).
@@ -32,7 +32,16 @@ BLOCKED = (
     "run. Wait with `await asyncio.sleep(...)`; move a blocking call off the loop with "
     "`await asyncio.to_thread(...)`, and CPU-heavy work to a process pool."
 )
+# The loop's thread slept through the stall, and nothing on the machine waited meanwhile
+# (kata.testing.stall_cause): a blocking call, surely the code's, so no second run for it.
+BLOCKED_ASLEEP = (
+    "the event loop was frozen for {stall:.2f} s, asleep in a blocking call: something in async code "
+    "waited without `await` (time.sleep, or a library call that blocks, such as requests.get). While "
+    "the loop is frozen no other task can run. Wait with `await asyncio.sleep(...)`; move a blocking "
+    "call off the loop with `await asyncio.to_thread(...)`."
+)
 FROZEN_PREFIX = BLOCKED.split("{", 1)[0]  # how every frozen-loop finding begins
+_ASLEEP = re.compile(re.escape(FROZEN_PREFIX) + r"[0-9.]+ s, asleep in a blocking call")
 LEAKED = (
     "{count} still running after your code had finished: {names}. Every task you start must be "
     "awaited (or cancelled and awaited) before your function returns or raises, or its work and "
@@ -95,6 +104,12 @@ def explain_loop_report(context: dict) -> str:
     return f"asyncio reported: {message}" + (f" ({error!r})" if error else "")
 
 
+def blocked_asleep(text: str) -> bool:
+    """Whether a finding (or a failure that leads with one) is a frozen loop that the code surely
+    caused (BLOCKED_ASLEEP): a busy machine cannot have, so it needs no second run."""
+    return _ASLEEP.match(text) is not None
+
+
 class LoopGuard:
     """Runs beside one async test in its own event loop."""
 
@@ -115,6 +130,9 @@ class LoopGuard:
         # answers to cross (its own waiting, not the code under test's).
         self._excused = excused or (lambda: 0.0)
         self._excused_at_beat = 0.0
+        self._mark_at_beat = stall_cause.Mark(0.0, None)
+        # The stalls over the limit, by the beat they delayed: what their time went to.
+        self._stalls: dict[float, stall_cause.Stall] = {}
         self.loop_reports: list[str] = []
         self._heartbeat: asyncio.TimerHandle | None = None
         # Strong references to every task made during the test: asyncio keeps only weak
@@ -159,6 +177,7 @@ class LoopGuard:
         self._measure_stall()  # nothing to measure at the first beat (no heartbeat yet)
         self._beat_started = clock.monotonic()
         self._excused_at_beat = self._excused()
+        self._mark_at_beat = stall_cause.mark()
         self._heartbeat = self._loop.call_later(BEAT, self._beat)
 
     def _measure_stall(self) -> None:
@@ -166,7 +185,16 @@ class LoopGuard:
         if self._heartbeat is None:
             return
         excused = self._excused() - self._excused_at_beat
-        self.worst_stall = max(self.worst_stall, clock.monotonic() - self._beat_started - BEAT - excused)
+        stall = clock.monotonic() - self._beat_started - BEAT - excused
+        self.worst_stall = max(self.worst_stall, stall)
+        if stall > self.stall_limit:
+            self._stalls[self._beat_started] = stall_cause.Stall.since(self._mark_at_beat, stall)
+
+    def _asleep(self) -> bool:
+        """Whether a stall over the limit was the thread asleep for longer than the limit, with
+        nothing on the machine waiting from its start until now (kata.testing.stall_cause)."""
+        waits_now = stall_cause.machine_waits()
+        return any((s.asleep(waits_now) or 0.0) > self.stall_limit for s in self._stalls.values())
 
     async def finish(self) -> list[str]:
         """Stop watching; return the problems seen, in plain words."""
@@ -178,7 +206,8 @@ class LoopGuard:
         problems = []
         margins.record("loop never frozen: worst stall < limit", self.worst_stall, self.stall_limit)
         if self.worst_stall > self.stall_limit:
-            problems.append(BLOCKED.format(stall=self.worst_stall))
+            blocked = BLOCKED_ASLEEP if self._asleep() else BLOCKED
+            problems.append(blocked.format(stall=self.worst_stall))
         leaked = self.running()
         if leaked:
             count = "1 task was" if len(leaked) == 1 else f"{len(leaked)} tasks were"

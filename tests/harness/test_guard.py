@@ -54,6 +54,14 @@ async def forgets_an_await(fetch):
 def not_written(x):
     raise NotImplementedError
 
+def spins():
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline:
+        pass
+
+async def spins_in_async_code():
+    spins()
+
 async def blocks_then_is_late(fetch):
     time.sleep(0.3)
     return await fetch(1)
@@ -135,6 +143,40 @@ async def test_timing_bound(ex):
     from kata.testing import margins
     if margins.over(0.5, 0.2, "99 demo bound"):
         raise AssertionError("took too long")
+
+# What the machine made its tasks wait meanwhile (kata.testing.stall_cause), told, not measured.
+@pytest.fixture
+def quiet_machine(monkeypatch):
+    from kata.testing import stall_cause
+    monkeypatch.setattr(stall_cause, "machine_waits", lambda: 5.0)
+
+@pytest.fixture
+def busy_machine(monkeypatch):
+    from kata.testing import clock, stall_cause
+    monkeypatch.setattr(stall_cause, "machine_waits", clock.monotonic)  # something always waiting
+
+@pytest.fixture
+def unknown_machine(monkeypatch):
+    from kata.testing import stall_cause
+    monkeypatch.setattr(stall_cause, "machine_waits", lambda: None)
+
+async def test_blocking_on_a_quiet_machine(ex, quiet_machine):
+    await ex.blocks()
+
+async def test_blocking_on_a_busy_machine(ex, busy_machine):
+    await ex.blocks()
+
+async def test_blocking_where_the_machine_cannot_be_read(ex, unknown_machine):
+    await ex.blocks()
+
+async def test_spinning_on_a_quiet_machine(ex, quiet_machine):
+    await ex.spins_in_async_code()
+
+async def test_blocked_and_late_on_a_quiet_machine(ex, quiet_machine):
+    from kata.testing import margins
+    await ex.blocks()
+    if margins.over(0.5, 0.2, "99 demo bound"):
+        raise AssertionError("took too long")
 """
 
 
@@ -202,9 +244,23 @@ def test_an_error_from_the_learners_code_shows_their_lines_as_python_would(verdi
 
 def test_only_failures_on_time_are_marked_for_a_second_run(verdicts):
     assert verdicts["test_timing_bound"].time_only, "a broken timing bound"
-    assert verdicts["test_blocking"].time_only, "a frozen loop"
+    assert verdicts["test_blocking_on_a_busy_machine"].time_only, "a frozen loop, something else waiting"
+    assert verdicts["test_blocking_where_the_machine_cannot_be_read"].time_only, "cause unknown"
+    assert verdicts["test_spinning_on_a_quiet_machine"].time_only, "computing: a slow core?"
     for test in ("test_learner_error", "test_leak", "test_forgotten_await", "test_not_written"):
         assert not verdicts[test].time_only, f"{test} failed for more than time"
+
+
+def test_a_loop_asleep_in_a_blocking_call_on_a_quiet_machine_gets_no_second_run(verdicts):
+    verdict = verdicts["test_blocking_on_a_quiet_machine"]
+    assert verdict.outcome == "failed" and not verdict.time_only, "slept, nothing waiting: the code"
+    assert verdict.message.startswith("the event loop was frozen for 0.3"), verdict.message
+    assert "asleep in a blocking call" in verdict.message, verdict.message
+    late = verdicts["test_blocked_and_late_on_a_quiet_machine"]
+    assert late.outcome == "failed" and not late.time_only, "the timing it broke was the block's doing"
+    assert late.message.startswith("the event loop was frozen for 0.3"), late.message
+    for test in ("test_blocking_on_a_busy_machine", "test_blocking_where_the_machine_cannot_be_read"):
+        assert "asleep" not in verdicts[test].message, f"{test}: the machine may have caused it"
 
 
 def test_correct_code_passes_the_guard(verdicts):
