@@ -25,11 +25,9 @@ REMINDER_DELAYS = (0.03, 0.06, 0.09, 0.12)  # they add up to 0.3 s
 # at a time (one loop that sleeps until each is due, then awaits its send) fall behind by
 # 0.07 s per reminder, while reminders that count down together still go out on time.
 SEND_TIME = 0.1
-# The ticking reminders: one due every 0.03 s for 0.45 s, longer than the real ones take (0.3 s
-# and a send): ticks all along. Not every TICK: code that blocks sleeps through every delay in
-# turn, and 0.45 s of them in 0.03 s steps already add up to 3.6 s.
+# The ticking reminders: one at a time, each due 0.03 s after its call starts, again and again
+# until the real ones are done. Not every TICK: a blocking tick freezes the loop that long.
 TICKER_STEP = 0.03
-TICKER_REMINDERS = 15
 WORDS = ["standup", "lunch", "deploy", "backup", "invoice", "dentist", "gym", "call mum", "rent"]
 
 
@@ -194,11 +192,20 @@ async def test_each_reminder_goes_out_after_its_own_delay(ex, rng):
 async def test_other_tasks_keep_running_while_reminders_wait(ex, rng):
     send = FakeService("send", delay=0.0)
 
-    # The other task is send_reminders itself, with a reminder due every TICKER_STEP for longer
-    # than the real ones take: its sends are seen as they arrive, whichever process runs the loop.
+    # The other task is send_reminders itself, called again and again with one reminder due in
+    # TICKER_STEP: its sends are seen as they arrive, whichever process runs the loop, for as long
+    # as the real ones take. One list of ticks due every TICKER_STEP would do that too, but code
+    # that blocks sleeps through a list's delays one after another (3.6 s for 0.45 s of ticks).
     tick = FakeService("tick", delay=0.0)
-    ticks = [(round(TICKER_STEP * n, 3), f"tick {n}") for n in range(1, TICKER_REMINDERS + 1)]
-    async with LearnersTicker(tick, lambda: ex.send_reminders(tick, ticks)) as ticker:
+    stopped = []
+
+    async def keep_ticking():
+        for n in itertools.count(1):
+            if stopped:
+                return
+            await ex.send_reminders(tick, [(TICKER_STEP, f"tick {n}")])
+
+    async with LearnersTicker(tick, keep_ticking, lambda: stopped.append(True)) as ticker:
         await ex.send_reminders(send, new_reminders(rng))
 
     assert_loop_stayed_free(ticker, "send_reminders", every=TICKER_STEP)
