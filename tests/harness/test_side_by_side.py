@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from kata import side_by_side
 from kata.catalog import REPO_ROOT
 from kata.report import TestResult
-from kata.runner import run_tests, with_second_chance
+from kata.runner import Run, run_tests, with_second_chance
 from kata.side_by_side import deal_out, named_tests, run_tests_side_by_side, seconds_by_test
 
 pytestmark = pytest.mark.timeout(300)
@@ -35,11 +36,11 @@ def test_side_by_side_gives_every_test_the_verdict_one_child_gives(target, tmp_p
         (target / f"{EXERCISE}.py").write_bytes(wrong.read_bytes())
     # Judged as grade.py judges: a failure only on time (a busy machine) gets its second run.
     one = with_second_chance(run_tests([TESTS], target, wall_limit=120, extra=EXTRA), target, wall_limit=120)
-    side_by_side = with_second_chance(
+    split = with_second_chance(
         run_tests_side_by_side(TESTS, target, wall_limit=120, extra=EXTRA), target, wall_limit=120
     )
-    assert outcomes(side_by_side) == outcomes(one)
-    assert [r.id for r in side_by_side.results] == [r.id for r in one.results], "in the file's order"
+    assert outcomes(split) == outcomes(one)
+    assert [r.id for r in split.results] == [r.id for r in one.results], "in the file's order"
 
 
 def test_the_test_functions_are_read_without_importing_the_file(tmp_path):
@@ -78,3 +79,22 @@ def test_the_seconds_of_a_tests_parameters_add_up_under_its_function():
         TestResult("t.py::test_b", "t", "test_b", 1, seconds=0.125),
     ]
     assert seconds_by_test(results) == {"test_a": 0.75, "test_b": 0.125}
+
+
+@pytest.mark.parametrize(("tests", "children"), [(1, 1), (3, 1), (4, 2), (5, 2), (6, 3), (9, 3)])
+def test_each_child_gets_two_tests_at_least(tests, children, tmp_path, monkeypatch):
+    source = tmp_path / "test_x.py"
+    source.write_text("".join(f"def test_{n}(): pass\n" for n in range(tests)))
+    started = []
+
+    def run_tests(files, target, **kwargs):
+        started.append(files)
+        return Run(label="x")
+
+    monkeypatch.setattr(side_by_side, "run_tests", run_tests)
+    run_tests_side_by_side(source, tmp_path, wall_limit=10)
+    assert len(started) == children, f"{tests} tests went to {len(started)} children: {started}"
+    if children == 1:
+        assert started == [[source]], "one child runs the whole file"
+    else:
+        assert all(len(files) >= 2 for files in started), f"a child with one test: {started}"
