@@ -32,6 +32,7 @@ from kata.testing import (
     clock,
     describe,
     margins,
+    pause_unless_failed,
     stopwatch,
 )
 from kata.testing.clock import EARLY_WAKE
@@ -316,7 +317,7 @@ async def start_and_signal(ex, run, names, go, hold):
     with frozen_loop_breaker(ex, GO_FROZEN):
         task = asyncio.create_task(ex.start_together(run, names, go), name="start_together")
         created = clock.perf_counter()
-        await asyncio.sleep(hold)
+        await pause_unless_failed(hold, task)
         early = list(run.calls)
         with stopwatch() as since_go:
             go.set()
@@ -405,7 +406,7 @@ async def run_and_stop(ex, job, interval, stop, stop_after):
     with frozen_loop_breaker(ex, STOP_FROZEN):
         task = asyncio.create_task(ex.run_every(job, interval, stop), name="run_every")
         with stopwatch() as whole:
-            await asyncio.sleep(stop_after)
+            await pause_unless_failed(stop_after, task)
             if task.done():
                 found = task.result()
                 raise AssertionError(
@@ -590,7 +591,8 @@ async def wait_for_targets(ex, wake_watch, loop_breaker, progress, targets, adva
         started = clock.perf_counter()
         try:
             for number, count in enumerate(advances):
-                await asyncio.sleep(quiet if number == 0 else STEP)
+                if await pause_unless_failed(quiet if number == 0 else STEP, *tasks):
+                    break  # a waiter raised: its error is the verdict (raised below)
                 advanced_at.append(clock.perf_counter())
                 await progress.advance(count)
             await asyncio.wait(tasks, timeout=GRACE)

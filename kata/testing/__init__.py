@@ -20,6 +20,7 @@ from kata.testing.checks import (
 )
 from kata.testing.errors import holds, leaves
 from kata.testing.fakes import Call, FakeService
+from kata.testing.pausing import pause_unless_failed
 from kata.testing.timeline import observed as draw_timeline
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "draw_timeline",
     "holds",
     "leaves",
+    "pause_unless_failed",
     "same",
     "stopwatch",
 ]
