@@ -145,6 +145,7 @@ async def test_timing_bound(ex):
         raise AssertionError("took too long")
 
 # What the machine made its tasks wait meanwhile (kata.testing.stall_cause), told, not measured.
+# Only for code that sleeps: a told quiet machine would hide a spinning thread's wait for a core.
 @pytest.fixture
 def quiet_machine(monkeypatch):
     from kata.testing import stall_cause
@@ -169,7 +170,7 @@ async def test_blocking_on_a_busy_machine(ex, busy_machine):
 async def test_blocking_where_the_machine_cannot_be_read(ex, unknown_machine):
     await ex.blocks()
 
-async def test_spinning_on_a_quiet_machine(ex, quiet_machine):
+async def test_spinning(ex):
     await ex.spins_in_async_code()
 
 async def test_blocked_and_late_on_a_quiet_machine(ex, quiet_machine):
@@ -246,7 +247,7 @@ def test_only_failures_on_time_are_marked_for_a_second_run(verdicts):
     assert verdicts["test_timing_bound"].time_only, "a broken timing bound"
     assert verdicts["test_blocking_on_a_busy_machine"].time_only, "a frozen loop, something else waiting"
     assert verdicts["test_blocking_where_the_machine_cannot_be_read"].time_only, "cause unknown"
-    assert verdicts["test_spinning_on_a_quiet_machine"].time_only, "computing: a slow core?"
+    assert verdicts["test_spinning"].time_only, "computing: a slow core?"
     for test in ("test_learner_error", "test_leak", "test_forgotten_await", "test_not_written"):
         assert not verdicts[test].time_only, f"{test} failed for more than time"
 
