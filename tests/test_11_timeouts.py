@@ -192,6 +192,9 @@ async def test_fast_answers_are_kept_and_slow_ones_are_none(ex, rng):
             )
         lost = sorted(key for key in keys if key not in slow and result[key] is None)
         if lost:
+            if any(c.outcome == "cancelled" for c in fetch.calls if c.args[0] in lost):
+                # Still running when the limit was up: late on a busy machine, or started late.
+                margins.cut_off("11 fetch_all_within: a fast call answers within the limit")
             whole = (
                 "a timeout around the whole batch cancels the fast calls' results along with the "
                 "slow calls: give each call its own timeout, inside the gather"

@@ -71,3 +71,16 @@ def short_of(at_once: int, wanted: int, check: str) -> bool:
     if at_once < wanted:
         broken.append(check)
     return at_once < wanted
+
+
+def cut_off(check: str) -> None:
+    """Note that the code under test's own time limit cut off an answer expected well inside it
+    (a fast call lost, a quick reply turned into a timeout).
+
+    A busy machine can do this to correct code: a reply that should take milliseconds can take
+    longer than the limit when its process waits for a core, or (judge mode) for the other
+    process. So it counts as a failure on time, like a broken bound, and gets a second run; a
+    mistake that cuts answers off (a limit that also counts the wait for a slot, one limit for
+    a whole batch) does it the same way twice. Nothing is written to KATA_MARGINS.
+    """
+    broken.append(check)

@@ -140,3 +140,66 @@ def test_calls_that_started_late_once_are_run_again_and_a_sequential_answer_stil
     sequential = after["test_one_after_another"]
     assert sequential.outcome == "failed" and "ran one after another" in sequential.message
     assert "run a second time" in sequential.message, sequential.message
+
+
+def test_a_settled_exercise_is_not_run_again(tmp_path, monkeypatch):
+    """The self-check's wrong variant already caught by a real failure: a second run of its
+    failures on time could not change "caught", and costs a child run."""
+    monkeypatch.setattr(runner, "machine_is_busy", lambda: True)
+    test_file, target = make_suite(tmp_path, learner=LEARNER, tests=TESTS)
+    extra = ["--timeout", "1"]
+    first = run_tests([test_file], target, wall_limit=60, cwd=tmp_path, extra=extra)
+    run = with_second_chance(first, target, wall_limit=60, cwd=tmp_path, extra=extra, settled={"99_demo"})
+    after = {r.test: r for r in run.results}
+    assert run.second_runs == 0
+    assert after["test_busy_once"].outcome == "failed" and after["test_busy_once"].time_only
+    assert after["test_wrong"].outcome == "failed"
+
+
+# The answer comes after the limit on the first run only: what a busy machine does to a fast call.
+CUT_OFF_ONCE = """
+import asyncio
+from pathlib import Path
+
+async def fetch_within(fetch, key, limit, always_late=False):
+    marker = Path(__file__).with_name("late-once")
+    late = always_late or not marker.exists()
+    marker.touch()
+    try:
+        async with asyncio.timeout(limit):
+            if late:
+                await asyncio.sleep(limit * 2)
+            return await fetch(key)
+    except TimeoutError:
+        return None
+"""
+
+CUT_OFF_TESTS = """
+from kata.testing import FakeService, margins
+
+async def check(ex, **options):
+    fetch = FakeService("fetch", delay=0.01, reply=lambda key: key * 2)
+    result = await ex.fetch_within(fetch, 21, 0.1, **options)
+    if result is None:
+        margins.cut_off("99 demo: a fast answer arrives within the limit")
+        raise AssertionError("a fast answer was cut off by the limit")
+    assert result == 42
+
+async def test_cut_off_once(ex):
+    await check(ex)
+
+async def test_cut_off_every_time(ex):
+    await check(ex, always_late=True)
+"""
+
+
+def test_a_fast_answer_cut_off_by_a_limit_once_is_run_again_and_every_time_still_fails(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "machine_is_busy", lambda: False)
+    test_file, target = make_suite(tmp_path, learner=CUT_OFF_ONCE, tests=CUT_OFF_TESTS)
+    first = run_tests([test_file], target, wall_limit=60, cwd=tmp_path)
+    assert all(r.outcome == "failed" and r.time_only for r in first.results), first.results
+    run = with_second_chance(first, target, wall_limit=60, cwd=tmp_path)
+    after = {r.test: r for r in run.results}
+    assert after["test_cut_off_once"].outcome == "passed", after["test_cut_off_once"].message
+    always = after["test_cut_off_every_time"]
+    assert always.outcome == "failed" and "run a second time" in always.message, always.message
