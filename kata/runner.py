@@ -16,7 +16,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -237,20 +237,29 @@ def _worth_a_second_run(result: TestResult, busy: bool) -> bool:
 
 
 def with_second_chance(
-    run: Run, target: Path, *, wall_limit: float, extra: Sequence[str] = (), cwd: Path = REPO_ROOT
+    run: Run,
+    target: Path,
+    *,
+    wall_limit: float,
+    extra: Sequence[str] = (),
+    cwd: Path = REPO_ROOT,
+    settled: Collection[str] = (),
 ) -> Run:
     """Run once more the tests that failed only on time (a timing bound, a frozen loop, a timeout
     on a busy machine), and the tests a timeout kept from running; the second result stands.
 
     A mistake fails the same way twice; a busy machine (the learner's other programs, many runs
-    on few cores) only now and then. Timeouts get a longer limit the second time.
+    on few cores) only now and then. Timeouts get a longer limit the second time. The tests of
+    the exercises in `settled` are not run again: their verdict cannot change (the self-check's
+    wrong variants that another failure already caught).
     """
     busy = machine_is_busy()
-    again = [r for r in run.results if _worth_a_second_run(r, busy)]
+    again = [r for r in run.results if r.stem not in settled and _worth_a_second_run(r, busy)]
     if not again:
         return run
     if any(is_timeout(r.message) for r in again):
-        again += [r for r in run.results if r.message.startswith(NOT_RUN_AFTER_HANG.split("{", 1)[0])]
+        not_run = NOT_RUN_AFTER_HANG.split("{", 1)[0]
+        again += [r for r in run.results if r.stem not in settled and r.message.startswith(not_run)]
         timeout = _timeout_of(extra)
         if timeout is not None:
             extra = [*extra, "--timeout", str(timeout * SECOND_TIMEOUT_FACTOR)]

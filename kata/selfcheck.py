@@ -28,7 +28,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,8 +162,14 @@ def harness_runs() -> list[tuple[list[Path], tuple[str, ...]]]:
     return runs
 
 
-def run_checked(test_files: list[Path], target: Path, extra: tuple[str, ...] = ()) -> Run:
-    """Run tests as grade.py judges them: a test that failed only on time gets a second run."""
+def run_checked(
+    test_files: list[Path],
+    target: Path,
+    extra: tuple[str, ...] = (),
+    settled: Callable[[Run], Collection[str]] = lambda run: (),
+) -> Run:
+    """Run tests as grade.py judges them: a test that failed only on time gets a second run,
+    but for the exercises `settled(first_run)` names, whose verdict that cannot change."""
     harness = all(Path(f).parent == HARNESS_TESTS for f in test_files)
     wall_limit = HARNESS_WALL_LIMIT if harness else WALL_LIMIT
     # The harness's tests take no kata options but a part (HARNESS_SHARDS); those without a limit
@@ -173,7 +179,7 @@ def run_checked(test_files: list[Path], target: Path, extra: tuple[str, ...] = (
     run = run_tests(test_files, target, wall_limit=wall_limit, extra=extra)
     if shards.OPTION in extra:
         run.label += f" (part {extra[extra.index(shards.OPTION) + 1]})"
-    return with_second_chance(run, target, wall_limit=wall_limit, extra=extra)
+    return with_second_chance(run, target, wall_limit=wall_limit, extra=extra, settled=settled(run))
 
 
 def declared_failures(source: str) -> set[str] | None:
@@ -197,7 +203,8 @@ def judge_variant(name: str, path: Path, results: list[TestResult]) -> Check:
         if only is not None and mistaken != only:
             found = "; ".join(f"{r.test}: {_first_line(r.message)}" for r in failed)
             return Check(name, False, f"declared to fail only {', '.join(sorted(only))}; failed {found}")
-        return Check(name, True, f"caught by {failed[0].test}: {_first_line(failed[0].message)}")
+        first = next((r for r in failed if not r.time_only), failed[0])  # the mistake, before the load
+        return Check(name, True, f"caught by {first.test}: {_first_line(first.message)}")
     detail = "; ".join(f"{r.test}: {_first_line(r.message)}" for r in failed)
     return Check(name, not failed, f"this correct version failed: {detail}" if failed else "")
 
@@ -211,10 +218,16 @@ def run_variant_round(
     only_caught = [e.stem for e, path in round_ if not per_test_verdicts(path)]
     if only_caught:
         extra = (*extra, until_caught.OPTION, ",".join(only_caught))
+
+    def caught(run: Run) -> set[str]:
+        """The exercises whose wrong variant a failure not on time caught: "caught" is their whole
+        verdict, and a second run of their failures on time could not change it."""
+        return {r.stem for r in run.results if r.outcome != "passed" and not r.time_only} & set(only_caught)
+
     with tempfile.TemporaryDirectory(prefix="kata-variants-") as folder:
         for exercise, path in round_:
             shutil.copyfile(path, Path(folder) / f"{exercise.stem}.py")
-        run = run_checked([e.tests for e, _ in round_], Path(folder), extra)
+        run = run_checked([e.tests for e, _ in round_], Path(folder), extra, settled=caught)
     run.label = "variants " + " ".join(f"{e.stem}/{p.name}" for e, p in round_) + JUDGED * judged
     grouped = run.by_stem()
     checks = [

@@ -150,6 +150,17 @@ def test_another_test_failing_only_on_time_does_not_break_a_declaration(tmp_path
     assert not judge_variant("variant", variant, results).ok, "the declared test must still catch it"
 
 
+def test_a_caught_variant_is_reported_by_its_mistake_not_by_a_failure_on_time(tmp_path):
+    variant = tmp_path / "wrong_slow.py"
+    variant.write_text('"""Sequential."""\n')
+    results = [
+        TestResult("t::a", "10_demo", "a", 1, "failed", message="too slow", time_only=True),
+        TestResult("t::b", "10_demo", "b", 1, "failed", message="ran one after another"),
+    ]
+    check = judge_variant("variant", variant, results)
+    assert check.ok and check.detail == "caught by b: ran one after another", check.detail
+
+
 def test_a_wrong_variant_without_a_declaration_only_has_to_fail_one_test(tmp_path):
     variant = tmp_path / "wrong_slow.py"
     variant.write_text('"""Sequential."""\n')
