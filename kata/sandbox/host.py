@@ -196,8 +196,12 @@ class Host:
         self._problems = self._watch.__enter__()
         loop = asyncio.get_running_loop()
         # The loop is not to blame for the time its thread waits on the judge's synchronous answers
-        # (the crossing; what runs there counts, as it would in one process).
-        self._guard = LoopGuard(_limit(stall_limit), excused=lambda: self.peer.waited_on(loop))
+        # (the crossing; what runs there counts, as it would in one process). Its thread can also
+        # sleep on the crossing in ways not counted there (a pool's shutdown waiting for a worker
+        # thread's call to the judge): a freeze here may always be the machine's (a second run).
+        self._guard = LoopGuard(
+            _limit(stall_limit), excused=lambda: self.peer.waited_on(loop), tell_asleep=False
+        )
         await self._guard.start()
         self._guard.ignore(asyncio.current_task())
         self._tasks_before = asyncio.all_tasks()  # the kata's own: this call

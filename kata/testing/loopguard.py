@@ -119,11 +119,16 @@ class LoopGuard:
         excused: Callable[[], float] | None = None,
         *,
         heartbeat: bool = True,
+        tell_asleep: bool = True,
     ) -> None:
         """`heartbeat=False`: no watch on a frozen loop (a judge's loop runs no learner code: the
-        sandbox's guard watches the loop that does)."""
+        sandbox's guard watches the loop that does). `tell_asleep=False`: every frozen loop may be
+        the machine's (BLOCKED, a second run), never BLOCKED_ASLEEP: where the loop's thread can
+        also sleep on the kata's own machinery (judge mode: a worker thread's call to the judge
+        that a pool's shutdown waits for), sleeping is not surely the code's."""
         self.stall_limit = stall_limit
         self._beats = heartbeat
+        self._tell_asleep = tell_asleep
         self.worst_stall = 0.0
         self._beat_started = 0.0  # when the heartbeat last went to sleep
         # Judge mode: seconds so far that the loop waited for the other process's synchronous
@@ -193,6 +198,8 @@ class LoopGuard:
     def _asleep(self) -> bool:
         """Whether a stall over the limit was the thread asleep for longer than the limit, with
         nothing on the machine waiting from its start until now (kata.testing.stall_cause)."""
+        if not self._tell_asleep:
+            return False
         waits_now = stall_cause.machine_waits()
         return any((s.asleep(waits_now) or 0.0) > self.stall_limit for s in self._stalls.values())
 

@@ -1,13 +1,17 @@
 """What a stall's time went to: the thread computing, the machine making tasks wait, or the thread
 asleep in a blocking call (kata.testing.stall_cause). Only the last is surely the code's."""
 
+import asyncio
 import sys
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 
+from kata.sandbox import host
 from kata.testing import stall_cause
+from kata.testing.loopguard import FROZEN_PREFIX, LoopGuard, blocked_asleep
 from kata.testing.stall_cause import Mark, Stall
 
 
@@ -61,3 +65,39 @@ def test_the_stalled_threads_computing_is_its_own_not_another_threads():
         other.join()
     assert isinstance(before, Mark)
     assert stall.cpu < 0.1, f"this thread slept; {stall.cpu:.3f} s of CPU counted as its own"
+
+
+def _frozen_by_a_sleep(guard):
+    async def main():
+        await guard.start()
+        await asyncio.sleep(0.02)
+        time.sleep(0.2)  # a blocking call, on a machine told to be quiet
+        await asyncio.sleep(0.02)
+        return await guard.finish()
+
+    return asyncio.run(main())
+
+
+def test_the_guard_names_a_blocking_call_unless_told_not_to(monkeypatch):
+    monkeypatch.setattr(stall_cause, "machine_waits", lambda: 5.0)
+    (found,) = _frozen_by_a_sleep(LoopGuard())
+    assert blocked_asleep(found), found
+    (found,) = _frozen_by_a_sleep(LoopGuard(tell_asleep=False))
+    assert found.startswith(FROZEN_PREFIX) and not blocked_asleep(found), found
+
+
+def test_in_judge_mode_a_frozen_loop_is_never_called_asleep(monkeypatch):
+    """The sandbox's loop thread can sleep on the judge in ways its guard does not excuse."""
+    made = []
+    monkeypatch.setattr(host, "LoopGuard", lambda *args, **kwargs: made.append(kwargs) or LoopGuard())
+    sandbox = host.Host.__new__(host.Host)
+    sandbox.peer = SimpleNamespace(waited_on=lambda loop: 0.0)
+    sandbox._count_sessions = lambda: None
+
+    async def begin():
+        await sandbox.begin()
+        await sandbox._guard.finish()
+        sandbox._watch.__exit__(None, None, None)
+
+    asyncio.run(begin())
+    assert made and made[0].get("tell_asleep") is False, made
