@@ -92,12 +92,13 @@ class Session:
         return {e.stem: len(self.hints(e)) for e in self.exercises}
 
     def shown(self, path: Path) -> str:
-        """A path as the learner would type it: relative to where they are when that is inside the
-        kata (`exercises/01_coroutines.py`, `../exercises/01_coroutines.py` from tests/), else whole."""
-        path, here = path.resolve(), Path.cwd().resolve()
+        """A path as the learner would type it: relative to where they are when both are inside the
+        kata (`exercises/01_coroutines.py`, `../exercises/01_coroutines.py` from tests/), or when
+        it is below where they are; else whole (`/tmp/mine/11_timeouts.py`, not `../../tmp/...`)."""
+        path, here, root = path.resolve(), Path.cwd().resolve(), REPO_ROOT.resolve()
         if path.is_relative_to(here):
             return path.relative_to(here).as_posix()
-        if here.is_relative_to(REPO_ROOT.resolve()):
+        if here.is_relative_to(root) and path.is_relative_to(root):
             return Path(os.path.relpath(path, here)).as_posix()
         return str(path)
 

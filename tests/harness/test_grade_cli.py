@@ -26,6 +26,7 @@ import pytest
 from kata import watch
 from kata.catalog import REPO_ROOT, discover
 from kata.checking import fingerprint
+from kata.session import Session
 from kata.state import target_key
 
 # Each grade.py run starts Python, and most start a child pytest run as well: on a
@@ -574,3 +575,20 @@ async def test_watch_poll_sees_a_save_made_in_the_same_second_as_the_one_before(
         stop.set()
         await poller
     assert (kind, names) == ("change", "02_gather.py")
+
+
+@pytest.mark.parametrize(
+    ("cwd", "path", "shown"),
+    [
+        ("", "exercises/11_timeouts.py", "exercises/11_timeouts.py"),
+        ("tests", "exercises/11_timeouts.py", "../exercises/11_timeouts.py"),
+        ("", "{outside}/11_timeouts.py", "{outside}/11_timeouts.py"),
+        ("tests", "{outside}/11_timeouts.py", "{outside}/11_timeouts.py"),
+    ],
+)
+def test_paths_are_shown_as_the_learner_would_type_them(cwd, path, shown, tmp_path, monkeypatch):
+    """Relative where both ends are in the kata; a --target outside it is shown whole, not as ../../tmp/..."""
+    outside = str(tmp_path.resolve())
+    monkeypatch.chdir(REPO_ROOT / cwd)
+    found = Session.shown(SimpleNamespace(), REPO_ROOT / path.format(outside=outside))
+    assert found == shown.format(outside=outside)
