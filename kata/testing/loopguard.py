@@ -32,7 +32,7 @@ BLOCKED = (
     "run. Wait with `await asyncio.sleep(...)`; move a blocking call off the loop with "
     "`await asyncio.to_thread(...)`, and CPU-heavy work to a process pool."
 )
-# The loop's thread slept through the stall, and nothing on the machine waited meanwhile
+# The loop's thread, alone in its process, slept through the stall on a machine that is not busy
 # (kata.testing.stall_cause): a blocking call, surely the code's, so no second run for it.
 BLOCKED_ASLEEP = (
     "the event loop was frozen for {stall:.2f} s, asleep in a blocking call: something in async code "
@@ -135,7 +135,8 @@ class LoopGuard:
         # answers to cross (its own waiting, not the code under test's).
         self._excused = excused or (lambda: 0.0)
         self._excused_at_beat = 0.0
-        self._mark_at_beat = stall_cause.Mark(0.0, None)
+        self._mark_at_beat = stall_cause.Mark(None)
+        self._alone_at_beat = True
         # The stalls over the limit, by the beat they delayed: what their time went to.
         self._stalls: dict[float, stall_cause.Stall] = {}
         self.loop_reports: list[str] = []
@@ -183,6 +184,7 @@ class LoopGuard:
         self._beat_started = clock.monotonic()
         self._excused_at_beat = self._excused()
         self._mark_at_beat = stall_cause.mark()
+        self._alone_at_beat = stall_cause.only_thread()
         self._heartbeat = self._loop.call_later(BEAT, self._beat)
 
     def _measure_stall(self) -> None:
@@ -193,15 +195,13 @@ class LoopGuard:
         stall = clock.monotonic() - self._beat_started - BEAT - excused
         self.worst_stall = max(self.worst_stall, stall)
         if stall > self.stall_limit:
-            self._stalls[self._beat_started] = stall_cause.Stall.since(self._mark_at_beat, stall)
+            self._stalls[self._beat_started] = stall_cause.Stall.since(
+                self._mark_at_beat, stall, alone=self._alone_at_beat
+            )
 
     def _asleep(self) -> bool:
-        """Whether a stall over the limit was the thread asleep for longer than the limit, with
-        nothing on the machine waiting from its start until now (kata.testing.stall_cause)."""
-        if not self._tell_asleep:
-            return False
-        waits_now = stall_cause.machine_waits()
-        return any((s.asleep(waits_now) or 0.0) > self.stall_limit for s in self._stalls.values())
+        """Whether a stall over the limit was surely a blocking call (kata.testing.stall_cause)."""
+        return self._tell_asleep and any(s.blocking_call(self.stall_limit) for s in self._stalls.values())
 
     async def finish(self) -> list[str]:
         """Stop watching; return the problems seen, in plain words."""

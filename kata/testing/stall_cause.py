@@ -5,114 +5,156 @@ learner's code blocked it (time.sleep, a blocking read), or because a busy machi
 the loop's thread a core in time. A failure that a busy machine may have caused gets a second
 run; a blocking call should not (04's untouched stub took 11 s, every test run twice).
 
-What the time of a stall went to, on Linux:
-- computing: the loop thread's own CPU time (time.thread_time);
-- the machine: how long any task on it waited for a core, for I/O or for memory (pressure stall
-  information, /proc/pressure/*), and how long this VM was not run at all (steal, /proc/stat).
-What is neither, the thread spent asleep, with nothing on the machine waiting: a blocking call.
-The machine's share is counted over the whole stall and after it, up to the test's end, so a
-busy moment anywhere near it excuses it.
+What the time of a stall went to, on Linux, for the loop's own thread:
+- computing: its CPU time (/proc/thread-self/schedstat, first field);
+- waiting for a core: its run-queue time (schedstat, second field);
+- this VM not being run at all: the machine's steal time (/proc/stat).
+What is none of these, the thread slept: it waited in a blocking call. That is surely the code's
+only when nothing else could have held it: no other thread in the process at the stall's start
+and end, none that computed during it (the thread might wait for one that waits for a core: the
+GIL, a join), and a machine that is not busy (its load average below its cores). Then a frozen
+loop gets no second run.
 
-Where these counters cannot be read (macOS, Windows, a kernel without PSI), `machine_waits()` is
-None and `asleep` says nothing: every frozen loop may then be the machine's, and gets its second
-run.
+Pressure stall information (/proc/pressure/cpu) was tried first and dropped: on the 2-core VM
+this was made on, it counted 22 ms of waiting in 2 s with 6 CPU burners running (2026-12-01).
+
+Where this cannot be read (macOS, Windows, a kernel without schedstat), `mark()` has no thread
+figures and `asleep` says nothing: every frozen loop may then be the machine's, as before.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass
 
-# Bound before any learner code is imported (it may replace the time module's functions).
-_thread_time = time.thread_time
-
-PRESSURE = ("/proc/pressure/cpu", "/proc/pressure/io", "/proc/pressure/memory")
 STAT = "/proc/stat"
+NANOS = 1e9
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+WATCHDOG_PREFIX = "kata-"  # the kata's own threads (an idle watchdog) are not another thread
+OTHERS_CPU = 0.01  # the process's other threads computed less than this in the stall: they held nothing
+_process_time = time.process_time  # every thread's CPU, the ended ones' too; bound before learner code
 
 
 class _Counters:
-    """The kernel's files, opened once per process and read with pread (a few microseconds)."""
+    """The kernel's files, opened once per thread (schedstat) or process (stat), read with pread
+    (a few microseconds a look)."""
 
     def __init__(self) -> None:
-        self._fds: list[int] | None = None
+        self._pid = -1
+        self._threads: dict[int, int | None] = {}  # native thread id -> its schedstat, or None
         self._stat: int | None = None
-        self._opened_in = -1
 
-    def _open(self) -> None:
-        self._opened_in = os.getpid()
-        try:
-            fds = [os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)) for path in PRESSURE]
-        except OSError:
-            return
-        self._fds = fds
-        try:
-            self._stat = os.open(STAT, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        except OSError:
-            self._stat = None
-        if self.read() is None:  # PSI compiled in but switched off (psi=0) refuses to be read
-            self._fds = None
+    def _reset(self) -> None:
+        """In a new process (forked), nothing opened before is ours."""
+        self._pid = os.getpid()
+        self._threads = {}
+        self._stat = _open(STAT)
 
-    def read(self) -> float | None:
-        """Seconds that tasks on this machine waited (PSI "some": for a core, I/O, memory), plus
-        the seconds this VM was not run (steal), since boot; None where they cannot be read."""
-        if self._opened_in != os.getpid():
-            self._open()
-        if self._fds is None:
+    def thread(self) -> tuple[float, float] | None:
+        """The calling thread's seconds on a core and waiting for one, since it started."""
+        if self._pid != os.getpid():
+            self._reset()
+        native = threading.get_native_id()
+        if native not in self._threads:
+            self._threads[native] = _open(f"/proc/self/task/{native}/schedstat")
+        fd = self._threads[native]
+        if fd is None:
             return None
         try:
-            micros = 0
-            for fd in self._fds:
-                text = os.pread(fd, 256, 0)
-                start = text.index(b"total=") + 6
-                micros += int(text[start : text.index(b"\n", start)])
-            seconds = micros / 1e6
-            if self._stat is not None:
-                # "cpu  user nice system idle iowait irq softirq steal ...", in clock ticks
-                seconds += int(os.pread(self._stat, 256, 0).split(None, 9)[8]) / _TICKS
-            return seconds
+            ran, waited, *_ = os.pread(fd, 128, 0).split()
+            return int(ran) / NANOS, int(waited) / NANOS
+        except (OSError, ValueError):
+            return None
+
+    def steal(self) -> float:
+        """Seconds this VM's cores were not run by its host, since boot (0 where unknown)."""
+        if self._pid != os.getpid():
+            self._reset()
+        if self._stat is None:
+            return 0.0
+        try:  # "cpu  user nice system idle iowait irq softirq steal ...", in clock ticks
+            return int(os.pread(self._stat, 256, 0).split(None, 9)[8]) / _TICKS
         except (OSError, ValueError, IndexError):
-            return None
+            return 0.0
 
 
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+def _open(path: str) -> int | None:
+    try:
+        return os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+
+
 _COUNTERS = _Counters()
-
-
-def machine_waits() -> float | None:
-    """A running count of the seconds the machine made its tasks wait (see _Counters.read)."""
-    return _COUNTERS.read()
 
 
 @dataclass(frozen=True)
 class Mark:
-    """Where the calling thread's CPU time and the machine's waits stood at one moment."""
+    """Where the calling thread's time stood at one moment: on a core, waiting for one, the
+    machine's steal, and the whole process's CPU; `ran` is None where the thread's figures
+    cannot be read."""
 
-    cpu: float
-    waits: float | None
+    ran: float | None
+    waited: float = 0.0
+    steal: float = 0.0
+    process: float = 0.0
 
 
 def mark() -> Mark:
-    return Mark(_thread_time(), machine_waits())
+    figures = _COUNTERS.thread()
+    if figures is None:
+        return Mark(None)
+    return Mark(figures[0], figures[1], _COUNTERS.steal(), _process_time())
 
 
 @dataclass(frozen=True)
 class Stall:
-    """A stretch in which the loop stood still: `seconds` long (its own waiting excused), of
-    which the loop's thread computed `cpu`; `waits` is the machine's count when it began."""
+    """A stretch in which the loop stood still, `seconds` long (its own excused waiting taken out);
+    how much of it the loop's thread did not sleep (`awake`: it computed, waited for a core, or
+    the VM was not run), None where that cannot be told; and whether it was the process's only
+    thread at its start and end (`alone`)."""
 
     seconds: float
-    cpu: float
-    waits: float | None
+    awake: float | None
+    alone: bool = True
 
     @classmethod
-    def since(cls, before: Mark, seconds: float) -> Stall:
-        """A stall of `seconds` that began at `before` and ends now (on the stalled thread)."""
-        return cls(seconds, _thread_time() - before.cpu, before.waits)
+    def since(cls, before: Mark, seconds: float, *, alone: bool = True) -> Stall:
+        """A stall of `seconds` that began at `before` and ends now, on the stalled thread."""
+        now = mark()
+        alone = alone and only_thread()
+        if before.ran is None or now.ran is None:
+            return cls(seconds, None, alone)
+        ran = now.ran - before.ran
+        awake = ran + (now.waited - before.waited) + (now.steal - before.steal)
+        # A thread that lived and ended within the stall is not seen at either end: its CPU is.
+        others = (now.process - before.process) - ran
+        return cls(seconds, awake, alone and others < OTHERS_CPU)
 
-    def asleep(self, waits_now: float | None) -> float | None:
-        """Seconds of it the thread slept with nothing on the machine waiting, the machine's count
-        taken as `waits_now` (at the stall's end or later); None where it cannot be told."""
-        if self.waits is None or waits_now is None:
-            return None
-        return self.seconds - self.cpu - max(0.0, waits_now - self.waits)
+    def asleep(self) -> float | None:
+        """Seconds of it the thread slept (in a blocking call, or waiting on something else);
+        None where that cannot be told."""
+        return None if self.awake is None else self.seconds - self.awake
+
+    def blocking_call(self, limit: float) -> bool:
+        """Whether the thread, alone in its process, slept for more than `limit` of it: surely
+        the code's blocking call, on a machine that is not busy (see the module's doc)."""
+        slept = self.asleep()
+        return self.alone and slept is not None and slept > limit and not machine_busy()
+
+
+def only_thread() -> bool:
+    """Whether the calling thread is the process's only one (the kata's own idle threads aside):
+    then its sleep waited on no other thread of its own."""
+    me = threading.current_thread()
+    return all(t is me or t.name.startswith(WATCHDOG_PREFIX) for t in threading.enumerate())
+
+
+def machine_busy() -> bool:
+    """More runnable tasks than cores over the last minute, or no way to tell."""
+    try:
+        return os.getloadavg()[0] > (os.cpu_count() or 1)
+    except (AttributeError, OSError):
+        return True

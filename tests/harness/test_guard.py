@@ -62,6 +62,12 @@ def spins():
 async def spins_in_async_code():
     spins()
 
+async def waits_for_a_computing_thread():
+    import threading
+    other = threading.Thread(target=spins)
+    other.start()
+    other.join()
+
 async def blocks_then_is_late(fetch):
     time.sleep(0.3)
     return await fetch(1)
@@ -144,22 +150,22 @@ async def test_timing_bound(ex):
     if margins.over(0.5, 0.2, "99 demo bound"):
         raise AssertionError("took too long")
 
-# What the machine made its tasks wait meanwhile (kata.testing.stall_cause), told, not measured.
-# Only for code that sleeps: a told quiet machine would hide a spinning thread's wait for a core.
+# Whether the machine is busy (kata.testing.stall_cause), told, not measured: the loop thread's own
+# figures are real. A blocking call sleeps however loaded the machine really is.
 @pytest.fixture
 def quiet_machine(monkeypatch):
     from kata.testing import stall_cause
-    monkeypatch.setattr(stall_cause, "machine_waits", lambda: 5.0)
+    monkeypatch.setattr(stall_cause, "machine_busy", lambda: False)
 
 @pytest.fixture
 def busy_machine(monkeypatch):
-    from kata.testing import clock, stall_cause
-    monkeypatch.setattr(stall_cause, "machine_waits", clock.monotonic)  # something always waiting
+    from kata.testing import stall_cause
+    monkeypatch.setattr(stall_cause, "machine_busy", lambda: True)
 
 @pytest.fixture
-def unknown_machine(monkeypatch):
+def unknown_machine(monkeypatch, quiet_machine):
     from kata.testing import stall_cause
-    monkeypatch.setattr(stall_cause, "machine_waits", lambda: None)
+    monkeypatch.setattr(stall_cause, "mark", lambda: stall_cause.Mark(None))
 
 async def test_blocking_on_a_quiet_machine(ex, quiet_machine):
     await ex.blocks()
@@ -170,8 +176,11 @@ async def test_blocking_on_a_busy_machine(ex, busy_machine):
 async def test_blocking_where_the_machine_cannot_be_read(ex, unknown_machine):
     await ex.blocks()
 
-async def test_spinning(ex):
+async def test_spinning_on_a_quiet_machine(ex, quiet_machine):
     await ex.spins_in_async_code()
+
+async def test_waiting_for_a_computing_thread(ex, quiet_machine):
+    await ex.waits_for_a_computing_thread()
 
 async def test_blocked_and_late_on_a_quiet_machine(ex, quiet_machine):
     from kata.testing import margins
@@ -245,9 +254,10 @@ def test_an_error_from_the_learners_code_shows_their_lines_as_python_would(verdi
 
 def test_only_failures_on_time_are_marked_for_a_second_run(verdicts):
     assert verdicts["test_timing_bound"].time_only, "a broken timing bound"
-    assert verdicts["test_blocking_on_a_busy_machine"].time_only, "a frozen loop, something else waiting"
+    assert verdicts["test_blocking_on_a_busy_machine"].time_only, "a frozen loop on a busy machine"
     assert verdicts["test_blocking_where_the_machine_cannot_be_read"].time_only, "cause unknown"
-    assert verdicts["test_spinning"].time_only, "computing: a slow core?"
+    assert verdicts["test_spinning_on_a_quiet_machine"].time_only, "computing: a slow core?"
+    assert verdicts["test_waiting_for_a_computing_thread"].time_only, "that thread may have waited for a core"
     for test in ("test_learner_error", "test_leak", "test_forgotten_await", "test_not_written"):
         assert not verdicts[test].time_only, f"{test} failed for more than time"
 
@@ -260,7 +270,11 @@ def test_a_loop_asleep_in_a_blocking_call_on_a_quiet_machine_gets_no_second_run(
     late = verdicts["test_blocked_and_late_on_a_quiet_machine"]
     assert late.outcome == "failed" and not late.time_only, "the timing it broke was the block's doing"
     assert late.message.startswith("the event loop was frozen for 0.3"), late.message
-    for test in ("test_blocking_on_a_busy_machine", "test_blocking_where_the_machine_cannot_be_read"):
+    for test in (
+        "test_blocking_on_a_busy_machine",
+        "test_blocking_where_the_machine_cannot_be_read",
+        "test_waiting_for_a_computing_thread",
+    ):
         assert "asleep" not in verdicts[test].message, f"{test}: the machine may have caused it"
 
 
