@@ -66,9 +66,12 @@ async def test_an_answer_inside_the_limit_is_returned(ex, rng):
     limit = round(delay + 0.4, 2)
     fetch = FakeService("fetch", delay=delay, reply=value_for)
 
-    result = await ex.fetch_or_none(fetch, key, limit)
+    with stopwatch() as run:
+        result = await ex.fetch_or_none(fetch, key, limit)
 
     assert_call_count(fetch, 1)
+    if result is None and run.elapsed >= limit - EARLY:  # it gave up at the limit: late on a busy machine?
+        margins.cut_off("11 fetch_or_none: an answer inside the limit is returned")
     assert_same(
         result,
         value_for(key),
@@ -135,19 +138,23 @@ async def test_an_error_from_fetch_is_not_a_timeout(ex, rng):
     error = LookupError(f"no item {key}")
     fetch = FakeService("fetch", delay=0.05, reply=value_for, fail=lambda _key: error)
 
-    try:
-        result = await ex.fetch_or_none(fetch, key, 0.5)
-    except LookupError as raised:
-        if raised is not error:
-            raise AssertionError(
-                f"fetch_or_none should let fetch's own error through, that very object: {error!r}; "
-                f"found {describe(raised)}"
-            ) from None
-        return
+    limit = 0.5
+    with stopwatch() as run:
+        try:
+            result = await ex.fetch_or_none(fetch, key, limit)
+        except LookupError as raised:
+            if raised is not error:
+                raise AssertionError(
+                    f"fetch_or_none should let fetch's own error through, that very object: {error!r}; "
+                    f"found {describe(raised)}"
+                ) from None
+            return
+    if run.elapsed >= limit - EARLY:  # it gave up at the limit: the error came late on a busy machine?
+        margins.cut_off("11 fetch_or_none: an error inside the limit reaches the caller")
     raise AssertionError(
         f"fetch({key}) raised {error!r} after 0.05 s, well inside the limit, and fetch_or_none "
-        f"returned {describe(result)}. Only a timeout means None: catch `TimeoutError` alone, "
-        "not every exception, and let other errors reach the caller."
+        f"returned {describe(result)} after {run.elapsed:.2f} s. Only a timeout means None: catch "
+        "`TimeoutError` alone, not every exception, and let other errors reach the caller."
     )
 
 
