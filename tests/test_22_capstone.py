@@ -322,10 +322,14 @@ def assert_report(report, site):
     for url, reason in expected["failed"].items():
         if url in failed:
             if not same(failed[url], reason):
-                problems.append(
+                why = (
                     f"report['failed'] for {site.label(url)} should be {reason!r}, "
                     f"found {describe(failed[url])}"
                 )
+                if failed[url] == "timeout":  # a 503 or a 404, which comes far inside the timeout
+                    why += WAITED_IN_LINE.format(latency=site.pages[url].latency, timeout=TIMEOUT)
+                    margins.cut_off("22 crawl: a 503 or 404 arrives within the timeout")
+                problems.append(why)
         elif url in fetched:
             why = f"{site.label(url)} is in 'fetched'; it belongs in 'failed' with reason {reason!r}"
             if site.pages[url].kind == SLOW_BODY:
@@ -350,6 +354,12 @@ def assert_report(report, site):
     if problems:
         shown = problems[:6] + ([f"... and {len(problems) - 6} more"] if len(problems) > 6 else [])
         raise AssertionError("the crawl's report is wrong:\n- " + "\n- ".join(shown))
+
+
+def answers_timed_out(report, site):
+    """The pages that answer that the report has as 'timeout'."""
+    expected = site.expected_report()["fetched"]
+    return [url for url, reason in report["failed"].items() if reason == "timeout" and url in expected]
 
 
 def assert_requests(server, site, attempts=ATTEMPTS):
@@ -734,8 +744,13 @@ async def test_a_page_many_pages_link_to_is_requested_once(ex, rng, server):
         page.links = [page.url, page.url, rng.choice(hubs).url]
     site.publish()
 
-    report = await run_crawl(ex, site, limit=limit)
+    with stopwatch() as run:
+        report = await run_crawl(ex, site, limit=limit)
 
+    # A page cut off by the timeout (late on a busy machine?) leaves its links unrequested:
+    # the report says why, as a failure on time.
+    if answers_timed_out(report, site) and run.elapsed >= TIMEOUT - EARLY:
+        assert_report(report, site)
     assert_requests(server, site)
     assert_report(report, site)
 
@@ -834,10 +849,13 @@ async def test_waiting_for_a_free_slot_does_not_count_toward_the_timeout(ex, rng
     site.start.links = [child.url for child in children]
     site.publish()
 
-    report = await run_crawl(ex, site, limit=2)
+    with stopwatch() as run:
+        report = await run_crawl(ex, site, limit=2)
 
     timed_out = [url for url, reason in report["failed"].items() if reason == "timeout"]
     if timed_out:
+        if run.elapsed >= TIMEOUT - EARLY:  # cut off by a timeout: late on a busy machine, or the mistake
+            margins.cut_off("22 crawl: a page that waits for a slot still answers within the timeout")
         raise AssertionError(
             f"{len(timed_out)} pages that answer in 0.06 s were reported as timeouts, e.g. "
             f"{site.label(timed_out[0])}. They waited their turn for one of the 2 slots: start each "
@@ -854,8 +872,11 @@ async def test_a_start_page_that_fails_gives_a_report_of_that_one_failure(ex, rn
     site.start.kind = MISSING
     site.publish()
 
-    report = await run_crawl(ex, site, limit=2)
+    with stopwatch() as run:
+        report = await run_crawl(ex, site, limit=2)
 
+    if report["failed"].get(site.start.url) == "timeout" and run.elapsed >= TIMEOUT - EARLY:
+        margins.cut_off("22 crawl: a 404 arrives within the timeout")  # late on a busy machine?
     assert_same(report, {"fetched": {}, "failed": {site.start.url: "HTTP 404"}}, "the report")
 
 
