@@ -19,6 +19,7 @@ The learner's Progress is used only through its interface: `Progress()`, `advanc
 
 import asyncio
 import collections
+import contextlib
 import itertools
 import statistics
 
@@ -51,6 +52,10 @@ STEP = 0.04  # between two advances
 STEPS = 8
 QUIET = (0.4, 0.5)  # no advance for this long: a poll every 0.2 s or less wakes a waiter at least twice
 GRACE = 0.25  # how long waiters still get after the last advance
+AT_ONCE = 0.2  # how long a wait_until whose target is already reached may take (one call: milliseconds)
+# How long a run may take before the test stops waiting for it (a hang guard): correct code takes
+# 0.16 s at most.
+HANG = 1
 # Scheduling noise on a loaded machine stays far below these (FIELD-NOTES: ~30 ms worst).
 LATE = 0.05
 EARLY = EARLY_WAKE  # asyncio may wake a sleeper a little early (kata.testing.clock)
@@ -216,6 +221,26 @@ def frozen_loop_breaker(ex, message):
         lambda function, seconds: message.format(function=function, seconds=seconds),
         getattr(ex, "__file__", None),
     )
+
+
+@contextlib.asynccontextmanager
+async def hang_guard(limit, check, message):
+    """Fail with `message` if the block has not ended `limit` s after it began, instead of hanging.
+
+    Correct code ends far sooner; it runs past the limit only when the machine is busy (its process
+    waits for a core, or in judge mode for the other process), so this counts as a failure on time.
+    Code that hangs does it every time. A TimeoutError of the code's own passes through.
+    """
+    started = clock.perf_counter()
+    guard = asyncio.timeout(limit)
+    try:
+        async with guard:
+            yield
+    except TimeoutError:
+        if not guard.expired():
+            raise
+        margins.over(clock.perf_counter() - started, limit - EARLY, check)
+        raise AssertionError(message) from None
 
 
 def every(gaps):
@@ -385,8 +410,16 @@ async def test_starts_at_once_when_go_is_already_set(ex, rng):
     go = WatchedEvent("go")
     go.set()
 
+    guard = hang_guard(
+        HANG,
+        "18 start_together: returns < HANG when go is already set",
+        f"start_together did not return within {HANG} s, though go was set before it began and each "
+        "call takes 0.05 s: start the calls at once when go is already set (`await go.wait()` returns "
+        "at once then)",
+    )
     with frozen_loop_breaker(ex, GO_FROZEN), stopwatch() as whole:
-        result = await asyncio.wait_for(ex.start_together(run, names, go), timeout=1)
+        async with guard:
+            result = await ex.start_together(run, names, go)
 
     assert_same(result, [answers[name] for name in names], "start_together's result")
     assert_ran_together(run, whole.elapsed, expected_calls=len(names))
@@ -415,13 +448,13 @@ async def run_and_stop(ex, job, interval, stop, stop_after):
                 )
             with stopwatch() as since_stop:
                 stop.set()
-                try:
-                    result = await asyncio.wait_for(task, timeout=1)
-                except TimeoutError:
-                    raise AssertionError(
-                        "run_every did not return within 1 s of stop being set: it should stop at once "
-                        "(or as soon as a running job ends)"
-                    ) from None
+                async with hang_guard(
+                    HANG,
+                    "18 run_every: returns < HANG after stop is set",
+                    f"run_every did not return within {HANG} s of stop being set: it should stop at once "
+                    "(or as soon as a running job ends)",
+                ):
+                    result = await task
     return result, whole, since_stop
 
 
@@ -452,6 +485,40 @@ def assert_slept_through_pauses(stop, job, interval, stopped_at):
         )
 
 
+def assert_jobs_before_stop(job, interval, length, run, stop_after, stopped_at, wanted, message):
+    """Fail with `message` (formatted with `found`) unless `wanted` jobs ran: those due before stop.
+
+    The test sets stop `stop_after` s after the start, well inside a pause (or a job) of the
+    planned schedule: job k due (k - 1) * (`length` + `interval`) s after the start. A busy
+    machine moves the schedule or the stop, though, and a count off only because of that is a
+    failure on time. A mistake is off the same way every time.
+    - Too few: the first job missing had not started when stop came, `stopped_at - due` s
+      after its planned start, which is the whole room the test left. Correct code falls that
+      far behind only by running late (each job and pause a little late, or one very late), so
+      this is always a failure on time; a pause that never ends (waiting for stop instead) is
+      one every time.
+    - Too many: the job after the last one wanted started, though it was due only `interval`
+      after that one ended. Correct code starts it only after looking at stop at its due time
+      (a timer may wake EARLY) and finding it unset: only when the test set stop late.
+    """
+    found = len(job.calls)
+    if found < wanted:
+        planned = found * (length + interval)
+        margins.over(
+            stopped_at - run.started - planned,
+            stop_after - planned - EARLY,
+            "18 run_every: each job due before stop starts before it",
+        )
+        raise AssertionError(message.format(found=found))
+    if found > wanted:
+        margins.over(
+            stopped_at - job.calls[wanted - 1].end,
+            interval - EARLY,
+            "18 run_every: stop comes before the next job is due",
+        )
+        raise AssertionError(message.format(found=found))
+
+
 def assert_counted(result, job):
     assert_same(result, len(job.calls), "run_every's result (the number of jobs that ran)")
 
@@ -476,17 +543,13 @@ async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng):
     job = FakeService("job", delay=JOB)
 
     # Three jobs and two pauses done, halfway through the third pause.
+    stop_after = 3 * JOB + 2.5 * interval
     stop = WatchedEvent("stop")
-    result, run, since_stop = await run_and_stop(ex, job, interval, stop, 3 * JOB + 2.5 * interval)
+    result, run, since_stop = await run_and_stop(ex, job, interval, stop, stop_after)
 
     assert_no_job_cut_short(job)
     assert_slept_through_pauses(stop, job, interval, since_stop.started)
-    if len(job.calls) != 3:
-        raise AssertionError(
-            f"with jobs of {JOB:.2f} s and pauses of {interval:.3f} s, 3 jobs should have run when stop "
-            f"was set after {3 * JOB + 2.5 * interval:.2f} s; found {len(job.calls)}"
-        )
-    first = job.calls[0].start - run.started
+    first = job.calls[0].start - run.started if job.calls else 0
     if margins.over(first, LATE, "18 run_every: first job starts < LATE after the start"):
         raise AssertionError(f"the first job should start right away, found it {first:.2f} s after the start")
     for number, (before, after) in enumerate(itertools.pairwise(job.calls), start=2):
@@ -500,6 +563,17 @@ async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng):
                 f"job number {number} started {pause:.2f} s after the one before ended; the pause "
                 f"between jobs should be `interval` ({interval:.3f} s)"
             )
+    assert_jobs_before_stop(
+        job,
+        interval,
+        JOB,
+        run,
+        stop_after,
+        since_stop.started,
+        3,
+        f"with jobs of {JOB:.2f} s and pauses of {interval:.3f} s, 3 jobs should have run when stop "
+        f"was set after {stop_after:.2f} s; found {{found}}",
+    )
     assert_counted(result, job)
 
 
@@ -511,7 +585,7 @@ async def test_returns_at_once_when_stopped_during_a_pause(ex, rng):
     # Two jobs done, somewhere in the second pause (random, so no poll period lines up with it).
     stop_after = 2 * JOB + (1 + rng.uniform(0.3, 0.7)) * interval
     stop = WatchedEvent("stop")
-    result, _, since_stop = await run_and_stop(ex, job, interval, stop, stop_after)
+    result, run, since_stop = await run_and_stop(ex, job, interval, stop, stop_after)
 
     assert_no_job_cut_short(job)
     assert_slept_through_pauses(stop, job, interval, since_stop.started)
@@ -522,11 +596,17 @@ async def test_returns_at_once_when_stopped_during_a_pause(ex, rng):
             "through the signal; wait for stop with a timeout instead: "
             "`await asyncio.wait_for(stop.wait(), timeout=interval)` ends early when stop is set."
         )
-    if len(job.calls) != 2:
-        raise AssertionError(
-            f"2 jobs should have run before stop was set (during the second pause), found "
-            f"{len(job.calls)}: no job may start once stop is set"
-        )
+    assert_jobs_before_stop(
+        job,
+        interval,
+        JOB,
+        run,
+        stop_after,
+        since_stop.started,
+        2,
+        "2 jobs should have run before stop was set (during the second pause), found {found}: no job "
+        "may start once stop is set",
+    )
     assert_counted(result, job)
 
 
@@ -537,14 +617,21 @@ async def test_a_running_job_is_finished_not_cut_short(ex, rng):
     job = FakeService("job", delay=long_job)
 
     # Stop arrives halfway through the first job.
-    result, _, since_stop = await run_and_stop(ex, job, interval, WatchedEvent("stop"), long_job / 2)
+    stop_after = long_job / 2
+    result, run, since_stop = await run_and_stop(ex, job, interval, WatchedEvent("stop"), stop_after)
 
     assert_no_job_cut_short(job)
-    if len(job.calls) != 1:
-        raise AssertionError(
-            f"stop was set while the first job ran: no new job may start after it, "
-            f"found {len(job.calls)} jobs"
-        )
+    assert_jobs_before_stop(
+        job,
+        interval,
+        long_job,
+        run,
+        stop_after,
+        since_stop.started,
+        1,
+        "stop was set while the first job ran: that job should run, and no new job may start after "
+        "it; found {found} jobs",
+    )
     after_job = since_stop.started + since_stop.elapsed - job.calls[0].end
     if margins.over(after_job, LATE, "18 run_every: returns < LATE after the last job ends"):
         raise AssertionError(
@@ -560,8 +647,15 @@ async def test_nothing_runs_when_stop_is_already_set(ex, rng):
     stop = WatchedEvent("stop")
     stop.set()
 
+    guard = hang_guard(
+        HANG,
+        "18 run_every: returns < HANG when stop is already set",
+        f"run_every did not return within {HANG} s, though stop was set before it began: it should "
+        "run no job and return 0 at once",
+    )
     with frozen_loop_breaker(ex, STOP_FROZEN):
-        result = await asyncio.wait_for(ex.run_every(job, new_interval(rng), stop), timeout=1)
+        async with guard:
+            result = await ex.run_every(job, new_interval(rng), stop)
 
     assert_same(len(job.calls), 0, "the number of jobs run when stop was set before run_every began")
     assert_same(result, 0, "run_every's result")
@@ -573,7 +667,7 @@ async def wait_for_targets(ex, wake_watch, loop_breaker, progress, targets, adva
 
     Fails when a waiter kept waking up in the quiet stretch before the first advance.
     Return, per waiter, (the number of advances begun, the time) when it returned, or None
-    if it never did; and the time each advance began.
+    if it never did; the time each advance began; and when the test stopped waiting.
     """
     advanced_at = []
     woke = [None] * len(targets)
@@ -596,6 +690,7 @@ async def wait_for_targets(ex, wake_watch, loop_breaker, progress, targets, adva
                 advanced_at.append(clock.perf_counter())
                 await progress.advance(count)
             await asyncio.wait(tasks, timeout=GRACE)
+            gave_up = clock.perf_counter()
         finally:
             for task in tasks:
                 task.cancel()
@@ -612,15 +707,26 @@ async def wait_for_targets(ex, wake_watch, loop_breaker, progress, targets, adva
         COUNT_POLLED,
         "18 wait_until: wake-ups while the count is unchanged < WOKEN",
     )
-    return woke, advanced_at
+    return woke, advanced_at, gave_up
 
 
-def assert_woke_on_time(targets, advances, woke, advanced_at):
-    """Each waiter returned right after the advance that reached its target: not before, not later."""
+def assert_woke_on_time(targets, advances, woke, advanced_at, gave_up):
+    """Each waiter returned right after the advance that reached its target: not before, not later.
+
+    Returning late, or never, is a failure on time: correct code does it only when it runs late
+    (its task waits for the loop, or in judge mode for the other process). A waiter that is never
+    woken (`notify()`), or wakes only at a later advance, is late every time.
+    """
     for target, wake in zip(targets, woke, strict=True):
         due = next(n for n in range(1, len(advances) + 1) if sum(advances[:n]) >= target)
         reached = sum(advances[:due])
         if wake is None:
+            # Still waiting GRACE s after the last advance, at least that late.
+            margins.over(
+                gave_up - advanced_at[due - 1],
+                LATE,
+                "18 wait_until: returns < LATE after the count is reached",
+            )
             raise AssertionError(
                 f"wait_until({target}) never returned, though the count reached {reached} "
                 f"(and {sum(advances)} in the end). Wake every waiter when the count changes: "
@@ -634,7 +740,18 @@ def assert_woke_on_time(targets, advances, woke, advanced_at):
                 "you wake (`cond.wait_for(lambda: ...)` does that for you)."
             )
         lag = at - advanced_at[due - 1]
-        if begun > due or margins.over(lag, LATE, "18 wait_until: returns < LATE after the count is reached"):
+        late = margins.over(lag, LATE, "18 wait_until: returns < LATE after the count is reached")
+        if begun > due:
+            # It returned after the next advance began (STEP < LATE after this one).
+            late = (
+                margins.over(
+                    lag,
+                    advanced_at[due] - advanced_at[due - 1],
+                    "18 wait_until: returns before the next advance begins",
+                )
+                or late
+            )
+        if late:
             raise AssertionError(
                 f"wait_until({target}) returned {lag:.2f} s after the count reached {reached}; it should "
                 "return at once. Sleeping between checks of the count reacts late, and `notify()` wakes "
@@ -648,11 +765,11 @@ async def test_each_waiter_sleeps_until_its_target_is_reached(ex, wake_watch, lo
     advances = [1] * STEPS
     progress = ex.Progress()
 
-    woke, advanced_at = await wait_for_targets(
+    woke, advanced_at, gave_up = await wait_for_targets(
         ex, wake_watch, loop_breaker, progress, targets, advances, quiet=rng.uniform(*QUIET)
     )
 
-    assert_woke_on_time(targets, advances, woke, advanced_at)
+    assert_woke_on_time(targets, advances, woke, advanced_at, gave_up)
 
 
 @pytest.mark.task(3)
@@ -663,9 +780,11 @@ async def test_one_advance_wakes_every_waiter_it_satisfies(ex, wake_watch, loop_
     advances = [1] * (target - 1) + [1, 1, 1]
     progress = ex.Progress()
 
-    woke, advanced_at = await wait_for_targets(ex, wake_watch, loop_breaker, progress, targets, advances)
+    woke, advanced_at, gave_up = await wait_for_targets(
+        ex, wake_watch, loop_breaker, progress, targets, advances
+    )
 
-    assert_woke_on_time(targets, advances, woke, advanced_at)
+    assert_woke_on_time(targets, advances, woke, advanced_at, gave_up)
 
 
 @pytest.mark.task(3)
@@ -675,9 +794,11 @@ async def test_a_big_advance_wakes_every_target_it_passes(ex, wake_watch, loop_b
     advances = [jump, 1]
     progress = ex.Progress()
 
-    woke, advanced_at = await wait_for_targets(ex, wake_watch, loop_breaker, progress, targets, advances)
+    woke, advanced_at, gave_up = await wait_for_targets(
+        ex, wake_watch, loop_breaker, progress, targets, advances
+    )
 
-    assert_woke_on_time(targets, advances, woke, advanced_at)
+    assert_woke_on_time(targets, advances, woke, advanced_at, gave_up)
     assert_same(progress.done, jump + 1, f"progress.done after advance({jump}) and advance()")
 
 
@@ -688,11 +809,11 @@ async def test_a_target_already_reached_returns_at_once(ex, rng):
     await progress.advance(count)
 
     for target in (0, count - 1, count):
-        try:
-            with frozen_loop_breaker(ex, COUNT_FROZEN):
-                await asyncio.wait_for(progress.wait_until(target), timeout=0.2)
-        except TimeoutError:
-            raise AssertionError(
+        with frozen_loop_breaker(ex, COUNT_FROZEN):
+            async with hang_guard(
+                AT_ONCE,
+                "18 wait_until: returns < AT_ONCE when the target is already reached",
                 f"wait_until({target}) kept waiting although the count was already {count}: check the "
-                "count before you wait (`cond.wait_for(lambda: ...)` checks first, then waits)"
-            ) from None
+                "count before you wait (`cond.wait_for(lambda: ...)` checks first, then waits)",
+            ):
+                await progress.wait_until(target)
