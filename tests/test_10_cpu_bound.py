@@ -310,7 +310,10 @@ async def test_the_counting_runs_in_the_pool_processes_at_the_same_time(
             f"{pause:.2f} s. Waiting for the pool without `await` (pool.map, future.result()) blocks "
             "the loop: `await loop.run_in_executor(pool, count_primes, limit)` waits without blocking."
         )
-    if peak_of(in_pool) < WORKERS:
+    # A shortfall is a failure on time: the pool's processes run at nice 10, and on a busy machine
+    # one may get no core until the other's job is done (peak 1). Jobs awaited one by one run one
+    # at a time every time.
+    if margins.short_of(peak_of(in_pool), WORKERS, "10 pool: WORKERS jobs count in the pool at once"):
         raise AssertionError(
             f"your {len(limits)} count_primes jobs ran one at a time, although the pool has {WORKERS} "
             "processes that can compute side by side: start every job first, then wait for all "
