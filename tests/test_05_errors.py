@@ -11,6 +11,7 @@ from kata.testing import (
     leaves,
     stopwatch,
 )
+from kata.testing.cancelling import finished_too_late_to_stop
 
 DELAY = 0.2
 # Task 2: one call fails quickly while the others would take much longer.
@@ -227,6 +228,10 @@ async def test_the_other_calls_are_stopped_before_it_raises(ex, rng):
         )
     finished = [call for call in others if call.outcome == "returned"]
     if finished:
+        failed = [call for call in api.fetch.calls if call.args == (bad,)]
+        finished_too_late_to_stop(
+            finished, failed, "05 fetch_all_or_nothing: the other calls are cancelled before they end"
+        )
         raise AssertionError(
             f"fetch({bad}) failed after {FAST:.2f} s, but you let the other calls finish "
             f"({labels(finished)}) and raised after {run.elapsed:.2f} s. Once one call fails the "

@@ -15,7 +15,14 @@ from kata.testing import (
     margins,
     stopwatch,
 )
-from kata.testing.cancelling import WAIT, Run, left_running, left_running_message, stop_calls
+from kata.testing.cancelling import (
+    WAIT,
+    Run,
+    finished_too_late_to_stop,
+    left_running,
+    left_running_message,
+    stop_calls,
+)
 
 DELAY = 0.2
 # A failing call fails quickly while the others would take much longer.
@@ -207,6 +214,10 @@ async def test_a_failing_part_cancels_the_others_at_once(ex, rng):
     others = [call for call in broken.loader.calls if call.args[0] != broken.bad]
     finished = [call for call in others if call.outcome == "returned"]
     if finished:
+        failed = [call for call in broken.loader.calls if call.args[0] == broken.bad]
+        finished_too_late_to_stop(
+            finished, failed, "13 load_page: the parts still loading are cancelled before they end"
+        )
         raise AssertionError(
             f"the {broken.bad!r} loader failed after {FAST:.2f} s, but you let the other parts "
             f"finish ({labels(finished, 'loader')}) and raised after {run.elapsed:.2f} s. Once "
@@ -361,14 +372,17 @@ async def test_the_calls_still_running_are_cancelled(ex, rng):
     slow = [call for call in api.service.calls if call.args[0] not in api.errors]
     finished = [call for call in slow if call.outcome == "returned"]
     if finished:
+        failed = [call for call in api.service.calls if call.args[0] in api.errors]
+        finished_too_late_to_stop(
+            finished, failed, "13 failure_report: the calls still running are cancelled before they end"
+        )
         raise AssertionError(
             f"{len(api.errors)} calls failed after {FAST:.2f} s, but you let the other calls finish "
             f"({labels(finished, 'fetch')}) and returned after {run.elapsed:.2f} s. In a TaskGroup "
             "the first failures cancel the calls still running: report what the group raised."
         )
-    if len(api.service.calls) != len(ids) or margins.over(
-        run.elapsed, PROMPT, "13 failure_report: reports < PROMPT after the failures"
-    ):
+    late = margins.over(run.elapsed, PROMPT, "13 failure_report: reports < PROMPT after the failures")
+    if late or len(api.service.calls) != len(ids):
         raise AssertionError(
             f"calls failed {FAST:.2f} s after the start, but failure_report returned after "
             f"{run.elapsed:.2f} s, having made {len(api.service.calls)} of {len(ids)} calls: start "

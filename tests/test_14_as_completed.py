@@ -13,7 +13,14 @@ from kata.testing import (
     margins,
     stopwatch,
 )
-from kata.testing.cancelling import WAIT, Run, left_running, left_running_message, stop_calls
+from kata.testing.cancelling import (
+    WAIT,
+    Run,
+    finished_too_late_to_stop,
+    left_running,
+    left_running_message,
+    stop_calls,
+)
 
 # Task 1: calls finish SPACING apart; a result is "handled as it arrives" when on_result
 # runs within LAG of its call's end (handling everything at the end lags by 0.2 s or more).
@@ -167,14 +174,17 @@ async def assert_losers_stopped(fetch, winner, elapsed, mirrors, name):
         raise AssertionError(f"{found} {stop_advice(untouched)}")
     finished = [call for call in others if call.outcome == "returned"]
     if finished:
+        won = [call for call in fetch.calls if call.args[0] == winner]
+        finished_too_late_to_stop(
+            finished, won, "14 first_response/first_success: the slower calls are cancelled before they end"
+        )
         raise AssertionError(
             f"the answer was there after {fetch.delay_for(winner):.2f} s, but you let the slower "
             f"calls finish ({labels(finished)}) and returned after {elapsed:.2f} s. Cancel the "
             "calls still running as soon as you have the answer."
         )
-    if len(fetch.calls) != len(mirrors) or margins.over(
-        elapsed, PROMPT, "14 first_response/first_success: returns < PROMPT after the start"
-    ):
+    late = margins.over(elapsed, PROMPT, "14 first_response/first_success: returns < PROMPT after the start")
+    if late or len(fetch.calls) != len(mirrors):
         raise AssertionError(
             f"{name} asked {len(fetch.calls)} of the {len(mirrors)} mirrors and returned after "
             f"{elapsed:.2f} s; the fastest answer arrives after {fetch.delay_for(winner):.2f} s when "

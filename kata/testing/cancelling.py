@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from kata.testing import clock
+from kata.testing import clock, margins
 from kata.testing.checks import describe
 from kata.testing.fakes import Call
 
@@ -115,6 +115,25 @@ async def left_running(running: Sequence[Call]) -> tuple[list[Call], list[Call]]
     untouched = [c for c in running if c.outcome != "cancelled"]
     await stop_calls(running)
     return stopping, untouched
+
+
+def finished_too_late_to_stop(finished: Sequence[Call], news: Sequence[Call], check: str) -> bool:
+    """Whether calls that should have been cancelled ran to their end only because the cancel
+    came late: every one of them ended after the first of `news` ended (the call that failed, or
+    the answer that made them useless). Breaks the timing check `check` if so.
+
+    Correct code cancels the others the moment that call ends, so it lets one finish only when
+    its cancel comes late: its process waited for a core, or (judge mode) the news and the cancel
+    had to cross between two processes. That is a failure on time, and it gets a second run;
+    code that waits for them all finishes them every time, however fast the machine. A call that
+    ended before the news never raced it (calls made one after another): no matter of time.
+    """
+    ends = [call.end for call in news if call.end is not None]
+    if not ends or not finished:
+        return False
+    first = min(finished, key=lambda call: call.end)
+    # How long it ran, against how long after its start the news came.
+    return margins.over(first.end - first.start, min(ends) - first.start, check)
 
 
 def _calls(calls: Sequence[Call], name: str) -> str:
