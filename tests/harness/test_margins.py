@@ -84,3 +84,19 @@ def test_the_benchmark_ignores_other_targets_and_the_harness_own_tests(margins_f
     found = {}
     read_margins(margins_file, found)
     assert found == {}
+
+
+def test_calls_that_finished_after_the_news_are_a_failure_on_time(monkeypatch):
+    from kata.testing.cancelling import finished_too_late_to_stop
+    from kata.testing.fakes import Call
+
+    monkeypatch.setattr(margins, "broken", [])
+    failed = [Call(args=("bad",), start=0.0, end=0.05, outcome="raised")]
+    after = [Call(args=("a",), start=0.0, end=0.5, outcome="returned")]
+    assert finished_too_late_to_stop(after, failed, "late cancel") is True, "a cancel that came late"
+    assert margins.broken == ["late cancel"]
+    margins.broken.clear()
+    before = [Call(args=("a",), start=0.0, end=0.03, outcome="returned"), *after]
+    assert finished_too_late_to_stop(before, failed, "late cancel") is False, "one ended before the failure"
+    assert finished_too_late_to_stop(after, [], "late cancel") is False, "no failure seen"
+    assert margins.broken == []
