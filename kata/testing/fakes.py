@@ -44,6 +44,16 @@ class Instrumented(Protocol):
     def overlapped(self) -> bool: ...
 
 
+async def _linger(seconds: float) -> None:
+    """Take `seconds` to stop, whatever cancels come meanwhile."""
+    until = clock.monotonic() + seconds
+    while (left := until - clock.monotonic()) > 0:
+        try:
+            await asyncio.sleep(left)
+        except asyncio.CancelledError:
+            continue
+
+
 @dataclass
 class FakeService:
     """An async function with latency that records every call.
@@ -57,6 +67,11 @@ class FakeService:
     on_start, on_end: optional hooks, called with the `Call` the moment a call has
            started, and the moment it has ended (its `outcome` says how): a test can
            act at that exact point, say cancel the caller, without a sleep that races.
+    stop_delay: seconds a call takes to stop once cancelled, as a real request closing its
+           connection does (another cancel meanwhile does not hurry it); it then ends
+           cancelled. `on_cancel` is called the moment the cancel arrives: code that
+           cancelled its calls is then surely still waiting for them to stop, for
+           `stop_delay` s, even when the test's next move crosses to another process.
     """
 
     name: str = "service"
@@ -68,6 +83,8 @@ class FakeService:
     peak: int = 0
     on_start: Callable[[Call], None] | None = None
     on_end: Callable[[Call], None] | None = None
+    stop_delay: float = 0.0
+    on_cancel: Callable[[Call], None] | None = None
     # In judge mode, what the learner's code may do with it from the other process: call it, and
     # read its name. Its log (`calls`, `peak`) is the judge's alone.
     _kata_remote = ("name",)
@@ -96,6 +113,10 @@ class FakeService:
             return self.reply(*args) if self.reply else (args[0] if args else None)
         except asyncio.CancelledError:
             call.outcome = "cancelled"
+            if self.on_cancel is not None:
+                self.on_cancel(call)
+            if self.stop_delay > 0:
+                await _linger(self.stop_delay)
             raise
         finally:
             call.end = clock.perf_counter()

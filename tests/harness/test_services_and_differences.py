@@ -97,3 +97,23 @@ async def test_leftover_tasks_are_stopped_and_named_once():
     assert await stop_leftover_tasks(before) == [stray]
     assert stray.cancelled()
     assert started_since(before) == []
+
+
+async def test_a_cancelled_call_takes_its_stop_delay_to_stop_and_says_when_the_cancel_arrived():
+    """What 14's cleanup test relies on: code that cancelled its calls is still waiting for them
+    when the test's own cancel comes, even across two processes."""
+    cancelled_at = []
+    fetch = FakeService("fetch", delay=5.0, stop_delay=0.2)
+    fetch.on_cancel = lambda call: cancelled_at.append(call.args[0])
+    task = asyncio.create_task(fetch("mirror"))
+    await asyncio.sleep(0.01)
+    with stopwatch() as stopping:
+        task.cancel()
+        await asyncio.sleep(0.05)
+        assert cancelled_at == ["mirror"], "on_cancel is called the moment the cancel arrives"
+        task.cancel()  # a second cancel does not hurry it
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    (call,) = fetch.calls
+    assert call.outcome == "cancelled" and call.end is not None
+    assert stopping.elapsed >= 0.2 - 0.005, f"stopped after {stopping.elapsed:.3f} s, not 0.2 s"
