@@ -9,6 +9,7 @@ from kata.testing import (
     describe,
     draw_timeline,
     margins,
+    not_all_at_once,
     stopwatch,
 )
 from kata.testing.clock import EARLY_WAKE
@@ -223,14 +224,9 @@ async def test_every_call_starts_at_once(ex, rng):
 
     assert_call_count(fetch, len(keys))
     if margins.short_of(fetch.peak, len(keys), "11 run_batch: every call in flight at once"):
-        opening = (
-            f"your {len(keys)} calls to fetch ran one after another"
-            if fetch.peak == 1
-            else f"only {fetch.peak} of your {len(keys)} calls to fetch were running at the same time"
-        )
         raise AssertionError(
-            f"{opening}: with a timeout for each call in turn, every slow call costs the whole limit again. "
-            f"Start them all together (gather), each with its own timeout.\n"
+            f"{not_all_at_once(fetch, len(keys))}: with a timeout for each call in turn, every slow call "
+            "costs the whole limit again. Start them all together (gather), each with its own timeout.\n"
             f"observed:\n{draw_timeline(fetch.calls, 'fetch')}"
         )
 

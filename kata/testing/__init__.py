@@ -15,6 +15,7 @@ from kata.testing.checks import (
     assert_same,
     assert_started_in_order,
     describe,
+    not_all_at_once,
     same,
     stopwatch,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "draw_timeline",
     "holds",
     "leaves",
+    "not_all_at_once",
     "pause_unless_failed",
     "same",
     "stopwatch",

@@ -103,6 +103,16 @@ def _assert_all_finished(service: Instrumented) -> None:
         )
 
 
+def not_all_at_once(service: Instrumented, expected_calls: int) -> str:
+    """How the calls ran, when they were not all in flight at once: "your 5 calls to fetch ran one
+    after another", or "only 3 of your 5 calls to fetch were running at the same time"."""
+    if service.peak <= 1:
+        return f"your {expected_calls} calls to {service.name} ran one after another"
+    return (
+        f"only {service.peak} of your {expected_calls} calls to {service.name} were running at the same time"
+    )
+
+
 def assert_ran_together(service: Instrumented, elapsed: float, expected_calls: int) -> None:
     """Fail unless all `expected_calls` calls to `service` were in flight at one moment
     and the whole run took about as long as the slowest call, not the sum of them."""
@@ -115,16 +125,9 @@ def assert_ran_together(service: Instrumented, elapsed: float, expected_calls: i
     if margins.short_of(service.peak, expected_calls, "ran together: every call in flight at once") or (
         not service.overlapped()
     ):
-        if service.peak <= 1:
-            opening = f"your {expected_calls} calls to {service.name} ran one after another"
-        else:
-            opening = (
-                f"only {service.peak} of your {expected_calls} calls to {service.name} "
-                "were running at the same time"
-            )
         raise AssertionError(
-            f"{opening}: {elapsed:.2f} s in all. Started together, they take about "
-            f"{slowest:.2f} s (as long as the slowest call), not {total:.2f} s.\n{picture}"
+            f"{not_all_at_once(service, expected_calls)}: {elapsed:.2f} s in all. Started together, they "
+            f"take about {slowest:.2f} s (as long as the slowest call), not {total:.2f} s.\n{picture}"
         )
     if margins.over(elapsed, CONCURRENT_SLACK * slowest, "ran together: whole run < 2 x the slowest call"):
         raise AssertionError(
