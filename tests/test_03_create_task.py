@@ -81,10 +81,19 @@ def assert_news_in_background(services, elapsed):
             names = " and ".join(f"{call.args[0]}()" for call in apart)
             why = f"{names} started only after fetch_news() had ended"
         else:
-            why = (
-                "fetch_news() only started once it was awaited, after other calls were done: a bare "
-                "coroutine does not run in the background, a task from asyncio.create_task does"
-            )
+            before = [call for call in others if call.end is not None and call.end <= news.start]
+            if before and len(before) < len(others):
+                names = " and ".join(f"{call.args[0]}()" for call in before)
+                why = (
+                    f"fetch_news() started only after {names} had returned: create its task first, "
+                    "before awaiting the user, so that it loads the whole time"
+                )
+            else:
+                why = (
+                    "fetch_news() only started after other calls were done: a bare coroutine does not "
+                    "run until it is awaited, and a task runs only from when it is created. Create it "
+                    "first, with asyncio.create_task, then fetch the user and the inbox"
+                )
         raise AssertionError(
             f"the news did not load in the background ({why}). {elapsed:.2f} s in all; started first "
             f"and left running while the user and then the inbox are fetched, it takes about "
