@@ -636,7 +636,7 @@ async def test_a_running_job_is_finished_not_cut_short(ex, rng):
     if margins.over(after_job, LATE, "18 run_every: returns < LATE after the last job ends"):
         raise AssertionError(
             f"run_every returned {after_job:.2f} s after the last job ended, though stop had been set "
-            "during that job: return as soon as it ends, without pausing first"
+            "during that job: return as soon as it ends, without pausing first."
         )
     assert_counted(result, job)
 

@@ -239,11 +239,20 @@ class LoopGuard:
             self._restore_loop()
 
 
+def _coroutine_name(qualname: str) -> str:
+    """How the learner wrote the call: `asyncio.sleep` for asyncio's own (its warning says only
+    'sleep'), the function's own name otherwise."""
+    name = qualname.rsplit(".", 1)[-1]
+    if asyncio.iscoroutinefunction(getattr(asyncio, name, None)):
+        return f"asyncio.{name}"
+    return name
+
+
 def _explain_warning(warning: warnings.WarningMessage) -> str | None:
     """The plain sentence for a warning the kata explains itself, else None."""
     text = str(warning.message)
     if warning.category is RuntimeWarning and UNAWAITED.search(text):
-        return NEVER_AWAITED.format(name=UNAWAITED.search(text)["name"].rsplit(".", 1)[-1], times="{times}")
+        return NEVER_AWAITED.format(name=_coroutine_name(UNAWAITED.search(text)["name"]), times="{times}")
     if issubclass(warning.category, ResourceWarning):
         if "Unclosed client session" in text or "Unclosed connector" in text:
             return UNCLOSED_SESSION

@@ -34,6 +34,9 @@ async def loses_an_error():
 async def never_awaits(fetch):
     fetch(1)
 
+async def forgets_to_await_a_sleep():
+    asyncio.sleep(0.01)
+
 async def leaves_session_open(url):
     session = aiohttp.ClientSession()
     async with session.get(url) as response:
@@ -136,6 +139,9 @@ async def test_blocked_and_failed(ex):
 async def test_fine(ex):
     assert await ex.fine(FakeService("fetch", delay=0.01)) == [1, 2]
 
+async def test_asyncio_sleep_never_awaited(ex):
+    await ex.forgets_to_await_a_sleep()
+
 def test_sync_never_awaited(ex):
     ex.never_awaits(FakeService("fetch_user", delay=0))
 
@@ -218,6 +224,7 @@ def verdicts(tmp_path_factory):
         ("test_lost_error", "a task failed with ValueError('lost') and nobody awaited it"),
         ("test_never_awaited", "you called fetch_user() but never awaited it"),
         ("test_sync_never_awaited", "you called never_awaits() but never awaited it"),
+        ("test_asyncio_sleep_never_awaited", "you called asyncio.sleep() but never awaited it"),
         ("test_unclosed_session", "an aiohttp ClientSession was never closed"),
         ("test_patched_clock", "time.perf_counter was replaced while your code ran"),
         ("test_forgotten_await", "an `await` is missing before the call that produced it"),
