@@ -128,6 +128,9 @@ class ReportWriter:
         self._emit({"event": "started", "id": nodeid})
         if self.hang_backstop is not None:
             self.backstop = threading.Timer(self.hang_backstop, self._give_up, args=(nodeid,))
+            # "kata-": an idle thread of the kata's own, which code under test never waits on
+            # (kata.testing.stall_cause.only_thread).
+            self.backstop.name = "kata-hang-backstop"
             self.backstop.daemon = True
             self.backstop.start()
 

@@ -117,3 +117,18 @@ def test_in_judge_mode_a_frozen_loop_is_never_called_asleep(monkeypatch):
 
     asyncio.run(begin())
     assert made and made[0].get("tell_asleep") is False, made
+
+
+def test_grade_pys_hang_backstop_is_not_a_thread_the_loop_could_wait_on():
+    """grade.py arms an idle timer thread per test (kata.report): a blocking call is still told."""
+    from kata.report import ReportWriter, TestResult
+
+    writer = ReportWriter(None, hang_backstop=60)
+    writer.results["t.py::test_x"] = TestResult("t.py::test_x", "99_demo", "test_x", None)
+    writer._emit = lambda record: None
+    writer.pytest_runtest_logstart("t.py::test_x")
+    try:
+        assert writer.backstop is not None and writer.backstop.is_alive()
+        assert stall_cause.only_thread(), [t.name for t in threading.enumerate()]
+    finally:
+        writer.backstop.cancel()
