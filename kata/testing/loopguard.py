@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import re
 import warnings
 from collections.abc import Callable, Iterator
@@ -243,7 +244,7 @@ def _coroutine_name(qualname: str) -> str:
     """How the learner wrote the call: `asyncio.sleep` for asyncio's own (its warning says only
     'sleep'), the function's own name otherwise."""
     name = qualname.rsplit(".", 1)[-1]
-    if asyncio.iscoroutinefunction(getattr(asyncio, name, None)):
+    if inspect.iscoroutinefunction(getattr(asyncio, name, None)):
         return f"asyncio.{name}"
     return name
 
