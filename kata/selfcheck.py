@@ -169,7 +169,7 @@ def run_checked(
     settled: Callable[[Run], Collection[str]] = lambda run: (),
 ) -> Run:
     """Run tests as grade.py judges them: a test that failed only on time gets a second run,
-    but for the exercises `settled(first_run)` names, whose verdict that cannot change."""
+    except for the exercises `settled(first_run)` names, whose verdict cannot change."""
     harness = all(Path(f).parent == HARNESS_TESTS for f in test_files)
     wall_limit = HARNESS_WALL_LIMIT if harness else WALL_LIMIT
     # The harness's tests take no kata options but a part (HARNESS_SHARDS); those without a limit
