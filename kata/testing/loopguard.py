@@ -184,8 +184,9 @@ class LoopGuard:
         self._measure_stall()  # nothing to measure at the first beat (no heartbeat yet)
         self._beat_started = clock.monotonic()
         self._excused_at_beat = self._excused()
-        self._mark_at_beat = stall_cause.mark()
-        self._alone_at_beat = stall_cause.only_thread()
+        if self._tell_asleep:  # what a stall's time goes to matters only where it is told
+            self._mark_at_beat = stall_cause.mark()
+            self._alone_at_beat = stall_cause.only_thread()
         self._heartbeat = self._loop.call_later(BEAT, self._beat)
 
     def _measure_stall(self) -> None:
@@ -195,14 +196,14 @@ class LoopGuard:
         excused = self._excused() - self._excused_at_beat
         stall = clock.monotonic() - self._beat_started - BEAT - excused
         self.worst_stall = max(self.worst_stall, stall)
-        if stall > self.stall_limit:
+        if self._tell_asleep and stall > self.stall_limit:
             self._stalls[self._beat_started] = stall_cause.Stall.since(
                 self._mark_at_beat, stall, alone=self._alone_at_beat
             )
 
     def _asleep(self) -> bool:
         """Whether a stall over the limit was surely a blocking call (kata.testing.stall_cause)."""
-        return self._tell_asleep and any(s.blocking_call(self.stall_limit) for s in self._stalls.values())
+        return any(s.blocking_call(self.stall_limit) for s in self._stalls.values())
 
     async def finish(self) -> list[str]:
         """Stop watching; return the problems seen, in plain words."""

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 STAT = "/proc/stat"
 NANOS = 1e9
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-WATCHDOG_PREFIX = "kata-"  # the kata's own threads (an idle watchdog) are not another thread
+OWN_THREADS_PREFIX = "kata-"  # the kata's own idle threads (a watchdog, a hang backstop): not another thread
 OTHERS_CPU = 0.01  # the process's other threads computed less than this in the stall: they held nothing
 _process_time = time.process_time  # every thread's CPU, the ended ones' too; bound before learner code
 
@@ -149,7 +149,7 @@ def only_thread() -> bool:
     """Whether the calling thread is the process's only one (the kata's own idle threads aside):
     then its sleep waited on no other thread of its own."""
     me = threading.current_thread()
-    return all(t is me or t.name.startswith(WATCHDOG_PREFIX) for t in threading.enumerate())
+    return all(t is me or t.name.startswith(OWN_THREADS_PREFIX) for t in threading.enumerate())
 
 
 def machine_busy() -> bool:
