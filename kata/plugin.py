@@ -329,8 +329,11 @@ def _judge(error: BaseException | None, problems: list[str], target: Path, judge
     if isinstance(error, TypeError | AttributeError) and "'coroutine' object" in str(error):
         problems.append(MISSING_AWAIT)
     blocked = [p for p in problems if p.startswith(FROZEN)]
-    if isinstance(error, AssertionError) and blocked:
-        # A frozen loop skews every timing this test measured: name the cause first.
+    if isinstance(error, AssertionError) and blocked and margins.broken:
+        # A frozen loop skews every timing this test measured: name the cause first. Only a timing
+        # check (kata.testing.margins) can have failed because of it; a wrong result leads its own
+        # message, the freeze noted after it, so that it is never taken for a failure on time (a
+        # second run, in grade.py and in batch grading, must not rescue a wrong result).
         others = [p for p in problems if p not in blocked]
         lead = AssertionError(f"{blocked[0]}\nBecause of it, this check failed too: {error}")
         for problem in others:
