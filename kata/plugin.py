@@ -28,7 +28,7 @@ import pytest
 from kata import timeouts, until_caught, where
 from kata.catalog import REPO_ROOT, exercise_stem
 from kata.loader import ExerciseLoadError, load_exercise, unload_exercise
-from kata.report import STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
+from kata.report import GAVE_UP, STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
 
 # Bound before any learner module is imported: timing checks trust these.
 from kata.testing import clock, margins
@@ -423,7 +423,7 @@ def pytest_runtest_call(item: pytest.Item):
         item.obj = _guard_async(original, target, limit, item, judge)
     else:
         item.obj = _guard_sync(original, target, item, judge)
-    margins.broken.clear()
+    margins.clear()
     try:
         return (yield)
     finally:
@@ -467,6 +467,13 @@ def _failed_only_on_time(call: pytest.CallInfo, timed_out: bool) -> bool:
     return text.startswith(FROZEN)
 
 
+def _only_gave_up(call: pytest.CallInfo) -> bool:
+    """The test gave up waiting for the code (its own hang guard), and nothing else was on time:
+    like a timeout, worth a second run only on a busy machine."""
+    error = call.excinfo.value if call.excinfo else None
+    return isinstance(error, AssertionError) and margins.only_gave_up() and not str(error).startswith(FROZEN)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
@@ -483,4 +490,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.user_properties.append((STOPPED_AT, _where_it_stopped(item, call.excinfo.value)))
         if _failed_only_on_time(call, timed_out):
             report.user_properties.append((TIME_ONLY, True))
+            if _only_gave_up(call):
+                report.user_properties.append((GAVE_UP, True))
     return report

@@ -28,6 +28,7 @@ TIMEOUT_MESSAGE = "this test did not finish in time ({limit})."
 # (a timeout, a frozen loop, a timing bound): kept in the report's user_properties.
 STOPPED_AT = "kata_stopped_at"
 TIME_ONLY = "kata_time_only"
+GAVE_UP = "kata_gave_up"  # the test gave up waiting for the code (kata.testing.margins.gave_up)
 NOTHING_SEEN = (
     "None of your code was running or waiting when it was stopped: if the machine is very busy, "
     "this can be slowness rather than a mistake; otherwise look for an await that never completes."
@@ -45,6 +46,7 @@ class TestResult:
     seconds: float = 0.0
     message: str = ""
     time_only: bool = False  # failed only on time: a busy machine may have caused it
+    gave_up: bool = False  # on time because the test gave up waiting, as for a hang: like a timeout
 
 
 def _task_of(item: pytest.Item) -> int | None:
@@ -174,6 +176,7 @@ class ReportWriter:
             result.outcome = "failed" if report.when == "call" else "error"
             result.message = learner_message(report)
             result.time_only = failed_only_on_time(report)
+            result.gave_up = bool(dict(report.user_properties).get(GAVE_UP))
         elif report.skipped and report.when != "teardown" and result.outcome == "passed":
             result.outcome = "skipped"
         if report.when == "teardown":

@@ -200,8 +200,9 @@ def _reconcile(contents: ReportContents, run: Run) -> list[TestResult]:
     return results + missing
 
 
-# A timeout is run again only on a busy machine: idle, correct code finishes far inside the
-# limit, and code that really hangs would make the learner wait for the limit twice.
+# A timeout (pytest's, or a test's own hang guard: kata.testing.hang_guard) is run again only on
+# a busy machine: idle, correct code finishes far inside the limit, and code that really hangs
+# would make the learner wait for the limit twice.
 BUSY_LOAD = 1.0  # runnable processes per core, over the last minute
 SECOND_TIMEOUT_FACTOR = 2.0
 SAME_TWICE = "(It was run a second time, in case the machine was busy, and failed the same way.)"
@@ -233,7 +234,7 @@ def _timeout_of(extra: Sequence[str]) -> float | None:
 def _worth_a_second_run(result: TestResult, busy: bool) -> bool:
     if result.outcome == "passed" or not result.time_only:
         return False
-    return busy or not is_timeout(result.message)
+    return busy or not (is_timeout(result.message) or result.gave_up)
 
 
 def with_second_chance(

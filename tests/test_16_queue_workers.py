@@ -17,6 +17,7 @@ from kata.testing import (
     stopwatch,
 )
 from kata.testing.differences import assert_same_parts
+from kata.testing.hang_guard import hang_guard
 
 DELAY = 0.05
 # Task 2: the source hands out an item every ARRIVAL s, faster than the workers handle them.
@@ -53,14 +54,10 @@ async def finish(call, name, ideal, leftovers, handle):
     """Await the learner's call; a plain-words failure, not a hang, when it never ends, and
     when it returns while tasks it started are still running."""
     before = leftovers.mark()
-    timeout = asyncio.timeout(RUN_LIMIT)
-    try:
-        async with timeout:
-            result = await call
-    except TimeoutError:
-        if timeout.expired():
-            raise AssertionError(HUNG.format(name=name, limit=RUN_LIMIT, ideal=ideal)) from None
-        raise
+    async with hang_guard(
+        RUN_LIMIT, f"16 {name}: ends < RUN_LIMIT", HUNG.format(name=name, limit=RUN_LIMIT, ideal=ideal)
+    ):
+        result = await call
     await assert_none_left_running(leftovers, before, handle, name)
     return result
 
@@ -380,13 +377,13 @@ async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_
     before = leftovers.mark()
 
     try:
-        async with asyncio.timeout(RUN_LIMIT):
-            result = await ex.process_stream(source, flaky.handle, workers, maxsize)
-    except TimeoutError:
-        raise AssertionError(
+        async with hang_guard(
+            RUN_LIMIT,
+            "16 process_stream: ends < RUN_LIMIT after the source broke",
             f"the source raised {broken!r} after {workers + 1} items, and process_stream had not ended "
-            f"{RUN_LIMIT:.1f} s later: an error from the source must end it (and reach its caller)."
-        ) from None
+            f"{RUN_LIMIT:.1f} s later: an error from the source must end it (and reach its caller).",
+        ):
+            result = await ex.process_stream(source, flaky.handle, workers, maxsize)
     except BaseException as error:
         if not holds(error, broken):
             raise

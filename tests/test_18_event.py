@@ -19,7 +19,6 @@ The learner's Progress is used only through its interface: `Progress()`, `advanc
 
 import asyncio
 import collections
-import contextlib
 import itertools
 import statistics
 
@@ -37,6 +36,7 @@ from kata.testing import (
     stopwatch,
 )
 from kata.testing.clock import EARLY_WAKE
+from kata.testing.hang_guard import hang_guard
 from kata.testing.waiting import FrozenLoopBreaker
 
 # Task 1
@@ -221,26 +221,6 @@ def frozen_loop_breaker(ex, message):
         lambda function, seconds: message.format(function=function, seconds=seconds),
         getattr(ex, "__file__", None),
     )
-
-
-@contextlib.asynccontextmanager
-async def hang_guard(limit, check, message):
-    """Fail with `message` if the block has not ended `limit` s after it began, instead of hanging.
-
-    Correct code ends far sooner; it runs past the limit only when the machine is busy (its process
-    waits for a core, or in judge mode for the other process), so this counts as a failure on time.
-    Code that hangs does it every time. A TimeoutError of the code's own passes through.
-    """
-    started = clock.perf_counter()
-    guard = asyncio.timeout(limit)
-    try:
-        async with guard:
-            yield
-    except TimeoutError:
-        if not guard.expired():
-            raise
-        margins.over(clock.perf_counter() - started, limit - EARLY, check)
-        raise AssertionError(message) from None
 
 
 def every(gaps):

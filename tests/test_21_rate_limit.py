@@ -25,6 +25,7 @@ from kata.testing import (
     margins,
     stopwatch,
 )
+from kata.testing.hang_guard import hang_guard
 from kata.testing.responses import MarkingConnector, assert_used_the_session
 
 # A start may look this much earlier than it was (a limiter that books a start and then
@@ -215,17 +216,16 @@ async def through_limiter(limiter, service, arrivals, give_up_after):
         async with limiter:
             return await service(n)
 
+    def too_slow():
+        return (
+            f"after {give_up_after:.2f} s only {len(service.calls)} of {len(arrivals)} calls had started; "
+            "the limiter makes calls wait far longer than the rule needs.\n"
+            f"observed:\n{draw_timeline(service.calls, service.name)}"
+        )
+
     with stopwatch() as run:
-        try:
-            async with asyncio.timeout(give_up_after):
-                await asyncio.gather(*(arrive(at, n) for n, at in enumerate(arrivals)))
-        except TimeoutError:
-            started = len(service.calls)
-            raise AssertionError(
-                f"after {give_up_after:.2f} s only {started} of {len(arrivals)} calls had started; "
-                "the limiter makes calls wait far longer than the rule needs.\n"
-                f"observed:\n{draw_timeline(service.calls, service.name)}"
-            ) from None
+        async with hang_guard(give_up_after, "21 RateLimiter: every call started < give_up_after", too_slow):
+            await asyncio.gather(*(arrive(at, n) for n, at in enumerate(arrivals)))
     judge = Judge(
         service,
         lambda call: asked[call.args[0]],
@@ -409,19 +409,22 @@ async def fetch_all(ex, server, urls, rate, per, give_up_after, log=None):
         log.started.clear()
         log.ended.clear()
         log.called = clock.perf_counter()
-        try:
-            async with asyncio.timeout(give_up_after):
-                result = await ex.fetch_all_rate_limited(session, urls, rate, per)
-            log.returned = clock.perf_counter()
-            return result
-        except TimeoutError:
-            raise AssertionError(
+
+        def too_slow():
+            return (
                 f"after {give_up_after:.2f} s only {len(server.requests)} of {len(urls)} requests had "
                 f"reached the server; at {rate} per {per:.2f} s they can all start within "
                 f"{last_allowed_start([0.0] * len(urls), rate, per):.2f} s. Requests that wait for "
                 "each other (one at a time) are far slower than the limit needs.\n"
                 f"observed:\n{draw_timeline(server.requests, server.name)}"
-            ) from None
+            )
+
+        async with hang_guard(
+            give_up_after, "21 fetch_all_rate_limited: every request started < give_up_after", too_slow
+        ):
+            result = await ex.fetch_all_rate_limited(session, urls, rate, per)
+        log.returned = clock.perf_counter()
+        return result
 
 
 @pytest.mark.task(2)

@@ -55,14 +55,23 @@ class Run:
 
     async def finish(self, longest: float) -> bool:
         """Wait until the function has ended: up to `longest` seconds for it to be cancelled or
-        end by itself, then up to WAIT seconds after the cancellation. False if it still runs."""
-        deadline = clock.monotonic() + longest
-        while not self.task.done() and self.moment is None and clock.monotonic() < deadline:
+        end by itself, then up to WAIT seconds after the cancellation. False if it still runs:
+        the test gave up waiting, a failure on time (kata.testing.margins.gave_up), since correct
+        code ends far sooner unless the machine is very busy; code that hangs does it every time."""
+        started = clock.monotonic()
+        while not self.task.done() and self.moment is None and clock.monotonic() < started + longest:
             await asyncio.sleep(STEP)
-        if not self.task.done() and self.moment is not None:
-            await asyncio.wait({self.task}, timeout=WAIT)
-        if not self.task.done():
+        if not self.task.done() and self.moment is None:
+            waited = clock.monotonic() - started
+            margins.gave_up(waited, longest, "cancelling: ends or is cancelled < longest")
             return False
+        if not self.task.done():
+            cancelled = clock.monotonic()
+            await asyncio.wait({self.task}, timeout=WAIT)
+            if not self.task.done():
+                waited = clock.monotonic() - cancelled
+                margins.gave_up(waited, WAIT, "cancelling: stops < WAIT once cancelled")
+                return False
         if not self.task.cancelled():
             self.task.exception()  # seen here, so that an error is never reported as lost
         return True

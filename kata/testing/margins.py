@@ -15,6 +15,7 @@ import os
 ENV = "KATA_MARGINS"
 target = ""  # the folder under test; set by the plugin
 broken: list[str] = []  # the checks the current test broke; the plugin clears it before each test
+gave_up_on: list[str] = []  # those of them that were the test giving up waiting (gave_up)
 
 
 def record(check: str, observed: float, bound: float, *, upper: bool = True, unit: str = "s") -> None:
@@ -84,3 +85,27 @@ def cut_off(check: str) -> None:
     a whole batch) does it the same way twice. Nothing is written to KATA_MARGINS.
     """
     broken.append(check)
+
+
+def gave_up(waited: float, limit: float, check: str) -> None:
+    """Note that the test gave up waiting for the code under test after `limit` s, far longer
+    than correct code takes (a hang guard: the test fails in plain words instead of hanging).
+
+    A busy machine can stretch correct code that far, so it counts as a failure on time; code
+    that hangs does it every time. Like a timeout, it is run a second time only when the machine
+    is busy: a learner whose code hangs waits for the limit once, not twice.
+    """
+    record(check, waited, limit)
+    broken.append(check)
+    gave_up_on.append(check)
+
+
+def clear() -> None:
+    """Forget what the last test broke (the plugin, before each test)."""
+    broken.clear()
+    gave_up_on.clear()
+
+
+def only_gave_up() -> bool:
+    """Whether every check the current test broke was the test giving up waiting."""
+    return bool(broken) and all(check in gave_up_on for check in broken)

@@ -100,3 +100,41 @@ def test_calls_that_finished_after_the_news_are_a_failure_on_time(monkeypatch):
     assert finished_too_late_to_stop(before, failed, "late cancel") is False, "one ended before the failure"
     assert finished_too_late_to_stop(after, [], "late cancel") is False, "no failure seen"
     assert margins.broken == []
+
+
+@pytest.mark.asyncio
+async def test_a_function_that_runs_past_its_time_or_past_its_cancel_is_the_test_giving_up(monkeypatch):
+    import asyncio
+
+    from kata.testing import cancelling
+    from kata.testing.cancelling import Run
+
+    monkeypatch.setattr(margins, "broken", [])
+    monkeypatch.setattr(margins, "gave_up_on", [])
+    monkeypatch.setattr(cancelling, "WAIT", 0.05)
+
+    async def ends_soon():
+        await asyncio.sleep(0.01)
+
+    assert await Run(ends_soon()).finish(1.0) is True
+    assert margins.broken == [], "a function that ended in time broke nothing"
+
+    never_cancelled = Run(asyncio.Event().wait())
+    assert await never_cancelled.finish(0.05) is False
+    assert margins.only_gave_up() and len(margins.broken) == 1, margins.broken
+    await never_cancelled.stop()
+    margins.clear()
+
+    async def slow_to_stop():
+        try:
+            await asyncio.sleep(1)
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.2)  # a cleanup far longer than WAIT
+            raise
+
+    slow = Run(slow_to_stop())
+    await asyncio.sleep(0)
+    slow.cancel("while it slept")
+    assert await slow.finish(1.0) is False
+    assert margins.broken == ["cancelling: stops < WAIT once cancelled"] and margins.only_gave_up()
+    await asyncio.wait({slow.task})

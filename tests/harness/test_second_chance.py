@@ -203,3 +203,64 @@ def test_a_fast_answer_cut_off_by_a_limit_once_is_run_again_and_every_time_still
     assert after["test_cut_off_once"].outcome == "passed", after["test_cut_off_once"].message
     always = after["test_cut_off_every_time"]
     assert always.outcome == "failed" and "run a second time" in always.message, always.message
+
+
+# Hangs on the first run only: what a very busy machine does to code the test waits for.
+HANGS_ONCE = """
+import asyncio
+from pathlib import Path
+
+async def work(hang_always=False):
+    marker = Path(__file__).with_name("hung-once")
+    hang = hang_always or not marker.exists()
+    marker.touch()
+    if hang:
+        await asyncio.Event().wait()
+    return "done"
+
+async def own_timeout():
+    async with asyncio.timeout(0.01):
+        await asyncio.sleep(1)
+"""
+
+HANG_GUARD_TESTS = """
+from kata.testing.hang_guard import hang_guard
+
+async def test_hangs_once(ex):
+    async with hang_guard(0.2, "99 demo: work ends < 0.2 s", lambda: "work had not ended after 0.2 s"):
+        assert await ex.work() == "done"
+
+async def test_hangs_every_time(ex):
+    async with hang_guard(0.2, "99 demo: work ends < 0.2 s", "work had not ended after 0.2 s"):
+        await ex.work(hang_always=True)
+
+async def test_the_code_s_own_timeout_passes_through(ex):
+    async with hang_guard(5, "99 demo: own_timeout ends < 5 s", "own_timeout had not ended"):
+        await ex.own_timeout()
+"""
+
+
+@pytest.mark.parametrize("busy", [False, True], ids=["idle", "busy"])
+def test_a_test_that_gave_up_waiting_is_run_again_only_on_a_busy_machine_like_a_timeout(
+    tmp_path, monkeypatch, busy
+):
+    monkeypatch.setattr(runner, "machine_is_busy", lambda: busy)
+    test_file, target = make_suite(tmp_path, learner=HANGS_ONCE, tests=HANG_GUARD_TESTS)
+    first = run_tests([test_file], target, wall_limit=60, cwd=tmp_path)
+    results = {r.test: r for r in first.results}
+    for name in ("test_hangs_once", "test_hangs_every_time"):
+        result = results[name]
+        assert result.outcome == "failed" and result.time_only and result.gave_up, result
+        assert result.message == "work had not ended after 0.2 s", result.message
+    own = results["test_the_code_s_own_timeout_passes_through"]
+    assert own.outcome == "failed" and not own.time_only and "TimeoutError" in own.message, own
+    run = with_second_chance(first, target, wall_limit=60, cwd=tmp_path)
+    after = {r.test: r for r in run.results}
+    if busy:
+        assert after["test_hangs_once"].outcome == "passed", after["test_hangs_once"].message
+        always = after["test_hangs_every_time"]
+        assert always.outcome == "failed" and "run a second time" in always.message, always.message
+        assert run.second_runs == 2
+    else:
+        assert after["test_hangs_once"].outcome == "failed", "idle, a hang is not waited for twice"
+        assert run.second_runs == 0
