@@ -9,6 +9,11 @@ Anything else (a function, a coroutine, an object) crosses as a reference: the s
 owns it keeps it, and the other side gets a proxy (see `kata.remote.proxies`). A reference
 that comes back home turns into the original object again.
 
+A `functools.partial` crosses as what it is made of: its function (a reference, or the
+original again back home) and its arguments. So `functools.partial(count_primes, n)`, made
+in the sandbox around the judge's own function, reaches the judge's process pool as a partial
+of that function, which a worker process can be sent (a proxy could not).
+
 Decoding never runs code from the other side: no pickle, no import by name. An exception
 type is rebuilt only if it is a builtin, asyncio's, concurrent.futures', aiohttp's, or one
 this side sent across itself; any other type gets a stand-in class of the same name under
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import functools
 import math
 import sys
 from collections.abc import Callable
@@ -185,6 +191,9 @@ class Codec:
         if home is not None:
             return {"y": home}
         step = depth + 1
+        if type(value) is functools.partial:
+            parts = (value.func, value.args, value.keywords)
+            return {"p": [self._encode(part, step, count) for part in parts]}
         library = values.value_type(value)
         if library is not None:
             return {"v": [library, self._encode(values.VALUE_TYPES[library][0](value), step, count)]}
@@ -305,6 +314,13 @@ class Codec:
             return self._proxy(_int(number), kind, _str(name)[:MAX_NAME])
         if tag == "e":
             return self._decode_exception(body, step, count)
+        if tag == "p":
+            func, args, keywords = (self._decode(part, step, count) for part in _list(body))
+            if not callable(func) or type(args) is not tuple or type(keywords) is not dict:
+                raise CodecError("a malformed partial arrived")
+            if not all(type(key) is str for key in keywords):
+                raise CodecError("a partial's keywords must be names")
+            return functools.partial(func, *args, **keywords)
         if tag == "v":
             name, data = _list(body)
             try:
