@@ -541,3 +541,24 @@ def test_a_session_kept_in_a_module_global_is_reported_in_the_test_that_made_it(
     )
     for later in ("test_the_next_test", "test_a_plain_test_after_it"):
         assert verdict[later].outcome == "passed", f"{later} was blamed: {verdict[later].message}"
+
+
+async def test_a_task_the_kata_runs_a_learners_call_in_is_named_after_the_learners_coroutine():
+    """In judge mode the sandbox runs each call from the judge in a task of the kata's own
+    (kata.remote.peer); a leftover of that kind must be named as the learner knows it (Cache.get),
+    never by the kata's own coroutine (Peer._run_async)."""
+    import asyncio
+
+    from kata.testing.cancelling import Run
+    from kata.testing.loopguard import _task_name
+
+    class Cache:
+        async def get(self, key):
+            await asyncio.Event().wait()
+
+    run = Run(Cache().get("x"))  # its task runs the kata's Run._watch, which awaits Cache.get
+    await asyncio.sleep(0)
+    try:
+        assert _task_name(run.task) == "Cache.get", _task_name(run.task)
+    finally:
+        await run.stop()
