@@ -57,7 +57,8 @@ NEVER_AWAITED = (
 )
 LOST_ERROR = (
     "a task failed with {error} and nobody awaited it, so the error was silently lost: "
-    "await every task you create (gather does this for you)."
+    "await every task you create (gather and a TaskGroup await the tasks they were given, "
+    "not ones created after)."
 )
 UNCLOSED_SESSION = (
     "an aiohttp ClientSession was never closed: open it with "
