@@ -262,8 +262,9 @@ def assert_ran_in_pool(worker_pool, limits):
         raise AssertionError(
             "count_primes ran in the processes of `pool` (the pool you were given) for only "
             f"{len(in_pool)} of the {len(limits)} limits. Computing done in this process, on the loop "
-            "or in a thread, runs one thread at a time (the GIL) and holds up everything else: send "
-            "it to the pool with `await loop.run_in_executor(pool, count_primes, limit)`."
+            "or in a thread, runs one thread at a time (the GIL) and holds up everything else; a pool "
+            "of your own starts new processes on every call and leaves the caller's idle: send it to "
+            "the pool you were given with `await loop.run_in_executor(pool, count_primes, limit)`."
         )
     return in_pool
 

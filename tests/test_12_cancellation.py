@@ -18,7 +18,8 @@ SWALLOWED = (
     "{what} was cancelled {during}, but it returned {value} instead of stopping: "
     "it caught the CancelledError and carried on. Whoever cancelled it never learns that it "
     "stopped, and a timeout around it cannot work. If you catch asyncio.CancelledError (or "
-    "BaseException, or use a bare `except:`), `raise` it again once you have tidied up."
+    "BaseException, or use a bare `except:`), `raise` it again once you have tidied up; and "
+    "never `return` from a `finally:` block, which throws away whatever was on its way out."
 )
 
 
@@ -221,7 +222,8 @@ async def test_a_failing_job_gives_the_connection_back_and_its_error_goes_on(ex,
     else:
         raise AssertionError(
             f"the job raised {error!r}, and run_job returned {describe(result)}: let the error reach "
-            "the caller (a `finally:` block does not stop it)."
+            "the caller. A `finally:` block does not stop it, unless it has a `return`, which throws "
+            "the error away: return after the `try` statement, not inside `finally:`."
         )
 
     number = conn_number(pool)
@@ -493,7 +495,9 @@ async def test_a_cancelled_caller_does_not_cut_the_save_short(ex, rng):
             "save_order was cancelled while the save ran, and the save was cut off "
             "halfway with it: awaiting a call (or its task) passes the cancellation on to it. "
             "Wrap the save in `asyncio.shield(...)`, so that cancelling save_order does not "
-            f"cancel the save.{again}"
+            "cancel the save: shield the call itself (`await asyncio.shield(save(order))`, not "
+            "the result of awaiting it), and do not cancel the shielded task yourself afterwards "
+            f"(in `except` or `finally:`).{again}"
         )
     assert_call_count(save, 1, "an order is saved once, even when the caller gives up")
 

@@ -76,6 +76,15 @@ class Remote:
     def __repr__(self) -> str:
         return f"<{self._kata_name}>"
 
+    def __reduce_ex__(self, protocol: object) -> Any:
+        # Sent to a process pool of the code's own (pickled): one process would send the function
+        # itself there; here it belongs to the tests' process, so say so in plain words.
+        raise TypeError(
+            f"cannot send {self._kata_name} to another process (pickle it): it was given to you by "
+            "the tests and lives in their process, so only what they gave you can run it (for "
+            "computing, the pool you were given)"
+        )
+
 
 class RemoteAwaitable(Remote):
     """An awaitable that is not a coroutine (a task, a future) on the other side."""

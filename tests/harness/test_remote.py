@@ -696,3 +696,13 @@ def test_retired_mirror_threads_leave_no_current_loop_behind(pair):
         assert not link.remote.has_current_loop()
     finally:
         setter.loop.close()
+
+
+def test_a_proxy_sent_to_another_process_says_in_plain_words_why_it_cannot_go():
+    import pickle
+
+    from kata.remote.proxies import Remote
+
+    proxy = Remote(None, 7, "function", "count_primes")
+    with pytest.raises(TypeError, match="cannot send count_primes to another process"):
+        pickle.dumps(proxy)
