@@ -31,7 +31,7 @@ from kata.loader import ExerciseLoadError, load_exercise, unload_exercise
 from kata.report import GAVE_UP, STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
 
 # Bound before any learner module is imported: timing checks trust these.
-from kata.testing import clock, margins
+from kata.testing import clock, hang_guard, margins
 from kata.testing.leftovers import Leftovers
 from kata.testing.loopguard import FROZEN_PREFIX as FROZEN
 from kata.testing.loopguard import STALL_LIMIT, LoopGuard, blocked_asleep, warning_watch
@@ -111,6 +111,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--target {config.getoption('target')}: no such directory")
     config.stash[TARGET_KEY] = target.resolve()
     margins.target = target.resolve().name
+    hang_guard.learner_folder = target.resolve()
     seed = config.getoption("kata_seed")
     config.stash[SEED_KEY] = seed if seed is not None else random.SystemRandom().randrange(10**6)
     timeouts.install(config)

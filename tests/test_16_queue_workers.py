@@ -29,11 +29,12 @@ LATE = 0.03
 ERROR_KINDS = (ConnectionError, LookupError, ValueError, PermissionError)
 
 HUNG = (
-    "{name} had not finished after {limit:.1f} s, though its work takes about {ideal:.2f} s: "
-    "it was still waiting for its workers. Did every `queue.get()` get its `queue.task_done()`, "
-    "even when handle raised (use try/finally)? Does a worker go on to the next item after a "
-    "failing one? Did every worker get its stop signal (cancel them after `await queue.join()`, "
-    "or put one stop item per worker)?"
+    "{name} had not finished after {limit:.1f} s, though its work takes about {ideal:.2f} s. "
+    "Did every `queue.get()` get its `queue.task_done()`, even when handle raised (use "
+    "try/finally)? Does a worker go on to the next item after a failing one? Did every worker "
+    "get its stop signal (cancel them after `await queue.join()`, or put one stop item per "
+    "worker)? Were the workers started before you filled a queue with a maxsize (a `put` on a "
+    "full queue waits for a worker to take an item)?"
 )
 
 

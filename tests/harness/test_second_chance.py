@@ -251,7 +251,9 @@ def test_a_test_that_gave_up_waiting_is_run_again_only_on_a_busy_machine_like_a_
     for name in ("test_hangs_once", "test_hangs_every_time"):
         result = results[name]
         assert result.outcome == "failed" and result.time_only and result.gave_up, result
-        assert result.message == "work had not ended after 0.2 s", result.message
+        waiting = "When the test gave up, your code was waiting here:"
+        assert result.message.startswith(f"work had not ended after 0.2 s\n{waiting}"), result.message
+        assert "await asyncio.Event().wait()" in result.message and ", in work" in result.message
     own = results["test_the_code_s_own_timeout_passes_through"]
     assert own.outcome == "failed" and not own.time_only and "TimeoutError" in own.message, own
     run = with_second_chance(first, target, wall_limit=60, cwd=tmp_path)
