@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import linecache
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -95,8 +96,13 @@ def _awaiting(task: asyncio.Task) -> list[FrameType]:
 
 def waiting_at(loop: asyncio.AbstractEventLoop, target: Path) -> list[Place]:
     """For each unfinished task on `loop`, the innermost line of the learner's code it waits at."""
+    return waiting_in(asyncio.all_tasks(loop), target)
+
+
+def waiting_in(tasks: Iterable[asyncio.Task], target: Path) -> list[Place]:
+    """For each of `tasks` still waiting, the innermost line of the learner's code it waits at."""
     places: list[Place] = []
-    for task in asyncio.all_tasks(loop):
+    for task in tasks:
         learner = [f for f in _awaiting(task) if _in_target(f.f_code.co_filename, target)]
         if learner:
             place = _place(learner[-1], None)

@@ -62,10 +62,12 @@ async def cancel_midway(run, what, moment, longest):
     if not await run.finish(longest):
         await run.stop()
         if run.moment is None:
-            raise AssertionError(f"{what} was still running after {longest:.1f} s, {moment.missed}.")
+            raise AssertionError(
+                f"{what} was still running after {longest:.1f} s, {moment.missed}.{run.waiting}"
+            )
         raise AssertionError(
             f"{what} was still running {WAIT:.1f} s after it was cancelled {moment.during}: a cancelled "
-            "task should stop at once (after a short cleanup)."
+            f"task should stop at once (after a short cleanup).{run.waiting}"
         )
     if run.moment is None:
         if run.error is not None:

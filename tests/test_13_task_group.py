@@ -247,11 +247,14 @@ async def test_cancelling_load_page_stops_every_loader(ex, rng):
         await run.stop()
         await stop_calls(loader.calls)
         raise AssertionError(
-            f"load_page was still running {WAIT:.1f} s after it was cancelled {loading}: once "
-            "cancelled, it should stop at once (after stopping its loaders)."
-            if run.moment
-            else f"load_page was still running after {SLOW + WAIT:.1f} s, having called "
-            f"{len(loader.calls)} of the {len(names)} loaders: start every part at once."
+            (
+                f"load_page was still running {WAIT:.1f} s after it was cancelled {loading}: once "
+                "cancelled, it should stop at once (after stopping its loaders)."
+                if run.moment
+                else f"load_page was still running after {SLOW + WAIT:.1f} s, having called "
+                f"{len(loader.calls)} of the {len(names)} loaders: start every part at once."
+            )
+            + run.waiting
         )
     if run.moment is None:
         if run.error is not None:

@@ -245,11 +245,14 @@ async def cancel_midway(function, name, rng, moment, fast_failures=0):
         await run.stop()
         await stop_calls(fetch.calls)
         raise AssertionError(
-            f"{name} was still running {WAIT:.1f} s after it was cancelled {run.moment}: once "
-            "cancelled, it should stop at once (after stopping its calls)."
-            if run.moment
-            else f"{name} was still running after {SLOW + WAIT:.1f} s, having asked {len(fetch.calls)} of "
-            f"the {len(mirrors)} mirrors; every call ends within {SLOW:.2f} s."
+            (
+                f"{name} was still running {WAIT:.1f} s after it was cancelled {run.moment}: once "
+                "cancelled, it should stop at once (after stopping its calls)."
+                if run.moment
+                else f"{name} was still running after {SLOW + WAIT:.1f} s, having asked {len(fetch.calls)} "
+                f"of the {len(mirrors)} mirrors; every call ends within {SLOW:.2f} s."
+            )
+            + run.waiting
         )
     if run.left:
         stopping, untouched = await left_running(run.left)

@@ -19,6 +19,7 @@ from typing import Any
 from kata.testing import clock, margins
 from kata.testing.checks import describe
 from kata.testing.fakes import Call
+from kata.testing.hang_guard import waiting_lines
 
 WAIT = 1.0  # how long a cancelled function may take to stop (a short cleanup takes a few ms)
 STEP = 0.005
@@ -36,6 +37,8 @@ class Run:
 
     def __init__(self, coro: Coroutine[Any, Any, Any], snapshot: Callable[[], Any] | None = None) -> None:
         self.moment: str | None = None  # set by cancel(): what was going on when it was cancelled
+        # Set when finish() gives up: where the learner's code was waiting, for the message.
+        self.waiting = ""
         self.left: Any = None
         self._snapshot = snapshot
         self.task = asyncio.create_task(self._watch(coro))
@@ -64,6 +67,7 @@ class Run:
         if not self.task.done() and self.moment is None:
             waited = clock.monotonic() - started
             margins.gave_up(waited, longest, "cancelling: ends or is cancelled < longest")
+            self.waiting = waiting_lines([self.task])
             return False
         if not self.task.done():
             cancelled = clock.monotonic()
@@ -71,6 +75,7 @@ class Run:
             if not self.task.done():
                 waited = clock.monotonic() - cancelled
                 margins.gave_up(waited, WAIT, "cancelling: stops < WAIT once cancelled")
+                self.waiting = waiting_lines([self.task])
                 return False
         if not self.task.cancelled():
             self.task.exception()  # seen here, so that an error is never reported as lost

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 
 from kata import where
@@ -27,9 +27,12 @@ async def hang_guard(limit: float, check: str, message: str | Callable[[], str])
     Code that hangs does it every time. A TimeoutError of the code's own passes through.
     """
     started = clock.perf_counter()
-    loop, folder, waiting = asyncio.get_running_loop(), learner_folder, []
-    # Just before the limit, while the code still waits (the timeout then unwinds it).
-    look = loop.call_later(max(limit - 0.001, 0.0), lambda: waiting.extend(_waiting_at(loop, folder)))
+    loop, waiting = asyncio.get_running_loop(), []
+
+    def look_where() -> None:  # just before the limit, while the code still waits (the timeout unwinds it)
+        waiting.append(waiting_lines(asyncio.all_tasks(loop)))
+
+    look = loop.call_later(max(limit - 0.001, 0.0), look_where)
     guard = asyncio.timeout(limit)
     try:
         async with guard:
@@ -39,12 +42,14 @@ async def hang_guard(limit: float, check: str, message: str | Callable[[], str])
             raise
         margins.gave_up(clock.perf_counter() - started, limit, check)
         text = message() if callable(message) else message
-        if waiting and folder is not None:
-            text += "\n" + WAITING.format(places=where.listing(waiting, folder))
-        raise AssertionError(text) from None
+        raise AssertionError(text + "".join(waiting)) from None
     finally:
         look.cancel()
 
 
-def _waiting_at(loop: asyncio.AbstractEventLoop, folder: Path | None) -> list[where.Place]:
-    return where.waiting_at(loop, folder) if folder is not None else []
+def waiting_lines(tasks: Iterable[asyncio.Task]) -> str:
+    """Where the learner's code in `tasks` waits, as a paragraph to add to a message that the
+    test gave up waiting ("" when none of it is waiting in this process)."""
+    folder = learner_folder
+    places = where.waiting_in(tasks, folder) if folder is not None else []
+    return "\n" + WAITING.format(places=where.listing(places, folder)) if places else ""
