@@ -172,7 +172,8 @@ async def test_the_balance_never_goes_below_zero(ex, rng):
 @pytest.mark.task(1)
 async def test_withdrawals_from_different_accounts_do_not_wait_for_each_other(ex, rng):
     database = FakeService("database", delay=IO_DELAY)
-    storages = [Storage(rng.randrange(500, 1000), io=database) for _ in range(2)]
+    starts = [rng.randrange(500, 1000) for _ in range(2)]
+    storages = [Storage(start, io=database) for start in starts]
     accounts = [ex.Account(storage) for storage in storages]
     amounts = [rng.randrange(10, 100) for _ in range(3)]
 
@@ -184,6 +185,15 @@ async def test_withdrawals_from_different_accounts_do_not_wait_for_each_other(ex
             f"{2 * len(amounts)} withdrawals that all fit should write the balance {2 * len(amounts)} "
             f"times, found {len(writes)} writes"
         )
+    for number, (storage, start) in enumerate(zip(storages, starts, strict=True), 1):
+        if storage.balance != start - sum(amounts):
+            raise AssertionError(
+                f"withdrawals of {amounts} were made from each of two accounts at the same time, each "
+                f"account made with its own storage: account {number} started at {start} and should have "
+                f"{start - sum(amounts)} left, but its storage holds {storage.balance}. Each account "
+                "reads and writes its own storage, the one given to its __init__ (`self.storage`): "
+                "what is kept in the class body or at module level is shared by every account."
+            )
     if margins.short_of(database.peak, 2, "17 withdraw: two accounts at work at once"):
         raise AssertionError(
             "withdrawals from two different accounts waited for each other: the database never saw "
@@ -192,12 +202,13 @@ async def test_withdrawals_from_different_accounts_do_not_wait_for_each_other(ex
         )
 
 
-def fake_fetch(rng, delay):
+def fake_fetch(rng, delay, first=None):
     """A fake fetch whose every call answers with a value no other call gives.
 
-    `given` maps each key to the values its fetches returned, in order.
+    `given` maps each key to the values its fetches returned, in order. Its values are numbered
+    from `first` (random when None): two fetches numbered far apart never give the same value.
     """
-    numbers = itertools.count(rng.randrange(100, 1000))
+    numbers = itertools.count(rng.randrange(100, 1000) if first is None else first)
     given = {}
 
     def reply(key):
@@ -281,3 +292,87 @@ async def test_different_keys_are_fetched_at_the_same_time(ex, rng):
             "same key wait for each other."
         )
     assert_ran_together(fetch, run.elapsed, expected_calls=len(keys))
+
+
+SHARED_VALUES = (
+    "two caches, each made with its own fetch: cache_a = Cache(fetch_a) and cache_b = "
+    "Cache(fetch_b). {story} The caches share the values they keep: a dict made in the class body "
+    "(`values = {{}}` under `class Cache:`) or at module level is one dict for every Cache. Make "
+    "each cache's own in __init__: `self.values = {{}}` (and `self.locks = {{}}`)."
+)
+
+
+def assert_own_value(name, key, result, own, other, shared_only=False):
+    """`result` of `name`.get(key) is the value its own fetch gave for the key (`own`), not one of
+    the other cache's (`other`); both map each key to the values their fetch gave. With
+    `shared_only`, only that it is not one of the other cache's."""
+    if key in own and result == own[key][0]:
+        return
+    other_fetch = "fetch_b" if name == "cache_a" else "fetch_a"
+    if key in other and result in other[key]:
+        asked = (
+            f"{name}'s own fetch was never asked for {key!r}"
+            if key not in own
+            else f"{name}'s own fetch gave {own[key][0]!r}"
+        )
+        raise AssertionError(
+            SHARED_VALUES.format(
+                story=f"{name}.get({key!r}) returned {result!r}, the value {other_fetch} gave (the "
+                f"other cache's fetch), and {asked}."
+            )
+        )
+    if shared_only:
+        return
+    if key not in own:
+        raise AssertionError(
+            f"{name}.get({key!r}) returned {describe(result)} and never fetched {key!r}: call "
+            "`await self.fetch(key)`, the fetch this cache was made with"
+        )
+    assert_same(result, own[key][0], f"{name}.get({key!r}), the value {name}'s own fetch gave")
+
+
+@pytest.mark.task(2)
+async def test_each_cache_keeps_its_own_values(ex, rng):
+    first_key, second_key = rng.sample(WORDS, 2)
+    fetch_a, given_a = fake_fetch(rng, delay=FETCH_DELAY, first=rng.randrange(100, 400))
+    fetch_b, given_b = fake_fetch(rng, delay=FETCH_DELAY, first=rng.randrange(600, 900))
+    caches = {"cache_a": ex.Cache(fetch_a), "cache_b": ex.Cache(fetch_b)}
+    given = {"cache_a": given_a, "cache_b": given_b}
+
+    def check(name, key, result, shared_only=False):
+        other = given["cache_b" if name == "cache_a" else "cache_a"]
+        assert_own_value(name, key, result, given[name], other, shared_only)
+
+    # One after another: a key cache_a has kept is new to cache_b.
+    for name in caches:
+        check(name, first_key, await caches[name].get(first_key))
+    # At the same time, interleaved: each cache fetches the key once, and neither waits for the other.
+    asked = ["cache_a", "cache_b", "cache_a", "cache_b"]
+    results = await asyncio.gather(*(caches[name].get(second_key) for name in asked))
+    for name, result in zip(asked, results, strict=True):
+        check(name, second_key, result, shared_only=True)
+    for name, fetch in (("cache_a", fetch_a), ("cache_b", fetch_b)):
+        assert_fetched_once_each(fetch, [first_key, second_key], {first_key: 1, second_key: 2})
+        assert_call_count(fetch, 2, f"{name} fetched {first_key!r} once and {second_key!r} once")
+    for name, result in zip(asked, results, strict=True):
+        check(name, second_key, result)
+    # Later: each cache still returns its own kept value, without fetching again.
+    for name in caches:
+        check(name, first_key, await caches[name].get(first_key))
+    assert_call_count(fetch_a, 2, "cache_a returns the value it kept without fetching again")
+    assert_call_count(fetch_b, 2, "cache_b returns the value it kept without fetching again")
+
+    [call_a] = [call for call in fetch_a.calls if call.args == (second_key,)]
+    [call_b] = [call for call in fetch_b.calls if call.args == (second_key,)]
+    together = 2 if call_a.start < call_b.end and call_b.start < call_a.end else 1
+    if margins.short_of(together, 2, "17 Cache.get: two caches fetch one key at once"):
+        (first, one), (then, other) = sorted(
+            [(call_a, "cache_a"), (call_b, "cache_b")], key=lambda c: c[0].start
+        )
+        raise AssertionError(
+            f"cache_a and cache_b were asked for {second_key!r} at the same time, and {other}'s fetch "
+            f"waited for {one}'s: it started {then.start - first.start:.2f} s after it, once it had "
+            f"ended (a fetch takes {FETCH_DELAY:.2f} s). The two caches share their locks: a dict of "
+            "locks made in the class body (`locks = {}` under `class Cache:`) or at module level is "
+            "one dict for every Cache. Make each cache's own in __init__, `self.locks = {}`."
+        )
