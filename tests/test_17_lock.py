@@ -104,6 +104,36 @@ async def test_withdrawals_one_after_another_update_the_balance(ex, rng):
 
 
 @pytest.mark.task(1)
+async def test_a_withdrawal_of_exactly_the_balance_is_paid(ex, rng):
+    # Both sides of the boundary, every run: one more than the balance is refused, exactly the
+    # balance is paid. One after another, so that only the comparison is judged here (a race is
+    # the next tests' to report).
+    start = rng.randrange(20, 200)
+    storage = Storage(start)
+    account = ex.Account(storage)
+
+    over = await account.withdraw(start + 1)
+    assert_yes_or_no([over], [start + 1])
+    if over:
+        raise AssertionError(
+            f"withdraw({start + 1}) from a balance of {start} returned True (the balance is now "
+            f"{storage.balance}): {start + 1} is more than the balance, so it should be refused "
+            "and the balance left as it is"
+        )
+    assert_same(storage.balance, start, f"the balance after withdraw({start + 1}) was refused")
+    exact = await account.withdraw(start)
+    assert_yes_or_no([exact], [start])
+    if not exact:
+        raise AssertionError(
+            f"withdraw({start}) from a balance of exactly {start} returned False: a balance that is "
+            "at least `amount` covers it, and exactly `amount` is at least `amount`. Refuse only "
+            "when `balance < amount`: paying only when `balance > amount` refuses a withdrawal of "
+            "the whole balance."
+        )
+    assert_same(storage.balance, 0, f"the balance after withdraw({start}) from a balance of {start}")
+
+
+@pytest.mark.task(1)
 async def test_withdrawals_at_the_same_time_lose_nothing(ex, rng):
     amounts = [rng.randrange(10, 150) for _ in range(6)]
     start = rng.randrange(1000, 2000)
@@ -134,7 +164,9 @@ async def test_withdrawals_at_the_same_time_lose_nothing(ex, rng):
 async def test_the_balance_never_goes_below_zero(ex, rng):
     amount = rng.randrange(20, 50)
     fits = rng.randint(2, 4)
-    start = fits * amount + rng.randrange(0, amount)
+    # Never exactly `fits` withdrawals' worth: a withdrawal of exactly the balance is
+    # test_a_withdrawal_of_exactly_the_balance_is_paid's to judge, every run, not by chance.
+    start = fits * amount + rng.randrange(1, amount)
     count = fits + 3
     storage = Storage(start)
 
