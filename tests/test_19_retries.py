@@ -7,10 +7,12 @@ so the expected delays can be computed. One test waits for real with asyncio.sle
 
 import asyncio
 import math
+from dataclasses import dataclass
 
 import pytest
 
-from kata.testing import FakeService, assert_same, describe, margins, stopwatch
+from kata.testing import FakeService, assert_same, clock, describe, margins, stopwatch
+from kata.testing.cancelling import WAIT, Run
 from kata.testing.clock import early_by
 
 # Errors retry must try again by default (subclasses of ConnectionError count too) ...
@@ -44,6 +46,27 @@ class RecordingSleep:
         return result
 
 
+class HeldSleep(RecordingSleep):
+    """A fake asyncio.sleep whose first wait lasts `hold` s (the later ones return at once).
+
+    `on_start`, when set, is called the moment that first wait begins: a test can cancel the
+    caller while it waits, with no sleep of its own that could miss the moment.
+    """
+
+    def __init__(self, hold=0.0):
+        super().__init__()
+        self.hold = hold
+        self.on_start = None
+
+    async def _sleep(self, delay, result):
+        self.delays.append(delay)
+        first = len(self.delays) == 1
+        if first and self.on_start is not None:
+            self.on_start()
+        await asyncio.sleep(self.hold if first else 0)
+        return result
+
+
 class ScriptedRandom:
     """A fake random.random: returns a known sequence (seeded per run) and counts its calls."""
 
@@ -61,7 +84,10 @@ class ScriptedRandom:
 
 
 class Flaky:
-    """The `call` handed to retry: try k raises errors[k]; once they run out, tries return `value`."""
+    """The `call` handed to retry: try k raises errors[k]; once they run out, tries return `value`.
+
+    `delay`: how long each try takes, or a list, try k taking delay[k] (the last one the rest).
+    """
 
     # In judge mode, all the learner's code may use of it from the other process.
     _kata_remote = ()
@@ -69,7 +95,12 @@ class Flaky:
     def __init__(self, errors, value, delay=0.0):
         self.errors = list(errors)
         self.value = value
-        self.call = FakeService("call", delay=delay, reply=lambda: value, fail=self._fail)
+        self.delays = delay if isinstance(delay, list) else [delay]
+        self.call = FakeService("call", delay=self._delay, reply=lambda: value, fail=self._fail)
+
+    def _delay(self):
+        done = len(self.call.calls) - 1  # this try's index: it is already recorded
+        return self.delays[min(done, len(self.delays) - 1)]
 
     def _fail(self):
         done = len(self.call.calls) - 1  # this try's index: it is already recorded
@@ -461,3 +492,132 @@ async def test_real_waits_are_awaited_and_other_retries_run_meanwhile(ex, rng):
             f"not {sum(totals):.2f} s. A wait that blocks (time.sleep) holds up every other task: "
             "`await sleep(delay)`."
         )
+
+
+# Cancelling retry itself (a timeout around it, a caller that gave up): at each moment, in a try
+# or in a wait, retry must stop at once and the CancelledError must reach the caller. A fake's
+# hook cancels it the moment it is there, so that in judge mode too, where the cancel crosses to
+# the other process, the moment cannot be missed.
+TRY_TIME = 0.5  # the try that is cancelled: surely still running when the cancel lands
+HOLD = 0.5  # the wait that is cancelled, the same
+# How long after the cancel retry may end: correct code ends at once, in judge mode once the
+# cancel has crossed to the other process and the ending back (a few ms each, tens when busy).
+STOP_LATE = 0.3
+
+
+@dataclass(frozen=True)
+class Moment:
+    """Where the test cancels retry: `during` says when, `missed` what it skipped when it ended
+    before that moment came."""
+
+    during: str
+    missed: str
+
+
+IN_A_TRY = Moment("while try 2 was running", "before try 2 began")
+IN_A_WAIT = Moment(
+    "while it waited before try 2 (in `await sleep(...)`)",
+    "without awaiting the `sleep` it was given before try 2",
+)
+NOT_A_FAILED_TRY = (
+    "A cancellation is not a failed try: it means whoever awaits retry (a timeout around it, "
+    "`asyncio.wait_for(retry(...), 10)`, a caller that gave up) wants it to stop now, and a timeout "
+    "works only if it does. Never retry asyncio.CancelledError: don't add it to the errors you "
+    "catch, nor catch it with `except BaseException:` or a bare `except:`. Catch only the classes "
+    "in `transient`, and let the CancelledError reach the caller at once."
+)
+
+
+async def cancel_retry(ex, rng, moment):
+    """Run retry on a call whose first try raises a transient error, and cancel it at `moment`.
+
+    Returns the run once it has ended, the call, the sleep, and the tries and waits made when the
+    cancel came.
+    """
+    flaky = Flaky(transient_errors(rng, 1), some_value(rng), delay=[0.01, TRY_TIME, 0.01])
+    sleep, random = HeldSleep(hold=HOLD if moment is IN_A_WAIT else 0.0), ScriptedRandom(rng)
+    seen = {}
+
+    def cancel():
+        if run.moment is None and not run.task.done():
+            seen.update(tries=flaky.tries, waits=len(sleep.delays), at=clock.monotonic())
+            run.cancel(moment.during)
+
+    run = Run(
+        ex.retry(flaky.call, attempts=5, base_delay=0.01, max_delay=1.0, sleep=sleep, random=random),
+        snapshot=clock.monotonic,  # the instant retry ended
+    )
+    if moment is IN_A_TRY:
+        flaky.call.on_start = lambda _call: flaky.tries == 2 and cancel()
+    else:
+        sleep.on_start = cancel
+
+    longest = TRY_TIME + HOLD + WAIT
+    if not await run.finish(longest):
+        await run.stop()
+        if run.moment is None:
+            raise AssertionError(
+                f"retry was still running after {longest:.1f} s, {moment.missed}, having made "
+                f"{tries(flaky.tries)}; the first try fails at once and the second takes {TRY_TIME:.1f} s."
+            )
+        again = after_the_cancel(flaky, sleep, seen)
+        raise AssertionError(
+            f"retry was still running {WAIT:.1f} s after it was cancelled {run.moment}"
+            + (f", and {again}. {NOT_A_FAILED_TRY}" if again else ": a cancelled retry should stop at once.")
+        )
+    if run.moment is None:
+        if run.error is not None and not any(run.error is error for error in flaky.errors):
+            raise run.error  # the learner's own error ("not written yet" for a stub)
+        if flaky.tries > 1 and not sleep.delays:
+            raise AssertionError(
+                f"retry {run.ending()} after {tries(flaky.tries)} and never awaited the `sleep` it was "
+                "given (the test meant to cancel it in that wait): wait between tries with "
+                "`await sleep(delay)`, the parameter."
+            )
+        raise AssertionError(
+            f"retry {run.ending()} after {tries(flaky.tries)}, {moment.missed}: try 1 raised "
+            f"{flaky.errors[0]!r}, a transient error (an instance of a class in `transient`), so retry "
+            "should wait (`await sleep(...)`) and try again"
+        )
+    return run, flaky, sleep, seen
+
+
+def after_the_cancel(flaky, sleep, seen):
+    """What retry did after it was cancelled, in words ("" for nothing)."""
+    more_tries, more_waits = flaky.tries - seen["tries"], len(sleep.delays) - seen["waits"]
+    if more_tries:
+        made = ", ".join(f"try {n}" for n in range(seen["tries"] + 1, flaky.tries + 1))
+        return f"it tried again: {made} started after the cancellation"
+    if more_waits:
+        return f"it waited again after the cancellation ({times(more_waits)} more)"
+    return ""
+
+
+@pytest.mark.task(2)
+async def test_a_cancelled_retry_stops_at_once_and_the_cancellation_reaches_the_caller(ex, rng):
+    for moment in (IN_A_TRY, IN_A_WAIT):
+        run, flaky, sleep, seen = await cancel_retry(ex, rng, moment)
+
+        again = after_the_cancel(flaky, sleep, seen)
+        if again:
+            raise AssertionError(
+                f"retry was cancelled {moment.during}, and {again}; then it {run.ending()}. "
+                f"{NOT_A_FAILED_TRY}"
+            )
+        if run.error is not None:
+            raise AssertionError(
+                f"retry was cancelled {moment.during}, but it {run.ending()} instead of CancelledError: "
+                "let the CancelledError go on to the caller, as it is."
+            )
+        if not run.cancelled:
+            raise AssertionError(
+                f"retry was cancelled {moment.during}, but it {run.ending()} instead of stopping: the "
+                "CancelledError was caught and not raised again, so whoever cancelled retry (a timeout, "
+                f"a caller that gave up) never learns that it stopped. {NOT_A_FAILED_TRY}"
+            )
+        stopping = run.left - seen["at"]
+        if margins.over(stopping, STOP_LATE, "19 retry: ends < STOP_LATE once cancelled"):
+            raise AssertionError(
+                f"retry was cancelled {moment.during}, and it ended cancelled, but only {stopping:.2f} s "
+                "later: once cancelled, stop at once (whatever you tidy up must not wait)."
+            )
