@@ -3,7 +3,8 @@
 Every test runs against a real HTTP server on 127.0.0.1 (the `server` fixture).
 The crawl tests build a small random site on it (`Site`): pages that answer,
 pages that are busy (503) a time or two and then answer, pages that are always
-busy, pages that answer 404, and pages slower than the timeout: slow to answer,
+busy, pages that answer another error status (a client error such as 404, or a
+server error such as 502, which is not "busy"), and pages slower than the timeout: slow to answer,
 or quick to send their headers and slow to send the body. The site knows the
 report a correct crawl returns and how many requests each page should get.
 Where a test makes the session, a `ResponseWatch` sees every reply it gets, and the
@@ -15,6 +16,7 @@ import inspect
 import itertools
 from collections import Counter
 from dataclasses import dataclass, replace
+from http import HTTPStatus
 
 import aiohttp
 import pytest
@@ -45,10 +47,13 @@ TIMEOUT_SLACK = 0.25
 # asyncio may wake a sleeper a hair early; never by more than this.
 EARLY = EARLY_WAKE  # asyncio may wake a sleeper a little early (kata.testing.clock)
 
-OK, FLAKY, BUSY, MISSING = "ok", "flaky", "busy", "missing"
+OK, FLAKY, BUSY, ERROR = "ok", "flaky", "busy", "error"  # ERROR: another error status than 503
 SLOW_PAGE, SLOW_BODY = "slow", "slow_body"  # slow to answer; quick headers, then a slow body
 SLOW_KINDS = (SLOW_PAGE, SLOW_BODY)
-REASONS = {BUSY: "HTTP 503", MISSING: "HTTP 404", SLOW_PAGE: "timeout", SLOW_BODY: "timeout"}
+# An ERROR page answers one of these. Both families, so that retrying every 5xx (not only a
+# 503) is caught as surely as retrying every error.
+CLIENT_ERRORS = (403, 404, 410)
+SERVER_ERRORS = (500, 502, 504)
 BODY_NOT_TIMED = (
     f". Its headers came at once and its body took {SLOW:.1f} s: the timeout must cover reading the "
     "body too. A timeout around `session.get(url)` alone stops counting once the headers are in, and "
@@ -82,18 +87,35 @@ def times(n):
     return {1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
+def status_name(status):
+    """'502 (Bad Gateway)'."""
+    return f"{status} ({HTTPStatus(status).phrase})"
+
+
+def not_retried(status):
+    """Why a page that answered `status` (an error status, not 503) is requested once."""
+    if status >= 500:
+        return (
+            f"only a 503 (busy) is worth another try. A {status_name(status)} is a server error too, "
+            "but it does not say 'busy, try again later': raise it at once. Retry when the status "
+            "is 503 only, not for every status of 500 or more"
+        )
+    return f"only a 503 (busy) is worth another try: a {status_name(status)} will be a {status} again"
+
+
 # -- the site ------------------------------------------------------------------
 
 
 class Page:
     """One page of the site; its kind decides how it answers (see `replies`)."""
 
-    def __init__(self, site, kind, latency, busy=0):
+    def __init__(self, site, kind, latency, busy=0, status=None):
         self.path = f"/pages/{next(site.numbers)}"
         self.url = site.server.url(self.path)
         self.kind = kind
         self.latency = latency
         self.busy = busy  # FLAKY: how many 503s before the 200
+        self.status = status  # ERROR: the status it answers
         self.links = []
         self.note = ""
         self.large_error = False  # an error page too large for aiohttp to free unread
@@ -103,12 +125,20 @@ class Page:
         return self.kind in (OK, FLAKY)
 
     @property
+    def reason(self):
+        """What a correct crawl reports for this page when it fails."""
+        if self.kind in SLOW_KINDS:
+            return "timeout"
+        return f"HTTP {503 if self.kind == BUSY else self.status}"
+
+    @property
     def label(self):
+        if self.kind == ERROR:
+            return f"{self.path} ({self.note or f'a page that answers {status_name(self.status)}'})"
         what = {
             OK: "a page that answers",
             FLAKY: f"a page that answers 503 {times(self.busy)}, then 200",
             BUSY: "a page that always answers 503",
-            MISSING: "a page that answers 404",
             SLOW_PAGE: f"a page that takes {SLOW:.1f} s, longer than the timeout",
             SLOW_BODY: (
                 f"a page that sends its headers at once, then its body over {SLOW:.1f} s, "
@@ -125,10 +155,11 @@ class Page:
             busy = replace(large_error_reply(503), delay=self.latency)
         if self.kind == FLAKY:
             return in_turn(*[busy] * self.busy, ok)
+        if self.kind == ERROR:
+            return Reply(status=self.status, json={"error": status_name(self.status)}, delay=self.latency)
         return {
             OK: ok,
             BUSY: busy,
-            MISSING: Reply(status=404, json={"error": "no such page"}, delay=self.latency),
             SLOW_PAGE: Reply(json=body, delay=SLOW),
             SLOW_BODY: Reply.slow_body(body, over=SLOW),
         }[self.kind]
@@ -144,9 +175,11 @@ class Site:
         self.pages = {}  # url -> Page
         self.start = self.add(OK)
 
-    def add(self, kind, latency=None, busy=0):
+    def add(self, kind, latency=None, busy=0, status=None):
         latency = self.rng.uniform(*LATENCY) if latency is None else latency
-        page = Page(self, kind, latency, busy)
+        if kind == ERROR and status is None:
+            status = self.rng.choice(CLIENT_ERRORS + SERVER_ERRORS)
+        page = Page(self, kind, latency, busy, status)
         self.pages[page.url] = page
         return page
 
@@ -167,7 +200,7 @@ class Site:
         queue, seen = [self.start], {self.start.url}
         for page in queue:
             if not page.answers:
-                failed[page.url] = REASONS[page.kind]
+                failed[page.url] = page.reason
                 continue
             fetched[page.url] = list(page.links)
             for link in page.links:
@@ -189,8 +222,11 @@ class Site:
         return attempts if page.kind == BUSY else 1
 
 
-def random_site(server, rng, *, answering, flaky=0, busy=0, missing=0, slow=0, orphans=0):
+def random_site(server, rng, *, answering, flaky=0, busy=0, errors=0, slow=0, orphans=0):
     """A random site with cycles, repeated links, and pages no crawl should reach.
+
+    The `errors` pages take turns between client and server errors, so two or more
+    cover both; one is either.
 
     Every page is reachable from the start page through pages that answer, except
     the orphans: only unreachable pages (and slow pages, whose links a crawl never
@@ -199,7 +235,9 @@ def random_site(server, rng, *, answering, flaky=0, busy=0, missing=0, slow=0, o
     site = Site(server, rng)
     others = [site.add(OK) for _ in range(answering - 1)]
     others += [site.add(FLAKY, busy=rng.randint(1, ATTEMPTS - 1)) for _ in range(flaky)]
-    others += [site.add(kind) for kind, n in ((BUSY, busy), (MISSING, missing)) for _ in range(n)]
+    others += [site.add(BUSY) for _ in range(busy)]
+    families = rng.sample([CLIENT_ERRORS, SERVER_ERRORS], 2)
+    others += [site.add(ERROR, status=rng.choice(families[n % 2])) for n in range(errors)]
     # Slow pages of both kinds, a slow body first: a timeout must cover the body as well.
     others += [site.add(SLOW_KINDS[(n + 1) % 2]) for n in range(slow)]
     rng.shuffle(others)
@@ -326,9 +364,9 @@ def assert_report(report, site):
                     f"report['failed'] for {site.label(url)} should be {reason!r}, "
                     f"found {describe(failed[url])}"
                 )
-                if failed[url] == "timeout":  # a 503 or a 404, which comes far inside the timeout
+                if failed[url] == "timeout":  # an error status, which comes far inside the timeout
                     why += WAITED_IN_LINE.format(latency=site.pages[url].latency, timeout=TIMEOUT)
-                    margins.cut_off("22 crawl: a 503 or 404 arrives within the timeout")
+                    margins.cut_off("22 crawl: an error status arrives within the timeout")
                 problems.append(why)
         elif url in fetched:
             why = f"{site.label(url)} is in 'fetched'; it belongs in 'failed' with reason {reason!r}"
@@ -383,8 +421,10 @@ def assert_requests(server, site, attempts=ATTEMPTS):
                 "each page is fetched once: mark a page as seen when you decide to fetch it, "
                 "before its request starts, so no other page's links start it too"
             )
-        elif page.kind in (MISSING, *SLOW_KINDS):
-            why = "only a 503 is retried: a 404 or a timeout fails at once"
+        elif page.kind == ERROR:
+            why = not_retried(page.status)
+        elif page.kind in SLOW_KINDS:
+            why = "only a 503 is retried: a page that timed out fails at once, it would be slow again"
         elif page.kind == BUSY:
             why = (
                 f"with attempts={attempts}, a page that stays busy is requested {attempts} times, then fails"
@@ -537,7 +577,7 @@ class Retried:
     def cut_off(self, timeout, check):
         """Note a cut-off (margins.cut_off) if it raised TimeoutError after waiting the timeout out.
 
-        The pages these tests expect an answer from answer (200, 503 or 404) far inside the
+        The pages these tests expect an answer from answer (200, 503 or another status) far inside the
         timeout: only a busy machine, or a timeout that covers more than one request, makes that
         happen. A TimeoutError raised sooner is a mistake, and stays a plain failure.
         """
@@ -640,28 +680,39 @@ async def test_a_page_still_busy_after_every_attempt_raises_its_503_and_releases
 
 
 @pytest.mark.task(2)
-@pytest.mark.parametrize("kind", [MISSING, SLOW_BODY])
-async def test_a_404_or_a_timeout_fails_at_once_without_retries(ex, rng, server, kind):
+@pytest.mark.parametrize("failure", ["client_error", "server_error", "timeout"])
+async def test_another_error_status_or_a_timeout_fails_at_once_without_retries(ex, rng, server, failure):
     site = Site(server, rng)
-    page = site.add(kind)
+    if failure == "timeout":
+        page = site.add(SLOW_BODY)
+    else:  # a 4xx, and a 5xx other than 503: neither is "busy"
+        page = site.add(
+            ERROR, status=rng.choice(CLIENT_ERRORS if failure == "client_error" else SERVER_ERRORS)
+        )
     site.publish()
 
     retried = await fetch_retrying(ex, server, page, attempts=ATTEMPTS)
     result, requests = retried.result, retried.requests
 
     if len(requests) != 1:
-        raise AssertionError(
-            f"{page.label} was requested {times(len(requests))}, expected once: only a 503 (busy) is "
-            "worth another try; a 404 stays a 404, and a slow page is slow again"
+        why = (
+            not_retried(page.status)
+            if page.kind == ERROR
+            else "only a 503 (busy) is worth another try: a page that timed out would be slow again"
         )
-    expected = "ClientResponseError (status 404)" if kind == MISSING else "TimeoutError"
-    if kind == MISSING:
-        ok = isinstance(result, aiohttp.ClientResponseError) and result.status == 404
-        retried.cut_off(TIMEOUT, "22 fetch_links_retrying: a 404 arrives within the timeout")
+        raise AssertionError(
+            f"{page.label} was requested {times(len(requests))} with attempts={ATTEMPTS}, expected once: "
+            f"{why}."
+        )
+    if page.kind == ERROR:
+        expected = f"ClientResponseError (status {page.status})"
+        ok = isinstance(result, aiohttp.ClientResponseError) and result.status == page.status
+        retried.cut_off(TIMEOUT, "22 fetch_links_retrying: an error status arrives within the timeout")
     else:
+        expected = "TimeoutError"
         ok = isinstance(result, TimeoutError)
     if not ok:
-        body_not_timed = kind == SLOW_BODY and not isinstance(result, BaseException)
+        body_not_timed = page.kind == SLOW_BODY and not isinstance(result, BaseException)
         raise AssertionError(
             f"for {page.label} fetch_links_retrying should raise {expected}, found {describe(result)}"
             + (BODY_NOT_TIMED if body_not_timed else "")
@@ -815,7 +866,7 @@ async def test_one_session_serves_the_whole_crawl(ex, rng, server, sessions_open
 
 @pytest.mark.task(3)
 async def test_failed_pages_are_reported_with_their_reason(ex, rng, server):
-    site = random_site(server, rng, answering=5, busy=1, missing=2, slow=2, orphans=1)
+    site = random_site(server, rng, answering=5, busy=1, errors=2, slow=2, orphans=1)
 
     report = await run_crawl(ex, site, limit=3)
 
@@ -869,15 +920,17 @@ async def test_waiting_for_a_free_slot_does_not_count_toward_the_timeout(ex, rng
 @pytest.mark.task(3)
 async def test_a_start_page_that_fails_gives_a_report_of_that_one_failure(ex, rng, server):
     site = Site(server, rng)
-    site.start.kind = MISSING
+    site.start.kind = ERROR
+    site.start.status = rng.choice(CLIENT_ERRORS + SERVER_ERRORS)
     site.publish()
 
     with stopwatch() as run:
         report = await run_crawl(ex, site, limit=2)
 
     if report["failed"].get(site.start.url) == "timeout" and run.elapsed >= TIMEOUT - EARLY:
-        margins.cut_off("22 crawl: a 404 arrives within the timeout")  # late on a busy machine?
-    assert_same(report, {"fetched": {}, "failed": {site.start.url: "HTTP 404"}}, "the report")
+        # late on a busy machine?
+        margins.cut_off("22 crawl: an error status arrives within the timeout")
+    assert_same(report, {"fetched": {}, "failed": {site.start.url: site.start.reason}}, "the report")
 
 
 @pytest.mark.task(3)
@@ -888,7 +941,7 @@ async def test_a_random_site_with_every_kind_of_page(ex, rng, server):
         answering=rng.randint(10, 16),
         flaky=rng.randint(1, 3),
         busy=1,
-        missing=rng.randint(1, 3),
+        errors=rng.randint(1, 3),
         slow=rng.randint(1, 2),
         orphans=2,
     )
