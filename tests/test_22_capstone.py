@@ -60,6 +60,15 @@ BODY_NOT_TIMED = (
     "`ClientTimeout(sock_read=...)` limits each single read, not the whole reply: put "
     "`await response.json()` inside `async with asyncio.timeout(timeout):` as well."
 )
+# The refill test: pages of clearly different latencies. Taking pages `limit` at a time, or a
+# whole level of the site at a time, leaves slots empty for about REFILL_SLOW - REFILL_FAST while
+# pages the crawl already knows wait; its timeout is far past the slow pages.
+REFILL_FAST = 0.03
+REFILL_SLOW = 0.4
+REFILL_TIMEOUT = 1.0
+# One shared semaphore refills a slot within a turn of the loop and a request's trip: a few ms,
+# tens of ms on a busy machine or in judge mode. Batches leave one empty for about 0.37 s.
+EMPTY_SLOT_LIMIT = 0.15
 WAITED_IN_LINE = (
     ". It answers in {latency:.2f} s, far inside the {timeout} s timeout: does your timeout also "
     "count the time a page waits for a free slot? Start it when the request starts."
@@ -333,7 +342,7 @@ async def run_crawl(ex, site, *, limit, timeout=TIMEOUT, attempts=ATTEMPTS, back
     return report
 
 
-def assert_report(report, site):
+def assert_report(report, site, timeout=TIMEOUT):
     """The report holds every page reached, each in the right part, with its links or reason."""
     expected = site.expected_report()
     fetched, failed = report["fetched"], report["failed"]
@@ -350,7 +359,7 @@ def assert_report(report, site):
                 f"{site.label(url)} is in 'failed' ({failed[url]!r}), but it answers: it belongs in 'fetched'"
             )
             if failed[url] == "timeout":
-                why += WAITED_IN_LINE.format(latency=site.pages[url].latency, timeout=TIMEOUT)
+                why += WAITED_IN_LINE.format(latency=site.pages[url].latency, timeout=timeout)
                 margins.cut_off("22 crawl: a page that answers arrives within the timeout")
             problems.append(why)
         else:
@@ -365,7 +374,7 @@ def assert_report(report, site):
                     f"found {describe(failed[url])}"
                 )
                 if failed[url] == "timeout":  # an error status, which comes far inside the timeout
-                    why += WAITED_IN_LINE.format(latency=site.pages[url].latency, timeout=TIMEOUT)
+                    why += WAITED_IN_LINE.format(latency=site.pages[url].latency, timeout=timeout)
                     margins.cut_off("22 crawl: an error status arrives within the timeout")
                 problems.append(why)
         elif url in fetched:
@@ -392,6 +401,42 @@ def assert_report(report, site):
     if problems:
         shown = problems[:6] + ([f"... and {len(problems) - 6} more"] if len(problems) > 6 else [])
         raise AssertionError("the crawl's report is wrong:\n- " + "\n- ".join(shown))
+
+
+def longest_empty_slot(server, site, limit):
+    """The longest stretch in which fewer than `limit` requests were in flight while a page the
+    crawl already knew (a fetched page links to it) had not been requested yet.
+
+    A page is known from the moment the server ended a 200 reply that links to it. Returns
+    (seconds, when the stretch began, the fewest requests in flight during it, [(known at, path)
+    of the pages waiting when it began]).
+    """
+    requests = [r for r in server.requests if r.end is not None]
+    by_path = {page.path: page for page in site.pages.values()}
+    first_start, known = {}, {}
+    for request in requests:
+        first_start[request.path] = min(first_start.get(request.path, request.start), request.start)
+        if request.status == 200 and request.path in by_path:
+            for link in by_path[request.path].links:
+                path = site.pages[link].path
+                known[path] = min(known.get(path, request.end), request.end)
+    never = float("inf")  # a page never requested waits to the end (assert_requests says so first)
+    waits = [(at, first_start.get(path, never), path) for path, at in known.items()]
+    moments = sorted({r.start for r in requests} | {r.end for r in requests})
+    longest = (0.0, 0.0, 0, [])
+    began = None
+    for moment in moments:
+        running = sum(1 for r in requests if r.start <= moment < r.end)
+        waiting = sorted((at, path) for at, start, path in waits if at <= moment < start)
+        if running < limit and waiting:
+            if began is None:
+                began, fewest, waited = moment, running, waiting
+            fewest = min(fewest, running)
+        elif began is not None:
+            if moment - began > longest[0]:
+                longest = (moment - began, began, fewest, waited)
+            began = None
+    return longest
 
 
 def answers_timed_out(report, site):
@@ -837,6 +882,52 @@ async def test_at_most_limit_requests_are_in_flight_and_the_crawl_beats_one_at_a
             f"{one_at_a_time:.2f} s, and with {limit} in flight about "
             f"{latency * (1 + len(children) / limit):.2f} s. Something waited that should not: "
             "start every page's fetch as soon as its link is found."
+        )
+
+
+@pytest.mark.task(3)
+async def test_a_finished_request_makes_room_for_a_waiting_page_at_once(ex, rng, server):
+    limit = rng.randint(3, 4)
+    site = Site(server, rng)
+    site.start.latency = REFILL_FAST
+    # A slow page heads every `limit` children, and each quick child links to a page of the next
+    # level: pages are waiting while a slow one runs, so a crawl that waits for the slow page's
+    # batch (or its level) leaves slots empty.
+    children = [
+        site.add(OK, latency=REFILL_SLOW if n % limit == 0 else REFILL_FAST) for n in range(2 * limit)
+    ]
+    site.start.links = [child.url for child in children]
+    for child in children:
+        child.links = [site.start.url, rng.choice(children).url]
+        if child.latency == REFILL_FAST:
+            child.links.append(site.add(OK, latency=REFILL_FAST).url)
+        rng.shuffle(child.links)
+    for page in site.pages.values():
+        page.note = f"a page that answers in {page.latency:.2f} s"
+    site.publish()
+
+    report = await run_crawl(ex, site, limit=limit, timeout=REFILL_TIMEOUT)
+
+    assert_report(report, site, timeout=REFILL_TIMEOUT)
+    assert_requests(server, site)
+    empty, began, fewest, waiting = longest_empty_slot(server, site, limit)
+    if margins.over(
+        empty, EMPTY_SLOT_LIMIT, "22 crawl: a slot stands empty < EMPTY_SLOT_LIMIT while pages wait"
+    ):
+        origin = min(r.start for r in server.requests)
+        known_at, path = waiting[0]
+        pages = "1 page" if len(waiting) == 1 else f"{len(waiting)} pages"
+        raise AssertionError(
+            f"a slot stood empty for {empty:.2f} s: from {began - origin:.2f} s to "
+            f"{began + empty - origin:.2f} s fewer than the {limit} requests allowed were in flight "
+            f"(as few as {fewest}), while {pages} the crawl already knew waited to start, e.g. "
+            f"{site.label(server.url(path))}, linked from a page fetched at {known_at - origin:.2f} s. "
+            "When a request ends, the next waiting page should start right away. Taking the pages "
+            f"{limit} at a time (gather on a batch), or a whole level of the site at a time, waits for "
+            "the slowest page of the batch; one shared `asyncio.Semaphore(limit)`, with each page's "
+            "fetch started as soon as its link is found, lets the next page in the moment any slot "
+            "is free.\n"
+            f"observed:\n{draw_timeline(server.calls, server.name)}"
         )
 
 
