@@ -1,4 +1,12 @@
-"""Correct: breadth-first one level at a time, each level gathered under one shared semaphore."""
+"""Wrong: breadth-first one level at a time, each level gathered under one shared semaphore.
+
+Until 2026-12-01 this was held correct. The spec asks for `limit` requests in flight whenever
+that many pages are waiting; while a level's slow page runs, the pages its quick pages linked
+to wait with slots free, until the whole level is done (a learner trial's batches of `limit`
+have the same mistake, inside a level).
+"""
+
+# fails only: test_a_finished_request_makes_room_for_a_waiting_page_at_once
 
 import asyncio
 
