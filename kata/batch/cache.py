@@ -118,3 +118,21 @@ class Cache:
         body = json.dumps({**data, "student": student}, sort_keys=True)
         entry = {"body": body, "mac": self._mac(body.encode("utf-8"))}
         write_atomically(self._path(student), json.dumps(entry))
+
+
+SEED_FILE = "seed"
+
+
+def remembered_seed(out: Path) -> int | None:
+    """The seed the last grading into `out` used: the same inputs again, so that a student whose
+    files have not changed is not graded again (an unreadable or edited file: None, a new seed)."""
+    with contextlib.suppress(OSError, ValueError):
+        seed = int((out / CACHE_FOLDER / SEED_FILE).read_text(encoding="ascii").strip())
+        return seed if 0 <= seed < 2**63 else None
+    return None
+
+
+def remember_seed(out: Path, seed: int) -> None:
+    folder = out / CACHE_FOLDER
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_atomically(folder / SEED_FILE, f"{seed}\n")

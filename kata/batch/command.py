@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from kata.batch.cache import Cache, Graded, context_digest, fingerprint
+from kata.batch.cache import Cache, Graded, context_digest, fingerprint, remember_seed, remembered_seed
 from kata.batch.course import snapshot
 from kata.batch.isolation import GraderFailure, Grading, Limits, collect_expected, grade_files
 from kata.batch.points import Points, PointsError, load_points, score_tasks
@@ -46,7 +46,7 @@ from kata.batch.reports import (
     write_results_csv,
 )
 from kata.batch.scan import scan_files
-from kata.batch.submissions import Submission, load_submissions
+from kata.batch.submissions import Submission, holds_submissions, load_submissions
 from kata.catalog import REPO_ROOT, Exercise
 from kata.report import TestResult
 from kata.sandbox import Sandbox, choose_sandbox
@@ -289,8 +289,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--time-limit", type=float, default=Limits.exercise_seconds, help="seconds per exercise (hard kill)"
     )
     parser.add_argument("--test-timeout", type=float, default=Limits.test_timeout, help="seconds per test")
-    parser.add_argument("--seed", type=int, help="seed for the tests' random inputs (default: a new one)")
-    parser.add_argument("--junit", action="store_true", help="also write DIR/<student>/junit.xml")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="seed for the tests' random inputs (default: the last run's into --out, else a new one)",
+    )
+    parser.add_argument("--junit", action="store_true", help="also write DIR/students/<student>/junit.xml")
     parser.add_argument("--points", type=Path, default=REPO_ROOT / "points.toml", help="the points file")
     parser.add_argument(
         "--sandbox",
@@ -304,6 +308,21 @@ class BatchUsageError(Exception):
     pass
 
 
+def check_submission_paths(paths: list[Path], stems: list[str]) -> None:
+    """Refuse, in one line, what cannot be a class: no path exists (a mistyped folder, a pattern
+    the shell found nothing for), or one folder of student folders given instead of the
+    students (`CLASS` for `CLASS/*`). A missing student among others gets a row of their own."""
+    missing = [path for path in paths if not os.path.lexists(path)]
+    if missing and len(missing) == len(paths):
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise BatchUsageError(f"{missing[0]}: no such file or directory{more}")
+    if len(paths) == 1 and holds_submissions(paths[0], stems):
+        raise BatchUsageError(
+            f"{paths[0]} has no exercise files of its own, but the folders in it do: give one folder "
+            f"(or .zip) per student, e.g. {paths[0] / '*'}"
+        )
+
+
 def run(args: argparse.Namespace, exercises: list[Exercise], console: Console) -> int:
     if args.jobs < 1:
         raise BatchUsageError("--jobs must be at least 1")
@@ -311,6 +330,7 @@ def run(args: argparse.Namespace, exercises: list[Exercise], console: Console) -
         raise BatchUsageError("--time-limit and --test-timeout must be positive")
     if args.out.exists() and not args.out.is_dir():
         raise BatchUsageError(f"--out {args.out}: exists and is not a directory")
+    check_submission_paths(list(args.submissions), [e.stem for e in exercises])
     try:
         points = load_points(args.points, exercises)
     except PointsError as error:
@@ -329,7 +349,22 @@ def run(args: argparse.Namespace, exercises: list[Exercise], console: Console) -
     except OSError as error:
         raise BatchUsageError(f"--out {args.out}: {error.strerror}") from None
     console.print(sandbox.protections(), markup=False, highlight=False)
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**6)
+    seed, kept = args.seed, args.seed is None and remembered_seed(args.out) is not None
+    if seed is None:
+        seed = remembered_seed(args.out)
+    if seed is None:
+        seed = random.SystemRandom().randrange(10**6)
+    if kept:
+        console.print(
+            f"seed {seed}, the last run's into {args.out}: a student whose files have not changed is "
+            "not graded again (--seed N for other random inputs)",
+            markup=False,
+            highlight=False,
+        )
+    try:
+        remember_seed(args.out, seed)
+    except OSError as error:
+        raise BatchUsageError(f"--out {args.out}: {error.strerror}") from None
     limits = Limits(test_timeout=args.test_timeout, exercise_seconds=args.time_limit)
     started = time.perf_counter()
     try:

@@ -113,6 +113,21 @@ def load_submissions(
     return submissions
 
 
+def holds_submissions(path: Path, stems: Collection[str]) -> bool:
+    """Whether `path` is a folder without exercise files whose folders have some (a class)."""
+
+    def has_exercises(folder: Path) -> bool:
+        names = [f"{stem}.py" for stem in stems]
+        return any((folder / n).is_file() or (folder / "exercises" / n).is_file() for n in names)
+
+    try:
+        if not path.is_dir() or has_exercises(path):
+            return False
+        return any(child.is_dir() and has_exercises(child) for child in path.iterdir())
+    except OSError:
+        return False
+
+
 # ---------------------------------------------------------------------------- names
 
 

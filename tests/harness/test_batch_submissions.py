@@ -770,3 +770,34 @@ def test_a_path_like_dot_or_dot_dot_is_named_after_the_folder_it_means(tmp_path,
     monkeypatch.chdir(fay)
     assert load_submission(Path("."), STEMS).student == "fay"
     assert load_submission(Path("inner/.."), STEMS).student == "fay"
+
+
+def test_a_class_of_paths_none_of_which_exists_is_refused_in_one_line(tmp_path):
+    from kata.batch.command import BatchUsageError, check_submission_paths
+
+    with pytest.raises(BatchUsageError, match=r"nope: no such file or directory \(and 1 more\)$"):
+        check_submission_paths([tmp_path / "nope", tmp_path / "class" / "*"], ["01_coroutines"])
+    (tmp_path / "ann").mkdir()
+    check_submission_paths([tmp_path / "ann", tmp_path / "bob"], ["01_coroutines"])  # bob gets a row
+
+
+def test_one_folder_of_student_folders_is_refused_with_the_pattern_to_give(tmp_path):
+    from kata.batch.command import BatchUsageError, check_submission_paths
+
+    for student in ("ann", "bob"):
+        (tmp_path / "class" / student / "exercises").mkdir(parents=True)
+        (tmp_path / "class" / student / "exercises" / "01_coroutines.py").write_text("x = 1\n")
+    with pytest.raises(BatchUsageError, match=r"one folder \(or \.zip\) per student, e\.g\. .*class/\*$"):
+        check_submission_paths([tmp_path / "class"], ["01_coroutines"])
+    check_submission_paths([tmp_path / "class" / "ann"], ["01_coroutines"])  # a student alone is fine
+    check_submission_paths(list((tmp_path / "class").iterdir()), ["01_coroutines"])
+
+
+def test_a_run_without_a_seed_keeps_the_last_runs_so_unchanged_students_are_not_graded_again(tmp_path):
+    from kata.batch.cache import CACHE_FOLDER, SEED_FILE, remember_seed, remembered_seed
+
+    assert remembered_seed(tmp_path) is None, "a first run picks a new seed"
+    remember_seed(tmp_path, 81395)
+    assert remembered_seed(tmp_path) == 81395
+    (tmp_path / CACHE_FOLDER / SEED_FILE).write_text("not a number\n")
+    assert remembered_seed(tmp_path) is None, "an edited file means a new seed, never a crash"
