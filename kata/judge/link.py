@@ -41,6 +41,11 @@ GONE = (
     "the process your code ran in ended{how} while this test was running: does your code call "
     "sys.exit() or os._exit(), or crash the interpreter?"
 )
+BROKE = (
+    "the process your code ran in broke its link with the tests while this test was running: "
+    "something in it wrote to the link (a file descriptor your code did not open), so nothing "
+    "it said after could be trusted"
+)
 
 
 class SandboxLink:
@@ -104,6 +109,8 @@ class SandboxLink:
             pump.start()
 
     def gone_message(self) -> str:
+        if self.peer is not None and self.peer.broke_protocol:
+            return BROKE
         code = self.process.poll() if self.process is not None else None
         if code is None and self.process is not None:
             try:

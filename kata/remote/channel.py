@@ -21,6 +21,10 @@ class ChannelClosed(Exception):
     """The other side is gone, or sent something that is not a message."""
 
 
+class ChannelBroken(ChannelClosed):
+    """Something that is not a message arrived: the other side wrote on the link itself."""
+
+
 class Channel:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
@@ -41,13 +45,13 @@ class Channel:
     def receive(self) -> dict[str, Any]:
         (length,) = _LENGTH.unpack(self._exactly(_LENGTH.size))
         if length > MAX_FRAME:
-            raise ChannelClosed(f"a message of {length} bytes was announced (the limit is {MAX_FRAME})")
+            raise ChannelBroken(f"a message of {length} bytes was announced (the limit is {MAX_FRAME})")
         try:
             message = _DECODE(self._exactly(length).decode())
         except (ValueError, RecursionError) as error:
-            raise ChannelClosed(f"something that is not a message arrived ({type(error).__name__})") from None
+            raise ChannelBroken(f"something that is not a message arrived ({type(error).__name__})") from None
         if type(message) is not dict:
-            raise ChannelClosed("something that is not a message arrived")
+            raise ChannelBroken("something that is not a message arrived")
         return message
 
     def _exactly(self, size: int) -> bytes:

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kata.remote.channel import Channel, ChannelClosed
+from kata.remote.channel import Channel, ChannelBroken, ChannelClosed
 from kata.remote.codec import Codec, CodecError, Exports
 from kata.remote.interfaces import lent_only
 from kata.remote.mirrors import MirrorLoops
@@ -111,6 +111,7 @@ class Peer:
         # goes out, before any other task here runs): what the owner wants to note at that moment.
         self.call_ended: Callable[[], None] | None = None
         self.lost: str | None = None
+        self.broke_protocol = False  # lost because what arrived was not the link's messages
         self.gone = threading.Event()  # set once the other process is lost
         self._lock = threading.Lock()
         self._next = 1
@@ -390,8 +391,10 @@ class Peer:
             while True:
                 self._dispatch(self.channel.receive())
         except ChannelClosed as error:
+            self.broke_protocol = isinstance(error, ChannelBroken)
             self._lose(str(error))
         except Exception as error:  # a malformed message: the channel cannot be trusted after it
+            self.broke_protocol = True
             self._lose(f"the other process broke the protocol ({type(error).__name__}: {error})")
 
     def _lose(self, reason: str) -> None:

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from kata.remote.channel import MAX_FRAME, READ_AHEAD, Channel, ChannelClosed
+from kata.remote.channel import MAX_FRAME, READ_AHEAD, Channel, ChannelBroken, ChannelClosed
 
 
 def frame(payload: bytes) -> bytes:
@@ -77,7 +77,7 @@ def test_a_sent_message_is_read_back_as_sent():
 def test_a_frame_announced_over_the_limit_closes_the_channel(ends):
     raw, channel = ends
     raw.sendall(struct.pack("!I", MAX_FRAME + 1))
-    with pytest.raises(ChannelClosed, match="announced"):
+    with pytest.raises(ChannelBroken, match="announced"):  # written on the link: broken, not gone
         channel.receive()
 
 
@@ -89,7 +89,7 @@ def test_a_frame_announced_over_the_limit_closes_the_channel(ends):
 def test_what_is_not_a_message_closes_the_channel(ends, payload):
     raw, channel = ends
     raw.sendall(frame(payload))
-    with pytest.raises(ChannelClosed, match="not a message"):
+    with pytest.raises(ChannelBroken, match="not a message"):
         channel.receive()
 
 
@@ -97,8 +97,9 @@ def test_the_other_side_ending_midway_through_a_message_closes_the_channel(ends)
     raw, channel = ends
     raw.sendall(frame(b'{"n": 1}')[:7])
     raw.shutdown(socket.SHUT_WR)
-    with pytest.raises(ChannelClosed, match="gone"):
+    with pytest.raises(ChannelClosed, match="gone") as ended:
         channel.receive()
+    assert not isinstance(ended.value, ChannelBroken), "gone is not broken"
 
 
 def test_sending_a_message_over_the_limit_is_refused_before_anything_is_sent():
