@@ -23,6 +23,7 @@ cap (MAX_FILE_BYTES each, MAX_TOTAL_BYTES in all), whatever its size claims to b
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import stat
@@ -218,6 +219,32 @@ def _top_folder(listing: _Listing) -> str:
     return folders.pop() if len(folders) == 1 else ""
 
 
+def _near_misses(listing: _Listing, stems: list[str]) -> str:
+    """What the submission has instead, when no exercise file is where it should be: files of the
+    right name in another folder, and Python files named almost as an exercise."""
+    misplaced, misnamed = [], []
+    for path, kind in listing.items():
+        name = path.rsplit("/", 1)[-1]
+        if kind != "file" or not name.endswith(".py") or not name[:2].isdigit():
+            continue
+        if name[:-3] in stems:
+            misplaced.append(_shown(path))
+            continue
+        close = difflib.get_close_matches(name[:-3], stems, n=1, cutoff=0.6)
+        misnamed.append(f"{_shown(path)} ({close[0]}.py?)" if close else _shown(path))
+    notes = []
+    if misplaced:
+        notes.append(f"found {_some(misplaced)}: put the exercise files in exercises/ or at the top")
+    if misnamed:
+        notes.append(f"found {_some(misnamed)}: name each file exactly as its exercise is")
+    return "".join(f"; {note}" for note in notes)
+
+
+def _some(names: list[str]) -> str:
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return ", ".join(names[:3]) + more
+
+
 def _expected(listing: _Listing, stems: list[str]) -> dict[str, str]:
     """stem -> path of its file, from the first place that has at least one."""
     top = _top_folder(listing)
@@ -268,7 +295,7 @@ def _gradable(
     _flag_extras(listing, read, flags, kata_root)
     expected = _expected(listing, stems)
     if not expected:
-        return {}, NO_FILES
+        return {}, NO_FILES + _near_misses(listing, stems)
     files = _read_expected(expected, read, flags)
     return files, None if files else "no exercise file could be read (see the flags)"
 

@@ -167,7 +167,9 @@ def test_a_py_file_at_the_top_keeps_the_search_at_the_top(tmp_path):
     hugo = make_dir(tmp_path / "hugo", {"main.py": "print()", "project/exercises/01_coroutines.py": ANSWER})
     submission = load_submission(hugo, STEMS)
     assert submission.files == {}
-    assert submission.problem == NO_FILES
+    assert submission.problem.startswith(NO_FILES), submission.problem
+    where = "found project/exercises/01_coroutines.py: put the exercise files in exercises/"
+    assert where in submission.problem, submission.problem
 
 
 def test_no_expected_file_at_all_is_a_problem_that_says_where_it_looked(tmp_path):
@@ -801,3 +803,14 @@ def test_a_run_without_a_seed_keeps_the_last_runs_so_unchanged_students_are_not_
     assert remembered_seed(tmp_path) == 81395
     (tmp_path / CACHE_FOLDER / SEED_FILE).write_text("not a number\n")
     assert remembered_seed(tmp_path) is None, "an edited file means a new seed, never a crash"
+
+
+def test_files_named_almost_as_an_exercise_are_named_in_the_problem_with_the_right_name(tmp_path):
+    student = tmp_path / "dee"
+    student.mkdir()
+    (student / "01_coroutine.py").write_text("x = 1\n")
+    (student / "02-gather.py").write_text("x = 1\n")
+    submission = load_submission(student, ["01_coroutines", "02_gather"])
+    assert submission.problem.startswith(submissions.NO_FILES), submission.problem
+    assert "01_coroutine.py (01_coroutines.py?)" in submission.problem, submission.problem
+    assert "02-gather.py (02_gather.py?)" in submission.problem, submission.problem
