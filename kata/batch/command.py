@@ -250,7 +250,8 @@ def summary(students: list[StudentResult], exercises: list[Exercise], console: C
     graded = [s for s in students if not s.problem]
     for exercise in exercises:
         scores = [sum(t.points for t in s.tasks if t.stem == exercise.stem) for s in graded]
-        maximum = sum(t.max_points for t in graded[0].tasks if t.stem == exercise.stem) if graded else 0
+        # Every student has every task, with its points, graded or not (a problem scores 0 of them).
+        maximum = sum(t.max_points for t in students[0].tasks if t.stem == exercise.stem) if students else 0
         mean = statistics.fmean(scores) if scores else 0.0
         table.add_row(
             exercise.stem,
