@@ -35,7 +35,8 @@ TOLERANCE = 0.05
 # the session to the server (measured per request; on a loaded machine the process can be put
 # aside for tens of ms between the two), up to this much.
 MAX_DELIVERY_SPREAD = 0.05
-# How much later than the rule allows the last call may start (a loaded machine).
+# How much later than the rule allows a call may start (a loaded machine; in judge mode each call
+# crosses between two processes).
 LATE_SLACK = 0.15
 # Only the wording of a failure depends on these: calls that started within MOMENT of each
 # other started together, and a call that started within MOMENT of asking did not wait.
@@ -191,13 +192,99 @@ class Judge:
             "token back every `per / rate` seconds."
         )
 
+    def assert_none_waited_needlessly(self, rate, per):
+        """Every call started by its latest fair start, given the starts that came before it (plus
+        LATE_SLACK): judged call by call, so one call held back too long shows, whatever the others
+        did; the times suggest what held it back."""
+        calls = sorted(self.service.calls, key=lambda call: call.start)
+        if not calls:
+            return
+        starts = [call.start for call in calls]
+        fair = [latest_fair_start(self.asked(call), starts[:k], rate, per) for k, call in enumerate(calls)]
+        worst = max(range(len(calls)), key=lambda k: starts[k] - fair[k])
+        call, could, before = calls[worst], fair[worst], starts[:worst]
+        if not margins.over(
+            call.start - could,
+            LATE_SLACK,
+            "21 limiter: each call starts < LATE_SLACK after its latest fair start (given the starts before)",
+        ):
+            return
+        origin, noun, began = starts[0], self.noun, self.began
+        asked = self.asked(call)
+        first = first_allowed_start(asked, before, rate, per)  # as the rule says; `could` allows spacing
+
+        def at(moment):
+            return f"{max(0.0, moment - origin):.2f}"
+
+        # From `first` on, the windows ending before this start hold at most these (fewer than rate).
+        recent = [start for start in before if start > first - per]
+        if first > asked:
+            when = f"at {at(first)} s, when the {noun} at {at(before[-rate])} s was {per:.2f} s old"
+            after = "after that one"
+        else:
+            when = "the moment it asked"
+            after = f"after {at(first - per)} s"
+        if recent:
+            count = f"only {len(recent)} {began} {after} (at {', '.join(map(at, recent))} s)"
+        else:
+            count = f"none {began} {after}"
+        seen = (
+            f"a {noun} that asked at {at(asked)} s {began} at {at(call.start)} s, {call.start - first:.2f} s "
+            f"later than it needed to. It could have {began} {when}: of the {noun}s before it, {count}, "
+            f"so from then on fewer than {rate} had {began} in the last {per:.2f} s: there was room for it."
+        )
+        why = self.why_it_waited(call, asked, before, per, origin)
+        raise AssertionError(
+            f"{seen} {why}\nobserved:\n{draw_timeline(self.service.calls, self.service.name)}"
+        )
+
+    def why_it_waited(self, call, asked, before, per, origin):
+        """What a call held back too long suggests about the limiter: the nearer of a whole window
+        after asking and `per` after the newest start before it, when either fits the times."""
+        waited = call.start - asked
+        windows = max(1, round(waited / per))
+        off_whole = abs(waited - windows * per)
+        off_newest = abs(call.start - before[-1] - per) if before else float("inf")
+        if min(off_whole, off_newest) < per / 10 and off_whole <= off_newest:
+            whole = "a whole window" if windows == 1 else f"{windows} whole windows"
+            return (
+                f"It waited {waited:.2f} s, {whole} of {per:.2f} s: does your limiter sleep `per` seconds "
+                "whenever the window is full, and then look again? The window has room again the moment "
+                "the OLDEST of the last `rate` starts is `per` seconds old: sleep until then "
+                "(`oldest + per - now`), then look again."
+            )
+        if min(off_whole, off_newest) < per / 10:
+            return (
+                f"It {self.began} {per:.2f} s after the newest start before it (at "
+                f"{before[-1] - origin:.2f} s): does your limiter wait until the NEWEST "
+                "recorded start is `per` seconds old? The window has room again the moment the OLDEST of "
+                "the last `rate` starts is `per` seconds old: wait until `oldest + per`, then look again."
+            )
+        return (
+            "Wait only until the oldest of the last `rate` starts is `per` seconds old, then look again: "
+            "not a whole `per` each time, nor until the newest start is `per` seconds old."
+        )
+
+
+def first_allowed_start(asked, before, rate, per):
+    """When a call that asked at `asked` may start under the sliding-window rule, `before` being
+    the starts before it (in order): once fewer than `rate` of them are younger than `per`."""
+    return asked if len(before) < rate else max(asked, before[-rate] + per)
+
+
+def latest_fair_start(asked, before, rate, per):
+    """The latest a call may start and still not have waited longer than the rule needs: when the
+    sliding window first allows it, or, if later, when even spacing (one start every `per / rate`
+    seconds after the last, the stricter rule the spec accepts) does."""
+    spaced = before[-1] + per / rate if before else asked
+    return max(first_allowed_start(asked, before, rate, per), spaced)
+
 
 def last_allowed_start(arrivals, rate, per):
     """When the last call may start under the sliding-window rule, all waiting no longer than needed."""
     starts = []
     for at in sorted(arrivals):
-        start = at if len(starts) < rate else max(at, starts[-rate] + per)
-        starts.append(start)
+        starts.append(first_allowed_start(at, starts, rate, per))
     return starts[-1]
 
 
@@ -239,8 +326,11 @@ async def through_limiter(limiter, service, arrivals, give_up_after):
     return run, judge
 
 
-def assert_no_needless_wait(service, run, arrivals, rate, per):
-    """The last call started about when the rule first allows it, not much later."""
+def assert_no_needless_wait(judge, run, arrivals, rate, per):
+    """No call started much later than the rule allowed it, given the starts before it; and the last
+    one started about when the rule first allows it, however the earlier ones were spaced."""
+    judge.assert_none_waited_needlessly(rate, per)
+    service = judge.service
     allowed = last_allowed_start(arrivals, rate, per)
     last = max(call.start for call in service.calls) - run.started
     if margins.over(
@@ -282,7 +372,7 @@ async def test_calls_start_as_soon_as_the_rate_allows(ex, rng):
     # Calls that take a while: a limiter must not hold them back until the previous ones end.
     service = FakeService("call", delay=0.2)
 
-    run, _ = await through_limiter(limiter, service, arrivals, give_up_after=1.5)
+    run, judge = await through_limiter(limiter, service, arrivals, give_up_after=1.5)
 
     assert_call_count(service, len(arrivals))
     first = min(call.start for call in service.calls) - run.started
@@ -291,7 +381,7 @@ async def test_calls_start_as_soon_as_the_rate_allows(ex, rng):
             f"the first call started {first:.2f} s after it asked; nothing had started yet, so "
             "`acquire` should return at once."
         )
-    assert_no_needless_wait(service, run, arrivals, rate, per)
+    assert_no_needless_wait(judge, run, arrivals, rate, per)
 
 
 @pytest.mark.task(1)
@@ -308,7 +398,31 @@ async def test_calls_arriving_late_in_a_window_do_not_double_the_rate(ex, rng):
 
     assert_call_count(service, len(arrivals))
     judge.assert_rate_kept(rate, per)
-    assert_no_needless_wait(service, run, arrivals, rate, per)
+    assert_no_needless_wait(judge, run, arrivals, rate, per)
+
+
+@pytest.mark.task(1)
+async def test_a_full_window_has_room_again_when_its_oldest_start_is_per_old(ex, rng):
+    # The window fills part-way through: one or two calls at once, the rest of `rate` a random
+    # 0.55-0.75 x per later, and one more call just after them. It may start the moment the
+    # first calls are `per` old. A limiter that sleeps a whole `per` once the window is full, or
+    # waits for the newest start to be `per` old, starts it at least 0.3 s after that (at
+    # per = 0.6; at per = 0.2 it would hide within LATE_SLACK). Every call is judged against the
+    # starts before it, as is even spacing, which the spec accepts (it is never later than that).
+    rate, per = 3, 0.6
+    lead = rng.randint(1, rate - 1)
+    filled = rng.uniform(0.55, 0.75) * per
+    arrivals = [rng.uniform(0.0, 0.02) for _ in range(lead)]
+    arrivals += [filled + rng.uniform(0.0, 0.03) for _ in range(rate - lead)]
+    arrivals.append(max(arrivals) + rng.uniform(0.05, 0.08))
+    limiter = ex.RateLimiter(rate, per)
+    service = FakeService("call", delay=0.01)
+
+    _, judge = await through_limiter(limiter, service, arrivals, give_up_after=2.5)
+
+    assert_call_count(service, len(arrivals))
+    judge.assert_rate_kept(rate, per)
+    judge.assert_none_waited_needlessly(rate, per)
 
 
 @pytest.mark.task(1)
