@@ -45,6 +45,9 @@ LATE_SLACK = 0.15
 # back for tens of ms, and the next start a limiter may allow comes per / rate = 0.067 s later.
 MOMENT = 0.005
 SERVER_MOMENT = 0.05
+# How long after asking a caller's `asyncio.timeout` cancels it in the cancellation test: well
+# before the window has room for it (0.4 s after the first start), so that it is still waiting.
+CANCEL_AFTER = 0.1
 
 
 @pytest.fixture
@@ -192,10 +195,10 @@ class Judge:
             "token back every `per / rate` seconds."
         )
 
-    def assert_none_waited_needlessly(self, rate, per):
+    def assert_none_waited_needlessly(self, rate, per, why=None):
         """Every call started by its latest fair start, given the starts that came before it (plus
         LATE_SLACK): judged call by call, so one call held back too long shows, whatever the others
-        did; the times suggest what held it back."""
+        did. `why(call)`, when given, says what held that call back (None: the times suggest it)."""
         calls = sorted(self.service.calls, key=lambda call: call.start)
         if not calls:
             return
@@ -233,7 +236,7 @@ class Judge:
             f"later than it needed to. It could have {began} {when}: of the {noun}s before it, {count}, "
             f"so from then on fewer than {rate} had {began} in the last {per:.2f} s: there was room for it."
         )
-        why = self.why_it_waited(call, asked, before, per, origin)
+        why = (why and why(call)) or self.why_it_waited(call, asked, before, per, origin)
         raise AssertionError(
             f"{seen} {why}\nobserved:\n{draw_timeline(self.service.calls, self.service.name)}"
         )
@@ -288,6 +291,14 @@ def last_allowed_start(arrivals, rate, per):
     return starts[-1]
 
 
+# What a RateLimiter that held back none of a crowd of calls must do (Judge's nothing_held).
+NOTHING_HELD = (
+    "`acquire` must hold a call back while `rate` calls have started in the last `per` seconds. Does "
+    "your limiter forget a start before it is `per` seconds old, or begin with more than `rate` free "
+    "places (tokens)?"
+)
+
+
 async def through_limiter(limiter, service, arrivals, give_up_after):
     """One task per arrival time: it sleeps until then, and calls `service(n)` inside `async with limiter`.
 
@@ -319,9 +330,7 @@ async def through_limiter(limiter, service, arrivals, give_up_after):
         noun="call",
         began="started",
         moment=MOMENT,
-        nothing_held="`acquire` must hold a call back while `rate` calls have started in the last "
-        "`per` seconds. Does your limiter forget a start before it is `per` seconds old, or begin with "
-        "more than `rate` free places (tokens)?",
+        nothing_held=NOTHING_HELD,
     )
     return run, judge
 
@@ -423,6 +432,136 @@ async def test_a_full_window_has_room_again_when_its_oldest_start_is_per_old(ex,
     assert_call_count(service, len(arrivals))
     judge.assert_rate_kept(rate, per)
     judge.assert_none_waited_needlessly(rate, per)
+
+
+async def cancel_a_waiting_caller(limiter, service, rate, give_up_after):
+    """`rate` calls fill the window; the moment the first has started, one more caller (number
+    `rate`) asks inside `asyncio.timeout(CANCEL_AFTER)`; once it has ended, `rate` more ask.
+
+    Returns when each caller asked, and how the cancelled one's block ended: (value or error,
+    whether its timeout ran out). The timeout is the moment: in one process its deadline comes
+    before the wake-up of a limiter that waits its turn after the first `rate`, however late the
+    loop runs, since both are timers of one loop; in judge mode the cancellation has 0.3 s to cross.
+    A limiter that lets waiting calls in in any order (a token bucket) may let this one in first,
+    before its timeout: then it was not waiting when the timeout ran out, and nothing is judged of it.
+    """
+    asked, ended = {}, []
+    first_started = asyncio.Event()
+    service.on_start = lambda call: first_started.set()
+
+    async def call_through(n):
+        asked[n] = clock.perf_counter()
+        async with limiter:
+            return await service(n)
+
+    async def cancelled_caller():
+        await first_started.wait()
+        limit = asyncio.timeout(CANCEL_AFTER)
+        try:
+            async with limit:
+                outcome = await call_through(rate)
+        except Exception as error:  # what reached the caller is judged, whatever it is
+            outcome = error
+        ended.append((outcome, limit.expired()))
+
+    def too_slow():
+        return (
+            f"after {give_up_after:.2f} s only {len(service.calls)} calls had started, though at {rate} per "
+            "window they could all have started long before. A caller was cancelled while it waited in "
+            "`async with limiter`: did that leave the limiter stuck (a lock never released, a count "
+            "never given back)?\n"
+            f"observed:\n{draw_timeline(service.calls, service.name)}"
+        )
+
+    async with hang_guard(give_up_after, "21 RateLimiter: every call started < give_up_after", too_slow):
+        fillers = [asyncio.create_task(call_through(n)) for n in range(rate)]
+        await cancelled_caller()
+        await asyncio.gather(*fillers, *(call_through(n) for n in range(rate + 1, 2 * rate + 1)))
+    return asked, ended[0]
+
+
+def assert_the_cancellation_reached_the_caller(judge, asked, outcome, expired, rate, per):
+    """When its timeout ran out, the caller numbered `rate` saw it (TimeoutError) and made no call.
+
+    Only the limiter can have swallowed the cancellation: the fake lets it go on. A cancellation
+    that comes after the limiter let the caller in lands at its call, which is then cancelled.
+    """
+    if not expired:
+        return  # it was let in before its timeout (see cancel_a_waiting_caller)
+    service = judge.service
+    origin = min(call.start for call in service.calls)
+
+    def at(moment):
+        return f"{moment - origin:.2f} s"
+
+    fired = asked[rate] + CANCEL_AFTER
+    timeout = f"`asyncio.timeout({CANCEL_AFTER})`"
+    if isinstance(outcome, TimeoutError):
+        return
+    if isinstance(outcome, BaseException):
+        raise AssertionError(
+            f"a caller waiting in `async with limiter` was cancelled at {at(fired)} by its {timeout}, and "
+            f"`async with limiter` raised {outcome!r} instead of letting the cancellation go on (the "
+            "timeout turns it into TimeoutError). Catch asyncio.CancelledError only to tidy up, then "
+            "`raise` it."
+        )
+    call = next(call for call in service.calls if call.args[0] == rate)
+    before = sorted(other.start for other in service.calls if other.start < call.start)
+    room = first_allowed_start(asked[rate], before, rate, per)
+    if call.start < room - TOLERANCE:
+        went = f"its call started at {at(call.start)}, while the window was full (it had room at {at(room)})"
+    else:
+        went = f"your limiter waited on, and its call started at {at(call.start)}, when the window had room"
+    raise AssertionError(
+        f"a caller asked at {at(asked[rate])}, after {rate} calls had filled the window, and waited in "
+        f"`async with limiter`; at {at(fired)} its {timeout} cancelled it. Yet `async with limiter` raised "
+        f"nothing, so the caller never learned it was cancelled, and {went}. A cancelled `acquire` must "
+        "not let its caller in: let the CancelledError go on (catch it only to tidy up, then `raise`), "
+        "so that `async with limiter` raises and the block never runs. Otherwise a caller that gave up "
+        "(a timeout, a cancelled task) makes its request anyway.\n"
+        f"observed:\n{draw_timeline(service.calls, service.name)}"
+    )
+
+
+@pytest.mark.task(1)
+async def test_a_caller_cancelled_while_it_waits_makes_no_call_and_keeps_no_place(ex, rng):
+    # `rate` calls fill the window and one more caller is cancelled (its asyncio.timeout runs
+    # out) while it waits for room: the cancellation must reach it, and its call must not be made.
+    # Then `rate` more ask: the cancelled one never started, so they all start when the first
+    # `rate` are `per` old. Many places (rate 8): even spacing, which the spec accepts, keeps the
+    # start it booked for the cancelled caller, and the next call starts per / rate = 0.05 s later
+    # than it could (within LATE_SLACK); a sliding window that keeps the cancelled caller's place
+    # starts the last call a whole `per` late (0.35 s more than even spacing would).
+    rate, per = 8, 0.4
+    limiter = ex.RateLimiter(rate, per)
+    service = FakeService("call", delay=0.01)
+
+    asked, (outcome, expired) = await cancel_a_waiting_caller(limiter, service, rate, give_up_after=2.5)
+    judge = Judge(
+        service,
+        lambda call: asked[call.args[0]],
+        noun="call",
+        began="started",
+        moment=MOMENT,
+        nothing_held=NOTHING_HELD,
+    )
+
+    assert_the_cancellation_reached_the_caller(judge, asked, outcome, expired, rate, per)
+    judge.assert_rate_kept(rate, per)
+    cancelled = asked[rate] + CANCEL_AFTER
+
+    def kept_a_place(call):
+        if not expired or asked[call.args[0]] < cancelled:
+            return None
+        return (
+            "It asked after a caller waiting in the limiter had been cancelled, never to start: that "
+            "caller's place in the window is free. Does your limiter record a start (or book one) before "
+            "the wait, and keep it when the wait is cancelled? Record a start when the call really starts, "
+            "after the wait, or take the booking back when the wait is cancelled (`except "
+            "asyncio.CancelledError:` undo it, then `raise`)."
+        )
+
+    judge.assert_none_waited_needlessly(rate, per, why=kept_a_place)
 
 
 @pytest.mark.task(1)
