@@ -15,6 +15,8 @@ FAST = 0.01
 # 30 ms on a badly loaded machine (FIELD-NOTES). Batches leave it empty for 0.14 s.
 EMPTY_SLOT_LIMIT = 0.07
 HOST_NAMES = ("api.test", "cdn.test", "img.test", "feed.test", "blog.test")
+# Some URLs of each host name a port: "https://api.test:8443/p/3" is on the host api.test too.
+PORTS = (443, 8080, 8443)
 
 
 def item_for(item_id):
@@ -23,6 +25,26 @@ def item_for(item_id):
 
 def some_ids(rng, count):
     return rng.sample(range(100, 1000), count)
+
+
+def rounds_for(rng, limit):
+    """How many rounds of `limit` calls the inputs make: 3, 4 or 5, never `limit` itself.
+
+    Code that cuts the inputs into chunks of `limit` and runs every chunk at once keeps one call
+    per chunk in flight: as many as there are rounds. Were that number `limit`, the mistake would
+    pass; so it never is (nor is half the inputs `limit`: there are 3 rounds at least).
+    """
+    return rng.choice([rounds for rounds in (3, 4, 5) if rounds != limit])
+
+
+def most_at_once(calls):
+    """The most of these calls that were in flight at the same moment (an end before a start)."""
+    moments = sorted([(c.start, 1) for c in calls] + [(c.end, -1) for c in calls])
+    running = most = 0
+    for _, step in moments:
+        running += step
+        most = max(most, running)
+    return most
 
 
 def longest_empty_slot(calls, limit):
@@ -59,8 +81,28 @@ NOTHING_HELD = (
 )
 
 
+def assert_no_chunk_per_call(fetch, ids, limit):
+    """Not one call in flight per chunk of `limit` ids: the chunks' first ids started together."""
+    if len(fetch.calls) != len(ids) or any(c.end is None for c in fetch.calls):
+        return  # assert_peak_in_flight says what is missing
+    first_end = min(c.end for c in fetch.calls)
+    started_first = {c.args[0] for c in fetch.calls if c.start < first_end}
+    heads = ids[::limit]
+    if len(heads) != limit and started_first == set(heads):
+        raise AssertionError(
+            f"fetch_all_limited(fetch, <{len(ids)} ids>, {limit}): {fetch.peak} calls ran at the same time, "
+            f"not {limit}: one for each chunk of {limit} ids. The first id of every chunk (ids[0], "
+            f"ids[{limit}], ids[{2 * limit}]...) started together, and each chunk's calls ran one after "
+            f"another, so the number of chunks ({len(ids)} ids / {limit}) set how many calls ran at once. "
+            f"`limit` is how many calls run at once, whatever the number of ids: ONE "
+            "`asyncio.Semaphore(limit)` held around every call keeps exactly that many in flight.\n"
+            f"observed:\n{draw_timeline(fetch.calls, 'fetch')}"
+        )
+
+
 def assert_limit_kept(fetch, ids, limit):
     """Exactly `limit` calls in flight at the peak, said with the call that was made."""
+    assert_no_chunk_per_call(fetch, ids, limit)
     try:
         assert_peak_in_flight(fetch, limit, expected_calls=len(ids))
     except AssertionError as error:
@@ -98,7 +140,7 @@ async def test_results_come_back_in_the_order_of_the_ids(ex, rng):
 async def test_exactly_limit_calls_run_at_once(ex, rng):
     # Two different limits, so a number written into the code cannot pass both.
     for limit in rng.sample((2, 3, 4), 2):
-        ids = some_ids(rng, limit * rng.randint(3, 4))
+        ids = some_ids(rng, limit * rounds_for(rng, limit))
         fetch = FakeService("fetch", delay=DELAY, reply=item_for)
 
         await ex.fetch_all_limited(fetch, ids, limit)
@@ -109,7 +151,7 @@ async def test_exactly_limit_calls_run_at_once(ex, rng):
 @pytest.mark.task(1)
 async def test_a_finished_call_makes_room_for_the_next_one_at_once(ex, rng):
     limit = rng.randint(2, 4)
-    ids = some_ids(rng, limit * 4)
+    ids = some_ids(rng, limit * rounds_for(rng, limit))
     slow = set(ids[::limit])
     fetch = FakeService("fetch", delay=lambda i: SLOW if i in slow else FAST, reply=item_for)
 
@@ -175,12 +217,30 @@ class Hosts:
 
 
 def urls_by_host(rng, hosts, per_host):
-    """Each host gets 2 or 3 times `per_host` URLs, listed host after host, as a crawler finds them."""
+    """Each host gets 3 to 5 rounds of `per_host` URLs (never `per_host` rounds), listed host after
+    host, as a crawler finds them. `per_host` URLs of each host or more name a port, and as many or
+    more do not: a host counted once per port then gets `per_host` calls at once twice over."""
     urls = []
     for host in hosts:
-        pages = rng.sample(range(1, 100), per_host * rng.randint(2, 3))
-        urls += [f"https://{host}/p/{page}" for page in pages]
+        pages = rng.sample(range(1, 100), per_host * rounds_for(rng, per_host))
+        port = rng.choice(PORTS)
+        with_port = set(rng.sample(pages, rng.randint(per_host, len(pages) - per_host)))
+        urls += [
+            f"https://{host}:{port}/p/{page}" if page in with_port else f"https://{host}/p/{page}"
+            for page in pages
+        ]
     return urls
+
+
+def split_by_port(service, per_host):
+    """The netlocs ("api.test", "api.test:8443") a host's calls came under, when each of them had
+    exactly `per_host` calls at once of its own: the port was taken for part of the host's name."""
+    by_netloc = {}
+    for call in service.calls:
+        by_netloc.setdefault(urlsplit(call.args[0]).netloc, []).append(call)
+    if len(by_netloc) > 1 and all(most_at_once(calls) == per_host for calls in by_netloc.values()):
+        return sorted(by_netloc)
+    return None
 
 
 def assert_host_limits(hosts, urls, per_host):
@@ -199,6 +259,12 @@ def assert_host_limits(hosts, urls, per_host):
                     f"At most {hosts.peak} calls ran at once over all the hosts, and {name} took "
                     f"{service.peak} of them: one semaphore shared by every host lets one host take all "
                     "the slots. Each host needs a semaphore of its own."
+                )
+            elif netlocs := split_by_port(service, per_host):
+                why = (
+                    f"Its URLs came as {' and '.join(netlocs)}, and each of those got {per_host} calls "
+                    f"of its own. They are one host, {name}: the host of a URL is `urlsplit(url).hostname`, "
+                    f"the name alone; `netloc` also holds the port, so one host counted as {len(netlocs)}."
                 )
             else:
                 why = (

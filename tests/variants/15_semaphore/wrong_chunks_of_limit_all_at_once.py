@@ -1,0 +1,27 @@
+"""Wrong: the ids are cut into chunks of `limit` and all chunks run at once: one call per chunk in flight."""
+# fails only: test_exactly_limit_calls_run_at_once, test_a_finished_call_makes_room_for_the_next_one_at_once
+
+import asyncio
+from urllib.parse import urlsplit
+
+
+async def run_chunk(fetch, chunk):
+    return [await fetch(x) for x in chunk]
+
+
+async def fetch_all_limited(fetch, ids, limit):
+    # cut the ids into chunks of `limit` and run the chunks side by side
+    chunks = [ids[i : i + limit] for i in range(0, len(ids), limit)]
+    parts = await asyncio.gather(*(run_chunk(fetch, c) for c in chunks))
+    return [r for part in parts for r in part]
+
+
+async def fetch_per_host(fetch, urls, per_host):
+    sems = {}
+
+    async def one(url):
+        sem = sems.setdefault(urlsplit(url).hostname, asyncio.Semaphore(per_host))
+        async with sem:
+            return await fetch(url)
+
+    return await asyncio.gather(*(one(u) for u in urls))
