@@ -217,6 +217,10 @@ class Host:
             self._guard.ignore(asyncio.current_task())
             problems.extend(await self._guard.finish())
             self._guard = None
+        # Timers the learner's code left pending end with the test, as they do in one process when
+        # the test's loop is closed; this loop serves the next tests (and exercises) too.
+        for handle in _learners_timers(asyncio.get_running_loop(), self._loaded):
+            handle.cancel()
         # The modules loaded for this test end with it (inside the watch), as in one process.
         loaded, self._loaded = self._loaded, []
         for module in loaded:
@@ -338,6 +342,21 @@ def main(argv: list[str] | None = None) -> int:
     with watching_loops(peer, host):
         asyncio.run(serve(peer))
     return 0
+
+
+def _learners_timers(loop: asyncio.AbstractEventLoop, modules: list[ModuleType]) -> list[asyncio.TimerHandle]:
+    """The timers pending on `loop` whose callback is code of these modules (a bound method, a
+    function, or a functools.partial of one). asyncio keeps them in `loop._scheduled`."""
+    files = {getattr(module, "__file__", None) for module in modules} - {None}
+    found = []
+    for handle in list(getattr(loop, "_scheduled", ())):
+        callback = getattr(handle, "_callback", None)
+        function = getattr(callback, "func", callback)  # functools.partial
+        function = getattr(function, "__func__", function)  # a bound method
+        code = getattr(function, "__code__", None)
+        if not handle.cancelled() and code is not None and code.co_filename in files:
+            found.append(handle)
+    return found
 
 
 if __name__ == "__main__":

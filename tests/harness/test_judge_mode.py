@@ -350,3 +350,43 @@ def test_in_batch_grading_the_judge_stops_a_student_process_that_refuses_to_end(
     assert "time limit" not in grades["flags"], (
         f"the judge could not stop the student's process: {grades['flags']}"
     )
+
+
+TIMER_LEARNER = """
+import asyncio
+
+class Ticker:
+    def tick(self):
+        raise RuntimeError("a timer left by an earlier test fired")
+
+async def start():
+    asyncio.get_running_loop().call_later(0.3, Ticker().tick)
+
+async def noop():
+    return None
+"""
+
+TIMER_TESTS = """
+import asyncio
+
+async def test_leaves_a_timer(ex):
+    await ex.start()
+
+async def test_later(ex):
+    await asyncio.sleep(0.6)
+    await ex.noop()
+"""
+
+
+@pytest.mark.parametrize("mode", [(), ("--kata-judge",)], ids=["one_process", "judge_mode"])
+def test_a_timer_the_code_left_pending_ends_with_its_test_as_in_one_process(tmp_path, mode):
+    """In judge mode one sandbox serves every test (and exercise) of a run: a timer left pending
+    must not fire in a later test, as it cannot in one process, where the test's loop is closed."""
+    from kata.runner import run_tests
+    from tests.harness.test_guard import make_suite
+
+    test_file, target = make_suite(tmp_path, learner=TIMER_LEARNER, tests=TIMER_TESTS)
+    run = run_tests([test_file], target, wall_limit=60, cwd=tmp_path, extra=mode)
+    results = {r.test: r for r in run.results}
+    assert results["test_leaves_a_timer"].outcome == "passed", results["test_leaves_a_timer"].message
+    assert results["test_later"].outcome == "passed", results["test_later"].message
