@@ -522,8 +522,14 @@ async def test_fetch_links_returns_the_links_of_the_page(ex, rng, server):
 
 
 @pytest.mark.task(1)
-async def test_fetch_links_raises_client_response_error_for_an_error_status_and_releases_it(ex, rng, server):
-    status = rng.choice((404, 410, 500, 503))
+@pytest.mark.parametrize(
+    "statuses", [CLIENT_ERRORS, (*SERVER_ERRORS, 503)], ids=["client_error_4xx", "server_error_5xx"]
+)
+async def test_fetch_links_raises_client_response_error_for_an_error_status_and_releases_it(
+    ex, rng, server, statuses
+):
+    # A status of each family every run: code that raises for only one of them fails one of these.
+    status = rng.choice(statuses)
     # Too large for aiohttp to free unread: only releasing the reply frees its connection.
     url = server.serve("/pages/2", large_error_reply(status))
     watch = ResponseWatch()
