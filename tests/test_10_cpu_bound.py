@@ -13,6 +13,7 @@ import pytest
 from kata.pool_jobs import count_primes, log_calls_to, worker_pid
 from kata.testing import Call, assert_ran_together, assert_same, clock, margins, stopwatch, timeline
 from kata.testing.cpu_work import BlockingService
+from kata.testing.slots import most_at_once
 from kata.testing.ticker import LearnersTicker
 
 DELAY = 0.2
@@ -241,16 +242,6 @@ def primes_below(limit):
     return sum(sieve)
 
 
-def peak_of(calls):
-    """The most calls that were running at one moment."""
-    events = sorted([(c.start, 1) for c in calls] + [(c.end, -1) for c in calls])
-    running = peak = 0
-    for _, step in events:
-        running += step
-        peak = max(peak, running)
-    return peak
-
-
 def times(count):
     return "once" if count == 1 else f"{count} times"
 
@@ -314,7 +305,7 @@ async def test_the_counting_runs_in_the_pool_processes_at_the_same_time(
     # A shortfall is a failure on time: the pool's processes run at nice 10, and on a busy machine
     # one may get no core until the other's job is done (peak 1). Jobs awaited one by one run one
     # at a time every time.
-    if margins.short_of(peak_of(in_pool), WORKERS, "10 pool: WORKERS jobs count in the pool at once"):
+    if margins.short_of(most_at_once(in_pool), WORKERS, "10 pool: WORKERS jobs count in the pool at once"):
         raise AssertionError(
             f"your {len(limits)} count_primes jobs ran one at a time, although the pool has {WORKERS} "
             "processes that can compute side by side: start every job first, then wait for all "

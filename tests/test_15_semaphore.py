@@ -1,10 +1,12 @@
 """Exercise 15: a semaphore keeps exactly `limit` calls in flight: never more, and no fewer."""
 
+import math
 from urllib.parse import urlsplit
 
 import pytest
 
 from kata.testing import Call, FakeService, assert_peak_in_flight, assert_same, draw_timeline, margins
+from kata.testing.slots import longest_empty_slot, most_at_once
 
 DELAY = 0.05
 # The refill test: one slow call heads every batch of `limit` ids. Batches, or a fixed
@@ -37,35 +39,9 @@ def rounds_for(rng, limit):
     return rng.choice([rounds for rounds in (3, 4, 5) if rounds != limit])
 
 
-def most_at_once(calls):
-    """The most of these calls that were in flight at the same moment (an end before a start)."""
-    moments = sorted([(c.start, 1) for c in calls] + [(c.end, -1) for c in calls])
-    running = most = 0
-    for _, step in moments:
-        running += step
-        most = max(most, running)
-    return most
-
-
-def longest_empty_slot(calls, limit):
-    """The longest stretch in which fewer than `limit` calls ran while others had not started.
-
-    Returns (seconds, how many calls were waiting when that stretch began).
-    """
-    moments = sorted({c.start for c in calls} | {c.end for c in calls})
-    longest, waiting_then = 0.0, 0
-    stretch_start = stretch_waiting = None
-    for moment in moments:
-        running = sum(1 for c in calls if c.start <= moment < c.end)
-        waiting = sum(1 for c in calls if c.start > moment)
-        if running < limit and waiting > 0:
-            if stretch_start is None:
-                stretch_start, stretch_waiting = moment, waiting
-        elif stretch_start is not None:
-            if moment - stretch_start > longest:
-                longest, waiting_then = moment - stretch_start, stretch_waiting
-            stretch_start = None
-    return longest, waiting_then
+def calls_waiting(calls):
+    """Each call waits from the start until it starts: (since, until, its index) for the slots."""
+    return [(-math.inf, call.start, n) for n, call in enumerate(calls)]
 
 
 def calls_word(count):
@@ -158,7 +134,8 @@ async def test_a_finished_call_makes_room_for_the_next_one_at_once(ex, rng):
     await ex.fetch_all_limited(fetch, ids, limit)
 
     assert_limit_kept(fetch, ids, limit)
-    empty, waiting = longest_empty_slot(fetch.calls, limit)
+    slot = longest_empty_slot(fetch.calls, calls_waiting(fetch.calls), limit)
+    empty, waiting = slot.seconds, len(slot.waiting)
     if margins.over(empty, EMPTY_SLOT_LIMIT, "15 fetch_all_limited: a slot stands empty < EMPTY_SLOT_LIMIT"):
         raise AssertionError(
             f"a slot stood empty for {empty:.2f} s while {waiting} calls were still waiting to start: "

@@ -14,6 +14,7 @@ session (whatever headers it copied) fails there.
 
 import inspect
 import itertools
+import math
 from collections import Counter
 from dataclasses import dataclass, replace
 from http import HTTPStatus
@@ -36,6 +37,7 @@ from kata.testing import (
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.responses import ResponseWatch, assert_released, assert_used_the_session, large_error_reply
 from kata.testing.server import LoopbackServer
+from kata.testing.slots import longest_empty_slot
 
 TIMEOUT = 0.25  # per request, in the crawl tests
 SLOW = 1.0  # a slow page answers (or finishes its body) after this long: far past the timeout
@@ -403,13 +405,12 @@ def assert_report(report, site, timeout=TIMEOUT):
         raise AssertionError("the crawl's report is wrong:\n- " + "\n- ".join(shown))
 
 
-def longest_empty_slot(server, site, limit):
-    """The longest stretch in which fewer than `limit` requests were in flight while a page the
-    crawl already knew (a fetched page links to it) had not been requested yet.
+def pages_waiting(server, site):
+    """Each page the crawl knew (a fetched page links to it) waits from then until its first
+    request: (known at, first start, path), for kata.testing.slots.
 
-    A page is known from the moment the server ended a 200 reply that links to it. Returns
-    (seconds, when the stretch began, the fewest requests in flight during it, [(known at, path)
-    of the pages waiting when it began]).
+    A page is known from the moment the server ended a 200 reply that links to it; a page never
+    requested waits to the end (assert_requests says so first).
     """
     requests = [r for r in server.requests if r.end is not None]
     by_path = {page.path: page for page in site.pages.values()}
@@ -420,23 +421,7 @@ def longest_empty_slot(server, site, limit):
             for link in by_path[request.path].links:
                 path = site.pages[link].path
                 known[path] = min(known.get(path, request.end), request.end)
-    never = float("inf")  # a page never requested waits to the end (assert_requests says so first)
-    waits = [(at, first_start.get(path, never), path) for path, at in known.items()]
-    moments = sorted({r.start for r in requests} | {r.end for r in requests})
-    longest = (0.0, 0.0, 0, [])
-    began = None
-    for moment in moments:
-        running = sum(1 for r in requests if r.start <= moment < r.end)
-        waiting = sorted((at, path) for at, start, path in waits if at <= moment < start)
-        if running < limit and waiting:
-            if began is None:
-                began, fewest, waited = moment, running, waiting
-            fewest = min(fewest, running)
-        elif began is not None:
-            if moment - began > longest[0]:
-                longest = (moment - began, began, fewest, waited)
-            began = None
-    return longest
+    return [(at, first_start.get(path, math.inf), path) for path, at in known.items()]
 
 
 def answers_timed_out(report, site):
@@ -916,7 +901,9 @@ async def test_a_finished_request_makes_room_for_a_waiting_page_at_once(ex, rng,
 
     assert_report(report, site, timeout=REFILL_TIMEOUT)
     assert_requests(server, site)
-    empty, began, fewest, waiting = longest_empty_slot(server, site, limit)
+    requests = [r for r in server.requests if r.end is not None]
+    slot = longest_empty_slot(requests, pages_waiting(server, site), limit)
+    empty, began, fewest, waiting = slot.seconds, slot.began, slot.fewest, slot.waiting
     if margins.over(
         empty, EMPTY_SLOT_LIMIT, "22 crawl: a slot stands empty < EMPTY_SLOT_LIMIT while pages wait"
     ):

@@ -350,12 +350,11 @@ def run(args: argparse.Namespace, exercises: list[Exercise], console: Console) -
     except OSError as error:
         raise BatchUsageError(f"--out {args.out}: {error.strerror}") from None
     console.print(sandbox.protections(), markup=False, highlight=False)
-    seed, kept = args.seed, args.seed is None and remembered_seed(args.out) is not None
-    if seed is None:
-        seed = remembered_seed(args.out)
+    kept = remembered_seed(args.out) if args.seed is None else None
+    seed = args.seed if args.seed is not None else kept
     if seed is None:
         seed = random.SystemRandom().randrange(10**6)
-    if kept:
+    if kept is not None:
         console.print(
             f"seed {seed}, the last run's into {args.out}: a student whose files have not changed is "
             "not graded again (--seed N for other random inputs)",

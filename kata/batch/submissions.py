@@ -46,6 +46,8 @@ MAX_ID_LENGTH = 100
 
 NO_SUCH_PATH = "no such file or directory"
 NOT_A_SUBMISSION = "not a directory or a .zip file"
+# Where a submission's exercise files are looked for, in this order (under a zip's one top folder).
+EXERCISE_PLACES = ("exercises/", "")
 NO_FILES = "no exercise files found (looked for exercises/NN_topic.py and NN_topic.py)"
 
 _NOT_A_TOP_FOLDER = frozenset({"__MACOSX"})  # what macOS adds to zips; hidden folders do not count either
@@ -116,10 +118,10 @@ def load_submissions(
 
 def holds_submissions(path: Path, stems: Collection[str]) -> bool:
     """Whether `path` is a folder without exercise files whose folders have some (a class)."""
+    names = [f"{place}{stem}.py" for place in EXERCISE_PLACES for stem in stems]
 
     def has_exercises(folder: Path) -> bool:
-        names = [f"{stem}.py" for stem in stems]
-        return any((folder / n).is_file() or (folder / "exercises" / n).is_file() for n in names)
+        return any((folder / name).is_file() for name in names)
 
     try:
         if not path.is_dir() or has_exercises(path):
@@ -249,7 +251,7 @@ def _expected(listing: _Listing, stems: list[str]) -> dict[str, str]:
     """stem -> path of its file, from the first place that has at least one."""
     top = _top_folder(listing)
     root = f"{top}/" if top else ""
-    for folder in (f"{root}exercises/", root):
+    for folder in (f"{root}{place}" for place in EXERCISE_PLACES):
         found = {stem: f"{folder}{stem}.py" for stem in stems if listing.get(f"{folder}{stem}.py") == "file"}
         if found:
             return found

@@ -65,21 +65,22 @@ class Run:
         while not self.task.done() and self.moment is None and clock.monotonic() < started + longest:
             await asyncio.sleep(STEP)
         if not self.task.done() and self.moment is None:
-            waited = clock.monotonic() - started
-            margins.gave_up(waited, longest, "cancelling: ends or is cancelled < longest")
-            self.waiting = waiting_lines([self.task])
-            return False
+            return self._give_up(started, longest, "cancelling: ends or is cancelled < longest")
         if not self.task.done():
             cancelled = clock.monotonic()
             await asyncio.wait({self.task}, timeout=WAIT)
             if not self.task.done():
-                waited = clock.monotonic() - cancelled
-                margins.gave_up(waited, WAIT, "cancelling: stops < WAIT once cancelled")
-                self.waiting = waiting_lines([self.task])
-                return False
+                return self._give_up(cancelled, WAIT, "cancelling: stops < WAIT once cancelled")
         if not self.task.cancelled():
             self.task.exception()  # seen here, so that an error is never reported as lost
         return True
+
+    def _give_up(self, since: float, limit: float, check: str) -> bool:
+        """The test stops waiting `limit` s after `since` (a failure on time), noting where the
+        learner's code was waiting. Always False: the function still runs."""
+        margins.gave_up(clock.monotonic() - since, limit, check)
+        self.waiting = waiting_lines([self.task])
+        return False
 
     async def stop(self) -> None:
         """Cancel it again and give it WAIT seconds (after a failure: the verdict is made)."""
