@@ -10,6 +10,7 @@ import asyncio
 import json
 import socket
 import threading
+import time
 import warnings
 
 import pytest
@@ -277,6 +278,64 @@ async def test_cancelling_the_judges_await_cancels_the_learners_task(pair):
     with pytest.raises(asyncio.CancelledError):
         await task
     assert getattr(learner, "was_cancelled", False)
+
+
+class EndsLate:
+    """Lent by the judge: its call ends before a cancellation can reach it (the judge's loop is
+    busy until then), as any call may on a loaded machine."""
+
+    _kata_remote = ("fetch",)
+
+    async def fetch(self, key):
+        time.sleep(0.15)  # the judge's loop is busy: the sandbox's cancel waits behind this
+        return key
+
+
+class CancelsWhileACallEnds:
+    async def timeout_then_on(self, fetch, key, limit, *, await_inside):
+        try:
+            async with asyncio.timeout(limit):
+                value = await fetch(key)
+                if await_inside:
+                    await asyncio.sleep(0)
+        except TimeoutError:
+            value = "timed out"
+        await asyncio.sleep(0)
+        return value
+
+    async def cancel_own_task(self, fetch, key):
+        async def one():
+            value = await fetch(key)
+            await asyncio.sleep(0)
+            return value
+
+        task = asyncio.create_task(one())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            return "cancelled"
+        return "finished"
+
+
+@pytest.mark.stall_limit(1.0)  # the judge's own fake blocks its loop on purpose
+@pytest.mark.parametrize(("await_inside", "found"), [(False, "k"), (True, "timed out")])
+async def test_a_timeouts_cancel_that_meets_a_call_ending_lands_inside_the_block_or_not_at_all(
+    pair, await_inside, found
+):
+    """The call ends first: the learner's code gets its value, and the timeout's cancellation
+    lands at the next await if that is still inside the block (a TimeoutError). A block left
+    first took it back: nothing may land after it (found: on Python 3.11 a bare CancelledError
+    escaped a correct 22 answer's `async with asyncio.timeout(...)` in judge mode)."""
+    link = pair(CancelsWhileACallEnds())
+    assert await link.remote.timeout_then_on(EndsLate().fetch, "k", 0.05, await_inside=await_inside) == found
+
+
+@pytest.mark.stall_limit(1.0)  # the judge's own fake blocks its loop on purpose
+async def test_a_task_cancelled_while_its_call_ends_is_still_cancelled_at_its_next_await(pair):
+    link = pair(CancelsWhileACallEnds())
+    assert await link.remote.cancel_own_task(EndsLate().fetch, "k") == "cancelled"
 
 
 async def test_a_synchronous_call_works_from_the_judges_loop(pair):
