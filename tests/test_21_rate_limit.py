@@ -38,6 +38,11 @@ MAX_DELIVERY_SPREAD = 0.05
 # How much later than the rule allows a call may start (a loaded machine; in judge mode each call
 # crosses between two processes).
 LATE_SLACK = 0.15
+# How much longer than the rule's fastest a whole run of fetch_all may take. Its starts are late
+# window after window (a sliding window counts from the real starts), so lateness adds up: correct
+# code came within 80 ms of `+ LATE_SLACK` with both cores busy (0.89 of the bound). The mistakes
+# this check is for run the requests one at a time: 1.06 s and more against the 0.55 s expected.
+WHOLE_RUN_SLACK = 0.2
 # Only the wording of a failure depends on these: calls that started within MOMENT of each
 # other started together, and a call that started within MOMENT of asking did not wait.
 # Through the fake that is one turn of the loop. For requests (timed by the session) it is a
@@ -733,7 +738,9 @@ async def test_requests_overlap_and_end_as_soon_as_the_rate_allows(ex, rng, serv
     assert_call_count(server, len(urls))
     expected = last_allowed_start([0.0] * len(urls), rate, per) + latency
     if margins.over(
-        log.elapsed, expected + LATE_SLACK, "21 fetch_all: whole run < the rule's fastest + LATE_SLACK"
+        log.elapsed,
+        expected + WHOLE_RUN_SLACK,
+        "21 fetch_all: whole run < the rule's fastest + WHOLE_RUN_SLACK",
     ):
         alone = "one at a time" if server.peak == 1 else f"at most {server.peak} at a time"
         raise AssertionError(
