@@ -19,6 +19,7 @@ import functools
 import gc
 import inspect
 import random
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -45,6 +46,13 @@ SEED_KEY = pytest.StashKey[int]()
 LOOP_KEY = pytest.StashKey[asyncio.AbstractEventLoop]()
 
 NOT_WRITTEN = "{name} in {path} is not written yet (it still raises NotImplementedError)"
+NOT_THERE = (
+    "{path} has no `{name}`, which this test calls: keep the stub's names (a function renamed or "
+    "deleted cannot be tested). `python grade.py reset {stem}` puts the stub back and keeps your version."
+)
+# What Python says of a name the tests ask the learner's module for (kata.loader.module_name),
+# in one process and from the sandbox alike.
+MISSING_NAME = re.compile(r"^module 'kata_target_(?P<stem>\w+)' has no attribute '(?P<name>\w+)'$")
 MISSING_AWAIT = (
     "a value here is a coroutine object, not a result: an `await` is missing before the call "
     "that produced it."
@@ -327,6 +335,11 @@ def _judge(error: BaseException | None, problems: list[str], target: Path, judge
         message = _not_written(error, target)
         if message:
             pytest.fail(message, pytrace=False)
+    missing = MISSING_NAME.match(str(error)) if isinstance(error, AttributeError) else None
+    if missing:
+        path = (target / f"{missing['stem']}.py").relative_to(target.parent)
+        message = NOT_THERE.format(path=path, name=missing["name"], stem=missing["stem"][:2])
+        pytest.fail(message, pytrace=False)
     if isinstance(error, TypeError | AttributeError) and "'coroutine' object" in str(error):
         problems.append(MISSING_AWAIT)
     blocked = [p for p in problems if p.startswith(FROZEN)]

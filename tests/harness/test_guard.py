@@ -133,6 +133,9 @@ async def test_forgotten_await(ex):
 def test_not_written(ex):
     ex.not_written(1)
 
+def test_function_renamed_away(ex):
+    ex.renamed_away(1)
+
 async def test_blocked_and_failed(ex):
     from kata.testing import margins
     await ex.blocks_then_is_late(FakeService("fetch", delay=0))
@@ -235,6 +238,7 @@ def verdicts(tmp_path_factory):
         ("test_patched_clock", "time.perf_counter was replaced while your code ran"),
         ("test_forgotten_await", "an `await` is missing before the call that produced it"),
         ("test_not_written", "`not_written` in target/99_demo.py is not written yet"),
+        ("test_function_renamed_away", "target/99_demo.py has no `renamed_away`, which this test calls"),
     ],
 )
 def test_each_mistake_fails_with_a_plain_words_message(verdicts, test, words):
