@@ -26,7 +26,7 @@ from types import ModuleType
 
 import pytest
 
-from kata import timeouts, until_caught, where
+from kata import checked_names, timeouts, until_caught, where
 from kata.catalog import REPO_ROOT, exercise_stem
 from kata.loader import ExerciseLoadError, load_exercise, unload_exercise
 from kata.report import GAVE_UP, STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
@@ -62,6 +62,7 @@ TAMPERED = (
     "clock; code must not patch time or asyncio."
 )
 RAISED_HERE = "raised here, in your code:\n{places}"
+CALLED_HERE = "what this test calls, in your code:\n{places}"
 STOPPED_RUNNING = (
     "When it was stopped, your code was running here, and had not let the event loop run:\n{places}"
 )
@@ -304,25 +305,38 @@ def _not_written(error: NotImplementedError, target: Path) -> str | None:
     return NOT_WRITTEN.format(name=f"`{name}`", path=path.relative_to(target.parent))
 
 
-def _point_at_learner_code(error: BaseException, target: Path) -> None:
-    """An error raised by the learner's code gets a note with their lines it came through.
+def _point_at_learner_code(error: BaseException, target: Path, test) -> None:
+    """An error raised by the learner's code gets a note with their lines it came through; any
+    other (the tests' own verdict) a note with where the functions the test calls are defined.
 
     An AssertionError is the tests' own verdict, unless it was raised in the learner's file."""
     if isinstance(error, OUTCOMES):
         return
     places = where.raised_at(error, target)
-    if not places:
-        return
-    if isinstance(error, AssertionError) and error.__traceback__ is not None:
+    if places and isinstance(error, AssertionError) and error.__traceback__ is not None:
         innermost = error.__traceback__
         while innermost.tb_next is not None:
             innermost = innermost.tb_next
         if Path(innermost.tb_frame.f_code.co_filename).resolve().parent != target:
-            return
-    error.add_note(RAISED_HERE.format(places=where.listing(places, target, innermost=True)))
+            places = []
+    if places:
+        error.add_note(RAISED_HERE.format(places=where.listing(places, target, innermost=True)))
+        return
+    called = _called_here(target, test)
+    if called:
+        error.add_note(called)
 
 
-def _judge(error: BaseException | None, problems: list[str], target: Path, judge=None) -> None:
+def _called_here(target: Path, test) -> str:
+    """Where the learner's functions this test calls are defined, or '' (none found)."""
+    if test is None:
+        return ""
+    path = target / f"{exercise_stem(Path(test.__code__.co_filename))}.py"
+    places = where.defined_at(path, checked_names.names_checked(test))
+    return CALLED_HERE.format(places=where.listing(places, target)) if places else ""
+
+
+def _judge(error: BaseException | None, problems: list[str], target: Path, judge=None, test=None) -> None:
     """Raise the test's verdict: the learner's own error first, guard findings with it."""
     gone = judge.gone(error) if judge is not None and error is not None else None
     if gone:
@@ -352,14 +366,17 @@ def _judge(error: BaseException | None, problems: list[str], target: Path, judge
         lead = AssertionError(f"{blocked[0]}\nBecause of it, this check failed too: {error}")
         for problem in others:
             lead.add_note(f"Also: {problem}")
+        called = _called_here(target, test)
+        if called:
+            lead.add_note(called)
         raise lead from error
     if error is not None:
-        _point_at_learner_code(error, target)
+        _point_at_learner_code(error, target, test)
         for problem in problems:
             error.add_note(f"Also: {problem}")
         raise error
     if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
+        pytest.fail("\n".join(filter(None, [*problems, _called_here(target, test)])), pytrace=False)
 
 
 def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judge=None):
@@ -389,7 +406,7 @@ def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judg
                 if failure is None:
                     failure = error
             _unload_learner_module(item)  # in the sandbox, the judge's finish did
-        _judge(failure, problems, target, judge)
+        _judge(failure, problems, target, judge, test)
 
     return guarded
 
@@ -411,7 +428,7 @@ def _guard_sync(test, target: Path, item: pytest.Item, judge=None):
                 except BaseException as error:
                     failure = failure or error
             _unload_learner_module(item)
-        _judge(failure, problems, target, judge)
+        _judge(failure, problems, target, judge, test)
 
     return guarded
 

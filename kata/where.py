@@ -9,6 +9,7 @@ left out, so the lines shown are ones the learner wrote):
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import linecache
 from collections.abc import Iterable
@@ -109,6 +110,18 @@ def waiting_in(tasks: Iterable[asyncio.Task], target: Path) -> list[Place]:
             if place not in places:
                 places.append(place)
     return places
+
+
+def defined_at(path: Path, names: Iterable[str]) -> list[Place]:
+    """Where each of `names` is defined at the top of the learner's file (a def or a class), in
+    the order given; the names it does not define are left out."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    kinds = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+    lines = {node.name: node.lineno for node in tree.body if isinstance(node, kinds)}
+    return [Place(path, lines[name], name) for name in names if name in lines]
 
 
 def listing(places: list[Place], target: Path, *, innermost: bool = False) -> str:

@@ -4,6 +4,7 @@ One child pytest run (through kata.runner, as the grader runs it) tests a learne
 file full of mistakes; each test here checks the verdict on one of them.
 """
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -148,6 +149,12 @@ async def test_blocked_and_wrong(ex):
 async def test_fine(ex):
     assert await ex.fine(FakeService("fetch", delay=0.01)) == [1, 2]
 
+async def gather_users(ex):
+    return await ex.fine(FakeService("fetch", delay=0))
+
+async def test_wrong_answer_through_a_helper(ex):
+    assert await gather_users(ex) == [2, 1], "the users came back in the wrong order"
+
 async def test_asyncio_sleep_never_awaited(ex):
     await ex.forgets_to_await_a_sleep()
 
@@ -244,6 +251,16 @@ def verdicts(tmp_path_factory):
 def test_each_mistake_fails_with_a_plain_words_message(verdicts, test, words):
     assert verdicts[test].outcome == "failed", f"{test} should fail"
     assert words in verdicts[test].message
+
+
+def test_a_wrong_answer_names_where_the_function_the_test_calls_is_defined(verdicts):
+    """The tests' own verdict (no error of the learner's to trace) points at the learner's
+    function it checks, found through the test's helpers too, as file:line and the def line."""
+    message = verdicts["test_wrong_answer_through_a_helper"].message
+    assert "the users came back in the wrong order" in message, message
+    assert re.search(
+        r"what this test calls, in your code:\n\s+target/99_demo\.py:\d+, in fine\n\s+async def fine", message
+    ), message
 
 
 def test_a_frozen_loop_leads_the_message_of_a_failed_check(verdicts):
