@@ -256,6 +256,9 @@ def test_the_batch_result_for_the_student_becomes_results_json(autograder):
     autograder.fake_python(f"mkdir -p {folder} && printf '%s' '{text}' > {folder}/results.json")
     run = autograder.run()
     assert autograder.result() == GRADESCOPE_RESULT, f"results.json is not the batch's: {run.stdout}"
+    # The placeholder written first is not a verdict, and the log does not read like one.
+    assert "results.json: a placeholder until grading ends" in run.stdout, run.stdout
+    assert "0 points:" not in run.stdout, f"the log reads as if the student got 0 points:\n{run.stdout}"
 
 
 def test_the_old_place_of_the_student_result_is_read_too(autograder):
