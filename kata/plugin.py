@@ -400,7 +400,7 @@ def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judg
             try:
                 if judge is not None:
                     problems.extend(await judge.finish())
-                problems.extend(await guard.finish())
+                problems.extend(await guard.finish(failed=failure is not None, learner_folder=target))
             except BaseException as error:
                 guard.cancel()
                 if failure is None:

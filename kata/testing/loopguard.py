@@ -15,9 +15,11 @@ import gc
 import inspect
 import os
 import re
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from kata.testing import clock, margins, stall_cause
@@ -164,6 +166,7 @@ class LoopGuard:
         # Strong references to every task made during the test: asyncio keeps only weak
         # ones, so a forgotten task could be garbage-collected before it is reported.
         self._created: list[asyncio.Task] = []
+        self._creators: dict[asyncio.Task, str | None] = {}  # the file of the code that made each
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -183,6 +186,7 @@ class LoopGuard:
         else:
             task = asyncio.Task(coro, loop=loop, **kwargs)
         self._created.append(task)
+        self._creators[task] = _creator_file()
         return task
 
     def running(self) -> list[asyncio.Task]:
@@ -224,8 +228,13 @@ class LoopGuard:
         """Whether a stall over the limit was surely a blocking call (kata.testing.stall_cause)."""
         return any(s.blocking_call(self.stall_limit) for s in self._stalls.values())
 
-    async def finish(self) -> list[str]:
-        """Stop watching; return the problems seen, in plain words."""
+    async def finish(self, *, failed: bool = False, learner_folder: Path | None = None) -> list[str]:
+        """Stop watching; return the problems seen, in plain words.
+
+        A test that `failed` may have left tasks of its own running (it started the learner's
+        function as a task, and failed before awaiting it): those are not the learner's leftovers,
+        so with `learner_folder` only the tasks the learner's code made are named. A test that
+        passed leaves nothing running, so every task still running counts then."""
         for _ in range(3):  # let tasks that were just cancelled or finished settle
             await asyncio.sleep(0)
         # A stall in the test's last moments, before the heartbeat could wake to measure it: as
@@ -236,17 +245,21 @@ class LoopGuard:
         if self.worst_stall > self.stall_limit:
             blocked = BLOCKED_ASLEEP if self._asleep() else BLOCKED
             problems.append(blocked.format(stall=self.worst_stall))
-        leaked = self.running()
+        running = self.running()
+        leaked = running
+        if failed and learner_folder is not None:
+            leaked = [t for t in running if _made_in(self._creators.get(t), learner_folder)]
         if leaked:
             count = "1 task was" if len(leaked) == 1 else f"{len(leaked)} tasks were"
             count = count[0].upper() + count[1:]
             names = ", ".join(sorted({_task_name(t) for t in leaked}))
             problems.append(LEAKED.format(count=count, names=names))
-            for task in leaked:
-                task.cancel()
+        for task in running:
+            task.cancel()
         if self._heartbeat is not None:
             self._heartbeat.cancel()
         self._created.clear()
+        self._creators.clear()
         gc.collect()  # surfaces lost task errors and unclosed sessions now, in this test
         self._restore_loop()
         problems.extend(dict.fromkeys(self.loop_reports))
@@ -257,7 +270,34 @@ class LoopGuard:
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             self._created.clear()
+            self._creators.clear()
             self._restore_loop()
+
+
+# Frames of these folders are machinery between the code that made a task and the task factory.
+_MACHINERY = (str(Path(asyncio.__file__).parent), str(Path(__file__).resolve().parents[1]))
+
+
+def _creator_file() -> str | None:
+    """The file of the innermost frame that asked for the task being made, past asyncio and the
+    kata (a learner's `asyncio.gather(fetch(1))` is the learner's line, not asyncio's)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith(_MACHINERY):
+            return name
+        frame = frame.f_back
+    return None
+
+
+def _made_in(creator: str | None, folder: Path) -> bool:
+    """Whether a task was made by code in `folder` (the learner's), or by code nobody can name."""
+    if creator is None:
+        return True
+    try:
+        return Path(creator).resolve().parent == folder
+    except (OSError, ValueError):
+        return True
 
 
 def _coroutine_name(qualname: str) -> str:

@@ -26,6 +26,9 @@ async def blocks():
 async def leaks_a_task():
     asyncio.create_task(asyncio.sleep(5))
 
+async def waits_long():
+    await asyncio.sleep(5)
+
 async def loses_an_error():
     async def fail():
         raise ValueError("lost")
@@ -103,6 +106,15 @@ async def test_blocking_allowed_by_marker(ex):
 
 async def test_leak(ex):
     await ex.leaks_a_task()
+
+async def test_fails_while_its_own_task_runs(ex):
+    asyncio.create_task(ex.waits_long())
+    await asyncio.sleep(0)
+    raise AssertionError("the test's own verdict")
+
+async def test_fails_after_the_code_leaked(ex):
+    await ex.leaks_a_task()
+    raise AssertionError("the test's own verdict")
 
 async def test_lost_error(ex):
     await ex.loses_an_error()
@@ -261,6 +273,15 @@ def test_a_wrong_answer_names_where_the_function_the_test_calls_is_defined(verdi
     assert re.search(
         r"what this test calls, in your code:\n\s+target/99_demo\.py:\d+, in fine\n\s+async def fine", message
     ), message
+
+
+def test_a_failed_test_names_only_the_tasks_the_learners_code_left_running(verdicts):
+    """A test that failed before awaiting a task of its own (the learner's function, started by the
+    test) did not leak it: only tasks the learner's code made are named."""
+    own = verdicts["test_fails_while_its_own_task_runs"].message
+    assert "the test's own verdict" in own and "still running" not in own, own
+    leaked = verdicts["test_fails_after_the_code_leaked"].message
+    assert "Also: 1 task was still running after your code had finished: sleep" in leaked, leaked
 
 
 def test_a_frozen_loop_leads_the_message_of_a_failed_check(verdicts):
