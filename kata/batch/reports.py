@@ -216,6 +216,7 @@ def gradescope_json(student: StudentResult) -> dict:
                 "output": capped(task.message),
                 "visibility": "visible",
                 "tags": [task.stem],
+                "extra_data": {"seconds": round(_finite(task.seconds), 3)},  # for Classroom's duration
             }
             for task in student.tasks
         ],

@@ -99,11 +99,19 @@ def test_a_student_becomes_one_classroom_test_per_task_with_its_points():
     }
 
 
-def test_the_gradescope_results_json_gives_the_same_tests_and_points():
+def test_the_gradescope_results_json_gives_the_same_tests_points_and_durations():
     from_file = classroom_result(json.loads(json.dumps(gradescope_json(STUDENT))))
     direct = student_result(STUDENT)
-    drop_duration = [{**test, "duration": 0} for test in direct["tests"]]
-    assert from_file == {**direct, "tests": drop_duration}, "the two ways to Classroom's JSON disagree"
+    assert from_file == direct, "the two ways to Classroom's JSON disagree"
+    assert all(test["duration"] == 250 for test in from_file["tests"]), from_file["tests"]
+
+
+def test_a_gradescope_result_without_the_batchs_seconds_gives_durations_of_0():
+    result = gradescope_json(STUDENT)
+    for test in result["tests"]:
+        test.pop("extra_data")
+    result["tests"][0]["extra_data"] = {"seconds": "lots"}
+    assert [test["duration"] for test in classroom_result(result)["tests"]] == [0, 0, 0]
 
 
 def test_the_total_classroom_sends_is_the_students_score():

@@ -336,7 +336,10 @@ def test_gradescope_json_has_exactly_gradescopes_keys_and_types(tmp_path, course
     assert (data["visibility"], data["stdout_visibility"]) == ("visible", "hidden")
     assert isinstance(data["tests"], list) and len(data["tests"]) == 3, "one Gradescope test per task"
     first = data["tests"][0]
-    assert set(first) == {"name", "number", "score", "max_score", "status", "output", "visibility", "tags"}
+    # extra_data: Gradescope's "optional extra data to be stored"; the Classroom converter reads
+    # each task's seconds there.
+    keys = {"name", "number", "score", "max_score", "status", "output", "visibility", "tags", "extra_data"}
+    assert set(first) == keys
     assert first == {
         "name": "01_demo task 1: start them together",
         "number": "1.1",
@@ -346,7 +349,9 @@ def test_gradescope_json_has_exactly_gradescopes_keys_and_types(tmp_path, course
         "output": "first\nsecond line",
         "visibility": "visible",
         "tags": ["01_demo"],
+        "extra_data": {"seconds": first["extra_data"]["seconds"]},
     }
+    assert isinstance(first["extra_data"]["seconds"], float), first["extra_data"]
     assert {t["status"] for t in data["tests"]} <= {"passed", "failed"}
     assert data["tests"][1]["number"] == "1.2" and data["tests"][1]["score"] == 1.5
 
