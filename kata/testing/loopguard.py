@@ -90,14 +90,24 @@ KATA_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.s
 
 def _learners_coroutine(coro: Any) -> Any:
     """In judge mode the sandbox runs each call from the judge in a task of the kata's own
-    (kata.remote.peer): the coroutine it awaits is the learner's, and its name the one they know."""
+    (kata.remote.peer): the coroutine it awaits is the learner's, and its name the one they know.
+    A fake's call (kata.testing.fakes names each after its service, `fetch_page`) is what the
+    learner's task runs, and keeps that name: not the `asyncio.sleep` it waits in."""
     inner = coro
-    while getattr(getattr(inner, "cr_code", None), "co_filename", "").startswith(KATA_FOLDER):
+    while _kata_machinery(inner):
         awaited = getattr(inner, "cr_await", None)
         if not hasattr(awaited, "cr_code"):
             return coro
         inner = awaited
     return inner
+
+
+def _kata_machinery(coro: Any) -> bool:
+    """A coroutine of the kata's own code under its own name (a fake's call is renamed)."""
+    code = getattr(coro, "cr_code", None)
+    if code is None or not code.co_filename.startswith(KATA_FOLDER):
+        return False
+    return getattr(coro, "__qualname__", None) == code.co_qualname
 
 
 def _task_name(task: asyncio.Task) -> str:

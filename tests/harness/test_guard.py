@@ -29,6 +29,10 @@ async def leaks_a_task():
 async def waits_long():
     await asyncio.sleep(5)
 
+async def leaks_a_call(fetch):
+    asyncio.create_task(fetch(1))
+    await asyncio.sleep(0)
+
 async def loses_an_error():
     async def fail():
         raise ValueError("lost")
@@ -115,6 +119,9 @@ async def test_fails_while_its_own_task_runs(ex):
 async def test_fails_after_the_code_leaked(ex):
     await ex.leaks_a_task()
     raise AssertionError("the test's own verdict")
+
+async def test_leaked_call_of_a_fake(ex):
+    await ex.leaks_a_call(FakeService("fetch_user", delay=5))
 
 async def test_lost_error(ex):
     await ex.loses_an_error()
@@ -249,6 +256,7 @@ def verdicts(tmp_path_factory):
     [
         ("test_blocking", "the event loop was frozen for 0.3"),
         ("test_leak", "1 task was still running after your code had finished: sleep"),
+        ("test_leaked_call_of_a_fake", "1 task was still running after your code had finished: fetch_user."),
         ("test_lost_error", "a task failed with ValueError('lost') and nobody awaited it"),
         ("test_never_awaited", "you called fetch_user() but never awaited it"),
         ("test_sync_never_awaited", "you called never_awaits() but never awaited it"),
