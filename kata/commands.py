@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import shutil
 import sys
 import time
@@ -129,11 +130,15 @@ def show_exercise(session: Session, result: ExerciseCheck) -> None:
         out.print(_next_step(session, result))
 
 
+ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+
+
 def _grouped(failures: list[TestResult]) -> list[tuple[TestResult, list[TestResult]]]:
-    """Failures with the same message (a syntax error, tests not run) are shown once."""
+    """Failures with the same message (a syntax error, tests not run) are shown once; messages
+    that differ only in the addresses of objects (`<Lease object at 0x7f...>`) are the same."""
     groups: dict[str, tuple[TestResult, list[TestResult]]] = {}
     for failure in failures:
-        key = failure.message or failure.id
+        key = ADDRESS.sub("0x", failure.message) if failure.message else failure.id
         if key in groups:
             groups[key][1].append(failure)
         else:

@@ -28,7 +28,7 @@ import pytest
 
 from kata import checked_names, timeouts, until_caught, where
 from kata.catalog import REPO_ROOT, exercise_stem
-from kata.loader import ExerciseLoadError, load_exercise, unload_exercise
+from kata.loader import ExerciseLoadError, load_exercise, module_name, unload_exercise
 from kata.report import GAVE_UP, STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
 
 # Bound before any learner module is imported: timing checks trust these.
@@ -52,7 +52,7 @@ NOT_THERE = (
 )
 # What Python says of a name the tests ask the learner's module for (kata.loader.module_name),
 # in one process and from the sandbox alike.
-MISSING_NAME = re.compile(r"^module 'kata_target_(?P<stem>\w+)' has no attribute '(?P<name>\w+)'$")
+MISSING_NAME = re.compile(rf"^module '{module_name('')}(?P<stem>\w+)' has no attribute '(?P<name>\w+)'$")
 MISSING_AWAIT = (
     "a value here is a coroutine object, not a result: an `await` is missing before the call "
     "that produced it."

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kata.catalog import exercise_stem
+from kata.loader import module_name
 
 if TYPE_CHECKING:  # grade.py reads reports without pytest: importing it costs 0.1 s
     import pytest
@@ -65,6 +66,9 @@ def _timeout_limit(text: str) -> str:
     return after.split(")", 1)[0].split(" ", 1)[0].strip()
 
 
+LOADED_AS = module_name("")  # the prefix of the learner's module's name
+
+
 def learner_message(report: pytest.TestReport) -> str:
     """The failure in words: the assertion or error message, without pytest's traceback."""
     longrepr = report.longrepr
@@ -77,7 +81,9 @@ def learner_message(report: pytest.TestReport) -> str:
     if is_pytest_timeout(text):
         seen = dict(report.user_properties).get(STOPPED_AT) or NOTHING_SEEN
         text = TIMEOUT_MESSAGE.format(limit=_timeout_limit(text)) + " " + seen
-    return text.strip()
+    # The learner's module is loaded as kata_target_NN_topic (kata.loader): their objects' reprs
+    # say <02_gather.Lease object ...>, as their file is called.
+    return text.replace(LOADED_AS, "").strip()
 
 
 def failed_only_on_time(report: pytest.TestReport) -> bool:

@@ -1,0 +1,35 @@
+"""How failure messages reach the learner: in their words, and each once."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from kata.commands import _grouped
+from kata.report import TestResult, learner_message
+
+
+def failure(test: str, message: str) -> TestResult:
+    return TestResult(
+        f"tests/test_07_async_with.py::{test}", "07_async_with", test, 1, "failed", message=message
+    )
+
+
+def test_failures_that_differ_only_in_object_addresses_are_shown_once():
+    found = "found <07_async_with.Lease object at {}> (a Lease)"
+    failures = [
+        failure("test_a", found.format("0x7f84681790d0")),
+        failure("test_b", found.format("0x7f8f8383b510")),
+    ]
+    groups = _grouped(failures)
+    assert [(first.test, [r.test for r in same]) for first, same in groups] == [("test_a", ["test_b"])]
+
+
+def test_failures_with_other_differences_stay_apart():
+    groups = _grouped([failure("test_a", "found 1"), failure("test_b", "found 2")])
+    assert len(groups) == 2
+
+
+def test_the_learners_module_is_named_as_their_file_is_not_as_the_kata_loads_it():
+    crash = SimpleNamespace(message="AssertionError: found <kata_target_07_async_with.Lease object at 0x1>")
+    report = SimpleNamespace(longrepr=SimpleNamespace(reprcrash=crash), user_properties=[])
+    assert learner_message(report) == "found <07_async_with.Lease object at 0x1>"
