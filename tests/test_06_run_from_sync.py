@@ -55,12 +55,14 @@ def some_keys(rng, count):
     return rng.sample(range(100, 1000), count)
 
 
-# asyncio.gather handed to asyncio.run or runner.run. With no current loop the gather itself fails
-# (RuntimeError), with one it is asyncio.run that refuses it (ValueError): one mistake, one message.
+# asyncio.gather called in plain code, to hand to asyncio.run, runner.run or loop.run_until_complete.
+# With no current loop the gather itself fails (RuntimeError), with one asyncio.run refuses it
+# (ValueError): one mistake, one message.
 GATHER_OUTSIDE_ASYNC = (
-    "asyncio.run and runner.run take a coroutine, and asyncio.gather(...) is not one (it is a "
-    "future, and it needs a running loop to be made): put the gather in an `async def` function "
-    "and run a call of that function"
+    "asyncio.gather(...) was called in plain code, where no event loop is running: it makes a "
+    "future at once, and that needs a running loop (asyncio.run and runner.run take only a "
+    "coroutine anyway). Put the gather in an `async def` function, and run a call of that "
+    "function (asyncio.run(...), runner.run(...) or loop.run_until_complete(...))"
 )
 
 # Errors asyncio raises for the classic ways of running async code from plain code, explained.
