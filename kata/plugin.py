@@ -322,16 +322,19 @@ def _point_at_learner_code(error: BaseException, target: Path, test) -> None:
     if places:
         error.add_note(RAISED_HERE.format(places=where.listing(places, target, innermost=True)))
         return
-    called = _called_here(target, test)
+    called = _called_here(target, test, str(error))
     if called:
         error.add_note(called)
 
 
-def _called_here(target: Path, test) -> str:
-    """Where the learner's functions this test calls are defined, or '' (none found)."""
+def _called_here(target: Path, test, said: str = "") -> str:
+    """Where the learner's functions this test calls are defined, or '' (none found, or what is
+    `said` already names a line of their file)."""
     if test is None:
         return ""
     path = target / f"{exercise_stem(Path(test.__code__.co_filename))}.py"
+    if f"{path.name}:" in said:
+        return ""
     places = where.defined_at(path, checked_names.names_checked(test))
     return CALLED_HERE.format(places=where.listing(places, target)) if places else ""
 
@@ -366,7 +369,7 @@ def _judge(error: BaseException | None, problems: list[str], target: Path, judge
         lead = AssertionError(f"{blocked[0]}\nBecause of it, this check failed too: {error}")
         for problem in others:
             lead.add_note(f"Also: {problem}")
-        called = _called_here(target, test)
+        called = _called_here(target, test, "\n".join([str(lead), *others]))
         if called:
             lead.add_note(called)
         raise lead from error
@@ -376,7 +379,8 @@ def _judge(error: BaseException | None, problems: list[str], target: Path, judge
             error.add_note(f"Also: {problem}")
         raise error
     if problems:
-        pytest.fail("\n".join(filter(None, [*problems, _called_here(target, test)])), pytrace=False)
+        said = "\n".join(problems)
+        pytest.fail("\n".join(filter(None, [said, _called_here(target, test, said)])), pytrace=False)
 
 
 def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judge=None):
@@ -386,7 +390,9 @@ def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judg
         item.stash[LOOP_KEY] = asyncio.get_running_loop()
         with warning_watch() as problems:
             # In judge mode the learner's code runs on the sandbox's loop, watched there.
-            guard = LoopGuard(stall_limit, heartbeat=judge is None)
+            guard = LoopGuard(
+                stall_limit, heartbeat=judge is None, learner_folder=target if judge is None else None
+            )
             await guard.start()
             failure = None
             try:

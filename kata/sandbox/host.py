@@ -200,7 +200,10 @@ class Host:
         # sleep on the crossing in ways not counted there (a pool's shutdown waiting for a worker
         # thread's call to the judge): a freeze here may always be the machine's (a second run).
         self._guard = LoopGuard(
-            _limit(stall_limit), excused=lambda: self.peer.waited_on(loop), tell_asleep=False
+            _limit(stall_limit),
+            excused=lambda: self.peer.waited_on(loop),
+            tell_asleep=False,
+            learner_folder=self.target,
         )
         await self._guard.start()
         self._guard.ignore(asyncio.current_task())

@@ -40,6 +40,12 @@ _WATCHED = {
 }
 
 
+def rebind(owner: object, name: str, value: object) -> None:
+    """The kata's own replacement of a watched function (kata.testing.sleep_watch): not tampering."""
+    setattr(owner, name, value)
+    _WATCHED[(owner, name)] = value
+
+
 def find_tampering() -> list[str]:
     """Return the names of clock/asyncio functions that were replaced, restoring each one."""
     replaced = []

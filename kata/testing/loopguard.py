@@ -22,7 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from kata.testing import clock, margins, stall_cause
+from kata import where
+from kata.testing import clock, margins, sleep_watch, stall_cause
 
 # Correct code on a 2-core machine with 16 CPU burners stalled the loop at most
 # ~30 ms; blocking code stalls it for the length of the block (FIELD-NOTES).
@@ -36,6 +37,13 @@ BLOCKED = (
     "library call, or heavy CPU work in async code). While the loop is frozen no other task can "
     "run. Wait with `await asyncio.sleep(...)`; move a blocking call off the loop with "
     "`await asyncio.to_thread(...)`, and CPU-heavy work to a process pool."
+)
+# The learner's code called time.sleep in async code (kata.testing.sleep_watch): surely blocking,
+# however short, and worded as BLOCKED_ASLEEP begins, so that it gets no second run either.
+SLEPT = (
+    "the event loop was frozen for {total:.2f} s, asleep in a blocking call: your code called "
+    "time.sleep in async code{times}:\n{places}\ntime.sleep stops the whole thread, however short "
+    "the sleep: no other task can run meanwhile. Wait with `await asyncio.sleep(...)`."
 )
 # The loop's thread, alone in its process, slept through the stall on a machine that is not busy
 # (kata.testing.stall_cause): a blocking call, surely the code's, so no second run for it.
@@ -152,6 +160,7 @@ class LoopGuard:
         *,
         heartbeat: bool = True,
         tell_asleep: bool = True,
+        learner_folder: Path | None = None,
     ) -> None:
         """`heartbeat=False`: no watch on a frozen loop (a judge's loop runs no learner code: the
         sandbox's guard watches the loop that does). `tell_asleep=False`: every frozen loop may be
@@ -159,6 +168,8 @@ class LoopGuard:
         also sleep on the kata's own machinery (judge mode: a worker thread's call to the judge
         that a pool's shutdown waits for), sleeping is not surely the code's."""
         self.stall_limit = stall_limit
+        self._learner_folder = learner_folder  # where the learner's time.sleep calls are noted from
+        self._sleeps = None  # kata.testing.sleep_watch.watching, while the test runs
         self._beats = heartbeat
         self._tell_asleep = tell_asleep
         self.worst_stall = 0.0
@@ -184,6 +195,9 @@ class LoopGuard:
         loop.set_task_factory(self._make_task)
         self._previous_handler = loop.get_exception_handler()
         loop.set_exception_handler(lambda _loop, ctx: self.loop_reports.append(explain_loop_report(ctx)))
+        if self._learner_folder is not None:
+            self._sleeps = sleep_watch.watching(self._learner_folder)
+            self._slept = self._sleeps.__enter__()
         if self._beats:
             # A timer, not a task: no task of the kata's own among the learner's, and a beat costs
             # one timer callback instead of a task's wake-up (about a quarter less CPU per beat).
@@ -252,7 +266,10 @@ class LoopGuard:
         self._measure_stall()
         problems = []
         margins.record("loop never frozen: worst stall < limit", self.worst_stall, self.stall_limit)
-        if self.worst_stall > self.stall_limit:
+        slept = self._stop_watching_sleeps()
+        if slept:  # it explains a frozen loop, if one was seen
+            problems.append(_slept(slept, self._learner_folder))
+        elif self.worst_stall > self.stall_limit:
             blocked = BLOCKED_ASLEEP if self._asleep() else BLOCKED
             problems.append(blocked.format(stall=self.worst_stall))
         running = self.running()
@@ -275,13 +292,29 @@ class LoopGuard:
         problems.extend(dict.fromkeys(self.loop_reports))
         return problems
 
+    def _stop_watching_sleeps(self) -> list:
+        if self._sleeps is None:
+            return []
+        self._sleeps.__exit__(None, None, None)
+        self._sleeps = None
+        return list(self._slept)
+
     def cancel(self) -> None:
         """Stop the heartbeat without checking (the test already failed)."""
+        self._stop_watching_sleeps()
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             self._created.clear()
             self._creators.clear()
             self._restore_loop()
+
+
+def _slept(calls: list, folder: Path) -> str:
+    """The SLEPT finding for the learner's time.sleep calls (kata.testing.sleep_watch.Slept)."""
+    places = list(dict.fromkeys(where.Place(c.path, c.line, c.function) for c in calls))
+    times = "" if len(calls) == 1 else f" {len(calls)} times"
+    total = sum(max(0.0, c.seconds) for c in calls if isinstance(c.seconds, int | float))
+    return SLEPT.format(total=total, times=times, places=where.listing(places, folder))
 
 
 # Frames of these folders are machinery between the code that made a task and the task factory.

@@ -23,6 +23,21 @@ import aiohttp
 async def blocks():
     time.sleep(0.3)
 
+async def blocks_in_a_wait():
+    import threading
+    threading.Event().wait(0.3)  # a blocking call that is not time.sleep (a library's, say)
+
+async def naps(fetch):
+    from time import sleep
+    results = []
+    for n in (1, 2, 3):
+        sleep(0.005)  # "be polite": 15 ms in all, far below the guard's limit
+        results.append(await fetch(n))
+    return results
+
+async def sleeps_in_a_thread():
+    await asyncio.to_thread(time.sleep, 0.02)
+
 async def leaks_a_task():
     asyncio.create_task(asyncio.sleep(5))
 
@@ -106,7 +121,13 @@ async def test_blocking(ex):
 
 @pytest.mark.stall_limit(1.0)
 async def test_blocking_allowed_by_marker(ex):
-    await ex.blocks()
+    await ex.spins_in_async_code()
+
+async def test_short_sleeps(ex):
+    await ex.naps(FakeService("fetch", delay=0))
+
+async def test_sleep_in_a_thread(ex):
+    await ex.sleeps_in_a_thread()
 
 async def test_leak(ex):
     await ex.leaks_a_task()
@@ -209,13 +230,13 @@ def unknown_machine(monkeypatch, quiet_machine):
     monkeypatch.setattr(stall_cause, "mark", lambda: stall_cause.Mark(None))
 
 async def test_blocking_on_a_quiet_machine(ex, quiet_machine):
-    await ex.blocks()
+    await ex.blocks_in_a_wait()
 
 async def test_blocking_on_a_busy_machine(ex, busy_machine):
-    await ex.blocks()
+    await ex.blocks_in_a_wait()
 
 async def test_blocking_where_the_machine_cannot_be_read(ex, unknown_machine):
-    await ex.blocks()
+    await ex.blocks_in_a_wait()
 
 async def test_spinning_on_a_quiet_machine(ex, quiet_machine):
     await ex.spins_in_async_code()
@@ -225,7 +246,7 @@ async def test_waiting_for_a_computing_thread(ex, quiet_machine):
 
 async def test_blocked_and_late_on_a_quiet_machine(ex, quiet_machine):
     from kata.testing import margins
-    await ex.blocks()
+    await ex.blocks_in_a_wait()
     if margins.over(0.5, 0.2, "99 demo bound"):
         raise AssertionError("took too long")
 """
@@ -350,6 +371,21 @@ def test_a_loop_asleep_in_a_blocking_call_on_a_quiet_machine_gets_no_second_run(
         "test_waiting_for_a_computing_thread",
     ):
         assert "asleep" not in verdicts[test].message, f"{test}: the machine may have caused it"
+
+
+def test_time_sleep_in_async_code_is_named_with_its_line_however_short_and_gets_no_second_run(verdicts):
+    """A call is a fact, not a measurement: 3 sleeps of 5 ms (far below the guard's 0.1 s) fail,
+    with the learner's line, and no busy machine can have made them."""
+    for test, words in (("test_short_sleeps", "3 times"), ("test_blocking", "frozen for 0.30 s")):
+        verdict = verdicts[test]
+        assert verdict.outcome == "failed" and not verdict.time_only, verdict.message
+        assert "your code called time.sleep in async code" in verdict.message, verdict.message
+        assert words in verdict.message and "target/99_demo.py:" in verdict.message, verdict.message
+    assert "sleep(0.005)" in verdicts["test_short_sleeps"].message, "the line itself is shown"
+
+
+def test_time_sleep_in_a_thread_of_its_own_blocks_no_loop(verdicts):
+    assert verdicts["test_sleep_in_a_thread"].outcome == "passed", verdicts["test_sleep_in_a_thread"].message
 
 
 def test_correct_code_passes_the_guard(verdicts):

@@ -6,6 +6,7 @@ import asyncio
 import sys
 import threading
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -108,6 +109,7 @@ def test_in_judge_mode_a_frozen_loop_is_never_called_asleep(monkeypatch):
     monkeypatch.setattr(host, "LoopGuard", lambda *args, **kwargs: made.append(kwargs) or LoopGuard())
     sandbox = host.Host.__new__(host.Host)
     sandbox.peer = SimpleNamespace(waited_on=lambda loop: 0.0)
+    sandbox.target = Path.cwd()
     sandbox._count_sessions = lambda: None
 
     async def begin():
