@@ -33,6 +33,7 @@ from kata.loader import load_exercise, module_name, unload_exercise
 from kata.remote.channel import Channel
 from kata.remote.interfaces import anything
 from kata.remote.peer import Peer
+from kata.sandbox.syscalls import SeccompUnavailable, deny_new_sessions
 from kata.testing import clock
 from kata.testing.leftovers import GRACE, Left, seen
 from kata.testing.loopguard import STALL_LIMIT, LoopGuard, is_library_task, warning_watch
@@ -333,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         help="Linux: die when the process that started this one dies (its thread must live as long)",
     )
     options = parser.parse_args(argv)
+    # Before any learner code: every process it starts stays in this host's one session.
+    with contextlib.suppress(SeccompUnavailable):  # not Linux, or no seccomp: nothing to share
+        deny_new_sessions()
     target = Path(options.target).resolve()
     sys.path.insert(0, str(target))
     channel = Channel(socket.socket(fileno=options.fd))

@@ -59,6 +59,17 @@ KEY_CALLS = {  # (add_key, request_key, keyctl) by audit architecture
     AUDIT_ARCH_I386: (286, 287, 288),
     AUDIT_ARCH_AARCH64: (217, 218, 219),
 }
+# setsid by audit architecture (unistd_64.h 112, unistd_32.h 66, asm-generic/unistd.h 157). A new
+# session is a new scheduling group for the kernel's autogroup (sched_autogroup_enabled, on by
+# default in most distributions' kernels), which gets a share of the CPU equal to a whole
+# sandbox's: 58 busy processes each in a session of its own took the cores from a classmate graded
+# at the same time, whose timing checks then failed (attack trial, 2026-12-01). Refused, a
+# submission's processes all share its host's one session, and its one share.
+SESSION_CALLS = {
+    AUDIT_ARCH_X86_64: (112,),
+    AUDIT_ARCH_I386: (66,),
+    AUDIT_ARCH_AARCH64: (157,),
+}
 
 
 class SockFilter(ctypes.Structure):
@@ -74,13 +85,13 @@ class SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
 
 
-def program() -> list[tuple[int, int, int, int]]:
-    """The filter as (code, jt, jf, k): for each known architecture, its three key calls (and on
-    x86_64 every x32 call) return EPERM; every other call of a known architecture is allowed, and
-    every call of an unknown one refused."""
+def program(calls: dict[int, tuple[int, ...]] = KEY_CALLS) -> list[tuple[int, int, int, int]]:
+    """The filter as (code, jt, jf, k): for each known architecture, its `calls` (and on x86_64
+    every x32 call) return EPERM; every other call of a known architecture is allowed, and every
+    call of an unknown one refused."""
     # Assembled with labels: a jump names the label it goes to, resolved to a relative offset.
     lines: list[tuple] = [("load", ARCH_OFFSET)]
-    for arch, numbers in KEY_CALLS.items():
+    for arch, numbers in calls.items():
         lines.append(("jne", arch, f"after-{arch}"))
         lines.append(("load", NR_OFFSET))
         if arch == AUDIT_ARCH_X86_64:
@@ -124,9 +135,22 @@ class SeccompUnavailable(OSError):
 
 
 def deny_keyrings() -> None:
-    """Install the filter in this process (and so in everything it starts from now on). Sets
-    no_new_privs first (needed without CAP_SYS_ADMIN; a setuid binary no longer gains privileges,
-    while dropping them with setpriv still works). SeccompUnavailable says why it could not."""
+    """Install the key calls' filter in this process (and so in everything it starts from now on)."""
+    _deny(KEY_CALLS)
+
+
+def deny_new_sessions() -> None:
+    """Install the setsid filter in this process and what it starts (kata.sandbox.host does,
+    before any learner code: the judge's own process still starts the host in a session of its
+    own)."""
+    _deny(SESSION_CALLS)
+
+
+def _deny(calls: dict[int, tuple[int, ...]]) -> None:
+    """Install a filter refusing `calls` in this process (and so in everything it starts from now
+    on). Sets no_new_privs first (needed without CAP_SYS_ADMIN; a setuid binary no longer gains
+    privileges, while dropping them with setpriv still works). SeccompUnavailable says why it could
+    not."""
     if not sys.platform.startswith("linux"):
         raise SeccompUnavailable(errno.ENOSYS, f"seccomp is Linux only (this is {sys.platform})")
     if platform.machine() not in MACHINE_ARCH:
@@ -141,7 +165,7 @@ def deny_keyrings() -> None:
     if prctl(PR_SET_NO_NEW_PRIVS, 1, None, 0, 0) != 0:
         number = ctypes.get_errno()
         raise SeccompUnavailable(number, f"prctl(PR_SET_NO_NEW_PRIVS) failed: {errno.errorcode.get(number)}")
-    instructions = program()
+    instructions = program(calls)
     table = (SockFilter * len(instructions))(*(SockFilter(*i) for i in instructions))
     fprog = SockFprog(len(instructions), table)
     if (

@@ -52,11 +52,12 @@ def test_the_grader_finds_the_filter_works_here():
     assert "kernel keyrings refused (seccomp)" in choose_sandbox("none").protections()
 
 
-def test_every_architecture_s_key_calls_are_refused_and_unknown_architectures_get_nothing():
+@pytest.mark.parametrize("calls", [syscalls.KEY_CALLS, syscalls.SESSION_CALLS], ids=["keyrings", "sessions"])
+def test_every_architecture_s_calls_are_refused_and_unknown_architectures_get_nothing(calls):
     """Walks the BPF program as the kernel would, for each architecture's calls."""
 
     def verdict(arch: int, number: int) -> int:
-        program, pc, loaded = syscalls.program(), 0, 0
+        program, pc, loaded = syscalls.program(calls), 0, 0
         while True:
             code, jt, jf, k = program[pc]
             if code == syscalls.BPF_LD | syscalls.BPF_W | syscalls.BPF_ABS:
@@ -69,10 +70,72 @@ def test_every_architecture_s_key_calls_are_refused_and_unknown_architectures_ge
                 pc += 1 + (jt if test else jf)
 
     eperm = syscalls.SECCOMP_RET_ERRNO | 1
-    for arch, calls in syscalls.KEY_CALLS.items():
-        for number in calls:
+    for arch, numbers in calls.items():
+        for number in numbers:
             assert verdict(arch, number) == eperm, f"arch {arch:#x}: call {number} allowed"
         for number in (0, 1, 39, 60, 231, 247, 251):
             assert verdict(arch, number) == syscalls.SECCOMP_RET_ALLOW, f"arch {arch:#x}: {number} refused"
     assert verdict(syscalls.AUDIT_ARCH_X86_64, syscalls.X32_SYSCALL_BIT | 39) == eperm, "x32 allowed"
     assert verdict(0x40000028, 0) == eperm, "32-bit ARM (unknown here) allowed"
+
+
+SESSIONS = f"""
+import os, sys
+sys.path[:0] = [{str(REPO_ROOT)!r}]
+from kata.sandbox import syscalls
+syscalls.deny_new_sessions()
+for who in ("itself", "a child"):
+    pid = os.fork() if who == "a child" else 0
+    if who == "itself" or pid == 0:
+        try:
+            os.setsid()
+        except PermissionError:
+            if pid == 0 and who == "a child":
+                os._exit(0)
+        else:
+            print(f"setsid worked in {{who}}")
+            os._exit(1) if who == "a child" else sys.exit(1)
+    if pid:
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, "a child of the filtered process got a session"
+print("ok")
+"""
+
+
+def test_a_sandbox_hosts_processes_cannot_start_sessions_of_their_own():
+    """Each new session is a scheduling group with a whole sandbox's share of the CPU (autogroup):
+    a submission's busy processes, each in a session of its own, took the cores from a classmate."""
+    done = subprocess.run([sys.executable, "-I", "-c", SESSIONS], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr[-2000:]
+
+
+SESSION_LEARNER = """
+import os
+
+async def new_session():
+    pid = os.fork()  # a child: never a process group's leader, which setsid refuses anyway
+    if pid == 0:
+        try:
+            os.setsid()
+        except PermissionError:
+            os._exit(3)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return "refused" if os.waitstatus_to_exitcode(status) == 3 else "a session of its own"
+"""
+
+SESSION_TESTS = """
+async def test_new_session(ex):
+    assert await ex.new_session() == "refused"
+"""
+
+
+def test_in_judge_mode_the_learners_code_cannot_start_a_session(tmp_path):
+    """kata.sandbox.host refuses setsid before it loads learner code (batch grading's mode)."""
+    from kata.runner import run_tests
+    from tests.harness.test_guard import make_suite
+
+    test_file, target = make_suite(tmp_path, learner=SESSION_LEARNER, tests=SESSION_TESTS)
+    run = run_tests([test_file], target, wall_limit=60, cwd=tmp_path, extra=("--kata-judge",))
+    (result,) = run.results
+    assert result.outcome == "passed", result.message
