@@ -45,6 +45,22 @@ PROTECTIONS = {
 }
 
 
+AUTOGROUP = Path("/proc/sys/kernel/sched_autogroup_enabled")
+
+
+def cpu_shares() -> str:
+    """How the cores are shared between submissions graded at once: per session with the kernel's
+    autogroup (a submission's processes share one, kata.sandbox.syscalls refuses setsid), else
+    per process (a submission's busy processes can slow a classmate's timing checks)."""
+    try:
+        enabled = AUTOGROUP.read_text(encoding="ascii").strip() == "1"
+    except OSError:
+        enabled = False
+    if enabled:
+        return "cores shared per submission (autogroup; new sessions refused)"
+    return "cores shared per process, NOT per submission (no autogroup): use -j 1 when timing matters"
+
+
 class SandboxUnavailable(RuntimeError):
     pass
 
@@ -71,7 +87,7 @@ class Sandbox:
             if not problem
             else f"kernel keyrings NOT refused ({problem}): submissions can pass data to one another there"
         )
-        return f"{PROTECTIONS[self.kind].format(why=self.why)}; {keyrings}"
+        return f"{PROTECTIONS[self.kind].format(why=self.why)}; {keyrings}; {cpu_shares()}"
 
     @property
     def drops_privileges(self) -> bool:

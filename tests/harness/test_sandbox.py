@@ -126,6 +126,17 @@ def test_the_sandbox_in_force_is_said_in_one_line():
     assert ("NOT SANDBOXED" in line) == (sandbox.kind == "none")
 
 
+def test_the_sandbox_line_says_how_the_cores_are_shared_between_submissions(monkeypatch, tmp_path):
+    from kata.sandbox import choose
+
+    for setting, words in (("1\n", "cores shared per submission"), ("0\n", "NOT per submission")):
+        (tmp_path / "autogroup").write_text(setting)
+        monkeypatch.setattr(choose, "AUTOGROUP", tmp_path / "autogroup")
+        assert words in choose_sandbox("none").protections()
+    monkeypatch.setattr(choose, "AUTOGROUP", tmp_path / "missing")  # not Linux, or no autogroup built in
+    assert "use -j 1 when timing matters" in choose_sandbox("none").protections()
+
+
 @claimed_by(*ISOLATING)
 def test_an_exercise_s_leftover_processes_die_when_it_ends_and_the_test_process_lives(sandbox, view):
     hex = uuid.uuid4().hex
