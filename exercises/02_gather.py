@@ -42,7 +42,8 @@ Replace each `raise NotImplementedError` below. Check your work with
 async def fetch_all(fetch_user, user_ids):
     """Call `await fetch_user(user_id)` for every id in `user_ids`, all at the same time.
 
-    Return a list of the results, in the same order as `user_ids`.
+    Return a list of the results, in the same order as `user_ids`. If a call raises, let its
+    error reach the caller.
     """
     raise NotImplementedError
 

@@ -7,7 +7,8 @@ import asyncio
 async def fetch_all(fetch_user, user_ids):
     """Call `await fetch_user(user_id)` for every id in `user_ids`, all at the same time.
 
-    Return a list of the results, in the same order as `user_ids`.
+    Return a list of the results, in the same order as `user_ids`. If a call raises, let its
+    error reach the caller.
     """
     return list(await asyncio.gather(*(fetch_user(user_id) for user_id in user_ids)))
 

@@ -6,7 +6,9 @@ from kata.testing import (
     FakeService,
     assert_ran_together,
     assert_same,
+    describe,
     draw_timeline,
+    holds,
     stopwatch,
 )
 from kata.testing.differences import assert_same_parts
@@ -18,6 +20,8 @@ DELAY = 0.2
 # is caught on every seed.
 FEW_IDS = (7, 9)
 MANY_IDS = (11, 13)
+# Task 1's failing call: the others answer first, so none is left running when fetch_all raises.
+QUICK, SLOWER = 0.05, 0.1
 
 
 def user_record(user_id):
@@ -67,6 +71,36 @@ async def test_no_ids_means_no_calls_and_an_empty_list(ex):
     result = await ex.fetch_all(fetch_user, [])
 
     assert_same(result, [], "fetch_all([])")
+
+
+@pytest.mark.task(1)
+async def test_a_failing_call_makes_fetch_all_raise_its_error(ex, rng):
+    user_ids = rng.sample(range(100, 1000), rng.choice(FEW_IDS))
+    bad = rng.choice(user_ids)
+    error = LookupError(f"user {bad} not found")
+    fetch_user = FakeService(
+        "fetch_user",
+        delay=lambda uid: SLOWER if uid == bad else QUICK,
+        reply=user_record,
+        fail=lambda uid: error if uid == bad else None,
+    )
+
+    try:
+        result = await ex.fetch_all(fetch_user, user_ids)
+    except NotImplementedError:
+        raise
+    except Exception as raised:
+        # A TaskGroup reports its tasks' errors as an ExceptionGroup holding them.
+        if holds(raised, error):
+            return
+        raise
+    raise AssertionError(
+        f"fetch_user({bad}) raised {error!r}, but fetch_all returned {describe(result)}: the error "
+        "never reached the caller, who takes what comes back for the users' records. Let it go on: "
+        "plain `await asyncio.gather(...)` raises the first error of its calls (no "
+        "`return_exceptions=True`, which hands errors back as if they were results, and no `except` "
+        "that drops them)."
+    )
 
 
 def orders_for(kind, user_id):
