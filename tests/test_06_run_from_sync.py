@@ -237,6 +237,35 @@ def test_the_loop_stays_open_until_close(ex, rng, loops_made):
         )
 
 
+@pytest.mark.task(2)
+def test_each_client_has_its_own_loop_and_closing_one_leaves_the_other_working(ex, rng):
+    key_a, key_b, later_key = some_keys(rng, 3)
+    api_a, api_b = LoopWatchingApi(delay=QUICK), LoopWatchingApi(delay=QUICK)
+    with client_for(ex, api_b) as b:
+        a = call_plain("SyncClient(fetch)", ex.SyncClient, api_a.fetch)
+        try:
+            assert_same(call_plain("a.get", a.get, key_a), value_for(key_a), f"a.get({key_a})")
+            assert_same(call_plain("b.get", b.get, key_b), value_for(key_b), f"b.get({key_b})")
+        finally:
+            call_plain("a.close()", a.close)
+        if {id(loop) for loop in api_a.loops} & {id(loop) for loop in api_b.loops}:
+            raise AssertionError(
+                "two SyncClients, a and b, ran their calls on the same event loop: every client must "
+                "have one of its own, or closing one client closes the loop of every other. A loop "
+                "(or asyncio.Runner) made once for the class or the module is shared by all of them: "
+                "make it in __init__, `self._runner = asyncio.Runner()`."
+            )
+        try:
+            result = b.get(later_key)
+        except Exception as error:
+            raise AssertionError(
+                f"after a.close(), b.get({later_key}) raised {type(error).__name__} ({error}): closing "
+                "one client must leave every other client working. Each client owns its own event "
+                "loop, made in __init__, and close() closes that one only."
+            ) from None
+        assert_same(result, value_for(later_key), f"b.get({later_key}) after a.close()")
+
+
 @pytest.mark.task(3)
 def test_get_many_returns_the_results_in_the_order_of_the_keys(ex, rng):
     keys = some_keys(rng, 5)
