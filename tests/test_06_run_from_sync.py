@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from kata.testing import FakeService, assert_ran_together, assert_same, stopwatch
+from kata.testing import FakeService, assert_ran_together, assert_same, describe, holds, stopwatch
 
 DELAY = 0.2
 QUICK = 0.02
+# The failing call of task 1: the others have answered by then, so nothing is left running.
+SLOWER = 0.1
 
 
 def value_for(key):
@@ -25,9 +27,9 @@ def value_for(key):
 class LoopWatchingApi:
     """A fake async `fetch` that also notes the event loop each call ran on."""
 
-    def __init__(self, delay=DELAY):
+    def __init__(self, delay=DELAY, fail=None):
         self.loops = []  # the loop objects themselves: an id() could be reused by a later loop
-        self.fetch = FakeService("fetch", delay=delay, reply=self._reply)
+        self.fetch = FakeService("fetch", delay=delay, reply=self._reply, fail=fail)
 
     def _reply(self, key):
         self.loops.append(asyncio.get_running_loop())
@@ -174,6 +176,47 @@ def test_its_event_loop_is_closed_when_it_returns(ex, rng, loops_made):
             f"fetch_all_sync returned but left {which} open. asyncio.run(...) creates a "
             "loop, runs your coroutine and closes the loop for you; a loop you get from "
             "asyncio.get_event_loop() or asyncio.new_event_loop() stays open unless you close it."
+        )
+
+
+@pytest.mark.task(1)
+def test_a_failing_call_reaches_the_caller_and_the_loop_is_closed_all_the_same(ex, rng, loops_made):
+    # Whether the loop is closed when fetch_all_sync returns is the test above's to say; this
+    # test judges the loop of a call that raises only for code that closes it on return.
+    call_plain("fetch_all_sync", ex.fetch_all_sync, LoopWatchingApi(delay=QUICK).fetch, some_keys(rng, 2))
+    closed_on_return = all(loop.is_closed() for loop in loops_made)
+    ids = some_keys(rng, 4)
+    bad = rng.choice(ids)
+    error = LookupError(f"item {bad} is unavailable")
+    api = LoopWatchingApi(
+        delay=lambda key: SLOWER if key == bad else QUICK,
+        fail=lambda key: error if key == bad else None,
+    )
+    before = len(loops_made)
+
+    try:
+        result = call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
+    except NotImplementedError:
+        raise
+    except Exception as raised:
+        # A TaskGroup reports its tasks' errors as an ExceptionGroup holding them.
+        if not holds(raised, error):
+            raise
+    else:
+        raise AssertionError(
+            f"fetch({bad}) raised {error!r}, but fetch_all_sync returned {describe(result)}: the error "
+            "never reached the caller. Let it go on: no `return_exceptions=True`, and no `except` "
+            "that drops it."
+        )
+
+    still_open = [loop for loop in loops_made[before:] if not loop.is_closed()]
+    if closed_on_return and still_open:
+        raise AssertionError(
+            f"fetch({bad}) raised {error!r} and fetch_all_sync let it through, but left its event "
+            "loop open: a `loop.close()` (or `runner.close()`) written after the run is never "
+            "reached when the run raises. Close the loop in a `finally:` block, or let asyncio.run(...) "
+            "(or `with asyncio.Runner() as runner:`) close it for you, whether the work returns or "
+            "raises."
         )
 
 
