@@ -57,7 +57,7 @@ Replace each `raise NotImplementedError` below. Check your work with
 def fetch_all_sync(fetch, ids):
     """A plain function (not async): call `await fetch(id)` for every id, all at the same time.
 
-    Run the calls on an event loop, and return a list of the results in the same order as
+    Run the calls on one event loop, and return a list of the results in the same order as
     `ids`. When this function returns or raises, the event loop it used must be closed.
     """
     raise NotImplementedError

@@ -7,8 +7,8 @@ import asyncio
 def fetch_all_sync(fetch, ids):
     """A plain function (not async): call `await fetch(id)` for every id, all at the same time.
 
-    Return a list of the results in the same order as `ids`; the event loop is closed when it
-    returns or raises.
+    Run the calls on one event loop, and return a list of the results in the same order as `ids`;
+    the event loop is closed when it returns or raises.
     """
 
     async def fetch_all():

@@ -163,6 +163,24 @@ def test_every_call_runs_at_the_same_time(ex, rng):
 
 
 @pytest.mark.task(1)
+def test_every_call_runs_on_one_event_loop(ex, rng):
+    ids = some_keys(rng, 4)
+    api = LoopWatchingApi(delay=QUICK)
+
+    call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
+
+    loops = api.distinct_loops()
+    if len(loops) > 1:
+        raise AssertionError(
+            f"fetch_all_sync ran your {len(ids)} calls to fetch on {len(loops)} different event "
+            "loops (an asyncio.run per call, in threads or one after another?); the docstring asks "
+            "for one loop. One loop runs every call at the same time by itself, and the calls can "
+            "share what belongs to a loop (a session, a lock): make one `async def` that gathers "
+            "every call, and run it once with asyncio.run(...)."
+        )
+
+
+@pytest.mark.task(1)
 def test_its_event_loop_is_closed_when_it_returns(ex, rng, loops_made):
     ids = some_keys(rng, 3)
     api = LoopWatchingApi(delay=QUICK)
