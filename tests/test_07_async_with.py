@@ -6,8 +6,10 @@ import inspect
 import pytest
 
 from kata.testing import describe
+from kata.testing.cancelling import WAIT, Run
 
 DELAY = 0.02  # acquiring and releasing a fake connection each take this long
+HOLD = 1.0  # how long the block would wait; the test cancels it as soon as it starts to
 
 
 class FakeConnection:
@@ -195,6 +197,68 @@ def release_always(make):
     )
 
 
+def release_even_when_cancelled(make):
+    """How `make` releases even when its block is cancelled."""
+    if inspect.isclass(make):
+        return (
+            "__aexit__ is then called with exc_type asyncio.CancelledError, which is a BaseException "
+            "but not an Exception: release whatever exc_type is, without testing it."
+        )
+    return (
+        f"The cancellation comes out of the `yield` in {make.__name__} as asyncio.CancelledError, "
+        "which is a BaseException but not an Exception: an `except Exception:` does not see it, and "
+        "neither does an `else:`. Put the release in a `finally:` around the `yield`, which runs "
+        "however the block ends."
+    )
+
+
+async def check_released_when_the_block_is_cancelled(make, rng):
+    pool = FakePool(rng)
+    during = "while the block waited"
+    numbers = []
+
+    async def block():
+        async with make(pool) as conn:
+            use(pool, conn)
+            numbers.append(conn.number)
+            run.cancel(during)  # as a caller's task.cancel() (or a timeout) would
+            await asyncio.sleep(HOLD)
+        return "the end of the block"
+
+    run = Run(block())
+    what = f"`async with {make.__name__}(pool)`"
+    if not await run.finish(HOLD + WAIT):
+        await run.stop()
+        raise AssertionError(
+            f"{what} was still running {WAIT:.1f} s after its block was cancelled {during}: "
+            f"release the connection and let the cancellation go on at once.{run.waiting}"
+        )
+    if run.moment is None:
+        raise run.error  # the block never ran: the learner's own error ("not written yet" for a stub)
+
+    number = numbers[0]
+    await assert_steps(
+        pool,
+        [f"acquire #{number}", f"body uses #{number}", f"release #{number}"],
+        f"The task running the block was cancelled {during} (task.cancel(), as a caller or a "
+        f"timeout does): the connection must be released all the same. {release_even_when_cancelled(make)}",
+    )
+    if run.cancelled:
+        return
+    if run.error is not None:
+        raise AssertionError(
+            f"the task running the block was cancelled {during}, and it ended with {run.error!r} "
+            "instead of CancelledError: after the release, let the CancelledError go on unchanged."
+        )
+    raise AssertionError(
+        f"the task running the block was cancelled {during}, but {what} swallowed the "
+        "CancelledError: the code after the block ran, as if nothing had happened. Whoever "
+        "cancelled the task never learns that it stopped. Release the connection and let the "
+        "error go on (__aexit__ returning True, or an `except` around the `yield` without a "
+        "`raise`, hides it)."
+    )
+
+
 def keep_your_own(make):
     """Where `make` (a class, or a generator function made with @asynccontextmanager) keeps its connection."""
     if inspect.isclass(make):
@@ -249,6 +313,11 @@ async def test_lease_lets_the_error_reach_the_caller_unchanged(ex, rng):
 
 
 @pytest.mark.task(1)
+async def test_lease_releases_the_connection_when_the_block_is_cancelled(ex, rng):
+    await check_released_when_the_block_is_cancelled(ex.Lease, rng)
+
+
+@pytest.mark.task(1)
 async def test_nested_leases_each_release_their_own_connection(ex, rng):
     await check_each_block_releases_its_own_connection(ex.Lease, rng)
 
@@ -271,6 +340,11 @@ async def test_borrow_releases_the_connection_when_the_block_raises(ex, rng):
 @pytest.mark.task(2)
 async def test_borrow_lets_the_error_reach_the_caller_unchanged(ex, rng):
     await check_error_reaches_the_caller(ex.borrow, rng)
+
+
+@pytest.mark.task(2)
+async def test_borrow_releases_the_connection_when_the_block_is_cancelled(ex, rng):
+    await check_released_when_the_block_is_cancelled(ex.borrow, rng)
 
 
 @pytest.mark.task(2)
