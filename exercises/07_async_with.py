@@ -85,6 +85,7 @@ async def borrow(pool):
 
     Acquire a connection, `yield` it to the block, and release it afterwards,
     even when the block raises. The error must still reach the caller.
+    If acquiring fails, let that error reach the caller: there is nothing to release.
     """
     raise NotImplementedError
     yield  # this `yield` makes borrow a generator; yours needs one too

@@ -35,6 +35,7 @@ async def borrow(pool):
 
     Acquire a connection, `yield` it to the block, and release it afterwards,
     even when the block raises. The error must still reach the caller.
+    If acquiring fails, let that error reach the caller: there is nothing to release.
     """
     conn = await pool.acquire()
     try:

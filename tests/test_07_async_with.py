@@ -29,10 +29,12 @@ class FakePool:
     # In judge mode, all the learner's code may use of it from the other process.
     _kata_remote = ("acquire", "release")
 
-    def __init__(self, rng):
+    def __init__(self, rng, error=None):
         self.log = []
         self.lent = []
         self.releases = []  # every coroutine pool.release() handed out, awaited or not
+        self.given = []  # what each pool.release() call was given
+        self.error = error  # when set, acquire() raises it instead of lending a connection
         self._numbers = iter(rng.sample(range(100, 1000), 10))
 
     # The coroutines are named as the learner calls them, so a "never awaited" or "still
@@ -41,6 +43,7 @@ class FakePool:
         return named(self._acquire(), "pool.acquire")
 
     def release(self, conn):
+        self.given.append(conn)
         coro = named(self._release(conn), "pool.release")
         self.releases.append(coro)
         return coro
@@ -57,6 +60,8 @@ class FakePool:
 
     async def _acquire(self):
         await asyncio.sleep(DELAY)
+        if self.error is not None:
+            raise self.error
         conn = FakeConnection(next(self._numbers))
         self.lent.append(conn)
         self.log.append(f"acquire #{conn.number}")
@@ -259,6 +264,63 @@ async def check_released_when_the_block_is_cancelled(make, rng):
     )
 
 
+def acquire_first(make):
+    """Where `make` should acquire, so that its release runs only once there is a connection."""
+    if inspect.isclass(make):
+        return "Release only the connection `await pool.acquire()` returned, in __aexit__."
+    return (
+        f"In {make.__name__}, call `conn = await pool.acquire()` before the `try:` whose `finally:` "
+        "releases it, not inside it: the `finally:` then runs only once there is a connection to give "
+        "back, and acquire's error goes straight to the caller."
+    )
+
+
+async def check_a_failed_acquire_reaches_the_caller(make, rng):
+    error = ConnectionError(f"pool {rng.randrange(100, 1000)} has no free connection")
+    pool = FakePool(rng, error=error)
+    entered, caught = [], None
+
+    try:
+        async with make(pool) as conn:
+            entered.append(conn)
+    except Exception as raised:
+        caught = raised
+
+    failed = f"`await pool.acquire()` raised {error!r}"
+    if entered:
+        conn = entered[0]
+        if inspect.iscoroutine(conn):
+            conn.close()  # this message says it: no second one about a coroutine never awaited
+            raise AssertionError(
+                "the `as` name is a coroutine, not a connection: `pool.acquire()` was called without "
+                "`await`. Write `await pool.acquire()`."
+            )
+        raise AssertionError(
+            f"{failed}, and the block ran all the same, with {describe(conn)} as its connection: "
+            "when acquiring fails there is no connection to lend. Let acquire's error reach the "
+            "caller: do not catch it."
+        )
+    await pool.unawaited_releases()  # closes a release never awaited: the next message says it
+    if pool.given:
+        raise AssertionError(
+            f"{failed}, and then `pool.release()` was called all the same, given {describe(pool.given[0])}: "
+            f"nothing had been acquired, so there is nothing to give back. {acquire_first(make)}"
+        )
+    if caught is error:
+        return
+    if isinstance(caught, NotImplementedError):
+        raise caught  # the learner's own error ("not written yet" for a stub)
+    if isinstance(caught, NameError):  # UnboundLocalError is one too
+        raise AssertionError(
+            f"{failed}, but the caller got {caught!r} instead: `conn` was never set, and the "
+            f"`finally:` that releases it ran all the same, hiding acquire's error. {acquire_first(make)}"
+        )
+    found = "nothing: it was swallowed" if caught is None else f"{caught!r} instead"
+    raise AssertionError(
+        f"{failed}, and the caller should get that very error; it got {found}. {acquire_first(make)}"
+    )
+
+
 def keep_your_own(make):
     """Where `make` (a class, or a generator function made with @asynccontextmanager) keeps its connection."""
     if inspect.isclass(make):
@@ -318,6 +380,11 @@ async def test_lease_releases_the_connection_when_the_block_is_cancelled(ex, rng
 
 
 @pytest.mark.task(1)
+async def test_lease_lets_a_failed_acquire_reach_the_caller(ex, rng):
+    await check_a_failed_acquire_reaches_the_caller(ex.Lease, rng)
+
+
+@pytest.mark.task(1)
 async def test_nested_leases_each_release_their_own_connection(ex, rng):
     await check_each_block_releases_its_own_connection(ex.Lease, rng)
 
@@ -345,6 +412,11 @@ async def test_borrow_lets_the_error_reach_the_caller_unchanged(ex, rng):
 @pytest.mark.task(2)
 async def test_borrow_releases_the_connection_when_the_block_is_cancelled(ex, rng):
     await check_released_when_the_block_is_cancelled(ex.borrow, rng)
+
+
+@pytest.mark.task(2)
+async def test_borrow_lets_a_failed_acquire_reach_the_caller(ex, rng):
+    await check_a_failed_acquire_reaches_the_caller(ex.borrow, rng)
 
 
 @pytest.mark.task(2)
