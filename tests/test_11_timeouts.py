@@ -12,6 +12,7 @@ from kata.testing import (
     not_all_at_once,
     stopwatch,
 )
+from kata.testing.cancelling import settle, stop_calls
 from kata.testing.clock import EARLY_WAKE
 
 # A call far slower than any limit here: code without a timeout waits all of it,
@@ -24,6 +25,15 @@ LATE = 0.3
 EARLY = EARLY_WAKE  # asyncio may wake a sleeper a little early (kata.testing.clock)
 BATCH_LIMIT = 0.3
 
+# Why a TimeoutError escapes fetch_or_none when its limit is up: no `except`, or one in the wrong place.
+CATCH_OUTSIDE = (
+    "`asyncio.timeout` raises TimeoutError as its block is left (inside the block, the call is "
+    "interrupted by a CancelledError), so an `except TimeoutError:` inside the `async with` block "
+    "never sees it. Put the `try:` and `except TimeoutError: return None` around the "
+    "`async with asyncio.timeout(limit):` block, not inside it (or around "
+    "`await asyncio.wait_for(...)`)."
+)
+
 
 def value_for(key):
     return {"key": key, "value": f"value-{key}"}
@@ -31,6 +41,17 @@ def value_for(key):
 
 def some_keys(rng, count):
     return rng.sample(range(100, 1000), count)
+
+
+async def fetch_or_none_of(ex, fetch, key, limit):
+    """fetch_or_none's result, or a plain-words failure when a TimeoutError escaped it."""
+    try:
+        return await ex.fetch_or_none(fetch, key, limit)
+    except TimeoutError:
+        raise AssertionError(
+            f"fetch({key}) takes {SLOW:.2f} s and the limit was {limit:.2f} s: fetch_or_none should "
+            f"have returned None, but it raised TimeoutError. {CATCH_OUTSIDE}"
+        ) from None
 
 
 def labels(calls):
@@ -105,7 +126,7 @@ async def test_a_slow_call_gives_none_when_the_limit_is_up(ex, rng):
     fetch = FakeService("fetch", delay=SLOW, reply=value_for)
 
     with stopwatch() as run:
-        result = await ex.fetch_or_none(fetch, key, limit)
+        result = await fetch_or_none_of(ex, fetch, key, limit)
 
     if margins.over(run.elapsed, limit + LATE, "11 fetch_or_none: gives up < limit + LATE"):
         raise AssertionError(
@@ -127,7 +148,7 @@ async def test_a_slow_call_is_stopped_not_left_running(ex, rng):
     limit = round(rng.uniform(0.1, 0.2), 2)
     fetch = FakeService("fetch", delay=SLOW, reply=value_for)
 
-    await ex.fetch_or_none(fetch, key, limit)
+    await fetch_or_none_of(ex, fetch, key, limit)
 
     assert_call_count(fetch, 1)
     assert_stopped(fetch, {key}, limit, "fetch_or_none")
@@ -171,11 +192,38 @@ def make_batch(rng, count, slow_count):
     return keys, slow, fetch
 
 
+PROBE_DELAY = 0.3  # a call that fetch_or_none gives up on, when run_batch asks why a TimeoutError escaped
+PROBE_LIMIT = 0.05
+
+
+async def fetch_or_none_raises_timeout(ex):
+    """Whether fetch_or_none, given a call slower than its limit, raises TimeoutError instead of
+    returning None (the likely source of a TimeoutError out of fetch_all_within)."""
+    fetch = FakeService("fetch", delay=PROBE_DELAY, reply=value_for)
+    try:
+        await ex.fetch_or_none(fetch, 1, PROBE_LIMIT)
+    except TimeoutError:
+        return True
+    except Exception:
+        return False  # another mistake, for task 1's tests to explain
+    finally:
+        await settle()
+        await stop_calls(fetch.calls)
+    return False
+
+
 async def run_batch(ex, fetch, keys, limit):
     """fetch_all_within's result, or a plain-words failure when it raised a TimeoutError."""
     try:
         return await ex.fetch_all_within(fetch, keys, limit)
     except TimeoutError:
+        if await fetch_or_none_raises_timeout(ex):
+            raise AssertionError(
+                f"fetch_all_within raised TimeoutError, and so does fetch_or_none: "
+                f"`fetch_or_none(fetch, key, {PROBE_LIMIT})` on a call of {PROBE_DELAY:.2f} s raised "
+                f"TimeoutError instead of returning None. {CATCH_OUTSIDE} If fetch_all_within calls "
+                "fetch_or_none, that mends both."
+            ) from None
         raise AssertionError(
             f"fetch_all_within raised TimeoutError: when the limit of {limit:.2f} s is up, it should "
             "still return a dict, with the values that did arrive and None for the calls that did "
