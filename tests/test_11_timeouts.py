@@ -12,7 +12,7 @@ from kata.testing import (
     not_all_at_once,
     stopwatch,
 )
-from kata.testing.cancelling import settle, stop_calls
+from kata.testing.cancelling import WAIT, Run, settle, stop_calls
 from kata.testing.clock import EARLY_WAKE
 
 # A call far slower than any limit here: code without a timeout waits all of it,
@@ -24,6 +24,8 @@ LATE = 0.3
 # asyncio may wake a sleeper a hair early; never by more than this.
 EARLY = EARLY_WAKE  # asyncio may wake a sleeper a little early (kata.testing.clock)
 BATCH_LIMIT = 0.3
+# A far-off limit, for a test that ends the call another way (a cancel, an error) long before it.
+FAR_LIMIT = 0.8
 
 # Why a TimeoutError escapes fetch_or_none when its limit is up: no `except`, or one in the wrong place.
 CATCH_OUTSIDE = (
@@ -177,6 +179,52 @@ async def test_an_error_from_fetch_is_not_a_timeout(ex, rng):
         f"fetch({key}) raised {error!r} after 0.05 s, well inside the limit, and fetch_or_none "
         f"returned {describe(result)} after {run.elapsed:.2f} s. Only a timeout means None: catch "
         "`TimeoutError` alone, not every exception, and let other errors reach the caller."
+    )
+
+
+@pytest.mark.task(1)
+async def test_a_cancel_from_the_caller_is_not_a_timeout(ex, rng):
+    key = rng.randrange(100, 1000)
+    fetch = FakeService("fetch", delay=SLOW, reply=value_for)
+    during = f"while fetch({key}) ran, long before the limit of {FAR_LIMIT:.2f} s"
+
+    run = Run(ex.fetch_or_none(fetch, key, FAR_LIMIT))
+    fetch.on_start = lambda _call: run.cancel(during)
+    finished = await run.finish(FAR_LIMIT + WAIT)
+    # A call left running is not this test's business: stop it, so the loop guard does not report it.
+    await settle()
+    await stop_calls(fetch.calls)
+
+    if not finished:
+        await run.stop()
+        if run.moment is None:
+            raise AssertionError(
+                f"fetch_or_none was still running after {FAR_LIMIT + WAIT:.1f} s without calling "
+                f"fetch({key}).{run.waiting}"
+            )
+        raise AssertionError(
+            f"fetch_or_none was still running {WAIT:.1f} s after its caller cancelled it {during}: a "
+            f"cancelled call should stop at once.{run.waiting}"
+        )
+    if run.moment is None:
+        if run.error is not None:
+            raise run.error  # the learner's own error ("not written yet" for a stub)
+        raise AssertionError(f"fetch_or_none {run.ending()} without calling fetch({key}).")
+    if run.cancelled:
+        return
+    if run.error is not None:
+        raise AssertionError(
+            f"fetch_or_none was cancelled by its caller {during}, and it ended with {run.error!r} "
+            "instead of CancelledError: a cancel from outside is not a timeout, let the "
+            "CancelledError go on unchanged."
+        )
+    raise AssertionError(
+        f"fetch_or_none was cancelled by its caller {during}, and it {run.ending()} instead of "
+        "stopping: it caught the CancelledError and carried on. Whoever cancelled it (a task group, "
+        "a timeout around it, the end of the program) never learns that it stopped. Only its own "
+        "limit means None: catch `TimeoutError` alone, not `asyncio.CancelledError` (nor "
+        "BaseException, nor a bare `except:`); `asyncio.timeout` turns its own cancellation into "
+        "TimeoutError for you, and lets any other cancellation through."
     )
 
 
