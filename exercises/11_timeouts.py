@@ -69,5 +69,6 @@ async def fetch_all_within(fetch, keys, limit):
     Return a dict that maps every key to its call's value, or to None if that call was
     still running when the limit was up (stop those calls: cancel them). The whole batch
     takes about `limit` seconds at most, and less when every call answers sooner.
+    An error raised by a call is not a timeout: let it reach the caller.
     """
     raise NotImplementedError
