@@ -97,6 +97,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(the self-check: enough to know a wrong variant is caught)",
     )
     group.addoption(
+        "--kata-file-names",
+        action="store_true",
+        help="name the learner's files alone in messages (02_gather.py), not from the target's "
+        "folder (batch grading: the folder a student is graded from means nothing to them)",
+    )
+    group.addoption(
         "--kata-stop-on-hang",
         action="store_true",
         help="end the run at the first test that times out, and end the process when a test "
@@ -119,6 +125,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not target.is_dir():
         raise pytest.UsageError(f"--target {config.getoption('target')}: no such directory")
     config.stash[TARGET_KEY] = target.resolve()
+    where.FILE_NAMES_ONLY = config.getoption("kata_file_names")
     margins.target = target.resolve().name
     hang_guard.learner_folder = target.resolve()
     seed = config.getoption("kata_seed")
@@ -292,7 +299,7 @@ def _not_written(error: NotImplementedError, target: Path) -> str | None:
     if sent:  # raised in the sandbox (judge mode)
         name, _line, function = sent[-1]
         path = target / Path(name).name
-        return NOT_WRITTEN.format(name=f"`{function}`", path=path.relative_to(target.parent))
+        return NOT_WRITTEN.format(name=f"`{function}`", path=where.shown_path(path, target))
     tb, found = error.__traceback__, None
     while tb is not None:
         path = Path(tb.tb_frame.f_code.co_filename)
@@ -302,7 +309,7 @@ def _not_written(error: NotImplementedError, target: Path) -> str | None:
     if found is None:
         return None
     name, path = found
-    return NOT_WRITTEN.format(name=f"`{name}`", path=path.relative_to(target.parent))
+    return NOT_WRITTEN.format(name=f"`{name}`", path=where.shown_path(path, target))
 
 
 def _point_at_learner_code(error: BaseException, target: Path, test) -> None:
@@ -354,7 +361,7 @@ def _judge(error: BaseException | None, problems: list[str], target: Path, judge
             pytest.fail(message, pytrace=False)
     missing = MISSING_NAME.match(str(error)) if isinstance(error, AttributeError) else None
     if missing:
-        path = (target / f"{missing['stem']}.py").relative_to(target.parent)
+        path = where.shown_path(target / f"{missing['stem']}.py", target)
         message = NOT_THERE.format(path=path, name=missing["name"], stem=missing["stem"][:2])
         pytest.fail(message, pytrace=False)
     if isinstance(error, TypeError | AttributeError) and "'coroutine' object" in str(error):

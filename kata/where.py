@@ -18,6 +18,21 @@ from pathlib import Path
 from types import FrameType, TracebackType
 
 MAX_PLACES = 3
+# True in batch grading (--kata-file-names): the learner's files are named alone ("02_gather.py"),
+# as the student knows them; the folder they are graded from means nothing to the student.
+FILE_NAMES_ONLY = False
+
+
+def shown_path(path: Path, target: Path) -> str:
+    """How a file of the learner's is named in a message: from the target's parent
+    ("exercises/02_gather.py"), or alone (FILE_NAMES_ONLY); a file elsewhere in full."""
+    try:
+        relative = path.relative_to(target.parent)
+    except ValueError:
+        return path.as_posix()
+    return path.name if FILE_NAMES_ONLY and path.parent == target else relative.as_posix()
+
+
 REMOTE_PLACES = "__kata_places__"  # kata.remote.codec.PLACES, without importing it here
 
 
@@ -30,10 +45,7 @@ class Place:
     function: str
 
     def shown(self, target: Path) -> str:
-        try:
-            name = self.path.relative_to(target.parent).as_posix()
-        except ValueError:
-            name = self.path.as_posix()
+        name = shown_path(self.path, target)
         source = linecache.getline(str(self.path), self.line).strip()
         text = f"  {name}:{self.line}, in {self.function}"
         return f"{text}\n    {source}" if source else text

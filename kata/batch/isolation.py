@@ -116,6 +116,7 @@ def pytest_args(test_ids: Sequence[str], course: Path, target: Path, limits: Lim
         "no:cacheprovider",
         "--target",
         str(target),
+        "--kata-file-names",
         "--kata-seed",
         str(seed),
         "--timeout",

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kata import reaping
+from kata import reaping, where
 from kata.remote.channel import Channel
 from kata.remote.interfaces import lent_only
 from kata.remote.peer import Peer
@@ -80,6 +80,8 @@ class SandboxLink:
         prefix = json.loads(os.environ.get(PREFIX_VARIABLE, "[]"))
         command = [*prefix, sys.executable, "-m", "kata.sandbox.host"]
         command += ["--fd", str(host_end.fileno()), "--target", str(self.target)]
+        if where.FILE_NAMES_ONLY:  # its messages name the learner's files as the judge's do
+            command.append("--file-names")
         if threading.current_thread() is threading.main_thread():
             # The kernel signals a parent's death when the thread that started the child ends:
             # only the main thread lives as long as this process.

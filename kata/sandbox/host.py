@@ -29,6 +29,7 @@ import warnings
 from pathlib import Path
 from types import ModuleType
 
+from kata import where
 from kata.loader import load_exercise, module_name, unload_exercise
 from kata.remote.channel import Channel
 from kata.remote.interfaces import anything
@@ -333,7 +334,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="Linux: die when the process that started this one dies (its thread must live as long)",
     )
+    parser.add_argument(
+        "--file-names", action="store_true", help="name the learner's files alone in messages"
+    )
     options = parser.parse_args(argv)
+    where.FILE_NAMES_ONLY = options.file_names
     # Before any learner code: every process it starts stays in this host's one session.
     with contextlib.suppress(SeccompUnavailable):  # not Linux, or no seccomp: nothing to share
         deny_new_sessions()

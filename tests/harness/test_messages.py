@@ -33,3 +33,19 @@ def test_the_learners_module_is_named_as_their_file_is_not_as_the_kata_loads_it(
     crash = SimpleNamespace(message="AssertionError: found <kata_target_07_async_with.Lease object at 0x1>")
     report = SimpleNamespace(longrepr=SimpleNamespace(reprcrash=crash), user_properties=[])
     assert learner_message(report) == "found <07_async_with.Lease object at 0x1>"
+
+
+def test_in_batch_grading_messages_name_the_students_files_alone(monkeypatch):
+    """The folder a student is graded from (the sandbox's /sandbox/target) means nothing to them;
+    the learner running grade.py sees the path from the kata's folder."""
+    from pathlib import Path
+
+    from kata import where
+    from kata.batch.isolation import Limits, pytest_args
+
+    target = Path("/sandbox/target")
+    assert where.shown_path(target / "02_gather.py", target) == "target/02_gather.py"
+    monkeypatch.setattr(where, "FILE_NAMES_ONLY", True)
+    assert where.shown_path(target / "02_gather.py", target) == "02_gather.py"
+    assert where.shown_path(Path("/elsewhere/x.py"), target) == "/elsewhere/x.py"
+    assert "--kata-file-names" in pytest_args(["t.py::test"], Path("/course"), target, Limits(), 1)
