@@ -32,7 +32,7 @@ import sys
 import typing
 from pathlib import Path
 
-from kata.batch.reports import MESSAGE_CAP, StudentResult, capped, one_line, points_text
+from kata.batch.reports import StudentResult, capped, one_line, points_text
 from kata.catalog import STEM
 
 PROG = "python -m kata.batch.classroom"
@@ -40,6 +40,7 @@ VERSION = 1
 NAME_CAP = 200
 # The encoded result travels in one environment variable; Linux refuses one longer than 128 KiB.
 ENCODED_CAP = 96 * 1024
+MESSAGE_CAP = 500  # Classroom's reporter shows each message in a table cell (Exercism caps at 500 too)
 MESSAGE_CAPS = (MESSAGE_CAP, 200, 60, 0)  # tried in turn until the encoded result fits
 SHOW_COMMAND = "python grade.py {number}"
 GRADING_TEST = "grading"
@@ -73,7 +74,7 @@ def _test(
         "name": one_line(name, NAME_CAP),
         "status": "pass" if passed else "fail",
         "score": _points(score),
-        "message": "" if passed else capped(message),
+        "message": "" if passed else capped(message, MESSAGE_CAP),
         "test_code": SHOW_COMMAND.format(number=number) if number and not passed else "",
         "filename": f"exercises/{stem}.py" if number else "",
         "line_no": 0,

@@ -27,7 +27,11 @@ from kata.catalog import Exercise
 from kata.files import write_atomically
 from kata.report import TestResult
 
-MESSAGE_CAP = 500  # characters of a message kept in a report (Exercism's runner caps at 500 too)
+# Characters of a message kept in results.csv and the JUnit XML: a whole timeline with its
+# "observed" half and the learner's lines (500 cut them off: instructor trial). Gradescope shows
+# the student the whole message, as the grading child caps it (kata.batch.child.MESSAGE_CHARS).
+MESSAGE_CAP = 2000
+GRADESCOPE_MESSAGE_CAP = 4000
 CUT_NOTE = " … [cut: {total:,} characters in all]"
 NOT_GRADED_TEST = "not graded"
 
@@ -99,7 +103,10 @@ def capped(text: object, limit: int = MESSAGE_CAP) -> str:
     return cleaned[: max(0, limit - len(note))] + note
 
 
-def one_line(text: object, limit: int = MESSAGE_CAP) -> str:
+LINE_CAP = 500  # a problem or a flag, on one line of a gradebook or a summary
+
+
+def one_line(text: object, limit: int = LINE_CAP) -> str:
     return " ".join(capped(text, limit).split())
 
 
@@ -213,7 +220,7 @@ def gradescope_json(student: StudentResult) -> dict:
                 "score": round(_finite(task.points), 4),
                 "max_score": round(_finite(task.max_points), 4),
                 "status": "passed" if task.status == "passed" else "failed",
-                "output": capped(task.message),
+                "output": capped(task.message, GRADESCOPE_MESSAGE_CAP),
                 "visibility": "visible",
                 "tags": [task.stem],
                 "extra_data": {"seconds": round(_finite(task.seconds), 3)},  # for Classroom's duration

@@ -304,7 +304,7 @@ def test_results_csv_has_one_row_per_student_and_task(tmp_path, course):
     assert rows[5]["message"] == "not graded: no file"
 
 
-def test_results_csv_caps_messages_at_500_characters_and_says_so(tmp_path, course):
+def test_results_csv_caps_messages_and_says_so(tmp_path, course):
     tasks = score_tasks(course, [result("02_other", 1, "test_d", "failed", "y" * 5000)], Points())
     path = tmp_path / "results.csv"
     write_results_csv(path, [student("ada", tasks)])
