@@ -5,7 +5,7 @@ import inspect
 
 import pytest
 
-from kata.testing import FakeService, assert_same, assert_started_in_order, describe, same
+from kata.testing import FakeService, assert_same, assert_started_in_order, describe, holds, same
 from kata.testing.services import FakeServices
 
 NAMES = ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Katherine Johnson", "Edsger Dijkstra"]
@@ -88,6 +88,82 @@ async def test_each_call_uses_the_answer_of_the_one_before(ex, rng):
         )
 
 
+@pytest.mark.task(2)
+async def test_each_label_asks_the_services_again(ex, rng):
+    # Between two labels for one order the customer moves house and takes a new name: the second
+    # label must show them as they are now, so nothing may be kept from the call before.
+    order_id = rng.randrange(10_000, 100_000)
+    customer_id = order_record(order_id)["customer_id"]
+    customers = {customer_id: customer_record(customer_id)}
+    services = FakeServices(
+        FakeService("get_order", delay=0.03, reply=order_record),
+        FakeService("get_customer", delay=0.03, reply=lambda cid: customers.get(cid) or customer_record(cid)),
+        FakeService("get_address", delay=0.03, reply=address_text),
+    )
+    calls = (services["get_order"], services["get_customer"], services["get_address"], order_id)
+
+    first = await ex.shipping_label(*calls)
+    before = customers[customer_id]
+    moved = {
+        **before,
+        "name": rng.choice([name for name in NAMES if name != before["name"]]),
+        "address_id": before["address_id"] + rng.randrange(1, 1000),
+    }
+    customers[customer_id] = moved
+    second = await ex.shipping_label(*calls)
+
+    expected = f"{moved['name']}, {address_text(moved['address_id'])}"
+    asked = services.started_args.count(("get_customer", customer_id))
+    if not same(second, expected) and (same(second, first) or asked < 2):
+        times = {0: "never called", 1: "called only once"}.get(asked, f"called {asked} times")
+        raise AssertionError(
+            f"two labels for order {order_id}: between them, customer {customer_id} moved, and "
+            f"get_customer({customer_id}) then answered {moved!r}. The second label should be "
+            f"{expected!r}, found {describe(second)}, and get_customer({customer_id}) was {times}: "
+            "shipping_label kept an answer from the call before. Make the three calls every time, "
+            "and keep nothing between calls."
+        )
+    assert_same(second, expected, f"the second label for order {order_id}, after the customer moved")
+
+
+class Unavailable(Exception):
+    """A service's error in these tests."""
+
+
+@pytest.mark.task(2)
+@pytest.mark.parametrize("broken", ["get_order", "get_customer", "get_address"])
+async def test_an_error_of_any_call_reaches_the_caller(ex, rng, broken):
+    order_id = rng.randrange(10_000, 100_000)
+    error = Unavailable(f"{broken} is down, try again later")
+    replies = {"get_order": order_record, "get_customer": customer_record, "get_address": address_text}
+    services = FakeServices(
+        *(
+            FakeService(name, delay=0.03, reply=reply, fail=(lambda *args: error) if name == broken else None)
+            for name, reply in replies.items()
+        )
+    )
+
+    try:
+        label = await ex.shipping_label(
+            services["get_order"], services["get_customer"], services["get_address"], order_id
+        )
+    except Unavailable as raised:
+        if holds(raised, error):
+            return
+        raise
+    failed = [call for call in services.calls if call.outcome == "raised"]
+    if not failed:
+        raise AssertionError(
+            f"shipping_label(..., {order_id}) returned {describe(label)} without calling {broken}, "
+            f"whose error should have reached the caller; the calls were {services.labels()}"
+        )
+    raise AssertionError(
+        f"{failed[0].label(services.name)} raised {error!r}, but shipping_label returned "
+        f"{describe(label)}: the error never reached the caller. Let it go on: no `try`/`except` "
+        "around the calls that returns something else instead."
+    )
+
+
 def user_record(user_id):
     return {"id": user_id, "name": f"user-{user_id}"}
 
@@ -109,6 +185,13 @@ def as_coroutines(pending, user_ids):
             "The body of an `async def` function does not run at all until someone awaits it."
         )
     if type(pending) is not list or len(pending) != len(user_ids):
+        repeated = [uid for n, uid in enumerate(user_ids) if uid in user_ids[:n]]
+        if type(pending) is list and repeated and len(pending) == len(set(user_ids)):
+            raise AssertionError(
+                f"user_ids was {user_ids}: {repeated[0]} is listed twice, so make_requests should return "
+                f"{len(user_ids)} coroutines, one for each id as it is listed; found {len(pending)}. Leave "
+                "the repeats in: whoever awaits the list may want each of them."
+            )
         raise AssertionError(
             f"make_requests should return a list of {len(user_ids)} coroutines (one per id), "
             f"found {describe(pending)}"
@@ -156,3 +239,20 @@ async def test_awaiting_the_coroutines_runs_the_calls_in_that_order(ex, rng):
     backwards = user_ids[::-1]
     assert_same(results, [user_record(uid) for uid in backwards], "the coroutines' results, last to first")
     assert_started_in_order(fetch_user, [(uid,) for uid in backwards])
+
+
+@pytest.mark.task(3)
+async def test_an_id_listed_twice_gets_a_coroutine_each_time(ex, rng):
+    user_ids = rng.sample(range(100, 1000), 3)
+    repeated = rng.choice(user_ids)
+    user_ids.insert(rng.randint(user_ids.index(repeated) + 1, len(user_ids)), repeated)
+    fetch_user = FakeService("fetch_user", delay=0.02, reply=user_record)
+
+    pending = ex.make_requests(fetch_user, user_ids)
+    try:
+        results = [await coro for coro in as_coroutines(pending, user_ids)]
+    finally:
+        close_all(pending)
+
+    assert_same(results, [user_record(uid) for uid in user_ids], "the coroutines' results, in order")
+    assert_started_in_order(fetch_user, [(uid,) for uid in user_ids])
