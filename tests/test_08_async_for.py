@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager, contextmanager
 
 import pytest
 
-from kata.testing import FakeService, assert_same, assert_started_in_order
+from kata.testing import FakeService, assert_same, assert_started_in_order, same
 
 PAGE_DELAY = 0.02  # one page of results
 LINE_DELAY = 0.01  # one line of a log stream
@@ -22,8 +22,11 @@ def make_pages(rng):
     return [[f"order-{next(ids)}" for _ in range(size)] for size in sizes]
 
 
-def page_service(pages):
-    """fetch_page(n): page n of `pages`, then one empty page; asking beyond that is a mistake."""
+def page_service(pages, broken=None):
+    """fetch_page(n): page n of `pages`, then one empty page; asking beyond that is a mistake.
+
+    `broken`: (page number, the exception its fetch raises), as when the server is down.
+    """
     empty = len(pages) + 1
 
     def fail(number):
@@ -34,6 +37,8 @@ def page_service(pages):
                 f"fetch_page({number}) was called, but page {empty} was already empty: "
                 "the first empty page means there are no more, stop there."
             )
+        if broken is not None and number == broken[0]:
+            return broken[1]
         return None
 
     def reply(number):
@@ -139,11 +144,41 @@ async def test_paginate_hands_out_each_page_before_fetching_the_next(ex, rng):
                     )
 
 
+class PageUnavailable(Exception):
+    """The listing server's error in these tests."""
+
+
+@pytest.mark.task(1)
+async def test_an_error_fetching_a_page_reaches_the_reader(ex, rng):
+    pages = make_pages(rng)
+    number = rng.randint(2, len(pages))
+    error = PageUnavailable(f"page {number} could not be loaded: the server is busy")
+    fetch_page = page_service(pages, broken=(number, error))
+    items = []
+
+    try:
+        with explained("paginate"):
+            async for item in ex.paginate(fetch_page):
+                items.append(item)
+    except PageUnavailable as raised:
+        if raised is error:
+            return
+        raise
+    read = len(items)
+    raise AssertionError(
+        f"fetch_page({number}) raised {error!r}, but paginate ended the listing there as if it were "
+        f"complete: the reader got {read} item{'' if read == 1 else 's'} and no error, and cannot tell "
+        "a listing cut short from a whole one. Let the error of fetch_page reach the reader: no "
+        "`try`/`except` around it that returns or stops instead."
+    )
+
+
 # Tasks 2 and 3: reading a stream of log lines
 
 
 class LineStream:
-    """An async iterable of log lines that arrive one at a time. `taken` counts the lines read."""
+    """An async iterable of log lines (or other items) that arrive one at a time. `taken` counts
+    the items read."""
 
     # In judge mode, all the learner's code may use of it from the other process.
     _kata_remote = ("__aiter__", "__anext__")
@@ -201,6 +236,29 @@ async def test_collect_matching_of_an_empty_stream_is_an_empty_list(ex):
     assert_same(found, [], "collect_matching of an empty stream")
 
 
+@pytest.mark.task(2)
+async def test_each_call_of_collect_matching_gets_a_list_of_its_own(ex, rng):
+    wanted = rng.choice(["ERROR", "WARNING"])
+    logs = [make_log(rng, wanted, 8), make_log(rng, wanted, 8)]
+    expected = [[line for line in lines if line.startswith(wanted + " ")] for lines in logs]
+
+    found = []
+    for lines in logs:
+        with explained("collect_matching"):
+            found.append(await ex.collect_matching(LineStream(lines), level_is(wanted)))
+
+    for what, result, matches in [("second", found[1], expected[1]), ("first", found[0], expected[0])]:
+        if not same(result, matches) and same(result, expected[0] + expected[1]):
+            raise AssertionError(
+                f"collect_matching was called twice, on two streams with {len(expected[0])} and "
+                f"{len(expected[1])} {wanted} lines. After the second call, the {what} call's list held "
+                f"both calls' matches ({len(result)} lines): every call added to one list that outlives "
+                "it (a default argument such as `found=[]` is made once, when `def` runs, not once per "
+                "call). Make a new list inside the function each time."
+            )
+        assert_same(result, matches, f"the {what} call's result (its {wanted} lines), after both calls")
+
+
 def log_with_first_error_at(rng, position, count):
     """`count` lines whose first ERROR line is at `position`, with more ERROR lines after it."""
     before = [log_line(rng, rng.choice(["INFO", "WARNING"])) for _ in range(position)]
@@ -244,3 +302,30 @@ async def test_first_match_returns_none_when_nothing_matches(ex, rng):
         found = await ex.first_match(LineStream(lines), level_is("ERROR"))
 
     assert_same(found, None, "first_match's result when no line matches")
+
+
+# Items that are false in an `if` (0, "") still match: `predicate(item)` decides, not the item.
+FALSY_MATCHES = {
+    "zero": (lambda rng: rng.randint(1, 40), 0, "n == 0", lambda n: n == 0),
+    "empty_string": (lambda rng: log_line(rng, "INFO"), "", "line == ''", lambda line: line == ""),
+}
+
+
+@pytest.mark.task(3)
+@pytest.mark.parametrize("kind", list(FALSY_MATCHES))
+async def test_first_match_returns_a_match_that_is_false_in_an_if(ex, rng, kind):
+    other, falsy, condition, predicate = FALSY_MATCHES[kind]
+    position = rng.randint(2, 6)
+    items = [other(rng) for _ in range(position)] + [falsy] + [other(rng) for _ in range(4)] + [falsy]
+    stream = LineStream(items)
+
+    with explained("first_match"):
+        found = await ex.first_match(stream, predicate)
+
+    if found is None:
+        raise AssertionError(
+            f"the predicate was `{condition}`, and item {position + 1} of {len(items)}, {falsy!r}, was "
+            f"the first to match, but first_match returned None. {falsy!r} is false in an `if`, yet it "
+            "matches: test `predicate(item)` itself (or compare with `is not None`), not the item."
+        )
+    assert_same(found, falsy, f"first_match's result (the first item where `{condition}`)")
