@@ -63,6 +63,7 @@ async def shipping_label(get_order, get_customer, get_address, order_id):
     - `await get_order(order_id)` gives a dict with the key "customer_id";
     - `await get_customer(customer_id)` gives a dict with the keys "name" and "address_id";
     - `await get_address(address_id)` gives the address, a str such as "12 Elm Street".
+    If a call raises, let its error reach the caller.
     """
     raise NotImplementedError
 

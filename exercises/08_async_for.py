@@ -52,7 +52,8 @@ async def paginate(fetch_page):
     Pages are numbered from 1: `await fetch_page(1)`, `await fetch_page(2)`, ...
     each return a list of items. The first empty list means there are no more
     pages: stop there. Fetch the next page only when the reader asks for an item
-    after the last one of the current page.
+    after the last one of the current page. If fetching a page raises, let the error
+    reach the reader.
     """
     raise NotImplementedError
     yield  # this `yield` makes paginate an async generator; yours needs one too
