@@ -8,7 +8,10 @@ import pytest
 from kata.testing import FakeService, assert_same, assert_started_in_order, describe, holds, same
 from kata.testing.services import FakeServices
 
-NAMES = ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Katherine Johnson", "Edsger Dijkstra"]
+# Names as the service spells them, which the greeting must keep: each one changes under
+# str.title(), str.capitalize(), str.upper() and str.lower(), so that an answer that "tidies" the
+# name is caught on every seed (a learner trial's greet used name.strip().title()).
+NAMES = ["Guido van Rossum", "John McCarthy", "Ada MacLeod", "Vincent van Gogh", "Leonardo da Vinci"]
 STREETS = ["Elm Street", "Mill Lane", "Harbour Road", "Station Road", "Orchard Way"]
 
 
