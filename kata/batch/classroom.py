@@ -32,7 +32,7 @@ import sys
 import typing
 from pathlib import Path
 
-from kata.batch.reports import StudentResult, capped, one_line, points_text
+from kata.batch.reports import NOTES_TAG, StudentResult, capped, one_line, points_text
 from kata.catalog import STEM
 
 PROG = "python -m kata.batch.classroom"
@@ -132,6 +132,8 @@ def classroom_result(gradescope: object) -> dict:
     for index, test in enumerate(gradescope["tests"], 1):
         if not isinstance(test, dict):
             raise ClassroomError(f"test {index} is not a JSON object")
+        if NOTES_TAG in (test.get("tags") or ()):
+            continue  # the instructor's notes (flags): not a task
         score, worth = _points(test.get("score")), _points(test.get("max_score"))
         status = test.get("status")
         passed = status == "passed" if status in ("passed", "failed") else worth > 0 and score >= worth

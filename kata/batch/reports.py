@@ -50,6 +50,10 @@ RESULTS_HEADER = [
 SUMMARY = "{student}: {score} / {max_score} points ({percent:.1f}%), {passed} of {tasks} tasks passed."
 PROBLEM_LINE = "Problem: {problem}"
 FLAG_LINE = "Note: {flag}"
+# Gradescope: the flags go in a test of their own, hidden from the student (Gradescope shows hidden
+# tests to the course staff only), worth nothing; kata.batch.classroom leaves it out.
+NOTES_TEST = "Notes for the instructor (hidden from the student)"
+NOTES_TAG = "kata-notes"
 
 # Terminal escape sequences (colours, cursor moves) go whole, not just their ESC byte.
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
@@ -189,6 +193,7 @@ def _test_name(task: TaskScore) -> str:
 
 
 def _summary(student: StudentResult) -> str:
+    """The student's line for Gradescope, and the problem if any (not the flags: _notes_test)."""
     lines = [
         SUMMARY.format(
             student=one_line(student.student),
@@ -201,8 +206,24 @@ def _summary(student: StudentResult) -> str:
     ]
     if student.problem:
         lines.append(PROBLEM_LINE.format(problem=one_line(student.problem)))
-    lines.extend(FLAG_LINE.format(flag=one_line(flag)) for flag in student.flags)
     return "\n".join(lines)
+
+
+def _notes_test(student: StudentResult) -> list[dict]:
+    """The flags as a hidden Gradescope test worth nothing, or no test when there are none."""
+    if not student.flags:
+        return []
+    return [
+        {
+            "name": NOTES_TEST,
+            "score": 0,
+            "max_score": 0,
+            "status": "passed",
+            "output": "\n".join(FLAG_LINE.format(flag=one_line(flag)) for flag in student.flags),
+            "visibility": "hidden",
+            "tags": [NOTES_TAG],
+        }
+    ]
 
 
 def gradescope_json(student: StudentResult) -> dict:
@@ -226,7 +247,8 @@ def gradescope_json(student: StudentResult) -> dict:
                 "extra_data": {"seconds": round(_finite(task.seconds), 3)},  # for Classroom's duration
             }
             for task in student.tasks
-        ],
+        ]
+        + _notes_test(student),
     }
 
 

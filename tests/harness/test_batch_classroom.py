@@ -264,3 +264,12 @@ def test_the_workflow_hands_the_batch_points_to_classrooms_reporter():
     variable = f"{runner.upper()}_RESULTS: ${{{{ steps.{step_id}.outputs.result }}}}"
     assert variable in report, f"the reporter step lacks {variable}"
     assert "if: always()" in convert and "if: always()" in report, "a failed grade must still be reported"
+
+
+def test_the_instructors_hidden_notes_are_not_a_task_for_classroom():
+    flagged = StudentResult("ada", STUDENT.tasks, ["01_coroutines.py:3 starts a process (os.fork)"], 1.0)
+    gradescope = gradescope_json(flagged)
+    assert any(test.get("visibility") == "hidden" for test in gradescope["tests"]), "no hidden notes"
+    assert classroom_result(json.loads(json.dumps(gradescope))) == student_result(STUDENT), (
+        "the notes became a Classroom test"
+    )

@@ -331,10 +331,21 @@ def test_gradescope_json_has_exactly_gradescopes_keys_and_types(tmp_path, course
     assert data["output"].splitlines() == [
         "bob: 1.5 / 3.5 points (42.9%), 1 of 3 tasks passed.",
         "Problem: something odd",
-        "Note: a flag",
-    ]
+    ], "the flags are not for the student's eyes"
     assert (data["visibility"], data["stdout_visibility"]) == ("visible", "hidden")
-    assert isinstance(data["tests"], list) and len(data["tests"]) == 3, "one Gradescope test per task"
+    assert isinstance(data["tests"], list) and len(data["tests"]) == 4, (
+        "one Gradescope test per task, and the notes"
+    )
+    notes = data["tests"][-1]
+    assert notes == {
+        "name": "Notes for the instructor (hidden from the student)",
+        "score": 0,
+        "max_score": 0,
+        "status": "passed",
+        "output": "Note: a flag",
+        "visibility": "hidden",
+        "tags": ["kata-notes"],
+    }, "the flags, as a test only the course staff see, worth nothing"
     first = data["tests"][0]
     # extra_data: Gradescope's "optional extra data to be stored"; the Classroom converter reads
     # each task's seconds there.
