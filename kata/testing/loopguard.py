@@ -65,6 +65,13 @@ NEVER_AWAITED = (
     "coroutine object, and nothing runs until you `await` it (or hand it to asyncio.gather "
     "or asyncio.create_task)."
 )
+# asyncio.as_completed gives awaitables made by an inner coroutine of its own (_wait_for_one, in
+# Python 3.11 to 3.12; an iterator of its own later): a loop over it that never awaits what it gives.
+AS_COMPLETED_NOT_AWAITED = (
+    "you looped over asyncio.as_completed(...) but never awaited what it gave{times}: each item "
+    "is an awaitable that waits for the next call to finish, and nothing is waited for until "
+    "you await it: `for next_done in asyncio.as_completed(tasks): result = await next_done`."
+)
 LOST_ERROR = (
     "a task failed with {error} and nobody awaited it, so the error was silently lost: "
     "await every task you create (gather and a TaskGroup await the tasks they were given, "
@@ -356,7 +363,10 @@ def _explain_warning(warning: warnings.WarningMessage) -> str | None:
     """The plain sentence for a warning the kata explains itself, else None."""
     text = str(warning.message)
     if warning.category is RuntimeWarning and UNAWAITED.search(text):
-        return NEVER_AWAITED.format(name=_coroutine_name(UNAWAITED.search(text)["name"]), times="{times}")
+        qualname = UNAWAITED.search(text)["name"]
+        if qualname.startswith("as_completed.<locals>."):
+            return AS_COMPLETED_NOT_AWAITED.format(times="")  # its count is asyncio's, not theirs
+        return NEVER_AWAITED.format(name=_coroutine_name(qualname), times="{times}")
     if issubclass(warning.category, ResourceWarning):
         if "Unclosed client session" in text or "Unclosed connector" in text:
             return UNCLOSED_SESSION

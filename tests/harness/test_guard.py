@@ -5,6 +5,7 @@ file full of mistakes; each test here checks the verdict on one of them.
 """
 
 import re
+import sys
 import textwrap
 from pathlib import Path
 
@@ -34,6 +35,10 @@ async def naps(fetch):
         sleep(0.005)  # "be polite": 15 ms in all, far below the guard's limit
         results.append(await fetch(n))
     return results
+
+async def loops_without_awaiting(fetch):
+    for next_done in asyncio.as_completed([fetch(1), fetch(2)]):
+        pass
 
 async def sleeps_in_a_thread():
     await asyncio.to_thread(time.sleep, 0.02)
@@ -125,6 +130,9 @@ async def test_blocking_allowed_by_marker(ex):
 
 async def test_short_sleeps(ex):
     await ex.naps(FakeService("fetch", delay=0))
+
+async def test_as_completed_not_awaited(ex):
+    await ex.loops_without_awaiting(FakeService("fetch", delay=0))
 
 async def test_sleep_in_a_thread(ex):
     await ex.sleeps_in_a_thread()
@@ -386,6 +394,16 @@ def test_time_sleep_in_async_code_is_named_with_its_line_however_short_and_gets_
 
 def test_time_sleep_in_a_thread_of_its_own_blocks_no_loop(verdicts):
     assert verdicts["test_sleep_in_a_thread"].outcome == "passed", verdicts["test_sleep_in_a_thread"].message
+
+
+def test_a_loop_over_as_completed_that_never_awaits_is_named_in_the_learners_words(verdicts):
+    """Not asyncio's inner `_wait_for_one() (92 times)`, which the learner never wrote."""
+    verdict = verdicts["test_as_completed_not_awaited"]
+    assert verdict.outcome == "failed" and "_wait_for_one" not in verdict.message, verdict.message
+    if sys.version_info < (3, 13):  # later, as_completed's items are futures: only the calls are left running
+        assert "you looped over asyncio.as_completed(...) but never awaited" in verdict.message, (
+            verdict.message
+        )
 
 
 def test_correct_code_passes_the_guard(verdicts):
