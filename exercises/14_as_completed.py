@@ -69,6 +69,7 @@ async def process_as_they_arrive(fetch, ids, on_result):
     As each call finishes, call `on_result(id, value)` right away, with the id and what
     its call returned: fastest call first, without waiting for the slower ones.
     `on_result` is a plain function: call it, don't await it. Return nothing.
+    If a call raises, let its error reach your caller: hand `on_result` only what calls returned.
     """
     raise NotImplementedError
 
@@ -79,6 +80,7 @@ async def first_response(fetch, mirrors):
 
     Once you have it the other calls are wasted: cancel the ones still running, and wait
     until they have stopped before you return.
+    If the first call to finish raised, raise its error (after stopping the others the same way).
     """
     raise NotImplementedError
 

@@ -8,6 +8,7 @@ async def process_as_they_arrive(fetch, ids, on_result):
     """Call `await fetch(id)` for every id in `ids`, all at the same time.
 
     As each call finishes, call `on_result(id, value)` right away: fastest call first.
+    If a call raises, let its error reach your caller: hand `on_result` only what calls returned.
     """
 
     async def tagged(item_id):
@@ -23,6 +24,7 @@ async def first_response(fetch, mirrors):
     """Ask every mirror at once and return the first answer to arrive.
 
     Cancel the calls still running, and wait until they have stopped, before returning.
+    If the first call to finish raised, raise its error (after stopping the others the same way).
     """
     tasks = [asyncio.create_task(fetch(mirror)) for mirror in mirrors]
     try:

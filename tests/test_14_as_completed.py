@@ -9,8 +9,10 @@ from kata.testing import (
     assert_same,
     clock,
     describe,
+    holds,
     leaves,
     margins,
+    same,
     stopwatch,
 )
 from kata.testing.cancelling import (
@@ -64,14 +66,14 @@ class Recorder:
         return [item_id for item_id, _, _ in self.seen]
 
 
-def arriving(rng, count):
+def arriving(rng, count, reply=item_for, fail=None):
     """`count` ids and a fetch whose calls finish SPACING apart, in an order unlike the ids'."""
     ids = rng.sample(range(100, 1000), count)
     ranks = list(range(count))
     while ranks == sorted(ranks) or ranks == sorted(ranks, reverse=True):
         rng.shuffle(ranks)
     delays = {item_id: 0.05 + SPACING * rank for item_id, rank in zip(ids, ranks, strict=True)}
-    return ids, FakeService("fetch", delay=delays.__getitem__, reply=item_for)
+    return ids, FakeService("fetch", delay=delays.__getitem__, reply=reply, fail=fail)
 
 
 async def process(ex, rng, count=5):
@@ -128,6 +130,73 @@ async def test_every_call_runs_at_the_same_time(ex, rng):
     ids, fetch, _, run = await process(ex, rng)
 
     assert_ran_together(fetch, run.elapsed, expected_calls=len(ids))
+
+
+# Results that are false in an `if` are results like any other: every one of them, every run.
+FALSY_RESULTS = (0, "", [], False)
+
+
+@pytest.mark.task(1)
+async def test_results_that_are_false_in_an_if_are_handed_over_too(ex, rng):
+    count = len(FALSY_RESULTS) + 2
+    values = {}
+    ids, fetch = arriving(rng, count, reply=lambda item_id: values[item_id])
+    falsy_ids = rng.sample(ids, len(FALSY_RESULTS))
+    values |= {item_id: item_for(item_id) for item_id in ids}
+    values |= dict(zip(falsy_ids, FALSY_RESULTS, strict=True))
+    on_result = Recorder()
+
+    await ex.process_as_they_arrive(fetch, ids, on_result)
+
+    missing = [item_id for item_id in ids if item_id not in on_result.ids]
+    if missing:
+        returned = ", ".join(f"fetch({item_id}) returned {values[item_id]!r}" for item_id in missing)
+        raise AssertionError(
+            f"{returned}, but process_as_they_arrive never called on_result for "
+            f"{'it' if len(missing) == 1 else 'them'}; it was called for {on_result.ids}. "
+            f"{values[missing[0]]!r} is false in an `if`, yet it is what the call returned: call "
+            "`on_result(id, value)` for every call, whatever the value (no `if value:` before it)."
+        )
+    if len(on_result.ids) != len(ids):
+        raise AssertionError(
+            f"on_result should be called once for each of the ids {sorted(ids)}; it was called for "
+            f"{on_result.ids}"
+        )
+    handed = {item_id: value for item_id, value, _ in on_result.seen}
+    assert_same(handed, values, "the (id: value) pairs handed to on_result")
+
+
+class Unavailable(Exception):
+    """A service's error in these tests."""
+
+
+@pytest.mark.task(1)
+async def test_an_error_of_a_call_reaches_the_caller(ex, rng):
+    failing = []
+    error = Unavailable("fetch failed: the service is down")
+    ids, fetch = arriving(rng, 5, fail=lambda item_id: error if item_id in failing else None)
+    # The slowest call fails: every other result has been handed over by then.
+    failing.append(max(ids, key=fetch.delay_for))
+    on_result = Recorder()
+
+    try:
+        await ex.process_as_they_arrive(fetch, ids, on_result)
+    except Exception as raised:
+        if holds(raised, error):
+            return
+        raise
+    handed = [value for item_id, value, _ in on_result.seen if item_id == failing[0]]
+    instead = (
+        f"called on_result({failing[0]}, {describe(handed[0])}) and returned"
+        if handed
+        else "returned as if nothing had happened"
+    )
+    raise AssertionError(
+        f"fetch({failing[0]}) raised {error!r}, but process_as_they_arrive {instead}: the error "
+        "never reached the caller, who cannot tell a failed call from a value. Let the error go on: "
+        "no `try`/`except` around `await fetch(id)` that hands on_result something else, and no "
+        "`return_exceptions=True`."
+    )
 
 
 # Tasks 2 and 3 -----------------------------------------------------------------------
@@ -322,6 +391,32 @@ async def test_cancelling_first_response_stops_every_call(ex, rng):
     await cancel_midway(ex.first_response, "first_response", rng, CLEANING_UP)
 
 
+@pytest.mark.task(2)
+async def test_an_error_of_the_first_call_to_finish_reaches_the_caller(ex, rng):
+    # One mirror fails before any other call ends: its error is the first outcome to arrive.
+    mirrors, _, errors, fetch = race(rng, 5, fast_failures=1)
+    ((failed, error),) = errors.items()
+
+    try:
+        result = await ex.first_response(fetch, mirrors)
+    except Exception as raised:
+        if not holds(raised, error):
+            raise
+    else:
+        raise AssertionError(
+            f"fetch({failed!r}) was the first call to finish, after {fetch.delay_for(failed):.2f} s, "
+            f"and it raised {error!r}; first_response returned {describe(result)} instead of raising it. "
+            "The first outcome to arrive was an error, so the caller should get that error: "
+            "`done.pop().result()` raises it for you (don't check `task.exception()` and return "
+            "something else; skipping failed calls is first_success's job)."
+        )
+    running = [call for call in fetch.calls if call.end is None]
+    if running:
+        stopping, untouched = await left_running(running)
+        found = left_running_message("first_response raised", stopping, untouched, "fetch")
+        raise AssertionError(f"{found} {stop_advice(untouched)}")
+
+
 async def first_success(ex, fetch, mirrors, errors, winner):
     """first_success's result; raising the error of a call that failed first reads as plain words."""
     try:
@@ -364,10 +459,37 @@ async def test_cancelling_first_success_stops_every_call(ex, rng):
     await cancel_midway(ex.first_success, "first_success", rng, CLEANING_UP, fast_failures=1)
 
 
+# An answer that is false in an `if` is still the answer: each kind, every run.
+FALSY_ANSWERS = {"zero": 0, "empty_string": "", "empty_list": [], "false": False}
+
+
 @pytest.mark.task(3)
-async def test_when_every_mirror_fails_all_their_errors_are_raised_together(ex, rng):
-    mirrors = some_mirrors(rng, 4)
-    delays = dict(zip(mirrors, rng.sample([0.03, 0.06, 0.09, 0.12], 4), strict=True))
+@pytest.mark.parametrize("kind", list(FALSY_ANSWERS))
+async def test_an_answer_that_is_false_in_an_if_is_returned(ex, rng, kind):
+    falsy = FALSY_ANSWERS[kind]
+    mirrors, winner, errors, fetch = race(rng, 5, fast_failures=1)
+    fetch.reply = lambda mirror: type(falsy)() if mirror == winner else answer_from(mirror)
+
+    result = await first_success(ex, fetch, mirrors, errors, winner)
+
+    if same(result, falsy):
+        return
+    whose = [c.args[0] for c in fetch.calls if type(result) is str and result == answer_from(c.args[0])]
+    found = f"the answer of {whose[0]} ({fetch.delay_for(whose[0]):.2f} s)" if whose else describe(result)
+    raise AssertionError(
+        f"{winner} answered {falsy!r} after {WINNER:.2f} s, the first call that worked; first_success "
+        f"returned {found}. {falsy!r} is false in an `if`, yet it is what the call returned: a call "
+        "that returns is a success whatever its value. Tell a failure by its exception "
+        "(`try`/`except`), not by `if value:`."
+    )
+
+
+@pytest.mark.task(3)
+@pytest.mark.parametrize("count", [1, 2, 4])
+async def test_when_every_mirror_fails_all_their_errors_are_raised_together(ex, rng, count):
+    # However many mirrors: even one failed mirror's error comes in an ExceptionGroup.
+    mirrors = some_mirrors(rng, count)
+    delays = dict(zip(mirrors, rng.sample([0.03, 0.06, 0.09, 0.12], count), strict=True))
     errors = {mirror: ConnectionError(f"{mirror} is down") for mirror in mirrors}
     fetch = FakeService("fetch", delay=delays.__getitem__, fail=errors.get)
 
@@ -383,10 +505,17 @@ async def test_when_every_mirror_fails_all_their_errors_are_raised_together(ex, 
             and all(any(f is e for f in found) for e in expected)
         ):
             return
+        bare = not isinstance(error, BaseExceptionGroup) and any(error is e for e in expected)
         raise AssertionError(
-            f"every mirror failed, so first_success should raise an ExceptionGroup holding all "
-            f"{len(expected)} of their exceptions (`raise ExceptionGroup('every mirror failed', "
-            f"errors)`), found {describe(error)}"
+            f"every mirror failed ({count} of {count}), so first_success should raise an ExceptionGroup "
+            f"holding all {len(expected)} of their exceptions (`raise ExceptionGroup('every mirror "
+            f"failed', errors)`), found {describe(error)}"
+            + (
+                ", one mirror's error on its own. Raise the group whatever the number of errors, "
+                "one included: the caller handles every outcome the same way (`except* ConnectionError`)."
+                if bare
+                else ""
+            )
         ) from None
     raise AssertionError(
         f"every mirror failed, so first_success should raise an ExceptionGroup of their errors; "
