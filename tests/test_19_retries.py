@@ -303,6 +303,36 @@ def test_the_jitter_comes_from_the_random_it_is_given(ex, rng):
         )
 
 
+# A cap of 0 (base_delay=0, or max_delay=0): the wait is random() * 0 = 0.0, and random() is
+# still called once, as the formula says; each case every run.
+ZERO_CAPS = {"base_delay": (0, 5.0), "max_delay": (0.1, 0)}
+
+
+@pytest.mark.task(1)
+@pytest.mark.parametrize("zero", list(ZERO_CAPS))
+def test_random_is_called_once_even_when_the_cap_is_zero(ex, rng, zero):
+    base_delay, max_delay = ZERO_CAPS[zero]
+    random = ScriptedRandom(rng)
+    numbers = rng.sample(range(6), 3)
+
+    found = [ex.backoff_delay(n, base_delay, max_delay, random=random) for n in numbers]
+
+    if random.calls != len(numbers):
+        raise AssertionError(
+            f"backoff_delay(n, base_delay={base_delay}, max_delay={max_delay}, random) for n in {numbers} "
+            f"called the `random` it was given {random.calls} times in {len(numbers)} calls; it should "
+            f"call it exactly once per call, even when the cap, min(max_delay, base_delay * 2**n), is 0. "
+            "Compute `random() * min(max_delay, base_delay * 2**n)` every time, with no shortcut for a "
+            "zero cap: a caller counting on one random() per wait (a seeded sequence, a test) is "
+            "thrown off by a skipped call."
+        )
+    if not all(close(f, 0.0) for f in found):
+        raise AssertionError(
+            f"backoff_delay(n, base_delay={base_delay}, max_delay={max_delay}, random) for n in {numbers} "
+            f"should be random() * 0 = 0.0 each time (the cap is 0); found {seconds(found)}"
+        )
+
+
 # -- Task 2 ----------------------------------------------------------------------
 
 

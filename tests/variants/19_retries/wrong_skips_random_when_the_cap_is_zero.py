@@ -1,0 +1,52 @@
+"""Wrong: backoff_delay returns 0.0 without calling random() when the cap is 0 (base_delay=0 or
+max_delay=0), though the docstring says to call random() exactly once (a learner trial's answer)."""
+# fails only: test_random_is_called_once_even_when_the_cap_is_zero[base_delay], test_random_is_called_once_even_when_the_cap_is_zero[max_delay]
+# ruff: noqa: E501 (the line above names every test it fails)
+
+import asyncio
+import random
+
+
+# Task 1: how long to wait
+def backoff_delay(retry_number, base_delay, max_delay, random=random.random):
+    """Return the wait, in seconds, before retry number `retry_number` (0 for the first retry).
+
+    Full jitter: `random() * min(max_delay, base_delay * 2**retry_number)`.
+    Call `random()` exactly once, the function you are given, not the `random` module.
+    """
+    cap = min(max_delay, base_delay * 2**retry_number)
+    if not cap:
+        return 0.0
+    return random() * cap
+
+
+# Task 2: try again, and give up in time
+async def retry(
+    call,
+    *,
+    attempts,
+    base_delay,
+    max_delay,
+    transient=(ConnectionError, TimeoutError),
+    sleep=asyncio.sleep,
+    random=random.random,
+):
+    """Run `await call()` (a new call for each try) until it returns; return what it returned.
+
+    `call` takes no arguments: to retry `fetch(url)`, pass `lambda: fetch(url)`.
+
+    - An error that is an instance of a class in `transient` (subclasses count:
+      ConnectionResetError is a ConnectionError) is worth another try: wait
+      `await sleep(backoff_delay(n, base_delay, max_delay, random))` first, n being
+      0 before the second try, 1 before the third, and so on.
+    - Any other error is raised at once, without another try.
+    - Try at most `attempts` times in all. When the last try fails, raise the error
+      it raised (that very exception object) at once, without waiting.
+    """
+    for n in range(attempts):
+        try:
+            return await call()
+        except transient:
+            if n == attempts - 1:
+                raise
+        await sleep(backoff_delay(n, base_delay, max_delay, random))
