@@ -11,6 +11,7 @@ request came on, a request sent on another session (whatever headers it copied) 
 
 import asyncio
 import json
+import socket
 from dataclasses import replace
 
 import aiohttp
@@ -24,9 +25,11 @@ from kata.testing import (
     describe,
     leaves,
     margins,
+    same,
     stopwatch,
 )
 from kata.testing.clock import EARLY_WAKE
+from kata.testing.differences import assert_same_parts
 from kata.testing.responses import ResponseWatch, assert_released, large_error_reply
 from kata.testing.responses import assert_used_the_session as assert_the_session_alone
 from kata.testing.server import LoopbackServer
@@ -39,10 +42,16 @@ SLOW = 2.0
 NOTICE_WITHIN = 0.5
 CLIENT_ERRORS = (400, 403, 404, 409, 429)
 SERVER_ERRORS = (500, 502, 503, 504)
+# The two sides of the line every run: 400 drawn among the client errors let `status > 400` pass
+# four runs in five, and a 399 is what `status >= 300` or `status != 200` gets wrong.
+FIRST_ERROR = 400
+LAST_SUCCESS = 399
 # Every run checks a status of each family: one draw from both let code that raises for only one
 # family (`if response.status >= 500`) pass whenever the draw fell in it.
 ERROR_FAMILIES = pytest.mark.parametrize(
-    "statuses", [CLIENT_ERRORS, SERVER_ERRORS], ids=["client_error_4xx", "server_error_5xx"]
+    "statuses",
+    [(FIRST_ERROR,), CLIENT_ERRORS, SERVER_ERRORS],
+    ids=["first_error_400", "client_error_4xx", "server_error_5xx"],
 )
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -199,24 +208,63 @@ async def test_the_time_limit_covers_the_body_too(ex, rng, server):
         )
 
 
+@pytest.fixture
+def refused_url():
+    """A URL on a loopback port that is bound but not listening: connecting to it is refused."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{bound.getsockname()[1]}/users/7"
+
+
+@pytest.mark.task(1)
+@pytest.mark.parametrize("failure", ["reply_not_json", "connection_refused"])
+async def test_an_error_that_is_not_a_timeout_reaches_the_caller(ex, rng, server, refused_url, failure):
+    if failure == "reply_not_json":
+        user_id = rng.randrange(100, 1000)
+        url = server.serve(f"/users/{user_id}", text=f"user {user_id}: no JSON here")
+        what = "the server answered at once, with a plain-text page that is not JSON"
+        raised = (aiohttp.ClientError, ValueError)  # ContentTypeError, or json.loads' error
+    else:
+        url = refused_url
+        what = "the server refused the connection"
+        raised = (aiohttp.ClientError, OSError)  # ClientConnectorError
+    seconds = round(rng.uniform(0.4, 0.6), 2)
+
+    async with aiohttp.ClientSession() as session:
+        with stopwatch() as run:
+            try:
+                result = await ex.fetch_with_timeout(session, url, seconds)
+            except raised:  # the error reached the caller, as it should
+                return
+
+    raise AssertionError(
+        f"{what}, and fetch_with_timeout returned {describe(result)} after {run.elapsed:.2f} s, well "
+        f"within its {seconds} s. None means only one thing: the time ran out. Any other error is not a "
+        "timeout: let it reach the caller. Catch `TimeoutError` alone, not `Exception`, "
+        "`aiohttp.ClientError` or `OSError`."
+    )
+
+
 # -- Task 2 ----------------------------------------------------------------------------------
 
 
 def mixed_statuses(rng, count):
-    """`count` statuses: at least two successes, one client error and one server error, shuffled."""
-    statuses = [200, 200, rng.choice(CLIENT_ERRORS), rng.choice(SERVER_ERRORS)]
+    """`count` (at least 4) statuses, shuffled: 200 and 399 (successes), 400 (a client error), a
+    server error, and any others."""
+    statuses = [200, LAST_SUCCESS, FIRST_ERROR, rng.choice(SERVER_ERRORS)]
     statuses += [rng.choice((200, *CLIENT_ERRORS, *SERVER_ERRORS)) for _ in range(count - len(statuses))]
     rng.shuffle(statuses)
     return statuses
 
 
 def serve_mixed(server, rng, count, delay, large_errors=False):
-    """Serve `count` URLs with mixed statuses; return the URLs and the dict fetch_statuses should give.
+    """Serve `count` URLs with mixed statuses; return the URLs, the dict fetch_statuses should give
+    and each URL's status.
 
     With `large_errors`, every error page is too large for aiohttp to free unread.
     """
     user_ids = rng.sample(range(100, 1000), count)
-    urls, expected = [], {}
+    urls, expected, statuses = [], {}, {}
     for user_id, status in zip(user_ids, mixed_statuses(rng, count), strict=True):
         body = user_record(user_id) if status < 400 else {"error": f"the server said {status}"}
         if large_errors and status >= 400:
@@ -225,7 +273,8 @@ def serve_mixed(server, rng, count, delay, large_errors=False):
             url = server.serve(f"/users/{user_id}", json=body, status=status, delay=delay)
         urls.append(url)
         expected[url] = body if status < 400 else status
-    return urls, expected
+        statuses[url] = status
+    return urls, expected, statuses
 
 
 async def call_fetch_statuses(ex, session, urls):
@@ -244,9 +293,33 @@ async def call_fetch_statuses(ex, session, urls):
         ) from error
 
 
+def assert_sorted_by_status(result, expected, statuses):
+    """Fail unless fetch_statuses' result is `expected`; a status put on the wrong side of 400 is
+    explained, and a wrong dict is shown entry by entry (only the entries that differ)."""
+    if type(result) is dict:
+        for url, status in statuses.items():
+            found = result.get(url)
+            if url not in result or same(found, expected[url]):
+                continue
+            if status >= 400 and not isinstance(found, int):
+                raise AssertionError(
+                    f"{url} answered with status {status}, an error status, but fetch_statuses put "
+                    f"{describe(found)} in the result as if it were data; it should map to {status}. "
+                    "aiohttp raises nothing for an error status by itself: check "
+                    f"`response.status >= 400` (400 is an error status too) and store {status}."
+                )
+            if status < 400 and isinstance(found, int):
+                raise AssertionError(
+                    f"{url} answered with status {status}, below 400, but fetch_statuses stored "
+                    f"{describe(found)} instead of its body {describe(expected[url])}. Only a status "
+                    "of 400 or more is an error: `if response.status >= 400`, nothing narrower."
+                )
+    assert_same_parts(result, expected, "fetch_statuses' result")
+
+
 @pytest.mark.task(2)
 async def test_each_url_maps_to_its_body_or_its_error_status(ex, rng, server):
-    urls, expected = serve_mixed(server, rng, 6, delay=0.0)
+    urls, expected, statuses = serve_mixed(server, rng, 6, delay=0.0)
 
     watch = ResponseWatch()
     async with watch.session() as session:
@@ -255,22 +328,13 @@ async def test_each_url_maps_to_its_body_or_its_error_status(ex, rng, server):
         finally:
             watch.release_all()
 
-    if isinstance(result, dict):
-        for url, wanted in expected.items():
-            found = result.get(url)
-            if isinstance(wanted, int) and found == {"error": f"the server said {wanted}"}:
-                raise AssertionError(
-                    f"{url} answered with status {wanted}, but fetch_statuses put its error body "
-                    f"{describe(found)} in the result as if it were data. aiohttp raises nothing for "
-                    f"an error status by itself: check `response.status >= 400` and store {wanted}."
-                )
-    assert_same(result, expected, "fetch_statuses' result")
+    assert_sorted_by_status(result, expected, statuses)
     assert_used_the_session(server, watch, "fetch_statuses")
 
 
 @pytest.mark.task(2)
 async def test_every_url_is_fetched_at_the_same_time(ex, rng, server):
-    urls, _ = serve_mixed(server, rng, 5, delay=DELAY)
+    urls, _, _ = serve_mixed(server, rng, 5, delay=DELAY)
 
     async with aiohttp.ClientSession() as session:
         with stopwatch() as run:
@@ -282,7 +346,7 @@ async def test_every_url_is_fetched_at_the_same_time(ex, rng, server):
 @pytest.mark.task(2)
 async def test_every_reply_is_released_an_error_reply_too(ex, rng, server):
     # Each error page is too large to arrive unread: only releasing the reply frees its connection.
-    urls, expected = serve_mixed(server, rng, 4, delay=0.0, large_errors=True)
+    urls, expected, statuses = serve_mixed(server, rng, 4, delay=0.0, large_errors=True)
     watch = ResponseWatch()
 
     async with watch.session() as session:
@@ -293,7 +357,7 @@ async def test_every_reply_is_released_an_error_reply_too(ex, rng, server):
         finally:
             watch.release_all()
 
-    assert_same(result, expected, "fetch_statuses' result")
+    assert_sorted_by_status(result, expected, statuses)
 
 
 @pytest.mark.task(2)
@@ -321,18 +385,58 @@ async def test_results_come_back_in_the_order_of_the_urls(ex, rng, server):
     assert_same(result, [user_record(uid) for uid in user_ids], "fetch_all_limited's result")
 
 
+class TwoHosts:
+    """Two loopback servers (two ports: two hosts to aiohttp's connector), seen as one service:
+    `calls` are both servers' requests, `peak` the most in flight over both at once."""
+
+    name = "the two servers"
+
+    def __init__(self, first, second):
+        self.servers = (first, second)
+
+    @property
+    def calls(self):
+        return sorted((r for s in self.servers for r in s.requests), key=lambda r: r.start)
+
+    @property
+    def peak(self):
+        # At a tie an end comes before a start: a connection handed on is not two at once.
+        edges = sorted(
+            [(r.start, 1) for r in self.calls] + [(r.end, -1) for r in self.calls if r.end is not None]
+        )
+        peak = in_flight = 0
+        for _, step in edges:
+            in_flight += step
+            peak = max(peak, in_flight)
+        return peak
+
+
 @pytest.mark.task(3)
 async def test_exactly_limit_requests_are_in_flight_at_once(ex, rng, server):
     limit = rng.randrange(2, 5)
     user_ids = rng.sample(range(100, 1000), 2 * limit + rng.randrange(1, limit + 1))
-    urls = [server.serve(f"/users/{uid}", json=user_record(uid), delay=0.1) for uid in user_ids]
+    # Half the URLs on each of two hosts, each with at least `limit` of them: a limit per host
+    # lets `limit` run on each, twice as many as the session may have.
+    async with LoopbackServer("the other server") as other:
+        hosts = TwoHosts(server, other)
+        urls = [
+            hosts.servers[n % 2].serve(f"/users/{uid}", json=user_record(uid), delay=0.1)
+            for n, uid in enumerate(user_ids)
+        ]
 
-    await ex.fetch_all_limited(urls, limit)
+        await ex.fetch_all_limited(urls, limit)
 
     try:
-        assert_peak_in_flight(server, limit, expected_calls=len(urls))
+        assert_peak_in_flight(hosts, limit, expected_calls=len(urls))
     except AssertionError as error:
-        if server.peak > limit:
+        if hosts.peak > limit and max(server.peak, other.peak) <= limit:
+            error.add_note(
+                f"The URLs are on two hosts, and each host had at most {limit} requests at once, but "
+                f"together they had {hosts.peak}: the limit was counted per host "
+                "(`TCPConnector(limit_per_host=limit)`?), and its default total is 100. The session may "
+                f"have {limit} connections open in all: `aiohttp.TCPConnector(limit=limit)`."
+            )
+        elif hosts.peak > limit:
             error.add_note(
                 f"Start every request at once, through ONE session whose connector opens at most {limit} "
                 "connections: `aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit))`. "
@@ -362,7 +466,7 @@ def recording_save():
     return save, pieces, times
 
 
-def serve_download(server, rng, chunk_delay):
+def serve_download(server, rng, chunk_delay, status=200):
     """A binary body the server streams in 8 pieces of 1.5 to 4 kB; returns (url, body, pieces sent)."""
     sizes = [rng.randrange(1500, 4000) for _ in range(8)]
     body = rng.randbytes(sum(sizes))
@@ -370,13 +474,16 @@ def serve_download(server, rng, chunk_delay):
     for size in sizes:
         sent.append(body[at : at + size])
         at += size
-    url = server.serve(f"/files/{rng.randrange(10**6)}.bin", chunks=sent, chunk_delay=chunk_delay)
+    url = server.serve(
+        f"/files/{rng.randrange(10**6)}.bin", chunks=sent, chunk_delay=chunk_delay, status=status
+    )
     return url, body, sent
 
 
 @pytest.mark.task(4)
-async def test_every_byte_is_saved_in_order_and_counted(ex, rng, server):
-    url, body, _ = serve_download(server, rng, chunk_delay=0.01)
+@pytest.mark.parametrize("status", [200, LAST_SUCCESS], ids=["status_200", "status_399_below_errors"])
+async def test_every_byte_is_saved_in_order_and_counted(ex, rng, server, status):
+    url, body, _ = serve_download(server, rng, chunk_delay=0.01, status=status)
     chunk_size = rng.choice((512, 1000, 1024))
     save, pieces, _ = recording_save()
 
@@ -384,6 +491,12 @@ async def test_every_byte_is_saved_in_order_and_counted(ex, rng, server):
     async with watch.session() as session:
         try:
             result = await ex.download(session, url, save, chunk_size)
+        except aiohttp.ClientResponseError as error:
+            raise AssertionError(
+                f"the server answered {status} and sent the file, but download raised "
+                f"ClientResponseError (status {error.status}). Only 4xx and 5xx are error statuses: "
+                "raise for a status of 400 or more (`response.raise_for_status()` does exactly that)."
+            ) from error
         finally:
             watch.release_all()
 
@@ -490,5 +603,6 @@ async def test_an_error_status_raises_saves_nothing_and_releases_the_reply(ex, r
     raise AssertionError(
         f"the server answered {status} with an error page, but download saved "
         f"{sum(map(len, pieces))} bytes of it and returned {describe(result)}, as if it were the file. "
-        "Call `response.raise_for_status()` before reading the body."
+        f"{status} is an error status, as is every status of 400 or more: call "
+        "`response.raise_for_status()` before reading the body."
     )

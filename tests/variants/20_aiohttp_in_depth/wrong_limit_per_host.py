@@ -1,4 +1,7 @@
-"""Correct: TCPConnector(limit_per_host=limit); every URL is on one host here."""
+"""Wrong: TCPConnector(limit_per_host=limit) caps each host, not the session: URLs on two hosts get
+`limit` connections each (the total stays at the default 100)."""
+
+# fails only: test_exactly_limit_requests_are_in_flight_at_once
 
 import asyncio
 
