@@ -1,5 +1,7 @@
 """Exercise 05: a failed call must not cost the other results, nor leave calls running."""
 
+import asyncio
+
 import pytest
 
 from kata.testing import (
@@ -11,7 +13,14 @@ from kata.testing import (
     leaves,
     stopwatch,
 )
-from kata.testing.cancelling import finished_too_late_to_stop, stop_calls
+from kata.testing.cancelling import (
+    WAIT,
+    Run,
+    finished_too_late_to_stop,
+    left_running,
+    left_running_message,
+    stop_calls,
+)
 
 DELAY = 0.2
 # Task 2: one call fails quickly while the others would take much longer.
@@ -19,6 +28,8 @@ FAST = 0.05
 SLOW = 0.5
 STOP_TIME = 0.2  # how long a cancelled call takes to stop, in the test of stopping them
 ERROR_KINDS = (ConnectionError, TimeoutError, LookupError, PermissionError)
+# Values a call may return that are false in an `if`: each is still the value it returned.
+FALSY = (None, 0, "", [], {}, False, 0.0)
 
 
 def item_for(item_id):
@@ -138,6 +149,85 @@ async def test_when_everything_fails_successes_is_empty(ex, rng):
 
     assert_same(successes, {}, "successes")
     assert_same(set(failures), set(ids), "the ids in failures (the ids whose call raised)")
+
+
+@pytest.mark.task(1)
+async def test_a_falsy_value_is_a_success_too(ex, rng):
+    ids = some_ids(rng, len(FALSY) + 2)
+    # Every falsy value, None first among them, is returned by some call in every run.
+    values = dict(zip(ids[: len(FALSY)], FALSY, strict=True))
+    failing = set(ids[len(FALSY) :])
+    api = FlakyApi(failing, delay=FAST)
+    api.fetch.reply = lambda i: values[i]
+
+    successes, failures = await settle(ex, api, ids)
+
+    missing = [i for i in values if i not in successes]
+    if missing:
+        raise AssertionError(
+            "fetch returned "
+            + ", ".join(f"{values[i]!r} for id {i}" for i in missing)
+            + f", but successes has no entry for {'it' if len(missing) == 1 else 'them'}: found "
+            f"{describe(successes)}. successes maps every id whose call returned to the value it "
+            "returned, whatever that value is. A test such as `if result:` or `result is not None` "
+            "drops the values that are false: test for the failures instead, "
+            "`isinstance(result, Exception)`, and keep everything else."
+        )
+    assert_same(successes, values, "successes")
+    assert_same(set(failures), failing, "the ids in failures (the ids whose call raised)")
+
+
+@pytest.mark.task(1)
+async def test_each_call_returns_only_its_own_results(ex, rng):
+    ids = some_ids(rng, 8)
+    calls = [(ids[:4], FlakyApi(rng.sample(ids[:4], 1), delay=FAST))]
+    calls.append((ids[4:], FlakyApi(rng.sample(ids[4:], 1), delay=FAST)))
+
+    results = [await settle(ex, api, batch) for batch, api in calls]
+
+    for what, n in [("second", 1), ("first", 0)]:
+        (batch, api), (successes, failures) = calls[n], results[n]
+        others = sorted({*successes, *failures} - set(batch))
+        if others:
+            raise AssertionError(
+                f"fetch_all_settled was called twice, with the ids {calls[0][0]} and then "
+                f"{calls[1][0]}. After the second call, the {what} call's dicts also held the other "
+                f"call's ids ({others}): both calls filled the same dicts, which outlive them (a default "
+                "argument such as `successes={}` is made once, when `def` runs, not once per call). "
+                "Make new dicts inside the function each time."
+            )
+        expected = {i: item_for(i) for i in batch if i not in api.failing}
+        assert_same(successes, expected, f"the {what} call's successes, after both calls")
+        assert_same(set(failures), api.failing, f"the ids in the {what} call's failures, after both calls")
+
+
+@pytest.mark.task(1)
+async def test_two_calls_at_once_run_every_fetch_together(ex, rng):
+    # More calls than any small fixed limit, and a number that changes from run to run: every
+    # call of both runs is in flight at one moment, with nothing shared between the two runs.
+    sizes = rng.randint(8, 12), rng.randint(8, 12)
+    ids = some_ids(rng, sum(sizes))
+    batches = ids[: sizes[0]], ids[sizes[0] :]
+    # Long calls: in judge mode each call crosses between two processes, and on a busy machine the
+    # last of 24 may start late; it must still start before the first has ended.
+    api = FlakyApi(rng.sample(ids, 3), delay=SLOW)
+
+    with stopwatch() as run:
+        results = await asyncio.gather(*(settle(ex, api, batch) for batch in batches))
+
+    try:
+        assert_ran_together(api.fetch, run.elapsed, expected_calls=len(ids))
+    except AssertionError as error:
+        raise AssertionError(
+            f"fetch_all_settled was called twice at the same time, with {sizes[0]} and {sizes[1]} ids: "
+            f"all {len(ids)} calls to fetch should run at once, as the docstring asks. A limit on how "
+            "many calls run at once holds them back, above all one made once and shared by every "
+            "call of your function (at import, or as a default argument).\n"
+            f"{error}"
+        ) from None
+    for batch, (successes, failures) in zip(batches, results, strict=True):
+        assert_same(successes, {i: item_for(i) for i in batch if i not in api.failing}, "successes")
+        assert_same(set(failures), {i for i in batch if i in api.failing}, "the ids in failures")
 
 
 async def run_until_it_raises(ex, api, ids):
@@ -263,3 +353,51 @@ async def test_the_first_error_wins(ex, rng):
     error = await run_until_it_raises(ex, api, ids)
 
     assert_raised(error, api, early)
+
+
+@pytest.mark.task(2)
+async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng):
+    ids = some_ids(rng, 5)
+    api = FlakyApi(failing=(), delay=SLOW)
+    fetching = "while its calls to fetch were running"
+    run = Run(
+        ex.fetch_all_or_nothing(api.fetch, ids),
+        snapshot=lambda: [call for call in api.fetch.calls if call.end is None],
+    )
+    api.fetch.on_start = lambda _call: len(api.fetch.calls) == len(ids) and run.cancel(fetching)
+
+    if not await run.finish(SLOW + WAIT):
+        await run.stop()
+        await stop_calls(api.fetch.calls)
+        raise AssertionError(
+            (
+                f"fetch_all_or_nothing was still running {WAIT:.1f} s after it was cancelled {fetching}: "
+                "once cancelled, it should stop at once (after stopping its calls)."
+                if run.moment
+                else f"fetch_all_or_nothing was still running after {SLOW + WAIT:.1f} s, having called "
+                f"fetch {len(api.fetch.calls)} of {len(ids)} times: start every call at once."
+            )
+            + run.waiting
+        )
+    if run.moment is None:
+        if run.error is not None:
+            raise run.error  # the learner's own error ("not written yet" for a stub)
+        raise AssertionError(
+            f"fetch_all_or_nothing {run.ending()} having called fetch {len(api.fetch.calls)} of "
+            f"{len(ids)} times: start every call at once."
+        )
+    if run.left:
+        stopping, untouched = await left_running(run.left)
+        whose = f"fetch_all_or_nothing was cancelled {fetching}, and it {run.ending()}"
+        raise AssertionError(
+            f"{left_running_message(whose, stopping, untouched, 'fetch')} Whatever way it ends, a "
+            "cancellation included, cancel the calls it started and wait until they have stopped "
+            "(in a `finally:`)."
+        )
+    if not run.cancelled:
+        raise AssertionError(
+            f"fetch_all_or_nothing was cancelled {fetching}, but it {run.ending()} instead of "
+            "stopping: its caller asked it to stop, and a result would read as if every call had "
+            "worked. Let the CancelledError reach your caller (don't catch it, or `raise` it again "
+            "after cleaning up)."
+        )

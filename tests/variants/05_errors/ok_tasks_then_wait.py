@@ -18,10 +18,13 @@ async def fetch_all_or_nothing(fetch, ids):
     tasks = [asyncio.create_task(fetch(item_id)) for item_id in ids]
     if not tasks:
         return []
-    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        # Also when its caller cancels it while it waits: the tasks stop before the CancelledError goes on.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     for task in tasks:
         if task in done and task.exception() is not None:
             raise task.exception()

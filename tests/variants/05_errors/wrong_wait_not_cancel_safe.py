@@ -1,0 +1,31 @@
+"""Wrong: asyncio.wait(FIRST_EXCEPTION), then cancel and await the rest, but not in a `finally:`:
+cancelled by its caller while it waits, it ends and leaves every call running (it was
+ok_tasks_then_wait until the tests cancelled fetch_all_or_nothing from outside)."""
+# fails only: test_cancelling_it_stops_every_call_and_ends_cancelled
+
+import asyncio
+
+
+async def fetch_all_settled(fetch, ids):
+    tasks = {item_id: asyncio.create_task(fetch(item_id)) for item_id in ids}
+    successes, failures = {}, {}
+    for item_id, task in tasks.items():
+        try:
+            successes[item_id] = await task
+        except Exception as error:
+            failures[item_id] = error
+    return successes, failures
+
+
+async def fetch_all_or_nothing(fetch, ids):
+    tasks = [asyncio.create_task(fetch(item_id)) for item_id in ids]
+    if not tasks:
+        return []
+    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in tasks:
+        if task in done and task.exception() is not None:
+            raise task.exception()
+    return [task.result() for task in tasks]
