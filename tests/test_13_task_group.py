@@ -103,8 +103,10 @@ async def test_results_come_back_in_the_order_of_the_ids(ex, rng):
 
 @pytest.mark.task(1)
 async def test_every_call_runs_at_the_same_time(ex, rng):
-    ids = some_ids(rng, 5)
-    fetch = FakeService("fetch", delay=DELAY, reply=item_for)
+    # A prime number of ids, above 10: calls made in batches of any size up to 10 never all run at
+    # once. Long calls, so that in judge mode the last call starts before the first has ended.
+    ids = some_ids(rng, rng.choice((11, 13)))
+    fetch = FakeService("fetch", delay=SLOW, reply=item_for)
 
     with stopwatch() as run:
         await fetch_all(ex, fetch, ids)
@@ -119,6 +121,113 @@ async def test_no_ids_means_no_calls_and_an_empty_list(ex):
     result = await fetch_all(ex, fetch, [])
 
     assert_same(result, [], "fetch_all([])")
+
+
+@pytest.mark.task(1)
+async def test_an_id_listed_twice_is_fetched_each_time(ex, rng):
+    ids = some_ids(rng, 5)
+    repeated = rng.choice(ids)
+    ids.insert(rng.randint(ids.index(repeated) + 1, len(ids)), repeated)
+    # Each call answers with a number of its own, as a live service may answer an id differently
+    # from one call to the next: each place in the list holds the answer of its own call.
+    answers = iter(range(1, len(ids) + 1))
+    fetch = FakeService("fetch", delay=FAST, reply=lambda i: {**item_for(i), "answer": next(answers)})
+
+    result = await fetch_all(ex, fetch, ids)
+
+    if len(fetch.calls) != len(ids):
+        raise AssertionError(
+            f"ids was {ids}: {repeated} is listed twice, so fetch_all should call fetch({repeated}) "
+            f"twice, once for each time it is listed: {len(ids)} calls in all; it made {len(fetch.calls)}."
+        )
+    if type(result) is list and len(result) == len(ids) and all(type(r) is dict for r in result):
+        twice = [r.get("answer") for r, i in zip(result, ids, strict=True) if i == repeated]
+        if len(set(twice)) == 1:
+            raise AssertionError(
+                f"ids was {ids}: {repeated} is listed twice, and each call of fetch({repeated}) answered "
+                f"differently, but fetch_all's list holds the same answer in both places: {describe(twice)}. "
+                "The other answer is lost (a dict keyed by id keeps one task per id). Keep one task for "
+                "each place in ids, repeats included: `[group.create_task(fetch(i)) for i in ids]`."
+            )
+    got = sorted(r.get("answer", 0) for r in result) if type(result) is list else result
+    assert_same(got, list(range(1, len(ids) + 1)), "the answers in fetch_all's result (sorted)")
+    assert_same(
+        [{**r, "answer": 0} for r in result],
+        [{**item_for(i), "answer": 0} for i in ids],
+        "fetch_all's result",
+    )
+
+
+class FailingFetch:
+    """A fake `fetch` whose call for `bad` raises after FAST seconds; the others take SLOW."""
+
+    def __init__(self, rng):
+        self.ids = some_ids(rng, 5)
+        self.bad = rng.choice(self.ids)
+        self.error = ConnectionError(f"item {self.bad} is unavailable")
+        self.service = FakeService(
+            "fetch",
+            delay=lambda i: FAST if i == self.bad else SLOW,
+            reply=item_for,
+            fail=lambda i: self.error if i == self.bad else None,
+        )
+
+    async def run(self, ex):
+        """The exception fetch_all raised; a failure if it returned, or left calls running."""
+        try:
+            result = await ex.fetch_all(self.service, self.ids)
+        except NotImplementedError:
+            raise
+        except Exception as error:
+            whose = f"fetch_all raised {error!r}"
+            await assert_none_left_running(running_now(self.service), whose, "fetch", "call", "fetch_all")
+            return error
+        await stop_calls(self.service.calls)
+        raise AssertionError(
+            f"fetch({self.bad}) raised {self.error!r}, so fetch_all has no list of results to give: "
+            f"the error should reach its caller (a TaskGroup raises it in an ExceptionGroup), but "
+            f"fetch_all returned {describe(result)}. Catching the error and returning something "
+            "else (None in the failed call's place) hides the failure from your caller."
+        )
+
+
+@pytest.mark.task(1)
+async def test_a_failing_call_reaches_the_caller(ex, rng):
+    broken = FailingFetch(rng)
+
+    error = await broken.run(ex)
+
+    if not holds(error, broken.error):
+        raise AssertionError(
+            f"fetch({broken.bad}) raised {broken.error!r}; fetch_all should let that very exception "
+            f"reach its caller (in the ExceptionGroup a TaskGroup raises), found {describe(error)}"
+        )
+
+
+@pytest.mark.task(1)
+async def test_a_failing_call_cancels_the_others_before_it_raises(ex, rng):
+    broken = FailingFetch(rng)
+
+    with stopwatch() as run:
+        await broken.run(ex)
+
+    others = [call for call in broken.service.calls if call.args != (broken.bad,)]
+    finished = [call for call in others if call.outcome == "returned"]
+    if finished:
+        failed = [call for call in broken.service.calls if call.args == (broken.bad,)]
+        finished_too_late_to_stop(
+            finished, failed, "13 fetch_all: the calls still running are cancelled before they end"
+        )
+        raise AssertionError(
+            f"fetch({broken.bad}) failed after {FAST:.2f} s, but you let the other calls finish "
+            f"({labels(finished, 'fetch')}) and raised after {run.elapsed:.2f} s. In a TaskGroup "
+            "the first failure cancels the tasks still running, and the group waits for them."
+        )
+    if len(broken.service.calls) != len(broken.ids):
+        raise AssertionError(
+            f"only {len(broken.service.calls)} of the {len(broken.ids)} calls to fetch were made: "
+            "start every call at once, before any of them fails"
+        )
 
 
 # Task 2 ------------------------------------------------------------------------------
@@ -177,6 +286,29 @@ async def test_the_page_holds_every_part_by_name(ex, rng):
     result = await ex.load_page(loaders, user_id)
 
     assert_same(result, {name: part_for(name, user_id) for name in names}, "load_page's result")
+
+
+@pytest.mark.task(2)
+async def test_a_part_that_loads_as_something_false_is_still_on_the_page(ex, rng):
+    # Every value here is false in an `if`, and each is what its loader returned.
+    falsy = [None, 0, "", [], {}, False]
+    names, user_id = rng.sample(PARTS, len(falsy) + 1), rng.randrange(100, 1000)
+    values = dict(zip(names, [*falsy, part_for(names[-1], user_id)], strict=True))
+    loader = FakeService("loader", delay=FAST, reply=lambda name, _: values[name])
+    loaders = {name: (lambda user_id, name=name: loader(name, user_id)) for name in names}
+
+    result = await ex.load_page(loaders, user_id)
+
+    missing = [name for name in names if type(result) is dict and name not in result]
+    if missing:
+        raise AssertionError(
+            "load_page left out "
+            + ", ".join(f"{name!r} (its loader returned {values[name]!r})" for name in missing)
+            + ". The page maps each name to what its loader returned, whatever that is: an empty "
+            "list or None is a part too. A test such as `if task.result():` drops them; keep "
+            "every part."
+        )
+    assert_same(result, values, "load_page's result")
 
 
 @pytest.mark.task(2)
@@ -361,6 +493,37 @@ async def test_timeouts_and_missing_ids_are_reported_apart(ex, rng):
     report = await report_of(ex, api, ids)
 
     expected = {"timeouts": api.ids_raising(TimeoutError), "not_found": api.ids_raising(KeyError)}
+    assert_same(report, expected, "failure_report's result")
+
+
+@pytest.mark.task(3)
+async def test_ids_are_sorted_by_value_not_as_text(ex, rng):
+    # Each list gets a one-digit id and a larger two-digit id that sorts before it as text
+    # ("12" < "7"), and three-digit ids: sorted as strings, both lists come out wrong every run.
+    small, middle = rng.sample(range(5, 10), 2), rng.sample(range(10, 50), 2)
+    ids = [*small, *middle, *some_ids(rng, 6)]
+    rng.shuffle(ids)
+    large = [i for i in ids if i >= 100]
+    errors = {
+        small[0]: TimeoutError(small[0]),
+        middle[0]: TimeoutError(middle[0]),
+        large[0]: TimeoutError(large[0]),
+    }
+    errors |= {small[1]: KeyError(small[1]), middle[1]: KeyError(middle[1]), large[1]: KeyError(large[1])}
+    api = Outage(errors)
+
+    report = await report_of(ex, api, ids)
+
+    expected = {"timeouts": api.ids_raising(TimeoutError), "not_found": api.ids_raising(KeyError)}
+    if type(report) is dict:
+        for key, numbers in expected.items():
+            if report.get(key) == sorted(numbers, key=str) != numbers:
+                raise AssertionError(
+                    f"failure_report's {key!r} is {report[key]}: sorted as text, where "
+                    f"{sorted(numbers, key=str)[0]} comes before {numbers[0]}. The ids are numbers; "
+                    f"sorted from smallest to largest they are {numbers}: sort the numbers "
+                    "themselves (`sorted(ids)`), not their text."
+                )
     assert_same(report, expected, "failure_report's result")
 
 

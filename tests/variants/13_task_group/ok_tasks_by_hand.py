@@ -4,7 +4,13 @@ import asyncio
 
 
 async def fetch_all(fetch, ids):
-    return list(await asyncio.gather(*(fetch(item_id) for item_id in ids)))
+    tasks = [asyncio.create_task(fetch(item_id)) for item_id in ids]
+    try:
+        return list(await asyncio.gather(*tasks))
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def load_page(loaders, user_id):
