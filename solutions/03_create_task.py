@@ -11,11 +11,20 @@ async def load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id):
     runs, `await fetch_user(user_id)`, then `await fetch_inbox(user["inbox_id"])` (the inbox
     needs the user, so those two go one after the other).
     Return `{"user": <user>, "inbox": <inbox>, "news": <news>}`.
+    If a call raises, let its error reach the caller; if the task running load_dashboard is
+    cancelled, cancel the news task too, wait for it to stop, and end cancelled.
     """
     news_task = asyncio.create_task(fetch_news())
-    user = await fetch_user(user_id)
-    inbox = await fetch_inbox(user["inbox_id"])
-    return {"user": user, "inbox": inbox, "news": await news_task}
+    try:
+        user = await fetch_user(user_id)
+        inbox = await fetch_inbox(user["inbox_id"])
+        news = await news_task
+    finally:
+        # Leaving early (an error, or a cancel from the caller): stop the news, and wait for it.
+        if not news_task.done():
+            news_task.cancel()
+            await asyncio.wait([news_task])
+    return {"user": user, "inbox": inbox, "news": news}
 
 
 # Task 2: start the downloads, let the caller collect them

@@ -6,6 +6,7 @@ import pytest
 
 from kata.testing import (
     FakeService,
+    assert_call_count,
     assert_ran_together,
     assert_same,
     assert_started_in_order,
@@ -15,6 +16,7 @@ from kata.testing import (
     same,
     stopwatch,
 )
+from kata.testing.cancelling import WAIT, Run, left_running, left_running_message, stop_calls
 from kata.testing.differences import assert_same_parts
 from kata.testing.leftovers import stop_leftover_tasks
 from kata.testing.services import FakeServices
@@ -125,16 +127,177 @@ async def test_the_news_loads_while_the_user_and_inbox_are_fetched(ex, rng):
     assert_news_in_background(services, run.elapsed)
 
 
+@pytest.mark.task(1)
+async def test_each_call_loads_its_own_news(ex, rng):
+    first_id, second_id = rng.sample(range(100, 1000), 2)
+    first_news, second_news = rng.sample(HEADLINES, 2), rng.sample(HEADLINES, 3)
+    fetch_user = FakeService("fetch_user", delay=0.02, reply=user_record)
+    fetch_inbox = FakeService("fetch_inbox", delay=0.02, reply=inbox_for)
+    dashboards = []
+    for user_id, headlines in ((first_id, first_news), (second_id, second_news)):
+        fetch_news = FakeService("fetch_news", delay=0.04, reply=lambda headlines=headlines: list(headlines))
+        dashboards.append(await ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id))
+        news = dashboards[-1].get("news") if isinstance(dashboards[-1], dict) else None
+        if not fetch_news.calls and news == first_news:
+            raise AssertionError(
+                f"load_dashboard was called a second time, with a fetch_news that has other news "
+                f"({second_news}), and it returned the first call's news ({first_news}) without calling "
+                "fetch_news at all: it kept the news from one call to the next (in a variable outside the "
+                "function?). Each call fetches its own news, fresh: keep nothing between calls."
+            )
+        assert_call_count(fetch_news, 1, "each call of load_dashboard fetches the news once")
+    for number, (dashboard, headlines) in enumerate(
+        zip(dashboards, (first_news, second_news), strict=True), 1
+    ):
+        assert_same(
+            dashboard.get("news") if isinstance(dashboard, dict) else dashboard,
+            headlines,
+            f"the news of call {number} of load_dashboard",
+        )
+
+
+@pytest.mark.task(1)
+async def test_an_inbox_id_of_0_is_fetched_like_any_other(ex, rng):
+    user_id = rng.randrange(100, 1000)
+    user = {"id": user_id, "name": f"user-{user_id}", "inbox_id": 0}
+    fetch_news = FakeService("fetch_news", delay=0.04, reply=lambda: HEADLINES[:2])
+    fetch_user = FakeService("fetch_user", delay=0.02, reply=lambda _uid: dict(user))
+    fetch_inbox = FakeService("fetch_inbox", delay=0.02, reply=inbox_for)
+
+    dashboard = await ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id)
+
+    if not fetch_inbox.calls:
+        raise AssertionError(
+            f"fetch_user({user_id}) gave a user whose inbox_id is 0, and load_dashboard never called "
+            f"fetch_inbox(0): it returned {describe(dashboard)}. 0 is an inbox id like any other (it is only "
+            'falsy): call `await fetch_inbox(user["inbox_id"])` whatever the id, with no `if` on it.'
+        )
+    assert_started_in_order(fetch_inbox, [(0,)])
+    assert_same_parts(
+        dashboard, {"user": user, "inbox": inbox_for(0), "news": HEADLINES[:2]}, "load_dashboard's result"
+    )
+
+
+class ServiceDown(Exception):
+    """A service's error in these tests."""
+
+
+@pytest.mark.task(1)
+@pytest.mark.parametrize("failing", ["fetch_news", "fetch_user", "fetch_inbox"])
+async def test_an_error_from_any_call_reaches_the_caller(ex, rng, failing):
+    user_id = rng.randrange(100, 1000)
+    error = ServiceDown(f"{failing} is down (user {user_id})")
+    fail = lambda *_args: error  # noqa: E731
+    # The failing call is the last to end: nothing else is left running when the error comes.
+    fetch_news = FakeService(
+        "fetch_news",
+        delay=0.15 if failing == "fetch_news" else 0.01,
+        reply=lambda: HEADLINES[:2],
+        fail=fail if failing == "fetch_news" else None,
+    )
+    fetch_user = FakeService(
+        "fetch_user", delay=0.05, reply=user_record, fail=fail if failing == "fetch_user" else None
+    )
+    fetch_inbox = FakeService(
+        "fetch_inbox", delay=0.05, reply=inbox_for, fail=fail if failing == "fetch_inbox" else None
+    )
+
+    try:
+        result = await ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id)
+    except ServiceDown:
+        return
+    except BaseExceptionGroup as group:  # a TaskGroup reports its tasks' errors as a group
+        if group.subgroup(ServiceDown) is not None:
+            return
+        raise
+    raise AssertionError(
+        f"{failing} raised {error!r}, and load_dashboard returned {describe(result)}: the error never "
+        "reached the caller, who now takes a made-up value for real data. Do not catch it (no "
+        "`try`/`except` around the awaits, no `return_exceptions=True`): let it go on."
+    )
+
+
+SLOW = 1.0  # calls that are still running when load_dashboard is cancelled
+
+
+@pytest.mark.task(1)
+async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng):
+    user_id = rng.randrange(100, 1000)
+    fetch_news = FakeService("fetch_news", delay=SLOW, reply=lambda: HEADLINES[:2])
+    fetch_user = FakeService("fetch_user", delay=SLOW, reply=user_record)
+    fetch_inbox = FakeService("fetch_inbox", delay=0.02, reply=inbox_for)
+    during = f"while fetch_news() and fetch_user({user_id}) were both running"
+    run = Run(
+        ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id),
+        snapshot=lambda: [call for call in fetch_news.calls if call.end is None],
+    )
+
+    def cancel_once_both_run(_call):
+        if fetch_news.calls and fetch_user.calls:
+            run.cancel(during)  # as a caller's task.cancel() (or a timeout) would
+
+    fetch_news.on_start = fetch_user.on_start = cancel_once_both_run
+    finished = await run.finish(2 * SLOW + WAIT)
+    stopping, untouched = await left_running(run.left or [])
+    await stop_calls([*fetch_user.calls, *fetch_inbox.calls, *fetch_news.calls])
+
+    if not finished:
+        await run.stop()
+        raise AssertionError(
+            f"load_dashboard was still running {WAIT:.1f} s after its caller cancelled it {during}: a "
+            f"cancelled call should stop at once.{run.waiting}"
+        )
+    if run.moment is None:
+        if run.error is not None:
+            raise run.error  # the learner's own error ("not written yet" for a stub)
+        raise AssertionError(
+            f"load_dashboard {run.ending()} without ever running fetch_news() and fetch_user({user_id}) "
+            "at the same time."
+        )
+    if not run.cancelled:
+        raise AssertionError(
+            f"load_dashboard was cancelled by its caller {during}, and it {run.ending()} instead of "
+            "ending cancelled: it caught the CancelledError and carried on. Whoever cancelled it (a task "
+            "group, a timeout, the end of the program) now takes that for a real answer. Do not catch "
+            "`asyncio.CancelledError` (nor BaseException, nor a bare `except:`); clean up in a `finally:` "
+            "block and let the cancellation go on."
+        )
+    if stopping or untouched:
+        whose = f"load_dashboard, cancelled by its caller {during}, ended"
+        raise AssertionError(
+            f"{left_running_message(whose, stopping, untouched, 'fetch_news')} The news task you started "
+            "is yours to stop: in a `finally:` block, `news_task.cancel()` it if it is not done, then wait "
+            "for it to stop (`await asyncio.wait([news_task])`). A TaskGroup, or gather, does that for you."
+        )
+
+
 def page_for(url):
     return f"<html>{url}</html>"
 
 
 def random_urls(rng, count):
-    return [f"https://example.com/{word}-{rng.randrange(1000)}" for word in rng.sample(HEADLINES, count)]
+    """`count` urls, one of them listed twice (never side by side): a url may repeat."""
+    urls = [f"https://example.com/{word}-{rng.randrange(1000)}" for word in rng.sample(HEADLINES, count - 1)]
+    first = rng.randrange(count - 2)
+    urls.insert(rng.randrange(first + 2, count), urls[first])
+    return urls
 
 
 def assert_tasks(tasks, urls):
     """Fail unless start_downloads handed back a list of one asyncio.Task per url."""
+    repeated = next((url for url in urls if urls.count(url) > 1), None)
+    if type(tasks) is list and len(tasks) == len(set(urls)) < len(urls):
+        raise AssertionError(
+            f"start_downloads was given {len(urls)} urls, {repeated!r} among them twice, and returned "
+            f"{len(tasks)} tasks, one per different url: the caller, who reads the tasks in the order of "
+            "the urls, finds them out of step. Start one task for every item of `urls`, repeats included."
+        )
+    if type(tasks) is list and len(tasks) == len(urls) and len({id(task) for task in tasks}) < len(tasks):
+        raise AssertionError(
+            f"start_downloads was given {repeated!r} twice, and returned the same task in both places: "
+            f"download({repeated!r}) ran once where the caller asked for it twice. Start "
+            "`download(url)` for every item of `urls`, each as its own task, repeats included."
+        )
     if type(tasks) is not list or len(tasks) != len(urls):
         raise AssertionError(
             f"start_downloads should return a list of {len(urls)} asyncio.Task objects (one per url), "

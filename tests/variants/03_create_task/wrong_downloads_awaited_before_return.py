@@ -13,9 +13,16 @@ async def load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id):
     Return `{"user": <user>, "inbox": <inbox>, "news": <news>}`.
     """
     news_task = asyncio.create_task(fetch_news())
-    user = await fetch_user(user_id)
-    inbox = await fetch_inbox(user["inbox_id"])
-    return {"user": user, "inbox": inbox, "news": await news_task}
+    try:
+        user = await fetch_user(user_id)
+        inbox = await fetch_inbox(user["inbox_id"])
+        news = await news_task
+    finally:
+        # Leaving early (an error, or a cancel from the caller): stop the news, and wait for it.
+        if not news_task.done():
+            news_task.cancel()
+            await asyncio.wait([news_task])
+    return {"user": user, "inbox": inbox, "news": news}
 
 
 # Task 2: start the downloads, let the caller collect them
