@@ -20,7 +20,7 @@ TICK = 0.01
 FAIR_PAUSE = 0.08
 EARLY = EARLY_WAKE  # asyncio may wake a sleeper a little early (kata.testing.clock)
 LATE = 0.06  # scheduling noise allowed after a due time
-REMINDER_DELAYS = (0.03, 0.06, 0.09, 0.12)  # they add up to 0.3 s
+REMINDER_DELAYS = (0.03, 0.06, 0.09, 0.12)  # three of them, and the shortest of those twice: 0.33 s at most
 # A send takes this long, far more than the 0.03 s between two due times: reminders sent one
 # at a time (one loop that sleeps until each is due, then awaits its send) fall behind by
 # 0.07 s per reminder, while reminders that count down together still go out on time.
@@ -53,6 +53,18 @@ def job_check(rng, ready_on):
     return check, result
 
 
+def falsy_check(result, ready_on):
+    """A fake `check`: None for the first `ready_on - 1` calls, then `result` (falsy, but not None).
+    Asked again after that, it answers "asked again", so that code that keeps polling ends."""
+
+    def reply():
+        count = len(check.calls)
+        return None if count < ready_on else result if count == ready_on else "asked again"
+
+    check = FakeService("check", delay=0.0, reply=reply)
+    return check
+
+
 def new_interval(rng):
     # Random, so a hard-coded pause fails; long enough that a blocking one trips the loop guard.
     return round(rng.uniform(0.13, 0.15), 3)
@@ -67,6 +79,23 @@ async def test_returns_the_result_once_the_job_is_done(ex, rng):
 
     assert_same(found, result, "poll_until_ready's result")
     assert_call_count(check, ready_on, f"the job is done at check number {ready_on}; stop checking then")
+
+
+@pytest.mark.task(1)
+@pytest.mark.parametrize("result", [0, "", []], ids=["zero", "empty_str", "empty_list"])
+async def test_a_falsy_result_is_a_result(ex, rng, result):
+    ready_on = 2
+    check = falsy_check(result, ready_on)
+
+    found = await ex.poll_until_ready(check, new_interval(rng))
+
+    if len(check.calls) > ready_on:
+        raise AssertionError(
+            f"check() answered {result!r} at check number {ready_on}, and poll_until_ready checked again: "
+            f"{result!r} is the job's result (it is falsy, but it is not None). Only None means \"still "
+            'running": loop `while result is None:`, not `while not result:`.'
+        )
+    assert_same(found, result, "poll_until_ready's result")
 
 
 @pytest.mark.task(1)
@@ -99,6 +128,38 @@ async def test_checks_at_once_then_once_every_interval(ex, rng):
             )
 
 
+# Between two checks a waiting task wakes once, when its sleep ends (in judge mode the reply of
+# the first check may wake it once more). A wait that spins on `asyncio.sleep(0)` wakes
+# thousands of times in one interval.
+QUIET_WAKES = 10
+
+
+@pytest.mark.task(1)
+async def test_it_sleeps_between_checks_instead_of_spinning(ex, rng, wake_watch):
+    interval = new_interval(rng)
+    check, _ = job_check(rng, 2)
+
+    async with wake_watch() as wakes:
+        await asyncio.create_task(ex.poll_until_ready(check, interval))
+
+    assert_call_count(check, 2, "the job is done at the second check")
+    first, second = check.calls
+    busiest = wakes.busiest(first.end, second.start)
+    moments = busiest[1] if busiest else []
+    if margins.over(
+        len(moments),
+        QUIET_WAKES,
+        "04 poll_until_ready: wake-ups between two checks < QUIET_WAKES",
+        unit="wake-ups",
+    ):
+        raise AssertionError(
+            f"between its first and second check ({second.start - first.end:.2f} s), poll_until_ready's task "
+            f"woke up {len(moments)} times: it kept looking at the clock (`asyncio.sleep(0)` in a loop) "
+            "instead of sleeping. That lets other tasks run, but it keeps a CPU core busy for nothing the "
+            "whole time. `await asyncio.sleep(interval)` sleeps the whole interval in one go, and wakes once."
+        )
+
+
 @pytest.mark.task(1)
 async def test_other_tasks_keep_running_while_it_waits(ex, rng):
     # Two jobs polled at once, each by poll_until_ready itself, alike: neither call can tell it
@@ -126,8 +187,10 @@ async def test_other_tasks_keep_running_while_it_waits(ex, rng):
 
 
 def new_reminders(rng):
-    """(delay, message) pairs, listed in an order that is not the order they are due in."""
-    delays = list(REMINDER_DELAYS)
+    """(delay, message) pairs, listed in an order that is not the order they are due in; two of
+    them share a delay (the shortest), every time: they are still two reminders."""
+    delays = rng.sample(REMINDER_DELAYS, 3)
+    delays.append(min(delays))
     rng.shuffle(delays)
     if delays == sorted(delays):
         delays.reverse()
@@ -160,7 +223,6 @@ async def test_each_reminder_goes_out_after_its_own_delay(ex, rng):
     with stopwatch() as run:
         await ex.send_reminders(send, reminders)
 
-    assert_call_count(send, len(reminders), "one per reminder")
     sent_at = {call.args[0]: call.start - run.started for call in send.calls}
     table = "\n".join(
         f"  {message!r:<12} due at {delay:.2f} s, "
@@ -169,7 +231,15 @@ async def test_each_reminder_goes_out_after_its_own_delay(ex, rng):
     )
     for delay, message in sorted(reminders):
         if message not in sent_at:
-            raise AssertionError(f"the reminder {message!r} was never sent:\n{table}")
+            twin = next((other for due, other in reminders if due == delay and other != message), None)
+            why = (
+                f" it has the same delay ({delay:.2f} s) as {twin!r}, and one of the two was dropped (a dict "
+                "keyed by delay keeps one message per delay). Two reminders due at the same moment are "
+                "still two reminders: send every (delay, message) pair of the list."
+                if twin is not None
+                else ""
+            )
+            raise AssertionError(f"the reminder {message!r} was never sent:{why}\n{table}")
         if margins.under(sent_at[message], delay - EARLY, "04 send_reminders: sent >= delay - EARLY"):
             raise AssertionError(
                 f"the reminder {message!r} went out at {sent_at[message]:.2f} s, before its delay of "
@@ -181,10 +251,13 @@ async def test_each_reminder_goes_out_after_its_own_delay(ex, rng):
                 f"the reminder {message!r} went out {sent_at[message] - delay:.2f} s late: "
                 f"{why_late(send, late)}\n{table}"
             )
+    assert_call_count(send, len(reminders), "one per reminder")
+    # Reminders due at the same moment may go out in either order.
+    due = dict((message, delay) for delay, message in reminders)
     assert_same(
-        [call.args for call in send.calls],
-        [(message,) for _, message in sorted(reminders)],
-        "the messages, in the order they were sent,",
+        [due[call.args[0]] for call in send.calls],
+        sorted(due[message] for message in sent_at),
+        "the delays of the messages, in the order they were sent,",
     )
 
 

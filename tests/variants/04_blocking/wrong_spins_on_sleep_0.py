@@ -1,0 +1,31 @@
+"""Wrong: spins on `await asyncio.sleep(0)` until the interval has passed: others run, a core burns."""
+
+import asyncio
+
+
+# Task 1: wait between checks without freezing the loop
+async def poll_until_ready(check, interval):
+    """Ask `await check()` whether a job is done, until it is.
+
+    Check once right away; while the answer is None, wait `interval` seconds and check
+    again. Return the first answer that is not None.
+    """
+    result = await check()
+    while result is None:
+        end = asyncio.get_running_loop().time() + interval
+        while asyncio.get_running_loop().time() < end:
+            await asyncio.sleep(0)
+        result = await check()
+    return result
+
+
+# Task 2: let the reminders count down together
+async def remind(send, message, delay):
+    """Wait `delay` seconds, then `await send(message)`."""
+    await asyncio.sleep(delay)
+    await send(message)
+
+
+async def send_reminders(send, reminders):
+    """Send every `(delay, message)` reminder `delay` seconds after the start, all counting down together."""
+    await asyncio.gather(*(remind(send, message, delay) for delay, message in reminders))
