@@ -186,6 +186,30 @@ def assert_steps(pool, expected, why):
         )
 
 
+RELEASED_LATE = (
+    "run_job {ended} before the connection was back: the release ran only afterwards, as a task "
+    "nobody waited for (`asyncio.ensure_future(pool.release(conn))` or `create_task` in the "
+    "`finally:` block). The `finally:` block is the right place; the missing piece is the `await`: "
+    "write `await pool.release(conn)` there, so that run_job ends only once the connection is back."
+)
+
+
+async def assert_released_by_return(pool, expected, ended, why):
+    """assert_steps, on the steps as they were when run_job ended; when the release came only
+    after it ended (started, not awaited), say that instead."""
+    at_return = list(pool.log)
+    if at_return == expected:
+        return
+    # A release left to run as a task of its own reaches the pool only after run_job has ended
+    # (in judge mode, after a crossing): correct code never comes here, so the wait costs it nothing.
+    await settle()
+    await wait_until(lambda: len(pool.log) >= len(expected) and pool.busy == 0, 0.5)
+    if at_return == expected[:-1] and pool.log == expected:
+        raise AssertionError(RELEASED_LATE.format(ended=ended))
+    pool.log = at_return
+    assert_steps(pool, expected, why)
+
+
 def conn_number(pool):
     """The number of the connection the pool lent first (the log's first entry)."""
     return pool.log[0].removeprefix("acquire #") if pool.log else "?"
@@ -200,9 +224,10 @@ async def test_returns_what_the_job_returned_and_gives_the_connection_back(ex, r
     result = await ex.run_job(pool, job)
 
     number = conn_number(pool)
-    assert_steps(
+    await assert_released_by_return(
         pool,
         [f"acquire #{number}", f"job uses #{number}", f"release #{number}"],
+        f"returned {describe(result)}",
         "Acquire, run the job with that connection, then `await pool.release(conn)`.",
     )
     assert_same(result, value, "run_job's result (what the job returned)")
@@ -229,9 +254,10 @@ async def test_a_failing_job_gives_the_connection_back_and_its_error_goes_on(ex,
         )
 
     number = conn_number(pool)
-    assert_steps(
+    await assert_released_by_return(
         pool,
         [f"acquire #{number}", f"job uses #{number}", f"release #{number}"],
+        f"raised {error!r}",
         f"The job raised {error!r}: the connection must be given back all the same. "
         "Release it in a `finally:` block, which runs however the job ends.",
     )
@@ -366,6 +392,25 @@ async def test_a_job_that_returns_reports_done(ex, rng):
 
     assert_same(result, value, "run_and_report's result (what the job returned)")
     assert_reports(reports, ["done"], "The job returned normally.")
+
+
+@pytest.mark.task(2)
+@pytest.mark.parametrize("value", [None, 0, ""], ids=["none", "zero", "empty_str"])
+async def test_a_job_that_returns_nothing_much_reports_done_too(ex, value):
+    job = FakeService("job", delay=0.05, reply=lambda: value)
+    reports = []
+
+    result = await ex.run_and_report(job, reports.append)
+
+    if not reports:
+        raise AssertionError(
+            f"the job returned {value!r}, and run_and_report reported nothing: {value!r} is what the job "
+            'returned, and a job that returned is done, whatever it returned. Report "done" once '
+            "`await job()` has returned, with no test of its value (`if result:` or `if result is not "
+            "None:` skips this job)."
+        )
+    assert_reports(reports, ["done"], f"The job returned {value!r}.")
+    assert_same(result, value, "run_and_report's result (what the job returned)")
 
 
 @pytest.mark.task(2)
