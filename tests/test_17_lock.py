@@ -17,12 +17,17 @@ from kata.testing import (
     assert_ran_together,
     assert_same,
     describe,
+    holds,
     margins,
     stopwatch,
 )
+from kata.testing.hang_guard import hang_guard
 
 IO_DELAY = 0.02  # one read or one write to the fake storage
 FETCH_DELAY = 0.2
+CANCEL_FETCH_DELAY = 0.4  # long, so every cancel surely comes while the fetch runs
+WAITING = 0.05  # the gets started meanwhile are waiting for the fetch by then
+HANG = 2  # correct code is done far sooner (a hang guard)
 WORDS = ["alpha", "bravo", "delta", "kilo", "lima", "oscar", "romeo", "tango", "victor", "zulu"]
 
 LOST_UPDATE = (
@@ -407,4 +412,142 @@ async def test_each_cache_keeps_its_own_values(ex, rng):
             f"ended (a fetch takes {FETCH_DELAY:.2f} s). The two caches share their locks: a dict of "
             "locks made in the class body (`locks = {}` under `class Cache:`) or at module level is "
             "one dict for every Cache. Make each cache's own in __init__, `self.locks = {}`."
+        )
+
+
+# A value fetch may return that is falsy: a kept one is a value like any other.
+FALSY_VALUES = [0, "", [], False, None]
+
+
+@pytest.mark.task(2)
+@pytest.mark.parametrize("value", FALSY_VALUES, ids=["zero", "empty_text", "empty_list", "false", "none"])
+async def test_a_kept_falsy_value_is_returned_without_fetching_again(ex, rng, value):
+    key = rng.choice(WORDS)
+    fetch = FakeService("fetch", delay=0.02, reply=lambda key: value)
+    cache = ex.Cache(fetch)
+
+    results = [await cache.get(key) for _ in range(3)]
+
+    assert_same(results, [value] * 3, f"three gets for {key!r}, whose fetch returns {value!r}")
+    times = len(fetch.calls)
+    if times != 1:
+        raise AssertionError(
+            f"fetch({key!r}) returned {value!r}, and three gets for {key!r}, one after another, fetched "
+            f"it {times} times: Cache.get took the kept value {value!r} for a missing one. "
+            f"{value!r} is a value like any other, and the docstring asks to return the kept value "
+            "without fetching again. Ask whether the key is kept (`if key not in self.values:`), not "
+            "whether its value is truthy (`if not self.values.get(key):`)."
+        )
+
+
+class Unavailable(Exception):
+    """The fetch's error in these tests."""
+
+
+@pytest.mark.task(2)
+async def test_an_error_of_fetch_reaches_the_get_and_nothing_is_kept(ex, rng):
+    key = rng.choice(WORDS)
+    error = Unavailable(f"the store holding {key!r} is down, try again later")
+    failures = [error]  # the first fetch fails, the next one answers
+    fetch, given = fake_fetch(rng, delay=0.02)
+    fetch.fail = lambda key: failures.pop() if failures else None
+    cache = ex.Cache(fetch)
+
+    try:
+        found = await cache.get(key)
+    except Unavailable as raised:
+        if not holds(raised, error):
+            raise
+    else:
+        raise AssertionError(
+            f"fetch({key!r}) raised {error!r}, but Cache.get({key!r}) returned {describe(found)}: the "
+            "error never reached the caller. Let it go on: no `try`/`except` around "
+            "`await self.fetch(key)` that keeps or returns something else instead."
+        )
+    later = await cache.get(key)
+
+    times = len(fetch.calls)
+    if times != 2:
+        raise AssertionError(
+            f"the first fetch({key!r}) raised {error!r} and Cache.get({key!r}) let it reach the caller, "
+            f"but the next get for {key!r} fetched {times - 1} times (it should fetch again, once) and "
+            f"returned {describe(later)}: nothing was fetched the first time, so there is nothing to "
+            "keep. Keep a value only when fetch returns one (no value kept, no error kept for the key)."
+        )
+    assert_same(later, given[key][0], f"the next get for {key!r}, after the failed one")
+
+
+async def gets_with_one_cancelled(ex, rng, cancelled):
+    """Start 4 gets of one key, the first alone (it surely starts the fetch), cancel the one
+    numbered `cancelled` while the fetch runs; return the key, the fetch, what it gave, and how
+    each get ended (its value, or the exception it raised)."""
+    key = rng.choice(WORDS)
+    fetch, given = fake_fetch(rng, delay=CANCEL_FETCH_DELAY)
+    fetching = asyncio.Event()
+    fetch.on_start = lambda call: fetching.set()
+    cache = ex.Cache(fetch)
+
+    gets = [asyncio.create_task(cache.get(key))]
+    async with hang_guard(
+        HANG,
+        "17 Cache.get: the first get starts its fetch < HANG",
+        f"the first get for {key!r} did not call fetch({key!r}) within {HANG} s",
+    ):
+        await fetching.wait()
+    gets += [asyncio.create_task(cache.get(key)) for _ in range(3)]
+    await asyncio.sleep(WAITING)  # the others are waiting for the fetch now
+    gets[cancelled].cancel()
+    async with hang_guard(
+        HANG + CANCEL_FETCH_DELAY,
+        "17 Cache.get: gets end < HANG after one is cancelled",
+        f"after one of 4 gets for {key!r} was cancelled, the others did not return within "
+        f"{HANG + CANCEL_FETCH_DELAY:.1f} s",
+    ):
+        ended = await asyncio.gather(*gets, return_exceptions=True)
+    return key, fetch, given, ended
+
+
+@pytest.mark.task(2)
+@pytest.mark.parametrize("cancelled", [0, 2], ids=["the_fetching_get", "a_waiting_get"])
+async def test_cancelling_one_get_leaves_the_others_to_return_the_value(ex, rng, cancelled):
+    # Decided: when the get that fetches is cancelled, its fetch may be cancelled with it, and then
+    # one of the others fetches again (as the lock per key does); or the fetch may go on for the
+    # others. Either way the others return one same value, and fetch runs at most twice. When a
+    # waiting get is cancelled, the fetch is not disturbed: it runs once.
+    key, fetch, given, ended = await gets_with_one_cancelled(ex, rng, cancelled)
+
+    which = "the first get (the one fetching)" if cancelled == 0 else f"get number {cancelled + 1}"
+    others = [result for n, result in enumerate(ended) if n != cancelled]
+    hurt = [result for result in others if isinstance(result, BaseException)]
+    if hurt:
+        raise AssertionError(
+            f"4 gets for {key!r} ran at the same time and {which} was cancelled while fetch({key!r}) "
+            f"ran; {len(hurt)} of the other 3 then raised {hurt[0]!r} instead of returning the value, "
+            "though nobody cancelled them. The docstring asks that the others wait for the fetch and "
+            "return the same value. Cancelling a get cancels what it awaits: a task shared by every "
+            "get for the key (`await self.tasks[key]`) or a future the fetching get cancels ends for "
+            "them all. Let each get wait on its own (a lock per key: the next get fetches if the "
+            "fetching one was cancelled), or shield what they share (`await asyncio.shield(task)`)."
+        )
+    if not isinstance(ended[cancelled], asyncio.CancelledError):
+        raise AssertionError(
+            f"{which} for {key!r} was cancelled while it waited, and ended with "
+            f"{describe(ended[cancelled])} instead of being cancelled: let CancelledError go on"
+        )
+    if len(set(map(repr, others))) != 1 or others[0] not in given.get(key, []):
+        raise AssertionError(
+            f"the 3 gets for {key!r} that were not cancelled returned {describe(others)}; each "
+            f"should return the same value, the one fetch({key!r}) gave (it gave {given.get(key, [])})"
+        )
+    most = 2 if cancelled == 0 else 1
+    times = len(fetch.calls)
+    if times > most:
+        raise AssertionError(
+            f"4 gets for {key!r} ran at the same time and {which} was cancelled: fetch({key!r}) ran "
+            f"{times} times, {most} at most expected"
+            + (
+                ""
+                if cancelled == 0
+                else " (a get that only waits for the fetch, cancelled, should leave the fetch alone)"
+            )
         )

@@ -1,4 +1,5 @@
-"""Correct: a Semaphore(1) works as a lock; the cache shares one fetch task per key among all its gets."""
+"""Correct: a Semaphore(1) works as a lock; the cache shares one fetch task per key among all its gets,
+shielded from their cancellation, and forgets it if it fails."""
 
 import asyncio
 
@@ -26,4 +27,12 @@ class Cache:
         # Checking and storing the task with no await between: no other get can slip in.
         if key not in self.fetches:
             self.fetches[key] = asyncio.create_task(self.fetch(key))
-        return await self.fetches[key]
+        task = self.fetches[key]
+        try:
+            # Shielded: a get that is cancelled leaves the fetch running for the other gets.
+            return await asyncio.shield(task)
+        except Exception:
+            # A failed fetch keeps nothing: the next get fetches again.
+            if self.fetches.get(key) is task:
+                del self.fetches[key]
+            raise
