@@ -25,8 +25,10 @@ from kata.testing.hang_guard import hang_guard
 
 IO_DELAY = 0.02  # one read or one write to the fake storage
 FETCH_DELAY = 0.2
-CANCEL_FETCH_DELAY = 0.4  # long, so every cancel surely comes while the fetch runs
-WAITING = 0.05  # the gets started meanwhile are waiting for the fetch by then
+CANCEL_FETCH_DELAY = 0.6  # long, so every cancel surely comes while the fetch runs
+# The gets started meanwhile are waiting for the fetch by then, even in judge mode on a busy machine
+# (a cancel that crosses before the call it cancels has begun there is not one this test judges).
+WAITING = 0.15
 HANG = 2  # correct code is done far sooner (a hang guard)
 WORDS = ["alpha", "bravo", "delta", "kilo", "lima", "oscar", "romeo", "tango", "victor", "zulu"]
 
