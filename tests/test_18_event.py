@@ -31,6 +31,7 @@ from kata.testing import (
     assert_same,
     clock,
     describe,
+    holds,
     margins,
     pause_unless_failed,
     stopwatch,
@@ -647,6 +648,132 @@ async def test_nothing_runs_when_stop_is_already_set(ex, rng):
     assert_same(result, 0, "run_every's result")
 
 
+class JobFailed(Exception):
+    """A job's error in these tests."""
+
+
+# How long the test watches a run_every that should have ended (a cancel or a job's error): it
+# spans the next pause (at most 0.35 s here) and job, had run_every carried on.
+WATCH = 0.5
+
+
+async def ended_within(task, seconds):
+    """True if `task` has ended within `seconds`."""
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    return bool(done)
+
+
+async def end_for_good(task, stop):
+    """End a run_every that did not end when it should have: set stop, then cancel it if it still runs."""
+    stop.set()
+    if not await ended_within(task, HANG):
+        task.cancel()
+        await asyncio.wait({task}, timeout=HANG)
+
+
+@pytest.mark.task(2)
+async def test_a_cancelled_run_every_ends_at_once_and_runs_no_more_jobs(ex, rng):
+    # Long pauses, and the cancel timed from the end of the job before it: the cancel lands well
+    # inside the pause, after run_every has begun waiting there, even in judge mode on a busy machine.
+    interval = round(rng.uniform(0.3, 0.35), 3)
+    jobs = rng.randint(1, 2)
+    ended = asyncio.Event()
+    job = FakeService("job", delay=JOB, on_end=lambda call: ended.set() if len(job.calls) == jobs else None)
+    stop = asyncio.Event()  # never set before the cancel: only the cancel may end run_every
+
+    with frozen_loop_breaker(ex, STOP_FROZEN):
+        task = asyncio.create_task(ex.run_every(job, interval, stop), name="run_every")
+        waiting = asyncio.ensure_future(ended.wait())
+        await asyncio.wait({task, waiting}, timeout=HANG, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        if not ended.is_set() and not task.done():
+            raise AssertionError(
+                f"run_every had not run {jobs} jobs within {HANG} s (jobs of {JOB:.2f} s, pauses of "
+                f"{interval:.3f} s): found {len(job.calls)}"
+            )
+        # Somewhere in the pause after job number `jobs` (random, so no poll period lines up with it).
+        await pause_unless_failed(rng.uniform(0.4, 0.6) * interval, task)
+        if task.done():
+            found = task.result()
+            raise AssertionError(
+                f"run_every returned {describe(found)} after {jobs} jobs, though stop was never set: keep "
+                "running the job until stop is set"
+            )
+        before = len(job.calls)
+        with stopwatch() as since_cancel:
+            task.cancel()
+            ended = await ended_within(task, WATCH)
+        if not ended:
+            after = len(job.calls) - before
+            await end_for_good(task, stop)
+            raise AssertionError(
+                f"run_every was cancelled during a pause (after {before} jobs), and kept going: "
+                f"{after} more jobs started, and it was still running {WATCH:.2f} s after the cancel. "
+                "A cancelled run_every should end at once, cancelled, and run no job after. Catching "
+                "CancelledError (`except (asyncio.TimeoutError, asyncio.CancelledError): pass` around "
+                "the pause) swallows the cancel: catch only TimeoutError, and let CancelledError go on."
+            )
+        await asyncio.sleep(interval + JOB)  # when the next job would have run
+    if not task.cancelled():
+        outcome = (
+            f"returned {describe(task.result())}"
+            if task.exception() is None
+            else f"raised {task.exception()!r}"
+        )
+        raise AssertionError(
+            f"run_every was cancelled during a pause and {outcome} instead of ending cancelled: "
+            "let CancelledError go on (no `except` that turns it into a result)"
+        )
+    if margins.over(since_cancel.elapsed, LATE, "18 run_every: ends < LATE after it is cancelled in a pause"):
+        raise AssertionError(
+            f"run_every ended {since_cancel.elapsed:.2f} s after it was cancelled during a pause; it "
+            "should end at once"
+        )
+    started = job.calls[before:]
+    if started:
+        raise AssertionError(
+            f"run_every was cancelled during a pause (after {before} jobs), and {len(started)} more "
+            "jobs started after the cancel: a cancelled run_every runs no job after"
+        )
+
+
+@pytest.mark.task(2)
+async def test_a_job_that_raises_ends_run_every_with_its_error(ex, rng):
+    interval = new_interval(rng)
+    failing = rng.randint(1, 3)  # the job number that raises
+    error = JobFailed(f"job number {failing} failed: the disk is full")
+    numbers = itertools.count(1)
+    job = FakeService("job", delay=JOB, fail=lambda: error if next(numbers) == failing else None)
+    stop = asyncio.Event()  # never set: only the error may end run_every
+
+    with frozen_loop_breaker(ex, STOP_FROZEN):
+        task = asyncio.create_task(ex.run_every(job, interval, stop), name="run_every")
+        # Job number `failing` ends after this long, and run_every with it.
+        ends = failing * JOB + (failing - 1) * interval
+        with stopwatch() as run:
+            ended = await ended_within(task, ends + WATCH)
+        if not ended:
+            after = len(job.calls) - failing
+            await end_for_good(task, stop)
+            raise AssertionError(
+                f"job number {failing} raised {error!r}, but run_every carried on: {after} more jobs "
+                f"started, and it was still running {run.elapsed:.2f} s after it began. An error of a "
+                "job should end run_every and reach its caller: no `try`/`except` around `await job()` "
+                "that goes on to the next job (a job that failed has not run)."
+            )
+    if task.cancelled() or task.exception() is None:
+        outcome = "was cancelled" if task.cancelled() else f"returned {describe(task.result())}"
+        raise AssertionError(
+            f"job number {failing} raised {error!r}, and run_every {outcome} instead of raising it: "
+            "let the job's error reach the caller"
+        )
+    if not holds(task.exception(), error):
+        raise task.exception()
+    assert_same(
+        len(job.calls), failing, f"the number of jobs started, the last of them (number {failing}) raising"
+    )
+
+
 async def wait_for_targets(ex, wake_watch, loop_breaker, progress, targets, advances, quiet=STEP):
     """Start one wait_until per target; after `quiet` s, advance `progress` by each of
     `advances` in turn, STEP s apart, and give the waiters GRACE s more.
@@ -803,3 +930,71 @@ async def test_a_target_already_reached_returns_at_once(ex, rng):
                 "count before you wait (`cond.wait_for(lambda: ...)` checks first, then waits)",
             ):
                 await progress.wait_until(target)
+
+
+@pytest.mark.task(3)
+async def test_each_progress_counts_and_wakes_only_its_own_waiters(ex, wake_watch, loop_breaker, rng):
+    mine, other = ex.Progress(), ex.Progress()
+    target = rng.randint(2, 4)
+    others = rng.randint(3, 5)  # advances of the other Progress, STEP s apart, while mine's waiters wait
+    returned = []
+
+    async def waiter(n):
+        await mine.wait_until(target)
+        returned.append(n)
+
+    async with wake_watch() as wakes, loop_breaker(ex, COUNT_FROZEN):
+        named = {asyncio.create_task(waiter(n)): f"wait_until({target})" for n in range(3)}
+        tasks = list(named)
+        try:
+            started = clock.perf_counter()
+            for _ in range(others):
+                if await pause_unless_failed(STEP, *tasks):
+                    break  # a waiter raised: its error is the verdict (raised below)
+                await other.advance()
+            await pause_unless_failed(STEP, *tasks)
+            quiet_until = clock.perf_counter()
+            early = list(returned)
+            await mine.advance(target)
+            await asyncio.wait(tasks, timeout=GRACE)
+        finally:
+            for task in tasks:
+                task.cancel()
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    story = (
+        f"two Progress objects, mine and other: while 3 tasks waited in mine.wait_until({target}), "
+        f"other.advance() was called {others} times"
+    )
+    shared = (
+        "The two share what they keep: made in the class body (`changed = asyncio.Condition()` under "
+        "`class Progress:`), it is one for every Progress, and it is bound to the first event loop "
+        "that waits on it, so a Progress used under a second asyncio.run fails. Make each Progress's "
+        "own in __init__: `self.changed = asyncio.Condition()`."
+    )
+    if early:
+        raise AssertionError(
+            f"{story}, and {len(early)} of them returned though mine was never advanced. {shared}"
+        )
+    busiest = wakes.busiest(started, quiet_until)
+    moments = busiest[1] if busiest else []
+    if margins.over(
+        len(moments),
+        WOKEN,
+        "18 wait_until: wake-ups while another Progress advances < WOKEN",
+        unit="wake-ups",
+    ):
+        who = who_woke(busiest[0], [busiest[0]], named)
+        raise AssertionError(
+            f"{story}, and {who} woke up {len(moments)} times: other's notify_all() woke mine's "
+            f"waiters, though mine's count never changed. {shared}"
+        )
+    if len(returned) < len(tasks):
+        raise AssertionError(
+            f"{story}; then mine.advance({target}) was called, and only {len(returned)} of the 3 "
+            f"waiters returned within {GRACE:.2f} s, though mine's count reached {target}"
+        )
+    assert_same(mine.done, target, f"mine.done after mine.advance({target})")
+    assert_same(other.done, others, f"other.done after other.advance() {others} times")

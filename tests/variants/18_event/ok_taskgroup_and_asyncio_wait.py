@@ -19,9 +19,11 @@ async def run_every(job, interval, stop):
         await job()
         runs += 1
         stopped = asyncio.create_task(stop.wait())
-        await asyncio.wait({stopped}, timeout=interval)
-        stopped.cancel()
-        await asyncio.gather(stopped, return_exceptions=True)
+        try:
+            await asyncio.wait({stopped}, timeout=interval)
+        finally:  # cancelled here too: the helper task is not left behind
+            stopped.cancel()
+            await asyncio.gather(stopped, return_exceptions=True)
     return runs
 
 
