@@ -72,7 +72,7 @@ async def run_every(job, interval, stop):
     Once `stop` is set, start no new job and return the number of jobs that ran: at
     once if it is set during a pause; when the job ends if it is set while a job runs
     (let that job finish, do not cut it short). If `stop` is already set, run nothing
-    and return 0.
+    and return 0. If a job raises, start no new job: let its error reach the caller.
     """
     raise NotImplementedError
 

@@ -48,7 +48,8 @@ class Cache:
         the value; after that, return the kept value without fetching again. When several
         gets for one key run at the same time, only one of them fetches: the others wait
         for it and return the same value. Gets for different keys must not wait for each
-        other: their fetches run at the same time.
+        other: their fetches run at the same time. If fetch raises, let its error reach the
+        caller and keep nothing for the key.
         """
         # No await between looking the lock up and storing it: no other task can get in.
         lock = self.locks.setdefault(key, asyncio.Lock())
