@@ -13,18 +13,27 @@ import aiohttp
 import pytest
 
 from kata.testing import assert_ran_together, assert_same, describe, leaves, stopwatch
+from kata.testing.cancelling import Run
 from kata.testing.responses import MarkingConnector, assert_used_the_session
 from kata.testing.server import LoopbackServer, Reply
 
 DELAY = 0.2
 # Every error test runs once for each family, its status drawn from that family: code that raises
 # for one family only (`if response.status >= 500:`) returns the other's error body as data, and
-# one status drawn from both families would let it pass whenever the draw fell its way.
-CLIENT_ERRORS = (400, 403, 404)
-SERVER_ERRORS = (500, 502, 503)
+# one status drawn from both families would let it pass whenever the draw fell its way. The first
+# status of each family (400, 500) has a run of its own, every time: it is where a comparison one
+# off (`> 400`, `> 500`) lets an error through as data, and a draw would find it on some runs only.
+CLIENT_ERRORS = (403, 404, 409, 429)
+SERVER_ERRORS = (502, 503, 504)
 ERROR_FAMILIES = pytest.mark.parametrize(
-    "statuses", [CLIENT_ERRORS, SERVER_ERRORS], ids=["client_error_4xx", "server_error_5xx"]
+    "statuses",
+    [(400,), CLIENT_ERRORS, (500,), SERVER_ERRORS],
+    ids=["client_error_400", "client_error_4xx", "server_error_500", "server_error_5xx"],
 )
+# Enough URLs that code fetching them a few at a time (batches of 5...) needs more than one batch;
+# at most 10, since a session whose connector allows 10 connections (TCPConnector(limit=10)) is
+# a correct choice too.
+MANY_URLS = (6, 11)
 
 
 @pytest.fixture
@@ -129,6 +138,39 @@ async def test_fetch_json_raises_client_response_error_for_an_error_status(ex, r
     )
 
 
+# A body that is not JSON: an HTML page (aiohttp refuses its content type) and a JSON reply cut short.
+NOT_JSON = pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(
+            text="<html><body>Service unavailable, try later</body></html>",
+            headers={"Content-Type": "text/html"},
+        ),
+        Reply(text='{"id": 7, "name": "us', headers={"Content-Type": "application/json"}),
+    ],
+    ids=["html_page", "cut_short_json"],
+)
+
+
+@pytest.mark.task(1)
+@NOT_JSON
+async def test_fetch_json_raises_when_the_body_is_not_json(ex, rng, server, reply):
+    url = server.serve(f"/users/{rng.randrange(100, 1000)}", reply)
+
+    async with aiohttp.ClientSession() as session:
+        try:
+            result = await ex.fetch_json(session, url)
+        except (ValueError, aiohttp.ClientError):  # json's JSONDecodeError; aiohttp's ContentTypeError
+            return
+
+    raise AssertionError(
+        f"{url} answered status 200 with a body that is not JSON ({reply.text!r}), and fetch_json "
+        f"returned {describe(result)}. There is no parsed JSON body to return: `await response.json()` "
+        "raises, and that error should reach the caller. Do not catch it (no `try/except` turning it "
+        "into None or a default value)."
+    )
+
+
 @pytest.mark.task(1)
 async def test_fetch_json_sends_the_request_through_the_session_it_is_given(ex, rng, server):
     user_id = rng.randrange(100, 1000)
@@ -165,7 +207,7 @@ async def test_results_come_back_in_the_order_of_the_urls(ex, rng, server):
 
 @pytest.mark.task(2)
 async def test_every_url_is_fetched_at_the_same_time(ex, rng, server):
-    user_ids = rng.sample(range(100, 1000), 5)
+    user_ids = rng.sample(range(100, 1000), rng.randrange(*MANY_URLS))
     urls = [server.serve(f"/users/{uid}", json=user_record(uid), delay=DELAY) for uid in user_ids]
 
     with stopwatch() as run:
@@ -265,4 +307,82 @@ async def test_an_error_status_reaches_the_caller(ex, rng, server, statuses):
         f"{describe(result)} without an error. Fetch every URL with fetch_json (which raises "
         "for an error status) and let the error reach the caller."
         + (every_error_status(status) if isinstance(result, list) and error_body in result else "")
+    )
+
+
+@pytest.mark.task(2)
+async def test_an_error_without_a_status_reaches_the_caller(ex, rng, server):
+    user_ids = rng.sample(range(100, 1000), 4)
+    broken_id = rng.choice(user_ids)
+    # Status 200 with a body that is not JSON: reading it fails with a ValueError, an error with
+    # no HTTP status (not a ClientResponseError). It comes last, as in the test above.
+    broken_body = f'{{"id": {broken_id}, "name": "us'
+    urls = [
+        server.serve(
+            f"/users/{uid}",
+            text=broken_body,
+            headers={"Content-Type": "application/json"},
+            delay=DELAY,
+        )
+        if uid == broken_id
+        else server.serve(f"/users/{uid}", json=user_record(uid))
+        for uid in user_ids
+    ]
+    broken = server.url(f"/users/{broken_id}")
+
+    try:
+        result = await ex.fetch_multiple_urls(urls)
+    except Exception as error:
+        if any(isinstance(leaf, ValueError) for leaf in leaves(error)):
+            return
+        raise
+
+    raise AssertionError(
+        f"{broken} answered with a body that is not JSON ({broken_body!r}), so reading it failed, "
+        f"but fetch_multiple_urls returned {describe(result)} without an error. The docstring says: "
+        "if a request fails, let the error reach the caller; that means every error, not only an "
+        "error status (ClientResponseError). "
+        + (
+            "A None in the result is an error turned into a value: do not catch errors in "
+            "fetch_json to return None."
+            if isinstance(result, list) and None in result
+            else "Gathering with `return_exceptions=True` and then raising some of the errors drops "
+            "the others: gather without it, and the first error reaches the caller."
+        )
+    )
+
+
+@pytest.mark.task(2)
+async def test_a_cancelled_call_ends_cancelled(ex, rng, server):
+    user_ids = rng.sample(range(100, 1000), 3)
+    run = None
+
+    # Each reply waits (at most 1 s) until a connection closes: the cancelled request's does.
+    async def cancel_while_waiting(request):
+        run.cancel("while its requests waited for their replies")
+        await server.a_connection_closes(within=1.0)
+        return Reply(json=user_record(int(request.path.rsplit("/", 1)[1])))
+
+    urls = [server.serve(f"/users/{uid}", cancel_while_waiting) for uid in user_ids]
+    run = Run(ex.fetch_multiple_urls(urls))
+    finished = await run.finish(longest=2.0)
+
+    if not finished:
+        await run.stop()
+        raise AssertionError(
+            "fetch_multiple_urls was still running 1 s after its caller cancelled it "
+            f"{run.moment or 'while its requests waited'}: a cancelled call should stop at once.{run.waiting}"
+        )
+    if run.moment is None:
+        if run.error is not None:
+            raise run.error  # the learner's own error ("not written yet" for a stub)
+        raise AssertionError(f"fetch_multiple_urls {run.ending()} without making its requests.")
+    if run.cancelled:
+        return
+    raise AssertionError(
+        f"fetch_multiple_urls was cancelled by its caller {run.moment}, and it {run.ending()} instead of "
+        "ending cancelled: it caught the CancelledError. Whoever cancelled it (a task group, a timeout "
+        "around it, the end of the program) then gets an answer as if the pages had been fetched. "
+        "Let asyncio.CancelledError go on: no `except asyncio.CancelledError` (nor BaseException, nor a "
+        "bare `except:`) that returns; `async with` closes the session on the way out by itself."
     )

@@ -20,11 +20,12 @@ async def fetch_multiple_urls(urls):
         return []  # asyncio.wait refuses an empty set
     async with aiohttp.ClientSession() as session:
         tasks = [asyncio.create_task(fetch_json(session, url)) for url in urls]
-        _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending)
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        finally:  # on an error, and when the caller cancels: stop the rest, and wait until they have
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)
         for task in tasks:
             if not task.cancelled() and task.exception() is not None:
                 raise task.exception()
