@@ -78,5 +78,6 @@ async def count_primes_in_pool(pool, count_primes, limits):
     (the pool runs as many at once as it has processes), without freezing the event loop.
     Return the counts as a list, in the same order as `limits`. The pool belongs to the
     caller: use it, but do not shut it down.
+    Wait for the counts with `await`, not by checking on the jobs again and again.
     """
     raise NotImplementedError

@@ -15,6 +15,7 @@ async def fetch_reports(fetch_report, report_ids):
 async def count_primes_in_pool(pool, count_primes, limits):
     """Run `count_primes(limit)` in the process pool `pool` for every limit at the same time;
     return the counts in the order of `limits`. The pool stays open.
+    Wait for the counts with `await`, not by checking on the jobs again and again.
     """
     loop = asyncio.get_running_loop()
     return list(await asyncio.gather(*(loop.run_in_executor(pool, count_primes, n) for n in limits)))

@@ -11,13 +11,34 @@ from types import SimpleNamespace
 import pytest
 
 from kata.pool_jobs import count_primes, log_calls_to, worker_pid
-from kata.testing import Call, assert_ran_together, assert_same, clock, margins, stopwatch, timeline
+from kata.testing import (
+    Call,
+    assert_ran_together,
+    assert_same,
+    clock,
+    describe,
+    leaves,
+    margins,
+    stopwatch,
+    timeline,
+)
+from kata.testing.cancelling import Run
 from kata.testing.cpu_work import BlockingService
 from kata.testing.slots import most_at_once
 from kata.testing.ticker import LearnersTicker
 
 DELAY = 0.2
 WORKERS = 2
+# How many blocking calls run at once through asyncio.to_thread: its default pool has
+# min(32, cores + 4) threads. "All at the same time" is checked up to there, from 5 up, so that
+# a pool of 4 threads of the learner's own (or batches of 2, 3, 4) is never big enough.
+DEFAULT_THREADS = min(32, (os.cpu_count() or 1) + 4)
+MANY_IDS = (5, max(5, DEFAULT_THREADS))
+# A pool with more workers than a learner's small batch, for "every limit at the same time".
+MANY_LIMITS = (5, 9)
+# Wake-ups of the learner's call while the pool computes: awaiting the jobs wakes it about once
+# per job; checking on them in a loop (`await asyncio.sleep(0)` until all are done), thousands of times.
+POLLED = 50
 # The pool tests fill both cores on purpose, so the loop may see a scheduling hiccup as long
 # as a real block (0.24 s was seen on a 2-core box). There, blocking is judged by a second
 # call of the learner's own count_primes_in_pool that keeps counting a small limit meanwhile
@@ -52,14 +73,83 @@ async def test_reports_come_back_in_the_order_of_the_ids(ex, rng):
 
 
 @pytest.mark.task(1)
-async def test_every_blocking_call_runs_at_the_same_time(ex, rng):
-    report_ids = rng.sample(range(100, 1000), 4)
+@pytest.mark.parametrize("size", ["one_id", "five_or_more_ids"])
+async def test_every_blocking_call_runs_at_the_same_time(ex, rng, size):
+    # One id too: a blocking call is as wrong for one report as for many (the loop guard sees it).
+    count = 1 if size == "one_id" else rng.randrange(MANY_IDS[0], MANY_IDS[1] + 1)
+    report_ids = rng.sample(range(100, 1000), count)
     fetch_report = BlockingService("fetch_report", delay=DELAY, reply=report_for)
 
     with stopwatch() as run:
-        await ex.fetch_reports(fetch_report, report_ids)
+        result = await ex.fetch_reports(fetch_report, report_ids)
 
     assert_ran_together(fetch_report, run.elapsed, expected_calls=len(report_ids))
+    assert_same(result, [report_for(rid) for rid in report_ids], "fetch_reports' result")
+
+
+@pytest.mark.task(1)
+async def test_an_error_from_fetch_report_reaches_the_caller(ex, rng):
+    report_ids = rng.sample(range(100, 1000), 4)
+    broken = rng.choice(report_ids)
+    problem = f"report #{broken} is missing"
+    # The error comes last: by then every other call has returned, so no thread is still busy
+    # when the error reaches the caller.
+    fetch_report = BlockingService(
+        "fetch_report",
+        delay=lambda rid: 0.15 if rid == broken else 0.05,
+        reply=report_for,
+        fail=lambda rid: LookupError(problem) if rid == broken else None,
+    )
+
+    try:
+        result = await ex.fetch_reports(fetch_report, report_ids)
+    except Exception as error:
+        if any(isinstance(leaf, LookupError) and str(leaf) == problem for leaf in leaves(error)):
+            return
+        raise
+
+    raise AssertionError(
+        f"fetch_report({broken}) raised LookupError({problem!r}), and fetch_reports returned "
+        f"{describe(result)} as if every report had come back. An error of a call you await "
+        "should reach the caller: gather without `return_exceptions=True`, and do not turn the "
+        "error into None or leave the report out."
+    )
+
+
+@pytest.mark.task(1)
+async def test_a_cancelled_call_ends_cancelled(ex, rng):
+    report_ids = rng.sample(range(100, 1000), 3)
+    fetch_report = BlockingService("fetch_report", delay=DELAY, reply=report_for)
+    during = "while its reports were being fetched"
+
+    run = Run(ex.fetch_reports(fetch_report, report_ids))
+    waited = clock.monotonic()
+    while (
+        len(fetch_report.calls) < len(report_ids) and not run.task.done() and clock.monotonic() < waited + 2
+    ):
+        await asyncio.sleep(0.005)
+    run.cancel(during)
+    finished = await run.finish(longest=2.0)
+
+    if not finished:
+        await run.stop()
+        raise AssertionError(
+            f"fetch_reports was still running 1 s after its caller cancelled it {during}: a "
+            f"cancelled call should stop at once.{run.waiting}"
+        )
+    if run.moment is None:
+        if run.error is not None:
+            raise run.error  # the learner's own error ("not written yet" for a stub)
+        raise AssertionError(f"fetch_reports {run.ending()} before it could be cancelled.")
+    if run.cancelled:
+        return
+    raise AssertionError(
+        f"fetch_reports was cancelled by its caller {during}, and it {run.ending()} instead of "
+        "ending cancelled: it caught the CancelledError. Whoever cancelled it (a task group, a "
+        "timeout around it, the end of the program) then gets an answer as if the reports had come "
+        "back. Let asyncio.CancelledError go on: no `except asyncio.CancelledError` (nor "
+        "BaseException, nor a bare `except:`) that returns."
+    )
 
 
 class WorkerPool:
@@ -330,4 +420,66 @@ async def test_the_pool_is_left_open_for_the_caller(ex, rng, pool):
         raise AssertionError(
             f"count_primes_in_pool shut down the pool it was given: it called {pool.shut_by}. The "
             "pool belongs to the caller, who may still need it: use it, but leave it open."
+        )
+
+
+@pytest.fixture
+def wide_pool(rng):
+    """A caller's pool with room for 5 to 8 jobs at once, its workers threads of the test's
+    process; with it, the number of limits to count (as many as it has workers)."""
+    size = rng.randrange(*MANY_LIMITS)
+    threads = ThreadPoolExecutor(size, thread_name_prefix="wide-pool")
+    lent = LentPool(threads)
+    yield lent, size
+    lent.settle()
+    threads.shutdown(wait=False, cancel_futures=True)
+
+
+@pytest.mark.task(2)
+async def test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool(ex, rng, wide_pool):
+    pool, size = wide_pool
+    limits = rng.sample(range(1_000, 9_000), size)
+    # A stand-in for count_primes that waits instead of computing: this pool's workers are
+    # threads, and what is checked is only that every job was handed to the pool at once.
+    counter = BlockingService("count_primes", delay=DELAY, reply=primes_below)
+
+    with stopwatch() as run:
+        result = await ex.count_primes_in_pool(pool, counter, limits)
+
+    try:
+        assert_ran_together(counter, run.elapsed, expected_calls=len(limits))
+    except AssertionError as error:
+        raise AssertionError(
+            f"the pool had {size} workers for your {len(limits)} limits, so every count could run "
+            f"at once; {error}\nHand every job to the pool first, then wait for all of them "
+            "together (gather); a few at a time leaves workers idle."
+        ) from None
+    assert_same(result, [primes_below(n) for n in limits], "count_primes_in_pool's result")
+
+
+@pytest.mark.task(2)
+async def test_the_call_waits_for_the_pool_without_checking_again_and_again(ex, rng, wide_pool, wake_watch):
+    pool, size = wide_pool
+    limits = rng.sample(range(1_000, 9_000), size)
+    counter = BlockingService("count_primes", delay=DELAY, reply=primes_below)
+
+    async with wake_watch() as wakes:
+        task = asyncio.create_task(ex.count_primes_in_pool(pool, counter, limits))
+        started = clock.perf_counter()
+        result = await task
+        ended = clock.perf_counter()
+
+    assert_same(result, [primes_below(n) for n in limits], "count_primes_in_pool's result")
+    busiest = wakes.busiest(started, ended)
+    woke = len(busiest[1]) if busiest else 0
+    if margins.over(
+        woke, POLLED, "10 pool: wake-ups of the call while the pool computes < POLLED", unit="wake-ups"
+    ):
+        raise AssertionError(
+            f"while the pool counted {len(limits)} limits ({ended - started:.2f} s), your code woke up "
+            f"{woke} times to check on the jobs. Checking again and again (`while not all(f.done() "
+            "...): await asyncio.sleep(0)`) keeps the loop's thread busy doing nothing, and on a "
+            "small machine takes a core from the pool it waits for. `await` the jobs instead "
+            "(`await asyncio.gather(*(loop.run_in_executor(pool, count_primes, n) for n in limits))`): "
+            "the loop then wakes your code once, when they are done."
         )

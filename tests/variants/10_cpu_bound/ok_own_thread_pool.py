@@ -1,4 +1,4 @@
-"""Correct: the blocking calls go to a ThreadPoolExecutor of its own, closed when done."""
+"""Correct: the blocking calls go to a ThreadPoolExecutor of its own, shut down without waiting."""
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
@@ -6,10 +6,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 async def fetch_reports(fetch_report, report_ids):
     loop = asyncio.get_running_loop()
-    with ThreadPoolExecutor(max_workers=len(report_ids) or 1) as threads:
+    threads = ThreadPoolExecutor(max_workers=len(report_ids) or 1)
+    try:
         return list(
             await asyncio.gather(*(loop.run_in_executor(threads, fetch_report, rid) for rid in report_ids))
         )
+    finally:
+        # Without waiting: a caller's cancel leaves calls still running in the threads, and
+        # waiting for them here would freeze the loop. They end on their own.
+        threads.shutdown(wait=False)
 
 
 async def count_primes_in_pool(pool, count_primes, limits):

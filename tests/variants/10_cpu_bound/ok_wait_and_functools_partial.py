@@ -7,8 +7,14 @@ import functools
 
 async def fetch_reports(fetch_report, report_ids):
     tasks = [asyncio.create_task(asyncio.to_thread(fetch_report, rid)) for rid in report_ids]
-    if tasks:
-        await asyncio.wait(tasks)
+    try:
+        if tasks:
+            await asyncio.wait(tasks)
+    finally:  # cancelled by the caller: stop waiting for the threads' tasks too, and let them end
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
     return [t.result() for t in tasks]
 
 

@@ -1,5 +1,6 @@
 """Computes the prime counts right on the event loop instead of in the pool."""
-# fails only: test_the_counting_runs_in_the_pool_processes_at_the_same_time
+# fails only: test_the_counting_runs_in_the_pool_processes_at_the_same_time, test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool, test_the_call_waits_for_the_pool_without_checking_again_and_again
+# ruff: noqa: E501 (the line above names long tests, and the self-check reads it as one line)
 
 import asyncio
 

@@ -1,5 +1,6 @@
 """Sends the computing to threads: the loop stays mostly free, but the GIL runs one thread at a time."""
-# fails only: test_the_counting_runs_in_the_pool_processes_at_the_same_time
+# fails only: test_the_counting_runs_in_the_pool_processes_at_the_same_time, test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool
+# ruff: noqa: E501 (the line above names long tests, and the self-check reads it as one line)
 
 import asyncio
 
