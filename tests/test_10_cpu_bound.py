@@ -446,6 +446,13 @@ async def test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool(ex, rng,
     with stopwatch() as run:
         result = await ex.count_primes_in_pool(pool, counter, limits)
 
+    if len(pool._jobs) < len(limits):
+        raise AssertionError(
+            f"count_primes_in_pool handed {len(pool._jobs)} of its {len(limits)} counts to `pool`, the "
+            "pool it was given; the rest ran elsewhere (on the loop, or in threads, which compute "
+            "one at a time). Send every count to the pool: "
+            "`await loop.run_in_executor(pool, count_primes, limit)`."
+        )
     try:
         assert_ran_together(counter, run.elapsed, expected_calls=len(limits))
     except AssertionError as error:
