@@ -25,6 +25,7 @@ caught the cancellation.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import contextvars
 import inspect
@@ -58,6 +59,7 @@ SYNC_MODES = ("call", "getattr")
 # for blocking calls made from its worker threads), and calls running here for it.
 MAX_MIRRORS = 32
 MAX_RUNNING = 10_000
+ENDED_KEPT = 4096  # the calls that ended here, remembered so that a late cancel of one is ignored
 MODES = ("call", "getattr", "acall", "await")
 
 
@@ -118,6 +120,11 @@ class Peer:
         self._next_loop = 1
         self._calls: dict[int, _Outgoing] = {}
         self._running: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Task]] = {}
+        # Calls the other side cancelled before they started here (the cancel overtook the start,
+        # which waits for its loop's turn), and the last calls that ended (a cancel that crossed
+        # their answer is for nothing): _start_task and _dispatch, under _lock.
+        self._cancelled_early: set[int] = set()
+        self._ended: collections.deque[int] = collections.deque(maxlen=ENDED_KEPT)
         self._proxies: weakref.WeakValueDictionary[int, Remote] = weakref.WeakValueDictionary()
         self._coroutines: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
         self._tasks: weakref.WeakKeyDictionary[asyncio.Task, int] = weakref.WeakKeyDictionary()
@@ -431,7 +438,11 @@ class Peer:
         elif op == "loop_closed":
             self.mirror_loops.closed(_number(message.get("loop")))
         elif op == "cancel":
-            running = self._running.get(_number(message.get("id")))
+            number = _number(message.get("id"))
+            with self._lock:
+                running = self._running.get(number)
+                if running is None and number not in self._ended and len(self._cancelled_early) < MAX_RUNNING:
+                    self._cancelled_early.add(number)  # not started yet: it will not start
             if running is not None:
                 _soon(running[0], running[1].cancel)
         else:
@@ -537,9 +548,23 @@ class Peer:
         if len(self._running) >= MAX_RUNNING:
             self._reply(self._error_reply(message["id"], CodecError(f"over {MAX_RUNNING} calls at once")))
             return
+        number = message["id"]
+        with self._lock:
+            early = number in self._cancelled_early
+            self._cancelled_early.discard(number)
+        if early:  # cancelled before it started: as a task cancelled before its first step, it never runs
+            with self._lock:
+                self._ended.append(number)
+            self._reply({"op": "cancelled", "id": number})
+            return
         loop = asyncio.get_running_loop()
         task = loop.create_task(self._run_async(message))
-        self._running[message["id"]] = (loop, task)
+        with self._lock:
+            self._running[number] = (loop, task)
+            late = number in self._cancelled_early  # it came while the task was being made
+            self._cancelled_early.discard(number)
+        if late:  # after the task's first step (scheduled first), so that it answers "cancelled"
+            loop.call_soon(task.cancel)
 
     async def _run_async(self, message: dict) -> None:
         CURRENT_CALL.set(message["id"])
@@ -555,7 +580,9 @@ class Peer:
             reply = self._error_reply(message["id"], error)
             reply["saw_cancel"] = asyncio.current_task().cancelling() > 0
         finally:
-            self._running.pop(message["id"], None)
+            with self._lock:
+                self._running.pop(message["id"], None)
+                self._ended.append(message["id"])
             if self.call_ended is not None:
                 with contextlib.suppress(Exception):
                     self.call_ended()

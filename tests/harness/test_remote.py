@@ -7,6 +7,7 @@ which is exactly what two processes do, minus the process boundary.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import threading
@@ -336,6 +337,52 @@ async def test_a_timeouts_cancel_that_meets_a_call_ending_lands_inside_the_block
 async def test_a_task_cancelled_while_its_call_ends_is_still_cancelled_at_its_next_await(pair):
     link = pair(CancelsWhileACallEnds())
     assert await link.remote.cancel_own_task(EndsLate().fetch, "k") == "cancelled"
+
+
+class Jobs:
+    """Lent by the judge: a job that notes that it ended, and the stop event of 18's run_every."""
+
+    _kata_remote = ("job", "is_set", "wait")
+
+    def __init__(self) -> None:
+        self.ended = asyncio.Event()
+        self.stop = asyncio.Event()
+
+    async def job(self):
+        await asyncio.sleep(0.01)
+        self.ended.set()
+
+    def is_set(self):
+        return self.stop.is_set()
+
+    async def wait(self):
+        await self.stop.wait()
+
+
+class RunsEvery:
+    async def run_every(self, jobs, interval):
+        while not jobs.is_set():
+            await jobs.job()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(jobs.wait(), interval)
+
+
+async def test_a_cancel_that_overtakes_its_calls_start_is_not_lost(pair):
+    """Cancelled as a job ends, run_every's wait_for cancels its call of `wait` at once: that call
+    is started on the judge's loop at the loop's turn, and its cancel arrives before (the reader
+    thread had it first). It used to be dropped, the call then ran for ever and the cancelled
+    run_every with it: in 17 of 30 tries (found fixing 18's tests)."""
+    link = pair(RunsEvery())
+    for _ in range(10):
+        jobs = Jobs()
+        task = asyncio.ensure_future(link.remote.run_every(jobs, 0.05))
+        await jobs.ended.wait()
+        task.cancel()
+        try:
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(task), 2)
+        finally:
+            jobs.stop.set()
 
 
 async def test_a_synchronous_call_works_from_the_judges_loop(pair):
