@@ -1,11 +1,22 @@
 """Exercise 15: a semaphore keeps exactly `limit` calls in flight: never more, and no fewer."""
 
+import asyncio
 import math
+from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
 
-from kata.testing import Call, FakeService, assert_peak_in_flight, assert_same, draw_timeline, margins
+from kata.testing import (
+    Call,
+    FakeService,
+    assert_peak_in_flight,
+    assert_same,
+    describe,
+    draw_timeline,
+    holds,
+    margins,
+)
 from kata.testing.slots import longest_empty_slot, most_at_once
 
 DELAY = 0.05
@@ -19,6 +30,7 @@ EMPTY_SLOT_LIMIT = 0.07
 HOST_NAMES = ("api.test", "cdn.test", "img.test", "feed.test", "blog.test")
 # Some URLs of each host name a port: "https://api.test:8443/p/3" is on the host api.test too.
 PORTS = (443, 8080, 8443)
+ERROR_KINDS = (ConnectionError, LookupError, ValueError, PermissionError)
 
 
 def item_for(item_id):
@@ -76,9 +88,33 @@ def assert_no_chunk_per_call(fetch, ids, limit):
         )
 
 
-def assert_limit_kept(fetch, ids, limit):
-    """Exactly `limit` calls in flight at the peak, said with the call that was made."""
+# A semaphore that outlives a call: its limit, or its slots, are an earlier call's.
+KEPT_BETWEEN_CALLS = (
+    "A semaphore kept outside the function (at module level, made on the first call, or in a dict "
+    "by limit or by host) outlives the call: the next call gets its limit, and calls made at the same "
+    "time share its slots. Nothing is shared between calls: make the semaphore inside the function, "
+    "anew on each call."
+)
+
+
+def assert_limit_not_kept(fetch, ids, limit, earlier):
+    """Not an earlier call's limit: the peak of this call is the limit of the call before it."""
+    if earlier is None or earlier == limit or fetch.peak != earlier or fetch.peak == len(ids):
+        return
+    if fetch.peak < limit and not margins.short_of(fetch.peak, limit, "peak in flight: the limit reached"):
+        return
+    raise AssertionError(
+        f"fetch_all_limited(fetch, <{len(ids)} ids>, {limit}) ran {fetch.peak} calls at the same time, "
+        f"not {limit}: {fetch.peak} was the limit of the call before it, fetch_all_limited(..., {earlier}). "
+        f"{KEPT_BETWEEN_CALLS}\nobserved:\n{draw_timeline(fetch.calls, 'fetch')}"
+    )
+
+
+def assert_limit_kept(fetch, ids, limit, earlier=None):
+    """Exactly `limit` calls in flight at the peak, said with the call that was made (and, when a
+    call with another limit came just before, `earlier` is its limit)."""
     assert_no_chunk_per_call(fetch, ids, limit)
+    assert_limit_not_kept(fetch, ids, limit, earlier)
     try:
         assert_peak_in_flight(fetch, limit, expected_calls=len(ids))
     except AssertionError as error:
@@ -115,13 +151,148 @@ async def test_results_come_back_in_the_order_of_the_ids(ex, rng):
 @pytest.mark.task(1)
 async def test_exactly_limit_calls_run_at_once(ex, rng):
     # Two different limits, so a number written into the code cannot pass both.
+    earlier = None
     for limit in rng.sample((2, 3, 4), 2):
         ids = some_ids(rng, limit * rounds_for(rng, limit))
         fetch = FakeService("fetch", delay=DELAY, reply=item_for)
 
         await ex.fetch_all_limited(fetch, ids, limit)
 
+        assert_limit_kept(fetch, ids, limit, earlier)
+        earlier = limit
+
+
+@pytest.mark.task(1)
+async def test_each_call_keeps_its_own_limit_after_a_call_with_another(ex, rng):
+    # One call with a larger limit, then one with a smaller, then one with a larger again: a
+    # semaphore kept from the call before runs too many calls once and too few once.
+    low, high = sorted(rng.sample((2, 3, 4), 2))
+    earlier = None
+    for limit in (high, low, high):
+        ids = some_ids(rng, limit * rounds_for(rng, limit))
+        fetch = FakeService("fetch", delay=DELAY, reply=item_for)
+
+        result = await ex.fetch_all_limited(fetch, ids, limit)
+
+        assert_limit_kept(fetch, ids, limit, earlier)
+        assert_same(
+            result, [item_for(i) for i in ids], f"fetch_all_limited(fetch, <{len(ids)} ids>, {limit})"
+        )
+        earlier = limit
+
+
+@pytest.mark.task(1)
+async def test_two_calls_at_the_same_time_each_run_limit_calls(ex, rng):
+    limit = rng.randint(2, 4)
+    rounds = rounds_for(rng, limit)
+    both = some_ids(rng, 2 * limit * rounds)
+    jobs = [both[: limit * rounds], both[limit * rounds :]]
+    fetches = [FakeService("fetch", delay=DELAY, reply=item_for) for _ in jobs]
+
+    results = await asyncio.gather(
+        *(ex.fetch_all_limited(f, ids, limit) for f, ids in zip(fetches, jobs, strict=True))
+    )
+
+    for ids, result in zip(jobs, results, strict=True):
+        assert_same(
+            result, [item_for(i) for i in ids], f"fetch_all_limited(fetch, <{len(ids)} ids>, {limit})"
+        )
+    together = most_at_once([call for fetch in fetches for call in fetch.calls])
+    if margins.short_of(together, 2 * limit, "15 fetch_all_limited: two calls at once, each its own limit"):
+        picture = draw_timeline(
+            [
+                Call((Bare(f"call {n + 1}: {c.args[0]}"),), c.start, c.end, c.outcome)
+                for n, f in enumerate(fetches)
+                for c in f.calls
+            ],
+            "fetch",
+        )
+        raise AssertionError(
+            f"two calls to fetch_all_limited(fetch, <{limit * rounds} ids>, {limit}) ran at the same time, "
+            f"and at most {together} calls to fetch ran at once over both of them, though each call may run "
+            f"{limit}: {2 * limit} together. The two calls shared their slots. {KEPT_BETWEEN_CALLS}"
+            f"\nobserved:\n{picture}"
+        )
+    for fetch, ids in zip(fetches, jobs, strict=True):
         assert_limit_kept(fetch, ids, limit)
+
+
+class FailsLast:
+    """A fake `fetch(id)` that raises `error` for the id `broken`, once every other call has ended:
+    when the error comes, nothing else is running (what the calls left behind is not this test's
+    business; that the error reaches the caller is)."""
+
+    def __init__(self, ids, broken, error):
+        self.others = len(ids) - 1
+        self.broken, self.error = broken, error
+        self.service = FakeService("fetch", delay=DELAY, reply=item_for)
+
+    async def fetch(self, item_id):
+        value = await self.service(item_id)
+        if item_id != self.broken:
+            return value
+        ended = [c for c in self.service.calls if c.end is not None and c.args[0] != self.broken]
+        for _ in range(200):  # at most 1 s, for code that never makes the other calls
+            if len(ended) >= self.others:
+                break
+            await asyncio.sleep(0.005)
+            ended = [c for c in self.service.calls if c.end is not None and c.args[0] != self.broken]
+        raise self.error
+
+
+@pytest.mark.task(1)
+async def test_an_error_of_fetch_reaches_the_caller(ex, rng):
+    limit = rng.randint(2, 4)
+    ids = some_ids(rng, limit * rounds_for(rng, limit))
+    broken = rng.choice(ids)
+    error = ERROR_KINDS[broken % len(ERROR_KINDS)](f"item {broken} is gone")
+    fails = FailsLast(ids, broken, error)
+
+    try:
+        result = await ex.fetch_all_limited(fails.fetch, ids, limit)
+    except Exception as raised:
+        if holds(raised, error):
+            return
+        raise
+    inside = isinstance(result, list) and any(value is error for value in result)
+    raise AssertionError(
+        f"fetch({broken}) raised {error!r}, and fetch_all_limited returned {describe(result)}: the error "
+        + (
+            "became part of the result, and the caller, who asked for items, gets an exception object "
+            "where an item should be. "
+            if inside
+            else "was lost. "
+        )
+        + "An error of fetch must reach the caller of fetch_all_limited: "
+        "leave out `return_exceptions=True` (and any `except` around the call), so that the error "
+        "goes on."
+    )
+
+
+@pytest.mark.task(1)
+async def test_a_repeated_id_is_fetched_each_time_it_appears(ex, rng):
+    limit = rng.randint(2, 4)
+    ids = some_ids(rng, limit * rounds_for(rng, limit) - 2)
+    # Two ids appear twice, each time at a random place: fetch may answer differently each time
+    # (a price, a stock count), so every id in `ids` is a call.
+    for again in rng.sample(ids, 2):
+        ids.insert(rng.randint(0, len(ids)), again)
+    fetch = FakeService("fetch", delay=DELAY, reply=item_for)
+
+    result = await ex.fetch_all_limited(fetch, ids, limit)
+
+    asked = Counter(call.args[0] for call in fetch.calls)
+    wanted = Counter(ids)
+    fewer = [i for i in wanted if asked[i] < wanted[i]]
+    if fewer:
+        raise AssertionError(
+            f"id {fewer[0]} appears {wanted[fewer[0]]} times in ids, and fetch_all_limited called "
+            f"fetch({fewer[0]}) {asked[fewer[0]]} time(s). The docstring asks for `await fetch(id)` for "
+            "every id in `ids`, each time it appears: fetch may answer differently each time, and the caller "
+            "decides what to ask for. Make one call per entry of `ids`, repeated ones too."
+        )
+    assert_same(result, [item_for(i) for i in ids], "fetch_all_limited's result")
+    assert_limit_kept(fetch, ids, limit)
 
 
 @pytest.mark.task(1)
@@ -306,3 +477,72 @@ async def test_hosts_do_not_wait_for_each_other(ex, rng):
             f"\nobserved:\n{hosts.picture()}"
         )
     assert_host_limits(hosts, urls, per_host)
+
+
+@pytest.mark.task(2)
+async def test_each_call_keeps_its_own_per_host_after_a_call_with_another(ex, rng):
+    # The same hosts, first with a larger limit, then a smaller, then a larger again: semaphores
+    # kept from the call before run too many calls to a host once, and too few once.
+    low, high = sorted(rng.sample((2, 3, 4), 2))
+    names = rng.sample(HOST_NAMES, 2)
+    earlier = None
+    for per_host in (high, low, high):
+        urls = urls_by_host(rng, names, per_host)
+        hosts = Hosts(names)
+
+        await ex.fetch_per_host(hosts.fetch, urls, per_host)
+
+        for name, service in hosts.services.items():
+            if earlier is None or service.peak != earlier or service.peak == per_host:
+                continue
+            if service.peak < per_host and not margins.short_of(
+                service.peak, per_host, "15 fetch_per_host: each host's limit reached"
+            ):
+                continue
+            raise AssertionError(
+                f"fetch_per_host(fetch, <{len(urls)} urls>, {per_host}) ran {service.peak} calls to {name} "
+                f"at the same time, not {per_host}: {service.peak} was the limit of the call before it, "
+                f"fetch_per_host(..., {earlier}), on the same hosts. {KEPT_BETWEEN_CALLS}"
+                f"\nobserved:\n{hosts.picture()}"
+            )
+        assert_host_limits(hosts, urls, per_host)
+        earlier = per_host
+
+
+@pytest.mark.task(2)
+async def test_two_calls_at_the_same_time_each_get_per_host_calls_to_a_host(ex, rng):
+    per_host = rng.randint(2, 3)
+    names = rng.sample(HOST_NAMES, 2)
+    jobs = [urls_by_host(rng, names, per_host) for _ in range(2)]
+    fakes = [Hosts(names) for _ in jobs]
+
+    await asyncio.gather(
+        *(ex.fetch_per_host(h.fetch, urls, per_host) for h, urls in zip(fakes, jobs, strict=True))
+    )
+
+    for name in names:
+        together = most_at_once([call for h in fakes for call in h.services[name].calls])
+        if margins.short_of(
+            together, 2 * per_host, "15 fetch_per_host: two calls at once, each its own limits"
+        ):
+            picture = draw_timeline(
+                [
+                    Call(
+                        (Bare(f"call {n + 1}: {c.args[0].removeprefix('https://')}"),),
+                        c.start,
+                        c.end,
+                        c.outcome,
+                    )
+                    for n, h in enumerate(fakes)
+                    for c in h.services[name].calls
+                ],
+                "fetch",
+            )
+            raise AssertionError(
+                f"two calls to fetch_per_host(fetch, <urls>, {per_host}) ran at the same time, both with "
+                f"URLs of {name}, and at most {together} calls to {name} ran at once over both of them, "
+                f"though each call may run {per_host} to it: {2 * per_host} together. The two calls shared "
+                f"the host's slots. {KEPT_BETWEEN_CALLS}\nobserved:\n{picture}"
+            )
+    for h, urls in zip(fakes, jobs, strict=True):
+        assert_host_limits(h, urls, per_host)
