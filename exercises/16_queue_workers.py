@@ -70,6 +70,8 @@ async def process_all(items, handle, workers):
     Return a dict that maps each item to what `handle` returned for it. Each item is handled
     exactly once, and `workers` items are handled at the same time while enough are waiting.
     Before returning, stop the workers and wait until they have stopped: none may be left running.
+    If `handle` raises, its error (the first, if several) goes on to your caller once the
+    workers have stopped.
     """
     raise NotImplementedError
 

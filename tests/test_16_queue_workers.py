@@ -16,6 +16,7 @@ from kata.testing import (
     margins,
     stopwatch,
 )
+from kata.testing.cancelling import WAIT, Run, settle, stop_calls
 from kata.testing.differences import assert_same_parts
 from kata.testing.hang_guard import hang_guard
 
@@ -26,6 +27,8 @@ ARRIVAL = 0.005
 RUN_LIMIT = 2.0
 # After the learner's function returned: a worker left running may still start calls to handle.
 LATE = 0.03
+# A cancelled call to handle takes this much longer to stop than the one cancelled before it.
+STOP_STEP = 0.01
 ERROR_KINDS = (ConnectionError, LookupError, ValueError, PermissionError)
 
 HUNG = (
@@ -404,3 +407,245 @@ async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_
             "ends: in a `finally:` block (cancel them, then `await asyncio.gather(*tasks, "
             "return_exceptions=True)`), or start them in a TaskGroup, which does both for you."
         )
+
+
+KEPT_BETWEEN_CALLS = (
+    "Dicts kept outside the function (at module level) outlive the call: each call must return "
+    "what it handled itself, nothing more. Nothing is shared between calls: make the dicts inside "
+    "the function, anew on each call."
+)
+
+
+def assert_only_this_call(name, items, earlier, *parts):
+    """Nothing in `parts` (dicts the call returned) is an item of the earlier call, `earlier`."""
+    mine = set(items)
+    for part in parts:
+        old = [item for item in part if item not in mine and item in earlier]
+        if old:
+            raise AssertionError(
+                f"the second call to {name} returned an entry for item {old[0]}, which only the first call "
+                f"was given ({len(old)} such items in all). {KEPT_BETWEEN_CALLS}"
+            )
+
+
+@pytest.mark.task(1)
+async def test_a_second_call_returns_only_its_own_items(ex, rng, leftovers):
+    workers = rng.randint(2, 4)
+    both = some_items(rng, 4 * workers)
+    earlier = set()
+    for items in (both[: 2 * workers], both[2 * workers :]):
+        handle = FakeService("handle", delay=0.01, reply=result_for)
+        ideal = ideal_time(len(items), workers, 0.01)
+        results = await finish(
+            ex.process_all(items, handle, workers), "process_all", ideal, leftovers, handle
+        )
+
+        assert_only_this_call("process_all", items, earlier, results)
+        assert_same_parts(results, {item: result_for(item) for item in items}, "process_all's result")
+        earlier |= set(items)
+
+
+@pytest.mark.task(2)
+async def test_a_second_call_returns_only_its_own_items_and_failures(ex, rng, leftovers):
+    workers, maxsize, count = stream_sizes(rng)
+    both = some_items(rng, 2 * count)
+    earlier = set()
+    for items in (both[:count], both[count:]):
+        flaky = FlakyHandle(failing=rng.sample(items, 2))
+
+        _, (results, failures) = await run_stream(ex, items, flaky, workers, maxsize, leftovers)
+
+        assert_only_this_call("process_stream", items, earlier, results, failures)
+        assert_outcomes(items, flaky, results, failures)
+        earlier |= set(items)
+
+
+@pytest.mark.task(1)
+async def test_an_error_of_handle_reaches_the_caller_once_the_workers_stopped(ex, rng, leftovers):
+    workers = rng.randint(2, 4)
+    items = some_items(rng, workers * 3)
+    broken = rng.choice(items[:workers])
+    flaky = FlakyHandle(failing=[broken], delay=0.01)
+    error_words = f"handle({broken}) raised"
+    before = leftovers.mark()
+
+    try:
+        async with hang_guard(
+            RUN_LIMIT,
+            "16 process_all: ends < RUN_LIMIT after handle raised",
+            f"{error_words} an error, and process_all had not ended {RUN_LIMIT:.1f} s later. A worker whose "
+            "handle raised ended there: call `queue.task_done()` in a `finally:`, and let the error reach "
+            "your caller once the workers have stopped.",
+        ):
+            result = await ex.process_all(items, flaky.handle, workers)
+    except BaseException as raised:
+        if not holds(raised, flaky.raised.get(broken)):
+            raise
+    else:
+        await leftovers.stop(before)
+        error = flaky.raised.get(broken)
+        raise AssertionError(
+            f"{error_words} {error!r}, but process_all returned {describe(result)}: the error was lost "
+            "(or turned into a result). An error of handle must reach the caller of process_all: note "
+            "the first error a worker meets, stop the workers, then raise it (or let a TaskGroup do it)."
+        )
+    left, busy = await still_running(leftovers, before, flaky.handle)
+    if left or busy:
+        await leftovers.stop(before)
+        running = named(left) if left else f"the workers calling handle ({'; '.join(busy[:3])})"
+        raise AssertionError(
+            f"{error_words} an error, and process_all passed it on, but {running} were still running when "
+            "it did. Stop the workers whatever way process_all ends: in a `finally:` block (cancel them, "
+            "then `await asyncio.gather(*tasks, return_exceptions=True)`), or start them in a TaskGroup."
+        )
+
+
+# Items that are falsy, or None: each is an item like any other (a key of the results).
+FALSY_ITEMS = (None, 0, "")
+
+
+def reply_for_any(item):
+    return {"item": item}
+
+
+def items_with_falsy(rng, count):
+    """`count` numbers with None, 0 and "" among them, each at a random place."""
+    items = some_items(rng, count)
+    for item in FALSY_ITEMS:
+        items.insert(rng.randint(0, len(items)), item)
+    return items
+
+
+def assert_falsy_handled(name, handle, items):
+    """handle was called for None, 0 and "" too, once each; said before the general checks."""
+    counts = Counter(call.args[0] for call in handle.calls)
+    for item in FALSY_ITEMS:
+        if counts[item] == 0:
+            raise AssertionError(
+                f"{name} never called handle({item!r}), though {item!r} was one of the items: an item may be "
+                'any value a dict key can be, None, 0 and "" included. Did that item stop a worker, as '
+                "its stop signal (`if item is None`, `while item := ...`)? A stop item must be a value no "
+                "caller can pass: `STOP = object()` and `if item is STOP`; or cancel the workers once "
+                "`await queue.join()` returns."
+            )
+
+
+@pytest.mark.task(1)
+async def test_none_and_other_falsy_items_are_items_too(ex, rng, leftovers):
+    workers = rng.randint(2, 4)
+    items = items_with_falsy(rng, workers * 2)
+    handle = FakeService("handle", delay=0.01, reply=reply_for_any)
+
+    ideal = ideal_time(len(items), workers, 0.01)
+    results = await finish(ex.process_all(items, handle, workers), "process_all", ideal, leftovers, handle)
+
+    assert_falsy_handled("process_all", handle, items)
+    assert_handled_once(handle, items)
+    assert_same_parts(results, {item: reply_for_any(item) for item in items}, "process_all's result")
+
+
+@pytest.mark.task(2)
+async def test_none_and_other_falsy_items_from_the_source_are_items_too(ex, rng, leftovers):
+    workers, maxsize, count = stream_sizes(rng)
+    items = items_with_falsy(rng, count)
+    flaky = FlakyHandle(failing=())
+    flaky.handle.reply = reply_for_any
+
+    _, (results, failures) = await run_stream(ex, items, flaky, workers, maxsize, leftovers)
+
+    assert_falsy_handled("process_stream", flaky.handle, items)
+    assert_handled_once(flaky.handle, items)
+    assert_same_parts(results, {item: reply_for_any(item) for item in items}, "results")
+    assert_same_parts(failures, {}, "failures (nothing failed)")
+
+
+async def cancel_while_handling(name, call, handle, workers, leftovers):
+    """Run the learner's `call`, cancel it the moment `workers` items are being handled at once,
+    and check that it ended cancelled with no worker left running."""
+    before = leftovers.mark()
+    moment = f"while {workers} items were being handled"
+
+    def snapshot():  # the instant the function ended
+        return leftovers.at_return(before), len(handle.calls), [c for c in handle.calls if c.end is None]
+
+    run = Run(call, snapshot=snapshot)
+    handle.on_start = lambda _call: handle.in_flight >= workers and run.cancel(moment)
+    # Each cancelled call takes STOP_STEP s longer to stop than the one before, as requests closing
+    # their connections do: code that stops waiting when the first worker has stopped (a plain
+    # `gather(*tasks)`, which ends at the first CancelledError) returns with the others running.
+    handle.on_cancel = lambda _call: setattr(handle, "stop_delay", handle.stop_delay + STOP_STEP)
+    finished = await run.finish(RUN_LIMIT)
+    if not finished:
+        await run.stop()
+        await leftovers.stop(before)
+        await stop_calls(handle.calls)
+        if run.moment is None:
+            raise AssertionError(
+                f"{name} had not handled {workers} items at once after {RUN_LIMIT:.1f} s.{run.waiting}"
+            )
+        raise AssertionError(
+            f"{name} was still running {WAIT:.1f} s after its caller cancelled it {moment}: a cancelled "
+            f"call should stop at once, its workers with it.{run.waiting}"
+        )
+    if run.moment is None:
+        if run.error is not None:
+            raise run.error  # the learner's own error ("not written yet" for a stub)
+        raise AssertionError(f"{name} {run.ending()} before {workers} items were being handled at once.")
+    left, made, running = run.left
+    await settle()
+    if not left and not running:
+        await asyncio.sleep(LATE)
+    later = handle.calls[made:]
+    if left or running or later:
+        await leftovers.stop(before)
+        await stop_calls(handle.calls)
+        if left and any(task.cancelling for task in left):
+            raise AssertionError(
+                f"{name} was cancelled by its caller {moment}, and it {run.ending()}, but {named(left)} "
+                "had been cancelled and had not stopped yet when it did: `task.cancel()` only asks a task "
+                "to stop, and a plain `await asyncio.gather(*tasks)` ends at the first task that stops "
+                "cancelled, without waiting for the others. Wait until every worker has stopped: "
+                "`await asyncio.gather(*tasks, return_exceptions=True)` in a `finally:` block, or a "
+                "TaskGroup."
+            )
+        if left:
+            what = named(left)
+        else:
+            busy = [f"{c.label('handle')} not finished" for c in running]
+            busy += [f"{c.label('handle')} started later" for c in later]
+            what = f"the workers calling handle ({'; '.join(busy[:3])})"
+        raise AssertionError(
+            f"{name} was cancelled by its caller {moment}, and it {run.ending()}, but {what} were still "
+            "running when it did: a cancel is not an Exception, so `except Exception:` does not see it, "
+            "and code after the `await` does not run. Stop the workers whatever way your function ends: "
+            "in a `finally:` block (cancel them, then `await asyncio.gather(*tasks, "
+            "return_exceptions=True)`), or start them in a TaskGroup, which does both for you."
+        )
+    if not run.cancelled:
+        raise AssertionError(
+            f"{name} was cancelled by its caller {moment}, and it {run.ending()} instead of ending "
+            "cancelled: stop the workers, then let the CancelledError go on (do not catch it, nor "
+            "return a result)."
+        )
+
+
+@pytest.mark.task(1)
+async def test_a_cancelled_process_all_stops_its_workers(ex, rng, leftovers):
+    workers = rng.randint(2, 4)
+    items = some_items(rng, workers * 3)
+    handle = FakeService("handle", delay=DELAY, reply=result_for)
+
+    await cancel_while_handling(
+        "process_all", ex.process_all(items, handle, workers), handle, workers, leftovers
+    )
+
+
+@pytest.mark.task(2)
+async def test_a_cancelled_process_stream_stops_its_workers(ex, rng, leftovers):
+    workers, maxsize, count = stream_sizes(rng)
+    items = some_items(rng, count)
+    flaky = FlakyHandle(failing=())
+    source = Source(items, flaky.handle)
+
+    call = ex.process_stream(source, flaky.handle, workers, maxsize)
+    await cancel_while_handling("process_stream", call, flaky.handle, workers, leftovers)

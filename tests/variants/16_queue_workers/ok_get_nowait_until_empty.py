@@ -17,7 +17,13 @@ async def process_all(items, handle, workers):
                 return
             results[item] = await handle(item)
 
-    await asyncio.gather(*(worker() for _ in range(workers)))
+    tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+    try:
+        await asyncio.gather(*tasks)  # the first error of handle goes on from here
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return results
 
 

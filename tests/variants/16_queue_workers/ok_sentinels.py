@@ -1,8 +1,10 @@
-"""Correct: one stop item (None) per worker after the last item, then wait for the workers to return."""
+"""Correct: one stop item per worker after the last item, then wait for the workers to return.
+
+The stop item is a fresh object(), which no caller can pass: None, 0 or "" may be items."""
 
 import asyncio
 
-STOP = None
+STOP = object()
 
 
 async def process_all(items, handle, workers):
@@ -18,7 +20,12 @@ async def process_all(items, handle, workers):
         await queue.put(item)
     for _ in tasks:
         await queue.put(STOP)
-    await asyncio.gather(*tasks)
+    try:
+        await asyncio.gather(*tasks)  # the first error of handle goes on from here
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return results
 
 
