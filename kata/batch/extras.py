@@ -6,7 +6,9 @@ had anyone run it here, and it is not the kata's own": a sign that someone tried
 
 Flagged, when not a copy of the kata's own file at the same path:
 - conftest.py (pytest loads it), pytest.ini, pytest.toml (and their hidden forms), and
-  setup.cfg, tox.ini or pyproject.toml that hold pytest settings;
+  setup.cfg, tox.ini or pyproject.toml that hold pytest settings (these are parsed, so only their
+  first 64 KB are read: a bigger one is flagged unread, and one too hostile to parse is judged by
+  whether it mentions pytest);
 - sitecustomize.py, usercustomize.py and *.pth (Python runs them at start-up);
 - a module or package that would be imported instead of one the tests use (pytest.py,
   _pytest/, kata/..., asyncio.py...).
@@ -29,6 +31,8 @@ from collections.abc import Callable, Collection, Iterator
 from pathlib import Path, PurePosixPath
 
 MAX_FILE_BYTES = 1024 * 1024  # more than this is not compared: it differs
+MAX_SETTINGS_BYTES = 64 * 1024  # setup.cfg, tox.ini, pyproject.toml: parsed, so read only this much
+MAX_TOML_DOTS = 1_000  # tomllib keeps every prefix of a dotted key: quadratic in the key's parts
 MAX_COMPARED_BYTES = 20 * 1024 * 1024  # read in all, per submission
 GIT_TIMEOUT = 30.0
 
@@ -36,9 +40,11 @@ NEVER_RUN = "never run by the grader: worth a look"
 DIFFERS = "{path} differs from the kata's: {why} ({never})"
 NOT_IN_KATA = "{path}: {why} ({never})"
 UNREAD = "{path} could not be compared with the kata's (too big or unreadable): {why} ({never})"
+UNREAD_SETTINGS = "{path} was not read (more than {kb} KB): {why} ({never})"
 
 PYTEST_LOADS_IT = "pytest would load it"
 PYTEST_SETTINGS = "it holds pytest settings"
+MAY_HOLD_SETTINGS = "it could hold pytest settings"
 PYTHON_RUNS_IT = "Python would run it at start-up"
 IMPORTED_INSTEAD = "it would be imported instead of {module}"
 PART_OF = "it would be imported as part of {module}"
@@ -57,7 +63,9 @@ _STARTUP_FILES = frozenset({"sitecustomize.py", "usercustomize.py"})
 _JUNK_FOLDERS = frozenset(
     {"__pycache__", "__macosx", "node_modules", "site-packages", "dist-packages", "venv"}
 )
-_INI_PYTEST_SECTION = re.compile(rb"^\s*\[\s*(?:tool:)?pytest\s*\]", re.IGNORECASE | re.MULTILINE)
+# A section header on a line of its own: `[ \t]*`, never `\s*`, which would cross lines and, tried at
+# every line start of a file of newlines, scan the rest of the file each time (quadratic).
+_INI_PYTEST_SECTION = re.compile(rb"^[ \t]*\[[ \t]*(?:tool:)?pytest[ \t]*\]", re.IGNORECASE | re.MULTILINE)
 
 
 # Every version of every file in the history: "<:mode mode old new status>\0<path>\0" records.
@@ -157,19 +165,31 @@ def _check(
     budget: list[int],
     shown: Callable[[str], str],
 ) -> str | None:
-    """The flag for one risky file, or None when it is harmless or the kata's own copy."""
+    """The flag for one risky file, or None when it is harmless or the kata's own copy.
+
+    A settings file that may hold pytest settings is parsed to find out, so it is read only up
+    to MAX_SETTINGS_BYTES: a bigger one is flagged unread.
+    """
+    name = PurePosixPath(relative).name.lower()
+    parsed = name in _MAYBE_SETTINGS
+    if parsed:
+        why = MAY_HOLD_SETTINGS
+    limit = MAX_SETTINGS_BYTES if parsed else MAX_FILE_BYTES
     try:
         if budget[0] <= 0:
             raise _TooMuch
-        data = read(path, MAX_FILE_BYTES + 1)
+        data = read(path, limit + 1)
         budget[0] -= len(data)
-        if len(data) > MAX_FILE_BYTES:
-            raise _TooMuch
     except Exception:  # too big, damaged, unreadable: flagged, never fatal
         return UNREAD.format(path=shown(path), why=why, never=NEVER_RUN)
-    name = PurePosixPath(relative).name.lower()
-    if name in _MAYBE_SETTINGS and not _has_pytest_settings(name, data):
-        return None
+    if len(data) > limit:
+        if parsed:
+            return UNREAD_SETTINGS.format(path=shown(path), kb=limit // 1024, why=why, never=NEVER_RUN)
+        return UNREAD.format(path=shown(path), why=why, never=NEVER_RUN)
+    if parsed:
+        if not _has_pytest_settings(name, data):
+            return None
+        why = PYTEST_SETTINGS
     if kata.is_own_copy(relative, data):
         return None
     template = DIFFERS if kata.has_file(relative) else NOT_IN_KATA
@@ -182,12 +202,21 @@ class _TooMuch(Exception):
 
 def _has_pytest_settings(name: str, data: bytes) -> bool:
     if name == "pyproject.toml":
-        try:
-            tool = tomllib.loads(data.decode("utf-8")).get("tool", {})
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-            return b"pytest" in data.lower()  # cannot be read as TOML: say so rather than guess
-        return isinstance(tool, dict) and "pytest" in tool
+        return _toml_has_pytest_settings(data)
     return bool(_INI_PYTEST_SECTION.search(data))
+
+
+def _toml_has_pytest_settings(data: bytes) -> bool:
+    """Whether a pyproject.toml has a tool.pytest table; when it cannot be parsed safely, whether it
+    mentions pytest at all (say so rather than guess)."""
+    mentions = b"pytest" in data.lower()
+    if data.count(b".") > MAX_TOML_DOTS:
+        return mentions
+    try:
+        tool = tomllib.loads(data.decode("utf-8")).get("tool", {})
+    except Exception:  # not UTF-8 or TOML, nested too deep (RecursionError), an int too long (ValueError)
+        return mentions
+    return isinstance(tool, dict) and "pytest" in tool
 
 
 def _lines(data: bytes) -> list[bytes]:

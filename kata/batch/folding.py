@@ -42,8 +42,11 @@ MAX_WIDTH = 1_000  # in format specs and padding
 MAX_DEPTH = 60  # nested expressions followed
 
 _WIDE_FORMAT = re.compile(r"\d{4,}")  # a width or precision of 1000 or more: refused
-_PERCENT_SPEC = re.compile(r"%[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[a-zA-Z%]")
+# No two parts of a pattern here may match the same characters (a width that could start with the
+# flag 0 made `%000...0!` take minutes), and none crosses a brace it does not end at.
+_PERCENT_SPEC = re.compile(r"%[-#0 +]*+(?:\*|[1-9]\d*+)?(?:\.(?:\*|\d*+))?[a-zA-Z%]")
 _BRACE_FIELD = re.compile(r"\{[^{}]*\}")
+_FIELD_LOOKUP = re.compile(r"\{[^{}]*[.\[]")  # `{0.attr}` or `{0[key]}` in a format string
 
 _CONSTANTS = {
     "os.sep": "/",
@@ -425,7 +428,7 @@ class Folder:
     def _method(self, receiver: str | bytes | int, method: str, args: list, kwargs: dict) -> object:
         if method == "format":
             _guard_format(receiver, [*args, *kwargs.values()])
-            if "{" in _BRACE_FIELD.sub("", str(receiver)) or re.search(r"\{[^}]*[.\[]", str(receiver)):
+            if "{" in _BRACE_FIELD.sub("", str(receiver)) or _FIELD_LOOKUP.search(str(receiver)):
                 raise _Refused  # no attribute or item lookups inside format fields
         padding = method in ("center", "ljust", "rjust", "zfill", "expandtabs", "to_bytes")
         if padding and any(isinstance(argument, int) and argument > MAX_WIDTH for argument in args):

@@ -116,6 +116,10 @@ MAX_QUALNAME_DEPTH = 100
 MAX_DECODED_CHARACTERS = 1_000_000  # of decoded code scanned, per exercise file
 MAX_FLAG_LENGTH = 300
 
+_PATH_SEPARATOR = re.compile(r"[/\\]")
+_DIGIT = re.compile(r"\d")
+_LOWER_CASE = re.compile(r"[a-z]")
+
 # ---------------------------------------------------------------------------- findings
 
 
@@ -603,7 +607,7 @@ def _clip(text: str, limit: int = 40) -> str:
 
 
 def _outside(path: str) -> bool:
-    return path.startswith(("/", "~", "\\")) or bool(DRIVE.match(path)) or ".." in re.split(r"[/\\]", path)
+    return path.startswith(("/", "~", "\\")) or bool(DRIVE.match(path)) or ".." in _PATH_SEPARATOR.split(path)
 
 
 def _is_main_check(test: ast.expr) -> bool:
@@ -668,7 +672,7 @@ def _encoded(line: int, value: str | bytes, text: str) -> Iterator[Finding]:
     """A long hex or base64 string, or binary bytes: how code hides from a reader."""
     if HEX.search(text):
         yield _found(line, ENCODED, f"a {len(text)}-character hex string")
-    elif BASE64.search(text) and re.search(r"\d", text) and re.search(r"[a-z]", text):
+    elif BASE64.search(text) and _DIGIT.search(text) and _LOWER_CASE.search(text):
         yield _found(line, ENCODED, f"a {len(text)}-character base64 string")
     elif isinstance(value, bytes) and len(value) >= 64:
         unprintable = sum(1 for byte in value if byte < 9 or 13 < byte < 32 or byte > 126)

@@ -296,15 +296,17 @@ SENSITIVE_NAMES = (
     | _INTERNAL_ATTRIBUTES
 )
 PATCHABLE_ROOTS = _SENSITIVE_MODULES | frozenset({"time", "asyncio", "aiohttp", "random", "threading"})
-DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+# Matches start only where a run starts (the look-behinds), so a search does not go through the
+# same run again from each of its characters.
+DOTTED = re.compile(r"(?<![\w.])[A-Za-z_]\w*+(?:\.[A-Za-z_]\w*+)+")
 PROC = re.compile(r"/proc(?:/|$|\ufffd)|/dev/(?:fd|std(?:in|out|err)|tty|pts)(?:/|$|\ufffd)")
 GRADER_FILE = re.compile(
     r"points\.toml|gradebook|results\.(?:json|csv)|graded\.json|site-packages|__pycache__|\.pyc\b|\.pth\b"
     r"|conftest|(?:^|/)solutions(?:/|$)|(?:^|/)tests/test_",
     re.IGNORECASE,
 )
-HEX = re.compile(r"[0-9a-fA-F]{100,}")
-BASE64 = re.compile(r"[A-Za-z0-9+/_-]{100,}={0,2}")
+HEX = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{100,}")
+BASE64 = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{100,}={0,2}")
 DRIVE = re.compile(r"^[A-Za-z]:[/\\]")
 
 

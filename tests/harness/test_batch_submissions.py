@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import tracemalloc
 import zipfile
 import zlib
 from pathlib import Path
@@ -376,6 +377,75 @@ def test_a_risky_file_too_big_to_compare_is_flagged_unread(tmp_path):
         "conftest.py could not be compared with the kata's (too big or unreadable): pytest would load it "
         f"{NEVER_RUN}"
     ]
+
+
+# ---------------------------------------------------------------------------- hostile settings files
+
+# setup.cfg, tox.ini and pyproject.toml are read to see whether they hold pytest settings, in the
+# grader's own process, before grading starts: a file built to make that slow stalls the class.
+UNREAD_SETTINGS = "{name} was not read (more than 64 KB): it could hold pytest settings " + NEVER_RUN
+
+
+@pytest.mark.parametrize("packed", ["folder", "zip"])
+@pytest.mark.parametrize("name", ["setup.cfg", "tox.ini", "pyproject.toml"])
+def test_a_huge_newline_only_settings_file_loads_in_well_under_a_second(tmp_path, name, packed):
+    """200,000 newlines in a setup.cfg took 33 s to load (a `\\s*` that crossed lines, tried at every
+    line start), 300,000 in a 1.2 KB zip over 4 minutes: such a file is now not read past 64 KB."""
+    members = {"01_coroutines.py": ANSWER, name: b"\n" * 200_000}
+    path = make_zip(tmp_path / "ivy.zip", members) if packed == "zip" else make_dir(tmp_path / "ivy", members)
+    kata = fake_kata(tmp_path / "kata")
+    started = time.perf_counter()
+    submission = load_submission(path, STEMS, kata_root=kata)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2, f"loading took {elapsed:.1f} s"
+    assert submission.flags == [UNREAD_SETTINGS.format(name=name)]
+    assert submission.files == {"01_coroutines": ANSWER}
+
+
+@pytest.mark.parametrize("name", ["setup.cfg", "tox.ini"])
+def test_an_ini_file_of_blank_lines_just_under_the_cap_is_read_in_well_under_a_second(tmp_path, name):
+    blank = b"\n" * 64_000  # took 3 s: a section header must not span lines
+    quiet = make_dir(tmp_path / "quiet", {"01_coroutines.py": ANSWER, name: blank})
+    settings = blank + b" \t[ tool:pytest ]\nx = 1\n"
+    loud = make_dir(tmp_path / "loud", {"01_coroutines.py": ANSWER, name: settings})
+    kata = fake_kata(tmp_path / "kata")
+    started = time.perf_counter()
+    assert load_submission(quiet, STEMS, kata_root=kata).flags == []
+    assert load_submission(loud, STEMS, kata_root=kata).flags == [
+        f"{name}: it holds pytest settings {NEVER_RUN}"
+    ]
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2, f"loading two submissions took {elapsed:.1f} s"
+
+
+TOML_BOMBS = [
+    pytest.param("a" + ".a" * 8_000 + " = 1\n", id="one key of 8,000 dotted parts"),
+    pytest.param("a = " + "[" * 5_000 + "\n", id="arrays nested 5,000 deep"),
+    pytest.param("a = " + "9" * 5_000 + "\n", id="an integer of 5,000 digits"),
+]
+
+
+@pytest.mark.parametrize("with_settings", [False, True])
+@pytest.mark.parametrize("bomb", TOML_BOMBS)
+def test_a_pyproject_built_to_break_the_toml_parser_loads_quickly_and_small(tmp_path, bomb, with_settings):
+    """tomllib keeps every prefix of a dotted key (300 MB for 8,000 parts, quadratic), and raises
+    RecursionError or ValueError on some input: none of it may stall or stop the loading."""
+    settings = "\n[tool.pytest.ini_options]\naddopts = '-p no:kata'\n" if with_settings else ""
+    ned = make_dir(tmp_path / "ned", {"01_coroutines.py": ANSWER, "pyproject.toml": bomb + settings})
+    kata = fake_kata(tmp_path / "kata")
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        submission = load_submission(ned, STEMS, kata_root=kata)
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert elapsed < 2, f"loading took {elapsed:.1f} s"
+    assert peak < 50 * 1024 * 1024, f"loading needed {peak / 2**20:.0f} MB"
+    expected = [f"pyproject.toml differs from the kata's: it holds pytest settings {NEVER_RUN}"]
+    assert submission.flags == (expected if with_settings else [])
+    assert submission.files == {"01_coroutines": ANSWER}
 
 
 # ---------------------------------------------------------------------------- flags: a clone of the kata
