@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kata.batch.extras import extra_file_flags, ignored_folders, is_ignored
+from kata.batch.student_ids import distinct_ids, safe_id
 from kata.catalog import REPO_ROOT, STEM
 
 MB = 1024 * 1024
@@ -42,7 +43,6 @@ MAX_FILE_BYTES = 1 * MB
 MAX_TOTAL_BYTES = 20 * MB
 MAX_RATIO = 200
 MAX_FLAGS_PER_KIND = 10  # then one "and N more" line, so a whole repository stays readable
-MAX_ID_LENGTH = 100
 
 NO_SUCH_PATH = "no such file or directory"
 NOT_A_SUBMISSION = "not a directory or a .zip file"
@@ -51,7 +51,6 @@ EXERCISE_PLACES = ("exercises/", "")
 NO_FILES = "no exercise files found (looked for exercises/NN_topic.py and NN_topic.py)"
 
 _NOT_A_TOP_FOLDER = frozenset({"__MACOSX"})  # what macOS adds to zips; hidden folders do not count either
-_UNSAFE_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _MORE = {
     "extra": "and {n} more extra files (never run by the grader: worth a look)",
@@ -62,7 +61,7 @@ _MORE = {
 
 @dataclass
 class Submission:
-    student: str  # id: the name; made filesystem-safe
+    student: str  # id: the name, made filesystem-safe (kata.batch.student_ids)
     source: Path  # what was given
     files: dict[str, bytes]  # stem -> bytes of NN_topic.py, only for stems in the course
     flags: list[str]  # one short line each, for the instructor (never fails the student)
@@ -78,7 +77,7 @@ def load_submission(path: Path, stems: Collection[str], kata_root: Path = REPO_R
     wanted = _checked_stems(stems)
     name = Path(os.path.abspath(path)).name
     is_zip = path.is_file() and name.lower().endswith(".zip")
-    submission = Submission(_student_id(name[: -len(".zip")] if is_zip else name), path, {}, [])
+    submission = Submission(safe_id(name[: -len(".zip")] if is_zip else name), path, {}, [])
     flags = _Flags()
     if path.is_dir():
         submission.files, submission.problem = _from_directory(path, wanted, flags, kata_root)
@@ -93,26 +92,15 @@ def load_submission(path: Path, stems: Collection[str], kata_root: Path = REPO_R
 def load_submissions(
     paths: Sequence[Path], stems: Collection[str], kata_root: Path = REPO_ROOT
 ) -> list[Submission]:
-    """Every submission, in the order given; a repeated student id gets "-2", "-3"... and a flag.
+    """Every submission, in the order given, each with an id no other has once case is ignored.
 
-    Ids are compared without regard to case ("Alice" and "alice" would share a folder on macOS).
-    The first of a name keeps it, and a suffix never takes a name that another submission has.
+    When ids collide, none keeps the plain id and each is flagged (kata.batch.student_ids).
     """
     submissions = [load_submission(path, stems, kata_root) for path in paths]
-    taken = {submission.student.casefold() for submission in submissions}
-    seen: set[str] = set()
-    for submission in submissions:
-        if submission.student.casefold() in seen:
-            number = 2
-            while f"{submission.student}-{number}".casefold() in taken:
-                number += 1
-            renamed = f"{submission.student}-{number}"
-            submission.flags.append(
-                f"student id {renamed}: another submission is also named {submission.student}"
-            )
-            submission.student = renamed
-            taken.add(renamed.casefold())
-        seen.add(submission.student.casefold())
+    ids, flags = distinct_ids([s.student for s in submissions], [s.source for s in submissions], _shown)
+    for submission, student, more in zip(submissions, ids, flags, strict=True):
+        submission.student = student
+        submission.flags += more
     return submissions
 
 
@@ -139,14 +127,6 @@ def _checked_stems(stems: Collection[str]) -> list[str]:
     if bad:
         raise ValueError(f"not exercise stems (NN_topic): {', '.join(map(repr, bad))}")
     return sorted(set(stems))
-
-
-def _student_id(name: str) -> str:
-    """Only [A-Za-z0-9._-], never empty, never "." or ".."."""
-    safe = _UNSAFE_ID_CHARACTERS.sub("_", name)[:MAX_ID_LENGTH]
-    if not safe.strip("."):
-        safe = "_" * max(len(safe), 1)
-    return safe
 
 
 def _shown(path: str) -> str:

@@ -786,7 +786,31 @@ def test_a_file_that_is_not_a_zip_by_name_is_a_problem(tmp_path):
 # ---------------------------------------------------------------------------- student ids
 
 
-def test_duplicate_student_ids_get_numbered_suffixes_in_the_order_given(tmp_path):
+def ids_and_flags(paths: list[Path]) -> dict[Path, tuple[str, list[str]]]:
+    return {s.source: (s.student, s.flags) for s in load_submissions(paths, STEMS)}
+
+
+def test_ids_that_collide_once_case_is_ignored_are_all_renamed_and_flagged_whatever_the_order(tmp_path):
+    """ALICE (an attacker) next to alice (honest) kept the plain id alice... for ALICE, unflagged,
+    while the honest alice became alice-2 and was flagged: the shell's sort decided."""
+    attacker = make_dir(tmp_path / "ALICE", {"01_coroutines.py": ANSWER})
+    honest = make_dir(tmp_path / "alice", {"01_coroutines.py": ANSWER})
+    one_way = ids_and_flags([attacker, honest])
+    assert ids_and_flags([honest, attacker]) == one_way, "the order given decides nothing"
+    ids = {path: student for path, (student, _) in one_way.items()}
+    assert ids[attacker].startswith("ALICE-") and ids[honest].startswith("alice-"), ids
+    assert ids[attacker].casefold() != ids[honest].casefold(), "they would share a folder on macOS"
+    assert one_way[attacker][1] == [
+        f"student id {ids[attacker]}: renamed, as {honest} (now {ids[honest]}) also has the id ALICE "
+        "(case ignored): check by hand which is whose"
+    ]
+    assert one_way[honest][1] == [
+        f"student id {ids[honest]}: renamed, as {attacker} (now {ids[attacker]}) also has the id alice "
+        "(case ignored): check by hand which is whose"
+    ]
+
+
+def test_the_same_name_in_different_folders_gets_an_id_from_each_path_and_others_keep_theirs(tmp_path):
     paths = [
         make_dir(tmp_path / "a" / "alice", {"01_coroutines.py": ANSWER}),
         make_zip(tmp_path / "b" / "alice.zip", {"01_coroutines.py": ANSWER}),
@@ -795,23 +819,37 @@ def test_duplicate_student_ids_get_numbered_suffixes_in_the_order_given(tmp_path
     ]
     loaded = load_submissions(paths, STEMS)
     assert [submission.source for submission in loaded] == paths, "the order given is kept"
-    assert [submission.student for submission in loaded] == ["alice", "alice-2", "bob", "alice-3"]
-    assert loaded[0].flags == [], "the first of a name keeps it"
-    assert loaded[1].flags == ["student id alice-2: another submission is also named alice"]
-    assert loaded[3].flags == ["student id alice-3: another submission is also named alice"]
+    assert ids_and_flags(paths[::-1]) == ids_and_flags(paths)
+    alices = [loaded[0], loaded[1], loaded[3]]
+    assert len({submission.student.casefold() for submission in alices}) == 3
+    assert all(submission.student.startswith("alice-") for submission in alices)
+    for submission in alices:
+        others = [other for other in alices if other is not submission]
+        assert len(submission.flags) == 1, submission.flags
+        assert all(f"{other.source} (now {other.student})" in submission.flags[0] for other in others)
+    assert (loaded[2].student, loaded[2].flags) == ("bob", [])
 
 
-def test_a_suffix_never_takes_an_existing_name_and_case_does_not_separate_ids(tmp_path):
+def test_a_renamed_id_never_takes_an_id_that_another_submission_has(tmp_path):
+    first = ids_and_flags(
+        [make_dir(tmp_path / "x" / name, {"01_coroutines.py": ANSWER}) for name in ("alice", "Alice")]
+    )
+    taken = [student for student, _ in first.values()]  # what alice and Alice become
     paths = [
         make_dir(tmp_path / "a" / "alice", {"01_coroutines.py": ANSWER}),
         make_dir(tmp_path / "b" / "Alice", {"01_coroutines.py": ANSWER}),
         make_dir(tmp_path / "c" / "alice-2", {"01_coroutines.py": ANSWER}),
+        make_dir(tmp_path / "d" / taken[0].upper(), {"01_coroutines.py": ANSWER}),
     ]
-    assert [submission.student for submission in load_submissions(paths, STEMS)] == [
-        "alice",
-        "Alice-3",
-        "alice-2",
-    ], "Alice and alice would share a folder on a case-insensitive disk; alice-2 is someone's real name"
+    ids = [submission.student for submission in load_submissions(paths, STEMS)]
+    assert len({student.casefold() for student in ids}) == 4, ids
+    assert ids[2] == "alice-2", "alice-2 collides with no one: it is someone's real name"
+
+
+def test_the_same_path_given_twice_gets_two_ids(tmp_path):
+    kim = make_dir(tmp_path / "kim", {"01_coroutines.py": ANSWER})
+    ids = [submission.student for submission in load_submissions([kim, kim], STEMS)]
+    assert len(set(ids)) == 2 and all(student.startswith("kim-") for student in ids), ids
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,104 @@
+"""Student ids from submission names: safe as a folder name, and never shared, whatever the order given.
+
+An id is the folder or zip name with anything but [A-Za-z0-9._-] made "_". Ids are compared
+without regard to case: `students/<id>/` on a case-insensitive disk (macOS, Windows), or a
+gradebook imported by an LMS that ignores case, would otherwise give one student's results to
+another.
+
+When ids collide, no submission keeps the plain id: which one would is decided by the order the
+paths were given in (the shell's sort), so a classmate could take another's id by naming a folder
+`ALICE` next to `alice`. Every colliding submission gets its id plus a tag made from its own name
+as given (`alice-3f2a9c1b`; from its whole path when the names are the same too), the same in
+every run and every order, and every one of them is flagged, naming the others: the instructor
+decides by hand which is whose.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+MAX_ID_LENGTH = 100
+TAG_LENGTH = 8  # hex digits of the tag's hash
+MAX_ROUNDS = 5  # a tagged id that meets another submission's id is tagged again
+MAX_NAMED = 3  # others named in a flag, then "and N more"
+
+RENAMED = (
+    "student id {id}: renamed, as {others} also {verb} the id {old} (case ignored): "
+    "check by hand which is whose"
+)
+
+_UNSAFE_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def safe_id(name: str) -> str:
+    """Only [A-Za-z0-9._-], never empty, never "." or ".."."""
+    safe = _UNSAFE_ID_CHARACTERS.sub("_", name)[:MAX_ID_LENGTH]
+    if not safe.strip("."):
+        safe = "_" * max(len(safe), 1)
+    return safe
+
+
+def distinct_ids(
+    ids: Sequence[str], sources: Sequence[Path], shown: Callable[[str], str] = str
+) -> tuple[list[str], list[list[str]]]:
+    """Ids that differ from each other once case is ignored, and the flags of each submission.
+
+    `ids[i]` is the safe id of the submission given as `sources[i]`. An id that collides with no
+    other is kept as it is, with no flag.
+    """
+    ids = list(ids)
+    flags: list[list[str]] = [[] for _ in ids]
+    for _ in range(MAX_ROUNDS):
+        groups: defaultdict[str, list[int]] = defaultdict(list)
+        for index, student in enumerate(ids):
+            groups[student.casefold()].append(index)
+        colliding = [group for group in groups.values() if len(group) > 1]
+        if not colliding:
+            break
+        for group in colliding:
+            old = {index: ids[index] for index in group}
+            for index, tag in zip(group, _tags([sources[i] for i in group]), strict=True):
+                ids[index] = f"{old[index]}-{tag}"
+            for index in group:
+                named = [i for i in sorted(group, key=ids.__getitem__) if i != index]  # not by order given
+                others = [f"{shown(str(sources[i]))} (now {ids[i]})" for i in named]
+                flags[index].append(
+                    RENAMED.format(
+                        id=ids[index],
+                        others=_listed(others),
+                        verb="has" if len(others) == 1 else "have",
+                        old=old[index],
+                    )
+                )
+    return ids, flags
+
+
+def _tags(sources: Sequence[Path]) -> list[str]:
+    """A tag for each colliding submission, from its own name as given (case and `.zip` included),
+    or from its whole path when another has the same name; the same path given twice is numbered."""
+    names = [Path(os.path.abspath(source)).name for source in sources]
+    repeated = Counter(names)
+    keys = [
+        name if repeated[name] == 1 else os.path.abspath(source)
+        for name, source in zip(names, sources, strict=True)
+    ]
+    tags = [hashlib.sha256(os.fsencode(key)).hexdigest()[:TAG_LENGTH] for key in keys]
+    seen: Counter[str] = Counter()
+    numbered = []
+    for tag in tags:
+        seen[tag] += 1
+        numbered.append(tag if seen[tag] == 1 else f"{tag}-{seen[tag]}")
+    return numbered
+
+
+def _listed(names: list[str]) -> str:
+    if len(names) > MAX_NAMED:
+        return f"{', '.join(names[:MAX_NAMED])} and {len(names) - MAX_NAMED} more"
+    if len(names) > 1:
+        return f"{', '.join(names[:-1])} and {names[-1]}"
+    return names[0]
