@@ -1,7 +1,8 @@
 """`python grade.py batch SUBMISSION... --out DIR`: grade a class, write a gradebook.
 
 Each submission (a folder or a .zip; the student id is its name) is read without running
-anything (kata.batch.submissions), scanned for code worth a second look (kata.batch.scan),
+anything (kata.batch.submissions), scanned for code worth a second look (kata.batch.scan, in a
+child process with a time and a memory limit: kata.batch.scan_process),
 and graded by the repository's own tests in isolated children (kata.batch.isolation).
 Points come from points.toml (kata.batch.points). Reports (kata.batch.reports):
 
@@ -45,7 +46,7 @@ from kata.batch.reports import (
     write_junit_xml,
     write_results_csv,
 )
-from kata.batch.scan import scan_files
+from kata.batch.scan_process import scan_in_child
 from kata.batch.submissions import Submission, holds_submissions, load_submissions
 from kata.catalog import REPO_ROOT, Exercise
 from kata.report import TestResult
@@ -114,7 +115,7 @@ class Batch:
         finally:
             if accounts and uid is not None:
                 accounts.release(uid)
-        flags = scan_files(files)
+        flags = scan_in_child(files)  # in a process of its own, with a time and a memory limit
         tampered = sorted({r.stem for r in run.results if TAMPERING in r.message})
         flags += [f"{stem}.py: patched the clock while tests ran (those tests failed)" for stem in tampered]
         flags += [f"ended the test process: {note}" for note in run.notes]
