@@ -10,8 +10,11 @@ bytes methods (join, replace, decode, translate...), a few built-ins (chr, bytes
 map...), the decoders of base64, binascii, codecs, zlib, gzip, bz2 and lzma, `os.path.join`,
 operators, slices, f-strings and `%`/`format` with small widths, comprehensions over constants.
 A name stands for the value it was last given before the line that uses it (the scan is a hint,
-not an interpreter). Nothing of the submission is imported or looked up in Python, and every
-computation stays within a step budget and a size cap; whatever falls outside is UNKNOWN.
+not an interpreter). Nothing of the submission is imported or looked up in Python.
+
+Every operation is priced before it is done (kata.batch.costs): one whose input or estimated
+output is too big is not done, and its value is UNKNOWN; what is done is charged to the exercise
+file's budget, and a file that has used it up raises OutOfBudget (the scan stops there and says so).
 
 `text_of` goes one step further for the string checks: it keeps the known pieces of a string
 built from known and unknown ones (`'/proc/' + str(pid)` is "/proc/\ufffd").
@@ -32,13 +35,13 @@ import string
 import zlib
 from collections.abc import Callable, Iterable
 
+from kata.batch import costs
+from kata.batch.costs import MAX_INT_BITS, MAX_WIDTH, Budget, Cost, OutOfBudget, TooCostly
+
 UNKNOWN = object()  # what an expression is when it cannot be worked out here
 PIECE = "\ufffd"  # stands for an unknown part of a string in `text_of`
 
 MAX_LENGTH = 200_000  # characters, bytes or items in any value
-MAX_STEPS = 200_000  # expressions looked at per file
-MAX_INT_BITS = 4_096
-MAX_WIDTH = 1_000  # in format specs and padding
 MAX_DEPTH = 60  # nested expressions followed
 
 _WIDE_FORMAT = re.compile(r"\d{4,}")  # a width or precision of 1000 or more: refused
@@ -71,8 +74,7 @@ _STR_METHODS = frozenset(
 )  # fmt: skip
 
 
-class _Refused(Exception):
-    """Out of budget, too big, or not something computed here."""
+_Refused = TooCostly  # too big, too costly, or not something computed here
 
 
 def _small(value: object) -> object:
@@ -80,6 +82,7 @@ def _small(value: object) -> object:
         raise _Refused
     if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
         raise _Refused
+    costs.checked_size(value)  # what a container holds, all told
     if isinstance(value, bytearray):
         return bytes(value)
     return value
@@ -190,33 +193,43 @@ class Folder:
     attributes the scan has resolved through the file's imports, or None.
     """
 
-    def __init__(self, nodes: Iterable[ast.AST], qualname: Callable[[ast.expr], str | None]) -> None:
-        """`nodes`: every node of the file (`ast.walk(tree)`)."""
+    def __init__(
+        self,
+        nodes: Iterable[ast.AST],
+        qualname: Callable[[ast.expr], str | None],
+        budget: Budget | None = None,
+    ) -> None:
+        """`nodes`: every node of the file (`ast.walk(tree)`); `budget`: the exercise file's, shared
+        with the folders of the code it runs."""
         self._qualname = qualname
-        self._steps = 0
+        self.budget = budget or Budget()
         self._depth = 0
         self._cache: dict[int, object] = {}
         self._texts: dict[int, str | None] = {}
         self._bindings = _bindings(nodes)
+        self._bound: dict[str, list[ast.expr]] = {}
         self._lines = {name: [line for line, _, _ in found] for name, found in self._bindings.items()}
         self._evaluating: set[int] = set()
 
     # ------------------------------------------------------------------ public
 
     def value(self, node: ast.AST) -> object:
-        """What `node` evaluates to, or UNKNOWN."""
+        """What `node` evaluates to, or UNKNOWN. Raises OutOfBudget once the file's budget is used up."""
         return self._value(node, {})
 
     def bound_to(self, name: str) -> list[ast.expr]:
         """Every expression the file assigns to `name` (to follow where a value comes from)."""
-        return [expression for _, _, expression in self._bindings.get(name, []) if expression is not None]
+        if name not in self._bound:
+            found = self._bindings.get(name, [])
+            self._bound[name] = [expression for _, _, expression in found if expression is not None]
+        return self._bound[name]
 
     def text_of(self, node: ast.AST) -> str | None:
         """The string `node` builds, unknown parts as PIECE; None when it is not a string at all."""
         if id(node) not in self._texts:
             try:
                 self._texts[id(node)] = self._text(node, 0)
-            except (_Refused, RecursionError):
+            except (TooCostly, RecursionError):
                 self._texts[id(node)] = None
         return self._texts[id(node)]
 
@@ -227,10 +240,14 @@ class Folder:
             return self._cache[id(node)]
         try:
             self._depth += 1
-            self._steps += 1
-            if self._depth > MAX_DEPTH or self._steps > MAX_STEPS:
+            if self._depth > MAX_DEPTH:
                 raise _Refused
+            self.budget.spend(costs.STEP_NANOSECONDS)
             result = _small(self._compute(node, env))
+            if isinstance(result, (list, tuple, dict)):
+                self.budget.spend(costs.items_cost(len(result)))  # the size check went through it
+        except OutOfBudget:
+            raise
         except Exception:  # _Refused, or any error of the computation itself (TypeError, ValueError...)
             result = UNKNOWN
         finally:
@@ -244,6 +261,10 @@ class Folder:
         if value is UNKNOWN:
             raise _Refused
         return value
+
+    def _pay(self, cost: Cost) -> None:
+        """Charge an operation's estimated cost before doing it (TooCostly: it is not done)."""
+        self.budget.spend(cost.nanoseconds, cost.output)
 
     def _compute(self, node: ast.AST, env: dict[str, object]) -> object:
         if isinstance(node, ast.Constant):
@@ -264,11 +285,14 @@ class Folder:
         if isinstance(node, ast.Name):
             return self._name(node, env)
         if isinstance(node, ast.JoinedStr):
-            return "".join(self._known(part, env) for part in node.values)  # type: ignore[misc]
+            parts = [self._known(part, env) for part in node.values]
+            self._pay(costs.joined_cost(parts))
+            return "".join(parts)  # type: ignore[arg-type]
         if isinstance(node, ast.FormattedValue):
             value = self._known(node.value, env)
             spec = self._known(node.format_spec, env) if node.format_spec else ""
             _guard_format(spec, [])
+            self._pay(costs.format_cost("", [value], 1))
             if node.conversion == ord("r"):
                 value = repr(value)
             elif node.conversion == ord("s"):
@@ -289,12 +313,14 @@ class Folder:
             return not operand
         if isinstance(node, ast.Compare) and len(node.ops) == 1:
             left, right = self._known(node.left, env), self._known(node.comparators[0], env)
+            self._pay(costs.comparison_cost(left, right))
             return _compare(node.ops[0], left, right)
         if isinstance(node, ast.IfExp):
             test = self._value(node.test, env)
             if test is UNKNOWN:  # `True if x else True` is True whatever x is
                 body, orelse = self._known(node.body, env), self._known(node.orelse, env)
-                if repr(body) != repr(orelse):
+                self._pay(costs.comparison_cost(body, orelse))
+                if type(body) is not type(orelse) or body != orelse:
                     raise _Refused
                 return body
             return self._known(node.body if test else node.orelse, env)
@@ -346,6 +372,11 @@ class Folder:
         return self._apply(node.op, left, right)
 
     def _apply(self, op: ast.operator, left: object, right: object) -> object:
+        if isinstance(op, ast.Mod) and isinstance(left, (str, bytes)):
+            fields = left.count("%" if isinstance(left, str) else b"%")  # type: ignore[arg-type]
+            self._pay(costs.format_cost(left, _format_arguments(right), fields))
+        else:
+            self._pay(costs.binary_cost(left, right))
         if isinstance(op, ast.Div) and isinstance(left, str) and isinstance(right, str):
             return posixpath.join(left, right)  # pathlib's `/`, folded into strings
         if isinstance(op, ast.Mult):
@@ -375,6 +406,7 @@ class Folder:
         container = self._known(node.value, env)
         if not isinstance(container, (str, bytes, list, tuple, dict, range)):
             raise _Refused
+        self._pay(costs.joined_cost([container]))  # a slice is no bigger than what it is cut from
         if isinstance(node.slice, ast.Slice):
             bounds = [
                 None if part is None else self._known(part, env)
@@ -390,6 +422,7 @@ class Folder:
         items = self._known(generator.iter, env)
         if not isinstance(items, (str, bytes, list, tuple, range, dict)):
             raise _Refused
+        self.budget.spend(costs.items_cost(len(items)))
         results = []
         for item in items:
             inner = {**env, **_unpack(generator.target, item)}
@@ -403,7 +436,11 @@ class Folder:
         name = self._qualname(node.func)
         if name == "builtins.map" and len(node.args) == 2:
             function = self._function(node.args[0], env)
-            return [function(item) for item in self._known(node.args[1], env)]  # type: ignore[attr-defined]
+            items = self._known(node.args[1], env)
+            if not isinstance(items, (str, bytes, list, tuple, range, dict)):
+                raise _Refused
+            self.budget.spend(costs.items_cost(len(items)))
+            return [function(item) for item in items]
         if name == "builtins.range":
             bounds = [self._known(argument, env) for argument in node.args]
             span = range(*bounds)  # type: ignore[arg-type]
@@ -415,7 +452,7 @@ class Folder:
         if len(kwargs) != len(node.keywords):
             raise _Refused
         if name in _FUNCTIONS:
-            return _FUNCTIONS[name](*args, **kwargs)
+            return self._call_function(name, args, kwargs)
         if isinstance(node.func, ast.Attribute) and node.func.attr in _STR_METHODS:
             receiver = self._known(node.func.value, env)
             if not isinstance(receiver, (str, bytes, int)) or (
@@ -425,6 +462,10 @@ class Folder:
             return self._method(receiver, node.func.attr, args, kwargs)
         raise _Refused
 
+    def _call_function(self, name: str, args: list, kwargs: dict) -> object:
+        self._pay(costs.function_cost(name, args, kwargs, MAX_LENGTH + 1))
+        return _FUNCTIONS[name](*args, **kwargs)
+
     def _method(self, receiver: str | bytes | int, method: str, args: list, kwargs: dict) -> object:
         if method == "format":
             _guard_format(receiver, [*args, *kwargs.values()])
@@ -433,17 +474,7 @@ class Folder:
         padding = method in ("center", "ljust", "rjust", "zfill", "expandtabs", "to_bytes")
         if padding and any(isinstance(argument, int) and argument > MAX_WIDTH for argument in args):
             raise _Refused
-        if method == "replace" and len(args) >= 2 and isinstance(receiver, (str, bytes)):
-            old, new = args[0], args[1]
-            grows = receiver.count(old) * (len(new) - len(old)) if old else len(receiver) * len(new)  # type: ignore[arg-type]
-            if len(receiver) + grows > MAX_LENGTH:
-                raise _Refused
-        if method == "join" and args and isinstance(args[0], (list, tuple, str, bytes)):
-            parts = list(args[0])  # type: ignore[arg-type]
-            total = sum(len(part) for part in parts if isinstance(part, (str, bytes)))
-            if total + len(receiver) * len(parts) > MAX_LENGTH:  # type: ignore[arg-type]
-                raise _Refused
-            args = [parts]
+        self._pay(costs.method_cost(receiver, method, args, kwargs))
         return getattr(receiver, method)(*args, **kwargs)
 
     def _function(self, node: ast.expr, env: dict[str, object]) -> Callable[[object], object]:
@@ -453,7 +484,7 @@ class Folder:
             return lambda item: self._known(node.body, {**env, parameter: item})
         name = self._qualname(node)
         if name in _FUNCTIONS:
-            return _FUNCTIONS[name]
+            return lambda item: self._call_function(name, [item], {})
         raise _Refused
 
     # ------------------------------------------------------------------ partial strings
@@ -473,12 +504,11 @@ class Folder:
             if left is None and right is None:
                 return None
             if isinstance(node.op, ast.Mod):
-                return _PERCENT_SPEC.sub(PIECE, left) if left is not None else None
+                return _PERCENT_SPEC.sub(PIECE, self._pieced([left])) if left is not None else None
             joint = "/" if isinstance(node.op, ast.Div) else ""
-            return f"{PIECE if left is None else left}{joint}{PIECE if right is None else right}"
+            return self._pieced([left, joint, right])
         if isinstance(node, ast.JoinedStr):
-            parts = [self._text(part, depth + 1) for part in node.values]
-            return "".join(PIECE if part is None else part for part in parts)
+            return self._pieced([self._text(part, depth + 1) for part in node.values])
         if isinstance(node, ast.FormattedValue):
             return self._text(node.value, depth + 1)
         if isinstance(node, ast.Call):
@@ -490,18 +520,34 @@ class Folder:
         pieces = [self._text(argument, depth + 1) for argument in node.args]
         joins = name in ("os.path.join", "posixpath.join") or (name or "").startswith("pathlib.")
         if joins and any(piece is not None for piece in pieces):
-            return "/".join(PIECE if piece is None else piece for piece in pieces)
+            return self._pieced(pieces, "/")
         if isinstance(node.func, ast.Attribute) and node.func.attr in ("join", "format"):
             receiver = self._text(node.func.value, depth + 1)
             if receiver is None:
                 return None
             if node.func.attr == "format":
-                return _BRACE_FIELD.sub(PIECE, receiver)
+                return _BRACE_FIELD.sub(PIECE, self._pieced([receiver]))
             items = node.args[0] if node.args else None
             if isinstance(items, (ast.List, ast.Tuple)):
-                parts = [self._text(element, depth + 1) for element in items.elts]
-                return receiver.join(PIECE if part is None else part for part in parts)
+                return self._pieced([self._text(element, depth + 1) for element in items.elts], receiver)
         return None
+
+    def _pieced(self, parts: list[str | None], separator: str = "") -> str:
+        """The parts joined, an unknown one as PIECE, once the result is priced and small enough."""
+        texts = [PIECE if part is None else part for part in parts]
+        if sum(map(len, texts)) + len(separator) * len(texts) > MAX_LENGTH:
+            raise _Refused
+        self._pay(costs.joined_cost([*texts, separator]))  # the length, separators and all, is checked
+        return separator.join(texts)
+
+
+def _format_arguments(right: object) -> Iterable[object]:
+    """What `template % right` may show: a tuple's items, a dict's values, or `right` itself."""
+    if isinstance(right, dict):
+        return right.values()
+    if isinstance(right, tuple):
+        return right
+    return (right,)
 
 
 def _compare(op: ast.cmpop, left: object, right: object) -> object:

@@ -35,6 +35,11 @@ are in kata.batch.suspicious. The classes:
 
 What 10_cpu_bound needs is not flagged: a `concurrent.futures` process pool, `asyncio.to_thread`.
 
+What it costs: every expression it works out is priced first (kata.batch.costs), so a file built
+to make the scan slow or big gets "could not be scanned whole (too much to work out)" instead;
+the batch runs the scan of each submission in a child with a time and a memory limit
+(kata.batch.scan_process), for whatever the pricing misses.
+
 What it cannot do: it is a static scan, a hint for a human and never proof. Code can compute a
 name or a path in a loop, read it from a file or the network, or hide in ways no list foresees;
 the sandbox and the grader's own checks are what protect the grades.
@@ -44,9 +49,11 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from kata.batch.costs import CALL_NANOSECONDS, STEP_NANOSECONDS, Budget, OutOfBudget, items_cost
 from kata.batch.folding import PIECE, UNKNOWN, Folder
 from kata.batch.suspicious import (
     ALWAYS_SAME,
@@ -73,6 +80,7 @@ from kata.batch.suspicious import (
     GETATTRS,
     GRADER_FILE,
     GRADER_FILES,
+    GRADER_WORDS,
     HEX,
     HINT,
     IMPORTERS,
@@ -97,6 +105,7 @@ from kata.batch.suspicious import (
     RUNS_CODE,
     RUNS_DECODED,
     RUNS_STRING,
+    SCANNED_IN_PART,
     SENSITIVE_NAMES,
     SESSION_KEYWORDS,
     SOURCE_RUNNERS,
@@ -166,20 +175,29 @@ def scan_source(source: str, nesting: int = 0, budget: _Budget | None = None) ->
 
     A file Python cannot parse has none (its tests fail anyway). May raise on a pathological
     file (RecursionError, MemoryError): scan_files turns that into one line. `nesting` and
-    `budget` are for the code a file runs (exec of decoded data), scanned in turn.
+    `budget` are for the code a file runs (exec of decoded data), scanned in turn. A file that
+    uses up its budget (kata.batch.costs) keeps the findings made so far, and says it was
+    scanned in part.
     """
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []
-    return _tidy(list(_Scan(tree, nesting, budget or _Budget()).findings()))
+    found: list[Finding] = []
+    try:
+        for finding in _Scan(tree, nesting, budget or _Budget()).findings():
+            found.append(finding)
+    except OutOfBudget:
+        found.append(_found(0, SCANNED_IN_PART, "too much to work out"))
+    return _tidy(found)
 
 
 @dataclass
 class _Budget:
-    """How much decoded code may still be scanned, for one exercise file and all it runs."""
+    """What one exercise file's scan, and the scans of all the code it runs, may still use."""
 
-    characters: int = MAX_DECODED_CHARACTERS
+    characters: int = MAX_DECODED_CHARACTERS  # of decoded code scanned
+    work: Budget = field(default_factory=Budget)  # of working out expressions (kata.batch.costs)
 
 
 def _tidy(findings: list[Finding]) -> list[Finding]:
@@ -207,8 +225,9 @@ class _Scan:
         self.nodes = list(ast.walk(tree))
         self.nesting = nesting
         self.budget = budget
-        self.folder = Folder(self.nodes, self.qualname)
+        self.folder = Folder(self.nodes, self.qualname, budget.work)
         self.aliases: dict[str, str] = {}
+        self._signs: dict[int, tuple[str, list[tuple[str, str]]]] = {}  # id(text) -> (text, its signs)
         self.bound = set(_bound_names(self.nodes))
         self._qualname_depth = 0
         self._resolve_aliases()
@@ -248,6 +267,7 @@ class _Scan:
 
     def qualname(self, node: ast.AST) -> str | None:
         """What a name, attribute, item or call refers to through the file's imports: "sys.modules"."""
+        self.budget.work.spend(CALL_NANOSECONDS)
         self._qualname_depth += 1
         try:
             if self._qualname_depth > MAX_QUALNAME_DEPTH:
@@ -436,12 +456,14 @@ class _Scan:
         """The first decoding step in where `node`'s value comes from: "bytes.fromhex(...)"."""
         methods: list[str] = []
         seen: set[int] = set()
-        pending: list[ast.AST] = [node]
+        followed: set[str] = set()  # names whose values are already pending
+        pending: deque[ast.AST] = deque([node])
         while pending and len(seen) < 2_000:
-            current = pending.pop(0)
+            current = pending.popleft()
             if id(current) in seen:
                 continue
             seen.add(id(current))
+            self.budget.work.spend(STEP_NANOSECONDS)
             if isinstance(current, ast.Call):
                 function = self.qualname(current.func)
                 if function and (function in DECODERS or function.startswith(DECODER_MODULES)):
@@ -455,8 +477,12 @@ class _Scan:
                 function = self.qualname(current)
                 if function in DECODERS and function not in ("builtins.bytes", "builtins.bytearray"):
                     return f"{short_name(function)}(...)"
-                pending += self.folder.bound_to(current.id)
-            pending += list(ast.iter_child_nodes(current))
+                if current.id not in followed:
+                    followed.add(current.id)
+                    bound = self.folder.bound_to(current.id)
+                    self.budget.work.spend(items_cost(len(bound)))
+                    pending += bound
+            pending += ast.iter_child_nodes(current)
         return methods[0] if methods else None
 
     def _by_name(self, node: ast.Call, function: str) -> Iterator[Finding]:
@@ -550,8 +576,9 @@ class _Scan:
         if not answers:
             return False
         values = [self.folder.value(value) for value in answers]
-        if all(value is not UNKNOWN for value in values) and len({repr(value) for value in values}) == 1:
-            return True
+        first = values[0]
+        if first is not UNKNOWN and all(type(value) is type(first) and value == first for value in values):
+            return True  # the values were priced when worked out; comparing costs no more
         parameters = [*args.posonlyargs, *args.args]
         if name not in COMPARISONS or len(parameters) < 2 or args.vararg:
             return False
@@ -579,23 +606,41 @@ class _Scan:
         if not text:
             return
         line = getattr(node, "lineno", 0)
-        if PROC.search(text) or text.strip("/") == "proc":
-            yield _found(line, PROC_PATH, repr(_clip(text)))
-        if GRADER_FILE.search(text):
-            yield _found(line, GRADER_FILES, repr(_clip(text)))
-        stripped = text.strip()
-        dotted = stripped.split(".") if DOTTED.fullmatch(stripped) else []
-        if (
-            stripped in SENSITIVE_NAMES
-            or "pytest" in stripped.lower()
-            or (dotted and (dotted[0] in PATCHABLE_ROOTS or SENSITIVE_NAMES.intersection(dotted)))
-        ):
-            yield _found(line, SPELLS_OUT, repr(_clip(stripped)))
+        for template, detail in self._signs_in(text):
+            yield _found(line, template, detail)
         if isinstance(node, ast.Constant):
             yield from _encoded(line, node.value, text)
 
+    def _signs_in(self, text: str) -> list[tuple[str, str]]:
+        """What a string spells out, worked out once per string: a worked-out value may be used on
+        every line of a file, and each look goes through all of it."""
+        known = self._signs.get(id(text))
+        if known is not None and known[0] is text:
+            return known[1]
+        self.budget.work.spend(items_cost(len(text) // 8 + 1))
+        signs = list(_string_signs(text))
+        self._signs[id(text)] = (text, signs)  # keeps the text, so its id is not reused
+        return signs
+
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _string_signs(text: str) -> Iterator[tuple[str, str]]:
+    """(template, detail) for each sign that a string names the grader's world."""
+    if PROC.search(text) or text.strip("/") == "proc":
+        yield PROC_PATH, repr(_clip(text))
+    folded = text.casefold()
+    if any(word in folded for word in GRADER_WORDS) and GRADER_FILE.search(text):
+        yield GRADER_FILES, repr(_clip(text))
+    stripped = text.strip()
+    dotted = stripped.split(".") if DOTTED.fullmatch(stripped) else []
+    if (
+        stripped in SENSITIVE_NAMES
+        or "pytest" in stripped.lower()
+        or (dotted and (dotted[0] in PATCHABLE_ROOTS or SENSITIVE_NAMES.intersection(dotted)))
+    ):
+        yield SPELLS_OUT, repr(_clip(stripped))
 
 
 def _clip(text: str, limit: int = 40) -> str:

@@ -1,9 +1,10 @@
 """The batch scans each submission in a child with a time and a memory limit (kata.batch.scan_process).
 
 The scan used to run in the grader's own process: a file that made it slow stalled the class (a
-punycode call took 40 s, a hundred translate calls 309 s), one that made it big grew the grader to
-2.9 GB. The scan now prices what it works out (tests/harness/test_batch_scan_costs.py); whatever
-that misses ends here, as a flag "could not be scanned (...)", never as a stalled or killed grader.
+punycode call took 52 s here, a hundred translate calls 25 s), one that made it big grew the
+grader by gigabytes. The scan now prices what it works out (tests/harness/test_batch_scan_costs.py);
+whatever that misses ends here, as a flag "could not be scanned (...)", never as a stalled or
+killed grader.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def test_a_scan_process_that_ends_early_flags_each_file_and_never_raises():
 
 
 def test_a_submission_built_to_stall_the_scan_is_graded_with_its_classmate_in_seconds(tmp_path):
-    """Through `grade.py batch`: the two reproducers that took 40 s and 309 s to scan."""
+    """Through `grade.py batch`: the punycode and translate reproducers (89 s for the two before)."""
     bomb = (
         "\n\nif False:  # never runs\n"
         '    _k = "".join(map(chr, range(0x4E00, 0x4E00 + 20_000))).encode("punycode")\n'
