@@ -394,10 +394,10 @@ def test_a_huge_newline_only_settings_file_loads_in_well_under_a_second(tmp_path
     members = {"01_coroutines.py": ANSWER, name: b"\n" * 200_000}
     path = make_zip(tmp_path / "ivy.zip", members) if packed == "zip" else make_dir(tmp_path / "ivy", members)
     kata = fake_kata(tmp_path / "kata")
-    started = time.perf_counter()
+    started = time.process_time()  # CPU: the self-check runs 12 jobs on 2 cores
     submission = load_submission(path, STEMS, kata_root=kata)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 2, f"loading took {elapsed:.1f} s"
+    elapsed = time.process_time() - started
+    assert elapsed < 2, f"loading took {elapsed:.1f} s of CPU"
     assert submission.flags == [UNREAD_SETTINGS.format(name=name)]
     assert submission.files == {"01_coroutines": ANSWER}
 
@@ -409,13 +409,13 @@ def test_an_ini_file_of_blank_lines_just_under_the_cap_is_read_in_well_under_a_s
     settings = blank + b" \t[ tool:pytest ]\nx = 1\n"
     loud = make_dir(tmp_path / "loud", {"01_coroutines.py": ANSWER, name: settings})
     kata = fake_kata(tmp_path / "kata")
-    started = time.perf_counter()
+    started = time.process_time()
     assert load_submission(quiet, STEMS, kata_root=kata).flags == []
     assert load_submission(loud, STEMS, kata_root=kata).flags == [
         f"{name}: it holds pytest settings {NEVER_RUN}"
     ]
-    elapsed = time.perf_counter() - started
-    assert elapsed < 2, f"loading two submissions took {elapsed:.1f} s"
+    elapsed = time.process_time() - started
+    assert elapsed < 2, f"loading two submissions took {elapsed:.1f} s of CPU"
 
 
 TOML_BOMBS = [
@@ -434,14 +434,14 @@ def test_a_pyproject_built_to_break_the_toml_parser_loads_quickly_and_small(tmp_
     ned = make_dir(tmp_path / "ned", {"01_coroutines.py": ANSWER, "pyproject.toml": bomb + settings})
     kata = fake_kata(tmp_path / "kata")
     tracemalloc.start()
-    started = time.perf_counter()
+    started = time.process_time()
     try:
         submission = load_submission(ned, STEMS, kata_root=kata)
-        elapsed = time.perf_counter() - started
+        elapsed = time.process_time() - started
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert elapsed < 2, f"loading took {elapsed:.1f} s"
+    assert elapsed < 2, f"loading took {elapsed:.1f} s of CPU"
     assert peak < 50 * 1024 * 1024, f"loading needed {peak / 2**20:.0f} MB"
     expected = [f"pyproject.toml differs from the kata's: it holds pytest settings {NEVER_RUN}"]
     assert submission.flags == (expected if with_settings else [])
