@@ -555,6 +555,13 @@ class Peer:
         if early:  # cancelled before it started: as a task cancelled before its first step, it never runs
             with self._lock:
                 self._ended.append(number)
+            if message.get("mode") == "await":
+                # The coroutine it was to await ends unstarted, as a task's does when cancelled
+                # before its first step: closed, so nobody is told that it was never awaited.
+                with contextlib.suppress(Exception):
+                    target = self._target(message)
+                    if inspect.iscoroutine(target):
+                        target.close()
             self._reply({"op": "cancelled", "id": number})
             return
         loop = asyncio.get_running_loop()

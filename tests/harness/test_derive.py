@@ -889,6 +889,7 @@ def test_every_solution_yields_compiling_variants_where_its_patterns_occur():
 REACH = {
     "timeout-on-headers-only": {"20_aiohttp_in_depth", "22_capstone"},
     "cleanup-outside-finally": {
+        "03_create_task",
         "05_errors",
         "07_async_with",
         "12_cancellation",
