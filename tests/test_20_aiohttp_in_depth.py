@@ -50,7 +50,9 @@ LAST_SUCCESS = 399
 # family (`if response.status >= 500`) pass whenever the draw fell in it.
 ERROR_FAMILIES = pytest.mark.parametrize(
     "statuses",
-    [(FIRST_ERROR,), CLIENT_ERRORS, SERVER_ERRORS],
+    # The 4xx drawn is never 400, which has a case of its own: a mistake at the line fails that
+    # case alone, on every seed (a variant says which tests it fails).
+    [(FIRST_ERROR,), tuple(s for s in CLIENT_ERRORS if s != FIRST_ERROR), SERVER_ERRORS],
     ids=["first_error_400", "client_error_4xx", "server_error_5xx"],
 )
 JSON_HEADERS = {"Content-Type": "application/json"}
