@@ -65,8 +65,9 @@ NEVER_AWAITED = (
     "coroutine object, and nothing runs until you `await` it (or hand it to asyncio.gather "
     "or asyncio.create_task)."
 )
-# asyncio.as_completed gives awaitables made by an inner coroutine of its own (_wait_for_one, in
-# Python 3.11 to 3.12; an iterator of its own later): a loop over it that never awaits what it gives.
+# asyncio.as_completed gives awaitables made by an inner coroutine of its own (_wait_for_one: a
+# local function to 3.12, a method of _AsCompletedIterator from 3.13): a loop over it that never
+# awaits what it gives.
 AS_COMPLETED_NOT_AWAITED = (
     "you looped over asyncio.as_completed(...) but never awaited what it gave{times}: each item "
     "is an awaitable that waits for the next call to finish, and nothing is waited for until "
@@ -364,7 +365,7 @@ def _explain_warning(warning: warnings.WarningMessage) -> str | None:
     text = str(warning.message)
     if warning.category is RuntimeWarning and UNAWAITED.search(text):
         qualname = UNAWAITED.search(text)["name"]
-        if qualname.startswith("as_completed.<locals>."):
+        if qualname.rsplit(".", 1)[-1] == "_wait_for_one":  # as_completed's own, in every version
             return AS_COMPLETED_NOT_AWAITED.format(times="")  # its count is asyncio's, not theirs
         return NEVER_AWAITED.format(name=_coroutine_name(qualname), times="{times}")
     if issubclass(warning.category, ResourceWarning):
