@@ -397,9 +397,7 @@ def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judg
         item.stash[LOOP_KEY] = asyncio.get_running_loop()
         with warning_watch() as problems:
             # In judge mode the learner's code runs on the sandbox's loop, watched there.
-            guard = LoopGuard(
-                stall_limit, heartbeat=judge is None, learner_folder=target if judge is None else None
-            )
+            guard = LoopGuard(stall_limit, heartbeat=judge is None, learner_folder=target)
             await guard.start()
             failure = None
             try:
@@ -413,7 +411,7 @@ def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judg
             try:
                 if judge is not None:
                     problems.extend(await judge.finish())
-                problems.extend(await guard.finish(failed=failure is not None, learner_folder=target))
+                problems.extend(await guard.finish(failed=failure is not None))
             except BaseException as error:
                 guard.cancel()
                 if failure is None:

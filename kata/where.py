@@ -51,7 +51,7 @@ class Place:
         return f"{text}\n    {source}" if source else text
 
 
-def _in_target(filename: str, target: Path) -> bool:
+def in_target(filename: str, target: Path) -> bool:
     try:
         return Path(filename).resolve().parent == target
     except (OSError, ValueError):
@@ -72,7 +72,7 @@ def raised_at(error: BaseException, target: Path) -> list[Place]:
         places = []
         tb: TracebackType | None = leaf.__traceback__
         while tb is not None:
-            if _in_target(tb.tb_frame.f_code.co_filename, target):
+            if in_target(tb.tb_frame.f_code.co_filename, target):
                 places.append(_place(tb.tb_frame, tb.tb_lineno))
             tb = tb.tb_next
         if places:
@@ -116,7 +116,7 @@ def waiting_in(tasks: Iterable[asyncio.Task], target: Path) -> list[Place]:
     """For each of `tasks` still waiting, the innermost line of the learner's code it waits at."""
     places: list[Place] = []
     for task in tasks:
-        learner = [f for f in _awaiting(task) if _in_target(f.f_code.co_filename, target)]
+        learner = [f for f in _awaiting(task) if in_target(f.f_code.co_filename, target)]
         if learner:
             place = _place(learner[-1], None)
             if place not in places:

@@ -176,7 +176,9 @@ class LoopGuard:
         also sleep on the kata's own machinery (judge mode: a worker thread's call to the judge
         that a pool's shutdown waits for), sleeping is not surely the code's."""
         self.stall_limit = stall_limit
-        self._learner_folder = learner_folder  # where the learner's time.sleep calls are noted from
+        # The learner's files: where their time.sleep calls are noted from (on the loop the
+        # heartbeat watches, the one their code runs on), and the tasks a failed test names.
+        self._learner_folder = learner_folder
         self._sleeps = None  # kata.testing.sleep_watch.watching, while the test runs
         self._beats = heartbeat
         self._tell_asleep = tell_asleep
@@ -203,7 +205,7 @@ class LoopGuard:
         loop.set_task_factory(self._make_task)
         self._previous_handler = loop.get_exception_handler()
         loop.set_exception_handler(lambda _loop, ctx: self.loop_reports.append(explain_loop_report(ctx)))
-        if self._learner_folder is not None:
+        if self._beats and self._learner_folder is not None:
             self._sleeps = sleep_watch.watching(self._learner_folder)
             self._slept = self._sleeps.__enter__()
         if self._beats:
@@ -260,12 +262,12 @@ class LoopGuard:
         """Whether a stall over the limit was surely a blocking call (kata.testing.stall_cause)."""
         return any(s.blocking_call(self.stall_limit) for s in self._stalls.values())
 
-    async def finish(self, *, failed: bool = False, learner_folder: Path | None = None) -> list[str]:
+    async def finish(self, *, failed: bool = False) -> list[str]:
         """Stop watching; return the problems seen, in plain words.
 
         A test that `failed` may have left tasks of its own running (it started the learner's
         function as a task, and failed before awaiting it): those are not the learner's leftovers,
-        so with `learner_folder` only the tasks the learner's code made are named. A test that
+        so with a learner folder only the tasks the learner's code made are named. A test that
         passed leaves nothing running, so every task still running counts then."""
         for _ in range(3):  # let tasks that were just cancelled or finished settle
             await asyncio.sleep(0)
@@ -282,8 +284,8 @@ class LoopGuard:
             problems.append(blocked.format(stall=self.worst_stall))
         running = self.running()
         leaked = running
-        if failed and learner_folder is not None:
-            leaked = [t for t in running if _made_in(self._creators.get(t), learner_folder)]
+        if failed and self._learner_folder is not None:
+            leaked = [t for t in running if _made_in(self._creators.get(t), self._learner_folder)]
         if leaked:
             count = "1 task was" if len(leaked) == 1 else f"{len(leaked)} tasks were"
             count = count[0].upper() + count[1:]
@@ -343,12 +345,7 @@ def _creator_file() -> str | None:
 
 def _made_in(creator: str | None, folder: Path) -> bool:
     """Whether a task was made by code in `folder` (the learner's), or by code nobody can name."""
-    if creator is None:
-        return True
-    try:
-        return Path(creator).resolve().parent == folder
-    except (OSError, ValueError):
-        return True
+    return creator is None or where.in_target(creator, folder)
 
 
 def _coroutine_name(qualname: str) -> str:
