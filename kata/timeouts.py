@@ -17,12 +17,35 @@ process at the first timeout. There a timer thread raises SIGINT in the process 
 (`signal.raise_signal`, which also wakes a sleeping main thread on Windows), and the handler
 the kata installs for the test's duration raises TimedOut in the main thread, where the test
 runs; a real Ctrl-C still stops the run as before.
+
+Either way the exception waits for a moment when raising it loses nothing. An exception raised
+in the event loop's own bookkeeping (between taking a callback off the ready queue and running
+it, half-way through scheduling a task's next step, or in a plain callback such as the one that
+hands a thread's result to the future a task awaits) drops a wake-up: that task then waits
+forever, and so does the loop's teardown, which cancels every task and waits for them all. A
+busy loop (a learner's `while ...: await asyncio.sleep(0)`, many callbacks) is in that
+bookkeeping much of the time: on Python 3.13 a timed-out test then hung its process for good.
+Raised in another task's step (a learner's worker), it is kept in that task and raised again
+wherever the task is awaited, the loop's teardown included. So the alarm raises at once only in
+the step of the task the loop was started for (the test's own), in plain code outside any loop,
+or while the loop sleeps in `select()` or the main thread waits on a lock; elsewhere it tries
+again every RETRY seconds, for at most PATIENCE seconds, and then raises wherever it lands.
 """
 
 from __future__ import annotations
 
+import _weakrefset
+import asyncio
+import concurrent.futures
+import inspect
+import os
+import queue
+import selectors
 import signal
 import threading
+import time
+import weakref
+from types import FrameType
 
 import pytest
 
@@ -40,6 +63,91 @@ TimedOut.__module__ = "builtins"
 TimedOut.__name__ = TimedOut.__qualname__ = "Failed"
 
 
+RETRY = 0.01  # seconds between tries for a moment that loses nothing
+PATIENCE = 1.0  # seconds past the limit after which the exception is raised wherever it lands
+
+_TASK_STEP_FLAGS = inspect.CO_COROUTINE | inspect.CO_ITERABLE_COROUTINE | inspect.CO_ASYNC_GENERATOR
+_STDLIB_INTERNALS = tuple(
+    os.path.normcase(os.path.dirname(module.__file__)) + os.sep for module in (asyncio, concurrent.futures)
+)
+_STDLIB_INTERNAL_FILES = frozenset(
+    os.path.normcase(module.__file__) for module in (selectors, threading, queue, weakref, _weakrefset)
+)
+_SELECTORS = os.path.normcase(selectors.__file__)
+_THREADING = os.path.normcase(threading.__file__)
+_BASE_EVENTS = os.path.normcase(os.path.join(os.path.dirname(asyncio.__file__), "base_events.py"))
+# Where the main thread sleeps until something happens: raising there (as Ctrl-C does) undoes
+# nothing half-made.
+_THREAD_WAITS = frozenset({"wait", "join", "_wait_for_tstate_lock"})
+
+
+def _file(frame: FrameType) -> str:
+    return os.path.normcase(frame.f_code.co_filename)
+
+
+def _in_internals(frame: FrameType) -> bool:
+    """Plain (not async) code of asyncio, concurrent.futures, selectors, threading, queue or weakref."""
+    if frame.f_code.co_flags & _TASK_STEP_FLAGS:
+        return False
+    path = _file(frame)
+    return path in _STDLIB_INTERNAL_FILES or path.startswith(_STDLIB_INTERNALS)
+
+
+def _asleep(frame: FrameType) -> bool:
+    """A selector's select() (the loop waiting for events) or a thread's wait for a lock or event."""
+    path = _file(frame)
+    return path == _SELECTORS or (path == _THREADING and frame.f_code.co_name in _THREAD_WAITS)
+
+
+def safe_to_raise(frame: FrameType | None) -> bool:
+    """Whether an exception raised in `frame` (where a signal found the main thread) gets out once
+    and leaves every task able to wake up: in the step of the task the loop was started for (it
+    ends with the exception, and so does the loop's run), in plain code that no loop runs, or
+    while the loop sleeps in select(). Not in another task's step (the exception, kept in that
+    task, is raised again wherever it is awaited, even in the loop's teardown), nor in the loop's
+    or the standard library's bookkeeping or a plain callback (half-done, it drops a wake-up)."""
+    if frame is None:
+        return True
+    if _in_internals(frame) and not _asleep(frame):
+        return False
+    selecting = True  # every frame so far is the selector's
+    while frame is not None:
+        if frame.f_code.co_flags & _TASK_STEP_FLAGS:
+            return _in_main_task(frame)
+        if frame.f_code.co_name == "_run_once" and _file(frame) == _BASE_EVENTS:
+            return selecting
+        selecting = selecting and _file(frame) == _SELECTORS
+        frame = frame.f_back
+    return True
+
+
+def _in_main_task(frame: FrameType | None) -> bool:
+    """Whether the task now taking a step is the one `run_until_complete` (asyncio.run, the test's
+    runner) waits for, found in that call's frame below `frame`."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no loop runs in this thread: a coroutine driven by hand
+        return True
+    while frame is not None:
+        if frame.f_code.co_name == "run_until_complete" and _file(frame) == _BASE_EVENTS:
+            return frame.f_locals.get("future", task) is task
+        frame = frame.f_back
+    return True
+
+
+class _Patience:
+    """When the limit ran out, and whether it is still worth waiting for a moment that loses nothing."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+
+    def raise_now(self, frame: FrameType | None) -> bool:
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+        return safe_to_raise(frame) or now - self.since >= PATIENCE
+
+
 def has_alarm() -> bool:
     return hasattr(signal, "SIGALRM") and hasattr(signal, "setitimer")
 
@@ -48,8 +156,13 @@ class _Alarm:
     """SIGALRM after `seconds`: the POSIX way, interrupting even a blocking system call."""
 
     def __init__(self, seconds: float) -> None:
+        patience = _Patience()
+
         def alarm(signum, frame):
             __tracebackhide__ = True
+            if not patience.raise_now(frame):
+                signal.setitimer(signal.ITIMER_REAL, RETRY)
+                return
             raise TimedOut(MESSAGE.format(seconds=seconds))
 
         signal.signal(signal.SIGALRM, alarm)
@@ -66,16 +179,26 @@ class _InterruptTimer:
     def __init__(self, seconds: float) -> None:
         self.fired = threading.Event()
         self.previous = signal.getsignal(signal.SIGINT)
+        patience = _Patience()
 
         def on_sigint(signum, frame):
             __tracebackhide__ = True
             if self.fired.is_set():
+                if not patience.raise_now(frame):
+                    self._start(RETRY)
+                    return
                 raise TimedOut(MESSAGE.format(seconds=seconds))
             if callable(self.previous):  # a real Ctrl-C
                 return self.previous(signum, frame)
             raise KeyboardInterrupt
 
         signal.signal(signal.SIGINT, on_sigint)
+        self.cancelled = False
+        self._start(seconds)
+
+    def _start(self, seconds: float) -> None:
+        if self.cancelled:
+            return
         self.timer = threading.Timer(seconds, self._fire)
         self.timer.daemon = True
         self.timer.start()
@@ -85,6 +208,7 @@ class _InterruptTimer:
         signal.raise_signal(signal.SIGINT)
 
     def cancel(self) -> None:
+        self.cancelled = True
         self.timer.cancel()
         signal.signal(signal.SIGINT, self.previous)
 
