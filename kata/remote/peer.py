@@ -46,6 +46,7 @@ from kata.remote.proxies import (
     RemoteAwaitable,
     RemoteClass,
     RemoteExecutor,
+    quiet_stand_in,
     remote_class,
     remote_coroutine,
     remote_task,
@@ -124,6 +125,7 @@ class Peer:
         # which waits for its loop's turn), and the last calls that ended (a cancel that crossed
         # their answer is for nothing): _start_task and _dispatch, under _lock.
         self._cancelled_early: set[int] = set()
+        self._unstarted: collections.deque[int] = collections.deque()  # see note_unstarted
         self._ended: collections.deque[int] = collections.deque(maxlen=ENDED_KEPT)
         self._proxies: weakref.WeakValueDictionary[int, Remote] = weakref.WeakValueDictionary()
         self._coroutines: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
@@ -234,10 +236,22 @@ class Peer:
         except TypeError:
             return None
         if number is not None and inspect.getcoroutinestate(value) == inspect.CORO_CREATED:
-            # Sent home: the owner's coroutine is the one that runs (or is never awaited, which
-            # the owner then sees); this stand-in for it never will, so it is closed quietly.
-            value.close()
+            quiet_stand_in(value)
         return number
+
+    def note_unstarted(self, number: int) -> None:
+        """A stand-in for the other side's coroutine `number` ended without starting (called as
+        it is collected, in any thread: so only noted here, and told before the next message)."""
+        self._unstarted.append(number)
+
+    def _tell_unstarted(self) -> None:
+        while self._unstarted and self.lost is None:
+            try:
+                number = self._unstarted.popleft()
+            except IndexError:
+                return
+            with contextlib.suppress(ChannelClosed):
+                self.channel.send({"op": "unstarted", "id": number})
 
     # -- calling out ------------------------------------------------------------------------
 
@@ -254,6 +268,7 @@ class Peer:
             self._calls.pop(call.number, None)
             raise PeerLost(self.lost)
         loop = _running_loop()
+        self._tell_unstarted()
         try:
             message = {
                 "op": "call",
@@ -445,8 +460,21 @@ class Peer:
                     self._cancelled_early.add(number)  # not started yet: it will not start
             if running is not None:
                 _soon(running[0], running[1].cancel)
+        elif op == "unstarted":
+            self._end_unstarted(_number(message.get("id")))
         else:
             raise ValueError(f"unknown message {str(op)[:20]}")
+
+    def _end_unstarted(self, number: int) -> None:
+        """The other side's stand-in for coroutine `number` of ours ended unstarted: ours ends so
+        too (closed, as a coroutine is whose task was cancelled before its first step), unless
+        it has started meanwhile. Nothing else lent can be touched this way."""
+        try:
+            value = self.exports.get(number)
+        except CodecError:
+            return
+        if inspect.iscoroutine(value) and inspect.getcoroutinestate(value) == inspect.CORO_CREATED:
+            value.close()
 
     def _route(self, message: dict) -> None:
         parent = self._calls.get(message.get("parent")) if type(message.get("parent")) is int else None
@@ -602,6 +630,7 @@ class Peer:
             return {"op": "err", "id": number, "error": self.codec.encode(CodecError(str(failure)))["e"]}
 
     def _reply(self, reply: dict) -> None:
+        self._tell_unstarted()
         try:
             self.channel.send(reply)
         except ValueError as error:  # too big: say so instead

@@ -103,12 +103,39 @@ def named(coro: Any, name: str) -> Any:
     return coro
 
 
-async def _awaiting(peer: Peer, number: int) -> Any:
+class Unstarted:
+    """Held by a stand-in coroutine until its body first runs. If it goes unstarted (its task was
+    cancelled before the first step, it was closed, or it was dropped without an await), the
+    owner's coroutine is ended quietly too, as the stand-in was: in one process a coroutine whose
+    task was cancelled before it started says nothing, and one never awaited warns once, here,
+    under the learner's name for it. Sent home, it says nothing: the owner's coroutine runs."""
+
+    __slots__ = ("number", "peer", "quiet")
+
+    def __init__(self, peer: Peer, number: int) -> None:
+        self.peer, self.number, self.quiet = peer, number, False
+
+    def __del__(self) -> None:
+        if not self.quiet:
+            self.peer.note_unstarted(self.number)
+
+
+async def _awaiting(peer: Peer, number: int, unstarted: Unstarted) -> Any:
+    unstarted.quiet = True
     return await peer.request_async(number, "await")
 
 
 def remote_coroutine(peer: Peer, number: int, name: str) -> Any:
-    return named(_awaiting(peer, number), name)
+    return named(_awaiting(peer, number, Unstarted(peer, number)), name)
+
+
+def quiet_stand_in(coro: Any) -> None:
+    """A stand-in sent home unstarted: the owner's coroutine is the one that runs (or is never
+    awaited, which the owner then sees); this one never will, so it goes without a word."""
+    unstarted = coro.cr_frame.f_locals.get("unstarted") if coro.cr_frame is not None else None
+    if isinstance(unstarted, Unstarted):
+        unstarted.quiet = True
+    coro.close()
 
 
 class RemoteClass(type):

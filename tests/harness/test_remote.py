@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import socket
 import threading
@@ -383,6 +384,93 @@ async def test_a_cancel_that_overtakes_its_calls_start_is_not_lost(pair):
                 await asyncio.wait_for(asyncio.shield(task), 2)
         finally:
             jobs.stop.set()
+
+
+class MakesCoroutines(Service):
+    """Lent as the kata's fakes are: a plain call that returns a coroutine (not an async function,
+    whose call the other side makes into a coroutine of its own), so a stand-in crosses for it."""
+
+    def make(self, key):
+        return self.fetch(key)
+
+
+class LeavesCallsUnstarted(Learner):
+    async def cancels_one_before_it_starts(self, fetch, keys):
+        spare = asyncio.create_task(fetch(keys[0]))
+        spare.cancel()  # before its first step: it never runs, and in one process says nothing
+        return await asyncio.gather(*(fetch(key) for key in keys))
+
+    async def closes_one(self, fetch, key):
+        fetch(key).close()  # ends it unstarted, without a word
+        return await fetch(key)
+
+    async def drops_one(self, fetch, key):
+        fetch(key)  # never awaited: the mistake, to be said once
+        return await fetch(key)
+
+    async def hands_one_back(self, fetch, key):
+        return fetch(key)  # the judge's own coroutine comes home, and is never awaited there
+
+
+@contextlib.contextmanager
+def warning_texts():
+    """The texts of the warnings given meanwhile, in any thread. Only the texts: a recorded
+    warning keeps its source alive (a coroutine never awaited), and with it what it holds."""
+    texts: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda message, *details: texts.append(str(message))
+        yield texts
+
+
+def never_awaited_warnings(link, call) -> list[str]:
+    """The "never awaited" warnings of either side, once `call()` has run and the test has let
+    go of what was lent (as the judge and the sandbox do when a test ends)."""
+    with warning_texts() as texts:
+        call()
+        gc.collect()
+        link.remote.double(1)  # the sandbox tells what it noted before its next answer
+        link.sandbox.exports.clear()
+        link.judge.exports.clear()
+        gc.collect()
+    return [text for text in texts if "never awaited" in text]
+
+
+@pytest.mark.parametrize(
+    ("method", "argument"), [("cancels_one_before_it_starts", [1, 2]), ("closes_one", "k")]
+)
+def test_a_call_the_learner_ends_unstarted_is_not_called_never_awaited_on_either_side(pair, method, argument):
+    """A task cancelled before its first step (a TaskGroup's, a gather's, when a sibling fails or
+    the caller is cancelled) never runs its coroutine, and Python says nothing. Across processes
+    the judge's coroutine for that call stayed unstarted too, and said "never awaited" when let
+    go: a correct answer failed in judge mode only (16's ok_taskgroup, found once in many runs)."""
+    link = pair(LeavesCallsUnstarted())
+    service = MakesCoroutines()
+    call = getattr(link.remote, method)
+    assert never_awaited_warnings(link, lambda: asyncio.run(call(service.make, argument))) == []
+    assert service.log  # the calls that were awaited ran
+
+
+def test_a_call_the_learner_drops_unawaited_is_named_once(pair):
+    link = pair(LeavesCallsUnstarted())
+    service = MakesCoroutines()
+    found = never_awaited_warnings(link, lambda: asyncio.run(link.remote.drops_one(service.make, "k")))
+    assert found == ["coroutine 'Service.fetch' was never awaited"]
+
+
+def test_a_call_handed_back_unawaited_is_named_once_by_its_owner(pair):
+    link = pair(LeavesCallsUnstarted())
+    service = MakesCoroutines()
+    kept = []
+    found = never_awaited_warnings(
+        link, lambda: kept.append(asyncio.run(link.remote.hands_one_back(service.make, "k")))
+    )
+    assert found == [], "the judge still holds it"
+    assert asyncio.iscoroutine(kept[0]) and kept[0].cr_code is Service.fetch.__code__
+    with warning_texts() as texts:
+        kept.clear()
+        gc.collect()
+    assert texts == ["coroutine 'Service.fetch' was never awaited"]
 
 
 async def test_a_synchronous_call_works_from_the_judges_loop(pair):
