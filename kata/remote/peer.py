@@ -20,6 +20,11 @@ owner of a loop says when it is closed).
 Cancelling a task that awaits a remote call cancels the remote task, then waits for how it
 really ended: cancelled (CancelledError here), or a value or an error if the remote code
 caught the cancellation.
+
+A coroutine of this side's crosses as a stand-in coroutine there. A stand-in that ends without
+starting (its task cancelled before the first step, closed, or dropped) says so (`unstarted`),
+and the coroutine here is closed unstarted as well: in one process it would be that very
+coroutine, ended without a word (or warned of once, there, when dropped).
 """
 
 from __future__ import annotations
