@@ -490,12 +490,20 @@ async def gets_with_one_cancelled(ex, rng, cancelled):
     cache = ex.Cache(fetch)
 
     gets = [asyncio.create_task(cache.get(key))]
+    started = asyncio.create_task(fetching.wait())
     async with hang_guard(
         HANG,
         "17 Cache.get: the first get starts its fetch < HANG",
         f"the first get for {key!r} did not call fetch({key!r}) within {HANG} s",
     ):
-        await fetching.wait()
+        await asyncio.wait([started, gets[0]], return_when=asyncio.FIRST_COMPLETED)
+    if not fetching.is_set():  # the get ended first: its error is the mistake (a stub's, say)
+        started.cancel()
+        value = gets[0].result()
+        raise AssertionError(
+            f"the first get for {key!r}, on a new Cache, returned {describe(value)} without "
+            f"calling fetch({key!r}): a key nobody fetched yet must be fetched"
+        )
     gets += [asyncio.create_task(cache.get(key)) for _ in range(3)]
     await asyncio.sleep(WAITING)  # the others are waiting for the fetch now
     gets[cancelled].cancel()
