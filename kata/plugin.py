@@ -29,7 +29,7 @@ import pytest
 from kata import checked_names, timeouts, until_caught, where
 from kata.catalog import REPO_ROOT, exercise_stem
 from kata.loader import ExerciseLoadError, load_exercise, module_name, unload_exercise
-from kata.report import GAVE_UP, STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
+from kata.report import GAVE_UP, HANG_GRACE, STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
 
 # Bound before any learner module is imported: timing checks trust these.
 from kata.testing import clock, hang_guard, margins
@@ -69,9 +69,6 @@ STOPPED_RUNNING = (
 STOPPED_WAITING = "When it was stopped, your code was waiting here:\n{places}"
 # pytest's own outcomes (pytest.fail, skip, xfail) come from the tests, never from learner code.
 OUTCOMES = (pytest.fail.Exception, pytest.skip.Exception, pytest.xfail.Exception)
-
-
-HANG_GRACE = 2.0  # seconds after pytest-timeout's limit before a test that ignored it is given up on
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -90,6 +90,10 @@ def failed_only_on_time(report: pytest.TestReport) -> bool:
     return bool(dict(report.user_properties).get(TIME_ONLY))
 
 
+# Seconds after a test's time limit before a test that ignored the interruption is given up on:
+# the interruption may wait up to 1 s for a moment that loses nothing (kata.timeouts.PATIENCE),
+# then the test has 2 s to end.
+HANG_GRACE = 3.0
 NOT_RUN_AFTER_HANG_IN_EXERCISE = "not run: an earlier test of this exercise did not finish in time"
 UNSTOPPABLE = (
     " It did not even stop when interrupted: does your code catch BaseException (or "

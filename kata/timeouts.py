@@ -64,7 +64,8 @@ TimedOut.__name__ = TimedOut.__qualname__ = "Failed"
 
 
 RETRY = 0.01  # seconds between tries for a moment that loses nothing
-PATIENCE = 1.0  # seconds past the limit after which the exception is raised wherever it lands
+# Seconds past the limit after which the exception is raised wherever it lands (kata.report.HANG_GRACE).
+PATIENCE = 1.0
 
 _TASK_STEP_FLAGS = inspect.CO_COROUTINE | inspect.CO_ITERABLE_COROUTINE | inspect.CO_ASYNC_GENERATOR
 _STDLIB_INTERNALS = tuple(

@@ -38,7 +38,7 @@ from kata import reaping
 from kata.batch.course import Course
 from kata.judge.coverage import judged
 from kata.judge.link import PREFIX_VARIABLE
-from kata.report import TestResult
+from kata.report import HANG_GRACE, TestResult
 from kata.sandbox import Jail, Sandbox
 from kata.sandbox.bubblewrap import View
 from kata.sandbox.choose import python_paths
@@ -358,7 +358,7 @@ def _run_child(
         grading,
         view,
         list(stems),
-        backstop=limits.test_timeout + 2.0,
+        backstop=limits.test_timeout + HANG_GRACE,
         limits=_child_limits(limits, wall, own_uid=uid is not None),
         max_events=50 + 4 * len(test_ids),
         uid=uid,
