@@ -13,8 +13,9 @@ advice. It stops them afterwards, so that the loop guard does not report them a 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from kata.testing import clock, margins
 from kata.testing.checks import describe
@@ -39,6 +40,8 @@ class Run:
         self.moment: str | None = None  # set by cancel(): what was going on when it was cancelled
         # Set when finish() gives up: where the learner's code was waiting, for the message.
         self.waiting = ""
+        # Set when finish() gives up: how long it waited (for the moment, or for the stop after it).
+        self.gave_up_after: float | None = None
         self.left: Any = None
         self._snapshot = snapshot
         self.task = asyncio.create_task(self._watch(coro))
@@ -79,6 +82,7 @@ class Run:
         """The test stops waiting `limit` s after `since` (a failure on time), noting where the
         learner's code was waiting. Always False: the function still runs."""
         margins.gave_up(clock.monotonic() - since, limit, check)
+        self.gave_up_after = limit
         self.waiting = waiting_lines([self.task])
         return False
 
@@ -151,20 +155,32 @@ def finished_too_late_to_stop(finished: Sequence[Call], news: Sequence[Call], ch
     return margins.over(first.end - first.start, min(ends) - first.start, check)
 
 
-def _calls(calls: Sequence[Call], name: str) -> str:
-    return ", ".join(call.label(name) for call in calls)
-
-
 def left_running_message(whose: str, stopping: Sequence[Call], untouched: Sequence[Call], name: str) -> str:
     """`whose` (say "load_page raised LookupError('x')") while these calls were still running,
     and whether they had been cancelled; the caller adds the advice that fits."""
+    running = len(stopping) + len(untouched)
+    count = "1 call" if running == 1 else f"{running} calls"
+    return _left_message(
+        whose, f"{count} to {name}", [c.label(name) for c in stopping], [c.label(name) for c in untouched]
+    )
+
+
+def _left_message(
+    whose: str,
+    what: str,
+    stopping: Sequence[str],
+    untouched: Sequence[str],
+    listed: Callable[[Sequence[str]], str] = ", ".join,
+    why: str = "",
+) -> str:
+    """`whose` while `what` ("2 calls to fetch") were still running: these, cancelled (`stopping`)
+    or not (`untouched`); `why` follows "Nothing had cancelled them" when none had been."""
     running = [*stopping, *untouched]
-    count = "1 call" if len(running) == 1 else f"{len(running)} calls"
     were = "was" if len(running) == 1 else "were"
-    opening = f"{whose} while {count} to {name} {were} still running: {_calls(running, name)}."
+    opening = f"{whose} while {what} {were} still running: {listed(running)}."
     if not stopping:
         them = "it" if len(untouched) == 1 else "them"
-        return f"{opening} Nothing had cancelled {them}."
+        return f"{opening} Nothing had cancelled {them}{why}."
     cancelled = (
         "had been cancelled, but had not stopped yet: `task.cancel()` only asks a task to stop, "
         "and it stops later, the next time it runs."
@@ -172,4 +188,100 @@ def left_running_message(whose: str, stopping: Sequence[Call], untouched: Sequen
     if not untouched:
         subject = "It" if len(stopping) == 1 else "They"
         return f"{opening} {subject} {cancelled}"
-    return f"{opening} Nothing had cancelled {_calls(untouched, name)}; {_calls(stopping, name)} {cancelled}"
+    return f"{opening} Nothing had cancelled {listed(untouched)}; {listed(stopping)} {cancelled}"
+
+
+class LeftRunning(NamedTuple):
+    """What a cancelled function left running when it ended, each thing in words ("fetch_news()",
+    "worker()"); `kind` is what one of them is ("call", "task")."""
+
+    kind: str
+    stopping: Sequence[str] = ()  # cancelled, but not stopped yet
+    untouched: Sequence[str] = ()  # never cancelled
+
+    @classmethod
+    def calls(cls, stopping: Sequence[Call], untouched: Sequence[Call], name: str) -> LeftRunning:
+        """The calls to `name` that `left_running` sorted."""
+        return cls("call", [c.label(name) for c in stopping], [c.label(name) for c in untouched])
+
+
+def assert_ended_cancelled(
+    run: Run,
+    name: str,
+    *,
+    unreached: str,
+    started: str = "",
+    left: LeftRunning | None = None,
+    stop_advice: str = "",
+    cancel_advice: str = "",
+) -> None:
+    """Fail, in the learner's words, unless `name` (their function, run by `run`, which the test
+    cancelled from outside as a timeout or a caller that gave up would) ended cancelled, at once,
+    with nothing it started still running. Call it after `run.finish()` (and `run.stop()` when
+    that gave up).
+
+    unreached:     how it fell short when it ended, or still ran, before the moment the test
+                   cancels it: "without calling fetch(5)", "before it could be cancelled".
+    started:       what it started, to stop along with itself: "its workers".
+    left:          what was still running the instant it ended.
+    stop_advice:   the exercise's advice when something was left running (sentences).
+    cancel_advice: the exercise's advice when it did not end cancelled (sentences).
+
+    An error it raised before the cancel is raised as it is ("not written yet" for a stub).
+    """
+    if run.gave_up_after is not None:
+        if run.moment is None:
+            raise AssertionError(
+                f"{name} was still running after {run.gave_up_after:.1f} s {unreached}.{run.waiting}"
+            )
+        also = f", {started} with it" if started else ""
+        raise AssertionError(
+            f"{name} was still running {run.gave_up_after:.1f} s after its caller cancelled it "
+            f"{run.moment}: a cancelled call should stop at once{also}.{run.waiting}"
+        )
+    if run.moment is None:
+        if run.error is not None:
+            raise run.error  # the learner's own error ("not written yet" for a stub)
+        raise AssertionError(f"{name} {run.ending()} {unreached}.")
+    cancelled = f"{name} was cancelled by its caller {run.moment}, and it {run.ending()}"
+    if left is not None and (left.stopping or left.untouched):
+        count = len(left.stopping) + len(left.untouched)
+        what = f"{count} {left.kind}" + ("" if count == 1 else "s")
+        why = (
+            ": when a function is cancelled, the code after its `await` does not run, nor does an "
+            "`except Exception:` (a cancel is not an Exception)"
+        )
+        found = _left_message(cancelled, what, left.stopping, left.untouched, listed=_counted, why=why)
+        raise AssertionError(_with(found, stop_advice))
+    if not run.cancelled:
+        if run.error is None:
+            why = (
+                "it caught the CancelledError and carried on, so whoever cancelled it (a task group, a "
+                "timeout around it, the end of the program) takes that for a real answer."
+            )
+        else:
+            why = (
+                "the CancelledError became another error on its way out, so whoever cancelled it (a task "
+                "group, a timeout around it, the end of the program) takes that for a failure, not for "
+                "the cancel it asked for."
+            )
+        raise AssertionError(
+            _with(
+                f"{cancelled} instead of ending cancelled: {why} Do not catch `asyncio.CancelledError` "
+                "(nor BaseException, nor a bare `except:`): clean up in a `finally:` block and let the "
+                "cancellation go on unchanged.",
+                cancel_advice,
+            )
+        )
+
+
+def _with(message: str, advice: str) -> str:
+    return f"{message} {advice}" if advice else message
+
+
+def _counted(labels: Sequence[str]) -> str:
+    """The labels in their order, a repeated one once: "worker() (3 of them), producer()"."""
+    counts = Counter(labels)
+    return ", ".join(
+        label if counts[label] == 1 else f"{label} ({counts[label]} of them)" for label in counts
+    )

@@ -1,0 +1,158 @@
+"""What a test that cancels the learner's function from outside tells them (kata.testing.cancelling):
+one sentence for each way it can fail, in their words, naming their function."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from kata.testing import cancelling, margins
+from kata.testing.cancelling import LeftRunning, Run, assert_ended_cancelled
+from kata.testing.fakes import Call
+
+MOMENT = "while fetch(7) ran"
+
+
+@pytest.fixture(autouse=True)
+def quick(monkeypatch):
+    """A short WAIT, and a record of the timing checks of its own: a give-up here is on purpose."""
+    monkeypatch.setattr(margins, "broken", [])
+    monkeypatch.setattr(margins, "gave_up_on", [])
+    monkeypatch.setattr(cancelling, "WAIT", 0.1)
+
+
+async def cancelled_run(body, longest=1.0):
+    """Run `body`, cancel it once it has started, and wait for it as a test does."""
+    run = Run(body())
+    await asyncio.sleep(0.01)
+    run.cancel(MOMENT)
+    if not await run.finish(longest):
+        await run.stop()
+    return run
+
+
+def failure(run, **parts):
+    parts.setdefault("unreached", "without calling fetch(7)")
+    with pytest.raises(AssertionError) as caught:
+        assert_ended_cancelled(run, "fetch_or_none", **parts)
+    return str(caught.value)
+
+
+async def sleeps():
+    await asyncio.sleep(10)
+
+
+async def test_a_function_that_ends_cancelled_with_nothing_left_passes():
+    run = await cancelled_run(sleeps)
+    assert_ended_cancelled(
+        run, "fetch_or_none", unreached="without calling fetch(7)", left=LeftRunning("call")
+    )
+
+
+async def test_still_running_long_after_the_start_it_never_reached_the_moment_of_the_cancel():
+    run = Run(asyncio.Event().wait())
+    assert await run.finish(0.1) is False
+    await run.stop()
+    found = failure(run)
+    assert found == f"fetch_or_none was still running after 0.1 s without calling fetch(7).{run.waiting}"
+
+
+async def test_still_running_after_the_cancel_it_should_have_stopped_at_once_with_what_it_started():
+    async def slow_to_stop():
+        try:
+            await asyncio.sleep(10)
+        finally:
+            await asyncio.sleep(0.3)
+
+    run = await cancelled_run(slow_to_stop)
+    assert failure(run, started="its workers") == (
+        f"fetch_or_none was still running 0.1 s after its caller cancelled it {MOMENT}: a cancelled call "
+        f"should stop at once, its workers with it.{run.waiting}"
+    )
+
+
+async def test_an_error_it_raised_before_the_cancel_is_raised_as_it_is():
+    async def not_written():
+        raise NotImplementedError("not written yet")
+
+    run = Run(not_written())
+    assert await run.finish(1.0) is True
+    with pytest.raises(NotImplementedError, match="not written yet"):
+        assert_ended_cancelled(run, "fetch_or_none", unreached="without calling fetch(7)")
+
+
+async def test_ending_before_the_cancel_says_what_it_never_did():
+    async def returns_at_once():
+        return None
+
+    run = Run(returns_at_once())
+    assert await run.finish(1.0) is True
+    assert failure(run) == "fetch_or_none returned None (a NoneType) without calling fetch(7)."
+
+
+async def test_calls_nothing_had_cancelled_are_named_and_followed_by_the_exercises_advice():
+    left = LeftRunning.calls([], [Call(args=(7,), start=0.0), Call(args=(8,), start=0.0)], "fetch")
+    found = failure(await cancelled_run(sleeps), left=left, stop_advice="Stop them in a `finally:` block.")
+    assert found == (
+        f"fetch_or_none was cancelled by its caller {MOMENT}, and it raised CancelledError while 2 calls "
+        "were still running: fetch(7), fetch(8). Nothing had cancelled them: when a function is cancelled, "
+        "the code after its `await` does not run, nor does an `except Exception:` (a cancel is not an "
+        "Exception). Stop them in a `finally:` block."
+    )
+
+
+async def test_tasks_cancelled_but_not_stopped_yet_are_counted_once_each_name():
+    left = LeftRunning("task", ["worker()", "worker()"])
+    found = failure(await cancelled_run(sleeps), left=left)
+    assert found == (
+        f"fetch_or_none was cancelled by its caller {MOMENT}, and it raised CancelledError while 2 tasks "
+        "were still running: worker() (2 of them). They had been cancelled, but had not stopped yet: "
+        "`task.cancel()` only asks a task to stop, and it stops later, the next time it runs."
+    )
+
+
+async def test_some_cancelled_and_some_not_are_told_apart():
+    left = LeftRunning("task", ["worker()"], ["producer()"])
+    found = failure(await cancelled_run(sleeps), left=left)
+    assert found == (
+        f"fetch_or_none was cancelled by its caller {MOMENT}, and it raised CancelledError while 2 tasks "
+        "were still running: worker(), producer(). Nothing had cancelled producer(); worker() had been "
+        "cancelled, but had not stopped yet: `task.cancel()` only asks a task to stop, and it stops later, "
+        "the next time it runs."
+    )
+
+
+async def test_returning_a_value_when_cancelled_is_catching_the_cancelled_error():
+    async def returns_none_when_cancelled():
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            return None
+
+    advice = "A cancel from outside is not a timeout."
+    found = failure(await cancelled_run(returns_none_when_cancelled), cancel_advice=advice)
+    assert found == (
+        f"fetch_or_none was cancelled by its caller {MOMENT}, and it returned None (a NoneType) instead of "
+        "ending cancelled: it caught the CancelledError and carried on, so whoever cancelled it (a task "
+        "group, a timeout around it, the end of the program) takes that for a real answer. Do not catch "
+        "`asyncio.CancelledError` (nor BaseException, nor a bare `except:`): clean up in a `finally:` block "
+        "and let the cancellation go on unchanged. A cancel from outside is not a timeout."
+    )
+
+
+async def test_raising_another_error_when_cancelled_hides_the_cancel():
+    async def raises_timeout_when_cancelled():
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            raise TimeoutError from None
+
+    found = failure(await cancelled_run(raises_timeout_when_cancelled))
+    assert found == (
+        f"fetch_or_none was cancelled by its caller {MOMENT}, and it raised TimeoutError() instead of "
+        "ending cancelled: the CancelledError became another error on its way out, so whoever cancelled it "
+        "(a task group, a timeout around it, the end of the program) takes that for a failure, not for the "
+        "cancel it asked for. Do not catch `asyncio.CancelledError` (nor BaseException, nor a bare "
+        "`except:`): clean up in a `finally:` block and let the cancellation go on unchanged."
+    )
