@@ -16,7 +16,7 @@ from kata.testing import (
     same,
     stopwatch,
 )
-from kata.testing.cancelling import WAIT, Run, left_running, left_running_message, stop_calls
+from kata.testing.cancelling import WAIT, LeftRunning, Run, assert_ended_cancelled, left_running, stop_calls
 from kata.testing.differences import assert_same_parts
 from kata.testing.leftovers import stop_leftover_tasks
 from kata.testing.services import FakeServices
@@ -243,32 +243,16 @@ async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng):
 
     if not finished:
         await run.stop()
-        raise AssertionError(
-            f"load_dashboard was still running {WAIT:.1f} s after its caller cancelled it {during}: a "
-            f"cancelled call should stop at once.{run.waiting}"
-        )
-    if run.moment is None:
-        if run.error is not None:
-            raise run.error  # the learner's own error ("not written yet" for a stub)
-        raise AssertionError(
-            f"load_dashboard {run.ending()} without ever running fetch_news() and fetch_user({user_id}) "
-            "at the same time."
-        )
-    if not run.cancelled:
-        raise AssertionError(
-            f"load_dashboard was cancelled by its caller {during}, and it {run.ending()} instead of "
-            "ending cancelled: it caught the CancelledError and carried on. Whoever cancelled it (a task "
-            "group, a timeout, the end of the program) now takes that for a real answer. Do not catch "
-            "`asyncio.CancelledError` (nor BaseException, nor a bare `except:`); clean up in a `finally:` "
-            "block and let the cancellation go on."
-        )
-    if stopping or untouched:
-        whose = f"load_dashboard, cancelled by its caller {during}, ended"
-        raise AssertionError(
-            f"{left_running_message(whose, stopping, untouched, 'fetch_news')} The news task you started "
-            "is yours to stop: in a `finally:` block, `news_task.cancel()` it if it is not done, then wait "
-            "for it to stop (`await asyncio.wait([news_task])`). A TaskGroup, or gather, does that for you."
-        )
+    assert_ended_cancelled(
+        run,
+        "load_dashboard",
+        unreached=f"without ever running fetch_news() and fetch_user({user_id}) at the same time",
+        started="the news task it started",
+        left=LeftRunning.calls(stopping, untouched, "fetch_news"),
+        stop_advice="The news task you started is yours to stop: in a `finally:` block, `news_task.cancel()` "
+        "it if it is not done, then wait for it to stop (`await asyncio.wait([news_task])`). A TaskGroup, "
+        "or gather, does that for you.",
+    )
 
 
 def page_for(url):

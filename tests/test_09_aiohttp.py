@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from kata.testing import assert_ran_together, assert_same, describe, leaves, stopwatch
-from kata.testing.cancelling import Run
+from kata.testing.cancelling import Run, assert_ended_cancelled
 from kata.testing.responses import MarkingConnector, assert_used_the_session
 from kata.testing.server import LoopbackServer, Reply
 
@@ -369,20 +369,10 @@ async def test_a_cancelled_call_ends_cancelled(ex, rng, server):
 
     if not finished:
         await run.stop()
-        raise AssertionError(
-            "fetch_multiple_urls was still running 1 s after its caller cancelled it "
-            f"{run.moment or 'while its requests waited'}: a cancelled call should stop at once.{run.waiting}"
-        )
-    if run.moment is None:
-        if run.error is not None:
-            raise run.error  # the learner's own error ("not written yet" for a stub)
-        raise AssertionError(f"fetch_multiple_urls {run.ending()} without making its requests.")
-    if run.cancelled:
-        return
-    raise AssertionError(
-        f"fetch_multiple_urls was cancelled by its caller {run.moment}, and it {run.ending()} instead of "
-        "ending cancelled: it caught the CancelledError. Whoever cancelled it (a task group, a timeout "
-        "around it, the end of the program) then gets an answer as if the pages had been fetched. "
-        "Let asyncio.CancelledError go on: no `except asyncio.CancelledError` (nor BaseException, nor a "
-        "bare `except:`) that returns; `async with` closes the session on the way out by itself."
+    assert_ended_cancelled(
+        run,
+        "fetch_multiple_urls",
+        unreached="without making its requests",
+        started="its requests",
+        cancel_advice="`async with` closes the session on the way out by itself.",
     )

@@ -22,7 +22,7 @@ from kata.testing import (
     stopwatch,
     timeline,
 )
-from kata.testing.cancelling import Run
+from kata.testing.cancelling import Run, assert_ended_cancelled
 from kata.testing.cpu_work import BlockingService
 from kata.testing.slots import most_at_once
 from kata.testing.ticker import LearnersTicker
@@ -133,23 +133,7 @@ async def test_a_cancelled_call_ends_cancelled(ex, rng):
 
     if not finished:
         await run.stop()
-        raise AssertionError(
-            f"fetch_reports was still running 1 s after its caller cancelled it {during}: a "
-            f"cancelled call should stop at once.{run.waiting}"
-        )
-    if run.moment is None:
-        if run.error is not None:
-            raise run.error  # the learner's own error ("not written yet" for a stub)
-        raise AssertionError(f"fetch_reports {run.ending()} before it could be cancelled.")
-    if run.cancelled:
-        return
-    raise AssertionError(
-        f"fetch_reports was cancelled by its caller {during}, and it {run.ending()} instead of "
-        "ending cancelled: it caught the CancelledError. Whoever cancelled it (a task group, a "
-        "timeout around it, the end of the program) then gets an answer as if the reports had come "
-        "back. Let asyncio.CancelledError go on: no `except asyncio.CancelledError` (nor "
-        "BaseException, nor a bare `except:`) that returns."
-    )
+    assert_ended_cancelled(run, "fetch_reports", unreached="before it could be cancelled")
 
 
 class WorkerPool:

@@ -14,7 +14,7 @@ from kata.testing import (
     not_all_at_once,
     stopwatch,
 )
-from kata.testing.cancelling import WAIT, Run, settle, stop_calls
+from kata.testing.cancelling import WAIT, Run, assert_ended_cancelled, settle, stop_calls
 from kata.testing.clock import EARLY_WAKE
 
 # A call far slower than any limit here: code without a timeout waits all of it,
@@ -199,34 +199,13 @@ async def test_a_cancel_from_the_caller_is_not_a_timeout(ex, rng):
 
     if not finished:
         await run.stop()
-        if run.moment is None:
-            raise AssertionError(
-                f"fetch_or_none was still running after {FAR_LIMIT + WAIT:.1f} s without calling "
-                f"fetch({key}).{run.waiting}"
-            )
-        raise AssertionError(
-            f"fetch_or_none was still running {WAIT:.1f} s after its caller cancelled it {during}: a "
-            f"cancelled call should stop at once.{run.waiting}"
-        )
-    if run.moment is None:
-        if run.error is not None:
-            raise run.error  # the learner's own error ("not written yet" for a stub)
-        raise AssertionError(f"fetch_or_none {run.ending()} without calling fetch({key}).")
-    if run.cancelled:
-        return
-    if run.error is not None:
-        raise AssertionError(
-            f"fetch_or_none was cancelled by its caller {during}, and it ended with {run.error!r} "
-            "instead of CancelledError: a cancel from outside is not a timeout, let the "
-            "CancelledError go on unchanged."
-        )
-    raise AssertionError(
-        f"fetch_or_none was cancelled by its caller {during}, and it {run.ending()} instead of "
-        "stopping: it caught the CancelledError and carried on. Whoever cancelled it (a task group, "
-        "a timeout around it, the end of the program) never learns that it stopped. Only its own "
-        "limit means None: catch `TimeoutError` alone, not `asyncio.CancelledError` (nor "
-        "BaseException, nor a bare `except:`); `asyncio.timeout` turns its own cancellation into "
-        "TimeoutError for you, and lets any other cancellation through."
+    assert_ended_cancelled(
+        run,
+        "fetch_or_none",
+        unreached=f"without calling fetch({key})",
+        cancel_advice="A cancel from outside is not a timeout: only its own limit means None. Catch "
+        "`TimeoutError` alone; `asyncio.timeout` turns its own cancellation into TimeoutError for you, "
+        "and lets any other cancellation through.",
     )
 
 

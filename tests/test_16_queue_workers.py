@@ -16,7 +16,7 @@ from kata.testing import (
     margins,
     stopwatch,
 )
-from kata.testing.cancelling import WAIT, Run, settle, stop_calls
+from kata.testing.cancelling import LeftRunning, Run, assert_ended_cancelled, settle, stop_calls
 from kata.testing.differences import assert_same_parts
 from kata.testing.hang_guard import hang_guard
 
@@ -575,58 +575,40 @@ async def cancel_while_handling(name, call, handle, workers, leftovers):
     # `gather(*tasks)`, which ends at the first CancelledError) returns with the others running.
     handle.on_cancel = lambda _call: setattr(handle, "stop_delay", handle.stop_delay + STOP_STEP)
     finished = await run.finish(RUN_LIMIT)
+    left = None
     if not finished:
         await run.stop()
         await leftovers.stop(before)
         await stop_calls(handle.calls)
-        if run.moment is None:
-            raise AssertionError(
-                f"{name} had not handled {workers} items at once after {RUN_LIMIT:.1f} s.{run.waiting}"
-            )
-        raise AssertionError(
-            f"{name} was still running {WAIT:.1f} s after its caller cancelled it {moment}: a cancelled "
-            f"call should stop at once, its workers with it.{run.waiting}"
-        )
-    if run.moment is None:
-        if run.error is not None:
-            raise run.error  # the learner's own error ("not written yet" for a stub)
-        raise AssertionError(f"{name} {run.ending()} before {workers} items were being handled at once.")
-    left, made, running = run.left
-    await settle()
-    if not left and not running:
-        await asyncio.sleep(LATE)
-    later = handle.calls[made:]
-    if left or running or later:
-        await leftovers.stop(before)
-        await stop_calls(handle.calls)
-        if left and any(task.cancelling for task in left):
-            raise AssertionError(
-                f"{name} was cancelled by its caller {moment}, and it {run.ending()}, but {named(left)} "
-                "had been cancelled and had not stopped yet when it did: `task.cancel()` only asks a task "
-                "to stop, and a plain `await asyncio.gather(*tasks)` ends at the first task that stops "
-                "cancelled, without waiting for the others. Wait until every worker has stopped: "
-                "`await asyncio.gather(*tasks, return_exceptions=True)` in a `finally:` block, or a "
-                "TaskGroup."
-            )
-        if left:
-            what = named(left)
+    elif run.moment is not None:
+        tasks, made, running = run.left
+        await settle()
+        if not tasks and not running:
+            await asyncio.sleep(LATE)
+        later = handle.calls[made:]
+        if tasks or running or later:
+            await leftovers.stop(before)
+            await stop_calls(handle.calls)
+        if tasks:
+            stopping = [f"{task.name}()" for task in tasks if task.cancelling]
+            left = LeftRunning("task", stopping, [f"{task.name}()" for task in tasks if not task.cancelling])
         else:
             busy = [f"{c.label('handle')} not finished" for c in running]
-            busy += [f"{c.label('handle')} started later" for c in later]
-            what = f"the workers calling handle ({'; '.join(busy[:3])})"
-        raise AssertionError(
-            f"{name} was cancelled by its caller {moment}, and it {run.ending()}, but {what} were still "
-            "running when it did: a cancel is not an Exception, so `except Exception:` does not see it, "
-            "and code after the `await` does not run. Stop the workers whatever way your function ends: "
-            "in a `finally:` block (cancel them, then `await asyncio.gather(*tasks, "
-            "return_exceptions=True)`), or start them in a TaskGroup, which does both for you."
-        )
-    if not run.cancelled:
-        raise AssertionError(
-            f"{name} was cancelled by its caller {moment}, and it {run.ending()} instead of ending "
-            "cancelled: stop the workers, then let the CancelledError go on (do not catch it, nor "
-            "return a result)."
-        )
+            left = LeftRunning("call", (), busy + [f"{c.label('handle')} started later" for c in later])
+    assert_ended_cancelled(
+        run,
+        name,
+        unreached=f"without ever handling {workers} items at once",
+        started="its workers",
+        left=left,
+        stop_advice="Stop the workers whatever way your function ends, and wait until every one has "
+        "stopped: in a `finally:` block, cancel them, then `await asyncio.gather(*tasks, "
+        "return_exceptions=True)` (a plain `await asyncio.gather(*tasks)` ends at the first task that "
+        "stops cancelled, without waiting for the others); or start them in a TaskGroup, which does both "
+        "for you.",
+        cancel_advice="Stop the workers in that `finally:` block, then let the CancelledError go on: do not "
+        "return a result.",
+    )
 
 
 @pytest.mark.task(1)
