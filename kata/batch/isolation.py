@@ -57,6 +57,9 @@ NEVER_REACHED = "not run: the test process kept ending before this test"
 MAX_CHILDREN = 12
 STALLED = "the event loop was frozen for"
 MAX_LINE_BYTES = 64 * 1024  # a longer result line is dropped
+# The trusted collection's one line lists every test of the course: 88 KB for 312 tests (it
+# outgrew MAX_LINE_BYTES, and the batch could then grade nothing). No learner code runs there.
+TRUSTED_LINE_BYTES = 16 * 1024**2
 MAX_MESSAGE_CHARS = 4000
 POLL_SECONDS = 0.05
 
@@ -191,9 +194,10 @@ class _Capped:
 class _Channel:
     """Read result lines from the pipe as they come; keep only those with the nonce, within caps."""
 
-    def __init__(self, fd: int, nonce: str, max_events: int) -> None:
+    def __init__(self, fd: int, nonce: str, max_events: int, max_line_bytes: int = MAX_LINE_BYTES) -> None:
         self.nonce = nonce
         self.max_events = max_events
+        self.max_line_bytes = max_line_bytes
         self.events: list[dict] = []
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self._read, args=(fd,), daemon=True)
@@ -207,12 +211,12 @@ class _Channel:
                 *lines, buffer = buffer.split(b"\n")
                 for line in lines:
                     self._take(line)
-                if len(buffer) > MAX_LINE_BYTES:  # a line that never ends: drop it
+                if len(buffer) > self.max_line_bytes:  # a line that never ends: drop it
                     buffer = b""
             self._take(buffer)
 
     def _take(self, line: bytes) -> None:
-        if len(line) > MAX_LINE_BYTES or len(self.events) >= self.max_events:
+        if len(line) > self.max_line_bytes or len(self.events) >= self.max_events:
             return
         try:
             record = json.loads(line)
@@ -322,7 +326,7 @@ def _start_child(
         )
     finally:
         os.close(hidden)
-    channel = _Channel(read_end, nonce, max_events)
+    channel = _Channel(read_end, nonce, max_events, TRUSTED_LINE_BYTES if trusted else MAX_LINE_BYTES)
     output = _Capped(jail.process.stdout, grading.limits.output_bytes)
     target = sandbox.target_path(view)
     args = pytest_args([str(course / t) for t in tests], course, target, grading.limits, grading.seed)

@@ -9,6 +9,8 @@ solution in every case but its own) must still get full marks.
 
 import os
 import platform
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -90,6 +92,23 @@ def assert_02_untouched(by_stem):
 def test_the_expected_tests_come_from_the_repository_not_from_the_child(expected):
     assert {t.stem for t in expected} == set(STEMS)
     assert all(t.task is not None for t in expected), "every collected test knows its task"
+
+
+def test_every_test_of_the_whole_course_is_collected(grading):
+    """The collection's one result line lists every test of the course. It outgrew the cap on a
+    child's lines (88 KB for 312 tests against 64 KB) and `grade.py batch` graded nothing."""
+    files = sorted(f"tests/{path.name}" for path in (REPO_ROOT / "tests").glob("test_*.py"))
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", *files, "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    ids = [line for line in listed.stdout.splitlines() if line.startswith("tests/test_")]
+    found = collect_expected(files, grading)
+    assert [t.id for t in found] == ids
+    assert len({t.stem for t in found}) == len(files)
 
 
 def test_honest_solutions_pass_every_test(expected):
