@@ -185,18 +185,194 @@ async def test_an_error_of_a_call_reaches_the_caller(ex, rng):
         if holds(raised, error):
             return
         raise
-    handed = [value for item_id, value, _ in on_result.seen if item_id == failing[0]]
+    raise error_lost(failing[0], error, on_result)
+
+
+def error_lost(failing, error, on_result):
+    """The failure of a process_as_they_arrive that returned although fetch(failing) raised `error`."""
+    handed = [value for item_id, value, _ in on_result.seen if item_id == failing]
     instead = (
-        f"called on_result({failing[0]}, {describe(handed[0])}) and returned"
+        f"called on_result({failing}, {describe(handed[0])}) and returned"
         if handed
         else "returned as if nothing had happened"
     )
-    raise AssertionError(
-        f"fetch({failing[0]}) raised {error!r}, but process_as_they_arrive {instead}: the error "
+    return AssertionError(
+        f"fetch({failing}) raised {error!r}, but process_as_they_arrive {instead}: the error "
         "never reached the caller, who cannot tell a failed call from a value. Let the error go on: "
         "no `try`/`except` around `await fetch(id)` that hands on_result something else, and no "
         "`return_exceptions=True`."
     )
+
+
+# Stopping the calls: one call returns after QUICK s, one may fail after FAILS s, and the others
+# would take LATE s or more. A cancelled call takes time to stop, as a real request closing its
+# connection does: CALL_STOP s, and each one cancelled after it STOP_STEP s more. Code that ends
+# without waiting for the calls it cancelled leaves them still stopping, and so does code that
+# stops waiting once the first of them has stopped (a plain `gather(*aws)`, which ends at the first
+# CancelledError): there to see even when its end crosses from another process (judge mode).
+QUICK = 0.05
+FAILS = 0.12
+LATE = 0.5
+CALL_STOP = 0.2
+STOP_STEP = 0.1
+LEFT_RUNNING = (
+    "Whatever way process_as_they_arrive ends, a failed call or a cancellation included, the calls "
+    "it started must be cancelled and have stopped. `asyncio.as_completed` over coroutines wraps "
+    "them in tasks you never hold, so nothing can cancel them: create the tasks yourself "
+    "(`asyncio.create_task`), and in a `finally:` block cancel every one and "
+    "`await asyncio.gather(*tasks, return_exceptions=True)`; or start them in a TaskGroup, which "
+    "does both for you."
+)
+
+
+class Lopsided:
+    """`count` ids and a fetch: the call for `quick` returns after QUICK s, the one for `bad`
+    raises `error` after FAILS s (if `failing`), the others take LATE s or more. Neither
+    `quick` nor `bad` is the first id, so code that calls fetch one id at a time is not let off."""
+
+    def __init__(self, rng, count=5, failing=False):
+        self.ids = rng.sample(range(100, 1000), count)
+        self.quick, self.bad = rng.sample(self.ids[1:], 2)
+        self.error = Unavailable(f"fetch failed: item {self.bad} is unavailable")
+        delays = {item_id: LATE + 0.02 * n for n, item_id in enumerate(self.ids)}
+        delays[self.quick] = QUICK
+        if failing:
+            delays[self.bad] = FAILS
+        self.longest = max(delays.values())
+        self.fetch = FakeService(
+            "fetch",
+            delay=delays.__getitem__,
+            reply=item_for,
+            fail=lambda item_id: self.error if failing and item_id == self.bad else None,
+            stop_delay=CALL_STOP - STOP_STEP,
+        )
+        # A call reads stop_delay once this hook has run for it: the first call cancelled takes
+        # CALL_STOP s to stop, each one after it STOP_STEP s more (as in test_16_queue_workers).
+        self.fetch.on_cancel = lambda _call: setattr(
+            self.fetch, "stop_delay", self.fetch.stop_delay + STOP_STEP
+        )
+
+    def running(self):
+        """The calls still running (or still stopping); read the instant the function has ended."""
+        return [call for call in self.fetch.calls if call.end is None]
+
+
+def never_cancelled(field, run):
+    """Why the test never cancelled process_as_they_arrive, which ended by itself (`run`)."""
+    name, calls, count = "process_as_they_arrive", field.fetch.calls, len(field.ids)
+    ends = [call.end for call in calls if call.args[0] == field.quick and call.end is not None]
+    if len(calls) < count:
+        return (
+            f"{name} {run.ending()} having made {len(calls)} of the {count} calls to fetch: start "
+            "every call at once."
+        )
+    if not ends:
+        return (
+            f"{name} {run.ending()} before fetch({field.quick}), the fastest call, had returned: wait "
+            "for the calls, and hand each result to on_result as it arrives."
+        )
+    started = len([call for call in calls if call.start <= ends[0]])
+    return (
+        f"{name} {run.ending()}; when fetch({field.quick}), the fastest call, returned after "
+        f"{QUICK:.2f} s, only {started} of the {count} calls to fetch had started: start every call at once."
+    )
+
+
+@pytest.mark.task(1)
+async def test_cancelling_process_as_they_arrive_stops_every_call_and_ends_cancelled(ex, rng):
+    field = Lopsided(rng)
+    fetch, ids, name = field.fetch, field.ids, "process_as_they_arrive"
+    moment = f"after fetch({field.quick}) had returned, while its other calls to fetch were running"
+    run = Run(ex.process_as_they_arrive(fetch, ids, Recorder()), snapshot=field.running)
+    # The caller gives up once the first result is in and every call has started.
+    fetch.on_end = lambda call: (
+        call.args[0] == field.quick and len(fetch.calls) == len(ids) and run.cancel(moment)
+    )
+
+    if not await run.finish(field.longest + WAIT):
+        await run.stop()
+        await stop_calls(fetch.calls)
+        raise AssertionError(
+            (
+                f"{name} was still running {WAIT:.1f} s after it was cancelled {moment}: once "
+                "cancelled, it should stop at once (after stopping its calls)."
+                if run.moment
+                else f"{name} was still running after {field.longest + WAIT:.1f} s, having called "
+                f"fetch {len(fetch.calls)} of {len(ids)} times; every call ends within {field.longest:.2f} s."
+            )
+            + run.waiting
+        )
+    if run.left:
+        stopping, untouched = await left_running(run.left)
+        whose = (
+            f"{name} was cancelled {moment}, and it {run.ending()}"
+            if run.moment
+            else f"{name} {run.ending()}"
+        )
+        advice = (
+            LEFT_RUNNING
+            if untouched
+            else f"{WAIT_FOR_THEM} gather waits for them even while {name} is being cancelled."
+        )
+        raise AssertionError(f"{left_running_message(whose, stopping, untouched, 'fetch')} {advice}")
+    if run.moment is None:
+        if run.error is not None:
+            raise run.error  # the learner's own error ("not written yet" for a stub)
+        raise AssertionError(never_cancelled(field, run))
+    if run.error is not None:
+        raise AssertionError(
+            f"{name} was cancelled {moment}, but it {run.ending()} instead of CancelledError: let "
+            "the CancelledError go on to the caller."
+        )
+    if not run.cancelled:
+        raise AssertionError(SWALLOWED.format(name=name, moment=moment, ending=run.ending()))
+
+
+@pytest.mark.task(1)
+async def test_a_failing_call_stops_the_others_before_its_error_reaches_the_caller(ex, rng):
+    field = Lopsided(rng, failing=True)
+    fetch, ids, bad, error = field.fetch, field.ids, field.bad, field.error
+    on_result = Recorder()
+
+    try:
+        with stopwatch() as run:
+            await ex.process_as_they_arrive(fetch, ids, on_result)
+    except Exception as raised:
+        running = field.running()  # the instant it raised, before anything else has moved
+        if not holds(raised, error):
+            await stop_calls(fetch.calls)
+            raise
+        whose = f"fetch({bad}) raised {error!r}, and process_as_they_arrive let it reach the caller"
+    else:
+        await stop_calls(fetch.calls)
+        raise error_lost(bad, error, on_result)
+
+    if running:
+        stopping, untouched = await left_running(running)
+        advice = LEFT_RUNNING if untouched else WAIT_FOR_THEM
+        raise AssertionError(f"{left_running_message(whose, stopping, untouched, 'fetch')} {advice}")
+    failed = [call for call in fetch.calls if call.args[0] == bad]
+    news = min((call.end for call in failed if call.end is not None), default=None)
+    # Calls that returned after the failure were left to run when they should have been cancelled.
+    finished = [
+        call
+        for call in fetch.calls
+        if call.outcome == "returned" and news is not None and call.end is not None and call.end > news
+    ]
+    if finished:
+        finished_too_late_to_stop(
+            finished, failed, "14 process_as_they_arrive: the other calls are cancelled before they end"
+        )
+        raise AssertionError(
+            f"fetch({bad}) failed after {FAILS:.2f} s, but you let the other calls finish "
+            f"({labels(finished)}) and raised after {run.elapsed:.2f} s. Once a call fails, cancel "
+            "the calls still running, and wait until they have stopped, before its error goes on."
+        )
+    if len(fetch.calls) != len(ids):
+        raise AssertionError(
+            f"process_as_they_arrive raised {error!r} having made {len(fetch.calls)} of the "
+            f"{len(ids)} calls to fetch: start every call at once, before any of them fails."
+        )
 
 
 # Tasks 2 and 3 -----------------------------------------------------------------------

@@ -4,15 +4,6 @@ import asyncio
 import sys
 
 
-async def process_as_they_arrive(fetch, ids, on_result):
-    async def tagged(item_id):
-        return item_id, await fetch(item_id)
-
-    for next_done in asyncio.as_completed([tagged(item_id) for item_id in ids]):
-        item_id, value = await next_done
-        on_result(item_id, value)
-
-
 async def stop(tasks):
     for task in tasks:
         task.cancel()
@@ -20,6 +11,14 @@ async def stop(tasks):
 
 
 if sys.version_info >= (3, 13):
+
+    async def process_as_they_arrive(fetch, ids, on_result):
+        tasks = {asyncio.create_task(fetch(item_id)): item_id for item_id in ids}
+        try:
+            async for task in asyncio.as_completed(tasks):
+                on_result(tasks[task], task.result())
+        finally:
+            await stop(tasks)
 
     async def first_response(fetch, mirrors):
         tasks = [asyncio.create_task(fetch(mirror)) for mirror in mirrors]
@@ -40,6 +39,17 @@ if sys.version_info >= (3, 13):
         raise ExceptionGroup("every mirror failed", [task.exception() for task in tasks])
 
 else:  # before 3.13, as_completed is a plain iterator of awaitables
+
+    async def process_as_they_arrive(fetch, ids, on_result):
+        async def tagged(item_id):
+            return item_id, await fetch(item_id)
+
+        tasks = [asyncio.create_task(tagged(item_id)) for item_id in ids]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                on_result(*await next_done)
+        finally:
+            await stop(tasks)
 
     async def first_response(fetch, mirrors):
         tasks = [asyncio.create_task(fetch(mirror)) for mirror in mirrors]

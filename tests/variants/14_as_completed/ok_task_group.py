@@ -7,9 +7,11 @@ async def process_as_they_arrive(fetch, ids, on_result):
     async def tagged(item_id):
         return item_id, await fetch(item_id)
 
-    for next_done in asyncio.as_completed([tagged(item_id) for item_id in ids]):
-        item_id, value = await next_done
-        on_result(item_id, value)
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(tagged(item_id)) for item_id in ids]
+        for next_done in asyncio.as_completed(tasks):
+            item_id, value = await next_done
+            on_result(item_id, value)
 
 
 async def first_response(fetch, mirrors):

@@ -7,7 +7,9 @@ async def process_as_they_arrive(fetch, ids, on_result):
     async def handle(item_id):
         on_result(item_id, await fetch(item_id))
 
-    await asyncio.gather(*(handle(item_id) for item_id in ids))
+    async with asyncio.TaskGroup() as group:
+        for item_id in ids:
+            group.create_task(handle(item_id))
 
 
 async def race(fetch, mirrors, skip_failures):

@@ -10,9 +10,15 @@ async def process_as_they_arrive(fetch, ids, on_result):
     async def tagged(i):
         return i, await fetch(i)
 
-    for fut in asyncio.as_completed([tagged(i) for i in ids]):
-        i, v = await fut
-        on_result(i, v)
+    ts = [asyncio.create_task(tagged(i)) for i in ids]
+    try:
+        for fut in asyncio.as_completed(ts):
+            i, v = await fut
+            on_result(i, v)
+    finally:
+        for t in ts:
+            t.cancel()
+        await asyncio.gather(*ts, return_exceptions=True)
 
 
 async def _stop(tasks):

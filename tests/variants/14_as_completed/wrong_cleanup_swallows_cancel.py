@@ -8,9 +8,15 @@ async def process_as_they_arrive(fetch, ids, on_result):
     async def tagged(item_id):
         return item_id, await fetch(item_id)
 
-    for next_done in asyncio.as_completed([tagged(item_id) for item_id in ids]):
-        item_id, value = await next_done
-        on_result(item_id, value)
+    tasks = [asyncio.create_task(tagged(item_id)) for item_id in ids]
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            item_id, value = await next_done
+            on_result(item_id, value)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def stop(tasks):

@@ -1,6 +1,7 @@
 """Wrong: process_as_they_arrive catches a call's error and hands on_result(id, None) instead, so
 the error never reaches the caller (a learner trial's answer)."""
-# fails only: test_an_error_of_a_call_reaches_the_caller
+# fails only: test_an_error_of_a_call_reaches_the_caller, test_a_failing_call_stops_the_others_before_its_error_reaches_the_caller
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 
@@ -11,6 +12,8 @@ async def process_as_they_arrive(fetch, ids, on_result):
 
     As each call finishes, call `on_result(id, value)` right away: fastest call first.
     If a call raises, let its error reach your caller: hand `on_result` only what calls returned.
+    If a call raises, or your function is cancelled, first cancel the calls still running and
+    wait until they have stopped.
     """
 
     async def tagged(item_id):
@@ -19,9 +22,15 @@ async def process_as_they_arrive(fetch, ids, on_result):
         except Exception:
             return item_id, None
 
-    for next_done in asyncio.as_completed([tagged(item_id) for item_id in ids]):
-        item_id, value = await next_done
-        on_result(item_id, value)
+    tasks = [asyncio.create_task(tagged(item_id)) for item_id in ids]
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            item_id, value = await next_done
+            on_result(item_id, value)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 # Task 2: the fastest mirror wins

@@ -12,14 +12,22 @@ async def process_as_they_arrive(fetch, ids, on_result):
 
     As each call finishes, call `on_result(id, value)` right away: fastest call first.
     If a call raises, let its error reach your caller: hand `on_result` only what calls returned.
+    If a call raises, or your function is cancelled, first cancel the calls still running and
+    wait until they have stopped.
     """
 
     async def tagged(item_id):
         return item_id, await fetch(item_id)
 
-    for next_done in asyncio.as_completed([tagged(item_id) for item_id in ids]):
-        item_id, value = await next_done
-        on_result(item_id, value)
+    tasks = [asyncio.create_task(tagged(item_id)) for item_id in ids]
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            item_id, value = await next_done
+            on_result(item_id, value)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 # Task 2: the fastest mirror wins
