@@ -213,12 +213,16 @@ def show_speed() -> None:
     )
 
 
-def show_batch(copies: int, sandbox: str | None) -> None:
+def show_batch(copies: int, sandbox: str | None) -> bool:
     jobs = default_jobs()
     extra = ["--sandbox", sandbox] if sandbox else []
-    result = measure.throughput(copies, jobs, extra)
     where = f", --sandbox {sandbox}" if sandbox else ""
     print(f"\n## Instructor throughput: {copies} copies of the reference solutions, -j {jobs}{where}")
+    try:
+        result = measure.throughput(copies, jobs, extra)
+    except measure.BatchFailed as failure:
+        print(f"  not measured: the batch stopped: {failure}")
+        return False
     cpu = (
         f"{result.cpu_seconds / copies:.1f} s of CPU per submission (all processes, sandboxes included), "
         if result.cpu_seconds is not None
@@ -228,6 +232,7 @@ def show_batch(copies: int, sandbox: str | None) -> None:
         f"  {result.seconds:.0f} s in all, {result.seconds / copies:.1f} s per submission, {cpu}peak memory "
         f"{result.peak_memory_bytes / 2**20:.0f} MiB; every copy at full marks: {result.all_full_marks}"
     )
+    return True
 
 
 def stop_like_ctrl_c(signum, frame) -> None:
@@ -264,13 +269,14 @@ def main() -> int:
         exercises = chosen
     signal.signal(signal.SIGTERM, stop_like_ctrl_c)
     print(f"# async-kata benchmark: {machine()}")
+    failed = False
     try:
         if "derived" in args.only:
             show_derived(exercises, args.kinds, args.each)
         if "speed" in args.only:
             show_speed()
-        if "batch" in args.only:
-            show_batch(args.copies, args.sandbox)
+        if "batch" in args.only and not show_batch(args.copies, args.sandbox):
+            failed = True
         if "flakes" in args.only:
             show_flakes(args.flakes)
         if "load" in args.only:
@@ -282,7 +288,7 @@ def main() -> int:
     except KeyboardInterrupt:
         print("kata_bench: interrupted; its child processes were stopped", file=sys.stderr)
         return 130
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -387,6 +387,10 @@ class CpuMeter:
                 self.folder.rmdir()
 
 
+class BatchFailed(Exception):
+    """`grade.py batch` wrote no gradebook: its own line saying why."""
+
+
 def throughput(copies: int, jobs: int, extra: list[str] | None = None) -> Throughput:
     """`grade.py batch` on `copies` copies of the reference solutions; wall time, peak memory and
     (where a cgroup can be made) CPU time of everything it ran. `extra`: more batch options."""
@@ -408,8 +412,9 @@ def throughput(copies: int, jobs: int, extra: list[str] | None = None) -> Throug
         ]
         meter = CpuMeter()
         started = time.perf_counter()
+        said = (root / "said.txt").open("w+b")  # the batch's own lines, for its reason if it stops
         process = subprocess.Popen(
-            [*meter.prefix(), *command], cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [*meter.prefix(), *command], cwd=REPO_ROOT, stdout=said, stderr=subprocess.STDOUT
         )
         peak = 0
         stop = threading.Event()
@@ -430,6 +435,13 @@ def throughput(copies: int, jobs: int, extra: list[str] | None = None) -> Throug
         seconds = time.perf_counter() - started
         cpu = meter.seconds()
         meter.close()
+        said.seek(0, os.SEEK_END)
+        said.seek(max(0, said.tell() - 4000))
+        tail = said.read().decode("utf-8", errors="replace").strip().splitlines()
+        said.close()
+        if not (root / "out" / "gradebook.csv").exists():
+            stopped = next((line for line in reversed(tail) if line.startswith("grade.py batch:")), None)
+            raise BatchFailed(stopped or (tail[-1] if tail else f"exit code {process.returncode}, no output"))
         with (root / "out" / "gradebook.csv").open(encoding="utf-8") as file:
             rows = list(csv.DictReader(file))
         full = len(rows) == copies and all(row["percent"] == "100.0" for row in rows)
