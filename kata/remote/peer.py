@@ -470,10 +470,11 @@ class Peer:
         else:
             raise ValueError(f"unknown message {str(op)[:20]}")
 
-    def _end_unstarted(self, number: int) -> None:
-        """The other side's stand-in for coroutine `number` of ours ended unstarted: ours ends so
-        too (closed, as a coroutine is whose task was cancelled before its first step), unless
-        it has started meanwhile. Nothing else lent can be touched this way."""
+    def _end_unstarted(self, number: object) -> None:
+        """Our coroutine `number` will never be awaited (the other side's stand-in for it ended
+        unstarted, or the call to await it was cancelled before it started): it ends closed, as
+        a coroutine does whose task was cancelled before its first step, unless it has started
+        meanwhile. Nothing else lent can be touched this way."""
         try:
             value = self.exports.get(number)
         except CodecError:
@@ -591,10 +592,7 @@ class Peer:
             if message.get("mode") == "await":
                 # The coroutine it was to await ends unstarted, as a task's does when cancelled
                 # before its first step: closed, so nobody is told that it was never awaited.
-                with contextlib.suppress(Exception):
-                    target = self._target(message)
-                    if inspect.iscoroutine(target):
-                        target.close()
+                self._end_unstarted(message.get("to"))
             self._reply({"op": "cancelled", "id": number})
             return
         loop = asyncio.get_running_loop()
