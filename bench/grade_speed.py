@@ -35,6 +35,9 @@ HANG = "\n\nasync def greet(fetch_name, user_id):\n    while True:\n        pass
 
 def grade(args: list[str], target: Path, state: Path) -> tuple[float, subprocess.CompletedProcess]:
     env = {**os.environ, "KATA_STATE_DIR": str(state), "NO_COLOR": "1"}
+    # As on a learner's machine: Python keeps bytecode. This machine's shell sets
+    # PYTHONDONTWRITEBYTECODE, which would make every check compile the kata afresh.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, str(REPO_ROOT / "grade.py"), *args, "--target", str(target)],

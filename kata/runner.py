@@ -107,9 +107,14 @@ class _Drained:
 
 
 def child_env() -> dict[str, str]:
-    """The environment of a child pytest run: no bytecode written, the kata importable."""
+    """The environment of a child pytest run: the kata importable.
+
+    The child may keep bytecode of the kata's own modules and tests as Python does (unless the
+    learner's environment says not to): compiling them, and pytest rewriting the test file's
+    asserts, took about 30 ms of CPU in every child, three children a check (2026-12-02). The
+    learner's file is always compiled from its source (kata.loader), and no bytecode is written
+    beside it."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTHONSTARTUP")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
     # The kata package must import in the child whatever its working directory.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     return env
