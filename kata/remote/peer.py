@@ -21,10 +21,11 @@ Cancelling a task that awaits a remote call cancels the remote task, then waits 
 really ended: cancelled (CancelledError here), or a value or an error if the remote code
 caught the cancellation.
 
-A coroutine of this side's crosses as a stand-in coroutine there. A stand-in that ends without
-starting (its task cancelled before the first step, closed, or dropped) says so (`unstarted`),
-and the coroutine here is closed unstarted as well: in one process it would be that very
-coroutine, ended without a word (or warned of once, there, when dropped).
+A coroutine of this side's crosses as a stand-in coroutine there. A stand-in ended without
+starting (its task cancelled before the first step, or closed) says so (`unstarted`), and the
+coroutine here is closed unstarted as well: in one process it would be that very coroutine,
+ended without a word. A stand-in dropped without an await says nothing: the coroutine here stays
+unstarted, seen by whatever here keeps it, and named "never awaited" when let go.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -104,19 +105,27 @@ def named(coro: Any, name: str) -> Any:
 
 
 class Unstarted:
-    """Held by a stand-in coroutine until its body first runs. If it goes unstarted (its task was
-    cancelled before the first step, it was closed, or it was dropped without an await), the
-    owner's coroutine is ended quietly too, as the stand-in was: in one process a coroutine whose
-    task was cancelled before it started says nothing, and one never awaited warns once, here,
-    under the learner's name for it. Sent home, it says nothing: the owner's coroutine runs."""
+    """Held by a stand-in coroutine until its body first runs. If it is ended unstarted (its task
+    was cancelled before the first step, or it was closed), the owner's coroutine is ended quietly
+    too, as the stand-in was: in one process a coroutine whose task was cancelled before it started
+    says nothing. Sent home, it says nothing: the owner's coroutine runs.
 
-    __slots__ = ("number", "peer", "quiet")
+    A stand-in dropped without an await (the mistake) tells nothing: the owner's coroutine stays
+    unstarted, as it would in one process, where the owner's records (a fake that keeps the
+    coroutines it made) still see it, and Python names it when it is let go. Ending it from here
+    would let the sandbox erase the judge's own evidence (a red team did, for 07's release).
+    The two are told apart by the stand-in itself: a coroutine being collected has lost its weak
+    references before its frame (and so this witness) is cleared; one being closed or thrown into
+    is still alive."""
+
+    __slots__ = ("coroutine", "number", "peer", "quiet")
 
     def __init__(self, peer: Peer, number: int) -> None:
         self.peer, self.number, self.quiet = peer, number, False
+        self.coroutine: weakref.ref | None = None
 
     def __del__(self) -> None:
-        if not self.quiet:
+        if not self.quiet and self.coroutine is not None and self.coroutine() is not None:
             self.peer.note_unstarted(self.number)
 
 
@@ -126,7 +135,10 @@ async def _awaiting(peer: Peer, number: int, unstarted: Unstarted) -> Any:
 
 
 def remote_coroutine(peer: Peer, number: int, name: str) -> Any:
-    return named(_awaiting(peer, number, Unstarted(peer, number)), name)
+    witness = Unstarted(peer, number)
+    coro = named(_awaiting(peer, number, witness), name)
+    witness.coroutine = weakref.ref(coro)
+    return coro
 
 
 def quiet_stand_in(coro: Any) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import inspect
 import json
 import socket
 import threading
@@ -451,11 +452,49 @@ def test_a_call_the_learner_ends_unstarted_is_not_called_never_awaited_on_either
     assert service.log  # the calls that were awaited ran
 
 
-def test_a_call_the_learner_drops_unawaited_is_named_once(pair):
+class KeepsWhatItMakes(MakesCoroutines):
+    """A fake that keeps the coroutines it made, as 07's pool keeps its releases: the judge's own
+    evidence of a call never awaited."""
+
+    def __init__(self):
+        super().__init__()
+        self.made = []
+
+    def make(self, key):
+        coro = super().make(key)
+        self.made.append(coro)
+        return coro
+
+    def never_started(self):
+        return [c for c in self.made if inspect.getcoroutinestate(c) == inspect.CORO_CREATED]
+
+
+def test_a_call_the_learner_drops_unawaited_stays_unstarted_for_the_judge_and_is_named(pair):
+    """Dropping a call without awaiting it is the mistake. Across processes the judge's coroutine
+    for it must stay as it would in one process, unstarted, for the judge's own records to see:
+    the sandbox ending it (as it does a closed one) let a submission erase that evidence."""
     link = pair(LeavesCallsUnstarted())
-    service = MakesCoroutines()
-    found = never_awaited_warnings(link, lambda: asyncio.run(link.remote.drops_one(service.make, "k")))
-    assert found == ["coroutine 'Service.fetch' was never awaited"]
+    service = KeepsWhatItMakes()
+    with warning_texts() as texts:
+        asyncio.run(link.remote.drops_one(service.make, "k"))
+        gc.collect()
+        link.remote.double(1)  # the sandbox tells what it noted before its next answer
+        assert len(service.never_started()) == 1, "the dropped call is still unstarted in the judge"
+        service.made.clear()
+        link.sandbox.exports.clear()
+        link.judge.exports.clear()
+        gc.collect()
+    found = [text for text in texts if "never awaited" in text]
+    assert "coroutine 'Service.fetch' was never awaited" in found, found
+
+
+def test_a_call_the_learner_closes_unstarted_is_ended_for_the_judge_too(pair):
+    link = pair(LeavesCallsUnstarted())
+    service = KeepsWhatItMakes()
+    asyncio.run(link.remote.closes_one(service.make, "k"))
+    gc.collect()
+    link.remote.double(1)
+    assert service.never_started() == [], "closed there, so closed here, as in one process"
 
 
 def test_a_call_handed_back_unawaited_is_named_once_by_its_owner(pair):
