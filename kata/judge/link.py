@@ -96,7 +96,11 @@ class SandboxLink:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             pass_fds=[host_end.fileno()],
-            start_new_session=True,
+            # A process group of its own, to be killed with it (kata.reaping), in the judge's
+            # session: the sandbox refuses setsid to learner code so that all of a submission's
+            # processes share one session (one autogroup share of the CPU); a new session for
+            # every host the judge starts again would hand a submission one more each time.
+            process_group=0,
         )
         host_end.close()
         self.peer = Peer(
