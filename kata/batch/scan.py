@@ -59,7 +59,6 @@ from kata.batch.suspicious import (
     ALWAYS_SAME,
     ANSWERING,
     ATTRIBUTE_GETTERS,
-    ATTRIBUTE_PHRASES,
     BASE64,
     BUILTIN_NAMES,
     BUILTINS,
@@ -112,6 +111,7 @@ from kata.batch.suspicious import (
     SPELLS_OUT,
     WRITES_OUTSIDE,
     WRITES_SOMEWHERE,
+    attribute_phrase,
     normal_name,
     rank_of,
     rule_for,
@@ -344,8 +344,8 @@ class _Scan:
                 raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
                 if self.qualname(raised) in ENDING_EXCEPTIONS:
                     yield _found(line, ENDS, f"raise {_clip(ast.unparse(raised))}")
-            if isinstance(node, ast.Attribute) and node.attr in ATTRIBUTE_PHRASES:
-                yield _found(line, ATTRIBUTE_PHRASES[node.attr], f".{node.attr}")
+            if isinstance(node, ast.Attribute) and (phrase := attribute_phrase(node.attr)):
+                yield _found(line, phrase, f".{node.attr}")
             if isinstance(node, ast.Name) and node.id in NAME_PHRASES:
                 yield _found(line, NAME_PHRASES[node.id], node.id)
             if (
@@ -414,8 +414,8 @@ class _Scan:
         elif function in ATTRIBUTE_GETTERS and node.args:
             path = self.folder.value(node.args[0])
             for name in path.split(".") if isinstance(path, str) else []:
-                if name in ATTRIBUTE_PHRASES:
-                    yield _found(line, ATTRIBUTE_PHRASES[name], f"{shown}({path!r})")
+                if phrase := attribute_phrase(name):
+                    yield _found(line, phrase, f"{shown}({path!r})")
         elif function == "builtins.type" and len(node.args) == 3 and isinstance(node.args[2], ast.Dict):
             yield from self._made_class(node.args[2])
         match = rule_for(function)
@@ -492,8 +492,8 @@ class _Scan:
         name = self.folder.value(node.args[1])
         writes = GETATTRS[function] == "set"
         if isinstance(name, str):
-            if name in ATTRIBUTE_PHRASES:
-                yield _found(node.lineno, ATTRIBUTE_PHRASES[name], f"{shown}(..., {name!r})")
+            if phrase := attribute_phrase(name):
+                yield _found(node.lineno, phrase, f"{shown}(..., {name!r})")
             if writes and target:
                 yield _found(node.lineno, PATCHES, f"{short_name(target)}.{name}")
         elif target:

@@ -54,6 +54,8 @@ BY_NAME = "reaches into {} by a name computed at run time ({})"
 PATCHES_BY_NAME = "patches {} by a name computed at run time ({})"
 NAMESPACE = "reaches into {} through its namespace ({})"
 INTERNALS = "walks interpreter internals ({})"
+GRADER_OBJECTS = "reaches into the grader's objects it was lent ({})"
+GRADER_PREFIX = "_kata"  # the attributes the kata puts on what it lends (kata.remote.proxies)
 OWN_FILE = "looks up where its own file is ({})"
 PATCHES = "patches {}"
 REPLACES_MODULE = "replaces a loaded module ({})"
@@ -217,6 +219,15 @@ ATTRIBUTE_PHRASES = {
         SOCKETS,
     ),
 }
+
+
+def attribute_phrase(name: str) -> str | None:
+    """The flag's words for reading or writing an attribute called `name`, or None."""
+    if name in ATTRIBUTE_PHRASES:
+        return ATTRIBUTE_PHRASES[name]
+    return GRADER_OBJECTS if name.startswith(GRADER_PREFIX) else None
+
+
 NAME_PHRASES = {"__builtins__": BUILTINS, "__file__": OWN_FILE, "__loader__": OWN_FILE, "__spec__": OWN_FILE}
 
 IMPORTERS = frozenset({"builtins.__import__", "importlib.import_module", "importlib.__import__"})

@@ -571,6 +571,18 @@ CHEATS = {
         if __name__ == "__main__":
             os._exit(0)  # <-
     """),
+    "the grader's objects through what it lends": cheat("""
+        import asyncio
+
+        async def crunch(pool, n):
+            peer = getattr(pool, "_kata" + "_peer", None)  # <-
+            return await asyncio.wrap_future(pool.submit(sum, range(n)))
+    """),
+    "the grader's objects by attribute": cheat("""
+        async def greet(fetch_name, user_id):
+            fetch_name._kata_peer._route = print  # <-
+            return await fetch_name(user_id)
+    """),
     "private internals of asyncio": cheat("""
         import asyncio
 
@@ -615,6 +627,10 @@ def test_the_corpus_covers_many_cases():
         ),
         (CHEATS["patches time.perf_counter"], "patches time.perf_counter"),
         (CHEATS["os.kill of the grader"], "sends signals to processes (os.kill)"),
+        (
+            CHEATS["the grader's objects through what it lends"],
+            "reaches into the grader's objects it was lent (getattr(..., '_kata_peer'))",
+        ),
     ],
 )
 def test_a_flag_says_in_plain_words_what_the_code_does(source, words):
