@@ -23,9 +23,17 @@ BY_THE_SANDBOX = {
         "a call left running after the function returned (fire and forget) that no longer calls "
         "the judge's services: the sandbox reports the task"
     ),
+    "every exercise where blocking or polling is the lesson (04, 10)": (
+        "that the judge's calls all run on one event loop in the sandbox, and how often that loop "
+        "woke up: a host rewritten to start each call on a loop of its own (in a thread of its "
+        "own) makes blocking code look concurrent from outside, and one that hides its wake-up "
+        "count makes polling look like waiting (a red team passed 04's task 1 and 10's task 2 "
+        "both ways; the scan flags the rewrites it used)"
+    ),
     "04_blocking": (
         "task 1's first two tests fail blocking code only through the sandbox's loop guard (the "
-        "task's third test sees it itself: two calls at once hold each other up); task 2's second "
+        "task's third test sees it itself: two calls at once hold each other up, unless each "
+        "runs on a loop of its own, above); task 2's second "
         "test times ticks of the learner's own code, which code that answers them from another "
         "thread while its loop is blocked can fake (its first test sees blocking itself: "
         "reminders go out late)"
