@@ -135,14 +135,14 @@ class SandboxLink:
             # Out of reach after that: the sandbox ends it with the exercise.
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=STOP_SECONDS)
-            for stream in (self.process.stdout, self.process.stderr):
-                if stream is not None:
-                    stream.close()
+            # The pumps close the host's output when it ends. Closing it here would wait for
+            # them: for ever, if a process the learner's code started still holds it open.
         self.process = self.peer = self.host = None
 
 
 def _pump(stream, name: str) -> None:
-    """The host's output, into this process's (pytest captures it for the test that runs)."""
+    """The host's output, into this process's (pytest captures it for the test that runs), until
+    no process holds it open any more; then closed."""
     try:
         for line in iter(stream.readline, b""):
             out = getattr(sys, name)
@@ -150,3 +150,5 @@ def _pump(stream, name: str) -> None:
             out.flush()
     except (OSError, ValueError):
         pass
+    finally:
+        stream.close()

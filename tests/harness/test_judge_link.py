@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -23,3 +25,20 @@ def test_the_sandbox_host_shares_the_judges_session_in_a_process_group_of_its_ow
         assert os.getpgid(pid) == pid, "the host leads a process group, which kata.reaping kills"
     finally:
         link.stop()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_stopping_the_host_does_not_wait_for_a_stray_process_that_holds_its_output():
+    """A process the learner's code started (and that left the host's group) may keep the host's
+    output open after the host is gone. Stopping waited for that output to end: for ever (red
+    team: every later test hung until its limit)."""
+    link = SandboxLink(REPO_ROOT / "solutions")
+    link.ensure()
+    stray = open(f"/proc/{link.process.pid}/fd/1", "wb")  # noqa: SIM115 (held open past the stop)
+    try:
+        stopper = threading.Thread(target=link.stop, daemon=True)
+        stopper.start()
+        stopper.join(timeout=10)
+        assert not stopper.is_alive(), "stopping the host waited for its output to be closed"
+    finally:
+        stray.close()
