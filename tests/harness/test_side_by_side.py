@@ -8,7 +8,14 @@ from kata import side_by_side
 from kata.catalog import REPO_ROOT
 from kata.report import TestResult
 from kata.runner import Run, run_tests, with_second_chance
-from kata.side_by_side import deal_out, named_tests, run_tests_side_by_side, seconds_by_test
+from kata.side_by_side import (
+    MORE_CHILDREN_FROM,
+    children_for,
+    deal_out,
+    named_tests,
+    run_tests_side_by_side,
+    seconds_by_test,
+)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -98,3 +105,13 @@ def test_each_child_gets_two_tests_at_least(tests, children, tmp_path, monkeypat
         assert started == [[source]], "one child runs the whole file"
     else:
         assert all(len(files) >= 2 for files in started), f"a child with one test: {started}"
+
+
+def test_a_long_exercise_by_its_last_check_gets_a_fourth_child():
+    names = [f"test_{n}" for n in range(12)]
+    short = dict.fromkeys(names, (MORE_CHILDREN_FROM - 0.1) / len(names))
+    long = dict.fromkeys(names, MORE_CHILDREN_FROM / len(names) + 0.01)
+    assert children_for(names, None) == 3, "no last check: three children"
+    assert children_for(names, short) == 3
+    assert children_for(names, long) == 4
+    assert children_for(names[:7], long) == 3, "two tests a child at least"
