@@ -44,6 +44,7 @@ class Run:
         self.gave_up_after: float | None = None
         self.left: Any = None
         self._snapshot = snapshot
+        self._again = False
         self.task = asyncio.create_task(self._watch(coro))
 
     async def _watch(self, coro: Coroutine[Any, Any, Any]) -> Any:
@@ -57,6 +58,15 @@ class Run:
         """Cancel the learner's function now, if it is still running; only the first moment counts."""
         if self.moment is None and not self.task.done():
             self.moment = moment
+            self.task.cancel()
+
+    def cancel_again(self, moment: str) -> None:
+        """Cancel it a second time, if the first cancel came and it still runs (a caller that
+        gives up again while it cleans up); the moment reads "<the first>, and again <moment>".
+        Only the first call counts."""
+        if self.moment is not None and not self.task.done() and not self._again:
+            self._again = True
+            self.moment = f"{self.moment}, and again {moment}"
             self.task.cancel()
 
     async def finish(self, longest: float) -> bool:
@@ -205,27 +215,17 @@ class LeftRunning(NamedTuple):
         return cls("call", [c.label(name) for c in stopping], [c.label(name) for c in untouched])
 
 
-def assert_ended_cancelled(
-    run: Run,
-    name: str,
-    *,
-    unreached: str,
-    started: str = "",
-    left: LeftRunning | None = None,
-    stop_advice: str = "",
-    cancel_advice: str = "",
-) -> None:
-    """Fail, in the learner's words, unless `name` (their function, run by `run`, which the test
-    cancelled from outside as a timeout or a caller that gave up would) ended cancelled, at once,
-    with nothing it started still running. Call it after `run.finish()` (and `run.stop()` when
-    that gave up).
+LET_IT_GO = (
+    "Do not catch `asyncio.CancelledError` (nor BaseException, nor a bare `except:`): clean up in a "
+    "`finally:` block and let the cancellation go on unchanged."
+)
 
-    unreached:     how it fell short when it ended, or still ran, before the moment the test
-                   cancels it: "without calling fetch(5)", "before it could be cancelled".
-    started:       what it started, to stop along with itself: "its workers".
-    left:          what was still running the instant it ended.
-    stop_advice:   the exercise's advice when something was left running (sentences).
-    cancel_advice: the exercise's advice when it did not end cancelled (sentences).
+
+def assert_ended_after_the_cancel(run: Run, name: str, *, unreached: str, started: str = "") -> None:
+    """Fail, in the learner's words, unless `name` (their function, run by `run`) has ended, and
+    ended after the test cancelled it: the first half of `assert_ended_cancelled`, for a test that
+    looks at something else (what it gave back, what it reported) before how it ended. Call it
+    after `run.finish()` (and `run.stop()` when that gave up); the parameters are the same.
 
     An error it raised before the cancel is raised as it is ("not written yet" for a stub).
     """
@@ -243,6 +243,36 @@ def assert_ended_cancelled(
         if run.error is not None:
             raise run.error  # the learner's own error ("not written yet" for a stub)
         raise AssertionError(f"{name} {run.ending()} {unreached}.")
+
+
+def assert_ended_cancelled(
+    run: Run,
+    name: str,
+    *,
+    unreached: str,
+    started: str = "",
+    left: LeftRunning | None = None,
+    stop_advice: str = "",
+    cancel_advice: str = "",
+    remedy: str = LET_IT_GO,
+) -> None:
+    """Fail, in the learner's words, unless `name` (their function, run by `run`, which the test
+    cancelled from outside as a timeout or a caller that gave up would) ended cancelled, at once,
+    with nothing it started still running. Call it after `run.finish()` (and `run.stop()` when
+    that gave up).
+
+    unreached:     how it fell short when it ended, or still ran, before the moment the test
+                   cancels it: "without calling fetch(5)", "before it could be cancelled".
+    started:       what it started, to stop along with itself: "its workers".
+    left:          what was still running the instant it ended.
+    stop_advice:   the exercise's advice when something was left running (sentences).
+    cancel_advice: the exercise's advice when it did not end cancelled (sentences).
+    remedy:        what to do instead, when it did not end cancelled: LET_IT_GO (do not catch it),
+                   or the exercise's own words where it teaches to catch it and raise it again.
+
+    An error it raised before the cancel is raised as it is ("not written yet" for a stub).
+    """
+    assert_ended_after_the_cancel(run, name, unreached=unreached, started=started)
     cancelled = f"{name} was cancelled by its caller {run.moment}, and it {run.ending()}"
     if left is not None and (left.stopping or left.untouched):
         count = len(left.stopping) + len(left.untouched)
@@ -265,14 +295,7 @@ def assert_ended_cancelled(
                 "group, a timeout around it, the end of the program) takes that for a failure, not for "
                 "the cancel it asked for."
             )
-        raise AssertionError(
-            _with(
-                f"{cancelled} instead of ending cancelled: {why} Do not catch `asyncio.CancelledError` "
-                "(nor BaseException, nor a bare `except:`): clean up in a `finally:` block and let the "
-                "cancellation go on unchanged.",
-                cancel_advice,
-            )
-        )
+        raise AssertionError(_with(f"{cancelled} instead of ending cancelled: {why} {remedy}", cancel_advice))
 
 
 def _with(message: str, advice: str) -> str:

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from kata.testing import cancelling, margins
-from kata.testing.cancelling import LeftRunning, Run, assert_ended_cancelled
+from kata.testing.cancelling import LeftRunning, Run, assert_ended_after_the_cancel, assert_ended_cancelled
 from kata.testing.fakes import Call
 
 MOMENT = "while fetch(7) ran"
@@ -155,4 +155,76 @@ async def test_raising_another_error_when_cancelled_hides_the_cancel():
         "(a task group, a timeout around it, the end of the program) takes that for a failure, not for the "
         "cancel it asked for. Do not catch `asyncio.CancelledError` (nor BaseException, nor a bare "
         "`except:`): clean up in a `finally:` block and let the cancellation go on unchanged."
+    )
+
+
+async def test_a_second_cancel_is_told_after_the_first_and_only_once():
+    async def stops_slowly():
+        try:
+            await asyncio.sleep(10)
+        finally:
+            try:
+                await asyncio.sleep(0.05)
+            except asyncio.CancelledError:
+                return None
+
+    run = Run(stops_slowly())
+    await asyncio.sleep(0.01)
+    run.cancel_again("too early")  # before the first cancel: not a second one
+    run.cancel(MOMENT)
+    await asyncio.sleep(0.01)
+    run.cancel_again("while it cleaned up")
+    run.cancel_again("a third time")
+    assert await run.finish(1.0) is True
+    found = failure(run)
+    assert found.startswith(
+        f"fetch_or_none was cancelled by its caller {MOMENT}, and again while it cleaned up, and it returned "
+        "None (a NoneType) instead of ending cancelled:"
+    )
+
+
+async def test_an_exercise_that_teaches_to_catch_it_says_so_instead_of_do_not_catch():
+    async def returns_none_when_cancelled():
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            return None
+
+    found = failure(await cancelled_run(returns_none_when_cancelled), remedy="Raise it again.")
+    assert found == (
+        f"fetch_or_none was cancelled by its caller {MOMENT}, and it returned None (a NoneType) instead of "
+        "ending cancelled: it caught the CancelledError and carried on, so whoever cancelled it (a task "
+        "group, a timeout around it, the end of the program) takes that for a real answer. Raise it again."
+    )
+
+
+async def test_the_first_half_lets_a_cancelled_function_through_however_it_ended():
+    async def returns_none_when_cancelled():
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            return None
+
+    run = await cancelled_run(returns_none_when_cancelled)
+    assert_ended_after_the_cancel(run, "fetch_or_none", unreached="without calling fetch(7)")
+
+
+async def test_the_first_half_fails_as_the_whole_does_before_the_cancel_and_when_it_hangs():
+    async def returns_at_once():
+        return None
+
+    run = Run(returns_at_once())
+    assert await run.finish(1.0) is True
+    with pytest.raises(AssertionError) as caught:
+        assert_ended_after_the_cancel(run, "fetch_or_none", unreached="without calling fetch(7)")
+    assert str(caught.value) == "fetch_or_none returned None (a NoneType) without calling fetch(7)."
+
+    hangs = Run(asyncio.Event().wait())
+    assert await hangs.finish(0.1) is False
+    await hangs.stop()
+    with pytest.raises(AssertionError) as caught:
+        assert_ended_after_the_cancel(hangs, "fetch_or_none", unreached="without calling fetch(7)")
+    assert (
+        str(caught.value)
+        == f"fetch_or_none was still running after 0.1 s without calling fetch(7).{hangs.waiting}"
     )
