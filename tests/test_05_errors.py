@@ -15,10 +15,11 @@ from kata.testing import (
 )
 from kata.testing.cancelling import (
     WAIT,
+    LeftRunning,
     Run,
+    assert_ended_cancelled,
     finished_too_late_to_stop,
     left_running,
-    left_running_message,
     stop_calls,
 )
 
@@ -366,38 +367,18 @@ async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng):
     )
     api.fetch.on_start = lambda _call: len(api.fetch.calls) == len(ids) and run.cancel(fetching)
 
-    if not await run.finish(SLOW + WAIT):
+    finished = await run.finish(SLOW + WAIT)
+    stopping, untouched = await left_running(run.left or [])
+    if not finished:
         await run.stop()
         await stop_calls(api.fetch.calls)
-        raise AssertionError(
-            (
-                f"fetch_all_or_nothing was still running {WAIT:.1f} s after it was cancelled {fetching}: "
-                "once cancelled, it should stop at once (after stopping its calls)."
-                if run.moment
-                else f"fetch_all_or_nothing was still running after {SLOW + WAIT:.1f} s, having called "
-                f"fetch {len(api.fetch.calls)} of {len(ids)} times: start every call at once."
-            )
-            + run.waiting
-        )
-    if run.moment is None:
-        if run.error is not None:
-            raise run.error  # the learner's own error ("not written yet" for a stub)
-        raise AssertionError(
-            f"fetch_all_or_nothing {run.ending()} having called fetch {len(api.fetch.calls)} of "
-            f"{len(ids)} times: start every call at once."
-        )
-    if run.left:
-        stopping, untouched = await left_running(run.left)
-        whose = f"fetch_all_or_nothing was cancelled {fetching}, and it {run.ending()}"
-        raise AssertionError(
-            f"{left_running_message(whose, stopping, untouched, 'fetch')} Whatever way it ends, a "
-            "cancellation included, cancel the calls it started and wait until they have stopped "
-            "(in a `finally:`)."
-        )
-    if not run.cancelled:
-        raise AssertionError(
-            f"fetch_all_or_nothing was cancelled {fetching}, but it {run.ending()} instead of "
-            "stopping: its caller asked it to stop, and a result would read as if every call had "
-            "worked. Let the CancelledError reach your caller (don't catch it, or `raise` it again "
-            "after cleaning up)."
-        )
+    assert_ended_cancelled(
+        run,
+        "fetch_all_or_nothing",
+        unreached=f"having called fetch {len(api.fetch.calls)} of {len(ids)} times: start every call at once",
+        started="the calls to fetch it started",
+        left=LeftRunning.calls(stopping, untouched, "fetch"),
+        stop_advice="Whatever way it ends, a cancellation included, cancel the calls it started and wait "
+        "until they have stopped (in a `finally:`).",
+        cancel_advice="Its caller asked it to stop, and a result would read as if every call had worked.",
+    )

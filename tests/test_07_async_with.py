@@ -6,7 +6,7 @@ import inspect
 import pytest
 
 from kata.testing import describe
-from kata.testing.cancelling import WAIT, Run
+from kata.testing.cancelling import WAIT, Run, assert_ended_cancelled
 
 DELAY = 0.02  # acquiring and releasing a fake connection each take this long
 HOLD = 1.0  # how long the block would wait; the test cancels it as soon as it starts to
@@ -234,33 +234,21 @@ async def check_released_when_the_block_is_cancelled(make, rng):
     what = f"`async with {make.__name__}(pool)`"
     if not await run.finish(HOLD + WAIT):
         await run.stop()
-        raise AssertionError(
-            f"{what} was still running {WAIT:.1f} s after its block was cancelled {during}: "
-            f"release the connection and let the cancellation go on at once.{run.waiting}"
+    elif run.moment is not None:
+        number = numbers[0]
+        await assert_steps(
+            pool,
+            [f"acquire #{number}", f"body uses #{number}", f"release #{number}"],
+            f"The task running the block was cancelled {during} (task.cancel(), as a caller or a "
+            "timeout does): the connection must be released all the same. "
+            + release_even_when_cancelled(make),
         )
-    if run.moment is None:
-        raise run.error  # the block never ran: the learner's own error ("not written yet" for a stub)
-
-    number = numbers[0]
-    await assert_steps(
-        pool,
-        [f"acquire #{number}", f"body uses #{number}", f"release #{number}"],
-        f"The task running the block was cancelled {during} (task.cancel(), as a caller or a "
-        f"timeout does): the connection must be released all the same. {release_even_when_cancelled(make)}",
-    )
-    if run.cancelled:
-        return
-    if run.error is not None:
-        raise AssertionError(
-            f"the task running the block was cancelled {during}, and it ended with {run.error!r} "
-            "instead of CancelledError: after the release, let the CancelledError go on unchanged."
-        )
-    raise AssertionError(
-        f"the task running the block was cancelled {during}, but {what} swallowed the "
-        "CancelledError: the code after the block ran, as if nothing had happened. Whoever "
-        "cancelled the task never learns that it stopped. Release the connection and let the "
-        "error go on (__aexit__ returning True, or an `except` around the `yield` without a "
-        "`raise`, hides it)."
+    assert_ended_cancelled(
+        run,
+        what,
+        unreached="before its block ran",
+        cancel_advice="Release the connection, then let the CancelledError go on: __aexit__ returning True, "
+        "or an `except` around the `yield` without a `raise`, hides it.",
     )
 
 

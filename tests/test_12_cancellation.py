@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pytest
 
 from kata.testing import FakeService, assert_call_count, assert_same, clock, describe, margins, stopwatch
-from kata.testing.cancelling import WAIT, Run, settle
+from kata.testing.cancelling import WAIT, Run, assert_ended_after_the_cancel, assert_ended_cancelled, settle
 
 DELAY = 0.02  # acquiring and releasing a fake connection each take this long
 JOB = 0.5  # a job long enough to be cancelled while it runs
@@ -14,12 +14,12 @@ SAVE = 0.2  # a save long enough to be cancelled halfway
 STEP = 0.005
 LATE = 0.3  # how long after a timeout's limit the run may end (scheduling noise is < 0.05 s)
 
-SWALLOWED = (
-    "{what} was cancelled {during}, but it returned {value} instead of stopping: "
-    "it caught the CancelledError and carried on. Whoever cancelled it never learns that it "
-    "stopped, and a timeout around it cannot work. If you catch asyncio.CancelledError (or "
-    "BaseException, or use a bare `except:`), `raise` it again once you have tidied up; and "
-    "never `return` from a `finally:` block, which throws away whatever was on its way out."
+# Here the learner catches the CancelledError to tidy up and report: what to do instead of ending
+# without it.
+RAISE_IT_AGAIN = (
+    "If you catch asyncio.CancelledError (or BaseException, or use a bare `except:`), `raise` it again "
+    "once you have tidied up (a bare `raise` in the except block); and never `return` from a `finally:` "
+    "block, which throws away whatever was on its way out."
 )
 
 
@@ -61,30 +61,7 @@ async def cancel_midway(run, what, moment, longest):
     """
     if not await run.finish(longest):
         await run.stop()
-        if run.moment is None:
-            raise AssertionError(
-                f"{what} was still running after {longest:.1f} s, {moment.missed}.{run.waiting}"
-            )
-        raise AssertionError(
-            f"{what} was still running {WAIT:.1f} s after it was cancelled {moment.during}: a cancelled "
-            f"task should stop at once (after a short cleanup).{run.waiting}"
-        )
-    if run.moment is None:
-        if run.error is not None:
-            raise run.error
-        raise AssertionError(f"{what} returned {describe(run.task.result())} {moment.missed}.")
-
-
-def assert_ended_cancelled(run, what, moment):
-    """It ended cancelled: it did not swallow the CancelledError nor turn it into an error."""
-    if run.cancelled:
-        return
-    if run.error is not None:
-        raise AssertionError(
-            f"{what} was cancelled {moment.during}, but it ended with {run.error!r} instead of "
-            "CancelledError: let the CancelledError go on (a bare `raise` in the except block)."
-        )
-    raise AssertionError(SWALLOWED.format(what=what, during=moment.during, value=describe(run.task.result())))
+    assert_ended_after_the_cancel(run, what, unreached=moment.missed)
 
 
 # Task 1 -------------------------------------------------------------------------------
@@ -330,7 +307,7 @@ def assert_cancellation_went_on(run, moment):
             "release. Call `conn = await pool.acquire()` before the `try:` whose `finally:` "
             "releases it, and let the CancelledError go on (don't catch it around the acquire)."
         )
-    assert_ended_cancelled(run, "run_job", moment)
+    assert_ended_cancelled(run, "run_job", unreached=moment.missed, remedy=RAISE_IT_AGAIN)
 
 
 @pytest.mark.task(1)
@@ -464,7 +441,7 @@ async def test_a_cancelled_run_ends_cancelled(ex, rng):
 
     run = await cancel_run_and_report(ex, job, reports)
 
-    assert_ended_cancelled(run, "run_and_report", JOB_RUNS)
+    assert_ended_cancelled(run, "run_and_report", unreached=JOB_RUNS.missed, remedy=RAISE_IT_AGAIN)
 
 
 @pytest.mark.task(2)
@@ -555,4 +532,4 @@ async def test_save_order_itself_ends_cancelled(ex, rng):
 
     run = await cancel_during_the_save(ex, save, order)
 
-    assert_ended_cancelled(run, "save_order", SAVING)
+    assert_ended_cancelled(run, "save_order", unreached=SAVING.missed, remedy=RAISE_IT_AGAIN)

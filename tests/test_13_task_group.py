@@ -17,7 +17,9 @@ from kata.testing import (
 )
 from kata.testing.cancelling import (
     WAIT,
+    LeftRunning,
     Run,
+    assert_ended_cancelled,
     finished_too_late_to_stop,
     left_running,
     left_running_message,
@@ -375,42 +377,25 @@ async def test_cancelling_load_page_stops_every_loader(ex, rng):
     run = Run(ex.load_page(loaders, user_id), snapshot=lambda: running_now(loader))
     loader.on_start = lambda _call: len(loader.calls) == len(names) and run.cancel(loading)
 
-    if not await run.finish(SLOW + WAIT):
+    finished = await run.finish(SLOW + WAIT)
+    stopping, untouched = await left_running(run.left or [])
+    if not finished:
         await run.stop()
         await stop_calls(loader.calls)
-        raise AssertionError(
-            (
-                f"load_page was still running {WAIT:.1f} s after it was cancelled {loading}: once "
-                "cancelled, it should stop at once (after stopping its loaders)."
-                if run.moment
-                else f"load_page was still running after {SLOW + WAIT:.1f} s, having called "
-                f"{len(loader.calls)} of the {len(names)} loaders: start every part at once."
-            )
-            + run.waiting
-        )
-    if run.moment is None:
-        if run.error is not None:
-            raise run.error  # the learner's own error ("not written yet" for a stub)
-        raise AssertionError(
-            f"load_page {run.ending()} having called {len(loader.calls)} of the {len(names)} loaders: "
-            "start every part at once."
-        )
-    if run.left:
-        stopping, untouched = await left_running(run.left)
-        whose = f"load_page was cancelled {loading}, and it {run.ending()}"
-        advice = (
+    assert_ended_cancelled(
+        run,
+        "load_page",
+        unreached=f"having called {len(loader.calls)} of the {len(names)} loaders: start every part at once",
+        started="the loaders it started",
+        left=LeftRunning.calls(stopping, untouched, "loader"),
+        stop_advice=(
             "Whatever way load_page ends, a cancellation included, the loaders it started must be "
             "cancelled and have stopped. A TaskGroup does it for you: cancelled while it waits, it "
             "cancels its tasks and waits for them before the CancelledError goes on."
             if untouched
             else "Wait until they have stopped before load_page ends, or let a TaskGroup do it."
-        )
-        raise AssertionError(f"{left_running_message(whose, stopping, untouched, 'loader')} {advice}")
-    if not run.cancelled:
-        raise AssertionError(
-            f"load_page was cancelled {loading}, but it {run.ending()} instead of stopping: let the "
-            "CancelledError reach your caller (don't catch it, or `raise` it again)."
-        )
+        ),
+    )
 
 
 # Task 3 ------------------------------------------------------------------------------

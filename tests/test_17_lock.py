@@ -21,6 +21,7 @@ from kata.testing import (
     margins,
     stopwatch,
 )
+from kata.testing.cancelling import Run, assert_ended_cancelled
 from kata.testing.hang_guard import hang_guard
 
 IO_DELAY = 0.02  # one read or one write to the fake storage
@@ -481,40 +482,40 @@ async def test_an_error_of_fetch_reaches_the_get_and_nothing_is_kept(ex, rng):
 
 async def gets_with_one_cancelled(ex, rng, cancelled):
     """Start 4 gets of one key, the first alone (it surely starts the fetch), cancel the one
-    numbered `cancelled` while the fetch runs; return the key, the fetch, what it gave, and how
-    each get ended (its value, or the exception it raised)."""
+    numbered `cancelled` while the fetch runs; return the key, the fetch, what it gave, how each get
+    ended (its value, or the exception it raised), and the cancelled one's run."""
     key = rng.choice(WORDS)
     fetch, given = fake_fetch(rng, delay=CANCEL_FETCH_DELAY)
     fetching = asyncio.Event()
     fetch.on_start = lambda call: fetching.set()
     cache = ex.Cache(fetch)
 
-    gets = [asyncio.create_task(cache.get(key))]
+    gets = [Run(cache.get(key))]
     started = asyncio.create_task(fetching.wait())
     async with hang_guard(
         HANG,
         "17 Cache.get: the first get starts its fetch < HANG",
         f"the first get for {key!r} did not call fetch({key!r}) within {HANG} s",
     ):
-        await asyncio.wait([started, gets[0]], return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([started, gets[0].task], return_when=asyncio.FIRST_COMPLETED)
     if not fetching.is_set():  # the get ended first: its error is the mistake (a stub's, say)
         started.cancel()
-        value = gets[0].result()
+        value = gets[0].task.result()
         raise AssertionError(
             f"the first get for {key!r}, on a new Cache, returned {describe(value)} without "
             f"calling fetch({key!r}): a key nobody fetched yet must be fetched"
         )
-    gets += [asyncio.create_task(cache.get(key)) for _ in range(3)]
+    gets += [Run(cache.get(key)) for _ in range(3)]
     await asyncio.sleep(WAITING)  # the others are waiting for the fetch now
-    gets[cancelled].cancel()
+    gets[cancelled].cancel(f"while fetch({key!r}) ran")
     async with hang_guard(
         HANG + CANCEL_FETCH_DELAY,
         "17 Cache.get: gets end < HANG after one is cancelled",
         f"after one of 4 gets for {key!r} was cancelled, the others did not return within "
         f"{HANG + CANCEL_FETCH_DELAY:.1f} s",
     ):
-        ended = await asyncio.gather(*gets, return_exceptions=True)
-    return key, fetch, given, ended
+        ended = await asyncio.gather(*(get.task for get in gets), return_exceptions=True)
+    return key, fetch, given, ended, gets[cancelled]
 
 
 @pytest.mark.task(2)
@@ -524,7 +525,7 @@ async def test_cancelling_one_get_leaves_the_others_to_return_the_value(ex, rng,
     # one of the others fetches again (as the lock per key does); or the fetch may go on for the
     # others. Either way the others return one same value, and fetch runs at most twice. When a
     # waiting get is cancelled, the fetch is not disturbed: it runs once.
-    key, fetch, given, ended = await gets_with_one_cancelled(ex, rng, cancelled)
+    key, fetch, given, ended, run = await gets_with_one_cancelled(ex, rng, cancelled)
 
     which = "the first get (the one fetching)" if cancelled == 0 else f"get number {cancelled + 1}"
     others = [result for n, result in enumerate(ended) if n != cancelled]
@@ -539,11 +540,14 @@ async def test_cancelling_one_get_leaves_the_others_to_return_the_value(ex, rng,
             "them all. Let each get wait on its own (a lock per key: the next get fetches if the "
             "fetching one was cancelled), or shield what they share (`await asyncio.shield(task)`)."
         )
-    if not isinstance(ended[cancelled], asyncio.CancelledError):
-        raise AssertionError(
-            f"{which} for {key!r} was cancelled while it waited, and ended with "
-            f"{describe(ended[cancelled])} instead of being cancelled: let CancelledError go on"
-        )
+    assert_ended_cancelled(
+        run,
+        f"the first Cache.get({key!r}) (the one fetching)"
+        if cancelled == 0
+        else f"Cache.get({key!r}) number {cancelled + 1}",
+        unreached=f"before fetch({key!r}) had returned",
+        cancel_advice="Only the gets nobody cancelled return the value.",
+    )
     if len(set(map(repr, others))) != 1 or others[0] not in given.get(key, []):
         raise AssertionError(
             f"the 3 gets for {key!r} that were not cancelled returned {describe(others)}; each "

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from kata.testing import FakeService, assert_same, clock, describe, margins, stopwatch
-from kata.testing.cancelling import WAIT, Run
+from kata.testing.cancelling import WAIT, Run, assert_ended_cancelled
 from kata.testing.clock import early_by
 
 # Errors retry must try again by default (subclasses of ConnectionError count too) ...
@@ -565,11 +565,8 @@ NOT_A_FAILED_TRY = (
 
 
 async def cancel_retry(ex, rng, moment):
-    """Run retry on a call whose first try raises a transient error, and cancel it at `moment`.
-
-    Returns the run once it has ended, the call, the sleep, and the tries and waits made when the
-    cancel came.
-    """
+    """Run retry on a call whose first try raises a transient error, cancel it at `moment`, and
+    check that it stopped at once, cancelled, without trying or waiting again."""
     flaky = Flaky(transient_errors(rng, 1), some_value(rng), delay=[0.01, TRY_TIME, 0.01])
     sleep, random = HeldSleep(hold=HOLD if moment is IN_A_WAIT else 0.0), ScriptedRandom(rng)
     seen = {}
@@ -589,21 +586,10 @@ async def cancel_retry(ex, rng, moment):
         sleep.on_start = cancel
 
     longest = TRY_TIME + HOLD + WAIT
-    if not await run.finish(longest):
+    finished = await run.finish(longest)
+    if not finished:
         await run.stop()
-        if run.moment is None:
-            raise AssertionError(
-                f"retry was still running after {longest:.1f} s, {moment.missed}, having made "
-                f"{tries(flaky.tries)}; the first try fails at once and the second takes {TRY_TIME:.1f} s."
-                + run.waiting
-            )
-        again = after_the_cancel(flaky, sleep, seen)
-        raise AssertionError(
-            f"retry was still running {WAIT:.1f} s after it was cancelled {run.moment}"
-            + (f", and {again}. {NOT_A_FAILED_TRY}" if again else ": a cancelled retry should stop at once.")
-            + run.waiting
-        )
-    if run.moment is None:
+    elif run.moment is None:
         if run.error is not None and not any(run.error is error for error in flaky.errors):
             raise run.error  # the learner's own error ("not written yet" for a stub)
         if flaky.tries > 1 and not sleep.delays:
@@ -617,7 +603,25 @@ async def cancel_retry(ex, rng, moment):
             f"{flaky.errors[0]!r}, a transient error (an instance of a class in `transient`), so retry "
             "should wait (`await sleep(...)`) and try again"
         )
-    return run, flaky, sleep, seen
+    again = after_the_cancel(flaky, sleep, seen) if run.moment is not None else ""
+    if again:
+        then = run.ending() if finished else f"was still running {WAIT:.1f} s after the cancel"
+        raise AssertionError(
+            f"retry was cancelled {moment.during}, and {again}; then it {then}. {NOT_A_FAILED_TRY}"
+        )
+    assert_ended_cancelled(
+        run,
+        "retry",
+        unreached=f"{moment.missed}, having made {tries(flaky.tries)}; the first try fails at once and the "
+        f"second takes {TRY_TIME:.1f} s",
+        cancel_advice=NOT_A_FAILED_TRY,
+    )
+    stopping = run.left - seen["at"]
+    if margins.over(stopping, STOP_LATE, "19 retry: ends < STOP_LATE once cancelled"):
+        raise AssertionError(
+            f"retry was cancelled {moment.during}, and it ended cancelled, but only {stopping:.2f} s "
+            "later: once cancelled, stop at once (whatever you tidy up must not wait)."
+        )
 
 
 def after_the_cancel(flaky, sleep, seen):
@@ -634,28 +638,4 @@ def after_the_cancel(flaky, sleep, seen):
 @pytest.mark.task(2)
 async def test_a_cancelled_retry_stops_at_once_and_the_cancellation_reaches_the_caller(ex, rng):
     for moment in (IN_A_TRY, IN_A_WAIT):
-        run, flaky, sleep, seen = await cancel_retry(ex, rng, moment)
-
-        again = after_the_cancel(flaky, sleep, seen)
-        if again:
-            raise AssertionError(
-                f"retry was cancelled {moment.during}, and {again}; then it {run.ending()}. "
-                f"{NOT_A_FAILED_TRY}"
-            )
-        if run.error is not None:
-            raise AssertionError(
-                f"retry was cancelled {moment.during}, but it {run.ending()} instead of CancelledError: "
-                "let the CancelledError go on to the caller, as it is."
-            )
-        if not run.cancelled:
-            raise AssertionError(
-                f"retry was cancelled {moment.during}, but it {run.ending()} instead of stopping: the "
-                "CancelledError was caught and not raised again, so whoever cancelled retry (a timeout, "
-                f"a caller that gave up) never learns that it stopped. {NOT_A_FAILED_TRY}"
-            )
-        stopping = run.left - seen["at"]
-        if margins.over(stopping, STOP_LATE, "19 retry: ends < STOP_LATE once cancelled"):
-            raise AssertionError(
-                f"retry was cancelled {moment.during}, and it ended cancelled, but only {stopping:.2f} s "
-                "later: once cancelled, stop at once (whatever you tidy up must not wait)."
-            )
+        await cancel_retry(ex, rng, moment)
