@@ -17,7 +17,9 @@ from kata.testing import (
 )
 from kata.testing.cancelling import (
     WAIT,
+    LeftRunning,
     Run,
+    assert_ended_cancelled,
     finished_too_late_to_stop,
     left_running,
     left_running_message,
@@ -225,6 +227,48 @@ LEFT_RUNNING = (
 )
 
 
+# What a test that cancels the learner's function says when it did not end cancelled: besides a
+# plain catch, a wait for the cancelled calls that catches CancelledError swallows it too.
+SUPPRESSED = (
+    "Waiting for the cancelled calls with `except asyncio.CancelledError: pass` or "
+    "`contextlib.suppress(asyncio.CancelledError)` also swallows a cancellation of {name} itself; "
+    "`await asyncio.gather(*tasks, return_exceptions=True)` does not."
+)
+
+
+async def assert_cancel_stops_every_call(
+    run, name, fetch, longest, unreached, *, cancelled_again, untouched_advice
+):
+    """Wait until `run` (the learner's `name`, which a hook of `fetch` cancels) has ended, then
+    check that it ended cancelled with no call to fetch running. `unreached()` says what it had
+    not done when it ended (or still ran) without being cancelled.
+
+    cancelled_again:  the test cancelled it while the calls it had cancelled were stopping: gather
+                      keeps waiting for them, asyncio.wait does not, and either may end then. What
+                      that checks is that the cancellation is not swallowed; a call nothing had
+                      cancelled is still a mistake.
+    untouched_advice: what to say when it had not cancelled some of its calls.
+    """
+    finished = await run.finish(longest)
+    stopping, untouched = await left_running(run.left or [])
+    if not finished:
+        await run.stop()
+        await stop_calls(fetch.calls)
+    if cancelled_again:
+        stopping = []
+    assert_ended_cancelled(
+        run,
+        name,
+        unreached=unreached(),
+        started="its calls to fetch",
+        left=LeftRunning.calls(stopping, untouched, "fetch"),
+        stop_advice=untouched_advice
+        if untouched
+        else f"{WAIT_FOR_THEM} gather waits for them even while {name} is being cancelled.",
+        cancel_advice=SUPPRESSED.format(name=name),
+    )
+
+
 class Lopsided:
     """`count` ids and a fetch: the call for `quick` returns after QUICK s, the one for `bad`
     raises `error` after FAILS s (if `failing`), the others take LATE s or more. Neither
@@ -247,7 +291,7 @@ class Lopsided:
             stop_delay=CALL_STOP - STOP_STEP,
         )
         # A call reads stop_delay once this hook has run for it: the first call cancelled takes
-        # CALL_STOP s to stop, each one after it STOP_STEP s more (as in test_16_queue_workers).
+        # CALL_STOP s to stop, each one after it STOP_STEP s more.
         self.fetch.on_cancel = lambda _call: setattr(
             self.fetch, "stop_delay", self.fetch.stop_delay + STOP_STEP
         )
@@ -257,75 +301,65 @@ class Lopsided:
         return [call for call in self.fetch.calls if call.end is None]
 
 
-def never_cancelled(field, run):
-    """Why the test never cancelled process_as_they_arrive, which ended by itself (`run`)."""
-    name, calls, count = "process_as_they_arrive", field.fetch.calls, len(field.ids)
+def never_cancelled(field):
+    """What process_as_they_arrive, ended or still running, had not done when the test would have
+    cancelled it (every call started, and the fastest one returned)."""
+    calls, count = field.fetch.calls, len(field.ids)
     ends = [call.end for call in calls if call.args[0] == field.quick and call.end is not None]
     if len(calls) < count:
-        return (
-            f"{name} {run.ending()} having made {len(calls)} of the {count} calls to fetch: start "
-            "every call at once."
-        )
+        return f"having made {len(calls)} of the {count} calls to fetch: start every call at once"
     if not ends:
         return (
-            f"{name} {run.ending()} before fetch({field.quick}), the fastest call, had returned: wait "
-            "for the calls, and hand each result to on_result as it arrives."
+            f"before fetch({field.quick}), the fastest call, had returned: wait for the calls, and hand "
+            "each result to on_result as it arrives"
         )
     started = len([call for call in calls if call.start <= ends[0]])
     return (
-        f"{name} {run.ending()}; when fetch({field.quick}), the fastest call, returned after "
-        f"{QUICK:.2f} s, only {started} of the {count} calls to fetch had started: start every call at once."
+        f"having started only {started} of the {count} calls to fetch when fetch({field.quick}), the "
+        f"fastest call, returned after {QUICK:.2f} s: start every call at once"
     )
 
 
-@pytest.mark.task(1)
-async def test_cancelling_process_as_they_arrive_stops_every_call_and_ends_cancelled(ex, rng):
+# Cancelled a second time while its cleanup waits for the calls it cancelled (a caller that gives up
+# twice, a timeout around a call already cancelled): the calls take CALL_STOP s or more to stop, so
+# code that waits for them is surely still waiting when the second cancel lands, even in judge mode.
+STOPPING_AGAIN = "while the calls it had cancelled were stopping"
+
+
+async def cancel_processing(ex, rng, again):
+    """Run process_as_they_arrive, cancel it once the fastest call has returned (and, if `again`,
+    a second time while the calls it cancelled are stopping), and check how it ended."""
     field = Lopsided(rng)
-    fetch, ids, name = field.fetch, field.ids, "process_as_they_arrive"
+    fetch, ids = field.fetch, field.ids
     moment = f"after fetch({field.quick}) had returned, while its other calls to fetch were running"
     run = Run(ex.process_as_they_arrive(fetch, ids, Recorder()), snapshot=field.running)
     # The caller gives up once the first result is in and every call has started.
     fetch.on_end = lambda call: (
         call.args[0] == field.quick and len(fetch.calls) == len(ids) and run.cancel(moment)
     )
+    if again:
+        slower_each_time = fetch.on_cancel
 
-    if not await run.finish(field.longest + WAIT):
-        await run.stop()
-        await stop_calls(fetch.calls)
-        raise AssertionError(
-            (
-                f"{name} was still running {WAIT:.1f} s after it was cancelled {moment}: once "
-                "cancelled, it should stop at once (after stopping its calls)."
-                if run.moment
-                else f"{name} was still running after {field.longest + WAIT:.1f} s, having called "
-                f"fetch {len(fetch.calls)} of {len(ids)} times; every call ends within {field.longest:.2f} s."
-            )
-            + run.waiting
-        )
-    if run.left:
-        stopping, untouched = await left_running(run.left)
-        whose = (
-            f"{name} was cancelled {moment}, and it {run.ending()}"
-            if run.moment
-            else f"{name} {run.ending()}"
-        )
-        advice = (
-            LEFT_RUNNING
-            if untouched
-            else f"{WAIT_FOR_THEM} gather waits for them even while {name} is being cancelled."
-        )
-        raise AssertionError(f"{left_running_message(whose, stopping, untouched, 'fetch')} {advice}")
-    if run.moment is None:
-        if run.error is not None:
-            raise run.error  # the learner's own error ("not written yet" for a stub)
-        raise AssertionError(never_cancelled(field, run))
-    if run.error is not None:
-        raise AssertionError(
-            f"{name} was cancelled {moment}, but it {run.ending()} instead of CancelledError: let "
-            "the CancelledError go on to the caller."
-        )
-    if not run.cancelled:
-        raise AssertionError(SWALLOWED.format(name=name, moment=moment, ending=run.ending()))
+        def cancel_again(call):
+            slower_each_time(call)
+            run.cancel_again(STOPPING_AGAIN)
+
+        fetch.on_cancel = cancel_again
+    await assert_cancel_stops_every_call(
+        run,
+        "process_as_they_arrive",
+        fetch,
+        field.longest + WAIT,
+        lambda: never_cancelled(field),
+        cancelled_again=again,
+        untouched_advice=LEFT_RUNNING,
+    )
+
+
+@pytest.mark.task(1)
+async def test_cancelling_process_as_they_arrive_stops_every_call_and_ends_cancelled(ex, rng):
+    await cancel_processing(ex, rng, again=False)
+    await cancel_processing(ex, rng, again=True)
 
 
 @pytest.mark.task(1)
@@ -462,14 +496,6 @@ def race(rng, count, fast_failures=0):
 STOPPING = 0.3  # how long a cancelled call takes to stop, when the test cancels during the cleanup
 WAITING = "while it waited for the first answer (every mirror asked, none answered yet)"
 CLEANING_UP = "after the first answer, while the slower calls it had cancelled were stopping"
-SWALLOWED = (
-    "{name} was cancelled {moment}, but it {ending} instead of stopping: the CancelledError was "
-    "caught and not raised again, so whoever cancelled {name} (a timeout, a caller that gave up) "
-    "never learns that it stopped. Don't catch CancelledError (or BaseException) without raising "
-    "it again. Waiting for the cancelled calls with `except asyncio.CancelledError: pass` or "
-    "`contextlib.suppress(asyncio.CancelledError)` also swallows a cancellation of {name} itself; "
-    "`await asyncio.gather(*tasks, return_exceptions=True)` does not."
-)
 
 
 async def cancel_midway(function, name, rng, moment, fast_failures=0):
@@ -479,6 +505,10 @@ async def cancel_midway(function, name, rng, moment, fast_failures=0):
     run = Run(function(fetch, mirrors), snapshot=lambda: [call for call in fetch.calls if call.end is None])
     if moment is WAITING:
         fetch.on_start = lambda _call: len(fetch.calls) == len(mirrors) and run.cancel(WAITING)
+
+        def unreached():
+            return f"having asked {len(fetch.calls)} of the {len(mirrors)} mirrors: ask every mirror at once"
+
     else:
         # The calls take STOPPING to stop once cancelled, and the cancel comes as the first one
         # starts to: code that waits for its cancelled calls is surely still waiting when it lands,
@@ -486,60 +516,24 @@ async def cancel_midway(function, name, rng, moment, fast_failures=0):
         fetch.stop_delay = STOPPING
         fetch.on_cancel = lambda _call: run.cancel(CLEANING_UP)
 
-    if not await run.finish(SLOW + WAIT):
-        await run.stop()
-        await stop_calls(fetch.calls)
-        raise AssertionError(
-            (
-                f"{name} was still running {WAIT:.1f} s after it was cancelled {run.moment}: once "
-                "cancelled, it should stop at once (after stopping its calls)."
-                if run.moment
-                else f"{name} was still running after {SLOW + WAIT:.1f} s, having asked {len(fetch.calls)} "
-                f"of the {len(mirrors)} mirrors; every call ends within {SLOW:.2f} s."
+        def unreached():
+            return (
+                "having cancelled none of its calls to fetch: once the answer is known, cancel the calls "
+                "still running and wait until they have stopped"
             )
-            + run.waiting
-        )
-    if run.left:
-        stopping, untouched = await left_running(run.left)
-        if run.moment is CLEANING_UP and not untouched:
-            # Cancelled again while they were stopping (STOPPING): gather keeps waiting for them,
-            # asyncio.wait does not, and either may end then. What this moment checks is that the
-            # cancellation is not swallowed (below).
-            stopping = []
-    if run.left and (stopping or untouched):
-        if run.moment is None:
-            whose = f"{name} {run.ending()}"
-            advice = stop_advice(untouched)
-        else:
-            whose = f"{name} was cancelled {run.moment}, and it {run.ending()}"
-            advice = (
-                f"Whatever way {name} ends, a cancellation included, the calls it started must be "
-                "cancelled and have stopped: do it in a `finally:` block (cancel every task, then "
-                "`await asyncio.gather(*tasks, return_exceptions=True)`), or start the calls in a "
-                "TaskGroup, which does both for you."
-                if untouched
-                else f"{WAIT_FOR_THEM} gather waits for them even while {name} is being cancelled."
-            )
-        raise AssertionError(f"{left_running_message(whose, stopping, untouched, 'fetch')} {advice}")
-    if run.moment is None:
-        if run.error is not None:
-            raise run.error  # the learner's own error ("not written yet" for a stub)
-        if moment is WAITING:
-            raise AssertionError(
-                f"{name} {run.ending()} having asked {len(fetch.calls)} of the {len(mirrors)} mirrors: "
-                "ask every mirror at once."
-            )
-        raise AssertionError(
-            f"{name} {run.ending()} after every call had ended, and it cancelled none of them: once "
-            "the answer is known, cancel the calls still running and wait until they have stopped."
-        )
-    if run.error is not None:
-        raise AssertionError(
-            f"{name} was cancelled {run.moment}, but it {run.ending()} instead of CancelledError: "
-            "let the CancelledError go on to the caller."
-        )
-    if not run.cancelled:
-        raise AssertionError(SWALLOWED.format(name=name, moment=run.moment, ending=run.ending()))
+
+    await assert_cancel_stops_every_call(
+        run,
+        name,
+        fetch,
+        SLOW + WAIT,
+        unreached,
+        cancelled_again=moment is CLEANING_UP,
+        untouched_advice=f"Whatever way {name} ends, a cancellation included, the calls it started must be "
+        "cancelled and have stopped: do it in a `finally:` block (cancel every task, then "
+        "`await asyncio.gather(*tasks, return_exceptions=True)`), or start the calls in a TaskGroup, "
+        "which does both for you.",
+    )
 
 
 @pytest.mark.task(2)
