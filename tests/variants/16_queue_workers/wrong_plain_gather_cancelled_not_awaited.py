@@ -1,0 +1,78 @@
+"""Wrong: process_all waits for its workers with a plain `await asyncio.gather(*tasks)`; when it
+ends early (a worker's handle raised, or process_all was cancelled) it cancels the workers but does
+not wait for them: it returns with them still stopping. A plain gather ends at the first worker that
+raises or stops cancelled, so it does not wait for the others either."""
+# fails only: test_an_error_of_handle_reaches_the_caller_once_the_workers_stopped, test_a_cancelled_process_all_stops_its_workers
+# ruff: noqa: E501
+
+import asyncio
+
+
+async def _stop(tasks):
+    """Cancel the workers, then wait until every one has really stopped."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# Task 1: a crew of workers
+STOP = object()
+
+
+async def process_all(items, handle, workers):
+    """Handle every item in `items` with `await handle(item)`, using `workers` worker tasks fed by one queue.
+
+    Return a dict that maps each item to what `handle` returned for it. Stop the workers
+    before returning. If `handle` raises, its error (the first, if several) goes on to your
+    caller once the workers have stopped.
+    """
+    queue = asyncio.Queue()
+    results = {}
+
+    async def worker():
+        while (item := await queue.get()) is not STOP:
+            results[item] = await handle(item)
+
+    tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+    for item in items:
+        queue.put_nowait(item)
+    for _ in tasks:
+        queue.put_nowait(STOP)
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()  # stopped, but not waited for
+        raise
+    return results
+
+
+# Task 2: items that arrive over time
+async def process_stream(source, handle, workers, maxsize):
+    """Handle every item that the async iterator `source` yields, with `workers` workers.
+
+    Return `(results, failures)`: what handle returned for each item, and the exception it
+    raised for each item that failed. Stop the workers before returning, and also when the
+    source itself raises: then its error goes on to the caller, with no worker left running.
+    """
+    queue = asyncio.Queue(maxsize)
+    results, failures = {}, {}
+
+    async def worker():
+        while True:
+            item = await queue.get()
+            try:
+                results[item] = await handle(item)
+            except Exception as error:
+                failures[item] = error
+            finally:
+                queue.task_done()
+
+    tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+    try:
+        async for item in source:
+            await queue.put(item)  # waits while the queue is full
+        await queue.join()
+    finally:
+        await _stop(tasks)
+    return results, failures
