@@ -30,6 +30,7 @@ LATE = 0.03
 # When the test cancels the learner's function, the first call to handle it cancels stops at once,
 # and every later one takes this long to stop, as requests closing their connections do.
 SLOW_STOP = 0.3
+LATER_ERROR = 0.1  # s between the first handle error and a second, in the error test
 ERROR_KINDS = (ConnectionError, LookupError, ValueError, PermissionError)
 
 HUNG = (
@@ -446,6 +447,53 @@ async def test_a_second_call_returns_only_its_own_items(ex, rng, leftovers):
         earlier |= set(items)
 
 
+SHARED_BETWEEN_CALLS = (
+    "Two calls running at the same time must not share anything: a queue, a dict or a list kept "
+    "outside the function (at module level, or made once) is shared by every call. Make the queue "
+    "and the results inside the function, anew on each call."
+)
+
+
+@pytest.mark.task(1)
+async def test_two_calls_at_once_each_handle_and_return_only_their_own_items(ex, rng, leftovers):
+    workers = rng.randint(2, 3)
+    both = some_items(rng, 6 * workers)
+    halves = (both[: 3 * workers], both[3 * workers :])
+    handles = [FakeService("handle", delay=0.01, reply=result_for) for _ in halves]
+    ideal = ideal_time(len(halves[0]), workers, 0.01)
+    before = leftovers.mark()
+
+    # Both calls at once; what they left running is looked at once both have returned (while one
+    # runs, the other's workers are rightly still there).
+    async with hang_guard(
+        RUN_LIMIT,
+        "16 process_all: two calls at once end < RUN_LIMIT",
+        HUNG.format(name="process_all", limit=RUN_LIMIT, ideal=ideal),
+    ):
+        results = await asyncio.gather(
+            *(ex.process_all(items, handle, workers) for items, handle in zip(halves, handles, strict=True))
+        )
+    for handle in handles:
+        await assert_none_left_running(leftovers, before, handle, "process_all")
+
+    for n, (items, handle, result) in enumerate(zip(halves, handles, results, strict=True)):
+        other = set(halves[1 - n])
+        crossed = sorted(call.args[0] for call in handle.calls if call.args[0] in other)
+        if crossed:
+            raise AssertionError(
+                f"two calls of process_all ran at once, and call {n + 1} handled {len(crossed)} of the "
+                f"other call's items with its own handle (item {crossed[0]} first): they took items "
+                f"from one queue. {SHARED_BETWEEN_CALLS}"
+            )
+        mixed = sorted(item for item in result if item in other) if type(result) is dict else []
+        if mixed:
+            raise AssertionError(
+                f"two calls of process_all ran at once, and call {n + 1} returned entries for "
+                f"{len(mixed)} of the other call's items (item {mixed[0]} first). {SHARED_BETWEEN_CALLS}"
+            )
+        assert_same_parts(result, {item: result_for(item) for item in items}, f"call {n + 1}'s result")
+
+
 @pytest.mark.task(2)
 async def test_a_second_call_returns_only_its_own_items_and_failures(ex, rng, leftovers):
     workers, maxsize, count = stream_sizes(rng)
@@ -465,8 +513,11 @@ async def test_a_second_call_returns_only_its_own_items_and_failures(ex, rng, le
 async def test_an_error_of_handle_reaches_the_caller_once_the_workers_stopped(ex, rng, leftovers):
     workers = rng.randint(2, 4)
     items = some_items(rng, workers * 3)
-    broken = rng.choice(items[:workers])
-    flaky = FlakyHandle(failing=[broken], delay=0.01)
+    # Two items break, both among the first handled; `broken` raises first and `later` LATER_ERROR
+    # s after: the first error is the one that must reach the caller.
+    broken, later = rng.sample(items[:workers], 2)
+    delays = {later: 0.01 + LATER_ERROR}
+    flaky = FlakyHandle(failing=[broken, later], delay=lambda item: delays.get(item, 0.01))
     error_words = f"handle({broken}) raised"
     before = leftovers.mark()
 
@@ -481,6 +532,14 @@ async def test_an_error_of_handle_reaches_the_caller_once_the_workers_stopped(ex
             result = await ex.process_all(items, flaky.handle, workers)
     except BaseException as raised:
         if not holds(raised, flaky.raised.get(broken)):
+            if later in flaky.raised and holds(raised, flaky.raised[later]):
+                await leftovers.stop(before)
+                raise AssertionError(
+                    f"{error_words} {flaky.raised[broken]!r}, and {LATER_ERROR:.1f} s later handle({later}) "
+                    f"raised {flaky.raised[later]!r}; process_all passed on the later one. The docstring "
+                    "asks for the first error, if several: keep the first a worker meets (a later one "
+                    "must not replace it), stop the workers, then raise it."
+                ) from None
             raise
     else:
         await leftovers.stop(before)
@@ -501,12 +560,25 @@ async def test_an_error_of_handle_reaches_the_caller_once_the_workers_stopped(ex
         )
 
 
-# Items that are falsy, or None: each is an item like any other (a key of the results).
+# Items that are falsy, or None: each is an item like any other (a key of the results). For them
+# handle returns the item itself: a result that is None or falsy is a result like any other.
 FALSY_ITEMS = (None, 0, "")
 
 
 def reply_for_any(item):
-    return {"item": item}
+    return item if item in FALSY_ITEMS and type(item) in (type(None), int, str) else {"item": item}
+
+
+def assert_falsy_results_kept(name, results, what):
+    """Each falsy item's entry is in the results, with handle's falsy reply."""
+    for item in FALSY_ITEMS:
+        if type(results) is dict and item not in results:
+            raise AssertionError(
+                f"handle({item!r}) returned {item!r}, but {name}'s {what} has no entry for {item!r}: "
+                'whatever handle returns is its result, None, 0 and "" included. Keep every item '
+                "whose handle returned; tell an item that failed from one that worked by the "
+                "exception, not by its result (`if result is not None` drops a real result)."
+            )
 
 
 def items_with_falsy(rng, count):
@@ -532,7 +604,7 @@ def assert_falsy_handled(name, handle, items):
 
 
 @pytest.mark.task(1)
-async def test_none_and_other_falsy_items_are_items_too(ex, rng, leftovers):
+async def test_none_and_other_falsy_items_and_results_are_kept(ex, rng, leftovers):
     workers = rng.randint(2, 4)
     items = items_with_falsy(rng, workers * 2)
     handle = FakeService("handle", delay=0.01, reply=reply_for_any)
@@ -542,11 +614,12 @@ async def test_none_and_other_falsy_items_are_items_too(ex, rng, leftovers):
 
     assert_falsy_handled("process_all", handle, items)
     assert_handled_once(handle, items)
+    assert_falsy_results_kept("process_all", results, "result")
     assert_same_parts(results, {item: reply_for_any(item) for item in items}, "process_all's result")
 
 
 @pytest.mark.task(2)
-async def test_none_and_other_falsy_items_from_the_source_are_items_too(ex, rng, leftovers):
+async def test_none_and_other_falsy_items_and_results_from_the_source_are_kept(ex, rng, leftovers):
     workers, maxsize, count = stream_sizes(rng)
     items = items_with_falsy(rng, count)
     flaky = FlakyHandle(failing=())
@@ -556,6 +629,7 @@ async def test_none_and_other_falsy_items_from_the_source_are_items_too(ex, rng,
 
     assert_falsy_handled("process_stream", flaky.handle, items)
     assert_handled_once(flaky.handle, items)
+    assert_falsy_results_kept("process_stream", results, "results")
     assert_same_parts(results, {item: reply_for_any(item) for item in items}, "results")
     assert_same_parts(failures, {}, "failures (nothing failed)")
 

@@ -1,6 +1,6 @@
 """Wrong: None is the stop item: an item that is None stops a worker, and is never handled. An item
 may be any value a dict key can be (a learner trial's answer)."""
-# fails only: test_none_and_other_falsy_items_are_items_too, test_none_and_other_falsy_items_from_the_source_are_items_too
+# fails only: test_none_and_other_falsy_items_and_results_are_kept, test_none_and_other_falsy_items_and_results_from_the_source_are_kept
 # ruff: noqa: E501
 
 import asyncio
