@@ -6,7 +6,7 @@ import asyncio
 async def _stop(tasks):
     """Cancel the workers, then wait until every one has really stopped."""
     for task in tasks:
-        task.cancel()
+        task.cancel()  # and returns at once: the workers have not stopped yet
 
 
 # Task 1: a crew of workers
@@ -14,24 +14,31 @@ async def process_all(items, handle, workers):
     """Handle every item in `items` with `await handle(item)`, using `workers` worker tasks fed by one queue.
 
     Return a dict that maps each item to what `handle` returned for it. Stop the workers
-    before returning.
+    before returning. If `handle` raises, its error (the first, if several) goes on to your
+    caller once the workers have stopped.
     """
     queue = asyncio.Queue()
     for item in items:
         queue.put_nowait(item)
-    results = {}
+    results, errors = {}, []
 
     async def worker():
         while True:
             item = await queue.get()
             try:
                 results[item] = await handle(item)
+            except Exception as error:
+                errors.append(error)  # an error ending the worker would leave join() waiting
             finally:
                 queue.task_done()
 
     tasks = [asyncio.create_task(worker()) for _ in range(workers)]
-    await queue.join()
-    await _stop(tasks)
+    try:
+        await queue.join()
+    finally:
+        await _stop(tasks)
+    if errors:
+        raise errors[0]
     return results
 
 
@@ -40,7 +47,8 @@ async def process_stream(source, handle, workers, maxsize):
     """Handle every item that the async iterator `source` yields, with `workers` workers.
 
     Return `(results, failures)`: what handle returned for each item, and the exception it
-    raised for each item that failed. Stop the workers before returning.
+    raised for each item that failed. Stop the workers before returning, and also when the
+    source itself raises: then its error goes on to the caller, with no worker left running.
     """
     queue = asyncio.Queue(maxsize)
     results, failures = {}, {}

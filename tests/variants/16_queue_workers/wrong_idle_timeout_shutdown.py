@@ -1,4 +1,6 @@
-"""Mistake: a worker stops only after 0.5 s without a new item, instead of when the work is done."""
+"""Mistake: process_all's workers stop only after 0.5 s without a new item, instead of when the
+work is done."""
+# fails only: test_exactly_workers_items_are_handled_at_once
 
 import asyncio
 
@@ -15,22 +17,34 @@ async def process_all(items, handle, workers):
     """Handle every item in `items` with `await handle(item)`, using `workers` worker tasks fed by one queue.
 
     Return a dict that maps each item to what `handle` returned for it. Stop the workers
-    before returning.
+    before returning. If `handle` raises, its error (the first, if several) goes on to your
+    caller once the workers have stopped.
     """
     queue = asyncio.Queue()
     for item in items:
         queue.put_nowait(item)
-    results = {}
+    results, errors = {}, []
 
     async def worker():
         while True:
             try:
                 item = await asyncio.wait_for(queue.get(), 0.5)
             except TimeoutError:
-                return
-            results[item] = await handle(item)
+                return  # nothing came for 0.5 s
+            try:
+                results[item] = await handle(item)
+            except Exception as error:
+                errors.append(error)  # raised once the workers have stopped
+            finally:
+                queue.task_done()
 
-    await asyncio.gather(*(worker() for _ in range(workers)))
+    tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+    try:
+        await asyncio.gather(*tasks)  # each worker ends 0.5 s after the last item it found
+    finally:
+        await _stop(tasks)
+    if errors:
+        raise errors[0]
     return results
 
 
@@ -39,7 +53,8 @@ async def process_stream(source, handle, workers, maxsize):
     """Handle every item that the async iterator `source` yields, with `workers` workers.
 
     Return `(results, failures)`: what handle returned for each item, and the exception it
-    raised for each item that failed. Stop the workers before returning.
+    raised for each item that failed. Stop the workers before returning, and also when the
+    source itself raises: then its error goes on to the caller, with no worker left running.
     """
     queue = asyncio.Queue(maxsize)
     results, failures = {}, {}

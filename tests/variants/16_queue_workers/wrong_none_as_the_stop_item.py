@@ -8,7 +8,14 @@ import asyncio
 STOP = None
 
 
+# Task 1: a crew of workers
 async def process_all(items, handle, workers):
+    """Handle every item in `items` with `await handle(item)`, using `workers` worker tasks fed by one queue.
+
+    Return a dict that maps each item to what `handle` returned for it. Stop the workers
+    before returning. If `handle` raises, its error (the first, if several) goes on to your
+    caller once the workers have stopped.
+    """
     queue = asyncio.Queue()
     results = {}
 
@@ -30,7 +37,14 @@ async def process_all(items, handle, workers):
     return results
 
 
+# Task 2: items that arrive over time
 async def process_stream(source, handle, workers, maxsize):
+    """Handle every item that the async iterator `source` yields, with `workers` workers.
+
+    Return `(results, failures)`: what handle returned for each item, and the exception it
+    raised for each item that failed. Stop the workers before returning, and also when the
+    source itself raises: then its error goes on to the caller, with no worker left running.
+    """
     queue = asyncio.Queue(maxsize=maxsize)
     results, failures = {}, {}
 

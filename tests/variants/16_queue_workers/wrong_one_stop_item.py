@@ -2,10 +2,17 @@
 
 import asyncio
 
-STOP = None
+STOP = object()
 
 
+# Task 1: a crew of workers
 async def process_all(items, handle, workers):
+    """Handle every item in `items` with `await handle(item)`, using `workers` worker tasks fed by one queue.
+
+    Return a dict that maps each item to what `handle` returned for it. Stop the workers
+    before returning. If `handle` raises, its error (the first, if several) goes on to your
+    caller once the workers have stopped.
+    """
     queue = asyncio.Queue()
     results = {}
 
@@ -16,12 +23,24 @@ async def process_all(items, handle, workers):
     tasks = [asyncio.create_task(worker()) for _ in range(workers)]
     for item in items:
         await queue.put(item)
-    await queue.put(STOP)
-    await asyncio.gather(*tasks)
+    await queue.put(STOP)  # one for the whole crew: one worker returns, the others wait
+    try:
+        await asyncio.gather(*tasks)  # the first error of handle goes on from here
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return results
 
 
+# Task 2: items that arrive over time
 async def process_stream(source, handle, workers, maxsize):
+    """Handle every item that the async iterator `source` yields, with `workers` workers.
+
+    Return `(results, failures)`: what handle returned for each item, and the exception it
+    raised for each item that failed. Stop the workers before returning, and also when the
+    source itself raises: then its error goes on to the caller, with no worker left running.
+    """
     queue = asyncio.Queue(maxsize=maxsize)
     results, failures = {}, {}
 
@@ -33,8 +52,14 @@ async def process_stream(source, handle, workers, maxsize):
                 failures[item] = error
 
     tasks = [asyncio.create_task(worker()) for _ in range(workers)]
-    async for item in source:
-        await queue.put(item)
-    await queue.put(STOP)
+    try:
+        async for item in source:
+            await queue.put(item)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    await queue.put(STOP)  # one for the whole crew: one worker returns, the others wait
     await asyncio.gather(*tasks)
     return results, failures

@@ -1,4 +1,6 @@
-"""Mistake: results are kept in a list in the order the calls finish, then zipped with the items."""
+"""Mistake: process_all keeps the results in a list in the order the calls finish, then zips it with
+the items."""
+# fails only: test_every_item_is_handled_exactly_once
 
 import asyncio
 
@@ -15,24 +17,31 @@ async def process_all(items, handle, workers):
     """Handle every item in `items` with `await handle(item)`, using `workers` worker tasks fed by one queue.
 
     Return a dict that maps each item to what `handle` returned for it. Stop the workers
-    before returning.
+    before returning. If `handle` raises, its error (the first, if several) goes on to your
+    caller once the workers have stopped.
     """
     queue = asyncio.Queue()
     for item in items:
         queue.put_nowait(item)
-    answers = []  # in the order the calls finish, which is not the order of `items`
+    answers, errors = [], []  # answers in the order the calls finish, which is not the order of `items`
 
     async def worker():
         while True:
             item = await queue.get()
             try:
                 answers.append(await handle(item))
+            except Exception as error:
+                errors.append(error)  # an error ending the worker would leave join() waiting
             finally:
                 queue.task_done()
 
     tasks = [asyncio.create_task(worker()) for _ in range(workers)]
-    await queue.join()
-    await _stop(tasks)
+    try:
+        await queue.join()
+    finally:
+        await _stop(tasks)
+    if errors:
+        raise errors[0]
     return dict(zip(items, answers, strict=True))
 
 
@@ -41,7 +50,8 @@ async def process_stream(source, handle, workers, maxsize):
     """Handle every item that the async iterator `source` yields, with `workers` workers.
 
     Return `(results, failures)`: what handle returned for each item, and the exception it
-    raised for each item that failed. Stop the workers before returning.
+    raised for each item that failed. Stop the workers before returning, and also when the
+    source itself raises: then its error goes on to the caller, with no worker left running.
     """
     queue = asyncio.Queue(maxsize)
     results, failures = {}, {}

@@ -1,4 +1,7 @@
-"""Stops the workers after the loop, not in a finally: a source that raises leaves them running."""
+"""Mistake: process_stream stops the workers after the loop, not in a finally: a source that raises
+(or a cancel) leaves them running."""
+# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller, test_a_cancelled_process_stream_stops_its_workers
+# ruff: noqa: E501
 
 import asyncio
 
@@ -15,24 +18,31 @@ async def process_all(items, handle, workers):
     """Handle every item in `items` with `await handle(item)`, using `workers` worker tasks fed by one queue.
 
     Return a dict that maps each item to what `handle` returned for it. Stop the workers
-    before returning.
+    before returning. If `handle` raises, its error (the first, if several) goes on to your
+    caller once the workers have stopped.
     """
     queue = asyncio.Queue()
     for item in items:
         queue.put_nowait(item)
-    results = {}
+    results, errors = {}, []
 
     async def worker():
         while True:
             item = await queue.get()
             try:
                 results[item] = await handle(item)
+            except Exception as error:
+                errors.append(error)  # an error ending the worker would leave join() waiting
             finally:
                 queue.task_done()
 
     tasks = [asyncio.create_task(worker()) for _ in range(workers)]
-    await queue.join()
-    await _stop(tasks)
+    try:
+        await queue.join()
+    finally:
+        await _stop(tasks)
+    if errors:
+        raise errors[0]
     return results
 
 

@@ -9,7 +9,14 @@ import asyncio
 STOP = object()
 
 
+# Task 1: a crew of workers
 async def process_all(items, handle, workers):
+    """Handle every item in `items` with `await handle(item)`, using `workers` worker tasks fed by one queue.
+
+    Return a dict that maps each item to what `handle` returned for it. Stop the workers
+    before returning. If `handle` raises, its error (the first, if several) goes on to your
+    caller once the workers have stopped.
+    """
     queue = asyncio.Queue()
     results = {}
 
@@ -22,11 +29,18 @@ async def process_all(items, handle, workers):
         await queue.put(item)
     for _ in tasks:
         await queue.put(STOP)
-    await asyncio.gather(*tasks)
+    await asyncio.gather(*tasks)  # the first error of handle goes on from here
     return results
 
 
+# Task 2: items that arrive over time
 async def process_stream(source, handle, workers, maxsize):
+    """Handle every item that the async iterator `source` yields, with `workers` workers.
+
+    Return `(results, failures)`: what handle returned for each item, and the exception it
+    raised for each item that failed. Stop the workers before returning, and also when the
+    source itself raises: then its error goes on to the caller, with no worker left running.
+    """
     queue = asyncio.Queue(maxsize=maxsize)
     results, failures = {}, {}
 
