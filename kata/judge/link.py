@@ -55,6 +55,7 @@ class SandboxLink:
         self.peer: Peer | None = None
         self.host: Any = None
         self._pumps: list[threading.Thread] = []
+        self._stopped = threading.Event()
         self._started = 0.0
 
     def ensure(self) -> Any:
@@ -107,9 +108,10 @@ class SandboxLink:
             Channel(judge_end), may_touch=lent_only, cancel_grace=CANCEL_GRACE, mirror_loops=True
         ).start()
         self.host = self.peer.proxy(HOST, "object", "the sandbox")
+        self._stopped = threading.Event()
         self._pumps = [
-            threading.Thread(target=_pump, args=(self.process.stdout, "stdout"), daemon=True),
-            threading.Thread(target=_pump, args=(self.process.stderr, "stderr"), daemon=True),
+            threading.Thread(target=_pump, args=(self.process.stdout, "stdout", self._stopped), daemon=True),
+            threading.Thread(target=_pump, args=(self.process.stderr, "stderr", self._stopped), daemon=True),
         ]
         for pump in self._pumps:
             pump.start()
@@ -131,20 +133,30 @@ class SandboxLink:
         if self.peer is not None:
             self.peer.close()
         if self.process is not None:
+            self._stopped.set()
             reaping.kill_tree(self.process, self._started)
             # Out of reach after that: the sandbox ends it with the exercise.
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=STOP_SECONDS)
-            # The pumps close the host's output when it ends. Closing it here would wait for
-            # them: for ever, if a process the learner's code started still holds it open.
+            # The pumps close the host's output when it ends, or at their next line once it is
+            # stopped. Closing it here would wait for them: for ever, if a process the learner's
+            # code started still holds it open (and writes nothing).
         self.process = self.peer = self.host = None
 
 
-def _pump(stream, name: str) -> None:
+PUMP_CHUNK = 65536
+
+
+def _pump(stream, name: str, stopped: threading.Event) -> None:
     """The host's output, into this process's (pytest captures it for the test that runs), until
-    no process holds it open any more; then closed."""
+    no process holds it open any more, or the host is stopped: what a process the learner's code
+    started still writes then is not the next test's; then closed."""
     try:
-        for line in iter(stream.readline, b""):
+        # At most PUMP_CHUNK bytes at a time: output without a newline (endless 'x's) is passed
+        # on in pieces, not gathered whole in memory, and a stop is seen at the next piece.
+        for line in iter(lambda: stream.readline(PUMP_CHUNK), b""):
+            if stopped.is_set():
+                break
             out = getattr(sys, name)
             out.write(line.decode(errors="replace"))
             out.flush()
