@@ -135,7 +135,7 @@ async def test_every_call_runs_at_the_same_time(ex, rng):
 
 
 # Results that are false in an `if` are results like any other: every one of them, every run.
-FALSY_RESULTS = (0, "", [], False)
+FALSY_RESULTS = (0, "", [], False, None)
 
 
 @pytest.mark.task(1)
@@ -157,7 +157,8 @@ async def test_results_that_are_false_in_an_if_are_handed_over_too(ex, rng):
             f"{returned}, but process_as_they_arrive never called on_result for "
             f"{'it' if len(missing) == 1 else 'them'}; it was called for {on_result.ids}. "
             f"{values[missing[0]]!r} is false in an `if`, yet it is what the call returned: call "
-            "`on_result(id, value)` for every call, whatever the value (no `if value:` before it)."
+            "`on_result(id, value)` for every call, whatever the value (no `if value:` or "
+            "`if value is not None:` before it)."
         )
     if len(on_result.ids) != len(ids):
         raise AssertionError(
@@ -630,7 +631,7 @@ async def test_cancelling_first_success_stops_every_call(ex, rng):
 
 
 # An answer that is false in an `if` is still the answer: each kind, every run.
-FALSY_ANSWERS = {"zero": 0, "empty_string": "", "empty_list": [], "false": False}
+FALSY_ANSWERS = {"zero": 0, "empty_string": "", "empty_list": [], "false": False, "none": None}
 
 
 @pytest.mark.task(3)
@@ -649,8 +650,8 @@ async def test_an_answer_that_is_false_in_an_if_is_returned(ex, rng, kind):
     raise AssertionError(
         f"{winner} answered {falsy!r} after {WINNER:.2f} s, the first call that worked; first_success "
         f"returned {found}. {falsy!r} is false in an `if`, yet it is what the call returned: a call "
-        "that returns is a success whatever its value. Tell a failure by its exception "
-        "(`try`/`except`), not by `if value:`."
+        "that returns is a success whatever its value, None included. Tell a failure by its "
+        "exception (`try`/`except`), not by `if value:` or `if value is not None:`."
     )
 
 

@@ -1,6 +1,6 @@
 """Wrong: first_success returns an answer only `if value:`, so a mirror that answered 0, "", [] or
 False is skipped like a failure (a learner trial's answer)."""
-# fails only: test_an_answer_that_is_false_in_an_if_is_returned[zero], test_an_answer_that_is_false_in_an_if_is_returned[empty_string], test_an_answer_that_is_false_in_an_if_is_returned[empty_list], test_an_answer_that_is_false_in_an_if_is_returned[false]
+# fails only: test_an_answer_that_is_false_in_an_if_is_returned[zero], test_an_answer_that_is_false_in_an_if_is_returned[empty_string], test_an_answer_that_is_false_in_an_if_is_returned[empty_list], test_an_answer_that_is_false_in_an_if_is_returned[false], test_an_answer_that_is_false_in_an_if_is_returned[none]
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
