@@ -1,6 +1,8 @@
 """Exercise 14: results handled in the order they arrive; the first answer wins and the
 slower calls are stopped."""
 
+from collections import Counter
+
 import pytest
 
 from kata.testing import (
@@ -87,7 +89,7 @@ async def process(ex, rng, count=5):
 
 
 @pytest.mark.task(1)
-async def test_every_result_is_handed_over_once_with_its_id(ex, rng):
+async def test_every_result_is_handed_over_once_with_its_id_call_after_call(ex, rng):
     ids, _, on_result, _ = await process(ex, rng)
 
     if sorted(on_result.ids) != sorted(ids):
@@ -97,6 +99,60 @@ async def test_every_result_is_handed_over_once_with_its_id(ex, rng):
         )
     handed = {item_id: value for item_id, value, _ in on_result.seen}
     assert_same(handed, {i: item_for(i) for i in ids}, "the (id: value) pairs handed to on_result")
+
+    # A second call, quick, with the same ids and one of them twice: nothing is kept from the
+    # first call, and a repeated id is a call of its own (fetch may answer differently each
+    # time), its value handed over each time.
+    again = [*ids, rng.choice(ids)]
+    rng.shuffle(again)
+    await assert_each_call_handed_over(ex, again, ids)
+
+
+async def assert_each_call_handed_over(ex, ids, earlier):
+    """process_as_they_arrive(fetch, ids, on_result), `earlier` ids handed over by a call before
+    it: every entry of `ids` is a call to fetch, and each call's value goes to on_result once."""
+    answers = []
+
+    def answer(item_id):
+        answers.append({"id": item_id, "answer": len(answers) + 1})
+        return answers[-1]
+
+    fetch = FakeService("fetch", delay=0.01, reply=answer)
+    on_result = Recorder()
+
+    await ex.process_as_they_arrive(fetch, ids, on_result)
+
+    wanted, asked, handed = Counter(ids), Counter(c.args[0] for c in fetch.calls), Counter(on_result.ids)
+    forgotten = [i for i in wanted if i in earlier and handed[i] == 0]
+    if forgotten:
+        raise AssertionError(
+            f"process_as_they_arrive remembered ids from an earlier call: called a second time with "
+            f"the ids {sorted(earlier)} again, it called fetch {len(fetch.calls)} times and "
+            + (f"on_result for {sorted(on_result.ids)} only" if on_result.ids else "never called on_result")
+            + f"; {sorted(forgotten)} had been handed over by the first call and never were again."
+            " Each call is new: keep what you track (tasks, ids already "
+            "handled) inside the function, made anew on each call, not at module level."
+        )
+    fewer = [i for i in wanted if handed[i] < wanted[i] or asked[i] < wanted[i]]
+    if fewer:
+        item_id = fewer[0]
+        raise AssertionError(
+            f"id {item_id} appears {wanted[item_id]} times in ids, and process_as_they_arrive called "
+            f"fetch({item_id}) {asked[item_id]} time(s) and on_result({item_id}, ...) {handed[item_id]} "
+            "time(s). The docstring asks for `await fetch(id)` for every id in `ids`, each time it "
+            "appears, and each call's value handed to on_result: fetch may answer differently each "
+            "time. A dict keyed by id keeps one task per id, and the other calls' values are lost: keep "
+            "the tasks in a list, each with its id."
+        )
+    if handed != wanted:
+        raise AssertionError(
+            f"on_result should be called once for each entry of ids {ids}; it was called for {on_result.ids}"
+        )
+    assert_same(
+        sorted(((i, v) for i, v, _ in on_result.seen), key=repr),
+        sorted(((a["id"], a) for a in answers), key=repr),
+        "the (id, value) pairs handed to on_result, one for each call to fetch",
+    )
 
 
 @pytest.mark.task(1)
