@@ -714,37 +714,54 @@ async def test_an_answer_that_is_false_in_an_if_is_returned(ex, rng, kind):
 @pytest.mark.task(3)
 @pytest.mark.parametrize("count", [1, 2, 4])
 async def test_when_every_mirror_fails_all_their_errors_are_raised_together(ex, rng, count):
-    # However many mirrors: even one failed mirror's error comes in an ExceptionGroup.
-    mirrors = some_mirrors(rng, count)
-    delays = dict(zip(mirrors, rng.sample([0.03, 0.06, 0.09, 0.12], count), strict=True))
-    errors = {mirror: ConnectionError(f"{mirror} is down") for mirror in mirrors}
-    fetch = FakeService("fetch", delay=delays.__getitem__, fail=errors.get)
+    # However many mirrors: even one failed mirror's error comes in an ExceptionGroup. Then a
+    # second call, quicker, whose mirrors all fail too: its group holds its own errors alone.
+    earlier = []
+    names = rng.sample(range(100, 1000), 2 * count)
+    for steps, picked in (
+        ((0.03, 0.06, 0.09, 0.12), names[:count]),
+        ((0.01, 0.02, 0.03, 0.04), names[count:]),
+    ):
+        mirrors = [f"mirror-{n}.example" for n in picked]
+        delays = dict(zip(mirrors, rng.sample(steps, count), strict=True))
+        errors = {mirror: ConnectionError(f"{mirror} is down") for mirror in mirrors}
+        fetch = FakeService("fetch", delay=delays.__getitem__, fail=errors.get)
 
-    try:
-        result = await ex.first_success(fetch, mirrors)
-    except NotImplementedError:
-        raise
-    except Exception as error:
-        found, expected = leaves(error), list(errors.values())
-        if (
-            isinstance(error, BaseExceptionGroup)
-            and len(found) == len(expected)
-            and all(any(f is e for f in found) for e in expected)
-        ):
-            return
-        bare = not isinstance(error, BaseExceptionGroup) and any(error is e for e in expected)
+        try:
+            result = await ex.first_success(fetch, mirrors)
+        except NotImplementedError:
+            raise
+        except Exception as error:
+            found, expected = leaves(error), list(errors.values())
+            if (
+                isinstance(error, BaseExceptionGroup)
+                and len(found) == len(expected)
+                and all(any(f is e for f in found) for e in expected)
+            ):
+                earlier = expected
+                continue
+            kept = [f for f in found if any(f is e or repr(f) == repr(e) for e in earlier)]
+            if kept:
+                raise AssertionError(
+                    f"first_success remembered errors from an earlier call: called again, every mirror "
+                    f"failed ({count} of {count}), and the ExceptionGroup it raised held {len(found)} "
+                    f"exceptions, {len(kept)} of them from the call before ({kept[0]!r}). Each call "
+                    "raises the errors of its own calls alone: make the list of errors inside the "
+                    "function, anew on each call, not at module level."
+                ) from None
+            bare = not isinstance(error, BaseExceptionGroup) and any(error is e for e in expected)
+            raise AssertionError(
+                f"every mirror failed ({count} of {count}), so first_success should raise an ExceptionGroup "
+                f"holding all {len(expected)} of their exceptions (`raise ExceptionGroup('every mirror "
+                f"failed', errors)`), found {describe(error)}"
+                + (
+                    ", one mirror's error on its own. Raise the group whatever the number of errors, "
+                    "one included: the caller handles every outcome the same way (`except* ConnectionError`)."
+                    if bare
+                    else ""
+                )
+            ) from None
         raise AssertionError(
-            f"every mirror failed ({count} of {count}), so first_success should raise an ExceptionGroup "
-            f"holding all {len(expected)} of their exceptions (`raise ExceptionGroup('every mirror "
-            f"failed', errors)`), found {describe(error)}"
-            + (
-                ", one mirror's error on its own. Raise the group whatever the number of errors, "
-                "one included: the caller handles every outcome the same way (`except* ConnectionError`)."
-                if bare
-                else ""
-            )
-        ) from None
-    raise AssertionError(
-        f"every mirror failed, so first_success should raise an ExceptionGroup of their errors; "
-        f"it returned {describe(result)} instead"
-    )
+            f"every mirror failed, so first_success should raise an ExceptionGroup of their errors; "
+            f"it returned {describe(result)} instead"
+        )
