@@ -28,7 +28,8 @@ FAST = 0.01
 # 30 ms on a badly loaded machine (FIELD-NOTES). Batches leave it empty for 0.14 s.
 EMPTY_SLOT_LIMIT = 0.07
 HOST_NAMES = ("api.test", "cdn.test", "img.test", "feed.test", "blog.test")
-# Some URLs of each host name a port: "https://api.test:8443/p/3" is on the host api.test too.
+# Some URLs of each host name a port: "https://api.test:8443/p/3" is on the host api.test too;
+# and some spell the host in capitals: "https://API.TEST/p/4" is on api.test too.
 PORTS = (443, 8080, 8443)
 ERROR_KINDS = (ConnectionError, LookupError, ValueError, PermissionError)
 
@@ -370,28 +371,41 @@ class Hosts:
 
 def urls_by_host(rng, hosts, per_host):
     """Each host gets 3 to 5 rounds of `per_host` URLs (never `per_host` rounds), listed host after
-    host, as a crawler finds them. `per_host` URLs of each host or more name a port, and as many or
-    more do not: a host counted once per port then gets `per_host` calls at once twice over."""
+    host, as a crawler finds them. `per_host` URLs of each host or more name a port, as many or more
+    spell the host in capitals ("API.TEST", "Api.test"), and as many or more do neither: a host
+    counted once per port, or once per spelling, then gets `per_host` calls at once twice over."""
     urls = []
     for host in hosts:
         pages = rng.sample(range(1, 100), per_host * rounds_for(rng, per_host))
         port = rng.choice(PORTS)
-        with_port = set(rng.sample(pages, rng.randint(per_host, len(pages) - per_host)))
-        urls += [
-            f"https://{host}:{port}/p/{page}" if page in with_port else f"https://{host}/p/{page}"
-            for page in pages
-        ]
+        spelled = rng.choice((host.upper(), host.capitalize(), host.title()))
+        with_port = rng.randint(per_host, len(pages) - 2 * per_host)
+        in_capitals = rng.randint(per_host, len(pages) - with_port - per_host)
+        for n, page in enumerate(pages):
+            if n < with_port:
+                urls.append(f"https://{host}:{port}/p/{page}")
+            elif n < with_port + in_capitals:
+                urls.append(f"https://{spelled}/p/{page}")
+            else:
+                urls.append(f"https://{host}/p/{page}")
     return urls
 
 
-def split_by_port(service, per_host):
-    """The netlocs ("api.test", "api.test:8443") a host's calls came under, when each of them had
-    exactly `per_host` calls at once of its own: the port was taken for part of the host's name."""
-    by_netloc = {}
-    for call in service.calls:
-        by_netloc.setdefault(urlsplit(call.args[0]).netloc, []).append(call)
-    if len(by_netloc) > 1 and all(most_at_once(calls) == per_host for calls in by_netloc.values()):
-        return sorted(by_netloc)
+def name_as_written(url):
+    """The host of a URL as it is written: "API.TEST" in "https://API.TEST:8443/p/3"."""
+    return urlsplit(url).netloc.rpartition("@")[2].partition(":")[0]
+
+
+def split_host(service, per_host):
+    """The names ("api.test", "API.TEST", "api.test:8443") a host's calls came under, when each of
+    them had exactly `per_host` calls at once of its own: one host was counted as several, by its
+    spelling (case) or its port (netloc)."""
+    for key in (name_as_written, lambda url: urlsplit(url).netloc):
+        groups = {}
+        for call in service.calls:
+            groups.setdefault(key(call.args[0]), []).append(call)
+        if len(groups) > 1 and all(most_at_once(calls) == per_host for calls in groups.values()):
+            return sorted(groups)
     return None
 
 
@@ -412,11 +426,17 @@ def assert_host_limits(hosts, urls, per_host):
                     f"{service.peak} of them: one semaphore shared by every host lets one host take all "
                     "the slots. Each host needs a semaphore of its own."
                 )
-            elif netlocs := split_by_port(service, per_host):
+            elif names := split_host(service, per_host):
+                how = []
+                if any(":" in n for n in names):
+                    how.append("`netloc` also holds the port")
+                if len({n.partition(":")[0] for n in names}) > 1:
+                    how.append("the name as written keeps its capitals (`hostname` lowercases it)")
                 why = (
-                    f"Its URLs came as {' and '.join(netlocs)}, and each of those got {per_host} calls "
-                    f"of its own. They are one host, {name}: the host of a URL is `urlsplit(url).hostname`, "
-                    f"the name alone; `netloc` also holds the port, so one host counted as {len(netlocs)}."
+                    f"Its URLs came as {', '.join(names[:-1])} and {names[-1]}, and each of those got "
+                    f"{per_host} calls of its own. They are one host, {name}: the host of a URL is "
+                    "`urlsplit(url).hostname`, the name alone, in lower case (host names ignore case); "
+                    f"{'; '.join(how)}: one host counted as {len(names)}."
                 )
             else:
                 why = (
