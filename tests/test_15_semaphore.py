@@ -456,17 +456,30 @@ def assert_host_limits(hosts, urls, per_host):
 
 
 @pytest.mark.task(2)
-async def test_results_come_back_in_the_order_of_the_urls(ex, rng):
+async def test_every_url_is_fetched_each_time_it_appears_and_results_come_back_in_order(ex, rng):
     per_host = rng.randint(2, 3)
     names = rng.sample(HOST_NAMES, 3)
     urls = urls_by_host(rng, names, per_host)
     rng.shuffle(urls)
+    # Two URLs appear twice, the second time at a random place: a page may change between two
+    # calls, so every URL in `urls` is a call.
+    for again in rng.sample(urls, 2):
+        urls.insert(rng.randint(0, len(urls)), again)
     # Later URLs answer sooner, so finishing order is not the asking order.
     delays = {url: 0.01 + 0.003 * (len(urls) - n) for n, url in enumerate(urls)}
     hosts = Hosts(names, delay=delays.__getitem__)
 
     result = await ex.fetch_per_host(hosts.fetch, urls, per_host)
 
+    asked, wanted = Counter(call.args[0] for call in hosts.calls), Counter(urls)
+    fewer = [url for url in wanted if asked[url] < wanted[url]]
+    if fewer:
+        raise AssertionError(
+            f"{fewer[0]} appears {wanted[fewer[0]]} times in urls, and fetch_per_host called "
+            f"fetch({fewer[0]!r}) {asked[fewer[0]]} time(s). The docstring asks for `await fetch(url)` "
+            "for every URL in `urls`, each time it appears: a page may change between two calls, and "
+            "the caller decides what to ask for. Make one call per entry of `urls`, repeated ones too."
+        )
     assert_same(result, [page_for(url) for url in urls], "fetch_per_host's result")
 
 
