@@ -95,20 +95,32 @@ async def withdraw_all(ex, storage, amounts):
 async def test_withdrawals_one_after_another_update_the_balance(ex, rng):
     first, second = rng.randrange(20, 60), rng.randrange(20, 60)
     start = first + second + rng.randrange(10, 100)
-    too_much = start - first - second + rng.randrange(1, 50)
+    # Paid in after the first withdrawal, straight into the storage (where the balance is kept).
+    deposit = rng.randrange(10, 100)
+    too_much = start + deposit - first - second + rng.randrange(1, 50)
     storage = Storage(start)
     account = ex.Account(storage)
 
-    results = [await account.withdraw(amount) for amount in (first, second, too_much)]
+    results = [await account.withdraw(first)]
+    storage.balance += deposit
+    results += [await account.withdraw(amount) for amount in (second, too_much)]
 
     assert_yes_or_no(results, (first, second, too_much))
     assert_same(
         results,
         [True, True, False],
         f"the results of withdraw({first}), withdraw({second}) and then withdraw({too_much}) "
-        f"from a balance of {start}",
+        f"from a balance of {start}, with {deposit} paid in after the first",
     )
-    assert_same(storage.balance, start - first - second, "the balance left")
+    if storage.balance == start - first - second:
+        raise AssertionError(
+            f"from a balance of {start}, withdraw({first}) paid; then {deposit} was paid into the "
+            f"account's storage, which held {start - first + deposit}; then withdraw({second}) paid and "
+            f"left {storage.balance}, as if the deposit had never been made. withdraw worked from a "
+            "balance it kept from before: the balance is kept in `storage`, so read it "
+            "(`await self.storage.read()`) at every withdrawal, not once."
+        )
+    assert_same(storage.balance, start + deposit - first - second, "the balance left")
 
 
 @pytest.mark.task(1)
