@@ -31,6 +31,7 @@ CANCEL_FETCH_DELAY = 0.6  # long, so every cancel surely comes while the fetch r
 # (a cancel that crosses before the call it cancels has begun there is not one this test judges).
 WAITING = 0.15
 HANG = 2  # correct code is done far sooner (a hang guard)
+CANCELLED_READ = 0.5  # a read that is cancelled: long, so the cancel surely lands in it
 WORDS = ["alpha", "bravo", "delta", "kilo", "lima", "oscar", "romeo", "tango", "victor", "zulu"]
 
 LOST_UPDATE = (
@@ -252,6 +253,51 @@ async def test_withdrawals_from_different_accounts_do_not_wait_for_each_other(ex
             "both accounts at work at the same time. The accounts share one lock (made at module or "
             "class level?). A lock guards one thing: give each account its own, made in __init__."
         )
+
+
+@pytest.mark.task(1)
+async def test_a_withdrawal_cancelled_midway_leaves_the_account_usable(ex, rng):
+    # A withdrawal is cancelled while it reads the balance (a timeout, a cancelled task): the
+    # lock it holds must be given back, or every later withdrawal from the account waits forever.
+    start = rng.randrange(100, 200)
+    cancelled, amount = rng.randrange(10, 50), rng.randrange(10, 50)
+    reading = asyncio.Event()
+    delays = iter([CANCELLED_READ])  # the first read is long: the cancel surely lands in it
+    io = FakeService(
+        "storage", delay=lambda *args: next(delays, IO_DELAY), on_start=lambda call: reading.set()
+    )
+    storage = Storage(start, io=io)
+    account = ex.Account(storage)
+
+    task = asyncio.create_task(account.withdraw(cancelled))
+    try:
+        async with hang_guard(
+            HANG,
+            "17 withdraw: reads the balance < HANG after it is called",
+            f"withdraw({cancelled}) had not read the balance {HANG} s after it was called",
+        ):
+            await reading.wait()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    async with hang_guard(
+        HANG,
+        "17 withdraw: a withdrawal after a cancelled one ends < HANG",
+        f"withdraw({cancelled}) was cancelled while it read the balance; then withdraw({amount}) was "
+        f"called, and it was still waiting {HANG} s later: the cancelled withdrawal kept the lock. A lock "
+        "taken with `await lock.acquire()` and given back with `lock.release()` after the work is never "
+        "given back when the work is cancelled (or raises) in between: use `async with self.lock:`, "
+        "which gives it back however the block ends (or release it in a `finally:`).",
+    ):
+        paid = await account.withdraw(amount)
+
+    assert_yes_or_no([paid], [amount])
+    assert_same(paid, True, f"withdraw({amount}) from a balance of {start}, after a cancelled withdrawal")
+    assert_same(
+        storage.balance,
+        start - amount,
+        f"the balance after withdraw({cancelled}) was cancelled and withdraw({amount}) paid",
+    )
 
 
 def fake_fetch(rng, delay, first=None):
