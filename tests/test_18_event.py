@@ -382,10 +382,19 @@ async def test_results_come_back_in_the_order_of_the_names(ex, rng):
     # Later names finish sooner, so finishing order is the reverse of the asking order.
     delays = {name: 0.05 + 0.03 * (len(names) - n) for n, name in enumerate(names)}
     run, answers = runner_service(rng, names, delay=delays.__getitem__)
+    # One name twice: run(name) is called for every name in the list, a repeated one too.
+    again = rng.randrange(len(names) - 1)
+    names.insert(rng.randint(again + 1, len(names)), names[again])
 
     result, _ = await start_and_signal(ex, run, names, WatchedEvent("go"), rng.uniform(*HOLD))
 
     assert_same(result, [answers[name] for name in names], "start_together's result")
+    if len(run.calls) != len(names):
+        raise AssertionError(
+            f"start_together was given {len(names)} names, {names[again]!r} twice ({names}), and called "
+            f"run {len(run.calls)} times: call `await run(name)` for every name in `names`, a repeated "
+            "one as often as it appears, not each different name once."
+        )
 
 
 @pytest.mark.task(1)
@@ -655,6 +664,8 @@ class JobFailed(Exception):
 # How long the test watches a run_every that should have ended (a cancel or a job's error): it
 # spans the next pause (at most 0.35 s here) and job, had run_every carried on.
 WATCH = 0.5
+# A job cancelled while it runs (it ends early, at the cancel): long, so the cancel surely lands in it.
+CANCELLED_JOB = 0.3
 
 
 async def ended_within(task, seconds):
@@ -736,6 +747,41 @@ async def test_a_cancelled_run_every_ends_at_once_and_runs_no_more_jobs(ex, rng)
             "jobs started after the cancel: a cancelled run_every runs no job after"
         )
 
+    # Cancelled again, another run_every, while its first job runs: a cancel is not stop, it
+    # reaches the job too, and run_every ends cancelled (not with a count).
+    begun = asyncio.Event()
+    job = FakeService("job", delay=CANCELLED_JOB, on_start=lambda call: begun.set())
+    stop = asyncio.Event()
+    with frozen_loop_breaker(ex, STOP_FROZEN):
+        task = asyncio.create_task(ex.run_every(job, interval, stop), name="run_every")
+        waiting = asyncio.ensure_future(begun.wait())
+        await asyncio.wait({task, waiting}, timeout=HANG, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        if not begun.is_set():
+            await end_for_good(task, stop)
+            raise AssertionError(f"run_every had not started its first job within {HANG} s")
+        task.cancel()
+        if not await ended_within(task, WATCH):
+            await end_for_good(task, stop)
+            raise AssertionError(
+                f"run_every was cancelled while its first job ran, and kept going: it was still running "
+                f"{WATCH:.2f} s after the cancel ({len(job.calls)} jobs started). A cancelled run_every "
+                "should end at once, cancelled: no `except asyncio.CancelledError` around `await job()` "
+                "that carries on."
+            )
+    if not task.cancelled():
+        outcome = (
+            f"returned {describe(task.result())}"
+            if task.exception() is None
+            else f"raised {task.exception()!r}"
+        )
+        raise AssertionError(
+            f"run_every was cancelled while its first job ran, and {outcome} instead of ending "
+            "cancelled. Catching CancelledError around `await job()` (to return the count so far) "
+            "swallows the cancel: the caller who cancelled it is never told. Let CancelledError go "
+            "on. (Stop lets a running job finish; a cancel ends the job and run_every both.)"
+        )
+
 
 @pytest.mark.task(2)
 async def test_a_job_that_raises_ends_run_every_with_its_error(ex, rng):
@@ -774,9 +820,12 @@ async def test_a_job_that_raises_ends_run_every_with_its_error(ex, rng):
     )
 
 
-async def wait_for_targets(ex, wake_watch, loop_breaker, progress, targets, advances, quiet=STEP):
+async def wait_for_targets(
+    ex, wake_watch, loop_breaker, progress, targets, advances, quiet=STEP, gives_up=None
+):
     """Start one wait_until per target; after `quiet` s, advance `progress` by each of
-    `advances` in turn, STEP s apart, and give the waiters GRACE s more.
+    `advances` in turn, STEP s apart, and give the waiters GRACE s more. With `gives_up`, one
+    more task waits in wait_until(gives_up) and is cancelled just before the first advance.
 
     Fails when a waiter kept waking up in the quiet stretch before the first advance.
     Return, per waiter, (the number of advances begun, the time) when it returned, or None
@@ -795,19 +844,36 @@ async def wait_for_targets(ex, wake_watch, loop_breaker, progress, targets, adva
             for n, target in enumerate(targets)
         }
         tasks = list(named)
+        quitter = None if gives_up is None else asyncio.create_task(progress.wait_until(gives_up))
         started = clock.perf_counter()
         try:
             for number, count in enumerate(advances):
                 if await pause_unless_failed(quiet if number == 0 else STEP, *tasks):
                     break  # a waiter raised: its error is the verdict (raised below)
+                if quitter is not None and number == 0:
+                    quitter.cancel()
+                    await asyncio.gather(quitter, return_exceptions=True)
                 advanced_at.append(clock.perf_counter())
-                await progress.advance(count)
+                try:
+                    await progress.advance(count)
+                except Exception as error:
+                    if quitter is None:
+                        raise
+                    raise AssertionError(
+                        f"advance({count}) raised {error!r}. A task waiting in wait_until({gives_up}) "
+                        "had been cancelled before it (it gave up waiting), and advance must still wake "
+                        "every task that is waiting. A cancelled waiter's future is done already "
+                        "(cancelled): setting its result raises. Forget the waiters that gave up, or "
+                        "wait on an asyncio.Condition, which does that for you."
+                    ) from error
             await asyncio.wait(tasks, timeout=GRACE)
             gave_up = clock.perf_counter()
         finally:
-            for task in tasks:
+            for task in [*tasks, quitter] if quitter is not None else tasks:
                 task.cancel()
             results = await asyncio.gather(*tasks, return_exceptions=True)
+            if quitter is not None:
+                await asyncio.gather(quitter, return_exceptions=True)
     for result in results:
         if isinstance(result, Exception):
             raise result
@@ -893,8 +959,10 @@ async def test_one_advance_wakes_every_waiter_it_satisfies(ex, wake_watch, loop_
     advances = [1] * (target - 1) + [1, 1, 1]
     progress = ex.Progress()
 
+    # One more waiter for `target` gives up (it is cancelled) before the first advance: the others
+    # are still woken.
     woke, advanced_at, gave_up = await wait_for_targets(
-        ex, wake_watch, loop_breaker, progress, targets, advances
+        ex, wake_watch, loop_breaker, progress, targets, advances, gives_up=target
     )
 
     assert_woke_on_time(targets, advances, woke, advanced_at, gave_up)
