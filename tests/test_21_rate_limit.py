@@ -571,26 +571,50 @@ async def test_a_caller_cancelled_while_it_waits_makes_no_call_and_keeps_no_plac
 
 @pytest.mark.task(1)
 async def test_each_limiter_has_its_own_budget(ex, rng):
+    # Calls 0 and 1 fill the first limiter's window, and call 2 waits in it for room; meanwhile
+    # call 3 is the second limiter's first. A record of starts, or a lock held while waiting,
+    # that the two limiters share (on the class, in a global) makes call 3 wait for call 2.
     rate, per = 2, 0.2
     first, second = ex.RateLimiter(rate, per), ex.RateLimiter(rate, per)
-    service = FakeService("call", delay=0.01)
+    filled = asyncio.Event()
+    service = FakeService(
+        "call", delay=0.01, on_start=lambda call: filled.set() if len(service.calls) == rate else None
+    )
+    asked = {}
 
     async def call_through(limiter, n):
+        asked[n] = clock.perf_counter()
         async with limiter:
             return await service(n)
 
-    # Calls 0 and 1 use up the first limiter's window; call 2 is the second limiter's first.
-    with stopwatch() as run:
-        await asyncio.gather(*(call_through(limiter, n) for n, limiter in enumerate([first, first, second])))
+    def too_slow():
+        return (
+            f"after 1.00 s only {len(service.calls)} of 4 calls had started, through two RateLimiter({rate}, "
+            f"per={per}) objects: the limiter makes calls wait far longer than the rule needs.\n"
+            f"observed:\n{draw_timeline(service.calls, service.name)}"
+        )
 
-    waited = next(call.start for call in service.calls if call.args == (2,)) - run.started
+    async with hang_guard(1.0, "21 limiter: 4 calls through two limiters start < 1 s", too_slow):
+        waiting = [asyncio.create_task(call_through(first, n)) for n in range(rate + 1)]
+        try:
+            await filled.wait()
+            await asyncio.sleep(0.02)  # call 2 has asked the first limiter and waits in it
+            await asyncio.gather(call_through(second, rate + 1), *waiting)
+        finally:
+            for task in waiting:
+                task.cancel()
+
+    other = next(call for call in service.calls if call.args == (rate + 1,))
+    waited = other.start - asked[rate + 1]
     if margins.over(
         waited, per / 3, "21 limiter: a second limiter's first call starts < per / 3 after asking"
     ):
         raise AssertionError(
-            f"the first call through a second RateLimiter({rate}, per={per}) waited {waited:.2f} s, "
-            "though nothing had gone through that limiter yet: two limiters share one record of "
-            "starts. Keep it on `self` (set it up in `__init__`), not on the class or in a global.\n"
+            f"two RateLimiter({rate}, per={per}) objects: {rate} calls went through the first, and one "
+            f"more waited in it for room; then the first call through the second asked, and it waited "
+            f"{waited:.2f} s, though nothing had gone through the second limiter yet. The two limiters "
+            "share something: a record of starts, or a lock held while a call waits for room. Keep "
+            "both on `self` (set them up in `__init__`), not on the class or in a global.\n"
             f"observed:\n{draw_timeline(service.calls, service.name)}"
         )
 
@@ -690,11 +714,22 @@ async def test_bodies_come_back_in_the_order_of_the_urls(ex, rng, server):
     ids = rng.sample(range(100, 1000), 5)
     # Later URLs answer sooner, so finishing order is the reverse of the asking order.
     urls = [server.serve(f"/items/{i}", json=item(i), delay=0.03 * (len(ids) - n)) for n, i in enumerate(ids)]
+    # One URL twice: each URL in the list is one GET, a repeated one too.
+    again = rng.randrange(len(ids) - 1)
+    at = rng.randint(again + 1, len(ids))
+    ids.insert(at, ids[again])
+    urls.insert(at, urls[again])
     log = SessionLog()
 
     result = await fetch_all(ex, server, urls, rate=len(urls), per=1.0, give_up_after=2.0, log=log)
 
     assert_same(result, [item(i) for i in ids], "fetch_all_rate_limited's result")
+    if len(server.requests) != len(urls):
+        raise AssertionError(
+            f"fetch_all_rate_limited was given {len(urls)} URLs, {urls[again]} twice (numbers {again + 1} "
+            f"and {at + 1}), and {len(server.requests)} requests reached the server: GET every URL in "
+            "`urls`, a repeated one as often as it appears, not each different URL once."
+        )
     assert_used_the_session([log.connector], server.requests, "fetch_all_rate_limited")
 
 
@@ -724,6 +759,26 @@ async def test_no_more_than_rate_requests_reach_the_server_in_any_window(ex, rng
         allowance=log.delivery_spread(server),
         when=log.seen_by_the_session,
     ).assert_rate_kept(rate, per)
+
+    # A second call, at a lower rate: it is held to its own rate, not to the first call's.
+    urls = [server.serve(f"/items/{i}", json=item(i)) for i in ids[:2]]
+    log = SessionLog()
+    result = await fetch_all(ex, server, urls, 1, per, give_up_after=1.0, log=log)
+
+    assert_same(result, [item(i) for i in ids[:2]], "fetch_all_rate_limited's result")
+    Judge(
+        server,
+        log.asked,
+        noun="request",
+        began="reached the server",
+        moment=SERVER_MOMENT,
+        nothing_held=f"this was a second call of fetch_all_rate_limited, with rate=1 after one with "
+        f"rate={rate}. Does your function keep the RateLimiter of an earlier call (in a global, a default "
+        "argument, an attribute)? Each call makes its own RateLimiter(rate, per), with the rate it is "
+        "given, and shares it between its own requests.",
+        allowance=log.delivery_spread(server),
+        when=log.seen_by_the_session,
+    ).assert_rate_kept(1, per)
 
 
 @pytest.mark.task(2)
