@@ -270,16 +270,25 @@ async def test_a_withdrawal_cancelled_midway_leaves_the_account_usable(ex, rng):
     account = ex.Account(storage)
 
     task = asyncio.create_task(account.withdraw(cancelled))
+    read = asyncio.ensure_future(reading.wait())
     try:
         async with hang_guard(
             HANG,
             "17 withdraw: reads the balance < HANG after it is called",
             f"withdraw({cancelled}) had not read the balance {HANG} s after it was called",
         ):
-            await reading.wait()
+            # Waiting stops when it ends, too: an error before any read (a stub's "not written
+            # yet") is told at once, not after HANG s.
+            await asyncio.wait({task, read}, return_when=asyncio.FIRST_COMPLETED)
+        if not reading.is_set():
+            task.result()  # the learner's own error, as it is
+            raise AssertionError(
+                f"withdraw({cancelled}) returned {task.result()!r} without reading the balance from storage."
+            )
     finally:
+        read.cancel()
         task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.gather(task, read, return_exceptions=True)
     async with hang_guard(
         HANG,
         "17 withdraw: a withdrawal after a cancelled one ends < HANG",
