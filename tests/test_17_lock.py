@@ -21,7 +21,7 @@ from kata.testing import (
     margins,
     stopwatch,
 )
-from kata.testing.cancelling import Run, assert_ended_cancelled
+from kata.testing.cancelling import Run, assert_ended_after_the_cancel, assert_ended_cancelled
 from kata.testing.hang_guard import hang_guard
 
 IO_DELAY = 0.02  # one read or one write to the fake storage
@@ -261,34 +261,18 @@ async def test_a_withdrawal_cancelled_midway_leaves_the_account_usable(ex, rng):
     # lock it holds must be given back, or every later withdrawal from the account waits forever.
     start = rng.randrange(100, 200)
     cancelled, amount = rng.randrange(10, 50), rng.randrange(10, 50)
-    reading = asyncio.Event()
     delays = iter([CANCELLED_READ])  # the first read is long: the cancel surely lands in it
-    io = FakeService(
-        "storage", delay=lambda *args: next(delays, IO_DELAY), on_start=lambda call: reading.set()
-    )
+    io = FakeService("storage", delay=lambda *args: next(delays, IO_DELAY))
     storage = Storage(start, io=io)
     account = ex.Account(storage)
 
-    task = asyncio.create_task(account.withdraw(cancelled))
-    read = asyncio.ensure_future(reading.wait())
-    try:
-        async with hang_guard(
-            HANG,
-            "17 withdraw: reads the balance < HANG after it is called",
-            f"withdraw({cancelled}) had not read the balance {HANG} s after it was called",
-        ):
-            # Waiting stops when it ends, too: an error before any read (a stub's "not written
-            # yet") is told at once, not after HANG s.
-            await asyncio.wait({task, read}, return_when=asyncio.FIRST_COMPLETED)
-        if not reading.is_set():
-            task.result()  # the learner's own error, as it is
-            raise AssertionError(
-                f"withdraw({cancelled}) returned {task.result()!r} without reading the balance from storage."
-            )
-    finally:
-        read.cancel()
-        task.cancel()
-        await asyncio.gather(task, read, return_exceptions=True)
+    run = Run(account.withdraw(cancelled))
+    io.on_start = lambda call: run.cancel("while it read the balance")  # only the first counts
+    if not await run.finish(HANG):
+        await run.stop()
+    assert_ended_after_the_cancel(
+        run, f"withdraw({cancelled})", unreached="without reading the balance from storage"
+    )
     async with hang_guard(
         HANG,
         "17 withdraw: a withdrawal after a cancelled one ends < HANG",
