@@ -64,21 +64,23 @@ async def finish(call, name, ideal, leftovers, handle):
         RUN_LIMIT, f"16 {name}: ends < RUN_LIMIT", HUNG.format(name=name, limit=RUN_LIMIT, ideal=ideal)
     ):
         result = await call
-    await assert_none_left_running(leftovers, before, handle, name)
+    await assert_none_left_running(leftovers, before, name, handle)
     return result
 
 
-async def still_running(leftovers, before, handle):
+async def still_running(leftovers, before, *handles):
     """What the learner's function left running, taken the moment it returned (or raised):
-    its tasks still running, and the calls to handle those made: still running then, or started
-    within LATE s after it (in judge mode the judge sees those calls itself; the tasks live in
-    the learner's process)."""
-    busy = [f"{call.label('handle')} not finished" for call in handle.calls if call.end is None]
+    its tasks still running, and the calls to the handles those made: still running then, or
+    started within LATE s after it (in judge mode the judge sees those calls itself; the tasks
+    live in the learner's process)."""
+    calls = [call for handle in handles for call in handle.calls]
+    busy = [f"{call.label('handle')} not finished" for call in calls if call.end is None]
     left = leftovers.at_return(before)
     if not left and not busy:
-        made = len(handle.calls)
+        made = [len(handle.calls) for handle in handles]
         await asyncio.sleep(LATE)
-        busy = [f"{call.label('handle')} started later" for call in handle.calls[made:]]
+        later = [call for handle, n in zip(handles, made, strict=True) for call in handle.calls[n:]]
+        busy = [f"{call.label('handle')} started later" for call in later]
     return left, busy
 
 
@@ -86,8 +88,8 @@ def named(left):
     return f"{len(left)} tasks ({', '.join(sorted({task.name for task in left}))})"
 
 
-async def assert_none_left_running(leftovers, before, handle, name):
-    left, busy = await still_running(leftovers, before, handle)
+async def assert_none_left_running(leftovers, before, name, *handles):
+    left, busy = await still_running(leftovers, before, *handles)
     if not left and not busy:
         return
     # Said here in full: stopped now, they are not reported a second time by the loop guard.
@@ -473,8 +475,7 @@ async def test_two_calls_at_once_each_handle_and_return_only_their_own_items(ex,
         results = await asyncio.gather(
             *(ex.process_all(items, handle, workers) for items, handle in zip(halves, handles, strict=True))
         )
-    for handle in handles:
-        await assert_none_left_running(leftovers, before, handle, "process_all")
+    await assert_none_left_running(leftovers, before, "process_all", *handles)
 
     for n, (items, handle, result) in enumerate(zip(halves, handles, results, strict=True)):
         other = set(halves[1 - n])
@@ -572,7 +573,7 @@ FALSY_ITEMS = (None, 0, "")
 
 
 def reply_for_any(item):
-    return item if item in FALSY_ITEMS and type(item) in (type(None), int, str) else {"item": item}
+    return item if item in FALSY_ITEMS else {"item": item}
 
 
 def assert_falsy_results_kept(name, results, what):
