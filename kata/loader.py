@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from kata.tracebacks import line_of
+
 
 class ExerciseLoadError(Exception):
     """The exercise file is missing or cannot be imported; the message is for the learner."""
@@ -78,6 +80,6 @@ def _line_in(error: BaseException, path: Path) -> int | None:
     tb = error.__traceback__
     while tb is not None:
         if Path(tb.tb_frame.f_code.co_filename) == path:
-            line = tb.tb_lineno
+            line = line_of(tb)
         tb = tb.tb_next
     return line

@@ -49,6 +49,8 @@ from types import FrameType
 
 import pytest
 
+from kata.tracebacks import give_line_numbers
+
 # pytest-timeout's message (kata.report.is_pytest_timeout reads it), so reports stay the same.
 MESSAGE = "Timeout (>{seconds}s) from pytest-timeout."
 
@@ -233,6 +235,15 @@ class KataTimeouts:
         timer.cancel()
         del item.stash[_TIMER]
         return True
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        """Before pytest describes a failure, every traceback entry gets a line: the alarm can
+        strike an instruction that has none (a loop's jump back), and pytest's report then broke
+        with an internal error that ended the whole run (kata.tracebacks)."""
+        if call.excinfo is not None and give_line_numbers(call.excinfo.value):
+            call.excinfo = pytest.ExceptionInfo.from_exception(call.excinfo.value)
+        return (yield)
 
 
 _TIMER = pytest.StashKey["_Alarm | _InterruptTimer"]()

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
 
+from kata.tracebacks import line_at, line_of
+
 MAX_PLACES = 3
 # True in batch grading (--kata-file-names): the learner's files are named alone ("02_gather.py"),
 # as the student knows them; the folder they are graded from means nothing to the student.
@@ -58,8 +60,11 @@ def in_target(filename: str, target: Path) -> bool:
         return False
 
 
-def _place(frame: FrameType, line: int | None) -> Place:
-    return Place(Path(frame.f_code.co_filename).resolve(), line or frame.f_lineno, frame.f_code.co_name)
+def _place(frame: FrameType, line: int | None = None) -> Place:
+    """`line` of `frame`'s code, or the line the frame is on now."""
+    if line is None:
+        line = frame.f_lineno or line_at(frame.f_code, frame.f_lasti)
+    return Place(Path(frame.f_code.co_filename).resolve(), line, frame.f_code.co_name)
 
 
 def raised_at(error: BaseException, target: Path) -> list[Place]:
@@ -73,7 +78,7 @@ def raised_at(error: BaseException, target: Path) -> list[Place]:
         tb: TracebackType | None = leaf.__traceback__
         while tb is not None:
             if in_target(tb.tb_frame.f_code.co_filename, target):
-                places.append(_place(tb.tb_frame, tb.tb_lineno))
+                places.append(_place(tb.tb_frame, line_of(tb)))
             tb = tb.tb_next
         if places:
             return places
@@ -118,7 +123,7 @@ def waiting_in(tasks: Iterable[asyncio.Task], target: Path) -> list[Place]:
     for task in tasks:
         learner = [f for f in _awaiting(task) if in_target(f.f_code.co_filename, target)]
         if learner:
-            place = _place(learner[-1], None)
+            place = _place(learner[-1])
             if place not in places:
                 places.append(place)
     return places

@@ -41,6 +41,7 @@ from kata.testing.loopguard import STALL_LIMIT, LoopGuard, is_library_task, warn
 from kata.testing.loops import close_left_open, noting_loops
 from kata.testing.sessions import counting_sessions
 from kata.testing.waiting import FrozenLoopBreaker, WakeWatch
+from kata.tracebacks import line_of
 
 LEARNER_MODULES = module_name("")
 SETTLE = 0.1  # seconds for calls to the judge that the learner's code cancelled to end
@@ -278,7 +279,7 @@ def learner_places(target: Path):
             filename = tb.tb_frame.f_code.co_filename
             with contextlib.suppress(OSError, ValueError):
                 if Path(filename).resolve().parent == target:
-                    found.append((Path(filename).name, tb.tb_lineno, tb.tb_frame.f_code.co_name))
+                    found.append((Path(filename).name, line_of(tb), tb.tb_frame.f_code.co_name))
             tb = tb.tb_next
         return found
 
