@@ -49,6 +49,8 @@ class Run:
     seconds: float = 0.0
     label: str = ""
     second_runs: int = 0  # tests run a second time (see with_second_chance)
+    # Tests that failed only on time, then passed their second run: the machine's load, not the code.
+    passed_second_time: list[str] = field(default_factory=list)
 
     @property
     def collected_nothing(self) -> bool:
@@ -275,6 +277,9 @@ def with_second_chance(
     for result in fresh.values():
         if result.outcome != "passed" and result.time_only:
             result.message += "\n" + SAME_TWICE
+    run.passed_second_time = [
+        r.id for r in run.results if r.outcome != "passed" and fresh.get(r.id, r).outcome == "passed"
+    ]
     run.results = [fresh.get(r.id, r) for r in run.results]
     run.seconds += time.perf_counter() - started
     run.second_runs = len(fresh)

@@ -3,7 +3,7 @@ self-check judge alike): a busy machine must never fail correct code, and a mist
 
 import pytest
 
-from kata import runner
+from kata import runner, selfcheck
 from kata.runner import run_tests, with_second_chance
 from tests.harness.test_guard import make_suite
 
@@ -62,6 +62,9 @@ def test_a_failure_on_time_is_run_again_and_the_second_verdict_stands(tmp_path, 
     assert after["test_wrong"].outcome == "failed", "a wrong answer is not run again, and still fails"
     assert after["test_hangs_once"].outcome == "failed", "idle, a timeout is not run again"
     assert run.second_runs == 1
+    assert [test.rsplit("::", 1)[-1] for test in run.passed_second_time] == ["test_busy_once"], (
+        "the run should name the test that passed only the second time (the machine's load)"
+    )
 
 
 def test_on_a_busy_machine_a_timeout_is_run_again_with_a_longer_limit(tmp_path, monkeypatch):
@@ -84,6 +87,7 @@ def test_a_second_failure_says_it_was_run_twice(tmp_path, monkeypatch):
     run = with_second_chance(first, target, wall_limit=60, cwd=tmp_path)
     (result,) = run.results
     assert result.outcome == "failed"
+    assert run.passed_second_time == [], "a test that failed twice did not pass the second time"
     assert result.message.startswith("too slow") and "run a second time" in result.message, result.message
 
 
@@ -266,3 +270,19 @@ def test_a_test_that_gave_up_waiting_is_run_again_only_on_a_busy_machine_like_a_
     else:
         assert after["test_hangs_once"].outcome == "failed", "idle, a hang is not waited for twice"
         assert run.second_runs == 0
+
+
+def test_the_self_check_counts_the_tests_that_passed_only_the_second_time_by_file():
+    lines = []
+    rescued = [
+        "tests/14_shutdown.py::test_a",
+        "tests/14_shutdown.py::test_a",
+        "tests/harness/test_guard.py::test_b",
+    ]
+    selfcheck.report_rescued(rescued, listed=True, out=lines.append)
+    assert lines[0].startswith("3 of them passed the second time"), lines
+    assert "14_shutdown.py 2, test_guard.py 1" in lines[0], lines
+    assert lines[1:] == ["  2 x tests/14_shutdown.py::test_a", "  1 x tests/harness/test_guard.py::test_b"]
+    quiet = []
+    selfcheck.report_rescued([], listed=True, out=quiet.append)
+    assert quiet == [], "nothing to say when every second run failed again"
