@@ -449,6 +449,17 @@ def _unload_learner_module(item: pytest.Function) -> None:
         unload_exercise(module)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """In judge mode the sandbox host is up before the test's time limit starts (pytest-timeout's
+    timer covers setup and teardown too): a host started again after a test that broke it, or
+    the first of a run, took over 2 s under load, and a correct answer timed out for it."""
+    judge = item.config.stash.get(JUDGE_KEY, None)
+    if judge is not None and "ex" in getattr(item, "fixturenames", ()):
+        judge.ready()
+    return (yield)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     if not isinstance(item, pytest.Function):

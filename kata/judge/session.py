@@ -21,6 +21,8 @@ from kata.testing.waiting import WakeWatch, Watched
 WHERE_TIMEOUT = 2.0
 WAKES_TIMEOUT = 2.0  # seconds for the sandbox to start or report its WakeWatch (its loop may be frozen)
 MAX_WATCHED, MAX_WAKES = 1000, 100_000
+# Seconds to wait, before a test's time limit starts, for a sandbox host to start and answer.
+READY_TIMEOUT = 30.0
 SETTLE = 0.1  # seconds for the judge's side of calls the learner cancelled to end
 
 
@@ -128,6 +130,23 @@ class JudgeSession:
     def close_kept_loops(self) -> None:
         if self.link.host is not None and self.link.peer.lost is None:
             self.link.ask("close_kept_loops")
+
+    def ready(self, seconds: float = READY_TIMEOUT) -> None:
+        """Start the sandbox host if none is alive, and wait (at most `seconds`) until it answers:
+        called before a test's time limit starts, so that a new interpreter's start-up (seconds on
+        a busy machine) is the grader's time, not the learner's. A host that fails to start, or
+        answers late, is left to the test, which reports it in its own words."""
+        try:
+            self.link.ensure()
+        except Exception:  # the test that needs the host starts it again, and says what failed
+            return
+        asking = threading.Thread(target=self._first_answer, daemon=True)
+        asking.start()
+        asking.join(seconds)
+
+    def _first_answer(self) -> None:
+        with contextlib.suppress(Exception):  # reported by the test that needs the host
+            self.link.ask("sessions_opened")
 
     def stopped(self) -> None:
         self.link.stop()

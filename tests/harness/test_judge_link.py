@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
 from kata.catalog import REPO_ROOT
-from kata.judge.link import SandboxLink
+from kata.judge.link import PREFIX_VARIABLE, SandboxLink
+from kata.runner import run_tests
 
 
 @pytest.mark.skipif(not hasattr(os, "getsid"), reason="sessions are POSIX's")
@@ -42,3 +45,32 @@ def test_stopping_the_host_does_not_wait_for_a_stray_process_that_holds_its_outp
         assert not stopper.is_alive(), "stopping the host waited for its output to be closed"
     finally:
         stray.close()
+
+
+# A sandbox prefix that makes every host take SLOW_START seconds to start, as a busy machine can.
+SLOW_START = 2.5
+DELAYED_START = [
+    sys.executable,
+    "-c",
+    f"import os, sys, time; time.sleep({SLOW_START}); os.execvp(sys.argv[1], sys.argv[1:])",
+]
+
+
+@pytest.mark.timeout(120)
+def test_a_slow_host_start_is_not_counted_in_the_first_tests_time_limit(monkeypatch):
+    """pytest-timeout's limit covers a test's setup: a host started in the first test (or again
+    after a test that broke it) took over 2 s under load, and a correct answer timed out for it
+    (a self-check beside two helpers: 02's first test, judge mode, 2 s limit)."""
+    monkeypatch.setenv(PREFIX_VARIABLE, json.dumps(DELAYED_START))
+    limit = SLOW_START - 1.0
+    run = run_tests(
+        [REPO_ROOT / "tests" / "test_01_coroutines.py"],
+        REPO_ROOT / "solutions",
+        wall_limit=100,
+        extra=("--kata-judge", "--timeout", str(limit)),
+    )
+    failed = [f"{r.test}: {r.message[:200]}" for r in run.results if r.outcome != "passed"]
+    assert run.results and not failed, (
+        f"the reference failed with a host that starts in {SLOW_START} s and a {limit} s limit:\n"
+        + "\n".join(failed)
+    )
