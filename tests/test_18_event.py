@@ -48,6 +48,9 @@ HOLD = (0.1, 0.15)  # how long the test keeps `go` unset: random, so no poll per
 LONG_HOLD = (0.4, 0.5)
 # Task 2
 JOB = 0.02
+# The jobs of the test of the pause: long enough that a pause counted from the job's start is short
+# by far more than a timer may wake early (2 ticks, 31 ms, on Windows before Python 3.13).
+PAUSED_JOB = 0.08
 # Task 3
 STEP = 0.04  # between two advances
 STEPS = 8
@@ -118,6 +121,24 @@ COUNT_POLLED = dict(
     until="advance changes it",
     fix="Wait on an asyncio.Condition: `await cond.wait_for(lambda: ...)` sleeps until advance "
     "calls `notify_all()`.",
+)
+PAUSE_FROM_THE_START = (
+    "job number {number} started {from_start:.2f} s after the one before started, so only {pause:.2f} s "
+    "after it ended (the job took {job:.2f} s): your pause is counted from the job's start. The pause "
+    "of `interval` runs from the end of one job to the start of the next: begin it once `await job()` "
+    "has returned, and wait the whole interval."
+)
+# Said of a waiter never woken, whatever it waits on: a Condition, an Event, or futures.
+NOT_WOKEN = (
+    "Wake every task that waits, however many wait for the same target: with an asyncio.Condition, "
+    "call `notify_all()` (`notify()` wakes only one task); with futures or Events, keep one for each "
+    "waiting task (kept in a dict by target, the second task waiting for a target replaces the "
+    "first one's, and the first is never woken)."
+)
+WOKEN_LATE = (
+    "Wake the waiting tasks the moment the count changes, all of them: sleeping between checks of "
+    "the count reacts late, and so does a Condition's `notify()`, which wakes one task per change "
+    "(`notify_all()` wakes them all)."
 )
 STOP_POLLED = dict(
     what="stop",
@@ -456,13 +477,18 @@ def assert_slept_through_pauses(stop, job, interval, stopped_at):
     """Fail if run_every looked at stop again inside its pauses, while stop was unset.
 
     A pause that waits for stop with a timeout looks at it once, as it begins (perhaps with
-    an `is_set()` first); a pause that polls looks again after each of its short sleeps.
+    an `is_set()` first); a pause that polls looks again after each of its short sleeps. The
+    look just before the next job starts ends the pause: it is no poll, even when the pause
+    ended too soon (a wait that timed out early is judged by the pause's length, not here).
     """
     again, looks, gaps = 0, 0, []
-    for call in job.calls:
+    for call, after in itertools.zip_longest(job.calls, job.calls[1:]):
         if call.end is None or call.end >= stopped_at:
             break
-        score, moments = stop.looked_again(call.end, min(call.end + interval - EARLY, stopped_at))
+        until = min(call.end + interval - EARLY, stopped_at)
+        if after is not None:
+            until = min(until, after.start - MOMENT)
+        score, moments = stop.looked_again(call.end, until)
         again += score
         looks += looks_after_the_first(moments)
         gaps += apart(moments)
@@ -534,10 +560,10 @@ def assert_no_job_cut_short(job):
 @pytest.mark.task(2)
 async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng):
     interval = new_interval(rng)
-    job = FakeService("job", delay=JOB)
+    job = FakeService("job", delay=PAUSED_JOB)
 
     # Three jobs and two pauses done, halfway through the third pause.
-    stop_after = 3 * JOB + 2.5 * interval
+    stop_after = 3 * PAUSED_JOB + 2.5 * interval
     stop = WatchedEvent("stop")
     result, run, since_stop = await run_and_stop(ex, job, interval, stop, stop_after)
 
@@ -554,6 +580,13 @@ async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng):
         too_long = margins.over(
             pause, interval + PAUSE_LATE, "18 run_every: pause between jobs < interval + PAUSE_LATE"
         )
+        from_start = after.start - before.start
+        if too_short and abs(from_start - interval) < (before.end - before.start) / 2:
+            raise AssertionError(
+                PAUSE_FROM_THE_START.format(
+                    number=number, from_start=from_start, pause=pause, job=before.end - before.start
+                )
+            )
         if too_short or too_long:
             raise AssertionError(
                 f"job number {number} started {pause:.2f} s after the one before ended; the pause "
@@ -562,12 +595,12 @@ async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng):
     assert_jobs_before_stop(
         job,
         interval,
-        JOB,
+        PAUSED_JOB,
         run,
         stop_after,
         since_stop.started,
         3,
-        f"with jobs of {JOB:.2f} s and pauses of {interval:.3f} s, 3 jobs should have run when stop "
+        f"with jobs of {PAUSED_JOB:.2f} s and pauses of {interval:.3f} s, 3 jobs should have run when stop "
         f"was set after {stop_after:.2f} s; found {{found}}",
     )
     assert_counted(result, job)
@@ -894,7 +927,8 @@ def assert_woke_on_time(targets, advances, woke, advanced_at, gave_up):
 
     Returning late, or never, is a failure on time: correct code does it only when it runs late
     (its task waits for the loop, or in judge mode for the other process). A waiter that is never
-    woken (`notify()`), or wakes only at a later advance, is late every time.
+    woken (a Condition's `notify()`, or one future kept per target for several waiters), or wakes
+    only at a later advance, is late every time.
     """
     for target, wake in zip(targets, woke, strict=True):
         due = next(n for n in range(1, len(advances) + 1) if sum(advances[:n]) >= target)
@@ -906,10 +940,16 @@ def assert_woke_on_time(targets, advances, woke, advanced_at, gave_up):
                 LATE,
                 "18 wait_until: returns < LATE after the count is reached",
             )
+            same = [w for t, w in zip(targets, woke, strict=True) if t == target]
+            returned = len(same) - same.count(None)
+            who = (
+                f"wait_until({target}) never returned"
+                if len(same) == 1
+                else f"{len(same)} tasks waited in wait_until({target}) and "
+                + (f"only {returned} of them returned" if returned else "none of them returned")
+            )
             raise AssertionError(
-                f"wait_until({target}) never returned, though the count reached {reached} "
-                f"(and {sum(advances)} in the end). Wake every waiter when the count changes: "
-                "`notify()` wakes only one waiting task, `notify_all()` wakes them all."
+                f"{who}, though the count reached {reached} (and {sum(advances)} in the end). {NOT_WOKEN}"
             )
         begun, at = wake
         if begun < due:
@@ -933,8 +973,7 @@ def assert_woke_on_time(targets, advances, woke, advanced_at, gave_up):
         if late:
             raise AssertionError(
                 f"wait_until({target}) returned {lag:.2f} s after the count reached {reached}; it should "
-                "return at once. Sleeping between checks of the count reacts late, and `notify()` wakes "
-                "only one waiter: call `notify_all()` whenever the count changes."
+                f"return at once. {WOKEN_LATE}"
             )
 
 
@@ -1037,10 +1076,11 @@ async def test_each_progress_counts_and_wakes_only_its_own_waiters(ex, wake_watc
         f"other.advance() was called {others} times"
     )
     shared = (
-        "The two share what they keep: made in the class body (`changed = asyncio.Condition()` under "
-        "`class Progress:`), it is one for every Progress, and it is bound to the first event loop "
-        "that waits on it, so a Progress used under a second asyncio.run fails. Make each Progress's "
-        "own in __init__: `self.changed = asyncio.Condition()`."
+        "The two share what they keep: made in the class body (a Condition, an Event or a dict of "
+        "futures under `class Progress:`), it is one for every Progress, and an asyncio object is "
+        "bound to the first event loop that waits on it, so a Progress used under a second "
+        "asyncio.run fails. Make each Progress's own in __init__: `self.changed = "
+        "asyncio.Condition()`, `self.waiters = {}`."
     )
     if early:
         raise AssertionError(
@@ -1056,13 +1096,13 @@ async def test_each_progress_counts_and_wakes_only_its_own_waiters(ex, wake_watc
     ):
         who = who_woke(busiest[0], [busiest[0]], named)
         raise AssertionError(
-            f"{story}, and {who} woke up {len(moments)} times: other's notify_all() woke mine's "
+            f"{story}, and {who} woke up {len(moments)} times: other's advances woke mine's "
             f"waiters, though mine's count never changed. {shared}"
         )
     if len(returned) < len(tasks):
         raise AssertionError(
             f"{story}; then mine.advance({target}) was called, and only {len(returned)} of the 3 "
-            f"waiters returned within {GRACE:.2f} s, though mine's count reached {target}"
+            f"waiters returned within {GRACE:.2f} s, though mine's count reached {target}. {NOT_WOKEN}"
         )
     assert_same(mine.done, target, f"mine.done after mine.advance({target})")
     assert_same(other.done, others, f"other.done after other.advance() {others} times")
