@@ -613,8 +613,11 @@ async def test_each_limiter_has_its_own_budget(ex, rng):
             f"two RateLimiter({rate}, per={per}) objects: {rate} calls went through the first, and one "
             f"more waited in it for room; then the first call through the second asked, and it waited "
             f"{waited:.2f} s, though nothing had gone through the second limiter yet. The two limiters "
-            "share something: a record of starts, or a lock held while a call waits for room. Keep "
-            "both on `self` (set them up in `__init__`), not on the class or in a global.\n"
+            "share something: a record of starts, or a lock held while a call waits for room. What is "
+            "made once is shared by every RateLimiter: a mutable default argument (`def __init__(self, "
+            "rate, per=1.0, starts=[])`: the list is made once, when `def` runs, not at each call), a "
+            "class attribute (set in the class body), or a module-level variable. Give each limiter "
+            "its own, made in `__init__`: `self.starts = deque()`, `self.lock = asyncio.Lock()`.\n"
             f"observed:\n{draw_timeline(service.calls, service.name)}"
         )
 
@@ -773,9 +776,10 @@ async def test_no_more_than_rate_requests_reach_the_server_in_any_window(ex, rng
         began="reached the server",
         moment=SERVER_MOMENT,
         nothing_held=f"this was a second call of fetch_all_rate_limited, with rate=1 after one with "
-        f"rate={rate}. Does your function keep the RateLimiter of an earlier call (in a global, a default "
-        "argument, an attribute)? Each call makes its own RateLimiter(rate, per), with the rate it is "
-        "given, and shares it between its own requests.",
+        f"rate={rate}. Does your function keep the RateLimiter of an earlier call, or its record of starts "
+        "(in a module-level variable, a class attribute, or a mutable default argument: a default is "
+        "made once, when `def` runs, and every call gets the same one)? Each call makes its own "
+        "RateLimiter(rate, per), with the rate it is given, and shares it between its own requests.",
         allowance=log.delivery_spread(server),
         when=log.seen_by_the_session,
     ).assert_rate_kept(1, per)
