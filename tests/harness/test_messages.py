@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from kata.commands import _grouped
 from kata.report import TestResult, learner_message
 
@@ -49,3 +51,56 @@ def test_in_batch_grading_messages_name_the_students_files_alone(monkeypatch):
     assert where.shown_path(target / "02_gather.py", target) == "02_gather.py"
     assert where.shown_path(Path("/elsewhere/x.py"), target) == "/elsewhere/x.py"
     assert "--kata-file-names" in pytest_args(["t.py::test"], Path("/course"), target, Limits(), 1)
+
+
+# What a wrong variant is told, by the test that catches it: the message speaks of what the code does
+# (or could have done), never of a call it does not make. (variant, test, words it must say, words
+# it must not say.)
+TOLD = [
+    pytest.param(
+        "18_event/wrong_one_future_per_target.py",
+        "test_one_advance_wakes_every_waiter_it_satisfies",
+        ["tasks waited in wait_until(", "with futures or Events, keep one for each waiting task"],
+        ["`notify()` wakes only one waiting task, `notify_all()` wakes them all"],
+        id="18-futures-not-woken",
+    ),
+    pytest.param(
+        "18_event/wrong_one_future_per_target.py",
+        "test_each_progress_counts_and_wakes_only_its_own_waiters",
+        ["only 1 of the 3 waiters returned", "kept in a dict by target"],
+        [],
+        id="18-futures-one-of-three",
+    ),
+    pytest.param(
+        "18_event/wrong_pause_counted_from_the_job_start.py",
+        "test_runs_a_job_at_once_then_one_after_every_pause",
+        ["your pause is counted from the job's start", "once `await job()` has returned"],
+        ["again and again"],
+        id="18-pause-from-the-start",
+    ),
+    pytest.param(
+        "21_rate_limit/wrong_starts_in_a_mutable_default.py",
+        "test_each_limiter_has_its_own_budget",
+        ["The two limiters share something", "a mutable default argument", "a class attribute"],
+        [],
+        id="21-mutable-default",
+    ),
+]
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(("variant", "test", "says", "never_says"), TOLD)
+def test_a_wrong_variant_is_told_its_own_mistake(tmp_path, variant, test, says, never_says):
+    from kata.catalog import REPO_ROOT
+    from kata.runner import run_tests
+
+    source = REPO_ROOT / "tests" / "variants" / variant
+    stem = source.parent.name
+    (tmp_path / f"{stem}.py").write_bytes(source.read_bytes())
+    run = run_tests([f"tests/test_{stem}.py::{test}"], tmp_path, wall_limit=100)
+    assert [r.outcome for r in run.results] == ["failed"], run.output
+    message = run.results[0].message
+    for words in says:
+        assert words in message, f"{words!r} not in:\n{message}"
+    for words in never_says:
+        assert words not in message, f"{words!r} in:\n{message}"
