@@ -135,6 +135,12 @@ NOT_WOKEN = (
     "waiting task (kept in a dict by target, the second task waiting for a target replaces the "
     "first one's, and the first is never woken)."
 )
+JUMPED_OVER = (
+    "wait_until({target}) never returned: advance took the count from {before} to {reached} in one "
+    "step, past {target} without ever being {target} ({end} in the end), while the waiters whose "
+    "target the count hit exactly did return. A target is reached once the count is at least the "
+    "target (`>=`), not only when it equals it: advance(count) may jump past it."
+)
 WOKEN_LATE = (
     "Wake the waiting tasks the moment the count changes, all of them: sleeping between checks of "
     "the count reacts late, and so does a Condition's `notify()`, which wakes one task per change "
@@ -930,9 +936,27 @@ def assert_woke_on_time(targets, advances, woke, advanced_at, gave_up):
     woken (a Condition's `notify()`, or one future kept per target for several waiters), or wakes
     only at a later advance, is late every time.
     """
+    counts = list(itertools.accumulate(advances))  # the counts the test's advances made
     for target, wake in zip(targets, woke, strict=True):
         due = next(n for n in range(1, len(advances) + 1) if sum(advances[:n]) >= target)
         reached = sum(advances[:due])
+        # Only the waiters whose target the count jumped over were left waiting: it wakes a
+        # waiter when the count equals its target, not once it is at least the target.
+        if (
+            wake is None
+            and target not in counts
+            and all(w is not None for t, w in zip(targets, woke, strict=True) if t in counts)
+        ):
+            margins.over(
+                gave_up - advanced_at[due - 1],
+                LATE,
+                "18 wait_until: returns < LATE after the count is reached",
+            )
+            raise AssertionError(
+                JUMPED_OVER.format(
+                    target=target, before=reached - advances[due - 1], reached=reached, end=counts[-1]
+                )
+            )
         if wake is None:
             # Still waiting GRACE s after the last advance, at least that late.
             margins.over(

@@ -72,6 +72,13 @@ TOLD = [
         id="18-futures-one-of-three",
     ),
     pytest.param(
+        "18_event/wrong_wakes_only_on_the_exact_target.py",
+        "test_a_big_advance_wakes_every_target_it_passes",
+        ["in one step, past", "at least the target (`>=`)"],
+        ["notify"],
+        id="18-exact-target-jumped-over",
+    ),
+    pytest.param(
         "18_event/wrong_pause_counted_from_the_job_start.py",
         "test_runs_a_job_at_once_then_one_after_every_pause",
         ["your pause is counted from the job's start", "once `await job()` has returned"],
