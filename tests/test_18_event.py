@@ -20,7 +20,6 @@ The learner's Progress is used only through its interface: `Progress()`, `advanc
 import asyncio
 import collections
 import itertools
-import statistics
 
 import pytest
 
@@ -38,7 +37,7 @@ from kata.testing import (
 )
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.hang_guard import hang_guard
-from kata.testing.waiting import FrozenLoopBreaker
+from kata.testing.waiting import WOKEN, FrozenLoopBreaker, assert_slept, every, who_woke
 
 # Task 1
 DELAY = 0.2  # one runner's run
@@ -69,9 +68,6 @@ PAUSE_LATE = 0.1
 EARLY = EARLY_WAKE  # asyncio may wake a sleeper a little early (kata.testing.clock)
 WORDS = ["ann", "bob", "cy", "dee", "eve", "fay", "gus", "hal", "ivy", "jo", "kim", "lu"]
 
-# While nothing changes, code that waits on an Event or a Condition is not woken at all;
-# code that polls wakes up once per period. From this many wake-ups on, it polls.
-WOKEN = 2
 # Looks at an Event this close to each other are one moment of looking: several tasks starting
 # to wait, or `is_set()` and then `wait()` (in judge mode each look is a round trip, and a busy
 # machine may pause either process between two of them).
@@ -105,11 +101,6 @@ STOP_FROZEN = (
 COUNT_FROZEN = (
     FROZEN.replace("{why}", "advance can never run and the count can never change")
     + "Wait on an asyncio.Condition: `await cond.wait_for(lambda: ...)` sleeps until advance notifies it."
-)
-POLLS = (
-    "{while_}, {who} woke up {count} times ({every}): it checks {what} again and again (a sleep or a "
-    "timeout in a loop) instead of sleeping until {until}. Each check costs CPU for nothing, and "
-    "between checks it reacts late. {fix}"
 )
 GO_POLLED = dict(
     what="go",
@@ -255,25 +246,6 @@ def frozen_loop_breaker(ex, message):
     )
 
 
-def every(gaps):
-    """How often something recurred, from the gaps between its occurrences."""
-    gap = statistics.median(gaps)
-    return "less than 1 ms apart" if gap < 0.0005 else f"about every {gap * 1000:.0f} ms"
-
-
-def who_woke(woken, polling, named):
-    """`woken` in the learner's words: a task the test made and named, or one the learner's code started."""
-    if woken.task in named:
-        return named[woken.task]
-    if woken.task is None and not woken.name:
-        # Judge mode: a task in the sandbox that ran one of the test's calls (the test's waiters).
-        return "wait_until"
-    alike = [w for w in polling if w.name == woken.name and w.task not in named]
-    if len(alike) > 1:
-        return f"each of the {len(alike)} tasks running {woken.name}() that your code started"
-    return f"the task running {woken.name}() that your code started"
-
-
 LOOKED_AGAIN = (
     "{while_}, {who} looked at {name} again {count} times after its first look ({every}; each "
     "`{name}.is_set()` or `{name}.wait()` is a look): it checks {what} again and again (a sleep or a "
@@ -304,23 +276,6 @@ def assert_looked_once(event, since, until, who, while_, words, check):
                 name=event.name,
                 count=looks_after_the_first(moments),
                 every=every(apart(moments)),
-                **words,
-            )
-        )
-
-
-def assert_slept(wakes, since, until, named, while_, words, check):
-    """Fail if a task of the learner's woke up WOKEN times or more between `since` and `until`."""
-    busiest = wakes.busiest(since, until)
-    moments = busiest[1] if busiest else []
-    if margins.over(len(moments), WOKEN, check, unit="wake-ups"):
-        polling = [w for w in wakes.watched if len(w.wakes_in(since, until)) >= WOKEN]
-        raise AssertionError(
-            POLLS.format(
-                while_=while_,
-                who=who_woke(busiest[0], polling, named),
-                count=len(moments),
-                every=every([later - earlier for earlier, later in itertools.pairwise(moments)]),
                 **words,
             )
         )
@@ -924,6 +879,7 @@ async def wait_for_targets(
         f"while the count stayed at 0 for {advanced_at[0] - started:.2f} s",
         COUNT_POLLED,
         "18 wait_until: wake-ups while the count is unchanged < WOKEN",
+        "wait_until",
     )
     return woke, advanced_at, gave_up
 
@@ -1118,7 +1074,7 @@ async def test_each_progress_counts_and_wakes_only_its_own_waiters(ex, wake_watc
         "18 wait_until: wake-ups while another Progress advances < WOKEN",
         unit="wake-ups",
     ):
-        who = who_woke(busiest[0], [busiest[0]], named)
+        who = who_woke(busiest[0], [busiest[0]], named, "wait_until")
         raise AssertionError(
             f"{story}, and {who} woke up {len(moments)} times: other's advances woke mine's "
             f"waiters, though mine's count never changed. {shared}"

@@ -26,13 +26,15 @@ from __future__ import annotations
 import _thread
 import asyncio
 import collections.abc
+import itertools
 import signal
+import statistics
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kata.testing import clock
+from kata.testing import clock, margins
 
 
 @dataclass(eq=False)
@@ -145,6 +147,74 @@ class WakeWatch:
             return None
         watched = self.watched[max(counts)[1]]
         return watched, watched.wakes_in(since, until)
+
+
+# -- Judging a wait: wake-ups while nothing changes -------------------------------------------
+
+# While nothing changes, code that waits on an Event, a Condition, a Semaphore or a future is
+# not woken at all; code that polls wakes up once per period. From this many wake-ups on, it polls.
+WOKEN = 2
+
+POLLS = (
+    "{while_}, {who} woke up {count} ({every}): it checks {what} again and again (a sleep or a "
+    "timeout in a loop) instead of sleeping until {until}. Each check costs CPU for nothing, and "
+    "between checks it reacts late. {fix}"
+)
+
+
+def every(gaps: list[float]) -> str:
+    """How often something recurred, from the gaps between its occurrences."""
+    gap = statistics.median(gaps)
+    return "less than 1 ms apart" if gap < 0.0005 else f"about every {gap * 1000:.0f} ms"
+
+
+def who_woke(woken: Watched, polling: list[Watched], named: dict, served: str) -> str:
+    """`woken` in the learner's words: a task the test made and named, or one the learner's code
+    started. `served` names the learner's function the test called: in judge mode a task in the
+    sandbox that ran one of the test's calls is known only as that."""
+    if woken.task in named:
+        return named[woken.task]
+    if woken.task is None and not woken.name:
+        return served
+    alike = [w for w in polling if w.name == woken.name and w.task not in named]
+    if len(alike) > 1:
+        return f"each of the {len(alike)} tasks running {woken.name}() that your code started"
+    return f"the task running {woken.name}() that your code started"
+
+
+def assert_slept(wakes, since, until, named, while_, words, check, served, woken=WOKEN) -> None:
+    """Fail if a task of the learner's woke up `woken` times or more between `since` and `until`.
+
+    `words` fills POLLS: `what` is checked, `until` what it should sleep until, `fix` what to do.
+    """
+    busiest = wakes.busiest(since, until)
+    moments = busiest[1] if busiest else []
+    if margins.over(len(moments), woken, check, unit="wake-ups"):
+        polling = [w for w in wakes.watched if len(w.wakes_in(since, until)) >= woken]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(moments)]
+        raise AssertionError(
+            POLLS.format(
+                while_=while_,
+                who=who_woke(busiest[0], polling, named, served),
+                count="once" if len(moments) == 1 else f"{len(moments)} times",
+                every=every(gaps) if gaps else f"{moments[0] - since:.2f} s into it",
+                **words,
+            )
+        )
+
+
+def longest_quiet(changes: list[float], margin: float, early: float = 0.02) -> tuple[float, float]:
+    """The longest stretch between two of `changes` (moments something happened that may wake a
+    waiter: a call starting or ending, a place freeing), less `margin` after the change that
+    begins it (a woken task may run late, and in judge mode its news crosses to the other
+    process) and `early` before the one that ends it (the task whose sleep makes that change
+    wakes just before it is noted, and asyncio may wake a sleeper a little early).
+    Returns (since, until); since >= until when there is none."""
+    moments = sorted(changes)
+    if len(moments) < 2:
+        return 0.0, 0.0
+    since, until = max(itertools.pairwise(moments), key=lambda pair: pair[1] - pair[0])
+    return since + margin, until - early
 
 
 class LoopFrozen(AssertionError):
