@@ -18,6 +18,7 @@ from kata.testing import (
     margins,
 )
 from kata.testing.slots import longest_empty_slot, most_at_once
+from kata.testing.waiting import assert_slept, longest_quiet
 
 DELAY = 0.05
 # The refill test: one slow call heads every batch of `limit` ids. Batches, or a fixed
@@ -27,6 +28,20 @@ FAST = 0.01
 # A shared semaphore refills a slot within one turn of the loop: microseconds, about
 # 30 ms on a badly loaded machine (FIELD-NOTES). Batches leave it empty for 0.14 s.
 EMPTY_SLOT_LIMIT = 0.07
+# The sleeping test: the first `limit` calls take LONG (random, so no poll period lines up with it)
+# while as many ids wait. Nothing starts or ends meanwhile: a caller waiting on a semaphore is not
+# woken at all; one that polls a counter wakes once per period. Wake-ups are counted from
+# QUIET_MARGIN after the last start (a late first step, or in judge mode a reply crossing back)
+# to the first end: about 0.25 s, so a poll every 0.2 s or less wakes at least once.
+LONG = (0.33, 0.38)
+QUIET_MARGIN = 0.08
+QUIET_WOKEN = 1
+WAITED_FOR_A_SLOT = dict(
+    what="whether a slot is free",
+    until="a call ends",
+    fix="Wait on ONE shared `asyncio.Semaphore(limit)`: `async with semaphore:` sleeps until a "
+    "slot is released and wakes the moment it is.",
+)
 HOST_NAMES = ("api.test", "cdn.test", "img.test", "feed.test", "blog.test")
 # Some URLs of each host name a port: "https://api.test:8443/p/3" is on the host api.test too;
 # and some spell the host in capitals: "https://API.TEST/p/4" is on api.test too.
@@ -320,6 +335,42 @@ async def test_a_finished_call_makes_room_for_the_next_one_at_once(ex, rng):
             "shared semaphore lets the next call in the moment any slot is free.\n"
             f"observed:\n{draw_timeline(fetch.calls, 'fetch')}"
         )
+
+
+@pytest.mark.task(1)
+async def test_waiting_calls_sleep_until_a_slot_frees(ex, rng, wake_watch, loop_breaker):
+    limit = rng.randint(2, 4)
+    ids = some_ids(rng, 2 * limit)
+    long = rng.uniform(*LONG)
+    # The first `limit` calls to start are the long ones, whatever order the code starts them in.
+    fetch = FakeService("fetch", reply=item_for)
+    fetch.delay = lambda i: long if len(fetch.calls) <= limit else FAST
+
+    async with wake_watch() as wakes, loop_breaker(ex, SPUN_FOR_A_SLOT):
+        task = asyncio.create_task(ex.fetch_all_limited(fetch, ids, limit))
+        await task
+
+    # Only how the callers waited: the result and the limit are other tests' to judge.
+    since, until = longest_quiet([c.start for c in fetch.calls] + [c.end for c in fetch.calls], QUIET_MARGIN)
+    assert_slept(
+        wakes,
+        since,
+        until,
+        {task: "fetch_all_limited"},
+        f"while {limit} calls ran for {until - since + QUIET_MARGIN:.2f} s and {len(ids) - limit} waited",
+        WAITED_FOR_A_SLOT,
+        "15 fetch_all_limited: wake-ups while every slot is busy < QUIET_WOKEN",
+        "fetch_all_limited",
+        woken=QUIET_WOKEN,
+    )
+
+
+SPUN_FOR_A_SLOT = (
+    "{function} kept the event loop frozen for {seconds:.2f} s and was still going (a loop with no "
+    "`await` in it, or with time.sleep): while the loop is frozen no call can end and free a slot, "
+    "so this would hang forever. Wait on ONE shared `asyncio.Semaphore(limit)`: `async with "
+    "semaphore:` sleeps until a slot is free."
+)
 
 
 @pytest.mark.task(1)

@@ -1,0 +1,39 @@
+"""Exercise 15: asyncio.Semaphore, at most K calls at a time (acquire and release by hand, in try/finally)."""
+
+import asyncio
+from urllib.parse import urlsplit
+
+
+# Task 1: at most `limit` calls at once
+async def fetch_all_limited(fetch, ids, limit):
+    """Call `await fetch(id)` for every id in `ids`, with at most `limit` calls running at once.
+
+    Keep `limit` calls running while there are ids waiting: when one call finishes, the
+    next one starts right away. Return the results in the same order as `ids`.
+    """
+    semaphore = asyncio.Semaphore(limit)
+
+    async def fetch_one(item_id):
+        await semaphore.acquire()
+        try:
+            return await fetch(item_id)
+        finally:
+            semaphore.release()
+
+    return await asyncio.gather(*(fetch_one(item_id) for item_id in ids))
+
+
+# Task 2: a limit for each host
+async def fetch_per_host(fetch, urls, per_host):
+    """Call `await fetch(url)` for every URL in `urls`, at most `per_host` calls to one host at once.
+
+    Each host has its own limit. Return the results in the same order as `urls`.
+    """
+    hosts = {urlsplit(url).hostname for url in urls}
+    semaphores = {host: asyncio.Semaphore(per_host) for host in hosts}
+
+    async def fetch_one(url):
+        async with semaphores[urlsplit(url).hostname]:
+            return await fetch(url)
+
+    return await asyncio.gather(*(fetch_one(url) for url in urls))
