@@ -27,6 +27,7 @@ from kata.testing import (
 )
 from kata.testing.hang_guard import hang_guard
 from kata.testing.responses import MarkingConnector, assert_used_the_session
+from kata.testing.waiting import assert_slept, longest_quiet
 
 # A start may look this much earlier than it was (a limiter that books a start and then
 # sleeps until it wakes a little late): windows are checked as `per - TOLERANCE` long.
@@ -53,6 +54,28 @@ SERVER_MOMENT = 0.05
 # How long after asking a caller's `asyncio.timeout` cancels it in the cancellation test: well
 # before the window has room for it (0.4 s after the first start), so that it is still waiting.
 CANCEL_AFTER = 0.1
+# The sleeping test: `rate` calls start at once, QUIET_CALLERS more ask just after them and must
+# wait about `per` (random, so no poll period lines up with it). Meanwhile nothing starts, ends or
+# frees a place: a caller that sleeps until its moment is not woken at all; one that polls wakes
+# once per period. Wake-ups are counted from QUIET_MARGIN after the last change (a late step, or
+# in judge mode a reply crossing back) until the next: about 0.25 s, so a poll every 0.2 s or less
+# wakes at least once. Even spacing starts its calls per / rate apart, and wakes no more.
+QUIET_PER = (0.35, 0.4)
+QUIET_CALLERS = 2
+QUIET_MARGIN = 0.08
+QUIET_WOKEN = 1
+WAITED_FOR_A_PLACE = dict(
+    what="whether a call may start",
+    until="a place frees",
+    fix="Work out when the next place frees (the oldest recorded start + `per`) and sleep until then "
+    "with one `await asyncio.sleep(...)`; check again only after that.",
+)
+SPUN_FOR_A_PLACE = (
+    "{function} kept the event loop frozen for {seconds:.2f} s and was still going (a loop with no "
+    "`await` in it, or with time.sleep): while the loop is frozen no other task runs, so this would "
+    "hang forever. Work out when the next place frees (the oldest recorded start + `per`) and "
+    "`await asyncio.sleep(...)` until then."
+)
 
 
 @pytest.fixture
@@ -525,6 +548,54 @@ def assert_the_cancellation_reached_the_caller(judge, asked, outcome, expired, r
         "so that `async with limiter` raises and the block never runs. Otherwise a caller that gave up "
         "(a timeout, a cancelled task) makes its request anyway.\n"
         f"observed:\n{draw_timeline(service.calls, service.name)}"
+    )
+
+
+@pytest.mark.task(1)
+async def test_waiting_callers_sleep_until_a_place_frees(ex, rng, wake_watch, loop_breaker):
+    rate, per = 2, rng.uniform(*QUIET_PER)
+    arrivals = [0.0] * rate + [0.01] * QUIET_CALLERS
+    limiter = ex.RateLimiter(rate, per)
+    service = FakeService("call", delay=0.01)
+    asked = []
+
+    async def arrive(at, n):
+        await asyncio.sleep(at)
+        asked.append(clock.perf_counter())
+        async with limiter:
+            return await service(n)
+
+    def too_slow():
+        return (
+            f"after 2.00 s only {len(service.calls)} of {len(arrivals)} calls had started; the limiter "
+            "makes calls wait far longer than the rule needs.\n"
+            f"observed:\n{draw_timeline(service.calls, 'call')}"
+        )
+
+    async with wake_watch() as wakes, loop_breaker(ex, SPUN_FOR_A_PLACE):
+        named = {
+            asyncio.create_task(arrive(at, n)): "a caller waiting in RateLimiter.acquire"
+            for n, at in enumerate(arrivals)
+        }
+        async with hang_guard(2.0, "21 RateLimiter: every call started < 2.0 s", too_slow):
+            await asyncio.gather(*named)
+
+    assert_call_count(service, len(arrivals))
+    starts = [c.start for c in service.calls]
+    changes = asked + starts + [c.end for c in service.calls] + [start + per for start in starts]
+    # Only while a caller waits: from the first ask to the last start.
+    since, until = longest_quiet([t for t in changes if t <= max(starts)], QUIET_MARGIN)
+    assert_slept(
+        wakes,
+        since,
+        until,
+        named,
+        f"while {len(arrivals) - rate} calls waited {until - since + QUIET_MARGIN:.2f} s for a place to free "
+        f"(RateLimiter({rate}, per={per:.2f}))",
+        WAITED_FOR_A_PLACE,
+        "21 limiter: wake-ups while no place frees < QUIET_WOKEN",
+        "RateLimiter.acquire",
+        woken=QUIET_WOKEN,
     )
 
 
