@@ -251,11 +251,15 @@ def leftovers(request: pytest.FixtureRequest) -> Leftovers:
 @pytest.fixture
 def wake_watch(request: pytest.FixtureRequest):
     """`async with wake_watch() as wakes:` watches how the tasks started meanwhile wake up
-    (kata.testing.waiting.WakeWatch). In judge mode the learner's tasks live in the sandbox,
-    which watches its own loop: what it reports can fail a test, and the README says what that means.
+    (kata.testing.waiting.WakeWatch); `wake_watch(ex)` also notes the time limits the learner's
+    module sets (`wakes.limits`, kata.testing.limits). In judge mode the learner's tasks live in
+    the sandbox, which watches its own loop: what it reports can fail a test, and the README says
+    what that means.
     """
     judge = request.config.stash.get(JUDGE_KEY, None)
-    return WakeWatch if judge is None else judge.wake_watch
+    if judge is not None:
+        return lambda ex=None: judge.wake_watch(limits=ex is not None)
+    return lambda ex=None: WakeWatch(getattr(ex, "__file__", None))
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from kata.testing.cancelling import (
     left_running_message,
     stop_calls,
 )
+from kata.testing.limits import assert_no_limit_of_its_own
 
 # Task 1: calls finish SPACING apart; a result is "handled as it arrives" when on_result
 # runs within LAG of its call's end (handling everything at the end lags by 0.2 s or more).
@@ -40,6 +41,26 @@ SLOW = 0.45
 # even after its return has crossed from another process (judge mode).
 STOP_TIME = 0.1
 PROMPT = WINNER + STOP_TIME + 0.15
+
+
+def no_limit_of_its_own(wakes, name, asks, lost, answered):
+    """`name` set no time limit while it waited (kata.testing.limits): the docstrings give none.
+    A limit set after `answered` (kata clock) was for the cancelled calls to stop."""
+
+    def explain(limit):
+        if limit.at > answered:
+            return (
+                f"{name} set {limit.said()} while it waited for the calls it had cancelled: the "
+                "docstring asks you to wait until they have stopped, however long that takes; a call "
+                f"slower than {limit.delay:.2f} s to stop would be left running. Wait without a timeout: "
+                "`await asyncio.gather(*tasks, return_exceptions=True)`."
+            )
+        return (
+            f"{name} set {limit.said()}: the docstring asks for {asks} however long it takes; "
+            f"{lost} slower than that would be given up. Wait without a timeout."
+        )
+
+    assert_no_limit_of_its_own(wakes, explain)
 
 
 def labels(calls):
@@ -156,8 +177,9 @@ async def assert_each_call_handed_over(ex, ids, earlier):
 
 
 @pytest.mark.task(1)
-async def test_results_are_handled_in_the_order_the_calls_finish(ex, rng):
-    _, fetch, on_result, _ = await process(ex, rng)
+async def test_results_are_handled_in_the_order_the_calls_finish(ex, rng, wake_watch):
+    async with wake_watch(ex) as wakes:
+        _, fetch, on_result, _ = await process(ex, rng)
 
     finished = [call.args[0] for call in sorted(fetch.calls, key=lambda call: call.end or 0.0)]
     if on_result.ids != finished:
@@ -166,6 +188,8 @@ async def test_results_are_handled_in_the_order_the_calls_finish(ex, rng):
             f"in the order {on_result.ids}. Handle each result when its call finishes, not in "
             "the order of the ids: `asyncio.as_completed` hands them over fastest first."
         )
+    answered = max((call.end for call in fetch.calls if call.end is not None), default=0.0)
+    no_limit_of_its_own(wakes, "process_as_they_arrive", "every result", "a call", answered)
 
 
 @pytest.mark.task(1)
@@ -594,12 +618,19 @@ async def cancel_midway(function, name, rng, moment, fast_failures=0):
 
 
 @pytest.mark.task(2)
-async def test_the_fastest_mirror_answers(ex, rng):
+async def test_the_fastest_mirror_answers(ex, rng, wake_watch):
     mirrors, winner, _, fetch = race(rng, 5)
 
-    result = await ex.first_response(fetch, mirrors)
+    async with wake_watch(ex) as wakes:
+        result = await ex.first_response(fetch, mirrors)
 
     assert_answer(result, fetch, winner, "first_response")
+    no_limit_of_its_own(wakes, "first_response", "the first answer", "a mirror", answered(fetch, winner))
+
+
+def answered(fetch, winner):
+    """When the winner's call ended (kata clock)."""
+    return min((c.end for c in fetch.calls if c.args[0] == winner and c.end is not None), default=0.0)
 
 
 @pytest.mark.task(2)
@@ -662,12 +693,15 @@ async def first_success(ex, fetch, mirrors, errors, winner):
 
 
 @pytest.mark.task(3)
-async def test_failed_calls_are_skipped(ex, rng):
+async def test_failed_calls_are_skipped(ex, rng, wake_watch):
     mirrors, winner, errors, fetch = race(rng, 6, fast_failures=2)
 
-    result = await first_success(ex, fetch, mirrors, errors, winner)
+    async with wake_watch(ex) as wakes:
+        result = await first_success(ex, fetch, mirrors, errors, winner)
 
     assert_answer(result, fetch, winner, "first_success")
+    asks = "the first answer that works"
+    no_limit_of_its_own(wakes, "first_success", asks, "a mirror", answered(fetch, winner))
 
 
 @pytest.mark.task(3)

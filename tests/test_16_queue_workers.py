@@ -19,6 +19,7 @@ from kata.testing import (
 from kata.testing.cancelling import LeftRunning, Run, assert_ended_cancelled, settle, stop_calls
 from kata.testing.differences import assert_same_parts
 from kata.testing.hang_guard import hang_guard
+from kata.testing.limits import assert_no_limit_of_its_own
 
 DELAY = 0.05
 # Task 2: the source hands out an item every ARRIVAL s, faster than the workers handle them.
@@ -54,6 +55,19 @@ def some_items(rng, count):
 def ideal_time(count, workers, delay=DELAY):
     """How long `count` items of `delay` s take with `workers` handled at once."""
     return math.ceil(count / workers) * delay
+
+
+def no_limit_of_its_own(wakes, name, what):
+    """`name` set no time limit while its jobs ran (kata.testing.limits): the docstrings give none."""
+    assert_no_limit_of_its_own(
+        wakes,
+        lambda limit: (
+            f"{name} set {limit.said()}: the docstring gives no time limit, so every item is handled "
+            f"however long {what} take; a limit would abandon the work still to do when it runs out. "
+            "Wait without a timeout (`await queue.get()` in the workers, `await queue.join()`), then "
+            "stop the workers."
+        ),
+    )
 
 
 async def finish(call, name, ideal, leftovers, handle):
@@ -135,7 +149,7 @@ def assert_handled_once(handle, items):
 
 
 @pytest.mark.task(1)
-async def test_every_item_is_handled_exactly_once(ex, rng, leftovers):
+async def test_every_item_is_handled_exactly_once(ex, rng, leftovers, wake_watch):
     workers = rng.randint(2, 4)
     items = some_items(rng, workers * 3 + rng.randrange(workers))
     delays = {item: rng.uniform(0.01, 0.05) for item in items}
@@ -145,10 +159,13 @@ async def test_every_item_is_handled_exactly_once(ex, rng, leftovers):
     handle = FakeService("handle", delay=delays.__getitem__, reply=result_for)
 
     ideal = ideal_time(len(items), workers)
-    results = await finish(ex.process_all(items, handle, workers), "process_all", ideal, leftovers, handle)
+    async with wake_watch(ex) as wakes:
+        call = ex.process_all(items, handle, workers)
+        results = await finish(call, "process_all", ideal, leftovers, handle)
 
     assert_handled_once(handle, items)
     assert_same_parts(results, {item: result_for(item) for item in items}, "process_all's result")
+    no_limit_of_its_own(wakes, "process_all", "the calls to handle")
 
 
 @pytest.mark.task(1)
@@ -265,16 +282,18 @@ def stream_sizes(rng):
 
 
 @pytest.mark.task(2)
-async def test_every_item_from_the_source_is_handled_exactly_once(ex, rng, leftovers):
+async def test_every_item_from_the_source_is_handled_exactly_once(ex, rng, leftovers, wake_watch):
     workers, maxsize, count = stream_sizes(rng)
     items = some_items(rng, count)
     flaky = FlakyHandle(failing=())
 
-    _, (results, failures) = await run_stream(ex, items, flaky, workers, maxsize, leftovers)
+    async with wake_watch(ex) as wakes:
+        _, (results, failures) = await run_stream(ex, items, flaky, workers, maxsize, leftovers)
 
     assert_handled_once(flaky.handle, items)
     assert_same_parts(results, {item: result_for(item) for item in items}, "results")
     assert_same_parts(failures, {}, "failures (nothing failed)")
+    no_limit_of_its_own(wakes, "process_stream", "the source and the calls to handle")
 
 
 @pytest.mark.task(2)

@@ -16,6 +16,7 @@ from typing import Any
 from kata.judge.link import SandboxLink
 from kata.remote.peer import PeerLost
 from kata.testing import clock
+from kata.testing.limits import Limit, from_report
 from kata.testing.waiting import WakeWatch, Watched
 
 WHERE_TIMEOUT = 2.0
@@ -117,8 +118,8 @@ class JudgeSession:
         asker.join(WHERE_TIMEOUT)
         return [tuple(p) for p in found if isinstance(p, tuple) and len(p) == 3]
 
-    def wake_watch(self) -> SandboxWakeWatch:
-        return SandboxWakeWatch(self)
+    def wake_watch(self, limits: bool = False) -> SandboxWakeWatch:
+        return SandboxWakeWatch(self, limits)
 
     def loop_breaker(self, explain: str) -> SandboxLoopBreaker:
         return SandboxLoopBreaker(self, explain)
@@ -167,12 +168,15 @@ class SandboxWakeWatch:
 
     busiest = WakeWatch.busiest
 
-    def __init__(self, session: JudgeSession) -> None:
+    def __init__(self, session: JudgeSession, limits: bool = False) -> None:
         self.session = session
         self.watched: list[Watched] = []
+        self.limits: list[Limit] = []  # the time limits the learner's module set (kata.testing.limits)
+        self._with_limits = limits
 
     async def __aenter__(self) -> SandboxWakeWatch:
-        await asyncio.wait_for(self.session.link.ask_async("watch_wakes"), WAKES_TIMEOUT)
+        asked = ("watch_wakes", True) if self._with_limits else ("watch_wakes",)
+        await asyncio.wait_for(self.session.link.ask_async(*asked), WAKES_TIMEOUT)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -183,6 +187,10 @@ class SandboxWakeWatch:
         except TimeoutError:
             return  # a frozen loop: the test fails on that anyway
         self.watched = _watched(reported)
+        if self._with_limits:
+            with contextlib.suppress(TimeoutError):
+                report = await asyncio.wait_for(self.session.link.ask_async("limits"), WAKES_TIMEOUT)
+                self.limits = from_report(report)
 
 
 class SandboxLoopBreaker:

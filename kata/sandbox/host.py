@@ -37,6 +37,7 @@ from kata.remote.peer import Peer
 from kata.sandbox.syscalls import SeccompUnavailable, deny_new_sessions
 from kata.testing import clock
 from kata.testing.leftovers import GRACE, Left, seen
+from kata.testing.limits import reported as reported_limits
 from kata.testing.loopguard import STALL_LIMIT, LoopGuard, is_library_task, warning_watch
 from kata.testing.loops import close_left_open, noting_loops
 from kata.testing.sessions import counting_sessions
@@ -66,6 +67,7 @@ class Host:
         self._tasks_before: set[asyncio.Task] = set()
         peer.call_ended = self._note_left_running
         self._wakes: WakeWatch | None = None
+        self._limits: list[tuple] = []
         self._breaker: FrozenLoopBreaker | None = None
         self._loaded: list[ModuleType] = []  # the learner's modules loaded for the test that runs
         self._loops_kept: list[asyncio.AbstractEventLoop] | None = None
@@ -138,12 +140,15 @@ class Host:
         """How many aiohttp ClientSessions the learner's code made since the test began."""
         return self._sessions[0]
 
-    def watch_wakes(self) -> None:
+    def watch_wakes(self, limits: bool = False) -> None:
         """Start watching how the tasks made on this loop from now on wake up (the learner's,
-        and those serving the judge's calls): kata.testing.waiting.WakeWatch. Must run on the loop."""
+        and those serving the judge's calls): kata.testing.waiting.WakeWatch; with `limits`, also
+        the time limits this test's module sets (`limits()`). Must run on the loop."""
         self._stop_watching_wakes()
-        self._wakes = WakeWatch()
+        code_file = self._loaded[-1].__file__ if limits is True and self._loaded else None
+        self._wakes = WakeWatch(code_file)
         self._wakes.__enter__()
+        self._limits = []
 
     def wakes(self) -> list[tuple[str, list[float]]]:
         """Stop watching: per task, its coroutine's name and when it woke up (perf_counter)."""
@@ -151,7 +156,12 @@ class Host:
         self._stop_watching_wakes()
         if watch is None:
             return []
+        self._limits = reported_limits(watch)
         return [(w.name, list(w.wakes)) for w in watch.watched]
+
+    def limits(self) -> list[tuple]:
+        """The time limits the learner's module set while the last watch was on (kata.testing.limits)."""
+        return self._limits
 
     def _stop_watching_wakes(self) -> None:
         if self._wakes is not None:

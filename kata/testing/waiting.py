@@ -15,6 +15,9 @@ instrumented.
   through a counter. Each time the task resumes after its first step is a wake-up; each
   timer that such a task schedules (asyncio.sleep and every timeout schedule one) is noted
   when it fires. Tasks made before the watch (the test's own task) are not counted.
+  Given the learner's file (`code_file`), it also notes each timer whose scheduling stack goes
+  from that file straight into asyncio (`asyncio.wait(timeout=)`, `wait_for`, `asyncio.timeout`,
+  `loop.call_later`...; `asyncio.sleep` is a pause, not a limit): `limits`, kata.testing.limits.
 - `FrozenLoopBreaker`: a watchdog thread (one per process, started at first use) notices that
   the event loop has had no turn for FREEZE seconds while the learner's code runs, and
   raises `LoopFrozen` inside that code (through `_thread.interrupt_main`), so a busy loop
@@ -27,14 +30,18 @@ import _thread
 import asyncio
 import collections.abc
 import itertools
+import os
 import signal
 import statistics
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from kata.testing import clock, margins
+
+_ASYNCIO = os.path.dirname(asyncio.__file__)
 
 
 @dataclass(eq=False)
@@ -95,9 +102,11 @@ class _Counted(collections.abc.Coroutine):
 class WakeWatch:
     """Records the wake-ups of every task created on the running loop while it is on (see module doc)."""
 
-    def __init__(self) -> None:
+    def __init__(self, code_file: str | None = None) -> None:
         self.watched: list[Watched] = []
         self.running: Watched | None = None  # the watched task whose step runs right now
+        self.code_file = code_file  # the learner's module: note the time limits it sets
+        self.limits: list[Any] = []  # kata.testing.limits.Limit
 
     def __enter__(self) -> WakeWatch:
         self._loop = asyncio.get_running_loop()
@@ -131,14 +140,35 @@ class WakeWatch:
 
     def _timed_call_at(self, when: float, callback: Callable[..., Any], *args: Any, context=None):
         owner = self.running
-        if owner is not None:
+        limit = self._limit(when) if self.code_file else None
+        if owner is not None or limit is not None:
             inner = callback
 
             def callback(*args: Any) -> Any:
-                owner.timers.append(clock.perf_counter())
+                if owner is not None:
+                    owner.timers.append(clock.perf_counter())
+                if limit is not None:
+                    limit.fired = True
                 return inner(*args)
 
-        return self._call_at(when, callback, *args, context=context)
+        handle = self._call_at(when, callback, *args, context=context)
+        if limit is not None:
+            limit.handle = handle
+            self.limits.append(limit)
+        return handle
+
+    def _limit(self, when: float) -> Any:
+        """A timer set by the learner's file through asyncio alone (else None): kata.testing.limits."""
+        frame, below = sys._getframe(2), None  # the caller of loop.call_at
+        while frame is not None and frame.f_code.co_filename != self.code_file:
+            if not frame.f_code.co_filename.startswith(_ASYNCIO):
+                return None  # the tests' or the kata's own code (the fakes sleep there)
+            below, frame = frame, frame.f_back
+        if frame is None:
+            return None
+        from kata.testing.limits import Limit
+
+        return Limit.set_by(frame, below, when - self._loop.time())
 
     def busiest(self, since: float, until: float) -> tuple[Watched, list[float]] | None:
         """The task that woke up most often strictly between `since` and `until`, with those moments."""

@@ -1,0 +1,109 @@
+"""Time limits the learner's code made up: a timer it set to give up waiting.
+
+A docstring that gives no time limit asks for the answer however long it takes. Code that waits
+with `asyncio.wait(tasks, timeout=1.5)`, `asyncio.wait_for(queue.join(), 2)`, `asyncio.timeout(..)`
+or a `loop.call_later(...)` that cancels passes every test that ends before its limit, and no
+test should wait past it (every learner would pay that wait on every check). So the limit is
+observed, not reached: kata.testing.waiting.WakeWatch, given the learner's file, notes each timer
+whose scheduling stack goes from that file straight into asyncio (the fakes' and the tests' own
+timers go through the kata's files, and `asyncio.sleep` is a pause, not a limit). In judge mode the
+sandbox notes them on its loop and reports them: the learner's process's word, which can only
+fail a test.
+
+    async with wake_watch(ex) as wakes:
+        result = await ex.first_response(fetch, mirrors)
+    ...  # the test's own checks first
+    assert_no_limit_of_its_own(wakes, lambda limit: f"first_response set {limit.said()}: ...")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+from kata.testing import clock
+
+# Shorter timers are not limits these tests could let pass: a run of the kata's tests waits
+# longer than that, so the limit is reached and the answer fails anyway, or they poll (a mistake
+# of its own, with its own words).
+MIN_LIMIT = 0.2
+MAX_REPORTED = 50
+
+# How the learner wrote it, by the asyncio function their line called (the outermost asyncio
+# frame under it); `{}` is the delay.
+_HOW = {
+    "wait": "asyncio.wait(..., timeout={})",
+    "wait_for": "asyncio.wait_for(..., {})",
+    "as_completed": "asyncio.as_completed(..., timeout={})",
+    "call_later": "loop.call_later({}, ...)",
+}
+_PAUSES = {"sleep"}  # asyncio.sleep: a pause, not a limit
+
+
+@dataclass(eq=False)
+class Limit:
+    delay: float  # seconds from when it was set
+    how: str  # as the learner wrote it, e.g. "asyncio.wait(..., timeout=1.5)"
+    file: str  # the learner's file's name alone
+    line: int
+    function: str
+    at: float = 0.0  # kata clock, when it was set
+    fired: bool = False
+    cancelled: bool = False
+    handle: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def set_by(cls, frame: FrameType, below: FrameType | None, delay: float) -> Limit | None:
+        """The limit the learner's `frame` set by calling asyncio's `below` (None: loop.call_at
+        itself); None for a pause (asyncio.sleep)."""
+        called = below.f_code.co_name if below is not None else "call_at"
+        if called in _PAUSES:
+            return None
+        seconds = f"{round(delay, 2):g}"
+        if below is not None and os.path.basename(below.f_code.co_filename) == "timeouts.py":
+            how = f"asyncio.timeout({seconds})"
+        elif called == "call_at":
+            how = "loop.call_at(...)"
+        else:
+            how = _HOW.get(called, f"asyncio.{called}(...)").format(seconds)
+        name = os.path.basename(frame.f_code.co_filename)
+        return cls(delay, how, name, frame.f_lineno, frame.f_code.co_name, clock.perf_counter())
+
+    def said(self) -> str:
+        """`a time limit of 1.50 s of its own (asyncio.wait(..., timeout=1.5) at 14_as_completed.py:39)`"""
+        return f"a time limit of {self.delay:.2f} s of its own ({self.how} at {self.file}:{self.line})"
+
+    def report(self) -> tuple:
+        cancelled = self.cancelled or (self.handle is not None and self.handle.cancelled() and not self.fired)
+        return (self.delay, self.how, self.file, self.line, self.function, self.at, self.fired, cancelled)
+
+
+def reported(watch: Any) -> list[tuple]:
+    """A WakeWatch's limits as plain values, for the sandbox's report (judge mode)."""
+    return [limit.report() for limit in getattr(watch, "limits", [])[:MAX_REPORTED]]
+
+
+def from_report(report: Any) -> list[Limit]:
+    """The sandbox's report as Limits (bounded; nonsense dropped: it is the learner's process)."""
+    limits = []
+    for entry in report[:MAX_REPORTED] if isinstance(report, list) else []:
+        if not (isinstance(entry, tuple | list) and len(entry) == 8):
+            continue
+        delay, how, file, line, function, at, fired, cancelled = entry
+        numbers = type(delay) is float and type(at) is float and type(line) is int
+        texts = all(type(t) is str for t in (how, file, function))
+        if numbers and texts and type(fired) is bool and type(cancelled) is bool:
+            limits.append(Limit(delay, how[:200], file[:200], line, function[:100], at, fired, cancelled))
+    return limits
+
+
+def assert_no_limit_of_its_own(watch: Any, explain: Callable[[Limit], str]) -> None:
+    """Fail with `explain(limit)` for the first time limit of MIN_LIMIT s or more the learner's
+    code set while `watch` was on (a WakeWatch given their file, or the sandbox's)."""
+    limits = [limit for limit in getattr(watch, "limits", []) if limit.delay >= MIN_LIMIT]
+    if limits:
+        raise AssertionError(explain(limits[0]))
