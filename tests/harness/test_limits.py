@@ -1,0 +1,59 @@
+"""kata.testing.limits: the time limits a learner's file sets are noted; pauses and others' timers are not."""
+
+import asyncio
+import importlib.util
+
+from kata.testing.limits import MIN_LIMIT, assert_no_limit_of_its_own
+from kata.testing.waiting import WakeWatch
+
+LEARNER = """
+import asyncio
+
+async def limits(other):
+    task = asyncio.create_task(asyncio.sleep(0.01))
+    await asyncio.wait([task], timeout=1.5)
+    await asyncio.wait_for(asyncio.sleep(0), 3600)
+    async with asyncio.timeout(2):
+        await asyncio.sleep(0.01)
+    asyncio.get_running_loop().call_later(7, task.cancel).cancel()
+    await other()  # the test's own code sleeps: not the learner's timer
+"""
+
+
+async def test_the_learners_limits_are_noted_and_nothing_else(tmp_path):
+    path = tmp_path / "learner.py"
+    path.write_text(LEARNER)
+    spec = importlib.util.spec_from_file_location("kata_limits_learner", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    async def other():
+        await asyncio.sleep(0.3)
+
+    with WakeWatch(module.__file__) as wakes:
+        await module.limits(other)
+
+    found = [(limit.how, limit.line, limit.function) for limit in wakes.limits]
+    assert found == [
+        ("asyncio.wait(..., timeout=1.5)", 6, "limits"),
+        ("asyncio.wait_for(..., 3600)", 7, "limits"),
+        ("asyncio.timeout(2)", 8, "limits"),
+        ("loop.call_later(7, ...)", 10, "limits"),
+    ]
+    assert all(limit.report()[-1] for limit in wakes.limits)  # none fired: each was cancelled
+    assert all(limit.delay >= MIN_LIMIT for limit in wakes.limits)
+    try:
+        assert_no_limit_of_its_own(wakes, lambda limit: f"set {limit.said()}")
+    except AssertionError as error:
+        assert (
+            str(error)
+            == "set a time limit of 1.50 s of its own (asyncio.wait(..., timeout=1.5) at learner.py:6)"
+        )
+    else:
+        raise AssertionError("a limit of its own was not reported")
+
+
+async def test_without_the_learners_file_nothing_is_noted():
+    with WakeWatch() as wakes:
+        await asyncio.wait([asyncio.create_task(asyncio.sleep(0))], timeout=1.5)
+    assert wakes.limits == []
