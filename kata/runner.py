@@ -238,7 +238,9 @@ def _timeout_of(extra: Sequence[str]) -> float | None:
     return None
 
 
-def _worth_a_second_run(result: TestResult, busy: bool) -> bool:
+def worth_a_second_run(result: TestResult, busy: bool) -> bool:
+    """Failed only on time: a timing bound or a frozen loop; a timeout or a give-up only when the
+    machine is busy (idle, they are the code's)."""
     if result.outcome == "passed" or not result.time_only:
         return False
     return busy or not (is_timeout(result.message) or result.gave_up)
@@ -262,7 +264,7 @@ def with_second_chance(
     wrong variants that another failure already caught).
     """
     busy = machine_is_busy()
-    again = [r for r in run.results if r.stem not in settled and _worth_a_second_run(r, busy)]
+    again = [r for r in run.results if r.stem not in settled and worth_a_second_run(r, busy)]
     if not again:
         return run
     if any(is_timeout(r.message) for r in again):

@@ -38,7 +38,8 @@ from kata import reaping
 from kata.batch.course import Course
 from kata.judge.coverage import judged
 from kata.judge.link import PREFIX_VARIABLE
-from kata.report import HANG_GRACE, TestResult
+from kata.report import HANG_GRACE, NOT_RUN_AFTER_HANG_IN_EXERCISE, TestResult, is_timeout
+from kata.runner import machine_is_busy, worth_a_second_run
 from kata.sandbox import Jail, Sandbox
 from kata.sandbox.bubblewrap import View
 from kata.sandbox.choose import python_paths
@@ -500,11 +501,29 @@ def _second_chance(
     run: GradedRun,
     judge: bool,
 ) -> str:
-    """Run once more the tests failed only for a loop stall: blocking code stalls every time, a busy
-    machine (many children on few cores) now and then. A test that passes the second time passes."""
-    stalled = [t for t in expected if results[t.id].message.startswith(STALLED)]
+    """Run once more the tests that failed only on time, as grade.py does (kata.runner): a loop
+    stall, a timing bound, a timeout on a busy machine, and the tests of an exercise that a timeout
+    kept from running. A mistake fails the same way every time; a busy machine (many children on
+    few cores) now and then. A test that passes the second time passes.
+
+    Only stalls had a second run: a batch of 6 reference copies at -j 4 on 2 cores failed 10's
+    pool test on a timing bound (a 0.59 s wait of the loop while the pools computed), 1 task of
+    132, and the student lost its point."""
+    busy = machine_is_busy()
+    stalled = [
+        t
+        for t in expected
+        if results[t.id].message.startswith(STALLED) or worth_a_second_run(results[t.id], busy)
+    ]
+    hung = {t.stem for t in stalled if is_timeout(results[t.id].message)}
+    stalled += [
+        t
+        for t in expected
+        if t.stem in hung and t not in stalled and results[t.id].message == NOT_RUN_AFTER_HANG_IN_EXERCISE
+    ]
     if not stalled:
         return ""
+    stalled.sort(key=expected.index)
     child = _run_child(stalled, work, grading, uid, judge)
     run.children += 1
     run.strays += child.strays
@@ -537,7 +556,14 @@ def _collect(
             except (TypeError, ValueError):
                 seconds = 0.0
             results[test_id] = replace(
-                trusted, outcome=outcome, seconds=seconds, message=_one_line(str(event.get("message") or ""))
+                trusted,
+                outcome=outcome,
+                seconds=seconds,
+                message=_one_line(str(event.get("message") or "")),
+                # Only ever a second run, which must pass on its own (in one process the child's
+                # word is the learner's, who could as well have written "passed").
+                time_only=event.get("time_only") is True,
+                gave_up=event.get("gave_up") is True,
             )
             running = None
     return running

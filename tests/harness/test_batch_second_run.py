@@ -1,0 +1,93 @@
+"""Batch grading runs a test that failed only on time once more, as grade.py does: a busy machine
+must not cost a student a point, and a mistake still fails (kata.batch.isolation._second_chance).
+
+Only loop stalls had a second run: 6 copies of the reference solutions graded at -j 4 on 2 cores
+lost one point, on 10's pool test (a timing bound: the loop waited 0.59 s while the pools
+computed). The children are replaced here by a stand-in that says what a second run would.
+"""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from kata.batch import isolation
+from kata.report import NOT_RUN_AFTER_HANG_IN_EXERCISE, TestResult
+
+TIMED_OUT = "this test did not finish in time (10.0s). None of your code was running or waiting"
+
+
+def expected(test: str, stem: str = "10_cpu_bound") -> TestResult:
+    return TestResult(id=f"tests/test_{stem}.py::{test}", stem=stem, test=test, task=1)
+
+
+def failed(test: TestResult, message: str, **flags) -> TestResult:
+    return replace(test, outcome="failed", message=message, **flags)
+
+
+@pytest.fixture
+def second_runs(monkeypatch):
+    """The tests each second run was asked for; every one of them passes there."""
+    asked: list[list[str]] = []
+
+    def child(tests, work, grading, uid, judge):
+        asked.append([t.test for t in tests])
+        events = []
+        for t in tests:
+            events += [{"event": "started", "id": t.id}, {"event": "test", "id": t.id, "outcome": "passed"}]
+        return isolation._ChildRun(events, 0, None, "", 0)
+
+    monkeypatch.setattr(isolation, "_run_child", child)
+    return asked
+
+
+def second_chance(tests, results, busy, monkeypatch):
+    monkeypatch.setattr(isolation, "machine_is_busy", lambda: busy)
+    isolation._second_chance(tests, results, Path("."), None, None, isolation.GradedRun(results=[]), True)
+
+
+def test_a_timing_bound_broken_once_is_run_again_and_its_pass_stands(second_runs, monkeypatch):
+    bound, wrong = expected("test_bound"), expected("test_wrong")
+    results = {
+        bound.id: failed(bound, "the event loop was frozen while the pool computed", time_only=True),
+        wrong.id: failed(wrong, "count_primes_in_pool's result: expected [3], got [4]"),
+    }
+    second_chance([bound, wrong], results, busy=False, monkeypatch=monkeypatch)
+    assert second_runs == [["test_bound"]], "only the failure on time is run again"
+    assert results[bound.id].outcome == "passed", "a test that passes the second time passes"
+    assert results[wrong.id].outcome == "failed", "a wrong result is never run again"
+
+
+def test_a_timeout_is_run_again_with_the_tests_it_kept_from_running_only_on_a_busy_machine(
+    second_runs, monkeypatch
+):
+    hung, after, other = expected("test_hung"), expected("test_after"), expected("test_x", "02_gather")
+    tests = [hung, after, other]
+
+    def results():
+        return {
+            hung.id: failed(hung, TIMED_OUT, time_only=True),
+            after.id: failed(after, NOT_RUN_AFTER_HANG_IN_EXERCISE),
+            other.id: failed(other, NOT_RUN_AFTER_HANG_IN_EXERCISE),
+        }
+
+    idle = results()
+    second_chance(tests, idle, busy=False, monkeypatch=monkeypatch)
+    assert second_runs == [], "idle, a timeout is the code's: it is not run again"
+    busy = results()
+    second_chance(tests, busy, busy=True, monkeypatch=monkeypatch)
+    assert second_runs == [["test_hung", "test_after"]], "the hung test, and its exercise's tests after it"
+    assert busy[hung.id].outcome == busy[after.id].outcome == "passed"
+    assert busy[other.id].outcome == "failed", "another exercise's tests are not its to run again"
+
+
+def test_only_a_true_flag_in_the_childs_report_asks_for_a_second_run():
+    test = expected("test_bound")
+    for flag, kept in ((True, True), ("yes", False), (1, False), (None, False)):
+        results: dict[str, TestResult] = {}
+        events = [
+            {"event": "started", "id": test.id},
+            {"event": "test", "id": test.id, "outcome": "failed", "message": "late", "time_only": flag},
+        ]
+        isolation._collect(events, {test.id: test}, results)
+        assert results[test.id].time_only is kept, f"time_only={flag!r} in the report"
