@@ -136,10 +136,14 @@ class JudgeSession:
         """Start the sandbox host if none is alive, and wait (at most `seconds`) until it answers:
         called before a test's time limit starts, so that a new interpreter's start-up (seconds on
         a busy machine) is the grader's time, not the learner's. A host that fails to start, or
-        answers late, is left to the test, which reports it in its own words."""
+        answers late, is left to the test, which reports it in its own words. A host already
+        alive is left as it is: no round trip before every test."""
+        alive = self.link.process
         try:
             self.link.ensure()
         except Exception:  # the test that needs the host starts it again, and says what failed
+            return
+        if self.link.process is alive:
             return
         asking = threading.Thread(target=self._first_answer, daemon=True)
         asking.start()
