@@ -510,25 +510,25 @@ def _second_chance(
     pool test on a timing bound (a 0.59 s wait of the loop while the pools computed), 1 task of
     132, and the student lost its point."""
     busy = machine_is_busy()
-    stalled = [
+    rerun = [
         t
         for t in expected
         if results[t.id].message.startswith(STALLED) or worth_a_second_run(results[t.id], busy)
     ]
-    hung = {t.stem for t in stalled if is_timeout(results[t.id].message)}
-    stalled += [
+    hung = {t.stem for t in rerun if is_timeout(results[t.id].message)}
+    rerun += [
         t
         for t in expected
-        if t.stem in hung and t not in stalled and results[t.id].message == NOT_RUN_AFTER_HANG_IN_EXERCISE
+        if t.stem in hung and t not in rerun and results[t.id].message == NOT_RUN_AFTER_HANG_IN_EXERCISE
     ]
-    if not stalled:
+    if not rerun:
         return ""
-    stalled.sort(key=expected.index)
-    child = _run_child(stalled, work, grading, uid, judge)
+    rerun.sort(key=expected.index)
+    child = _run_child(rerun, work, grading, uid, judge)
     run.children += 1
     run.strays += child.strays
     again: dict[str, TestResult] = {}
-    _collect(child.events, {t.id: t for t in stalled}, again)
+    _collect(child.events, {t.id: t for t in rerun}, again)
     for test_id, result in again.items():
         if result.outcome == "passed":
             results[test_id] = result
