@@ -43,6 +43,13 @@ async def sleeps():
     await asyncio.sleep(10)
 
 
+async def returns_none_when_cancelled():
+    try:
+        await asyncio.sleep(10)
+    except asyncio.CancelledError:
+        return None
+
+
 async def test_a_function_that_ends_cancelled_with_nothing_left_passes():
     run = await cancelled_run(sleeps)
     assert_ended_cancelled(
@@ -124,12 +131,6 @@ async def test_some_cancelled_and_some_not_are_told_apart():
 
 
 async def test_returning_a_value_when_cancelled_is_catching_the_cancelled_error():
-    async def returns_none_when_cancelled():
-        try:
-            await asyncio.sleep(10)
-        except asyncio.CancelledError:
-            return None
-
     advice = "A cancel from outside is not a timeout."
     found = failure(await cancelled_run(returns_none_when_cancelled), cancel_advice=advice)
     assert found == (
@@ -184,12 +185,6 @@ async def test_a_second_cancel_is_told_after_the_first_and_only_once():
 
 
 async def test_an_exercise_that_teaches_to_catch_it_says_so_instead_of_do_not_catch():
-    async def returns_none_when_cancelled():
-        try:
-            await asyncio.sleep(10)
-        except asyncio.CancelledError:
-            return None
-
     found = failure(await cancelled_run(returns_none_when_cancelled), remedy="Raise it again.")
     assert found == (
         f"fetch_or_none was cancelled by its caller {MOMENT}, and it returned None (a NoneType) instead of "
@@ -199,12 +194,6 @@ async def test_an_exercise_that_teaches_to_catch_it_says_so_instead_of_do_not_ca
 
 
 async def test_the_first_half_lets_a_cancelled_function_through_however_it_ended():
-    async def returns_none_when_cancelled():
-        try:
-            await asyncio.sleep(10)
-        except asyncio.CancelledError:
-            return None
-
     run = await cancelled_run(returns_none_when_cancelled)
     assert_ended_after_the_cancel(run, "fetch_or_none", unreached="without calling fetch(7)")
 
