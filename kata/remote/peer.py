@@ -128,8 +128,8 @@ class Peer:
         self._calls: dict[int, _Outgoing] = {}
         self._running: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Task]] = {}
         # Calls the other side cancelled before they started here (the cancel overtook the start,
-        # which waits for its loop's turn), and the last calls that ended (a cancel that crossed
-        # their answer is for nothing): _start_task and _dispatch, under _lock.
+        # which waits for its loop's turn; see _start_task), and the last calls that ended (a
+        # cancel that crossed their answer is for nothing): _start_task and _dispatch, under _lock.
         self._cancelled_early: set[int] = set()
         self._unstarted: collections.deque[int] = collections.deque()  # see note_unstarted
         self._ended: collections.deque[int] = collections.deque(maxlen=ENDED_KEPT)
@@ -463,7 +463,7 @@ class Peer:
             with self._lock:
                 running = self._running.get(number)
                 if running is None and number not in self._ended and len(self._cancelled_early) < MAX_RUNNING:
-                    self._cancelled_early.add(number)  # not started yet: it will not start
+                    self._cancelled_early.add(number)  # not started yet: it lands after the first step
             if running is not None:
                 _soon(running[0], running[1].cancel)
         elif op == "unstarted":
@@ -584,25 +584,18 @@ class Peer:
             self._reply(self._error_reply(message["id"], CodecError(f"over {MAX_RUNNING} calls at once")))
             return
         number = message["id"]
-        with self._lock:
-            early = number in self._cancelled_early
-            self._cancelled_early.discard(number)
-        if early:  # cancelled before it started: as a task cancelled before its first step, it never runs
-            with self._lock:
-                self._ended.append(number)
-            if message.get("mode") == "await":
-                # The coroutine it was to await ends unstarted, as a task's does when cancelled
-                # before its first step: closed, so nobody is told that it was never awaited.
-                self._end_unstarted(message.get("to"))
-            self._reply({"op": "cancelled", "id": number})
-            return
         loop = asyncio.get_running_loop()
         task = loop.create_task(self._run_async(message))
         with self._lock:
             self._running[number] = (loop, task)
-            late = number in self._cancelled_early  # it came while the task was being made
+            # A cancel that overtook the start (the reader thread had it first), or came while the
+            # task was being made. The caller had begun to await this call when it sent it: in one
+            # process the awaited coroutine runs up to its first await before a cancellation can
+            # reach it (an `async with` block's __aexit__ releases its reply at once, say). So the
+            # cancel lands after the task's first step, which was scheduled first.
+            overtaken = number in self._cancelled_early
             self._cancelled_early.discard(number)
-        if late:  # after the task's first step (scheduled first), so that it answers "cancelled"
+        if overtaken:
             loop.call_soon(task.cancel)
 
     async def _run_async(self, message: dict) -> None:

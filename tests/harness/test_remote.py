@@ -387,6 +387,59 @@ async def test_a_cancel_that_overtakes_its_calls_start_is_not_lost(pair):
             jobs.stop.set()
 
 
+class Reply:
+    """Lent by the judge, as aiohttp's reply is: its `__aexit__` releases it at once, then waits."""
+
+    _kata_remote = ("__aexit__",)
+
+    def __init__(self) -> None:
+        self.released = False
+
+    async def __aexit__(self, *details):
+        self.released = True  # the synchronous part: in one process it always runs
+        await asyncio.sleep(0.05)
+
+
+class LeavesAtOnce:
+    """Cancelled as it leaves an `async with` block (a timeout firing there), while the judge's
+    loop is too busy to start the call before its cancel arrives."""
+
+    def __init__(self) -> None:
+        self.cancel_sent = threading.Event()
+
+    async def leave_and_be_cancelled(self, reply):
+        leaving = asyncio.ensure_future(reply.__aexit__(None, None, None))
+        await asyncio.sleep(0)  # its first step sends the call
+        leaving.cancel()
+        await asyncio.sleep(0)  # and this one its cancel
+        self.cancel_sent.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await leaving
+        return leaving.cancelled()
+
+
+async def test_a_call_cancelled_before_it_starts_still_runs_up_to_its_first_await(pair):
+    """A cancel can overtake its call's start: the reader thread has it first while the loop is
+    busy. The caller had begun to await the call, so in one process the coroutine would have run
+    up to its first await before the cancellation reached it. It used to be dropped unstarted: 22's
+    reference, timed out under load in judge mode, left its 503 unreleased (CI, 2026-12-02)."""
+    learner = LeavesAtOnce()
+    link = pair(learner)
+    reply = Reply()
+
+    def busy_until_the_cancel_arrives():
+        learner.cancel_sent.wait(5)
+        deadline = time.monotonic() + 2
+        while not link.judge._cancelled_early and time.monotonic() < deadline:
+            time.sleep(0.001)
+
+    call = asyncio.ensure_future(link.remote.leave_and_be_cancelled(reply))
+    await asyncio.sleep(0)  # the learner's call is sent
+    asyncio.get_running_loop().call_soon(busy_until_the_cancel_arrives)
+    assert await call is True  # the caller sees its cancellation, as in one process
+    assert reply.released, "the call's synchronous first step never ran"
+
+
 class MakesCoroutines(Service):
     """Lent as the kata's fakes are: a plain call that returns a coroutine (not an async function,
     whose call the other side makes into a coroutine of its own), so a stand-in crosses for it."""
