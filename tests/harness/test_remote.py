@@ -405,9 +405,11 @@ class LeavesAtOnce:
     loop is too busy to start the call before its cancel arrives."""
 
     def __init__(self) -> None:
+        self.judge_busy = threading.Event()
         self.cancel_sent = threading.Event()
 
     async def leave_and_be_cancelled(self, reply):
+        self.judge_busy.wait(5)  # so that the judge's loop cannot start the call before its cancel
         leaving = asyncio.ensure_future(reply.__aexit__(None, None, None))
         await asyncio.sleep(0)  # its first step sends the call
         leaving.cancel()
@@ -418,6 +420,7 @@ class LeavesAtOnce:
         return leaving.cancelled()
 
 
+@pytest.mark.stall_limit(10.0)  # the judge's loop is held on purpose until the cancel has arrived
 async def test_a_call_cancelled_before_it_starts_still_runs_up_to_its_first_await(pair):
     """A cancel can overtake its call's start: the reader thread has it first while the loop is
     busy. The caller had begun to await the call, so in one process the coroutine would have run
@@ -428,6 +431,7 @@ async def test_a_call_cancelled_before_it_starts_still_runs_up_to_its_first_awai
     reply = Reply()
 
     def busy_until_the_cancel_arrives():
+        learner.judge_busy.set()
         learner.cancel_sent.wait(5)
         deadline = time.monotonic() + 2
         while not link.judge._cancelled_early and time.monotonic() < deadline:
