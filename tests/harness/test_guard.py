@@ -256,6 +256,13 @@ async def test_blocked_and_late_on_a_quiet_machine(ex, quiet_machine):
     await ex.blocks_in_a_wait()
     if margins.over(0.5, 0.2, "99 demo bound"):
         raise AssertionError("took too long")
+
+def test_zz_the_loops_of_the_tests_before_are_let_go():
+    # Last in the file: every test above ran on a loop of its own, now closed.
+    import gc
+    gc.collect()
+    kept = [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop) and o.is_closed()]
+    assert len(kept) <= 1, f"{len(kept)} closed loops of earlier tests are still kept"
 """
 
 
@@ -299,6 +306,14 @@ def verdicts(tmp_path_factory):
 def test_each_mistake_fails_with_a_plain_words_message(verdicts, test, words):
     assert verdicts[test].outcome == "failed", f"{test} should fail"
     assert words in verdicts[test].message
+
+
+def test_a_finished_test_lets_its_event_loop_go(verdicts):
+    """An item lives as long as the run: one that kept its test's loop (for the message after a
+    timeout) kept every loop of the run alive, and each collection of the guard's scanned them all
+    (batch grading runs every exercise in one process: 2 ms a collection by the end, not 0.04)."""
+    verdict = verdicts["test_zz_the_loops_of_the_tests_before_are_let_go"]
+    assert verdict.outcome == "passed", verdict.message
 
 
 def test_a_wrong_answer_names_where_the_function_the_test_calls_is_defined(verdicts):
