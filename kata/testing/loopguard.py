@@ -252,16 +252,11 @@ class LoopGuard:
             return
         excused = self._excused() - self._excused_at_beat
         stall = clock.monotonic() - self._beat_started - BEAT - excused
-        if self._tell_asleep and stall > self.stall_limit:
-            cause = stall_cause.Stall.since(self._mark_at_beat, stall, alone=self._alone_at_beat)
-            # The time the loop's thread was ready to run and waited for a core is the machine's
-            # (other programs, other test runs), never the code's: a correct 09 answer failed on a
-            # loop "frozen for 0.11 s" in a self-check at 6 runs a core (Python 3.14). What the
-            # thread computed or slept stays the code's.
-            stall -= cause.queued
-            if stall > self.stall_limit:
-                self._stalls[self._beat_started] = cause
         self.worst_stall = max(self.worst_stall, stall)
+        if self._tell_asleep and stall > self.stall_limit:
+            self._stalls[self._beat_started] = stall_cause.Stall.since(
+                self._mark_at_beat, stall, alone=self._alone_at_beat
+            )
 
     def _asleep(self) -> bool:
         """Whether a stall over the limit was surely a blocking call (kata.testing.stall_cause)."""

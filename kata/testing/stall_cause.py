@@ -119,7 +119,6 @@ class Stall:
     seconds: float
     awake: float | None
     alone: bool = True
-    queued: float = 0.0  # of `awake`, the seconds the thread was ready to run and waited for a core
 
     @classmethod
     def since(cls, before: Mark, seconds: float, *, alone: bool = True) -> Stall:
@@ -132,7 +131,7 @@ class Stall:
         awake = ran + (now.waited - before.waited) + (now.steal - before.steal)
         # A thread that lived and ended within the stall is not seen at either end: its CPU is.
         others = (now.process - before.process) - ran
-        return cls(seconds, awake, alone and others < OTHERS_CPU, max(0.0, now.waited - before.waited))
+        return cls(seconds, awake, alone and others < OTHERS_CPU)
 
     def asleep(self) -> float | None:
         """Seconds of it the thread slept (in a blocking call, or waiting on something else);
