@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kata.testing import clock, margins
+from kata.testing.limits import Limit
 
 _ASYNCIO = os.path.dirname(asyncio.__file__)
 
@@ -106,7 +107,7 @@ class WakeWatch:
         self.watched: list[Watched] = []
         self.running: Watched | None = None  # the watched task whose step runs right now
         self.code_file = code_file  # the learner's module: note the time limits it sets
-        self.limits: list[Any] = []  # kata.testing.limits.Limit
+        self.limits: list[Limit] = []
 
     def __enter__(self) -> WakeWatch:
         self._loop = asyncio.get_running_loop()
@@ -157,7 +158,7 @@ class WakeWatch:
             self.limits.append(limit)
         return handle
 
-    def _limit(self, when: float) -> Any:
+    def _limit(self, when: float) -> Limit | None:
         """A timer set by the learner's file through asyncio alone (else None): kata.testing.limits."""
         frame, below = sys._getframe(2), None  # the caller of loop.call_at
         while frame is not None and frame.f_code.co_filename != self.code_file:
@@ -166,8 +167,6 @@ class WakeWatch:
             below, frame = frame, frame.f_back
         if frame is None:
             return None
-        from kata.testing.limits import Limit
-
         return Limit.set_by(frame, below, when - self._loop.time())
 
     def busiest(self, since: float, until: float) -> tuple[Watched, list[float]] | None:
