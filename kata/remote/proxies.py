@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-import warnings
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -115,41 +114,19 @@ class Unstarted:
     unstarted, as it would in one process, where the owner's records (a fake that keeps the
     coroutines it made) still see it, and Python names it when it is let go. Ending it from here
     would let the sandbox erase the judge's own evidence (a red team did, for 07's release).
+    The two are told apart by the stand-in itself: a coroutine being collected has lost its weak
+    references before its frame (and so this witness) is cleared; one being closed or thrown into
+    is still alive."""
 
-    The two are told apart by Python's own word: a coroutine let go unstarted and unclosed is
-    named "never awaited" as it is collected (`_noting_drops` marks its witness `dropped` then),
-    one closed is not. Until 3.11 a closed coroutine let go of its frame (and so this witness) at
-    once; from 3.12 only as it is collected, so the witness cannot tell by whether its coroutine
-    is still alive (a correct answer that closed a call failed in judge mode on 3.13)."""
-
-    __slots__ = ("coroutine", "dropped", "number", "peer", "quiet")
+    __slots__ = ("coroutine", "number", "peer", "quiet")
 
     def __init__(self, peer: Peer, number: int) -> None:
-        self.peer, self.number, self.quiet, self.dropped = peer, number, False, False
+        self.peer, self.number, self.quiet = peer, number, False
         self.coroutine: weakref.ref | None = None
 
     def __del__(self) -> None:
-        if not self.quiet and not self.dropped and self.coroutine is not None:
+        if not self.quiet and self.coroutine is not None and self.coroutine() is not None:
             self.peer.note_unstarted(self.number)
-
-
-def _noting_drops(warn: Any) -> Any:
-    """`warnings._warn_unawaited_coroutine`, which Python calls as it collects a coroutine never
-    started nor closed, noting first that a stand-in was dropped (see Unstarted)."""
-
-    def noting(coro: Any) -> Any:
-        frame = getattr(coro, "cr_frame", None)
-        witness = frame.f_locals.get("unstarted") if frame is not None else None
-        if isinstance(witness, Unstarted):
-            witness.dropped = True
-        return warn(coro)
-
-    noting.kata_notes_drops = True
-    return noting
-
-
-if not getattr(warnings._warn_unawaited_coroutine, "kata_notes_drops", False):
-    warnings._warn_unawaited_coroutine = _noting_drops(warnings._warn_unawaited_coroutine)
 
 
 async def _awaiting(peer: Peer, number: int, unstarted: Unstarted) -> Any:
