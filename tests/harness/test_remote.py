@@ -549,6 +549,37 @@ def test_a_call_the_learner_drops_unawaited_stays_unstarted_for_the_judge_and_is
     assert "coroutine 'Service.fetch' was never awaited" in found, found
 
 
+@pytest.mark.parametrize("hidden", ["warnings hook replaced", "in a reference cycle"])
+def test_a_dropped_call_stays_unstarted_for_the_judge_however_it_is_dropped(pair, monkeypatch, hidden):
+    """Ordinary learner code must not make a dropped call look closed: a red team (2026-12-02)
+    passed 07 in judge mode with one line, `warnings._warn_unawaited_coroutine = lambda c: None`,
+    against a witness that counted a stand-in closed unless that hook said otherwise; and one
+    dropped inside a reference cycle was finalized after its witness. A stand-in is ended for the
+    judge only on its own evidence of a close."""
+    if hidden == "warnings hook replaced":
+        monkeypatch.setattr(warnings, "_warn_unawaited_coroutine", lambda coro: None)
+    link = pair(DropsInACycle() if hidden == "in a reference cycle" else LeavesCallsUnstarted())
+    service = KeepsWhatItMakes()
+    with warning_texts():
+        asyncio.run(link.remote.drops_one(service.make, "k"))
+        gc.collect()
+        link.remote.double(1)  # the sandbox tells what it noted before its next answer
+        assert len(service.never_started()) == 1, "the dropped call is still unstarted in the judge"
+        service.made.clear()
+        link.sandbox.exports.clear()
+        link.judge.exports.clear()
+        gc.collect()
+
+
+class DropsInACycle(LeavesCallsUnstarted):
+    async def drops_one(self, fetch, key):
+        kept = [fetch(key)]  # never awaited, and held by a cycle only the collector frees
+        kept.append(kept)
+        del kept
+        gc.collect()
+        return await fetch(key)
+
+
 def test_a_call_the_learner_closes_unstarted_is_ended_for_the_judge_too(pair):
     link = pair(LeavesCallsUnstarted())
     service = KeepsWhatItMakes()
