@@ -52,6 +52,7 @@ from kata.remote.proxies import (
     RemoteAwaitable,
     RemoteClass,
     RemoteExecutor,
+    is_unstarted_stand_in,
     quiet_stand_in,
     remote_class,
     remote_coroutine,
@@ -241,7 +242,7 @@ class Peer:
             number = self._coroutines.get(value)
         except TypeError:
             return None
-        if number is not None and inspect.getcoroutinestate(value) == inspect.CORO_CREATED:
+        if number is not None and is_unstarted_stand_in(value):
             quiet_stand_in(value)
         return number
 

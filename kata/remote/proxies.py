@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import inspect
 import threading
+import types
 import weakref
+from gc import is_finalized  # bound here: the learner's code may replace gc's
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -105,48 +108,87 @@ def named(coro: Any, name: str) -> Any:
 
 
 class Unstarted:
-    """Held by a stand-in coroutine until its body first runs. If it is ended unstarted (its task
-    was cancelled before the first step, or it was closed), the owner's coroutine is ended quietly
-    too, as the stand-in was: in one process a coroutine whose task was cancelled before it started
-    says nothing. Sent home, it says nothing: the owner's coroutine runs.
+    """What a stand-in coroutine knows of its own start. A stand-in is made already advanced to a
+    first, silent `yield` of its own, so that whatever ends it before its body runs runs code of
+    ours: a `close()` (the learner's, or a TaskGroup's refusing a task), or a cancel thrown in
+    before its task's first step. Ended so, the owner's coroutine is ended quietly too, as the
+    stand-in was: in one process such a coroutine says nothing. (From Python 3.12 closing an
+    unstarted coroutine runs nothing and keeps its frame until it is collected, so an unstarted
+    stand-in could not tell a close from a drop.)
 
     A stand-in dropped without an await (the mistake) tells nothing: the owner's coroutine stays
     unstarted, as it would in one process, where the owner's records (a fake that keeps the
     coroutines it made) still see it, and Python names it when it is let go. Ending it from here
-    would let the sandbox erase the judge's own evidence (a red team did, for 07's release).
-    The two are told apart by the stand-in itself: a coroutine being collected has lost its weak
-    references before its frame (and so this witness) is cleared; one being closed or thrown into
-    is still alive."""
+    would let the sandbox erase the judge's own evidence (a red team did, for 07's release). The
+    stand-in tells the two apart by its own evidence, trusting no hook the learner's code could
+    replace: one being collected has lost its weak references before it is finalized (closed),
+    or (from 3.15, in a reference cycle) is marked finalized by the collector; one being closed
+    or thrown into is alive and not finalized."""
 
-    __slots__ = ("coroutine", "number", "peer", "quiet")
+    __slots__ = ("coroutine", "number", "peer", "settled")
 
     def __init__(self, peer: Peer, number: int) -> None:
-        self.peer, self.number, self.quiet = peer, number, False
+        self.peer, self.number, self.settled = peer, number, False
         self.coroutine: weakref.ref | None = None
 
-    def __del__(self) -> None:
-        if not self.quiet and self.coroutine is not None and self.coroutine() is not None:
+    def ended_unstarted(self) -> None:
+        if self.settled:
+            return
+        self.settled = True
+        coro = self.coroutine() if self.coroutine is not None else None
+        if coro is not None and not is_finalized(coro):
             self.peer.note_unstarted(self.number)
 
 
-async def _awaiting(peer: Peer, number: int, unstarted: Unstarted) -> Any:
-    unstarted.quiet = True
-    return await peer.request_async(number, "await")
+def _stand_in_body(peer: Peer, number: int, unstarted: Unstarted) -> Any:
+    try:
+        yield  # made: where a stand-in waits to be awaited (see Unstarted)
+    except BaseException:
+        unstarted.ended_unstarted()
+        raise
+    unstarted.settled = True
+    return (yield from peer.request_async(number, "await").__await__())
+
+
+def _as_coroutine_function(function: Any) -> Any:
+    """A generator function whose calls make real coroutines (`inspect.iscoroutine` holds).
+    A coroutine the compiler makes can only pause inside an `await`, and one paused there cannot
+    be awaited again ("coroutine is being awaited already"): one paused at a plain `yield` can,
+    and that `yield` is where a stand-in waits."""
+    code = function.__code__
+    flags = (code.co_flags & ~inspect.CO_GENERATOR) | inspect.CO_COROUTINE
+    return types.FunctionType(code.replace(co_flags=flags), function.__globals__, function.__name__)
+
+
+_awaiting = _as_coroutine_function(_stand_in_body)
 
 
 def remote_coroutine(peer: Peer, number: int, name: str) -> Any:
     witness = Unstarted(peer, number)
     coro = named(_awaiting(peer, number, witness), name)
     witness.coroutine = weakref.ref(coro)
+    coro.send(None)  # to its silent first `yield`: see Unstarted
     return coro
+
+
+def _witness(coro: Any) -> Unstarted | None:
+    frame = getattr(coro, "cr_frame", None)
+    unstarted = frame.f_locals.get("unstarted") if frame is not None else None
+    return unstarted if isinstance(unstarted, Unstarted) else None
+
+
+def is_unstarted_stand_in(coro: Any) -> bool:
+    """A stand-in not yet awaited (advanced only to its silent first step)."""
+    unstarted = _witness(coro)
+    return unstarted is not None and not unstarted.settled
 
 
 def quiet_stand_in(coro: Any) -> None:
     """A stand-in sent home unstarted: the owner's coroutine is the one that runs (or is never
     awaited, which the owner then sees); this one never will, so it goes without a word."""
-    unstarted = coro.cr_frame.f_locals.get("unstarted") if coro.cr_frame is not None else None
-    if isinstance(unstarted, Unstarted):
-        unstarted.quiet = True
+    unstarted = _witness(coro)
+    if unstarted is not None:
+        unstarted.settled = True
     coro.close()
 
 

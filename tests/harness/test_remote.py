@@ -581,6 +581,9 @@ class DropsInACycle(LeavesCallsUnstarted):
 
 
 def test_a_call_the_learner_closes_unstarted_is_ended_for_the_judge_too(pair):
+    """From Python 3.12 closing an unstarted coroutine runs nothing and leaves its frame until
+    it is collected: a stand-in that waited unstarted could not see its close, and a correct
+    answer (a close, or a TaskGroup refusing a task) was told "never awaited" in judge mode."""
     link = pair(LeavesCallsUnstarted())
     service = KeepsWhatItMakes()
     asyncio.run(link.remote.closes_one(service.make, "k"))
