@@ -67,12 +67,18 @@ def show_flakes(repeat: int) -> None:
         repeat,
         on_run=lambda run: print(
             f"  run {'loaded' if run.loaded else 'idle  '} {run.seconds:6.0f} s  {run.passed} passed, "
-            f"{run.failed} failed" + "".join(f"\n      FAIL {f}" for f in run.failures),
+            f"{run.failed} failed"
+            + "".join(f"\n      FAIL {f}" for f in run.failures)
+            + "".join(f"\n      passed only alone: {test}" for test in run.passed_alone),
             flush=True,
         ),
     )
     checks = sum(r.passed + r.failed for r in report.runs)
     print(f"  flakes: {report.flakes} in {checks} checks (target 0)")
+    print(
+        f"  near flakes: {report.near_flakes} tests of correct code failed on time twice under the "
+        "self-check's load and passed only when run alone (target 0)"
+    )
     show_margins(report.margins.values())
     idle = [r.seconds for r in report.runs if not r.loaded]
     loaded = [r.seconds for r in report.runs if r.loaded]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import json
 import os
 import re
@@ -26,6 +27,7 @@ from pathlib import Path
 from kata.catalog import REPO_ROOT, discover
 from kata.runner import run_tests
 
+ALONE = re.compile(r"^\d+ that must pass failed on time twice under this load", re.M)
 SUMMARY = re.compile(r"^self-check: (?P<passed>\d+) passed, (?P<failed>\d+) failed$", re.M)
 OWN_TIME = re.compile(r"the tests' own time (?P<own>\d+) s")
 
@@ -53,6 +55,7 @@ class SelfCheckRun:
     failed: int
     failures: list[str]
     tests_own_seconds: float
+    passed_alone: list[str] = field(default_factory=list)  # must-pass tests saved by a run alone
 
 
 @dataclass
@@ -80,6 +83,11 @@ class FlakeReport:
     @property
     def flakes(self) -> int:
         return sum(run.failed for run in self.runs)
+
+    @property
+    def near_flakes(self) -> int:
+        """Correct code that failed on time twice under the self-check's load and passed alone."""
+        return sum(len(run.passed_alone) for run in self.runs)
 
 
 def _self_check_output(
@@ -122,7 +130,18 @@ def self_check(loaded: bool, margins_file: Path) -> SelfCheckRun:
     own = OWN_TIME.search(stdout)
     passed, failed = _counts(stdout)
     seconds = time.perf_counter() - started
-    return SelfCheckRun(loaded, seconds, passed, failed, failures, float(own["own"]) if own else 0.0)
+    return SelfCheckRun(
+        loaded, seconds, passed, failed, failures, float(own["own"]) if own else 0.0, _passed_alone(stdout)
+    )
+
+
+def _passed_alone(stdout: str) -> list[str]:
+    """The tests the self-check listed as passed only when run alone (kata.selfcheck)."""
+    found = ALONE.search(stdout)
+    if found is None:
+        return []
+    listed = itertools.takewhile(lambda line: line.startswith("  "), stdout[found.end() :].splitlines()[1:])
+    return [line.strip() for line in listed]
 
 
 def read_margins(path: Path, margins: dict[str, Margin], target: str = "solutions") -> None:
