@@ -17,11 +17,13 @@ import inspect
 import threading
 import types
 import weakref
-from gc import is_finalized  # bound here: the learner's code may replace gc's
+from gc import is_finalized  # bound here, as _weak_ref: the learner's code may replace gc's, weakref's
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kata.remote.peer import Peer
+
+_weak_ref = weakref.ref  # bound at import: a stand-in's own evidence of a close (see Unstarted)
 
 
 class Remote:
@@ -121,9 +123,13 @@ class Unstarted:
     coroutines it made) still see it, and Python names it when it is let go. Ending it from here
     would let the sandbox erase the judge's own evidence (a red team did, for 07's release). The
     stand-in tells the two apart by its own evidence, trusting no hook the learner's code could
-    replace: one being collected has lost its weak references before it is finalized (closed),
-    or (from 3.15, in a reference cycle) is marked finalized by the collector; one being closed
-    or thrown into is alive and not finalized."""
+    replace (weakref.ref and gc.is_finalized are bound when the kata is imported): one being
+    collected has lost its weak references before it is finalized (closed), or (from 3.15, in a
+    reference cycle) is marked finalized by the collector; one being closed or thrown into is
+    alive and not finalized.
+
+    Otherwise it behaves as a coroutine not yet started: it refuses a first value other than None
+    (and so stays unawaited for the owner), and inspect.getcoroutinestate calls it CORO_CREATED."""
 
     __slots__ = ("coroutine", "number", "peer", "settled")
 
@@ -142,11 +148,15 @@ class Unstarted:
 
 def _stand_in_body(peer: Peer, number: int, unstarted: Unstarted) -> Any:
     try:
-        yield  # made: where a stand-in waits to be awaited (see Unstarted)
+        sent = yield  # made: where a stand-in waits to be awaited (see Unstarted)
     except BaseException:
         unstarted.ended_unstarted()
         raise
     unstarted.settled = True
+    if sent is not None:
+        # An unstarted coroutine refuses a value, and stays unstarted: for the owner it was never
+        # awaited (the red team's `release().send(1)` had started the judge's call).
+        raise TypeError("can't send non-None value to a just-started coroutine")
     return (yield from peer.request_async(number, "await").__await__())
 
 
@@ -166,7 +176,7 @@ _awaiting = _as_coroutine_function(_stand_in_body)
 def remote_coroutine(peer: Peer, number: int, name: str) -> Any:
     witness = Unstarted(peer, number)
     coro = named(_awaiting(peer, number, witness), name)
-    witness.coroutine = weakref.ref(coro)
+    witness.coroutine = _weak_ref(coro)
     coro.send(None)  # to its silent first `yield`: see Unstarted
     return coro
 
@@ -181,6 +191,17 @@ def is_unstarted_stand_in(coro: Any) -> bool:
     """A stand-in not yet awaited (advanced only to its silent first step)."""
     unstarted = _witness(coro)
     return unstarted is not None and not unstarted.settled
+
+
+def _coroutine_state(coroutine: Any, _state: Any = inspect.getcoroutinestate) -> str:
+    """inspect.getcoroutinestate, for which a stand-in not yet awaited is CORO_CREATED, as the
+    coroutine it stands for is (it is made paused at its silent first step: see Unstarted)."""
+    if type(coroutine) is types.CoroutineType and is_unstarted_stand_in(coroutine):
+        return inspect.CORO_CREATED
+    return _state(coroutine)
+
+
+inspect.getcoroutinestate = _coroutine_state
 
 
 def quiet_stand_in(coro: Any) -> None:

@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 import warnings
+import weakref
 
 import pytest
 
@@ -1034,3 +1035,166 @@ def test_a_proxy_sent_to_another_process_says_in_plain_words_why_it_cannot_go():
     proxy = Remote(None, 7, "function", "count_primes")
     with pytest.raises(TypeError, match="cannot send count_primes to another process"):
         pickle.dumps(proxy)
+
+
+# A stand-in is made paused at a silent first step of its own (kata.remote.proxies.Unstarted): a red
+# team (2026-12-02) tried where that differs from a coroutine not yet started.
+
+
+class _CoroutinesAlwaysAliveRef(weakref.ref):
+    """What a learner's module can put in place of weakref.ref (`for m in (weakref,): m.ref = ...`
+    is not flagged by the batch scan): a "weak reference" to a coroutine that answers a live,
+    never-finalized object (0), so every stand-in's end, a drop included, looks like a close."""
+
+    __slots__ = ()
+
+    def __new__(cls, obj, *callback, _real=weakref.ref):
+        if type(obj).__name__ == "coroutine":
+            return int
+        return _real.__new__(cls, obj, *callback)
+
+
+def test_a_dropped_call_stays_unstarted_for_the_judge_when_the_learner_replaces_weakref_ref(
+    pair, monkeypatch
+):
+    """A stand-in looked weakref.ref up as it was made, so a learner's module that replaced it
+    made every end, a drop included, look like a close: 07 passed with an unawaited second
+    release (red team, 2026-12-02). It is bound when the kata is imported."""
+    monkeypatch.setattr(weakref, "ref", _CoroutinesAlwaysAliveRef)
+    link = pair(LeavesCallsUnstarted())
+    service = KeepsWhatItMakes()
+    with warning_texts():
+        asyncio.run(link.remote.drops_one(service.make, "k"))
+        gc.collect()
+        link.remote.double(1)  # the sandbox tells what it noted before its next answer
+        never_started = len(service.never_started())
+        service.made.clear()
+        link.sandbox.exports.clear()
+        link.judge.exports.clear()
+        gc.collect()
+    assert never_started == 1, "the dropped call is still unstarted in the judge"
+
+
+class ChecksItsCalls(Learner):
+    async def sends_a_value_to_one_then_drops_it(self, fetch, key):
+        coro = fetch(key)
+        with contextlib.suppress(TypeError):  # one process: "can't send non-None value to a just-started..."
+            coro.send(1)
+        del coro  # dropped: never awaited, the mistake
+        return await fetch(key)
+
+    async def closes_one_then_raises(self, fetch, key):
+        fetch(key).close()  # ends it unstarted, as a correct answer may before it gives up
+        raise ValueError("gave up")
+
+    async def closes_one_then_fails_a_check(self, fetch, key):
+        fetch(key).close()
+        raise AssertionError("gave up")
+
+    async def awaits_one_not_yet_started(self, fetch, key):
+        coro = fetch(key)
+        state = inspect.getcoroutinestate(coro)
+        if state != inspect.CORO_CREATED:
+            coro.close()
+            raise AssertionError(f"a fresh call should be CORO_CREATED, found {state}")
+        return await coro
+
+    async def taskgroup_refuses_one_after_a_sibling_failed(self, fetch, key):
+        async def fails():
+            raise ValueError("sibling")
+
+        refused = []
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(fails())
+                try:
+                    await asyncio.sleep(0.01)  # cancelled: the sibling failed
+                except asyncio.CancelledError:
+                    try:
+                        group.create_task(fetch(key))  # 3.12+: the group closes it, refuses it
+                    except RuntimeError:
+                        refused.append(key)
+                    raise
+        except* ValueError:
+            pass
+        return refused
+
+
+def test_a_call_not_yet_awaited_reads_as_created_as_in_one_process(pair):
+    """A correct answer may check a call's state before awaiting it: in one process a fresh call
+    is CORO_CREATED, and a stand-in paused at its silent first step must read so too."""
+    link = pair(ChecksItsCalls())
+    service = MakesCoroutines()
+    assert asyncio.run(link.remote.awaits_one_not_yet_started(service.make, "k")) == {"key": "k"}
+
+
+def test_a_call_a_task_group_refuses_ends_for_the_judge_as_in_one_process(pair):
+    """A TaskGroup shutting down refuses a new task; from some Python versions on (3.13, not
+    3.11 or 3.12.1) it closes the refused coroutine too. Judge mode must end the call as one
+    process ends it, on this Python: closed, or left unstarted (never awaited)."""
+    one_process = KeepsWhatItMakes()
+    with warning_texts():  # a refused call left unstarted says "never awaited" as it goes
+        asyncio.run(ChecksItsCalls().taskgroup_refuses_one_after_a_sibling_failed(one_process.make, "k"))
+        closes = one_process.never_started() == []
+        one_process.made.clear()
+        gc.collect()
+    link = pair(ChecksItsCalls())
+    service = KeepsWhatItMakes()
+    with warning_texts() as texts:
+        refused = asyncio.run(link.remote.taskgroup_refuses_one_after_a_sibling_failed(service.make, "k"))
+        gc.collect()
+        link.remote.double(1)
+        never_started = len(service.never_started())
+        service.made.clear()
+        link.sandbox.exports.clear()
+        link.judge.exports.clear()
+        gc.collect()
+    found = [text for text in texts if "never awaited" in text]
+    assert refused == ["k"]
+    if closes:  # closed in one process: closed for the judge too, without a word
+        assert never_started == 0 and found == []
+    else:  # refused without a close: dropped, as in one process
+        assert never_started == 1
+
+
+def test_a_call_closed_before_an_error_is_not_called_never_awaited(pair):
+    link = pair(ChecksItsCalls())
+    service = KeepsWhatItMakes()
+    with warning_texts() as texts:
+        with pytest.raises(ValueError) as caught:
+            asyncio.run(link.remote.closes_one_then_raises(service.make, "k"))
+        gc.collect()
+        link.remote.double(1)
+        never_started = len(service.never_started())
+        service.made.clear()
+        link.sandbox.exports.clear()
+        link.judge.exports.clear()
+        gc.collect()
+    found = [text for text in texts if "never awaited" in text]
+    assert never_started == 0 and found == [] and "never awaited" not in str(caught.value)
+
+
+def test_a_call_closed_before_a_failed_check_is_not_called_never_awaited(pair):
+    link = pair(ChecksItsCalls())
+    service = KeepsWhatItMakes()
+    with pytest.raises(AssertionError) as caught:
+        asyncio.run(link.remote.closes_one_then_fails_a_check(service.make, "k"))
+    assert "never awaited" not in str(caught.value)
+
+
+def test_a_call_refused_a_value_then_dropped_stays_unstarted_for_the_judge(pair):
+    """In one process a coroutine not yet started refuses a value (TypeError) and stays unstarted;
+    a stand-in paused at its first step took it and started the judge's call, so the judge's
+    records no longer saw the drop: 07 passed with `pool.release(conn).send(1)` (red team)."""
+    link = pair(ChecksItsCalls())
+    service = KeepsWhatItMakes()
+    with warning_texts():
+        asyncio.run(link.remote.sends_a_value_to_one_then_drops_it(service.make, "k"))
+        gc.collect()
+        link.remote.double(1)
+        never_started = len(service.never_started())
+        service.made.clear()
+        link.sandbox.exports.clear()
+        link.judge.exports.clear()
+        gc.collect()
+    assert never_started == 1, "the dropped call is still unstarted in the judge, as in one process"
