@@ -34,6 +34,7 @@ class FakePool:
         self.lent = []
         self.releases = []  # every coroutine pool.release() handed out, awaited or not
         self.given = []  # what each pool.release() call was given
+        self.refused = []  # what each release refused was given: kept, as the error can be swallowed
         self.error = error  # when set, acquire() raises it instead of lending a connection
         self._numbers = iter(rng.sample(range(100, 1000), 10))
 
@@ -69,14 +70,19 @@ class FakePool:
 
     async def _release(self, conn):
         if not any(conn is lent for lent in self.lent):
-            raise AssertionError(
-                f"pool.release() was given {describe(conn)}, which the pool has not lent out (never "
-                "acquired, or already released): release the very connection that "
-                "`await pool.acquire()` returned, once."
-            )
+            self.refused.append(conn)
+            raise AssertionError(not_lent(conn))
         await asyncio.sleep(DELAY)
         self.lent = [lent for lent in self.lent if lent is not conn]
         self.log.append(f"release #{conn.number}")
+
+
+def not_lent(conn):
+    return (
+        f"pool.release() was given {describe(conn)}, which the pool has not lent out (never "
+        "acquired, or already released): release the very connection that "
+        "`await pool.acquire()` returned, once."
+    )
 
 
 def named(coro, name):
@@ -110,6 +116,16 @@ async def assert_steps(pool, expected, why):
             "back: calling an async function only makes a coroutine, and nothing runs until it is "
             "awaited. Write `await pool.release(conn)`."
         )
+    if pool.refused:  # the learner's code swallowed the error it raised
+        raise AssertionError(not_lent(pool.refused[0]))
+    for index, conn in enumerate(pool.given):
+        if any(conn is earlier for earlier in pool.given[:index]):
+            calls = sum(conn is given for given in pool.given)
+            raise AssertionError(
+                f"`pool.release()` was called {calls} times for {describe(conn)}: give each connection "
+                "back exactly once, with one `await pool.release(conn)` (a second call is one too many, "
+                "even one that never ran)."
+            )
     if pool.log != expected:
         raise AssertionError(
             f"the steps should be: {', '.join(expected)}; found: {', '.join(pool.log) or 'nothing'}. {why}"

@@ -20,8 +20,10 @@ are in kata.batch.suspicious. The classes:
   and audit hooks, `ctypes`;
 - running code that is not in the file: `exec`, `eval`, `compile`, `types.FunctionType`,
   `marshal`, `pickle`, `__import__`/`importlib.import_module` with a computed name, `getattr`/
-  `setattr` with a computed name on a module, and above all executing decoded data (the decoded
-  text is scanned too, and what it does is named);
+  `setattr` with a computed name on a module or any object, and above all executing decoded data
+  (the decoded text is scanned too, and what it does is named);
+- walking what it is given to find what it was not (`inspect.getmembers`, `types.FrameType`,
+  `getattr` over `dir()`): the way to the sandbox's own objects inside what the judge lends;
 - the process and the machine: ending the process (`os._exit`, `sys.exit`, `raise SystemExit`),
   signals and `os.kill`, starting processes (`subprocess`, `os.fork`, `os.system`, `os.exec*`,
   `multiprocessing`; a new session is named), raw file descriptors, writing files outside its
@@ -498,6 +500,8 @@ class _Scan:
                 yield _found(node.lineno, PATCHES, f"{short_name(target)}.{name}")
         elif target:
             yield _found(node.lineno, PATCHES_BY_NAME if writes else BY_NAME, short_name(target), shown)
+        else:  # any object, by any name: with dir(), the way to the grader's objects in what it lends
+            yield _found(node.lineno, PATCHES_BY_NAME if writes else BY_NAME, "an object", shown)
 
     def _open(self, node: ast.Call) -> Iterator[Finding]:
         path = self.folder.value(node.args[0])

@@ -54,6 +54,7 @@ BY_NAME = "reaches into {} by a name computed at run time ({})"
 PATCHES_BY_NAME = "patches {} by a name computed at run time ({})"
 NAMESPACE = "reaches into {} through its namespace ({})"
 INTERNALS = "walks interpreter internals ({})"
+WALKS_OBJECTS = "walks every attribute of the objects it is given ({})"
 GRADER_OBJECTS = "reaches into the grader's objects it was lent ({})"
 GRADER_PREFIX = "_kata"  # the attributes the kata puts on what it lends (kata.remote.proxies)
 OWN_FILE = "looks up where its own file is ({})"
@@ -127,7 +128,9 @@ _OS_PROCESSES += "spawnlp spawnlpe spawnv spawnve spawnvp spawnvpe posix_spawn p
 
 _EXACT: dict[str, str] = {
     "sys.modules": LOADED_MODULES,
-    **_each("sys._getframe sys._current_frames sys._current_exceptions", FRAMES),
+    **_each("sys._getframe sys._current_frames sys._current_exceptions types.FrameType", FRAMES),
+    # The way to the grader's objects inside what it lends, without naming one (a red team, 2026-12-02).
+    **_each("inspect.getmembers inspect.getmembers_static", WALKS_OBJECTS),
     **_each(
         "sys.settrace sys.setprofile sys.monitoring sys.addaudithook sys.audit sys.remote_exec "
         "sys.call_tracing sys.excepthook sys.unraisablehook sys.displayhook sys.breakpointhook "

@@ -36,6 +36,15 @@ RECORDED_CHEATS = {
             "22_capstone/wrong_fetch_links_own_session_on_a_recycled_port",
         )
     },
+    # The sandbox's own objects reached through what the judge lends, no name spelled out (a red
+    # team, 2026-12-02): dir() with getattr, or inspect.getmembers and a frame type.
+    "tests/variants/07_async_with/wrong_second_release_reported_closed_through_dir_of_the_pool.py": [
+        "reaches into an object by a name computed at run time (getattr)"
+    ],
+    "tests/variants/07_async_with/wrong_second_release_reported_closed_through_inspect_getmembers.py": [
+        "walks every attribute of the objects it is given (inspect.getmembers)",
+        "reads stack frames (types.FrameType)",
+    ],
 }
 
 
