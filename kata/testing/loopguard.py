@@ -88,6 +88,14 @@ UNCLOSED_LOOP = (
     "yourself (loop.close())."
 )
 LEFT_OPEN = "something was left open when your code finished: {what}. Close what you open (use `async with`)."
+# A plain future (loop.create_future(), loop.run_in_executor(...)) that ended in an error nobody
+# read: not a task, so LOST_ERROR's words would mislead.
+LOST_FUTURE_ERROR = (
+    "a future ended with {error} and nobody awaited it or read its error, so asyncio reported the "
+    "error as lost: await every future your code makes or is given (loop.create_future(), "
+    "loop.run_in_executor(...)); a future you set_exception on must have someone waiting on it, "
+    "or read its error yourself (`future.exception()`)."
+)
 PENDING_DESTROYED = (
     "a task was destroyed while still pending: a task you started was neither awaited nor cancelled."
 )
@@ -145,7 +153,8 @@ def explain_loop_report(context: dict) -> str:
         return UNCLOSED_SESSION
     if "exception was never retrieved" in message:
         error = context.get("exception")
-        return LOST_ERROR.format(error=repr(error) if error else "an error")
+        lost = LOST_FUTURE_ERROR if message.startswith("Future exception") else LOST_ERROR
+        return lost.format(error=repr(error) if error else "an error")
     if "Task was destroyed but it is pending" in message:
         return PENDING_DESTROYED
     error = context.get("exception")

@@ -58,6 +58,12 @@ async def loses_an_error():
     asyncio.create_task(fail())
     await asyncio.sleep(0.01)
 
+async def loses_a_futures_error():
+    future = asyncio.get_running_loop().create_future()
+    future.set_exception(KeyError("nobody waits"))
+    del future
+    await asyncio.sleep(0)
+
 async def never_awaits(fetch):
     fetch(1)
 
@@ -153,6 +159,9 @@ async def test_leaked_call_of_a_fake(ex):
 
 async def test_lost_error(ex):
     await ex.loses_an_error()
+
+async def test_lost_error_of_a_future(ex):
+    await ex.loses_a_futures_error()
 
 async def test_never_awaited(ex):
     await ex.never_awaits(FakeService("fetch_user", delay=0))
@@ -293,6 +302,8 @@ def verdicts(tmp_path_factory):
         ("test_leak", "1 task was still running after your code had finished: sleep"),
         ("test_leaked_call_of_a_fake", "1 task was still running after your code had finished: fetch_user."),
         ("test_lost_error", "a task failed with ValueError('lost') and nobody awaited it"),
+        # Not a task: "a task failed" misled a learner whose cache set an exception on a future.
+        ("test_lost_error_of_a_future", "a future ended with KeyError('nobody waits') and nobody awaited it"),
         ("test_never_awaited", "you called fetch_user() but never awaited it"),
         ("test_sync_never_awaited", "you called never_awaits() but never awaited it"),
         ("test_asyncio_sleep_never_awaited", "you called asyncio.sleep() but never awaited it"),
