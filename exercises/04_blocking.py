@@ -73,7 +73,8 @@ async def send_reminders(send, reminders):
     """`reminders` is a list of `(delay, message)` pairs. Send every message `delay` seconds
     after send_reminders starts, with `await send(message)`.
 
-    All the countdowns run at the same time: a 0.1 s reminder goes out after 0.1 s, even when
-    it is listed after a 0.5 s one, and the whole call takes as long as the longest delay.
+    All the countdowns run at the same time, however many reminders there are: a 0.1 s
+    reminder goes out after 0.1 s, even when it is listed after a 0.5 s one, and the whole
+    call takes as long as the longest delay.
     """
     await asyncio.gather(*(remind(send, message, delay) for delay, message in reminders))

@@ -25,5 +25,6 @@ async def remind(send, message, delay):
 
 
 async def send_reminders(send, reminders):
-    """Send every `(delay, message)` reminder `delay` seconds after the start, all counting down together."""
+    """Send every `(delay, message)` reminder `delay` seconds after the start, all counting down
+    together, however many there are."""
     await asyncio.gather(*(remind(send, message, delay) for delay, message in reminders))

@@ -10,7 +10,7 @@ import itertools
 
 import pytest
 
-from kata.testing import FakeService, assert_call_count, assert_same, margins, stopwatch
+from kata.testing import FakeService, assert_call_count, assert_same, clock, margins, stopwatch
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.ticker import LearnersTicker
 
@@ -28,6 +28,14 @@ SEND_TIME = 0.1
 # The ticking reminders: one at a time, each due 0.03 s after its call starts, again and again
 # until the real ones are done. Not every TICK: a blocking tick freezes the loop that long.
 TICKER_STEP = 0.03
+# More reminders than the largest default thread pool has threads (32, on any machine), all due
+# at once. Countdowns that each hold a thread while they wait cannot all run together: those
+# beyond the pool's size begin only when one of the first ends, and go out a whole delay late,
+# at twice the delay or later, however fast the machine. Correct code is that late only if the
+# load holds it up for a whole MANY_DELAY.
+MANY_REMINDERS = 36
+MANY_DELAY = 0.12
+PROBE_DELAY = 0.07  # two reminders due at once, sent one after the other: the second is 0.07 s late
 WORDS = ["standup", "lunch", "deploy", "backup", "invoice", "dentist", "gym", "call mum", "rent"]
 
 
@@ -65,6 +73,27 @@ def falsy_check(result, ready_on):
     return check
 
 
+def explain_a_check_right_after_the_answer(check, ready_on, interval):
+    """Fail, in words, if check() was called again without a wait after it answered (call `ready_on`)."""
+    calls = check.calls
+    if len(calls) > ready_on and calls[ready_on - 1].end is not None:
+        gap = calls[ready_on].start - calls[ready_on - 1].end
+        if margins.under(gap, interval - EARLY, "04 poll_until_ready: an extra check < interval - EARLY"):
+            raise AssertionError(
+                f"check() gave the job's result at check number {ready_on}, and poll_until_ready called "
+                f"check() again {gap:.2f} s later, without waiting: it did not keep the answer that "
+                "ended its loop, and asked a second time for the value to return (as in "
+                "`while await check() is None: ...` then `return await check()`). Keep each answer in a "
+                "variable (`result = await check()`), loop `while result is None:`, and return `result`."
+            )
+
+
+def assert_checks(check, ready_on, interval, why):
+    """`ready_on` calls to check; a call right after the one that answered is explained."""
+    explain_a_check_right_after_the_answer(check, ready_on, interval)
+    assert_call_count(check, ready_on, why)
+
+
 def new_interval(rng):
     # Random, so a hard-coded pause fails; long enough that a blocking one trips the loop guard.
     return round(rng.uniform(0.13, 0.15), 3)
@@ -75,10 +104,12 @@ async def test_returns_the_result_once_the_job_is_done(ex, rng):
     ready_on = rng.randint(2, 3)
     check, result = job_check(rng, ready_on)
 
-    found = await ex.poll_until_ready(check, new_interval(rng))
+    interval = new_interval(rng)
+    found = await ex.poll_until_ready(check, interval)
 
+    why = f"the job is done at check number {ready_on}; stop checking then"
+    assert_checks(check, ready_on, interval, why)
     assert_same(found, result, "poll_until_ready's result")
-    assert_call_count(check, ready_on, f"the job is done at check number {ready_on}; stop checking then")
 
 
 @pytest.mark.task(1)
@@ -87,9 +118,11 @@ async def test_a_falsy_result_is_a_result(ex, rng, result):
     ready_on = 2
     check = falsy_check(result, ready_on)
 
-    found = await ex.poll_until_ready(check, new_interval(rng))
+    interval = new_interval(rng)
+    found = await ex.poll_until_ready(check, interval)
 
     if len(check.calls) > ready_on:
+        explain_a_check_right_after_the_answer(check, ready_on, interval)
         raise AssertionError(
             f"check() answered {result!r} at check number {ready_on}, and poll_until_ready checked again: "
             f"{result!r} is the job's result (it is falsy, but it is not None). Only None means \"still "
@@ -106,7 +139,7 @@ async def test_checks_at_once_then_once_every_interval(ex, rng):
     with stopwatch() as run:
         await ex.poll_until_ready(check, interval)
 
-    assert_call_count(check, 3, "the job is done at the third check")
+    assert_checks(check, 3, interval, "the job is done at the third check")
     starts = [call.start - run.started for call in check.calls]
     if margins.over(starts[0], LATE, "04 poll_until_ready: first check < LATE after the start"):
         raise AssertionError(
@@ -142,7 +175,7 @@ async def test_it_sleeps_between_checks_instead_of_spinning(ex, rng, wake_watch)
     async with wake_watch() as wakes:
         await asyncio.create_task(ex.poll_until_ready(check, interval))
 
-    assert_call_count(check, 2, "the job is done at the second check")
+    assert_checks(check, 2, interval, "the job is done at the second check")
     first, second = check.calls
     busiest = wakes.busiest(first.end, second.start)
     moments = busiest[1] if busiest else []
@@ -172,7 +205,7 @@ async def test_other_tasks_keep_running_while_it_waits(ex, rng):
     await asyncio.gather(*(ex.poll_until_ready(check, interval) for check, interval in polls))
 
     for number, (check, interval) in enumerate(polls, start=1):
-        assert_call_count(check, 2, f"call {number}'s job is done at its second check")
+        assert_checks(check, 2, interval, f"call {number}'s job is done at its second check")
         first, again = (call.start for call in check.calls)
         if margins.over(
             again - first, interval + FAIR_PAUSE, "04 polls at once: gap < interval + FAIR_PAUSE"
@@ -215,6 +248,25 @@ def why_late(send, late):
     )
 
 
+async def explain_sends_after_the_return(send, reminders, run, returned):
+    """Some reminders were not sent when send_reminders returned: fail, in words, if they go out
+    afterwards (they ran in tasks nobody awaited)."""
+    unsent = len(reminders) - len(send.calls)
+    last_due = max(delay for delay, _ in reminders) + LATE
+    await asyncio.sleep(max(0.0, last_due - (clock.monotonic() - run.started)))
+    later = [call for call in send.calls if call.start - run.started > returned]
+    if later:
+        first = min(later, key=lambda call: call.start)
+        raise AssertionError(
+            f"send_reminders returned after {returned:.2f} s, with {unsent} of its {len(reminders)} "
+            f"reminders not sent yet; {len(later)} of them went out afterwards ({first.label(send.name)} at "
+            f"{first.start - run.started:.2f} s): they ran in tasks that send_reminders started and did not "
+            "wait for, so its caller could not know when they were all sent, nor hear of a send that "
+            "failed. Wait for every reminder before returning: `await asyncio.gather(...)`, or "
+            "`asyncio.create_task` inside `async with asyncio.TaskGroup() as group:`."
+        )
+
+
 @pytest.mark.task(2)
 async def test_each_reminder_goes_out_after_its_own_delay(ex, rng):
     reminders = new_reminders(rng)
@@ -222,7 +274,10 @@ async def test_each_reminder_goes_out_after_its_own_delay(ex, rng):
 
     with stopwatch() as run:
         await ex.send_reminders(send, reminders)
+    returned = run.elapsed
 
+    if len(send.calls) < len(reminders):
+        await explain_sends_after_the_return(send, reminders, run, returned)
     sent_at = {call.args[0]: call.start - run.started for call in send.calls}
     table = "\n".join(
         f"  {message!r:<12} due at {delay:.2f} s, "
@@ -231,7 +286,10 @@ async def test_each_reminder_goes_out_after_its_own_delay(ex, rng):
     )
     for delay, message in sorted(reminders):
         if message not in sent_at:
-            twin = next((other for due, other in reminders if due == delay and other != message), None)
+            twin = next(
+                (other for due, other in reminders if due == delay and other != message and other in sent_at),
+                None,
+            )
             why = (
                 f" it has the same delay ({delay:.2f} s) as {twin!r}, and one of the two was dropped (a dict "
                 "keyed by delay keeps one message per delay). Two reminders due at the same moment are "
@@ -282,3 +340,47 @@ async def test_other_tasks_keep_running_while_reminders_wait(ex, rng):
         await ex.send_reminders(send, new_reminders(rng))
 
     assert_loop_stayed_free(ticker, "send_reminders", every=TICKER_STEP)
+
+
+@pytest.mark.task(2)
+async def test_many_reminders_count_down_together(ex):
+    # First two reminders due at once: code that sends them one after another (or blocks while it
+    # waits) fails here, instead of taking MANY_REMINDERS waits below.
+    send = FakeService("send", delay=0.0)
+    with stopwatch() as run:
+        await ex.send_reminders(send, [(PROBE_DELAY, "first"), (PROBE_DELAY, "second")])
+    for call in send.calls:
+        sent = call.start - run.started
+        if margins.over(sent, PROBE_DELAY + LATE, "04 send_reminders: sent < delay + LATE"):
+            raise AssertionError(
+                f"two reminders were both due at {PROBE_DELAY:.2f} s, and {call.args[0]!r} went out "
+                f"{sent - PROBE_DELAY:.2f} s late: {why_late(send, call)}"
+            )
+    assert_call_count(send, 2, "one per reminder, and these two were due at the same moment")
+
+    send = FakeService("send", delay=0.0)
+    reminders = [(MANY_DELAY, f"reminder {n}") for n in range(1, MANY_REMINDERS + 1)]
+    with stopwatch() as run:
+        await ex.send_reminders(send, reminders)
+
+    assert_call_count(send, MANY_REMINDERS, "one per reminder")
+    late = [
+        call
+        for call in send.calls
+        if margins.over(
+            call.start - run.started, 2 * MANY_DELAY - EARLY, "04 many reminders: sent < 2 * delay - EARLY"
+        )
+    ]
+    if late:
+        on_time = MANY_REMINDERS - len(late)
+        first = min(late, key=lambda call: call.start)
+        raise AssertionError(
+            f"send_reminders was given {MANY_REMINDERS} reminders, all due at {MANY_DELAY:.2f} s: {on_time} "
+            f"went out on time, and {len(late)} a whole delay late, the first of them "
+            f"({first.label(send.name)}) at {first.start - run.started:.2f} s. Only {on_time} countdowns "
+            "ran at once: the others began only when one of those had ended. A countdown that waits in "
+            "a thread (`await asyncio.to_thread(time.sleep, delay)`, `loop.run_in_executor(...)`) holds "
+            "one of the thread pool's few threads for its whole wait. Wait on the event loop instead, "
+            "with `await asyncio.sleep(delay)`: it holds no thread, and any number of reminders can "
+            "count down at once."
+        )

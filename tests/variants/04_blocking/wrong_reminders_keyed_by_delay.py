@@ -1,5 +1,5 @@
 """Wrong: `dict(reminders)` keeps one message per delay: of two reminders due together, one is never sent."""
-# fails only: test_each_reminder_goes_out_after_its_own_delay
+# fails only: test_each_reminder_goes_out_after_its_own_delay, test_many_reminders_count_down_together
 
 import asyncio
 
