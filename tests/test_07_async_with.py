@@ -9,6 +9,7 @@ from kata.testing import describe
 from kata.testing.cancelling import WAIT, Run, assert_ended_cancelled
 
 DELAY = 0.02  # acquiring and releasing a fake connection each take this long
+LATE_RELEASE = 5 * DELAY  # how long a test waits, when a release is missing, for one that comes late
 HOLD = 1.0  # how long the block would wait; the test cancels it as soon as it starts to
 
 
@@ -108,6 +109,8 @@ def use(pool, conn):
 
 
 async def assert_steps(pool, expected, why):
+    if pool.log != expected:
+        await explain_a_release_after_the_block(pool)
     unawaited = await pool.unawaited_releases()
     if unawaited:
         times = "" if unawaited == 1 else f" ({unawaited} times)"
@@ -129,6 +132,23 @@ async def assert_steps(pool, expected, why):
     if pool.log != expected:
         raise AssertionError(
             f"the steps should be: {', '.join(expected)}; found: {', '.join(pool.log) or 'nothing'}. {why}"
+        )
+
+
+async def explain_a_release_after_the_block(pool):
+    """Fail, in words, if a release missing when the block ended shows up a little later: it ran in
+    a task that nothing awaited. Only when a step is missing, so correct code does not wait."""
+    ended = len(pool.log)
+    await asyncio.sleep(LATE_RELEASE)
+    late = [step for step in pool.log[ended:] if step.startswith("release")]
+    if late:
+        raise AssertionError(
+            f"the block ended before its connection was given back: {late[0]} happened only after "
+            "the `async with` was over. `pool.release(conn)` ran in a task that nothing awaited (as "
+            "`asyncio.create_task(pool.release(conn))` with no `await` of the task), so the block did "
+            "not wait for it, and an error of the release would be lost. Write "
+            "`await pool.release(conn)` where you release, so the block ends only once the connection "
+            "is back."
         )
 
 
@@ -173,6 +193,9 @@ async def check_released_when_the_block_raises(make, rng):
             raise error
     except ValueError:
         pass  # whether it should reach us is the next check's business
+    except Exception as other:
+        if not made_from(other, error):
+            raise
 
     await assert_steps(
         pool,
@@ -189,7 +212,9 @@ async def check_error_reaches_the_caller(make, rng):
         async with make(pool) as conn:
             use(pool, conn)
             raise error
-    except ValueError as raised:
+    except Exception as raised:
+        if not isinstance(raised, ValueError) and not made_from(raised, error):
+            raise
         caught = raised
 
     if caught is None:
@@ -198,11 +223,23 @@ async def check_error_reaches_the_caller(make, rng):
             "it was swallowed. Clean up, then let the error go on (__aexit__ returning True, or "
             "an `except` around the `yield`, hides it)."
         )
+    if caught is not error and made_from(caught, error):
+        raise AssertionError(
+            f"the block raised {error!r}, but the caller got {caught!r} instead, a new error made from "
+            "it (an `except` that raises another error, or a `raise ... from`). Code around `async with` "
+            f"that catches {type(error).__name__} no longer sees it: clean up, then let the block's own "
+            "error go on unchanged (a bare `raise`, or no `except` at all: `finally:` is enough)."
+        )
     if caught is not error:
         raise AssertionError(
             f"the block raised {error!r}, but the caller got a different error, {caught!r}: "
             "let the original error go on unchanged."
         )
+
+
+def made_from(raised, error):
+    """Whether `raised` is a new error raised while handling `error` (its cause or context)."""
+    return raised is not error and (raised.__cause__ is error or raised.__context__ is error)
 
 
 def release_always(make):
