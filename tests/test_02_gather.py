@@ -54,6 +54,18 @@ async def test_every_call_runs_at_the_same_time(ex, rng):
     except AssertionError:
         if len(fetch_user.calls) != count or not 1 < fetch_user.peak < count:
             raise
+        calls = sorted(fetch_user.calls, key=lambda call: call.start)
+        first, rest = calls[0], calls[1:]
+        if fetch_user.peak == count - 1 and all(call.start >= first.end for call in rest):
+            # One call alone, then all the others together: it was awaited before the rest began.
+            raise AssertionError(
+                f"fetch_all(fetch_user, <{count} ids>) ran {first.label('fetch_user')} alone, and started "
+                f"the other {count - 1} calls only once it had returned, so they took {run.elapsed:.2f} s "
+                f"in all; started together they take about {DELAY:.2f} s. Awaiting one call before "
+                "gathering the rest makes the rest wait for it: put every call in the one "
+                f"`asyncio.gather(...)`, the first one too.\nobserved:\n"
+                f"{draw_timeline(fetch_user.calls, 'fetch_user')}"
+            ) from None
         # Some calls overlapped, never all: the ids went a batch (or a few) at a time.
         raise AssertionError(
             f"fetch_all(fetch_user, <{count} ids>) ran its calls at most {fetch_user.peak} at a time, "
