@@ -103,15 +103,16 @@ class JudgeSession:
             return self.link.gone_message()
         return None
 
-    def where(self) -> list[tuple[str, int, str]]:
-        """Where the learner's code runs now (asked from a thread: the loop may be frozen)."""
+    def where(self, waiting: bool = False) -> list[tuple[str, int, str]]:
+        """Where the learner's code runs now (asked from a thread: the loop may be frozen); with
+        `waiting`, where its tasks wait instead."""
         host, found = self.link.host, []
         if host is None:
             return found
 
         def ask() -> None:
             with contextlib.suppress(Exception):
-                found.extend(host.where())
+                found.extend(host.waiting() if waiting else host.where())
 
         asker = threading.Thread(target=ask, daemon=True)
         asker.start()

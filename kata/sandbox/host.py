@@ -272,6 +272,16 @@ class Host:
                     places.append((Path(entry.filename).name, entry.lineno or 0, entry.name))
         return places
 
+    def waiting(self) -> list[tuple[str, int, str]]:
+        """Where the learner's tasks wait now, on the loops that run the judge's calls: what one
+        process says after a timeout when none of the code was running (a deadlock, say). Asked
+        from another thread while those loops wait; a loop busy changing its tasks is skipped."""
+        tasks = []
+        for loop in {loop for loop, _ in self.peer.running()}:
+            with contextlib.suppress(RuntimeError):  # its set of tasks changed while read
+                tasks += asyncio.all_tasks(loop)
+        return [(p.path.name, p.line, p.function) for p in where.waiting_in(tasks, self.target)]
+
 
 def _limit(stall_limit: object) -> float:
     """The judge's stall limit for this test (a test that fills every core on purpose allows more;

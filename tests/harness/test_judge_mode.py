@@ -158,6 +158,29 @@ def test_code_that_hangs_is_stopped_per_test_and_the_next_test_gets_a_fresh_sand
     assert tasks_earned(results) == [2], "; ".join(f"{r.test}: {r.message[:120]}" for r in results)
 
 
+@pytest.mark.parametrize("mode", [(), ("--kata-judge",)], ids=["one_process", "judge_mode"])
+def test_code_that_waits_for_ever_is_told_where_it_waits_in_both_modes(tmp_path, mode):
+    """A deadlock (a learner trial's crawl held a semaphore's slot while waiting for its children)
+    is a timeout with none of the code running: one process named the line it waited at, judge
+    mode said none of the code was running or waiting."""
+    solution = (REPO_ROOT / "solutions" / "02_gather.py").read_text()
+    waits = solution.replace(
+        "async def fetch_all(fetch_user, user_ids):",
+        "async def fetch_all(fetch_user, user_ids):\n    await asyncio.Event().wait()  # nobody sets it",
+        1,
+    )
+    assert waits != solution and "import asyncio" in waits
+    folder = tmp_path / "waits"
+    folder.mkdir()
+    (folder / "02_gather.py").write_text(waits)
+    results = graded(folder, tmp_path, *mode, "--timeout", "2")
+    hung = [r for r in results if r.task == 1 and "did not finish in time" in r.message]
+    assert hung, [r.message[:200] for r in results]
+    for result in hung:
+        assert "your code was waiting here" in result.message, result.message
+        assert "await asyncio.Event().wait()" in result.message, result.message
+
+
 # Learner code that never gives the host's main thread back: in Python (other threads still get
 # turns), and in one long C call that keeps every other thread of the process waiting.
 SPINS = {
