@@ -55,7 +55,8 @@ Replace each `raise NotImplementedError` below. Check your work with
 
 # Task 1: run a gather from plain code
 def fetch_all_sync(fetch, ids):
-    """A plain function (not async): call `await fetch(id)` for every id, all at the same time.
+    """A plain function (not async): call `await fetch(id)` for every id (an id listed twice is
+    fetched twice), all at the same time.
 
     Run the calls on one event loop, and return a list of the results in the same order as
     `ids`. When this function returns or raises, the event loop it used must be closed.
@@ -76,7 +77,8 @@ class SyncClient:
         raise NotImplementedError
 
     def get(self, key):
-        """Run `await fetch(key)` on the client's event loop and return its result."""
+        """Run `await fetch(key)` on the client's event loop and return its result (every call
+        fetches again: no cache)."""
         raise NotImplementedError
 
     def close(self):
@@ -85,6 +87,6 @@ class SyncClient:
 
     # Task 3: several calls at once, on that same loop
     def get_many(self, keys):
-        """Call `await fetch(key)` for every key in `keys`, all at the same time, on the client's
-        event loop. Return a list of the results in the same order as `keys`."""
+        """Call `await fetch(key)` for every key in `keys` (repeats included), all at the same time,
+        on the client's event loop. Return a list of the results in the same order as `keys`."""
         raise NotImplementedError

@@ -5,7 +5,8 @@ import asyncio
 
 # Task 1: run a gather from plain code
 def fetch_all_sync(fetch, ids):
-    """A plain function (not async): call `await fetch(id)` for every id, all at the same time.
+    """A plain function (not async): call `await fetch(id)` for every id (an id listed twice is
+    fetched twice), all at the same time.
 
     Run the calls on one event loop, and return a list of the results in the same order as `ids`;
     the event loop is closed when it returns or raises.
@@ -31,7 +32,8 @@ class SyncClient:
         self._runner = asyncio.Runner()
 
     def get(self, key):
-        """Run `await fetch(key)` on the client's event loop and return its result."""
+        """Run `await fetch(key)` on the client's event loop and return its result (every call
+        fetches again: no cache)."""
         return self._runner.run(self._fetch(key))
 
     def close(self):
@@ -40,8 +42,8 @@ class SyncClient:
 
     # Task 3: several calls at once, on that same loop
     def get_many(self, keys):
-        """Call `await fetch(key)` for every key in `keys`, all at the same time, on the client's
-        event loop. Return a list of the results in the same order as `keys`."""
+        """Call `await fetch(key)` for every key in `keys` (repeats included), all at the same time,
+        on the client's event loop. Return a list of the results in the same order as `keys`."""
 
         async def fetch_many():
             return await asyncio.gather(*(self._fetch(key) for key in keys))

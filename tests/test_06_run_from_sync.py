@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kata.testing import FakeService, assert_ran_together, assert_same, describe, holds, stopwatch
+from kata.testing import FakeService, assert_ran_together, assert_same, describe, holds, same, stopwatch
 
 DELAY = 0.2
 QUICK = 0.02
@@ -55,6 +55,43 @@ def loops_made(event_loops_made):
 
 def some_keys(rng, count):
     return rng.sample(range(100, 1000), count)
+
+
+def keys_with_a_repeat(rng, count):
+    """`count` keys, one of them listed twice (never side by side): a key may repeat."""
+    keys = some_keys(rng, count - 1)
+    first = rng.randrange(count - 2)
+    keys.insert(rng.randrange(first + 2, count), keys[first])
+    return keys
+
+
+class FreshAnswers:
+    """A fake async `fetch` whose answer for a key changes at every call, as a live price does."""
+
+    def __init__(self):
+        self.asked = {}
+        self.fetch = FakeService("fetch", delay=QUICK, reply=self._reply)
+
+    def _reply(self, key):
+        self.asked[key] = self.asked.get(key, 0) + 1
+        return answer(key, self.asked[key])
+
+
+def answer(key, n):
+    return {"key": key, "value": f"value-{key}", "answer": n}
+
+
+def assert_fetched_every_time(api, what, asked):
+    """Fail unless fetch ran once for every key in `asked` (repeats included), in any order."""
+    found = sorted(args[0] for args in api.fetch.started_args)
+    if found != sorted(asked):
+        repeated = next((key for key in asked if asked.count(key) > 1), None)
+        raise AssertionError(
+            f"{what} asked for {len(asked)} keys, {repeated} among them more than once, but fetch "
+            f"ran {len(found)} times: a key asked for again was not fetched again. fetch may answer "
+            "differently each time (a price, a count), so the docstring asks for `await fetch(key)` "
+            "for every key, every time, repeats included: no cache, no set() or dict of the keys."
+        )
 
 
 # asyncio.gather called in plain code, to hand to asyncio.run, runner.run or loop.run_until_complete.
@@ -249,6 +286,18 @@ def test_it_can_be_called_again_and_again(ex, rng):
         assert_same(result, [value_for(i) for i in ids], "the result of a later fetch_all_sync call")
 
 
+@pytest.mark.task(1)
+def test_an_id_listed_twice_is_fetched_twice_and_every_call_fetches_again(ex, rng):
+    ids = keys_with_a_repeat(rng, 4)
+    api = LoopWatchingApi(delay=QUICK)
+
+    for _ in range(2):
+        result = call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
+        assert_same(result, [value_for(i) for i in ids], f"fetch_all_sync({ids})'s result")
+
+    assert_fetched_every_time(api, f"two calls of fetch_all_sync({ids})", ids + ids)
+
+
 @pytest.mark.task(2)
 def test_get_returns_what_fetch_returns(ex, rng):
     api = LoopWatchingApi(delay=QUICK)
@@ -257,6 +306,24 @@ def test_get_returns_what_fetch_returns(ex, rng):
         for key in some_keys(rng, 3):
             result = call_plain("client.get", client.get, key)
             assert_same(result, value_for(key), f"client.get({key})")
+
+
+@pytest.mark.task(2)
+def test_every_get_calls_fetch_again_and_returns_its_fresh_answer(ex, rng):
+    key = rng.randrange(100, 1000)
+    api = FreshAnswers()
+
+    with client_for(ex, api) as client:
+        for n in (1, 2, 3):
+            result = call_plain("client.get", client.get, key)
+            if n > 1 and same(result, answer(key, n - 1)):
+                raise AssertionError(
+                    f"client.get({key}) number {n} returned the answer of the one before, "
+                    f"{describe(result)}, though fetch({key}) now answers {describe(answer(key, n))}: "
+                    "get kept an old result. Every get must run `await fetch(key)` again and return "
+                    "what it answers now: no cache in the client."
+                )
+            assert_same(result, answer(key, n), f"client.get({key}) number {n}")
 
 
 @pytest.mark.task(2)
@@ -337,6 +404,19 @@ def test_get_many_returns_the_results_in_the_order_of_the_keys(ex, rng):
         result = call_plain("client.get_many", client.get_many, keys)
 
     assert_same(result, [value_for(key) for key in keys], "client.get_many's result")
+
+
+@pytest.mark.task(3)
+def test_get_many_fetches_every_key_every_time_repeats_included(ex, rng):
+    keys = keys_with_a_repeat(rng, 4)
+    api = LoopWatchingApi(delay=QUICK)
+
+    with client_for(ex, api) as client:
+        for _ in range(2):
+            result = call_plain("client.get_many", client.get_many, keys)
+            assert_same(result, [value_for(key) for key in keys], f"client.get_many({keys})")
+
+    assert_fetched_every_time(api, f"two calls of client.get_many({keys})", keys + keys)
 
 
 @pytest.mark.task(3)

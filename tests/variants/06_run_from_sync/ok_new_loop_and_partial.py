@@ -1,0 +1,32 @@
+"""Right: a loop made by hand, closed in finally; get_many runs a functools.partial of a helper."""
+
+import asyncio
+import functools
+
+
+async def _many(fetch, keys):
+    return list(await asyncio.gather(*map(fetch, keys)))
+
+
+def fetch_all_sync(fetch, ids):
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(_many(fetch, ids))
+    finally:
+        loop.close()
+
+
+class SyncClient:
+    def __init__(self, fetch):
+        self._fetch = fetch
+        self._runner = asyncio.Runner()
+        self._run = self._runner.run
+
+    def get(self, key):
+        return self._run(self._fetch(key))
+
+    def close(self):
+        self._runner.close()
+
+    def get_many(self, keys):
+        return self._run(functools.partial(_many, self._fetch, keys)())
