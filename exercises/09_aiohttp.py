@@ -57,7 +57,8 @@ Replace each `raise NotImplementedError` below. Check your work with
 async def fetch_json(session, url):
     """GET `url` with the `session` you are given and return its JSON body, parsed.
 
-    If the server answers with an error status (4xx or 5xx), raise
+    Every call sends exactly one request (no cache, no retry). Any success status (200, 201,
+    ...) returns the body; if the server answers with an error status (4xx or 5xx), raise
     `aiohttp.ClientResponseError` instead of returning the body.
     """
     raise NotImplementedError

@@ -34,6 +34,8 @@ ERROR_FAMILIES = pytest.mark.parametrize(
 # at most 10, since a session whose connector allows 10 connections (TCPConnector(limit=10)) is
 # a correct choice too.
 MANY_URLS = (6, 11)
+# Success statuses other than 200: each is a success with a JSON body, like 200.
+OTHER_SUCCESSES = (201, 202, 203)
 
 
 @pytest.fixture
@@ -82,6 +84,42 @@ def every_error_status(status):
     )
 
 
+# Two raw aiohttp errors, each the sign of one mistake with the `async with` blocks.
+BODY_READ_AFTER_THE_BLOCK = (
+    "{what} raised ClientConnectionError (Connection closed) while reading a body the server had "
+    "sent in full: the body was read after the `async with session.get(url) as response:` block "
+    "had ended, and leaving that block releases the reply, its connection and its unread body. "
+    "Read the body inside the block: `return await response.json()` indented under it."
+)
+REQUESTS_AFTER_THE_SESSION_CLOSED = (
+    "{what} raised RuntimeError (Session is closed): its requests started after the "
+    "`async with aiohttp.ClientSession() as session:` block had ended, and leaving that block "
+    "closes the session. Tasks created inside the block only start at the next await; await them "
+    "(the gather, or the TaskGroup) inside the block, so the session closes after the last reply."
+)
+
+
+async def explained(what, call):
+    """Await `call`, with plain words for the raw errors of the two classic block mistakes."""
+    try:
+        return await call
+    except Exception as error:
+        for leaf in leaves(error):
+            if isinstance(leaf, aiohttp.ClientConnectionError) and str(leaf) == "Connection closed":
+                raise AssertionError(BODY_READ_AFTER_THE_BLOCK.format(what=what)) from error
+            if isinstance(leaf, RuntimeError) and str(leaf) == "Session is closed":
+                raise AssertionError(REQUESTS_AFTER_THE_SESSION_CLOSED.format(what=what)) from error
+        raise
+
+
+def fetch_json(ex, session, url):
+    return explained("fetch_json", ex.fetch_json(session, url))
+
+
+def fetch_multiple_urls(ex, urls):
+    return explained("fetch_multiple_urls", ex.fetch_multiple_urls(urls))
+
+
 def client_response_errors(error):
     """The aiohttp.ClientResponseError in `error`, or inside it if it is an exception group."""
     return [leaf for leaf in leaves(error) if isinstance(leaf, aiohttp.ClientResponseError)]
@@ -93,10 +131,62 @@ async def test_fetch_json_returns_the_parsed_json_body(ex, rng, server):
     url = server.serve(f"/users/{user_id}", json=user_record(user_id))
 
     async with aiohttp.ClientSession() as session:
-        result = await ex.fetch_json(session, url)
+        result = await fetch_json(ex, session, url)
 
     assert_data(result, user_record(user_id), "fetch_json's result")
     assert_asked_once_each(server, [f"/users/{user_id}"], "fetch_json")
+
+
+@pytest.mark.task(1)
+async def test_fetch_json_returns_the_body_of_any_success_status(ex, rng, server):
+    user_id = rng.randrange(100, 1000)
+    status = rng.choice(OTHER_SUCCESSES)
+    url = server.serve(f"/users/{user_id}", status=status, json=user_record(user_id))
+
+    async with aiohttp.ClientSession() as session:
+        try:
+            result = await fetch_json(ex, session, url)
+        except aiohttp.ClientResponseError as error:
+            if error.status != status:
+                raise
+            raise AssertionError(
+                f"the server answered {url} with status {status}, a success (every 2xx status is), "
+                f"and fetch_json raised ClientResponseError instead of returning its JSON body. Only "
+                "4xx and 5xx are errors: `response.raise_for_status()` raises for exactly those, where "
+                "`if response.status != 200:` turns every other success into an error."
+            ) from None
+
+    assert_data(result, user_record(user_id), f"fetch_json's result for a status {status} reply")
+
+
+@pytest.mark.task(1)
+async def test_fetch_json_asks_the_server_again_at_every_call_through_its_session(ex, rng, server):
+    user_id = rng.randrange(100, 1000)
+    path = f"/users/{user_id}"
+    visits = []
+
+    def changing(request):
+        visits.append(request)
+        return Reply(json={**user_record(user_id), "visits": len(visits)})
+
+    url = server.serve(path, changing)
+    # Two sessions, each with a connector that notes the connections it hands out: each call's
+    # request must come through the session that call was given.
+    connectors = [MarkingConnector(), MarkingConnector()]
+    for n, connector in enumerate(connectors, start=1):
+        async with aiohttp.ClientSession(connector=connector) as session:
+            result = await fetch_json(ex, session, url)
+        expected = {**user_record(user_id), "visits": n}
+        if n > 1 and len(visits) < n:
+            raise AssertionError(
+                f"fetch_json was called again for {url}, with another session, and returned "
+                f"{describe(result)} without asking the server: the body of an earlier call was kept "
+                "and handed back, though the server's answer had changed (it now says visits "
+                f"{n}). Every call must send its own request, `session.get(url)` on the session it "
+                "is given: no cache of bodies by URL."
+            )
+        assert_data(result, expected, f"fetch_json's result for call {n} to {url}")
+        assert_used_the_session([connector], server.requests[n - 1 :], "fetch_json")
 
 
 @pytest.mark.task(1)
@@ -107,7 +197,7 @@ async def test_fetch_json_asks_for_exactly_the_url_it_is_given(ex, rng, server):
         server.serve(f"/users/{user_id}", json=user_record(user_id))
 
     async with aiohttp.ClientSession() as session:
-        result = await ex.fetch_json(session, server.url(f"/users/{wanted}"))
+        result = await fetch_json(ex, session, server.url(f"/users/{wanted}"))
 
     assert_same(
         requested(server), [("GET", f"/users/{wanted}")], "the requests fetch_json made (method, path)"
@@ -119,17 +209,39 @@ async def test_fetch_json_asks_for_exactly_the_url_it_is_given(ex, rng, server):
 @ERROR_FAMILIES
 async def test_fetch_json_raises_client_response_error_for_an_error_status(ex, rng, server, statuses):
     status = rng.choice(statuses)
-    url = server.serve(f"/users/{rng.randrange(100, 1000)}", status=status, json={"error": f"said {status}"})
+    user_id = rng.randrange(100, 1000)
+    error_body = {"error": f"said {status}"}
+
+    # The error status comes first; a request sent after it is answered as a success, so code that
+    # asks again (a retry) returns that body instead of raising, and the server counts every request.
+    def error_then_success(request):
+        if len(server.requests) == 1:
+            return Reply(status=status, json=error_body)
+        return Reply(json=user_record(user_id))
+
+    url = server.serve(f"/users/{user_id}", error_then_success)
 
     async with aiohttp.ClientSession() as session:
         try:
-            result = await ex.fetch_json(session, url)
+            result = await fetch_json(ex, session, url)
         except aiohttp.ClientResponseError as error:
             if error.status != status:
                 raise AssertionError(
                     f"the ClientResponseError should carry the reply's status {status}, found {error.status}"
                 ) from error
-            return
+            result = error
+    asked = len(server.requests)
+    if asked > 1:
+        raised = isinstance(result, aiohttp.ClientResponseError)
+        raise AssertionError(
+            f"the server answered {url} with status {status}, and fetch_json sent {asked} requests "
+            f"for it, then {'raised' if raised else 'returned ' + describe(result)}: it asked "
+            "again after the error status (a retry). The docstring asks for one request and, on an "
+            "error status, a ClientResponseError: call `response.raise_for_status()` on the first reply "
+            "and let the error reach the caller, who decides whether to try again."
+        )
+    if isinstance(result, aiohttp.ClientResponseError):
+        return
 
     raise AssertionError(
         f"the server answered {url} with status {status}, but fetch_json returned "
@@ -159,7 +271,7 @@ async def test_fetch_json_raises_when_the_body_is_not_json(ex, rng, server, repl
 
     async with aiohttp.ClientSession() as session:
         try:
-            result = await ex.fetch_json(session, url)
+            result = await fetch_json(ex, session, url)
         except (ValueError, aiohttp.ClientError):  # json's JSONDecodeError; aiohttp's ContentTypeError
             return
 
@@ -180,7 +292,7 @@ async def test_fetch_json_sends_the_request_through_the_session_it_is_given(ex, 
     connector = MarkingConnector()
 
     async with aiohttp.ClientSession(connector=connector) as session:
-        result = await ex.fetch_json(session, url)
+        result = await fetch_json(ex, session, url)
 
     assert_data(result, user_record(user_id), "fetch_json's result")
     assert_used_the_session([connector], server.requests, "fetch_json")
@@ -199,7 +311,7 @@ async def test_results_come_back_in_the_order_of_the_urls(ex, rng, server):
         for i, uid in enumerate(user_ids)
     ]
 
-    result = await ex.fetch_multiple_urls(urls)
+    result = await fetch_multiple_urls(ex, urls)
 
     assert_data(result, [user_record(uid) for uid in user_ids], "fetch_multiple_urls' result")
     assert_asked_once_each(server, [f"/users/{uid}" for uid in user_ids], "fetch_multiple_urls")
@@ -211,7 +323,7 @@ async def test_every_url_is_fetched_at_the_same_time(ex, rng, server):
     urls = [server.serve(f"/users/{uid}", json=user_record(uid), delay=DELAY) for uid in user_ids]
 
     with stopwatch() as run:
-        await ex.fetch_multiple_urls(urls)
+        await fetch_multiple_urls(ex, urls)
 
     assert_ran_together(server, run.elapsed, expected_calls=len(urls))
 
@@ -235,7 +347,7 @@ async def test_one_session_is_shared_by_every_request(ex, rng, server, sessions_
         for uid in user_ids
     ]
 
-    result = await ex.fetch_multiple_urls(urls)
+    result = await fetch_multiple_urls(ex, urls)
 
     assert_data(result, [user_record(uid) for uid in user_ids], "fetch_multiple_urls' result")
     assert_asked_once_each(server, [f"/users/{uid}" for uid in user_ids], "fetch_multiple_urls")
@@ -261,7 +373,7 @@ async def test_one_session_is_shared_by_every_request(ex, rng, server, sessions_
 
 @pytest.mark.task(2)
 async def test_no_urls_means_an_empty_list(ex):
-    result = await ex.fetch_multiple_urls([])
+    result = await fetch_multiple_urls(ex, [])
 
     assert_same(result, [], "fetch_multiple_urls([])")
 
@@ -285,7 +397,7 @@ async def test_an_error_status_reaches_the_caller(ex, rng, server, statuses):
     broken = server.url(f"/users/{broken_id}")
 
     try:
-        result = await ex.fetch_multiple_urls(urls)
+        result = await fetch_multiple_urls(ex, urls)
     except Exception as error:
         found = client_response_errors(error)
         if not found:
@@ -331,7 +443,7 @@ async def test_an_error_without_a_status_reaches_the_caller(ex, rng, server):
     broken = server.url(f"/users/{broken_id}")
 
     try:
-        result = await ex.fetch_multiple_urls(urls)
+        result = await fetch_multiple_urls(ex, urls)
     except Exception as error:
         if any(isinstance(leaf, ValueError) for leaf in leaves(error)):
             return
