@@ -63,8 +63,9 @@ async def fetch_reports(fetch_report, report_ids):
     """`fetch_report(report_id)` is a plain, blocking function (not async): each call takes
     a while, then returns a report.
 
-    Call it for every id in `report_ids`, all at the same time, without freezing the event
-    loop. Return the reports as a list, in the same order as `report_ids`.
+    Call it for every id in `report_ids` (an id listed twice is fetched twice), all at the
+    same time, without freezing the event loop. Return the reports as a list, in the same
+    order as `report_ids`.
     """
     raise NotImplementedError
 
@@ -74,8 +75,9 @@ async def count_primes_in_pool(pool, count_primes, limits):
     """`count_primes(limit)` is pure computing: it keeps a CPU core busy for a while, then
     returns a number. `pool` is a `concurrent.futures.ProcessPoolExecutor`.
 
-    Run `count_primes(limit)` in `pool` for every limit in `limits`, all at the same time
-    (the pool runs as many at once as it has processes), without freezing the event loop.
+    Run `count_primes(limit)` in `pool` for every limit in `limits` (repeats included), all at
+    the same time (the pool runs as many at once as it has processes), without freezing the
+    event loop.
     Return the counts as a list, in the same order as `limits`. The pool belongs to the
     caller: use it, but do not shut it down.
     Wait for the counts with `await`, not by checking on the jobs again and again.

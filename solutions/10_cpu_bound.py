@@ -5,16 +5,16 @@ import asyncio
 
 # Task 1: blocking calls in threads
 async def fetch_reports(fetch_report, report_ids):
-    """Call the blocking `fetch_report(report_id)` for every id at the same time, each in a
-    worker thread; return the reports in the order of `report_ids`.
+    """Call the blocking `fetch_report(report_id)` for every id (repeats included) at the same
+    time, each in a worker thread; return the reports in the order of `report_ids`.
     """
     return list(await asyncio.gather(*(asyncio.to_thread(fetch_report, rid) for rid in report_ids)))
 
 
 # Task 2: heavy computing in other processes
 async def count_primes_in_pool(pool, count_primes, limits):
-    """Run `count_primes(limit)` in the process pool `pool` for every limit at the same time;
-    return the counts in the order of `limits`. The pool stays open.
+    """Run `count_primes(limit)` in the process pool `pool` for every limit (repeats included) at
+    the same time; return the counts in the order of `limits`. The pool stays open.
     Wait for the counts with `await`, not by checking on the jobs again and again.
     """
     loop = asyncio.get_running_loop()

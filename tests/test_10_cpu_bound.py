@@ -4,7 +4,8 @@ import asyncio
 import itertools
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for_jobs
 from types import SimpleNamespace
 
@@ -19,6 +20,7 @@ from kata.testing import (
     describe,
     leaves,
     margins,
+    same,
     stopwatch,
     timeline,
 )
@@ -28,6 +30,11 @@ from kata.testing.slots import most_at_once
 from kata.testing.ticker import LearnersTicker
 
 DELAY = 0.2
+QUICK = 0.02
+# How long a job of LastToFirstPool waits for the next job to be handed over before it finishes anyway.
+RELAY_WAIT = 0.5
+# and how long after the next job it finishes.
+RELAY_GAP = 0.04
 WORKERS = 2
 # How many blocking calls run at once through asyncio.to_thread: its default pool has
 # min(32, cores + 4) threads. "All at the same time" is checked up to there, from 5 up, so that
@@ -70,6 +77,38 @@ async def test_reports_come_back_in_the_order_of_the_ids(ex, rng):
     result = await ex.fetch_reports(fetch_report, report_ids)
 
     assert_same(result, [report_for(rid) for rid in report_ids], "fetch_reports' result")
+
+
+def with_a_repeat(rng, population, count):
+    """`count` values from `population`, one of them listed twice (never side by side)."""
+    values = rng.sample(population, count - 1)
+    first = rng.randrange(count - 2)
+    values.insert(rng.randrange(first + 2, count), values[first])
+    return values
+
+
+def assert_every_one_called(service, asked, function, what):
+    """Fail unless `service` ran once for every item of `asked`, repeats included."""
+    found = sorted(args[0] for args in service.started_args)
+    if found != sorted(asked):
+        repeated = next(item for item in asked if asked.count(item) > 1)
+        raise AssertionError(
+            f"{function} was given {len(asked)} {what}, {repeated} among them twice, and "
+            f"{service.name} ran {len(found)} times: a repeat was left out and its answer copied. "
+            f"Call {service.name} for every item of `{what}`, repeats included: each one is a job "
+            "the caller asked for, and a call may answer differently each time."
+        )
+
+
+@pytest.mark.task(1)
+async def test_an_id_listed_twice_is_fetched_twice(ex, rng):
+    report_ids = with_a_repeat(rng, range(100, 1000), 4)
+    fetch_report = BlockingService("fetch_report", delay=QUICK, reply=report_for)
+
+    result = await ex.fetch_reports(fetch_report, report_ids)
+
+    assert_same(result, [report_for(rid) for rid in report_ids], "fetch_reports' result")
+    assert_every_one_called(fetch_report, report_ids, "fetch_reports", "report_ids")
 
 
 @pytest.mark.task(1)
@@ -344,17 +383,6 @@ def assert_ran_in_pool(worker_pool, limits):
 
 @pytest.mark.task(2)
 @pytest.mark.stall_limit(BLOCKING_JUDGED_BY_THE_TICKER)
-async def test_counts_come_back_in_the_order_of_the_limits(ex, rng, pool):
-    # Largest first, so that the jobs finish in another order than they were asked for.
-    limits = sorted(rng.sample(range(30_000, 80_000), 4), reverse=True)
-
-    result = await ex.count_primes_in_pool(pool, count_primes, limits)
-
-    assert_same(result, [primes_below(n) for n in limits], "count_primes_in_pool's result")
-
-
-@pytest.mark.task(2)
-@pytest.mark.stall_limit(BLOCKING_JUDGED_BY_THE_TICKER)
 async def test_the_counting_runs_in_the_pool_processes_at_the_same_time(
     ex, rng, pool, worker_pool, ticker_threads
 ):
@@ -421,6 +449,110 @@ def wide_pool(rng):
     yield lent, size
     lent.settle()
     threads.shutdown(wait=False, cancel_futures=True)
+
+
+class LastToFirstPool(LentPool):
+    """A caller's pool whose first `count` jobs finish in the reverse order they were handed over,
+    whatever the load: job k (counted from 0) is done only once job k + 1 is. A job whose next one
+    has not been handed over when its work ends (code that waits for each job before handing over
+    the next) waits RELAY_WAIT s more for it, then finishes anyway. Its workers are threads."""
+
+    def __init__(self, executor, count):
+        super().__init__(executor)
+        self._count = count
+        self._lock = threading.Lock()
+        self._work = []  # the worker's future of each job, in the order they were handed over
+        self._handed = []  # and the future the caller got for it
+        self._finished = set()
+
+    def submit(self, fn, /, *args, **kwargs):
+        work = super().submit(fn, *args, **kwargs)
+        with self._lock:
+            if len(self._work) >= self._count:
+                return work
+            number = len(self._work)
+            handed = Future()
+            self._work.append(work)
+            self._handed.append(handed)
+        work.add_done_callback(lambda _: self._finish(number, waited=False))
+        return handed
+
+    def _finish(self, number, waited):
+        with self._lock:
+            work = self._work[number]
+            if number in self._finished or not work.done():
+                return
+            later = number + 1
+            if later < self._count:
+                if later < len(self._handed):
+                    if later not in self._finished:
+                        return  # finishing job `later` finishes this one
+                elif not waited:
+                    timer = threading.Timer(RELAY_WAIT, self._finish, (number, True))
+                    timer.daemon = True
+                    timer.start()
+                    return
+            self._finished.add(number)
+            handed = self._handed[number]
+        try:
+            if work.cancelled():
+                handed.cancel()
+            elif work.exception() is not None:
+                handed.set_exception(work.exception())
+            else:
+                handed.set_result(work.result())
+        except InvalidStateError:  # the caller cancelled it meanwhile
+            pass
+        if number > 0:
+            # A pause between two jobs finishing: in judge mode each job's end crosses to the
+            # learner's process in a thread of its own, and ends a moment apart could swap there.
+            timer = threading.Timer(RELAY_GAP, self._finish, (number - 1, False))
+            timer.daemon = True
+            timer.start()
+
+
+@pytest.mark.task(2)
+async def test_counts_come_back_in_the_order_of_the_limits(ex, rng):
+    limits = rng.sample(range(1_000, 9_000), 4)
+    threads = ThreadPoolExecutor(len(limits), thread_name_prefix="last-to-first")
+    # The jobs finish in the reverse order they were handed over (the pool sees to it), so counts
+    # collected as the jobs finish come back reversed, every time.
+    pool = LastToFirstPool(threads, len(limits))
+    counter = BlockingService("count_primes", delay=QUICK, reply=primes_below)
+    try:
+        result = await ex.count_primes_in_pool(pool, counter, limits)
+    finally:
+        pool.settle()
+        threads.shutdown(wait=False, cancel_futures=True)
+
+    expected = [primes_below(n) for n in limits]
+    in_any_order = (
+        isinstance(result, list)
+        and all(type(n) is int for n in result)
+        and sorted(result) == sorted(expected)
+    )
+    if in_any_order and not same(result, expected):
+        raise AssertionError(
+            f"count_primes_in_pool returned the right counts for {limits}, but not in that order: "
+            f"{describe(result)}, where {describe(expected)} was expected. This pool finished the jobs "
+            "last to first, and the counts came back in the order the jobs finished. The caller reads the "
+            "counts by position, the n-th count for the n-th limit: gather the jobs "
+            "(`await asyncio.gather(*jobs)` keeps the order you pass them in) instead of collecting "
+            "them as they finish (asyncio.as_completed, asyncio.wait)."
+        )
+    assert_same(result, expected, "count_primes_in_pool's result")
+
+
+@pytest.mark.task(2)
+async def test_a_limit_listed_twice_is_counted_twice(ex, rng, wide_pool):
+    pool, size = wide_pool
+    limits = with_a_repeat(rng, range(1_000, 9_000), size)
+    counter = BlockingService("count_primes", delay=QUICK, reply=primes_below)
+
+    result = await ex.count_primes_in_pool(pool, counter, limits)
+
+    assert_same(result, [primes_below(n) for n in limits], "count_primes_in_pool's result")
+    assert_every_one_called(counter, limits, "count_primes_in_pool", "limits")
 
 
 @pytest.mark.task(2)
