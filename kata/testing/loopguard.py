@@ -16,6 +16,7 @@ import inspect
 import os
 import re
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kata import where
-from kata.testing import clock, margins, sleep_watch, stall_cause
+from kata.testing import clock, frozen_at, margins, sleep_watch, stall_cause
 
 # Correct code on a 2-core machine with 16 CPU burners stalled the loop at most
 # ~30 ms; blocking code stalls it for the length of the block (FIELD-NOTES).
@@ -189,6 +190,7 @@ class LoopGuard:
         # heartbeat watches, the one their code runs on), and the tasks a failed test names.
         self._learner_folder = learner_folder
         self._sleeps = None  # kata.testing.sleep_watch.watching, while the test runs
+        self._frozen_at: frozen_at.FrozenAt | None = None  # where the code held a frozen loop
         self._beats = heartbeat
         self._tell_asleep = tell_asleep
         self.worst_stall = 0.0
@@ -217,6 +219,10 @@ class LoopGuard:
         if self._beats and self._learner_folder is not None:
             self._sleeps = sleep_watch.watching(self._learner_folder)
             self._slept = self._sleeps.__enter__()
+            self._frozen_at = frozen_at.FrozenAt(
+                self._learner_folder, threading.get_ident(), lambda: self._beat_started + BEAT
+            )
+            frozen_at.watch(self._frozen_at)
         if self._beats:
             # A timer, not a task: no task of the kata's own among the learner's, and a beat costs
             # one timer callback instead of a task's wake-up (about a quarter less CPU per beat).
@@ -290,7 +296,8 @@ class LoopGuard:
             problems.append(_slept(slept, self._learner_folder))
         elif self.worst_stall > self.stall_limit:
             blocked = BLOCKED_ASLEEP if self._asleep() else BLOCKED
-            problems.append(blocked.format(stall=self.worst_stall))
+            held = self._frozen_at.said() if self._frozen_at is not None else ""
+            problems.append(blocked.format(stall=self.worst_stall) + held)
         running = self.running()
         leaked = running
         if failed and self._learner_folder is not None:
@@ -312,6 +319,8 @@ class LoopGuard:
         return problems
 
     def _stop_watching_sleeps(self) -> list:
+        if self._frozen_at is not None:
+            frozen_at.stop(self._frozen_at)
         if self._sleeps is None:
             return []
         self._sleeps.__exit__(None, None, None)

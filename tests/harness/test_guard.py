@@ -406,6 +406,17 @@ def test_a_loop_asleep_in_a_blocking_call_on_a_quiet_machine_gets_no_second_run(
         assert "asleep" not in verdicts[test].message, f"{test}: the machine may have caused it"
 
 
+def test_a_frozen_loop_names_the_learners_line_that_held_it(verdicts):
+    """The heartbeat measures a freeze after it ended; a learner trial's `with ThreadPoolExecutor()`
+    block (its exit waits for every thread) was told only "something blocked it". The line the
+    loop's thread was in while frozen is named, for any blocking call, whatever the machine."""
+    for test in ("test_blocking_on_a_quiet_machine", "test_blocking_on_a_busy_machine"):
+        message = verdicts[test].message
+        assert "While it was frozen, your code was running here:" in message, message
+        assert "target/99_demo.py:10, in blocks_in_a_wait" in message, message
+        assert "threading.Event().wait(0.3)" in message, "the line itself is shown"
+
+
 def test_time_sleep_in_async_code_is_named_with_its_line_however_short_and_gets_no_second_run(verdicts):
     """A call is a fact, not a measurement: 3 sleeps of 5 ms (far below the guard's 0.1 s) fail,
     with the learner's line, and no busy machine can have made them."""

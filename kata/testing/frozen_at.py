@@ -1,0 +1,97 @@
+"""Where the learner's code was while the event loop stood frozen.
+
+The loop guard measures how late its heartbeat was, after the fact: by then the code that froze
+the loop has moved on, and the finding could only say "something blocked it". A learner trial's
+`with ThreadPoolExecutor()` block, whose exit waits for every thread, was told just that. While a
+test runs, one thread for the whole process looks at the loop's thread every LOOK seconds; when
+the heartbeat is overdue by OVERDUE or more, it keeps the innermost line of the learner's file on
+that thread's stack, so that the finding can say where the loop was held. A look costs a clock
+read while the loop is not overdue; the thread sleeps while no test is watched.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from kata import where
+from kata.testing import clock
+
+LOOK = 0.02  # seconds between looks
+OVERDUE = 0.05  # how long past its due time the heartbeat must be before the loop's stack is read
+MOST = 20  # places kept per test
+FROZEN_HERE = "\nWhile it was frozen, your code was running here:\n{places}"
+
+
+class FrozenAt:
+    """The learner's lines seen on the loop's thread while the loop was frozen, in the order seen."""
+
+    def __init__(self, folder: Path, thread_id: int, overdue_since: Callable[[], float]) -> None:
+        self.folder, self.thread_id = folder, thread_id
+        self._overdue_since = overdue_since  # when the heartbeat fell due (monotonic seconds)
+        self.places: list[where.Place] = []
+
+    def look(self, now: float) -> None:
+        if now - self._overdue_since() < OVERDUE or len(self.places) >= MOST:
+            return
+        frame = sys._current_frames().get(self.thread_id)
+        while frame is not None:
+            if where.in_target(frame.f_code.co_filename, self.folder):
+                code = frame.f_code
+                place = where.Place(Path(code.co_filename).resolve(), frame.f_lineno or 0, code.co_name)
+                if place not in self.places:
+                    self.places.append(place)
+                return
+            frame = frame.f_back
+
+    def said(self) -> str:
+        """The places, as the guard's finding continues ('' if none was seen)."""
+        if not self.places:
+            return ""
+        return FROZEN_HERE.format(places=where.listing(self.places, self.folder))
+
+
+class _Looker:
+    """One thread for the whole process, started when the first test is watched, never joined
+    (starting or joining a thread waits on the OS, with the event loop standing still)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.duty = threading.Condition(self.lock)
+        self.watched: FrozenAt | None = None
+        self.started = False
+
+    def watch(self, frozen: FrozenAt) -> None:
+        with self.lock:
+            self.watched = frozen
+            if not self.started:
+                threading.Thread(target=self._run, name="kata-frozen-at", daemon=True).start()
+                self.started = True
+            self.duty.notify()
+
+    def stop(self, frozen: FrozenAt) -> None:
+        with self.lock:
+            if self.watched is frozen:
+                self.watched = None
+
+    def _run(self) -> None:
+        with self.lock:
+            while True:
+                if self.watched is None:
+                    self.duty.wait()
+                else:
+                    self.watched.look(clock.monotonic())
+                    self.duty.wait(LOOK)
+
+
+_LOOKER = _Looker()
+
+
+def watch(frozen: FrozenAt) -> None:
+    _LOOKER.watch(frozen)
+
+
+def stop(frozen: FrozenAt) -> None:
+    _LOOKER.stop(frozen)
