@@ -53,8 +53,10 @@ async def load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id):
     runs, `await fetch_user(user_id)`, then `await fetch_inbox(user["inbox_id"])` (the inbox
     needs the user, so those two go one after the other).
     Return `{"user": <user>, "inbox": <inbox>, "news": <news>}`.
-    If a call raises, let its error reach the caller; if the task running load_dashboard is
-    cancelled, cancel the news task too, wait for it to stop, and end cancelled.
+    If a call raises, let its error reach the caller, but first stop the news task if it is
+    still running: cancel it, and wait until it has ended. If the task running load_dashboard
+    is cancelled, stop the news task the same way, and end cancelled. Nothing you started
+    may still be running when load_dashboard returns or raises.
     """
     raise NotImplementedError
 

@@ -1,4 +1,6 @@
-"""Correct: gather, with a small helper coroutine for the user-then-inbox chain."""
+"""Wrong: on an error the news task is cancelled but not waited for: it is still stopping when the
+error goes on."""
+# fails only: test_an_error_stops_the_news_before_it_reaches_the_caller
 
 import asyncio
 
@@ -11,13 +13,23 @@ async def load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id):
     runs, `await fetch_user(user_id)`, then `await fetch_inbox(user["inbox_id"])` (the inbox
     needs the user, so those two go one after the other).
     Return `{"user": <user>, "inbox": <inbox>, "news": <news>}`.
+    If a call raises, let its error reach the caller, but first stop the news task if it is
+    still running: cancel it, and wait until it has ended. If the task running load_dashboard
+    is cancelled, stop the news task the same way, and end cancelled. Nothing you started
+    may still be running when load_dashboard returns or raises.
     """
-
-    async def user_and_inbox():
+    news_task = asyncio.create_task(fetch_news())
+    try:
         user = await fetch_user(user_id)
-        return user, await fetch_inbox(user["inbox_id"])
-
-    news, (user, inbox) = await asyncio.gather(fetch_news(), user_and_inbox())
+        inbox = await fetch_inbox(user["inbox_id"])
+        news = await news_task
+    except asyncio.CancelledError:
+        news_task.cancel()
+        await asyncio.wait([news_task])
+        raise
+    except Exception:
+        news_task.cancel()
+        raise
     return {"user": user, "inbox": inbox, "news": news}
 
 
@@ -28,8 +40,7 @@ async def start_downloads(download, urls):
     Return a list of tasks in the same order as `urls`. Do not await them: they must still
     be running when you return. The caller awaits them for the results.
     """
-    loop = asyncio.get_running_loop()
-    return [loop.create_task(download(url)) for url in urls]
+    return [asyncio.create_task(download(url)) for url in urls]
 
 
 # Task 3: no fire and forget
@@ -39,5 +50,7 @@ async def save_order(save, audit, order_id):
     Nobody needs the audit's result, but it must have finished before you return, and if
     it fails, its error must reach your caller.
     """
-    receipt, _ = await asyncio.gather(save(order_id), audit(order_id))
+    audit_task = asyncio.create_task(audit(order_id))
+    receipt = await save(order_id)
+    await audit_task
     return receipt

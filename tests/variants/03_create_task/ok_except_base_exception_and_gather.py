@@ -1,0 +1,46 @@
+"""Correct: the news cancelled and awaited in `except BaseException:`; loop.create_task for the
+downloads, and gather for save_order."""
+
+import asyncio
+
+
+# Task 1: load the news in the background
+async def load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id):
+    """Build a dashboard from three slow calls, with the slowest one in the background.
+
+    `await fetch_news()` is slow and needs nothing else, so get it going first. While it
+    runs, `await fetch_user(user_id)`, then `await fetch_inbox(user["inbox_id"])` (the inbox
+    needs the user, so those two go one after the other).
+    Return `{"user": <user>, "inbox": <inbox>, "news": <news>}`.
+    """
+    news_task = asyncio.ensure_future(fetch_news())
+    try:
+        user = await fetch_user(user_id)
+        inbox = await fetch_inbox(user["inbox_id"])
+    except BaseException:
+        news_task.cancel()
+        await asyncio.wait({news_task})
+        raise
+    return {"user": user, "inbox": inbox, "news": await news_task}
+
+
+# Task 2: start the downloads, let the caller collect them
+async def start_downloads(download, urls):
+    """Start `download(url)` for every url as an `asyncio.Task`, and return the tasks right away.
+
+    Return a list of tasks in the same order as `urls`. Do not await them: they must still
+    be running when you return. The caller awaits them for the results.
+    """
+    loop = asyncio.get_running_loop()
+    return [loop.create_task(download(url)) for url in urls]
+
+
+# Task 3: no fire and forget
+async def save_order(save, audit, order_id):
+    """Run `save(order_id)` and `audit(order_id)` at the same time; return what save returned.
+
+    Nobody needs the audit's result, but it must have finished before you return, and if
+    it fails, its error must reach your caller.
+    """
+    receipt, _ = await asyncio.gather(save(order_id), audit(order_id))
+    return receipt
