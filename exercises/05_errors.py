@@ -56,7 +56,7 @@ async def fetch_all_settled(fetch, ids):
     Some calls raise an exception. Return a tuple `(successes, failures)` of two dicts:
     `successes` maps each id whose call returned to the value it returned, and
     `failures` maps each id whose call raised to the exception object it raised
-    (the exception itself, not its message).
+    (the exception itself, not its message). With no ids at all, both dicts are empty.
     """
     raise NotImplementedError
 
@@ -65,7 +65,8 @@ async def fetch_all_settled(fetch, ids):
 async def fetch_all_or_nothing(fetch, ids):
     """Call `await fetch(id)` for every id in `ids`, all at the same time.
 
-    If every call returns, return a list of the results in the same order as `ids`.
+    If every call returns, return a list of the results in the same order as `ids`
+    (an empty list when `ids` is empty).
     As soon as one call raises, raise that same exception (an ExceptionGroup holding
     it is fine too), but first cancel the calls still running and wait until they
     have stopped, so that nothing is left running when your function ends.

@@ -9,7 +9,7 @@ async def fetch_all_settled(fetch, ids):
 
     Return a tuple `(successes, failures)` of two dicts: `successes` maps each id whose
     call returned to the value it returned, and `failures` maps each id whose call
-    raised to the exception object it raised.
+    raised to the exception object it raised. With no ids at all, both dicts are empty.
     """
     results = await asyncio.gather(*(fetch(item_id) for item_id in ids), return_exceptions=True)
     successes, failures = {}, {}
@@ -25,7 +25,8 @@ async def fetch_all_settled(fetch, ids):
 async def fetch_all_or_nothing(fetch, ids):
     """Call `await fetch(id)` for every id in `ids`, all at the same time.
 
-    If every call returns, return a list of the results in the same order as `ids`.
+    If every call returns, return a list of the results in the same order as `ids`
+    (an empty list when `ids` is empty).
     As soon as one call raises, raise that same exception, but first cancel the calls
     still running and wait until they have stopped.
     """

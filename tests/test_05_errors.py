@@ -152,6 +152,34 @@ async def test_when_everything_fails_successes_is_empty(ex, rng):
     assert_same(set(failures), set(ids), "the ids in failures (the ids whose call raised)")
 
 
+def nothing_to_wait_for(name, error):
+    """The plain-words failure of a function given no ids that raised `error` instead of returning."""
+    wait = (
+        " `asyncio.wait` refuses an empty collection of tasks (ValueError): only wait when there is "
+        "something to wait for, or use `asyncio.gather`, which gives `[]` for nothing."
+        if isinstance(error, ValueError)
+        else ""
+    )
+    return AssertionError(
+        f"{name}(fetch, []) raised {error!r}: with no ids there is nothing to fetch, and nothing has "
+        f"failed, so it should return an empty result, not raise.{wait}"
+    )
+
+
+@pytest.mark.task(1)
+async def test_no_ids_gives_two_empty_dicts(ex):
+    api = FlakyApi(failing=(), delay=FAST)
+
+    try:
+        result = await ex.fetch_all_settled(api.fetch, [])
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        raise nothing_to_wait_for("fetch_all_settled", error) from None
+
+    assert_same(result, ({}, {}), "fetch_all_settled(fetch, []), (successes, failures)")
+
+
 @pytest.mark.task(1)
 async def test_a_falsy_value_is_a_success_too(ex, rng):
     ids = some_ids(rng, len(FALSY) + 2)
@@ -239,6 +267,17 @@ async def run_until_it_raises(ex, api, ids):
         raise
     except Exception as error:
         return error
+    except asyncio.CancelledError:
+        if asyncio.current_task().cancelling():
+            raise  # the test itself is being stopped
+        failed = " and ".join(f"fetch({i}) raised {e!r}" for i, e in api.raised.items())
+        raise AssertionError(
+            f"{failed}, and fetch_all_or_nothing raised CancelledError, though nobody had cancelled it. "
+            "That CancelledError belongs to a call you cancelled yourself: gathered with "
+            "`return_exceptions=True` (or read from its task), a cancelled call gives a CancelledError "
+            "too. Raise the error of the call that failed, the one that made you cancel the others, "
+            "not the first exception you find in the results."
+        ) from None
     failed = ", ".join(f"fetch({i}) raised {e!r}" for i, e in api.raised.items())
     raise AssertionError(
         f"{failed}, so fetch_all_or_nothing should raise that exception too; "
@@ -276,6 +315,20 @@ async def test_returns_every_result_in_order_when_nothing_fails(ex, rng):
     result = await ex.fetch_all_or_nothing(api.fetch, ids)
 
     assert_same(result, [item_for(i) for i in ids], "fetch_all_or_nothing's result")
+
+
+@pytest.mark.task(2)
+async def test_no_ids_gives_an_empty_list(ex):
+    api = FlakyApi(failing=(), delay=FAST)
+
+    try:
+        result = await ex.fetch_all_or_nothing(api.fetch, [])
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        raise nothing_to_wait_for("fetch_all_or_nothing", error) from None
+
+    assert_same(result, [], "fetch_all_or_nothing(fetch, [])")
 
 
 @pytest.mark.task(2)
