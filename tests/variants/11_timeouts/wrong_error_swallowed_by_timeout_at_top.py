@@ -1,0 +1,30 @@
+"""Wrong: a call that ended with an error is given None, as if it had timed out (it reads
+task.exception() instead of letting task.result() raise)."""
+# fails only: test_an_error_from_a_call_reaches_the_caller
+
+import asyncio
+
+
+async def fetch_or_none(fetch, key, limit):
+    try:
+        async with asyncio.timeout(limit):
+            return await fetch(key)
+    except TimeoutError:
+        return None
+
+
+async def fetch_all_within(fetch, keys, limit):
+    tasks = {key: asyncio.create_task(fetch(key)) for key in keys}
+    if not tasks:
+        return {}
+    done, pending = await asyncio.wait(tasks.values(), timeout=limit)
+    for t in pending:
+        t.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    result = {}
+    for key, t in tasks.items():
+        if t in done and t.exception() is None:
+            result[key] = t.result()
+        else:
+            result[key] = None
+    return result
