@@ -69,6 +69,7 @@ async def process_as_they_arrive(fetch, ids, on_result):
     As each call finishes, call `on_result(id, value)` right away, with the id and what
     its call returned: fastest call first, without waiting for the slower ones.
     `on_result` is a plain function: call it, don't await it. Return nothing.
+    With no ids, make no call and return at once.
     If a call raises, let its error reach your caller: hand `on_result` only what calls returned.
     If a call raises, or your function is cancelled, first cancel the calls still running and
     wait until they have stopped.

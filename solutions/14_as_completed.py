@@ -8,6 +8,7 @@ async def process_as_they_arrive(fetch, ids, on_result):
     """Call `await fetch(id)` for every id in `ids`, all at the same time.
 
     As each call finishes, call `on_result(id, value)` right away: fastest call first.
+    With no ids, make no call and return at once.
     If a call raises, let its error reach your caller: hand `on_result` only what calls returned.
     If a call raises, or your function is cancelled, first cancel the calls still running and
     wait until they have stopped.

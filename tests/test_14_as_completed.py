@@ -214,6 +214,29 @@ async def test_every_call_runs_at_the_same_time(ex, rng):
     assert_ran_together(fetch, run.elapsed, expected_calls=len(ids))
 
 
+@pytest.mark.task(1)
+async def test_no_ids_means_no_calls_and_nothing_handed_over(ex):
+    fetch = FakeService("fetch", delay=0.01, reply=item_for)
+    on_result = Recorder()
+
+    try:
+        result = await ex.process_as_they_arrive(fetch, [], on_result)
+    except Exception as error:
+        raise AssertionError(
+            f"process_as_they_arrive(fetch, [], on_result) raised {describe(error)}. With no ids there is "
+            "nothing to fetch: make no call, hand nothing over, and return. `asyncio.wait` raises "
+            "ValueError when it is given no tasks at all, in a cleanup too: skip it when there are none "
+            "(`if tasks:`), or wait with `asyncio.gather(*tasks, return_exceptions=True)`, which takes none."
+        ) from None
+    if fetch.calls or on_result.seen:
+        raise AssertionError(
+            f"process_as_they_arrive(fetch, [], on_result) called fetch {len(fetch.calls)} time(s) and "
+            f"on_result {len(on_result.seen)} time(s): with no ids there is nothing to fetch and nothing "
+            "to hand over."
+        )
+    assert_same(result, None, "process_as_they_arrive(fetch, [], on_result)'s result")
+
+
 # Results that are false in an `if` are results like any other: every one of them, every run.
 FALSY_RESULTS = (0, "", [], False, None)
 
