@@ -10,6 +10,7 @@ async def start_together(run, names, go):
     name in `names`, all at the same time.
 
     No call may start before `go` is set, and all of them start the moment it is.
+    `go` is the caller's: only wait on it, leave it set (don't clear it).
     Return a list of the results, in the same order as `names`.
     """
 

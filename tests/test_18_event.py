@@ -99,7 +99,11 @@ STOP_FROZEN = (
     + "`await asyncio.wait_for(stop.wait(), timeout=interval)` sleeps until stop is set or the pause is over."
 )
 COUNT_FROZEN = (
-    FROZEN.replace("{why}", "advance can never run and the count can never change")
+    FROZEN.replace("{why}", "advance can never run and the count can never change").replace(
+        "or with time.sleep)",
+        "with time.sleep, or with an `await` that never waits: `await event.wait()` on an Event that "
+        "advance set and nobody cleared returns at once, every time round the loop)",
+    )
     + "Wait on an asyncio.Condition: `await cond.wait_for(lambda: ...)` sleeps until advance notifies it."
 )
 GO_POLLED = dict(
@@ -300,6 +304,17 @@ def assert_started_at_once(call, lag):
         )
 
 
+def assert_go_left_set(go):
+    """start_together only waits on go: it is still set when start_together returns."""
+    if not asyncio.Event.is_set(go):
+        raise AssertionError(
+            "go was set, and once start_together returned it was unset again: start_together cleared it "
+            "(`go.clear()`). go is the caller's signal, and start_together only waits on it: other tasks "
+            "waiting on it, or looking at it later, would miss it. Leave it as you found it: `await "
+            "go.wait()` and nothing else."
+        )
+
+
 async def start_and_signal(ex, run, names, go, hold):
     """Start start_together, set `go` `hold` s later; return its result and a stopwatch started at go.
 
@@ -314,6 +329,7 @@ async def start_and_signal(ex, run, names, go, hold):
         with stopwatch() as since_go:
             go.set()
             result = await task
+    assert_go_left_set(go)
     if early:
         raise AssertionError(
             f"{early[0].label('run')} started before go was set ({len(early)} of {len(names)} calls "
@@ -397,6 +413,7 @@ async def test_starts_at_once_when_go_is_already_set(ex, rng):
         async with guard:
             result = await ex.start_together(run, names, go)
 
+    assert_go_left_set(go)
     assert_same(result, [answers[name] for name in names], "start_together's result")
     assert_ran_together(run, whole.elapsed, expected_calls=len(names))
 
