@@ -12,6 +12,7 @@ from kata.testing import (
     FakeService,
     assert_peak_in_flight,
     assert_same,
+    clock,
     describe,
     draw_timeline,
     holds,
@@ -335,6 +336,108 @@ async def test_a_finished_call_makes_room_for_the_next_one_at_once(ex, rng):
             "shared semaphore lets the next call in the moment any slot is free.\n"
             f"observed:\n{draw_timeline(fetch.calls, 'fetch')}"
         )
+
+
+# The refill test with calls that end together: the fake holds each round of `limit` calls until
+# all of them are in flight, then lets them end at one moment. A semaphore (or any code that starts
+# one call for each call that ended) fills every slot again within a few turns of the loop; code
+# that starts one call per wake-up starts one, and no more calls end to wake it: the round never
+# fills. REFILL_WAIT is how long a round may take to fill: correct code takes milliseconds.
+REFILL_WAIT = 0.2
+ROUNDS_ENDING_TOGETHER = 12
+
+
+class EndTogether:
+    """A fake `fetch(id)` whose calls end in rounds: each waits until `limit` calls are in flight,
+    and then they all end at the same moment. A round that does not fill within REFILL_WAIT ends
+    anyway, and from then on calls end at once (`short` says what was seen)."""
+
+    def __init__(self, ids, limit):
+        self.total, self.limit = len(ids), limit
+        self.calls = []
+        self.in_flight = 0
+        self.gate = asyncio.Event()
+        self.timer = None
+        self.ended_together = 0  # how many calls the last round let end at one moment
+        self.short = None  # (calls in flight, ids not yet started, calls that ended together)
+        self.longest_fill = 0.0
+        self.round_began = None
+
+    async def fetch(self, item_id):
+        call = Call((item_id,), clock.perf_counter())
+        self.calls.append(call)
+        self.in_flight += 1
+        gate = self.gate
+        try:
+            if self.short is None:
+                if self.in_flight >= self.limit or len(self.calls) == self.total:
+                    self.release()
+                elif self.timer is None:
+                    self.round_began = clock.perf_counter()
+                    self.timer = asyncio.get_running_loop().call_later(REFILL_WAIT, self.give_up)
+                await gate.wait()
+            await asyncio.sleep(0)
+            call.outcome = "returned"
+            return item_for(item_id)
+        except BaseException:
+            call.outcome = "cancelled"
+            raise
+        finally:
+            call.end = clock.perf_counter()
+            self.in_flight -= 1
+
+    def release(self):
+        if self.timer is not None:
+            self.timer.cancel()
+            self.longest_fill = max(self.longest_fill, clock.perf_counter() - self.round_began)
+        self.timer = None
+        self.ended_together = self.in_flight
+        self.gate.set()
+        self.gate = asyncio.Event()
+
+    def give_up(self):
+        self.timer = None
+        self.longest_fill = REFILL_WAIT
+        self.short = (self.in_flight, self.total - len(self.calls), self.ended_together)
+        self.gate.set()
+
+
+@pytest.mark.task(1)
+async def test_calls_that_end_together_each_make_room_for_a_next_one(ex, rng):
+    limit = rng.randint(2, 4)
+    # Many rounds: in judge mode the ends of one round may reach the code one at a time (then
+    # starting one call per wake-up refills them all); they come together in some round.
+    ids = some_ids(rng, limit * ROUNDS_ENDING_TOGETHER)
+    fake = EndTogether(ids, limit)
+
+    result = await ex.fetch_all_limited(fake.fetch, ids, limit)
+
+    assert_same(result, [item_for(i) for i in ids], "fetch_all_limited's result")
+    if fake.short is None:
+        margins.record(
+            "15 fetch_all_limited: a round of calls refilled < REFILL_WAIT", fake.longest_fill, REFILL_WAIT
+        )
+        return
+    running, waiting, ended = fake.short
+    if not margins.short_of(running, limit, "15 fetch_all_limited: slots refilled after calls end together"):
+        return
+    call = f"fetch_all_limited(fetch, <{len(ids)} ids>, {limit})"
+    if ended == 0:
+        raise AssertionError(
+            f"{call}: only {calls_word(running)} started while {waiting} ids waited, though {limit} may run "
+            f"at once: keep {limit} calls in flight while there are ids waiting.\n"
+            f"observed:\n{draw_timeline(fake.calls, 'fetch')}"
+        )
+    raise AssertionError(
+        f"{call}: {ended} calls to fetch ended at the same moment while {waiting + running} ids still "
+        f"waited, and only {calls_word(running)} started in their place: {limit - running} of the "
+        f"{limit} slots stood empty for {REFILL_WAIT:.2f} s, until the test gave up waiting. Every call "
+        "that ends frees a slot: start one new call for each call that ended, not one per wake-up "
+        "(`asyncio.wait(..., return_when=FIRST_COMPLETED)` returns every task that has finished, "
+        "often several). One shared `asyncio.Semaphore(limit)` held around every call does this for "
+        "you: each slot released lets the next call in.\n"
+        f"observed:\n{draw_timeline(fake.calls, 'fetch')}"
+    )
 
 
 @pytest.mark.task(1)
