@@ -134,10 +134,20 @@ def assert_handled_once(handle, items):
         )
     never = [item for item in items if item not in counts]
     if never:
+        cut = [call for call in handle.calls if call.outcome == "cancelled"]
+        seen = f"{len(never)} of the {len(items)} items were never handled (item {never[0]}, say)"
+        if cut:
+            seen += (
+                f", and {len(cut)} call(s) to handle were cancelled while still running "
+                f"({cut[0].label('handle')}, say): the workers were stopped while some items were being "
+                "handled and others still waited on the queue"
+            )
         raise AssertionError(
-            f"{len(never)} of the {len(items)} items were never handled (item {never[0]}, say). "
-            "Stop the workers only once every item is done: `await queue.join()` after the last "
-            "item is on the queue (join only waits for items already put)."
+            f"{seen}. Stop the workers only once every item is done: `await queue.join()` after the last "
+            "item is on the queue (join only waits for items already put). join returns once "
+            "`queue.task_done()` has been called as many times as items were put: call it exactly once "
+            "for each item taken (in a `finally`, and not also in the `try`), or it counts items as done "
+            "that are still waiting, and join returns early."
         )
     expected = set(items)
     strangers = [item for item in counts if item not in expected]
