@@ -239,14 +239,31 @@ async def test_withdrawals_from_different_accounts_do_not_wait_for_each_other(ex
             f"times, found {len(writes)} writes"
         )
     for number, (storage, start) in enumerate(zip(storages, starts, strict=True), 1):
-        if storage.balance != start - sum(amounts):
+        if storage.balance == start - sum(amounts):
+            continue
+        seen = (
+            f"withdrawals of {amounts} were made from each of two accounts at the same time, each "
+            f"account made with its own storage: account {number} started at {start} and should have "
+            f"{start - sum(amounts)} left, but its storage holds {storage.balance}"
+        )
+        if all(len(each.written) == len(amounts) for each in storages):
+            # Each storage was written once per withdrawal on it: the accounts kept apart, and the
+            # withdrawals on one account overwrote each other.
             raise AssertionError(
-                f"withdrawals of {amounts} were made from each of two accounts at the same time, each "
-                f"account made with its own storage: account {number} started at {start} and should have "
-                f"{start - sum(amounts)} left, but its storage holds {storage.balance}. Each account "
-                "reads and writes its own storage, the one given to its __init__ (`self.storage`): "
-                "what is kept in the class body or at module level is shared by every account."
+                f"{seen}, though it was written {len(amounts)} times, once for each withdrawal. The "
+                "withdrawals on one account overwrote each other: one read the balance while another "
+                "was between its read and its write, and then wrote over that one's result (a lost "
+                "update). Reading the balance again before writing does not close the gap: another "
+                "write can land between that read and yours. Hold one lock per account, made in "
+                "__init__, from the read through the write."
             )
+        raise AssertionError(
+            f"{seen}; its storage was written {len(storage.written)} times for the {len(amounts)} "
+            "withdrawals from it, and the other account's "
+            f"{len(storages[2 - number].written)} times. Each account reads and writes its own storage, "
+            "the one given to its __init__ (`self.storage`): what is kept in the class body or at "
+            "module level is shared by every account."
+        )
     if margins.short_of(database.peak, 2, "17 withdraw: two accounts at work at once"):
         raise AssertionError(
             "withdrawals from two different accounts waited for each other: the database never saw "
