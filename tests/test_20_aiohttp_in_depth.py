@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 
 from kata.testing import (
+    Reply,
     assert_peak_in_flight,
     assert_ran_together,
     assert_same,
@@ -28,6 +29,7 @@ from kata.testing import (
     same,
     stopwatch,
 )
+from kata.testing.cancelling import Run, assert_ended_cancelled
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.differences import assert_same_parts
 from kata.testing.responses import ResponseWatch, assert_released, large_error_reply
@@ -74,6 +76,43 @@ def assert_used_the_session(server, watch, function):
 
 def user_record(user_id):
     return {"id": user_id, "name": f"user-{user_id}"}
+
+
+# A caller may cancel any of these functions while it waits for a reply: a task group whose other
+# task failed, an `asyncio.timeout` around it, the end of the program. None of them may take that
+# for its own timeout (None) or turn it into an error: it ends cancelled, as the caller asked.
+
+
+async def cancelled_while_the_server_answers(server, paths, start, name, advice=""):
+    """Serve `paths`; `start(urls)` runs the learner's function, and the test cancels it the moment
+    the server has its first request, as its caller would. Fail unless it ends cancelled.
+
+    Each reply waits (at most 1 s) until a connection closes: the cancelled request's does.
+    """
+    run = None
+
+    async def cancel_while_waiting(request):
+        if run is not None:
+            run.cancel("while it waited for the server's reply")
+        await server.a_connection_closes(within=1.0)
+        return Reply(json={"path": request.path})
+
+    urls = [server.serve(path, cancel_while_waiting) for path in paths]
+    run = Run(start(urls))
+    if not await run.finish(longest=2.0):
+        await run.stop()
+    try:
+        assert_ended_cancelled(
+            run,
+            name,
+            unreached="without sending a request to the server",
+            started="its requests",
+            cancel_advice=advice,
+        )
+    finally:
+        # The route outlives the test's body: let go of the run, and so of what the learner's
+        # code holds (a session left open is then reported in this test, in both modes).
+        run = None
 
 
 async def wait_until_handled(server, within):
@@ -247,6 +286,22 @@ async def test_an_error_that_is_not_a_timeout_reaches_the_caller(ex, rng, server
     )
 
 
+@pytest.mark.task(1)
+async def test_a_cancel_from_the_caller_is_not_a_timeout(ex, rng, server):
+    seconds = round(rng.uniform(1.5, 2.0), 2)
+
+    async with aiohttp.ClientSession() as session:
+        await cancelled_while_the_server_answers(
+            server,
+            [f"/users/{rng.randrange(100, 1000)}"],
+            lambda urls: ex.fetch_with_timeout(session, urls[0], seconds),
+            "fetch_with_timeout",
+            advice=f"Its limit was {seconds} s, far from up, and only that limit running out means None: "
+            "catch `TimeoutError` alone (the ClientTimeout raises it, and `asyncio.timeout` turns its own "
+            "cancellation into it for you).",
+        )
+
+
 # -- Task 2 ----------------------------------------------------------------------------------
 
 
@@ -370,6 +425,16 @@ async def test_no_urls_means_an_empty_dict(ex):
     assert_same(result, {}, "fetch_statuses(session, [])")
 
 
+@pytest.mark.task(2)
+async def test_a_cancelled_fetch_statuses_ends_cancelled(ex, rng, server):
+    paths = [f"/users/{uid}" for uid in rng.sample(range(100, 1000), 3)]
+
+    async with aiohttp.ClientSession() as session:
+        await cancelled_while_the_server_answers(
+            server, paths, lambda urls: ex.fetch_statuses(session, urls), "fetch_statuses"
+        )
+
+
 # -- Task 3 ----------------------------------------------------------------------------------
 
 
@@ -414,7 +479,7 @@ class TwoHosts:
 
 
 @pytest.mark.task(3)
-async def test_exactly_limit_requests_are_in_flight_at_once(ex, rng, server):
+async def test_exactly_limit_requests_are_in_flight_at_once(ex, rng, server, sessions_opened):
     limit = rng.randrange(2, 5)
     user_ids = rng.sample(range(100, 1000), 2 * limit + rng.randrange(1, limit + 1))
     # Half the URLs on each of two hosts, each with at least `limit` of them: a limit per host
@@ -445,6 +510,16 @@ async def test_exactly_limit_requests_are_in_flight_at_once(ex, rng, server):
                 "The default connector allows 100."
             )
         raise
+    # Counted in the learner's own process in judge mode: it can add a failure, never a pass.
+    opened = sessions_opened[0]
+    if opened != 1:
+        raise AssertionError(
+            f"fetch_all_limited opened {opened} ClientSessions for {len(urls)} URLs; expected ONE. "
+            "Sessions that share a connector keep to its limit, but each is a client of its own (its "
+            "cookies, headers, timeouts), to be made and closed every time: open one with "
+            "`async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit)) as session:` "
+            "and send every request through it."
+        )
 
 
 @pytest.mark.task(3)
@@ -452,6 +527,15 @@ async def test_no_urls_means_an_empty_list(ex, rng):
     result = await ex.fetch_all_limited([], rng.randrange(2, 5))
 
     assert_same(result, [], "fetch_all_limited([], limit)")
+
+
+@pytest.mark.task(3)
+async def test_a_cancelled_fetch_all_limited_ends_cancelled(ex, rng, server):
+    paths = [f"/users/{uid}" for uid in rng.sample(range(100, 1000), 3)]
+
+    await cancelled_while_the_server_answers(
+        server, paths, lambda urls: ex.fetch_all_limited(urls, 2), "fetch_all_limited"
+    )
 
 
 # -- Task 4 ----------------------------------------------------------------------------------
@@ -608,3 +692,16 @@ async def test_an_error_status_raises_saves_nothing_and_releases_the_reply(ex, r
         f"{status} is an error status, as is every status of 400 or more: call "
         "`response.raise_for_status()` before reading the body."
     )
+
+
+@pytest.mark.task(4)
+async def test_a_cancelled_download_ends_cancelled(ex, rng, server):
+    save, _, _ = recording_save()
+
+    async with aiohttp.ClientSession() as session:
+        await cancelled_while_the_server_answers(
+            server,
+            [f"/files/{rng.randrange(10**6)}.bin"],
+            lambda urls: ex.download(session, urls[0], save, 1024),
+            "download",
+        )
