@@ -34,7 +34,9 @@ from kata.testing import (
     same,
     stopwatch,
 )
+from kata.testing.cancelling import Run, assert_ended_cancelled
 from kata.testing.clock import EARLY_WAKE
+from kata.testing.hang_guard import hang_guard
 from kata.testing.responses import ResponseWatch, assert_released, assert_used_the_session, large_error_reply
 from kata.testing.server import LoopbackServer
 from kata.testing.slots import longest_empty_slot
@@ -49,6 +51,8 @@ TIMEOUT_SLACK = 0.25
 # asyncio may wake a sleeper a hair early; never by more than this.
 EARLY = EARLY_WAKE  # asyncio may wake a sleeper a little early (kata.testing.clock)
 
+# Each 503 of the last-attempt test says which attempt it answers (1, 2, ...).
+ATTEMPT_HEADER = "X-Kata-Attempt"
 OK, FLAKY, BUSY, ERROR = "ok", "flaky", "busy", "error"  # ERROR: another error status than 503
 SLOW_PAGE, SLOW_BODY = "slow", "slow_body"  # slow to answer; quick headers, then a slow body
 SLOW_KINDS = (SLOW_PAGE, SLOW_BODY)
@@ -71,6 +75,9 @@ REFILL_TIMEOUT = 1.0
 # One shared semaphore refills a slot within a turn of the loop and a request's trip: a few ms,
 # tens of ms on a busy machine or in judge mode. Batches leave one empty for about 0.37 s.
 EMPTY_SLOT_LIMIT = 0.15
+# How long the test waits for a whole crawl before it gives up (each takes under 0.5 s; a crawl
+# that deadlocks fails here, in words, rather than at pytest's timeout).
+CRAWL_GIVE_UP = 3.0
 WAITED_IN_LINE = (
     ". It answers in {latency:.2f} s, far inside the {timeout} s timeout: does your timeout also "
     "count the time a page waits for a free slot? Start it when the request starts."
@@ -320,10 +327,24 @@ def failure_name(error):
 
 async def run_crawl(ex, site, *, limit, timeout=TIMEOUT, attempts=ATTEMPTS, backoff=BACKOFF):
     """The learner's report; a plain-words failure if a failing page stopped the crawl."""
-    try:
-        report = await ex.crawl(
-            site.start.url, limit=limit, timeout=timeout, attempts=attempts, backoff=backoff
+
+    def too_slow():
+        running = sum(1 for r in site.server.requests if r.end is None)
+        return (
+            f"crawl had not returned after {CRAWL_GIVE_UP:.1f} s; a crawl of these {len(site.pages)} pages "
+            f"takes well under a second. {len(site.server.requests)} requests had reached the server, and "
+            f"{running} of them were still running, with limit={limit}. Is something waiting for what "
+            "can never come? A page that keeps its slot of the limit while it waits for the pages it links "
+            "to waits forever once every slot is held by a page doing the same: hold the slot for the "
+            "request alone (`async with slots:` around fetch_links_retrying, nothing else), and start "
+            "the linked pages after it is let go."
         )
+
+    try:
+        async with hang_guard(CRAWL_GIVE_UP, "22 crawl: a whole crawl returns < CRAWL_GIVE_UP", too_slow):
+            report = await ex.crawl(
+                site.start.url, limit=limit, timeout=timeout, attempts=attempts, backoff=backoff
+            )
     except Exception as error:
         explained = read_an_error_page(error, site.server, "crawl")
         if explained:
@@ -466,6 +487,50 @@ def assert_requests(server, site, attempts=ATTEMPTS):
         raise AssertionError("the crawl requested the wrong pages:\n- " + "\n- ".join(problems[:6]))
 
 
+# -- cancelled by the caller ---------------------------------------------------------
+
+NOT_A_TIMEOUT = (
+    "A cancel from the caller is not the timeout: only `asyncio.timeout(timeout)` running out is, and it "
+    "turns its own cancellation into TimeoutError for you while it lets any other cancellation through."
+)
+
+
+async def cancelled_while_the_server_answers(server, start, name, *, first_reply=None, moment, advice=""):
+    """Serve /pages/1; `start(url)` runs the learner's function, and the test cancels it `moment`
+    (a request after `first_reply`, when given), as its caller would. Fail unless it ends cancelled.
+
+    The reply the cancel comes in waits (at most 1 s) until a connection closes: the cancelled
+    request's does.
+    """
+    run = None
+    served = itertools.count()
+
+    async def cancel_while_waiting(request):
+        if first_reply is not None and next(served) == 0:
+            return first_reply
+        if run is not None:
+            run.cancel(moment)
+        await server.a_connection_closes(within=1.0)
+        return Reply(json={"links": []})
+
+    url = server.serve("/pages/1", cancel_while_waiting)
+    run = Run(start(url))
+    if not await run.finish(longest=2.0):
+        await run.stop()
+    try:
+        assert_ended_cancelled(
+            run,
+            name,
+            unreached="without being cancelled (it never waited for a reply the test held back)",
+            started="its request",
+            cancel_advice=advice,
+        )
+    finally:
+        # The route outlives the test's body: let go of the run, and so of what the learner's
+        # code holds (a session left open is then reported in this test, in both modes).
+        run = None
+
+
 # -- Task 1 --------------------------------------------------------------------
 
 
@@ -597,6 +662,18 @@ def check_gave_up_in_time(elapsed, timeout):
         )
 
 
+@pytest.mark.task(1)
+async def test_a_cancelled_fetch_links_ends_cancelled_not_timed_out(ex, server):
+    async with aiohttp.ClientSession() as session:
+        await cancelled_while_the_server_answers(
+            server,
+            lambda url: ex.fetch_links(session, url, timeout=2.0),
+            "fetch_links",
+            moment="while it waited for the page, long before its timeout of 2.0 s",
+            advice=NOT_A_TIMEOUT,
+        )
+
+
 # -- Task 2 --------------------------------------------------------------------
 
 
@@ -696,8 +773,18 @@ async def test_a_page_still_busy_after_every_attempt_raises_its_503_and_releases
     attempts = rng.randint(2, 4)
     site = Site(server, rng)
     busy = site.add(BUSY)
-    busy.large_error = True  # each 503 holds its connection until it is released
     site.publish()
+    # Each 503 holds its connection until it is released, and says which attempt it answers.
+    large = large_error_reply(503)
+    server.serve(
+        busy.path,
+        in_turn(
+            *[
+                replace(large, delay=busy.latency, headers={**large.headers, ATTEMPT_HEADER: str(n)})
+                for n in range(1, attempts + 1)
+            ]
+        ),
+    )
 
     retried = await fetch_retrying(ex, server, busy, attempts=attempts)
     result, requests = retried.result, retried.requests
@@ -712,6 +799,17 @@ async def test_a_page_still_busy_after_every_attempt_raises_its_503_and_releases
         raise AssertionError(
             f"{busy.label} is still busy after {attempts} attempts: fetch_links_retrying should raise "
             f"the last attempt's ClientResponseError (status 503), found {describe(result)}"
+        )
+    # The error carries its reply's headers (raise_for_status puts them there); one built by hand
+    # without them cannot tell, and is not judged on this.
+    answered = (result.headers or {}).get(ATTEMPT_HEADER)
+    if answered is not None and answered != str(attempts):
+        raise AssertionError(
+            f"{busy.label} answered 503 to each of its {attempts} attempts, and fetch_links_retrying "
+            f"raised the ClientResponseError of attempt {answered} (its reply's {ATTEMPT_HEADER} header "
+            f"says so), not the last one's. The docstring says: if the last attempt answers 503 too, "
+            "raise its ClientResponseError. Raise the error of the attempt that just failed (a bare "
+            "`raise` in its `except` block); an error kept from an earlier attempt is stale."
         )
 
 
@@ -800,6 +898,20 @@ async def test_the_wait_before_each_retry_doubles_and_the_last_503_is_raised_at_
             f"fetch_links_retrying raised it only {late:.2f} s later. No retry follows the last attempt, "
             "so there is nothing to wait for: raise its ClientResponseError as soon as it comes, and "
             "wait only before a retry."
+        )
+
+
+@pytest.mark.task(2)
+async def test_a_cancelled_fetch_links_retrying_ends_cancelled(ex, server):
+    busy = Reply(status=503, json={"error": "busy, try again later"})
+    async with aiohttp.ClientSession() as session:
+        await cancelled_while_the_server_answers(
+            server,
+            lambda url: ex.fetch_links_retrying(session, url, 2.0, ATTEMPTS, BACKOFF),
+            "fetch_links_retrying",
+            first_reply=busy,
+            moment="while its second attempt (after a 503) waited for the page, long before the timeout",
+            advice=NOT_A_TIMEOUT,
         )
 
 
@@ -1034,3 +1146,15 @@ async def test_a_random_site_with_every_kind_of_page(ex, rng, server):
 
     assert_report(report, site)
     assert_requests(server, site)
+
+
+@pytest.mark.task(3)
+async def test_a_cancelled_crawl_ends_cancelled(ex, server):
+    await cancelled_while_the_server_answers(
+        server,
+        lambda url: ex.crawl(url, limit=2, timeout=2.0, attempts=ATTEMPTS, backoff=BACKOFF),
+        "crawl",
+        moment="while it waited for the start page, long before the 2.0 s timeout",
+        advice="A cancelled crawl has no report to give: let the CancelledError through every page's "
+        "fetch (catch only ClientResponseError and TimeoutError there).",
+    )
