@@ -240,7 +240,10 @@ class Judge:
             "21 limiter: each call starts < LATE_SLACK after its latest fair start (given the starts before)",
         ):
             return
-        origin, noun, began = starts[0], self.noun, self.began
+        # Times count from the first ask (when the test began the calls), not the first start: a
+        # first call held back would otherwise read "asked at 0.00 s, started at 0.00 s".
+        origin = min(starts[0], *(self.asked(c) for c in calls))
+        noun, began = self.noun, self.began
         asked = self.asked(call)
         first = first_allowed_start(asked, before, rate, per)  # as the rule says; `could` allows spacing
 
@@ -265,8 +268,9 @@ class Judge:
             f"so from then on fewer than {rate} had {began} in the last {per:.2f} s: there was room for it."
         )
         why = (why and why(call)) or self.why_it_waited(call, asked, before, per, origin)
+        drawn = "" if starts[0] - origin < MOMENT else f" (from the first start, at {at(starts[0])} s)"
         raise AssertionError(
-            f"{seen} {why}\nobserved:\n{draw_timeline(self.service.calls, self.service.name)}"
+            f"{seen} {why}\nobserved{drawn}:\n{draw_timeline(self.service.calls, self.service.name)}"
         )
 
     def why_it_waited(self, call, asked, before, per, origin):
@@ -680,6 +684,18 @@ async def test_each_limiter_has_its_own_budget(ex, rng):
     if margins.over(
         waited, per / 3, "21 limiter: a second limiter's first call starts < per / 3 after asking"
     ):
+        opening = next(call for call in service.calls if call.args == (0,))
+        held = opening.start - asked[0]
+        if held > per / 3:  # the first call through the first limiter waited too: not a shared record
+            raise AssertionError(
+                f"two RateLimiter({rate}, per={per}) objects, and the first call through each waited "
+                f"before it started: {held:.2f} s through the first, {waited:.2f} s through the second, "
+                "though nothing had gone through either yet. When fewer than `rate` calls started in "
+                "the last `per` seconds, `acquire` returns at once; even spacing too starts the first "
+                "call at once, and only the next one `per / rate` after it. Does your limiter sleep "
+                "before it looks at the record, or book the first start `per / rate` ahead of now?\n"
+                f"observed:\n{draw_timeline(service.calls, service.name)}"
+            )
         raise AssertionError(
             f"two RateLimiter({rate}, per={per}) objects: {rate} calls went through the first, and one "
             f"more waited in it for room; then the first call through the second asked, and it waited "
@@ -858,14 +874,29 @@ async def test_no_more_than_rate_requests_reach_the_server_in_any_window(ex, rng
 
 @pytest.mark.task(2)
 async def test_requests_overlap_and_end_as_soon_as_the_rate_allows(ex, rng, server):
-    rate, per, latency = 3, 0.2, 0.15
-    ids = rng.sample(range(100, 1000), 2 * rate + 1)
+    # Replies last longer than the window (by LATE_SLACK): each window's requests start while the
+    # last window's still run, so more than `rate` are in flight at once. A cap on requests in
+    # flight (a Semaphore(rate) as well as the limiter) never lets them overlap so.
+    rate, per, latency = 3, 0.2, 0.35
+    # Two windows' worth: the run takes as long as 2 x rate + 1 replies of 0.15 s did.
+    ids = rng.sample(range(100, 1000), rate + 2)
     urls = [server.serve(f"/items/{i}", json=item(i), delay=latency) for i in ids]
 
     log = SessionLog()
     await fetch_all(ex, server, urls, rate, per, give_up_after=1.6, log=log)
 
     assert_call_count(server, len(urls))
+    if margins.short_of(server.peak, rate + 1, "21 fetch_all: more than rate requests in flight at once"):
+        alone = "one at a time" if server.peak == 1 else f"at most {server.peak} at a time"
+        raise AssertionError(
+            f"{len(urls)} requests of {latency:.2f} s at {rate} per {per:.2f} s ran {alone}: never more "
+            f"than {rate} were in flight. Each reply takes longer than the {per:.2f} s window, so the "
+            f"requests of the next window should start while the first {rate} still run. The limit is on "
+            "how many START per window, not how many run at once: enter the shared limiter alone before "
+            "each request, with nothing else that waits for an earlier request to end (a Semaphore(rate) "
+            "as well, a lock held over the request, a batch awaited before the next).\n"
+            f"observed:\n{draw_timeline(server.requests, server.name)}"
+        )
     expected = last_allowed_start([0.0] * len(urls), rate, per) + latency
     if margins.over(
         log.elapsed,
