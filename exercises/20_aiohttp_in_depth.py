@@ -70,7 +70,8 @@ async def fetch_with_timeout(session, url, seconds):
     """GET `url` with the `session` you are given and return its JSON body, parsed.
 
     The whole reply, headers and body, must arrive within `seconds`. If it has not,
-    give up: stop the request and return None. Any other error is not a timeout: let it reach the caller.
+    give up: stop the request and return None. Any other error is not a timeout: let it reach the caller,
+    and a cancel from the caller is not one either: let it through, so that the call ends cancelled.
     """
     raise NotImplementedError
 

@@ -12,6 +12,7 @@ async def fetch_links(session, url, timeout):
     A page is JSON like `{"links": ["http://...", ...]}`: return that list, as it is.
     Give up after `timeout` seconds: raise `TimeoutError`. If the server answers
     with an error status (4xx or 5xx), raise `aiohttp.ClientResponseError`.
+    A cancel from the caller is not a timeout: let it through, so the call ends cancelled.
     """
     async with asyncio.timeout(timeout), session.get(url) as response:
         response.raise_for_status()
