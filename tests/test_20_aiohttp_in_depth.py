@@ -101,6 +101,8 @@ async def cancelled_while_the_server_answers(server, paths, start, name, advice=
     run = Run(start(urls))
     if not await run.finish(longest=2.0):
         await run.stop()
+    # The replies still wait for the closed connection to be seen: let them end within the test.
+    await wait_until_handled(server, within=1.0)
     try:
         assert_ended_cancelled(
             run,
