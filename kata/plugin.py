@@ -132,7 +132,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("kata_judge"):
         from kata.judge.session import JudgeSession
 
-        config.stash[JUDGE_KEY] = JudgeSession(target.resolve())
+        config.stash[JUDGE_KEY] = judge = JudgeSession(target.resolve())
+        hang_guard.waiting_elsewhere = functools.partial(judge.where, waiting=True)
     stems = until_caught.stems_option(config.getoption("kata_until_caught"))
     if stems:
         config.pluginmanager.register(until_caught.UntilCaught(stems), "kata-until-caught")

@@ -14,6 +14,9 @@ from kata.testing import clock, margins
 # The folder of the learner's files, set by the plugin: the message then shows where their code
 # was waiting when the test gave up (in one process; in judge mode their code runs elsewhere).
 learner_folder: Path | None = None
+# In judge mode, set by the plugin: where the learner's tasks wait in the sandbox, as
+# (file name, line, function) triples (kata.judge.session.JudgeSession.where).
+waiting_elsewhere: Callable[[], list[tuple[str, int, str]]] | None = None
 WAITING = "When the test gave up, your code was waiting here:\n{places}"
 
 
@@ -30,7 +33,7 @@ async def hang_guard(limit: float, check: str, message: str | Callable[[], str])
     loop, waiting = asyncio.get_running_loop(), []
 
     def look_where() -> None:  # just before the limit, while the code still waits (the timeout unwinds it)
-        waiting.append(waiting_lines(asyncio.all_tasks(loop)))
+        waiting.append(waiting_lines(asyncio.all_tasks(loop)) or _waiting_in_the_sandbox())
 
     look = loop.call_later(max(limit - 0.001, 0.0), look_where)
     guard = asyncio.timeout(limit)
@@ -52,4 +55,13 @@ def waiting_lines(tasks: Iterable[asyncio.Task]) -> str:
     test gave up waiting ("" when none of it is waiting in this process)."""
     folder = learner_folder
     places = where.waiting_in(tasks, folder) if folder is not None else []
+    return "\n" + WAITING.format(places=where.listing(places, folder)) if places else ""
+
+
+def _waiting_in_the_sandbox() -> str:
+    """Judge mode: where the learner's tasks wait in the sandbox ("" in one process, or none)."""
+    folder = learner_folder
+    if waiting_elsewhere is None or folder is None:
+        return ""
+    places = [where.Place(folder / Path(name).name, line, fn) for name, line, fn in waiting_elsewhere()]
     return "\n" + WAITING.format(places=where.listing(places, folder)) if places else ""

@@ -413,3 +413,33 @@ def test_a_timer_the_code_left_pending_ends_with_its_test_as_in_one_process(tmp_
     results = {r.test: r for r in run.results}
     assert results["test_leaves_a_timer"].outcome == "passed", results["test_leaves_a_timer"].message
     assert results["test_later"].outcome == "passed", results["test_later"].message
+
+
+STUCK_LEARNER = """
+import asyncio
+
+async def waits_for_nothing():
+    await asyncio.Event().wait()  # nobody sets it
+"""
+
+STUCK_TESTS = """
+from kata.testing.hang_guard import hang_guard
+
+async def test_gives_up(ex):
+    async with hang_guard(0.5, "99 demo: gives up", "waits_for_nothing had not returned after 0.5 s."):
+        await ex.waits_for_nothing()
+"""
+
+
+@pytest.mark.parametrize("mode", [(), ("--kata-judge",)], ids=["one_process", "judge_mode"])
+def test_a_test_that_gives_up_waiting_says_where_the_code_waits_in_both_modes(tmp_path, mode):
+    """A test's own limit (hang_guard) named where the learner's code waited in one process only:
+    in judge mode their tasks live in the sandbox, which is now asked."""
+    from kata.runner import run_tests
+    from tests.harness.test_guard import make_suite
+
+    test_file, target = make_suite(tmp_path, learner=STUCK_LEARNER, tests=STUCK_TESTS)
+    run = run_tests([test_file], target, wall_limit=60, cwd=tmp_path, extra=mode)
+    message = {r.test: r for r in run.results}["test_gives_up"].message
+    assert "When the test gave up, your code was waiting here:" in message, message
+    assert "target/99_demo.py:5, in waits_for_nothing" in message, message
