@@ -531,6 +531,19 @@ class KeepsWhatItMakes(MakesCoroutines):
         return [c for c in self.made if inspect.getcoroutinestate(c) == inspect.CORO_CREATED]
 
 
+def unstarted_as_the_test_ends(link, service) -> int:
+    """How many of the calls `service` made are unstarted in the judge once the sandbox has told
+    what it noted (before its next answer); then what was lent goes, as when a test ends."""
+    gc.collect()
+    link.remote.double(1)  # the sandbox tells what it noted before its next answer
+    unstarted = len(service.never_started())
+    service.made.clear()
+    link.sandbox.exports.clear()
+    link.judge.exports.clear()
+    gc.collect()
+    return unstarted
+
+
 def test_a_call_the_learner_drops_unawaited_stays_unstarted_for_the_judge_and_is_named(pair):
     """Dropping a call without awaiting it is the mistake. Across processes the judge's coroutine
     for it must stay as it would in one process, unstarted, for the judge's own records to see:
@@ -539,13 +552,7 @@ def test_a_call_the_learner_drops_unawaited_stays_unstarted_for_the_judge_and_is
     service = KeepsWhatItMakes()
     with warning_texts() as texts:
         asyncio.run(link.remote.drops_one(service.make, "k"))
-        gc.collect()
-        link.remote.double(1)  # the sandbox tells what it noted before its next answer
-        assert len(service.never_started()) == 1, "the dropped call is still unstarted in the judge"
-        service.made.clear()
-        link.sandbox.exports.clear()
-        link.judge.exports.clear()
-        gc.collect()
+        assert unstarted_as_the_test_ends(link, service) == 1, "the dropped call is unstarted in the judge"
     found = [text for text in texts if "never awaited" in text]
     assert "coroutine 'Service.fetch' was never awaited" in found, found
 
@@ -563,13 +570,7 @@ def test_a_dropped_call_stays_unstarted_for_the_judge_however_it_is_dropped(pair
     service = KeepsWhatItMakes()
     with warning_texts():
         asyncio.run(link.remote.drops_one(service.make, "k"))
-        gc.collect()
-        link.remote.double(1)  # the sandbox tells what it noted before its next answer
-        assert len(service.never_started()) == 1, "the dropped call is still unstarted in the judge"
-        service.made.clear()
-        link.sandbox.exports.clear()
-        link.judge.exports.clear()
-        gc.collect()
+        assert unstarted_as_the_test_ends(link, service) == 1, "the dropped call is unstarted in the judge"
 
 
 class DropsInACycle(LeavesCallsUnstarted):
@@ -1065,13 +1066,7 @@ def test_a_dropped_call_stays_unstarted_for_the_judge_when_the_learner_replaces_
     service = KeepsWhatItMakes()
     with warning_texts():
         asyncio.run(link.remote.drops_one(service.make, "k"))
-        gc.collect()
-        link.remote.double(1)  # the sandbox tells what it noted before its next answer
-        never_started = len(service.never_started())
-        service.made.clear()
-        link.sandbox.exports.clear()
-        link.judge.exports.clear()
-        gc.collect()
+        never_started = unstarted_as_the_test_ends(link, service)
     assert never_started == 1, "the dropped call is still unstarted in the judge"
 
 
@@ -1142,13 +1137,7 @@ def test_a_call_a_task_group_refuses_ends_for_the_judge_as_in_one_process(pair):
     service = KeepsWhatItMakes()
     with warning_texts() as texts:
         refused = asyncio.run(link.remote.taskgroup_refuses_one_after_a_sibling_failed(service.make, "k"))
-        gc.collect()
-        link.remote.double(1)
-        never_started = len(service.never_started())
-        service.made.clear()
-        link.sandbox.exports.clear()
-        link.judge.exports.clear()
-        gc.collect()
+        never_started = unstarted_as_the_test_ends(link, service)
     found = [text for text in texts if "never awaited" in text]
     assert refused == ["k"]
     if closes:  # closed in one process: closed for the judge too, without a word
@@ -1163,13 +1152,7 @@ def test_a_call_closed_before_an_error_is_not_called_never_awaited(pair):
     with warning_texts() as texts:
         with pytest.raises(ValueError) as caught:
             asyncio.run(link.remote.closes_one_then_raises(service.make, "k"))
-        gc.collect()
-        link.remote.double(1)
-        never_started = len(service.never_started())
-        service.made.clear()
-        link.sandbox.exports.clear()
-        link.judge.exports.clear()
-        gc.collect()
+        never_started = unstarted_as_the_test_ends(link, service)
     found = [text for text in texts if "never awaited" in text]
     assert never_started == 0 and found == [] and "never awaited" not in str(caught.value)
 
@@ -1190,11 +1173,5 @@ def test_a_call_refused_a_value_then_dropped_stays_unstarted_for_the_judge(pair)
     service = KeepsWhatItMakes()
     with warning_texts():
         asyncio.run(link.remote.sends_a_value_to_one_then_drops_it(service.make, "k"))
-        gc.collect()
-        link.remote.double(1)
-        never_started = len(service.never_started())
-        service.made.clear()
-        link.sandbox.exports.clear()
-        link.judge.exports.clear()
-        gc.collect()
+        never_started = unstarted_as_the_test_ends(link, service)
     assert never_started == 1, "the dropped call is still unstarted in the judge, as in one process"
