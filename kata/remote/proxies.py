@@ -182,7 +182,9 @@ def remote_coroutine(peer: Peer, number: int, name: str) -> Any:
 
 
 def _witness(coro: Any) -> Unstarted | None:
-    frame = getattr(coro, "cr_frame", None)
+    if getattr(coro, "cr_code", None) is not _awaiting.__code__:
+        return None  # not a stand-in: its frame is not read
+    frame = coro.cr_frame
     unstarted = frame.f_locals.get("unstarted") if frame is not None else None
     return unstarted if isinstance(unstarted, Unstarted) else None
 
