@@ -493,14 +493,13 @@ def _where_it_stopped(item: pytest.Item, error: BaseException) -> str:
     if judge is not None:
         # Asked from the sandbox (its own loop may be the one frozen), then the sandbox is replaced:
         # what the code left running must not reach the next test, nor hold this one's teardown.
-        running = [where.Place(target / Path(name).name, line, fn) for name, line, fn in judge.where()]
-        waiting = [] if running else judge.where(waiting=True)
+        running = where.sent_places(judge.where(), target)
+        waiting = [] if running else where.sent_places(judge.where(waiting=True), target)
         judge.stopped()
         if running:
             return STOPPED_RUNNING.format(places=where.listing(running, target, innermost=True))
         if waiting:
-            places = [where.Place(target / Path(name).name, line, fn) for name, line, fn in waiting]
-            return STOPPED_WAITING.format(places=where.listing(places, target))
+            return STOPPED_WAITING.format(places=where.listing(waiting, target))
         return ""
     running = where.raised_at(error, target)
     if running:

@@ -67,13 +67,18 @@ def _place(frame: FrameType, line: int | None = None) -> Place:
     return Place(Path(frame.f_code.co_filename).resolve(), line, frame.f_code.co_name)
 
 
+def sent_places(sent: Iterable[tuple[str, int, str]], target: Path) -> list[Place]:
+    """Places the sandbox named (judge mode): (file name, line, function), files of the target."""
+    return [Place(target / Path(name).name, line, function) for name, line, function in sent]
+
+
 def raised_at(error: BaseException, target: Path) -> list[Place]:
     """The learner's lines in the traceback of `error` (outermost first), for its first leaf
     that passed through their code when it is an exception group."""
     for leaf in _leaves(error):
         sent = getattr(leaf, "__dict__", {}).get(REMOTE_PLACES)
         if sent:  # raised in the sandbox (judge mode): the files are the target's by name
-            return [Place(target / Path(name).name, line, function) for name, line, function in sent]
+            return sent_places(sent, target)
         places = []
         tb: TracebackType | None = leaf.__traceback__
         while tb is not None:

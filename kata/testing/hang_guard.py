@@ -54,8 +54,7 @@ def waiting_lines(tasks: Iterable[asyncio.Task]) -> str:
     """Where the learner's code in `tasks` waits, as a paragraph to add to a message that the
     test gave up waiting ("" when none of it is waiting in this process)."""
     folder = learner_folder
-    places = where.waiting_in(tasks, folder) if folder is not None else []
-    return "\n" + WAITING.format(places=where.listing(places, folder)) if places else ""
+    return _paragraph(where.waiting_in(tasks, folder) if folder is not None else [])
 
 
 def _waiting_in_the_sandbox() -> str:
@@ -63,5 +62,8 @@ def _waiting_in_the_sandbox() -> str:
     folder = learner_folder
     if waiting_elsewhere is None or folder is None:
         return ""
-    places = [where.Place(folder / Path(name).name, line, fn) for name, line, fn in waiting_elsewhere()]
-    return "\n" + WAITING.format(places=where.listing(places, folder)) if places else ""
+    return _paragraph(where.sent_places(waiting_elsewhere(), folder))
+
+
+def _paragraph(places: list[where.Place]) -> str:
+    return "\n" + WAITING.format(places=where.listing(places, learner_folder)) if places else ""
