@@ -12,12 +12,11 @@ read while the loop is not overdue; the thread sleeps while no test is watched.
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from kata import where
-from kata.testing import clock
+from kata.testing.waiting import Watchdog
 
 LOOK = 0.02  # seconds between looks
 OVERDUE = 0.05  # how long past its due time the heartbeat must be before the loop's stack is read
@@ -53,40 +52,7 @@ class FrozenAt:
         return FROZEN_HERE.format(places=where.listing(self.places, self.folder))
 
 
-class _Looker:
-    """One thread for the whole process, started when the first test is watched, never joined
-    (starting or joining a thread waits on the OS, with the event loop standing still)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.duty = threading.Condition(self.lock)
-        self.watched: FrozenAt | None = None
-        self.started = False
-
-    def watch(self, frozen: FrozenAt) -> None:
-        with self.lock:
-            self.watched = frozen
-            if not self.started:
-                threading.Thread(target=self._run, name="kata-frozen-at", daemon=True).start()
-                self.started = True
-            self.duty.notify()
-
-    def stop(self, frozen: FrozenAt) -> None:
-        with self.lock:
-            if self.watched is frozen:
-                self.watched = None
-
-    def _run(self) -> None:
-        with self.lock:
-            while True:
-                if self.watched is None:
-                    self.duty.wait()
-                else:
-                    self.watched.look(clock.monotonic())
-                    self.duty.wait(LOOK)
-
-
-_LOOKER = _Looker()
+_LOOKER = Watchdog("kata-frozen-at", LOOK, lambda frozen, now: frozen.look(now))
 
 
 def watch(frozen: FrozenAt) -> None:

@@ -265,43 +265,44 @@ AGAIN = 0.1  # once one freeze was broken, the next is the same mistake: break i
 LOST = 0.25  # the watchdog itself late by this much: the OS did not run this process
 
 
-class _Watchdog:
-    """One thread for the whole process, watching the breaker on duty.
+class Watchdog:
+    """One thread for the whole process, calling `look(watched, now)` every `every` seconds on
+    the one object on duty (a FrozenLoopBreaker here; kata.testing.frozen_at's sampler too).
 
     Starting or joining a thread waits on the OS scheduler, with the event loop standing
-    still: this one is started once, when the first breaker goes on duty, and never
-    joined. It sleeps without waking while no breaker is on duty. It decides and
-    interrupts while holding `lock`, so once `stop` returns it can no longer interrupt
-    for that breaker.
+    still: this one is started once, when the first object goes on duty, and never joined. It
+    sleeps without waking while none is on duty. It looks while holding `lock`, so once `stop`
+    returns it can no longer act for that object.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, name: str, every: float, look: Callable[[Any, float], None]) -> None:
+        self.name, self.every, self.look = name, every, look
         self.lock = threading.Lock()
         self.duty = threading.Condition(self.lock)
-        self.breaker: FrozenLoopBreaker | None = None
+        self.watched: Any = None
         self.started = False
 
-    def watch(self, breaker: FrozenLoopBreaker) -> None:
+    def watch(self, watched: Any) -> None:
         with self.lock:
-            self.breaker = breaker
+            self.watched = watched
             if not self.started:
-                threading.Thread(target=self._run, name="kata-frozen-loop-watchdog", daemon=True).start()
+                threading.Thread(target=self._run, name=self.name, daemon=True).start()
                 self.started = True
             self.duty.notify()
 
-    def stop(self, breaker: FrozenLoopBreaker) -> None:
+    def stop(self, watched: Any) -> None:
         with self.lock:
-            if self.breaker is breaker:
-                self.breaker = None
+            if self.watched is watched:
+                self.watched = None
 
     def _run(self) -> None:
         with self.lock:
             while True:
-                if self.breaker is None:
+                if self.watched is None:
                     self.duty.wait()
                 else:
-                    self.breaker._check(clock.monotonic())
-                    self.duty.wait(CHECK)
+                    self.look(self.watched, clock.monotonic())
+                    self.duty.wait(self.every)
 
 
 class FrozenLoopBreaker:
@@ -383,4 +384,4 @@ class FrozenLoopBreaker:
         raise LoopFrozen(self.explain(function, self._frozen_for))
 
 
-_WATCHDOG = _Watchdog()
+_WATCHDOG = Watchdog("kata-frozen-loop-watchdog", CHECK, lambda breaker, now: breaker._check(now))
