@@ -9,7 +9,6 @@ it gets, and so whether each was released; and since the server tells which conn
 request came on, a request sent on another session (whatever headers it copied) fails there.
 """
 
-import asyncio
 import json
 import socket
 from dataclasses import replace
@@ -27,9 +26,9 @@ from kata.testing import (
     leaves,
     margins,
     same,
+    server_cancels,
     stopwatch,
 )
-from kata.testing.cancelling import Run, assert_ended_cancelled
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.differences import assert_same_parts
 from kata.testing.responses import ResponseWatch, assert_released, large_error_reply
@@ -78,50 +77,20 @@ def user_record(user_id):
     return {"id": user_id, "name": f"user-{user_id}"}
 
 
-# A caller may cancel any of these functions while it waits for a reply: a task group whose other
-# task failed, an `asyncio.timeout` around it, the end of the program. None of them may take that
-# for its own timeout (None) or turn it into an error: it ends cancelled, as the caller asked.
-
-
 async def cancelled_while_the_server_answers(server, paths, start, name, advice=""):
     """Serve `paths`; `start(urls)` runs the learner's function, and the test cancels it the moment
-    the server has its first request, as its caller would. Fail unless it ends cancelled.
-
-    Each reply waits (at most 1 s) until a connection closes: the cancelled request's does.
-    """
-    run = None
-
-    async def cancel_while_waiting(request):
-        if run is not None:
-            run.cancel("while it waited for the server's reply")
-        await server.a_connection_closes(within=1.0)
-        return Reply(json={"path": request.path})
-
-    urls = [server.serve(path, cancel_while_waiting) for path in paths]
-    run = Run(start(urls))
-    if not await run.finish(longest=2.0):
-        await run.stop()
-    # The replies still wait for the closed connection to be seen: let them end within the test.
-    await wait_until_handled(server, within=1.0)
-    try:
-        assert_ended_cancelled(
-            run,
-            name,
-            unreached="without sending a request to the server",
-            started="its requests",
-            cancel_advice=advice,
-        )
-    finally:
-        # The route outlives the test's body: let go of the run, and so of what the learner's
-        # code holds (a session left open is then reported in this test, in both modes).
-        run = None
-
-
-async def wait_until_handled(server, within):
-    """Wait (at most `within` s) until the server has finished with every request it got."""
-    deadline = clock.perf_counter() + within
-    while any(r.end is None for r in server.requests) and clock.perf_counter() < deadline:
-        await asyncio.sleep(0.01)
+    the server has its first request, as its caller would. Fail unless it ends cancelled."""
+    await server_cancels.cancelled_while_the_server_answers(
+        server,
+        paths,
+        start,
+        name,
+        reply=lambda request: Reply(json={"path": request.path}),
+        moment="while it waited for the server's reply",
+        unreached="without sending a request to the server",
+        started="its requests",
+        advice=advice,
+    )
 
 
 # -- Task 1 ----------------------------------------------------------------------------------
@@ -200,7 +169,7 @@ async def test_giving_up_stops_the_request_on_the_server(ex, rng, server):
 
     async with aiohttp.ClientSession() as session:
         result, elapsed = await timed_fetch_with_timeout(ex, session, url, seconds)
-        await wait_until_handled(server, NOTICE_WITHIN)
+        await server.every_request_handled(within=NOTICE_WITHIN)
 
     if not server.requests:
         raise AssertionError("fetch_with_timeout never sent its request to the server.")

@@ -12,7 +12,6 @@ server tells which connection each request came on, so that a request sent on an
 session (whatever headers it copied) fails there.
 """
 
-import asyncio
 import inspect
 import itertools
 import math
@@ -33,9 +32,9 @@ from kata.testing import (
     leaves,
     margins,
     same,
+    server_cancels,
     stopwatch,
 )
-from kata.testing.cancelling import Run, assert_ended_cancelled
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.hang_guard import hang_guard
 from kata.testing.responses import ResponseWatch, assert_released, assert_used_the_session, large_error_reply
@@ -498,42 +497,19 @@ NOT_A_TIMEOUT = (
 
 async def cancelled_while_the_server_answers(server, start, name, *, first_reply=None, moment, advice=""):
     """Serve /pages/1; `start(url)` runs the learner's function, and the test cancels it `moment`
-    (a request after `first_reply`, when given), as its caller would. Fail unless it ends cancelled.
-
-    The reply the cancel comes in waits (at most 1 s) until a connection closes: the cancelled
-    request's does.
-    """
-    run = None
-    served = itertools.count()
-
-    async def cancel_while_waiting(request):
-        if first_reply is not None and next(served) == 0:
-            return first_reply
-        if run is not None:
-            run.cancel(moment)
-        await server.a_connection_closes(within=1.0)
-        return Reply(json={"links": []})
-
-    url = server.serve("/pages/1", cancel_while_waiting)
-    run = Run(start(url))
-    if not await run.finish(longest=2.0):
-        await run.stop()
-    # The reply still waits for the closed connection to be seen: let it end within the test.
-    deadline = clock.perf_counter() + 1.0
-    while any(r.end is None for r in server.requests) and clock.perf_counter() < deadline:
-        await asyncio.sleep(0.01)
-    try:
-        assert_ended_cancelled(
-            run,
-            name,
-            unreached="without being cancelled (it never waited for a reply the test held back)",
-            started="its request",
-            cancel_advice=advice,
-        )
-    finally:
-        # The route outlives the test's body: let go of the run, and so of what the learner's
-        # code holds (a session left open is then reported in this test, in both modes).
-        run = None
+    (a request after `first_reply`, when given), as its caller would. Fail unless it ends cancelled."""
+    await server_cancels.cancelled_while_the_server_answers(
+        server,
+        ["/pages/1"],
+        lambda urls: start(urls[0]),
+        name,
+        reply=lambda request: Reply(json={"links": []}),
+        moment=moment,
+        unreached="without being cancelled (it never waited for a reply the test held back)",
+        started="its request",
+        first_reply=first_reply,
+        advice=advice,
+    )
 
 
 # -- Task 1 --------------------------------------------------------------------

@@ -195,6 +195,16 @@ class LoopbackServer:
             return False
         return True
 
+    async def every_request_handled(self, within: float) -> bool:
+        """Wait until the server has finished with every request it got, for at most `within`
+        seconds; whether it has."""
+        deadline = clock.perf_counter() + within
+        while any(r.end is None for r in self.requests):
+            if clock.perf_counter() >= deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
     def delay_for(self, path_qs: str) -> float:
         """The latency the server gave (or would give) a request for `path_qs`."""
         delays = [r.delay for r in self.requests if r.args == (path_qs,)]
