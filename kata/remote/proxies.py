@@ -197,7 +197,11 @@ def is_unstarted_stand_in(coro: Any) -> bool:
 
 def _coroutine_state(coroutine: Any, _state: Any = inspect.getcoroutinestate) -> str:
     """inspect.getcoroutinestate, for which a stand-in not yet awaited is CORO_CREATED, as the
-    coroutine it stands for is (it is made paused at its silent first step: see Unstarted)."""
+    coroutine it stands for is (it is made paused at its silent first step: see Unstarted).
+
+    It replaces inspect.getcoroutinestate for the whole process, on import (in the sandbox, and in
+    the judge where this module is imported too): a coroutine's state cannot be given by the
+    coroutine itself. Any other coroutine gets inspect's own answer, unchanged."""
     if type(coroutine) is types.CoroutineType and is_unstarted_stand_in(coroutine):
         return inspect.CORO_CREATED
     return _state(coroutine)
