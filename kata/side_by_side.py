@@ -12,6 +12,7 @@ other instead of on both cores at once (13: 1.07 s against 0.86 s; 22: 2.14 s ag
 from __future__ import annotations
 
 import ast
+import os
 import statistics
 import time
 from collections.abc import Mapping, Sequence
@@ -38,7 +39,7 @@ def deal_out(names: list[str], children: int, seconds: Mapping[str, float] | Non
 
     With the seconds each test took last time, the longest go first, each to the group with the
     least time so far (a test never seen counts as a typical one); without them, in turn."""
-    known = {name: seconds[name] for name in names if seconds and name in seconds}
+    known = _known(names, seconds)
     if not known:
         return [group for group in (names[i::children] for i in range(children)) if group]
     typical = statistics.median(known.values())
@@ -52,24 +53,53 @@ def deal_out(names: list[str], children: int, seconds: Mapping[str, float] | Non
     return [sorted(group, key=order.__getitem__) for group in chosen if group]
 
 
+def _known(names: list[str], seconds: Mapping[str, float] | None) -> dict[str, float]:
+    return {name: seconds[name] for name in names if seconds and name in seconds}
+
+
+def longest_group(groups: list[list[str]], seconds: Mapping[str, float]) -> float:
+    """The seconds of the group that takes longest, by the last check (a test never seen counts
+    as a typical one): how long the tests keep the check waiting, whatever the other groups do."""
+    known = _known([name for group in groups for name in group], seconds)
+    typical = statistics.median(known.values()) if known else 0.0
+    return max((sum(known.get(name, typical) for name in group) for group in groups), default=0.0)
+
+
 CHILDREN = 3
 MOST_CHILDREN = 4
-# A child's start-up (Python, pytest, the kata's plugin) takes about 0.25 s of CPU; on two cores a
-# fourth child costs about 0.12 s more start-up and takes a quarter of the tests instead of a third.
-# Measured in pairs, 3 then 4 children, 5 pairs each on the reference (2026-12-02, 2 cores, other
-# work running): 14 (6.1 s of tests) 2.45 -> 2.07 s, 22 (4.6 s) 2.42 -> 2.30, 18 (4.1 s) 2.10 ->
-# 1.97, 15 (4.0 s) 1.93 -> 1.67, 21 (3.6 s) 2.10 -> 1.89, 16 (3.6 s) 1.53 -> 1.45, and 17 (3.3 s)
-# 1.72 -> 1.85; no second run and no failure in any of the 70 runs.
-MORE_CHILDREN_FROM = 3.5  # seconds of tests in all, in the last check
+# What one more child costs: its start-up (Python, pytest, the kata's plugin, the test file: about
+# 0.2 s of CPU, more with aiohttp) and its exit, on cores the running tests use too. The children
+# start together, so on two cores three of them cost about 0.37 s and four about 0.5 s. Fitted to
+# the pairs measured below: a fourth child cost 0.07-0.16 s more than the tests it saved.
+CHILD_START = 0.25
 
 
-def children_for(names: list[str], seconds: Mapping[str, float] | None) -> int:
-    """How many children to run `names` in: CHILDREN, or MOST_CHILDREN when the last check's tests
-    took MORE_CHILDREN_FROM seconds or more in all (only long exercises: 14, 18, 21, 22...); never
-    fewer than two tests a child."""
-    total = sum(seconds.get(name, 0.0) for name in names) if seconds else 0.0
-    wanted = MOST_CHILDREN if total >= MORE_CHILDREN_FROM else CHILDREN
-    return min(wanted, len(names) // 2)
+def expected_seconds(groups: list[list[str]], seconds: Mapping[str, float], cores: int) -> float:
+    """About how long a check takes with `groups` in children of their own: the children's
+    start-up, shared by the cores, then the longest group's tests."""
+    return CHILD_START * max(1.0, len(groups) / cores) + longest_group(groups, seconds)
+
+
+def children_for(names: list[str], seconds: Mapping[str, float] | None, cores: int | None = None) -> int:
+    """How many children to run `names` in: CHILDREN, or MOST_CHILDREN when the last check's
+    seconds say that one more group ends the tests sooner than one more child takes to start
+    (`expected_seconds`, on this machine's `cores`); never fewer than two tests a child.
+
+    A fourth child is no use when one test function takes about as long as a third of them (17's
+    deadlock test, 1.36 s of 3.3 s), nor, on two cores, when it shortens the longest group by
+    less than CHILD_START / 2. Measured in pairs, 3 then 4 children, 6 pairs each on the
+    reference (2026-12-02, 2 cores, idle), medians, where it chooses four: 03 1.12 -> 1.06 s, 05
+    1.07 -> 1.01, 10 1.13 -> 1.04, 11 1.14 -> 1.05, 16 1.75 -> 1.55, 20 1.34 -> 1.32, 22 2.24 ->
+    2.02; where it chooses three: 17 1.65 -> 1.77, 09 1.37 -> 1.57, 04 0.92 -> 0.96, 08 0.74 ->
+    0.75, 13 0.93 -> 0.92, 06 0.81 -> 0.79, 12 0.80 -> 0.78."""
+    fewest = min(CHILDREN, len(names) // 2)
+    most = min(MOST_CHILDREN, len(names) // 2)
+    if not _known(names, seconds) or most <= fewest:
+        return fewest
+    cores = cores or os.cpu_count() or 1
+    known = seconds or {}
+    expected = {k: expected_seconds(deal_out(names, k, known), known, cores) for k in (fewest, most)}
+    return most if expected[most] < expected[fewest] - 1e-9 else fewest
 
 
 def seconds_by_test(results: Sequence[TestResult]) -> dict[str, float]:
@@ -91,8 +121,9 @@ def run_tests_side_by_side(
     seconds: Mapping[str, float] | None = None,
 ) -> Run:
     """Run one exercise's tests in `children` child processes at once (by default `children_for`:
-    three, four for a long exercise), its test functions dealt out by `deal_out` (by `seconds`,
-    what each took last time, when known), and put the results back in the file's order.
+    three, or four where the last check's seconds say that ends sooner), its test functions dealt
+    out by `deal_out` (by `seconds`, what each took last time, when known), and put the results
+    back in the file's order.
 
     The tests mostly wait on purpose (fakes with latency), so three children on two cores finish
     in about a third of the time; each judges concurrency within its own tests, as before, and a
