@@ -6,6 +6,7 @@ import inspect
 import pytest
 
 from kata.testing import FakeService, assert_same, assert_started_in_order, describe, holds, same
+from kata.testing.letting_run import let_the_code_run
 from kata.testing.services import FakeServices
 
 # Names as the service spells them, which the greeting must keep: each one changes under
@@ -215,7 +216,7 @@ async def test_nothing_runs_until_the_coroutines_are_awaited(ex, rng):
 
     pending = ex.make_requests(fetch_user, user_ids)
     try:
-        await asyncio.sleep(0.05)  # long enough for any call already started to show up
+        await let_the_code_run(0.05)  # long enough for any call already started to show up
         if fetch_user.calls:
             ran = len(fetch_user.calls)
             raise AssertionError(

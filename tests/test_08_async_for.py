@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager, contextmanager
 import pytest
 
 from kata.testing import FakeService, assert_same, assert_started_in_order, same
+from kata.testing.letting_run import let_the_code_run
 
 PAGE_DELAY = 0.02  # one page of results
 LINE_DELAY = 0.01  # one line of a log stream
@@ -84,12 +85,6 @@ async def closed_after(stream):
             await aclose()
 
 
-async def let_others_run(seconds=LINE_DELAY):
-    """Give any task the learner's code started time to run (in judge mode, time to reach this
-    process) before the test looks at what it did."""
-    await asyncio.sleep(seconds)
-
-
 async def read_all(stream, name):
     with explained(name):
         return [item async for item in stream]
@@ -138,7 +133,7 @@ async def test_paginate_hands_out_each_page_before_fetching_the_next(ex, rng):
                     found = await anext(stream)
                 taken += 1
                 assert_same(found, item, f"item {taken} from paginate")
-                await let_others_run()
+                await let_the_code_run(LINE_DELAY)
                 fetched = [call.args[0] for call in fetch_page.calls]
                 if fetched != list(range(1, number + 1)):
                     so_far = f"{taken} item{'s' if taken > 1 else ''}"
@@ -292,7 +287,7 @@ async def test_first_match_stops_reading_once_it_finds_a_match(ex, rng):
 
     with explained("first_match"):
         await ex.first_match(stream, level_is("ERROR"))
-    await let_others_run(2 * LINE_DELAY)  # a line read ahead in a task counts once its wait ends
+    await let_the_code_run(2 * LINE_DELAY)  # a line read ahead in a task counts once its wait ends
 
     if stream.taken != position + 1:
         raise AssertionError(

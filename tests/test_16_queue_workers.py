@@ -19,6 +19,7 @@ from kata.testing import (
 from kata.testing.cancelling import LeftRunning, Run, assert_ended_cancelled, settle, stop_calls
 from kata.testing.differences import assert_same_parts
 from kata.testing.hang_guard import hang_guard
+from kata.testing.letting_run import let_the_code_run
 from kata.testing.limits import assert_no_limit_of_its_own
 
 DELAY = 0.05
@@ -704,7 +705,7 @@ async def cancel_while_handling(name, call, handle, workers, leftovers):
         tasks, made, running = run.left
         await settle()
         if not tasks and not running:
-            await asyncio.sleep(LATE)
+            await let_the_code_run(LATE)
         later = handle.calls[made:]
         if tasks or running or later:
             await leftovers.stop(before)

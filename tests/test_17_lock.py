@@ -23,6 +23,7 @@ from kata.testing import (
 )
 from kata.testing.cancelling import Run, assert_ended_after_the_cancel, assert_ended_cancelled
 from kata.testing.hang_guard import hang_guard
+from kata.testing.letting_run import let_the_code_run
 
 IO_DELAY = 0.02  # one read or one write to the fake storage
 FETCH_DELAY = 0.2
@@ -574,7 +575,7 @@ async def gets_with_one_cancelled(ex, rng, cancelled):
             f"calling fetch({key!r}): a key nobody fetched yet must be fetched"
         )
     gets += [Run(cache.get(key)) for _ in range(3)]
-    await asyncio.sleep(WAITING)  # the others are waiting for the fetch now
+    await let_the_code_run(WAITING)  # the others are waiting for the fetch now
     gets[cancelled].cancel(f"while fetch({key!r}) ran")
     async with hang_guard(
         HANG + CANCEL_FETCH_DELAY,

@@ -26,6 +26,7 @@ from kata.testing import (
     stopwatch,
 )
 from kata.testing.hang_guard import hang_guard
+from kata.testing.letting_run import let_the_code_run
 from kata.testing.responses import MarkingConnector, assert_used_the_session
 from kata.testing.waiting import assert_slept, longest_quiet
 
@@ -673,7 +674,7 @@ async def test_each_limiter_has_its_own_budget(ex, rng):
         waiting = [asyncio.create_task(call_through(first, n)) for n in range(rate + 1)]
         try:
             await filled.wait()
-            await asyncio.sleep(0.02)  # call 2 has asked the first limiter and waits in it
+            await let_the_code_run(0.02)  # call 2 has asked the first limiter and waits in it
             await asyncio.gather(call_through(second, rate + 1), *waiting)
         finally:
             for task in waiting:

@@ -64,6 +64,15 @@ class JudgeSession:
                 return
             await asyncio.sleep(0.002)
 
+    async def let_run(self, seconds: float) -> None:
+        """kata.testing.letting_run in judge mode: the sandbox waits `seconds` and a few loop
+        turns on the loop that runs this test's calls, then answers; every call its tasks made
+        meanwhile arrived before the answer, and a loop turn here runs it (the fake records it)."""
+        if self.link.host is not None and self.link.peer.lost is None:
+            await self.link.ask_async("let_run", seconds)
+        else:
+            await asyncio.sleep(seconds)  # the sandbox is gone: the test says so in its own words
+
     def begin_sync(self) -> None:
         asyncio.run(self.link.ask_async("begin"))
 

@@ -26,6 +26,7 @@ import threading
 import time
 import traceback
 import warnings
+import weakref
 from pathlib import Path
 from types import ModuleType
 
@@ -35,7 +36,7 @@ from kata.remote.channel import Channel
 from kata.remote.interfaces import anything
 from kata.remote.peer import Peer
 from kata.sandbox.syscalls import SeccompUnavailable, deny_new_sessions
-from kata.testing import clock
+from kata.testing import clock, letting_run
 from kata.testing.leftovers import GRACE, Left, seen
 from kata.testing.limits import reported as reported_limits
 from kata.testing.loopguard import STALL_LIMIT, LoopGuard, is_library_task, warning_watch
@@ -48,6 +49,7 @@ LEARNER_MODULES = module_name("")
 SETTLE = 0.1  # seconds for calls to the judge that the learner's code cancelled to end
 OUTLIVE_GRACE = 1.0  # seconds this process has to end by itself once its judge is gone
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+MOST_LET_RUN = 5.0  # seconds: a test's wait for the learner's code never asks for more
 _sleep = time.sleep  # taken before any learner code runs (it may replace time.sleep)
 
 
@@ -71,6 +73,7 @@ class Host:
         self._breaker: FrozenLoopBreaker | None = None
         self._loaded: list[ModuleType] = []  # the learner's modules loaded for the test that runs
         self._loops_kept: list[asyncio.AbstractEventLoop] | None = None
+        self._letting_run: weakref.WeakSet[asyncio.Task] = weakref.WeakSet()  # the tests' waits
 
     def load(self, stem: str) -> ModuleType:
         module = load_exercise(self.target, stem)
@@ -101,7 +104,18 @@ class Host:
         return [t for t in made if t is not current and t not in serving and not t.done()]
 
     def _note_left_running(self) -> None:
+        if asyncio.current_task() in self._letting_run:
+            return  # the test's own wait: what the learner's function left running stays as it was
         self._left = [seen(task) for task in self._learners_tasks()[:1000]]
+
+    async def let_run(self, seconds: float) -> None:
+        """The test's wait (kata.testing.letting_run): `seconds` on this loop, as the learner's
+        code sees time, then a few loop turns; what its tasks called meanwhile was sent before
+        this answer. Not the end of a call into the learner's code: nothing is noted."""
+        self._letting_run.add(asyncio.current_task())
+        await asyncio.sleep(min(max(float(seconds), 0.0), MOST_LET_RUN))
+        for _ in range(letting_run.TURNS):
+            await asyncio.sleep(0)
 
     def left_running(self) -> list[tuple[str, bool]]:
         """The learner's tasks that were still running when the judge's latest call into its code

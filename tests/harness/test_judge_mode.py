@@ -443,3 +443,49 @@ def test_a_test_that_gives_up_waiting_says_where_the_code_waits_in_both_modes(tm
     message = {r.test: r for r in run.results}["test_gives_up"].message
     assert "When the test gave up, your code was waiting here:" in message, message
     assert "target/99_demo.py:5, in waits_for_nothing" in message, message
+
+
+LATE_LEARNER = """
+import asyncio
+import time
+
+started = []
+
+async def start_late_call(fetch):
+    async def late():
+        until = time.monotonic() + 0.15  # holds the loop's thread: in judge mode the call arrives late
+        while time.monotonic() < until:
+            pass
+        await fetch(1)
+
+    started.append(asyncio.create_task(late()))
+"""
+
+LATE_TESTS = """
+import pytest
+
+from kata.testing import FakeService
+from kata.testing.letting_run import let_the_code_run
+
+
+@pytest.mark.stall_limit(2.0)
+async def test_a_call_made_late_is_seen_once_the_code_has_run(ex):
+    fetch = FakeService("fetch", delay=0.0)
+    await ex.start_late_call(fetch)
+    await let_the_code_run(0.01)
+    assert fetch.calls, "the call the code had set going was not seen"
+"""
+
+
+@pytest.mark.parametrize("mode", [(), ("--kata-judge",)], ids=["one_process", "judge_mode"])
+def test_letting_the_code_run_sees_every_call_it_set_going_in_both_modes(tmp_path, mode):
+    """A test that checks something was not done waits first (kata.testing.letting_run). In judge
+    mode a fixed sleep in the judge ended before a late call's message arrived (08's prefetch
+    check, 01's not-yet-awaited check: a false pass on a busy machine); the wait is now the
+    sandbox's own, and its answer comes after every call the code made meanwhile."""
+    from tests.harness.test_guard import make_suite
+
+    test_file, target = make_suite(tmp_path, learner=LATE_LEARNER, tests=LATE_TESTS)
+    run = run_tests([test_file], target, wall_limit=60, cwd=tmp_path, extra=mode)
+    result = {r.test: r for r in run.results}["test_a_call_made_late_is_seen_once_the_code_has_run"]
+    assert result.outcome == "passed", result.message
