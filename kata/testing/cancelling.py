@@ -21,12 +21,10 @@ from kata.testing import clock, margins
 from kata.testing.checks import describe
 from kata.testing.fakes import Call
 from kata.testing.hang_guard import waiting_lines
+from kata.testing.letting_run import let_the_code_run
 
 WAIT = 1.0  # how long a cancelled function may take to stop (a short cleanup takes a few ms)
 STEP = 0.005
-# Loop turns for a cancel() already asked for to reach the call it stops: one per task
-# between the code that cancels and the call, and call chains are not deeper than this.
-SETTLE_TURNS = 5
 
 
 class Run:
@@ -120,9 +118,10 @@ class Run:
 
 
 async def settle() -> None:
-    """Let cancellations already asked for reach the calls they stop."""
-    for _ in range(SETTLE_TURNS):
-        await asyncio.sleep(0)
+    """Let cancellations already asked for reach the calls they stop: a few loop turns, one per
+    task between the code that cancels and the call; in judge mode, the cancellations the learner's
+    code asked for in its own process too (they cross as messages: kata.testing.letting_run)."""
+    await let_the_code_run()
 
 
 async def stop_calls(calls: Sequence[Call]) -> None:

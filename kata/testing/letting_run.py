@@ -22,7 +22,8 @@ from collections.abc import Awaitable, Callable
 # loop that runs the test's calls, then answers.
 elsewhere: Callable[[float], Awaitable[None]] | None = None
 
-# Loop turns after the wait: for tasks the code's tasks start (one turn each) to make their calls.
+# Loop turns after the wait: one per task between the code that acts (starts a task, cancels one)
+# and the call that shows it; call chains are not deeper than this.
 TURNS = 5
 
 
