@@ -54,14 +54,25 @@ def load_exercise(target: Path, stem: str) -> ModuleType:
         raise ExerciseLoadError(
             f"{path}, line {error.lineno}: Python cannot read this file: {error.msg}"
         ) from None
-    except Exception as error:
+    except BaseException as error:
+        # Not Exception alone: a file that calls sys.exit() or raises KeyboardInterrupt as it is
+        # imported fails its own exercise's tests. Let through, either would end the whole test
+        # run (or leave pytest unable to set up the next test), so every later exercise of a
+        # batch grading would fail too.
         del sys.modules[name]
         line = _line_in(error, path)
         where = f", line {line}" if line else ""
-        raise ExerciseLoadError(
-            f"{path}{where}: importing the file raised {type(error).__name__}: {error}"
-        ) from None
+        raise ExerciseLoadError(f"{path}{where}: importing the file {_raised(error)}") from None
     return module
+
+
+def _raised(error: BaseException) -> str:
+    if isinstance(error, SystemExit):
+        return (
+            f"called sys.exit({error.code!r}): a file the tests import should only define things; "
+            'put code that runs it under `if __name__ == "__main__":`'
+        )
+    return f"raised {type(error).__name__}: {error}"
 
 
 def unload_exercise(module: ModuleType) -> None:

@@ -191,6 +191,12 @@ def ex(request: pytest.FixtureRequest) -> ModuleType:
             return judge.module(exercise_stem(request.path))
         except Exception as error:
             pytest.fail(judge.gone(error) or str(error), pytrace=False)
+        except BaseException as error:
+            if not getattr(type(error), "_kata_stand_in", False):
+                raise  # this process's own (a real Ctrl-C)
+            # Sent by the sandbox (a SystemExit stands in under BaseException): raised from a
+            # fixture it would leave pytest unable to set up any later test.
+            pytest.fail(f"loading your file raised {type(error).__name__}: {error}", pytrace=False)
     try:
         return load_exercise(request.config.stash[TARGET_KEY], exercise_stem(request.path))
     except ExerciseLoadError as error:

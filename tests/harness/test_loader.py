@@ -2,6 +2,7 @@
 
 import os
 import py_compile
+import re
 
 import pytest
 
@@ -56,3 +57,45 @@ def test_loading_writes_no_bytecode_next_to_the_learners_file(tmp_path, monkeypa
     (tmp_path / "07_demo.py").write_text("ANSWER = 42\n")
     load_exercise(tmp_path, "07_demo")
     assert not (tmp_path / "__pycache__").exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("import sys; sys.exit(0)", "called sys.exit(0)"),
+        ("raise SystemExit(3)", "called sys.exit(3)"),
+        ("raise KeyboardInterrupt", "raised KeyboardInterrupt"),
+        ("raise GeneratorExit", "raised GeneratorExit"),
+    ],
+    ids=["sys_exit", "system_exit", "keyboard_interrupt", "generator_exit"],
+)
+def test_an_exit_while_importing_is_a_load_error_not_the_end_of_the_run(tmp_path, line, words):
+    (tmp_path / "07_demo.py").write_text(f"{line}\n\nasync def work():\n    return 1\n")
+    with pytest.raises(ExerciseLoadError, match=re.escape(words)) as caught:
+        load_exercise(tmp_path, "07_demo")
+    assert "07_demo.py, line 1: importing the file" in str(caught.value)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("mode", [(), ("--kata-judge",)], ids=["one_process", "judge_mode"])
+@pytest.mark.parametrize(
+    "line", ["import sys; sys.exit(0)", "raise KeyboardInterrupt"], ids=["exit", "interrupt"]
+)
+def test_a_file_that_exits_as_it_loads_fails_its_own_exercise_and_no_other(tmp_path, mode, line):
+    """Batch grading runs every exercise in one pytest run: a file that ended the run (or left pytest
+    unable to set up the next test) as it loaded took every later exercise's points with it."""
+    from kata.catalog import REPO_ROOT
+    from kata.runner import run_tests
+
+    solutions = REPO_ROOT / "solutions"
+    (tmp_path / "07_async_with.py").write_text(f"{line}\n" + (solutions / "07_async_with.py").read_text())
+    (tmp_path / "08_async_for.py").write_text((solutions / "08_async_for.py").read_text())
+    tests = [REPO_ROOT / "tests" / f"test_{stem}.py" for stem in ("07_async_with", "08_async_for")]
+    run = run_tests(tests, tmp_path, wall_limit=100, extra=mode)
+    by_stem = run.by_stem()
+    assert by_stem["08_async_for"] and all(r.outcome == "passed" for r in by_stem["08_async_for"]), [
+        (r.test, r.outcome, r.message[:200]) for r in by_stem["08_async_for"] if r.outcome != "passed"
+    ]
+    failed = by_stem["07_async_with"]
+    assert failed and all(r.outcome != "passed" for r in failed)
+    assert all("07_async_with.py, line 1: importing the file" in r.message for r in failed), failed[0].message
