@@ -435,3 +435,24 @@ def test_writers_replace_the_file_whole_and_leave_no_temporary_files(tmp_path, c
     umask = os.umask(0o022)
     os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, "a report gets the usual mode, not 0600"
+
+
+@pytest.mark.timeout(120)
+def test_an_override_for_an_exercise_not_graded_in_this_run_is_accepted(tmp_path):
+    """points.toml is the course's: `--exercises 01` with an override for 22 (as the shipped file's
+    own example shows) grades 01, where it was refused as 'no such stem in the course'."""
+    import subprocess
+    import sys
+
+    points = write_points(tmp_path, "[exercises.22_capstone]\ntask_points = { 1 = 2, 2 = 2, 3 = 3 }\n")
+    student = tmp_path / "class" / "alice"
+    student.mkdir(parents=True)
+    (student / "01_coroutines.py").write_text((REPO_ROOT / "solutions" / "01_coroutines.py").read_text())
+    out = tmp_path / "grades"
+    command = [sys.executable, str(REPO_ROOT / "grade.py"), "batch", str(student), "--out", str(out)]
+    command += ["--exercises", "01", "--points", str(points), "--sandbox", "none", "-j", "1", "--plain"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=110, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-1500:] + done.stderr[-1500:]
+    with open(out / "gradebook.csv", newline="") as file:
+        (row,) = list(csv.DictReader(file))
+    assert float(row["total"]) == float(row["max"]) == 3.0, row
