@@ -47,7 +47,7 @@ from kata.batch.reports import (
     write_results_csv,
 )
 from kata.batch.scan_process import scan_in_child
-from kata.batch.submissions import Submission, holds_submissions, load_submissions
+from kata.batch.submissions import Submission, distinct_paths, holds_submissions, load_submissions
 from kata.catalog import REPO_ROOT, Exercise
 from kata.report import TestResult
 from kata.sandbox import Sandbox, choose_sandbox
@@ -332,7 +332,8 @@ def run(args: argparse.Namespace, exercises: list[Exercise], console: Console) -
         raise BatchUsageError("--time-limit and --test-timeout must be positive")
     if args.out.exists() and not args.out.is_dir():
         raise BatchUsageError(f"--out {args.out}: exists and is not a directory")
-    check_submission_paths(list(args.submissions), [e.stem for e in exercises])
+    paths, repeated = distinct_paths(args.submissions)
+    check_submission_paths(paths, [e.stem for e in exercises])
     try:
         # Checked against the whole course: an override for an exercise not graded in this run
         # (--exercises) is a valid points.toml, unused here.
@@ -353,6 +354,8 @@ def run(args: argparse.Namespace, exercises: list[Exercise], console: Console) -
     except OSError as error:
         raise BatchUsageError(f"--out {args.out}: {error.strerror}") from None
     console.print(sandbox.protections(), markup=False, highlight=False)
+    for line in repeated:
+        console.print(line, markup=False, highlight=False)
     kept = remembered_seed(args.out) if args.seed is None else None
     seed = args.seed if args.seed is not None else kept
     if seed is None:
@@ -372,7 +375,7 @@ def run(args: argparse.Namespace, exercises: list[Exercise], console: Console) -
     started = time.perf_counter()
     try:
         students = grade_class(
-            list(args.submissions),
+            paths,
             exercises,
             out=args.out,
             jobs=args.jobs,

@@ -27,10 +27,7 @@ TAG_LENGTH = 8  # hex digits of the tag's hash
 MAX_ROUNDS = 5  # a tagged id that meets another submission's id is tagged again
 MAX_NAMED = 3  # others named in a flag, then "and N more"
 
-RENAMED = (
-    "student id {id}: renamed, as {others} also {verb} the id {old} (case ignored): "
-    "check by hand which is whose"
-)
+RENAMED = "student id {id}: renamed, as {others} also {verb} the id {old}{case}: check by hand which is whose"
 
 _UNSAFE_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -73,6 +70,8 @@ def distinct_ids(
                         others=_listed(others),
                         verb="has" if len(others) == 1 else "have",
                         old=old[index],
+                        # Only when an other's id differs in case: alice/ and alice.zip are the same id.
+                        case=" (case ignored)" if any(old[i] != old[index] for i in named) else "",
                     )
                 )
     return ids, flags

@@ -104,6 +104,22 @@ def load_submissions(
     return submissions
 
 
+def distinct_paths(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
+    """The paths, each submission once (the same resolved path given again is dropped, the first
+    kept in its place), and one line for each submission that was given more than once."""
+    kept: dict[str, list[Path]] = {}
+    for path in paths:
+        kept.setdefault(os.path.realpath(path), []).append(Path(path))
+    lines = []
+    for given in kept.values():
+        if len(given) > 1:
+            times = "twice" if len(given) == 2 else f"{len(given)} times"
+            spellings = list(dict.fromkeys(map(str, given)))
+            also = f" (also as {', '.join(map(_shown, spellings[1:]))})" if len(spellings) > 1 else ""
+            lines.append(f"{_shown(spellings[0])} was given {times}{also}: graded once")
+    return [given[0] for given in kept.values()], lines
+
+
 def holds_submissions(path: Path, stems: Collection[str]) -> bool:
     """Whether `path` is a folder without exercise files whose folders have some (a class)."""
     names = [f"{place}{stem}.py" for place in EXERCISE_PLACES for stem in stems]

@@ -27,6 +27,7 @@ from kata.batch.submissions import (
     NO_FILES,
     NO_SUCH_PATH,
     NOT_A_SUBMISSION,
+    distinct_paths,
     load_submission,
     load_submissions,
 )
@@ -850,6 +851,39 @@ def test_the_same_path_given_twice_gets_two_ids(tmp_path):
     kim = make_dir(tmp_path / "kim", {"01_coroutines.py": ANSWER})
     ids = [submission.student for submission in load_submissions([kim, kim], STEMS)]
     assert len(set(ids)) == 2 and all(student.startswith("kim-") for student in ids), ids
+
+
+def test_the_same_folder_given_twice_is_graded_once_and_the_batch_says_so_in_one_line(tmp_path, monkeypatch):
+    """`batch class/bob class/bob/` graded bob twice, as bob-1d1a03c6 and bob-1d1a03c6-2, each
+    flagged as renamed because of the other (case ignored), though it was one path."""
+    bob = make_dir(tmp_path / "class" / "bob", {"01_coroutines.py": ANSWER})
+    ann = make_dir(tmp_path / "class" / "ann", {"01_coroutines.py": ANSWER})
+    monkeypatch.chdir(tmp_path)
+    paths, lines = distinct_paths([bob, ann, Path(f"{bob}/"), Path("class/bob/../bob")])
+    assert paths == [bob, ann], "each submission once, the first spelling in its place"
+    assert lines == [f"{bob} was given 3 times (also as class/bob/../bob): graded once"]
+    paths, lines = distinct_paths([bob, Path(f"{bob}/")])
+    assert (paths, lines) == ([bob], [f"{bob} was given twice: graded once"])
+    assert ids_and_flags(paths) == {bob: ("bob", [])}, "no renaming, no flag"
+    assert distinct_paths([ann, bob]) == ([ann, bob], [])
+
+
+def test_the_words_case_ignored_appear_only_when_case_made_the_ids_collide(tmp_path):
+    folder = make_dir(tmp_path / "alice", {"01_coroutines.py": ANSWER})
+    archive = make_zip(tmp_path / "alice.zip", {"01_coroutines.py": ANSWER})
+    shouting = make_dir(tmp_path / "x" / "ALICE", {"01_coroutines.py": ANSWER})
+    exact = ids_and_flags([folder, archive])
+    assert all("(case ignored)" not in flag for _, flags in exact.values() for flag in flags), exact
+    assert exact[folder][1] == [
+        f"student id {exact[folder][0]}: renamed, as {archive} (now {exact[archive][0]}) also has the id "
+        "alice: check by hand which is whose"
+    ]
+    by_case = ids_and_flags([folder, shouting])
+    assert all(
+        flag.endswith("(case ignored): check by hand which is whose")
+        for _, flags in by_case.values()
+        for flag in flags
+    ), by_case
 
 
 @pytest.mark.parametrize(
