@@ -325,6 +325,17 @@ def check_submission_paths(paths: list[Path], stems: list[str]) -> None:
         )
 
 
+def check_out_folder(out: Path, paths: list[Path]) -> None:
+    """Refuse an --out inside a submission: the reports would land in a student's folder, and be
+    read as part of that submission the next time."""
+    where = Path(os.path.realpath(out))
+    for path in paths:
+        if where.is_relative_to(os.path.realpath(path)):
+            raise BatchUsageError(
+                f"--out {out}: inside the submission {path}: choose a folder outside every submission"
+            )
+
+
 def run(args: argparse.Namespace, exercises: list[Exercise], console: Console) -> int:
     if args.jobs < 1:
         raise BatchUsageError("--jobs must be at least 1")
@@ -334,6 +345,7 @@ def run(args: argparse.Namespace, exercises: list[Exercise], console: Console) -
         raise BatchUsageError(f"--out {args.out}: exists and is not a directory")
     paths, repeated = distinct_paths(args.submissions)
     check_submission_paths(paths, [e.stem for e in exercises])
+    check_out_folder(args.out, paths)
     try:
         # Checked against the whole course: an override for an exercise not graded in this run
         # (--exercises) is a valid points.toml, unused here.

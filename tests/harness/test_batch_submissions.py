@@ -7,6 +7,7 @@ the instructor (never graded); a clone of the kata gets no flag at all.
 
 import io
 import os
+import re
 import stat
 import struct
 import subprocess
@@ -935,6 +936,31 @@ def test_one_folder_of_student_folders_is_refused_with_the_pattern_to_give(tmp_p
         check_submission_paths([tmp_path / "class"], ["01_coroutines"])
     check_submission_paths([tmp_path / "class" / "ann"], ["01_coroutines"])  # a student alone is fine
     check_submission_paths(list((tmp_path / "class").iterdir()), ["01_coroutines"])
+
+
+@pytest.mark.parametrize("out", ["bob", "bob/grades", "bob/exercises/../grades"])
+def test_an_out_folder_inside_a_submission_is_refused_in_one_line_before_grading(tmp_path, out):
+    """`--out class/bob/grades` while grading class/bob was accepted: the reports landed in bob's
+    folder, and would be read as bob's files the next time."""
+    from kata.batch.command import BatchUsageError, check_out_folder
+
+    bob = make_dir(tmp_path / "class" / "bob", {"exercises/01_coroutines.py": ANSWER})
+    ann = make_zip(tmp_path / "class" / "ann.zip", {"01_coroutines.py": ANSWER})
+    with pytest.raises(BatchUsageError, match=rf"^--out .*: inside the submission {re.escape(str(bob))}: "):
+        check_out_folder(tmp_path / "class" / out, [ann, bob])
+    check_out_folder(tmp_path / "grades", [ann, bob])
+    check_out_folder(tmp_path / "class" / "bobby", [ann, bob])
+    before = tree(tmp_path)
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "grade.py"), "batch", str(bob), "--out", str(bob / "grades")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done
+    assert done.stderr.count("\n") == 1 and "inside the submission" in done.stderr, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert tree(tmp_path) == before, "nothing written, nothing graded"
 
 
 def test_a_run_without_a_seed_keeps_the_last_runs_so_unchanged_students_are_not_graded_again(tmp_path):
