@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import statistics
 import tempfile
 import time
@@ -55,6 +56,8 @@ from kata.sandbox.choose import KINDS, SandboxUnavailable
 
 STUDENTS_FOLDER = "students"  # DIR/students/<student>/: no submission name can collide with a report
 TAMPERING = "replaced while your code ran"
+# kata.batch.isolation's note when an exercise's time limit was up (the grader ended the process)
+TIME_LIMIT_NOTE = re.compile(r"\d\d_\w+: the exercise's time limit \([^)]*\) was up")
 
 
 def default_jobs() -> int:
@@ -118,9 +121,11 @@ class Batch:
         flags = scan_in_child(files)  # in a process of its own, with a time and a memory limit
         tampered = sorted({r.stem for r in run.results if TAMPERING in r.message})
         flags += [f"{stem}.py: patched the clock while tests ran (those tests failed)" for stem in tampered]
-        flags += [f"ended the test process: {note}" for note in run.notes]
+        flags += [_ended(note) for note in run.notes]
         if run.strays:
-            flags.append(f"left {run.strays} process(es) running after its exercise ended (killed)")
+            flags.append(
+                f"left {_many(run.strays, 'process', 'processes')} running after its exercise ended (killed)"
+            )
         return Graded(wanted, run.results, flags, time.perf_counter() - started, self.grading.seed)
 
     def save(self, student: StudentResult, fresh: Graded | None, done: list[StudentResult]) -> None:
@@ -229,8 +234,20 @@ def _line(n: int, total: int, student: StudentResult, cached: bool) -> str:
         student.problem or f"{_pts(student.score)}/{_pts(student.max_score)} points ({student.percent:.1f} %)"
     )
     again = " (unchanged: not graded again)" if cached else ""
-    flags = f", {len(student.flags)} flag{'s' * (len(student.flags) != 1)}" if student.flags else ""
+    flags = f", {_many(len(student.flags), 'flag')}" if student.flags else ""
     return f"[{n}/{total}] {student.student}: {state}{flags}, {student.seconds:.1f} s{again}"
+
+
+def _many(count: int, one: str, more: str | None = None) -> str:
+    """`1 submission`, `2 submissions`."""
+    return f"{count} {one if count == 1 else more or one + 's'}"
+
+
+def _ended(note: str) -> str:
+    """A flag for what ended a test process: the student's code, or the grader at a time limit."""
+    if TIME_LIMIT_NOTE.fullmatch(note):
+        return f"{note}, and the grader stopped its tests"
+    return f"ended the test process: {note}"
 
 
 def _pts(value: float) -> str:
@@ -275,7 +292,7 @@ def summary(students: list[StudentResult], exercises: list[Exercise], console: C
     flagged = [s for s in students if s.flags]
     if flagged:
         console.print(
-            f"{len(flagged)} submission(s) flagged for a look (see the flags column): "
+            f"{_many(len(flagged), 'submission')} flagged for a look (see the flags column): "
             + ", ".join(s.student for s in flagged),
             markup=False,
         )
@@ -407,8 +424,8 @@ def run(args: argparse.Namespace, exercises: list[Exercise], console: Console) -
         )
         return 2
     summary(students, exercises, console, args.out)
+    seconds = time.perf_counter() - started
     console.print(
-        f"{len(students)} submissions in {time.perf_counter() - started:.1f} s (seed {seed}, -j {args.jobs})",
-        markup=False,
+        f"{_many(len(students), 'submission')} in {seconds:.1f} s (seed {seed}, -j {args.jobs})", markup=False
     )
     return 1 if any(s.problem for s in students) else 0
