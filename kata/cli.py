@@ -199,6 +199,11 @@ def batch(argv: list[str], program: str = GRADE_PY) -> int:
         where = f" ({error.filename})" if error.filename else ""
         print(f"{program} batch: stopped: {error.strerror or error}{where}", file=sys.stderr)
         return USAGE_ERROR
-    except KeyboardInterrupt:
-        print(f"\n{program} batch: stopped; the gradebook holds the students graded so far", file=sys.stderr)
+    except KeyboardInterrupt as error:
+        graded = getattr(error, "graded", 0)  # command.Stopped; before the grading began: none
+        if graded:
+            said = f"stopped; the gradebook holds the {graded} student{'s' * (graded != 1)} graded so far"
+        else:
+            said = "stopped before any student was graded; no gradebook was written"
+        print(f"\n{program} batch: {said}", file=sys.stderr)
         return 130

@@ -21,11 +21,14 @@ and everything else a grade depends on are unchanged since the last run is not g
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import re
+import signal
 import statistics
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -51,7 +54,7 @@ from kata.batch.scan_process import scan_in_child
 from kata.batch.submissions import Submission, distinct_paths, holds_submissions, load_submissions
 from kata.catalog import REPO_ROOT, Exercise
 from kata.report import TestResult
-from kata.sandbox import Sandbox, choose_sandbox
+from kata.sandbox import Jail, Sandbox, choose_sandbox
 from kata.sandbox.choose import KINDS, SandboxUnavailable
 
 STUDENTS_FOLDER = "students"  # DIR/students/<student>/: no submission name can collide with a report
@@ -70,6 +73,63 @@ __all__ = ["GraderFailure", "add_arguments", "run"]
 
 class ReportWriteError(Exception):
     """A report could not be written (a full disk, a read-only folder): the batch stops cleanly."""
+
+
+class Stopped(KeyboardInterrupt):
+    """Ctrl-C while students were graded: `graded` of them are in the gradebook (0: none is written)."""
+
+    def __init__(self, graded: int) -> None:
+        super().__init__(graded)
+        self.graded = graded
+
+
+class GradingStopped(Exception):
+    """No new sandbox is started once the batch is stopping."""
+
+
+class StoppableSandbox:
+    """The batch's sandbox, which remembers what it started, so that Ctrl-C can end every running
+    grading at once instead of waiting for each to finish its student. Only the test process is
+    killed here: the thread that started it sees it end, kills everything left in its sandbox and
+    reaps it (kata.reaping), as after any child that ends; and no child starts after the stop."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self._lock = threading.Lock()
+        self._jails: list[Jail] = []
+        self._stopping = False
+
+    def __getattr__(self, name: str):
+        return getattr(self.sandbox, name)
+
+    def start(self, *args, **kwargs) -> Jail:
+        with self._lock:
+            if self._stopping:
+                raise GradingStopped("the batch is stopping")
+            self._jails = [jail for jail in self._jails if jail.process.returncode is None]
+        jail = self.sandbox.start(*args, **kwargs)
+        with self._lock:
+            self._jails.append(jail)
+            if self._stopping:
+                _kill_test_process(jail)
+        return jail
+
+    def stop(self) -> bool:
+        """End every running child; whether any was running."""
+        with self._lock:
+            self._stopping = True
+            running = [jail for jail in self._jails if jail.process.returncode is None]
+        for jail in running:
+            _kill_test_process(jail)
+        return bool(running)
+
+
+def _kill_test_process(jail: Jail) -> None:
+    """SIGKILL to the child's process group, unreaped until its own thread's jail.kill() (so the
+    group id is still its own); bubblewrap's sandbox dies with it (--die-with-parent)."""
+    if jail.process.returncode is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(jail.process.pid, signal.SIGKILL)
 
 
 @dataclass
@@ -163,7 +223,7 @@ def grade_class(
     with tempfile.TemporaryDirectory(prefix="kata-course-") as folder:
         os.chmod(folder, 0o711)  # the sandbox's user passes through to the course, and sees nothing else
         course = snapshot(Path(folder) / "course")
-        grading = Grading(course, sandbox, limits, seed)
+        grading = Grading(course, StoppableSandbox(sandbox), limits, seed)  # type: ignore[arg-type]
         expected = collect_expected([f"tests/test_{stem}.py" for stem in stems], grading)
         options = {
             "seed": seed,
@@ -199,6 +259,8 @@ def _grade_all(
         disable=not console.is_terminal,
     )
     pool = ThreadPoolExecutor(max_workers=jobs)
+    futures: dict = {}
+    saved = 0  # students whose reports are all written
     try:
         with progress:
             bar = progress.add_task("", total=len(submissions))
@@ -216,10 +278,22 @@ def _grade_all(
                     student = StudentResult(submission.student, tasks, submission.flags, 0.0, problem)
                 done[index] = student
                 batch.save(student, fresh, [done[i] for i in sorted(done)])
+                saved += 1
                 progress.update(bar, advance=1, description=student.student)
                 if not console.is_terminal:
                     line = _line(len(done), len(submissions), student, student.cached)
                     console.print(line, markup=False, highlight=False)
+    except KeyboardInterrupt:
+        for future in futures:
+            future.cancel()
+        sandbox = batch.grading.sandbox
+        if isinstance(sandbox, StoppableSandbox) and sandbox.stop():
+            console.print(
+                "stopping: ending the running gradings (their students are not in the gradebook)",
+                markup=False,
+                highlight=False,
+            )
+        raise Stopped(saved) from None
     except BaseException:
         for future in futures:
             future.cancel()

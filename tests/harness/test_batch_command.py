@@ -3,12 +3,21 @@ number, and who ended a test process (the student's code, or the grader at a tim
 
 from __future__ import annotations
 
+import csv
 import io
+import signal
+import subprocess
+import sys
+import time
 
+import pytest
 from rich.console import Console
 
+from kata import cli, reaping
 from kata.batch import command
 from kata.batch.reports import StudentResult
+from kata.catalog import REPO_ROOT
+from kata.sandbox import Jail, processes
 
 
 def printed(students: list[StudentResult]) -> str:
@@ -38,3 +47,103 @@ def test_a_time_limit_kill_says_the_grader_stopped_the_tests_not_that_the_studen
     )
     ended = "02_gather: not passed: the test process ended while this test ran (exit code 0) (test_x)"
     assert command._ended(ended) == f"ended the test process: {ended}"
+
+
+# ---------------------------------------------------------------------------- Ctrl-C
+
+
+@pytest.mark.parametrize(
+    ("stopped", "said"),
+    [
+        (KeyboardInterrupt(), "stopped before any student was graded; no gradebook was written"),
+        (command.Stopped(0), "stopped before any student was graded; no gradebook was written"),
+        (command.Stopped(1), "stopped; the gradebook holds the 1 student graded so far"),
+        (command.Stopped(3), "stopped; the gradebook holds the 3 students graded so far"),
+    ],
+)
+def test_ctrl_c_says_whether_a_gradebook_was_written(monkeypatch, capsys, tmp_path, stopped, said):
+    """Ctrl-C before any student was graded said `the gradebook holds the students graded so
+    far`, and there was no gradebook."""
+
+    def interrupted(*_):
+        raise stopped
+
+    monkeypatch.setattr(command, "run", interrupted)
+    assert cli.batch([str(tmp_path), "--out", str(tmp_path / "out")]) == 130
+    assert capsys.readouterr().err.strip() == f"grade.py batch: {said}"
+
+
+def test_stopping_ends_the_running_children_at_once_and_starts_no_more(tmp_path):
+    class Slow:
+        kind = "none"
+
+        def start(self, *_, **__) -> Jail:
+            return Jail(subprocess.Popen(["sleep", "60"], start_new_session=True))
+
+    sandbox = command.StoppableSandbox(Slow())
+    assert sandbox.kind == "none", "everything else is the sandbox's own"
+    jails = [sandbox.start(), sandbox.start()]
+    started = time.monotonic()
+    assert sandbox.stop() is True
+    for jail in jails:
+        assert reaping.wait_unreaped(jail.process, 5), "the child was not ended"
+        jail.kill()  # what its grading thread does next
+        assert jail.process.returncode == -signal.SIGKILL
+    assert time.monotonic() - started < 5
+    with pytest.raises(command.GradingStopped):
+        sandbox.start()
+    assert sandbox.stop() is False, "nothing running"
+
+
+def test_ctrl_c_during_a_grading_stops_it_at_once_says_so_and_leaves_no_process(tmp_path):
+    """With one student graded and another hanging, the batch took 9.8 s to exit after SIGINT,
+    saying nothing: it waited for the running grading to finish."""
+    for student, head in (("ann", ""), ("bob", "import time\ntime.sleep(1000)\n")):
+        (tmp_path / student).mkdir()
+        stub = (REPO_ROOT / "exercises" / "01_coroutines.py").read_text()
+        (tmp_path / student / "01_coroutines.py").write_text(head + stub)
+    out = tmp_path / "out"
+    argv = [
+        sys.executable,
+        str(REPO_ROOT / "grade.py"),
+        "batch",
+        str(tmp_path / "ann"),
+        str(tmp_path / "bob"),
+    ]
+    argv += ["--out", str(out), "-j", "1", "--exercises", "01", "--time-limit", "60"]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as grader:
+        try:
+            lines = []
+            for line in grader.stdout:
+                lines.append(line)
+                if line.startswith("[1/2] ann"):
+                    break
+            assert lines and lines[-1].startswith("[1/2] ann"), "".join(lines)
+            time.sleep(1.0)  # bob's grading is under way
+            children = [m.pid for m in processes.descendants(grader.pid) if m.pid != grader.pid]
+            assert children, "bob's grading runs in a child"
+            sent = time.monotonic()
+            grader.send_signal(signal.SIGINT)
+            rest = grader.stdout.read()
+            grader.wait(30)
+            seconds = time.monotonic() - sent
+        finally:
+            if grader.poll() is None:
+                grader.kill()
+    assert grader.returncode == 130, rest
+    assert seconds < 5, f"{seconds:.1f} s from SIGINT to exit"
+    assert "stopping: ending the running gradings" in rest, rest
+    assert "stopped; the gradebook holds the 1 student graded so far" in rest, rest
+    assert "Traceback" not in rest
+    alive = [pid for pid in children if _running(pid)]
+    assert not alive, f"left running: {alive}"
+    with (out / "gradebook.csv").open() as gradebook:
+        assert [row["student"] for row in csv.DictReader(gradebook)] == ["ann"]
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
