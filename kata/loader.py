@@ -58,12 +58,21 @@ def load_exercise(target: Path, stem: str) -> ModuleType:
         # Not Exception alone: a file that calls sys.exit() or raises KeyboardInterrupt as it is
         # imported fails its own exercise's tests. Let through, either would end the whole test
         # run (or leave pytest unable to set up the next test), so every later exercise of a
-        # batch grading would fail too.
+        # batch grading would fail too. pytest's own outcomes (a test's time limit running out
+        # while the file loads, kata.timeouts) go on as they are: the test's verdict is theirs.
         del sys.modules[name]
+        if isinstance(error, _pytest_outcomes()):
+            raise
         line = _line_in(error, path)
         where = f", line {line}" if line else ""
         raise ExerciseLoadError(f"{path}{where}: importing the file {_raised(error)}") from None
     return module
+
+
+def _pytest_outcomes() -> tuple[type[BaseException], ...]:
+    """pytest's outcome exceptions (fail, skip, exit), when pytest runs this process."""
+    outcomes = sys.modules.get("_pytest.outcomes")
+    return (outcomes.OutcomeException,) if outcomes is not None else ()
 
 
 def _raised(error: BaseException) -> str:

@@ -99,3 +99,14 @@ def test_a_file_that_exits_as_it_loads_fails_its_own_exercise_and_no_other(tmp_p
     failed = by_stem["07_async_with"]
     assert failed and all(r.outcome != "passed" for r in failed)
     assert all("07_async_with.py, line 1: importing the file" in r.message for r in failed), failed[0].message
+
+
+def test_a_time_limit_running_out_while_the_file_loads_is_the_tests_timeout_not_a_load_error(tmp_path):
+    """The test's limit (kata.timeouts.TimedOut, a SystemExit too) is pytest's outcome: it says the
+    test did not finish in time and where the code was, not that the file called sys.exit()."""
+    from kata.timeouts import TimedOut
+
+    source = "from kata.timeouts import TimedOut\nraise TimedOut('out of time')\n"
+    (tmp_path / "07_demo.py").write_text(source)
+    with pytest.raises(TimedOut):
+        load_exercise(tmp_path, "07_demo")
