@@ -68,6 +68,10 @@ STOPPED_RUNNING = (
     "When it was stopped, your code was running here, and had not let the event loop run:\n{places}"
 )
 STOPPED_WAITING = "When it was stopped, your code was waiting here:\n{places}"
+STOPPED_LOADING = (
+    "When it was stopped, your file was still being imported, here (the tests import it before they "
+    "start: code at the top level should only define things):\n{places}"
+)
 # pytest's own outcomes (pytest.fail, skip, xfail) come from the tests, never from learner code.
 OUTCOMES = (pytest.fail.Exception, pytest.skip.Exception, pytest.xfail.Exception)
 
@@ -493,8 +497,9 @@ def pytest_runtest_call(item: pytest.Item):
         item.obj = original
 
 
-def _where_it_stopped(item: pytest.Item, error: BaseException) -> str:
-    """After a timeout: the learner's lines that were running (a frozen loop) or waiting."""
+def _where_it_stopped(item: pytest.Item, error: BaseException, running_words: str = STOPPED_RUNNING) -> str:
+    """After a timeout: the learner's lines that were running (a frozen loop, or the file as it was
+    imported: `running_words`) or waiting."""
     target = item.config.stash[TARGET_KEY]
     judge = item.config.stash.get(JUDGE_KEY, None)
     if judge is not None:
@@ -504,13 +509,13 @@ def _where_it_stopped(item: pytest.Item, error: BaseException) -> str:
         waiting = [] if running else where.sent_places(judge.where(waiting=True), target)
         judge.stopped()
         if running:
-            return STOPPED_RUNNING.format(places=where.listing(running, target, innermost=True))
+            return running_words.format(places=where.listing(running, target, innermost=True))
         if waiting:
             return STOPPED_WAITING.format(places=where.listing(waiting, target))
         return ""
     running = where.raised_at(error, target)
     if running:
-        return STOPPED_RUNNING.format(places=where.listing(running, target, innermost=True))
+        return running_words.format(places=where.listing(running, target, innermost=True))
     loop = item.stash.get(LOOP_KEY, None)
     waiting = where.waiting_at(loop, target) if loop is not None and not loop.is_closed() else []
     if waiting:
@@ -546,14 +551,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.failed and "rng" in getattr(item, "fixturenames", ()):
         seed = item.config.stash[SEED_KEY]
         report.sections.append(("kata", f"random inputs from --kata-seed {seed}"))
-    if report.failed and call.when == "call" and call.excinfo is not None:
+    # "setup" too: the learner's file is loaded there (the ex fixture), and can hang as it loads.
+    if report.failed and call.when in ("setup", "call") and call.excinfo is not None:
         timed_out = is_pytest_timeout(str(call.excinfo.value))
         if not timed_out and "ex" in getattr(item, "fixturenames", ()):
             judge = item.config.stash.get(JUDGE_KEY, None)
             if judge is not None and judge.link.peer is not None and judge.link.peer.lost is not None:
                 judge.stopped()  # it died during the test: the next test gets a fresh one
         if timed_out:
-            report.user_properties.append((STOPPED_AT, _where_it_stopped(item, call.excinfo.value)))
+            running = STOPPED_LOADING if call.when == "setup" else STOPPED_RUNNING
+            report.user_properties.append((STOPPED_AT, _where_it_stopped(item, call.excinfo.value, running)))
         if _failed_only_on_time(call, timed_out):
             report.user_properties.append((TIME_ONLY, True))
             if _only_gave_up(call):

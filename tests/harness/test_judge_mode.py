@@ -489,3 +489,35 @@ def test_letting_the_code_run_sees_every_call_it_set_going_in_both_modes(tmp_pat
     run = run_tests([test_file], target, wall_limit=60, cwd=tmp_path, extra=mode)
     result = {r.test: r for r in run.results}["test_a_call_made_late_is_seen_once_the_code_has_run"]
     assert result.outcome == "passed", result.message
+
+
+LOADS_FOR_EVER = """
+import time
+
+time.sleep(1000)
+
+
+async def greet():
+    return "hello"
+"""
+
+LOADS_FOR_EVER_TESTS = """
+async def test_greets(ex):
+    assert await ex.greet() == "hello"
+"""
+
+
+@pytest.mark.parametrize("mode", [(), ("--kata-judge",)], ids=["one_process", "judge_mode"])
+def test_a_file_that_hangs_as_it_loads_is_told_the_line_it_was_imported_at_in_both_modes(tmp_path, mode):
+    """A file is imported as a test sets up: a hang there said 'none of your code was running or
+    waiting' (only a test's own body was looked at), and a timeout there was taken for sys.exit()."""
+    from kata.runner import run_tests
+    from tests.harness.test_guard import make_suite
+
+    test_file, target = make_suite(tmp_path, learner=LOADS_FOR_EVER, tests=LOADS_FOR_EVER_TESTS)
+    extra = [*mode, "--timeout", "2", "--kata-stop-on-hang"]
+    run = run_tests([test_file], target, wall_limit=60, cwd=tmp_path, extra=extra)
+    message = {r.test: r for r in run.results}["test_greets"].message
+    assert "did not finish in time" in message, message
+    assert "your file was still being imported, here" in message, message
+    assert "target/99_demo.py:4, in <module>" in message, message
