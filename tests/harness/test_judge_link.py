@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kata.catalog import REPO_ROOT
-from kata.judge.link import PREFIX_VARIABLE, SandboxLink
+from kata.judge.link import PREFIX_VARIABLE, SandboxLink, _pump
 from kata.runner import run_tests
 
 
@@ -45,6 +47,49 @@ def test_stopping_the_host_does_not_wait_for_a_stray_process_that_holds_its_outp
         assert not stopper.is_alive(), "stopping the host waited for its output to be closed"
     finally:
         stray.close()
+
+
+class _FullOutput:
+    """The judge's stdout as pytest's capture file is at the file-size limit (RLIMIT_FSIZE): past
+    `room` bytes every write fails with EFBIG."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.kept = 0
+
+    def write(self, text: str) -> int:
+        if self.kept + len(text) > self.room:
+            raise OSError(errno.EFBIG, os.strerror(errno.EFBIG))
+        self.kept += len(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_the_hosts_output_is_drained_past_what_the_judges_output_takes(monkeypatch):
+    """A correct answer that printed 20 MB while imported got 0 for every task ("importing the
+    file raised BrokenPipeError"): pytest's capture file reached the file-size limit, the pump
+    gave up on the first failed write and closed the host's output. Output volume alone must
+    never fail a test: what does not fit is read and dropped, never kept."""
+    full = _FullOutput(room=64 * 1024)
+    monkeypatch.setattr(sys, "stdout", full)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", "for i in range(50_000): print('x' * 100)"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    pump = threading.Thread(target=_pump, args=(writer.stdout, "stdout", threading.Event()), daemon=True)
+    pump.start()
+    try:
+        errors = writer.stderr.read()
+        assert writer.wait(timeout=20) == 0, errors.decode(errors="replace")[-300:]
+    finally:
+        writer.kill()
+        writer.stderr.close()
+        pump.join(timeout=10)
+    assert not pump.is_alive()
+    assert 0 < full.kept <= 64 * 1024
 
 
 # A sandbox prefix that makes every host take SLOW_START seconds to start, as a busy machine can.
