@@ -44,7 +44,10 @@ from kata.batch.course import snapshot
 from kata.batch.isolation import GraderFailure, Grading, Limits, collect_expected, grade_files
 from kata.batch.points import Points, PointsError, load_points, score_tasks
 from kata.batch.reports import (
+    Earlier,
+    EarlierReportsError,
     StudentResult,
+    read_earlier,
     write_gradebook,
     write_gradescope_json,
     write_junit_xml,
@@ -142,6 +145,7 @@ class Batch:
     context: str  # kata.batch.cache.context_digest: everything but the student's files
     cache: Cache
     junit: bool = False
+    earlier: Earlier | None = None  # the rows of students graded earlier into `out`, not in this run
 
     def grade(self, submission: Submission) -> tuple[StudentResult, Graded | None]:
         """The student's result, and what to cache (None: nothing new). Writes nothing."""
@@ -197,8 +201,8 @@ class Batch:
                 write_junit_xml(folder / "junit.xml", student)
             if fresh is not None:
                 self.cache.write(student.student, fresh)
-            write_gradebook(self.out / "gradebook.csv", done, self.exercises)
-            write_results_csv(self.out / "results.csv", done)
+            write_gradebook(self.out / "gradebook.csv", done, self.exercises, self.earlier)
+            write_results_csv(self.out / "results.csv", done, self.earlier)
         except OSError as error:
             where = f" {error.filename}" if error.filename else ""
             raise ReportWriteError(f"could not write{where}: {error.strerror or error}") from None
@@ -217,9 +221,20 @@ def grade_class(
     junit: bool,
     sandbox: Sandbox,
     console: Console,
+    earlier: Earlier | None = None,
 ) -> list[StudentResult]:
     stems = [e.stem for e in exercises]
     submissions = load_submissions(paths, stems)
+    if earlier is not None:
+        earlier = earlier.without({s.student for s in submissions})
+        kept = list(earlier.gradebook)
+        if kept:
+            console.print(
+                f"gradebook.csv keeps {len(kept)} student{'s' * (len(kept) != 1)} graded earlier "
+                f"into this folder: {', '.join(kept)}",
+                markup=False,
+                highlight=False,
+            )
     with tempfile.TemporaryDirectory(prefix="kata-course-") as folder:
         os.chmod(folder, 0o711)  # the sandbox's user passes through to the course, and sees nothing else
         course = snapshot(Path(folder) / "course")
@@ -240,6 +255,7 @@ def grade_class(
             context_digest(course.digest, options, points_bytes),
             Cache(out),
             junit,
+            earlier,
         )
         return _grade_all(batch, submissions, jobs, console)
 
@@ -447,6 +463,10 @@ def run(args: argparse.Namespace, exercises: list[Exercise], console: Console) -
         points_bytes = args.points.read_bytes()
     except OSError as error:
         raise BatchUsageError(f"--points {args.points}: {error.strerror}") from None
+    try:  # the rows of students graded earlier into --out are kept, never mixed with other columns
+        earlier = read_earlier(args.out, exercises, score_tasks(exercises, [], points))
+    except EarlierReportsError as error:
+        raise BatchUsageError(str(error)) from None
     try:
         sandbox = choose_sandbox(args.sandbox)
     except SandboxUnavailable as error:
@@ -489,6 +509,7 @@ def run(args: argparse.Namespace, exercises: list[Exercise], console: Console) -
             junit=args.junit,
             sandbox=sandbox,
             console=console,
+            earlier=earlier,
         )
     except ReportWriteError as error:
         console.print(

@@ -141,13 +141,76 @@ def _flags_text(student: StudentResult) -> str:
     return _cell("; ".join(one_line(note) for note in notes))
 
 
-def write_gradebook(path: Path, students: list[StudentResult], exercises: list[Exercise]) -> None:
+def gradebook_header(exercises: list[Exercise]) -> list[str]:
+    return ["student", *(exercise.stem for exercise in exercises), *GRADEBOOK_HEADER_END]
+
+
+class EarlierReportsError(Exception):
+    """The reports already in the folder have other columns than this run's: they are not mixed."""
+
+
+@dataclass
+class Earlier:
+    """The rows of students graded earlier into the same folder, exactly as they were written:
+    an instructor regrading one student keeps everyone else."""
+
+    gradebook: dict[str, list[str]]  # student -> its gradebook.csv row
+    results: dict[str, list[list[str]]]  # student -> its results.csv rows
+
+    def without(self, students: set[str]) -> Earlier:
+        keep = [student for student in self.gradebook if student not in students]
+        return Earlier({s: self.gradebook[s] for s in keep}, {s: self.results.get(s, []) for s in keep})
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def read_earlier(folder: Path, exercises: list[Exercise], tasks: list[TaskScore]) -> Earlier:
+    """The rows of folder/gradebook.csv and folder/results.csv, if the grader wrote them for the
+    same exercises and points (`tasks`: each task with its points); else EarlierReportsError."""
+    gradebook, results = folder / "gradebook.csv", folder / "results.csv"
+    if not gradebook.exists():
+        return Earlier({}, {})
+    refuse = (
+        f"{folder} holds a gradebook for other exercises or points: use a fresh --out, or the same "
+        "--exercises and --points as before"
+    )
+    try:
+        rows, lines = _read_csv(gradebook), _read_csv(results)
+    except FileNotFoundError:
+        raise EarlierReportsError(f"{gradebook} has no results.csv beside it: use a fresh --out") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise EarlierReportsError(f"{folder}: could not read the earlier reports: {error}") from None
+    header = gradebook_header(exercises)
+    maxima = {(task.stem, str(task.task)): points_text(task.max_points) for task in tasks}
+    total = points_text(sum(task.max_points for task in tasks))
+    if not rows or rows[0] != header or not lines or lines[0] != RESULTS_HEADER:
+        raise EarlierReportsError(refuse)
+    earlier = Earlier({}, {})
+    for row in rows[1:]:
+        if len(row) != len(header) or row[-3] != total:
+            raise EarlierReportsError(refuse)
+        earlier.gradebook[row[0]] = row
+    for line in lines[1:]:
+        known = maxima.get((line[1], line[2]), line[6]) if len(line) == len(RESULTS_HEADER) else None
+        if line[6:7] != [known]:
+            raise EarlierReportsError(refuse)
+        earlier.results.setdefault(line[0], []).append(line)
+    return earlier
+
+
+def write_gradebook(
+    path: Path, students: list[StudentResult], exercises: list[Exercise], earlier: Earlier | None = None
+) -> None:
     """gradebook.csv: student, points per exercise stem, total, max, percent (1 decimal), flags.
 
-    One row per student, in the order given; flags are "; "-joined, the problem first if any.
+    The rows of students graded earlier (`earlier`, as they were), then one row per student, in
+    the order given; flags are "; "-joined, the problem first if any.
     """
     stems = [exercise.stem for exercise in exercises]
-    rows = [["student", *stems, *GRADEBOOK_HEADER_END]]
+    rows = [gradebook_header(exercises), *(earlier.gradebook.values() if earlier else ())]
     for student in students:
         earned = dict.fromkeys(stems, 0.0)
         for task in student.tasks:
@@ -166,9 +229,13 @@ def write_gradebook(path: Path, students: list[StudentResult], exercises: list[E
     write_atomically(path, _csv_bytes(rows))
 
 
-def write_results_csv(path: Path, students: list[StudentResult]) -> None:
-    """results.csv: one row per student and task; the message capped at 500 characters, newlines kept."""
-    rows = [RESULTS_HEADER]
+def write_results_csv(path: Path, students: list[StudentResult], earlier: Earlier | None = None) -> None:
+    """results.csv: the rows of students graded earlier (`earlier`, as they were), then one row
+    per student and task; the message capped at 500 characters, newlines kept."""
+    rows = [
+        RESULTS_HEADER,
+        *(line for lines in (earlier.results.values() if earlier else ()) for line in lines),
+    ]
     for student in students:
         for task in student.tasks:
             rows.append(

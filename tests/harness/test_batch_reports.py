@@ -8,6 +8,8 @@ import csv
 import json
 import os
 import stat
+import subprocess
+import sys
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -17,8 +19,10 @@ import pytest
 from kata.batch.points import Points, PointsError, TaskScore, load_points, score_tasks
 from kata.batch.reports import (
     MESSAGE_CAP,
+    EarlierReportsError,
     StudentResult,
     gradescope_json,
+    read_earlier,
     write_gradebook,
     write_gradescope_json,
     write_junit_xml,
@@ -302,6 +306,73 @@ def test_results_csv_has_one_row_per_student_and_task(tmp_path, course):
         "newlines in a message are kept (the csv module quotes)"
     )
     assert rows[5]["message"] == "not graded: no file"
+
+
+POINTS = Points(1, {"01_demo": {2: 1.5}})
+
+
+def grade_into(folder: Path, course: list[Exercise], students: list[StudentResult]) -> list[str]:
+    """What kata.batch.command does for a run into `folder`: the earlier rows of the students not
+    in this run are kept; returns the students it kept."""
+    earlier = read_earlier(folder, course, score_tasks(course, [], POINTS))
+    earlier = earlier.without({s.student for s in students})
+    write_gradebook(folder / "gradebook.csv", students, course, earlier)
+    write_results_csv(folder / "results.csv", students, earlier)
+    return list(earlier.gradebook)
+
+
+def test_regrading_one_student_into_the_same_folder_carries_over_everyone_else_unchanged(tmp_path, course):
+    """`grade.py batch class/dave --out grades` rewrote grades/gradebook.csv with dave alone."""
+    grade_into(tmp_path, course, two_students(course))
+    gradebook, results = (tmp_path / "gradebook.csv").read_text(), (tmp_path / "results.csv").read_text()
+    dave = student("dave", score_tasks(course, all_passed(), POINTS))
+    assert grade_into(tmp_path, course, [dave]) == ["ada", "bob"]
+    assert [row["student"] for row in read_csv(tmp_path / "gradebook.csv")] == ["ada", "bob", "dave"]
+    assert (tmp_path / "gradebook.csv").read_text().startswith(gradebook), "earlier rows kept as they were"
+    assert (tmp_path / "results.csv").read_text().startswith(results)
+    assert [r["student"] for r in read_csv(tmp_path / "results.csv")].count("dave") == 3
+
+
+def test_regrading_a_student_replaces_its_own_rows_and_keeps_the_others(tmp_path, course):
+    ada, bob = two_students(course)
+    grade_into(tmp_path, course, [ada, bob])
+    fixed = student("bob", score_tasks(course, all_passed(), POINTS))
+    assert grade_into(tmp_path, course, [fixed]) == ["ada"]
+    gradebook = read_csv(tmp_path / "gradebook.csv")
+    assert [(r["student"], r["total"], r["flags"]) for r in gradebook] == [
+        ("ada", "3.5", "extra file conftest.py (ignored)"),
+        ("bob", "3.5", ""),
+    ]
+    results = read_csv(tmp_path / "results.csv")
+    assert [(r["student"], r["status"]) for r in results if r["student"] == "bob"] == [("bob", "passed")] * 3
+
+
+def test_earlier_reports_for_other_exercises_or_points_are_refused_never_mixed(tmp_path, course):
+    grade_into(tmp_path, course, two_students(course))
+    other_points = Points(1, {"01_demo": {2: 2}})
+    with pytest.raises(EarlierReportsError, match="fresh --out"):
+        read_earlier(tmp_path, course, score_tasks(course, [], other_points))
+    with pytest.raises(EarlierReportsError, match="fresh --out"):
+        read_earlier(tmp_path, course[:1], score_tasks(course[:1], [], POINTS))
+    assert read_earlier(tmp_path / "nothing yet", course, score_tasks(course, [], POINTS)).gradebook == {}
+
+
+def test_a_batch_into_a_gradebook_of_other_exercises_is_refused_in_one_line_before_grading(tmp_path):
+    """Exit code 2 and one line, before the sandbox is even chosen; the gradebook is left alone."""
+    out = tmp_path / "grades"
+    out.mkdir()
+    gradebook = "student,01_coroutines,02_gather,total,max,percent,flags\nada,2,3,5,5,100.0,\n"
+    (out / "gradebook.csv").write_text(gradebook)
+    (out / "results.csv").write_text("student,exercise,task,title,status,points,max_points,seconds,message\n")
+    (tmp_path / "dave").mkdir()
+    command = [sys.executable, "grade.py", "batch", str(tmp_path / "dave"), "--out", str(out)]
+    ran = subprocess.run(
+        [*command, "--exercises", "01"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 2, ran.stderr
+    assert len(ran.stderr.strip().splitlines()) == 1 and "fresh --out" in ran.stderr, ran.stderr
+    assert "Traceback" not in ran.stdout + ran.stderr
+    assert (out / "gradebook.csv").read_text() == gradebook
 
 
 def test_results_csv_caps_messages_and_says_so(tmp_path, course):
