@@ -127,6 +127,10 @@ def pytest_args(test_ids: Sequence[str], course: Path, target: Path, limits: Lim
         f"{limits.test_timeout:g}",
         "-q",
         "--no-header",
+        # No capture: pytest captures into a file, which stops at the file-size limit (EFBIG), and a
+        # correct answer that printed 20 MB while imported failed every test. Uncaptured, the
+        # output is drained and capped here (_Capped); no grade reads it.
+        "--capture=no",
     ]
 
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -249,6 +250,19 @@ def test_endless_output_is_capped(expected):
     )
     assert by_stem["01_coroutines"][0].outcome == "failed"
     assert len(run.output) <= FAST.output_bytes + 200, "the kept output is capped"
+    assert_02_untouched(by_stem)
+
+
+def test_a_correct_answer_that_prints_past_the_file_size_limit_while_imported_passes(expected):
+    """A correct answer that printed ~20 MB while imported got 0 for every task: pytest's capture
+    file reached the file-size limit (16 MB), and the print failed with EFBIG (in one process)
+    or the judge stopped reading the host's output (judge mode: BrokenPipeError). Output volume
+    alone never fails a test: it is drained and capped, never kept whole, in memory or on disk."""
+    limits = replace(FAST, file_bytes=1024**2)  # the same, at a smaller scale: 3 MB past 1 MB
+    printing = b"for _ in range(30_000):\n    print('x' * 100)\n\n" + SOLUTIONS["01_coroutines"]
+    by_stem, run = grade(expected, limits, **{"01_coroutines": printing})
+    assert [r.message for r in by_stem["01_coroutines"] if r.outcome != "passed"] == []
+    assert len(run.output) <= limits.output_bytes + 200, "the kept output is capped"
     assert_02_untouched(by_stem)
 
 
