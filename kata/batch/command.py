@@ -230,7 +230,7 @@ def grade_class(
         kept = list(earlier.gradebook)
         if kept:
             console.print(
-                f"gradebook.csv keeps {len(kept)} student{'s' * (len(kept) != 1)} graded earlier "
+                f"gradebook.csv keeps {_many(len(kept), 'student')} graded earlier "
                 f"into this folder: {', '.join(kept)}",
                 markup=False,
                 highlight=False,
