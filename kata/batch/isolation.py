@@ -89,6 +89,7 @@ class GradedRun:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     strays: int = 0  # processes killed because an exercise had left them behind
+    second_runs: int = 0  # tests run a second time (in a child of their own) for failing only on time
 
 
 @dataclass(frozen=True)
@@ -530,6 +531,7 @@ def _second_chance(
     rerun.sort(key=expected.index)
     child = _run_child(rerun, work, grading, uid, judge)
     run.children += 1
+    run.second_runs += len(rerun)
     run.strays += child.strays
     again: dict[str, TestResult] = {}
     _collect(child.events, {t.id: t for t in rerun}, again)

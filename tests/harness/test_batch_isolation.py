@@ -115,7 +115,9 @@ def test_every_test_of_the_whole_course_is_collected(grading):
 def test_honest_solutions_pass_every_test(expected):
     _, run = grade(expected)
     assert [r.outcome for r in run.results] == ["passed"] * len(expected), run.output[-2000:]
-    assert run.children == 1, "an honest run needs one child process"
+    # One more child only for a second run of tests that failed on time (a loaded machine: the
+    # flakes benchmark's run beside a CPU burner per core gave 01 one).
+    assert run.children == 1 + (run.second_runs > 0), "an honest run needs one child process"
 
 
 def test_os_exit_zero_in_a_function_fails_that_test_and_the_rest_go_on(expected):
