@@ -67,6 +67,15 @@ def _place(frame: FrameType, line: int | None = None) -> Place:
     return Place(Path(frame.f_code.co_filename).resolve(), line, frame.f_code.co_name)
 
 
+def running_in(frame: FrameType | None, target: Path) -> Place | None:
+    """The innermost line of the learner's code on a thread's stack (`frame`: its innermost frame)."""
+    while frame is not None:
+        if in_target(frame.f_code.co_filename, target):
+            return _place(frame)
+        frame = frame.f_back
+    return None
+
+
 def sent_places(sent: Iterable[tuple[str, int, str]], target: Path) -> list[Place]:
     """Places the sandbox named (judge mode): (file name, line, function), files of the target."""
     return [Place(target / Path(name).name, line, function) for name, line, function in sent]

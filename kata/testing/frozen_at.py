@@ -35,15 +35,9 @@ class FrozenAt:
     def look(self, now: float) -> None:
         if now - self._overdue_since() < OVERDUE or len(self.places) >= MOST:
             return
-        frame = sys._current_frames().get(self.thread_id)
-        while frame is not None:
-            if where.in_target(frame.f_code.co_filename, self.folder):
-                code = frame.f_code
-                place = where.Place(Path(code.co_filename).resolve(), frame.f_lineno or 0, code.co_name)
-                if place not in self.places:
-                    self.places.append(place)
-                return
-            frame = frame.f_back
+        place = where.running_in(sys._current_frames().get(self.thread_id), self.folder)
+        if place is not None and place not in self.places:
+            self.places.append(place)
 
     def said(self) -> str:
         """The places, as the guard's finding continues ('' if none was seen)."""
