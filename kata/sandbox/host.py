@@ -276,6 +276,10 @@ class Host:
         deadline = clock.monotonic() + SETTLE
         while self.peer.cancelling() and clock.monotonic() < deadline:
             await asyncio.sleep(0.002)
+        # An ending arrives (and the call stops counting as cancelling) before the task it wakes
+        # has run: give those tasks their last steps, as one process gives them in the same turn.
+        for _ in range(letting_run.TURNS):
+            await asyncio.sleep(0)
 
     def where(self) -> list[tuple[str, int, str]]:
         """Where the learner's code is running now, in every thread (the loop's included)."""
