@@ -82,6 +82,7 @@ class _Outgoing:
     future: asyncio.Future | None = None
     outcome: Any = None  # the reply (or PeerLost), once it is here (asynchronous calls)
     cancelled: bool = False  # cancelled here, and its cancellation sent
+    task: asyncio.Task | None = None  # the task that made it (asynchronous calls)
     inbox: queue.SimpleQueue | None = None  # a synchronous caller waits here
 
 
@@ -172,8 +173,13 @@ class Peer:
         return self._waited.get(loop, 0.0)
 
     def cancelling(self) -> bool:
-        """Whether a call of this side's that was cancelled still waits for how it ended there."""
-        return any(call.cancelled for call in list(self._calls.values()))
+        """Whether a call of this side's that was cancelled still waits for how it ended there,
+        or one made by a task asked to cancel: a call that ended before the cancel reached the
+        other side lets its task go on to the next call, where the cancel lands."""
+        return any(
+            call.cancelled or (call.task is not None and call.task.cancelling() > 0)
+            for call in list(self._calls.values())
+        )
 
     def loop_closed(self, loop: asyncio.AbstractEventLoop) -> None:
         """Tell the other side that `loop` (one this side called from) is closed: its mirror
@@ -355,7 +361,7 @@ class Peer:
         loop = asyncio.get_running_loop()
         if self.default_follows_calls:
             self.default_loop = loop
-        call = self._register(loop=loop, future=loop.create_future())
+        call = self._register(loop=loop, future=loop.create_future(), task=asyncio.current_task())
         self._send_call(call, target, mode, attr, args, kwargs)
         cancelled = False
         while call.outcome is None:

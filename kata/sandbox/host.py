@@ -46,7 +46,7 @@ from kata.testing.waiting import FrozenLoopBreaker, WakeWatch
 from kata.tracebacks import line_of
 
 LEARNER_MODULES = module_name("")
-SETTLE = 0.1  # seconds for calls to the judge that the learner's code cancelled to end
+SETTLE = 0.5  # seconds (at most) for calls to the judge that the learner's code cancelled to end
 OUTLIVE_GRACE = 1.0  # seconds this process has to end by itself once its judge is gone
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 MOST_LET_RUN = 5.0  # seconds: a test's wait for the learner's code never asks for more
@@ -272,14 +272,22 @@ class Host:
 
     async def _settle(self) -> None:
         """Let the calls the learner's code cancelled end: each waits for the judge's side to
-        end (a message back), which takes longer than the loop turns it takes in one process."""
+        end (a message back), which takes longer than the loop turns it takes in one process.
+
+        Settled once no such call has been waiting for TURNS loop turns in a row: an ending
+        arrives (and the call stops counting) before the task it wakes has run, and that task
+        may make one more call before the cancel lands (its call had ended before the cancel
+        reached the judge). So a moment with nothing cancelling is not the end: one process
+        gives those tasks all their last steps in the turns after the cancel."""
         deadline = clock.monotonic() + SETTLE
-        while self.peer.cancelling() and clock.monotonic() < deadline:
-            await asyncio.sleep(0.002)
-        # An ending arrives (and the call stops counting as cancelling) before the task it wakes
-        # has run: give those tasks their last steps, as one process gives them in the same turn.
-        for _ in range(letting_run.TURNS):
-            await asyncio.sleep(0)
+        quiet = 0
+        while quiet < letting_run.TURNS and clock.monotonic() < deadline:
+            if self.peer.cancelling():
+                quiet = 0
+                await asyncio.sleep(0.002)
+            else:
+                quiet += 1
+                await asyncio.sleep(0)
 
     def where(self) -> list[tuple[str, int, str]]:
         """Where the learner's code is running now, in every thread (the loop's included)."""

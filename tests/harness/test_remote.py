@@ -839,6 +839,32 @@ def test_the_host_lists_the_learners_tasks_running_when_its_call_ended_names_and
     assert not [p for p in reported if "still running" in p], reported
 
 
+async def test_the_sandbox_ends_a_test_only_once_a_cancel_has_landed_on_the_tasks_next_call(tmp_path):
+    """A learner's task asked to cancel can be between two calls to the judge as the test ends:
+    its first call had ended before the cancel reached the judge, so the cancel lands on its next
+    call, and that call's ending crosses back too. The sandbox looks for tasks left running only
+    after that (found: 20's correct fetch_statuses, cancelled by its caller, failed about 1
+    judge-mode run in 25 with "tasks were still running": gather's other children were between
+    calls when the sandbox looked, a moment with nothing cancelling)."""
+    from types import SimpleNamespace
+
+    from kata.sandbox.host import Host
+
+    peer = SimpleNamespace(calling=False, exports=SimpleNamespace(clear=lambda: None))
+    peer.cancelling = lambda: peer.calling
+    host = Host(tmp_path, peer)
+
+    async def between_two_calls():
+        await asyncio.sleep(0)  # the first call's ending woke it
+        peer.calling = True  # its next call, where the cancel lands
+        await asyncio.sleep(0.05)  # that call's ending crossing back
+        peer.calling = False
+
+    task = asyncio.create_task(between_two_calls())
+    await host.finish()
+    assert task.done(), "the sandbox looked while a cancelled task still had a call to end"
+
+
 POLLER = """
 import asyncio
 
