@@ -80,6 +80,7 @@ async def process_as_they_arrive(fetch, ids, on_result):
 # Task 2: the fastest mirror wins
 async def first_response(fetch, mirrors):
     """Ask every mirror at once (`await fetch(mirror)`) and return the first answer to arrive.
+    `mirrors` always holds at least one mirror.
 
     Once you have it the other calls are wasted: cancel the ones still running, and wait
     until they have stopped before you return.

@@ -30,7 +30,7 @@ async def process_as_they_arrive(fetch, ids, on_result):
 
 # Task 2: the fastest mirror wins
 async def first_response(fetch, mirrors):
-    """Ask every mirror at once and return the first answer to arrive.
+    """Ask every mirror at once and return the first answer to arrive (`mirrors` is never empty).
 
     Cancel the calls still running, and wait until they have stopped, before returning.
     If the first call to finish raised, raise its error (after stopping the others the same way).
