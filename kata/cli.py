@@ -28,6 +28,7 @@ from pathlib import Path
 from kata import commands
 from kata.catalog import REPO_ROOT
 from kata.session import GRADE_PY, Session, UsageError
+from kata.words import many
 
 USAGE_ERROR = 2
 COMMAND = "async-kata"  # [project.scripts] in pyproject.toml
@@ -202,7 +203,7 @@ def batch(argv: list[str], program: str = GRADE_PY) -> int:
     except KeyboardInterrupt as error:
         graded = getattr(error, "graded", 0)  # command.Stopped; before the grading began: none
         if graded:
-            said = f"stopped; the gradebook holds the {graded} student{'s' * (graded != 1)} graded so far"
+            said = f"stopped; the gradebook holds the {many(graded, 'student')} graded so far"
         else:
             said = "stopped before any student was graded; no gradebook was written"
         print(f"\n{program} batch: {said}", file=sys.stderr)

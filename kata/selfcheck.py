@@ -41,6 +41,7 @@ from kata.judge import coverage
 from kata.originals import REFRESH, originals_problems, record_originals
 from kata.report import TestResult
 from kata.runner import Run, run_tests, with_second_chance
+from kata.words import many
 
 HARNESS_TESTS = REPO_ROOT / "tests" / "harness"
 VARIANTS = REPO_ROOT / "tests" / "variants"
@@ -411,7 +412,8 @@ def self_check(
         if judge:
             waiting = sorted(stem for stem in coverage.NOT_YET if any(e.stem == stem for e in tested))
             not_yet = ", ".join(waiting) or "none"
-            out(f"judge mode: {len(in_judge_mode)} exercises compared with one process; not yet: {not_yet}")
+            compared = many(len(in_judge_mode), "exercise")
+            out(f"judge mode: {compared} compared with one process; not yet: {not_yet}")
         for exercise, future in zip(in_judge_mode if judged_solutions else [], judged_solutions, strict=True):
             run = future.result()
             runs.append(run)

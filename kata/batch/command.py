@@ -59,6 +59,7 @@ from kata.catalog import REPO_ROOT, Exercise
 from kata.report import TestResult
 from kata.sandbox import Jail, Sandbox, choose_sandbox
 from kata.sandbox.choose import KINDS, SandboxUnavailable
+from kata.words import many
 
 STUDENTS_FOLDER = "students"  # DIR/students/<student>/: no submission name can collide with a report
 TAMPERING = "replaced while your code ran"
@@ -188,7 +189,7 @@ class Batch:
         flags += [_ended(note) for note in run.notes]
         if run.strays:
             flags.append(
-                f"left {_many(run.strays, 'process', 'processes')} running after its exercise ended (killed)"
+                f"left {many(run.strays, 'process', 'processes')} running after its exercise ended (killed)"
             )
         return Graded(wanted, run.results, flags, time.perf_counter() - started, self.grading.seed)
 
@@ -230,7 +231,7 @@ def grade_class(
         kept = list(earlier.gradebook)
         if kept:
             console.print(
-                f"gradebook.csv keeps {_many(len(kept), 'student')} graded earlier "
+                f"gradebook.csv keeps {many(len(kept), 'student')} graded earlier "
                 f"into this folder: {', '.join(kept)}",
                 markup=False,
                 highlight=False,
@@ -324,13 +325,8 @@ def _line(n: int, total: int, student: StudentResult, cached: bool) -> str:
         student.problem or f"{_pts(student.score)}/{_pts(student.max_score)} points ({student.percent:.1f} %)"
     )
     again = " (unchanged: not graded again)" if cached else ""
-    flags = f", {_many(len(student.flags), 'flag')}" if student.flags else ""
+    flags = f", {many(len(student.flags), 'flag')}" if student.flags else ""
     return f"[{n}/{total}] {student.student}: {state}{flags}, {student.seconds:.1f} s{again}"
-
-
-def _many(count: int, one: str, more: str | None = None) -> str:
-    """`1 submission`, `2 submissions`."""
-    return f"{count} {one if count == 1 else more or one + 's'}"
 
 
 def _ended(note: str) -> str:
@@ -382,7 +378,7 @@ def summary(students: list[StudentResult], exercises: list[Exercise], console: C
     flagged = [s for s in students if s.flags]
     if flagged:
         console.print(
-            f"{_many(len(flagged), 'submission')} flagged for a look (see the flags column): "
+            f"{many(len(flagged), 'submission')} flagged for a look (see the flags column): "
             + ", ".join(s.student for s in flagged),
             markup=False,
         )
@@ -521,6 +517,6 @@ def run(args: argparse.Namespace, exercises: list[Exercise], console: Console) -
     summary(students, exercises, console, args.out)
     seconds = time.perf_counter() - started
     console.print(
-        f"{_many(len(students), 'submission')} in {seconds:.1f} s (seed {seed}, -j {args.jobs})", markup=False
+        f"{many(len(students), 'submission')} in {seconds:.1f} s (seed {seed}, -j {args.jobs})", markup=False
     )
     return 1 if any(s.problem for s in students) else 0

@@ -22,6 +22,7 @@ from kata.testing.checks import describe
 from kata.testing.fakes import Call
 from kata.testing.hang_guard import waiting_lines
 from kata.testing.letting_run import let_the_code_run
+from kata.words import many
 
 WAIT = 1.0  # how long a cancelled function may take to stop (a short cleanup takes a few ms)
 STEP = 0.005
@@ -168,9 +169,11 @@ def left_running_message(whose: str, stopping: Sequence[Call], untouched: Sequen
     """`whose` (say "load_page raised LookupError('x')") while these calls were still running,
     and whether they had been cancelled; the caller adds the advice that fits."""
     running = len(stopping) + len(untouched)
-    count = "1 call" if running == 1 else f"{running} calls"
     return _left_message(
-        whose, f"{count} to {name}", [c.label(name) for c in stopping], [c.label(name) for c in untouched]
+        whose,
+        f"{many(running, 'call')} to {name}",
+        [c.label(name) for c in stopping],
+        [c.label(name) for c in untouched],
     )
 
 
@@ -275,7 +278,7 @@ def assert_ended_cancelled(
     cancelled = f"{name} was cancelled by its caller {run.moment}, and it {run.ending()}"
     if left is not None and (left.stopping or left.untouched):
         count = len(left.stopping) + len(left.untouched)
-        what = f"{count} {left.kind}" + ("" if count == 1 else "s")
+        what = many(count, left.kind)
         why = (
             ": when a function is cancelled, the code after its `await` does not run, nor does an "
             "`except Exception:` (a cancel is not an Exception)"

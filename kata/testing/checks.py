@@ -13,6 +13,7 @@ from typing import Any
 
 from kata.testing import clock, margins, timeline
 from kata.testing.fakes import Instrumented
+from kata.words import many
 
 _PLAIN_TYPES = (int, float, complex, str, bytes, bool, type(None))
 
@@ -80,17 +81,13 @@ def stopwatch() -> Iterator[Stopwatch]:
         watch.elapsed = clock.perf_counter() - watch.started
 
 
-def _calls_word(n: int) -> str:
-    return "1 call" if n == 1 else f"{n} calls"
-
-
 def assert_call_count(service: Instrumented, expected: int, why: str = "") -> None:
     """Fail unless the service was called exactly `expected` times."""
     found = len(service.calls)
     if found != expected:
         reason = f" ({why})" if why else ""
         raise AssertionError(
-            f"expected {_calls_word(expected)} to {service.name}{reason}, found {_calls_word(found)}"
+            f"expected {many(expected, 'call')} to {service.name}{reason}, found {many(found, 'call')}"
         )
 
 

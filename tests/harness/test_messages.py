@@ -111,3 +111,11 @@ def test_a_wrong_variant_is_told_its_own_mistake(tmp_path, variant, test, says, 
         assert words in message, f"{words!r} not in:\n{message}"
     for words in never_says:
         assert words not in message, f"{words!r} in:\n{message}"
+
+
+def test_counts_are_worded_as_one_or_many_the_same_way_in_every_message():
+    from kata.words import many
+
+    assert [many(1, "call"), many(0, "call"), many(3, "call")] == ["1 call", "0 calls", "3 calls"]
+    assert many(2, "process", "processes") == "2 processes"
+    assert many(1, "process", "processes") == "1 process"
