@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from rich import box
@@ -91,27 +91,28 @@ class GradingStopped(Exception):
     """No new sandbox is started once the batch is stopping."""
 
 
-class StoppableSandbox:
+@dataclass
+class StoppableSandbox(Sandbox):
     """The batch's sandbox, which remembers what it started, so that Ctrl-C can end every running
     grading at once instead of waiting for each to finish its student. Only the test process is
     killed here: the thread that started it sees it end, kills everything left in its sandbox and
     reaps it (kata.reaping), as after any child that ends; and no child starts after the stop."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
-        self._lock = threading.Lock()
-        self._jails: list[Jail] = []
-        self._stopping = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _jails: list[Jail] = field(default_factory=list, repr=False)
+    _stopping: bool = False
 
-    def __getattr__(self, name: str):
-        return getattr(self.sandbox, name)
+    @classmethod
+    def around(cls, sandbox: Sandbox) -> StoppableSandbox:
+        """The chosen sandbox, the same in every other way."""
+        return cls(**{f.name: getattr(sandbox, f.name) for f in fields(Sandbox)})
 
     def start(self, *args, **kwargs) -> Jail:
         with self._lock:
             if self._stopping:
                 raise GradingStopped("the batch is stopping")
             self._jails = [jail for jail in self._jails if jail.process.returncode is None]
-        jail = self.sandbox.start(*args, **kwargs)
+        jail = super().start(*args, **kwargs)
         with self._lock:
             self._jails.append(jail)
             if self._stopping:
@@ -239,7 +240,7 @@ def grade_class(
     with tempfile.TemporaryDirectory(prefix="kata-course-") as folder:
         os.chmod(folder, 0o711)  # the sandbox's user passes through to the course, and sees nothing else
         course = snapshot(Path(folder) / "course")
-        grading = Grading(course, StoppableSandbox(sandbox), limits, seed)  # type: ignore[arg-type]
+        grading = Grading(course, StoppableSandbox.around(sandbox), limits, seed)
         expected = collect_expected([f"tests/test_{stem}.py" for stem in stems], grading)
         options = {
             "seed": seed,

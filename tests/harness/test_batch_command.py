@@ -70,15 +70,14 @@ def test_ctrl_c_says_whether_a_gradebook_was_written(monkeypatch, capsys, tmp_pa
     assert capsys.readouterr().err.strip() == f"grade.py batch: {said}"
 
 
-def test_stopping_ends_the_running_children_at_once_and_starts_no_more(tmp_path):
-    class Slow:
-        kind = "none"
+def test_stopping_ends_the_running_children_at_once_and_starts_no_more(tmp_path, monkeypatch):
+    def slow(*_, **__) -> Jail:
+        return Jail(subprocess.Popen(["sleep", "60"], start_new_session=True))
 
-        def start(self, *_, **__) -> Jail:
-            return Jail(subprocess.Popen(["sleep", "60"], start_new_session=True))
-
-    sandbox = command.StoppableSandbox(Slow())
-    assert sandbox.kind == "none", "everything else is the sandbox's own"
+    monkeypatch.setattr(command.Sandbox, "start", slow)
+    chosen = command.Sandbox("none", why="a reason")
+    sandbox = command.StoppableSandbox.around(chosen)
+    assert (sandbox.kind, sandbox.why) == ("none", "a reason"), "everything else is the sandbox's own"
     jails = [sandbox.start(), sandbox.start()]
     started = time.monotonic()
     assert sandbox.stop() is True
