@@ -650,7 +650,12 @@ async def test_each_limiter_has_its_own_budget(ex, rng):
     # Calls 0 and 1 fill the first limiter's window, and call 2 waits in it for room; meanwhile
     # call 3 is the second limiter's first. A record of starts, or a lock held while waiting,
     # that the two limiters share (on the class, in a global) makes call 3 wait for call 2.
-    rate, per = 2, 0.2
+    # The first limiter has no room until at least `per / rate` after call 1 started (the window
+    # rule gives room later, even spacing then): call 3 must be asked well before, or a shared
+    # record would have room again by then (code that keeps the loop busy delays the asking).
+    rate, per = 2, 0.3
+    room_at_the_earliest = per / rate
+    asked_before_room = room_at_the_earliest / 2  # so a shared record makes call 3 wait this long
     first, second = ex.RateLimiter(rate, per), ex.RateLimiter(rate, per)
     filled = asyncio.Event()
     service = FakeService(
@@ -680,10 +685,29 @@ async def test_each_limiter_has_its_own_budget(ex, rng):
             for task in waiting:
                 task.cancel()
 
+    filling = next(call for call in service.calls if call.args == (rate - 1,))
+    asking = asked[rate + 1] - filling.start
+    if margins.over(
+        asking,
+        room_at_the_earliest - asked_before_room,
+        "21 limiter: the second limiter is asked < per / rate / 2 after the first one is full",
+    ):
+        raise AssertionError(
+            f"two RateLimiter({rate}, per={per}) objects: {rate} calls went through the first, and "
+            f"the test could ask the second only {asking:.2f} s later, too late to tell whether it "
+            "waits for the first one's calls (it must ask within "
+            f"{room_at_the_earliest - asked_before_room:.3f} s). The event loop was slow to give the "
+            "test its turn: does your limiter keep the loop busy while a call waits for room (a loop "
+            "around `await asyncio.sleep(0)`, work between awaits)? Wait with `await "
+            "asyncio.sleep(...)` for the time the rule needs.\n"
+            f"observed:\n{draw_timeline(service.calls, service.name)}"
+        )
     other = next(call for call in service.calls if call.args == (rate + 1,))
     waited = other.start - asked[rate + 1]
     if margins.over(
-        waited, per / 3, "21 limiter: a second limiter's first call starts < per / 3 after asking"
+        waited,
+        asked_before_room * 0.8,
+        "21 limiter: a second limiter's first call starts < per / rate / 2.5 after asking",
     ):
         opening = next(call for call in service.calls if call.args == (0,))
         held = opening.start - asked[0]
