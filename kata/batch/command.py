@@ -65,6 +65,7 @@ STUDENTS_FOLDER = "students"  # DIR/students/<student>/: no submission name can 
 TAMPERING = "replaced while your code ran"
 # kata.batch.isolation's note when an exercise's time limit was up (the grader ended the process)
 TIME_LIMIT_NOTE = re.compile(r"\d\d_\w+: the exercise's time limit \([^)]*\) was up")
+STOPPED_AT_THE_TIME_LIMIT = ", and the grader stopped its tests"  # ends the flag for such a note
 
 
 def default_jobs() -> int:
@@ -165,7 +166,7 @@ class Batch:
             files = {stem: data for stem, data in submission.files.items() if stem in present}
             wanted = fingerprint(self.context, submission.student, files)
             graded = self.cache.read(submission.student, wanted) or self._run(files, present, wanted)
-            fresh = None if graded.cached else graded
+            fresh = None if graded.cached or _may_be_the_machines(graded) else graded
             flags += graded.flags
         tasks = score_tasks(self.exercises, graded.results, self.points, missing)
         seconds = graded.seconds if graded.cached else time.perf_counter() - started
@@ -330,10 +331,19 @@ def _line(n: int, total: int, student: StudentResult, cached: bool) -> str:
     return f"[{n}/{total}] {student.student}: {state}{flags}, {student.seconds:.1f} s{again}"
 
 
+def _may_be_the_machines(graded: Graded) -> bool:
+    """Whether a grading may owe a lost point to the machine's load: a test that failed only on
+    time (its second run too), or an exercise stopped at its time limit. Not cached, so the next
+    run grades the student again instead of keeping the load's verdict for good."""
+    on_time = any(r.time_only and r.outcome in ("failed", "error") for r in graded.results)
+    stopped = any(flag.endswith(STOPPED_AT_THE_TIME_LIMIT) for flag in graded.flags)
+    return on_time or stopped
+
+
 def _ended(note: str) -> str:
     """A flag for what ended a test process: the student's code, or the grader at a time limit."""
     if TIME_LIMIT_NOTE.fullmatch(note):
-        return f"{note}, and the grader stopped its tests"
+        return f"{note}{STOPPED_AT_THE_TIME_LIMIT}"
     return f"ended the test process: {note}"
 
 

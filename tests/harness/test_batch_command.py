@@ -143,3 +143,34 @@ def _running(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+@pytest.mark.parametrize(
+    ("how", "kept"),
+    [("passed", True), ("failed", True), ("failed_on_time", False), ("stopped_at_the_time_limit", False)],
+)
+def test_a_grading_that_may_owe_a_lost_point_to_the_machine_is_not_cached(tmp_path, monkeypatch, how, kept):
+    """A red team saw it: a test that failed only on time (its second run too), on a machine
+    someone else was loading, was cached, and every later run into that --out kept the load's
+    verdict (\"unchanged: not graded again\"). Now such a student is graded again next time."""
+    from kata.batch.cache import Cache, Graded
+    from kata.batch.points import load_points
+    from kata.batch.submissions import Submission
+    from kata.catalog import discover
+    from kata.report import TestResult
+
+    course = [e for e in discover() if e.stem == "01_coroutines"]
+    result = TestResult("01::test_x", "01_coroutines", "test_x", 1)
+    flags = []
+    if how != "passed":
+        result.outcome = "failed"
+        result.time_only = how == "failed_on_time"
+    if how == "stopped_at_the_time_limit":
+        flags.append(command._ended("01_coroutines: the exercise's time limit (3 s) was up"))
+    batch = command.Batch(
+        course, [result], load_points(exercises=course), None, tmp_path, "context", Cache(tmp_path)
+    )
+    monkeypatch.setattr(batch, "_run", lambda files, present, wanted: Graded(wanted, [result], flags))
+    submission = Submission("ann", tmp_path / "ann", {"01_coroutines": b"pass\n"}, [])
+    _, fresh = batch.grade(submission)
+    assert (fresh is not None) is kept, f"{how}: cached {fresh is not None}, expected {kept}"
