@@ -227,7 +227,7 @@ def grade_class(
     earlier: Earlier | None = None,
 ) -> list[StudentResult]:
     stems = [e.stem for e in exercises]
-    submissions = load_submissions(paths, stems)
+    submissions = load_submissions(paths, stems, earlier=list(earlier.gradebook) if earlier else ())
     if earlier is not None:
         earlier = earlier.without({s.student for s in submissions})
         kept = list(earlier.gradebook)

@@ -19,7 +19,7 @@ import hashlib
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 MAX_ID_LENGTH = 100
@@ -28,6 +28,10 @@ MAX_ROUNDS = 5  # a tagged id that meets another submission's id is tagged again
 MAX_NAMED = 3  # others named in a flag, then "and N more"
 
 RENAMED = "student id {id}: renamed, as {others} also {verb} the id {old}{case}: check by hand which is whose"
+RENAMED_FOR_EARLIER = (
+    "student id {id}: renamed, as {earlier}, graded earlier into this --out, has the id {old} once case "
+    "is ignored: check by hand which is whose"
+)
 
 _UNSAFE_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -41,22 +45,40 @@ def safe_id(name: str) -> str:
 
 
 def distinct_ids(
-    ids: Sequence[str], sources: Sequence[Path], shown: Callable[[str], str] = str
+    ids: Sequence[str],
+    sources: Sequence[Path],
+    shown: Callable[[str], str] = str,
+    earlier: Collection[str] = (),
 ) -> tuple[list[str], list[list[str]]]:
     """Ids that differ from each other once case is ignored, and the flags of each submission.
 
     `ids[i]` is the safe id of the submission given as `sources[i]`. An id that collides with no
-    other is kept as it is, with no flag.
+    other is kept as it is, with no flag. `earlier` are the ids of students graded earlier into the
+    same output, whose rows stay: an id the same as one of them is that student graded again; an
+    id that differs from one only in case is renamed and flagged, as a collision in one run is.
     """
     ids = list(ids)
     flags: list[list[str]] = [[] for _ in ids]
+    graded_earlier = {student.casefold(): student for student in earlier}
     for _ in range(MAX_ROUNDS):
         groups: defaultdict[str, list[int]] = defaultdict(list)
         for index, student in enumerate(ids):
             groups[student.casefold()].append(index)
         colliding = [group for group in groups.values() if len(group) > 1]
-        if not colliding:
+        in_groups = {index for group in colliding for index in group}
+        clashing = [
+            index
+            for index, student in enumerate(ids)
+            if index not in in_groups and graded_earlier.get(student.casefold(), student) != student
+        ]
+        if not colliding and not clashing:
             break
+        for index in clashing:
+            old = ids[index]
+            ids[index] = f"{old}-{_tags([sources[index]])[0]}"
+            flags[index].append(
+                RENAMED_FOR_EARLIER.format(id=ids[index], earlier=graded_earlier[old.casefold()], old=old)
+            )
         for group in colliding:
             old = {index: ids[index] for index in group}
             for index, tag in zip(group, _tags([sources[i] for i in group]), strict=True):

@@ -90,14 +90,17 @@ def load_submission(path: Path, stems: Collection[str], kata_root: Path = REPO_R
 
 
 def load_submissions(
-    paths: Sequence[Path], stems: Collection[str], kata_root: Path = REPO_ROOT
+    paths: Sequence[Path], stems: Collection[str], kata_root: Path = REPO_ROOT, earlier: Collection[str] = ()
 ) -> list[Submission]:
-    """Every submission, in the order given, each with an id no other has once case is ignored.
+    """Every submission, in the order given, each with an id no other has once case is ignored,
+    nor any student graded `earlier` into the same output but the same one.
 
     When ids collide, none keeps the plain id and each is flagged (kata.batch.student_ids).
     """
     submissions = [load_submission(path, stems, kata_root) for path in paths]
-    ids, flags = distinct_ids([s.student for s in submissions], [s.source for s in submissions], _shown)
+    ids, flags = distinct_ids(
+        [s.student for s in submissions], [s.source for s in submissions], _shown, earlier
+    )
     for submission, student, more in zip(submissions, ids, flags, strict=True):
         submission.student = student
         submission.flags += more

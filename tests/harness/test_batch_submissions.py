@@ -812,6 +812,27 @@ def test_ids_that_collide_once_case_is_ignored_are_all_renamed_and_flagged_whate
     ]
 
 
+def test_an_id_that_differs_only_in_case_from_one_graded_earlier_into_the_output_is_renamed_and_flagged(
+    tmp_path,
+):
+    """Regrading into an --out that holds alice's row: ALICE (a stub) was graded as ALICE beside
+    alice, unflagged, though ids are unique once case is ignored (a red team's find: an LMS that
+    ignores case, or students/ALICE/ on macOS, would mix them). The same id is that student
+    graded again, and keeps it."""
+    again = make_dir(tmp_path / "run2" / "alice", {"01_coroutines.py": ANSWER})
+    other = make_dir(tmp_path / "run2" / "ALICE", {"01_coroutines.py": ANSWER})
+    bob = make_dir(tmp_path / "run2" / "bob", {"01_coroutines.py": ANSWER})
+    (submission,) = load_submissions([again], STEMS, earlier=["alice"])
+    renamed, kept = load_submissions([other, bob], STEMS, earlier=["alice", "carol"])
+    assert (submission.student, submission.flags) == ("alice", []), "alice graded again keeps her id"
+    assert renamed.student.startswith("ALICE-") and renamed.student.casefold() != "alice"
+    assert renamed.flags == [
+        f"student id {renamed.student}: renamed, as alice, graded earlier into this --out, has the id "
+        "ALICE once case is ignored: check by hand which is whose"
+    ]
+    assert (kept.student, kept.flags) == ("bob", [])
+
+
 def test_the_same_name_in_different_folders_gets_an_id_from_each_path_and_others_keep_theirs(tmp_path):
     paths = [
         make_dir(tmp_path / "a" / "alice", {"01_coroutines.py": ANSWER}),
