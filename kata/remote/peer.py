@@ -529,7 +529,12 @@ class Peer:
                 raise ValueError(f"calls from more than {MAX_MIRRORS} threads at once")
             if inbox is None:
                 inbox = self._mirrors[thread] = queue.SimpleQueue()
-                threading.Thread(target=self._serve_mirror, args=(inbox,), daemon=True).start()
+                # Named as the thread it mirrors almost always is: the tests call from their main
+                # thread, and in one process the learner's plain code runs there, so what it says
+                # of its thread ("no current event loop in thread 'MainThread'") reads the same.
+                threading.Thread(
+                    target=self._serve_mirror, args=(inbox,), name="MainThread", daemon=True
+                ).start()
         return inbox
 
     def _serve_mirror(self, inbox: queue.SimpleQueue) -> None:

@@ -397,7 +397,6 @@ def main(argv: list[str] | None = None) -> int:
     host = Host(target, peer)
     peer.exports.pin(0, host)
     end_with_the_judge(peer, die_with_parent=options.die_with_parent)
-    threading.current_thread().name = "kata-sandbox-main"
     with watching_loops(peer, host):
         asyncio.run(serve(peer))
     return 0

@@ -521,3 +521,36 @@ def test_a_file_that_hangs_as_it_loads_is_told_the_line_it_was_imported_at_in_bo
     assert "did not finish in time" in message, message
     assert "your file was still being imported, here" in message, message
     assert "target/99_demo.py:4, in <module>" in message, message
+
+
+THREAD_NAMER = """
+import threading
+
+
+def thread_name():
+    return threading.current_thread().name
+"""
+
+THREAD_NAME_TESTS = """
+def test_from_a_plain_test(ex):
+    assert ex.thread_name() == "MainThread"
+
+
+async def test_from_an_async_test(ex):
+    assert ex.thread_name() == "MainThread"
+"""
+
+
+@pytest.mark.parametrize("mode", [(), ("--kata-judge",)], ids=["one_process", "judge_mode"])
+def test_the_code_runs_in_a_thread_named_as_in_one_process(tmp_path, mode):
+    """The tests call from their main thread, and in one process the learner's plain code runs
+    there: what it says of its thread (a RuntimeError's "no current event loop in thread ...")
+    read "Thread-2 (_serve_mirror)" or "kata-sandbox-main" in judge mode, the kata's own names."""
+    from tests.harness.test_guard import make_suite
+
+    test_file, target = make_suite(tmp_path, learner=THREAD_NAMER, tests=THREAD_NAME_TESTS)
+    run = run_tests([test_file], target, wall_limit=60, cwd=tmp_path, extra=mode)
+    assert {r.test: r.outcome for r in run.results} == {
+        "test_from_a_plain_test": "passed",
+        "test_from_an_async_test": "passed",
+    }, [r.message for r in run.results]
