@@ -33,7 +33,7 @@ from kata.loader import ExerciseLoadError, load_exercise, module_name, unload_ex
 from kata.report import GAVE_UP, HANG_GRACE, STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
 
 # Bound before any learner module is imported: timing checks trust these.
-from kata.testing import clock, hang_guard, letting_run, margins
+from kata.testing import clock, hang_guard, letting_run, margins, threads
 from kata.testing.leftovers import Leftovers
 from kata.testing.loopguard import FROZEN_PREFIX as FROZEN
 from kata.testing.loopguard import STALL_LIMIT, LoopGuard, blocked_asleep, warning_watch
@@ -139,6 +139,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[JUDGE_KEY] = judge = JudgeSession(target.resolve())
         hang_guard.waiting_elsewhere = functools.partial(judge.where, waiting=True)
         letting_run.elsewhere = judge.let_run
+        threads.elsewhere = judge.threads_running
     stems = until_caught.stems_option(config.getoption("kata_until_caught"))
     if stems:
         config.pluginmanager.register(until_caught.UntilCaught(stems), "kata-until-caught")

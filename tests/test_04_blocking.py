@@ -12,6 +12,8 @@ import pytest
 
 from kata.testing import FakeService, assert_call_count, assert_same, clock, margins, stopwatch
 from kata.testing.clock import EARLY_WAKE
+from kata.testing.letting_run import let_the_code_run
+from kata.testing.threads import threads_running
 from kata.testing.ticker import LearnersTicker
 
 TICK = 0.01
@@ -360,8 +362,12 @@ async def test_many_reminders_count_down_together(ex):
 
     send = FakeService("send", delay=0.0)
     reminders = [(MANY_DELAY, f"reminder {n}") for n in range(1, MANY_REMINDERS + 1)]
+    threads_before = threads_running()
     with stopwatch() as run:
-        await ex.send_reminders(send, reminders)
+        sending = asyncio.create_task(ex.send_reminders(send, reminders))
+        await let_the_code_run(MANY_DELAY / 2)  # every countdown has begun, none has ended
+        threads_waiting = threads_running() - threads_before
+        await sending
 
     assert_call_count(send, MANY_REMINDERS, "one per reminder")
     late = [
@@ -383,4 +389,16 @@ async def test_many_reminders_count_down_together(ex):
             "one of the thread pool's few threads for its whole wait. Wait on the event loop instead, "
             "with `await asyncio.sleep(delay)`: it holds no thread, and any number of reminders can "
             "count down at once."
+        )
+    # A pool of the code's own, sized to the reminders, gives each countdown a thread: all on time
+    # here, but a thread held per wait, which a thousand reminders would need a thousand of.
+    if threads_waiting >= MANY_REMINDERS // 2:
+        raise AssertionError(
+            f"send_reminders was given {MANY_REMINDERS} reminders, all due at {MANY_DELAY:.2f} s, "
+            f"and while they counted down your code had {threads_waiting} more threads running than "
+            "before: each countdown held a thread for its whole wait (a thread per reminder, or a "
+            "pool of your own as large as the list: `ThreadPoolExecutor(max_workers=len(reminders))`). "
+            "A thread is far costlier than a task, and a thousand reminders would need a thousand. "
+            "Wait on the event loop instead, with `await asyncio.sleep(delay)`: it holds no thread, "
+            "and any number of reminders can count down at once."
         )

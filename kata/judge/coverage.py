@@ -36,7 +36,8 @@ BY_THE_SANDBOX = {
         "runs on a loop of its own, above); task 2's second "
         "test times ticks of the learner's own code, which code that answers them from another "
         "thread while its loop is blocked can fake (its first test sees blocking itself: "
-        "reminders go out late)"
+        "reminders go out late); and how many threads the learner's process runs while 36 "
+        "reminders count down (a pool of its own, as large as the list, gives each wait a thread)"
     ),
     "06_run_from_sync": (
         "which event loops the learner's plain code made and which it closed: the sandbox says so "

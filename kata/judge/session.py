@@ -88,6 +88,11 @@ class JudgeSession:
         count = self.link.ask("sessions_opened") if self.link.host is not None else 0
         return count if type(count) is int and 0 <= count < 10**6 else 0
 
+    def threads_running(self) -> int:
+        """The sandbox's count of its threads (0 if it says nonsense: it can only fail a test)."""
+        count = self.link.ask("threads_running") if self.link.host is not None else 0
+        return count if type(count) is int and 0 <= count < 10**6 else 0
+
     def left_running(self) -> list[tuple[str, bool]]:
         """The sandbox's list of the learner's tasks still running when the latest call into its
         code ended: (name, cancelled) pairs; nothing if it says nonsense (it can only fail a test)."""

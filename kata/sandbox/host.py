@@ -150,6 +150,10 @@ class Host:
         close_left_open(kept)
         self.peer.retire_mirror_threads()
 
+    def threads_running(self) -> int:
+        """The threads alive in this process now (kata.testing.threads)."""
+        return threading.active_count()
+
     def sessions_opened(self) -> int:
         """How many aiohttp ClientSessions the learner's code made since the test began."""
         return self._sessions[0]
