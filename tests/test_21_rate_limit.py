@@ -672,7 +672,7 @@ async def test_each_limiter_has_its_own_budget(ex, rng):
         return (
             f"after 1.00 s only {len(service.calls)} of 4 calls had started, through two RateLimiter({rate}, "
             f"per={per}) objects: the limiter makes calls wait far longer than the rule needs.\n"
-            f"observed:\n{draw_timeline(service.calls, service.name)}"
+            f"observed:\n{draw_timeline(service.calls, service.name, origin=asked.get(0))}"
         )
 
     async with hang_guard(1.0, "21 limiter: 4 calls through two limiters start < 1 s", too_slow):
@@ -700,7 +700,7 @@ async def test_each_limiter_has_its_own_budget(ex, rng):
             "test its turn: does your limiter keep the loop busy while a call waits for room (a loop "
             "around `await asyncio.sleep(0)`, work between awaits)? Wait with `await "
             "asyncio.sleep(...)` for the time the rule needs.\n"
-            f"observed:\n{draw_timeline(service.calls, service.name)}"
+            f"observed:\n{draw_timeline(service.calls, service.name, origin=asked.get(0))}"
         )
     other = next(call for call in service.calls if call.args == (rate + 1,))
     waited = other.start - asked[rate + 1]
@@ -719,7 +719,7 @@ async def test_each_limiter_has_its_own_budget(ex, rng):
                 "the last `per` seconds, `acquire` returns at once; even spacing too starts the first "
                 "call at once, and only the next one `per / rate` after it. Does your limiter sleep "
                 "before it looks at the record, or book the first start `per / rate` ahead of now?\n"
-                f"observed:\n{draw_timeline(service.calls, service.name)}"
+                f"observed:\n{draw_timeline(service.calls, service.name, origin=asked.get(0))}"
             )
         raise AssertionError(
             f"two RateLimiter({rate}, per={per}) objects: {rate} calls went through the first, and one "
@@ -730,7 +730,7 @@ async def test_each_limiter_has_its_own_budget(ex, rng):
             "rate, per=1.0, starts=[])`: the list is made once, when `def` runs, not at each call), a "
             "class attribute (set in the class body), or a module-level variable. Give each limiter "
             "its own, made in `__init__`: `self.starts = deque()`, `self.lock = asyncio.Lock()`.\n"
-            f"observed:\n{draw_timeline(service.calls, service.name)}"
+            f"observed:\n{draw_timeline(service.calls, service.name, origin=asked.get(0))}"
         )
 
 

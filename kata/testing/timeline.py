@@ -22,11 +22,13 @@ def _row(label: str, start: float, end: float, span: float) -> str:
     return f"  {label:<{LABEL_WIDTH}} |{bar[:WIDTH]}| {start:4.2f}-{end:4.2f} s"
 
 
-def observed(calls: Sequence[Call], name: str, span: float | None = None) -> str:
-    """Draw the calls as they really ran, time 0 being the first call's start."""
+def observed(calls: Sequence[Call], name: str, span: float | None = None, origin: float | None = None) -> str:
+    """Draw the calls as they really ran, time 0 being `origin` (the moment the test first asked,
+    say, so that a wait before the first start shows), else the first call's start."""
     if not calls:
         return "  (no calls were made)"
-    origin = min(c.start for c in calls)
+    first = min(c.start for c in calls)
+    origin = first if origin is None or origin > first else origin
     ends = [(c.end if c.end is not None else c.start) - origin for c in calls]
     span = max(span or 0.0, max(ends), 1e-3)
     return "\n".join(

@@ -119,3 +119,14 @@ def test_counts_are_worded_as_one_or_many_the_same_way_in_every_message():
     assert [many(1, "call"), many(0, "call"), many(3, "call")] == ["1 call", "0 calls", "3 calls"]
     assert many(2, "process", "processes") == "2 processes"
     assert many(1, "process", "processes") == "1 process"
+
+
+def test_a_timeline_can_start_when_the_test_first_asked_so_that_a_wait_before_the_first_call_shows():
+    from kata.testing import draw_timeline
+    from kata.testing.fakes import Call
+
+    calls = [Call((0,), 10.15, 10.16), Call((1,), 10.30, 10.31)]
+    assert "0.00-0.01 s" in draw_timeline(calls, "call").splitlines()[0]
+    first, _ = draw_timeline(calls, "call", origin=10.0).splitlines()
+    assert first.endswith("0.15-0.16 s"), first
+    assert "0.00-0.01 s" in draw_timeline(calls, "call", origin=11.0).splitlines()[0], "never after a start"
