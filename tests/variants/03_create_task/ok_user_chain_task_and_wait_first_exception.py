@@ -1,0 +1,50 @@
+"""Correct: the user-then-inbox chain runs as a task beside the news, asyncio.wait(FIRST_EXCEPTION),
+and a finally that cancels both and gathers them.
+"""
+
+import asyncio
+
+
+# Task 1: load the news in the background
+async def load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id):
+    async def user_and_inbox():
+        user = await fetch_user(user_id)
+        return user, await fetch_inbox(user["inbox_id"])
+
+    news_task = asyncio.create_task(fetch_news())
+    chain = asyncio.create_task(user_and_inbox())
+    try:
+        _, pending = await asyncio.wait([news_task, chain], return_when=asyncio.FIRST_EXCEPTION)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+        user, inbox = chain.result()
+        return {"user": user, "inbox": inbox, "news": news_task.result()}
+    finally:
+        for task in (news_task, chain):
+            task.cancel()
+        await asyncio.gather(news_task, chain, return_exceptions=True)
+
+
+# Task 2: start the downloads, let the caller collect them
+async def start_downloads(download, urls):
+    """Start `download(url)` for every url as an `asyncio.Task`, and return the tasks right away.
+
+    Return a list of tasks in the same order as `urls`. Do not await them: they must still
+    be running when you return. The caller awaits them for the results.
+    """
+    return [asyncio.create_task(download(url)) for url in urls]
+
+
+# Task 3: no fire and forget
+async def save_order(save, audit, order_id):
+    """Run `save(order_id)` and `audit(order_id)` at the same time; return what save returned.
+
+    Nobody needs the audit's result, but it must have finished before you return, and if
+    it fails, its error must reach your caller.
+    """
+    audit_task = asyncio.create_task(audit(order_id))
+    receipt = await save(order_id)
+    await audit_task
+    return receipt
