@@ -1,0 +1,66 @@
+"""Correct: the cleanup keeps waiting for the cancelled calls when cancelled again, then raises
+CancelledError.
+"""
+
+import asyncio
+
+
+# Task 1: handle each result as it arrives
+async def process_as_they_arrive(fetch, ids, on_result):
+    async def tagged(item_id):
+        return item_id, await fetch(item_id)
+
+    tasks = [asyncio.create_task(tagged(item_id)) for item_id in ids]
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            item_id, value = await next_done
+            on_result(item_id, value)
+    finally:
+        for task in tasks:
+            task.cancel()
+        cancelled_again = False
+        while not all(task.done() for task in tasks):
+            try:
+                await asyncio.wait(tasks)
+            except asyncio.CancelledError:
+                cancelled_again = True
+        if cancelled_again:
+            raise asyncio.CancelledError
+
+
+# Task 2: the fastest mirror wins
+async def first_response(fetch, mirrors):
+    """Ask every mirror at once and return the first answer to arrive.
+
+    Cancel the calls still running, and wait until they have stopped, before returning.
+    If the first call to finish raised, raise its error (after stopping the others the same way).
+    """
+    tasks = [asyncio.create_task(fetch(mirror)) for mirror in mirrors]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        return done.pop().result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# Task 3: the fastest answer that worked
+async def first_success(fetch, mirrors):
+    """Like `first_response`, but a call that raises is skipped.
+
+    If every call fails, raise an `ExceptionGroup` holding all of their exceptions.
+    """
+    tasks = [asyncio.create_task(fetch(mirror)) for mirror in mirrors]
+    errors = []
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            try:
+                return await next_done
+            except Exception as error:
+                errors.append(error)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    raise ExceptionGroup("every mirror failed", errors)
