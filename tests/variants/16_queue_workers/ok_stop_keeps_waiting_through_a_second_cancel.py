@@ -1,0 +1,79 @@
+"""Correct: process_all stops its workers with cancel and asyncio.wait, waiting on through a second
+cancel, then raising CancelledError.
+"""
+
+import asyncio
+
+
+async def _stop(tasks):
+    """Cancel the workers, then wait until every one has really stopped."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# Task 1: a crew of workers
+async def process_all(items, handle, workers):
+    queue = asyncio.Queue()
+    for item in items:
+        queue.put_nowait(item)
+    results, errors = {}, []
+
+    async def worker():
+        while True:
+            item = await queue.get()
+            try:
+                results[item] = await handle(item)
+            except Exception as error:
+                errors.append(error)
+            finally:
+                queue.task_done()
+
+    tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+    try:
+        await queue.join()
+    finally:
+        for task in tasks:
+            task.cancel()
+        cancelled = False
+        while tasks and not all(task.done() for task in tasks):
+            try:
+                await asyncio.wait(tasks)
+            except asyncio.CancelledError:
+                cancelled = True
+        if cancelled:
+            raise asyncio.CancelledError
+    if errors:
+        raise errors[0]
+    return results
+
+
+# Task 2: items that arrive over time
+async def process_stream(source, handle, workers, maxsize):
+    """Handle every item that the async iterator `source` yields, with `workers` workers.
+
+    Return `(results, failures)`: what handle returned for each item, and the exception it
+    raised for each item that failed. Stop the workers before returning, and also when the
+    source itself raises: then its error goes on to the caller, with no worker left running.
+    """
+    queue = asyncio.Queue(maxsize)
+    results, failures = {}, {}
+
+    async def worker():
+        while True:
+            item = await queue.get()
+            try:
+                results[item] = await handle(item)
+            except Exception as error:
+                failures[item] = error
+            finally:
+                queue.task_done()
+
+    tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+    try:
+        async for item in source:
+            await queue.put(item)  # waits while the queue is full
+        await queue.join()
+    finally:
+        await _stop(tasks)
+    return results, failures
