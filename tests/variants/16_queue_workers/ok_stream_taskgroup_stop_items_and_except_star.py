@@ -1,0 +1,75 @@
+"""Correct: process_stream in a TaskGroup, workers ended by one stop item each, and except* handing on
+the source's own error unwrapped.
+"""
+
+import asyncio
+
+
+async def _stop(tasks):
+    """Cancel the workers, then wait until every one has really stopped."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# Task 1: a crew of workers
+async def process_all(items, handle, workers):
+    """Handle every item in `items` with `await handle(item)`, using `workers` worker tasks fed by one queue.
+
+    Return a dict that maps each item to what `handle` returned for it. Stop the workers
+    before returning. If `handle` raises, its error (the first, if several) goes on to your
+    caller once the workers have stopped.
+    """
+    queue = asyncio.Queue()
+    for item in items:
+        queue.put_nowait(item)
+    results, errors = {}, []
+
+    async def worker():
+        while True:
+            item = await queue.get()
+            try:
+                results[item] = await handle(item)
+            except Exception as error:
+                errors.append(error)  # an error ending the worker would leave join() waiting
+            finally:
+                queue.task_done()
+
+    tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+    try:
+        await queue.join()
+    finally:
+        await _stop(tasks)
+    if errors:
+        raise errors[0]
+    return results
+
+
+# Task 2: items that arrive over time
+async def process_stream(source, handle, workers, maxsize):
+    queue = asyncio.Queue(maxsize)
+    results, failures = {}, {}
+    stop = object()
+
+    async def worker():
+        while True:
+            item = await queue.get()
+            if item is stop:
+                return
+            try:
+                results[item] = await handle(item)
+            except Exception as error:
+                failures[item] = error
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(workers):
+                group.create_task(worker())
+            async for item in source:
+                await queue.put(item)
+            for _ in range(workers):
+                await queue.put(stop)
+    except* Exception as group_error:
+        # only the source can raise here: hand on its own error, not a group
+        raise group_error.exceptions[0] from None
+    return results, failures
