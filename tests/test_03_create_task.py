@@ -286,6 +286,15 @@ async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng):
             + " Once load_dashboard has ended, nobody waits for the news any more, nor hears of its "
             f"errors: stop it before the error goes on.{gather} {STOP_THE_NEWS}"
         )
+    if run.task.cancelled():  # nobody cancelled load_dashboard: the CancelledError is the news's
+        raise AssertionError(
+            f"{failing} raised {error!r}, and load_dashboard raised CancelledError, though nobody had "
+            "cancelled it. That CancelledError belongs to the news task you cancelled yourself: "
+            "`await news_task` raises it once the task has stopped, and it went on in place of the "
+            f"error of {failing}. Wait for the news without letting its cancellation out (`await "
+            "asyncio.gather(news_task, return_exceptions=True)`, or `except asyncio.CancelledError: "
+            "pass` around `await news_task`), then let the error go on."
+        )
     if not reached:
         return  # the error never reached the caller: test_an_error_from_any_call_reaches_the_caller says so
     if any(call.outcome == "returned" for call in fetch_news.calls):

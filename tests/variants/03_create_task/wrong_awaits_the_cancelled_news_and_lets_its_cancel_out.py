@@ -1,0 +1,46 @@
+"""Wrong: when a call fails, load_dashboard cancels the news task and awaits it bare: `await
+news_task` raises the news's own CancelledError, which goes on in place of the call's error, so
+the caller sees load_dashboard cancelled though nobody cancelled it (a trial's answer; it passed
+every test of task 1 in both modes).
+"""
+
+# fails only: test_an_error_stops_the_news_before_it_reaches_the_caller
+
+import asyncio
+
+
+# Task 1: load the news in the background
+async def load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id):
+    news_task = asyncio.create_task(fetch_news())
+    try:
+        user = await fetch_user(user_id)
+        inbox = await fetch_inbox(user["inbox_id"])
+        news = await news_task
+    except BaseException:
+        news_task.cancel()
+        await news_task
+        raise
+    return {"user": user, "inbox": inbox, "news": news}
+
+
+# Task 2: start the downloads, let the caller collect them
+async def start_downloads(download, urls):
+    """Start `download(url)` for every url as an `asyncio.Task`, and return the tasks right away.
+
+    Return a list of tasks in the same order as `urls`. Do not await them: they must still
+    be running when you return. The caller awaits them for the results.
+    """
+    return [asyncio.create_task(download(url)) for url in urls]
+
+
+# Task 3: no fire and forget
+async def save_order(save, audit, order_id):
+    """Run `save(order_id)` and `audit(order_id)` at the same time; return what save returned.
+
+    Nobody needs the audit's result, but it must have finished before you return, and if
+    it fails, its error must reach your caller.
+    """
+    audit_task = asyncio.create_task(audit(order_id))
+    receipt = await save(order_id)
+    await audit_task
+    return receipt
