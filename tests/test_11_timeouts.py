@@ -14,7 +14,7 @@ from kata.testing import (
     not_all_at_once,
     stopwatch,
 )
-from kata.testing.cancelling import WAIT, Run, assert_ended_cancelled, settle, stop_calls
+from kata.testing.cancelling import WAIT, Run, assert_ended_cancelled, left_running, settle, stop_calls
 from kata.testing.clock import EARLY_WAKE
 
 # A call far slower than any limit here: code without a timeout waits all of it,
@@ -89,9 +89,11 @@ async def assert_stopped(fetch, keys, limit, what, result=None):
     slow = [call for call in fetch.calls if call.args[0] in keys]
     running = [call for call in slow if call.end is None]  # still running, or still stopping
     if running:
-        await stop_calls(running)  # stopped here, so that the loop guard does not report them again
+        # Sorted (cancelled by the code, or not) before they are stopped here, so that the loop
+        # guard does not report them again: this test's own cancel would make them all look cancelled.
+        _, untouched = await left_running(running)
         were = "was" if len(running) == 1 else "were"
-        if all(call.outcome == "cancelled" for call in running):
+        if not untouched:
             raise AssertionError(
                 f"{labels(running)} {were} cancelled but still stopping when {what} returned: "
                 "`task.cancel()` only asks a task to stop, and it stops later, the next time it runs "
@@ -100,8 +102,9 @@ async def assert_stopped(fetch, keys, limit, what, result=None):
                 "`await asyncio.gather(*pending, return_exceptions=True)` (or `asyncio.wait(pending)`). "
                 "`asyncio.timeout` and `asyncio.wait_for` do that for you."
             )
+        were = "was" if len(untouched) == 1 else "were"
         raise AssertionError(
-            f"{labels(running)} {were} still running when {what} returned: giving up must also stop "
+            f"{labels(untouched)} {were} still running when {what} returned: giving up must also stop "
             "the call. `asyncio.timeout` and `asyncio.wait_for` cancel it for you; after "
             "`asyncio.wait(..., timeout=...)`, cancel every pending task and await it yourself."
         )
