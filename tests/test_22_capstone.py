@@ -12,6 +12,7 @@ server tells which connection each request came on, so that a request sent on an
 session (whatever headers it copied) fails there.
 """
 
+import asyncio
 import inspect
 import itertools
 import math
@@ -35,8 +36,10 @@ from kata.testing import (
     server_cancels,
     stopwatch,
 )
+from kata.testing.cancelling import Run, assert_ended_cancelled
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.hang_guard import hang_guard
+from kata.testing.letting_run import let_the_code_run
 from kata.testing.responses import ResponseWatch, assert_released, assert_used_the_session, large_error_reply
 from kata.testing.server import LoopbackServer
 from kata.testing.slots import longest_empty_slot
@@ -894,6 +897,42 @@ async def test_a_cancelled_fetch_links_retrying_ends_cancelled(ex, server):
             moment="while its second attempt (after a 503) waited for the page, long before the timeout",
             advice=NOT_A_TIMEOUT,
         )
+
+
+@pytest.mark.task(2)
+async def test_a_fetch_links_retrying_cancelled_in_its_wait_before_a_retry_ends_cancelled(ex, server):
+    # Cancelled while it waits to try again after a 503: a wait that takes the cancel for "try
+    # again sooner" (`except asyncio.CancelledError: pass` around the sleep) makes the request the
+    # caller no longer wants. The wait is long here, so the cancel falls inside it.
+    backoff = 0.5
+    busy = Reply(status=503, json={"error": "busy, try again later"})
+    answered = itertools.count()
+    url = server.serve("/pages/1", lambda request: busy if next(answered) == 0 else Reply(json={"links": []}))
+    async with aiohttp.ClientSession() as session:
+        run = Run(ex.fetch_links_retrying(session, url, 2.0, ATTEMPTS, backoff))
+        async with hang_guard(
+            2.0, "22 fetch_links_retrying: its first request < 2 s", "fetch_links_retrying made no request"
+        ):
+            while not server.requests and not run.task.done():
+                await asyncio.sleep(0.005)
+        await let_the_code_run(backoff / 5)  # it has read the 503 and waits before its second attempt
+        run.cancel(f"while it waited {backoff} s to try again after a 503, before its second attempt")
+        if not await run.finish(longest=2.0):
+            await run.stop()
+    assert_ended_cancelled(
+        run,
+        "fetch_links_retrying",
+        unreached="before its wait to try again (the first attempt's 503 never made it wait)",
+        started="its wait",
+        cancel_advice=(
+            "A cancel during the wait before a retry is the caller's, not a reason to retry sooner: "
+            "let it go on, and make no more requests."
+        ),
+    )
+    assert len(server.requests) == 1, (
+        f"fetch_links_retrying was cancelled while it waited to try again, and it made "
+        f"{len(server.requests) - 1} more request(s) after that: a cancelled function makes no more requests."
+    )
 
 
 # -- Task 3 --------------------------------------------------------------------
