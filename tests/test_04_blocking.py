@@ -362,11 +362,11 @@ async def test_many_reminders_count_down_together(ex):
 
     send = FakeService("send", delay=0.0)
     reminders = [(MANY_DELAY, f"reminder {n}") for n in range(1, MANY_REMINDERS + 1)]
-    threads_before = threads_running()
+    threads_before = await threads_running()
     with stopwatch() as run:
         sending = asyncio.create_task(ex.send_reminders(send, reminders))
         await let_the_code_run(MANY_DELAY / 2)  # every countdown has begun, none has ended
-        threads_waiting = threads_running() - threads_before
+        threads_waiting = await threads_running() - threads_before
         await sending
 
     assert_call_count(send, MANY_REMINDERS, "one per reminder")

@@ -85,13 +85,14 @@ class JudgeSession:
 
     def sessions_opened(self) -> int:
         """The sandbox's count of the sessions the learner's code made (0 if it says nonsense)."""
-        count = self.link.ask("sessions_opened") if self.link.host is not None else 0
-        return count if type(count) is int and 0 <= count < 10**6 else 0
+        return _count(self.link.ask("sessions_opened") if self.link.host is not None else 0)
 
-    def threads_running(self) -> int:
-        """The sandbox's count of its threads (0 if it says nonsense: it can only fail a test)."""
-        count = self.link.ask("threads_running") if self.link.host is not None else 0
-        return count if type(count) is int and 0 <= count < 10**6 else 0
+    async def threads_running(self) -> int:
+        """The sandbox's count of its threads (0 if it says nonsense: it can only fail a test).
+        Asked without blocking this loop: the learner's calls to the test's fakes go on meanwhile."""
+        if self.link.host is None or self.link.peer.lost is not None:
+            return 0
+        return _count(await self.link.ask_async("threads_running"))
 
     def left_running(self) -> list[tuple[str, bool]]:
         """The sandbox's list of the learner's tasks still running when the latest call into its
@@ -230,6 +231,11 @@ class SandboxLoopBreaker:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.session.link.ask_async("stop_breaking"), WAKES_TIMEOUT)
+
+
+def _count(reported: Any) -> int:
+    """A count the sandbox reported, checked as data: 0 if it is not a sane count."""
+    return reported if type(reported) is int and 0 <= reported < 10**6 else 0
 
 
 def _watched(reported: Any) -> list[Watched]:

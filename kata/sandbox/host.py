@@ -150,7 +150,7 @@ class Host:
         close_left_open(kept)
         self.peer.retire_mirror_threads()
 
-    def threads_running(self) -> int:
+    async def threads_running(self) -> int:
         """The threads alive in this process now (kata.testing.threads)."""
         return threading.active_count()
 

@@ -8,14 +8,14 @@ rewritten to lie can hide threads, as kata.judge.coverage says).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 # Set by the kata's plugin in judge mode: asks the sandbox for its count.
-elsewhere: Callable[[], int] | None = None
+elsewhere: Callable[[], Awaitable[int]] | None = None
 
 
-def threads_running() -> int:
+async def threads_running() -> int:
     """The threads alive now in the process the code under test runs in."""
     if elsewhere is not None:
-        return elsewhere()
+        return await elsewhere()
     return threading.active_count()
