@@ -45,6 +45,7 @@ TARGET_KEY = pytest.StashKey[Path]()
 JUDGE_KEY = pytest.StashKey[object]()  # a kata.judge.session.JudgeSession in judge mode
 SEED_KEY = pytest.StashKey[int]()
 LOOP_KEY = pytest.StashKey[asyncio.AbstractEventLoop]()
+LOAD_SENSITIVE = "load_sensitive"  # a harness test's marker (see pytest_configure)
 
 NOT_WRITTEN = "{name} in {path} is not written yet (it still raises NotImplementedError)"
 NOT_THERE = (
@@ -114,6 +115,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "task(number): the exercise task this test grades")
+    config.addinivalue_line(
+        "markers",
+        f"{LOAD_SENSITIVE}: a harness test whose verdict holds a bound on time meant for a machine "
+        "running one grading (or that grades whole exercises, whose tests have such bounds): a "
+        "failure counts as one on time, so the self-check runs it again, alone at the end",
+    )
     config.addinivalue_line(
         "markers",
         "stall_limit(seconds): the loop guard's limit for a test that fills every core on purpose "
@@ -562,7 +569,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if timed_out:
             running = STOPPED_LOADING if call.when == "setup" else STOPPED_RUNNING
             report.user_properties.append((STOPPED_AT, _where_it_stopped(item, call.excinfo.value, running)))
-        if _failed_only_on_time(call, timed_out):
+        if _failed_only_on_time(call, timed_out) or item.get_closest_marker(LOAD_SENSITIVE):
             report.user_properties.append((TIME_ONLY, True))
             if _only_gave_up(call):
                 report.user_properties.append((GAVE_UP, True))

@@ -23,7 +23,6 @@ from pathlib import Path
 from kata import reaping
 from kata.catalog import REPO_ROOT
 from kata.report import ReportContents, TestResult, is_timeout, read_report
-from kata.turns import TURNS
 
 NOT_RUN = "not run: the test process ended before this test ({reason})"
 DIED_DURING = (
@@ -53,7 +52,7 @@ class Run:
     # Tests that failed only on time, then passed their second run: the machine's load, not the code.
     passed_second_time: list[str] = field(default_factory=list)
     # Tests that must pass and failed on time twice under the self-check's load, then passed a
-    # run alone on the machine (kata.selfcheck.with_a_run_alone).
+    # run by themselves once every other run had ended (kata.selfcheck.run_alone_at_the_end).
     passed_alone: list[str] = field(default_factory=list)
 
     @property
@@ -168,16 +167,11 @@ def run_tests(
     wall_limit: float,
     extra: Sequence[str] = (),
     cwd: Path = REPO_ROOT,
-    alone: bool = False,
 ) -> Run:
-    """Run pytest on `test_files` against `target`; never takes longer than `wall_limit` seconds.
-    `alone`: with no other run of this process going (kata.turns)."""
+    """Run pytest on `test_files` against `target`; never takes longer than `wall_limit` seconds."""
     with tempfile.TemporaryDirectory(prefix="kata-run-") as scratch:
         report = Path(scratch) / "report.jsonl"
-        with TURNS.alone() if alone else TURNS.ordinary():
-            ended = supervise(
-                pytest_command(test_files, target, report, extra), wall_limit=wall_limit, cwd=cwd
-            )
+        ended = supervise(pytest_command(test_files, target, report, extra), wall_limit=wall_limit, cwd=cwd)
         run = Run(
             label=" ".join(Path(f).name for f in test_files),
             returncode=ended.returncode,

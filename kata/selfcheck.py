@@ -31,6 +31,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_all
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,16 +166,30 @@ def harness_runs() -> list[tuple[list[Path], tuple[str, ...]]]:
     return runs
 
 
+@dataclass
+class RunAlone:
+    """Tests that must pass and failed on time twice under the self-check's own load, to run once
+    more when every other run has ended (run_alone_at_the_end): `run` takes their new results."""
+
+    run: Run
+    target: Path
+    wall_limit: float
+    extra: tuple[str, ...]
+    must_pass: Callable[[TestResult], bool]
+
+
 def run_checked(
     test_files: list[Path],
     target: Path,
     extra: tuple[str, ...] = (),
     settled: Callable[[Run], Collection[str]] = lambda run: (),
     must_pass: Callable[[TestResult], bool] = lambda result: True,
+    *,
+    alone_later: list[RunAlone],
 ) -> Run:
     """Run tests as grade.py judges them: a test that failed only on time gets a second run,
-    except for the exercises `settled(first_run)` names, whose verdict cannot change; then what
-    `must_pass` and failed on time twice runs alone (with_a_run_alone)."""
+    except for the exercises `settled(first_run)` names, whose verdict cannot change. What
+    `must_pass` and failed on time twice goes on `alone_later`, to run alone at the end."""
     harness = all(Path(f).parent == HARNESS_TESTS for f in test_files)
     wall_limit = HARNESS_WALL_LIMIT if harness else WALL_LIMIT
     # The harness's tests take no kata options but a part (HARNESS_SHARDS); those without a limit
@@ -185,7 +200,27 @@ def run_checked(
     if shards.OPTION in extra:
         run.label += f" (part {extra[extra.index(shards.OPTION) + 1]})"
     run = with_second_chance(run, target, wall_limit=wall_limit, extra=extra, settled=settled(run))
-    return with_a_run_alone(run, target, wall_limit=wall_limit, extra=extra, must_pass=must_pass)
+    if to_run_alone(run, must_pass):
+        # list.append is atomic: the pool's threads share the list.
+        alone_later.append(RunAlone(run, target, wall_limit, extra, must_pass))
+    return run
+
+
+def to_run_alone(run: Run, must_pass: Callable[[TestResult], bool]) -> list[TestResult]:
+    """What must pass and failed on time twice, or did not finish because the whole run was
+    stopped at its wall limit (under this load, a slow run; alone, it has the machine)."""
+    return [
+        r for r in run.results if r.outcome != "passed" and (r.time_only or run.timed_out) and must_pass(r)
+    ]
+
+
+def run_alone_at_the_end(wanted: list[RunAlone]) -> None:
+    """Each run alone, one after the other, once the pool's runs have all ended: the machine is
+    then as a learner's grade.py finds it, one run at a time, whatever this machine's speed."""
+    for alone in wanted:
+        with_a_run_alone(
+            alone.run, alone.target, wall_limit=alone.wall_limit, extra=alone.extra, must_pass=alone.must_pass
+        )
 
 
 def with_a_run_alone(
@@ -198,13 +233,14 @@ def with_a_run_alone(
     cwd: Path = REPO_ROOT,
 ) -> Run:
     """The tests that must pass (a reference solution's, an ok_ variant's, the harness's) and
-    failed on time twice under the self-check's own load run once more, alone on the machine
-    (kata.turns): a learner's grade.py is one run, not 6 per core. Their second failure stays on
-    record (`passed_alone`), so thin margins still show; a third failure is the verdict."""
-    again = [r for r in run.results if r.outcome != "passed" and r.time_only and must_pass(r)]
+    failed on time twice under the self-check's own load run once more, by themselves: a
+    learner's grade.py is one run, not 6 per core. The self-check calls this when no other run is
+    going (run_alone_at_the_end). Their second failure stays on record (`passed_alone`), so thin
+    margins still show; a third failure is the verdict."""
+    again = to_run_alone(run, must_pass)
     if not again:
         return run
-    alone = run_tests([r.id for r in again], target, wall_limit=wall_limit, extra=extra, cwd=cwd, alone=True)
+    alone = run_tests([r.id for r in again], target, wall_limit=wall_limit, extra=extra, cwd=cwd)
     fresh = {r.id: r for r in alone.results}
     for result in fresh.values():
         if result.outcome != "passed":
@@ -256,8 +292,13 @@ def report_rescued(rescued: list[str], *, listed: bool, out: Callable[[str], Non
 
 
 def run_variant_round(
-    round_: list[tuple[Exercise, Path]], extra: tuple[str, ...] = ()
-) -> tuple[list[Check], Run]:
+    round_: list[tuple[Exercise, Path]],
+    folder: Path,
+    alone_later: list[RunAlone],
+    extra: tuple[str, ...] = (),
+) -> Run:
+    """Run a round's variants, each as its exercise's file in `folder` (kept until the runs alone
+    at the end are done: they read it)."""
     judged = JUDGE_MODE in extra
     # A wrong variant that declares nothing need only be caught: its exercise stops at the first
     # failure (not on time). The others' verdicts are compared test by test, so all their tests run.
@@ -270,31 +311,41 @@ def run_variant_round(
         verdict, and a second run of their failures on time could not change it."""
         return {r.stem for r in run.results if r.outcome != "passed" and not r.time_only} & set(only_caught)
 
-    with tempfile.TemporaryDirectory(prefix="kata-variants-") as folder:
-        for exercise, path in round_:
-            shutil.copyfile(path, Path(folder) / f"{exercise.stem}.py")
-        correct = {e.stem for e, path in round_ if path.stem.startswith("ok_")}
-        run = run_checked(
-            [e.tests for e, _ in round_],
-            Path(folder),
-            extra,
-            settled=caught,
-            must_pass=lambda result: result.stem in correct,
-        )
+    for exercise, path in round_:
+        shutil.copyfile(path, folder / f"{exercise.stem}.py")
+    correct = {e.stem for e, path in round_ if path.stem.startswith("ok_")}
+    run = run_checked(
+        [e.tests for e, _ in round_],
+        folder,
+        extra,
+        settled=caught,
+        must_pass=lambda result: result.stem in correct,
+        alone_later=alone_later,
+    )
     run.label = "variants " + " ".join(f"{e.stem}/{p.name}" for e, p in round_) + JUDGED * judged
+    return run
+
+
+def round_checks(round_: list[tuple[Exercise, Path]], run: Run, *, judged: bool) -> list[Check]:
+    """Each variant of a round judged from its run (judge_variant)."""
     grouped = run.by_stem()
-    checks = [
+    return [
         judge_variant(
             f"variant {exercise.stem}/{path.name}{JUDGED * judged}", path, grouped.get(exercise.stem, [])
         )
         for exercise, path in round_
     ]
-    return checks, run
 
 
-def submit_rounds(pool: ThreadPoolExecutor, *kinds: tuple[list[list], tuple[str, ...]]) -> list[list[Future]]:
+def submit_rounds(
+    pool: ThreadPoolExecutor,
+    folder: Path,
+    alone_later: list[RunAlone],
+    *kinds: tuple[list[list], tuple[str, ...]],
+) -> list[list[Future]]:
     """Submit every kind's variant rounds (one kind per mode), the biggest rounds first and the
-    kinds in turn: the small rounds then fill the end, when fewer runs are left to share the cores."""
+    kinds in turn: the small rounds then fill the end, when fewer runs are left to share the cores.
+    Each round's files go in a folder of their own under `folder`."""
     order = sorted(
         (
             (len(round_), number, kind)
@@ -304,7 +355,13 @@ def submit_rounds(pool: ThreadPoolExecutor, *kinds: tuple[list[list], tuple[str,
         key=lambda job: (-job[0], job[1], job[2]),
     )
     submitted = {
-        (kind, number): pool.submit(run_variant_round, kinds[kind][0][number], kinds[kind][1])
+        (kind, number): pool.submit(
+            run_variant_round,
+            kinds[kind][0][number],
+            Path(tempfile.mkdtemp(prefix=f"round-{kind}-{number}-", dir=folder)),
+            alone_later,
+            kinds[kind][1],
+        )
         for _, number, kind in order
     }
     return [
@@ -363,15 +420,21 @@ def self_check(
     if whole_course and HARNESS_TESTS.is_dir() and not (correct_only or wrong_only):
         solution_runs += harness_runs()
     judged_extra = (*extra, JUDGE_MODE)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    alone_later: list[RunAlone] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="kata-variants-") as variants_folder,
+        ThreadPoolExecutor(max_workers=jobs) as pool,
+    ):
         # Submitted slowest first: the harness tests, then the solutions, then the rest.
         solutions = [
-            pool.submit(run_checked, files, REPO_ROOT / "solutions", run_extra)
+            pool.submit(run_checked, files, REPO_ROOT / "solutions", run_extra, alone_later=alone_later)
             for files, run_extra in reversed(solution_runs)
         ]
         in_judge_mode = [e for e in tested if coverage.judged(e.stem)] if judge else []
         judged_solutions = [
-            pool.submit(run_checked, [e.tests], REPO_ROOT / "solutions", judged_extra)
+            pool.submit(
+                run_checked, [e.tests], REPO_ROOT / "solutions", judged_extra, alone_later=alone_later
+            )
             for e in ([] if wrong_only else in_judge_mode)
         ]
         stubs = judged_stubs = None
@@ -395,8 +458,15 @@ def self_check(
             variants = [(e, path) for e, path in variants if path.stem.startswith(kind)]
         judged_variants = [(e, path) for e, path in variants if e in in_judge_mode]
         rounds, judged_rounds = submit_rounds(
-            pool, (variant_rounds(variants), extra), (variant_rounds(judged_variants), judged_extra)
+            pool,
+            Path(variants_folder),
+            alone_later,
+            (variant_rounds(variants), extra),
+            (variant_rounds(judged_variants), judged_extra),
         )
+        everything = solutions + judged_solutions + [f for f in (stubs, judged_stubs) if f is not None]
+        wait_for_all(everything + rounds + judged_rounds)
+        run_alone_at_the_end(alone_later)
         solution_run, runs = Run(), []
         for future in solutions:
             run = future.result()
@@ -432,14 +502,14 @@ def self_check(
             checks.append(check_modes_agree("the stubs in exercises/", mine, run.results))
         by_variant: dict[Path, list[TestResult]] = {}
         for round_, future in zip(variant_rounds(variants), rounds, strict=True):
-            round_checks, run = future.result()
-            checks += round_checks
+            run = future.result()
+            checks += round_checks(round_, run, judged=False)
             runs.append(run)
             for exercise, path in round_:
                 by_variant[path] = run.by_stem().get(exercise.stem, [])
         for round_, future in zip(variant_rounds(judged_variants), judged_rounds, strict=True):
-            judged_checks, judged_run = future.result()
-            checks += judged_checks
+            judged_run = future.result()
+            checks += round_checks(round_, judged_run, judged=True)
             runs.append(judged_run)
             for exercise, path in round_:
                 if not per_test_verdicts(path):

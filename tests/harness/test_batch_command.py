@@ -70,6 +70,7 @@ def test_ctrl_c_says_whether_a_gradebook_was_written(monkeypatch, capsys, tmp_pa
     assert capsys.readouterr().err.strip() == f"grade.py batch: {said}"
 
 
+@pytest.mark.load_sensitive
 def test_stopping_ends_the_running_children_at_once_and_starts_no_more(tmp_path, monkeypatch):
     def slow(*_, **__) -> Jail:
         return Jail(subprocess.Popen(["sleep", "60"], start_new_session=True))

@@ -470,6 +470,7 @@ def test_junit_xml_parses_and_holds_one_testcase_per_test(tmp_path, course):
 
 
 @pytest.mark.parametrize("kind", list(ODD_MESSAGES))
+@pytest.mark.load_sensitive
 def test_odd_messages_break_no_writer(tmp_path, course, kind):
     odd = ODD_MESSAGES[kind]
     results = [result("01_demo", 1, "test_a", "failed", odd), *all_passed()[1:]]

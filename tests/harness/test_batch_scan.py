@@ -731,6 +731,7 @@ def test_flags_name_the_file_and_the_line():
     ]
 
 
+@pytest.mark.load_sensitive
 def test_honest_files_scan_quickly():
     import time
 

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from kata.batch.scan_process import scan_in_child
 from kata.catalog import REPO_ROOT
@@ -56,6 +57,7 @@ def test_the_child_finds_what_the_scan_finds():
     assert flags[1].startswith("02_gather.py:2 reaches into the garbage collector"), flags
 
 
+@pytest.mark.load_sensitive
 def test_a_scan_that_takes_too_long_ends_as_a_flag_for_each_file_it_did_not_finish():
     files = {"01_coroutines": EXITS, "02_gather": BIG, "03_create_task": BIG, "04_blocking": EXITS}
     started = time.perf_counter()

@@ -819,6 +819,7 @@ def test_gather_as_taskgroup_runs_everything_at_once_in_order_and_raises_the_err
     assert raised.value is boom, "gather raises the error itself, not an ExceptionGroup"
 
 
+@pytest.mark.load_sensitive
 def test_gather_as_create_task_raises_the_first_error_as_soon_as_it_happens():
     variant = only(derive_equivalent("99_demo", GATHER), "gather-as-create-task")
     module = load(variant)

@@ -306,6 +306,7 @@ def test_one_exercise_draws_the_timeline_when_calls_ran_one_after_another(kata):
         pytest.param(HANGS_UNSTOPPABLY, "did not even stop when interrupted", id="swallows-the-interruption"),
     ],
 )
+@pytest.mark.load_sensitive
 def test_an_exercise_that_hangs_is_stopped_and_the_rest_is_not_run(kata, code, words):
     kata.put("01_coroutines", SOLUTION_01.read_text(encoding="utf-8") + code)
     started = time.monotonic()

@@ -299,6 +299,7 @@ def test_a_result_not_in_gradescopes_format_is_not_used(autograder, written):
     assert "could not be read" in data["output"], f"the reason is wrong: {data['output']!r}"
 
 
+@pytest.mark.load_sensitive
 def test_a_hang_is_stopped_at_the_budget_with_the_reason(autograder):
     autograder.fake_python("exec sleep 60")
     started = time.monotonic()
@@ -440,6 +441,7 @@ def test_a_correct_submission_gets_every_point_from_the_zip(gradescope_zip, auto
     )
 
 
+@pytest.mark.load_sensitive
 def test_a_real_batch_past_its_budget_leaves_zero_and_the_reason(gradescope_zip, autograder):
     unpack(gradescope_zip, autograder)
     (autograder.root / STUDENT / "01_coroutines.py").write_text("import time\ntime.sleep(600)\n")

@@ -323,6 +323,7 @@ def test_in_batch_grading_the_students_process_cannot_read_the_judges_memory_or_
     assert messages and "reached: nothing" in messages[0], messages
 
 
+@pytest.mark.load_sensitive
 def test_a_loop_the_learners_code_keeps_frozen_in_the_sandbox_is_broken_there_in_plain_words(tmp_path):
     """18's Progress.wait_until spinning with no `await` freezes the sandbox's loop, which then
     answers nothing: the sandbox's own FrozenLoopBreaker (asked for by the test, through the

@@ -75,6 +75,7 @@ def test_the_simulation_removes_what_windows_lacks(tmp_path):
     assert done.stdout.strip() == "[] spawn", done.stdout + done.stderr
 
 
+@pytest.mark.load_sensitive
 def test_grade_py_passes_solutions_and_fails_a_stub_without_posix(tmp_path, course):
     for number in ("01", "10"):
         done = grade(tmp_path, number)

@@ -2,14 +2,13 @@
 time twice under it runs once more with the machine to itself; a mistake, and what must fail,
 never get that run."""
 
-import threading
-import time
+from pathlib import Path
 
 import pytest
 
 from kata import runner, selfcheck
-from kata.runner import run_tests, with_second_chance
-from kata.turns import Turns
+from kata.report import TestResult
+from kata.runner import Run, run_tests, with_second_chance
 from tests.harness.test_guard import make_suite
 
 pytestmark = pytest.mark.timeout(120)
@@ -79,59 +78,68 @@ def test_what_need_not_pass_gets_no_run_alone(tmp_path, monkeypatch):
     assert run.passed_alone == []
 
 
-def _started(target) -> threading.Thread:
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    return thread
+def _result(test, outcome="passed", time_only=False):
+    return TestResult(f"t.py::{test}", "99_demo", test, 1, outcome, time_only=time_only)
 
 
-def test_a_run_alone_waits_for_the_runs_going_and_no_new_run_starts_until_it_has_run():
-    turns, events = Turns(), []
-    first_may_end = threading.Event()
+def test_the_self_check_runs_what_needs_a_run_alone_only_after_every_other_run(monkeypatch):
+    """run_checked, as the pool's runs call it, only notes what needs a run alone; the runs alone
+    come later, one by one, when nothing else is going (self_check waits for every run first)."""
+    asked = []
 
-    def first_run():
-        with turns.ordinary():
-            events.append("first started")
-            first_may_end.wait(10)
-            events.append("first ended")
+    def run_tests(tests, target, **options):
+        asked.append(list(tests))
+        if len(asked) == 1:  # the pool's run: a failure on time (twice), and a mistake
+            return Run(results=[_result("test_slow", "failed", True), _result("test_wrong", "failed")])
+        return Run(results=[_result("test_slow")])
 
-    def run_alone():
-        with turns.alone(patience=10):
-            events.append("alone started")
-            time.sleep(0.05)
-            events.append("alone ended")
-
-    def later_run():
-        with turns.ordinary():
-            events.append("later started")
-
-    threads = [_started(first_run)]
-    while turns.running == 0:
-        time.sleep(0.001)
-    threads.append(_started(run_alone))
-    time.sleep(0.05)  # the run alone now waits; a run asked for after it must wait too
-    threads.append(_started(later_run))
-    time.sleep(0.05)
-    assert events == ["first started"], "neither the run alone nor a new run may start meanwhile"
-    first_may_end.set()
-    for thread in threads:
-        thread.join(10)
-    assert events == ["first started", "first ended", "alone started", "alone ended", "later started"]
+    monkeypatch.setattr(selfcheck, "run_tests", run_tests)
+    monkeypatch.setattr(selfcheck, "with_second_chance", lambda run, *args, **options: run)
+    later: list[selfcheck.RunAlone] = []
+    run = selfcheck.run_checked([Path("t.py")], Path("target"), alone_later=later)
+    assert asked == [[Path("t.py")]], "no run alone may start while the pool's runs go on"
+    assert [alone.run for alone in later] == [run], "what must pass and failed on time twice is noted"
+    selfcheck.run_alone_at_the_end(later)
+    assert asked[1:] == [["t.py::test_slow"]], "only what failed on time runs alone, not the mistake"
+    assert {r.test: r.outcome for r in run.results} == {"test_slow": "passed", "test_wrong": "failed"}
+    assert run.passed_alone == ["t.py::test_slow"]
 
 
-def test_a_run_alone_waits_no_longer_than_its_patience_for_a_run_that_goes_on():
-    turns, going = Turns(), threading.Event()
+def test_a_whole_run_stopped_at_its_wall_limit_gets_a_run_alone_for_what_must_pass():
+    """Under the self-check's load a run can outlast its wall limit: its tests never ran, which
+    is the machine, not the code, for what must pass."""
+    never_ran = _result("test_a", "failed")
+    stopped = Run(results=[never_ran], timed_out=True)
+    assert selfcheck.to_run_alone(stopped, must_pass=lambda result: True) == [never_ran]
+    assert selfcheck.to_run_alone(stopped, must_pass=lambda result: False) == []
+    assert selfcheck.to_run_alone(Run(results=[never_ran]), must_pass=lambda result: True) == [], (
+        "a failure that is not on time, in a run that was not stopped, is a verdict"
+    )
 
-    def long_run():
-        with turns.ordinary():
-            going.wait(10)
 
-    thread = _started(long_run)
-    while turns.running == 0:
-        time.sleep(0.001)
+MARKED = """
+import time
+
+import pytest
+
+@pytest.mark.load_sensitive
+def test_marked_bound():
     started = time.monotonic()
-    with turns.alone(patience=0.2):
-        waited = time.monotonic() - started
-    going.set()
-    thread.join(10)
-    assert 0.15 < waited < 5, f"the run alone waited {waited:.2f} s for a run that went on (patience 0.2 s)"
+    assert time.monotonic() - started < 0, "a bound a busy machine broke"
+
+def test_plain_bound():
+    started = time.monotonic()
+    assert time.monotonic() - started < 0, "the same bound, not marked"
+"""
+
+
+def test_a_harness_test_marked_load_sensitive_fails_only_on_time(tmp_path):
+    """A harness test whose bound is meant for a machine running one grading says so
+    (pytest.mark.load_sensitive): its failure is on time, so it gets the runs the load can
+    need; an unmarked failure is a verdict."""
+    test_file, target = make_suite(tmp_path, learner="", tests=MARKED)
+    run = run_tests([test_file], target, wall_limit=60, cwd=tmp_path)
+    assert {r.test: (r.outcome, r.time_only) for r in run.results} == {
+        "test_marked_bound": ("failed", True),
+        "test_plain_bound": ("failed", False),
+    }
