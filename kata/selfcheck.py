@@ -46,7 +46,10 @@ from kata.words import many
 
 HARNESS_TESTS = REPO_ROOT / "tests" / "harness"
 VARIANTS = REPO_ROOT / "tests" / "variants"
-WALL_LIMIT = 300.0
+WALL_LIMIT = 300.0  # a run of one exercise's tests
+# Each more test file in a run (a round of variants runs up to 22): under the self-check's own
+# load on a slow machine a round of 22 outlasted 300 s, and its variants' tests went unrun.
+WALL_LIMIT_PER_MORE_FILE = 60.0
 # The harness's own test files start grade.py and pytest runs of their own: on a loaded machine
 # the slowest (test_grade_cli.py) needs several minutes.
 HARNESS_WALL_LIMIT = 900.0
@@ -178,6 +181,11 @@ class RunAlone:
     must_pass: Callable[[TestResult], bool]
 
 
+def wall_limit_for(test_files: Collection[Path]) -> float:
+    """The most a run of these exercises' test files may take before it is killed."""
+    return WALL_LIMIT + WALL_LIMIT_PER_MORE_FILE * (len(test_files) - 1)
+
+
 def run_checked(
     test_files: list[Path],
     target: Path,
@@ -191,7 +199,7 @@ def run_checked(
     except for the exercises `settled(first_run)` names, whose verdict cannot change. What
     `must_pass` and failed on time twice goes on `alone_later`, to run alone at the end."""
     harness = all(Path(f).parent == HARNESS_TESTS for f in test_files)
-    wall_limit = HARNESS_WALL_LIMIT if harness else WALL_LIMIT
+    wall_limit = HARNESS_WALL_LIMIT if harness else wall_limit_for(test_files)
     # The harness's tests take no kata options but a part (HARNESS_SHARDS); those without a limit
     # of their own get a roomy one (cloning the kata or starting grade.py took over 10 s at load
     # 10 on 2 cores).
@@ -199,10 +207,11 @@ def run_checked(
     run = run_tests(test_files, target, wall_limit=wall_limit, extra=extra)
     if shards.OPTION in extra:
         run.label += f" (part {extra[extra.index(shards.OPTION) + 1]})"
-    run = with_second_chance(run, target, wall_limit=wall_limit, extra=extra, settled=settled(run))
+    again = shards.without_part(extra)  # a run again names its tests: every one of them is to run
+    run = with_second_chance(run, target, wall_limit=wall_limit, extra=again, settled=settled(run))
     if to_run_alone(run, must_pass):
         # list.append is atomic: the pool's threads share the list.
-        alone_later.append(RunAlone(run, target, wall_limit, extra, must_pass))
+        alone_later.append(RunAlone(run, target, wall_limit, again, must_pass))
     return run
 
 
@@ -441,7 +450,11 @@ def self_check(
         if not (correct_only or wrong_only):
             stub_tests = [e.tests for e in tested if e.stub.is_file()]
             stubs = pool.submit(
-                run_tests, stub_tests, REPO_ROOT / "exercises", wall_limit=WALL_LIMIT, extra=extra
+                run_tests,
+                stub_tests,
+                REPO_ROOT / "exercises",
+                wall_limit=wall_limit_for(stub_tests),
+                extra=extra,
             )
             judged_stub_tests = [e.tests for e in in_judge_mode if e.stub.is_file()]
             if judged_stub_tests:
@@ -449,7 +462,7 @@ def self_check(
                     run_tests,
                     judged_stub_tests,
                     REPO_ROOT / "exercises",
-                    wall_limit=WALL_LIMIT,
+                    wall_limit=wall_limit_for(judged_stub_tests),
                     extra=judged_extra,
                 )
         variants = variant_files(exercises)

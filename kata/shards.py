@@ -52,3 +52,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
     items[:] = items[start:end]
+
+
+def without_part(extra: tuple[str, ...]) -> tuple[str, ...]:
+    """`extra` without its part (OPTION and its value): for a run again of tests named by id, which
+    are all to run. With the part kept, a second run of one test of part 2/3 ran nothing."""
+    words = list(extra)
+    while OPTION in words[:-1]:
+        at = words.index(OPTION)
+        del words[at : at + 2]
+    return tuple(words)

@@ -249,7 +249,13 @@ class KataTimeouts:
 _TIMER = pytest.StashKey["_Alarm | _InterruptTimer"]()
 
 
+# pytest-timeout's name in the plugin manager: "timeout" when pytest loads it by its entry point,
+# "pytest_timeout" when given as `-p pytest_timeout` (batch grading, where autoload is off: there
+# its raw handler went on raising in asyncio callbacks and in pytest's own report, INTERNALERROR).
+TIMEOUT_PLUGIN_NAMES = ("timeout", "pytest_timeout")
+
+
 def install(config: pytest.Config) -> None:
     """Take over pytest-timeout's signal method, when pytest-timeout is in use."""
-    if config.pluginmanager.has_plugin("timeout"):
+    if any(config.pluginmanager.has_plugin(name) for name in TIMEOUT_PLUGIN_NAMES):
         config.pluginmanager.register(KataTimeouts(), "kata-timeouts")

@@ -102,17 +102,18 @@ def test_variant_rounds_hold_one_variant_per_exercise(tmp_path):
     assert sum(len(r) for r in rounds) == len(variants)
 
 
-def test_variant_rounds_start_biggest_first_the_two_modes_in_turn_and_come_back_in_order():
+def test_variant_rounds_start_biggest_first_the_two_modes_in_turn_and_come_back_in_order(tmp_path):
     started = []
 
     class Pool:
-        def submit(self, _function, round_, extra):
+        def submit(self, _function, round_, folder, _later, extra):
+            assert folder.parent == tmp_path, "each round's files go in a folder of their own"
             started.append((len(round_), extra))
             return (tuple(round_), extra)
 
     plain = [["a", "b", "c"], ["d"], ["e", "f"]]
     judged = [["a", "b"], ["d"]]
-    rounds, judged_rounds = submit_rounds(Pool(), (plain, ("one",)), (judged, ("judge",)))
+    rounds, judged_rounds = submit_rounds(Pool(), tmp_path, [], (plain, ("one",)), (judged, ("judge",)))
     assert started == [(3, ("one",)), (2, ("judge",)), (2, ("one",)), (1, ("one",)), (1, ("judge",))]
     assert rounds == [(tuple(r), ("one",)) for r in plain], "each kind's rounds come back in its own order"
     assert judged_rounds == [(tuple(r), ("judge",)) for r in judged]

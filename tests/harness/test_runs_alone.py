@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kata import runner, selfcheck
+from kata import runner, selfcheck, shards
 from kata.report import TestResult
 from kata.runner import Run, run_tests, with_second_chance
 from tests.harness.test_guard import make_suite
@@ -88,21 +88,38 @@ def test_the_self_check_runs_what_needs_a_run_alone_only_after_every_other_run(m
     asked = []
 
     def run_tests(tests, target, **options):
-        asked.append(list(tests))
+        asked.append((list(tests), options["extra"]))
         if len(asked) == 1:  # the pool's run: a failure on time (twice), and a mistake
             return Run(results=[_result("test_slow", "failed", True), _result("test_wrong", "failed")])
         return Run(results=[_result("test_slow")])
 
+    def second_chance(run, target, **options):
+        asked.append(("second chance", options["extra"]))
+        return run
+
     monkeypatch.setattr(selfcheck, "run_tests", run_tests)
-    monkeypatch.setattr(selfcheck, "with_second_chance", lambda run, *args, **options: run)
+    monkeypatch.setattr(selfcheck, "with_second_chance", second_chance)
     later: list[selfcheck.RunAlone] = []
-    run = selfcheck.run_checked([Path("t.py")], Path("target"), alone_later=later)
-    assert asked == [[Path("t.py")]], "no run alone may start while the pool's runs go on"
+    part = ("-p", "kata.shards", shards.OPTION, "2/3")
+    run = selfcheck.run_checked([Path("t.py")], Path("target"), part, alone_later=later)
+    assert [tests for tests, _ in asked] == [[Path("t.py")], "second chance"], (
+        "no run alone may start while the pool's runs go on"
+    )
     assert [alone.run for alone in later] == [run], "what must pass and failed on time twice is noted"
     selfcheck.run_alone_at_the_end(later)
-    assert asked[1:] == [["t.py::test_slow"]], "only what failed on time runs alone, not the mistake"
+    assert asked[2][0] == ["t.py::test_slow"], "only what failed on time runs alone, not the mistake"
     assert {r.test: r.outcome for r in run.results} == {"test_slow": "passed", "test_wrong": "failed"}
     assert run.passed_alone == ["t.py::test_slow"]
+    assert shards.OPTION in asked[0][1], "the first run is the part"
+    assert [shards.OPTION in extra for _, extra in asked[1:]] == [False, False], (
+        "a run again names its tests: with the part kept, one test of part 2/3 ran nothing"
+    )
+
+
+def test_a_part_is_dropped_from_the_options_and_nothing_else():
+    options = ("--kata-seed", "5", "-p", "kata.shards", shards.OPTION, "2/3", "--timeout", "120")
+    assert shards.without_part(options) == ("--kata-seed", "5", "-p", "kata.shards", "--timeout", "120")
+    assert shards.without_part(("--timeout", "1")) == ("--timeout", "1")
 
 
 def test_a_whole_run_stopped_at_its_wall_limit_gets_a_run_alone_for_what_must_pass():

@@ -7,6 +7,7 @@ again in the teardown. A busy loop is in those places most of the time.
 """
 
 import asyncio
+import itertools
 import os
 import subprocess
 import sys
@@ -24,6 +25,7 @@ NO_POSIX = Path(__file__).with_name("no_posix")
 BUSY_TESTS = 10
 BUSY_LOOP = f"""
 import asyncio
+import itertools
 import time
 
 import pytest
@@ -150,3 +152,38 @@ async def test_asyncios_own_bookkeeping_is_not_a_place_to_stop():
     queue = Watched()
     queue.put_nowait(1)
     assert not queue.verdict, "put_nowait cut short keeps the item but never wakes the getter"
+
+
+def test_the_kata_takes_over_the_time_limit_where_batch_grading_loads_pytest_timeout_by_hand(tmp_path):
+    """Batch grading turns plugin autoload off and names pytest-timeout (`-p pytest_timeout`), so
+    the plugin manager knows it as "pytest_timeout", not "timeout": the kata's time limit was not
+    installed there, and pytest-timeout's own alarm broke a loaded grading's report (INTERNALERROR,
+    the test process ended: CI, 2026-12-02)."""
+    from kata.batch.isolation import Limits, pytest_args
+
+    args = pytest_args([], tmp_path, tmp_path, Limits(), seed=1)
+    plugins = [word for flag, word in itertools.pairwise(args) if flag == "-p"]
+    (tmp_path / "test_which_timer.py").write_text(
+        "def test_which_timer(request):\n"
+        "    assert request.config.pluginmanager.has_plugin('kata-timeouts'), 'not installed'\n"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "--noconftest",
+            "test_which_timer.py",
+            "--target",
+            str(tmp_path),
+        ]
+        + [word for plugin in plugins for word in ("-p", plugin)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "pytest_timeout" in plugins, f"the batch's plugins changed: {plugins}"
+    assert done.returncode == 0, f"the kata's time limit is not the one in use:\n{done.stdout[-2000:]}"
