@@ -2,6 +2,7 @@
 time twice under it runs once more with the machine to itself; a mistake, and what must fail,
 never get that run."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ pytestmark = pytest.mark.timeout(120)
 
 # Slow on its first two runs in a folder, fast after: a machine busy through both runs.
 LEARNER = """
+from dataclasses import replace
 from pathlib import Path
 
 def seconds_taken():
@@ -160,3 +162,29 @@ def test_a_harness_test_marked_load_sensitive_fails_only_on_time(tmp_path):
         "test_marked_bound": ("failed", True),
         "test_plain_bound": ("failed", False),
     }
+
+
+def test_tests_a_run_never_reached_because_its_process_ended_run_once_more(monkeypatch):
+    """One variant's test ended a round's process (exit code 3 under load): the other variants'
+    tests were never run, and must be judged, not counted as failures."""
+    asked = []
+
+    def run_tests(tests, target, **options):
+        asked.append(list(tests))
+        return Run(results=[_result("test_later")])
+
+    monkeypatch.setattr(selfcheck, "run_tests", run_tests)
+    unrun = runner.NOT_RUN.format(reason="exit code 3")
+    ended = Run(
+        results=[
+            _result("test_running", "failed"),  # the one running when the process ended
+            replace(_result("test_later", "failed"), message=unrun),
+        ],
+        returncode=3,
+    )
+    selfcheck.with_the_unrun_run(ended, Path("target"), wall_limit=60, extra=())
+    assert asked == [["t.py::test_later"]], "only the tests never run run again"
+    assert {r.test: r.outcome for r in ended.results} == {"test_running": "failed", "test_later": "passed"}
+    stopped = Run(results=[replace(_result("test_later", "failed"), message=unrun)], timed_out=True)
+    selfcheck.with_the_unrun_run(stopped, Path("target"), wall_limit=60, extra=())
+    assert len(asked) == 1, "a run stopped at its wall limit is the runs alone's to judge (to_run_alone)"
