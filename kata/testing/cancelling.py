@@ -42,6 +42,7 @@ class Run:
         # Set when finish() gives up: how long it waited (for the moment, or for the stop after it).
         self.gave_up_after: float | None = None
         self.left: Any = None
+        self.ended_at: float | None = None  # when the function ended (kata clock), as the test saw it
         self._snapshot = snapshot
         self._again = False
         self.task = asyncio.create_task(self._watch(coro))
@@ -50,6 +51,7 @@ class Run:
         try:
             return await coro
         finally:
+            self.ended_at = clock.monotonic()
             if self._snapshot is not None:
                 self.left = self._snapshot()
 
@@ -68,9 +70,10 @@ class Run:
             self.moment = f"{self.moment}, and again {moment}"
             self.task.cancel()
 
-    async def finish(self, longest: float) -> bool:
+    async def finish(self, longest: float, held: float = 0.0) -> bool:
         """Wait until the function has ended: up to `longest` seconds for it to be cancelled or
-        end by itself, then up to WAIT seconds after the cancellation. False if it still runs:
+        end by itself, then up to WAIT seconds after the cancellation (and `held` more, the time
+        a HeldStop keeps the calls it stops from stopping). False if it still runs:
         the test gave up waiting, a failure on time (kata.testing.margins.gave_up), since correct
         code ends far sooner unless the machine is very busy; code that hangs does it every time."""
         started = clock.monotonic()
@@ -80,9 +83,9 @@ class Run:
             return self._give_up(started, longest, "cancelling: ends or is cancelled < longest")
         if not self.task.done():
             cancelled = clock.monotonic()
-            await asyncio.wait({self.task}, timeout=WAIT)
+            await asyncio.wait({self.task}, timeout=WAIT + held)
             if not self.task.done():
-                return self._give_up(cancelled, WAIT, "cancelling: stops < WAIT once cancelled")
+                return self._give_up(cancelled, WAIT + held, "cancelling: stops < WAIT once cancelled")
         if not self.task.cancelled():
             self.task.exception()  # seen here, so that an error is never reported as lost
         return True
@@ -116,6 +119,111 @@ class Run:
         if self.task.exception() is not None:
             return f"raised {self.task.exception()!r}"
         return f"returned {describe(self.task.result())}"
+
+
+# How soon after a HeldStop lets its calls stop the code waiting for them must end: a few loop
+# turns, and in judge mode two crossings between the processes; the rest is headroom for a busy
+# machine (a broken bound is a failure on time, and gets a second run).
+HOLD_AFTER = 0.4
+
+
+class HeldStop:
+    """Cancelled calls to these services stop only when the test lets them: `hold` s, as the code
+    under test sees time (kata.testing.letting_run), after a cancel first reached one of them.
+
+    Code that waits until the calls it cancelled have ended cannot end before then, and ends
+    soon after. Code that waits a fixed time instead (`asyncio.sleep`, `asyncio.wait` with a
+    timeout) is seen: a wait shorter than `hold` ends while the call is still stopping (the
+    function's snapshot holds it, for `left_running`), a longer one ends long after the call
+    has stopped (`waited_on`). A fixed wait passes only if it lies within `hold` and `hold` +
+    HOLD_AFTER: two tests with holds far enough apart leave none that passes both.
+
+    The held calls are let stop one at a time, in the order their cancels came, each once the
+    code under test has seen the one before end (kata.testing.letting_run): in judge mode their
+    endings cross to the other process one message at a time, and in one process they then come
+    apart the same way, as real calls stop at moments of their own. (A cancelled `gather` without
+    `return_exceptions` ends at its first call that ends cancelled, the others still stopping: in
+    one process it would otherwise see them all end in one loop step, and pass there alone.)
+
+    With `lead`, the first held call is let stop `lead` s after its cancel already, and the rest
+    at `hold`. Code that waits for the first of its calls to end and then a fixed time (a
+    cancelled `gather` ends at its first call that ends cancelled; a sleep after it) starts its
+    wait there: it is held as long as code whose wait starts at the cancel, not a few loop turns.
+
+    Create it before the code under test runs; `release()` it once that code has ended (or the
+    test gave up on it), before stopping what it left running.
+    """
+
+    def __init__(self, hold: float, *services: Any, lead: float | None = None) -> None:
+        self.hold = hold
+        self.lead = lead
+        self.cancelled_at: float | None = None  # when a cancel first reached a held call
+        self.released_at: float | None = None  # when the last held call was let stop, after the hold
+        self._held: list[asyncio.Event] = []
+        self._open = False  # once released, a cancelled call stops at once
+        self._reached = asyncio.Event()
+        for service in services:
+            service.stop_until = self._stop_until
+        self._task = asyncio.create_task(self._hold())
+
+    def _stop_until(self, _call: Call) -> asyncio.Event:
+        stopped = asyncio.Event()
+        if self._open:
+            stopped.set()
+            return stopped
+        if self.cancelled_at is None:
+            self.cancelled_at = clock.monotonic()
+            self._reached.set()
+        self._held.append(stopped)
+        return stopped
+
+    async def _hold(self) -> None:
+        await self._reached.wait()
+        if self.lead is None:
+            await let_the_code_run(self.hold)
+        else:
+            await let_the_code_run(self.lead)
+            if self._held and not self._open:
+                self._held.pop(0).set()
+            await let_the_code_run(max(0.0, self.hold - self.lead))
+        if self._open:
+            return
+        self._open = True
+        while self._held:
+            stopped = self._held.pop(0)
+            if not self._held:
+                self.released_at = clock.monotonic()
+            stopped.set()
+            await let_the_code_run()
+
+    async def release(self) -> None:
+        """End the hold, and let every held call stop. A hold that has begun is waited out (in
+        judge mode its wait is a question to the other process, answered in turn): the code under
+        test has ended by now, or the test gave up on it, so the verdict does not wait for it."""
+        if not self._reached.is_set():
+            self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        self._open = True
+        while self._held:
+            self._held.pop(0).set()
+
+    def waited_on(self, ended_at: float | None, check: str) -> float | None:
+        """How long the code under test went on after the held calls were let stop, when it went
+        on HOLD_AFTER s or more (a broken bound `check`); None when it ended sooner, or before.
+        `ended_at`: when it ended (kata clock; `Run.ended_at`)."""
+        if self.released_at is None or ended_at is None or ended_at < self.released_at:
+            return None
+        after = ended_at - self.released_at
+        return after if margins.over(after, HOLD_AFTER, check) else None
+
+    def ended_while_stopping(self, ended_at: float | None) -> float | None:
+        """How long after a cancel first reached a held call the code under test ended, when it
+        ended before the calls were let stop; None otherwise."""
+        if self.cancelled_at is None or ended_at is None:
+            return None
+        if self.released_at is not None and ended_at >= self.released_at:
+            return None
+        return max(0.0, ended_at - self.cancelled_at)
 
 
 async def settle() -> None:

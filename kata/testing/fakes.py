@@ -54,6 +54,15 @@ async def _linger(seconds: float) -> None:
             continue
 
 
+async def _linger_until(released: asyncio.Event) -> None:
+    """Take until `released` is set to stop, whatever cancels come meanwhile."""
+    while not released.is_set():
+        try:
+            await released.wait()
+        except asyncio.CancelledError:
+            continue
+
+
 @dataclass
 class FakeService:
     """An async function with latency that records every call.
@@ -72,6 +81,10 @@ class FakeService:
            cancelled. `on_cancel` is called the moment the cancel arrives: code that
            cancelled its calls is then surely still waiting for them to stop, for
            `stop_delay` s, even when the test's next move crosses to another process.
+    stop_until: when given, replaces `stop_delay`: a function of the cancelled call (called the
+           moment the cancel arrives, after `on_cancel`) that gives an event; the call stops only
+           once the test has set it, however long that takes (kata.testing.cancelling.HeldStop),
+           so code that waits a fixed time for it to stop instead of until it has ended is seen.
     """
 
     name: str = "service"
@@ -85,6 +98,7 @@ class FakeService:
     on_end: Callable[[Call], None] | None = None
     stop_delay: float = 0.0
     on_cancel: Callable[[Call], None] | None = None
+    stop_until: Callable[[Call], asyncio.Event] | None = field(default=None, repr=False, compare=False)
     # In judge mode, what the learner's code may do with it from the other process: call it, and
     # read its name. Its log (`calls`, `peak`) is the judge's alone.
     _kata_remote = ("name",)
@@ -115,7 +129,9 @@ class FakeService:
             call.outcome = "cancelled"
             if self.on_cancel is not None:
                 self.on_cancel(call)
-            if self.stop_delay > 0:
+            if self.stop_until is not None:
+                await _linger_until(self.stop_until(call))
+            elif self.stop_delay > 0:
                 await _linger(self.stop_delay)
             raise
         finally:

@@ -4,7 +4,8 @@ import asyncio
 
 import pytest
 
-from kata.testing import FakeService, assert_ran_together, stopwatch
+from kata.testing import FakeService, assert_ran_together, clock, stopwatch
+from kata.testing.cancelling import HeldStop
 from kata.testing.differences import assert_same_parts
 from kata.testing.leftovers import started_since, stop_leftover_tasks
 from kata.testing.services import FakeServices
@@ -117,3 +118,70 @@ async def test_a_cancelled_call_takes_its_stop_delay_to_stop_and_says_when_the_c
     (call,) = fetch.calls
     assert call.outcome == "cancelled" and call.end is not None
     assert stopping.elapsed >= 0.2 - 0.005, f"stopped after {stopping.elapsed:.3f} s, not 0.2 s"
+
+
+async def test_a_held_stop_lets_a_cancelled_call_stop_only_after_its_hold():
+    """What 03, 05 and 11 rely on: a cancelled call stops only when the HeldStop lets it, `hold` s
+    after the first cancel; code that waited until it ended ends just after, and the hold is over
+    at once once released."""
+    fetch = FakeService("fetch", delay=5.0)
+    held = HeldStop(0.1, fetch)
+
+    async def cancel_and_wait():
+        task = asyncio.create_task(fetch("mirror"))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.sleep(0.02)
+        task.cancel()  # a second cancel does not hurry it
+        await asyncio.wait([task])
+        return clock.monotonic()
+
+    ended_at = await cancel_and_wait()
+    (call,) = fetch.calls
+    assert call.outcome == "cancelled" and call.end is not None
+    assert held.released_at is not None and ended_at >= held.released_at
+    assert held.released_at - held.cancelled_at >= 0.1 - 0.005
+    assert held.ended_while_stopping(ended_at) is None
+    assert held.waited_on(ended_at, "harness: held stop") is None
+    assert held.ended_while_stopping(held.cancelled_at + 0.05) == pytest.approx(0.05)
+    await held.release()
+
+
+async def test_a_held_stop_that_no_cancel_reached_ends_at_its_release():
+    fetch = FakeService("fetch", delay=0.01)
+    held = HeldStop(5.0, fetch)
+    assert await fetch("mirror") == "mirror"
+    with stopwatch() as releasing:
+        await held.release()
+    assert releasing.elapsed < 0.5 and held.released_at is None
+
+
+async def test_a_held_stop_lets_its_calls_stop_one_at_a_time():
+    """A cancelled gather sees its first call end cancelled before the others end, as real calls
+    stop at moments of their own (and as judge mode shows them, one message at a time)."""
+    fetch = FakeService("fetch", delay=5.0)
+    held = HeldStop(0.05, fetch)
+    tasks = [asyncio.create_task(fetch(n)) for n in range(3)]
+    gathered = asyncio.ensure_future(asyncio.gather(*tasks))
+    await asyncio.sleep(0.01)
+    gathered.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await gathered
+    assert sum(task.done() for task in tasks) == 1, "the gather ended at the first call that stopped"
+    await asyncio.wait(tasks)
+    await held.release()
+
+
+async def test_a_held_stop_with_a_lead_lets_the_first_call_stop_at_once():
+    fetch = FakeService("fetch", delay=5.0)
+    held = HeldStop(0.2, fetch, lead=0.0)
+    tasks = [asyncio.create_task(fetch(n)) for n in range(3)]
+    await asyncio.sleep(0.01)
+    for task in tasks:
+        task.cancel()
+    with stopwatch() as first:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    assert first.elapsed < 0.1 and sum(task.done() for task in tasks) == 1
+    await asyncio.wait(tasks)
+    assert held.released_at - held.cancelled_at >= 0.2 - 0.005
+    await held.release()
