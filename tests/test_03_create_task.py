@@ -18,6 +18,7 @@ from kata.testing import (
 )
 from kata.testing.cancelling import (
     WAIT,
+    HeldStop,
     LeftRunning,
     Run,
     assert_ended_cancelled,
@@ -227,15 +228,44 @@ async def test_an_error_from_any_call_reaches_the_caller(ex, rng, failing):
 
 SLOW = 1.0  # calls that are still running when load_dashboard is cancelled, or raises
 # How long a cancelled fetch_news() takes to stop, as a real request closing its connection does:
-# code that cancels the news without waiting for it to end leaves it still stopping when it
-# raises or ends cancelled, there to see even after that has crossed from another process
-# (judge mode).
-NEWS_STOP = 0.1
+# it stops only when the test lets it (kata.testing.cancelling.HeldStop), so code that cancels the
+# news without waiting for it to end leaves it still stopping when it raises or ends cancelled,
+# there to see even after that has crossed from another process (judge mode). Code that waits a
+# fixed time instead ends before the news has stopped, or long after: the two tests hold it for
+# times far apart (HOLD_AFTER between them and more), so no fixed wait passes both; the longer one
+# is over 1 s, past `asyncio.wait([news_task], timeout=1)`.
+SHORT_HOLD = 0.25
+LONG_HOLD = 1.2
 STOP_THE_NEWS = (
     "The news task you started is yours to stop: in a `finally:` block, `news_task.cancel()` it if "
-    "it is not done, then wait until it has ended (`await asyncio.wait([news_task])`); one loop turn "
-    "(`await asyncio.sleep(0)`) is not enough, a call takes as long as it takes to stop."
+    "it is not done, then wait until it has ended (`await asyncio.wait([news_task])`). Neither one "
+    "loop turn (`await asyncio.sleep(0)`) nor any fixed wait (a longer sleep, a wait with a timeout) "
+    "will do: a call takes as long as it takes to stop."
 )
+
+
+def fixed_wait_words(held, run):
+    """What to add when load_dashboard ended a while after cancelling the news, still stopping."""
+    early = held.ended_while_stopping(run.ended_at)
+    if early is None or early < 0.05:
+        return ""
+    return (
+        f" It ended {early:.2f} s after its cancel reached fetch_news(): a fixed wait guesses how "
+        "long a call takes to stop, and this one took longer."
+    )
+
+
+def assert_not_waited_on(held, run, whose):
+    """Fail if load_dashboard went on long after the news it cancelled had stopped: a fixed wait."""
+    after = held.waited_on(run.ended_at, "03 load_dashboard: ends < HOLD_AFTER once the news has stopped")
+    if after is not None:
+        raise AssertionError(
+            f"{whose}. It had cancelled fetch_news(), which took {held.hold:.2f} s to stop, and it went "
+            f"on {after:.2f} s after the news had stopped: it waited a fixed time (a "
+            "sleep, or `asyncio.wait` with a timeout) instead of until the news task had ended. A call "
+            "takes as long as it takes to stop, shorter or longer than any guess: wait for the task "
+            "itself (`await asyncio.wait([news_task])`), which ends the moment it has stopped."
+        )
 
 
 @pytest.mark.task(1)
@@ -244,19 +274,21 @@ async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng):
     failing = rng.choice(["fetch_user", "fetch_inbox"])  # either fails while the news still loads
     error = ServiceDown(f"{failing} is down (user {user_id})")
     fail = lambda *_args: error  # noqa: E731
-    fetch_news = FakeService("fetch_news", delay=SLOW, reply=lambda: HEADLINES[:2], stop_delay=NEWS_STOP)
+    fetch_news = FakeService("fetch_news", delay=SLOW, reply=lambda: HEADLINES[:2])
     fetch_user = FakeService(
         "fetch_user", delay=0.02, reply=user_record, fail=fail if failing == "fetch_user" else None
     )
     fetch_inbox = FakeService(
         "fetch_inbox", delay=0.02, reply=inbox_for, fail=fail if failing == "fetch_inbox" else None
     )
+    held = HeldStop(SHORT_HOLD, fetch_news)
     run = Run(
         ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id),
         snapshot=lambda: [call for call in fetch_news.calls if call.end is None],
     )
 
-    finished = await run.finish(SLOW + WAIT)
+    finished = await run.finish(SLOW + WAIT + SHORT_HOLD)
+    await held.release()
     stopping, untouched = await left_running(run.left or [])
     await stop_calls([*fetch_user.calls, *fetch_inbox.calls, *fetch_news.calls])
     if not finished:
@@ -283,6 +315,7 @@ async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng):
         )
         raise AssertionError(
             left_running_message(whose, stopping, untouched, "fetch_news")
+            + fixed_wait_words(held, run)
             + " Once load_dashboard has ended, nobody waits for the news any more, nor hears of its "
             f"errors: stop it before the error goes on.{gather} {STOP_THE_NEWS}"
         )
@@ -303,14 +336,16 @@ async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng):
             f"end ({SLOW:.2f} s) before it {run.ending()}: once a call has failed, the news is of no use. "
             "Cancel the news task, then wait until it has ended, and let the error go on."
         )
+    assert_not_waited_on(held, run, f"{failing} raised {error!r}, and load_dashboard {run.ending()}")
 
 
 @pytest.mark.task(1)
 async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng):
     user_id = rng.randrange(100, 1000)
-    fetch_news = FakeService("fetch_news", delay=SLOW, reply=lambda: HEADLINES[:2], stop_delay=NEWS_STOP)
+    fetch_news = FakeService("fetch_news", delay=SLOW, reply=lambda: HEADLINES[:2])
     fetch_user = FakeService("fetch_user", delay=SLOW, reply=user_record)
     fetch_inbox = FakeService("fetch_inbox", delay=0.02, reply=inbox_for)
+    held = HeldStop(LONG_HOLD, fetch_news)
     during = f"while fetch_news() and fetch_user({user_id}) were both running"
     run = Run(
         ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id),
@@ -322,7 +357,8 @@ async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng):
             run.cancel(during)  # as a caller's task.cancel() (or a timeout) would
 
     fetch_news.on_start = fetch_user.on_start = cancel_once_both_run
-    finished = await run.finish(2 * SLOW + WAIT)
+    finished = await run.finish(2 * SLOW + WAIT, held=LONG_HOLD)
+    await held.release()
     stopping, untouched = await left_running(run.left or [])
     await stop_calls([*fetch_user.calls, *fetch_inbox.calls, *fetch_news.calls])
 
@@ -334,9 +370,12 @@ async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng):
         unreached=f"without ever running fetch_news() and fetch_user({user_id}) at the same time",
         started="the news task it started",
         left=LeftRunning.calls(stopping, untouched, "fetch_news"),
-        stop_advice=f"{STOP_THE_NEWS} A TaskGroup does that for you; gather does not wait for the "
-        "others once one of them has ended cancelled.",
+        stop_advice=(
+            f"{fixed_wait_words(held, run)} {STOP_THE_NEWS} A TaskGroup does that for you; gather does "
+            "not wait for the others once one of them has ended cancelled."
+        ).lstrip(),
     )
+    assert_not_waited_on(held, run, f"load_dashboard was cancelled by its caller {during}")
 
 
 def page_for(url):
