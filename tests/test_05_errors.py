@@ -9,12 +9,14 @@ from kata.testing import (
     assert_call_count,
     assert_ran_together,
     assert_same,
+    clock,
     describe,
     leaves,
     stopwatch,
 )
 from kata.testing.cancelling import (
     WAIT,
+    HeldStop,
     LeftRunning,
     Run,
     assert_ended_cancelled,
@@ -27,7 +29,15 @@ DELAY = 0.2
 # Task 2: one call fails quickly while the others would take much longer.
 FAST = 0.05
 SLOW = 0.5
-STOP_TIME = 0.2  # how long a cancelled call takes to stop, in the test of stopping them
+# How long a cancelled call takes to stop, in the tests of stopping them, as a real request closing
+# its connection does: it stops only when the test lets it (kata.testing.cancelling.HeldStop). Code
+# that waits a fixed time for the calls it cancelled, instead of until they have ended, ends before
+# they have stopped, or long after: the two tests hold them for times far apart (HOLD_AFTER between
+# them and more), so no fixed wait passes both. The first call cancelled stops at once (`lead`):
+# code whose fixed wait starts when the first call has ended (a cancelled gather ends there) is
+# held as long as code whose wait starts at the cancel.
+SHORT_HOLD = 0.25
+LONG_HOLD = 1.2
 ERROR_KINDS = (ConnectionError, TimeoutError, LookupError, PermissionError)
 # Values a call may return that are false in an `if`: each is still the value it returned.
 FALSY = (None, 0, "", [], {}, False, 0.0)
@@ -353,27 +363,56 @@ async def test_a_failure_raises_that_very_exception(ex, rng):
     assert_raised(error, api, bad)
 
 
+def fixed_wait_words(held, ended_at, ended):
+    """What to add when fetch_all_or_nothing ended a while after cancelling calls still stopping."""
+    early = held.ended_while_stopping(ended_at)
+    if early is None or early < 0.05:
+        return ""
+    return (
+        f" It {ended} {early:.2f} s after its cancel reached them: a fixed wait guesses how long a "
+        "call takes to stop, and these took longer."
+    )
+
+
+def assert_not_waited_on(held, ended_at, whose):
+    """Fail if fetch_all_or_nothing went on long after the calls it cancelled had stopped."""
+    after = held.waited_on(ended_at, "05 fetch_all_or_nothing: ends < HOLD_AFTER once the calls have stopped")
+    if after is not None:
+        raise AssertionError(
+            f"{whose}. The calls it had cancelled took up to {held.hold:.2f} s to stop, and it went on "
+            f"{after:.2f} s after they had stopped: it waited a fixed time (a sleep, or `asyncio.wait` "
+            "with a timeout) instead of until they had ended. A call takes as long as it takes to stop, "
+            "shorter or longer than any guess: wait for the tasks themselves (`await "
+            "asyncio.gather(*tasks, return_exceptions=True)`), which ends the moment they have stopped."
+        )
+
+
 @pytest.mark.task(2)
 async def test_the_other_calls_are_stopped_before_it_raises(ex, rng):
     ids = some_ids(rng, 5)
     bad = rng.choice(ids)
     api = FlakyApi({bad}, delay=lambda i: FAST if i == bad else SLOW)
-    # A cancelled call takes this long to stop, as a real request does: code that raises without
+    # A cancelled call stops only SHORT_HOLD s after the first cancel: code that raises without
     # waiting for the calls it cancelled leaves them still stopping, there to see even after its
     # error has crossed from another process (judge mode).
-    api.fetch.stop_delay = STOP_TIME
+    held = HeldStop(SHORT_HOLD, api.fetch, lead=0.0)
 
-    with stopwatch() as run:
-        await run_until_it_raises(ex, api, ids)
-
-    others = [call for call in api.fetch.calls if call.args != (bad,)]
-    running = [call for call in others if call.end is None]  # still running, or still stopping
+    try:
+        with stopwatch() as run:
+            await run_until_it_raises(ex, api, ids)
+        ended_at = clock.monotonic()
+        others = [call for call in api.fetch.calls if call.args != (bad,)]
+        running = [call for call in others if call.end is None]  # still running, or still stopping
+    finally:
+        await held.release()
     if running:
         # Sorted before the test stops them (its own cancel would make every one look cancelled).
         _, untouched = await left_running(running)
         why = (
             "You cancelled them, but `task.cancel()` only asks a task to stop, and it stops later, "
-            "the next time it runs: "
+            "the next time it runs, and a call takes as long as it takes to stop: neither one loop "
+            "turn (`await asyncio.sleep(0)`) nor any fixed wait (a longer sleep, a wait with a "
+            f"timeout) will do.{fixed_wait_words(held, ended_at, 'raised')} Once you have cancelled them, "
             if not untouched
             else "gather does not stop the other calls when one fails, and `task.cancel()` only asks a "
             "task to stop. Cancel every unfinished task, then "
@@ -395,6 +434,7 @@ async def test_the_other_calls_are_stopped_before_it_raises(ex, rng):
             "answer is known: cancel the calls still running instead of waiting for them."
         )
     assert_call_count(api.fetch, len(ids), "every call starts at once, before any fails")
+    assert_not_waited_on(held, ended_at, f"fetch({bad}) failed, and fetch_all_or_nothing raised its error")
 
 
 @pytest.mark.task(2)
@@ -414,6 +454,7 @@ async def test_the_first_error_wins(ex, rng):
 async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng):
     ids = some_ids(rng, 5)
     api = FlakyApi(failing=(), delay=SLOW)
+    held = HeldStop(LONG_HOLD, api.fetch, lead=0.0)
     fetching = "while its calls to fetch were running"
     run = Run(
         ex.fetch_all_or_nothing(api.fetch, ids),
@@ -421,7 +462,8 @@ async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng):
     )
     api.fetch.on_start = lambda _call: len(api.fetch.calls) == len(ids) and run.cancel(fetching)
 
-    finished = await run.finish(SLOW + WAIT)
+    finished = await run.finish(SLOW + WAIT, held=LONG_HOLD)
+    await held.release()
     stopping, untouched = await left_running(run.left or [])
     if not finished:
         await run.stop()
@@ -432,7 +474,13 @@ async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng):
         unreached=f"having called fetch {len(api.fetch.calls)} of {len(ids)} times: start every call at once",
         started="the calls to fetch it started",
         left=LeftRunning.calls(stopping, untouched, "fetch"),
-        stop_advice="Whatever way it ends, a cancellation included, cancel the calls it started and wait "
-        "until they have stopped (in a `finally:`).",
+        stop_advice=(
+            fixed_wait_words(held, run.ended_at, "ended")
+            + " Whatever way it ends, a cancellation included, cancel the calls it started and wait "
+            "until they have ended (in a `finally:`), however long they take to stop: no fixed wait "
+            "will do, and neither will a cancelled `gather`, which ends as soon as one of its calls has "
+            "ended cancelled, the others still stopping."
+        ).lstrip(),
         cancel_advice="Its caller asked it to stop, and a result would read as if every call had worked.",
     )
+    assert_not_waited_on(held, run.ended_at, f"fetch_all_or_nothing was cancelled by its caller {fetching}")
