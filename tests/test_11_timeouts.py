@@ -8,13 +8,22 @@ from kata.testing import (
     FakeService,
     assert_call_count,
     assert_same,
+    clock,
     describe,
     draw_timeline,
     margins,
     not_all_at_once,
     stopwatch,
 )
-from kata.testing.cancelling import WAIT, Run, assert_ended_cancelled, left_running, settle, stop_calls
+from kata.testing.cancelling import (
+    WAIT,
+    HeldStop,
+    Run,
+    assert_ended_cancelled,
+    left_running,
+    settle,
+    stop_calls,
+)
 from kata.testing.clock import EARLY_WAKE
 
 # A call far slower than any limit here: code without a timeout waits all of it,
@@ -29,10 +38,13 @@ BATCH_LIMIT = 0.3
 # A far-off limit, for a test that ends the call another way (a cancel, an error) long before it.
 FAR_LIMIT = 0.8
 # How long a cancelled call takes to stop, in the tests that the slow calls are stopped, as a real
-# request closing its connection does: code that cancels a call without waiting for it to end
+# request closing its connection does: it stops only when the test lets it, HOLD s after the cancel
+# (kata.testing.cancelling.HeldStop), so code that cancels a call without waiting for it to end
 # returns while it is still stopping, there to see even after the answer has crossed from another
-# process (judge mode).
-STOP_TIME = 0.1
+# process (judge mode). So does code that waits a fixed time shorter than HOLD for it to stop; a
+# fixed wait of LATE or more is caught by the tests that the answer comes within the limit + LATE
+# (a call there stops at once), so no fixed wait passes both.
+HOLD = LATE + 0.1
 
 # Why a TimeoutError escapes fetch_or_none when its limit is up: no `except`, or one in the wrong place.
 CATCH_OUTSIDE = (
@@ -83,24 +95,34 @@ WAITED_FOR_THEM = (
 )
 
 
-async def assert_stopped(fetch, keys, limit, what, result=None):
+async def assert_stopped(fetch, keys, limit, what, held, result=None):
     """Every call for `keys` was cancelled when the limit was up and had ended when `what` returned:
-    not left running, not still stopping, not let finish. Call it right after `what` returned."""
+    not left running, not still stopping, not let finish, nor waited on long after it had stopped.
+    Call it right after `what` returned; `held` holds the cancelled calls stopping (HeldStop)."""
+    ended_at = clock.monotonic()
     slow = [call for call in fetch.calls if call.args[0] in keys]
     running = [call for call in slow if call.end is None]  # still running, or still stopping
+    await held.release()
     if running:
         # Sorted (cancelled by the code, or not) before they are stopped here, so that the loop
         # guard does not report them again: this test's own cancel would make them all look cancelled.
         _, untouched = await left_running(running)
         were = "was" if len(running) == 1 else "were"
+        early = held.ended_while_stopping(ended_at)
+        guessed = (
+            f" {what} returned {early:.2f} s after its cancel reached {labels(running[:1])}: a fixed "
+            "wait guesses how long a call takes to stop, and this one took longer."
+            if early is not None and early >= 0.05
+            else ""
+        )
         if not untouched:
             raise AssertionError(
                 f"{labels(running)} {were} cancelled but still stopping when {what} returned: "
                 "`task.cancel()` only asks a task to stop, and it stops later, the next time it runs "
-                "(one loop turn, `await asyncio.sleep(0)`, is not enough: a call takes as long as it "
-                "takes to stop). After cancelling the pending tasks, wait until they have ended: "
-                "`await asyncio.gather(*pending, return_exceptions=True)` (or `asyncio.wait(pending)`). "
-                "`asyncio.timeout` and `asyncio.wait_for` do that for you."
+                "(neither one loop turn, `await asyncio.sleep(0)`, nor any fixed wait will do: a call "
+                f"takes as long as it takes to stop).{guessed} After cancelling the pending tasks, wait "
+                "until they have ended: `await asyncio.gather(*pending, return_exceptions=True)` (or "
+                "`asyncio.wait(pending)`). `asyncio.timeout` and `asyncio.wait_for` do that for you."
             )
         were = "was" if len(untouched) == 1 else "were"
         raise AssertionError(
@@ -121,6 +143,16 @@ async def assert_stopped(fetch, keys, limit, what, result=None):
             f"{labels(finished)} ran to {its} end ({SLOW:.2f} s) though the limit was {limit:.2f} s: "
             f"{what} should cancel a call still running when the limit is up. Is there a timeout "
             "at all, and is it given `limit`?"
+        )
+    after = held.waited_on(ended_at, f"11 {what}: returns < HOLD_AFTER once the calls have stopped")
+    if after is not None:
+        raise AssertionError(
+            f"{what} cancelled {labels(slow)} when the limit was up, which then took {held.hold:.2f} s "
+            f"to stop, and it returned {after:.2f} s after that: it waited a fixed time (a sleep, or "
+            "`asyncio.wait` with a timeout) instead of until the cancelled calls had ended. A call takes "
+            "as long as it takes to stop, shorter or longer than any guess: wait for the tasks "
+            "themselves (`await asyncio.gather(*pending, return_exceptions=True)`), which ends the "
+            "moment they have stopped. `asyncio.timeout` and `asyncio.wait_for` do that for you."
         )
 
 
@@ -192,11 +224,14 @@ async def test_a_slow_call_gives_none_when_the_limit_is_up(ex, rng):
 async def test_a_slow_call_is_stopped_not_left_running(ex, rng):
     key = rng.randrange(100, 1000)
     limit = round(rng.uniform(0.1, 0.2), 2)
-    fetch = FakeService("fetch", delay=SLOW, reply=value_for, stop_delay=STOP_TIME)
+    fetch = FakeService("fetch", delay=SLOW, reply=value_for)
+    held = HeldStop(HOLD, fetch)
 
-    await fetch_or_none_of(ex, fetch, key, limit)
-
-    await assert_stopped(fetch, {key}, limit, "fetch_or_none")
+    try:
+        await fetch_or_none_of(ex, fetch, key, limit)
+        await assert_stopped(fetch, {key}, limit, "fetch_or_none", held)
+    finally:
+        await held.release()
     assert_call_count(fetch, 1)
 
 
@@ -286,9 +321,8 @@ async def test_a_cancel_from_the_caller_is_not_a_timeout(ex, rng):
 # Task 2 -------------------------------------------------------------------------------
 
 
-def make_batch(rng, count, slow_count, stop_delay=0.0):
-    """Keys, the slow ones among them, and a fetch where those take SLOW and the rest answer fast;
-    a cancelled call takes `stop_delay` s to stop."""
+def make_batch(rng, count, slow_count):
+    """Keys, the slow ones among them, and a fetch where those take SLOW and the rest answer fast."""
     keys = some_keys(rng, count)
     slow = set(rng.sample(keys, slow_count))
     fast_delay = {key: round(rng.uniform(0.02, 0.1), 3) for key in keys}
@@ -296,7 +330,6 @@ def make_batch(rng, count, slow_count, stop_delay=0.0):
         "fetch",
         delay=lambda key: SLOW if key in slow else fast_delay[key],
         reply=value_for,
-        stop_delay=stop_delay,
     )
     return keys, slow, fetch
 
@@ -423,14 +456,20 @@ async def test_the_whole_batch_ends_when_the_limit_is_up(ex, rng):
 
 @pytest.mark.task(2)
 async def test_slow_calls_are_stopped_when_the_limit_is_up(ex, rng):
-    keys, slow, fetch = make_batch(rng, 6, rng.randint(2, 3), stop_delay=STOP_TIME)
-    # No time is judged here, and the fast calls' answers are not read: a shorter limit (still
-    # longer than any fast call) pays for the STOP_TIME that stopping the slow calls now takes.
-    limit = BATCH_LIMIT - STOP_TIME
+    keys, slow, fetch = make_batch(rng, 6, rng.randint(2, 3))
+    # The first slow call cancelled stops at once: code whose fixed wait starts when it has ended
+    # (a gather of the pending calls ends at the first that ends cancelled) is held as long.
+    held = HeldStop(HOLD, fetch, lead=0.0)
+    # No time is judged here but how soon it returns once the slow calls have stopped, and the
+    # fast calls' answers are not read: a shorter limit (still longer than any fast call) pays for
+    # part of the HOLD that stopping the slow calls now takes.
+    limit = BATCH_LIMIT - 0.1
 
-    result = await run_batch(ex, fetch, keys, limit)
-
-    await assert_stopped(fetch, slow, limit, "fetch_all_within", result)
+    try:
+        result = await run_batch(ex, fetch, keys, limit)
+        await assert_stopped(fetch, slow, limit, "fetch_all_within", held, result)
+    finally:
+        await held.release()
     assert_call_count(fetch, len(keys))
 
 

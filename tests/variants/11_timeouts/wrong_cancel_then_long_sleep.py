@@ -1,0 +1,28 @@
+"""Wrong: after asyncio.wait(timeout=...) the pending calls are cancelled and given a fixed 2 s (a
+guess) to stop: they stop sooner, and the caller waits for nothing, far past the limit."""
+# fails only: test_a_slow_call_gives_none_when_the_limit_is_up, test_a_slow_call_is_stopped_not_left_running, test_the_whole_batch_ends_when_the_limit_is_up, test_slow_calls_are_stopped_when_the_limit_is_up
+# ruff: noqa: E501 (the line above names every test it fails)
+
+import asyncio
+
+
+async def fetch_or_none(fetch, key, limit):
+    task = asyncio.create_task(fetch(key))
+    done, _ = await asyncio.wait({task}, timeout=limit)
+    if task in done:
+        return task.result()
+    task.cancel()
+    await asyncio.sleep(2)  # a guess: it has long stopped by then
+    return None
+
+
+async def fetch_all_within(fetch, keys, limit):
+    tasks = {key: asyncio.create_task(fetch(key)) for key in keys}
+    if not tasks:
+        return {}
+    done, pending = await asyncio.wait(tasks.values(), timeout=limit)
+    for t in pending:
+        t.cancel()
+    if pending:
+        await asyncio.sleep(2)  # a guess: they have long stopped by then
+    return {key: (t.result() if t in done else None) for key, t in tasks.items()}
