@@ -187,3 +187,22 @@ def test_the_kata_takes_over_the_time_limit_where_batch_grading_loads_pytest_tim
     )
     assert "pytest_timeout" in plugins, f"the batch's plugins changed: {plugins}"
     assert done.returncode == 0, f"the kata's time limit is not the one in use:\n{done.stdout[-2000:]}"
+
+
+def test_a_time_limit_never_lands_between_a_tests_phases(monkeypatch):
+    """pytest turns what is raised in a test's setup, call or teardown into its failure; between
+    them it makes its reports, and a raise there is an internal error that ends the whole run (a
+    round of 4 exercises' variants, CI 2026-12-02). A limit that ran out waits for the next phase,
+    or for its cancel at the end of the test."""
+    from kata import timeouts
+
+    monkeypatch.setattr(timeouts, "PATIENCE", 0.0)  # patience long run out: raise anywhere...
+    patience = timeouts._Patience()
+    plain = sys._getframe()  # plain code, no loop: a moment that loses nothing
+    assert timeouts.PHASE.running, "this test's own call is a phase"
+    assert patience.raise_now(plain) is True
+    monkeypatch.setattr(timeouts.PHASE, "running", False)  # as between two phases
+    assert patience.raise_now(plain) is False, "...but never between a test's phases"
+    with timeouts.PHASE.of_a_test():
+        assert patience.raise_now(plain) is True
+    assert not timeouts.PHASE.running, "a phase's end is noted"
