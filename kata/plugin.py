@@ -36,7 +36,13 @@ from kata.report import GAVE_UP, HANG_GRACE, STOPPED_AT, TIME_ONLY, ReportWriter
 from kata.testing import clock, hang_guard, letting_run, margins, threads
 from kata.testing.leftovers import Leftovers
 from kata.testing.loopguard import FROZEN_PREFIX as FROZEN
-from kata.testing.loopguard import STALL_LIMIT, LoopGuard, blocked_asleep, warning_watch
+from kata.testing.loopguard import (
+    STALL_LIMIT,
+    LoopGuard,
+    blocked_asleep,
+    set_aside_what_lives_on,
+    warning_watch,
+)
 from kata.testing.loops import close_left_open, noting_loops
 from kata.testing.sessions import counting_sessions
 from kata.testing.waiting import FrozenLoopBreaker, WakeWatch
@@ -483,6 +489,13 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     if judge is not None and "ex" in getattr(item, "fixturenames", ()):
         judge.ready()
     return (yield)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before the test's fixtures (the learner's module among them): what earlier tests left
+    alive is set aside, so the guard's collections scan only this test's objects."""
+    set_aside_what_lives_on()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -682,6 +682,38 @@ def test_a_session_kept_in_a_module_global_is_reported_in_the_test_that_made_it(
         assert verdict[later].outcome == "passed", f"{later} was blamed: {verdict[later].message}"
 
 
+KEEPS_MANY = """
+import asyncio
+import gc
+
+def keep_many():
+    asyncio.kept_by_a_test = [[] for _ in range(50_000)]  # alive after the test, in a library
+
+def scanned():
+    return len(gc.get_objects())
+"""
+
+KEEPS_MANY_TESTS = """
+def test_keeps_many(ex):
+    ex.keep_many()
+
+def test_scans(ex):
+    print("SCANNED", ex.scanned())
+"""
+
+
+@pytest.mark.parametrize("mode", [[], ["--kata-judge"]], ids=["one process", "judge mode"])
+def test_the_guards_collections_scan_only_what_the_test_made(tmp_path, mode):
+    """What earlier tests left alive is set aside before the next test begins, in the process that
+    runs the learner's code: otherwise every collection of the guard's (four a test) scans it all,
+    and a run's later tests pay for its earlier ones."""
+    test_file, target = make_suite(tmp_path, learner=KEEPS_MANY, tests=KEEPS_MANY_TESTS)
+    run = run_tests([test_file], target, wall_limit=60, cwd=tmp_path, extra=["--kata-seed", "1", "-s", *mode])
+    assert [r.outcome for r in run.results] == ["passed", "passed"], run.output
+    scanned = int(re.search(r"SCANNED (\d+)", run.output).group(1))
+    assert scanned < 20_000, f"the second test's collections would scan {scanned} objects"
+
+
 async def test_a_task_the_kata_runs_a_learners_call_in_is_named_after_the_learners_coroutine():
     """In judge mode the sandbox runs each call from the judge in a task of the kata's own
     (kata.remote.peer); a leftover of that kind must be named as the learner knows it (Cache.get),
