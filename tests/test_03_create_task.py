@@ -231,11 +231,13 @@ SLOW = 1.0  # calls that are still running when load_dashboard is cancelled, or 
 # it stops only when the test lets it (kata.testing.cancelling.HeldStop), so code that cancels the
 # news without waiting for it to end leaves it still stopping when it raises or ends cancelled,
 # there to see even after that has crossed from another process (judge mode). Code that waits a
-# fixed time instead ends before the news has stopped, or long after: the two tests hold it for
-# times far apart (HOLD_AFTER between them and more), so no fixed wait passes both; the longer one
-# is over 1 s, past `asyncio.wait([news_task], timeout=1)`.
+# fixed time instead ends before the news has stopped, or long after: each test holds it for two
+# times far apart (HOLD_AFTER between them and more), so no fixed wait passes both, whichever way
+# load_dashboard ends (a guess may be on the error path only, or on the cancel path only); the
+# longer one is over 1 s, past `asyncio.wait([news_task], timeout=1)`.
 SHORT_HOLD = 0.25
 LONG_HOLD = 1.2
+HOLDS = pytest.mark.parametrize("hold", [SHORT_HOLD, LONG_HOLD], ids=["news_stops_soon", "news_stops_late"])
 STOP_THE_NEWS = (
     "The news task you started is yours to stop: in a `finally:` block, `news_task.cancel()` it if "
     "it is not done, then wait until it has ended (`await asyncio.wait([news_task])`). Neither one "
@@ -269,7 +271,8 @@ def assert_not_waited_on(held, run, whose):
 
 
 @pytest.mark.task(1)
-async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng):
+@HOLDS
+async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng, hold):
     user_id = rng.randrange(100, 1000)
     failing = rng.choice(["fetch_user", "fetch_inbox"])  # either fails while the news still loads
     error = ServiceDown(f"{failing} is down (user {user_id})")
@@ -281,13 +284,13 @@ async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng):
     fetch_inbox = FakeService(
         "fetch_inbox", delay=0.02, reply=inbox_for, fail=fail if failing == "fetch_inbox" else None
     )
-    held = HeldStop(SHORT_HOLD, fetch_news)
+    held = HeldStop(hold, fetch_news)
     run = Run(
         ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id),
         snapshot=lambda: [call for call in fetch_news.calls if call.end is None],
     )
 
-    finished = await run.finish(SLOW + WAIT + SHORT_HOLD)
+    finished = await run.finish(SLOW + WAIT + hold)
     await held.release()
     stopping, untouched = await left_running(run.left or [])
     await stop_calls([*fetch_user.calls, *fetch_inbox.calls, *fetch_news.calls])
@@ -340,12 +343,13 @@ async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng):
 
 
 @pytest.mark.task(1)
-async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng):
+@HOLDS
+async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng, hold):
     user_id = rng.randrange(100, 1000)
     fetch_news = FakeService("fetch_news", delay=SLOW, reply=lambda: HEADLINES[:2])
     fetch_user = FakeService("fetch_user", delay=SLOW, reply=user_record)
     fetch_inbox = FakeService("fetch_inbox", delay=0.02, reply=inbox_for)
-    held = HeldStop(LONG_HOLD, fetch_news)
+    held = HeldStop(hold, fetch_news)
     during = f"while fetch_news() and fetch_user({user_id}) were both running"
     run = Run(
         ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id),
@@ -357,7 +361,7 @@ async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng):
             run.cancel(during)  # as a caller's task.cancel() (or a timeout) would
 
     fetch_news.on_start = fetch_user.on_start = cancel_once_both_run
-    finished = await run.finish(2 * SLOW + WAIT, held=LONG_HOLD)
+    finished = await run.finish(2 * SLOW + WAIT, held=hold)
     await held.release()
     stopping, untouched = await left_running(run.left or [])
     await stop_calls([*fetch_user.calls, *fetch_inbox.calls, *fetch_news.calls])

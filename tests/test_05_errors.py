@@ -32,12 +32,14 @@ SLOW = 0.5
 # How long a cancelled call takes to stop, in the tests of stopping them, as a real request closing
 # its connection does: it stops only when the test lets it (kata.testing.cancelling.HeldStop). Code
 # that waits a fixed time for the calls it cancelled, instead of until they have ended, ends before
-# they have stopped, or long after: the two tests hold them for times far apart (HOLD_AFTER between
-# them and more), so no fixed wait passes both. The first call cancelled stops at once (`lead`):
+# they have stopped, or long after: each test holds them for two times far apart (HOLD_AFTER between
+# them and more), so no fixed wait passes both, whichever way the function ends (a guess may be on
+# the error path only, or on the cancel path only). The first call cancelled stops at once (`lead`):
 # code whose fixed wait starts when the first call has ended (a cancelled gather ends there) is
 # held as long as code whose wait starts at the cancel.
 SHORT_HOLD = 0.25
 LONG_HOLD = 1.2
+HOLDS = pytest.mark.parametrize("hold", [SHORT_HOLD, LONG_HOLD], ids=["calls_stop_soon", "calls_stop_late"])
 ERROR_KINDS = (ConnectionError, TimeoutError, LookupError, PermissionError)
 # Values a call may return that are false in an `if`: each is still the value it returned.
 FALSY = (None, 0, "", [], {}, False, 0.0)
@@ -388,14 +390,15 @@ def assert_not_waited_on(held, ended_at, whose):
 
 
 @pytest.mark.task(2)
-async def test_the_other_calls_are_stopped_before_it_raises(ex, rng):
+@HOLDS
+async def test_the_other_calls_are_stopped_before_it_raises(ex, rng, hold):
     ids = some_ids(rng, 5)
     bad = rng.choice(ids)
     api = FlakyApi({bad}, delay=lambda i: FAST if i == bad else SLOW)
-    # A cancelled call stops only SHORT_HOLD s after the first cancel: code that raises without
+    # A cancelled call stops only `hold` s after the first cancel: code that raises without
     # waiting for the calls it cancelled leaves them still stopping, there to see even after its
     # error has crossed from another process (judge mode).
-    held = HeldStop(SHORT_HOLD, api.fetch, lead=0.0)
+    held = HeldStop(hold, api.fetch, lead=0.0)
 
     try:
         with stopwatch() as run:
@@ -451,10 +454,11 @@ async def test_the_first_error_wins(ex, rng):
 
 
 @pytest.mark.task(2)
-async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng):
+@HOLDS
+async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng, hold):
     ids = some_ids(rng, 5)
     api = FlakyApi(failing=(), delay=SLOW)
-    held = HeldStop(LONG_HOLD, api.fetch, lead=0.0)
+    held = HeldStop(hold, api.fetch, lead=0.0)
     fetching = "while its calls to fetch were running"
     run = Run(
         ex.fetch_all_or_nothing(api.fetch, ids),
@@ -462,7 +466,7 @@ async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng):
     )
     api.fetch.on_start = lambda _call: len(api.fetch.calls) == len(ids) and run.cancel(fetching)
 
-    finished = await run.finish(SLOW + WAIT, held=LONG_HOLD)
+    finished = await run.finish(SLOW + WAIT, held=hold)
     await held.release()
     stopping, untouched = await left_running(run.left or [])
     if not finished:
