@@ -59,6 +59,13 @@ class Run:
     def collected_nothing(self) -> bool:
         return not self.results
 
+    def take_again(self, again: Run) -> dict[str, TestResult]:
+        """Some of these tests were run `again`: their new results stand in for the first ones.
+        Returns the new results by test id."""
+        fresh = {r.id: r for r in again.results}
+        self.results = [fresh.get(r.id, r) for r in self.results]
+        return fresh
+
     def by_stem(self) -> dict[str, list[TestResult]]:
         grouped: dict[str, list[TestResult]] = {}
         for result in self.results:
@@ -278,14 +285,12 @@ def with_second_chance(
             extra = [*extra, "--timeout", str(timeout * SECOND_TIMEOUT_FACTOR)]
     started = time.perf_counter()
     second = run_tests([r.id for r in again], target, wall_limit=wall_limit, extra=extra, cwd=cwd)
-    fresh = {r.id: r for r in second.results}
+    passed = {r.id for r in second.results if r.outcome == "passed"}
+    run.passed_second_time = [r.id for r in run.results if r.outcome != "passed" and r.id in passed]
+    fresh = run.take_again(second)
     for result in fresh.values():
         if result.outcome != "passed" and result.time_only:
             result.message += "\n" + SAME_TWICE
-    run.passed_second_time = [
-        r.id for r in run.results if r.outcome != "passed" and fresh.get(r.id, r).outcome == "passed"
-    ]
-    run.results = [fresh.get(r.id, r) for r in run.results]
     run.seconds += time.perf_counter() - started
     run.second_runs = len(fresh)
     return run

@@ -226,10 +226,7 @@ def with_the_unrun_run(run: Run, target: Path, *, wall_limit: float, extra: tupl
     unrun = [r for r in run.results if r.outcome != "passed" and r.message.startswith(unrun_prefix)]
     if run.timed_out or not unrun:
         return run
-    fresh = {
-        r.id: r for r in run_tests([r.id for r in unrun], target, wall_limit=wall_limit, extra=extra).results
-    }
-    run.results = [fresh.get(r.id, r) for r in run.results]
+    run.take_again(run_tests([r.id for r in unrun], target, wall_limit=wall_limit, extra=extra))
     return run
 
 
@@ -268,12 +265,11 @@ def with_a_run_alone(
     if not again:
         return run
     alone = run_tests([r.id for r in again], target, wall_limit=wall_limit, extra=extra, cwd=cwd)
-    fresh = {r.id: r for r in alone.results}
+    fresh = run.take_again(alone)
     for result in fresh.values():
         if result.outcome != "passed":
             result.message += "\n" + FAILED_ALONE
     run.passed_alone = [r.id for r in again if fresh.get(r.id, r).outcome == "passed"]
-    run.results = [fresh.get(r.id, r) for r in run.results]
     run.seconds += alone.seconds
     return run
 
