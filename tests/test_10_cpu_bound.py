@@ -25,7 +25,7 @@ from kata.testing import (
     timeline,
 )
 from kata.testing.cancelling import Run, assert_ended_cancelled
-from kata.testing.cpu_work import BlockingService
+from kata.testing.cpu_work import BlockingService, failing_last
 from kata.testing.slots import most_at_once
 from kata.testing.ticker import LearnersTicker
 
@@ -131,14 +131,12 @@ async def test_an_error_from_fetch_report_reaches_the_caller(ex, rng):
     report_ids = rng.sample(range(100, 1000), 4)
     broken = rng.choice(report_ids)
     problem = f"report #{broken} is missing"
-    # The error comes last: by then every other call has returned, so no thread is still busy
-    # when the error reaches the caller.
+    # The error comes last: once every other call has returned, so no thread is still busy when
+    # the error reaches the caller.
     fetch_report = BlockingService(
-        "fetch_report",
-        delay=lambda rid: 0.15 if rid == broken else 0.05,
-        reply=report_for,
-        fail=lambda rid: LookupError(problem) if rid == broken else None,
+        "fetch_report", delay=lambda rid: 0.15 if rid == broken else 0.05, reply=report_for
     )
+    fetch_report.fail = failing_last(fetch_report, broken, LookupError(problem), others=len(report_ids) - 1)
 
     try:
         result = await ex.fetch_reports(fetch_report, report_ids)

@@ -45,3 +45,28 @@ class BlockingService(FakeService):
             with self._lock:
                 call.end = clock.perf_counter()
                 self.in_flight -= 1
+
+
+LAST_WAIT = 1.0  # at most this long for the other calls: code that never makes them is not held longer
+
+
+def failing_last(service: BlockingService, broken: Any, error: BaseException, others: int):
+    """A `fail` for `service`: `error` for the call `service(broken)`, raised only once `others`
+    calls for other arguments have returned, so that no thread is still busy when the error
+    reaches the caller, however late a busy machine starts each thread. A test of how an error
+    travels must not hang on which thread the machine ran first: with a shorter delay for the
+    others instead, a correct answer failed under load (its other threads still running)."""
+
+    def fail(*args: Any) -> BaseException | None:
+        if args != (broken,):
+            return None
+        deadline = clock.monotonic() + LAST_WAIT
+        while clock.monotonic() < deadline:
+            with service._lock:
+                returned = sum(1 for c in service.calls if c.args != (broken,) and c.end is not None)
+            if returned >= others:
+                break
+            _blocking_sleep(0.005)
+        return error
+
+    return fail
