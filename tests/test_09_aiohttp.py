@@ -384,12 +384,12 @@ async def test_an_error_status_reaches_the_caller(ex, rng, server, statuses):
     user_ids = rng.sample(range(100, 1000), 4)
     broken_id = rng.choice(user_ids)
     status = rng.choice(statuses)
-    # The error comes last: by then every other reply is in, so no request is still in flight
-    # when the error reaches the caller, and the verdict cannot hang on how fast replies travel
-    # (code with a session per URL would still be fetching; that mistake has a test of its own).
+    # The error comes last: the server sends it only once every other reply is out, so no request
+    # is still in flight when the error reaches the caller, however slowly replies travel (a fixed
+    # delay was a guess that a loaded machine could prove wrong).
     error_body = {"error": f"the server said {status}"}
     urls = [
-        server.serve(f"/users/{uid}", status=status, json=error_body, delay=DELAY)
+        server.serve(f"/users/{uid}", server.last(Reply(status=status, json=error_body)))
         if uid == broken_id
         else server.serve(f"/users/{uid}", json=user_record(uid))
         for uid in user_ids
@@ -432,9 +432,7 @@ async def test_an_error_without_a_status_reaches_the_caller(ex, rng, server):
     urls = [
         server.serve(
             f"/users/{uid}",
-            text=broken_body,
-            headers={"Content-Type": "application/json"},
-            delay=DELAY,
+            server.last(Reply(text=broken_body, headers={"Content-Type": "application/json"})),
         )
         if uid == broken_id
         else server.serve(f"/users/{uid}", json=user_record(uid))

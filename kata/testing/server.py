@@ -37,6 +37,10 @@ from kata.testing.fakes import Call
 # Handlers still running when a test ends are cancelled after this long, so a
 # broken client cannot hold the teardown for aiohttp's default 60 s.
 SHUTDOWN_TIMEOUT = 0.25
+# A reply served `last` waits at most this long for the other routes' requests (code that never
+# makes them all must not hang), looking every LAST_POLL seconds.
+LAST_WITHIN = 1.0
+LAST_POLL = 0.005
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,30 @@ class LoopbackServer:
             raise TypeError("give either a reply or Reply fields, not both")
         self._routes[(method.upper(), path)] = reply if reply is not None else Reply(**fields)
         return self.url(path)
+
+    def last(self, reply: Reply, within: float = LAST_WITHIN) -> ReplyFunction:
+        """A reply function for `serve`: `reply`, once every other route on this server has had a
+        request answered (for at most `within` seconds).
+
+        For a test whose error reply must come last, when no other request is still in flight: a
+        delay only guesses that the others are done by then, and a loaded machine can make it wrong.
+        What the server sees is its handler having returned the reply; one more look lets those
+        replies go out first."""
+
+        async def answer_last(request: ServedRequest) -> Reply:
+            others = [route for route in self._routes if route != (request.method, request.path)]
+            deadline = clock.perf_counter() + within
+            while not self._answered(others) and clock.perf_counter() < deadline:
+                await asyncio.sleep(LAST_POLL)
+            await asyncio.sleep(LAST_POLL)
+            return reply
+
+        return answer_last
+
+    def _answered(self, routes: list[tuple[str, str]]) -> bool:
+        """Whether each of `routes` (method, path) has had a request that the server has finished."""
+        done = {(r.method, r.path) for r in self.requests if r.end is not None}
+        return all(route in done for route in routes)
 
     def url(self, path: str) -> str:
         """The full URL of `path` on this server, e.g. http://127.0.0.1:41234/users/7."""

@@ -1,11 +1,12 @@
-"""LoopbackServer records when each client connection closes (09 judges one shared session by it)."""
+"""LoopbackServer records when each client connection closes (09 judges one shared session by it),
+and serves a reply last, after every other route's (09's error tests)."""
 
 import asyncio
 
 import aiohttp
 
 from kata.testing import clock
-from kata.testing.server import LoopbackServer
+from kata.testing.server import LoopbackServer, Reply
 
 
 async def all_closed(server, within=5.0):
@@ -56,3 +57,25 @@ async def test_reset_forgets_the_closed_connections():
         server.reset()
         assert server.closed_at == {} and server.connection_count == 0
         assert not await server.a_connection_closes(within=0.01)
+
+
+async def test_a_reply_served_last_waits_until_every_other_route_is_answered():
+    async with LoopbackServer() as server:
+        # The others take longer than a fixed delay on the last reply would have guessed.
+        urls = [server.serve(f"/{n}", json=n, delay=0.3) for n in range(3)]
+        urls.append(server.serve("/broken", server.last(Reply(status=503, json={"error": "busy"}))))
+        async with aiohttp.ClientSession() as session:
+            assert await asyncio.gather(*(get(session, url) for url in urls)) == [0, 1, 2, {"error": "busy"}]
+        broken = next(r for r in server.requests if r.path == "/broken")
+        assert broken.status == 503
+        assert all(r.end < broken.end for r in server.requests if r is not broken)
+
+
+async def test_a_reply_served_last_waits_no_longer_than_within():
+    async with LoopbackServer() as server:
+        server.serve("/never-asked", json=0)
+        url = server.serve("/last", server.last(Reply(json=1), within=0.2))
+        async with aiohttp.ClientSession() as session:
+            started = clock.perf_counter()
+            assert await get(session, url) == 1
+            assert 0.2 <= clock.perf_counter() - started < 5.0  # 5 s: a loaded machine
