@@ -19,6 +19,7 @@ from kata.testing import (
 )
 from kata.testing.cancelling import (
     WAIT,
+    HeldStop,
     LeftRunning,
     Run,
     assert_ended_cancelled,
@@ -41,6 +42,41 @@ SLOW = 0.45
 # even after its return has crossed from another process (judge mode).
 STOP_TIME = 0.1
 PROMPT = WINNER + STOP_TIME + 0.15
+# How long a cancelled call takes to stop, in the tests of stopping them: it stops only when the
+# test lets it (kata.testing.cancelling.HeldStop). Code that waits a fixed time for the calls it
+# cancelled, instead of until they have ended, ends before they have stopped, or long after: each
+# test holds them for two times far apart (HOLD_AFTER between them and more), so no fixed wait
+# passes both, whichever way the function ends (a guess may be on one path only: the answer, an
+# error, a cancel). The first call cancelled stops at once (`lead`): code whose fixed wait starts
+# when the first call has ended (a cancelled gather ends there) is held as long as code whose wait
+# starts at the cancel. The longer hold is over 1 s, past `asyncio.wait(tasks, timeout=1)`.
+SHORT_HOLD = 0.25
+LONG_HOLD = 1.2
+HOLDS = pytest.mark.parametrize("hold", [SHORT_HOLD, LONG_HOLD], ids=["calls_stop_soon", "calls_stop_late"])
+
+
+def fixed_wait_words(held, ended_at, name):
+    """What to add when `name` ended a while after cancelling calls that were still stopping."""
+    early = held.ended_while_stopping(ended_at) if held is not None else None
+    if early is None or early < 0.05:
+        return ""
+    return (
+        f" {name} ended {early:.2f} s after its cancel reached them: a fixed wait guesses how long a "
+        "call takes to stop, and these took longer."
+    )
+
+
+def assert_not_waited_on(held, ended_at, name, whose):
+    """Fail if `name` went on long after the calls it cancelled had stopped: a fixed wait."""
+    after = held.waited_on(ended_at, f"14 {name}: ends < HOLD_AFTER once the calls have stopped")
+    if after is not None:
+        raise AssertionError(
+            f"{whose}. The calls {name} had cancelled took up to {held.hold:.2f} s to stop, and it went "
+            f"on {after:.2f} s after they had stopped: it waited a fixed time (a sleep, or `asyncio.wait` "
+            "with a timeout) instead of until they had ended. A call takes as long as it takes to stop, "
+            "shorter or longer than any guess: wait for the tasks themselves (`await "
+            "asyncio.gather(*tasks, return_exceptions=True)`), which ends the moment they have stopped."
+        )
 
 
 def no_limit_of_its_own(wakes, name, asks, lost, answered):
@@ -341,7 +377,7 @@ SUPPRESSED = (
 
 
 async def assert_cancel_stops_every_call(
-    run, name, fetch, longest, unreached, *, cancelled_again, untouched_advice
+    run, name, fetch, longest, unreached, *, cancelled_again, untouched_advice, held=None
 ):
     """Wait until `run` (the learner's `name`, which a hook of `fetch` cancels) has ended, then
     check that it ended cancelled with no call to fetch running. `unreached()` says what it had
@@ -352,8 +388,12 @@ async def assert_cancel_stops_every_call(
                       that checks is that the cancellation is not swallowed; a call nothing had
                       cancelled is still a mistake.
     untouched_advice: what to say when it had not cancelled some of its calls.
+    held:             the HeldStop that holds the cancelled calls stopping, if any: then a fixed wait
+                      for them, short or long, fails too.
     """
-    finished = await run.finish(longest)
+    finished = await run.finish(longest, held=held.hold if held is not None else 0.0)
+    if held is not None:
+        await held.release()
     stopping, untouched = await left_running(run.left or [])
     if not finished:
         await run.stop()
@@ -368,9 +408,12 @@ async def assert_cancel_stops_every_call(
         left=LeftRunning.calls(stopping, untouched, "fetch"),
         stop_advice=untouched_advice
         if untouched
-        else f"{WAIT_FOR_THEM} gather waits for them even while {name} is being cancelled.",
+        else f"{WAIT_FOR_THEM}{fixed_wait_words(held, run.ended_at, name)} gather waits for them even "
+        f"while {name} is being cancelled.",
         cancel_advice=SUPPRESSED.format(name=name),
     )
+    if held is not None:
+        assert_not_waited_on(held, run.ended_at, name, f"{name} was cancelled by its caller {run.moment}")
 
 
 class Lopsided:
@@ -430,11 +473,13 @@ def never_cancelled(field):
 STOPPING_AGAIN = "while the calls it had cancelled were stopping"
 
 
-async def cancel_processing(ex, rng, again):
+async def cancel_processing(ex, rng, again, hold=None):
     """Run process_as_they_arrive, cancel it once the fastest call has returned (and, if `again`,
-    a second time while the calls it cancelled are stopping), and check how it ended."""
+    a second time while the calls it cancelled are stopping), and check how it ended. With `hold`,
+    the cancelled calls stop only when the test lets them (HeldStop)."""
     field = Lopsided(rng)
     fetch, ids = field.fetch, field.ids
+    held = HeldStop(hold, fetch, lead=0.0) if hold is not None else None
     moment = f"after fetch({field.quick}) had returned, while its other calls to fetch were running"
     run = Run(ex.process_as_they_arrive(fetch, ids, Recorder()), snapshot=field.running)
     # The caller gives up once the first result is in and every call has started.
@@ -457,37 +502,49 @@ async def cancel_processing(ex, rng, again):
         lambda: never_cancelled(field),
         cancelled_again=again,
         untouched_advice=LEFT_RUNNING,
+        held=held,
     )
 
 
 @pytest.mark.task(1)
-async def test_cancelling_process_as_they_arrive_stops_every_call_and_ends_cancelled(ex, rng):
-    await cancel_processing(ex, rng, again=False)
+@HOLDS
+async def test_cancelling_process_as_they_arrive_stops_every_call_and_ends_cancelled(ex, rng, hold):
+    await cancel_processing(ex, rng, again=False, hold=hold)
     await cancel_processing(ex, rng, again=True)
 
 
 @pytest.mark.task(1)
-async def test_a_failing_call_stops_the_others_before_its_error_reaches_the_caller(ex, rng):
+@HOLDS
+async def test_a_failing_call_stops_the_others_before_its_error_reaches_the_caller(ex, rng, hold):
     field = Lopsided(rng, failing=True)
     fetch, ids, bad, error = field.fetch, field.ids, field.bad, field.error
     on_result = Recorder()
+    held = HeldStop(hold, fetch, lead=0.0)
 
+    raised = None
     try:
         with stopwatch() as run:
             await ex.process_as_they_arrive(fetch, ids, on_result)
-    except Exception as raised:
+    except Exception as exc:
+        raised, ended_at = exc, clock.monotonic()
         running = field.running()  # the instant it raised, before anything else has moved
-        if not holds(raised, error):
-            await stop_calls(fetch.calls)
-            raise
-        whose = f"fetch({bad}) raised {error!r}, and process_as_they_arrive let it reach the caller"
-    else:
+    finally:
+        await held.release()
+    if raised is None:
         await stop_calls(fetch.calls)
         raise error_lost(bad, error, on_result)
+    if not holds(raised, error):
+        await stop_calls(fetch.calls)
+        raise raised
+    whose = f"fetch({bad}) raised {error!r}, and process_as_they_arrive let it reach the caller"
 
     if running:
         stopping, untouched = await left_running(running)
-        advice = LEFT_RUNNING if untouched else WAIT_FOR_THEM
+        advice = (
+            LEFT_RUNNING
+            if untouched
+            else f"{WAIT_FOR_THEM}{fixed_wait_words(held, ended_at, 'process_as_they_arrive')}"
+        )
         raise AssertionError(f"{left_running_message(whose, stopping, untouched, 'fetch')} {advice}")
     failed = [call for call in fetch.calls if call.args[0] == bad]
     news = min((call.end for call in failed if call.end is not None), default=None)
@@ -511,6 +568,7 @@ async def test_a_failing_call_stops_the_others_before_its_error_reaches_the_call
             f"process_as_they_arrive raised {error!r} having made {len(fetch.calls)} of the "
             f"{len(ids)} calls to fetch: start every call at once, before any of them fails."
         )
+    assert_not_waited_on(held, ended_at, "process_as_they_arrive", whose)
 
 
 # Tasks 2 and 3 -----------------------------------------------------------------------
@@ -551,14 +609,18 @@ def stop_advice(untouched):
     return STOP_THEM if untouched else WAIT_FOR_THEM
 
 
-async def assert_losers_stopped(fetch, winner, elapsed, mirrors, name):
-    """Every mirror was asked at once; the slower calls were cancelled and had stopped."""
+async def assert_losers_stopped(fetch, winner, elapsed, mirrors, name, held):
+    """Every mirror was asked at once; the slower calls were cancelled and had stopped, and not
+    waited on a fixed time. Call it the instant `name` returned: it releases `held` (HeldStop)."""
+    ended_at = clock.monotonic()
     others = [call for call in fetch.calls if call.outcome != "raised" and call.args[0] != winner]
     running = [call for call in others if call.end is None]  # still running, or still stopping
+    await held.release()
     if running:
         stopping, untouched = await left_running(running)
         found = left_running_message(f"{name} returned", stopping, untouched, "fetch")
-        raise AssertionError(f"{found} {stop_advice(untouched)}")
+        advice = stop_advice(untouched) + ("" if untouched else fixed_wait_words(held, ended_at, name))
+        raise AssertionError(f"{found} {advice}")
     finished = [call for call in others if call.outcome == "returned"]
     if finished:
         won = [call for call in fetch.calls if call.args[0] == winner]
@@ -570,7 +632,10 @@ async def assert_losers_stopped(fetch, winner, elapsed, mirrors, name):
             f"calls finish ({labels(finished)}) and returned after {elapsed:.2f} s. Cancel the "
             "calls still running as soon as you have the answer."
         )
-    late = margins.over(elapsed, PROMPT, "14 first_response/first_success: returns < PROMPT after the start")
+    assert_not_waited_on(held, ended_at, name, f"{name} returned the answer of {winner}")
+    # The calls are held `held.hold` s after their cancel, instead of STOP_TIME.
+    prompt = PROMPT - STOP_TIME + held.hold
+    late = margins.over(elapsed, prompt, "14 first_response/first_success: returns < PROMPT after the start")
     if late or len(fetch.calls) != len(mirrors):
         raise AssertionError(
             f"{name} asked {len(fetch.calls)} of the {len(mirrors)} mirrors and returned after "
@@ -602,10 +667,12 @@ WAITING = "while it waited for the first answer (every mirror asked, none answer
 CLEANING_UP = "after the first answer, while the slower calls it had cancelled were stopping"
 
 
-async def cancel_midway(function, name, rng, moment, fast_failures=0):
+async def cancel_midway(function, name, rng, moment, fast_failures=0, hold=None):
     """Run `function` on a race, cancel it at `moment` (WAITING or CLEANING_UP) and check how it
-    ended: the cancellation reached the caller, and every call had stopped."""
+    ended: the cancellation reached the caller, and every call had stopped. With `hold` (at
+    WAITING), the cancelled calls stop only when the test lets them (HeldStop)."""
     mirrors, _, _, fetch = race(rng, 5, fast_failures)
+    held = HeldStop(hold, fetch, lead=0.0) if hold is not None else None
     run = Run(function(fetch, mirrors), snapshot=lambda: [call for call in fetch.calls if call.end is None])
     if moment is WAITING:
         fetch.on_start = lambda _call: len(fetch.calls) == len(mirrors) and run.cancel(WAITING)
@@ -637,6 +704,7 @@ async def cancel_midway(function, name, rng, moment, fast_failures=0):
         "cancelled and have stopped: do it in a `finally:` block (cancel every task, then "
         "`await asyncio.gather(*tasks, return_exceptions=True)`), or start the calls in a TaskGroup, "
         "which does both for you.",
+        held=held,
     )
 
 
@@ -657,33 +725,46 @@ def answered(fetch, winner):
 
 
 @pytest.mark.task(2)
-async def test_the_slower_calls_are_cancelled_and_have_stopped(ex, rng):
+@HOLDS
+async def test_the_slower_calls_are_cancelled_and_have_stopped(ex, rng, hold):
     mirrors, winner, _, fetch = race(rng, 5)
+    held = HeldStop(hold, fetch, lead=0.0)
 
-    with stopwatch() as run:
-        await ex.first_response(fetch, mirrors)
+    try:
+        with stopwatch() as run:
+            await ex.first_response(fetch, mirrors)
+    except BaseException:
+        await held.release()
+        raise
 
-    await assert_losers_stopped(fetch, winner, run.elapsed, mirrors, "first_response")
+    await assert_losers_stopped(fetch, winner, run.elapsed, mirrors, "first_response", held)
 
 
 @pytest.mark.task(2)
-async def test_cancelling_first_response_stops_every_call(ex, rng):
-    await cancel_midway(ex.first_response, "first_response", rng, WAITING)
+@HOLDS
+async def test_cancelling_first_response_stops_every_call(ex, rng, hold):
+    await cancel_midway(ex.first_response, "first_response", rng, WAITING, hold=hold)
     await cancel_midway(ex.first_response, "first_response", rng, CLEANING_UP)
 
 
 @pytest.mark.task(2)
-async def test_an_error_of_the_first_call_to_finish_reaches_the_caller(ex, rng):
+@HOLDS
+async def test_an_error_of_the_first_call_to_finish_reaches_the_caller(ex, rng, hold):
     # One mirror fails before any other call ends: its error is the first outcome to arrive.
     mirrors, _, errors, fetch = race(rng, 5, fast_failures=1)
     ((failed, error),) = errors.items()
+    held = HeldStop(hold, fetch, lead=0.0)
 
     try:
         result = await ex.first_response(fetch, mirrors)
     except Exception as raised:
+        ended_at = clock.monotonic()
+        running = [call for call in fetch.calls if call.end is None]  # the instant it raised
+        await held.release()
         if not holds(raised, error):
             raise
     else:
+        await held.release()
         raise AssertionError(
             f"fetch({failed!r}) was the first call to finish, after {fetch.delay_for(failed):.2f} s, "
             f"and it raised {error!r}; first_response returned {describe(result)} instead of raising it. "
@@ -691,11 +772,16 @@ async def test_an_error_of_the_first_call_to_finish_reaches_the_caller(ex, rng):
             "`done.pop().result()` raises it for you (don't check `task.exception()` and return "
             "something else; skipping failed calls is first_success's job)."
         )
-    running = [call for call in fetch.calls if call.end is None]
     if running:
         stopping, untouched = await left_running(running)
         found = left_running_message("first_response raised", stopping, untouched, "fetch")
-        raise AssertionError(f"{found} {stop_advice(untouched)}")
+        advice = stop_advice(untouched) + (
+            "" if untouched else fixed_wait_words(held, ended_at, "first_response")
+        )
+        raise AssertionError(f"{found} {advice}")
+    assert_not_waited_on(
+        held, ended_at, "first_response", f"fetch({failed!r}) raised {error!r}, and first_response raised it"
+    )
 
 
 async def first_success(ex, fetch, mirrors, errors, winner):
@@ -728,18 +814,25 @@ async def test_failed_calls_are_skipped(ex, rng, wake_watch):
 
 
 @pytest.mark.task(3)
-async def test_the_slower_calls_are_cancelled_once_one_works(ex, rng):
+@HOLDS
+async def test_the_slower_calls_are_cancelled_once_one_works(ex, rng, hold):
     mirrors, winner, errors, fetch = race(rng, 6, fast_failures=2)
+    held = HeldStop(hold, fetch, lead=0.0)
 
-    with stopwatch() as run:
-        await first_success(ex, fetch, mirrors, errors, winner)
+    try:
+        with stopwatch() as run:
+            await first_success(ex, fetch, mirrors, errors, winner)
+    except BaseException:
+        await held.release()
+        raise
 
-    await assert_losers_stopped(fetch, winner, run.elapsed, mirrors, "first_success")
+    await assert_losers_stopped(fetch, winner, run.elapsed, mirrors, "first_success", held)
 
 
 @pytest.mark.task(3)
-async def test_cancelling_first_success_stops_every_call(ex, rng):
-    await cancel_midway(ex.first_success, "first_success", rng, WAITING, fast_failures=1)
+@HOLDS
+async def test_cancelling_first_success_stops_every_call(ex, rng, hold):
+    await cancel_midway(ex.first_success, "first_success", rng, WAITING, fast_failures=1, hold=hold)
     await cancel_midway(ex.first_success, "first_success", rng, CLEANING_UP, fast_failures=1)
 
 
