@@ -9,6 +9,7 @@ from kata.testing import (
     FakeService,
     assert_ran_together,
     assert_same,
+    clock,
     describe,
     holds,
     leaves,
@@ -17,6 +18,7 @@ from kata.testing import (
 )
 from kata.testing.cancelling import (
     WAIT,
+    HeldStop,
     LeftRunning,
     Run,
     assert_ended_cancelled,
@@ -33,6 +35,14 @@ SLOW = 0.5
 # Raising "at once" after a FAST failure: well under SLOW, generous for a loaded machine.
 PROMPT = FAST + 0.15
 PARTS = ("user", "feed", "ads", "inbox", "friends", "weather", "news", "cart")
+# How long a cancelled call takes to stop, in the test that a failing call stops the others (fetch_all
+# by hand, not in a TaskGroup, may cancel and then wait a fixed time): it stops only when the test
+# lets it (kata.testing.cancelling.HeldStop). A fixed wait ends before the calls have stopped, or
+# long after: the test holds them for two times far apart (HOLD_AFTER between them and more), so no
+# fixed wait passes both. The first call cancelled stops at once (`lead`).
+SHORT_HOLD = 0.25
+LONG_HOLD = 1.2
+HOLDS = pytest.mark.parametrize("hold", [SHORT_HOLD, LONG_HOLD], ids=["calls_stop_soon", "calls_stop_late"])
 
 
 def labels(calls, name):
@@ -52,9 +62,10 @@ def running_now(service):
     return [call for call in service.calls if call.end is None]
 
 
-async def assert_none_left_running(running, whose, name, unit, what):
+async def assert_none_left_running(running, whose, name, unit, what, guessed=""):
     """Fail, in the words of what was seen, if calls were still running when `whose` happened
-    ("load_page raised ...", "failure_report returned"); `what` is the learner's function."""
+    ("load_page raised ...", "failure_report returned"); `what` is the learner's function.
+    `guessed`: what to add when they had been cancelled and waited on a fixed time."""
     if not running:
         return
     stopping, untouched = await left_running(running)
@@ -68,9 +79,33 @@ async def assert_none_left_running(running, whose, name, unit, what):
         advice = (
             f"Wait until they have stopped before {what} ends (after cancelling them, "
             "`await asyncio.gather(*tasks, return_exceptions=True)`), or let a TaskGroup do both: "
-            "it cancels the others and waits for them."
+            f"it cancels the others and waits for them.{guessed}"
         )
     raise AssertionError(f"{left_running_message(whose, stopping, untouched, name)} {advice}")
+
+
+def fixed_wait_words(held, ended_at, what):
+    """What to add when `what` ended a while after cancelling calls that were still stopping."""
+    early = held.ended_while_stopping(ended_at) if held is not None else None
+    if early is None or early < 0.05:
+        return ""
+    return (
+        f" {what} ended {early:.2f} s after its cancel reached them: a fixed wait guesses how long a "
+        "call takes to stop, and these took longer."
+    )
+
+
+def assert_not_waited_on(held, ended_at, what, whose):
+    """Fail if `what` went on long after the calls it cancelled had stopped: a fixed wait."""
+    after = held.waited_on(ended_at, f"13 {what}: ends < HOLD_AFTER once the calls have stopped")
+    if after is not None:
+        raise AssertionError(
+            f"{whose}. The calls {what} had cancelled took up to {held.hold:.2f} s to stop, and it went "
+            f"on {after:.2f} s after they had stopped: it waited a fixed time (a sleep, or `asyncio.wait` "
+            "with a timeout) instead of until they had ended. A call takes as long as it takes to stop, "
+            "shorter or longer than any guess: wait for the tasks themselves (`await "
+            "asyncio.gather(*tasks, return_exceptions=True)`), or let a TaskGroup do it."
+        )
 
 
 # Task 1 ------------------------------------------------------------------------------
@@ -174,16 +209,27 @@ class FailingFetch:
             fail=lambda i: self.error if i == self.bad else None,
         )
 
-    async def run(self, ex):
-        """The exception fetch_all raised; a failure if it returned, or left calls running."""
+    async def run(self, ex, held=None):
+        """The exception fetch_all raised; a failure if it returned, or left calls running. With
+        `held` (HeldStop), also if it waited a fixed time for the calls it cancelled."""
         try:
             result = await ex.fetch_all(self.service, self.ids)
         except NotImplementedError:
             raise
         except Exception as error:
+            ended_at = clock.monotonic()
+            running = running_now(self.service)
+            if held is not None:
+                await held.release()
             whose = f"fetch_all raised {error!r}"
-            await assert_none_left_running(running_now(self.service), whose, "fetch", "call", "fetch_all")
+            guessed = fixed_wait_words(held, ended_at, "fetch_all")
+            await assert_none_left_running(running, whose, "fetch", "call", "fetch_all", guessed)
+            if held is not None:
+                assert_not_waited_on(held, ended_at, "fetch_all", whose)
             return error
+        finally:
+            if held is not None:
+                await held.release()
         await stop_calls(self.service.calls)
         raise AssertionError(
             f"fetch({self.bad}) raised {self.error!r}, so fetch_all has no list of results to give: "
@@ -207,11 +253,13 @@ async def test_a_failing_call_reaches_the_caller(ex, rng):
 
 
 @pytest.mark.task(1)
-async def test_a_failing_call_cancels_the_others_before_it_raises(ex, rng):
+@HOLDS
+async def test_a_failing_call_cancels_the_others_before_it_raises(ex, rng, hold):
     broken = FailingFetch(rng)
+    held = HeldStop(hold, broken.service, lead=0.0)
 
     with stopwatch() as run:
-        await broken.run(ex)
+        await broken.run(ex, held)
 
     others = [call for call in broken.service.calls if call.args != (broken.bad,)]
     finished = [call for call in others if call.outcome == "returned"]
