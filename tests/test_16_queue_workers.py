@@ -11,12 +11,20 @@ from kata.testing import (
     assert_call_count,
     assert_peak_in_flight,
     assert_same,
+    clock,
     describe,
     holds,
     margins,
     stopwatch,
 )
-from kata.testing.cancelling import LeftRunning, Run, assert_ended_cancelled, settle, stop_calls
+from kata.testing.cancelling import (
+    HeldStop,
+    LeftRunning,
+    Run,
+    assert_ended_cancelled,
+    settle,
+    stop_calls,
+)
 from kata.testing.differences import assert_same_parts
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
@@ -29,9 +37,17 @@ ARRIVAL = 0.005
 RUN_LIMIT = 2.0
 # After the learner's function returned: a worker left running may still start calls to handle.
 LATE = 0.03
-# When the test cancels the learner's function, the first call to handle it cancels stops at once,
-# and every later one takes this long to stop, as requests closing their connections do.
-SLOW_STOP = 0.3
+# How long a call to handle takes to stop once cancelled, in the tests that stop the workers while
+# they are busy (a cancel, a source that breaks), as a request closing its connection does: it stops
+# only when the test lets it (kata.testing.cancelling.HeldStop). Code that waits a fixed time for
+# the workers it cancelled, instead of until they have ended, ends before they have stopped, or long
+# after: each test holds them for two times far apart (HOLD_AFTER between them and more), so no
+# fixed wait passes both, on whichever path it guesses. The first call cancelled stops at once
+# (`lead`): code that stops waiting when the first worker has stopped (a plain `gather(*tasks)`,
+# which ends at the first CancelledError) returns with the others surely still running.
+SHORT_HOLD = 0.25
+LONG_HOLD = 1.2
+HOLDS = pytest.mark.parametrize("hold", [SHORT_HOLD, LONG_HOLD], ids=["calls_stop_soon", "calls_stop_late"])
 LATER_ERROR = 0.1  # s between the first handle error and a second, in the error test
 ERROR_KINDS = (ConnectionError, LookupError, ValueError, PermissionError)
 
@@ -101,6 +117,31 @@ async def still_running(leftovers, before, *handles):
 
 def named(left):
     return f"{len(left)} tasks ({', '.join(sorted({task.name for task in left}))})"
+
+
+def fixed_wait_words(held, ended_at, name):
+    """What to add when `name` ended a while after cancelling workers that were still stopping."""
+    early = held.ended_while_stopping(ended_at)
+    if early is None or early < 0.05:
+        return ""
+    return (
+        f" {name} ended {early:.2f} s after its cancel reached the calls to handle: a fixed wait "
+        "guesses how long a worker takes to stop, and these took longer."
+    )
+
+
+def assert_not_waited_on(held, ended_at, name, whose):
+    """Fail if `name` went on long after the workers it cancelled had stopped: a fixed wait."""
+    after = held.waited_on(ended_at, f"16 {name}: ends < HOLD_AFTER once the workers have stopped")
+    if after is not None:
+        raise AssertionError(
+            f"{whose}. The calls to handle its workers were making took up to {held.hold:.2f} s to stop "
+            f"once cancelled, and {name} went on {after:.2f} s after they had stopped: it waited a fixed "
+            "time (a sleep, or `asyncio.wait` with a timeout) instead of until the workers had ended. A "
+            "worker takes as long as it takes to stop, shorter or longer than any guess: wait for the "
+            "tasks themselves (`await asyncio.gather(*tasks, return_exceptions=True)`), which ends the "
+            "moment they have stopped."
+        )
 
 
 async def assert_none_left_running(leftovers, before, name, *handles):
@@ -406,12 +447,18 @@ class BrokenSource(Source):
 
 
 @pytest.mark.task(2)
-async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller(ex, rng, leftovers):
+@HOLDS
+async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller(
+    ex, rng, leftovers, hold
+):
     workers, maxsize, count = stream_sizes(rng)
     items = some_items(rng, count)
     flaky = FlakyHandle(failing=())
     broken = ConnectionError(f"the feed broke after item {rng.randrange(100)}")
     source = BrokenSource(items, flaky.handle, good=workers + 1, error=broken)
+    # The source breaks while the workers are handling items: a call cancelled then stops only when
+    # the test lets it. (Its own task is started before the mark: not a leftover.)
+    held = HeldStop(hold, flaky.handle, lead=0.0)
     before = leftovers.mark()
 
     try:
@@ -423,15 +470,21 @@ async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_
         ):
             result = await ex.process_stream(source, flaky.handle, workers, maxsize)
     except BaseException as error:
+        ended_at = clock.monotonic()
         if not holds(error, broken):
+            await held.release()
             raise
     else:
+        await held.release()
         await leftovers.stop(before)
         raise AssertionError(
             f"the source raised {broken!r} after {workers + 1} items, but process_stream returned "
             f"{describe(result)}: the error must reach the caller (let it go on)."
         )
-    left, busy = await still_running(leftovers, before, flaky.handle)
+    try:
+        left, busy = await still_running(leftovers, before, flaky.handle)
+    finally:
+        await held.release()
     if left or busy:
         await leftovers.stop(before)
         running = named(left) if left else f"the workers calling handle ({'; '.join(busy[:3])})"
@@ -440,7 +493,10 @@ async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_
             "running when it did. Stop the workers whatever way process_stream "
             "ends: in a `finally:` block (cancel them, then `await asyncio.gather(*tasks, "
             "return_exceptions=True)`), or start them in a TaskGroup, which does both for you."
+            + fixed_wait_words(held, ended_at, "process_stream")
         )
+    whose = f"the source raised {broken!r}, and process_stream passed it on"
+    assert_not_waited_on(held, ended_at, "process_stream", whose)
 
 
 KEPT_BETWEEN_CALLS = (
@@ -671,9 +727,11 @@ async def test_none_and_other_falsy_items_and_results_from_the_source_are_kept(e
     assert_same_parts(failures, {}, "failures (nothing failed)")
 
 
-async def cancel_while_handling(name, call, handle, workers, leftovers):
+async def cancel_while_handling(name, call, handle, workers, leftovers, hold):
     """Run the learner's `call`, cancel it the moment `workers` items are being handled at once,
-    and check that it ended cancelled with no worker left running."""
+    and check that it ended cancelled with no worker left running; the calls it cancelled stop
+    only when the test lets them, the first at once and the others `hold` s after (HeldStop)."""
+    held = HeldStop(hold, handle, lead=0.0)  # its own task started before the mark: not a leftover
     before = leftovers.mark()
     moment = f"while {workers} items were being handled"
 
@@ -682,20 +740,14 @@ async def cancel_while_handling(name, call, handle, workers, leftovers):
 
     run = Run(call, snapshot=snapshot)
     handle.on_start = lambda _call: handle.in_flight >= workers and run.cancel(moment)
-    # The first call cancelled stops at once, the others SLOW_STOP s later: code that stops waiting
+    # The first call cancelled stops at once, the others `hold` s later: code that stops waiting
     # when the first worker has stopped (a plain `gather(*tasks)`, which ends at the first
     # CancelledError) returns with the others surely still running. With calls a few ms apart it did
     # not, now and then: on a busy machine their ends came in one loop step, before its return (1
-    # run in 20 under load). Now the loop would have to stall SLOW_STOP s, and in judge mode the end
+    # run in 20 under load). Now the loop would have to stall `hold` s, and in judge mode the end
     # would have to take as long to cross (the tasks left are seen in the learner's own process).
-    cancelled = []
-
-    def the_first_at_once(call):  # called before the call reads stop_delay
-        handle.stop_delay = SLOW_STOP if cancelled else 0.0
-        cancelled.append(call)
-
-    handle.on_cancel = the_first_at_once
-    finished = await run.finish(RUN_LIMIT)
+    finished = await run.finish(RUN_LIMIT, held=hold)
+    await held.release()
     left = None
     if not finished:
         await run.stop()
@@ -726,29 +778,32 @@ async def cancel_while_handling(name, call, handle, workers, leftovers):
         "stopped: in a `finally:` block, cancel them, then `await asyncio.gather(*tasks, "
         "return_exceptions=True)` (a plain `await asyncio.gather(*tasks)` ends at the first task that "
         "stops cancelled, without waiting for the others); or start them in a TaskGroup, which does both "
-        "for you.",
+        f"for you.{fixed_wait_words(held, run.ended_at, name)}",
         cancel_advice="Stop the workers in that `finally:` block, then let the CancelledError go on: do not "
         "return a result.",
     )
+    assert_not_waited_on(held, run.ended_at, name, f"{name} was cancelled by its caller {moment}")
 
 
 @pytest.mark.task(1)
-async def test_a_cancelled_process_all_stops_its_workers(ex, rng, leftovers):
+@HOLDS
+async def test_a_cancelled_process_all_stops_its_workers(ex, rng, leftovers, hold):
     workers = rng.randint(2, 4)
     items = some_items(rng, workers * 3)
     handle = FakeService("handle", delay=DELAY, reply=result_for)
 
     await cancel_while_handling(
-        "process_all", ex.process_all(items, handle, workers), handle, workers, leftovers
+        "process_all", ex.process_all(items, handle, workers), handle, workers, leftovers, hold
     )
 
 
 @pytest.mark.task(2)
-async def test_a_cancelled_process_stream_stops_its_workers(ex, rng, leftovers):
+@HOLDS
+async def test_a_cancelled_process_stream_stops_its_workers(ex, rng, leftovers, hold):
     workers, maxsize, count = stream_sizes(rng)
     items = some_items(rng, count)
     flaky = FlakyHandle(failing=())
     source = Source(items, flaky.handle)
 
     call = ex.process_stream(source, flaky.handle, workers, maxsize)
-    await cancel_while_handling("process_stream", call, flaky.handle, workers, leftovers)
+    await cancel_while_handling("process_stream", call, flaky.handle, workers, leftovers, hold)
