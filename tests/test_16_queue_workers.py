@@ -487,16 +487,23 @@ async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_
         await held.release()
     if left or busy:
         await leftovers.stop(before)
+        whose = f"the source raised {broken!r}, and process_stream passed it on"
+        if left and all(task.cancelling for task in left):
+            raise AssertionError(
+                f"{whose}, but {named(left)} were cancelled and had not stopped yet when it did: "
+                "`task.cancel()` only asks a task to stop, and a worker takes as long as it takes to "
+                "stop. Wait until they have: `await asyncio.gather(*tasks, return_exceptions=True)`."
+                + fixed_wait_words(held, ended_at, "process_stream")
+            )
         running = named(left) if left else f"the workers calling handle ({'; '.join(busy[:3])})"
         raise AssertionError(
-            f"the source raised {broken!r}, and process_stream passed it on, but {running} were still "
-            "running when it did. Stop the workers whatever way process_stream "
-            "ends: in a `finally:` block (cancel them, then `await asyncio.gather(*tasks, "
+            f"{whose}, but {running} were still running when it did. Stop the workers whatever way "
+            "process_stream ends: in a `finally:` block (cancel them, then `await asyncio.gather(*tasks, "
             "return_exceptions=True)`), or start them in a TaskGroup, which does both for you."
-            + fixed_wait_words(held, ended_at, "process_stream")
         )
-    whose = f"the source raised {broken!r}, and process_stream passed it on"
-    assert_not_waited_on(held, ended_at, "process_stream", whose)
+    assert_not_waited_on(
+        held, ended_at, "process_stream", f"the source raised {broken!r}, and process_stream passed it on"
+    )
 
 
 KEPT_BETWEEN_CALLS = (
