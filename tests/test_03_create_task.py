@@ -22,9 +22,11 @@ from kata.testing.cancelling import (
     LeftRunning,
     Run,
     assert_ended_cancelled,
+    assert_no_limit_when_stopping,
     left_running,
     left_running_message,
     stop_calls,
+    two_holds,
 )
 from kata.testing.differences import assert_same_parts
 from kata.testing.leftovers import stop_leftover_tasks
@@ -232,12 +234,10 @@ SLOW = 1.0  # calls that are still running when load_dashboard is cancelled, or 
 # news without waiting for it to end leaves it still stopping when it raises or ends cancelled,
 # there to see even after that has crossed from another process (judge mode). Code that waits a
 # fixed time instead ends before the news has stopped, or long after: each test holds it for two
-# times far apart (HOLD_AFTER between them and more), so no fixed wait passes both, whichever way
-# load_dashboard ends (a guess may be on the error path only, or on the cancel path only); the
-# longer one is over 1 s, past `asyncio.wait([news_task], timeout=1)`.
-SHORT_HOLD = 0.25
-LONG_HOLD = 1.2
-HOLDS = pytest.mark.parametrize("hold", [SHORT_HOLD, LONG_HOLD], ids=["news_stops_soon", "news_stops_late"])
+# times far apart (`two_holds`), so no fixed wait passes both, whichever way load_dashboard ends (a
+# guess may be on the error path only, or on the cancel path only); a wait with a timeout is a
+# limit of its own, seen as one.
+HOLDS = two_holds("news_stops_soon", "news_stops_late")
 STOP_THE_NEWS = (
     "The news task you started is yours to stop: in a `finally:` block, `news_task.cancel()` it if "
     "it is not done, then wait until it has ended (`await asyncio.wait([news_task])`). Neither one "
@@ -246,33 +246,14 @@ STOP_THE_NEWS = (
 )
 
 
-def fixed_wait_words(held, run):
-    """What to add when load_dashboard ended a while after cancelling the news, still stopping."""
-    early = held.ended_while_stopping(run.ended_at)
-    if early is None or early < 0.05:
-        return ""
-    return (
-        f" It ended {early:.2f} s after its cancel reached fetch_news(): a fixed wait guesses how "
-        "long a call takes to stop, and this one took longer."
-    )
-
-
-def assert_not_waited_on(held, run, whose):
-    """Fail if load_dashboard went on long after the news it cancelled had stopped: a fixed wait."""
-    after = held.waited_on(run.ended_at, "03 load_dashboard: ends < HOLD_AFTER once the news has stopped")
-    if after is not None:
-        raise AssertionError(
-            f"{whose}. It had cancelled fetch_news(), which took {held.hold:.2f} s to stop, and it went "
-            f"on {after:.2f} s after the news had stopped: it waited a fixed time (a "
-            "sleep, or `asyncio.wait` with a timeout) instead of until the news task had ended. A call "
-            "takes as long as it takes to stop, shorter or longer than any guess: wait for the task "
-            "itself (`await asyncio.wait([news_task])`), which ends the moment it has stopped."
-        )
+WAIT_FOR_THE_NEWS = (
+    "wait for the news task itself (`await asyncio.wait([news_task])`), which ends the moment it has stopped"
+)
 
 
 @pytest.mark.task(1)
 @HOLDS
-async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng, hold):
+async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng, hold, wake_watch):
     user_id = rng.randrange(100, 1000)
     failing = rng.choice(["fetch_user", "fetch_inbox"])  # either fails while the news still loads
     error = ServiceDown(f"{failing} is down (user {user_id})")
@@ -285,12 +266,12 @@ async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng, hol
         "fetch_inbox", delay=0.02, reply=inbox_for, fail=fail if failing == "fetch_inbox" else None
     )
     held = HeldStop(hold, fetch_news)
-    run = Run(
-        ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id),
-        snapshot=lambda: [call for call in fetch_news.calls if call.end is None],
-    )
-
-    finished = await run.finish(SLOW + WAIT + hold)
+    async with wake_watch(ex) as wakes:
+        run = Run(
+            ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id),
+            snapshot=lambda: [call for call in fetch_news.calls if call.end is None],
+        )
+        finished = await run.finish(SLOW + WAIT + hold)
     await held.release()
     stopping, untouched = await left_running(run.left or [])
     await stop_calls([*fetch_user.calls, *fetch_inbox.calls, *fetch_news.calls])
@@ -318,7 +299,7 @@ async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng, hol
         )
         raise AssertionError(
             left_running_message(whose, stopping, untouched, "fetch_news")
-            + fixed_wait_words(held, run)
+            + held.fixed_wait_words(run.ended_at, "load_dashboard")
             + " Once load_dashboard has ended, nobody waits for the news any more, nor hears of its "
             f"errors: stop it before the error goes on.{gather} {STOP_THE_NEWS}"
         )
@@ -339,29 +320,37 @@ async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng, hol
             f"end ({SLOW:.2f} s) before it {run.ending()}: once a call has failed, the news is of no use. "
             "Cancel the news task, then wait until it has ended, and let the error go on."
         )
-    assert_not_waited_on(held, run, f"{failing} raised {error!r}, and load_dashboard {run.ending()}")
+    held.assert_not_waited_on(
+        run.ended_at,
+        "load_dashboard",
+        f"{failing} raised {error!r}, and load_dashboard {run.ending()}",
+        calls="fetch_news()",
+        wait_for=WAIT_FOR_THE_NEWS,
+    )
+    assert_no_limit_when_stopping(wakes, "load_dashboard", WAIT_FOR_THE_NEWS)
 
 
 @pytest.mark.task(1)
 @HOLDS
-async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng, hold):
+async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng, hold, wake_watch):
     user_id = rng.randrange(100, 1000)
     fetch_news = FakeService("fetch_news", delay=SLOW, reply=lambda: HEADLINES[:2])
     fetch_user = FakeService("fetch_user", delay=SLOW, reply=user_record)
     fetch_inbox = FakeService("fetch_inbox", delay=0.02, reply=inbox_for)
     held = HeldStop(hold, fetch_news)
     during = f"while fetch_news() and fetch_user({user_id}) were both running"
-    run = Run(
-        ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id),
-        snapshot=lambda: [call for call in fetch_news.calls if call.end is None],
-    )
+    async with wake_watch(ex) as wakes:
+        run = Run(
+            ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id),
+            snapshot=lambda: [call for call in fetch_news.calls if call.end is None],
+        )
 
-    def cancel_once_both_run(_call):
-        if fetch_news.calls and fetch_user.calls:
-            run.cancel(during)  # as a caller's task.cancel() (or a timeout) would
+        def cancel_once_both_run(_call):
+            if fetch_news.calls and fetch_user.calls:
+                run.cancel(during)  # as a caller's task.cancel() (or a timeout) would
 
-    fetch_news.on_start = fetch_user.on_start = cancel_once_both_run
-    finished = await run.finish(2 * SLOW + WAIT, held=hold)
+        fetch_news.on_start = fetch_user.on_start = cancel_once_both_run
+        finished = await run.finish(2 * SLOW + WAIT, held=hold)
     await held.release()
     stopping, untouched = await left_running(run.left or [])
     await stop_calls([*fetch_user.calls, *fetch_inbox.calls, *fetch_news.calls])
@@ -375,11 +364,18 @@ async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng, 
         started="the news task it started",
         left=LeftRunning.calls(stopping, untouched, "fetch_news"),
         stop_advice=(
-            f"{fixed_wait_words(held, run)} {STOP_THE_NEWS} A TaskGroup does that for you; gather does "
-            "not wait for the others once one of them has ended cancelled."
+            f"{held.fixed_wait_words(run.ended_at, 'load_dashboard')} {STOP_THE_NEWS} A TaskGroup does "
+            "that for you; gather does not wait for the others once one of them has ended cancelled."
         ).lstrip(),
     )
-    assert_not_waited_on(held, run, f"load_dashboard was cancelled by its caller {during}")
+    held.assert_not_waited_on(
+        run.ended_at,
+        "load_dashboard",
+        f"load_dashboard was cancelled by its caller {during}",
+        calls="fetch_news()",
+        wait_for=WAIT_FOR_THE_NEWS,
+    )
+    assert_no_limit_when_stopping(wakes, "load_dashboard", WAIT_FOR_THE_NEWS)
 
 
 def page_for(url):

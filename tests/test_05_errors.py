@@ -20,9 +20,11 @@ from kata.testing.cancelling import (
     LeftRunning,
     Run,
     assert_ended_cancelled,
+    assert_no_limit_when_stopping,
     finished_too_late_to_stop,
     left_running,
     stop_calls,
+    two_holds,
 )
 
 DELAY = 0.2
@@ -32,14 +34,12 @@ SLOW = 0.5
 # How long a cancelled call takes to stop, in the tests of stopping them, as a real request closing
 # its connection does: it stops only when the test lets it (kata.testing.cancelling.HeldStop). Code
 # that waits a fixed time for the calls it cancelled, instead of until they have ended, ends before
-# they have stopped, or long after: each test holds them for two times far apart (HOLD_AFTER between
-# them and more), so no fixed wait passes both, whichever way the function ends (a guess may be on
-# the error path only, or on the cancel path only). The first call cancelled stops at once (`lead`):
-# code whose fixed wait starts when the first call has ended (a cancelled gather ends there) is
-# held as long as code whose wait starts at the cancel.
-SHORT_HOLD = 0.25
-LONG_HOLD = 1.2
-HOLDS = pytest.mark.parametrize("hold", [SHORT_HOLD, LONG_HOLD], ids=["calls_stop_soon", "calls_stop_late"])
+# they have stopped, or long after: each test holds them for two times far apart (`two_holds`), so
+# no fixed wait passes both, whichever way the function ends (a guess may be on the error path
+# only, or on the cancel path only); a wait with a timeout is a limit of its own, seen as one. The
+# first call cancelled stops at once (`lead`): code whose fixed wait starts when the first call has
+# ended (a cancelled gather ends there) is held as long as code whose wait starts at the cancel.
+HOLDS = two_holds()
 ERROR_KINDS = (ConnectionError, TimeoutError, LookupError, PermissionError)
 # Values a call may return that are false in an `if`: each is still the value it returned.
 FALSY = (None, 0, "", [], {}, False, 0.0)
@@ -365,33 +365,9 @@ async def test_a_failure_raises_that_very_exception(ex, rng):
     assert_raised(error, api, bad)
 
 
-def fixed_wait_words(held, ended_at, ended):
-    """What to add when fetch_all_or_nothing ended a while after cancelling calls still stopping."""
-    early = held.ended_while_stopping(ended_at)
-    if early is None or early < 0.05:
-        return ""
-    return (
-        f" It {ended} {early:.2f} s after its cancel reached them: a fixed wait guesses how long a "
-        "call takes to stop, and these took longer."
-    )
-
-
-def assert_not_waited_on(held, ended_at, whose):
-    """Fail if fetch_all_or_nothing went on long after the calls it cancelled had stopped."""
-    after = held.waited_on(ended_at, "05 fetch_all_or_nothing: ends < HOLD_AFTER once the calls have stopped")
-    if after is not None:
-        raise AssertionError(
-            f"{whose}. The calls it had cancelled took up to {held.hold:.2f} s to stop, and it went on "
-            f"{after:.2f} s after they had stopped: it waited a fixed time (a sleep, or `asyncio.wait` "
-            "with a timeout) instead of until they had ended. A call takes as long as it takes to stop, "
-            "shorter or longer than any guess: wait for the tasks themselves (`await "
-            "asyncio.gather(*tasks, return_exceptions=True)`), which ends the moment they have stopped."
-        )
-
-
 @pytest.mark.task(2)
 @HOLDS
-async def test_the_other_calls_are_stopped_before_it_raises(ex, rng, hold):
+async def test_the_other_calls_are_stopped_before_it_raises(ex, rng, hold, wake_watch):
     ids = some_ids(rng, 5)
     bad = rng.choice(ids)
     api = FlakyApi({bad}, delay=lambda i: FAST if i == bad else SLOW)
@@ -401,9 +377,10 @@ async def test_the_other_calls_are_stopped_before_it_raises(ex, rng, hold):
     held = HeldStop(hold, api.fetch, lead=0.0)
 
     try:
-        with stopwatch() as run:
-            await run_until_it_raises(ex, api, ids)
-        ended_at = clock.monotonic()
+        async with wake_watch(ex) as wakes:
+            with stopwatch() as run:
+                await run_until_it_raises(ex, api, ids)
+            ended_at = clock.monotonic()
         others = [call for call in api.fetch.calls if call.args != (bad,)]
         running = [call for call in others if call.end is None]  # still running, or still stopping
     finally:
@@ -415,7 +392,8 @@ async def test_the_other_calls_are_stopped_before_it_raises(ex, rng, hold):
             "You cancelled them, but `task.cancel()` only asks a task to stop, and it stops later, "
             "the next time it runs, and a call takes as long as it takes to stop: neither one loop "
             "turn (`await asyncio.sleep(0)`) nor any fixed wait (a longer sleep, a wait with a "
-            f"timeout) will do.{fixed_wait_words(held, ended_at, 'raised')} Once you have cancelled them, "
+            f"timeout) will do.{held.fixed_wait_words(ended_at, 'fetch_all_or_nothing')} Once you have "
+            "cancelled them, "
             if not untouched
             else "gather does not stop the other calls when one fails, and `task.cancel()` only asks a "
             "task to stop. Cancel every unfinished task, then "
@@ -437,7 +415,9 @@ async def test_the_other_calls_are_stopped_before_it_raises(ex, rng, hold):
             "answer is known: cancel the calls still running instead of waiting for them."
         )
     assert_call_count(api.fetch, len(ids), "every call starts at once, before any fails")
-    assert_not_waited_on(held, ended_at, f"fetch({bad}) failed, and fetch_all_or_nothing raised its error")
+    whose = f"fetch({bad}) failed, and fetch_all_or_nothing raised its error"
+    held.assert_not_waited_on(ended_at, "fetch_all_or_nothing", whose)
+    assert_no_limit_when_stopping(wakes, "fetch_all_or_nothing")
 
 
 @pytest.mark.task(2)
@@ -455,18 +435,18 @@ async def test_the_first_error_wins(ex, rng):
 
 @pytest.mark.task(2)
 @HOLDS
-async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng, hold):
+async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng, hold, wake_watch):
     ids = some_ids(rng, 5)
     api = FlakyApi(failing=(), delay=SLOW)
     held = HeldStop(hold, api.fetch, lead=0.0)
     fetching = "while its calls to fetch were running"
-    run = Run(
-        ex.fetch_all_or_nothing(api.fetch, ids),
-        snapshot=lambda: [call for call in api.fetch.calls if call.end is None],
-    )
-    api.fetch.on_start = lambda _call: len(api.fetch.calls) == len(ids) and run.cancel(fetching)
-
-    finished = await run.finish(SLOW + WAIT, held=hold)
+    async with wake_watch(ex) as wakes:
+        run = Run(
+            ex.fetch_all_or_nothing(api.fetch, ids),
+            snapshot=lambda: [call for call in api.fetch.calls if call.end is None],
+        )
+        api.fetch.on_start = lambda _call: len(api.fetch.calls) == len(ids) and run.cancel(fetching)
+        finished = await run.finish(SLOW + WAIT, held=hold)
     await held.release()
     stopping, untouched = await left_running(run.left or [])
     if not finished:
@@ -479,7 +459,7 @@ async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng, hold):
         started="the calls to fetch it started",
         left=LeftRunning.calls(stopping, untouched, "fetch"),
         stop_advice=(
-            fixed_wait_words(held, run.ended_at, "ended")
+            held.fixed_wait_words(run.ended_at, "fetch_all_or_nothing")
             + " Whatever way it ends, a cancellation included, cancel the calls it started and wait "
             "until they have ended (in a `finally:`), however long they take to stop: no fixed wait "
             "will do, and neither will a cancelled `gather`, which ends as soon as one of its calls has "
@@ -487,4 +467,6 @@ async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng, hold):
         ).lstrip(),
         cancel_advice="Its caller asked it to stop, and a result would read as if every call had worked.",
     )
-    assert_not_waited_on(held, run.ended_at, f"fetch_all_or_nothing was cancelled by its caller {fetching}")
+    whose = f"fetch_all_or_nothing was cancelled by its caller {fetching}"
+    held.assert_not_waited_on(run.ended_at, "fetch_all_or_nothing", whose)
+    assert_no_limit_when_stopping(wakes, "fetch_all_or_nothing")

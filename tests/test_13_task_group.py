@@ -22,10 +22,12 @@ from kata.testing.cancelling import (
     LeftRunning,
     Run,
     assert_ended_cancelled,
+    assert_no_limit_when_stopping,
     finished_too_late_to_stop,
     left_running,
     left_running_message,
     stop_calls,
+    two_holds,
 )
 
 DELAY = 0.2
@@ -38,11 +40,14 @@ PARTS = ("user", "feed", "ads", "inbox", "friends", "weather", "news", "cart")
 # How long a cancelled call takes to stop, in the test that a failing call stops the others (fetch_all
 # by hand, not in a TaskGroup, may cancel and then wait a fixed time): it stops only when the test
 # lets it (kata.testing.cancelling.HeldStop). A fixed wait ends before the calls have stopped, or
-# long after: the test holds them for two times far apart (HOLD_AFTER between them and more), so no
-# fixed wait passes both. The first call cancelled stops at once (`lead`).
-SHORT_HOLD = 0.25
-LONG_HOLD = 1.2
-HOLDS = pytest.mark.parametrize("hold", [SHORT_HOLD, LONG_HOLD], ids=["calls_stop_soon", "calls_stop_late"])
+# long after: the test holds them for two times far apart (`two_holds`), so no fixed wait passes
+# both; a wait with a timeout is a limit of its own, seen as one. The first call cancelled stops at
+# once (`lead`).
+HOLDS = two_holds()
+WAIT_FOR_THEM = (
+    "wait for the tasks themselves (`await asyncio.gather(*tasks, return_exceptions=True)`), which ends "
+    "the moment they have stopped, or let a TaskGroup do it"
+)
 
 
 def labels(calls, name):
@@ -82,30 +87,6 @@ async def assert_none_left_running(running, whose, name, unit, what, guessed="")
             f"it cancels the others and waits for them.{guessed}"
         )
     raise AssertionError(f"{left_running_message(whose, stopping, untouched, name)} {advice}")
-
-
-def fixed_wait_words(held, ended_at, what):
-    """What to add when `what` ended a while after cancelling calls that were still stopping."""
-    early = held.ended_while_stopping(ended_at) if held is not None else None
-    if early is None or early < 0.05:
-        return ""
-    return (
-        f" {what} ended {early:.2f} s after its cancel reached them: a fixed wait guesses how long a "
-        "call takes to stop, and these took longer."
-    )
-
-
-def assert_not_waited_on(held, ended_at, what, whose):
-    """Fail if `what` went on long after the calls it cancelled had stopped: a fixed wait."""
-    after = held.waited_on(ended_at, f"13 {what}: ends < HOLD_AFTER once the calls have stopped")
-    if after is not None:
-        raise AssertionError(
-            f"{whose}. The calls {what} had cancelled took up to {held.hold:.2f} s to stop, and it went "
-            f"on {after:.2f} s after they had stopped: it waited a fixed time (a sleep, or `asyncio.wait` "
-            "with a timeout) instead of until they had ended. A call takes as long as it takes to stop, "
-            "shorter or longer than any guess: wait for the tasks themselves (`await "
-            "asyncio.gather(*tasks, return_exceptions=True)`), or let a TaskGroup do it."
-        )
 
 
 # Task 1 ------------------------------------------------------------------------------
@@ -222,10 +203,10 @@ class FailingFetch:
             if held is not None:
                 await held.release()
             whose = f"fetch_all raised {error!r}"
-            guessed = fixed_wait_words(held, ended_at, "fetch_all")
+            guessed = held.fixed_wait_words(ended_at, "fetch_all") if held is not None else ""
             await assert_none_left_running(running, whose, "fetch", "call", "fetch_all", guessed)
             if held is not None:
-                assert_not_waited_on(held, ended_at, "fetch_all", whose)
+                held.assert_not_waited_on(ended_at, "fetch_all", whose, wait_for=WAIT_FOR_THEM)
             return error
         finally:
             if held is not None:
@@ -254,12 +235,13 @@ async def test_a_failing_call_reaches_the_caller(ex, rng):
 
 @pytest.mark.task(1)
 @HOLDS
-async def test_a_failing_call_cancels_the_others_before_it_raises(ex, rng, hold):
+async def test_a_failing_call_cancels_the_others_before_it_raises(ex, rng, hold, wake_watch):
     broken = FailingFetch(rng)
     held = HeldStop(hold, broken.service, lead=0.0)
 
-    with stopwatch() as run:
-        await broken.run(ex, held)
+    async with wake_watch(ex) as wakes:
+        with stopwatch() as run:
+            await broken.run(ex, held)
 
     others = [call for call in broken.service.calls if call.args != (broken.bad,)]
     finished = [call for call in others if call.outcome == "returned"]
@@ -278,6 +260,7 @@ async def test_a_failing_call_cancels_the_others_before_it_raises(ex, rng, hold)
             f"only {len(broken.service.calls)} of the {len(broken.ids)} calls to fetch were made: "
             "start every call at once, before any of them fails"
         )
+    assert_no_limit_when_stopping(wakes, "fetch_all", WAIT_FOR_THEM)
 
 
 # Task 2 ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Exercise 14: results handled in the order they arrive; the first answer wins and the
 slower calls are stopped."""
 
+import contextlib
 from collections import Counter
 
 import pytest
@@ -23,10 +24,12 @@ from kata.testing.cancelling import (
     LeftRunning,
     Run,
     assert_ended_cancelled,
+    assert_no_limit_when_stopping,
     finished_too_late_to_stop,
     left_running,
     left_running_message,
     stop_calls,
+    two_holds,
 )
 from kata.testing.limits import assert_no_limit_of_its_own
 
@@ -45,38 +48,22 @@ PROMPT = WINNER + STOP_TIME + 0.15
 # How long a cancelled call takes to stop, in the tests of stopping them: it stops only when the
 # test lets it (kata.testing.cancelling.HeldStop). Code that waits a fixed time for the calls it
 # cancelled, instead of until they have ended, ends before they have stopped, or long after: each
-# test holds them for two times far apart (HOLD_AFTER between them and more), so no fixed wait
-# passes both, whichever way the function ends (a guess may be on one path only: the answer, an
-# error, a cancel). The first call cancelled stops at once (`lead`): code whose fixed wait starts
-# when the first call has ended (a cancelled gather ends there) is held as long as code whose wait
-# starts at the cancel. The longer hold is over 1 s, past `asyncio.wait(tasks, timeout=1)`.
-SHORT_HOLD = 0.25
-LONG_HOLD = 1.2
-HOLDS = pytest.mark.parametrize("hold", [SHORT_HOLD, LONG_HOLD], ids=["calls_stop_soon", "calls_stop_late"])
+# test holds them for two times far apart (`two_holds`), so no fixed wait passes both, whichever way
+# the function ends (a guess may be on one path only: the answer, an error, a cancel); a wait with a
+# timeout is a limit of its own, seen as one. The first call cancelled stops at once (`lead`): code
+# whose fixed wait starts when the first call has ended (a cancelled gather ends there) is held as
+# long as code whose wait starts at the cancel.
+HOLDS = two_holds()
 
 
-def fixed_wait_words(held, ended_at, name):
-    """What to add when `name` ended a while after cancelling calls that were still stopping."""
-    early = held.ended_while_stopping(ended_at) if held is not None else None
-    if early is None or early < 0.05:
-        return ""
-    return (
-        f" {name} ended {early:.2f} s after its cancel reached them: a fixed wait guesses how long a "
-        "call takes to stop, and these took longer."
-    )
+def watching(watch):
+    """`async with watching(watch) as wakes:` a `wake_watch(ex)`, or nothing (wakes None)."""
+    return contextlib.nullcontext() if watch is None else watch
 
 
-def assert_not_waited_on(held, ended_at, name, whose):
-    """Fail if `name` went on long after the calls it cancelled had stopped: a fixed wait."""
-    after = held.waited_on(ended_at, f"14 {name}: ends < HOLD_AFTER once the calls have stopped")
-    if after is not None:
-        raise AssertionError(
-            f"{whose}. The calls {name} had cancelled took up to {held.hold:.2f} s to stop, and it went "
-            f"on {after:.2f} s after they had stopped: it waited a fixed time (a sleep, or `asyncio.wait` "
-            "with a timeout) instead of until they had ended. A call takes as long as it takes to stop, "
-            "shorter or longer than any guess: wait for the tasks themselves (`await "
-            "asyncio.gather(*tasks, return_exceptions=True)`), which ends the moment they have stopped."
-        )
+def no_limit_when_stopping(wakes, name):
+    if wakes is not None:
+        assert_no_limit_when_stopping(wakes, name)
 
 
 def no_limit_of_its_own(wakes, name, asks, lost, answered):
@@ -400,6 +387,7 @@ async def assert_cancel_stops_every_call(
         await stop_calls(fetch.calls)
     if cancelled_again:
         stopping = []
+    guessed = held.fixed_wait_words(run.ended_at, name) if held is not None else ""
     assert_ended_cancelled(
         run,
         name,
@@ -408,12 +396,11 @@ async def assert_cancel_stops_every_call(
         left=LeftRunning.calls(stopping, untouched, "fetch"),
         stop_advice=untouched_advice
         if untouched
-        else f"{WAIT_FOR_THEM}{fixed_wait_words(held, run.ended_at, name)} gather waits for them even "
-        f"while {name} is being cancelled.",
+        else f"{WAIT_FOR_THEM}{guessed} gather waits for them even while {name} is being cancelled.",
         cancel_advice=SUPPRESSED.format(name=name),
     )
     if held is not None:
-        assert_not_waited_on(held, run.ended_at, name, f"{name} was cancelled by its caller {run.moment}")
+        held.assert_not_waited_on(run.ended_at, name, f"{name} was cancelled by its caller {run.moment}")
 
 
 class Lopsided:
@@ -473,49 +460,54 @@ def never_cancelled(field):
 STOPPING_AGAIN = "while the calls it had cancelled were stopping"
 
 
-async def cancel_processing(ex, rng, again, hold=None):
+async def cancel_processing(ex, rng, again, hold=None, watch=None):
     """Run process_as_they_arrive, cancel it once the fastest call has returned (and, if `again`,
     a second time while the calls it cancelled are stopping), and check how it ended. With `hold`,
-    the cancelled calls stop only when the test lets them (HeldStop)."""
+    the cancelled calls stop only when the test lets them (HeldStop); with `watch` (a
+    `wake_watch(ex)`), it sets no time limit of its own."""
     field = Lopsided(rng)
     fetch, ids = field.fetch, field.ids
     held = HeldStop(hold, fetch, lead=0.0) if hold is not None else None
     moment = f"after fetch({field.quick}) had returned, while its other calls to fetch were running"
-    run = Run(ex.process_as_they_arrive(fetch, ids, Recorder()), snapshot=field.running)
-    # The caller gives up once the first result is in and every call has started.
-    fetch.on_end = lambda call: (
-        call.args[0] == field.quick and len(fetch.calls) == len(ids) and run.cancel(moment)
-    )
-    if again:
-        slower_each_time = fetch.on_cancel
+    async with watching(watch) as wakes:
+        run = Run(ex.process_as_they_arrive(fetch, ids, Recorder()), snapshot=field.running)
+        # The caller gives up once the first result is in and every call has started.
+        fetch.on_end = lambda call: (
+            call.args[0] == field.quick and len(fetch.calls) == len(ids) and run.cancel(moment)
+        )
+        if again:
+            slower_each_time = fetch.on_cancel
 
-        def cancel_again(call):
-            slower_each_time(call)
-            run.cancel_again(STOPPING_AGAIN)
+            def cancel_again(call):
+                slower_each_time(call)
+                run.cancel_again(STOPPING_AGAIN)
 
-        fetch.on_cancel = cancel_again
-    await assert_cancel_stops_every_call(
-        run,
-        "process_as_they_arrive",
-        fetch,
-        field.longest + WAIT,
-        lambda: never_cancelled(field),
-        cancelled_again=again,
-        untouched_advice=LEFT_RUNNING,
-        held=held,
-    )
+            fetch.on_cancel = cancel_again
+        await assert_cancel_stops_every_call(
+            run,
+            "process_as_they_arrive",
+            fetch,
+            field.longest + WAIT,
+            lambda: never_cancelled(field),
+            cancelled_again=again,
+            untouched_advice=LEFT_RUNNING,
+            held=held,
+        )
+    no_limit_when_stopping(wakes, "process_as_they_arrive")
 
 
 @pytest.mark.task(1)
 @HOLDS
-async def test_cancelling_process_as_they_arrive_stops_every_call_and_ends_cancelled(ex, rng, hold):
-    await cancel_processing(ex, rng, again=False, hold=hold)
+async def test_cancelling_process_as_they_arrive_stops_every_call_and_ends_cancelled(
+    ex, rng, hold, wake_watch
+):
+    await cancel_processing(ex, rng, again=False, hold=hold, watch=wake_watch(ex))
     await cancel_processing(ex, rng, again=True)
 
 
 @pytest.mark.task(1)
 @HOLDS
-async def test_a_failing_call_stops_the_others_before_its_error_reaches_the_caller(ex, rng, hold):
+async def test_a_failing_call_stops_the_others_before_its_error_reaches_the_caller(ex, rng, hold, wake_watch):
     field = Lopsided(rng, failing=True)
     fetch, ids, bad, error = field.fetch, field.ids, field.bad, field.error
     on_result = Recorder()
@@ -523,8 +515,9 @@ async def test_a_failing_call_stops_the_others_before_its_error_reaches_the_call
 
     raised = None
     try:
-        with stopwatch() as run:
-            await ex.process_as_they_arrive(fetch, ids, on_result)
+        async with wake_watch(ex) as wakes:
+            with stopwatch() as run:
+                await ex.process_as_they_arrive(fetch, ids, on_result)
     except Exception as exc:
         raised, ended_at = exc, clock.monotonic()
         running = field.running()  # the instant it raised, before anything else has moved
@@ -543,7 +536,7 @@ async def test_a_failing_call_stops_the_others_before_its_error_reaches_the_call
         advice = (
             LEFT_RUNNING
             if untouched
-            else f"{WAIT_FOR_THEM}{fixed_wait_words(held, ended_at, 'process_as_they_arrive')}"
+            else f"{WAIT_FOR_THEM}{held.fixed_wait_words(ended_at, 'process_as_they_arrive')}"
         )
         raise AssertionError(f"{left_running_message(whose, stopping, untouched, 'fetch')} {advice}")
     failed = [call for call in fetch.calls if call.args[0] == bad]
@@ -568,7 +561,8 @@ async def test_a_failing_call_stops_the_others_before_its_error_reaches_the_call
             f"process_as_they_arrive raised {error!r} having made {len(fetch.calls)} of the "
             f"{len(ids)} calls to fetch: start every call at once, before any of them fails."
         )
-    assert_not_waited_on(held, ended_at, "process_as_they_arrive", whose)
+    held.assert_not_waited_on(ended_at, "process_as_they_arrive", whose)
+    assert_no_limit_when_stopping(wakes, "process_as_they_arrive")
 
 
 # Tasks 2 and 3 -----------------------------------------------------------------------
@@ -619,7 +613,7 @@ async def assert_losers_stopped(fetch, winner, elapsed, mirrors, name, held):
     if running:
         stopping, untouched = await left_running(running)
         found = left_running_message(f"{name} returned", stopping, untouched, "fetch")
-        advice = stop_advice(untouched) + ("" if untouched else fixed_wait_words(held, ended_at, name))
+        advice = stop_advice(untouched) + ("" if untouched else held.fixed_wait_words(ended_at, name))
         raise AssertionError(f"{found} {advice}")
     finished = [call for call in others if call.outcome == "returned"]
     if finished:
@@ -632,7 +626,7 @@ async def assert_losers_stopped(fetch, winner, elapsed, mirrors, name, held):
             f"calls finish ({labels(finished)}) and returned after {elapsed:.2f} s. Cancel the "
             "calls still running as soon as you have the answer."
         )
-    assert_not_waited_on(held, ended_at, name, f"{name} returned the answer of {winner}")
+    held.assert_not_waited_on(ended_at, name, f"{name} returned the answer of {winner}")
     # The calls are held `held.hold` s after their cancel, instead of STOP_TIME.
     prompt = PROMPT - STOP_TIME + held.hold
     late = margins.over(elapsed, prompt, "14 first_response/first_success: returns < PROMPT after the start")
@@ -667,45 +661,52 @@ WAITING = "while it waited for the first answer (every mirror asked, none answer
 CLEANING_UP = "after the first answer, while the slower calls it had cancelled were stopping"
 
 
-async def cancel_midway(function, name, rng, moment, fast_failures=0, hold=None):
+async def cancel_midway(function, name, rng, moment, fast_failures=0, hold=None, watch=None):
     """Run `function` on a race, cancel it at `moment` (WAITING or CLEANING_UP) and check how it
     ended: the cancellation reached the caller, and every call had stopped. With `hold` (at
-    WAITING), the cancelled calls stop only when the test lets them (HeldStop)."""
+    WAITING), the cancelled calls stop only when the test lets them (HeldStop); with `watch` (a
+    `wake_watch(ex)`), it sets no time limit of its own."""
     mirrors, _, _, fetch = race(rng, 5, fast_failures)
     held = HeldStop(hold, fetch, lead=0.0) if hold is not None else None
-    run = Run(function(fetch, mirrors), snapshot=lambda: [call for call in fetch.calls if call.end is None])
-    if moment is WAITING:
-        fetch.on_start = lambda _call: len(fetch.calls) == len(mirrors) and run.cancel(WAITING)
+    async with watching(watch) as wakes:
+        run = Run(
+            function(fetch, mirrors), snapshot=lambda: [call for call in fetch.calls if call.end is None]
+        )
+        if moment is WAITING:
+            fetch.on_start = lambda _call: len(fetch.calls) == len(mirrors) and run.cancel(WAITING)
 
-        def unreached():
-            return f"having asked {len(fetch.calls)} of the {len(mirrors)} mirrors: ask every mirror at once"
+            def unreached():
+                return (
+                    f"having asked {len(fetch.calls)} of the {len(mirrors)} mirrors: ask every mirror at once"
+                )
 
-    else:
-        # The calls take STOPPING to stop once cancelled, and the cancel comes as the first one
-        # starts to: code that waits for its cancelled calls is surely still waiting when it lands,
-        # even when the cancel has to cross to another process (judge mode) on a busy machine.
-        fetch.stop_delay = STOPPING
-        fetch.on_cancel = lambda _call: run.cancel(CLEANING_UP)
+        else:
+            # The calls take STOPPING to stop once cancelled, and the cancel comes as the first one
+            # starts to: code that waits for its cancelled calls is surely still waiting when it lands,
+            # even when the cancel has to cross to another process (judge mode) on a busy machine.
+            fetch.stop_delay = STOPPING
+            fetch.on_cancel = lambda _call: run.cancel(CLEANING_UP)
 
-        def unreached():
-            return (
-                "having cancelled none of its calls to fetch: once the answer is known, cancel the calls "
-                "still running and wait until they have stopped"
-            )
+            def unreached():
+                return (
+                    "having cancelled none of its calls to fetch: once the answer is known, cancel the calls "
+                    "still running and wait until they have stopped"
+                )
 
-    await assert_cancel_stops_every_call(
-        run,
-        name,
-        fetch,
-        SLOW + WAIT,
-        unreached,
-        cancelled_again=moment is CLEANING_UP,
-        untouched_advice=f"Whatever way {name} ends, a cancellation included, the calls it started must be "
-        "cancelled and have stopped: do it in a `finally:` block (cancel every task, then "
-        "`await asyncio.gather(*tasks, return_exceptions=True)`), or start the calls in a TaskGroup, "
-        "which does both for you.",
-        held=held,
-    )
+        await assert_cancel_stops_every_call(
+            run,
+            name,
+            fetch,
+            SLOW + WAIT,
+            unreached,
+            cancelled_again=moment is CLEANING_UP,
+            untouched_advice=f"Whatever way {name} ends, a cancellation included, the calls it started must "
+            "be cancelled and have stopped: do it in a `finally:` block (cancel every task, then "
+            "`await asyncio.gather(*tasks, return_exceptions=True)`), or start the calls in a TaskGroup, "
+            "which does both for you.",
+            held=held,
+        )
+    no_limit_when_stopping(wakes, name)
 
 
 @pytest.mark.task(2)
@@ -726,37 +727,40 @@ def answered(fetch, winner):
 
 @pytest.mark.task(2)
 @HOLDS
-async def test_the_slower_calls_are_cancelled_and_have_stopped(ex, rng, hold):
+async def test_the_slower_calls_are_cancelled_and_have_stopped(ex, rng, hold, wake_watch):
     mirrors, winner, _, fetch = race(rng, 5)
     held = HeldStop(hold, fetch, lead=0.0)
 
     try:
-        with stopwatch() as run:
-            await ex.first_response(fetch, mirrors)
+        async with wake_watch(ex) as wakes:
+            with stopwatch() as run:
+                await ex.first_response(fetch, mirrors)
     except BaseException:
         await held.release()
         raise
 
     await assert_losers_stopped(fetch, winner, run.elapsed, mirrors, "first_response", held)
+    assert_no_limit_when_stopping(wakes, "first_response")
 
 
 @pytest.mark.task(2)
 @HOLDS
-async def test_cancelling_first_response_stops_every_call(ex, rng, hold):
-    await cancel_midway(ex.first_response, "first_response", rng, WAITING, hold=hold)
+async def test_cancelling_first_response_stops_every_call(ex, rng, hold, wake_watch):
+    await cancel_midway(ex.first_response, "first_response", rng, WAITING, hold=hold, watch=wake_watch(ex))
     await cancel_midway(ex.first_response, "first_response", rng, CLEANING_UP)
 
 
 @pytest.mark.task(2)
 @HOLDS
-async def test_an_error_of_the_first_call_to_finish_reaches_the_caller(ex, rng, hold):
+async def test_an_error_of_the_first_call_to_finish_reaches_the_caller(ex, rng, hold, wake_watch):
     # One mirror fails before any other call ends: its error is the first outcome to arrive.
     mirrors, _, errors, fetch = race(rng, 5, fast_failures=1)
     ((failed, error),) = errors.items()
     held = HeldStop(hold, fetch, lead=0.0)
 
     try:
-        result = await ex.first_response(fetch, mirrors)
+        async with wake_watch(ex) as wakes:
+            result = await ex.first_response(fetch, mirrors)
     except Exception as raised:
         ended_at = clock.monotonic()
         running = [call for call in fetch.calls if call.end is None]  # the instant it raised
@@ -776,12 +780,12 @@ async def test_an_error_of_the_first_call_to_finish_reaches_the_caller(ex, rng, 
         stopping, untouched = await left_running(running)
         found = left_running_message("first_response raised", stopping, untouched, "fetch")
         advice = stop_advice(untouched) + (
-            "" if untouched else fixed_wait_words(held, ended_at, "first_response")
+            "" if untouched else held.fixed_wait_words(ended_at, "first_response")
         )
         raise AssertionError(f"{found} {advice}")
-    assert_not_waited_on(
-        held, ended_at, "first_response", f"fetch({failed!r}) raised {error!r}, and first_response raised it"
-    )
+    whose = f"fetch({failed!r}) raised {error!r}, and first_response raised it"
+    held.assert_not_waited_on(ended_at, "first_response", whose)
+    assert_no_limit_when_stopping(wakes, "first_response")
 
 
 async def first_success(ex, fetch, mirrors, errors, winner):
@@ -815,24 +819,29 @@ async def test_failed_calls_are_skipped(ex, rng, wake_watch):
 
 @pytest.mark.task(3)
 @HOLDS
-async def test_the_slower_calls_are_cancelled_once_one_works(ex, rng, hold):
+async def test_the_slower_calls_are_cancelled_once_one_works(ex, rng, hold, wake_watch):
     mirrors, winner, errors, fetch = race(rng, 6, fast_failures=2)
     held = HeldStop(hold, fetch, lead=0.0)
 
     try:
-        with stopwatch() as run:
-            await first_success(ex, fetch, mirrors, errors, winner)
+        async with wake_watch(ex) as wakes:
+            with stopwatch() as run:
+                await first_success(ex, fetch, mirrors, errors, winner)
     except BaseException:
         await held.release()
         raise
 
     await assert_losers_stopped(fetch, winner, run.elapsed, mirrors, "first_success", held)
+    assert_no_limit_when_stopping(wakes, "first_success")
 
 
 @pytest.mark.task(3)
 @HOLDS
-async def test_cancelling_first_success_stops_every_call(ex, rng, hold):
-    await cancel_midway(ex.first_success, "first_success", rng, WAITING, fast_failures=1, hold=hold)
+async def test_cancelling_first_success_stops_every_call(ex, rng, hold, wake_watch):
+    watch = wake_watch(ex)
+    await cancel_midway(
+        ex.first_success, "first_success", rng, WAITING, fast_failures=1, hold=hold, watch=watch
+    )
     await cancel_midway(ex.first_success, "first_success", rng, CLEANING_UP, fast_failures=1)
 
 

@@ -22,8 +22,10 @@ from kata.testing.cancelling import (
     LeftRunning,
     Run,
     assert_ended_cancelled,
+    assert_no_limit_when_stopping,
     settle,
     stop_calls,
+    two_holds,
 )
 from kata.testing.differences import assert_same_parts
 from kata.testing.hang_guard import hang_guard
@@ -41,13 +43,16 @@ LATE = 0.03
 # they are busy (a cancel, a source that breaks), as a request closing its connection does: it stops
 # only when the test lets it (kata.testing.cancelling.HeldStop). Code that waits a fixed time for
 # the workers it cancelled, instead of until they have ended, ends before they have stopped, or long
-# after: each test holds them for two times far apart (HOLD_AFTER between them and more), so no
-# fixed wait passes both, on whichever path it guesses. The first call cancelled stops at once
-# (`lead`): code that stops waiting when the first worker has stopped (a plain `gather(*tasks)`,
-# which ends at the first CancelledError) returns with the others surely still running.
-SHORT_HOLD = 0.25
-LONG_HOLD = 1.2
-HOLDS = pytest.mark.parametrize("hold", [SHORT_HOLD, LONG_HOLD], ids=["calls_stop_soon", "calls_stop_late"])
+# after: each test holds them for two times far apart (`two_holds`), so no fixed wait passes both,
+# on whichever path it guesses; a wait with a timeout is a limit of its own, seen as one. The first
+# call cancelled stops at once (`lead`): code that stops waiting when the first worker has stopped
+# (a plain `gather(*tasks)`, which ends at the first CancelledError) returns with the others surely
+# still running.
+HOLDS = two_holds()
+WAIT_FOR_WORKERS = (
+    "wait for the worker tasks themselves (`await asyncio.gather(*tasks, return_exceptions=True)`), "
+    "which ends the moment they have stopped"
+)
 LATER_ERROR = 0.1  # s between the first handle error and a second, in the error test
 ERROR_KINDS = (ConnectionError, LookupError, ValueError, PermissionError)
 
@@ -117,31 +122,6 @@ async def still_running(leftovers, before, *handles):
 
 def named(left):
     return f"{len(left)} tasks ({', '.join(sorted({task.name for task in left}))})"
-
-
-def fixed_wait_words(held, ended_at, name):
-    """What to add when `name` ended a while after cancelling workers that were still stopping."""
-    early = held.ended_while_stopping(ended_at)
-    if early is None or early < 0.05:
-        return ""
-    return (
-        f" {name} ended {early:.2f} s after its cancel reached the calls to handle: a fixed wait "
-        "guesses how long a worker takes to stop, and these took longer."
-    )
-
-
-def assert_not_waited_on(held, ended_at, name, whose):
-    """Fail if `name` went on long after the workers it cancelled had stopped: a fixed wait."""
-    after = held.waited_on(ended_at, f"16 {name}: ends < HOLD_AFTER once the workers have stopped")
-    if after is not None:
-        raise AssertionError(
-            f"{whose}. The calls to handle its workers were making took up to {held.hold:.2f} s to stop "
-            f"once cancelled, and {name} went on {after:.2f} s after they had stopped: it waited a fixed "
-            "time (a sleep, or `asyncio.wait` with a timeout) instead of until the workers had ended. A "
-            "worker takes as long as it takes to stop, shorter or longer than any guess: wait for the "
-            "tasks themselves (`await asyncio.gather(*tasks, return_exceptions=True)`), which ends the "
-            "moment they have stopped."
-        )
 
 
 async def assert_none_left_running(leftovers, before, name, *handles):
@@ -449,7 +429,7 @@ class BrokenSource(Source):
 @pytest.mark.task(2)
 @HOLDS
 async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller(
-    ex, rng, leftovers, hold
+    ex, rng, leftovers, hold, wake_watch
 ):
     workers, maxsize, count = stream_sizes(rng)
     items = some_items(rng, count)
@@ -462,11 +442,14 @@ async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_
     before = leftovers.mark()
 
     try:
-        async with hang_guard(
-            RUN_LIMIT,
-            "16 process_stream: ends < RUN_LIMIT after the source broke",
-            f"the source raised {broken!r} after {workers + 1} items, and process_stream had not ended "
-            f"{RUN_LIMIT:.1f} s later: an error from the source must end it (and reach its caller).",
+        async with (
+            hang_guard(
+                RUN_LIMIT,
+                "16 process_stream: ends < RUN_LIMIT after the source broke",
+                f"the source raised {broken!r} after {workers + 1} items, and process_stream had not ended "
+                f"{RUN_LIMIT:.1f} s later: an error from the source must end it (and reach its caller).",
+            ),
+            wake_watch(ex) as wakes,
         ):
             result = await ex.process_stream(source, flaky.handle, workers, maxsize)
     except BaseException as error:
@@ -493,7 +476,7 @@ async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_
                 f"{whose}, but {named(left)} were cancelled and had not stopped yet when it did: "
                 "`task.cancel()` only asks a task to stop, and a worker takes as long as it takes to "
                 "stop. Wait until they have: `await asyncio.gather(*tasks, return_exceptions=True)`."
-                + fixed_wait_words(held, ended_at, "process_stream")
+                + held.fixed_wait_words(ended_at, "process_stream")
             )
         running = named(left) if left else f"the workers calling handle ({'; '.join(busy[:3])})"
         raise AssertionError(
@@ -501,9 +484,11 @@ async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_
             "process_stream ends: in a `finally:` block (cancel them, then `await asyncio.gather(*tasks, "
             "return_exceptions=True)`), or start them in a TaskGroup, which does both for you."
         )
-    assert_not_waited_on(
-        held, ended_at, "process_stream", f"the source raised {broken!r}, and process_stream passed it on"
+    whose = f"the source raised {broken!r}, and process_stream passed it on"
+    held.assert_not_waited_on(
+        ended_at, "process_stream", whose, calls="its workers", wait_for=WAIT_FOR_WORKERS
     )
+    assert_no_limit_when_stopping(wakes, "process_stream")
 
 
 KEPT_BETWEEN_CALLS = (
@@ -734,10 +719,11 @@ async def test_none_and_other_falsy_items_and_results_from_the_source_are_kept(e
     assert_same_parts(failures, {}, "failures (nothing failed)")
 
 
-async def cancel_while_handling(name, call, handle, workers, leftovers, hold):
+async def cancel_while_handling(name, call, handle, workers, leftovers, hold, watch):
     """Run the learner's `call`, cancel it the moment `workers` items are being handled at once,
     and check that it ended cancelled with no worker left running; the calls it cancelled stop
-    only when the test lets them, the first at once and the others `hold` s after (HeldStop)."""
+    only when the test lets them, the first at once and the others `hold` s after (HeldStop); and
+    that it set no time limit of its own while `watch` (a `wake_watch(ex)`) was on."""
     held = HeldStop(hold, handle, lead=0.0)  # its own task started before the mark: not a leftover
     before = leftovers.mark()
     moment = f"while {workers} items were being handled"
@@ -745,15 +731,16 @@ async def cancel_while_handling(name, call, handle, workers, leftovers, hold):
     def snapshot():  # the instant the function ended
         return leftovers.at_return(before), len(handle.calls), [c for c in handle.calls if c.end is None]
 
-    run = Run(call, snapshot=snapshot)
-    handle.on_start = lambda _call: handle.in_flight >= workers and run.cancel(moment)
-    # The first call cancelled stops at once, the others `hold` s later: code that stops waiting
-    # when the first worker has stopped (a plain `gather(*tasks)`, which ends at the first
-    # CancelledError) returns with the others surely still running. With calls a few ms apart it did
-    # not, now and then: on a busy machine their ends came in one loop step, before its return (1
-    # run in 20 under load). Now the loop would have to stall `hold` s, and in judge mode the end
-    # would have to take as long to cross (the tasks left are seen in the learner's own process).
-    finished = await run.finish(RUN_LIMIT, held=hold)
+    async with watch as wakes:
+        run = Run(call, snapshot=snapshot)
+        handle.on_start = lambda _call: handle.in_flight >= workers and run.cancel(moment)
+        # The first call cancelled stops at once, the others `hold` s later: code that stops waiting
+        # when the first worker has stopped (a plain `gather(*tasks)`, which ends at the first
+        # CancelledError) returns with the others surely still running. With calls a few ms apart it did
+        # not, now and then: on a busy machine their ends came in one loop step, before its return (1
+        # run in 20 under load). Now the loop would have to stall `hold` s, and in judge mode the end
+        # would have to take as long to cross (the tasks left are seen in the learner's own process).
+        finished = await run.finish(RUN_LIMIT, held=hold)
     await held.release()
     left = None
     if not finished:
@@ -785,32 +772,34 @@ async def cancel_while_handling(name, call, handle, workers, leftovers, hold):
         "stopped: in a `finally:` block, cancel them, then `await asyncio.gather(*tasks, "
         "return_exceptions=True)` (a plain `await asyncio.gather(*tasks)` ends at the first task that "
         "stops cancelled, without waiting for the others); or start them in a TaskGroup, which does both "
-        f"for you.{fixed_wait_words(held, run.ended_at, name)}",
+        f"for you.{held.fixed_wait_words(run.ended_at, name)}",
         cancel_advice="Stop the workers in that `finally:` block, then let the CancelledError go on: do not "
         "return a result.",
     )
-    assert_not_waited_on(held, run.ended_at, name, f"{name} was cancelled by its caller {moment}")
+    whose = f"{name} was cancelled by its caller {moment}"
+    held.assert_not_waited_on(run.ended_at, name, whose, calls="its workers", wait_for=WAIT_FOR_WORKERS)
+    assert_no_limit_when_stopping(wakes, name)
 
 
 @pytest.mark.task(1)
 @HOLDS
-async def test_a_cancelled_process_all_stops_its_workers(ex, rng, leftovers, hold):
+async def test_a_cancelled_process_all_stops_its_workers(ex, rng, leftovers, hold, wake_watch):
     workers = rng.randint(2, 4)
     items = some_items(rng, workers * 3)
     handle = FakeService("handle", delay=DELAY, reply=result_for)
 
-    await cancel_while_handling(
-        "process_all", ex.process_all(items, handle, workers), handle, workers, leftovers, hold
-    )
+    call = ex.process_all(items, handle, workers)
+    await cancel_while_handling("process_all", call, handle, workers, leftovers, hold, wake_watch(ex))
 
 
 @pytest.mark.task(2)
 @HOLDS
-async def test_a_cancelled_process_stream_stops_its_workers(ex, rng, leftovers, hold):
+async def test_a_cancelled_process_stream_stops_its_workers(ex, rng, leftovers, hold, wake_watch):
     workers, maxsize, count = stream_sizes(rng)
     items = some_items(rng, count)
     flaky = FlakyHandle(failing=())
     source = Source(items, flaky.handle)
 
     call = ex.process_stream(source, flaky.handle, workers, maxsize)
-    await cancel_while_handling("process_stream", call, flaky.handle, workers, leftovers, hold)
+    watch = wake_watch(ex)
+    await cancel_while_handling("process_stream", call, flaky.handle, workers, leftovers, hold, watch)

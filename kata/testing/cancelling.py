@@ -22,6 +22,7 @@ from kata.testing.checks import describe
 from kata.testing.fakes import Call
 from kata.testing.hang_guard import waiting_lines
 from kata.testing.letting_run import let_the_code_run
+from kata.testing.limits import assert_no_limit_of_its_own
 from kata.words import many
 
 WAIT = 1.0  # how long a cancelled function may take to stop (a short cleanup takes a few ms)
@@ -125,6 +126,30 @@ class Run:
 # turns, and in judge mode two crossings between the processes; the rest is headroom for a busy
 # machine (a broken bound is a failure on time, and gets a second run).
 HOLD_AFTER = 0.4
+# A function that ended this long after its cancel reached calls still stopping waited, but not
+# long enough: its message says a fixed wait is a guess (sooner, it simply did not wait).
+FIXED_WAIT_SEEN = 0.05
+# The two holds of a test of stopping cancelled calls (`two_holds`). A fixed wait of w s after the
+# cancel passes a test held `hold` s only if `hold` <= w < `hold` + HOLD_AFTER: with LATE_HOLD past
+# SOON_HOLD + HOLD_AFTER, no fixed wait passes both, and each one fails at least one of them by
+# 0.05 s or more. SOON_HOLD is still long enough that calls cancelled by code that does not wait for
+# them have not stopped when it ends, even once its end has crossed from the sandbox (judge mode).
+# A wait with a timeout is a limit of the learner's own, seen as one whatever its length
+# (`assert_no_limit_of_its_own`): the holds need not outlast `asyncio.wait(tasks, timeout=1)`.
+SOON_HOLD = 0.1
+LATE_HOLD = 0.6
+# The words of a fixed wait's advice: what to wait for instead, and why that is better.
+WAIT_FOR_THE_TASKS = (
+    "wait for the tasks themselves (`await asyncio.gather(*tasks, return_exceptions=True)`), which "
+    "ends the moment they have stopped"
+)
+
+
+def two_holds(soon: str = "calls_stop_soon", late: str = "calls_stop_late") -> Any:
+    """`@two_holds()`: run the test once with each hold (its `hold` argument), ids `soon`, `late`."""
+    import pytest  # only the tests' own process needs it
+
+    return pytest.mark.parametrize("hold", [SOON_HOLD, LATE_HOLD], ids=[soon, late])
 
 
 class HeldStop:
@@ -160,6 +185,7 @@ class HeldStop:
         self.cancelled_at: float | None = None  # when a cancel first reached a held call
         self.released_at: float | None = None  # when the last held call was let stop, after the hold
         self._held: list[asyncio.Event] = []
+        self.held_calls = 0  # how many cancelled calls it held
         self._open = False  # once released, a cancelled call stops at once
         self._reached = asyncio.Event()
         for service in services:
@@ -175,6 +201,7 @@ class HeldStop:
             self.cancelled_at = clock.monotonic()
             self._reached.set()
         self._held.append(stopped)
+        self.held_calls += 1
         return stopped
 
     async def _hold(self) -> None:
@@ -224,6 +251,62 @@ class HeldStop:
         if self.released_at is not None and ended_at >= self.released_at:
             return None
         return max(0.0, ended_at - self.cancelled_at)
+
+    def fixed_wait_words(self, ended_at: float | None, function: str) -> str:
+        """What to add to "`function` left them still stopping" when it ended a while after its
+        cancel (FIXED_WAIT_SEEN or more): it waited, but a fixed time. "" otherwise."""
+        early = self.ended_while_stopping(ended_at)
+        if early is None or early < FIXED_WAIT_SEEN:
+            return ""
+        calls, these = ("the call", "this one") if self.held_calls == 1 else ("the calls", "these")
+        return (
+            f" {function} ended {early:.2f} s after its cancel reached {calls}: a fixed wait guesses how "
+            f"long a call takes to stop, and {these} took longer."
+        )
+
+    def assert_not_waited_on(
+        self,
+        ended_at: float | None,
+        function: str,
+        whose: str,
+        *,
+        calls: str = "",
+        wait_for: str = WAIT_FOR_THE_TASKS,
+    ) -> None:
+        """Fail if `function` went on HOLD_AFTER s or more after the calls it cancelled had stopped:
+        it waited a fixed time. `whose` opens the message ("fetch(3) failed, and f raised it");
+        `calls` is what `function` had cancelled ("fetch_news()", "its workers"; by default "the
+        calls"); `wait_for` the advice ("wait for the tasks themselves (...), which ends ...")."""
+        after = self.waited_on(
+            ended_at, f"{function}: ends < HOLD_AFTER once the calls it cancelled have stopped"
+        )
+        if after is None:
+            return
+        one = self.held_calls == 1
+        calls = calls or ("the call" if one else "the calls")
+        took, they = ("took", "it") if one else ("took up to", "they")
+        raise AssertionError(
+            f"{whose}. {function} had cancelled {calls}, which {took} {self.hold:.2f} s to stop, and it went "
+            f"on {after:.2f} s after {they} had stopped: it waited a fixed time (a sleep, or `asyncio.wait` "
+            f"with a timeout) instead of until {they} had ended. A call takes as long as it takes to stop, "
+            f"shorter or longer than any guess: {wait_for}."
+        )
+
+
+def assert_no_limit_when_stopping(wakes: Any, function: str, wait_for: str = WAIT_FOR_THE_TASKS) -> None:
+    """Fail if `function` set a time limit of its own while a `wake_watch(ex)` watched it
+    (kata.testing.limits): it asks to wait until the calls it cancelled have stopped, however long
+    that takes. A test of stopping checks it last, after what it saw the calls do (a wait shorter
+    than the hold left them still stopping): the limit is seen whatever its length, so that the
+    holds need not outlast it (a test waiting 1 s more would make every learner wait it)."""
+    assert_no_limit_of_its_own(
+        wakes,
+        lambda limit: (
+            f"{function} set {limit.said()}, and its docstring gives none: a call slower than "
+            f"{limit.delay:.2f} s, to end or to stop once cancelled, would be given up on or left "
+            f"running. Wait until the calls have ended, however long that takes: {wait_for}."
+        ),
+    )
 
 
 async def settle() -> None:

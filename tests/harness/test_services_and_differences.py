@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from kata.testing import FakeService, assert_ran_together, clock, stopwatch
-from kata.testing.cancelling import HeldStop
+from kata.testing.cancelling import HOLD_AFTER, LATE_HOLD, SOON_HOLD, HeldStop
 from kata.testing.differences import assert_same_parts
 from kata.testing.leftovers import started_since, stop_leftover_tasks
 from kata.testing.services import FakeServices
@@ -185,3 +185,43 @@ async def test_a_held_stop_with_a_lead_lets_the_first_call_stop_at_once():
     await asyncio.wait(tasks)
     assert held.released_at - held.cancelled_at >= 0.2 - 0.005
     await held.release()
+
+
+# Fixed waits after the cancel, none within 0.03 s of an edge of what a hold lets pass (SOON_HOLD,
+# SOON_HOLD + HOLD_AFTER, LATE_HOLD, LATE_HOLD + HOLD_AFTER), from none at all to past both.
+FIXED_WAITS = (0.0, 0.05, 0.15, 0.2, 0.3, 0.4, 0.45, 0.55, 0.65, 0.7, 0.8, 0.9, 0.95, 1.05, 1.2, 1.5)
+
+
+async def cancel_then_wait(hold, wait):
+    """Cancel three held calls, then wait `wait` s (None: until they have ended, as correct code
+    does); whether the HeldStop caught it ending while they stopped, or long after."""
+    fetch = FakeService("fetch", delay=5.0)
+    held = HeldStop(hold, fetch, lead=0.0)
+    tasks = [asyncio.create_task(fetch(n)) for n in range(3)]
+    await asyncio.sleep(0.01)
+    for task in tasks:
+        task.cancel()
+    if wait is None:
+        await asyncio.gather(*tasks, return_exceptions=True)
+    else:
+        await asyncio.sleep(wait)
+    ended_at = clock.monotonic()
+    caught = held.ended_while_stopping(ended_at) is not None
+    caught = held.waited_on(ended_at, "harness: two holds") is not None or caught
+    await held.release()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return caught
+
+
+async def test_no_fixed_wait_for_cancelled_calls_passes_both_holds():
+    """What 03, 05, 13, 14 and 16 rely on (`two_holds`): code that cancels its calls, then waits a
+    fixed time instead of until they have ended, is caught with one hold or the other, however
+    long it waits; code that waits for the calls themselves passes with both."""
+    assert LATE_HOLD >= SOON_HOLD + HOLD_AFTER + 0.05, "some fixed wait would pass both holds"
+    holds = (SOON_HOLD, LATE_HOLD)
+    waits = (None, *FIXED_WAITS)
+    caught = await asyncio.gather(*(cancel_then_wait(hold, wait) for hold in holds for wait in waits))
+    by_wait = {wait: caught[n :: len(waits)] for n, wait in enumerate(waits)}
+    assert by_wait.pop(None) == [False, False], "waiting for the calls themselves was caught"
+    passed = [wait for wait, seen in by_wait.items() if not any(seen)]
+    assert not passed, f"these fixed waits passed with both holds: {passed}"

@@ -1,4 +1,4 @@
-"""Wrong: when load_dashboard is cancelled the news task is cancelled, then given a fixed 1.4 s (a guess) instead of being waited for; an error waits properly."""
+"""Wrong: when load_dashboard is cancelled the news task is cancelled, then given a fixed 0.8 s (a guess) instead of being waited for; an error waits properly."""
 # fails only: test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news[news_stops_soon]
 # ruff: noqa: E501 (the line above names every test it fails)
 
@@ -25,7 +25,7 @@ async def load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id):
         news = await news_task
     except asyncio.CancelledError:
         news_task.cancel()
-        await asyncio.sleep(1.4)  # a guess, on the cancel path only: the news may take longer, or less
+        await asyncio.sleep(0.8)  # a guess, on the cancel path only: the news may take longer, or less
         raise
     except Exception:
         news_task.cancel()

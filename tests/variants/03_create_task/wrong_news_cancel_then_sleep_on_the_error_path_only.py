@@ -1,4 +1,4 @@
-"""Wrong: after an error the news task is cancelled, then given a fixed 0.5 s (a guess) instead of being waited for; a cancel waits properly."""
+"""Wrong: after an error the news task is cancelled, then given a fixed 0.3 s (a guess) instead of being waited for; a cancel waits properly."""
 # fails only: test_an_error_stops_the_news_before_it_reaches_the_caller[news_stops_late]
 # ruff: noqa: E501 (the line above names every test it fails)
 
@@ -29,7 +29,7 @@ async def load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id):
         raise
     except Exception:
         news_task.cancel()
-        await asyncio.sleep(0.5)  # a guess, on the error path only: the news may take longer, or less
+        await asyncio.sleep(0.3)  # a guess, on the error path only: the news may take longer, or less
         raise
     return {"user": user, "inbox": inbox, "news": news}
 

@@ -1,4 +1,4 @@
-"""Wrong: when fetch_all_or_nothing is cancelled its calls are cancelled, then given a fixed 1.4 s (a guess) instead of being waited for; an error waits properly."""
+"""Wrong: when fetch_all_or_nothing is cancelled its calls are cancelled, then given a fixed 0.8 s (a guess) instead of being waited for; an error waits properly."""
 # fails only: test_cancelling_it_stops_every_call_and_ends_cancelled[calls_stop_soon]
 # ruff: noqa: E501 (the line above names every test it fails)
 
@@ -39,7 +39,7 @@ async def fetch_all_or_nothing(fetch, ids):
         for task in tasks:
             task.cancel()
         await asyncio.sleep(
-            1.4
+            0.8
         )  # a guess, on the cancel path only: the calls may take longer to stop, or less
         raise
     except Exception:

@@ -1,4 +1,4 @@
-"""Wrong: after an error the other calls are cancelled, then given a fixed 0.5 s (a guess) instead of being waited for; a cancel waits properly."""
+"""Wrong: after an error the other calls are cancelled, then given a fixed 0.3 s (a guess) instead of being waited for; a cancel waits properly."""
 # fails only: test_the_other_calls_are_stopped_before_it_raises[calls_stop_late]
 # ruff: noqa: E501 (the line above names every test it fails)
 
@@ -44,6 +44,6 @@ async def fetch_all_or_nothing(fetch, ids):
         for task in tasks:
             task.cancel()
         await asyncio.sleep(
-            0.5
+            0.3
         )  # a guess, on the error path only: the calls may take longer to stop, or less
         raise

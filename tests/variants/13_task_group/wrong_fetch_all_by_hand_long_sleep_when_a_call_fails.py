@@ -1,5 +1,5 @@
 """Mistake: fetch_all by hand (no TaskGroup): when a call fails it cancels the others and then
-sleeps 1.4 s instead of waiting until they have stopped. Long enough for any stop here, but the
+sleeps 0.8 s instead of waiting until they have stopped. Long enough for any stop here, but the
 caller waits for nothing once they have stopped."""
 # fails only: test_a_failing_call_cancels_the_others_before_it_raises[calls_stop_soon]
 
@@ -18,7 +18,7 @@ async def fetch_all(fetch, ids):
         for task in tasks:
             task.cancel()
         if failed:
-            await asyncio.sleep(1.4)  # a guess at how long they take to stop
+            await asyncio.sleep(0.8)  # a guess at how long they take to stop
         else:
             await asyncio.gather(*tasks, return_exceptions=True)
 

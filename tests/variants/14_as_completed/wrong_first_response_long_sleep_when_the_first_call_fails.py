@@ -1,5 +1,5 @@
 """Mistake: when the first call to finish raised, first_response cancels the others and then
-sleeps 1.4 s instead of waiting until they have stopped; with an answer or a cancel it waits
+sleeps 0.8 s instead of waiting until they have stopped; with an answer or a cancel it waits
 properly. Long enough for any stop here, but the caller waits for nothing once they have stopped."""
 # fails only: test_an_error_of_the_first_call_to_finish_reaches_the_caller[calls_stop_soon]
 
@@ -53,7 +53,7 @@ async def first_response(fetch, mirrors):
         for task in tasks:
             task.cancel()
         if ending == "raised":
-            await asyncio.sleep(1.4)  # a guess at how long they take to stop
+            await asyncio.sleep(0.8)  # a guess at how long they take to stop
         else:
             await asyncio.gather(*tasks, return_exceptions=True)
 

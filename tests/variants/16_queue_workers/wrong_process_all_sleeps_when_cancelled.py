@@ -1,6 +1,6 @@
-"""Mistake: when process_all itself is cancelled, it cancels its workers and then sleeps 0.5 s
-instead of waiting until they have stopped; otherwise it waits properly. A guess past the old
-0.3 s stop time; a worker slower than the guess to stop is left running."""
+"""Mistake: when process_all itself is cancelled, it cancels its workers and then sleeps 0.3 s
+instead of waiting until they have stopped; otherwise it waits properly. A guess: a worker
+slower than that to stop is left running."""
 # fails only: test_a_cancelled_process_all_stops_its_workers[calls_stop_late]
 
 import asyncio
@@ -50,7 +50,7 @@ async def process_all(items, handle, workers):
         if ending == "cancelled":
             for task in tasks:
                 task.cancel()
-            await asyncio.sleep(0.5)  # a guess at how long they take to stop
+            await asyncio.sleep(0.3)  # a guess at how long they take to stop
         else:
             await _stop(tasks)
     if errors:

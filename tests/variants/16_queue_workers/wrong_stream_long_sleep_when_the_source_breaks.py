@@ -1,4 +1,4 @@
-"""Mistake: when the source breaks, process_stream cancels its workers and then sleeps 1.4 s
+"""Mistake: when the source breaks, process_stream cancels its workers and then sleeps 0.8 s
 instead of waiting until they have stopped; otherwise it waits properly. Long enough for any stop
 here, but the caller waits for nothing once they have stopped."""
 # fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller[calls_stop_soon]
@@ -83,7 +83,7 @@ async def process_stream(source, handle, workers, maxsize):
         if ending == "raised":
             for task in tasks:
                 task.cancel()
-            await asyncio.sleep(1.4)  # a guess at how long they take to stop
+            await asyncio.sleep(0.8)  # a guess at how long they take to stop
         else:
             await _stop(tasks)
     return results, failures
