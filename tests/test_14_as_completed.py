@@ -502,6 +502,10 @@ async def test_cancelling_process_as_they_arrive_stops_every_call_and_ends_cance
     ex, rng, hold, wake_watch
 ):
     await cancel_processing(ex, rng, again=False, hold=hold, watch=wake_watch(ex))
+
+
+@pytest.mark.task(1)
+async def test_cancelling_process_as_they_arrive_again_during_its_cleanup_ends_it_cancelled(ex, rng):
     await cancel_processing(ex, rng, again=True)
 
 
@@ -747,6 +751,10 @@ async def test_the_slower_calls_are_cancelled_and_have_stopped(ex, rng, hold, wa
 @HOLDS
 async def test_cancelling_first_response_stops_every_call(ex, rng, hold, wake_watch):
     await cancel_midway(ex.first_response, "first_response", rng, WAITING, hold=hold, watch=wake_watch(ex))
+
+
+@pytest.mark.task(2)
+async def test_cancelling_first_response_during_its_cleanup_ends_it_cancelled(ex, rng):
     await cancel_midway(ex.first_response, "first_response", rng, CLEANING_UP)
 
 
@@ -842,6 +850,10 @@ async def test_cancelling_first_success_stops_every_call(ex, rng, hold, wake_wat
     await cancel_midway(
         ex.first_success, "first_success", rng, WAITING, fast_failures=1, hold=hold, watch=watch
     )
+
+
+@pytest.mark.task(3)
+async def test_cancelling_first_success_during_its_cleanup_ends_it_cancelled(ex, rng):
     await cancel_midway(ex.first_success, "first_success", rng, CLEANING_UP, fast_failures=1)
 
 

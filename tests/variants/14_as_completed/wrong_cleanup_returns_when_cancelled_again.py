@@ -2,8 +2,7 @@
 second time while it waits for them to stop, it catches that CancelledError and returns None: both
 cancellations are swallowed, and whoever cancelled it (a timeout, a caller that gave up) is told that
 every result was handed over."""
-# fails only: test_cancelling_process_as_they_arrive_stops_every_call_and_ends_cancelled[calls_stop_soon], test_cancelling_process_as_they_arrive_stops_every_call_and_ends_cancelled[calls_stop_late]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_cancelling_process_as_they_arrive_again_during_its_cleanup_ends_it_cancelled
 
 import asyncio
 
