@@ -1,4 +1,4 @@
-"""grade.py NN: one exercise's tests in three or four child processes at once, results in the file's order.
+"""grade.py NN: one exercise's tests in three to six child processes at once, results in the file's order.
 
 The tests mostly wait on purpose (fakes with latency), so three children on two cores finish in
 about a third of the time. Test functions are dealt out by the seconds each took in the
@@ -66,7 +66,10 @@ def longest_group(groups: list[list[str]], seconds: Mapping[str, float]) -> floa
 
 
 CHILDREN = 3
-MOST_CHILDREN = 4
+# More children help an exercise whose tests mostly wait (14: 12 s of tests, 3.8 s in four children
+# and 3.2 s in six on two idle cores); each costs its start-up (CHILD_START), so `children_for`
+# takes one only when the last check's seconds say it ends the tests sooner.
+MOST_CHILDREN = 6
 # What one more child costs: its start-up (Python, pytest, the kata's plugin, the test file: about
 # 0.2 s of CPU, more with aiohttp) and its exit, on cores the running tests use too. The children
 # start together, so on two cores three of them cost about 0.37 s and four about 0.5 s. Fitted to
@@ -81,25 +84,32 @@ def expected_seconds(groups: list[list[str]], seconds: Mapping[str, float], core
 
 
 def children_for(names: list[str], seconds: Mapping[str, float] | None, cores: int | None = None) -> int:
-    """How many children to run `names` in: CHILDREN, or MOST_CHILDREN when the last check's
-    seconds say that one more group ends the tests sooner than one more child takes to start
-    (`expected_seconds`, on this machine's `cores`); never fewer than two tests a child.
+    """How many children to run `names` in: CHILDREN, or more (up to MOST_CHILDREN) while the last
+    check's seconds say that one more group ends the tests sooner than one more child takes to
+    start (`expected_seconds`, on this machine's `cores`); never fewer than two tests a child.
 
-    A fourth child is no use when one test function takes about as long as a third of them (17's
+    One more child is no use when one test function takes about as long as a group already (17's
     deadlock test, 1.36 s of 3.3 s), nor, on two cores, when it shortens the longest group by
     less than CHILD_START / 2. Measured in pairs, 3 then 4 children, 6 pairs each on the
     reference (2026-12-02, 2 cores, idle), medians, where it chooses four: 03 1.12 -> 1.06 s, 05
     1.07 -> 1.01, 10 1.13 -> 1.04, 11 1.14 -> 1.05, 16 1.75 -> 1.55, 20 1.34 -> 1.32, 22 2.24 ->
     2.02; where it chooses three: 17 1.65 -> 1.77, 09 1.37 -> 1.57, 04 0.92 -> 0.96, 08 0.74 ->
-    0.75, 13 0.93 -> 0.92, 06 0.81 -> 0.79, 12 0.80 -> 0.78."""
+    0.75, 13 0.93 -> 0.92, 06 0.81 -> 0.79, 12 0.80 -> 0.78. Run_tests_side_by_side for 14 and 16
+    in 3, 4, 5 and 6 children (2026-12-03, medians of 3, 2 cores, idle): 14 4.65, 3.81, 3.40,
+    3.21 s; 16 2.54, 2.20, 2.14, 2.17 s."""
     fewest = min(CHILDREN, len(names) // 2)
     most = min(MOST_CHILDREN, len(names) // 2)
     if not _known(names, seconds) or most <= fewest:
         return fewest
     cores = cores or os.cpu_count() or 1
     known = seconds or {}
-    expected = {k: expected_seconds(deal_out(names, k, known), known, cores) for k in (fewest, most)}
-    return most if expected[most] < expected[fewest] - 1e-9 else fewest
+    chosen = fewest
+    best = expected_seconds(deal_out(names, fewest, known), known, cores)
+    for children in range(fewest + 1, most + 1):
+        expected = expected_seconds(deal_out(names, children, known), known, cores)
+        if expected < best - 1e-9:
+            chosen, best = children, expected
+    return chosen
 
 
 def seconds_by_test(results: Sequence[TestResult]) -> dict[str, float]:
@@ -121,7 +131,7 @@ def run_tests_side_by_side(
     seconds: Mapping[str, float] | None = None,
 ) -> Run:
     """Run one exercise's tests in `children` child processes at once (by default `children_for`:
-    three, or four where the last check's seconds say that ends sooner), its test functions dealt
+    three, or up to six where the last check's seconds say that ends sooner), its test functions dealt
     out by `deal_out` (by `seconds`, what each took last time, when known), and put the results
     back in the file's order.
 

@@ -107,16 +107,17 @@ def test_each_child_gets_two_tests_at_least(tests, children, tmp_path, monkeypat
         assert all(len(files) >= 2 for files in started), f"a child with one test: {started}"
 
 
-def test_a_fourth_child_only_when_its_group_ends_the_tests_sooner_than_a_child_starts():
+def test_one_more_child_only_when_its_group_ends_the_tests_sooner_than_a_child_starts():
     names = [f"test_{n}" for n in range(12)]
-    even = dict.fromkeys(names, 0.3)  # 1.2 s a child in three, 0.9 s in four: 0.3 s sooner
+    even = dict.fromkeys(names, 0.3)  # 1.2 s a child in three, 0.9 s in four, 0.6 s in six
     assert children_for(names, None, cores=2) == 3, "no last check: three children"
-    assert children_for(names, even, cores=2) == 4
-    assert children_for(names[:7], even, cores=2) == 3, "two tests a child at least"
+    assert children_for(names, even, cores=2) == 6, "six groups of 0.6 s end sooner than six children start"
+    assert children_for(names[:8], even, cores=2) == 4, "two tests a child at least: four for eight"
+    assert children_for(names[:7], even, cores=2) == 3, "two tests a child at least: three for seven"
     one_long = {**dict.fromkeys(names, 0.1), "test_0": 2.0}  # 2.0 s in one child, however many
-    assert children_for(names, one_long, cores=2) == 3, "the longest test decides: no sooner with four"
+    assert children_for(names, one_long, cores=2) == 3, "the longest test decides: no sooner with more"
     # Four groups end 2 * 0.03 = 0.06 s sooner; a fourth child on two cores costs CHILD_START / 2.
     short = dict.fromkeys(names, 0.03)
     assert CHILD_START / 2 > 0.06
-    assert children_for(names, short, cores=2) == 3, "a fourth child would start slower than it saves"
-    assert children_for(names, short, cores=8) == 4, "with a core for each child, it costs no more"
+    assert children_for(names, short, cores=2) == 3, "one more child would start slower than it saves"
+    assert children_for(names, short, cores=8) == 6, "with a core for each child, it costs no more"
