@@ -109,9 +109,12 @@ def test_each_child_gets_two_tests_at_least(tests, children, tmp_path, monkeypat
 
 def test_one_more_child_only_when_its_group_ends_the_tests_sooner_than_a_child_starts():
     names = [f"test_{n}" for n in range(12)]
-    even = dict.fromkeys(names, 0.3)  # 1.2 s a child in three, 0.9 s in four, 0.6 s in six
+    even = dict.fromkeys(names, 0.5)  # 2 s a child in three, 1.5 s in four, 1 s in six
     assert children_for(names, None, cores=2) == 3, "no last check: three children"
-    assert children_for(names, even, cores=2) == 6, "six groups of 0.6 s end sooner than six children start"
+    assert children_for(names, even, cores=2) == 6, "six groups of 1 s end sooner than six children start"
+    assert children_for(names, dict.fromkeys(names, 0.3), cores=2) == 4, (
+        "two more children cost more than the 0.3 s they save"
+    )
     assert children_for(names[:8], even, cores=2) == 4, "two tests a child at least: four for eight"
     assert children_for(names[:7], even, cores=2) == 3, "two tests a child at least: three for seven"
     one_long = {**dict.fromkeys(names, 0.1), "test_0": 2.0}  # 2.0 s in one child, however many
