@@ -20,7 +20,7 @@ from kata.catalog import Exercise
 from kata.originals import Original, digest
 from kata.progress import ExerciseStatus
 from kata.report import TestResult
-from kata.runner import with_second_chance
+from kata.runner import with_second_chance, with_the_unrun_run
 from kata.side_by_side import run_tests_side_by_side, seconds_by_test
 from kata.state import ExerciseRecord, ProgressFile, now
 
@@ -133,6 +133,7 @@ class Checker:
         run = run_tests_side_by_side(
             exercise.tests, self.target, wall_limit=WALL_LIMIT, extra=extra, seconds=record.test_seconds
         )
+        run = with_the_unrun_run(run, self.target, wall_limit=WALL_LIMIT, extra=extra)
         run = with_second_chance(run, self.target, wall_limit=WALL_LIMIT, extra=extra)
         status = ExerciseStatus(exercise, run.results)
         check = ExerciseCheck(

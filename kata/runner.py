@@ -256,6 +256,41 @@ def worth_a_second_run(result: TestResult, busy: bool) -> bool:
     return busy or not (is_timeout(result.message) or result.gave_up)
 
 
+# How many runs more a check makes for the tests a process never reached because it ended early:
+# each ends at the next test that ends its process, so one more run judges at least that test.
+UNRUN_RUNS = 5
+
+
+def with_the_unrun_run(
+    run: Run,
+    target: Path,
+    *,
+    wall_limit: float,
+    extra: Sequence[str] = (),
+    cwd: Path = REPO_ROOT,
+) -> Run:
+    """The tests a process never ran because it ended early (not stopped at its wall limit) run
+    again, by themselves, until each has a verdict (at most UNRUN_RUNS runs more); the test that
+    was running when a process ended keeps its failure, as that may be the code under test's
+    doing. A learner's `sys.exit()` in one test no longer costs the verdicts of the tests after it
+    in that process; in the self-check, one variant's test that ended a round of 22 exercises
+    (INTERNALERROR, exit code 3 under load: CI, 2026-12-02) no longer leaves the others unjudged."""
+    unrun_prefix = NOT_RUN.split("(", 1)[0]
+    for _ in range(UNRUN_RUNS):
+        unrun = [r.id for r in run.results if r.outcome != "passed" and r.message.startswith(unrun_prefix)]
+        if run.timed_out or not unrun:
+            break
+        started = time.perf_counter()
+        again = run_tests(unrun, target, wall_limit=wall_limit, extra=extra, cwd=cwd)
+        run.take_again(again)
+        run.seconds += time.perf_counter() - started
+        run.timed_out = run.timed_out or again.timed_out
+        still = [r.id for r in run.results if r.outcome != "passed" and r.message.startswith(unrun_prefix)]
+        if len(still) >= len(unrun):
+            break  # the process ended before its first test: another run would do the same
+    return run
+
+
 def with_second_chance(
     run: Run,
     target: Path,

@@ -41,7 +41,7 @@ from kata.hints import hint_problems, read_hints
 from kata.judge import coverage
 from kata.originals import REFRESH, originals_problems, record_originals
 from kata.report import TestResult
-from kata.runner import NOT_RUN, Run, run_tests, with_second_chance
+from kata.runner import Run, run_tests, with_second_chance, with_the_unrun_run
 from kata.words import many
 
 HARNESS_TESTS = REPO_ROOT / "tests" / "harness"
@@ -213,20 +213,6 @@ def run_checked(
     if to_run_alone(run, must_pass):
         # list.append is atomic: the pool's threads share the list.
         alone_later.append(RunAlone(run, target, wall_limit, again, must_pass))
-    return run
-
-
-def with_the_unrun_run(run: Run, target: Path, *, wall_limit: float, extra: tuple[str, ...]) -> Run:
-    """A run whose process ended early (not stopped at its wall limit) left tests it never ran:
-    they run once more, by themselves. A round of variants runs up to 22 exercises in one process,
-    and under load one variant's test ended it (INTERNALERROR, exit code 3: CI, 2026-12-02), so the
-    other variants' tests went unjudged and were counted as failures. The test that was running
-    when the process ended keeps its failure: that may be the code under test's doing."""
-    unrun_prefix = NOT_RUN.split("(", 1)[0]
-    unrun = [r for r in run.results if r.outcome != "passed" and r.message.startswith(unrun_prefix)]
-    if run.timed_out or not unrun:
-        return run
-    run.take_again(run_tests([r.id for r in unrun], target, wall_limit=wall_limit, extra=extra))
     return run
 
 

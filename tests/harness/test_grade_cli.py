@@ -321,6 +321,21 @@ def test_an_exercise_that_hangs_is_stopped_and_the_rest_is_not_run(kata, code, w
     reads_well(run)
 
 
+def test_code_that_ends_the_process_in_one_task_costs_no_verdict_of_the_others(kata):
+    """greet ends the test process (os._exit): its tests fail, saying so, and every other test,
+    whichever child it was dealt to and whatever came before it there, still gets its verdict."""
+    exits = "\n\nasync def greet(fetch_name, user_id):\n    import os\n    os._exit(3)\n"
+    kata.put("01_coroutines", SOLUTION_01.read_text(encoding="utf-8") + exits)
+    report = by_stem(kata.grade_json("01"))["01_coroutines"]
+    outcomes = {test["test"]: (test["task"], test["outcome"], test["message"]) for test in report["tests"]}
+    greet = {name: why for name, (task, outcome, why) in outcomes.items() if task == 1}
+    others = {name: (outcome, why) for name, (task, outcome, why) in outcomes.items() if task != 1}
+    assert greet and all("ended while this test was running" in why for why in greet.values()), greet
+    assert others and all(outcome == "passed" for outcome, _ in others.values()), (
+        f"the tests that never call greet pass: {others}"
+    )
+
+
 def test_a_syntax_error_is_one_line_with_the_line_number(kata):
     source = SOLUTION_01.read_text(encoding="utf-8") + "\ndef broken(:\n    pass\n"
     kata.put("01_coroutines", source)

@@ -173,7 +173,7 @@ def test_tests_a_run_never_reached_because_its_process_ended_run_once_more(monke
         asked.append(list(tests))
         return Run(results=[_result("test_later")])
 
-    monkeypatch.setattr(selfcheck, "run_tests", run_tests)
+    monkeypatch.setattr(runner, "run_tests", run_tests)
     unrun = runner.NOT_RUN.format(reason="exit code 3")
     ended = Run(
         results=[
@@ -182,9 +182,57 @@ def test_tests_a_run_never_reached_because_its_process_ended_run_once_more(monke
         ],
         returncode=3,
     )
-    selfcheck.with_the_unrun_run(ended, Path("target"), wall_limit=60, extra=())
+    runner.with_the_unrun_run(ended, Path("target"), wall_limit=60, extra=())
     assert asked == [["t.py::test_later"]], "only the tests never run run again"
     assert {r.test: r.outcome for r in ended.results} == {"test_running": "failed", "test_later": "passed"}
     stopped = Run(results=[replace(_result("test_later", "failed"), message=unrun)], timed_out=True)
-    selfcheck.with_the_unrun_run(stopped, Path("target"), wall_limit=60, extra=())
+    runner.with_the_unrun_run(stopped, Path("target"), wall_limit=60, extra=())
     assert len(asked) == 1, "a run stopped at its wall limit is the runs alone's to judge (to_run_alone)"
+
+
+def test_tests_never_reached_run_again_until_each_has_a_verdict(monkeypatch):
+    """A learner's code that ends the process in some tests (sys.exit, os._exit): each run ends at
+    the next such test, which keeps its failure, and the tests after it run once more; a process
+    that ends before its first test is not started again and again."""
+    unrun = runner.NOT_RUN.format(reason="exit code 3")
+    died = runner.DIED_DURING.format(code=3)
+    answers = [
+        Run(
+            results=[
+                replace(_result("test_b", "failed"), message=died),
+                replace(_result("test_c", "failed"), message=unrun),
+            ]
+        ),
+        Run(results=[_result("test_c")]),
+    ]
+    asked = []
+
+    def run_tests(tests, target, **options):
+        asked.append(list(tests))
+        return answers[len(asked) - 1]
+
+    monkeypatch.setattr(runner, "run_tests", run_tests)
+    first = Run(
+        results=[
+            replace(_result("test_a", "failed"), message=died),
+            replace(_result("test_b", "failed"), message=unrun),
+            replace(_result("test_c", "failed"), message=unrun),
+        ],
+        returncode=3,
+    )
+    runner.with_the_unrun_run(first, Path("target"), wall_limit=60)
+    assert asked == [["t.py::test_b", "t.py::test_c"], ["t.py::test_c"]]
+    assert {r.test: r.outcome for r in first.results} == {
+        "test_a": "failed",
+        "test_b": "failed",
+        "test_c": "passed",
+    }
+    assert first.results[1].message == died, "the test running when its process ended keeps that failure"
+
+    asked.clear()
+    answers[0] = Run(results=[replace(_result(t, "failed"), message=unrun) for t in ("test_b", "test_c")])
+    again = Run(
+        results=[replace(_result(t, "failed"), message=unrun) for t in ("test_b", "test_c")], returncode=3
+    )
+    runner.with_the_unrun_run(again, Path("target"), wall_limit=60)
+    assert len(asked) == 1, "a process that ended before its first test is not run again"
