@@ -23,6 +23,7 @@ from kata.report import TestResult
 from kata.runner import with_second_chance, with_the_unrun_run
 from kata.side_by_side import run_tests_side_by_side, seconds_by_test
 from kata.state import ExerciseRecord, ProgressFile, now
+from kata.typical_seconds import dealing_seconds, typical_seconds
 
 TEST_TIMEOUT = 5.0  # per test: the slowest correct tests take about 1.2-1.5 s (stops held 1.2 s, 10's pool)
 WALL_LIMIT = 60.0  # per exercise: the last resort, for a hang outside any test (collection, exit)
@@ -131,7 +132,11 @@ class Checker:
         before = fingerprint(exercise, self.target)
         extra = ["--timeout", str(TEST_TIMEOUT), "--kata-stop-on-hang"]
         run = run_tests_side_by_side(
-            exercise.tests, self.target, wall_limit=WALL_LIMIT, extra=extra, seconds=record.test_seconds
+            exercise.tests,
+            self.target,
+            wall_limit=WALL_LIMIT,
+            extra=extra,
+            seconds=dealing_seconds(record.test_seconds, typical_seconds(exercise.stem)),
         )
         run = with_the_unrun_run(run, self.target, wall_limit=WALL_LIMIT, extra=extra)
         run = with_second_chance(run, self.target, wall_limit=WALL_LIMIT, extra=extra)

@@ -42,6 +42,7 @@ from kata.judge import coverage
 from kata.originals import REFRESH, originals_problems, record_originals
 from kata.report import TestResult
 from kata.runner import Run, run_tests, with_second_chance, with_the_unrun_run
+from kata.typical_seconds import record_typical_seconds
 from kata.words import many
 
 HARNESS_TESTS = REPO_ROOT / "tests" / "harness"
@@ -581,6 +582,12 @@ def main(argv: list[str] | None = None) -> int:
         help="record the stubs now in exercises/ as what `grade.py reset` restores, then stop",
     )
     parser.add_argument(
+        "--record-seconds",
+        action="store_true",
+        help="record what each test takes on the reference solutions (kata/typical_seconds.json: how "
+        "grade.py deals an exercise's tests out to its children), then stop",
+    )
+    parser.add_argument(
         "-j",
         "--jobs",
         type=int,
@@ -605,6 +612,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.record_originals:
         record_originals(all_exercises)
         print(f"self-check: recorded {len(all_exercises)} stubs in kata/originals.json")
+        return 0
+    if args.record_seconds:
+        failing = record_typical_seconds(chosen or all_exercises)
+        recorded = len(chosen or all_exercises) - len(failing)
+        print(f"self-check: recorded the tests' seconds of {recorded} exercises in kata/typical_seconds.json")
+        if failing:
+            print(f"self-check: not recorded, their reference failed: {', '.join(failing)}", file=sys.stderr)
+            return 1
         return 0
     if args.correct_only and args.wrong_only:
         print("self-check: --correct-only and --wrong-only exclude each other", file=sys.stderr)

@@ -1,10 +1,11 @@
-"""grade.py runs an exercise's tests in three children at once: the verdicts are the ones one child gives."""
+"""grade.py runs an exercise's tests in three to six children at once: the verdicts one child gives."""
 
 from pathlib import Path
 
 import pytest
 
 from kata import side_by_side
+from kata import typical_seconds as typical_seconds_module
 from kata.catalog import REPO_ROOT
 from kata.report import TestResult
 from kata.runner import Run, run_tests, with_second_chance
@@ -16,6 +17,7 @@ from kata.side_by_side import (
     run_tests_side_by_side,
     seconds_by_test,
 )
+from kata.typical_seconds import dealing_seconds, typical_seconds
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -124,3 +126,29 @@ def test_one_more_child_only_when_its_group_ends_the_tests_sooner_than_a_child_s
     assert CHILD_START / 2 > 0.06
     assert children_for(names, short, cores=2) == 3, "one more child would start slower than it saves"
     assert children_for(names, short, cores=8) == 6, "with a core for each child, it costs no more"
+
+
+def test_tests_are_dealt_by_the_longer_of_their_last_and_their_reference_seconds():
+    """A stub's tests fail in milliseconds: the check after, with working code, deals them by what
+    they take on the reference solution; a test slower than that last time keeps its own time."""
+    typical = {"test_held": 1.2, "test_quick": 0.1}
+    assert dealing_seconds(None, typical) == typical, "the first check: the reference's seconds"
+    assert dealing_seconds({"test_held": 0.01, "test_quick": 0.3}, typical) == {
+        "test_held": 1.2,
+        "test_quick": 0.3,
+    }
+    assert dealing_seconds({"test_new": 0.5}, {}) == {"test_new": 0.5}, "no record: the last check alone"
+
+
+def test_a_missing_or_unreadable_record_of_seconds_is_no_record(tmp_path, monkeypatch):
+    monkeypatch.setattr(typical_seconds_module, "TYPICAL", tmp_path / "absent.json")
+    assert typical_seconds("14_as_completed") == {}
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"14_as_completed": {"test_a": "slow", "test_b": 0.5}, "15": [1]', encoding="utf-8")
+    monkeypatch.setattr(typical_seconds_module, "TYPICAL", broken)
+    assert typical_seconds("14_as_completed") == {}
+    broken.write_text(
+        '{"14_as_completed": {"test_a": "slow", "test_b": 0.5}, "15_semaphore": [1]}', encoding="utf-8"
+    )
+    assert typical_seconds("14_as_completed") == {"test_b": 0.5}, "nonsense values are left out"
+    assert typical_seconds("15_semaphore") == {}
