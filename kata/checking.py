@@ -110,6 +110,12 @@ class Checker:
             return ExerciseCheck(exercise, Status.NOT_STARTED, hints_shown=hints)
         return None
 
+    def _typical_seconds(self, exercise: Exercise, path: Path) -> dict[str, float]:
+        """The reference's seconds for its tests, unless the file is the untouched stub (its tests
+        fail at once: more children would only cost their start-up)."""
+        original = self.originals.get(exercise.stem)
+        return {} if original is not None and original.matches(path) else typical_seconds(exercise.stem)
+
     def last_seen(self, exercise: Exercise) -> ExerciseCheck:
         """Without running: what is certain, else the last check if the file is unchanged since."""
         return self.known(exercise) or self._last_checked(exercise)
@@ -136,7 +142,7 @@ class Checker:
             self.target,
             wall_limit=WALL_LIMIT,
             extra=extra,
-            seconds=dealing_seconds(record.test_seconds, typical_seconds(exercise.stem)),
+            seconds=dealing_seconds(record.test_seconds, self._typical_seconds(exercise, path)),
         )
         run = with_the_unrun_run(run, self.target, wall_limit=WALL_LIMIT, extra=extra)
         run = with_second_chance(run, self.target, wall_limit=WALL_LIMIT, extra=extra)

@@ -1,10 +1,10 @@
-"""What each test takes on the reference solution, to deal an exercise's tests out to children.
+"""What each test takes on the reference solution, to deal an exercise's first check out.
 
 grade.py NN deals an exercise's test functions out to its children by the seconds each took
-(kata.side_by_side). The learner's last check is one guide, but a poor one before the first
-check, and after a check that failed fast (a stub's tests fail in milliseconds, then take their
-full time once the code works). So each test counts for at least what it takes on the reference
-solution: kata/typical_seconds.json, recorded with
+(kata.side_by_side) in the learner's last check. Before the first check there is none, and the
+tests were dealt in turn: for a file the learner has changed (an untouched stub's tests all fail
+at once, and need no spreading), the seconds on the reference solution stand in:
+kata/typical_seconds.json, recorded with
 
     python -m kata.selfcheck --record-seconds
 
@@ -36,12 +36,9 @@ def typical_seconds(stem: str) -> dict[str, float]:
 
 
 def dealing_seconds(last: Mapping[str, float] | None, typical: Mapping[str, float]) -> dict[str, float]:
-    """What to deal the tests out by: each test's seconds in the last check, or on the reference
-    solution if that was longer (a test that failed fast last time takes its time once it passes)."""
-    merged = dict(typical)
-    for name, seconds in (last or {}).items():
-        merged[name] = max(seconds, merged.get(name, 0.0))
-    return merged
+    """What to deal the tests out by: the last check's seconds when there was one (most checks are
+    of code still failing, whose tests fail about as fast as last time), else the reference's."""
+    return dict(last) if last else dict(typical)
 
 
 def record_typical_seconds(exercises: Sequence[Exercise]) -> list[str]:
