@@ -17,11 +17,10 @@ from kata.judge.link import SandboxLink
 from kata.remote.peer import PeerLost
 from kata.testing import clock
 from kata.testing.limits import Limit, from_report
-from kata.testing.waiting import WakeWatch, Watched
+from kata.testing.waiting import MAX_WATCHED, WakeWatch, Watched, unpacked_wakes
 
 WHERE_TIMEOUT = 2.0
 WAKES_TIMEOUT = 2.0  # seconds for the sandbox to start or report its WakeWatch (its loop may be frozen)
-MAX_WATCHED, MAX_WAKES = 1000, 100_000
 # Seconds to wait, before a test's time limit starts, for a sandbox host to start and answer.
 READY_TIMEOUT = 30.0
 SETTLE = 0.1  # seconds for the judge's side of calls the learner cancelled to end
@@ -245,10 +244,9 @@ def _watched(reported: Any) -> list[Watched]:
         if not (isinstance(entry, tuple | list) and len(entry) == 2):
             continue
         name, wakes = entry
-        if type(name) is not str or not isinstance(wakes, list):
+        if type(name) is not str or type(wakes) is not bytes:
             continue
-        times = [t for t in wakes[:MAX_WAKES] if type(t) is float]
-        watched.append(Watched(name="" if name == "_run_async" else name[:100], wakes=times))
+        watched.append(Watched(name="" if name == "_run_async" else name[:100], wakes=unpacked_wakes(wakes)))
     return watched
 
 

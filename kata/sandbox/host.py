@@ -48,7 +48,7 @@ from kata.testing.loopguard import (
 )
 from kata.testing.loops import close_left_open, noting_loops
 from kata.testing.sessions import counting_sessions
-from kata.testing.waiting import FrozenLoopBreaker, WakeWatch
+from kata.testing.waiting import MAX_WATCHED, FrozenLoopBreaker, WakeWatch, packed_wakes
 from kata.tracebacks import line_of
 
 LEARNER_MODULES = module_name("")
@@ -176,14 +176,15 @@ class Host:
         self._wakes.__enter__()
         self._limits = []
 
-    def wakes(self) -> list[tuple[str, list[float]]]:
-        """Stop watching: per task, its coroutine's name and when it woke up (perf_counter)."""
+    def wakes(self) -> list[tuple[str, bytes]]:
+        """Stop watching: per task, its coroutine's name and when it woke up (perf_counter,
+        kata.testing.waiting.packed_wakes)."""
         watch = self._wakes
         self._stop_watching_wakes()
         if watch is None:
             return []
         self._limits = reported_limits(watch)
-        return [(w.name, list(w.wakes)) for w in watch.watched]
+        return [(w.name, packed_wakes(w.wakes)) for w in watch.watched[:MAX_WATCHED]]
 
     def limits(self) -> list[tuple]:
         """The time limits the learner's module set while the last watch was on (kata.testing.limits)."""

@@ -30,11 +30,13 @@ import _thread
 import asyncio
 import collections.abc
 import itertools
+import math
 import os
 import signal
 import statistics
 import sys
 import threading
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -182,6 +184,26 @@ class WakeWatch:
 
 # While nothing changes, code that waits on an Event, a Condition, a Semaphore or a future is
 # not woken at all; code that polls wakes up once per period. From this many wake-ups on, it polls.
+# What a watch kept in another process reports (judge mode): so many tasks, so many wake-ups each.
+MAX_WATCHED, MAX_WAKES = 1000, 100_000
+
+
+def packed_wakes(wakes: list[float]) -> bytes:
+    """Wake-up times as one string of 8-byte floats, for the sandbox's report: sent as a list, a
+    busy poll's 50,000 wake-ups took the sandbox's loop 0.1 s to encode, and its own guard then
+    told the learner their code had frozen the loop."""
+    return array("d", wakes[:MAX_WAKES]).tobytes()
+
+
+def unpacked_wakes(packed: Any) -> list[float]:
+    """`packed_wakes` read back (bounded, nonsense dropped: it comes from the learner's process)."""
+    if type(packed) is not bytes or len(packed) % 8:
+        return []
+    values = array("d")
+    values.frombytes(packed[: MAX_WAKES * 8])
+    return [value for value in values if math.isfinite(value)]
+
+
 WOKEN = 2
 
 POLLS = (

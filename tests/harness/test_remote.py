@@ -11,11 +11,13 @@ import contextlib
 import gc
 import inspect
 import json
+import math
 import socket
 import threading
 import time
 import warnings
 import weakref
+from array import array
 
 import pytest
 
@@ -912,9 +914,30 @@ async def test_the_sandbox_reports_its_tasks_wake_ups_and_the_judge_reads_them_a
     assert all(w.task is None for w in wakes.watched)
     assert await ask_async("wakes") == [], "the watch ended with the block"
 
-    nonsense = [("x", [0.5, "a", 1]), 5, ("y",), (3, [0.1]), ["z" * 500, [0.25]]]
-    assert [(w.name, w.wakes) for w in _watched(nonsense)] == [("x", [0.5]), ("z" * 100, [0.25])]
+    packed = array("d", [0.5, math.nan, 1.0]).tobytes()
+    nonsense = [("x", packed), 5, ("y",), (3, packed), ["z" * 500, b"\0" * 8], ("w", [0.25]), ("v", b"abc")]
+    assert [(w.name, w.wakes) for w in _watched(nonsense)] == [
+        ("x", [0.5, 1.0]),
+        ("z" * 100, [0.0]),
+        ("v", []),
+    ], "only names with packed floats, the non-finite ones dropped; a list is nonsense now"
     assert _watched("not a list") == []
+
+
+def test_a_busy_polls_wake_ups_cross_from_the_sandbox_in_a_few_milliseconds():
+    """A task that polls with `await asyncio.sleep(0)` wakes up tens of thousands of times in a
+    second: the sandbox's report of them must not hold its loop (its own guard would tell the
+    learner their code froze it: 0.1 s for 50,000 wake-ups sent as a list)."""
+    from kata.judge.session import _watched
+    from kata.testing.waiting import packed_wakes
+
+    wakes = [float(n) / 1000 for n in range(100_000)]
+    started = time.process_time()
+    encoded = json.dumps(codec().encode([("poll", packed_wakes(wakes))]))
+    spent = time.process_time() - started
+    assert spent < 0.05, f"packing 100,000 wake-ups took {spent:.3f} s of CPU"
+    decoded = codec().decode(json.loads(encoded))
+    assert [(w.name, len(w.wakes)) for w in _watched(decoded)] == [("poll", 100_000)]
 
 
 # ------------------------------------------------------------ plain code that runs loops of its own
