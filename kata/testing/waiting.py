@@ -182,8 +182,6 @@ class WakeWatch:
 
 # -- Judging a wait: wake-ups while nothing changes -------------------------------------------
 
-# While nothing changes, code that waits on an Event, a Condition, a Semaphore or a future is
-# not woken at all; code that polls wakes up once per period. From this many wake-ups on, it polls.
 # What a watch kept in another process reports (judge mode): so many tasks, so many wake-ups each.
 MAX_WATCHED, MAX_WAKES = 1000, 100_000
 
@@ -204,6 +202,8 @@ def unpacked_wakes(packed: Any) -> list[float]:
     return [value for value in values if math.isfinite(value)]
 
 
+# While nothing changes, code that waits on an Event, a Condition, a Semaphore or a future is
+# not woken at all; code that polls wakes up once per period. From this many wake-ups on, it polls.
 WOKEN = 2
 
 POLLS = (
