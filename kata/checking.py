@@ -23,7 +23,7 @@ from kata.report import TestResult
 from kata.runner import with_second_chance, with_the_unrun_run
 from kata.side_by_side import run_tests_side_by_side, seconds_by_test
 from kata.state import ExerciseRecord, ProgressFile, now
-from kata.typical_seconds import dealing_seconds, typical_seconds
+from kata.typical_seconds import typical_seconds
 
 TEST_TIMEOUT = 5.0  # per test: the slowest correct tests take about 1.2-1.5 s (stops held 1.2 s, 10's pool)
 WALL_LIMIT = 60.0  # per exercise: the last resort, for a hang outside any test (collection, exit)
@@ -110,9 +110,14 @@ class Checker:
             return ExerciseCheck(exercise, Status.NOT_STARTED, hints_shown=hints)
         return None
 
-    def _typical_seconds(self, exercise: Exercise, path: Path) -> dict[str, float]:
-        """The reference's seconds for its tests, unless the file is the untouched stub (its tests
-        fail at once: more children would only cost their start-up)."""
+    def dealing_seconds(self, exercise: Exercise, path: Path) -> dict[str, float]:
+        """What to deal the tests out to children by (kata.side_by_side): the last check's seconds
+        when there was one (most checks are of code still failing, about as fast as last time);
+        before the first, the reference's (kata.typical_seconds), unless the file is the untouched
+        stub (its tests fail at once: more children would only cost their start-up)."""
+        last = self.record(exercise).test_seconds
+        if last:
+            return dict(last)
         original = self.originals.get(exercise.stem)
         return {} if original is not None and original.matches(path) else typical_seconds(exercise.stem)
 
@@ -142,7 +147,7 @@ class Checker:
             self.target,
             wall_limit=WALL_LIMIT,
             extra=extra,
-            seconds=dealing_seconds(record.test_seconds, self._typical_seconds(exercise, path)),
+            seconds=self.dealing_seconds(exercise, path),
         )
         run = with_the_unrun_run(run, self.target, wall_limit=WALL_LIMIT, extra=extra)
         run = with_second_chance(run, self.target, wall_limit=WALL_LIMIT, extra=extra)

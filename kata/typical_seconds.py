@@ -14,7 +14,7 @@ A missing, stale or unreadable record only deals the tests less evenly: it never
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from kata.catalog import REPO_ROOT, Exercise
 from kata.runner import run_tests
@@ -35,16 +35,16 @@ def typical_seconds(stem: str) -> dict[str, float]:
     return {str(k): float(v) for k, v in recorded.items() if isinstance(v, int | float) and v >= 0}
 
 
-def dealing_seconds(last: Mapping[str, float] | None, typical: Mapping[str, float]) -> dict[str, float]:
-    """What to deal the tests out by: the last check's seconds when there was one (most checks are
-    of code still failing, whose tests fail about as fast as last time), else the reference's."""
-    return dict(last) if last else dict(typical)
-
-
 def record_typical_seconds(exercises: Sequence[Exercise]) -> list[str]:
     """Run each exercise's tests on its reference solution, one process each, and record what each
-    test function took in TYPICAL; returns the stems whose tests did not all pass (not recorded)."""
-    recorded: dict[str, dict[str, float]] = {}
+    test function took in TYPICAL (the other exercises' records are kept); returns the stems whose
+    tests did not all pass (their records are left as they were)."""
+    try:
+        recorded = json.loads(TYPICAL.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        recorded = {}
+    if not isinstance(recorded, dict):
+        recorded = {}
     failing = []
     for exercise in exercises:
         run = run_tests([exercise.tests], exercise.solution.parent, wall_limit=RECORD_WALL_LIMIT)

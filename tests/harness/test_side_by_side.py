@@ -6,7 +6,9 @@ import pytest
 
 from kata import side_by_side
 from kata import typical_seconds as typical_seconds_module
-from kata.catalog import REPO_ROOT
+from kata.catalog import REPO_ROOT, discover
+from kata.checking import Checker
+from kata.originals import load_originals
 from kata.report import TestResult
 from kata.runner import Run, run_tests, with_second_chance
 from kata.side_by_side import (
@@ -17,7 +19,8 @@ from kata.side_by_side import (
     run_tests_side_by_side,
     seconds_by_test,
 )
-from kata.typical_seconds import dealing_seconds, typical_seconds
+from kata.state import ProgressFile
+from kata.typical_seconds import typical_seconds
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -128,14 +131,35 @@ def test_one_more_child_only_when_its_group_ends_the_tests_sooner_than_a_child_s
     assert children_for(names, short, cores=8) == 6, "with a core for each child, it costs no more"
 
 
-def test_a_first_check_deals_the_tests_out_by_their_reference_seconds():
-    """Before the first check, the seconds the tests take on the reference solution; from then on,
-    the last check's (most checks are of code still failing, as fast as last time)."""
-    typical = {"test_held": 1.2, "test_quick": 0.1}
-    assert dealing_seconds(None, typical) == typical, "the first check: the reference's seconds"
-    assert dealing_seconds({}, typical) == typical
-    assert dealing_seconds({"test_held": 0.01}, typical) == {"test_held": 0.01}, "then the last check's"
-    assert dealing_seconds(None, {}) == {}, "no record: dealt in turn"
+def test_a_first_check_deals_the_tests_out_by_their_reference_seconds(tmp_path):
+    """Before the first check, the seconds the tests take on the reference solution; not for the
+    untouched stub (its tests fail at once); from then on, the last check's (most checks are of
+    code still failing, about as fast as last time)."""
+    exercise = next(e for e in discover() if e.stem == "14_as_completed")
+    mine = tmp_path / "work" / f"{exercise.stem}.py"
+    mine.parent.mkdir()
+    checker = Checker(mine.parent, ProgressFile(tmp_path / "progress.json"), load_originals())
+    typical = typical_seconds(exercise.stem)
+    assert typical, "the course records 14's tests' seconds on its reference"
+    mine.write_bytes(exercise.solution.read_bytes())
+    assert checker.dealing_seconds(exercise, mine) == typical, "a first check: the reference's seconds"
+    mine.write_bytes(exercise.stub.read_bytes())
+    assert checker.dealing_seconds(exercise, mine) == {}, "the untouched stub: dealt in turn"
+    checker.record(exercise).test_seconds = {"test_every_call_runs_at_the_same_time": 0.01}
+    mine.write_bytes(exercise.solution.read_bytes())
+    assert checker.dealing_seconds(exercise, mine) == {"test_every_call_runs_at_the_same_time": 0.01}
+
+
+def test_recording_seconds_keeps_the_other_exercises_records(tmp_path, monkeypatch):
+    record = tmp_path / "typical.json"
+    record.write_text('{"01_coroutines": {"test_a": 0.5}}', encoding="utf-8")
+    monkeypatch.setattr(typical_seconds_module, "TYPICAL", record)
+    passed = TestResult("t.py::test_b", "14_as_completed", "test_b", 2, "passed", seconds=0.25)
+    monkeypatch.setattr(typical_seconds_module, "run_tests", lambda *args, **options: Run(results=[passed]))
+    exercise = next(e for e in discover() if e.stem == "14_as_completed")
+    assert typical_seconds_module.record_typical_seconds([exercise]) == []
+    assert typical_seconds("01_coroutines") == {"test_a": 0.5}, "another exercise's record is kept"
+    assert typical_seconds("14_as_completed") == {"test_b": 0.25}
 
 
 def test_a_missing_or_unreadable_record_of_seconds_is_no_record(tmp_path, monkeypatch):
