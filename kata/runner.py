@@ -275,9 +275,8 @@ def with_the_unrun_run(
     doing. A learner's `sys.exit()` in one test no longer costs the verdicts of the tests after it
     in that process; in the self-check, one variant's test that ended a round of 22 exercises
     (INTERNALERROR, exit code 3 under load: CI, 2026-12-02) no longer leaves the others unjudged."""
-    unrun_prefix = NOT_RUN.split("(", 1)[0]
     for _ in range(UNRUN_RUNS):
-        unrun = [r.id for r in run.results if r.outcome != "passed" and r.message.startswith(unrun_prefix)]
+        unrun = never_reached(run)
         if run.timed_out or not unrun:
             break
         started = time.perf_counter()
@@ -285,10 +284,15 @@ def with_the_unrun_run(
         run.take_again(again)
         run.seconds += time.perf_counter() - started
         run.timed_out = run.timed_out or again.timed_out
-        still = [r.id for r in run.results if r.outcome != "passed" and r.message.startswith(unrun_prefix)]
-        if len(still) >= len(unrun):
+        if len(never_reached(run)) >= len(unrun):
             break  # the process ended before its first test: another run would do the same
     return run
+
+
+def never_reached(run: Run) -> list[str]:
+    """The ids of the tests `run`'s process ended before (NOT_RUN)."""
+    unrun_prefix = NOT_RUN.split("(", 1)[0]
+    return [r.id for r in run.results if r.outcome != "passed" and r.message.startswith(unrun_prefix)]
 
 
 def with_second_chance(
