@@ -488,7 +488,7 @@ async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_
     held.assert_not_waited_on(
         ended_at, "process_stream", whose, calls="its workers", wait_for=WAIT_FOR_WORKERS
     )
-    assert_no_limit_when_stopping(wakes, "process_stream")
+    assert_no_limit_when_stopping(wakes, "process_stream", WAIT_FOR_WORKERS)
 
 
 KEPT_BETWEEN_CALLS = (
@@ -778,7 +778,7 @@ async def cancel_while_handling(name, call, handle, workers, leftovers, hold, wa
     )
     whose = f"{name} was cancelled by its caller {moment}"
     held.assert_not_waited_on(run.ended_at, name, whose, calls="its workers", wait_for=WAIT_FOR_WORKERS)
-    assert_no_limit_when_stopping(wakes, name)
+    assert_no_limit_when_stopping(wakes, name, WAIT_FOR_WORKERS)
 
 
 @pytest.mark.task(1)
