@@ -67,6 +67,19 @@ def running_now(service):
     return [call for call in service.calls if call.end is None]
 
 
+async def assert_stopped_when_it_ended(held, ended_at, running, whose, name, unit, what):
+    """Fail if `what` (the learner's function) ended, as `whose` says, with calls still running, or
+    (with `held`, a HeldStop) long after the calls it cancelled had stopped: a fixed wait. Lets
+    the held calls stop first; `ended_at`: when it ended (kata clock)."""
+    if held is None:
+        await assert_none_left_running(running, whose, name, unit, what)
+        return
+    await held.release()
+    guessed = held.fixed_wait_words(ended_at, what)
+    await assert_none_left_running(running, whose, name, unit, what, guessed)
+    held.assert_not_waited_on(ended_at, what, whose, wait_for=WAIT_FOR_THEM)
+
+
 async def assert_none_left_running(running, whose, name, unit, what, guessed=""):
     """Fail, in the words of what was seen, if calls were still running when `whose` happened
     ("load_page raised ...", "failure_report returned"); `what` is the learner's function.
@@ -198,15 +211,9 @@ class FailingFetch:
         except NotImplementedError:
             raise
         except Exception as error:
-            ended_at = clock.monotonic()
-            running = running_now(self.service)
-            if held is not None:
-                await held.release()
+            ended_at, running = clock.monotonic(), running_now(self.service)
             whose = f"fetch_all raised {error!r}"
-            guessed = held.fixed_wait_words(ended_at, "fetch_all") if held is not None else ""
-            await assert_none_left_running(running, whose, "fetch", "call", "fetch_all", guessed)
-            if held is not None:
-                held.assert_not_waited_on(ended_at, "fetch_all", whose, wait_for=WAIT_FOR_THEM)
+            await assert_stopped_when_it_ended(held, ended_at, running, whose, "fetch", "call", "fetch_all")
             return error
         finally:
             if held is not None:
@@ -291,17 +298,22 @@ class BrokenPage:
             fail=lambda name, _: self.error if name == self.bad else None,
         )
 
-    async def load(self, ex):
-        """The exception load_page raised; a failure if it returned instead."""
+    async def load(self, ex, held=None):
+        """The exception load_page raised; a failure if it returned instead, or left loaders
+        running. With `held` (HeldStop), also if it waited a fixed time for the loaders it
+        cancelled."""
         try:
             result = await ex.load_page(self.loaders, self.user_id)
         except NotImplementedError:
             raise
         except Exception as error:
-            running = running_now(self.loader)
+            ended_at, running = clock.monotonic(), running_now(self.loader)
             whose = f"load_page raised {error!r}"
-            await assert_none_left_running(running, whose, "loader", "part", "load_page")
+            await assert_stopped_when_it_ended(held, ended_at, running, whose, "loader", "part", "load_page")
             return error
+        finally:
+            if held is not None:
+                await held.release()
         await stop_calls(self.loader.calls)
         raise AssertionError(
             f"the {self.bad!r} loader raised {self.error!r}, so the page cannot be built and "
@@ -401,14 +413,29 @@ async def test_a_failing_part_cancels_the_others_at_once(ex, rng):
 
 
 @pytest.mark.task(2)
-async def test_cancelling_load_page_stops_every_loader(ex, rng):
+@HOLDS
+async def test_a_failing_part_stops_the_others_before_it_raises(ex, rng, hold, wake_watch):
+    broken = BrokenPage(rng)
+    held = HeldStop(hold, broken.loader, lead=0.0)
+
+    async with wake_watch(ex) as wakes:
+        await broken.load(ex, held)
+
+    assert_no_limit_when_stopping(wakes, "load_page", WAIT_FOR_THEM)
+
+
+@pytest.mark.task(2)
+@HOLDS
+async def test_cancelling_load_page_stops_every_loader(ex, rng, hold, wake_watch):
     names, user_id = rng.sample(PARTS, 5), rng.randrange(100, 1000)
     loaders, loader = page(names, delay=SLOW)
+    held = HeldStop(hold, loader, lead=0.0)
     loading = "while its loaders were running"
-    run = Run(ex.load_page(loaders, user_id), snapshot=lambda: running_now(loader))
-    loader.on_start = lambda _call: len(loader.calls) == len(names) and run.cancel(loading)
-
-    finished = await run.finish(SLOW + WAIT)
+    async with wake_watch(ex) as wakes:
+        run = Run(ex.load_page(loaders, user_id), snapshot=lambda: running_now(loader))
+        loader.on_start = lambda _call: len(loader.calls) == len(names) and run.cancel(loading)
+        finished = await run.finish(SLOW + WAIT, held=hold)
+    await held.release()
     stopping, untouched = await left_running(run.left or [])
     if not finished:
         await run.stop()
@@ -424,9 +451,14 @@ async def test_cancelling_load_page_stops_every_loader(ex, rng):
             "cancelled and have stopped. A TaskGroup does it for you: cancelled while it waits, it "
             "cancels its tasks and waits for them before the CancelledError goes on."
             if untouched
-            else "Wait until they have stopped before load_page ends, or let a TaskGroup do it."
-        ),
+            else held.fixed_wait_words(run.ended_at, "load_page")
+            + " Wait until they have stopped before load_page ends, however long they take to "
+            "stop, or let a TaskGroup do it."
+        ).lstrip(),
     )
+    whose = f"load_page was cancelled by its caller {loading}"
+    held.assert_not_waited_on(run.ended_at, "load_page", whose, wait_for=WAIT_FOR_THEM)
+    assert_no_limit_when_stopping(wakes, "load_page", WAIT_FOR_THEM)
 
 
 # Task 3 ------------------------------------------------------------------------------
@@ -470,25 +502,32 @@ def outage(rng, ids, timeouts, not_found, other=0):
     return Outage(errors)
 
 
-async def run_failure_report(ex, api, ids):
+async def run_failure_report(ex, api, ids, held=None):
     """(failure_report's result, None), or (None, the exception it raised); calls it left
-    running fail the test, in the words of how it ended."""
+    running fail the test, in the words of how it ended, and with `held` (HeldStop) so does a
+    fixed wait for the calls it cancelled."""
     try:
         report = await ex.failure_report(api.fetch, ids)
     except NotImplementedError:
         raise
     except Exception as error:
+        ended_at, running = clock.monotonic(), running_now(api.service)
         whose = f"failure_report raised {error!r}"
-        await assert_none_left_running(running_now(api.service), whose, "fetch", "call", "failure_report")
+        await assert_stopped_when_it_ended(held, ended_at, running, whose, "fetch", "call", "failure_report")
         return None, error
-    whose = "failure_report returned"
-    await assert_none_left_running(running_now(api.service), whose, "fetch", "call", "failure_report")
-    return report, None
+    else:
+        ended_at, running = clock.monotonic(), running_now(api.service)
+        whose = "failure_report returned"
+        await assert_stopped_when_it_ended(held, ended_at, running, whose, "fetch", "call", "failure_report")
+        return report, None
+    finally:
+        if held is not None:
+            await held.release()
 
 
-async def report_of(ex, api, ids):
+async def report_of(ex, api, ids, held=None):
     """failure_report's result; raising the errors it should sort reads as plain words."""
-    report, error = await run_failure_report(ex, api, ids)
+    report, error = await run_failure_report(ex, api, ids, held)
     if error is None:
         return report
     ours = [leaf for leaf in leaves(error) if any(leaf is e for e in api.errors.values())]
@@ -570,6 +609,19 @@ async def test_the_calls_still_running_are_cancelled(ex, rng):
             f"{run.elapsed:.2f} s, having made {len(api.service.calls)} of {len(ids)} calls: start "
             "every call at once, and report as soon as the group has stopped."
         )
+
+
+@pytest.mark.task(3)
+@HOLDS
+async def test_the_calls_it_cancelled_have_stopped_before_it_reports(ex, rng, hold, wake_watch):
+    ids = some_ids(rng, 6)
+    api = outage(rng, ids, timeouts=1, not_found=1)
+    held = HeldStop(hold, api.service, lead=0.0)
+
+    async with wake_watch(ex) as wakes:
+        await report_of(ex, api, ids, held)
+
+    assert_no_limit_when_stopping(wakes, "failure_report", WAIT_FOR_THEM)
 
 
 @pytest.mark.task(3)
