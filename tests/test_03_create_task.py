@@ -22,7 +22,6 @@ from kata.testing.cancelling import (
     LeftRunning,
     Run,
     assert_ended_cancelled,
-    assert_no_limit_when_stopping,
     left_running,
     left_running_message,
     stop_calls,
@@ -327,7 +326,9 @@ async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng, hol
         calls="fetch_news()",
         wait_for=WAIT_FOR_THE_NEWS,
     )
-    assert_no_limit_when_stopping(wakes, "load_dashboard", WAIT_FOR_THE_NEWS)
+    held.assert_waited_on_the_calls(
+        wakes, "load_dashboard", WAIT_FOR_THE_NEWS, calls="fetch_news()", task=run.task
+    )
 
 
 @pytest.mark.task(1)
@@ -375,7 +376,9 @@ async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng, 
         calls="fetch_news()",
         wait_for=WAIT_FOR_THE_NEWS,
     )
-    assert_no_limit_when_stopping(wakes, "load_dashboard", WAIT_FOR_THE_NEWS)
+    held.assert_waited_on_the_calls(
+        wakes, "load_dashboard", WAIT_FOR_THE_NEWS, calls="fetch_news()", task=run.task
+    )
 
 
 def page_for(url):

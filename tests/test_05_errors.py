@@ -20,10 +20,10 @@ from kata.testing.cancelling import (
     LeftRunning,
     Run,
     assert_ended_cancelled,
-    assert_no_limit_when_stopping,
     finished_too_late_to_stop,
     left_running,
     stop_calls,
+    through,
     two_holds,
 )
 
@@ -271,10 +271,11 @@ async def test_two_calls_at_once_run_every_fetch_together(ex, rng):
         assert_same(set(failures), {i for i in batch if i in api.failing}, "the ids in failures")
 
 
-async def run_until_it_raises(ex, api, ids):
-    """The exception fetch_all_or_nothing raised; a failure if it returned instead."""
+async def run_until_it_raises(ex, api, ids, held=None):
+    """The exception fetch_all_or_nothing raised; a failure if it returned instead. With `held`
+    (HeldStop), called through it (a wake-up watch then sees it)."""
     try:
-        result = await ex.fetch_all_or_nothing(api.fetch, ids)
+        result = await through(held, ex.fetch_all_or_nothing(api.fetch, ids))
     except NotImplementedError:
         raise
     except Exception as error:
@@ -379,7 +380,7 @@ async def test_the_other_calls_are_stopped_before_it_raises(ex, rng, hold, wake_
     try:
         async with wake_watch(ex) as wakes:
             with stopwatch() as run:
-                await run_until_it_raises(ex, api, ids)
+                await run_until_it_raises(ex, api, ids, held)
             ended_at = clock.monotonic()
         others = [call for call in api.fetch.calls if call.args != (bad,)]
         running = [call for call in others if call.end is None]  # still running, or still stopping
@@ -417,7 +418,7 @@ async def test_the_other_calls_are_stopped_before_it_raises(ex, rng, hold, wake_
     assert_call_count(api.fetch, len(ids), "every call starts at once, before any fails")
     whose = f"fetch({bad}) failed, and fetch_all_or_nothing raised its error"
     held.assert_not_waited_on(ended_at, "fetch_all_or_nothing", whose)
-    assert_no_limit_when_stopping(wakes, "fetch_all_or_nothing")
+    held.assert_waited_on_the_calls(wakes, "fetch_all_or_nothing")
 
 
 @pytest.mark.task(2)
@@ -469,4 +470,4 @@ async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng, hold, 
     )
     whose = f"fetch_all_or_nothing was cancelled by its caller {fetching}"
     held.assert_not_waited_on(run.ended_at, "fetch_all_or_nothing", whose)
-    assert_no_limit_when_stopping(wakes, "fetch_all_or_nothing")
+    held.assert_waited_on_the_calls(wakes, "fetch_all_or_nothing", task=run.task)

@@ -22,11 +22,11 @@ from kata.testing.cancelling import (
     LeftRunning,
     Run,
     assert_ended_cancelled,
-    assert_no_limit_when_stopping,
     finished_too_late_to_stop,
     left_running,
     left_running_message,
     stop_calls,
+    through,
     two_holds,
 )
 
@@ -207,7 +207,7 @@ class FailingFetch:
         """The exception fetch_all raised; a failure if it returned, or left calls running. With
         `held` (HeldStop), also if it waited a fixed time for the calls it cancelled."""
         try:
-            result = await ex.fetch_all(self.service, self.ids)
+            result = await through(held, ex.fetch_all(self.service, self.ids))
         except NotImplementedError:
             raise
         except Exception as error:
@@ -267,7 +267,7 @@ async def test_a_failing_call_cancels_the_others_before_it_raises(ex, rng, hold,
             f"only {len(broken.service.calls)} of the {len(broken.ids)} calls to fetch were made: "
             "start every call at once, before any of them fails"
         )
-    assert_no_limit_when_stopping(wakes, "fetch_all", WAIT_FOR_THEM)
+    held.assert_waited_on_the_calls(wakes, "fetch_all", WAIT_FOR_THEM)
 
 
 # Task 2 ------------------------------------------------------------------------------
@@ -303,7 +303,7 @@ class BrokenPage:
         running. With `held` (HeldStop), also if it waited a fixed time for the loaders it
         cancelled."""
         try:
-            result = await ex.load_page(self.loaders, self.user_id)
+            result = await through(held, ex.load_page(self.loaders, self.user_id))
         except NotImplementedError:
             raise
         except Exception as error:
@@ -421,7 +421,7 @@ async def test_a_failing_part_stops_the_others_before_it_raises(ex, rng, hold, w
     async with wake_watch(ex) as wakes:
         await broken.load(ex, held)
 
-    assert_no_limit_when_stopping(wakes, "load_page", WAIT_FOR_THEM)
+    held.assert_waited_on_the_calls(wakes, "load_page", WAIT_FOR_THEM)
 
 
 @pytest.mark.task(2)
@@ -458,7 +458,7 @@ async def test_cancelling_load_page_stops_every_loader(ex, rng, hold, wake_watch
     )
     whose = f"load_page was cancelled by its caller {loading}"
     held.assert_not_waited_on(run.ended_at, "load_page", whose, wait_for=WAIT_FOR_THEM)
-    assert_no_limit_when_stopping(wakes, "load_page", WAIT_FOR_THEM)
+    held.assert_waited_on_the_calls(wakes, "load_page", WAIT_FOR_THEM, task=run.task)
 
 
 # Task 3 ------------------------------------------------------------------------------
@@ -507,7 +507,7 @@ async def run_failure_report(ex, api, ids, held=None):
     running fail the test, in the words of how it ended, and with `held` (HeldStop) so does a
     fixed wait for the calls it cancelled."""
     try:
-        report = await ex.failure_report(api.fetch, ids)
+        report = await through(held, ex.failure_report(api.fetch, ids))
     except NotImplementedError:
         raise
     except Exception as error:
@@ -621,7 +621,7 @@ async def test_the_calls_it_cancelled_have_stopped_before_it_reports(ex, rng, ho
     async with wake_watch(ex) as wakes:
         await report_of(ex, api, ids, held)
 
-    assert_no_limit_when_stopping(wakes, "failure_report", WAIT_FOR_THEM)
+    held.assert_waited_on_the_calls(wakes, "failure_report", WAIT_FOR_THEM)
 
 
 @pytest.mark.task(3)

@@ -24,11 +24,11 @@ from kata.testing.cancelling import (
     LeftRunning,
     Run,
     assert_ended_cancelled,
-    assert_no_limit_when_stopping,
     finished_too_late_to_stop,
     left_running,
     left_running_message,
     stop_calls,
+    through,
     two_holds,
 )
 from kata.testing.limits import assert_no_limit_of_its_own
@@ -61,9 +61,11 @@ def watching(watch):
     return contextlib.nullcontext() if watch is None else watch
 
 
-def no_limit_when_stopping(wakes, name):
-    if wakes is not None:
-        assert_no_limit_when_stopping(wakes, name)
+def waited_on_the_calls(wakes, held, name, run):
+    """With a watch on (`wakes`) and a HeldStop, `name` (run by `run`) waited for the calls it
+    cancelled themselves: no poll, no time limit of its own (HeldStop.assert_waited_on_the_calls)."""
+    if wakes is not None and held is not None:
+        held.assert_waited_on_the_calls(wakes, name, task=run.task)
 
 
 def no_limit_of_its_own(wakes, name, asks, lost, answered):
@@ -493,7 +495,7 @@ async def cancel_processing(ex, rng, again, hold=None, watch=None):
             untouched_advice=LEFT_RUNNING,
             held=held,
         )
-    no_limit_when_stopping(wakes, "process_as_they_arrive")
+    waited_on_the_calls(wakes, held, "process_as_they_arrive", run)
 
 
 @pytest.mark.task(1)
@@ -521,7 +523,7 @@ async def test_a_failing_call_stops_the_others_before_its_error_reaches_the_call
     try:
         async with wake_watch(ex) as wakes:
             with stopwatch() as run:
-                await ex.process_as_they_arrive(fetch, ids, on_result)
+                await held.call(ex.process_as_they_arrive(fetch, ids, on_result))
     except Exception as exc:
         raised, ended_at = exc, clock.monotonic()
         running = field.running()  # the instant it raised, before anything else has moved
@@ -566,7 +568,7 @@ async def test_a_failing_call_stops_the_others_before_its_error_reaches_the_call
             f"{len(ids)} calls to fetch: start every call at once, before any of them fails."
         )
     held.assert_not_waited_on(ended_at, "process_as_they_arrive", whose)
-    assert_no_limit_when_stopping(wakes, "process_as_they_arrive")
+    held.assert_waited_on_the_calls(wakes, "process_as_they_arrive")
 
 
 # Tasks 2 and 3 -----------------------------------------------------------------------
@@ -710,7 +712,7 @@ async def cancel_midway(function, name, rng, moment, fast_failures=0, hold=None,
             "which does both for you.",
             held=held,
         )
-    no_limit_when_stopping(wakes, name)
+    waited_on_the_calls(wakes, held, name, run)
 
 
 @pytest.mark.task(2)
@@ -738,13 +740,13 @@ async def test_the_slower_calls_are_cancelled_and_have_stopped(ex, rng, hold, wa
     try:
         async with wake_watch(ex) as wakes:
             with stopwatch() as run:
-                await ex.first_response(fetch, mirrors)
+                await held.call(ex.first_response(fetch, mirrors))
     except BaseException:
         await held.release()
         raise
 
     await assert_losers_stopped(fetch, winner, run.elapsed, mirrors, "first_response", held)
-    assert_no_limit_when_stopping(wakes, "first_response")
+    held.assert_waited_on_the_calls(wakes, "first_response")
 
 
 @pytest.mark.task(2)
@@ -768,7 +770,7 @@ async def test_an_error_of_the_first_call_to_finish_reaches_the_caller(ex, rng, 
 
     try:
         async with wake_watch(ex) as wakes:
-            result = await ex.first_response(fetch, mirrors)
+            result = await held.call(ex.first_response(fetch, mirrors))
     except Exception as raised:
         ended_at = clock.monotonic()
         running = [call for call in fetch.calls if call.end is None]  # the instant it raised
@@ -793,13 +795,14 @@ async def test_an_error_of_the_first_call_to_finish_reaches_the_caller(ex, rng, 
         raise AssertionError(f"{found} {advice}")
     whose = f"fetch({failed!r}) raised {error!r}, and first_response raised it"
     held.assert_not_waited_on(ended_at, "first_response", whose)
-    assert_no_limit_when_stopping(wakes, "first_response")
+    held.assert_waited_on_the_calls(wakes, "first_response")
 
 
-async def first_success(ex, fetch, mirrors, errors, winner):
-    """first_success's result; raising the error of a call that failed first reads as plain words."""
+async def first_success(ex, fetch, mirrors, errors, winner, held=None):
+    """first_success's result; raising the error of a call that failed first reads as plain words.
+    With `held` (HeldStop), called through it (a wake-up watch then sees it)."""
     try:
-        return await ex.first_success(fetch, mirrors)
+        return await through(held, ex.first_success(fetch, mirrors))
     except NotImplementedError:
         raise
     except Exception as error:
@@ -834,13 +837,13 @@ async def test_the_slower_calls_are_cancelled_once_one_works(ex, rng, hold, wake
     try:
         async with wake_watch(ex) as wakes:
             with stopwatch() as run:
-                await first_success(ex, fetch, mirrors, errors, winner)
+                await first_success(ex, fetch, mirrors, errors, winner, held)
     except BaseException:
         await held.release()
         raise
 
     await assert_losers_stopped(fetch, winner, run.elapsed, mirrors, "first_success", held)
-    assert_no_limit_when_stopping(wakes, "first_success")
+    held.assert_waited_on_the_calls(wakes, "first_success")
 
 
 @pytest.mark.task(3)

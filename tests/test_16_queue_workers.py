@@ -22,7 +22,6 @@ from kata.testing.cancelling import (
     LeftRunning,
     Run,
     assert_ended_cancelled,
-    assert_no_limit_when_stopping,
     settle,
     stop_calls,
     two_holds,
@@ -451,7 +450,7 @@ async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_
             ),
             wake_watch(ex) as wakes,
         ):
-            result = await ex.process_stream(source, flaky.handle, workers, maxsize)
+            result = await held.call(ex.process_stream(source, flaky.handle, workers, maxsize))
     except BaseException as error:
         ended_at = clock.monotonic()
         if not holds(error, broken):
@@ -488,7 +487,7 @@ async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_
     held.assert_not_waited_on(
         ended_at, "process_stream", whose, calls="its workers", wait_for=WAIT_FOR_WORKERS
     )
-    assert_no_limit_when_stopping(wakes, "process_stream", WAIT_FOR_WORKERS)
+    held.assert_waited_on_the_calls(wakes, "process_stream", WAIT_FOR_WORKERS, calls="its workers")
 
 
 KEPT_BETWEEN_CALLS = (
@@ -778,7 +777,7 @@ async def cancel_while_handling(name, call, handle, workers, leftovers, hold, wa
     )
     whose = f"{name} was cancelled by its caller {moment}"
     held.assert_not_waited_on(run.ended_at, name, whose, calls="its workers", wait_for=WAIT_FOR_WORKERS)
-    assert_no_limit_when_stopping(wakes, name, WAIT_FOR_WORKERS)
+    held.assert_waited_on_the_calls(wakes, name, WAIT_FOR_WORKERS, calls="its workers", task=run.task)
 
 
 @pytest.mark.task(1)

@@ -184,7 +184,10 @@ class Host:
         if watch is None:
             return []
         self._limits = reported_limits(watch)
-        return [(w.name, packed_wakes(w.wakes)) for w in watch.watched[:MAX_WATCHED]]
+        # The test's own waits (let_run) wake here too, at moments of the test's choosing: not
+        # the learner's code, and not to be read as its polling.
+        watched = [w for w in watch.watched if w.task not in self._letting_run]
+        return [(w.name, packed_wakes(w.wakes)) for w in watched[:MAX_WATCHED]]
 
     def limits(self) -> list[tuple]:
         """The time limits the learner's module set while the last watch was on (kata.testing.limits)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, NamedTuple
 
 from kata.testing import clock, margins
@@ -23,6 +23,7 @@ from kata.testing.fakes import Call
 from kata.testing.hang_guard import waiting_lines
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.limits import assert_no_limit_of_its_own
+from kata.testing.waiting import assert_slept
 from kata.words import many
 
 WAIT = 1.0  # how long a cancelled function may take to stop (a short cleanup takes a few ms)
@@ -138,11 +139,27 @@ FIXED_WAIT_SEEN = 0.05
 # (`assert_no_limit_of_its_own`): the holds need not outlast `asyncio.wait(tasks, timeout=1)`.
 SOON_HOLD = 0.1
 LATE_HOLD = 0.6
+# The stretch of a hold in which code waiting for the calls it cancelled is not woken at all
+# (`HeldStop.assert_waited_on_the_calls`): from POLL_FROM after the cancel (the first call
+# cancelled stops at once, and what waits for it wakes then, in judge mode once that news has
+# crossed) to POLL_BEFORE before the hold ends. Code that polls until its calls are done, or until
+# a deadline of its own that no timer shows, wakes there once a period: with one wake-up seen as a
+# poll, every period up to LATE_HOLD - POLL_FROM - POLL_BEFORE is seen in the late hold, and a
+# longer one ends too late after the soon hold's release (HOLD_AFTER).
+POLL_FROM = 0.05
+POLL_BEFORE = 0.01
+POLL_WOKEN = 1
 # The words of a fixed wait's advice: what to wait for instead, and why that is better.
 WAIT_FOR_THE_TASKS = (
     "wait for the tasks themselves (`await asyncio.gather(*tasks, return_exceptions=True)`), which "
     "ends the moment they have stopped"
 )
+
+
+def through(held: HeldStop | None, coro: Coroutine[Any, Any, Any]) -> Awaitable[Any]:
+    """`await through(held, ex.f(...))`: the learner's coroutine itself, or, with a HeldStop, run by
+    its `call()` (a wake-up watch then sees it wake)."""
+    return coro if held is None else held.call(coro)
 
 
 def two_holds(soon: str = "calls_stop_soon", late: str = "calls_stop_late") -> Any:
@@ -161,7 +178,10 @@ class HeldStop:
     timeout) is seen: a wait shorter than `hold` ends while the call is still stopping (the
     function's snapshot holds it, for `left_running`), a longer one ends long after the call
     has stopped (`waited_on`). A fixed wait passes only if it lies within `hold` and `hold` +
-    HOLD_AFTER: two tests with holds far enough apart leave none that passes both.
+    HOLD_AFTER: two tests with holds far enough apart leave none that passes both. A
+    wake-up watch sees the rest (`assert_waited_on_the_calls`): a limit of the code's own
+    (`asyncio.wait(tasks, timeout=3)`), and a poll, until the calls are done or until a deadline
+    of its own (a loop that sleeps, reading the clock), which wakes while the calls are held.
 
     The held calls are let stop one at a time, in the order their cancels came, each once the
     code under test has seen the one before end (kata.testing.letting_run): in judge mode their
@@ -183,6 +203,8 @@ class HeldStop:
         self.hold = hold
         self.lead = lead
         self.cancelled_at: float | None = None  # when a cancel first reached a held call
+        self.held_since: float | None = None  # the same moment, as a wake-up watch times it (perf_counter)
+        self.calling: asyncio.Task | None = None  # the learner's function, called through `call()`
         self.released_at: float | None = None  # when the last held call was let stop, after the hold
         self._held: list[asyncio.Event] = []
         self.held_calls = 0  # how many cancelled calls it held
@@ -199,6 +221,7 @@ class HeldStop:
             return stopped
         if self.cancelled_at is None:
             self.cancelled_at = clock.monotonic()
+            self.held_since = clock.perf_counter()
             self._reached.set()
         self._held.append(stopped)
         self.held_calls += 1
@@ -222,6 +245,13 @@ class HeldStop:
                 self.released_at = clock.monotonic()
             stopped.set()
             await let_the_code_run()
+
+    async def call(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """Await the learner's coroutine in a task of its own, made now: a wake-up watch entered
+        before sees it wake (it cannot see the test's own task, made before the watch). A test
+        that runs it with `Run` passes `run.task` to `assert_waited_on_the_calls` instead."""
+        self.calling = asyncio.create_task(coro)
+        return await self.calling
 
     async def release(self) -> None:
         """End the hold, and let every held call stop. A hold that has begun is waited out (in
@@ -292,21 +322,58 @@ class HeldStop:
             f"shorter or longer than any guess: {wait_for}."
         )
 
+    def assert_waited_on_the_calls(
+        self,
+        wakes: Any,
+        function: str,
+        wait_for: str = WAIT_FOR_THE_TASKS,
+        *,
+        calls: str = "",
+        task: Any = None,
+    ) -> None:
+        """Fail if `function` waited for the calls it cancelled by any means but the calls
+        themselves: it woke up while they were held stopping (it polled, until they were done or
+        until a deadline of its own), or it set a time limit of its own (kata.testing.limits).
+        `wakes`: a `wake_watch(ex)` on while it ran, read after its block has ended (in judge mode
+        the sandbox reports then); `calls`, `wait_for`: as for `assert_not_waited_on`; `task`: the
+        task the test ran it in (`run.task`), when not through `call()`.
 
-def assert_no_limit_when_stopping(wakes: Any, function: str, wait_for: str = WAIT_FOR_THE_TASKS) -> None:
-    """Fail if `function` set a time limit of its own while a `wake_watch(ex)` watched it
-    (kata.testing.limits): it asks to wait until the calls it cancelled have stopped, however long
-    that takes. A test of stopping checks it last, after what it saw the calls do (a wait shorter
-    than the hold left them still stopping): the limit is seen whatever its length, so that the
-    holds need not outlast it (a test waiting 1 s more would make every learner wait it)."""
-    assert_no_limit_of_its_own(
-        wakes,
-        lambda limit: (
-            f"{function} set {limit.said()}, and its docstring gives none: a call slower than "
-            f"{limit.delay:.2f} s, to end or to stop once cancelled, would be given up on or left "
-            f"running. Wait until the calls have ended, however long that takes: {wait_for}."
-        ),
-    )
+        A test of stopping checks this last, after what it saw the calls do (a wait shorter than
+        the hold left them still stopping): a poll's deadline and a limit are seen whatever their
+        length, so that the holds need not outlast them (a longer hold makes every learner wait)."""
+        self._assert_no_poll(wakes, function, wait_for, calls, task or self.calling)
+        assert_no_limit_of_its_own(
+            wakes,
+            lambda limit: (
+                f"{function} set {limit.said()}, and its docstring gives none: a call slower than "
+                f"{limit.delay:.2f} s, to end or to stop once cancelled, would be given up on or left "
+                f"running. Wait until the calls have ended, however long that takes: {wait_for}."
+            ),
+        )
+
+    def _assert_no_poll(self, wakes: Any, function: str, wait_for: str, calls: str, task: Any) -> None:
+        if self.held_since is None:
+            return
+        since, until = self.held_since + POLL_FROM, self.held_since + self.hold - POLL_BEFORE
+        one = self.held_calls == 1
+        calls = calls or ("the call" if one else "the calls")
+        they, were, has = ("it", "was", "has") if one else ("they", "were", "have")
+        assert_slept(
+            wakes,
+            since,
+            until,
+            {task: function} if task is not None else {},
+            f"{function} had cancelled {calls}, and while {they} {were} still stopping (the "
+            f"{until - since:.2f} s this test watched)",
+            {
+                "what": f"whether {they} {has} ended",
+                "until": f"{they} {has}",
+                "fix": f"Wait for {'it' if one else 'them'} without a loop: {wait_for}.",
+            },
+            f"{function}: wake-ups while the calls it cancelled stop < POLL_WOKEN",
+            function,
+            woken=POLL_WOKEN,
+        )
 
 
 async def settle() -> None:

@@ -1,14 +1,16 @@
 """FakeServices (one fake per parameter, measured as one), assert_same_parts and stop_leftover_tasks."""
 
 import asyncio
+import contextlib
 
 import pytest
 
 from kata.testing import FakeService, assert_ran_together, clock, stopwatch
-from kata.testing.cancelling import HOLD_AFTER, LATE_HOLD, SOON_HOLD, HeldStop
+from kata.testing.cancelling import HOLD_AFTER, LATE_HOLD, POLL_BEFORE, POLL_FROM, SOON_HOLD, HeldStop
 from kata.testing.differences import assert_same_parts
 from kata.testing.leftovers import started_since, stop_leftover_tasks
 from kata.testing.services import FakeServices
+from kata.testing.waiting import WakeWatch
 
 DELAY = 0.05
 
@@ -225,3 +227,72 @@ async def test_no_fixed_wait_for_cancelled_calls_passes_both_holds():
     assert by_wait.pop(None) == [False, False], "waiting for the calls themselves was caught"
     passed = [wait for wait, seen in by_wait.items() if not any(seen)]
     assert not passed, f"these fixed waits passed with both holds: {passed}"
+
+
+# Polls after the cancel, until every call is done or a deadline of the code's own (3 s, longer than
+# either hold): the period of each, none within 0.03 s of an edge (POLL_FROM and the late hold's
+# stretch end for its first wake-up, SOON_HOLD + HOLD_AFTER for its end after the soon hold).
+POLL_PERIODS = (0.0, 0.01, 0.03, 0.1, 0.2, 0.3, 0.4, 0.45, 0.65, 0.8)
+WAITS_FOR_THE_CALLS = ("gather", "one by one", "asyncio.wait")
+
+
+async def cancel_then_poll(hold, how, tasks_made):
+    """Cancel three held calls, then wait for them `how` (one of WAITS_FOR_THE_CALLS, as correct
+    code does), or poll every `how` s until they are done or 3 s have passed; returns the HeldStop
+    and the moment it ended. `tasks_made` gets the tasks it made (the wake-up watch's view)."""
+    loop = asyncio.get_running_loop()
+    fetch = FakeService("fetch", delay=5.0)
+    held = HeldStop(hold, fetch, lead=0.0)
+
+    async def cleanup():
+        tasks = [asyncio.create_task(fetch(n)) for n in range(3)]
+        tasks_made.extend(tasks)
+        await asyncio.sleep(0.01)
+        for task in tasks:
+            task.cancel()
+        if how == "gather":
+            await asyncio.gather(*tasks, return_exceptions=True)
+        elif how == "one by one":
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        elif how == "asyncio.wait":
+            await asyncio.wait(tasks)
+        else:
+            deadline = loop.time() + 3.0
+            while not all(task.done() for task in tasks) and loop.time() < deadline:
+                await asyncio.sleep(how)
+
+    task = asyncio.create_task(cleanup())
+    tasks_made.append(task)
+    await task
+    ended_at = clock.monotonic()
+    await held.release()
+    return held, ended_at, task
+
+
+async def test_no_poll_for_cancelled_calls_passes_both_holds():
+    """What the tests of stopping rely on (`HeldStop.assert_waited_on_the_calls`): code that polls
+    until its cancelled calls are done, or until a deadline of its own that no timer shows, is
+    caught with one hold or the other whatever its period (from a busy poll to one longer than the
+    soon hold's margin); code that waits for the calls themselves, in each of three ways, is not."""
+    assert LATE_HOLD - POLL_FROM - POLL_BEFORE >= SOON_HOLD + HOLD_AFTER, "some poll's period would pass"
+    ways = (*WAITS_FOR_THE_CALLS, *POLL_PERIODS)
+    made = {(hold, how): [] for hold in (SOON_HOLD, LATE_HOLD) for how in ways}
+    with WakeWatch() as wakes:
+        ran = await asyncio.gather(*(cancel_then_poll(*case, tasks) for case, tasks in made.items()))
+    caught = {}
+    for ((_, how), tasks), (held, ended_at, task) in zip(made.items(), ran, strict=True):
+        view = WakeWatch()
+        view.watched = [w for w in wakes.watched if w.task in tasks]
+        seen = held.ended_while_stopping(ended_at) is not None
+        seen = held.waited_on(ended_at, "harness: two holds") is not None or seen
+        try:
+            held.assert_waited_on_the_calls(view, "cleanup", task=task)
+        except AssertionError:
+            seen = True
+        caught.setdefault(how, []).append(seen)
+    waiting = {how: caught.pop(how) for how in WAITS_FOR_THE_CALLS}
+    assert all(seen == [False, False] for seen in waiting.values()), f"waiting on the calls caught: {waiting}"
+    passed = [period for period, seen in caught.items() if not any(seen)]
+    assert not passed, f"polls with these periods passed with both holds: {passed}"

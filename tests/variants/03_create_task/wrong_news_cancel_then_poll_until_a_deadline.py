@@ -1,4 +1,7 @@
-"""Correct: the news task is cancelled, then polled until it is done (short sleeps, however many it takes)."""
+"""Mistake: the news task is cancelled, then checked every 0.4 s until it is done, for at most 3 s
+(a deadline of its own, no timer asyncio knows of): slower to stop, the news is left running."""
+# fails only: test_an_error_stops_the_news_before_it_reaches_the_caller[news_stops_late], test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news[news_stops_late]
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 
@@ -24,8 +27,9 @@ async def load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id):
     finally:
         if not news_task.done():
             news_task.cancel()
-            while not news_task.done():  # as long as it takes to stop
-                await asyncio.sleep(0.01)
+            deadline = asyncio.get_running_loop().time() + 3
+            while not news_task.done() and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.4)
     return {"user": user, "inbox": inbox, "news": news}
 
 

@@ -1,0 +1,48 @@
+"""Mistake: cancels the other tasks, then checks every 10 ms whether they are done, for at most
+0.7 s (a deadline of its own, read from the loop's clock): a call slower to stop is left running."""
+# fails only: test_the_other_calls_are_stopped_before_it_raises[calls_stop_soon], test_the_other_calls_are_stopped_before_it_raises[calls_stop_late], test_cancelling_it_stops_every_call_and_ends_cancelled[calls_stop_soon], test_cancelling_it_stops_every_call_and_ends_cancelled[calls_stop_late]
+# ruff: noqa: E501 (the line above names every test it fails)
+
+import asyncio
+
+
+# Task 1: keep the results, and the failures
+async def fetch_all_settled(fetch, ids):
+    """Call `await fetch(id)` for every id in `ids`, all at the same time.
+
+    Return a tuple `(successes, failures)` of two dicts: `successes` maps each id whose
+    call returned to the value it returned, and `failures` maps each id whose call
+    raised to the exception object it raised. With no ids at all, both dicts are empty.
+    """
+    results = await asyncio.gather(*(fetch(item_id) for item_id in ids), return_exceptions=True)
+    successes, failures = {}, {}
+    for item_id, result in zip(ids, results, strict=True):
+        if isinstance(result, Exception):
+            failures[item_id] = result
+        else:
+            successes[item_id] = result
+    return successes, failures
+
+
+# Task 2: fail fast, and leave nothing running
+async def fetch_all_or_nothing(fetch, ids):
+    """Call `await fetch(id)` for every id in `ids`, all at the same time.
+
+    If every call returns, return a list of the results in the same order as `ids`
+    (an empty list when `ids` is empty).
+    As soon as one call raises, raise that same exception, but first cancel the calls
+    still running and wait until they have stopped.
+    """
+    tasks = [asyncio.create_task(fetch(item_id)) for item_id in ids]
+    try:
+        return await asyncio.gather(*tasks)
+    finally:
+        running = [task for task in tasks if not task.done()]
+        for task in running:
+            task.cancel()
+        if running:
+            deadline = asyncio.get_running_loop().time() + 0.7
+            while any(not task.done() for task in running):
+                if asyncio.get_running_loop().time() > deadline:
+                    break  # a guess: they should have stopped by now
+                await asyncio.sleep(0.01)

@@ -1,0 +1,55 @@
+"""Mistake: fetch_all by hand (no TaskGroup): when a call fails it cancels the others and then
+checks every 0.15 s whether they are done, for at most 0.7 s, instead of waiting until they have
+stopped. A call slower to stop than the deadline is left running."""
+# fails only: test_a_failing_call_cancels_the_others_before_it_raises[calls_stop_late]
+
+import asyncio
+import time
+
+
+async def fetch_all(fetch, ids):
+    tasks = [asyncio.create_task(fetch(item_id)) for item_id in ids]
+    failed = False
+    try:
+        return list(await asyncio.gather(*tasks))
+    except Exception:
+        failed = True
+        raise
+    finally:
+        for task in tasks:
+            task.cancel()
+        if failed:
+            deadline = time.monotonic() + 0.7
+            while not all(task.done() for task in tasks) and time.monotonic() < deadline:
+                await asyncio.sleep(0.15)
+        else:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def load_page(loaders, user_id):
+    tasks = {name: asyncio.create_task(load(user_id)) for name, load in loaders.items()}
+    try:
+        results = await asyncio.gather(*tasks.values())
+    finally:
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+    return dict(zip(tasks, results, strict=True))
+
+
+async def failure_report(fetch, ids):
+    tasks = [asyncio.create_task(fetch(item_id)) for item_id in ids]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    errors = [task.exception() for task in tasks if not task.cancelled() and task.exception()]
+    others = [error for error in errors if not isinstance(error, TimeoutError | KeyError)]
+    if others:
+        raise ExceptionGroup("failures nobody handles here", others)
+    return {
+        "timeouts": sorted(e.args[0] for e in errors if isinstance(e, TimeoutError)),
+        "not_found": sorted(e.args[0] for e in errors if isinstance(e, KeyError)),
+    }
