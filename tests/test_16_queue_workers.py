@@ -30,6 +30,7 @@ from kata.testing.differences import assert_same_parts
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.limits import assert_no_limit_of_its_own
+from kata.words import many
 
 DELAY = 0.05
 # Task 2: the source hands out an item every ARRIVAL s, faster than the workers handle them.
@@ -120,7 +121,9 @@ async def still_running(leftovers, before, *handles):
 
 
 def named(left):
-    return f"{len(left)} tasks ({', '.join(sorted({task.name for task in left}))})"
+    """ "1 task (worker) was", "2 tasks (worker) were": what a message says of them next."""
+    were = "was" if len(left) == 1 else "were"
+    return f"{many(len(left), 'task')} ({', '.join(sorted({task.name for task in left}))}) {were}"
 
 
 async def assert_none_left_running(leftovers, before, name, *handles):
@@ -131,13 +134,13 @@ async def assert_none_left_running(leftovers, before, name, *handles):
     await leftovers.stop(before)
     if left and any(task.cancelling for task in left):
         raise AssertionError(
-            f"{named(left)} were cancelled but had not stopped yet when {name} returned: "
+            f"{named(left)} cancelled but had not stopped yet when {name} returned: "
             "`task.cancel()` only asks a task to stop. Wait until they have: "
             "`await asyncio.gather(*tasks, return_exceptions=True)`."
         )
-    running = named(left) if left else f"the workers calling handle ({'; '.join(busy[:3])})"
+    running = named(left) if left else f"the workers calling handle ({'; '.join(busy[:3])}) were"
     raise AssertionError(
-        f"{running} were still running when {name} returned. Workers left waiting in `queue.get()` "
+        f"{running} still running when {name} returned. Workers left waiting in `queue.get()` "
         "for items that never come outlive your function: once `await queue.join()` returns, cancel "
         "each worker and wait for them (`await asyncio.gather(*tasks, return_exceptions=True)`), or "
         "put one stop item per worker on the queue and wait for them to return."
@@ -472,14 +475,14 @@ async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_
         whose = f"the source raised {broken!r}, and process_stream passed it on"
         if left and all(task.cancelling for task in left):
             raise AssertionError(
-                f"{whose}, but {named(left)} were cancelled and had not stopped yet when it did: "
+                f"{whose}, but {named(left)} cancelled and had not stopped yet when it did: "
                 "`task.cancel()` only asks a task to stop, and a worker takes as long as it takes to "
                 "stop. Wait until they have: `await asyncio.gather(*tasks, return_exceptions=True)`."
                 + held.fixed_wait_words(ended_at, "process_stream")
             )
-        running = named(left) if left else f"the workers calling handle ({'; '.join(busy[:3])})"
+        running = named(left) if left else f"the workers calling handle ({'; '.join(busy[:3])}) were"
         raise AssertionError(
-            f"{whose}, but {running} were still running when it did. Stop the workers whatever way "
+            f"{whose}, but {running} still running when it did. Stop the workers whatever way "
             "process_stream ends: in a `finally:` block (cancel them, then `await asyncio.gather(*tasks, "
             "return_exceptions=True)`), or start them in a TaskGroup, which does both for you."
         )
@@ -636,9 +639,9 @@ async def test_an_error_of_handle_reaches_the_caller_once_the_workers_stopped(ex
     left, busy = await still_running(leftovers, before, flaky.handle)
     if left or busy:
         await leftovers.stop(before)
-        running = named(left) if left else f"the workers calling handle ({'; '.join(busy[:3])})"
+        running = named(left) if left else f"the workers calling handle ({'; '.join(busy[:3])}) were"
         raise AssertionError(
-            f"{error_words} an error, and process_all passed it on, but {running} were still running when "
+            f"{error_words} an error, and process_all passed it on, but {running} still running when "
             "it did. Stop the workers whatever way process_all ends: in a `finally:` block (cancel them, "
             "then `await asyncio.gather(*tasks, return_exceptions=True)`), or start them in a TaskGroup."
         )

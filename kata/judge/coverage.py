@@ -31,12 +31,13 @@ BY_THE_SANDBOX = {
         "both ways; the scan flags the rewrites it used)"
     ),
     "every exercise that judges a wait by its wake-ups or its timers (03, 05, 13, 14, 15, 16, 18, 21)": (
-        "how often the learner's tasks woke, and the time limits its file set through asyncio: the "
-        "sandbox's wake-up watch reports both. A host rewritten to report none lets a poll pass (in "
-        "15 and 21 while every slot is busy; in 03, 05, 13, 14 and 16 while the calls it cancelled "
-        "are held stopping, a poll until they are done or until a deadline of its own), and a limit "
-        "of its own (a timeout longer than the late hold there; any in 14 and 16). A fixed wait "
-        "for cancelled calls, and a limit that cuts off a call, are still the judge's own sight"
+        "how often the learner's tasks woke (and its callbacks ran), and the timers its file set "
+        "through asyncio, sleeps included: the sandbox's wake-up watch reports them. A host "
+        "rewritten to report none lets a poll pass (in 15 and 21 while every slot is busy; in 03, "
+        "05, 13, 14 and 16 while the calls it cancelled are held stopping, a poll until they are "
+        "done or until a deadline of its own, or a sleep raced against them), and a limit of its own "
+        "(a timeout longer than the late hold there; any in 14 and 16). A fixed wait for cancelled "
+        "calls, and a limit that cuts off a call, are still the judge's own sight"
     ),
     "04_blocking": (
         "task 1's first two tests fail blocking code only through the sandbox's loop guard (the "

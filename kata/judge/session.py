@@ -186,10 +186,12 @@ class SandboxWakeWatch:
     """
 
     busiest = WakeWatch.busiest
+    with_callbacks = WakeWatch.with_callbacks
 
     def __init__(self, session: JudgeSession, limits: bool = False) -> None:
         self.session = session
         self.watched: list[Watched] = []
+        self.callbacks: list[Watched] = []  # the learner's functions the loop ran as callbacks
         self.limits: list[Limit] = []  # the time limits the learner's module set (kata.testing.limits)
         self._with_limits = limits
 
@@ -205,7 +207,9 @@ class SandboxWakeWatch:
             reported = await asyncio.wait_for(self.session.link.ask_async("wakes"), WAKES_TIMEOUT)
         except TimeoutError:
             return  # a frozen loop: the test fails on that anyway
-        self.watched = _watched(reported)
+        if isinstance(reported, tuple | list) and len(reported) == 2:
+            self.watched = _watched(reported[0])
+            self.callbacks = [Watched(w.name, callback=True, wakes=w.wakes) for w in _watched(reported[1])]
         if self._with_limits:
             with contextlib.suppress(TimeoutError):
                 report = await asyncio.wait_for(self.session.link.ask_async("limits"), WAKES_TIMEOUT)

@@ -176,18 +176,20 @@ class Host:
         self._wakes.__enter__()
         self._limits = []
 
-    def wakes(self) -> list[tuple[str, bytes]]:
+    def wakes(self) -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes]]]:
         """Stop watching: per task, its coroutine's name and when it woke up (perf_counter,
-        kata.testing.waiting.packed_wakes)."""
+        kata.testing.waiting.packed_wakes); per callback of the learner's, its name and when the
+        loop ran it."""
         watch = self._wakes
         self._stop_watching_wakes()
         if watch is None:
-            return []
+            return [], []
         self._limits = reported_limits(watch)
         # The test's own waits (let_run) wake here too, at moments of the test's choosing: not
         # the learner's code, and not to be read as its polling.
         watched = [w for w in watch.watched if w.task not in self._letting_run]
-        return [(w.name, packed_wakes(w.wakes)) for w in watched[:MAX_WATCHED]]
+        tasks = [(w.name, packed_wakes(w.wakes)) for w in watched[:MAX_WATCHED]]
+        return tasks, [(w.name, packed_wakes(w.wakes)) for w in watch.callbacks[:MAX_WATCHED]]
 
     def limits(self) -> list[tuple]:
         """The time limits the learner's module set while the last watch was on (kata.testing.limits)."""

@@ -350,29 +350,58 @@ class HeldStop:
                 f"running. Wait until the calls have ended, however long that takes: {wait_for}."
             ),
         )
+        self._assert_no_timer(wakes, function, wait_for, calls)
+
+    def _stretch(self) -> tuple[float, float]:
+        """The stretch of the hold a wake-up watch looks at (perf_counter): see POLL_FROM."""
+        assert self.held_since is not None
+        return self.held_since + POLL_FROM, self.held_since + self.hold - POLL_BEFORE
+
+    def _cancelled_words(self, function: str, calls: str) -> tuple[str, str, str]:
+        """("f had cancelled the calls, and while they were still stopping", "they", "have"), in
+        the singular for one held call."""
+        one = self.held_calls == 1
+        calls = calls or ("the call" if one else "the calls")
+        they, were, has = ("it", "was", "has") if one else ("they", "were", "have")
+        return f"{function} had cancelled {calls}, and while {they} {were} still stopping", they, has
 
     def _assert_no_poll(self, wakes: Any, function: str, wait_for: str, calls: str, task: Any) -> None:
         if self.held_since is None:
             return
-        since, until = self.held_since + POLL_FROM, self.held_since + self.hold - POLL_BEFORE
-        one = self.held_calls == 1
-        calls = calls or ("the call" if one else "the calls")
-        they, were, has = ("it", "was", "has") if one else ("they", "were", "have")
+        since, until = self._stretch()
+        opening, they, has = self._cancelled_words(function, calls)
         assert_slept(
-            wakes,
+            wakes.with_callbacks(),
             since,
             until,
             {task: function} if task is not None else {},
-            f"{function} had cancelled {calls}, and while {they} {were} still stopping (the "
-            f"{until - since:.2f} s this test watched)",
+            f"{opening} (the {until - since:.2f} s this test watched)",
             {
                 "what": f"whether {they} {has} ended",
                 "until": f"{they} {has}",
-                "fix": f"Wait for {'it' if one else 'them'} without a loop: {wait_for}.",
+                "fix": f"Wait for {'it' if they == 'it' else 'them'} without a loop: {wait_for}.",
             },
             f"{function}: wake-ups while the calls it cancelled stop < POLL_WOKEN",
             function,
             woken=POLL_WOKEN,
+        )
+
+    def _assert_no_timer(self, wakes: Any, function: str, wait_for: str, calls: str) -> None:
+        """Fail if a timer the learner's file set (a sleep included: kata.testing.limits) was
+        running in the stretch: a sleep raced against the calls, a task that sleeps and then
+        cancels the wait, a check that `loop.call_later` runs. Waiting for the calls needs none."""
+        if self.held_since is None:
+            return
+        timers = [timer for timer in getattr(wakes, "limits", []) if timer.alive(*self._stretch())]
+        if not timers:
+            return
+        opening, they, _ = self._cancelled_words(function, calls)
+        them = "it" if they == "it" else "them"
+        raise AssertionError(
+            f"{opening}, a timer of its own was running: {timers[0].where()}. Waiting for {them} "
+            f"needs no timer. A sleep raced against {them} (or a task that sleeps and then cancels "
+            f"the wait) is a time limit of its own, which leaves a call slower to stop than that "
+            f"running, and a timer that checks on {them} is a poll: {wait_for}."
         )
 
 

@@ -32,6 +32,9 @@ from kata.testing import clock
 # of its own, with its own words).
 MIN_LIMIT = 0.2
 MAX_REPORTED = 50
+# The pauses a watch keeps (its latest; a poll makes one a period) and the sandbox reports: enough
+# for a poll every 3 ms through the longest stretch a test looks at (kata.testing.cancelling).
+MAX_PAUSES = 200
 
 # How the learner wrote it, by the asyncio function their line called (the outermost asyncio
 # frame under it); `{}` is the delay.
@@ -41,7 +44,14 @@ _HOW = {
     "as_completed": "asyncio.as_completed(..., timeout={})",
     "call_later": "loop.call_later({}, ...)",
 }
-_PAUSES = {"sleep"}  # asyncio.sleep: a pause, not a limit
+_PAUSES = {"sleep"}  # asyncio.sleep: a pause, not a limit (but a timer all the same)
+
+
+Site = tuple[str, int, str]  # a place in the learner's code: file, line, function
+
+
+def site_of(frame: FrameType) -> Site:
+    return frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
 
 
 @dataclass(eq=False)
@@ -55,55 +65,76 @@ class Limit:
     fired: bool = False
     cancelled: bool = False
     handle: asyncio.TimerHandle | None = None
+    pause: bool = False  # asyncio.sleep: a pause, not a limit (`assert_no_limit_of_its_own`)
+    ended: float | None = None  # kata clock, when it fired or was cancelled (None: still pending)
 
     @classmethod
-    def set_by(cls, frame: FrameType, below: FrameType | None, delay: float) -> Limit | None:
-        """The limit the learner's `frame` set by calling asyncio's `below` (None: loop.call_at
-        itself); None for a pause (asyncio.sleep)."""
+    def set_by(cls, site: Site, below: FrameType | None, delay: float) -> Limit:
+        """The timer the learner's code at `site` set by calling asyncio's `below` (None: loop.call_at
+        itself), or started a task that did (`asyncio.create_task(asyncio.sleep(3))`): a limit, or
+        a pause (asyncio.sleep)."""
         called = below.f_code.co_name if below is not None else "call_at"
-        if called in _PAUSES:
-            return None
         seconds = f"{round(delay, 2):g}"
-        if below is not None and os.path.basename(below.f_code.co_filename) == "timeouts.py":
+        file, line, function = site
+        pause = called in _PAUSES
+        if pause:
+            how = f"asyncio.sleep({seconds})"
+        elif below is not None and os.path.basename(below.f_code.co_filename) == "timeouts.py":
             how = f"asyncio.timeout({seconds})"
         elif called == "call_at":
             how = "loop.call_at(...)"
         else:
             how = _HOW.get(called, f"asyncio.{called}(...)").format(seconds)
-        name = os.path.basename(frame.f_code.co_filename)
-        return cls(delay, how, name, frame.f_lineno, frame.f_code.co_name, clock.perf_counter())
+        return cls(delay, how, os.path.basename(file), line, function, clock.perf_counter(), pause=pause)
 
     def said(self) -> str:
         """`a time limit of 1.50 s of its own (asyncio.wait(..., timeout=1.5) at 14_as_completed.py:39)`"""
         return f"a time limit of {self.delay:.2f} s of its own ({self.how} at {self.file}:{self.line})"
 
+    def where(self) -> str:
+        """`asyncio.sleep(3) at 05_errors.py:44, in fetch_all_or_nothing`"""
+        return f"{self.how} at {self.file}:{self.line}, in {self.function}"
+
+    def alive(self, since: float, until: float) -> bool:
+        """Whether it was set before `until` and still pending after `since` (kata clock)."""
+        return self.at < until and (self.ended is None or self.ended > since)
+
     def report(self) -> tuple:
         cancelled = self.cancelled or (self.handle is not None and self.handle.cancelled() and not self.fired)
-        return (self.delay, self.how, self.file, self.line, self.function, self.at, self.fired, cancelled)
+        fields = (self.delay, self.how, self.file, self.line, self.function, self.at, self.fired, cancelled)
+        return (*fields, self.pause, self.ended)
 
 
 def reported(watch: Any) -> list[tuple]:
-    """A WakeWatch's limits as plain values, for the sandbox's report (judge mode)."""
-    return [limit.report() for limit in getattr(watch, "limits", [])[:MAX_REPORTED]]
+    """A WakeWatch's limits (the first) and pauses (the latest) as plain values, for the sandbox's
+    report (judge mode)."""
+    timers = getattr(watch, "limits", [])
+    limits = [limit for limit in timers if not limit.pause][:MAX_REPORTED]
+    pending = [limit for limit in timers if limit.pause and limit.ended is None][: MAX_PAUSES // 2]
+    ended = [limit for limit in timers if limit.pause and limit.ended is not None][-MAX_PAUSES // 2 :]
+    return [limit.report() for limit in [*limits, *pending, *ended]]
 
 
 def from_report(report: Any) -> list[Limit]:
     """The sandbox's report as Limits (bounded; nonsense dropped: it is the learner's process)."""
     limits = []
-    for entry in report[:MAX_REPORTED] if isinstance(report, list) else []:
-        if not (isinstance(entry, tuple | list) and len(entry) == 8):
+    for entry in report[: MAX_REPORTED + MAX_PAUSES] if isinstance(report, list) else []:
+        if not (isinstance(entry, tuple | list) and len(entry) == 10):
             continue
-        delay, how, file, line, function, at, fired, cancelled = entry
+        delay, how, file, line, function, at, fired, cancelled, pause, ended = entry
         numbers = type(delay) is float and type(at) is float and type(line) is int
         texts = all(type(t) is str for t in (how, file, function))
-        if numbers and texts and type(fired) is bool and type(cancelled) is bool:
-            limits.append(Limit(delay, how[:200], file[:200], line, function[:100], at, fired, cancelled))
+        flags = all(type(flag) is bool for flag in (fired, cancelled, pause))
+        if numbers and texts and flags and (ended is None or type(ended) is float):
+            limit = Limit(delay, how[:200], file[:200], line, function[:100], at, fired, cancelled)
+            limit.pause, limit.ended = pause, ended
+            limits.append(limit)
     return limits
 
 
 def assert_no_limit_of_its_own(watch: Any, explain: Callable[[Limit], str]) -> None:
     """Fail with `explain(limit)` for the first time limit of MIN_LIMIT s or more the learner's
     code set while `watch` was on (a WakeWatch given their file, or the sandbox's)."""
-    limits = [limit for limit in getattr(watch, "limits", []) if limit.delay >= MIN_LIMIT]
+    limits = [limit for limit in getattr(watch, "limits", []) if not limit.pause and limit.delay >= MIN_LIMIT]
     if limits:
         raise AssertionError(explain(limits[0]))

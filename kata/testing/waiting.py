@@ -42,9 +42,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kata.testing import clock, margins
-from kata.testing.limits import Limit
+from kata.testing.limits import MAX_PAUSES, Limit, Site, site_of
 
 _ASYNCIO = os.path.dirname(asyncio.__file__)
+MAX_DEPTH = 20  # how far up the stack a task's maker is looked for
 
 
 @dataclass(eq=False)
@@ -53,6 +54,8 @@ class Watched:
 
     name: str  # the name of its coroutine function, as the learner wrote it
     task: asyncio.Task | None = None
+    made_at: Site | None = None  # where the learner's file made it (a task the learner started)
+    callback: bool = False  # not a task: a function of the learner's the loop ran (WakeWatch.callbacks)
     wakes: list[float] = field(default_factory=list)  # kata clock, every resumption but the first
     timers: list[float] = field(default_factory=list)  # kata clock, each timer it scheduled, firing
 
@@ -102,6 +105,17 @@ class _Counted(collections.abc.Coroutine):
         return getattr(self._coro, name)
 
 
+def _code_of(callback: Any) -> Any:
+    """The code object a callback runs (a function, a bound method, a functools.partial); None."""
+    for _ in range(3):
+        callback = getattr(callback, "__func__", None) or getattr(callback, "func", None) or callback
+    return getattr(callback, "__code__", None)
+
+
+# A watched task's step starts here: above its coroutine's frames, nothing of the task's own.
+_TASK_TOP = {_Counted._resume.__code__, _Counted.send.__code__, _Counted.throw.__code__}
+
+
 class WakeWatch:
     """Records the wake-ups of every task created on the running loop while it is on (see module doc)."""
 
@@ -109,7 +123,14 @@ class WakeWatch:
         self.watched: list[Watched] = []
         self.running: Watched | None = None  # the watched task whose step runs right now
         self.code_file = code_file  # the learner's module: note the time limits it sets
-        self.limits: list[Limit] = []
+        self.limits: list[Limit] = []  # and its pauses (`Limit.pause`), the latest MAX_PAUSES ended
+        self._pending: dict[asyncio.TimerHandle, Limit] = {}
+        # The learner's functions the loop ran as callbacks (`loop.call_soon(check)`, a done
+        # callback), one record each: when each run began. Not tasks: the checks of stopping look
+        # at them (a poll by callbacks wakes no task), the others at tasks alone.
+        self.callbacks: list[Watched] = []
+        self._callbacks: dict[Any, Watched] = {}
+        self._pauses = 0
 
     def __enter__(self) -> WakeWatch:
         self._loop = asyncio.get_running_loop()
@@ -117,11 +138,19 @@ class WakeWatch:
         self._loop.set_task_factory(self._make_task)
         self._call_at = self._loop.call_at
         self._loop.call_at = self._timed_call_at  # asyncio.sleep and timeouts go through it
+        if self.code_file:  # when the learner's timers stop: TimerHandle.cancel() tells the loop
+            self._cancelled = self._loop._timer_handle_cancelled
+            self._loop._timer_handle_cancelled = self._timer_cancelled
+            self._call_soon = self._loop.call_soon
+            self._loop.call_soon = self._counted_call_soon
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._loop.set_task_factory(self._factory)
         del self._loop.call_at
+        if self.code_file:
+            del self._loop._timer_handle_cancelled
+            del self._loop.call_soon
 
     # `async with`: the form a watch kept in another process needs (kata.judge.session.SandboxWakeWatch).
     async def __aenter__(self) -> WakeWatch:
@@ -131,7 +160,7 @@ class WakeWatch:
         self.__exit__(*exc_info)
 
     def _make_task(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task:
-        watched = Watched(name=getattr(coro, "__name__", type(coro).__name__))
+        watched = Watched(name=getattr(coro, "__name__", type(coro).__name__), made_at=self._learners_site())
         counted = _Counted(coro, self, watched)
         if self._factory is not None:
             task = self._factory(loop, counted, **kwargs)
@@ -151,25 +180,85 @@ class WakeWatch:
                 if owner is not None:
                     owner.timers.append(clock.perf_counter())
                 if limit is not None:
-                    limit.fired = True
+                    limit.fired, limit.ended = True, clock.perf_counter()
+                    self._pending.pop(limit.handle, None)
                 return inner(*args)
 
         handle = self._call_at(when, callback, *args, context=context)
         if limit is not None:
             limit.handle = handle
-            self.limits.append(limit)
+            self._pending[handle] = limit
+            self._keep(limit)
         return handle
 
+    def _counted_call_soon(self, callback: Callable[..., Any], *args: Any, context=None):
+        code = _code_of(callback)
+        if code is None or code.co_filename != self.code_file or len(self._callbacks) >= MAX_WATCHED:
+            return self._call_soon(callback, *args, context=context)
+        if code not in self._callbacks:
+            self._callbacks[code] = Watched(name=code.co_name, callback=True)
+            self.callbacks.append(self._callbacks[code])
+        record, inner = self._callbacks[code], callback
+
+        def callback(*args: Any) -> Any:
+            if len(record.wakes) < MAX_WAKES:
+                record.wakes.append(clock.perf_counter())
+            return inner(*args)
+
+        return self._call_soon(callback, *args, context=context)
+
+    def _timer_cancelled(self, handle: asyncio.TimerHandle) -> None:
+        limit = self._pending.pop(handle, None)
+        if limit is not None:
+            limit.cancelled, limit.ended = True, clock.perf_counter()
+        self._cancelled(handle)
+
+    def _keep(self, limit: Limit) -> None:
+        """Note a timer of the learner's; of its pauses (a poll makes one a period), those still
+        pending and the latest MAX_PAUSES that have ended."""
+        self.limits.append(limit)
+        if not limit.pause:
+            return
+        self._pauses += 1
+        if self._pauses > 2 * MAX_PAUSES:
+            ended = [t for t in self.limits if t.pause and t.ended is not None][:-MAX_PAUSES]
+            gone = set(map(id, ended))
+            self.limits = [t for t in self.limits if id(t) not in gone]
+            self._pauses -= len(ended)
+
+    def _learners_site(self) -> Site | None:
+        """Where in the learner's file the code running now was called from (None: not from it)."""
+        if not self.code_file:
+            return None
+        frame = sys._getframe(2)
+        for _ in range(MAX_DEPTH):
+            if frame is None:
+                return None
+            if frame.f_code.co_filename == self.code_file:
+                return site_of(frame)
+            frame = frame.f_back
+        return None
+
     def _limit(self, when: float) -> Limit | None:
-        """A timer set by the learner's file through asyncio alone (else None): kata.testing.limits."""
+        """A timer set by the learner's file through asyncio alone (else None): kata.testing.limits.
+        Through asyncio alone, from the top of a task's stack: the learner's if its file made the
+        task (`asyncio.create_task(asyncio.sleep(3))` raced against the calls)."""
         frame, below = sys._getframe(2), None  # the caller of loop.call_at
         while frame is not None and frame.f_code.co_filename != self.code_file:
+            if frame.f_code in _TASK_TOP:  # the task's own coroutine is asyncio's
+                frame = None
+                break
             if not frame.f_code.co_filename.startswith(_ASYNCIO):
                 return None  # the tests' or the kata's own code (the fakes sleep there)
             below, frame = frame, frame.f_back
-        if frame is None:
-            return None
-        return Limit.set_by(frame, below, when - self._loop.time())
+        if frame is not None:
+            return Limit.set_by(site_of(frame), below, when - self._loop.time())
+        made_at = self.running.made_at if self.running is not None else None
+        return None if made_at is None else Limit.set_by(made_at, below, when - self._loop.time())
+
+    def with_callbacks(self) -> Seen:
+        """The tasks' wake-ups and the learner's callbacks' runs, judged together."""
+        return Seen([*self.watched, *self.callbacks])
 
     def busiest(self, since: float, until: float) -> tuple[Watched, list[float]] | None:
         """The task that woke up most often strictly between `since` and `until`, with those moments."""
@@ -178,6 +267,15 @@ class WakeWatch:
             return None
         watched = self.watched[max(counts)[1]]
         return watched, watched.wakes_in(since, until)
+
+
+class Seen:
+    """Wake-ups to judge together, as a WakeWatch's (`busiest`): its tasks' and callbacks'."""
+
+    busiest = WakeWatch.busiest
+
+    def __init__(self, watched: list[Watched]) -> None:
+        self.watched = watched
 
 
 # -- Judging a wait: wake-ups while nothing changes -------------------------------------------
@@ -225,6 +323,8 @@ def who_woke(woken: Watched, polling: list[Watched], named: dict, served: str) -
     sandbox that ran one of the test's calls is known only as that."""
     if woken.task in named:
         return named[woken.task]
+    if woken.callback:
+        return f"{woken.name}(), which your code had the event loop call back,"
     if woken.task is None and not woken.name:
         return served
     alike = [w for w in polling if w.name == woken.name and w.task not in named]

@@ -1,4 +1,4 @@
-"""kata.testing.limits: the time limits a learner's file sets are noted; pauses and others' timers are not."""
+"""kata.testing.limits: the time limits and pauses a learner's file sets are noted, others' timers are not."""
 
 import asyncio
 import importlib.util
@@ -33,15 +33,19 @@ async def test_the_learners_limits_are_noted_and_nothing_else(tmp_path):
     with WakeWatch(module.__file__) as wakes:
         await module.limits(other)
 
-    found = [(limit.how, limit.line, limit.function) for limit in wakes.limits]
+    limits = [limit for limit in wakes.limits if not limit.pause]
+    found = [(limit.how, limit.line, limit.function) for limit in limits]
     assert found == [
         ("asyncio.wait(..., timeout=1.5)", 6, "limits"),
         ("asyncio.wait_for(..., 3600)", 7, "limits"),
         ("asyncio.timeout(2)", 8, "limits"),
         ("loop.call_later(7, ...)", 10, "limits"),
     ]
-    assert all(limit.report()[-1] for limit in wakes.limits)  # none fired: each was cancelled
-    assert all(limit.delay >= MIN_LIMIT for limit in wakes.limits)
+    assert all(limit.report()[7] and limit.ended for limit in limits)  # none fired: each was cancelled
+    assert all(limit.delay >= MIN_LIMIT for limit in limits)
+    # Its sleeps are timers too, pauses: the one in a task its line 5 made is its own.
+    pauses = [(p.how, p.line, p.fired, p.ended is not None) for p in wakes.limits if p.pause]
+    assert pauses == [("asyncio.sleep(0.01)", 5, True, True), ("asyncio.sleep(0.01)", 9, True, True)]
     try:
         assert_no_limit_of_its_own(wakes, lambda limit: f"set {limit.said()}")
     except AssertionError as error:

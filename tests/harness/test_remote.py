@@ -912,7 +912,7 @@ async def test_the_sandbox_reports_its_tasks_wake_ups_and_the_judge_reads_them_a
     assert woken[-1] >= 5, f"the polling call woke up once per sleep: {woken}"
     assert woken[0] <= 1, f"the waiting call woke up once, when the event was set: {woken}"
     assert all(w.task is None for w in wakes.watched)
-    assert await ask_async("wakes") == [], "the watch ended with the block"
+    assert await ask_async("wakes") == ([], []), "the watch ended with the block"
 
     packed = array("d", [0.5, math.nan, 1.0]).tobytes()
     nonsense = [("x", packed), 5, ("y",), (3, packed), ["z" * 500, b"\0" * 8], ("w", [0.25]), ("v", b"abc")]

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import importlib.util
 
 import pytest
 
@@ -296,3 +297,106 @@ async def test_no_poll_for_cancelled_calls_passes_both_holds():
     assert all(seen == [False, False] for seen in waiting.values()), f"waiting on the calls caught: {waiting}"
     passed = [period for period, seen in caught.items() if not any(seen)]
     assert not passed, f"polls with these periods passed with both holds: {passed}"
+
+
+# Cleanups in a learner's file (its timers and callbacks are what a watch given the file notes):
+# each cancels the calls, then waits for them its own way.
+CLEANUPS = """
+import asyncio
+
+
+async def gathered(tasks):
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def done_callbacks(tasks):
+    stopped, left = asyncio.Event(), set(tasks)
+
+    def one_ended(task):
+        left.discard(task)
+        if not left:
+            stopped.set()
+
+    for task in tasks:
+        task.add_done_callback(one_ended)
+    await stopped.wait()
+
+
+async def raced_against_a_sleep(tasks):
+    sleeper = asyncio.create_task(asyncio.sleep(3))
+    gathering = asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.wait([gathering, sleeper], return_when=asyncio.FIRST_COMPLETED)
+    sleeper.cancel()
+
+
+async def watchdog(tasks):
+    gathering = asyncio.ensure_future(asyncio.gather(*tasks, return_exceptions=True))
+
+    async def give_up():
+        await asyncio.sleep(3)
+        gathering.cancel()
+
+    dog = asyncio.create_task(give_up())
+    await asyncio.wait([gathering])
+    dog.cancel()
+
+
+async def checked_by(tasks, later):
+    loop = asyncio.get_running_loop()
+    stopped = loop.create_future()
+
+    def check():
+        if all(task.done() for task in tasks):
+            stopped.set_result(None)
+        elif later:
+            loop.call_later(0.02, check)
+        else:
+            loop.call_soon(check)
+
+    check()
+    await stopped
+
+
+async def checked_on_a_timer(tasks):
+    await checked_by(tasks, later=True)
+
+
+async def checked_by_callbacks(tasks):
+    await checked_by(tasks, later=False)
+"""
+RIGHT_WAYS = ("gathered", "done_callbacks")
+WRONG_WAYS = ("raced_against_a_sleep", "watchdog", "checked_on_a_timer", "checked_by_callbacks")
+
+
+async def cleanup_caught(module, way, hold):
+    """Cancel three held calls, wait for them `way` (a function of the learner's file `module`),
+    and whether HeldStop.assert_waited_on_the_calls failed it."""
+    fetch = FakeService("fetch", delay=5.0)
+    held = HeldStop(hold, fetch, lead=0.0)
+    with WakeWatch(module.__file__) as wakes:
+        tasks = [asyncio.create_task(fetch(n)) for n in range(3)]
+        await asyncio.sleep(0.01)
+        for task in tasks:
+            task.cancel()
+        await held.call(getattr(module, way)(tasks))
+    await held.release()
+    try:
+        held.assert_waited_on_the_calls(wakes, way)
+    except AssertionError:
+        return True
+    return False
+
+
+async def test_no_timer_nor_callback_of_its_own_passes_while_its_cancelled_calls_stop(tmp_path):
+    """What a sleep raced against the calls, a task that sleeps and then cancels the wait, and a
+    check run by `loop.call_later` or `loop.call_soon` have in common: time kept, or checks made,
+    by the learner's code while the calls it cancelled stop (no task of its wakes for them). Each
+    is caught with either hold; waiting on the calls, by a gather or by done callbacks, is not."""
+    path = tmp_path / "cleanups.py"
+    path.write_text(CLEANUPS)
+    spec = importlib.util.spec_from_file_location("kata_cleanups_learner", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for hold in (SOON_HOLD, LATE_HOLD):
+        caught = {way: await cleanup_caught(module, way, hold) for way in (*RIGHT_WAYS, *WRONG_WAYS)}
+        assert caught == {way: way in WRONG_WAYS for way in caught}, f"held {hold} s: {caught}"

@@ -1,0 +1,91 @@
+"""Mistake: once the first answer is in, first_response cancels the slower calls and waits for them,
+but with a watchdog task that sleeps 1.5 s and then cancels that wait: a deadline of its own, which
+leaves a call slower to stop than that running. On an error or a cancel it waits properly."""
+# fails only: test_the_slower_calls_are_cancelled_and_have_stopped[calls_stop_soon], test_the_slower_calls_are_cancelled_and_have_stopped[calls_stop_late], test_cancelling_first_response_during_its_cleanup_ends_it_cancelled
+# ruff: noqa: E501 (the line above names every test it fails)
+
+import asyncio
+import contextlib
+
+
+# Task 1: handle each result as it arrives
+async def process_as_they_arrive(fetch, ids, on_result):
+    """Call `await fetch(id)` for every id in `ids`, all at the same time.
+
+    As each call finishes, call `on_result(id, value)` right away: fastest call first.
+    With no ids, make no call and return at once.
+    If a call raises, let its error reach your caller: hand `on_result` only what calls returned.
+    If a call raises, or your function is cancelled, first cancel the calls still running and
+    wait until they have stopped.
+    """
+
+    async def tagged(item_id):
+        return item_id, await fetch(item_id)
+
+    tasks = [asyncio.create_task(tagged(item_id)) for item_id in ids]
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            item_id, value = await next_done
+            on_result(item_id, value)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# Task 2: the fastest mirror wins
+async def first_response(fetch, mirrors):
+    """Ask every mirror at once and return the first answer to arrive (`mirrors` is never empty).
+
+    Cancel the calls still running, and wait until they have stopped, before returning.
+    If the first call to finish raised, raise its error (after stopping the others the same way).
+    """
+    tasks = [asyncio.create_task(fetch(mirror)) for mirror in mirrors]
+    ending = "returned"
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        return done.pop().result()
+    except asyncio.CancelledError:
+        ending = "cancelled"
+        raise
+    except BaseException:
+        ending = "raised"
+        raise
+    finally:
+        for task in tasks:
+            task.cancel()
+        if ending == "returned":
+            gathered = asyncio.ensure_future(asyncio.gather(*tasks, return_exceptions=True))
+
+            async def watchdog():
+                await asyncio.sleep(1.5)
+                gathered.cancel()  # enough waiting
+
+            dog = asyncio.create_task(watchdog())
+            with contextlib.suppress(asyncio.CancelledError):
+                await gathered
+            dog.cancel()
+            await asyncio.gather(dog, return_exceptions=True)
+        else:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# Task 3: the fastest answer that worked
+async def first_success(fetch, mirrors):
+    """Like `first_response`, but a call that raises is skipped.
+
+    If every call fails, raise an `ExceptionGroup` holding all of their exceptions.
+    """
+    tasks = [asyncio.create_task(fetch(mirror)) for mirror in mirrors]
+    errors = []
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            try:
+                return await next_done
+            except Exception as error:
+                errors.append(error)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    raise ExceptionGroup("every mirror failed", errors)
