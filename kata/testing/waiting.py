@@ -17,7 +17,10 @@ instrumented.
   when it fires. Tasks made before the watch (the test's own task) are not counted.
   Given the learner's file (`code_file`), it also notes each timer whose scheduling stack goes
   from that file straight into asyncio (`asyncio.wait(timeout=)`, `wait_for`, `asyncio.timeout`,
-  `loop.call_later`...; `asyncio.sleep` is a pause, not a limit): `limits`, kata.testing.limits.
+  `loop.call_later`...; `asyncio.sleep` is noted as a pause, not a limit), or from the top of a
+  task that file made (`asyncio.create_task(asyncio.sleep(3))`): `limits`, kata.testing.limits;
+  and each run of a function of that file the loop calls back (`loop.call_soon(check)`, a done
+  callback): `callbacks`, which only the tests of stopping judge (`with_callbacks()`).
 - `FrozenLoopBreaker`: a watchdog thread (one per process, started at first use) notices that
   the event loop has had no turn for FREEZE seconds while the learner's code runs, and
   raises `LoopFrozen` inside that code (through `_thread.interrupt_main`), so a busy loop
