@@ -398,10 +398,10 @@ class HeldStop:
         opening, they, _ = self._cancelled_words(function, calls)
         them = "it" if they == "it" else "them"
         raise AssertionError(
-            f"{opening}, a timer of its own was running: {timers[0].where()}. Waiting for {them} "
-            f"needs no timer. A sleep raced against {them} (or a task that sleeps and then cancels "
-            f"the wait) is a time limit of its own, which leaves a call slower to stop than that "
-            f"running, and a timer that checks on {them} is a poll: {wait_for}."
+            f"{opening}, a timer or a thread of its own was running: {timers[0].where()}. Waiting "
+            f"for {them} needs neither. A sleep raced against {them} (or a task that sleeps and then "
+            f"cancels the wait) is a time limit of its own, which leaves a call slower to stop than "
+            f"that running, and a timer or a thread that checks on {them} is a poll: {wait_for}."
         )
 
 

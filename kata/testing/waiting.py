@@ -146,6 +146,8 @@ class WakeWatch:
             self._loop._timer_handle_cancelled = self._timer_cancelled
             self._call_soon = self._loop.call_soon
             self._loop.call_soon = self._counted_call_soon
+            self._run_in_executor = self._loop.run_in_executor
+            self._loop.run_in_executor = self._noted_run_in_executor
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -154,6 +156,7 @@ class WakeWatch:
         if self.code_file:
             del self._loop._timer_handle_cancelled
             del self._loop.call_soon
+            del self._loop.run_in_executor
 
     # `async with`: the form a watch kept in another process needs (kata.judge.session.SandboxWakeWatch).
     async def __aenter__(self) -> WakeWatch:
@@ -242,11 +245,26 @@ class WakeWatch:
             frame = frame.f_back
         return None
 
-    def _limit(self, when: float) -> Limit | None:
-        """A timer set by the learner's file through asyncio alone (else None): kata.testing.limits.
-        Through asyncio alone, from the top of a task's stack: the learner's if its file made the
-        task (`asyncio.create_task(asyncio.sleep(3))` raced against the calls)."""
-        frame, below = sys._getframe(2), None  # the caller of loop.call_at
+    def _noted_run_in_executor(self, executor: Any, func: Callable[..., Any], *args: Any) -> asyncio.Future:
+        """A thread's work the learner's file set going through asyncio (`asyncio.to_thread`,
+        `loop.run_in_executor`), noted as a pause while it runs: a poll or a deadline kept there."""
+        future = self._run_in_executor(executor, func, *args)
+        called = self._learners_call(sys._getframe(1))  # the caller of loop.run_in_executor
+        if called is not None:
+            (file, line, function), below = called
+            threaded = below is not None and below.f_code.co_name == "to_thread"
+            how = "asyncio.to_thread(...)" if threaded else "loop.run_in_executor(...)"
+            work = Limit(0.0, how, os.path.basename(file), line, function, clock.perf_counter(), pause=True)
+            future.add_done_callback(lambda _: setattr(work, "ended", clock.perf_counter()))
+            self._keep(work)
+        return future
+
+    def _learners_call(self, frame: Any) -> tuple[Site, Any] | None:
+        """Where the learner's file called into asyncio, and the outermost asyncio frame it called
+        (None: the loop's method itself), from `frame`, the caller of a loop method; None when the
+        kata's or the tests' code made the call. From the top of a task's stack through asyncio
+        alone: the learner's if its file made the task (`create_task(asyncio.sleep(3))`)."""
+        below = None
         while frame is not None and frame.f_code.co_filename != self.code_file:
             if frame.f_code in _TASK_TOP:  # the task's own coroutine is asyncio's
                 frame = None
@@ -255,9 +273,14 @@ class WakeWatch:
                 return None  # the tests' or the kata's own code (the fakes sleep there)
             below, frame = frame, frame.f_back
         if frame is not None:
-            return Limit.set_by(site_of(frame), below, when - self._loop.time())
+            return site_of(frame), below
         made_at = self.running.made_at if self.running is not None else None
-        return None if made_at is None else Limit.set_by(made_at, below, when - self._loop.time())
+        return None if made_at is None else (made_at, below)
+
+    def _limit(self, when: float) -> Limit | None:
+        """A timer set by the learner's file through asyncio alone (else None): kata.testing.limits."""
+        called = self._learners_call(sys._getframe(2))  # the caller of loop.call_at
+        return None if called is None else Limit.set_by(*called, when - self._loop.time())
 
     def with_callbacks(self) -> Seen:
         """The tasks' wake-ups and the learner's callbacks' runs, judged together."""
