@@ -1,6 +1,7 @@
 """Exercise 16: a queue and a crew of workers handle every item once, then stop cleanly."""
 
 import asyncio
+import contextlib
 import math
 from collections import Counter
 
@@ -53,6 +54,9 @@ WAIT_FOR_WORKERS = (
     "wait for the worker tasks themselves (`await asyncio.gather(*tasks, return_exceptions=True)`), "
     "which ends the moment they have stopped"
 )
+# How long a call to handle takes in the broken-source test: long enough that every worker is
+# at work at once when the source breaks, even when they took their items far apart.
+BUSY = 0.3
 LATER_ERROR = 0.1  # s between the first handle error and a second, in the error test
 ERROR_KINDS = (ConnectionError, LookupError, ValueError, PermissionError)
 
@@ -415,15 +419,25 @@ async def test_workers_go_on_after_more_failures_than_there_are_workers(ex, rng,
 
 
 class BrokenSource(Source):
-    """A Source whose feed breaks after `good` items: the next `async for` step raises `error`."""
+    """A Source whose feed breaks after `good` items: the next `async for` step raises `error`,
+    the moment `busy` calls to handle are running at once (every worker at work), or BUSY s
+    after that step began when they never are (code that runs fewer workers).
 
-    def __init__(self, items, handle, good, error):
+    The break waits for the workers rather than a time: on a busy machine, and in judge mode
+    most, the workers may take their items late, and a break that came while they were idle
+    would cancel no call the test holds, so a wrong way of waiting for them would pass."""
+
+    def __init__(self, items, handle, good, error, busy):
         super().__init__(items, handle)
         self.good, self.error = good, error
+        self._all_busy = asyncio.Event()
+        handle.on_start = lambda _call: handle.in_flight >= busy and self._all_busy.set()
 
     async def __anext__(self):
         if self.handed_out == self.good:
             await asyncio.sleep(ARRIVAL)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._all_busy.wait(), BUSY)
             raise self.error
         return await super().__anext__()
 
@@ -435,9 +449,9 @@ async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_
 ):
     workers, maxsize, count = stream_sizes(rng)
     items = some_items(rng, count)
-    flaky = FlakyHandle(failing=())
+    flaky = FlakyHandle(failing=(), delay=BUSY)
     broken = ConnectionError(f"the feed broke after item {rng.randrange(100)}")
-    source = BrokenSource(items, flaky.handle, good=workers + 1, error=broken)
+    source = BrokenSource(items, flaky.handle, good=workers + 1, error=broken, busy=workers)
     # The source breaks while the workers are handling items: a call cancelled then stops only when
     # the test lets it. (Its own task is started before the mark: not a leftover.)
     held = HeldStop(hold, flaky.handle, lead=0.0)
