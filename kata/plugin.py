@@ -290,6 +290,15 @@ def wake_watch(request: pytest.FixtureRequest):
 
 
 @pytest.fixture
+def hold() -> float:
+    """How long the calls a test of stopping sees cancelled take to stop: `HeldStop(hold, ...)`
+    (kata.testing.cancelling.HOLD)."""
+    from kata.testing.cancelling import HOLD  # the tests of stopping load it; no other test needs it
+
+    return HOLD
+
+
+@pytest.fixture
 def loop_breaker(request: pytest.FixtureRequest):
     """`async with loop_breaker(ex, explain):` raises `explain.format(function=, seconds=)` inside
     the learner's code if it keeps the event loop frozen (kata.testing.waiting.FrozenLoopBreaker).

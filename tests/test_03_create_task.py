@@ -25,7 +25,6 @@ from kata.testing.cancelling import (
     left_running,
     left_running_message,
     stop_calls,
-    two_holds,
 )
 from kata.testing.differences import assert_same_parts
 from kata.testing.leftovers import stop_leftover_tasks
@@ -232,11 +231,8 @@ SLOW = 1.0  # calls that are still running when load_dashboard is cancelled, or 
 # it stops only when the test lets it (kata.testing.cancelling.HeldStop), so code that cancels the
 # news without waiting for it to end leaves it still stopping when it raises or ends cancelled,
 # there to see even after that has crossed from another process (judge mode). Code that waits a
-# fixed time instead ends before the news has stopped, or long after: each test holds it for two
-# times far apart (`two_holds`), so no fixed wait passes both, whichever way load_dashboard ends (a
-# guess may be on the error path only, or on the cancel path only); a wait with a timeout is a
-# limit of its own, seen as one.
-HOLDS = two_holds("news_stops_soon", "news_stops_late")
+# fixed time instead, whichever way load_dashboard ends, ends before the news has stopped, or keeps
+# a timer of its own going while it stops (the `hold` fixture: kata.testing.cancelling.HOLD).
 STOP_THE_NEWS = (
     "The news task you started is yours to stop: in a `finally:` block, `news_task.cancel()` it if "
     "it is not done, then wait until it has ended (`await asyncio.wait([news_task])`). Neither one "
@@ -251,7 +247,6 @@ WAIT_FOR_THE_NEWS = (
 
 
 @pytest.mark.task(1)
-@HOLDS
 async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng, hold, wake_watch):
     user_id = rng.randrange(100, 1000)
     failing = rng.choice(["fetch_user", "fetch_inbox"])  # either fails while the news still loads
@@ -332,7 +327,6 @@ async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng, hol
 
 
 @pytest.mark.task(1)
-@HOLDS
 async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng, hold, wake_watch):
     user_id = rng.randrange(100, 1000)
     fetch_news = FakeService("fetch_news", delay=SLOW, reply=lambda: HEADLINES[:2])

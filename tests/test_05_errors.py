@@ -24,7 +24,6 @@ from kata.testing.cancelling import (
     left_running,
     stop_calls,
     through,
-    two_holds,
 )
 
 DELAY = 0.2
@@ -33,13 +32,11 @@ FAST = 0.05
 SLOW = 0.5
 # How long a cancelled call takes to stop, in the tests of stopping them, as a real request closing
 # its connection does: it stops only when the test lets it (kata.testing.cancelling.HeldStop). Code
-# that waits a fixed time for the calls it cancelled, instead of until they have ended, ends before
-# they have stopped, or long after: each test holds them for two times far apart (`two_holds`), so
-# no fixed wait passes both, whichever way the function ends (a guess may be on the error path
-# only, or on the cancel path only); a wait with a timeout is a limit of its own, seen as one. The
-# first call cancelled stops at once (`lead`): code whose fixed wait starts when the first call has
-# ended (a cancelled gather ends there) is held as long as code whose wait starts at the cancel.
-HOLDS = two_holds()
+# that waits a fixed time for the calls it cancelled, instead of until they have ended, whichever
+# way the function ends, ends before they have stopped, or keeps a timer of its own going while they
+# stop (the `hold` fixture: kata.testing.cancelling.HOLD). The first call cancelled stops at once
+# (`lead`): code whose fixed wait starts when the first call has ended (a cancelled gather ends
+# there) is held as long as code whose wait starts at the cancel.
 ERROR_KINDS = (ConnectionError, TimeoutError, LookupError, PermissionError)
 # Values a call may return that are false in an `if`: each is still the value it returned.
 FALSY = (None, 0, "", [], {}, False, 0.0)
@@ -367,7 +364,6 @@ async def test_a_failure_raises_that_very_exception(ex, rng):
 
 
 @pytest.mark.task(2)
-@HOLDS
 async def test_the_other_calls_are_stopped_before_it_raises(ex, rng, hold, wake_watch):
     ids = some_ids(rng, 5)
     bad = rng.choice(ids)
@@ -435,7 +431,6 @@ async def test_the_first_error_wins(ex, rng):
 
 
 @pytest.mark.task(2)
-@HOLDS
 async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng, hold, wake_watch):
     ids = some_ids(rng, 5)
     api = FlakyApi(failing=(), delay=SLOW)

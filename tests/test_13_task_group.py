@@ -27,7 +27,6 @@ from kata.testing.cancelling import (
     left_running_message,
     stop_calls,
     through,
-    two_holds,
 )
 
 DELAY = 0.2
@@ -40,10 +39,8 @@ PARTS = ("user", "feed", "ads", "inbox", "friends", "weather", "news", "cart")
 # How long a cancelled call takes to stop, in the test that a failing call stops the others (fetch_all
 # by hand, not in a TaskGroup, may cancel and then wait a fixed time): it stops only when the test
 # lets it (kata.testing.cancelling.HeldStop). A fixed wait ends before the calls have stopped, or
-# long after: the test holds them for two times far apart (`two_holds`), so no fixed wait passes
-# both; a wait with a timeout is a limit of its own, seen as one. The first call cancelled stops at
-# once (`lead`).
-HOLDS = two_holds()
+# keeps a timer of its own going while they stop (the `hold` fixture: kata.testing.cancelling.HOLD).
+# The first call cancelled stops at once (`lead`).
 WAIT_FOR_THEM = (
     "wait for the tasks themselves (`await asyncio.gather(*tasks, return_exceptions=True)`), which ends "
     "the moment they have stopped, or let a TaskGroup do it"
@@ -241,7 +238,6 @@ async def test_a_failing_call_reaches_the_caller(ex, rng):
 
 
 @pytest.mark.task(1)
-@HOLDS
 async def test_a_failing_call_cancels_the_others_before_it_raises(ex, rng, hold, wake_watch):
     broken = FailingFetch(rng)
     held = HeldStop(hold, broken.service, lead=0.0)
@@ -413,7 +409,6 @@ async def test_a_failing_part_cancels_the_others_at_once(ex, rng):
 
 
 @pytest.mark.task(2)
-@HOLDS
 async def test_a_failing_part_stops_the_others_before_it_raises(ex, rng, hold, wake_watch):
     broken = BrokenPage(rng)
     held = HeldStop(hold, broken.loader, lead=0.0)
@@ -425,7 +420,6 @@ async def test_a_failing_part_stops_the_others_before_it_raises(ex, rng, hold, w
 
 
 @pytest.mark.task(2)
-@HOLDS
 async def test_cancelling_load_page_stops_every_loader(ex, rng, hold, wake_watch):
     names, user_id = rng.sample(PARTS, 5), rng.randrange(100, 1000)
     loaders, loader = page(names, delay=SLOW)
@@ -612,7 +606,6 @@ async def test_the_calls_still_running_are_cancelled(ex, rng):
 
 
 @pytest.mark.task(3)
-@HOLDS
 async def test_the_calls_it_cancelled_have_stopped_before_it_reports(ex, rng, hold, wake_watch):
     ids = some_ids(rng, 6)
     api = outage(rng, ids, timeouts=1, not_found=1)

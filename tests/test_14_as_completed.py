@@ -29,7 +29,6 @@ from kata.testing.cancelling import (
     left_running_message,
     stop_calls,
     through,
-    two_holds,
 )
 from kata.testing.limits import assert_no_limit_of_its_own
 
@@ -47,13 +46,11 @@ STOP_TIME = 0.1
 PROMPT = WINNER + STOP_TIME + 0.15
 # How long a cancelled call takes to stop, in the tests of stopping them: it stops only when the
 # test lets it (kata.testing.cancelling.HeldStop). Code that waits a fixed time for the calls it
-# cancelled, instead of until they have ended, ends before they have stopped, or long after: each
-# test holds them for two times far apart (`two_holds`), so no fixed wait passes both, whichever way
-# the function ends (a guess may be on one path only: the answer, an error, a cancel); a wait with a
-# timeout is a limit of its own, seen as one. The first call cancelled stops at once (`lead`): code
-# whose fixed wait starts when the first call has ended (a cancelled gather ends there) is held as
-# long as code whose wait starts at the cancel.
-HOLDS = two_holds()
+# cancelled, instead of until they have ended, whichever way the function ends (the answer, an
+# error, a cancel), ends before they have stopped, or keeps a timer of its own going while they stop
+# (the `hold` fixture: kata.testing.cancelling.HOLD). The first call cancelled stops at once
+# (`lead`): code whose fixed wait starts when the first call has ended (a cancelled gather ends
+# there) is held as long as code whose wait starts at the cancel.
 
 
 def watching(watch):
@@ -499,7 +496,6 @@ async def cancel_processing(ex, rng, again, hold=None, watch=None):
 
 
 @pytest.mark.task(1)
-@HOLDS
 async def test_cancelling_process_as_they_arrive_stops_every_call_and_ends_cancelled(
     ex, rng, hold, wake_watch
 ):
@@ -512,7 +508,6 @@ async def test_cancelling_process_as_they_arrive_again_during_its_cleanup_ends_i
 
 
 @pytest.mark.task(1)
-@HOLDS
 async def test_a_failing_call_stops_the_others_before_its_error_reaches_the_caller(ex, rng, hold, wake_watch):
     field = Lopsided(rng, failing=True)
     fetch, ids, bad, error = field.fetch, field.ids, field.bad, field.error
@@ -732,7 +727,6 @@ def answered(fetch, winner):
 
 
 @pytest.mark.task(2)
-@HOLDS
 async def test_the_slower_calls_are_cancelled_and_have_stopped(ex, rng, hold, wake_watch):
     mirrors, winner, _, fetch = race(rng, 5)
     held = HeldStop(hold, fetch, lead=0.0)
@@ -750,7 +744,6 @@ async def test_the_slower_calls_are_cancelled_and_have_stopped(ex, rng, hold, wa
 
 
 @pytest.mark.task(2)
-@HOLDS
 async def test_cancelling_first_response_stops_every_call(ex, rng, hold, wake_watch):
     await cancel_midway(ex.first_response, "first_response", rng, WAITING, hold=hold, watch=wake_watch(ex))
 
@@ -761,7 +754,6 @@ async def test_cancelling_first_response_during_its_cleanup_ends_it_cancelled(ex
 
 
 @pytest.mark.task(2)
-@HOLDS
 async def test_an_error_of_the_first_call_to_finish_reaches_the_caller(ex, rng, hold, wake_watch):
     # One mirror fails before any other call ends: its error is the first outcome to arrive.
     mirrors, _, errors, fetch = race(rng, 5, fast_failures=1)
@@ -829,7 +821,6 @@ async def test_failed_calls_are_skipped(ex, rng, wake_watch):
 
 
 @pytest.mark.task(3)
-@HOLDS
 async def test_the_slower_calls_are_cancelled_once_one_works(ex, rng, hold, wake_watch):
     mirrors, winner, errors, fetch = race(rng, 6, fast_failures=2)
     held = HeldStop(hold, fetch, lead=0.0)
@@ -847,7 +838,6 @@ async def test_the_slower_calls_are_cancelled_once_one_works(ex, rng, hold, wake
 
 
 @pytest.mark.task(3)
-@HOLDS
 async def test_cancelling_first_success_stops_every_call(ex, rng, hold, wake_watch):
     watch = wake_watch(ex)
     await cancel_midway(

@@ -25,7 +25,6 @@ from kata.testing.cancelling import (
     assert_ended_cancelled,
     settle,
     stop_calls,
-    two_holds,
 )
 from kata.testing.differences import assert_same_parts
 from kata.testing.hang_guard import hang_guard
@@ -43,13 +42,11 @@ LATE = 0.03
 # How long a call to handle takes to stop once cancelled, in the tests that stop the workers while
 # they are busy (a cancel, a source that breaks), as a request closing its connection does: it stops
 # only when the test lets it (kata.testing.cancelling.HeldStop). Code that waits a fixed time for
-# the workers it cancelled, instead of until they have ended, ends before they have stopped, or long
-# after: each test holds them for two times far apart (`two_holds`), so no fixed wait passes both,
-# on whichever path it guesses; a wait with a timeout is a limit of its own, seen as one. The first
-# call cancelled stops at once (`lead`): code that stops waiting when the first worker has stopped
-# (a plain `gather(*tasks)`, which ends at the first CancelledError) returns with the others surely
-# still running.
-HOLDS = two_holds()
+# the workers it cancelled, instead of until they have ended, on whichever path, ends before they
+# have stopped, or keeps a timer of its own going while they stop (the `hold` fixture:
+# kata.testing.cancelling.HOLD). The first call cancelled stops at once (`lead`): code that stops
+# waiting when the first worker has stopped (a plain `gather(*tasks)`, which ends at the first
+# CancelledError) returns with the others surely still running.
 WAIT_FOR_WORKERS = (
     "wait for the worker tasks themselves (`await asyncio.gather(*tasks, return_exceptions=True)`), "
     "which ends the moment they have stopped"
@@ -443,7 +440,6 @@ class BrokenSource(Source):
 
 
 @pytest.mark.task(2)
-@HOLDS
 async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller(
     ex, rng, leftovers, hold, wake_watch
 ):
@@ -798,7 +794,6 @@ async def cancel_while_handling(name, call, handle, workers, leftovers, hold, wa
 
 
 @pytest.mark.task(1)
-@HOLDS
 async def test_a_cancelled_process_all_stops_its_workers(ex, rng, leftovers, hold, wake_watch):
     workers = rng.randint(2, 4)
     items = some_items(rng, workers * 3)
@@ -809,7 +804,6 @@ async def test_a_cancelled_process_all_stops_its_workers(ex, rng, leftovers, hol
 
 
 @pytest.mark.task(2)
-@HOLDS
 async def test_a_cancelled_process_stream_stops_its_workers(ex, rng, leftovers, hold, wake_watch):
     workers, maxsize, count = stream_sizes(rng)
     items = some_items(rng, count)

@@ -130,22 +130,18 @@ HOLD_AFTER = 0.4
 # A function that ended this long after its cancel reached calls still stopping waited, but not
 # long enough: its message says a fixed wait is a guess (sooner, it simply did not wait).
 FIXED_WAIT_SEEN = 0.05
-# The two holds of a test of stopping cancelled calls (`two_holds`). A fixed wait of w s after the
-# cancel passes a test held `hold` s only if `hold` <= w < `hold` + HOLD_AFTER: with LATE_HOLD past
-# SOON_HOLD + HOLD_AFTER, no fixed wait passes both, and each one fails at least one of them by
-# 0.05 s or more. SOON_HOLD is still long enough that calls cancelled by code that does not wait for
-# them have not stopped when it ends, even once its end has crossed from the sandbox (judge mode).
-# A wait with a timeout is a limit of the learner's own, seen as one whatever its length
-# (`assert_no_limit_of_its_own`): the holds need not outlast `asyncio.wait(tasks, timeout=1)`.
-SOON_HOLD = 0.1
-LATE_HOLD = 0.6
-# The stretch of a hold in which code waiting for the calls it cancelled is not woken at all
-# (`HeldStop.assert_waited_on_the_calls`): from POLL_FROM after the cancel (the first call
+# How long a test of stopping holds the calls it sees cancelled (the `hold` fixture). Long enough
+# that calls cancelled by code that does not wait for them have not stopped when it ends, even once
+# its end has crossed from the sandbox (judge mode), and that a stretch of it is left to watch
+# (POLL_FROM to POLL_BEFORE). One hold is enough: code that waits a fixed time, or until a deadline
+# of its own, keeps a timer (or a thread) going in that stretch, and is seen by it whatever its
+# length (`HeldStop.assert_waited_on_the_calls`); a shorter wait ends while the calls are held.
+HOLD = 0.1
+# The stretch of the hold in which code waiting for the calls it cancelled is not woken at all, and
+# keeps no timer or thread of its own going: from POLL_FROM after the cancel (the first call
 # cancelled stops at once, and what waits for it wakes then, in judge mode once that news has
-# crossed) to POLL_BEFORE before the hold ends. Code that polls until its calls are done, or until
-# a deadline of its own that no timer shows, wakes there once a period: with one wake-up seen as a
-# poll, every period up to LATE_HOLD - POLL_FROM - POLL_BEFORE is seen in the late hold, and a
-# longer one ends too late after the soon hold's release (HOLD_AFTER).
+# crossed) to POLL_BEFORE before the hold ends. A poll with no timer (`await asyncio.sleep(0)`
+# in a loop, a check the loop calls back at once) wakes there: one wake-up is a poll.
 POLL_FROM = 0.05
 POLL_BEFORE = 0.01
 POLL_WOKEN = 1
@@ -162,13 +158,6 @@ def through(held: HeldStop | None, coro: Coroutine[Any, Any, Any]) -> Awaitable[
     return coro if held is None else held.call(coro)
 
 
-def two_holds(soon: str = "calls_stop_soon", late: str = "calls_stop_late") -> Any:
-    """`@two_holds()`: run the test once with each hold (its `hold` argument), ids `soon`, `late`."""
-    import pytest  # only the tests' own process needs it
-
-    return pytest.mark.parametrize("hold", [SOON_HOLD, LATE_HOLD], ids=[soon, late])
-
-
 class HeldStop:
     """Cancelled calls to these services stop only when the test lets them: `hold` s, as the code
     under test sees time (kata.testing.letting_run), after a cancel first reached one of them.
@@ -176,12 +165,11 @@ class HeldStop:
     Code that waits until the calls it cancelled have ended cannot end before then, and ends
     soon after. Code that waits a fixed time instead (`asyncio.sleep`, `asyncio.wait` with a
     timeout) is seen: a wait shorter than `hold` ends while the call is still stopping (the
-    function's snapshot holds it, for `left_running`), a longer one ends long after the call
-    has stopped (`waited_on`). A fixed wait passes only if it lies within `hold` and `hold` +
-    HOLD_AFTER: two tests with holds far enough apart leave none that passes both. A
-    wake-up watch sees the rest (`assert_waited_on_the_calls`): a limit of the code's own
-    (`asyncio.wait(tasks, timeout=3)`), and a poll, until the calls are done or until a deadline
-    of its own (a loop that sleeps, reading the clock), which wakes while the calls are held.
+    function's snapshot holds it, for `left_running`), a much longer one ends long after the
+    call has stopped (`waited_on`), and a wake-up watch sees every one that is still going in
+    the hold's stretch (`assert_waited_on_the_calls`): a timer or a thread of the code's own, a
+    limit (`asyncio.wait(tasks, timeout=3)`), a poll until the calls are done or until a
+    deadline of its own (a loop that sleeps, reading the clock), which wakes while they are held.
 
     The held calls are let stop one at a time, in the order their cancels came, each once the
     code under test has seen the one before end (kata.testing.letting_run): in judge mode their
@@ -333,14 +321,15 @@ class HeldStop:
     ) -> None:
         """Fail if `function` waited for the calls it cancelled by any means but the calls
         themselves: it woke up while they were held stopping (it polled, until they were done or
-        until a deadline of its own), or it set a time limit of its own (kata.testing.limits).
+        until a deadline of its own), it set a time limit of its own (kata.testing.limits), or a
+        timer or a thread of its own was going then (a sleep, a `threading.Timer`, a poll).
         `wakes`: a `wake_watch(ex)` on while it ran, read after its block has ended (in judge mode
         the sandbox reports then); `calls`, `wait_for`: as for `assert_not_waited_on`; `task`: the
         task the test ran it in (`run.task`), when not through `call()`.
 
         A test of stopping checks this last, after what it saw the calls do (a wait shorter than
         the hold left them still stopping): a poll's deadline and a limit are seen whatever their
-        length, so that the holds need not outlast them (a longer hold makes every learner wait)."""
+        length, so that the hold need not outlast them (a longer hold makes every learner wait)."""
         self._assert_no_poll(wakes, function, wait_for, calls, task or self.calling)
         assert_no_limit_of_its_own(
             wakes,

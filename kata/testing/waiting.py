@@ -19,8 +19,10 @@ instrumented.
   from that file straight into asyncio (`asyncio.wait(timeout=)`, `wait_for`, `asyncio.timeout`,
   `loop.call_later`...; `asyncio.sleep` is noted as a pause, not a limit), or from the top of a
   task that file made (`asyncio.create_task(asyncio.sleep(3))`): `limits`, kata.testing.limits;
-  and each run of a function of that file the loop calls back (`loop.call_soon(check)`, a done
-  callback): `callbacks`, which only the tests of stopping judge (`with_callbacks()`).
+  each thread's work that file sets going (`asyncio.to_thread`, `run_in_executor`, a
+  `threading.Thread` or `Timer` it starts, a pool's `submit` it calls), noted as a pause while it
+  runs; and each run of a function of that file the loop calls back (`loop.call_soon(check)`, a
+  done callback): `callbacks`. Pauses and callbacks only the tests of stopping judge.
 - `FrozenLoopBreaker`: a watchdog thread (one per process, started at first use) notices that
   the event loop has had no turn for FREEZE seconds while the learner's code runs, and
   raises `LoopFrozen` inside that code (through `_thread.interrupt_main`), so a busy loop
@@ -41,6 +43,7 @@ import sys
 import threading
 from array import array
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,6 +151,8 @@ class WakeWatch:
             self._loop.call_soon = self._counted_call_soon
             self._run_in_executor = self._loop.run_in_executor
             self._loop.run_in_executor = self._noted_run_in_executor
+            self._thread_start, self._submit = threading.Thread.start, ThreadPoolExecutor.submit
+            threading.Thread.start, ThreadPoolExecutor.submit = self._noting_start(), self._noting_submit()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -157,6 +162,7 @@ class WakeWatch:
             del self._loop._timer_handle_cancelled
             del self._loop.call_soon
             del self._loop.run_in_executor
+            threading.Thread.start, ThreadPoolExecutor.submit = self._thread_start, self._submit
 
     # `async with`: the form a watch kept in another process needs (kata.judge.session.SandboxWakeWatch).
     async def __aenter__(self) -> WakeWatch:
@@ -254,10 +260,58 @@ class WakeWatch:
             (file, line, function), below = called
             threaded = below is not None and below.f_code.co_name == "to_thread"
             how = "asyncio.to_thread(...)" if threaded else "loop.run_in_executor(...)"
-            work = Limit(0.0, how, os.path.basename(file), line, function, clock.perf_counter(), pause=True)
+            work = self._note_work(how, (file, line, function))
             future.add_done_callback(lambda _: setattr(work, "ended", clock.perf_counter()))
-            self._keep(work)
         return future
+
+    def _noting_start(self) -> Callable[..., None]:
+        """`threading.Thread.start` that notes, as a pause while it runs, a thread the learner's
+        file starts itself (`threading.Timer(0.3, ...)`, a thread that polls): a deadline or a
+        poll kept outside asyncio. Any other thread starts as before."""
+        watch, start = self, self._thread_start
+
+        def noting_start(thread: threading.Thread) -> None:
+            caller = sys._getframe(1)
+            if caller.f_code.co_filename == watch.code_file:
+                how = (
+                    "threading.Timer(...)" if isinstance(thread, threading.Timer) else "threading.Thread(...)"
+                )
+                work = watch._note_work(how, site_of(caller))
+                run = thread.run
+
+                def noted_run() -> None:
+                    try:
+                        run()
+                    finally:
+                        work.ended = clock.perf_counter()
+
+                thread.run = noted_run  # type: ignore[method-assign]
+            start(thread)
+
+        return noting_start
+
+    def _noting_submit(self) -> Callable[..., Any]:
+        """`ThreadPoolExecutor.submit` that notes, as a pause while it runs, work the learner's
+        file hands a pool itself (`asyncio.wrap_future(pool.submit(...))`); asyncio's own calls
+        (`run_in_executor`) are noted there."""
+        watch, submit = self, self._submit
+
+        def noting_submit(executor: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any):
+            future = submit(executor, fn, *args, **kwargs)
+            caller = sys._getframe(1)
+            if caller.f_code.co_filename == watch.code_file:
+                work = watch._note_work("executor.submit(...)", site_of(caller))
+                future.add_done_callback(lambda _: setattr(work, "ended", clock.perf_counter()))
+            return future
+
+        return noting_submit
+
+    def _note_work(self, how: str, site: Site) -> Limit:
+        """Note work a thread does for the learner's file, from now until it ends: a pause."""
+        file, line, function = site
+        work = Limit(0.0, how, os.path.basename(file), line, function, clock.perf_counter(), pause=True)
+        self._keep(work)
+        return work
 
     def _learners_call(self, frame: Any) -> tuple[Site, Any] | None:
         """Where the learner's file called into asyncio, and the outermost asyncio frame it called

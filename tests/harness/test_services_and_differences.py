@@ -1,13 +1,12 @@
 """FakeServices (one fake per parameter, measured as one), assert_same_parts and stop_leftover_tasks."""
 
 import asyncio
-import contextlib
 import importlib.util
 
 import pytest
 
 from kata.testing import FakeService, assert_ran_together, clock, stopwatch
-from kata.testing.cancelling import HOLD_AFTER, LATE_HOLD, POLL_BEFORE, POLL_FROM, SOON_HOLD, HeldStop
+from kata.testing.cancelling import HOLD, POLL_BEFORE, POLL_FROM, HeldStop
 from kata.testing.differences import assert_same_parts
 from kata.testing.leftovers import started_since, stop_leftover_tasks
 from kata.testing.services import FakeServices
@@ -190,120 +189,107 @@ async def test_a_held_stop_with_a_lead_lets_the_first_call_stop_at_once():
     await held.release()
 
 
-# Fixed waits after the cancel, none within 0.03 s of an edge of what a hold lets pass (SOON_HOLD,
-# SOON_HOLD + HOLD_AFTER, LATE_HOLD, LATE_HOLD + HOLD_AFTER), from none at all to past both.
-FIXED_WAITS = (0.0, 0.05, 0.15, 0.2, 0.3, 0.4, 0.45, 0.55, 0.65, 0.7, 0.8, 0.9, 0.95, 1.05, 1.2, 1.5)
+# Ways to wait for three cancelled calls, each a function of a learner's file of its own (so that
+# the timers one sets are told from another's): a fixed wait of so many seconds, from none at all
+# to far past the hold; a poll every so many seconds until the calls are done, or a deadline of its
+# own passes (3 s: longer than the hold); a wait with a timeout; and the right ways, on the calls.
+FIXED_WAITS = (0.0, 0.02, 0.04, 0.06, 0.09, 0.12, 0.2, 0.3, 0.45, 0.6, 1.0)
+POLL_PERIODS = (0.0, 0.01, 0.03, 0.1, 0.2, 0.3, 0.45, 0.8)
+TIMEOUTS = (0.03, 0.07, 0.15, 0.3, 1.0)
+WAITS = {
+    **{f"sleeps_{n}": f"await asyncio.sleep({wait})" for n, wait in enumerate(FIXED_WAITS)},
+    **{
+        f"polls_{n}": f"""deadline = asyncio.get_running_loop().time() + 3.0
+    while not all(task.done() for task in tasks) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep({period})"""
+        for n, period in enumerate(POLL_PERIODS)
+    },
+    **{f"times_out_{n}": f"await asyncio.wait(tasks, timeout={limit})" for n, limit in enumerate(TIMEOUTS)},
+    "gathers": "await asyncio.gather(*tasks, return_exceptions=True)",
+    "waits": "await asyncio.wait(tasks)",
+    "one_by_one": """for task in tasks:
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass""",
+}
+RIGHT = ("gathers", "waits", "one_by_one")
 
 
-async def cancel_then_wait(hold, wait):
-    """Cancel three held calls, then wait `wait` s (None: until they have ended, as correct code
-    does); whether the HeldStop caught it ending while they stopped, or long after."""
+def learners_file(tmp_path, name, text):
+    """`text` as the module of a learner's file, `name`.py in `tmp_path`."""
+    path = tmp_path / f"{name}.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(f"kata_{name}_learner", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def held_and_waited(module, way):
+    """Cancel three calls held HOLD s, and wait for them with `module.way` (called through the
+    HeldStop); the HeldStop, and when `way` ended."""
     fetch = FakeService("fetch", delay=5.0)
-    held = HeldStop(hold, fetch, lead=0.0)
+    held = HeldStop(HOLD, fetch, lead=0.0)
     tasks = [asyncio.create_task(fetch(n)) for n in range(3)]
     await asyncio.sleep(0.01)
     for task in tasks:
         task.cancel()
-    if wait is None:
-        await asyncio.gather(*tasks, return_exceptions=True)
-    else:
-        await asyncio.sleep(wait)
-    ended_at = clock.monotonic()
-    caught = held.ended_while_stopping(ended_at) is not None
-    caught = held.waited_on(ended_at, "harness: two holds") is not None or caught
-    await held.release()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    return caught
-
-
-async def test_no_fixed_wait_for_cancelled_calls_passes_both_holds():
-    """What 03, 05, 13, 14 and 16 rely on (`two_holds`): code that cancels its calls, then waits a
-    fixed time instead of until they have ended, is caught with one hold or the other, however
-    long it waits; code that waits for the calls themselves passes with both."""
-    assert LATE_HOLD >= SOON_HOLD + HOLD_AFTER + 0.05, "some fixed wait would pass both holds"
-    holds = (SOON_HOLD, LATE_HOLD)
-    waits = (None, *FIXED_WAITS)
-    caught = await asyncio.gather(*(cancel_then_wait(hold, wait) for hold in holds for wait in waits))
-    by_wait = {wait: caught[n :: len(waits)] for n, wait in enumerate(waits)}
-    assert by_wait.pop(None) == [False, False], "waiting for the calls themselves was caught"
-    passed = [wait for wait, seen in by_wait.items() if not any(seen)]
-    assert not passed, f"these fixed waits passed with both holds: {passed}"
-
-
-# Polls after the cancel, until every call is done or a deadline of the code's own (3 s, longer than
-# either hold): the period of each, none within 0.03 s of an edge (POLL_FROM and the late hold's
-# stretch end for its first wake-up, SOON_HOLD + HOLD_AFTER for its end after the soon hold).
-POLL_PERIODS = (0.0, 0.01, 0.03, 0.1, 0.2, 0.3, 0.4, 0.45, 0.65, 0.8)
-WAITS_FOR_THE_CALLS = ("gather", "one by one", "asyncio.wait")
-
-
-async def cancel_then_poll(hold, how, tasks_made):
-    """Cancel three held calls, then wait for them `how` (one of WAITS_FOR_THE_CALLS, as correct
-    code does), or poll every `how` s until they are done or 3 s have passed; returns the HeldStop
-    and the moment it ended. `tasks_made` gets the tasks it made (the wake-up watch's view)."""
-    loop = asyncio.get_running_loop()
-    fetch = FakeService("fetch", delay=5.0)
-    held = HeldStop(hold, fetch, lead=0.0)
-
-    async def cleanup():
-        tasks = [asyncio.create_task(fetch(n)) for n in range(3)]
-        tasks_made.extend(tasks)
-        await asyncio.sleep(0.01)
-        for task in tasks:
-            task.cancel()
-        if how == "gather":
-            await asyncio.gather(*tasks, return_exceptions=True)
-        elif how == "one by one":
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        elif how == "asyncio.wait":
-            await asyncio.wait(tasks)
-        else:
-            deadline = loop.time() + 3.0
-            while not all(task.done() for task in tasks) and loop.time() < deadline:
-                await asyncio.sleep(how)
-
-    task = asyncio.create_task(cleanup())
-    tasks_made.append(task)
-    await task
+    await held.call(getattr(module, way)(tasks))
     ended_at = clock.monotonic()
     await held.release()
-    return held, ended_at, task
+    return held, ended_at
 
 
-async def test_no_poll_for_cancelled_calls_passes_both_holds():
-    """What the tests of stopping rely on (`HeldStop.assert_waited_on_the_calls`): code that polls
-    until its cancelled calls are done, or until a deadline of its own that no timer shows, is
-    caught with one hold or the other whatever its period (from a busy poll to one longer than the
-    soon hold's margin); code that waits for the calls themselves, in each of three ways, is not."""
-    assert LATE_HOLD - POLL_FROM - POLL_BEFORE >= SOON_HOLD + HOLD_AFTER, "some poll's period would pass"
-    ways = (*WAITS_FOR_THE_CALLS, *POLL_PERIODS)
-    made = {(hold, how): [] for hold in (SOON_HOLD, LATE_HOLD) for how in ways}
-    with WakeWatch() as wakes:
-        ran = await asyncio.gather(*(cancel_then_poll(*case, tasks) for case, tasks in made.items()))
+def seen(held, ended_at, wakes, way):
+    """Whether a test of stopping fails code that waited `way`: it ended while the calls were held,
+    long after they stopped, or kept a timer, a limit or a poll of its own going meanwhile."""
+    if held.ended_while_stopping(ended_at) is not None:
+        return True
+    if held.waited_on(ended_at, "harness: the hold") is not None:
+        return True
+    try:
+        held.assert_waited_on_the_calls(wakes, way)
+    except AssertionError:
+        return True
+    return False
+
+
+async def test_no_fixed_wait_poll_or_timeout_for_cancelled_calls_passes_the_hold(tmp_path):
+    """What the tests of stopping in 03, 05, 13, 14 and 16 rely on (`HeldStop`, one hold): code
+    that cancels its calls, then waits a fixed time, polls until they are done or until a
+    deadline of its own, or waits for them with a timeout, whatever the length, is caught: it ends
+    while they are held, long after, or keeps a timer of its own going in the hold (a busy poll
+    wakes there). Code that waits for the calls themselves, in three ways, is not."""
+    assert HOLD - POLL_FROM - POLL_BEFORE >= 0.03, "the hold leaves no stretch to watch"
+    text = "import asyncio\n" + "".join(
+        f"\n\nasync def {way}(tasks):\n    {body}\n" for way, body in WAITS.items()
+    )
+    module = learners_file(tmp_path, "waits", text)
+    with WakeWatch(module.__file__) as wakes:
+        ran = await asyncio.gather(*(held_and_waited(module, way) for way in WAITS))
     caught = {}
-    for ((_, how), tasks), (held, ended_at, task) in zip(made.items(), ran, strict=True):
-        view = WakeWatch()
-        view.watched = [w for w in wakes.watched if w.task in tasks]
-        seen = held.ended_while_stopping(ended_at) is not None
-        seen = held.waited_on(ended_at, "harness: two holds") is not None or seen
-        try:
-            held.assert_waited_on_the_calls(view, "cleanup", task=task)
-        except AssertionError:
-            seen = True
-        caught.setdefault(how, []).append(seen)
-    waiting = {how: caught.pop(how) for how in WAITS_FOR_THE_CALLS}
-    assert all(seen == [False, False] for seen in waiting.values()), f"waiting on the calls caught: {waiting}"
-    passed = [period for period, seen in caught.items() if not any(seen)]
-    assert not passed, f"polls with these periods passed with both holds: {passed}"
+    for way, (held, ended_at) in zip(WAITS, ran, strict=True):
+        view = WakeWatch()  # what this way alone did: its task, its timers
+        view.watched = [w for w in wakes.watched if w.task is held.calling]
+        view.limits = [limit for limit in wakes.limits if limit.function == way]
+        caught[way] = seen(held, ended_at, view, way)
+    assert not [way for way in RIGHT if caught[way]], f"waiting on the calls was caught: {caught}"
+    passed = [
+        f"{way}: {WAITS[way].splitlines()[-1].strip()}"
+        for way in WAITS
+        if way not in RIGHT and not caught[way]
+    ]
+    assert not passed, f"these ways of waiting passed: {passed}"
 
 
 # Cleanups in a learner's file (its timers and callbacks are what a watch given the file notes):
 # each cancels the calls, then waits for them its own way.
 CLEANUPS = """
 import asyncio
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 
 async def gathered(tasks):
@@ -372,6 +358,37 @@ async def polled_in_a_thread(tasks):
             time.sleep(0.01)
 
     await asyncio.to_thread(until_done)
+
+
+async def raced_against_a_timer_thread(tasks):
+    gathering = asyncio.ensure_future(asyncio.gather(*tasks, return_exceptions=True))
+    loop = asyncio.get_running_loop()
+    timer = threading.Timer(3, loop.call_soon_threadsafe, args=(gathering.cancel,))
+    timer.start()
+    await asyncio.wait([gathering])
+    timer.cancel()
+
+
+async def polled_by_a_thread_of_its_own(tasks):
+    loop = asyncio.get_running_loop()
+    stopped = loop.create_future()
+
+    def until_done():
+        while not all(task.done() for task in tasks):
+            time.sleep(0.01)
+        loop.call_soon_threadsafe(stopped.set_result, None)
+
+    threading.Thread(target=until_done).start()
+    await stopped
+
+
+async def polled_in_a_pool_of_its_own(tasks):
+    def until_done():
+        while not all(task.done() for task in tasks):
+            time.sleep(0.01)
+
+    with ThreadPoolExecutor(1) as pool:
+        await asyncio.wrap_future(pool.submit(until_done))
 """
 RIGHT_WAYS = ("gathered", "done_callbacks")
 WRONG_WAYS = (
@@ -380,39 +397,26 @@ WRONG_WAYS = (
     "checked_on_a_timer",
     "checked_by_callbacks",
     "polled_in_a_thread",
+    "raced_against_a_timer_thread",
+    "polled_by_a_thread_of_its_own",
+    "polled_in_a_pool_of_its_own",
 )
 
 
-async def cleanup_caught(module, way, hold):
+async def cleanup_caught(module, way):
     """Cancel three held calls, wait for them `way` (a function of the learner's file `module`),
-    and whether HeldStop.assert_waited_on_the_calls failed it."""
-    fetch = FakeService("fetch", delay=5.0)
-    held = HeldStop(hold, fetch, lead=0.0)
+    and whether a test of stopping fails it."""
     with WakeWatch(module.__file__) as wakes:
-        tasks = [asyncio.create_task(fetch(n)) for n in range(3)]
-        await asyncio.sleep(0.01)
-        for task in tasks:
-            task.cancel()
-        await held.call(getattr(module, way)(tasks))
-    await held.release()
-    try:
-        held.assert_waited_on_the_calls(wakes, way)
-    except AssertionError:
-        return True
-    return False
+        held, ended_at = await held_and_waited(module, way)
+    return seen(held, ended_at, wakes, way)
 
 
 async def test_no_timer_nor_callback_of_its_own_passes_while_its_cancelled_calls_stop(tmp_path):
-    """What a sleep raced against the calls, a task that sleeps and then cancels the wait, a check
-    run by `loop.call_later` or `loop.call_soon`, and a poll in a thread have in common: time kept,
-    or checks made, by the learner's code while the calls it cancelled stop (no task of its wakes
-    for them). Each is caught with either hold; waiting on the calls, by a gather or by done
-    callbacks, is not. (A `threading.Timer` is not seen: README.)"""
-    path = tmp_path / "cleanups.py"
-    path.write_text(CLEANUPS)
-    spec = importlib.util.spec_from_file_location("kata_cleanups_learner", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    for hold in (SOON_HOLD, LATE_HOLD):
-        caught = {way: await cleanup_caught(module, way, hold) for way in (*RIGHT_WAYS, *WRONG_WAYS)}
-        assert caught == {way: way in WRONG_WAYS for way in caught}, f"held {hold} s: {caught}"
+    """What a sleep or a `threading.Timer` raced against the calls, a task that sleeps and then
+    cancels the wait, a check run by `loop.call_later` or `loop.call_soon`, and a poll in a thread
+    (asyncio's, one of its own, or a pool of its own) have in common: time kept, or checks made,
+    by the learner's code while the calls it cancelled stop (no task of its wakes for them). Each
+    is caught; waiting on the calls, by a gather or by done callbacks, is not."""
+    module = learners_file(tmp_path, "cleanups", CLEANUPS)
+    caught = {way: await cleanup_caught(module, way) for way in (*RIGHT_WAYS, *WRONG_WAYS)}
+    assert caught == {way: way in WRONG_WAYS for way in caught}, f"held {HOLD} s: {caught}"

@@ -4,8 +4,7 @@ the caller sees load_dashboard cancelled though nobody cancelled it (a trial's a
 every test of task 1 in both modes).
 """
 
-# fails only: test_an_error_stops_the_news_before_it_reaches_the_caller[news_stops_soon], test_an_error_stops_the_news_before_it_reaches_the_caller[news_stops_late]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_an_error_stops_the_news_before_it_reaches_the_caller
 
 import asyncio
 

@@ -1,7 +1,6 @@
 """Wrong: the news task is stopped only on a cancel: when fetch_user or fetch_inbox raises, the news
 runs on."""
-# fails only: test_an_error_stops_the_news_before_it_reaches_the_caller[news_stops_soon], test_an_error_stops_the_news_before_it_reaches_the_caller[news_stops_late]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_an_error_stops_the_news_before_it_reaches_the_caller
 
 import asyncio
 

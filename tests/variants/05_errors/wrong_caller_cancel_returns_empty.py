@@ -1,7 +1,6 @@
 """Wrong: fetch_all_or_nothing catches the CancelledError of its own caller's cancel and returns []:
 cancelled, it must end cancelled (a learner trial's answer)."""
-# fails only: test_cancelling_it_stops_every_call_and_ends_cancelled[calls_stop_soon], test_cancelling_it_stops_every_call_and_ends_cancelled[calls_stop_late]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_cancelling_it_stops_every_call_and_ends_cancelled
 
 import asyncio
 

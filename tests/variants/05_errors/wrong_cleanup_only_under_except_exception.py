@@ -3,8 +3,7 @@ cancelled gather cancels the calls, but it ends as soon as one of them has ended
 without return_exceptions ends at its first call that ends cancelled), the others still stopping.
 It used to pass only because every call the test cancelled stopped in the same loop step.
 """
-# fails only: test_cancelling_it_stops_every_call_and_ends_cancelled[calls_stop_soon], test_cancelling_it_stops_every_call_and_ends_cancelled[calls_stop_late]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_cancelling_it_stops_every_call_and_ends_cancelled
 
 import asyncio
 

@@ -1,8 +1,7 @@
 """Wrong: asyncio.wait(FIRST_EXCEPTION), then cancel and await the rest, but not in a `finally:`:
 cancelled by its caller while it waits, it ends and leaves every call running (it was
 ok_tasks_then_wait until the tests cancelled fetch_all_or_nothing from outside)."""
-# fails only: test_cancelling_it_stops_every_call_and_ends_cancelled[calls_stop_soon], test_cancelling_it_stops_every_call_and_ends_cancelled[calls_stop_late]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_cancelling_it_stops_every_call_and_ends_cancelled
 
 import asyncio
 

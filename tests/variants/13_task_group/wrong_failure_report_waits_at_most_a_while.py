@@ -1,8 +1,7 @@
 """Mistake: failure_report by hand (no TaskGroup): it cancels the calls still running and waits
 for them at most 0.3 s: a call slower to stop is left running, and one that stops sooner makes it
 wait for nothing."""
-# fails only: test_the_calls_it_cancelled_have_stopped_before_it_reports[calls_stop_soon], test_the_calls_it_cancelled_have_stopped_before_it_reports[calls_stop_late]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_the_calls_it_cancelled_have_stopped_before_it_reports
 
 import asyncio
 

@@ -1,8 +1,7 @@
 """Mistake: fetch_all by hand (no TaskGroup): when a call fails it cancels the others and then
 sleeps 0.8 s instead of waiting until they have stopped. Long enough for any stop here, but the
 caller waits for nothing once they have stopped."""
-# fails only: test_a_failing_call_cancels_the_others_before_it_raises[calls_stop_soon], test_a_failing_call_cancels_the_others_before_it_raises[calls_stop_late]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_a_failing_call_cancels_the_others_before_it_raises
 
 import asyncio
 

@@ -1,8 +1,7 @@
 """Mistake: fetch_all by hand (no TaskGroup): when a call fails it cancels the others and then
 sleeps 0.2 s instead of waiting until they have stopped. A call slower than the guess to stop
 is left running."""
-# fails only: test_a_failing_call_cancels_the_others_before_it_raises[calls_stop_late], test_a_failing_call_cancels_the_others_before_it_raises[calls_stop_soon]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_a_failing_call_cancels_the_others_before_it_raises
 
 import asyncio
 

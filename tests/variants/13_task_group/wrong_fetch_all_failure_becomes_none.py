@@ -1,7 +1,6 @@
 """Wrong: fetch_all catches the group's errors (`except* Exception: pass`) and puts None in the place
 of a failed call: the error never reaches the caller (a learner trial's answer)."""
-# fails only: test_a_failing_call_reaches_the_caller, test_a_failing_call_cancels_the_others_before_it_raises[calls_stop_soon], test_a_failing_call_cancels_the_others_before_it_raises[calls_stop_late]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_a_failing_call_reaches_the_caller, test_a_failing_call_cancels_the_others_before_it_raises
 
 import asyncio
 

@@ -1,6 +1,6 @@
 """Mistake: load_page by hand (no TaskGroup): when it ends it cancels the loaders and then sleeps
 0.05 s instead of waiting until they have stopped. A loader slower to stop is left running."""
-# fails only: test_a_failing_part_stops_the_others_before_it_raises[calls_stop_soon], test_a_failing_part_stops_the_others_before_it_raises[calls_stop_late], test_cancelling_load_page_stops_every_loader[calls_stop_soon], test_cancelling_load_page_stops_every_loader[calls_stop_late]
+# fails only: test_a_failing_part_stops_the_others_before_it_raises, test_cancelling_load_page_stops_every_loader
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

@@ -1,7 +1,7 @@
 """Mistake: load_page by hand (no TaskGroup): when it ends it cancels the loaders and has a check run
 every 20 ms (`loop.call_later(0.02, check)`), 50 times at most, until they are done: a poll, and a
 deadline of its own of 1 s. A loader slower to stop is left running."""
-# fails only: test_a_failing_part_stops_the_others_before_it_raises[calls_stop_soon], test_a_failing_part_stops_the_others_before_it_raises[calls_stop_late], test_cancelling_load_page_stops_every_loader[calls_stop_soon], test_cancelling_load_page_stops_every_loader[calls_stop_late]
+# fails only: test_a_failing_part_stops_the_others_before_it_raises, test_cancelling_load_page_stops_every_loader
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

@@ -1,8 +1,7 @@
 """Wrong: process_as_they_arrive stops its calls whatever way it ends, but a cancellation is
 caught and it returns None: whoever cancelled it (a timeout, a caller that gave up) is told that
 every result was handed over."""
-# fails only: test_cancelling_process_as_they_arrive_stops_every_call_and_ends_cancelled[calls_stop_soon], test_cancelling_process_as_they_arrive_stops_every_call_and_ends_cancelled[calls_stop_late]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_cancelling_process_as_they_arrive_stops_every_call_and_ends_cancelled
 
 import asyncio
 

@@ -1,6 +1,6 @@
 """Wrong: process_as_they_arrive catches a call's error and hands on_result(id, None) instead, so
 the error never reaches the caller (a learner trial's answer)."""
-# fails only: test_an_error_of_a_call_reaches_the_caller, test_a_failing_call_stops_the_others_before_its_error_reaches_the_caller[calls_stop_soon], test_a_failing_call_stops_the_others_before_its_error_reaches_the_caller[calls_stop_late]
+# fails only: test_an_error_of_a_call_reaches_the_caller, test_a_failing_call_stops_the_others_before_its_error_reaches_the_caller
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

@@ -1,7 +1,6 @@
 """Wrong: first_response returns None when the first call to finish raised, instead of raising
 its error (a learner trial's answer)."""
-# fails only: test_an_error_of_the_first_call_to_finish_reaches_the_caller[calls_stop_soon], test_an_error_of_the_first_call_to_finish_reaches_the_caller[calls_stop_late]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_an_error_of_the_first_call_to_finish_reaches_the_caller
 
 import asyncio
 

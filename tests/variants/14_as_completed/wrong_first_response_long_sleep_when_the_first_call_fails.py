@@ -1,8 +1,7 @@
 """Mistake: when the first call to finish raised, first_response cancels the others and then
 sleeps 0.8 s instead of waiting until they have stopped; with an answer or a cancel it waits
 properly. Long enough for any stop here, but the caller waits for nothing once they have stopped."""
-# fails only: test_an_error_of_the_first_call_to_finish_reaches_the_caller[calls_stop_soon], test_an_error_of_the_first_call_to_finish_reaches_the_caller[calls_stop_late]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_an_error_of_the_first_call_to_finish_reaches_the_caller
 
 import asyncio
 

@@ -1,8 +1,7 @@
 """Mistake: once the first answer is in, first_response cancels the slower calls and then checks
 every 0.35 s whether they are done, for at most 2 s (time.monotonic()), instead of waiting for them;
 on an error or a cancel it waits properly. A call slower to stop than the deadline is left running."""
-# fails only: test_the_slower_calls_are_cancelled_and_have_stopped[calls_stop_soon], test_the_slower_calls_are_cancelled_and_have_stopped[calls_stop_late]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_the_slower_calls_are_cancelled_and_have_stopped
 
 import asyncio
 import time

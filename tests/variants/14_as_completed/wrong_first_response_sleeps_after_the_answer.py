@@ -1,8 +1,7 @@
 """Mistake: once the first answer is in, first_response cancels the slower calls and then
 sleeps 0.2 s (`await asyncio.sleep(0.2)`) instead of waiting until they have stopped; on an error
 or a cancel it waits properly. A call slower than the guess to stop is left running."""
-# fails only: test_the_slower_calls_are_cancelled_and_have_stopped[calls_stop_late], test_the_slower_calls_are_cancelled_and_have_stopped[calls_stop_soon]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_the_slower_calls_are_cancelled_and_have_stopped
 
 import asyncio
 

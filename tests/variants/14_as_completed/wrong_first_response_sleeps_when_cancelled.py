@@ -1,8 +1,7 @@
 """Mistake: when first_response itself is cancelled, it cancels its calls and then sleeps 0.2 s
 instead of waiting until they have stopped; with an answer or an error it waits properly. A call
 slower than the guess to stop is left running."""
-# fails only: test_cancelling_first_response_stops_every_call[calls_stop_late], test_cancelling_first_response_stops_every_call[calls_stop_soon]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_cancelling_first_response_stops_every_call
 
 import asyncio
 

@@ -1,8 +1,7 @@
 """Mistake: once a call has worked, first_success cancels the slower calls and then sleeps
 0.2 s (`await asyncio.sleep(0.2)`) instead of waiting until they have stopped; on a cancel it
 waits properly. A call slower than the guess to stop is left running."""
-# fails only: test_the_slower_calls_are_cancelled_once_one_works[calls_stop_late], test_the_slower_calls_are_cancelled_once_one_works[calls_stop_soon]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_the_slower_calls_are_cancelled_once_one_works
 
 import asyncio
 

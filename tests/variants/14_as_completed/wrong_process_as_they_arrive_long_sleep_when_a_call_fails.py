@@ -1,8 +1,7 @@
 """Mistake: when a call fails, process_as_they_arrive cancels the others and then sleeps 0.8 s
 (`await asyncio.sleep(0.8)`) instead of waiting until they have stopped; on a cancel it waits
 properly. Long enough for any stop here, but the caller waits for nothing once they have stopped."""
-# fails only: test_a_failing_call_stops_the_others_before_its_error_reaches_the_caller[calls_stop_soon], test_a_failing_call_stops_the_others_before_its_error_reaches_the_caller[calls_stop_late]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_a_failing_call_stops_the_others_before_its_error_reaches_the_caller
 
 import asyncio
 

@@ -1,8 +1,7 @@
 """Mistake: when process_all itself is cancelled, it cancels its workers and then sleeps 0.3 s
 instead of waiting until they have stopped; otherwise it waits properly. A guess: a worker
 slower than that to stop is left running."""
-# fails only: test_a_cancelled_process_all_stops_its_workers[calls_stop_late], test_a_cancelled_process_all_stops_its_workers[calls_stop_soon]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_a_cancelled_process_all_stops_its_workers
 
 import asyncio
 

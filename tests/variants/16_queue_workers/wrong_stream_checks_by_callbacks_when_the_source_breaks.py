@@ -1,8 +1,7 @@
 """Mistake: when the source breaks, process_stream cancels its workers and then has the event loop
 call a check back again and again (`loop.call_soon(check)`), 2,000,000 times at most, until they are
 done: a poll with no task woken, and a deadline of its own. Otherwise it waits properly."""
-# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller[calls_stop_soon], test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller[calls_stop_late]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller
 
 import asyncio
 

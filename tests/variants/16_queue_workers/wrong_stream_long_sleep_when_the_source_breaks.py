@@ -1,8 +1,7 @@
 """Mistake: when the source breaks, process_stream cancels its workers and then sleeps 0.8 s
 instead of waiting until they have stopped; otherwise it waits properly. Long enough for any stop
 here, but the caller waits for nothing once they have stopped."""
-# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller[calls_stop_soon], test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller[calls_stop_late]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller
 
 import asyncio
 

@@ -1,8 +1,7 @@
 """Mistake: when the source breaks, process_stream cancels its workers and then sleeps 0.2 s
 (`await asyncio.sleep(0.2)`) instead of waiting until they have stopped; otherwise it waits
 properly. A worker slower than the guess to stop is left running."""
-# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller[calls_stop_late], test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller[calls_stop_soon]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller
 
 import asyncio
 

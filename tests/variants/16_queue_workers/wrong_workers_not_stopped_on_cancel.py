@@ -1,8 +1,7 @@
 """Wrong: process_stream stops its workers in `except Exception:` and after the work, not in a
 `finally:`: a cancel is no Exception, so a cancelled process_stream leaves them running (a learner
 trial's answer)."""
-# fails only: test_a_cancelled_process_stream_stops_its_workers[calls_stop_soon], test_a_cancelled_process_stream_stops_its_workers[calls_stop_late]
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_a_cancelled_process_stream_stops_its_workers
 
 import asyncio
 
