@@ -275,7 +275,14 @@ class Peer:
         return call
 
     def _send_call(
-        self, call: _Outgoing, target: int, mode: str, attr: str | None, args: Any, kwargs: Any
+        self,
+        call: _Outgoing,
+        target: int,
+        mode: str,
+        attr: str | None,
+        args: Any,
+        kwargs: Any,
+        step_of: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         if self.lost is not None:
             self._calls.pop(call.number, None)
@@ -296,7 +303,7 @@ class Peer:
                 "args": self.codec.encode(tuple(args)),
                 "kwargs": self.codec.encode(dict(kwargs or {})),
             }
-            self.channel.send(message)
+            self.channel.send(message, step_of=step_of)
         except ChannelClosed as error:
             self._calls.pop(call.number, None)
             raise PeerLost(str(error)) from None
@@ -362,7 +369,8 @@ class Peer:
         if self.default_follows_calls:
             self.default_loop = loop
         call = self._register(loop=loop, future=loop.create_future(), task=asyncio.current_task())
-        self._send_call(call, target, mode, attr, args, kwargs)
+        # With the other calls this loop step starts: calls started together start together there.
+        self._send_call(call, target, mode, attr, args, kwargs, step_of=loop)
         cancelled = False
         while call.outcome is None:
             # The future itself, not a shield around it: a shield would add a loop turn between
@@ -422,7 +430,7 @@ class Peer:
     def _read(self) -> None:
         try:
             while True:
-                self._dispatch(self.channel.receive())
+                self._dispatch_batch(self.channel.receive_batch())
         except ChannelClosed as error:
             self.broke_protocol = isinstance(error, ChannelBroken)
             self._lose(str(error))
@@ -442,6 +450,20 @@ class Peer:
                 _deliver(call, PeerLost(self.lost))
         for loop, task in list(self._running.values()):
             _soon(loop, task.cancel)
+
+    def _dispatch_batch(self, batch: list[dict]) -> None:
+        """Dispatch what arrived together; what it hands each loop, that loop does in one step,
+        in order (`_soon`): the endings of calls that ended together there wake their callers
+        together here, before any of those callers runs."""
+        _BATCH.calls = {}
+        try:
+            for message in batch:
+                self._dispatch(message)
+        finally:
+            handed, _BATCH.calls = _BATCH.calls, None
+            for loop, calls in handed.items():
+                with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits there any more
+                    loop.call_soon_threadsafe(_run_in_turn, loop, calls)
 
     def _dispatch(self, message: dict) -> None:
         op = message.get("op")
@@ -630,7 +652,8 @@ class Peer:
             if self.call_ended is not None:
                 with contextlib.suppress(Exception):
                     self.call_ended()
-        self._reply(reply)
+        # With the other calls that end in this loop step: they end together there too.
+        self._reply(reply, step_of=asyncio.get_running_loop())
 
     def _error_reply(self, number: int, error: BaseException) -> dict:
         try:
@@ -638,12 +661,12 @@ class Peer:
         except Exception as failure:
             return {"op": "err", "id": number, "error": self.codec.encode(CodecError(str(failure)))["e"]}
 
-    def _reply(self, reply: dict) -> None:
+    def _reply(self, reply: dict, step_of: asyncio.AbstractEventLoop | None = None) -> None:
         self._tell_unstarted()
         try:
-            self.channel.send(reply)
+            self.channel.send(reply, step_of=step_of)
         except ValueError as error:  # too big: say so instead
-            self.channel.send(self._error_reply(reply["id"], CodecError(str(error))))
+            self.channel.send(self._error_reply(reply["id"], CodecError(str(error))), step_of=step_of)
         except ChannelClosed:
             pass
 
@@ -683,11 +706,32 @@ def _number(value: Any) -> int:
     return value
 
 
+# In the reader thread, while it dispatches a batch: what each loop is handed, in order.
+_BATCH = threading.local()
+
+
 def _soon(loop: asyncio.AbstractEventLoop | None, callback: Callable, *args: Any) -> None:
     if loop is None:
         return
+    batch = getattr(_BATCH, "calls", None)
+    if batch is not None:
+        batch.setdefault(loop, []).append((callback, args))
+        return
     with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits there any more
         loop.call_soon_threadsafe(callback, *args)
+
+
+def _run_in_turn(loop: asyncio.AbstractEventLoop, calls: list[tuple[Callable, tuple]]) -> None:
+    """Run callbacks in one loop step, each as the loop would run it alone: an error is the
+    loop's to report, and the next one still runs."""
+    for callback, args in calls:
+        try:
+            callback(*args)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as error:
+            context = {"message": f"Exception in callback {callback!r}", "exception": error}
+            loop.call_exception_handler(context)
 
 
 def _deliver(call: _Outgoing, outcome: Any) -> None:

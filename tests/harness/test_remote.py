@@ -290,6 +290,44 @@ async def test_cancelling_the_judges_await_cancels_the_learners_task(pair):
     assert getattr(learner, "was_cancelled", False)
 
 
+class FailsTogether:
+    """Lent by the judge: its calls wait until `count` have started, then all fail in one loop step,
+    as calls with one delay started together do."""
+
+    _kata_remote = ("fetch",)
+
+    def __init__(self, count: int) -> None:
+        self.count, self.started, self.go = count, 0, asyncio.Event()
+
+    async def fetch(self, key):
+        self.started += 1
+        if self.started == self.count:
+            self.go.set()
+        await self.go.wait()
+        raise TimeoutError(key)
+
+
+class ReadsTheFirstDone(Learner):
+    async def done_at_the_first_error(self, fetch, keys):
+        tasks = [asyncio.create_task(fetch(key)) for key in keys]
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return sorted(task.exception().args[0] for task in done)
+
+
+async def test_calls_that_end_in_one_step_there_are_done_together_here(pair):
+    """In one process, calls that fail in the same loop step are all done when the first error
+    wakes `asyncio.wait(..., FIRST_EXCEPTION)`: their endings cross in one write and are handed
+    to the loop in one step, not one message apart (a correct failure_report read only `done`
+    and lost errors in judge mode alone)."""
+    link = pair(ReadsTheFirstDone())
+    for _ in range(20):
+        keys = list(range(5))
+        assert await link.remote.done_at_the_first_error(FailsTogether(len(keys)).fetch, keys) == keys
+
+
 class EndsLate:
     """Lent by the judge: its call ends before a cancellation can reach it (the judge's loop is
     busy until then), as any call may on a loaded machine."""
