@@ -24,6 +24,13 @@ def quiet(monkeypatch):
     monkeypatch.setattr(stall_cause, "machine_busy", lambda: False)
 
 
+@pytest.fixture
+def alone(monkeypatch):
+    """The process has no thread but this one: an earlier test's may still be ending (a pipe's
+    pump waiting for its end of file), and what is tested here is what the guard says then."""
+    monkeypatch.setattr(stall_cause, "only_thread", lambda: True)
+
+
 def test_what_the_thread_did_not_spend_awake_is_sleep(quiet):
     assert Stall(0.3, awake=0.02).asleep() == pytest.approx(0.28)
     assert Stall(0.3, awake=0.02).blocking_call(0.1), "slept 0.28 s, alone, on a quiet machine"
@@ -46,21 +53,26 @@ def test_a_thread_whose_figures_cannot_be_read_marks_nothing(monkeypatch):
     assert Stall.since(Mark(None), 0.3).asleep() is None
 
 
+def on_a_core_since(before):
+    """Seconds the calling thread ran on a core since `before` (a Mark): what no load adds to.
+    (Asleep is what it did not spend on a core, waiting for one, or stolen: on a loaded machine a
+    woken thread may wait for a core long enough to leave little of a sleep "asleep", and the
+    guard then rightly blames nobody; these tests check what the figures are made of.)"""
+    return stall_cause.mark().ran - before.ran
+
+
 @pytest.mark.skipif(not LINUX, reason="schedstat and /proc/stat are Linux's")
 def test_a_sleeping_thread_is_seen_asleep_and_a_spinning_one_awake():
     before = stall_cause.mark()
     assert before.ran is not None, "this Linux has /proc/thread-self/schedstat: the grader relies on it"
-    started = time.monotonic()
     time.sleep(0.2)
-    # The stall as the guard measures one, from the clock: on a busy machine the thread, woken,
-    # may wait for a core a while, which counts as awake (a nominal 0.2 s then read as less sleep).
-    slept = Stall.since(before, time.monotonic() - started)
+    slept_on_a_core = on_a_core_since(before)
     before = stall_cause.mark()
     started = time.monotonic()
     while time.monotonic() - started < 0.2:
         pass
     spun = Stall.since(before, time.monotonic() - started)
-    assert slept.asleep() > 0.15, f"slept 0.2 s, seen asleep {slept.asleep():.3f} s"
+    assert slept_on_a_core < 0.05, f"slept 0.2 s, seen on a core {slept_on_a_core:.3f} s"
     assert spun.asleep() < 0.05, f"spun 0.2 s, seen asleep {spun.asleep():.3f} s"
 
 
@@ -81,10 +93,11 @@ def test_another_threads_computing_is_not_the_stalled_threads():
         started = time.monotonic()
         time.sleep(0.2)
         stall = Stall.since(before, time.monotonic() - started)
+        on_a_core = on_a_core_since(before)
     finally:
         stop.set()
         other.join()
-    assert stall.asleep() > 0.1, f"this thread slept; awake {stall.awake:.3f} s"
+    assert on_a_core < 0.05, f"this thread slept; on a core {on_a_core:.3f} s (the spinner's time?)"
     assert not stall.alone, "another thread was there"
     assert stall_cause.only_thread() == alone_before, "the spinning thread, joined, still counts"
 
@@ -101,7 +114,7 @@ def _frozen_by_a_sleep(guard):
 
 
 @pytest.mark.skipif(not LINUX, reason="schedstat is Linux's")
-def test_the_guard_names_a_blocking_call_unless_told_not_to(quiet):
+def test_the_guard_names_a_blocking_call_unless_told_not_to(quiet, alone):
     (found,) = _frozen_by_a_sleep(LoopGuard())
     assert blocked_asleep(found), found
     (found,) = _frozen_by_a_sleep(LoopGuard(tell_asleep=False))
