@@ -385,7 +385,7 @@ def unpacked_wakes(packed: Any) -> list[float]:
 WOKEN = 2
 
 POLLS = (
-    "{while_}, {who} woke up {count} ({every}): it checks {what} again and again (a sleep or a "
+    "{while_}, {who} woke up {count} ({every}): it checks {what} {again} (a sleep or a "
     "timeout in a loop) instead of sleeping until {until}. Each check costs CPU for nothing, and "
     "between checks it reacts late. {fix}"
 )
@@ -428,6 +428,7 @@ def assert_slept(wakes, since, until, named, while_, words, check, served, woken
                 while_=while_,
                 who=who_woke(busiest[0], polling, named, served),
                 count="once" if len(moments) == 1 else f"{len(moments)} times",
+                again="with nothing to wake it" if len(moments) == 1 else "again and again",
                 every=every(gaps) if gaps else f"{moments[0] - since:.2f} s into that time",
                 **words,
             )
