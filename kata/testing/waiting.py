@@ -273,22 +273,28 @@ class WakeWatch:
         def noting_start(thread: threading.Thread) -> None:
             caller = sys._getframe(1)
             if caller.f_code.co_filename == watch.code_file:
-                how = (
-                    "threading.Timer(...)" if isinstance(thread, threading.Timer) else "threading.Thread(...)"
-                )
-                work = watch._note_work(how, site_of(caller))
-                run = thread.run
-
-                def noted_run() -> None:
-                    try:
-                        run()
-                    finally:
-                        work.ended = clock.perf_counter()
-
-                thread.run = noted_run  # type: ignore[method-assign]
+                watch._note_thread(thread, site_of(caller))
             start(thread)
 
         return noting_start
+
+    def _note_thread(self, thread: threading.Thread, site: Site) -> None:
+        """Note `thread`'s work, from its start until its `run` returns. (A thread class whose
+        `run` cannot be replaced on the instance, a read-only property say, is not noted.)"""
+        run = thread.run
+
+        def noted_run() -> None:
+            try:
+                run()
+            finally:
+                work.ended = clock.perf_counter()
+
+        try:
+            thread.run = noted_run  # type: ignore[method-assign]
+        except AttributeError:
+            return
+        how = "threading.Timer(...)" if isinstance(thread, threading.Timer) else "threading.Thread(...)"
+        work = self._note_work(how, site)
 
     def _noting_submit(self) -> Callable[..., Any]:
         """`ThreadPoolExecutor.submit` that notes, as a pause while it runs, work the learner's
