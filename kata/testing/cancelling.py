@@ -359,17 +359,19 @@ class HeldStop:
             return
         since, until = self._stretch()
         opening, they, has = self._cancelled_words(function, calls)
+        seen, named = wakes.with_callbacks(), {task: function} if task is not None else {}
+        fix = f"Wait for {'it' if they == 'it' else 'them'} without a loop: {wait_for}."
+        busiest = seen.busiest(since, until)
+        if busiest is not None and _started_by_the_code(busiest[0], named):
+            # A task of its own woke: a helper that polls, or one of its tasks still at work.
+            fix = STILL_AT_WORK + fix
         assert_slept(
-            wakes.with_callbacks(),
+            seen,
             since,
             until,
-            {task: function} if task is not None else {},
+            named,
             f"{opening} (the {until - since:.2f} s this test watched)",
-            {
-                "what": f"whether {they} {has} ended",
-                "until": f"{they} {has}",
-                "fix": f"Wait for {'it' if they == 'it' else 'them'} without a loop: {wait_for}.",
-            },
+            {"what": f"whether {they} {has} ended", "until": f"{they} {has}", "fix": fix},
             f"{function}: wake-ups while the calls it cancelled stop < POLL_WOKEN",
             function,
             woken=POLL_WOKEN,
@@ -392,6 +394,20 @@ class HeldStop:
             f"cancels the wait) is a time limit of its own, which leaves a call slower to stop than "
             f"that running, and a timer or a thread that checks on {them} is a poll: {wait_for}."
         )
+
+
+# Added to the advice when the task that woke was one the learner's code started.
+STILL_AT_WORK = (
+    "Or, if that task was still at work instead: cancel every one first, and then wait for them all; "
+    "cancelled one at a time, each waited for before the next is cancelled, the others go on "
+    "working meanwhile. "
+)
+
+
+def _started_by_the_code(woken: Any, named: dict) -> bool:
+    """Whether `woken` (a Watched) is a task the learner's code started, not its function's own
+    task (named by the test, or in judge mode known by no name) nor a callback."""
+    return not woken.callback and bool(woken.name) and woken.task not in named
 
 
 async def settle() -> None:
