@@ -105,14 +105,14 @@ async def finish(call, name, ideal, leftovers, handle):
     return result
 
 
-async def still_running(leftovers, before, *handles):
+async def still_running(leftovers, before, *handles, left=None):
     """What the learner's function left running, taken the moment it returned (or raised):
     its tasks still running, and the calls to the handles those made: still running then, or
     started within LATE s after it (in judge mode the judge sees those calls itself; the tasks
-    live in the learner's process)."""
+    live in the learner's process). `left`: its tasks, if the test took them when it returned."""
     calls = [call for handle in handles for call in handle.calls]
     busy = [f"{call.label('handle')} not finished" for call in calls if call.end is None]
-    left = leftovers.at_return(before)
+    left = leftovers.at_return(before) if left is None else left
     if not left and not busy:
         made = [len(handle.calls) for handle in handles]
         await asyncio.sleep(LATE)
@@ -127,8 +127,8 @@ def named(left):
     return f"{many(len(left), 'task')} ({', '.join(sorted({task.name for task in left}))}) {were}"
 
 
-async def assert_none_left_running(leftovers, before, name, *handles):
-    left, busy = await still_running(leftovers, before, *handles)
+async def assert_none_left_running(leftovers, before, name, *handles, left=None):
+    left, busy = await still_running(leftovers, before, *handles, left=left)
     if not left and not busy:
         return
     # Said here in full: stopped now, they are not reported a second time by the loop guard.
@@ -555,17 +555,25 @@ async def test_two_calls_at_once_each_handle_and_return_only_their_own_items(ex,
     ideal = ideal_time(len(halves[0]), workers, 0.01)
     before = leftovers.mark()
 
-    # Both calls at once; what they left running is looked at once both have returned (while one
-    # runs, the other's workers are rightly still there).
+    # Both calls at once; what they left running is taken the moment the last of them returns
+    # (while one runs, the other's workers are rightly still there), as judge mode takes it.
+    last_left = []
+
+    async def call(items, handle):
+        try:
+            return await ex.process_all(items, handle, workers)
+        finally:
+            last_left[:] = [leftovers.at_return(before)]  # this task itself is not counted
+
     async with hang_guard(
         RUN_LIMIT,
         "16 process_all: two calls at once end < RUN_LIMIT",
         HUNG.format(name="process_all", limit=RUN_LIMIT, ideal=ideal),
     ):
         results = await asyncio.gather(
-            *(ex.process_all(items, handle, workers) for items, handle in zip(halves, handles, strict=True))
+            *(call(items, handle) for items, handle in zip(halves, handles, strict=True))
         )
-    await assert_none_left_running(leftovers, before, "process_all", *handles)
+    await assert_none_left_running(leftovers, before, "process_all", *handles, left=last_left[0])
 
     for n, (items, handle, result) in enumerate(zip(halves, handles, results, strict=True)):
         other = set(halves[1 - n])
