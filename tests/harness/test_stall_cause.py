@@ -14,7 +14,7 @@ import pytest
 from kata.sandbox import host
 from kata.testing import stall_cause
 from kata.testing.loopguard import FROZEN_PREFIX, LoopGuard, blocked_asleep
-from kata.testing.stall_cause import Mark, Stall
+from kata.testing.stall_cause import OWN_THREADS_PREFIX, Mark, Stall
 
 LINUX = sys.platform.startswith("linux")
 
@@ -143,13 +143,19 @@ def test_grade_pys_hang_backstop_is_not_a_thread_the_loop_could_wait_on():
     """grade.py arms an idle timer thread per test (kata.report): a blocking call is still told."""
     from kata.report import ReportWriter, TestResult
 
+    def others():  # what only_thread() counts against this thread (earlier tests' may live on)
+        me = threading.current_thread()
+        return {t for t in threading.enumerate() if t is not me and not t.name.startswith(OWN_THREADS_PREFIX)}
+
     writer = ReportWriter(None, hang_backstop=60)
     writer.results["t.py::test_x"] = TestResult("t.py::test_x", "99_demo", "test_x", None)
     writer._emit = lambda record: None
+    before = others()
     writer.pytest_runtest_logstart("t.py::test_x")
     try:
         assert writer.backstop is not None and writer.backstop.is_alive()
-        assert stall_cause.only_thread(), [t.name for t in threading.enumerate()]
+        assert writer.backstop not in others(), f"the backstop ({writer.backstop.name}) counts as another"
+        assert others() <= before, [t.name for t in others() - before]
     finally:
         writer.backstop.cancel()
 
