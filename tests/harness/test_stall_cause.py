@@ -84,7 +84,6 @@ def test_another_threads_computing_is_not_the_stalled_threads():
         while not stop.is_set():
             pass
 
-    alone_before = stall_cause.only_thread()  # an earlier test's thread may still live (an executor's)
     other = threading.Thread(target=spin)
     other.start()
     try:
@@ -99,7 +98,14 @@ def test_another_threads_computing_is_not_the_stalled_threads():
         other.join()
     assert on_a_core < 0.05, f"this thread slept; on a core {on_a_core:.3f} s (the spinner's time?)"
     assert not stall.alone, "another thread was there"
-    assert stall_cause.only_thread() == alone_before, "the spinning thread, joined, still counts"
+    # An earlier test's thread may still live (an executor's): the spinner, joined, must not count.
+    assert stall_cause.only_thread() == (not others()), "the spinning thread, joined, still counts"
+
+
+def others():
+    """The threads only_thread() counts against the calling one (earlier tests' may live on)."""
+    me = threading.current_thread()
+    return {t for t in threading.enumerate() if t is not me and not t.name.startswith(OWN_THREADS_PREFIX)}
 
 
 def _frozen_by_a_sleep(guard):
@@ -142,10 +148,6 @@ def test_in_judge_mode_a_frozen_loop_is_never_called_asleep(monkeypatch):
 def test_grade_pys_hang_backstop_is_not_a_thread_the_loop_could_wait_on():
     """grade.py arms an idle timer thread per test (kata.report): a blocking call is still told."""
     from kata.report import ReportWriter, TestResult
-
-    def others():  # what only_thread() counts against this thread (earlier tests' may live on)
-        me = threading.current_thread()
-        return {t for t in threading.enumerate() if t is not me and not t.name.startswith(OWN_THREADS_PREFIX)}
 
     writer = ReportWriter(None, hang_backstop=60)
     writer.results["t.py::test_x"] = TestResult("t.py::test_x", "99_demo", "test_x", None)
