@@ -314,11 +314,14 @@ async def test_each_reminder_goes_out_after_its_own_delay(ex, rng):
     assert_call_count(send, len(reminders), "one per reminder")
     # Reminders due at the same moment may go out in either order.
     due = dict((message, delay) for delay, message in reminders)
-    assert_same(
-        [due[call.args[0]] for call in send.calls],
-        sorted(due[message] for message in sent_at),
-        "the delays of the messages, in the order they were sent,",
-    )
+    order = [due[call.args[0]] for call in send.calls]
+    # Each send was on time (above), so two out of order are due at most LATE + EARLY apart: timers
+    # of one loop never do that, but a countdown in a thread (a pool's) late by that much on a
+    # loaded machine does, and that is the machine's: a failure on time, with a second run.
+    inverted = max((earlier - later for earlier, later in itertools.combinations(order, 2)), default=0.0)
+    if inverted > 0:
+        margins.under(inverted, LATE + EARLY + 0.001, "04 send_reminders: out of order by <= LATE + EARLY")
+    assert_same(order, sorted(order), "the delays of the messages, in the order they were sent,")
 
 
 @pytest.mark.task(2)
