@@ -23,7 +23,7 @@ from kata.testing.fakes import Call
 from kata.testing.hang_guard import waiting_lines
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.limits import assert_no_limit_of_its_own
-from kata.testing.waiting import assert_slept
+from kata.testing.waiting import assert_slept, started_by_the_code
 from kata.words import many
 
 WAIT = 1.0  # how long a cancelled function may take to stop (a short cleanup takes a few ms)
@@ -362,7 +362,7 @@ class HeldStop:
         seen, named = wakes.with_callbacks(), {task: function} if task is not None else {}
         fix = f"Wait for {'it' if they == 'it' else 'them'} without a loop: {wait_for}."
         busiest = seen.busiest(since, until)
-        if busiest is not None and _started_by_the_code(busiest[0], named):
+        if busiest is not None and started_by_the_code(busiest[0], named):
             # A task of its own woke: a helper that polls, or one of its tasks still at work.
             fix = STILL_AT_WORK + fix
         assert_slept(
@@ -402,12 +402,6 @@ STILL_AT_WORK = (
     "cancelled one at a time, each waited for before the next is cancelled, the others go on "
     "working meanwhile. "
 )
-
-
-def _started_by_the_code(woken: Any, named: dict) -> bool:
-    """Whether `woken` (a Watched) is a task the learner's code started, not its function's own
-    task (named by the test, or in judge mode known by no name) nor a callback."""
-    return not woken.callback and bool(woken.name) and woken.task not in named
 
 
 async def settle() -> None:

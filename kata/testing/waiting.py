@@ -257,11 +257,10 @@ class WakeWatch:
         future = self._run_in_executor(executor, func, *args)
         called = self._learners_call(sys._getframe(1))  # the caller of loop.run_in_executor
         if called is not None:
-            (file, line, function), below = called
+            site, below = called
             threaded = below is not None and below.f_code.co_name == "to_thread"
             how = "asyncio.to_thread(...)" if threaded else "loop.run_in_executor(...)"
-            work = self._note_work(how, (file, line, function))
-            future.add_done_callback(lambda _: setattr(work, "ended", clock.perf_counter()))
+            self._note_work(how, site, future)
         return future
 
     def _noting_start(self) -> Callable[..., None]:
@@ -306,17 +305,19 @@ class WakeWatch:
             future = submit(executor, fn, *args, **kwargs)
             caller = sys._getframe(1)
             if caller.f_code.co_filename == watch.code_file:
-                work = watch._note_work("executor.submit(...)", site_of(caller))
-                future.add_done_callback(lambda _: setattr(work, "ended", clock.perf_counter()))
+                watch._note_work("executor.submit(...)", site_of(caller), future)
             return future
 
         return noting_submit
 
-    def _note_work(self, how: str, site: Site) -> Limit:
-        """Note work a thread does for the learner's file, from now until it ends: a pause."""
+    def _note_work(self, how: str, site: Site, future: Any = None) -> Limit:
+        """Note work a thread does for the learner's file, from now until it ends (when `future`,
+        if given, is done): a pause."""
         file, line, function = site
         work = Limit(0.0, how, os.path.basename(file), line, function, clock.perf_counter(), pause=True)
         self._keep(work)
+        if future is not None:
+            future.add_done_callback(lambda _: setattr(work, "ended", clock.perf_counter()))
         return work
 
     def _learners_call(self, frame: Any) -> tuple[Site, Any] | None:
@@ -403,6 +404,12 @@ def every(gaps: list[float]) -> str:
     return "less than 1 ms apart" if gap < 0.0005 else f"about every {gap * 1000:.0f} ms"
 
 
+def started_by_the_code(woken: Watched, named: dict) -> bool:
+    """Whether `woken` is a task the learner's code started: not the learner's function's own task
+    (named by the test, or in judge mode a task known by no name) nor a callback."""
+    return woken.task not in named and not woken.callback and bool(woken.name)
+
+
 def who_woke(woken: Watched, polling: list[Watched], named: dict, served: str) -> str:
     """`woken` in the learner's words: a task the test made and named, or one the learner's code
     started. `served` names the learner's function the test called: in judge mode a task in the
@@ -411,7 +418,7 @@ def who_woke(woken: Watched, polling: list[Watched], named: dict, served: str) -
         return named[woken.task]
     if woken.callback:
         return f"{woken.name}(), which your code had the event loop call back,"
-    if woken.task is None and not woken.name:
+    if not started_by_the_code(woken, named):
         return served
     alike = [w for w in polling if w.name == woken.name and w.task not in named]
     if len(alike) > 1:
