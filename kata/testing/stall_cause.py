@@ -145,11 +145,16 @@ class Stall:
         return self.alone and slept is not None and slept > limit and not machine_busy()
 
 
+def other_threads() -> list[threading.Thread]:
+    """The process's threads but the calling one and the kata's own idle threads."""
+    me = threading.current_thread()
+    return [t for t in threading.enumerate() if t is not me and not t.name.startswith(OWN_THREADS_PREFIX)]
+
+
 def only_thread() -> bool:
     """Whether the calling thread is the process's only one (the kata's own idle threads aside):
     then its sleep waited on no other thread of its own."""
-    me = threading.current_thread()
-    return all(t is me or t.name.startswith(OWN_THREADS_PREFIX) for t in threading.enumerate())
+    return not other_threads()
 
 
 def machine_busy() -> bool:

@@ -14,7 +14,7 @@ import pytest
 from kata.sandbox import host
 from kata.testing import stall_cause
 from kata.testing.loopguard import FROZEN_PREFIX, LoopGuard, blocked_asleep
-from kata.testing.stall_cause import OWN_THREADS_PREFIX, Mark, Stall
+from kata.testing.stall_cause import Mark, Stall
 
 LINUX = sys.platform.startswith("linux")
 
@@ -99,13 +99,7 @@ def test_another_threads_computing_is_not_the_stalled_threads():
     assert on_a_core < 0.05, f"this thread slept; on a core {on_a_core:.3f} s (the spinner's time?)"
     assert not stall.alone, "another thread was there"
     # An earlier test's thread may still live (an executor's): the spinner, joined, must not count.
-    assert stall_cause.only_thread() == (not others()), "the spinning thread, joined, still counts"
-
-
-def others():
-    """The threads only_thread() counts against the calling one (earlier tests' may live on)."""
-    me = threading.current_thread()
-    return {t for t in threading.enumerate() if t is not me and not t.name.startswith(OWN_THREADS_PREFIX)}
+    assert other not in stall_cause.other_threads(), "the spinning thread, joined, still counts"
 
 
 def _frozen_by_a_sleep(guard):
@@ -152,12 +146,13 @@ def test_grade_pys_hang_backstop_is_not_a_thread_the_loop_could_wait_on():
     writer = ReportWriter(None, hang_backstop=60)
     writer.results["t.py::test_x"] = TestResult("t.py::test_x", "99_demo", "test_x", None)
     writer._emit = lambda record: None
-    before = others()
+    before = set(stall_cause.other_threads())  # earlier tests' may live on
     writer.pytest_runtest_logstart("t.py::test_x")
     try:
         assert writer.backstop is not None and writer.backstop.is_alive()
-        assert writer.backstop not in others(), f"the backstop ({writer.backstop.name}) counts as another"
-        assert others() <= before, [t.name for t in others() - before]
+        others = stall_cause.other_threads()
+        assert writer.backstop not in others, f"the backstop ({writer.backstop.name}) counts as another"
+        assert set(others) <= before, [t.name for t in set(others) - before]
     finally:
         writer.backstop.cancel()
 
