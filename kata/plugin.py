@@ -27,7 +27,7 @@ from types import ModuleType
 
 import pytest
 
-from kata import checked_names, timeouts, until_caught, where
+from kata import checked_names, forking, timeouts, until_caught, where
 from kata.catalog import REPO_ROOT, exercise_stem
 from kata.loader import ExerciseLoadError, load_exercise, module_name, unload_exercise
 from kata.report import GAVE_UP, HANG_GRACE, STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
@@ -112,6 +112,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "folder (batch grading: the folder a student is graded from means nothing to them)",
     )
     group.addoption(
+        forking.OPTION,
+        default=None,
+        metavar="PLAN.json",
+        help="collect once, then run each group of tests the plan names in a forked child, with "
+        "its own report and output (Linux; grade.py NN: kata.side_by_side)",
+    )
+    group.addoption(
         "--kata-stop-on-hang",
         action="store_true",
         help="end the run at the first test that times out, and end the process when a test "
@@ -161,6 +168,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(
             ReportWriter(Path(report_path), hang_backstop=_hang_backstop(config)), "kata-report"
         )
+    forking.register(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -171,6 +171,13 @@ class ReportWriter:
         with self.path.open("a", encoding="utf-8") as out:
             out.write(line)
 
+    def start_over(self, path: Path, items: list[pytest.Item]) -> None:
+        """In a child forked to run `items` (kata.forking): a report of its own, of those tests."""
+        self.path = path
+        self.results = {}
+        path.write_text("")
+        self.pytest_collection_modifyitems(items)
+
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
             stem = exercise_stem(item.path)

@@ -10,6 +10,7 @@ collected test ids, so a run that ended early shows its missing tests as "not ru
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -189,6 +190,90 @@ def run_tests(
         contents = read_report(report)
     run.results = _reconcile(contents, run)
     return run
+
+
+def can_fork() -> bool:
+    """Whether a check's children can be forked from one start-up (kata.forking): on Linux.
+    Windows has no fork; on macOS system libraries are not fork-safe (Python's multiprocessing
+    spawns there), so each child starts on its own."""
+    return hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
+def run_groups_forked(
+    test_file: Path | str,
+    groups: Sequence[Sequence[str]],
+    target: Path,
+    *,
+    wall_limit: float,
+    extra: Sequence[str] = (),
+    cwd: Path = REPO_ROOT,
+) -> list[Run]:
+    """Run `test_file`'s test functions, in `groups`, each group in a child forked from one pytest
+    start-up (kata.forking: Linux only); a Run per group, as if each had been run on its own.
+    Where that process forked nothing (a collection error), its own run is the one Run."""
+    with tempfile.TemporaryDirectory(prefix="kata-run-") as scratch:
+        folder = Path(scratch)
+        report, codes = folder / "report.jsonl", folder / "codes.jsonl"
+        plan = {
+            "groups": [list(group) for group in groups],
+            "reports": [str(folder / f"report-{index}.jsonl") for index in range(len(groups))],
+            "outputs": [str(folder / f"output-{index}.txt") for index in range(len(groups))],
+            "codes": str(codes),
+        }
+        (folder / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+        command = pytest_command(
+            [test_file], target, report, [*extra, "--kata-fork-groups", str(folder / "plan.json")]
+        )
+        ended = supervise(command, wall_limit=wall_limit, cwd=cwd)
+        forked = _read_codes(codes)
+        if not forked.ids:
+            run = Run(label=Path(test_file).name, returncode=ended.returncode, timed_out=ended.timed_out)
+            run.output, run.seconds = ended.output, ended.seconds
+            run.results = _reconcile(read_report(report), run)
+            return [run]
+        collected = {test.id: test for test in read_report(report).collected}
+        runs = []
+        for index, ids in sorted(forked.ids.items()):
+            code = forked.codes.get(index)
+            run = Run(
+                label=f"{Path(test_file).name} (group {index + 1})",
+                returncode=code if code is not None else ended.returncode,
+                timed_out=ended.timed_out and code is None,
+                output=_text(Path(plan["outputs"][index])),
+                seconds=ended.seconds,
+            )
+            contents = read_report(Path(plan["reports"][index]))
+            if not contents.collected:  # the child ended before it wrote a line
+                contents.collected = [collected[i] for i in ids if i in collected]
+            run.results = _reconcile(contents, run)
+            runs.append(run)
+        return runs
+
+
+@dataclass
+class _Forked:
+    ids: dict[int, list[str]] = field(default_factory=dict)  # each group's tests, as collected
+    codes: dict[int, int] = field(default_factory=dict)  # each ended child's exit code
+
+
+def _read_codes(path: Path) -> _Forked:
+    forked = _Forked()
+    with contextlib.suppress(OSError):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                record = json.loads(line)
+                if "group" in record:
+                    forked.ids[int(record["group"])] = list(record["ids"])
+                else:
+                    forked.codes[int(record["index"])] = int(record["code"])
+    return forked
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")[-OUTPUT_LIMIT:]
+    except OSError:
+        return ""
 
 
 def _reconcile(contents: ReportContents, run: Run) -> list[TestResult]:

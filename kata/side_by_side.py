@@ -1,12 +1,14 @@
-"""grade.py NN: one exercise's tests in three to six child processes at once, results in the file's order.
+"""grade.py NN: one exercise's tests in three to eight child processes at once, results in the file's order.
 
 The tests mostly wait on purpose (fakes with latency), so three children on two cores finish in
 about a third of the time. Test functions are dealt out by the seconds each took in the
 learner's last check of that exercise (kata.state keeps them), the longest first.
 
-Forking the children from one start-up (pytest and aiohttp imported once) was tried: 30 % less
-CPU, but slower on an idle machine for most exercises, since the imports then ran one after the
-other instead of on both cores at once (13: 1.07 s against 0.86 s; 22: 2.14 s against 2.29 s).
+On Linux the children are forked from one pytest start-up once it has collected the tests
+(kata.forking): the imports, options and collection are paid once, not once a child. Where there
+is no safe fork (Windows, macOS) each child starts on its own. A first try (2026-11-30) forked
+before pytest started, so each child still parsed its options and collected the tests, and the
+one start-up's imports then ran on one core instead of two: slower for most exercises then.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ import statistics
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from kata.report import TestResult
-from kata.runner import OUTPUT_LIMIT, Run, run_tests
+from kata.runner import OUTPUT_LIMIT, Run, can_fork, run_groups_forked, run_tests
 
 
 def named_tests(test_file: Path) -> list[str]:
@@ -66,50 +69,78 @@ def longest_group(groups: list[list[str]], seconds: Mapping[str, float]) -> floa
 
 
 CHILDREN = 3
-# More children help an exercise whose tests mostly wait (14: 12 s of tests, 3.8 s in four children
-# and 3.2 s in six on two idle cores); each costs its start-up (CHILD_START), so `children_for`
-# takes one only when the last check's seconds say it ends the tests sooner.
-MOST_CHILDREN = 6
-# What one more child costs: its start-up (Python, pytest, the kata's plugin, the test file: about
-# 0.2 s of CPU, more with aiohttp) and its exit, on cores the running tests use too. The children
-# start together, so on two cores three of them cost about 0.5 s and six about 1 s. Fitted to the
-# pairs measured below: a fourth child cost 0.07-0.16 s more than the tests it saved (0.25 s a
-# child would do); a fifth and sixth 0.3-0.47 s each (14, 16 and 22), more with busier tests.
-CHILD_START = 0.35
 
 
-def expected_seconds(groups: list[list[str]], seconds: Mapping[str, float], cores: int) -> float:
+@dataclass(frozen=True)
+class Children:
+    """How children of a check start: what one more costs (`start`, seconds) and how many at most."""
+
+    start: float
+    most: int
+
+
+# Started one by one (Windows, macOS): what one more child costs is its start-up (Python, pytest,
+# the kata's plugin, the test file: about 0.26 s of CPU, more with aiohttp) and its exit, on cores
+# the running tests use too. The children start together, so on two cores three of them cost about
+# 0.5 s and six about 1 s. Fitted to the pairs measured below: a fourth child cost 0.07-0.16 s more
+# than the tests it saved (0.25 s a child would do); a fifth and sixth 0.3-0.47 s each (14, 16 and
+# 22), more with busier tests. More children help an exercise whose tests mostly wait (14: 12 s of
+# tests, 3.8 s in four children and 3.2 s in six on two idle cores), up to six.
+STARTED = Children(start=0.35, most=6)
+# Forked from one start-up (Linux, kata.forking): the start-up is paid once, whatever the number of
+# children; one more child costs its fork, its own report and capture files and its exit. 07's 14
+# short tests (0.7 s in all), in 1, 2, 4, 7 and 8 forked children (2026-12-03, 2 cores, idle): 1.0,
+# 0.65-0.82, 0.53-0.55, 0.53-0.57 and 0.49-0.52 s, about 0.1 s above the start-up and the longest
+# group's tests with eight: 0.03 s a child, on two cores. grade.py NN on the reference, medians of 5,
+# six at most then eight at most: 14 1.66 then 1.52 s, 22 1.72 then 1.57 s, 21 1.69 then 1.68 s.
+FORKED = Children(start=0.03, most=8)
+
+
+def how_children_start() -> Children:
+    return FORKED if can_fork() else STARTED
+
+
+def expected_seconds(
+    groups: list[list[str]], seconds: Mapping[str, float], cores: int, start: float = STARTED.start
+) -> float:
     """About how long a check takes with `groups` in children of their own: the children's
-    start-up, shared by the cores, then the longest group's tests."""
-    return CHILD_START * max(1.0, len(groups) / cores) + longest_group(groups, seconds)
+    start-up (`start` seconds each), shared by the cores, then the longest group's tests."""
+    return start * max(1.0, len(groups) / cores) + longest_group(groups, seconds)
 
 
-def children_for(names: list[str], seconds: Mapping[str, float] | None, cores: int | None = None) -> int:
-    """How many children to run `names` in: CHILDREN, or more (up to MOST_CHILDREN) while the last
-    check's seconds say that one more group ends the tests sooner than one more child takes to
-    start (`expected_seconds`, on this machine's `cores`); never fewer than two tests a child.
+def children_for(
+    names: list[str],
+    seconds: Mapping[str, float] | None,
+    cores: int | None = None,
+    children: Children | None = None,
+) -> int:
+    """How many children to run `names` in: CHILDREN, or more (up to `children.most`) while the
+    last check's seconds say that one more group ends the tests sooner than one more child takes
+    to start (`expected_seconds`, on this machine's `cores`, as children start here by default:
+    `how_children_start`); never fewer than two tests a child.
 
     One more child is no use when one test function takes about as long as a group already (17's
-    deadlock test, 1.36 s of 3.3 s), nor, on two cores, when it shortens the longest group by
-    less than CHILD_START / 2. Measured in pairs, 3 then 4 children, 6 pairs each on the
-    reference (2026-12-02, 2 cores, idle), medians, where it chooses four: 03 1.12 -> 1.06 s, 05
-    1.07 -> 1.01, 10 1.13 -> 1.04, 11 1.14 -> 1.05, 16 1.75 -> 1.55, 20 1.34 -> 1.32, 22 2.24 ->
-    2.02; where it chooses three: 17 1.65 -> 1.77, 09 1.37 -> 1.57, 04 0.92 -> 0.96, 08 0.74 ->
-    0.75, 13 0.93 -> 0.92, 06 0.81 -> 0.79, 12 0.80 -> 0.78. Run_tests_side_by_side in 3, 4, 5 and
-    6 children (2026-12-03, medians of 3, 2 cores, idle): 14 4.65, 3.81, 3.40, 3.21 s; 16 2.54,
-    2.20, 2.14, 2.17 s; 22 (4, 5, 6) 2.22, 2.19, 2.34 s."""
+    deadlock test, 1.36 s of 3.3 s), nor, on two cores, when it shortens the longest group by less
+    than half a child's start. Measured in pairs, children started one by one, 3 then 4 children, 6
+    pairs each on the reference (2026-12-02, 2 cores, idle), medians, where it chooses four: 03 1.12
+    -> 1.06 s, 05 1.07 -> 1.01, 10 1.13 -> 1.04, 11 1.14 -> 1.05, 16 1.75 -> 1.55, 20 1.34 -> 1.32,
+    22 2.24 -> 2.02; where it chooses three: 17 1.65 -> 1.77, 09 1.37 -> 1.57, 04 0.92 -> 0.96, 08
+    0.74 -> 0.75, 13 0.93 -> 0.92, 06 0.81 -> 0.79, 12 0.80 -> 0.78. Run_tests_side_by_side in 3, 4,
+    5 and 6 children (2026-12-03, medians of 3, 2 cores, idle): 14 4.65, 3.81, 3.40, 3.21 s; 16
+    2.54, 2.20, 2.14, 2.17 s; 22 (4, 5, 6) 2.22, 2.19, 2.34 s."""
+    children = children or how_children_start()
     fewest = min(CHILDREN, len(names) // 2)
-    most = min(MOST_CHILDREN, len(names) // 2)
+    most = min(children.most, len(names) // 2)
     if not _known(names, seconds) or most <= fewest:
         return fewest
     cores = cores or os.cpu_count() or 1
     known = seconds or {}
     chosen = fewest
-    best = expected_seconds(deal_out(names, fewest, known), known, cores)
-    for children in range(fewest + 1, most + 1):
-        expected = expected_seconds(deal_out(names, children, known), known, cores)
+    best = expected_seconds(deal_out(names, fewest, known), known, cores, children.start)
+    for count in range(fewest + 1, most + 1):
+        expected = expected_seconds(deal_out(names, count, known), known, cores, children.start)
         if expected < best - 1e-9:
-            chosen, best = children, expected
+            chosen, best = count, expected
     return chosen
 
 
@@ -146,15 +177,18 @@ def run_tests_side_by_side(
     if len(groups) < 2:
         return run_tests([test_file], target, wall_limit=wall_limit, extra=extra)
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-        runs = list(
-            pool.map(
-                lambda group: run_tests(
-                    [f"{test_file}::{name}" for name in group], target, wall_limit=wall_limit, extra=extra
-                ),
-                groups,
+    if can_fork():
+        runs = run_groups_forked(test_file, groups, target, wall_limit=wall_limit, extra=extra)
+    else:
+        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+            runs = list(
+                pool.map(
+                    lambda group: run_tests(
+                        [f"{test_file}::{name}" for name in group], target, wall_limit=wall_limit, extra=extra
+                    ),
+                    groups,
+                )
             )
-        )
     order = {name: index for index, name in enumerate(names)}
     seen: set[str] = set()
     results = []

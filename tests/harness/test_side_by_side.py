@@ -1,5 +1,6 @@
 """grade.py runs an exercise's tests in three to six children at once: the verdicts one child gives."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,10 @@ from kata.catalog import REPO_ROOT, discover
 from kata.checking import Checker
 from kata.originals import load_originals
 from kata.report import TestResult
-from kata.runner import Run, run_tests, with_second_chance
+from kata.runner import Run, can_fork, run_groups_forked, run_tests, with_second_chance
 from kata.side_by_side import (
-    CHILD_START,
+    FORKED,
+    STARTED,
     children_for,
     deal_out,
     named_tests,
@@ -21,6 +23,7 @@ from kata.side_by_side import (
 )
 from kata.state import ProgressFile
 from kata.typical_seconds import typical_seconds
+from tests.harness.test_guard import make_suite
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -93,8 +96,9 @@ def test_the_seconds_of_a_tests_parameters_add_up_under_its_function():
     assert seconds_by_test(results) == {"test_a": 0.75, "test_b": 0.125}
 
 
+@pytest.mark.parametrize("forked", [False, True], ids=["started", "forked"])
 @pytest.mark.parametrize(("tests", "children"), [(1, 1), (3, 1), (4, 2), (5, 2), (6, 3), (9, 3)])
-def test_each_child_gets_two_tests_at_least(tests, children, tmp_path, monkeypatch):
+def test_each_child_gets_two_tests_at_least(tests, children, forked, tmp_path, monkeypatch):
     source = tmp_path / "test_x.py"
     source.write_text("".join(f"def test_{n}(): pass\n" for n in range(tests)))
     started = []
@@ -103,7 +107,13 @@ def test_each_child_gets_two_tests_at_least(tests, children, tmp_path, monkeypat
         started.append(files)
         return Run(label="x")
 
+    def run_groups_forked(test_file, groups, target, **kwargs):
+        started.extend([f"{test_file}::{name}" for name in group] for group in groups)
+        return [Run(label="x") for _ in groups]
+
+    monkeypatch.setattr(side_by_side, "can_fork", lambda: forked)
     monkeypatch.setattr(side_by_side, "run_tests", run_tests)
+    monkeypatch.setattr(side_by_side, "run_groups_forked", run_groups_forked)
     run_tests_side_by_side(source, tmp_path, wall_limit=10)
     assert len(started) == children, f"{tests} tests went to {len(started)} children: {started}"
     if children == 1:
@@ -112,23 +122,46 @@ def test_each_child_gets_two_tests_at_least(tests, children, tmp_path, monkeypat
         assert all(len(files) >= 2 for files in started), f"a child with one test: {started}"
 
 
-def test_one_more_child_only_when_its_group_ends_the_tests_sooner_than_a_child_starts():
+def test_one_more_started_child_only_when_its_group_ends_the_tests_sooner_than_it_starts():
     names = [f"test_{n}" for n in range(12)]
     even = dict.fromkeys(names, 0.5)  # 2 s a child in three, 1.5 s in four, 1 s in six
-    assert children_for(names, None, cores=2) == 3, "no last check: three children"
-    assert children_for(names, even, cores=2) == 6, "six groups of 1 s end sooner than six children start"
-    assert children_for(names, dict.fromkeys(names, 0.3), cores=2) == 4, (
+    assert children_for(names, None, cores=2, children=STARTED) == 3, "no last check: three children"
+    assert children_for(names, even, cores=2, children=STARTED) == 6, (
+        "six groups of 1 s end sooner than six children start"
+    )
+    assert children_for(names, dict.fromkeys(names, 0.3), cores=2, children=STARTED) == 4, (
         "two more children cost more than the 0.3 s they save"
     )
-    assert children_for(names[:8], even, cores=2) == 4, "two tests a child at least: four for eight"
-    assert children_for(names[:7], even, cores=2) == 3, "two tests a child at least: three for seven"
+    assert children_for(names[:8], even, cores=2, children=STARTED) == 4, (
+        "two tests a child at least: four for eight"
+    )
+    assert children_for(names[:7], even, cores=2, children=STARTED) == 3, (
+        "two tests a child at least: three for seven"
+    )
     one_long = {**dict.fromkeys(names, 0.1), "test_0": 2.0}  # 2.0 s in one child, however many
-    assert children_for(names, one_long, cores=2) == 3, "the longest test decides: no sooner with more"
-    # Four groups end 2 * 0.03 = 0.06 s sooner; a fourth child on two cores costs CHILD_START / 2.
+    assert children_for(names, one_long, cores=2, children=STARTED) == 3, (
+        "the longest test decides: no sooner with more"
+    )
+    # Four groups end 2 * 0.03 = 0.06 s sooner; a fourth child on two cores costs STARTED.start / 2.
     short = dict.fromkeys(names, 0.03)
-    assert CHILD_START / 2 > 0.06
-    assert children_for(names, short, cores=2) == 3, "one more child would start slower than it saves"
-    assert children_for(names, short, cores=8) == 6, "with a core for each child, it costs no more"
+    assert STARTED.start / 2 > 0.06
+    assert children_for(names, short, cores=2, children=STARTED) == 3, (
+        "one more child would start slower than it saves"
+    )
+    assert children_for(names, short, cores=8, children=STARTED) == 6, (
+        "with a core for each child, it costs no more"
+    )
+
+
+def test_forked_children_cost_so_little_that_shorter_groups_pay_for_more_of_them():
+    names = [f"test_{n}" for n in range(16)]
+    assert children_for(names, dict.fromkeys(names, 0.3), cores=2, children=STARTED) == 4
+    assert children_for(names, dict.fromkeys(names, 0.3), cores=2, children=FORKED) == 8, (
+        "eight groups of 0.6 s: a forked child costs far less than the 0.3 s each saves"
+    )
+    assert children_for(names, None, cores=2, children=FORKED) == 3, "no last check: three children"
+    one_long = {**dict.fromkeys(names, 0.1), "test_0": 2.0}
+    assert children_for(names, one_long, cores=2, children=FORKED) == 3, "the longest test decides"
 
 
 def test_a_first_check_deals_the_tests_out_by_their_reference_seconds(tmp_path):
@@ -174,3 +207,94 @@ def test_a_missing_or_unreadable_record_of_seconds_is_no_record(tmp_path, monkey
     )
     assert typical_seconds("14_as_completed") == {"test_b": 0.5}, "nonsense values are left out"
     assert typical_seconds("15_semaphore") == {}
+
+
+FORKED_TESTS = """
+import os
+import time
+
+def test_fine(ex):
+    ex.seen.append(os.getpid())
+    assert ex.seen == [os.getpid()], "each test loads the learner's file afresh"
+
+def test_also_fine(ex):
+    ex.seen.append(os.getpid())
+
+def test_dies():
+    os._exit(3)
+
+def test_after_the_death():
+    pass
+
+def test_ignores_every_interrupt():
+    while True:
+        try:
+            time.sleep(0.05)
+        except BaseException:
+            pass
+
+def test_not_in_any_group():
+    pass
+"""
+
+
+@pytest.mark.skipif(not can_fork(), reason="children are forked on Linux only")
+def test_forked_groups_report_a_pass_a_death_and_a_hang_as_runs_of_their_own_would(tmp_path):
+    """kata.forking: one start-up, a fork a group; the wall limit and the kill cover them all."""
+    test_file, target = make_suite(tmp_path, learner="seen = []\n", tests=FORKED_TESTS)
+    groups = [
+        ["test_fine", "test_also_fine"],
+        ["test_dies", "test_after_the_death"],
+        ["test_ignores_every_interrupt"],
+    ]
+    started = time.monotonic()
+    fine, dies, hangs = run_groups_forked(
+        test_file, groups, target, wall_limit=8, extra=["--timeout", "1"], cwd=tmp_path
+    )
+    assert time.monotonic() - started < 30, "the hang was killed at the wall limit"
+    assert {r.test: r.outcome for r in fine.results} == {
+        "test_fine": "passed",
+        "test_also_fine": "passed",
+        "test_not_in_any_group": "passed",
+    }, "a test no group names runs with the first group"
+    assert fine.returncode == 0 and not fine.timed_out
+    died, after = dies.results
+    assert died.outcome == "failed" and "ended while this test was running (exit code 3)" in died.message
+    assert after.outcome == "failed" and after.message.startswith("not run: the test process ended")
+    assert dies.returncode == 3 and not dies.timed_out
+    (hung,) = hangs.results
+    assert hung.outcome == "failed" and hung.message.startswith(
+        "this test was still running when it was stopped"
+    )
+    assert hangs.timed_out
+
+
+@pytest.mark.skipif(not can_fork(), reason="children are forked on Linux only")
+def test_a_test_file_that_cannot_be_collected_is_one_run_that_says_why(tmp_path):
+    test_file, target = make_suite(tmp_path, learner="", tests="def test_x(:\n    pass\n")
+    (run,) = run_groups_forked(test_file, [["test_x"], ["test_y"]], target, wall_limit=30, cwd=tmp_path)
+    assert run.returncode not in (0, None) and not run.results
+    assert "SyntaxError" in run.output or "invalid syntax" in run.output, run.output[-500:]
+
+
+THREAD_AT_COLLECTION = """
+import threading
+import time
+
+threading.Thread(target=time.sleep, args=(3,), daemon=True).start()
+
+def test_a():
+    pass
+
+def test_b():
+    pass
+"""
+
+
+@pytest.mark.skipif(not can_fork(), reason="children are forked on Linux only")
+def test_nothing_is_forked_while_a_thread_runs_the_tests_run_in_the_one_process(tmp_path):
+    """A fork keeps only the thread that calls it: with another thread alive, no fork."""
+    test_file, target = make_suite(tmp_path, learner="", tests=THREAD_AT_COLLECTION)
+    (run,) = run_groups_forked(test_file, [["test_a"], ["test_b"]], target, wall_limit=30, cwd=tmp_path)
+    assert {r.test: r.outcome for r in run.results} == {"test_a": "passed", "test_b": "passed"}
+    assert run.returncode == 0
