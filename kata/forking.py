@@ -1,6 +1,6 @@
 """`--kata-fork-groups PLAN.json`: one start-up, its tests run in forked children (Linux).
 
-`grade.py NN` runs an exercise's tests in three to six children at once (kata.side_by_side). Each
+`grade.py NN` runs an exercise's tests in three to eight children at once (kata.side_by_side). Each
 child started on its own used to import pytest, its plugins, aiohttp and the kata, parse its
 options and collect the test file: about 0.26 s of CPU each, and 0.5-0.9 s on two cores before
 the first test of a check could start. With this option one pytest process does all of that once,

@@ -163,9 +163,10 @@ def run_tests_side_by_side(
     seconds: Mapping[str, float] | None = None,
 ) -> Run:
     """Run one exercise's tests in `children` child processes at once (by default `children_for`:
-    three, or up to six where the last check's seconds say that ends sooner), its test functions dealt
-    out by `deal_out` (by `seconds`, what each took last time, when known), and put the results
-    back in the file's order.
+    three, or up to six, eight when forked, where the last check's seconds say that ends sooner), its
+    test functions dealt out by `deal_out` (by `seconds`, what each took last time, when known), and
+    put the results back in the file's order. On Linux the children are forked from one start-up
+    (`run_groups_forked`), elsewhere each starts on its own (`run_tests`).
 
     The tests mostly wait on purpose (fakes with latency), so three children on two cores finish
     in about a third of the time; each judges concurrency within its own tests, as before, and a

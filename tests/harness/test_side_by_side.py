@@ -1,4 +1,4 @@
-"""grade.py runs an exercise's tests in three to six children at once: the verdicts one child gives."""
+"""grade.py runs an exercise's tests in three to eight children at once: the verdicts one child gives."""
 
 import time
 from pathlib import Path
