@@ -22,7 +22,7 @@ from kata.testing.checks import describe
 from kata.testing.fakes import Call
 from kata.testing.hang_guard import waiting_lines
 from kata.testing.letting_run import let_the_code_run
-from kata.testing.limits import assert_no_limit_of_its_own
+from kata.testing.limits import alive_between, assert_no_limit_of_its_own
 from kata.testing.waiting import assert_slept, started_by_the_code
 from kata.words import many
 
@@ -383,7 +383,7 @@ class HeldStop:
         cancels the wait, a check that `loop.call_later` runs. Waiting for the calls needs none."""
         if self.held_since is None:
             return
-        timers = [timer for timer in getattr(wakes, "limits", []) if timer.alive(*self._stretch())]
+        timers = alive_between(wakes, *self._stretch())
         if not timers:
             return
         opening, they, _ = self._cancelled_words(function, calls)

@@ -67,6 +67,7 @@ class Limit:
     handle: asyncio.TimerHandle | None = None
     pause: bool = False  # asyncio.sleep: a pause, not a limit (`assert_no_limit_of_its_own`)
     ended: float | None = None  # kata clock, when it fired or was cancelled (None: still pending)
+    thread: bool = False  # work a thread does for the learner's file (kata.testing.waiting), not a timer
 
     @classmethod
     def set_by(cls, site: Site, below: FrameType | None, delay: float) -> Limit:
@@ -102,7 +103,7 @@ class Limit:
     def report(self) -> tuple:
         cancelled = self.cancelled or (self.handle is not None and self.handle.cancelled() and not self.fired)
         fields = (self.delay, self.how, self.file, self.line, self.function, self.at, self.fired, cancelled)
-        return (*fields, self.pause, self.ended)
+        return (*fields, self.pause, self.ended, self.thread)
 
 
 def reported(watch: Any) -> list[tuple]:
@@ -119,17 +120,26 @@ def from_report(report: Any) -> list[Limit]:
     """The sandbox's report as Limits (bounded; nonsense dropped: it is the learner's process)."""
     limits = []
     for entry in report[: MAX_REPORTED + MAX_PAUSES] if isinstance(report, list) else []:
-        if not (isinstance(entry, tuple | list) and len(entry) == 10):
+        if not (isinstance(entry, tuple | list) and len(entry) == 11):
             continue
-        delay, how, file, line, function, at, fired, cancelled, pause, ended = entry
+        delay, how, file, line, function, at, fired, cancelled, pause, ended, thread = entry
         numbers = type(delay) is float and type(at) is float and type(line) is int
         texts = all(type(t) is str for t in (how, file, function))
-        flags = all(type(flag) is bool for flag in (fired, cancelled, pause))
+        flags = all(type(flag) is bool for flag in (fired, cancelled, pause, thread))
         if numbers and texts and flags and (ended is None or type(ended) is float):
             limit = Limit(delay, how[:200], file[:200], line, function[:100], at, fired, cancelled)
-            limit.pause, limit.ended = pause, ended
+            limit.pause, limit.ended, limit.thread = pause, ended, thread
             limits.append(limit)
     return limits
+
+
+def alive_between(watch: Any, since: float, until: float, *, threads: bool = True) -> list[Limit]:
+    """The timers the learner's code set (pauses included) that were pending at some moment
+    between `since` and `until` (kata clock), and with `threads` the work threads did for it then,
+    as `watch` (a WakeWatch given their file, or the sandbox's) saw them: while nothing changes,
+    code that waits on what it waits for needs none."""
+    timers = getattr(watch, "limits", [])
+    return [timer for timer in timers if timer.alive(since, until) and (threads or not timer.thread)]
 
 
 def assert_no_limit_of_its_own(watch: Any, explain: Callable[[Limit], str]) -> None:

@@ -314,7 +314,9 @@ class WakeWatch:
         """Note work a thread does for the learner's file, from now until it ends (when `future`,
         if given, is done): a pause."""
         file, line, function = site
-        work = Limit(0.0, how, os.path.basename(file), line, function, clock.perf_counter(), pause=True)
+        work = Limit(
+            0.0, how, os.path.basename(file), line, function, clock.perf_counter(), pause=True, thread=True
+        )
         self._keep(work)
         if future is not None:
             future.add_done_callback(lambda _: setattr(work, "ended", clock.perf_counter()))
