@@ -18,6 +18,7 @@ from kata.testing import (
     holds,
     margins,
 )
+from kata.testing.limits import alive_between
 from kata.testing.slots import longest_empty_slot, most_at_once
 from kata.testing.waiting import assert_slept, longest_quiet
 
@@ -33,7 +34,8 @@ EMPTY_SLOT_LIMIT = 0.07
 # while as many ids wait. Nothing starts or ends meanwhile: a caller waiting on a semaphore is not
 # woken at all; one that polls a counter wakes once per period. Wake-ups are counted from
 # QUIET_MARGIN after the last start (a late first step, or in judge mode a reply crossing back)
-# to the first end: about 0.25 s, so a poll every 0.2 s or less wakes at least once.
+# to the first end: about 0.25 s, so a poll every 0.2 s or less wakes at least once; a slower one
+# has its sleep pending there, which fails too.
 LONG = (0.33, 0.38)
 QUIET_MARGIN = 0.08
 QUIET_WOKEN = 1
@@ -449,7 +451,7 @@ async def test_waiting_calls_sleep_until_a_slot_frees(ex, rng, wake_watch, loop_
     fetch = FakeService("fetch", reply=item_for)
     fetch.delay = lambda i: long if len(fetch.calls) <= limit else FAST
 
-    async with wake_watch() as wakes, loop_breaker(ex, SPUN_FOR_A_SLOT):
+    async with wake_watch(ex) as wakes, loop_breaker(ex, SPUN_FOR_A_SLOT):
         task = asyncio.create_task(ex.fetch_all_limited(fetch, ids, limit))
         await task
 
@@ -466,6 +468,15 @@ async def test_waiting_calls_sleep_until_a_slot_frees(ex, rng, wake_watch, loop_
         "fetch_all_limited",
         woken=QUIET_WOKEN,
     )
+    # A poll slower than the stretch need not wake in it, but its sleep is pending there.
+    timers = alive_between(wakes, since, until)
+    if timers:
+        raise AssertionError(
+            f"while {limit} calls ran and {len(ids) - limit} waited for a slot, a timer or a thread of "
+            f"your code's own was going: {timers[0].where()}. Waiting for a slot needs neither: a sleep "
+            "in a loop checks whether a slot is free again and again (however long its period), and "
+            "reacts late. " + WAITED_FOR_A_SLOT["fix"]
+        )
 
 
 SPUN_FOR_A_SLOT = (
