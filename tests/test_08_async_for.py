@@ -48,6 +48,15 @@ def page_service(pages, broken=None):
     return FakeService("fetch_page", delay=PAGE_DELAY, reply=reply, fail=fail)
 
 
+def pages_asked(numbers):
+    """`page 1`, `pages 1, 2 and 3`, `no page`."""
+    if not numbers:
+        return "no page"
+    if len(numbers) == 1:
+        return f"page {numbers[0]}"
+    return f"pages {', '.join(map(str, numbers[:-1]))} and {numbers[-1]}"
+
+
 @contextmanager
 def explained(name):
     """Turn the TypeErrors of iterating the wrong kind of thing into advice."""
@@ -167,11 +176,19 @@ async def test_an_error_fetching_a_page_reaches_the_reader(ex, rng):
             return
         raise
     read = len(items)
+    got = f"the reader got {read} item{'' if read == 1 else 's'} and no error"
+    asked = [call.args[0] for call in fetch_page.calls]
+    if number not in asked:
+        # The listing ended before the broken page: not a swallowed error, an early stop.
+        raise AssertionError(
+            f"the listing has {len(pages)} pages, then an empty one; paginate ended after asking for "
+            f"{pages_asked(asked)}, never for page {number}: {got}. Stop only at the first empty "
+            "page: every page before it, however short, may be followed by more."
+        )
     raise AssertionError(
         f"fetch_page({number}) raised {error!r}, but paginate ended the listing there as if it were "
-        f"complete: the reader got {read} item{'' if read == 1 else 's'} and no error, and cannot tell "
-        "a listing cut short from a whole one. Let the error of fetch_page reach the reader: no "
-        "`try`/`except` around it that returns or stops instead."
+        f"complete: {got}, and cannot tell a listing cut short from a whole one. Let the error of "
+        "fetch_page reach the reader: no `try`/`except` around it that returns or stops instead."
     )
 
 

@@ -377,12 +377,28 @@ async def run_batch(ex, fetch, keys, limit):
         ) from None
 
 
+def assert_not_one_after_another(fetch, keys):
+    """First, in a test of the batch: code that calls fetch for one key at a time fails in those
+    words, not in the words of what that costs the test (a key never asked, a result late)."""
+    if len(keys) < 2 or not fetch.calls or fetch.peak > 1:
+        return
+    asked = len(fetch.calls)
+    never = f", and never asked for {len(keys) - asked} of them" if asked < len(keys) else ""
+    raise AssertionError(
+        f"fetch_all_within called fetch for the {len(keys)} keys one after another (each call started "
+        f"once the one before had ended){never}. The limit is for the whole batch, not for each call "
+        "in turn: start every call at once (gather), each with its own timeout of `limit`.\n"
+        f"observed:\n{draw_timeline(fetch.calls, 'fetch')}"
+    )
+
+
 @pytest.mark.task(2)
 async def test_fast_answers_are_kept_and_slow_ones_are_none(ex, rng):
     keys, slow, fetch = make_batch(rng, 6, rng.randint(2, 3))
 
     result = await run_batch(ex, fetch, keys, BATCH_LIMIT)
 
+    assert_not_one_after_another(fetch, keys)
     expected = {key: None if key in slow else value_for(key) for key in keys}
     if type(result) is dict and set(result) == set(keys):
         waited = sorted(key for key in slow if result[key] is not None)
@@ -416,6 +432,7 @@ async def test_every_call_starts_at_once(ex, rng):
 
     await run_batch(ex, fetch, keys, BATCH_LIMIT)
 
+    assert_not_one_after_another(fetch, keys)
     assert_call_count(fetch, len(keys))
     if margins.short_of(fetch.peak, len(keys), "11 run_batch: every call in flight at once"):
         raise AssertionError(
@@ -467,6 +484,7 @@ async def test_slow_calls_are_stopped_when_the_limit_is_up(ex, rng):
 
     try:
         result = await run_batch(ex, fetch, keys, limit)
+        assert_not_one_after_another(fetch, keys)
         await assert_stopped(fetch, slow, limit, "fetch_all_within", held, result)
     finally:
         await held.release()
@@ -483,6 +501,7 @@ async def test_when_every_call_is_fast_it_does_not_wait_for_the_limit(ex, rng):
     with stopwatch() as run:
         result = await run_batch(ex, fetch, keys, limit)
 
+    assert_not_one_after_another(fetch, keys)
     slowest = max(delays.values())
     if margins.over(run.elapsed, slowest + 0.2, "11 fetch_all_within: fast batch returns < slowest + 0.2 s"):
         raise AssertionError(
