@@ -870,6 +870,39 @@ async def test_bodies_come_back_in_the_order_of_the_urls(ex, rng, server):
     assert_used_the_session([log.connector], server.requests, "fetch_all_rate_limited")
 
 
+# A second call of fetch_all_rate_limited right after a first, with the same rate: its first request
+# starts at once, whatever rule its limiter keeps (a window, or even spacing). A limiter kept between
+# calls (for each rate, in the module) makes it wait for the first call's window: 0.35 s with even
+# spacing, 0.75 s with a sliding window.
+AGAIN_RATE, AGAIN_PER = 2, 0.8
+AGAIN_FIRST_START = 0.2
+
+
+@pytest.mark.task(2)
+async def test_a_second_call_starts_with_a_budget_of_its_own(ex, rng, server):
+    ids = rng.sample(range(100, 1000), 2 * AGAIN_RATE)
+    urls = [server.serve(f"/items/{i}", json=item(i), delay=0.02) for i in ids]
+    first, second = urls[:AGAIN_RATE], urls[AGAIN_RATE:]
+
+    await fetch_all(ex, server, first, AGAIN_RATE, AGAIN_PER, give_up_after=2.0)
+    log = SessionLog()
+    result = await fetch_all(ex, server, second, AGAIN_RATE, AGAIN_PER, give_up_after=2.0, log=log)
+
+    assert_same(result, [item(i) for i in ids[AGAIN_RATE:]], "the second call's result")
+    waited = min(log.started.values(), default=log.returned) - log.called
+    if margins.over(
+        waited, AGAIN_FIRST_START, "21 fetch_all_rate_limited: a second call's first request starts"
+    ):
+        raise AssertionError(
+            f"fetch_all_rate_limited was called twice in turn, each time with {AGAIN_RATE} URLs at rate="
+            f"{AGAIN_RATE}, per={AGAIN_PER}: the first call returned, and the second call's first request "
+            f"started only {waited:.2f} s after it was called, as if it waited for the first call's "
+            "window. Each call's requests share ONE RateLimiter, made in that call: a limiter kept "
+            "between calls (in the module, a class or a default argument) holds a call to the rate "
+            "of calls that have ended."
+        )
+
+
 @pytest.mark.task(2)
 async def test_no_more_than_rate_requests_reach_the_server_in_any_window(ex, rng, server):
     # More than 2 x rate URLs, all asked for at once: the second window has fewer places than

@@ -949,6 +949,25 @@ async def test_crawl_reports_every_page_of_a_site_exactly_once(ex, rng, server):
 
 
 @pytest.mark.task(3)
+async def test_a_second_crawl_of_the_same_site_reports_it_whole_again(ex, rng, server):
+    site = random_site(server, rng, answering=rng.randint(6, 10), orphans=1)
+    limit = rng.randint(2, 4)
+
+    first = await run_crawl(ex, site, limit=limit)
+    assert_report(first, site)
+    second = await run_crawl(ex, site, limit=limit)
+
+    try:
+        assert_report(second, site)
+    except AssertionError as error:
+        raise AssertionError(
+            f"the first crawl of this site was right, but a second crawl of it, started once the first had "
+            f"returned, was not: {error}\nEach crawl starts afresh: keep the pages a crawl has seen, and "
+            "its report, in that call of crawl, not in the module, a class or a default argument."
+        ) from None
+
+
+@pytest.mark.task(3)
 async def test_a_page_many_pages_link_to_is_requested_once(ex, rng, server):
     limit = rng.randint(3, 4)
     site = Site(server, rng)
