@@ -55,6 +55,12 @@ BLOCKED_ASLEEP = (
     "call off the loop with `await asyncio.to_thread(...)`."
 )
 FROZEN_PREFIX = BLOCKED.split("{", 1)[0]  # how every frozen-loop finding begins
+# Added to BLOCKED when the machine was busy (a learner trial, at a load of 4.5 on 2 cores, was told
+# its loop froze 0.75 s in session.get, which blocks nothing): the freeze may be the machine's.
+BUSY_MACHINE = (
+    "\nThis machine was busy meanwhile (more programs wanted a core than it has), so the freeze may "
+    "be its doing, not your code's: a test that failed for nothing else is run again."
+)
 _ASLEEP = re.compile(re.escape(FROZEN_PREFIX) + r"[0-9.]+ s, asleep in a blocking call")
 LEAKED = (
     "{count} still running after your code had finished: {names}. Every task you start must be "
@@ -305,7 +311,8 @@ class LoopGuard:
         elif self.worst_stall > self.stall_limit:
             blocked = BLOCKED_ASLEEP if self._asleep() else BLOCKED
             held = self._frozen_at.said() if self._frozen_at is not None else ""
-            problems.append(blocked.format(stall=self.worst_stall) + held)
+            busy = BUSY_MACHINE if blocked is BLOCKED and stall_cause.machine_busy() else ""
+            problems.append(blocked.format(stall=self.worst_stall) + held + busy)
         running = self.running()
         leaked = running
         if failed and self._learner_folder is not None:

@@ -179,3 +179,12 @@ def test_the_guard_lets_go_of_a_task_once_it_has_ended_and_still_names_the_ones_
 
     problems = asyncio.run(a_test())
     assert any("1 task was still running" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("busy", [True, False], ids=["busy", "idle"])
+def test_a_frozen_loop_on_a_busy_machine_says_the_machine_may_have_done_it(busy, monkeypatch):
+    """Not surely the code's (BLOCKED): the learner is told when the machine was busy, not otherwise."""
+    monkeypatch.setattr(stall_cause, "machine_busy", lambda: busy)
+    (found,) = _frozen_by_a_sleep(LoopGuard(tell_asleep=False))
+    assert found.startswith(FROZEN_PREFIX), found
+    assert ("the freeze may be its doing, not your code's" in found) == busy, found
