@@ -40,6 +40,42 @@ async def test_results_come_back_in_the_order_of_the_ids(ex, rng):
     assert_same_parts(result, [user_record(uid) for uid in user_ids], "fetch_all's result")
 
 
+FALSY = (None, 0, {}, "", False)
+
+
+@pytest.mark.task(1)
+async def test_a_repeated_id_is_fetched_each_time_and_falsy_results_are_kept(ex, rng):
+    # Decided: "for every id in user_ids" is a call for each id in the list, a repeated one too (as
+    # in 01), and every result has its place, whatever it is (None for a user not found, say).
+    user_ids = rng.sample(range(100, 1000), rng.choice(FEW_IDS))
+    twice = rng.choice(user_ids[:-1])
+    user_ids.insert(rng.randint(user_ids.index(twice) + 1, len(user_ids)), twice)
+    falsy = dict(zip(rng.sample([u for u in user_ids if u != twice], len(FALSY)), FALSY, strict=True))
+
+    def reply(user_id):
+        return falsy[user_id] if user_id in falsy else user_record(user_id)
+
+    fetch_user = FakeService("fetch_user", delay=0.05, reply=reply)
+
+    result = await ex.fetch_all(fetch_user, user_ids)
+
+    asked = sorted(call.args[0] for call in fetch_user.calls)
+    if asked != sorted(user_ids):
+        raise AssertionError(
+            f"fetch_all was given {len(user_ids)} ids, {twice} twice, and called fetch_user "
+            f"{len(fetch_user.calls)} times ({describe(asked)}): call it once for every id in the list, "
+            "a repeated one as often as it appears."
+        )
+    expected = [reply(uid) for uid in user_ids]
+    if isinstance(result, list) and len(result) < len(expected):
+        raise AssertionError(
+            f"fetch_all returned {len(result)} results for {len(user_ids)} ids: some calls gave "
+            f"{describe(list(falsy.values()))} (a user not found, say), and every call's result keeps "
+            "its place, whatever it is. Keep every result gather gives, without a test of its truth."
+        )
+    assert_same_parts(result, expected, "fetch_all's result")
+
+
 @pytest.mark.task(1)
 async def test_every_call_runs_at_the_same_time(ex, rng):
     user_ids = rng.sample(range(100, 1000), rng.choice(MANY_IDS))
