@@ -444,6 +444,9 @@ def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judg
             # In judge mode the learner's code runs on the sandbox's loop, watched there.
             guard = LoopGuard(stall_limit, heartbeat=judge is None, learner_folder=target)
             await guard.start()
+            left = item.funcargs.get("leftovers") if isinstance(item, pytest.Function) else None
+            if isinstance(left, Leftovers) and judge is None:
+                left.made_by_the_code = guard.made_by_the_code
             failure = None
             try:
                 if judge is not None:

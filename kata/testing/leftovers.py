@@ -15,6 +15,7 @@ host says can only fail a test: a test that passes must rest on what the judge s
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,10 @@ class Leftovers:
 
     def __init__(self, judge: Any = None) -> None:
         self.judge = judge  # a kata.judge.session.JudgeSession in judge mode
+        # In one process: whether the learner's code made a task (the test's loop guard knows; the
+        # kata.plugin sets it). The test's own tasks, and a loopback server's, are not its leftovers:
+        # in judge mode they run in the test's process, and the sandbox never sees them.
+        self.made_by_the_code: Callable[[asyncio.Task], bool] | None = None
 
     def mark(self) -> set[asyncio.Task]:
         return asyncio.all_tasks()
@@ -74,7 +79,8 @@ class Leftovers:
         code ended (the judge's own tasks, serving calls the learner made, are the test's to read
         from its fakes)."""
         if self.judge is None:
-            return [seen(task) for task in started_since(before)]
+            made = self.made_by_the_code
+            return [seen(task) for task in started_since(before) if made is None or made(task)]
         return [Left(name, cancelling) for name, cancelling in self.judge.left_running()]
 
     async def stop(self, before: set[asyncio.Task]) -> None:

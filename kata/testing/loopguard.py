@@ -257,6 +257,13 @@ class LoopGuard:
         self._creators = {t: self._creators.get(t) for t in self._created}
         return [t for t in self._created if not is_library_task(t)]
 
+    def made_by_the_code(self, task: asyncio.Task) -> bool:
+        """Whether code in the learner's folder made `task` (or code nobody can name), as far as
+        this guard saw it made; a task made before the guard started is not."""
+        if task not in self._creators or self._learner_folder is None:
+            return False
+        return _made_in(self._creators[task], self._learner_folder)
+
     def ignore(self, task: asyncio.Task | None) -> None:
         """Not the learner's: a task of the kata's own that runs beside the test."""
         self._created = [t for t in self._created if t is not task]

@@ -1,0 +1,37 @@
+"""Wrong: fetch_multiple_urls opens a ClientSession for each batch of 4 URLs, all at once (a learner
+trial's answer; the test of one session used exactly 4 URLs)."""
+# fails only: test_one_session_is_shared_by_every_request
+
+import asyncio
+
+import aiohttp
+
+
+# Task 1: fetch one JSON document
+async def fetch_json(session, url):
+    """GET `url` with the `session` you are given and return its JSON body, parsed.
+
+    Every call sends exactly one request (no cache, no retry). Any success status (200, 201,
+    ...) returns the body; if the server answers with an error status (4xx or 5xx), raise
+    `aiohttp.ClientResponseError` instead of returning the body.
+    """
+    async with session.get(url) as response:
+        response.raise_for_status()
+        return await response.json()
+
+
+# Task 2: many URLs, one session
+async def fetch_multiple_urls(urls):
+    """Fetch every URL in `urls` at the same time; return their JSON bodies in the order of `urls`.
+
+    Open ONE `aiohttp.ClientSession` with `async with`, share it between all the
+    requests (made with `fetch_json`), and let it close when they are done. If a
+    request fails, let the error reach the caller.
+    """
+
+    async def batch(chunk):  # the mistake on show: a session for each batch of 4 URLs
+        async with aiohttp.ClientSession() as session:
+            return await asyncio.gather(*(fetch_json(session, url) for url in chunk))
+
+    batches = await asyncio.gather(*(batch(urls[i : i + 4]) for i in range(0, len(urls), 4)))
+    return [body for chunk in batches for body in chunk]
