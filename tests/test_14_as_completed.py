@@ -882,12 +882,15 @@ async def test_an_answer_that_is_false_in_an_if_is_returned(ex, rng, kind):
 @pytest.mark.parametrize("count", [1, 2, 4])
 async def test_when_every_mirror_fails_all_their_errors_are_raised_together(ex, rng, count):
     # However many mirrors: even one failed mirror's error comes in an ExceptionGroup. Then a
-    # second call, quicker, whose mirrors all fail too: its group holds its own errors alone.
+    # second call, quicker, whose mirrors all fail too: its group holds its own errors alone. Then a
+    # third, whose mirrors all fail at one moment, so that a wait can hand back several failed calls
+    # at once: every one of their errors is kept (a learner trial's answer kept one a wake-up).
     earlier = []
-    names = rng.sample(range(100, 1000), 2 * count)
+    names = rng.sample(range(100, 1000), 3 * count)
     for steps, picked in (
         ((0.03, 0.06, 0.09, 0.12), names[:count]),
-        ((0.01, 0.02, 0.03, 0.04), names[count:]),
+        ((0.01, 0.02, 0.03, 0.04), names[count : 2 * count]),
+        ((0.03,) * 4, names[2 * count :]),
     ):
         mirrors = [f"mirror-{n}.example" for n in picked]
         delays = dict(zip(mirrors, rng.sample(steps, count), strict=True))
