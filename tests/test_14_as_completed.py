@@ -690,6 +690,13 @@ async def cancel_midway(function, name, rng, moment, fast_failures=0, hold=None,
             fetch.on_cancel = lambda _call: run.cancel(CLEANING_UP)
 
             def unreached():
+                if any(call.outcome == "cancelled" for call in fetch.calls):
+                    # Cancelled, but not waited for: each cancel arrived only after it had returned.
+                    return (
+                        "without waiting for the calls to fetch it had cancelled: they were still stopping "
+                        "when it returned. Once the answer is known, cancel the calls still running and "
+                        "wait until they have stopped"
+                    )
                 return (
                     "having cancelled none of its calls to fetch: once the answer is known, cancel the calls "
                     "still running and wait until they have stopped"
