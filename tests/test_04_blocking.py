@@ -115,6 +115,19 @@ async def test_returns_the_result_once_the_job_is_done(ex, rng):
 
 
 @pytest.mark.task(1)
+async def test_a_short_interval_is_waited_without_blocking_too(ex, rng):
+    # An interval of 10-30 ms: a time.sleep that short freezes the loop less than its guard's limit,
+    # but the guard sees the learner's time.sleep in async code at any length (a learner trial's
+    # answer slept with time.sleep below 0.05 s only). The result is the test's own check here.
+    ready_on = 3
+    check, result = job_check(rng, ready_on)
+
+    found = await ex.poll_until_ready(check, round(rng.uniform(0.01, 0.03), 3))
+
+    assert_same(found, result, "poll_until_ready's result")
+
+
+@pytest.mark.task(1)
 @pytest.mark.parametrize("result", [0, "", []], ids=["zero", "empty_str", "empty_list"])
 async def test_a_falsy_result_is_a_result(ex, rng, result):
     ready_on = 2
