@@ -45,6 +45,7 @@ from typing import Any
 
 from kata.remote.channel import Channel, ChannelBroken, ChannelClosed
 from kata.remote.codec import Codec, CodecError, Exports
+from kata.remote.crossed import note_began_late
 from kata.remote.interfaces import lent_only
 from kata.remote.mirrors import MirrorLoops
 from kata.remote.proxies import (
@@ -81,6 +82,8 @@ class _Outgoing:
     loop: asyncio.AbstractEventLoop | None = None
     future: asyncio.Future | None = None
     outcome: Any = None  # the reply (or PeerLost), once it is here (asynchronous calls)
+    sent: float = 0.0  # time.monotonic() when it was sent (asynchronous calls)
+    arrived: float = 0.0  # and when its reply was read
     cancelled: bool = False  # cancelled here, and its cancellation sent
     task: asyncio.Task | None = None  # the task that made it (asynchronous calls)
     inbox: queue.SimpleQueue | None = None  # a synchronous caller waits here
@@ -370,6 +373,7 @@ class Peer:
             self.default_loop = loop
         call = self._register(loop=loop, future=loop.create_future(), task=asyncio.current_task())
         # With the other calls this loop step starts: calls started together start together there.
+        call.sent = time.monotonic()
         self._send_call(call, target, mode, attr, args, kwargs, step_of=loop)
         cancelled = False
         while call.outcome is None:
@@ -393,6 +397,8 @@ class Peer:
                 if self.cancel_grace is not None:
                     loop.call_later(self.cancel_grace, self._give_up, call)
         message = call.outcome
+        if isinstance(message, dict):
+            note_began_late(began_after(call, message))
         if isinstance(message, PeerLost):
             if cancelled:
                 raise asyncio.CancelledError()
@@ -472,6 +478,7 @@ class Peer:
                 call = self._calls.pop(_number(message.get("id")), None)
             if call is None:
                 return  # an answer to nothing: ignored
+            call.arrived = time.monotonic()
             if call.inbox is not None:
                 call.inbox.put(("reply", message))
             else:
@@ -633,6 +640,7 @@ class Peer:
             loop.call_soon(task.cancel)
 
     async def _run_async(self, message: dict) -> None:
+        began = time.monotonic()  # its first step: when the code it calls sees it
         CURRENT_CALL.set(message["id"])
         try:
             value = self._perform(message)
@@ -652,6 +660,7 @@ class Peer:
             if self.call_ended is not None:
                 with contextlib.suppress(Exception):
                     self.call_ended()
+        reply["began"], reply["ran"] = began, time.monotonic() - began
         # With the other calls that end in this loop step: they end together there too.
         self._reply(reply, step_of=asyncio.get_running_loop())
 
@@ -669,6 +678,21 @@ class Peer:
             self.channel.send(self._error_reply(reply["id"], CodecError(str(error))), step_of=step_of)
         except ChannelClosed:
             pass
+
+
+def began_after(call: _Outgoing, reply: dict) -> float:
+    """How long after `call` was sent the other side began it. Its own stamp (`began`, on the
+    same monotonic clock: one machine) when that fits what was measured here; otherwise the most
+    it can have been: the whole round trip less the time it ran there. Never less than the truth
+    unless the other side lied, which can only make a test that asks judge a run it would have
+    run again: the code there is the learner's either way."""
+    ran = reply.get("ran")
+    ran = ran if type(ran) is float and ran >= 0.0 else 0.0
+    most = max(0.0, call.arrived - call.sent - ran)
+    began = reply.get("began")
+    if type(began) is float and 0.0 <= began - call.sent <= most:
+        return began - call.sent
+    return most
 
 
 def _cancel_at_next_await(task: asyncio.Task) -> None:

@@ -764,6 +764,45 @@ async def test_a_loop_waiting_for_a_synchronous_answer_is_excused_the_crossing_n
     )
 
 
+async def test_a_task_learns_how_late_the_other_side_began_its_last_call(pair):
+    """A test that makes its calls at chosen moments judges what the learner's code did at those
+    moments: it learns how long after the call left the code there began it (here: the sandbox's
+    loop is busy with something else for 0.25 s more, so the call waits its turn there)."""
+    from kata.remote.crossed import last_call_began_late
+
+    link = pair(Learner())
+    service = Service(delay=0.0)
+    fetch_all = link.remote.fetch_all  # a synchronous call: made now, not while the sandbox is busy
+    assert last_call_began_late() == 0.0, "nothing has crossed yet: as in one process"
+    await fetch_all(service.fetch, [1])
+    assert last_call_began_late() < 0.1, "an idle side begins a call at once"
+    hogging = asyncio.ensure_future(link.remote.hog(0.3))
+    await asyncio.sleep(0.05)
+    await fetch_all(service.fetch, [2])
+    await hogging
+    # The hog's own call was the last to end, but not this task's: each task has its own.
+    assert 0.2 <= last_call_began_late() < 0.35
+
+
+@pytest.mark.parametrize(
+    ("began", "expected"),
+    [
+        (10.02, 0.02),  # its stamp fits the round trip: taken as it is
+        (9.5, 0.06),  # before the call was sent: not the same clock, or a lie
+        (10.2, 0.06),  # later than the round trip allows
+        ("10.02", 0.06),  # not a number
+        (None, 0.06),  # an old peer, or a reply that says nothing
+    ],
+)
+def test_how_late_a_call_began_is_its_stamp_only_where_the_round_trip_allows_it(began, expected):
+    """Where the other side's stamp cannot be trusted, the most the round trip allows (sent at
+    10.0, the reply read at 10.1, and it ran there for 0.04 s): never less than the truth."""
+    from kata.remote.peer import _Outgoing, began_after
+
+    call = _Outgoing(1, sent=10.0, arrived=10.1)
+    assert began_after(call, {"op": "ok", "began": began, "ran": 0.04}) == pytest.approx(expected)
+
+
 def test_the_hosts_stall_limit_is_the_judges_up_to_an_hour_else_the_default():
     """The judge's `stall_limit` marker reaches the host's loop guard as the plugin's does in one
     process: an hour (3600 s) is how a test that judges blocking itself (10's pool tests) turns
