@@ -11,11 +11,12 @@ seen. Windows are short (0.2 s) to keep the tests fast.
 """
 
 import asyncio
+import dataclasses
 
 import aiohttp
 import pytest
 
-from kata.remote.crossed import last_call_began_late
+from kata.remote.crossed import last_call_began_late, last_call_ended_before
 from kata.testing import (
     FakeService,
     LoopbackServer,
@@ -122,10 +123,14 @@ class Judge:
     allowance: how much shorter than `per - TOLERANCE` the windows are (see MAX_DELIVERY_SPREAD).
     when:   (start, end) of a call as the code under test saw it, to tell what it did; by
             default where it was recorded. The rule itself is judged where it was recorded.
+    let_go: when the limiter let a call go, where the limiter runs (judge mode: the learner's
+            process), as a function of the call; the rule is judged there too (None: not known).
     """
 
-    def __init__(self, service, asked, *, noun, began, moment, nothing_held, allowance=0.0, when=None):
-        self.service, self.asked, self.moment = service, asked, moment
+    def __init__(
+        self, service, asked, *, noun, began, moment, nothing_held, allowance=0.0, when=None, let_go=None
+    ):
+        self.service, self.asked, self.moment, self.let_go = service, asked, moment, let_go
         self.noun, self.began, self.nothing_held = noun, began, nothing_held
         self.allowance = allowance
         self.when = when or (lambda call: (call.start, call.end))
@@ -140,8 +145,19 @@ class Judge:
         return self.start(call) - self.asked(call) >= self.moment
 
     def assert_rate_kept(self, rate, per):
-        """No stretch of `per` seconds (less TOLERANCE for clock noise) holds more than `rate` starts."""
-        calls = sorted(self.service.calls, key=lambda call: call.start)
+        """No stretch of `per` seconds (less TOLERANCE for clock noise) holds more than `rate` starts:
+        where they were recorded, and, in judge mode, when the learner's limiter let them go (each
+        `acquire` ended in the learner's process, and one held back on its way here can hide a burst
+        the limiter let go). That second view rests on that process's word, so it may only find
+        fault, never excuse it."""
+        self.assert_rate_kept_by(self.service.calls, rate, per)
+        if self.let_go is not None:
+            let_go = [dataclasses.replace(call, start=self.let_go(call)) for call in self.service.calls]
+            if any(moved.start != call.start for moved, call in zip(let_go, self.service.calls, strict=True)):
+                self.assert_rate_kept_by(let_go, rate, per, as_let_go=True)
+
+    def assert_rate_kept_by(self, recorded, rate, per, as_let_go=False):
+        calls = sorted(recorded, key=lambda call: call.start)
         if len(calls) <= rate:
             return
         window = per - TOLERANCE - self.allowance
@@ -149,9 +165,8 @@ class Judge:
         tightest = min(
             later.start - earlier.start for earlier, later in zip(calls, calls[rate:], strict=False)
         )
-        if not margins.under(
-            tightest, window, "21 rate kept: rate + 1 starts span >= per - TOLERANCE (- delivery spread)"
-        ):
+        check = "21 rate kept: rate + 1 starts span >= per - TOLERANCE (- delivery spread)"
+        if not margins.under(tightest, window, f"{check}, as let go" if as_let_go else check):
             return
         origin = calls[0].start
         count, first, last = busiest_window([call.start - origin for call in calls], window)
@@ -161,10 +176,11 @@ class Judge:
             if f"{first:.2f}" == f"{last:.2f}"
             else f"from {first:.2f} s to {last:.2f} s"
         )
+        where = " (when your limiter let them go, in its own process)" if as_let_go else ""
         raise AssertionError(
-            f"{count} {self.noun}s {self.began} within {per:.2f} s ({span}); at most {rate} may."
+            f"{count} {self.noun}s {self.began}{where} within {per:.2f} s ({span}); at most {rate} may."
             f"{self.what_went_wrong(calls, extra, rate, per)}\n"
-            f"observed:\n{draw_timeline(self.service.calls, self.service.name)}"
+            f"observed:\n{draw_timeline(recorded, self.service.name)}"
         )
 
     def what_went_wrong(self, calls, extra, rate, per):
@@ -347,14 +363,15 @@ async def through_limiter(limiter, service, arrivals, give_up_after):
     the test's call by its crossing to the other process); or fails when the run is still going
     after `give_up_after` seconds (a limiter that waits far too long).
     """
-    asked = {}
+    asked, came_back = {}, {}
 
     async def arrive(at, n):
         await asyncio.sleep(at)
         asked[n] = clock.perf_counter()
         async with limiter:
-            # When the limiter saw the ask: in judge mode it crossed to the learner's process first.
+            # In judge mode the ask crossed to the learner's process, and its end crossed back.
             asked[n] += last_call_began_late()
+            came_back[n] = last_call_ended_before()
             return await service(n)
 
     def too_slow():
@@ -374,6 +391,7 @@ async def through_limiter(limiter, service, arrivals, give_up_after):
         began="started",
         moment=MOMENT,
         nothing_held=NOTHING_HELD,
+        let_go=lambda call: call.start - came_back[call.args[0]],
     )
     return run, judge, asked
 
@@ -502,20 +520,22 @@ async def cancel_a_waiting_caller(limiter, service, rate, give_up_after):
     """`rate` calls fill the window; the moment the first has started, one more caller (number
     `rate`) asks inside `asyncio.timeout(CANCEL_AFTER)`; once it has ended, `rate` more ask.
 
-    Returns when each caller asked, and how the cancelled one's block ended: (value or error,
-    whether its timeout ran out). The timeout is the moment: in one process its deadline comes
+    Returns when each caller asked, how the cancelled one's block ended (value or error, whether
+    its timeout ran out), and how long before each call started its `acquire` had ended where the
+    limiter runs (kata.remote.crossed). The timeout is the moment: in one process its deadline comes
     before the wake-up of a limiter that waits its turn after the first `rate`, however late the
     loop runs, since both are timers of one loop; in judge mode the cancellation has 0.3 s to cross.
     A limiter that lets waiting calls in in any order (a token bucket) may let this one in first,
     before its timeout: then it was not waiting when the timeout ran out, and nothing is judged of it.
     """
-    asked, ended = {}, []
+    asked, ended, came_back = {}, [], {}
     first_started = asyncio.Event()
     service.on_start = lambda call: first_started.set()
 
     async def call_through(n):
         asked[n] = clock.perf_counter()
         async with limiter:
+            came_back[n] = last_call_ended_before()  # in judge mode: from the learner's process
             return await service(n)
 
     async def cancelled_caller():
@@ -541,7 +561,7 @@ async def cancel_a_waiting_caller(limiter, service, rate, give_up_after):
         fillers = [asyncio.create_task(call_through(n)) for n in range(rate)]
         await cancelled_caller()
         await asyncio.gather(*fillers, *(call_through(n) for n in range(rate + 1, 2 * rate + 1)))
-    return asked, ended[0]
+    return asked, ended[0], came_back
 
 
 def assert_the_cancellation_reached_the_caller(judge, asked, outcome, expired, rate, per):
@@ -648,7 +668,9 @@ async def test_a_caller_cancelled_while_it_waits_makes_no_call_and_keeps_no_plac
     limiter = ex.RateLimiter(rate, per)
     service = FakeService("call", delay=0.01)
 
-    asked, (outcome, expired) = await cancel_a_waiting_caller(limiter, service, rate, give_up_after=2.5)
+    asked, (outcome, expired), came_back = await cancel_a_waiting_caller(
+        limiter, service, rate, give_up_after=2.5
+    )
     judge = Judge(
         service,
         lambda call: asked[call.args[0]],
@@ -656,6 +678,7 @@ async def test_a_caller_cancelled_while_it_waits_makes_no_call_and_keeps_no_plac
         began="started",
         moment=MOMENT,
         nothing_held=NOTHING_HELD,
+        let_go=lambda call: call.start - came_back[call.args[0]],
     )
 
     assert_the_cancellation_reached_the_caller(judge, asked, outcome, expired, rate, per)

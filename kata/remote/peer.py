@@ -45,7 +45,7 @@ from typing import Any
 
 from kata.remote.channel import Channel, ChannelBroken, ChannelClosed
 from kata.remote.codec import Codec, CodecError, Exports
-from kata.remote.crossed import note_began_late
+from kata.remote.crossed import note_crossing
 from kata.remote.interfaces import lent_only
 from kata.remote.mirrors import MirrorLoops
 from kata.remote.proxies import (
@@ -398,7 +398,8 @@ class Peer:
                     loop.call_later(self.cancel_grace, self._give_up, call)
         message = call.outcome
         if isinstance(message, dict):
-            note_began_late(began_after(call, message))
+            began = began_after(call, message)
+            note_crossing(began, ended_before(call, message, began, time.monotonic()))
         if isinstance(message, PeerLost):
             if cancelled:
                 raise asyncio.CancelledError()
@@ -693,6 +694,16 @@ def began_after(call: _Outgoing, reply: dict) -> float:
     if type(began) is float and 0.0 <= began - call.sent <= most:
         return began - call.sent
     return most
+
+
+def ended_before(call: _Outgoing, reply: dict, began: float, now: float) -> float:
+    """How long before `now` (its caller runs again here) `call` ended there: the time its outcome
+    took to come back, and for the caller's loop to run it, by the other side's word (`began`,
+    from began_after, and `ran`); 0.0 where that is not known."""
+    ran = reply.get("ran")
+    if type(ran) is not float or ran < 0.0:
+        return 0.0
+    return max(0.0, now - (call.sent + began + ran))
 
 
 def _cancel_at_next_await(task: asyncio.Task) -> None:

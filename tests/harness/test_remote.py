@@ -784,6 +784,28 @@ async def test_a_task_learns_how_late_the_other_side_began_its_last_call(pair):
     assert 0.2 <= last_call_began_late() < 0.35
 
 
+@pytest.mark.stall_limit(1.0)  # the block is this test's own: a busy judge
+async def test_a_task_learns_how_long_before_it_ran_again_its_last_call_ended_there(pair):
+    """A call the test starts the moment the learner's code lets it go (`async with limiter:
+    await service(n)`) starts late by the way back: here the judge's loop is held up about 0.2 s
+    after the call ended there, while its answer waits."""
+    from kata.remote.crossed import last_call_ended_before
+
+    link = pair(Learner())
+    hog = link.remote.hog  # an async call that calls nothing back (here: busy for no time)
+    await hog(0.0)
+    assert last_call_ended_before() < 0.1, "an idle judge runs its task again at once"
+
+    async def call_and_tell():  # what a task learns is its own (a context variable)
+        await hog(0.05)
+        return last_call_ended_before()
+
+    calling = asyncio.ensure_future(call_and_tell())
+    await asyncio.sleep(0.01)  # the call goes out
+    time.sleep(0.25)  # the judge's loop is busy while it ends there (0.05 s later)
+    assert 0.1 <= await calling < 0.35
+
+
 @pytest.mark.parametrize(
     ("began", "expected"),
     [
@@ -796,11 +818,15 @@ async def test_a_task_learns_how_late_the_other_side_began_its_last_call(pair):
 )
 def test_how_late_a_call_began_is_its_stamp_only_where_the_round_trip_allows_it(began, expected):
     """Where the other side's stamp cannot be trusted, the most the round trip allows (sent at
-    10.0, the reply read at 10.1, and it ran there for 0.04 s): never less than the truth."""
-    from kata.remote.peer import _Outgoing, began_after
+    10.0, the reply read at 10.1, and it ran there for 0.04 s): never less than the truth. The
+    way back is what is left when the caller runs again (at 10.12)."""
+    from kata.remote.peer import _Outgoing, began_after, ended_before
 
     call = _Outgoing(1, sent=10.0, arrived=10.1)
-    assert began_after(call, {"op": "ok", "began": began, "ran": 0.04}) == pytest.approx(expected)
+    reply = {"op": "ok", "began": began, "ran": 0.04}
+    assert began_after(call, reply) == pytest.approx(expected)
+    assert ended_before(call, reply, began_after(call, reply), 10.12) == pytest.approx(0.12 - 0.04 - expected)
+    assert ended_before(call, {"op": "ok"}, 0.06, 10.12) == 0.0, "nothing said: nothing known"
 
 
 def test_the_hosts_stall_limit_is_the_judges_up_to_an_hour_else_the_default():
