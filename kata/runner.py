@@ -180,15 +180,19 @@ def run_tests(
     with tempfile.TemporaryDirectory(prefix="kata-run-") as scratch:
         report = Path(scratch) / "report.jsonl"
         ended = supervise(pytest_command(test_files, target, report, extra), wall_limit=wall_limit, cwd=cwd)
-        run = Run(
-            label=" ".join(Path(f).name for f in test_files),
-            returncode=ended.returncode,
-            timed_out=ended.timed_out,
-            output=ended.output,
-            seconds=ended.seconds,
-        )
-        contents = read_report(report)
-    run.results = _reconcile(contents, run)
+        return _run_from(ended, report, label=" ".join(Path(f).name for f in test_files))
+
+
+def _run_from(ended: Supervised, report: Path, label: str) -> Run:
+    """The Run of one supervised pytest process, from how it ended and the report it wrote."""
+    run = Run(
+        label=label,
+        returncode=ended.returncode,
+        timed_out=ended.timed_out,
+        output=ended.output,
+        seconds=ended.seconds,
+    )
+    run.results = _reconcile(read_report(report), run)
     return run
 
 
@@ -227,10 +231,7 @@ def run_groups_forked(
         ended = supervise(command, wall_limit=wall_limit, cwd=cwd)
         forked = _read_codes(codes)
         if not forked.ids:
-            run = Run(label=Path(test_file).name, returncode=ended.returncode, timed_out=ended.timed_out)
-            run.output, run.seconds = ended.output, ended.seconds
-            run.results = _reconcile(read_report(report), run)
-            return [run]
+            return [_run_from(ended, report, label=Path(test_file).name)]
         collected = {test.id: test for test in read_report(report).collected}
         runs = []
         for index, ids in sorted(forked.ids.items()):
