@@ -27,7 +27,9 @@ from kata.testing.letting_run import let_the_code_run
 
 IO_DELAY = 0.02  # one read or one write to the fake storage
 FETCH_DELAY = 0.2
-CANCEL_FETCH_DELAY = 0.6  # long, so every cancel surely comes while the fetch runs
+# The cancelling tests hold the first fetch until the cancel has landed (and WAITING more), so every
+# cancel surely comes while it runs; a fetch after it takes this long.
+CANCEL_FETCH_DELAY = 0.05
 # The gets started meanwhile are waiting for the fetch by then, even in judge mode on a busy machine
 # (a cancel that crosses before the call it cancels has begun there is not one this test judges).
 WAITING = 0.15
@@ -551,12 +553,14 @@ async def test_an_error_of_fetch_reaches_the_get_and_nothing_is_kept(ex, rng):
 
 async def gets_with_one_cancelled(ex, rng, cancelled):
     """Start 4 gets of one key, the first alone (it surely starts the fetch), cancel the one
-    numbered `cancelled` while the fetch runs; return the key, the fetch, what it gave, how each get
-    ended (its value, or the exception it raised), and the cancelled one's run."""
+    numbered `cancelled` while the fetch runs (it is held until the cancel has landed); return the
+    key, the fetch, what it gave, how each get ended (its value, or the exception it raised), and
+    the cancelled one's run."""
     key = rng.choice(WORDS)
     fetch, given = fake_fetch(rng, delay=CANCEL_FETCH_DELAY)
-    fetching = asyncio.Event()
+    fetching, let_answer = asyncio.Event(), asyncio.Event()
     fetch.on_start = lambda call: fetching.set()
+    fetch.hold = lambda call: let_answer if call is fetch.calls[0] else None
     cache = ex.Cache(fetch)
 
     gets = [Run(cache.get(key))]
@@ -577,6 +581,8 @@ async def gets_with_one_cancelled(ex, rng, cancelled):
     gets += [Run(cache.get(key)) for _ in range(3)]
     await let_the_code_run(WAITING)  # the others are waiting for the fetch now
     gets[cancelled].cancel(f"while fetch({key!r}) ran")
+    await let_the_code_run(WAITING)  # the cancel has landed, and what it set going has run
+    let_answer.set()
     async with hang_guard(
         HANG + CANCEL_FETCH_DELAY,
         "17 Cache.get: gets end < HANG after one is cancelled",

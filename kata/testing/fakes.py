@@ -81,6 +81,10 @@ class FakeService:
            cancelled. `on_cancel` is called the moment the cancel arrives: code that
            cancelled its calls is then surely still waiting for them to stop, for
            `stop_delay` s, even when the test's next move crosses to another process.
+    hold:  when given, a function of the call (called as it starts) that gives an event, or None:
+           a call given an event answers only once the test has set it (after `delay`), so a test
+           can keep a call going until it has done what it needs meanwhile (cancelled a caller,
+           say), instead of giving it a delay long enough for a busy machine.
     stop_until: when given, replaces `stop_delay`: a function of the cancelled call (called the
            moment the cancel arrives, after `on_cancel`) that gives an event; the call stops only
            once the test has set it, however long that takes (kata.testing.cancelling.HeldStop),
@@ -99,6 +103,7 @@ class FakeService:
     stop_delay: float = 0.0
     on_cancel: Callable[[Call], None] | None = None
     stop_until: Callable[[Call], asyncio.Event] | None = field(default=None, repr=False, compare=False)
+    hold: Callable[[Call], asyncio.Event | None] | None = field(default=None, repr=False, compare=False)
     # In judge mode, what the learner's code may do with it from the other process: call it, and
     # read its name. Its log (`calls`, `peak`) is the judge's alone.
     _kata_remote = ("name",)
@@ -119,6 +124,9 @@ class FakeService:
             if self.on_start is not None:
                 self.on_start(call)
             await asyncio.sleep(self.delay_for(*args))
+            held = self.hold(call) if self.hold is not None else None
+            if held is not None:
+                await held.wait()
             error = self.fail(*args) if self.fail else None
             if error is not None:
                 call.outcome = "raised"

@@ -102,6 +102,20 @@ async def test_leftover_tasks_are_stopped_and_named_once():
     assert started_since(before) == []
 
 
+async def test_a_held_call_answers_only_once_the_test_lets_it_and_the_others_after_their_delay():
+    let_go = asyncio.Event()
+    fetch = FakeService("fetch", delay=0.01)
+    fetch.hold = lambda call: let_go if call.args == ("held",) else None
+
+    held = asyncio.ensure_future(fetch("held"))
+    assert await fetch("free") == "free", "a call the hold gives no event to answers after its delay"
+    await asyncio.sleep(0.1)
+    assert not held.done(), "the held call waits for the test, however long its delay"
+    let_go.set()
+    assert await held == "held"
+    assert [call.outcome for call in fetch.calls] == ["returned", "returned"]
+
+
 async def test_a_cancelled_call_takes_its_stop_delay_to_stop_and_says_when_the_cancel_arrived():
     """What 14's cleanup test relies on: code that cancelled its calls is still waiting for them
     when the test's own cancel comes, even across two processes."""
