@@ -14,6 +14,7 @@ from kata.testing import (
     assert_same,
     clock,
     describe,
+    draw_timeline,
     holds,
     margins,
     stopwatch,
@@ -33,6 +34,9 @@ from kata.testing.limits import assert_no_limit_of_its_own
 from kata.words import many
 
 DELAY = 0.05
+# The slow-item test: the slow items take SLOW s, the QUICK_ITEMS quick ones QUICK s each, all
+# handled by the one free worker in a fifth of SLOW; batches wait a whole SLOW for each batch.
+SLOW, QUICK, QUICK_ITEMS = 0.4, 0.02, 5
 # Task 2: the source hands out an item every ARRIVAL s, faster than the workers handle them.
 ARRIVAL = 0.005
 # Far above any correct run here (under 0.5 s); a run that hangs is stopped at this point.
@@ -221,6 +225,43 @@ async def test_exactly_workers_items_are_handled_at_once(ex, rng, leftovers):
             f"process_all took {run.elapsed:.2f} s; about {ideal:.2f} s was expected. Something waited "
             "after the work was done: stop the workers as soon as `await queue.join()` returns, "
             "instead of waiting for them to notice that no more items come."
+        )
+
+
+@pytest.mark.task(1)
+async def test_a_slow_item_holds_up_only_the_worker_handling_it(ex, rng, leftovers):
+    # `workers - 1` slow items first, then quick ones: while the slow ones run one worker is free,
+    # and it handles every quick item, one after another, long before the slow ones end. Code that
+    # handles the items in batches of `workers` (a gather or a TaskGroup per batch) starts the next
+    # batch only when the slowest of the last one has ended: a learner trial's answer passed every
+    # test whose items all took about as long.
+    workers = rng.randint(2, 4)
+    items = some_items(rng, workers - 1 + QUICK_ITEMS)
+    slow = set(items[: workers - 1])
+    handle = FakeService("handle", delay=lambda item: SLOW if item in slow else QUICK, reply=result_for)
+
+    await finish(ex.process_all(items, handle, workers), "process_all", SLOW, leftovers, handle)
+
+    assert_handled_once(handle, items)
+    first = min(call.start for call in handle.calls)
+    quick = [call for call in handle.calls if call.args[0] not in slow]
+    last = max(quick, key=lambda call: call.start)
+    if margins.over(
+        last.start - first,
+        SLOW - QUICK,
+        "16 process_all: every quick item starts before the slow ones end",
+    ):
+        waiting = last.label("handle")
+        raise AssertionError(
+            f"{workers} workers, {many(len(slow), 'slow item')} ({SLOW:.2f} s) first, then {QUICK_ITEMS} "
+            f"quick ones ({QUICK:.2f} s): one worker was free the whole time, yet {waiting} started "
+            f"{last.start - first:.2f} s after the first item, when the slow "
+            f"{'one was' if len(slow) == 1 else 'ones were'} about done. "
+            "Items waited while fewer than `workers` were being handled: are they handled in batches "
+            "of `workers` (a gather or TaskGroup per batch), each waiting for its slowest? Let each "
+            "worker take its next item off the queue the moment it is done with one "
+            "(`while True: item = await queue.get()`).\n"
+            f"observed:\n{draw_timeline(handle.calls, 'handle')}"
         )
 
 
