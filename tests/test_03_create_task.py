@@ -28,6 +28,7 @@ from kata.testing.cancelling import (
 )
 from kata.testing.differences import assert_same_parts
 from kata.testing.leftovers import stop_leftover_tasks
+from kata.testing.limits import assert_no_limit_of_its_own
 from kata.testing.services import FakeServices
 from kata.testing.timeline import observed
 
@@ -425,17 +426,28 @@ async def settle(tasks):
 
 
 @pytest.mark.task(2)
-async def test_every_download_is_already_running_when_the_tasks_come_back(ex, rng):
+async def test_every_download_is_already_running_when_the_tasks_come_back(ex, rng, wake_watch):
     urls = random_urls(rng, 4)
     download = FakeService("download", delay=DELAY, reply=page_for)
 
-    tasks = await ex.start_downloads(download, urls)
+    async with wake_watch(ex) as wakes:
+        tasks = await ex.start_downloads(download, urls)
     try:
         assert_tasks(tasks, urls)
         if any(call.end is not None for call in download.calls):
             raise AssertionError(
                 "start_downloads waited for downloads to finish before returning: return the tasks "
                 "while they are still running, and let the caller await them."
+            )
+        # "Right away": any wait of its own before returning (a learner trial's answer slept
+        # 0.05 s, and 0.15 s, "to let them get going") passes the check above while it is shorter
+        # than a download; the tasks need no help to start.
+        timers = [timer for timer in wakes.limits if not timer.thread]
+        if timers:
+            raise AssertionError(
+                f"start_downloads waited before it returned the tasks ({timers[0].where()}): return "
+                "them right away. A task starts on its own at the loop's next turn, once your function "
+                "has returned; the caller decides when to wait for them."
             )
         # Running tasks start at the loop's next turns; in judge mode each start is a message from
         # the learner's process, so a short while is allowed, far less than one download.
@@ -496,17 +508,26 @@ async def assert_finished(service, before):
 
 
 @pytest.mark.task(3)
-async def test_returns_the_receipt_once_the_audit_has_finished(ex, rng):
+async def test_returns_the_receipt_once_the_audit_has_finished(ex, rng, wake_watch):
     order_id = rng.randrange(10_000, 100_000)
     save = FakeService("save", delay=0.1, reply=receipt_for)
     audit = FakeService("audit", delay=0.2, reply=lambda oid: None)
     before = asyncio.all_tasks()
 
-    receipt = await ex.save_order(save, audit, order_id)
+    async with wake_watch(ex) as wakes:
+        receipt = await ex.save_order(save, audit, order_id)
 
     await assert_finished(audit, before)
     assert_same(receipt, receipt_for(order_id), "save_order's result")
     assert_started_in_order(audit, [(order_id,)])
+    assert_no_limit_of_its_own(
+        wakes,
+        lambda limit: (
+            f"save_order set {limit.said()}: the docstring gives no time limit, and the audit must "
+            "have finished before you return, however long it takes. An audit slower than your limit "
+            "would be cut short, its work lost. Await it without a timeout."
+        ),
+    )
 
 
 @pytest.mark.task(3)
