@@ -25,6 +25,7 @@ from kata.testing.cancelling import (
     stop_calls,
     through,
 )
+from kata.testing.waiting import assert_slept_while_the_calls_ran
 
 DELAY = 0.2
 # Task 2: one call fails quickly while the others would take much longer.
@@ -69,6 +70,12 @@ class FlakyApi:
                 if leaf is raised:
                     return item_id
         return None
+
+
+AWAIT_THEM = (
+    "Await the calls themselves (`await asyncio.gather(...)`, `async with asyncio.TaskGroup()`, or "
+    "`asyncio.wait(tasks)` with no timeout): your code then sleeps until they are done."
+)
 
 
 def some_ids(rng, count):
@@ -130,14 +137,20 @@ async def test_failures_hold_the_very_exceptions_that_were_raised(ex, rng):
 
 
 @pytest.mark.task(1)
-async def test_every_call_runs_at_the_same_time_even_when_some_fail(ex, rng):
+async def test_every_call_runs_at_the_same_time_even_when_some_fail(ex, rng, wake_watch):
     ids = some_ids(rng, 6)
     api = FlakyApi(rng.sample(ids, 2))
 
-    with stopwatch() as run:
-        await settle(ex, api, ids)
+    async with wake_watch(ex) as wakes:
+        with stopwatch() as run:
+            task = asyncio.create_task(settle(ex, api, ids))
+            await task
 
     assert_ran_together(api.fetch, run.elapsed, expected_calls=len(ids))
+    # A learner trial's answers passed with a time limit around each call, and with a poll.
+    assert_slept_while_the_calls_ran(
+        wakes, api.fetch.calls, {task: "fetch_all_settled"}, "fetch_all_settled", AWAIT_THEM
+    )
 
 
 @pytest.mark.task(1)
@@ -342,14 +355,19 @@ async def test_no_ids_gives_an_empty_list(ex):
 
 
 @pytest.mark.task(2)
-async def test_every_call_runs_at_the_same_time(ex, rng):
+async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch):
     ids = some_ids(rng, 5)
     api = FlakyApi(failing=())
 
-    with stopwatch() as run:
-        await ex.fetch_all_or_nothing(api.fetch, ids)
+    async with wake_watch(ex) as wakes:
+        with stopwatch() as run:
+            task = asyncio.create_task(ex.fetch_all_or_nothing(api.fetch, ids))
+            await task
 
     assert_ran_together(api.fetch, run.elapsed, expected_calls=len(ids))
+    assert_slept_while_the_calls_ran(
+        wakes, api.fetch.calls, {task: "fetch_all_or_nothing"}, "fetch_all_or_nothing", AWAIT_THEM
+    )
 
 
 @pytest.mark.task(2)

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kata.testing import clock, margins
-from kata.testing.limits import MAX_PAUSES, Limit, Site, site_of
+from kata.testing.limits import MAX_PAUSES, Limit, Site, alive_between, site_of
 
 _ASYNCIO = os.path.dirname(asyncio.__file__)
 MAX_DEPTH = 20  # how far up the stack a task's maker is looked for
@@ -603,3 +603,43 @@ class FrozenLoopBreaker:
 
 
 _WATCHDOG = Watchdog("kata-frozen-loop-watchdog", CHECK, lambda breaker, now: breaker._check(now))
+
+
+# While every call a function waits for runs (from QUIET_FROM s after the last one started to
+# QUIET_BEFORE s before the first ends), nothing changes that could wake code waiting on them.
+QUIET_FROM = 0.05
+QUIET_BEFORE = 0.01
+MIN_QUIET = 0.05  # a shorter stretch (the calls did not all run at once) is not judged here
+
+
+def assert_slept_while_the_calls_ran(wakes, calls, named, function, fix) -> None:
+    """Fail if the learner's code woke up, or kept a timer of its own pending, while every one of
+    `calls` (a fake's, all started at once) was still running: code that awaits them sleeps
+    through that stretch; a poll (a sleep in a loop, however long its period, or a wait with a
+    timeout) wakes in it or keeps its timer pending there. `named` maps the test's task of the
+    learner's call to `function`, its name; `fix` says what to do instead."""
+    if not calls or any(call.end is None for call in calls):
+        return
+    since = max(call.start for call in calls) + QUIET_FROM
+    until = min(call.end for call in calls) - QUIET_BEFORE
+    if until - since < MIN_QUIET:
+        return  # the calls did not all run at once: other checks say so, in their words
+    while_ = f"while your {len(calls)} calls ran (the {until - since:.2f} s this test watched)"
+    assert_slept(
+        wakes.with_callbacks(),
+        since,
+        until,
+        named,
+        while_,
+        {"what": "whether the calls are done", "until": "they are", "fix": fix},
+        f"{function}: wake-ups while every call runs < 1",
+        function,
+        woken=1,
+    )
+    timers = alive_between(wakes, since, until, threads=False)
+    if timers:
+        raise AssertionError(
+            f"{while_}, a timer of your code's own was pending: {timers[0].where()}. Waiting for the "
+            "calls needs none: a sleep in a loop checks on them again and again (however long its "
+            f"period), and a time limit gives up on calls slower than it (the docstring gives none). {fix}"
+        )
