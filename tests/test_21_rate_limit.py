@@ -23,7 +23,9 @@ from kata.testing import (
     assert_call_count,
     assert_same,
     clock,
+    describe,
     draw_timeline,
+    leaves,
     margins,
     stopwatch,
 )
@@ -63,6 +65,8 @@ SERVER_MOMENT = 0.05
 # How long after asking a caller's `asyncio.timeout` cancels it in the cancellation test: well
 # before the window has room for it (0.4 s after the first start), so that it is still waiting.
 CANCEL_AFTER = 0.1
+# Far more than a free limiter takes to let a first caller in (a hang guard).
+HANG_INSIDE = 2.0
 # The sleeping test: `rate` calls start at once, QUIET_CALLERS more ask just after them and must
 # wait about `per` (random, so no poll period lines up with it). Meanwhile nothing starts, ends or
 # frees a place: a caller that sleeps until its moment is not woken at all; one that polls wakes
@@ -656,6 +660,51 @@ async def test_waiting_callers_sleep_until_a_place_frees(ex, rng, wake_watch, lo
 
 
 @pytest.mark.task(1)
+async def test_an_error_or_a_cancel_inside_the_block_goes_on_to_the_caller(ex, rng):
+    # `async with limiter:` decides when a block may start, nothing else: an error raised in the
+    # block reaches the caller, and a cancel ends the caller's task as anywhere. (A learner trial's
+    # __aexit__ returned True, which swallows both: a failed request became None, a cancelled
+    # caller went on after its block.)
+    limiter = ex.RateLimiter(3, 0.2)
+    error = ConnectionError(f"request {rng.randrange(100, 1000)} failed")
+    try:
+        async with limiter:
+            raise error
+    except ConnectionError as raised:
+        if raised is not error:
+            raise
+    else:
+        raise AssertionError(
+            f"{error!r} was raised inside `async with limiter:`, and the block ended without it: your "
+            "RateLimiter's __aexit__ swallowed it (it returned a true value). A limiter does not "
+            "handle the block's errors: return None from __aexit__, so they go on to the caller."
+        )
+    inside, went_on = asyncio.Event(), []
+
+    async def caller():
+        async with limiter:
+            inside.set()
+            await asyncio.Event().wait()  # until cancelled
+        went_on.append(True)
+
+    task = asyncio.create_task(caller())
+    async with hang_guard(
+        HANG_INSIDE,
+        "21 RateLimiter: a caller gets into its block < HANG_INSIDE",
+        f"a first caller of a new RateLimiter(3, 0.2) was not let into its block within {HANG_INSIDE} s",
+    ):
+        await inside.wait()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    if went_on or not task.cancelled():
+        raise AssertionError(
+            "a caller was cancelled inside `async with limiter:`, and it went on after the block as if "
+            "nothing had happened: your RateLimiter's __aexit__ swallowed the cancellation (it returned "
+            "a true value). Return None from __aexit__, so that a cancel (a timeout, say) ends the caller."
+        )
+
+
+@pytest.mark.task(1)
 async def test_a_caller_cancelled_while_it_waits_makes_no_call_and_keeps_no_place(ex, rng):
     # `rate` calls fill the window and one more caller is cancelled (its asyncio.timeout runs
     # out) while it waits for room: the cancellation must reach it, and its call must not be made.
@@ -908,6 +957,30 @@ async def test_bodies_come_back_in_the_order_of_the_urls(ex, rng, server):
 # spacing, 0.75 s with a sliding window.
 AGAIN_RATE, AGAIN_PER = 2, 0.8
 AGAIN_FIRST_START = 0.2
+
+
+@pytest.mark.task(2)
+async def test_a_failed_request_raises_instead_of_coming_back_as_a_body(ex, rng, server):
+    # The docstring asks for the JSON bodies: a request that fails has none, so its error goes on to
+    # the caller (a learner trial's answer handed it back in the list, `return_exceptions=True`).
+    # The failing URL answers last, long after the others, in whatever order a limiter lets them
+    # go (even spacing: 0.05 s apart): a plain gather, which leaves the other requests running when
+    # one fails (the docstring does not ask to stop them), has none left then.
+    ids = rng.sample(range(100, 1000), 4)
+    bad = len(ids) - 1
+    urls = [server.serve(f"/items/{i}", json=item(i)) for i in ids[:bad]]
+    urls.append(server.serve(f"/items/{ids[bad]}", text="the store is down", status=503, delay=0.4))
+    try:
+        result = await fetch_all(ex, server, urls, rate=len(urls), per=0.2, give_up_after=2.0)
+    except Exception as error:  # alone, or in a TaskGroup's ExceptionGroup
+        if any(isinstance(leaf, aiohttp.ClientError) for leaf in leaves(error)):
+            return  # raise_for_status's error, or json()'s for a body that is not JSON: either goes on
+        raise
+    raise AssertionError(
+        f"{urls[bad]} answered 503 with a body that is not JSON, yet fetch_all_rate_limited returned "
+        f"{describe(result)}: its error never reached the caller. Return the bodies, and let a failed "
+        "request's error go on (no `return_exceptions=True`, no `except` that returns something else)."
+    )
 
 
 @pytest.mark.task(2)

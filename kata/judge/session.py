@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 from kata.judge.link import SandboxLink
+from kata.remote import values
 from kata.remote.peer import PeerLost
 from kata.testing import clock
 from kata.testing.limits import Limit, from_report
@@ -32,8 +34,13 @@ class JudgeSession:
         self.link = SandboxLink(target)
 
     def module(self, stem: str) -> Any:
-        """The learner's module, freshly loaded in the sandbox; a load error is raised as is."""
-        return self.link.ask("load", stem)
+        """The learner's module, freshly loaded in the sandbox; a load error is raised as is.
+
+        The libraries whose values may cross to the sandbox (aiohttp's errors, URLs, timeouts:
+        kata.remote.values) are imported there first if this side uses them: otherwise the first
+        such value would import aiohttp there mid-test, on the loop the learner's code runs on
+        (0.15 s), and the loop guard would call that a frozen loop of the learner's."""
+        return self.link.ask("load", stem, [name for name in sorted(values.MODULES) if name in sys.modules])
 
     async def begin(self, stall_limit: float) -> None:
         await self.link.ask_async("begin", stall_limit)

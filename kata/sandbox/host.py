@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import importlib
 import os
 import signal
 import socket
@@ -32,6 +33,7 @@ from types import ModuleType
 
 from kata import where
 from kata.loader import load_exercise, module_name, unload_exercise
+from kata.remote import values
 from kata.remote.channel import Channel
 from kata.remote.interfaces import anything
 from kata.remote.peer import Peer
@@ -81,9 +83,14 @@ class Host:
         self._loops_kept: list[asyncio.AbstractEventLoop] | None = None
         self._letting_run: weakref.WeakSet[asyncio.Task] = weakref.WeakSet()  # the tests' waits
 
-    def load(self, stem: str) -> ModuleType:
+    def load(self, stem: str, libraries: object = ()) -> ModuleType:
+        """Load the learner's module afresh; first import the `libraries` whose values the judge
+        may send (kata.remote.values.MODULES only), so none is imported mid-test on the loop."""
         if not self._loaded:  # the judge's test begins: this side's collections scan only it
             set_aside_what_lives_on()
+        for name in libraries if isinstance(libraries, list) else ():
+            if name in values.MODULES:
+                importlib.import_module(name)
         module = load_exercise(self.target, stem)
         self._loaded.append(module)
         libraries = sum(not name.startswith(LEARNER_MODULES) for name in list(sys.modules))
