@@ -395,6 +395,36 @@ async def test_results_come_back_in_the_order_of_the_names(ex, rng):
         )
 
 
+class RunFailed(Exception):
+    """A runner's error in these tests."""
+
+
+@pytest.mark.task(1)
+async def test_an_error_of_a_run_reaches_the_caller(ex, rng):
+    # The docstring asks for the runs' results: a run that raises has none, so its error goes on to
+    # the caller (a learner trial's answer handed it back in the list, `return_exceptions=True`).
+    # It fails last, after the others have returned: a plain gather, which leaves the other runs
+    # going when one fails (the docstring does not ask to stop them), has none left then.
+    names = new_names(rng, 3)
+    bad = names[-1]
+    error = RunFailed(f"{bad} tripped at the start")
+    run, _ = runner_service(rng, names, delay=lambda name: 0.15 if name == bad else 0.02)
+    run.fail = lambda name: error if name == bad else None
+    go = asyncio.Event()
+    go.set()
+    try:
+        result = await ex.start_together(run, names, go)
+    except Exception as raised:  # alone, or in a TaskGroup's ExceptionGroup
+        if holds(raised, error):
+            return
+        raise
+    raise AssertionError(
+        f"run({bad!r}) raised {error!r}, yet start_together returned {describe(result)}: the error never "
+        "reached the caller. Return the results, and let a run's error go on (no "
+        "`return_exceptions=True`, no `except` that returns something else)."
+    )
+
+
 @pytest.mark.task(1)
 async def test_starts_at_once_when_go_is_already_set(ex, rng):
     names = new_names(rng, 3)
