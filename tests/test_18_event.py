@@ -37,6 +37,7 @@ from kata.testing import (
 )
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.hang_guard import hang_guard
+from kata.testing.limits import alive_between
 from kata.testing.waiting import WOKEN, FrozenLoopBreaker, assert_slept, every, who_woke
 
 # Task 1
@@ -1077,7 +1078,7 @@ async def test_each_progress_counts_and_wakes_only_its_own_waiters(ex, wake_watc
         await mine.wait_until(target)
         returned.append(n)
 
-    async with wake_watch() as wakes, loop_breaker(ex, COUNT_FROZEN):
+    async with wake_watch(ex) as wakes, loop_breaker(ex, COUNT_FROZEN):
         named = {asyncio.create_task(waiter(n)): f"wait_until({target})" for n in range(3)}
         tasks = list(named)
         try:
@@ -1122,6 +1123,15 @@ async def test_each_progress_counts_and_wakes_only_its_own_waiters(ex, wake_watc
         unit="wake-ups",
     ):
         who = who_woke(busiest[0], [busiest[0]], named, "wait_until")
+        # Woken by other's advances, or by a timer of its own (a sleep or a timeout: it polls).
+        timers = alive_between(wakes, started, quiet_until, threads=False)
+        if timers:
+            raise AssertionError(
+                f"{story}, and {who} woke up {len(moments)} times, on a timer of its own "
+                f"({timers[0].where()}), whether other advanced or not: it checks the count again and "
+                "again (a sleep or a timeout in a loop) instead of sleeping until mine's count changes. "
+                f"{COUNT_POLLED['fix']}"
+            )
         raise AssertionError(
             f"{story}, and {who} woke up {len(moments)} times: other's advances woke mine's "
             f"waiters, though mine's count never changed. {shared}"

@@ -911,9 +911,14 @@ async def fetch_all(ex, server, urls, rate, per, give_up_after, log=None):
         log.called = clock.perf_counter()
 
         def too_slow():
+            reached = len(server.requests)
+            seen = (
+                f"all {reached} requests had reached the server, yet fetch_all_rate_limited had not returned"
+                if reached >= len(urls)
+                else f"only {reached} of {len(urls)} requests had reached the server"
+            )
             return (
-                f"after {give_up_after:.2f} s only {len(server.requests)} of {len(urls)} requests had "
-                f"reached the server; at {rate} per {per:.2f} s they can all start within "
+                f"after {give_up_after:.2f} s {seen}; at {rate} per {per:.2f} s they can all start within "
                 f"{last_allowed_start([0.0] * len(urls), rate, per):.2f} s. Requests that wait for "
                 "each other (one at a time) are far slower than the limit needs.\n"
                 f"observed:\n{draw_timeline(server.requests, server.name)}"
