@@ -1,5 +1,7 @@
 """Exercise 02: asyncio.gather runs several calls at once and keeps their order."""
 
+import asyncio
+
 import pytest
 
 from kata.testing import (
@@ -13,6 +15,7 @@ from kata.testing import (
 )
 from kata.testing.differences import assert_same_parts
 from kata.testing.services import FakeServices
+from kata.testing.waiting import assert_slept_while_the_calls_ran
 
 DELAY = 0.2
 # How many ids fetch_all is given, drawn per run and never 5 or 10: more than 10 where the calls
@@ -77,12 +80,14 @@ async def test_a_repeated_id_is_fetched_each_time_and_falsy_results_are_kept(ex,
 
 
 @pytest.mark.task(1)
-async def test_every_call_runs_at_the_same_time(ex, rng):
+async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch):
     user_ids = rng.sample(range(100, 1000), rng.choice(MANY_IDS))
     fetch_user = FakeService("fetch_user", delay=DELAY, reply=user_record)
 
-    with stopwatch() as run:
-        await ex.fetch_all(fetch_user, user_ids)
+    async with wake_watch(ex) as wakes:
+        with stopwatch() as run:
+            task = asyncio.create_task(ex.fetch_all(fetch_user, user_ids))
+            await task
 
     count = len(user_ids)
     try:
@@ -110,6 +115,15 @@ async def test_every_call_runs_at_the_same_time(ex, rng):
             f"all of them at once, not a batch at a time.\nobserved:\n"
             f"{draw_timeline(fetch_user.calls, 'fetch_user')}"
         ) from None
+    # Tasks checked on in a loop (`while not all(t.done() ...): await asyncio.sleep(0.01)`) run
+    # together too, and a test of the time alone passes them.
+    assert_slept_while_the_calls_ran(
+        wakes,
+        fetch_user.calls,
+        {task: "fetch_all"},
+        "fetch_all",
+        "Await them instead: `await asyncio.gather(...)` sleeps until every call is done.",
+    )
 
 
 @pytest.mark.task(1)

@@ -28,6 +28,7 @@ from kata.testing.cancelling import (
     stop_calls,
     through,
 )
+from kata.testing.waiting import assert_slept_while_the_calls_ran
 
 DELAY = 0.2
 # A failing call fails quickly while the others would take much longer.
@@ -130,16 +131,27 @@ async def test_results_come_back_in_the_order_of_the_ids(ex, rng):
 
 
 @pytest.mark.task(1)
-async def test_every_call_runs_at_the_same_time(ex, rng):
+async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch):
     # A prime number of ids, above 10: calls made in batches of any size up to 10 never all run at
     # once. Long calls, so that in judge mode the last call starts before the first has ended.
     ids = some_ids(rng, rng.choice((11, 13)))
     fetch = FakeService("fetch", delay=SLOW, reply=item_for)
 
-    with stopwatch() as run:
-        await fetch_all(ex, fetch, ids)
+    async with wake_watch(ex) as wakes:
+        with stopwatch() as run:
+            task = asyncio.create_task(fetch_all(ex, fetch, ids))
+            await task
 
     assert_ran_together(fetch, run.elapsed, expected_calls=len(ids))
+    # Tasks checked on in a loop run together too, and a test of the time alone passes them.
+    assert_slept_while_the_calls_ran(
+        wakes,
+        fetch.calls,
+        {task: "fetch_all"},
+        "fetch_all",
+        "Await them instead: leave the `async with asyncio.TaskGroup()` block, which waits until "
+        "every task is done.",
+    )
 
 
 @pytest.mark.task(1)
