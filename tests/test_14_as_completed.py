@@ -1,6 +1,7 @@
 """Exercise 14: results handled in the order they arrive; the first answer wins and the
 slower calls are stopped."""
 
+import asyncio
 import contextlib
 from collections import Counter
 
@@ -31,10 +32,13 @@ from kata.testing.cancelling import (
     through,
 )
 from kata.testing.limits import assert_no_limit_of_its_own
+from kata.testing.waiting import assert_slept_while_the_calls_ran
 
 # Task 1: calls finish SPACING apart; a result is "handled as it arrives" when on_result
 # runs within LAG of its call's end (handling everything at the end lags by 0.2 s or more).
 SPACING = 0.07
+# Every call one length, in the test of calls at the same time: nothing ends for a while.
+ALL_AT_ONCE = 0.2
 LAG = 0.05
 # Tasks 2 and 3: the answer that counts comes quickly; the other mirrors take much longer.
 WINNER = 0.08
@@ -230,10 +234,25 @@ async def test_each_result_is_handled_as_soon_as_its_call_ends(ex, rng):
 
 
 @pytest.mark.task(1)
-async def test_every_call_runs_at_the_same_time(ex, rng):
+async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch):
     ids, fetch, _, run = await process(ex, rng)
 
     assert_ran_together(fetch, run.elapsed, expected_calls=len(ids))
+    # Calls of one length, so that nothing ends for a while: tasks checked on in a loop (a sleep
+    # of 5 ms between looks) hand each result over nearly as soon, and run together too.
+    ids = rng.sample(range(100, 1000), 4)
+    fetch = FakeService("fetch", delay=ALL_AT_ONCE, reply=item_for)
+    async with wake_watch(ex) as wakes:
+        task = asyncio.create_task(ex.process_as_they_arrive(fetch, ids, Recorder()))
+        await task
+    assert_slept_while_the_calls_ran(
+        wakes,
+        fetch.calls,
+        {task: "process_as_they_arrive"},
+        "process_as_they_arrive",
+        "Await them instead: `for next_done in asyncio.as_completed(tasks): ... await next_done` "
+        "sleeps until the next call is done.",
+    )
 
 
 @pytest.mark.task(1)
