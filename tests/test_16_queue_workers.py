@@ -31,9 +31,12 @@ from kata.testing.differences import assert_same_parts
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.limits import assert_no_limit_of_its_own
+from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
 from kata.words import many
 
 DELAY = 0.05
+# How long the source of the idle-workers test goes quiet after its first items.
+FEED_PAUSE = 0.35
 # The slow-item test: the slow items take SLOW s, the QUICK_ITEMS quick ones QUICK s each, all
 # handled by the one free worker in a fifth of SLOW; batches wait a whole SLOW for each batch.
 SLOW, QUICK, QUICK_ITEMS = 0.4, 0.02, 5
@@ -338,9 +341,26 @@ class FlakyHandle:
         return error
 
 
-async def run_stream(ex, items, flaky, workers, maxsize, leftovers):
+class PausingSource(Source):
+    """A Source that, once it has handed out `before` items, waits `pause` s before the next: a
+    feed that goes quiet for a while, every item so far handled long before it speaks again."""
+
+    def __init__(self, items, handle, before, pause):
+        super().__init__(items, handle)
+        self.before, self.pause = before, pause
+        self.paused = None  # kata clock: (from, until)
+
+    async def __anext__(self):
+        if self.handed_out == self.before and self.paused is None:
+            began = clock.perf_counter()
+            await asyncio.sleep(self.pause)
+            self.paused = (began, clock.perf_counter())
+        return await super().__anext__()
+
+
+async def run_stream(ex, items, flaky, workers, maxsize, leftovers, source=None):
     """process_stream's (results, failures) for `items` coming from a Source, checked for shape."""
-    source = Source(items, flaky.handle)
+    source = source or Source(items, flaky.handle)
     ideal = max(len(items) * ARRIVAL, ideal_time(len(items), workers))
     call = ex.process_stream(source, flaky.handle, workers, maxsize)
     result = await finish(call, "process_stream", ideal, leftovers, flaky.handle)
@@ -370,6 +390,43 @@ async def test_every_item_from_the_source_is_handled_exactly_once(ex, rng, lefto
     assert_same_parts(results, {item: result_for(item) for item in items}, "results")
     assert_same_parts(failures, {}, "failures (nothing failed)")
     no_limit_of_its_own(wakes, "process_stream", "the source and the calls to handle")
+
+
+@pytest.mark.task(2)
+async def test_idle_workers_sleep_until_the_next_item_comes(ex, rng, leftovers, wake_watch):
+    # The source hands out 2 items, then goes quiet for a while: once they are handled, the
+    # workers have nothing to do and sleep in `await queue.get()` until the next item is put. A
+    # worker that polls the queue (`get_nowait()` and a short sleep, or `get()` with a timeout)
+    # wakes again and again: a learner trial's answer did, and passed every other test.
+    workers, maxsize = rng.randint(2, 3), rng.randint(2, 4)
+    items = some_items(rng, 4)
+    flaky = FlakyHandle(failing=())
+    source = PausingSource(items, flaky.handle, before=2, pause=FEED_PAUSE)
+
+    async with wake_watch(ex) as wakes:
+        task = asyncio.create_task(run_stream(ex, items, flaky, workers, maxsize, leftovers, source))
+        await task
+
+    assert_handled_once(flaky.handle, items)
+    if source.paused is None:
+        return  # the source was never read that far: other tests say why
+    handled = [
+        call.end for call in flaky.handle.calls if call.end is not None and call.end < source.paused[1]
+    ]
+    since = max(handled, default=source.paused[0]) + QUIET_FROM
+    until = source.paused[1] - QUIET_BEFORE
+    assert_slept_between(
+        wakes,
+        since,
+        until,
+        {task: "process_stream"},
+        "process_stream",
+        f"while the source was quiet and every item so far was handled (the {until - since:.2f} s this "
+        "test watched)",
+        ("whether an item has come", "one is put"),
+        "Let each worker wait in `item = await queue.get()`: it sleeps until an item is put, and "
+        "wakes the moment one is.",
+    )
 
 
 @pytest.mark.task(2)

@@ -622,24 +622,33 @@ def assert_slept_while_the_calls_ran(wakes, calls, named, function, fix) -> None
         return
     since = max(call.start for call in calls) + QUIET_FROM
     until = min(call.end for call in calls) - QUIET_BEFORE
-    if until - since < MIN_QUIET:
-        return  # the calls did not all run at once: other checks say so, in their words
     while_ = f"while your {len(calls)} calls ran (the {until - since:.2f} s this test watched)"
+    what = ("whether the calls are done", "they are")
+    assert_slept_between(wakes, since, until, named, function, while_, what, fix)
+
+
+def assert_slept_between(wakes, since, until, named, function, while_, what, fix) -> None:
+    """Fail if the learner's code woke up, or kept a timer of its own pending, between `since` and
+    `until` (kata clock), a stretch in which nothing it waits for can change; `what` is what it
+    would be checking and until when it should sleep instead (("whether the calls are done",
+    "they are")), `fix` what to do."""
+    if until - since < MIN_QUIET:
+        return  # too short a stretch to judge: other checks say what went wrong, in their words
     assert_slept(
         wakes.with_callbacks(),
         since,
         until,
         named,
         while_,
-        {"what": "whether the calls are done", "until": "they are", "fix": fix},
-        f"{function}: wake-ups while every call runs < 1",
+        {"what": what[0], "until": what[1], "fix": fix},
+        f"{function}: wake-ups while nothing it waits for changes < 1",
         function,
         woken=1,
     )
     timers = alive_between(wakes, since, until, threads=False)
     if timers:
         raise AssertionError(
-            f"{while_}, a timer of your code's own was pending: {timers[0].where()}. Waiting for the "
-            "calls needs none: a sleep in a loop checks on them again and again (however long its "
-            f"period), and a time limit gives up on calls slower than it (the docstring gives none). {fix}"
+            f"{while_}, a timer of your code's own was pending: {timers[0].where()}. Waiting needs "
+            "none: a sleep in a loop checks again and again (however long its period), and a time "
+            f"limit gives up on what is slower than it (the docstring gives none). {fix}"
         )
