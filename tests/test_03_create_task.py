@@ -289,8 +289,9 @@ async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng, hol
         if not reached:
             whose = f"{failing} raised {error!r}, and load_dashboard {run.ending()}"
         gather = (
-            " `asyncio.gather` does not stop the other calls when one fails: they run on, with nobody "
-            "waiting for them. A TaskGroup does stop them, and waits until they have ended."
+            " Nothing stops them by itself: a call you started runs on when another fails (an "
+            "`asyncio.gather` does not stop them either), with nobody waiting for it. A TaskGroup does "
+            "stop them, and waits until they have ended."
             if untouched
             else ""
         )

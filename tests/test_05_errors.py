@@ -25,12 +25,16 @@ from kata.testing.cancelling import (
     stop_calls,
     through,
 )
+from kata.testing.hang_guard import hang_guard
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 
 DELAY = 0.2
 # Task 2: one call fails quickly while the others would take much longer.
 FAST = 0.05
 SLOW = 0.5
+# Two calls of fetch_all_settled at once, every fetch SLOW s: done in about SLOW; calls one after
+# another take 8-12 times that, and are stopped here with words rather than by the test's timeout.
+TOGETHER_LIMIT = 4 * SLOW
 # How long a cancelled call takes to stop, in the tests of stopping them, as a real request closing
 # its connection does: it stops only when the test lets it (kata.testing.cancelling.HeldStop). Code
 # that waits a fixed time for the calls it cancelled, instead of until they have ended, whichever
@@ -263,8 +267,20 @@ async def test_two_calls_at_once_run_every_fetch_together(ex, rng):
     # last of 24 may start late; it must still start before the first has ended.
     api = FlakyApi(rng.sample(ids, 3), delay=SLOW)
 
+    def too_slow():
+        return (
+            f"fetch_all_settled was called twice at the same time, with {sizes[0]} and {sizes[1]} ids, "
+            f"and {TOGETHER_LIMIT:.1f} s later only {len(api.fetch.calls)} of the {len(ids)} calls to "
+            f"fetch had started, though each takes {SLOW:.2f} s: they ran one after another (or a few at "
+            "a time). Start every call at once, as the docstring asks: `asyncio.gather(...)` over all "
+            "of them."
+        )
+
     with stopwatch() as run:
-        results = await asyncio.gather(*(settle(ex, api, batch) for batch in batches))
+        async with hang_guard(
+            TOGETHER_LIMIT, "05 fetch_all_settled: two calls at once end < TOGETHER_LIMIT", too_slow
+        ):
+            results = await asyncio.gather(*(settle(ex, api, batch) for batch in batches))
 
     try:
         assert_ran_together(api.fetch, run.elapsed, expected_calls=len(ids))

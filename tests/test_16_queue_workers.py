@@ -722,9 +722,11 @@ async def test_an_error_of_handle_reaches_the_caller_once_the_workers_stopped(ex
         async with hang_guard(
             RUN_LIMIT,
             "16 process_all: ends < RUN_LIMIT after handle raised",
-            f"{error_words} an error, and process_all had not ended {RUN_LIMIT:.1f} s later. A worker whose "
-            "handle raised ended there: call `queue.task_done()` in a `finally:`, and let the error reach "
-            "your caller once the workers have stopped.",
+            f"{error_words} an error, and process_all had not ended {RUN_LIMIT:.1f} s later: "
+            "`await queue.join()` waits for ever once an item is never marked done. Either the worker "
+            "whose handle raised ended there, its item not marked done, or it went on without calling "
+            "`queue.task_done()` for that item: call it in a `finally:`, and let the error reach your "
+            "caller once the workers have stopped.",
         ):
             result = await ex.process_all(items, flaky.handle, workers)
     except BaseException as raised:
