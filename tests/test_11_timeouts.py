@@ -25,6 +25,7 @@ from kata.testing.cancelling import (
     stop_calls,
 )
 from kata.testing.clock import EARLY_WAKE
+from kata.testing.waiting import assert_slept_while_the_calls_ran
 
 # A call far slower than any limit here: code without a timeout waits all of it,
 # and still fails within a couple of seconds.
@@ -35,6 +36,8 @@ LATE = 0.3
 # asyncio may wake a sleeper a hair early; never by more than this.
 EARLY = EARLY_WAKE  # asyncio may wake a sleeper a little early (kata.testing.clock)
 BATCH_LIMIT = 0.3
+# The every-call-at-once test's quiet batch: each call this long, inside a limit of 4 times it.
+ALL_AT_ONCE = 0.2
 # A far-off limit, for a test that ends the call another way (a cancel, an error) long before it.
 FAR_LIMIT = 0.8
 # How long a cancelled call takes to stop, in the tests that the slow calls are stopped, as a real
@@ -427,7 +430,16 @@ async def test_fast_answers_are_kept_and_slow_ones_are_none(ex, rng):
 
 
 @pytest.mark.task(2)
-async def test_every_call_starts_at_once(ex, rng):
+async def test_every_call_starts_at_once(ex, rng, wake_watch):
+    # Calls of one length, all answering inside a long limit, so that nothing happens for a while:
+    # tasks checked on in a loop (a sleep, or a wait with a short timeout, between looks) run
+    # together too, and pass every test of the time alone. (Each call's own timeout is the
+    # docstring's limit: its timer is not judged here, only the wake-ups.)
+    quiet = some_keys(rng, 4)
+    slow = FakeService("fetch", delay=ALL_AT_ONCE, reply=value_for)
+    async with wake_watch(ex) as wakes:
+        task = asyncio.create_task(run_batch(ex, slow, quiet, 4 * ALL_AT_ONCE))
+        await task
     keys, _, fetch = make_batch(rng, 5, 2)
 
     await run_batch(ex, fetch, keys, BATCH_LIMIT)
@@ -440,6 +452,15 @@ async def test_every_call_starts_at_once(ex, rng):
             "costs the whole limit again. Start them all together (gather), each with its own timeout.\n"
             f"observed:\n{draw_timeline(fetch.calls, 'fetch')}"
         )
+    assert_slept_while_the_calls_ran(
+        wakes,
+        slow.calls,
+        {task: "fetch_all_within"},
+        "fetch_all_within",
+        "Await them instead: `asyncio.gather(...)` of the calls, each under its own "
+        "`asyncio.timeout(limit)`, sleeps until every call has answered or run out of time.",
+        own_timers=False,
+    )
 
 
 @pytest.mark.task(2)

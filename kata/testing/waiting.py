@@ -612,22 +612,23 @@ QUIET_BEFORE = 0.01
 MIN_QUIET = 0.05  # a shorter stretch (the calls did not all run at once) is not judged here
 
 
-def assert_slept_while_the_calls_ran(wakes, calls, named, function, fix) -> None:
+def assert_slept_while_the_calls_ran(wakes, calls, named, function, fix, own_timers=True) -> None:
     """Fail if the learner's code woke up, or kept a timer of its own pending, while every one of
     `calls` (a fake's, all started at once) was still running: code that awaits them sleeps
     through that stretch; a poll (a sleep in a loop, however long its period, or a wait with a
     timeout) wakes in it or keeps its timer pending there. `named` maps the test's task of the
-    learner's call to `function`, its name; `fix` says what to do instead."""
+    learner's call to `function`, its name; `fix` says what to do instead. With `own_timers`
+    False, the code's timers are not judged (the docstring gives a limit, whose timer is pending)."""
     if not calls or any(call.end is None for call in calls):
         return
     since = max(call.start for call in calls) + QUIET_FROM
     until = min(call.end for call in calls) - QUIET_BEFORE
     while_ = f"while your {len(calls)} calls ran (the {until - since:.2f} s this test watched)"
     what = ("whether the calls are done", "they are")
-    assert_slept_between(wakes, since, until, named, function, while_, what, fix)
+    assert_slept_between(wakes, since, until, named, function, while_, what, fix, own_timers)
 
 
-def assert_slept_between(wakes, since, until, named, function, while_, what, fix) -> None:
+def assert_slept_between(wakes, since, until, named, function, while_, what, fix, own_timers=True) -> None:
     """Fail if the learner's code woke up, or kept a timer of its own pending, between `since` and
     `until` (kata clock), a stretch in which nothing it waits for can change; `what` is what it
     would be checking and until when it should sleep instead (("whether the calls are done",
@@ -645,7 +646,7 @@ def assert_slept_between(wakes, since, until, named, function, while_, what, fix
         function,
         woken=1,
     )
-    timers = alive_between(wakes, since, until, threads=False)
+    timers = alive_between(wakes, since, until, threads=False) if own_timers else []
     if timers:
         raise AssertionError(
             f"{while_}, a timer of your code's own was pending: {timers[0].where()}. Waiting needs "
