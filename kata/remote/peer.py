@@ -335,8 +335,7 @@ class Peer:
                         raise PeerLost(self.lost) from None
                     continue
                 if what == "reply":
-                    ran = message.get("ran")
-                    ran = ran if type(ran) is float else 0.0
+                    ran = ran_there(message) or 0.0
                     return self._outcome(message)
                 if what == "lost":
                     raise PeerLost(self.lost)
@@ -348,7 +347,7 @@ class Peer:
                     # Only the wait itself: the time the call ran there is the caller's to answer
                     # for (one process would have run it on this loop too).
                     waited = time.monotonic() - started
-                    self._waited[loop] = self._waited.get(loop, 0.0) + waited - min(max(ran, 0.0), waited)
+                    self._waited[loop] = self._waited.get(loop, 0.0) + waited - min(ran, waited)
 
     def _unblock(self, loop: asyncio.AbstractEventLoop, inbox: queue.SimpleQueue, outer: Any) -> None:
         """This thread waits no more: calls still queued for its loop run there."""
@@ -681,15 +680,20 @@ class Peer:
             pass
 
 
+def ran_there(reply: dict) -> float | None:
+    """How long the call ran on the other side, by its word (`ran`), or None when the reply does
+    not say so in a form that can be true (not a float, or below zero)."""
+    ran = reply.get("ran")
+    return ran if type(ran) is float and ran >= 0.0 else None
+
+
 def began_after(call: _Outgoing, reply: dict) -> float:
     """How long after `call` was sent the other side began it. Its own stamp (`began`, on the
     same monotonic clock: one machine) when that fits what was measured here; otherwise the most
     it can have been: the whole round trip less the time it ran there. Never less than the truth
     unless the other side lied, which can only make a test that asks judge a run it would have
     run again: the code there is the learner's either way."""
-    ran = reply.get("ran")
-    ran = ran if type(ran) is float and ran >= 0.0 else 0.0
-    most = max(0.0, call.arrived - call.sent - ran)
+    most = max(0.0, call.arrived - call.sent - (ran_there(reply) or 0.0))
     began = reply.get("began")
     if type(began) is float and 0.0 <= began - call.sent <= most:
         return began - call.sent
@@ -700,8 +704,8 @@ def ended_before(call: _Outgoing, reply: dict, began: float, now: float) -> floa
     """How long before `now` (its caller runs again here) `call` ended there: the time its outcome
     took to come back, and for the caller's loop to run it, by the other side's word (`began`,
     from began_after, and `ran`); 0.0 where that is not known."""
-    ran = reply.get("ran")
-    if type(ran) is not float or ran < 0.0:
+    ran = ran_there(reply)
+    if ran is None:
         return 0.0
     return max(0.0, now - (call.sent + began + ran))
 
