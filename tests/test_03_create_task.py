@@ -78,7 +78,12 @@ def assert_news_in_background(services, elapsed):
     if apart:
         first = min(others, key=lambda call: call.start)
         if news.end <= min(call.start for call in others):
-            why = "fetch_news() was awaited first, so the user and the inbox waited for it"
+            first_name = f"{first.args[0]}()"
+            why = (
+                f"fetch_news() had ended before {first_name} began, so the user and the inbox "
+                "waited for it: the news, or its task, was awaited before them; await its task "
+                "only once the user and the inbox are in"
+            )
         elif first not in apart and all(call.start >= news.end for call in apart):
             # The news ran in the background of the first call, and a later call of the chain
             # started only after it ended: the chain ran late (each call waits for the one before,

@@ -218,6 +218,23 @@ async def test_a_falsy_value_is_a_success_too(ex, rng):
     successes, failures = await settle(ex, api, ids)
 
     missing = [i for i in values if i not in successes]
+    strangers = [key for key in successes if key not in values and key not in failing]
+    if missing and strangers:
+        keys = ", ".join(map(repr, strangers[:4]))
+        raise AssertionError(
+            f"successes has keys that are not ids fetch_all_settled was given ({keys}), "
+            f"and no entry for ids it was: {missing[:4]}. successes maps each id (the argument fetch was "
+            f"called with) to what fetch returned for it: found {describe(successes)}."
+        )
+    if failed_instead := [i for i in missing if i in failures]:
+        raise AssertionError(
+            "fetch returned "
+            + ", ".join(f"{values[i]!r} for id {i}" for i in failed_instead)
+            + f", but your code filed {'it' if len(failed_instead) == 1 else 'them'} under failures. "
+            "Only a call that raised is a failure: a value that is false (None, 0, '', []) is what "
+            "the call returned, a success like any other. Test for the failures, "
+            "`isinstance(result, Exception)`, and keep everything else as a success."
+        )
     if missing:
         raise AssertionError(
             "fetch returned "

@@ -134,13 +134,19 @@ def named(left):
     return f"{many(len(left), 'task')} ({', '.join(sorted({task.name for task in left}))}) {were}"
 
 
+def only_cancelled(left):
+    """Every task left was cancelled and is stopping: the code asked them to stop, and did not
+    wait until they had (not: forgot them)."""
+    return bool(left) and all(task.cancelling for task in left)
+
+
 async def assert_none_left_running(leftovers, before, name, *handles, left=None):
     left, busy = await still_running(leftovers, before, *handles, left=left)
     if not left and not busy:
         return
     # Said here in full: stopped now, they are not reported a second time by the loop guard.
     await leftovers.stop(before)
-    if left and any(task.cancelling for task in left):
+    if only_cancelled(left):
         raise AssertionError(
             f"{named(left)} cancelled but had not stopped yet when {name} returned: "
             "`task.cancel()` only asks a task to stop. Wait until they have: "
@@ -581,7 +587,7 @@ async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_
     if left or busy:
         await leftovers.stop(before)
         whose = f"the source raised {broken!r}, and process_stream passed it on"
-        if left and all(task.cancelling for task in left):
+        if only_cancelled(left):
             raise AssertionError(
                 f"{whose}, but {named(left)} cancelled and had not stopped yet when it did: "
                 "`task.cancel()` only asks a task to stop, and a worker takes as long as it takes to "
@@ -757,6 +763,12 @@ async def test_an_error_of_handle_reaches_the_caller_once_the_workers_stopped(ex
     left, busy = await still_running(leftovers, before, flaky.handle)
     if left or busy:
         await leftovers.stop(before)
+        if only_cancelled(left):
+            raise AssertionError(
+                f"{error_words} an error, and process_all passed it on, but {named(left)} cancelled "
+                "and had not stopped yet when it did: `task.cancel()` only asks a task to stop. Wait "
+                "until they have: `await asyncio.gather(*tasks, return_exceptions=True)`."
+            )
         running = named(left) if left else f"the workers calling handle ({'; '.join(busy[:3])}) were"
         raise AssertionError(
             f"{error_words} an error, and process_all passed it on, but {running} still running when "
