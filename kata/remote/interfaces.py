@@ -23,7 +23,7 @@ from typing import Any
 _RESPONSE = (
     "status reason ok url real_url method headers content_type charset content_length history "
     "request_info closed content json text read release close raise_for_status get_encoding "
-    "__aenter__ __aexit__"
+    "version cookies links raw_headers wait_for_close content_disposition host __aenter__ __aexit__"
 )
 INTERFACES: dict[str, frozenset[str]] = {
     name: frozenset(names.split())
@@ -36,7 +36,9 @@ INTERFACES: dict[str, frozenset[str]] = {
         "aiohttp.client._BaseRequestContextManager": "__aenter__ __aexit__",
         "aiohttp.client_reqrep.ClientResponse": _RESPONSE,
         "aiohttp.streams.StreamReader": (
-            "read readany readline readexactly readchunk iter_chunked iter_any iter_chunks at_eof __aiter__"
+            "read readany readline readexactly readchunk iter_chunked iter_any iter_chunks at_eof __aiter__ "
+            "read_nowait readuntil wait_eof total_bytes total_raw_bytes total_compressed_bytes is_eof "
+            "exception"
         ),
         "aiohttp.streams.AsyncStreamIterator": "__aiter__ __anext__",
         "aiohttp.streams.ChunkTupleAsyncStreamIterator": "__aiter__ __anext__",

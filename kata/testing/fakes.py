@@ -63,7 +63,7 @@ async def _linger_until(released: asyncio.Event) -> None:
             continue
 
 
-@dataclass
+@dataclass(eq=False)  # hashable, equal only to itself, as a function is: a learner may key a dict by it
 class FakeService:
     """An async function with latency that records every call.
 
