@@ -7,13 +7,23 @@ test runs, one thread for the whole process looks at the loop's thread every LOO
 the heartbeat is overdue by OVERDUE or more, it keeps the innermost line of the learner's file on
 that thread's stack, so that the finding can say where the loop was held. A look costs a clock
 read while the loop is not overdue; the thread sleeps while no test is watched.
+
+It also notes what the loop's thread waited in, by the kernel's word (Linux:
+/proc/self/task/<id>/wchan), when the learner's line was on its stack: the evidence the loop guard
+needs before it calls a frozen loop the code's blocking call, with no second run. A thread that
+waits to run Python again (for the GIL, which this very look holds, or another thread's lock)
+waits in a futex: that is never such evidence (a correct crawl was told "asleep in a blocking
+call" for 0.55 s on a busy machine, whose only blocking was its turn to run).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 from kata import where
 from kata.testing.waiting import Watchdog
@@ -27,23 +37,80 @@ FROZEN_HERE = "\nWhile it was frozen, your code was running here:\n{places}"
 class FrozenAt:
     """The learner's lines seen on the loop's thread while the loop was frozen, in the order seen."""
 
-    def __init__(self, folder: Path, thread_id: int, overdue_since: Callable[[], float]) -> None:
+    def __init__(
+        self, folder: Path, thread_id: int, overdue_since: Callable[[], float], native_id: int | None = None
+    ) -> None:
         self.folder, self.thread_id = folder, thread_id
         self._overdue_since = overdue_since  # when the heartbeat fell due (monotonic seconds)
         self.places: list[where.Place] = []
+        self._wchan = _open_wchan(native_id)
+        # Seen at least once: the thread asleep in the kernel, outside a futex, under the
+        # learner's line (a blocking read, a sleep, a child process waited for).
+        self.blocked_in_code = False
 
     def look(self, now: float) -> None:
-        if now - self._overdue_since() < OVERDUE or len(self.places) >= MOST:
+        if now - self._overdue_since() < OVERDUE:
             return
-        place = where.running_in(sys._current_frames().get(self.thread_id), self.folder)
-        if place is not None and place not in self.places:
+        frame = sys._current_frames().get(self.thread_id)
+        place = where.running_in(frame, self.folder)
+        if place is None:
+            return
+        if not self.blocked_in_code and _blocking(_read(self._wchan), frame):
+            self.blocked_in_code = True
+        if place not in self.places and len(self.places) < MOST:
             self.places.append(place)
+
+    def close(self) -> None:
+        if self._wchan is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._wchan)
+            self._wchan = None
 
     def said(self) -> str:
         """The places, as the guard's finding continues ('' if none was seen)."""
         if not self.places:
             return ""
         return FROZEN_HERE.format(places=where.listing(self.places, self.folder))
+
+
+def _open_wchan(native_id: int | None) -> int | None:
+    if native_id is None:
+        return None
+    try:
+        return os.open(f"/proc/self/task/{native_id}/wchan", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:  # not Linux, or no /proc: no evidence, so every freeze may be the machine's
+        return None
+
+
+def _read(fd: int | None) -> str:
+    if fd is None:
+        return ""
+    try:
+        return os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return ""
+
+
+def _blocking(wchan: str, frame: FrameType | None) -> bool:
+    """Whether a thread asleep in the kernel function `wchan`, its innermost Python frame `frame`,
+    waits in a blocking call ("0" or nothing: running, or not known). A futex is one only under a
+    blocking primitive's Python code (`threading.Event().wait()`, `queue.Queue().get()`, a
+    concurrent future's `result()`); anywhere else it is a thread waiting for the GIL to run
+    Python again: its turn, maybe held up by a busy machine, not a blocking call."""
+    if wchan in ("", "0"):
+        return False
+    if "futex" not in wchan:
+        return True
+    return frame is not None and _is_primitive(frame.f_code.co_filename)
+
+
+def _is_primitive(filename: str) -> bool:
+    path = filename.replace("\\", "/")
+    return path.endswith(_PRIMITIVES) or any(part in path for part in _PRIMITIVE_PACKAGES)
+
+
+_PRIMITIVES = ("/threading.py", "/queue.py", "/subprocess.py")
+_PRIMITIVE_PACKAGES = ("/concurrent/futures/", "/multiprocessing/")
 
 
 _LOOKER = Watchdog("kata-frozen-at", LOOK, lambda frozen, now: frozen.look(now))
@@ -54,4 +121,5 @@ def watch(frozen: FrozenAt) -> None:
 
 
 def stop(frozen: FrozenAt) -> None:
-    _LOOKER.stop(frozen)
+    _LOOKER.stop(frozen)  # no look runs after this: the file can be closed
+    frozen.close()

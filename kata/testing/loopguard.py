@@ -226,7 +226,10 @@ class LoopGuard:
             self._sleeps = sleep_watch.watching(self._learner_folder)
             self._slept = self._sleeps.__enter__()
             self._frozen_at = frozen_at.FrozenAt(
-                self._learner_folder, threading.get_ident(), lambda: self._beat_started + BEAT
+                self._learner_folder,
+                threading.get_ident(),
+                lambda: self._beat_started + BEAT,
+                threading.get_native_id(),
             )
             frozen_at.watch(self._frozen_at)
         if self._beats:
@@ -295,8 +298,11 @@ class LoopGuard:
             )
 
     def _asleep(self) -> bool:
-        """Whether a stall over the limit was surely a blocking call (kata.testing.stall_cause)."""
-        return any(s.blocking_call(self.stall_limit) for s in self._stalls.values())
+        """Whether a stall over the limit was surely the code's blocking call: its thread slept
+        through it (kata.testing.stall_cause), and was seen asleep in the kernel, outside a futex,
+        with the learner's line on its stack (kata.testing.frozen_at)."""
+        seen = self._frozen_at is not None and self._frozen_at.blocked_in_code
+        return seen and any(s.blocking_call(self.stall_limit) for s in self._stalls.values())
 
     async def finish(self, *, failed: bool = False) -> list[str]:
         """Stop watching; return the problems seen, in plain words.

@@ -102,11 +102,17 @@ def test_another_threads_computing_is_not_the_stalled_threads():
     assert other not in stall_cause.other_threads(), "the spinning thread, joined, still counts"
 
 
-def _frozen_by_a_sleep(guard):
+HERE = Path(__file__).parent
+
+
+def _frozen_by_a_sleep(guard, block=lambda: threading.Event().wait(0.2)):
+    """A loop frozen by `block`: by default a blocking call made here, in "the learner's" folder
+    (a library's wait: time.sleep itself has its own finding, kata.testing.sleep_watch)."""
+
     async def main():
         await guard.start()
         await asyncio.sleep(0.02)
-        time.sleep(0.2)  # a blocking call
+        block()
         await asyncio.sleep(0.02)
         return await guard.finish()
 
@@ -115,10 +121,33 @@ def _frozen_by_a_sleep(guard):
 
 @pytest.mark.skipif(not LINUX, reason="schedstat is Linux's")
 def test_the_guard_names_a_blocking_call_unless_told_not_to(quiet, alone):
-    (found,) = _frozen_by_a_sleep(LoopGuard())
+    (found,) = _frozen_by_a_sleep(LoopGuard(learner_folder=HERE))
     assert blocked_asleep(found), found
-    (found,) = _frozen_by_a_sleep(LoopGuard(tell_asleep=False))
+    (found,) = _frozen_by_a_sleep(LoopGuard(learner_folder=HERE, tell_asleep=False))
     assert found.startswith(FROZEN_PREFIX) and not blocked_asleep(found), found
+
+
+@pytest.mark.skipif(not LINUX, reason="schedstat is Linux's")
+def test_asleep_with_none_of_the_learners_code_on_its_stack_may_be_the_machine(quiet, alone, tmp_path):
+    # The loop's thread slept, but never under a line of the learner's: a VM not run, a turn to
+    # run Python again (the GIL), a library's callback. Not surely the code's: a second run.
+    (found,) = _frozen_by_a_sleep(LoopGuard(learner_folder=tmp_path))
+    assert found.startswith(FROZEN_PREFIX) and not blocked_asleep(found), found
+
+
+def test_a_futex_is_a_blocking_call_only_under_a_blocking_primitive():
+    from kata.testing.frozen_at import _blocking
+
+    def frame_in(filename):
+        return SimpleNamespace(f_code=SimpleNamespace(co_filename=filename))
+
+    anywhere = frame_in("/venv/lib/python3.11/site-packages/aiohttp/client.py")
+    assert _blocking("hrtimer_nanosleep", anywhere), "asleep in a timer: a blocking sleep"
+    assert _blocking("wait_woken", anywhere), "asleep on a socket: a blocking read"
+    assert not _blocking("futex_do_wait", anywhere), "waiting for the GIL, anywhere: its turn"
+    assert _blocking("futex_do_wait", frame_in("/usr/lib/python3.11/threading.py")), "Event().wait()"
+    assert _blocking("futex_wait_queue", frame_in("/usr/lib/python3.11/concurrent/futures/_base.py"))
+    assert not _blocking("0", anywhere) and not _blocking("", anywhere), "running, or not known"
 
 
 def test_in_judge_mode_a_frozen_loop_is_never_called_asleep(monkeypatch):
