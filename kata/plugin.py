@@ -42,6 +42,7 @@ from kata.testing.loopguard import (
     blocked_asleep,
     set_aside_what_lives_on,
     warning_watch,
+    without_echoes,
 )
 from kata.testing.loops import close_left_open, noting_loops
 from kata.testing.sessions import counting_sessions
@@ -399,7 +400,7 @@ def _judge(error: BaseException | None, problems: list[str], target: Path, judge
     tampered = clock.find_tampering()
     if tampered:
         problems = [TAMPERED.format(names=", ".join(tampered)), *problems]
-    problems = list(dict.fromkeys(problems))  # one mistake may be reported by two routes
+    problems = without_echoes(problems)  # one mistake may be reported by two routes
     if isinstance(error, NotImplementedError):
         message = _not_written(error, target)
         if message:

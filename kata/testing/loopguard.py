@@ -89,6 +89,14 @@ UNCLOSED_SESSION = (
     "an aiohttp ClientSession was never closed: open it with "
     "`async with aiohttp.ClientSession() as session:` so it is closed even when a request fails."
 )
+# An unclosed session reports its connector too: said only where no session was left open (a
+# connector of the code's own, kept past its session: a trial's module-level TCPConnector with
+# `connector_owner=False` under `async with ClientSession(...)` was told to use `async with`).
+UNCLOSED_CONNECTOR = (
+    "an aiohttp connector was never closed: a session closes the connector it is given unless "
+    "told `connector_owner=False`; a connector you keep yourself (in the module, say) must be "
+    "closed by you, `await connector.close()`, once no session needs it."
+)
 UNCLOSED_LOOP = (
     "an event loop was never closed: asyncio.run closes its loop for you; close an "
     "asyncio.Runner (`with asyncio.Runner() as runner:` or runner.close()), or a loop you made "
@@ -156,8 +164,10 @@ def _task_name(task: asyncio.Task) -> str:
 def explain_loop_report(context: dict) -> str:
     """Turn what asyncio hands its exception handler into one plain sentence."""
     message = str(context.get("message", ""))
-    if "Unclosed client session" in message or "Unclosed connector" in message:
+    if "Unclosed client session" in message:
         return UNCLOSED_SESSION
+    if "Unclosed connector" in message:
+        return UNCLOSED_CONNECTOR
     if "exception was never retrieved" in message:
         error = context.get("exception")
         lost = LOST_FUTURE_ERROR if message.startswith("Future exception") else LOST_ERROR
@@ -166,6 +176,14 @@ def explain_loop_report(context: dict) -> str:
         return PENDING_DESTROYED
     error = context.get("exception")
     return f"asyncio reported: {message}" + (f" ({error!r})" if error else "")
+
+
+def without_echoes(problems: list[str]) -> list[str]:
+    """The findings, each once, less those another one explains (a session's connector)."""
+    problems = list(dict.fromkeys(problems))
+    if UNCLOSED_SESSION in problems:
+        problems = [p for p in problems if p != UNCLOSED_CONNECTOR]
+    return problems
 
 
 def blocked_asleep(text: str) -> bool:
@@ -412,8 +430,10 @@ def _explain_warning(warning: warnings.WarningMessage) -> str | None:
             return AS_COMPLETED_NOT_AWAITED.format(times="")  # its count is asyncio's, not theirs
         return NEVER_AWAITED.format(name=_coroutine_name(qualname), times="{times}")
     if issubclass(warning.category, ResourceWarning):
-        if "Unclosed client session" in text or "Unclosed connector" in text:
+        if "Unclosed client session" in text:
             return UNCLOSED_SESSION
+        if "Unclosed connector" in text:
+            return UNCLOSED_CONNECTOR
         if text.startswith("unclosed event loop"):
             return UNCLOSED_LOOP
         return LEFT_OPEN.format(what=text.splitlines()[0])

@@ -130,3 +130,20 @@ def test_a_timeline_can_start_when_the_test_first_asked_so_that_a_wait_before_th
     first, _ = draw_timeline(calls, "call", origin=10.0).splitlines()
     assert first.endswith("0.15-0.16 s"), first
     assert "0.00-0.01 s" in draw_timeline(calls, "call", origin=11.0).splitlines()[0], "never after a start"
+
+
+def test_a_connector_left_open_is_named_as_such_unless_its_session_was_left_open_too():
+    # A trial's module-level TCPConnector (connector_owner=False) under `async with
+    # ClientSession(...)` was told to open its session with `async with`, which it did.
+    from kata.testing.loopguard import (
+        UNCLOSED_CONNECTOR,
+        UNCLOSED_SESSION,
+        explain_loop_report,
+        without_echoes,
+    )
+
+    assert explain_loop_report({"message": "Unclosed connector"}) == UNCLOSED_CONNECTOR
+    assert explain_loop_report({"message": "Unclosed client session"}) == UNCLOSED_SESSION
+    # A session left open reports its connector as well: one mistake, told once.
+    assert without_echoes([UNCLOSED_CONNECTOR, UNCLOSED_SESSION, UNCLOSED_SESSION]) == [UNCLOSED_SESSION]
+    assert without_echoes([UNCLOSED_CONNECTOR]) == [UNCLOSED_CONNECTOR]
