@@ -18,6 +18,12 @@ DELAY = 0.2
 QUICK = 0.02
 # The failing call of task 1: the others have answered by then, so nothing is left running.
 SLOWER = 0.1
+# How many calls the tests of "all at the same time" make: more than any small cap a learner might
+# pick (a Semaphore(5) or (10), batches of 8) lets run at once.
+MANY = 24
+# The slowest call of the tests of order: longer than CONCURRENT_SLACK x DELAY, so a fixed pause
+# short enough to pass the tests of "all at the same time" ends before this call has answered.
+SLOWEST = 0.45
 
 
 def value_for(key):
@@ -57,6 +63,31 @@ def some_keys(rng, count):
     return rng.sample(range(100, 1000), count)
 
 
+def slowest_first(keys):
+    """Each key's delay: the first SLOWEST s, later ones sooner, so the calls finish in the reverse
+    of the asking order, the first one long after the others."""
+    step = (SLOWEST - 0.05) / (len(keys) - 1)
+    return {key: SLOWEST - step * n for n, key in enumerate(keys)}
+
+
+def assert_results_in_order(result, keys, delays, what):
+    """Fail unless `result` holds value_for(key) for every key, in the order of `keys`; a result
+    missing for the slowest call is explained: the code stopped waiting before it answered."""
+    expected = [value_for(key) for key in keys]
+    if isinstance(result, list | tuple) and len(result) == len(keys):
+        missing = [key for key, found in zip(keys, result, strict=True) if found is None]
+        if missing and not any(value is None for value in expected):
+            slowest = max(missing, key=delays.__getitem__)
+            raise AssertionError(
+                f"{what} held None in place of fetch({slowest})'s result: fetch({slowest}) takes "
+                f"{delays[slowest]:.2f} s, and your code gave up waiting for it before it answered (a "
+                "fixed pause, or a loop that checks the tasks until a deadline). The docstring gives "
+                "no time limit: wait until every call has answered, however long that takes "
+                "(`await asyncio.gather(...)`)."
+            )
+    assert_same(result, expected, what)
+
+
 def keys_with_a_repeat(rng, count):
     """`count` keys, one of them listed twice (never side by side): a key may repeat."""
     keys = some_keys(rng, count - 1)
@@ -81,9 +112,10 @@ def answer(key, n):
     return {"key": key, "value": f"value-{key}", "answer": n}
 
 
-def assert_fetched_every_time(api, what, asked):
-    """Fail unless fetch ran once for every key in `asked` (repeats included), in any order."""
-    found = sorted(args[0] for args in api.fetch.started_args)
+def assert_fetched_every_time(api, what, asked, since=0):
+    """Fail unless fetch ran once for every key in `asked` (repeats included), in any order, in its
+    calls from number `since` on."""
+    found = sorted(args[0] for args in api.fetch.started_args[since:])
     if found != sorted(asked):
         repeated = next((key for key in asked if asked.count(key) > 1), None)
         raise AssertionError(
@@ -92,6 +124,45 @@ def assert_fetched_every_time(api, what, asked):
             "differently each time (a price, a count), so the docstring asks for `await fetch(key)` "
             "for every key, every time, repeats included: no cache, no set() or dict of the keys."
         )
+
+
+def times(count):
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
+
+
+def assert_each_place_has_its_own_answer(result, keys, api, before, what):
+    """Fail unless `result` holds, in the place of each key of `keys`, an answer fetch gave for that
+    key during the call (FreshAnswers; `before`: its `asked` before the call), each answer once: a
+    key asked for twice gets both of its answers, one in each of its places."""
+    given = {key: [answer(key, n) for n in range(before.get(key, 0) + 1, api.asked[key] + 1)] for key in keys}
+    expected = [None] * len(keys)
+    if isinstance(result, list | tuple) and len(result) == len(keys):
+        for key in dict.fromkeys(keys):
+            places = [n for n, asked in enumerate(keys) if asked == key]
+            answers = given[key]
+            one_answer = all(same(result[n], result[places[0]]) for n in places)
+            if len(places) > 1 and len(answers) > 1 and one_answer:
+                raise AssertionError(
+                    f"{what} asked for {key} {times(len(places))}, and fetch({key}) ran "
+                    f"{times(len(answers))} and answered {' then '.join(map(describe, answers))}, but "
+                    f"every place of {key} in the result holds one answer, {describe(result[places[0]])}: "
+                    "the results were looked up by key (a dict from key to result?), so one call's answer "
+                    "filled the place of another. Keep each call's own result in its own place: "
+                    "`await asyncio.gather(*(fetch(key) for key in keys))` gives them in the order of "
+                    "`keys`, repeats included."
+                )
+        left = {key: list(answers) for key, answers in given.items()}
+        for n, key in enumerate(keys):  # an answer in its key's place keeps it, in whatever order
+            match = next((found for found in left[key] if same(result[n], found)), None)
+            if match is not None:
+                left[key].remove(match)
+                expected[n] = match
+        for n, key in enumerate(keys):
+            if expected[n] is None and left[key]:
+                expected[n] = left[key].pop(0)
+    else:
+        expected = [given[key][0] if given[key] else None for key in keys]
+    assert_same(result, expected, what)
 
 
 # asyncio.gather called in plain code, to hand to asyncio.run, runner.run or loop.run_until_complete.
@@ -138,6 +209,14 @@ def call_plain(what, function, *args):
     """What `function(*args)` returns, with plain words for the classic mistakes of plain code."""
     try:
         result = function(*args)
+    except asyncio.InvalidStateError as error:
+        raise AssertionError(
+            f"{what} raised InvalidStateError ({str(error).rstrip('.')}): it asked a task for its "
+            "result before the task had finished. A pause of a fixed length (`await asyncio.sleep(...)`) "
+            "does not wait for the calls: one slower than the pause is still running when it ends. "
+            "Wait for the calls themselves: `await asyncio.gather(...)` (or `await` each task) returns "
+            "once every call has answered, however long that takes."
+        ) from None
     except (RuntimeError, ValueError) as error:
         found = f"{type(error).__name__} ({str(error).rstrip('.')})"
         if raised_in_asyncio_gather(error):
@@ -179,18 +258,17 @@ def assert_one_loop(api, what):
 @pytest.mark.task(1)
 def test_returns_the_results_in_the_order_of_the_ids(ex, rng):
     ids = some_keys(rng, 5)
-    # Later ids answer sooner, so finishing order is the reverse of the asking order.
-    delays = {item_id: 0.05 + 0.03 * (len(ids) - n) for n, item_id in enumerate(ids)}
+    delays = slowest_first(ids)
     api = LoopWatchingApi(delay=delays.__getitem__)
 
     result = call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
 
-    assert_same(result, [value_for(i) for i in ids], "fetch_all_sync's result")
+    assert_results_in_order(result, ids, delays, "fetch_all_sync's result")
 
 
 @pytest.mark.task(1)
 def test_every_call_runs_at_the_same_time(ex, rng):
-    ids = some_keys(rng, 5)
+    ids = some_keys(rng, MANY)
     api = LoopWatchingApi()
 
     with stopwatch() as run:
@@ -289,13 +367,13 @@ def test_it_can_be_called_again_and_again(ex, rng):
 @pytest.mark.task(1)
 def test_an_id_listed_twice_is_fetched_twice_and_every_call_fetches_again(ex, rng):
     ids = keys_with_a_repeat(rng, 4)
-    api = LoopWatchingApi(delay=QUICK)
+    api = FreshAnswers()  # a repeated id is answered differently each time: each answer in its place
 
-    for _ in range(2):
+    for number in ("first", "second"):
+        before, since = dict(api.asked), len(api.fetch.calls)
         result = call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
-        assert_same(result, [value_for(i) for i in ids], f"fetch_all_sync({ids})'s result")
-
-    assert_fetched_every_time(api, f"two calls of fetch_all_sync({ids})", ids + ids)
+        assert_fetched_every_time(api, f"the {number} call of fetch_all_sync({ids})", ids, since)
+        assert_each_place_has_its_own_answer(result, ids, api, before, f"fetch_all_sync({ids})'s result")
 
 
 @pytest.mark.task(2)
@@ -368,20 +446,25 @@ def test_the_loop_stays_open_until_close(ex, rng, loops_made):
 @pytest.mark.task(2)
 def test_each_client_has_its_own_loop_and_closing_one_leaves_the_other_working(ex, rng):
     key_a, key_b, later_key = some_keys(rng, 3)
-    api_a, api_b = LoopWatchingApi(delay=QUICK), LoopWatchingApi(delay=QUICK)
-    with client_for(ex, api_b) as b:
-        a = call_plain("SyncClient(fetch)", ex.SyncClient, api_a.fetch)
+    # Both clients wrap the same fetch (two parts of a program using one service): the loops its
+    # calls ran on, one call at a time, tell the clients apart.
+    api = LoopWatchingApi(delay=QUICK)
+    with client_for(ex, api) as b:
+        a = call_plain("SyncClient(fetch)", ex.SyncClient, api.fetch)
         try:
             assert_same(call_plain("a.get", a.get, key_a), value_for(key_a), f"a.get({key_a})")
+            loops_of_a = list(api.loops)
             assert_same(call_plain("b.get", b.get, key_b), value_for(key_b), f"b.get({key_b})")
+            loops_of_b = api.loops[len(loops_of_a) :]
         finally:
             call_plain("a.close()", a.close)
-        if {id(loop) for loop in api_a.loops} & {id(loop) for loop in api_b.loops}:
+        if {id(loop) for loop in loops_of_a} & {id(loop) for loop in loops_of_b}:
             raise AssertionError(
-                "two SyncClients, a and b, ran their calls on the same event loop: every client must "
-                "have one of its own, or closing one client closes the loop of every other. A loop "
-                "(or asyncio.Runner) made once for the class or the module is shared by all of them: "
-                "make it in __init__, `self._runner = asyncio.Runner()`."
+                "two SyncClients of the same fetch, a and b, ran their calls on the same event loop: "
+                "every client must have one of its own, or closing one client closes the loop of "
+                "every other. A loop (or asyncio.Runner) made once for the class or the module, or "
+                "kept in a dict by fetch, is shared by several clients: make it in __init__, "
+                "`self._runner = asyncio.Runner()`."
             )
         try:
             result = b.get(later_key)
@@ -397,31 +480,31 @@ def test_each_client_has_its_own_loop_and_closing_one_leaves_the_other_working(e
 @pytest.mark.task(3)
 def test_get_many_returns_the_results_in_the_order_of_the_keys(ex, rng):
     keys = some_keys(rng, 5)
-    delays = {key: 0.05 + 0.03 * (len(keys) - n) for n, key in enumerate(keys)}
+    delays = slowest_first(keys)
     api = LoopWatchingApi(delay=delays.__getitem__)
 
     with client_for(ex, api) as client:
         result = call_plain("client.get_many", client.get_many, keys)
 
-    assert_same(result, [value_for(key) for key in keys], "client.get_many's result")
+    assert_results_in_order(result, keys, delays, "client.get_many's result")
 
 
 @pytest.mark.task(3)
 def test_get_many_fetches_every_key_every_time_repeats_included(ex, rng):
     keys = keys_with_a_repeat(rng, 4)
-    api = LoopWatchingApi(delay=QUICK)
+    api = FreshAnswers()  # a repeated key is answered differently each time: each answer in its place
 
     with client_for(ex, api) as client:
-        for _ in range(2):
+        for number in ("first", "second"):
+            before, since = dict(api.asked), len(api.fetch.calls)
             result = call_plain("client.get_many", client.get_many, keys)
-            assert_same(result, [value_for(key) for key in keys], f"client.get_many({keys})")
-
-    assert_fetched_every_time(api, f"two calls of client.get_many({keys})", keys + keys)
+            assert_fetched_every_time(api, f"the {number} call of client.get_many({keys})", keys, since)
+            assert_each_place_has_its_own_answer(result, keys, api, before, f"client.get_many({keys})")
 
 
 @pytest.mark.task(3)
 def test_get_many_runs_every_call_at_the_same_time(ex, rng):
-    keys = some_keys(rng, 5)
+    keys = some_keys(rng, MANY)
     api = LoopWatchingApi()
 
     with client_for(ex, api) as client, stopwatch() as run:

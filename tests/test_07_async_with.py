@@ -5,12 +5,16 @@ import inspect
 
 import pytest
 
-from kata.testing import describe
-from kata.testing.cancelling import WAIT, Run, assert_ended_cancelled
+from kata.testing import clock, describe
+from kata.testing.cancelling import WAIT, Run, assert_ended_after_the_cancel, assert_ended_cancelled
+from kata.testing.limits import alive_between, assert_no_limit_of_its_own
 
 DELAY = 0.02  # acquiring and releasing a fake connection each take this long
 LATE_RELEASE = 5 * DELAY  # how long a test waits, when a release is missing, for one that comes late
 HOLD = 1.0  # how long the block would wait; the test cancels it as soon as it starts to
+# How long acquiring and releasing take in the tests of waiting for the pool: longer than the pause
+# (`asyncio.sleep(0.05)`) code that does not await the release might wait "for it to finish".
+SLOW = 0.1
 
 
 class FakeConnection:
@@ -30,7 +34,10 @@ class FakePool:
     # In judge mode, all the learner's code may use of it from the other process.
     _kata_remote = ("acquire", "release")
 
-    def __init__(self, rng, error=None):
+    def __init__(self, rng, error=None, delay=DELAY):
+        self.delay = delay
+        self.asked = 0  # how many times acquire() was called
+        self.busy = []  # (start, end) of each acquire and release that ran to its end, kata clock
         self.log = []
         self.lent = []
         self.releases = []  # every coroutine pool.release() handed out, awaited or not
@@ -42,6 +49,7 @@ class FakePool:
     # The coroutines are named as the learner calls them, so a "never awaited" or "still
     # running" message says pool.release, not the name of this class.
     def acquire(self):
+        self.asked += 1
         return named(self._acquire(), "pool.acquire")
 
     def release(self, conn):
@@ -61,7 +69,9 @@ class FakePool:
         return len(unawaited)
 
     async def _acquire(self):
-        await asyncio.sleep(DELAY)
+        start = clock.perf_counter()
+        await asyncio.sleep(self.delay)
+        self.busy.append((start, clock.perf_counter()))
         if self.error is not None:
             raise self.error
         conn = FakeConnection(next(self._numbers))
@@ -73,7 +83,9 @@ class FakePool:
         if not any(conn is lent for lent in self.lent):
             self.refused.append(conn)
             raise AssertionError(not_lent(conn))
-        await asyncio.sleep(DELAY)
+        start = clock.perf_counter()
+        await asyncio.sleep(self.delay)
+        self.busy.append((start, clock.perf_counter()))
         self.lent = [lent for lent in self.lent if lent is not conn]
         self.log.append(f"release #{conn.number}")
         # Some pools say a release went well: __aexit__ that returns what release returned (a
@@ -299,6 +311,18 @@ async def check_released_when_the_block_is_cancelled(make, rng):
             "timeout does): the connection must be released all the same. "
             + release_even_when_cancelled(make),
         )
+    if inspect.isclass(make):
+        assert_ended_after_the_cancel(run, what, unreached="before its block ran")
+        if not run.cancelled and run.error is None:
+            # A class cannot catch the block's error: only __aexit__'s answer can stop it.
+            raise AssertionError(
+                f"{what} was cancelled by its caller {run.moment}, and it {run.ending()} instead of "
+                f"ending cancelled: {make.__name__}.__aexit__ returned a true value (True, or an "
+                "expression such as `exc_type is asyncio.CancelledError`), which tells Python that the "
+                "block's exception was dealt with, so the CancelledError stopped there and whoever "
+                "cancelled the task (a task group, a timeout) takes the block for finished. Release "
+                "the connection, then return None (or False) from __aexit__, whatever exc_type is."
+            )
     assert_ended_cancelled(
         run,
         what,
@@ -345,6 +369,13 @@ async def check_a_failed_acquire_reaches_the_caller(make, rng):
             "caller: do not catch it."
         )
     await pool.unawaited_releases()  # closes a release never awaited: the next message says it
+    if pool.asked > 1:
+        raise AssertionError(
+            f"{failed}, and then your code called `pool.acquire()` again ({pool.asked} calls in all): "
+            "the docstring asks that a failed acquire reach the caller, not that it be tried again. "
+            "The caller decides whether to try again (and how long to wait first); call "
+            "`await pool.acquire()` once, with no `try`/`except` around it."
+        )
     if pool.given:
         raise AssertionError(
             f"{failed}, and then `pool.release()` was called all the same, given {describe(pool.given[0])}: "
@@ -398,6 +429,89 @@ async def check_each_block_releases_its_own_connection(make, rng):
     )
 
 
+async def check_waits_for_the_pool_as_long_as_it_takes(make, rng, ex, wake_watch):
+    pool = FakePool(rng, delay=SLOW)
+
+    async with wake_watch(ex) as wakes, make(pool) as conn:
+        use(pool, conn)
+        number = conn.number
+
+    await assert_steps(
+        pool,
+        [f"acquire #{number}", f"body uses #{number}", f"release #{number}"],
+        f"Acquiring and releasing took {SLOW:.2f} s each here: await them, however long they take.",
+    )
+    assert_no_limit_of_its_own(
+        wakes,
+        lambda limit: (
+            f"`async with {make.__name__}(pool)` set {limit.said()}: the docstring gives no time limit, "
+            "and a busy pool may take longer than yours to lend a connection, or to take one back: "
+            "the block would fail for nothing. Await `pool.acquire()` and `pool.release(conn)` "
+            "without a timeout; a caller who wants a limit puts one around the whole `async with`."
+        ),
+    )
+    for start, end in pool.busy:
+        timers = alive_between(wakes, start, end)
+        if timers:
+            raise AssertionError(
+                f"while the pool was acquiring or releasing ({SLOW:.2f} s each here), a timer of your "
+                f"code's own was pending: {timers[0].where()}. A pause of a fixed length (or a loop "
+                "that checks a task every few ms) is a guess: a slower pool outlasts it, and the block "
+                "ends before the connection is back, an error of the release lost. Await the pool "
+                "itself: `await pool.release(conn)` ends exactly when the connection is back."
+            )
+
+
+async def check_blocks_in_two_tasks_each_release_their_own(make, rng):
+    """Two blocks open at once in two tasks, the first to start ending first (not nested)."""
+    pool = FakePool(rng)
+    conns = {}
+    first_in, second_in, first_out = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def first():
+        try:
+            async with make(pool) as conn:
+                use(pool, conn)
+                conns["first"] = conn
+                first_in.set()
+                await second_in.wait()
+        finally:
+            first_in.set()
+            first_out.set()
+
+    async def second():
+        await first_in.wait()
+        try:
+            async with make(pool) as conn:
+                use(pool, conn)
+                conns["second"] = conn
+                second_in.set()
+                await first_out.wait()
+        finally:
+            second_in.set()
+
+    ended = await asyncio.gather(first(), second(), return_exceptions=True)
+    mine, other = conns.get("first"), conns.get("second")
+    if mine is not None and other is not None and pool.given and pool.given[0] is other:
+        raise AssertionError(
+            f"two tasks each ran `async with {make.__name__}(pool)` at the same time: the first got "
+            f"{describe(mine)}, the second {describe(other)}, and when the first block ended it gave "
+            f"back the second block's connection, not its own. {keep_your_own(make)[0].upper()}"
+            f"{keep_your_own(make)[1:]}."
+        )
+    errors = [error for error in ended if isinstance(error, BaseException)]
+    if mine is None or other is None:
+        raise errors[0]  # a block never ran: the learner's own error ("not written yet" for a stub)
+    a, b = mine.number, other.number
+    steps = [f"acquire #{a}", f"body uses #{a}", f"acquire #{b}", f"body uses #{b}"]
+    steps += [f"release #{a}", f"release #{b}"]  # the first block ends first
+    await assert_steps(
+        pool, steps, f"Each block must release the connection it acquired itself: {keep_your_own(make)}."
+    )
+    if errors:
+        raise errors[0]
+
+
 @pytest.mark.task(1)
 async def test_lease_gives_the_block_the_connection_from_the_pool(ex, rng):
     await check_as_name_is_the_connection(ex.Lease, rng)
@@ -433,6 +547,16 @@ async def test_nested_leases_each_release_their_own_connection(ex, rng):
     await check_each_block_releases_its_own_connection(ex.Lease, rng)
 
 
+@pytest.mark.task(1)
+async def test_lease_waits_for_the_pool_however_long_it_takes(ex, rng, wake_watch):
+    await check_waits_for_the_pool_as_long_as_it_takes(ex.Lease, rng, ex, wake_watch)
+
+
+@pytest.mark.task(1)
+async def test_leases_in_two_tasks_at_once_each_release_their_own_connection(ex, rng):
+    await check_blocks_in_two_tasks_each_release_their_own(ex.Lease, rng)
+
+
 @pytest.mark.task(2)
 async def test_borrow_gives_the_block_the_connection_from_the_pool(ex, rng):
     await check_as_name_is_the_connection(ex.borrow, rng)
@@ -466,3 +590,13 @@ async def test_borrow_lets_a_failed_acquire_reach_the_caller(ex, rng):
 @pytest.mark.task(2)
 async def test_nested_borrows_each_release_their_own_connection(ex, rng):
     await check_each_block_releases_its_own_connection(ex.borrow, rng)
+
+
+@pytest.mark.task(2)
+async def test_borrow_waits_for_the_pool_however_long_it_takes(ex, rng, wake_watch):
+    await check_waits_for_the_pool_as_long_as_it_takes(ex.borrow, rng, ex, wake_watch)
+
+
+@pytest.mark.task(2)
+async def test_borrows_in_two_tasks_at_once_each_release_their_own_connection(ex, rng):
+    await check_blocks_in_two_tasks_each_release_their_own(ex.borrow, rng)

@@ -6,11 +6,17 @@ from contextlib import asynccontextmanager, contextmanager
 
 import pytest
 
-from kata.testing import FakeService, assert_same, assert_started_in_order, same
+from kata.testing import FakeService, assert_same, assert_started_in_order, clock, same
 from kata.testing.letting_run import let_the_code_run
+from kata.testing.limits import alive_between, assert_no_limit_of_its_own
 
 PAGE_DELAY = 0.02  # one page of results
 LINE_DELAY = 0.01  # one line of a log stream
+# The pages of the long listing, each answered at once: more than a "safety" cap on the page loop
+# a learner might pick (range(1, 100), MAX_PAGES = 200). Not far more: in judge mode every page and
+# item crosses between the processes (about 1 ms each), and an answer that reads the pages
+# recursively (correct, if not wise) nests one generator per page, up to the recursion limit.
+LONG_LISTING = 220
 
 
 # Task 1: a paged listing
@@ -23,7 +29,7 @@ def make_pages(rng):
     return [[f"order-{next(ids)}" for _ in range(size)] for size in sizes]
 
 
-def page_service(pages, broken=None):
+def page_service(pages, broken=None, delay=PAGE_DELAY):
     """fetch_page(n): page n of `pages`, then one empty page; asking beyond that is a mistake.
 
     `broken`: (page number, the exception its fetch raises), as when the server is down.
@@ -45,7 +51,7 @@ def page_service(pages, broken=None):
     def reply(number):
         return list(pages[number - 1]) if number < empty else []
 
-    return FakeService("fetch_page", delay=PAGE_DELAY, reply=reply, fail=fail)
+    return FakeService("fetch_page", delay=delay, reply=reply, fail=fail)
 
 
 def pages_asked(numbers):
@@ -155,6 +161,67 @@ async def test_paginate_hands_out_each_page_before_fetching_the_next(ex, rng):
                     )
 
 
+@pytest.mark.task(1)
+async def test_paginate_reads_a_long_listing_to_its_end(ex, rng):
+    pages = [[f"order-{n}"] for n in range(1, LONG_LISTING + 1)]
+    fetch_page = page_service(pages, delay=0)  # each page at once: the test stays quick
+
+    items = await read_all(ex.paginate(fetch_page), "paginate")
+
+    if len(items) < len(pages) and same(items, [page[0] for page in pages[: len(items)]]):
+        asked = [call.args[0] for call in fetch_page.calls]
+        raise AssertionError(
+            f"the listing has {len(pages)} pages, then an empty one, but paginate stopped after "
+            f"{len(items)} items, having asked for pages 1 to {max(asked)}: it ended the listing as "
+            "if it were complete (a cap on the page loop, as `range(1, 100)` or a MAX_PAGES?). The "
+            "docstring says the first empty page is the end: loop until a page comes back empty, "
+            "however many pages there are (`while True:`, or `itertools.count(1)`)."
+        )
+    assert_same(items, [page[0] for page in pages], f"the items of a listing of {len(pages)} pages")
+
+
+@pytest.mark.task(1)
+async def test_two_listings_read_side_by_side_each_get_all_their_items(ex, rng):
+    listings = [make_pages(rng), make_pages(rng)]
+    services = [page_service(pages) for pages in listings]
+    streams = [ex.paginate(fetch_page) for fetch_page in services]
+    read = [[], []]
+    ended = [False, False]
+
+    try:
+        while not all(ended):  # one item from each listing in turn, as two readers side by side
+            for n, stream in enumerate(streams):
+                if not ended[n]:
+                    with explained("paginate"):
+                        item = await anext(stream, ended)
+                    if item is ended:
+                        ended[n] = True
+                    else:
+                        read[n].append(item)
+    finally:
+        for stream in streams:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        for n, fetch_page in enumerate(services):
+            asked = [call.args[0] for call in fetch_page.calls]
+            if asked != list(range(1, len(asked) + 1)):
+                raise AssertionError(
+                    "two listings were read side by side, an item from each in turn, and the "
+                    f"{('first', 'second')[n]} listing's fetch_page was asked for pages "
+                    f"{', '.join(map(str, asked))}: it skipped pages, as if the other listing had "
+                    "read them. Both listings shared one page number kept outside paginate (in the "
+                    "module, or on the function). Keep the page number in a local variable of "
+                    "paginate: each listing then counts its own pages."
+                ) from None
+
+    for n, pages in enumerate(listings):
+        expected = [item for page in pages for item in page]
+        assert_same(
+            read[n], expected, f"the items of the {('first', 'second')[n]} of two listings read side by side"
+        )
+
+
 class PageUnavailable(Exception):
     """The listing server's error in these tests."""
 
@@ -172,9 +239,18 @@ async def test_an_error_fetching_a_page_reaches_the_reader(ex, rng):
             async for item in ex.paginate(fetch_page):
                 items.append(item)
     except PageUnavailable as raised:
-        if raised is error:
-            return
-        raise
+        if raised is not error:
+            raise
+        asked = [call.args[0] for call in fetch_page.calls].count(number)
+        if asked > 1:
+            raise AssertionError(
+                f"fetch_page({number}) raised {error!r}, and paginate asked for page {number} "
+                f"{asked} times before the error reached the reader: the docstring asks that the "
+                "error reach the reader, not that the page be tried again. Whether (and when) to try "
+                "again is the reader's choice: call `await fetch_page(number)` once per page, with no "
+                "`try`/`except` around it."
+            ) from None
+        return
     read = len(items)
     got = f"the reader got {read} item{'' if read == 1 else 's'} and no error"
     asked = [call.args[0] for call in fetch_page.calls]
@@ -261,21 +337,28 @@ async def test_each_call_of_collect_matching_gets_a_list_of_its_own(ex, rng):
     logs = [make_log(rng, wanted, 8), make_log(rng, wanted, 8)]
     expected = [[line for line in lines if line.startswith(wanted + " ")] for lines in logs]
 
-    found = []
-    for lines in logs:
-        with explained("collect_matching"):
-            found.append(await ex.collect_matching(LineStream(lines), level_is(wanted)))
+    # Both calls at once (two readers of two logs): a list shared by every call then gets the
+    # matches of both, whether or not each call empties it first, in judge mode as in one process.
+    with explained("collect_matching"):
+        found = await asyncio.gather(
+            *(ex.collect_matching(LineStream(lines), level_is(wanted)) for lines in logs)
+        )
 
-    for what, result, matches in [("second", found[1], expected[1]), ("first", found[0], expected[0])]:
-        if not same(result, matches) and same(result, expected[0] + expected[1]):
+    for what, result, matches, others in [
+        ("first", found[0], expected[0], expected[1]),
+        ("second", found[1], expected[1], expected[0]),
+    ]:
+        if isinstance(result, list) and any(line in others for line in result):
             raise AssertionError(
-                f"collect_matching was called twice, on two streams with {len(expected[0])} and "
-                f"{len(expected[1])} {wanted} lines. After the second call, the {what} call's list held "
-                f"both calls' matches ({len(result)} lines): every call added to one list that outlives "
-                "it (a default argument such as `found=[]` is made once, when `def` runs, not once per "
-                "call). Make a new list inside the function each time."
+                f"collect_matching was called twice at the same time, on two streams with "
+                f"{len(expected[0])} and {len(expected[1])} {wanted} lines, and the {what} call's list "
+                f"held lines of the other stream too ({len(result)} lines): both calls added to one list "
+                "that outlives them (a list kept in the module, or a default argument such as `found=[]`, "
+                "made once when `def` runs; emptying it at the start of each call does not help when "
+                "two calls run at once, nor does it stop the next call from changing a list already "
+                "returned). Make a new list inside the function each time."
             )
-        assert_same(result, matches, f"the {what} call's result (its {wanted} lines), after both calls")
+        assert_same(result, matches, f"the {what} call's result (its {wanted} lines)")
 
 
 def log_with_first_error_at(rng, position, count):
@@ -298,20 +381,24 @@ async def test_first_match_returns_the_first_matching_item(ex, rng):
 
 @pytest.mark.task(3)
 async def test_first_match_stops_reading_once_it_finds_a_match(ex, rng):
-    position = rng.randint(2, 8)
-    lines = log_with_first_error_at(rng, position, 16)
-    stream = LineStream(lines)
+    # Two streams, their first matches at neighbouring lines: code that reads a few lines at a time
+    # reads past one of them, whatever its batch size.
+    first = rng.randint(2, 7)
+    for position in (first, first + 1):
+        lines = log_with_first_error_at(rng, position, 16)
+        stream = LineStream(lines)
 
-    with explained("first_match"):
-        await ex.first_match(stream, level_is("ERROR"))
-    await let_the_code_run(2 * LINE_DELAY)  # a line read ahead in a task counts once its wait ends
+        with explained("first_match"):
+            await ex.first_match(stream, level_is("ERROR"))
+        await let_the_code_run(2 * LINE_DELAY)  # a line read ahead in a task counts once its wait ends
 
-    if stream.taken != position + 1:
-        raise AssertionError(
-            f"the first match was line {position + 1} of {len(lines)}, but first_match read "
-            f"{stream.taken} lines. Return (or `break`) as soon as you find it: each line read after "
-            "that is a wait for nothing."
-        )
+        if stream.taken != position + 1:
+            raise AssertionError(
+                f"the first match was line {position + 1} of {len(lines)}, but first_match read "
+                f"{stream.taken} lines. Read one line at a time (`async for`), and return (or `break`) "
+                "as soon as you find it: each line read after that is a wait for nothing (lines read "
+                "two or more at once, with gather, run past a match)."
+            )
 
 
 @pytest.mark.task(3)
@@ -349,3 +436,55 @@ async def test_first_match_returns_a_match_that_is_false_in_an_if(ex, rng, kind)
             "matches: test `predicate(item)` itself (or compare with `is not None`), not the item."
         )
     assert_same(found, falsy, f"first_match's result (the first item where `{condition}`)")
+
+
+async def assert_waited_without_a_clock(function, ex, wake_watch, call):
+    """Run `call()` (the learner's `function` reading a stream); fail if their code set a time limit
+    of its own, or had a timer pending while it read: waiting for the next item needs none."""
+    async with wake_watch(ex) as wakes:
+        start = clock.perf_counter()
+        with explained(function):
+            result = await call()
+        end = clock.perf_counter()
+    assert_no_limit_of_its_own(
+        wakes,
+        lambda limit: (
+            f"{function} set {limit.said()}: the docstring gives no time limit, and a stream may take "
+            "longer than yours to send its items (a log that grows slowly): the items after the limit "
+            "would be lost, or the call would fail for nothing. Read with `async for`, without a "
+            "timeout; a caller who wants a limit puts one around the whole call."
+        ),
+    )
+    timers = alive_between(wakes, start, end)
+    if timers:
+        raise AssertionError(
+            f"while {function} read the stream, a timer of your code's own was pending: "
+            f"{timers[0].where()}. Waiting for the next item needs none: `async for` (or "
+            "`await anext(...)`) wakes exactly when it arrives. A task checked every few ms until a "
+            "deadline wakes for nothing, and gives up on a stream slower than the deadline."
+        )
+    return result
+
+
+@pytest.mark.task(2)
+async def test_collect_matching_waits_for_every_item_without_a_clock(ex, rng, wake_watch):
+    wanted = rng.choice(["ERROR", "WARNING"])
+    lines = make_log(rng, wanted, 8)
+
+    found = await assert_waited_without_a_clock(
+        "collect_matching", ex, wake_watch, lambda: ex.collect_matching(LineStream(lines), level_is(wanted))
+    )
+
+    assert_same(found, [line for line in lines if line.startswith(wanted + " ")], "collect_matching's result")
+
+
+@pytest.mark.task(3)
+async def test_first_match_waits_for_each_item_without_a_clock(ex, rng, wake_watch):
+    position = rng.randint(4, 8)
+    lines = log_with_first_error_at(rng, position, 12)
+
+    found = await assert_waited_without_a_clock(
+        "first_match", ex, wake_watch, lambda: ex.first_match(LineStream(lines), level_is("ERROR"))
+    )
+
+    assert_same(found, lines[position], "first_match's result (the first ERROR line)")

@@ -75,7 +75,7 @@ class Limit:
         itself), or started a task that did (`asyncio.create_task(asyncio.sleep(3))`): a limit, or
         a pause (asyncio.sleep)."""
         called = below.f_code.co_name if below is not None else "call_at"
-        seconds = f"{round(delay, 2):g}"
+        seconds = f"{round(delay, 3):g}"  # a poll's asyncio.sleep(0.005) is not asyncio.sleep(0)
         file, line, function = site
         pause = called in _PAUSES
         if pause:
