@@ -14,6 +14,8 @@ import pytest
 from kata.testing import FakeService, assert_same, clock, describe, margins, stopwatch
 from kata.testing.cancelling import WAIT, Run, assert_ended_cancelled
 from kata.testing.clock import early_by
+from kata.testing.limits import assert_no_limit_of_its_own
+from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
 
 # Errors retry must try again by default (subclasses of ConnectionError count too) ...
 TRANSIENT_KINDS = (ConnectionResetError, TimeoutError, ConnectionRefusedError, ConnectionError)
@@ -382,6 +384,101 @@ async def test_the_waits_grow_exponentially_up_to_max_delay_with_full_jitter(ex,
         ex, flaky, attempts=attempts, base_delay=base_delay, max_delay=max_delay, sleep=sleep, random=random
     )
 
+    assert_returned(outcome, flaky, attempts)
+    assert_waits(sleep, random, base_delay, max_delay, expected_count=attempts - 1, tries_made=flaky.tries)
+    assert_same(outcome[1], flaky.value, "retry's result (what the successful try returned)")
+
+
+# Values a working try may return that are false: still what the call returned.
+FALSY = (None, 0, "", [], False, {})
+
+
+@pytest.mark.task(2)
+async def test_a_try_that_returns_a_false_value_has_worked(ex, rng):
+    for value in FALSY:
+        failures = rng.randint(0, 2)
+        flaky = Flaky(errors=transient_errors(rng, failures), value=value)
+        sleep, random = RecordingSleep(), ScriptedRandom(rng)
+
+        outcome = await run_retry(
+            ex, flaky, attempts=5, base_delay=0.01, max_delay=1.0, sleep=sleep, random=random
+        )
+
+        assert_returned(outcome, flaky, 5)
+        if flaky.tries > failures + 1:
+            raise AssertionError(
+                f"try {failures + 1} returned {value!r}, and retry tried again ({flaky.tries} tries in "
+                f"all): a try that returns has worked, whatever it returned (None, 0, an empty list...). "
+                "Only an exception is a failed try: return the value at once, without a test of its truth."
+            )
+        assert_same(outcome[1], value, "retry's result (what the successful try returned)")
+        assert_tries(flaky, failures + 1, f"{failures} failures, then a try that returns {value!r}")
+        assert_waits(sleep, random, 0.01, 1.0, expected_count=failures, tries_made=flaky.tries)
+
+
+SLOW_TRY = 0.3  # the try that works: retry waits for it, however long it takes
+
+
+@pytest.mark.task(2)
+async def test_a_slow_try_is_awaited_without_a_time_limit_or_polling(ex, rng, wake_watch):
+    flaky = Flaky(transient_errors(rng, 1), some_value(rng), delay=[0.01, SLOW_TRY])
+    sleep, random = RecordingSleep(), ScriptedRandom(rng)
+
+    async with wake_watch(ex) as wakes:
+        task = asyncio.create_task(
+            run_retry(ex, flaky, attempts=4, base_delay=0.01, max_delay=1.0, sleep=sleep, random=random)
+        )
+        outcome = await task
+
+    assert_returned(outcome, flaky, 4)
+    assert_same(outcome[1], flaky.value, "retry's result (what the successful try returned)")
+    assert_tries(flaky, 2, "1 failure, then a try that works")
+    assert_no_limit_of_its_own(
+        wakes,
+        lambda limit: (
+            f"retry set {limit.said()}: the docstring gives no time limit, neither for a try nor for "
+            "them all. A try slower than your limit is cut short, and a call that needs longer never gets "
+            "to return (a TimeoutError you make is even retried). `return await call()`, however long "
+            "it takes, and leave limits to the caller."
+        ),
+    )
+    slow = flaky.call.calls[1]
+    if slow.end is not None:
+        since, until = slow.start + QUIET_FROM, slow.end - QUIET_BEFORE
+        assert_slept_between(
+            wakes,
+            since,
+            until,
+            {task: "retry"},
+            "retry",
+            f"while try 2 ran (the {until - since:.2f} s this test watched)",
+            ("whether the try is done", "it is"),
+            "Await the try instead: `return await call()` (or `await task`) sleeps until it is done.",
+        )
+
+
+@pytest.mark.task(2)
+async def test_every_attempt_is_made_however_long_the_waits_add_up_to(ex, rng):
+    # Waits of minutes (the fake sleep returns at once): a retry with a time budget of its own
+    # (giving up once the next wait would pass it) stops with tries left.
+    attempts, base_delay, max_delay = 6, rng.choice((60, 90)), 3600
+    flaky = Flaky(errors=transient_errors(rng, attempts - 1), value=some_value(rng))
+    sleep, random = RecordingSleep(), ScriptedRandom(rng, low=0.5)
+
+    outcome = await run_retry(
+        ex, flaky, attempts=attempts, base_delay=base_delay, max_delay=max_delay, sleep=sleep, random=random
+    )
+
+    if flaky.tries < attempts:
+        limits = caps(attempts - 1, base_delay, max_delay)
+        planned = sum(v * cap for v, cap in zip(random.values, limits, strict=False))
+        raise AssertionError(
+            f"with attempts={attempts}, base_delay={base_delay} and max_delay={max_delay}, try "
+            f"{attempts} would have returned {flaky.value!r}, but retry gave up after "
+            f"{tries(flaky.tries)} and raised {describe(outcome[1])}. Its waits add up to about "
+            f"{planned:.0f} s, and that is the caller's choice: the docstring gives no time limit. "
+            "Make every attempt, whatever the waits come to."
+        )
     assert_returned(outcome, flaky, attempts)
     assert_waits(sleep, random, base_delay, max_delay, expected_count=attempts - 1, tries_made=flaky.tries)
     assert_same(outcome[1], flaky.value, "retry's result (what the successful try returned)")

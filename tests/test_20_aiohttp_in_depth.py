@@ -9,6 +9,7 @@ it gets, and so whether each was released; and since the server tells which conn
 request came on, a request sent on another session (whatever headers it copied) fails there.
 """
 
+import asyncio
 import json
 import socket
 from dataclasses import replace
@@ -23,6 +24,7 @@ from kata.testing import (
     assert_same,
     clock,
     describe,
+    draw_timeline,
     leaves,
     margins,
     same,
@@ -31,9 +33,11 @@ from kata.testing import (
 )
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.differences import assert_same_parts
+from kata.testing.limits import alive_between
 from kata.testing.responses import ResponseWatch, assert_released, large_error_reply
 from kata.testing.responses import assert_used_the_session as assert_the_session_alone
 from kata.testing.server import LoopbackServer
+from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
 
 DELAY = 0.2
 # A slow endpoint answers long after any sensible timeout, so giving up in time
@@ -111,16 +115,21 @@ async def timed_fetch_with_timeout(ex, session, url, seconds):
     return result, clock.perf_counter() - started
 
 
+IN_TIME = 0.25  # how long the server takes to answer a reply that arrives in time
+
+
 @pytest.mark.task(1)
-async def test_a_reply_that_arrives_in_time_is_returned(ex, rng, server):
+async def test_a_reply_that_arrives_in_time_is_returned(ex, rng, server, wake_watch):
     user_id = rng.randrange(100, 1000)
-    url = server.serve(f"/users/{user_id}", json=user_record(user_id), delay=0.05)
-    seconds = round(rng.uniform(0.4, 0.6), 2)
+    url = server.serve(f"/users/{user_id}", json=user_record(user_id), delay=IN_TIME)
+    seconds = round(rng.uniform(0.6, 0.8), 2)
 
     watch = ResponseWatch()
     async with watch.session() as session:
         try:
-            result, elapsed = await timed_fetch_with_timeout(ex, session, url, seconds)
+            async with wake_watch(ex) as wakes:
+                task = asyncio.create_task(timed_fetch_with_timeout(ex, session, url, seconds))
+                result, elapsed = await task
         finally:
             watch.release_all()
 
@@ -128,11 +137,38 @@ async def test_a_reply_that_arrives_in_time_is_returned(ex, rng, server):
         if elapsed >= seconds - EARLY_WAKE:  # it gave up at the limit: late on a busy machine?
             margins.cut_off("20 fetch_with_timeout: a quick reply arrives in time")
         raise AssertionError(
-            f"the server answered in 0.05 s, well within the {seconds} s allowed, but "
+            f"the server answered in {IN_TIME} s, well within the {seconds} s allowed, but "
             "fetch_with_timeout returned None: it should give up only when the time runs out."
         )
     assert_same(result, user_record(user_id), "fetch_with_timeout's result")
     assert_used_the_session(server, watch, "fetch_with_timeout")
+    request = server.requests[0]
+    if request.end is not None:
+        # The server takes IN_TIME s: meanwhile nothing changes that code awaiting the reply (with
+        # its time limit set) needs to look at. A loop that checks a task every few ms does.
+        since, until = request.start + QUIET_FROM, request.end - QUIET_BEFORE
+        assert_slept_between(
+            wakes,
+            since,
+            until,
+            {task: "fetch_with_timeout"},
+            "fetch_with_timeout",
+            f"while the server prepared its reply (the {until - since:.2f} s this test watched)",
+            ("whether the reply is in or the time is up", "one of them happens"),
+            "Let the time limit do the watching: `session.get(url, timeout=aiohttp.ClientTimeout("
+            "total=seconds))`, or `async with asyncio.timeout(seconds):` around the request, and await "
+            "the reply; no loop of sleeps.",
+            own_timers=False,  # its time limit (asyncio.timeout, wait_for) is pending there, as it should
+        )
+        pauses = [t for t in alive_between(wakes, since, until, threads=False) if t.pause]
+        if pauses:
+            raise AssertionError(
+                f"while the server prepared its reply, fetch_with_timeout was asleep in "
+                f"{pauses[0].where()}: a pause of its own, to look again afterwards whether the reply is "
+                "in (however long its period, it notices the reply late). Let the time limit do the "
+                "watching: `session.get(url, timeout=aiohttp.ClientTimeout(total=seconds))`, or "
+                "`async with asyncio.timeout(seconds):` around the request, and await the reply."
+            )
 
 
 @pytest.mark.task(1)
@@ -228,18 +264,62 @@ def refused_url():
         yield f"http://127.0.0.1:{bound.getsockname()[1]}/users/7"
 
 
+@pytest.fixture
+async def broken_url():
+    """`await broken_url(cut)`: the URL of a raw server on loopback that reads the request, then
+    closes the connection: at once (cut="nothing", ServerDisconnectedError) or after the headers and
+    the start of a body they promise to be longer (cut="body", ClientPayloadError)."""
+    servers = []
+
+    async def make(cut):
+        async def handle(reader, writer):
+            try:
+                await reader.readuntil(b"\r\n\r\n")
+                if cut == "body":
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        b'Content-Length: 1000\r\n\r\n{"id": 7, "name": "us'
+                    )
+                    await writer.drain()
+            except (OSError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                writer.close()
+
+        served = await asyncio.start_server(handle, "127.0.0.1", 0)
+        servers.append(served)
+        return f"http://127.0.0.1:{served.sockets[0].getsockname()[1]}/users/7"
+
+    yield make
+    for served in servers:
+        served.close()
+        await served.wait_closed()
+
+
+NOT_TIMEOUTS = ["reply_not_json", "connection_refused", "server_disconnected", "body_cut_short"]
+
+
 @pytest.mark.task(1)
-@pytest.mark.parametrize("failure", ["reply_not_json", "connection_refused"])
-async def test_an_error_that_is_not_a_timeout_reaches_the_caller(ex, rng, server, refused_url, failure):
+@pytest.mark.parametrize("failure", NOT_TIMEOUTS)
+async def test_an_error_that_is_not_a_timeout_reaches_the_caller(
+    ex, rng, server, refused_url, broken_url, failure
+):
+    raised = (aiohttp.ClientError,)
     if failure == "reply_not_json":
         user_id = rng.randrange(100, 1000)
         url = server.serve(f"/users/{user_id}", text=f"user {user_id}: no JSON here")
         what = "the server answered at once, with a plain-text page that is not JSON"
         raised = (aiohttp.ClientError, ValueError)  # ContentTypeError, or json.loads' error
-    else:
+    elif failure == "connection_refused":
         url = refused_url
         what = "the server refused the connection"
         raised = (aiohttp.ClientError, OSError)  # ClientConnectorError
+    elif failure == "server_disconnected":
+        url = await broken_url("nothing")
+        what = "the server closed the connection at once, without answering"  # ServerDisconnectedError
+    else:
+        url = await broken_url("body")
+        what = "the server sent the headers and a few bytes of the body, then closed the connection"
     seconds = round(rng.uniform(0.4, 0.6), 2)
 
     async with aiohttp.ClientSession() as session:
@@ -252,8 +332,9 @@ async def test_an_error_that_is_not_a_timeout_reaches_the_caller(ex, rng, server
     raise AssertionError(
         f"{what}, and fetch_with_timeout returned {describe(result)} after {run.elapsed:.2f} s, well "
         f"within its {seconds} s. None means only one thing: the time ran out. Any other error is not a "
-        "timeout: let it reach the caller. Catch `TimeoutError` alone, not `Exception`, "
-        "`aiohttp.ClientError` or `OSError`."
+        "timeout (a dropped connection or a body cut short neither: the caller may want to try again "
+        "at once): let it reach the caller. Catch `TimeoutError` alone, not `Exception`, "
+        "`aiohttp.ClientError`, `OSError` or aiohttp's errors for a connection lost."
     )
 
 
@@ -285,20 +366,22 @@ def mixed_statuses(rng, count):
     return statuses
 
 
-def serve_mixed(server, rng, count, delay, large_errors=False):
+def serve_mixed(server, rng, count, delay, large_errors=False, wrap=None):
     """Serve `count` URLs with mixed statuses; return the URLs, the dict fetch_statuses should give
     and each URL's status.
 
-    With `large_errors`, every error page is too large for aiohttp to free unread.
+    With `large_errors`, every error page is too large for aiohttp to free unread; `wrap`, when given,
+    makes each Reply into the reply function served instead.
     """
     user_ids = rng.sample(range(100, 1000), count)
     urls, expected, statuses = [], {}, {}
     for user_id, status in zip(user_ids, mixed_statuses(rng, count), strict=True):
         body = user_record(user_id) if status < 400 else {"error": f"the server said {status}"}
         if large_errors and status >= 400:
-            url = server.serve(f"/users/{user_id}", replace(large_error_reply(status), delay=delay))
+            reply = replace(large_error_reply(status), delay=delay)
         else:
-            url = server.serve(f"/users/{user_id}", json=body, status=status, delay=delay)
+            reply = Reply(json=body, status=status, delay=delay)
+        url = server.serve(f"/users/{user_id}", wrap(reply) if wrap else reply)
         urls.append(url)
         expected[url] = body if status < 400 else status
         statuses[url] = status
@@ -369,6 +452,50 @@ async def test_every_url_is_fetched_at_the_same_time(ex, rng, server):
             await call_fetch_statuses(ex, session, urls)
 
     assert_ran_together(server, run.elapsed, expected_calls=len(urls))
+
+
+# More URLs than any cap a polite client might pick (10, 16, 20). Their replies wait until every
+# request has arrived, however slowly a busy machine sends them (at most HELD_AT_MOST s: code that
+# holds some back never sends them all, and then they are let go).
+MANY_URLS, HELD_AT_MOST = 24, 1.0
+
+
+def held_until(count):
+    """A `wrap` for serve_mixed: each reply waits until `count` requests have arrived (at most
+    HELD_AT_MOST s)."""
+    arrived, every_one = [], asyncio.Event()
+
+    def held(reply):
+        async def answer(request):
+            arrived.append(request)
+            if len(arrived) >= count:
+                every_one.set()
+            try:
+                await asyncio.wait_for(every_one.wait(), HELD_AT_MOST)
+            except TimeoutError:
+                every_one.set()  # some never came: let every one go
+            return reply
+
+        return answer
+
+    return held
+
+
+@pytest.mark.task(2)
+async def test_many_urls_are_all_in_flight_at_once(ex, rng, server):
+    urls, _, _ = serve_mixed(server, rng, MANY_URLS, delay=0.0, wrap=held_until(MANY_URLS))
+
+    async with aiohttp.ClientSession() as session:
+        await call_fetch_statuses(ex, session, urls)
+
+    if margins.short_of(server.peak, len(urls), "20 fetch_statuses: many URLs all in flight at once"):
+        raise AssertionError(
+            f"fetch_statuses was given {len(urls)} URLs, and at most {server.peak} of their requests were "
+            "in flight at once. The docstring asks for every URL at the same time, however many there are: "
+            "a limit of your own (a semaphore, batches, a pool of workers) holds the others back. Gather "
+            "one request per URL, all at once (the session's own connector allows 100).\nobserved:\n"
+            f"{draw_timeline(server.requests, server.name)}"
+        )
 
 
 @pytest.mark.task(2)
@@ -493,6 +620,64 @@ async def test_exactly_limit_requests_are_in_flight_at_once(ex, rng, server, ses
         )
 
 
+def short_stretches(requests, limit):
+    """The stretches (start, end) in which fewer than `limit` of `requests` were in flight though
+    `limit` had been at once before and some request had not started yet."""
+    last_start = max(r.start for r in requests)
+    edges = sorted([(r.start, 1) for r in requests] + [(r.end, -1) for r in requests if r.end is not None])
+    stretches, in_flight, reached, short_since = [], 0, False, None
+    for at, step in edges:
+        if at >= last_start:
+            break
+        in_flight += step
+        if in_flight >= limit:
+            reached = True
+            if short_since is not None:
+                stretches.append((short_since, at))
+                short_since = None
+        elif reached and short_since is None:
+            short_since = at
+    if short_since is not None:
+        stretches.append((short_since, last_start))
+    return stretches
+
+
+SLOW_ONE, QUICK = 0.3, 0.05  # one slow URL among quick ones
+# A connection freed is handed to a waiting request in a few ms; batches leave it idle until
+# the slow reply of theirs is in (SLOW_ONE - QUICK = 0.25 s).
+IDLE_AT_MOST = 0.12
+
+
+@pytest.mark.task(3)
+async def test_a_connection_freed_goes_at_once_to_a_waiting_request(ex, rng, server):
+    limit = rng.randrange(2, 4)
+    user_ids = rng.sample(range(100, 1000), 3 * limit)
+    urls = [
+        server.serve(f"/users/{uid}", json=user_record(uid), delay=SLOW_ONE if n == 0 else QUICK)
+        for n, uid in enumerate(user_ids)
+    ]
+
+    result = await ex.fetch_all_limited(urls, limit)
+
+    assert_same(result, [user_record(uid) for uid in user_ids], "fetch_all_limited's result")
+    assert_peak_in_flight(server, limit, expected_calls=len(urls))
+    idle = [(since, until) for since, until in short_stretches(server.requests, limit) if until - since > 0]
+    longest = max(idle, key=lambda stretch: stretch[1] - stretch[0], default=None)
+    if longest is not None and margins.over(
+        longest[1] - longest[0], IDLE_AT_MOST, "20 fetch_all_limited: a freed connection is used at once"
+    ):
+        since, until = (t - server.requests[0].start for t in longest)
+        raise AssertionError(
+            f"with limit={limit} and {len(urls)} URLs (the first takes {SLOW_ONE} s, the others "
+            f"{QUICK} s), fewer than {limit} requests were in flight from {since:.2f} s to {until:.2f} s, "
+            "though requests were still waiting to start: a connection sat idle. Batches do that (gather "
+            f"{limit} URLs, then the next {limit}): each waits for its slowest reply. Start every request "
+            "at once and let the session's connector hand each freed connection to the next one: "
+            "`aiohttp.TCPConnector(limit=limit)`.\nobserved:\n"
+            f"{draw_timeline(server.requests, server.name)}"
+        )
+
+
 @pytest.mark.task(3)
 async def test_no_urls_means_an_empty_list(ex, rng):
     result = await ex.fetch_all_limited([], rng.randrange(2, 5))
@@ -523,9 +708,10 @@ def recording_save():
     return save, pieces, times
 
 
-def serve_download(server, rng, chunk_delay, status=200):
-    """A binary body the server streams in 8 pieces of 1.5 to 4 kB; returns (url, body, pieces sent)."""
-    sizes = [rng.randrange(1500, 4000) for _ in range(8)]
+def serve_download(server, rng, chunk_delay, status=200, count=8):
+    """A binary body the server streams in `count` pieces of 1.5 to 4 kB; returns (url, body, pieces
+    sent)."""
+    sizes = [rng.randrange(1500, 4000) for _ in range(count)]
     body = rng.randbytes(sum(sizes))
     sent, at = [], 0
     for size in sizes:
@@ -600,13 +786,15 @@ async def test_no_piece_is_bigger_than_chunk_size(ex, rng, server):
 
 
 @pytest.mark.task(4)
-async def test_the_first_piece_is_saved_while_the_rest_is_still_arriving(ex, rng, server):
-    chunk_delay = 0.05
-    url, _, sent = serve_download(server, rng, chunk_delay=chunk_delay)
+async def test_the_first_piece_is_saved_while_the_rest_is_still_arriving(ex, rng, server, wake_watch):
+    # Two pieces, far apart: between them, a stretch long enough to judge how download waits.
+    chunk_delay = 0.25
+    url, _, sent = serve_download(server, rng, chunk_delay=chunk_delay, count=2)
     save, _, times = recording_save()
 
-    async with aiohttp.ClientSession() as session:
-        await ex.download(session, url, save, 1024)
+    async with aiohttp.ClientSession() as session, wake_watch(ex) as wakes:
+        task = asyncio.create_task(ex.download(session, url, save, 1024))
+        await task
 
     if not times:
         raise AssertionError("download never called save: pass it the body, piece by piece.")
@@ -627,6 +815,66 @@ async def test_the_first_piece_is_saved_while_the_rest_is_still_arriving(ex, rng
             "does that. Save each piece as it arrives: "
             "`async for piece in response.content.iter_chunked(chunk_size): await save(piece)`."
         )
+    # Between two pieces (the server waits chunk_delay before each), once the last one is saved,
+    # nothing changes until the next arrives: code that waits for it sleeps. A loop that looks
+    # (`read_nowait()`, then a short sleep) wakes again and again.
+    for piece in range(1, len(sent)):
+        until = request.start + (piece + 1) * chunk_delay - QUIET_BEFORE
+        saved = [t for t in times if t < until]
+        if not saved:
+            continue
+        since = max(saved) + QUIET_FROM
+        assert_slept_between(
+            wakes,
+            since,
+            until,
+            {task: "download"},
+            "download",
+            f"while it waited for piece {piece + 1} of the body "
+            f"(the {until - since:.2f} s this test watched)",
+            ("whether more of the body is there", "it comes"),
+            "Wait for the data instead: `async for piece in response.content.iter_chunked(chunk_size):` "
+            "sleeps until a piece is there.",
+        )
+
+
+SAVE_TIME = 0.005  # how long each save takes: a write to disk
+
+
+@pytest.mark.task(4)
+async def test_each_piece_is_saved_before_the_next_one_is_read(ex, rng, server):
+    url, body, _ = serve_download(server, rng, chunk_delay=0.0, count=4)
+    chunk_size = rng.choice((1000, 1024))
+    saves = []  # (start, end, piece)
+
+    async def save(piece):
+        started = clock.perf_counter()
+        await asyncio.sleep(SAVE_TIME)
+        saves.append((started, clock.perf_counter(), bytes(piece)))
+
+    async with aiohttp.ClientSession() as session:
+        result = await ex.download(session, url, save, chunk_size)
+
+    if not saves:
+        raise AssertionError("download never called save: pass it the body, piece by piece.")
+    ordered = sorted(saves)
+    overlapping = next((n for n in range(1, len(ordered)) if ordered[n][0] < ordered[n - 1][1]), None)
+    if overlapping is not None:
+        at_once = max(sum(1 for s, e, _ in ordered if s <= start < e) for start, _, _ in ordered)
+        raise AssertionError(
+            f"each save took {SAVE_TIME * 1000:.0f} ms, and up to {at_once} of them ran at the same time: "
+            f"save {overlapping + 1} began before save {overlapping} had returned. Saves started in tasks "
+            "of their own (and gathered at the end) run together, out of order, and keep every piece "
+            "they hold in memory until they are done: with a slow disk, the whole body. "
+            "`await save(piece)` in the loop, before reading the next piece."
+        )
+    saved = b"".join(piece for _, _, piece in saves)
+    if saved != body:
+        raise AssertionError(
+            f"the server sent {len(body)} bytes; the saves, in the order they ran, hold {len(saved)} bytes "
+            "that are not the body in order. `await save(piece)` each piece once, as it arrives."
+        )
+    assert_same(result, len(body), "download's result (the number of bytes saved)")
 
 
 @pytest.mark.task(4)

@@ -40,9 +40,11 @@ from kata.testing.cancelling import Run, assert_ended_cancelled
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
+from kata.testing.limits import alive_between
 from kata.testing.responses import ResponseWatch, assert_released, assert_used_the_session, large_error_reply
 from kata.testing.server import LoopbackServer
 from kata.testing.slots import longest_empty_slot
+from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
 
 TIMEOUT = 0.25  # per request, in the crawl tests
 SLOW = 1.0  # a slow page answers (or finishes its body) after this long: far past the timeout
@@ -60,8 +62,9 @@ OK, FLAKY, BUSY, ERROR = "ok", "flaky", "busy", "error"  # ERROR: another error 
 SLOW_PAGE, SLOW_BODY = "slow", "slow_body"  # slow to answer; quick headers, then a slow body
 SLOW_KINDS = (SLOW_PAGE, SLOW_BODY)
 # An ERROR page answers one of these. Both families, so that retrying every 5xx (not only a
-# 503) is caught as surely as retrying every error.
-CLIENT_ERRORS = (403, 404, 410)
+# 503) is caught as surely as retrying every error; 408 and 429 sound like "try again later", and
+# are not a 503 either.
+CLIENT_ERRORS = (403, 404, 408, 410, 429)
 SERVER_ERRORS = (500, 502, 504)
 BODY_NOT_TIMED = (
     f". Its headers came at once and its body took {SLOW:.1f} s: the timeout must cover reading the "
@@ -120,6 +123,11 @@ def not_retried(status):
             f"only a 503 (busy) is worth another try. A {status_name(status)} is a server error too, "
             "but it does not say 'busy, try again later': raise it at once. Retry when the status "
             "is 503 only, not for every status of 500 or more"
+        )
+    if status in (408, 429):
+        return (
+            f"only a 503 (busy) is worth another try here. A {status_name(status)} sounds like 'try "
+            "again later', but the docstring retries a 503 alone: any other status is raised at once"
         )
     return f"only a 503 (busy) is worth another try: a {status_name(status)} will be a {status} again"
 
@@ -670,6 +678,7 @@ class Retried:
     started: float  # when it was called (kata clock)
     finished: float  # when it returned or raised (kata clock)
     last_reply: float | None  # when the reply to its last request came back
+    wakes: object = None  # the wake_watch around the call, when the test asked for one
 
     def cut_off(self, timeout, check):
         """Note a cut-off (margins.cut_off) if it raised TimeoutError after waiting the timeout out.
@@ -682,16 +691,25 @@ class Retried:
             margins.cut_off(check)
 
 
-async def fetch_retrying(ex, server, page, *, attempts=ATTEMPTS, backoff=BACKOFF, timeout=TIMEOUT):
+async def fetch_retrying(
+    ex, server, page, *, attempts=ATTEMPTS, backoff=BACKOFF, timeout=TIMEOUT, wake_watch=None
+):
     """Run fetch_links_retrying on `page`; an error page read as a page, or a reply never released,
-    fails here in plain words."""
+    fails here in plain words. With `wake_watch` (the fixture), the call is watched: the timers and
+    pauses its code sets are in `Retried.wakes`."""
     server.reset()
     watch = ResponseWatch()
+    wakes = None
     async with watch.session() as session:
         try:
             started = clock.perf_counter()
             try:
-                result = await ex.fetch_links_retrying(session, page.url, timeout, attempts, backoff)
+                call = ex.fetch_links_retrying(session, page.url, timeout, attempts, backoff)
+                if wake_watch is None:
+                    result = await call
+                else:
+                    async with wake_watch(ex) as wakes:
+                        result = await call
             except (aiohttp.ClientResponseError, TimeoutError) as error:
                 result = error
             except Exception as error:
@@ -709,7 +727,7 @@ async def fetch_retrying(ex, server, page, *, attempts=ATTEMPTS, backoff=BACKOFF
             watch.release_all()
     requests = [r for r in server.requests if r.path == page.path]
     ends = [*replies, *(r.end for r in requests[-1:] if r.end is not None)]
-    return Retried(result, requests, started, finished, max(ends, default=None))
+    return Retried(result, requests, started, finished, max(ends, default=None), wakes)
 
 
 def timed_out(retried, page):
@@ -722,11 +740,31 @@ def timed_out(retried, page):
     )
 
 
+# A busy page's requests each take this long: two 503s and an answer add up past TIMEOUT, though
+# each request is far inside it.
+BUSY_LATENCY = 0.1
+
+
+def each_in_time(page, requests, timeout=TIMEOUT):
+    """Words for a page reported as timed out though each of its requests took far less than the
+    timeout (their attempts together did not), or ''."""
+    done = [r for r in requests if r.end is not None]
+    if len(done) < 2 or any(r.end - r.start >= timeout - EARLY for r in done):
+        return ""
+    span = max(r.end for r in done) - min(r.start for r in done)
+    return (
+        f"{page.label} timed out, though each of its {len(done)} requests took about "
+        f"{page.latency:.2f} s, far inside the {timeout} s timeout; together, with the waits between "
+        f"them, they took {span:.2f} s. The timeout is for the request itself: start it for each "
+        "attempt (inside fetch_links), not around all the attempts of a page."
+    )
+
+
 @pytest.mark.task(2)
 async def test_a_busy_page_is_tried_again_until_it_answers(ex, rng, server):
     attempts = rng.randint(3, 4)
     site = Site(server, rng)
-    flaky = site.add(FLAKY, busy=rng.randint(1, attempts - 1))
+    flaky = site.add(FLAKY, busy=rng.randint(2, attempts - 1), latency=BUSY_LATENCY)
     flaky.links = [site.start.url, flaky.url]
     site.start.links = [flaky.url]
     site.publish()
@@ -736,6 +774,10 @@ async def test_a_busy_page_is_tried_again_until_it_answers(ex, rng, server):
         result, requests = retried.result, retried.requests
 
         if isinstance(result, BaseException):
+            if isinstance(result, TimeoutError) and each_in_time(page, requests):
+                raise AssertionError(
+                    "fetch_links_retrying raised TimeoutError: " + each_in_time(page, requests)
+                ) from result
             retried.cut_off(
                 TIMEOUT, "22 fetch_links_retrying: a page that answers arrives within the timeout"
             )
@@ -802,13 +844,20 @@ async def test_a_page_still_busy_after_every_attempt_raises_its_503_and_releases
 async def test_another_error_status_or_a_timeout_fails_at_once_without_retries(ex, rng, server, failure):
     site = Site(server, rng)
     if failure == "timeout":
-        page = site.add(SLOW_BODY)
-    else:  # a 4xx, and a 5xx other than 503: neither is "busy"
-        page = site.add(
-            ERROR, status=rng.choice(CLIENT_ERRORS if failure == "client_error" else SERVER_ERRORS)
-        )
+        pages = [site.add(SLOW_BODY)]
+    else:  # every 4xx, and every 5xx other than 503, of the family: none is "busy"
+        statuses = CLIENT_ERRORS if failure == "client_error" else SERVER_ERRORS
+        shuffled = rng.sample(statuses, len(statuses))
+        pages = [site.add(ERROR, status=status, latency=0.01) for status in shuffled]
     site.publish()
 
+    for page in pages:
+        await fails_at_once(ex, server, page)
+
+
+async def fails_at_once(ex, server, page):
+    """fetch_links_retrying on `page` (an error status other than 503, or too slow) requests it once
+    and raises its error."""
     retried = await fetch_retrying(ex, server, page, attempts=ATTEMPTS)
     result, requests = retried.result, retried.requests
 
@@ -838,13 +887,17 @@ async def test_another_error_status_or_a_timeout_fails_at_once_without_retries(e
 
 
 @pytest.mark.task(2)
-async def test_the_wait_before_each_retry_doubles_and_the_last_503_is_raised_at_once(ex, rng, server):
+async def test_the_wait_before_each_retry_doubles_and_the_last_503_is_raised_at_once(
+    ex, rng, server, wake_watch
+):
     backoff, attempts = 0.05, 4
     site = Site(server, rng)
     busy = site.add(BUSY, latency=0.01)
     site.publish()
 
-    retried = await fetch_retrying(ex, server, busy, attempts=attempts, backoff=backoff)
+    retried = await fetch_retrying(
+        ex, server, busy, attempts=attempts, backoff=backoff, wake_watch=wake_watch
+    )
     requests = retried.requests
 
     retried.cut_off(TIMEOUT, "22 fetch_links_retrying: a 503 arrives within the timeout")
@@ -872,6 +925,19 @@ async def test_the_wait_before_each_retry_doubles_and_the_last_503_is_raised_at_
             f"with backoff={backoff} the waits before the retries should be {expected} (backoff, then "
             f"twice as long each time), found {shown}. `await asyncio.sleep(backoff * 2 ** n)` before "
             "retry n + 1; retrying at once only adds to the load of a server that said it is busy."
+        )
+    # The gaps the server sees allow for a busy machine; the pauses the code asks for are exact. (Only
+    # one asyncio.sleep per wait is judged so: code that waits another way is judged by the gaps.)
+    pauses = sorted((t for t in retried.wakes.limits if t.pause and not t.thread), key=lambda t: t.at)
+    if len(pauses) == attempts - 1 and not all(
+        math.isclose(pause.delay, want, abs_tol=0.002) for pause, want in zip(pauses, wanted, strict=True)
+    ):
+        slept = ", ".join(f"{pause.delay:.3f} s" for pause in pauses)
+        raise AssertionError(
+            f"with backoff={backoff}, fetch_links_retrying slept {slept} before its retries "
+            f"({pauses[0].where()}); the docstring asks for exactly {expected}: backoff, then twice as "
+            "long each time, nothing added or taken away (no jitter: the caller chose these waits). "
+            "`await asyncio.sleep(backoff * 2 ** n)` before retry n + 1."
         )
     # The last 503 is raised as soon as it comes (well under 0.01 s). One more wait after it,
     # doubled (0.4 s) or as long as the last wait (0.2 s), is 4 or 2 times this bound.
@@ -998,11 +1064,19 @@ async def test_at_most_limit_requests_are_in_flight_and_the_crawl_beats_one_at_a
     limit = rng.randint(3, 4)
     site = Site(server, rng)
     latency = 0.08
-    children = [site.add(OK, latency=latency) for _ in range(4 * limit)]
+    # The start page links to `limit` hubs, and each hub to 3 pages of its own: pages found by
+    # several parents wait at once, and the one limit holds them all.
+    hubs = [site.add(OK, latency=latency) for _ in range(limit)]
+    children = [*hubs]
     site.start.latency = latency
-    site.start.links = [child.url for child in children]
+    site.start.links = [hub.url for hub in hubs]
+    for hub in hubs:
+        own = [site.add(OK, latency=latency) for _ in range(3)]
+        children += own
+        hub.links = [page.url for page in own]
     for child in children:
-        child.links = [p.url for p in rng.sample([site.start, *children], 3)]
+        child.links += [p.url for p in rng.sample([site.start, *children], 3)]
+        rng.shuffle(child.links)
     site.publish()
 
     with stopwatch() as run:
@@ -1022,9 +1096,92 @@ async def test_at_most_limit_requests_are_in_flight_and_the_crawl_beats_one_at_a
         raise AssertionError(
             f"the crawl of {len(site.pages)} pages took {run.elapsed:.2f} s; one at a time they take "
             f"{one_at_a_time:.2f} s, and with {limit} in flight about "
-            f"{latency * (1 + len(children) / limit):.2f} s. Something waited that should not: "
+            f"{latency * (2 + len(children) // limit):.2f} s. Something waited that should not: "
             "start every page's fetch as soon as its link is found."
         )
+
+
+QUIET_LATENCY = 0.2  # the pages of the test of waiting: nothing changes while they run
+
+
+@pytest.mark.task(3)
+async def test_crawl_sleeps_while_its_requests_run_and_a_page_waits_for_a_slot(ex, rng, server, wake_watch):
+    limit = rng.randint(2, 3)
+    site = Site(server, rng)
+    # One page more than the limit: while the first `limit` run, it waits for a slot.
+    children = [site.add(OK, latency=QUIET_LATENCY) for _ in range(limit + 1)]
+    site.start.links = [child.url for child in children]
+    for child in children:
+        child.links = [site.start.url, rng.choice(children).url]
+    site.publish()
+
+    async with wake_watch(ex) as wakes:
+        task = asyncio.create_task(run_crawl(ex, site, limit=limit, timeout=REFILL_TIMEOUT))
+        report = await task
+
+    assert_report(report, site, timeout=REFILL_TIMEOUT)
+    assert_requests(server, site)
+    first = sorted((r for r in server.requests if r.path != site.start.path), key=lambda r: r.start)[:limit]
+    if any(r.end is None for r in first):
+        return
+    since, until = max(r.start for r in first) + QUIET_FROM, min(r.end for r in first) - QUIET_BEFORE
+    while_ = (
+        f"while its first {limit} requests for linked pages ran and one more page waited for a slot "
+        f"(the {until - since:.2f} s this test watched)"
+    )
+    fix = (
+        "Await instead: one `asyncio.Semaphore(limit)` held around each request puts a waiting page "
+        "to sleep until a slot frees, and a TaskGroup (or gather, or asyncio.wait) sleeps until the "
+        "pages' tasks are done."
+    )
+    assert_slept_between(
+        wakes,
+        since,
+        until,
+        {task: "crawl"},
+        "crawl",
+        while_,
+        ("whether a slot is free or the pages are done", "one is"),
+        fix,
+        own_timers=False,  # each request's timeout is pending there, as it should be
+    )
+    pauses = [t for t in alive_between(wakes, since, until, threads=False) if t.pause]
+    if pauses:
+        raise AssertionError(
+            f"{while_}, crawl was asleep in {pauses[0].where()}: a pause of its own, to look again "
+            "afterwards (however long its period, a slot freed meanwhile stays empty). No page had "
+            f"answered 503, so no backoff was due. {fix}"
+        )
+
+
+@pytest.mark.task(3)
+async def test_a_second_crawl_keeps_to_its_own_limit(ex, rng):
+    # Two crawls, of two sites on two servers, with two limits: what the first crawl made (its
+    # semaphore) must not be what the second one uses.
+    limits = rng.sample([2, 4], 2)
+    for number, limit in enumerate(limits):
+        async with LoopbackServer(f"server {number + 1}") as server:
+            site = Site(server, rng)
+            children = [site.add(OK, latency=0.06) for _ in range(8)]
+            site.start.links = [child.url for child in children]
+            for child in children:
+                child.links = [site.start.url, rng.choice(children).url]
+            site.publish()
+
+            report = await run_crawl(ex, site, limit=limit)
+
+        assert_report(report, site)
+        try:
+            assert_peak_in_flight(server, limit, expected_calls=len(site.pages))
+        except AssertionError as error:
+            if number:
+                error.add_note(
+                    f"This was a second crawl, with limit={limit}; the first one, with limit={limits[0]}, "
+                    "kept to its limit. Each crawl makes its own `asyncio.Semaphore(limit)` from the limit "
+                    "it is given, inside that call of crawl: one kept in the module (or a class, or a "
+                    "default argument) from an earlier crawl holds the old limit."
+                )
+            raise
 
 
 @pytest.mark.task(3)
@@ -1112,7 +1269,9 @@ async def test_failed_pages_are_reported_with_their_reason(ex, rng, server):
 @pytest.mark.task(3)
 async def test_a_busy_page_is_retried_and_its_links_are_followed(ex, rng, server):
     site = Site(server, rng)
-    flaky = [site.add(FLAKY, busy=rng.randint(1, ATTEMPTS - 1)) for _ in range(3)]
+    flaky = [site.add(FLAKY, busy=rng.randint(1, ATTEMPTS - 1)) for _ in range(2)]
+    # Busy twice, then it answers: its attempts add up past the timeout, each far inside it.
+    flaky.insert(rng.randrange(3), site.add(FLAKY, busy=ATTEMPTS - 1, latency=BUSY_LATENCY))
     site.start.links = [page.url for page in flaky]
     for page in flaky:  # each busy page hides a page only it links to
         only_here = site.add(OK)
@@ -1122,6 +1281,15 @@ async def test_a_busy_page_is_retried_and_its_links_are_followed(ex, rng, server
 
     report = await run_crawl(ex, site, limit=2)
 
+    for page in flaky:
+        if report["failed"].get(page.url) == "timeout":
+            words = each_in_time(page, [r for r in server.requests if r.path == page.path])
+            if words:
+                raise AssertionError(
+                    f"crawl reported that {words} Time spent waiting between attempts, or for a free slot, "
+                    "does not count either: fetch each page with fetch_links_retrying, nothing more "
+                    "around it."
+                )
     assert_report(report, site)
     assert_requests(server, site)
 

@@ -2,7 +2,7 @@
 a refused connection or a reply that is not JSON never reaches the caller."""
 
 # ruff: noqa: E501
-# fails only: test_an_error_that_is_not_a_timeout_reaches_the_caller[reply_not_json], test_an_error_that_is_not_a_timeout_reaches_the_caller[connection_refused]
+# fails only: test_an_error_that_is_not_a_timeout_reaches_the_caller[reply_not_json], test_an_error_that_is_not_a_timeout_reaches_the_caller[connection_refused], test_an_error_that_is_not_a_timeout_reaches_the_caller[server_disconnected], test_an_error_that_is_not_a_timeout_reaches_the_caller[body_cut_short]
 
 import asyncio
 

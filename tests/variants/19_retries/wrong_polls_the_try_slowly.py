@@ -1,0 +1,37 @@
+"""Wrong: each try runs as a task that retry checks on every 50 ms (`asyncio.wait({task}, timeout=0.05)`
+in a loop) instead of awaiting it. Breaks "Run `await call()`": it wakes again and again while the try
+runs, and notices its end up to 50 ms late."""
+
+# fails only: test_a_slow_try_is_awaited_without_a_time_limit_or_polling
+
+import asyncio
+import random
+
+
+def backoff_delay(retry_number, base_delay, max_delay, random=random.random):
+    return random() * min(max_delay, base_delay * 2**retry_number)
+
+
+async def retry(
+    call,
+    *,
+    attempts,
+    base_delay,
+    max_delay,
+    transient=(ConnectionError, TimeoutError),
+    sleep=asyncio.sleep,
+    random=random.random,
+):
+    for n in range(attempts):
+        task = asyncio.ensure_future(call())
+        try:
+            while not task.done():
+                await asyncio.wait({task}, timeout=0.05)
+        finally:
+            task.cancel()
+        try:
+            return task.result()
+        except transient:
+            if n == attempts - 1:
+                raise
+        await sleep(backoff_delay(n, base_delay, max_delay, random))

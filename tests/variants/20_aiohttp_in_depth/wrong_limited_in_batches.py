@@ -1,0 +1,51 @@
+"""Wrong: fetch_all_limited sends the URLs in batches of `limit`, each gathered before the next: a slow
+reply leaves the other connections idle. Breaks: "Start every request at once and let the connector hold
+back the rest: exactly `limit` requests should be in flight whenever that many are waiting"."""
+
+# fails only: test_a_connection_freed_goes_at_once_to_a_waiting_request
+
+import asyncio
+
+import aiohttp
+
+
+async def fetch_all_limited(urls, limit):
+    async def get_json(session, url):
+        async with session.get(url) as response:
+            return await response.json()
+
+    results = []
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit)) as session:
+        for start in range(0, len(urls), limit):
+            batch = urls[start : start + limit]
+            results += await asyncio.gather(*(get_json(session, u) for u in batch))
+    return results
+
+
+async def fetch_with_timeout(session, url, seconds):
+    try:
+        async with session.get(url, timeout=aiohttp.ClientTimeout(total=seconds)) as response:
+            return await response.json()
+    except TimeoutError:
+        return None
+
+
+async def fetch_statuses(session, urls):
+    async def body_or_status(url):
+        async with session.get(url) as response:
+            if response.status >= 400:
+                return response.status
+            return await response.json()
+
+    results = await asyncio.gather(*(body_or_status(url) for url in urls))
+    return dict(zip(urls, results, strict=True))
+
+
+async def download(session, url, save, chunk_size):
+    saved = 0
+    async with session.get(url) as response:
+        response.raise_for_status()
+        async for piece in response.content.iter_chunked(chunk_size):
+            await save(piece)
+            saved += len(piece)
+    return saved
