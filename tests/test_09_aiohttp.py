@@ -7,7 +7,10 @@ judge mode the code runs in a sandbox of its own), and one test could then pass 
 fail in the other.
 """
 
+import asyncio
+import contextlib
 import inspect
+import json
 
 import aiohttp
 import pytest
@@ -16,6 +19,7 @@ from kata.testing import assert_ran_together, assert_same, describe, leaves, sto
 from kata.testing.cancelling import LeftRunning, Run, assert_ended_cancelled
 from kata.testing.responses import MarkingConnector, assert_used_the_session
 from kata.testing.server import LoopbackServer, Reply
+from kata.testing.waiting import assert_slept_while_the_calls_ran
 
 DELAY = 0.2
 # Every error test runs once for each family, its status drawn from that family: code that raises
@@ -30,10 +34,16 @@ ERROR_FAMILIES = pytest.mark.parametrize(
     [(400,), CLIENT_ERRORS, (500,), SERVER_ERRORS],
     ids=["client_error_400", "client_error_4xx", "server_error_500", "server_error_5xx"],
 )
-# Enough URLs that code fetching them a few at a time (batches of 5...) needs more than one batch;
-# at most 10, since a session whose connector allows 10 connections (TCPConnector(limit=10)) is
-# a correct choice too.
+# Enough URLs that code fetching them a few at a time (batches of 5...) needs more than one batch,
+# for the test that times the run (more would make its time a matter of the machine's load).
 MANY_URLS = (6, 11)
+# And clearly more than any small cap (batches of 10 or 20, a connector capped at 10 connections:
+# `TCPConnector(limit=10)`) for the test that counts the requests the server holds at once, which
+# does not depend on time; aiohttp's default connector allows 100 connections, well above these.
+ALL_AT_ONCE = (24, 33)
+# How long that test's server waits for every request to arrive before answering anyway: only
+# code that keeps some back waits it out.
+ALL_IN_WITHIN = 1.5
 # Success statuses other than 200: each is a success with a JSON body, like 200.
 OTHER_SUCCESSES = (201, 202, 203)
 
@@ -171,22 +181,32 @@ async def test_fetch_json_asks_the_server_again_at_every_call_through_its_sessio
 
     url = server.serve(path, changing)
     # Two sessions, each with a connector that notes the connections it hands out: each call's
-    # request must come through the session that call was given.
+    # request must come through the session that call was given. The first session is given two
+    # calls: a cache kept per session (by `id(session)`, say) hands the second one the first body.
+    # Another session alone misses it in one process, where the first session is still alive
+    # when the second is made and so has another id. In judge mode the learner's code sees a
+    # stand-in for the test's session, made for each call and freed after it: whether its id comes
+    # back (and the cache answers) is the allocator's chance, in either sequence.
     connectors = [MarkingConnector(), MarkingConnector()]
-    for n, connector in enumerate(connectors, start=1):
+    n = 0
+    for connector, calls in zip(connectors, (2, 1), strict=True):
         async with aiohttp.ClientSession(connector=connector) as session:
-            result = await fetch_json(ex, session, url)
-        expected = {**user_record(user_id), "visits": n}
-        if n > 1 and len(visits) < n:
-            raise AssertionError(
-                f"fetch_json was called again for {url}, with another session, and returned "
-                f"{describe(result)} without asking the server: the body of an earlier call was kept "
-                "and handed back, though the server's answer had changed (it now says visits "
-                f"{n}). Every call must send its own request, `session.get(url)` on the session it "
-                "is given: no cache of bodies by URL."
-            )
-        assert_data(result, expected, f"fetch_json's result for call {n} to {url}")
-        assert_used_the_session([connector], server.requests[n - 1 :], "fetch_json")
+            for again in range(calls):
+                n += 1
+                asked_before = len(server.requests)
+                result = await fetch_json(ex, session, url)
+                expected = {**user_record(user_id), "visits": n}
+                if n > 1 and len(visits) < n:
+                    which = "with the same session" if again else "with another session"
+                    raise AssertionError(
+                        f"fetch_json was called again for {url}, {which}, and returned "
+                        f"{describe(result)} without asking the server: the body of an earlier call "
+                        "was kept and handed back, though the server's answer had changed (it now says "
+                        f"visits {n}). Every call must send its own request, `session.get(url)` on the "
+                        "session it is given: no cache of bodies, by URL or by session."
+                    )
+                assert_data(result, expected, f"fetch_json's result for call {n} to {url}")
+                assert_used_the_session([connector], server.requests[asked_before:], "fetch_json")
 
 
 @pytest.mark.task(1)
@@ -248,6 +268,82 @@ async def test_fetch_json_raises_client_response_error_for_an_error_status(ex, r
         f"{describe(result)} as if it were data. aiohttp does not raise for an error status "
         "by itself: call `response.raise_for_status()` before reading the body." + every_error_status(status)
     )
+
+
+class DroppingServer:
+    """A bare TCP server on 127.0.0.1 that closes the connection of each of its first `drops`
+    requests without a word, and answers every later one with `body` (JSON, status 200).
+
+    Not the LoopbackServer: an aiohttp handler always answers something. aiohttp itself sends a
+    GET once more when its connection drops before the reply (3.14 does, even on a new
+    connection), so the requests the server counts are not the learner's alone: a trace on the
+    test's session counts the requests the learner's code made."""
+
+    def __init__(self, body, drops):
+        self.body = json.dumps(body).encode()
+        self.drops = drops
+        self.requests = 0
+
+    async def __aenter__(self):
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc_info):
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _handle(self, reader, writer):
+        try:
+            while await reader.readuntil(b"\r\n\r\n"):  # a GET: its head, and no body
+                self.requests += 1
+                if self.requests <= self.drops:
+                    break
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(self.body), self.body)
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+@pytest.mark.task(1)
+async def test_fetch_json_sends_one_request_when_the_connection_drops(ex, rng):
+    user_id = rng.randrange(100, 1000)
+    started = []  # one entry per request the session was asked to make (aiohttp's resends not counted)
+
+    async def request_start(session, context, params):
+        started.append(str(params.url))
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(request_start)
+    # Two drops: the request the learner's code makes, and the one aiohttp sends again by itself.
+    async with DroppingServer(user_record(user_id), drops=2) as dropping:
+        url = f"http://127.0.0.1:{dropping.port}/users/{user_id}"
+        async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+            try:
+                result = await fetch_json(ex, session, url)
+            except aiohttp.ClientError:  # ServerDisconnectedError: what the docstring lets through
+                result = None
+
+    if len(started) > 1:
+        outcome = "raised" if result is None else f"returned {describe(result)}"
+        raise AssertionError(
+            f"the server closed the connection of the request for {url} without answering, and "
+            f"fetch_json made {len(started)} requests for it, then {outcome}: it asked again after "
+            "the error (a retry). The docstring asks for exactly one request per call: let the error "
+            "(aiohttp's ServerDisconnectedError) reach the caller, who decides whether to try again."
+        )
+    if result is not None:
+        raise AssertionError(
+            f"the server closed the connection of the request for {url} without answering, and "
+            f"fetch_json returned {describe(result)}: there was no reply to return (the server was "
+            f"asked {dropping.requests} times). Make one request with the session you are given, "
+            "and let the error (aiohttp's ServerDisconnectedError) reach the caller."
+        )
 
 
 # A body that is not JSON: an HTML page (aiohttp refuses its content type) and a JSON reply cut short.
@@ -318,14 +414,64 @@ async def test_results_come_back_in_the_order_of_the_urls(ex, rng, server):
 
 
 @pytest.mark.task(2)
-async def test_every_url_is_fetched_at_the_same_time(ex, rng, server):
+async def test_every_url_is_fetched_at_the_same_time(ex, rng, server, wake_watch):
     user_ids = rng.sample(range(100, 1000), rng.randrange(*MANY_URLS))
     urls = [server.serve(f"/users/{uid}", json=user_record(uid), delay=DELAY) for uid in user_ids]
 
-    with stopwatch() as run:
-        await fetch_multiple_urls(ex, urls)
+    async with wake_watch(ex) as wakes:
+        with stopwatch() as run:
+            task = asyncio.create_task(fetch_multiple_urls(ex, urls))
+            await task
 
     assert_ran_together(server, run.elapsed, expected_calls=len(urls))
+    # Request tasks checked on in a loop (`while not all(t.done() ...): await asyncio.sleep(0.01)`),
+    # or left alone for a fixed pause (`await asyncio.sleep(0.25)`) before their results are read,
+    # run together too, and a test of the time alone passes them while the server is quick enough.
+    assert_slept_while_the_calls_ran(
+        wakes,
+        server.calls,
+        {task: "fetch_multiple_urls"},
+        "fetch_multiple_urls",
+        "Await the requests instead: `await asyncio.gather(...)` sleeps until every reply is in, "
+        "however long the server takes.",
+    )
+
+
+@pytest.mark.task(2)
+async def test_every_request_is_sent_before_any_reply_comes(ex, rng, server):
+    user_ids = rng.sample(range(100, 1000), rng.randrange(*ALL_AT_ONCE))
+    count = len(user_ids)
+    every_request_in = asyncio.Event()
+
+    # No reply goes out before the server holds a request for every URL (for at most ALL_IN_WITHIN
+    # seconds): code that asks for every URL at once is answered at once, however slowly a busy
+    # machine sends its requests; code that waits for some replies before asking for the rest
+    # waits out the limit, and the server never held more than its batch at once.
+    def held_until_all_in(uid):
+        async def reply(request):
+            if len(server.requests) >= count:
+                every_request_in.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(every_request_in.wait(), ALL_IN_WITHIN)
+            return Reply(json=user_record(uid))
+
+        return reply
+
+    urls = [server.serve(f"/users/{uid}", held_until_all_in(uid)) for uid in user_ids]
+
+    result = await fetch_multiple_urls(ex, urls)
+
+    assert_data(result, [user_record(uid) for uid in user_ids], "fetch_multiple_urls' result")
+    assert_asked_once_each(server, [f"/users/{uid}" for uid in user_ids], "fetch_multiple_urls")
+    if server.peak < count:
+        raise AssertionError(
+            f"fetch_multiple_urls was given {count} URLs, and the server never had more than "
+            f"{server.peak} of their requests at once: it held every reply until all {count} had "
+            f"come (for {ALL_IN_WITHIN:.1f} s), and the rest only came once replies had gone out. "
+            "The docstring asks for every URL at the same time, however many there are: no batches "
+            "(a gather per slice of the list), no cap of your own (a Semaphore, a connector with "
+            "`limit=` below the number of URLs). Start a request for each URL, then gather them all."
+        )
 
 
 @pytest.mark.task(2)

@@ -7,6 +7,7 @@ import pytest
 
 from kata.testing import FakeService, assert_call_count, assert_same, clock, describe, margins, stopwatch
 from kata.testing.cancelling import WAIT, Run, assert_ended_after_the_cancel, assert_ended_cancelled, settle
+from kata.testing.limits import assert_no_limit_of_its_own
 
 DELAY = 0.02  # acquiring and releasing a fake connection each take this long
 JOB = 0.5  # a job long enough to be cancelled while it runs
@@ -187,18 +188,29 @@ async def assert_released_by_return(pool, expected, ended, why):
     assert_steps(pool, expected, why)
 
 
+def no_limit_of_its_own(function, limit, work):
+    """What a test says of a time limit the learner's code set itself around `work`."""
+    return (
+        f"{function} set {limit.said()}: the docstring gives no time limit, so the {work} runs as "
+        f"long as it takes. A {work} slower than your limit would be cut off, though nothing went "
+        f"wrong with it. Await it without a timeout: a caller who wants a limit puts one around "
+        f"{function} (`async with asyncio.timeout(...):`), and your code lets that cancellation through."
+    )
+
+
 def conn_number(pool):
     """The number of the connection the pool lent first (the log's first entry)."""
     return pool.log[0].removeprefix("acquire #") if pool.log else "?"
 
 
 @pytest.mark.task(1)
-async def test_returns_what_the_job_returned_and_gives_the_connection_back(ex, rng):
+async def test_returns_what_the_job_returned_and_gives_the_connection_back(ex, rng, wake_watch):
     pool = FakePool(rng)
     value = {"rows": rng.randrange(1000)}
     job = FakeJob(pool, 0.05, value=value)
 
-    result = await ex.run_job(pool, job)
+    async with wake_watch(ex) as wakes:
+        result = await ex.run_job(pool, job)
 
     number = conn_number(pool)
     await assert_released_by_return(
@@ -208,6 +220,7 @@ async def test_returns_what_the_job_returned_and_gives_the_connection_back(ex, r
         "Acquire, run the job with that connection, then `await pool.release(conn)`.",
     )
     assert_same(result, value, "run_job's result (what the job returned)")
+    assert_no_limit_of_its_own(wakes, lambda limit: no_limit_of_its_own("run_job", limit, "job"))
 
 
 @pytest.mark.task(1)
@@ -361,14 +374,18 @@ def assert_reports(reports, expected, why):
 
 
 @pytest.mark.task(2)
-async def test_a_job_that_returns_reports_done(ex, rng):
+async def test_a_job_that_returns_reports_done(ex, rng, wake_watch):
     value, job = make_job(rng, 0.05)
     reports = []
 
-    result = await ex.run_and_report(job, reports.append)
+    async with wake_watch(ex) as wakes:
+        result = await ex.run_and_report(job, reports.append)
 
     assert_same(result, value, "run_and_report's result (what the job returned)")
     assert_reports(reports, ["done"], "The job returned normally.")
+    # A limit of its own (`async with asyncio.timeout(5):` around the job) reports "failed" for a
+    # job that was only slow; no test waits that long, so its timer is what is looked at.
+    assert_no_limit_of_its_own(wakes, lambda limit: no_limit_of_its_own("run_and_report", limit, "job"))
 
 
 @pytest.mark.task(2)
@@ -494,20 +511,47 @@ async def cancel_during_the_save(ex, save, order):
 
 
 @pytest.mark.task(3)
-async def test_returns_what_save_returned(ex, rng):
+async def test_returns_what_save_returned(ex, rng, wake_watch):
     order, receipt, save = make_save(rng)
 
-    result = await ex.save_order(save, order)
+    async with wake_watch(ex) as wakes:
+        result = await ex.save_order(save, order)
 
     assert_call_count(save, 1, "an order is saved once")
     assert_same(result, receipt, "save_order's result (what save returned)")
+    assert_no_limit_of_its_own(wakes, lambda limit: no_limit_of_its_own("save_order", limit, "save"))
 
 
 @pytest.mark.task(3)
-async def test_a_cancelled_caller_does_not_cut_the_save_short(ex, rng):
+async def test_every_call_stores_its_order(ex, rng):
+    # The same order twice, each time with a save of its own and a receipt of its own: "run only
+    # once" is about one call (no second save after a cancel), not about every call ever made, and
+    # an order kept in the module from an earlier call (a cache of receipts) is not stored again.
+    order = {"id": rng.randrange(1000, 10000), "total": rng.randrange(100, 10000)}
+    for attempt in (1, 2):
+        receipt = f"receipt-{order['id']}-{attempt}"
+        save = FakeService("save", delay=0.02, reply=lambda _order, receipt=receipt: receipt)
+
+        result = await ex.save_order(save, dict(order))
+
+        if attempt > 1 and not save.calls:
+            raise AssertionError(
+                f"save_order was called a second time for the order {describe(order)}, with another "
+                f"save, and returned {describe(result)} without calling that save: it kept what an "
+                "earlier call did. Every call stores its order with `await save(order)`, with the save "
+                'it is given; "run only once" means one save per call (none again after a cancel), '
+                "not one per order ever: keep nothing in the module between calls."
+            )
+        assert_call_count(save, 1, f"call {attempt} of save_order stores its order once")
+        assert_same(result, receipt, f"save_order's result at call {attempt} (what its save returned)")
+
+
+@pytest.mark.task(3)
+async def test_a_cancelled_caller_does_not_cut_the_save_short(ex, rng, wake_watch):
     order, _, save = make_save(rng)
 
-    await cancel_during_the_save(ex, save, order)
+    async with wake_watch(ex) as wakes:
+        await cancel_during_the_save(ex, save, order)
 
     if any(call.outcome == "cancelled" for call in save.calls):
         again = (
@@ -524,6 +568,17 @@ async def test_a_cancelled_caller_does_not_cut_the_save_short(ex, rng):
             f"(in `except` or `finally:`).{again}"
         )
     assert_call_count(save, 1, "an order is saved once, even when the caller gives up")
+    # A save given a limit of its own once the caller has gone (`await asyncio.wait_for(saving, 1.0)`
+    # in the except block) ends here, quicker than its limit; a slower save would be cut off.
+    assert_no_limit_of_its_own(
+        wakes,
+        lambda limit: (
+            f"save_order set {limit.said()}: the save must run on to its end, however long it takes, "
+            "even once save_order has been cancelled; a save slower than your limit would be cut off "
+            "halfway, the order half stored. Shield the save and wait for it (if you wait at all) "
+            "without a timeout."
+        ),
+    )
 
 
 @pytest.mark.task(3)

@@ -45,7 +45,9 @@ WAITED_FOR_A_SLOT = dict(
     fix="Wait on ONE shared `asyncio.Semaphore(limit)`: `async with semaphore:` sleeps until a "
     "slot is released and wakes the moment it is.",
 )
-HOST_NAMES = ("api.test", "cdn.test", "img.test", "feed.test", "blog.test")
+# Some hosts share their last labels (api.shop.test, cdn.shop.test): each is a host of its own,
+# and code that takes the domain ("shop.test") for the host gives them one limit.
+HOST_NAMES = ("api.shop.test", "cdn.shop.test", "img.test", "feed.news.test", "blog.news.test", "www.test")
 # Some URLs of each host name a port: "https://api.test:8443/p/3" is on the host api.test too;
 # and some spell the host in capitals: "https://API.TEST/p/4" is on api.test too.
 PORTS = (443, 8080, 8443)
@@ -300,7 +302,9 @@ async def test_a_repeated_id_is_fetched_each_time_it_appears(ex, rng):
     # (a price, a stock count), so every id in `ids` is a call.
     for again in rng.sample(ids, 2):
         ids.insert(rng.randint(0, len(ids)), again)
-    fetch = FakeService("fetch", delay=DELAY, reply=item_for)
+    # Each answer is numbered: an id asked twice answers differently each time.
+    answers = AnswerLog(item_for)
+    fetch = FakeService("fetch", delay=DELAY, reply=answers.reply)
 
     result = await ex.fetch_all_limited(fetch, ids, limit)
 
@@ -314,8 +318,44 @@ async def test_a_repeated_id_is_fetched_each_time_it_appears(ex, rng):
             "every id in `ids`, each time it appears: fetch may answer differently each time, and the caller "
             "decides what to ask for. Make one call per entry of `ids`, repeated ones too."
         )
-    assert_same(result, [item_for(i) for i in ids], "fetch_all_limited's result")
+    answers.assert_each_answer_in_its_place(result, ids, "fetch_all_limited", "id")
     assert_limit_kept(fetch, ids, limit)
+
+
+class AnswerLog:
+    """A fake's reply that numbers every answer (`{..., "answer": 3}`) and notes which key got it:
+    a key asked twice gets two different answers, and each must have a place of its own in the result."""
+
+    def __init__(self, make):
+        self.make = make
+        self.given = {}  # key -> the answers it got, in the order they were given
+
+    def reply(self, key):
+        answer = {**self.make(key), "answer": sum(map(len, self.given.values())) + 1}
+        self.given.setdefault(key, []).append(answer)
+        return answer
+
+    def assert_each_answer_in_its_place(self, result, keys, function, what):
+        """Each key's places in `result` hold the answers its calls got, each once (two calls for
+        one key may end in either order, so which of its places gets which is not judged)."""
+        if not isinstance(result, list) or len(result) != len(keys):
+            assert_same(result, [self.given.get(k, ["?"])[0] for k in keys], f"{function}'s result")
+            return
+        for key in dict.fromkeys(keys):
+            placed = [result[n] for n, k in enumerate(keys) if k == key]
+            got = self.given.get(key, [])
+            if sorted(map(repr, placed)) == sorted(map(repr, got)):
+                continue
+            if len(got) > 1 and len({repr(p) for p in placed}) < len(placed):
+                raise AssertionError(
+                    f"{what} {key!r} appears {len(placed)} times, fetch answered it differently each "
+                    f"time ({', '.join(map(describe, got))}), and {function} put {describe(placed[0])} "
+                    "in each of its places: the results were kept by "
+                    f"{what} (a dict keyed by it), so the last answer overwrote the others. Keep each "
+                    "call's result in the place of its own entry: `asyncio.gather(...)` returns them "
+                    f"in the order of the {what}s, one per entry; or store them by index, not by {what}."
+                )
+            assert_same(placed, got, f"{function}'s results for the {len(placed)} places of {what} {key!r}")
 
 
 @pytest.mark.task(1)
@@ -469,14 +509,53 @@ async def test_waiting_calls_sleep_until_a_slot_frees(ex, rng, wake_watch, loop_
         woken=QUIET_WOKEN,
     )
     # A poll slower than the stretch need not wake in it, but its sleep is pending there.
+    waited = f"while {limit} calls ran and {len(ids) - limit} waited for a slot"
+    assert_no_timer_while_every_slot_is_busy(wakes, since, until, waited, WAITED_FOR_A_SLOT["fix"])
+
+
+def own_timer(timer):
+    """What a timer (or a thread) of the learner's code, pending while every slot was busy, is, in
+    their words: a pause in a loop, a wait with a timeout, a time limit, or work in a thread; and
+    whether the way to wait for a slot is the cure (not for a time limit, which is no way of waiting)."""
+    at = f"{timer.how} at {timer.file}:{timer.line}, in {timer.function}"
+    seconds = f"{round(timer.delay, 2):g}"
+    if timer.thread:
+        return (
+            f"a thread of your code's own was working: {at}. Waiting for a slot needs no thread: it "
+            "is the event loop's own work, and a thread that checks for a free slot does it late.",
+            True,
+        )
+    if timer.pause:
+        return (
+            f"a sleep of your code's own was pending: {at}. A sleep in a loop checks whether a slot "
+            "is free again and again (however long its period), and starts the next call late.",
+            True,
+        )
+    if timer.how.startswith(("asyncio.wait(", "asyncio.as_completed(")):
+        return (
+            f"{at} kept a timer pending while your code had nothing to do but wait: a timeout in a "
+            f"loop wakes the code to look again every {seconds} s, whether or not a call has "
+            "ended (a poll with that period), and a wait needs none: without `timeout=`, "
+            "`asyncio.wait(..., return_when=FIRST_COMPLETED)` wakes the moment a call ends.",
+            True,
+        )
+    return (
+        f"your code had a time limit of {seconds} s of its own pending ({at}): the docstring "
+        f"gives none, so a call slower than {seconds} s would be cut off and fail the whole "
+        "run. Await each call without a time limit (`return await fetch(...)` inside the semaphore); "
+        "a caller who wants one puts it around the whole function.",
+        False,
+    )
+
+
+def assert_no_timer_while_every_slot_is_busy(wakes, since, until, while_, fix):
+    """Fail for a timer or thread of the learner's code's own pending between `since` and `until`,
+    a stretch in which every slot was busy and nothing started or ended, in words fit for what it
+    is; `fix` says how to wait for a slot."""
     timers = alive_between(wakes, since, until)
     if timers:
-        raise AssertionError(
-            f"while {limit} calls ran and {len(ids) - limit} waited for a slot, a timer or a thread of "
-            f"your code's own was going: {timers[0].where()}. Waiting for a slot needs neither: a sleep "
-            "in a loop checks whether a slot is free again and again (however long its period), and "
-            "reacts late. " + WAITED_FOR_A_SLOT["fix"]
-        )
+        words, waiting = own_timer(timers[0])
+        raise AssertionError(f"{while_}, {words}" + (f" {fix}" if waiting else ""))
 
 
 SPUN_FOR_A_SLOT = (
@@ -494,6 +573,104 @@ async def test_no_ids_means_no_calls_and_an_empty_list(ex, rng):
     result = await ex.fetch_all_limited(fetch, [], rng.randint(2, 4))
 
     assert_same(result, [], "fetch_all_limited(fetch, [], limit)")
+
+
+# Many ids and a large limit: a cap of the code's own on `limit` (`min(limit, 8)`) runs too few
+# calls at once, and tasks made and gathered a chunk at a time (64 ids, 100...) stall at the end of
+# every chunk. The first call to start is held until every other call has ended: one shared
+# semaphore keeps the other slots busy with the ids still waiting meanwhile; a chunk (or batch)
+# that holds it waits for it, and no other call starts. The test looks every LOOK_EVERY seconds
+# from HELD_FOR on: once no call has started for STALLED seconds while ids wait, it lets the held
+# call end and says so; while calls still start (a busy machine, code that is slow to refill), it
+# waits on, for HELD_LONGEST seconds at most.
+MANY_IDS = (130, 201)
+LARGE_LIMIT = (12, 20)
+HELD_FOR = 0.5
+STALLED = 0.5
+LOOK_EVERY = 0.1
+HELD_LONGEST = 3.0
+
+
+@pytest.mark.task(1)
+async def test_a_large_limit_keeps_every_slot_busy_through_many_ids(ex, rng):
+    limit = rng.randint(*LARGE_LIMIT)
+    count = rng.randrange(*MANY_IDS)
+    if -(-count // limit) == limit:
+        count += limit  # never `limit` chunks of `limit` ids: one call per chunk would keep the limit
+    ids = rng.sample(range(1000, 10000), count)
+    everyone_else_done = asyncio.Event()
+    # The first `limit` calls end only once `limit` calls are in flight together (or the test's
+    # first look, HELD_FOR s in), so that the peak does not depend on how fast a busy machine
+    # starts them; the rest end at once.
+    first_round = asyncio.Event()
+    held, stalled = [], []
+
+    def on_start(call):
+        if fetch.in_flight >= limit:
+            first_round.set()
+
+    def hold(call):
+        if not held:
+            held.append(call)
+            return everyone_else_done
+        if next(n for n, c in enumerate(fetch.calls) if c is call) < limit:
+            return first_round
+        return None
+
+    def on_end(call):
+        if held and call is not held[0] and sum(c.end is not None for c in fetch.calls) == len(ids) - 1:
+            everyone_else_done.set()
+
+    def look():
+        if everyone_else_done.is_set():
+            return
+        now = clock.perf_counter()
+        if not first_round.is_set():  # never `limit` calls at once: the peak check says so
+            first_round.set()
+            timer[0] = loop.call_later(LOOK_EVERY, look)
+            return
+        quiet = now - max(call.start for call in fetch.calls)
+        waiting = len(ids) - len(fetch.calls)
+        if waiting and margins.over(quiet, STALLED, "15 fetch_all_limited: no call starts while ids wait"):
+            stalled.append((waiting, fetch.in_flight, quiet))
+        elif now - began < HELD_LONGEST:
+            timer[0] = loop.call_later(LOOK_EVERY, look)
+            return
+        everyone_else_done.set()
+
+    fetch = FakeService("fetch", delay=FAST, reply=item_for, hold=hold, on_start=on_start, on_end=on_end)
+    loop, began = asyncio.get_running_loop(), clock.perf_counter()
+    timer = [loop.call_later(HELD_FOR, look)]
+    try:
+        result = await ex.fetch_all_limited(fetch, ids, limit)
+    finally:
+        timer[0].cancel()
+
+    call = f"fetch_all_limited(fetch, <{len(ids)} ids>, {limit})"
+    if len(fetch.calls) == len(ids) and fetch.peak > limit:
+        raise AssertionError(
+            f"{call}: {fetch.peak} calls to fetch ran at the same time; at most {limit} may. {NOTHING_HELD}"
+        )
+    if margins.short_of(fetch.peak, limit, "15 fetch_all_limited: a large limit reached"):
+        raise AssertionError(
+            f"{call}: at most {fetch.peak} calls to fetch ran at the same time, though {limit} may, "
+            f"and {len(ids)} ids waited for them. `limit` is the caller's to choose, however large: "
+            "make the semaphore from it as it is, `asyncio.Semaphore(limit)`, with no cap of your own "
+            "(`min(limit, 8)`) on it."
+        )
+    if stalled:
+        waiting, running, quiet = stalled[0]
+        raise AssertionError(
+            f"{call}: the first call to fetch ran on (the test held it), and no other call started "
+            f"for {quiet:.2f} s while {waiting} ids had not started yet: only "
+            f"{calls_word(running)} {'was' if running == 1 else 'were'} running, and "
+            f"{limit - running} of the {limit} slots stood empty. One slow call takes one slot; the "
+            "others should go on with the ids that wait. Tasks made and gathered a chunk at a time "
+            "(64 ids, say), or batches of `limit`, wait for their slowest call before the next chunk "
+            "starts: make one task per id, all at once, and let ONE `asyncio.Semaphore(limit)` held "
+            "around each call decide when each one runs."
+        )
+    assert_same(result, [item_for(i) for i in ids], "fetch_all_limited's result")
 
 
 def page_for(url):
@@ -633,6 +810,10 @@ async def test_every_url_is_fetched_each_time_it_appears_and_results_come_back_i
     # Later URLs answer sooner, so finishing order is not the asking order.
     delays = {url: 0.01 + 0.003 * (len(urls) - n) for n, url in enumerate(urls)}
     hosts = Hosts(names, delay=delays.__getitem__)
+    # Each answer is numbered: a page asked twice answers differently each time.
+    answers = AnswerLog(page_for)
+    for service in hosts.services.values():
+        service.reply = answers.reply
 
     result = await ex.fetch_per_host(hosts.fetch, urls, per_host)
 
@@ -645,7 +826,7 @@ async def test_every_url_is_fetched_each_time_it_appears_and_results_come_back_i
             "for every URL in `urls`, each time it appears: a page may change between two calls, and "
             "the caller decides what to ask for. Make one call per entry of `urls`, repeated ones too."
         )
-    assert_same(result, [page_for(url) for url in urls], "fetch_per_host's result")
+    answers.assert_each_answer_in_its_place(result, urls, "fetch_per_host", "URL")
 
 
 @pytest.mark.task(2)
@@ -663,8 +844,10 @@ async def test_each_host_gets_exactly_per_host_calls_at_once(ex, rng):
 
 @pytest.mark.task(2)
 async def test_hosts_do_not_wait_for_each_other(ex, rng):
-    per_host = rng.randint(2, 3)
-    names = rng.sample(HOST_NAMES, rng.randint(2, 3))
+    # Every host, each with a limit of 4 or 5: 24 to 30 calls may run together, clearly more than a
+    # cap over all the hosts that a learner might add "to be polite" (10, 16, 20).
+    per_host = rng.randint(4, 5)
+    names = rng.sample(HOST_NAMES, len(HOST_NAMES))
     urls = urls_by_host(rng, names, per_host)
     hosts = Hosts(names)
 
@@ -672,13 +855,38 @@ async def test_hosts_do_not_wait_for_each_other(ex, rng):
 
     together = per_host * len(names)
     if margins.short_of(hosts.peak, together, "15 fetch_per_host: every host's limit at once"):
+        shared = hosts_sharing_a_limit(hosts, per_host)
+        if shared:
+            raise AssertionError(
+                f"at most {calls_word(hosts.peak)} ran at the same time over {len(names)} hosts, though "
+                f"each host allows {per_host}: {' and '.join(shared)} never had more than {per_host} "
+                "calls at once between them, as if they were one host. They are two: the host of a "
+                "URL is `urlsplit(url).hostname`, all of it, not its last labels (the domain)."
+            )
         raise AssertionError(
             f"at most {calls_word(hosts.peak)} ran at the same time over {len(names)} hosts; each host "
             f"allows {per_host}, so {together} could run together. One host's limit must not hold back the "
-            "others: give each host its own semaphore, and start the calls to every host at once."
-            f"\nobserved:\n{hosts.picture()}"
+            "others, and nothing else may either: give each host its own semaphore, start the calls to "
+            "every host at once, and add no limit of your own over all the hosts together."
         )
     assert_host_limits(hosts, urls, per_host)
+
+
+def hosts_sharing_a_limit(hosts, per_host):
+    """Two hosts with the same last two labels (api.shop.test, cdn.shop.test) that had one limit
+    between them: every such group of hosts never had more than `per_host` calls at once, and all
+    the groups together had exactly `per_host` each (a cap over all the hosts falls short too, but
+    does not add up so)."""
+    groups = {}
+    for name in hosts.services:
+        groups.setdefault(".".join(name.split(".")[-2:]), []).append(name)
+    shared = [sorted(names) for names in groups.values() if len(names) > 1]
+    if not shared or hosts.peak != per_host * len(groups):
+        return None
+    for names in shared:
+        if most_at_once([call for name in names for call in hosts.services[name].calls]) > per_host:
+            return None
+    return shared[0]
 
 
 @pytest.mark.task(2)
@@ -748,3 +956,58 @@ async def test_two_calls_at_the_same_time_each_get_per_host_calls_to_a_host(ex, 
             )
     for h, urls in zip(fakes, jobs, strict=True):
         assert_host_limits(h, urls, per_host)
+
+
+WAITED_FOR_A_HOST_SLOT = dict(
+    what="whether its host has a slot free",
+    until="a call to that host ends",
+    fix="Wait on the host's own `asyncio.Semaphore(per_host)`: `async with semaphores[host]:` sleeps "
+    "until a slot of that host is released and wakes the moment it is.",
+)
+
+
+@pytest.mark.task(2)
+async def test_calls_waiting_for_their_host_sleep_until_a_slot_frees(ex, rng, wake_watch, loop_breaker):
+    per_host = rng.randint(2, 3)
+    names = rng.sample(HOST_NAMES, 2)
+    long = rng.uniform(*LONG)
+    hosts = Hosts(names)
+    urls = []
+    for name, service in hosts.services.items():
+        urls += [f"https://{name}/p/{page}" for page in rng.sample(range(1, 100), 2 * per_host)]
+        # The first `per_host` calls to each host are the long ones, whatever order they start in.
+        service.delay = lambda url, service=service: long if len(service.calls) <= per_host else FAST
+    rng.shuffle(urls)
+
+    async with wake_watch(ex) as wakes, loop_breaker(ex, SPUN_FOR_A_HOST_SLOT):
+        task = asyncio.create_task(ex.fetch_per_host(hosts.fetch, urls, per_host))
+        await task
+
+    # Only how the callers waited: the result and the limits are other tests' to judge.
+    calls = hosts.calls
+    since, until = longest_quiet([c.start for c in calls] + [c.end for c in calls], QUIET_MARGIN)
+    waiting = len(urls) - per_host * len(names)
+    while_ = (
+        f"while each host had {per_host} calls running for {until - since + QUIET_MARGIN:.2f} s and "
+        f"{waiting} calls waited for their host"
+    )
+    assert_slept(
+        wakes,
+        since,
+        until,
+        {task: "fetch_per_host"},
+        while_,
+        WAITED_FOR_A_HOST_SLOT,
+        "15 fetch_per_host: wake-ups while every host's slots are busy < QUIET_WOKEN",
+        "fetch_per_host",
+        woken=QUIET_WOKEN,
+    )
+    assert_no_timer_while_every_slot_is_busy(wakes, since, until, while_, WAITED_FOR_A_HOST_SLOT["fix"])
+
+
+SPUN_FOR_A_HOST_SLOT = (
+    "{function} kept the event loop frozen for {seconds:.2f} s and was still going (a loop with no "
+    "`await` in it, or with time.sleep): while the loop is frozen no call can end and free a slot of "
+    "its host, so this would hang forever. Wait on the host's own `asyncio.Semaphore(per_host)`: "
+    "`async with semaphores[host]:` sleeps until a slot is free."
+)

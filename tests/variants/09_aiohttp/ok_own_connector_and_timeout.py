@@ -1,4 +1,5 @@
-"""Correct: one session with a connector and a timeout of its own; tasks started with create_task."""
+"""Correct: one session with a connector (aiohttp's default 100 connections) and a timeout of its own; tasks
+started with create_task."""
 
 import asyncio
 
@@ -12,7 +13,7 @@ async def fetch_json(session, url):
 
 
 async def fetch_multiple_urls(urls):
-    connector = aiohttp.TCPConnector(limit=10, limit_per_host=10, keepalive_timeout=30)
+    connector = aiohttp.TCPConnector(limit=100, limit_per_host=0, keepalive_timeout=30)
     timeout = aiohttp.ClientTimeout(total=10)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         tasks = [asyncio.create_task(fetch_json(session, url)) for url in urls]

@@ -1,5 +1,5 @@
 """Wrong: fetches the URLs in batches of 5, each batch after the one before, not all at the same time."""
-# fails only: test_every_url_is_fetched_at_the_same_time
+# fails only: test_every_url_is_fetched_at_the_same_time, test_every_request_is_sent_before_any_reply_comes
 
 import asyncio
 

@@ -1,5 +1,5 @@
 """fetch_json on a ClientSession of its own, bound to a client port the given session used a moment before (to a decoy server of its own that closes first): the server's peer matches a connection the MarkingConnector noted."""
-# fails only: test_fetch_json_sends_the_request_through_the_session_it_is_given, test_fetch_json_asks_the_server_again_at_every_call_through_its_session
+# fails only: test_fetch_json_sends_the_request_through_the_session_it_is_given, test_fetch_json_asks_the_server_again_at_every_call_through_its_session, test_fetch_json_sends_one_request_when_the_connection_drops
 # ruff: noqa
 
 import asyncio

@@ -17,12 +17,16 @@ async def fetch_all_limited(fetch, ids, limit):
 
 
 async def fetch_per_host(fetch, urls, per_host):
-    # Task 1's answer for each host's URLs, all hosts at once, then back in the order of urls.
+    # Task 1's answer for each host's URLs, all hosts at once, then back in the order of urls (by
+    # index: a URL asked twice may get two different answers).
     by_host = {}
-    for url in urls:
-        by_host.setdefault(urlsplit(url).hostname, []).append(url)
-    pages = await asyncio.gather(*(fetch_all_limited(fetch, group, per_host) for group in by_host.values()))
-    found = {}
+    for index, url in enumerate(urls):
+        by_host.setdefault(urlsplit(url).hostname, []).append(index)
+    pages = await asyncio.gather(
+        *(fetch_all_limited(fetch, [urls[i] for i in group], per_host) for group in by_host.values())
+    )
+    results = [None] * len(urls)
     for group, group_pages in zip(by_host.values(), pages, strict=True):
-        found.update(zip(group, group_pages, strict=True))
-    return [found[url] for url in urls]
+        for index, page in zip(group, group_pages, strict=True):
+            results[index] = page
+    return results
