@@ -237,7 +237,14 @@ class _InterruptTimer:
 
     def _fire(self) -> None:
         self.fired.set()
-        signal.raise_signal(signal.SIGINT)
+        if hasattr(signal, "pthread_kill"):
+            # At the main thread itself: its blocking wait (an event loop's select with no timer
+            # due) ends, and the handler runs there. Raised in this thread, the signal would wait for
+            # the main thread's next wake-up, which an idle loop without the guard's heartbeat (the
+            # learner's own loop, in a plain test) may never have.
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        else:  # Windows: the signal also wakes a sleeping main thread (and the proactor loop)
+            signal.raise_signal(signal.SIGINT)
 
     def cancel(self) -> None:
         self.cancelled = True
