@@ -2,7 +2,8 @@
 503 (busy) is tried again ... Any other failure (another status, a timeout) is raised at once, never
 retried"."""
 
-# fails only: test_another_error_status_or_a_timeout_fails_at_once_without_retries[client_error]
+# No "fails only" line: test_another_error_status_or_a_timeout_fails_at_once_without_retries[client_error]
+# fails it every time; the crawl tests fail it too when their random site has a page answering 429.
 
 import asyncio
 
