@@ -1,7 +1,8 @@
 """Wrong: the calls start as tasks, then a fixed 0.3 s pause stands in for waiting for them, and
 their results are read: a call slower than the pause has none yet (InvalidStateError). The
 docstrings ask for every result, however long the calls take."""
-# fails only: test_returns_the_results_in_the_order_of_the_ids, test_get_many_returns_the_results_in_the_order_of_the_keys
+# No "fails only" list: a busy machine can make other tests' calls slower than its fixed pause
+# (a judge-mode CI run did). Always failed: test_returns_the_results_in_the_order_of_the_ids, test_get_many_returns_the_results_in_the_order_of_the_keys
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

@@ -1,7 +1,8 @@
 """Wrong: starts every request, sleeps 0.25 s 'which is plenty', then reads the results: a
 server slower than that makes `.result()` raise; "Fetch every URL ... return their JSON bodies"
 asks to wait for the replies however long they take."""
-# fails only: test_every_url_is_fetched_at_the_same_time
+# No "fails only" list: a busy machine can make other tests' calls slower than its fixed pause
+# (a judge-mode CI run did). Always failed: test_every_url_is_fetched_at_the_same_time
 
 import asyncio
 
