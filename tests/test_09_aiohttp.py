@@ -17,7 +17,7 @@ import pytest
 from kata.testing import assert_ran_together, assert_same, describe, leaves, stopwatch
 from kata.testing.cancelling import LeftRunning, Run, assert_ended_cancelled
 from kata.testing.responses import MarkingConnector, assert_used_the_session
-from kata.testing.server import LoopbackServer, Reply
+from kata.testing.server import LoopbackServer, Reply, hold_replies_until_requests
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 
 DELAY = 0.2
@@ -440,27 +440,13 @@ async def test_every_url_is_fetched_at_the_same_time(ex, rng, server, wake_watch
 async def test_every_request_is_sent_before_any_reply_comes(ex, rng, server):
     user_ids = rng.sample(range(100, 1000), rng.randrange(*ALL_AT_ONCE))
     count = len(user_ids)
-    every_request_in = asyncio.Event()
 
     # No reply goes out before the server holds a request for every URL (for at most ALL_IN_WITHIN
     # seconds): code that asks for every URL at once is answered at once, however slowly a busy
     # machine sends its requests; code that waits for some replies before asking for the rest
     # waits out the limit, and the server never held more than its batch at once.
-    def held_until_all_in(uid):
-        async def reply(request):
-            if len(server.requests) >= count:
-                every_request_in.set()
-            try:
-                await asyncio.wait_for(every_request_in.wait(), ALL_IN_WITHIN)
-            except TimeoutError:
-                # Some never came: hold no reply any more. Held each in turn, requests sent one
-                # after another would wait out the limit one by one, past the test's time limit.
-                every_request_in.set()
-            return Reply(json=user_record(uid))
-
-        return reply
-
-    urls = [server.serve(f"/users/{uid}", held_until_all_in(uid)) for uid in user_ids]
+    hold = hold_replies_until_requests(count, at_most=ALL_IN_WITHIN)
+    urls = [server.serve(f"/users/{uid}", hold(Reply(json=user_record(uid)))) for uid in user_ids]
 
     result = await fetch_multiple_urls(ex, urls)
 

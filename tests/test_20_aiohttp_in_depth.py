@@ -36,7 +36,7 @@ from kata.testing.differences import assert_same_parts
 from kata.testing.limits import alive_between
 from kata.testing.responses import ResponseWatch, assert_released, large_error_reply
 from kata.testing.responses import assert_used_the_session as assert_the_session_alone
-from kata.testing.server import LoopbackServer
+from kata.testing.server import LoopbackServer, hold_replies_until_requests
 from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
 
 DELAY = 0.2
@@ -460,30 +460,11 @@ async def test_every_url_is_fetched_at_the_same_time(ex, rng, server):
 MANY_URLS, HELD_AT_MOST = 24, 1.0
 
 
-def held_until(count):
-    """A `wrap` for serve_mixed: each reply waits until `count` requests have arrived (at most
-    HELD_AT_MOST s)."""
-    arrived, every_one = [], asyncio.Event()
-
-    def held(reply):
-        async def answer(request):
-            arrived.append(request)
-            if len(arrived) >= count:
-                every_one.set()
-            try:
-                await asyncio.wait_for(every_one.wait(), HELD_AT_MOST)
-            except TimeoutError:
-                every_one.set()  # some never came: let every one go
-            return reply
-
-        return answer
-
-    return held
-
-
 @pytest.mark.task(2)
 async def test_many_urls_are_all_in_flight_at_once(ex, rng, server):
-    urls, _, _ = serve_mixed(server, rng, MANY_URLS, delay=0.0, wrap=held_until(MANY_URLS))
+    urls, _, _ = serve_mixed(
+        server, rng, MANY_URLS, delay=0.0, wrap=hold_replies_until_requests(MANY_URLS, at_most=HELD_AT_MOST)
+    )
 
     async with aiohttp.ClientSession() as session:
         await call_fetch_statuses(ex, session, urls)

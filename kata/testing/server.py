@@ -41,6 +41,8 @@ SHUTDOWN_TIMEOUT = 0.25
 # makes them all must not hang), looking every LAST_POLL seconds.
 LAST_WITHIN = 1.0
 LAST_POLL = 0.005
+# Replies held by `hold_replies_until_requests` wait at most this long for the rest of the requests.
+HOLD_AT_MOST = 1.0
 
 
 @dataclass(frozen=True)
@@ -318,3 +320,43 @@ class LoopbackServer:
             # so no error log (formatting its traceback would stall the test's loop).
             return response, False
         return response, True
+
+
+def hold_replies_until_requests(
+    count: int, at_most: float = HOLD_AT_MOST
+) -> Callable[[Reply], ReplyFunction]:
+    """A wrapper for `serve`: `hold(reply)` answers `reply` only once `count` requests for the
+    replies wrapped by this same `hold` have arrived; once one has waited `at_most` seconds,
+    nothing is held again.
+
+        hold = hold_replies_until_requests(len(paths), at_most=1.5)
+        urls = [server.serve(path, hold(Reply(json=n))) for n, path in enumerate(paths)]
+        ...  # the code under test fetches urls
+        assert server.peak == len(paths)  # it asked for every URL at once
+
+    For a test that counts how many requests a client keeps in flight at once. With quick replies
+    the count depends on how fast a busy machine sends the requests, and with slow ones on a guess
+    of how slow is enough. Held, code that asks for every URL at once is answered as soon as its
+    last request is in, however slowly they came, and the server sees all of them at once; code
+    that keeps some back (batches, a cap of its own) never brings the count up, so the server
+    never sees more than it let through. Once a reply has waited `at_most` seconds, every reply
+    goes, the later ones too: held each in turn, code that sends its requests one after another
+    would wait out the limit once per request, past the test's own time limit (a hang 09 had)."""
+    arrived = 0
+    every_one = asyncio.Event()
+
+    def hold(reply: Reply) -> ReplyFunction:
+        async def held(request: ServedRequest) -> Reply:
+            nonlocal arrived
+            arrived += 1
+            if arrived >= count:
+                every_one.set()
+            try:
+                await asyncio.wait_for(every_one.wait(), at_most)
+            except TimeoutError:
+                every_one.set()  # some never came: let every reply go, for good
+            return reply
+
+        return held
+
+    return hold

@@ -1,12 +1,13 @@
 """LoopbackServer records when each client connection closes (09 judges one shared session by it),
-and serves a reply last, after every other route's (09's error tests)."""
+serves a reply last, after every other route's (09's error tests), and holds replies until a number
+of requests is in (09 and 20 count the requests a client keeps in flight at once)."""
 
 import asyncio
 
 import aiohttp
 
 from kata.testing import clock
-from kata.testing.server import LoopbackServer, Reply
+from kata.testing.server import LoopbackServer, Reply, hold_replies_until_requests
 
 
 async def all_closed(server, within=5.0):
@@ -79,3 +80,35 @@ async def test_a_reply_served_last_waits_no_longer_than_within():
             started = clock.perf_counter()
             assert await get(session, url) == 1
             assert 0.2 <= clock.perf_counter() - started < 5.0  # 5 s: a loaded machine
+
+
+async def test_held_replies_wait_until_count_requests_are_in():
+    async with LoopbackServer() as server:
+        hold = hold_replies_until_requests(3, at_most=10.0)
+        urls = [server.serve(f"/{n}", hold(Reply(json=n))) for n in range(3)]
+        async with aiohttp.ClientSession() as session:
+            first = [asyncio.create_task(get(session, url)) for url in urls[:2]]
+            deadline = clock.perf_counter() + 5.0  # a loaded machine
+            while len(server.requests) < 2 and clock.perf_counter() < deadline:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.2)  # time enough for an unheld reply to arrive
+            assert len(server.requests) == 2 and not any(task.done() for task in first)
+            assert await get(session, urls[2]) == 2
+            assert await asyncio.gather(*first) == [0, 1]
+        assert server.peak == 3
+        last_in = max(r.start for r in server.requests)
+        assert all(r.end >= last_in for r in server.requests)
+
+
+async def test_after_at_most_no_reply_is_held_again():
+    async with LoopbackServer() as server:
+        at_most = 1.0
+        hold = hold_replies_until_requests(3, at_most=at_most)
+        urls = [server.serve(f"/{n}", hold(Reply(json=n))) for n in range(3)]
+        async with aiohttp.ClientSession() as session:
+            # One after another, as code that waits for each reply sends them: the first waits
+            # out the limit, and the others are not held at all (not `at_most` each).
+            assert [await get(session, url) for url in urls] == [0, 1, 2]
+        first, *later = server.requests
+        assert first.end - first.start >= at_most
+        assert all(r.end - r.start < at_most / 2 for r in later)  # half: a loaded machine
