@@ -183,9 +183,9 @@ async def test_fetch_json_asks_the_server_again_at_every_call_through_its_sessio
     # request must come through the session that call was given. The first session is given two
     # calls: a cache kept per session (by `id(session)`, say) hands the second one the first body.
     # Another session alone misses it in one process, where the first session is still alive
-    # when the second is made and so has another id. In judge mode the learner's code sees a
-    # stand-in for the test's session, made for each call and freed after it: whether its id comes
-    # back (and the cache answers) is the allocator's chance, in either sequence.
+    # when the second is made and so has another id. In judge mode the learner's code sees one
+    # stand-in for each of the test's sessions, kept until the test ends (kata.remote.codec's
+    # Exports.hold), so ids behave as in one process.
     connectors = [MarkingConnector(), MarkingConnector()]
     n = 0
     for connector, calls in zip(connectors, (2, 1), strict=True):

@@ -226,8 +226,9 @@ class Peer:
             return coro
         with self._lock:
             found = self._proxies.get(number)
-            if found is not None:
-                return found
+        if found is not None:
+            self.exports.hold(number, found)
+            return found
         if kind == "task":
             found = remote_task(self, number, name)
             if isinstance(found, asyncio.Task):
@@ -239,7 +240,12 @@ class Peer:
         else:
             found = (RemoteAwaitable if kind == "awaitable" else Remote)(self, number, kind, name)
         with self._lock:
-            self._proxies[number] = found
+            # One stand-in per number, alive for the test (Exports.hold): the first one made wins
+            # where two threads decoded the same number at once.
+            made, found = found, self._proxies.setdefault(number, found)
+        if found is not made and isinstance(made, asyncio.Task):
+            made.cancel()  # the loser's task would only await the same remote task a second time
+        self.exports.hold(number, found)
         return found
 
     def _home(self, value: Any) -> int | None:

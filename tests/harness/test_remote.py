@@ -1190,6 +1190,43 @@ def test_a_proxy_sent_to_another_process_says_in_plain_words_why_it_cannot_go():
         pickle.dumps(proxy)
 
 
+class RemembersWhatItIsLent:
+    """A learner's cache keyed by `id(session)`: it keeps only the id of what it was handed (and here
+    a weak reference, to tell which object it was), not the stand-in itself."""
+
+    def __init__(self):
+        self.seen = []  # (id, weak reference) of each object handed, in order
+
+    def lent(self, obj):
+        """Which earlier calls were handed this very object, and which were handed one with its id."""
+        same = [n for n, (_, ref) in enumerate(self.seen) if ref() is obj]
+        same_id = [n for n, (seen_id, _) in enumerate(self.seen) if seen_id == id(obj)]
+        self.seen.append((id(obj), weakref.ref(obj)))
+        return same, same_id
+
+    def still_alive(self):
+        return [ref() is not None for _, ref in self.seen]
+
+
+def test_a_judge_object_lent_twice_in_a_test_is_one_stand_in_and_two_never_share_an_id(pair):
+    """In one process a test's session is one object for the whole test: lent twice it is the same
+    object (`is`, `id()`, a dict key), and two sessions alive in one test never share an id. A
+    stand-in freed between calls broke both: a cache kept by `id(session)` in the learner's module
+    answered another session's call when its stand-in took the freed one's address, and missed the
+    same session when it came back as a new stand-in (09 passed in some judge-mode runs only)."""
+    link = pair(RemembersWhatItIsLent())
+    first, second = Service(), Service()
+    assert link.remote.lent(first) == ([], [])
+    assert link.remote.lent(second) == ([], []), "another judge object arrived with a freed stand-in's id"
+    assert link.remote.lent(first) == ([0], [0]), "the same judge object arrived as another stand-in"
+    # The test ends (each side lets go of what was lent for it): the stand-ins go too, nothing is
+    # kept for the next test.
+    link.sandbox.exports.clear()
+    link.judge.exports.clear()
+    gc.collect()
+    assert link.remote.still_alive() == [False, False, False], "stand-ins outlived their test"
+
+
 # A stand-in is made paused at a silent first step of its own (kata.remote.proxies.Unstarted): a red
 # team (2026-12-02) tried where that differs from a coroutine not yet started.
 
