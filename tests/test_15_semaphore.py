@@ -842,6 +842,75 @@ async def test_each_host_gets_exactly_per_host_calls_at_once(ex, rng):
     assert_host_limits(hosts, urls, per_host)
 
 
+# Task 2's large-limit test, as task 1's: a cap of the code's own on `per_host` (`min(per_host, 8)`,
+# or any number below the caller's) keeps fewer calls to a host in flight than it allows. Each host's
+# calls are held until that host has `per_host` calls in flight together, so the peak does not depend
+# on how fast a busy machine starts them; code that never gets there waits HOST_FILLED_WITHIN s, and
+# then no call is held any more. Two hosts of different domains (a domain taken for the host is
+# another test's business), so a cap over all the hosts together is told apart from a cap per host.
+HOST_FILLED_WITHIN = 1.5
+
+
+def hosts_of_two_domains(rng):
+    """Two host names whose last two labels differ (not api.shop.test and cdn.shop.test)."""
+    domains = {}
+    for name in HOST_NAMES:
+        domains.setdefault(".".join(name.split(".")[-2:]), []).append(name)
+    return [rng.choice(domains[domain]) for domain in rng.sample(sorted(domains), 2)]
+
+
+@pytest.mark.task(2)
+async def test_a_large_per_host_keeps_that_many_calls_to_each_host_in_flight(ex, rng):
+    per_host = rng.randint(*LARGE_LIMIT)
+    names = hosts_of_two_domains(rng)
+    urls = urls_by_host(rng, names, per_host)
+    hosts = Hosts(names)
+    filled = {name: asyncio.Event() for name in names}  # set once the host has per_host in flight
+
+    def on_start(call):
+        host = urlsplit(call.args[0]).hostname
+        if hosts.services[host].in_flight >= per_host:
+            filled[host].set()
+
+    def hold(call):
+        return filled[urlsplit(call.args[0]).hostname]
+
+    for service in hosts.services.values():
+        service.hold, service.on_start = hold, on_start
+
+    def let_every_call_go():
+        for event in filled.values():
+            event.set()
+
+    timer = asyncio.get_running_loop().call_later(HOST_FILLED_WITHIN, let_every_call_go)
+    try:
+        await ex.fetch_per_host(hosts.fetch, urls, per_host)
+    finally:
+        timer.cancel()
+
+    call = f"fetch_per_host(fetch, <{len(urls)} urls>, {per_host})"
+    for name, service in hosts.services.items():
+        if service.peak > per_host or not margins.short_of(
+            service.peak, per_host, "15 fetch_per_host: a large per_host reached"
+        ):
+            continue  # too many at once: the other tests say what
+        its_urls = sum(urlsplit(url).hostname == name for url in urls)
+        if hosts.peak < sum(other.peak for other in hosts.services.values()):
+            raise AssertionError(
+                f"{call}: at most {calls_word(hosts.peak)} ran at the same time over both hosts, and "
+                f"{name}, which allows {per_host}, never had more than {service.peak} of its {its_urls} "
+                "URLs in flight at once: a cap of your own over all the hosts together (a semaphore "
+                "shared by every call, `asyncio.Semaphore(10)`) holds each host below its limit. Each "
+                "host's semaphore, `asyncio.Semaphore(per_host)`, is the only limit: add none over them."
+            )
+        raise AssertionError(
+            f"{call}: {name} had {its_urls} URLs, and at most {calls_word(service.peak)} to it ran at "
+            f"the same time, though {per_host} may. `per_host` is the caller's to "
+            "choose, however large: make each host's semaphore from it as it is, "
+            "`asyncio.Semaphore(per_host)`, with no cap of your own (`min(per_host, 8)`) on it."
+        )
+
+
 @pytest.mark.task(2)
 async def test_hosts_do_not_wait_for_each_other(ex, rng):
     # Every host, each with a limit of 4 or 5: 24 to 30 calls may run together, clearly more than a

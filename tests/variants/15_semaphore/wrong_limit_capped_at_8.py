@@ -1,7 +1,8 @@
 """Wrong: the semaphore is Semaphore(min(limit, 8)) "so we never flood anyone": a limit of 12 keeps
 only 8 in flight. Breaks "with at most `limit` calls running at once ... Keep `limit` calls running
 while there are ids waiting"."""
-# fails only: test_a_large_limit_keeps_every_slot_busy_through_many_ids
+# fails only: test_a_large_limit_keeps_every_slot_busy_through_many_ids, test_a_large_per_host_keeps_that_many_calls_to_each_host_in_flight
+# ruff: noqa: E501
 
 import asyncio
 from urllib.parse import urlsplit
