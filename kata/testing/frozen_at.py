@@ -1,10 +1,11 @@
 """Where the learner's code was while the event loop stood frozen.
 
-The loop guard measures how late its heartbeat was, after the fact: by then the code that froze
-the loop has moved on, and the finding could only say "something blocked it". A learner trial's
+The loop guard measures how long the loop ran without a break, after the fact: by then the code
+that froze the loop has moved on, and the finding could only say "something blocked it". A learner trial's
 `with ThreadPoolExecutor()` block, whose exit waits for every thread, was told just that. While a
 test runs, one thread for the whole process looks at the loop's thread every LOOK seconds; when
-the heartbeat is overdue by OVERDUE or more, it keeps the innermost line of the learner's file on
+the loop is overdue by OVERDUE or more (it has run that long since it last waited for events, or
+its heartbeat is that late), it keeps the innermost line of the learner's file on
 that thread's stack, so that the finding can say where the loop was held. A look costs a clock
 read while the loop is not overdue; the thread sleeps while no test is watched.
 
@@ -26,10 +27,11 @@ from pathlib import Path
 from types import FrameType
 
 from kata import where
+from kata.testing import stall_cause
 from kata.testing.waiting import Watchdog
 
 LOOK = 0.02  # seconds between looks
-OVERDUE = 0.05  # how long past its due time the heartbeat must be before the loop's stack is read
+OVERDUE = 0.05  # how long past its due time the loop must be before its stack is read
 MOST = 20  # places kept per test
 FROZEN_HERE = "\nWhile it was frozen, your code was running here:\n{places}"
 
@@ -41,7 +43,7 @@ class FrozenAt:
         self, folder: Path, thread_id: int, overdue_since: Callable[[], float], native_id: int | None = None
     ) -> None:
         self.folder, self.thread_id = folder, thread_id
-        self._overdue_since = overdue_since  # when the heartbeat fell due (monotonic seconds)
+        self._overdue_since = overdue_since  # when the loop fell due to wait (monotonic seconds)
         self.places: list[where.Place] = []
         self._wchan = _open_wchan(native_id)
         # Seen at least once: the thread asleep in the kernel, outside a futex, under the
@@ -74,12 +76,9 @@ class FrozenAt:
 
 
 def _open_wchan(native_id: int | None) -> int | None:
-    if native_id is None:
-        return None
-    try:
-        return os.open(f"/proc/self/task/{native_id}/wchan", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    except OSError:  # not Linux, or no /proc: no evidence, so every freeze may be the machine's
-        return None
+    """None where it cannot be read (not Linux, or no /proc): no evidence, so every freeze may be
+    the machine's."""
+    return None if native_id is None else stall_cause.open_readonly(f"/proc/self/task/{native_id}/wchan")
 
 
 def _read(fd: int | None) -> str:

@@ -1,6 +1,8 @@
 """Watch the event loop while a test runs and name the classic async mistakes.
 
-- a frozen loop (blocking code): a heartbeat timer measures its own lateness;
+- a frozen loop (blocking code): each stretch the loop runs between two waits for events is timed
+  at its selector (kata.testing.turns); a loop without one (Windows' proactor) gets a heartbeat
+  timer that measures its own lateness;
 - tasks still running when the learner's code returned (fire-and-forget);
 - errors the loop reported but nobody saw ("Task exception was never retrieved",
   "Unclosed client session"), collected by a loop exception handler;
@@ -24,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from kata import where
-from kata.testing import clock, frozen_at, margins, sleep_watch, stall_cause
+from kata.testing import clock, frozen_at, margins, sleep_watch, stall_cause, turns
 
 # Correct code on a 2-core machine with 16 CPU burners stalled the loop at most
 # ~30 ms; blocking code stalls it for the length of the block (FIELD-NOTES).
 STALL_LIMIT = 0.1
-BEAT = 0.005
+BEAT = 0.005  # the heartbeat's period, where the loop has no selector to time its stretches at
 
 UNAWAITED = re.compile(r"coroutine '(?P<name>[^']+)' was never awaited")
 
@@ -218,13 +220,17 @@ class LoopGuard:
         self._beats = heartbeat
         self._tell_asleep = tell_asleep
         self.worst_stall = 0.0
-        self._beat_started = 0.0  # when the heartbeat last went to sleep
+        # When the stretch being timed began: the heartbeat's last sleep (due BEAT later), or with
+        # a select watch the loop's last return from select() (due at once; None while it waits).
+        self._stretch_started: float | None = 0.0
+        self._lead = BEAT
+        self._turns: turns.SelectWatch | None = None
         # Judge mode: seconds so far that the loop waited for the other process's synchronous
         # answers to cross (its own waiting, not the code under test's).
         self._excused = excused or (lambda: 0.0)
-        self._excused_at_beat = 0.0
-        self._mark_at_beat = stall_cause.Mark(None)
-        self._alone_at_beat = True
+        self._excused_at_start = 0.0
+        self._mark_at_start = stall_cause.Mark(None)
+        self._alone_at_start = True
         # The stalls over the limit, by the beat they delayed: what their time went to.
         self._stalls: dict[float, stall_cause.Stall] = {}
         self.loop_reports: list[str] = []
@@ -246,15 +252,20 @@ class LoopGuard:
             self._frozen_at = frozen_at.FrozenAt(
                 self._learner_folder,
                 threading.get_ident(),
-                lambda: self._beat_started + BEAT,
+                self._due,
                 threading.get_native_id(),
             )
             frozen_at.watch(self._frozen_at)
         if self._beats:
-            # A timer, not a task: no task of the kata's own among the learner's, and a beat costs
-            # one timer callback instead of a task's wake-up (about a quarter less CPU per beat).
-            self._loop = loop
-            self._beat()  # the first beat starts before the test body can block
+            self._turns = turns.SelectWatch.attach(loop, self._stretch_began, self._stretch_ended)
+            if self._turns is not None:
+                self._lead = 0.0
+                self._stretch_began()  # the test's own stretch, before its body can block
+            else:
+                # A timer, not a task: no task of the kata's own among the learner's, and a beat
+                # costs one timer callback instead of a task's wake-up.
+                self._loop = loop
+                self._beat()  # the first beat starts before the test body can block
 
     def _make_task(self, loop: asyncio.AbstractEventLoop, coro, **kwargs) -> asyncio.Task:
         if self._previous_factory is not None:
@@ -296,23 +307,41 @@ class LoopGuard:
 
     def _beat(self) -> None:
         self._measure_stall()  # nothing to measure at the first beat (no heartbeat yet)
-        self._beat_started = clock.monotonic()
-        self._excused_at_beat = self._excused()
-        if self._tell_asleep:  # what a stall's time goes to matters only where it is told
-            self._mark_at_beat = stall_cause.mark()
-            self._alone_at_beat = stall_cause.only_thread()
+        self._stretch_began()
         self._heartbeat = self._loop.call_later(BEAT, self._beat)
 
+    def _stretch_began(self) -> None:
+        self._stretch_started = clock.monotonic()
+        self._excused_at_start = self._excused()
+        if self._tell_asleep:  # what a stall's time goes to matters only where it is told
+            # The machine's steal time may have been read up to STEAL_AGE earlier: it then counts
+            # more of the stretch as awake, never less (a fresh read at every turn of the loop
+            # would cost twice the rest of the mark).
+            self._mark_at_start = stall_cause.mark(steal_age=stall_cause.STEAL_AGE)
+            self._alone_at_start = stall_cause.only_thread()
+
+    def _stretch_ended(self) -> None:
+        """The loop is about to wait for events: the stretch it ran ends here."""
+        self._measure_stall()
+        self._stretch_started = None
+
+    def _due(self) -> float:
+        """When the loop fell due to wait for events (monotonic seconds; inf while it waits)."""
+        started = self._stretch_started
+        return float("inf") if started is None else started + self._lead
+
     def _measure_stall(self) -> None:
-        """How late the heartbeat is: how long the loop has not run its due callbacks."""
-        if self._heartbeat is None:
+        """How long the loop has not waited for events, or run its due callbacks: a stretch's
+        length, or how late the heartbeat is."""
+        started = self._stretch_started
+        if (self._heartbeat is None and self._turns is None) or started is None:
             return
-        excused = self._excused() - self._excused_at_beat
-        stall = clock.monotonic() - self._beat_started - BEAT - excused
+        excused = self._excused() - self._excused_at_start
+        stall = clock.monotonic() - started - self._lead - excused
         self.worst_stall = max(self.worst_stall, stall)
         if self._tell_asleep and stall > self.stall_limit:
-            self._stalls[self._beat_started] = stall_cause.Stall.since(
-                self._mark_at_beat, stall, alone=self._alone_at_beat
+            self._stalls[started] = stall_cause.Stall.since(
+                self._mark_at_start, stall, alone=self._alone_at_start
             )
 
     def _asleep(self) -> bool:
@@ -355,14 +384,20 @@ class LoopGuard:
             problems.append(LEAKED.format(count=count, names=names))
         for task in running:
             task.cancel()
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
+        self._stop_timing()
         self._created.clear()
         self._creators.clear()
         gc.collect()  # surfaces lost task errors and unclosed sessions now, in this test
         self._restore_loop()
         problems.extend(dict.fromkeys(self.loop_reports))
         return problems
+
+    def _stop_timing(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        if self._turns is not None:
+            self._turns.detach()
+            self._turns = None
 
     def _stop_watching_sleeps(self) -> list:
         if self._frozen_at is not None:
@@ -374,10 +409,10 @@ class LoopGuard:
         return list(self._slept)
 
     def cancel(self) -> None:
-        """Stop the heartbeat without checking (the test already failed)."""
+        """Stop timing the loop without checking (the test already failed)."""
         self._stop_watching_sleeps()
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
+        if self._heartbeat is not None or self._turns is not None:
+            self._stop_timing()
             self._created.clear()
             self._creators.clear()
             self._restore_loop()

@@ -1,7 +1,7 @@
 """Why the event loop stood still: the code slept in a blocking call, or the machine was busy.
 
-The loop guard (kata.testing.loopguard) sees a frozen loop as a late heartbeat. Late, because the
-learner's code blocked it (time.sleep, a blocking read), or because a busy machine did not give
+The loop guard (kata.testing.loopguard) sees a frozen loop as a long stretch of its running. Long,
+because the learner's code blocked it (time.sleep, a blocking read), or because a busy machine did not give
 the loop's thread a core in time. A failure that a busy machine may have caused gets a second
 run; a blocking call should not (04's untouched stub took 11 s, every test run twice).
 
@@ -34,7 +34,11 @@ NANOS = 1e9
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 OWN_THREADS_PREFIX = "kata-"  # the kata's own idle threads (a watchdog, a hang backstop): not another thread
 OTHERS_CPU = 0.01  # the process's other threads computed less than this in the stall: they held nothing
+# How old a reading of the machine's steal time may be where a stall may begin (the loop guard marks
+# the start of every stretch the loop runs): reading /proc/stat costs three times the rest of a mark.
+STEAL_AGE = 0.05
 _process_time = time.process_time  # every thread's CPU, the ended ones' too; bound before learner code
+_monotonic = time.monotonic
 
 
 class _Counters:
@@ -45,12 +49,13 @@ class _Counters:
         self._pid = -1
         self._threads: dict[int, int | None] = {}  # native thread id -> its schedstat, or None
         self._stat: int | None = None
+        self._steal, self._steal_at = 0.0, float("-inf")  # the last reading, and when (monotonic s)
 
     def _reset(self) -> None:
         """In a new process (forked), nothing opened before is ours."""
         self._pid = os.getpid()
         self._threads = {}
-        self._stat = _open(STAT)
+        self._stat = open_readonly(STAT)
 
     def thread(self) -> tuple[float, float] | None:
         """The calling thread's seconds on a core and waiting for one, since it started."""
@@ -58,7 +63,7 @@ class _Counters:
             self._reset()
         native = threading.get_native_id()
         if native not in self._threads:
-            self._threads[native] = _open(f"/proc/self/task/{native}/schedstat")
+            self._threads[native] = open_readonly(f"/proc/self/task/{native}/schedstat")
         fd = self._threads[native]
         if fd is None:
             return None
@@ -68,19 +73,27 @@ class _Counters:
         except (OSError, ValueError):
             return None
 
-    def steal(self) -> float:
-        """Seconds this VM's cores were not run by its host, since boot (0 where unknown)."""
+    def steal(self, age: float = 0.0) -> float:
+        """Seconds this VM's cores were not run by its host, since boot (0 where unknown), read at
+        most `age` seconds ago. An older reading at a stall's start counts more of it as steal, so
+        less of it as sleep: never the other way."""
         if self._pid != os.getpid():
             self._reset()
         if self._stat is None:
             return 0.0
+        now = _monotonic()
+        if now - self._steal_at <= age:
+            return self._steal
         try:  # "cpu  user nice system idle iowait irq softirq steal ...", in clock ticks
-            return int(os.pread(self._stat, 256, 0).split(None, 9)[8]) / _TICKS
+            steal = int(os.pread(self._stat, 256, 0).split(None, 9)[8]) / _TICKS
         except (OSError, ValueError, IndexError):
             return 0.0
+        self._steal, self._steal_at = steal, now
+        return steal
 
 
-def _open(path: str) -> int | None:
+def open_readonly(path: str) -> int | None:
+    """A kernel file opened to be read with pread, not passed on to children; None if it cannot be."""
     try:
         return os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError:
@@ -102,11 +115,13 @@ class Mark:
     process: float = 0.0
 
 
-def mark() -> Mark:
+def mark(steal_age: float = 0.0) -> Mark:
+    """The calling thread's figures now; the machine's steal read at most `steal_age` s ago (only
+    a stall's start may take an older one: see `_Counters.steal`)."""
     figures = _COUNTERS.thread()
     if figures is None:
         return Mark(None)
-    return Mark(figures[0], figures[1], _COUNTERS.steal(), _process_time())
+    return Mark(figures[0], figures[1], _COUNTERS.steal(steal_age), _process_time())
 
 
 @dataclass(frozen=True)

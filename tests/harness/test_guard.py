@@ -243,7 +243,7 @@ def busy_machine(monkeypatch):
 @pytest.fixture
 def unknown_machine(monkeypatch, quiet_machine):
     from kata.testing import stall_cause
-    monkeypatch.setattr(stall_cause, "mark", lambda: stall_cause.Mark(None))
+    monkeypatch.setattr(stall_cause, "mark", lambda **_: stall_cause.Mark(None))
 
 async def test_blocking_on_a_quiet_machine(ex, quiet_machine):
     await ex.blocks_in_a_wait()

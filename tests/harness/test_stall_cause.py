@@ -46,7 +46,7 @@ def test_sleep_is_the_codes_only_alone_on_a_quiet_machine_where_it_can_be_told(m
 
 def test_a_thread_whose_figures_cannot_be_read_marks_nothing(monkeypatch):
     counters = stall_cause._Counters()
-    monkeypatch.setattr(stall_cause, "_open", lambda path: None)
+    monkeypatch.setattr(stall_cause, "open_readonly", lambda path: None)
     assert counters.thread() is None and counters.steal() == 0.0
     monkeypatch.setattr(stall_cause, "_COUNTERS", counters)
     assert stall_cause.mark() == Mark(None)

@@ -1,0 +1,89 @@
+"""The loop guard times each stretch the event loop runs at its selector (kata.testing.turns):
+no timer of its own wakes the loop, a block is measured at its length, and a loop without a
+selector to time keeps a heartbeat. Each test runs its own loop (asyncio.run), without the
+guard the kata puts on every test's loop."""
+
+import asyncio
+import selectors
+import time
+
+from kata.testing import loopguard, turns
+from kata.testing.loopguard import LoopGuard
+
+BLOCK = 0.25
+
+
+def guarded(body):
+    """Run `body()` on a fresh loop under a LoopGuard; the guard, its findings and body's result."""
+
+    async def main():
+        guard = LoopGuard()
+        await guard.start()
+        result = await body()
+        return guard, await guard.finish(), result
+
+    return asyncio.run(main())
+
+
+def test_an_idle_loop_is_not_woken_by_the_guard(monkeypatch):
+    waits = []
+    select = selectors.DefaultSelector.select
+
+    def counted(self, timeout=None):
+        waits.append(timeout)
+        return select(self, timeout)
+
+    monkeypatch.setattr(selectors.DefaultSelector, "select", counted)
+
+    async def idle():
+        waits.clear()
+        await asyncio.sleep(0.3)
+        return len(waits)
+
+    _, problems, woken = guarded(idle)
+    assert problems == []
+    # One wait for the sleep's timer, and a turn around it: a 5 ms heartbeat made about 60.
+    assert woken <= 3, f"the loop waited for events {woken} times in a 0.3 s sleep"
+
+
+def test_a_block_is_measured_at_its_length_and_named():
+    async def blocks():
+        await asyncio.sleep(0.01)
+        time.sleep(BLOCK)
+
+    guard, problems, _ = guarded(blocks)
+    assert BLOCK - 0.01 <= guard.worst_stall < BLOCK + 0.2, guard.worst_stall
+    assert len(problems) == 1 and problems[0].startswith(loopguard.FROZEN_PREFIX), problems
+
+
+def test_awaiting_is_not_a_stall():
+    async def waits():
+        for _ in range(5):
+            await asyncio.sleep(0.05)
+
+    guard, problems, _ = guarded(waits)
+    assert problems == [] and guard.worst_stall < loopguard.STALL_LIMIT, (guard.worst_stall, problems)
+
+
+def test_a_loop_without_a_selector_to_time_keeps_the_heartbeat(monkeypatch):
+    monkeypatch.setattr(turns.SelectWatch, "attach", classmethod(lambda cls, loop, began, ended: None))
+
+    async def blocks():
+        await asyncio.sleep(0.01)
+        time.sleep(BLOCK)
+
+    guard, problems, _ = guarded(blocks)
+    assert guard.worst_stall >= BLOCK - loopguard.BEAT - 0.01, guard.worst_stall
+    assert len(problems) == 1 and problems[0].startswith(loopguard.FROZEN_PREFIX), problems
+
+
+def test_the_selector_is_given_back_when_the_test_ends():
+    async def main():
+        guard = LoopGuard()
+        await guard.start()
+        selector = asyncio.get_running_loop()._selector
+        watched = "select" in vars(selector)
+        await guard.finish()
+        return watched, "select" in vars(selector)
+
+    assert asyncio.run(main()) == (True, False)
