@@ -718,7 +718,7 @@ def urls_by_host(rng, hosts, per_host):
     counted once per port, or once per spelling, then gets `per_host` calls at once twice over."""
     urls = []
     for host in hosts:
-        pages = rng.sample(range(1, 100), per_host * rounds_for(rng, per_host))
+        pages = rng.sample(range(1, 1000), per_host * rounds_for(rng, per_host))
         port = rng.choice(PORTS)
         spelled = rng.choice((host.upper(), host.capitalize(), host.title()))
         with_port = rng.randint(per_host, len(pages) - 2 * per_host)
