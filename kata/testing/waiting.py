@@ -45,6 +45,7 @@ from array import array
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 from kata.testing import clock, margins
@@ -342,8 +343,9 @@ class WakeWatch:
 
     def _limit(self, when: float) -> Limit | None:
         """A timer set by the learner's file through asyncio alone (else None): kata.testing.limits."""
-        called = self._learners_call(sys._getframe(2))  # the caller of loop.call_at
-        return None if called is None else Limit.set_by(*called, when - self._loop.time())
+        caller = sys._getframe(2)  # the caller of loop.call_at
+        called = self._learners_call(caller)
+        return None if called is None else Limit.set_by(*called, _asked_for(caller, when, self._loop))
 
     def with_callbacks(self) -> Seen:
         """The tasks' wake-ups and the learner's callbacks' runs, judged together."""
@@ -356,6 +358,22 @@ class WakeWatch:
             return None
         watched = self.watched[max(counts)[1]]
         return watched, watched.wakes_in(since, until)
+
+
+_CALL_LATER = asyncio.BaseEventLoop.call_later.__code__
+
+
+def _asked_for(caller: FrameType, when: float, loop: asyncio.AbstractEventLoop) -> float:
+    """The delay of a timer due at `when`: what `loop.call_later` was asked for where it set it
+    (asyncio.sleep's delay, exactly), else the time left until `when` as read now. Read now alone,
+    a thread that ran late between call_later's clock read and this one (a busy machine) made the
+    delay short: a correct `asyncio.sleep(0.1)` was noted as 0.095 s, and 22's exact backoff test
+    failed it under the self-check's load (CI, 2026-12-04)."""
+    if caller.f_code is _CALL_LATER:
+        delay = caller.f_locals.get("delay")
+        if isinstance(delay, int | float) and not isinstance(delay, bool):
+            return float(delay)
+    return when - loop.time()
 
 
 class Seen:

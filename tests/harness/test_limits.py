@@ -61,3 +61,31 @@ async def test_without_the_learners_file_nothing_is_noted():
     with WakeWatch() as wakes:
         await asyncio.wait([asyncio.create_task(asyncio.sleep(0))], timeout=1.5)
     assert wakes.limits == []
+
+
+async def test_a_pause_is_noted_at_the_delay_asked_for_however_late_the_thread_runs(tmp_path, monkeypatch):
+    """A busy machine can stop the loop's thread between asyncio.sleep's read of the clock and the
+    watch's: the pause must still be the delay the code asked for, not the time left by then (a
+    correct `asyncio.sleep(0.1)` was noted as 0.095 s, and 22's exact backoff test failed it)."""
+    path = tmp_path / "learner.py"
+    path.write_text("import asyncio\n\nasync def pause():\n    await asyncio.sleep(0.1)\n")
+    spec = importlib.util.spec_from_file_location("kata_pause_learner", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    loop = asyncio.get_running_loop()
+    real_time = loop.time
+    reads = []
+
+    def late_time():  # each read of the loop's clock comes 5 ms after the one before
+        reads.append(None)
+        return real_time() + 0.005 * len(reads)
+
+    with WakeWatch(module.__file__) as wakes:
+        monkeypatch.setattr(loop, "time", late_time)
+        try:
+            await module.pause()
+        finally:
+            monkeypatch.setattr(loop, "time", real_time)
+
+    pauses = [p.delay for p in wakes.limits if p.pause]
+    assert pauses == [0.1], pauses
