@@ -14,8 +14,10 @@ Parts:
   flakes   flakes found (target 0) and, per timing judgment, the run nearest its bound on correct code
   load     false failures (target 0) of the solutions and ok_ variants with 8 CPU burners per core,
            after the second run that grade.py gives a failure only on time
-  seeds    false passes by luck (target 0): every wrong variant, once per seed; a variant caught
-           with one seed and missed with another is judged on inputs that only sometimes show it
+  seeds    false passes and failures by luck (target 0): every wrong variant and all correct code,
+           once per seed; a variant caught with one seed and missed with another is judged on
+           inputs that only sometimes show it, and correct code failed by one seed met inputs the
+           test did not foresee
   windows  false failures (target 0) of the solutions and ok_ variants as on Windows, simulated on
            Linux (tests/harness/no_posix): every wait ends on a 15.6 ms timer tick; then also
            asyncio's clock moves once a tick (Python before 3.13 on Windows)
@@ -112,23 +114,26 @@ def show_load(repeat: int) -> None:
 
 
 def show_seeds(repeat: int) -> None:
-    print(f"\n## Seeds: every wrong variant with the random inputs of seeds 1..{repeat}")
+    print(f"\n## Seeds: every wrong variant and all correct code with the random inputs of seeds 1..{repeat}")
     runs = measure.seeds(
         repeat,
         on_run=lambda run: print(
-            f"  seed {run.seed:3d} {run.seconds:6.0f} s  {run.caught} caught, {len(run.missed)} missed"
-            + "".join(f"\n      FAIL {f}" for f in run.missed),
+            f"  seed {run.seed:3d} {run.seconds:6.0f} s  {run.caught} caught, {len(run.missed)} missed; "
+            f"correct code {run.passed} passed, {len(run.failed)} failed"
+            + "".join(f"\n      FAIL {f}" for f in run.missed + run.failed),
             flush=True,
         ),
     )
-    missed: dict[str, list[int]] = {}
-    for run in runs:
-        for failure in run.missed:
-            missed.setdefault(failure.split("\n", 1)[0], []).append(run.seed)
-    verdicts = sum(run.caught + len(run.missed) for run in runs)
-    print(f"  false passes: {sum(len(s) for s in missed.values())} in {verdicts} verdicts (target 0)")
-    for name, seeds in sorted(missed.items()):
-        print(f"    {name}: missed with seed {', '.join(map(str, seeds))} of 1..{repeat}")
+    for kind, failures in (("false passes", "missed"), ("false failures", "failed")):
+        by_name: dict[str, list[int]] = {}
+        for run in runs:
+            for failure in getattr(run, failures):
+                by_name.setdefault(failure.split("\n", 1)[0], []).append(run.seed)
+        counted = "caught" if failures == "missed" else "passed"
+        verdicts = sum(getattr(run, counted) + len(getattr(run, failures)) for run in runs)
+        print(f"  {kind}: {sum(len(s) for s in by_name.values())} in {verdicts} verdicts (target 0)")
+        for name, seeds in sorted(by_name.items()):
+            print(f"    {name}: with seed {', '.join(map(str, seeds))} of 1..{repeat}")
 
 
 def show_windows() -> None:

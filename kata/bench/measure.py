@@ -218,20 +218,28 @@ class SeedRun:
     seconds: float
     caught: int
     missed: list[str]  # the wrong variants this seed let pass (or other failures of the run)
+    passed: int = 0  # correct code's verdicts that held with this seed
+    failed: list[str] = field(default_factory=list)  # correct code this seed failed
 
 
 def seeds(repeat: int, on_run=lambda run: None) -> list[SeedRun]:
-    """Every wrong variant with the random inputs of seeds 1..repeat: a mistake must be caught by
-    what the tests check, never by the luck of one seed (a false pass in one run of 20 is still
-    a false pass). Seeds 1..K, so a miss can be replayed with `kata.selfcheck --seed S`."""
+    """Every wrong variant, and every piece of correct code (the solutions and ok_ variants), with
+    the random inputs of seeds 1..repeat: a mistake must be caught by what the tests check, never
+    by the luck of one seed (a false pass in one run of 20 is still a false pass), and correct code
+    must pass whatever the inputs (a test drawing 100 distinct pages out of 99, or two amounts that
+    happened to be equal, once failed a reference solution 1 run in 40). Seeds 1..K, so a miss can
+    be replayed with `kata.selfcheck --seed S`."""
     runs = []
     with tempfile.TemporaryDirectory(prefix="kata-bench-") as folder:
         for seed in range(1, repeat + 1):
             started = time.perf_counter()
             options = ("--wrong-only", "--seed", str(seed))
-            stdout, failures = _self_check_output(options, Path(folder) / f"margins-{seed}.jsonl", 0)
+            stdout, missed = _self_check_output(options, Path(folder) / f"margins-{seed}.jsonl", 0)
+            caught, _ = _counts(stdout)
+            options = ("--correct-only", "--seed", str(seed))
+            stdout, failed = _self_check_output(options, Path(folder) / f"margins-correct-{seed}.jsonl", 0)
             passed, _ = _counts(stdout)
-            run = SeedRun(seed, time.perf_counter() - started, passed, failures)
+            run = SeedRun(seed, time.perf_counter() - started, caught, missed, passed, failed)
             runs.append(run)
             on_run(run)
     return runs
