@@ -1,13 +1,13 @@
 """Where the learner's code was while the event loop stood frozen.
 
 The loop guard measures how long the loop ran without a break, after the fact: by then the code
-that froze the loop has moved on, and the finding could only say "something blocked it". A learner trial's
-`with ThreadPoolExecutor()` block, whose exit waits for every thread, was told just that. While a
-test runs, one thread for the whole process looks at the loop's thread every LOOK seconds; when
-the loop is overdue by OVERDUE or more (it has run that long since it last waited for events, or
-its heartbeat is that late), it keeps the innermost line of the learner's file on
-that thread's stack, so that the finding can say where the loop was held. A look costs a clock
-read while the loop is not overdue; the thread sleeps while no test is watched.
+that froze the loop has moved on, and the finding could only say "something blocked it". A
+learner trial's `with ThreadPoolExecutor()` block, whose exit waits for every thread, was told
+just that. While a test runs, one thread for the whole process looks at the loop's thread every
+LOOK seconds; when the loop is overdue by OVERDUE or more (it has run that long since it last
+waited for events, or its heartbeat is that late), it keeps the innermost line of the learner's
+file on that thread's stack, so that the finding can say where the loop was held. A look costs a
+clock read while the loop is not overdue; the thread sleeps while no test is watched.
 
 It also notes what the loop's thread waited in, by the kernel's word (Linux:
 /proc/self/task/<id>/wchan), when the learner's line was on its stack: the evidence the loop guard

@@ -314,9 +314,8 @@ class LoopGuard:
         self._stretch_started = clock.monotonic()
         self._excused_at_start = self._excused()
         if self._tell_asleep:  # what a stall's time goes to matters only where it is told
-            # The machine's steal time may have been read up to STEAL_AGE earlier: it then counts
-            # more of the stretch as awake, never less (a fresh read at every turn of the loop
-            # would cost twice the rest of the mark).
+            # The machine's steal time may have been read up to STEAL_AGE earlier (why: there): it
+            # then counts more of the stretch as awake, never less.
             self._mark_at_start = stall_cause.mark(steal_age=stall_cause.STEAL_AGE)
             self._alone_at_start = stall_cause.only_thread()
 
