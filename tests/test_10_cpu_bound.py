@@ -25,7 +25,7 @@ from kata.testing import (
     timeline,
 )
 from kata.testing.cancelling import Run, assert_ended_cancelled
-from kata.testing.cpu_work import BlockingService, failing_last
+from kata.testing.cpu_work import BlockingService, after_all_started, failing_last
 from kata.testing.slots import most_at_once
 from kata.testing.ticker import LearnersTicker
 from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
@@ -594,7 +594,7 @@ async def test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool(ex, rng,
 async def test_the_call_waits_for_the_pool_without_checking_again_and_again(ex, rng, wide_pool, wake_watch):
     pool, size = wide_pool
     limits = rng.sample(range(1_000, 9_000), size)
-    counter = BlockingService("count_primes", delay=DELAY, reply=primes_below)
+    counter = BlockingService("count_primes", delay=after_all_started(size, DELAY), reply=primes_below)
 
     async with wake_watch(ex) as wakes:
         task = asyncio.create_task(ex.count_primes_in_pool(pool, counter, limits))
@@ -603,6 +603,9 @@ async def test_the_call_waits_for_the_pool_without_checking_again_and_again(ex, 
     assert_same(result, [primes_below(n) for n in limits], "count_primes_in_pool's result")
     # Once every job has started and until the first ends, nothing changes that code waiting on
     # the jobs could wake for: it sleeps through that stretch, and no timer of its own is pending.
+    # Each job waits for the others to start, then takes DELAY s: the stretch is that long
+    # however late a busy machine starts each thread (with a plain delay, CI's load shrank it to
+    # nothing, and a poll with `asyncio.sleep(0)` passed unseen).
     since = max(call.start for call in counter.calls) + QUIET_FROM
     until = min(call.end or clock.perf_counter() for call in counter.calls) - QUIET_BEFORE
     assert_slept_between(

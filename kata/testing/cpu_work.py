@@ -70,3 +70,29 @@ def failing_last(service: BlockingService, broken: Any, error: BaseException, ot
         return error
 
     return fail
+
+
+def after_all_started(count: int, delay: float, at_most: float = LAST_WAIT):
+    """A `delay` for BlockingService: each call first waits until `count` calls have started, then
+    takes `delay` s more. Once one has waited `at_most` s, none waits again.
+
+    For a test that watches what the code does while all its calls run: from the last call's start
+    to the first one's end, at least `delay` s, however late a busy machine started each thread.
+    With a plain delay, that stretch shrank to nothing under load (the threads started that far
+    apart), and a check of it judged nothing. Code that makes its calls one after another waits
+    out `at_most` once, not once per call."""
+    lock = threading.Lock()
+    started = 0
+    every_one = threading.Event()
+
+    def delay_for(*args: Any) -> float:
+        nonlocal started
+        with lock:
+            started += 1
+            if started >= count:
+                every_one.set()
+        if not every_one.wait(at_most):
+            every_one.set()  # waited long enough: the rest go at once
+        return delay
+
+    return delay_for

@@ -627,7 +627,26 @@ _WATCHDOG = Watchdog("kata-frozen-loop-watchdog", CHECK, lambda breaker, now: br
 # QUIET_BEFORE s before the first ends), nothing changes that could wake code waiting on them.
 QUIET_FROM = 0.05
 QUIET_BEFORE = 0.01
-MIN_QUIET = 0.05  # a shorter stretch (the calls did not all run at once) is not judged here
+MIN_QUIET = 0.05  # a shorter stretch than this is too short to judge
+
+
+def squeezed(since: float, until: float) -> bool:
+    """Whether the stretch from `since` to `until` (QUIET_FROM and QUIET_BEFORE inside the calls'
+    overlap) is too short to judge although the calls did run at once: a busy machine that
+    started them far apart, or ended one late. Calls that never ran at once are the code's."""
+    return until - since < MIN_QUIET and until - since + QUIET_FROM + QUIET_BEFORE > 0
+
+
+def not_watched(since: float, until: float, function: str, while_: str) -> AssertionError:
+    """The failure on time for a stretch `squeezed` below MIN_QUIET: a check that a busy machine
+    skipped would pass any code, a poll too, so the test runs again instead."""
+    margins.under(until - since, MIN_QUIET, f"{function}: a quiet stretch long enough to watch")
+    return AssertionError(
+        f"this test could not watch {function} {while_}: the calls it waits for ran at once for "
+        f"too short a time to see whether it checks on them again and again (a busy machine started "
+        f"or ended them late). It is run again; if it fails the same way, run it when the machine "
+        "is quieter."
+    )
 
 
 def assert_slept_while_the_calls_ran(wakes, calls, named, function, fix, own_timers=True) -> None:
@@ -650,9 +669,15 @@ def assert_slept_between(wakes, since, until, named, function, while_, what, fix
     """Fail if the learner's code woke up, or kept a timer of its own pending, between `since` and
     `until` (kata clock), a stretch in which nothing it waits for can change; `what` is what it
     would be checking and until when it should sleep instead (("whether the calls are done",
-    "they are")), `fix` what to do."""
+    "they are")), `fix` what to do.
+
+    A stretch `squeezed` too short by the machine's load is a failure on time (a second run): a
+    check a busy machine skipped would pass any code. One the code never let happen (its calls
+    never ran at once) is left to the checks that say so, in their words."""
     if until - since < MIN_QUIET:
-        return  # too short a stretch to judge: other checks say what went wrong, in their words
+        if squeezed(since, until):
+            raise not_watched(since, until, function, while_)
+        return
     assert_slept(
         wakes.with_callbacks(),
         since,

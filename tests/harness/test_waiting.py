@@ -6,12 +6,22 @@ report the frozen loop these tests make on purpose.
 
 import asyncio
 import gc
+import threading
 import warnings
 
 import pytest
 
-from kata.testing import clock
-from kata.testing.waiting import FrozenLoopBreaker, LoopFrozen, WakeWatch
+from kata.testing import clock, margins
+from kata.testing.cpu_work import BlockingService, after_all_started
+from kata.testing.waiting import (
+    MIN_QUIET,
+    QUIET_BEFORE,
+    QUIET_FROM,
+    FrozenLoopBreaker,
+    LoopFrozen,
+    WakeWatch,
+    assert_slept_between,
+)
 
 QUIET = 0.3
 
@@ -79,6 +89,80 @@ def test_polling_wakes_up_on_its_own_timers(make, at_least):
     watched, moments = wakes.busiest(since, until)
     assert len(moments) >= at_least
     assert len(watched.timers_in(since, until)) >= at_least
+
+
+def judge_stretch(wakes, since, until):
+    assert_slept_between(
+        wakes,
+        since,
+        until,
+        {},
+        "wait_for_it",
+        "while the calls ran",
+        ("whether they are done", "they are"),
+        "Await.",
+    )
+
+
+def test_a_poll_fails_the_quiet_stretch_check():
+    wakes, since, until = quiet_stretch(lambda f: polls(f, 0.05))
+
+    with pytest.raises(AssertionError, match="again and again"):
+        judge_stretch(wakes, since, until)
+
+
+def test_a_stretch_a_busy_machine_squeezed_too_short_to_judge_is_a_failure_on_time_not_a_pass():
+    # The calls did run at once, but for less than MIN_QUIET inside the margins: a poll would pass
+    # unseen, so the check fails on time (the test runs again) instead of passing any code.
+    wakes, since, _ = quiet_stretch(lambda f: polls(f, 0.005))
+    margins.clear()
+
+    with pytest.raises(AssertionError, match="could not watch wait_for_it"):
+        judge_stretch(wakes, since, since + MIN_QUIET / 2)
+    assert margins.broken, "a squeezed stretch must count as a failure on time"
+    margins.clear()
+
+
+def test_calls_that_never_ran_at_once_are_left_to_the_checks_that_say_so():
+    wakes, since, _ = quiet_stretch(lambda f: polls(f, 0.005))
+    margins.clear()
+
+    judge_stretch(
+        wakes, since, since - QUIET_FROM - QUIET_BEFORE - 0.01
+    )  # the first ended before the last began
+    assert not margins.broken
+
+
+def run_in_threads(service, count, gap):
+    """Call `service(n)` from `count` threads started `gap` s apart."""
+    threads = []
+    for n in range(count):
+        threads.append(threading.Thread(target=service, args=(n,)))
+        threads[-1].start()
+        threading.Event().wait(gap)
+    for thread in threads:
+        thread.join()
+
+
+def test_calls_held_until_all_started_overlap_for_their_delay_however_late_each_thread_starts():
+    delay = 0.1
+    service = BlockingService("count", delay=after_all_started(4, delay))
+
+    run_in_threads(service, 4, gap=0.15)  # a busy machine: each thread starts 0.15 s after the last
+
+    overlap = min(c.end for c in service.calls) - max(c.start for c in service.calls)
+    assert overlap >= delay * 0.9, f"the calls ran at once for only {overlap:.3f} s"
+
+
+def test_calls_made_one_after_another_wait_out_the_hold_only_once():
+    service = BlockingService("count", delay=after_all_started(4, 0.01, at_most=0.2))
+
+    started = clock.perf_counter()
+    for n in range(4):
+        service(n)
+    elapsed = clock.perf_counter() - started
+
+    assert elapsed < 0.2 + 4 * 0.01 + 0.3, f"held {elapsed:.2f} s: the hold is waited out once per call"
 
 
 def test_tasks_the_code_starts_are_watched_too_by_their_own_names():
