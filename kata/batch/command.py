@@ -30,7 +30,8 @@ import statistics
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Collection, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -263,6 +264,22 @@ def grade_class(
         return _grade_all(batch, submissions, jobs, console)
 
 
+# How often the main thread wakes while it waits for the gradings. The kernel may hand a Ctrl-C
+# to any thread, and Python runs its handler in the main thread only: one handed to a grading
+# thread interrupts no wait of the main thread's, so with concurrent.futures.as_completed the
+# batch went on grading a hanging student to its end (the harness's Ctrl-C test, under load).
+WAKE_EVERY = 0.2
+
+
+def as_they_finish(futures: Collection[Future]) -> Iterator[Future]:
+    """Each of `futures` as it finishes, like concurrent.futures.as_completed, but waking every
+    WAKE_EVERY s meanwhile so that a Ctrl-C raises KeyboardInterrupt here at once."""
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=WAKE_EVERY, return_when=FIRST_COMPLETED)
+        yield from done
+
+
 def _grade_all(
     batch: Batch, submissions: list[Submission], jobs: int, console: Console
 ) -> list[StudentResult]:
@@ -284,7 +301,7 @@ def _grade_all(
         with progress:
             bar = progress.add_task("", total=len(submissions))
             futures = {pool.submit(batch.grade, s): i for i, s in enumerate(submissions)}
-            for future in as_completed(futures):
+            for future in as_they_finish(futures):
                 index = futures[future]
                 fresh = None
                 try:

@@ -8,7 +8,9 @@ import io
 import signal
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from rich.console import Console
@@ -136,6 +138,39 @@ def test_ctrl_c_during_a_grading_stops_it_at_once_says_so_and_leaves_no_process(
     assert not alive, f"left running: {alive}"
     with (out / "gradebook.csv").open() as gradebook:
         assert [row["student"] for row in csv.DictReader(gradebook)] == ["ann"]
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="a signal aimed at one thread: POSIX only")
+def test_a_ctrl_c_the_kernel_hands_to_a_grading_thread_still_stops_the_wait_at_once():
+    """The kernel may deliver a Ctrl-C to any thread, and Python runs its handler in the main
+    thread only. Waiting with concurrent.futures.as_completed, the main thread slept on until the
+    grading of a hanging student ended (the Ctrl-C test above failed so under load)."""
+    release = threading.Event()
+    sent = []
+
+    def grading():
+        time.sleep(0.3)  # the main thread is waiting by now
+        sent.append(time.monotonic())
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)  # the kernel chose this thread
+        release.wait(10)
+
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(grading)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                list(command.as_they_finish([future]))
+            waited = time.monotonic() - sent[0]
+        finally:
+            release.set()
+    assert waited < 5 * command.WAKE_EVERY, f"the Ctrl-C was seen {waited:.1f} s after it came"
+
+
+def test_the_gradings_are_given_as_they_finish_each_once():
+    with ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(time.sleep, delay) for delay in (0.3, 0.0, 0.1)]
+        finished = list(command.as_they_finish(futures))
+    assert sorted(map(id, finished)) == sorted(map(id, futures))
+    assert finished[-1] is futures[0], "the slowest is given last"
 
 
 def _running(pid: int) -> bool:
