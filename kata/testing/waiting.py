@@ -41,6 +41,7 @@ import signal
 import statistics
 import sys
 import threading
+import time
 from array import array
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -48,8 +49,10 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-from kata.testing import clock, margins
+from kata.testing import clock, margins, stall_cause
 from kata.testing.limits import MAX_PAUSES, Limit, Site, alive_between, site_of
+
+_thread_time = time.thread_time  # bound before any learner code runs
 
 _ASYNCIO = os.path.dirname(asyncio.__file__)
 MAX_DEPTH = 20  # how far up the stack a task's maker is looked for
@@ -508,7 +511,8 @@ class Watchdog:
     Starting or joining a thread waits on the OS scheduler, with the event loop standing
     still: this one is started once, when the first object goes on duty, and never joined. It
     sleeps without waking while none is on duty. It looks while holding `lock`, so once `stop`
-    returns it can no longer act for that object.
+    returns it can no longer act for that object. The CPU its looks take is counted as the kata's
+    own (kata.testing.stall_cause.count_own_cpu): not a thread of the learner's computing.
     """
 
     def __init__(self, name: str, every: float, look: Callable[[Any, float], None]) -> None:
@@ -537,7 +541,9 @@ class Watchdog:
                 if self.watched is None:
                     self.duty.wait()
                 else:
+                    started = _thread_time()
                     self.look(self.watched, clock.monotonic())
+                    stall_cause.count_own_cpu(_thread_time() - started)
                     self.duty.wait(self.every)
 
 
