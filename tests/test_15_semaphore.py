@@ -20,7 +20,7 @@ from kata.testing import (
 )
 from kata.testing.limits import alive_between
 from kata.testing.slots import longest_empty_slot, most_at_once
-from kata.testing.waiting import assert_slept, longest_quiet
+from kata.testing.waiting import MIN_QUIET, assert_slept, longest_quiet, not_watched
 
 DELAY = 0.05
 # The refill test: one slow call heads every batch of `limit` ids. Batches, or a fixed
@@ -497,12 +497,15 @@ async def test_waiting_calls_sleep_until_a_slot_frees(ex, rng, wake_watch, loop_
 
     # Only how the callers waited: the result and the limit are other tests' to judge.
     since, until = longest_quiet([c.start for c in fetch.calls] + [c.end for c in fetch.calls], QUIET_MARGIN)
+    while_ = f"while {limit} calls ran for {until - since + QUIET_MARGIN:.2f} s and {len(ids) - limit} waited"
+    if until - since < MIN_QUIET:
+        raise not_watched(since, until, "fetch_all_limited", while_)
     assert_slept(
         wakes,
         since,
         until,
         {task: "fetch_all_limited"},
-        f"while {limit} calls ran for {until - since + QUIET_MARGIN:.2f} s and {len(ids) - limit} waited",
+        while_,
         WAITED_FOR_A_SLOT,
         "15 fetch_all_limited: wake-ups while every slot is busy < QUIET_WOKEN",
         "fetch_all_limited",
@@ -1060,6 +1063,8 @@ async def test_calls_waiting_for_their_host_sleep_until_a_slot_frees(ex, rng, wa
         f"while each host had {per_host} calls running for {until - since + QUIET_MARGIN:.2f} s and "
         f"{waiting} calls waited for their host"
     )
+    if until - since < MIN_QUIET:
+        raise not_watched(since, until, "fetch_per_host", while_)
     assert_slept(
         wakes,
         since,

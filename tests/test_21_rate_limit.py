@@ -32,7 +32,7 @@ from kata.testing import (
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.responses import MarkingConnector, assert_used_the_session
-from kata.testing.waiting import assert_slept, longest_quiet
+from kata.testing.waiting import MIN_QUIET, assert_slept, longest_quiet, not_watched
 
 # A start may look this much earlier than it was (a limiter that books a start and then
 # sleeps until it wakes a little late): windows are checked as `per - TOLERANCE` long.
@@ -645,13 +645,18 @@ async def test_waiting_callers_sleep_until_a_place_frees(ex, rng, wake_watch, lo
     changes = asked + starts + [c.end for c in service.calls] + [start + per for start in starts]
     # Only while a caller waits: from the first ask to the last start.
     since, until = longest_quiet([t for t in changes if t <= max(starts)], QUIET_MARGIN)
+    while_ = (
+        f"while {len(arrivals) - rate} calls waited {until - since + QUIET_MARGIN:.2f} s for a place to free "
+        f"(RateLimiter({rate}, per={per:.2f}))"
+    )
+    if until - since < MIN_QUIET:
+        raise not_watched(since, until, "RateLimiter.acquire", while_)
     assert_slept(
         wakes,
         since,
         until,
         named,
-        f"while {len(arrivals) - rate} calls waited {until - since + QUIET_MARGIN:.2f} s for a place to free "
-        f"(RateLimiter({rate}, per={per:.2f}))",
+        while_,
         WAITED_FOR_A_PLACE,
         "21 limiter: wake-ups while no place frees < QUIET_WOKEN",
         "RateLimiter.acquire",

@@ -636,22 +636,23 @@ QUIET_BEFORE = 0.01
 MIN_QUIET = 0.05  # a shorter stretch than this is too short to judge
 
 
-def squeezed(since: float, until: float) -> bool:
-    """Whether the stretch from `since` to `until` (QUIET_FROM and QUIET_BEFORE inside the calls'
-    overlap) is too short to judge although the calls did run at once: a busy machine that
-    started them far apart, or ended one late. Calls that never ran at once are the code's."""
-    return until - since < MIN_QUIET and until - since + QUIET_FROM + QUIET_BEFORE > 0
-
-
 def not_watched(since: float, until: float, function: str, while_: str) -> AssertionError:
-    """The failure on time for a stretch `squeezed` below MIN_QUIET: a check that a busy machine
-    skipped would pass any code, a poll too, so the test runs again instead."""
+    """The failure on time for a stretch shorter than MIN_QUIET. A check that skipped it would
+    pass any code, a poll too: a busy machine that started the calls far apart (or ended one
+    late) squeezes the stretch, so the test runs again. Calls that never ran at once at all may
+    also be the code's doing (one after another, in batches): it says so too."""
     margins.under(until - since, MIN_QUIET, f"{function}: a quiet stretch long enough to watch")
+    if until - since + QUIET_FROM + QUIET_BEFORE > 0:
+        why = "ran at once for too short a time to see whether it checks on them again and again"
+    else:
+        why = (
+            "never all ran at once (the last began after the first had ended): if your code "
+            "awaits each before starting the next, or a few at a time, start them all together"
+        )
     return AssertionError(
-        f"this test could not watch {function} {while_}: the calls it waits for ran at once for "
-        f"too short a time to see whether it checks on them again and again (a busy machine started "
-        f"or ended them late). It is run again; if it fails the same way, run it when the machine "
-        "is quieter."
+        f"this test could not watch {function} {while_}: the calls it waits for {why}. A busy "
+        "machine can do this too (it starts or ends them late): the test is run again, and if it "
+        "fails the same way on a quiet machine, the code is the cause."
     )
 
 
@@ -677,13 +678,10 @@ def assert_slept_between(wakes, since, until, named, function, while_, what, fix
     would be checking and until when it should sleep instead (("whether the calls are done",
     "they are")), `fix` what to do.
 
-    A stretch `squeezed` too short by the machine's load is a failure on time (a second run): a
-    check a busy machine skipped would pass any code. One the code never let happen (its calls
-    never ran at once) is left to the checks that say so, in their words."""
+    A stretch shorter than MIN_QUIET is a failure on time (`not_watched`): a check that a busy
+    machine made skip would pass any code."""
     if until - since < MIN_QUIET:
-        if squeezed(since, until):
-            raise not_watched(since, until, function, while_)
-        return
+        raise not_watched(since, until, function, while_)
     assert_slept(
         wakes.with_callbacks(),
         since,
