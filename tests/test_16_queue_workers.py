@@ -42,6 +42,11 @@ FEED_PAUSE = 0.35
 SLOW, QUICK, QUICK_ITEMS = 0.4, 0.02, 5
 # Task 2: the source hands out an item every ARRIVAL s, faster than the workers handle them.
 ARRIVAL = 0.005
+# The tests of how far the reader runs ahead of the workers (maxsize, the peak, a cancel while every
+# worker is busy) hold the calls to handle (HeldSource) until the reader has read every item, or has
+# asked for nothing for STUCK s (a full queue's `put` keeps it waiting, as it should), or for at
+# most HELD_LONGEST s after its first item; the test looks every LOOK_EVERY s.
+STUCK, HELD_LONGEST, LOOK_EVERY = 0.3, 1.2, 0.05
 # Far above any correct run here (under 0.5 s); a run that hangs is stopped at this point.
 RUN_LIMIT = 2.0
 # After the learner's function returned: a worker left running may still start calls to handle.
@@ -328,6 +333,66 @@ class Source:
         return item
 
 
+class HeldSource(Source):
+    """A Source whose calls to handle end only when the test lets them (FakeService `hold`): the
+    reader can then run ahead of the busy workers whatever the pace of the machine, and how far
+    it does depends on the code alone, not on how fast a busy machine (or, in judge mode, the
+    crossings between the processes) runs the source against the workers. Before, the source
+    handed out an item every ARRIVAL s and each call took DELAY s: once a source step took 20 ms
+    (a loaded loop, two crossings in judge mode), the workers kept up and the queue never filled,
+    and a queue with no maxsize passed.
+
+    The calls are let go, for good, once every item has been handed out; or once the reader has
+    asked for nothing for STUCK s (no item asked for, none handed out, no call started) with
+    `workers + maxsize + 1` items read (every worker busy, a full queue, one item waiting to be put:
+    all a bounded queue lets it read) or fewer than `workers` calls running (code that runs fewer
+    workers, held no longer than it needs); or HELD_LONGEST s after the first item was asked for.
+    A reader that does not wait for room reads on while they are held: `most_waiting` then goes
+    past maxsize + 1, and `workers` calls are running at once, every time."""
+
+    def __init__(self, items, handle, workers, maxsize):
+        super().__init__(items, handle)
+        self.workers, self.full = workers, workers + maxsize + 1
+        self.released = asyncio.Event()
+        self.asking = 0  # steps of the source under way (its own sleep included)
+        self.moved = self.began = None  # kata clock: the last step begun or ended, the first
+        self.timer = None
+        handle.hold = lambda _call: None if self.released.is_set() else self.released
+
+    async def __anext__(self):
+        self.moved = clock.perf_counter()
+        if self.began is None:
+            self.began = self.moved
+            self.timer = asyncio.get_running_loop().call_later(LOOK_EVERY, self.look)
+        self.asking += 1
+        try:
+            return await super().__anext__()
+        finally:
+            self.asking -= 1
+            self.moved = clock.perf_counter()
+            if self.handed_out == len(self.items):
+                self.release()
+
+    def look(self):
+        if self.released.is_set():
+            return
+        now = clock.perf_counter()
+        calls = self.handle.calls
+        quiet = now - max(self.moved, calls[-1].start if calls else self.moved)
+        stuck = not self.asking and quiet >= STUCK
+        read_all_it_may = self.handed_out >= self.full or self.handle.in_flight < self.workers
+        if (stuck and read_all_it_may) or now - self.began >= HELD_LONGEST:
+            self.release()
+        else:
+            self.timer = asyncio.get_running_loop().call_later(LOOK_EVERY, self.look)
+
+    def release(self):
+        """Let every held call end, and hold none again."""
+        self.released.set()
+        if self.timer is not None:
+            self.timer.cancel()
+
+
 class FlakyHandle:
     """A `handle` whose calls for some items raise; it remembers each exception it raised."""
 
@@ -440,8 +505,14 @@ async def test_exactly_workers_items_are_handled_at_once_as_they_arrive(ex, rng,
     workers, maxsize, count = stream_sizes(rng)
     items = some_items(rng, count)
     flaky = FlakyHandle(failing=())
+    # Held, the calls of every worker are running at once however late each took its item, and
+    # those of code that runs more workers than asked too (HeldSource).
+    source = HeldSource(items, flaky.handle, workers, maxsize)
 
-    await run_stream(ex, items, flaky, workers, maxsize, leftovers)
+    try:
+        await run_stream(ex, items, flaky, workers, maxsize, leftovers, source)
+    finally:
+        source.release()
 
     assert_peak_in_flight(flaky.handle, workers, expected_calls=len(items))
 
@@ -451,8 +522,14 @@ async def test_the_queue_never_holds_more_than_maxsize(ex, rng, leftovers):
     workers, maxsize, count = stream_sizes(rng)
     items = some_items(rng, count)
     flaky = FlakyHandle(failing=())
+    # The calls to handle are held while the reader reads on (HeldSource): a reader that does not
+    # wait for room reads ahead of the busy workers however fast the machine runs the source.
+    source = HeldSource(items, flaky.handle, workers, maxsize)
 
-    source, _ = await run_stream(ex, items, flaky, workers, maxsize, leftovers)
+    try:
+        await run_stream(ex, items, flaky, workers, maxsize, leftovers, source)
+    finally:
+        source.release()
 
     if source.most_waiting > maxsize + 1:
         if source.most_waiting >= len(items):
@@ -462,10 +539,11 @@ async def test_the_queue_never_holds_more_than_maxsize(ex, rng, leftovers):
             )
         else:
             what = (
-                f"up to {source.most_waiting} items had been read from the source and were still waiting "
-                f"for a worker; a queue of maxsize {maxsize} holds at most {maxsize} (plus the one "
-                "waiting to be put). Make it `asyncio.Queue(maxsize)` and add each item with "
-                "`await queue.put(item)`, so reading waits while the workers are busy."
+                f"while its {workers} workers were all busy (this test kept their calls to handle going), "
+                f"process_stream read on: up to {source.most_waiting} items had been read from the source "
+                f"and were still waiting for a worker; a queue of maxsize {maxsize} holds at most {maxsize} "
+                "(plus the one waiting to be put). Make it `asyncio.Queue(maxsize)` and add each item "
+                "with `await queue.put(item)`, so reading waits while the workers are busy."
             )
         raise AssertionError(what)
 
@@ -928,8 +1006,13 @@ async def test_a_cancelled_process_stream_stops_its_workers(ex, rng, leftovers, 
     workers, maxsize, count = stream_sizes(rng)
     items = some_items(rng, count)
     flaky = FlakyHandle(failing=())
-    source = Source(items, flaky.handle)
+    # Held, the calls of every worker are running at once however late each took its item
+    # (HeldSource): the moment of the cancel comes whatever the pace of the machine.
+    source = HeldSource(items, flaky.handle, workers, maxsize)
 
     call = ex.process_stream(source, flaky.handle, workers, maxsize)
     watch = wake_watch(ex)
-    await cancel_while_handling("process_stream", call, flaky.handle, workers, leftovers, hold, watch)
+    try:
+        await cancel_while_handling("process_stream", call, flaky.handle, workers, leftovers, hold, watch)
+    finally:
+        source.release()
