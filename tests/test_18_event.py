@@ -6,7 +6,8 @@ Waiting badly comes in three kinds, and each is caught here without hanging the 
   (`is_set()`, `wait()`) while they stay unset. Waiting code looks once and then sleeps in
   `wait()`; polling code looks again once per period, however short or long. That log is
   the test's own, in one process and in judge mode alike (there every look is a call the
-  judge receives). Task 3's Progress is the learner's own: its waiters are watched
+  judge receives). While go is unset, task 1 also sees the timer a poll keeps pending, whatever
+  its period (kata.testing.limits). Task 3's Progress is the learner's own: its waiters are watched
   (kata.testing.waiting.WakeWatch; in judge mode the sandbox watches its own loop, and
   that report can only fail the test). Late reactions are measured too, on the test's clock.
 - spinning on `is_set()`: a `WatchedEvent` notices a loop asking it over and over (or
@@ -35,6 +36,7 @@ from kata.testing import (
     pause_unless_failed,
     stopwatch,
 )
+from kata.testing.checks import Stopwatch
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.hang_guard import hang_guard
 from kata.testing.limits import alive_between
@@ -44,7 +46,8 @@ from kata.testing.waiting import WOKEN, FrozenLoopBreaker, assert_slept, every, 
 DELAY = 0.2  # one runner's run
 HOLD = (0.1, 0.15)  # how long the test keeps `go` unset: random, so no poll period lines up with it
 # Where wake-ups are counted: a poll every 0.2 s or less wakes at least twice in it; a
-# longer one is late by more than LATE after one of the shorter, random holds.
+# longer one is late by more than LATE after one of the shorter, random holds, unless the test sets
+# go late (0.15 + LATE is 0.2): every poll's timer is seen pending (assert_no_timer_while_go_is_unset).
 LONG_HOLD = (0.4, 0.5)
 # Task 2
 JOB = 0.02
@@ -197,11 +200,13 @@ class WatchedEvent(asyncio.Event):
         self.name = name
         self.asks, self.waits = [], []
         self.watch = BusyWatch(EVENT_SPINNING, EVENT_FROZEN, name=name)
+        self.on_look = None  # called at each look taken while it is unset (Moment.looked)
 
     def is_set(self):
         if super().is_set():
             return True
         self.asks.append(clock.perf_counter())
+        self._looked()
         self.watch.asked(self.asks)
         return False
 
@@ -210,10 +215,15 @@ class WatchedEvent(asyncio.Event):
             return await super().wait()
         look = [clock.perf_counter(), None]
         self.waits.append(look)
+        self._looked()
         try:
             return await super().wait()
         finally:
             look[1] = clock.perf_counter()
+
+    def _looked(self):
+        if self.on_look is not None:
+            self.on_look()
 
     def looked_again(self, since, until):
         """How often the learner's code looked at this event again, strictly between `since` and
@@ -316,20 +326,41 @@ def assert_go_left_set(go):
         )
 
 
-async def start_and_signal(ex, run, names, go, hold):
+def assert_no_timer_while_go_is_unset(wakes, since, until):
+    """Fail if a timer (or a thread's work) of start_together's own was pending while go stayed unset.
+
+    Waiting for go needs none: `await go.wait()` sleeps until go is set. A poll sleeps between two
+    looks, so its timer is pending all along, whatever its period: one longer than the test's hold
+    looks only once before go is set and is late by less than its period, which a check of the
+    looks or of the lateness alone lets pass when the test sets go a little late (a busy machine).
+    """
+    timers = alive_between(wakes, since, until)
+    if timers:
+        raise AssertionError(
+            f"while go stayed unset for {until - since:.2f} s, a timer of start_together's own was "
+            f"pending: {timers[0].where()}. Waiting for go needs none: a sleep in a loop checks go "
+            "again and again (however long its period: up to a whole period late), and a time limit "
+            "gives up on a go that comes later than it (the docstring gives none). `await go.wait()` "
+            "sleeps until go is set, and wakes the moment it is."
+        )
+
+
+async def start_and_signal(ex, wake_watch, run, names, go, hold):
     """Start start_together, set `go` `hold` s later; return its result and a stopwatch started at go.
 
     Fails when a call started before go was set, when start_together kept waking up
-    while go was unset, or when the first call started late.
+    while go was unset, or kept a timer of its own pending then, or when the first call
+    started late.
     """
-    with frozen_loop_breaker(ex, GO_FROZEN):
-        task = asyncio.create_task(ex.start_together(run, names, go), name="start_together")
-        created = clock.perf_counter()
-        await pause_unless_failed(hold, task)
-        early = list(run.calls)
-        with stopwatch() as since_go:
-            go.set()
-            result = await task
+    async with wake_watch(ex) as wakes:
+        with frozen_loop_breaker(ex, GO_FROZEN):
+            task = asyncio.create_task(ex.start_together(run, names, go), name="start_together")
+            created = clock.perf_counter()
+            await pause_unless_failed(hold, task)
+            early = list(run.calls)
+            with stopwatch() as since_go:
+                go.set()
+                result = await task
     assert_go_left_set(go)
     if early:
         raise AssertionError(
@@ -346,6 +377,7 @@ async def start_and_signal(ex, run, names, go, hold):
         GO_POLLED,
         "18 start_together: looks again at go while it is unset < WOKEN",
     )
+    assert_no_timer_while_go_is_unset(wakes, created, since_go.started)
     if run.calls:
         first = min(run.calls, key=lambda call: call.start)
         assert_started_at_once(first, first.start - since_go.started)
@@ -353,21 +385,21 @@ async def start_and_signal(ex, run, names, go, hold):
 
 
 @pytest.mark.task(1)
-async def test_nothing_starts_or_wakes_up_before_go_is_set(ex, rng):
+async def test_nothing_starts_or_wakes_up_before_go_is_set(ex, wake_watch, rng):
     names = new_names(rng, 4)
     run, _ = runner_service(rng, names)
 
-    await start_and_signal(ex, run, names, WatchedEvent("go"), rng.uniform(*LONG_HOLD))
+    await start_and_signal(ex, wake_watch, run, names, WatchedEvent("go"), rng.uniform(*LONG_HOLD))
 
     assert_same(len(run.calls), len(names), "the number of calls to run (one per name)")
 
 
 @pytest.mark.task(1)
-async def test_every_runner_starts_the_moment_go_is_set(ex, rng):
+async def test_every_runner_starts_the_moment_go_is_set(ex, wake_watch, rng):
     names = new_names(rng, 5)
     run, _ = runner_service(rng, names)
 
-    _, since_go = await start_and_signal(ex, run, names, WatchedEvent("go"), rng.uniform(*HOLD))
+    _, since_go = await start_and_signal(ex, wake_watch, run, names, WatchedEvent("go"), rng.uniform(*HOLD))
 
     assert_call_count(run, len(names), "one per name")
     assert_ran_together(run, since_go.elapsed, expected_calls=len(names))
@@ -376,7 +408,7 @@ async def test_every_runner_starts_the_moment_go_is_set(ex, rng):
 
 
 @pytest.mark.task(1)
-async def test_results_come_back_in_the_order_of_the_names(ex, rng):
+async def test_results_come_back_in_the_order_of_the_names(ex, wake_watch, rng):
     names = new_names(rng, 5)
     # Later names finish sooner, so finishing order is the reverse of the asking order.
     delays = {name: 0.05 + 0.03 * (len(names) - n) for n, name in enumerate(names)}
@@ -385,7 +417,7 @@ async def test_results_come_back_in_the_order_of_the_names(ex, rng):
     again = rng.randrange(len(names) - 1)
     names.insert(rng.randint(again + 1, len(names)), names[again])
 
-    result, _ = await start_and_signal(ex, run, names, WatchedEvent("go"), rng.uniform(*HOLD))
+    result, _ = await start_and_signal(ex, wake_watch, run, names, WatchedEvent("go"), rng.uniform(*HOLD))
 
     assert_same(result, [answers[name] for name in names], "start_together's result")
     if len(run.calls) != len(names):
@@ -454,31 +486,103 @@ def new_interval(rng):
     return round(rng.uniform(0.14, 0.16), 3)
 
 
-async def run_and_stop(ex, job, interval, stop, stop_after):
-    """Run run_every, set `stop` after `stop_after` s.
+def long_interval(rng):
+    # Long pauses: room for the test's move to land well inside one, late or early.
+    return round(rng.uniform(0.25, 0.3), 3)
 
-    Return its result, a stopwatch started when run_every's task was created, one started
-    when stop was set.
+
+# How long after its planned moment the test still waits for a move (see Moment) before it makes
+# it anyway (run_every never got that far: a pause that never ends, say).
+SLACK = 0.5
+
+
+class Moment:
+    """The test's move (setting stop, cancelling run_every) at a point of the run it picks, however
+    late a busy machine runs its timers: `after` s from a moment the job fake reports through its
+    hooks (a job's start or end), not from the start of the run, which on a busy machine lands
+    anywhere (in the job before the pause meant, or in the next one).
+
+    Timed from a job's end, it is timed again from run_every's first look at stop after that end
+    (`looked`, stop's `on_look`), if it takes one before the move: run_every has begun its pause
+    then, even in judge mode, where the job's end reaches it a moment after the test sees it.
+    `at` is when the test moved (None until then).
+    """
+
+    def __init__(self, act, after):
+        self.act, self.after = act, after
+        self.marked = self.at = self.handle = None
+        self.retimed = False
+        self.moved = asyncio.Event()
+
+    def on_job(self, number):
+        """A hook for the job fake (`on_start` or `on_end`): time the move from job number `number`."""
+        seen = itertools.count(1)
+
+        def hook(call):
+            if next(seen) == number and self.marked is None:
+                self.marked = clock.perf_counter()
+                self.handle = asyncio.get_running_loop().call_later(self.after, self.move)
+
+        return hook
+
+    def looked(self):
+        if self.marked is not None and self.at is None and not self.retimed:
+            self.retimed = True
+            self.handle.cancel()
+            self.handle = asyncio.get_running_loop().call_later(self.after, self.move)
+
+    def move(self):
+        """Move now, if not done yet (the test calls it when run_every never got where it was due)."""
+        if self.at is None:
+            self.drop()
+            self.at = clock.perf_counter()
+            self.act()
+            self.moved.set()
+
+    def drop(self):
+        if self.handle is not None:
+            self.handle.cancel()
+
+
+def note_end(task):
+    """A list that gets when `task` ended (the kata's clock), once it has."""
+    ended = []
+    task.add_done_callback(lambda _: ended.append(clock.perf_counter()))
+    return ended
+
+
+async def run_and_stop(ex, job, interval, stop, moment, planned):
+    """Run run_every; `moment` (a Moment whose act sets stop) sets stop where the test means to. If it
+    has not `planned` + SLACK s after the start (run_every never got that far), the test sets it then.
+
+    Return its result, a stopwatch started when run_every's task was created, one started when
+    stop was set.
     """
     with frozen_loop_breaker(ex, STOP_FROZEN):
         task = asyncio.create_task(ex.run_every(job, interval, stop), name="run_every")
-        with stopwatch() as whole:
-            await pause_unless_failed(stop_after, task)
-            if task.done():
-                found = task.result()
-                raise AssertionError(
-                    f"run_every returned {describe(found)} after {whole.elapsed:.2f} s, before stop was "
-                    "set: keep running the job until stop is set"
-                )
-            with stopwatch() as since_stop:
-                stop.set()
-                async with hang_guard(
-                    HANG,
-                    "18 run_every: returns < HANG after stop is set",
-                    f"run_every did not return within {HANG} s of stop being set: it should stop at once "
-                    "(or as soon as a running job ends)",
-                ):
-                    result = await task
+        whole = Stopwatch(started=clock.perf_counter())
+        ended = note_end(task)
+        moved = asyncio.ensure_future(moment.moved.wait())
+        await asyncio.wait({task, moved}, timeout=planned + SLACK, return_when=asyncio.FIRST_COMPLETED)
+        moved.cancel()
+        if ended and (moment.at is None or ended[0] < moment.at):
+            moment.drop()
+            found = task.result()
+            raise AssertionError(
+                f"run_every returned {describe(found)} after {ended[0] - whole.started:.2f} s, before "
+                "stop was set: keep running the job until stop is set"
+            )
+        moment.move()
+        since_stop = Stopwatch(started=moment.at)
+        async with hang_guard(
+            HANG,
+            "18 run_every: returns < HANG after stop is set",
+            f"run_every did not return within {HANG} s of stop being set: it should stop at once "
+            "(or as soon as a running job ends)",
+        ):
+            result = await task
+        since_stop.elapsed = clock.perf_counter() - since_stop.started
+    whole.elapsed = clock.perf_counter() - whole.started
     return result, whole, since_stop
 
 
@@ -517,15 +621,14 @@ def assert_slept_through_pauses(stop, job, interval, stopped_at):
 def assert_jobs_before_stop(job, interval, length, run, stop_after, stopped_at, wanted, message):
     """Fail with `message` (formatted with `found`) unless `wanted` jobs ran: those due before stop.
 
-    The test sets stop `stop_after` s after the start, well inside a pause (or a job) of the
-    planned schedule: job k due (k - 1) * (`length` + `interval`) s after the start. A busy
-    machine moves the schedule or the stop, though, and a count off only because of that is a
-    failure on time. A mistake is off the same way every time.
-    - Too few: the first job missing had not started when stop came, `stopped_at - due` s
-      after its planned start, which is the whole room the test left. Correct code falls that
-      far behind only by running late (each job and pause a little late, or one very late), so
-      this is always a failure on time; a pause that never ends (waiting for stop instead) is
-      one every time.
+    The test sets stop well inside a pause (or a job) after job number `wanted` has ended (or
+    begun: a Moment), `stop_after` s after the start in the planned schedule: job k due (k - 1) *
+    (`length` + `interval`) s after the start. A busy machine moves the stop, though, and a count
+    off only because of that is a failure on time. A mistake is off the same way every time.
+    - Too few: job number `wanted` never got there, and the test set stop SLACK s after it was
+      planned. Correct code falls that far behind only by running late (each job and pause a
+      little late, or one very late), so this is always a failure on time; a pause that never
+      ends (waiting for stop instead) is one every time.
     - Too many: the job after the last one wanted started, though it was due only `interval`
       after that one ended. Correct code starts it only after looking at stop at its due time
       (a timer may wake EARLY) and finding it unset: only when the test set stop late.
@@ -569,12 +672,13 @@ def assert_no_job_cut_short(job):
 @pytest.mark.task(2)
 async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng):
     interval = new_interval(rng)
-    job = FakeService("job", delay=PAUSED_JOB)
-
-    # Three jobs and two pauses done, halfway through the third pause.
-    stop_after = 3 * PAUSED_JOB + 2.5 * interval
     stop = WatchedEvent("stop")
-    result, run, since_stop = await run_and_stop(ex, job, interval, stop, stop_after)
+    # Three jobs and two pauses done, halfway through the third pause.
+    moment = Moment(stop.set, 0.5 * interval)
+    stop.on_look = moment.looked
+    job = FakeService("job", delay=PAUSED_JOB, on_end=moment.on_job(3))
+    stop_after = 3 * PAUSED_JOB + 2.5 * interval
+    result, run, since_stop = await run_and_stop(ex, job, interval, stop, moment, stop_after)
 
     assert_no_job_cut_short(job)
     assert_slept_through_pauses(stop, job, interval, since_stop.started)
@@ -610,20 +714,23 @@ async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng):
         since_stop.started,
         3,
         f"with jobs of {PAUSED_JOB:.2f} s and pauses of {interval:.3f} s, 3 jobs should have run when stop "
-        f"was set after {stop_after:.2f} s; found {{found}}",
+        f"was set after {since_stop.started - run.started:.2f} s; found {{found}}",
     )
     assert_counted(result, job)
 
 
 @pytest.mark.task(2)
 async def test_returns_at_once_when_stopped_during_a_pause(ex, rng):
-    interval = new_interval(rng)
-    job = FakeService("job", delay=JOB)
-
-    # Two jobs done, somewhere in the second pause (random, so no poll period lines up with it).
-    stop_after = 2 * JOB + (1 + rng.uniform(0.3, 0.7)) * interval
+    interval = long_interval(rng)
     stop = WatchedEvent("stop")
-    result, run, since_stop = await run_and_stop(ex, job, interval, stop, stop_after)
+    # Two jobs done, in the second pause: at most halfway through, so that a pause that sleeps through
+    # stop is late by far more than LATE; random, so no poll period lines up with it.
+    share = rng.uniform(0.3, 0.5)
+    moment = Moment(stop.set, share * interval)
+    stop.on_look = moment.looked
+    job = FakeService("job", delay=JOB, on_end=moment.on_job(2))
+    stop_after = 2 * JOB + (1 + share) * interval
+    result, run, since_stop = await run_and_stop(ex, job, interval, stop, moment, stop_after)
 
     assert_no_job_cut_short(job)
     assert_slept_through_pauses(stop, job, interval, since_stop.started)
@@ -634,6 +741,20 @@ async def test_returns_at_once_when_stopped_during_a_pause(ex, rng):
             "through the signal; wait for stop with a timeout instead: "
             "`await asyncio.wait_for(stop.wait(), timeout=interval)` ends early when stop is set."
         )
+    if len(job.calls) == 2 and job.calls[1].end is not None:
+        # A pause that sleeps through stop ends no sooner than `interval` after the job's end, so it
+        # returns at least this long after stop: only a stop this close to the pause's end (the
+        # test's timer ran late) lets it pass the check above.
+        left = job.calls[1].end + interval - EARLY - since_stop.started
+        if margins.under(left, LATE, "18 run_every: stop is set >= LATE before the pause ends"):
+            raise AssertionError(
+                f"this test meant to set stop well inside run_every's second pause, and set it only "
+                f"{max(left, 0):.2f} s before that pause of {interval:.3f} s was over (a busy machine ran "
+                "the test late): too soon before its end to tell a run_every that returns at once from "
+                "one that sleeps the pause out (`asyncio.sleep(interval)`) and then sees stop. The test "
+                "is run again. Wait for stop with the pause as its timeout: `await "
+                "asyncio.wait_for(stop.wait(), timeout=interval)` ends the moment stop is set."
+            )
     assert_jobs_before_stop(
         job,
         interval,
@@ -652,13 +773,27 @@ async def test_returns_at_once_when_stopped_during_a_pause(ex, rng):
 async def test_a_running_job_is_finished_not_cut_short(ex, rng):
     interval = new_interval(rng)
     long_job = round(rng.uniform(0.14, 0.16), 3)
-    job = FakeService("job", delay=long_job)
-
-    # Stop arrives halfway through the first job.
-    stop_after = long_job / 2
-    result, run, since_stop = await run_and_stop(ex, job, interval, WatchedEvent("stop"), stop_after)
+    stop = WatchedEvent("stop")
+    # Stop arrives a quarter into the first job: timed from its start, so it surely lands in it.
+    moment = Moment(stop.set, long_job / 4)
+    job = FakeService("job", delay=long_job, on_start=moment.on_job(1))
+    stop_after = long_job / 4
+    result, run, since_stop = await run_and_stop(ex, job, interval, stop, moment, stop_after)
 
     assert_no_job_cut_short(job)
+    first = job.calls[0] if job.calls else None
+    if first is not None and first.end is not None:
+        # Code that cuts the running job short when stop is set is seen doing it only if stop came
+        # long enough before the job's end for the cancel to reach the job (in judge mode it crosses
+        # to the learner's process and back).
+        room = first.end - since_stop.started
+        if margins.under(room, LATE, "18 run_every: stop is set >= LATE before the running job ends"):
+            raise AssertionError(
+                f"this test meant to set stop while the first job ran, and set it only {max(room, 0):.2f} s "
+                "before that job ended (a busy machine ran the test late): too late to tell whether "
+                "run_every lets the running job finish or cuts it short. The test is run again. Stop "
+                "means 'start no new job': let the running job finish, then return."
+            )
     assert_jobs_before_stop(
         job,
         interval,
@@ -726,36 +861,50 @@ async def end_for_good(task, stop):
 
 @pytest.mark.task(2)
 async def test_a_cancelled_run_every_ends_at_once_and_runs_no_more_jobs(ex, rng):
-    # Long pauses, and the cancel timed from the end of the job before it: the cancel lands well
-    # inside the pause, after run_every has begun waiting there, even in judge mode on a busy machine.
+    # Long pauses, and the cancel timed from run_every's first look at stop after the job before it
+    # (from that job's end if it takes none: a Moment): the cancel lands well inside the pause, after
+    # run_every has begun waiting there, even in judge mode on a busy machine. Where it landed is
+    # checked all the same: in a job, a cancel swallowed in the pause would go unseen.
     interval = round(rng.uniform(0.3, 0.35), 3)
     jobs = rng.randint(1, 2)
-    ended = asyncio.Event()
-    job = FakeService("job", delay=JOB, on_end=lambda call: ended.set() if len(job.calls) == jobs else None)
-    stop = asyncio.Event()  # never set before the cancel: only the cancel may end run_every
+    before = []  # how many jobs had started when the test cancelled run_every
+
+    def cancel():
+        before.append(len(job.calls))
+        task.cancel()
+
+    # Somewhere in the pause after job number `jobs` (random, so no poll period lines up with it).
+    moment = Moment(cancel, rng.uniform(0.4, 0.6) * interval)
+    job = FakeService("job", delay=JOB, on_end=moment.on_job(jobs))
+    stop = WatchedEvent("stop")  # never set before the cancel: only the cancel may end run_every
+    stop.on_look = moment.looked
 
     with frozen_loop_breaker(ex, STOP_FROZEN):
         task = asyncio.create_task(ex.run_every(job, interval, stop), name="run_every")
-        waiting = asyncio.ensure_future(ended.wait())
-        await asyncio.wait({task, waiting}, timeout=HANG, return_when=asyncio.FIRST_COMPLETED)
-        waiting.cancel()
-        if not ended.is_set() and not task.done():
+        ended_at = note_end(task)
+        moved = asyncio.ensure_future(moment.moved.wait())
+        await asyncio.wait({task, moved}, timeout=HANG, return_when=asyncio.FIRST_COMPLETED)
+        moved.cancel()
+        if ended_at and (moment.at is None or ended_at[0] < moment.at):
+            moment.drop()
+            found = task.result()
+            raise AssertionError(
+                f"run_every returned {describe(found)} after {len(job.calls)} jobs, though stop was never "
+                "set: keep running the job until stop is set"
+            )
+        if moment.at is None:
+            moment.drop()
+            await end_for_good(task, stop)
             raise AssertionError(
                 f"run_every had not run {jobs} jobs within {HANG} s (jobs of {JOB:.2f} s, pauses of "
                 f"{interval:.3f} s): found {len(job.calls)}"
             )
-        # Somewhere in the pause after job number `jobs` (random, so no poll period lines up with it).
-        await pause_unless_failed(rng.uniform(0.4, 0.6) * interval, task)
-        if task.done():
-            found = task.result()
-            raise AssertionError(
-                f"run_every returned {describe(found)} after {jobs} jobs, though stop was never set: keep "
-                "running the job until stop is set"
-            )
-        before = len(job.calls)
-        with stopwatch() as since_cancel:
-            task.cancel()
-            ended = await ended_within(task, WATCH)
+        before = before[0]
+        since_cancel = Stopwatch(started=moment.at)
+        last = job.calls[jobs - 1]  # the job before the pause the cancel was meant for
+        due = last.end + interval - EARLY  # when the next job was due to start
+        ended = await ended_within(task, WATCH)
+        since_cancel.elapsed = (ended_at[0] if ended_at else clock.perf_counter()) - since_cancel.started
         if not ended:
             after = len(job.calls) - before
             await end_for_good(task, stop)
@@ -765,6 +914,25 @@ async def test_a_cancelled_run_every_ends_at_once_and_runs_no_more_jobs(ex, rng)
                 "A cancelled run_every should end at once, cancelled, and run no job after. Catching "
                 "CancelledError (`except (asyncio.TimeoutError, asyncio.CancelledError): pass` around "
                 "the pause) swallows the cancel: catch only TimeoutError, and let CancelledError go on."
+            )
+        if before > jobs:
+            # The next job had started when the test cancelled: the cancel landed in it, not in the
+            # pause. Only a cancel that came after that job was due (the test ran late) lets that happen
+            # to a pause of `interval`.
+            started = job.calls[jobs].start - last.end
+            into = since_cancel.started - last.end
+            if margins.over(into, interval - EARLY, "18 run_every: the cancel comes in the pause"):
+                raise AssertionError(
+                    f"this test meant to cancel run_every during its pause of {interval:.3f} s, and "
+                    f"cancelled it {into:.2f} s after job number {jobs} ended (a busy "
+                    "machine ran the test late), once the next job had started: it could not see what "
+                    "run_every does with a cancel that comes during a pause. The test is run again. A "
+                    "cancelled run_every should end at once, cancelled: catch only TimeoutError around the "
+                    "pause, and let CancelledError go on."
+                )
+            raise AssertionError(
+                f"job number {jobs + 1} started {started:.2f} s after job number {jobs} ended; the pause "
+                f"between jobs should be `interval` ({interval:.3f} s)"
             )
         await asyncio.sleep(interval + JOB)  # when the next job would have run
     if not task.cancelled():
@@ -784,9 +952,20 @@ async def test_a_cancelled_run_every_ends_at_once_and_runs_no_more_jobs(ex, rng)
         )
     started = job.calls[before:]
     if started:
+        # A job that started when it was due, not before: the cancel may have reached run_every only
+        # after its pause was over (in judge mode it crosses to the learner's process), and a job
+        # that then started is no sign of a swallowed cancel.
+        margins.over(
+            started[0].start - since_cancel.started,
+            due - since_cancel.started,
+            "18 run_every: the cancel reaches run_every before the next job is due",
+        )
+        left = due + EARLY - since_cancel.started
         raise AssertionError(
-            f"run_every was cancelled during a pause (after {before} jobs), and {len(started)} more "
-            "jobs started after the cancel: a cancelled run_every runs no job after"
+            f"run_every was cancelled during a pause (after {before} jobs, {left:.2f} s before the "
+            f"next job was due), and {len(started)} more jobs started after the cancel: a "
+            "cancelled run_every runs no job after. Catch only TimeoutError around the pause, and let "
+            "CancelledError go on."
         )
 
     # Cancelled again, another run_every, while its first job runs: a cancel is not stop, it
@@ -802,7 +981,9 @@ async def test_a_cancelled_run_every_ends_at_once_and_runs_no_more_jobs(ex, rng)
         if not begun.is_set():
             await end_for_good(task, stop)
             raise AssertionError(f"run_every had not started its first job within {HANG} s")
+        ended_at = note_end(task)
         task.cancel()
+        cancelled_at = clock.perf_counter()
         if not await ended_within(task, WATCH):
             await end_for_good(task, stop)
             raise AssertionError(
@@ -822,6 +1003,23 @@ async def test_a_cancelled_run_every_ends_at_once_and_runs_no_more_jobs(ex, rng)
             "cancelled. Catching CancelledError around `await job()` (to return the count so far) "
             "swallows the cancel: the caller who cancelled it is never told. Let CancelledError go "
             "on. (Stop lets a running job finish; a cancel ends the job and run_every both.)"
+        )
+    first = job.calls[0]
+    if first.outcome == "returned" and ended_at and ended_at[0] >= first.end:
+        # The job ran to its end and run_every ended after it: the cancel never reached the job. Only
+        # then would a cancel swallowed around `await job()` go unseen (it came in the pause after).
+        margins.over(
+            ended_at[0] - cancelled_at,
+            first.end - cancelled_at,
+            "18 run_every: a cancel during the job ends run_every before the job's end",
+        )
+        raise AssertionError(
+            f"run_every was cancelled {cancelled_at - first.start:.2f} s into its first job (of "
+            f"{CANCELLED_JOB:.2f} s), and that job ran to its end: run_every ended only after it, "
+            f"{ended_at[0] - cancelled_at:.2f} s after the cancel. A cancel ends the running job and "
+            "run_every both, at once: let it reach `await job()` (no `asyncio.shield` around the job, no "
+            "`except asyncio.CancelledError` that waits for it). A busy machine can delay a cancel "
+            "that long too: the test is run again."
         )
 
 
@@ -843,6 +1041,16 @@ async def test_a_job_that_raises_ends_run_every_with_its_error(ex, rng):
         if not ended:
             after = len(job.calls) - failing
             await end_for_good(task, stop)
+            if after <= 0:
+                # No job after the failing one: a busy machine may have run it all late (correct code
+                # ends within milliseconds of the error), or the code waits on after the error.
+                margins.gave_up(run.elapsed, ends + WATCH, "18 run_every: ends < WATCH after a job raises")
+                raise AssertionError(
+                    f"job number {failing} was due to raise {error!r} {ends:.2f} s after run_every began; "
+                    f"{len(job.calls)} jobs had started, and run_every was still running {run.elapsed:.2f} s "
+                    "after it began. An error of a job should end run_every at once and reach its caller: "
+                    "no `try`/`except` around `await job()` that keeps run_every going or waiting."
+                )
             raise AssertionError(
                 f"job number {failing} raised {error!r}, but run_every carried on: {after} more jobs "
                 f"started, and it was still running {run.elapsed:.2f} s after it began. An error of a "
