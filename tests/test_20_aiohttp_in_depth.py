@@ -567,16 +567,24 @@ class TwoHosts:
         return peak
 
 
+# How long the first replies wait for one request more than the limit allows.
+ONE_MORE_AT_MOST = 0.4
+
+
 @pytest.mark.task(3)
 async def test_exactly_limit_requests_are_in_flight_at_once(ex, rng, server, sessions_opened):
     limit = rng.randrange(2, 5)
     user_ids = rng.sample(range(100, 1000), 2 * limit + rng.randrange(1, limit + 1))
     # Half the URLs on each of two hosts, each with at least `limit` of them: a limit per host
-    # lets `limit` run on each, twice as many as the session may have.
+    # lets `limit` run on each, twice as many as the session may have. The first replies wait
+    # until `limit + 1` requests have arrived (at most ONE_MORE_AT_MOST s): code that keeps to the
+    # limit never sends that many, and the wait ends once; code that does not is seen with more
+    # than `limit` in flight, however far apart a busy machine sends its requests.
+    hold = hold_replies_until_requests(limit + 1, at_most=ONE_MORE_AT_MOST)
     async with LoopbackServer("the other server") as other:
         hosts = TwoHosts(server, other)
         urls = [
-            hosts.servers[n % 2].serve(f"/users/{uid}", json=user_record(uid), delay=0.1)
+            hosts.servers[n % 2].serve(f"/users/{uid}", hold(Reply(json=user_record(uid), delay=0.1)))
             for n, uid in enumerate(user_ids)
         ]
 
@@ -613,20 +621,20 @@ async def test_exactly_limit_requests_are_in_flight_at_once(ex, rng, server, ses
 
 def short_stretches(requests, limit):
     """The stretches (start, end) in which fewer than `limit` of `requests` were in flight though
-    `limit` had been at once before and some request had not started yet."""
+    `limit` had started before and some request had not started yet."""
     last_start = max(r.start for r in requests)
     edges = sorted([(r.start, 1) for r in requests] + [(r.end, -1) for r in requests if r.end is not None])
-    stretches, in_flight, reached, short_since = [], 0, False, None
+    stretches, in_flight, started, short_since = [], 0, 0, None
     for at, step in edges:
         if at >= last_start:
             break
         in_flight += step
+        started += step > 0
         if in_flight >= limit:
-            reached = True
             if short_since is not None:
                 stretches.append((short_since, at))
                 short_since = None
-        elif reached and short_since is None:
+        elif started >= limit and short_since is None:
             short_since = at
     if short_since is not None:
         stretches.append((short_since, last_start))
@@ -643,8 +651,12 @@ IDLE_AT_MOST = 0.12
 async def test_a_connection_freed_goes_at_once_to_a_waiting_request(ex, rng, server):
     limit = rng.randrange(2, 4)
     user_ids = rng.sample(range(100, 1000), 3 * limit)
+    # The first `limit` requests are answered only once `limit` have arrived (at most HELD_AT_MOST
+    # s), so that the first `limit` are in flight together, then the slow one alone if nothing
+    # takes the quick ones' connections, however far apart a busy machine sends them.
+    hold = hold_replies_until_requests(limit, at_most=HELD_AT_MOST)
     urls = [
-        server.serve(f"/users/{uid}", json=user_record(uid), delay=SLOW_ONE if n == 0 else QUICK)
+        server.serve(f"/users/{uid}", hold(Reply(json=user_record(uid), delay=SLOW_ONE if n == 0 else QUICK)))
         for n, uid in enumerate(user_ids)
     ]
 
@@ -812,8 +824,21 @@ async def test_the_first_piece_is_saved_while_the_rest_is_still_arriving(ex, rng
     for piece in range(1, len(sent)):
         until = request.start + (piece + 1) * chunk_delay - QUIET_BEFORE
         saved = [t for t in times if t < until]
-        if not saved:
-            continue
+        if not saved:  # the stretch to watch was over before the first save: a failure on time
+            margins.over(
+                first_saved - request.start,
+                until - request.start,
+                "20 download: first piece saved before the next one is sent",
+            )
+            raise AssertionError(
+                f"the server sent the body in {len(sent)} pieces, one every {chunk_delay} s; the first "
+                f"piece reached save only {first_saved - request.start:.2f} s after the request started, "
+                f"when piece {piece + 1} was due ({until - request.start:.2f} s): too late for this test "
+                "to watch how download waits for the next piece. Save each piece as soon as it arrives: "
+                "`async for piece in response.content.iter_chunked(chunk_size): await save(piece)`. A "
+                "busy machine can do this too: the test is run again, and if it fails the same way on a "
+                "quiet machine, the code is the cause."
+            )
         since = max(saved) + QUIET_FROM
         assert_slept_between(
             wakes,
