@@ -15,6 +15,7 @@ from kata.testing.clock import EARLY_WAKE
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.threads import threads_running
 from kata.testing.ticker import LearnersTicker
+from kata.testing.waiting import assert_loop_ran
 
 TICK = 0.01
 # Correct code under load kept another task waiting ~30 ms at worst (FIELD-NOTES); every
@@ -206,6 +207,7 @@ async def test_it_sleeps_between_checks_instead_of_spinning(ex, rng, wake_watch)
             "instead of sleeping. That lets other tasks run, but it keeps a CPU core busy for nothing the "
             "whole time. `await asyncio.sleep(interval)` sleeps the whole interval in one go, and wakes once."
         )
+    assert_loop_ran(wakes, first.end, second.start, "poll_until_ready", "between its first and second check")
 
 
 @pytest.mark.task(1)

@@ -20,7 +20,7 @@ from kata.testing import (
 )
 from kata.testing.limits import alive_between
 from kata.testing.slots import longest_empty_slot, most_at_once
-from kata.testing.waiting import MIN_QUIET, assert_slept, longest_quiet, not_watched
+from kata.testing.waiting import MIN_QUIET, assert_loop_ran, assert_slept, longest_quiet, not_watched
 
 DELAY = 0.05
 # The refill test: one slow call heads every batch of `limit` ids. Batches, or a fixed
@@ -514,6 +514,7 @@ async def test_waiting_calls_sleep_until_a_slot_frees(ex, rng, wake_watch, loop_
     # A poll slower than the stretch need not wake in it, but its sleep is pending there.
     waited = f"while {limit} calls ran and {len(ids) - limit} waited for a slot"
     assert_no_timer_while_every_slot_is_busy(wakes, since, until, waited, WAITED_FOR_A_SLOT["fix"])
+    assert_loop_ran(wakes, since, until, "fetch_all_limited", while_)
 
 
 def own_timer(timer):
@@ -1077,6 +1078,7 @@ async def test_calls_waiting_for_their_host_sleep_until_a_slot_frees(ex, rng, wa
         woken=QUIET_WOKEN,
     )
     assert_no_timer_while_every_slot_is_busy(wakes, since, until, while_, WAITED_FOR_A_HOST_SLOT["fix"])
+    assert_loop_ran(wakes, since, until, "fetch_per_host", while_)
 
 
 SPUN_FOR_A_HOST_SLOT = (

@@ -40,7 +40,7 @@ from kata.testing.checks import Stopwatch
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.hang_guard import hang_guard
 from kata.testing.limits import alive_between
-from kata.testing.waiting import WOKEN, FrozenLoopBreaker, assert_slept, every, who_woke
+from kata.testing.waiting import WOKEN, FrozenLoopBreaker, assert_loop_ran, assert_slept, every, who_woke
 
 # Task 1
 DELAY = 0.2  # one runner's run
@@ -1137,6 +1137,13 @@ async def wait_for_targets(
         "18 wait_until: wake-ups while the count is unchanged < WOKEN",
         "wait_until",
     )
+    assert_loop_ran(
+        wakes,
+        started,
+        advanced_at[0],
+        "wait_until",
+        f"while the count stayed at 0 for {advanced_at[0] - started:.2f} s",
+    )
     return woke, advanced_at, gave_up
 
 
@@ -1344,6 +1351,7 @@ async def test_each_progress_counts_and_wakes_only_its_own_waiters(ex, wake_watc
             f"{story}, and {who} woke up {len(moments)} times: other's advances woke mine's "
             f"waiters, though mine's count never changed. {shared}"
         )
+    assert_loop_ran(wakes, started, quiet_until, "wait_until", "while only another Progress advanced")
     if len(returned) < len(tasks):
         raise AssertionError(
             f"{story}; then mine.advance({target}) was called, and only {len(returned)} of the 3 "

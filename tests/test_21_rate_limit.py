@@ -32,7 +32,7 @@ from kata.testing import (
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.responses import MarkingConnector, assert_used_the_session
-from kata.testing.waiting import MIN_QUIET, assert_slept, longest_quiet, not_watched
+from kata.testing.waiting import MIN_QUIET, assert_loop_ran, assert_slept, longest_quiet, not_watched
 
 # A start may look this much earlier than it was (a limiter that books a start and then
 # sleeps until it wakes a little late): windows are checked as `per - TOLERANCE` long.
@@ -662,6 +662,7 @@ async def test_waiting_callers_sleep_until_a_place_frees(ex, rng, wake_watch, lo
         "RateLimiter.acquire",
         woken=QUIET_WOKEN,
     )
+    assert_loop_ran(wakes, since, until, "RateLimiter.acquire", while_)
 
 
 @pytest.mark.task(1)

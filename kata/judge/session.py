@@ -19,7 +19,7 @@ from kata.remote import values
 from kata.remote.peer import PeerLost
 from kata.testing import clock
 from kata.testing.limits import Limit, from_report
-from kata.testing.waiting import MAX_WATCHED, WakeWatch, Watched, unpacked_wakes
+from kata.testing.waiting import MAX_WATCHED, WakeWatch, Watched, unpacked_stretches, unpacked_wakes
 
 WHERE_TIMEOUT = 2.0
 WAKES_TIMEOUT = 2.0  # seconds for the sandbox to start or report its WakeWatch (its loop may be frozen)
@@ -200,6 +200,8 @@ class SandboxWakeWatch:
         self.watched: list[Watched] = []
         self.callbacks: list[Watched] = []  # the learner's functions the loop ran as callbacks
         self.limits: list[Limit] = []  # the time limits the learner's module set (kata.testing.limits)
+        # The stretches the sandbox's loop was starved through (kata.testing.turns); None if unknown.
+        self.starved: list[tuple[float, float]] | None = None
         self._with_limits = limits
 
     async def __aenter__(self) -> SandboxWakeWatch:
@@ -214,9 +216,10 @@ class SandboxWakeWatch:
             reported = await asyncio.wait_for(self.session.link.ask_async("wakes"), WAKES_TIMEOUT)
         except TimeoutError:
             return  # a frozen loop: the test fails on that anyway
-        if isinstance(reported, tuple | list) and len(reported) == 2:
+        if isinstance(reported, tuple | list) and len(reported) == 3:
             self.watched = _watched(reported[0])
             self.callbacks = [Watched(w.name, callback=True, wakes=w.wakes) for w in _watched(reported[1])]
+            self.starved = unpacked_stretches(reported[2])
         if self._with_limits:
             with contextlib.suppress(TimeoutError):
                 report = await asyncio.wait_for(self.session.link.ask_async("limits"), WAKES_TIMEOUT)

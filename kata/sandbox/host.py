@@ -50,7 +50,7 @@ from kata.testing.loopguard import (
 )
 from kata.testing.loops import close_left_open, noting_loops
 from kata.testing.sessions import counting_sessions
-from kata.testing.waiting import MAX_WATCHED, FrozenLoopBreaker, WakeWatch, packed_wakes
+from kata.testing.waiting import MAX_WATCHED, FrozenLoopBreaker, WakeWatch, packed_stretches, packed_wakes
 from kata.tracebacks import line_of
 
 LEARNER_MODULES = module_name("")
@@ -183,20 +183,22 @@ class Host:
         self._wakes.__enter__()
         self._limits = []
 
-    def wakes(self) -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes]]]:
+    def wakes(self) -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes]], bytes | None]:
         """Stop watching: per task, its coroutine's name and when it woke up (perf_counter,
         kata.testing.waiting.packed_wakes); per callback of the learner's, its name and when the
-        loop ran it."""
+        loop ran it; the stretches the loop was starved through meanwhile (kata.testing.turns),
+        packed as the start and end of each, or None where its turns are not timed."""
         watch = self._wakes
         self._stop_watching_wakes()
         if watch is None:
-            return [], []
+            return [], [], None
         self._limits = reported_limits(watch)
         # The test's own waits (let_run) wake here too, at moments of the test's choosing: not
         # the learner's code, and not to be read as its polling.
         watched = [w for w in watch.watched if w.task not in self._letting_run]
         tasks = [(w.name, packed_wakes(w.wakes)) for w in watched[:MAX_WATCHED]]
-        return tasks, [(w.name, packed_wakes(w.wakes)) for w in watch.callbacks[:MAX_WATCHED]]
+        callbacks = [(w.name, packed_wakes(w.wakes)) for w in watch.callbacks[:MAX_WATCHED]]
+        return tasks, callbacks, packed_stretches(watch.starved)
 
     def limits(self) -> list[tuple]:
         """The time limits the learner's module set while the last watch was on (kata.testing.limits)."""

@@ -23,7 +23,7 @@ from kata.testing.fakes import Call
 from kata.testing.hang_guard import waiting_lines
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.limits import alive_between, assert_no_limit_of_its_own
-from kata.testing.waiting import assert_slept, started_by_the_code
+from kata.testing.waiting import assert_loop_ran, assert_slept, started_by_the_code
 from kata.words import many
 
 WAIT = 1.0  # how long a cancelled function may take to stop (a short cleanup takes a few ms)
@@ -340,6 +340,11 @@ class HeldStop:
             ),
         )
         self._assert_no_timer(wakes, function, wait_for, calls)
+        if self.held_since is not None:
+            one = self.held_calls == 1
+            calls, were = calls or ("the call" if one else "the calls"), "was" if one else "were"
+            stopping = f"while {calls} {were} still stopping after its cancel"
+            assert_loop_ran(wakes, *self._stretch(), function, stopping)
 
     def _stretch(self) -> tuple[float, float]:
         """The stretch of the hold a wake-up watch looks at (perf_counter): see POLL_FROM."""

@@ -13,15 +13,32 @@ returns None and the loop guard keeps a heartbeat.
 
 While the wrapper runs, the loop is waiting for events as it would in `select()` itself: the time
 limit (kata.timeouts) may interrupt it there as it interrupts `select()` (`in_select`).
+
+The wrapper also keeps the loop's starved stretches (`starved`): where it could run nothing new
+for longer than STARVED, a stretch of its running that long (the code blocked it, or its thread
+was stopped there), or a `select()` that returned that long after its timeout (nothing woke the
+thread in time: a busy machine). A check that counts how often the code woke in a stretch
+(kata.testing.waiting) reads them: a poll with no timer (`await asyncio.sleep(0)` in a loop) wakes
+at every turn of the loop, and none in a stretch the loop was starved through; a loop idle in
+`select()` on time had nothing ready to run, and no such poll.
 """
 
 from __future__ import annotations
 
+import collections
 import functools
 import selectors
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
+
+from kata.testing import clock
+
+# A stretch in which the loop could run nothing new for longer than this is starved: a turn of a
+# loop that is free to run takes microseconds, and a timer asyncio runs late waits a clock tick.
+STARVED = 0.005
+# How many starved stretches a watch keeps (the latest): a test is judged on its last seconds.
+MAX_STARVED = 10_000
 
 
 class SelectWatch:
@@ -33,6 +50,27 @@ class SelectWatch:
     ):
         self._selector, self.began, self.ended = selector, began, ended
         self._select = selector.select  # the selector's own, bound
+        # (from, to) on the kata clock (perf_counter): each stretch the loop could run nothing new.
+        self.starved: collections.deque[tuple[float, float]] = collections.deque(maxlen=MAX_STARVED)
+        self._returned: float | None = None  # when select() last returned
+
+    @classmethod
+    def of(cls, loop: Any) -> SelectWatch | None:
+        """The watch on `loop`'s selector, if one is attached."""
+        select = vars(getattr(loop, "_selector", None) or object()).get("select") if loop else None
+        if isinstance(select, functools.partial) and select.func is _timed_select:
+            return select.args[0]
+        return None
+
+    def starved_in(self, since: float, until: float) -> list[tuple[float, float]]:
+        """The starved stretches that overlap `since`..`until` (kata clock), the one going on now
+        included (a stretch of running not yet ended)."""
+        ongoing = [(self._returned, clock.perf_counter())] if self._returned is not None else []
+        return [
+            (start, end)
+            for start, end in [*self.starved, *ongoing]
+            if end - start > STARVED and start < until and end > since
+        ]
 
     @classmethod
     def attach(cls, loop: Any, began: Callable[[], None], ended: Callable[[], None]) -> SelectWatch | None:
@@ -53,9 +91,17 @@ class SelectWatch:
 
 def _timed_select(watch: SelectWatch, timeout: float | None = None) -> list:
     watch.ended()
+    entered = clock.perf_counter()
+    if watch._returned is not None and entered - watch._returned > STARVED:
+        watch.starved.append((watch._returned, entered))  # it ran that long without a turn
+    watch._returned = None
     try:
         return watch._select(timeout)
     finally:
+        returned = clock.perf_counter()
+        if timeout is not None and returned - (due := entered + max(timeout, 0.0)) > STARVED:
+            watch.starved.append((due, returned))  # a wait that ended that long after it was due
+        watch._returned = returned
         watch.began()
 
 

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-from kata.testing import clock, margins, stall_cause
+from kata.testing import clock, margins, stall_cause, turns
 from kata.testing.limits import MAX_PAUSES, Limit, Site, alive_between, site_of
 
 _thread_time = time.thread_time  # bound before any learner code runs
@@ -141,9 +141,14 @@ class WakeWatch:
         self.callbacks: list[Watched] = []
         self._callbacks: dict[Any, Watched] = {}
         self._pauses = 0
+        # The stretches the loop was starved through while the watch was on (kata.testing.turns),
+        # read as it ends; None where the loop's turns are not timed (no selector: Windows).
+        self.starved: list[tuple[float, float]] | None = None
 
     def __enter__(self) -> WakeWatch:
         self._loop = asyncio.get_running_loop()
+        self._turns = turns.SelectWatch.of(self._loop)
+        self._entered = clock.perf_counter()
         self._factory = self._loop.get_task_factory()
         self._loop.set_task_factory(self._make_task)
         self._call_at = self._loop.call_at
@@ -160,6 +165,8 @@ class WakeWatch:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        if self._turns is not None:
+            self.starved = self._turns.starved_in(self._entered, clock.perf_counter())
         self._loop.set_task_factory(self._factory)
         del self._loop.call_at
         if self.code_file:
@@ -352,7 +359,7 @@ class WakeWatch:
 
     def with_callbacks(self) -> Seen:
         """The tasks' wake-ups and the learner's callbacks' runs, judged together."""
-        return Seen([*self.watched, *self.callbacks])
+        return Seen([*self.watched, *self.callbacks], self.starved)
 
     def busiest(self, since: float, until: float) -> tuple[Watched, list[float]] | None:
         """The task that woke up most often strictly between `since` and `until`, with those moments."""
@@ -384,8 +391,9 @@ class Seen:
 
     busiest = WakeWatch.busiest
 
-    def __init__(self, watched: list[Watched]) -> None:
+    def __init__(self, watched: list[Watched], starved: list[tuple[float, float]] | None = None) -> None:
         self.watched = watched
+        self.starved = starved
 
 
 # -- Judging a wait: wake-ups while nothing changes -------------------------------------------
@@ -408,6 +416,20 @@ def unpacked_wakes(packed: Any) -> list[float]:
     values = array("d")
     values.frombytes(packed[: MAX_WAKES * 8])
     return [value for value in values if math.isfinite(value)]
+
+
+def packed_stretches(stretches: list[tuple[float, float]] | None) -> bytes | None:
+    """Stretches (start, end) packed as `packed_wakes` packs moments; None stays None."""
+    return None if stretches is None else packed_wakes([t for stretch in stretches for t in stretch])
+
+
+def unpacked_stretches(packed: Any) -> list[tuple[float, float]] | None:
+    """`packed_stretches` read back; None when none were reported (or nonsense: the learner's
+    process may have sent anything, and a stretch only ever fails a test)."""
+    if type(packed) is not bytes:
+        return None
+    moments = unpacked_wakes(packed)
+    return [(start, end) for start, end in zip(moments[::2], moments[1::2], strict=False) if end >= start]
 
 
 # While nothing changes, code that waits on an Event, a Condition, a Semaphore or a future is
@@ -656,6 +678,43 @@ def not_watched(since: float, until: float, function: str, while_: str) -> Asser
     )
 
 
+# The least time in a watched stretch that the event loop must have been free to run (not starved:
+# kata.testing.turns) for no wake-up there to mean anything: a poll with no timer wakes at every
+# turn of the loop, and a loop free to run turns within STARVED.
+MIN_FREE = 0.01
+
+
+def free_time(starved: list[tuple[float, float]], since: float, until: float) -> float:
+    """How much of `since`..`until` lies outside every one of the `starved` stretches."""
+    covered, edge = 0.0, since
+    for start, end in sorted(starved):
+        start, end = max(start, edge), min(end, until)
+        if end > start:
+            covered += end - start
+            edge = end
+    return max(0.0, until - since - covered)
+
+
+def assert_loop_ran(wakes, since: float, until: float, function: str, while_: str) -> None:
+    """A failure on time if the event loop was starved through `since`..`until` (free to run for
+    less than MIN_FREE of it): no task could wake there, so a poll with no timer (`await
+    asyncio.sleep(0)` in a loop) is not seen, and no wake-up in it proves nothing. Checked after
+    what the stretch showed (wake-ups, timers): those fail in their own words first. Nothing to
+    check where the loop's turns are not timed (`wakes.starved` is None)."""
+    starved = getattr(wakes, "starved", None)
+    if starved is None or until <= since:
+        return
+    free = free_time(starved, since, until)
+    if margins.under(free, MIN_FREE, f"{function}: the event loop free to run in the stretch watched"):
+        raise AssertionError(
+            f"this test could not watch {function} {while_}: the event loop could run nothing for "
+            f"{until - since - free:.2f} s of those {until - since:.2f} s, so the test cannot tell whether "
+            "your code would have woken there. A busy machine does this (the loop's thread waited for "
+            "a core); so does code that blocks the loop. The test is run again, and if it fails the "
+            "same way on a quiet machine, the code is the cause."
+        )
+
+
 def assert_slept_while_the_calls_ran(wakes, calls, named, function, fix, own_timers=True) -> None:
     """Fail if the learner's code woke up, or kept a timer of its own pending, while every one of
     `calls` (a fake's, all started at once) was still running: code that awaits them sleeps
@@ -700,3 +759,4 @@ def assert_slept_between(wakes, since, until, named, function, while_, what, fix
             "none: a sleep in a loop checks again and again (however long its period), and a time "
             f"limit gives up on what is slower than it (the docstring gives none). {fix}"
         )
+    assert_loop_ran(wakes, since, until, function, while_)

@@ -1015,7 +1015,7 @@ async def test_the_sandbox_reports_its_tasks_wake_ups_and_the_judge_reads_them_a
     assert woken[-1] >= 5, f"the polling call woke up once per sleep: {woken}"
     assert woken[0] <= 1, f"the waiting call woke up once, when the event was set: {woken}"
     assert all(w.task is None for w in wakes.watched)
-    assert await ask_async("wakes") == ([], []), "the watch ended with the block"
+    assert await ask_async("wakes") == ([], [], None), "the watch ended with the block"
 
     packed = array("d", [0.5, math.nan, 1.0]).tobytes()
     nonsense = [("x", packed), 5, ("y",), (3, packed), ["z" * 500, b"\0" * 8], ("w", [0.25]), ("v", b"abc")]
@@ -1025,6 +1025,12 @@ async def test_the_sandbox_reports_its_tasks_wake_ups_and_the_judge_reads_them_a
         ("v", []),
     ], "only names with packed floats, the non-finite ones dropped; a list is nonsense now"
     assert _watched("not a list") == []
+    from kata.testing.waiting import unpacked_stretches
+
+    assert unpacked_stretches(array("d", [1.0, 2.0, 5.0, 3.0, 7.0]).tobytes()) == [(1.0, 2.0)], (
+        "starved stretches come in pairs, each ending after it starts; the rest is dropped"
+    )
+    assert unpacked_stretches([1.0, 2.0]) is None and unpacked_stretches(None) is None, "not packed: unknown"
 
 
 def test_a_busy_polls_wake_ups_cross_from_the_sandbox_in_a_few_milliseconds():

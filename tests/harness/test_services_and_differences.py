@@ -2,10 +2,11 @@
 
 import asyncio
 import importlib.util
+import threading
 
 import pytest
 
-from kata.testing import FakeService, assert_ran_together, clock, stopwatch
+from kata.testing import FakeService, assert_ran_together, cancelling, clock, margins, stopwatch
 from kata.testing.cancelling import HOLD, POLL_BEFORE, POLL_FROM, HeldStop
 from kata.testing.differences import assert_same_parts
 from kata.testing.leftovers import started_since, stop_leftover_tasks
@@ -295,6 +296,38 @@ async def test_no_fixed_wait_poll_or_timeout_for_cancelled_calls_passes_the_hold
         if way not in RIGHT and not caught[way]
     ]
     assert not passed, f"these ways of waiting passed: {passed}"
+
+
+async def test_a_poll_with_no_timer_hidden_by_a_loop_starved_through_the_hold_fails_on_time(
+    tmp_path, monkeypatch
+):
+    """A busy machine may give the loop's thread no core through the whole stretch of the hold that
+    is watched: a poll of `await asyncio.sleep(0)` then wakes nowhere in it, and passed. It is a
+    failure on time now (the test runs again), since the loop's turns show it was starved."""
+    let_run = cancelling.let_the_code_run
+
+    async def starved_through_the_watch(seconds=0.0):
+        if seconds < HOLD:
+            return await let_run(seconds)
+        await asyncio.sleep(POLL_FROM - 0.015)
+        threading.Event().wait(HOLD - POLL_FROM + 0.025)  # the loop's thread gets no core
+
+    monkeypatch.setattr(cancelling, "let_the_code_run", starved_through_the_watch)
+    module = learners_file(
+        tmp_path,
+        "spins",
+        "import asyncio\n\n\nasync def polls(tasks):\n"
+        "    while not all(task.done() for task in tasks):\n        await asyncio.sleep(0)\n",
+    )
+    margins.clear()
+    with WakeWatch(module.__file__) as wakes:
+        held, _ = await held_and_waited(module, "polls")
+    assert wakes.busiest(*held._stretch()) is None, "the poll could not wake in the starved stretch"
+
+    with pytest.raises(AssertionError, match="could not watch polls while the calls were still stopping"):
+        held.assert_waited_on_the_calls(wakes, "polls")
+    assert margins.broken, "a failure on time"
+    margins.clear()
 
 
 # Cleanups in a learner's file (its timers and callbacks are what a watch given the file notes):

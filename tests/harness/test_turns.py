@@ -7,7 +7,7 @@ import asyncio
 import selectors
 import time
 
-from kata.testing import loopguard, turns
+from kata.testing import clock, loopguard, turns
 from kata.testing.loopguard import LoopGuard
 
 BLOCK = 0.25
@@ -87,3 +87,33 @@ def test_the_selector_is_given_back_when_the_test_ends():
         return watched, "select" in vars(selector)
 
     assert asyncio.run(main()) == (True, False)
+
+
+def test_a_long_run_and_a_wait_that_ended_long_after_it_was_due_are_starved_an_idle_wait_is_not():
+    """What a check of wake-ups needs to know (kata.testing.waiting.assert_loop_ran): where the
+    loop could run nothing new. A run of its own that long, or a thread that woke long after its
+    timeout (a busy machine), starves it; waiting on time for a timer that is not yet due does not."""
+    selector = selectors.DefaultSelector()
+
+    class Loop:
+        _selector = selector
+
+    watch = turns.SelectWatch.attach(Loop(), lambda: None, lambda: None)
+    assert turns.SelectWatch.of(Loop()) is watch
+    began = clock.perf_counter()
+    selector.select(0.05)  # idle, and back on time
+    time.sleep(0.03)  # the loop runs 30 ms without a turn
+    ran_until = clock.perf_counter()
+    own = watch._select
+    watch._select = lambda timeout: (time.sleep(timeout + 0.03), own(0))[1]  # back 30 ms late
+    selector.select(0.01)
+    ended = clock.perf_counter()
+    watch.detach()
+
+    starved = watch.starved_in(began, ended)
+    assert len(starved) == 2, starved
+    (run_from, run_to), (late_from, late_to) = starved
+    assert began + 0.05 <= run_from and 0.03 <= run_to - run_from <= ran_until - began - 0.05, starved
+    assert late_to - late_from >= 0.03 and late_from >= run_to + 0.01, "late from its due time only"
+    assert watch.starved_in(began, began + 0.05) == [], "the idle wait was not starved"
+    assert turns.SelectWatch.of(Loop()) is None, "detached"

@@ -7,11 +7,12 @@ report the frozen loop these tests make on purpose.
 import asyncio
 import gc
 import threading
+import time
 import warnings
 
 import pytest
 
-from kata.testing import clock, margins
+from kata.testing import clock, margins, turns
 from kata.testing.cpu_work import BlockingService, after_all_started
 from kata.testing.waiting import (
     MIN_QUIET,
@@ -135,6 +136,60 @@ def test_calls_that_never_ran_at_once_fail_on_time_and_say_they_may_be_the_codes
         )  # the first ended before the last began
     assert margins.broken, "the machine may have caused it: a failure on time"
     margins.clear()
+
+
+async def polls_without_a_timer(flag):
+    while not flag.is_set():
+        await asyncio.sleep(0)
+
+
+def timed_stretch(make, stall, after=0.01):
+    """As quiet_stretch, on a loop whose turns are timed (kata.testing.turns, as under the loop
+    guard), stopped for `stall` s in the middle of the stretch, as a busy machine stops it."""
+
+    async def main():
+        turns.SelectWatch.attach(asyncio.get_running_loop(), lambda: None, lambda: None)
+        flag = asyncio.Event()
+        with WakeWatch() as wakes:
+            task = asyncio.create_task(make(flag))
+            await asyncio.sleep(0.02)
+            since = clock.perf_counter()
+            time.sleep(stall)  # the loop's thread gets no core
+            await asyncio.sleep(after)
+            until = clock.perf_counter()
+            flag.set()
+            await task
+        return wakes, since, until
+
+    return asyncio.run(main())
+
+
+def test_a_poll_with_no_timer_hidden_by_a_starved_loop_is_a_failure_on_time_not_a_pass():
+    # A busy machine stopped the loop through most of the stretch: a poll of `await asyncio.sleep(0)`
+    # woke nowhere in it, and the check cannot tell it from code that waits.
+    stall = 0.1
+    wakes, since, _ = timed_stretch(polls_without_a_timer, stall)
+    margins.clear()
+    assert wakes.starved, "the stop was seen"
+    within = since + 0.005, since + stall - 0.005
+    assert wakes.busiest(*within) is None, "the poll could not wake while the loop was stopped"
+
+    with pytest.raises(AssertionError, match=r"could not watch wait_for_it .* the event loop could run"):
+        judge_stretch(wakes, *within)
+    assert margins.broken, "a starved stretch must count as a failure on time"
+    margins.clear()
+
+
+def test_a_poll_with_no_timer_on_a_loop_free_to_run_is_seen_and_code_that_waits_passes():
+    wakes, since, until = timed_stretch(polls_without_a_timer, stall=0.0)
+    with pytest.raises(AssertionError, match="again and again"):
+        judge_stretch(wakes, since, until)
+
+    margins.clear()
+    wakes, since, until = timed_stretch(waits, stall=0.0, after=QUIET)
+    assert wakes.starved is not None, "its turns were timed"
+    judge_stretch(wakes, since + 0.005, until - 0.015)  # idle on time: free to run throughout
+    assert not margins.broken, margins.broken
 
 
 def run_in_threads(service, count, gap):
