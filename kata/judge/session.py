@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import sys
 import threading
 from pathlib import Path
@@ -93,12 +94,13 @@ class JudgeSession:
         """The sandbox's count of the sessions the learner's code made (0 if it says nonsense)."""
         return _count(self.link.ask("sessions_opened") if self.link.host is not None else 0)
 
-    async def threads_running(self) -> int:
-        """The sandbox's count of its threads (0 if it says nonsense: it can only fail a test).
-        Asked without blocking this loop: the learner's calls to the test's fakes go on meanwhile."""
+    async def threads_running(self) -> tuple[int, float]:
+        """The sandbox's count of its threads, and when it counted (kata.testing.threads); nonsense
+        is (0, inf), a count too late for any check: it can only fail a test. Asked without
+        blocking this loop: the learner's calls to the test's fakes go on meanwhile."""
         if self.link.host is None or self.link.peer.lost is not None:
-            return 0
-        return _count(await self.link.ask_async("threads_running"))
+            return 0, math.inf
+        return _count_at(await self.link.ask_async("threads_running"))
 
     def left_running(self) -> list[tuple[str, bool]]:
         """The sandbox's list of the learner's tasks still running when the latest call into its
@@ -249,6 +251,15 @@ class SandboxLoopBreaker:
 def _count(reported: Any) -> int:
     """A count the sandbox reported, checked as data: 0 if it is not a sane count."""
     return reported if type(reported) is int and 0 <= reported < 10**6 else 0
+
+
+def _count_at(reported: Any) -> tuple[int, float]:
+    """A count and the moment it was taken, as the sandbox reported them, checked as data: a count
+    that is not sane is 0, a moment that is not a finite float is never (inf)."""
+    if not (isinstance(reported, tuple | list) and len(reported) == 2):
+        return 0, math.inf
+    count, at = reported
+    return _count(count), at if type(at) is float and math.isfinite(at) else math.inf
 
 
 def _watched(reported: Any) -> list[Watched]:

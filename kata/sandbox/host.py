@@ -165,9 +165,9 @@ class Host:
         close_left_open(kept)
         self.peer.retire_mirror_threads()
 
-    async def threads_running(self) -> int:
-        """The threads alive in this process now (kata.testing.threads)."""
-        return threading.active_count()
+    async def threads_running(self) -> tuple[int, float]:
+        """The threads alive in this process now, and when they were counted (kata.testing.threads)."""
+        return threading.active_count(), clock.perf_counter()
 
     def sessions_opened(self) -> int:
         """How many aiohttp ClientSessions the learner's code made since the test began."""

@@ -10,12 +10,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Awaitable, Callable
 
-# Set by the kata's plugin in judge mode: asks the sandbox for its count.
-elsewhere: Callable[[], Awaitable[int]] | None = None
+from kata.testing import clock
+
+# Set by the kata's plugin in judge mode: asks the sandbox for its count, and when it counted.
+elsewhere: Callable[[], Awaitable[tuple[int, float]]] | None = None
+
+
+async def threads_counted() -> tuple[int, float]:
+    """The threads alive in the process the code under test runs in, and when they were counted
+    there (kata clock: the same clock in both processes). A count that cannot be read comes with
+    an infinite time: too late for any check that needs a count taken in time."""
+    if elsewhere is not None:
+        return await elsewhere()
+    return threading.active_count(), clock.perf_counter()
 
 
 async def threads_running() -> int:
     """The threads alive now in the process the code under test runs in."""
-    if elsewhere is not None:
-        return await elsewhere()
-    return threading.active_count()
+    return (await threads_counted())[0]

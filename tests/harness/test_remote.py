@@ -1032,6 +1032,14 @@ async def test_the_sandbox_reports_its_tasks_wake_ups_and_the_judge_reads_them_a
     )
     assert unpacked_stretches([1.0, 2.0]) is None and unpacked_stretches(None) is None, "not packed: unknown"
 
+    from kata.judge.session import _count_at
+
+    assert _count_at((7, 12.5)) == (7, 12.5)
+    nonsense = [None, 7, (7,), ("7", 1.0), (7, "1.0"), (7, math.nan), (-1, 1.0), (True, 1.0), (7, 1)]
+    for reported in nonsense:
+        count, at = _count_at(reported)
+        assert count in (0, 7) and (count == 0 or at == math.inf), (reported, count, at)
+
 
 def test_a_busy_polls_wake_ups_cross_from_the_sandbox_in_a_few_milliseconds():
     """A task that polls with `await asyncio.sleep(0)` wakes up tens of thousands of times in a
