@@ -59,15 +59,21 @@ async def blocks_for(seconds):
         pass
 
 
-def quiet_stretch(make):
-    """Run make(flag) as a task, set flag after QUIET s; return the watch and the stretch."""
+def quiet_stretch(make, *, timed=False, stall=0.0, after=QUIET):
+    """Run make(flag) as a task, set flag after `after` s; return the watch and the stretch. With
+    `timed`, the loop's turns are timed (kata.testing.turns, as under the loop guard), and the
+    loop is stopped for `stall` s at the stretch's start, as a busy machine stops it."""
 
     async def main():
+        if timed:
+            turns.SelectWatch.attach(asyncio.get_running_loop(), lambda: None, lambda: None)
         flag = asyncio.Event()
         with WakeWatch() as wakes:
             task = asyncio.create_task(make(flag))
+            await asyncio.sleep(0.02 if timed else 0)
             since = clock.perf_counter()
-            await asyncio.sleep(QUIET)
+            time.sleep(stall)  # the loop's thread gets no core
+            await asyncio.sleep(after)
             until = clock.perf_counter()
             flag.set()
             await task
@@ -143,32 +149,11 @@ async def polls_without_a_timer(flag):
         await asyncio.sleep(0)
 
 
-def timed_stretch(make, stall, after=0.01):
-    """As quiet_stretch, on a loop whose turns are timed (kata.testing.turns, as under the loop
-    guard), stopped for `stall` s in the middle of the stretch, as a busy machine stops it."""
-
-    async def main():
-        turns.SelectWatch.attach(asyncio.get_running_loop(), lambda: None, lambda: None)
-        flag = asyncio.Event()
-        with WakeWatch() as wakes:
-            task = asyncio.create_task(make(flag))
-            await asyncio.sleep(0.02)
-            since = clock.perf_counter()
-            time.sleep(stall)  # the loop's thread gets no core
-            await asyncio.sleep(after)
-            until = clock.perf_counter()
-            flag.set()
-            await task
-        return wakes, since, until
-
-    return asyncio.run(main())
-
-
 def test_a_poll_with_no_timer_hidden_by_a_starved_loop_is_a_failure_on_time_not_a_pass():
     # A busy machine stopped the loop through most of the stretch: a poll of `await asyncio.sleep(0)`
     # woke nowhere in it, and the check cannot tell it from code that waits.
     stall = 0.1
-    wakes, since, _ = timed_stretch(polls_without_a_timer, stall)
+    wakes, since, _ = quiet_stretch(polls_without_a_timer, timed=True, stall=stall, after=0.01)
     margins.clear()
     assert wakes.starved, "the stop was seen"
     within = since + 0.005, since + stall - 0.005
@@ -181,12 +166,12 @@ def test_a_poll_with_no_timer_hidden_by_a_starved_loop_is_a_failure_on_time_not_
 
 
 def test_a_poll_with_no_timer_on_a_loop_free_to_run_is_seen_and_code_that_waits_passes():
-    wakes, since, until = timed_stretch(polls_without_a_timer, stall=0.0, after=QUIET)
+    wakes, since, until = quiet_stretch(polls_without_a_timer, timed=True)
     with pytest.raises(AssertionError, match=r"woke up \d+ times"):
         judge_stretch(wakes, since + 0.005, until - 0.015)
 
     margins.clear()
-    wakes, since, until = timed_stretch(waits, stall=0.0, after=QUIET)
+    wakes, since, until = quiet_stretch(waits, timed=True)
     assert wakes.starved is not None, "its turns were timed"
     judge_stretch(wakes, since + 0.005, until - 0.015)  # idle on time: free to run throughout
     assert not margins.broken, margins.broken
