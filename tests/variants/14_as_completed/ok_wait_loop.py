@@ -33,10 +33,12 @@ async def first_success(fetch, mirrors):
     try:
         while pending:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            # Every error of this batch read first: returning at a success found before a failed
+            # task in the same set would leave its error unread ("never retrieved").
+            errors += [task.exception() for task in done if task.exception() is not None]
             for task in done:
                 if task.exception() is None:
                     return task.result()
-                errors.append(task.exception())
     finally:
         for task in pending:
             task.cancel()

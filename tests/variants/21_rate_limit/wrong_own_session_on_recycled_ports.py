@@ -1,5 +1,7 @@
 """Every request on a ClientSession of its own, each bound to a client port the given session used a moment before (a decoy server of its own closes first): its requests look like the given session's."""
-# fails only: test_bodies_come_back_in_the_order_of_the_urls
+# No exact list of failures: caught by test_bodies_come_back_in_the_order_of_the_urls (its own session), but its
+# decoy round trips and borrowed ports take time a busy machine stretches, and then it also fails other tests
+# (CI at 5d34cc9, one process: a fetch task left running in the failed-request test, 4 requests in a window).
 # ruff: noqa
 
 import asyncio
