@@ -658,12 +658,13 @@ async def assert_losers_stopped(fetch, winner, elapsed, mirrors, name, held):
         )
 
 
-def race(rng, count, fast_failures=0, winner_at=WINNER):
+def race(rng, count, fast_failures=0, winner_at=WINNER, *, together=0):
     """Mirrors, the one whose answer should win, and a fetch: `fast_failures` mirrors fail
     before the winner answers (at `winner_at` s); the rest are slow. Neither the winner nor a
-    failure is first."""
+    failure is first. With `together`, that many more mirrors fail in the very loop turn the
+    winner answers in (see `ending_together`)."""
     mirrors = some_mirrors(rng, count)
-    picked = rng.sample(mirrors[1:], fast_failures + 1)
+    picked = rng.sample(mirrors[1:], fast_failures + 1 + together)
     winner, failing = picked[0], picked[1:]
     delays = {mirror: SLOW - 0.02 * n for n, mirror in enumerate(mirrors)}
     delays |= {mirror: 0.02 + 0.02 * n for n, mirror in enumerate(failing)}
@@ -672,7 +673,31 @@ def race(rng, count, fast_failures=0, winner_at=WINNER):
     fetch = FakeService(
         "fetch", delay=delays.__getitem__, reply=answer_from, fail=errors.get, stop_delay=STOP_TIME
     )
+    if together:
+        delays |= dict.fromkeys(failing[-together:], winner_at)
+        fetch.hold = ending_together({winner, *failing[-together:]})
     return mirrors, winner, errors, fetch
+
+
+def ending_together(mirrors):
+    """A `hold` for a FakeService: the calls to `mirrors` each wait, once their delay is over, until
+    all have come that far (1 s at most), then all end in one loop turn. Code that waits for the
+    first call to end then finds every one of them done at once: a success, and failures whose
+    errors it must still read. Returning at the success leaves unread the errors of those it
+    looks at after it, in the set's own order: with 3 failures, 3 times in 4 on average."""
+    arrived, released = set(), asyncio.Event()
+
+    def hold(call):
+        if call.args[0] not in mirrors:
+            return None
+        arrived.add(call.args[0])
+        if arrived == mirrors:
+            asyncio.get_running_loop().call_soon(released.set)  # every one of them is waiting by then
+        elif len(arrived) == 1:
+            asyncio.get_running_loop().call_later(1.0, released.set)
+        return released
+
+    return hold
 
 
 # Cancelling first_response or first_success itself: at each moment, the CancelledError must
@@ -839,7 +864,7 @@ async def first_success(ex, fetch, mirrors, errors, winner, held=None):
 
 @pytest.mark.task(3)
 async def test_failed_calls_are_skipped(ex, rng, wake_watch):
-    mirrors, winner, errors, fetch = race(rng, 6, fast_failures=2)
+    mirrors, winner, errors, fetch = race(rng, 6, fast_failures=1, together=3)
 
     async with wake_watch(ex) as wakes:
         result = await first_success(ex, fetch, mirrors, errors, winner)

@@ -20,6 +20,7 @@ import re
 import sys
 import threading
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -239,6 +240,9 @@ class LoopGuard:
         # ones, so a forgotten task could be garbage-collected before it is reported.
         self._created: list[asyncio.Task] = []
         self._creators: dict[asyncio.Task, str | None] = {}  # the file of the code that made each
+        # Tasks that had ended with an error nobody had read when last looked at (weakly: one
+        # freed meanwhile has had its lost error reported by asyncio), with their makers' files.
+        self._ended_unread: weakref.WeakKeyDictionary[asyncio.Task, str | None] = weakref.WeakKeyDictionary()
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -285,9 +289,28 @@ class LoopGuard:
         the sandbox looks after each of the judge's calls: 0.5 ms a call after 3,000 calls, and
         asyncio.all_tasks() walked them all too). An ended task with an error nobody read is then
         freed during the test, and its lost error reported in it, as at the end."""
+        for task in self._created:
+            if task.done() and _error_unread(task):
+                self._ended_unread[task] = self._creators.get(task)
         self._created = [t for t in self._created if not t.done()]
         self._creators = {t: self._creators.get(t) for t in self._created}
         return [t for t in self._created if not is_library_task(t)]
+
+    def _lost_errors(self) -> list[str]:
+        """The errors of the tasks made during the test that ended with one nobody has read, and
+        are still alive: asyncio reports a lost error only when the task is freed, and a task
+        something else keeps (a fake's record of the call that ran in it, say) is freed after the
+        test, or never: its lost error went unsaid. Said here, once (asyncio is told it was)."""
+        lost = []
+        for task, creator in list(self._ended_unread.items()):
+            if not _error_unread(task) or is_library_task(task):
+                continue
+            if self._learner_folder is not None and not _made_in(creator, self._learner_folder):
+                continue
+            lost.append(LOST_ERROR.format(error=repr(task.exception())))
+            task._log_traceback = False  # read now: not reported again when it is freed
+        self._ended_unread.clear()
+        return lost
 
     def made_by_the_code(self, task: asyncio.Task) -> bool:
         """Whether code in the learner's folder made `task` (or code nobody can name), as far as
@@ -373,6 +396,7 @@ class LoopGuard:
             busy = BUSY_MACHINE if blocked is BLOCKED and stall_cause.machine_busy() else ""
             problems.append(blocked.format(stall=self.worst_stall) + held + busy)
         running = self.running()
+        problems.extend(self._lost_errors())
         leaked = running
         if failed and self._learner_folder is not None:
             leaked = [t for t in running if _made_in(self._creators.get(t), self._learner_folder)]
@@ -439,6 +463,12 @@ def _creator_file() -> str | None:
             return name
         frame = frame.f_back
     return None
+
+
+def _error_unread(task: asyncio.Task) -> bool:
+    """Whether `task` ended with an error nobody has read yet (asyncio would report it as lost
+    when the task is freed)."""
+    return task.done() and not task.cancelled() and bool(getattr(task, "_log_traceback", False))
 
 
 def _made_in(creator: str | None, folder: Path) -> bool:

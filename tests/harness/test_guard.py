@@ -58,6 +58,14 @@ async def loses_an_error():
     asyncio.create_task(fail())
     await asyncio.sleep(0.01)
 
+KEPT = []
+
+async def loses_an_error_of_a_task_kept_alive():
+    async def fail():
+        raise ValueError("kept")
+    KEPT.append(asyncio.create_task(fail()))  # something keeps the task: it is not freed in the test
+    await asyncio.sleep(0.01)
+
 async def loses_a_futures_error():
     future = asyncio.get_running_loop().create_future()
     future.set_exception(KeyError("nobody waits"))
@@ -159,6 +167,9 @@ async def test_leaked_call_of_a_fake(ex):
 
 async def test_lost_error(ex):
     await ex.loses_an_error()
+
+async def test_lost_error_of_a_task_kept_alive(ex):
+    await ex.loses_an_error_of_a_task_kept_alive()
 
 async def test_lost_error_of_a_future(ex):
     await ex.loses_a_futures_error()
@@ -302,6 +313,8 @@ def verdicts(tmp_path_factory):
         ("test_leak", "1 task was still running after your code had finished: sleep"),
         ("test_leaked_call_of_a_fake", "1 task was still running after your code had finished: fetch_user."),
         ("test_lost_error", "a task failed with ValueError('lost') and nobody awaited it"),
+        # asyncio says so only when the task is freed: one that something keeps is found ended.
+        ("test_lost_error_of_a_task_kept_alive", "a task failed with ValueError('kept') and nobody awaited"),
         # Not a task: "a task failed" misled a learner whose cache set an exception on a future.
         ("test_lost_error_of_a_future", "a future ended with KeyError('nobody waits') and nobody awaited it"),
         ("test_never_awaited", "you called fetch_user() but never awaited it"),
