@@ -50,6 +50,7 @@ from kata.testing.loopguard import (
 )
 from kata.testing.loops import close_left_open, noting_loops
 from kata.testing.sessions import counting_sessions
+from kata.testing.threads import threads_alive
 from kata.testing.waiting import MAX_WATCHED, FrozenLoopBreaker, WakeWatch, packed_stretches, packed_wakes
 from kata.tracebacks import line_of
 
@@ -167,7 +168,7 @@ class Host:
 
     async def threads_running(self) -> tuple[int, float]:
         """The threads alive in this process now, and when they were counted (kata.testing.threads)."""
-        return threading.active_count(), clock.perf_counter()
+        return threads_alive(), clock.perf_counter()
 
     def sessions_opened(self) -> int:
         """How many aiohttp ClientSessions the learner's code made since the test began."""

@@ -7,6 +7,7 @@ rewritten to lie can hide threads, as kata.judge.coverage says).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Awaitable, Callable
 
@@ -16,13 +17,23 @@ from kata.testing import clock
 elsewhere: Callable[[], Awaitable[tuple[int, float]]] | None = None
 
 
+def threads_alive() -> int:
+    """This process's threads as the kernel counts them (Linux: /proc/self/task), those `threading`
+    was never told of included (`_thread.start_new_thread`: 04's thread-per-countdown answer built
+    so passed every test when `threading.active_count()` counted); elsewhere, threading's count."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
+
+
 async def threads_counted() -> tuple[int, float]:
     """The threads alive in the process the code under test runs in, and when they were counted
     there (kata clock: the same clock in both processes). A count that cannot be read comes with
     an infinite time: too late for any check that needs a count taken in time."""
     if elsewhere is not None:
         return await elsewhere()
-    return threading.active_count(), clock.perf_counter()
+    return threads_alive(), clock.perf_counter()
 
 
 async def threads_running() -> int:
