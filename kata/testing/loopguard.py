@@ -290,7 +290,7 @@ class LoopGuard:
         asyncio.all_tasks() walked them all too). An ended task with an error nobody read is then
         freed during the test, and its lost error reported in it, as at the end."""
         for task in self._created:
-            if task.done() and _error_unread(task):
+            if _error_unread(task):
                 self._ended_unread[task] = self._creators.get(task)
         self._created = [t for t in self._created if not t.done()]
         self._creators = {t: self._creators.get(t) for t in self._created}

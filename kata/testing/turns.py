@@ -57,7 +57,8 @@ class SelectWatch:
     @classmethod
     def of(cls, loop: Any) -> SelectWatch | None:
         """The watch on `loop`'s selector, if one is attached."""
-        select = vars(getattr(loop, "_selector", None) or object()).get("select") if loop else None
+        # A loop without a selector (Windows' proactor) has none to look in.
+        select = getattr(getattr(loop, "_selector", None), "__dict__", {}).get("select")
         if isinstance(select, functools.partial) and select.func is _timed_select:
             return select.args[0]
         return None

@@ -119,3 +119,14 @@ def test_a_long_run_and_a_wait_that_ended_long_after_it_was_due_are_starved_an_i
     assert late, f"the wait back 30 ms after it was due, from its due time: {starved}"
     assert watch.starved_in(began, began + 0.049) == [], "the idle wait, up to its due time, was not starved"
     assert turns.SelectWatch.of(Loop()) is None, "detached"
+
+
+def test_a_loop_without_a_selector_has_no_watch_to_read():
+    """Windows' proactor loop has no `_selector`: a wake watch then reads no starved stretches
+    (None), instead of failing as it looks for them."""
+
+    class Proactor:
+        pass
+
+    assert turns.SelectWatch.of(Proactor()) is None
+    assert turns.SelectWatch.of(None) is None
