@@ -3,7 +3,8 @@
 - a frozen loop (blocking code): each stretch the loop runs between two waits for events is timed
   at its selector (kata.testing.turns); a loop without one (Windows' proactor) gets a heartbeat
   timer that measures its own lateness;
-- tasks still running when the learner's code returned (fire-and-forget);
+- tasks still running when the learner's code returned (fire-and-forget): made through the loop's
+  task factory, or seen at their first step (made as `asyncio.Task(coro)`: kata.testing.loop_runs);
 - errors the loop reported but nobody saw ("Task exception was never retrieved",
   "Unclosed client session"), collected by a loop exception handler;
 - coroutines that were created but never awaited, and resources left open,
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from kata import where
-from kata.testing import clock, frozen_at, margins, sleep_watch, stall_cause, turns
+from kata.testing import clock, frozen_at, loop_runs, margins, sleep_watch, stall_cause, turns
 
 # Correct code on a 2-core machine with 16 CPU burners stalled the loop at most
 # ~30 ms; blocking code stalls it for the length of the block (FIELD-NOTES).
@@ -243,11 +244,18 @@ class LoopGuard:
         # Tasks that had ended with an error nobody had read when last looked at (weakly: one
         # freed meanwhile has had its lost error reported by asyncio), with their makers' files.
         self._ended_unread: weakref.WeakKeyDictionary[asyncio.Task, str | None] = weakref.WeakKeyDictionary()
+        # Every task this guard has seen made, or running before it started: a task first seen at
+        # a step of its own (made without the task factory) is noted there.
+        self._known: weakref.WeakSet[asyncio.Task] = weakref.WeakSet()
+        self._observed: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._previous_factory = loop.get_task_factory()
         loop.set_task_factory(self._make_task)
+        self._known = weakref.WeakSet(asyncio.all_tasks(loop))
+        self._observed = loop
+        loop_runs.observe(loop, self._saw_run)
         self._previous_handler = loop.get_exception_handler()
         loop.set_exception_handler(lambda _loop, ctx: self.loop_reports.append(explain_loop_report(ctx)))
         if self._beats and self._learner_folder is not None:
@@ -278,7 +286,19 @@ class LoopGuard:
             task = asyncio.Task(coro, loop=loop, **kwargs)
         self._created.append(task)
         self._creators[task] = _creator_file()
+        self._known.add(task)
         return task
+
+    def _saw_run(self, handle: asyncio.Handle) -> None:
+        """A task the loop runs that this guard never saw made: made without the task factory
+        (`asyncio.Task(coro)`, a factory of the code's own), so seen at its first step instead, and
+        watched from then on as if the factory had made it (its maker, unknown: its coroutine's)."""
+        task = loop_runs.task_of(handle)
+        if task is None or task in self._known:
+            return
+        self._known.add(task)
+        self._created.append(task)
+        self._creators[task] = _coroutine_file(task)
 
     def running(self) -> list[asyncio.Task]:
         """The tasks made during the test that are still running (the kata's own and a library's
@@ -326,6 +346,7 @@ class LoopGuard:
     def _restore_loop(self) -> None:
         loop = asyncio.get_running_loop()
         loop.set_task_factory(self._previous_factory)
+        self._stop_observing()
         loop.set_exception_handler(self._previous_handler)
 
     def _beat(self) -> None:
@@ -415,6 +436,11 @@ class LoopGuard:
         problems.extend(dict.fromkeys(self.loop_reports))
         return problems
 
+    def _stop_observing(self) -> None:
+        if self._observed is not None:
+            loop_runs.unobserve(self._observed, self._saw_run)
+            self._observed = None
+
     def _stop_timing(self) -> None:
         if self._heartbeat is not None:
             self._heartbeat.cancel()
@@ -439,6 +465,7 @@ class LoopGuard:
             self._created.clear()
             self._creators.clear()
             self._restore_loop()
+        self._stop_observing()
 
 
 def _slept(calls: list, folder: Path) -> str:
@@ -463,6 +490,15 @@ def _creator_file() -> str | None:
             return name
         frame = frame.f_back
     return None
+
+
+def _coroutine_file(task: asyncio.Task) -> str | None:
+    """The file of the function a task runs (the learner's own, below the kata's machinery), or
+    None where it is asyncio's (`asyncio.Task(asyncio.wait_for(...))`: nobody can name the maker)."""
+    code = getattr(_learners_coroutine(task.get_coro()), "cr_code", None)
+    if code is None or code.co_filename.startswith(_MACHINERY[0]):
+        return None
+    return code.co_filename
 
 
 def _error_unread(task: asyncio.Task) -> bool:

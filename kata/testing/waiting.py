@@ -14,15 +14,18 @@ instrumented.
 - `WakeWatch`: every task created on the loop while the watch is on runs its coroutine
   through a counter. Each time the task resumes after its first step is a wake-up; each
   timer that such a task schedules (asyncio.sleep and every timeout schedule one) is noted
-  when it fires. Tasks made before the watch (the test's own task) are not counted.
+  when it fires. Tasks made before the watch (the test's own task) are not counted. A task made
+  past the factory (`asyncio.Task(coro)`, a factory of the code's own) is counted as the loop
+  runs its steps instead (kata.testing.loop_runs).
   Given the learner's file (`code_file`), it also notes each timer whose scheduling stack goes
   from that file straight into asyncio (`asyncio.wait(timeout=)`, `wait_for`, `asyncio.timeout`,
   `loop.call_later`...; `asyncio.sleep` is noted as a pause, not a limit), or from the top of a
   task that file made (`asyncio.create_task(asyncio.sleep(3))`): `limits`, kata.testing.limits;
   each thread's work that file sets going (`asyncio.to_thread`, `run_in_executor`, a
   `threading.Thread` or `Timer` it starts, a pool's `submit` it calls), noted as a pause while it
-  runs; and each run of a function of that file the loop calls back (`loop.call_soon(check)`, a
-  done callback): `callbacks`. Pauses and callbacks only the tests of stopping judge.
+  runs; and each run of a function of that file the loop calls back, however it was scheduled
+  (`loop.call_soon(check)` or through the loop's class, a done callback, an object's `__call__`;
+  not a timer): `callbacks`. Pauses and callbacks only the tests of stopping judge.
 - `FrozenLoopBreaker`: a watchdog thread (one per process, started at first use) notices that
   the event loop has had no turn for FREEZE seconds while the learner's code runs, and
   raises `LoopFrozen` inside that code (through `_thread.interrupt_main`), so a busy loop
@@ -34,6 +37,7 @@ from __future__ import annotations
 import _thread
 import asyncio
 import collections.abc
+import inspect
 import itertools
 import math
 import os
@@ -49,7 +53,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-from kata.testing import clock, margins, stall_cause, turns
+from kata.testing import clock, loop_runs, margins, stall_cause, turns
 from kata.testing.limits import MAX_PAUSES, Limit, Site, alive_between, site_of
 
 _thread_time = time.thread_time  # bound before any learner code runs
@@ -116,10 +120,24 @@ class _Counted(collections.abc.Coroutine):
 
 
 def _code_of(callback: Any) -> Any:
-    """The code object a callback runs (a function, a bound method, a functools.partial); None."""
+    """The code object a callback runs (a function, a bound method, a functools.partial, an object
+    with a `__call__` of its own); None."""
     for _ in range(3):
         callback = getattr(callback, "__func__", None) or getattr(callback, "func", None) or callback
-    return getattr(callback, "__code__", None)
+    code = getattr(callback, "__code__", None)
+    if code is None:
+        call = getattr(type(callback), "__call__", None)  # noqa: B004 (its code, not whether callable)
+        code = getattr(getattr(call, "__func__", call), "__code__", None)
+    return code
+
+
+def _started(coro: Any) -> bool:
+    """Whether a task's coroutine has taken its first step (an eager task's is taken as it is
+    made); a coroutine object not of Python's own is taken as not started."""
+    try:
+        return inspect.getcoroutinestate(coro) != inspect.CORO_CREATED
+    except (AttributeError, TypeError):
+        return False
 
 
 # A watched task's step starts here: above its coroutine's frames, nothing of the task's own.
@@ -151,13 +169,16 @@ class WakeWatch:
         self._entered = clock.perf_counter()
         self._factory = self._loop.get_task_factory()
         self._loop.set_task_factory(self._make_task)
+        # Tasks made without the factory, and the learner's callbacks however scheduled, are seen
+        # as the loop runs them; tasks running before the watch are not counted.
+        self._before = set(asyncio.all_tasks(self._loop))
+        self._unmade: dict[asyncio.Task, Watched] = {}
+        loop_runs.observe(self._loop, self._saw_run)
         self._call_at = self._loop.call_at
         self._loop.call_at = self._timed_call_at  # asyncio.sleep and timeouts go through it
         if self.code_file:  # when the learner's timers stop: TimerHandle.cancel() tells the loop
             self._cancelled = self._loop._timer_handle_cancelled
             self._loop._timer_handle_cancelled = self._timer_cancelled
-            self._call_soon = self._loop.call_soon
-            self._loop.call_soon = self._counted_call_soon
             self._run_in_executor = self._loop.run_in_executor
             self._loop.run_in_executor = self._noted_run_in_executor
             self._thread_start, self._submit = threading.Thread.start, ThreadPoolExecutor.submit
@@ -168,10 +189,11 @@ class WakeWatch:
         if self._turns is not None:
             self.starved = self._turns.starved_in(self._entered, clock.perf_counter())
         self._loop.set_task_factory(self._factory)
+        loop_runs.unobserve(self._loop, self._saw_run)
+        self._before = set()
         del self._loop.call_at
         if self.code_file:
             del self._loop._timer_handle_cancelled
-            del self._loop.call_soon
             del self._loop.run_in_executor
             threading.Thread.start, ThreadPoolExecutor.submit = self._thread_start, self._submit
 
@@ -214,21 +236,53 @@ class WakeWatch:
             self._keep(limit)
         return handle
 
-    def _counted_call_soon(self, callback: Callable[..., Any], *args: Any, context=None):
+    def _saw_run(self, handle: asyncio.Handle) -> Callable[[], None] | None:
+        """Before the loop runs `handle`: a step of a task the factory did not make (made as
+        `asyncio.Task(coro)`, or by a factory of the code's own) is counted as the factory's are,
+        and a run of a function of the learner's file called back (`loop.call_soon(check)` by any
+        path, a done callback; not a timer's) is counted in `callbacks`."""
+        task = loop_runs.task_of(handle)
+        if task is not None:
+            return self._unmade_step(task)
+        if self.code_file and type(handle) is asyncio.Handle:
+            self._callback_ran(handle._callback)
+        return None
+
+    def _unmade_step(self, task: asyncio.Task) -> Callable[[], None] | None:
+        watched = self._unmade.get(task)
+        if watched is None:
+            coro = task.get_coro()
+            if isinstance(coro, _Counted) or task in self._before or len(self.watched) >= MAX_WATCHED:
+                return None
+            watched = Watched(name=getattr(coro, "__name__", type(coro).__name__), task=task)
+            self._unmade[task] = watched
+            self.watched.append(watched)
+            if not _started(coro):  # its first step: not a wake-up
+                return self._running(watched)
+        watched.wakes.append(clock.perf_counter())
+        return self._running(watched)
+
+    def _running(self, watched: Watched) -> Callable[[], None]:
+        """`watched`'s step runs now (timers it schedules are its own), until what this returns is called."""
+        outer, self.running = self.running, watched
+
+        def ended() -> None:
+            self.running = outer
+
+        return ended
+
+    def _callback_ran(self, callback: Any) -> None:
         code = _code_of(callback)
-        if code is None or code.co_filename != self.code_file or len(self._callbacks) >= MAX_WATCHED:
-            return self._call_soon(callback, *args, context=context)
-        if code not in self._callbacks:
-            self._callbacks[code] = Watched(name=code.co_name, callback=True)
-            self.callbacks.append(self._callbacks[code])
-        record, inner = self._callbacks[code], callback
-
-        def callback(*args: Any) -> Any:
-            if len(record.wakes) < MAX_WAKES:
-                record.wakes.append(clock.perf_counter())
-            return inner(*args)
-
-        return self._call_soon(callback, *args, context=context)
+        if code is None or code.co_filename != self.code_file:
+            return
+        record = self._callbacks.get(code)
+        if record is None:
+            if len(self._callbacks) >= MAX_WATCHED:
+                return
+            record = self._callbacks[code] = Watched(name=code.co_name, callback=True)
+            self.callbacks.append(record)
+        if len(record.wakes) < MAX_WAKES:
+            record.wakes.append(clock.perf_counter())
 
     def _timer_cancelled(self, handle: asyncio.TimerHandle) -> None:
         limit = self._pending.pop(handle, None)

@@ -66,6 +66,24 @@ async def loses_an_error_of_a_task_kept_alive():
     KEPT.append(asyncio.create_task(fail()))  # something keeps the task: it is not freed in the test
     await asyncio.sleep(0.01)
 
+async def leaks_a_task_made_without_the_factory():
+    asyncio.Task(asyncio.sleep(5))  # skips the loop's task factory: seen at its first step
+    await asyncio.sleep(0)
+
+async def loses_an_error_of_a_task_made_without_the_factory():
+    async def fail():
+        raise ValueError("unmade")
+    KEPT.append(asyncio.Task(fail()))
+    await asyncio.sleep(0.01)
+
+async def loses_an_error_under_a_factory_of_its_own():
+    loop = asyncio.get_running_loop()
+    loop.set_task_factory(None)  # the guard's factory gone
+    async def fail():
+        raise ValueError("own factory")
+    KEPT.append(loop.create_task(fail()))
+    await asyncio.sleep(0.01)
+
 async def loses_a_futures_error():
     future = asyncio.get_running_loop().create_future()
     future.set_exception(KeyError("nobody waits"))
@@ -170,6 +188,15 @@ async def test_lost_error(ex):
 
 async def test_lost_error_of_a_task_kept_alive(ex):
     await ex.loses_an_error_of_a_task_kept_alive()
+
+async def test_leak_past_the_factory(ex):
+    await ex.leaks_a_task_made_without_the_factory()
+
+async def test_lost_error_past_the_factory(ex):
+    await ex.loses_an_error_of_a_task_made_without_the_factory()
+
+async def test_lost_error_under_own_factory(ex):
+    await ex.loses_an_error_under_a_factory_of_its_own()
 
 async def test_lost_error_of_a_future(ex):
     await ex.loses_a_futures_error()
@@ -315,6 +342,11 @@ def verdicts(tmp_path_factory):
         ("test_lost_error", "a task failed with ValueError('lost') and nobody awaited it"),
         # asyncio says so only when the task is freed: one that something keeps is found ended.
         ("test_lost_error_of_a_task_kept_alive", "a task failed with ValueError('kept') and nobody awaited"),
+        # A task made as `asyncio.Task(coro)`, or after the code set the loop's task factory, skips
+        # the guard's factory: seen as the loop runs it (kata.testing.loop_runs).
+        ("test_leak_past_the_factory", "1 task was still running after your code had finished: sleep"),
+        ("test_lost_error_past_the_factory", "a task failed with ValueError('unmade') and nobody"),
+        ("test_lost_error_under_own_factory", "a task failed with ValueError('own factory') and nobody"),
         # Not a task: "a task failed" misled a learner whose cache set an exception on a future.
         ("test_lost_error_of_a_future", "a future ended with KeyError('nobody waits') and nobody awaited it"),
         ("test_never_awaited", "you called fetch_user() but never awaited it"),

@@ -59,7 +59,7 @@ async def blocks_for(seconds):
         pass
 
 
-def quiet_stretch(make, *, timed=False, stall=0.0, after=QUIET):
+def quiet_stretch(make, *, timed=False, stall=0.0, after=QUIET, code_file=None):
     """Run make(flag) as a task, set flag after `after` s; return the watch and the stretch. With
     `timed`, the loop's turns are timed (kata.testing.turns, as under the loop guard), and the
     loop is stopped for `stall` s at the stretch's start, as a busy machine stops it."""
@@ -68,7 +68,7 @@ def quiet_stretch(make, *, timed=False, stall=0.0, after=QUIET):
         if timed:
             turns.SelectWatch.attach(asyncio.get_running_loop(), lambda: None, lambda: None)
         flag = asyncio.Event()
-        with WakeWatch() as wakes:
+        with WakeWatch(code_file) as wakes:
             task = asyncio.create_task(make(flag))
             await asyncio.sleep(0.02 if timed else 0)
             since = clock.perf_counter()
@@ -80,6 +80,62 @@ def quiet_stretch(make, *, timed=False, stall=0.0, after=QUIET):
         return wakes, since, until
 
     return asyncio.run(main())
+
+
+# Polls with no timer that a task factory or a patch of the loop's own `call_soon` never sees:
+# each is seen as the loop runs it (kata.testing.loop_runs).
+async def polls_in_a_task_made_without_the_factory(flag):
+    await asyncio.Task(polls(flag, 0))
+
+
+async def polls_under_a_task_factory_of_its_own(flag):
+    asyncio.get_running_loop().set_task_factory(None)
+    await asyncio.create_task(polls(flag, 0))
+
+
+class Poll:
+    """A poll by callbacks, as an object: it has no code of its own but its __call__."""
+
+    def __init__(self, flag, schedule):
+        self.flag, self.schedule = flag, schedule
+        self.done = asyncio.get_running_loop().create_future()
+
+    def __call__(self):
+        if self.flag.is_set():
+            self.done.set_result(None)
+        else:
+            self.schedule(self)
+
+
+def polls_by_callbacks(schedule):
+    async def make(flag):
+        poll = Poll(flag, lambda callback: schedule(asyncio.get_running_loop(), callback))
+        poll.schedule(poll)
+        await poll.done
+
+    return make
+
+
+UNSEEN_BEFORE = {
+    "asyncio.Task(coro)": polls_in_a_task_made_without_the_factory,
+    "a task factory of its own": polls_under_a_task_factory_of_its_own,
+    "an object's __call__": polls_by_callbacks(lambda loop, f: loop.call_soon(f)),
+    "type(loop).call_soon": polls_by_callbacks(lambda loop, f: type(loop).call_soon(loop, f)),
+    "call_soon_threadsafe": polls_by_callbacks(lambda loop, f: loop.call_soon_threadsafe(f)),
+}
+
+
+@pytest.mark.parametrize("make", UNSEEN_BEFORE.values(), ids=UNSEEN_BEFORE)
+def test_a_poll_made_past_the_task_factory_or_the_loops_call_soon_is_counted(make):
+    wakes, since, until = quiet_stretch(make, code_file=__file__)
+
+    seen = wakes.with_callbacks().busiest(since, until)
+    assert seen is not None, "the poll's wake-ups were not seen"
+    assert len(seen[1]) >= 100, f"only {len(seen[1])} wake-ups seen in {until - since:.2f} s of polling"
+    assert asyncio.events.Handle._run is ORIGINAL_RUN, "the loop's callbacks are still observed"
+
+
+ORIGINAL_RUN = asyncio.events.Handle._run
 
 
 def test_waiting_on_an_event_is_never_woken_while_nothing_changes():
