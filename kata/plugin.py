@@ -45,6 +45,7 @@ from kata.testing.loopguard import (
     without_echoes,
 )
 from kata.testing.loops import close_left_open, noting_loops
+from kata.testing.own_loops import OwnLoopsWatch
 from kata.testing.sessions import counting_sessions
 from kata.testing.waiting import FrozenLoopBreaker, WakeWatch
 
@@ -274,6 +275,18 @@ def event_loops_made(request: pytest.FixtureRequest):
     close_left_open(made)
     if judge is not None:
         judge.close_kept_loops()
+
+
+@pytest.fixture
+def own_loops_watch(request: pytest.FixtureRequest):
+    """`with own_loops_watch(ex) as wakes:` around a call of plain code watches every event loop
+    that code makes meanwhile (kata.testing.own_loops): `wakes.limits`, `wakes.busiest(...)` as
+    a wake watch's. In judge mode the sandbox watches them: what it reports can fail a test.
+    """
+    judge = request.config.stash.get(JUDGE_KEY, None)
+    if judge is not None:
+        return lambda ex: judge.own_loops_watch()
+    return lambda ex: OwnLoopsWatch(getattr(ex, "__file__", None))
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from kata.testing import FakeService, assert_ran_together, assert_same, describe, holds, same, stopwatch
+from kata.testing.limits import assert_no_limit_of_its_own
+from kata.testing.waiting import assert_slept_while_the_calls_ran
 
 DELAY = 0.2
 QUICK = 0.02
@@ -244,6 +246,27 @@ def client_for(ex, api):
         call_plain("client.close()", client.close)
 
 
+def assert_waited_for_the_calls(wakes, api, function):
+    """Fail if `function`, plain code, set a time limit of its own on the loop it made, or checked
+    on its calls in a loop while they ran (`wakes`: the test's own_loops_watch): the docstrings give
+    no time limit, and answers that do either pass every test of results and of time."""
+    assert_no_limit_of_its_own(
+        wakes,
+        lambda limit: (
+            f"{function} set {limit.said()}: the docstring gives no time limit, and a slow fetch "
+            "(a busy service) may take longer than yours to answer: the call would fail for "
+            "nothing. Await the calls without a timeout; a caller who wants a limit sets one."
+        ),
+    )
+    assert_slept_while_the_calls_ran(
+        wakes,
+        api.fetch.calls,
+        {},
+        function,
+        "Await them instead: `await asyncio.gather(...)` sleeps until every call is done.",
+    )
+
+
 def assert_one_loop(api, what):
     loops = api.distinct_loops()
     if len(loops) > 1:
@@ -275,6 +298,17 @@ def test_every_call_runs_at_the_same_time(ex, rng):
         call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
 
     assert_ran_together(api.fetch, run.elapsed, expected_calls=len(ids))
+
+
+@pytest.mark.task(1)
+def test_waits_for_the_calls_with_no_time_limit_and_no_checks_of_its_own(ex, rng, own_loops_watch):
+    ids = some_keys(rng, 4)
+    api = LoopWatchingApi()
+
+    with own_loops_watch(ex) as wakes:
+        call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
+
+    assert_waited_for_the_calls(wakes, api, "fetch_all_sync")
 
 
 @pytest.mark.task(1)
@@ -405,6 +439,16 @@ def test_every_get_calls_fetch_again_and_returns_its_fresh_answer(ex, rng):
 
 
 @pytest.mark.task(2)
+def test_get_waits_for_its_call_with_no_time_limit_and_no_checks_of_its_own(ex, rng, own_loops_watch):
+    api = LoopWatchingApi()
+
+    with own_loops_watch(ex) as wakes, client_for(ex, api) as client:
+        call_plain("client.get", client.get, rng.randrange(100, 1000))
+
+    assert_waited_for_the_calls(wakes, api, "get")
+
+
+@pytest.mark.task(2)
 def test_every_get_runs_on_the_same_event_loop(ex, rng):
     api = LoopWatchingApi(delay=QUICK)
 
@@ -511,6 +555,16 @@ def test_get_many_runs_every_call_at_the_same_time(ex, rng):
         call_plain("client.get_many", client.get_many, keys)
 
     assert_ran_together(api.fetch, run.elapsed, expected_calls=len(keys))
+
+
+@pytest.mark.task(3)
+def test_get_many_waits_for_the_calls_with_no_time_limit_and_no_checks_of_its_own(ex, rng, own_loops_watch):
+    api = LoopWatchingApi()
+
+    with own_loops_watch(ex) as wakes, client_for(ex, api) as client:
+        call_plain("client.get_many", client.get_many, some_keys(rng, 4))
+
+    assert_waited_for_the_calls(wakes, api, "get_many")
 
 
 @pytest.mark.task(3)

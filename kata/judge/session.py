@@ -145,6 +145,9 @@ class JudgeSession:
     def wake_watch(self, limits: bool = False) -> SandboxWakeWatch:
         return SandboxWakeWatch(self, limits)
 
+    def own_loops_watch(self) -> SandboxOwnLoopsWatch:
+        return SandboxOwnLoopsWatch(self)
+
     def loop_breaker(self, explain: str) -> SandboxLoopBreaker:
         return SandboxLoopBreaker(self, explain)
 
@@ -226,6 +229,36 @@ class SandboxWakeWatch:
             with contextlib.suppress(TimeoutError):
                 report = await asyncio.wait_for(self.session.link.ask_async("limits"), WAKES_TIMEOUT)
                 self.limits = from_report(report)
+
+
+class SandboxOwnLoopsWatch:
+    """kata.testing.own_loops.OwnLoopsWatch kept by the sandbox, as a plain `with` (the tests of
+    plain code have no loop): filled in from its report when the block ends, which can only fail
+    a test, as a SandboxWakeWatch's."""
+
+    busiest = WakeWatch.busiest
+    with_callbacks = WakeWatch.with_callbacks
+
+    def __init__(self, session: JudgeSession) -> None:
+        self.session = session
+        self.watched: list[Watched] = []
+        self.callbacks: list[Watched] = []
+        self.limits: list[Limit] = []
+        self.starved: list[tuple[float, float]] | None = None
+
+    def __enter__(self) -> SandboxOwnLoopsWatch:
+        self.session.link.ask("watch_own_loops")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.session.link.host is None or self.session.link.peer.lost is not None:
+            return
+        reported = self.session.link.ask("own_loops")
+        if isinstance(reported, tuple | list) and len(reported) == 4:
+            self.watched = _watched(reported[0])
+            self.callbacks = [Watched(w.name, callback=True, wakes=w.wakes) for w in _watched(reported[1])]
+            self.starved = unpacked_stretches(reported[2])
+            self.limits = from_report(reported[3])
 
 
 class SandboxLoopBreaker:

@@ -49,6 +49,7 @@ from kata.testing.loopguard import (
     warning_watch,
 )
 from kata.testing.loops import close_left_open, noting_loops
+from kata.testing.own_loops import OwnLoopsWatch
 from kata.testing.sessions import counting_sessions
 from kata.testing.threads import threads_alive
 from kata.testing.waiting import MAX_WATCHED, FrozenLoopBreaker, WakeWatch, packed_stretches, packed_wakes
@@ -78,6 +79,7 @@ class Host:
         self._tasks_before: set[asyncio.Task] = set()
         peer.call_ended = self._note_left_running
         self._wakes: WakeWatch | None = None
+        self._own_loops: OwnLoopsWatch | None = None
         self._limits: list[tuple] = []
         self._breaker: FrozenLoopBreaker | None = None
         self._loaded: list[ModuleType] = []  # the learner's modules loaded for the test that runs
@@ -201,6 +203,30 @@ class Host:
         callbacks = [(w.name, packed_wakes(w.wakes)) for w in watch.callbacks[:MAX_WATCHED]]
         return tasks, callbacks, packed_stretches(watch.starved)
 
+    def watch_own_loops(self) -> None:
+        """Start watching every event loop the learner's plain code makes from now on, and the
+        time limits this test's module sets there (kata.testing.own_loops)."""
+        self._stop_watching_own_loops()
+        code_file = self._loaded[-1].__file__ if self._loaded else None
+        self._own_loops = OwnLoopsWatch(code_file)
+        self._own_loops.__enter__()
+
+    def own_loops(self) -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes]], bytes | None, list[tuple]]:
+        """Stop watching the learner's own loops: what `wakes()` reports, over all of them, and
+        the time limits set there (as `limits()`)."""
+        watch = self._own_loops
+        self._stop_watching_own_loops()
+        if watch is None:
+            return [], [], None, []
+        tasks = [(w.name, packed_wakes(w.wakes)) for w in watch.watched[:MAX_WATCHED]]
+        callbacks = [(w.name, packed_wakes(w.wakes)) for w in watch.callbacks[:MAX_WATCHED]]
+        return tasks, callbacks, packed_stretches(watch.starved), reported_limits(watch)
+
+    def _stop_watching_own_loops(self) -> None:
+        if self._own_loops is not None:
+            self._own_loops.__exit__(None, None, None)
+            self._own_loops = None
+
     def limits(self) -> list[tuple]:
         """The time limits the learner's module set while the last watch was on (kata.testing.limits)."""
         return self._limits
@@ -294,6 +320,7 @@ class Host:
         self._stop_counting()
         self._left = []
         self._stop_watching_wakes()  # a test that never finished
+        self._stop_watching_own_loops()
         self.stop_breaking()
         self.peer.exports.clear()
         return list(dict.fromkeys(problems))

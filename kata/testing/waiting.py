@@ -24,8 +24,9 @@ instrumented.
   each thread's work that file sets going (`asyncio.to_thread`, `run_in_executor`, a
   `threading.Thread` or `Timer` it starts, a pool's `submit` it calls), noted as a pause while it
   runs; and each run of a function of that file the loop calls back, however it was scheduled
-  (`loop.call_soon(check)` or through the loop's class, a done callback, an object's `__call__`;
-  not a timer): `callbacks`. Pauses and callbacks only the tests of stopping judge.
+  (`loop.call_soon(check)` or through the loop's class, a done callback, an object's `__call__`,
+  a timer this watch did not note as the learner's: `type(loop).call_at(loop, ...)`): `callbacks`.
+  Pauses and callbacks only the tests of stopping judge.
 - `FrozenLoopBreaker`: a watchdog thread (one per process, started at first use) notices that
   the event loop has had no turn for FREEZE seconds while the learner's code runs, and
   raises `LoopFrozen` inside that code (through `_thread.interrupt_main`), so a busy loop
@@ -37,6 +38,7 @@ from __future__ import annotations
 import _thread
 import asyncio
 import collections.abc
+import contextvars
 import inspect
 import itertools
 import math
@@ -46,6 +48,7 @@ import statistics
 import sys
 import threading
 import time
+import types
 from array import array
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -119,16 +122,26 @@ class _Counted(collections.abc.Coroutine):
         return getattr(self._coro, name)
 
 
-def _code_of(callback: Any) -> Any:
-    """The code object a callback runs (a function, a bound method, a functools.partial, an object
-    with a `__call__` of its own); None."""
-    for _ in range(3):
-        callback = getattr(callback, "__func__", None) or getattr(callback, "func", None) or callback
-    code = getattr(callback, "__code__", None)
-    if code is None:
-        call = getattr(type(callback), "__call__", None)  # noqa: B004 (its code, not whether callable)
-        code = getattr(getattr(call, "__func__", call), "__code__", None)
-    return code
+def _code_of(callback: Any, args: tuple = ()) -> Any:
+    """The code object a callback runs, called with `args`: a function, a bound method, a
+    functools.partial, an object with a `__call__` of its own, a function's own `__call__` (a
+    method-wrapper), a context's `run` given the function; None."""
+    for _ in range(5):
+        code = getattr(callback, "__code__", None)
+        if code is not None:
+            return code
+        inner = getattr(callback, "__func__", None) or getattr(callback, "func", None)
+        if inner is None:
+            owner = getattr(callback, "__self__", None)
+            if isinstance(owner, contextvars.Context) and args:  # `ctx.run(f, *args)`
+                inner, args = args[0], args[1:]
+            elif callable(owner) and not isinstance(owner, type | types.ModuleType):
+                inner = owner  # `f.__call__`
+        if inner is None:
+            call = getattr(type(callback), "__call__", None)  # noqa: B004 (its code, not whether callable)
+            return getattr(getattr(call, "__func__", call), "__code__", None)
+        callback = inner
+    return None
 
 
 def _started(coro: Any) -> bool:
@@ -147,7 +160,19 @@ _TASK_TOP = {_Counted._resume.__code__, _Counted.send.__code__, _Counted.throw._
 class WakeWatch:
     """Records the wake-ups of every task created on the running loop while it is on (see module doc)."""
 
-    def __init__(self, code_file: str | None = None) -> None:
+    def __init__(
+        self,
+        code_file: str | None = None,
+        *,
+        loop: asyncio.AbstractEventLoop | None = None,
+        threads: bool = True,
+    ) -> None:
+        """`loop`: the loop to watch (the running one if None: a loop not running yet can be
+        watched from before its first task, as kata.testing.own_loops does). `threads=False`: the
+        threads the learner's file starts are not noted (their patch is the process's, and
+        watches that end in another order than they began would give back the wrong one)."""
+        self._loop_given = loop
+        self._threads = threads
         self.watched: list[Watched] = []
         self.running: Watched | None = None  # the watched task whose step runs right now
         self.code_file = code_file  # the learner's module: note the time limits it sets
@@ -164,7 +189,7 @@ class WakeWatch:
         self.starved: list[tuple[float, float]] | None = None
 
     def __enter__(self) -> WakeWatch:
-        self._loop = asyncio.get_running_loop()
+        self._loop = self._loop_given or asyncio.get_running_loop()
         self._turns = turns.SelectWatch.of(self._loop)
         self._entered = clock.perf_counter()
         self._factory = self._loop.get_task_factory()
@@ -181,9 +206,15 @@ class WakeWatch:
             self._loop._timer_handle_cancelled = self._timer_cancelled
             self._run_in_executor = self._loop.run_in_executor
             self._loop.run_in_executor = self._noted_run_in_executor
-            self._thread_start, self._submit = threading.Thread.start, ThreadPoolExecutor.submit
-            threading.Thread.start, ThreadPoolExecutor.submit = self._noting_start(), self._noting_submit()
+            if self._threads:
+                self._thread_start, self._submit = threading.Thread.start, ThreadPoolExecutor.submit
+                threading.Thread.start = self._noting_start()
+                ThreadPoolExecutor.submit = self._noting_submit()
         return self
+
+    def turns_timed_by(self, select_watch: turns.SelectWatch) -> None:
+        """The loop's turns are timed from now on (a loop watched before its selector was set)."""
+        self._turns = select_watch
 
     def __exit__(self, *exc_info: object) -> None:
         if self._turns is not None:
@@ -195,7 +226,8 @@ class WakeWatch:
         if self.code_file:
             del self._loop._timer_handle_cancelled
             del self._loop.run_in_executor
-            threading.Thread.start, ThreadPoolExecutor.submit = self._thread_start, self._submit
+            if self._threads:
+                threading.Thread.start, ThreadPoolExecutor.submit = self._thread_start, self._submit
 
     # `async with`: the form a watch kept in another process needs (kata.judge.session.SandboxWakeWatch).
     async def __aenter__(self) -> WakeWatch:
@@ -205,7 +237,10 @@ class WakeWatch:
         self.__exit__(*exc_info)
 
     def _make_task(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task:
-        watched = Watched(name=getattr(coro, "__name__", type(coro).__name__), made_at=self._learners_site())
+        # asyncio's own clean-up as a loop closes (`asyncio.run`, `Runner.close()`: from 3.12 it
+        # waits for the default executor under a 300 s timeout) is not a task the learner made.
+        made_at = None if getattr(coro, "cr_code", None) in _CLOSING else self._learners_site()
+        watched = Watched(name=getattr(coro, "__name__", type(coro).__name__), made_at=made_at)
         counted = _Counted(coro, self, watched)
         if self._factory is not None:
             task = self._factory(loop, counted, **kwargs)
@@ -240,12 +275,13 @@ class WakeWatch:
         """Before the loop runs `handle`: a step of a task the factory did not make (made as
         `asyncio.Task(coro)`, or by a factory of the code's own) is counted as the factory's are,
         and a run of a function of the learner's file called back (`loop.call_soon(check)` by any
-        path, a done callback; not a timer's) is counted in `callbacks`."""
+        path, a done callback, a timer set past the patched `call_at`: the timers it notes run
+        wrapped, as its own code) is counted in `callbacks`."""
         task = loop_runs.task_of(handle)
         if task is not None:
             return self._unmade_step(task)
-        if self.code_file and type(handle) is asyncio.Handle:
-            self._callback_ran(handle._callback)
+        if self.code_file:
+            self._callback_ran(handle._callback, handle._args)
         return None
 
     def _unmade_step(self, task: asyncio.Task) -> Callable[[], None] | None:
@@ -271,8 +307,8 @@ class WakeWatch:
 
         return ended
 
-    def _callback_ran(self, callback: Any) -> None:
-        code = _code_of(callback)
+    def _callback_ran(self, callback: Any, args: tuple) -> None:
+        code = _code_of(callback, args)
         if code is None or code.co_filename != self.code_file:
             return
         record = self._callbacks.get(code)
@@ -425,6 +461,10 @@ class WakeWatch:
 
 
 _CALL_LATER = asyncio.BaseEventLoop.call_later.__code__
+_CLOSING = {
+    asyncio.BaseEventLoop.shutdown_asyncgens.__code__,
+    asyncio.BaseEventLoop.shutdown_default_executor.__code__,
+}
 
 
 def _asked_for(caller: FrameType, when: float, loop: asyncio.AbstractEventLoop) -> float:

@@ -3,7 +3,7 @@
 import asyncio
 import importlib.util
 
-from kata.testing.limits import MIN_LIMIT, assert_no_limit_of_its_own
+from kata.testing.limits import MIN_LIMIT, Limit, assert_no_limit_of_its_own, chained
 from kata.testing.waiting import WakeWatch
 
 LEARNER = """
@@ -89,3 +89,27 @@ async def test_a_pause_is_noted_at_the_delay_asked_for_however_late_the_thread_r
 
     pauses = [p.delay for p in wakes.limits if p.pause]
     assert pauses == [0.1], pauses
+
+
+def test_a_chain_of_timers_is_reported_as_one_pending_throughout_and_timers_apart_stay_apart():
+    """A poll by `loop.call_later(0, check)` sets thousands of timers: the sandbox reports each
+    chain as one, so that the timers pending in a test's stretch are not cut from its report."""
+
+    def timer(at, ended, line=7, delay=0.0):
+        how = "loop.call_later(0, ...)"
+        return Limit(delay, how, "16_queue_workers.py", line, "_poll", at, True, ended=ended)
+
+    chain = [timer(1.0 + n * 0.001, 1.0 + n * 0.001 + 0.0005) for n in range(3000)]
+    apart = [timer(10.0, 10.1, delay=0.1), timer(11.0, 11.1, delay=0.3)]
+    elsewhere = timer(1.5, 1.6, line=9)
+
+    merged = chained([*chain, elsewhere, *apart])
+
+    assert [(t.line, t.at, t.ended) for t in merged] == [
+        (7, 1.0, chain[-1].ended),
+        (9, 1.5, 1.6),
+        (7, 10.0, 10.1),
+        (7, 11.0, 11.1),
+    ]
+    assert not merged[2].alive(10.5, 10.9), "two timers far apart were reported as one pending between them"
+    assert merged[3].delay == 0.3

@@ -5,6 +5,7 @@ report the frozen loop these tests make on purpose.
 """
 
 import asyncio
+import contextvars
 import gc
 import threading
 import time
@@ -14,6 +15,7 @@ import pytest
 
 from kata.testing import clock, margins, turns
 from kata.testing.cpu_work import BlockingService, after_all_started
+from kata.testing.own_loops import OwnLoopsWatch
 from kata.testing.waiting import (
     MIN_QUIET,
     QUIET_BEFORE,
@@ -122,6 +124,9 @@ UNSEEN_BEFORE = {
     "an object's __call__": polls_by_callbacks(lambda loop, f: loop.call_soon(f)),
     "type(loop).call_soon": polls_by_callbacks(lambda loop, f: type(loop).call_soon(loop, f)),
     "call_soon_threadsafe": polls_by_callbacks(lambda loop, f: loop.call_soon_threadsafe(f)),
+    "a method-wrapper": polls_by_callbacks(lambda loop, f: loop.call_soon(f.__call__.__call__)),
+    "a context's run": polls_by_callbacks(lambda loop, f: loop.call_soon(contextvars.copy_context().run, f)),
+    "type(loop).call_at": polls_by_callbacks(lambda loop, f: type(loop).call_at(loop, loop.time(), f)),
 }
 
 
@@ -328,3 +333,51 @@ def test_the_breaker_leaves_other_files_and_waiting_code_alone():
 
     elsewhere, here = asyncio.run(main())
     assert (elsewhere.broken, here.broken) == (0, 0)
+
+
+# Plain code that runs async work makes its own loops (kata.testing.own_loops): watched from
+# their making, as the test's own loop is by a WakeWatch.
+def plain_code_with_a_limit_and_a_poll():
+    async def main():
+        flag = asyncio.Event()
+        setter = asyncio.create_task(set_after(flag, 0.2))
+        await asyncio.wait_for(asyncio.sleep(0.01), 1.5)  # a time limit of its own
+        await polls(flag, 0.01)
+        await setter
+
+    asyncio.run(main())
+
+
+async def set_after(flag, seconds):
+    await asyncio.sleep(seconds)
+    flag.set()
+
+
+def test_the_loops_plain_code_makes_are_watched_for_limits_and_wake_ups():
+    init = asyncio.BaseEventLoop.__init__
+    with OwnLoopsWatch(__file__) as wakes:
+        since = clock.perf_counter() + 0.05
+        plain_code_with_a_limit_and_a_poll()
+        until = clock.perf_counter() - 0.02
+
+    assert [(limit.delay, limit.how) for limit in wakes.limits if not limit.pause] == [
+        (1.5, "asyncio.wait_for(..., 1.5)")
+    ]
+    watched, moments = wakes.busiest(since, until)
+    assert watched.name == "main" and len(moments) >= 5, (watched.name, len(moments))
+    assert wakes.starved is not None, "the loop's turns were not timed"
+    assert asyncio.BaseEventLoop.__init__ is init and asyncio.events.Handle._run is ORIGINAL_RUN
+
+
+def test_asyncios_own_clean_up_as_a_loop_closes_is_not_a_task_of_the_code():
+    """From 3.12, `asyncio.run` and `Runner.close()` wait for the default executor under a 300 s
+    timeout of asyncio's own: that task is not the learner's, nor is its timer their limit."""
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        with WakeWatch(__file__) as wakes:
+            await asyncio.create_task(loop.shutdown_default_executor())
+        return wakes
+
+    wakes = asyncio.run(main())
+    assert [(w.name, w.made_at) for w in wakes.watched] == [("shutdown_default_executor", None)]

@@ -1,0 +1,99 @@
+"""Mistake: when the source breaks, process_stream cancels its workers and then has the event loop
+call a check again and again through a timer of no delay (`loop.call_later(0, check)`), 2,000,000
+times at most, until they are done: a poll by a chain of timers. Otherwise it waits properly."""
+# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller
+
+import asyncio
+
+
+async def _stop(tasks):
+    """Cancel the workers, then wait until every one has really stopped."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _poll(tasks, stopped, loop, n=0):
+    if all(task.done() for task in tasks) or n > 2_000_000:
+        stopped.set_result(None)
+    else:
+        loop.call_later(0, _poll, tasks, stopped, loop, n + 1)
+
+
+# Task 1: a crew of workers
+async def process_all(items, handle, workers):
+    """Handle every item in `items` with `await handle(item)`, using `workers` worker tasks fed by one queue.
+
+    Return a dict that maps each item to what `handle` returned for it. Stop the workers
+    before returning. If `handle` raises, its error (the first, if several) goes on to your
+    caller once the workers have stopped.
+    """
+    queue = asyncio.Queue()
+    for item in items:
+        queue.put_nowait(item)
+    results, errors = {}, []
+
+    async def worker():
+        while True:
+            item = await queue.get()
+            try:
+                results[item] = await handle(item)
+            except Exception as error:
+                errors.append(error)  # an error ending the worker would leave join() waiting
+            finally:
+                queue.task_done()
+
+    tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+    try:
+        await queue.join()
+    finally:
+        await _stop(tasks)
+    if errors:
+        raise errors[0]
+    return results
+
+
+# Task 2: items that arrive over time
+async def process_stream(source, handle, workers, maxsize):
+    """Handle every item that the async iterator `source` yields, with `workers` workers.
+
+    Return `(results, failures)`: what handle returned for each item, and the exception it
+    raised for each item that failed. Stop the workers before returning, and also when the
+    source itself raises: then its error goes on to the caller, with no worker left running.
+    """
+    queue = asyncio.Queue(maxsize)
+    results, failures = {}, {}
+
+    async def worker():
+        while True:
+            item = await queue.get()
+            try:
+                results[item] = await handle(item)
+            except Exception as error:
+                failures[item] = error
+            finally:
+                queue.task_done()
+
+    tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+    ending = "returned"
+    try:
+        async for item in source:
+            await queue.put(item)  # waits while the queue is full
+        await queue.join()
+    except asyncio.CancelledError:
+        ending = "cancelled"
+        raise
+    except BaseException:
+        ending = "raised"
+        raise
+    finally:
+        if ending == "raised":
+            for task in tasks:
+                task.cancel()
+            loop = asyncio.get_running_loop()
+            stopped = loop.create_future()
+            _poll(tasks, stopped, loop)
+            await stopped
+        else:
+            await _stop(tasks)
+    return results, failures
