@@ -10,6 +10,11 @@ from kata.testing.cancelling import WAIT, Run, assert_ended_after_the_cancel, as
 from kata.testing.limits import assert_no_limit_of_its_own
 
 DELAY = 0.02  # acquiring and releasing a fake connection each take this long
+# An acquire or a release a test cancels the code in goes on until the cancellation has reached it,
+# or the code's call has ended without it (a shielded acquire), at most this long: in judge mode the
+# cancellation crosses from the other process, and on a busy machine it came after a DELAY-long
+# acquire had ended, so code that swallows a cancelled acquire passed (self-check, 2026-12-04).
+HOLD = 1.0
 JOB = 0.5  # a job long enough to be cancelled while it runs
 SAVE = 0.2  # a save long enough to be cancelled halfway
 STEP = 0.005
@@ -95,14 +100,24 @@ class FakePool:
         self.refused = []  # what release() was given that the pool had not lent out
         self.busy = 0  # acquires and releases under way
         self.on_acquire = self.on_release = None
+        self.held_for = None  # the task of the code's call a hook cancels: see HOLD
+        self.cancel_late = False  # a step held for a cancellation that had not come HOLD s later
         self._numbers = iter(rng.sample(range(100, 1000), 10))
+
+    async def _take_time(self, hooked):
+        """A step's own time: DELAY; where a hook cancels the code, until the cancellation arrives
+        here (a CancelledError out of this await) or the code's call has ended, at most HOLD s."""
+        await asyncio.sleep(DELAY)
+        if hooked and self.held_for is not None and not self.held_for.done():
+            _, pending = await asyncio.wait({self.held_for}, timeout=HOLD)
+            self.cancel_late = self.cancel_late or bool(pending)
 
     async def acquire(self):
         self.busy += 1
         try:
             if self.on_acquire is not None:
                 self.on_acquire()
-            await asyncio.sleep(DELAY)
+            await self._take_time(self.on_acquire is not None)
             conn = FakeConnection(next(self._numbers))
             self.lent.append(conn)
             self.log.append(f"acquire #{conn.number}")
@@ -124,7 +139,7 @@ class FakePool:
         try:
             if self.on_release is not None:
                 self.on_release()
-            await asyncio.sleep(DELAY)
+            await self._take_time(self.on_release is not None)
         finally:
             self.busy -= 1
 
@@ -272,7 +287,15 @@ async def cancel_run_job(ex, rng, moment):
         pool.on_release = cancel
     else:
         job.on_start = cancel
-    await cancel_midway(run, "run_job", moment, longest=JOB + WAIT)
+    pool.held_for = run.task
+    await cancel_midway(run, "run_job", moment, longest=JOB + HOLD + WAIT)
+    if pool.cancel_late:
+        margins.cut_off("12 run_job: the cancellation reaches the held acquire or release < HOLD")
+        raise AssertionError(
+            f"this test cancelled run_job {moment.during}, and the cancellation had not reached it "
+            f"{HOLD:.1f} s later, though run_job was still running: a busy machine can delay it "
+            "this much, so the test is run again."
+        )
     # An acquire or a release that goes on by itself (shielded, or a task of its own) must have
     # ended before the pool is judged.
     await settle()

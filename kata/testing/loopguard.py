@@ -112,8 +112,8 @@ LEFT_OPEN = "something was left open when your code finished: {what}. Close what
 LOST_FUTURE_ERROR = (
     "a future ended with {error} and nobody awaited it or read its error, so asyncio reported the "
     "error as lost: await every future your code makes or is given (loop.create_future(), "
-    "loop.run_in_executor(...)); a future you set_exception on must have someone waiting on it, "
-    "or read its error yourself (`future.exception()`)."
+    "loop.run_in_executor(...), asyncio.gather(...)); a future you set_exception on must have "
+    "someone waiting on it, or read its error yourself (`future.exception()`)."
 )
 PENDING_DESTROYED = (
     "a task was destroyed while still pending: a task you started was neither awaited nor cancelled."
@@ -174,7 +174,8 @@ def explain_loop_report(context: dict) -> str:
         return UNCLOSED_CONNECTOR
     if "exception was never retrieved" in message:
         error = context.get("exception")
-        lost = LOST_FUTURE_ERROR if message.startswith("Future exception") else LOST_ERROR
+        # A gather is a future too ("_GatheringFuture exception was never retrieved").
+        lost = LOST_ERROR if isinstance(context.get("future"), loop_runs.TASK_TYPES) else LOST_FUTURE_ERROR
         return lost.format(error=repr(error) if error else "an error")
     if "Task was destroyed but it is pending" in message:
         return PENDING_DESTROYED
@@ -257,7 +258,7 @@ class LoopGuard:
         self._observed = loop
         loop_runs.observe(loop, self._saw_run)
         self._previous_handler = loop.get_exception_handler()
-        loop.set_exception_handler(lambda _loop, ctx: self.loop_reports.append(explain_loop_report(ctx)))
+        loop.set_exception_handler(self._loop_reported)
         if self._beats and self._learner_folder is not None:
             self._sleeps = sleep_watch.watching(self._learner_folder)
             self._slept = self._sleeps.__enter__()
@@ -278,6 +279,14 @@ class LoopGuard:
                 # costs one timer callback instead of a task's wake-up.
                 self._loop = loop
                 self._beat()  # the first beat starts before the test body can block
+
+    def _loop_reported(self, _loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        """What asyncio tells the loop's exception handler, in plain words; a cancellation kept as
+        a future's error and never read is none: a gather whose task was cancelled keeps one
+        (cancelled by wait_for's own cancel, say) where the code cannot read it."""
+        if isinstance(context.get("exception"), asyncio.CancelledError):
+            return
+        self.loop_reports.append(explain_loop_report(context))
 
     def _make_task(self, loop: asyncio.AbstractEventLoop, coro, **kwargs) -> asyncio.Task:
         if self._previous_factory is not None:
@@ -330,6 +339,28 @@ class LoopGuard:
             lost.append(LOST_ERROR.format(error=repr(task.exception())))
             task._log_traceback = False  # read now: not reported again when it is freed
         self._ended_unread.clear()
+        return lost
+
+    def _lost_future_errors(self) -> list[str]:
+        """The errors of futures still alive that ended with one nobody read, raised through the
+        learner's code: asyncio reports a lost error only as the future is freed, and one the code
+        keeps (a module's list of `asyncio.gather(...)`s, of `loop.run_in_executor(...)`s) is
+        freed after the test, or never. Looked for among the objects the test made (what lived
+        before it is frozen, out of the collector's sight: set_aside_what_lives_on). Said once."""
+        if self._learner_folder is None:
+            return []
+        lost = []
+        for thing in gc.get_objects():
+            if not isinstance(thing, _FUTURE_TYPES) or isinstance(thing, loop_runs.TASK_TYPES):
+                continue
+            if not thing.done() or thing.cancelled() or not getattr(thing, "_log_traceback", False):
+                continue
+            error = thing.exception()
+            # A cancellation is no error lost (a gather whose task was cancelled keeps it as one,
+            # where nobody can read it: cancelled by wait_for's own cancel, say).
+            if not isinstance(error, asyncio.CancelledError) and _raised_in(error, self._learner_folder):
+                thing._log_traceback = False  # read now: not reported again when it is freed
+                lost.append(LOST_FUTURE_ERROR.format(error=repr(error)))
         return lost
 
     def made_by_the_code(self, task: asyncio.Task) -> bool:
@@ -434,6 +465,7 @@ class LoopGuard:
         gc.collect()  # surfaces lost task errors and unclosed sessions now, in this test
         self._restore_loop()
         problems.extend(dict.fromkeys(self.loop_reports))
+        problems.extend(self._lost_future_errors())
         return problems
 
     def _stop_observing(self) -> None:
@@ -490,6 +522,24 @@ def _creator_file() -> str | None:
             return name
         frame = frame.f_back
     return None
+
+
+# asyncio's future types: its C one, and the pure-Python one beside it (not a subclass of it).
+_FUTURE_TYPES: tuple[type, ...] = tuple(
+    {asyncio.Future, getattr(asyncio.futures, "_PyFuture", asyncio.Future)}
+)
+
+
+def _raised_in(error: BaseException | None, folder: Path) -> bool:
+    """Whether `error` was raised through code in `folder` (its traceback passes there)."""
+    traceback = getattr(error, "__traceback__", None)
+    for _ in range(200):
+        if traceback is None:
+            return False
+        if where.in_target(traceback.tb_frame.f_code.co_filename, folder):
+            return True
+        traceback = traceback.tb_next
+    return False
 
 
 def _coroutine_file(task: asyncio.Task) -> str | None:

@@ -84,6 +84,18 @@ async def loses_an_error_under_a_factory_of_its_own():
     KEPT.append(loop.create_task(fail()))
     await asyncio.sleep(0.01)
 
+async def loses_an_error_in_a_kept_gather():
+    async def fail():
+        raise ValueError("gathered")
+    KEPT.append(asyncio.gather(fail()))  # the gather reads its task's error; its own is lost
+    await asyncio.sleep(0.01)
+
+async def loses_an_error_in_a_kept_executor_future():
+    def fail():
+        raise ValueError("in a thread")
+    KEPT.append(asyncio.get_running_loop().run_in_executor(None, fail))
+    await asyncio.sleep(0.05)
+
 async def loses_a_futures_error():
     future = asyncio.get_running_loop().create_future()
     future.set_exception(KeyError("nobody waits"))
@@ -197,6 +209,12 @@ async def test_lost_error_past_the_factory(ex):
 
 async def test_lost_error_under_own_factory(ex):
     await ex.loses_an_error_under_a_factory_of_its_own()
+
+async def test_lost_error_in_a_kept_gather(ex):
+    await ex.loses_an_error_in_a_kept_gather()
+
+async def test_lost_error_in_a_kept_executor_future(ex):
+    await ex.loses_an_error_in_a_kept_executor_future()
 
 async def test_lost_error_of_a_future(ex):
     await ex.loses_a_futures_error()
@@ -347,6 +365,9 @@ def verdicts(tmp_path_factory):
         ("test_leak_past_the_factory", "1 task was still running after your code had finished: sleep"),
         ("test_lost_error_past_the_factory", "a task failed with ValueError('unmade') and nobody"),
         ("test_lost_error_under_own_factory", "a task failed with ValueError('own factory') and nobody"),
+        # A future the code keeps is freed after the test, or never: its lost error is looked for.
+        ("test_lost_error_in_a_kept_gather", "a future ended with ValueError('gathered') and nobody"),
+        ("test_lost_error_in_a_kept_executor_future", "a future ended with ValueError('in a thread') and"),
         # Not a task: "a task failed" misled a learner whose cache set an exception on a future.
         ("test_lost_error_of_a_future", "a future ended with KeyError('nobody waits') and nobody awaited it"),
         ("test_never_awaited", "you called fetch_user() but never awaited it"),

@@ -1,0 +1,22 @@
+"""Wrong: fetch_profile also starts an audit in an `asyncio.gather(...)` of its own, keeps that in a
+module list, and never awaits it: the gather reads its task's error, and its own is lost; kept
+alive, it is never freed for asyncio to say so."""
+# fails only: test_profile_holds_the_user_and_their_orders, test_user_and_orders_are_fetched_at_the_same_time
+
+import asyncio
+
+_AUDITS = []
+
+
+async def _audit(user_id):
+    raise ValueError(f"audit of {user_id} failed")
+
+
+async def fetch_all(fetch_user, user_ids):
+    return list(await asyncio.gather(*(fetch_user(user_id) for user_id in user_ids)))
+
+
+async def fetch_profile(get_user, get_orders, user_id):
+    _AUDITS.append(asyncio.gather(_audit(user_id)))
+    user, orders = await asyncio.gather(get_user(user_id), get_orders(user_id))
+    return {"user": user, "orders": orders}
