@@ -472,6 +472,28 @@ def never_cancelled(field):
     )
 
 
+def answered_once_every_call_started(fetch, count, quick):
+    """A `hold` for `fetch`: the call for `quick`, its delay over, answers only once all `count`
+    calls have started (1 s at most). The test cancels the code once that call has returned with
+    every call started: in judge mode each start crosses from the other process, and on a busy
+    machine the fastest call had returned before the last ones arrived (CI, 2026-12-04): code that
+    started them all at once was told it had not, and never cancelled."""
+    started = asyncio.Event()
+
+    def on_start(_call):
+        if len(fetch.calls) >= count:
+            started.set()
+
+    def hold(call):
+        if call.args[0] != quick or len(fetch.calls) >= count:
+            return None
+        asyncio.get_running_loop().call_later(1.0, started.set)  # code that starts them in turn
+        return started
+
+    fetch.on_start = on_start
+    return hold
+
+
 # Cancelled a second time while its cleanup waits for the calls it cancelled (a caller that gives up
 # twice, a timeout around a call already cancelled): the calls take CALL_STOP s or more to stop, so
 # code that waits for them is surely still waiting when the second cancel lands, even in judge mode.
@@ -485,6 +507,7 @@ async def cancel_processing(ex, rng, again, hold=None, watch=None):
     `wake_watch(ex)`), it sets no time limit of its own."""
     field = Lopsided(rng)
     fetch, ids = field.fetch, field.ids
+    fetch.hold = answered_once_every_call_started(fetch, len(ids), field.quick)
     held = HeldStop(hold, fetch, lead=0.0) if hold is not None else None
     moment = f"after fetch({field.quick}) had returned, while its other calls to fetch were running"
     async with watching(watch) as wakes:
