@@ -222,9 +222,7 @@ class SandboxWakeWatch:
         except TimeoutError:
             return  # a frozen loop: the test fails on that anyway
         if isinstance(reported, tuple | list) and len(reported) == 3:
-            self.watched = _watched(reported[0])
-            self.callbacks = [Watched(w.name, callback=True, wakes=w.wakes) for w in _watched(reported[1])]
-            self.starved = unpacked_stretches(reported[2])
+            _read_wakes(self, reported)
         if self._with_limits:
             with contextlib.suppress(TimeoutError):
                 report = await asyncio.wait_for(self.session.link.ask_async("limits"), WAKES_TIMEOUT)
@@ -255,9 +253,7 @@ class SandboxOwnLoopsWatch:
             return
         reported = self.session.link.ask("own_loops")
         if isinstance(reported, tuple | list) and len(reported) == 4:
-            self.watched = _watched(reported[0])
-            self.callbacks = [Watched(w.name, callback=True, wakes=w.wakes) for w in _watched(reported[1])]
-            self.starved = unpacked_stretches(reported[2])
+            _read_wakes(self, reported)
             self.limits = from_report(reported[3])
 
 
@@ -293,6 +289,13 @@ def _count_at(reported: Any) -> tuple[int, float]:
         return 0, math.inf
     count, at = reported
     return _count(count), at if type(at) is float and math.isfinite(at) else math.inf
+
+
+def _read_wakes(watch: Any, reported: tuple | list) -> None:
+    """Fill in a watch kept by the sandbox from its report's first three parts (Host.wakes)."""
+    watch.watched = _watched(reported[0])
+    watch.callbacks = [Watched(w.name, callback=True, wakes=w.wakes) for w in _watched(reported[1])]
+    watch.starved = unpacked_stretches(reported[2])
 
 
 def _watched(reported: Any) -> list[Watched]:

@@ -199,9 +199,7 @@ class Host:
         # The test's own waits (let_run) wake here too, at moments of the test's choosing: not
         # the learner's code, and not to be read as its polling.
         watched = [w for w in watch.watched if w.task not in self._letting_run]
-        tasks = [(w.name, packed_wakes(w.wakes)) for w in watched[:MAX_WATCHED]]
-        callbacks = [(w.name, packed_wakes(w.wakes)) for w in watch.callbacks[:MAX_WATCHED]]
-        return tasks, callbacks, packed_stretches(watch.starved)
+        return _packed(watched, watch.callbacks, watch.starved)
 
     def watch_own_loops(self) -> None:
         """Start watching every event loop the learner's plain code makes from now on, and the
@@ -218,9 +216,7 @@ class Host:
         self._stop_watching_own_loops()
         if watch is None:
             return [], [], None, []
-        tasks = [(w.name, packed_wakes(w.wakes)) for w in watch.watched[:MAX_WATCHED]]
-        callbacks = [(w.name, packed_wakes(w.wakes)) for w in watch.callbacks[:MAX_WATCHED]]
-        return tasks, callbacks, packed_stretches(watch.starved), reported_limits(watch)
+        return (*_packed(watch.watched, watch.callbacks, watch.starved), reported_limits(watch))
 
     def _stop_watching_own_loops(self) -> None:
         if self._own_loops is not None:
@@ -362,6 +358,14 @@ class Host:
             with contextlib.suppress(RuntimeError):  # its set of tasks changed while read
                 tasks += asyncio.all_tasks(loop)
         return [(p.path.name, p.line, p.function) for p in where.waiting_in(tasks, self.target)]
+
+
+def _packed(watched: list, callbacks: list, starved: list | None) -> tuple:
+    """A wake watch's report (Host.wakes): per task and per callback of the learner's, its name
+    and when it woke (kata.testing.waiting.packed_wakes), and the starved stretches, packed."""
+    tasks = [(w.name, packed_wakes(w.wakes)) for w in watched[:MAX_WATCHED]]
+    ran = [(w.name, packed_wakes(w.wakes)) for w in callbacks[:MAX_WATCHED]]
+    return tasks, ran, packed_stretches(starved)
 
 
 def _limit(stall_limit: object) -> float:

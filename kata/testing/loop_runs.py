@@ -7,8 +7,9 @@ as `__self__`), whether the loop's task factory made the task or not: code that 
 callback scheduled through `type(loop).call_soon(loop, f)` or `loop.call_soon_threadsafe` skips a
 patch of one loop's `call_soon`; none of them runs without a Handle. (Timers are Handles too.)
 
-    with loop_runs.observing(loop, on_run):
-        ...  # on_run(handle) before each callback `loop` runs; what it returns, if not None, after
+    loop_runs.observe(loop, on_run)   # on_run(handle) before each callback `loop` runs; what it
+    ...                               # returns, if not None, after it
+    loop_runs.unobserve(loop, on_run)
 
 One class-level patch while anything observes, for every loop in the process; a loop nobody
 observes pays one dictionary lookup per callback.
@@ -19,8 +20,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from asyncio import events
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 Observer = Callable[[events.Handle], Callable[[], None] | None]
@@ -68,13 +68,3 @@ def unobserve(loop: asyncio.AbstractEventLoop, observer: Observer) -> None:
             _observers.pop(loop, None)
         if not _observers and events.Handle._run is _observed_run:
             events.Handle._run = _original_run
-
-
-@contextmanager
-def observing(loop: asyncio.AbstractEventLoop, observer: Observer) -> Iterator[None]:
-    """`observe` while the block runs."""
-    observe(loop, observer)
-    try:
-        yield
-    finally:
-        unobserve(loop, observer)
