@@ -28,7 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from kata import where
-from kata.testing import clock, frozen_at, loop_runs, margins, sleep_watch, stall_cause, turns
+from kata.testing import (
+    clock,
+    frozen_at,
+    loop_runs,
+    margins,
+    sleep_watch,
+    stall_cause,
+    thread_leftovers,
+    turns,
+)
 
 # Correct code on a 2-core machine with 16 CPU burners stalled the loop at most
 # ~30 ms; blocking code stalls it for the length of the block (FIELD-NOTES).
@@ -219,6 +228,8 @@ class LoopGuard:
         # heartbeat watches, the one their code runs on), and the tasks a failed test names.
         self._learner_folder = learner_folder
         self._sleeps = None  # kata.testing.sleep_watch.watching, while the test runs
+        # The threads the code starts on the loop the heartbeat watches (the work it leaves there).
+        self._threads: thread_leftovers.ThreadLeftovers | None = None
         self._frozen_at: frozen_at.FrozenAt | None = None  # where the code held a frozen loop
         self._beats = heartbeat
         self._tell_asleep = tell_asleep
@@ -269,6 +280,8 @@ class LoopGuard:
                 threading.get_native_id(),
             )
             frozen_at.watch(self._frozen_at)
+            self._threads = thread_leftovers.ThreadLeftovers(self._learner_folder)
+            self._threads.start()
         if self._beats:
             self._turns = turns.SelectWatch.attach(loop, self._stretch_began, self._stretch_ended)
             if self._turns is not None:
@@ -466,6 +479,9 @@ class LoopGuard:
         self._restore_loop()
         problems.extend(dict.fromkeys(self.loop_reports))
         problems.extend(self._lost_future_errors())
+        if self._threads is not None:
+            problems.extend(await self._threads.finish())
+            self._threads = None
         return problems
 
     def _stop_observing(self) -> None:
@@ -492,6 +508,9 @@ class LoopGuard:
     def cancel(self) -> None:
         """Stop timing the loop without checking (the test already failed)."""
         self._stop_watching_sleeps()
+        if self._threads is not None:
+            self._threads.stop()
+            self._threads = None
         if self._heartbeat is not None or self._turns is not None:
             self._stop_timing()
             self._created.clear()

@@ -122,7 +122,7 @@ class _Counted(collections.abc.Coroutine):
         return getattr(self._coro, name)
 
 
-def _code_of(callback: Any, args: tuple = ()) -> Any:
+def code_of(callback: Any, args: tuple = ()) -> Any:
     """The code object a callback runs, called with `args`: a function, a bound method, a
     functools.partial, an object with a `__call__` of its own, a function's own `__call__` (a
     method-wrapper), a context's `run` given the function; None."""
@@ -308,7 +308,7 @@ class WakeWatch:
         return ended
 
     def _callback_ran(self, callback: Any, args: tuple) -> None:
-        code = _code_of(callback, args)
+        code = code_of(callback, args)
         if code is None or code.co_filename != self.code_file:
             return
         record = self._callbacks.get(code)

@@ -799,3 +799,146 @@ async def test_a_task_the_kata_runs_a_learners_call_in_is_named_after_the_learne
         assert _task_name(run.task) == "Cache.get", _task_name(run.task)
     finally:
         await run.stop()
+
+
+THREADS_LEARNER = """
+import asyncio, threading, time
+from concurrent.futures import ThreadPoolExecutor
+
+POOL = ThreadPoolExecutor(2)
+
+def _works_on():
+    time.sleep(5)
+
+async def _naps():
+    await asyncio.sleep(5)
+
+def _fails():
+    raise ValueError("in a thread of its own")
+
+def _quick():
+    return 1
+
+async def leaves_a_thread_at_work():
+    threading.Thread(target=_works_on, daemon=True).start()
+    await asyncio.sleep(0)
+
+async def leaves_a_loop_in_a_thread():
+    threading.Thread(target=asyncio.run, args=(_naps(),), daemon=True).start()
+    await asyncio.sleep(0.05)
+
+async def leaves_a_timer():
+    timer = threading.Timer(5, _quick)
+    timer.daemon = True
+    timer.start()
+
+async def leaves_a_call_in_a_pool():
+    POOL.submit(_works_on)
+
+async def loses_an_error_in_a_thread():
+    threading.Thread(target=_fails).start()
+    await asyncio.sleep(0.05)
+
+async def loses_an_error_in_a_threads_loop():
+    async def fails():
+        _fails()
+    threading.Thread(target=asyncio.run, args=(fails(),)).start()
+    await asyncio.sleep(0.05)
+
+async def waits_for_its_thread():
+    worker = threading.Thread(target=_quick)
+    worker.start()
+    await asyncio.to_thread(worker.join)
+
+_SERVICE = []
+
+def _service_loop():
+    if not _SERVICE:
+        loop = asyncio.new_event_loop()
+        threading.Thread(target=loop.run_forever, daemon=True).start()
+        _SERVICE.append(loop)
+    return _SERVICE[0]
+
+async def uses_a_loop_kept_in_a_thread():
+    future = asyncio.run_coroutine_threadsafe(asyncio.sleep(0.01, result=3), _service_loop())
+    return await asyncio.wrap_future(future)
+
+async def uses_a_pool_it_keeps():
+    return await asyncio.get_running_loop().run_in_executor(POOL, _quick)
+"""
+
+THREADS_TESTS = """
+async def test_a_thread_at_work(ex):
+    await ex.leaves_a_thread_at_work()
+
+async def test_a_loop_in_a_thread(ex):
+    await ex.leaves_a_loop_in_a_thread()
+
+async def test_a_timer(ex):
+    await ex.leaves_a_timer()
+
+async def test_a_call_in_a_pool(ex):
+    await ex.leaves_a_call_in_a_pool()
+
+async def test_an_error_in_a_thread(ex):
+    await ex.loses_an_error_in_a_thread()
+
+async def test_an_error_in_a_threads_loop(ex):
+    await ex.loses_an_error_in_a_threads_loop()
+
+async def test_a_joined_thread(ex):
+    await ex.waits_for_its_thread()
+
+async def test_a_loop_kept_in_a_thread(ex):
+    assert await ex.uses_a_loop_kept_in_a_thread() == 3
+
+async def test_the_kept_loop_again(ex):
+    assert await ex.uses_a_loop_kept_in_a_thread() == 3
+
+async def test_a_pool_kept(ex):
+    assert await ex.uses_a_pool_it_keeps() == 1
+"""
+
+
+@pytest.fixture(scope="module", params=[[], ["--kata-judge"]], ids=["one process", "judge mode"])
+def thread_verdicts(tmp_path_factory, request):
+    folder = tmp_path_factory.mktemp("threads")
+    test_file, target = make_suite(folder, learner=THREADS_LEARNER, tests=THREADS_TESTS)
+    extra = ["--kata-seed", "1", *request.param]
+    run = run_tests([test_file], target, wall_limit=90, cwd=folder, extra=extra)
+    return {r.test: r for r in run.results}
+
+
+@pytest.mark.parametrize(
+    ("test", "place"),
+    [
+        ("test_a_thread_at_work", "in _works_on"),
+        ("test_a_loop_in_a_thread", "in _naps"),
+        ("test_a_timer", "in _quick"),
+        ("test_a_call_in_a_pool", "in _works_on"),
+    ],
+)
+def test_work_left_in_a_thread_of_the_codes_fails_and_names_the_function(thread_verdicts, test, place):
+    """No loop of the test's runs it, in one process or in the sandbox: a plain thread, a loop run
+    in a thread (`asyncio.run`), a Timer yet to fire, a pool's call nobody waits for."""
+    verdict = thread_verdicts[test]
+    assert verdict.outcome == "failed", f"{test} passed: its thread's work went unseen"
+    assert "still doing its work" in verdict.message and place in verdict.message, verdict.message
+
+
+@pytest.mark.parametrize("test", ["test_an_error_in_a_thread", "test_an_error_in_a_threads_loop"])
+def test_an_error_that_ends_a_thread_of_the_codes_fails_and_names_its_line(thread_verdicts, test):
+    verdict = thread_verdicts[test]
+    assert verdict.outcome == "failed", f"{test} passed: the thread's error went unseen"
+    words = "A thread your code started ended with an error nobody read: ValueError('in a thread of its own')"
+    assert words in verdict.message and "in _fails" in verdict.message, verdict.message
+
+
+@pytest.mark.parametrize(
+    "test",
+    ["test_a_joined_thread", "test_a_loop_kept_in_a_thread", "test_the_kept_loop_again", "test_a_pool_kept"],
+)
+def test_threads_waited_for_or_idle_are_no_leftovers(thread_verdicts, test):
+    """A thread joined, a loop kept running in a thread with nothing of the code's left on it, a
+    pool's idle workers: nothing of the code's is left running."""
+    assert thread_verdicts[test].outcome == "passed", thread_verdicts[test].message

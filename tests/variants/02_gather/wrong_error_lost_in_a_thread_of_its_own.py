@@ -1,0 +1,20 @@
+"""Wrong: fetch_profile also runs an audit in a thread of its own, which fails: the error ends the
+thread, and never reaches the caller."""
+# fails only: test_profile_holds_the_user_and_their_orders, test_user_and_orders_are_fetched_at_the_same_time
+
+import asyncio
+import threading
+
+
+def _audit(user_id):
+    raise ValueError(f"audit of {user_id} failed")
+
+
+async def fetch_all(fetch_user, user_ids):
+    return list(await asyncio.gather(*(fetch_user(user_id) for user_id in user_ids)))
+
+
+async def fetch_profile(get_user, get_orders, user_id):
+    threading.Thread(target=_audit, args=(user_id,)).start()
+    user, orders = await asyncio.gather(get_user(user_id), get_orders(user_id))
+    return {"user": user, "orders": orders}
