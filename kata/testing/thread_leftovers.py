@@ -84,10 +84,16 @@ class ThreadLeftovers:
         return problems
 
     def _thread_raised(self, hook_args: Any) -> None:
+        """threading's hook, called in the thread that an error ended: one of the code's, if it
+        passed through the learner's folder. A thread of the code's alive before the test began is
+        an earlier test's, already failed for leaving it running: its error (one of a module the
+        kata has unloaded since, say: "name 'time' is not defined") is not this test's."""
         error = hook_args.exc_value
         places = where.raised_at(error, self._folder) if isinstance(error, BaseException) else []
         if not places or isinstance(error, SystemExit):
             self._previous_hook(hook_args)
+            return
+        if self._before.get(threading.get_ident()) is _stack(sys._getframe())[0]:
             return
         shown = where.listing(places, self._folder, innermost=True)
         self._raised.append(RAISED_IN_THREAD.format(error=repr(error), places=shown))

@@ -845,6 +845,13 @@ async def loses_an_error_in_a_threads_loop():
     threading.Thread(target=asyncio.run, args=(fails(),)).start()
     await asyncio.sleep(0.05)
 
+def _fails_late():
+    time.sleep(1.5)
+    raise ValueError("late")
+
+async def leaves_a_thread_that_fails_later():
+    threading.Thread(target=_fails_late).start()
+
 async def waits_for_its_thread():
     worker = threading.Thread(target=_quick)
     worker.start()
@@ -886,6 +893,13 @@ async def test_an_error_in_a_thread(ex):
 async def test_an_error_in_a_threads_loop(ex):
     await ex.loses_an_error_in_a_threads_loop()
 
+async def test_a_thread_that_fails_later(ex):
+    await ex.leaves_a_thread_that_fails_later()
+
+async def test_the_test_after_it(ex):
+    import asyncio
+    await asyncio.sleep(1.0)  # the thread of the test before fails meanwhile
+
 async def test_a_joined_thread(ex):
     await ex.waits_for_its_thread()
 
@@ -916,6 +930,7 @@ def thread_verdicts(tmp_path_factory, request):
         ("test_a_loop_in_a_thread", "in _naps"),
         ("test_a_timer", "in _quick"),
         ("test_a_call_in_a_pool", "in _works_on"),
+        ("test_a_thread_that_fails_later", "in _fails_late"),
     ],
 )
 def test_work_left_in_a_thread_of_the_codes_fails_and_names_the_function(thread_verdicts, test, place):
@@ -936,9 +951,16 @@ def test_an_error_that_ends_a_thread_of_the_codes_fails_and_names_its_line(threa
 
 @pytest.mark.parametrize(
     "test",
-    ["test_a_joined_thread", "test_a_loop_kept_in_a_thread", "test_the_kept_loop_again", "test_a_pool_kept"],
+    [
+        "test_a_joined_thread",
+        "test_a_loop_kept_in_a_thread",
+        "test_the_kept_loop_again",
+        "test_a_pool_kept",
+        "test_the_test_after_it",
+    ],
 )
 def test_threads_waited_for_or_idle_are_no_leftovers(thread_verdicts, test):
     """A thread joined, a loop kept running in a thread with nothing of the code's left on it, a
-    pool's idle workers: nothing of the code's is left running."""
+    pool's idle workers: nothing of the code's is left running. Nor is a test to blame for the
+    error of a thread an earlier test left running (that test has failed for it)."""
     assert thread_verdicts[test].outcome == "passed", thread_verdicts[test].message
