@@ -33,7 +33,7 @@ from kata.loader import ExerciseLoadError, load_exercise, module_name, unload_ex
 from kata.report import GAVE_UP, HANG_GRACE, STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
 
 # Bound before any learner module is imported: timing checks trust these.
-from kata.testing import clock, hang_guard, letting_run, margins, threads
+from kata.testing import clock, hang_guard, letting_run, margins, thread_leftovers, threads
 from kata.testing.leftovers import Leftovers
 from kata.testing.loopguard import FROZEN_PREFIX as FROZEN
 from kata.testing.loopguard import (
@@ -488,7 +488,12 @@ def _guard_sync(test, target: Path, item: pytest.Item, judge=None):
     @functools.wraps(test)
     def guarded(*args, **kwargs):
         failure = None
+        # In one process the code's threads are watched here (a plain test starts no loop guard);
+        # in judge mode the sandbox watches them, where the code runs.
+        thread_watch = thread_leftovers.ThreadLeftovers(target) if judge is None else None
         with warning_watch() as problems:
+            if thread_watch is not None:
+                thread_watch.start()
             try:
                 if judge is not None:
                     judge.begin_sync()
@@ -500,6 +505,8 @@ def _guard_sync(test, target: Path, item: pytest.Item, judge=None):
                     problems.extend(judge.finish_sync())
                 except BaseException as error:
                     failure = failure or error
+            if thread_watch is not None:
+                problems.extend(thread_watch.finish_sync())
             _unload_learner_module(item)
         _judge(failure, problems, target, judge, test)
 

@@ -216,6 +216,8 @@ ATTRIBUTE_PHRASES = {
     **dict.fromkeys(_FRAME_ATTRIBUTES, FRAMES),
     **dict.fromkeys(_INTERNAL_ATTRIBUTES, INTERNALS),
     **_each("subprocess_exec subprocess_shell", PROCESSES),
+    # One thread's own excepthook: an error that ends it told to nobody (a red team, 2026-12-04).
+    **_each("_invoke_excepthook", HOOKS),
     **_each(
         "create_connection create_server create_unix_connection create_unix_server sock_connect "
         "create_datagram_endpoint connect_accepted_socket",

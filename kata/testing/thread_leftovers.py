@@ -1,31 +1,42 @@
-"""Work the learner's code leaves in threads of its own: still running once the test has ended,
-or ended by an error nobody read. A task left running is the loop guard's to see; work handed to
-a thread (`threading.Thread`, a `Timer`, an executor's `submit`, an event loop run in a thread of
-its own with `asyncio.run`) runs where no event loop of the test's looks.
+"""Work the learner's code leaves in threads: still going once the test has ended, or ended by an
+error nobody read. A task left running is the loop guard's to see; work handed to a thread
+(`threading.Thread`, a `Timer`, an executor's `submit` and its done callbacks, `sched`, an event
+loop run in a thread with `asyncio.run` or kept there) runs where no event loop of the test's looks.
 
     watch = ThreadLeftovers(learner_folder)
-    watch.start()                  # the threads alive now are not the test's
+    watch.start()                  # what each thread alive now is doing
     ...                            # the test
-    problems = await watch.finish()
+    problems = await watch.finish()    # or finish_sync() in a plain test
 
-A thread is the code's if its stack, read from its start, reaches the learner's folder before any
-of the kata's or the tests' (the kata's own threads, and the sandbox's threads that run the judge's
-calls, start in the kata). Its work is left running if, after a grace, it is still in a function
-of the learner's, still runs a loop with a task or timer of the learner's, or is a `Timer` yet to
-call one. One process and the sandbox alike: the loop guard keeps one where the code runs.
+Any thread but the kata's and the tests' own is looked at (one whose stack, read from its start,
+reaches the kata's or the tests' files before the learner's folder is theirs: the kata's watchdogs,
+the sandbox's threads that run the judge's calls, a blocking fake's call). Such a thread is at work
+unless it is idle: waiting in the standard library for something to do (a pool's worker on its
+queue, `Event.wait`, `queue.get`, a selector with an event loop that has nothing scheduled), never
+a `Timer` yet to fire. One at work 1 s after the test ended fails it, unless it was at work already
+when the test began (an earlier test's leftover, failed there): a thread started during the test,
+or one the code made earlier (at its import, say) that was idle then. Who started it is not asked:
+a library's call started by the code is the code's work. In one process and in the sandbox alike.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures.thread
+import os
+import queue
+import selectors
 import sys
 import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from kata import where
-from kata.testing import clock
+from kata.testing import clock, loop_runs, sleep_watch, waiting
 from kata.testing.waiting import code_of
 
 GRACE = 1.0  # seconds a thread of the code's gets to end after the test, on a busy machine too
@@ -44,23 +55,66 @@ RAISED_IN_THREAD = (
     "whose await raises it, or wait for the thread's result and check it."
 )
 
+LOST_IN_FUTURE = (
+    "a pool's future ended with {error} and nobody read it:\n{places}\nA future of "
+    "`executor.submit(...)` or `asyncio.run_coroutine_threadsafe(...)` keeps its error until asked: "
+    "await it (`await asyncio.wrap_future(future)`), or read `future.result()`, or use "
+    "`await loop.run_in_executor(...)`, whose await raises it."
+)
+
 _KATA = str(Path(__file__).resolve().parents[1])
+# The kata's stand-ins for what the code calls, which run in the code's threads (its time.sleep,
+# the loop's Handle._run while observed, a thread's run noted by a wake watch): not the kata's own.
+# (A pool future's methods noted here are too: see ThreadLeftovers._theirs.)
+_PASSED_THROUGH = {
+    (sleep_watch.__file__, "sleep"),
+    (loop_runs.__file__, "_observed_run"),
+    (waiting.__file__, "noted_run"),
+}
+
+# Where a thread with nothing to do waits, as (file, function) of its innermost Python frame: a
+# Condition's or Event's wait, a join, a Queue's get, a thread pool's worker on its queue (a
+# SimpleQueue's get, in C), a selector (an event loop's, or multiprocessing's connection wait).
+_IDLE = {
+    (threading.__file__, "wait"),
+    (threading.__file__, "_wait_for_tstate_lock"),
+    (threading.__file__, "join"),
+    (queue.__file__, "get"),
+    (concurrent.futures.thread.__file__, "_worker"),
+    (selectors.__file__, "select"),
+}
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """A thread as the watch saw it when the test began: its first frame (a thread that ended and
+    gave its ident to a new one has another), and whether it was at work then."""
+
+    start: FrameType
+    working: bool
 
 
 class ThreadLeftovers:
-    """Watches the threads the learner's code starts during one test (see the module's doc)."""
+    """Watches what the threads do during one test (see the module's doc)."""
 
     def __init__(self, learner_folder: Path) -> None:
         self._folder = learner_folder
         self._tests = str(learner_folder.parent / "tests")
-        self._before: dict[int, FrameType] = {}
+        self._before: dict[int, _Seen] = {}
         self._raised: list[str] = []
         self._previous_hook: Any = None
+        # The concurrent.futures futures that ended with an error raised through the learner's code.
+        self._failed: list[tuple[Future, BaseException]] = []
 
     def start(self) -> None:
-        self._before = {ident: _stack(frame)[0] for ident, frame in sys._current_frames().items()}
+        current = threading.get_ident()
+        for ident, innermost in sys._current_frames().items():
+            stack = _stack(innermost)
+            working = ident != current and self._theirs(stack) and bool(self._work_in(ident, stack))
+            self._before[ident] = _Seen(stack[0], working)
         self._previous_hook = threading.excepthook
         threading.excepthook = self._thread_raised
+        _futures_watched(self)
 
     def stop(self) -> None:
         """Stop hearing of threads' errors (a test that failed on its way: nothing is checked)."""
@@ -68,101 +122,155 @@ class ThreadLeftovers:
             if threading.excepthook == self._thread_raised:
                 threading.excepthook = self._previous_hook
             self._previous_hook = None
+        _futures_unwatched(self)
 
     async def finish(self) -> list[str]:
-        """The work left running in the code's threads after a grace, and their errors."""
+        """The work left going in threads after a grace, and the errors that ended the code's."""
         deadline = clock.monotonic() + GRACE
         left = self._left_running()
         while left and clock.monotonic() < deadline:
             await asyncio.sleep(POLL)
             left = self._left_running()
+        return self._verdict(left)
+
+    def finish_sync(self) -> list[str]:
+        """`finish`, for a plain test (no event loop runs: the grace is slept)."""
+        deadline = clock.monotonic() + GRACE
+        left = self._left_running()
+        while left and clock.monotonic() < deadline:
+            time.sleep(POLL)
+            left = self._left_running()
+        return self._verdict(left)
+
+    def _verdict(self, left: list[str]) -> list[str]:
         self.stop()
-        problems = list(dict.fromkeys(self._raised))
+        problems = list(dict.fromkeys(self._raised + self._lost_in_futures()))
         if left:
-            places = where.listing(list(dict.fromkeys(left)), self._folder)
-            problems.append(LEFT_IN_THREAD.format(grace=GRACE, places=places))
+            problems.append(LEFT_IN_THREAD.format(grace=GRACE, places="\n".join(dict.fromkeys(left))))
         return problems
 
     def _thread_raised(self, hook_args: Any) -> None:
         """threading's hook, called in the thread that an error ended: one of the code's, if it
-        passed through the learner's folder. A thread of the code's alive before the test began is
-        an earlier test's, already failed for leaving it running: its error (one of a module the
-        kata has unloaded since, say: "name 'time' is not defined") is not this test's."""
+        passed through the learner's folder. A thread at work before the test began is an earlier
+        test's, already failed for leaving it running: its error (one of a module the kata has
+        unloaded since, say: "name 'time' is not defined") is not this test's."""
         error = hook_args.exc_value
         places = where.raised_at(error, self._folder) if isinstance(error, BaseException) else []
         if not places or isinstance(error, SystemExit):
             self._previous_hook(hook_args)
             return
-        if self._before.get(threading.get_ident()) is _stack(sys._getframe())[0]:
+        seen = self._before.get(threading.get_ident())
+        if seen is not None and seen.working and seen.start is _stack(sys._getframe())[0]:
             return
         shown = where.listing(places, self._folder, innermost=True)
         self._raised.append(RAISED_IN_THREAD.format(error=repr(error), places=shown))
 
-    def _left_running(self) -> list[where.Place]:
-        """Where each new thread of the code's is still at its work (the places, unordered)."""
-        places: list[where.Place] = []
+    def _future_failed(self, future: Future, error: BaseException) -> None:
+        if where.raised_at(error, self._folder):
+            self._failed.append((future, error))
+
+    def _lost_in_futures(self) -> list[str]:
+        """The errors of the code's pool futures that nobody read (asked for its result or its
+        error): a concurrent.futures future never says so itself. One that passes its state on
+        to an asyncio future (`run_in_executor`, `wrap_future`) is asyncio's to report."""
+        lost = []
+        for future, error in self._failed:
+            if future.__dict__.get(_READ) or _passed_to_asyncio(future):
+                continue
+            places = where.listing(where.raised_at(error, self._folder), self._folder, innermost=True)
+            lost.append(LOST_IN_FUTURE.format(error=repr(error), places=places))
+        self._failed.clear()
+        return lost
+
+    def _left_running(self) -> list[str]:
+        """What each thread not the kata's is at work on, that was not at work when the test began
+        (the lines of the message, unordered)."""
+        places: list[str] = []
         current = threading.get_ident()
         for ident, innermost in sys._current_frames().items():
             stack = _stack(innermost)
-            if ident == current or self._before.get(ident) is stack[0] or not self._codes(stack):
+            seen = self._before.get(ident)
+            if ident == current or (seen is not None and seen.start is stack[0] and seen.working):
                 continue
-            places += self._read_work_in(innermost)
+            if self._theirs(stack):
+                places += self._read_work_in(ident, stack)
         return places
 
-    def _read_work_in(self, innermost: FrameType) -> list[where.Place]:
-        """`_work_in`, read again when the thread changed its loop's tasks or queue as they were
-        read (a deque that changes size while read raises); unreadable three times: none."""
-        for _ in range(3):
-            try:
-                return self._work_in(innermost)
-            except RuntimeError:
-                continue
-        return []
-
-    def _codes(self, stack: list[FrameType]) -> bool:
-        """Whether the thread whose `stack` this is (outermost first) is the learner's code's: a
-        frame of the learner's folder, or a loop or `Timer` it runs, comes before any frame of the
-        kata's or the tests'."""
+    def _theirs(self, stack: list[FrameType]) -> bool:
+        """Whether a thread (its `stack`, outermost first) is not the kata's or the tests' own: no
+        frame of theirs comes before one of the learner's folder."""
         for frame in stack:
             name = frame.f_code.co_filename
-            if name.startswith((_KATA, self._tests)):
-                return False
-            mine = where.in_target(name, self._folder)
-            if mine or _loop_of(frame) is not None or _timer_of(frame) is not None:
+            if where.in_target(name, self._folder) or name == __file__:  # this watch's note of a future
                 return True
-        return False
+            if name.startswith((_KATA, self._tests)) and (name, frame.f_code.co_name) not in _PASSED_THROUGH:
+                return False
+        return True
 
-    def _work_in(self, innermost: FrameType) -> list[where.Place]:
-        """The learner's work a thread is still at: the line it runs, the tasks of a loop it runs,
-        the function a `Timer` of its is yet to call."""
-        places = []
-        running = where.running_in(innermost, self._folder)
-        if running is not None:
-            places.append(running)
-        frame: FrameType | None = innermost
-        while frame is not None:
-            loop = _loop_of(frame)
-            if loop is not None:
-                places += where.waiting_at(loop, self._folder) or self._timers_of(loop)
+    def _read_work_in(self, ident: int, stack: list[FrameType]) -> list[str]:
+        """`_work_in`, read again when the thread changed its loop's tasks as they were read
+        (asyncio.all_tasks gives up after 1,000 tries); unreadable three times: at work."""
+        for _ in range(3):
+            try:
+                return self._work_in(ident, stack)
+            except RuntimeError:
+                continue
+        return [self._thread_line(ident, stack)]
+
+    def _work_in(self, ident: int, stack: list[FrameType]) -> list[str]:
+        """What a thread is at work on (the lines to show), or nothing: idle."""
+        for frame in stack:
             timer = _timer_of(frame)
             if timer is not None and not timer.finished.is_set():
-                places += self._defined(timer.function)
-            frame = frame.f_back
-        return places
+                return self._defined(timer.function) or [self._thread_line(ident, stack)]
+            loop = _loop_of(frame)
+            if loop is not None and _has_work(loop):
+                places = where.waiting_at(loop, self._folder)
+                shown = [p.shown(self._folder) for p in places] or self._timers_of(loop)
+                return shown or [self._thread_line(ident, stack)]
+        if _idle(stack[-1]):
+            return []
+        running = where.running_in(stack[-1], self._folder)
+        return [running.shown(self._folder)] if running is not None else [self._thread_line(ident, stack)]
 
-    def _timers_of(self, loop: asyncio.AbstractEventLoop) -> list[where.Place]:
-        handles = [*getattr(loop, "_ready", ()), *getattr(loop, "_scheduled", ())]
-        places: list[where.Place] = []
-        for handle in handles:
-            if not handle.cancelled():
-                places += self._defined(handle._callback, handle._args or ())
-        return places
+    def _thread_line(self, ident: int, stack: list[FrameType]) -> str:
+        """A thread at work in no code of the learner's: its name (Python's names a thread after
+        its target: `Thread-3 (_audit)`) and the line it is at."""
+        thread = threading._active.get(ident)  # type: ignore[attr-defined]
+        name = thread.name if thread is not None else f"thread {ident}"
+        # The innermost frame not the kata's (its stand-in for time.sleep, say: the code called sleep).
+        frame = next((f for f in reversed(stack) if not f.f_code.co_filename.startswith(_KATA)), stack[-1])
+        code, line = frame.f_code, frame.f_lineno
+        return f"  thread {name!r}, in {code.co_name} ({os.path.basename(code.co_filename)}:{line})"
 
-    def _defined(self, callback: Any, args: tuple = ()) -> list[where.Place]:
+    def _timers_of(self, loop: asyncio.AbstractEventLoop) -> list[str]:
+        shown: list[str] = []
+        for handle in _pending(loop):
+            shown += self._defined(handle._callback, handle._args or ())
+        return shown
+
+    def _defined(self, callback: Any, args: tuple = ()) -> list[str]:
         code = code_of(callback, args)
         if code is None or not where.in_target(code.co_filename, self._folder):
             return []
-        return [where.Place(Path(code.co_filename).resolve(), code.co_firstlineno, code.co_name)]
+        return [
+            where.Place(Path(code.co_filename).resolve(), code.co_firstlineno, code.co_name).shown(
+                self._folder
+            )
+        ]
+
+
+def _idle(innermost: FrameType) -> bool:
+    """Whether a thread whose innermost frame this is waits for something to do (see _IDLE): a
+    pool's worker with work on its queue, or one it has just taken and not yet run, is not idle."""
+    code = innermost.f_code
+    if (code.co_filename, code.co_name) not in _IDLE:
+        return False
+    if code.co_name == "_worker":
+        local = innermost.f_locals
+        work = local.get("work_queue")
+        return local.get("work_item") is None and (not hasattr(work, "empty") or work.empty())
+    return True
 
 
 def _stack(innermost: FrameType) -> list[FrameType]:
@@ -173,6 +281,16 @@ def _stack(innermost: FrameType) -> list[FrameType]:
         frames.append(frame)
         frame = frame.f_back
     return frames[::-1]
+
+
+def _pending(loop: asyncio.AbstractEventLoop) -> list[asyncio.Handle]:
+    handles = [*getattr(loop, "_ready", ()), *getattr(loop, "_scheduled", ())]
+    return [handle for handle in handles if not handle.cancelled()]
+
+
+def _has_work(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether a loop run in a thread has a task or a callback still to run."""
+    return bool(asyncio.all_tasks(loop)) or bool(_pending(loop))
 
 
 def _loop_of(frame: FrameType) -> asyncio.AbstractEventLoop | None:
@@ -188,3 +306,53 @@ def _timer_of(frame: FrameType) -> threading.Timer | None:
         return None
     timer = frame.f_locals.get("self")
     return timer if isinstance(timer, threading.Timer) else None
+
+
+# concurrent.futures.Future, watched while any ThreadLeftovers is on: its errors, and who read them.
+_READ = "_kata_read"
+_future_watches: list[ThreadLeftovers] = []
+_future_lock = threading.Lock()
+_set_exception, _result, _exception = Future.set_exception, Future.result, Future.exception
+
+
+def _noted_set_exception(future: Future, exception: BaseException | None) -> None:
+    _set_exception(future, exception)
+    if isinstance(exception, BaseException):
+        for watch in list(_future_watches):
+            watch._future_failed(future, exception)
+
+
+def _noted_result(future: Future, timeout: float | None = None) -> Any:
+    future.__dict__[_READ] = True
+    return _result(future, timeout)
+
+
+def _noted_exception(future: Future, timeout: float | None = None) -> BaseException | None:
+    future.__dict__[_READ] = True
+    return _exception(future, timeout)
+
+
+def _futures_watched(watch: ThreadLeftovers) -> None:
+    with _future_lock:
+        if watch not in _future_watches:
+            _future_watches.append(watch)
+        Future.set_exception = _noted_set_exception  # type: ignore[method-assign]
+        Future.result = _noted_result  # type: ignore[method-assign]
+        Future.exception = _noted_exception  # type: ignore[method-assign]
+
+
+def _futures_unwatched(watch: ThreadLeftovers) -> None:
+    with _future_lock:
+        if watch in _future_watches:
+            _future_watches.remove(watch)
+        if not _future_watches:
+            Future.set_exception, Future.result, Future.exception = _set_exception, _result, _exception  # type: ignore[method-assign]
+
+
+def _passed_to_asyncio(future: Future) -> bool:
+    """Whether asyncio copies `future`'s state into a future of its own (run_in_executor,
+    wrap_future): it reads the error there, or drops it for a future cancelled meanwhile."""
+    callbacks = getattr(future, "_done_callbacks", ())
+    return any(
+        getattr(c, "__qualname__", "").endswith("_chain_future.<locals>._call_set_state") for c in callbacks
+    )

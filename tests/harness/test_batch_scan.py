@@ -592,6 +592,14 @@ CHEATS = {
             fetch_name._kata_peer._route = print  # <-
             return await fetch_name(user_id)
     """),
+    "a thread's own excepthook": cheat("""
+        import threading
+
+        async def fetch_all(fetch_user, user_ids):
+            worker = threading.Thread(target=print)
+            worker._invoke_excepthook = lambda thread: None  # <-
+            worker.start()
+    """),
     "private internals of asyncio": cheat("""
         import asyncio
 

@@ -806,6 +806,8 @@ import asyncio, threading, time
 from concurrent.futures import ThreadPoolExecutor
 
 POOL = ThreadPoolExecutor(2)
+_AT_IMPORT = ThreadPoolExecutor(1)
+_AT_IMPORT.submit(int).result()  # its worker is made now, at import, before the test's watch
 
 def _works_on():
     time.sleep(5)
@@ -851,6 +853,55 @@ def _fails_late():
 
 async def leaves_a_thread_that_fails_later():
     threading.Thread(target=_fails_late).start()
+
+def _audits(_future=None):
+    time.sleep(1.5)
+
+async def leaves_a_done_callback_behind_a_librarys_sleep():
+    pool = ThreadPoolExecutor(1)
+    pool.submit(time.sleep, 3).add_done_callback(_audits)  # no function of the code's runs yet
+    pool.shutdown(wait=False)
+
+async def leaves_a_scheduler_waiting():
+    import sched
+    later = sched.scheduler()
+    later.enter(3, 0, _audits)
+    threading.Thread(target=later.run, daemon=True).start()
+
+async def leaves_a_timer_that_starts_a_thread():
+    audit = threading.Thread(target=_audits, daemon=True)
+    timer = threading.Timer(3, audit.start)
+    timer.daemon = True
+    timer.start()
+
+async def gives_work_to_a_pool_made_at_import():
+    _AT_IMPORT.submit(_audits)
+
+async def loses_an_error_in_a_pools_future():
+    POOL.submit(_fails)
+    await asyncio.sleep(0.05)
+
+async def loses_an_error_in_a_threadsafe_future():
+    async def fails():
+        _fails()
+    asyncio.run_coroutine_threadsafe(fails(), _service_loop())
+    await asyncio.sleep(0.05)
+
+async def reads_the_error_of_a_pools_future():
+    return repr(POOL.submit(_fails).exception())
+
+def _fails_soon():
+    time.sleep(0.1)
+    _fails()
+
+async def gives_up_on_a_call_in_a_thread():
+    try:
+        await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(POOL, _fails_soon), 0.01)
+    except TimeoutError:
+        return "gave up"
+
+def plain_leaves_a_thread_at_work():
+    threading.Thread(target=_works_on, daemon=True).start()
 
 async def waits_for_its_thread():
     worker = threading.Thread(target=_quick)
@@ -900,6 +951,33 @@ async def test_the_test_after_it(ex):
     import asyncio
     await asyncio.sleep(1.0)  # the thread of the test before fails meanwhile
 
+async def test_a_done_callback_behind_a_librarys_sleep(ex):
+    await ex.leaves_a_done_callback_behind_a_librarys_sleep()
+
+async def test_a_scheduler(ex):
+    await ex.leaves_a_scheduler_waiting()
+
+async def test_a_timer_that_starts_a_thread(ex):
+    await ex.leaves_a_timer_that_starts_a_thread()
+
+async def test_a_pool_made_at_import(ex):
+    await ex.gives_work_to_a_pool_made_at_import()
+
+async def test_an_error_in_a_pools_future(ex):
+    await ex.loses_an_error_in_a_pools_future()
+
+async def test_an_error_in_a_threadsafe_future(ex):
+    await ex.loses_an_error_in_a_threadsafe_future()
+
+def test_a_plain_function_leaves_a_thread(ex):
+    ex.plain_leaves_a_thread_at_work()
+
+async def test_a_pools_error_read(ex):
+    assert await ex.reads_the_error_of_a_pools_future() == "ValueError('in a thread of its own')"
+
+async def test_a_call_given_up_on(ex):
+    assert await ex.gives_up_on_a_call_in_a_thread() == "gave up"
+
 async def test_a_joined_thread(ex):
     await ex.waits_for_its_thread()
 
@@ -931,6 +1009,12 @@ def thread_verdicts(tmp_path_factory, request):
         ("test_a_timer", "in _quick"),
         ("test_a_call_in_a_pool", "in _works_on"),
         ("test_a_thread_that_fails_later", "in _fails_late"),
+        # No function of the code's on the thread's stack yet: it is at work all the same.
+        ("test_a_done_callback_behind_a_librarys_sleep", "ThreadPoolExecutor"),
+        ("test_a_scheduler", "(run)"),
+        ("test_a_timer_that_starts_a_thread", "Thread"),
+        ("test_a_pool_made_at_import", "in _audits"),
+        ("test_a_plain_function_leaves_a_thread", "in _works_on"),
     ],
 )
 def test_work_left_in_a_thread_of_the_codes_fails_and_names_the_function(thread_verdicts, test, place):
@@ -949,6 +1033,16 @@ def test_an_error_that_ends_a_thread_of_the_codes_fails_and_names_its_line(threa
     assert words in verdict.message and "in _fails" in verdict.message, verdict.message
 
 
+@pytest.mark.parametrize("test", ["test_an_error_in_a_pools_future", "test_an_error_in_a_threadsafe_future"])
+def test_an_error_kept_in_a_pools_future_nobody_read_fails(thread_verdicts, test):
+    """A concurrent.futures future never says its error was lost: `executor.submit(...)`, and
+    `asyncio.run_coroutine_threadsafe(...)`, whose error nobody asked for."""
+    verdict = thread_verdicts[test]
+    assert verdict.outcome == "failed", f"{test} passed: the future's error went unseen"
+    words = "a pool's future ended with ValueError('in a thread of its own') and nobody read it"
+    assert words in verdict.message and "in _fails" in verdict.message, verdict.message
+
+
 @pytest.mark.parametrize(
     "test",
     [
@@ -957,10 +1051,14 @@ def test_an_error_that_ends_a_thread_of_the_codes_fails_and_names_its_line(threa
         "test_the_kept_loop_again",
         "test_a_pool_kept",
         "test_the_test_after_it",
+        "test_a_pools_error_read",
+        "test_a_call_given_up_on",
     ],
 )
 def test_threads_waited_for_or_idle_are_no_leftovers(thread_verdicts, test):
     """A thread joined, a loop kept running in a thread with nothing of the code's left on it, a
     pool's idle workers: nothing of the code's is left running. Nor is a test to blame for the
-    error of a thread an earlier test left running (that test has failed for it)."""
+    error of a thread an earlier test left running (that test has failed for it). A pool's error
+    read is none lost, nor is one of a call the code gave up on (asyncio's future, cancelled,
+    drops it)."""
     assert thread_verdicts[test].outcome == "passed", thread_verdicts[test].message
