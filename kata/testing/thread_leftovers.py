@@ -219,7 +219,7 @@ class ThreadLeftovers:
 
     def _work_in(self, ident: int, stack: list[FrameType]) -> list[str]:
         """What a thread is at work on (the lines to show), or nothing: idle."""
-        for frame in stack:
+        for at, frame in enumerate(stack):
             timer = _timer_of(frame)
             if timer is not None and not timer.finished.is_set():
                 return self._defined(timer.function) or [self._thread_line(ident, stack)]
@@ -228,6 +228,8 @@ class ThreadLeftovers:
                 places = where.waiting_at(loop, self._folder)
                 shown = [p.shown(self._folder) for p in places] or self._timers_of(loop)
                 return shown or [self._thread_line(ident, stack)]
+            if loop is not None and not any(_runs_a_callback(inner) for inner in stack[at + 1 :]):
+                return []  # a loop with nothing to do, waiting for events (a selector, or a proactor)
         if _idle(stack[-1]):
             return []
         running = where.running_in(stack[-1], self._folder)
@@ -271,6 +273,13 @@ def _idle(innermost: FrameType) -> bool:
         work = local.get("work_queue")
         return local.get("work_item") is None and (not hasattr(work, "empty") or work.empty())
     return True
+
+
+def _runs_a_callback(frame: FrameType) -> bool:
+    """Whether a frame runs one of a loop's callbacks (a task's step, say): asyncio's Handle._run,
+    or the kata's stand-in for it while the loop is observed."""
+    name = (frame.f_code.co_filename, frame.f_code.co_name)
+    return name in {(asyncio.events.__file__, "_run"), (loop_runs.__file__, "_observed_run")}
 
 
 def _stack(innermost: FrameType) -> list[FrameType]:

@@ -802,7 +802,7 @@ async def test_a_task_the_kata_runs_a_learners_call_in_is_named_after_the_learne
 
 
 THREADS_LEARNER = """
-import asyncio, threading, time
+import asyncio, select, selectors, threading, time
 from concurrent.futures import ThreadPoolExecutor
 
 POOL = ThreadPoolExecutor(2)
@@ -921,6 +921,22 @@ async def uses_a_loop_kept_in_a_thread():
     future = asyncio.run_coroutine_threadsafe(asyncio.sleep(0.01, result=3), _service_loop())
     return await asyncio.wrap_future(future)
 
+class _OwnSelector(selectors.DefaultSelector):
+    # Waits in a function of its own, as Windows' proactor loop does (not in the selectors module);
+    # what it uses is bound here, as the module's globals are cleared after each test.
+    def select(self, timeout=None, _wait=select.select, _select=selectors.DefaultSelector.select):
+        _wait([], [], [], 0.02 if timeout is None else min(timeout, 0.02))
+        return _select(self, 0)
+
+_OWN = []
+
+async def uses_a_loop_kept_in_a_thread_that_waits_its_own_way():
+    if not _OWN:
+        _OWN.append(asyncio.SelectorEventLoop(_OwnSelector()))
+        threading.Thread(target=_OWN[0].run_forever, daemon=True).start()
+    future = asyncio.run_coroutine_threadsafe(asyncio.sleep(0.01, result=4), _OWN[0])
+    return await asyncio.wrap_future(future)
+
 async def uses_a_pool_it_keeps():
     return await asyncio.get_running_loop().run_in_executor(POOL, _quick)
 """
@@ -986,6 +1002,9 @@ async def test_a_loop_kept_in_a_thread(ex):
 
 async def test_the_kept_loop_again(ex):
     assert await ex.uses_a_loop_kept_in_a_thread() == 3
+
+async def test_a_loop_kept_in_a_thread_that_waits_its_own_way(ex):
+    assert await ex.uses_a_loop_kept_in_a_thread_that_waits_its_own_way() == 4
 
 async def test_a_pool_kept(ex):
     assert await ex.uses_a_pool_it_keeps() == 1
@@ -1053,6 +1072,7 @@ def test_an_error_kept_in_a_pools_future_nobody_read_fails(thread_verdicts, test
         "test_the_test_after_it",
         "test_a_pools_error_read",
         "test_a_call_given_up_on",
+        "test_a_loop_kept_in_a_thread_that_waits_its_own_way",
     ],
 )
 def test_threads_waited_for_or_idle_are_no_leftovers(thread_verdicts, test):
@@ -1060,5 +1080,6 @@ def test_threads_waited_for_or_idle_are_no_leftovers(thread_verdicts, test):
     pool's idle workers: nothing of the code's is left running. Nor is a test to blame for the
     error of a thread an earlier test left running (that test has failed for it). A pool's error
     read is none lost, nor is one of a call the code gave up on (asyncio's future, cancelled,
-    drops it)."""
+    drops it). A loop with nothing to do is idle however it waits for events (Windows' proactor
+    waits outside the selectors module)."""
     assert thread_verdicts[test].outcome == "passed", thread_verdicts[test].message
