@@ -56,10 +56,14 @@ class JudgeSession:
         return problems
 
     def _let_go(self) -> None:
-        """The test is over: what was lent for it, and the mirrors of the loops it ran, go."""
+        """The test is over: what was lent for it, and the mirrors of the loops and threads it ran
+        calls from, go. (Kept, the mirrors of the code's threads that live on across tests, a pool
+        of its own made at each test's import, piled up to the 32 at once a peer allows: a correct
+        answer was told its sandbox broke the link, ten tests in.)"""
         if self.link.peer is not None:
             self.link.peer.exports.clear()
             self.link.peer.mirror_loops.close_all()
+            self.link.peer.retire_mirror_threads()
 
     async def _settle(self) -> None:
         """Let the calls the learner's code cancelled end here too. In one process a cancelled

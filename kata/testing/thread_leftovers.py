@@ -41,6 +41,7 @@ from kata.testing.waiting import code_of
 
 GRACE = 1.0  # seconds a thread of the code's gets to end after the test, on a busy machine too
 POLL = 0.02
+QUIET = 0.2  # seconds a thread blocked in C uses no CPU before it is taken as waiting for work
 
 LEFT_IN_THREAD = (
     "Your code returned while a thread it started was still doing its work, {grace:.0f} s after "
@@ -103,6 +104,9 @@ class ThreadLeftovers:
         self._before: dict[int, _Seen] = {}
         self._raised: list[str] = []
         self._previous_hook: Any = None
+        # Threads blocked in a futex: when first seen so, and the CPU time they had used then.
+        self._quiet: dict[int, tuple[float, float]] = {}
+        self._watching = False  # the test has begun (what threads did before it is read once)
         # The concurrent.futures futures that ended with an error raised through the learner's code.
         self._failed: list[tuple[Future, BaseException]] = []
 
@@ -112,6 +116,7 @@ class ThreadLeftovers:
             stack = _stack(innermost)
             working = ident != current and self._theirs(stack) and bool(self._work_in(ident, stack))
             self._before[ident] = _Seen(stack[0], working)
+        self._watching = True
         self._previous_hook = threading.excepthook
         threading.excepthook = self._thread_raised
         _futures_watched(self)
@@ -230,10 +235,34 @@ class ThreadLeftovers:
                 return shown or [self._thread_line(ident, stack)]
             if loop is not None and not any(_runs_a_callback(inner) for inner in stack[at + 1 :]):
                 return []  # a loop with nothing to do, waiting for events (a selector, or a proactor)
-        if _idle(stack[-1]):
+        if _idle(stack[-1]) or self._asleep_on_a_lock(ident):
             return []
         running = where.running_in(stack[-1], self._folder)
         return [running.shown(self._folder)] if running is not None else [self._thread_line(ident, stack)]
+
+    def _asleep_on_a_lock(self, ident: int) -> bool:
+        """Whether a thread blocked in C (a SimpleQueue's or a lock's wait, called from the code's
+        own worker) waits for something to do: Linux says it sleeps in a futex, and it has used no
+        CPU for QUIET seconds (a thread running Python waits in a futex too, for the GIL, while
+        this one reads: its CPU time goes on). Before the test (no time to watch): it is taken as
+        waiting if in a futex. Where this cannot be read (not Linux): at work."""
+        thread = threading._active.get(ident)  # type: ignore[attr-defined]
+        native = getattr(thread, "native_id", None)
+        if native is None or "futex" not in _wchan(native):
+            self._quiet.pop(ident, None)
+            return False
+        try:
+            used = time.clock_gettime(time.pthread_getcpuclockid(ident))
+        except (AttributeError, OSError):
+            return False
+        if not self._watching:
+            return True
+        now = clock.monotonic()
+        since, before = self._quiet.get(ident, (now, None))
+        if used != before:
+            self._quiet[ident] = (now, used)
+            return False
+        return now - since >= QUIET
 
     def _thread_line(self, ident: int, stack: list[FrameType]) -> str:
         """A thread at work in no code of the learner's: its name (Python's names a thread after
@@ -282,6 +311,15 @@ def _runs_a_callback(frame: FrameType) -> bool:
     return name in {(asyncio.events.__file__, "_run"), (loop_runs.__file__, "_observed_run")}
 
 
+def _wchan(native_id: int) -> str:
+    """The kernel function a thread sleeps in (Linux), or ""."""
+    try:
+        with open(f"/proc/self/task/{native_id}/wchan", encoding="ascii", errors="replace") as wchan:
+            return wchan.read(64)
+    except OSError:
+        return ""
+
+
 def _stack(innermost: FrameType) -> list[FrameType]:
     """A thread's frames, outermost (its start) first."""
     frames = []
@@ -298,8 +336,19 @@ def _pending(loop: asyncio.AbstractEventLoop) -> list[asyncio.Handle]:
 
 
 def _has_work(loop: asyncio.AbstractEventLoop) -> bool:
-    """Whether a loop run in a thread has a task or a callback still to run."""
-    return bool(asyncio.all_tasks(loop)) or bool(_pending(loop))
+    """Whether a loop run in a thread has a callback or a timer still to run (a task's sleep), or
+    waits on a socket or pipe besides its own wake-up pipe (a request's answer). A task waiting only
+    on what another thread or task may set (an Event, a future) is the loop's idle service."""
+    return bool(_pending(loop)) or _waits_on_io(loop)
+
+
+def _waits_on_io(loop: asyncio.AbstractEventLoop) -> bool:
+    selector = getattr(loop, "_selector", None)
+    if not hasattr(selector, "get_map"):
+        return False  # Windows' proactor: its waits are not read
+    own = getattr(loop, "_ssock", None)
+    wake_up = own.fileno() if hasattr(own, "fileno") else None  # registered by its number
+    return any(key.fd != wake_up for key in list(selector.get_map().values()))
 
 
 def _loop_of(frame: FrameType) -> asyncio.AbstractEventLoop | None:

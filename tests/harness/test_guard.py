@@ -937,6 +937,37 @@ async def uses_a_loop_kept_in_a_thread_that_waits_its_own_way():
     future = asyncio.run_coroutine_threadsafe(asyncio.sleep(0.01, result=4), _OWN[0])
     return await asyncio.wrap_future(future)
 
+_WAITING = []
+
+async def serves_from_a_loop_that_waits_for_an_event():
+    if not _WAITING:
+        ready = threading.Event()
+        async def serve(box=_WAITING):
+            box.append(asyncio.get_running_loop())
+            ready.set()
+            await asyncio.Event().wait()  # a task for the life of the program, waiting
+        threading.Thread(target=asyncio.run, args=(serve(),), daemon=True).start()
+        ready.wait()
+    future = asyncio.run_coroutine_threadsafe(asyncio.sleep(0.01, result=5), _WAITING[0])
+    return await asyncio.wrap_future(future)
+
+def _take_jobs(jobs):
+    while True:
+        jobs.get()()  # a SimpleQueue waits in C: no frame of the standard library's says so
+
+_JOBS = []
+
+async def uses_workers_of_its_own():
+    import queue
+    if not _JOBS:
+        _JOBS.append(queue.SimpleQueue())
+        for _ in range(2):
+            threading.Thread(target=_take_jobs, args=(_JOBS[0],), daemon=True).start()
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    _JOBS[0].put(lambda: loop.call_soon_threadsafe(future.set_result, 6))
+    return await future
+
 async def uses_a_pool_it_keeps():
     return await asyncio.get_running_loop().run_in_executor(POOL, _quick)
 """
@@ -1006,6 +1037,12 @@ async def test_the_kept_loop_again(ex):
 async def test_a_loop_kept_in_a_thread_that_waits_its_own_way(ex):
     assert await ex.uses_a_loop_kept_in_a_thread_that_waits_its_own_way() == 4
 
+async def test_a_loop_in_a_thread_whose_task_waits(ex):
+    assert await ex.serves_from_a_loop_that_waits_for_an_event() == 5
+
+async def test_workers_of_its_own(ex):
+    assert await ex.uses_workers_of_its_own() == 6
+
 async def test_a_pool_kept(ex):
     assert await ex.uses_a_pool_it_keeps() == 1
 """
@@ -1073,6 +1110,8 @@ def test_an_error_kept_in_a_pools_future_nobody_read_fails(thread_verdicts, test
         "test_a_pools_error_read",
         "test_a_call_given_up_on",
         "test_a_loop_kept_in_a_thread_that_waits_its_own_way",
+        "test_a_loop_in_a_thread_whose_task_waits",
+        "test_workers_of_its_own",
     ],
 )
 def test_threads_waited_for_or_idle_are_no_leftovers(thread_verdicts, test):
@@ -1081,5 +1120,7 @@ def test_threads_waited_for_or_idle_are_no_leftovers(thread_verdicts, test):
     error of a thread an earlier test left running (that test has failed for it). A pool's error
     read is none lost, nor is one of a call the code gave up on (asyncio's future, cancelled,
     drops it). A loop with nothing to do is idle however it waits for events (Windows' proactor
-    waits outside the selectors module)."""
+    waits outside the selectors module), and so is one whose task waits on an Event; so are
+    workers of the code's own blocked on a SimpleQueue (in C: Linux says they sleep in a futex
+    and use no CPU)."""
     assert thread_verdicts[test].outcome == "passed", thread_verdicts[test].message
