@@ -150,6 +150,9 @@ def test_waiting_on_an_event_is_never_woken_while_nothing_changes():
     assert [w.timers_in(since, until) for w in wakes.watched] == [[]]
 
 
+# A count of wake-ups in 0.3 s: a loop a busy machine gives no core wakes less (the flakes
+# benchmark under a burner per core saw 2 of 3, 2026-12-04); run again alone if so.
+@pytest.mark.load_sensitive
 @pytest.mark.parametrize(("make", "at_least"), [(lambda f: polls(f, 0.05), 3), (polls_with_a_timeout, 5)])
 def test_polling_wakes_up_on_its_own_timers(make, at_least):
     wakes, since, until = quiet_stretch(make)
