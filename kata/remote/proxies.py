@@ -83,8 +83,18 @@ class Remote:
         return f"<{self._kata_name}>"
 
     def __reduce_ex__(self, protocol: object) -> Any:
-        # Sent to a process pool of the code's own (pickled): one process would send the function
-        # itself there; here it belongs to the tests' process, so say so in plain words.
+        # Sent to a process pool (pickled): one process would send the function itself there; here
+        # it lives in the other process, so say so in plain words. On the tests' side (the peer
+        # that mirrors the sandbox's loops) what stands here is the learner's code's own: a helper
+        # of theirs handed to the pool they were given, whose processes are the tests'.
+        if getattr(self._kata_peer, "mirroring", False):
+            raise TypeError(
+                f"cannot send {self._kata_name} to the pool's processes (pickle it): it is your "
+                "code's, and in batch grading your code runs in a process of its own, apart from the "
+                "pool you were given, whose processes never load your module; hand the pool what "
+                "the tests gave you, with its arguments (`loop.run_in_executor(pool, count_primes, "
+                "limit)`)"
+            )
         raise TypeError(
             f"cannot send {self._kata_name} to another process (pickle it): it was given to you by "
             "the tests and lives in their process, so only what they gave you can run it (for "

@@ -1204,6 +1204,21 @@ def test_a_proxy_sent_to_another_process_says_in_plain_words_why_it_cannot_go():
         pickle.dumps(proxy)
 
 
+def test_a_function_of_the_learners_sent_to_the_tests_pool_is_called_theirs():
+    """On the tests' side (the peer that mirrors the sandbox's loops) a proxy stands for the
+    learner's code's own object: a helper of theirs handed to the pool they were given was told it
+    'was given to you by the tests' (a learner trial, 2026-12-04)."""
+    import pickle
+    from types import SimpleNamespace
+
+    from kata.remote.proxies import Remote
+
+    proxy = Remote(SimpleNamespace(mirroring=True), 7, "function", "_count")
+    with pytest.raises(TypeError, match="cannot send _count to the pool's processes") as raised:
+        pickle.dumps(proxy)
+    assert "it is your code's" in str(raised.value) and "given to you by" not in str(raised.value)
+
+
 class RemembersWhatItIsLent:
     """A learner's cache keyed by `id(session)`: it keeps only the id of what it was handed (and here
     a weak reference, to tell which object it was), not the stand-in itself."""
