@@ -588,7 +588,12 @@ class Peer:
         with self._lock:
             if self._helper_loop is None:
                 loop = self._helper_loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="kata-remote-helper", daemon=True).start()
+                # Run by a function of the kata's: a thread that starts in asyncio's own code is
+                # taken for the code under test's (kata.testing.thread_leftovers reads a thread
+                # from its start), and this loop's timers for its work left running.
+                threading.Thread(
+                    target=_run_helper, args=(loop,), name="kata-remote-helper", daemon=True
+                ).start()
             return self._helper_loop
 
     # -- calling in -------------------------------------------------------------------------
@@ -789,3 +794,8 @@ def _deliver(call: _Outgoing, outcome: Any) -> None:
             call.future.set_result(None)
 
     _soon(call.loop, settle)
+
+
+def _run_helper(loop: asyncio.AbstractEventLoop) -> None:
+    """The helper loop's thread (Peer._helper): its loop, run for the life of the process."""
+    loop.run_forever()
