@@ -235,7 +235,10 @@ class ThreadLeftovers:
                 return shown or [self._thread_line(ident, stack)]
             if loop is not None and not any(_runs_a_callback(inner) for inner in stack[at + 1 :]):
                 return []  # a loop with nothing to do, waiting for events (a selector, or a proactor)
-        if _idle(stack[-1]) or self._asleep_on_a_lock(ident):
+        innermost = stack[-1].f_code
+        if _idle(stack[-1]) or (
+            (innermost.co_filename, innermost.co_name) not in _IDLE and self._asleep_on_a_lock(ident)
+        ):
             return []
         running = where.running_in(stack[-1], self._folder)
         return [running.shown(self._folder)] if running is not None else [self._thread_line(ident, stack)]
@@ -301,6 +304,11 @@ def _idle(innermost: FrameType) -> bool:
         local = innermost.f_locals
         work = local.get("work_queue")
         return local.get("work_item") is None and (not hasattr(work, "empty") or work.empty())
+    if code.co_filename == threading.__file__:
+        # A wait with a time limit is a sleep: what called it goes on when it runs out
+        # (`threading.Event().wait(3)` then the audit). A join's "no limit" is -1.
+        timeout = innermost.f_locals.get("timeout")
+        return timeout is None or (isinstance(timeout, int | float) and timeout < 0)
     return True
 
 

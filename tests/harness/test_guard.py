@@ -900,6 +900,12 @@ async def gives_up_on_a_call_in_a_thread():
     except TimeoutError:
         return "gave up"
 
+def _audits_after_a_timed_wait(wait=threading.Event().wait):
+    wait(3)  # a wait with a time limit is a sleep: the audit follows it
+
+async def leaves_a_thread_in_a_timed_wait():
+    threading.Thread(target=_audits_after_a_timed_wait, daemon=True).start()
+
 def plain_leaves_a_thread_at_work():
     threading.Thread(target=_works_on, daemon=True).start()
 
@@ -1016,6 +1022,9 @@ async def test_an_error_in_a_pools_future(ex):
 async def test_an_error_in_a_threadsafe_future(ex):
     await ex.loses_an_error_in_a_threadsafe_future()
 
+async def test_a_timed_wait(ex):
+    await ex.leaves_a_thread_in_a_timed_wait()
+
 def test_a_plain_function_leaves_a_thread(ex):
     ex.plain_leaves_a_thread_at_work()
 
@@ -1071,6 +1080,7 @@ def thread_verdicts(tmp_path_factory, request):
         ("test_a_timer_that_starts_a_thread", "Thread"),
         ("test_a_pool_made_at_import", "in _audits"),
         ("test_a_plain_function_leaves_a_thread", "in _works_on"),
+        ("test_a_timed_wait", "in _audits_after_a_timed_wait"),
     ],
 )
 def test_work_left_in_a_thread_of_the_codes_fails_and_names_the_function(thread_verdicts, test, place):
