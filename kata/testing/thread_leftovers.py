@@ -251,7 +251,7 @@ class ThreadLeftovers:
         waiting if in a futex. Where this cannot be read (not Linux): at work."""
         thread = threading._active.get(ident)  # type: ignore[attr-defined]
         native = getattr(thread, "native_id", None)
-        if native is None or "futex" not in _wchan(native):
+        if native is None or "futex" not in _wchan(native) or _timed_futex(native):
             self._quiet.pop(ident, None)
             return False
         try:
@@ -304,12 +304,11 @@ def _idle(innermost: FrameType) -> bool:
         local = innermost.f_locals
         work = local.get("work_queue")
         return local.get("work_item") is None and (not hasattr(work, "empty") or work.empty())
-    if code.co_filename == threading.__file__:
-        # A wait with a time limit is a sleep: what called it goes on when it runs out
-        # (`threading.Event().wait(3)` then the audit). A join's "no limit" is -1.
-        timeout = innermost.f_locals.get("timeout")
-        return timeout is None or (isinstance(timeout, int | float) and timeout < 0)
-    return True
+    # A wait with a time limit is a sleep: what called it goes on when it runs out
+    # (`threading.Event().wait(3)`, a selector's `select(3)`, then the audit). A join's "no limit"
+    # is -1; an event loop with nothing to do selects with none.
+    timeout = innermost.f_locals.get("timeout")
+    return timeout is None or (isinstance(timeout, int | float) and timeout < 0)
 
 
 def _runs_a_callback(frame: FrameType) -> bool:
@@ -317,6 +316,20 @@ def _runs_a_callback(frame: FrameType) -> bool:
     or the kata's stand-in for it while the loop is observed."""
     name = (frame.f_code.co_filename, frame.f_code.co_name)
     return name in {(asyncio.events.__file__, "_run"), (loop_runs.__file__, "_observed_run")}
+
+
+def _timed_futex(native_id: int) -> bool:
+    """Whether the thread's futex wait has a time limit (a lock's `acquire(timeout=3)`, a
+    SimpleQueue's `get(timeout=3)`: a sleep), read from its syscall's fourth argument (Linux:
+    /proc/self/task/<id>/syscall); unreadable: taken as timed (at work)."""
+    try:
+        with open(f"/proc/self/task/{native_id}/syscall", encoding="ascii", errors="replace") as call:
+            fields = call.read(256).split()
+    except OSError:
+        return True
+    if len(fields) < 5 or fields[0] == "running":
+        return True
+    return fields[4] not in ("0x0", "0")
 
 
 def _wchan(native_id: int) -> str:

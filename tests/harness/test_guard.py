@@ -903,6 +903,19 @@ async def gives_up_on_a_call_in_a_thread():
 def _audits_after_a_timed_wait(wait=threading.Event().wait):
     wait(3)  # a wait with a time limit is a sleep: the audit follows it
 
+def _audits_after_a_timed_acquire(held=threading.Lock()):
+    held.acquire(blocking=False)
+    held.acquire(timeout=3)  # in C: a futex with a time limit, a sleep
+
+def _audits_after_a_timed_select(selector=selectors.DefaultSelector()):
+    selector.select(3)
+
+async def leaves_a_thread_in_a_timed_acquire():
+    threading.Thread(target=_audits_after_a_timed_acquire, daemon=True).start()
+
+async def leaves_a_thread_in_a_timed_select():
+    threading.Thread(target=_audits_after_a_timed_select, daemon=True).start()
+
 async def leaves_a_thread_in_a_timed_wait():
     threading.Thread(target=_audits_after_a_timed_wait, daemon=True).start()
 
@@ -1022,6 +1035,12 @@ async def test_an_error_in_a_pools_future(ex):
 async def test_an_error_in_a_threadsafe_future(ex):
     await ex.loses_an_error_in_a_threadsafe_future()
 
+async def test_a_timed_acquire(ex):
+    await ex.leaves_a_thread_in_a_timed_acquire()
+
+async def test_a_timed_select(ex):
+    await ex.leaves_a_thread_in_a_timed_select()
+
 async def test_a_timed_wait(ex):
     await ex.leaves_a_thread_in_a_timed_wait()
 
@@ -1081,6 +1100,8 @@ def thread_verdicts(tmp_path_factory, request):
         ("test_a_pool_made_at_import", "in _audits"),
         ("test_a_plain_function_leaves_a_thread", "in _works_on"),
         ("test_a_timed_wait", "in _audits_after_a_timed_wait"),
+        ("test_a_timed_acquire", "in _audits_after_a_timed_acquire"),
+        ("test_a_timed_select", "in _audits_after_a_timed_select"),
     ],
 )
 def test_work_left_in_a_thread_of_the_codes_fails_and_names_the_function(thread_verdicts, test, place):
