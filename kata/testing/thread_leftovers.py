@@ -11,12 +11,14 @@ loop run in a thread with `asyncio.run` or kept there) runs where no event loop 
 Any thread but the kata's and the tests' own is looked at (one whose stack, read from its start,
 reaches the kata's or the tests' files before the learner's folder is theirs: the kata's watchdogs,
 the sandbox's threads that run the judge's calls, a blocking fake's call). Such a thread is at work
-unless it is idle: waiting in the standard library for something to do (a pool's worker on its
-queue, `Event.wait`, `queue.get`, a selector with an event loop that has nothing scheduled), never
-a `Timer` yet to fire. One at work 1 s after the test ended fails it, unless it was at work already
-when the test began (an earlier test's leftover, failed there): a thread started during the test,
-or one the code made earlier (at its import, say) that was idle then. Who started it is not asked:
-a library's call started by the code is the code's work. In one process and in the sandbox alike.
+unless it is idle: waiting in the standard library for something to do, with no time limit (a
+pool's worker on its queue, `Event.wait()`, `queue.get()`, a selector with an event loop that has
+nothing scheduled; on Linux, a futex wait with no limit that uses no CPU), never a `Timer` yet to
+fire nor any wait with a time limit (a sleep). One at work 1 s after the test ended fails it,
+unless it was at work already when the test began (an earlier test's leftover, failed there): a
+thread started during the test, or one the code made earlier (at its import, say) that was idle
+then. Who started it is not asked: a library's call started by the code is the code's work. In
+one process and in the sandbox alike.
 """
 
 from __future__ import annotations
