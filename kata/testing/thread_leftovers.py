@@ -18,7 +18,8 @@ fire nor any wait with a time limit (a sleep). One at work 1 s after the test en
 unless it was at work already when the test began (an earlier test's leftover, failed there): a
 thread started during the test, or one the code made earlier (at its import, say) that was idle
 then. Who started it is not asked: a library's call started by the code is the code's work. In
-one process and in the sandbox alike.
+one process and in the sandbox alike. A timer of the process the code left armed (its handler runs
+later in the main thread) is kata.testing.signal_timers', read here too.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from types import FrameType
 from typing import Any
 
 from kata import where
-from kata.testing import clock, loop_runs, sleep_watch, waiting
+from kata.testing import clock, loop_runs, signal_timers, sleep_watch, waiting
 from kata.testing.waiting import code_of
 
 GRACE = 1.0  # seconds a thread of the code's gets to end after the test, on a busy machine too
@@ -111,6 +112,8 @@ class ThreadLeftovers:
         self._watching = False  # the test has begun (what threads did before it is read once)
         # The concurrent.futures futures that ended with an error raised through the learner's code.
         self._failed: list[tuple[Future, BaseException]] = []
+        # The process's interval timers, whose handlers run later in the main thread.
+        self._timers = signal_timers.SignalTimers(learner_folder)
 
     def start(self) -> None:
         current = threading.get_ident()
@@ -119,6 +122,7 @@ class ThreadLeftovers:
             working = ident != current and self._theirs(stack) and bool(self._work_in(ident, stack))
             self._before[ident] = _Seen(stack[0], working)
         self._watching = True
+        self._timers.start()
         self._previous_hook = threading.excepthook
         threading.excepthook = self._thread_raised
         _futures_watched(self)
@@ -130,28 +134,31 @@ class ThreadLeftovers:
                 threading.excepthook = self._previous_hook
             self._previous_hook = None
         _futures_unwatched(self)
+        self._timers.finish()
 
     async def finish(self) -> list[str]:
         """The work left going in threads after a grace, and the errors that ended the code's."""
+        timers = self._timers.finish()  # before the grace, in which they could go off unseen
         deadline = clock.monotonic() + GRACE
         left = self._left_running()
         while left and clock.monotonic() < deadline:
             await asyncio.sleep(POLL)
             left = self._left_running()
-        return self._verdict(left)
+        return self._verdict(left, timers)
 
     def finish_sync(self) -> list[str]:
         """`finish`, for a plain test (no event loop runs: the grace is slept)."""
+        timers = self._timers.finish()
         deadline = clock.monotonic() + GRACE
         left = self._left_running()
         while left and clock.monotonic() < deadline:
             time.sleep(POLL)
             left = self._left_running()
-        return self._verdict(left)
+        return self._verdict(left, timers)
 
-    def _verdict(self, left: list[str]) -> list[str]:
+    def _verdict(self, left: list[str], timers: list[str]) -> list[str]:
         self.stop()
-        problems = list(dict.fromkeys(self._raised + self._lost_in_futures()))
+        problems = list(dict.fromkeys(self._raised + self._lost_in_futures() + timers))
         if left:
             problems.append(LEFT_IN_THREAD.format(grace=GRACE, places="\n".join(dict.fromkeys(left))))
         return problems

@@ -5,6 +5,7 @@ file full of mistakes; each test here checks the verdict on one of them.
 """
 
 import re
+import signal
 import textwrap
 from pathlib import Path
 
@@ -989,6 +990,35 @@ async def uses_workers_of_its_own():
 
 async def uses_a_pool_it_keeps():
     return await asyncio.get_running_loop().run_in_executor(POOL, _quick)
+
+def _audits_on_a_signal(signum, frame):
+    raise RuntimeError("audited too late")
+
+async def leaves_a_timer_of_the_process():
+    import signal
+    signal.signal(signal.SIGALRM, _audits_on_a_signal)
+    signal.setitimer(signal.ITIMER_REAL, 2.5)
+
+def plain_leaves_an_alarm():
+    import signal
+    try:
+        signal.signal(signal.SIGALRM, _audits_on_a_signal)
+    except ValueError:
+        pass  # judge mode runs a plain function in a thread of the sandbox's: no handler from there
+    signal.alarm(3)
+
+async def waits_for_its_timer_of_the_process():
+    import signal
+    loop = asyncio.get_running_loop()
+    rang = loop.create_future()
+    def ring(signum, frame):
+        loop.call_soon_threadsafe(rang.set_result, 7)
+    signal.signal(signal.SIGPROF, ring)
+    signal.setitimer(signal.ITIMER_PROF, 0.01)  # CPU time: the wait below uses some
+    while not rang.done():
+        sum(range(10_000))
+        await asyncio.sleep(0)
+    return await rang
 """
 
 THREADS_TESTS = """
@@ -1073,6 +1103,19 @@ async def test_workers_of_its_own(ex):
 
 async def test_a_pool_kept(ex):
     assert await ex.uses_a_pool_it_keeps() == 1
+
+async def test_a_timer_of_the_process(ex):
+    await ex.leaves_a_timer_of_the_process()
+
+def test_a_plain_function_leaves_an_alarm(ex):
+    ex.plain_leaves_an_alarm()
+
+async def test_after_the_timers_of_the_process(ex):
+    import asyncio
+    await asyncio.sleep(3.2)  # the timers put out would have gone off by now
+
+async def test_a_timer_of_the_process_waited_for(ex):
+    assert await ex.waits_for_its_timer_of_the_process() == 7
 """
 
 
@@ -1154,4 +1197,34 @@ def test_threads_waited_for_or_idle_are_no_leftovers(thread_verdicts, test):
     waits outside the selectors module), and so is one whose task waits on an Event; so are
     workers of the code's own blocked on a SimpleQueue (in C: Linux says they sleep in a futex
     and use no CPU)."""
+    assert thread_verdicts[test].outcome == "passed", thread_verdicts[test].message
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no interval timers here (Windows)")
+@pytest.mark.parametrize(
+    ("test", "how", "handler"),
+    [
+        ("test_a_timer_of_the_process", "signal.setitimer(signal.ITIMER_REAL", "in _audits_on_a_signal"),
+        # In judge mode a plain function runs in a thread, where no handler can be set.
+        ("test_a_plain_function_leaves_an_alarm", "alarm(...)", ""),
+    ],
+)
+def test_a_timer_of_the_process_left_armed_fails_and_names_its_handler(thread_verdicts, test, how, handler):
+    """`signal.setitimer` or `signal.alarm` with a handler of the code's: the handler runs later in
+    the main thread, between two lines of whatever runs then (in one process, in the kata's time
+    limit's place)."""
+    verdict = thread_verdicts[test]
+    assert verdict.outcome == "failed", f"{test} passed: its timer of the process went unseen"
+    words = "Your code left a timer of the process armed when the test ended"
+    assert words in verdict.message and how in verdict.message, verdict.message
+    assert handler in verdict.message, verdict.message
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no interval timers here (Windows)")
+@pytest.mark.parametrize(
+    "test", ["test_after_the_timers_of_the_process", "test_a_timer_of_the_process_waited_for"]
+)
+def test_timers_of_the_process_put_out_or_waited_for_are_no_leftovers(thread_verdicts, test):
+    """The timers a failed test left armed are put out with it (no handler of theirs goes off in
+    the next test, the kata's time limit in place again); a timer the code waits for is its work."""
     assert thread_verdicts[test].outcome == "passed", thread_verdicts[test].message
