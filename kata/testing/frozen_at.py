@@ -57,7 +57,7 @@ class FrozenAt:
         place = where.running_in(frame, self.folder)
         if place is None:
             return
-        if not self.blocked_in_code and _blocking(_read(self._wchan), frame):
+        if not self.blocked_in_code and _blocking(stall_cause.read_text(self._wchan), frame):
             self.blocked_in_code = True
         if place not in self.places and len(self.places) < MOST:
             self.places.append(place)
@@ -79,15 +79,6 @@ def _open_wchan(native_id: int | None) -> int | None:
     """None where it cannot be read (not Linux, or no /proc): no evidence, so every freeze may be
     the machine's."""
     return None if native_id is None else stall_cause.open_readonly(f"/proc/self/task/{native_id}/wchan")
-
-
-def _read(fd: int | None) -> str:
-    if fd is None:
-        return ""
-    try:
-        return os.pread(fd, 64, 0).decode("ascii", "replace").strip()
-    except OSError:
-        return ""
 
 
 def _blocking(wchan: str, frame: FrameType | None) -> bool:

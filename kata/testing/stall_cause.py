@@ -114,6 +114,27 @@ def open_readonly(path: str) -> int | None:
         return None
 
 
+def read_text(fd: int | None, size: int = 64) -> str:
+    """What a kernel file opened with `open_readonly` says now, stripped; "" if it cannot be read."""
+    if fd is None:
+        return ""
+    try:
+        return os.pread(fd, size, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return ""
+
+
+def read_once(path: str, size: int = 64) -> str | None:
+    """A kernel file read once (/proc/self/task/<id>/wchan, say); None if it cannot be opened."""
+    fd = open_readonly(path)
+    if fd is None:
+        return None
+    try:
+        return read_text(fd, size)
+    finally:
+        os.close(fd)
+
+
 _COUNTERS = _Counters()
 
 

@@ -39,7 +39,7 @@ from types import FrameType
 from typing import Any
 
 from kata import where
-from kata.testing import clock, loop_runs, signal_timers, sleep_watch, waiting
+from kata.testing import clock, loop_runs, signal_timers, sleep_watch, stall_cause, waiting
 from kata.testing.waiting import code_of
 
 GRACE = 1.0  # seconds a thread of the code's gets to end after the test, on a busy machine too
@@ -119,7 +119,7 @@ class ThreadLeftovers:
         current = threading.get_ident()
         for ident, innermost in sys._current_frames().items():
             stack = _stack(innermost)
-            working = ident != current and self._theirs(stack) and bool(self._work_in(ident, stack))
+            working = ident != current and self._theirs(stack) and bool(self._read_work_in(ident, stack))
             self._before[ident] = _Seen(stack[0], working)
         self._watching = True
         self._timers.start()
@@ -331,11 +331,7 @@ def _timed_futex(native_id: int) -> bool:
     """Whether the thread's futex wait has a time limit (a lock's `acquire(timeout=3)`, a
     SimpleQueue's `get(timeout=3)`: a sleep), read from its syscall's fourth argument (Linux:
     /proc/self/task/<id>/syscall); unreadable: taken as timed (at work)."""
-    try:
-        with open(f"/proc/self/task/{native_id}/syscall", encoding="ascii", errors="replace") as call:
-            fields = call.read(256).split()
-    except OSError:
-        return True
+    fields = (stall_cause.read_once(f"/proc/self/task/{native_id}/syscall", 256) or "").split()
     if len(fields) < 5 or fields[0] == "running":
         return True
     return fields[4] not in ("0x0", "0")
@@ -343,11 +339,7 @@ def _timed_futex(native_id: int) -> bool:
 
 def _wchan(native_id: int) -> str:
     """The kernel function a thread sleeps in (Linux), or ""."""
-    try:
-        with open(f"/proc/self/task/{native_id}/wchan", encoding="ascii", errors="replace") as wchan:
-            return wchan.read(64)
-    except OSError:
-        return ""
+    return stall_cause.read_once(f"/proc/self/task/{native_id}/wchan") or ""
 
 
 def _stack(innermost: FrameType) -> list[FrameType]:
