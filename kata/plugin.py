@@ -33,7 +33,7 @@ from kata.loader import ExerciseLoadError, load_exercise, module_name, unload_ex
 from kata.report import GAVE_UP, HANG_GRACE, STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
 
 # Bound before any learner module is imported: timing checks trust these.
-from kata.testing import clock, hang_guard, letting_run, margins, thread_leftovers, threads
+from kata.testing import cancelling, clock, hang_guard, letting_run, margins, thread_leftovers, threads
 from kata.testing.leftovers import Leftovers
 from kata.testing.loopguard import FROZEN_PREFIX as FROZEN
 from kata.testing.loopguard import (
@@ -393,12 +393,17 @@ def _point_at_learner_code(error: BaseException, target: Path, test) -> None:
         error.add_note(called)
 
 
+def _learner_file(target: Path, test) -> Path:
+    """The learner's file of the exercise `test` checks (in judge mode too: the judge reads it)."""
+    return target / f"{exercise_stem(Path(test.__code__.co_filename))}.py"
+
+
 def _called_here(target: Path, test, said: str = "") -> str:
     """Where the learner's functions this test calls are defined, or '' (none found, or what is
     `said` already names a line of their file)."""
     if test is None:
         return ""
-    path = target / f"{exercise_stem(Path(test.__code__.co_filename))}.py"
+    path = _learner_file(target, test)
     if f"{path.name}:" in said:
         return ""
     places = where.defined_at(path, checked_names.names_checked(test))
@@ -452,6 +457,7 @@ def _judge(error: BaseException | None, problems: list[str], target: Path, judge
 def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judge=None):
     @functools.wraps(test)
     async def guarded(*args, **kwargs):
+        cancelling.LEARNER_FILE = _learner_file(target, test)
         # Kept for the report: after a timeout, the loop still holds the tasks that were waiting.
         item.stash[LOOP_KEY] = asyncio.get_running_loop()
         with warning_watch() as problems:
@@ -487,6 +493,7 @@ def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judg
 def _guard_sync(test, target: Path, item: pytest.Item, judge=None):
     @functools.wraps(test)
     def guarded(*args, **kwargs):
+        cancelling.LEARNER_FILE = _learner_file(target, test)
         failure = None
         # In one process the code's threads are watched here (a plain test starts no loop guard);
         # in judge mode the sandbox watches them, where the code runs.

@@ -12,9 +12,11 @@ advice. It stops them afterwards, so that the loop guard does not report them a 
 
 from __future__ import annotations
 
+import ast
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from kata.testing import clock, margins
@@ -578,6 +580,8 @@ def assert_ended_cancelled(
         raise AssertionError(_with(found, stop_advice))
     if not run.cancelled:
         if run.error is None:
+            if stops_a_cancel(LEARNER_FILE) == "task group":
+                raise AssertionError(f"{cancelled} instead of ending cancelled: {LOST_IN_A_TASK_GROUP}")
             why = (
                 "it caught the CancelledError and carried on, so whoever cancelled it (a task group, a "
                 "timeout around it, the end of the program) takes that for a real answer."
@@ -589,6 +593,41 @@ def assert_ended_cancelled(
                 "the cancel it asked for."
             )
         raise AssertionError(_with(f"{cancelled} instead of ending cancelled: {why} {remedy}", cancel_advice))
+
+
+# The learner's file of the test running now (kata.plugin sets it at each test's start), read for
+# what in it can stop a cancel on its way out.
+LEARNER_FILE: Path | None = None
+
+LOST_IN_A_TASK_GROUP = (
+    "the CancelledError was lost on its way out, so whoever cancelled it (a task group, a timeout "
+    "around it, the end of the program) takes that for a real answer. Your code catches no "
+    "CancelledError, but a TaskGroup does this: cancelled while it is already stopping for a "
+    "child's error, it drops the cancel and raises the children's errors instead, and your "
+    "`except*` handled them. Do not end a TaskGroup with an error of your own to pass a result "
+    "on: wait for the first result with `asyncio.as_completed(...)` or `asyncio.wait(..., "
+    "return_when=asyncio.FIRST_COMPLETED)`, and cancel the rest yourself."
+)
+
+
+def stops_a_cancel(path: Path | None) -> str:
+    """What in the learner's file can stop a CancelledError on its way out: "except" (a handler
+    that catches it: `except asyncio.CancelledError`, `except BaseException`, a bare `except:`),
+    "task group" (none such, but an `except*` and a TaskGroup), or "" (neither, or unreadable)."""
+    try:
+        source = path.read_text(encoding="utf-8") if path is not None else ""
+        tree = ast.parse(source)
+    except (OSError, SyntaxError, ValueError):
+        return ""
+    starred = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.TryStar):
+            starred = True
+        if isinstance(node, ast.ExceptHandler):
+            caught = ast.unparse(node.type) if node.type is not None else "BaseException"
+            if "CancelledError" in caught or "BaseException" in caught:
+                return "except"
+    return "task group" if starred and "TaskGroup" in source else ""
 
 
 def _with(message: str, advice: str) -> str:

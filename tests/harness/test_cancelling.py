@@ -218,3 +218,57 @@ async def test_the_first_half_fails_as_the_whole_does_before_the_cancel_and_when
         str(caught.value)
         == f"fetch_or_none was still running after 0.1 s without calling fetch(7).{hangs.waiting}"
     )
+
+
+TASK_GROUP_ENDED_BY_AN_ERROR = """
+import asyncio
+
+class Found(Exception):
+    pass
+
+async def first(fetch, names):
+    try:
+        async with asyncio.TaskGroup() as group:
+            for name in names:
+                group.create_task(fetch(name))
+    except* Found as found:
+        return found.exceptions[0].args[0]
+"""
+
+
+CATCHES_A_CANCEL = "try:\n    pass\nexcept asyncio.CancelledError:\n    raise\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [
+        (TASK_GROUP_ENDED_BY_AN_ERROR, "task group"),
+        (TASK_GROUP_ENDED_BY_AN_ERROR + CATCHES_A_CANCEL, "except"),
+        ("try:\n    pass\nexcept BaseException:\n    pass\n", "except"),
+        ("try:\n    pass\nexcept:\n    pass\n", "except"),
+        ("try:\n    pass\nexcept (ValueError, asyncio.CancelledError):\n    pass\n", "except"),
+        ("try:\n    pass\nexcept* ValueError:\n    pass\n", ""),  # no TaskGroup
+        ("try:\n    pass\nexcept ValueError:\n    pass\n", ""),
+        ("def broken(:\n", ""),
+    ],
+)
+def test_what_can_stop_a_cancel_is_read_from_the_learners_file(tmp_path, source, kind):
+    path = tmp_path / "14_as_completed.py"
+    path.write_text(source, encoding="utf-8")
+    assert cancelling.stops_a_cancel(path) == kind
+    assert cancelling.stops_a_cancel(tmp_path / "missing.py") == ""
+
+
+async def test_a_cancel_a_task_group_dropped_is_not_called_caught(tmp_path, monkeypatch):
+    """A TaskGroup stopping for a child's error drops a cancel that comes meanwhile (CPython's
+    "errors have priority"), and an `except*` then handles the children's errors: code that catches
+    no CancelledError is not told to stop catching it, nor given the exercise's advice about it."""
+    path = tmp_path / "14_as_completed.py"
+    path.write_text(TASK_GROUP_ENDED_BY_AN_ERROR, encoding="utf-8")
+    monkeypatch.setattr(cancelling, "LEARNER_FILE", path)
+    found = failure(await cancelled_run(returns_none_when_cancelled), cancel_advice="Not the advice.")
+    assert found == (
+        f"fetch_or_none was cancelled by its caller {MOMENT}, and it returned None (a NoneType) instead of "
+        f"ending cancelled: {cancelling.LOST_IN_A_TASK_GROUP}"
+    )
+    assert "Do not catch" not in found and "Not the advice." not in found
