@@ -22,7 +22,8 @@ class Account:
         `amount` and return True; otherwise leave the balance as it is and return False.
         Withdrawals that run at the same time must end as if they had run one at a time:
         none is lost, and the balance never goes below zero. Withdrawals from two
-        different accounts must not wait for each other.
+        different accounts must not wait for each other. If the storage raises, its error
+        reaches your caller, and the account stays usable for the next withdrawal.
         """
         async with self.lock:
             balance = await self.storage.read()

@@ -7,6 +7,7 @@ import pytest
 
 from kata.testing import (
     FakeService,
+    assert_call_count,
     assert_ran_together,
     assert_same,
     clock,
@@ -161,6 +162,34 @@ async def test_no_ids_means_no_calls_and_an_empty_list(ex):
     result = await fetch_all(ex, fetch, [])
 
     assert_same(result, [], "fetch_all([])")
+
+
+@pytest.mark.task(1)
+async def test_a_second_call_asks_fetch_afresh(ex, rng):
+    # The same ids twice, with a fetch whose answers have changed by the second call, as a live
+    # service's do: nothing is kept from one call to the next (a red team's answer kept every
+    # result in a dict at module level, and the second call returned the first call's answers).
+    ids = some_ids(rng, 5)
+    for round_number in (1, 2):
+        fetch = FakeService("fetch", delay=FAST, reply=lambda i, n=round_number: {**item_for(i), "round": n})
+        asked = rng.sample(ids, len(ids))
+
+        result = await fetch_all(ex, fetch, asked)
+
+        if round_number == 2 and len(fetch.calls) < len(asked):
+            fetched = sorted(call.args[0] for call in fetch.calls)
+            calls = f"called fetch only for {fetched}" if fetched else "never called fetch"
+            raise AssertionError(
+                f"fetch_all was called a second time, with the ids {asked} again, and a fetch whose "
+                f"answers have changed since the first call: it {calls}, and returned "
+                f"{describe(result)}. Keep nothing from one call to the next (no dict of results in a "
+                "variable outside the function): every call asks `fetch` afresh for every id."
+            )
+        assert_same(
+            result,
+            [{**item_for(i), "round": round_number} for i in asked],
+            f"call {round_number} of fetch_all, with the ids {asked}",
+        )
 
 
 @pytest.mark.task(1)
@@ -362,6 +391,53 @@ async def test_a_part_that_loads_as_something_false_is_still_on_the_page(ex, rng
             "every part."
         )
     assert_same(result, values, "load_page's result")
+
+
+@pytest.mark.task(2)
+async def test_a_second_call_loads_every_part_afresh(ex, rng):
+    # The same parts for the same user twice, with loaders whose answers have changed by the second
+    # call: nothing is kept from one call to the next.
+    names, user_id = rng.sample(PARTS, 4), rng.randrange(100, 1000)
+    for round_number in (1, 2):
+        loader = FakeService(
+            "loader", delay=FAST, reply=lambda name, uid, n=round_number: {**part_for(name, uid), "round": n}
+        )
+        loaders = {name: (lambda user_id, name=name, loader=loader: loader(name, user_id)) for name in names}
+
+        result = await ex.load_page(loaders, user_id)
+
+        if round_number == 2 and len(loader.calls) < len(names):
+            loaded = sorted(call.args[0] for call in loader.calls)
+            calls = f"called only the loaders of {loaded}" if loaded else "called none of the loaders"
+            raise AssertionError(
+                f"load_page was called a second time, with the parts {names} for user {user_id} again, "
+                f"and loaders whose answers have changed since the first call: it {calls}, and returned "
+                f"{describe(result)}. Keep nothing from one call to the next (no dict of pages or parts "
+                "in a variable outside the function): every call runs every loader it is given."
+            )
+        assert_same(
+            result,
+            {name: {**part_for(name, user_id), "round": round_number} for name in names},
+            f"call {round_number} of load_page, for user {user_id}",
+        )
+
+
+@pytest.mark.task(2)
+async def test_no_parts_give_an_empty_page(ex, rng):
+    user_id = rng.randrange(100, 1000)
+
+    try:
+        result = await ex.load_page({}, user_id)
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        raise AssertionError(
+            f"load_page({{}}, {user_id}) raised {error!r}: a page with no parts is an empty page, and "
+            "load_page should return an empty dict, {}. (`asyncio.wait` raises ValueError when given "
+            "no tasks; a TaskGroup with no tasks simply ends.)"
+        ) from None
+
+    assert_same(result, {}, f"load_page({{}}, {user_id}), a page with no parts")
 
 
 @pytest.mark.task(2)
@@ -631,26 +707,66 @@ async def test_the_calls_it_cancelled_have_stopped_before_it_reports(ex, rng, ho
 
 @pytest.mark.task(3)
 async def test_any_other_error_reaches_the_caller(ex, rng):
+    # Two other errors, raised the same moment: each of them must reach the caller. (A red team's
+    # answer raised the first of them alone, and passed while there was only one.)
     ids = some_ids(rng, 6)
-    api = outage(rng, ids, timeouts=1, not_found=1, other=1)
-    (other_id,) = api.ids_raising(PermissionError)
-    other = api.errors[other_id]
+    api = outage(rng, ids, timeouts=1, not_found=1, other=2)
+    other_ids = api.ids_raising(PermissionError)
+    others = [api.errors[i] for i in other_ids]
+    raised = " and ".join(f"fetch({i}) raised {api.errors[i]!r}" for i in other_ids)
 
     result, error = await run_failure_report(ex, api, ids)
 
     if error is not None:
-        if holds(error, other):
+        lost = [i for i in other_ids if not holds(error, api.errors[i])]
+        if not lost:
             return
+        if len(lost) < len(others):
+            raise AssertionError(
+                f"{raised}, neither a timeout nor a missing id; failure_report raised "
+                f"{describe(error)}, and the error of fetch({lost[0]}) never reached its caller. "
+                "Every one of them must: raising only the first loses the others. Let them go on "
+                "up together, in an ExceptionGroup (what `except*` does by itself with every error "
+                "it does not match), not one of them alone."
+            )
         raise AssertionError(
-            f"fetch({other_id}) raised {other!r}, and failure_report should let it reach its caller "
-            f"(an ExceptionGroup holding it is fine); found {describe(error)}"
+            f"{raised}, and failure_report should let them reach its caller (an ExceptionGroup "
+            f"holding them is fine); found {describe(error)}"
         )
     raise AssertionError(
-        f"fetch({other_id}) raised {other!r}, which is neither a timeout nor a missing id, so "
-        f"failure_report should raise it; it returned {describe(result)} instead. `except*` lets "
-        "every error it does not match go on up by itself; `except ExceptionGroup` or "
-        "`except Exception` swallows them all."
+        f"{raised}, neither a timeout nor a missing id, so failure_report should raise them; it "
+        f"returned {describe(result)} instead. `except*` lets every error it does not match go on "
+        "up by itself; `except ExceptionGroup` or `except Exception` swallows them all."
     )
+
+
+@pytest.mark.task(3)
+async def test_a_second_call_reports_its_own_failures_alone(ex, rng):
+    # The same ids twice, failing differently each time: each report holds the failures of its own
+    # call, nothing kept from the one before (as a report made once, at module level or as a
+    # default argument, keeps them).
+    ids = some_ids(rng, 8)
+    first = outage(rng, ids, timeouts=2, not_found=1)
+    rest = rng.sample([i for i in ids if i not in first.errors], 3)
+    second = Outage({rest[0]: TimeoutError(rest[0]), rest[1]: KeyError(rest[1]), rest[2]: KeyError(rest[2])})
+
+    for round_number, api in ((1, first), (2, second)):
+        report = await report_of(ex, api, ids)
+
+        expected = {"timeouts": api.ids_raising(TimeoutError), "not_found": api.ids_raising(KeyError)}
+        if round_number == 2 and type(report) is dict:
+            reported = {i for key in expected for i in (report.get(key) or []) if isinstance(i, int)}
+            stale = sorted(reported & set(first.errors) - set(second.errors))
+            if stale:
+                raise AssertionError(
+                    "failure_report was called a second time, with the same ids, and this time the "
+                    f"calls for {expected['timeouts']} timed out and those for {expected['not_found']} "
+                    f"found nothing; it returned {describe(report)}, which still holds {stale}, whose "
+                    "calls failed the first time only. Make the report anew on each call, "
+                    "inside the function: a dict or list made at module level (or as a default "
+                    "argument) is made once, and keeps every call's failures."
+                )
+        assert_same(report, expected, f"call {round_number} of failure_report")
 
 
 @pytest.mark.task(3)
@@ -663,3 +779,22 @@ async def test_no_failures_give_empty_lists_and_calls_run_at_once(ex, rng):
 
     assert_same(report, {"timeouts": [], "not_found": []}, "failure_report's result")
     assert_ran_together(fetch, run.elapsed, expected_calls=len(ids))
+
+
+@pytest.mark.task(3)
+async def test_no_ids_give_empty_lists(ex):
+    fetch = FakeService("fetch", delay=DELAY, reply=item_for)
+
+    try:
+        report = await ex.failure_report(fetch, [])
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        raise AssertionError(
+            f"failure_report(fetch, []) raised {error!r}: with no ids nothing can fail, and "
+            'failure_report should return {"timeouts": [], "not_found": []}. (`asyncio.wait` raises '
+            "ValueError when given no tasks; a TaskGroup with no tasks simply ends.)"
+        ) from None
+
+    assert_same(report, {"timeouts": [], "not_found": []}, "failure_report(fetch, [])")
+    assert_call_count(fetch, 0, "failure_report(fetch, []) has no id to fetch")

@@ -332,6 +332,57 @@ async def test_a_withdrawal_cancelled_midway_leaves_the_account_usable(ex, rng, 
     )
 
 
+@pytest.mark.task(1)
+@pytest.mark.parametrize("during", ["read", "write"])
+async def test_a_read_or_write_that_raises_reaches_the_caller_and_leaves_the_account_usable(ex, rng, during):
+    # The storage raises while a withdrawal reads the balance, or while it writes it back (a
+    # dropped connection): the error reaches the caller, and the lock is given back, or every later
+    # withdrawal from the account waits forever. (A red team's answer gave the lock back only when
+    # the withdrawal was cancelled or finished: it passed while only cancels were tested.)
+    start = rng.randrange(100, 200)
+    failed, amount = rng.sample(range(10, 50), 2)
+    error = ConnectionError(f"the storage dropped the connection during the {during}")
+    failures = [error]  # the first read (or write) raises, every later one answers
+    io = FakeService(
+        "storage", delay=IO_DELAY, fail=lambda op, *_: failures.pop() if op == during and failures else None
+    )
+    storage = Storage(start, io=io)
+    account = ex.Account(storage)
+    raised = f"storage.{during}() raised {error!r} during withdraw({failed})"
+
+    try:
+        found = await account.withdraw(failed)
+    except ConnectionError as caught:
+        if not holds(caught, error):
+            raise
+    else:
+        raise AssertionError(
+            f"{raised}, but withdraw returned {describe(found)}: the error never reached the caller. "
+            "Let it go on (no `try`/`except` around the read or the write that returns instead): "
+            "True says the money was paid, False that the balance did not cover it, and neither is "
+            "what happened."
+        )
+    async with hang_guard(
+        HANG,
+        "17 withdraw: a withdrawal after one whose storage raised ends < HANG",
+        f"{raised}; then withdraw({amount}) was called, and it was still waiting {HANG} s later: the "
+        "failed withdrawal kept the lock. A lock taken with `await lock.acquire()` and given back with "
+        "`lock.release()` after the work, or only when the work is cancelled, is never given back when "
+        "the read or the write raises: use `async with self.lock:`, which gives it back however the "
+        "block ends (or release it in a `finally:`).",
+    ):
+        paid = await account.withdraw(amount)
+
+    assert_yes_or_no([paid], [amount])
+    assert_same(paid, True, f"withdraw({amount}) from a balance of {start}, after {raised}")
+    # The failed write never landed (the storage raised before it did): the balance is the start's.
+    assert_same(
+        storage.balance,
+        start - amount,
+        f"the balance after {raised} and withdraw({amount}) paid (a failed withdrawal takes nothing)",
+    )
+
+
 def fake_fetch(rng, delay, first=None):
     """A fake fetch whose every call answers with a value no other call gives.
 

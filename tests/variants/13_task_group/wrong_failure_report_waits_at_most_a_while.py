@@ -30,11 +30,13 @@ async def load_page(loaders, user_id):
 async def failure_report(fetch, ids):
     tasks = [asyncio.create_task(fetch(item_id)) for item_id in ids]
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        if tasks:  # asyncio.wait refuses an empty set
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
     finally:
         for task in tasks:
             task.cancel()
-        await asyncio.wait(tasks, timeout=0.3)  # long enough, surely
+        if tasks:
+            await asyncio.wait(tasks, timeout=0.3)  # long enough, surely
     errors = [task.exception() for task in tasks if not task.cancelled() and task.exception()]
     others = [error for error in errors if not isinstance(error, TimeoutError | KeyError)]
     if others:

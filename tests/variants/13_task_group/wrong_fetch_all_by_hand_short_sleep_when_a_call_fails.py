@@ -37,7 +37,8 @@ async def load_page(loaders, user_id):
 async def failure_report(fetch, ids):
     tasks = [asyncio.create_task(fetch(item_id)) for item_id in ids]
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        if tasks:  # asyncio.wait refuses an empty set
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
     finally:
         for task in tasks:
             task.cancel()
