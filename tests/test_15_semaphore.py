@@ -570,13 +570,76 @@ SPUN_FOR_A_SLOT = (
 )
 
 
+async def called_with_nothing(call, awaitable, what):
+    """The result of `awaitable`, a learner's function given no `what`s; a ValueError out of it
+    (asyncio.wait given an empty set) is explained."""
+    try:
+        return await awaitable
+    except ValueError as error:
+        raise AssertionError(
+            f"{call} raised {error!r}: with no {what}s there is nothing to wait for, and `asyncio.wait` "
+            f"refuses an empty set. No {what}s means no calls and an empty list: return [] when there "
+            f"are none (`if not {what.lower()}s: return []` before the wait), or gather, which gives [] "
+            "for nothing to run."
+        ) from error
+
+
 @pytest.mark.task(1)
 async def test_no_ids_means_no_calls_and_an_empty_list(ex, rng):
     fetch = FakeService("fetch", delay=DELAY, reply=item_for)
 
-    result = await ex.fetch_all_limited(fetch, [], rng.randint(2, 4))
+    call = "fetch_all_limited(fetch, [], limit)"
+    result = await called_with_nothing(call, ex.fetch_all_limited(fetch, [], rng.randint(2, 4)), "id")
 
     assert_same(result, [], "fetch_all_limited(fetch, [], limit)")
+
+
+def changed_answers(make, round_number):
+    """A fake's reply whose answer for the same key changes from one call of the learner's function
+    to the next (`{..., "round": 2}`), as a live service's does."""
+    return lambda key: {**make(key), "round": round_number}
+
+
+def assert_asked_afresh(function, what, keys, service_calls, result, expected):
+    """The second of two calls with the same `keys`: fail, in plain words, if it gave the first
+    call's answers without asking fetch, or asked for other keys than it was given."""
+    asked = Counter(call.args[0] for call in service_calls)
+    stale = [
+        n
+        for n, key in enumerate(keys)
+        if asked[key] < Counter(keys)[key]
+        and isinstance(result, list)
+        and len(result) == len(keys)
+        and result[n] != expected[n]
+    ]
+    if stale:
+        key = keys[stale[0]]
+        calls = f"called fetch {len(service_calls)} time(s)" if service_calls else "never called fetch"
+        raise AssertionError(
+            f"{function} was called a second time with the same {len(keys)} {what}s, and a fetch whose "
+            f"answers have changed since (for {key!r}: {describe(expected[stale[0]])}): it {calls}, and "
+            f"gave {describe(result[stale[0]])} for {key!r}, the first call's answer. Keep nothing from "
+            "one call to the next (no cache of results in a variable outside the function): every call "
+            f"asks `fetch` afresh, once for each entry of its {what}s."
+        )
+    assert_same(
+        sorted(asked.elements()), sorted(keys), f"the {what}s fetch was asked for, sorted, by the second call"
+    )
+
+
+@pytest.mark.task(1)
+async def test_a_second_call_with_the_same_ids_asks_fetch_afresh(ex, rng):
+    limit = rng.randint(2, 4)
+    ids = some_ids(rng, limit * rounds_for(rng, limit))
+    for round_number in (1, 2):
+        fetch = FakeService("fetch", delay=FAST, reply=changed_answers(item_for, round_number))
+
+        result = await ex.fetch_all_limited(fetch, ids, limit)
+
+        expected = [{**item_for(i), "round": round_number} for i in ids]
+        if round_number == 2:
+            assert_asked_afresh("fetch_all_limited", "id", ids, fetch.calls, result, expected)
+        assert_same(result, expected, f"call {round_number} of fetch_all_limited")
 
 
 # Many ids and a large limit: a cap of the code's own on `limit` (`min(limit, 8)`) runs too few
@@ -719,7 +782,11 @@ def urls_by_host(rng, hosts, per_host):
     """Each host gets 3 to 5 rounds of `per_host` URLs (never `per_host` rounds), listed host after
     host, as a crawler finds them. `per_host` URLs of each host or more name a port, as many or more
     spell the host in capitals ("API.TEST", "Api.test"), and as many or more do neither: a host
-    counted once per port, or once per spelling, then gets `per_host` calls at once twice over."""
+    counted once per port, or once per spelling, then gets `per_host` calls at once twice over.
+    Besides, `per_host` URLs of each host, drawn from all three kinds, name a user before the host
+    ("https://user7@api.test/p/3"), one at least with a password too ("user7:secret@"), each a user
+    of its own: a host taken from the netloc with the user part left in counts each of those as a
+    host of its own, with no limit."""
     urls = []
     for host in hosts:
         pages = rng.sample(range(1, 1000), per_host * rounds_for(rng, per_host))
@@ -727,13 +794,17 @@ def urls_by_host(rng, hosts, per_host):
         spelled = rng.choice((host.upper(), host.capitalize(), host.title()))
         with_port = rng.randint(per_host, len(pages) - 2 * per_host)
         in_capitals = rng.randint(per_host, len(pages) - with_port - per_host)
+        with_user = rng.sample(range(len(pages)), per_host)
         for n, page in enumerate(pages):
+            user = ""
+            if n in with_user:
+                user = f"user{page}:secret@" if n == with_user[0] or rng.random() < 0.5 else f"user{page}@"
             if n < with_port:
-                urls.append(f"https://{host}:{port}/p/{page}")
+                urls.append(f"https://{user}{host}:{port}/p/{page}")
             elif n < with_port + in_capitals:
-                urls.append(f"https://{spelled}/p/{page}")
+                urls.append(f"https://{user}{spelled}/p/{page}")
             else:
-                urls.append(f"https://{host}/p/{page}")
+                urls.append(f"https://{user}{host}/p/{page}")
     return urls
 
 
@@ -742,15 +813,29 @@ def name_as_written(url):
     return urlsplit(url).netloc.rpartition("@")[2].partition(":")[0]
 
 
+# What a host may be taken to be by mistake: the name as written (capitals kept), the netloc (the
+# user part and the port kept), the netloc cut at its first ":" (the user part kept: and for
+# "user7:secret@api.test", the user name alone), with or without `.lower()`.
+HOST_MISTAKES = (
+    name_as_written,
+    lambda url: urlsplit(url).netloc,
+    lambda url: urlsplit(url).netloc.split(":")[0],
+    lambda url: urlsplit(url).netloc.split(":")[0].lower(),
+)
+
+
 def split_host(service, per_host):
-    """The names ("api.test", "API.TEST", "api.test:8443") a host's calls came under, when each of
-    them had exactly `per_host` calls at once of its own: one host was counted as several, by its
-    spelling (case) or its port (netloc)."""
-    for key in (name_as_written, lambda url: urlsplit(url).netloc):
+    """The names ("api.test", "API.TEST", "api.test:8443", "user7@api.test") a host's calls came
+    under, when each of them had a limit of `per_host` of its own (as many of its calls at once as
+    it had, up to `per_host`): one host was counted as several, by its spelling (case), its port or
+    its user part (netloc)."""
+    for key in HOST_MISTAKES:
         groups = {}
         for call in service.calls:
             groups.setdefault(key(call.args[0]), []).append(call)
-        if len(groups) > 1 and all(most_at_once(calls) == per_host for calls in groups.values()):
+        if len(groups) > 1 and all(
+            most_at_once(calls) == min(per_host, len(calls)) for calls in groups.values()
+        ):
             return sorted(groups)
     return None
 
@@ -774,15 +859,19 @@ def assert_host_limits(hosts, urls, per_host):
                 )
             elif names := split_host(service, per_host):
                 how = []
-                if any(":" in n for n in names):
+                if any(":" in n.rpartition("@")[2] for n in names):
                     how.append("`netloc` also holds the port")
-                if len({n.partition(":")[0] for n in names}) > 1:
+                if any("@" in n for n in names):
+                    how.append("`netloc` also holds the user part (`user7@`, `user7:secret@`)")
+                if any("." not in n for n in names):
+                    how.append('cut at its first ":", `user7:secret@api.test` gives the user name, user7')
+                if any(n != n.lower() for n in names):
                     how.append("the name as written keeps its capitals (`hostname` lowercases it)")
                 why = (
                     f"Its URLs came as {', '.join(names[:-1])} and {names[-1]}, and each of those got "
-                    f"{per_host} calls of its own. They are one host, {name}: the host of a URL is "
-                    "`urlsplit(url).hostname`, the name alone, in lower case (host names ignore case); "
-                    f"{'; '.join(how)}: one host counted as {len(names)}."
+                    f"a limit of {per_host} calls of its own. They are one host, {name}: the host of a URL "
+                    "is `urlsplit(url).hostname`, the name alone, without user part or port, in lower "
+                    f"case (host names ignore case); {'; '.join(how)}: one host counted as {len(names)}."
                 )
             else:
                 why = (
@@ -1029,6 +1118,36 @@ async def test_two_calls_at_the_same_time_each_get_per_host_calls_to_a_host(ex, 
             )
     for h, urls in zip(fakes, jobs, strict=True):
         assert_host_limits(h, urls, per_host)
+
+
+@pytest.mark.task(2)
+async def test_a_second_call_with_the_same_urls_asks_fetch_afresh(ex, rng):
+    per_host = rng.randint(2, 3)
+    names = rng.sample(HOST_NAMES, 2)
+    urls = urls_by_host(rng, names, per_host)
+    rng.shuffle(urls)
+    for round_number in (1, 2):
+        hosts = Hosts(names, delay=FAST)
+        for service in hosts.services.values():
+            service.reply = changed_answers(page_for, round_number)
+
+        result = await ex.fetch_per_host(hosts.fetch, urls, per_host)
+
+        expected = [{**page_for(url), "round": round_number} for url in urls]
+        if round_number == 2:
+            assert_asked_afresh("fetch_per_host", "URL", urls, hosts.calls, result, expected)
+        assert_same(result, expected, f"call {round_number} of fetch_per_host")
+
+
+@pytest.mark.task(2)
+async def test_no_urls_means_no_calls_and_an_empty_list(ex, rng):
+    hosts = Hosts(rng.sample(HOST_NAMES, 2))
+
+    call = "fetch_per_host(fetch, [], per_host)"
+    result = await called_with_nothing(call, ex.fetch_per_host(hosts.fetch, [], rng.randint(2, 4)), "URL")
+
+    assert_same(result, [], "fetch_per_host(fetch, [], per_host)")
+    assert_same(hosts.calls, [], "the calls fetch_per_host(fetch, [], per_host) made to fetch")
 
 
 WAITED_FOR_A_HOST_SLOT = dict(

@@ -12,6 +12,7 @@ request came on, a request sent on another session (whatever headers it copied) 
 import asyncio
 import json
 import socket
+from collections import Counter
 from dataclasses import replace
 
 import aiohttp
@@ -97,6 +98,102 @@ async def cancelled_while_the_server_answers(server, paths, start, name, advice=
     )
 
 
+class Rounds:
+    """Reply functions for `server.serve` whose answers change from one call of the learner's
+    function to the next, as a live service's do: a body carries `"round": n`, the round the test
+    is in (`next()` starts the next one)."""
+
+    def __init__(self):
+        self.number = 1
+
+    def next(self, server):
+        self.number += 1
+        server.reset()
+
+    def body(self, body):
+        return {**body, "round": self.number}
+
+    def changing(self, reply):
+        """`reply` (a Reply), its JSON body (of a status below 400) marked with the round."""
+        return lambda request: replace(reply, json=self.body(reply.json)) if reply.status < 400 else reply
+
+
+def kept_between_calls(function, url, server, found, expected):
+    """The plain-words failure of `function`, called a second time, that gave the first call's
+    answer `found` for `url` without asking the server."""
+    asked = len(server.requests)
+    return AssertionError(
+        f"{function} was called a second time with the same URLs, and the server's answer for {url} "
+        f"had changed to {describe(expected)}: {asked} request(s) reached the server in that call, "
+        f"and it gave {describe(found)} for {url}, the first call's answer. Keep nothing from one call "
+        "to the next (no cache of bodies in a variable outside the function): every call GETs every "
+        "URL afresh."
+    )
+
+
+class NumberedAnswers:
+    """Reply functions for `server.serve` that number every answer (`{..., "answer": 3}`), over
+    all the paths: a URL asked twice answers differently each time. `given[url]` lists its answers."""
+
+    def __init__(self, server):
+        self.server = server
+        self.given = {}
+
+    def serve(self, user_id, delay=0.0):
+        path = f"/users/{user_id}"
+
+        def reply(request):
+            answer = {**user_record(user_id), "answer": sum(map(len, self.given.values())) + 1}
+            self.given.setdefault(self.server.url(path), []).append(answer)
+            return Reply(json=answer, delay=delay)
+
+        return self.server.serve(path, reply)
+
+    def assert_asked_each_time(self, urls, function):
+        """Every entry of `urls` reached the server as a request of its own, repeated URLs too."""
+        wanted = Counter(urls)
+        asked = {url: len(self.given.get(url, [])) for url in wanted}
+        fewer = [url for url in wanted if asked[url] < wanted[url]]
+        if fewer:
+            url = fewer[0]
+            raise AssertionError(
+                f"{url} appears {wanted[url]} times in urls, and {function} sent {asked[url]} request(s) "
+                f"for it. The docstring asks to GET every URL in `urls`, each time it appears: the server "
+                "may answer differently each time, and the caller decides what to ask for. Send one "
+                "request per entry of `urls`, repeated ones too (tasks in a list, or gather, not a dict "
+                "of tasks keyed by URL)."
+            )
+
+    def assert_each_answer_in_its_place(self, result, urls, function):
+        """Each URL's places in `result` hold the answers its requests got, each once (two requests
+        for one URL may end in either order, so which of its places gets which is not judged)."""
+        if not isinstance(result, list) or len(result) != len(urls):
+            assert_same(result, [self.given.get(url, ["?"])[0] for url in urls], f"{function}'s result")
+            return
+        for url in dict.fromkeys(urls):
+            placed = [result[n] for n, u in enumerate(urls) if u == url]
+            got = self.given.get(url, [])
+            if sorted(map(repr, placed)) == sorted(map(repr, got)):
+                continue
+            if len(got) > 1 and len({repr(p) for p in placed}) < len(placed):
+                raise AssertionError(
+                    f"{url} appears {len(placed)} times, the server answered it differently each time "
+                    f"({', '.join(map(describe, got))}), and {function} put {describe(placed[0])} in each "
+                    "of its places: the bodies were kept by URL (a dict keyed by it), so the last answer "
+                    "overwrote the others. Keep each request's body in the place of its own entry: "
+                    "`asyncio.gather(...)` returns them in the order of the URLs, one per entry."
+                )
+            assert_same(placed, got, f"{function}'s bodies for the {len(placed)} places of {url}")
+
+
+def urls_with_two_repeated(rng, answers, count):
+    """`count` URLs served by `answers`, then two of them again, each at a random place."""
+    urls = [answers.serve(user_id) for user_id in rng.sample(range(100, 1000), count)]
+    for again in rng.sample(urls, 2):
+        urls.insert(rng.randint(0, len(urls)), again)
+    return urls
+
+
 # -- Task 1 ----------------------------------------------------------------------------------
 
 
@@ -116,6 +213,7 @@ async def timed_fetch_with_timeout(ex, session, url, seconds):
 
 
 IN_TIME = 0.25  # how long the server takes to answer a reply that arrives in time
+FAR_SECONDS = 2.0  # a time limit no quick reply comes near
 
 
 @pytest.mark.task(1)
@@ -371,6 +469,23 @@ async def test_a_cancel_from_the_caller_is_not_a_timeout(ex, rng, server):
         )
 
 
+@pytest.mark.task(1)
+async def test_a_second_call_asks_the_server_afresh(ex, rng, server):
+    user_id = rng.randrange(100, 1000)
+    rounds = Rounds()
+    url = server.serve(f"/users/{user_id}", rounds.changing(Reply(json=user_record(user_id))))
+
+    async with aiohttp.ClientSession() as session:
+        for round_number in (1, 2):
+            if round_number == 2:
+                rounds.next(server)
+            result, _ = await timed_fetch_with_timeout(ex, session, url, FAR_SECONDS)
+            expected = rounds.body(user_record(user_id))
+            if round_number == 2 and result == {**user_record(user_id), "round": 1}:
+                raise kept_between_calls("fetch_with_timeout", url, server, result, expected)
+            assert_same(result, expected, f"call {round_number} of fetch_with_timeout")
+
+
 # -- Task 2 ----------------------------------------------------------------------------------
 
 
@@ -529,6 +644,31 @@ async def test_a_cancelled_fetch_statuses_ends_cancelled(ex, rng, server):
         await cancelled_while_the_server_answers(
             server, paths, lambda urls: ex.fetch_statuses(session, urls), "fetch_statuses"
         )
+
+
+@pytest.mark.task(2)
+async def test_a_second_call_with_the_same_urls_asks_the_server_afresh(ex, rng, server):
+    rounds = Rounds()
+    # Successes alone (which side of 400 a status falls on is other tests' business).
+    user_ids = rng.sample(range(100, 1000), 4)
+    urls = [server.serve(f"/users/{uid}", rounds.changing(Reply(json=user_record(uid)))) for uid in user_ids]
+
+    async with aiohttp.ClientSession() as session:
+        for round_number in (1, 2):
+            if round_number == 2:
+                rounds.next(server)
+            result = await call_fetch_statuses(ex, session, urls)
+            wanted = {url: rounds.body(user_record(uid)) for url, uid in zip(urls, user_ids, strict=True)}
+            if round_number == 2 and type(result) is dict:
+                stale = [
+                    url
+                    for url, uid in zip(urls, user_ids, strict=True)
+                    if result.get(url) == {**user_record(uid), "round": 1}
+                ]
+                if stale:
+                    url = stale[0]
+                    raise kept_between_calls("fetch_statuses", url, server, result[url], wanted[url])
+            assert_same_parts(result, wanted, f"call {round_number} of fetch_statuses")
 
 
 # -- Task 3 ----------------------------------------------------------------------------------
@@ -702,6 +842,37 @@ async def test_a_cancelled_fetch_all_limited_ends_cancelled(ex, rng, server):
     await cancelled_while_the_server_answers(
         server, paths, lambda urls: ex.fetch_all_limited(urls, 2), "fetch_all_limited"
     )
+
+
+@pytest.mark.task(3)
+async def test_a_second_call_of_fetch_all_limited_asks_the_server_afresh(ex, rng, server):
+    rounds = Rounds()
+    user_ids = rng.sample(range(100, 1000), 4)
+    urls = [server.serve(f"/users/{uid}", rounds.changing(Reply(json=user_record(uid)))) for uid in user_ids]
+    limit = rng.randrange(2, 4)
+
+    for round_number in (1, 2):
+        if round_number == 2:
+            rounds.next(server)
+        result = await ex.fetch_all_limited(urls, limit)
+        wanted = [rounds.body(user_record(uid)) for uid in user_ids]
+        if round_number == 2 and isinstance(result, list) and len(result) == len(urls):
+            stale = [n for n, uid in enumerate(user_ids) if result[n] == {**user_record(uid), "round": 1}]
+            if stale:
+                n = stale[0]
+                raise kept_between_calls("fetch_all_limited", urls[n], server, result[n], wanted[n])
+        assert_same(result, wanted, f"call {round_number} of fetch_all_limited")
+
+
+@pytest.mark.task(3)
+async def test_a_repeated_url_is_fetched_each_time_and_has_its_body_in_each_place(ex, rng, server):
+    answers = NumberedAnswers(server)
+    urls = urls_with_two_repeated(rng, answers, 4)
+
+    result = await ex.fetch_all_limited(urls, rng.randrange(2, 4))
+
+    answers.assert_asked_each_time(urls, "fetch_all_limited")
+    answers.assert_each_answer_in_its_place(result, urls, "fetch_all_limited")
 
 
 # -- Task 4 ----------------------------------------------------------------------------------

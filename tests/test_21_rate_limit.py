@@ -20,6 +20,7 @@ from kata.remote.crossed import last_call_began_late, last_call_ended_before
 from kata.testing import (
     FakeService,
     LoopbackServer,
+    Reply,
     assert_call_count,
     assert_same,
     clock,
@@ -1107,3 +1108,50 @@ async def test_requests_overlap_and_end_as_soon_as_the_rate_allows(ex, rng, serv
             "Run them together (gather) and let the shared limiter space out the starts.\n"
             f"observed:\n{draw_timeline(server.requests, server.name)}"
         )
+
+
+@pytest.mark.task(2)
+async def test_a_second_call_with_the_same_urls_asks_the_server_afresh(ex, rng, server):
+    ids = rng.sample(range(100, 1000), 4)
+    # The server's bodies change from one call to the next, as a live service's do.
+    current = [1]
+    urls = [
+        server.serve(f"/items/{i}", lambda request, i=i: Reply(json={**item(i), "round": current[0]}))
+        for i in ids
+    ]
+
+    for round_number in (1, 2):
+        current[0] = round_number
+        result = await fetch_all(ex, server, urls, rate=len(urls), per=0.2, give_up_after=2.0)
+
+        expected = [{**item(i), "round": round_number} for i in ids]
+        if round_number == 2 and isinstance(result, list) and len(result) == len(urls):
+            stale = [n for n, i in enumerate(ids) if result[n] == {**item(i), "round": 1}]
+            if stale:
+                n = stale[0]
+                raise AssertionError(
+                    f"fetch_all_rate_limited was called a second time with the same {len(urls)} URLs, and "
+                    f"the server's body for {urls[n]} had changed to {describe(expected[n])}: "
+                    f"{len(server.requests)} request(s) reached the server in that call, and it gave "
+                    f"{describe(result[n])} for {urls[n]}, the first call's body. Keep nothing from one "
+                    "call to the next (no cache of bodies in a variable outside the function): every call "
+                    "GETs every URL afresh."
+                )
+        assert_same(result, expected, f"call {round_number} of fetch_all_rate_limited")
+        assert_call_count(server, len(urls))
+
+
+@pytest.mark.task(2)
+async def test_no_urls_means_no_requests_and_an_empty_list(ex, server):
+    try:
+        result = await fetch_all(ex, server, [], rate=2, per=0.2, give_up_after=1.0)
+    except ValueError as error:
+        raise AssertionError(
+            f"fetch_all_rate_limited(session, [], rate, per) raised {error!r}: with no URLs there is "
+            "nothing to wait for, and `asyncio.wait` refuses an empty set. No URLs means no requests and "
+            "an empty list: return [] when there are none (`if not urls: return []` before the wait), "
+            "or gather, which gives [] for nothing to run."
+        ) from error
+
+    assert_same(result, [], "fetch_all_rate_limited(session, [], rate, per)")
+    assert_call_count(server, 0)

@@ -27,6 +27,8 @@ async def fetch_per_host(fetch, urls, per_host):
         async with semaphores[urlsplit(url).hostname]:
             return await fetch(url)
 
+    if not urls:
+        return []
     tasks = [asyncio.create_task(fetch_one(url)) for url in urls]
     await asyncio.wait(tasks)
     return [task.result() for task in tasks]

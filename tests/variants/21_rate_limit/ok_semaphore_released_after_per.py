@@ -27,6 +27,8 @@ async def fetch_all_rate_limited(session, urls, rate, per=1.0):
         async with limiter, session.get(url) as response:
             return await response.json()
 
+    if not urls:
+        return []
     tasks = [asyncio.create_task(fetch(url)) for url in urls]
     await asyncio.wait(tasks)
     return [task.result() for task in tasks]

@@ -1,0 +1,69 @@
+"""Wrong: fetch_all_rate_limited keeps every body in a module-level dict and answers a URL it has seen
+before from it, without a request: a second call gets the first call's bodies, though the server's
+have changed (a red team's answer). No `# fails only:` line: the dict lives as long as the module,
+and a later test's server may get the port of an earlier one, so which other tests meet a kept URL
+is chance; the test that calls fetch_all_rate_limited twice with the same URLs fails it every time."""
+
+import asyncio
+from collections import deque
+
+
+# Task 1: a sliding-window rate limiter
+class RateLimiter:
+    """Lets at most `rate` calls start in any `per` seconds, across every task that shares it.
+
+        limiter = RateLimiter(10, per=1.0)
+        async with limiter:        # waits until one more call may start
+            await fetch(url)
+
+    Calls must not wait longer than the rule needs: when fewer than `rate` calls
+    started in the last `per` seconds, `acquire` returns at once. (Spacing calls
+    evenly, one every `per / rate` seconds, is a stricter rule that is fine too.)
+    """
+
+    def __init__(self, rate, per=1.0):
+        """Remember `rate` and `per`, and start with no recorded calls."""
+        self.rate = rate
+        self.per = per
+        self._starts = deque()  # loop.time() of the calls that started in the last `per` s
+
+    async def acquire(self):
+        """Wait until a call may start without breaking the rule, then record its start."""
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            while self._starts and now - self._starts[0] >= self.per:
+                self._starts.popleft()
+            if len(self._starts) < self.rate:
+                self._starts.append(now)
+                return
+            await asyncio.sleep(self._starts[0] + self.per - now)
+
+    async def __aenter__(self):
+        await self.acquire()
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb):
+        return None
+
+
+_bodies = {}  # url -> body, so that no URL costs the budget twice
+
+
+# Task 2: many requests, one limiter
+async def fetch_all_rate_limited(session, urls, rate, per=1.0):
+    """GET every URL in `urls` with `session` and return their JSON bodies, in the order of `urls`.
+
+    Run the requests at the same time as far as the limit allows: at most `rate`
+    requests may start in any `per` seconds, so share ONE RateLimiter between them.
+    """
+    limiter = RateLimiter(rate, per)
+
+    async def fetch(url):
+        if url in _bodies:
+            return _bodies[url]
+        async with limiter, session.get(url) as response:
+            _bodies[url] = body = await response.json()
+            return body
+
+    return await asyncio.gather(*(fetch(url) for url in urls))
