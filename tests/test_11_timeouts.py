@@ -18,6 +18,7 @@ from kata.testing import (
 from kata.testing.cancelling import (
     WAIT,
     HeldStop,
+    LeftRunning,
     Run,
     assert_ended_cancelled,
     left_running,
@@ -38,6 +39,9 @@ EARLY = EARLY_WAKE  # asyncio may wake a sleeper a little early (kata.testing.cl
 BATCH_LIMIT = 0.3
 # The every-call-at-once test's quiet batch: each call this long, inside a limit of 4 times it.
 ALL_AT_ONCE = 0.2
+# How many keys that test's batch has, at random: more than a cap of the code's own allows (a
+# semaphore of 10 always falls short, one of 16 often).
+MANY = (11, 20)
 # A far-off limit, for a test that ends the call another way (a cancel, an error) long before it.
 FAR_LIMIT = 0.8
 # How long a cancelled call takes to stop, in the tests that the slow calls are stopped, as a real
@@ -48,6 +52,13 @@ FAR_LIMIT = 0.8
 # fixed wait of LATE or more is caught by the tests that the answer comes within the limit + LATE
 # (a call there stops at once), so no fixed wait passes both.
 HOLD = LATE + 0.1
+
+# Said when a function of the exercise, cancelled from outside, did not end cancelled.
+NOT_A_TIMEOUT = (
+    "A cancel from outside is not a timeout: only its own limit means None. Catch `TimeoutError` "
+    "alone; `asyncio.timeout` turns its own cancellation into TimeoutError for you, and lets any "
+    "other cancellation through."
+)
 
 # Why a TimeoutError escapes fetch_or_none when its limit is up: no `except`, or one in the wrong place.
 CATCH_OUTSIDE = (
@@ -337,20 +348,19 @@ async def test_a_cancel_from_the_caller_is_not_a_timeout(ex, rng):
         run,
         "fetch_or_none",
         unreached=f"without calling fetch({key})",
-        cancel_advice="A cancel from outside is not a timeout: only its own limit means None. Catch "
-        "`TimeoutError` alone; `asyncio.timeout` turns its own cancellation into TimeoutError for you, "
-        "and lets any other cancellation through.",
+        cancel_advice=NOT_A_TIMEOUT,
     )
 
 
 # Task 2 -------------------------------------------------------------------------------
 
 
-def make_batch(rng, count, slow_count):
-    """Keys, the slow ones among them, and a fetch where those take SLOW and the rest answer fast."""
-    keys = some_keys(rng, count)
+def make_batch(rng, count, slow_count, fast=(0.02, 0.1), avoid=()):
+    """Keys (none of those in `avoid`), the slow ones among them, and a fetch where those take SLOW
+    and the rest answer fast (each within `fast`, seconds)."""
+    keys = rng.sample([key for key in range(100, 1000) if key not in avoid], count)
     slow = set(rng.sample(keys, slow_count))
-    fast_delay = {key: round(rng.uniform(0.02, 0.1), 3) for key in keys}
+    fast_delay = {key: round(rng.uniform(*fast), 3) for key in keys}
     fetch = FakeService(
         "fetch",
         delay=lambda key: SLOW if key in slow else fast_delay[key],
@@ -494,7 +504,12 @@ async def test_every_call_starts_at_once(ex, rng, wake_watch):
     async with wake_watch(ex) as wakes:
         task = asyncio.create_task(run_batch(ex, slow, quiet, 4 * ALL_AT_ONCE))
         await task
-    keys, _, fetch = make_batch(rng, 5, 2)
+    # More keys than any cap a learner might add "to be polite" (a semaphore of 10), and a random
+    # number of them: calls made at most 10 at a time are never all in flight at once. The fast calls
+    # answer late in the limit, so that in judge mode the last call starts before the first has ended;
+    # their values are not read here, so the test takes no longer for them.
+    # None of the quiet batch's keys: code that keeps answers between calls fails elsewhere, in words.
+    keys, _, fetch = make_batch(rng, rng.randint(*MANY), 2, fast=(0.15, 0.2), avoid=quiet)
 
     result = await run_batch(ex, fetch, keys, BATCH_LIMIT)
 
@@ -507,10 +522,16 @@ async def test_every_call_starts_at_once(ex, rng, wake_watch):
         margins.cut_off("11 fetch_all_within: every call reaches fetch within the limit")
     assert_call_count(fetch, len(keys))
     if margins.short_of(fetch.peak, len(keys), "11 run_batch: every call in flight at once"):
+        why = (
+            "with a timeout for each call in turn, every slow call costs the whole limit again"
+            if fetch.peak <= 1
+            else "calls held back by a cap of your own (a semaphore, or batches of a few keys) start "
+            "late, and a call held back past the limit gives None without ever being asked. The "
+            "docstring asks for every call at the same time, however many keys there are"
+        )
         raise AssertionError(
-            f"{not_all_at_once(fetch, len(keys))}: with a timeout for each call in turn, every slow call "
-            "costs the whole limit again. Start them all together (gather), each with its own timeout.\n"
-            f"observed:\n{draw_timeline(fetch.calls, 'fetch')}"
+            f"{not_all_at_once(fetch, len(keys))}: {why}. Start them all together (gather), each with "
+            f"its own timeout.\nobserved:\n{draw_timeline(fetch.calls, 'fetch')}"
         )
     assert_slept_while_the_calls_ran(
         wakes,
@@ -645,6 +666,42 @@ async def test_an_error_from_a_call_reaches_the_caller(ex, rng):
         "turned it into a value, leave it out: `gather(..., return_exceptions=True)`, an `except` "
         "that catches more than `TimeoutError`, or a finished task read with `task.exception()` and "
         "given None (`task.result()` raises the task's error for you)."
+    )
+
+
+@pytest.mark.task(2)
+async def test_a_cancel_from_the_caller_stops_every_call(ex, rng):
+    # The README's rule: a function cancelled from outside ends cancelled, with nothing it started
+    # still running. A red team's answer ran the calls as tasks under `asyncio.wait(..., timeout=limit)`
+    # and cleaned up only after the wait returned: cancelled during it, it left every call running.
+    keys = some_keys(rng, 5)
+    fetch = FakeService("fetch", delay=SLOW, reply=value_for)
+    during = f"while its {len(keys)} calls ran, long before the limit of {FAR_LIMIT:.2f} s"
+
+    run = Run(
+        ex.fetch_all_within(fetch, keys, FAR_LIMIT),
+        snapshot=lambda: [call for call in fetch.calls if call.end is None],
+    )
+    fetch.on_start = lambda _call: len(fetch.calls) == len(keys) and run.cancel(during)
+    finished = await run.finish(FAR_LIMIT + WAIT)
+    stopping, untouched = await left_running(run.left or [])
+    if not finished:
+        await run.stop()
+        await stop_calls(fetch.calls)
+
+    assert_ended_cancelled(
+        run,
+        "fetch_all_within",
+        unreached=f"having called fetch for {len(fetch.calls)} of the {len(keys)} keys: start every call "
+        "at once, as soon as fetch_all_within is called",
+        started="its calls to fetch",
+        left=LeftRunning.calls(stopping, untouched, "fetch"),
+        stop_advice="Whatever way fetch_all_within ends, a cancel from its caller included, the calls it "
+        "started must be cancelled and have stopped. A gather of the calls (each under its own timeout) "
+        "does both for you: cancelled, it cancels every call and waits for them, as a TaskGroup does. "
+        "With tasks and `asyncio.wait`, do it in a `finally:` block: cancel every task, then `await "
+        "asyncio.gather(*tasks, return_exceptions=True)`.",
+        cancel_advice=NOT_A_TIMEOUT,
     )
 
 

@@ -39,10 +39,16 @@ from kata.testing.waiting import assert_slept_while_the_calls_ran
 SPACING = 0.07
 # Every call one length, in the test of calls at the same time: nothing ends for a while.
 ALL_AT_ONCE = 0.2
+# How many calls there are, at random, in the tests that every call runs at once: more than a cap
+# of the code's own allows.
+MANY = (11, 20)
 LAG = 0.05
 # Tasks 2 and 3: the answer that counts comes quickly; the other mirrors take much longer.
 WINNER = 0.08
 SLOW = 0.45
+# The most mirrors a race has (race() gives each slow mirror 0.02 s less than the one before: with
+# 14, the quickest slow one still takes 0.19 s, far behind the winner).
+MIRRORS = 14
 # A cancelled call takes this long to stop, as a real request closing its connection does: code
 # that returns without waiting for its cancelled calls leaves them still stopping, there to see
 # even after its return has crossed from another process (judge mode).
@@ -239,12 +245,17 @@ async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch):
 
     assert_ran_together(fetch, run.elapsed, expected_calls=len(ids))
     # Calls of one length, so that nothing ends for a while: tasks checked on in a loop (a sleep
-    # of 5 ms between looks) hand each result over nearly as soon, and run together too.
-    ids = rng.sample(range(100, 1000), 4)
+    # of 5 ms between looks) hand each result over nearly as soon, and run together too. More ids
+    # than a cap of the code's own allows (a semaphore of 10 "to be kind to the server" always falls
+    # short, one of 16 often), a random number of them: calls of one length cost no more time.
+    # None of the ids before: code that keeps results between calls fails elsewhere, in words.
+    ids = rng.sample([item_id for item_id in range(100, 1000) if item_id not in ids], rng.randint(*MANY))
     fetch = FakeService("fetch", delay=ALL_AT_ONCE, reply=item_for)
     async with wake_watch(ex) as wakes:
-        task = asyncio.create_task(ex.process_as_they_arrive(fetch, ids, Recorder()))
-        await task
+        with stopwatch() as run:
+            task = asyncio.create_task(ex.process_as_they_arrive(fetch, ids, Recorder()))
+            await task
+    assert_ran_together(fetch, run.elapsed, expected_calls=len(ids))
     assert_slept_while_the_calls_ran(
         wakes,
         fetch.calls,
@@ -787,12 +798,23 @@ async def cancel_midway(function, name, rng, moment, fast_failures=0, hold=None,
 
 @pytest.mark.task(2)
 async def test_the_fastest_mirror_answers(ex, rng, wake_watch):
-    mirrors, winner, _, fetch = race(rng, 5)
+    # More mirrors than a cap of the code's own allows (a semaphore of 10), a random number of them
+    # (the slowest mirror's delay stays far above the winner's).
+    mirrors, winner, _, fetch = race(rng, rng.randint(MANY[0], MIRRORS))
 
     async with wake_watch(ex) as wakes:
         result = await ex.first_response(fetch, mirrors)
 
     assert_answer(result, fetch, winner, "first_response")
+    # Asked before the answer came: a call held back by a cap starts only once a slot is free.
+    asked = sum(1 for call in fetch.calls if call.start < answered(fetch, winner))
+    if asked < len(mirrors):
+        raise AssertionError(
+            f"first_response had asked {asked} of the {len(mirrors)} mirrors when {winner} answered "
+            f"(after {fetch.delay_for(winner):.2f} s): the docstring says to ask every mirror at "
+            "once. A cap of your own on how many calls run together (a semaphore, or batches) holds the "
+            "rest back, and the fastest mirror may be among them. Start a task for every mirror at once."
+        )
     no_limit_of_its_own(wakes, "first_response", "the first answer", "a mirror", answered(fetch, winner))
 
 

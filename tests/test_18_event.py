@@ -70,7 +70,13 @@ LATE = 0.05
 # loaded self-check (2026-12-01). A wrong pause is off by a whole interval (at least 0.14 s).
 PAUSE_LATE = 0.1
 EARLY = EARLY_WAKE  # asyncio may wake a sleeper a little early (kata.testing.clock)
-WORDS = ["ann", "bob", "cy", "dee", "eve", "fay", "gus", "hal", "ivy", "jo", "kim", "lu"]
+WORDS = [
+    *("ann", "bob", "cy", "dee", "eve", "fay", "gus", "hal", "ivy", "jo", "kim", "lu"),
+    *("max", "ned", "oz", "pam", "quin", "ros", "sal", "ted", "uma", "val"),
+]
+# How many runners the test that they all start at once has, at random: more than a cap of the code's
+# own allows (a semaphore of 10 always falls short, one of 16 often). Runs of one length cost no more.
+MANY = (11, 20)
 
 # Looks at an Event this close to each other are one moment of looking: several tasks starting
 # to wait, or `is_set()` and then `wait()` (in judge mode each look is a round trip, and a busy
@@ -396,7 +402,7 @@ async def test_nothing_starts_or_wakes_up_before_go_is_set(ex, wake_watch, rng):
 
 @pytest.mark.task(1)
 async def test_every_runner_starts_the_moment_go_is_set(ex, wake_watch, rng):
-    names = new_names(rng, 5)
+    names = new_names(rng, rng.randint(*MANY))
     run, _ = runner_service(rng, names)
 
     _, since_go = await start_and_signal(ex, wake_watch, run, names, WatchedEvent("go"), rng.uniform(*HOLD))
@@ -425,6 +431,66 @@ async def test_results_come_back_in_the_order_of_the_names(ex, wake_watch, rng):
             f"start_together was given {len(names)} names, {names[again]!r} twice ({names}), and called "
             f"run {len(run.calls)} times: call `await run(name)` for every name in `names`, a repeated "
             "one as often as it appears, not each different name once."
+        )
+
+
+@pytest.mark.task(1)
+async def test_no_names_gives_an_empty_list(ex, rng):
+    run, _ = runner_service(rng, [])
+    go = asyncio.Event()
+    go.set()
+
+    try:
+        with frozen_loop_breaker(ex, GO_FROZEN):
+            async with hang_guard(
+                HANG,
+                "18 start_together: returns < HANG with no names",
+                f"start_together(run, [], go) did not return within {HANG} s, though go was set: with no "
+                "names there is nothing to run, so return an empty list at once",
+            ):
+                result = await ex.start_together(run, [], go)
+    except Exception as error:
+        raise AssertionError(
+            f"start_together(run, [], go) raised {describe(error)}, with go set. With no names there is "
+            "nothing to run: return an empty list. `asyncio.wait` raises ValueError when it is given no "
+            "tasks at all: skip it when there are none (`if tasks:`), or use `asyncio.gather(...)`, which "
+            "takes none and gives []."
+        ) from None
+    if run.calls:
+        raise AssertionError(
+            f"start_together(run, [], go) called run {len(run.calls)} time(s): with no names there is "
+            "nothing to run."
+        )
+    assert_same(result, [], "start_together(run, [], go)")
+
+
+@pytest.mark.task(1)
+async def test_a_second_call_runs_every_name_afresh(ex, rng):
+    # The same names twice, with a run whose answers have changed by the second call, as a live
+    # service's do: nothing is kept from one call to the next (red teams' answers to other exercises
+    # kept every result in a dict at module level, and the second call returned the first's).
+    names = new_names(rng, 4)
+    go = asyncio.Event()
+    go.set()
+    for round_number in (1, 2):
+        run = FakeService("run", delay=0.02, reply=lambda name, n=round_number: f"{name} round {n}")
+
+        with frozen_loop_breaker(ex, GO_FROZEN):
+            result = await ex.start_together(run, names, go)
+
+        if round_number == 2 and len(run.calls) < len(names):
+            asked = sorted(call.args[0] for call in run.calls)
+            calls = f"called run only for {asked}" if asked else "never called run"
+            raise AssertionError(
+                f"start_together was called a second time, with the names {names} again, and a run whose "
+                f"answers have changed since the first call: it {calls}, and returned {describe(result)}. "
+                "Keep nothing from one call to the next (no dict of results in a variable outside the "
+                "function): every call runs `run(name)` afresh for every name."
+            )
+        assert_same(
+            result,
+            [f"{name} round {round_number}" for name in names],
+            f"call {round_number} of start_together, with the names {names}",
         )
 
 
@@ -832,6 +898,38 @@ async def test_nothing_runs_when_stop_is_already_set(ex, rng):
 
     assert_same(len(job.calls), 0, "the number of jobs run when stop was set before run_every began")
     assert_same(result, 0, "run_every's result")
+
+
+@pytest.mark.task(2)
+async def test_a_second_run_every_counts_only_its_own_jobs(ex, rng):
+    # run_every is called again and again: each call counts the jobs it ran itself, from 0 (a count
+    # kept in a variable outside the function goes on from the last call's).
+    expected = []
+    for stop_during_the_first_job in (True, False, True):
+        stop = asyncio.Event()
+        job = FakeService("job", delay=JOB)
+        if stop_during_the_first_job:
+            job.on_start = lambda _call, stop=stop: stop.set()  # the job runs to its end: 1 job
+        else:
+            stop.set()  # already set: no job, 0
+        guard = hang_guard(
+            HANG,
+            "18 run_every: returns < HANG once stop is set",
+            f"run_every did not return within {HANG} s, though stop was set before it began or during "
+            "its first job: it should return at once (or as soon as that job ends)",
+        )
+        with frozen_loop_breaker(ex, STOP_FROZEN):
+            async with guard:
+                result = await ex.run_every(job, new_interval(rng), stop)
+        expected.append(len(job.calls))
+        if result != len(job.calls) and len(expected) > 1:
+            ran = ", ".join(map(str, expected))
+            raise AssertionError(
+                f"run_every was called {len(expected)} times in a row, and ran {ran} jobs; the last call "
+                f"returned {describe(result)}, not {len(job.calls)}. Each call counts its own jobs, from "
+                "0: keep the count in a variable of the function (`runs = 0` at its start), not outside it."
+            )
+        assert_counted(result, job)
 
 
 class JobFailed(Exception):

@@ -1,4 +1,4 @@
-"""Correct: asyncio.wait with a timeout, then cancel the pending tasks and wait for them to stop."""
+"""Correct: asyncio.wait with a timeout, then (in a finally:) cancel the pending tasks and wait for them."""
 
 import asyncio
 
@@ -17,8 +17,11 @@ async def fetch_all_within(fetch, keys, limit):
     if not keys:
         return {}
     tasks = {key: asyncio.create_task(fetch(key)) for key in keys}
-    _, pending = await asyncio.wait(tasks.values(), timeout=limit)
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
+    try:
+        _, pending = await asyncio.wait(tasks.values(), timeout=limit)
+    finally:
+        # At the limit, or cancelled by the caller during the wait: stop what still runs.
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
     return {key: None if task in pending else task.result() for key, task in tasks.items()}

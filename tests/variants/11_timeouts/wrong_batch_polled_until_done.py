@@ -33,7 +33,13 @@ async def fetch_all_within(fetch, keys, limit):
     An error raised by a call is not a timeout: let it reach the caller.
     """
     _tasks = [asyncio.create_task(fetch_or_none(fetch, key, limit)) for key in keys]
-    while not all(_t.done() for _t in _tasks):
-        await asyncio.sleep(0.01)
+    try:
+        while not all(_t.done() for _t in _tasks):
+            await asyncio.sleep(0.01)
+    except asyncio.CancelledError:  # cancelled by the caller: its calls are stopped too (not its mistake)
+        for _t in _tasks:
+            _t.cancel()
+        await asyncio.gather(*_tasks, return_exceptions=True)
+        raise
     values = [_t.result() for _t in _tasks]
     return dict(zip(keys, values, strict=True))

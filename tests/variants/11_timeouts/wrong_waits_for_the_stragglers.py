@@ -17,7 +17,13 @@ async def fetch_all_within(fetch, keys, limit):
     tasks = {key: asyncio.create_task(fetch(key)) for key in keys}
     if not tasks:
         return {}
-    done, pending = await asyncio.wait(tasks.values(), timeout=limit)
+    try:
+        done, pending = await asyncio.wait(tasks.values(), timeout=limit)
+    except asyncio.CancelledError:  # cancelled by the caller: its calls are stopped too (not its mistake)
+        for t in tasks.values():
+            t.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        raise
     # let the late ones finish cleanly instead of killing them mid-request
     await asyncio.gather(*pending, return_exceptions=True)
     return {key: (t.result() if t in done else None) for key, t in tasks.items()}

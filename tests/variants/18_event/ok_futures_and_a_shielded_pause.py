@@ -7,7 +7,8 @@ async def start_together(run, names, go):
     await asyncio.sleep(0)
     await go.wait()
     tasks = [asyncio.ensure_future(run(name)) for name in names]
-    await asyncio.wait(tasks)
+    if tasks:  # asyncio.wait raises ValueError when given none
+        await asyncio.wait(tasks)
     return [task.result() for task in tasks]
 
 
