@@ -57,7 +57,9 @@ async def fetch_or_none(fetch, key, limit):
 
     When the limit is up, the call must be stopped (cancelled, not left running) and
     fetch_or_none returns None at once. A call that answers sooner is returned as soon
-    as it answers. An error raised by fetch is not a timeout: let it reach the caller.
+    as it answers. An error raised by fetch is not a timeout: let it reach the caller,
+    and a cancel from the caller is not one either: stop the call and let the cancel
+    through, so that fetch_or_none ends cancelled.
     """
     raise NotImplementedError
 
@@ -69,6 +71,8 @@ async def fetch_all_within(fetch, keys, limit):
     Return a dict that maps every key to its call's value, or to None if that call was
     still running when the limit was up (stop those calls: cancel them). The whole batch
     takes about `limit` seconds at most, and less when every call answers sooner.
-    An error raised by a call is not a timeout: let it reach the caller.
+    An error raised by a call is not a timeout: let it reach the caller. If the caller
+    cancels fetch_all_within, first cancel the calls still running and wait until they
+    have stopped, then let the cancel through, so that it ends cancelled.
     """
     raise NotImplementedError

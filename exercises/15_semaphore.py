@@ -54,7 +54,9 @@ async def fetch_all_limited(fetch, ids, limit):
     """Call `await fetch(id)` for every id in `ids`, with at most `limit` calls running at once.
 
     Keep `limit` calls running while there are ids waiting: when one call finishes, the
-    next one starts right away. Return the results in the same order as `ids`.
+    next one starts right away. Return the results in the same order as `ids`. A cancel
+    from the caller stops it and every call to `fetch` it started: let it through, so
+    that it ends cancelled with none of its calls still running.
     """
     raise NotImplementedError
 
@@ -66,6 +68,7 @@ async def fetch_per_host(fetch, urls, per_host):
     Each host has its own limit: while one host has `per_host` calls running, calls to
     the other hosts go on. The host of a URL is `urllib.parse.urlsplit(url).hostname`
     ("https://api.shop.test/page/3" -> "api.shop.test"). Return the results in the same
-    order as `urls`.
+    order as `urls`. A cancel from the caller stops it and every call to `fetch` it
+    started: let it through, so that it ends cancelled with none of its calls still running.
     """
     raise NotImplementedError

@@ -60,6 +60,8 @@ async def start_together(run, names, go):
     No call may start before `go` is set, and all of them start the moment it is.
     `go` is the caller's: only wait on it, leave it set (don't clear it).
     Return a list of the results, in the same order as `names`.
+    If the caller cancels start_together, first cancel the runs still running and wait
+    until they have stopped, then let the cancel through, so that it ends cancelled.
     """
     raise NotImplementedError
 
@@ -74,6 +76,8 @@ async def run_every(job, interval, stop):
     once if it is set during a pause; when the job ends if it is set while a job runs
     (let that job finish, do not cut it short). If `stop` is already set, run nothing
     and return 0. If a job raises, start no new job: let its error reach the caller.
+    A cancel from the caller is not `stop`: it stops the running job too, and ends
+    run_every cancelled.
     """
     raise NotImplementedError
 
@@ -96,5 +100,7 @@ class Progress:
     async def wait_until(self, target):
         """Return as soon as `self.done` is at least `target` (at once if it already is),
         and not before. Waiting must sleep until the count changes: no checking it again and
-        again in a loop (a sleep or a timeout between checks)."""
+        again in a loop (a sleep or a timeout between checks). A caller may give up
+        waiting and cancel it: let the cancel through, so that wait_until ends cancelled,
+        with nothing it started still running."""
         raise NotImplementedError

@@ -81,5 +81,7 @@ async def fetch_all_rate_limited(session, urls, rate, per=1.0):
 
     Run the requests at the same time as far as the limit allows: at most `rate`
     requests may start in any `per` seconds, so share ONE RateLimiter between them.
+    A cancel from the caller stops it and every request it started: let it through,
+    so that it ends cancelled with none of its requests still running.
     """
     raise NotImplementedError

@@ -9,7 +9,9 @@ async def fetch_all_limited(fetch, ids, limit):
     """Call `await fetch(id)` for every id in `ids`, with at most `limit` calls running at once.
 
     Keep `limit` calls running while there are ids waiting: when one call finishes, the
-    next one starts right away. Return the results in the same order as `ids`.
+    next one starts right away. Return the results in the same order as `ids`. A cancel
+    from the caller stops it and every call to `fetch` it started: let it through, so
+    that it ends cancelled with none of its calls still running.
     """
     semaphore = asyncio.Semaphore(limit)
 
@@ -24,7 +26,9 @@ async def fetch_all_limited(fetch, ids, limit):
 async def fetch_per_host(fetch, urls, per_host):
     """Call `await fetch(url)` for every URL in `urls`, at most `per_host` calls to one host at once.
 
-    Each host has its own limit. Return the results in the same order as `urls`.
+    Each host has its own limit. Return the results in the same order as `urls`. A cancel
+    from the caller stops it and every call to `fetch` it started: let it through, so
+    that it ends cancelled with none of its calls still running.
     """
     hosts = {urlsplit(url).hostname for url in urls}
     semaphores = {host: asyncio.Semaphore(per_host) for host in hosts}

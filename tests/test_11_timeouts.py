@@ -335,19 +335,31 @@ async def test_a_cancel_from_the_caller_is_not_a_timeout(ex, rng):
     fetch = FakeService("fetch", delay=SLOW, reply=value_for)
     during = f"while fetch({key}) ran, long before the limit of {FAR_LIMIT:.2f} s"
 
-    run = Run(ex.fetch_or_none(fetch, key, FAR_LIMIT))
+    # The README's rule: a function cancelled from outside ends cancelled, with nothing it started
+    # still running. A call run as a task under `asyncio.wait(..., timeout=limit)`, cancelled only
+    # after the wait returned, is left running when the cancel comes during the wait.
+    run = Run(
+        ex.fetch_or_none(fetch, key, FAR_LIMIT),
+        snapshot=lambda: [call for call in fetch.calls if call.end is None],
+    )
     fetch.on_start = lambda _call: run.cancel(during)
     finished = await run.finish(FAR_LIMIT + WAIT)
-    # A call left running is not this test's business: stop it, so the loop guard does not report it.
-    await settle()
-    await stop_calls(fetch.calls)
-
+    stopping, untouched = await left_running(run.left or [])
     if not finished:
         await run.stop()
+        await stop_calls(fetch.calls)
+
     assert_ended_cancelled(
         run,
         "fetch_or_none",
         unreached=f"without calling fetch({key})",
+        started=f"its call fetch({key})",
+        left=LeftRunning.calls(stopping, untouched, "fetch"),
+        stop_advice="Whatever way fetch_or_none ends, a cancel from its caller included, the call it "
+        "started must be cancelled and have stopped. `asyncio.timeout` and `asyncio.wait_for` do both "
+        "for you: cancelled, they cancel the call and wait for it. With a task and `asyncio.wait`, do "
+        "it in a `finally:` block: cancel the task, then `await asyncio.gather(task, "
+        "return_exceptions=True)`.",
         cancel_advice=NOT_A_TIMEOUT,
     )
 

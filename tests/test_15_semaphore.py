@@ -18,6 +18,7 @@ from kata.testing import (
     holds,
     margins,
 )
+from kata.testing.cancelling import WAIT, LeftRunning, Run, assert_ended_cancelled, left_running, stop_calls
 from kata.testing.limits import alive_between
 from kata.testing.slots import longest_empty_slot, most_at_once
 from kata.testing.waiting import MIN_QUIET, assert_loop_ran, assert_slept, longest_quiet, not_watched
@@ -594,6 +595,68 @@ async def test_no_ids_means_no_calls_and_an_empty_list(ex, rng):
     assert_same(result, [], "fetch_all_limited(fetch, [], limit)")
 
 
+# The cancel tests: the caller cancels the learner's function once as many calls as the limits allow
+# have started, and each call would take CANCELLED_CALL s more: a call left running is still running
+# when the function ends (a cancelled call stops at once).
+CANCELLED_CALL = 0.5
+LEFT_RUNNING = (
+    "Whatever way {name} ends, a cancellation included, the calls to fetch it started must be "
+    "cancelled and have stopped. Await them with `asyncio.gather(...)`, or start them in a TaskGroup: "
+    "either cancels them when {name} is cancelled. Tasks you create yourself and await with "
+    "`asyncio.wait(tasks)` (or `asyncio.as_completed`) are not cancelled with it: cancel every one in "
+    "a `finally:` block, then `await asyncio.gather(*tasks, return_exceptions=True)`."
+)
+STILL_STOPPING = (
+    "Wait until they have stopped before {name} ends: cancel every task in a `finally:` block, then "
+    "`await asyncio.gather(*tasks, return_exceptions=True)`; or let gather or a TaskGroup do it."
+)
+
+
+async def assert_cancel_stops_every_call(coro, name, services, calls, enough, moment, unreached, leftovers):
+    """Run the learner's `coro` (their function `name`), cancel it as its caller would the moment
+    `enough` calls to `services` have started (`calls()` are those calls), and fail unless it ended
+    cancelled with none of them still running."""
+    before = leftovers.mark()
+    run = Run(coro, snapshot=lambda: [call for call in calls() if call.end is None])
+    for service in services:
+        service.on_start = lambda _call: len(calls()) >= enough and run.cancel(moment)
+    # Code that runs fewer calls at once than it may (one at a time) gets there later.
+    finished = await run.finish(enough * CANCELLED_CALL + WAIT)
+    stopping, untouched = await left_running(run.left or [])
+    if not finished:
+        await run.stop()
+    # Calls left running free their slots when the test stops them, and the ids that waited then
+    # start calls of their own: stop the learner's tasks, and then every call still running.
+    await leftovers.stop(before)
+    await stop_calls(calls())
+    assert_ended_cancelled(
+        run,
+        name,
+        unreached=unreached,
+        started="the calls to fetch it started",
+        left=LeftRunning.calls(stopping, untouched, "fetch"),
+        stop_advice=(LEFT_RUNNING if untouched else STILL_STOPPING).format(name=name),
+    )
+
+
+@pytest.mark.task(1)
+async def test_a_cancelled_fetch_all_limited_ends_cancelled_with_no_call_left_running(ex, rng, leftovers):
+    limit = rng.randint(2, 4)
+    ids = some_ids(rng, limit * rounds_for(rng, limit))
+    fetch = FakeService("fetch", delay=CANCELLED_CALL, reply=item_for)
+
+    await assert_cancel_stops_every_call(
+        ex.fetch_all_limited(fetch, ids, limit),
+        "fetch_all_limited",
+        [fetch],
+        lambda: fetch.calls,
+        limit,
+        f"while its first {limit} calls to fetch were running, with {len(ids) - limit} ids still waiting",
+        f"before {limit} of its {len(ids)} calls to fetch had started (limit={limit})",
+        leftovers,
+    )
+
+
 def changed_answers(make, round_number):
     """A fake's reply whose answer for the same key changes from one call of the learner's function
     to the next (`{..., "round": 2}`), as a live service's does."""
@@ -1148,6 +1211,29 @@ async def test_no_urls_means_no_calls_and_an_empty_list(ex, rng):
 
     assert_same(result, [], "fetch_per_host(fetch, [], per_host)")
     assert_same(hosts.calls, [], "the calls fetch_per_host(fetch, [], per_host) made to fetch")
+
+
+@pytest.mark.task(2)
+async def test_a_cancelled_fetch_per_host_ends_cancelled_with_no_call_left_running(ex, rng, leftovers):
+    per_host = rng.randint(2, 3)
+    names = rng.sample(HOST_NAMES, 2)
+    urls = urls_by_host(rng, names, per_host)
+    rng.shuffle(urls)
+    hosts = Hosts(names, delay=CANCELLED_CALL)
+    enough = per_host * len(names)
+
+    await assert_cancel_stops_every_call(
+        ex.fetch_per_host(hosts.fetch, urls, per_host),
+        "fetch_per_host",
+        hosts.services.values(),
+        lambda: hosts.calls,
+        enough,
+        f"while {enough} calls to fetch ({per_host} to each of {len(names)} hosts) were running, with "
+        f"{len(urls) - enough} URLs still waiting",
+        f"before {enough} of its {len(urls)} calls to fetch had started ({per_host} to each of "
+        f"{len(names)} hosts)",
+        leftovers,
+    )
 
 
 WAITED_FOR_A_HOST_SLOT = dict(

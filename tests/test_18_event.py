@@ -36,9 +36,11 @@ from kata.testing import (
     pause_unless_failed,
     stopwatch,
 )
+from kata.testing.cancelling import LeftRunning, Run, assert_ended_cancelled, left_running, stop_calls
 from kata.testing.checks import Stopwatch
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.hang_guard import hang_guard
+from kata.testing.letting_run import let_the_code_run
 from kata.testing.limits import alive_between
 from kata.testing.waiting import WOKEN, FrozenLoopBreaker, assert_loop_ran, assert_slept, every, who_woke
 
@@ -49,6 +51,8 @@ HOLD = (0.1, 0.15)  # how long the test keeps `go` unset: random, so no poll per
 # longer one is late by more than LATE after one of the shorter, random holds, unless the test sets
 # go late (0.15 + LATE is 0.2): every poll's timer is seen pending (assert_no_timer_while_go_is_unset).
 LONG_HOLD = (0.4, 0.5)
+# A run in the test that cancels start_together while its runs run: far longer than that test waits.
+CANCELLED_RUN = 1.5
 # Task 2
 JOB = 0.02
 # The jobs of the test of the pause: long enough that a pause counted from the job's start is short
@@ -545,6 +549,44 @@ async def test_starts_at_once_when_go_is_already_set(ex, rng):
     assert_go_left_set(go)
     assert_same(result, [answers[name] for name in names], "start_together's result")
     assert_ran_together(run, whole.elapsed, expected_calls=len(names))
+
+
+@pytest.mark.task(1)
+async def test_a_cancelled_start_together_ends_cancelled_with_nothing_left_running(ex, rng):
+    # The README's rule: a function cancelled from outside ends cancelled, with nothing it started
+    # still running. Runs started as tasks and waited for with `asyncio.wait` (or awaited one by one),
+    # with no cleanup, are left running when the cancel comes during the wait.
+    names = new_names(rng, rng.randint(3, 5))
+    run, _ = runner_service(rng, names, delay=CANCELLED_RUN)
+    go = asyncio.Event()
+    go.set()
+    during = f"while its {len(names)} runs ran, go being set"
+
+    calling = Run(
+        ex.start_together(run, names, go),
+        snapshot=lambda: [call for call in run.calls if call.end is None],
+    )
+    run.on_start = lambda _call: len(run.calls) == len(names) and calling.cancel(during)
+    with frozen_loop_breaker(ex, GO_FROZEN):
+        finished = await calling.finish(HANG)
+    stopping, untouched = await left_running(calling.left or [])
+    if not finished:
+        await calling.stop()
+        await stop_calls(run.calls)
+
+    assert_ended_cancelled(
+        calling,
+        "start_together",
+        unreached=f"having called run for {len(run.calls)} of the {len(names)} names, though go was set: "
+        "start every run at once",
+        started="its runs",
+        left=LeftRunning.calls(stopping, untouched, "run"),
+        stop_advice="Whatever way start_together ends, a cancel from its caller included, the runs it "
+        "started must be cancelled and have stopped. A gather of the runs does both for you: cancelled, "
+        "it cancels every run and waits for them, as a TaskGroup does. With tasks and `asyncio.wait` "
+        "(or tasks awaited one by one), do it in a `finally:` block: cancel every task, then `await "
+        "asyncio.gather(*tasks, return_exceptions=True)`.",
+    )
 
 
 def new_interval(rng):
@@ -1457,3 +1499,44 @@ async def test_each_progress_counts_and_wakes_only_its_own_waiters(ex, wake_watc
         )
     assert_same(mine.done, target, f"mine.done after mine.advance({target})")
     assert_same(other.done, others, f"other.done after other.advance() {others} times")
+
+
+@pytest.mark.task(3)
+async def test_a_cancelled_wait_until_ends_cancelled_with_nothing_left_running(
+    ex, rng, loop_breaker, leftovers
+):
+    # A caller that gives up waiting (a timeout around wait_until) cancels it: it ends cancelled,
+    # with nothing it started still running. A helper task waited for with `asyncio.wait`, with no
+    # cleanup, is left waiting on the Progress when the cancel comes during the wait.
+    progress = ex.Progress()
+    count = rng.randint(0, 3)
+    if count:
+        await progress.advance(count)
+    target = count + rng.randint(2, 4)
+
+    async with loop_breaker(ex, COUNT_FROZEN):
+        before = leftovers.mark()
+        calling = Run(progress.wait_until(target), snapshot=lambda: leftovers.at_return(before))
+        await let_the_code_run(MOMENT)
+        calling.cancel(f"while it waited, the count at {count} and its target {target}")
+        finished = await calling.finish(HANG)
+    left = None
+    if not finished:
+        await calling.stop()
+    if calling.left:
+        await leftovers.stop(before)
+        stopping = [f"{task.name}()" for task in calling.left if task.cancelling]
+        left = LeftRunning(
+            "task", stopping, [f"{task.name}()" for task in calling.left if not task.cancelling]
+        )
+    assert_ended_cancelled(
+        calling,
+        f"wait_until({target})",
+        unreached=f"though the count was {count}, short of its target {target}, and nothing advanced it",
+        started="the tasks it started",
+        left=left,
+        stop_advice="Whatever way wait_until ends, a cancel from its caller included, a task it started "
+        "must be cancelled and have stopped. Wait in wait_until itself, with no task of its own "
+        "(`async with cond:` and `await cond.wait_for(...)`); or, awaiting a task with `asyncio.wait`, "
+        "cancel it in a `finally:` block and then `await asyncio.gather(task, return_exceptions=True)`.",
+    )

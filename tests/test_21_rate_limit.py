@@ -28,6 +28,7 @@ from kata.testing import (
     draw_timeline,
     leaves,
     margins,
+    server_cancels,
     stopwatch,
 )
 from kata.testing.hang_guard import hang_guard
@@ -1139,6 +1140,28 @@ async def test_a_second_call_with_the_same_urls_asks_the_server_afresh(ex, rng, 
                 )
         assert_same(result, expected, f"call {round_number} of fetch_all_rate_limited")
         assert_call_count(server, len(urls))
+
+
+@pytest.mark.task(2)
+async def test_a_cancelled_fetch_all_rate_limited_ends_cancelled_with_no_request_left_running(
+    ex, rng, server
+):
+    # The rate lets every request start at once; the test cancels fetch_all_rate_limited the moment
+    # the server has the first, as its caller would (a timeout around it, a task group). Its requests
+    # must stop with it: the server holds its reply until a connection closes, as a cancelled
+    # request's does, and a request left running (a task nothing cancelled) closes none.
+    ids = rng.sample(range(100, 1000), 3)
+    async with aiohttp.ClientSession() as session:
+        await server_cancels.cancelled_while_the_server_answers(
+            server,
+            [f"/items/{i}" for i in ids],
+            lambda urls: ex.fetch_all_rate_limited(session, urls, len(urls), 1.0),
+            "fetch_all_rate_limited",
+            reply=lambda request: Reply(json=item(int(request.path.rpartition("/")[2]))),
+            moment="while its requests waited for the server's replies",
+            unreached="without sending a request to the server",
+            started="its requests",
+        )
 
 
 @pytest.mark.task(2)

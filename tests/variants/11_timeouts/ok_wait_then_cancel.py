@@ -5,12 +5,13 @@ import asyncio
 
 async def fetch_or_none(fetch, key, limit):
     task = asyncio.create_task(fetch(key))
-    done, _ = await asyncio.wait({task}, timeout=limit)
-    if task in done:
-        return task.result()
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    return None
+    try:
+        done, _ = await asyncio.wait({task}, timeout=limit)
+    finally:
+        # At the limit, or cancelled by the caller during the wait: stop the call if it still runs.
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    return task.result() if task in done else None
 
 
 async def fetch_all_within(fetch, keys, limit):

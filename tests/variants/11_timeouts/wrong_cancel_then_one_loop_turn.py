@@ -7,7 +7,12 @@ import asyncio
 
 async def fetch_or_none(fetch, key, limit):
     task = asyncio.create_task(fetch(key))
-    done, _ = await asyncio.wait({task}, timeout=limit)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=limit)
+    except asyncio.CancelledError:  # cancelled by the caller: its call is stopped too (not its mistake)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise
     if task in done:
         return task.result()
     task.cancel()

@@ -1,4 +1,5 @@
-"""Correct: one shared semaphore, results gathered with as_completed and put back in order."""
+"""Correct: one shared semaphore, results gathered with as_completed and put back in order; a
+cancel stops every task it made (a `finally:` that cancels them and waits)."""
 
 import asyncio
 from urllib.parse import urlsplit
@@ -10,10 +11,18 @@ async def limited(semaphore, index, call):
 
 
 async def in_order(calls):
+    # Tasks of its own, not bare coroutines: as_completed would wrap those in tasks nothing can
+    # cancel, left running when the caller cancels this function.
+    tasks = [asyncio.create_task(call) for call in calls]
     results = [None] * len(calls)
-    for next_done in asyncio.as_completed(calls):
-        index, value = await next_done
-        results[index] = value
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            index, value = await next_done
+            results[index] = value
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return results
 
 

@@ -1,4 +1,5 @@
-"""Correct: a BoundedSemaphore, tasks made with create_task and awaited with asyncio.wait."""
+"""Correct: a BoundedSemaphore, tasks made with create_task and awaited with asyncio.wait, and
+cancelled and waited for in a `finally:` (a cancel from the caller stops them)."""
 
 import asyncio
 from urllib.parse import urlsplit
@@ -14,7 +15,12 @@ async def fetch_all_limited(fetch, ids, limit):
     if not ids:
         return []
     tasks = [asyncio.create_task(fetch_one(item_id)) for item_id in ids]
-    await asyncio.wait(tasks)
+    try:
+        await asyncio.wait(tasks)
+    finally:  # cancelled (or done), no task is left running
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return [task.result() for task in tasks]
 
 
@@ -30,5 +36,10 @@ async def fetch_per_host(fetch, urls, per_host):
     if not urls:
         return []
     tasks = [asyncio.create_task(fetch_one(url)) for url in urls]
-    await asyncio.wait(tasks)
+    try:
+        await asyncio.wait(tasks)
+    finally:  # cancelled (or done), no task is left running
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return [task.result() for task in tasks]

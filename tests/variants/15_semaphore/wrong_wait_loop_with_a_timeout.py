@@ -29,6 +29,7 @@ async def fetch_all_limited(fetch, ids, limit):
     finally:
         for task in running:
             task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
     return results
 
 

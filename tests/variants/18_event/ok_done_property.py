@@ -10,7 +10,13 @@ async def start_together(run, names, go):
         return await run(name)
 
     tasks = [asyncio.create_task(runner(name)) for name in names]
-    return [await task for task in tasks]
+    try:
+        return [await task for task in tasks]
+    finally:
+        # Cancelled by the caller (or a run's error): the tasks still running are stopped too.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def run_every(job, interval, stop):

@@ -7,8 +7,14 @@ async def start_together(run, names, go):
     await asyncio.sleep(0)
     await go.wait()
     tasks = [asyncio.ensure_future(run(name)) for name in names]
-    if tasks:  # asyncio.wait raises ValueError when given none
-        await asyncio.wait(tasks)
+    try:
+        if tasks:  # asyncio.wait raises ValueError when given none
+            await asyncio.wait(tasks)
+    finally:
+        # Cancelled by the caller during the wait: stop the runs too.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return [task.result() for task in tasks]
 
 

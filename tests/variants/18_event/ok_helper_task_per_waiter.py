@@ -10,8 +10,14 @@ async def start_together(run, names, go):
 
     tasks = [asyncio.create_task(runner(name)) for name in names]
     results = []
-    for task in tasks:
-        results.append(await task)
+    try:
+        for task in tasks:
+            results.append(await task)
+    finally:
+        # Cancelled by the caller (or a run's error): the tasks still running are stopped too.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return results
 
 

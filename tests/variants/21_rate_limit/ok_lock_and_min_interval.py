@@ -32,7 +32,15 @@ async def fetch_all_rate_limited(session, urls, rate, per=1.0):
             return index, await response.json()
 
     bodies = [None] * len(urls)
-    for next_done in asyncio.as_completed([fetch(i, url) for i, url in enumerate(urls)]):
-        index, body = await next_done
-        bodies[index] = body
+    # Tasks of its own, not bare coroutines: as_completed would wrap those in tasks nothing can
+    # cancel, left running when the caller cancels this function.
+    tasks = [asyncio.create_task(fetch(i, url)) for i, url in enumerate(urls)]
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            index, body = await next_done
+            bodies[index] = body
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return bodies

@@ -30,5 +30,10 @@ async def fetch_all_rate_limited(session, urls, rate, per=1.0):
     if not urls:
         return []
     tasks = [asyncio.create_task(fetch(url)) for url in urls]
-    await asyncio.wait(tasks)
+    try:
+        await asyncio.wait(tasks)
+    finally:  # cancelled (or done), no request is left running
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return [task.result() for task in tasks]

@@ -1,0 +1,31 @@
+"""Wrong: fetch_all_limited starts its calls as tasks and awaits `asyncio.wait(tasks)`, with no
+`finally:` that cancels them: cancelled by its caller, it ends cancelled while its calls go on
+running, and the ids still waiting start calls of their own after it has ended."""
+# fails only: test_a_cancelled_fetch_all_limited_ends_cancelled_with_no_call_left_running
+
+import asyncio
+from urllib.parse import urlsplit
+
+
+async def fetch_all_limited(fetch, ids, limit):
+    semaphore = asyncio.Semaphore(limit)
+
+    async def fetch_one(item_id):
+        async with semaphore:
+            return await fetch(item_id)
+
+    if not ids:
+        return []
+    tasks = [asyncio.create_task(fetch_one(item_id)) for item_id in ids]
+    await asyncio.wait(tasks)
+    return [task.result() for task in tasks]
+
+
+async def fetch_per_host(fetch, urls, per_host):
+    semaphores = {urlsplit(url).hostname: asyncio.Semaphore(per_host) for url in urls}
+
+    async def fetch_one(url):
+        async with semaphores[urlsplit(url).hostname]:
+            return await fetch(url)
+
+    return await asyncio.gather(*(fetch_one(url) for url in urls))
