@@ -167,7 +167,7 @@ class Codec:
     def __init__(
         self,
         exports: Exports,
-        proxy: Callable[[int, str, str], Any],
+        proxy: Callable[..., Any],  # (number, kind, name, named=...)
         home: Callable[[Any], int | None],
         places: Callable[[BaseException], list[tuple[str, int, str]]] | None = None,
     ) -> None:
@@ -232,7 +232,10 @@ class Codec:
         name = getattr(value, "__qualname__", None) or type(value).__qualname__
         if hasattr(value, "get_coro"):  # a task is named after the coroutine it runs
             name = getattr(value.get_coro(), "__qualname__", name)
-        return {"r": [self.exports.number(value), kind_of(value), str(name)[:MAX_NAME]]}
+        sent = [self.exports.number(value), kind_of(value), str(name)[:MAX_NAME]]
+        if getattr(value, "__name__", None) is None:
+            sent.append(0)  # no name of its own: its stand-in answers no __name__ either
+        return {"r": sent}
 
     def _encode_exception(self, error: BaseException, depth: int, count: list[int]) -> dict:
         home = error.__dict__.get(ORIGIN) if hasattr(error, "__dict__") else None
@@ -329,10 +332,10 @@ class Codec:
         if tag == "y":
             return self.exports.get(_int(body))
         if tag == "r":
-            number, kind, name = _list(body)
-            if kind not in KINDS:
+            number, kind, name, *unnamed = _list(body)
+            if kind not in KINDS or unnamed not in ([], [0]):
                 raise CodecError(f"unknown kind of object: {str(kind)[:20]}")
-            return self._proxy(_int(number), kind, _str(name)[:MAX_NAME])
+            return self._proxy(_int(number), kind, _str(name)[:MAX_NAME], named=not unnamed)
         if tag == "e":
             return self._decode_exception(body, step, count)
         if tag == "p":

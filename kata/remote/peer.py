@@ -219,7 +219,7 @@ class Peer:
     def proxy(self, number: int, kind: str = "object", name: str = "object") -> Any:
         return self._proxy(number, kind, name)
 
-    def _proxy(self, number: int, kind: str, name: str) -> Any:
+    def _proxy(self, number: int, kind: str, name: str, named: bool = True) -> Any:
         if kind == "coroutine":
             coro = remote_coroutine(self, number, name)
             self._coroutines[coro] = number
@@ -238,7 +238,7 @@ class Peer:
         elif kind == "class":
             found = remote_class(self, number, name)
         else:
-            found = (RemoteAwaitable if kind == "awaitable" else Remote)(self, number, kind, name)
+            found = (RemoteAwaitable if kind == "awaitable" else Remote)(self, number, kind, name, named)
         with self._lock:
             # One stand-in per number, alive for the test (Exports.hold): the first one made wins
             # where two threads decoded the same number at once.

@@ -27,18 +27,24 @@ _weak_ref = weakref.ref  # bound at import: a stand-in's own evidence of a close
 
 
 class Remote:
-    __slots__ = ("__weakref__", "_kata_kind", "_kata_name", "_kata_number", "_kata_peer")
+    __slots__ = ("__weakref__", "_kata_kind", "_kata_name", "_kata_named", "_kata_number", "_kata_peer")
 
-    def __init__(self, peer: Peer, number: int, kind: str, name: str) -> None:
+    def __init__(self, peer: Peer, number: int, kind: str, name: str, named: bool = True) -> None:
         object.__setattr__(self, "_kata_peer", peer)
         object.__setattr__(self, "_kata_number", number)
         object.__setattr__(self, "_kata_kind", kind)
         object.__setattr__(self, "_kata_name", name)
+        # Whether the object there has a __name__ (a function, a class): one that has none (an
+        # instance: a store, a recorder) has none here either, as in one process.
+        object.__setattr__(self, "_kata_named", named)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_kata_"):
             raise AttributeError(name)
         if name in ("__name__", "__qualname__"):
+            if not self._kata_named:
+                short = self._kata_name.rsplit(".", 1)[-1]
+                raise AttributeError(f"'{short}' object has no attribute '{name}'")
             return self._kata_name.rsplit(".", 1)[-1] if name == "__name__" else self._kata_name
         return self._kata_peer.request(self._kata_number, "getattr", name)
 

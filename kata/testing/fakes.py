@@ -108,6 +108,12 @@ class FakeService:
     # read its name. Its log (`calls`, `peak`) is the judge's alone.
     _kata_remote = ("name",)
 
+    def __post_init__(self) -> None:
+        # An async function has a __name__ and a __qualname__ (code that names its tasks after
+        # the function it calls reads them): the service's name, as in judge mode, where the
+        # learner's code holds a stand-in that answers both.
+        self.__name__ = self.__qualname__ = self.name
+
     def __call__(self, *args: Any) -> Coroutine[Any, Any, Any]:
         coro = self._serve(*args)
         # Named after the service, so "never awaited" and "leaked task" messages

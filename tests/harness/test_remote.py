@@ -28,7 +28,7 @@ from kata.remote.peer import Peer, PeerLost
 
 
 def codec() -> Codec:
-    return Codec(Exports(), proxy=lambda n, k, name: ("proxy", n, k), home=lambda v: None)
+    return Codec(Exports(), proxy=lambda n, k, name, **_: ("proxy", n, k), home=lambda v: None)
 
 
 def round_trip(value):
@@ -71,9 +71,9 @@ def test_a_partial_crosses_as_its_function_and_arguments_so_a_pool_can_be_sent_i
     # function itself, which pickles (a proxy holds locks and cannot go to a process pool).
     here = Exports()
     number = here.number(count_primes)
-    there = Codec(Exports(), proxy=lambda n, k, name: ("proxy", n, k), home=lambda v: None)
+    there = Codec(Exports(), proxy=lambda n, k, name, **_: ("proxy", n, k), home=lambda v: None)
     tree = {"p": [{"y": number}, {"t": [10]}, {"d": []}]}
-    found = Codec(here, proxy=lambda n, k, name: None, home=lambda v: None).decode(tree)
+    found = Codec(here, proxy=lambda n, k, name, **_: None, home=lambda v: None).decode(tree)
     assert type(found) is functools.partial and found.func is count_primes and found() == 4
     assert pickle.loads(pickle.dumps(found))() == 4
     # And the other way: a partial is encoded as its parts, each by the usual rules.
@@ -97,7 +97,7 @@ def test_a_malformed_partial_is_refused(tree):
     exports = Exports()
     exports.number(print)
     with pytest.raises(CodecError):
-        Codec(exports, proxy=lambda n, k, name: None, home=lambda v: None).decode(tree)
+        Codec(exports, proxy=lambda n, k, name, **_: None, home=lambda v: None).decode(tree)
 
 
 def test_a_subclass_of_a_container_crosses_as_plain_data_so_its_own_eq_never_runs():
@@ -1431,3 +1431,35 @@ def test_every_public_reading_name_of_a_response_and_its_body_is_lent(name, kept
     public = {n for n in dir(getattr(import_module(module), cls)) if not n.startswith("_")}
     assert sorted(public - INTERFACES[name] - kept_back) == []
     assert not INTERFACES[name] & kept_back, "a name kept back is lent"
+
+
+class _Store:
+    """An instance with no __name__ of its own, as a test's fake store is."""
+
+
+def test_a_stand_in_has_a_name_only_where_the_object_has_one():
+    """In one process `fetch.__name__` of a function (or a FakeService) is its name, and a store's
+    `__name__` raises AttributeError; its stand-in in the other process says the same (a learner
+    trial's answer naming its tasks after `fetch.__name__` failed in one process only, before
+    FakeService had a name)."""
+    from kata.remote.proxies import Remote
+    from kata.testing.fakes import FakeService
+
+    proxies = []
+    sender = Codec(Exports(), proxy=lambda n, k, name, **_: None, home=lambda v: None)
+    receiver = Codec(
+        Exports(), proxy=lambda n, k, name, **named: proxies.append((name, named)), home=lambda v: None
+    )
+    for value in (FakeService("fetch_user"), _Store(), len):
+        receiver.decode(json.loads(json.dumps(sender.encode(value))))
+    assert [named.get("named", True) for _, named in proxies] == [True, False, True]
+
+    fetch = Remote(None, 1, "async", "fetch_user")
+    store = Remote(None, 2, "object", "_Store", named=False)
+    assert (fetch.__name__, fetch.__qualname__) == ("fetch_user", "fetch_user")
+    assert FakeService("fetch_user").__name__ == "fetch_user"
+    for name in ("__name__", "__qualname__"):
+        with pytest.raises(AttributeError, match=f"'_Store' object has no attribute '{name}'"):
+            getattr(store, name)
+        with pytest.raises(AttributeError):
+            getattr(_Store(), name)
