@@ -36,6 +36,11 @@ RECORDED_CHEATS = {
             "22_capstone/wrong_fetch_links_own_session_on_a_recycled_port",
         )
     },
+    # A timer of the process left armed, its handler doing the work after the test (caught by
+    # kata.testing.signal_timers; the scan flags it too).
+    "tests/variants/02_gather/wrong_audit_left_in_a_timer_of_the_process.py": [
+        "handles signals (import signal)"
+    ],
     # The sandbox's own objects reached through what the judge lends, no name spelled out (a red
     # team, 2026-12-02): dir() with getattr, or inspect.getmembers and a frame type.
     "tests/variants/07_async_with/wrong_second_release_reported_closed_through_dir_of_the_pool.py": [

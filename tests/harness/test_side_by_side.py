@@ -52,7 +52,9 @@ def on_time_twice(run) -> set[str]:
 )
 def test_side_by_side_gives_every_test_the_verdict_one_child_gives(target, tmp_path):
     if target is None:
-        wrong = sorted((REPO_ROOT / "tests" / "variants" / EXERCISE).glob("wrong_*.py"))[0]
+        # One whose failures are verdicts, not lateness (a hidden cap of 10 calls fails three tests
+        # on time, which this comparison leaves out as the machine's load).
+        wrong = REPO_ROOT / "tests" / "variants" / EXERCISE / "wrong_caller_cancel_returns_empty.py"
         target = tmp_path
         (target / f"{EXERCISE}.py").write_bytes(wrong.read_bytes())
     # Judged as grade.py judges: a failure only on time (a busy machine) gets its second run.
