@@ -177,6 +177,29 @@ async def test_checks_at_once_then_once_every_interval(ex, rng):
             )
 
 
+@pytest.mark.task(1)
+async def test_the_first_check_comes_before_any_wait(ex, rng, wake_watch):
+    # The order of events, not a time margin: a first wait of 10 ms passes a margin on the first
+    # check's start (red team). The code's tasks wake up only after a wait (a sleep, a timer, a
+    # thread's result) or a reply; the first check must come before the first such wake-up.
+    interval = new_interval(rng)
+    check, _ = job_check(rng, 2)
+
+    async with wake_watch() as wakes:
+        await asyncio.create_task(ex.poll_until_ready(check, interval))
+
+    assert_checks(check, 2, interval, "the job is done at the second check")
+    first = check.calls[0].start
+    woken = sorted(t for watched in wakes.watched for t in watched.wakes if t < first)
+    if woken:
+        raise AssertionError(
+            f"poll_until_ready waited before its first check: its task woke up from a wait "
+            f"{first - woken[0]:.3f} s before it first called check(). The docstring says to check "
+            "once right away: call `await check()` first, and wait `interval` only when its answer "
+            "is None, between two checks."
+        )
+
+
 # Between two checks a waiting task wakes once, when its sleep ends (in judge mode the reply of
 # the first check may wake it once more). A wait that spins on `asyncio.sleep(0)` wakes
 # thousands of times in one interval.
@@ -382,8 +405,27 @@ async def threads_while_counting_down(sending, started, before):
     return counts
 
 
+async def assert_no_reminders_send_nothing(ex):
+    """send_reminders(send, []) sends nothing and raises nothing: "however many there are" includes none."""
+    send = FakeService("send", delay=0.0)
+    try:
+        await ex.send_reminders(send, [])
+    except Exception as error:
+        raise AssertionError(
+            f"send_reminders(send, []) raised {error!r}: an empty list of reminders is a list too, "
+            "with nothing to send, so return without sending. (`asyncio.wait` refuses an empty set "
+            "of tasks; `asyncio.gather()` with nothing to gather, or a TaskGroup with no tasks in it, "
+            "simply ends.)"
+        ) from error
+    assert_call_count(send, 0, "there were no reminders to send")
+
+
 @pytest.mark.task(2)
 async def test_many_reminders_count_down_together(ex):
+    # However many there are, none included: no reminders send nothing (a red team's asyncio.wait
+    # raised ValueError for an empty list, and no other test gave it one).
+    await assert_no_reminders_send_nothing(ex)
+
     # First two reminders due at once: code that sends them one after another (or blocks while it
     # waits) fails here, instead of taking MANY_REMINDERS waits below.
     send = FakeService("send", delay=0.0)

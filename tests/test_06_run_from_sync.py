@@ -267,6 +267,27 @@ def assert_waited_for_the_calls(wakes, api, function):
     )
 
 
+def assert_no_keys_give_an_empty_list(what, function, api):
+    """Fail unless `function([])` returns an empty list without calling fetch (`what`: the call,
+    as the learner would write it)."""
+    try:
+        result = call_plain(what, function, [])
+    except Exception as error:
+        if isinstance(error, AssertionError | NotImplementedError):
+            raise
+        raise AssertionError(
+            f"{what} raised {error!r}: an empty list is a list too, with nothing to fetch, so "
+            "the result is an empty list. (`asyncio.wait` refuses an empty set of tasks; "
+            "`asyncio.gather()` with nothing to gather returns [], and a TaskGroup with no tasks "
+            "in it simply ends.)"
+        ) from error
+    if api.fetch.calls:
+        raise AssertionError(
+            f"{what} called fetch {times(len(api.fetch.calls))}: with no keys, there is nothing to fetch."
+        )
+    assert_same(result, [], what)
+
+
 def assert_one_loop(api, what):
     loops = api.distinct_loops()
     if len(loops) > 1:
@@ -408,6 +429,16 @@ def test_an_id_listed_twice_is_fetched_twice_and_every_call_fetches_again(ex, rn
         result = call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
         assert_fetched_every_time(api, f"the {number} call of fetch_all_sync({ids})", ids, since)
         assert_each_place_has_its_own_answer(result, ids, api, before, f"fetch_all_sync({ids})'s result")
+
+
+@pytest.mark.task(1)
+def test_no_ids_give_an_empty_list(ex):
+    api = LoopWatchingApi(delay=QUICK)
+
+    def fetch_all_sync(ids):
+        return ex.fetch_all_sync(api.fetch, ids)
+
+    assert_no_keys_give_an_empty_list("fetch_all_sync(fetch, [])", fetch_all_sync, api)
 
 
 @pytest.mark.task(2)
@@ -578,3 +609,11 @@ def test_get_many_uses_the_same_loop_as_get(ex, rng):
         call_plain("client.get_many", client.get_many, keys)
 
     assert_one_loop(api, "your calls to client.get and client.get_many")
+
+
+@pytest.mark.task(3)
+def test_get_many_of_no_keys_gives_an_empty_list(ex):
+    api = LoopWatchingApi(delay=QUICK)
+
+    with client_for(ex, api) as client:
+        assert_no_keys_give_an_empty_list("client.get_many([])", client.get_many, api)

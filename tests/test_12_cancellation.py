@@ -1,6 +1,7 @@
 """Exercise 12: a cancelled task cleans up, says so, stops for real, and shielded work finishes."""
 
 import asyncio
+import itertools
 from dataclasses import dataclass
 
 import pytest
@@ -567,6 +568,31 @@ async def test_every_call_stores_its_order(ex, rng):
             )
         assert_call_count(save, 1, f"call {attempt} of save_order stores its order once")
         assert_same(result, receipt, f"save_order's result at call {attempt} (what its save returned)")
+
+
+@pytest.mark.task(3)
+async def test_two_calls_at_once_with_the_same_order_save_it_twice(ex, rng):
+    # Two callers store the same order at the same moment (a retry racing its original, two
+    # tills): each call stores it with a save of its own, and returns that save's own receipt.
+    # Calls that share a save already under way for an equal order save it once.
+    order = {"id": rng.randrange(1000, 10000), "total": rng.randrange(100, 10000)}
+    numbers = itertools.count(1)
+    save = FakeService("save", delay=0.05, reply=lambda _order: f"receipt-{order['id']}-{next(numbers)}")
+
+    results = await asyncio.gather(ex.save_order(save, order), ex.save_order(save, order))
+
+    if len(save.calls) < 2:
+        raise AssertionError(
+            f"save_order was called twice at once for the order {describe(order)}, and save ran "
+            f"{'only once' if save.calls else 'never'}: the second call shared the save already under "
+            f"way instead of storing the order itself, and both returned {describe(results)}. Every call "
+            'stores its order with `await save(order)`, and returns what its own save returned; "run only '
+            'once" means one save per call (none again after a cancel), not one at a time per order: '
+            "keep no saves in the module for later calls to share."
+        )
+    assert_call_count(save, 2, "each of the two calls of save_order stores its order once")
+    receipts = [f"receipt-{order['id']}-{n}" for n in (1, 2)]
+    assert_same(sorted(results, key=str), receipts, "the receipts of the two calls, sorted,")
 
 
 @pytest.mark.task(3)

@@ -266,7 +266,8 @@ def test_the_wait_doubles_with_each_retry(ex, rng):
     base_delay = rng.choice((0.05, 0.1, 0.2, 0.25))
     value = round(rng.uniform(0.1, 0.9), 3)
 
-    found = [ex.backoff_delay(n, base_delay, 1000.0, random=lambda: value) for n in range(6)]
+    # n up to 11: a cap on the exponent (2**min(n, 6)) shows only past the first few retries.
+    found = [ex.backoff_delay(n, base_delay, 1000.0, random=lambda: value) for n in range(12)]
 
     assert_delays(found, value, base_delay, 1000.0)
 
@@ -386,6 +387,62 @@ async def test_the_waits_grow_exponentially_up_to_max_delay_with_full_jitter(ex,
 
     assert_returned(outcome, flaky, attempts)
     assert_waits(sleep, random, base_delay, max_delay, expected_count=attempts - 1, tries_made=flaky.tries)
+    assert_same(outcome[1], flaky.value, "retry's result (what the successful try returned)")
+
+
+@pytest.mark.task(2)
+async def test_many_attempts_are_all_made_and_every_wait_keeps_doubling(ex, rng):
+    # 9 to 12 attempts (the fake sleep returns at once), and a max_delay no wait reaches: a cap of
+    # retry's own on the attempts, or on the exponent of the waits, shows only this far.
+    attempts = rng.randint(9, 12)
+    base_delay, max_delay = rng.choice((0.01, 0.02)), 3600.0
+    flaky = Flaky(errors=transient_errors(rng, attempts - 1), value=some_value(rng))
+    sleep, random = RecordingSleep(), ScriptedRandom(rng)
+
+    outcome = await run_retry(
+        ex, flaky, attempts=attempts, base_delay=base_delay, max_delay=max_delay, sleep=sleep, random=random
+    )
+
+    if flaky.tries < attempts:
+        raise AssertionError(
+            f"with attempts={attempts}, the first {attempts - 1} tries raised transient errors and try "
+            f"{attempts} would have returned {flaky.value!r}, but retry gave up after "
+            f"{tries(flaky.tries)} and raised {describe(outcome[1])}: it has a limit of its own on the "
+            "tries. Make as many tries as `attempts` says, however many that is."
+        )
+    assert_returned(outcome, flaky, attempts)
+    assert_waits(sleep, random, base_delay, max_delay, expected_count=attempts - 1, tries_made=flaky.tries)
+    assert_same(outcome[1], flaky.value, "retry's result (what the successful try returned)")
+
+
+@pytest.mark.task(2)
+async def test_a_wait_of_zero_is_still_awaited(ex, rng):
+    # random() returning 0.0 makes every wait 0.0 s: the docstring still says to `await sleep(...)`
+    # before each retry (asyncio.sleep(0) hands the loop to the other tasks, even for 0 s).
+    failures = rng.randint(2, 4)
+    flaky = Flaky(errors=transient_errors(rng, failures), value=some_value(rng))
+    sleep, random = RecordingSleep(), ScriptedRandom(rng, low=0.0, high=0.0)
+
+    outcome = await run_retry(
+        ex, flaky, attempts=failures + 2, base_delay=0.01, max_delay=1.0, sleep=sleep, random=random
+    )
+
+    assert_returned(outcome, flaky, failures + 2)
+    assert_tries(flaky, failures + 1, f"{failures} failures, then a try that works")
+    if len(sleep.delays) < failures:
+        awaited = (
+            f"awaited the `sleep` it was given only {times(len(sleep.delays))}"
+            if sleep.delays
+            else "never awaited the `sleep` it was given"
+        )
+        raise AssertionError(
+            f"with random() returning 0.0, every wait is 0.0 s, and retry {awaited} for {failures} "
+            "retries: it skipped the waits of 0 s. The docstring says to wait "
+            "`await sleep(backoff_delay(...))` "
+            "before every retry, whatever the delay: no `if delay > 0:` around it (a sleep of 0 still "
+            "lets the other tasks run, and a caller's sleep may count or log every wait)."
+        )
+    assert_waits(sleep, random, 0.01, 1.0, expected_count=failures, tries_made=flaky.tries)
     assert_same(outcome[1], flaky.value, "retry's result (what the successful try returned)")
 
 

@@ -1,6 +1,6 @@
 """Wrong: fetch_all_sync also starts an audit of the ids in a thread of its own and returns without
 waiting for it: plain code's threads go on after it has returned too."""
-# fails only: test_a_failing_call_reaches_the_caller_and_the_loop_is_closed_all_the_same, test_an_id_listed_twice_is_fetched_twice_and_every_call_fetches_again, test_every_call_runs_at_the_same_time, test_every_call_runs_on_one_event_loop, test_it_can_be_called_again_and_again, test_its_event_loop_is_closed_when_it_returns, test_returns_the_results_in_the_order_of_the_ids, test_waits_for_the_calls_with_no_time_limit_and_no_checks_of_its_own
+# fails only: test_a_failing_call_reaches_the_caller_and_the_loop_is_closed_all_the_same, test_an_id_listed_twice_is_fetched_twice_and_every_call_fetches_again, test_every_call_runs_at_the_same_time, test_every_call_runs_on_one_event_loop, test_it_can_be_called_again_and_again, test_its_event_loop_is_closed_when_it_returns, test_no_ids_give_an_empty_list, test_returns_the_results_in_the_order_of_the_ids, test_waits_for_the_calls_with_no_time_limit_and_no_checks_of_its_own
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

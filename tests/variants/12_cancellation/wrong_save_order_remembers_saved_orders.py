@@ -1,6 +1,6 @@
 """Wrong: 'the save runs only once' read as once per order ever: the saves are kept in the module by
 order, and an order saved before is not stored again. Breaks "Store `order` with `await save(order)`"."""
-# fails only: test_every_call_stores_its_order
+# fails only: test_every_call_stores_its_order, test_two_calls_at_once_with_the_same_order_save_it_twice
 
 import asyncio
 

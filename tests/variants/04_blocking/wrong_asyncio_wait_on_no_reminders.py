@@ -1,0 +1,38 @@
+"""send_reminders awaits asyncio.wait over its tasks: it raises ValueError for an empty list."""
+# fails only: test_many_reminders_count_down_together
+
+import asyncio
+
+
+# Task 1: wait between checks without freezing the loop
+async def poll_until_ready(check, interval):
+    """Ask `await check()` whether a job is done, until it is.
+
+    Check once right away; while the answer is None, wait `interval` seconds and check
+    again. Return the first answer that is not None.
+    """
+    result = await check()
+    while result is None:
+        await asyncio.sleep(interval)
+        result = await check()
+    return result
+
+
+# Task 2: let the reminders count down together
+async def remind(send, message, delay):
+    """Wait `delay` seconds, then `await send(message)`."""
+    await asyncio.sleep(delay)
+    await send(message)
+
+
+async def send_reminders(send, reminders):
+    """Send every `(delay, message)` reminder `delay` seconds after the start, all counting down
+    together, however many there are."""
+    tasks = [asyncio.create_task(remind(send, message, delay)) for delay, message in reminders]
+    try:
+        done, _ = await asyncio.wait(tasks)
+    finally:
+        for t in tasks:
+            t.cancel()
+    for t in done:
+        t.result()

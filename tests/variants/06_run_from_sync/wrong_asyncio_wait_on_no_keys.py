@@ -1,0 +1,64 @@
+"""fetch_all_sync and get_many await asyncio.wait over their tasks, which raises ValueError for no keys."""
+# fails only: test_no_ids_give_an_empty_list, test_get_many_of_no_keys_gives_an_empty_list
+
+import asyncio
+
+
+# Task 1: run a gather from plain code
+def fetch_all_sync(fetch, ids):
+    """A plain function (not async): call `await fetch(id)` for every id (an id listed twice is
+    fetched twice), all at the same time.
+
+    Run the calls on one event loop, and return a list of the results in the same order as `ids`;
+    the event loop is closed when it returns or raises.
+    """
+
+    async def fetch_all():
+        tasks = [asyncio.create_task(fetch(item_id)) for item_id in ids]
+        try:
+            await asyncio.wait(tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+        return [t.result() for t in tasks]
+
+    return asyncio.run(fetch_all())
+
+
+# Task 2: one event loop for many calls
+class SyncClient:
+    """Plain, synchronous access to an async `fetch`, for code that cannot await.
+
+    Every call made through one client runs on the same event loop, which stays open
+    until `close()` is called.
+    """
+
+    def __init__(self, fetch):
+        """Keep `fetch`, and get ready to run coroutines on one event loop of the client's own."""
+        self._fetch = fetch
+        self._runner = asyncio.Runner()
+
+    def get(self, key):
+        """Run `await fetch(key)` on the client's event loop and return its result (every call
+        fetches again: no cache)."""
+        return self._runner.run(self._fetch(key))
+
+    def close(self):
+        """Close the client's event loop; the client is not used after this."""
+        self._runner.close()
+
+    # Task 3: several calls at once, on that same loop
+    def get_many(self, keys):
+        """Call `await fetch(key)` for every key in `keys` (repeats included), all at the same time,
+        on the client's event loop. Return a list of the results in the same order as `keys`."""
+
+        async def fetch_many():
+            tasks = [asyncio.create_task(self._fetch(key)) for key in keys]
+            try:
+                await asyncio.wait(tasks)
+            finally:
+                for t in tasks:
+                    t.cancel()
+            return [t.result() for t in tasks]
+
+        return self._runner.run(fetch_many())
