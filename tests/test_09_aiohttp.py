@@ -36,10 +36,11 @@ ERROR_FAMILIES = pytest.mark.parametrize(
 # Enough URLs that code fetching them a few at a time (batches of 5...) needs more than one batch,
 # for the test that times the run (more would make its time a matter of the machine's load).
 MANY_URLS = (6, 11)
-# And clearly more than any small cap (batches of 10 or 20, a connector capped at 10 connections:
-# `TCPConnector(limit=10)`) for the test that counts the requests the server holds at once, which
-# does not depend on time; aiohttp's default connector allows 100 connections, well above these.
-ALL_AT_ONCE = (24, 33)
+# And clearly more than any cap of one's own (batches of 10 or 20, a connector capped at 10
+# connections: `TCPConnector(limit=10)`, a Semaphore(40)) for the test that counts the requests the
+# server holds at once, which does not depend on time: every request is answered at once once all
+# have come. aiohttp's default connector allows 100 connections, above these.
+ALL_AT_ONCE = (50, 81)
 # How long that test's server waits for every request to arrive before answering anyway: only
 # code that keeps some back waits it out.
 ALL_IN_WITHIN = 1.5
@@ -208,18 +209,34 @@ async def test_fetch_json_asks_the_server_again_at_every_call_through_its_sessio
                 assert_used_the_session([connector], server.requests[asked_before:], "fetch_json")
 
 
+def a_query(rng):
+    """A query string of a few fields, one of them percent-encoded: part of the URL, like its path."""
+    return f"?fields=name,tags&page={rng.randrange(2, 99)}&q=a%20b"
+
+
 @pytest.mark.task(1)
 async def test_fetch_json_asks_for_exactly_the_url_it_is_given(ex, rng, server):
     user_ids = rng.sample(range(100, 1000), 3)
     wanted = rng.choice(user_ids)
     for user_id in user_ids:
         server.serve(f"/users/{user_id}", json=user_record(user_id))
+    # A query string, and a fragment (which stays in the client: aiohttp never sends it).
+    query = a_query(rng)
+    url = server.url(f"/users/{wanted}") + query + "#top"
 
     async with aiohttp.ClientSession() as session:
-        result = await fetch_json(ex, session, server.url(f"/users/{wanted}"))
+        result = await fetch_json(ex, session, url)
 
+    asked = requested(server)
+    if len(asked) == 1 and asked[0][1] == f"/users/{wanted}":
+        raise AssertionError(
+            f"fetch_json was given {url}, and the server was asked for /users/{wanted} without its "
+            f"query string {query}: the URL was taken apart by hand and put back without it. The "
+            "query is part of the URL the docstring asks you to GET: pass `url` to `session.get(url)` "
+            "as it is."
+        )
     assert_same(
-        requested(server), [("GET", f"/users/{wanted}")], "the requests fetch_json made (method, path)"
+        asked, [("GET", f"/users/{wanted}{query}")], "the requests fetch_json made (method, path and query)"
     )
     assert_data(result, user_record(wanted), "fetch_json's result")
 
@@ -400,16 +417,18 @@ async def test_fetch_json_sends_the_request_through_the_session_it_is_given(ex, 
 @pytest.mark.task(2)
 async def test_results_come_back_in_the_order_of_the_urls(ex, rng, server):
     user_ids = rng.sample(range(100, 1000), 5)
-    # Later URLs answer sooner, so finishing order is the reverse of the asking order.
+    # Later URLs answer sooner, so finishing order is the reverse of the asking order. Each URL has
+    # a query string, which the server must be asked for with its path.
+    query = a_query(rng)
     urls = [
-        server.serve(f"/users/{uid}", json=user_record(uid), delay=0.04 * (len(user_ids) - i))
+        server.serve(f"/users/{uid}", json=user_record(uid), delay=0.04 * (len(user_ids) - i)) + query
         for i, uid in enumerate(user_ids)
     ]
 
     result = await fetch_multiple_urls(ex, urls)
 
     assert_data(result, [user_record(uid) for uid in user_ids], "fetch_multiple_urls' result")
-    assert_asked_once_each(server, [f"/users/{uid}" for uid in user_ids], "fetch_multiple_urls")
+    assert_asked_once_each(server, [f"/users/{uid}{query}" for uid in user_ids], "fetch_multiple_urls")
 
 
 @pytest.mark.task(2)

@@ -280,6 +280,42 @@ async def test_a_slow_item_holds_up_only_the_worker_handling_it(ex, rng, leftove
 
 
 @pytest.mark.task(1)
+async def test_as_many_items_are_handled_at_once_as_there_are_workers_however_many(ex, rng, leftovers):
+    # 10 to 16 workers, well above the 2 to 4 of the other tests: `workers` is the caller's to
+    # choose, and a cap of one's own (`min(workers, 8)`) is seen only above it. Each quick call is
+    # held until `workers` calls are running at once (or for HELD_LONGEST s at most), so every
+    # worker is at work at the same moment however slowly a busy machine starts them.
+    workers = rng.randint(10, 16)
+    items = some_items(rng, workers * 2)
+    all_at_work = asyncio.Event()
+
+    def on_start(call):
+        if handle.in_flight >= workers:
+            all_at_work.set()
+
+    handle = FakeService(
+        "handle", delay=QUICK, reply=result_for, on_start=on_start, hold=lambda _call: all_at_work
+    )
+    timer = asyncio.get_running_loop().call_later(HELD_LONGEST, all_at_work.set)
+    try:
+        call = ex.process_all(items, handle, workers)
+        await finish(call, "process_all", HELD_LONGEST, leftovers, handle)
+    finally:
+        timer.cancel()
+
+    assert_handled_once(handle, items)
+    if margins.short_of(handle.peak, workers, "16 process_all: 10 to 16 workers all at work at once"):
+        raise AssertionError(
+            f"process_all(<{len(items)} items>, handle, {workers}) never had more than {handle.peak} "
+            f"calls to handle running at once, though {workers} workers were asked for and items were "
+            f"waiting (this test kept each call going until {workers} were running). `workers` is the "
+            "caller's to choose, however large: start exactly that many worker tasks "
+            "(`for _ in range(workers)`), with no cap of your own (`min(workers, 8)`)."
+        )
+    assert_peak_in_flight(handle, workers, expected_calls=len(items))
+
+
+@pytest.mark.task(1)
 async def test_no_worker_is_left_running(ex, rng, leftovers):
     workers = rng.randint(2, 4)
     items = some_items(rng, workers * 2)

@@ -42,7 +42,7 @@ from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.limits import alive_between
 from kata.testing.responses import ResponseWatch, assert_released, assert_used_the_session, large_error_reply
-from kata.testing.server import LoopbackServer
+from kata.testing.server import LoopbackServer, hold_replies_until_requests
 from kata.testing.slots import longest_empty_slot
 from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
 
@@ -78,6 +78,8 @@ BODY_NOT_TIMED = (
 REFILL_FAST = 0.03
 REFILL_SLOW = 0.4
 REFILL_TIMEOUT = 1.0
+# The test of a large limit holds its replies until that many requests have come, for at most this.
+ALL_IN_WITHIN = 0.5
 # One shared semaphore refills a slot within a turn of the loop and a request's trip: a few ms,
 # tens of ms on a busy machine or in judge mode. Batches leave one empty for about 0.37 s.
 EMPTY_SLOT_LIMIT = 0.15
@@ -545,7 +547,10 @@ async def fetch_links_in_time(ex, session, url, answers, timeout=1.0):
 @pytest.mark.task(1)
 async def test_fetch_links_returns_the_links_of_the_page(ex, rng, server):
     links = [server.url(f"/pages/{n}") for n in rng.sample(range(100, 1000), rng.randint(2, 6))]
+    # The URL has a query string, and a fragment (which stays in the client: aiohttp never sends it).
+    query = f"?lang=en&page={rng.randrange(2, 99)}&q=a%20b"
     url = server.serve("/pages/1", json={"title": "the first page", "links": links}, delay=0.02)
+    url += query + "#top"
     watch = ResponseWatch()
 
     async with watch.session() as session:
@@ -560,6 +565,13 @@ async def test_fetch_links_returns_the_links_of_the_page(ex, rng, server):
         raise AssertionError(
             f"fetch_links requested the page {times(len(server.requests))}: once is enough "
             "(`session.get(url)`, one request)."
+        )
+    asked = server.requests[0].args[0]
+    if asked != "/pages/1" + query:
+        raise AssertionError(
+            f"fetch_links was given {url}, and the server was asked for {asked}, not /pages/1{query}: "
+            "the URL was taken apart by hand and put back without its query string. The query is part "
+            "of the URL the docstring asks you to GET: pass `url` to `session.get(url)` as it is."
         )
 
 
@@ -858,6 +870,34 @@ async def test_a_page_still_busy_after_every_attempt_raises_its_503_and_releases
             f"says so), not the last one's. The docstring says: if the last attempt answers 503 too, "
             "raise its ClientResponseError. Raise the error of the attempt that just failed (a bare "
             "`raise` in its `except` block); an error kept from an earlier attempt is stale."
+        )
+
+
+@pytest.mark.task(2)
+async def test_a_page_busy_at_each_of_many_attempts_is_requested_that_many_times(ex, rng, server):
+    # 6 to 9 attempts, well above the 2 to 4 of the other tests: `attempts` is the caller's to
+    # choose, and a cap of one's own (`min(attempts, 5)`) is seen only above it. The 503s come at
+    # once and there is no backoff, so the many attempts take no time.
+    attempts = rng.randint(6, 9)
+    site = Site(server, rng)
+    busy = site.add(BUSY, latency=0.0)
+    site.publish()
+
+    retried = await fetch_retrying(ex, server, busy, attempts=attempts, backoff=0.0)
+    result, requests = retried.result, retried.requests
+
+    retried.cut_off(TIMEOUT, "22 fetch_links_retrying: a 503 arrives within the timeout")
+    if len(requests) != attempts:
+        raise AssertionError(
+            f"{busy.label} was requested {times(len(requests))}; with attempts={attempts} "
+            f"fetch_links_retrying should request it {times(attempts)} in all, retries included, then "
+            "fail. `attempts` is the caller's to choose, however large: count up to it as it is, with "
+            "no cap of your own (`min(attempts, 5)`)." + timed_out(retried, busy)
+        )
+    if not isinstance(result, aiohttp.ClientResponseError) or result.status != 503:
+        raise AssertionError(
+            f"{busy.label} is still busy after {attempts} attempts: fetch_links_retrying should raise "
+            f"the last attempt's ClientResponseError (status 503), found {describe(result)}"
         )
 
 
@@ -1354,6 +1394,73 @@ async def test_waiting_for_a_free_slot_does_not_count_toward_the_timeout(ex, rng
         )
     assert_report(report, site)
     assert_requests(server, site)
+
+
+def renamed(site, page, path):
+    """Give `page` another path (and URL) on the site."""
+    del site.pages[page.url]
+    page.path, page.url = path, site.server.url(path)
+    site.pages[page.url] = page
+    return page
+
+
+@pytest.mark.task(3)
+async def test_links_that_differ_only_in_case_or_a_trailing_slash_are_pages_of_their_own(ex, rng, server):
+    # URLs are compared as they are: /pages/p7, /pages/P7 and /pages/p7/ are three pages (a server
+    # may answer each with another page), and the start page's URL with a slash added is another.
+    site = Site(server, rng)
+    word = f"p{rng.randrange(100, 1000)}"
+    paths = [f"/pages/{word}", f"/pages/{word.upper()}", f"/pages/{word}/", f"/pages/{word.upper()}/"]
+    pages = [renamed(site, site.add(OK), path) for path in [*paths, site.start.path + "/"]]
+    site.start.links = [page.url for page in pages]
+    rng.shuffle(site.start.links)
+    for page in pages:
+        page.links = [site.start.url, rng.choice(pages).url]
+    site.publish()
+
+    report = await run_crawl(ex, site, limit=rng.randint(2, 4))
+
+    reported = report["fetched"].keys() | report["failed"].keys()
+    missing = [page.path for page in pages if page.url not in reported]
+    if missing:
+        raise AssertionError(
+            f"the start page links to {len(pages)} pages whose URLs differ only in letter case or a "
+            f"trailing slash ({', '.join(page.path for page in pages)}), and the crawl's report has no "
+            f"entry for {', '.join(missing)}: they were taken for pages already seen. Every page reached "
+            "is in the report: compare links as they are (`if link not in seen:`), with no "
+            "normalizing of your own (`.lower()`, `.rstrip('/')`)."
+        )
+    assert_report(report, site)
+    assert_requests(server, site)
+
+
+@pytest.mark.task(3)
+async def test_a_large_limit_is_reached_when_that_many_pages_wait(ex, rng, server):
+    # A limit of 10 to 16, well above the 3 or 4 of the other tests: `limit` is the caller's to
+    # choose, and a cap of one's own (`min(limit, 8)`) is seen only above it. The start page links
+    # to twice as many pages, and their replies are held until `limit` requests have come (for at
+    # most ALL_IN_WITHIN s), so they are all in flight at once however slowly a busy machine sends.
+    limit = rng.randint(10, 16)
+    site = Site(server, rng)
+    pages = [site.add(OK, latency=0.0) for _ in range(2 * limit)]
+    site.start.links = [page.url for page in pages]
+    site.publish()
+    hold = hold_replies_until_requests(limit, at_most=ALL_IN_WITHIN)
+    for page in pages:
+        server.serve(page.path, hold(page.replies()))
+
+    report = await run_crawl(ex, site, limit=limit, timeout=REFILL_TIMEOUT)
+
+    if margins.short_of(server.peak, limit, "22 crawl: a large limit reached"):
+        raise AssertionError(
+            f"crawl(..., limit={limit}) never had more than {server.peak} requests in flight, though "
+            f"{len(pages)} pages waited (this test held their replies until {limit} had come, for "
+            f"{ALL_IN_WITHIN:.1f} s). `limit` is the caller's to choose, however large: make the "
+            "semaphore from it as it is, `asyncio.Semaphore(limit)`, with no cap of your own "
+            "(`min(limit, 8)`)."
+        )
+    assert_report(report, site, timeout=REFILL_TIMEOUT)
+    assert_peak_in_flight(server, limit, expected_calls=len(site.pages))
 
 
 @pytest.mark.task(3)
