@@ -37,6 +37,37 @@ async def test_the_name_is_fetched_once_for_that_user(ex, rng):
     assert_started_in_order(fetch_name, [(user_id,)])
 
 
+@pytest.mark.task(1)
+async def test_each_greeting_asks_for_the_name_again(ex, rng):
+    # The user changes their name between greetings: a red team's greet kept each name in a dict
+    # at module level, keyed by user_id, and greeted the user by their old name. The second greeting
+    # passes the same fetch_name (so a dict keyed by the function too is caught), the third another.
+    user_id = rng.randrange(100, 1000)
+    names = rng.sample(NAMES, 3)
+    current = {"name": names[0]}
+    fetch_name = FakeService("fetch_name", delay=0.05, reply=lambda uid: current["name"])
+    other_fetch_name = FakeService("fetch_name", delay=0.05, reply=lambda uid: names[2])
+
+    greetings = []
+    for number, (service, name) in enumerate(
+        [(fetch_name, names[0]), (fetch_name, names[1]), (other_fetch_name, names[2])], start=1
+    ):
+        current["name"] = name
+        asked = len(service.calls)
+        greeting = await ex.greet(service, user_id)
+
+        # The exact greeting is another test's business: here, only whether the new name was asked for.
+        if number > 1 and (len(service.calls) == asked or greeting in greetings):
+            raise AssertionError(
+                f"greet(fetch_name, {user_id}) was called a {('second', 'third')[number - 2]} time, after "
+                f"the user had changed their name to {name!r}, but greet returned {describe(greeting)}"
+                f"{' without calling fetch_name' if len(service.calls) == asked else ', as before'}: "
+                "it kept the name from a call before. Call fetch_name every time, and keep nothing "
+                "between calls (no dict of names in a variable outside the function)."
+            )
+        greetings.append(greeting)
+
+
 # Each answer is derived from the question, so a wrong id gives a visibly wrong label.
 def order_record(order_id):
     return {"id": order_id, "customer_id": 100 + order_id % 900, "total": order_id % 97 + 0.5}
@@ -243,6 +274,17 @@ async def test_awaiting_the_coroutines_runs_the_calls_in_that_order(ex, rng):
     backwards = user_ids[::-1]
     assert_same(results, [user_record(uid) for uid in backwards], "the coroutines' results, last to first")
     assert_started_in_order(fetch_user, [(uid,) for uid in backwards])
+
+
+@pytest.mark.task(3)
+async def test_no_ids_give_an_empty_list(ex):
+    fetch_user = FakeService("fetch_user", delay=0.02, reply=user_record)
+
+    pending = ex.make_requests(fetch_user, [])
+    try:
+        assert_same(as_coroutines(pending, []), [], "make_requests(fetch_user, [])")
+    finally:
+        close_all(pending)
 
 
 @pytest.mark.task(3)

@@ -25,6 +25,10 @@ FEW_IDS = (7, 9)
 MANY_IDS = (11, 13)
 # Task 1's failing call: the others answer first, so none is left running when fetch_all raises.
 QUICK, SLOWER = 0.05, 0.1
+# The test of a hidden cap: far more ids than any other test, all the calls equally quick, so an
+# answer that lets at most some fixed number run at once (a red team's Semaphore(16)) is caught.
+HEAPS_OF_IDS = (31, 60)
+HELD_LONGEST = 1.0
 
 
 def user_record(user_id):
@@ -124,6 +128,74 @@ async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch):
         "fetch_all",
         "Await them instead: `await asyncio.gather(...)` sleeps until every call is done.",
     )
+
+
+@pytest.mark.task(1)
+async def test_however_many_ids_there_are_every_call_runs_at_once(ex, rng):
+    count = rng.randint(*HEAPS_OF_IDS)
+    user_ids = rng.sample(range(100, 1000), count)
+    # Each quick call is held until all of them are running (or for HELD_LONGEST s at most), so they
+    # all overlap however slowly a busy machine (or judge mode) starts them.
+    all_started = asyncio.Event()
+
+    def on_start(call):
+        if fetch_user.in_flight >= count:
+            all_started.set()
+
+    fetch_user = FakeService(
+        "fetch_user", delay=QUICK, reply=user_record, on_start=on_start, hold=lambda _call: all_started
+    )
+    timer = asyncio.get_running_loop().call_later(HELD_LONGEST, all_started.set)
+    try:
+        result = await ex.fetch_all(fetch_user, user_ids)
+    finally:
+        timer.cancel()
+
+    if len(fetch_user.calls) == count and fetch_user.peak < count:
+        raise AssertionError(
+            f"fetch_all(fetch_user, <{count} ids>) ran its calls at most {fetch_user.peak} at a time (this "
+            f"test kept each call going until all of them were running, or {HELD_LONGEST:g} s had passed): "
+            "the docstring asks for every call at the same time, however many ids there are. Put no "
+            "limit of your own on them (no semaphore, no batches): gather all of them at once."
+        )
+    assert_same_parts(result, [user_record(uid) for uid in user_ids], "fetch_all's result")
+
+
+@pytest.mark.task(1)
+async def test_a_second_call_asks_fetch_user_afresh(ex, rng):
+    # The same ids again, with answers that have changed by then, as a live service's do: a red team's
+    # fetch_all kept every result in a dict at module level, keyed by (id(fetch_user), user_id), and
+    # returned the first call's answers. The second call passes the same fetch_user (so a dict keyed
+    # by the function too is caught), the third another one.
+    user_ids = rng.sample(range(100, 1000), rng.choice(FEW_IDS))
+    rounds = {"now": 1}
+    fetch_user = FakeService(
+        "fetch_user", delay=QUICK, reply=lambda uid: {**user_record(uid), "round": rounds["now"]}
+    )
+    other_fetch_user = FakeService(
+        "fetch_user", delay=QUICK, reply=lambda uid: {**user_record(uid), "round": rounds["now"]}
+    )
+    for round_number, service in enumerate([fetch_user, fetch_user, other_fetch_user], start=1):
+        rounds["now"] = round_number
+        asked = rng.sample(user_ids, len(user_ids))
+        before = len(service.calls)
+
+        result = await ex.fetch_all(service, asked)
+
+        made = len(service.calls) - before
+        if round_number > 1 and made < len(asked):
+            raise AssertionError(
+                f"fetch_all was called {round_number} times with the ids {asked}, and fetch_user's "
+                f"answers had changed since the call before: this time it called fetch_user only {made} "
+                f"{'time' if made == 1 else 'times'} for {len(asked)} ids, and returned {describe(result)}. "
+                "Keep nothing from one call to the next (no dict of results in a variable outside the "
+                "function): every call asks fetch_user afresh for every id."
+            )
+        assert_same_parts(
+            result,
+            [{**user_record(uid), "round": round_number} for uid in asked],
+            f"call {round_number} of fetch_all, with the ids {asked}",
+        )
 
 
 @pytest.mark.task(1)

@@ -222,6 +222,41 @@ async def test_two_listings_read_side_by_side_each_get_all_their_items(ex, rng):
         )
 
 
+@pytest.mark.task(1)
+async def test_each_read_of_a_listing_fetches_its_pages_again(ex, rng):
+    # The listing changes between reads, as a live one does: a red team's paginate kept every page in
+    # a dict at module level, keyed by (id(fetch_page), page number), and a second read of the same
+    # listing fetched nothing and gave the old items. The second read passes the same fetch_page (so
+    # a dict keyed by the function too is caught), the third another one.
+    pages = make_pages(rng)
+    fetch_page = page_service(pages)
+    other_pages = [list(page) for page in pages]
+    other_fetch_page = page_service(other_pages)
+    fresh = iter(rng.sample(range(10000, 100000), 3 * sum(map(len, pages))))
+
+    for number, (service, listing) in enumerate(
+        [(fetch_page, pages), (fetch_page, pages), (other_fetch_page, other_pages)], start=1
+    ):
+        for page in listing:  # the same pages, with items the listing never had before
+            page[:] = [f"order-{next(fresh)}" for _ in page]
+        before = len(service.calls)
+
+        items = await read_all(ex.paginate(service), "paginate")
+
+        asked = [call.args[0] for call in service.calls[before:]]
+        if number > 1 and len(asked) < len(listing) + 1:
+            raise AssertionError(
+                f"a listing of {len(listing)} pages, then an empty one, was read a "
+                f"{('second', 'third')[number - 2]} time, after its items had changed: this time "
+                f"paginate asked fetch_page for {pages_asked(asked)} and yielded {items!r}. Keep nothing "
+                "from one read to the next (no dict of pages in a variable outside paginate): every "
+                "read fetches every page afresh."
+            )
+        assert_same(
+            items, [item for page in listing for item in page], f"the items of read {number} of a listing"
+        )
+
+
 class PageUnavailable(Exception):
     """The listing server's error in these tests."""
 
@@ -409,6 +444,14 @@ async def test_first_match_returns_none_when_nothing_matches(ex, rng):
         found = await ex.first_match(LineStream(lines), level_is("ERROR"))
 
     assert_same(found, None, "first_match's result when no line matches")
+
+
+@pytest.mark.task(3)
+async def test_first_match_of_an_empty_stream_is_none(ex):
+    with explained("first_match"):
+        found = await ex.first_match(LineStream([]), level_is("ERROR"))
+
+    assert_same(found, None, "first_match of an empty stream")
 
 
 # Items that are false in an `if` (0, "") still match: `predicate(item)` decides, not the item.

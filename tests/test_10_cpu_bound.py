@@ -7,6 +7,7 @@ import os
 import threading
 from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for_jobs
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
@@ -116,6 +117,66 @@ async def test_an_id_listed_twice_is_fetched_twice(ex, rng):
 
     assert_same(result, [report_for(rid) for rid in report_ids], "fetch_reports' result")
     assert_every_one_called(fetch_report, report_ids, "fetch_reports", "report_ids")
+
+
+@contextmanager
+def nothing_to_wait_for(call, what):
+    """Explain a ValueError from waiting on no jobs at all (asyncio.wait refuses an empty set)."""
+    try:
+        yield
+    except ValueError as error:
+        raise AssertionError(
+            f"{call} raised {error!r}: with no {what} there is nothing to wait for, and the result is "
+            "an empty list. asyncio.wait refuses an empty set of jobs; `await asyncio.gather()` of no "
+            "jobs gives [] (or return [] before waiting when there are none)."
+        ) from error
+
+
+@pytest.mark.task(1)
+async def test_no_ids_give_an_empty_list(ex):
+    fetch_report = BlockingService("fetch_report", delay=QUICK, reply=report_for)
+
+    with nothing_to_wait_for("fetch_reports(fetch_report, [])", "ids"):
+        result = await ex.fetch_reports(fetch_report, [])
+
+    assert_same(result, [], "fetch_reports(fetch_report, [])")
+
+
+@pytest.mark.task(1)
+async def test_a_second_call_fetches_every_report_afresh(ex, rng):
+    # The reports change between calls, as a live service's do: a red team's fetch_reports kept every
+    # report in a dict at module level, keyed by (id(fetch_report), report_id), and returned the first
+    # call's reports. The second call passes the same fetch_report (so a dict keyed by the function
+    # too is caught), the third another one.
+    report_ids = rng.sample(range(100, 1000), 4)
+    edition = {"now": 1}
+
+    def reply(report_id):
+        return {**report_for(report_id), "edition": edition["now"]}
+
+    fetch_report = BlockingService("fetch_report", delay=QUICK, reply=reply)
+    other_fetch_report = BlockingService("fetch_report", delay=QUICK, reply=reply)
+    for number, service in enumerate([fetch_report, fetch_report, other_fetch_report], start=1):
+        edition["now"] = number
+        asked = rng.sample(report_ids, len(report_ids))
+        before = len(service.calls)
+
+        result = await ex.fetch_reports(service, asked)
+
+        made = len(service.calls) - before
+        if number > 1 and made < len(asked):
+            raise AssertionError(
+                f"fetch_reports was called a {('second', 'third')[number - 2]} time with the ids {asked}, "
+                f"after the reports had changed: this time it called fetch_report only {made} "
+                f"{'time' if made == 1 else 'times'} for {len(asked)} ids, and returned {describe(result)}. "
+                "Keep nothing from one call to the next (no dict of reports in a variable outside the "
+                "function): every call fetches every report afresh."
+            )
+        assert_same(
+            result,
+            [{**report_for(rid), "edition": number} for rid in asked],
+            f"call {number} of fetch_reports",
+        )
 
 
 @pytest.mark.task(1)
@@ -558,6 +619,17 @@ async def test_counts_come_back_in_the_order_of_the_limits(ex, rng):
             "them as they finish (asyncio.as_completed, asyncio.wait)."
         )
     assert_same(result, expected, "count_primes_in_pool's result")
+
+
+@pytest.mark.task(2)
+async def test_no_limits_give_an_empty_list(ex, wide_pool):
+    pool, _ = wide_pool
+    counter = BlockingService("count_primes", delay=QUICK, reply=primes_below)
+
+    with nothing_to_wait_for("count_primes_in_pool(pool, count_primes, [])", "limits"):
+        result = await ex.count_primes_in_pool(pool, counter, [])
+
+    assert_same(result, [], "count_primes_in_pool(pool, count_primes, [])")
 
 
 @pytest.mark.task(2)

@@ -1,5 +1,5 @@
 """Wrong: fetch_all gathers the ids five at a time, one batch after another, not all at once."""
-# fails only: test_every_call_runs_at_the_same_time
+# fails only: test_every_call_runs_at_the_same_time, test_however_many_ids_there_are_every_call_runs_at_once
 
 import asyncio
 

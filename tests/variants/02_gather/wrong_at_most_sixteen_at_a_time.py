@@ -1,0 +1,31 @@
+"""fetch_all lets at most 16 calls run at once (asyncio.Semaphore(16)), a limit the docstring never asks
+for (a red team's answer)."""
+# fails only: test_however_many_ids_there_are_every_call_runs_at_once
+
+import asyncio
+
+
+# Task 1: fetch every user at once
+async def fetch_all(fetch_user, user_ids):
+    """Call `await fetch_user(user_id)` for every id in `user_ids`, all at the same time.
+
+    Return a list of the results, in the same order as `user_ids`. If a call raises, let its
+    error reach the caller.
+    """
+    slots = asyncio.Semaphore(16)
+
+    async def one(user_id):
+        async with slots:
+            return await fetch_user(user_id)
+
+    return list(await asyncio.gather(*(one(user_id) for user_id in user_ids)))
+
+
+# Task 2: two different calls at once
+async def fetch_profile(get_user, get_orders, user_id):
+    """Fetch a user and that user's orders at the same time.
+
+    Return `{"user": <what get_user returned>, "orders": <what get_orders returned>}`.
+    """
+    user, orders = await asyncio.gather(get_user(user_id), get_orders(user_id))
+    return {"user": user, "orders": orders}

@@ -1,0 +1,32 @@
+"""Wrong: fetch_reports keeps every report in a module-level dict keyed by (id(fetch_report), report_id):
+a second call with the same fetch_report returns the first call's reports (a red team's answer)."""
+# fails only: test_a_second_call_fetches_every_report_afresh
+
+import asyncio
+
+# Task 1: blocking calls in threads
+_cache = {}
+
+
+async def fetch_reports(fetch_report, report_ids):
+    """Call the blocking `fetch_report(report_id)` for every id (repeats included) at the same
+    time, each in a worker thread; return the reports in the order of `report_ids`.
+    """
+
+    async def one(rid):
+        key = (id(fetch_report), rid)
+        if key not in _cache:
+            _cache[key] = await asyncio.to_thread(fetch_report, rid)
+        return _cache[key]
+
+    return list(await asyncio.gather(*(one(rid) for rid in report_ids)))
+
+
+# Task 2: heavy computing in other processes
+async def count_primes_in_pool(pool, count_primes, limits):
+    """Run `count_primes(limit)` in the process pool `pool` for every limit (repeats included) at
+    the same time; return the counts in the order of `limits`. The pool stays open.
+    Wait for the counts with `await`, not by checking on the jobs again and again.
+    """
+    loop = asyncio.get_running_loop()
+    return list(await asyncio.gather(*(loop.run_in_executor(pool, count_primes, n) for n in limits)))
