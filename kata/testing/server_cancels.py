@@ -20,11 +20,20 @@ from kata.testing.server import LoopbackServer, Reply, ServedRequest
 HELD_BACK = 1.0  # how long a reply the cancel came in waits for the cancelled connection to close
 LONGEST = 2.0  # how long the learner's function may take to end after the cancel
 REQUEST_WENT_ON = (
-    "{name} ended cancelled, but its request did not: the server held its reply back {held:.0f} s "
+    "{name} ended cancelled, but {its_requests} did not: the server held {replies} back {held:.0f} s "
     "after the cancel, and no connection closed meanwhile, as a cancelled request's does: what your "
-    "code started to make the request (a task of its own, say) was left running. When {name} is "
-    "cancelled, cancel what it started too, and wait for it; or await the request in {name} itself."
+    "code started to make {them} (a task of its own, say) was left running. When {name} is "
+    "cancelled, cancel what it started too, and wait for it; or await {them} in {name} itself."
 )
+
+
+def request_went_on(name: str, count: int) -> str:
+    """REQUEST_WENT_ON for `count` requests left running (one, or several: 21's batch)."""
+    if count == 1:
+        words = {"its_requests": "its request", "replies": "its reply", "them": "the request"}
+    else:
+        words = {"its_requests": f"its {count} requests", "replies": "their replies", "them": "the requests"}
+    return REQUEST_WENT_ON.format(name=name, held=HELD_BACK, **words)
 
 
 async def cancelled_while_the_server_answers(
@@ -71,7 +80,7 @@ async def cancelled_while_the_server_answers(
         if closed and not any(closed):
             # Seen whatever the moment the leftover task then ends (the loop guard's look at the
             # tasks still running came after it now and then: a trial's leak passed 6 runs of 7).
-            raise AssertionError(REQUEST_WENT_ON.format(name=name, held=HELD_BACK))
+            raise AssertionError(request_went_on(name, len(closed)))
     finally:
         # The route outlives the test's body: let go of the run, and so of what the learner's
         # code holds (a session left open is then reported in this test, in both modes).

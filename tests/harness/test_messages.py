@@ -147,3 +147,15 @@ def test_a_connector_left_open_is_named_as_such_unless_its_session_was_left_open
     # A session left open reports its connector as well: one mistake, told once.
     assert without_echoes([UNCLOSED_CONNECTOR, UNCLOSED_SESSION, UNCLOSED_SESSION]) == [UNCLOSED_SESSION]
     assert without_echoes([UNCLOSED_CONNECTOR]) == [UNCLOSED_CONNECTOR]
+
+
+def test_requests_left_running_by_a_cancel_are_counted_in_the_words():
+    """One request, or several (21's batch): "its request did not", "its 3 requests did not"."""
+    from kata.testing.server_cancels import request_went_on
+
+    one = request_went_on("fetch_json", 1)
+    assert one.startswith("fetch_json ended cancelled, but its request did not: the server held its reply")
+    assert "or await the request in fetch_json itself." in one
+    three = request_went_on("fetch_all", 3)
+    assert three.startswith("fetch_all ended cancelled, but its 3 requests did not: the server held their")
+    assert "or await the requests in fetch_all itself." in three
