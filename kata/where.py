@@ -16,7 +16,7 @@ import linecache
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import CodeType, FrameType, TracebackType
 
 from kata.tracebacks import line_at, line_of
 
@@ -35,6 +35,9 @@ def shown_path(path: Path, target: Path) -> str:
         return path.as_posix()
     return path.name if FILE_NAMES_ONLY and path.parent == target else relative.as_posix()
 
+
+# The kata's own files (its package): a frame or a handler there is the kata's, not the learner's.
+KATA_FOLDER = str(Path(__file__).resolve().parent)
 
 REMOTE_PLACES = "__kata_places__"  # kata.remote.codec.PLACES, without importing it here
 
@@ -67,6 +70,13 @@ def _folder_of(filename: str) -> Path | None:
         return Path(filename).resolve().parent
     except (OSError, ValueError):
         return None
+
+
+def defined_by(code: CodeType, target: Path) -> Place | None:
+    """Where a function of the learner's (its code object) is defined; None if it is not theirs."""
+    if not in_target(code.co_filename, target):
+        return None
+    return Place(Path(code.co_filename).resolve(), code.co_firstlineno, code.co_name)
 
 
 def _place(frame: FrameType, line: int | None = None) -> Place:

@@ -528,7 +528,7 @@ def _slept(calls: list, folder: Path) -> str:
 
 
 # Frames of these folders are machinery between the code that made a task and the task factory.
-_MACHINERY = (str(Path(asyncio.__file__).parent), str(Path(__file__).resolve().parents[1]))
+_MACHINERY = (str(Path(asyncio.__file__).parent), where.KATA_FOLDER)
 
 
 def _creator_file() -> str | None:

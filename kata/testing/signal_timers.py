@@ -23,8 +23,6 @@ from typing import Any
 from kata import where
 from kata.testing.waiting import code_of
 
-_KATA = str(Path(__file__).resolve().parents[1])
-
 # Each interval timer and the signal it sends when it runs out.
 TIMERS: tuple[tuple[int, int, str], ...] = (
     (
@@ -84,7 +82,7 @@ class SignalTimers:
 
     def _kata_s(self, handler: Any) -> bool:
         code = code_of(handler)
-        return code is not None and code.co_filename.startswith(_KATA)
+        return code is not None and code.co_filename.startswith(where.KATA_FOLDER)
 
     def _named(self, handler: Any) -> str:
         if handler == signal.SIG_DFL:
@@ -94,7 +92,7 @@ class SignalTimers:
         code = code_of(handler)
         if code is None:
             return f"{handler!r}"
-        if not where.in_target(code.co_filename, self._folder):
+        place = where.defined_by(code, self._folder)
+        if place is None:
             return f"{code.co_name} ({Path(code.co_filename).name}:{code.co_firstlineno})"
-        place = where.Place(Path(code.co_filename).resolve(), code.co_firstlineno, code.co_name)
         return f"{code.co_name}, set by your code:\n{place.shown(self._folder)}"

@@ -66,7 +66,7 @@ LOST_IN_FUTURE = (
     "`await loop.run_in_executor(...)`, whose await raises it."
 )
 
-_KATA = str(Path(__file__).resolve().parents[1])
+_KATA = where.KATA_FOLDER
 # The kata's stand-ins for what the code calls, which run in the code's threads (its time.sleep,
 # the loop's Handle._run while observed, a thread's run noted by a wake watch): not the kata's own.
 # (A pool future's methods noted here are too: see ThreadLeftovers._theirs.)
@@ -294,13 +294,8 @@ class ThreadLeftovers:
 
     def _defined(self, callback: Any, args: tuple = ()) -> list[str]:
         code = code_of(callback, args)
-        if code is None or not where.in_target(code.co_filename, self._folder):
-            return []
-        return [
-            where.Place(Path(code.co_filename).resolve(), code.co_firstlineno, code.co_name).shown(
-                self._folder
-            )
-        ]
+        place = where.defined_by(code, self._folder) if code is not None else None
+        return [place.shown(self._folder)] if place is not None else []
 
 
 def _idle(innermost: FrameType) -> bool:
