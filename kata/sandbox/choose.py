@@ -80,12 +80,13 @@ class Sandbox:
 
     def protections(self) -> str:
         """One line: the kind's protections, and whether graded code is kept off the kernel's
-        keyrings (kata.sandbox.syscalls), for every kind."""
+        keyrings, new namespaces and memory files (kata.sandbox.syscalls), for every kind."""
         problem = syscalls.problem()
         keyrings = (
-            "kernel keyrings refused (seccomp)"
+            "kernel keyrings, new namespaces and memory files refused (seccomp)"
             if not problem
-            else f"kernel keyrings NOT refused ({problem}): submissions can pass data to one another there"
+            else f"kernel keyrings and new namespaces NOT refused ({problem}): submissions can pass data "
+            "to one another there, and get past the sandbox's limits"
         )
         return f"{PROTECTIONS[self.kind].format(why=self.why)}; {keyrings}; {cpu_shares()}"
 

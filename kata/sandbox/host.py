@@ -37,7 +37,7 @@ from kata.remote import values
 from kata.remote.channel import Channel
 from kata.remote.interfaces import anything
 from kata.remote.peer import Peer
-from kata.sandbox.syscalls import SeccompUnavailable, deny_new_sessions
+from kata.sandbox.syscalls import SeccompUnavailable, deny_new_sessions, deny_ways_past_the_limits
 from kata.testing import clock, letting_run
 from kata.testing.leftovers import GRACE, Left, seen
 from kata.testing.limits import reported as reported_limits
@@ -445,9 +445,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     options = parser.parse_args(argv)
     where.FILE_NAMES_ONLY = options.file_names
-    # Before any learner code: every process it starts stays in this host's one session.
+    # Before any learner code: every process it starts stays in this host's one session, in the
+    # sandbox's namespaces, and within its memory limit.
     with contextlib.suppress(SeccompUnavailable):  # not Linux, or no seccomp: nothing to share
         deny_new_sessions()
+        deny_ways_past_the_limits()
     target = Path(options.target).resolve()
     sys.path.insert(0, str(target))
     channel = Channel(socket.socket(fileno=options.fd))

@@ -1,4 +1,4 @@
-"""A seccomp filter that takes the kernel's key management away from graded code.
+"""Seccomp filters that take from graded code what no sandbox kind's namespaces take away.
 
 Kernel keyrings are not namespaced: a key stored with add_key(2) and opened to every uid can be
 found in /proc/keys and read with keyctl(2) from another sandbox, under another uid, in a later
@@ -6,6 +6,9 @@ batch (a channel between submissions that bubblewrap's namespaces do not close, 
 `none` kinds have no namespaces at all). `deny_keyrings()` makes add_key, request_key and keyctl
 fail with EPERM in the calling process and, inherited across fork and exec, in every descendant.
 kata.batch.child installs it first thing, before any learner code exists in the process tree.
+
+`deny_ways_past_the_limits()` refuses new namespaces and memory files (see WAYS_PAST_THE_LIMITS);
+kata.batch.child and kata.sandbox.host install it before any learner code.
 
 Hand-assembled classic BPF through ctypes, no dependency. Constants as in the kernel's uapi headers
 (checked against /usr/include/linux/seccomp.h, audit.h, elf-em.h, filter.h, bpf_common.h,
@@ -17,6 +20,11 @@ prctl.h, x86_64-linux-gnu/asm/unistd_64.h, unistd_32.h, unistd.h, asm-generic/un
     AUDIT_ARCH_AARCH64 = EM_AARCH64 (183) | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE = 0xC00000B7
     add_key, request_key, keyctl: x86_64 248 249 250, i386 286 287 288, asm-generic (aarch64) 217 218 219
     __X32_SYSCALL_BIT = 0x40000000: every x32 call is refused (nothing here uses that ABI)
+    seccomp_data: __u64 args[6] at offset 16, so the low half of args[0] at 16 (little-endian)
+    unshare, setns, memfd_create: x86_64 272 308 319, i386 310 346 356, asm-generic 97 268 279
+    clone, clone3: x86_64 56 435, i386 120 435, asm-generic 220 435 (clone's flags are args[0])
+    CLONE_NEWNS 0x20000, CLONE_NEWCGROUP 0x2000000, CLONE_NEWUTS 0x4000000, CLONE_NEWIPC
+    0x8000000, CLONE_NEWUSER 0x10000000, CLONE_NEWPID 0x20000000, CLONE_NEWNET 0x40000000
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ SECCOMP_MODE_FILTER = 2
 SECCOMP_RET_ALLOW = 0x7FFF0000
 SECCOMP_RET_ERRNO = 0x00050000
 SECCOMP_RET_DATA = 0x0000FFFF
-NR_OFFSET, ARCH_OFFSET = 0, 4
+NR_OFFSET, ARCH_OFFSET, FIRST_ARGUMENT_OFFSET = 0, 4, 16
 # linux/prctl.h
 PR_GET_SECCOMP = 21
 PR_SET_SECCOMP = 22
@@ -71,6 +79,28 @@ SESSION_CALLS = {
     AUDIT_ARCH_AARCH64: (157,),
 }
 
+# Ways past the sandbox's limits (a red team, 2026-12-05, graded as root with bubblewrap):
+# - a user namespace of its own (`unshare -Ur`, allowed inside the sandbox) gave the code root
+#   there: it mounted a tmpfs of half the machine's memory past the 64 MiB of /tmp, and the
+#   processes it started in a nested PID namespace outlived their exercise, unseen by the kill
+#   that ends an exercise's processes (it finds them by the sandbox's own PID namespace);
+# - a memory file (memfd_create), written and never mapped, held 2.5 GiB in one process under an
+#   RLIMIT_AS of 2 GiB: shared memory is not counted in the address space.
+# Refused: unshare, setns and memfd_create; clone with any namespace flag; and clone3, whose flags
+# a filter cannot read (they are in memory), answers ENOSYS, on which the C library falls back to
+# clone (as Docker's and Flatpak's filters do). Threads, fork, vfork and posix_spawn still work.
+WAYS_PAST_THE_LIMITS = {
+    AUDIT_ARCH_X86_64: (272, 308, 319),
+    AUDIT_ARCH_I386: (310, 346, 356),
+    AUDIT_ARCH_AARCH64: (97, 268, 279),
+}
+CLONE_CALLS = {  # (clone, clone3)
+    AUDIT_ARCH_X86_64: (56, 435),
+    AUDIT_ARCH_I386: (120, 435),
+    AUDIT_ARCH_AARCH64: (220, 435),
+}
+NEW_NAMESPACE_FLAGS = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
+
 
 class SockFilter(ctypes.Structure):
     _fields_ = [
@@ -85,10 +115,13 @@ class SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
 
 
-def program(calls: dict[int, tuple[int, ...]] = KEY_CALLS) -> list[tuple[int, int, int, int]]:
+def program(
+    calls: dict[int, tuple[int, ...]] = KEY_CALLS, clones: dict[int, tuple[int, int]] | None = None
+) -> list[tuple[int, int, int, int]]:
     """The filter as (code, jt, jf, k): for each known architecture, its `calls` (and on x86_64
-    every x32 call) return EPERM; every other call of a known architecture is allowed, and every
-    call of an unknown one refused."""
+    every x32 call) return EPERM; with `clones` (clone, clone3 by architecture), clone with a
+    namespace flag returns EPERM and clone3 ENOSYS. Every other call of a known architecture is
+    allowed, and every call of an unknown one refused."""
     # Assembled with labels: a jump names the label it goes to, resolved to a relative offset.
     lines: list[tuple] = [("load", ARCH_OFFSET)]
     for arch, numbers in calls.items():
@@ -97,12 +130,24 @@ def program(calls: dict[int, tuple[int, ...]] = KEY_CALLS) -> list[tuple[int, in
         if arch == AUDIT_ARCH_X86_64:
             lines.append(("jset", X32_SYSCALL_BIT, "deny"))
         lines.extend(("jeq", number, "deny") for number in numbers)
+        if clones is not None:
+            clone, clone3 = clones[arch]
+            lines.append(("jeq", clone3, "no-such-call"))
+            lines.append(("jeq", clone, f"clone-{arch}"))
         lines.append(("ret", SECCOMP_RET_ALLOW))
+        if clones is not None:
+            lines.append(("label", f"clone-{arch}"))
+            lines.append(("load", FIRST_ARGUMENT_OFFSET))
+            lines.append(("jset", NEW_NAMESPACE_FLAGS, "deny"))
+            lines.append(("ret", SECCOMP_RET_ALLOW))
         lines.append(("label", f"after-{arch}"))
     # Any other architecture (a compat ABI such as 32-bit ARM on aarch64, whose key call numbers
     # this table does not know) is refused every call: graded code has no business there.
     lines.append(("label", "deny"))
     lines.append(("ret", SECCOMP_RET_ERRNO | (errno.EPERM & SECCOMP_RET_DATA)))
+    if clones is not None:
+        lines.append(("label", "no-such-call"))
+        lines.append(("ret", SECCOMP_RET_ERRNO | (errno.ENOSYS & SECCOMP_RET_DATA)))
 
     labels: dict[str, int] = {}
     count = 0
@@ -146,7 +191,13 @@ def deny_new_sessions() -> None:
     _deny(SESSION_CALLS)
 
 
-def _deny(calls: dict[int, tuple[int, ...]]) -> None:
+def deny_ways_past_the_limits() -> None:
+    """Install the filter refusing new namespaces and memory files (WAYS_PAST_THE_LIMITS) in this
+    process and what it starts."""
+    _deny(WAYS_PAST_THE_LIMITS, CLONE_CALLS)
+
+
+def _deny(calls: dict[int, tuple[int, ...]], clones: dict[int, tuple[int, int]] | None = None) -> None:
     """Install a filter refusing `calls` in this process (and so in everything it starts from now
     on). Sets no_new_privs first (needed without CAP_SYS_ADMIN; a setuid binary no longer gains
     privileges, while dropping them with setpriv still works). SeccompUnavailable says why it could
@@ -165,7 +216,7 @@ def _deny(calls: dict[int, tuple[int, ...]]) -> None:
     if prctl(PR_SET_NO_NEW_PRIVS, 1, None, 0, 0) != 0:
         number = ctypes.get_errno()
         raise SeccompUnavailable(number, f"prctl(PR_SET_NO_NEW_PRIVS) failed: {errno.errorcode.get(number)}")
-    instructions = program(calls)
+    instructions = program(calls, clones)
     table = (SockFilter * len(instructions))(*(SockFilter(*i) for i in instructions))
     fprog = SockFprog(len(instructions), table)
     if (
@@ -196,14 +247,28 @@ def keyrings_refused() -> bool:
     return done == -1 and ctypes.get_errno() == errno.EPERM
 
 
+CLONE_NEWUSER = 0x10000000
+
+
+def new_namespaces_refused() -> bool:
+    """Whether this process is refused a user namespace of its own: True when unshare fails with
+    EPERM (where it is allowed, the process gets one: only a throwaway process should ask)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.unshare(CLONE_NEWUSER) == -1 and ctypes.get_errno() == errno.EPERM
+
+
 def _probe_main() -> int:
     try:
         deny_keyrings()
+        deny_ways_past_the_limits()
     except OSError as error:
         print(error.strerror or error)
         return 1
     if not keyrings_refused():
         print("the filter is in place but keyctl is not refused on this architecture")
+        return 1
+    if not new_namespaces_refused():
+        print("the filter is in place but unshare is not refused on this architecture")
         return 1
     return 0
 

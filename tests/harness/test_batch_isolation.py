@@ -466,6 +466,76 @@ def test_graded_code_is_refused_the_kernel_s_keyrings(expected, key_name, kind):
     assert passed(by_stem["01_coroutines"]) == len(by_stem["01_coroutines"])
 
 
+# ------------------------------------------------------------- new namespaces and memory files
+
+PAST_THE_LIMITS = """
+import ctypes as _ctypes, errno as _errno, os as _os, shutil as _shutil, subprocess as _subprocess
+import threading as _threading
+
+
+def _ways_past_the_limits():
+    libc = _ctypes.CDLL(None, use_errno=True)
+    problems = []
+    if libc.unshare(0x10000000) != -1 or _ctypes.get_errno() != _errno.EPERM:  # CLONE_NEWUSER
+        problems.append("unshare(CLONE_NEWUSER) was not refused")
+    if libc.memfd_create(b"kata", 0) != -1 or _ctypes.get_errno() != _errno.EPERM:
+        problems.append("memfd_create was not refused")
+    if _shutil.which("unshare"):  # the red team's way: a root of its own, then a tmpfs or a PID namespace
+        done = _subprocess.run(["unshare", "-Ur", "true"], capture_output=True)
+        if done.returncode == 0:
+            problems.append("unshare -Ur worked")
+    # What graded code may still do: threads, fork, and programs (clone3 falls back to clone).
+    thread = _threading.Thread(target=lambda: None)
+    thread.start()
+    thread.join()
+    pid = _os.fork()
+    if pid == 0:
+        _os._exit(7)
+    if _os.waitstatus_to_exitcode(_os.waitpid(pid, 0)[1]) != 7:
+        problems.append("fork did not work")
+    if _subprocess.run(["true"]).returncode != 0:
+        problems.append("a program could not be run")
+    return problems
+
+
+_PROBLEMS = _ways_past_the_limits()
+_honest_fetch_all, _honest_fetch_profile = fetch_all, fetch_profile
+
+
+async def fetch_all(fetch_user, user_ids):
+    assert not _PROBLEMS, "; ".join(_PROBLEMS)
+    return await _honest_fetch_all(fetch_user, user_ids)
+
+
+async def fetch_profile(get_user, get_orders, user_id):
+    assert not _PROBLEMS, "; ".join(_PROBLEMS)
+    return await _honest_fetch_profile(get_user, get_orders, user_id)
+"""
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or platform.machine() not in syscalls.MACHINE_ARCH,
+    reason="the filter is for Linux on x86_64, aarch64 and i686",
+)
+@pytest.mark.parametrize("kind", ["auto", "none"])
+def test_graded_code_gets_no_namespace_nor_memory_file_of_its_own(expected, kind):
+    """A red team, graded as root with bubblewrap, made a user namespace of its own (`unshare -Ur`):
+    it mounted a tmpfs far past /tmp's 64 MiB, and processes in a nested PID namespace outlived
+    their exercise; a memfd held 2.5 GiB past RLIMIT_AS. Refused in every kind and mode, while
+    threads, fork and programs still work."""
+    grading = _GRADING[0]
+    try:
+        sandbox = choose_sandbox(kind)
+    except SandboxUnavailable as error:
+        pytest.skip(str(error))
+    _GRADING[:] = [Grading(grading.course, sandbox, grading.limits, grading.seed, grading.judge)]
+    try:
+        by_stem, _ = grade(expected, **{"02_gather": solution_with("02_gather", PAST_THE_LIMITS)})
+    finally:
+        _GRADING[:] = [grading]
+    assert passed(by_stem["02_gather"]) == len(by_stem["02_gather"]), _failures(by_stem["02_gather"])
+
+
 @keyrings_here
 @pytest.mark.skipif(platform.machine() != "x86_64", reason="the red team's pair calls x86_64 syscall numbers")
 def test_a_key_left_by_one_submission_gives_another_nothing(expected, key_name):

@@ -49,27 +49,45 @@ def test_the_filter_refuses_the_key_calls_to_the_process_and_what_it_starts():
 
 def test_the_grader_finds_the_filter_works_here():
     assert syscalls.problem() == "", "the grader would say keyrings are NOT refused"
-    assert "kernel keyrings refused (seccomp)" in choose_sandbox("none").protections()
+    assert (
+        "kernel keyrings, new namespaces and memory files refused (seccomp)"
+        in choose_sandbox("none").protections()
+    )
 
 
-@pytest.mark.parametrize("calls", [syscalls.KEY_CALLS, syscalls.SESSION_CALLS], ids=["keyrings", "sessions"])
+def verdict(program: list[tuple[int, int, int, int]], arch: int, number: int, flags: int = 0) -> int:
+    """What the BPF `program` returns for call `number` of `arch` whose first argument is `flags`,
+    walked as the kernel would."""
+    pc, loaded = 0, 0
+    offsets = {syscalls.ARCH_OFFSET: arch, syscalls.NR_OFFSET: number, syscalls.FIRST_ARGUMENT_OFFSET: flags}
+    while True:
+        code, jt, jf, k = program[pc]
+        if code == syscalls.BPF_LD | syscalls.BPF_W | syscalls.BPF_ABS:
+            loaded = offsets[k]
+            pc += 1
+        elif code == syscalls.BPF_RET | syscalls.BPF_K:
+            return k
+        else:
+            test = (loaded == k) if code & 0xF0 == syscalls.BPF_JEQ else bool(loaded & k)
+            pc += 1 + (jt if test else jf)
+
+
+EPERM = syscalls.SECCOMP_RET_ERRNO | 1
+
+
+@pytest.mark.parametrize(
+    "calls",
+    [syscalls.KEY_CALLS, syscalls.SESSION_CALLS, syscalls.WAYS_PAST_THE_LIMITS],
+    ids=["keyrings", "sessions", "namespaces and memory files"],
+)
 def test_every_architecture_s_calls_are_refused_and_unknown_architectures_get_nothing(calls):
     """Walks the BPF program as the kernel would, for each architecture's calls."""
+    clones = syscalls.CLONE_CALLS if calls is syscalls.WAYS_PAST_THE_LIMITS else None
 
     def verdict(arch: int, number: int) -> int:
-        program, pc, loaded = syscalls.program(calls), 0, 0
-        while True:
-            code, jt, jf, k = program[pc]
-            if code == syscalls.BPF_LD | syscalls.BPF_W | syscalls.BPF_ABS:
-                loaded = arch if k == syscalls.ARCH_OFFSET else number
-                pc += 1
-            elif code == syscalls.BPF_RET | syscalls.BPF_K:
-                return k
-            else:
-                test = (loaded == k) if code & 0xF0 == syscalls.BPF_JEQ else bool(loaded & k)
-                pc += 1 + (jt if test else jf)
+        return globals()["verdict"](syscalls.program(calls, clones), arch, number)
 
-    eperm = syscalls.SECCOMP_RET_ERRNO | 1
+    eperm = EPERM
     for arch, numbers in calls.items():
         for number in numbers:
             assert verdict(arch, number) == eperm, f"arch {arch:#x}: call {number} allowed"
@@ -77,6 +95,46 @@ def test_every_architecture_s_calls_are_refused_and_unknown_architectures_get_no
             assert verdict(arch, number) == syscalls.SECCOMP_RET_ALLOW, f"arch {arch:#x}: {number} refused"
     assert verdict(syscalls.AUDIT_ARCH_X86_64, syscalls.X32_SYSCALL_BIT | 39) == eperm, "x32 allowed"
     assert verdict(0x40000028, 0) == eperm, "32-bit ARM (unknown here) allowed"
+
+
+def test_clone_is_refused_only_with_a_namespace_flag_and_clone3_is_not_known():
+    """clone3's flags are in memory, out of a filter's reach: ENOSYS sends the C library back to
+    clone, whose flags the filter reads. A thread's or a fork's clone still works."""
+    program = syscalls.program(syscalls.WAYS_PAST_THE_LIMITS, syscalls.CLONE_CALLS)
+    enosys = syscalls.SECCOMP_RET_ERRNO | 38
+    thread_flags = 0x003D0F00  # CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|PARENT_SETTID|CHILD_CLEARTID
+    fork_flags = 0x01200011  # CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID|SIGCHLD
+    for arch, (clone, clone3) in syscalls.CLONE_CALLS.items():
+        assert verdict(program, arch, clone3) == enosys, f"arch {arch:#x}: clone3 not ENOSYS"
+        for flags in (thread_flags, fork_flags):
+            assert verdict(program, arch, clone, flags) == syscalls.SECCOMP_RET_ALLOW, f"{arch:#x} {flags:#x}"
+        for flag in (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000):
+            refused = verdict(program, arch, clone, fork_flags | flag)
+            assert refused == EPERM, f"arch {arch:#x}: {flag:#x} allowed"
+
+
+NAMESPACES = f"""
+import ctypes, errno, os, subprocess, sys, threading
+sys.path[:0] = [{str(REPO_ROOT)!r}]
+from kata.sandbox import syscalls
+syscalls.deny_ways_past_the_limits()
+assert syscalls.new_namespaces_refused(), "unshare(CLONE_NEWUSER) still works"
+libc = ctypes.CDLL(None, use_errno=True)
+assert libc.memfd_create(b"x", 0) == -1 and ctypes.get_errno() == errno.EPERM, "memfd_create works"
+if subprocess.run(["sh", "-c", "command -v unshare"], capture_output=True).returncode == 0:
+    assert subprocess.run(["unshare", "-Ur", "true"], capture_output=True).returncode != 0, "unshare -Ur"
+thread = threading.Thread(target=print, args=("thread",))
+thread.start()
+thread.join()
+assert subprocess.run([sys.executable, "-c", "pass"]).returncode == 0, "a program could not start"
+print("ok")
+"""
+
+
+def test_a_filtered_process_gets_no_namespace_nor_memory_file_but_threads_and_programs_work():
+    argv = [sys.executable, "-I", "-c", NAMESPACES]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stdout + done.stderr[-2000:]
 
 
 SESSIONS = f"""
