@@ -1,6 +1,8 @@
 """Student ids from submission names: safe as a folder name, and never shared, whatever the order given.
 
-An id is the folder or zip name with anything but [A-Za-z0-9._-] made "_". Ids are compared
+An id is the folder or zip name with anything but [A-Za-z0-9._-] made "_", and a leading "-" too:
+a spreadsheet opening the gradebook runs `-C2-C2` as a formula (a red team's folder name), and a
+shell takes a folder `-x` for an option. Ids are compared
 without regard to case: `students/<id>/` on a case-insensitive disk (macOS, Windows), or a
 gradebook imported by an LMS that ignores case, would otherwise give one student's results to
 another.
@@ -37,8 +39,10 @@ _UNSAFE_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def safe_id(name: str) -> str:
-    """Only [A-Za-z0-9._-], never empty, never "." or ".."."""
+    """Only [A-Za-z0-9._-], never starting with "-", never empty, never "." or ".."."""
     safe = _UNSAFE_ID_CHARACTERS.sub("_", name)[:MAX_ID_LENGTH]
+    if safe.startswith("-"):
+        safe = "_" + safe[1:]
     if not safe.strip("."):
         safe = "_" * max(len(safe), 1)
     return safe

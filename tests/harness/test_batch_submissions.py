@@ -793,6 +793,16 @@ def ids_and_flags(paths: list[Path]) -> dict[Path, tuple[str, list[str]]]:
     return {s.source: (s.student, s.flags) for s in load_submissions(paths, STEMS)}
 
 
+@pytest.mark.parametrize("name", ["-C2-C2-C2", "=1+1", "+C2", "@SUM(A1)", "\tC2", "-", "--help"])
+def test_no_id_starts_as_a_spreadsheet_formula_or_an_option(tmp_path, name):
+    """A red team's folder `-C2-C2-C2` became the student id, and so the gradebook's first cell: a
+    spreadsheet runs a cell starting with = + - @ as a formula (and a shell takes `-x` for an option)."""
+    path = make_dir(tmp_path / name, {"01_coroutines.py": ANSWER})
+    ((student, _),) = ids_and_flags([path]).values()
+    assert not student.startswith(("=", "+", "-", "@", "\t", "\r")), student
+    assert re.fullmatch(r"[A-Za-z0-9._-]+", student), student
+
+
 def test_ids_that_collide_once_case_is_ignored_are_all_renamed_and_flagged_whatever_the_order(tmp_path):
     """ALICE (an attacker) next to alice (honest) kept the plain id alice... for ALICE, unflagged,
     while the honest alice became alice-2 and was flagged: the shell's sort decided."""
