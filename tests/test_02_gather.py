@@ -16,6 +16,7 @@ from kata.testing import (
 from kata.testing.differences import assert_same_parts
 from kata.testing.services import FakeServices
 from kata.testing.waiting import assert_slept_while_the_calls_ran
+from kata.words import many
 
 DELAY = 0.2
 # How many ids fetch_all is given, drawn per run and never 5 or 10: more than 10 where the calls
@@ -268,3 +269,53 @@ async def test_user_and_orders_are_fetched_at_the_same_time(ex, rng):
         await ex.fetch_profile(services["get_user"], services["get_orders"], user_id)
 
     assert_ran_together(services, run.elapsed, expected_calls=2)
+
+
+@pytest.mark.task(2)
+async def test_a_second_profile_asks_both_services_afresh(ex, rng):
+    # The same user again, with answers that have changed by then, as a live service's do: a red team's
+    # fetch_profile kept each profile in a dict at module level, keyed by user_id (another returned the
+    # first profile it made on every call). The second call passes the same services (so a dict keyed
+    # by the functions too is caught), the third another user, the fourth other services.
+    user_id, other_id = rng.sample(range(100, 1000), 2)
+    rounds = {"now": 1}
+
+    def services():
+        return (
+            FakeService(
+                "get_user", delay=QUICK, reply=lambda uid: {**user_record(uid), "round": rounds["now"]}
+            ),
+            FakeService(
+                "get_orders",
+                delay=QUICK,
+                reply=lambda uid: [*orders_for("orders", uid), f"round-{rounds['now']}"],
+            ),
+        )
+
+    first, other = services(), services()
+    for round_number, ((users, orders), uid) in enumerate(
+        [(first, user_id), (first, user_id), (first, other_id), (other, user_id)], start=1
+    ):
+        rounds["now"] = round_number
+        before = len(users.calls), len(orders.calls)
+
+        profile = await ex.fetch_profile(users, orders, uid)
+
+        made = len(users.calls) - before[0], len(orders.calls) - before[1]
+        if round_number > 1 and made != (1, 1):
+            raise AssertionError(
+                f"fetch_profile was called {round_number} times (this time for user {uid}), and the "
+                f"services' answers had changed since the call before: this time it called get_user "
+                f"{many(made[0], 'time')} and get_orders {many(made[1], 'time')}, and returned "
+                f"{describe(profile)}. Keep nothing from one call to the next (no dict of profiles, no "
+                "result, in a variable outside the function): every call asks get_user and get_orders "
+                "afresh, once each."
+            )
+        assert_same_parts(
+            profile,
+            {
+                "user": {**user_record(uid), "round": round_number},
+                "orders": [*orders_for("orders", uid), f"round-{round_number}"],
+            },
+            f"call {round_number} of fetch_profile, for user {uid}",
+        )

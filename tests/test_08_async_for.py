@@ -15,8 +15,18 @@ LINE_DELAY = 0.01  # one line of a log stream
 # The pages of the long listing, each answered at once: more than a "safety" cap on the page loop
 # a learner might pick (range(1, 100), MAX_PAGES = 200). Not far more: in judge mode every page and
 # item crosses between the processes (about 1 ms each), and an answer that reads the pages
-# recursively (correct, if not wise) nests one generator per page, up to the recursion limit.
+# recursively (correct, if not wise) nests one generator per page, up to the recursion limit (a
+# recursive answer fails at 1001 pages: so a cap of 1000 pages or more goes unseen).
 LONG_LISTING = 220
+# Its items per page: 1320 items in all, more than a cap on the items yielded a learner might pick
+# (MAX_ITEMS = 1000, or 1024).
+LONG_PAGE = 6
+# The long stream of tasks 2 and 3, each item answered at once: more items read, and more matches,
+# than a "safety" cap a learner might pick (100, 1000, 1024). Not 10_000 and more: in judge mode each
+# item crosses between the processes twice (its `__anext__`, then the predicate), and 10_050 items
+# took 3.3 s (collect_matching) and 3.0 s (first_match) on an idle 2-core machine, against a test's
+# time limit of 10 s; 1_500 take about 0.5 s there, and 2 ms in one process.
+LONG_STREAM = 1_500
 
 
 # Task 1: a paged listing
@@ -163,21 +173,24 @@ async def test_paginate_hands_out_each_page_before_fetching_the_next(ex, rng):
 
 @pytest.mark.task(1)
 async def test_paginate_reads_a_long_listing_to_its_end(ex, rng):
-    pages = [[f"order-{n}"] for n in range(1, LONG_LISTING + 1)]
+    pages = [[f"order-{n}-{k}" for k in range(1, LONG_PAGE + 1)] for n in range(1, LONG_LISTING + 1)]
     fetch_page = page_service(pages, delay=0)  # each page at once: the test stays quick
+    every_item = [item for page in pages for item in page]
 
     items = await read_all(ex.paginate(fetch_page), "paginate")
 
-    if len(items) < len(pages) and same(items, [page[0] for page in pages[: len(items)]]):
+    if len(items) < len(every_item) and same(items, every_item[: len(items)]):
         asked = [call.args[0] for call in fetch_page.calls]
         raise AssertionError(
-            f"the listing has {len(pages)} pages, then an empty one, but paginate stopped after "
-            f"{len(items)} items, having asked for pages 1 to {max(asked)}: it ended the listing as "
-            "if it were complete (a cap on the page loop, as `range(1, 100)` or a MAX_PAGES?). The "
-            "docstring says the first empty page is the end: loop until a page comes back empty, "
-            "however many pages there are (`while True:`, or `itertools.count(1)`)."
+            f"the listing has {len(pages)} pages of {LONG_PAGE} items ({len(every_item)} in all), then "
+            f"an empty one, but paginate stopped after {len(items)} items, having asked for "
+            f"{pages_asked(asked) if len(asked) < 3 else f'pages 1 to {max(asked)}'}: it ended the "
+            "listing as if it were complete (a cap on the page loop, as `range(1, 100)` or a MAX_PAGES, "
+            "or on the items, as a MAX_ITEMS?). The docstring says the first empty page is the end: "
+            "loop until a page comes back empty, however many pages and items there are (`while True:`, "
+            "or `itertools.count(1)`), and yield every item of every page."
         )
-    assert_same(items, [page[0] for page in pages], f"the items of a listing of {len(pages)} pages")
+    assert_same(items, every_item, f"the items of a listing of {len(pages)} pages")
 
 
 @pytest.mark.task(1)
@@ -313,8 +326,9 @@ class LineStream:
     # In judge mode, all the learner's code may use of it from the other process.
     _kata_remote = ("__aiter__", "__anext__")
 
-    def __init__(self, lines):
+    def __init__(self, lines, delay=LINE_DELAY):
         self.lines = list(lines)
+        self.delay = delay
         self.taken = 0
 
     def __aiter__(self):
@@ -323,7 +337,7 @@ class LineStream:
     async def __anext__(self):
         if self.taken == len(self.lines):
             raise StopAsyncIteration
-        await asyncio.sleep(LINE_DELAY)
+        await asyncio.sleep(self.delay)
         self.taken += 1
         return self.lines[self.taken - 1]
 
@@ -396,6 +410,30 @@ async def test_each_call_of_collect_matching_gets_a_list_of_its_own(ex, rng):
         assert_same(result, matches, f"the {what} call's result (its {wanted} lines)")
 
 
+@pytest.mark.task(2)
+async def test_collect_matching_reads_a_long_stream_to_its_end(ex, rng):
+    items = rng.sample(range(10**6), LONG_STREAM)
+    skip = rng.randint(15, 25)  # about one item in 20 does not match
+    condition = f"n % {skip} != 0"
+    stream = LineStream(items, delay=0)  # each item at once: the test stays quick
+
+    with explained("collect_matching"):
+        found = await ex.collect_matching(stream, lambda n: n % skip != 0)
+
+    expected = [n for n in items if n % skip != 0]
+    if isinstance(found, list) and len(found) < len(expected) and same(found, expected[: len(found)]):
+        raise AssertionError(
+            f"a stream of {len(items)} items, {len(expected)} of them matching (`{condition}`), and "
+            f"collect_matching returned only the first {len(found)} matches, having read {stream.taken} "
+            "items: it stopped before the stream ended (a cap on the items read or the matches kept, as "
+            "a MAX_ITEMS?). The docstring asks for every matching item: read with `async for` until the "
+            "stream ends, with no limit of your own (a caller who wants fewer stops reading itself)."
+        )
+    assert_same(
+        found, expected, f"collect_matching's result for a stream of {len(items)} items (`{condition}`)"
+    )
+
+
 def log_with_first_error_at(rng, position, count):
     """`count` lines whose first ERROR line is at `position`, with more ERROR lines after it."""
     before = [log_line(rng, rng.choice(["INFO", "WARNING"])) for _ in range(position)]
@@ -434,6 +472,32 @@ async def test_first_match_stops_reading_once_it_finds_a_match(ex, rng):
                 "as soon as you find it: each line read after that is a wait for nothing (lines read "
                 "two or more at once, with gather, run past a match)."
             )
+
+
+@pytest.mark.task(3)
+async def test_first_match_reads_as_far_as_it_takes_to_find_a_match(ex, rng):
+    position = rng.randint(LONG_STREAM - 100, LONG_STREAM - 10)  # the first odd number's place
+    items = [2 * n for n in rng.sample(range(10**6), LONG_STREAM)]
+    for place in (position, *rng.sample(range(position + 1, LONG_STREAM), 3)):
+        items[place] += 1
+    stream = LineStream(items, delay=0)  # each item at once: the test stays quick
+
+    with explained("first_match"):
+        found = await ex.first_match(stream, lambda n: n % 2 == 1)
+
+    if found is None and stream.taken <= position:
+        raise AssertionError(
+            f"the first match (`n % 2 == 1`) was item {position + 1} of {len(items)}, but first_match "
+            f"returned None after reading {stream.taken} items: it gave up before the stream ended (a "
+            "cap on the items read, as a MAX_ITEMS?). The docstring asks for None only when no item "
+            "matches: read on with `async for` until an item matches or the stream ends, with no "
+            "limit of your own."
+        )
+    assert_same(
+        found,
+        items[position],
+        f"first_match's result (item {position + 1} of {len(items)}, the first odd one)",
+    )
 
 
 @pytest.mark.task(3)

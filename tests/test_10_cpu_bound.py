@@ -645,6 +645,59 @@ async def test_a_limit_listed_twice_is_counted_twice(ex, rng, wide_pool):
 
 
 @pytest.mark.task(2)
+async def test_a_second_call_counts_every_limit_afresh_in_the_pool_it_is_given(ex, rng):
+    # A red team's count_primes_in_pool kept every count in a dict at module level, keyed by limit (or
+    # by the function and the limit), and a second call with the same limits counted nothing; another
+    # kept the first pool it was given and sent every later call's jobs there. The second call passes
+    # the same pool (unless the first shut it down: test_the_pool_is_left_open_for_the_caller says so)
+    # and count_primes (so a dict keyed by the function too is caught), the third another pool and
+    # another count_primes. The counts take no time: counted on the loop, they do not freeze it
+    # (the loop guard would see that in one process only), and other tests judge where they ran.
+    limits = rng.sample(range(1_000, 9_000), 4)
+    threads = ThreadPoolExecutor(len(limits), thread_name_prefix="caller-pool")
+    pools = [LentPool(threads)]
+    counter = BlockingService("count_primes", delay=0, reply=primes_below)
+    other_counter = BlockingService("count_primes", delay=0, reply=primes_below)
+    try:
+        for number, service in enumerate([counter, counter, other_counter], start=1):
+            if number == 3 or pools[-1].shut_by is not None:
+                pools.append(LentPool(threads))
+            pool, first_pool = pools[-1], pools[0]
+            asked = rng.sample(limits, len(limits))
+            before = len(service.calls)
+            jobs_before = len(first_pool._jobs)
+
+            result = await ex.count_primes_in_pool(pool, service, asked)
+
+            made = len(service.calls) - before
+            if number > 1 and made < len(asked):
+                raise AssertionError(
+                    f"count_primes_in_pool was called a {('second', 'third')[number - 2]} time with the "
+                    f"limits {asked}: this time it ran count_primes only {times(made)} for {len(asked)} "
+                    f"limits, and returned {describe(result)}. The docstring asks for `count_primes(limit)` "
+                    "to run in the pool for every limit, repeats included, on every call: keep nothing "
+                    "from one call to the next (no dict of counts in a variable outside the function). "
+                    "A caller who wants counts kept keeps them."
+                )
+            went_elsewhere = len(first_pool._jobs) - jobs_before
+            if pool is not first_pool and went_elsewhere:
+                raise AssertionError(
+                    f"count_primes_in_pool was called a {('second', 'third')[number - 2]} time, with "
+                    "another pool than the first call's, and "
+                    f"handed {went_elsewhere} of its {len(asked)} counts to the first call's pool "
+                    f"({len(pool._jobs)} to the pool it was given this time): it kept an earlier pool in a "
+                    "variable outside the function. Each call runs its counts in the `pool` it is given "
+                    "(`await loop.run_in_executor(pool, count_primes, limit)`): the caller may shut "
+                    "the old one down, or lend it to others."
+                )
+            assert_same(result, [primes_below(n) for n in asked], f"call {number} of count_primes_in_pool")
+    finally:
+        for pool in pools:
+            pool.settle()
+        threads.shutdown(wait=False, cancel_futures=True)
+
+
+@pytest.mark.task(2)
 async def test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool(ex, rng, wide_pool):
     pool, size = wide_pool
     limits = rng.sample(range(1_000, 9_000), size)

@@ -1,7 +1,8 @@
 """Wrong: fetch_profile also hands a pool a pause (`time.sleep`, no function of its own), with the
 audit as the future's done callback, and returns without waiting: the audit runs seconds later, in
 the pool's thread, after the function has returned."""
-# fails only: test_profile_holds_the_user_and_their_orders, test_user_and_orders_are_fetched_at_the_same_time
+# fails only: test_profile_holds_the_user_and_their_orders, test_user_and_orders_are_fetched_at_the_same_time, test_a_second_profile_asks_both_services_afresh
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 import time
