@@ -202,9 +202,11 @@ def batch(argv: list[str], program: str = GRADE_PY) -> int:
         return USAGE_ERROR
     except KeyboardInterrupt as error:
         graded = getattr(error, "graded", 0)  # command.Stopped; before the grading began: none
+        terminated = getattr(error, "terminated", False) or isinstance(error, command.Terminated)
+        stopped = "stopped (SIGTERM)" if terminated else "stopped"
         if graded:
-            said = f"stopped; the gradebook holds the {many(graded, 'student')} graded so far"
+            said = f"{stopped}; the gradebook holds the {many(graded, 'student')} graded so far"
         else:
-            said = "stopped before any student was graded; no gradebook was written"
+            said = f"{stopped} before any student was graded; no gradebook was written"
         print(f"\n{program} batch: {said}", file=sys.stderr)
-        return 130
+        return 143 if terminated else 130

@@ -82,11 +82,36 @@ class ReportWriteError(Exception):
 
 
 class Stopped(KeyboardInterrupt):
-    """Ctrl-C while students were graded: `graded` of them are in the gradebook (0: none is written)."""
+    """Ctrl-C (or SIGTERM: `terminated`) while students were graded: `graded` of them are in the
+    gradebook (0: none is written)."""
 
-    def __init__(self, graded: int) -> None:
+    def __init__(self, graded: int, terminated: bool = False) -> None:
         super().__init__(graded)
         self.graded = graded
+        self.terminated = terminated
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, the way a CI job, a time limit (`timeout`), or a service manager ends a batch: it
+    stops as a Ctrl-C does (the running gradings ended, the gradebook kept, the course copy in the
+    temporary folder removed), where the default action killed it on the spot, leaving the copy."""
+
+
+@contextlib.contextmanager
+def stopping_on_sigterm() -> Iterator[None]:
+    """While the batch runs, SIGTERM raises Terminated in the main thread (elsewhere: unchanged)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
+        yield
+        return
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class GradingStopped(Exception):
@@ -319,7 +344,7 @@ def _grade_all(
                 if not console.is_terminal:
                     line = _line(len(done), len(submissions), student, student.cached)
                     console.print(line, markup=False, highlight=False)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         for future in futures:
             future.cancel()
         sandbox = batch.grading.sandbox
@@ -329,7 +354,7 @@ def _grade_all(
                 markup=False,
                 highlight=False,
             )
-        raise Stopped(saved) from None
+        raise Stopped(saved, terminated=isinstance(interrupt, Terminated)) from None
     except BaseException:
         for future in futures:
             future.cancel()
@@ -521,20 +546,21 @@ def run(args: argparse.Namespace, exercises: list[Exercise], console: Console) -
     limits = Limits(test_timeout=args.test_timeout, exercise_seconds=args.time_limit)
     started = time.perf_counter()
     try:
-        students = grade_class(
-            paths,
-            exercises,
-            out=args.out,
-            jobs=args.jobs,
-            limits=limits,
-            points=points,
-            points_bytes=points_bytes,
-            seed=seed,
-            junit=args.junit,
-            sandbox=sandbox,
-            console=console,
-            earlier=earlier,
-        )
+        with stopping_on_sigterm():
+            students = grade_class(
+                paths,
+                exercises,
+                out=args.out,
+                jobs=args.jobs,
+                limits=limits,
+                points=points,
+                points_bytes=points_bytes,
+                seed=seed,
+                junit=args.junit,
+                sandbox=sandbox,
+                console=console,
+                earlier=earlier,
+            )
     except ReportWriteError as error:
         console.print(
             f"stopped: {error}; {args.out / 'gradebook.csv'} holds the students graded before this one",

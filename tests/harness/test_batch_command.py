@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import signal
 import subprocess
 import sys
@@ -94,9 +95,19 @@ def test_stopping_ends_the_running_children_at_once_and_starts_no_more(tmp_path,
     assert sandbox.stop() is False, "nothing running"
 
 
-def test_ctrl_c_during_a_grading_stops_it_at_once_says_so_and_leaves_no_process(tmp_path):
+@pytest.mark.parametrize(
+    ("stop", "code", "said"),
+    [(signal.SIGINT, 130, "stopped;"), (signal.SIGTERM, 143, "stopped (SIGTERM);")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_ctrl_c_or_sigterm_during_a_grading_stops_it_at_once_says_so_and_leaves_nothing(
+    tmp_path, stop, code, said
+):
     """With one student graded and another hanging, the batch took 9.8 s to exit after SIGINT,
-    saying nothing: it waited for the running grading to finish."""
+    saying nothing: it waited for the running grading to finish. SIGTERM (a CI job cancelled, a
+    `timeout`) killed it on the spot, leaving its copy of the course in the temporary folder."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
     for student, head in (("ann", ""), ("bob", "import time\ntime.sleep(1000)\n")):
         (tmp_path / student).mkdir()
         stub = (REPO_ROOT / "exercises" / "01_coroutines.py").read_text()
@@ -110,7 +121,10 @@ def test_ctrl_c_during_a_grading_stops_it_at_once_says_so_and_leaves_no_process(
         str(tmp_path / "bob"),
     ]
     argv += ["--out", str(out), "-j", "1", "--exercises", "01", "--time-limit", "60"]
-    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as grader:
+    env = {**os.environ, "TMPDIR": str(temporary)}
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    ) as grader:
         try:
             lines = []
             for line in grader.stdout:
@@ -121,21 +135,23 @@ def test_ctrl_c_during_a_grading_stops_it_at_once_says_so_and_leaves_no_process(
             time.sleep(1.0)  # bob's grading is under way
             children = [m.pid for m in processes.descendants(grader.pid) if m.pid != grader.pid]
             assert children, "bob's grading runs in a child"
+            assert list(temporary.glob("kata-course-*")), "the course is copied into TMPDIR"
             sent = time.monotonic()
-            grader.send_signal(signal.SIGINT)
+            grader.send_signal(stop)
             rest = grader.stdout.read()
             grader.wait(30)
             seconds = time.monotonic() - sent
         finally:
             if grader.poll() is None:
                 grader.kill()
-    assert grader.returncode == 130, rest
-    assert seconds < 5, f"{seconds:.1f} s from SIGINT to exit"
+    assert grader.returncode == code, rest
+    assert seconds < 5, f"{seconds:.1f} s from {stop.name} to exit"
     assert "stopping: ending the running gradings" in rest, rest
-    assert "stopped; the gradebook holds the 1 student graded so far" in rest, rest
+    assert f"{said} the gradebook holds the 1 student graded so far" in rest, rest
     assert "Traceback" not in rest
     alive = [pid for pid in children if _running(pid)]
     assert not alive, f"left running: {alive}"
+    assert not list(temporary.iterdir()), f"left in TMPDIR: {sorted(p.name for p in temporary.iterdir())}"
     with (out / "gradebook.csv").open() as gradebook:
         assert [row["student"] for row in csv.DictReader(gradebook)] == ["ann"]
 
