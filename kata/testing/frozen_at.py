@@ -34,6 +34,16 @@ LOOK = 0.02  # seconds between looks
 OVERDUE = 0.05  # how long past its due time the loop must be before its stack is read
 MOST = 20  # places kept per test
 FROZEN_HERE = "\nWhile it was frozen, your code was running here:\n{places}"
+# Said when the loop's thread was seen in an executor's shutdown: leaving a `with ThreadPoolExecutor()`
+# block waits for every job (a learner trial's cancelled call was told to use run_in_executor, which
+# it did: the freeze was the block's exit, after the cancel, while the jobs still ran).
+POOL_SHUT_DOWN = (
+    "\nIt was waiting for a pool to shut down: leaving a `with ThreadPoolExecutor(...)` (or "
+    "ProcessPoolExecutor) block, or `pool.shutdown()`, waits until every job given to the pool has "
+    "ended, and in async code that holds the loop, however the jobs were started (a cancel does not "
+    "stop a job already running in a thread). Make the pool outside your coroutine and keep it, or "
+    "shut it down off the loop: `await asyncio.to_thread(pool.shutdown)`."
+)
 
 
 class FrozenAt:
@@ -49,6 +59,7 @@ class FrozenAt:
         # Seen at least once: the thread asleep in the kernel, outside a futex, under the
         # learner's line (a blocking read, a sleep, a child process waited for).
         self.blocked_in_code = False
+        self.shutting_down_a_pool = False  # seen at least once in an executor's shutdown()
 
     def look(self, now: float) -> None:
         if now - self._overdue_since() < OVERDUE:
@@ -59,6 +70,8 @@ class FrozenAt:
             return
         if not self.blocked_in_code and _blocking(stall_cause.read_text(self._wchan), frame):
             self.blocked_in_code = True
+        if not self.shutting_down_a_pool and _in_a_pool_shutdown(frame):
+            self.shutting_down_a_pool = True
         if place not in self.places and len(self.places) < MOST:
             self.places.append(place)
 
@@ -72,7 +85,19 @@ class FrozenAt:
         """The places, as the guard's finding continues ('' if none was seen)."""
         if not self.places:
             return ""
-        return FROZEN_HERE.format(places=where.listing(self.places, self.folder))
+        pool = POOL_SHUT_DOWN if self.shutting_down_a_pool else ""
+        return FROZEN_HERE.format(places=where.listing(self.places, self.folder)) + pool
+
+
+def _in_a_pool_shutdown(frame: FrameType | None) -> bool:
+    """Whether `frame` or a caller of it is concurrent.futures' `shutdown` (an executor's `with`
+    block ends with it)."""
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "shutdown" and "/concurrent/futures/" in code.co_filename.replace("\\", "/"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _open_wchan(native_id: int | None) -> int | None:

@@ -28,6 +28,11 @@ async def blocks_in_a_wait():
     import threading
     threading.Event().wait(0.3)  # a blocking call that is not time.sleep (a library's, say)
 
+async def leaves_a_pool_while_its_job_runs():
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(2) as pool:
+        asyncio.get_running_loop().run_in_executor(pool, time.sleep, 0.3)  # never awaited: the exit waits
+
 async def naps(fetch):
     from time import sleep
     results = []
@@ -308,6 +313,9 @@ async def test_blocking_on_a_quiet_machine(ex, quiet_machine):
 async def test_blocking_on_a_busy_machine(ex, busy_machine):
     await ex.blocks_in_a_wait()
 
+async def test_leaving_a_pool_while_its_job_runs(ex):
+    await ex.leaves_a_pool_while_its_job_runs()
+
 async def test_blocking_where_the_machine_cannot_be_read(ex, unknown_machine):
     await ex.blocks_in_a_wait()
 
@@ -482,6 +490,17 @@ def test_a_frozen_loop_names_the_learners_line_that_held_it(verdicts):
         assert "While it was frozen, your code was running here:" in message, message
         assert "target/99_demo.py:10, in blocks_in_a_wait" in message, message
         assert "threading.Event().wait(0.3)" in message, "the line itself is shown"
+
+
+def test_a_loop_frozen_by_a_pool_s_shutdown_says_so(verdicts):
+    """A learner trial's `with ThreadPoolExecutor()` block, left after a cancel while its jobs ran,
+    was told to move blocking calls to run_in_executor, which it had done."""
+    message = verdicts["test_leaving_a_pool_while_its_job_runs"].message
+    assert message.startswith("the event loop was frozen for 0.3"), message
+    assert "It was waiting for a pool to shut down" in message, message
+    assert "in leaves_a_pool_while_its_job_runs" in message, message
+    plain = verdicts["test_blocking_on_a_quiet_machine"].message
+    assert "pool" not in plain, "said only where a pool's shutdown was seen"
 
 
 def test_time_sleep_in_async_code_is_named_with_its_line_however_short_and_gets_no_second_run(verdicts):
