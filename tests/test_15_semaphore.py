@@ -52,6 +52,11 @@ HOST_NAMES = ("api.shop.test", "cdn.shop.test", "img.test", "feed.news.test", "b
 # Some URLs of each host name a port: "https://api.test:8443/p/3" is on the host api.test too;
 # and some spell the host in capitals: "https://API.TEST/p/4" is on api.test too.
 PORTS = (443, 8080, 8443)
+# Hosts written as IPv6 addresses, in brackets in a URL: "https://[2001:db8::1f]:8443/p/3". Their
+# hostname is the address alone ("2001:db8::1f"), whose ':'s a host split from the URL's text at ':'
+# (for the port) by hand cuts into: one host with and without a port becomes two, and two hosts one
+# (two addresses of one network, as here, differ only in their last part).
+IPV6_NETWORKS = ("2001:db8::", "2001:db8:4:7::", "fd00:ab::")
 ERROR_KINDS = (ConnectionError, LookupError, ValueError, PermissionError)
 
 
@@ -855,6 +860,7 @@ def urls_by_host(rng, hosts, per_host):
         pages = rng.sample(range(1, 1000), per_host * rounds_for(rng, per_host))
         port = rng.choice(PORTS)
         spelled = rng.choice((host.upper(), host.capitalize(), host.title()))
+        host, spelled = in_a_url(host), in_a_url(spelled)
         with_port = rng.randint(per_host, len(pages) - 2 * per_host)
         in_capitals = rng.randint(per_host, len(pages) - with_port - per_host)
         with_user = rng.sample(range(len(pages)), per_host)
@@ -869,6 +875,11 @@ def urls_by_host(rng, hosts, per_host):
             else:
                 urls.append(f"https://{user}{host}/p/{page}")
     return urls
+
+
+def in_a_url(host):
+    """The host as a URL writes it: an IPv6 address in brackets ("[2001:db8::1]"), a name as it is."""
+    return f"[{host}]" if ":" in host else host
 
 
 def name_as_written(url):
@@ -1112,6 +1123,55 @@ def hosts_sharing_a_limit(hosts, per_host):
         if most_at_once([call for name in names for call in hosts.services[name].calls]) > per_host:
             return None
     return shared[0]
+
+
+@pytest.mark.task(2)
+async def test_hosts_written_as_ipv6_addresses_each_get_their_own_limit(ex, rng):
+    # Two hosts written as IPv6 addresses of one network ("https://[2001:db8::1f]:8443/p/3"), with
+    # and without a port, a user part, capitals, and a host name beside them. `urlsplit(url).hostname` is the
+    # address alone, whatever else the URL holds: one limit for each of the three hosts.
+    per_host = rng.randint(2, 3)
+    network = rng.choice(IPV6_NETWORKS)
+    addresses = [f"{network}{n:x}" for n in rng.sample(range(0x10, 0x1000), 2)]
+    names = [*addresses, rng.choice(HOST_NAMES)]
+    rng.shuffle(names)
+    urls = urls_by_host(rng, names, per_host)
+    hosts = Hosts(names)
+
+    await ex.fetch_per_host(hosts.fetch, urls, per_host)
+
+    assert_same(sorted(call.args[0] for call in hosts.calls), sorted(urls), "the URLs fetched")
+    by_hand = (
+        "An IPv6 address is made of ':'s: a host split from the URL's text by hand (at '/', '@' or "
+        "':', for the port) cuts into it. Take the host as the docstring says, "
+        "`urllib.parse.urlsplit(url).hostname`, which knows the brackets."
+    )
+    for address in addresses:
+        service = hosts.services[address]
+        if service.peak > per_host:
+            forms = sorted({urlsplit(call.args[0]).netloc for call in service.calls}, key=len)
+            raise AssertionError(
+                f"{service.peak} calls to the host {address} ran at the same time; at most {per_host} may "
+                f"per host. Its URLs write it in brackets, as {forms[0]} and {forms[-1]} among others, "
+                f"and `urlsplit(url).hostname` is {address!r} for each of them: one host, one limit, but "
+                f"fetch_per_host gave them more than one. {by_hand}\nobserved:\n{hosts.picture()}"
+            )
+    together = most_at_once([call for address in addresses for call in hosts.services[address].calls])
+    if margins.short_of(together, 2 * per_host, "15 fetch_per_host: two IPv6 hosts, a limit each"):
+        if hosts.peak <= together:  # the host name's calls were held back with them: not the addresses
+            raise AssertionError(
+                f"at most {calls_word(hosts.peak)} ran at the same time over the hosts {', '.join(names)}, "
+                f"though each may run {per_host}: {len(names) * per_host} together. One host's limit must "
+                "not hold back the others: give each host its own semaphore, and add no limit of your own "
+                f"over all the hosts together.\nobserved:\n{hosts.picture()}"
+            )
+        raise AssertionError(
+            f"the hosts {addresses[0]} and {addresses[1]} never had more than {calls_word(together)} running "
+            f"at the same time between them, though each may run {per_host}: {2 * per_host} together. "
+            f"They are two hosts (`urlsplit(url).hostname` is {addresses[0]!r} for one, {addresses[1]!r} "
+            f"for the other), and fetch_per_host gave them one limit. {by_hand}\nobserved:\n{hosts.picture()}"
+        )
+    assert_host_limits(hosts, urls, per_host)
 
 
 @pytest.mark.task(2)

@@ -889,18 +889,17 @@ def recording_save():
     return save, pieces, times
 
 
-def serve_download(server, rng, chunk_delay, status=200, count=8):
-    """A binary body the server streams in `count` pieces of 1.5 to 4 kB; returns (url, body, pieces
-    sent)."""
+def serve_download(server, rng, chunk_delay, status=200, count=8, path=None):
+    """A binary body the server streams in `count` pieces of 1.5 to 4 kB, at `path` (a new one if
+    None); returns (url, body, pieces sent)."""
     sizes = [rng.randrange(1500, 4000) for _ in range(count)]
     body = rng.randbytes(sum(sizes))
     sent, at = [], 0
     for size in sizes:
         sent.append(body[at : at + size])
         at += size
-    url = server.serve(
-        f"/files/{rng.randrange(10**6)}.bin", chunks=sent, chunk_delay=chunk_delay, status=status
-    )
+    path = path or f"/files/{rng.randrange(10**6)}.bin"
+    url = server.serve(path, chunks=sent, chunk_delay=chunk_delay, status=status)
     return url, body, sent
 
 
@@ -1118,3 +1117,60 @@ async def test_a_cancelled_download_ends_cancelled(ex, rng, server):
             lambda urls: ex.download(session, urls[0], save, 1024),
             "download",
         )
+
+
+@pytest.mark.task(4)
+async def test_a_second_download_of_the_same_url_asks_the_server_afresh_and_saves_afresh(ex, rng, server):
+    # The file changes on the server between the calls, as a live one may. Call 2 has the same
+    # arguments as call 1 (the same save too); call 3 the same URL and a new save, as a caller
+    # saving to another file would. Nothing may be kept from one call to the next: not the pieces,
+    # not their count, not the save.
+    path = f"/files/{rng.randrange(10**6)}.bin"
+    chunk_size = rng.choice((512, 1000, 1024))
+    saves = [recording_save(), recording_save()]  # (save, pieces, times): call 1 and 2's, call 3's
+    calls = (
+        (0, "a second time, with the same arguments"),
+        (1, "a third time, with the same URL and a new save (another file)"),
+    )
+
+    async with aiohttp.ClientSession() as session:
+        url, first_body, _ = serve_download(server, rng, chunk_delay=0.0, count=4, path=path)
+        await ex.download(session, url, saves[0][0], chunk_size)
+        for which, call in calls:
+            url, body, _ = serve_download(server, rng, chunk_delay=0.0, count=4, path=path)
+            server.reset()
+            before = [len(pieces) for _, pieces, _ in saves]
+            result = await ex.download(session, url, saves[which][0], chunk_size)
+            got = [
+                b"".join(bytes(p) for p in pieces[n:])
+                for (_, pieces, _), n in zip(saves, before, strict=True)
+            ]
+            changed = (
+                f"download(session, {url!r}, save, {chunk_size}) was called {call}, and the file on the "
+                f"server had changed since the call before: a new body of {len(body)} bytes"
+            )
+            keep_nothing = (
+                "Keep nothing from one call to the next (no dict of what was downloaded, no save kept in a "
+                "variable outside the function): every call GETs its URL afresh and passes what the server "
+                "sends now to the `save` it was given."
+            )
+            if not server.requests:
+                saved = f"saved {len(got[which])} bytes" if got[which] else "saved nothing"
+                raise AssertionError(
+                    f"{changed}, but no request reached the server in that call: it {saved} and returned "
+                    f"{describe(result)}. {keep_nothing}"
+                )
+            if got[1 - which]:
+                raise AssertionError(
+                    f"{changed}, and {len(got[1 - which])} bytes of it went to the save of an earlier call, "
+                    f"not to the save given in this one. {keep_nothing}"
+                )
+            if got[which] != body:
+                stale = " (the body of the first call)" if got[which] == first_body else ""
+                raise AssertionError(
+                    f"{changed}, and save received {len(got[which])} bytes that are not that body{stale}. "
+                    f"{keep_nothing}"
+                )
+            assert_same(
+                result, len(body), f"download's result when called {call} (the number of bytes saved)"
+            )

@@ -1026,6 +1026,172 @@ async def test_the_wait_before_each_retry_doubles_and_the_last_503_is_raised_at_
         )
 
 
+# The test of many retries: a backoff this small, and this many attempts, so that the waits grow to
+# 2 ** MANY_WAITS_SEEN times the backoff within a third of a second. The test watches the waits before
+# the first MANY_WAITS_SEEN + 1 retries (the last one only as it is asked for), then cancels the call:
+# a cap of the code's own on the doubling (`2 ** min(n, 5)`) shows there.
+MANY_BACKOFF = 0.001
+MANY_ATTEMPTS = 12
+MANY_WAITS_SEEN = 8
+# How long the test waits for the retries it watches (their waits add up to about 0.26 s).
+MANY_WITHIN = 2.0
+# The test of a long backoff: far longer than any cap a learner might put on the waits
+# (`min(backoff * 2 ** n, 60)`). It is never waited out: the test cancels the call during its first
+# wait, LONG_WAIT_WATCHED after the first 503, having seen how long a wait the code asked for.
+LONG_BACKOFF = (10_000.0, 100_000.0)
+LONG_WAIT_WATCHED = 0.2
+# How long the test waits for the first request, which correct code makes at once.
+FIRST_REQUEST_WITHIN = 1.0
+
+
+def twice(n):
+    """What wait n + 1 before a retry is, in words."""
+    return "backoff itself" if n == 0 else f"backoff * 2 ** {n}, twice the one before"
+
+
+async def watched_until(run, done, within):
+    """Let `run` go on until `done()`, it has ended, or `within` s have passed; True if `done()`."""
+    deadline = clock.perf_counter() + within
+    while not done() and not run.task.done() and clock.perf_counter() < deadline:
+        await asyncio.sleep(0.005)
+    return done()
+
+
+async def cancelled_in_a_wait(run, moment):
+    """Cancel `run` (it waits before a retry) and see it end; the time of the cancel (kata clock)."""
+    await let_the_code_run(0)
+    cancelled_at = clock.perf_counter()
+    run.cancel(moment)
+    if not await run.finish(longest=2.0):
+        await run.stop()
+    return cancelled_at
+
+
+def raise_a_failure_of_its_own(run, server):
+    """Raise what the call raised, unless it is the page's 503 (ClientResponseError) or a timeout."""
+    error = run.error if run.task.done() else None
+    if error is None or isinstance(error, aiohttp.ClientResponseError | TimeoutError):
+        return
+    explained = read_an_error_page(error, server, "fetch_links_retrying")
+    if explained:
+        raise explained from error
+    raise error
+
+
+@pytest.mark.task(2)
+async def test_the_wait_keeps_doubling_through_many_retries(ex, rng, server, wake_watch):
+    site = Site(server, rng)
+    busy = site.add(BUSY, latency=0.0)
+    site.publish()
+    seen = MANY_WAITS_SEEN + 1  # requests: the first, and a retry after each wait watched
+
+    async with aiohttp.ClientSession() as session, wake_watch(ex) as wakes:
+        run = Run(ex.fetch_links_retrying(session, busy.url, 2.0, MANY_ATTEMPTS, MANY_BACKOFF))
+        reached = await watched_until(
+            run, lambda: sum(r.end is not None for r in server.requests) >= seen, MANY_WITHIN
+        )
+        await let_the_code_run(0.02)  # it has read the last 503 and asked for its next wait
+        cancelled_at = await cancelled_in_a_wait(
+            run, f"while it waited before retry {seen} (request {seen + 1}), after {seen} 503s"
+        )
+
+    raise_a_failure_of_its_own(run, server)
+    requests = [r for r in server.requests if r.start < cancelled_at]
+    wanted = [MANY_BACKOFF * 2**n for n in range(MANY_ATTEMPTS - 1)]
+    call = f"fetch_links_retrying(session, url, 2.0, attempts={MANY_ATTEMPTS}, backoff={MANY_BACKOFF})"
+    fix = (
+        "The docstring asks for exactly backoff, 2 * backoff, 4 * backoff, and so on, with no end to the "
+        "doubling: `await asyncio.sleep(backoff * 2 ** n)` before retry n + 1, whatever n, with nothing "
+        "added and no cap of your own on the wait or on `n` (`2 ** min(n, 5)`)."
+    )
+    # What the code asked for, when each wait is one asyncio.sleep after the request before it (the
+    # last may still be pending). A wait before the first request is another test's business.
+    pauses = sorted(
+        (t for t in wakes.limits if t.pause and not t.thread and t.at < cancelled_at), key=lambda t: t.at
+    )
+    one_after_each = all(pause.at > r.start for pause, r in zip(pauses, requests, strict=False))
+    if len(pauses) in (len(requests) - 1, len(requests)) and one_after_each:
+        for n, (pause, want) in enumerate(zip(pauses, wanted, strict=False)):
+            if not math.isclose(pause.delay, want, rel_tol=1e-6, abs_tol=1e-9):
+                slept = ", ".join(f"{p.delay:g} s" for p in pauses[: n + 1])
+                raise AssertionError(
+                    f"{call} (a page that answers 503 every time) slept {slept} before its retries "
+                    f"({pause.where()}): wait {n + 1} should be {want:g} s, {twice(n)}. {fix}"
+                )
+    # What the server saw, however the code waits: each retry comes its wait after the 503 before it.
+    for n, (earlier, later) in enumerate(itertools.pairwise(requests)):
+        gap = later.start - earlier.end
+        if margins.under(gap, wanted[n] - EARLY, "22 retries: each doubled wait >= its due - EARLY"):
+            raise AssertionError(
+                f"{call} (a page that answers 503 every time) made request {n + 2} {gap:.3f} s after the "
+                f"503 of request {n + 1}; the wait before it should be {wanted[n]:g} s, {twice(n)}. {fix}"
+            )
+    if not reached and not run.task.done():
+        margins.gave_up(MANY_WITHIN, MANY_WITHIN, "22 retries: 9 doubled waits from 1 ms < MANY_WITHIN")
+        raise AssertionError(
+            f"{call} (a page that answers 503 every time) had made {len(requests)} requests after "
+            f"{MANY_WITHIN:.1f} s; its first {seen} take about {sum(wanted[: seen - 1]):.2f} s with their "
+            "waits. Wait backoff * 2 ** n before retry n + 1, no longer."
+        )
+
+
+@pytest.mark.task(2)
+async def test_a_long_backoff_is_waited_in_full_and_only_before_a_retry(ex, rng, server, wake_watch):
+    backoff = round(rng.uniform(*LONG_BACKOFF), 1)
+    site = Site(server, rng)
+    busy = site.add(BUSY, latency=0.01)
+    site.publish()
+    call = f"fetch_links_retrying(session, url, 2.0, attempts={ATTEMPTS}, backoff={backoff})"
+
+    async with aiohttp.ClientSession() as session, wake_watch(ex) as wakes:
+        run = Run(ex.fetch_links_retrying(session, busy.url, 2.0, ATTEMPTS, backoff))
+        answered = await watched_until(
+            run, lambda: any(r.end is not None for r in server.requests), FIRST_REQUEST_WITHIN
+        )
+        if answered:
+            await let_the_code_run(LONG_WAIT_WATCHED)  # it has read the 503 and waits before its retry
+        cancelled_at = await cancelled_in_a_wait(run, "while it waited before its first retry")
+
+    raise_a_failure_of_its_own(run, server)
+    requests = [r for r in server.requests if r.start < cancelled_at]
+    timers = [t for t in wakes.limits if not t.thread and t.at < cancelled_at]
+    if not requests:
+        pauses = [t for t in timers if t.pause and t.delay > 0]
+        if pauses:
+            raise AssertionError(
+                f"{call} made no request in {FIRST_REQUEST_WITHIN:.1f} s: it waited first "
+                f"({pauses[0].where()}), before the page's first request. The docstring asks for a wait "
+                "before the 2nd request, the 3rd, and so on, each after a 503: request the page at once, "
+                "and wait only before a retry."
+            )
+        margins.gave_up(FIRST_REQUEST_WITHIN, FIRST_REQUEST_WITHIN, "22 retries: the first request at once")
+        raise AssertionError(
+            f"{call} made no request in {FIRST_REQUEST_WITHIN:.1f} s: request the page at once, and wait "
+            "only before a retry."
+        )
+    waits = [t for t in timers if t.at > requests[0].start]
+    asked = ""
+    if waits:
+        longest = max(waits, key=lambda t: t.delay)
+        asked = f" It asked for {longest.delay:g} s at most ({longest.where()})."
+    fix = (
+        "The waits are backoff, 2 * backoff, 4 * backoff..., however long the caller makes them: with no "
+        "cap of your own (`min(backoff * 2 ** n, 60)`), `await asyncio.sleep(backoff * 2 ** n)` before "
+        "retry n + 1."
+    )
+    if len(requests) > 1:
+        gap = requests[1].start - requests[0].end
+        raise AssertionError(
+            f"{call}: the page answered 503, and the 2nd request came {gap:.2f} s later; it should come "
+            f"after a wait of backoff, {backoff:g} s.{asked} {fix}"
+        )
+    if waits and longest.delay < backoff * (1 - 1e-9):
+        raise AssertionError(
+            f"{call}: the page answered 503, and the wait before the 2nd request should be backoff, "
+            f"{backoff:g} s.{asked} {fix}"
+        )
+
+
 @pytest.mark.task(2)
 async def test_a_cancelled_fetch_links_retrying_ends_cancelled(ex, server):
     busy = Reply(status=503, json={"error": "busy, try again later"})

@@ -2,7 +2,7 @@
 user part ("user7@api.test", or "user7" for "user7:secret@api.test"): each such URL gets a limit of
 its own. The docstring says "The host of a URL is `urllib.parse.urlsplit(url).hostname`" (a red
 team's answer)."""
-# fails only: test_each_host_gets_exactly_per_host_calls_at_once, test_hosts_do_not_wait_for_each_other, test_each_call_keeps_its_own_per_host_after_a_call_with_another, test_two_calls_at_the_same_time_each_get_per_host_calls_to_a_host
+# fails only: test_each_host_gets_exactly_per_host_calls_at_once, test_hosts_do_not_wait_for_each_other, test_hosts_written_as_ipv6_addresses_each_get_their_own_limit, test_each_call_keeps_its_own_per_host_after_a_call_with_another, test_two_calls_at_the_same_time_each_get_per_host_calls_to_a_host
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

@@ -1,5 +1,5 @@
 """Wrong: each URL's netloc is taken for its host, so one host reached on two ports gets two limits."""
-# fails only: test_each_host_gets_exactly_per_host_calls_at_once, test_hosts_do_not_wait_for_each_other, test_each_call_keeps_its_own_per_host_after_a_call_with_another, test_two_calls_at_the_same_time_each_get_per_host_calls_to_a_host
+# fails only: test_each_host_gets_exactly_per_host_calls_at_once, test_hosts_do_not_wait_for_each_other, test_hosts_written_as_ipv6_addresses_each_get_their_own_limit, test_each_call_keeps_its_own_per_host_after_a_call_with_another, test_two_calls_at_the_same_time_each_get_per_host_calls_to_a_host
 # ruff: noqa: E501
 
 import asyncio

@@ -1,7 +1,8 @@
 """Wrong: the backoff gets extra jitter ("as in exercise 19"): backoff * 2**n plus up to one more backoff.
 Breaks: "Before the 2nd request wait `backoff` seconds, before the 3rd `2 * backoff`, then `4 * backoff`"."""
 
-# fails only: test_the_wait_before_each_retry_doubles_and_the_last_503_is_raised_at_once
+# fails only: test_the_wait_before_each_retry_doubles_and_the_last_503_is_raised_at_once, test_the_wait_keeps_doubling_through_many_retries
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 import random
