@@ -269,6 +269,45 @@ async def test_a_failing_job_gives_the_connection_back_and_its_error_goes_on(ex,
     )
 
 
+class Aborted(BaseException):
+    """A job's error that is neither an Exception nor a cancellation. It stands in for SystemExit
+    (`sys.exit()` in the job), KeyboardInterrupt or a library's own BaseException: asyncio lets the
+    first two out of the event loop, past the test, so the test raises one of its own."""
+
+
+@pytest.mark.task(1)
+async def test_a_job_that_raises_a_baseexception_gives_the_connection_back_and_it_goes_on(ex, rng):
+    # "however the job ends": not only Exception and CancelledError (a red team's answer gave the
+    # connection back under `except (Exception, asyncio.CancelledError):`, and passed).
+    pool = FakePool(rng)
+    error = Aborted(f"job {rng.randrange(1000)} was told to stop")
+    job = FakeJob(pool, 0.05, error=error)
+
+    try:
+        result = await ex.run_job(pool, job)
+    except Aborted as raised:
+        if raised is not error:
+            raise AssertionError(
+                f"run_job should let the job's error {error!r} through, found {raised!r}"
+            ) from None
+    else:
+        raise AssertionError(
+            f"the job raised {error!r}, and run_job returned {describe(result)}: let the error reach "
+            "the caller, whatever its class (a `finally:` block does that by itself)."
+        )
+
+    number = conn_number(pool)
+    await assert_released_by_return(
+        pool,
+        [f"acquire #{number}", f"job uses #{number}", f"release #{number}"],
+        f"raised {error!r}",
+        f"The job raised {error!r}, a BaseException that is not an Exception (as SystemExit and "
+        "KeyboardInterrupt are), and the connection was not given back: `except Exception` (even with "
+        "asyncio.CancelledError beside it) does not catch it. The connection goes back however the job "
+        "ends: release it in a `finally:` block, which runs for every exception.",
+    )
+
+
 async def cancel_run_job(ex, rng, moment):
     """Run run_job, cancel it at `moment` (JOB_RUNS, ACQUIRING or RELEASING); return it and
     the pool once both have settled."""

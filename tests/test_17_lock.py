@@ -383,6 +383,51 @@ async def test_a_read_or_write_that_raises_reaches_the_caller_and_leaves_the_acc
     )
 
 
+class Aborted(BaseException):
+    """An error that is neither an Exception nor a cancellation. It stands in for SystemExit,
+    KeyboardInterrupt or a library's own BaseException: asyncio lets the first two out of the event
+    loop, past the test, so the tests raise one of their own."""
+
+
+@pytest.mark.task(1)
+async def test_a_storage_that_raises_a_baseexception_leaves_the_account_usable(ex, rng):
+    # "If the storage raises": whatever it raises. Cleanup under `except (Exception,
+    # asyncio.CancelledError):` passes the tests of errors and cancels, and keeps the lock here.
+    start = rng.randrange(100, 200)
+    failed, amount = rng.sample(range(10, 50), 2)
+    error = Aborted(f"the storage was shut down during the read of withdraw({failed})")
+    failures = [error]
+    io = FakeService("storage", delay=IO_DELAY, fail=lambda op, *_: failures.pop() if failures else None)
+    storage = Storage(start, io=io)
+    account = ex.Account(storage)
+    raised = f"storage.read() raised {error!r} during withdraw({failed})"
+
+    try:
+        found = await account.withdraw(failed)
+    except Aborted as caught:
+        if not holds(caught, error):
+            raise
+    else:
+        raise AssertionError(
+            f"{raised}, but withdraw returned {describe(found)}: the error never reached the caller. "
+            "Let it go on, whatever its class."
+        )
+    async with hang_guard(
+        HANG,
+        "17 withdraw: a withdrawal after one whose storage raised a BaseException ends < HANG",
+        f"{raised}, a BaseException that is not an Exception (as SystemExit and KeyboardInterrupt are); "
+        f"then withdraw({amount}) was called, and it was still waiting {HANG} s later: the failed "
+        "withdrawal kept the lock. `except Exception` (even with asyncio.CancelledError beside it) does "
+        "not catch it: use `async with self.lock:`, which gives the lock back however the block ends "
+        "(or release it in a `finally:`).",
+    ):
+        paid = await account.withdraw(amount)
+
+    assert_yes_or_no([paid], [amount])
+    assert_same(paid, True, f"withdraw({amount}) from a balance of {start}, after {raised}")
+    assert_same(storage.balance, start - amount, f"the balance after {raised} and withdraw({amount}) paid")
+
+
 def fake_fetch(rng, delay, first=None):
     """A fake fetch whose every call answers with a value no other call gives.
 
@@ -619,6 +664,62 @@ async def test_an_error_of_fetch_reaches_the_get_and_nothing_is_kept(ex, rng):
             f"but the next get for {key!r} fetched {times - 1} times (it should fetch again, once) and "
             f"returned {describe(later)}: nothing was fetched the first time, so there is nothing to "
             "keep. Keep a value only when fetch returns one (no value kept, no error kept for the key)."
+        )
+    assert_same(later, given[key][0], f"the next get for {key!r}, after the failed one")
+
+
+@pytest.mark.task(2)
+async def test_a_fetch_that_raises_a_baseexception_reaches_the_get_and_nothing_is_kept(ex, rng):
+    # "If fetch raises": whatever it raises. A future per key, or a shared task, cleaned up under
+    # `except Exception` (and `except asyncio.CancelledError`) keeps what it made for the key: the
+    # next get waits forever for a future nobody resolves, or raises the old error without fetching
+    # (a red team's answer and a recorded correct one did).
+    key = rng.choice(WORDS)
+    error = Aborted(f"the fetch of {key!r} was shut down")
+    failures = [error]  # the first fetch raises, the next one answers
+    fetch, given = fake_fetch(rng, delay=0.02)
+    fetch.fail = lambda key: failures.pop() if failures else None
+    cache = ex.Cache(fetch)
+    raised = f"fetch({key!r}) raised {error!r}, a BaseException that is not an Exception (as SystemExit is)"
+
+    try:
+        found = await cache.get(key)
+    except Aborted as caught:
+        if not holds(caught, error):
+            raise
+    else:
+        raise AssertionError(
+            f"{raised}, but Cache.get({key!r}) returned {describe(found)}: the error never reached the "
+            "caller. Let it go on, whatever its class."
+        )
+    async with hang_guard(
+        HANG,
+        "17 Cache.get: a get after a fetch that raised a BaseException ends < HANG",
+        f"{raised}; the next get for {key!r} was still waiting {HANG} s later: it waits for what the "
+        "failed get left for the key (a future nobody will resolve). `except Exception` does not catch "
+        "this error: forget what you made for the key in a `finally:` block (or `except BaseException:` "
+        "and `raise`), or hold a lock per key with `async with`.",
+    ):
+        try:
+            later = await cache.get(key)
+        except Aborted as caught:
+            if not holds(caught, error):
+                raise
+            again = len(fetch.calls) - 1
+            raise AssertionError(
+                f"{raised}; the next get for {key!r} raised that same error again, "
+                f"{'without fetching' if again == 0 else f'after {again} more fetches'}: the failed "
+                "fetch was kept for the key. Keep nothing "
+                "when fetch raises, whatever its class: `except Exception` does not catch this one, so "
+                "forget the key's task or future in a `finally:` block (or `except BaseException:` and "
+                "`raise`)."
+            ) from None
+
+    times = len(fetch.calls)
+    if times != 2:
+        raise AssertionError(
+            f"{raised}, and the next get for {key!r} fetched {times - 1} times (it should fetch again, "
+            f"once) and returned {describe(later)}: keep nothing for the key when fetch raises."
         )
     assert_same(later, given[key][0], f"the next get for {key!r}, after the failed one")
 

@@ -625,6 +625,31 @@ async def test_the_transient_classes_are_the_ones_it_is_given(ex, rng):
 
 
 @pytest.mark.task(2)
+async def test_an_empty_transient_retries_no_error(ex, rng):
+    # transient=() is given, not left out (the default is the signature's): it names no class, so
+    # no error is an instance of one, and every error is "any other error", raised at once. (A red
+    # team's answer took () for the default, with `tuple(transient) or (ConnectionError, ...)`.)
+    error = rng.choice(TRANSIENT_KINDS)(f"server {rng.randrange(100, 1000)} went away")
+    flaky = Flaky(errors=[error, *transient_errors(rng, 2)], value=some_value(rng))
+    sleep, random = RecordingSleep(), ScriptedRandom(rng)
+
+    outcome = await run_retry(
+        ex, flaky, attempts=5, base_delay=0.01, max_delay=1.0, transient=(), sleep=sleep, random=random
+    )
+
+    if flaky.tries > 1:
+        raise AssertionError(
+            f"with transient=(), try 1 raised {error!r}, and retry tried again ({flaky.tries} tries in "
+            "all): an empty `transient` names no class, so no error is worth another try, and this one "
+            "should be raised at once. The default, (ConnectionError, TimeoutError), is for a call that "
+            "leaves `transient` out; () is given, and means 'retry nothing': don't swap it for the "
+            "default (`transient or (...)` does). `except transient:` with () catches nothing."
+        )
+    assert_raised(outcome, error, "try 1 raised it, and transient=() makes no error transient")
+    assert_waits(sleep, random, 0.01, 1.0, expected_count=0, tries_made=1)
+
+
+@pytest.mark.task(2)
 async def test_real_waits_are_awaited_and_other_retries_run_meanwhile(ex, rng):
     # Three retries with the default sleep (asyncio.sleep), gathered by the test: each
     # waits 0.2-0.3 s in all, and waiting must not hold up the others.

@@ -1,4 +1,5 @@
-"""Correct: one Future per key; fetch's error is set on it for the waiting gets, and marked read."""
+"""Correct: one Future per key; fetch's error, whatever its class, is set on it for the waiting gets,
+and marked read."""
 
 import asyncio
 
@@ -53,7 +54,7 @@ class Cache:
             del self._futures[key]
             future.cancel()
             raise
-        except Exception as error:
+        except BaseException as error:  # not only Exception: SystemExit and its kind keep nothing either
             del self._futures[key]
             future.set_exception(error)  # the gets waiting on it raise it too
             future.exception()  # read here: no get may be waiting, and this get raises it

@@ -1,5 +1,5 @@
 """Correct: a Semaphore(1) works as a lock; the cache shares one fetch task per key among all its gets,
-shielded from their cancellation, and forgets it if it fails."""
+shielded from their cancellation, and forgets it if it fails, whatever it raises."""
 
 import asyncio
 
@@ -31,8 +31,9 @@ class Cache:
         try:
             # Shielded: a get that is cancelled leaves the fetch running for the other gets.
             return await asyncio.shield(task)
-        except Exception:
-            # A failed fetch keeps nothing: the next get fetches again.
-            if self.fetches.get(key) is task:
+        except BaseException:
+            # A failed fetch keeps nothing, whatever it raised: the next get fetches again. A get
+            # cancelled while the fetch runs on leaves the task to the others.
+            if task.done() and self.fetches.get(key) is task:
                 del self.fetches[key]
             raise

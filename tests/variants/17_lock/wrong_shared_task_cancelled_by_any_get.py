@@ -50,7 +50,9 @@ class Cache:
         task = self.fetches[key]
         try:
             return await task  # a cancelled get cancels the task every other get awaits
-        except Exception:
+        except asyncio.CancelledError:
+            raise
+        except BaseException:  # whatever fetch raised (not only an Exception): keep nothing for the key
             if self.fetches.get(key) is task:
                 del self.fetches[key]
             raise
