@@ -258,7 +258,8 @@ class _ChildRun:
     killed_stem: str | None  # the exercise whose time limit was up, if one was
     output: str
     strays: int
-    out_of_memory: dict[str, int]  # stem -> processes killed when the sandbox's memory ran out
+    # stem -> processes killed when the sandbox's memory ran out
+    out_of_memory: dict[str, int] = field(default_factory=dict)
 
 
 class _ExerciseClock:
