@@ -16,8 +16,13 @@ is `/bin/sh -c 'echo $$ > CGROUP/cgroup.procs && exec "$@"'` in front of bubblew
 or the child itself): the shell moves itself in and only then becomes the sandbox, so every
 process of it is born inside. If the move fails, nothing runs (the grading fails as the
 grader's fault, never as the student's). The cgroup is removed when the sandbox is killed
-(Jail.kill), and a cgroup left by a grader that died (named `kata-<its pid>-<n>`, its pid no
-longer running) is removed, with whatever still runs in it, the first time a grader looks.
+(Jail.kill). One left by a grader that died is removed the next time a grader looks: it is
+named `kata-<the grader's PID namespace>-<its pid>-<n>`, and a grader in the same PID namespace,
+where that pid no longer runs, kills what still runs in it and removes it; a grader in another
+namespace cannot tell a pid's life, and removes it only once it has been empty for a minute (a
+live grader's cgroup is empty only for a moment, as its sandbox starts). The Gradescope recipe
+runs the batch in a PID namespace of its own, so the pid alone was not enough: a batch killed at
+its time limit there left `kata-3-2`, and pid 3 outside was a kernel thread, never gone.
 
 Where: cgroup v1, a child of the grader's own memory cgroup (/sys/fs/cgroup/memory/...); cgroup
 v2, a sibling of the grader's own cgroup (v2 allows controllers only in cgroups without
@@ -45,7 +50,8 @@ from pathlib import Path
 DEFAULT_BUDGET = 2 * 1024**3  # the most one sandbox gets: what RLIMIT_AS allows a single process
 SMALLEST_BUDGET = 512 * 1024**2  # the least: grading the 22 reference solutions peaked at 98 MiB
 SHARE = 0.75  # of the memory the grader may use, for the sandboxes graded at once (the rest: the grader)
-NAME = re.compile(r"kata-(\d+)-(\d+)")
+NAME = re.compile(r"kata-(?P<namespace>\d+)-(?P<pid>\d+)-\d+")
+EMPTY_FOR = 60.0  # seconds: a cgroup of another PID namespace's grader, empty that long, is left over
 # The shell moves itself into the cgroup ($0: its cgroup.procs), then becomes the command ("$@").
 ENTER = 'echo $$ > "$0" && exec "$@"'
 SHELL = "/bin/sh"
@@ -123,7 +129,7 @@ class Hierarchy:
 
     def make(self, budget: int) -> Cgroup:
         """A new, empty cgroup limited to `budget` bytes (an OSError that says where, if not)."""
-        cgroup = Cgroup(self.parent / f"kata-{os.getpid()}-{_next_number()}", self.version)
+        cgroup = Cgroup(self.parent / f"kata-{_pid_namespace()}-{os.getpid()}-{_next_number()}", self.version)
         try:
             cgroup.path.mkdir()
         except OSError as error:
@@ -147,15 +153,23 @@ class Hierarchy:
         return min((limit for limit in limits if limit is not None), default=None)
 
     def sweep(self) -> int:
-        """Remove the cgroups of graders no longer running (killed, or crashed), and everything
-        still running in them; how many. A live grader's are never touched."""
+        """Remove the cgroups of graders no longer running (killed, or crashed); how many. Those of
+        a grader of this PID namespace whose pid is gone, with everything still running in them;
+        those of another namespace's grader only when they have been empty for EMPTY_FOR seconds
+        (nothing is killed there). A live grader's are never touched."""
         removed = 0
+        here = _pid_namespace()
         with contextlib.suppress(OSError):
             for entry in self.parent.iterdir():
                 found = NAME.fullmatch(entry.name)
-                if found is None or not entry.is_dir() or _running(int(found[1])):
+                if found is None or not entry.is_dir():
                     continue
-                removed += Cgroup(entry, self.version).remove()
+                cgroup = Cgroup(entry, self.version)
+                if int(found["namespace"]) == here:
+                    if not _running(int(found["pid"])):
+                        removed += cgroup.remove()
+                elif not cgroup.pids() and _age(entry) > EMPTY_FOR:
+                    removed += cgroup.remove(timeout=0)
         return removed
 
 
@@ -168,16 +182,32 @@ def _next_number() -> int:
         return next(_COUNTER)
 
 
+def _pid_namespace() -> int:
+    """This process's PID namespace, as the inode number of /proc/self/ns/pid (0 where unknown)."""
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return 0
+
+
+def _age(folder: Path) -> float:
+    try:
+        return time.time() - folder.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def _running(pid: int) -> bool:
+    """Whether `pid` runs in this PID namespace (a zombie, killed and not yet reaped, does not)."""
     if pid == os.getpid():
         return True
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
         return False
-    except PermissionError:
+    except OSError:
         return True
-    return True
+    return text.rsplit(")", 1)[-1].split()[:1] not in (["Z"], ["X"])
 
 
 def _write(path: Path, value: int) -> None:

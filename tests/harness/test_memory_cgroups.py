@@ -161,20 +161,26 @@ def test_a_command_runs_only_once_it_is_in_the_cgroup():
     assert refused.returncode != 0 and "ran" not in refused.stdout, "no cgroup, nothing runs"
 
 
+def _in(cgroup: memory.Cgroup, argv: list[str]) -> subprocess.Popen:
+    process = subprocess.Popen(cgroup.enter(argv))
+    deadline = time.monotonic() + 5
+    while process.pid not in cgroup.pids() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return process
+
+
 @needs_cgroups
 def test_cgroups_left_by_a_grader_that_died_are_removed_with_what_runs_in_them():
     hierarchy = memory.hierarchy()
+    here = os.stat("/proc/self/ns/pid").st_ino
     gone = subprocess.Popen(["true"])
     gone.wait()  # a pid no process has now
-    left = memory.Cgroup(hierarchy.parent / f"kata-{gone.pid}-1", hierarchy.version)
-    kept = memory.Cgroup(hierarchy.parent / f"kata-{os.getppid()}-999999", hierarchy.version)
+    left = memory.Cgroup(hierarchy.parent / f"kata-{here}-{gone.pid}-1", hierarchy.version)
+    kept = memory.Cgroup(hierarchy.parent / f"kata-{here}-{os.getppid()}-999999", hierarchy.version)
     left.path.mkdir()
     kept.path.mkdir()
     try:
-        orphan = subprocess.Popen(left.enter(["sleep", "60"]))
-        deadline = time.monotonic() + 5
-        while orphan.pid not in left.pids() and time.monotonic() < deadline:
-            time.sleep(0.01)
+        orphan = _in(left, ["sleep", "60"])
         assert hierarchy.sweep() >= 1
         assert not left.path.exists(), "a dead grader's cgroup is removed"
         assert orphan.wait(timeout=5) == -9, "what still ran in it is killed"
@@ -182,6 +188,31 @@ def test_cgroups_left_by_a_grader_that_died_are_removed_with_what_runs_in_them()
     finally:
         left.remove()
         kept.remove()
+
+
+@needs_cgroups
+def test_a_grader_of_another_pid_namespace_s_cgroups_go_only_once_long_empty(monkeypatch):
+    """The Gradescope recipe runs the batch in a PID namespace of its own, where it is pid 3: killed
+    at its time limit, it left a cgroup named after pid 3, and outside that namespace pid 3 is
+    someone else (a kernel thread here). Such a cgroup cannot be judged by its pid: it is removed
+    once it has been empty for a while, and what runs in one is never killed."""
+    hierarchy = memory.hierarchy()
+    elsewhere = [memory.Cgroup(hierarchy.parent / f"kata-1-3-{n}", hierarchy.version) for n in (1, 2)]
+    empty, busy = elsewhere
+    for cgroup in elsewhere:
+        cgroup.path.mkdir()
+    try:
+        sleeper = _in(busy, ["sleep", "60"])
+        assert hierarchy.sweep() == 0 and empty.path.exists(), "empty for less than a minute: kept"
+        monkeypatch.setattr(memory, "EMPTY_FOR", -1.0)  # as if a minute had gone by
+        assert hierarchy.sweep() == 1
+        assert not empty.path.exists(), "long empty: removed"
+        assert busy.path.exists() and sleeper.poll() is None, "a process in it: kept, and left running"
+        sleeper.kill()
+        sleeper.wait()
+    finally:
+        for cgroup in elsewhere:
+            cgroup.remove()
 
 
 def _graded_in_a_thread(files, expected, grading) -> tuple[threading.Thread, dict]:
@@ -205,7 +236,7 @@ def _graded_in_a_thread(files, expected, grading) -> tuple[threading.Thread, dic
 
 def _ours() -> list[Path]:
     parent = memory.hierarchy().parent
-    return sorted(p for p in parent.iterdir() if re.fullmatch(rf"kata-{os.getpid()}-\d+", p.name))
+    return sorted(p for p in parent.iterdir() if re.fullmatch(rf"kata-\d+-{os.getpid()}-\d+", p.name))
 
 
 def _memory_cgroup_of(pid: int) -> Path | None:
@@ -272,7 +303,7 @@ def test_every_process_of_a_sandbox_runs_in_its_cgroup_and_the_cgroup_goes_with_
     assert "error" not in box, box.get("error")
     assert seen, "no process of the submission's was seen while it was graded"
     for pid, (folder, limit, member, parent_member) in seen.items():
-        assert re.fullmatch(rf"kata-{os.getpid()}-\d+", folder.name), f"{pid} ran in {folder}"
+        assert re.fullmatch(rf"kata-\d+-{os.getpid()}-\d+", folder.name), f"{pid} ran in {folder}"
         assert folder.parent == memory.hierarchy().parent
         assert limit == budget, f"{folder}: its limit is {limit}, not the budget"
         assert member and parent_member, f"{pid} or the process that started it is not in {folder}"
