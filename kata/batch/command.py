@@ -58,7 +58,7 @@ from kata.batch.scan_process import scan_in_child
 from kata.batch.submissions import Submission, distinct_paths, holds_submissions, load_submissions
 from kata.catalog import REPO_ROOT, Exercise
 from kata.report import TestResult
-from kata.sandbox import Jail, Sandbox, choose_sandbox
+from kata.sandbox import Jail, Sandbox, choose_sandbox, memory
 from kata.sandbox.choose import KINDS, SandboxUnavailable
 from kata.words import many
 
@@ -215,6 +215,12 @@ class Batch:
         tampered = sorted({r.stem for r in run.results if TAMPERING in r.message})
         flags += [f"{stem}.py: patched the clock while tests ran (those tests failed)" for stem in tampered]
         flags += [_ended(note) for note in run.notes]
+        budget = memory.size(self.grading.limits.sandbox_memory_bytes)
+        flags += [
+            f"{stem}.py: ran out of the sandbox's memory ({budget} for all its processes): the kernel "
+            f"killed {many(killed, 'process', 'processes')}"
+            for stem, killed in sorted(run.out_of_memory.items())
+        ]
         if run.strays:
             flags.append(
                 f"left {many(run.strays, 'process', 'processes')} running after its exercise ended (killed)"
@@ -274,6 +280,7 @@ def grade_class(
             "limits": asdict(limits),
             "exercises": stems,
             "sandbox": sandbox.kind,
+            "memory_bounded": not memory.problem(),
         }
         batch = Batch(
             exercises,
@@ -525,7 +532,13 @@ def run(args: argparse.Namespace, exercises: list[Exercise], console: Console) -
             args.out.mkdir(parents=True, mode=0o700)
     except OSError as error:
         raise BatchUsageError(f"--out {args.out}: {error.strerror}") from None
-    console.print(sandbox.protections(), markup=False, highlight=False)
+    # Each sandbox's memory budget fits the machine's memory with -j of them at once (kata.sandbox.memory).
+    limits = Limits(
+        test_timeout=args.test_timeout,
+        exercise_seconds=args.time_limit,
+        sandbox_memory_bytes=memory.fitting_budget(args.jobs),
+    )
+    console.print(sandbox.protections(limits.sandbox_memory_bytes, args.jobs), markup=False, highlight=False)
     for line in repeated:
         console.print(line, markup=False, highlight=False)
     kept = remembered_seed(args.out) if args.seed is None else None
@@ -543,7 +556,6 @@ def run(args: argparse.Namespace, exercises: list[Exercise], console: Console) -
         remember_seed(args.out, seed)
     except OSError as error:
         raise BatchUsageError(f"--out {args.out}: {error.strerror}") from None
-    limits = Limits(test_timeout=args.test_timeout, exercise_seconds=args.time_limit)
     started = time.perf_counter()
     try:
         with stopping_on_sigterm():

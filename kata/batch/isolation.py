@@ -5,7 +5,8 @@
   private, size-bounded folder, and graded code runs as an unprivileged uid where the machine
   allows it. It is `python -I -B` (no PYTHONPATH, no user site, no current folder on sys.path,
   no bytecode written) with a scrubbed environment, plugin autoload off, `--noconftest`,
-  resource limits (CPU, memory, open files, file size, processes); its output is drained and capped.
+  resource limits (CPU, memory, open files, file size, processes), and, where the machine allows
+  it, a memory cgroup for all its processes together; its output is drained and capped.
 - Each exercise has its own time limit, counted from its first test: a hang costs its own
   exercise that limit, never the others. When an exercise's tests are over (the next one's
   first test starts, or the child ends), every process it left behind is killed.
@@ -40,7 +41,7 @@ from kata.judge.coverage import judged
 from kata.judge.link import PREFIX_VARIABLE
 from kata.report import HANG_GRACE, NOT_RUN_AFTER_HANG_IN_EXERCISE, TestResult, is_timeout
 from kata.runner import machine_is_busy, worth_a_second_run
-from kata.sandbox import Jail, Sandbox
+from kata.sandbox import Jail, Sandbox, memory
 from kata.sandbox.bubblewrap import View
 from kata.sandbox.choose import python_paths
 
@@ -55,6 +56,10 @@ KILLED_DURING = (
 OUT_OF_TIME = "not run: the exercise's time limit ({seconds:g} s) was up before this test"
 ENDED_TWICE = "not run: this exercise ended the test process twice; its remaining tests were not run"
 NEVER_REACHED = "not run: the test process kept ending before this test"
+OUT_OF_MEMORY = (
+    "the sandbox ran out of memory while this exercise was graded: all of its processes together may "
+    "use {budget}, and the kernel killed {count} of them"
+)
 MAX_CHILDREN = 12
 STALLED = "the event loop was frozen for"
 MAX_LINE_BYTES = 64 * 1024  # a longer result line is dropped
@@ -73,7 +78,11 @@ class GraderFailure(RuntimeError):
 class Limits:
     test_timeout: float = 10.0  # pytest-timeout, per test
     exercise_seconds: float = 60.0  # wall clock per exercise, from its first test (the hard kill)
-    memory_bytes: int = 2 * 1024**3
+    memory_bytes: int = 2 * 1024**3  # address space, per process (RLIMIT_AS)
+    # All of a sandbox's processes together, and its files in /sandbox, /tmp and /dev/shm, swap
+    # included, where the machine gives it a memory cgroup (kata.sandbox.memory). The batch lowers
+    # it so that -j sandboxes fit in the machine's memory (memory.fitting_budget).
+    sandbox_memory_bytes: int = memory.DEFAULT_BUDGET
     open_files: int = 256
     file_bytes: int = 16 * 1024**2
     extra_processes: int = 64
@@ -90,6 +99,7 @@ class GradedRun:
     notes: list[str] = field(default_factory=list)
     strays: int = 0  # processes killed because an exercise had left them behind
     second_runs: int = 0  # tests run a second time (in a child of their own) for failing only on time
+    out_of_memory: dict[str, int] = field(default_factory=dict)  # stem -> processes the kernel killed
 
 
 @dataclass(frozen=True)
@@ -248,6 +258,8 @@ class _ChildRun:
     killed_stem: str | None  # the exercise whose time limit was up, if one was
     output: str
     strays: int
+    # stem -> processes killed when the sandbox's memory ran out
+    out_of_memory: dict[str, int] = field(default_factory=dict)
 
 
 class _ExerciseClock:
@@ -329,6 +341,7 @@ def _start_child(
             uid=uid,
             trusted=trusted,
             judge=judge,
+            memory_bytes=None if trusted else grading.limits.sandbox_memory_bytes,
         )
     finally:
         os.close(hidden)
@@ -377,16 +390,29 @@ def _run_child(
     jail, channel, output, process = child.jail, child.channel, child.output, child.jail.process
     clock = _ExerciseClock(stems, test_ids[0].stem, limits.exercise_seconds)
     killed_stem, strays = None, 0
+    out_of_memory: dict[str, int] = {}
+    killed_so_far = 0
+
+    def memory_ran_out(stem: str) -> None:  # in the exercise that ran since the last look
+        nonlocal killed_so_far
+        killed = jail.out_of_memory()
+        if killed > killed_so_far:
+            out_of_memory[stem] = out_of_memory.get(stem, 0) + killed - killed_so_far
+            killed_so_far = killed
+
     try:
         while not reaping.exited(process):  # unreaped until jail.kill(): see kata.reaping
+            was = clock.current
             moved, at = clock.advance(channel.snapshot())
             if moved:
+                memory_ran_out(was)
                 strays += jail.end_exercise(since=at)
             if clock.out_of_time():
                 killed_stem = clock.current
                 break
             time.sleep(POLL_SECONDS)
     finally:
+        memory_ran_out(clock.current)
         strays += jail.leftovers()  # all of them die now
         jail.kill()
     text = output.text()
@@ -394,7 +420,7 @@ def _run_child(
     events = channel.finish()
     for event in events:
         event.pop("at", None)
-    return _ChildRun(events, process.returncode, killed_stem, text, strays)
+    return _ChildRun(events, process.returncode, killed_stem, text, strays, out_of_memory)
 
 
 def _one_line(text: str) -> str:
@@ -426,9 +452,23 @@ def grade_files(
         for group, judge in _by_mode(expected, grading.judge):
             outputs.append(_second_chance(group, results, work, grading, uid, run, judge))
         run.output = "\n".join(outputs)[-grading.limits.output_bytes :]
-    run.results = [results[t.id] for t in expected]
+    run.results = [_memory_ran_out(results[t.id], run, grading.limits) for t in expected]
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _memory_ran_out(result: TestResult, run: GradedRun, limits: Limits) -> TestResult:
+    """A failed test of an exercise whose sandbox ran out of memory says so first."""
+    killed = run.out_of_memory.get(result.stem, 0)
+    if not killed or result.outcome == "passed":
+        return result
+    said = OUT_OF_MEMORY.format(budget=memory.size(limits.sandbox_memory_bytes), count=killed)
+    return replace(result, message=_one_line(f"{said}\n{result.message}" if result.message else said))
+
+
+def _count_out_of_memory(run: GradedRun, child: _ChildRun) -> None:
+    for stem, killed in child.out_of_memory.items():
+        run.out_of_memory[stem] = run.out_of_memory.get(stem, 0) + killed
 
 
 def _by_mode(expected: list[TestResult], judge: bool) -> list[tuple[list[TestResult], bool]]:
@@ -463,6 +503,7 @@ def _grade_group(
         children += 1
         run.children += 1
         run.strays += child.strays
+        _count_out_of_memory(run, child)
         outputs.append(child.output)
         running = _collect(child.events, {t.id: t for t in remaining}, results)
         if child.killed_stem is not None:
@@ -533,6 +574,7 @@ def _second_chance(
     run.children += 1
     run.second_runs += len(rerun)
     run.strays += child.strays
+    _count_out_of_memory(run, child)
     again: dict[str, TestResult] = {}
     _collect(child.events, {t.id: t for t in rerun}, again)
     for test_id, result in again.items():

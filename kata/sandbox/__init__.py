@@ -6,6 +6,7 @@
     accounts.py    one unprivileged uid per job slot, claimed with a lock so two graders never share one
     processes.py   finding every process a sandbox holds, and killing them
     jail.py        one running sandboxed process: its strays (killed when an exercise ends) and the end
+    memory.py      a memory cgroup per sandbox: one budget for all its processes, where the machine allows it
 
 The grader (kata.batch) decides what runs and reads only the results it is sent; everything a
 submission could use to change a grade (the kata, the virtualenv, the output folder, the cache,

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kata.sandbox import bubblewrap, syscalls
+from kata.sandbox import bubblewrap, memory, syscalls
 from kata.sandbox.accounts import Accounts
 from kata.sandbox.jail import Jail, NamespaceJail, UserJail
 
@@ -78,9 +78,10 @@ class Sandbox:
     why: str = ""  # why a stronger kind is not in force
     accounts: Accounts | None = None
 
-    def protections(self) -> str:
-        """One line: the kind's protections, and whether graded code is kept off the kernel's
-        keyrings, new namespaces and memory files (kata.sandbox.syscalls), for every kind."""
+    def protections(self, memory_bytes: int = memory.DEFAULT_BUDGET, jobs: int = 1) -> str:
+        """One line: the kind's protections, whether graded code is kept off the kernel's
+        keyrings, new namespaces and memory files (kata.sandbox.syscalls), and whether each
+        sandbox's memory is bounded as a whole (kata.sandbox.memory), for every kind."""
         problem = syscalls.problem()
         keyrings = (
             "kernel keyrings, new namespaces and memory files refused (seccomp)"
@@ -88,7 +89,8 @@ class Sandbox:
             else f"kernel keyrings and new namespaces NOT refused ({problem}): submissions can pass data "
             "to one another there, and get past the sandbox's limits"
         )
-        return f"{PROTECTIONS[self.kind].format(why=self.why)}; {keyrings}; {cpu_shares()}"
+        bounded = memory.describe(memory_bytes, jobs)
+        return f"{PROTECTIONS[self.kind].format(why=self.why)}; {keyrings}; {bounded}; {cpu_shares()}"
 
     @property
     def drops_privileges(self) -> bool:
@@ -114,21 +116,52 @@ class Sandbox:
         trusted: bool = False,
         uid: int | None = None,
         judge: bool = False,
+        memory_bytes: int | None = None,
     ) -> Jail:
         """Start `inner` in this sandbox. `uid`: the job slot's unprivileged uid (when we are root);
         `trusted`: no learner code runs (the collection run): it keeps the grader's uid. `judge`:
         `inner` is a judge (kata.judge), trusted code that starts the learner's code itself with
         `host_prefix(uid)` in front; it keeps the grader's uid, as root only the capabilities to
         drop the learner's, and shares its network namespace (loopback only) with that code, so
-        the judge's servers see the learner's requests."""
-        popen = functools.partial(
-            subprocess.Popen,
-            env=dict(env),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        the judge's servers see the learner's requests. `memory_bytes`: every process of the
+        sandbox, from the first, runs in a memory cgroup of its own with that budget, where the
+        machine allows it (kata.sandbox.memory; removed by the jail's kill)."""
+        found = memory.hierarchy() if memory_bytes is not None else None
+        cgroup = found.make(memory_bytes) if found is not None and memory_bytes is not None else None
+        try:
+            jail = self._start(
+                inner, view, env=env, pass_fds=pass_fds, trusted=trusted, uid=uid, judge=judge, cgroup=cgroup
+            )
+        except BaseException:
+            if cgroup is not None:
+                cgroup.remove()
+            raise
+        jail.memory = cgroup
+        return jail
+
+    def _start(
+        self,
+        inner: Sequence[str],
+        view: bubblewrap.View,
+        *,
+        env: Mapping[str, str],
+        pass_fds: Sequence[int],
+        trusted: bool,
+        uid: int | None,
+        judge: bool,
+        cgroup: memory.Cgroup | None,
+    ) -> Jail:
+        def popen(argv: list[str], **options) -> subprocess.Popen:
+            return subprocess.Popen(
+                cgroup.enter(argv) if cgroup is not None else argv,
+                env=dict(env),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **options,
+            )
+
         drop = None if trusted or judge else uid
         if self.kind == "bubblewrap":
             info_read, info_write = os.pipe()

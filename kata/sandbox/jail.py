@@ -17,6 +17,7 @@ import subprocess
 import time
 
 from kata.sandbox import processes
+from kata.sandbox.memory import Cgroup
 
 # /proc counts start times in ticks (10 ms): a process this close to the boundary is spared.
 TICK_MARGIN = 0.03
@@ -28,6 +29,7 @@ class Jail:
     def __init__(self, process: subprocess.Popen) -> None:
         self.process = process
         self.judge = False  # the test process is a judge: its children are the learner's hosts
+        self.memory: Cgroup | None = None  # its memory cgroup (kata.sandbox.memory), if it has one
 
     def judging(self, judge: bool) -> Jail:
         self.judge = judge
@@ -83,7 +85,19 @@ class Jail:
         return self.process.pid
 
     def kill(self) -> None:
-        """Kill everything, then reap the process (never before: see kata.reaping)."""
+        """Kill everything, reap the process (never before: see kata.reaping), and remove the
+        sandbox's memory cgroup (killing whatever is still in it)."""
+        try:
+            self._kill()
+        finally:
+            if self.memory is not None:
+                self.memory.remove()
+
+    def out_of_memory(self) -> int:
+        """How many of its processes the kernel killed so far because the sandbox's memory ran out."""
+        return self.memory.oom_kills() if self.memory is not None else 0
+
+    def _kill(self) -> None:
         if self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)
@@ -133,11 +147,11 @@ class NamespaceJail(Jail):
     def test_pid(self) -> int | None:
         return next((m.pid for m in self.members() if m.inner_pid == 2), None)
 
-    def kill(self) -> None:
+    def _kill(self) -> None:
         if self.init_fd is not None:
             with contextlib.suppress(ProcessLookupError, OSError):
                 signal.pidfd_send_signal(self.init_fd, signal.SIGKILL)
-        super().kill()
+        super()._kill()
         if self.init_fd is not None:
             os.close(self.init_fd)
             self.init_fd = None
@@ -153,8 +167,8 @@ class UserJail(Jail):
     def members(self) -> list[processes.Member]:
         return processes.of_user(self.uid)
 
-    def kill(self) -> None:
-        super().kill()
+    def _kill(self) -> None:
+        super()._kill()
         processes.kill_until_gone(self.members)
 
 
