@@ -1,5 +1,7 @@
 """Wrong: a reader task looks for the match while first_match checks it every 5 ms, giving up
-after 1 s with None: it wakes for nothing, and a slower stream's match is lost."""
+after 10 s with None: it wakes for nothing, and a slower stream's match is lost. (It gave up after
+1 s once: then the long stream's test failed it too in judge mode on a loaded machine, whose every
+item crosses between the processes: a second mistake, a time cap, only now and then.)"""
 # fails only: test_first_match_waits_for_each_item_without_a_clock
 
 import asyncio
@@ -48,7 +50,7 @@ async def first_match(items, predicate):
                 return
 
     task = asyncio.create_task(reader())
-    for _ in range(200):
+    for _ in range(2000):
         if task.done():
             break
         await asyncio.sleep(0.005)
