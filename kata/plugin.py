@@ -53,6 +53,7 @@ TARGET_KEY = pytest.StashKey[Path]()
 JUDGE_KEY = pytest.StashKey[object]()  # a kata.judge.session.JudgeSession in judge mode
 SEED_KEY = pytest.StashKey[int]()
 LOOP_KEY = pytest.StashKey[asyncio.AbstractEventLoop]()
+GUARD_KEY = pytest.StashKey[LoopGuard]()  # the test's loop guard, for what it saw before a timeout
 LOAD_SENSITIVE = "load_sensitive"  # a harness test's marker (see pytest_configure)
 
 NOT_WRITTEN = "{name} in {path} is not written yet (it still raises NotImplementedError)"
@@ -463,6 +464,7 @@ def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judg
         with warning_watch() as problems:
             # In judge mode the learner's code runs on the sandbox's loop, watched there.
             guard = LoopGuard(stall_limit, heartbeat=judge is None, learner_folder=target)
+            item.stash[GUARD_KEY] = guard
             await guard.start()
             left = item.funcargs.get("leftovers") if isinstance(item, pytest.Function) else None
             if isinstance(left, Leftovers) and judge is None:
@@ -576,20 +578,23 @@ def _where_it_stopped(item: pytest.Item, error: BaseException, running_words: st
         # what the code left running must not reach the next test, nor hold this one's teardown.
         running = where.sent_places(judge.where(), target)
         waiting = [] if running else where.sent_places(judge.where(waiting=True), target)
+        lost = judge.callback_errors()
         judge.stopped()
-        if running:
-            return running_words.format(places=where.listing(running, target, innermost=True))
-        if waiting:
-            return STOPPED_WAITING.format(places=where.listing(waiting, target))
-        return ""
-    running = where.raised_at(error, target)
+    else:
+        running = where.raised_at(error, target)
+        loop = item.stash.get(LOOP_KEY, None)
+        alive = loop is not None and not loop.is_closed()
+        waiting = where.waiting_at(loop, target) if not running and alive else []
+        guard = item.stash.get(GUARD_KEY, None)
+        lost = guard.callback_errors() if guard is not None else []
     if running:
-        return running_words.format(places=where.listing(running, target, innermost=True))
-    loop = item.stash.get(LOOP_KEY, None)
-    waiting = where.waiting_at(loop, target) if loop is not None and not loop.is_closed() else []
-    if waiting:
-        return STOPPED_WAITING.format(places=where.listing(waiting, target))
-    return ""
+        seen = running_words.format(places=where.listing(running, target, innermost=True))
+    elif waiting:
+        seen = STOPPED_WAITING.format(places=where.listing(waiting, target))
+    else:
+        seen = ""
+    # An error lost in a callback is often why an await never completed: said after where it waited.
+    return "\n".join(filter(None, [seen, *(f"Meanwhile, {said}" for said in lost)]))
 
 
 def _failed_only_on_time(call: pytest.CallInfo, timed_out: bool) -> bool:
@@ -638,6 +643,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         # The loop was kept for the lines above only: an item lives as long as the run, and a
         # loop kept by every one of them made each collection after it slower (batch grading
         # runs every exercise in one process: 2 ms each by the last test, not 0.04 ms).
-        with contextlib.suppress(KeyError):
-            del item.stash[LOOP_KEY]
+        for key in (LOOP_KEY, GUARD_KEY):
+            with contextlib.suppress(KeyError):
+                del item.stash[key]
     return report

@@ -146,6 +146,22 @@ class JudgeSession:
         asker.join(WHERE_TIMEOUT)
         return [tuple(p) for p in found if isinstance(p, tuple) and len(p) == 3]
 
+    def callback_errors(self) -> list[str]:
+        """The sandbox's words for errors raised in callbacks of the learner's loop during this test
+        (asked from a thread, as `where`); nothing if it says nonsense (it can only explain a failure)."""
+        host, found = self.link.host, []
+        if host is None:
+            return found
+
+        def ask() -> None:
+            with contextlib.suppress(Exception):
+                found.extend(host.callback_errors())
+
+        asker = threading.Thread(target=ask, daemon=True)
+        asker.start()
+        asker.join(WHERE_TIMEOUT)
+        return [said[:4000] for said in found[:5] if isinstance(said, str)]
+
     def wake_watch(self, limits: bool = False) -> SandboxWakeWatch:
         return SandboxWakeWatch(self, limits)
 

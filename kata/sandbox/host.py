@@ -349,6 +349,11 @@ class Host:
                     places.append((Path(entry.filename).name, entry.lineno or 0, entry.name))
         return places
 
+    def callback_errors(self) -> list[str]:
+        """The errors raised in callbacks of the learner's loop during this test, in words (the
+        judge asks after a timeout, from a thread)."""
+        return [said[:4000] for said in self._guard.callback_errors()[:5]] if self._guard is not None else []
+
     def waiting(self) -> list[tuple[str, int, str]]:
         """Where the learner's tasks wait now, on the loops that run the judge's calls: what one
         process says after a timeout when none of the code was running (a deadlock, say). Asked

@@ -124,6 +124,16 @@ LOST_FUTURE_ERROR = (
     "loop.run_in_executor(...), asyncio.gather(...)); a future you set_exception on must have "
     "someone waiting on it, or read its error yourself (`future.exception()`)."
 )
+# asyncio's "Exception in callback ...": an error raised in a callback the loop ran (call_soon,
+# call_soon_threadsafe, call_later, a future's done callback), which asyncio only logs. A learner
+# trial's lambda settling a future from a thread raised NameError there (the `except ... as exc:`
+# name was gone), and the test hung on the future with no word of it.
+CALLBACK_ERROR = (
+    "an error was raised in a callback the event loop ran: {error}. Nothing could catch it (asyncio "
+    "only logs such an error), so whatever that callback was to do never happened: a future it was "
+    "to settle stays pending, and what awaits it waits for ever."
+)
+CALLBACK_ERROR_START = CALLBACK_ERROR.split("{", 1)[0]
 PENDING_DESTROYED = (
     "a task was destroyed while still pending: a task you started was neither awaited nor cancelled."
 )
@@ -189,6 +199,8 @@ def explain_loop_report(context: dict) -> str:
     if "Task was destroyed but it is pending" in message:
         return PENDING_DESTROYED
     error = context.get("exception")
+    if message.startswith("Exception in callback") and error is not None:
+        return CALLBACK_ERROR.format(error=repr(error))
     return f"asyncio reported: {message}" + (f" ({error!r})" if error else "")
 
 
@@ -297,9 +309,22 @@ class LoopGuard:
         """What asyncio tells the loop's exception handler, in plain words; a cancellation kept as
         a future's error and never read is none: a gather whose task was cancelled keeps one
         (cancelled by wait_for's own cancel, say) where the code cannot read it."""
-        if isinstance(context.get("exception"), asyncio.CancelledError):
+        error = context.get("exception")
+        if isinstance(error, asyncio.CancelledError):
             return
-        self.loop_reports.append(explain_loop_report(context))
+        said = explain_loop_report(context)
+        if said.startswith(CALLBACK_ERROR_START) and self._learner_folder is not None:
+            places = where.raised_at(error, self._learner_folder)
+            if places:
+                said += "\nIt was raised here, in your code:\n" + where.listing(
+                    places, self._learner_folder, innermost=True
+                )
+        self.loop_reports.append(said)
+
+    def callback_errors(self) -> list[str]:
+        """What CALLBACK_ERROR said so far in this test (for a test stopped at its time limit,
+        whose guard never finished: such an error is often why an await never completed)."""
+        return [said for said in dict.fromkeys(self.loop_reports) if said.startswith(CALLBACK_ERROR_START)]
 
     def _make_task(self, loop: asyncio.AbstractEventLoop, coro, **kwargs) -> asyncio.Task:
         if self._previous_factory is not None:

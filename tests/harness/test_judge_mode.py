@@ -181,6 +181,33 @@ def test_code_that_waits_for_ever_is_told_where_it_waits_in_both_modes(tmp_path,
         assert "await asyncio.Event().wait()" in result.message, result.message
 
 
+@pytest.mark.parametrize("mode", [(), ("--kata-judge",)], ids=["one_process", "judge_mode"])
+def test_an_error_lost_in_a_callback_is_named_when_the_test_runs_out_of_time_in_both_modes(tmp_path, mode):
+    """A learner trial's lambda, handed to call_soon_threadsafe to settle a future, raised NameError
+    there (asyncio only logs it): the future stayed pending and the test hung, told only where the
+    code waited. The error, and the learner's line that raised it, are named too."""
+    solution = (REPO_ROOT / "solutions" / "02_gather.py").read_text()
+    lost = solution.replace(
+        "async def fetch_all(fetch_user, user_ids):",
+        "async def fetch_all(fetch_user, user_ids):\n"
+        "    future = asyncio.get_running_loop().create_future()\n"
+        "    asyncio.get_running_loop().call_soon(lambda: future.set_result(undefined_name))\n"
+        "    await future",
+        1,
+    )
+    assert lost != solution and "import asyncio" in lost
+    folder = tmp_path / "lost"
+    folder.mkdir()
+    (folder / "02_gather.py").write_text(lost)
+    results = graded(folder, tmp_path, *mode, "--timeout", "2")
+    hung = [r for r in results if r.task == 1 and "did not finish in time" in r.message]
+    assert hung, [r.message[:200] for r in results]
+    for result in hung:
+        assert "await future" in result.message, result.message
+        assert "Meanwhile, an error was raised in a callback the event loop ran: NameError(" in result.message
+        assert "future.set_result(undefined_name)" in result.message, "the line that raised it is shown"
+
+
 # Learner code that never gives the host's main thread back: in Python (other threads still get
 # turns), and in one long C call that keeps every other thread of the process waiting.
 SPINS = {
