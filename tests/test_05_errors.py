@@ -22,6 +22,7 @@ from kata.testing.cancelling import (
     assert_ended_cancelled,
     finished_too_late_to_stop,
     left_running,
+    left_running_message,
     stop_calls,
     through,
 )
@@ -523,3 +524,100 @@ async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng, hold, 
     whose = f"fetch_all_or_nothing was cancelled by its caller {fetching}"
     held.assert_not_waited_on(run.ended_at, "fetch_all_or_nothing", whose)
     held.assert_waited_on_the_calls(wakes, "fetch_all_or_nothing", task=run.task)
+
+
+def with_a_repeat(rng, ids, among=None):
+    """`ids` with one of them (one of `among`, when given) listed a second time, further on."""
+    ids = list(ids)
+    repeated = rng.choice(among if among is not None else ids)
+    ids.insert(rng.randint(ids.index(repeated) + 1, len(ids)), repeated)
+    return ids, repeated
+
+
+def one_task_per_id(ids, repeated):
+    return (
+        f"ids was {ids}: {repeated} is listed twice, so fetch_all_or_nothing starts two calls of "
+        f"fetch({repeated})"
+    )
+
+
+KEEP_EVERY_TASK = (
+    "A dict keyed by id keeps one task per id, and the other is lost: keep one task for each place "
+    "in ids, repeats included (`tasks = [asyncio.create_task(fetch(i)) for i in ids]`), and cancel "
+    "and await every one of them."
+)
+
+
+def lost_or_not_waited_for(untouched, repeated):
+    """The advice for calls left running: a call of the repeated id never cancelled is a task lost
+    from a dict keyed by id; otherwise the tasks were cancelled and not waited for."""
+    if any(call.args == (repeated,) for call in untouched):
+        return KEEP_EVERY_TASK
+    return (
+        "Cancel every task, then wait until they have ended: "
+        "`await asyncio.gather(*tasks, return_exceptions=True)`."
+    )
+
+
+@pytest.mark.task(2)
+async def test_an_id_listed_twice_is_fetched_twice_each_answer_in_its_own_place(ex, rng):
+    ids, repeated = with_a_repeat(rng, some_ids(rng, 5))
+    # Each call answers with a number of its own, as a live service may answer an id differently
+    # from one call to the next; the first call of the repeated id to start is the slowest.
+    answers = iter(range(1, len(ids) + 1))
+    started = []
+
+    def delay(item_id):
+        started.append(item_id)
+        return DELAY if item_id == repeated and started.count(item_id) == 1 else FAST
+
+    api = FlakyApi(failing=(), delay=delay)
+    api.fetch.reply = lambda i: {**item_for(i), "answer": next(answers)}
+
+    result = await ex.fetch_all_or_nothing(api.fetch, ids)
+    running = [call for call in api.fetch.calls if call.end is None]
+
+    if running:
+        stopping, untouched = await left_running(running)
+        found = left_running_message("fetch_all_or_nothing returned", stopping, untouched, "fetch")
+        raise AssertionError(
+            f"{found} {one_task_per_id(ids, repeated)}, and both must have ended before it returns. "
+            + lost_or_not_waited_for(untouched, repeated)
+        )
+    assert_call_count(api.fetch, len(ids), f"one call for each of the {len(ids)} ids, {repeated} twice")
+    if type(result) is list and len(result) == len(ids) and all(type(r) is dict for r in result):
+        twice = [r.get("answer") for r, i in zip(result, ids, strict=True) if i == repeated]
+        if len(set(twice)) == 1:
+            raise AssertionError(
+                f"{one_task_per_id(ids, repeated)}, and each answered differently, but its list holds "
+                f"the same answer in both places: {describe(twice)}. " + KEEP_EVERY_TASK
+            )
+    got = sorted(r.get("answer", 0) for r in result) if type(result) is list else result
+    assert_same(got, list(range(1, len(ids) + 1)), "the answers in fetch_all_or_nothing's result (sorted)")
+    assert_same(
+        [{**r, "answer": 0} for r in result],
+        [{**item_for(i), "answer": 0} for i in ids],
+        "fetch_all_or_nothing's result",
+    )
+
+
+@pytest.mark.task(2)
+async def test_an_id_listed_twice_has_both_its_calls_stopped_when_another_fails(ex, rng):
+    first = some_ids(rng, 5)
+    bad = rng.choice(first)
+    ids, repeated = with_a_repeat(rng, first, among=[i for i in first if i != bad])
+    api = FlakyApi({bad}, delay=lambda i: FAST if i == bad else SLOW)
+
+    error = await run_until_it_raises(ex, api, ids)
+    running = [call for call in api.fetch.calls if call.end is None]
+
+    if running:
+        stopping, untouched = await left_running(running)
+        found = left_running_message(f"fetch_all_or_nothing raised {error!r}", stopping, untouched, "fetch")
+        raise AssertionError(
+            f"{found} {one_task_per_id(ids, repeated)}, and when fetch({bad}) fails both must be "
+            "cancelled and have stopped before the error goes on. "
+            + lost_or_not_waited_for(untouched, repeated)
+        )
+    assert_raised(error, api, bad)
+    assert_call_count(api.fetch, len(ids), f"one call for each of the {len(ids)} ids, {repeated} twice")

@@ -651,3 +651,61 @@ async def test_a_cancelled_call_ends_cancelled(ex, rng, server, leftovers):
         cancel_advice="`async with` closes the session on the way out by itself.",
         left=left,
     )
+
+
+@pytest.mark.task(2)
+async def test_a_url_listed_twice_is_fetched_twice_each_reply_in_its_own_place(ex, rng, server, leftovers):
+    user_ids = rng.sample(range(100, 1000), 4)
+    repeated = rng.choice(user_ids)
+    user_ids.insert(rng.randint(user_ids.index(repeated) + 1, len(user_ids)), repeated)
+    # Each request for the repeated URL gets an answer of its own, as a live server's may change
+    # from one request to the next; the first to arrive is answered last.
+    numbers = iter(range(1, 3))
+
+    def numbered(request):
+        number = next(numbers, 0)
+        return Reply(json={**user_record(repeated), "answer": number}, delay=DELAY if number == 1 else 0.0)
+
+    urls = [
+        server.serve(
+            f"/users/{uid}", numbered if uid == repeated else Reply(json=user_record(uid), delay=0.05)
+        )
+        for uid in user_ids
+    ]
+    twice = f"urls was {urls}: {urls[user_ids.index(repeated)]} is listed twice"
+
+    before = leftovers.mark()
+    result = await fetch_multiple_urls(ex, urls)
+    left = leftovers.at_return(before)
+
+    if left:
+        await leftovers.stop(before)
+        names = ", ".join(f"{task.name}()" for task in left)
+        were = "was" if len(left) == 1 else "were"
+        raise AssertionError(
+            f"fetch_multiple_urls returned while {len(left)} of its tasks {were} still running: {names}. "
+            f"{twice}, so it is requested twice, and both requests must have ended before the session "
+            "closes and the function returns. A dict keyed by URL keeps one task per URL and loses the "
+            "other: keep one task for each place in urls, repeats included "
+            "(`[asyncio.create_task(fetch_json(session, url)) for url in urls]`), and gather them all."
+        )
+    assert_asked_once_each(server, [f"/users/{uid}" for uid in user_ids], "fetch_multiple_urls")
+    if type(result) is not list or len(result) != len(urls) or any(type(r) is not dict for r in result):
+        raise AssertionError(
+            f"fetch_multiple_urls should return a list of the {len(urls)} JSON bodies, in the order of "
+            f"urls; found {describe(result)}"
+        )
+    answers = [r.get("answer") for r, uid in zip(result, user_ids, strict=True) if uid == repeated]
+    if len(set(answers)) == 1:
+        raise AssertionError(
+            f"{twice}, and the server answered its two requests differently, but fetch_multiple_urls' "
+            f"list holds the same body in both places (their 'answer' fields: {answers}). The other "
+            "reply is lost (a dict keyed by URL keeps one task per URL): keep one task for each place "
+            "in urls, repeats included, and return their bodies in that order."
+        )
+    assert_same(sorted(answers, key=str), [1, 2], f"the 'answer' fields of the two bodies of {repeated}")
+    assert_data(
+        [{key: value for key, value in r.items() if key != "answer"} for r in result],
+        [user_record(uid) for uid in user_ids],
+        "fetch_multiple_urls' result (without the 'answer' fields)",
+    )

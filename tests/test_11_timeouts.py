@@ -22,6 +22,7 @@ from kata.testing.cancelling import (
     Run,
     assert_ended_cancelled,
     left_running,
+    left_running_message,
     settle,
     stop_calls,
 )
@@ -751,3 +752,35 @@ async def test_no_keys_gives_an_empty_dict(ex):
     result = await run_batch(ex, fetch, [], BATCH_LIMIT)
 
     assert_same(result, {}, "fetch_all_within(fetch, [], limit)")
+
+
+@pytest.mark.task(2)
+async def test_a_key_listed_twice_has_both_its_calls_stopped_when_the_limit_is_up(ex, rng):
+    keys, slow, fetch = make_batch(rng, 5, 2)
+    # A slow key listed a second time, further on: two calls of fetch for it, both still running
+    # when the limit is up, and both to be cancelled then.
+    repeated = rng.choice(sorted(slow))
+    keys.insert(rng.randint(keys.index(repeated) + 1, len(keys)), repeated)
+
+    result = await run_batch(ex, fetch, keys, BATCH_LIMIT)
+    running = [call for call in fetch.calls if call.end is None]
+
+    if running:
+        stopping, untouched = await left_running(running)
+        found = left_running_message("fetch_all_within returned", stopping, untouched, "fetch")
+        if any(call.args[0] == repeated for call in untouched):
+            raise AssertionError(
+                f"{found} keys was {keys}: {repeated} is listed twice, so fetch_all_within starts two "
+                f"calls of fetch({repeated}), each slower than the limit of {BATCH_LIMIT:.2f} s, and "
+                "both must be cancelled and have stopped before it returns. A dict keyed by key keeps "
+                "one task per key, and the other is lost: keep every task you start (a list, one for "
+                "each item of keys, repeats included), cancel and await every one of them, and build "
+                "the result from them."
+            )
+        raise AssertionError(
+            f"{found} Once the limit is up, cancel every pending task, then wait until they have "
+            "ended: `await asyncio.gather(*pending, return_exceptions=True)`."
+        )
+    assert_same(
+        result, {key: None if key in slow else value_for(key) for key in keys}, "fetch_all_within's result"
+    )

@@ -33,6 +33,7 @@ from kata.testing.cancelling import (
 )
 from kata.testing.limits import assert_no_limit_of_its_own
 from kata.testing.waiting import assert_slept_while_the_calls_ran
+from kata.words import many
 
 # Task 1: calls finish SPACING apart; a result is "handled as it arrives" when on_result
 # runs within LAG of its call's end (handling everything at the end lags by 0.2 s or more).
@@ -1003,11 +1004,13 @@ async def test_when_every_mirror_fails_all_their_errors_are_raised_together(ex, 
             raise
         except Exception as error:
             found, expected = leaves(error), list(errors.values())
-            if (
-                isinstance(error, BaseExceptionGroup)
-                and len(found) == len(expected)
-                and all(any(f is e for f in found) for e in expected)
-            ):
+            # The group's own `.exceptions`, as a caller reads them: the errors themselves, not a
+            # group inside the group (a red team's answer nested them, and a look at every leaf
+            # passed it). Its message is not read: it is words for a person, and the docstring's
+            # sentence is what the caller can count on, "an ExceptionGroup holding all of their
+            # exceptions".
+            direct = list(error.exceptions) if isinstance(error, BaseExceptionGroup) else []
+            if len(direct) == len(expected) and all(any(f is e for f in direct) for e in expected):
                 earlier = expected
                 continue
             kept = [f for f in found if any(f is e or repr(f) == repr(e) for e in earlier)]
@@ -1020,6 +1023,11 @@ async def test_when_every_mirror_fails_all_their_errors_are_raised_together(ex, 
                     "function, anew on each call, not at module level."
                 ) from None
             bare = not isinstance(error, BaseExceptionGroup) and any(error is e for e in expected)
+            nested = (
+                not bare
+                and any(isinstance(e, BaseExceptionGroup) for e in direct)
+                and all(any(f is e for f in found) for e in expected)
+            )
             raise AssertionError(
                 f"every mirror failed ({count} of {count}), so first_success should raise an ExceptionGroup "
                 f"holding all {len(expected)} of their exceptions (`raise ExceptionGroup('every mirror "
@@ -1028,6 +1036,13 @@ async def test_when_every_mirror_fails_all_their_errors_are_raised_together(ex, 
                     ", one mirror's error on its own. Raise the group whatever the number of errors, "
                     "one included: the caller handles every outcome the same way (`except* ConnectionError`)."
                     if bare
+                    else f", whose `.exceptions` holds {many(len(direct), 'item')}: the errors are in a "
+                    "group inside the group. Raise one group whose `.exceptions` are the errors themselves, "
+                    "`raise ExceptionGroup('every mirror failed', errors)` with `errors` the list of the "
+                    "exceptions, not a group of a group: a caller that reads `.exceptions` finds a group "
+                    "where it expects the mirrors' errors. (A TaskGroup wraps what its `async with` block "
+                    "raises in a group of its own: raise the group after the block.)"
+                    if nested
                     else ""
                 )
             ) from None
@@ -1035,3 +1050,48 @@ async def test_when_every_mirror_fails_all_their_errors_are_raised_together(ex, 
             f"every mirror failed, so first_success should raise an ExceptionGroup of their errors; "
             f"it returned {describe(result)} instead"
         )
+
+
+def with_a_slow_mirror_twice(rng, mirrors, winner, errors):
+    """One of the slow mirrors (neither the winner nor a failure) listed a second time, further on:
+    two calls of fetch for it, both still running when the answer comes."""
+    repeated = rng.choice([m for m in mirrors if m != winner and m not in errors])
+    mirrors.insert(rng.randint(mirrors.index(repeated) + 1, len(mirrors)), repeated)
+    return repeated
+
+
+async def assert_a_repeated_mirror_is_stopped(ex, rng, name, fast_failures=0):
+    """`name` (first_response or first_success), given a slow mirror twice, cancels and waits for
+    both of its calls before it returns."""
+    mirrors, winner, errors, fetch = race(rng, 5, fast_failures)
+    repeated = with_a_slow_mirror_twice(rng, mirrors, winner, errors)
+
+    if name == "first_success":
+        result = await first_success(ex, fetch, mirrors, errors, winner)
+    else:
+        result = await ex.first_response(fetch, mirrors)
+    running = [call for call in fetch.calls if call.end is None]
+
+    if running:
+        stopping, untouched = await left_running(running)
+        found = left_running_message(f"{name} returned", stopping, untouched, "fetch")
+        if any(call.args[0] == repeated for call in untouched):
+            raise AssertionError(
+                f"{found} mirrors was {mirrors}: {repeated!r} is listed twice, so {name} asks it "
+                "twice, and both calls must be cancelled and have stopped before it returns. A dict "
+                "keyed by mirror keeps one task per mirror, and the other is lost: keep every task you "
+                "start (a list, one for each item of mirrors, repeats included), and cancel and await "
+                "every one of them."
+            )
+        raise AssertionError(f"{found} {stop_advice(untouched)}")
+    assert_answer(result, fetch, winner, name)
+
+
+@pytest.mark.task(2)
+async def test_first_response_stops_both_calls_of_a_mirror_listed_twice(ex, rng):
+    await assert_a_repeated_mirror_is_stopped(ex, rng, "first_response")
+
+
+@pytest.mark.task(3)
+async def test_first_success_stops_both_calls_of_a_mirror_listed_twice(ex, rng):
+    await assert_a_repeated_mirror_is_stopped(ex, rng, "first_success", fast_failures=1)

@@ -22,15 +22,15 @@ async def fetch_or_none(fetch, key, limit):
 
 # Task 2: a batch with one deadline
 async def fetch_all_within(fetch, keys, limit):
-    tasks = {key: asyncio.create_task(fetch(key)) for key in keys}
+    tasks = [asyncio.create_task(fetch(key)) for key in keys]
     try:
         try:
-            for next_done in asyncio.as_completed(tasks.values(), timeout=limit):
+            for next_done in asyncio.as_completed(tasks, timeout=limit):
                 await next_done
         except TimeoutError:
             pass
-        return {key: task.result() if task.done() else None for key, task in tasks.items()}
+        return {key: task.result() if task.done() else None for key, task in zip(keys, tasks, strict=True)}
     finally:
-        for task in tasks.values():
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)

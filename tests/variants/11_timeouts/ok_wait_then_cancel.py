@@ -17,12 +17,12 @@ async def fetch_or_none(fetch, key, limit):
 async def fetch_all_within(fetch, keys, limit):
     if not keys:
         return {}
-    tasks = {key: asyncio.create_task(fetch(key)) for key in keys}
+    tasks = [asyncio.create_task(fetch(key)) for key in keys]
     try:
-        _, pending = await asyncio.wait(tasks.values(), timeout=limit)
+        _, pending = await asyncio.wait(tasks, timeout=limit)
     finally:
         # At the limit, or cancelled by the caller during the wait: stop what still runs.
-        for task in tasks.values():
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks.values(), return_exceptions=True)
-    return {key: None if task in pending else task.result() for key, task in tasks.items()}
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return {key: None if task in pending else task.result() for key, task in zip(keys, tasks, strict=True)}

@@ -18,12 +18,12 @@ async def fetch_or_none(fetch, key, limit):
 
 
 async def fetch_all_within(fetch, keys, limit):
-    tasks = {key: asyncio.create_task(fetch(key)) for key in keys}
+    tasks = [asyncio.create_task(fetch(key)) for key in keys]
     if not tasks:
         return {}
-    done, pending = await asyncio.wait(tasks.values(), timeout=limit)
+    done, pending = await asyncio.wait(tasks, timeout=limit)
     for task in pending:
         task.cancel()
     if pending:
         await asyncio.wait(pending)
-    return {key: (task.result() if task in done else None) for key, task in tasks.items()}
+    return {key: (task.result() if task in done else None) for key, task in zip(keys, tasks, strict=True)}

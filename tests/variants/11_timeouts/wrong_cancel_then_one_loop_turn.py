@@ -21,17 +21,17 @@ async def fetch_or_none(fetch, key, limit):
 
 
 async def fetch_all_within(fetch, keys, limit):
-    tasks = {key: asyncio.create_task(fetch(key)) for key in keys}
+    tasks = [asyncio.create_task(fetch(key)) for key in keys]
     if not tasks:
         return {}
     try:
-        done, pending = await asyncio.wait(tasks.values(), timeout=limit)
+        done, pending = await asyncio.wait(tasks, timeout=limit)
     except asyncio.CancelledError:  # cancelled by the caller: its calls are stopped too (not its mistake)
-        for t in tasks.values():
+        for t in tasks:
             t.cancel()
-        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         raise
     for t in pending:
         t.cancel()
     await asyncio.sleep(0)  # give them a moment to stop
-    return {key: (t.result() if t in done else None) for key, t in tasks.items()}
+    return {key: (t.result() if t in done else None) for key, t in zip(keys, tasks, strict=True)}

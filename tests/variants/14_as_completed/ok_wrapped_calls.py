@@ -1,4 +1,5 @@
-"""Correct: each call wrapped to report its own result; a future settles the race."""
+"""Correct: each call wrapped to report its own result; a future settles the race, and is read
+once the TaskGroup has ended."""
 
 import asyncio
 
@@ -32,10 +33,14 @@ async def race(fetch, mirrors, skip_failures):
     async with asyncio.TaskGroup() as group:
         tasks = [group.create_task(ask(mirror)) for mirror in mirrors]
         try:
-            return await winner
+            await asyncio.wait([winner])
         finally:
+            winner.cancel()  # cancelled meanwhile: nobody will read it (a no-op once it has settled)
             for task in tasks:
                 task.cancel()
+    # Read after the block: raised inside it, the error would reach the caller wrapped in the
+    # TaskGroup's own ExceptionGroup (a group of the group "every mirror failed").
+    return winner.result()
 
 
 async def first_response(fetch, mirrors):
