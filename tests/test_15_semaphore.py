@@ -859,7 +859,10 @@ def urls_by_host(rng, hosts, per_host):
     for host in hosts:
         pages = rng.sample(range(1, 1000), per_host * rounds_for(rng, per_host))
         port = rng.choice(PORTS)
-        spelled = rng.choice((host.upper(), host.capitalize(), host.title()))
+        # An IPv6 address keeps its small letters: spelled in capitals only now and then (a digit
+        # first: capitalize() changes nothing), it failed an answer keeping the name as written in the
+        # IPv6 test for some seeds only. Capitals are the host names' tests' business.
+        spelled = host if ":" in host else rng.choice((host.upper(), host.capitalize(), host.title()))
         host, spelled = in_a_url(host), in_a_url(spelled)
         with_port = rng.randint(per_host, len(pages) - 2 * per_host)
         in_capitals = rng.randint(per_host, len(pages) - with_port - per_host)
@@ -1128,8 +1131,9 @@ def hosts_sharing_a_limit(hosts, per_host):
 @pytest.mark.task(2)
 async def test_hosts_written_as_ipv6_addresses_each_get_their_own_limit(ex, rng):
     # Two hosts written as IPv6 addresses of one network ("https://[2001:db8::1f]:8443/p/3"), with
-    # and without a port, a user part, capitals, and a host name beside them. `urlsplit(url).hostname` is the
-    # address alone, whatever else the URL holds: one limit for each of the three hosts.
+    # and without a port and a user part (in small letters), and a host name beside them.
+    # `urlsplit(url).hostname` is the address alone, whatever else the URL holds: one limit for each
+    # of the three hosts.
     per_host = rng.randint(2, 3)
     network = rng.choice(IPV6_NETWORKS)
     addresses = [f"{network}{n:x}" for n in rng.sample(range(0x10, 0x1000), 2)]
