@@ -385,6 +385,53 @@ async def test_other_tasks_keep_running_while_reminders_wait(ex, rng):
     assert_loop_stayed_free(ticker, "send_reminders", every=TICKER_STEP)
 
 
+@pytest.mark.task(2)
+async def test_a_message_listed_twice_goes_out_at_each_of_its_delays(ex, rng):
+    # The list may name one message twice (a reminder now, and again later): two reminders. Tasks
+    # kept in a dict keyed by message start both countdowns and keep one: the other is never waited
+    # for, and goes out after send_reminders has returned (a red team's mistake in exercise 05).
+    message, other = rng.sample(WORDS, 2)
+    short, long = REMINDER_DELAYS[0], REMINDER_DELAYS[-1]
+    # The later one first: a dict keyed by message keeps the last task made for it, the short one.
+    reminders = [(long, message), (REMINDER_DELAYS[1], other), (short, message)]
+    send = FakeService("send", delay=0.0)
+    twice = (
+        f"reminders was {reminders}: {message!r} is listed twice, due at {short:.2f} s and at {long:.2f} s"
+    )
+
+    with stopwatch() as run:
+        await ex.send_reminders(send, reminders)
+    returned = run.elapsed
+
+    if len(send.calls) < len(reminders):
+        await asyncio.sleep(max(0.0, long + LATE - (clock.monotonic() - run.started)))
+        later = [call for call in send.calls if call.start - run.started > returned]
+        if later:
+            raise AssertionError(
+                f"{twice}, and send_reminders returned after {returned:.2f} s, with "
+                f"{later[0].label(send.name)} not sent yet: it went out afterwards, at "
+                f"{later[0].start - run.started:.2f} s, from a task nobody waited for. A dict keyed by "
+                "message keeps one task per message, and the other is lost: keep one task for each "
+                "reminder in the list, repeats included (`asyncio.gather(*(remind(send, message, delay) "
+                "for delay, message in reminders))`), and wait for every one of them."
+            )
+    sent = sorted(call.start - run.started for call in send.calls if call.args == (message,))
+    if len(sent) != 2:
+        raise AssertionError(
+            f"{twice}, and send({message!r}) was called {len(sent)} time(s): each (delay, message) pair of "
+            "the list is a reminder, a repeated message too; send it once for each time it is listed."
+        )
+    for due, at in zip((short, long), sent, strict=True):
+        if margins.under(at, due - EARLY, "04 send_reminders: sent >= delay - EARLY") or margins.over(
+            at, due + LATE, "04 send_reminders: sent < delay + LATE"
+        ):
+            raise AssertionError(
+                f"{twice}, and it went out at {sent[0]:.2f} s and at {sent[1]:.2f} s: each reminder goes out "
+                "after its own delay, a repeated message once at each of its delays."
+            )
+    assert_call_count(send, len(reminders), "one per reminder")
+
+
 # How often the many-reminders test counts the code's threads, from its first steps until the
 # first countdown could have ended (MANY_DELAY - EARLY after the start).
 COUNT_EVERY = 0.01

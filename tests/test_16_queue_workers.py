@@ -661,10 +661,42 @@ class BrokenSource(Source):
 async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller(
     ex, rng, leftovers, hold, wake_watch
 ):
+    broken = ConnectionError(f"the feed broke after item {rng.randrange(100)}")
+    await check_a_broken_source(ex, rng, leftovers, hold, wake_watch, broken)
+
+
+class Aborted(BaseException):
+    """A source's error that is neither an Exception nor a cancellation. It stands in for SystemExit,
+    KeyboardInterrupt or a library's own BaseException: asyncio lets the first two out of the event
+    loop, past the test, so the test raises one of its own."""
+
+
+@pytest.mark.task(2)
+async def test_a_source_that_raises_a_baseexception_stops_the_workers_and_it_reaches_the_caller(
+    ex, rng, leftovers, hold, wake_watch
+):
+    # "also when the source itself raises", whatever it raises: a red team's answer to exercise 12
+    # cleaned up under `except (Exception, asyncio.CancelledError):`, which this error passes by.
+    broken = Aborted(f"the feed was shut down after item {rng.randrange(100)}")
+    await check_a_broken_source(
+        ex,
+        rng,
+        leftovers,
+        hold,
+        wake_watch,
+        broken,
+        advice=f" {broken!r} is a BaseException that is not an Exception (as SystemExit and "
+        "KeyboardInterrupt are): `except Exception` (even with asyncio.CancelledError beside it) does "
+        "not catch it, and a `finally:` block runs for every exception.",
+    )
+
+
+async def check_a_broken_source(ex, rng, leftovers, hold, wake_watch, broken, advice=""):
+    """The source raises `broken` while every worker is busy: process_stream passes it on once its
+    workers have stopped, and it waited for them (not a fixed time)."""
     workers, maxsize, count = stream_sizes(rng)
     items = some_items(rng, count)
     flaky = FlakyHandle(failing=(), delay=BUSY)
-    broken = ConnectionError(f"the feed broke after item {rng.randrange(100)}")
     source = BrokenSource(items, flaky.handle, good=workers + 1, error=broken, busy=workers)
     # The source breaks while the workers are handling items: a call cancelled then stops only when
     # the test lets it. (Its own task is started before the mark: not a leftover.)
@@ -712,7 +744,7 @@ async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_
         raise AssertionError(
             f"{whose}, but {running} still running when it did. Stop the workers whatever way "
             "process_stream ends: in a `finally:` block (cancel them, then `await asyncio.gather(*tasks, "
-            "return_exceptions=True)`), or start them in a TaskGroup, which does both for you."
+            "return_exceptions=True)`), or start them in a TaskGroup, which does both for you." + advice
         )
     whose = f"the source raised {broken!r}, and process_stream passed it on"
     held.assert_not_waited_on(

@@ -36,7 +36,14 @@ from kata.testing import (
     pause_unless_failed,
     stopwatch,
 )
-from kata.testing.cancelling import LeftRunning, Run, assert_ended_cancelled, left_running, stop_calls
+from kata.testing.cancelling import (
+    LeftRunning,
+    Run,
+    assert_ended_cancelled,
+    left_running,
+    left_running_message,
+    stop_calls,
+)
 from kata.testing.checks import Stopwatch
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.hang_guard import hang_guard
@@ -586,6 +593,73 @@ async def test_a_cancelled_start_together_ends_cancelled_with_nothing_left_runni
         "it cancels every run and waits for them, as a TaskGroup does. With tasks and `asyncio.wait` "
         "(or tasks awaited one by one), do it in a `finally:` block: cancel every task, then `await "
         "asyncio.gather(*tasks, return_exceptions=True)`.",
+    )
+
+
+@pytest.mark.task(1)
+async def test_a_name_listed_twice_is_run_twice_each_result_in_its_own_place(ex, rng):
+    # Tasks kept in a dict keyed by name start two runs for a repeated name and keep one: the other
+    # runs on after the return, and its result is lost (a red team's answer to exercise 05 did that).
+    names = new_names(rng, 4)
+    repeated = rng.choice(names[:-1])
+    names.insert(rng.randint(names.index(repeated) + 1, len(names)), repeated)
+    # Each call answers with a number of its own, as a live service may answer a name differently
+    # from one call to the next; the first call of the repeated name to start is the slowest.
+    numbers = itertools.count(1)
+    started = []
+
+    def delay(name):
+        started.append(name)
+        return DELAY if name == repeated and started.count(name) == 1 else DELAY / 10
+
+    run = FakeService("run", delay=delay, reply=lambda name: f"{name} answer {next(numbers)}")
+    go = asyncio.Event()
+    go.set()
+    twice = (
+        f"names was {names}: {repeated!r} is listed twice, so start_together starts two calls of "
+        f"run({repeated!r})"
+    )
+
+    with frozen_loop_breaker(ex, GO_FROZEN):
+        async with hang_guard(
+            HANG,
+            "18 start_together: returns < HANG with a repeated name",
+            f"start_together(run, {names}, go) did not return within {HANG} s, though go was set",
+        ):
+            result = await ex.start_together(run, names, go)
+    running = [call for call in run.calls if call.end is None]
+
+    if running:
+        stopping, untouched = await left_running(running)
+        found = left_running_message("start_together returned", stopping, untouched, "run")
+        raise AssertionError(
+            f"{found} {twice}, and both must have ended before it returns. A dict keyed by name keeps "
+            "one task per name, and the other is lost: keep one task (or one awaitable) for each place "
+            "in names, repeats included (`asyncio.gather(*(runner(name) for name in names))`), and "
+            "wait for every one of them."
+        )
+    assert_call_count(run, len(names), f"one call for each of the {len(names)} names, {repeated!r} twice")
+    if type(result) is not list or len(result) != len(names) or any(type(r) is not str for r in result):
+        raise AssertionError(
+            f"start_together should return a list of the {len(names)} results, in the order of names; "
+            f"found {describe(result)}"
+        )
+    both = [r for r, name in zip(result, names, strict=True) if name == repeated]
+    if len(set(both)) == 1:
+        raise AssertionError(
+            f"{twice}, and each answered differently, but its list holds the same result in both "
+            f"places: {describe(both)}. Keep one task for each place in names, repeats included, and "
+            "return their results in that order (a dict keyed by name keeps only one)."
+        )
+    assert_same(
+        sorted(r.rsplit(" ", 1)[-1] for r in result),
+        sorted(str(n) for n in range(1, len(names) + 1)),
+        "the answer numbers in start_together's result (sorted)",
+    )
+    assert_same(
+        [r.rsplit(" ", 1)[0] for r in result],
+        [f"{name} answer" for name in names],
+        "start_together's result (without the answer numbers)",
     )
 
 

@@ -671,6 +671,49 @@ async def test_a_second_call_with_the_same_urls_asks_the_server_afresh(ex, rng, 
             assert_same_parts(result, wanted, f"call {round_number} of fetch_statuses")
 
 
+@pytest.mark.task(2)
+async def test_a_url_listed_twice_leaves_no_request_running_when_it_returns(ex, rng, server, leftovers):
+    # The result is keyed by URL, so one request for a URL listed twice would do; but tasks kept in a
+    # dict keyed by URL start two requests and keep one: the other runs on after the return.
+    user_ids = rng.sample(range(100, 1000), 4)
+    repeated = rng.choice(user_ids[:-1])
+    user_ids.insert(rng.randint(user_ids.index(repeated) + 1, len(user_ids)), repeated)
+    # The first request for the repeated URL is answered last.
+    numbers = iter(range(1, 3))
+
+    def numbered(request):
+        number = next(numbers, 0)
+        return Reply(json={**user_record(repeated), "answer": number}, delay=DELAY if number == 1 else 0.0)
+
+    replies = {uid: Reply(json=user_record(uid), delay=0.05) for uid in user_ids if uid != repeated}
+    urls = [server.serve(f"/users/{uid}", replies.get(uid, numbered)) for uid in user_ids]
+    url = urls[user_ids.index(repeated)]
+
+    async with aiohttp.ClientSession() as session:
+        before = leftovers.mark()
+        result = await call_fetch_statuses(ex, session, urls)
+        left = leftovers.at_return(before)
+        if left:
+            await leftovers.stop(before)
+            names = ", ".join(f"{task.name}()" for task in left)
+            were = "was" if len(left) == 1 else "were"
+            raise AssertionError(
+                f"fetch_statuses returned while {len(left)} of its tasks {were} still running: {names}. "
+                f"urls was {urls}: {url} is listed twice, and every request fetch_statuses sends must have "
+                "ended before it returns. A dict of tasks keyed by URL keeps one task per URL and loses the "
+                "other, which runs on: keep the tasks in a list, one for each place in urls "
+                "(`asyncio.gather(*(body_or_status(url) for url in urls))`), and build the dict from their "
+                "results (one request per different URL is fine too: the dict has one entry per URL)."
+            )
+
+    if type(result) is dict and type(result.get(url)) is dict:
+        # Either of its two bodies will do (the 'answer' field tells them apart).
+        result = {**result, url: {k: v for k, v in result[url].items() if k != "answer"}}
+    assert_same_parts(
+        result, {u: user_record(uid) for u, uid in zip(urls, user_ids, strict=True)}, "fetch_statuses' result"
+    )
+
+
 # -- Task 3 ----------------------------------------------------------------------------------
 
 

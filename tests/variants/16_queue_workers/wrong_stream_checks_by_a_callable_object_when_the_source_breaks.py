@@ -2,7 +2,8 @@
 call a check back again and again, 2,000,000 times at most, until they are done: a poll with no task
 woken, and a deadline of its own, by an object whose __call__ reschedules itself through the loop's
 class (`type(loop).call_soon(loop, self)`). Otherwise it waits properly."""
-# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller
+# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller, test_a_source_that_raises_a_baseexception_stops_the_workers_and_it_reaches_the_caller
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 

@@ -1,7 +1,8 @@
 """Mistake: when the source breaks, process_stream cancels its workers and then has the event loop
 call a check again and again through a timer of no delay (`loop.call_later(0, check)`), 2,000,000
 times at most, until they are done: a poll by a chain of timers. Otherwise it waits properly."""
-# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller
+# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller, test_a_source_that_raises_a_baseexception_stops_the_workers_and_it_reaches_the_caller
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 

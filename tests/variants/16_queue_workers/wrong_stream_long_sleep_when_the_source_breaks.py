@@ -1,7 +1,8 @@
 """Mistake: when the source breaks, process_stream cancels its workers and then sleeps 0.8 s
 instead of waiting until they have stopped; otherwise it waits properly. Long enough for any stop
 here, but the caller waits for nothing once they have stopped."""
-# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller
+# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller, test_a_source_that_raises_a_baseexception_stops_the_workers_and_it_reaches_the_caller
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 

@@ -1,7 +1,8 @@
 """Mistake: when the source breaks, process_stream cancels its workers and then sleeps 0.2 s
 (`await asyncio.sleep(0.2)`) instead of waiting until they have stopped; otherwise it waits
 properly. A worker slower than the guess to stop is left running."""
-# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller
+# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller, test_a_source_that_raises_a_baseexception_stops_the_workers_and_it_reaches_the_caller
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 

@@ -4,7 +4,8 @@ The docstring says: "call `await run(name)` for every name in `names`". Each nam
 is one call.
 """
 
-# fails only: test_results_come_back_in_the_order_of_the_names
+# fails only: test_results_come_back_in_the_order_of_the_names, test_a_name_listed_twice_is_run_twice_each_result_in_its_own_place
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 import contextlib
