@@ -11,6 +11,7 @@ from kata.testing import (
     assert_same,
     clock,
     describe,
+    holds,
     leaves,
     stopwatch,
 )
@@ -534,11 +535,8 @@ def with_a_repeat(rng, ids, among=None):
     return ids, repeated
 
 
-def one_task_per_id(ids, repeated):
-    return (
-        f"ids was {ids}: {repeated} is listed twice, so fetch_all_or_nothing starts two calls of "
-        f"fetch({repeated})"
-    )
+def one_task_per_id(ids, repeated, name="fetch_all_or_nothing"):
+    return f"ids was {ids}: {repeated} is listed twice, so {name} starts two calls of fetch({repeated})"
 
 
 KEEP_EVERY_TASK = (
@@ -621,3 +619,77 @@ async def test_an_id_listed_twice_has_both_its_calls_stopped_when_another_fails(
         )
     assert_raised(error, api, bad)
     assert_call_count(api.fetch, len(ids), f"one call for each of the {len(ids)} ids, {repeated} twice")
+
+
+@pytest.mark.task(1)
+async def test_an_id_listed_twice_leaves_no_call_of_fetch_all_settled_running(ex, rng):
+    # successes and failures are keyed by id, so one call for the repeated id is fine as well as
+    # two; but every call started must have ended before it returns. A dict of tasks keyed by id
+    # (`{i: asyncio.create_task(fetch(i)) for i in ids}`) starts two and keeps the second: the first,
+    # the slow one here, runs on after the return with nobody waiting for it.
+    first = some_ids(rng, 5)
+    bad = rng.choice(first)
+    ids, repeated = with_a_repeat(rng, first, among=[i for i in first if i != bad])
+    started = []
+
+    def delay(item_id):
+        started.append(item_id)
+        return SLOW if item_id == repeated and started.count(item_id) == 1 else FAST
+
+    api = FlakyApi({bad}, delay=delay)
+
+    successes, failures = await settle(ex, api, ids)
+    running = [call for call in api.fetch.calls if call.end is None]
+
+    if running:
+        stopping, untouched = await left_running(running)
+        found = left_running_message("fetch_all_settled returned", stopping, untouched, "fetch")
+        raise AssertionError(
+            f"{found} {one_task_per_id(ids, repeated, 'fetch_all_settled')}, and both must have ended "
+            "before it returns. A dict keyed by id keeps one task per id and loses the other: keep one "
+            "task (or call) for each place in ids, repeats included, and wait for every one of them, "
+            "`asyncio.gather(*(fetch(i) for i in ids), return_exceptions=True)`, zipped with ids."
+        )
+    assert_same(successes, {i: item_for(i) for i in ids if i != bad}, "successes")
+    assert_same(set(failures), {bad}, "the ids in failures (the ids whose call raised)")
+
+
+class Aborted(BaseException):
+    """A call's error that is neither an Exception nor a cancellation. It stands in for SystemExit
+    (`sys.exit()` in the call), KeyboardInterrupt or a library's own BaseException: asyncio lets the
+    first two out of the event loop, past the test, so the test raises one of its own."""
+
+
+@pytest.mark.task(2)
+async def test_a_call_that_raises_a_baseexception_has_the_others_stopped_before_it_goes_on(ex, rng):
+    # "so that nothing is left running when your function ends", whatever the call raised: not only
+    # an Exception (a cleanup under `except (Exception, asyncio.CancelledError):` passed every test).
+    ids = some_ids(rng, 5)
+    bad = rng.choice(ids)
+    error = Aborted(f"fetch({bad}) was told to stop")
+    api = FlakyApi({bad}, delay=lambda i: FAST if i == bad else SLOW)
+    api.fetch.fail = lambda i: error if i == bad else None
+
+    try:
+        result = await ex.fetch_all_or_nothing(api.fetch, ids)
+    except (Aborted, BaseExceptionGroup) as raised:
+        if not holds(raised, error):
+            raise
+    else:
+        await stop_calls(api.fetch.calls)
+        raise AssertionError(
+            f"fetch({bad}) raised {error!r}, and fetch_all_or_nothing returned {describe(result)}: "
+            "let that error reach the caller, whatever its class."
+        )
+    running = [call for call in api.fetch.calls if call.end is None]
+
+    if running:
+        stopping, untouched = await left_running(running)
+        found = left_running_message(f"fetch_all_or_nothing raised {error!r}", stopping, untouched, "fetch")
+        raise AssertionError(
+            f"{found} fetch({bad}) raised {error!r}, a BaseException that is not an Exception (as "
+            "SystemExit and KeyboardInterrupt are), and `except Exception` (even with "
+            "asyncio.CancelledError beside it) does not catch it. Nothing may be left running however "
+            "your function ends: cancel the calls and wait until they have ended in a `finally:` block, "
+            "which runs for every exception."
+        )

@@ -1095,3 +1095,56 @@ async def test_first_response_stops_both_calls_of_a_mirror_listed_twice(ex, rng)
 @pytest.mark.task(3)
 async def test_first_success_stops_both_calls_of_a_mirror_listed_twice(ex, rng):
     await assert_a_repeated_mirror_is_stopped(ex, rng, "first_success", fast_failures=1)
+
+
+class Aborted(BaseException):
+    """A call's error that is neither an Exception nor a cancellation. It stands in for SystemExit
+    (`sys.exit()` in the call), KeyboardInterrupt or a library's own BaseException: asyncio lets the
+    first two out of the event loop, past the test, so the test raises one of its own."""
+
+
+async def check_a_baseexception_stops_the_others(name, call, fetch, failed, error):
+    """`call` (a coroutine of `name`) sees fetch(failed) raise `error`, an Aborted, first: it lets
+    it through (in a group is fine) with no call left running. "If a call raises ... first cancel
+    the calls still running": whatever it raised (a red team's answer stopped them under
+    `except (Exception, asyncio.CancelledError):`, and passed)."""
+    try:
+        result = await call
+    except (Aborted, BaseExceptionGroup) as raised:
+        running = [c for c in fetch.calls if c.end is None]  # the instant it raised
+        if not holds(raised, error):
+            raise
+    else:
+        await stop_calls(fetch.calls)
+        raise AssertionError(
+            f"fetch({failed!r}) was the first call to finish, and it raised {error!r}; {name} returned "
+            f"{describe(result)}: let that error reach the caller, whatever its class."
+        )
+    if running:
+        stopping, untouched = await left_running(running)
+        found = left_running_message(f"{name} raised {error!r}", stopping, untouched, "fetch")
+        raise AssertionError(
+            f"{found} fetch({failed!r}) raised {error!r}, a BaseException that is not an Exception (as "
+            "SystemExit and KeyboardInterrupt are), and `except Exception` (even with "
+            "asyncio.CancelledError beside it) does not catch it. Cancel the calls still running and "
+            "wait until they have stopped in a `finally:` block, which runs whatever way you leave."
+        )
+
+
+@pytest.mark.task(1)
+async def test_a_call_that_raises_a_baseexception_has_the_others_stopped_before_it_goes_on(ex, rng):
+    error = None
+    ids, fetch = arriving(rng, 5, fail=lambda i: error if i == failed else None)
+    failed = min(ids, key=fetch.delay_for)
+    error = Aborted(f"fetch({failed}) was told to stop")
+    call = ex.process_as_they_arrive(fetch, ids, Recorder())
+    await check_a_baseexception_stops_the_others("process_as_they_arrive", call, fetch, failed, error)
+
+
+@pytest.mark.task(2)
+async def test_a_first_call_that_raises_a_baseexception_has_the_others_stopped_before_it_goes_on(ex, rng):
+    mirrors, _, errors, fetch = race(rng, 5, fast_failures=1, winner_at=SLOW / 2)
+    (failed,) = errors
+    error = errors[failed] = Aborted(f"{failed} was told to stop")
+    call = ex.first_response(fetch, mirrors)
+    await check_a_baseexception_stops_the_others("first_response", call, fetch, failed, error)

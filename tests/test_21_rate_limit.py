@@ -964,6 +964,43 @@ async def test_bodies_come_back_in_the_order_of_the_urls(ex, rng, server):
     assert_used_the_session([log.connector], server.requests, "fetch_all_rate_limited")
 
 
+@pytest.mark.task(2)
+async def test_a_url_listed_twice_has_both_its_requests_ended_when_it_returns(ex, rng, server):
+    # A dict of tasks keyed by URL (`{url: asyncio.create_task(fetch(url)) for url in urls}`) starts
+    # two requests for a repeated URL and keeps the second: the first runs on after the return, with
+    # nobody waiting for it. Here the first request of the repeated URL is the slow one.
+    ids = rng.sample(range(100, 1000), 4)
+    again = rng.choice(ids)
+    asked = []
+
+    def reply_for(item_id):
+        def reply(request):
+            asked.append(item_id)
+            slow = item_id == again and asked.count(item_id) == 1
+            return Reply(json=item(item_id), delay=0.6 if slow else 0.02)
+
+        return reply
+
+    urls = [server.serve(f"/items/{i}", reply_for(i)) for i in ids]
+    at = rng.randint(ids.index(again) + 1, len(ids))
+    ids.insert(at, again)
+    urls.insert(at, urls[ids.index(again)])
+
+    result = await fetch_all(ex, server, urls, rate=len(urls), per=1.0, give_up_after=2.0)
+    running = [request for request in server.requests if request.end is None]
+
+    if running:
+        await asyncio.sleep(0.7)  # let the request left running end before the test does
+        raise AssertionError(
+            f"fetch_all_rate_limited returned while {len(running)} request(s) were still running: "
+            f"{', '.join(r.label('GET') for r in running)}. urls was {urls}: {urls[at]} is listed twice, "
+            "so two GETs of it start, and both must have ended before it returns. A dict keyed by URL "
+            "keeps one task per URL and loses the other: keep one task for each place in urls, repeats "
+            "included (a list, or `asyncio.gather(*(fetch(url) for url in urls))`), and wait for every one."
+        )
+    assert_same(result, [item(i) for i in ids], "fetch_all_rate_limited's result")
+
+
 # A second call of fetch_all_rate_limited right after a first, with the same rate: its first request
 # starts at once, whatever rule its limiter keeps (a window, or even spacing). A limiter kept between
 # calls (for each rate, in the module) makes it wait for the first call's window: 0.35 s with even

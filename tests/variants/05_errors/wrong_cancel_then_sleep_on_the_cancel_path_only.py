@@ -42,7 +42,7 @@ async def fetch_all_or_nothing(fetch, ids):
             0.8
         )  # a guess, on the cancel path only: the calls may take longer to stop, or less
         raise
-    except Exception:
+    except BaseException:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

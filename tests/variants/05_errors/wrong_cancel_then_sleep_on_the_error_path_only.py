@@ -40,7 +40,7 @@ async def fetch_all_or_nothing(fetch, ids):
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
-    except Exception:
+    except BaseException:
         for task in tasks:
             task.cancel()
         await asyncio.sleep(

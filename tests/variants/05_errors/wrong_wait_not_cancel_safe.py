@@ -7,9 +7,9 @@ import asyncio
 
 
 async def fetch_all_settled(fetch, ids):
-    tasks = {item_id: asyncio.create_task(fetch(item_id)) for item_id in ids}
+    tasks = [asyncio.create_task(fetch(item_id)) for item_id in ids]
     successes, failures = {}, {}
-    for item_id, task in tasks.items():
+    for item_id, task in zip(ids, tasks, strict=True):
         try:
             successes[item_id] = await task
         except Exception as error:

@@ -1,6 +1,8 @@
 """Wrong: borrow releases in `except Exception:` and `else:`, so a cancelled block (CancelledError
-is a BaseException, not an Exception) never gives its connection back."""
-# fails only: test_borrow_releases_the_connection_when_the_block_is_cancelled
+is a BaseException, not an Exception) never gives its connection back, nor does a block that raises
+another BaseException."""
+# fails only: test_borrow_releases_the_connection_when_the_block_is_cancelled, test_borrow_releases_the_connection_when_the_block_raises_a_baseexception
+# ruff: noqa: E501 (the line above names every test it fails)
 
 from contextlib import asynccontextmanager
 

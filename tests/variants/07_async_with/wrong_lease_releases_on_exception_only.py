@@ -1,6 +1,8 @@
 """Wrong: __aexit__ releases only when exc_type is None or an Exception, so a cancelled block
-(CancelledError is a BaseException, not an Exception) never gives its connection back."""
-# fails only: test_lease_releases_the_connection_when_the_block_is_cancelled
+(CancelledError is a BaseException, not an Exception) never gives its connection back, nor does a
+block that raises another BaseException."""
+# fails only: test_lease_releases_the_connection_when_the_block_is_cancelled, test_lease_releases_the_connection_when_the_block_raises_a_baseexception
+# ruff: noqa: E501 (the line above names every test it fails)
 
 from contextlib import asynccontextmanager
 

@@ -1,0 +1,45 @@
+"""Wrong: fetch_all_or_nothing stops its calls under `except (Exception, asyncio.CancelledError):`, so a
+call that raises a BaseException that is neither (SystemExit, KeyboardInterrupt) leaves the others
+running after the function has ended. A `finally:` runs for every exception.
+"""
+# fails only: test_a_call_that_raises_a_baseexception_has_the_others_stopped_before_it_goes_on
+
+import asyncio
+
+
+# Task 1: keep the results, and the failures
+async def fetch_all_settled(fetch, ids):
+    """Call `await fetch(id)` for every id in `ids`, all at the same time.
+
+    Return a tuple `(successes, failures)` of two dicts: `successes` maps each id whose
+    call returned to the value it returned, and `failures` maps each id whose call
+    raised to the exception object it raised. With no ids at all, both dicts are empty.
+    """
+    results = await asyncio.gather(*(fetch(item_id) for item_id in ids), return_exceptions=True)
+    successes, failures = {}, {}
+    for item_id, result in zip(ids, results, strict=True):
+        if isinstance(result, Exception):
+            failures[item_id] = result
+        else:
+            successes[item_id] = result
+    return successes, failures
+
+
+# Task 2: fail fast, and leave nothing running
+async def fetch_all_or_nothing(fetch, ids):
+    """Call `await fetch(id)` for every id in `ids`, all at the same time.
+
+    If every call returns, return a list of the results in the same order as `ids`
+    (an empty list when `ids` is empty).
+    As soon as one call raises, raise that same exception, but first cancel the calls
+    still running and wait until they have stopped.
+    """
+    tasks = [asyncio.create_task(fetch(item_id)) for item_id in ids]
+    try:
+        return await asyncio.gather(*tasks)
+    except (Exception, asyncio.CancelledError):
+        # After a failure, or a cancel from the caller, stop the calls still running.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
