@@ -27,6 +27,7 @@ from kata.testing.cancelling import (
     stop_calls,
     through,
 )
+from kata.testing.errors import Aborted
 from kata.testing.hang_guard import hang_guard
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 
@@ -652,12 +653,6 @@ async def test_an_id_listed_twice_leaves_no_call_of_fetch_all_settled_running(ex
         )
     assert_same(successes, {i: item_for(i) for i in ids if i != bad}, "successes")
     assert_same(set(failures), {bad}, "the ids in failures (the ids whose call raised)")
-
-
-class Aborted(BaseException):
-    """A call's error that is neither an Exception nor a cancellation. It stands in for SystemExit
-    (`sys.exit()` in the call), KeyboardInterrupt or a library's own BaseException: asyncio lets the
-    first two out of the event loop, past the test, so the test raises one of its own."""
 
 
 @pytest.mark.task(2)

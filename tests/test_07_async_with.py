@@ -7,6 +7,7 @@ import pytest
 
 from kata.testing import clock, describe
 from kata.testing.cancelling import WAIT, Run, assert_ended_after_the_cancel, assert_ended_cancelled
+from kata.testing.errors import Aborted
 from kata.testing.limits import alive_between, assert_no_limit_of_its_own
 
 DELAY = 0.02  # acquiring and releasing a fake connection each take this long
@@ -217,12 +218,6 @@ async def check_released_when_the_block_raises(make, rng):
         [f"acquire #{number}", f"body uses #{number}", f"release #{number}"],
         f"The block raised {error!r}: the connection must be released all the same. {release_always(make)}",
     )
-
-
-class Aborted(BaseException):
-    """A block's error that is neither an Exception nor a cancellation. It stands in for SystemExit
-    (`sys.exit()` in the block), KeyboardInterrupt or a library's own BaseException: asyncio lets the
-    first two out of the event loop, past the test, so the test raises one of its own."""
 
 
 def release_for_every_error(make):

@@ -8,6 +8,7 @@ import pytest
 
 from kata.testing import FakeService, assert_call_count, assert_same, clock, describe, margins, stopwatch
 from kata.testing.cancelling import WAIT, Run, assert_ended_after_the_cancel, assert_ended_cancelled, settle
+from kata.testing.errors import Aborted
 from kata.testing.limits import assert_no_limit_of_its_own
 
 DELAY = 0.02  # acquiring and releasing a fake connection each take this long
@@ -267,12 +268,6 @@ async def test_a_failing_job_gives_the_connection_back_and_its_error_goes_on(ex,
         f"The job raised {error!r}: the connection must be given back all the same. "
         "Release it in a `finally:` block, which runs however the job ends.",
     )
-
-
-class Aborted(BaseException):
-    """A job's error that is neither an Exception nor a cancellation. It stands in for SystemExit
-    (`sys.exit()` in the job), KeyboardInterrupt or a library's own BaseException: asyncio lets the
-    first two out of the event loop, past the test, so the test raises one of its own."""
 
 
 @pytest.mark.task(1)

@@ -31,6 +31,7 @@ from kata.testing.cancelling import (
     stop_calls,
     through,
 )
+from kata.testing.errors import Aborted
 from kata.testing.limits import assert_no_limit_of_its_own
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 from kata.words import many
@@ -1095,12 +1096,6 @@ async def test_first_response_stops_both_calls_of_a_mirror_listed_twice(ex, rng)
 @pytest.mark.task(3)
 async def test_first_success_stops_both_calls_of_a_mirror_listed_twice(ex, rng):
     await assert_a_repeated_mirror_is_stopped(ex, rng, "first_success", fast_failures=1)
-
-
-class Aborted(BaseException):
-    """A call's error that is neither an Exception nor a cancellation. It stands in for SystemExit
-    (`sys.exit()` in the call), KeyboardInterrupt or a library's own BaseException: asyncio lets the
-    first two out of the event loop, past the test, so the test raises one of its own."""
 
 
 async def check_a_baseexception_stops_the_others(name, call, fetch, failed, error):

@@ -28,6 +28,7 @@ from kata.testing.cancelling import (
     stop_calls,
 )
 from kata.testing.differences import assert_same_parts
+from kata.testing.errors import Aborted
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.limits import assert_no_limit_of_its_own
@@ -663,12 +664,6 @@ async def test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_
 ):
     broken = ConnectionError(f"the feed broke after item {rng.randrange(100)}")
     await check_a_broken_source(ex, rng, leftovers, hold, wake_watch, broken)
-
-
-class Aborted(BaseException):
-    """A source's error that is neither an Exception nor a cancellation. It stands in for SystemExit,
-    KeyboardInterrupt or a library's own BaseException: asyncio lets the first two out of the event
-    loop, past the test, so the test raises one of its own."""
 
 
 @pytest.mark.task(2)

@@ -22,6 +22,7 @@ from kata.testing import (
     stopwatch,
 )
 from kata.testing.cancelling import Run, assert_ended_after_the_cancel, assert_ended_cancelled
+from kata.testing.errors import Aborted
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
 
@@ -381,12 +382,6 @@ async def test_a_read_or_write_that_raises_reaches_the_caller_and_leaves_the_acc
         start - amount,
         f"the balance after {raised} and withdraw({amount}) paid (a failed withdrawal takes nothing)",
     )
-
-
-class Aborted(BaseException):
-    """An error that is neither an Exception nor a cancellation. It stands in for SystemExit,
-    KeyboardInterrupt or a library's own BaseException: asyncio lets the first two out of the event
-    loop, past the test, so the tests raise one of their own."""
 
 
 @pytest.mark.task(1)

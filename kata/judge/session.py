@@ -133,34 +133,30 @@ class JudgeSession:
     def where(self, waiting: bool = False) -> list[tuple[str, int, str]]:
         """Where the learner's code runs now (asked from a thread: the loop may be frozen); with
         `waiting`, where its tasks wait instead."""
-        host, found = self.link.host, []
-        if host is None:
-            return found
-
-        def ask() -> None:
-            with contextlib.suppress(Exception):
-                found.extend(host.waiting() if waiting else host.where())
-
-        asker = threading.Thread(target=ask, daemon=True)
-        asker.start()
-        asker.join(WHERE_TIMEOUT)
+        found = self._ask_from_a_thread("waiting" if waiting else "where")
         return [tuple(p) for p in found if isinstance(p, tuple) and len(p) == 3]
 
     def callback_errors(self) -> list[str]:
         """The sandbox's words for errors raised in callbacks of the learner's loop during this test
         (asked from a thread, as `where`); nothing if it says nonsense (it can only explain a failure)."""
+        said = self._ask_from_a_thread("callback_errors")[:5]
+        return [words[:4000] for words in said if isinstance(words, str)]
+
+    def _ask_from_a_thread(self, method: str) -> list:
+        """The host's list answer to `method`, asked from a thread of its own and waited for at most
+        WHERE_TIMEOUT s (the loop that would carry the answer may be frozen): [] if none came."""
         host, found = self.link.host, []
         if host is None:
             return found
 
         def ask() -> None:
             with contextlib.suppress(Exception):
-                found.extend(host.callback_errors())
+                found.extend(getattr(host, method)())
 
         asker = threading.Thread(target=ask, daemon=True)
         asker.start()
         asker.join(WHERE_TIMEOUT)
-        return [said[:4000] for said in found[:5] if isinstance(said, str)]
+        return found
 
     def wake_watch(self, limits: bool = False) -> SandboxWakeWatch:
         return SandboxWakeWatch(self, limits)
