@@ -46,8 +46,8 @@ class Jail:
     def end_exercise(self, since: float | None = None) -> int:
         """Kill every process but the test process that started before `since` (CLOCK_BOOTTIME
         seconds: when the next exercise began; None: all of them), and say how many. Spared
-        (`_spared`): a judge's hosts, and the standard library's pool helpers of the process
-        that runs the learner's code (processes.STDLIB_HELPERS); they die with the sandbox."""
+        (`_spared`): a judge's own children, or, in one process, the standard library's pool
+        helpers of the test process (processes.STDLIB_HELPERS); they die with the sandbox."""
 
         test_process = self.test_pid()
 
@@ -69,16 +69,20 @@ class Jail:
         return processes.counts_as_leftover(member.pid)
 
     def _spared(self, member: processes.Member, test_process: int | None) -> bool:
-        """Lives on into the next exercise: the hosts a judge started for the learner's code (it
-        replaces one itself when it must), and the standard library's pool helpers of the process
-        the learner's code runs in (the test process, or a judge's host)."""
+        """Lives on into the next exercise. In judge mode: the judge's own children only (the hosts
+        it started for the learner's code, which it replaces itself when it must, and its own pool's
+        processes, which never run learner code). Nothing a host started is spared, whatever its
+        command line says: graded code can start a process that looks like the standard library's
+        pool helper (`-c "from multiprocessing.spawn import spawn_main ..."`) and runs its own code
+        (a red team's did, and lived on into the next exercise). Killed, a real helper of the
+        host's is started again when the code needs one. In one process (no judge), the standard
+        library's pool helpers of the test process: killing its resource tracker made the next
+        exercise fail (the relaunch warns, and the tests turn warnings into errors); that mode runs
+        the learner's code in the test process and promises no more."""
         owner = processes.parent(member.pid)
-        if self.judge and owner == test_process:
-            return True
-        runs_learner_code = owner == test_process or (
-            self.judge and owner is not None and processes.parent(owner) == test_process
-        )
-        return runs_learner_code and processes.is_stdlib_helper(member.pid)
+        if self.judge:
+            return owner == test_process
+        return owner == test_process and processes.is_stdlib_helper(member.pid)
 
     def test_pid(self) -> int | None:
         """The test process, as the grader sees it."""

@@ -178,6 +178,44 @@ def test_processes_the_next_exercise_starts_are_spared(sandbox, view):
     assert not alive_with(marker), "and it dies with the sandbox"
 
 
+# The judge (the test process) starts a host; the host, where graded code runs, starts a process
+# whose command line is the standard library's pool worker's, and the judge one of its own.
+DISGUISED = """
+import subprocess, sys, time
+looks_like_a_pool_worker = "from multiprocessing.spawn import spawn_main\\nimport time; time.sleep(60)"
+host = (
+    "import subprocess, sys, time\\n"
+    f"worker = {{looks_like_a_pool_worker!r}}\\n"
+    "subprocess.Popen([sys.executable, '-c', worker, sys.argv[1].replace('-host', '-disguised')])\\n"
+    "time.sleep(60)\\n"
+)
+marker = "kata-sandbox-" + "{hex}"  # built, so that no process's own code holds its children's markers
+subprocess.Popen([sys.executable, "-c", host, marker + "-host"])
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker + "-judge-s-own"])
+time.sleep(60)
+"""
+
+
+@claimed_by(*ISOLATING)
+def test_in_judge_mode_a_host_s_process_dies_with_its_exercise_whatever_its_command_line_says(sandbox, view):
+    hex = uuid.uuid4().hex
+    inside = Inside(sandbox, view, DISGUISED.format(hex=hex))
+    inside.jail.judging(True)
+    try:
+        started = [f"kata-sandbox-{hex}-{name}" for name in ("host", "disguised", "judge-s-own")]
+        wait_for(lambda: all(alive_with(marker) for marker in started))
+        assert all(alive_with(marker) for marker in started), "all three started"
+        inside.jail.end_exercise()
+        wait_for(lambda: not alive_with(started[1]))
+        assert not alive_with(started[1]), (
+            "a process the graded code started, calling itself multiprocessing's pool worker, outlived its "
+            "exercise: only the judge's own children (its hosts) may live on into the next one"
+        )
+        assert alive_with(started[0]) and alive_with(started[2]), "the judge's own children are spared"
+    finally:
+        inside.close()
+
+
 @claimed_by(*ISOLATING)
 def test_nothing_survives_the_sandbox(sandbox, view):
     hex = uuid.uuid4().hex
