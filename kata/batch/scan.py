@@ -32,6 +32,8 @@ are in kata.batch.suspicious. The classes:
   (`time.perf_counter = ...`, `setattr(asyncio, ...)`, `sys.modules[...] = ...`,
   `unittest.mock`), comparisons (`__eq__`, `__hash__`...) that answer the same whatever they are
   given;
+- a coding declaration for any encoding but UTF-8 and ASCII (`# -*- coding: utf-7 -*-`): Python
+  honours it, so a comment to a UTF-8 reader can be code; every file is read as Python reads it;
 - as a last hint, strings that spell out such names (`'modules'`, `'f_back'`) and long encoded
   blobs.
 
@@ -50,6 +52,8 @@ the sandbox and the grader's own checks are what protect the grades.
 from __future__ import annotations
 
 import ast
+import codecs
+import importlib.util
 import re
 from collections import deque
 from collections.abc import Iterator
@@ -109,6 +113,7 @@ from kata.batch.suspicious import (
     SCANNED_IN_PART,
     SENSITIVE_NAMES,
     SESSION_KEYWORDS,
+    SOURCE_ENCODING,
     SOURCE_RUNNERS,
     SPELLS_OUT,
     WRITES_OUTSIDE,
@@ -156,7 +161,10 @@ def scan_files(files: dict[str, bytes]) -> list[str]:
     flags: list[str] = []
     for stem, data in sorted(files.items()):
         try:
-            findings = scan_source(data.decode("utf-8", errors="replace"))
+            text, encoding = source_text(data)
+            findings = scan_source(text)
+            if encoding is not None:
+                findings.insert(0, _found(encoding[0], SOURCE_ENCODING, encoding[1]))
         except Exception as error:  # a bug or a pathological file must not stop grading
             why = {RecursionError: "nested too deeply", MemoryError: "too big"}.get(type(error))
             findings = [_found(0, NOT_SCANNED, why or type(error).__name__)]
@@ -170,6 +178,39 @@ def scan_files(files: dict[str, bytes]) -> list[str]:
         if len(findings) > len(shown):
             flags.append(f"{stem}.py: {MORE.format(len(findings) - len(shown))}")
     return flags
+
+
+# PEP 263: a coding declaration in a comment on line 1 or 2.
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_PLAIN_ENCODINGS = {"utf-8", "ascii"}
+
+
+def source_text(data: bytes) -> tuple[str, tuple[int, str] | None]:
+    """The text Python runs from a file's bytes, and where it declares an unusual encoding.
+
+    Python honours a coding declaration (`# -*- coding: utf-7 -*-`): read as UTF-8, such a file
+    hides code in what looks like a comment (`# +AAo-import gc` is a line break and an import in
+    UTF-7). The text is decoded as Python decodes it; any declared encoding but UTF-8 and ASCII
+    is returned as (line, name), itself worth a flag. A file Python cannot decode is read as
+    UTF-8 (its tests fail anyway)."""
+    declared = None
+    for number, line in enumerate(data.splitlines()[:2], start=1):
+        match = _CODING.match(line)
+        if match:
+            name = match.group(1).decode("ascii", errors="replace")
+            try:
+                canonical = codecs.lookup(name).name
+            except LookupError:
+                break
+            if canonical not in _PLAIN_ENCODINGS:
+                declared = (number, canonical)
+            break
+        if line.strip() and not line.lstrip().startswith(b"#"):
+            break  # a declaration counts only above any code
+    try:
+        return importlib.util.decode_source(data), declared
+    except (SyntaxError, UnicodeDecodeError, LookupError, ValueError):
+        return data.decode("utf-8", errors="replace"), declared
 
 
 def scan_source(source: str, nesting: int = 0, budget: _Budget | None = None) -> list[Finding]:

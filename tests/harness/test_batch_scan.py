@@ -759,3 +759,23 @@ def test_the_scan_never_reads_files_or_imports_the_submission(tmp_path: Path, mo
     source = f"open({str(marker)!r}, 'w').write('x')\nimport this_module_does_not_exist\n"
     scan_files({"01_coroutines": source.encode()})
     assert not marker.exists(), "scanning must never run the submission"
+
+
+# ---------------------------------------------------------------------------- source encodings
+
+
+def test_code_hidden_by_a_coding_declaration_is_read_as_python_reads_it():
+    # In UTF-7 "+AAo-" is a line break: to a reader taking the file for UTF-8 the import is a comment.
+    hidden = "# -*- coding: utf-7 -*-\n" + ANSWER + "# note: +AAo-import gc+ADs- n = len(gc.get_objects())\n"
+    flags = scan_files({"02_gather": hidden.encode("ascii")})
+    assert any("02_gather.py:1 declares its source in utf-7" in flag for flag in flags), flags
+    assert any("gc.get_objects" in flag for flag in flags), (
+        f"the code a UTF-7 comment hides was not scanned: {flags}"
+    )
+
+
+@pytest.mark.parametrize(
+    "declaration", ["# -*- coding: utf-8 -*-", "# coding=ascii", "# vim: set fileencoding=utf8 :"]
+)
+def test_a_plain_coding_declaration_is_not_flagged(declaration):
+    assert scan_files({"02_gather": (declaration + "\nimport asyncio\n" + ANSWER).encode()}) == []
