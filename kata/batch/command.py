@@ -9,6 +9,7 @@ Points come from points.toml (kata.batch.points). Reports (kata.batch.reports):
     DIR/gradebook.csv                     one row per student: points per exercise, total, max, percent, flags
     DIR/results.csv                       one row per student x task
     DIR/students/<student>/results.json   Gradescope's format (and junit.xml with --junit)
+    DIR/submission-names.json             each student id with the name its submission was given as
 
 Submissions run in the sandbox chosen at the start (kata.sandbox; one line says which
 protections are in force). Only this process writes reports, each atomically, after each
@@ -45,6 +46,7 @@ from kata.batch.course import snapshot
 from kata.batch.isolation import GraderFailure, Grading, Limits, collect_expected, grade_files
 from kata.batch.points import Points, PointsError, load_points, score_tasks
 from kata.batch.reports import (
+    NAMES_FILE,
     Earlier,
     EarlierReportsError,
     StudentResult,
@@ -52,9 +54,11 @@ from kata.batch.reports import (
     write_gradebook,
     write_gradescope_json,
     write_junit_xml,
+    write_names,
     write_results_csv,
 )
 from kata.batch.scan_process import scan_in_child
+from kata.batch.student_ids import submission_name
 from kata.batch.submissions import Submission, distinct_paths, holds_submissions, load_submissions
 from kata.catalog import REPO_ROOT, Exercise
 from kata.report import TestResult
@@ -175,6 +179,7 @@ class Batch:
     cache: Cache
     junit: bool = False
     earlier: Earlier | None = None  # the rows of students graded earlier into `out`, not in this run
+    names: dict[str, str] = field(default_factory=dict)  # student -> the submission name it was given as
 
     def grade(self, submission: Submission) -> tuple[StudentResult, Graded | None]:
         """The student's result, and what to cache (None: nothing new). Writes nothing."""
@@ -238,6 +243,8 @@ class Batch:
                 self.cache.write(student.student, fresh)
             write_gradebook(self.out / "gradebook.csv", done, self.exercises, self.earlier)
             write_results_csv(self.out / "results.csv", done, self.earlier)
+            graded = {s.student: self.names[s.student] for s in done if s.student in self.names}
+            write_names(self.out / NAMES_FILE, graded, self.earlier)
         except OSError as error:
             where = f" {error.filename}" if error.filename else ""
             raise ReportWriteError(f"could not write{where}: {error.strerror or error}") from None
@@ -259,7 +266,7 @@ def grade_class(
     earlier: Earlier | None = None,
 ) -> list[StudentResult]:
     stems = [e.stem for e in exercises]
-    submissions = load_submissions(paths, stems, earlier=list(earlier.gradebook) if earlier else ())
+    submissions = load_submissions(paths, stems, earlier=earlier.ids_and_names() if earlier else ())
     if earlier is not None:
         earlier = earlier.without({s.student for s in submissions})
         kept = list(earlier.gradebook)
@@ -292,6 +299,7 @@ def grade_class(
             Cache(out),
             junit,
             earlier,
+            {s.student: submission_name(s.source) for s in submissions},
         )
         return _grade_all(batch, submissions, jobs, console)
 

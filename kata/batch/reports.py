@@ -19,7 +19,7 @@ import json
 import math
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kata.batch.points import TaskScore
@@ -156,10 +156,44 @@ class Earlier:
 
     gradebook: dict[str, list[str]]  # student -> its gradebook.csv row
     results: dict[str, list[list[str]]]  # student -> its results.csv rows
+    # student -> the submission name it was given as (NAMES_FILE); None where not known
+    names: dict[str, str | None] = field(default_factory=dict)
 
     def without(self, students: set[str]) -> Earlier:
         keep = [student for student in self.gradebook if student not in students]
-        return Earlier({s: self.gradebook[s] for s in keep}, {s: self.results.get(s, []) for s in keep})
+        return Earlier(
+            {s: self.gradebook[s] for s in keep},
+            {s: self.results.get(s, []) for s in keep},
+            {s: self.names.get(s) for s in keep},
+        )
+
+    def ids_and_names(self) -> dict[str, str | None]:
+        """Each student graded earlier, with the submission name it was given as, where known."""
+        return {student: self.names.get(student) for student in self.gradebook}
+
+
+# Beside the gradebook: each student id with the name its submission was given as, so that a
+# later run into the same folder tells the same student graded again from another submission
+# whose name makes the same id (kata.batch.student_ids).
+NAMES_FILE = "submission-names.json"
+
+
+def _read_names(path: Path) -> dict[str, str | None]:
+    try:
+        names = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}  # written before names were kept
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise EarlierReportsError(f"{path}: could not read it: {error}") from None
+    if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
+        raise EarlierReportsError(f"{path}: not a list of student ids and names: use a fresh --out")
+    return names
+
+
+def write_names(path: Path, names: dict[str, str], earlier: Earlier | None = None) -> None:
+    """NAMES_FILE: the earlier students' names (those known), then this run's (`names`)."""
+    known = {s: n for s, n in (earlier.names.items() if earlier else ()) if n is not None}
+    write_atomically(path, json.dumps({**known, **names}, indent=1, ensure_ascii=False).encode("utf-8"))
 
 
 def _read_csv(path: Path) -> list[list[str]]:
@@ -188,11 +222,13 @@ def read_earlier(folder: Path, exercises: list[Exercise], tasks: list[TaskScore]
     total = points_text(sum(task.max_points for task in tasks))
     if not rows or rows[0] != header or not lines or lines[0] != RESULTS_HEADER:
         raise EarlierReportsError(refuse)
-    earlier = Earlier({}, {})
+    earlier = Earlier({}, {}, {})
+    names = _read_names(folder / NAMES_FILE)
     for row in rows[1:]:
         if len(row) != len(header) or row[-3] != total:
             raise EarlierReportsError(refuse)
         earlier.gradebook[row[0]] = row
+        earlier.names[row[0]] = names.get(row[0])
     for line in lines[1:]:
         known = maxima.get((line[1], line[2]), line[6]) if len(line) == len(RESULTS_HEADER) else None
         if line[6:7] != [known]:

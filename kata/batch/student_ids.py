@@ -21,7 +21,7 @@ import hashlib
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 MAX_ID_LENGTH = 100
@@ -33,6 +33,10 @@ RENAMED = "student id {id}: renamed, as {others} also {verb} the id {old}{case}:
 RENAMED_FOR_EARLIER = (
     "student id {id}: renamed, as {earlier}, graded earlier into this --out, has the id {old} once case "
     "is ignored: check by hand which is whose"
+)
+RENAMED_FOR_EARLIER_NAME = (
+    "student id {id}: renamed, as the submission {earlier}, graded earlier into this --out, has the id "
+    "{old}: check by hand which is whose"
 )
 
 _UNSAFE_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
@@ -48,41 +52,65 @@ def safe_id(name: str) -> str:
     return safe
 
 
+def submission_name(source: Path) -> str:
+    """What a submission was given as: its folder's or zip's own name, without `.zip` (the same
+    student's folder one day and zip the next is the same submission)."""
+    name = Path(os.path.abspath(source)).name
+    return name[: -len(".zip")] if name.lower().endswith(".zip") else name
+
+
 def distinct_ids(
     ids: Sequence[str],
     sources: Sequence[Path],
     shown: Callable[[str], str] = str,
-    earlier: Collection[str] = (),
+    earlier: Collection[str] | Mapping[str, str | None] = (),
 ) -> tuple[list[str], list[list[str]]]:
     """Ids that differ from each other once case is ignored, and the flags of each submission.
 
     `ids[i]` is the safe id of the submission given as `sources[i]`. An id that collides with no
     other is kept as it is, with no flag. `earlier` are the ids of students graded earlier into the
-    same output, whose rows stay: an id the same as one of them is that student graded again; an
-    id that differs from one only in case is renamed and flagged, as a collision in one run is.
+    same output, whose rows stay, each with the submission name it was given as where known (a
+    mapping; None: not known, an output written before names were kept). An id the same as one of
+    them is that student graded again, unless its submission name differs (`o'brien` then `o brien`,
+    both `o_brien`; or a folder named after another's tagged id): then, as an id that differs from
+    one only in case, it is renamed and flagged, as a collision in one run is. A later run never
+    replaces another submission's row.
     """
     ids = list(ids)
     flags: list[list[str]] = [[] for _ in ids]
-    graded_earlier = {student.casefold(): student for student in earlier}
+    names = earlier if isinstance(earlier, Mapping) else dict.fromkeys(earlier)
+    graded_earlier = {student.casefold(): student for student in names}
+    own_names = [submission_name(source) for source in sources]
+
+    def clashes(index: int, student: str) -> str | None:
+        """The flag's template if `student` takes the id of another submission graded earlier."""
+        other = graded_earlier.get(student.casefold())
+        if other is None:
+            return None
+        if other != student:
+            return RENAMED_FOR_EARLIER
+        earlier_name = names.get(other)
+        return RENAMED_FOR_EARLIER_NAME if earlier_name not in (None, own_names[index]) else None
+
     for _ in range(MAX_ROUNDS):
         groups: defaultdict[str, list[int]] = defaultdict(list)
         for index, student in enumerate(ids):
             groups[student.casefold()].append(index)
         colliding = [group for group in groups.values() if len(group) > 1]
         in_groups = {index for group in colliding for index in group}
-        clashing = [
-            index
+        clashing = {
+            index: template
             for index, student in enumerate(ids)
-            if index not in in_groups and graded_earlier.get(student.casefold(), student) != student
-        ]
+            if index not in in_groups and (template := clashes(index, student)) is not None
+        }
         if not colliding and not clashing:
             break
-        for index in clashing:
+        for index, template in clashing.items():
             old = ids[index]
+            other = graded_earlier[old.casefold()]
             ids[index] = f"{old}-{_tags([sources[index]])[0]}"
-            flags[index].append(
-                RENAMED_FOR_EARLIER.format(id=ids[index], earlier=graded_earlier[old.casefold()], old=old)
-            )
+            said = other if template is RENAMED_FOR_EARLIER else shown(names[other] or other)
+            flags[index].append(template.format(id=ids[index], earlier=said, old=old))
         for group in colliding:
             old = {index: ids[index] for index in group}
             for index, tag in zip(group, _tags([sources[i] for i in group]), strict=True):

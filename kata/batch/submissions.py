@@ -29,7 +29,7 @@ import re
 import stat
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,7 +90,10 @@ def load_submission(path: Path, stems: Collection[str], kata_root: Path = REPO_R
 
 
 def load_submissions(
-    paths: Sequence[Path], stems: Collection[str], kata_root: Path = REPO_ROOT, earlier: Collection[str] = ()
+    paths: Sequence[Path],
+    stems: Collection[str],
+    kata_root: Path = REPO_ROOT,
+    earlier: Collection[str] | Mapping[str, str | None] = (),
 ) -> list[Submission]:
     """Every submission, in the order given, each with an id no other has once case is ignored,
     nor any student graded `earlier` into the same output but the same one.

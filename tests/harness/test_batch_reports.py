@@ -19,6 +19,7 @@ import pytest
 from kata.batch.points import Points, PointsError, TaskScore, load_points, score_tasks
 from kata.batch.reports import (
     MESSAGE_CAP,
+    NAMES_FILE,
     EarlierReportsError,
     StudentResult,
     gradescope_json,
@@ -26,6 +27,7 @@ from kata.batch.reports import (
     write_gradebook,
     write_gradescope_json,
     write_junit_xml,
+    write_names,
     write_results_csv,
 )
 from kata.catalog import REPO_ROOT, Exercise, discover
@@ -345,6 +347,23 @@ def test_regrading_a_student_replaces_its_own_rows_and_keeps_the_others(tmp_path
     ]
     results = read_csv(tmp_path / "results.csv")
     assert [(r["student"], r["status"]) for r in results if r["student"] == "bob"] == [("bob", "passed")] * 3
+
+
+def test_the_names_submissions_were_given_as_are_kept_for_the_next_run_into_the_same_folder(tmp_path, course):
+    """kata.batch.student_ids needs them to tell the same student graded again from another
+    submission whose name makes the same id (o'brien, then `o brien`)."""
+    ada, bob = two_students(course)
+    grade_into(tmp_path, course, [ada, bob])
+    write_names(tmp_path / NAMES_FILE, {"ada": "Ada", "bob": "bob.zip"})
+    earlier = read_earlier(tmp_path, course, score_tasks(course, [], POINTS))
+    assert earlier.ids_and_names() == {"ada": "Ada", "bob": "bob.zip"}
+    write_names(tmp_path / NAMES_FILE, {"carol": "carol"}, earlier.without({"bob"}))
+    again = read_earlier(tmp_path, course, score_tasks(course, [], POINTS))
+    assert json.loads((tmp_path / NAMES_FILE).read_text()) == {"ada": "Ada", "carol": "carol"}
+    assert again.ids_and_names() == {"ada": "Ada", "bob": None}, "bob's row without a name: not known"
+    (tmp_path / NAMES_FILE).write_text("[1, 2]")
+    with pytest.raises(EarlierReportsError, match="fresh --out"):
+        read_earlier(tmp_path, course, score_tasks(course, [], POINTS))
 
 
 def test_earlier_reports_for_other_exercises_or_points_are_refused_never_mixed(tmp_path, course):

@@ -844,6 +844,33 @@ def test_an_id_that_differs_only_in_case_from_one_graded_earlier_into_the_output
     assert (kept.student, kept.flags) == ("bob", [])
 
 
+def test_a_submission_whose_name_makes_the_id_of_another_graded_earlier_is_renamed_never_graded_over_it(
+    tmp_path,
+):
+    """A red team's find: o'brien graded into an --out, then `o brien` (a stub) graded into the same
+    --out: both names make the id o_brien, and the second replaced the first's row (2/2 became
+    0/2), unflagged. A folder named after another's tagged id (alice-2bd806c9) did the same. The
+    names each id was given as are kept beside the gradebook: the same name is the student graded
+    again and keeps the row; another name is renamed and flagged."""
+    again = make_dir(tmp_path / "run2" / "o'brien", {"01_coroutines.py": ANSWER})
+    other = make_dir(tmp_path / "run2" / "o brien", {"01_coroutines.py": ANSWER})
+    tagged = make_dir(tmp_path / "run2" / "alice-2bd806c9", {"01_coroutines.py": ANSWER})
+    zipped = make_zip(tmp_path / "run2" / "carol.zip", {"01_coroutines.py": ANSWER})
+    earlier = {"o_brien": "o'brien", "alice-2bd806c9": "ALICE", "carol": "carol", "dan": None}
+    (submission,) = load_submissions([again], STEMS, earlier=earlier)
+    assert (submission.student, submission.flags) == ("o_brien", []), "o'brien graded again keeps the row"
+    renamed, renamed_too, kept = load_submissions([other, tagged, zipped], STEMS, earlier=earlier)
+    assert renamed.student.startswith("o_brien-"), renamed.student
+    assert renamed.flags == [
+        f"student id {renamed.student}: renamed, as the submission o'brien, graded earlier into this --out, "
+        "has the id o_brien: check by hand which is whose"
+    ]
+    assert renamed_too.student.startswith("alice-2bd806c9-") and len(renamed_too.flags) == 1
+    assert (kept.student, kept.flags) == ("carol", []), "carol's folder then her zip: the same submission"
+    (unknown,) = load_submissions([make_dir(tmp_path / "run2" / "dan", {})], STEMS, earlier=earlier)
+    assert (unknown.student, unknown.flags) == ("dan", []), "no name kept (an older --out): graded again"
+
+
 def test_the_same_name_in_different_folders_gets_an_id_from_each_path_and_others_keep_theirs(tmp_path):
     paths = [
         make_dir(tmp_path / "a" / "alice", {"01_coroutines.py": ANSWER}),
