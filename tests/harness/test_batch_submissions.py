@@ -744,6 +744,25 @@ def test_a_zip_with_too_many_members_is_refused(tmp_path):
     assert submission.problem == "the zip has 2,001 members: more than 2,000, refused"
 
 
+def test_a_zip_is_refused_from_its_end_record_before_its_list_of_members_is_read(tmp_path, monkeypatch):
+    """A red team's 34 MB zip of 400,001 members cost the grader 3.4 s and 247 MB before the count
+    refused it: zipfile reads the whole list first. Refused now from the end record alone, whether
+    the count or the size of the list is too big (long names: few members, a huge list)."""
+    many = make_zip(tmp_path / "many.zip", {f"junk/{number}.txt": "" for number in range(MAX_MEMBERS + 1)})
+    # each entry of the list: 46 bytes and its name (60,004 characters)
+    long_names = make_zip(tmp_path / "long.zip", {f"{number:04}" + "x" * 60_000: "" for number in range(40)})
+
+    def never(*args, **kwargs):
+        raise AssertionError("the list of members was read")
+
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", never)
+    assert load_submission(many, STEMS).problem == "the zip has 2,001 members: more than 2,000, refused"
+    assert load_submission(long_names, STEMS).problem == (
+        f"the zip's list of members takes {40 * (46 + 60_004):,} bytes: "
+        f"more than {MAX_MEMBERS * 1024:,}, refused"
+    )
+
+
 def test_a_file_that_is_not_a_zip_at_all_is_refused(tmp_path):
     fake = tmp_path / "amy.zip"
     fake.write_text("this is a text file named .zip")
