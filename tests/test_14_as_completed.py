@@ -48,6 +48,8 @@ LAG = 0.05
 # Tasks 2 and 3: the answer that counts comes quickly; the other mirrors take much longer.
 WINNER = 0.08
 SLOW = 0.45
+# Task 3: the message of the group first_success raises when every call fails, as its docstring gives it.
+EVERY_MIRROR_FAILED = "every mirror failed"
 # The most mirrors a race has (race() gives each slow mirror 0.02 s less than the one before: with
 # 14, the quickest slow one still takes 0.19 s, far behind the winner).
 MIRRORS = 14
@@ -1007,9 +1009,7 @@ async def test_when_every_mirror_fails_all_their_errors_are_raised_together(ex, 
             found, expected = leaves(error), list(errors.values())
             # The group's own `.exceptions`, as a caller reads them: the errors themselves, not a
             # group inside the group (a red team's answer nested them, and a look at every leaf
-            # passed it). Its message is not read: it is words for a person, and the docstring's
-            # sentence is what the caller can count on, "an ExceptionGroup holding all of their
-            # exceptions".
+            # passed it). Its message is the next test's.
             direct = list(error.exceptions) if isinstance(error, BaseExceptionGroup) else []
             if len(direct) == len(expected) and all(any(f is e for f in direct) for e in expected):
                 earlier = expected
@@ -1051,6 +1051,35 @@ async def test_when_every_mirror_fails_all_their_errors_are_raised_together(ex, 
             f"every mirror failed, so first_success should raise an ExceptionGroup of their errors; "
             f"it returned {describe(result)} instead"
         )
+
+
+@pytest.mark.task(3)
+async def test_when_every_mirror_fails_the_group_says_every_mirror_failed(ex, rng):
+    # The docstring gives the group's message, `raise ExceptionGroup("every mirror failed", errors)`:
+    # a caller may show it or match it (a red team's answer said "all mirrors failed"). Whether the
+    # group holds the right errors is the test above's.
+    mirrors = [f"mirror-{n}.example" for n in rng.sample(range(100, 1000), rng.randint(1, 4))]
+    delays = dict(zip(mirrors, rng.sample((0.01, 0.02, 0.03, 0.04), len(mirrors)), strict=True))
+    errors = {mirror: ConnectionError(f"{mirror} is down") for mirror in mirrors}
+    fetch = FakeService("fetch", delay=delays.__getitem__, fail=errors.get)
+
+    try:
+        result = await ex.first_success(fetch, mirrors)
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        if not isinstance(error, BaseExceptionGroup) or error.message == EVERY_MIRROR_FAILED:
+            return
+        raise AssertionError(
+            f"every mirror failed ({len(mirrors)} of {len(mirrors)}), and first_success raised an "
+            f"ExceptionGroup whose message is {error.message!r}; the docstring gives it as "
+            f"{EVERY_MIRROR_FAILED!r}: `raise ExceptionGroup({EVERY_MIRROR_FAILED!r}, errors)`, "
+            "those words exactly, since a caller may show them or look for them."
+        ) from None
+    raise AssertionError(
+        f"every mirror failed, so first_success should raise an ExceptionGroup of their errors; "
+        f"it returned {describe(result)} instead"
+    )
 
 
 def with_a_slow_mirror_twice(rng, mirrors, winner, errors):
