@@ -27,6 +27,39 @@ async def test_greeting_uses_the_name_the_service_returned(ex, rng):
     assert_same(greeting, f"Hello, {name}!", f"greet(fetch_name, {user_id})")
 
 
+# Names as a service may spell them, each of which some "tidying" of the name changes: spaces
+# before, after and inside it (strip, split and join), letters outside ASCII, precomposed ("ë") and
+# written as a letter and an accent ("e" + U+0301: unicodedata.normalize joins them), and case that
+# str.title() and the like change. A red team's greet used name.strip().
+SPELLINGS = [
+    "  Zoë d'Arc ",
+    "Mary  Ann  McIntyre",
+    "Rene\u0301e van der Berg",
+    "Łukasz Żak\t",
+    " 李小龍",
+]
+
+
+@pytest.mark.task(1)
+async def test_the_name_is_kept_exactly_as_the_service_spelled_it(ex, rng):
+    # A user of their own for each name: whether a name is asked for again is another test's business.
+    user_ids = rng.sample(range(100, 1000), len(SPELLINGS))
+    for user_id, name in zip(user_ids, rng.sample(SPELLINGS, len(SPELLINGS)), strict=True):
+        fetch_name = FakeService("fetch_name", delay=0.02, reply=lambda uid, name=name: name)
+
+        greeting = await ex.greet(fetch_name, user_id)
+
+        expected = f"Hello, {name}!"
+        if isinstance(greeting, str) and greeting != expected:
+            raise AssertionError(
+                f"fetch_name({user_id}) returned the name {name!r}, so greet(fetch_name, {user_id}) "
+                f"should return {expected!r}; it returned {greeting!r}: it changed the name (its "
+                "spaces, its case, its accents or letters). The greeting holds the name exactly as "
+                "fetch_name gave it: no .strip(), .title(), split and join, or normalising."
+            )
+        assert_same(greeting, expected, f"greet(fetch_name, {user_id}), the name being {name!r}")
+
+
 @pytest.mark.task(1)
 async def test_the_name_is_fetched_once_for_that_user(ex, rng):
     user_id = rng.randrange(100, 1000)

@@ -269,6 +269,31 @@ async def test_a_slow_call_is_stopped_not_left_running(ex, rng):
 
 
 @pytest.mark.task(1)
+async def test_a_limit_of_zero_gives_none_at_once(ex, rng):
+    # A limit of 0 s is no time at all, not "no limit": every call takes longer than that. A red
+    # team's fetch_or_none wrote `asyncio.timeout(limit or None)`, and waited for the whole call.
+    key = rng.randrange(100, 1000)
+    limit = rng.choice([0, 0.0])
+    fetch = FakeService("fetch", delay=SLOW, reply=value_for)
+
+    with stopwatch() as run:
+        result = await fetch_or_none_of(ex, fetch, key, limit)
+
+    if result is not None:
+        raise AssertionError(
+            f"fetch_or_none(fetch, {key}, {limit!r}) returned {describe(result)} after {run.elapsed:.2f} s "
+            f"(fetch({key}) takes {SLOW:.2f} s): it took a limit of 0 s for no limit at all. 0 is a "
+            "limit like any other, and every call takes longer than 0 s, so the answer is None. Pass "
+            "`limit` on as it is (`asyncio.timeout(limit)`): no `limit or None`, no `if not limit:`."
+        )
+    if margins.over(run.elapsed, LATE, "11 fetch_or_none: a limit of 0 gives None < LATE"):
+        raise AssertionError(
+            f"fetch_or_none(fetch, {key}, {limit!r}) returned None, but only after {run.elapsed:.2f} s: "
+            "with a limit of 0 s, give up at once. Pass `limit` on as it is (`asyncio.timeout(limit)`)."
+        )
+
+
+@pytest.mark.task(1)
 async def test_an_error_from_fetch_is_not_a_timeout(ex, rng):
     key = rng.randrange(100, 1000)
     error = LookupError(f"no item {key}")
@@ -584,6 +609,33 @@ async def test_the_whole_batch_ends_when_the_limit_is_up(ex, rng):
             f"fetch_all_within returned after {run.elapsed:.2f} s, before the limit of "
             f"{BATCH_LIMIT:.2f} s: give the slow calls the whole limit."
         )
+
+
+@pytest.mark.task(2)
+async def test_a_limit_of_zero_gives_none_for_every_call_at_once(ex, rng):
+    # A limit of 0 s is no time at all, not "no limit" (`asyncio.timeout(limit or None)` makes it so).
+    keys = some_keys(rng, 4)
+    limit = rng.choice([0, 0.0])
+    fetch = FakeService("fetch", delay=SLOW, reply=value_for)
+
+    with stopwatch() as run:
+        result = await run_batch(ex, fetch, keys, limit)
+
+    answered = [key for key in keys if type(result) is dict and result.get(key) is not None]
+    if answered:
+        raise AssertionError(
+            f"fetch_all_within(fetch, {keys}, {limit!r}) returned {describe(result)} after "
+            f"{run.elapsed:.2f} s (every call takes {SLOW:.2f} s): it took a limit of 0 s for no limit "
+            "at all. 0 is a limit like any other, and every call takes longer than 0 s, so every key "
+            "maps to None. Pass `limit` on as it is (`asyncio.timeout(limit)`): no `limit or None`, "
+            "no `if not limit:`."
+        )
+    if margins.over(run.elapsed, LATE, "11 fetch_all_within: a limit of 0 gives None < LATE"):
+        raise AssertionError(
+            f"fetch_all_within(fetch, {keys}, {limit!r}) returned after {run.elapsed:.2f} s: with a "
+            "limit of 0 s, give up on every call at once. Pass `limit` on as it is."
+        )
+    assert_same(result, dict.fromkeys(keys), f"fetch_all_within(fetch, {keys}, {limit!r})")
 
 
 @pytest.mark.task(2)

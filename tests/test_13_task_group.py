@@ -633,6 +633,61 @@ async def test_timeouts_and_missing_ids_are_reported_apart(ex, rng):
     assert_same(report, expected, "failure_report's result")
 
 
+class ItemGone(KeyError):
+    """A service's own kind of KeyError: a KeyError all the same, for `except* KeyError`."""
+
+
+class ReadTimedOut(TimeoutError):
+    """A service's own kind of TimeoutError: a TimeoutError all the same."""
+
+
+@pytest.mark.task(3)
+async def test_a_subclass_of_timeouterror_or_keyerror_is_reported_as_one(ex, rng):
+    # A service raises its own kinds of these errors, subclasses of them (as a client library's
+    # ReadTimeout is a TimeoutError). A red team's report kept `type(error) is KeyError` alone, and
+    # let the others go on up as errors it does not handle.
+    ids = some_ids(rng, 8)
+    picked = rng.sample(ids, 4)
+    errors = {
+        picked[0]: TimeoutError(picked[0]),
+        picked[1]: ReadTimedOut(picked[1]),
+        picked[2]: KeyError(picked[2]),
+        picked[3]: ItemGone(picked[3]),
+    }
+    api = Outage(errors)
+    subclassed = " and ".join(f"fetch({i}) raised {errors[i]!r}" for i in picked[1::2])
+    kinds = "errors of subclasses of TimeoutError and KeyError, so a TimeoutError and a KeyError all the same"
+    expected = {
+        "timeouts": sorted(i for i, error in errors.items() if isinstance(error, TimeoutError)),
+        "not_found": sorted(i for i, error in errors.items() if isinstance(error, KeyError)),
+    }
+
+    report, error = await run_failure_report(ex, api, ids)
+
+    if error is not None:
+        escaped = [i for i in picked[1::2] if holds(error, errors[i])]
+        if not escaped:
+            raise error
+        raise AssertionError(
+            f"{subclassed}: {kinds} (isinstance says so, and `except*` catches them); "
+            f"failure_report raised {describe(error)} instead of reporting "
+            f"{' and '.join(map(str, escaped))}. An error of a subclass is of that kind too: no "
+            "`type(error) is KeyError` (or a check of the class's name), let `except*` (or "
+            "isinstance) sort them."
+        )
+    if type(report) is dict:
+        reported = {i for key in expected for i in (report.get(key) or []) if isinstance(i, int)}
+        lost = [i for i in picked[1::2] if i not in reported]
+        if lost:
+            raise AssertionError(
+                f"{subclassed}: {kinds} (isinstance says so); failure_report returned "
+                f"{describe(report)}, without {' and '.join(map(str, lost))}. An error of a subclass is "
+                "of that kind too: no `type(error) is KeyError` (or a check of the class's name), let "
+                "`except*` (or isinstance) sort them."
+            )
+    assert_same(report, expected, "failure_report's result")
+
+
 @pytest.mark.task(3)
 async def test_ids_are_sorted_by_value_not_as_text(ex, rng):
     # Each list gets a one-digit id and a larger two-digit id that sorts before it as text

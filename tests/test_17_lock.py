@@ -515,6 +515,37 @@ async def test_different_keys_are_fetched_at_the_same_time(ex, rng):
     assert_ran_together(fetch, run.elapsed, expected_calls=len(keys))
 
 
+@pytest.mark.task(2)
+async def test_keys_that_print_or_hash_alike_are_different_keys(ex, rng):
+    # Keys that are not equal are different keys, however alike they print or hash: 7 and "7" print
+    # alike (str), -1 and -2 have one hash (hash(-1) == hash(-2) in CPython). A red team's cache kept
+    # its values by str(key), and gave "7" the value fetched for 7.
+    number = rng.randrange(2, 1000)
+    pairs = [[number, str(number)], [-1, -2]]
+    for pair in pairs:
+        rng.shuffle(pair)
+    fetch, given = fake_fetch(rng, delay=0.02)
+    cache = ex.Cache(fetch)
+
+    for first, second in pairs:
+        await cache.get(first)
+        result = await cache.get(second)
+        fetched = [call for call in fetch.calls if call.args == (second,)]
+        if not fetched and first in given and result in given[first]:
+            alike = "print alike" if str(first) == str(second) else f"have one hash, {hash(first)}"
+            raise AssertionError(
+                f"cache.get({first!r}) fetched {given[first][0]!r}; then cache.get({second!r}) returned "
+                f"that same value without fetching {second!r}. {first!r} and {second!r} are different "
+                f"keys ({first!r} != {second!r}), though they {alike}: the cache kept its values by "
+                "something made from the key (str(key), repr(key), hash(key)). Use the key itself as "
+                "the dict's key (`self.values[key]`, `self.locks[key]`)."
+            )
+        assert_same(
+            result, given.get(second, [None])[0], f"cache.get({second!r}), after cache.get({first!r})"
+        )
+    assert_fetched_once_each(fetch, [key for pair in pairs for key in pair], {})
+
+
 SHARED_VALUES = (
     "two caches, each made with its own fetch: cache_a = Cache(fetch_a) and cache_b = "
     "Cache(fetch_b). {story} The caches share the values they keep: a dict made in the class body "

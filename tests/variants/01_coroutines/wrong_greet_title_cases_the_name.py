@@ -1,7 +1,8 @@
 """Wrong: greet "tidies" the name (strip, title case): the greeting must use the name as the service
 gave it ("John McCarthy", not "John Mccarthy")."""
 
-# fails only: test_greeting_uses_the_name_the_service_returned
+# fails only: test_greeting_uses_the_name_the_service_returned, test_the_name_is_kept_exactly_as_the_service_spelled_it
+# ruff: noqa: E501 (the line above names every test it fails)
 
 
 # Task 1: await a call and use its answer
