@@ -78,16 +78,28 @@ class GraderFailure(RuntimeError):
 class Limits:
     test_timeout: float = 10.0  # pytest-timeout, per test
     exercise_seconds: float = 60.0  # wall clock per exercise, from its first test (the hard kill)
-    memory_bytes: int = 2 * 1024**3  # address space, per process (RLIMIT_AS)
+    # Address space, per process (RLIMIT_AS), where no memory cgroup bounds the sandbox. With one
+    # (kata.sandbox.memory) the cgroup bounds the memory, and each process may map BOUNDED_AS:
+    # address space is not memory (a thread reserves 8 MiB of stack and its malloc arena 64 MiB,
+    # and touches little of them: 2 GiB refused a correct answer's threads before memory ran short).
+    memory_bytes: int = 2 * 1024**3
     # All of a sandbox's processes together, and its files in /sandbox, /tmp and /dev/shm, swap
     # included, where the machine gives it a memory cgroup (kata.sandbox.memory). The batch lowers
     # it so that -j sandboxes fit in the machine's memory (memory.fitting_budget).
     sandbox_memory_bytes: int = memory.DEFAULT_BUDGET
     open_files: int = 256
     file_bytes: int = 16 * 1024**2
-    extra_processes: int = 64
+    # Processes AND threads (RLIMIT_NPROC counts every task of the uid): the judge's host runs about
+    # 20 threads of its own, and a correct answer may run a thread per call (32 for 10's tests on a
+    # machine of 28 cores or more: min(32, cores + 4)); 64 refused the 33rd thread of an answer that
+    # starts 32 at import. Bounded so that -j sandboxes stay far from the kernel's pid_max (32,768
+    # by default).
+    extra_processes: int = 512
     output_bytes: int = 64 * 1024
     space_bytes: int = 64 * 1024**2  # each of the sandbox's writable folders
+
+
+BOUNDED_AS = 16 * 1024**3  # address space per process where a memory cgroup bounds the sandbox
 
 
 @dataclass
@@ -345,6 +357,8 @@ def _start_child(
         )
     finally:
         os.close(hidden)
+    if jail.memory is not None:
+        limits = {**limits, "memory_bytes": max(limits["memory_bytes"], BOUNDED_AS)}
     channel = _Channel(read_end, nonce, max_events, TRUSTED_LINE_BYTES if trusted else MAX_LINE_BYTES)
     output = _Capped(jail.process.stdout, grading.limits.output_bytes)
     target = sandbox.target_path(view)

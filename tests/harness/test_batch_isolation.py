@@ -241,6 +241,24 @@ def test_a_memory_hog_fails_its_exercise_and_the_grader_survives(expected):
     assert_02_untouched(by_stem)
 
 
+def test_a_correct_answer_that_runs_many_threads_at_once_is_not_refused_by_the_limits(expected):
+    """The sandbox's process limit counts threads too (RLIMIT_NPROC counts every task of the uid):
+    at 64, with the judge's host running about 20 of its own, a correct answer to 10 that started
+    32 worker threads at import failed with "can't start new thread" in batch grading only, and an
+    answer with a thread per call would on a machine of 28 cores or more (32 calls at once)."""
+    threads = (
+        "import threading\n"
+        "_go = threading.Event()\n"
+        "_waiting = [threading.Thread(target=_go.wait) for _ in range(120)]\n"
+        "for _thread in _waiting:\n    _thread.start()\n"
+        "_go.set()\n"
+        "for _thread in _waiting:\n    _thread.join()\n\n"
+    )
+    by_stem, _ = grade(expected, **{"01_coroutines": threads.encode() + SOLUTIONS["01_coroutines"]})
+    assert [r.message for r in by_stem["01_coroutines"] if r.outcome != "passed"] == []
+    assert_02_untouched(by_stem)
+
+
 def test_endless_output_is_capped(expected):
     by_stem, run = grade(
         expected,
