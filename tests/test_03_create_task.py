@@ -585,3 +585,138 @@ async def test_a_failed_audit_reaches_the_caller(ex, rng):
         "reached the caller. Let it go on: await the audit (on its own, in gather or in a TaskGroup) "
         "without catching its error (no `except` that drops it, no `return_exceptions=True`)."
     )
+
+
+class SaveFailed(Exception):
+    """The save service's error in these tests."""
+
+
+# The audit task is save_order's to stop when save fails, or when its caller cancels it: as
+# STOP_THE_NEWS says for load_dashboard, with the audit in its place.
+STOP_THE_AUDIT = (
+    "The audit task you started is yours to stop: in a `finally:` block, `audit_task.cancel()` it if "
+    "it is not done, then wait until it has ended (`await asyncio.wait([audit_task])`). Neither one "
+    "loop turn (`await asyncio.sleep(0)`) nor any fixed wait (a longer sleep, a wait with a timeout) "
+    "will do: a call takes as long as it takes to stop."
+)
+WAIT_FOR_THE_AUDIT = (
+    "wait for the audit task itself (`await asyncio.wait([audit_task])`), which ends the moment it "
+    "has stopped"
+)
+
+
+@pytest.mark.task(3)
+async def test_when_save_fails_its_error_reaches_the_caller_and_the_audit_is_stopped(
+    ex, rng, hold, wake_watch
+):
+    order_id = rng.randrange(10_000, 100_000)
+    error = SaveFailed(f"disk full, order {order_id} not saved")
+    save = FakeService("save", delay=0.02, fail=lambda oid: error)  # fails while the audit still runs
+    audit = FakeService("audit", delay=SLOW, reply=lambda oid: None)
+    held = HeldStop(hold, audit)
+    async with wake_watch(ex) as wakes:
+        run = Run(
+            ex.save_order(save, audit, order_id),
+            snapshot=lambda: [call for call in audit.calls if call.end is None],
+        )
+        finished = await run.finish(SLOW + WAIT + hold)
+    await held.release()
+    stopping, untouched = await left_running(run.left or [])
+    await stop_calls([*save.calls, *audit.calls])
+    if not finished:
+        await run.stop()
+        raise AssertionError(
+            f"save({order_id}) raised {error!r} after 0.02 s, and save_order was still running "
+            f"{SLOW + WAIT:.1f} s later: stop the audit and let the error reach the caller.{run.waiting}"
+        )
+    raised = run.error
+    reached = isinstance(raised, SaveFailed) or (
+        isinstance(raised, BaseExceptionGroup) and raised.subgroup(SaveFailed) is not None
+    )
+    if raised is not None and not reached:
+        raise raised  # the learner's own error ("not written yet" for a stub)
+    if stopping or untouched:
+        whose = f"save_order {run.ending()} (the error of save({order_id}))"
+        if not reached:
+            whose = f"save({order_id}) raised {error!r}, and save_order {run.ending()}"
+        gather = (
+            " Nothing stops it by itself: a call you started runs on when another fails (an "
+            "`asyncio.gather` does not stop it either). A TaskGroup does stop it, and waits until it "
+            "has ended."
+            if untouched
+            else ""
+        )
+        raise AssertionError(
+            left_running_message(whose, stopping, untouched, "audit")
+            + held.fixed_wait_words(run.ended_at, "save_order")
+            + " Once save_order has ended, nobody waits for the audit any more, nor hears of its "
+            f"errors: stop it before save's error goes on.{gather} {STOP_THE_AUDIT}"
+        )
+    if run.task.cancelled():  # nobody cancelled save_order: the CancelledError is the audit's
+        raise AssertionError(
+            f"save({order_id}) raised {error!r}, and save_order raised CancelledError, though nobody "
+            "had cancelled it. That CancelledError belongs to the audit task you cancelled yourself: "
+            "`await audit_task` raises it once the task has stopped, and it went on in place of save's "
+            "error. Wait for the audit without letting its cancellation out (`await "
+            "asyncio.wait([audit_task])`), then let save's error go on."
+        )
+    if not reached:
+        raise AssertionError(
+            f"save({order_id}) raised {error!r}, but save_order returned {describe(run.task.result())}: "
+            "the error never reached the caller, who now takes the order for saved. Let it go on: no "
+            "`except` that drops it, no `return_exceptions=True`."
+        )
+    held.assert_not_waited_on(
+        run.ended_at,
+        "save_order",
+        f"save({order_id}) raised {error!r}, and save_order {run.ending()}",
+        calls="audit()",
+        wait_for=WAIT_FOR_THE_AUDIT,
+    )
+    held.assert_waited_on_the_calls(wakes, "save_order", WAIT_FOR_THE_AUDIT, calls="audit()", task=run.task)
+
+
+@pytest.mark.task(3)
+async def test_a_cancelled_save_order_ends_cancelled_and_stops_the_audit(ex, rng, hold, wake_watch):
+    order_id = rng.randrange(10_000, 100_000)
+    save = FakeService("save", delay=SLOW, reply=receipt_for)
+    audit = FakeService("audit", delay=SLOW, reply=lambda oid: None)
+    held = HeldStop(hold, audit)
+    during = f"while save({order_id}) and audit({order_id}) were both running"
+    async with wake_watch(ex) as wakes:
+        run = Run(
+            ex.save_order(save, audit, order_id),
+            snapshot=lambda: [call for call in audit.calls if call.end is None],
+        )
+
+        def cancel_once_both_run(_call):
+            if save.calls and audit.calls:
+                run.cancel(during)  # as a caller's task.cancel() (or a timeout) would
+
+        save.on_start = audit.on_start = cancel_once_both_run
+        finished = await run.finish(2 * SLOW + WAIT, held=hold)
+    await held.release()
+    stopping, untouched = await left_running(run.left or [])
+    await stop_calls([*save.calls, *audit.calls])
+
+    if not finished:
+        await run.stop()
+    assert_ended_cancelled(
+        run,
+        "save_order",
+        unreached=f"without ever running save({order_id}) and audit({order_id}) at the same time",
+        started="the audit task it started",
+        left=LeftRunning.calls(stopping, untouched, "audit"),
+        stop_advice=(
+            f"{held.fixed_wait_words(run.ended_at, 'save_order')} {STOP_THE_AUDIT} A TaskGroup does "
+            "that for you; gather does not wait for the others once one of them has ended cancelled."
+        ).lstrip(),
+    )
+    held.assert_not_waited_on(
+        run.ended_at,
+        "save_order",
+        f"save_order was cancelled by its caller {during}",
+        calls="audit()",
+        wait_for=WAIT_FOR_THE_AUDIT,
+    )
+    held.assert_waited_on_the_calls(wakes, "save_order", WAIT_FOR_THE_AUDIT, calls="audit()", task=run.task)

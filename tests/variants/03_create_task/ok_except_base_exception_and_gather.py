@@ -1,5 +1,5 @@
 """Correct: the news cancelled and awaited in `except BaseException:`; loop.create_task for the
-downloads, and gather for save_order."""
+downloads; in save_order, the audit cancelled and gathered in `except BaseException:`."""
 
 import asyncio
 
@@ -40,7 +40,16 @@ async def save_order(save, audit, order_id):
     """Run `save(order_id)` and `audit(order_id)` at the same time; return what save returned.
 
     Nobody needs the audit's result, but it must have finished before you return, and if
-    it fails, its error must reach your caller.
+    it fails, its error must reach your caller. If save raises (or your caller cancels you),
+    stop the audit first, then let save's error (or the cancel) go on: nothing you started
+    may still be running when save_order returns or raises.
     """
-    receipt, _ = await asyncio.gather(save(order_id), audit(order_id))
+    audit_task = asyncio.ensure_future(audit(order_id))
+    try:
+        receipt = await save(order_id)
+    except BaseException:
+        audit_task.cancel()
+        await asyncio.gather(audit_task, return_exceptions=True)
+        raise
+    await audit_task
     return receipt

@@ -1,5 +1,5 @@
-"""Correct: the news is cancelled and awaited in a finally; its CancelledError is swallowed unless the
-task itself is being cancelled (Task.cancelling()).
+"""Correct: the news (and the audit) is cancelled and awaited in a finally; its CancelledError is
+swallowed unless the task itself is being cancelled (Task.cancelling()).
 """
 
 import asyncio
@@ -39,9 +39,22 @@ async def save_order(save, audit, order_id):
     """Run `save(order_id)` and `audit(order_id)` at the same time; return what save returned.
 
     Nobody needs the audit's result, but it must have finished before you return, and if
-    it fails, its error must reach your caller.
+    it fails, its error must reach your caller. If save raises (or your caller cancels you),
+    stop the audit first, then let save's error (or the cancel) go on: nothing you started
+    may still be running when save_order returns or raises.
     """
     audit_task = asyncio.create_task(audit(order_id))
-    receipt = await save(order_id)
-    await audit_task
-    return receipt
+    try:
+        receipt = await save(order_id)
+        await audit_task
+        return receipt
+    finally:
+        if not audit_task.done():
+            audit_task.cancel()
+            try:
+                await audit_task
+            except asyncio.CancelledError:
+                # the audit ending cancelled is expected; a cancel of our own task goes on
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise

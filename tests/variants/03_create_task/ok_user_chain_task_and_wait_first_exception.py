@@ -1,5 +1,5 @@
 """Correct: the user-then-inbox chain runs as a task beside the news, asyncio.wait(FIRST_EXCEPTION),
-and a finally that cancels both and gathers them.
+and a finally that cancels both and gathers them; save_order likewise, with a task for save.
 """
 
 import asyncio
@@ -42,9 +42,21 @@ async def save_order(save, audit, order_id):
     """Run `save(order_id)` and `audit(order_id)` at the same time; return what save returned.
 
     Nobody needs the audit's result, but it must have finished before you return, and if
-    it fails, its error must reach your caller.
+    it fails, its error must reach your caller. If save raises (or your caller cancels you),
+    stop the audit first, then let save's error (or the cancel) go on: nothing you started
+    may still be running when save_order returns or raises.
     """
+    save_task = asyncio.create_task(save(order_id))
     audit_task = asyncio.create_task(audit(order_id))
-    receipt = await save(order_id)
-    await audit_task
-    return receipt
+    try:
+        await asyncio.wait([save_task, audit_task], return_when=asyncio.FIRST_EXCEPTION)
+        for task in (save_task, audit_task):
+            if task.done():
+                task.result()  # the first error, if one of them failed
+        receipt = await save_task
+        await audit_task
+        return receipt
+    finally:
+        for task in (save_task, audit_task):
+            task.cancel()
+        await asyncio.gather(save_task, audit_task, return_exceptions=True)

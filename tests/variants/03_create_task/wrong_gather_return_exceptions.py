@@ -40,7 +40,9 @@ async def save_order(save, audit, order_id):
     """Run `save(order_id)` and `audit(order_id)` at the same time; return what save returned.
 
     Nobody needs the audit's result, but it must have finished before you return, and if
-    it fails, its error must reach your caller.
+    it fails, its error must reach your caller. If save raises (or your caller cancels you),
+    stop the audit first, then let save's error (or the cancel) go on: nothing you started
+    may still be running when save_order returns or raises.
     """
     receipt, _ = await asyncio.gather(save(order_id), audit(order_id), return_exceptions=True)
     return receipt

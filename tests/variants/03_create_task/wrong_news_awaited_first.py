@@ -33,9 +33,17 @@ async def save_order(save, audit, order_id):
     """Run `save(order_id)` and `audit(order_id)` at the same time; return what save returned.
 
     Nobody needs the audit's result, but it must have finished before you return, and if
-    it fails, its error must reach your caller.
+    it fails, its error must reach your caller. If save raises (or your caller cancels you),
+    stop the audit first, then let save's error (or the cancel) go on: nothing you started
+    may still be running when save_order returns or raises.
     """
     audit_task = asyncio.create_task(audit(order_id))
-    receipt = await save(order_id)
-    await audit_task
+    try:
+        receipt = await save(order_id)
+        await audit_task
+    finally:
+        # Leaving early (save raised, or a cancel from the caller): stop the audit, and wait for it.
+        if not audit_task.done():
+            audit_task.cancel()
+            await asyncio.wait([audit_task])
     return receipt
