@@ -623,11 +623,33 @@ def stops_a_cancel(path: Path | None) -> str:
     for node in ast.walk(tree):
         if isinstance(node, ast.TryStar):
             starred = True
-        if isinstance(node, ast.ExceptHandler):
+        if isinstance(node, ast.ExceptHandler) and not _always_raises_again(node):
             caught = ast.unparse(node.type) if node.type is not None else "BaseException"
             if "CancelledError" in caught or "BaseException" in caught:
                 return "except"
     return "task group" if starred and "TaskGroup" in source else ""
+
+
+def _always_raises_again(handler: ast.ExceptHandler) -> bool:
+    """A handler that cleans up and raises what it caught (`except BaseException: ...; raise`):
+    it cannot stop a cancel, so it says nothing about a lost one (a learner trial's 14 was told
+    it caught the CancelledError for such a handler in another function, when a TaskGroup had
+    dropped the cancel). Its last statement is `raise` (or `raise <its name>`), and nothing in it
+    leaves the handler another way (return, break, continue: nested functions not counted)."""
+    last = handler.body[-1] if handler.body else None
+    if not isinstance(last, ast.Raise):
+        return False
+    bound = handler.name
+    if last.exc is not None and not (isinstance(last.exc, ast.Name) and last.exc.id == bound):
+        return False
+    pending = list(handler.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.Return, ast.Break, ast.Continue)):
+            return False
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            pending.extend(ast.iter_child_nodes(node))
+    return True
 
 
 def _with(message: str, advice: str) -> str:

@@ -236,7 +236,15 @@ async def first(fetch, names):
 """
 
 
-CATCHES_A_CANCEL = "try:\n    pass\nexcept asyncio.CancelledError:\n    raise\n"
+CATCHES_A_CANCEL = "try:\n    pass\nexcept asyncio.CancelledError:\n    pass\n"
+# Handlers that clean up and raise what they caught cannot stop a cancel (a learner trial's 14 had
+# one in another function and was told it caught the CancelledError a TaskGroup had dropped).
+RAISES_IT_AGAIN = "try:\n    pass\nexcept BaseException:\n    stop()\n    raise\n"
+RAISES_ITS_NAME_AGAIN = "try:\n    pass\nexcept asyncio.CancelledError as cancel:\n    raise cancel\n"
+MAY_RETURN_INSTEAD = (
+    "def f():\n    try:\n        pass\n    except BaseException:\n"
+    "        if x:\n            return 1\n        raise\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -244,6 +252,10 @@ CATCHES_A_CANCEL = "try:\n    pass\nexcept asyncio.CancelledError:\n    raise\n"
     [
         (TASK_GROUP_ENDED_BY_AN_ERROR, "task group"),
         (TASK_GROUP_ENDED_BY_AN_ERROR + CATCHES_A_CANCEL, "except"),
+        (TASK_GROUP_ENDED_BY_AN_ERROR + RAISES_IT_AGAIN, "task group"),
+        (TASK_GROUP_ENDED_BY_AN_ERROR + RAISES_ITS_NAME_AGAIN, "task group"),
+        (TASK_GROUP_ENDED_BY_AN_ERROR + MAY_RETURN_INSTEAD, "except"),
+        (RAISES_IT_AGAIN, ""),
         ("try:\n    pass\nexcept BaseException:\n    pass\n", "except"),
         ("try:\n    pass\nexcept:\n    pass\n", "except"),
         ("try:\n    pass\nexcept (ValueError, asyncio.CancelledError):\n    pass\n", "except"),
