@@ -59,7 +59,9 @@ def fetch_all_sync(fetch, ids):
     fetched twice), all at the same time.
 
     Run the calls on one event loop, and return a list of the results in the same order as
-    `ids`. When this function returns or raises, the event loop it used must be closed.
+    `ids`. When this function returns or raises, the event loop it used must be closed. If a
+    call raises, the calls still running are cancelled and have ended before the error reaches
+    your caller: nothing you started is left pending on the closed loop (asyncio.run sees to this).
     """
     raise NotImplementedError
 

@@ -9,7 +9,9 @@ def fetch_all_sync(fetch, ids):
     fetched twice), all at the same time.
 
     Run the calls on one event loop, and return a list of the results in the same order as `ids`;
-    the event loop is closed when it returns or raises.
+    the event loop is closed when it returns or raises. If a call raises, the calls still running
+    are cancelled and have ended before the error reaches your caller: nothing you started is left
+    pending on the closed loop (asyncio.run sees to this).
     """
 
     async def fetch_all():

@@ -20,6 +20,14 @@ DELAY = 0.2
 QUICK = 0.02
 # The failing call of task 1: the others have answered by then, so nothing is left running.
 SLOWER = 0.1
+# The other calls of the test of a failing call that stops them: still running, long after the
+# failing one, when it fails.
+STILL_RUNNING = 1.0
+STOP_THEM_YOURSELF = (
+    "With a loop of your own, do the same before `loop.close()`: cancel the tasks still pending "
+    "(`asyncio.all_tasks(loop)`), then `loop.run_until_complete(asyncio.gather(*pending, "
+    "return_exceptions=True))` to wait until they have ended."
+)
 # How many calls the tests of "all at the same time" make: more than any small cap a learner might
 # pick (a Semaphore(5) or (10), batches of 8) lets run at once.
 MANY = 24
@@ -405,6 +413,54 @@ def test_a_failing_call_reaches_the_caller_and_the_loop_is_closed_all_the_same(e
             "reached when the run raises. Close the loop in a `finally:` block, or let asyncio.run(...) "
             "(or `with asyncio.Runner() as runner:`) close it for you, whether the work returns or "
             "raises."
+        )
+
+
+@pytest.mark.task(1)
+def test_a_failing_call_stops_the_others_before_the_error_reaches_the_caller(ex, rng):
+    ids = some_keys(rng, 4)
+    # Never the first: code that reads the first result after a fixed pause, before that call has
+    # answered, is told so (InvalidStateError) every time, whatever the inputs.
+    bad = rng.choice(ids[1:])
+    error = LookupError(f"item {bad} is unavailable")
+    api = LoopWatchingApi(
+        delay=lambda key: QUICK if key == bad else STILL_RUNNING,
+        fail=lambda key: error if key == bad else None,
+    )
+    api.fetch.stop_delay = QUICK  # as a request closing its connection: one loop turn is not enough
+
+    try:
+        call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
+    except NotImplementedError:
+        raise
+    except Exception as raised:
+        if not holds(raised, error):
+            raise
+    else:  # the error never reached the caller: the test above says so
+        return
+    # A call cancelled but not stopped yet ends "cancelled" only once it has stopped (call.end).
+    untouched = [call.label("fetch") for call in api.fetch.calls if call.outcome == "running"]
+    stopping = [
+        call.label("fetch") for call in api.fetch.calls if call.outcome == "cancelled" and call.end is None
+    ]
+    if untouched:
+        raise AssertionError(
+            f"fetch({bad}) raised {error!r}, and fetch_all_sync let it through while "
+            f"{', '.join(untouched)} {'was' if len(untouched) == 1 else 'were'} still running: they "
+            "were left pending on an event loop that no longer runs, where they never finish nor stop "
+            "(a `finally:` of theirs runs only when the garbage collector finds them, with no loop, and "
+            'Python logs "Task was destroyed but it is pending!"). asyncio.gather raises the first '
+            "error at once and leaves the other calls running, and `loop.close()` does not stop them. "
+            "asyncio.run(...) (or `with asyncio.Runner() as runner:`) cancels whatever is still "
+            "running and waits until it has ended before it closes its loop: let it run your gather. "
+            f"{STOP_THEM_YOURSELF}"
+        )
+    if stopping:
+        raise AssertionError(
+            f"fetch({bad}) raised {error!r}, and fetch_all_sync cancelled {', '.join(stopping)} but let "
+            "the error through before they had stopped: a cancelled call takes a moment to stop (a "
+            "request closes its connection), and on a closed loop it never does. asyncio.run(...) waits "
+            f"until the calls it cancelled have ended before it closes its loop. {STOP_THEM_YOURSELF}"
         )
 
 

@@ -1,4 +1,5 @@
-"""Correct: a loop made with asyncio.new_event_loop(), run with run_until_complete and closed by hand."""
+"""Correct: a loop made with asyncio.new_event_loop(), run with run_until_complete and closed by hand,
+once the calls still pending (a failing one's siblings) are cancelled and have ended."""
 
 import asyncio
 
@@ -11,6 +12,13 @@ def fetch_all_sync(fetch, ids):
     try:
         return loop.run_until_complete(fetch_all())
     finally:
+        # As asyncio.run does: the calls a failing one left running are cancelled, and have ended,
+        # before the loop is closed.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
 
 

@@ -1,4 +1,5 @@
-"""Right: a loop made by hand, closed in finally; get_many runs a functools.partial of a helper."""
+"""Right: a loop made by hand, closed in finally once the calls left pending are cancelled and have
+ended (asyncio.wait); get_many runs a functools.partial of a helper."""
 
 import asyncio
 import functools
@@ -13,6 +14,9 @@ def fetch_all_sync(fetch, ids):
     try:
         return loop.run_until_complete(_many(fetch, ids))
     finally:
+        left = [task for task in asyncio.all_tasks(loop) if task.cancel()]
+        if left:
+            loop.run_until_complete(asyncio.wait(left))
         loop.close()
 
 

@@ -5,8 +5,10 @@ import asyncio
 
 
 def fetch_all_sync(fetch, ids):
-    async def fetch_all():
-        return await asyncio.gather(*(fetch(item_id) for item_id in ids))
+    async def fetch_all():  # a TaskGroup stops the other calls when one fails: none is left pending
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(fetch(item_id)) for item_id in ids]
+        return [task.result() for task in tasks]
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
