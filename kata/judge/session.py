@@ -27,12 +27,21 @@ WAKES_TIMEOUT = 2.0  # seconds for the sandbox to start or report its WakeWatch 
 # Seconds to wait, before a test's time limit starts, for a sandbox host to start and answer.
 READY_TIMEOUT = 30.0
 SETTLE = 0.1  # seconds for the judge's side of calls the learner cancelled to end
+# Threads a host may gain over an exercise and still serve the next one: its loop's default
+# executor keeps its idle workers (min(32, cores + 4): 6 after 10's tests here), and the kata's own
+# come and go. At most 8 per exercise keeps a run of 22 far below the sandbox's 512 tasks.
+THREADS_OF_ITS_OWN = 8
+# And within an exercise, from test to test (a default executor of 32 on a big machine fits).
+THREADS_WITHIN_AN_EXERCISE = 64
 
 
 class JudgeSession:
     def __init__(self, target: Path) -> None:
         self.target = target
         self.link = SandboxLink(target)
+        self._stem: str | None = None  # the exercise whose tests run now
+        # (the host process, its threads once the exercise's file was first loaded there)
+        self._threads: tuple[Any, int] | None = None
 
     def module(self, stem: str) -> Any:
         """The learner's module, freshly loaded in the sandbox; a load error is raised as is.
@@ -40,8 +49,38 @@ class JudgeSession:
         The libraries whose values may cross to the sandbox (aiohttp's errors, URLs, timeouts:
         kata.remote.values) are imported there first if this side uses them: otherwise the first
         such value would import aiohttp there mid-test, on the loop the learner's code runs on
-        (0.15 s), and the loop guard would call that a frozen loop of the learner's."""
-        return self.link.ask("load", stem, [name for name in sorted(values.MODULES) if name in sys.modules])
+        (0.15 s), and the loop guard would call that a frozen loop of the learner's.
+
+        A new exercise (or test) gets a new host if threads piled up in the last one (see
+        `_fresh_host_if_threads_piled_up`)."""
+        new_exercise = stem != self._stem
+        if self._stem is not None:
+            self._fresh_host_if_threads_piled_up(
+                THREADS_OF_ITS_OWN if new_exercise else THREADS_WITHIN_AN_EXERCISE
+            )
+        self._stem = stem
+        module = self.link.ask("load", stem, [name for name in sorted(values.MODULES) if name in sys.modules])
+        if new_exercise or self._threads is None or self._threads[0] is not self.link.process:
+            self._threads = (self.link.process, self.link.ask("thread_count"))
+        return module
+
+    def _fresh_host_if_threads_piled_up(self, allowed: int) -> None:
+        """Threads cannot be killed, and a host serves every test of a run (batch grading runs all of
+        a submission's exercises in one), each loading the learner's file afresh: threads its code
+        started and left running pile up there. A correct answer to 10 that started 32 worker
+        threads at each import took the sandbox to its task limit, and its own later tests, then 15,
+        18 and 21, failed with "can't start new thread". So when the host has gained more than
+        `allowed` threads since the exercise's file was first loaded there, the next test gets a
+        fresh host; what the threads did is their own test's business (kata.testing.thread_leftovers)."""
+        if self._threads is None or self.link.process is not self._threads[0] or self.link.peer is None:
+            return
+        try:
+            now = self.link.ask("thread_count")
+        except Exception:  # a host that cannot answer is replaced all the more
+            now = None
+        if now is None or now > self._threads[1] + allowed:
+            self.link.stop()
+            self._threads = None
 
     async def begin(self, stall_limit: float) -> None:
         await self.link.ask_async("begin", stall_limit)

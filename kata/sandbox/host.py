@@ -168,6 +168,10 @@ class Host:
         close_left_open(kept)
         self.peer.retire_mirror_threads()
 
+    def thread_count(self) -> int:
+        """The threads alive in this process now (kata.testing.threads)."""
+        return threads_alive()
+
     async def threads_running(self) -> tuple[int, float]:
         """The threads alive in this process now, and when they were counted (kata.testing.threads)."""
         return threads_alive(), clock.perf_counter()

@@ -142,6 +142,44 @@ def test_code_that_ends_its_process_fails_in_plain_words_and_the_next_test_gets_
     assert tasks_earned(results) == [2], "fetch_profile is right: a fresh sandbox must serve its tests"
 
 
+LEAVES_THREADS = """
+import threading
+
+_never = threading.Event()
+for _ in range(20):
+    threading.Thread(target=_never.wait, daemon=True).start()
+"""
+
+
+@pytest.mark.parametrize("leaves_threads", [True, False], ids=["threads_left", "none_left"])
+def test_threads_an_exercise_leaves_running_do_not_follow_it_into_the_next_one(tmp_path, leaves_threads):
+    """Batch grading runs a submission's exercises in one judge: a correct 10 that started 32
+    worker threads at each import took the sandbox to its task limit, and three later exercises
+    failed with "can't start new thread". Threads cannot be killed: the next exercise gets a
+    fresh sandbox when the last one gained threads, and keeps it otherwise (it costs a start)."""
+    from kata.judge.session import JudgeSession
+
+    folder = tmp_path / "target"
+    folder.mkdir()
+    first = (REPO_ROOT / "solutions" / "01_coroutines.py").read_text()
+    (folder / "01_coroutines.py").write_text((LEAVES_THREADS if leaves_threads else "") + first)
+    shutil.copy(REPO_ROOT / "solutions" / "02_gather.py", folder / "02_gather.py")
+    session = JudgeSession(folder)
+    try:
+        for _ in range(3):  # three tests of 01, each loading the file afresh
+            session.module("01_coroutines")
+        host = session.link.process
+        threads_then = session.link.ask("thread_count")
+        session.module("02_gather")
+        if leaves_threads:
+            assert session.link.process is not host, "02 was served by the host 01 left 60 threads in"
+            assert session.link.ask("thread_count") < threads_then - 50
+        else:
+            assert session.link.process is host, "a host that kept to its threads serves the next exercise"
+    finally:
+        session.close()
+
+
 def test_code_that_hangs_is_stopped_per_test_and_the_next_test_gets_a_fresh_sandbox(tmp_path):
     solution = (REPO_ROOT / "solutions" / "02_gather.py").read_text()
     hangs = solution.replace(
