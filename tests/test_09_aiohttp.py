@@ -16,6 +16,7 @@ import pytest
 
 from kata.testing import assert_ran_together, assert_same, describe, leaves, stopwatch
 from kata.testing.cancelling import LeftRunning, Run, assert_ended_cancelled
+from kata.testing.charsets import assert_text_as_sent, utf8_json
 from kata.testing.responses import MarkingConnector, assert_used_the_session
 from kata.testing.server import LoopbackServer, Reply, hold_replies_until_requests
 from kata.testing.waiting import assert_slept_while_the_calls_ran
@@ -135,6 +136,12 @@ def client_response_errors(error):
     return [leaf for leaf in leaves(error) if isinstance(leaf, aiohttp.ClientResponseError)]
 
 
+# Text outside ASCII. `server.serve(json=...)` (web.json_response) escapes it (`"Jos\u00e9"`), which
+# reads back right whatever charset the client decodes the body with; `utf8_json` sends it as raw
+# UTF-8 bytes, as most servers do, and says so in the Content-Type.
+NOT_ASCII_NAMES = ("José", "Zoë", "Søren", "Łukasz", "Chloé Müller", "Ñuño", "Ægir")
+
+
 @pytest.mark.task(1)
 async def test_fetch_json_returns_the_parsed_json_body(ex, rng, server):
     user_id = rng.randrange(100, 1000)
@@ -145,6 +152,18 @@ async def test_fetch_json_returns_the_parsed_json_body(ex, rng, server):
 
     assert_data(result, user_record(user_id), "fetch_json's result")
     assert_asked_once_each(server, [f"/users/{user_id}"], "fetch_json")
+
+
+@pytest.mark.task(1)
+async def test_fetch_json_reads_text_outside_ascii_as_the_server_sent_it(ex, rng, server):
+    user_id = rng.randrange(100, 1000)
+    record = {**user_record(user_id), "name": rng.choice(NOT_ASCII_NAMES), "tags": ["café", "naïve"]}
+    url = server.serve(f"/users/{user_id}", utf8_json(record))
+
+    async with aiohttp.ClientSession() as session:
+        result = await fetch_json(ex, session, url)
+
+    assert_text_as_sent(result, record, "fetch_json's result", then=assert_data)
 
 
 @pytest.mark.task(1)

@@ -10,6 +10,7 @@ request came on, a request sent on another session (whatever headers it copied) 
 """
 
 import asyncio
+import gzip
 import json
 import socket
 from collections import Counter
@@ -32,6 +33,7 @@ from kata.testing import (
     server_cancels,
     stopwatch,
 )
+from kata.testing.charsets import assert_text_as_sent, utf8_json
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.differences import assert_same_parts
 from kata.testing.limits import alive_between
@@ -80,6 +82,21 @@ def assert_used_the_session(server, watch, function):
 
 def user_record(user_id):
     return {"id": user_id, "name": f"user-{user_id}"}
+
+
+# Text outside ASCII. `server.serve(json=...)` (web.json_response) escapes it (`"Jos\u00e9"`), which
+# reads back right whatever charset the client decodes the body with; `utf8_json` sends it as raw
+# UTF-8 bytes, as most servers do, and says so in the Content-Type.
+NOT_ASCII_NAMES = ("José", "Zoë", "Søren", "Łukasz", "Chloé Müller", "Ñuño", "Ægir")
+
+
+def not_ascii_record(rng, user_id):
+    """A user record whose name and city are outside ASCII."""
+    return {
+        **user_record(user_id),
+        "name": rng.choice(NOT_ASCII_NAMES),
+        "city": rng.choice(("Zürich", "Kraków")),
+    }
 
 
 async def cancelled_while_the_server_answers(server, paths, start, name, advice=""):
@@ -267,6 +284,18 @@ async def test_a_reply_that_arrives_in_time_is_returned(ex, rng, server, wake_wa
                 "watching: `session.get(url, timeout=aiohttp.ClientTimeout(total=seconds))`, or "
                 "`async with asyncio.timeout(seconds):` around the request, and await the reply."
             )
+
+
+@pytest.mark.task(1)
+async def test_fetch_with_timeout_reads_text_outside_ascii_as_the_server_sent_it(ex, rng, server):
+    user_id = rng.randrange(100, 1000)
+    record = not_ascii_record(rng, user_id)
+    url = server.serve(f"/users/{user_id}", utf8_json(record))
+
+    async with aiohttp.ClientSession() as session:
+        result, _ = await timed_fetch_with_timeout(ex, session, url, FAR_SECONDS)
+
+    assert_text_as_sent(result, record, "fetch_with_timeout's result")
 
 
 @pytest.mark.task(1)
@@ -576,6 +605,17 @@ async def test_each_url_maps_to_its_body_or_its_error_status(ex, rng, server):
 
 
 @pytest.mark.task(2)
+async def test_fetch_statuses_reads_text_outside_ascii_as_the_server_sent_it(ex, rng, server):
+    records = [not_ascii_record(rng, user_id) for user_id in rng.sample(range(100, 1000), 3)]
+    urls = [server.serve(f"/users/{record['id']}", utf8_json(record)) for record in records]
+
+    async with aiohttp.ClientSession() as session:
+        result = await call_fetch_statuses(ex, session, urls)
+
+    assert_text_as_sent(result, dict(zip(urls, records, strict=True)), "fetch_statuses' result")
+
+
+@pytest.mark.task(2)
 async def test_every_url_is_fetched_at_the_same_time(ex, rng, server):
     urls, _, _ = serve_mixed(server, rng, 5, delay=DELAY)
 
@@ -729,6 +769,16 @@ async def test_results_come_back_in_the_order_of_the_urls(ex, rng, server):
     result = await ex.fetch_all_limited(urls, rng.randrange(2, 4))
 
     assert_same(result, [user_record(uid) for uid in user_ids], "fetch_all_limited's result")
+
+
+@pytest.mark.task(3)
+async def test_fetch_all_limited_reads_text_outside_ascii_as_the_server_sent_it(ex, rng, server):
+    records = [not_ascii_record(rng, user_id) for user_id in rng.sample(range(100, 1000), 3)]
+    urls = [server.serve(f"/users/{record['id']}", utf8_json(record)) for record in records]
+
+    result = await ex.fetch_all_limited(urls, 2)
+
+    assert_text_as_sent(result, records, "fetch_all_limited's result")
 
 
 class TwoHosts:
@@ -983,6 +1033,44 @@ async def test_every_byte_is_saved_in_order_and_counted(ex, rng, server, status)
         )
     assert_same(result, len(body), "download's result (the number of bytes saved)")
     assert_used_the_session(server, watch, "download")
+
+
+@pytest.mark.task(4)
+async def test_the_result_counts_the_bytes_saved_not_the_content_length_header(ex, rng, server):
+    # The server sends the body gzip-compressed (`Content-Encoding: gzip`), its Content-Length the
+    # size sent, and aiohttp unzips it as it reads: save gets more bytes than the header says.
+    words = ("async", "await", "session", "reply", "piece", "chunk", "bytes", "saved")
+    body = " ".join(rng.choice(words) for _ in range(rng.randrange(3000, 5000))).encode()
+    packed = gzip.compress(body)
+    third = -(-len(packed) // 3)
+    url = server.serve(
+        f"/files/{rng.randrange(10**6)}.txt",
+        chunks=[packed[at : at + third] for at in range(0, len(packed), third)],
+        chunk_delay=0.01,
+        headers={"Content-Encoding": "gzip", "Content-Length": str(len(packed))},
+    )
+    chunk_size = rng.choice((512, 1000, 1024))
+    save, pieces, _ = recording_save()
+
+    async with aiohttp.ClientSession() as session:
+        result = await ex.download(session, url, save, chunk_size)
+
+    saved = b"".join(bytes(piece) for piece in pieces)
+    if saved != body:
+        raise AssertionError(
+            f"the server sent a body of {len(body)} bytes (gzip-compressed to {len(packed)}, which "
+            f"aiohttp unzips as it reads), and save received {len(saved)} bytes in {len(pieces)} "
+            "pieces, not that body: pass every piece of `response.content` to `await save(piece)`."
+        )
+    if result == len(packed):
+        raise AssertionError(
+            f"download saved {len(saved)} bytes and returned {describe(result)}, the reply's "
+            "Content-Length header: the size of the body as it was sent (here gzip-compressed, and "
+            "aiohttp unzips it as it reads; a chunked reply has no such header at all). The docstring "
+            "asks for the number of bytes saved: count the pieces you pass to save, "
+            "`saved += len(piece)`, and return that."
+        )
+    assert_same(result, len(saved), "download's result (the number of bytes saved)")
 
 
 @pytest.mark.task(4)

@@ -37,6 +37,7 @@ from kata.testing import (
     stopwatch,
 )
 from kata.testing.cancelling import Run, assert_ended_cancelled
+from kata.testing.charsets import assert_text_as_sent, utf8_json
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
@@ -309,6 +310,17 @@ def assert_data(found, expected, what):
     assert_same(found, expected, what)
 
 
+# Text outside ASCII. `server.serve(json=...)` (web.json_response) escapes it (`"Jos\u00e9"`), which
+# reads back right whatever charset the client decodes the body with; `utf8_json` sends it as raw
+# UTF-8 bytes, as most servers do, and says so in the Content-Type.
+NOT_ASCII_PATHS = ("über-uns", "café", "Zürich", "São-Paulo", "naïve", "Ærø", "Łódź")
+
+
+def not_ascii_links(server, rng):
+    """Links with letters outside ASCII, as a page may hold them (not percent-encoded)."""
+    return [server.url("/pages/") + path for path in rng.sample(NOT_ASCII_PATHS, 3)]
+
+
 def read_an_error_page(error, server, function):
     """The plain-words failure when `function` read an error page as a page, else None.
 
@@ -576,6 +588,17 @@ async def test_fetch_links_returns_the_links_of_the_page(ex, rng, server):
 
 
 @pytest.mark.task(1)
+async def test_fetch_links_reads_links_outside_ascii_as_the_server_sent_them(ex, rng, server):
+    links = not_ascii_links(server, rng)
+    url = server.serve("/pages/1", utf8_json({"title": "Über uns", "links": links}))
+
+    async with aiohttp.ClientSession() as session:
+        result = await fetch_links_in_time(ex, session, url, "the page answers at once")
+
+    assert_text_as_sent(result, links, "fetch_links' result (the page's 'links')", then=assert_data)
+
+
+@pytest.mark.task(1)
 @pytest.mark.parametrize(
     "statuses", [CLIENT_ERRORS, (*SERVER_ERRORS, 503)], ids=["client_error_4xx", "server_error_5xx"]
 )
@@ -826,6 +849,19 @@ async def test_a_busy_page_is_tried_again_until_it_answers(ex, rng, server):
                 f"{page.label} was requested {times(len(requests))}, expected {times(want)}: "
                 "retry after a 503, and stop as soon as the page answers"
             )
+
+
+@pytest.mark.task(2)
+async def test_fetch_links_retrying_reads_links_outside_ascii_as_the_server_sent_them(ex, rng, server):
+    links = not_ascii_links(server, rng)
+    busy = Reply(status=503, json={"error": "busy, try again later"})
+    url = server.serve("/pages/1", in_turn(busy, utf8_json({"title": "Über uns", "links": links})))
+
+    async with aiohttp.ClientSession() as session:
+        # The page answers at once: a timeout of a second is far off.
+        result = await ex.fetch_links_retrying(session, url, 1.0, ATTEMPTS, BACKOFF)
+
+    assert_text_as_sent(result, links, "fetch_links_retrying's result (the page's 'links')", then=assert_data)
 
 
 @pytest.mark.task(2)
