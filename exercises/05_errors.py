@@ -70,5 +70,7 @@ async def fetch_all_or_nothing(fetch, ids):
     As soon as one call raises, raise that same exception (an ExceptionGroup holding
     it is fine too), but first cancel the calls still running and wait until they
     have stopped, so that nothing is left running when your function ends.
+    If the caller cancels fetch_all_or_nothing, first cancel the calls still running and
+    wait until they have stopped, then let the cancel through, so that it ends cancelled.
     """
     raise NotImplementedError

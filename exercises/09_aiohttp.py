@@ -71,5 +71,7 @@ async def fetch_multiple_urls(urls):
     Open ONE `aiohttp.ClientSession` with `async with`, share it between all the
     requests (make them with `fetch_json`), and let it close when they are done.
     If a request fails, let the error reach the caller.
+    A cancel from the caller stops it and every request it started: let it through,
+    so that it ends cancelled with none of its requests still running.
     """
     raise NotImplementedError

@@ -72,6 +72,8 @@ async def process_all(items, handle, workers):
     Before returning, stop the workers and wait until they have stopped: none may be left running.
     If `handle` raises, its error (the first, if several) goes on to your caller once the
     workers have stopped.
+    A cancel from the caller stops it and its workers: let it through, so that it ends
+    cancelled with no worker left running.
     """
     raise NotImplementedError
 
@@ -88,5 +90,7 @@ async def process_stream(source, handle, workers, maxsize):
     to what it returned, `failures` maps each item whose handle raised to the exception
     object it raised. Stop the workers before returning, as in Task 1, and also when the
     source itself raises: then its error goes on to your caller, with no worker left running.
+    A cancel from the caller stops it and its workers: let it through, so that it ends
+    cancelled with no worker left running.
     """
     raise NotImplementedError

@@ -64,7 +64,11 @@ class RateLimiter:
         raise NotImplementedError
 
     async def acquire(self):
-        """Wait until a call may start without breaking the rule, then record its start."""
+        """Wait until a call may start without breaking the rule, then record its start.
+
+        If the caller is cancelled while it waits, let the cancel through and record no start:
+        its call is never made and takes no place in the window.
+        """
         raise NotImplementedError
 
     async def __aenter__(self):

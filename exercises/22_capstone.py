@@ -83,6 +83,9 @@ async def fetch_links_retrying(session, url, timeout, attempts, backoff):
     seconds, before the 3rd `2 * backoff`, then `4 * backoff`, and so on.
     If the last attempt answers 503 too, raise its `ClientResponseError`.
     Any other failure (another status, a timeout) is raised at once, never retried.
+    A cancel from the caller, during a request or the wait before a retry, is neither a
+    timeout nor a reason to retry: let it through, so the call ends cancelled and makes no
+    more requests.
     """
     raise NotImplementedError
 
@@ -103,5 +106,7 @@ async def crawl(start_url, limit, timeout, attempts, backoff):
     - the timeout is for the request itself: time spent waiting for a free slot
       does not count;
     - a failed page is reported, and the crawl goes on.
+    - a cancel from the caller is not a failed page: let it through, so that crawl ends
+      cancelled, with no report and none of its requests still running.
     """
     raise NotImplementedError

@@ -29,6 +29,8 @@ async def fetch_all_or_nothing(fetch, ids):
     (an empty list when `ids` is empty).
     As soon as one call raises, raise that same exception, but first cancel the calls
     still running and wait until they have stopped.
+    If the caller cancels fetch_all_or_nothing, first cancel the calls still running and
+    wait until they have stopped, then let the cancel through, so that it ends cancelled.
     """
     tasks = [asyncio.create_task(fetch(item_id)) for item_id in ids]
     try:

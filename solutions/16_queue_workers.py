@@ -17,6 +17,8 @@ async def process_all(items, handle, workers):
     Return a dict that maps each item to what `handle` returned for it. Stop the workers
     before returning. If `handle` raises, its error (the first, if several) goes on to your
     caller once the workers have stopped.
+    A cancel from the caller stops it and its workers: let it through, so that it ends
+    cancelled with no worker left running.
     """
     queue = asyncio.Queue()
     for item in items:
@@ -50,6 +52,8 @@ async def process_stream(source, handle, workers, maxsize):
     Return `(results, failures)`: what handle returned for each item, and the exception it
     raised for each item that failed. Stop the workers before returning, and also when the
     source itself raises: then its error goes on to the caller, with no worker left running.
+    A cancel from the caller stops it and its workers: let it through, so that it ends
+    cancelled with no worker left running.
     """
     queue = asyncio.Queue(maxsize)
     results, failures = {}, {}

@@ -51,6 +51,9 @@ class Cache:
         for it and return the same value. Gets for different keys must not wait for each
         other: their fetches run at the same time. If fetch raises, let its error reach the
         caller and keep nothing for the key.
+        If one of several gets for a key is cancelled, it ends cancelled, and the others still
+        return the same value: cancelling a get that waits leaves the fetch alone, and cancelling
+        the one that fetches may stop its fetch, for one of the others to fetch once more.
         """
         # No await between looking the lock up and storing it: no other task can get in.
         lock = self.locks.setdefault(key, asyncio.Lock())

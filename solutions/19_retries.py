@@ -36,6 +36,8 @@ async def retry(
     - Any other error is raised at once, without another try.
     - Try at most `attempts` times in all. When the last try fails, raise the error
       it raised (that very exception object) at once, without waiting.
+    - A cancel from the caller (in a try or in a wait) is not a failed try: let it through
+      at once, without another try or wait, so that retry ends cancelled.
     """
     for n in range(attempts):
         try:

@@ -27,6 +27,8 @@ async def fetch_statuses(session, urls):
     Return a dict with one entry per URL: the parsed JSON body when the reply's
     status is below 400, or the status code itself (an int such as 404 or 503)
     when it is an error status. One error must not cost you the other replies.
+    A cancel from the caller stops it and every request it started: let it through,
+    so that it ends cancelled with none of its requests still running.
     """
 
     async def body_or_status(url):
@@ -46,6 +48,8 @@ async def fetch_all_limited(urls, limit):
 
     Start every request at once and let the session's connector hold back the rest:
     exactly `limit` requests should be in flight whenever that many are waiting.
+    A cancel from the caller stops it and every request it started: let it through,
+    so that it ends cancelled with none of its requests still running.
     """
 
     async def get_json(session, url):
@@ -65,6 +69,8 @@ async def download(session, url, save, chunk_size):
     without ever holding the whole body in memory. Return the number of bytes saved.
     If the server answers with an error status (4xx or 5xx), raise
     `aiohttp.ClientResponseError` and save nothing.
+    A cancel from the caller stops it and its request: let it through, so that download
+    ends cancelled with its request stopped too.
     """
     saved = 0
     async with session.get(url) as response:

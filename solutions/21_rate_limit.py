@@ -24,7 +24,11 @@ class RateLimiter:
         self._starts = deque()  # loop.time() of the calls that started in the last `per` s
 
     async def acquire(self):
-        """Wait until a call may start without breaking the rule, then record its start."""
+        """Wait until a call may start without breaking the rule, then record its start.
+
+        If the caller is cancelled while it waits, let the cancel through and record no start:
+        its call is never made and takes no place in the window.
+        """
         loop = asyncio.get_running_loop()
         while True:
             now = loop.time()
