@@ -47,6 +47,7 @@ from kata.testing.loopguard import (
 from kata.testing.loops import close_left_open, noting_loops
 from kata.testing.own_loops import OwnLoopsWatch
 from kata.testing.sessions import counting_sessions
+from kata.testing.timers import drop_learners_timers
 from kata.testing.waiting import FrozenLoopBreaker, WakeWatch
 
 TARGET_KEY = pytest.StashKey[Path]()
@@ -486,6 +487,8 @@ def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judg
                 guard.cancel()
                 if failure is None:
                     failure = error
+            if judge is None:  # they end with the test, as the sandbox's do (kata.testing.timers)
+                drop_learners_timers(asyncio.get_running_loop(), [str(_learner_file(target, test))])
             _unload_learner_module(item)  # in the sandbox, the judge's finish did
         _judge(failure, problems, target, judge, test)
 

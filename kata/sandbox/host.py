@@ -52,6 +52,7 @@ from kata.testing.loops import close_left_open, noting_loops
 from kata.testing.own_loops import OwnLoopsWatch
 from kata.testing.sessions import counting_sessions
 from kata.testing.threads import threads_alive
+from kata.testing.timers import drop_learners_timers
 from kata.testing.waiting import MAX_WATCHED, FrozenLoopBreaker, WakeWatch, packed_stretches, packed_wakes
 from kata.tracebacks import line_of
 
@@ -303,8 +304,8 @@ class Host:
             self._guard = None
         # Timers the learner's code left pending end with the test, as they do in one process when
         # the test's loop is closed; this loop serves the next tests (and exercises) too.
-        for handle in _learners_timers(asyncio.get_running_loop(), self._loaded):
-            handle.cancel()
+        files = [module.__file__ for module in self._loaded if getattr(module, "__file__", None)]
+        drop_learners_timers(asyncio.get_running_loop(), files)
         # The modules loaded for this test end with it (inside the watch), as in one process.
         loaded, self._loaded = self._loaded, []
         for module in loaded:
@@ -470,21 +471,6 @@ def main(argv: list[str] | None = None) -> int:
     with watching_loops(peer, host):
         asyncio.run(serve(peer))
     return 0
-
-
-def _learners_timers(loop: asyncio.AbstractEventLoop, modules: list[ModuleType]) -> list[asyncio.TimerHandle]:
-    """The timers pending on `loop` whose callback is code of these modules (a bound method, a
-    function, or a functools.partial of one). asyncio keeps them in `loop._scheduled`."""
-    files = {getattr(module, "__file__", None) for module in modules} - {None}
-    found = []
-    for handle in list(getattr(loop, "_scheduled", ())):
-        callback = getattr(handle, "_callback", None)
-        function = getattr(callback, "func", callback)  # functools.partial
-        function = getattr(function, "__func__", function)  # a bound method
-        code = getattr(function, "__code__", None)
-        if not handle.cancelled() and code is not None and code.co_filename in files:
-            found.append(handle)
-    return found
 
 
 if __name__ == "__main__":
