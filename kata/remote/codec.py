@@ -268,6 +268,8 @@ class Codec:
             ]
         if error.__cause__ is not None and depth < 8:
             tree["cause"] = self._encode_exception(error.__cause__, depth + 1, count)
+        elif error.__suppress_context__:
+            tree["sc"] = 1  # `raise error from None`
         places = error.__dict__.get(PLACES) if hasattr(error, "__dict__") else None
         if places is None and self._places is not None:
             places = self._places(error)
@@ -363,6 +365,7 @@ class Codec:
         if "o" in body:
             original = self.exports.get(_int(body["o"]))
             if isinstance(original, BaseException):
+                self._mirror_cause(original, body, depth, count)
                 return original
         names = [_str(n)[:MAX_NAME] for n in _list(body.get("c", []))][:16]
         args = tuple(self._decode(a, depth, count) for a in _list(body.get("a", [])))
@@ -398,6 +401,19 @@ class Codec:
         if "i" in body:
             error.__dict__[ORIGIN] = _int(body["i"])
         return error
+
+    def _mirror_cause(self, original: BaseException, body: dict, depth: int, count: list[int]) -> None:
+        """An error of this side's, coming home: what the other side's code did to its copy's cause
+        is done to it, as that code would have done to the error itself in one process.
+        `raise error from None` (the cause wiped) and `raise error from other` (a cause of its own)
+        change the very object the caller then catches; judge mode used to hand it back as it was
+        sent (a red team's wiped cause passed in judge mode only)."""
+        if "cause" in body:
+            cause = self._decode_exception(body["cause"], depth + 1, count)
+            if original.__cause__ is not cause:
+                original.__cause__ = cause
+        elif body.get("sc") == 1 and (original.__cause__ is not None or not original.__suppress_context__):
+            original.__cause__ = None  # sets __suppress_context__, as `from None` does
 
     def _exception_type(self, names: list[str], group: bool) -> type[BaseException]:
         loaded = tuple(name in sys.modules for name in LIBRARIES)

@@ -116,6 +116,32 @@ def test_an_exception_crosses_by_type_arguments_and_notes():
     assert type(found) is KeyError and found.args == ("missing",) and found.__notes__ == ["a note"]
 
 
+@pytest.mark.parametrize("done_there", ["raised as it is", "raised from None", "raised from another"])
+def test_an_error_coming_home_carries_what_the_other_side_did_to_its_cause(done_there):
+    """A fake's error reaches the student's code as a copy and comes back as the judge's own object;
+    `raise error from None` in the student's code wiped its cause in one process but not in judge
+    mode, where the copy's cause was never read (a red team's answer passed so in 03, 05, 12, 14
+    and 19)."""
+    judge, sandbox = codec(), codec()
+    root = OSError("socket closed")
+    error = ConnectionError("mirror down")
+    error.__cause__ = root
+    copy = sandbox.decode(json.loads(json.dumps(judge.encode(error))))
+    assert type(copy.__cause__) is OSError, "the copy has the cause"
+    if done_there == "raised from None":
+        copy.__cause__ = None
+    elif done_there == "raised from another":
+        copy.__cause__ = ValueError("mine")
+    back = judge.decode(json.loads(json.dumps(sandbox.encode(copy))))
+    assert back is error, "the judge's own error comes home"
+    if done_there == "raised as it is":
+        assert error.__cause__ is root
+    elif done_there == "raised from None":
+        assert error.__cause__ is None and error.__suppress_context__
+    else:
+        assert type(error.__cause__) is ValueError and error.__cause__.args == ("mine",)
+
+
 def test_an_exception_group_keeps_its_members():
     group = ExceptionGroup("two", [ValueError(1), TimeoutError()])
     found = round_trip(group)
