@@ -34,6 +34,10 @@ MAX_FILE_BYTES = 1024 * 1024  # more than this is not compared: it differs
 MAX_SETTINGS_BYTES = 64 * 1024  # setup.cfg, tox.ini, pyproject.toml: parsed, so read only this much
 MAX_TOML_DOTS = 1_000  # tomllib keeps every prefix of a dotted key: quadratic in the key's parts
 MAX_COMPARED_BYTES = 20 * 1024 * 1024  # read in all, per submission
+# Settings files parsed in all, per submission: parsing costs the grader's own CPU, before any
+# grading and on every run, cached or not (a red team's 1,970 pyproject.toml of 64 KB each took
+# 13 s); past it such a file is flagged unparsed.
+MAX_PARSED_BYTES = 256 * 1024
 GIT_TIMEOUT = 30.0
 
 NEVER_RUN = "never run by the grader: worth a look"
@@ -41,6 +45,7 @@ DIFFERS = "{path} differs from the kata's: {why} ({never})"
 NOT_IN_KATA = "{path}: {why} ({never})"
 UNREAD = "{path} could not be compared with the kata's (too big or unreadable): {why} ({never})"
 UNREAD_SETTINGS = "{path} was not read (more than {kb} KB): {why} ({never})"
+UNPARSED_SETTINGS = "{path} was not parsed (more than {kb} KB of settings files in all): {why} ({never})"
 
 PYTEST_LOADS_IT = "pytest would load it"
 PYTEST_SETTINGS = "it holds pytest settings"
@@ -88,7 +93,7 @@ def extra_file_flags(
     prefix = f"{base}/" if base else ""
     junk = ignored_folders(listing)
     kata = _KataFiles(kata_root)
-    budget = [MAX_COMPARED_BYTES]
+    budget = [MAX_COMPARED_BYTES, MAX_PARSED_BYTES]  # read in all, parsed in all
     flagged_folders: set[str] = set()
     for path, kind in listing.items():
         if kind == "symlink" or not path.startswith(prefix) or is_ignored(path, junk):
@@ -187,6 +192,11 @@ def _check(
             return UNREAD_SETTINGS.format(path=shown(path), kb=limit // 1024, why=why, never=NEVER_RUN)
         return UNREAD.format(path=shown(path), why=why, never=NEVER_RUN)
     if parsed:
+        if budget[1] < len(data):
+            return UNPARSED_SETTINGS.format(
+                path=shown(path), kb=MAX_PARSED_BYTES // 1024, why=why, never=NEVER_RUN
+            )
+        budget[1] -= len(data)
         if not _has_pytest_settings(name, data):
             return None
         why = PYTEST_SETTINGS
@@ -240,11 +250,18 @@ class _KataFiles:
 
     def has_folder(self, relative: str) -> bool:
         path = self.root.joinpath(*relative.split("/"))
-        return path.is_dir() and not path.is_symlink()
+        try:
+            return path.is_dir() and not path.is_symlink()
+        except OSError:  # a name too long for this disk (a zip's member: a red team's stopped the batch)
+            return False
 
     def has_file(self, relative: str) -> bool:
         path = self.root.joinpath(*relative.split("/"))
-        return (path.is_file() and not path.is_symlink()) or bool(_history(self.root).get(relative))
+        try:
+            here = path.is_file() and not path.is_symlink()
+        except OSError:  # a name too long for this disk
+            here = False
+        return here or bool(_history(self.root).get(relative))
 
     def is_own_copy(self, relative: str, data: bytes) -> bool:
         path = self.root.joinpath(*relative.split("/"))

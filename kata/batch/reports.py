@@ -193,7 +193,9 @@ def _read_names(path: Path) -> dict[str, str | None]:
 def write_names(path: Path, names: dict[str, str], earlier: Earlier | None = None) -> None:
     """NAMES_FILE: the earlier students' names (those known), then this run's (`names`)."""
     known = {s: n for s, n in (earlier.names.items() if earlier else ()) if n is not None}
-    write_atomically(path, json.dumps({**known, **names}, indent=1, ensure_ascii=False).encode("utf-8"))
+    # ASCII with escapes: a name that is not UTF-8 (os.fsdecode's surrogates) cannot be encoded as
+    # UTF-8, and stopped the batch at that student, every run (a red team's `m\xff\xfeallory`).
+    write_atomically(path, json.dumps({**known, **names}, indent=1, ensure_ascii=True).encode("ascii"))
 
 
 def _read_csv(path: Path) -> list[list[str]]:

@@ -30,7 +30,7 @@ import stat
 import struct
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +40,7 @@ from kata.catalog import REPO_ROOT, STEM
 
 MB = 1024 * 1024
 MAX_MEMBERS = 2_000
+MAX_DEPTH = 64  # folders inside folders, in a submission folder
 # A member's entry in the zip's central directory: 46 bytes, its name, extra field and comment.
 MAX_DIRECTORY_BYTES = MAX_MEMBERS * 1024
 MAX_FILE_BYTES = 1 * MB
@@ -103,7 +104,7 @@ def load_submissions(
 
     When ids collide, none keeps the plain id and each is flagged (kata.batch.student_ids).
     """
-    submissions = [load_submission(path, stems, kata_root) for path in paths]
+    submissions = [_load_or_say_why(path, stems, kata_root) for path in paths]
     ids, flags = distinct_ids(
         [s.student for s in submissions], [s.source for s in submissions], _shown, earlier
     )
@@ -111,6 +112,18 @@ def load_submissions(
         submission.student = student
         submission.flags += more
     return submissions
+
+
+def _load_or_say_why(path: Path, stems: Collection[str], kata_root: Path) -> Submission:
+    """load_submission, whatever the submission holds: an error reading one (a bug, or a case no
+    one foresaw) is that student's problem row, never the end of the batch before anyone is graded."""
+    try:
+        return load_submission(path, stems, kata_root)
+    except Exception as error:
+        name = Path(os.path.abspath(path)).name
+        student = safe_id(name[: -len(".zip")] if name.lower().endswith(".zip") else name)
+        problem = f"could not be read ({type(error).__name__}): look at it by hand"
+        return Submission(student, Path(path), {}, [], problem)
 
 
 def distinct_paths(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
@@ -310,6 +323,36 @@ def _gradable(
 # ---------------------------------------------------------------------------- directories
 
 
+def _walk(
+    base: Path, unreadable: Callable[[OSError], None], too_deep: Callable[[str], None]
+) -> Iterator[tuple[str, list[str], list[str]]]:
+    """os.walk, top-down, without following symlinks (a symlink to a folder is listed with the
+    files), and without recursion: os.walk recurses in Python 3.11, and a red team's 1,100 nested
+    folders raised RecursionError before anyone was graded. Folders deeper than MAX_DEPTH are
+    listed but not entered (`too_deep` is told)."""
+    stack = [(os.fspath(base), 0)]
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = list(entries)
+        except OSError as error:
+            unreadable(error)
+            continue
+        dirnames, filenames = [], []
+        for entry in listed:
+            try:
+                inside = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                inside = False
+            (dirnames if inside else filenames).append(entry.name)
+        yield folder, dirnames, filenames  # the caller may prune dirnames, as with os.walk
+        if dirnames and depth >= MAX_DEPTH:
+            too_deep(folder)
+            continue
+        stack.extend((os.path.join(folder, name), depth + 1) for name in reversed(dirnames))
+
+
 def _from_directory(base: Path, stems: list[str], flags: _Flags, kata_root: Path) -> _Outcome:
     try:
         with os.scandir(base):
@@ -322,7 +365,11 @@ def _from_directory(base: Path, stems: list[str], flags: _Flags, kata_root: Path
         where = os.path.relpath(error.filename or base, base).replace(os.sep, "/")
         flags.add(f"could not look inside {_shown(where)}: {error.strerror}")
 
-    for folder, dirnames, filenames in os.walk(base, followlinks=False, onerror=unreadable):
+    def too_deep(folder: str) -> None:
+        where = os.path.relpath(folder, base).replace(os.sep, "/")
+        flags.add(f"{_shown(where)} is more than {MAX_DEPTH} folders deep: not looked inside")
+
+    for folder, dirnames, filenames in _walk(base, unreadable, too_deep):
         relative = os.path.relpath(folder, base).replace(os.sep, "/")
         prefix = "" if relative == "." else f"{relative}/"
         for name in list(dirnames):

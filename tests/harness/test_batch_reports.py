@@ -366,6 +366,17 @@ def test_the_names_submissions_were_given_as_are_kept_for_the_next_run_into_the_
         read_earlier(tmp_path, course, score_tasks(course, [], POINTS))
 
 
+def test_a_submission_name_that_is_not_utf8_is_kept_and_read_back_as_it_was(tmp_path, course):
+    """A folder named with bytes that are not UTF-8 (b"m\\xff\\xfeallory", os.fsdecode's surrogates)
+    stopped the batch at that student, every run: its name could not be written (a red team's)."""
+    ada, bob = two_students(course)
+    grade_into(tmp_path, course, [ada, bob])
+    name = os.fsdecode(b"m\xff\xfeallory")
+    write_names(tmp_path / NAMES_FILE, {"ada": "Ada", "bob": name})
+    earlier = read_earlier(tmp_path, course, score_tasks(course, [], POINTS))
+    assert earlier.ids_and_names() == {"ada": "Ada", "bob": name}
+
+
 def test_earlier_reports_for_other_exercises_or_points_are_refused_never_mixed(tmp_path, course):
     grade_into(tmp_path, course, two_students(course))
     other_points = Points(1, {"01_demo": {2: 2}})

@@ -1060,3 +1060,66 @@ def test_files_named_almost_as_an_exercise_are_named_in_the_problem_with_the_rig
     assert submission.problem.startswith(submissions.NO_FILES), submission.problem
     assert "01_coroutine.py (01_coroutines.py?)" in submission.problem, submission.problem
     assert "02-gather.py (02_gather.py?)" in submission.problem, submission.problem
+
+
+# ---------------------------------------------------------------------------- a second red team on loading
+
+
+def test_many_settings_files_are_parsed_only_up_to_a_budget(tmp_path):
+    """A red team's zip of 1,970 pyproject.toml of 64 KB each cost the grader 13 s of its own CPU
+    before anyone was graded, on every run (cached or not): settings files past 256 KB parsed in
+    all are flagged unparsed instead."""
+    body = "a = [" + "1," * 30_000 + "]\n"
+    members = {f"p{n}/pyproject.toml": body for n in range(60)}
+    archive = make_zip(tmp_path / "toml.zip", {"01_coroutines.py": ANSWER, **members})
+    started = time.process_time()
+    submission = load_submission(archive, STEMS, kata_root=fake_kata(tmp_path / "kata"))
+    elapsed = time.process_time() - started
+    assert elapsed < 2, f"loading took {elapsed:.1f} s of CPU"
+    assert any("was not parsed (more than 256 KB of settings files in all)" in f for f in submission.flags)
+    assert submission.files == {"01_coroutines": ANSWER}
+
+
+def test_a_folder_nested_past_any_sense_is_listed_to_a_depth_and_flagged(tmp_path):
+    """1,100 nested folders made os.walk (recursive in Python 3.11) raise RecursionError: the whole
+    batch stopped before anyone was graded (a red team's; a .git folder does it too)."""
+    deep = make_dir(tmp_path / "mallory", {"01_coroutines.py": ANSWER})
+    folder = deep / ".git"
+    folder.mkdir()
+    for _ in range(1_100):  # one at a time: pathlib's and os's makedirs recurse too
+        folder = folder / "d"
+        folder.mkdir()
+    (folder / "conftest.py").write_text("x = 1\n")
+    submission = load_submission(deep, STEMS)
+    assert submission.files == {"01_coroutines": ANSWER} and submission.problem is None
+    assert any("folders deep: not looked inside" in flag for flag in submission.flags), submission.flags
+
+
+def test_a_member_name_too_long_for_the_disk_is_flagged_not_fatal(tmp_path):
+    """A zip member in a folder named with 300 characters: the kata's own path of that name raised
+    ENAMETOOLONG, and the batch stopped ('File name too long'), nobody graded (a red team's)."""
+    archive = make_zip(
+        tmp_path / "mallory.zip", {"01_coroutines.py": ANSWER, "b" * 300 + "/conftest.py": "x = 1\n"}
+    )
+    submission = load_submission(archive, STEMS)
+    assert submission.files == {"01_coroutines": ANSWER}
+    assert any("pytest would load it" in flag for flag in submission.flags), submission.flags
+
+
+def test_a_submission_that_cannot_be_read_is_its_own_row_never_the_end_of_the_batch(tmp_path, monkeypatch):
+    from kata.batch import submissions
+
+    alice = make_dir(tmp_path / "alice", {"01_coroutines.py": ANSWER})
+    mallory = make_dir(tmp_path / "mallory", {"01_coroutines.py": ANSWER})
+    real = submissions.load_submission
+
+    def fails_for_mallory(path, *args, **kwargs):
+        if Path(path).name == "mallory":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(submissions, "load_submission", fails_for_mallory)
+    first, second = load_submissions([alice, mallory], STEMS)
+    assert (first.student, first.problem) == ("alice", None)
+    assert (second.student, second.files) == ("mallory", {})
+    assert second.problem == "could not be read (RecursionError): look at it by hand"
