@@ -157,10 +157,17 @@ def pytest_args(test_ids: Sequence[str], course: Path, target: Path, limits: Lim
     ]
 
 
+# The sandbox's uid has no entry in /etc/passwd: without these, getpass.getuser() (a correct
+# answer's log line, at import) raised KeyError in batch grading only (a learner trial's).
+SANDBOX_USER = "student"
+
+
 def clean_env(home: Path) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", os.defpath),
         "HOME": str(home),
+        "USER": SANDBOX_USER,
+        "LOGNAME": SANDBOX_USER,
         "TMPDIR": "/tmp",
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",

@@ -259,6 +259,15 @@ def test_a_correct_answer_that_runs_many_threads_at_once_is_not_refused_by_the_l
     assert_02_untouched(by_stem)
 
 
+def test_a_correct_answer_that_asks_for_its_user_name_at_import_passes(expected):
+    """getpass.getuser() at import (for a log line) raised KeyError in batch grading only: the
+    sandbox's uid has no entry in /etc/passwd and the environment named no user (a learner trial's)."""
+    asks = b"import getpass\n\nOWNER = getpass.getuser()\n\n" + SOLUTIONS["01_coroutines"]
+    by_stem, _ = grade(expected, **{"01_coroutines": asks})
+    assert [r.message for r in by_stem["01_coroutines"] if r.outcome != "passed"] == []
+    assert_02_untouched(by_stem)
+
+
 def test_endless_output_is_capped(expected):
     by_stem, run = grade(
         expected,

@@ -1084,13 +1084,20 @@ def test_a_folder_nested_past_any_sense_is_listed_to_a_depth_and_flagged(tmp_pat
     """1,100 nested folders made os.walk (recursive in Python 3.11) raise RecursionError: the whole
     batch stopped before anyone was graded (a red team's; a .git folder does it too)."""
     deep = make_dir(tmp_path / "mallory", {"01_coroutines.py": ANSWER})
-    folder = deep / ".git"
-    folder.mkdir()
+    top = deep / ".git"
+    folders = [top]
     for _ in range(1_100):  # one at a time: pathlib's and os's makedirs recurse too
-        folder = folder / "d"
-        folder.mkdir()
-    (folder / "conftest.py").write_text("x = 1\n")
-    submission = load_submission(deep, STEMS)
+        folders.append(folders[-1] / "d")
+    try:
+        for folder in folders:
+            folder.mkdir()
+        (folders[-1] / "conftest.py").write_text("x = 1\n")
+        submission = load_submission(deep, STEMS)
+    finally:  # bottom up, one at a time: shutil.rmtree recurses too, and pytest's clean-up with it
+        (folders[-1] / "conftest.py").unlink(missing_ok=True)
+        for folder in reversed(folders):
+            if folder.exists():
+                folder.rmdir()
     assert submission.files == {"01_coroutines": ANSWER} and submission.problem is None
     assert any("folders deep: not looked inside" in flag for flag in submission.flags), submission.flags
 
