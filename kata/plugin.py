@@ -459,7 +459,7 @@ def _judge(error: BaseException | None, problems: list[str], target: Path, judge
 def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judge=None):
     @functools.wraps(test)
     async def guarded(*args, **kwargs):
-        cancelling.LEARNER_FILE = _learner_file(target, test)
+        learner_file = cancelling.LEARNER_FILE = _learner_file(target, test)
         # Kept for the report: after a timeout, the loop still holds the tasks that were waiting.
         item.stash[LOOP_KEY] = asyncio.get_running_loop()
         with warning_watch() as problems:
@@ -488,7 +488,7 @@ def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judg
                 if failure is None:
                     failure = error
             if judge is None:  # they end with the test, as the sandbox's do (kata.testing.timers)
-                drop_learners_timers(asyncio.get_running_loop(), [str(_learner_file(target, test))])
+                drop_learners_timers(asyncio.get_running_loop(), [str(learner_file)])
             _unload_learner_module(item)  # in the sandbox, the judge's finish did
         _judge(failure, problems, target, judge, test)
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kata.batch.extras import extra_file_flags, ignored_folders, is_ignored
-from kata.batch.student_ids import distinct_ids, safe_id
+from kata.batch.student_ids import distinct_ids, safe_id, submission_name
 from kata.catalog import REPO_ROOT, STEM
 
 MB = 1024 * 1024
@@ -81,7 +81,7 @@ def load_submission(path: Path, stems: Collection[str], kata_root: Path = REPO_R
     wanted = _checked_stems(stems)
     name = Path(os.path.abspath(path)).name
     is_zip = path.is_file() and name.lower().endswith(".zip")
-    submission = Submission(safe_id(name[: -len(".zip")] if is_zip else name), path, {}, [])
+    submission = Submission(safe_id(submission_name(path) if is_zip else name), path, {}, [])
     flags = _Flags()
     if path.is_dir():
         submission.files, submission.problem = _from_directory(path, wanted, flags, kata_root)
@@ -120,10 +120,8 @@ def _load_or_say_why(path: Path, stems: Collection[str], kata_root: Path) -> Sub
     try:
         return load_submission(path, stems, kata_root)
     except Exception as error:
-        name = Path(os.path.abspath(path)).name
-        student = safe_id(name[: -len(".zip")] if name.lower().endswith(".zip") else name)
         problem = f"could not be read ({type(error).__name__}): look at it by hand"
-        return Submission(student, Path(path), {}, [], problem)
+        return Submission(safe_id(submission_name(path)), Path(path), {}, [], problem)
 
 
 def distinct_paths(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:

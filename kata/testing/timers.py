@@ -25,7 +25,20 @@ def learners_timers(loop: asyncio.AbstractEventLoop, files: Collection[str]) -> 
     """The timers pending on `loop` that run the learner's code: their callback is code of `files`
     (a function, a bound method, a functools.partial of one), or they hold a coroutine of theirs
     (in the timer's arguments or a partial's). asyncio keeps them in `loop._scheduled`."""
+    return _timers_of(loop, _both_spellings(files))
+
+
+def drop_learners_timers(loop: asyncio.AbstractEventLoop, files: Collection[str]) -> None:
+    """Cancel the learner's pending timers, closing the coroutines of theirs they hold."""
     wanted = _both_spellings(files)
+    for handle in _timers_of(loop, wanted):
+        for coroutine in _held_coroutines(handle):
+            if _code_file(coroutine) in wanted and inspect.getcoroutinestate(coroutine) == "CORO_CREATED":
+                coroutine.close()
+        handle.cancel()
+
+
+def _timers_of(loop: asyncio.AbstractEventLoop, wanted: set[str]) -> list[asyncio.TimerHandle]:
     found = []
     for handle in list(getattr(loop, "_scheduled", ())):
         if handle.cancelled():
@@ -34,16 +47,6 @@ def learners_timers(loop: asyncio.AbstractEventLoop, files: Collection[str]) -> 
         if _code_file(callback) in wanted or any(_code_file(c) in wanted for c in _held_coroutines(handle)):
             found.append(handle)
     return found
-
-
-def drop_learners_timers(loop: asyncio.AbstractEventLoop, files: Collection[str]) -> None:
-    """Cancel the learner's pending timers, closing the coroutines of theirs they hold."""
-    wanted = _both_spellings(files)
-    for handle in learners_timers(loop, files):
-        for coroutine in _held_coroutines(handle):
-            if _code_file(coroutine) in wanted and inspect.getcoroutinestate(coroutine) == "CORO_CREATED":
-                coroutine.close()
-        handle.cancel()
 
 
 def _held_coroutines(handle: asyncio.TimerHandle) -> Iterator[Any]:
