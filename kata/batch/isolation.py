@@ -42,7 +42,7 @@ from kata.judge.link import PREFIX_VARIABLE
 from kata.report import HANG_GRACE, NOT_RUN_AFTER_HANG_IN_EXERCISE, TestResult, is_timeout
 from kata.runner import machine_is_busy, worth_a_second_run
 from kata.sandbox import Jail, Sandbox, memory
-from kata.sandbox.bubblewrap import View
+from kata.sandbox.bubblewrap import STUDENT, View
 from kata.sandbox.choose import python_paths
 
 BOOTSTRAP = (
@@ -157,9 +157,10 @@ def pytest_args(test_ids: Sequence[str], course: Path, target: Path, limits: Lim
     ]
 
 
-# The sandbox's uid has no entry in /etc/passwd: without these, getpass.getuser() (a correct
-# answer's log line, at import) raised KeyError in batch grading only (a learner trial's).
-SANDBOX_USER = "student"
+# The sandbox's account (kata.sandbox.bubblewrap.accounts); the environment names it too, for the
+# sandboxes with no /etc of their own (getpass.getuser(), a correct answer's log line at import,
+# raised KeyError in batch grading only, a learner trial's).
+SANDBOX_USER = STUDENT
 
 
 def clean_env(home: Path) -> dict[str, str]:

@@ -6,7 +6,8 @@ private, size-bounded /sandbox (the working folder and HOME, with the submission
 read-only in /sandbox/target), /tmp and /dev/shm. Not there at all: /home, /root, /work, /srv,
 /mnt, every other submission, the output folder, the cache, the solutions, /sys. Own PID, IPC,
 UTS and network namespaces (loopback only: the HTTP exercises' servers still work), a new
-terminal session (no TIOCSTI), and every process dies with the sandbox's first one.
+terminal session (no TIOCSTI), and every process dies with the sandbox's first one. Its own
+/etc/passwd and /etc/group (`accounts`): root, nobody and the learner's uid, named `student`.
 
 As root, bubblewrap needs no user namespace and `setpriv` drops the code to an unprivileged uid
 with no capabilities and no way to gain any; as another user, bubblewrap maps it to uid 65534
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ INSIDE_HOME = Path("/sandbox")
 INSIDE_TARGET = INSIDE_HOME / "target"
 SYSTEM = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 NOBODY = 65534
+STUDENT = "student"  # the name of the learner's uid inside, and its USER and LOGNAME
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,20 @@ def _ancestors(paths: Sequence[Path], covered: Sequence[Path]) -> list[Path]:
     return made
 
 
+def accounts(learner: int) -> dict[str, bytes]:
+    """/etc/passwd and /etc/group as a sandbox sees them, by path: root, nobody and the learner's
+    uid (`student`, at home in /sandbox). Without an entry of its own, a correct answer that
+    looked itself up (pwd.getpwuid(os.getuid()), for a home folder or a log line) raised KeyError
+    in batch grading only. The machine's other accounts stay out of sight."""
+    passwd = (
+        "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+        f"nobody:x:{NOBODY}:{NOBODY}:nobody:/nonexistent:/usr/sbin/nologin\n"
+        f"{STUDENT}:x:{learner}:{learner}:async-kata student:{INSIDE_HOME}:/usr/sbin/nologin\n"
+    )
+    group = f"root:x:0:\nnogroup:x:{NOBODY}:\n{STUDENT}:x:{learner}:\n"
+    return {"/etc/passwd": passwd.encode(), "/etc/group": group.encode()}
+
+
 # What a judge (kata.judge) keeps as root: enough to start the learner's code as `uid` (setpriv),
 # and to stop it (CAP_KILL: the learner's processes run as another uid; in the sandbox's PID
 # namespace there is nothing else to signal).
@@ -77,12 +93,20 @@ JUDGE_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL")
 
 
 def command(
-    inner: Sequence[str], view: View, *, uid: int | None, info_fd: int, root: bool, keep: Sequence[str] = ()
+    inner: Sequence[str],
+    view: View,
+    *,
+    uid: int | None,
+    info_fd: int,
+    root: bool,
+    keep: Sequence[str] = (),
+    files: Mapping[str, int] | None = None,
 ) -> list[str]:
     """bwrap ... -- inner. As root, `uid` is the unprivileged uid to drop to (None: stay root, for
     trusted code: the collection run, or a judge that keeps the capabilities in `keep` to start
     the learner's code as another uid itself); as another user, a user namespace maps the code to
-    nobody."""
+    nobody. `files`: a read-only file inside, by path, over what is there, read from an open
+    descriptor (passed to bwrap) from its start: the sandbox's `accounts`."""
     args = [bwrap_path() or "bwrap"]
     system = [Path(p) for p in SYSTEM if os.path.lexists(p)]
     for path in system:
@@ -91,6 +115,8 @@ def command(
         else:
             args += ["--ro-bind", str(path), str(path)]
     real_dirs = [p for p in system if not p.is_symlink()]
+    for inside, fd in (files or {}).items():
+        args += ["--perms", "0644", "--ro-bind-data", str(fd), inside]
     args += ["--dev", "/dev", "--proc", "/proc"]
     # The private, bounded folders first: Python or the virtualenv may live under /tmp (pytest's
     # tmp_path does), and a bind made after the tmpfs shows through it.

@@ -13,11 +13,13 @@ and refuses to go on with neither: running submissions unsandboxed must be asked
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,18 +166,24 @@ class Sandbox:
 
         drop = None if trusted or judge else uid
         if self.kind == "bubblewrap":
+            root = os.geteuid() == 0
             info_read, info_write = os.pipe()
-            try:
-                keep = bubblewrap.JUDGE_CAPABILITIES if judge else ()
-                argv = bubblewrap.command(
-                    inner, view, uid=drop, info_fd=info_write, root=os.geteuid() == 0, keep=keep
-                )
-                process = popen(argv, pass_fds=(*pass_fds, info_write))
-            except BaseException:
-                os.close(info_read)
-                raise
-            finally:
-                os.close(info_write)
+            with contextlib.ExitStack() as files:
+                # The learner's uid gets an account inside (as root: another user's sandbox runs
+                # the code as nobody, who has one).
+                inside = bubblewrap.accounts(uid) if root and uid is not None and not trusted else {}
+                fds = {path: _readable(files, text) for path, text in inside.items()}
+                try:
+                    keep = bubblewrap.JUDGE_CAPABILITIES if judge else ()
+                    argv = bubblewrap.command(
+                        inner, view, uid=drop, info_fd=info_write, root=root, keep=keep, files=fds
+                    )
+                    process = popen(argv, pass_fds=(*pass_fds, info_write, *fds.values()))
+                except BaseException:
+                    os.close(info_read)
+                    raise
+                finally:
+                    os.close(info_write)
             return NamespaceJail(process, info_read).judging(judge)
         home = self.home_path(view)
         home.mkdir(exist_ok=True)
@@ -195,6 +203,16 @@ class Sandbox:
         if self.kind == "user":
             return [*bubblewrap.drop_to(uid)[:-1], "--pdeathsig=KILL", "--"]
         return bubblewrap.drop_to(uid)
+
+
+def _readable(files: contextlib.ExitStack, content: bytes) -> int:
+    """An open descriptor that reads `content` from its start (an unnamed temporary file, closed
+    with `files`)."""
+    file = files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (closed by `files`)
+    file.write(content)
+    file.flush()
+    file.seek(0)
+    return file.fileno()
 
 
 # Run as another user, Python must find its own standard library and packages, not fall back to

@@ -268,6 +268,22 @@ def test_a_correct_answer_that_asks_for_its_user_name_at_import_passes(expected)
     assert_02_untouched(by_stem)
 
 
+def test_a_correct_answer_that_looks_up_its_own_account_at_import_passes(expected):
+    """pwd.getpwuid(os.getuid()) at import (a home folder or a user name for a log line) raised
+    KeyError in batch grading only: the sandbox's uid had no entry in /etc/passwd (a learner
+    trial's). The sandbox's own /etc/passwd and /etc/group name it, with the sandbox's HOME."""
+    asks = (
+        b"import grp, os, pwd\n\n"
+        b"ME = pwd.getpwuid(os.getuid())\n"
+        b"assert ME.pw_name == os.environ['USER'] and ME.pw_dir == os.environ['HOME'], ME\n"
+        b"assert pwd.getpwnam(ME.pw_name).pw_uid == os.getuid()\n"
+        b"GROUP = grp.getgrgid(os.getgid())\n\n"
+    ) + SOLUTIONS["01_coroutines"]
+    by_stem, _ = grade(expected, **{"01_coroutines": asks})
+    assert [r.message for r in by_stem["01_coroutines"] if r.outcome != "passed"] == []
+    assert_02_untouched(by_stem)
+
+
 def test_endless_output_is_capped(expected):
     by_stem, run = grade(
         expected,
