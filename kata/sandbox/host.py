@@ -37,6 +37,7 @@ from kata.remote import values
 from kata.remote.channel import Channel
 from kata.remote.interfaces import anything
 from kata.remote.peer import Peer
+from kata.sandbox.main_thread import MainThread
 from kata.sandbox.syscalls import SeccompUnavailable, deny_new_sessions, deny_ways_past_the_limits
 from kata.testing import clock, letting_run
 from kata.testing.leftovers import GRACE, Left, seen
@@ -65,9 +66,10 @@ _sleep = time.sleep  # taken before any learner code runs (it may replace time.s
 
 
 class Host:
-    def __init__(self, target: Path, peer: Peer) -> None:
+    def __init__(self, target: Path, peer: Peer, main_thread: MainThread | None = None) -> None:
         self.target = target
         self.peer = peer
+        self.main_thread = main_thread or MainThread()  # where the learner's file is imported
         self._guard: LoopGuard | None = None
         self._watch: contextlib.AbstractContextManager | None = None
         self._problems: list[str] = []
@@ -95,7 +97,9 @@ class Host:
         for name in libraries if isinstance(libraries, list) else ():
             if name in values.MODULES:
                 importlib.import_module(name)
-        module = load_exercise(self.target, stem)
+        # In Python's main thread with no loop running, as in one process: a correct answer may
+        # set a signal handler or run a loop at import.
+        module = self.main_thread.run(lambda: load_exercise(self.target, stem))
         self._loaded.append(module)
         libraries = sum(not name.startswith(LEARNER_MODULES) for name in list(sys.modules))
         if libraries > self._libraries:
@@ -465,11 +469,12 @@ def main(argv: list[str] | None = None) -> int:
     channel = Channel(socket.socket(fileno=options.fd))
     # The sandbox's own loop serves the judge's calls, whatever loops the learner's code runs.
     peer = Peer(channel, may_touch=anything, places=learner_places(target), default_follows_calls=False)
-    host = Host(target, peer)
+    main_thread = MainThread()
+    host = Host(target, peer, main_thread)
     peer.exports.pin(0, host)
     end_with_the_judge(peer, die_with_parent=options.die_with_parent)
     with watching_loops(peer, host):
-        asyncio.run(serve(peer))
+        main_thread.serve(serve(peer))
     return 0
 
 

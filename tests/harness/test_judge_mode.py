@@ -620,3 +620,45 @@ def test_the_code_runs_in_a_thread_named_as_in_one_process(tmp_path, mode):
         "test_from_a_plain_test": "passed",
         "test_from_an_async_test": "passed",
     }, [r.message for r in run.results]
+
+
+SETS_A_SIGNAL_HANDLER_AT_IMPORT = """
+import asyncio
+import signal
+import threading
+
+IMPORTED_IN = threading.current_thread() is threading.main_thread()
+signal.signal(signal.SIGTERM, signal.getsignal(signal.SIGTERM))  # a correct answer's own handler
+READY = asyncio.run(asyncio.sleep(0, result="ready"))
+
+
+def where_imported():
+    return IMPORTED_IN, READY
+"""
+
+SETS_A_SIGNAL_HANDLER_TESTS = """
+def test_from_a_plain_test(ex):
+    assert ex.where_imported() == (True, "ready")
+
+
+async def test_from_an_async_test(ex):
+    assert ex.where_imported() == (True, "ready")
+"""
+
+
+@pytest.mark.parametrize("mode", [(), ("--kata-judge",)], ids=["one_process", "judge_mode"])
+def test_a_file_that_sets_a_signal_handler_or_runs_a_loop_at_import_loads_in_both_modes(tmp_path, mode):
+    """In one process a file is imported in Python's main thread, with no loop running there:
+    a correct answer that set a signal handler at import (signal.signal) raised "signal only
+    works in main thread of the main interpreter" in judge mode only (a learner trial's), where
+    the file was imported in a thread of the host named MainThread."""
+    from tests.harness.test_guard import make_suite
+
+    test_file, target = make_suite(
+        tmp_path, learner=SETS_A_SIGNAL_HANDLER_AT_IMPORT, tests=SETS_A_SIGNAL_HANDLER_TESTS
+    )
+    run = run_tests([test_file], target, wall_limit=60, cwd=tmp_path, extra=mode)
+    assert {r.test: r.outcome for r in run.results} == {
+        "test_from_a_plain_test": "passed",
+        "test_from_an_async_test": "passed",
+    }, [r.message for r in run.results]
