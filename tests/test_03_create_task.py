@@ -12,6 +12,7 @@ from kata.testing import (
     assert_started_in_order,
     clock,
     describe,
+    holds,
     margins,
     same,
     stopwatch,
@@ -27,6 +28,7 @@ from kata.testing.cancelling import (
     stop_calls,
 )
 from kata.testing.differences import assert_same_parts
+from kata.testing.errors import Aborted
 from kata.testing.leftovers import stop_leftover_tasks
 from kata.testing.limits import assert_no_limit_of_its_own
 from kata.testing.services import FakeServices
@@ -333,6 +335,152 @@ async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng, hol
     held.assert_waited_on_the_calls(
         wakes, "load_dashboard", WAIT_FOR_THE_NEWS, calls="fetch_news()", task=run.task
     )
+
+
+# How long the user call takes in the test where the news fails first: the news fails at 0.02 s,
+# long before it ends. Code that waits for the user and inbox calls (as the reference does) ends at
+# about twice this; a TaskGroup cancels them at 0.02 s.
+USER_AFTER_THE_NEWS = 0.15
+
+
+def named_calls(*services):
+    """The calls of these FakeServices, each with its service's name: [(name, call), ...]."""
+    return [(service.name, call) for service in services for call in service.calls]
+
+
+def calls_in_words(pairs):
+    return ", ".join(call.label(name) for name, call in pairs)
+
+
+@pytest.mark.task(1)
+async def test_a_failing_news_leaves_no_user_or_inbox_call_running(ex, rng, hold):
+    # The news fails first, while fetch_user still runs: its error must reach the caller, and the
+    # user and inbox calls must have ended first (waited for, or cancelled and waited for). A red
+    # team's answer gathered the user-then-inbox chain with the news task under a `finally:` that
+    # stopped only the news: gather raised the news's error at once, the chain still running.
+    user_id = rng.randrange(100, 1000)
+    error = ServiceDown(f"fetch_news is down (user {user_id})")
+    fetch_news = FakeService("fetch_news", delay=0.02, fail=lambda *_args: error)
+    fetch_user = FakeService("fetch_user", delay=USER_AFTER_THE_NEWS, reply=user_record)
+    fetch_inbox = FakeService("fetch_inbox", delay=USER_AFTER_THE_NEWS, reply=inbox_for)
+    held = HeldStop(hold, fetch_user, fetch_inbox)
+    run = Run(
+        ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id),
+        snapshot=lambda: [
+            (name, call) for name, call in named_calls(fetch_user, fetch_inbox) if call.end is None
+        ],
+    )
+    finished = await run.finish(2 * USER_AFTER_THE_NEWS + WAIT + hold)
+    await held.release()
+    left = run.left or []
+    names = {id(call): name for name, call in left}
+    stopping, untouched = await left_running([call for _name, call in left])
+    stopping = [(names[id(call)], call) for call in stopping]
+    untouched = [(names[id(call)], call) for call in untouched]
+    await stop_calls([*fetch_user.calls, *fetch_inbox.calls, *fetch_news.calls])
+    if not finished:
+        await run.stop()
+        raise AssertionError(
+            f"fetch_news() raised {error!r} after 0.02 s, and load_dashboard was still running "
+            f"{2 * USER_AFTER_THE_NEWS + WAIT:.1f} s later: let the error reach the caller.{run.waiting}"
+        )
+    raised = run.error
+    reached = isinstance(raised, ServiceDown) or (
+        isinstance(raised, BaseExceptionGroup) and raised.subgroup(ServiceDown) is not None
+    )
+    if raised is not None and not reached:
+        raise raised  # the learner's own error ("not written yet" for a stub)
+    if stopping or untouched:
+        whose = f"fetch_news() raised {error!r} after 0.02 s, and load_dashboard {run.ending()}"
+        running = [*untouched, *stopping]
+        were = "was" if len(running) == 1 else "were"
+        state = (
+            f" {calls_in_words(stopping)}: cancelled, but not stopped yet (`task.cancel()` only asks a "
+            "task to stop; wait until it has ended)."
+            if stopping
+            else ""
+        )
+        untouched_words = (
+            f" Nothing had cancelled {calls_in_words(untouched)}, nor waited for it." if untouched else ""
+        )
+        raise AssertionError(
+            f"{whose} while {calls_in_words(running)} {were} still running.{untouched_words}{state} "
+            "The docstring says nothing you started may still be running when load_dashboard raises, "
+            "whichever call fails first, the news too. A `finally:` that stops only the news does not "
+            "see the user and inbox calls, and `asyncio.gather` raises the first error at once and "
+            "leaves the others running. Either await fetch_user and fetch_inbox in load_dashboard's "
+            "own task and the news task after them (its error then comes once they have ended), or "
+            "run them all in a TaskGroup, which cancels the others when one fails and waits until they "
+            "have ended."
+        )
+    if run.task.cancelled():  # nobody cancelled load_dashboard: the CancelledError is one of its tasks'
+        raise AssertionError(
+            f"fetch_news() raised {error!r}, and load_dashboard raised CancelledError, though nobody "
+            "had cancelled it: that CancelledError belongs to a task you cancelled yourself (the user "
+            "and inbox calls, stopped once the news had failed), read with `task.result()` or `await "
+            "task`, and it went on in place of the news's error. Raise the error of the call that "
+            "failed (read the finished task's result first), then stop the others."
+        )
+    if not reached:
+        raise AssertionError(
+            f"fetch_news() raised {error!r}, and load_dashboard {run.ending()}: the error never reached "
+            "the caller. Let it go on: no `except` that drops it, no `return_exceptions=True`."
+        )
+
+
+def base_exception_words(function, what):
+    """The advice for cleanup that missed a BaseException that is not an Exception."""
+    return (
+        f"It was a BaseException that is not an Exception (as SystemExit and KeyboardInterrupt are), "
+        "and `except Exception:` (even with asyncio.CancelledError beside it) does not catch it. "
+        f"Nothing may be left running however {function} ends: stop {what} in a `finally:` block, "
+        "which runs for every exception (or use a TaskGroup)."
+    )
+
+
+@pytest.mark.task(1)
+async def test_a_baseexception_from_the_user_call_stops_the_news_too(ex, rng):
+    # "If a call raises", whatever it raised: not only an Exception (a red team's cleanup under
+    # `except (Exception, asyncio.CancelledError):` passed every other test).
+    user_id = rng.randrange(100, 1000)
+    error = Aborted(f"fetch_user({user_id}) was told to stop")
+    fetch_news = FakeService("fetch_news", delay=SLOW, reply=lambda: HEADLINES[:2])
+    fetch_user = FakeService("fetch_user", delay=0.02, fail=lambda *_args: error)
+    fetch_inbox = FakeService("fetch_inbox", delay=0.02, reply=inbox_for)
+    run = Run(
+        ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id),
+        snapshot=lambda: [call for call in fetch_news.calls if call.end is None],
+    )
+    finished = await run.finish(SLOW + WAIT)
+    stopping, untouched = await left_running(run.left or [])
+    await stop_calls([*fetch_user.calls, *fetch_inbox.calls, *fetch_news.calls])
+    if not finished:
+        await run.stop()
+        raise AssertionError(
+            f"fetch_user({user_id}) raised {error!r} after 0.02 s, and load_dashboard was still running "
+            f"{SLOW + WAIT:.1f} s later: stop the news and let the error reach the caller.{run.waiting}"
+        )
+    raised = run.error
+    if raised is not None and not isinstance(raised, Aborted | BaseExceptionGroup):
+        raise raised  # the learner's own error ("not written yet" for a stub)
+    if stopping or untouched:
+        raise AssertionError(
+            left_running_message(
+                f"fetch_user({user_id}) raised {error!r}, and load_dashboard {run.ending()}",
+                stopping,
+                untouched,
+                "fetch_news",
+            )
+            + " "
+            + base_exception_words(
+                "load_dashboard", "the news task (cancel it, then wait until it has ended)"
+            )
+        )
+    if raised is None or not holds(raised, error):
+        raise AssertionError(
+            f"fetch_user({user_id}) raised {error!r}, and load_dashboard {run.ending()}: let that very "
+            "error reach the caller, whatever its class."
+        )
 
 
 @pytest.mark.task(1)
@@ -674,6 +822,114 @@ async def test_when_save_fails_its_error_reaches_the_caller_and_the_audit_is_sto
         wait_for=WAIT_FOR_THE_AUDIT,
     )
     held.assert_waited_on_the_calls(wakes, "save_order", WAIT_FOR_THE_AUDIT, calls="audit()", task=run.task)
+
+
+# How long save takes in the test where the audit fails first, at 0.02 s: code that waits for save
+# (as the reference does) ends after this; a TaskGroup cancels save at 0.02 s.
+SAVE_AFTER_THE_AUDIT = 0.15
+
+
+@pytest.mark.task(3)
+async def test_a_failing_audit_leaves_no_save_running(ex, rng, hold):
+    # The audit fails first, while save still runs: its error must reach the caller, and save must
+    # have ended first (waited for, or cancelled and waited for). A red team's answer gathered save
+    # with the audit task under a `finally:` that stopped only the audit: gather raised the audit's
+    # error at once, save still running.
+    order_id = rng.randrange(10_000, 100_000)
+    error = AuditFailed(f"audit log full, order {order_id} not recorded")
+    save = FakeService("save", delay=SAVE_AFTER_THE_AUDIT, reply=receipt_for)
+    audit = FakeService("audit", delay=0.02, fail=lambda oid: error)
+    held = HeldStop(hold, save)
+    run = Run(
+        ex.save_order(save, audit, order_id),
+        snapshot=lambda: [call for call in save.calls if call.end is None],
+    )
+    finished = await run.finish(SAVE_AFTER_THE_AUDIT + WAIT + hold)
+    await held.release()
+    stopping, untouched = await left_running(run.left or [])
+    await stop_calls([*save.calls, *audit.calls])
+    if not finished:
+        await run.stop()
+        raise AssertionError(
+            f"audit({order_id}) raised {error!r} after 0.02 s, and save_order was still running "
+            f"{SAVE_AFTER_THE_AUDIT + WAIT:.1f} s later: let the error reach the caller.{run.waiting}"
+        )
+    raised = run.error
+    reached = isinstance(raised, AuditFailed) or (
+        isinstance(raised, BaseExceptionGroup) and raised.subgroup(AuditFailed) is not None
+    )
+    if raised is not None and not reached:
+        raise raised  # the learner's own error ("not written yet" for a stub)
+    if stopping or untouched:
+        raise AssertionError(
+            left_running_message(
+                f"audit({order_id}) raised {error!r} after 0.02 s, and save_order {run.ending()}",
+                stopping,
+                untouched,
+                "save",
+            )
+            + " The docstring says nothing you started may still be running when save_order raises, "
+            "whichever call fails first, the audit too. A `finally:` that stops only the audit does "
+            "not see save, and `asyncio.gather` raises the first error at once and leaves the other "
+            "call running. Either await save in save_order's own task and the audit task after it "
+            "(its error then comes once save has ended), or run both in a TaskGroup, which cancels "
+            "save when the audit fails and waits until it has ended."
+        )
+    if run.task.cancelled():  # nobody cancelled save_order: the CancelledError is one of its tasks'
+        raise AssertionError(
+            f"audit({order_id}) raised {error!r}, and save_order raised CancelledError, though nobody "
+            "had cancelled it: that CancelledError belongs to a task you cancelled yourself (save, "
+            "stopped once the audit had failed), read with `task.result()` or `await task`, and it went "
+            "on in place of the audit's error. Raise the error of the call that failed (read the "
+            "finished task's result first), then stop the other."
+        )
+    if not reached:
+        raise AssertionError(
+            f"audit({order_id}) raised {error!r}, and save_order {run.ending()}: the error never "
+            "reached the caller. Let it go on: no `except` that drops it, no `return_exceptions=True`."
+        )
+
+
+@pytest.mark.task(3)
+async def test_a_baseexception_from_save_stops_the_audit_too(ex, rng):
+    # "If save raises", whatever it raised: not only an Exception (a red team's cleanup under
+    # `except (Exception, asyncio.CancelledError):` passed every other test).
+    order_id = rng.randrange(10_000, 100_000)
+    error = Aborted(f"save({order_id}) was told to stop")
+    save = FakeService("save", delay=0.02, fail=lambda oid: error)
+    audit = FakeService("audit", delay=SLOW, reply=lambda oid: None)
+    run = Run(
+        ex.save_order(save, audit, order_id),
+        snapshot=lambda: [call for call in audit.calls if call.end is None],
+    )
+    finished = await run.finish(SLOW + WAIT)
+    stopping, untouched = await left_running(run.left or [])
+    await stop_calls([*save.calls, *audit.calls])
+    if not finished:
+        await run.stop()
+        raise AssertionError(
+            f"save({order_id}) raised {error!r} after 0.02 s, and save_order was still running "
+            f"{SLOW + WAIT:.1f} s later: stop the audit and let the error reach the caller.{run.waiting}"
+        )
+    raised = run.error
+    if raised is not None and not isinstance(raised, Aborted | BaseExceptionGroup):
+        raise raised  # the learner's own error ("not written yet" for a stub)
+    if stopping or untouched:
+        raise AssertionError(
+            left_running_message(
+                f"save({order_id}) raised {error!r}, and save_order {run.ending()}",
+                stopping,
+                untouched,
+                "audit",
+            )
+            + " "
+            + base_exception_words("save_order", "the audit task (cancel it, then wait until it has ended)")
+        )
+    if raised is None or not holds(raised, error):
+        raise AssertionError(
+            f"save({order_id}) raised {error!r}, and save_order {run.ending()}: let that very error "
+            "reach the caller, whatever its class."
+        )
 
 
 @pytest.mark.task(3)

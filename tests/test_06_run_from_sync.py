@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from kata.testing import FakeService, assert_ran_together, assert_same, describe, holds, same, stopwatch
+from kata.testing.errors import Aborted
 from kata.testing.limits import assert_no_limit_of_its_own
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 
@@ -461,6 +462,50 @@ def test_a_failing_call_stops_the_others_before_the_error_reaches_the_caller(ex,
             "the error through before they had stopped: a cancelled call takes a moment to stop (a "
             "request closes its connection), and on a closed loop it never does. asyncio.run(...) waits "
             f"until the calls it cancelled have ended before it closes its loop. {STOP_THEM_YOURSELF}"
+        )
+
+
+@pytest.mark.task(1)
+def test_a_call_that_raises_a_baseexception_stops_the_others_too(ex, rng):
+    # "If a call raises", whatever it raised: not only an Exception (a red team's fetch_all_sync ran
+    # its own loop, and cancelled the calls under `except Exception:`, which passed every other test).
+    ids = some_keys(rng, 4)
+    bad = rng.choice(ids[1:])
+    error = Aborted(f"fetch({bad}) was told to stop")
+    api = LoopWatchingApi(
+        delay=lambda key: QUICK if key == bad else STILL_RUNNING,
+        fail=lambda key: error if key == bad else None,
+    )
+    api.fetch.stop_delay = QUICK  # as a request closing its connection: one loop turn is not enough
+
+    try:
+        result = call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
+    except NotImplementedError:
+        raise
+    except (Aborted, BaseExceptionGroup) as raised:
+        if not holds(raised, error):
+            raise
+    else:
+        raise AssertionError(
+            f"fetch({bad}) raised {error!r}, but fetch_all_sync returned {describe(result)}: let that "
+            "error reach the caller, whatever its class."
+        )
+    untouched = [call.label("fetch") for call in api.fetch.calls if call.outcome == "running"]
+    stopping = [
+        call.label("fetch") for call in api.fetch.calls if call.outcome == "cancelled" and call.end is None
+    ]
+    if untouched or stopping:
+        left = untouched or stopping
+        how = "still running" if untouched else "cancelled, but not stopped yet"
+        raise AssertionError(
+            f"fetch({bad}) raised {error!r}, and fetch_all_sync let it through while {', '.join(left)} "
+            f"{'was' if len(left) == 1 else 'were'} {how}, left pending on an event loop that no longer "
+            "runs. The error was a BaseException that is not an Exception (as SystemExit and "
+            "KeyboardInterrupt are), and `except Exception:` does not catch it. Nothing may be left "
+            "running however the calls end: stop them in a `finally:` block, which runs for every "
+            "exception, or let asyncio.run(...) (or `with asyncio.Runner() as runner:`) run your gather: "
+            f"it cancels whatever is still running, whatever was raised, and waits until it has ended. "
+            f"{STOP_THEM_YOURSELF}"
         )
 
 

@@ -27,7 +27,7 @@ async def load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id):
         news_task.cancel()
         await asyncio.sleep(0.8)  # a guess, on the cancel path only: the news may take longer, or less
         raise
-    except Exception:
+    except BaseException:  # after CancelledError: every other error, an Exception or not
         news_task.cancel()
         await asyncio.wait([news_task])
         raise

@@ -2,7 +2,8 @@
 close in `finally:`) and cancels nothing: when one call raises, gather raises at once, and the other
 calls are left pending on a loop that is then closed, never finished nor cancelled. asyncio.run
 cancels them and waits until they have ended before it closes its loop."""
-# fails only: test_a_failing_call_stops_the_others_before_the_error_reaches_the_caller
+# fails only: test_a_failing_call_stops_the_others_before_the_error_reaches_the_caller, test_a_call_that_raises_a_baseexception_stops_the_others_too
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 
