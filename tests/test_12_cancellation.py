@@ -9,6 +9,7 @@ import pytest
 from kata.testing import FakeService, assert_call_count, assert_same, clock, describe, margins, stopwatch
 from kata.testing.cancelling import WAIT, Run, assert_ended_after_the_cancel, assert_ended_cancelled, settle
 from kata.testing.errors import Aborted
+from kata.testing.letting_run import let_the_code_run
 from kata.testing.limits import assert_no_limit_of_its_own
 
 DELAY = 0.02  # acquiring and releasing a fake connection each take this long
@@ -670,4 +671,46 @@ async def test_save_order_itself_ends_cancelled(ex, rng):
 
     run = await cancel_during_the_save(ex, save, order)
 
+    assert_ended_cancelled(run, "save_order", unreached=SAVING.missed, remedy=RAISE_IT_AGAIN)
+
+
+# A caller may cancel twice: a timeout around save_order fires, then whoever awaits that gives up
+# too. The second cancel comes AGAIN_AFTER s after the first, while a LONG_SAVE-long save still runs:
+# code that waits for the save once cancelled still waits then (a correct one has long ended).
+LONG_SAVE = 0.6
+AGAIN_AFTER = 0.15
+
+
+@pytest.mark.task(3)
+async def test_a_second_cancel_does_not_cut_the_save_short_either(ex, rng):
+    order, receipt, _ = make_save(rng)
+    save = FakeService("save", delay=LONG_SAVE, reply=lambda _order: receipt)
+    run = Run(ex.save_order(save, order))
+    again = []
+
+    async def cancel_again():
+        await let_the_code_run(AGAIN_AFTER)
+        run.cancel_again("while the save still ran")
+
+    def cancel_twice(_call):
+        run.cancel(SAVING.during)
+        again.append(asyncio.create_task(cancel_again()))
+
+    save.on_start = cancel_twice
+    await cancel_midway(run, "save_order", SAVING, longest=LONG_SAVE + WAIT)
+    await asyncio.gather(*again)
+    if not await wait_until(lambda: all(call.end is not None for call in save.calls), LONG_SAVE + WAIT):
+        raise AssertionError(f"the save was still running {LONG_SAVE + WAIT:.1f} s after it started.")
+
+    if any(call.outcome == "cancelled" for call in save.calls):
+        raise AssertionError(
+            f"save_order was cancelled {run.moment}, and the save was cut off halfway by the "
+            "second cancel. A caller may cancel more than once (a timeout fires, then its own caller "
+            "gives up): after the first, save_order waited for the save by awaiting it (or its task) "
+            "unshielded, and that await passed the second cancel on to the save. The save must run on "
+            "to its end whatever happens to save_order: `return await asyncio.shield(save(order))` and "
+            "nothing more (or, if you wait for the save once cancelled, wait through a shield, or with "
+            "`asyncio.wait`, which never cancels what it waits for)."
+        )
+    assert_call_count(save, 1, "an order is saved once, however often the caller gives up")
     assert_ended_cancelled(run, "save_order", unreached=SAVING.missed, remedy=RAISE_IT_AGAIN)

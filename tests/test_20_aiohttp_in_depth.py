@@ -390,6 +390,44 @@ async def test_the_time_limit_covers_the_body_too(ex, rng, server):
         )
 
 
+@pytest.mark.task(1)
+async def test_the_headers_and_the_body_share_one_time_limit(ex, rng, server):
+    # The headers come after `half` s, the body over `half` s more: each half fits in the limit with
+    # 0.17 s or more to spare, the whole reply ends DELAY past it (the file's margin for a late
+    # give-up), so a correct answer has given up before the body is all in.
+    seconds = round(rng.uniform(0.55, 0.65), 2)
+    half = (seconds + DELAY) / 2
+    user_id = rng.randrange(100, 1000)
+    url = server.serve(
+        f"/users/{user_id}", replace(Reply.slow_body(user_record(user_id), over=half), delay=half)
+    )
+
+    async with aiohttp.ClientSession() as session:
+        result, elapsed = await timed_fetch_with_timeout(ex, session, url, seconds)
+
+    if result is not None:
+        # A correct answer given up on very late (a loaded machine) gets a second run.
+        margins.over(
+            elapsed, seconds + DELAY, "20 fetch_with_timeout: the whole reply gives up < seconds + DELAY"
+        )
+        raise AssertionError(
+            f"the server sent its headers after {half:.2f} s and the rest of the body {half:.2f} s "
+            f"later: the whole reply took {elapsed:.2f} s, and fetch_with_timeout, allowed {seconds} s, "
+            f"returned {describe(result)}. Each half arrived within {seconds} s, but the limit is for "
+            "the whole reply: a time limit for the headers (`asyncio.wait_for(session.get(url), "
+            "seconds)`) and then another for the body gives it up to twice as long. Set one limit "
+            "around both: `session.get(url, timeout=aiohttp.ClientTimeout(total=seconds))`, or "
+            "`async with asyncio.timeout(seconds):` around the request and `await response.json()`."
+        )
+    if margins.over(
+        elapsed, seconds + DELAY, "20 fetch_with_timeout: a slow half gives up < seconds + DELAY"
+    ):
+        raise AssertionError(
+            f"fetch_with_timeout returned None after {elapsed:.2f} s; the limit was {seconds} s. "
+            "Give up when the time runs out."
+        )
+
+
 @pytest.fixture
 def refused_url():
     """A URL on a loopback port that is bound but not listening: connecting to it is refused."""

@@ -680,6 +680,37 @@ async def test_fetch_links_gives_up_after_the_timeout_on_the_headers_and_on_the_
         check_gave_up_in_time(elapsed, timeout)
 
 
+@pytest.mark.task(1)
+async def test_fetch_links_keeps_one_timeout_for_the_headers_and_the_body_together(ex, rng, server):
+    # The headers come after `half` s, the body over `half` s more: each half fits in the timeout with
+    # 0.15 s or more to spare, the whole reply ends TIMEOUT_SLACK past it (the file's margin for a late
+    # give-up), so a correct answer has given up before the body is all in.
+    timeout = round(rng.uniform(0.55, 0.65), 2)
+    half = (timeout + TIMEOUT_SLACK) / 2
+    links = [server.url(f"/pages/{n}") for n in rng.sample(range(100, 1000), 3)]
+    url = server.serve("/pages/5", replace(Reply.slow_body({"links": links}, over=half), delay=half))
+
+    async with aiohttp.ClientSession() as session:
+        result, elapsed = await timed_fetch_links(ex, session, url, timeout)
+
+    if result is not TimeoutError:
+        # A correct answer given up on very late (a loaded machine) gets a second run.
+        margins.over(
+            elapsed,
+            timeout + TIMEOUT_SLACK,
+            "22 fetch_links: the whole reply gives up < timeout + TIMEOUT_SLACK",
+        )
+        raise AssertionError(
+            f"the page sent its headers after {half:.2f} s and the rest of its body {half:.2f} s later: "
+            f"the whole reply took {elapsed:.2f} s, and fetch_links, with timeout={timeout}, returned "
+            f"{describe(result)} instead of raising TimeoutError. Each half came within {timeout} s, but "
+            "the timeout is for the whole reply: one limit for the headers (`asyncio.wait_for("
+            "session.get(url), timeout)`) and then another for the body gives it up to twice as long. "
+            "Put the request and `await response.json()` inside one `async with asyncio.timeout(timeout):`."
+        )
+    check_gave_up_in_time(elapsed, timeout)
+
+
 def check_gave_up_in_time(elapsed, timeout):
     if margins.under(elapsed, timeout - EARLY, "22 fetch_links: waits >= timeout - EARLY"):
         raise AssertionError(f"fetch_links gave up after {elapsed:.2f} s, before the {timeout} s timeout")
@@ -1663,6 +1694,79 @@ async def test_a_large_limit_is_reached_when_that_many_pages_wait(ex, rng, serve
         )
     assert_report(report, site, timeout=REFILL_TIMEOUT)
     assert_peak_in_flight(server, limit, expected_calls=len(site.pages))
+
+
+# A site deeper, and larger, than a crawl's own "safety" limit would allow (`MAX_DEPTH = 10`,
+# `if len(seen) >= 100: break`, up to 1000 pages): the docstring asks for every page reached.
+DEEP = (60, 80)  # links from the start page to the last page of a chain
+LARGE = (1020, 1100)  # pages in all, a start page linking to hubs, each linking to many leaves
+LARGE_LIMIT = 50
+LARGE_GIVE_UP = 15.0  # a crawl of LARGE pages takes 1 to 3 s, far longer on a loaded machine
+
+
+@pytest.mark.task(3)
+async def test_a_page_many_links_deep_is_reached(ex, rng, server):
+    site = Site(server, rng)
+    chain = [site.start]
+    for _ in range(rng.randint(*DEEP)):
+        page = site.add(OK, latency=0.0)
+        chain[-1].links.append(page.url)
+        page.links.append(site.start.url)  # and back: a cycle as well
+        chain.append(page)
+    site.publish()
+
+    report = await run_crawl(ex, site, limit=rng.randint(2, 4))
+
+    reported = report["fetched"].keys() | report["failed"].keys()
+    reached = [page for page in chain if page.url in reported]
+    if len(reached) < len(chain):
+        deepest = next(n for n, page in enumerate(chain) if page.url not in reported) - 1
+        raise AssertionError(
+            f"the site is a chain of {len(chain)} pages, each linking to the next: the last is "
+            f"{len(chain) - 1} links from the start page. The crawl's report stops at the page "
+            f"{deepest} links deep ({chain[deepest].path}), though it was fetched and links on. "
+            "Follow every link to a page not seen yet, however deep: no depth limit of your own. The "
+            "`seen` set is what ends a crawl (a site is finite, and cycles are seen)."
+        )
+    assert_report(report, site)
+    assert_requests(server, site)
+
+
+@pytest.mark.task(3)
+async def test_a_site_of_more_than_a_thousand_pages_is_crawled_whole(ex, rng, server):
+    count = rng.randint(*LARGE)
+    site = Site(server, rng)
+    site.numbers = iter(rng.sample(range(1000, 100_000), count))  # more pages than Site's own numbers
+    hubs = [site.add(OK, latency=0.0) for _ in range(int(count**0.5))]
+    site.start.links = [hub.url for hub in hubs]
+    for n in range(count - 1 - len(hubs)):
+        leaf = site.add(OK, latency=0.0)
+        hubs[n % len(hubs)].links.append(leaf.url)
+        leaf.links = [site.start.url]
+    site.publish()
+
+    async with hang_guard(
+        LARGE_GIVE_UP,
+        "22 crawl: a crawl of a large site returns < LARGE_GIVE_UP",
+        lambda: (
+            f"crawl had not returned after {LARGE_GIVE_UP:.0f} s, with {len(site.server.requests)} of the "
+            f"{len(site.pages)} pages requested; a crawl of them takes a few seconds."
+        ),
+    ):
+        report = await ex.crawl(
+            site.start.url, limit=LARGE_LIMIT, timeout=REFILL_TIMEOUT, attempts=ATTEMPTS, backoff=BACKOFF
+        )
+
+    reported = report["fetched"].keys() | report["failed"].keys()
+    if len(reported) < len(site.pages):
+        raise AssertionError(
+            f"the site has {len(site.pages)} pages, every one reachable from the start page, and the "
+            f"crawl's report holds {len(reported)}: it stopped before the end. Crawl the whole site, "
+            "however large: no cap of your own on the pages (`if len(seen) >= 100:`). The `seen` set "
+            "is what ends a crawl (a site is finite)."
+        )
+    assert_report(report, site, timeout=REFILL_TIMEOUT)
+    assert_requests(server, site)
 
 
 @pytest.mark.task(3)

@@ -1,4 +1,5 @@
-"""Correct: cleanup in except BaseException + re-raise; the save is waited for before stopping."""
+"""Correct: cleanup in except BaseException + re-raise; the save is waited for before stopping, through
+a shield, so that a second cancel stops the wait, not the save."""
 
 import asyncio
 
@@ -30,5 +31,5 @@ async def save_order(save, order):
     try:
         return await asyncio.shield(saving)
     except asyncio.CancelledError:
-        await saving  # the caller's await waits until the order is safe, then stops
+        await asyncio.shield(saving)  # waits until the order is safe (a second cancel ends the wait only)
         raise

@@ -1,6 +1,8 @@
 """Wrong: when cancelled, save_order gives the shielded save 1 s more, then cancels it (wait_for
-cancels on timeout): a slower save is cut off halfway. Breaks "the save itself must run on to its end"."""
-# fails only: test_a_cancelled_caller_does_not_cut_the_save_short
+cancels on timeout, and on a second cancel too): a slower save is cut off halfway. Breaks "the save
+itself must run on to its end"."""
+# fails only: test_a_cancelled_caller_does_not_cut_the_save_short, test_a_second_cancel_does_not_cut_the_save_short_either
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 import contextlib
