@@ -13,6 +13,7 @@ from kata.testing import (
     holds,
     stopwatch,
 )
+from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
 from kata.testing.differences import assert_same_parts
 from kata.testing.services import FakeServices
 from kata.testing.waiting import assert_slept_while_the_calls_ran
@@ -26,10 +27,6 @@ FEW_IDS = (7, 9)
 MANY_IDS = (11, 13)
 # Task 1's failing call: the others answer first, so none is left running when fetch_all raises.
 QUICK, SLOWER = 0.05, 0.1
-# The test of a hidden cap: far more ids than any other test, all the calls equally quick, so an
-# answer that lets at most some fixed number run at once (a red team's Semaphore(16)) is caught.
-HEAPS_OF_IDS = (31, 60)
-HELD_LONGEST = 1.0
 
 
 def user_record(user_id):
@@ -133,32 +130,16 @@ async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch):
 
 @pytest.mark.task(1)
 async def test_however_many_ids_there_are_every_call_runs_at_once(ex, rng):
-    count = rng.randint(*HEAPS_OF_IDS)
+    # A red team's Semaphore(16), then others' caps of 20 and 50 elsewhere (kata.testing.caps).
+    count = more_than_any_cap(rng)
     user_ids = rng.sample(range(100, 1000), count)
-    # Each quick call is held until all of them are running (or for HELD_LONGEST s at most), so they
-    # all overlap however slowly a busy machine (or judge mode) starts them.
-    all_started = asyncio.Event()
-
-    def on_start(call):
-        if fetch_user.in_flight >= count:
-            all_started.set()
-
-    fetch_user = FakeService(
-        "fetch_user", delay=QUICK, reply=user_record, on_start=on_start, hold=lambda _call: all_started
-    )
-    timer = asyncio.get_running_loop().call_later(HELD_LONGEST, all_started.set)
-    try:
+    fetch_user = FakeService("fetch_user", delay=QUICK, reply=user_record)
+    with held_until_all_in_flight(fetch_user, count):
         result = await ex.fetch_all(fetch_user, user_ids)
-    finally:
-        timer.cancel()
 
-    if len(fetch_user.calls) == count and fetch_user.peak < count:
-        raise AssertionError(
-            f"fetch_all(fetch_user, <{count} ids>) ran its calls at most {fetch_user.peak} at a time (this "
-            f"test kept each call going until all of them were running, or {HELD_LONGEST:g} s had passed): "
-            "the docstring asks for every call at the same time, however many ids there are. Put no "
-            "limit of your own on them (no semaphore, no batches): gather all of them at once."
-        )
+    assert_no_cap_of_its_own(
+        fetch_user, count, f"fetch_all(fetch_user, <{count} ids>)", "ids", "gather all of them at once"
+    )
     assert_same_parts(result, [user_record(uid) for uid in user_ids], "fetch_all's result")
 
 

@@ -27,6 +27,7 @@ from kata.testing.cancelling import (
     stop_calls,
     through,
 )
+from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
 from kata.testing.errors import Aborted
 from kata.testing.hang_guard import hang_guard
 from kata.testing.waiting import assert_slept_while_the_calls_ran
@@ -166,50 +167,18 @@ async def test_every_call_runs_at_the_same_time_even_when_some_fail(ex, rng, wak
     )
 
 
-# The tests of a hidden cap: far more ids than any other test, each call held until all of them are
-# in flight (or HELD_LONGEST s have passed), so that an answer that lets at most some round number
-# of calls run at once (a red team's Semaphore(20), just above many_at_once) is caught, and correct
-# code, however slowly a busy machine starts its calls, is not.
-HEAPS_OF_IDS = (31, 60)
-HELD_LONGEST = 1.0
-
-
-def held_until_all_run(count):
-    """A fetch (item_for) whose calls are each held until `count` of them are in flight at once, or
-    HELD_LONGEST s have passed; and the timer that ends the wait (cancel it after the run)."""
-    all_started = asyncio.Event()
-
-    def on_start(_call):
-        if fetch.in_flight >= count:
-            all_started.set()
-
-    fetch = FakeService(
-        "fetch", delay=0.02, reply=item_for, on_start=on_start, hold=lambda _call: all_started
-    )
-    return fetch, asyncio.get_running_loop().call_later(HELD_LONGEST, all_started.set)
-
-
-def assert_no_cap(fetch, count, name):
-    if len(fetch.calls) == count and fetch.peak < count:
-        raise AssertionError(
-            f"{name}(fetch, <{count} ids>) ran its calls at most {fetch.peak} at a time (this test kept "
-            f"each call going until all of them were running, or {HELD_LONGEST:g} s had passed): the "
-            "docstring asks for every call at the same time, however many ids there are. Put no limit "
-            "of your own on them (no semaphore, no batches): gather all of them at once."
-        )
-
-
 @pytest.mark.task(1)
 async def test_however_many_ids_there_are_fetch_all_settled_runs_every_call_at_once(ex, rng):
-    count = rng.randint(*HEAPS_OF_IDS)
+    # A red team's Semaphore(20), just above the other tests' ids (kata.testing.caps).
+    count = more_than_any_cap(rng)
     ids = some_ids(rng, count)
-    fetch, timer = held_until_all_run(count)
-    try:
+    fetch = FakeService("fetch", delay=0.02, reply=item_for)
+    with held_until_all_in_flight(fetch, count):
         successes, failures = await ex.fetch_all_settled(fetch, ids)
-    finally:
-        timer.cancel()
 
-    assert_no_cap(fetch, count, "fetch_all_settled")
+    assert_no_cap_of_its_own(
+        fetch, count, f"fetch_all_settled(fetch, <{count} ids>)", "ids", "gather all of them at once"
+    )
     assert_same(successes, {item_id: item_for(item_id) for item_id in ids}, "successes")
     assert_same(failures, {}, "failures")
 
@@ -462,15 +431,15 @@ async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch):
 
 @pytest.mark.task(2)
 async def test_however_many_ids_there_are_fetch_all_or_nothing_runs_every_call_at_once(ex, rng):
-    count = rng.randint(*HEAPS_OF_IDS)
+    count = more_than_any_cap(rng)
     ids = some_ids(rng, count)
-    fetch, timer = held_until_all_run(count)
-    try:
+    fetch = FakeService("fetch", delay=0.02, reply=item_for)
+    with held_until_all_in_flight(fetch, count):
         result = await ex.fetch_all_or_nothing(fetch, ids)
-    finally:
-        timer.cancel()
 
-    assert_no_cap(fetch, count, "fetch_all_or_nothing")
+    assert_no_cap_of_its_own(
+        fetch, count, f"fetch_all_or_nothing(fetch, <{count} ids>)", "ids", "gather all of them at once"
+    )
     assert_same(result, [item_for(item_id) for item_id in ids], "fetch_all_or_nothing's result")
 
 

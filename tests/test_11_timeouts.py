@@ -26,6 +26,12 @@ from kata.testing.cancelling import (
     settle,
     stop_calls,
 )
+from kata.testing.caps import (
+    HELD_LONGEST,
+    assert_no_cap_of_its_own,
+    held_until_all_in_flight,
+    more_than_any_cap,
+)
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 
@@ -582,43 +588,27 @@ async def test_every_call_starts_at_once(ex, rng, wake_watch):
     )
 
 
-# The test of a hidden cap: far more keys than any other test, each call held until all of them are
-# in flight (or HELD_LONGEST s have passed), under a limit far longer than that, so that an answer that
-# lets at most some round number of calls run at once (a red team's Semaphore(20), just above MANY)
-# is caught, and correct code, however slowly a busy machine starts its calls, is not.
-HEAPS_OF_KEYS = (31, 60)
-HELD_LONGEST = 1.0
-HEAPS_LIMIT = 3 * HELD_LONGEST
-
-
 @pytest.mark.task(2)
 async def test_however_many_keys_there_are_every_call_runs_at_once(ex, rng):
-    count = rng.randint(*HEAPS_OF_KEYS)
+    # A red team's Semaphore(20), just above the other tests' keys (kata.testing.caps); the limit is
+    # far longer than the calls are held.
+    count = more_than_any_cap(rng)
     keys = some_keys(rng, count)
-    all_started = asyncio.Event()
-
-    def on_start(_call):
-        if fetch.in_flight >= count:
-            all_started.set()
-
-    fetch = FakeService(
-        "fetch", delay=0.02, reply=value_for, on_start=on_start, hold=lambda _call: all_started
-    )
-    timer = asyncio.get_running_loop().call_later(HELD_LONGEST, all_started.set)
+    limit = 3 * HELD_LONGEST
+    fetch = FakeService("fetch", delay=0.02, reply=value_for)
     try:
-        result = await run_batch(ex, fetch, keys, HEAPS_LIMIT)
+        with held_until_all_in_flight(fetch, count):
+            result = await run_batch(ex, fetch, keys, limit)
     finally:
-        timer.cancel()
         await let_calls_end(fetch)
 
-    if len(fetch.calls) == count and fetch.peak < count:
-        raise AssertionError(
-            f"fetch_all_within(fetch, <{count} keys>, {HEAPS_LIMIT:g}) ran its calls at most {fetch.peak} "
-            f"at a time (this test kept each call going until all of them were running, or "
-            f"{HELD_LONGEST:g} s had passed): the docstring asks for every call at the same time, "
-            "however many keys there are. Put no limit of your own on them (no semaphore, no batches): "
-            "gather all of them at once, each with its own timeout."
-        )
+    assert_no_cap_of_its_own(
+        fetch,
+        count,
+        f"fetch_all_within(fetch, <{count} keys>, {limit:g})",
+        "keys",
+        "gather all of them at once, each with its own timeout",
+    )
     assert_same(result, {key: value_for(key) for key in keys}, "fetch_all_within's result")
 
 

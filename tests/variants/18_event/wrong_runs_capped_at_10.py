@@ -1,5 +1,6 @@
 """Wrong: start_together runs at most 10 runs at once (a semaphore "to be polite"), not all at once."""
-# fails only: test_every_runner_starts_the_moment_go_is_set
+# fails only: test_every_runner_starts_the_moment_go_is_set, test_more_than_a_hundred_runners_all_run_at_the_same_time
+# ruff: noqa: E501 (the line above names every test it fails)
 # The docstring says every call starts the moment go is set: with more than 10 names, the runs past
 # the tenth wait for a free slot. Tests with 3 to 6 names never see the cap (a red team's answer).
 

@@ -1,0 +1,74 @@
+"""Caps the learner's code made up: at most so many calls in flight at once.
+
+A docstring that asks for every call at the same time asks for all of them, however many. An
+answer with a cap of its own (a semaphore of 20, batches of 50, "to spare the service") passes
+every test with fewer inputs than its cap, so each red team found the next round number just above
+the tests' inputs (10, then 20, then 50). These tests give more inputs than any round cap a learner
+writes (MORE_THAN_ANY_CAP), and hold each call until all of them are in flight, or HELD_LONGEST s
+have passed: correct code, however slowly a busy machine (or judge mode, where each call crosses
+from another process) starts them, has them all in flight at once, and no faster; code with a cap
+never does, and the service's `peak` says the cap it kept.
+
+    count = more_than_any_cap(rng)
+    fetch = FakeService("fetch", delay=0.02, reply=item_for)
+    with held_until_all_in_flight(fetch, count):
+        result = await ex.fetch_all(fetch, ids_of(count))
+    assert_no_cap_of_its_own(fetch, count, f"fetch_all(fetch, <{count} ids>)", "ids", "gather them all")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Iterator
+
+from kata.testing.fakes import Call, FakeService
+
+# Above 10, 16, 20, 32, 50, 64, 100 and 128, and within aiohttp's default of 100 connections per
+# session where a test's session is the learner's own (those tests keep to their own range).
+MORE_THAN_ANY_CAP = (129, 160)
+HELD_LONGEST = 1.0  # seconds: code that starts its calls one by one is not held for ever
+
+
+def more_than_any_cap(rng: random.Random) -> int:
+    return rng.randint(*MORE_THAN_ANY_CAP)
+
+
+@contextlib.contextmanager
+def held_until_all_in_flight(
+    service: FakeService, count: int, longest: float = HELD_LONGEST
+) -> Iterator[None]:
+    """While in force (in a running loop), each call to `service` answers, its delay over, only once
+    `count` calls are in flight at once, or `longest` s after this began."""
+    all_in_flight = asyncio.Event()
+    earlier = service.on_start
+
+    def on_start(call: Call) -> None:
+        if earlier is not None:
+            earlier(call)
+        if service.in_flight >= count:
+            all_in_flight.set()
+
+    service.on_start = on_start
+    service.hold = lambda _call: all_in_flight
+    timer = asyncio.get_running_loop().call_later(longest, all_in_flight.set)
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def assert_no_cap_of_its_own(
+    service: FakeService, count: int, called: str, things: str, remedy: str, longest: float = HELD_LONGEST
+) -> None:
+    """The learner's `called` (as the message names it) was handed `count` `things`: every call to
+    `service` made, and never all in flight at once, is a cap of its own. What to do instead:
+    `remedy`."""
+    if len(service.calls) == count and service.peak < count:
+        raise AssertionError(
+            f"{called} ran its calls to {service.name} at most {service.peak} at a time (this test kept "
+            f"each call going until all {count} were running, or {longest:g} s had passed): the "
+            f"docstring asks for every call at the same time, however many {things} there are. Put no "
+            f"limit of your own on them (no semaphore, no batches): {remedy}."
+        )
