@@ -85,9 +85,12 @@ from kata.batch.suspicious import (
     GETATTRS,
     GRADER_FILE,
     GRADER_FILES,
+    GRADER_OBJECTS,
+    GRADER_PREFIX,
     GRADER_WORDS,
     HEX,
     HINT,
+    IDENTIFIER,
     IMPORTERS,
     LEAVES_GROUP,
     MODULE_LOOKUPS,
@@ -116,6 +119,7 @@ from kata.batch.suspicious import (
     SOURCE_ENCODING,
     SOURCE_RUNNERS,
     SPELLS_OUT,
+    WALKED_NAMES,
     WRITES_OUTSIDE,
     WRITES_SOMEWHERE,
     attribute_phrase,
@@ -456,6 +460,8 @@ class _Scan:
             yield from self._open(node)
         elif function in ATTRIBUTE_GETTERS and node.args:
             path = self.folder.value(node.args[0])
+            if not isinstance(path, str):  # any object, by any path (a red team's, 2026-12-05)
+                yield _found(line, BY_NAME, "an object", shown)
             for name in path.split(".") if isinstance(path, str) else []:
                 if phrase := attribute_phrase(name):
                     yield _found(line, phrase, f"{shown}({path!r})")
@@ -678,6 +684,10 @@ def _string_signs(text: str) -> Iterator[tuple[str, str]]:
     folded = text.casefold()
     if any(word in folded for word in GRADER_WORDS) and GRADER_FILE.search(text):
         yield GRADER_FILES, repr(_clip(text))
+    if GRADER_PREFIX in text:  # a name of the grader's, in a path a getter or format field walks
+        yield GRADER_OBJECTS, repr(_clip(text))
+    elif "_" in text and WALKED_NAMES.intersection(IDENTIFIER.findall(text)):
+        yield SPELLS_OUT, repr(_clip(text))
     stripped = text.strip()
     dotted = stripped.split(".") if DOTTED.fullmatch(stripped) else []
     if (

@@ -55,6 +55,7 @@ PATCHES_BY_NAME = "patches {} by a name computed at run time ({})"
 NAMESPACE = "reaches into {} through its namespace ({})"
 INTERNALS = "walks interpreter internals ({})"
 WALKS_OBJECTS = "walks every attribute of the objects it is given ({})"
+FORMAT_FIELDS = "reaches into objects by the attribute paths of a format string ({})"
 GRADER_OBJECTS = "reaches into the grader's objects it was lent ({})"
 GRADER_PREFIX = "_kata"  # the attributes the kata puts on what it lends (kata.remote.proxies)
 OWN_FILE = "looks up where its own file is ({})"
@@ -132,6 +133,9 @@ _EXACT: dict[str, str] = {
     **_each("sys._getframe sys._current_frames sys._current_exceptions types.FrameType", FRAMES),
     # The way to the grader's objects inside what it lends, without naming one (a red team, 2026-12-02).
     **_each("inspect.getmembers inspect.getmembers_static", WALKS_OBJECTS),
+    # A format string's fields are attribute paths: Formatter.get_field walks one to an object
+    # (a red team's 01 reached the sandbox's host so, 2026-12-05).
+    **_each("string.Formatter", FORMAT_FIELDS),
     **_each(
         "sys.settrace sys.setprofile sys.monitoring sys.addaudithook sys.audit sys.remote_exec "
         "sys.call_tracing sys.excepthook sys.unraisablehook sys.displayhook sys.breakpointhook "
@@ -211,8 +215,14 @@ _FRAME_ATTRIBUTES = _words(
 )
 _INTERNAL_ATTRIBUTES = _words(
     "__subclasses__ __globals__ __code__ __closure__ __builtins__ __base__ __bases__ __mro__ __func__ "
-    "__self__ __defaults__ __kwdefaults__ __wrapped__"
+    "__self__ __defaults__ __kwdefaults__ __wrapped__ "
+    # What an object's slots and descriptors are called, and the ways round __self__: how a red
+    # team named the grader's slot without spelling it (type(lent).__slots__[-1], 2026-12-05).
+    "__slots__ __objclass__ __get__ __reduce__ __reduce_ex__"
 )
+# Names a string may hold for a getter or a format field to walk (`"0.__init__.__globals__"`).
+WALKED_NAMES = _FRAME_ATTRIBUTES | _INTERNAL_ATTRIBUTES
+IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 ATTRIBUTE_PHRASES = {
     **dict.fromkeys(_FRAME_ATTRIBUTES, FRAMES),
     **dict.fromkeys(_INTERNAL_ATTRIBUTES, INTERNALS),

@@ -597,6 +597,37 @@ CHEATS = {
             fetch_name._kata_peer._route = print  # <-
             return await fetch_name(user_id)
     """),
+    # A red team's 01 (2026-12-05) walked from what it was lent to the sandbox's host and silenced
+    # it: by a slot name read at run time, through a format string's attribute path.
+    "the grader's slot named by __slots__": cheat("""
+        async def greet(fetch_name, user_id):
+            slot = type(fetch_name).__slots__[-1]  # <-
+            return await fetch_name(user_id)
+    """),
+    "an attribute path walked by string.Formatter": cheat("""
+        import string
+
+        async def greet(fetch_name, user_id, path):
+            host = string.Formatter().get_field(path, (fetch_name,), {})[0]  # <-
+            return await fetch_name(user_id)
+    """),
+    "an attribute path walked by operator.attrgetter": cheat("""
+        from operator import attrgetter
+
+        async def greet(fetch_name, user_id, path):
+            host = attrgetter(path)(fetch_name)  # <-
+            return await fetch_name(user_id)
+    """),
+    "the grader's name inside a format field": cheat("""
+        async def greet(fetch_name, user_id, walk):
+            host = walk("0._kata_peer.exports", fetch_name)  # <-
+            return await fetch_name(user_id)
+    """),
+    "interpreter internals inside a format field": cheat("""
+        async def greet(fetch_name, user_id, walk):
+            found = walk("0.__call__.__globals__", fetch_name)  # <-
+            return await fetch_name(user_id)
+    """),
     "a thread's own excepthook": cheat("""
         import threading
 
