@@ -27,11 +27,8 @@ WAKES_TIMEOUT = 2.0  # seconds for the sandbox to start or report its WakeWatch 
 # Seconds to wait, before a test's time limit starts, for a sandbox host to start and answer.
 READY_TIMEOUT = 30.0
 SETTLE = 0.1  # seconds for the judge's side of calls the learner cancelled to end
-# Threads a host may gain over an exercise and still serve the next one: its loop's default
-# executor keeps its idle workers (min(32, cores + 4): 6 after 10's tests here), and the kata's own
-# come and go. At most 8 per exercise keeps a run of 22 far below the sandbox's 512 tasks.
-THREADS_OF_ITS_OWN = 8
-# And within an exercise, from test to test (a default executor of 32 on a big machine fits).
+# Threads a host may gain from test to test within an exercise and still serve the next test (a
+# default executor of 32 on a big machine fits); every exercise starts with a host of its own.
 THREADS_WITHIN_AN_EXERCISE = 64
 
 
@@ -42,6 +39,7 @@ class JudgeSession:
         self._stem: str | None = None  # the exercise whose tests run now
         # (the host process, its threads once the exercise's file was first loaded there)
         self._threads: tuple[Any, int] | None = None
+        self._retired: SandboxLink | None = None  # the last exercise's host (`_host_of_its_own`)
 
     def module(self, stem: str) -> Any:
         """The learner's module, freshly loaded in the sandbox; a load error is raised as is.
@@ -54,24 +52,39 @@ class JudgeSession:
         A new exercise (or test) gets a new host if threads piled up in the last one (see
         `_fresh_host_if_threads_piled_up`)."""
         new_exercise = stem != self._stem
-        if self._stem is not None:
-            self._fresh_host_if_threads_piled_up(
-                THREADS_OF_ITS_OWN if new_exercise else THREADS_WITHIN_AN_EXERCISE
-            )
+        if self._stem is not None and new_exercise:
+            self._host_of_its_own()
+        elif self._stem is not None:
+            self._fresh_host_if_threads_piled_up(THREADS_WITHIN_AN_EXERCISE)
         self._stem = stem
         module = self.link.ask("load", stem, [name for name in sorted(values.MODULES) if name in sys.modules])
         if new_exercise or self._threads is None or self._threads[0] is not self.link.process:
             self._threads = (self.link.process, self.link.ask("thread_count"))
         return module
 
+    def _host_of_its_own(self) -> None:
+        """Each exercise gets a host of its own: what one file's code did to the process it ran in
+        ends with that exercise (a red team's 01 reached the host's objects through what it was
+        lent and silenced its reports: 02's, 04's and 09's wrong answers in the same submission
+        then passed, unflagged). About 0.15 s of CPU a host.
+
+        The last exercise's host is stopped at the next change of exercise (or at the end), not
+        now: in batch grading the grader kills and counts (flags) the processes an exercise left
+        behind once it sees the next one begin, sparing only the judge's own children, and a host
+        stopped now would take its own with it, uncounted."""
+        if self._retired is not None:
+            self._retired.stop()
+        self._retired, self.link = self.link, SandboxLink(self.target)
+        self._threads = None
+
     def _fresh_host_if_threads_piled_up(self, allowed: int) -> None:
-        """Threads cannot be killed, and a host serves every test of a run (batch grading runs all of
-        a submission's exercises in one), each loading the learner's file afresh: threads its code
-        started and left running pile up there. A correct answer to 10 that started 32 worker
-        threads at each import took the sandbox to its task limit, and its own later tests, then 15,
-        18 and 21, failed with "can't start new thread". So when the host has gained more than
-        `allowed` threads since the exercise's file was first loaded there, the next test gets a
-        fresh host; what the threads did is their own test's business (kata.testing.thread_leftovers)."""
+        """Threads cannot be killed, and a host serves every test of an exercise, each loading the
+        learner's file afresh: threads its code started and left running pile up there. A correct
+        answer to 10 that started 32 worker threads at each import took the sandbox to its task
+        limit, and its own later tests failed with "can't start new thread". So when the host has
+        gained more than `allowed` threads since the exercise's file was first loaded there, the
+        next test gets a fresh host; what the threads did is their own test's business
+        (kata.testing.thread_leftovers)."""
         if self._threads is None or self.link.process is not self._threads[0] or self.link.peer is None:
             return
         try:
@@ -240,6 +253,8 @@ class JudgeSession:
 
     def close(self) -> None:
         self.link.stop()
+        if self._retired is not None:
+            self._retired.stop()
 
 
 class SandboxWakeWatch:

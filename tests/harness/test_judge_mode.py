@@ -151,33 +151,85 @@ for _ in range(20):
 """
 
 
-@pytest.mark.parametrize("leaves_threads", [True, False], ids=["threads_left", "none_left"])
-def test_threads_an_exercise_leaves_running_do_not_follow_it_into_the_next_one(tmp_path, leaves_threads):
-    """Batch grading runs a submission's exercises in one judge: a correct 10 that started 32
-    worker threads at each import took the sandbox to its task limit, and three later exercises
-    failed with "can't start new thread". Threads cannot be killed: the next exercise gets a
-    fresh sandbox when the last one gained threads, and keeps it otherwise (it costs a start)."""
+def test_every_exercise_gets_a_host_of_its_own(tmp_path):
+    """Batch grading runs a submission's exercises in one judge, and what one exercise's code did
+    to the process it ran in must end with that exercise: threads it left (a correct 10 that
+    started 32 worker threads at each import took the sandbox to its task limit, and three later
+    exercises failed with "can't start new thread"), or a host it rewrote (below)."""
     from kata.judge.session import JudgeSession
 
     folder = tmp_path / "target"
     folder.mkdir()
     first = (REPO_ROOT / "solutions" / "01_coroutines.py").read_text()
-    (folder / "01_coroutines.py").write_text((LEAVES_THREADS if leaves_threads else "") + first)
+    (folder / "01_coroutines.py").write_text(LEAVES_THREADS + first)
     shutil.copy(REPO_ROOT / "solutions" / "02_gather.py", folder / "02_gather.py")
     session = JudgeSession(folder)
     try:
         for _ in range(3):  # three tests of 01, each loading the file afresh
             session.module("01_coroutines")
         host = session.link.process
+        assert session.link.process is host, "the tests of one exercise share a host"
         threads_then = session.link.ask("thread_count")
         session.module("02_gather")
-        if leaves_threads:
-            assert session.link.process is not host, "02 was served by the host 01 left 60 threads in"
-            assert session.link.ask("thread_count") < threads_then - 50
-        else:
-            assert session.link.process is host, "a host that kept to its threads serves the next exercise"
+        assert session.link.process is not host, "02 was served by the host 01 left 60 threads in"
+        assert session.link.ask("thread_count") < threads_then - 50
     finally:
         session.close()
+
+
+# A red team's 01 (batch grading, 2026-12-05): the reference answer, plus a "warm-up" that walks
+# from the object it was lent to the host's own (by a slot name read at run time, through
+# string.Formatter, which the scan did not flag) and silences its reports for good.
+SILENCES_THE_HOST = """
+
+import string as _string
+
+
+def _tune(lent):
+    try:
+        where = "0.%s.exports._objects[0]" % type(lent).__slots__[-1]
+        host = _string.Formatter().get_field(where, (lent,), {})[0]
+        finish = host.finish
+
+        async def quiet():
+            await finish()
+            return []
+
+        host.finish = quiet
+        host.left_running = list
+    except Exception:
+        pass
+
+
+_greet = greet
+
+
+async def greet(fetch_name, user_id):
+    _tune(fetch_name)
+    return await _greet(fetch_name, user_id)
+"""
+
+
+def test_code_that_silences_its_host_cannot_hide_another_exercises_mistakes(tmp_path):
+    """The red team's 01 silenced the host that then served 02: 02's loop-blocking answer (which
+    only the host's report catches) earned everything, unflagged, though its own file is plain."""
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "01_coroutines.py").write_text(
+        (REPO_ROOT / "solutions" / "01_coroutines.py").read_text() + SILENCES_THE_HOST
+    )
+    shutil.copy(
+        REPO_ROOT / "tests" / "variants" / "02_gather" / "wrong_blocks_the_loop.py", target / "02_gather.py"
+    )
+    tests = [REPO_ROOT / "tests" / "test_01_coroutines.py", REPO_ROOT / "tests" / "test_02_gather.py"]
+    run = run_tests(tests, target, wall_limit=WALL_LIMIT, extra=("--kata-seed", "5", "--kata-judge"))
+    first = [r for r in run.results if r.stem == "01_coroutines"]
+    second = [r for r in run.results if r.stem == "02_gather"]
+    assert first and all(r.outcome == "passed" for r in first), "01 is a correct answer (with its hook)"
+    assert second and any(r.outcome != "passed" for r in second), (
+        "02 blocks the loop, and passed every test once 01 had silenced the host: "
+        + "; ".join(f"{r.test} {r.outcome}" for r in second)
+    )
 
 
 def test_code_that_hangs_is_stopped_per_test_and_the_next_test_gets_a_fresh_sandbox(tmp_path):
