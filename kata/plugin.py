@@ -218,7 +218,7 @@ def ex(request: pytest.FixtureRequest) -> ModuleType:
     judge = request.config.stash.get(JUDGE_KEY, None)
     if judge is not None:
         try:
-            return judge.module(exercise_stem(request.path))
+            return judge.module(exercise_stem(request.path), request.module)
         except Exception as error:
             pytest.fail(judge.gone(error) or str(error), pytrace=False)
         except BaseException as error:
