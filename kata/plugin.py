@@ -535,11 +535,13 @@ def _unload_learner_module(item: pytest.Function) -> None:
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
-    """In judge mode the sandbox host is up before the test's time limit starts (pytest-timeout's
-    timer covers setup and teardown too): a host started again after a test that broke it, or
-    the first of a run, took over 2 s under load, and a correct answer timed out for it."""
+    """In judge mode the sandbox host is chosen (JudgeSession.prepare) and up before the test's
+    fixtures and its time limit start (pytest-timeout's timer covers setup and teardown too): a
+    host started again after a test that broke it, or the first of a run, took over 2 s under
+    load, and a correct answer timed out for it."""
     judge = item.config.stash.get(JUDGE_KEY, None)
     if judge is not None and "ex" in getattr(item, "fixturenames", ()):
+        judge.prepare(exercise_stem(item.path))
         judge.ready()
     return (yield)
 

@@ -67,24 +67,32 @@ class JudgeSession:
         self._threads: tuple[Any, int] | None = None
         self._retired: SandboxLink | None = None  # the last exercise's host (`_host_of_its_own`)
 
-    def module(self, stem: str, tests: ModuleType | None = None) -> Any:
-        """The learner's module, freshly loaded in the sandbox; a load error is raised as is.
-
-        The libraries whose values may cross to the sandbox (aiohttp's errors, URLs, timeouts:
-        kata.remote.values) are imported there first if this side uses them: otherwise the first
-        such value would import aiohttp there mid-test, on the loop the learner's code runs on
-        (0.15 s), and the loop guard would call that a frozen loop of the learner's.
-
-        A new exercise (or test) gets a new host if threads piled up in the last one (see
-        `_fresh_host_if_threads_piled_up`)."""
-        new_exercise = stem != self._stem
-        if self._stem is not None and new_exercise:
+    def prepare(self, stem: str) -> None:
+        """Before a test's fixtures (the plugin calls this first): the host the test is to use, so
+        that what its fixtures ask of the host (loops to keep, a count of sessions to start from)
+        is asked of the host its code will run in. A new exercise gets a host of its own
+        (`_host_of_its_own`); a test of the same exercise gets a fresh one if threads piled up in
+        the last (`_fresh_host_if_threads_piled_up`). A host chosen later, once the learner's
+        module was asked for, missed what the fixtures had set up on the last one: 06's first
+        test, in a run of several exercises, was told a loop it left open was never closed."""
+        if self._stem is not None and stem != self._stem:
             self._host_of_its_own()
         elif self._stem is not None:
             self._fresh_host_if_threads_piled_up(THREADS_WITHIN_AN_EXERCISE)
         self._stem = stem
+
+    def module(self, stem: str, tests: ModuleType | None = None) -> Any:
+        """The learner's module, freshly loaded in the sandbox; a load error is raised as is.
+
+        The libraries whose values may cross to the sandbox (aiohttp's errors, URLs, timeouts:
+        kata.remote.values) are imported there first if its tests can send them (`libraries_for`):
+        otherwise the first such value would import aiohttp there mid-test, on the loop the
+        learner's code runs on (0.15 s), and the loop guard would call that a frozen loop of the
+        learner's."""
+        if stem != self._stem:
+            self.prepare(stem)  # a caller that did not prepare the test
         module = self.link.ask("load", stem, libraries_for(tests))
-        if new_exercise or self._threads is None or self._threads[0] is not self.link.process:
+        if self._threads is None or self._threads[0] is not self.link.process:
             self._threads = (self.link.process, self.link.ask("thread_count"))
         return module
 

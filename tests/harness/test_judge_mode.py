@@ -714,3 +714,22 @@ def test_a_file_that_sets_a_signal_handler_or_runs_a_loop_at_import_loads_in_bot
         "test_from_a_plain_test": "passed",
         "test_from_an_async_test": "passed",
     }, [r.message for r in run.results]
+
+
+def test_a_test_after_a_change_of_exercise_is_set_up_on_the_host_its_code_runs_in(tmp_path):
+    """Each exercise gets a host of its own, and a test's fixtures ask things of the host before the
+    learner's module is loaded (the loops to keep until the test ends, say). Chosen only when the
+    module was asked for, the new host missed them: 06's first test after 05, on a wrong answer
+    that leaves its loops open, was told a loop was never closed (the self-check, in CI)."""
+    target = tmp_path / "target"
+    target.mkdir()
+    shutil.copy(REPO_ROOT / "solutions" / "05_errors.py", target / "05_errors.py")
+    never_closed = REPO_ROOT / "tests" / "variants" / "06_run_from_sync" / "wrong_never_closed.py"
+    shutil.copy(never_closed, target / "06_run_from_sync.py")
+    tests = [REPO_ROOT / "tests" / "test_05_errors.py", REPO_ROOT / "tests" / "test_06_run_from_sync.py"]
+    run = run_tests(tests, target, wall_limit=WALL_LIMIT, extra=("--kata-seed", "5", "--kata-judge"))
+    failed = {r.test for r in run.results if r.outcome != "passed"}
+    assert failed == {
+        "test_its_event_loop_is_closed_when_it_returns",
+        "test_the_loop_stays_open_until_close",
+    }, [f"{r.test}: {r.message[:150]}" for r in run.results if r.outcome != "passed"]
