@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from kata.testing import FakeService, assert_ran_together, assert_same, describe, holds, same, stopwatch
+from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
 from kata.testing.errors import Aborted
 from kata.testing.limits import assert_no_limit_of_its_own
 from kata.testing.waiting import assert_slept_while_the_calls_ran
@@ -328,6 +329,22 @@ def test_every_call_runs_at_the_same_time(ex, rng):
         call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
 
     assert_ran_together(api.fetch, run.elapsed, expected_calls=len(ids))
+
+
+@pytest.mark.task(1)
+def test_however_many_ids_there_are_fetch_all_sync_runs_every_call_at_once(ex, rng):
+    # A cap of the code's own (a semaphore of 25 "to spare the service") passed the test above,
+    # with its 24 ids, every time (a red team's; kata.testing.caps).
+    count = more_than_any_cap(rng)
+    ids = some_keys(rng, count)
+    api = LoopWatchingApi(delay=0.02)
+    with held_until_all_in_flight(api.fetch, count):
+        result = call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
+
+    assert_no_cap_of_its_own(
+        api.fetch, count, f"fetch_all_sync(fetch, <{count} ids>)", "ids", "gather all of them at once"
+    )
+    assert_same(result, [value_for(key) for key in ids], "fetch_all_sync's result")
 
 
 @pytest.mark.task(1)
@@ -687,6 +704,20 @@ def test_get_many_runs_every_call_at_the_same_time(ex, rng):
         call_plain("client.get_many", client.get_many, keys)
 
     assert_ran_together(api.fetch, run.elapsed, expected_calls=len(keys))
+
+
+@pytest.mark.task(3)
+def test_however_many_keys_there_are_get_many_runs_every_call_at_once(ex, rng):
+    count = more_than_any_cap(rng)
+    keys = some_keys(rng, count)
+    api = LoopWatchingApi(delay=0.02)
+    with client_for(ex, api) as client, held_until_all_in_flight(api.fetch, count):
+        result = call_plain("client.get_many", client.get_many, keys)
+
+    assert_no_cap_of_its_own(
+        api.fetch, count, f"client.get_many(<{count} keys>)", "keys", "gather all of them at once"
+    )
+    assert_same(result, [value_for(key) for key in keys], "get_many's result")
 
 
 @pytest.mark.task(3)
