@@ -24,7 +24,7 @@ import pytest
 from kata.remote.channel import Channel
 from kata.remote.codec import Codec, CodecError, Exports
 from kata.remote.interfaces import anything, lent_only
-from kata.remote.peer import Peer, PeerLost
+from kata.remote.peer import MAX_MIRRORS, Peer, PeerLost
 
 
 def codec() -> Codec:
@@ -697,7 +697,7 @@ async def test_calls_from_too_many_threads_break_the_link_instead_of_starting_a_
     link = pair(Learner())
     before = threading.active_count()
     lent = link.judge.exports.number(Service())
-    for n in range(200):  # what a sandbox writing to its socket directly could send
+    for n in range(MAX_MIRRORS + 100):  # what a sandbox writing to its socket directly could send
         link.sandbox.channel.send(
             {
                 "op": "call",
@@ -717,7 +717,7 @@ async def test_calls_from_too_many_threads_break_the_link_instead_of_starting_a_
             break
         await asyncio.sleep(0.02)
     assert link.judge.lost is not None and "threads" in link.judge.lost
-    assert threading.active_count() - before <= 40
+    assert threading.active_count() - before <= MAX_MIRRORS + 8
 
 
 def test_a_flood_of_invented_exception_names_makes_a_bounded_number_of_classes():
