@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 import sys
 import threading
@@ -42,20 +43,24 @@ def libraries_for(tests: ModuleType | None) -> list[str]:
     loaded = [name for name in sorted(values.MODULES) if name in sys.modules]
     if tests is None:
         return loaded
-    seen: set[str] = set()
-    for value in list(vars(tests).values()):
-        home = value.__name__ if isinstance(value, ModuleType) else getattr(value, "__module__", None)
-        if not isinstance(home, str):
-            continue
-        seen.add(home.split(".", 1)[0])
-        if home.startswith("kata.") and home in sys.modules:
-            for inner in list(vars(sys.modules[home]).values()):
-                inner_home = (
-                    inner.__name__ if isinstance(inner, ModuleType) else getattr(inner, "__module__", None)
-                )
-                if isinstance(inner_home, str):
-                    seen.add(inner_home.split(".", 1)[0])
-    return [name for name in loaded if name in seen]
+    referred = _packages_referred(tests)
+    return [name for name in loaded if name in referred]
+
+
+@functools.cache
+def _packages_referred(tests: ModuleType) -> frozenset[str]:
+    """The top-level packages a test module's names come from, and those of the names of the kata's
+    modules it took names from (worked out once per test module: the judge asks at every test)."""
+    homes = {_home(value) for value in list(vars(tests).values())} - {None}
+    for home in [h for h in homes if h.startswith("kata.") and h in sys.modules]:
+        homes |= {_home(value) for value in list(vars(sys.modules[home]).values())} - {None}
+    return frozenset(home.split(".", 1)[0] for home in homes)
+
+
+def _home(value: object) -> str | None:
+    """The module a value is, or comes from."""
+    home = value.__name__ if isinstance(value, ModuleType) else getattr(value, "__module__", None)
+    return home if isinstance(home, str) else None
 
 
 class JudgeSession:
