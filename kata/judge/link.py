@@ -79,7 +79,13 @@ class SandboxLink:
     def _start(self) -> None:
         judge_end, host_end = socket.socketpair()
         prefix = json.loads(os.environ.get(PREFIX_VARIABLE, "[]"))
-        command = [*prefix, sys.executable, "-m", "kata.sandbox.host"]
+        command = [
+            *prefix,
+            sys.executable,
+            *_import_only_from_where_the_grader_put_it(),
+            "-m",
+            "kata.sandbox.host",
+        ]
         command += ["--fd", str(host_end.fileno()), "--target", str(self.target)]
         if where.FILE_NAMES_ONLY:  # its messages name the learner's files as the judge's do
             command.append("--file-names")
@@ -145,6 +151,17 @@ class SandboxLink:
 
 
 PUMP_CHUNK = 65536
+
+
+def _import_only_from_where_the_grader_put_it() -> list[str]:
+    """Python's options for a host: its imports never come from a folder the learner's code can
+    write to. `-P`: not from the working folder (`-m` would put it first on the path); in a sandbox
+    (batch grading), `-s` too: not from the user's site-packages under HOME, nor their .pth files.
+    A red team's 01 wrote a `kata.py` into its working folder, /sandbox, which every exercise's
+    host shares: the next exercise's host imported it in place of the grader's package, and it
+    silenced that host's reports (02's and 09's wrong answers earned full marks, unflagged). On a
+    learner's own machine, their user site-packages may hold what the kata needs."""
+    return ["-P", "-s"] if PREFIX_VARIABLE in os.environ else ["-P"]
 
 
 def _pump(stream, name: str, stopped: threading.Event) -> None:

@@ -284,6 +284,41 @@ def test_a_correct_answer_that_looks_up_its_own_account_at_import_passes(expecte
     assert_02_untouched(by_stem)
 
 
+# Modules 01 leaves where a Python started after it might look for them: its working folder
+# (`python -m` puts it first on the path), its user site-packages (a .pth runs at start-up), and
+# usercustomize. Any of them, imported by the host that serves 02, ends that host at once.
+PLANTS_MODULES = """
+import os, sys
+
+_ENDS_THE_PROCESS = "import os; os._exit(0)\\n"
+_USER_SITE = os.path.join(
+    os.path.expanduser("~"), ".local", "lib", "python%d.%d" % sys.version_info[:2], "site-packages"
+)
+for _folder, _name in [
+    (os.getcwd(), "argparse.py"),
+    (os.getcwd(), "kata.py"),
+    (_USER_SITE, "usercustomize.py"),
+    (_USER_SITE, "planted.pth"),
+]:
+    try:
+        os.makedirs(_folder, exist_ok=True)
+        with open(os.path.join(_folder, _name), "w") as _file:
+            _file.write(_ENDS_THE_PROCESS)
+    except OSError:
+        pass
+"""
+
+
+def test_modules_one_exercise_leaves_in_its_folders_are_never_imported_by_the_next(expected):
+    """A red team's 01 wrote a `kata.py` into its working folder (/sandbox, writable, and shared by
+    every exercise's host): the host that served 02 imported it in place of the grader's package,
+    and it silenced that host's reports (02's and 09's wrong answers earned full marks,
+    unflagged). Hosts import only from where the grader put things (kata.judge.link)."""
+    by_stem, _ = grade(expected, **{"01_coroutines": SOLUTIONS["01_coroutines"] + PLANTS_MODULES.encode()})
+    assert [r.message for r in by_stem["01_coroutines"] if r.outcome != "passed"] == []
+    assert_02_untouched(by_stem)
+
+
 def test_endless_output_is_capped(expected):
     by_stem, run = grade(
         expected,
