@@ -99,6 +99,7 @@ from kata.batch.suspicious import (
     NEW_SESSION,
     NOT_SCANNED,
     OPENERS,
+    OWN_OBJECT_NAMES,
     PATCHABLE_ROOTS,
     PATCHES,
     PATCHES_BY_NAME,
@@ -391,7 +392,7 @@ class _Scan:
                 raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
                 if self.qualname(raised) in ENDING_EXCEPTIONS:
                     yield _found(line, ENDS, f"raise {_clip(ast.unparse(raised))}")
-            if isinstance(node, ast.Attribute) and (phrase := attribute_phrase(node.attr)):
+            if isinstance(node, ast.Attribute) and (phrase := attribute_phrase(node.attr, _own(node.value))):
                 yield _found(line, phrase, f".{node.attr}")
             if isinstance(node, ast.Name) and node.id in NAME_PHRASES:
                 yield _found(line, NAME_PHRASES[node.id], node.id)
@@ -696,6 +697,11 @@ def _string_signs(text: str) -> Iterator[tuple[str, str]]:
         or (dotted and (dotted[0] in PATCHABLE_ROOTS or SENSITIVE_NAMES.intersection(dotted)))
     ):
         yield SPELLS_OUT, repr(_clip(stripped))
+
+
+def _own(node: ast.AST) -> bool:
+    """Whether an attribute is read from `self` or `cls`: an object of the code's own making."""
+    return isinstance(node, ast.Name) and node.id in OWN_OBJECT_NAMES
 
 
 def _clip(text: str, limit: int = 40) -> str:

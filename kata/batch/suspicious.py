@@ -57,6 +57,7 @@ INTERNALS = "walks interpreter internals ({})"
 WALKS_OBJECTS = "walks every attribute of the objects it is given ({})"
 FORMAT_FIELDS = "reaches into objects by the attribute paths of a format string ({})"
 GRADER_OBJECTS = "reaches into the grader's objects it was lent ({})"
+LIBRARY_INTERNALS = "reaches into the private parts of threads, tasks or event loops it did not make ({})"
 GRADER_PREFIX = "_kata"  # the attributes the kata puts on what it lends (kata.remote.proxies)
 OWN_FILE = "looks up where its own file is ({})"
 PATCHES = "patches {}"
@@ -136,6 +137,9 @@ _EXACT: dict[str, str] = {
     # A format string's fields are attribute paths: Formatter.get_field walks one to an object
     # (a red team's 01 reached the sandbox's host so, 2026-12-05).
     **_each("string.Formatter", FORMAT_FIELDS),
+    # The object behind a bound method, without spelling __self__: a weak method holds a weak
+    # reference to it, and ref's own __call__ hands it back (a red team, 2026-12-05).
+    **_each("weakref.WeakMethod weakref.ref.__call__ weakref.ReferenceType.__call__", INTERNALS),
     **_each(
         "sys.settrace sys.setprofile sys.monitoring sys.addaudithook sys.audit sys.remote_exec "
         "sys.call_tracing sys.excepthook sys.unraisablehook sys.displayhook sys.breakpointhook "
@@ -220,8 +224,18 @@ _INTERNAL_ATTRIBUTES = _words(
     # team named the grader's slot without spelling it (type(lent).__slots__[-1], 2026-12-05).
     "__slots__ __objclass__ __get__ __reduce__ __reduce_ex__"
 )
+# The private attributes of the standard library's threads, tasks, futures, event loops and
+# handles: the way from a thread or a task the code did not start to what it runs, the grader's
+# objects among them (a red team took a reader thread's `_target`, a bound method of the
+# grader's, through threading.enumerate(), 2026-12-05). Flagged on any object but the code's own
+# (`self._callbacks` in a class of its own is not one of them).
+LIBRARY_PRIVATES = _words(
+    "_target _args _kwargs _started _tstate_lock _callbacks _callback _coro _fut_waiter _ready "
+    "_scheduled _selector _default_executor _asyncgens _source_traceback _context _wakeup_cb"
+)
+OWN_OBJECT_NAMES = frozenset({"self", "cls"})
 # Names a string may hold for a getter or a format field to walk (`"0.__init__.__globals__"`).
-WALKED_NAMES = _FRAME_ATTRIBUTES | _INTERNAL_ATTRIBUTES
+WALKED_NAMES = _FRAME_ATTRIBUTES | _INTERNAL_ATTRIBUTES | LIBRARY_PRIVATES
 IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 ATTRIBUTE_PHRASES = {
     **dict.fromkeys(_FRAME_ATTRIBUTES, FRAMES),
@@ -237,10 +251,13 @@ ATTRIBUTE_PHRASES = {
 }
 
 
-def attribute_phrase(name: str) -> str | None:
-    """The flag's words for reading or writing an attribute called `name`, or None."""
+def attribute_phrase(name: str, own: bool = False) -> str | None:
+    """The flag's words for reading or writing an attribute called `name`, or None; `own`: of an
+    object the code made itself (`self.name`)."""
     if name in ATTRIBUTE_PHRASES:
         return ATTRIBUTE_PHRASES[name]
+    if name in LIBRARY_PRIVATES and not own:
+        return LIBRARY_INTERNALS
     return GRADER_OBJECTS if name.startswith(GRADER_PREFIX) else None
 
 
