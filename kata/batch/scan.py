@@ -448,6 +448,10 @@ class _Scan:
         if function is None:
             if isinstance(node.func, ast.Attribute) and node.func.attr in PATH_WRITERS:
                 yield from self._file_access(line, node.func.value, True, f".{node.func.attr}(...)")
+            elif isinstance(node.func, ast.Attribute) and node.func.attr == "open" and self._writes(node, 0):
+                # A path's own open: Path(name).open("w") wrote a module where a later process
+                # looked for one, its name computed at run time (a red team, 2026-12-05).
+                yield from self._file_access(line, node.func.value, True, ".open(...)")
             return
         shown = short_name(function)
         if function in EXECUTORS:
@@ -553,13 +557,16 @@ class _Scan:
 
     def _open(self, node: ast.Call) -> Iterator[Finding]:
         path = self.folder.value(node.args[0])
-        mode_node = node.args[1] if len(node.args) > 1 else _keyword(node, "mode")
-        mode = self.folder.value(mode_node) if mode_node is not None else "r"
         if isinstance(path, int) and not isinstance(path, bool):
             yield _found(node.lineno, RAW_FDS, f"open({path})")
             return
-        writes = not isinstance(mode, str) or any(letter in mode for letter in "wax+")
-        yield from self._file_access(node.lineno, node.args[0], writes, "open(...)")
+        yield from self._file_access(node.lineno, node.args[0], self._writes(node, 1), "open(...)")
+
+    def _writes(self, node: ast.Call, position: int) -> bool:
+        """Whether an open call's mode (its argument at `position`, or `mode=`) may write."""
+        mode_node = node.args[position] if len(node.args) > position else _keyword(node, "mode")
+        mode = self.folder.value(mode_node) if mode_node is not None else "r"
+        return not isinstance(mode, str) or any(letter in mode for letter in "wax+")
 
     def _file_access(self, line: int, path_node: ast.expr, writes: bool, shown: str) -> Iterator[Finding]:
         text = self.folder.text_of(path_node)

@@ -667,6 +667,15 @@ CHEATS = {
         async def fetch_all(fetch_user, user_ids):
             ready = asyncio.get_running_loop()._ready  # <-
     """),
+    # The same day's 01 wrote a module for a later process to import, by a path's own open.
+    "a file written by a path's own open, its name computed": cheat("""
+        import os
+        from pathlib import Path
+
+        NAME = os.environ.get("WHICH", "x")
+        with Path(NAME + ".py").open("w") as planted:  # <-
+            planted.write("")
+    """),
     "the object behind a bound method, through a weak method": cheat("""
         import weakref
 
@@ -752,6 +761,7 @@ def test_decoded_code_is_scanned_and_what_it_does_is_named():
         "    asyncio.run(main())\n    sys.exit(int(sys.argv[1]))\n",
         "class Worker:\n    def __init__(self, target):\n        self._target = target\n"
         "    def run(self):\n        return self._target()\n",
+        "from pathlib import Path\nNOTES = Path(__name__ + '.txt')\nwith open('notes.txt') as f:\n    pass\n",
         "import asyncio\nclass Pool:\n    def __init__(self):\n        self._callbacks = []\n"
         "        self._ready = asyncio.Event()\n",
     ],
