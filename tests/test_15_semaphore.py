@@ -19,6 +19,7 @@ from kata.testing import (
     margins,
 )
 from kata.testing.cancelling import WAIT, LeftRunning, Run, assert_ended_cancelled, left_running, stop_calls
+from kata.testing.caps import held_until_all_in_flight, more_than_any_cap
 from kata.testing.limits import alive_between
 from kata.testing.slots import longest_empty_slot, most_at_once
 from kata.testing.waiting import MIN_QUIET, assert_loop_ran, assert_slept, longest_quiet, not_watched
@@ -617,14 +618,38 @@ STILL_STOPPING = (
 )
 
 
-async def assert_cancel_stops_every_call(coro, name, services, calls, enough, moment, unreached, leftovers):
+# Cancelled a second time while its cleanup waits for the calls it cancelled (a caller that gives up
+# twice, a timeout around a call already cancelled): a cancelled call takes STOPPING s to stop, so
+# code that waits for them is surely still waiting when the second cancel lands, even in judge mode.
+# gather keeps waiting for them, `asyncio.wait` does not, and either may end then: what is checked is
+# that the cancel goes on, and that no call was left never cancelled.
+STOPPING = 0.2
+STOPPING_AGAIN = "while the calls it had cancelled were stopping"
+CANCELLED_AGAIN = (
+    "A caller may cancel more than once (a timeout fires, then its own caller gives up): the second "
+    "cancel lands in your cleanup, at whatever it awaits. Cancel every task first, then wait for them "
+    "all at once (`await asyncio.gather(*tasks, return_exceptions=True)`), or let gather or a "
+    "TaskGroup do it: then a second cancel can neither leave a task never cancelled (cancelling and "
+    "waiting for them one by one, the rest are never reached) nor be lost (no `except "
+    "asyncio.CancelledError:` that returns)."
+)
+
+
+async def assert_cancel_stops_every_call(
+    coro, name, services, calls, enough, moment, unreached, leftovers, again=False
+):
     """Run the learner's `coro` (their function `name`), cancel it as its caller would the moment
     `enough` calls to `services` have started (`calls()` are those calls), and fail unless it ended
-    cancelled with none of them still running."""
+    cancelled with none of them still running. With `again`, each cancelled call takes STOPPING s
+    to stop, and the first one cancelled cancels the function a second time: calls still stopping
+    when it ends are then let off, calls never cancelled are not."""
     before = leftovers.mark()
     run = Run(coro, snapshot=lambda: [call for call in calls() if call.end is None])
     for service in services:
         service.on_start = lambda _call: len(calls()) >= enough and run.cancel(moment)
+        if again:
+            service.stop_delay = STOPPING
+            service.on_cancel = lambda _call: run.cancel_again(STOPPING_AGAIN)
     # Code that runs fewer calls at once than it may (one at a time) gets there later.
     finished = await run.finish(enough * CANCELLED_CALL + WAIT)
     stopping, untouched = await left_running(run.left or [])
@@ -634,18 +659,21 @@ async def assert_cancel_stops_every_call(coro, name, services, calls, enough, mo
     # start calls of their own: stop the learner's tasks, and then every call still running.
     await leftovers.stop(before)
     await stop_calls(calls())
+    if again:
+        stopping = []
+    stop_advice = (LEFT_RUNNING if untouched else STILL_STOPPING).format(name=name)
     assert_ended_cancelled(
         run,
         name,
         unreached=unreached,
         started="the calls to fetch it started",
         left=LeftRunning.calls(stopping, untouched, "fetch"),
-        stop_advice=(LEFT_RUNNING if untouched else STILL_STOPPING).format(name=name),
+        stop_advice=f"{stop_advice} {CANCELLED_AGAIN}" if again else stop_advice,
+        cancel_advice=CANCELLED_AGAIN if again else "",
     )
 
 
-@pytest.mark.task(1)
-async def test_a_cancelled_fetch_all_limited_ends_cancelled_with_no_call_left_running(ex, rng, leftovers):
+async def cancel_fetch_all_limited(ex, rng, leftovers, again):
     limit = rng.randint(2, 4)
     ids = some_ids(rng, limit * rounds_for(rng, limit))
     fetch = FakeService("fetch", delay=CANCELLED_CALL, reply=item_for)
@@ -659,7 +687,18 @@ async def test_a_cancelled_fetch_all_limited_ends_cancelled_with_no_call_left_ru
         f"while its first {limit} calls to fetch were running, with {len(ids) - limit} ids still waiting",
         f"before {limit} of its {len(ids)} calls to fetch had started (limit={limit})",
         leftovers,
+        again=again,
     )
+
+
+@pytest.mark.task(1)
+async def test_a_cancelled_fetch_all_limited_ends_cancelled_with_no_call_left_running(ex, rng, leftovers):
+    await cancel_fetch_all_limited(ex, rng, leftovers, again=False)
+
+
+@pytest.mark.task(1)
+async def test_fetch_all_limited_cancelled_again_while_its_calls_stop_ends_cancelled(ex, rng, leftovers):
+    await cancel_fetch_all_limited(ex, rng, leftovers, again=True)
 
 
 def changed_answers(make, round_number):
@@ -805,6 +844,42 @@ async def test_a_large_limit_keeps_every_slot_busy_through_many_ids(ex, rng):
             "starts: make one task per id, all at once, and let ONE `asyncio.Semaphore(limit)` held "
             "around each call decide when each one runs."
         )
+    assert_same(result, [item_for(i) for i in ids], "fetch_all_limited's result")
+
+
+# A limit above any round cap (129 to 160; kata.testing.caps): a cap of the code's own on `limit` just
+# above the large-limit test's 12 to 20 (`min(limit, 32)`) is seen only above it. Every call is held
+# until `limit` calls are in flight at once (or HELD_ALL s have passed), then the rest run at once.
+ABOVE_ANY_CAP_EXTRA = (10, 40)  # ids beyond the limit, waiting for a slot
+HELD_ALL = 1.0
+
+
+def assert_no_cap_on_the_limit(service, limit, call, what):
+    if margins.short_of(service.peak, limit, f"15 {what}: a limit above any cap reached"):
+        raise AssertionError(
+            f"{call}: at most {service.peak} calls to fetch ran at the same time, though {limit} may, "
+            f"and more were waiting (this test kept each call going until {limit} were running, or "
+            f"{HELD_ALL:g} s had passed). `{what}` is the caller's to choose, however large: make the "
+            f"semaphore from it as it is, `asyncio.Semaphore({what})`, with no cap of your own "
+            f"(`min({what}, 32)`) on it."
+        )
+
+
+@pytest.mark.task(1)
+async def test_a_limit_above_any_cap_of_your_own_is_kept_as_given(ex, rng):
+    limit = more_than_any_cap(rng)
+    ids = rng.sample(range(1000, 10000), limit + rng.randint(*ABOVE_ANY_CAP_EXTRA))
+    fetch = FakeService("fetch", delay=FAST, reply=item_for)
+
+    with held_until_all_in_flight(fetch, limit, longest=HELD_ALL):
+        result = await ex.fetch_all_limited(fetch, ids, limit)
+
+    call = f"fetch_all_limited(fetch, <{len(ids)} ids>, {limit})"
+    if len(fetch.calls) == len(ids) and fetch.peak > limit:
+        raise AssertionError(
+            f"{call}: {fetch.peak} calls to fetch ran at the same time; at most {limit} may. {NOTHING_HELD}"
+        )
+    assert_no_cap_on_the_limit(fetch, limit, call, "limit")
     assert_same(result, [item_for(i) for i in ids], "fetch_all_limited's result")
 
 
@@ -1082,6 +1157,29 @@ async def test_a_large_per_host_keeps_that_many_calls_to_each_host_in_flight(ex,
 
 
 @pytest.mark.task(2)
+async def test_a_per_host_above_any_cap_of_your_own_is_kept_as_given(ex, rng):
+    # As in Task 1: one host, `per_host` above any round cap, more URLs of it waiting.
+    per_host = more_than_any_cap(rng)
+    name = rng.choice(HOST_NAMES)
+    pages = rng.sample(range(1, 10000), per_host + rng.randint(*ABOVE_ANY_CAP_EXTRA))
+    urls = [f"https://{name}/p/{page}" for page in pages]
+    hosts = Hosts([name], delay=FAST)
+    service = hosts.services[name]
+
+    with held_until_all_in_flight(service, per_host, longest=HELD_ALL):
+        result = await ex.fetch_per_host(hosts.fetch, urls, per_host)
+
+    call = f"fetch_per_host(fetch, <{len(urls)} urls of {name}>, {per_host})"
+    if len(service.calls) == len(urls) and service.peak > per_host:
+        raise AssertionError(
+            f"{call}: {service.peak} calls to {name} ran at the same time; at most {per_host} may. "
+            f"{NOTHING_HELD}"
+        )
+    assert_no_cap_on_the_limit(service, per_host, call, "per_host")
+    assert_same(result, [page_for(url) for url in urls], "fetch_per_host's result")
+
+
+@pytest.mark.task(2)
 async def test_hosts_do_not_wait_for_each_other(ex, rng):
     # Every host, each with a limit of 4 or 5: 24 to 30 calls may run together, clearly more than a
     # cap over all the hosts that a learner might add "to be polite" (10, 16, 20).
@@ -1277,8 +1375,7 @@ async def test_no_urls_means_no_calls_and_an_empty_list(ex, rng):
     assert_same(hosts.calls, [], "the calls fetch_per_host(fetch, [], per_host) made to fetch")
 
 
-@pytest.mark.task(2)
-async def test_a_cancelled_fetch_per_host_ends_cancelled_with_no_call_left_running(ex, rng, leftovers):
+async def cancel_fetch_per_host(ex, rng, leftovers, again):
     per_host = rng.randint(2, 3)
     names = rng.sample(HOST_NAMES, 2)
     urls = urls_by_host(rng, names, per_host)
@@ -1297,7 +1394,18 @@ async def test_a_cancelled_fetch_per_host_ends_cancelled_with_no_call_left_runni
         f"before {enough} of its {len(urls)} calls to fetch had started ({per_host} to each of "
         f"{len(names)} hosts)",
         leftovers,
+        again=again,
     )
+
+
+@pytest.mark.task(2)
+async def test_a_cancelled_fetch_per_host_ends_cancelled_with_no_call_left_running(ex, rng, leftovers):
+    await cancel_fetch_per_host(ex, rng, leftovers, again=False)
+
+
+@pytest.mark.task(2)
+async def test_fetch_per_host_cancelled_again_while_its_calls_stop_ends_cancelled(ex, rng, leftovers):
+    await cancel_fetch_per_host(ex, rng, leftovers, again=True)
 
 
 WAITED_FOR_A_HOST_SLOT = dict(

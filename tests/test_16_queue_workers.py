@@ -27,6 +27,7 @@ from kata.testing.cancelling import (
     settle,
     stop_calls,
 )
+from kata.testing.caps import held_until_all_in_flight, more_than_any_cap
 from kata.testing.differences import assert_same_parts
 from kata.testing.errors import Aborted
 from kata.testing.hang_guard import hang_guard
@@ -280,13 +281,20 @@ async def test_a_slow_item_holds_up_only_the_worker_handling_it(ex, rng, leftove
         )
 
 
+NO_CAP = (
+    "`workers` is the caller's to choose, however large: start exactly that many worker tasks "
+    "(`for _ in range(workers)`), with no cap of your own (`min(workers, 16)`)."
+)
+
+
 @pytest.mark.task(1)
 async def test_as_many_items_are_handled_at_once_as_there_are_workers_however_many(ex, rng, leftovers):
-    # 10 to 16 workers, well above the 2 to 4 of the other tests: `workers` is the caller's to
-    # choose, and a cap of one's own (`min(workers, 8)`) is seen only above it. Each quick call is
-    # held until `workers` calls are running at once (or for HELD_LONGEST s at most), so every
-    # worker is at work at the same moment however slowly a busy machine starts them.
-    workers = rng.randint(10, 16)
+    # More workers than any round cap (129 to 160; kata.testing.caps), well above the 2 to 4 of the
+    # other tests: `workers` is the caller's to choose, and a cap of one's own (`min(workers, 8)`,
+    # then 16, 32, 64...) is seen only above it. Each quick call is held until `workers` calls are
+    # running at once (or for HELD_LONGEST s at most), so every worker is at work at the same moment
+    # however slowly a busy machine starts them.
+    workers = more_than_any_cap(rng)
     items = some_items(rng, workers * 2)
     all_at_work = asyncio.Event()
 
@@ -309,9 +317,7 @@ async def test_as_many_items_are_handled_at_once_as_there_are_workers_however_ma
         raise AssertionError(
             f"process_all(<{len(items)} items>, handle, {workers}) never had more than {handle.peak} "
             f"calls to handle running at once, though {workers} workers were asked for and items were "
-            f"waiting (this test kept each call going until {workers} were running). `workers` is the "
-            "caller's to choose, however large: start exactly that many worker tasks "
-            "(`for _ in range(workers)`), with no cap of your own (`min(workers, 8)`)."
+            f"waiting (this test kept each call going until {workers} were running). {NO_CAP}"
         )
     assert_peak_in_flight(handle, workers, expected_calls=len(items))
 
@@ -552,6 +558,43 @@ async def test_exactly_workers_items_are_handled_at_once_as_they_arrive(ex, rng,
         source.release()
 
     assert_peak_in_flight(flaky.handle, workers, expected_calls=len(items))
+
+
+class QuickSource(Source):
+    """A Source that hands out its items with no pause between them."""
+
+    async def __anext__(self):
+        if self.handed_out == len(self.items):
+            raise StopAsyncIteration
+        item = self.items[self.handed_out]
+        self.handed_out += 1
+        self.most_waiting = max(self.most_waiting, self.handed_out - len(self.handle.calls))
+        return item
+
+
+@pytest.mark.task(2)
+async def test_as_many_items_from_the_source_are_handled_at_once_as_there_are_workers_however_many(
+    ex, rng, leftovers
+):
+    # As in Task 1: more workers than any round cap, one item each, every call held until all of
+    # them are running at once (or for HELD_LONGEST s at most). The source has no pause of its own,
+    # so the workers have their items as fast as the queue lets them, even in judge mode.
+    workers, maxsize = more_than_any_cap(rng), rng.randint(2, 4)
+    items = some_items(rng, workers)
+    flaky = FlakyHandle(failing=(), delay=QUICK)
+    source = QuickSource(items, flaky.handle)
+
+    with held_until_all_in_flight(flaky.handle, workers, longest=HELD_LONGEST):
+        await run_stream(ex, items, flaky, workers, maxsize, leftovers, source)
+
+    handle = flaky.handle
+    assert_handled_once(handle, items)
+    if margins.short_of(handle.peak, workers, "16 process_stream: 129 to 160 workers all at work at once"):
+        raise AssertionError(
+            f"process_stream(source, handle, {workers}, {maxsize}) never had more than {handle.peak} "
+            f"calls to handle running at once, though {workers} workers were asked for and {workers} items "
+            f"came (this test kept each call going until {workers} were running). {NO_CAP}"
+        )
 
 
 @pytest.mark.task(2)
@@ -1054,6 +1097,57 @@ async def cancel_while_handling(name, call, handle, workers, leftovers, hold, wa
     held.assert_waited_on_the_calls(wakes, name, WAIT_FOR_WORKERS, calls="its workers", task=run.task)
 
 
+# Cancelled a second time while it waits for the workers it cancelled (a caller that gives up twice, a
+# timeout around a call already cancelled): a cancelled call to handle takes STOPPING s to stop, so
+# code that waits for its workers is surely still waiting when the second cancel lands, even in judge
+# mode. gather keeps waiting for them, `asyncio.wait` does not, and either may end then: what is
+# checked is that the cancel goes on, and that no worker was left never cancelled.
+STOPPING = 0.2
+CANCELLED_AGAIN = (
+    "A caller may cancel more than once (a timeout fires, then its own caller gives up): the second "
+    "cancel lands in your cleanup, at whatever it awaits there. Cancel every worker first, then wait "
+    "for them all at once (`await asyncio.gather(*tasks, return_exceptions=True)`, which waits on "
+    "through a second cancel and then raises it), or start them in a TaskGroup: no `except "
+    "asyncio.CancelledError:` around that wait that returns a result."
+)
+
+
+async def cancel_twice_while_handling(name, call, handle, workers, leftovers):
+    """Run the learner's `call`, cancel it the moment `workers` items are being handled at once, and
+    again the moment the first call it cancelled gets the cancel (each takes STOPPING s to stop);
+    check that it ended cancelled with every worker cancelled."""
+    before = leftovers.mark()
+    moment = f"while {workers} items were being handled"
+
+    def snapshot():  # the instant the function ended
+        return leftovers.at_return(before)
+
+    run = Run(call, snapshot=snapshot)
+    handle.on_start = lambda _call: handle.in_flight >= workers and run.cancel(moment)
+    handle.stop_delay = STOPPING
+    handle.on_cancel = lambda _call: run.cancel_again("while the workers it had cancelled were stopping")
+    finished = await run.finish(RUN_LIMIT)
+    left = None
+    if finished and run.moment is not None:
+        untouched = [f"{task.name}()" for task in run.left or [] if not task.cancelling]
+        left = LeftRunning("task", (), untouched) if untouched else None
+    if not finished:
+        await run.stop()
+    await settle()
+    await leftovers.stop(before)
+    await stop_calls(handle.calls)
+    assert_ended_cancelled(
+        run,
+        name,
+        unreached=f"without ever handling {workers} items at once",
+        started="its workers",
+        left=left,
+        stop_advice=f"Cancel every worker whatever way your function ends. {CANCELLED_AGAIN}",
+        cancel_advice=f"Stop the workers, then let the CancelledError go on: do not return a result. "
+        f"{CANCELLED_AGAIN}",
+    )
+
+
 @pytest.mark.task(1)
 async def test_a_cancelled_process_all_stops_its_workers(ex, rng, leftovers, hold, wake_watch):
     workers = rng.randint(2, 4)
@@ -1062,6 +1156,30 @@ async def test_a_cancelled_process_all_stops_its_workers(ex, rng, leftovers, hol
 
     call = ex.process_all(items, handle, workers)
     await cancel_while_handling("process_all", call, handle, workers, leftovers, hold, wake_watch(ex))
+
+
+@pytest.mark.task(1)
+async def test_process_all_cancelled_again_while_its_workers_stop_ends_cancelled(ex, rng, leftovers):
+    workers = rng.randint(2, 4)
+    items = some_items(rng, workers * 3)
+    handle = FakeService("handle", delay=DELAY, reply=result_for)
+
+    call = ex.process_all(items, handle, workers)
+    await cancel_twice_while_handling("process_all", call, handle, workers, leftovers)
+
+
+@pytest.mark.task(2)
+async def test_process_stream_cancelled_again_while_its_workers_stop_ends_cancelled(ex, rng, leftovers):
+    workers, maxsize, count = stream_sizes(rng)
+    items = some_items(rng, count)
+    flaky = FlakyHandle(failing=())
+    source = HeldSource(items, flaky.handle, workers, maxsize)
+
+    call = ex.process_stream(source, flaky.handle, workers, maxsize)
+    try:
+        await cancel_twice_while_handling("process_stream", call, flaky.handle, workers, leftovers)
+    finally:
+        source.release()
 
 
 @pytest.mark.task(2)

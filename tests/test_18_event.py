@@ -577,11 +577,26 @@ async def test_starts_at_once_when_go_is_already_set(ex, rng):
     assert_ran_together(run, whole.elapsed, expected_calls=len(names))
 
 
-@pytest.mark.task(1)
-async def test_a_cancelled_start_together_ends_cancelled_with_nothing_left_running(ex, rng):
-    # The README's rule: a function cancelled from outside ends cancelled, with nothing it started
-    # still running. Runs started as tasks and waited for with `asyncio.wait` (or awaited one by one),
-    # with no cleanup, are left running when the cancel comes during the wait.
+# Cancelled a second time while it waits for the runs it cancelled (a caller that gives up twice, a
+# timeout around a call already cancelled): a cancelled run takes STOPPING s to stop, so code that
+# waits for them is surely still waiting when the second cancel lands, even in judge mode. gather
+# keeps waiting for them, `asyncio.wait` does not, and either may end then: what is checked is that
+# the cancel goes on, and that no run was left never cancelled.
+STOPPING = 0.2
+CANCELLED_AGAIN = (
+    "A caller may cancel more than once (a timeout fires, then its own caller gives up): the second "
+    "cancel lands in your cleanup, at whatever it awaits there. Cancel every run first, then wait "
+    "for them all at once (`await asyncio.gather(*tasks, return_exceptions=True)`), or let a gather "
+    "of the runs or a TaskGroup do it: then a second cancel can neither leave a run never cancelled "
+    "(cancelling and waiting for them one by one, the rest are never reached) nor be lost (no "
+    "`except asyncio.CancelledError:` that returns)."
+)
+
+
+async def cancel_start_together(ex, rng, again):
+    """Cancel start_together while its runs run (go set), and, if `again`, a second time while the
+    runs it cancelled are stopping; fail unless it ended cancelled with nothing left running (with
+    `again`, runs still stopping are let off, runs never cancelled are not)."""
     names = new_names(rng, rng.randint(3, 5))
     run, _ = runner_service(rng, names, delay=CANCELLED_RUN)
     go = asyncio.Event()
@@ -593,12 +608,17 @@ async def test_a_cancelled_start_together_ends_cancelled_with_nothing_left_runni
         snapshot=lambda: [call for call in run.calls if call.end is None],
     )
     run.on_start = lambda _call: len(run.calls) == len(names) and calling.cancel(during)
+    if again:
+        run.stop_delay = STOPPING
+        run.on_cancel = lambda _call: calling.cancel_again("while the runs it had cancelled were stopping")
     with frozen_loop_breaker(ex, GO_FROZEN):
         finished = await calling.finish(HANG)
     stopping, untouched = await left_running(calling.left or [])
     if not finished:
         await calling.stop()
         await stop_calls(run.calls)
+    if again:
+        stopping = []
 
     assert_ended_cancelled(
         calling,
@@ -611,8 +631,22 @@ async def test_a_cancelled_start_together_ends_cancelled_with_nothing_left_runni
         "started must be cancelled and have stopped. A gather of the runs does both for you: cancelled, "
         "it cancels every run and waits for them, as a TaskGroup does. With tasks and `asyncio.wait` "
         "(or tasks awaited one by one), do it in a `finally:` block: cancel every task, then `await "
-        "asyncio.gather(*tasks, return_exceptions=True)`.",
+        "asyncio.gather(*tasks, return_exceptions=True)`." + (f" {CANCELLED_AGAIN}" if again else ""),
+        cancel_advice=CANCELLED_AGAIN if again else "",
     )
+
+
+@pytest.mark.task(1)
+async def test_a_cancelled_start_together_ends_cancelled_with_nothing_left_running(ex, rng):
+    # The README's rule: a function cancelled from outside ends cancelled, with nothing it started
+    # still running. Runs started as tasks and waited for with `asyncio.wait` (or awaited one by one),
+    # with no cleanup, are left running when the cancel comes during the wait.
+    await cancel_start_together(ex, rng, again=False)
+
+
+@pytest.mark.task(1)
+async def test_start_together_cancelled_again_while_its_runs_stop_ends_cancelled(ex, rng):
+    await cancel_start_together(ex, rng, again=True)
 
 
 @pytest.mark.task(1)

@@ -1,7 +1,8 @@
 """Wrong: fetch_per_host starts its calls as tasks and awaits `asyncio.wait(tasks)`, with no
 `finally:` that cancels them: cancelled by its caller, it ends cancelled while its calls go on
 running, and the URLs still waiting start calls of their own after it has ended."""
-# fails only: test_a_cancelled_fetch_per_host_ends_cancelled_with_no_call_left_running
+# fails only: test_a_cancelled_fetch_per_host_ends_cancelled_with_no_call_left_running, test_fetch_per_host_cancelled_again_while_its_calls_stop_ends_cancelled
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 from urllib.parse import urlsplit

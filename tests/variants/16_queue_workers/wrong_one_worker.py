@@ -1,5 +1,5 @@
 """Mistake: a single worker, whatever `workers` says: the items are handled one after another."""
-# fails only: test_exactly_workers_items_are_handled_at_once, test_exactly_workers_items_are_handled_at_once_as_they_arrive, test_a_cancelled_process_all_stops_its_workers, test_a_cancelled_process_stream_stops_its_workers
+# fails only: test_exactly_workers_items_are_handled_at_once, test_exactly_workers_items_are_handled_at_once_as_they_arrive, test_a_cancelled_process_all_stops_its_workers, test_a_cancelled_process_stream_stops_its_workers, test_process_all_cancelled_again_while_its_workers_stop_ends_cancelled, test_process_stream_cancelled_again_while_its_workers_stop_ends_cancelled
 # ruff: noqa: E501
 
 import asyncio

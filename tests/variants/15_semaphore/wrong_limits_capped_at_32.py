@@ -1,0 +1,44 @@
+"""Wrong: both functions make their semaphores from `min(limit, 32)` and `min(per_host, 32)`, a cap of
+their own just above the largest limits the tests gave before (12 to 20): above 32, fewer calls run
+at once than the caller allowed, while ids wait."""
+# fails only: test_a_limit_above_any_cap_of_your_own_is_kept_as_given, test_a_per_host_above_any_cap_of_your_own_is_kept_as_given
+# ruff: noqa: E501 (the line above names every test it fails)
+
+import asyncio
+from urllib.parse import urlsplit
+
+
+# Task 1: at most `limit` calls at once
+async def fetch_all_limited(fetch, ids, limit):
+    """Call `await fetch(id)` for every id in `ids`, with at most `limit` calls running at once.
+
+    Keep `limit` calls running while there are ids waiting: when one call finishes, the
+    next one starts right away. Return the results in the same order as `ids`. A cancel
+    from the caller stops it and every call to `fetch` it started: let it through, so
+    that it ends cancelled with none of its calls still running.
+    """
+    semaphore = asyncio.Semaphore(min(limit, 32))  # never more than 32 at once
+
+    async def fetch_one(item_id):
+        async with semaphore:
+            return await fetch(item_id)
+
+    return await asyncio.gather(*(fetch_one(item_id) for item_id in ids))
+
+
+# Task 2: a limit for each host
+async def fetch_per_host(fetch, urls, per_host):
+    """Call `await fetch(url)` for every URL in `urls`, at most `per_host` calls to one host at once.
+
+    Each host has its own limit. Return the results in the same order as `urls`. A cancel
+    from the caller stops it and every call to `fetch` it started: let it through, so
+    that it ends cancelled with none of its calls still running.
+    """
+    hosts = {urlsplit(url).hostname for url in urls}
+    semaphores = {host: asyncio.Semaphore(min(per_host, 32)) for host in hosts}
+
+    async def fetch_one(url):
+        async with semaphores[urlsplit(url).hostname]:
+            return await fetch(url)
+
+    return await asyncio.gather(*(fetch_one(url) for url in urls))

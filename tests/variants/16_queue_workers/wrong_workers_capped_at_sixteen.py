@@ -1,0 +1,82 @@
+"""Wrong: both functions start `min(workers, 16)` worker tasks, a cap of its own just above the 10 to
+16 workers the tests asked for: above 16, fewer items are handled at the same time than the caller
+asked for."""
+# fails only: test_as_many_items_are_handled_at_once_as_there_are_workers_however_many, test_as_many_items_from_the_source_are_handled_at_once_as_there_are_workers_however_many
+# ruff: noqa: E501 (the line above names every test it fails)
+
+import asyncio
+
+
+async def _stop(tasks):
+    """Cancel the workers, then wait until every one has really stopped."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# Task 1: a crew of workers
+async def process_all(items, handle, workers):
+    """Handle every item in `items` with `await handle(item)`, using `workers` worker tasks fed by one queue.
+
+    Return a dict that maps each item to what `handle` returned for it. Stop the workers
+    before returning. If `handle` raises, its error (the first, if several) goes on to your
+    caller once the workers have stopped.
+    A cancel from the caller stops it and its workers: let it through, so that it ends
+    cancelled with no worker left running.
+    """
+    queue = asyncio.Queue()
+    for item in items:
+        queue.put_nowait(item)
+    results, errors = {}, []
+
+    async def worker():
+        while True:
+            item = await queue.get()
+            try:
+                results[item] = await handle(item)
+            except Exception as error:
+                errors.append(error)  # an error ending the worker would leave join() waiting
+            finally:
+                queue.task_done()
+
+    tasks = [asyncio.create_task(worker()) for _ in range(min(workers, 16))]  # no more than 16 at once
+    try:
+        await queue.join()
+    finally:
+        await _stop(tasks)
+    if errors:
+        raise errors[0]
+    return results
+
+
+# Task 2: items that arrive over time
+async def process_stream(source, handle, workers, maxsize):
+    """Handle every item that the async iterator `source` yields, with `workers` workers.
+
+    Return `(results, failures)`: what handle returned for each item, and the exception it
+    raised for each item that failed. Stop the workers before returning, and also when the
+    source itself raises: then its error goes on to the caller, with no worker left running.
+    A cancel from the caller stops it and its workers: let it through, so that it ends
+    cancelled with no worker left running.
+    """
+    queue = asyncio.Queue(maxsize)
+    results, failures = {}, {}
+
+    async def worker():
+        while True:
+            item = await queue.get()
+            try:
+                results[item] = await handle(item)
+            except Exception as error:
+                failures[item] = error
+            finally:
+                queue.task_done()
+
+    tasks = [asyncio.create_task(worker()) for _ in range(min(workers, 16))]  # no more than 16 at once
+    try:
+        async for item in source:
+            await queue.put(item)  # waits while the queue is full
+        await queue.join()
+    finally:
+        await _stop(tasks)
+    return results, failures
