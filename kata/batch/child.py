@@ -22,7 +22,7 @@ import time
 import pytest
 
 from kata.report import ReportWriter
-from kata.sandbox.syscalls import deny_keyrings, deny_ways_past_the_limits
+from kata.sandbox.syscalls import deny_keyrings, deny_ways_past_the_limits, not_dumpable
 
 LIMITS = {
     "cpu_seconds": resource.RLIMIT_CPU,
@@ -70,17 +70,11 @@ def set_limits(limits: dict[str, int]) -> None:
         resource.setrlimit(kind, (value, value))
 
 
-PR_SET_DUMPABLE = 4  # linux/prctl.h
-
-
 def keep_to_itself() -> None:
     """A judge shares the sandbox with the learner's code, and where there is a single uid (a user
     namespace) with the same uid: not dumpable, no process without privileges can read its memory
     or open its descriptors through /proc, or trace it (the result pipe and nonce stay its own)."""
-    import ctypes
-
-    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
+    not_dumpable()
 
 
 def main() -> int:

@@ -38,7 +38,7 @@ from pathlib import Path
 from kata import reaping
 from kata.batch.course import Course
 from kata.judge.coverage import judged
-from kata.judge.link import PREFIX_VARIABLE
+from kata.judge.link import LEARNER_UID_VARIABLE, PREFIX_VARIABLE
 from kata.report import HANG_GRACE, NOT_RUN_AFTER_HANG_IN_EXERCISE, TestResult, is_timeout
 from kata.runner import machine_is_busy, worth_a_second_run
 from kata.sandbox import Jail, Sandbox, memory
@@ -348,6 +348,8 @@ def _start_child(
     env = clean_env(sandbox.home_path(view))
     if judge:
         env[PREFIX_VARIABLE] = json.dumps(sandbox.host_prefix(uid))
+        if sandbox.host_prefix(uid):  # the learner's code runs as `uid`, the judge as root
+            env[LEARNER_UID_VARIABLE] = str(uid)
         extra = [*extra, "--kata-judge"]
     if trusted:
         env["PYTHONDONTWRITEBYTECODE"] = ""

@@ -32,6 +32,9 @@ from kata.remote.peer import Peer
 from kata.runner import child_env
 
 PREFIX_VARIABLE = "KATA_SANDBOX_PREFIX"
+# The uid the learner's code runs as in batch grading's sandbox (kata.judge.session stops all its
+# processes at each change of exercise); unset elsewhere.
+LEARNER_UID_VARIABLE = "KATA_LEARNER_UID"
 STOP_SECONDS = 5.0  # for a killed host to be gone
 HOST = 0  # the number the host lends itself under (kata.sandbox.host)
 # How long the judge waits for how a call it cancelled ended in the sandbox (the learner's cleanup
@@ -89,6 +92,8 @@ class SandboxLink:
         command += ["--fd", str(host_end.fileno()), "--target", str(self.target)]
         if where.FILE_NAMES_ONLY:  # its messages name the learner's files as the judge's do
             command.append("--file-names")
+        if PREFIX_VARIABLE in os.environ:  # batch grading: other exercises' processes share the sandbox
+            command.append("--not-dumpable")
         if threading.current_thread() is threading.main_thread():
             # The kernel signals a parent's death when the thread that started the child ends:
             # only the main thread lives as long as this process.

@@ -11,15 +11,17 @@ import asyncio
 import contextlib
 import functools
 import math
+import os
 import sys
 import threading
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from kata.judge.link import SandboxLink
+from kata.judge.link import LEARNER_UID_VARIABLE, SandboxLink
 from kata.remote import values
 from kata.remote.peer import PeerLost
+from kata.sandbox import processes
 from kata.testing import clock
 from kata.testing.limits import Limit, from_report
 from kata.testing.waiting import MAX_WATCHED, WakeWatch, Watched, unpacked_stretches, unpacked_wakes
@@ -32,6 +34,20 @@ SETTLE = 0.1  # seconds for the judge's side of calls the learner cancelled to e
 # Threads a host may gain from test to test within an exercise and still serve the next test (a
 # default executor of 32 on a big machine fits); every exercise starts with a host of its own.
 THREADS_WITHIN_AN_EXERCISE = 64
+
+
+def _stop_what_the_last_exercise_left() -> None:
+    """In batch grading's sandbox, before the next exercise's host starts: stop (SIGSTOP) every
+    process the learner's code runs in, the last exercise's host among them. A red team's 01 left
+    a process that kept forking (each new one past the grader's count of what an exercise left
+    behind) and, once 01's host was gone, wrote into the later exercises' hosts' memory or killed
+    them: 02's and 09's wrong answers earned full marks, unflagged, and the reference 03 and 04
+    lost every test. Stopped, nothing of the last exercise runs again: the grader kills and counts
+    what the exercise left as soon as it sees the next begin (kata.sandbox.jail), the last host at
+    the next change of exercise."""
+    uid = os.environ.get(LEARNER_UID_VARIABLE, "")
+    if uid.isdigit():
+        processes.stop_all_of_user(int(uid))
 
 
 def libraries_for(tests: ModuleType | None) -> list[str]:
@@ -113,6 +129,7 @@ class JudgeSession:
         stopped now would take its own with it, uncounted."""
         if self._retired is not None:
             self._retired.stop()
+        _stop_what_the_last_exercise_left()
         self._retired, self.link = self.link, SandboxLink(self.target)
         self._threads = None
 

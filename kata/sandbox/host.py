@@ -38,7 +38,12 @@ from kata.remote.channel import Channel
 from kata.remote.interfaces import anything
 from kata.remote.peer import Peer
 from kata.sandbox.main_thread import MainThread
-from kata.sandbox.syscalls import SeccompUnavailable, deny_new_sessions, deny_ways_past_the_limits
+from kata.sandbox.syscalls import (
+    SeccompUnavailable,
+    deny_new_sessions,
+    deny_ways_past_the_limits,
+    not_dumpable,
+)
 from kata.testing import clock, letting_run
 from kata.testing.leftovers import GRACE, Left, seen
 from kata.testing.limits import reported as reported_limits
@@ -457,7 +462,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--file-names", action="store_true", help="name the learner's files alone in messages"
     )
+    parser.add_argument(
+        "--not-dumpable",
+        action="store_true",
+        help="Linux: no other process of the same user may read or write this one's memory (batch grading)",
+    )
     options = parser.parse_args(argv)
+    if options.not_dumpable:
+        # Other exercises' processes run as the same user in batch grading's sandbox: a red team's
+        # 01 left one running that wrote into the next exercises' hosts' memory (/proc/PID/mem) and
+        # silenced their reports. The judge stops them at each change of exercise too.
+        with contextlib.suppress(OSError, AttributeError):  # not Linux
+            not_dumpable()
     where.FILE_NAMES_ONLY = options.file_names
     # Before any learner code: every process it starts stays in this host's one session, in the
     # sandbox's namespaces, and within its memory limit.

@@ -55,7 +55,14 @@ class Jail:
             found = [m for m in self.strays() if not self._spared(m, test_process)]
             if since is None:
                 return found
-            return [m for m in found if (processes.started_at(m.pid) or 0.0) < since - TICK_MARGIN]
+            # A judge stops every process of the learner's at the change of exercise, before the
+            # next exercise's host starts (kata.judge.session): a stopped one is the last
+            # exercise's, however late it started (one that kept forking started just now).
+            return [
+                m
+                for m in found
+                if (processes.started_at(m.pid) or 0.0) < since - TICK_MARGIN or processes.is_stopped(m.pid)
+            ]
 
         counted = sum(self._counts(m, test_process) for m in left_behind())
         processes.kill_until_gone(left_behind)

@@ -88,6 +88,29 @@ def descendants(root: int) -> list[Member]:
     return [Member(pid, pid) for pid in sorted(found) if pid in parents and not _dead(_status(pid))]
 
 
+def stop_all_of_user(uid: int, rounds: int = 200) -> int:
+    """Stop (SIGSTOP) every process whose real uid is `uid`, round after round, until a round finds
+    none still running: one that forked, or woke another (SIGCONT), meanwhile is found in the next.
+    SIGSTOP cannot be caught, and once all are stopped none is left to wake another. Returns how
+    many were stopped."""
+    stopped: set[int] = set()
+    for _ in range(rounds):
+        running = [m.pid for m in of_user(uid) if not is_stopped(m.pid)]
+        if not running:
+            break
+        for pid in running:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGSTOP)
+        stopped.update(running)
+        time.sleep(0.001)
+    return len(stopped)
+
+
+def is_stopped(pid: int) -> bool:
+    """Stopped by a signal (or traced): it runs no more until woken."""
+    return _status(pid).get("State", "").startswith(("T", "t"))
+
+
 def kill(pids: list[int]) -> None:
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -48,6 +48,7 @@ SECCOMP_RET_ERRNO = 0x00050000
 SECCOMP_RET_DATA = 0x0000FFFF
 NR_OFFSET, ARCH_OFFSET, FIRST_ARGUMENT_OFFSET = 0, 4, 16
 # linux/prctl.h
+PR_SET_DUMPABLE = 4
 PR_GET_SECCOMP = 21
 PR_SET_SECCOMP = 22
 PR_SET_NO_NEW_PRIVS = 38
@@ -177,6 +178,13 @@ def program(
 
 class SeccompUnavailable(OSError):
     pass
+
+
+def not_dumpable() -> None:
+    """No process without privileges can read or write this one's memory, open its descriptors
+    through /proc, or trace it (prctl(PR_SET_DUMPABLE, 0); its own threads still can)."""
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
 
 
 def deny_keyrings() -> None:

@@ -319,6 +319,56 @@ def test_modules_one_exercise_leaves_in_its_folders_are_never_imported_by_the_ne
     assert_02_untouched(by_stem)
 
 
+# 01 leaves a process that leaves its host's process group and keeps forking (each new process
+# the last exercise's, but started just now), and kills every host of the grader's but its own
+# (a red team's did so, and wrote into their memory instead): 02's host among them.
+HUNTS_LATER_HOSTS = """
+import os, time
+
+def _hunt(mine):
+    os.setpgid(0, 0)
+    ends = time.monotonic() + 30
+    while time.monotonic() < ends:
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) not in (mine, os.getpid()):
+                try:
+                    with open(f"/proc/{entry}/cmdline", "rb") as command:
+                        if b"kata.sandbox.host" in command.read():
+                            os.kill(int(entry), 9)
+                except OSError:
+                    pass
+        if os.fork():
+            os._exit(0)
+        time.sleep(0.005)
+    os._exit(0)
+
+if not os.environ.get("HUNTING"):
+    os.environ["HUNTING"] = "1"
+    _host = os.getpid()
+    if os.fork() == 0:
+        _hunt(_host)
+"""
+
+
+def test_a_process_an_exercise_leaves_cannot_reach_the_next_exercises(expected):
+    """A red team's 01 left a process that kept forking (each new process got past the grader's
+    count of what an exercise left behind, which spared what started after the next exercise
+    began) and wrote into the later exercises' hosts' memory: their wrong answers earned full
+    marks, unflagged; killing them instead, the reference 03 and 04 lost every test. At each
+    change of exercise the judge now stops every process of the learner's before the next host
+    starts (kata.judge.session), and the grader counts and kills them."""
+    if not _GRADING[0].judge:
+        pytest.skip("one process runs the learner's code in the test process: it promises no more")
+    if _GRADING[0].sandbox.kind == "none":
+        pytest.skip("no sandbox of a uid of its own here: the hunt would reach this machine's hosts")
+    by_stem, run = grade(
+        expected, **{"01_coroutines": SOLUTIONS["01_coroutines"] + HUNTS_LATER_HOSTS.encode()}
+    )
+    assert [r.message for r in by_stem["01_coroutines"] if r.outcome != "passed"] == []
+    assert_02_untouched(by_stem)
+    assert run.strays >= 1, f"the process 01 left is counted (flagged for the instructor): notes {run.notes}"
+
+
 def test_endless_output_is_capped(expected):
     by_stem, run = grade(
         expected,
