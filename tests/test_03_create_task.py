@@ -27,6 +27,7 @@ from kata.testing.cancelling import (
     left_running_message,
     stop_calls,
 )
+from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
 from kata.testing.differences import assert_same_parts
 from kata.testing.errors import Aborted
 from kata.testing.leftovers import stop_leftover_tasks
@@ -641,6 +642,33 @@ async def test_awaiting_the_tasks_gives_every_page_and_they_overlap(ex, rng):
 
     assert_same(pages, [page_for(url) for url in urls], "the tasks' results, in the order of the urls")
     assert_ran_together(download, run.elapsed, expected_calls=len(urls))
+
+
+@pytest.mark.task(2)
+async def test_however_many_urls_there_are_every_download_runs_at_once(ex, rng):
+    # A red team's start_downloads gave each url its task, each waiting its turn on a Semaphore(10):
+    # the other tests give it 4 urls (kata.testing.caps).
+    count = more_than_any_cap(rng)
+    urls = [f"https://example.com/page-{n}" for n in rng.sample(range(10_000, 100_000), count)]
+    download = FakeService("download", delay=0.02, reply=page_for)
+
+    tasks = None
+    try:
+        with held_until_all_in_flight(download, count):
+            tasks = await ex.start_downloads(download, urls)
+            assert_tasks(tasks, urls)
+            pages = await asyncio.gather(*tasks)
+    finally:
+        await settle(tasks)
+
+    assert_no_cap_of_its_own(
+        download,
+        count,
+        f"start_downloads(download, <{count} urls>)",
+        "urls",
+        "each task calls `download(url)` itself, at once",
+    )
+    assert_same_parts(pages, [page_for(url) for url in urls], "the tasks' results, in the order of the urls")
 
 
 def receipt_for(order_id):

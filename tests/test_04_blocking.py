@@ -11,6 +11,7 @@ import itertools
 import pytest
 
 from kata.testing import FakeService, assert_call_count, assert_same, clock, margins, stopwatch
+from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.threads import threads_counted, threads_running
@@ -257,6 +258,45 @@ async def test_other_tasks_keep_running_while_it_waits(ex, rng):
                 "`await` (time.sleep, a busy loop) stops the whole thread, so no other task can run; "
                 "`await asyncio.sleep(...)` pauses only your task."
             )
+
+
+# A job done only at check number 1101 to 1200, polled with an interval of 0 s (check again at
+# once): more checks than a "safety" cap on the poll loop a learner might pick (`range(100)`, a
+# MAX_CHECKS of 1000). Not far more: in judge mode every check crosses between the processes.
+LONG_JOB = (1_101, 1_200)
+
+
+@pytest.mark.task(1)
+async def test_it_keeps_checking_however_many_checks_it_takes(ex, rng):
+    # A red team's poll_until_ready gave up after 100 checks and raised TimeoutError: every other
+    # test's job is done by its third check.
+    ready_on = rng.randint(*LONG_JOB)
+    check, result = job_check(rng, ready_on)
+
+    try:
+        found = await ex.poll_until_ready(check, 0)
+    except Exception as error:
+        checks = len(check.calls)
+        if checks >= ready_on:
+            raise
+        raise AssertionError(
+            f"the job is done at check number {ready_on} (interval 0 s), but poll_until_ready raised "
+            f"{error!r} after {checks} checks: it gave up (a cap on the checks, as `range(100)` or a "
+            "MAX_CHECKS?). The docstring says to check until the job is done, however long that "
+            "takes: loop `while result is None:`, with no limit of your own (a caller who wants one "
+            "puts a timeout around the whole call)."
+        ) from None
+
+    if found is None and len(check.calls) < ready_on:
+        raise AssertionError(
+            f"the job is done at check number {ready_on} (interval 0 s), but poll_until_ready returned "
+            f"None after {len(check.calls)} checks: it gave up (a cap on the checks, as `range(100)` or "
+            "a MAX_CHECKS?). The docstring says to check until the job is done: loop "
+            "`while result is None:`, with no limit of your own, and return the first answer that is "
+            "not None."
+        )
+    assert_checks(check, ready_on, 0, f"the job is done at check number {ready_on}")
+    assert_same(found, result, "poll_until_ready's result")
 
 
 def new_reminders(rng):
@@ -547,3 +587,29 @@ async def test_many_reminders_count_down_together(ex):
             "Wait on the event loop instead, with `await asyncio.sleep(delay)`: it holds no thread, "
             "and any number of reminders can count down at once."
         )
+
+
+# The countdowns of the every-reminder-at-once test: short, so that the stub's time.sleep blocks the
+# loop under 0.3 s in all, even for 160 reminders (the loop guard sees a time.sleep of any length).
+QUICK_DELAY = 0.001
+
+
+@pytest.mark.task(2)
+async def test_however_many_reminders_there_are_every_one_counts_down_at_once(ex, rng):
+    # A red team's send_reminders ran at most 50 reminders at once on a Semaphore(50): the other
+    # tests give it 36 at most (kata.testing.caps).
+    count = more_than_any_cap(rng)
+    # Each its own delay (a microsecond apart): this test is about how many count down at once.
+    reminders = [(QUICK_DELAY + n / 1_000_000, f"reminder {n}") for n in range(1, count + 1)]
+    send = FakeService("send", delay=0.0)
+    with held_until_all_in_flight(send, count):
+        await ex.send_reminders(send, reminders)
+
+    assert_call_count(send, count, "one per reminder")
+    assert_no_cap_of_its_own(
+        send,
+        count,
+        f"send_reminders(send, <{count} reminders>)",
+        "reminders",
+        "give every reminder its own countdown, all started at once (gather, or a TaskGroup)",
+    )

@@ -559,6 +559,54 @@ async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng, hold, 
     held.assert_waited_on_the_calls(wakes, "fetch_all_or_nothing", task=run.task)
 
 
+# Cancelled a second time while its cleanup waits for the calls it cancelled (a caller that gives up
+# twice, a timeout around a call already cancelled): each cancelled call takes STOPPING s to stop,
+# and the first cancel to reach one cancels fetch_all_or_nothing again. Code that cancels every task
+# and then waits for them all (gather, a TaskGroup, `asyncio.wait`) may end there, its calls still
+# stopping: every one was cancelled, so they are let off. Code that cancels one task, waits for it
+# to stop, then cancels the next never reaches the rest: they are left running, never cancelled.
+STOPPING = 0.2
+CANCELLED_AGAIN = (
+    "A caller may cancel more than once (a timeout fires, then its own caller gives up): the second "
+    "cancel lands in your cleanup, at whatever it awaits. Cancel every task first, then wait for them "
+    "all at once (`await asyncio.gather(*tasks, return_exceptions=True)`), or let a TaskGroup do it: "
+    "then a second cancel cannot leave a task never cancelled (cancelling them one by one and waiting "
+    "for each in turn, the rest are never reached), nor be lost (no `except asyncio.CancelledError:` "
+    "that returns)."
+)
+
+
+@pytest.mark.task(2)
+async def test_cancelled_again_while_its_calls_stop_it_ends_cancelled_with_every_call_cancelled(ex, rng):
+    # A red team's fetch_all_or_nothing cancelled its tasks one by one in its `finally:`, waiting
+    # for each to stop before it cancelled the next: a second cancel during the first wait left the
+    # other calls running, never cancelled.
+    ids = some_ids(rng, 5)
+    api = FlakyApi(failing=(), delay=SLOW)
+    api.fetch.stop_delay = STOPPING
+    fetching = "while its calls to fetch were running"
+    run = Run(
+        ex.fetch_all_or_nothing(api.fetch, ids),
+        snapshot=lambda: [call for call in api.fetch.calls if call.end is None],
+    )
+    api.fetch.on_start = lambda _call: len(api.fetch.calls) == len(ids) and run.cancel(fetching)
+    api.fetch.on_cancel = lambda _call: run.cancel_again("while the calls it had cancelled were stopping")
+    finished = await run.finish(SLOW + WAIT, held=STOPPING)
+    _, untouched = await left_running(run.left or [])
+    if not finished:
+        await run.stop()
+        await stop_calls(api.fetch.calls)
+    assert_ended_cancelled(
+        run,
+        "fetch_all_or_nothing",
+        unreached=f"having called fetch {len(api.fetch.calls)} of {len(ids)} times: start every call at once",
+        started="the calls to fetch it started",
+        left=LeftRunning.calls([], untouched, "fetch"),
+        stop_advice=CANCELLED_AGAIN,
+        cancel_advice=CANCELLED_AGAIN,
+    )
+
+
 def with_a_repeat(rng, ids, among=None):
     """`ids` with one of them (one of `among`, when given) listed a second time, further on."""
     ids = list(ids)

@@ -342,6 +342,37 @@ class LineStream:
         return self.lines[self.taken - 1]
 
 
+class LineLog:
+    """An async iterable of log lines that is not its own iterator: each `async for` over it gets a
+    LineStream of its own from `__aiter__`, as a log (or aiohttp's `response.content`) hands a new
+    reader to each loop over it (`readers`). `anext(log)` without `aiter(log)` first raises TypeError."""
+
+    # In judge mode, all the learner's code may use of it from the other process.
+    _kata_remote = ("__aiter__",)
+
+    def __init__(self, lines):
+        self.lines = list(lines)
+        self.readers = []
+
+    def __aiter__(self):
+        reader = LineStream(self.lines)
+        self.readers.append(reader)
+        return reader
+
+
+def not_its_own_iterator(name, error):
+    """The failure of `name`, given a LineLog, that asked the log itself for its next item."""
+    return AssertionError(
+        f"{name} was given an async iterable that is not its own iterator (a log whose `__aiter__` "
+        f"hands each reader a new iterator, as aiohttp's `response.content` does), and raised "
+        f"{type(error).__name__}: it asked `items` itself for the next item (`anext(items)`, "
+        "`items.__anext__()`) without ever calling `aiter(items)`, "
+        "which works only when `items` happens to be its own iterator. The docstring promises an async "
+        "iterable: read it with `async for`, or take an iterator from it first (`it = aiter(items)`, "
+        "then `await anext(it)`)."
+    )
+
+
 def log_line(rng, level):
     return f"{level} request {rng.randrange(10000)} took {rng.randrange(1, 900)} ms"
 
@@ -434,6 +465,24 @@ async def test_collect_matching_reads_a_long_stream_to_its_end(ex, rng):
     )
 
 
+@pytest.mark.task(2)
+async def test_collect_matching_reads_an_async_iterable_that_is_not_its_own_iterator(ex, rng):
+    # A red team's collect_matching and first_match pulled items with `anext(items)`, never calling
+    # `aiter(items)`: every other test's LineStream is its own iterator, so that passed.
+    wanted = rng.choice(["ERROR", "WARNING"])
+    lines = make_log(rng, wanted, 10)
+    log = LineLog(lines)
+
+    try:
+        found = await ex.collect_matching(log, level_is(wanted))
+    except (TypeError, AttributeError) as error:
+        if log.readers:
+            raise
+        raise not_its_own_iterator("collect_matching", error) from None
+
+    assert_same(found, [line for line in lines if line.startswith(wanted + " ")], "collect_matching's result")
+
+
 def log_with_first_error_at(rng, position, count):
     """`count` lines whose first ERROR line is at `position`, with more ERROR lines after it."""
     before = [log_line(rng, rng.choice(["INFO", "WARNING"])) for _ in range(position)]
@@ -498,6 +547,22 @@ async def test_first_match_reads_as_far_as_it_takes_to_find_a_match(ex, rng):
         items[position],
         f"first_match's result (item {position + 1} of {len(items)}, the first odd one)",
     )
+
+
+@pytest.mark.task(3)
+async def test_first_match_reads_an_async_iterable_that_is_not_its_own_iterator(ex, rng):
+    position = rng.randint(2, 8)
+    lines = log_with_first_error_at(rng, position, 14)
+    log = LineLog(lines)
+
+    try:
+        found = await ex.first_match(log, level_is("ERROR"))
+    except (TypeError, AttributeError) as error:
+        if log.readers:
+            raise
+        raise not_its_own_iterator("first_match", error) from None
+
+    assert_same(found, lines[position], "first_match's result (the first ERROR line)")
 
 
 @pytest.mark.task(3)

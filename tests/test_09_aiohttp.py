@@ -10,6 +10,7 @@ fail in the other.
 import asyncio
 import inspect
 import json
+from http import HTTPStatus
 
 import aiohttp
 import pytest
@@ -303,6 +304,46 @@ async def test_fetch_json_raises_client_response_error_for_an_error_status(ex, r
         f"{describe(result)} as if it were data. aiohttp does not raise for an error status "
         "by itself: call `response.raise_for_status()` before reading the body." + every_error_status(status)
     )
+
+
+# Every error status HTTP names, 4xx and 5xx: code that raises only for the statuses it lists by
+# number (the usual 400, 401, 403, 404, 429, 500, 502, 503...) returns the body of the others as data.
+EVERY_ERROR_STATUS = tuple(int(status) for status in HTTPStatus if 400 <= status < 600)
+
+
+@pytest.mark.task(1)
+async def test_fetch_json_raises_for_every_error_status_not_only_the_usual_ones(ex, rng, server):
+    # A red team's fetch_json raised only for a set of the usual error statuses: every other error
+    # test draws its status from a few of those.
+    user_id = rng.randrange(100, 1000)
+    urls = {
+        status: server.serve(f"/users/{user_id}/{status}", status=status, json={"error": f"said {status}"})
+        for status in EVERY_ERROR_STATUS
+    }
+
+    returned = []
+    async with aiohttp.ClientSession() as session:
+        for status, url in urls.items():
+            try:
+                await fetch_json(ex, session, url)
+            except aiohttp.ClientResponseError as error:
+                if error.status != status:
+                    raise AssertionError(
+                        f"the ClientResponseError should carry the reply's status {status}, "
+                        f"found {error.status}"
+                    ) from error
+                continue
+            returned.append(status)
+
+    if returned:
+        shown = ", ".join(map(str, returned[:8])) + (", ..." if len(returned) > 8 else "")
+        raise AssertionError(
+            f"fetch_json was asked for {len(urls)} URLs, one for each error status HTTP names (400 to "
+            f"{EVERY_ERROR_STATUS[-1]}), and returned the error body as data for {len(returned)} of them "
+            f"(statuses {shown}). Every 4xx and 5xx status is an error, the unusual ones too: call "
+            "`response.raise_for_status()` on every reply, with no condition on the status around it "
+            "(no list of the statuses you know, no range narrower than 400 to 599)."
+        )
 
 
 class DroppingServer:

@@ -800,6 +800,57 @@ async def test_a_cancel_from_the_caller_stops_every_call(ex, rng):
     )
 
 
+# Cancelled a second time while its cleanup waits for the calls it cancelled (a caller that gives up
+# twice, a timeout around it that fires after its caller's cancel): each cancelled call takes
+# STOPPING s to stop, and the first cancel to reach one cancels fetch_all_within again. Code that
+# cancels every task and then waits for them all (gather, a TaskGroup) may end there, its calls still
+# stopping: every one was cancelled, so they are let off. Code that cancels one task, waits for it to
+# stop, then cancels the next never reaches the rest: they are left running, never cancelled.
+STOPPING = 0.2
+CANCELLED_AGAIN = (
+    "A caller may cancel more than once (a timeout fires, then its own caller gives up): the second "
+    "cancel lands in your cleanup, at whatever it awaits. Cancel every task first, then wait for them "
+    "all at once (`await asyncio.gather(*tasks, return_exceptions=True)`), or let gather or a TaskGroup "
+    "do it: then a second cancel cannot leave a task never cancelled (cancelling them one by one and "
+    "waiting for each in turn, the rest are never reached), nor be lost (no `except "
+    "asyncio.CancelledError:` that returns)."
+)
+
+
+@pytest.mark.task(2)
+async def test_cancelled_again_while_its_calls_stop_it_ends_cancelled_with_every_call_cancelled(ex, rng):
+    # A red team's fetch_all_within cancelled its tasks one by one in its `finally:`, waiting for each
+    # to stop before it cancelled the next: a second cancel during the first wait left the other calls
+    # running, never cancelled.
+    keys = some_keys(rng, 5)
+    fetch = FakeService("fetch", delay=SLOW, reply=value_for)
+    fetch.stop_delay = STOPPING
+    during = f"while its {len(keys)} calls ran, long before the limit of {FAR_LIMIT:.2f} s"
+
+    run = Run(
+        ex.fetch_all_within(fetch, keys, FAR_LIMIT),
+        snapshot=lambda: [call for call in fetch.calls if call.end is None],
+    )
+    fetch.on_start = lambda _call: len(fetch.calls) == len(keys) and run.cancel(during)
+    fetch.on_cancel = lambda _call: run.cancel_again("while the calls it had cancelled were stopping")
+    finished = await run.finish(FAR_LIMIT + WAIT, held=STOPPING)
+    _, untouched = await left_running(run.left or [])
+    if not finished:
+        await run.stop()
+        await stop_calls(fetch.calls)
+
+    assert_ended_cancelled(
+        run,
+        "fetch_all_within",
+        unreached=f"having called fetch for {len(fetch.calls)} of the {len(keys)} keys: start every call "
+        "at once, as soon as fetch_all_within is called",
+        started="its calls to fetch",
+        left=LeftRunning.calls([], untouched, "fetch"),
+        stop_advice=CANCELLED_AGAIN,
+        cancel_advice=f"{NOT_A_TIMEOUT} {CANCELLED_AGAIN}",
+    )
+
+
 @pytest.mark.task(2)
 async def test_every_call_asks_fetch_afresh_for_every_key(ex, rng):
     keys = some_keys(rng, 4)

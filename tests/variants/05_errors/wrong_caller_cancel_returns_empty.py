@@ -1,6 +1,7 @@
 """Wrong: fetch_all_or_nothing catches the CancelledError of its own caller's cancel and returns []:
 cancelled, it must end cancelled (a learner trial's answer)."""
-# fails only: test_cancelling_it_stops_every_call_and_ends_cancelled
+# fails only: test_cancelling_it_stops_every_call_and_ends_cancelled, test_cancelled_again_while_its_calls_stop_it_ends_cancelled_with_every_call_cancelled
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 

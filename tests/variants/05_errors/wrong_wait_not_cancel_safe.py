@@ -1,7 +1,8 @@
 """Wrong: asyncio.wait(FIRST_EXCEPTION), then cancel and await the rest, but not in a `finally:`:
 cancelled by its caller while it waits, it ends and leaves every call running (it was
 ok_tasks_then_wait until the tests cancelled fetch_all_or_nothing from outside)."""
-# fails only: test_cancelling_it_stops_every_call_and_ends_cancelled
+# fails only: test_cancelling_it_stops_every_call_and_ends_cancelled, test_cancelled_again_while_its_calls_stop_it_ends_cancelled_with_every_call_cancelled
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 

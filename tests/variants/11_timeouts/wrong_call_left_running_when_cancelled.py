@@ -1,5 +1,6 @@
 """Wrong: fetch_or_none cancels its call only after asyncio.wait returns: cancelled, it leaves it running."""
-# fails only: test_a_cancel_from_the_caller_is_not_a_timeout, test_a_cancel_from_the_caller_stops_every_call
+# fails only: test_a_cancel_from_the_caller_is_not_a_timeout, test_a_cancel_from_the_caller_stops_every_call, test_cancelled_again_while_its_calls_stop_it_ends_cancelled_with_every_call_cancelled
+# ruff: noqa: E501 (the line above names every test it fails)
 # The call runs as a task under `asyncio.wait(..., timeout=limit)`, and it is cancelled and awaited
 # once the wait is over. Cancelled by its caller during the wait, fetch_or_none ends there: the code
 # after the `await` never runs, and the call goes on running (so do fetch_all_within's, made of
