@@ -129,6 +129,7 @@ from kata.batch.suspicious import (
     rule_for,
     short_name,
     shown_as,
+    through_modules,
 )
 
 MAX_FLAGS_PER_FILE = 3
@@ -320,7 +321,8 @@ class _Scan:
         try:
             if self._qualname_depth > MAX_QUALNAME_DEPTH:
                 return None
-            return self._qualname(node)
+            name = self._qualname(node)
+            return through_modules(name) if name else None
         finally:
             self._qualname_depth -= 1
 

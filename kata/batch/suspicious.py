@@ -11,8 +11,11 @@ __subclasses__), and the strings and paths that spell such names out.
 from __future__ import annotations
 
 import builtins
+import importlib
 import re
+import sys
 from dataclasses import dataclass
+from types import ModuleType
 
 # ---------------------------------------------------------------------------- what a flag says
 
@@ -403,6 +406,35 @@ def rule_for(name: str, whole: bool = False) -> tuple[str, ...] | None:
 def shown_as(match: tuple[str, ...], shown: str) -> tuple[str, ...]:
     """The same finding, showing how the file spelled it (`import signal`)."""
     return (match[0], shown) if len(match) == 2 else match
+
+
+# Modules whose own names lead to other modules (asyncio.sys is sys, inspect.os is os): loaded here
+# once, never one a submission names (importing a name of its choosing could run a file of its).
+MODULE_HUBS = (
+    "asyncio asyncio.base_events asyncio.events asyncio.tasks asyncio.futures asyncio.subprocess "
+    "concurrent.futures contextlib functools inspect threading traceback typing dataclasses logging "
+    "tempfile pathlib random time json itertools operator collections weakref types warnings"
+)
+for _hub in MODULE_HUBS.split():
+    importlib.import_module(_hub)
+
+
+def through_modules(name: str) -> str:
+    """`name` with each leading part that a module names as one of its own modules replaced by
+    that module's name: "asyncio.sys.modules" is "sys.modules", "inspect.os.kill" is "os.kill"
+    (a red team reached sys and os so, past every rule, 2026-12-05). Only modules already loaded
+    here are followed, by their namespaces (no module's __getattr__ runs)."""
+    parts = name.split(".")
+    module = sys.modules.get(parts[0])
+    if not isinstance(module, ModuleType):
+        return name
+    resolved, index = parts[0], 1
+    while index < len(parts):
+        found = vars(module).get(parts[index])
+        if not isinstance(found, ModuleType):
+            break
+        module, resolved, index = found, normal_name(found.__name__), index + 1
+    return ".".join([resolved, *parts[index:]])
 
 
 def normal_name(name: str) -> str:

@@ -676,6 +676,25 @@ CHEATS = {
         with Path(NAME + ".py").open("w") as planted:  # <-
             planted.write("")
     """),
+    # A red team (2026-12-05) reached sys and os through other modules' names for them.
+    "sys, reached through asyncio's name for it": cheat("""
+        import asyncio
+
+        async def fetch_all(fetch_user, user_ids):
+            host = asyncio.sys.modules["__main__"]  # <-
+    """),
+    "os, reached through a module of a module": cheat("""
+        import asyncio.base_events as events
+
+        def stop(pid):
+            events.os.kill(pid, 9)  # <-
+    """),
+    "sys, imported from a module that imported it": cheat("""
+        from contextlib import sys as system
+
+        def hook(function):
+            system.settrace(function)  # <-
+    """),
     "the object behind a bound method, through a weak method": cheat("""
         import weakref
 
