@@ -16,11 +16,13 @@ from kata.testing import (
     stopwatch,
 )
 from kata.testing.cancelling import (
+    STOPPING,
     WAIT,
     HeldStop,
     LeftRunning,
     Run,
     assert_ended_cancelled,
+    cancelled_again_advice,
     finished_too_late_to_stop,
     left_running,
     left_running_message,
@@ -565,15 +567,7 @@ async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng, hold, 
 # and then waits for them all (gather, a TaskGroup, `asyncio.wait`) may end there, its calls still
 # stopping: every one was cancelled, so they are let off. Code that cancels one task, waits for it
 # to stop, then cancels the next never reaches the rest: they are left running, never cancelled.
-STOPPING = 0.2
-CANCELLED_AGAIN = (
-    "A caller may cancel more than once (a timeout fires, then its own caller gives up): the second "
-    "cancel lands in your cleanup, at whatever it awaits. Cancel every task first, then wait for them "
-    "all at once (`await asyncio.gather(*tasks, return_exceptions=True)`), or let a TaskGroup do it: "
-    "then a second cancel cannot leave a task never cancelled (cancelling them one by one and waiting "
-    "for each in turn, the rest are never reached), nor be lost (no `except asyncio.CancelledError:` "
-    "that returns)."
-)
+CANCELLED_AGAIN = cancelled_again_advice("task", "let a TaskGroup do it")
 
 
 @pytest.mark.task(2)

@@ -18,7 +18,16 @@ from kata.testing import (
     holds,
     margins,
 )
-from kata.testing.cancelling import WAIT, LeftRunning, Run, assert_ended_cancelled, left_running, stop_calls
+from kata.testing.cancelling import (
+    STOPPING,
+    WAIT,
+    LeftRunning,
+    Run,
+    assert_ended_cancelled,
+    cancelled_again_advice,
+    left_running,
+    stop_calls,
+)
 from kata.testing.caps import held_until_all_in_flight, more_than_any_cap
 from kata.testing.limits import alive_between
 from kata.testing.slots import longest_empty_slot, most_at_once
@@ -623,16 +632,8 @@ STILL_STOPPING = (
 # code that waits for them is surely still waiting when the second cancel lands, even in judge mode.
 # gather keeps waiting for them, `asyncio.wait` does not, and either may end then: what is checked is
 # that the cancel goes on, and that no call was left never cancelled.
-STOPPING = 0.2
 STOPPING_AGAIN = "while the calls it had cancelled were stopping"
-CANCELLED_AGAIN = (
-    "A caller may cancel more than once (a timeout fires, then its own caller gives up): the second "
-    "cancel lands in your cleanup, at whatever it awaits. Cancel every task first, then wait for them "
-    "all at once (`await asyncio.gather(*tasks, return_exceptions=True)`), or let gather or a "
-    "TaskGroup do it: then a second cancel can neither leave a task never cancelled (cancelling and "
-    "waiting for them one by one, the rest are never reached) nor be lost (no `except "
-    "asyncio.CancelledError:` that returns)."
-)
+CANCELLED_AGAIN = cancelled_again_advice("task")
 
 
 async def assert_cancel_stops_every_call(

@@ -20,10 +20,12 @@ from kata.testing import (
     stopwatch,
 )
 from kata.testing.cancelling import (
+    STOPPING,
     HeldStop,
     LeftRunning,
     Run,
     assert_ended_cancelled,
+    cancelled_again_advice,
     settle,
     stop_calls,
 )
@@ -1102,14 +1104,7 @@ async def cancel_while_handling(name, call, handle, workers, leftovers, hold, wa
 # code that waits for its workers is surely still waiting when the second cancel lands, even in judge
 # mode. gather keeps waiting for them, `asyncio.wait` does not, and either may end then: what is
 # checked is that the cancel goes on, and that no worker was left never cancelled.
-STOPPING = 0.2
-CANCELLED_AGAIN = (
-    "A caller may cancel more than once (a timeout fires, then its own caller gives up): the second "
-    "cancel lands in your cleanup, at whatever it awaits there. Cancel every worker first, then wait "
-    "for them all at once (`await asyncio.gather(*tasks, return_exceptions=True)`, which waits on "
-    "through a second cancel and then raises it), or start them in a TaskGroup: no `except "
-    "asyncio.CancelledError:` around that wait that returns a result."
-)
+CANCELLED_AGAIN = cancelled_again_advice("worker", "start them in a TaskGroup")
 
 
 async def cancel_twice_while_handling(name, call, handle, workers, leftovers):

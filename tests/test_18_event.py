@@ -37,9 +37,11 @@ from kata.testing import (
     stopwatch,
 )
 from kata.testing.cancelling import (
+    STOPPING,
     LeftRunning,
     Run,
     assert_ended_cancelled,
+    cancelled_again_advice,
     left_running,
     left_running_message,
     stop_calls,
@@ -582,15 +584,7 @@ async def test_starts_at_once_when_go_is_already_set(ex, rng):
 # waits for them is surely still waiting when the second cancel lands, even in judge mode. gather
 # keeps waiting for them, `asyncio.wait` does not, and either may end then: what is checked is that
 # the cancel goes on, and that no run was left never cancelled.
-STOPPING = 0.2
-CANCELLED_AGAIN = (
-    "A caller may cancel more than once (a timeout fires, then its own caller gives up): the second "
-    "cancel lands in your cleanup, at whatever it awaits there. Cancel every run first, then wait "
-    "for them all at once (`await asyncio.gather(*tasks, return_exceptions=True)`), or let a gather "
-    "of the runs or a TaskGroup do it: then a second cancel can neither leave a run never cancelled "
-    "(cancelling and waiting for them one by one, the rest are never reached) nor be lost (no "
-    "`except asyncio.CancelledError:` that returns)."
-)
+CANCELLED_AGAIN = cancelled_again_advice("run", "let a gather of the runs or a TaskGroup do it")
 
 
 async def cancel_start_together(ex, rng, again):

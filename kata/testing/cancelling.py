@@ -29,6 +29,25 @@ from kata.testing.waiting import assert_loop_ran, assert_slept, started_by_the_c
 from kata.words import many
 
 WAIT = 1.0  # how long a cancelled function may take to stop (a short cleanup takes a few ms)
+# Cancelled a second time while its cleanup waits for what it cancelled (05, 11, 15, 16, 18): each
+# cancelled call takes STOPPING s to stop, so code that waits for them is surely still waiting when
+# the second cancel lands, even in judge mode.
+STOPPING = 0.2
+
+
+def cancelled_again_advice(thing: str = "task", waiters: str = "let gather or a TaskGroup do it") -> str:
+    """What a test of a second cancel during the cleanup tells the learner: `thing`, what the code
+    started ("task", "worker", "run"); `waiters`, what waits for them all in one go."""
+    return (
+        "A caller may cancel more than once (a timeout fires, then its own caller gives up): the second "
+        f"cancel lands in your cleanup, at whatever it awaits there. Cancel every {thing} first, then wait "
+        f"for them all at once (`await asyncio.gather(*tasks, return_exceptions=True)`), or {waiters}: "
+        f"then a second cancel can neither leave a {thing} never cancelled (cancelling and waiting for "
+        "them one by one, the rest are never reached) nor be lost (no `except asyncio.CancelledError:` "
+        "that returns)."
+    )
+
+
 STEP = 0.005
 
 
