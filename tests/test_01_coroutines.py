@@ -7,7 +7,6 @@ import pytest
 
 from kata.testing import FakeService, assert_same, assert_started_in_order, describe, holds, same
 from kata.testing.letting_run import let_the_code_run
-from kata.testing.limits import assert_no_limit_of_its_own
 from kata.testing.services import FakeServices
 
 # Names as the service spells them, which the greeting must keep: each one changes under
@@ -17,27 +16,15 @@ NAMES = ["Guido van Rossum", "John McCarthy", "Ada MacLeod", "Vincent van Gogh",
 STREETS = ["Elm Street", "Mill Lane", "Harbour Road", "Station Road", "Orchard Way"]
 
 
-def no_time_limit(function, what):
-    """The explanation of a time limit `function` set of its own, around `what` (its awaits)."""
-    return lambda limit: (
-        f"{function} set {limit.said()}: the docstring gives no time limit, and {what} takes as long "
-        "as it takes. A service slower than your limit would make the call fail with a TimeoutError. "
-        "Just `await` the call; a caller who wants a limit puts one around the whole call."
-    )
-
-
 @pytest.mark.task(1)
-async def test_greeting_uses_the_name_the_service_returned(ex, rng, wake_watch):
+async def test_greeting_uses_the_name_the_service_returned(ex, rng):
     user_id = rng.randrange(100, 1000)
     name = rng.choice(NAMES)
     fetch_name = FakeService("fetch_name", delay=0.05, reply=lambda uid: name if uid == user_id else "?")
 
-    async with wake_watch(ex) as wakes:
-        greeting = await ex.greet(fetch_name, user_id)
+    greeting = await ex.greet(fetch_name, user_id)
 
     assert_same(greeting, f"Hello, {name}!", f"greet(fetch_name, {user_id})")
-    # A red team's greet awaited `asyncio.wait_for(fetch_name(user_id), timeout=5)`.
-    assert_no_limit_of_its_own(wakes, no_time_limit("greet", "fetch_name"))
 
 
 # Names as a service may spell them, each of which some "tidying" of the name changes: spaces
@@ -134,17 +121,15 @@ def label_for(order_id):
 
 
 @pytest.mark.task(2)
-async def test_label_has_the_customer_name_and_address(ex, rng, wake_watch):
+async def test_label_has_the_customer_name_and_address(ex, rng):
     order_id = rng.randrange(10_000, 100_000)
     get_order = FakeService("get_order", delay=0.03, reply=order_record)
     get_customer = FakeService("get_customer", delay=0.03, reply=customer_record)
     get_address = FakeService("get_address", delay=0.03, reply=address_text)
 
-    async with wake_watch(ex) as wakes:
-        label = await ex.shipping_label(get_order, get_customer, get_address, order_id)
+    label = await ex.shipping_label(get_order, get_customer, get_address, order_id)
 
     assert_same(label, label_for(order_id), f"shipping_label(..., {order_id})")
-    assert_no_limit_of_its_own(wakes, no_time_limit("shipping_label", "each call"))
 
 
 @pytest.mark.task(2)

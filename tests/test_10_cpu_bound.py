@@ -28,7 +28,6 @@ from kata.testing import (
 )
 from kata.testing.cancelling import Run, assert_ended_cancelled
 from kata.testing.cpu_work import BlockingService, after_all_started, failing_last
-from kata.testing.limits import assert_no_limit_of_its_own
 from kata.testing.slots import most_at_once
 from kata.testing.ticker import LearnersTicker
 from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
@@ -77,27 +76,15 @@ def report_for(report_id):
 
 
 @pytest.mark.task(1)
-async def test_reports_come_back_in_the_order_of_the_ids(ex, rng, wake_watch):
+async def test_reports_come_back_in_the_order_of_the_ids(ex, rng):
     report_ids = rng.sample(range(100, 1000), 4)
     # Later ids answer sooner, so finishing order is the reverse of the asking order.
     delays = {rid: 0.05 + 0.04 * (len(report_ids) - i) for i, rid in enumerate(report_ids)}
     fetch_report = BlockingService("fetch_report", delay=delays.__getitem__, reply=report_for)
 
-    async with wake_watch(ex) as wakes:
-        result = await ex.fetch_reports(fetch_report, report_ids)
+    result = await ex.fetch_reports(fetch_report, report_ids)
 
     assert_same(result, [report_for(rid) for rid in report_ids], "fetch_reports' result")
-    # A red team's fetch_reports wrapped its gather in `asyncio.wait_for(..., timeout=30)`: "each
-    # call takes a while", and a report slower than that made it raise TimeoutError.
-    assert_no_limit_of_its_own(
-        wakes,
-        lambda limit: (
-            f"fetch_reports set {limit.said()}: the docstring gives no time limit, and each report "
-            "takes as long as it takes. A report slower than your limit would fail the whole call "
-            "with a TimeoutError, the others' work lost. Await the calls without a timeout; a caller "
-            "who wants a limit puts one around the whole call."
-        ),
-    )
 
 
 def with_a_repeat(rng, population, count):
