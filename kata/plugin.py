@@ -140,8 +140,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
-        "stall_limit(seconds): the loop guard's limit for a test that fills every core on purpose "
-        "(a process pool at work); such a test checks blocking itself, with kata.testing.ticker",
+        "stall_limit(seconds): the loop guard's limit for a test whose own work stalls the loop longer "
+        "than usual on a busy machine (a process pool filling every core, a crawl of a thousand pages); "
+        "blocking is then checked by the test itself (kata.testing.ticker) or by the exercise's other tests",
     )
     target = Path(config.getoption("target"))
     if not target.is_absolute():

@@ -39,6 +39,7 @@ from kata.testing.differences import assert_same_parts
 from kata.testing.limits import alive_between
 from kata.testing.responses import ResponseWatch, assert_released, large_error_reply
 from kata.testing.responses import assert_used_the_session as assert_the_session_alone
+from kata.testing.second_cancel import assert_no_request_left_running_after_a_second_cancel
 from kata.testing.server import LoopbackServer, hold_replies_until_requests
 from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
 
@@ -664,27 +665,34 @@ async def test_every_url_is_fetched_at_the_same_time(ex, rng, server):
     assert_ran_together(server, run.elapsed, expected_calls=len(urls))
 
 
-# More URLs than any cap a polite client might pick (10, 16, 20). Their replies wait until every
-# request has arrived, however slowly a busy machine sends them (at most HELD_AT_MOST s: code that
-# holds some back never sends them all, and then they are let go).
-MANY_URLS, HELD_AT_MOST = 24, 1.0
+# More URLs than any cap a polite client might pick (10, 16, 20, 25, 50, 64, 100), through a
+# session of the test's own that allows every one of them a connection at once (aiohttp's default
+# connector stops at 100). Fewer than the test server's listen backlog (128): past it, a connection
+# waits a second for the kernel to retry it, and correct code is held back too (so not
+# kata.testing.caps' 129-160). Their replies wait until every request has arrived, however slowly a
+# busy machine sends them (at most HELD_AT_MOST s: code that holds some back never sends them all,
+# and then they are let go).
+MANY_URLS = (101, 120)
+HELD_AT_MOST = 1.0
 
 
 @pytest.mark.task(2)
 async def test_many_urls_are_all_in_flight_at_once(ex, rng, server):
+    count = rng.randint(*MANY_URLS)
     urls, _, _ = serve_mixed(
-        server, rng, MANY_URLS, delay=0.0, wrap=hold_replies_until_requests(MANY_URLS, at_most=HELD_AT_MOST)
+        server, rng, count, delay=0.0, wrap=hold_replies_until_requests(count, at_most=HELD_AT_MOST)
     )
 
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=count)) as session:
         await call_fetch_statuses(ex, session, urls)
 
     if margins.short_of(server.peak, len(urls), "20 fetch_statuses: many URLs all in flight at once"):
         raise AssertionError(
-            f"fetch_statuses was given {len(urls)} URLs, and at most {server.peak} of their requests were "
-            "in flight at once. The docstring asks for every URL at the same time, however many there are: "
-            "a limit of your own (a semaphore, batches, a pool of workers) holds the others back. Gather "
-            "one request per URL, all at once (the session's own connector allows 100).\nobserved:\n"
+            f"fetch_statuses was given {len(urls)} URLs, and a session whose connector allows {count} "
+            f"connections at once, and at most {server.peak} of their requests were in flight at once. The "
+            "docstring asks for every URL at the same time, however many there are: a limit of your own (a "
+            "semaphore, batches, a pool of workers) holds the others back. Gather one request per URL, all "
+            "at once, and let the session you are given decide how many connections it opens.\nobserved:\n"
             f"{draw_timeline(server.requests, server.name)}"
         )
 
@@ -722,6 +730,21 @@ async def test_a_cancelled_fetch_statuses_ends_cancelled(ex, rng, server):
         await cancelled_while_the_server_answers(
             server, paths, lambda urls: ex.fetch_statuses(session, urls), "fetch_statuses"
         )
+
+
+@pytest.mark.task(2)
+async def test_a_second_cancel_while_its_requests_stop_leaves_none_running_either(ex, rng, server):
+    # A caller may cancel twice (kata.testing.second_cancel): a red team's fetch_statuses waited for
+    # its cancelled requests with `await asyncio.wait(tasks)`, which the second cancel cut short.
+    await assert_no_request_left_running_after_a_second_cancel(
+        server,
+        "fetch_statuses",
+        lambda session, urls: ex.fetch_statuses(session, urls),
+        [f"/users/{uid}" for uid in rng.sample(range(100, 1000), 3)],
+        lambda request: Reply(json={"path": request.path}, delay=SLOW),
+        slow=SLOW,
+        within=NOTICE_WITHIN,
+    )
 
 
 @pytest.mark.task(2)

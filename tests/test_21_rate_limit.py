@@ -34,6 +34,8 @@ from kata.testing import (
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.responses import MarkingConnector, assert_used_the_session
+from kata.testing.second_cancel import assert_no_request_left_running_after_a_second_cancel
+from kata.testing.server import hold_replies_until_requests
 from kata.testing.waiting import MIN_QUIET, assert_loop_ran, assert_slept, longest_quiet, not_watched
 
 # A start may look this much earlier than it was (a limiter that books a start and then
@@ -1198,6 +1200,60 @@ async def test_a_cancelled_fetch_all_rate_limited_ends_cancelled_with_no_request
             moment="while its requests waited for the server's replies",
             unreached="without sending a request to the server",
             started="its requests",
+        )
+
+
+# A window so short that even spacing (one start every per / rate s) starts them all within a few ms.
+SHORT_PER = 0.02
+SLOW_REPLY = 2.0  # the replies the cancels come in: far slower than the test
+
+
+@pytest.mark.task(2)
+async def test_a_second_cancel_while_its_requests_stop_leaves_none_running_either(ex, rng, server):
+    # A caller may cancel twice (kata.testing.second_cancel): a red team's fetch_all_rate_limited
+    # waited for its cancelled requests with `await asyncio.wait(tasks)`, which the second cancel cut short.
+    await assert_no_request_left_running_after_a_second_cancel(
+        server,
+        "fetch_all_rate_limited",
+        lambda session, urls: ex.fetch_all_rate_limited(session, urls, len(urls), SHORT_PER),
+        [f"/items/{i}" for i in rng.sample(range(100, 1000), 3)],
+        lambda request: Reply(json=item(int(request.path.rpartition("/")[2])), delay=SLOW_REPLY),
+        slow=SLOW_REPLY,
+        within=HANG_INSIDE,
+    )
+
+
+# More URLs than any cap on requests in flight a learner might add (10, 16, 20, 25, 50, 64, 100), at a
+# rate that lets every one start at once, through a session of the test's own that allows each a
+# connection (aiohttp's default connector stops at 100). Fewer than the test server's listen backlog
+# (128): past it, a connection waits a second for the kernel to retry it, correct code's too. The
+# replies wait until every request has arrived (at most HELD_AT_MOST s: code that holds some back
+# never sends them all, and then they are let go).
+MANY_URLS = (101, 120)
+HELD_AT_MOST = 1.0
+
+
+@pytest.mark.task(2)
+async def test_many_urls_the_rate_lets_start_at_once_are_all_in_flight_at_once(ex, rng, server):
+    count = rng.randint(*MANY_URLS)
+    ids = rng.sample(range(100, 1000), count)
+    hold = hold_replies_until_requests(count, at_most=HELD_AT_MOST)
+    urls = [server.serve(f"/items/{i}", hold(Reply(json=item(i)))) for i in ids]
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=count)) as session:
+        result = await ex.fetch_all_rate_limited(session, urls, count, SHORT_PER)
+
+    assert_same(result, [item(i) for i in ids], "fetch_all_rate_limited's result")
+    if margins.short_of(server.peak, count, "21 fetch_all: many URLs all in flight at once"):
+        raise AssertionError(
+            f"fetch_all_rate_limited was given {count} URLs with rate={count} per {SHORT_PER} s, so "
+            f"every request may start at once, and a session whose connector allows {count} "
+            f"connections, and at most {server.peak} of the requests were in flight at once. The "
+            "rate limits how many START per window, nothing else: a limit of your own on the "
+            "requests in flight (a semaphore, batches, a pool of workers) holds the others back. "
+            "Gather one request per URL, each entering the shared limiter, and let the session you "
+            "are given decide how many connections it opens.\n"
+            f"observed:\n{draw_timeline(server.requests, server.name)}"
         )
 
 

@@ -1667,13 +1667,19 @@ async def test_links_that_differ_only_in_case_or_a_trailing_slash_are_pages_of_t
     assert_requests(server, site)
 
 
+# Above every round cap (8, 10, 16, 20, 25, 32, 50, 64), below aiohttp's default of 100 connections.
+LARGE_LIMITS = (65, 99)
+
+
 @pytest.mark.task(3)
 async def test_a_large_limit_is_reached_when_that_many_pages_wait(ex, rng, server):
-    # A limit of 10 to 16, well above the 3 or 4 of the other tests: `limit` is the caller's to
-    # choose, and a cap of one's own (`min(limit, 8)`) is seen only above it. The start page links
-    # to twice as many pages, and their replies are held until `limit` requests have come (for at
-    # most ALL_IN_WITHIN s), so they are all in flight at once however slowly a busy machine sends.
-    limit = rng.randint(10, 16)
+    # A limit of LARGE_LIMITS, well above the 3 or 4 of the other tests: `limit` is the caller's to
+    # choose, and a cap of one's own (`min(limit, 8)`, `min(limit, 32)`: a red team's passed with
+    # the 10 to 16 drawn here before) is seen only above it. Below 100, aiohttp's default connector,
+    # which the session of a correct crawl may keep. The start page links to twice as many pages,
+    # and their replies are held until `limit` requests have come (for at most ALL_IN_WITHIN s), so
+    # they are all in flight at once however slowly a busy machine sends.
+    limit = rng.randint(*LARGE_LIMITS)
     site = Site(server, rng)
     pages = [site.add(OK, latency=0.0) for _ in range(2 * limit)]
     site.start.links = [page.url for page in pages]
@@ -1690,7 +1696,7 @@ async def test_a_large_limit_is_reached_when_that_many_pages_wait(ex, rng, serve
             f"{len(pages)} pages waited (this test held their replies until {limit} had come, for "
             f"{ALL_IN_WITHIN:.1f} s). `limit` is the caller's to choose, however large: make the "
             "semaphore from it as it is, `asyncio.Semaphore(limit)`, with no cap of your own "
-            "(`min(limit, 8)`)."
+            "(`min(limit, 8)`, `min(limit, 32)`)."
         )
     assert_report(report, site, timeout=REFILL_TIMEOUT)
     assert_peak_in_flight(server, limit, expected_calls=len(site.pages))
@@ -1702,6 +1708,14 @@ DEEP = (60, 80)  # links from the start page to the last page of a chain
 LARGE = (1020, 1100)  # pages in all, a start page linking to hubs, each linking to many leaves
 LARGE_LIMIT = 50
 LARGE_GIVE_UP = 15.0  # a crawl of LARGE pages takes 1 to 3 s, far longer on a loaded machine
+# A crawl of LARGE pages runs the loop through thousands of stretches, and on a loaded machine one
+# of them is cut off by the scheduler now and then: with 8 CPU burners on 2 cores the solution's
+# worst stall passed 0.1 s in most of 12 runs, up to 0.6 s (the self-check failed it on time twice). So
+# this test allows a stall of LARGE_STALL_LIMIT s (blocking code is the crawl's other tests'
+# business: each of them keeps the loop guard's usual limit) and gives each page LARGE_TIMEOUT s,
+# far more than a stall (its pages answer at once: no page of it is meant to time out).
+LARGE_STALL_LIMIT = 1.0
+LARGE_TIMEOUT = 5.0
 
 
 @pytest.mark.task(3)
@@ -1733,6 +1747,7 @@ async def test_a_page_many_links_deep_is_reached(ex, rng, server):
 
 
 @pytest.mark.task(3)
+@pytest.mark.stall_limit(LARGE_STALL_LIMIT)
 async def test_a_site_of_more_than_a_thousand_pages_is_crawled_whole(ex, rng, server):
     count = rng.randint(*LARGE)
     site = Site(server, rng)
@@ -1754,7 +1769,7 @@ async def test_a_site_of_more_than_a_thousand_pages_is_crawled_whole(ex, rng, se
         ),
     ):
         report = await ex.crawl(
-            site.start.url, limit=LARGE_LIMIT, timeout=REFILL_TIMEOUT, attempts=ATTEMPTS, backoff=BACKOFF
+            site.start.url, limit=LARGE_LIMIT, timeout=LARGE_TIMEOUT, attempts=ATTEMPTS, backoff=BACKOFF
         )
 
     reported = report["fetched"].keys() | report["failed"].keys()
@@ -1765,7 +1780,7 @@ async def test_a_site_of_more_than_a_thousand_pages_is_crawled_whole(ex, rng, se
             "however large: no cap of your own on the pages (`if len(seen) >= 100:`). The `seen` set "
             "is what ends a crawl (a site is finite)."
         )
-    assert_report(report, site, timeout=REFILL_TIMEOUT)
+    assert_report(report, site, timeout=LARGE_TIMEOUT)
     assert_requests(server, site)
 
 

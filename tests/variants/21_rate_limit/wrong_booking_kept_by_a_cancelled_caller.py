@@ -46,3 +46,4 @@ async def fetch_all_rate_limited(session, urls, rate, per=1.0):
     finally:
         for t in tasks:
             t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)  # and wait until they have stopped
