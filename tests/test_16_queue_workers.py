@@ -26,6 +26,7 @@ from kata.testing.cancelling import (
     Run,
     assert_ended_cancelled,
     cancelled_again_advice,
+    left_running,
     settle,
     stop_calls,
 )
@@ -1110,22 +1111,21 @@ CANCELLED_AGAIN = cancelled_again_advice("worker", "start them in a TaskGroup")
 async def cancel_twice_while_handling(name, call, handle, workers, leftovers):
     """Run the learner's `call`, cancel it the moment `workers` items are being handled at once, and
     again the moment the first call it cancelled gets the cancel (each takes STOPPING s to stop);
-    check that it ended cancelled with every worker cancelled."""
+    check that it ended cancelled with every worker cancelled: every call to `handle` still running
+    when it ended had been cancelled. (Judged by the calls, not by the tasks still running: a
+    cleanup of the learner's own, shielded, may still be waiting for the workers it cancelled, as
+    a learner trial's `finally: await asyncio.shield(stop_all(workers))` was: correct.)"""
     before = leftovers.mark()
     moment = f"while {workers} items were being handled"
-
-    def snapshot():  # the instant the function ended
-        return leftovers.at_return(before)
-
-    run = Run(call, snapshot=snapshot)
+    run = Run(call, snapshot=lambda: [c for c in handle.calls if c.end is None])
     handle.on_start = lambda _call: handle.in_flight >= workers and run.cancel(moment)
     handle.stop_delay = STOPPING
     handle.on_cancel = lambda _call: run.cancel_again("while the workers it had cancelled were stopping")
     finished = await run.finish(RUN_LIMIT)
     left = None
     if finished and run.moment is not None:
-        untouched = [f"{task.name}()" for task in run.left or [] if not task.cancelling]
-        left = LeftRunning("task", (), untouched) if untouched else None
+        _, untouched = await left_running(run.left or [])
+        left = LeftRunning.calls((), untouched, "handle") if untouched else None
     if not finished:
         await run.stop()
     await settle()
