@@ -347,8 +347,9 @@ def _start_child(
     os.close(write_end)
     env = clean_env(sandbox.home_path(view))
     if judge:
-        env[PREFIX_VARIABLE] = json.dumps(sandbox.host_prefix(uid))
-        if sandbox.host_prefix(uid):  # the learner's code runs as `uid`, the judge as root
+        prefix = sandbox.host_prefix(uid)
+        env[PREFIX_VARIABLE] = json.dumps(prefix)
+        if prefix:  # the learner's code runs as `uid`, the judge as root
             env[LEARNER_UID_VARIABLE] = str(uid)
         extra = [*extra, "--kata-judge"]
     if trusted:

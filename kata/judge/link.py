@@ -81,18 +81,19 @@ class SandboxLink:
 
     def _start(self) -> None:
         judge_end, host_end = socket.socketpair()
+        sandboxed = PREFIX_VARIABLE in os.environ  # batch grading: other exercises' processes share it
         prefix = json.loads(os.environ.get(PREFIX_VARIABLE, "[]"))
         command = [
             *prefix,
             sys.executable,
-            *_import_only_from_where_the_grader_put_it(),
+            *_import_only_from_where_the_grader_put_it(sandboxed),
             "-m",
             "kata.sandbox.host",
         ]
         command += ["--fd", str(host_end.fileno()), "--target", str(self.target)]
         if where.FILE_NAMES_ONLY:  # its messages name the learner's files as the judge's do
             command.append("--file-names")
-        if PREFIX_VARIABLE in os.environ:  # batch grading: other exercises' processes share the sandbox
+        if sandboxed:
             command.append("--not-dumpable")
         if threading.current_thread() is threading.main_thread():
             # The kernel signals a parent's death when the thread that started the child ends:
@@ -158,7 +159,7 @@ class SandboxLink:
 PUMP_CHUNK = 65536
 
 
-def _import_only_from_where_the_grader_put_it() -> list[str]:
+def _import_only_from_where_the_grader_put_it(sandboxed: bool) -> list[str]:
     """Python's options for a host: its imports never come from a folder the learner's code can
     write to. `-P`: not from the working folder (`-m` would put it first on the path); in a sandbox
     (batch grading), `-s` too: not from the user's site-packages under HOME, nor their .pth files.
@@ -166,7 +167,7 @@ def _import_only_from_where_the_grader_put_it() -> list[str]:
     host shares: the next exercise's host imported it in place of the grader's package, and it
     silenced that host's reports (02's and 09's wrong answers earned full marks, unflagged). On a
     learner's own machine, their user site-packages may hold what the kata needs."""
-    return ["-P", "-s"] if PREFIX_VARIABLE in os.environ else ["-P"]
+    return ["-P", "-s"] if sandboxed else ["-P"]
 
 
 def _pump(stream, name: str, stopped: threading.Event) -> None:

@@ -62,13 +62,18 @@ def in_namespace(namespace: str) -> list[Member]:
 
 def of_user(uid: int) -> list[Member]:
     """Every process whose real uid is `uid`."""
-    members = []
+    return [Member(pid, pid) for pid, _ in _statuses_of_user(uid)]
+
+
+def _statuses_of_user(uid: int) -> list[tuple[int, dict[str, str]]]:
+    """Each living process whose real uid is `uid`, with its /proc status as read once."""
+    found = []
     for pid in _pids():
         fields = _status(pid)
         uids = fields.get("Uid", "").split()
         if uids and int(uids[0]) == uid and not _dead(fields):
-            members.append(Member(pid, pid))
-    return members
+            found.append((pid, fields))
+    return found
 
 
 def descendants(root: int) -> list[Member]:
@@ -95,7 +100,7 @@ def stop_all_of_user(uid: int, rounds: int = 200) -> int:
     many were stopped."""
     stopped: set[int] = set()
     for _ in range(rounds):
-        running = [m.pid for m in of_user(uid) if not is_stopped(m.pid)]
+        running = [pid for pid, fields in _statuses_of_user(uid) if not _stopped(fields)]
         if not running:
             break
         for pid in running:
@@ -108,7 +113,11 @@ def stop_all_of_user(uid: int, rounds: int = 200) -> int:
 
 def is_stopped(pid: int) -> bool:
     """Stopped by a signal (or traced): it runs no more until woken."""
-    return _status(pid).get("State", "").startswith(("T", "t"))
+    return _stopped(_status(pid))
+
+
+def _stopped(fields: dict[str, str]) -> bool:
+    return fields.get("State", "").startswith(("T", "t"))
 
 
 def kill(pids: list[int]) -> None:
