@@ -266,7 +266,7 @@ async def test_a_slow_call_is_stopped_not_left_running(ex, rng):
     key = rng.randrange(100, 1000)
     limit = round(rng.uniform(0.1, 0.2), 2)
     fetch = FakeService("fetch", delay=SLOW, reply=value_for)
-    held = HeldStop(HOLD, fetch)
+    held = HeldStop(HOLD, fetch, own_timers=False)  # the docstring gives the limit: its timer is pending
 
     try:
         await fetch_or_none_of(ex, fetch, key, limit)
@@ -675,7 +675,7 @@ async def test_slow_calls_are_stopped_when_the_limit_is_up(ex, rng):
     keys, slow, fetch = make_batch(rng, 6, rng.randint(2, 3))
     # The first slow call cancelled stops at once: code whose fixed wait starts when it has ended
     # (a gather of the pending calls ends at the first that ends cancelled) is held as long.
-    held = HeldStop(HOLD, fetch, lead=0.0)
+    held = HeldStop(HOLD, fetch, lead=0.0, own_timers=False)  # the docstring gives the limit
     # No time is judged here but how soon it returns once the slow calls have stopped, and the
     # fast calls' answers are not read: a shorter limit (still longer than any fast call) pays for
     # part of the HOLD that stopping the slow calls now takes.

@@ -24,7 +24,14 @@ from kata.remote.peer import PeerLost
 from kata.sandbox import processes
 from kata.testing import clock
 from kata.testing.limits import Limit, from_report
-from kata.testing.waiting import MAX_WATCHED, WakeWatch, Watched, unpacked_stretches, unpacked_wakes
+from kata.testing.waiting import (
+    MAX_WATCHED,
+    WakeWatch,
+    Watched,
+    timers_watched,
+    unpacked_stretches,
+    unpacked_wakes,
+)
 
 WHERE_TIMEOUT = 2.0
 WAKES_TIMEOUT = 2.0  # seconds for the sandbox to start or report its WakeWatch (its loop may be frozen)
@@ -338,9 +345,12 @@ class SandboxWakeWatch:
     async def __aenter__(self) -> SandboxWakeWatch:
         asked = ("watch_wakes", True) if self._with_limits else ("watch_wakes",)
         await asyncio.wait_for(self.session.link.ask_async(*asked), WAKES_TIMEOUT)
+        if self._with_limits:
+            timers_watched(self, True)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        timers_watched(self, False)
         if self.session.link.host is None or self.session.link.peer.lost is not None:
             return
         try:
@@ -353,6 +363,23 @@ class SandboxWakeWatch:
             with contextlib.suppress(TimeoutError):
                 report = await asyncio.wait_for(self.session.link.ask_async("limits"), WAKES_TIMEOUT)
                 self.limits = from_report(report)
+
+    async def probe_own_timers(self, let_go_after: float | None = None) -> tuple[list[Limit], list[Limit]]:
+        """WakeWatch.probe_own_timers, done by the sandbox on its loop (the learner's process's
+        word: a host that says it had no timer is judged by what its code then returns)."""
+        ran_out = await self.run_out_own_timers()
+        return ran_out, await self.hold_back_own_timers(bool(ran_out), let_go_after)
+
+    async def run_out_own_timers(self) -> list[Limit]:
+        return await _asked_timers(self.session, "run_out_own_timers", False)
+
+    async def hold_back_own_timers(self, turns: bool, let_go_after: float | None = None) -> list[Limit]:
+        return await _asked_timers(self.session, "hold_back_own_timers", turns, let_go_after, False)
+
+    async def let_timers_go(self) -> None:
+        if self.session.link.host is not None and self.session.link.peer.lost is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.session.link.ask_async("let_timers_go"), WAKES_TIMEOUT)
 
 
 class SandboxOwnLoopsWatch:
@@ -374,6 +401,18 @@ class SandboxOwnLoopsWatch:
         self.session.link.ask("watch_own_loops")
         return self
 
+    async def run_out_own_timers(self) -> list[Limit]:
+        """OwnLoopsWatch.run_out_own_timers, done by the sandbox on the learner's own loops."""
+        return await _asked_timers(self.session, "run_out_own_timers", True)
+
+    async def hold_back_own_timers(self, turns: bool, let_go_after: float | None = None) -> list[Limit]:
+        return await _asked_timers(self.session, "hold_back_own_timers", turns, let_go_after, True)
+
+    async def let_timers_go(self) -> None:
+        if self.session.link.host is not None and self.session.link.peer.lost is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.session.link.ask_async("let_own_loops_timers_go"), WAKES_TIMEOUT)
+
     def __exit__(self, *exc_info: object) -> None:
         if self.session.link.host is None or self.session.link.peer.lost is not None:
             return
@@ -381,6 +420,11 @@ class SandboxOwnLoopsWatch:
         if isinstance(reported, tuple | list) and len(reported) == 4:
             _read_wakes(self, reported)
             self.limits = from_report(reported[3])
+
+
+async def _asked_timers(session: JudgeSession, asked: str, *args: Any) -> list[Limit]:
+    """The sandbox's half of a probe of the learner's timers (kata.testing.own_timers), as Limits."""
+    return from_report(await asyncio.wait_for(session.link.ask_async(asked, *args), WAKES_TIMEOUT))
 
 
 class SandboxLoopBreaker:

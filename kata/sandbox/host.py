@@ -232,6 +232,35 @@ class Host:
             return [], [], None, []
         return (*_packed(watch.watched, watch.callbacks, watch.starved), reported_limits(watch))
 
+    async def run_out_own_timers(self, own_loops: object = False) -> list[tuple]:
+        """The first half of the test's probe of the timers the learner's module has pending
+        (kata.testing.own_timers): on this loop, or with `own_loops` on the loops its plain code
+        made. Reports of those that ran out."""
+        self._letting_run.add(asyncio.current_task())  # its turns are the test's, not the code's
+        watch = self._own_loops if own_loops is True else self._wakes
+        if watch is None or watch.code_file is None:
+            return []
+        return [t.report() for t in await watch.run_out_own_timers()]
+
+    async def hold_back_own_timers(
+        self, turns: object, let_go_after: object, own_loops: object = False
+    ) -> list[tuple]:
+        """The second half: reports of those held back."""
+        self._letting_run.add(asyncio.current_task())
+        watch = self._own_loops if own_loops is True else self._wakes
+        if watch is None or watch.code_file is None:
+            return []
+        held = await watch.hold_back_own_timers(turns is True, _seconds_or_none(let_go_after))
+        return [t.report() for t in held]
+
+    async def let_own_loops_timers_go(self) -> None:
+        if self._own_loops is not None:
+            await self._own_loops.let_timers_go()
+
+    async def let_timers_go(self) -> None:
+        if self._wakes is not None:
+            await self._wakes.let_timers_go()
+
     def _stop_watching_own_loops(self) -> None:
         if self._own_loops is not None:
             self._own_loops.__exit__(None, None, None)
@@ -385,6 +414,13 @@ def _packed(watched: list, callbacks: list, starved: list | None) -> tuple:
     tasks = [(w.name, packed_wakes(w.wakes)) for w in watched[:MAX_WATCHED]]
     ran = [(w.name, packed_wakes(w.wakes)) for w in callbacks[:MAX_WATCHED]]
     return tasks, ran, packed_stretches(starved)
+
+
+def _seconds_or_none(seconds: object) -> float | None:
+    """A number of seconds the judge sent (0-60), or None."""
+    if type(seconds) in (int, float) and 0 <= seconds <= 60:
+        return float(seconds)
+    return None
 
 
 def _limit(stall_limit: object) -> float:

@@ -25,7 +25,8 @@ from kata.testing.fakes import Call
 from kata.testing.hang_guard import waiting_lines
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.limits import alive_between, assert_no_limit_of_its_own
-from kata.testing.waiting import assert_loop_ran, assert_slept, started_by_the_code
+from kata.testing.own_timers import LET_GO
+from kata.testing.waiting import assert_loop_ran, assert_slept, started_by_the_code, watching_timers
 from kata.words import many
 
 WAIT = 1.0  # how long a cancelled function may take to stop (a short cleanup takes a few ms)
@@ -179,6 +180,10 @@ def through(held: HeldStop | None, coro: Coroutine[Any, Any, Any]) -> Awaitable[
     return coro if held is None else held.call(coro)
 
 
+def them(they: str) -> str:
+    return "it" if they == "it" else "them"
+
+
 class HeldStop:
     """Cancelled calls to these services stop only when the test lets them: `hold` s, as the code
     under test sees time (kata.testing.letting_run), after a cancel first reached one of them.
@@ -208,8 +213,14 @@ class HeldStop:
     test gave up on it), before stopping what it left running.
     """
 
-    def __init__(self, hold: float, *services: Any, lead: float | None = None) -> None:
+    def __init__(
+        self, hold: float, *services: Any, lead: float | None = None, own_timers: bool = True
+    ) -> None:
+        """`own_timers` False: the learner's timers are not probed as the hold ends (a docstring
+        that gives a time limit: its timer is the code's to keep, and running it out early would
+        change what correct code does)."""
         self.hold = hold
+        self._probes_timers = own_timers
         self.lead = lead
         self.cancelled_at: float | None = None  # when a cancel first reached a held call
         self.held_since: float | None = None  # the same moment, as a wake-up watch times it (perf_counter)
@@ -219,6 +230,12 @@ class HeldStop:
         self.held_calls = 0  # how many cancelled calls it held
         self._open = False  # once released, a cancelled call stops at once
         self._reached = asyncio.Event()
+        # kata.testing.own_timers, as the hold ends: whether the learner's timers were probed, those
+        # that ran out, and those held back while the calls stopped.
+        self.probed = False
+        self.ran_out: list[Any] = []
+        self.held_back: list[Any] = []
+        self._watch: Any = None
         for service in services:
             service.stop_until = self._stop_until
         self._task = asyncio.create_task(self._hold())
@@ -247,12 +264,26 @@ class HeldStop:
             await let_the_code_run(max(0.0, self.hold - self.lead))
         if self._open:
             return
+        await self._probe_own_timers()
         self._open = True
         while self._held:
             stopped = self._held.pop(0)
             if not self._held:
                 self.released_at = clock.monotonic()
             stopped.set()
+            await let_the_code_run()
+
+    async def _probe_own_timers(self) -> None:
+        """As the hold ends, with a watch of the learner's timers on (kata.testing.own_timers): its
+        pending timers run out (a limit gives up: the code ends while the calls are still held),
+        then those pending are held back as the calls stop (a poll notices their end LET_GO s
+        late, and `waited_on` sees it); a timer that only logs or warns changes nothing."""
+        self._watch = watching_timers() if self._probes_timers else None
+        if self._watch is None or self._open:
+            return
+        self.probed = True
+        self.ran_out, self.held_back = await self._watch.probe_own_timers(let_go_after=LET_GO)
+        if self.ran_out:  # what the code did then has reached the test (judge mode) before the calls stop
             await let_the_code_run()
 
     async def call(self, coro: Coroutine[Any, Any, Any]) -> Any:
@@ -272,6 +303,8 @@ class HeldStop:
         self._open = True
         while self._held:
             self._held.pop(0).set()
+        if self.held_back:  # the code has ended: they need not wait for LET_GO
+            await self._watch.let_timers_go()
 
     def waited_on(self, ended_at: float | None, check: str) -> float | None:
         """How long the code under test went on after the held calls were let stop, when it went
@@ -324,11 +357,16 @@ class HeldStop:
         one = self.held_calls == 1
         calls = calls or ("the call" if one else "the calls")
         took, they = ("took", "it") if one else ("took up to", "they")
+        how = "it waited a fixed time (a sleep, or `asyncio.wait` with a timeout)"
+        if self.held_back:  # its next check was held back (`_probe_own_timers`)
+            how = (
+                f"it was waiting on a timer of its own ({self.held_back[0].where()}), which this test "
+                f"held back {LET_GO:g} s as {they} stopped, and not on {them(they)}"
+            )
         raise AssertionError(
             f"{whose}. {function} had cancelled {calls}, which {took} {self.hold:.2f} s to stop, and it went "
-            f"on {after:.2f} s after {they} had stopped: it waited a fixed time (a sleep, or `asyncio.wait` "
-            f"with a timeout) instead of until {they} had ended. A call takes as long as it takes to stop, "
-            f"shorter or longer than any guess: {wait_for}."
+            f"on {after:.2f} s after {they} had stopped: {how} instead of until {they} had ended. A call "
+            f"takes as long as it takes to stop, shorter or longer than any guess: {wait_for}."
         )
 
     def assert_waited_on_the_calls(
@@ -352,15 +390,16 @@ class HeldStop:
         the hold left them still stopping): a poll's deadline and a limit are seen whatever their
         length, so that the hold need not outlast them (a longer hold makes every learner wait)."""
         self._assert_no_poll(wakes, function, wait_for, calls, task or self.calling)
-        assert_no_limit_of_its_own(
-            wakes,
-            lambda limit: (
-                f"{function} set {limit.said()}, and its docstring gives none: a call slower than "
-                f"{limit.delay:.2f} s, to end or to stop once cancelled, would be given up on or left "
-                f"running. Wait until the calls have ended, however long that takes: {wait_for}."
-            ),
-        )
-        self._assert_no_timer(wakes, function, wait_for, calls)
+        if not self.probed:  # else its timers were judged by what they did (`_probe_own_timers`)
+            assert_no_limit_of_its_own(
+                wakes,
+                lambda limit: (
+                    f"{function} set {limit.said()}, and its docstring gives none: a call slower than "
+                    f"{limit.delay:.2f} s, to end or to stop once cancelled, would be given up on or left "
+                    f"running. Wait until the calls have ended, however long that takes: {wait_for}."
+                ),
+            )
+        self._assert_no_timer(wakes, function, wait_for, calls, threads_only=self.probed)
         if self.held_since is not None:
             one = self.held_calls == 1
             calls, were = calls or ("the call" if one else "the calls"), "was" if one else "were"
@@ -403,13 +442,17 @@ class HeldStop:
             woken=POLL_WOKEN,
         )
 
-    def _assert_no_timer(self, wakes: Any, function: str, wait_for: str, calls: str) -> None:
+    def _assert_no_timer(
+        self, wakes: Any, function: str, wait_for: str, calls: str, threads_only: bool
+    ) -> None:
         """Fail if a timer the learner's file set (a sleep included: kata.testing.limits) was
         running in the stretch: a sleep raced against the calls, a task that sleeps and then
         cancels the wait, a check that `loop.call_later` runs. Waiting for the calls needs none."""
         if self.held_since is None:
             return
         timers = alive_between(wakes, *self._stretch())
+        if threads_only:  # its timers were judged by what they did (`_probe_own_timers`)
+            timers = [timer for timer in timers if timer.thread]
         if not timers:
             return
         opening, they, _ = self._cancelled_words(function, calls)

@@ -35,6 +35,9 @@ class BlockingService(FakeService):
             self.peak = max(self.peak, self.in_flight)
         try:
             _blocking_sleep(self.delay_for(*args))
+            held = self.hold(call) if self.hold is not None else None
+            if held is not None:  # kata.testing.own_timers
+                held.wait_in_thread()
             error = self.fail(*args) if self.fail else None
             if error is not None:
                 call.outcome = "raised"

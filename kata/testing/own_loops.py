@@ -65,6 +65,30 @@ class OwnLoopsWatch:
             selectors.append(selector)
             watch.turns_timed_by(selector)
 
+    async def run_out_own_timers(self) -> list[Limit]:
+        """WakeWatch.run_out_own_timers on each loop of the code's own (kata.testing.own_timers)."""
+        ran_out: list[Limit] = []
+        for watch in self._running():
+            ran_out += await watch.run_out_own_timers()
+        return ran_out
+
+    async def hold_back_own_timers(self, turns: bool, let_go_after: float | None = None) -> list[Limit]:
+        held_back: list[Limit] = []
+        for watch in self._running():
+            held_back += await watch.hold_back_own_timers(turns, let_go_after)
+        return held_back
+
+    def _running(self) -> list[WakeWatch]:
+        with self._lock:
+            return [watch for watch, _ in self._watches if watch._loop.is_running()]
+
+    async def let_timers_go(self) -> None:
+        with self._lock:
+            watches = [watch for watch, _ in self._watches]
+        for watch in watches:
+            if not watch._loop.is_closed():
+                await watch.let_timers_go()
+
     def __exit__(self, *exc_info: object) -> None:
         self._noting.__exit__(None, None, None)
         with self._lock:

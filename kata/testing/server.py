@@ -282,7 +282,7 @@ class LoopbackServer:
                 reply = reply(served)
                 if inspect.isawaitable(reply):
                     reply = await reply
-            served.delay = reply.delay
+            served.delay = max(served.delay, reply.delay)  # a reply function may have waited itself
             if reply.delay:
                 await asyncio.sleep(reply.delay)
             served.status = reply.status

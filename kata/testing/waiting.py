@@ -38,7 +38,9 @@ from __future__ import annotations
 import _thread
 import asyncio
 import collections.abc
+import contextlib
 import contextvars
+import heapq
 import inspect
 import itertools
 import math
@@ -126,7 +128,10 @@ def code_of(callback: Any, args: tuple = ()) -> Any:
     """The code object a callback runs, called with `args`: a function, a bound method, a
     functools.partial, an object with a `__call__` of its own, a function's own `__call__` (a
     method-wrapper), a context's `run` given the function; None."""
-    for _ in range(5):
+    for _ in range(6):
+        wrapped = getattr(callback, "__wrapped__", None)  # a timer WakeWatch noted runs wrapped
+        if wrapped is not None and getattr(callback, "__code__", None) in _WRAPPERS:
+            callback = wrapped
         code = getattr(callback, "__code__", None)
         if code is not None:
             return code
@@ -157,6 +162,25 @@ def _started(coro: Any) -> bool:
 _TASK_TOP = {_Counted._resume.__code__, _Counted.send.__code__, _Counted.throw.__code__}
 
 
+# The watches on now that note the learner's timers (innermost last): a fake that holds a test's
+# calls probes them there (kata.testing.own_timers, kata.testing.cancelling.HeldStop).
+_TIMER_WATCHES: list[Any] = []
+
+
+def watching_timers() -> Any | None:
+    """The innermost wake watch on now that notes the learner's timers (in judge mode, the
+    sandbox's): what probes them while the calls are held; None when none is on."""
+    return _TIMER_WATCHES[-1] if _TIMER_WATCHES else None
+
+
+def timers_watched(watch: Any, on: bool) -> None:
+    """`watch` notes the learner's timers from now on (`on`), or no longer."""
+    if on:
+        _TIMER_WATCHES.append(watch)
+    elif watch in _TIMER_WATCHES:
+        _TIMER_WATCHES.remove(watch)
+
+
 class WakeWatch:
     """Records the wake-ups of every task created on the running loop while it is on (see module doc)."""
 
@@ -178,6 +202,7 @@ class WakeWatch:
         self.code_file = code_file  # the learner's module: note the time limits it sets
         self.limits: list[Limit] = []  # and its pauses (`Limit.pause`), the latest MAX_PAUSES ended
         self._pending: dict[asyncio.TimerHandle, Limit] = {}
+        self._held_back: dict[asyncio.TimerHandle, float] = {}  # when each was due (kata.testing.own_timers)
         # The learner's functions the loop ran as callbacks (`loop.call_soon(check)`, a done
         # callback), one record each: when each run began. Not tasks: the checks of stopping look
         # at them (a poll by callbacks wakes no task), the others at tasks alone.
@@ -202,6 +227,7 @@ class WakeWatch:
         self._call_at = self._loop.call_at
         self._loop.call_at = self._timed_call_at  # asyncio.sleep and timeouts go through it
         if self.code_file:  # when the learner's timers stop: TimerHandle.cancel() tells the loop
+            timers_watched(self, True)
             self._cancelled = self._loop._timer_handle_cancelled
             self._loop._timer_handle_cancelled = self._timer_cancelled
             self._run_in_executor = self._loop.run_in_executor
@@ -217,6 +243,8 @@ class WakeWatch:
         self._turns = select_watch
 
     def __exit__(self, *exc_info: object) -> None:
+        self._let_timers_go()
+        timers_watched(self, False)
         if self._turns is not None:
             self.starved = self._turns.starved_in(self._entered, clock.perf_counter())
         self._loop.set_task_factory(self._factory)
@@ -272,6 +300,91 @@ class WakeWatch:
             self._pending[handle] = limit
             self._keep(limit)
         return handle
+
+    async def probe_own_timers(self, let_go_after: float | None = None) -> tuple[list[Limit], list[Limit]]:
+        """kata.testing.own_timers: `run_out_own_timers`, then `hold_back_own_timers` (a few loop
+        turns later if any ran out). Gives the timers that ran out, and those held back."""
+        ran_out = await self.run_out_own_timers()
+        return ran_out, await self.hold_back_own_timers(bool(ran_out), let_go_after)
+
+    async def run_out_own_timers(self) -> list[Limit]:
+        """Every timer the learner's file has pending runs out now (its callback runs in the loop's
+        next turn, as if it had been due), but one an earlier probe held back: a poll stuck on it
+        stays stuck. Done on the watched loop, whichever loop asks (in judge mode the sandbox may
+        serve the question on another); nothing while that loop does not run."""
+
+        async def run_out() -> list[Limit]:
+            return self._move_pending(lambda due, now: now, skip=self._held_back)
+
+        return await self._on_its_loop(run_out, [])
+
+    async def hold_back_own_timers(self, turns: bool, let_go_after: float | None = None) -> list[Limit]:
+        """After PROBE_TURNS loop turns (with `turns`: the code acts on the timers that ran out),
+        every timer the learner's file has pending then is held back (HELD_BACK s past when it was
+        due) until `let_timers_go()`, or, with `let_go_after`, that many seconds later, by itself
+        (plain code, which the test cannot wait for while it holds them)."""
+
+        async def hold_back() -> list[Limit]:
+            try:
+                for _ in range(PROBE_TURNS if turns else 0):
+                    await asyncio.sleep(0)
+            except asyncio.CancelledError:  # its loop is closing: the code gave up and ended
+                return []
+            held_back = self._move_pending(lambda due, now: due + HELD_BACK, keep=True)
+            if held_back and let_go_after is not None:
+                self._call_at(self._loop.time() + let_go_after, self._let_timers_go)
+            return held_back
+
+        return await self._on_its_loop(hold_back, [])
+
+    async def _on_its_loop(self, work: Callable[[], Any], otherwise: Any) -> Any:
+        """`await work()` on the watched loop; `otherwise` if it does not run (plain code's loop,
+        between its calls) or stops first."""
+        if asyncio.get_running_loop() is self._loop:
+            return await work()
+        if self._loop.is_closed() or not self._loop.is_running():
+            return otherwise
+        try:
+            there = asyncio.run_coroutine_threadsafe(work(), self._loop)
+            return await asyncio.wait_for(asyncio.wrap_future(there), HOP_WAIT)
+        except (RuntimeError, TimeoutError):
+            return otherwise
+
+    async def let_timers_go(self) -> None:
+        """The timers `probe_own_timers` held back are due again when they were (on the watched loop)."""
+        if asyncio.get_running_loop() is not self._loop:
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nothing waits there
+                self._loop.call_soon_threadsafe(self._let_timers_go)
+            return
+        self._let_timers_go()
+
+    def _let_timers_go(self) -> None:
+        held, self._held_back = self._held_back, {}
+        for handle, due in held.items():
+            handle._when = due
+        if held:
+            self._reorder_timers()
+
+    def _move_pending(
+        self, when: Callable[[float, float], float], keep: bool = False, skip: Any = ()
+    ) -> list[Limit]:
+        now = self._loop.time()
+        moved = []
+        for handle, limit in list(self._pending.items()):
+            if handle.cancelled() or handle in skip:
+                continue
+            if keep:
+                self._held_back.setdefault(handle, handle._when)
+            handle._when = when(handle._when, now)
+            moved.append(limit)
+        if moved:
+            self._reorder_timers()
+        return moved
+
+    def _reorder_timers(self) -> None:
+        scheduled = getattr(self._loop, "_scheduled", None)
+        if isinstance(scheduled, list):
+            heapq.heapify(scheduled)
 
     def _saw_run(self, handle: asyncio.Handle) -> Callable[[], None] | None:
         """Before the loop runs `handle`: a step of a task the factory did not make (made as
@@ -462,6 +575,13 @@ class WakeWatch:
         return watched, watched.wakes_in(since, until)
 
 
+# The wrapper a timer WakeWatch noted runs in (`_timed_call_at`): `code_of` looks through it to the
+# function it calls back, the learner's own (a poll by a chain of `loop.call_later(0, check)`).
+_WRAPPERS = {
+    const
+    for const in WakeWatch._timed_call_at.__code__.co_consts
+    if isinstance(const, types.CodeType) and const.co_name == "callback"
+}
 _CALL_LATER = asyncio.BaseEventLoop.call_later.__code__
 _CLOSING = {
     asyncio.BaseEventLoop.shutdown_asyncgens.__code__,
@@ -749,6 +869,12 @@ _WATCHDOG = Watchdog("kata-frozen-loop-watchdog", CHECK, lambda breaker, now: br
 
 # While every call a function waits for runs (from QUIET_FROM s after the last one started to
 # QUIET_BEFORE s before the first ends), nothing changes that could wake code waiting on them.
+# kata.testing.own_timers: loop turns given to the code once its timers ran out (a timer's callback,
+# the task it wakes, a wait it cancels, the call that cancel stops), and how long past when it was
+# due a timer is held back as the calls end.
+PROBE_TURNS = 8
+HELD_BACK = 3600.0
+HOP_WAIT = 5.0  # seconds a probe waits for another loop of the learner's to do its part
 QUIET_FROM = 0.05
 QUIET_BEFORE = 0.01
 MIN_QUIET = 0.05  # a shorter stretch than this is too short to judge
@@ -811,17 +937,21 @@ def assert_loop_ran(wakes, since: float, until: float, function: str, while_: st
         )
 
 
-def assert_slept_while_the_calls_ran(wakes, calls, named, function, fix, own_timers=True) -> None:
+def assert_slept_while_the_calls_ran(wakes, calls, named, function, fix, own_timers=True, probe=None) -> None:
     """Fail if the learner's code woke up, or kept a timer of its own pending, while every one of
     `calls` (a fake's, all started at once) was still running: code that awaits them sleeps
     through that stretch; a poll (a sleep in a loop, however long its period, or a wait with a
     timeout) wakes in it or keeps its timer pending there. `named` maps the test's task of the
     learner's call to `function`, its name; `fix` says what to do instead. With `own_timers`
-    False, the code's timers are not judged (the docstring gives a limit, whose timer is pending)."""
+    False, the code's timers are not judged (the docstring gives a limit, whose timer is pending).
+    With `probe` (kata.testing.own_timers.OwnTimersProbe, which judged the code's timers by what
+    they do), the stretch ends where the probe began, and pending timers are no mistake."""
     if not calls or any(call.end is None for call in calls):
         return
     since = max(call.start for call in calls) + QUIET_FROM
     until = min(call.end for call in calls) - QUIET_BEFORE
+    if probe is not None:
+        own_timers, until = False, probe.watched_until(until)
     while_ = f"while your {len(calls)} calls ran (the {until - since:.2f} s this test watched)"
     what = ("whether the calls are done", "they are")
     assert_slept_between(wakes, since, until, named, function, while_, what, fix, own_timers)

@@ -3,7 +3,7 @@ instead of awaiting the next one (as_completed, or asyncio.wait): each result co
 under every test's slack, and the function wakes again and again while the calls run.
 """
 
-# fails only: test_every_call_runs_at_the_same_time
+# fails only: test_every_call_runs_at_the_same_time, test_results_are_handled_in_the_order_the_calls_finish
 
 import asyncio
 

@@ -1,7 +1,6 @@
 """Mistake: process_all's workers stop only after 0.5 s without a new item, instead of when the
 work is done."""
-# fails only: test_a_cancelled_process_all_stops_its_workers, test_every_item_is_handled_exactly_once, test_exactly_workers_items_are_handled_at_once
-# ruff: noqa: E501 (the line above names every test it fails)
+# fails only: test_exactly_workers_items_are_handled_at_once
 
 import asyncio
 

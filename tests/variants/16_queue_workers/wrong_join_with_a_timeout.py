@@ -1,6 +1,6 @@
 """Mistake: process_all waits for the queue with a time limit of its own
 (`asyncio.wait_for(queue.join(), 2)`): items that take longer than that in all would be abandoned."""
-# fails only: test_a_cancelled_process_all_stops_its_workers, test_every_item_is_handled_exactly_once
+# fails only: test_every_item_is_handled_exactly_once
 
 import asyncio
 

@@ -1,7 +1,7 @@
-"""Wrong: an asyncio.wait(FIRST_COMPLETED, timeout=5) loop refills the slots (a "safety" timeout):
-a timeout in a loop is a poll with a 5 s period, a timer pending while the code has nothing to do
-but wait for a call to end."""
-# fails only: test_waiting_calls_sleep_until_a_slot_frees
+"""Correct (was recorded wrong until 2026-12-05): an asyncio.wait(FIRST_COMPLETED, timeout=5) loop
+refills the slots, the timeout a "safety" one. It wakes the moment a call ends; the timeout only
+makes it look again, and never gives up: judged by what its timer does (kata.testing.own_timers),
+it is a progress log without the log. A short period would wake in the stretch a test watches."""
 
 import asyncio
 from urllib.parse import urlsplit

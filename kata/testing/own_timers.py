@@ -1,0 +1,352 @@
+"""Timers of the learner's own, judged by what they do while the calls run, not by being there.
+
+A docstring that gives no time limit asks for every result, however long the calls take, and code
+that awaits its calls needs no timer meanwhile. But a timer pending there is no mistake in itself:
+a progress log (`asyncio.wait(pending, timeout=1)` in a loop that logs), a watchdog task that warns
+after 5 s and is cancelled at the end, a `loop.call_later(5, log.warning, ...)`. Two mistakes keep
+one too, and no test may wait long enough to see them: a time limit of its own (`wait_for(call,
+5)`: it gives up on calls slower than that) and a poll with a long period (it learns that the calls
+have ended only at its next check). So the test makes the code's timers show what they are for.
+
+Each call is held at its end (FakeService.hold). As the first call gets there, every call still
+running, the test makes every timer the learner's code has pending run out now, as it would on
+calls slower than it (WakeWatch.probe_own_timers): a limit gives up (the code raises TimeoutError,
+cancels its calls, or returns without their results); a log logs, a watchdog warns, a poll checks
+and sleeps again. A few loop turns later every timer the code has pending is held back, and the
+calls end: code that waits for them returns at once, and a poll, whose next check is held back,
+does not return at all (the test waits GRACE s, then says so).
+
+    async with wake_watch(ex) as wakes:
+        with OwnTimersProbe(wakes, "fetch_all", fetch_user) as timers:
+            task = asyncio.create_task(ex.fetch_all(fetch_user, ids))
+            result = await timers.awaited(task, expected, fix="Await them instead: ...")
+    assert_slept_while_the_calls_ran(wakes, fetch_user.calls, ..., probe=timers)
+
+In judge mode the sandbox does it on its own loop, and says which timers it moved: the learner's
+process's word, which can only fail a test (a host that says it had none is judged by the result).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from kata.testing import clock, margins
+from kata.testing.fakes import FakeService, Instrumented
+from kata.testing.limits import Limit
+from kata.testing.waiting import QUIET_BEFORE
+
+if TYPE_CHECKING:  # aiohttp's server is loaded by the tests that use it, not by this module
+    from kata.testing.server import Reply, ReplyFunction
+
+# Seconds a test waits, once every call has ended, for code whose timers it holds back: code that
+# waits for its calls returns within a few loop turns; a poll never does.
+GRACE = 3.0
+# Seconds a held call in a worker thread waits for the probe at most (it never takes that long).
+THREAD_WAIT = 10.0
+# Plain code (its loops its own), and the tests of stopping (kata.testing.cancelling.HeldStop): the
+# timers held back go again LET_GO s later by themselves (more than HOLD_AFTER, with room), and
+# plain code that goes on POLL_SEEN s or more after its calls have ended waited for one of them.
+LET_GO = 1.0
+POLL_SEEN = 0.5
+# Rounds of the probe in one test at most (each call that ends once a round is over starts one).
+MAX_ROUNDS = 64
+_NOTHING = object()
+
+
+def _timed_out(error: BaseException) -> bool:
+    """Whether `error` is a TimeoutError or a CancelledError (what a timer that cancels the work
+    makes), or a group with one inside."""
+    if isinstance(error, TimeoutError | asyncio.CancelledError):
+        return True
+    inner = getattr(error, "exceptions", None)
+    return isinstance(inner, tuple) and any(_timed_out(e) for e in inner if isinstance(e, BaseException))
+
+
+class _Gate:
+    """What a held call waits on (FakeService.hold): an earlier hold's event first, then the probe."""
+
+    def __init__(self, probe: OwnTimersProbe, earlier: Any) -> None:
+        self.probe, self.earlier = probe, earlier
+
+    async def wait(self) -> None:
+        if self.earlier is not None:
+            await self.earlier.wait()
+        await self.probe.reached_the_end()
+
+    def wait_in_thread(self) -> None:
+        """For a blocking fake (kata.testing.cpu_work.BlockingService) in a worker thread."""
+        if self.earlier is not None:
+            self.earlier.wait_in_thread()
+        self.probe.reached_the_end_in_thread()
+
+
+class OwnTimersProbe:
+    """`with`: holds each call to `services` at its end until the probe of the learner's pending
+    timers is done (see module doc); `awaited(task)` judges what the code then did."""
+
+    def __init__(
+        self,
+        wakes: Any,
+        function: str,
+        *services: Instrumented,
+        named: str | None = None,
+        waiting_for: tuple[str, str, str] | None = None,
+    ) -> None:
+        """`services`: those whose calls it holds (a FakeService's, a LoopbackServer's through
+        `reply_after`, or any fake that awaits `reached_the_end()` as each call ends), named in
+        messages by their names, or as `named` says ("the pool"). `waiting_for`, for code that
+        waits for something else the test holds back, and then runs `reached_the_end()` itself:
+        what the messages call it, while it was held, and once it came (("go", "while go was still
+        unset", "go was set"))."""
+        self.wakes, self.function, self.services, self.named = wakes, function, services, named
+        self.waiting_for = waiting_for
+        self.began: float | None = None  # kata clock: the probe began (a watched stretch ends here)
+        self.released: float | None = None  # kata clock: the calls were let end
+        self.ran_out: list[Limit] = []
+        self.held_back: list[Limit] = []
+        self.cut_short = 0  # calls the code cancelled while the test held them for the probe
+        self.let_go_after: float | None = None  # plain code: the timers held back go by themselves
+        self.rounds = 0
+        self.round_starts: list[float] = []  # kata clock
+        self._round: asyncio.Future | None = None  # the round now, or the last one
+        self._probe: asyncio.Future | None = None
+        self._held_for = 0.0
+        self._earlier: list[Any] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
+
+    def __enter__(self) -> OwnTimersProbe:
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:  # a plain test: each round runs on the loop of the call that starts it
+            self._loop, self.let_go_after = None, LET_GO
+        self._loop_thread = threading.get_ident()
+        for service in self._fakes():
+            earlier = service.hold
+            self._earlier.append(earlier)
+            service.hold = self._holding(earlier)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for service, earlier in zip(self._fakes(), self._earlier, strict=True):
+            service.hold = earlier
+
+    def _fakes(self) -> list[FakeService]:
+        """The services whose calls this holds itself; a LoopbackServer's replies are held by
+        `reply_after`."""
+        return [service for service in self.services if isinstance(service, FakeService)]
+
+    def reply_after(self, delay: float, reply: Reply) -> ReplyFunction:
+        """A reply for LoopbackServer.serve: `reply`, `delay` s after the request came, once the
+        probe is done."""
+
+        async def held(request: Any) -> Reply:
+            request.delay = delay  # the latency it gave (LoopbackServer.delay_for)
+            await asyncio.sleep(delay)
+            await self.reached_the_end()
+            return reply
+
+        return held
+
+    def watched_until(self, until: float, since: float | None = None) -> float:
+        """`until`, the end of a stretch a test watches the code's wakes in, or sooner: where the
+        first round of the probe after `since` began (the wakes it made are the test's doing)."""
+        rounds = [began for began in self.round_starts if since is None or began > since]
+        return min(until, min(rounds) - QUIET_BEFORE) if rounds else until
+
+    @property
+    def held_for(self) -> float:
+        """How long the probe kept the calls from ending, over its rounds: not the code's time."""
+        return self._held_for
+
+    def _holding(self, earlier: Any):
+        def hold(call: Any) -> _Gate:
+            return _Gate(self, earlier(call) if earlier is not None else None)
+
+        return hold
+
+    async def reached_the_end(self) -> None:
+        """A call is done but for the probe: the first one to get here starts a round of it, and
+        each waits for that round. A call that gets here once a round is over starts the next
+        (a pool's acquire, then its release: the code's timers at each). A round runs in a task
+        of its own: a limit that runs out cancels the calls it cuts short, and the round must go
+        on to say so."""
+        if self._round is not None and self._round.get_loop() is not asyncio.get_running_loop():
+            return  # a call on another loop (code that spreads its calls over loops): not held
+        if self._round is None or self._round.done():
+            if self.rounds >= MAX_ROUNDS:
+                return
+            self.rounds += 1
+            now = clock.perf_counter()
+            if self.began is None:
+                self.began = now
+            self.round_starts.append(now)
+            self._round = asyncio.get_running_loop().create_future()
+            self._probe = asyncio.ensure_future(self._probe_timers(self._round, now))
+        this_round = self._round
+        try:
+            await asyncio.shield(this_round)
+        except asyncio.CancelledError:
+            if not this_round.done():  # the code cancelled a call the test was holding
+                self.cut_short += 1
+            raise
+
+    def reached_the_end_in_thread(self) -> None:
+        """`reached_the_end` from a thread other than the test loop's (a blocking call made on the
+        loop itself is not held: it keeps the loop from running the probe, and fails elsewhere)."""
+        if self._loop is None or threading.get_ident() == self._loop_thread or self._loop.is_closed():
+            return
+        ended = asyncio.run_coroutine_threadsafe(self.reached_the_end(), self._loop)
+        with contextlib.suppress(Exception):
+            ended.result(THREAD_WAIT)
+
+    async def _probe_timers(self, this_round: asyncio.Future, began: float) -> None:
+        try:
+            ran_out = await self.wakes.run_out_own_timers()
+            self.ran_out += ran_out  # known at once: plain code that gives up ends its loop's turns
+            self.held_back = await self.wakes.hold_back_own_timers(bool(ran_out), self.let_go_after)
+        finally:
+            self.released = clock.perf_counter()
+            self._held_for += self.released - began
+            if not this_round.done():
+                this_round.set_result(None)
+
+    async def awaited(
+        self,
+        task: asyncio.Task,
+        expected: Any = _NOTHING,
+        *,
+        fix: str,
+        complete: Callable[[Any], bool] | None = None,
+    ) -> Any:
+        """The result of the learner's `task` (their call of `self.function`), failing it if it
+        gave up on its calls once its timers ran out (a limit of its own), or did not return once
+        they had ended while its timers were held back (a poll; `fix` says what to do instead).
+
+        Giving up, once its timers ran out: it raised TimeoutError, cancelled a call the test was
+        holding, ended while the calls were held, or returned a result other than `expected` (or
+        one `complete` says is not). Any other error is the code's own, and goes up as it is."""
+        try:
+            while not task.done():
+                await asyncio.wait([task], timeout=GRACE / 6)
+                if not task.done() and self._polling():
+                    # Its timers go again and it ends as it would have, late (nothing of it is lost
+                    # for the test's doing); if not soon, it is cancelled.
+                    self.rounds = MAX_ROUNDS  # no more of them
+                    await self.wakes.let_timers_go()
+                    await asyncio.wait([task], timeout=GRACE)
+                    if not task.done():
+                        task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
+                    raise AssertionError(self._polled(fix)) from None
+            ended_while_held = self._round is not None and not self._round.done()
+            if self._round is not None:  # what a round saw is known once it is over
+                await asyncio.shield(self._round)
+            try:
+                result = await task
+            except asyncio.CancelledError as error:
+                if not task.cancelled() or not self.ran_out:  # the test's own cancel, or not of its timers
+                    raise
+                raise AssertionError(self._gave_up("ended cancelled")) from error
+            except Exception as error:
+                if self.ran_out and _timed_out(error):
+                    raise AssertionError(self._gave_up(f"raised {type(error).__name__}")) from error
+                if self.ran_out and (self.cut_short or ended_while_held):
+                    raise AssertionError(self._gave_up(self._how_it_gave_up(ended_while_held))) from error
+                raise
+            if not self.ran_out:
+                return result
+            wrong = expected is not _NOTHING and result != expected
+            if self.cut_short or ended_while_held:
+                raise AssertionError(self._gave_up(self._how_it_gave_up(ended_while_held)))
+            if wrong or (complete is not None and not complete(result)):
+                raise AssertionError(self._gave_up("returned without the results of every call"))
+            return result
+        finally:
+            await self.wakes.let_timers_go()
+
+    def called_plain(
+        self,
+        call: Callable[[], Any],
+        expected: Any = _NOTHING,
+        *,
+        fix: str,
+        complete: Callable[[Any], bool] | None = None,
+    ) -> Any:
+        """`awaited`, for plain code (a plain test, the code running loops of its own): what
+        `call()` returns, failing it if it gave up once its timers ran out, or went on only once
+        the timers held back went again by themselves (LET_GO s later: a poll)."""
+        try:
+            result = call()
+        except (Exception, asyncio.CancelledError) as error:
+            if self.ran_out and (_timed_out(error) or self.cut_short):
+                raise AssertionError(self._gave_up(self._how(error))) from error
+            raise
+        ended = clock.perf_counter()
+        if self.ran_out:
+            wrong = expected is not _NOTHING and result != expected
+            if self.cut_short or wrong or (complete is not None and not complete(result)):
+                raise AssertionError(self._gave_up(self._how_it_gave_up(False)))
+        if self.held_back and self.released is not None:
+            late = ended - self.released
+            if margins.over(late, POLL_SEEN, f"{self.function}: goes on < POLL_SEEN once its calls end"):
+                raise AssertionError(self._polled(fix, late))
+        return result
+
+    def _how(self, error: BaseException) -> str:
+        return f"raised {type(error).__name__}" if _timed_out(error) else self._how_it_gave_up(False)
+
+    def _polling(self) -> bool:
+        """Whether the code has waited GRACE s since the calls were let end, its timers held back."""
+        over = self._round is not None and self._round.done() and self.released is not None
+        return over and bool(self.held_back) and clock.perf_counter() - self.released >= GRACE
+
+    def _how_it_gave_up(self, ended_while_held: bool) -> str:
+        if self.cut_short:
+            calls = sum(len(getattr(s, "calls", ())) for s in self.services)
+            of = f" of its {calls}" if calls else ""
+            return f"cancelled {self.cut_short}{of} calls"
+        return "ended while they were still running"
+
+    def _names(self) -> str:
+        return self.named or " and ".join(dict.fromkeys(s.name for s in self.services))
+
+    def _gave_up(self, how: str) -> str:
+        first = self.ran_out[0]
+        timers = "the timer" if len(self.ran_out) == 1 else f"the {len(self.ran_out)} timers"
+        it = "it" if len(self.ran_out) == 1 else "they"
+        what, held, slower = (
+            f"its calls to {self._names()}",
+            "while they were still running",
+            "calls slower",
+        )
+        if self.waiting_for is not None:
+            what, held, _ = self.waiting_for
+            slower = f"{what} coming later"
+        return (
+            f"{self.function} gave up on {what}: {held}, this test made {timers} your code had set run out "
+            f"early ({first.where()}), as {it} would on {slower} than that, and {self.function} then {how}. "
+            "The docstring gives no time limit: wait however long it takes. Keep no time limit of your own "
+            "(a timer that only logs or warns is fine)."
+        )
+
+    def _polled(self, fix: str, late: float | None = None) -> str:
+        first = self.held_back[0]
+        went = (
+            f"had not gone on {GRACE:g} s later, while this test held that timer back"
+            if late is None
+            else f"went on only {late:.2f} s later, once this test let that timer go again"
+        )
+        came = f"the calls to {self._names()} that {self.function} was waiting for had ended"
+        if self.waiting_for is not None:
+            came = self.waiting_for[2]
+        return (
+            f"{came}, and {self.function} did not notice: it was waiting on a timer of its own "
+            f"({first.where()}), and {went}. Code that checks and sleeps in between learns that what it "
+            f"waits for has come only at its next check, however short or long its period. {fix}"
+        )

@@ -1,0 +1,226 @@
+"""kata.testing.own_timers: a timer the learner's code keeps while its calls run is judged by what it
+does. A time limit gives up when the test makes it run out; a poll does not notice that the calls
+have ended while the test holds its next check back; a progress log and a watchdog do neither.
+
+One process here; the exercises' self-check runs the same probe in judge mode (02's, 05's
+variants)."""
+
+import asyncio
+import importlib.util
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from kata.testing import own_timers
+from kata.testing.cpu_work import BlockingService, after_all_started
+from kata.testing.fakes import FakeService
+from kata.testing.own_timers import OwnTimersProbe
+from kata.testing.waiting import WakeWatch
+
+LEARNER = """
+import asyncio
+import logging
+
+log = logging.getLogger("learner")
+
+
+async def gathers(fetch, ids):
+    return await asyncio.gather(*(fetch(i) for i in ids))
+
+
+async def logs_progress(fetch, ids):
+    tasks = [asyncio.create_task(fetch(i)) for i in ids]
+    pending = set(tasks)
+    while pending:
+        _, pending = await asyncio.wait(pending, timeout=1.0)
+        if pending:
+            log.info("%d still running", len(pending))
+    return [t.result() for t in tasks]
+
+
+async def keeps_a_watchdog(fetch, ids):
+    async def warn_if_slow():
+        await asyncio.sleep(5)
+        log.warning("slow")
+
+    watchdog = asyncio.create_task(warn_if_slow())
+    try:
+        return await asyncio.gather(*(fetch(i) for i in ids))
+    finally:
+        watchdog.cancel()
+
+
+async def warns_later(fetch, ids):
+    handle = asyncio.get_running_loop().call_later(5, log.warning, "slow")
+    try:
+        return await asyncio.gather(*(fetch(i) for i in ids))
+    finally:
+        handle.cancel()
+
+
+async def limits_each_call(fetch, ids):
+    return await asyncio.gather(*(asyncio.wait_for(fetch(i), 5) for i in ids))
+
+
+async def limits_the_whole(fetch, ids):
+    async with asyncio.timeout(10):
+        return await asyncio.gather(*(fetch(i) for i in ids))
+
+
+async def keeps_what_is_done_in_time(fetch, ids):
+    tasks = [asyncio.create_task(fetch(i)) for i in ids]
+    done, pending = await asyncio.wait(tasks, timeout=30)
+    for task in pending:
+        task.cancel()
+    return [t.result() if t in done else None for t in tasks]
+
+
+async def polls(fetch, ids):
+    tasks = [asyncio.create_task(fetch(i)) for i in ids]
+    while not all(t.done() for t in tasks):
+        await asyncio.sleep(0.5)
+    return [t.result() for t in tasks]
+
+
+async def polls_by_callbacks(fetch, ids):
+    loop = asyncio.get_running_loop()
+    tasks = [asyncio.create_task(fetch(i)) for i in ids]
+    ended = loop.create_future()
+
+    def check():
+        if ended.done():
+            return
+        if all(t.done() for t in tasks):
+            ended.set_result(None)
+        else:
+            loop.call_later(0.3, check)
+
+    check()
+    await ended
+    return [t.result() for t in tasks]
+
+
+async def logs_progress_in_a_pool(pool, count, limits):
+    loop = asyncio.get_running_loop()
+    futures = [loop.run_in_executor(pool, count, n) for n in limits]
+    pending = set(futures)
+    while pending:
+        _, pending = await asyncio.wait(pending, timeout=1.0)
+    return [f.result() for f in futures]
+
+
+async def limits_the_pool(pool, count, limits):
+    loop = asyncio.get_running_loop()
+    return await asyncio.wait_for(asyncio.gather(*(loop.run_in_executor(pool, count, n) for n in limits)), 20)
+"""
+
+IDS = [3, 1, 4, 1, 5]
+FIX = "Await them instead."
+
+
+@pytest.fixture
+def learner(tmp_path):
+    path = tmp_path / "learner.py"
+    path.write_text(LEARNER)
+    spec = importlib.util.spec_from_file_location("kata_own_timers_learner", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def probed(learner, name):
+    """Run the learner's `name` on IDS under the probe, as 02's test does: (result, probe, fetch)."""
+    fetch = FakeService("fetch", delay=0.1, reply=lambda i: i * 10)
+    with WakeWatch(learner.__file__) as wakes, OwnTimersProbe(wakes, name, fetch) as timers:
+        task = asyncio.create_task(getattr(learner, name)(fetch, IDS))
+        result = await timers.awaited(task, [i * 10 for i in IDS], fix=FIX)
+    return result, timers, fetch
+
+
+@pytest.mark.parametrize("name", ["gathers", "logs_progress", "keeps_a_watchdog", "warns_later"])
+async def test_code_that_awaits_its_calls_passes_whatever_timer_it_keeps_to_log_or_warn(
+    learner, name, caplog
+):
+    with caplog.at_level(logging.INFO, logger="learner"):
+        result, timers, fetch = await probed(learner, name)
+
+    assert result == [i * 10 for i in IDS]
+    assert all(call.outcome == "returned" for call in fetch.calls)
+    if name != "gathers":  # its timer ran out early: it logged, or warned, and went on waiting
+        assert timers.ran_out, "the probe made no timer of the code's own run out"
+        assert caplog.records, "the timer that ran out early did not run what it was set for"
+    else:
+        assert timers.ran_out == [] and timers.held_back == []
+
+
+@pytest.mark.parametrize(
+    ("name", "how", "where"),
+    [
+        ("limits_each_call", "raised TimeoutError", "asyncio.wait_for(..., 5) at learner.py:"),
+        ("limits_the_whole", "raised TimeoutError", "asyncio.timeout(10) at learner.py:"),
+        (
+            "keeps_what_is_done_in_time",
+            "cancelled 5 of its 5 calls",
+            "asyncio.wait(..., timeout=30) at learner.py:",
+        ),
+    ],
+)
+async def test_a_time_limit_of_its_own_gives_up_when_the_test_makes_it_run_out(learner, name, how, where):
+    with pytest.raises(AssertionError) as failed:
+        await probed(learner, name)
+
+    message = str(failed.value)
+    assert f"{name} gave up on its calls to fetch" in message
+    assert f"and {name} then {how}" in message
+    assert where in message
+    assert "The docstring gives no time limit" in message
+
+
+@pytest.mark.parametrize(
+    ("name", "where"), [("polls", "asyncio.sleep(0.5)"), ("polls_by_callbacks", "call_later(0.3")]
+)
+async def test_a_poll_whose_next_check_is_held_back_never_notices_that_the_calls_ended(
+    learner, name, where, monkeypatch
+):
+    monkeypatch.setattr(own_timers, "GRACE", 0.5)  # code that awaits its calls returns within a few turns
+
+    with pytest.raises(AssertionError) as failed:
+        await probed(learner, name)
+
+    message = str(failed.value)
+    assert f"the calls to fetch that {name} was waiting for had ended, and {name} did not notice" in message
+    assert where in message and message.endswith(FIX)
+
+
+async def test_timers_held_back_are_due_again_once_the_test_is_done(learner):
+    fetch = FakeService("fetch", delay=0.1, reply=lambda i: i)
+    loop = asyncio.get_running_loop()
+    with WakeWatch(learner.__file__) as wakes, OwnTimersProbe(wakes, "logs_progress", fetch) as timers:
+        task = asyncio.create_task(learner.logs_progress(fetch, IDS))
+        await timers.awaited(task, IDS, fix=FIX)
+        later = loop.call_later(60, lambda: None)  # the test's own: never held back
+        assert later.when() - loop.time() < 61
+        later.cancel()
+    assert timers.held_back, "the log's next timeout was pending as the calls ended"
+    assert all(limit.handle.when() < loop.time() + 2 for limit in timers.held_back)
+
+
+async def test_calls_in_a_pools_threads_are_held_and_judged_too(learner):
+    threads = ThreadPoolExecutor(5)
+    try:
+        for name, gives_up in (("logs_progress_in_a_pool", False), ("limits_the_pool", True)):
+            count = BlockingService("count", delay=after_all_started(5, 0.1), reply=lambda n: n + 1)
+            with WakeWatch(learner.__file__) as wakes, OwnTimersProbe(wakes, name, count) as timers:
+                task = asyncio.create_task(getattr(learner, name)(threads, count, IDS))
+                try:
+                    result = await timers.awaited(task, [i + 1 for i in IDS], fix=FIX)
+                except AssertionError as error:
+                    assert gives_up, f"{name}: {error}"
+                    assert "asyncio.wait_for(..., 20)" in str(error)
+                else:
+                    assert not gives_up and result == [i + 1 for i in IDS]
+                    assert timers.ran_out and threading.active_count() >= 1
+    finally:
+        await asyncio.to_thread(threads.shutdown, wait=True)
