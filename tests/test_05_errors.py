@@ -32,6 +32,7 @@ from kata.testing.cancelling import (
 from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
 from kata.testing.errors import Aborted
 from kata.testing.hang_guard import hang_guard
+from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 
 DELAY = 0.2
@@ -157,15 +158,21 @@ async def test_every_call_runs_at_the_same_time_even_when_some_fail(ex, rng, wak
     ids = some_ids(rng, many_at_once(rng))
     api = FlakyApi(rng.sample(ids, 2))
 
-    async with wake_watch(ex) as wakes:
-        with stopwatch() as run:
-            task = asyncio.create_task(settle(ex, api, ids))
-            await task
+    def every_call_settled(result):
+        successes, failures = result
+        return sorted([*successes, *failures]) == sorted(ids) and set(failures) == api.failing
 
-    assert_ran_together(api.fetch, run.elapsed, expected_calls=len(ids))
-    # A learner trial's answers passed with a time limit around each call, and with a poll.
+    async with wake_watch(ex) as wakes:
+        with stopwatch() as run, OwnTimersProbe(wakes, "fetch_all_settled", api.fetch) as timers:
+            task = asyncio.create_task(settle(ex, api, ids))
+            await timers.awaited(task, fix=AWAIT_THEM, complete=every_call_settled)
+
+    assert_ran_together(api.fetch, run.elapsed - timers.held_for, expected_calls=len(ids))
+    # A learner trial's answers passed with a time limit around each call, and with a poll (both
+    # judged by what their timers do: kata.testing.own_timers).
+    named = {task: "fetch_all_settled"}
     assert_slept_while_the_calls_ran(
-        wakes, api.fetch.calls, {task: "fetch_all_settled"}, "fetch_all_settled", AWAIT_THEM
+        wakes, api.fetch.calls, named, "fetch_all_settled", AWAIT_THEM, probe=timers
     )
 
 
@@ -421,13 +428,18 @@ async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch):
     api = FlakyApi(failing=())
 
     async with wake_watch(ex) as wakes:
-        with stopwatch() as run:
+        with stopwatch() as run, OwnTimersProbe(wakes, "fetch_all_or_nothing", api.fetch) as timers:
             task = asyncio.create_task(ex.fetch_all_or_nothing(api.fetch, ids))
-            await task
+            await timers.awaited(task, [item_for(i) for i in ids], fix=AWAIT_THEM)
 
-    assert_ran_together(api.fetch, run.elapsed, expected_calls=len(ids))
+    assert_ran_together(api.fetch, run.elapsed - timers.held_for, expected_calls=len(ids))
     assert_slept_while_the_calls_ran(
-        wakes, api.fetch.calls, {task: "fetch_all_or_nothing"}, "fetch_all_or_nothing", AWAIT_THEM
+        wakes,
+        api.fetch.calls,
+        {task: "fetch_all_or_nothing"},
+        "fetch_all_or_nothing",
+        AWAIT_THEM,
+        probe=timers,
     )
 
 
@@ -469,7 +481,7 @@ async def test_the_other_calls_are_stopped_before_it_raises(ex, rng, hold, wake_
     try:
         async with wake_watch(ex) as wakes:
             with stopwatch() as run:
-                await run_until_it_raises(ex, api, ids, held)
+                error = await run_until_it_raises(ex, api, ids, held)
             ended_at = clock.monotonic()
         others = [call for call in api.fetch.calls if call.args != (bad,)]
         running = [call for call in others if call.end is None]  # still running, or still stopping
@@ -508,6 +520,21 @@ async def test_the_other_calls_are_stopped_before_it_raises(ex, rng, hold, wake_
     whose = f"fetch({bad}) failed, and fetch_all_or_nothing raised its error"
     held.assert_not_waited_on(ended_at, "fetch_all_or_nothing", whose)
     held.assert_waited_on_the_calls(wakes, "fetch_all_or_nothing")
+    if (
+        held.ran_out
+        and api.origin_of(error) is None
+        and not any(api.origin_of(leaf) for leaf in leaves(error))
+    ):
+        # A limit of its own on the wait for the calls it cancelled (`wait_for(gather(...), 2)`):
+        # the test made it run out while they stopped (kata.testing.own_timers).
+        raise AssertionError(
+            f"fetch({bad}) failed, and fetch_all_or_nothing cancelled the other calls and waited for them "
+            f"with a time limit of its own ({held.ran_out[0].where()}): this test made it run out while "
+            f"they stopped, as it would on calls slower to stop, and fetch_all_or_nothing then raised "
+            f"{describe(error)} instead of fetch({bad})'s error. Wait for them however long they take: "
+            "`await asyncio.gather(*tasks, return_exceptions=True)`."
+        )
+    assert_raised(error, api, bad)
 
 
 @pytest.mark.task(2)

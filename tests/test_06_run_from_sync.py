@@ -5,6 +5,7 @@ and no current one either (see `loops_made`).
 """
 
 import asyncio
+import functools
 import inspect
 import traceback
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ import pytest
 from kata.testing import FakeService, assert_ran_together, assert_same, describe, holds, same, stopwatch
 from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
 from kata.testing.errors import Aborted
-from kata.testing.limits import assert_no_limit_of_its_own
+from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 
 DELAY = 0.2
@@ -256,25 +257,24 @@ def client_for(ex, api):
         call_plain("client.close()", client.close)
 
 
-def assert_waited_for_the_calls(wakes, api, function):
-    """Fail if `function`, plain code, set a time limit of its own on the loop it made, or checked
-    on its calls in a loop while they ran (`wakes`: the test's own_loops_watch): the docstrings give
-    no time limit, and answers that do either pass every test of results and of time."""
-    assert_no_limit_of_its_own(
-        wakes,
-        lambda limit: (
-            f"{function} set {limit.said()}: the docstring gives no time limit, and a slow fetch "
-            "(a busy service) may take longer than yours to answer: the call would fail for "
-            "nothing. Await the calls without a timeout; a caller who wants a limit sets one."
-        ),
-    )
-    assert_slept_while_the_calls_ran(
-        wakes,
-        api.fetch.calls,
-        {},
-        function,
-        "Await them instead: `await asyncio.gather(...)` sleeps until every call is done.",
-    )
+AWAIT_THEM = "Await them instead: `await asyncio.gather(...)` sleeps until every call is done."
+
+
+def called_with_its_timers_probed(wakes, api, function, call, expected):
+    """`call()` (plain: the learner's `function`, which runs a loop of its own), its own timers on
+    that loop judged by what they do as the calls to `api` end (kata.testing.own_timers): a time
+    limit gives up, a poll goes on only once its timer, held back, goes again; a timer that only
+    logs or warns is fine. Gives the probe, for `assert_waited_for_the_calls`."""
+    with OwnTimersProbe(wakes, function, api.fetch) as timers:
+        timers.called_plain(call, expected, fix=AWAIT_THEM)
+    return timers
+
+
+def assert_waited_for_the_calls(wakes, api, function, timers):
+    """Fail if `function`, plain code, checked on its calls in a loop while they ran (`wakes`: the
+    test's own_loops_watch; `timers`: the probe that judged its timers): answers that do pass every
+    test of results and of time."""
+    assert_slept_while_the_calls_ran(wakes, api.fetch.calls, {}, function, AWAIT_THEM, probe=timers)
 
 
 def assert_no_keys_give_an_empty_list(what, function, api):
@@ -353,9 +353,11 @@ def test_waits_for_the_calls_with_no_time_limit_and_no_checks_of_its_own(ex, rng
     api = LoopWatchingApi()
 
     with own_loops_watch(ex) as wakes:
-        call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
+        expected = [value_for(key) for key in ids]
+        call = functools.partial(call_plain, "fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
+        timers = called_with_its_timers_probed(wakes, api, "fetch_all_sync", call, expected)
 
-    assert_waited_for_the_calls(wakes, api, "fetch_all_sync")
+    assert_waited_for_the_calls(wakes, api, "fetch_all_sync", timers)
 
 
 @pytest.mark.task(1)
@@ -591,10 +593,12 @@ def test_every_get_calls_fetch_again_and_returns_its_fresh_answer(ex, rng):
 def test_get_waits_for_its_call_with_no_time_limit_and_no_checks_of_its_own(ex, rng, own_loops_watch):
     api = LoopWatchingApi()
 
+    key = rng.randrange(100, 1000)
     with own_loops_watch(ex) as wakes, client_for(ex, api) as client:
-        call_plain("client.get", client.get, rng.randrange(100, 1000))
+        call = functools.partial(call_plain, "client.get", client.get, key)
+        timers = called_with_its_timers_probed(wakes, api, "get", call, value_for(key))
 
-    assert_waited_for_the_calls(wakes, api, "get")
+    assert_waited_for_the_calls(wakes, api, "get", timers)
 
 
 @pytest.mark.task(2)
@@ -724,10 +728,12 @@ def test_however_many_keys_there_are_get_many_runs_every_call_at_once(ex, rng):
 def test_get_many_waits_for_the_calls_with_no_time_limit_and_no_checks_of_its_own(ex, rng, own_loops_watch):
     api = LoopWatchingApi()
 
+    keys = some_keys(rng, 4)
     with own_loops_watch(ex) as wakes, client_for(ex, api) as client:
-        call_plain("client.get_many", client.get_many, some_keys(rng, 4))
+        call = functools.partial(call_plain, "client.get_many", client.get_many, keys)
+        timers = called_with_its_timers_probed(wakes, api, "get_many", call, [value_for(k) for k in keys])
 
-    assert_waited_for_the_calls(wakes, api, "get_many")
+    assert_waited_for_the_calls(wakes, api, "get_many", timers)
 
 
 @pytest.mark.task(3)

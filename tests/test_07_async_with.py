@@ -8,7 +8,7 @@ import pytest
 from kata.testing import clock, describe
 from kata.testing.cancelling import WAIT, Run, assert_ended_after_the_cancel, assert_ended_cancelled
 from kata.testing.errors import Aborted
-from kata.testing.limits import alive_between, assert_no_limit_of_its_own
+from kata.testing.own_timers import OwnTimersProbe
 
 DELAY = 0.02  # acquiring and releasing a fake connection each take this long
 LATE_RELEASE = 5 * DELAY  # how long a test waits, when a release is missing, for one that comes late
@@ -45,6 +45,7 @@ class FakePool:
         self.given = []  # what each pool.release() call was given
         self.refused = []  # what each release refused was given: kept, as the error can be swallowed
         self.error = error  # when set, acquire() raises it instead of lending a connection
+        self.probe = None  # kata.testing.own_timers: each step, its delay over, waits for it
         self._numbers = iter(rng.sample(range(100, 1000), 10))
 
     # The coroutines are named as the learner calls them, so a "never awaited" or "still
@@ -72,6 +73,8 @@ class FakePool:
     async def _acquire(self):
         start = clock.perf_counter()
         await asyncio.sleep(self.delay)
+        if self.probe is not None:
+            await self.probe.reached_the_end()
         self.busy.append((start, clock.perf_counter()))
         if self.error is not None:
             raise self.error
@@ -86,6 +89,8 @@ class FakePool:
             raise AssertionError(not_lent(conn))
         start = clock.perf_counter()
         await asyncio.sleep(self.delay)
+        if self.probe is not None:
+            await self.probe.reached_the_end()
         self.busy.append((start, clock.perf_counter()))
         self.lent = [lent for lent in self.lent if lent is not conn]
         self.log.append(f"release #{conn.number}")
@@ -468,36 +473,29 @@ async def check_each_block_releases_its_own_connection(make, rng):
 
 
 async def check_waits_for_the_pool_as_long_as_it_takes(make, rng, ex, wake_watch):
+    """Each step of the pool takes SLOW s, and the code's own timers are judged by what they do
+    (kata.testing.own_timers): as each step ends they run out (a time limit gives up, a fixed pause
+    ends the block before the connection is back), then are held back until the block is over (a
+    loop that checks a task every few ms never sees the step end); a timer that logs is fine."""
     pool = FakePool(rng, delay=SLOW)
+    what = f"`async with {make.__name__}(pool)`"
 
-    async with wake_watch(ex) as wakes, make(pool) as conn:
-        use(pool, conn)
-        number = conn.number
+    async def block():
+        async with make(pool) as conn:
+            use(pool, conn)
+            return conn.number
+
+    async with wake_watch(ex) as wakes:
+        with OwnTimersProbe(wakes, what, pool, named="the pool") as timers:
+            pool.probe = timers
+            fix = "Await the pool itself: `await pool.release(conn)` ends when the connection is back."
+            number = await timers.awaited(asyncio.create_task(block()), fix=fix)
 
     await assert_steps(
         pool,
         [f"acquire #{number}", f"body uses #{number}", f"release #{number}"],
         f"Acquiring and releasing took {SLOW:.2f} s each here: await them, however long they take.",
     )
-    assert_no_limit_of_its_own(
-        wakes,
-        lambda limit: (
-            f"`async with {make.__name__}(pool)` set {limit.said()}: the docstring gives no time limit, "
-            "and a busy pool may take longer than yours to lend a connection, or to take one back: "
-            "the block would fail for nothing. Await `pool.acquire()` and `pool.release(conn)` "
-            "without a timeout; a caller who wants a limit puts one around the whole `async with`."
-        ),
-    )
-    for start, end in pool.busy:
-        timers = alive_between(wakes, start, end)
-        if timers:
-            raise AssertionError(
-                f"while the pool was acquiring or releasing ({SLOW:.2f} s each here), a timer of your "
-                f"code's own was pending: {timers[0].where()}. A pause of a fixed length (or a loop "
-                "that checks a task every few ms) is a guess: a slower pool outlasts it, and the block "
-                "ends before the connection is back, an error of the release lost. Await the pool "
-                "itself: `await pool.release(conn)` ends exactly when the connection is back."
-            )
 
 
 async def check_blocks_in_two_tasks_each_release_their_own(make, rng):

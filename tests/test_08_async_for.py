@@ -6,9 +6,9 @@ from contextlib import asynccontextmanager, contextmanager
 
 import pytest
 
-from kata.testing import FakeService, assert_same, assert_started_in_order, clock, same
+from kata.testing import FakeService, assert_same, assert_started_in_order, same
 from kata.testing.letting_run import let_the_code_run
-from kata.testing.limits import alive_between, assert_no_limit_of_its_own
+from kata.testing.own_timers import OwnTimersProbe
 
 PAGE_DELAY = 0.02  # one page of results
 LINE_DELAY = 0.01  # one line of a log stream
@@ -330,6 +330,7 @@ class LineStream:
         self.lines = list(lines)
         self.delay = delay
         self.taken = 0
+        self.probe = None  # kata.testing.own_timers: each item, its delay over, waits for it
 
     def __aiter__(self):
         return self
@@ -338,6 +339,8 @@ class LineStream:
         if self.taken == len(self.lines):
             raise StopAsyncIteration
         await asyncio.sleep(self.delay)
+        if self.probe is not None:
+            await self.probe.reached_the_end()
         self.taken += 1
         return self.lines[self.taken - 1]
 
@@ -610,32 +613,17 @@ async def test_first_match_returns_a_match_that_is_false_in_an_if(ex, rng, kind)
     assert_same(found, falsy, f"first_match's result (the first item where `{condition}`)")
 
 
-async def assert_waited_without_a_clock(function, ex, wake_watch, call):
-    """Run `call()` (the learner's `function` reading a stream); fail if their code set a time limit
-    of its own, or had a timer pending while it read: waiting for the next item needs none."""
+async def assert_waited_without_a_clock(function, ex, wake_watch, stream, call):
+    """Run `call(stream)` (the learner's `function` reading `stream`), its own timers judged by what
+    they do (kata.testing.own_timers): as each item comes they run out (a time limit gives up on
+    a stream slower than it), then are held back until the next item is asked for (a task checked
+    every few ms never sees its item come); a timer that only logs is fine."""
     async with wake_watch(ex) as wakes:
-        start = clock.perf_counter()
-        with explained(function):
-            result = await call()
-        end = clock.perf_counter()
-    assert_no_limit_of_its_own(
-        wakes,
-        lambda limit: (
-            f"{function} set {limit.said()}: the docstring gives no time limit, and a stream may take "
-            "longer than yours to send its items (a log that grows slowly): the items after the limit "
-            "would be lost, or the call would fail for nothing. Read with `async for`, without a "
-            "timeout; a caller who wants a limit puts one around the whole call."
-        ),
-    )
-    timers = alive_between(wakes, start, end)
-    if timers:
-        raise AssertionError(
-            f"while {function} read the stream, a timer of your code's own was pending: "
-            f"{timers[0].where()}. Waiting for the next item needs none: `async for` (or "
-            "`await anext(...)`) wakes exactly when it arrives. A task checked every few ms until a "
-            "deadline wakes for nothing, and gives up on a stream slower than the deadline."
-        )
-    return result
+        with OwnTimersProbe(wakes, function, stream, named="the stream") as timers:
+            stream.probe = timers
+            fix = "Read with `async for` (or `await anext(...)`), which wakes when the next item arrives."
+            with explained(function):
+                return await timers.awaited(asyncio.create_task(call(stream)), fix=fix)
 
 
 @pytest.mark.task(2)
@@ -644,7 +632,11 @@ async def test_collect_matching_waits_for_every_item_without_a_clock(ex, rng, wa
     lines = make_log(rng, wanted, 8)
 
     found = await assert_waited_without_a_clock(
-        "collect_matching", ex, wake_watch, lambda: ex.collect_matching(LineStream(lines), level_is(wanted))
+        "collect_matching",
+        ex,
+        wake_watch,
+        LineStream(lines),
+        lambda s: ex.collect_matching(s, level_is(wanted)),
     )
 
     assert_same(found, [line for line in lines if line.startswith(wanted + " ")], "collect_matching's result")
@@ -656,7 +648,7 @@ async def test_first_match_waits_for_each_item_without_a_clock(ex, rng, wake_wat
     lines = log_with_first_error_at(rng, position, 12)
 
     found = await assert_waited_without_a_clock(
-        "first_match", ex, wake_watch, lambda: ex.first_match(LineStream(lines), level_is("ERROR"))
+        "first_match", ex, wake_watch, LineStream(lines), lambda s: ex.first_match(s, level_is("ERROR"))
     )
 
     assert_same(found, lines[position], "first_match's result (the first ERROR line)")

@@ -18,6 +18,7 @@ import pytest
 from kata.testing import assert_ran_together, assert_same, describe, leaves, stopwatch
 from kata.testing.cancelling import LeftRunning, Run, assert_ended_cancelled
 from kata.testing.charsets import assert_text_as_sent, utf8_json
+from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.responses import MarkingConnector, assert_used_the_session
 from kata.testing.server import LoopbackServer, Reply, hold_replies_until_requests
 from kata.testing.waiting import assert_slept_while_the_calls_ran
@@ -494,25 +495,25 @@ async def test_results_come_back_in_the_order_of_the_urls(ex, rng, server):
 @pytest.mark.task(2)
 async def test_every_url_is_fetched_at_the_same_time(ex, rng, server, wake_watch):
     user_ids = rng.sample(range(100, 1000), rng.randrange(*MANY_URLS))
-    urls = [server.serve(f"/users/{uid}", json=user_record(uid), delay=DELAY) for uid in user_ids]
-
+    fix = (
+        "Await the requests instead: `await asyncio.gather(...)` sleeps until every reply is in, "
+        "however long the server takes."
+    )
     async with wake_watch(ex) as wakes:
-        with stopwatch() as run:
+        with stopwatch() as run, OwnTimersProbe(wakes, "fetch_multiple_urls", server) as timers:
+            reply = timers.reply_after
+            urls = [
+                server.serve(f"/users/{uid}", reply(DELAY, Reply(json=user_record(uid)))) for uid in user_ids
+            ]
             task = asyncio.create_task(fetch_multiple_urls(ex, urls))
-            await task
+            await timers.awaited(task, [user_record(uid) for uid in user_ids], fix=fix)
 
-    assert_ran_together(server, run.elapsed, expected_calls=len(urls))
+    assert_ran_together(server, run.elapsed - timers.held_for, expected_calls=len(urls))
     # Request tasks checked on in a loop (`while not all(t.done() ...): await asyncio.sleep(0.01)`),
     # or left alone for a fixed pause (`await asyncio.sleep(0.25)`) before their results are read,
     # run together too, and a test of the time alone passes them while the server is quick enough.
-    assert_slept_while_the_calls_ran(
-        wakes,
-        server.calls,
-        {task: "fetch_multiple_urls"},
-        "fetch_multiple_urls",
-        "Await the requests instead: `await asyncio.gather(...)` sleeps until every reply is in, "
-        "however long the server takes.",
-    )
+    named = {task: "fetch_multiple_urls"}
+    assert_slept_while_the_calls_ran(wakes, server.calls, named, "fetch_multiple_urls", fix, probe=timers)
 
 
 @pytest.mark.task(2)

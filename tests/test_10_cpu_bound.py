@@ -28,6 +28,7 @@ from kata.testing import (
 )
 from kata.testing.cancelling import Run, assert_ended_cancelled
 from kata.testing.cpu_work import BlockingService, after_all_started, failing_last
+from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.slots import most_at_once
 from kata.testing.ticker import LearnersTicker
 from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
@@ -76,15 +77,27 @@ def report_for(report_id):
 
 
 @pytest.mark.task(1)
-async def test_reports_come_back_in_the_order_of_the_ids(ex, rng):
+async def test_reports_come_back_in_the_order_of_the_ids(ex, rng, wake_watch):
     report_ids = rng.sample(range(100, 1000), 4)
     # Later ids answer sooner, so finishing order is the reverse of the asking order.
     delays = {rid: 0.05 + 0.04 * (len(report_ids) - i) for i, rid in enumerate(report_ids)}
     fetch_report = BlockingService("fetch_report", delay=delays.__getitem__, reply=report_for)
+    expected = [report_for(rid) for rid in report_ids]
 
-    result = await ex.fetch_reports(fetch_report, report_ids)
+    # Its own timers are judged by what they do as each call ends (kata.testing.own_timers): a red
+    # team's `wait_for(asyncio.to_thread(...), 5)` and a poll of the threads every 0.25 s passed.
+    async with wake_watch(ex) as wakes:
+        with OwnTimersProbe(wakes, "fetch_reports", fetch_report) as timers:
+            task = asyncio.create_task(ex.fetch_reports(fetch_report, report_ids))
+            result = await timers.awaited(task, expected, fix=AWAIT_THE_THREADS)
 
-    assert_same(result, [report_for(rid) for rid in report_ids], "fetch_reports' result")
+    assert_same(result, expected, "fetch_reports' result")
+
+
+AWAIT_THE_THREADS = (
+    "Await the threads' work instead: `await asyncio.gather(*(asyncio.to_thread(fetch_report, i) ...))` "
+    "sleeps until every call is done."
+)
 
 
 def with_a_repeat(rng, population, count):
@@ -732,18 +745,22 @@ async def test_the_call_waits_for_the_pool_without_checking_again_and_again(ex, 
     limits = rng.sample(range(1_000, 9_000), size)
     counter = BlockingService("count_primes", delay=after_all_started(size, DELAY), reply=primes_below)
 
+    expected = [primes_below(n) for n in limits]
     async with wake_watch(ex) as wakes:
-        task = asyncio.create_task(ex.count_primes_in_pool(pool, counter, limits))
-        result = await task
+        with OwnTimersProbe(wakes, "count_primes_in_pool", counter) as timers:
+            task = asyncio.create_task(ex.count_primes_in_pool(pool, counter, limits))
+            result = await timers.awaited(task, expected, fix=AWAIT_THE_JOBS)
 
-    assert_same(result, [primes_below(n) for n in limits], "count_primes_in_pool's result")
+    assert_same(result, expected, "count_primes_in_pool's result")
     # Once every job has started and until the first ends, nothing changes that code waiting on
-    # the jobs could wake for: it sleeps through that stretch, and no timer of its own is pending.
-    # Each job waits for the others to start, then takes DELAY s: the stretch is that long
-    # however late a busy machine starts each thread (with a plain delay, CI's load shrank it to
-    # nothing, and a poll with `asyncio.sleep(0)` passed unseen).
+    # the jobs could wake for: it sleeps through that stretch (its timers were judged by what
+    # they do: kata.testing.own_timers). Each job waits for the others to start, then takes DELAY
+    # s: the stretch is that long however late a busy machine starts each thread (with a plain
+    # delay, CI's load shrank it to nothing, and a poll with `asyncio.sleep(0)` passed unseen).
     since = max(call.start for call in counter.calls) + QUIET_FROM
-    until = min(call.end or clock.perf_counter() for call in counter.calls) - QUIET_BEFORE
+    until = timers.watched_until(
+        min(call.end or clock.perf_counter() for call in counter.calls) - QUIET_BEFORE
+    )
     assert_slept_between(
         wakes,
         since,
@@ -753,4 +770,5 @@ async def test_the_call_waits_for_the_pool_without_checking_again_and_again(ex, 
         f"while the pool counted your {len(limits)} limits (the {until - since:.2f} s this test watched)",
         ("whether the jobs are done", "they are"),
         AWAIT_THE_JOBS,
-    )  # the jobs are thread work of its own: only its timers are judged there
+        own_timers=False,
+    )

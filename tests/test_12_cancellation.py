@@ -10,7 +10,7 @@ from kata.testing import FakeService, assert_call_count, assert_same, clock, des
 from kata.testing.cancelling import WAIT, Run, assert_ended_after_the_cancel, assert_ended_cancelled, settle
 from kata.testing.errors import Aborted
 from kata.testing.letting_run import let_the_code_run
-from kata.testing.limits import assert_no_limit_of_its_own
+from kata.testing.own_timers import OwnTimersProbe
 
 DELAY = 0.02  # acquiring and releasing a fake connection each take this long
 # An acquire or a release a test cancels the code in goes on until the cancellation has reached it,
@@ -159,6 +159,8 @@ class FakeJob:
     def __init__(self, pool, delay, value=None, error=None):
         self.pool, self.delay, self.value, self.error = pool, delay, value, error
         self.on_start = None
+        self.probe = None  # kata.testing.own_timers: the job, its delay over, waits for it
+        self.name, self.calls = "job", []
 
     async def __call__(self, conn):
         if type(conn) is not FakeConnection:
@@ -170,6 +172,8 @@ class FakeJob:
         if self.on_start is not None:
             self.on_start()
         await asyncio.sleep(self.delay)
+        if self.probe is not None:
+            await self.probe.reached_the_end()
         if self.error is not None:
             raise self.error
         return self.value
@@ -206,16 +210,6 @@ async def assert_released_by_return(pool, expected, ended, why):
     assert_steps(pool, expected, why)
 
 
-def no_limit_of_its_own(function, limit, work):
-    """What a test says of a time limit the learner's code set itself around `work`."""
-    return (
-        f"{function} set {limit.said()}: the docstring gives no time limit, so the {work} runs as "
-        f"long as it takes. A {work} slower than your limit would be cut off, though nothing went "
-        f"wrong with it. Await it without a timeout: a caller who wants a limit puts one around "
-        f"{function} (`async with asyncio.timeout(...):`), and your code lets that cancellation through."
-    )
-
-
 def conn_number(pool):
     """The number of the connection the pool lent first (the log's first entry)."""
     return pool.log[0].removeprefix("acquire #") if pool.log else "?"
@@ -228,7 +222,9 @@ async def test_returns_what_the_job_returned_and_gives_the_connection_back(ex, r
     job = FakeJob(pool, 0.05, value=value)
 
     async with wake_watch(ex) as wakes:
-        result = await ex.run_job(pool, job)
+        with OwnTimersProbe(wakes, "run_job", job) as timers:
+            job.probe = timers
+            result = await timers.awaited(asyncio.create_task(ex.run_job(pool, job)), value, fix=AWAIT_IT)
 
     number = conn_number(pool)
     await assert_released_by_return(
@@ -238,7 +234,6 @@ async def test_returns_what_the_job_returned_and_gives_the_connection_back(ex, r
         "Acquire, run the job with that connection, then `await pool.release(conn)`.",
     )
     assert_same(result, value, "run_job's result (what the job returned)")
-    assert_no_limit_of_its_own(wakes, lambda limit: no_limit_of_its_own("run_job", limit, "job"))
 
 
 @pytest.mark.task(1)
@@ -410,6 +405,9 @@ async def test_the_cancellation_reaches_the_caller(ex, rng):
 # Task 2 -------------------------------------------------------------------------------
 
 
+AWAIT_IT = "Await the job without a timeout (`return await job(conn)`), however long it takes."
+
+
 def make_job(rng, delay, error=None):
     value = f"result-{rng.randrange(1000)}"
     fail = (lambda: error) if error is not None else None
@@ -437,14 +435,16 @@ async def test_a_job_that_returns_reports_done(ex, rng, wake_watch):
     value, job = make_job(rng, 0.05)
     reports = []
 
+    # A limit of its own (`async with asyncio.timeout(5):` around the job) reports "failed" for a
+    # job that was only slow; no test waits that long, so the test makes its timers run out as the
+    # job ends (kata.testing.own_timers): a limit gives up, a timer that only logs does not.
     async with wake_watch(ex) as wakes:
-        result = await ex.run_and_report(job, reports.append)
+        with OwnTimersProbe(wakes, "run_and_report", job) as timers:
+            task = asyncio.create_task(ex.run_and_report(job, reports.append))
+            result = await timers.awaited(task, value, fix=AWAIT_IT, complete=lambda _: reports == ["done"])
 
     assert_same(result, value, "run_and_report's result (what the job returned)")
     assert_reports(reports, ["done"], "The job returned normally.")
-    # A limit of its own (`async with asyncio.timeout(5):` around the job) reports "failed" for a
-    # job that was only slow; no test waits that long, so its timer is what is looked at.
-    assert_no_limit_of_its_own(wakes, lambda limit: no_limit_of_its_own("run_and_report", limit, "job"))
 
 
 @pytest.mark.task(2)
@@ -574,11 +574,12 @@ async def test_returns_what_save_returned(ex, rng, wake_watch):
     order, receipt, save = make_save(rng)
 
     async with wake_watch(ex) as wakes:
-        result = await ex.save_order(save, order)
+        with OwnTimersProbe(wakes, "save_order", save) as timers:
+            task = asyncio.create_task(ex.save_order(save, order))
+            result = await timers.awaited(task, receipt, fix="Await the save without a timeout.")
 
     assert_call_count(save, 1, "an order is saved once")
     assert_same(result, receipt, "save_order's result (what save returned)")
-    assert_no_limit_of_its_own(wakes, lambda limit: no_limit_of_its_own("save_order", limit, "save"))
 
 
 @pytest.mark.task(3)
@@ -635,7 +636,10 @@ async def test_a_cancelled_caller_does_not_cut_the_save_short(ex, rng, wake_watc
     order, _, save = make_save(rng)
 
     async with wake_watch(ex) as wakes:
-        await cancel_during_the_save(ex, save, order)
+        # The save's end: the code's timers run out then (kata.testing.own_timers), and a limit
+        # it set on the save once cancelled (`await asyncio.wait_for(saving, 1.0)`) cuts it off.
+        with OwnTimersProbe(wakes, "save_order", save):
+            await cancel_during_the_save(ex, save, order)
 
     if any(call.outcome == "cancelled" for call in save.calls):
         again = (
@@ -652,17 +656,6 @@ async def test_a_cancelled_caller_does_not_cut_the_save_short(ex, rng, wake_watc
             f"(in `except` or `finally:`).{again}"
         )
     assert_call_count(save, 1, "an order is saved once, even when the caller gives up")
-    # A save given a limit of its own once the caller has gone (`await asyncio.wait_for(saving, 1.0)`
-    # in the except block) ends here, quicker than its limit; a slower save would be cut off.
-    assert_no_limit_of_its_own(
-        wakes,
-        lambda limit: (
-            f"save_order set {limit.said()}: the save must run on to its end, however long it takes, "
-            "even once save_order has been cancelled; a save slower than your limit would be cut off "
-            "halfway, the order half stored. Shield the save and wait for it (if you wait at all) "
-            "without a timeout."
-        ),
-    )
 
 
 @pytest.mark.task(3)

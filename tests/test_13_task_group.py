@@ -30,6 +30,7 @@ from kata.testing.cancelling import (
     through,
 )
 from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
+from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 
 DELAY = 0.2
@@ -139,21 +140,18 @@ async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch):
     ids = some_ids(rng, rng.choice((11, 13)))
     fetch = FakeService("fetch", delay=SLOW, reply=item_for)
 
-    async with wake_watch(ex) as wakes:
-        with stopwatch() as run:
-            task = asyncio.create_task(fetch_all(ex, fetch, ids))
-            await task
-
-    assert_ran_together(fetch, run.elapsed, expected_calls=len(ids))
-    # Tasks checked on in a loop run together too, and a test of the time alone passes them.
-    assert_slept_while_the_calls_ran(
-        wakes,
-        fetch.calls,
-        {task: "fetch_all"},
-        "fetch_all",
+    fix = (
         "Await them instead: leave the `async with asyncio.TaskGroup()` block, which waits until "
-        "every task is done.",
+        "every task is done."
     )
+    async with wake_watch(ex) as wakes:
+        with stopwatch() as run, OwnTimersProbe(wakes, "fetch_all", fetch) as timers:
+            task = asyncio.create_task(fetch_all(ex, fetch, ids))
+            await timers.awaited(task, [item_for(i) for i in ids], fix=fix)
+
+    assert_ran_together(fetch, run.elapsed - timers.held_for, expected_calls=len(ids))
+    # Tasks checked on in a loop run together too, and a test of the time alone passes them.
+    assert_slept_while_the_calls_ran(wakes, fetch.calls, {task: "fetch_all"}, "fetch_all", fix, probe=timers)
 
 
 @pytest.mark.task(1)
@@ -377,14 +375,22 @@ class BrokenPage:
 
 
 @pytest.mark.task(2)
-async def test_the_page_holds_every_part_by_name(ex, rng):
+async def test_the_page_holds_every_part_by_name(ex, rng, wake_watch):
     names, user_id = rng.sample(PARTS, 5), rng.randrange(100, 1000)
     delays = {name: rng.uniform(0.03, 0.12) for name in names}
-    loaders, _ = page(names, delay=lambda name, _: delays[name])
+    loaders, loader = page(names, delay=lambda name, _: delays[name])
+    expected = {name: part_for(name, user_id) for name in names}
 
-    result = await ex.load_page(loaders, user_id)
+    # Its own timers are judged by what they do as each part loads (kata.testing.own_timers): a red
+    # team's `async with asyncio.timeout(10):` around the group passed every test of load_page.
+    fix = "Wait in the TaskGroup: leaving its `async with` block waits for every part, however long."
+    async with wake_watch(ex) as wakes:
+        with OwnTimersProbe(wakes, "load_page", loader) as timers:
+            result = await timers.awaited(
+                asyncio.create_task(ex.load_page(loaders, user_id)), expected, fix=fix
+            )
 
-    assert_same(result, {name: part_for(name, user_id) for name in names}, "load_page's result")
+    assert_same(result, expected, "load_page's result")
 
 
 @pytest.mark.task(2)
@@ -842,15 +848,21 @@ async def test_a_second_call_reports_its_own_failures_alone(ex, rng):
 
 
 @pytest.mark.task(3)
-async def test_no_failures_give_empty_lists_and_calls_run_at_once(ex, rng):
+async def test_no_failures_give_empty_lists_and_calls_run_at_once(ex, rng, wake_watch):
     ids = some_ids(rng, 5)
     fetch = FakeService("fetch", delay=DELAY, reply=item_for)
+    expected = {"timeouts": [], "not_found": []}
 
-    with stopwatch() as run:
-        report = await ex.failure_report(fetch, ids)
+    # Its own timers are judged by what they do while the calls run (kata.testing.own_timers): a
+    # red team's group raced against a 20 s sleep passed every test of failure_report.
+    fix = "Wait in the TaskGroup: leaving its `async with` block waits for every call, however long."
+    async with wake_watch(ex) as wakes:
+        with stopwatch() as run, OwnTimersProbe(wakes, "failure_report", fetch) as timers:
+            task = asyncio.create_task(ex.failure_report(fetch, ids))
+            report = await timers.awaited(task, expected, fix=fix)
 
-    assert_same(report, {"timeouts": [], "not_found": []}, "failure_report's result")
-    assert_ran_together(fetch, run.elapsed, expected_calls=len(ids))
+    assert_same(report, expected, "failure_report's result")
+    assert_ran_together(fetch, run.elapsed - timers.held_for, expected_calls=len(ids))
 
 
 @pytest.mark.task(3)

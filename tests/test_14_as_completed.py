@@ -4,6 +4,7 @@ slower calls are stopped."""
 import asyncio
 import contextlib
 from collections import Counter
+from types import SimpleNamespace
 
 import pytest
 
@@ -34,6 +35,7 @@ from kata.testing.cancelling import (
 from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
 from kata.testing.errors import Aborted
 from kata.testing.limits import assert_no_limit_of_its_own
+from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 from kata.words import many
 
@@ -80,9 +82,11 @@ def waited_on_the_calls(wakes, held, name, run):
         held.assert_waited_on_the_calls(wakes, name, task=run.task)
 
 
-def no_limit_of_its_own(wakes, name, asks, lost, answered):
+def no_limit_of_its_own(wakes, name, asks, lost, answered, probed=False):
     """`name` set no time limit while it waited (kata.testing.limits): the docstrings give none.
-    A limit set after `answered` (kata clock) was for the cancelled calls to stop."""
+    A limit set after `answered` (kata clock) was for the cancelled calls to stop. `probed`: the
+    limits it kept while it waited for its calls were judged by what they did (`probed_call`);
+    only those it set once the answer was in are judged here."""
 
     def explain(limit):
         if limit.at > answered:
@@ -97,7 +101,23 @@ def no_limit_of_its_own(wakes, name, asks, lost, answered):
             f"{lost} slower than that would be given up. Wait without a timeout."
         )
 
+    if probed:
+        wakes = SimpleNamespace(limits=[limit for limit in wakes.limits if limit.at > answered])
     assert_no_limit_of_its_own(wakes, explain)
+
+
+AWAIT_EACH = (
+    "Await the calls instead: `for next_done in asyncio.as_completed(tasks): ... await next_done` sleeps "
+    "until the next call is done."
+)
+
+
+async def probed_call(wakes, name, coro, fetch, complete):
+    """Await the learner's `coro` (their call of `name`) with its own timers judged by what they
+    do while the calls to `fetch` run (kata.testing.own_timers): a limit that gives up, or a poll
+    that never notices, fails; a timer that logs or warns does not."""
+    with OwnTimersProbe(wakes, name, fetch) as timers:
+        return await timers.awaited(asyncio.create_task(coro), fix=AWAIT_EACH, complete=complete)
 
 
 def labels(calls):
@@ -138,11 +158,19 @@ def arriving(rng, count, reply=item_for, fail=None):
     return ids, FakeService("fetch", delay=delays.__getitem__, reply=reply, fail=fail)
 
 
-async def process(ex, rng, count=5):
+async def process(ex, rng, count=5, wakes=None):
+    """With `wakes` (a wake watch of the learner's file), its timers are probed (`probed_call`)."""
     ids, fetch = arriving(rng, count)
     on_result = Recorder()
     with stopwatch() as run:
-        await ex.process_as_they_arrive(fetch, ids, on_result)
+        if wakes is None:
+            await ex.process_as_they_arrive(fetch, ids, on_result)
+        else:
+            call = ex.process_as_they_arrive(fetch, ids, on_result)
+            every = sorted(ids)
+            await probed_call(
+                wakes, "process_as_they_arrive", call, fetch, lambda _: sorted(on_result.ids) == every
+            )
     return ids, fetch, on_result, run
 
 
@@ -216,7 +244,7 @@ async def assert_each_call_handed_over(ex, ids, earlier):
 @pytest.mark.task(1)
 async def test_results_are_handled_in_the_order_the_calls_finish(ex, rng, wake_watch):
     async with wake_watch(ex) as wakes:
-        _, fetch, on_result, _ = await process(ex, rng)
+        _, fetch, on_result, _ = await process(ex, rng, wakes=wakes)
 
     finished = [call.args[0] for call in sorted(fetch.calls, key=lambda call: call.end or 0.0)]
     if on_result.ids != finished:
@@ -226,7 +254,7 @@ async def test_results_are_handled_in_the_order_the_calls_finish(ex, rng, wake_w
             "the order of the ids: `asyncio.as_completed` hands them over fastest first."
         )
     answered = max((call.end for call in fetch.calls if call.end is not None), default=0.0)
-    no_limit_of_its_own(wakes, "process_as_they_arrive", "every result", "a call", answered)
+    no_limit_of_its_own(wakes, "process_as_they_arrive", "every result", "a call", answered, probed=True)
 
 
 @pytest.mark.task(1)
@@ -256,18 +284,15 @@ async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch):
     # None of the ids before: code that keeps results between calls fails elsewhere, in words.
     ids = rng.sample([item_id for item_id in range(100, 1000) if item_id not in ids], rng.randint(*MANY))
     fetch = FakeService("fetch", delay=ALL_AT_ONCE, reply=item_for)
+    fix = AWAIT_EACH
+    on_result = Recorder()
     async with wake_watch(ex) as wakes:
-        with stopwatch() as run:
-            task = asyncio.create_task(ex.process_as_they_arrive(fetch, ids, Recorder()))
-            await task
-    assert_ran_together(fetch, run.elapsed, expected_calls=len(ids))
+        with stopwatch() as run, OwnTimersProbe(wakes, "process_as_they_arrive", fetch) as timers:
+            task = asyncio.create_task(ex.process_as_they_arrive(fetch, ids, on_result))
+            await timers.awaited(task, fix=fix, complete=lambda _: sorted(on_result.ids) == sorted(ids))
+    assert_ran_together(fetch, run.elapsed - timers.held_for, expected_calls=len(ids))
     assert_slept_while_the_calls_ran(
-        wakes,
-        fetch.calls,
-        {task: "process_as_they_arrive"},
-        "process_as_they_arrive",
-        "Await them instead: `for next_done in asyncio.as_completed(tasks): ... await next_done` "
-        "sleeps until the next call is done.",
+        wakes, fetch.calls, {task: "process_as_they_arrive"}, "process_as_they_arrive", fix, probe=timers
     )
 
 
@@ -830,7 +855,10 @@ async def test_the_fastest_mirror_answers(ex, rng, wake_watch):
     mirrors, winner, _, fetch = race(rng, rng.randint(MANY[0], MIRRORS))
 
     async with wake_watch(ex) as wakes:
-        result = await ex.first_response(fetch, mirrors)
+        wins = answer_from(winner)
+        result = await probed_call(
+            wakes, "first_response", ex.first_response(fetch, mirrors), fetch, wins.__eq__
+        )
 
     assert_answer(result, fetch, winner, "first_response")
     # Asked before the answer came: a call held back by a cap starts only once a slot is free.
@@ -842,7 +870,9 @@ async def test_the_fastest_mirror_answers(ex, rng, wake_watch):
             "once. A cap of your own on how many calls run together (a semaphore, or batches) holds the "
             "rest back, and the fastest mirror may be among them. Start a task for every mirror at once."
         )
-    no_limit_of_its_own(wakes, "first_response", "the first answer", "a mirror", answered(fetch, winner))
+    no_limit_of_its_own(
+        wakes, "first_response", "the first answer", "a mirror", answered(fetch, winner), True
+    )
 
 
 def answered(fetch, winner):
@@ -943,11 +973,12 @@ async def test_failed_calls_are_skipped(ex, rng, wake_watch):
         mirrors, winner, errors, fetch = race(rng, 12, fast_failures=1, together=9)
 
         async with wake_watch(ex) as wakes:
-            result = await first_success(ex, fetch, mirrors, errors, winner)
+            call = first_success(ex, fetch, mirrors, errors, winner)
+            result = await probed_call(wakes, "first_success", call, fetch, answer_from(winner).__eq__)
 
         assert_answer(result, fetch, winner, "first_success")
         asks = "the first answer that works"
-        no_limit_of_its_own(wakes, "first_success", asks, "a mirror", answered(fetch, winner))
+        no_limit_of_its_own(wakes, "first_success", asks, "a mirror", answered(fetch, winner), probed=True)
 
 
 @pytest.mark.task(3)

@@ -30,6 +30,7 @@ from kata.testing.cancelling import (
 )
 from kata.testing.caps import held_until_all_in_flight, more_than_any_cap
 from kata.testing.limits import alive_between
+from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.slots import longest_empty_slot, most_at_once
 from kata.testing.waiting import MIN_QUIET, assert_loop_ran, assert_slept, longest_quiet, not_watched
 
@@ -508,11 +509,14 @@ async def test_waiting_calls_sleep_until_a_slot_frees(ex, rng, wake_watch, loop_
     fetch.delay = lambda i: long if len(fetch.calls) <= limit else FAST
 
     async with wake_watch(ex) as wakes, loop_breaker(ex, SPUN_FOR_A_SLOT):
-        task = asyncio.create_task(ex.fetch_all_limited(fetch, ids, limit))
-        await task
+        with OwnTimersProbe(wakes, "fetch_all_limited", fetch) as timers:
+            task = asyncio.create_task(ex.fetch_all_limited(fetch, ids, limit))
+            await timers.awaited(task, fix=WAITED_FOR_A_SLOT["fix"])
 
-    # Only how the callers waited: the result and the limit are other tests' to judge.
+    # Only how the callers waited: the result and the limit are other tests' to judge. Its timers
+    # were judged by what they did as each call ended (kata.testing.own_timers), its threads here.
     since, until = longest_quiet([c.start for c in fetch.calls] + [c.end for c in fetch.calls], QUIET_MARGIN)
+    until = timers.watched_until(until)
     while_ = f"while {limit} calls ran for {until - since + QUIET_MARGIN:.2f} s and {len(ids) - limit} waited"
     if until - since < MIN_QUIET:
         raise not_watched(since, until, "fetch_all_limited", while_)
@@ -527,55 +531,23 @@ async def test_waiting_calls_sleep_until_a_slot_frees(ex, rng, wake_watch, loop_
         "fetch_all_limited",
         woken=QUIET_WOKEN,
     )
-    # A poll slower than the stretch need not wake in it, but its sleep is pending there.
     waited = f"while {limit} calls ran and {len(ids) - limit} waited for a slot"
-    assert_no_timer_while_every_slot_is_busy(wakes, since, until, waited, WAITED_FOR_A_SLOT["fix"])
+    assert_no_thread_while_every_slot_is_busy(wakes, since, until, waited, WAITED_FOR_A_SLOT["fix"])
     assert_loop_ran(wakes, since, until, "fetch_all_limited", while_)
 
 
-def own_timer(timer):
-    """What a timer (or a thread) of the learner's code, pending while every slot was busy, is, in
-    their words: a pause in a loop, a wait with a timeout, a time limit, or work in a thread; and
-    whether the way to wait for a slot is the cure (not for a time limit, which is no way of waiting)."""
-    at = f"{timer.how} at {timer.file}:{timer.line}, in {timer.function}"
-    seconds = f"{round(timer.delay, 2):g}"
-    if timer.thread:
-        return (
-            f"a thread of your code's own was working: {at}. Waiting for a slot needs no thread: it "
-            "is the event loop's own work, and a thread that checks for a free slot does it late.",
-            True,
+def assert_no_thread_while_every_slot_is_busy(wakes, since, until, while_, fix):
+    """Fail for a thread of the learner's code's own at work between `since` and `until`, a stretch
+    in which every slot was busy and nothing started or ended, in words fit for what it is; `fix`
+    says how to wait for a slot. (Its timers are judged by what they do: kata.testing.own_timers.)"""
+    threads = [timer for timer in alive_between(wakes, since, until) if timer.thread]
+    if threads:
+        at = f"{threads[0].how} at {threads[0].file}:{threads[0].line}, in {threads[0].function}"
+        raise AssertionError(
+            f"{while_}, a thread of your code's own was working: {at}. Waiting for a slot needs no "
+            "thread: it is the event loop's own work, and a thread that checks for a free slot does it "
+            f"late. {fix}"
         )
-    if timer.pause:
-        return (
-            f"a sleep of your code's own was pending: {at}. A sleep in a loop checks whether a slot "
-            "is free again and again (however long its period), and starts the next call late.",
-            True,
-        )
-    if timer.how.startswith(("asyncio.wait(", "asyncio.as_completed(")):
-        return (
-            f"{at} kept a timer pending while your code had nothing to do but wait: a timeout in a "
-            f"loop wakes the code to look again every {seconds} s, whether or not a call has "
-            "ended (a poll with that period), and a wait needs none: without `timeout=`, "
-            "`asyncio.wait(..., return_when=FIRST_COMPLETED)` wakes the moment a call ends.",
-            True,
-        )
-    return (
-        f"your code had a time limit of {seconds} s of its own pending ({at}): the docstring "
-        f"gives none, so a call slower than {seconds} s would be cut off and fail the whole "
-        "run. Await each call without a time limit (`return await fetch(...)` inside the semaphore); "
-        "a caller who wants one puts it around the whole function.",
-        False,
-    )
-
-
-def assert_no_timer_while_every_slot_is_busy(wakes, since, until, while_, fix):
-    """Fail for a timer or thread of the learner's code's own pending between `since` and `until`,
-    a stretch in which every slot was busy and nothing started or ended, in words fit for what it
-    is; `fix` says how to wait for a slot."""
-    timers = alive_between(wakes, since, until)
-    if timers:
-        words, waiting = own_timer(timers[0])
-        raise AssertionError(f"{while_}, {words}" + (f" {fix}" if waiting else ""))
 
 
 SPUN_FOR_A_SLOT = (
@@ -1431,12 +1403,15 @@ async def test_calls_waiting_for_their_host_sleep_until_a_slot_frees(ex, rng, wa
     rng.shuffle(urls)
 
     async with wake_watch(ex) as wakes, loop_breaker(ex, SPUN_FOR_A_HOST_SLOT):
-        task = asyncio.create_task(ex.fetch_per_host(hosts.fetch, urls, per_host))
-        await task
+        with OwnTimersProbe(wakes, "fetch_per_host", *hosts.services.values(), named="the hosts") as timers:
+            task = asyncio.create_task(ex.fetch_per_host(hosts.fetch, urls, per_host))
+            await timers.awaited(task, fix=WAITED_FOR_A_HOST_SLOT["fix"])
 
-    # Only how the callers waited: the result and the limits are other tests' to judge.
+    # Only how the callers waited: the result and the limits are other tests' to judge. Its timers
+    # were judged by what they did as each call ended (kata.testing.own_timers), its threads here.
     calls = hosts.calls
     since, until = longest_quiet([c.start for c in calls] + [c.end for c in calls], QUIET_MARGIN)
+    until = timers.watched_until(until)
     waiting = len(urls) - per_host * len(names)
     while_ = (
         f"while each host had {per_host} calls running for {until - since + QUIET_MARGIN:.2f} s and "
@@ -1455,7 +1430,7 @@ async def test_calls_waiting_for_their_host_sleep_until_a_slot_frees(ex, rng, wa
         "fetch_per_host",
         woken=QUIET_WOKEN,
     )
-    assert_no_timer_while_every_slot_is_busy(wakes, since, until, while_, WAITED_FOR_A_HOST_SLOT["fix"])
+    assert_no_thread_while_every_slot_is_busy(wakes, since, until, while_, WAITED_FOR_A_HOST_SLOT["fix"])
     assert_loop_ran(wakes, since, until, "fetch_per_host", while_)
 
 

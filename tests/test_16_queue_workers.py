@@ -35,7 +35,7 @@ from kata.testing.differences import assert_same_parts
 from kata.testing.errors import Aborted
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
-from kata.testing.limits import assert_no_limit_of_its_own
+from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
 from kata.words import many
 
@@ -97,17 +97,13 @@ def ideal_time(count, workers, delay=DELAY):
     return math.ceil(count / workers) * delay
 
 
-def no_limit_of_its_own(wakes, name, what):
-    """`name` set no time limit while its jobs ran (kata.testing.limits): the docstrings give none."""
-    assert_no_limit_of_its_own(
-        wakes,
-        lambda limit: (
-            f"{name} set {limit.said()}: the docstring gives no time limit, so every item is handled "
-            f"however long {what} take; a limit would abandon the work still to do when it runs out. "
-            "Wait without a timeout (`await queue.get()` in the workers, `await queue.join()`), then "
-            "stop the workers."
-        ),
-    )
+# The tests' own timers judge the learner's by what they do as each call to handle ends
+# (kata.testing.own_timers): a time limit abandons the work still to do, a poll never sees an
+# item come; a timer that only logs is fine.
+WAIT_FOR_THE_ITEMS = (
+    "Wait without a timeout (`await queue.get()` in the workers, `await queue.join()`), then "
+    "stop the workers."
+)
 
 
 async def finish(call, name, ideal, leftovers, handle):
@@ -218,12 +214,13 @@ async def test_every_item_is_handled_exactly_once(ex, rng, leftovers, wake_watch
 
     ideal = ideal_time(len(items), workers)
     async with wake_watch(ex) as wakes:
-        call = ex.process_all(items, handle, workers)
-        results = await finish(call, "process_all", ideal, leftovers, handle)
+        with OwnTimersProbe(wakes, "process_all", handle) as timers:
+            call = ex.process_all(items, handle, workers)
+            running = asyncio.create_task(finish(call, "process_all", ideal, leftovers, handle))
+            results = await timers.awaited(running, fix=WAIT_FOR_THE_ITEMS)
 
     assert_handled_once(handle, items)
     assert_same_parts(results, {item: result_for(item) for item in items}, "process_all's result")
-    no_limit_of_its_own(wakes, "process_all", "the calls to handle")
 
 
 @pytest.mark.task(1)
@@ -501,12 +498,13 @@ async def test_every_item_from_the_source_is_handled_exactly_once(ex, rng, lefto
     flaky = FlakyHandle(failing=())
 
     async with wake_watch(ex) as wakes:
-        _, (results, failures) = await run_stream(ex, items, flaky, workers, maxsize, leftovers)
+        with OwnTimersProbe(wakes, "process_stream", flaky.handle) as timers:
+            running = asyncio.create_task(run_stream(ex, items, flaky, workers, maxsize, leftovers))
+            _, (results, failures) = await timers.awaited(running, fix=WAIT_FOR_THE_ITEMS)
 
     assert_handled_once(flaky.handle, items)
     assert_same_parts(results, {item: result_for(item) for item in items}, "results")
     assert_same_parts(failures, {}, "failures (nothing failed)")
-    no_limit_of_its_own(wakes, "process_stream", "the source and the calls to handle")
 
 
 @pytest.mark.task(2)

@@ -52,6 +52,7 @@ from kata.testing.clock import EARLY_WAKE
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.limits import alive_between
+from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import WOKEN, FrozenLoopBreaker, assert_loop_ran, assert_slept, every, who_woke
 
 # Task 1
@@ -346,22 +347,16 @@ def assert_go_left_set(go):
         )
 
 
-def assert_no_timer_while_go_is_unset(wakes, since, until):
-    """Fail if a timer (or a thread's work) of start_together's own was pending while go stayed unset.
-
-    Waiting for go needs none: `await go.wait()` sleeps until go is set. A poll sleeps between two
-    looks, so its timer is pending all along, whatever its period: one longer than the test's hold
-    looks only once before go is set and is late by less than its period, which a check of the
-    looks or of the lateness alone lets pass when the test sets go a little late (a busy machine).
-    """
-    timers = alive_between(wakes, since, until)
-    if timers:
+def assert_no_thread_while_go_is_unset(wakes, since, until):
+    """Fail if a thread's work of start_together's own was going while go stayed unset (its timers
+    are judged by what they do: kata.testing.own_timers). Waiting for go needs none: `await
+    go.wait()` sleeps until go is set."""
+    threads = [timer for timer in alive_between(wakes, since, until) if timer.thread]
+    if threads:
         raise AssertionError(
-            f"while go stayed unset for {until - since:.2f} s, a timer of start_together's own was "
-            f"pending: {timers[0].where()}. Waiting for go needs none: a sleep in a loop checks go "
-            "again and again (however long its period: up to a whole period late), and a time limit "
-            "gives up on a go that comes later than it (the docstring gives none). `await go.wait()` "
-            "sleeps until go is set, and wakes the moment it is."
+            f"while go stayed unset for {until - since:.2f} s, a thread of start_together's own was "
+            f"working: {threads[0].where()}. Waiting for go needs none: a thread that checks go does "
+            "it late. `await go.wait()` sleeps until go is set, and wakes the moment it is."
         )
 
 
@@ -372,15 +367,26 @@ async def start_and_signal(ex, wake_watch, run, names, go, hold):
     while go was unset, or kept a timer of its own pending then, or when the first call
     started late.
     """
+    # Its own timers are judged by what they do (kata.testing.own_timers): just before go is set
+    # they run out, as they would if go came later than them (a time limit gives up), and those
+    # pending then are held back (a poll never sees go set); a timer that only logs is fine.
+    waiting_for = ("go", "while go was still unset", "go was set")
     async with wake_watch(ex) as wakes:
-        with frozen_loop_breaker(ex, GO_FROZEN):
+        with (
+            frozen_loop_breaker(ex, GO_FROZEN),
+            OwnTimersProbe(wakes, "start_together", waiting_for=waiting_for) as timers,
+        ):
             task = asyncio.create_task(ex.start_together(run, names, go), name="start_together")
             created = clock.perf_counter()
             await pause_unless_failed(hold, task)
             early = list(run.calls)
+            await timers.reached_the_end()
             with stopwatch() as since_go:
                 go.set()
-                result = await task
+                result = await timers.awaited(
+                    task, fix=GO_POLLED["fix"], complete=lambda _: len(run.calls) == len(names)
+                )
+    unset = timers.watched_until(since_go.started)  # the looks the probe made are the test's doing
     assert_go_left_set(go)
     if early:
         raise AssertionError(
@@ -391,13 +397,13 @@ async def start_and_signal(ex, wake_watch, run, names, go, hold):
     assert_looked_once(
         go,
         created,
-        since_go.started,
+        unset,
         "start_together",
-        f"while go stayed unset for {since_go.started - created:.2f} s",
+        f"while go stayed unset for {unset - created:.2f} s",
         GO_POLLED,
         "18 start_together: looks again at go while it is unset < WOKEN",
     )
-    assert_no_timer_while_go_is_unset(wakes, created, since_go.started)
+    assert_no_thread_while_go_is_unset(wakes, created, unset)
     if run.calls:
         first = min(run.calls, key=lambda call: call.start)
         assert_started_at_once(first, first.start - since_go.started)

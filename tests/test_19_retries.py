@@ -14,7 +14,7 @@ import pytest
 from kata.testing import FakeService, assert_same, clock, describe, margins, stopwatch
 from kata.testing.cancelling import WAIT, Run, assert_ended_cancelled
 from kata.testing.clock import early_by
-from kata.testing.limits import assert_no_limit_of_its_own
+from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
 
 # Errors retry must try again by default (subclasses of ConnectionError count too) ...
@@ -481,27 +481,26 @@ async def test_a_slow_try_is_awaited_without_a_time_limit_or_polling(ex, rng, wa
     flaky = Flaky(transient_errors(rng, 1), some_value(rng), delay=[0.01, SLOW_TRY])
     sleep, random = RecordingSleep(), ScriptedRandom(rng)
 
+    fix = "Await the try instead: `return await call()` (or `await task`) sleeps until it is done."
+    # Its own timers are judged by what they do as each try ends (kata.testing.own_timers): a time
+    # limit gives up on the slow try (a TimeoutError it makes is even retried); a poll never sees
+    # the try end; a timer that only logs is fine.
     async with wake_watch(ex) as wakes:
-        task = asyncio.create_task(
-            run_retry(ex, flaky, attempts=4, base_delay=0.01, max_delay=1.0, sleep=sleep, random=random)
-        )
-        outcome = await task
+        with OwnTimersProbe(wakes, "retry", flaky.call) as timers:
+            task = asyncio.create_task(
+                run_retry(ex, flaky, attempts=4, base_delay=0.01, max_delay=1.0, sleep=sleep, random=random)
+            )
+            outcome = await timers.awaited(
+                task, fix=fix, complete=lambda outcome: outcome == (True, flaky.value)
+            )
 
     assert_returned(outcome, flaky, 4)
     assert_same(outcome[1], flaky.value, "retry's result (what the successful try returned)")
     assert_tries(flaky, 2, "1 failure, then a try that works")
-    assert_no_limit_of_its_own(
-        wakes,
-        lambda limit: (
-            f"retry set {limit.said()}: the docstring gives no time limit, neither for a try nor for "
-            "them all. A try slower than your limit is cut short, and a call that needs longer never gets "
-            "to return (a TimeoutError you make is even retried). `return await call()`, however long "
-            "it takes, and leave limits to the caller."
-        ),
-    )
     slow = flaky.call.calls[1]
     if slow.end is not None:
-        since, until = slow.start + QUIET_FROM, slow.end - QUIET_BEFORE
+        since = slow.start + QUIET_FROM
+        until = timers.watched_until(slow.end - QUIET_BEFORE, since=slow.start)
         assert_slept_between(
             wakes,
             since,
@@ -510,7 +509,8 @@ async def test_a_slow_try_is_awaited_without_a_time_limit_or_polling(ex, rng, wa
             "retry",
             f"while try 2 ran (the {until - since:.2f} s this test watched)",
             ("whether the try is done", "it is"),
-            "Await the try instead: `return await call()` (or `await task`) sleeps until it is done.",
+            fix,
+            own_timers=False,
         )
 
 
