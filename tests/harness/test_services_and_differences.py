@@ -231,6 +231,30 @@ WAITS = {
 RIGHT = ("gathers", "waits", "one_by_one")
 
 
+def waits_module(tmp_path):
+    """A learner's file with a function per way of WAITS."""
+    text = "import asyncio\n" + "".join(
+        f"\n\nasync def {way}(tasks):\n    {body}\n" for way, body in WAITS.items()
+    )
+    return learners_file(tmp_path, "waits", text)
+
+
+async def test_the_hold_judges_each_way_by_what_its_timers_do(tmp_path):
+    """As the exercises' tests of stopping do (`HeldStop` with a watch of the learner's timers on,
+    one hold at a time): as the hold ends, the code's timers run out, then are held back 1 s
+    (kata.testing.own_timers). A fixed wait or a timeout of its own ends the code while the calls
+    are still held, whatever its length; a poll goes on only once its timer goes again, late. Code
+    that waits for the calls themselves, in three ways, is not caught."""
+    module = waits_module(tmp_path)
+    caught = {}
+    for way in WAITS:
+        with WakeWatch(module.__file__) as wakes:
+            held, ended_at = await held_and_waited(module, way)
+        assert held.probed, f"{way}: the hold did not probe the code's timers"
+        caught[way] = seen(held, ended_at, wakes, way)
+    assert caught == {way: way not in RIGHT for way in WAITS}, caught
+
+
 def learners_file(tmp_path, name, text):
     """`text` as the module of a learner's file, `name`.py in `tmp_path`."""
     path = tmp_path / f"{name}.py"
@@ -241,11 +265,12 @@ def learners_file(tmp_path, name, text):
     return module
 
 
-async def held_and_waited(module, way):
+async def held_and_waited(module, way, own_timers=True):
     """Cancel three calls held HOLD s, and wait for them with `module.way` (called through the
-    HeldStop); the HeldStop, and when `way` ended."""
+    HeldStop); the HeldStop, and when `way` ended. `own_timers`: whether the HeldStop probes the
+    learner's timers as the hold ends (kata.testing.own_timers), as the exercises' tests do."""
     fetch = FakeService("fetch", delay=5.0)
-    held = HeldStop(HOLD, fetch, lead=0.0)
+    held = HeldStop(HOLD, fetch, lead=0.0, own_timers=own_timers)
     tasks = [asyncio.create_task(fetch(n)) for n in range(3)]
     await asyncio.sleep(0.01)
     for task in tasks:
@@ -271,18 +296,17 @@ def seen(held, ended_at, wakes, way):
 
 
 async def test_no_fixed_wait_poll_or_timeout_for_cancelled_calls_passes_the_hold(tmp_path):
-    """What the tests of stopping in 03, 05, 13, 14 and 16 rely on (`HeldStop`, one hold): code
-    that cancels its calls, then waits a fixed time, polls until they are done or until a
-    deadline of its own, or waits for them with a timeout, whatever the length, is caught: it ends
-    while they are held, long after, or keeps a timer of its own going in the hold (a busy poll
-    wakes there). Code that waits for the calls themselves, in three ways, is not."""
+    """What the tests of stopping rely on where no probe of the learner's timers is on (`HeldStop`,
+    one hold; its rules of presence): code that cancels its calls, then waits a fixed time, polls
+    until they are done or until a deadline of its own, or waits for them with a timeout, whatever
+    the length, is caught: it ends while they are held, long after, or keeps a timer of its own
+    going in the hold (a busy poll wakes there). Code that waits for the calls themselves, in three
+    ways, is not. Every way at once, in one watch: a probe of one hold would move the others'
+    timers, so these holds do not probe (`test_the_hold_judges_each_way_by_what_its_timers_do`)."""
     assert HOLD - POLL_FROM - POLL_BEFORE >= 0.03, "the hold leaves no stretch to watch"
-    text = "import asyncio\n" + "".join(
-        f"\n\nasync def {way}(tasks):\n    {body}\n" for way, body in WAITS.items()
-    )
-    module = learners_file(tmp_path, "waits", text)
+    module = waits_module(tmp_path)
     with WakeWatch(module.__file__) as wakes:
-        ran = await asyncio.gather(*(held_and_waited(module, way) for way in WAITS))
+        ran = await asyncio.gather(*(held_and_waited(module, way, own_timers=False) for way in WAITS))
     caught = {}
     for way, (held, ended_at) in zip(WAITS, ran, strict=True):
         view = WakeWatch()  # what this way alone did: its task, its timers
@@ -337,6 +361,7 @@ async def test_a_poll_with_no_timer_hidden_by_a_loop_starved_through_the_hold_fa
 # each cancels the calls, then waits for them its own way.
 CLEANUPS = """
 import asyncio
+import contextlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -368,13 +393,15 @@ async def raced_against_a_sleep(tasks):
 
 async def watchdog(tasks):
     gathering = asyncio.ensure_future(asyncio.gather(*tasks, return_exceptions=True))
+    waiting = asyncio.ensure_future(asyncio.wait([gathering]))
 
     async def give_up():
         await asyncio.sleep(3)
-        gathering.cancel()
+        waiting.cancel()  # (cancelling the gather would not do: it waits for its calls to stop)
 
     dog = asyncio.create_task(give_up())
-    await asyncio.wait([gathering])
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
     dog.cancel()
 
 
