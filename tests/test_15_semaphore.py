@@ -540,7 +540,7 @@ def assert_no_thread_while_every_slot_is_busy(wakes, since, until, while_, fix):
     """Fail for a thread of the learner's code's own at work between `since` and `until`, a stretch
     in which every slot was busy and nothing started or ended, in words fit for what it is; `fix`
     says how to wait for a slot. (Its timers are judged by what they do: kata.testing.own_timers.)"""
-    threads = [timer for timer in alive_between(wakes, since, until) if timer.thread]
+    threads = alive_between(wakes, since, until, only_threads=True)
     if threads:
         at = f"{threads[0].how} at {threads[0].file}:{threads[0].line}, in {threads[0].function}"
         raise AssertionError(

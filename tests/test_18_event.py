@@ -351,7 +351,7 @@ def assert_no_thread_while_go_is_unset(wakes, since, until):
     """Fail if a thread's work of start_together's own was going while go stayed unset (its timers
     are judged by what they do: kata.testing.own_timers). Waiting for go needs none: `await
     go.wait()` sleeps until go is set."""
-    threads = [timer for timer in alive_between(wakes, since, until) if timer.thread]
+    threads = alive_between(wakes, since, until, only_threads=True)
     if threads:
         raise AssertionError(
             f"while go stayed unset for {until - since:.2f} s, a thread of start_together's own was "

@@ -320,7 +320,34 @@ class JudgeSession:
             self._retired.stop()
 
 
-class SandboxWakeWatch:
+class _TimersInTheSandbox:
+    """The probe of the learner's timers (kata.testing.own_timers: WakeWatch.run_out_own_timers,
+    hold_back_own_timers, let_timers_go), done by the sandbox on the loop it watches, or with
+    `_OWN_LOOPS` on the loops the learner's plain code made: the learner's process's word, which
+    can only fail a test (a host that says it had no timer is judged by what its code returns)."""
+
+    session: JudgeSession
+    _OWN_LOOPS = False
+    probe_own_timers = WakeWatch.probe_own_timers
+
+    async def run_out_own_timers(self) -> list[Limit]:
+        return await self._asked("run_out_own_timers", self._OWN_LOOPS)
+
+    async def hold_back_own_timers(self, turns: bool, let_go_after: float | None = None) -> list[Limit]:
+        return await self._asked("hold_back_own_timers", turns, let_go_after, self._OWN_LOOPS)
+
+    async def let_timers_go(self) -> None:
+        if self.session.link.host is not None and self.session.link.peer.lost is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self.session.link.ask_async("let_timers_go", self._OWN_LOOPS), WAKES_TIMEOUT
+                )
+
+    async def _asked(self, asked: str, *args: Any) -> list[Limit]:
+        return from_report(await asyncio.wait_for(self.session.link.ask_async(asked, *args), WAKES_TIMEOUT))
+
+
+class SandboxWakeWatch(_TimersInTheSandbox):
     """A WakeWatch kept by the sandbox on its own loop, used as `async with`: `watched` and
     `busiest()` as in one process, filled in from the sandbox's report when the block ends.
 
@@ -364,31 +391,15 @@ class SandboxWakeWatch:
                 report = await asyncio.wait_for(self.session.link.ask_async("limits"), WAKES_TIMEOUT)
                 self.limits = from_report(report)
 
-    async def probe_own_timers(self, let_go_after: float | None = None) -> tuple[list[Limit], list[Limit]]:
-        """WakeWatch.probe_own_timers, done by the sandbox on its loop (the learner's process's
-        word: a host that says it had no timer is judged by what its code then returns)."""
-        ran_out = await self.run_out_own_timers()
-        return ran_out, await self.hold_back_own_timers(bool(ran_out), let_go_after)
 
-    async def run_out_own_timers(self) -> list[Limit]:
-        return await _asked_timers(self.session, "run_out_own_timers", False)
-
-    async def hold_back_own_timers(self, turns: bool, let_go_after: float | None = None) -> list[Limit]:
-        return await _asked_timers(self.session, "hold_back_own_timers", turns, let_go_after, False)
-
-    async def let_timers_go(self) -> None:
-        if self.session.link.host is not None and self.session.link.peer.lost is None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.session.link.ask_async("let_timers_go"), WAKES_TIMEOUT)
-
-
-class SandboxOwnLoopsWatch:
+class SandboxOwnLoopsWatch(_TimersInTheSandbox):
     """kata.testing.own_loops.OwnLoopsWatch kept by the sandbox, as a plain `with` (the tests of
     plain code have no loop): filled in from its report when the block ends, which can only fail
     a test, as a SandboxWakeWatch's."""
 
     busiest = WakeWatch.busiest
     with_callbacks = WakeWatch.with_callbacks
+    _OWN_LOOPS = True
 
     def __init__(self, session: JudgeSession) -> None:
         self.session = session
@@ -401,18 +412,6 @@ class SandboxOwnLoopsWatch:
         self.session.link.ask("watch_own_loops")
         return self
 
-    async def run_out_own_timers(self) -> list[Limit]:
-        """OwnLoopsWatch.run_out_own_timers, done by the sandbox on the learner's own loops."""
-        return await _asked_timers(self.session, "run_out_own_timers", True)
-
-    async def hold_back_own_timers(self, turns: bool, let_go_after: float | None = None) -> list[Limit]:
-        return await _asked_timers(self.session, "hold_back_own_timers", turns, let_go_after, True)
-
-    async def let_timers_go(self) -> None:
-        if self.session.link.host is not None and self.session.link.peer.lost is None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.session.link.ask_async("let_own_loops_timers_go"), WAKES_TIMEOUT)
-
     def __exit__(self, *exc_info: object) -> None:
         if self.session.link.host is None or self.session.link.peer.lost is not None:
             return
@@ -420,11 +419,6 @@ class SandboxOwnLoopsWatch:
         if isinstance(reported, tuple | list) and len(reported) == 4:
             _read_wakes(self, reported)
             self.limits = from_report(reported[3])
-
-
-async def _asked_timers(session: JudgeSession, asked: str, *args: Any) -> list[Limit]:
-    """The sandbox's half of a probe of the learner's timers (kata.testing.own_timers), as Limits."""
-    return from_report(await asyncio.wait_for(session.link.ask_async(asked, *args), WAKES_TIMEOUT))
 
 
 class SandboxLoopBreaker:

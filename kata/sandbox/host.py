@@ -237,29 +237,29 @@ class Host:
         (kata.testing.own_timers): on this loop, or with `own_loops` on the loops its plain code
         made. Reports of those that ran out."""
         self._letting_run.add(asyncio.current_task())  # its turns are the test's, not the code's
-        watch = self._own_loops if own_loops is True else self._wakes
-        if watch is None or watch.code_file is None:
-            return []
-        return [t.report() for t in await watch.run_out_own_timers()]
+        watch = self._timers_watch(own_loops)
+        return [] if watch is None else [t.report() for t in await watch.run_out_own_timers()]
 
     async def hold_back_own_timers(
         self, turns: object, let_go_after: object, own_loops: object = False
     ) -> list[tuple]:
         """The second half: reports of those held back."""
         self._letting_run.add(asyncio.current_task())
-        watch = self._own_loops if own_loops is True else self._wakes
-        if watch is None or watch.code_file is None:
+        watch = self._timers_watch(own_loops)
+        if watch is None:
             return []
         held = await watch.hold_back_own_timers(turns is True, _seconds_or_none(let_go_after))
         return [t.report() for t in held]
 
-    async def let_own_loops_timers_go(self) -> None:
-        if self._own_loops is not None:
-            await self._own_loops.let_timers_go()
+    async def let_timers_go(self, own_loops: object = False) -> None:
+        watch = self._timers_watch(own_loops)
+        if watch is not None:
+            await watch.let_timers_go()
 
-    async def let_timers_go(self) -> None:
-        if self._wakes is not None:
-            await self._wakes.let_timers_go()
+    def _timers_watch(self, own_loops: object) -> WakeWatch | OwnLoopsWatch | None:
+        """The watch that notes the learner's timers: on this loop, or on its plain code's loops."""
+        watch = self._own_loops if own_loops is True else self._wakes
+        return watch if watch is not None and watch.code_file is not None else None
 
     def _stop_watching_own_loops(self) -> None:
         if self._own_loops is not None:

@@ -450,9 +450,8 @@ class HeldStop:
         cancels the wait, a check that `loop.call_later` runs. Waiting for the calls needs none."""
         if self.held_since is None:
             return
-        timers = alive_between(wakes, *self._stretch())
-        if threads_only:  # its timers were judged by what they did (`_probe_own_timers`)
-            timers = [timer for timer in timers if timer.thread]
+        # With `threads_only`, its timers were judged by what they did (`_probe_own_timers`).
+        timers = alive_between(wakes, *self._stretch(), only_threads=threads_only)
         if not timers:
             return
         opening, they, _ = self._cancelled_words(function, calls)

@@ -162,13 +162,20 @@ def from_report(report: Any) -> list[Limit]:
     return limits
 
 
-def alive_between(watch: Any, since: float, until: float, *, threads: bool = True) -> list[Limit]:
+def alive_between(
+    watch: Any, since: float, until: float, *, threads: bool = True, only_threads: bool = False
+) -> list[Limit]:
     """The timers the learner's code set (pauses included) that were pending at some moment
     between `since` and `until` (kata clock), and with `threads` the work threads did for it then,
     as `watch` (a WakeWatch given their file, or the sandbox's) saw them: while nothing changes,
-    code that waits on what it waits for needs none."""
+    code that waits on what it waits for needs none. `only_threads`: the threads' work alone
+    (where the timers are judged by what they do: kata.testing.own_timers)."""
     timers = getattr(watch, "limits", [])
-    return [timer for timer in timers if timer.alive(since, until) and (threads or not timer.thread)]
+    return [
+        timer
+        for timer in timers
+        if timer.alive(since, until) and (threads or not timer.thread) and (timer.thread or not only_threads)
+    ]
 
 
 def assert_no_limit_of_its_own(watch: Any, explain: Callable[[Limit], str]) -> None:

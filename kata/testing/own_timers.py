@@ -104,17 +104,18 @@ class OwnTimersProbe:
         unset", "go was set"))."""
         self.wakes, self.function, self.services, self.named = wakes, function, services, named
         self.waiting_for = waiting_for
-        self.began: float | None = None  # kata clock: the probe began (a watched stretch ends here)
         self.released: float | None = None  # kata clock: the calls were let end
         self.ran_out: list[Limit] = []
         self.held_back: list[Limit] = []
         self.cut_short = 0  # calls the code cancelled while the test held them for the probe
         self.let_go_after: float | None = None  # plain code: the timers held back go by themselves
-        self.rounds = 0
-        self.round_starts: list[float] = []  # kata clock
+        self.round_starts: list[
+            float
+        ] = []  # kata clock: when each round began (a watched stretch ends there)
+        self.held_for = 0.0  # how long its rounds kept the calls from ending: not the code's time
+        self._no_more_rounds = False
         self._round: asyncio.Future | None = None  # the round now, or the last one
         self._probe: asyncio.Future | None = None
-        self._held_for = 0.0
         self._earlier: list[Any] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
@@ -158,11 +159,6 @@ class OwnTimersProbe:
         rounds = [began for began in self.round_starts if since is None or began > since]
         return min(until, min(rounds) - QUIET_BEFORE) if rounds else until
 
-    @property
-    def held_for(self) -> float:
-        """How long the probe kept the calls from ending, over its rounds: not the code's time."""
-        return self._held_for
-
     def _holding(self, earlier: Any):
         def hold(call: Any) -> _Gate:
             return _Gate(self, earlier(call) if earlier is not None else None)
@@ -178,12 +174,9 @@ class OwnTimersProbe:
         if self._round is not None and self._round.get_loop() is not asyncio.get_running_loop():
             return  # a call on another loop (code that spreads its calls over loops): not held
         if self._round is None or self._round.done():
-            if self.rounds >= MAX_ROUNDS:
+            if self._no_more_rounds or len(self.round_starts) >= MAX_ROUNDS:
                 return
-            self.rounds += 1
             now = clock.perf_counter()
-            if self.began is None:
-                self.began = now
             self.round_starts.append(now)
             self._round = asyncio.get_running_loop().create_future()
             self._probe = asyncio.ensure_future(self._probe_timers(self._round, now))
@@ -211,7 +204,7 @@ class OwnTimersProbe:
             self.held_back = await self.wakes.hold_back_own_timers(bool(ran_out), self.let_go_after)
         finally:
             self.released = clock.perf_counter()
-            self._held_for += self.released - began
+            self.held_for += self.released - began
             if not this_round.done():
                 this_round.set_result(None)
 
@@ -236,7 +229,7 @@ class OwnTimersProbe:
                 if not task.done() and self._polling():
                     # Its timers go again and it ends as it would have, late (nothing of it is lost
                     # for the test's doing); if not soon, it is cancelled.
-                    self.rounds = MAX_ROUNDS  # no more of them
+                    self._no_more_rounds = True
                     await self.wakes.let_timers_go()
                     await asyncio.wait([task], timeout=GRACE)
                     if not task.done():
