@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from kata.testing import clock, margins
 from kata.testing.fakes import FakeService, Instrumented
 from kata.testing.limits import Limit
+from kata.testing.services import joined
 from kata.testing.waiting import QUIET_BEFORE
 
 if TYPE_CHECKING:  # aiohttp's server is loaded by the tests that use it, not by this module
@@ -152,6 +154,11 @@ class OwnTimersProbe:
             return reply
 
         return held
+
+    def pieces_held(self, reply: Reply) -> Reply:
+        """`reply` (a streamed one, for LoopbackServer.serve), each piece after the first sent once
+        the probe is done: code that waits for the next piece is judged by its timers meanwhile."""
+        return dataclasses.replace(reply, before_piece=self.reached_the_end)
 
     def watched_until(self, until: float, since: float | None = None) -> float:
         """`until`, the end of a stretch a test watches the code's wakes in, or sooner: where the
@@ -307,7 +314,7 @@ class OwnTimersProbe:
         return "ended while they were still running"
 
     def _names(self) -> str:
-        return self.named or " and ".join(dict.fromkeys(s.name for s in self.services))
+        return self.named or joined(list(dict.fromkeys(s.name for s in self.services)))
 
     def _gave_up(self, how: str) -> str:
         first = self.ran_out[0]

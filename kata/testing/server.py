@@ -55,7 +55,9 @@ class Reply:
     text:        a plain-text body instead of JSON.
     headers:     extra response headers.
     chunks:      stream the body in these pieces instead ...
-    chunk_delay: ... waiting this long before each piece.
+    chunk_delay: ... waiting this long before each piece,
+    before_piece: ... and then awaiting this, if given, before each piece after the first (a test
+                 that holds the stream: kata.testing.own_timers.OwnTimersProbe.pieces_held).
 
     `Reply.slow_body(...)` builds a JSON reply that is quick to start and slow to finish.
     """
@@ -67,6 +69,7 @@ class Reply:
     headers: Mapping[str, str] | None = None
     chunks: Sequence[bytes] = ()
     chunk_delay: float = 0.0
+    before_piece: Callable[[], Awaitable[None]] | None = None
 
     @classmethod
     def slow_body(cls, json: Any, over: float, pieces: int = 20, status: int = 200) -> Reply:
@@ -310,9 +313,11 @@ class LoopbackServer:
         response = web.StreamResponse(status=reply.status, headers=headers)
         await response.prepare(request)
         try:
-            for chunk in reply.chunks:
+            for number, chunk in enumerate(reply.chunks):
                 if reply.chunk_delay:
                     await asyncio.sleep(reply.chunk_delay)
+                if number and reply.before_piece is not None:
+                    await reply.before_piece()
                 await response.write(chunk)
             await response.write_eof()
         except ConnectionResetError:

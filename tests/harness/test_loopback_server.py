@@ -112,3 +112,26 @@ async def test_after_at_most_no_reply_is_held_again():
         first, *later = server.requests
         assert first.end - first.start >= at_most
         assert all(r.end - r.start < at_most / 2 for r in later)  # half: a loaded machine
+
+
+async def test_a_streamed_reply_waits_for_before_piece_before_each_piece_after_the_first():
+    # 20's test of a streamed download holds each piece after the first until the probe of the
+    # code's own timers is done (OwnTimersProbe.pieces_held): the first piece goes out at once, the
+    # second only once before_piece has returned, and the client reads both in order.
+    go = asyncio.Event()
+    asked = []
+
+    async def before_piece():
+        asked.append(clock.perf_counter())
+        await go.wait()
+
+    async with LoopbackServer() as server:
+        url = server.serve("/file", Reply(chunks=[b"first", b"second"], before_piece=before_piece))
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            first = await response.content.readexactly(5)
+            assert first == b"first"
+            second = asyncio.create_task(response.content.read())
+            await asyncio.sleep(0.1)
+            assert len(asked) == 1 and not second.done(), "the second piece went out before it was let go"
+            go.set()
+            assert await asyncio.wait_for(second, 5) == b"second"
