@@ -7,6 +7,7 @@ import pytest
 
 from kata.testing import FakeService, assert_same, assert_started_in_order, describe, holds, same
 from kata.testing.letting_run import let_the_code_run
+from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.services import FakeServices
 
 # Names as the service spells them, which the greeting must keep: each one changes under
@@ -14,15 +15,21 @@ from kata.testing.services import FakeServices
 # name is caught on every seed (a learner trial's greet used name.strip().title()).
 NAMES = ["Guido van Rossum", "John McCarthy", "Ada MacLeod", "Vincent van Gogh", "Leonardo da Vinci"]
 STREETS = ["Elm Street", "Mill Lane", "Harbour Road", "Station Road", "Orchard Way"]
+AWAIT_IT = "Await each call itself: `await` sleeps until its answer is in, however long that takes."
 
 
 @pytest.mark.task(1)
-async def test_greeting_uses_the_name_the_service_returned(ex, rng):
+async def test_greeting_uses_the_name_the_service_returned(ex, rng, wake_watch):
     user_id = rng.randrange(100, 1000)
     name = rng.choice(NAMES)
     fetch_name = FakeService("fetch_name", delay=0.05, reply=lambda uid: name if uid == user_id else "?")
 
-    greeting = await ex.greet(fetch_name, user_id)
+    # Its own timers are judged by what they do as the call ends (kata.testing.own_timers): a time
+    # limit of its own gives up on a slow call, a poll never sees it end.
+    async with wake_watch(ex) as wakes:
+        with OwnTimersProbe(wakes, "greet", fetch_name) as timers:
+            task = asyncio.create_task(ex.greet(fetch_name, user_id))
+            greeting = await timers.awaited(task, f"Hello, {name}!", fix=AWAIT_IT)
 
     assert_same(greeting, f"Hello, {name}!", f"greet(fetch_name, {user_id})")
 
@@ -121,13 +128,16 @@ def label_for(order_id):
 
 
 @pytest.mark.task(2)
-async def test_label_has_the_customer_name_and_address(ex, rng):
+async def test_label_has_the_customer_name_and_address(ex, rng, wake_watch):
     order_id = rng.randrange(10_000, 100_000)
     get_order = FakeService("get_order", delay=0.03, reply=order_record)
     get_customer = FakeService("get_customer", delay=0.03, reply=customer_record)
     get_address = FakeService("get_address", delay=0.03, reply=address_text)
 
-    label = await ex.shipping_label(get_order, get_customer, get_address, order_id)
+    async with wake_watch(ex) as wakes:
+        with OwnTimersProbe(wakes, "shipping_label", get_order, get_customer, get_address) as timers:
+            task = asyncio.create_task(ex.shipping_label(get_order, get_customer, get_address, order_id))
+            label = await timers.awaited(task, label_for(order_id), fix=AWAIT_IT)
 
     assert_same(label, label_for(order_id), f"shipping_label(..., {order_id})")
 

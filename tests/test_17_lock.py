@@ -26,6 +26,7 @@ from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight
 from kata.testing.errors import Aborted
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
+from kata.testing.own_timers import OwnTimersProbe
 
 IO_DELAY = 0.02  # one read or one write to the fake storage
 FETCH_DELAY = 0.2
@@ -160,12 +161,18 @@ async def test_a_withdrawal_of_exactly_the_balance_is_paid(ex, rng):
 
 
 @pytest.mark.task(1)
-async def test_withdrawals_at_the_same_time_lose_nothing(ex, rng):
+async def test_withdrawals_at_the_same_time_lose_nothing(ex, rng, wake_watch):
     amounts = [rng.randrange(10, 150) for _ in range(6)]
     start = rng.randrange(1000, 2000)
     storage = Storage(start)
 
-    results = await withdraw_all(ex, storage, amounts)
+    # Its own timers are judged by what they do as each read and write ends (kata.testing.own_timers):
+    # a time limit of its own gives up on a slow store, a poll of the lock never sees it free.
+    fix = "Wait on the lock itself: `async with self.lock:` sleeps until the lock is free, however long."
+    async with wake_watch(ex) as wakes:
+        with OwnTimersProbe(wakes, "withdraw", storage.io, named="the storage") as timers:
+            task = asyncio.create_task(withdraw_all(ex, storage, amounts))
+            results = await timers.awaited(task, [True] * len(amounts), fix=fix)
 
     if not all(results):
         refused = [amount for amount, ok in zip(amounts, results, strict=True) if not ok]
@@ -457,12 +464,20 @@ def assert_fetched_once_each(fetch, keys, asked):
 
 
 @pytest.mark.task(2)
-async def test_gets_at_the_same_time_fetch_a_key_once(ex, rng):
+async def test_gets_at_the_same_time_fetch_a_key_once(ex, rng, wake_watch):
     key = rng.choice(WORDS)
     fetch, given = fake_fetch(rng, delay=0.05)
     cache = ex.Cache(fetch)
 
-    results = list(await asyncio.gather(*(cache.get(key) for _ in range(5))))
+    async def five_gets():
+        return list(await asyncio.gather(*(cache.get(key) for _ in range(5))))
+
+    # As above: the gets that wait for the one fetch are woken by its end, not by a timer.
+    fix = "Wait on the key's lock itself: `async with lock:` sleeps until the fetch is done, however long."
+    async with wake_watch(ex) as wakes:
+        with OwnTimersProbe(wakes, "get", fetch) as timers:
+            task = asyncio.create_task(five_gets())
+            results = await timers.awaited(task, fix=fix, complete=lambda found: found == given[key][:1] * 5)
 
     assert_fetched_once_each(fetch, [key], {key: 5})
     assert_same(results, given[key] * 5, f"the results of 5 gets for {key!r}")

@@ -15,6 +15,7 @@ import json
 import socket
 from collections import Counter
 from dataclasses import replace
+from functools import partial
 
 import aiohttp
 import pytest
@@ -37,6 +38,7 @@ from kata.testing.charsets import assert_text_as_sent, utf8_json
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.differences import assert_same_parts
 from kata.testing.limits import alive_between
+from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.responses import ResponseWatch, assert_released, large_error_reply
 from kata.testing.responses import assert_used_the_session as assert_the_session_alone
 from kata.testing.second_cancel import assert_no_request_left_running_after_a_second_cancel
@@ -55,6 +57,7 @@ SERVER_ERRORS = (500, 502, 503, 504)
 # four runs in five, and a 399 is what `status >= 300` or `status != 200` gets wrong.
 FIRST_ERROR = 400
 LAST_SUCCESS = 399
+AWAIT_THE_REQUESTS = "Await the requests themselves: an `await` sleeps until the reply is in, however long."
 # Every run checks a status of each family: one draw from both let code that raises for only one
 # family (`if response.status >= 500`) pass whenever the draw fell in it.
 ERROR_FAMILIES = pytest.mark.parametrize(
@@ -629,15 +632,19 @@ def assert_sorted_by_status(result, expected, statuses):
 
 
 @pytest.mark.task(2)
-async def test_each_url_maps_to_its_body_or_its_error_status(ex, rng, server):
-    urls, expected, statuses = serve_mixed(server, rng, 6, delay=0.0)
-
+async def test_each_url_maps_to_its_body_or_its_error_status(ex, rng, server, wake_watch):
+    # Its own timers are judged by what they do as the replies come (kata.testing.own_timers): a
+    # time limit the docstring does not give gives up on a slow server, a poll never sees the end.
     watch = ResponseWatch()
-    async with watch.session() as session:
-        try:
-            result = await call_fetch_statuses(ex, session, urls)
-        finally:
-            watch.release_all()
+    async with wake_watch(ex) as wakes, watch.session() as session:
+        with OwnTimersProbe(wakes, "fetch_statuses", server) as timers:
+            held = partial(timers.reply_after, 0.02)
+            urls, expected, statuses = serve_mixed(server, rng, 6, delay=0.0, wrap=held)
+            try:
+                task = asyncio.create_task(call_fetch_statuses(ex, session, urls))
+                result = await timers.awaited(task, expected, fix=AWAIT_THE_REQUESTS)
+            finally:
+                watch.release_all()
 
     assert_sorted_by_status(result, expected, statuses)
     assert_used_the_session(server, watch, "fetch_statuses")
@@ -819,15 +826,21 @@ async def test_a_url_listed_twice_leaves_no_request_running_when_it_returns(ex, 
 
 
 @pytest.mark.task(3)
-async def test_results_come_back_in_the_order_of_the_urls(ex, rng, server):
+async def test_results_come_back_in_the_order_of_the_urls(ex, rng, server, wake_watch):
     user_ids = rng.sample(range(100, 1000), 5)
-    # Later URLs answer sooner, so finishing order is not the asking order.
-    urls = [
-        server.serve(f"/users/{uid}", json=user_record(uid), delay=0.03 * (len(user_ids) - i))
-        for i, uid in enumerate(user_ids)
-    ]
-
-    result = await ex.fetch_all_limited(urls, rng.randrange(2, 4))
+    expected = [user_record(uid) for uid in user_ids]
+    limit = rng.randrange(2, 4)
+    # As above, its own timers judged by what they do as the replies come.
+    async with wake_watch(ex) as wakes:
+        with OwnTimersProbe(wakes, "fetch_all_limited", server) as timers:
+            # Later URLs answer sooner, so finishing order is not the asking order.
+            later_sooner = [0.03 * (len(user_ids) - i) for i in range(len(user_ids))]
+            urls = [
+                server.serve(f"/users/{uid}", timers.reply_after(delay, Reply(json=record)))
+                for uid, record, delay in zip(user_ids, expected, later_sooner, strict=True)
+            ]
+            task = asyncio.create_task(ex.fetch_all_limited(urls, limit))
+            result = await timers.awaited(task, expected, fix=AWAIT_THE_REQUESTS)
 
     assert_same(result, [user_record(uid) for uid in user_ids], "fetch_all_limited's result")
 
@@ -1043,9 +1056,10 @@ def recording_save():
     return save, pieces, times
 
 
-def serve_download(server, rng, chunk_delay, status=200, count=8, path=None):
+def serve_download(server, rng, chunk_delay, status=200, count=8, path=None, wrap=None):
     """A binary body the server streams in `count` pieces of 1.5 to 4 kB, at `path` (a new one if
-    None); returns (url, body, pieces sent)."""
+    None); returns (url, body, pieces sent). `wrap`, when given, makes the Reply into the reply
+    function served instead."""
     sizes = [rng.randrange(1500, 4000) for _ in range(count)]
     body = rng.randbytes(sum(sizes))
     sent, at = [], 0
@@ -1053,21 +1067,27 @@ def serve_download(server, rng, chunk_delay, status=200, count=8, path=None):
         sent.append(body[at : at + size])
         at += size
     path = path or f"/files/{rng.randrange(10**6)}.bin"
-    url = server.serve(path, chunks=sent, chunk_delay=chunk_delay, status=status)
+    reply = Reply(chunks=sent, chunk_delay=chunk_delay, status=status)
+    url = server.serve(path, wrap(reply) if wrap else reply)
     return url, body, sent
 
 
 @pytest.mark.task(4)
 @pytest.mark.parametrize("status", [200, LAST_SUCCESS], ids=["status_200", "status_399_below_errors"])
-async def test_every_byte_is_saved_in_order_and_counted(ex, rng, server, status):
-    url, body, _ = serve_download(server, rng, chunk_delay=0.01, status=status)
+async def test_every_byte_is_saved_in_order_and_counted(ex, rng, server, status, wake_watch):
     chunk_size = rng.choice((512, 1000, 1024))
     save, pieces, _ = recording_save()
 
+    # Its own timers are judged by what they do while the reply is held before it starts (kata.
+    # testing.own_timers): a time limit the docstring does not give gives up on a slow server.
     watch = ResponseWatch()
-    async with watch.session() as session:
+    async with wake_watch(ex) as wakes, watch.session() as session:
         try:
-            result = await ex.download(session, url, save, chunk_size)
+            with OwnTimersProbe(wakes, "download", server) as timers:
+                held = partial(timers.reply_after, 0.02)
+                url, body, _ = serve_download(server, rng, chunk_delay=0.01, status=status, wrap=held)
+                task = asyncio.create_task(ex.download(session, url, save, chunk_size))
+                result = await timers.awaited(task, len(body), fix=AWAIT_THE_REQUESTS)
         except aiohttp.ClientResponseError as error:
             raise AssertionError(
                 f"the server answered {status} and sent the file, but download raised "
@@ -1161,12 +1181,22 @@ async def test_no_piece_is_bigger_than_chunk_size(ex, rng, server):
 async def test_the_first_piece_is_saved_while_the_rest_is_still_arriving(ex, rng, server, wake_watch):
     # Two pieces, far apart: between them, a stretch long enough to judge how download waits.
     chunk_delay = 0.25
-    url, _, sent = serve_download(server, rng, chunk_delay=chunk_delay, count=2)
     save, _, times = recording_save()
+    fix = (
+        "Wait for the data instead: `async for piece in response.content.iter_chunked(chunk_size):` "
+        "sleeps until a piece is there."
+    )
 
+    # Its own timers are judged by what they do as the second piece comes (kata.testing.own_timers),
+    # the piece held until they have shown it: a time limit gives up on a slow piece, a poll of the
+    # stream never sees it come; a timer that only logs or warns is fine.
+    next_piece = ("the next piece of the body", "while it was still on its way", "the next piece had come")
     async with aiohttp.ClientSession() as session, wake_watch(ex) as wakes:
-        task = asyncio.create_task(ex.download(session, url, save, 1024))
-        await task
+        with OwnTimersProbe(wakes, "download", server, waiting_for=next_piece) as timers:
+            held = timers.pieces_held
+            url, _, sent = serve_download(server, rng, chunk_delay=chunk_delay, count=2, wrap=held)
+            task = asyncio.create_task(ex.download(session, url, save, 1024))
+            await timers.awaited(task, fix=fix)
 
     if not times:
         raise AssertionError("download never called save: pass it the body, piece by piece.")
@@ -1209,6 +1239,7 @@ async def test_the_first_piece_is_saved_while_the_rest_is_still_arriving(ex, rng
                 "quiet machine, the code is the cause."
             )
         since = max(saved) + QUIET_FROM
+        until = timers.watched_until(until, since)
         assert_slept_between(
             wakes,
             since,
@@ -1218,8 +1249,8 @@ async def test_the_first_piece_is_saved_while_the_rest_is_still_arriving(ex, rng
             f"while it waited for piece {piece + 1} of the body "
             f"(the {until - since:.2f} s this test watched)",
             ("whether more of the body is there", "it comes"),
-            "Wait for the data instead: `async for piece in response.content.iter_chunked(chunk_size):` "
-            "sleeps until a piece is there.",
+            fix,
+            own_timers=False,  # judged by what they do, above
         )
 
 

@@ -33,6 +33,7 @@ from kata.testing import (
 )
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
+from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.responses import MarkingConnector, assert_used_the_session
 from kata.testing.second_cancel import assert_no_request_left_running_after_a_second_cancel
 from kata.testing.server import hold_replies_until_requests
@@ -964,6 +965,43 @@ async def test_bodies_come_back_in_the_order_of_the_urls(ex, rng, server):
             "`urls`, a repeated one as often as it appears, not each different URL once."
         )
     assert_used_the_session([log.connector], server.requests, "fetch_all_rate_limited")
+
+
+def held_once_all_have_arrived(timers, count):
+    """A wrapper for `serve`: the reply to the request that arrives last of `count` is held until
+    the probe of the code's own timers is done (kata.testing.own_timers). By then every request
+    has started, so no timer the rate needs is pending: only timers of some other use."""
+    arrived = 0
+
+    def hold(reply):
+        async def answer(request):
+            nonlocal arrived
+            arrived += 1
+            if arrived == count:
+                await timers.reached_the_end()
+            return reply
+
+        return answer
+
+    return hold
+
+
+@pytest.mark.task(2)
+async def test_a_slow_request_is_awaited_without_a_time_limit_of_its_own(ex, rng, server, wake_watch):
+    # Its own timers are judged by what they do as the last request ends: a time limit the
+    # docstring does not give (`wait_for(gather, 30)`) gives up on a slow server, a poll of the
+    # request tasks never sees it end; a timer that only logs or warns is fine. The rate lets every
+    # request start at once, and the last to arrive is held, once all have started.
+    ids = rng.sample(range(100, 1000), 4)
+    fix = "Await the requests themselves: `await asyncio.gather(...)` sleeps until every reply is in."
+    async with wake_watch(ex) as wakes, aiohttp.ClientSession() as session:
+        with OwnTimersProbe(wakes, "fetch_all_rate_limited", server) as timers:
+            hold = held_once_all_have_arrived(timers, len(ids))
+            urls = [server.serve(f"/items/{i}", hold(Reply(json=item(i), delay=0.02))) for i in ids]
+            task = asyncio.create_task(ex.fetch_all_rate_limited(session, urls, len(ids), 0.2))
+            result = await timers.awaited(task, [item(i) for i in ids], fix=fix)
+
+    assert_same(result, [item(i) for i in ids], "fetch_all_rate_limited's result")
 
 
 @pytest.mark.task(2)
