@@ -330,11 +330,20 @@ class _TimersInTheSandbox:
     _OWN_LOOPS = False
     probe_own_timers = WakeWatch.probe_own_timers
 
-    async def run_out_own_timers(self) -> list[Limit]:
-        return await self._asked("run_out_own_timers", self._OWN_LOOPS)
+    async def run_out_own_timers(
+        self, spare_up_to: float | None = None, spare_pauses: bool = False
+    ) -> list[Limit]:
+        return await self._asked("run_out_own_timers", self._OWN_LOOPS, spare_up_to, spare_pauses)
 
-    async def hold_back_own_timers(self, turns: bool, let_go_after: float | None = None) -> list[Limit]:
-        return await self._asked("hold_back_own_timers", turns, let_go_after, self._OWN_LOOPS)
+    async def hold_back_own_timers(
+        self,
+        turns: bool,
+        let_go_after: float | None = None,
+        spare_up_to: float | None = None,
+        spare_pauses: bool = False,
+    ) -> list[Limit]:
+        asked = (turns, let_go_after, self._OWN_LOOPS, spare_up_to, spare_pauses)
+        return await self._asked("hold_back_own_timers", *asked)
 
     async def let_timers_go(self) -> None:
         if self.session.link.host is not None and self.session.link.peer.lost is None:

@@ -232,23 +232,35 @@ class Host:
             return [], [], None, []
         return (*_packed(watch.watched, watch.callbacks, watch.starved), reported_limits(watch))
 
-    async def run_out_own_timers(self, own_loops: object = False) -> list[tuple]:
+    async def run_out_own_timers(
+        self, own_loops: object = False, spare_up_to: object = None, spare_pauses: object = False
+    ) -> list[tuple]:
         """The first half of the test's probe of the timers the learner's module has pending
         (kata.testing.own_timers): on this loop, or with `own_loops` on the loops its plain code
-        made. Reports of those that ran out."""
+        made, but the time limit the docstring gives (`spare_up_to`). Reports of those that ran out."""
         self._letting_run.add(asyncio.current_task())  # its turns are the test's, not the code's
         watch = self._timers_watch(own_loops)
-        return [] if watch is None else [t.report() for t in await watch.run_out_own_timers()]
+        if watch is None:
+            return []
+        spared = _seconds_or_none(spare_up_to), spare_pauses is True
+        return [t.report() for t in await watch.run_out_own_timers(*spared)]
 
     async def hold_back_own_timers(
-        self, turns: object, let_go_after: object, own_loops: object = False
+        self,
+        turns: object,
+        let_go_after: object,
+        own_loops: object = False,
+        spare_up_to: object = None,
+        spare_pauses: object = False,
     ) -> list[tuple]:
         """The second half: reports of those held back."""
         self._letting_run.add(asyncio.current_task())
         watch = self._timers_watch(own_loops)
         if watch is None:
             return []
-        held = await watch.hold_back_own_timers(turns is True, _seconds_or_none(let_go_after))
+        held = await watch.hold_back_own_timers(
+            turns is True, _seconds_or_none(let_go_after), _seconds_or_none(spare_up_to), spare_pauses is True
+        )
         return [t.report() for t in held]
 
     async def let_timers_go(self, own_loops: object = False) -> None:

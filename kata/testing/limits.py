@@ -55,6 +55,10 @@ def site_of(frame: FrameType) -> Site:
     return frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
 
 
+# A timer set a little after the moment a test gave a time limit is that limit all the same.
+GIVEN_ROOM = 0.25
+
+
 @dataclass(eq=False)
 class Limit:
     delay: float  # seconds from when it was set
@@ -96,6 +100,12 @@ class Limit:
     def where(self) -> str:
         """`asyncio.sleep(3) at 05_errors.py:44, in fetch_all_or_nothing`"""
         return f"{self.how} at {self.file}:{self.line}, in {self.function}"
+
+    def given(self, up_to: float | None, pauses: bool = False) -> bool:
+        """Whether it is the time limit a docstring gives (`up_to` s, None: none is given): a limit
+        of no longer than that, with room for the time its setting took; a sleep is not, unless
+        the docstring's rule is made of them (`pauses`: 21's rate limiter sleeps until a place frees)."""
+        return up_to is not None and (pauses or not self.pause) and self.delay <= up_to + GIVEN_ROOM
 
     def alive(self, since: float, until: float) -> bool:
         """Whether it was set before `until` and still pending after `since` (kata clock)."""

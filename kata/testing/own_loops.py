@@ -65,17 +65,25 @@ class OwnLoopsWatch:
             selectors.append(selector)
             watch.turns_timed_by(selector)
 
-    async def run_out_own_timers(self) -> list[Limit]:
+    async def run_out_own_timers(
+        self, spare_up_to: float | None = None, spare_pauses: bool = False
+    ) -> list[Limit]:
         """WakeWatch.run_out_own_timers on each loop of the code's own (kata.testing.own_timers)."""
         ran_out: list[Limit] = []
         for watch in self._running():
-            ran_out += await watch.run_out_own_timers()
+            ran_out += await watch.run_out_own_timers(spare_up_to, spare_pauses)
         return ran_out
 
-    async def hold_back_own_timers(self, turns: bool, let_go_after: float | None = None) -> list[Limit]:
+    async def hold_back_own_timers(
+        self,
+        turns: bool,
+        let_go_after: float | None = None,
+        spare_up_to: float | None = None,
+        spare_pauses: bool = False,
+    ) -> list[Limit]:
         held_back: list[Limit] = []
         for watch in self._running():
-            held_back += await watch.hold_back_own_timers(turns, let_go_after)
+            held_back += await watch.hold_back_own_timers(turns, let_go_after, spare_up_to, spare_pauses)
         return held_back
 
     def _running(self) -> list[WakeWatch]:

@@ -77,7 +77,7 @@ class _Gate:
     async def wait(self) -> None:
         if self.earlier is not None:
             await self.earlier.wait()
-        await self.probe.reached_the_end()
+        await self.probe.reached_the_end(a_call=True)
 
     def wait_in_thread(self) -> None:
         """For a blocking fake (kata.testing.cpu_work.BlockingService) in a worker thread."""
@@ -97,15 +97,19 @@ class OwnTimersProbe:
         *services: Instrumented,
         named: str | None = None,
         waiting_for: tuple[str, str, str] | None = None,
+        given_limit: float | None = None,
+        given_pauses: bool = False,
     ) -> None:
         """`services`: those whose calls it holds (a FakeService's, a LoopbackServer's through
         `reply_after`, or any fake that awaits `reached_the_end()` as each call ends), named in
         messages by their names, or as `named` says ("the pool"). `waiting_for`, for code that
         waits for something else the test holds back, and then runs `reached_the_end()` itself:
         what the messages call it, while it was held, and once it came (("go", "while go was still
-        unset", "go was set"))."""
+        unset", "go was set")). `given_limit`: the time limit the docstring gives, in s (a timer of
+        no longer, not a sleep, is that limit: the probe leaves it alone); with `given_pauses`, a
+        sleep of no longer too (a rule made of sleeps: 21's rate limiter)."""
         self.wakes, self.function, self.services, self.named = wakes, function, services, named
-        self.waiting_for = waiting_for
+        self.waiting_for, self.given_limit, self.given_pauses = waiting_for, given_limit, given_pauses
         self.released: float | None = None  # kata clock: the calls were let end
         self.ran_out: list[Limit] = []
         self.held_back: list[Limit] = []
@@ -116,6 +120,7 @@ class OwnTimersProbe:
         ] = []  # kata clock: when each round began (a watched stretch ends there)
         self.held_for = 0.0  # how long its rounds kept the calls from ending: not the code's time
         self._no_more_rounds = False
+        self._ran_out_at_a_call = self._held_at_a_call = True  # which words the messages use
         self._round: asyncio.Future | None = None  # the round now, or the last one
         self._probe: asyncio.Future | None = None
         self._earlier: list[Any] = []
@@ -150,7 +155,7 @@ class OwnTimersProbe:
         async def held(request: Any) -> Reply:
             request.delay = delay  # the latency it gave (LoopbackServer.delay_for)
             await asyncio.sleep(delay)
-            await self.reached_the_end()
+            await self.reached_the_end(a_call=True)
             return reply
 
         return held
@@ -172,12 +177,13 @@ class OwnTimersProbe:
 
         return hold
 
-    async def reached_the_end(self) -> None:
+    async def reached_the_end(self, a_call: bool | None = None) -> None:
         """A call is done but for the probe: the first one to get here starts a round of it, and
         each waits for that round. A call that gets here once a round is over starts the next
         (a pool's acquire, then its release: the code's timers at each). A round runs in a task
         of its own: a limit that runs out cancels the calls it cuts short, and the round must go
-        on to say so."""
+        on to say so. `a_call`: whether a call of the services started the round (the messages
+        say so), or what `waiting_for` names; by default, the latter when there is one."""
         if self._round is not None and self._round.get_loop() is not asyncio.get_running_loop():
             return  # a call on another loop (code that spreads its calls over loops): not held
         if self._round is None or self._round.done():
@@ -186,7 +192,8 @@ class OwnTimersProbe:
             now = clock.perf_counter()
             self.round_starts.append(now)
             self._round = asyncio.get_running_loop().create_future()
-            self._probe = asyncio.ensure_future(self._probe_timers(self._round, now))
+            of_a_call = self.waiting_for is None if a_call is None else a_call
+            self._probe = asyncio.ensure_future(self._probe_timers(self._round, now, of_a_call))
         this_round = self._round
         try:
             await asyncio.shield(this_round)
@@ -200,15 +207,19 @@ class OwnTimersProbe:
         loop itself is not held: it keeps the loop from running the probe, and fails elsewhere)."""
         if self._loop is None or threading.get_ident() == self._loop_thread or self._loop.is_closed():
             return
-        ended = asyncio.run_coroutine_threadsafe(self.reached_the_end(), self._loop)
+        ended = asyncio.run_coroutine_threadsafe(self.reached_the_end(a_call=True), self._loop)
         with contextlib.suppress(Exception):
             ended.result(THREAD_WAIT)
 
-    async def _probe_timers(self, this_round: asyncio.Future, began: float) -> None:
+    async def _probe_timers(self, this_round: asyncio.Future, began: float, of_a_call: bool) -> None:
         try:
-            ran_out = await self.wakes.run_out_own_timers()
+            ran_out = await self.wakes.run_out_own_timers(self.given_limit, self.given_pauses)
+            if ran_out and not self.ran_out:
+                self._ran_out_at_a_call = of_a_call
             self.ran_out += ran_out  # known at once: plain code that gives up ends its loop's turns
-            self.held_back = await self.wakes.hold_back_own_timers(bool(ran_out), self.let_go_after)
+            turns, given = bool(ran_out), (self.given_limit, self.given_pauses)
+            self.held_back = await self.wakes.hold_back_own_timers(turns, self.let_go_after, *given)
+            self._held_at_a_call = of_a_call
         finally:
             self.released = clock.perf_counter()
             self.held_for += self.released - began
@@ -265,6 +276,12 @@ class OwnTimersProbe:
             if self.cut_short or ended_while_held:
                 raise AssertionError(self._gave_up(self._how_it_gave_up(ended_while_held)))
             if wrong or (complete is not None and not complete(result)):
+                if self.held_back and self.given_limit is not None:
+                    # It went on only once the limit it was given ran out, after the calls had
+                    # ended: its look at them was held back (a poll, cut short by that limit).
+                    late = clock.perf_counter() - self.released
+                    went = f"went on only {late:.2f} s later, when the limit it was given ran out, without it"
+                    raise AssertionError(self._polled(fix, went=went))
                 raise AssertionError(self._gave_up("returned without the results of every call"))
             return result
         finally:
@@ -320,14 +337,12 @@ class OwnTimersProbe:
         first = self.ran_out[0]
         timers = "the timer" if len(self.ran_out) == 1 else f"the {len(self.ran_out)} timers"
         it = "it" if len(self.ran_out) == 1 else "they"
-        what, held, slower = (
-            f"its calls to {self._names()}",
-            "while they were still running",
-            "calls slower",
-        )
-        if self.waiting_for is not None:
+        if self.waiting_for is not None and not self._ran_out_at_a_call:
             what, held, _ = self.waiting_for
             slower = f"{what} coming later"
+        else:
+            what, held = f"its calls to {self._names()}", "while they were still running"
+            slower = "calls slower"
         return (
             f"{self.function} gave up on {what}: {held}, this test made {timers} your code had set run out "
             f"early ({first.where()}), as {it} would on {slower} than that, and {self.function} then {how}. "
@@ -335,16 +350,18 @@ class OwnTimersProbe:
             "(a timer that only logs or warns is fine)."
         )
 
-    def _polled(self, fix: str, late: float | None = None) -> str:
+    def _polled(self, fix: str, late: float | None = None, went: str | None = None) -> str:
         first = self.held_back[0]
-        went = (
-            f"had not gone on {GRACE:g} s later, while this test held that timer back"
-            if late is None
-            else f"went on only {late:.2f} s later, once this test let that timer go again"
-        )
-        came = f"the calls to {self._names()} that {self.function} was waiting for had ended"
-        if self.waiting_for is not None:
+        if went is None:
+            went = (
+                f"had not gone on {GRACE:g} s later, while this test held that timer back"
+                if late is None
+                else f"went on only {late:.2f} s later, once this test let that timer go again"
+            )
+        if self.waiting_for is not None and not self._held_at_a_call:
             came = self.waiting_for[2]
+        else:
+            came = f"the calls to {self._names()} that {self.function} was waiting for had ended"
         return (
             f"{came}, and {self.function} did not notice: it was waiting on a timer of its own "
             f"({first.where()}), and {went}. Code that checks and sleeps in between learns that what it "

@@ -307,18 +307,29 @@ class WakeWatch:
         ran_out = await self.run_out_own_timers()
         return ran_out, await self.hold_back_own_timers(bool(ran_out), let_go_after)
 
-    async def run_out_own_timers(self) -> list[Limit]:
+    async def run_out_own_timers(
+        self, spare_up_to: float | None = None, spare_pauses: bool = False
+    ) -> list[Limit]:
         """Every timer the learner's file has pending runs out now (its callback runs in the loop's
         next turn, as if it had been due), but one an earlier probe held back: a poll stuck on it
         stays stuck. Done on the watched loop, whichever loop asks (in judge mode the sandbox may
-        serve the question on another); nothing while that loop does not run."""
+        serve the question on another); nothing while that loop does not run. With `spare_up_to`,
+        the time limit the docstring gives: a timer of no longer (not a sleep, unless `spare_pauses`)
+        is left alone."""
 
         async def run_out() -> list[Limit]:
-            return self._move_pending(lambda due, now: now, skip=self._held_back)
+            spared = (spare_up_to, spare_pauses)
+            return self._move_pending(lambda due, now: now, skip=self._held_back, spared=spared)
 
         return await self._on_its_loop(run_out, [])
 
-    async def hold_back_own_timers(self, turns: bool, let_go_after: float | None = None) -> list[Limit]:
+    async def hold_back_own_timers(
+        self,
+        turns: bool,
+        let_go_after: float | None = None,
+        spare_up_to: float | None = None,
+        spare_pauses: bool = False,
+    ) -> list[Limit]:
         """After PROBE_TURNS loop turns (with `turns`: the code acts on the timers that ran out),
         every timer the learner's file has pending then is held back (HELD_BACK s past when it was
         due) until `let_timers_go()`, or, with `let_go_after`, that many seconds later, by itself
@@ -330,7 +341,9 @@ class WakeWatch:
                     await asyncio.sleep(0)
             except asyncio.CancelledError:  # its loop is closing: the code gave up and ended
                 return []
-            held_back = self._move_pending(lambda due, now: due + HELD_BACK, keep=True)
+            held_back = self._move_pending(
+                lambda due, now: due + HELD_BACK, keep=True, spared=(spare_up_to, spare_pauses)
+            )
             if held_back and let_go_after is not None:
                 self._call_at(self._loop.time() + let_go_after, self._let_timers_go)
             return held_back
@@ -344,10 +357,15 @@ class WakeWatch:
             return await work()
         if self._loop.is_closed() or not self._loop.is_running():
             return otherwise
+        hop = work()
         try:
-            there = asyncio.run_coroutine_threadsafe(work(), self._loop)
+            there = asyncio.run_coroutine_threadsafe(hop, self._loop)
             return await asyncio.wait_for(asyncio.wrap_future(there), HOP_WAIT)
         except (RuntimeError, TimeoutError):
+            # That loop closed (or stopped) before it ran the hop: never started, it is closed here,
+            # or it would be reported as a coroutine the learner's code never awaited.
+            if inspect.getcoroutinestate(hop) == inspect.CORO_CREATED:
+                hop.close()
             return otherwise
 
     async def let_timers_go(self) -> None:
@@ -366,12 +384,16 @@ class WakeWatch:
             self._reorder_timers()
 
     def _move_pending(
-        self, when: Callable[[float, float], float], keep: bool = False, skip: Any = ()
+        self,
+        when: Callable[[float, float], float],
+        keep: bool = False,
+        skip: Any = (),
+        spared: tuple[float | None, bool] = (None, False),
     ) -> list[Limit]:
         now = self._loop.time()
         moved = []
         for handle, limit in list(self._pending.items()):
-            if handle.cancelled() or handle in skip:
+            if handle.cancelled() or handle in skip or limit.given(*spared):
                 continue
             if keep:
                 self._held_back.setdefault(handle, handle._when)

@@ -728,7 +728,8 @@ def test_a_test_after_a_change_of_exercise_is_set_up_on_the_host_its_code_runs_i
     shutil.copy(never_closed, target / "06_run_from_sync.py")
     tests = [REPO_ROOT / "tests" / "test_05_errors.py", REPO_ROOT / "tests" / "test_06_run_from_sync.py"]
     run = run_tests(tests, target, wall_limit=WALL_LIMIT, extra=("--kata-seed", "5", "--kata-judge"))
-    failed = {r.test for r in run.results if r.outcome != "passed"}
+    # A failure on time of the reference 05 is the machine's load (CI runs this beside the self-check).
+    failed = {r.test for r in run.results if r.outcome != "passed" and not r.time_only}
     assert failed == {
         "test_its_event_loop_is_closed_when_it_returns",
         "test_the_loop_stays_open_until_close",

@@ -102,6 +102,30 @@ async def polls_by_callbacks(fetch, ids):
     return [t.result() for t in tasks]
 
 
+async def keeps_its_given_limit(fetch, ids, seconds):
+    async with asyncio.timeout(seconds):
+        return await asyncio.gather(*(fetch(i) for i in ids))
+
+
+async def adds_a_limit_of_its_own(fetch, ids, seconds):
+    async with asyncio.timeout(seconds), asyncio.timeout(30):
+        return await asyncio.gather(*(fetch(i) for i in ids))
+
+
+async def polls_within_its_given_limit(fetch, ids, seconds):
+    tasks = [asyncio.create_task(fetch(i)) for i in ids]
+    try:
+        async with asyncio.timeout(seconds):
+            while not all(t.done() for t in tasks):
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        return None
+    finally:
+        for task in tasks:
+            task.cancel()
+    return [t.result() for t in tasks]
+
+
 async def logs_progress_in_a_pool(pool, count, limits):
     loop = asyncio.get_running_loop()
     futures = [loop.run_in_executor(pool, count, n) for n in limits]
@@ -192,6 +216,44 @@ async def test_a_poll_whose_next_check_is_held_back_never_notices_that_the_calls
     message = str(failed.value)
     assert f"the calls to fetch that {name} was waiting for had ended, and {name} did not notice" in message
     assert where in message and message.endswith(FIX)
+
+
+async def probed_with_a_given_limit(learner, name, seconds=1.0):
+    """As `probed`, the docstring giving a time limit of `seconds` (20's fetch_with_timeout)."""
+    fetch = FakeService("fetch", delay=0.1, reply=lambda i: i * 10)
+    with (
+        WakeWatch(learner.__file__) as wakes,
+        OwnTimersProbe(wakes, name, fetch, given_limit=seconds) as timers,
+    ):
+        task = asyncio.create_task(getattr(learner, name)(fetch, IDS, seconds))
+        result = await timers.awaited(task, [i * 10 for i in IDS], fix=FIX)
+    return result, timers
+
+
+async def test_the_time_limit_the_docstring_gives_is_left_alone(learner):
+    result, timers = await probed_with_a_given_limit(learner, "keeps_its_given_limit")
+
+    assert result == [i * 10 for i in IDS]
+    assert timers.ran_out == [] and timers.held_back == []
+
+
+async def test_a_limit_of_its_own_beside_the_given_one_still_gives_up(learner):
+    with pytest.raises(AssertionError) as failed:
+        await probed_with_a_given_limit(learner, "adds_a_limit_of_its_own")
+
+    message = str(failed.value)
+    assert "adds_a_limit_of_its_own gave up on its calls to fetch" in message
+    assert "asyncio.timeout(30) at learner.py:" in message
+
+
+async def test_a_poll_that_only_the_given_limit_ends_fails_as_a_poll(learner):
+    with pytest.raises(AssertionError) as failed:
+        await probed_with_a_given_limit(learner, "polls_within_its_given_limit")
+
+    message = str(failed.value)
+    assert "polls_within_its_given_limit did not notice" in message
+    assert "asyncio.sleep(0.2) at learner.py:" in message
+    assert "when the limit it was given ran out" in message
 
 
 async def test_timers_held_back_are_due_again_once_the_test_is_done(learner):
