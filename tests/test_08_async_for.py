@@ -126,6 +126,22 @@ async def test_paginate_yields_every_item_of_every_page_in_order(ex, rng):
 
 
 @pytest.mark.task(1)
+async def test_paginate_waits_for_each_page_without_a_clock(ex, rng, wake_watch):
+    # Its own timers are judged by what they do as each page comes (kata.testing.own_timers): a
+    # time limit of its own (`wait_for(fetch_page(n), 5)`) gives up on a slow page, a poll of the
+    # page's task never sees it come; a timer that only logs is fine.
+    pages = make_pages(rng)
+    fetch_page = page_service(pages)
+    fix = "Await each page itself: `page = await fetch_page(number)` sleeps until it comes."
+    async with wake_watch(ex) as wakes:
+        with OwnTimersProbe(wakes, "paginate", fetch_page) as timers:
+            reading = asyncio.create_task(read_all(ex.paginate(fetch_page), "paginate"))
+            items = await timers.awaited(reading, [item for page in pages for item in page], fix=fix)
+
+    assert_same(items, [item for page in pages for item in page], "the items paginate yielded")
+
+
+@pytest.mark.task(1)
 async def test_paginate_stops_at_the_first_empty_page(ex, rng):
     pages = make_pages(rng)
     fetch_page = page_service(pages)

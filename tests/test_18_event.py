@@ -374,7 +374,7 @@ async def start_and_signal(ex, wake_watch, run, names, go, hold):
     async with wake_watch(ex) as wakes:
         with (
             frozen_loop_breaker(ex, GO_FROZEN),
-            OwnTimersProbe(wakes, "start_together", waiting_for=waiting_for) as timers,
+            OwnTimersProbe(wakes, "start_together", run, waiting_for=waiting_for) as timers,
         ):
             task = asyncio.create_task(ex.start_together(run, names, go), name="start_together")
             created = clock.perf_counter()
@@ -1050,6 +1050,23 @@ async def test_a_running_job_is_finished_not_cut_short(ex, rng):
 
 
 @pytest.mark.task(2)
+async def test_a_slow_job_is_awaited_without_a_time_limit_of_its_own(ex, wake_watch, rng):
+    # Its own timers are judged by what they do as the job ends (kata.testing.own_timers): a time
+    # limit on the job (`wait_for(job(), 30)`) cuts a slow job short, a poll of the job's task
+    # never sees it end. Stop is set as the job starts, so no pause of run_every's is pending then.
+    stop = asyncio.Event()
+    job = FakeService("job", delay=0.05, on_start=lambda call: stop.set())
+    fix = "Await the job itself: `await job()` sleeps until it is done, however long it takes."
+    async with wake_watch(ex) as wakes:
+        with frozen_loop_breaker(ex, STOP_FROZEN), OwnTimersProbe(wakes, "run_every", job) as timers:
+            task = asyncio.create_task(ex.run_every(job, new_interval(rng), stop), name="run_every")
+            result = await timers.awaited(task, 1, fix=fix)
+
+    assert_no_job_cut_short(job)
+    assert_counted(result, job)
+
+
+@pytest.mark.task(2)
 async def test_nothing_runs_when_stop_is_already_set(ex, rng):
     job = FakeService("job", delay=JOB)
     stop = WatchedEvent("stop")
@@ -1350,6 +1367,7 @@ async def wait_for_targets(
     """
     advanced_at = []
     woke = [None] * len(targets)
+    quiet_until = None  # the end of the quiet stretch watched: the first advance, or the quitter's cancel
 
     async def waiter(n, target):
         await progress.wait_until(target)
@@ -1368,6 +1386,7 @@ async def wait_for_targets(
                 if await pause_unless_failed(quiet if number == 0 else STEP, *tasks):
                     break  # a waiter raised: its error is the verdict (raised below)
                 if quitter is not None and number == 0:
+                    quiet_until = clock.perf_counter()  # what it does once cancelled is the test's doing
                     quitter.cancel()
                     await asyncio.gather(quitter, return_exceptions=True)
                 advanced_at.append(clock.perf_counter())
@@ -1394,12 +1413,13 @@ async def wait_for_targets(
     for result in results:
         if isinstance(result, Exception):
             raise result
+    quiet_until = quiet_until or advanced_at[0]
     assert_slept(
         wakes,
         started,
-        advanced_at[0],
+        quiet_until,
         named,
-        f"while the count stayed at 0 for {advanced_at[0] - started:.2f} s",
+        f"while the count stayed at 0 for {quiet_until - started:.2f} s",
         COUNT_POLLED,
         "18 wait_until: wake-ups while the count is unchanged < WOKEN",
         "wait_until",
@@ -1407,9 +1427,9 @@ async def wait_for_targets(
     assert_loop_ran(
         wakes,
         started,
-        advanced_at[0],
+        quiet_until,
         "wait_until",
-        f"while the count stayed at 0 for {advanced_at[0] - started:.2f} s",
+        f"while the count stayed at 0 for {quiet_until - started:.2f} s",
     )
     return woke, advanced_at, gave_up
 
@@ -1515,6 +1535,27 @@ async def test_one_advance_wakes_every_waiter_it_satisfies(ex, wake_watch, loop_
     )
 
     assert_woke_on_time(targets, advances, woke, advanced_at, gave_up)
+
+
+@pytest.mark.task(3)
+async def test_a_waiter_waits_for_its_target_without_a_time_limit_of_its_own(
+    ex, wake_watch, loop_breaker, rng
+):
+    # Its own timers are judged by what they do as the count reaches the target (kata.testing.
+    # own_timers): a time limit of its own (`asyncio.timeout(30)` around the wait) gives up on a
+    # slow count, a poll of the count never sees it reached; a timer that only logs is fine.
+    target = rng.randint(1, 3)
+    progress = ex.Progress()
+    reached = ("the count", "while it was below the target", "the count reached the target")
+    async with wake_watch(ex) as wakes, loop_breaker(ex, COUNT_FROZEN):
+        with OwnTimersProbe(wakes, "wait_until", waiting_for=reached) as timers:
+            task = asyncio.create_task(progress.wait_until(target))
+            if target > 1:
+                await progress.advance(target - 1)
+            await pause_unless_failed(STEP, task)
+            await timers.reached_the_end()
+            await progress.advance(1)
+            await timers.awaited(task, fix=COUNT_POLLED["fix"])
 
 
 @pytest.mark.task(3)

@@ -671,6 +671,36 @@ async def test_waiting_callers_sleep_until_a_place_frees(ex, rng, wake_watch, lo
 
 
 @pytest.mark.task(1)
+async def test_a_caller_waits_for_its_place_without_a_time_limit_of_its_own(
+    ex, rng, wake_watch, loop_breaker
+):
+    # Its own timers are judged by what they do as the first calls end (kata.testing.own_timers),
+    # while two more callers wait for a place: the limiter's own waits, no longer than `per`, are
+    # the rule and are left alone; another limit of its own (`asyncio.timeout(10)` around the
+    # wait) gives up on a caller behind a long queue; a timer that only logs or warns is fine.
+    rate, per = 2, round(rng.uniform(0.25, 0.35), 3)
+    limiter = ex.RateLimiter(rate, per)
+    service = FakeService("fetch", delay=0.05, reply=lambda n: n)
+    count = 2 * rate
+
+    async def caller(n):
+        async with limiter:
+            return await service(n)
+
+    async def every_caller():
+        return list(await asyncio.gather(*(caller(n) for n in range(count))))
+
+    fix = "Wait only as long as the rule needs: sleep until the oldest start in the window is `per` old."
+    async with wake_watch(ex) as wakes, loop_breaker(ex, SPUN_FOR_A_PLACE):
+        with OwnTimersProbe(
+            wakes, "RateLimiter.acquire", service, given_limit=per, given_pauses=True
+        ) as timers:
+            await timers.awaited(asyncio.create_task(every_caller()), list(range(count)), fix=fix)
+
+    assert_call_count(service, count)
+
+
+@pytest.mark.task(1)
 async def test_an_error_or_a_cancel_inside_the_block_goes_on_to_the_caller(ex, rng):
     # `async with limiter:` decides when a block may start, nothing else: an error raised in the
     # block reaches the caller, and a cancel ends the caller's task as anywhere. (A learner trial's
