@@ -18,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from kata.judge.lent_timers import LentTimers
 from kata.judge.link import LEARNER_UID_VARIABLE, SandboxLink
 from kata.remote import values
 from kata.remote.peer import PeerLost
@@ -108,6 +109,11 @@ class JudgeSession:
         elif self._stem is not None:
             self._fresh_host_if_threads_piled_up(THREADS_WITHIN_AN_EXERCISE)
         self._stem = stem
+
+    @property
+    def stem(self) -> str:
+        """The exercise whose tests run now ("" before the first)."""
+        return self._stem or ""
 
     def module(self, stem: str, tests: ModuleType | None = None) -> Any:
         """The learner's module, freshly loaded in the sandbox; a load error is raised as is.
@@ -330,10 +336,13 @@ class _TimersInTheSandbox:
     _OWN_LOOPS = False
     probe_own_timers = WakeWatch.probe_own_timers
 
+    _lent: LentTimers | None = None
+
     async def run_out_own_timers(
         self, spare_up_to: float | None = None, spare_pauses: bool = False
     ) -> list[Limit]:
-        return await self._asked("run_out_own_timers", self._OWN_LOOPS, spare_up_to, spare_pauses)
+        lent = self._lent.run_out(spare_up_to, spare_pauses) if self._lent is not None else []
+        return lent + await self._asked("run_out_own_timers", self._OWN_LOOPS, spare_up_to, spare_pauses)
 
     async def hold_back_own_timers(
         self,
@@ -383,10 +392,14 @@ class SandboxWakeWatch(_TimersInTheSandbox):
         await asyncio.wait_for(self.session.link.ask_async(*asked), WAKES_TIMEOUT)
         if self._with_limits:
             timers_watched(self, True)
+            self._lent = LentTimers(f"{self.session.stem}.py")
+            self._lent.install(asyncio.get_running_loop())
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         timers_watched(self, False)
+        if self._lent is not None:
+            self._lent.uninstall()
         if self.session.link.host is None or self.session.link.peer.lost is not None:
             return
         try:

@@ -98,7 +98,10 @@ class Limit:
         return f"a time limit of {self.delay:.2f} s of its own ({self.how} at {self.file}:{self.line})"
 
     def where(self) -> str:
-        """`asyncio.sleep(3) at 05_errors.py:44, in fetch_all_or_nothing`"""
+        """`asyncio.sleep(3) at 05_errors.py:44, in fetch_all_or_nothing`; a timer the judge noted
+        in a call it served for the learner's process has no line (kata.judge.lent_timers)."""
+        if not self.line:
+            return f"{self.how}, passed by {self.file} to a request on the session it was given"
         return f"{self.how} at {self.file}:{self.line}, in {self.function}"
 
     def given(self, up_to: float | None, pauses: bool = False) -> bool:

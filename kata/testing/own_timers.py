@@ -346,8 +346,15 @@ class OwnTimersProbe:
         return (
             f"{self.function} gave up on {what}: {held}, this test made {timers} your code had set run out "
             f"early ({first.where()}), as {it} would on {slower} than that, and {self.function} then {how}. "
-            "The docstring gives no time limit: wait however long it takes. Keep no time limit of your own "
-            "(a timer that only logs or warns is fine)."
+            f"{self._limits_allowed()} (a timer that only logs or warns is fine)."
+        )
+
+    def _limits_allowed(self) -> str:
+        if self.given_limit is None:
+            return "The docstring gives no time limit: wait however long it takes. Keep no limit of your own"
+        return (
+            "The only time limit the docstring gives is the one your code is passed (here "
+            f"{self.given_limit:g} s): keep no other of your own"
         )
 
     def _polled(self, fix: str, late: float | None = None, went: str | None = None) -> str:

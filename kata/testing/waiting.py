@@ -51,6 +51,7 @@ import sys
 import threading
 import time
 import types
+import weakref
 from array import array
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -59,6 +60,7 @@ from types import FrameType
 from typing import Any
 
 from kata.testing import clock, loop_runs, margins, stall_cause, turns
+from kata.testing.client_timeouts import aiohttp_limit, in_aiohttp
 from kata.testing.limits import MAX_PAUSES, Limit, Site, alive_between, site_of
 
 _thread_time = time.thread_time  # bound before any learner code runs
@@ -201,8 +203,11 @@ class WakeWatch:
         self.running: Watched | None = None  # the watched task whose step runs right now
         self.code_file = code_file  # the learner's module: note the time limits it sets
         self.limits: list[Limit] = []  # and its pauses (`Limit.pause`), the latest MAX_PAUSES ended
-        self._pending: dict[asyncio.TimerHandle, Limit] = {}
-        self._held_back: dict[asyncio.TimerHandle, float] = {}  # when each was due (kata.testing.own_timers)
+        # By the handle's id: a TimerHandle's hash is its due time, which the probe moves.
+        self._pending: dict[int, Limit] = {}
+        self._readers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # `_aiohttp_limit`
+        # Each timer held back and when it was due (kata.testing.own_timers), by its id.
+        self._held_back: dict[int, tuple[asyncio.TimerHandle, float]] = {}
         # The learner's functions the loop ran as callbacks (`loop.call_soon(check)`, a done
         # callback), one record each: when each run began. Not tasks: the checks of stopping look
         # at them (a poll by callbacks wakes no task), the others at tasks alone.
@@ -289,7 +294,7 @@ class WakeWatch:
                     owner.timers.append(clock.perf_counter())
                 if limit is not None:
                     limit.fired, limit.ended = True, clock.perf_counter()
-                    self._pending.pop(limit.handle, None)
+                    self._pending.pop(id(limit.handle), None)
                 return inner(*args)
 
             callback.__wrapped__ = inner  # what it runs, for kata.testing.timers
@@ -297,7 +302,7 @@ class WakeWatch:
         handle = self._call_at(when, callback, *args, context=context)
         if limit is not None:
             limit.handle = handle
-            self._pending[handle] = limit
+            self._pending[id(handle)] = limit
             self._keep(limit)
         return handle
 
@@ -378,7 +383,7 @@ class WakeWatch:
 
     def _let_timers_go(self) -> None:
         held, self._held_back = self._held_back, {}
-        for handle, due in held.items():
+        for handle, due in held.values():
             handle._when = due
         if held:
             self._reorder_timers()
@@ -392,11 +397,12 @@ class WakeWatch:
     ) -> list[Limit]:
         now = self._loop.time()
         moved = []
-        for handle, limit in list(self._pending.items()):
-            if handle.cancelled() or handle in skip or limit.given(*spared):
+        for key, limit in list(self._pending.items()):
+            handle = limit.handle
+            if handle is None or handle.cancelled() or key in skip or limit.given(*spared):
                 continue
             if keep:
-                self._held_back.setdefault(handle, handle._when)
+                self._held_back.setdefault(key, (handle, handle._when))
             handle._when = when(handle._when, now)
             moved.append(limit)
         if moved:
@@ -458,7 +464,7 @@ class WakeWatch:
             record.wakes.append(clock.perf_counter())
 
     def _timer_cancelled(self, handle: asyncio.TimerHandle) -> None:
-        limit = self._pending.pop(handle, None)
+        limit = self._pending.pop(id(handle), None)
         if limit is not None:
             limit.cancelled, limit.ended = True, clock.perf_counter()
         self._cancelled(handle)
@@ -560,17 +566,19 @@ class WakeWatch:
             future.add_done_callback(lambda _: setattr(work, "ended", clock.perf_counter()))
         return work
 
-    def _learners_call(self, frame: Any) -> tuple[Site, Any] | None:
+    def _learners_call(self, frame: Any, through_aiohttp: bool = False) -> tuple[Site, Any] | None:
         """Where the learner's file called into asyncio, and the outermost asyncio frame it called
         (None: the loop's method itself), from `frame`, the caller of a loop method; None when the
         kata's or the tests' code made the call. From the top of a task's stack through asyncio
-        alone: the learner's if its file made the task (`create_task(asyncio.sleep(3))`)."""
+        alone: the learner's if its file made the task (`create_task(asyncio.sleep(3))`). With
+        `through_aiohttp`, through aiohttp's code too (a request's timer: client_timeouts)."""
         below = None
         while frame is not None and frame.f_code.co_filename != self.code_file:
             if frame.f_code in _TASK_TOP:  # the task's own coroutine is asyncio's
                 frame = None
                 break
-            if not frame.f_code.co_filename.startswith(_ASYNCIO):
+            asyncios = frame.f_code.co_filename.startswith(_ASYNCIO)
+            if not asyncios and not (through_aiohttp and in_aiohttp(frame)):
                 return None  # the tests' or the kata's own code (the fakes sleep there)
             below, frame = frame, frame.f_back
         if frame is not None:
@@ -579,10 +587,38 @@ class WakeWatch:
         return None if made_at is None else (made_at, below)
 
     def _limit(self, when: float) -> Limit | None:
-        """A timer set by the learner's file through asyncio alone (else None): kata.testing.limits."""
+        """A timer set by the learner's file through asyncio alone, or the timer of a ClientTimeout
+        it gave aiohttp (`_aiohttp_limit`); else None: kata.testing.limits."""
         caller = sys._getframe(2)  # the caller of loop.call_at
+        setter = caller
+        while setter is not None and setter.f_code.co_filename.startswith(_ASYNCIO):
+            setter = setter.f_back
+        if setter is not None and in_aiohttp(setter):
+            return self._aiohttp_limit(setter)
         called = self._learners_call(caller)
         return None if called is None else Limit.set_by(*called, _asked_for(caller, when, self._loop))
+
+    def _aiohttp_limit(self, setter: FrameType) -> Limit | None:
+        """The timer aiohttp's code at `setter` sets for a ClientTimeout field shorter than its
+        default, in a request the learner's file made (kata.testing.client_timeouts); else None.
+        A reply's read limit, set again as each piece comes (by the loop, not the code), is the
+        learner's when its first was."""
+        field_set = aiohttp_limit(setter)
+        if field_set is None:
+            return None
+        field, seconds = field_set
+        reader = setter.f_locals.get("self") if field == "sock_read" else None
+        called = self._learners_call(setter, through_aiohttp=True)
+        if called is None and reader is not None:
+            called = self._readers.get(reader)
+        if called is None:
+            return None
+        if reader is not None:
+            with contextlib.suppress(TypeError):
+                self._readers[reader] = (called[0], None)  # no frame kept
+        (file, line, function), _ = called
+        how = f"aiohttp.ClientTimeout({field}={seconds:g})"
+        return Limit(seconds, how, os.path.basename(file), line, function, clock.perf_counter())
 
     def with_callbacks(self) -> Seen:
         """The tasks' wake-ups and the learner's callbacks' runs, judged together."""

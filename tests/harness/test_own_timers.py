@@ -286,3 +286,15 @@ async def test_calls_in_a_pools_threads_are_held_and_judged_too(learner):
                     assert timers.ran_out and threading.active_count() >= 1
     finally:
         await asyncio.to_thread(threads.shutdown, wait=True)
+
+
+async def test_a_timer_held_back_then_cancelled_by_the_code_is_known_to_have_ended(learner):
+    # A TimerHandle's hash is its due time, which the probe moves: a watch that looked its timers up
+    # by handle found a moved one only by luck of the dict's slots, and could take a held-back timer
+    # the code had cancelled for one still pending, or run out in a later round one held back.
+    fetch = FakeService("fetch", delay=0.1, reply=lambda i: i)
+    with WakeWatch(learner.__file__) as wakes, OwnTimersProbe(wakes, "logs_progress", fetch) as timers:
+        task = asyncio.create_task(learner.logs_progress(fetch, IDS))
+        await timers.awaited(task, IDS, fix=FIX)
+    assert timers.held_back, "the log's next timeout was pending as the calls ended"
+    assert all(limit.cancelled and limit.ended is not None for limit in timers.held_back)
