@@ -4,7 +4,6 @@ slower calls are stopped."""
 import asyncio
 import contextlib
 from collections import Counter
-from types import SimpleNamespace
 
 import pytest
 
@@ -34,7 +33,6 @@ from kata.testing.cancelling import (
 )
 from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
 from kata.testing.errors import Aborted
-from kata.testing.limits import assert_no_limit_of_its_own
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 from kata.words import many
@@ -80,30 +78,6 @@ def waited_on_the_calls(wakes, held, name, run):
     cancelled themselves: no poll, no time limit of its own (HeldStop.assert_waited_on_the_calls)."""
     if wakes is not None and held is not None:
         held.assert_waited_on_the_calls(wakes, name, task=run.task)
-
-
-def no_limit_of_its_own(wakes, name, asks, lost, answered, probed=False):
-    """`name` set no time limit while it waited (kata.testing.limits): the docstrings give none.
-    A limit set after `answered` (kata clock) was for the cancelled calls to stop. `probed`: the
-    limits it kept while it waited for its calls were judged by what they did (`probed_call`);
-    only those it set once the answer was in are judged here."""
-
-    def explain(limit):
-        if limit.at > answered:
-            return (
-                f"{name} set {limit.said()} while it waited for the calls it had cancelled: the "
-                "docstring asks you to wait until they have stopped, however long that takes; a call "
-                f"slower than {limit.delay:.2f} s to stop would be left running. Wait without a timeout: "
-                "`await asyncio.gather(*tasks, return_exceptions=True)`."
-            )
-        return (
-            f"{name} set {limit.said()}: the docstring asks for {asks} however long it takes; "
-            f"{lost} slower than that would be given up. Wait without a timeout."
-        )
-
-    if probed:
-        wakes = SimpleNamespace(limits=[limit for limit in wakes.limits if limit.at > answered])
-    assert_no_limit_of_its_own(wakes, explain)
 
 
 AWAIT_EACH = (
@@ -253,8 +227,6 @@ async def test_results_are_handled_in_the_order_the_calls_finish(ex, rng, wake_w
             f"in the order {on_result.ids}. Handle each result when its call finishes, not in "
             "the order of the ids: `asyncio.as_completed` hands them over fastest first."
         )
-    answered = max((call.end for call in fetch.calls if call.end is not None), default=0.0)
-    no_limit_of_its_own(wakes, "process_as_they_arrive", "every result", "a call", answered, probed=True)
 
 
 @pytest.mark.task(1)
@@ -870,9 +842,6 @@ async def test_the_fastest_mirror_answers(ex, rng, wake_watch):
             "once. A cap of your own on how many calls run together (a semaphore, or batches) holds the "
             "rest back, and the fastest mirror may be among them. Start a task for every mirror at once."
         )
-    no_limit_of_its_own(
-        wakes, "first_response", "the first answer", "a mirror", answered(fetch, winner), True
-    )
 
 
 def answered(fetch, winner):
@@ -977,8 +946,6 @@ async def test_failed_calls_are_skipped(ex, rng, wake_watch):
             result = await probed_call(wakes, "first_success", call, fetch, answer_from(winner).__eq__)
 
         assert_answer(result, fetch, winner, "first_success")
-        asks = "the first answer that works"
-        no_limit_of_its_own(wakes, "first_success", asks, "a mirror", answered(fetch, winner), probed=True)
 
 
 @pytest.mark.task(3)

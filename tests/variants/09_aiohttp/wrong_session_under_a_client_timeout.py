@@ -1,5 +1,6 @@
-"""Correct: one session with a connector (aiohttp's default 100 connections) and a timeout of its own; tasks
-started with create_task."""
+"""One session with a connector and `aiohttp.ClientTimeout(total=10)`: a time limit the docstring does
+not give (a server slower than 10 s makes fetch_multiple_urls raise TimeoutError)."""
+# fails only: test_every_url_is_fetched_at_the_same_time
 
 import asyncio
 
