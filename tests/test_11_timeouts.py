@@ -61,6 +61,12 @@ FAR_LIMIT = 0.8
 # fixed wait of LATE or more is caught by the tests that the answer comes within the limit + LATE
 # (a call there stops at once), so no fixed wait passes both.
 HOLD = LATE + 0.1
+# A call this much slower than the limit: past it, however little. Correct code's timer is due that
+# long before the call ends, and two timers of one loop fire in the order they are due, under any
+# load; only a process kept off its core for that long sees both at once (a failure on time).
+JUST_AFTER = 0.1
+# Answers that are empty, zero or False: answers all the same, never a timeout's None.
+FALSY = (0, 0.0, "", [], {}, False)
 
 # Said when a function of the exercise, cancelled from outside, did not end cancelled.
 NOT_A_TIMEOUT = (
@@ -303,15 +309,20 @@ async def test_a_limit_of_zero_gives_none_at_once(ex, rng):
 
 @pytest.mark.task(1)
 async def test_an_error_from_fetch_is_not_a_timeout(ex, rng):
+    # Of two kinds: a plain error, and an OSError as a lost connection raises (TimeoutError is an
+    # OSError too, so `except OSError:` turns every failed connection into a timeout's None).
     key = rng.randrange(100, 1000)
-    error = LookupError(f"no item {key}")
-    fetch = FakeService("fetch", delay=0.05, reply=value_for, fail=lambda _key: error)
+    for error in (LookupError(f"no item {key}"), ConnectionRefusedError(111, "Connection refused")):
+        fetch = FakeService("fetch", delay=0.05, reply=value_for, fail=lambda _key, error=error: error)
+        await assert_error_reaches_the_caller(ex, fetch, key, error)
 
+
+async def assert_error_reaches_the_caller(ex, fetch, key, error):
     limit = 0.5
     with stopwatch() as run:
         try:
             result = await ex.fetch_or_none(fetch, key, limit)
-        except LookupError as raised:
+        except type(error) as raised:
             if raised is not error:
                 raise AssertionError(
                     f"fetch_or_none should let fetch's own error through, that very object: {error!r}; "
@@ -320,11 +331,87 @@ async def test_an_error_from_fetch_is_not_a_timeout(ex, rng):
             return
     if run.elapsed >= limit - EARLY:  # it gave up at the limit: the error came late on a busy machine?
         margins.cut_off("11 fetch_or_none: an error inside the limit reaches the caller")
+    caught = (
+        "not every exception, nor every `OSError` (TimeoutError is one kind of OSError, a refused "
+        "connection another)"
+        if isinstance(error, OSError)
+        else "not every exception"
+    )
     raise AssertionError(
         f"fetch({key}) raised {error!r} after 0.05 s, well inside the limit, and fetch_or_none "
         f"returned {describe(result)} after {run.elapsed:.2f} s. Only a timeout means None: catch "
-        "`TimeoutError` alone, not every exception, and let other errors reach the caller."
+        f"`TimeoutError` alone, {caught}, and let other errors reach the caller."
     )
+
+
+@pytest.mark.task(1)
+async def test_an_answer_that_is_empty_zero_or_false_is_returned_as_it_is(ex, rng):
+    # A key each: this is not a test of caching (test_every_call_asks_fetch_afresh is).
+    for key, falsy in zip(some_keys(rng, len(FALSY)), FALSY, strict=True):
+        fetch = FakeService("fetch", delay=0.01, reply=lambda _key, falsy=falsy: falsy)
+        with stopwatch() as run:
+            result = await ex.fetch_or_none(fetch, key, FAR_LIMIT)
+        gave_up_at_the_limit(
+            result,
+            run.elapsed,
+            FAR_LIMIT,
+            fetch,
+            "11 fetch_or_none: a falsy answer inside the limit is returned",
+        )
+        if result is None and fetch.calls and fetch.calls[0].outcome == "returned":
+            raise AssertionError(
+                f"fetch({key}) answered {falsy!r} after 0.01 s, well inside the limit of {FAR_LIMIT:.2f} s, "
+                "and fetch_or_none returned None: None means only that the limit was up. An answer that "
+                "is empty, zero or False is an answer all the same: return it as it is (no `or None`, "
+                "no `if not value:`)."
+            )
+        assert_same(result, falsy, f"fetch({key}) answered {falsy!r} inside the limit, so fetch_or_none")
+
+
+@pytest.mark.task(1)
+async def test_a_call_just_slower_than_the_limit_gives_none(ex, rng):
+    key = rng.randrange(100, 1000)
+    limit = round(rng.uniform(0.25, 0.35), 2)
+    delay = round(limit + JUST_AFTER, 2)
+    fetch = FakeService("fetch", delay=delay, reply=value_for)
+
+    with stopwatch() as run:
+        result = await fetch_or_none_of(ex, fetch, key, limit)
+
+    if result is not None:
+        margins.over(
+            run.elapsed, limit + JUST_AFTER / 2, "11 fetch_or_none: a call just past the limit gives None"
+        )
+        raise AssertionError(
+            f"fetch({key}) answered after {delay:.2f} s, {JUST_AFTER:.2f} s past the limit of {limit:.2f} s, "
+            f"and fetch_or_none returned {describe(result)} after {run.elapsed:.2f} s: a call slower than "
+            "the limit, however little, gives None. Pass `limit` on as it is (`asyncio.timeout(limit)`), "
+            "with no time added to it (`limit + 0.2`, `limit * 1.5`)."
+        )
+
+
+@pytest.mark.task(1)
+async def test_a_key_that_timed_out_once_is_asked_again_next_time(ex, rng):
+    key = rng.randrange(100, 1000)
+    slow = FakeService("fetch", delay=SLOW, reply=value_for)
+    first = await fetch_or_none_of(ex, slow, key, 0.1)
+    await let_calls_end(slow)
+    assert_same(first, None, f"fetch({key}) took {SLOW:.2f} s, past the limit of 0.10 s, so fetch_or_none")
+
+    fetch = FakeService("fetch", delay=0.01, reply=value_for)
+    with stopwatch() as run:
+        result = await ex.fetch_or_none(fetch, key, FAR_LIMIT)
+    gave_up_at_the_limit(
+        result, run.elapsed, FAR_LIMIT, fetch, "11 fetch_or_none: a quick answer arrives within the limit"
+    )
+    if not fetch.calls:
+        raise AssertionError(
+            f"fetch_or_none was called for {key} again, after a first call that had timed out, with a "
+            f"fetch that answers in 0.01 s: it never called fetch, and gave {describe(result)}. A timeout "
+            "says only that the call was slow that time: keep nothing from one call to the next (no set "
+            "of keys that timed out in a variable outside the function), and ask `fetch` every time."
+        )
+    assert_same(result, value_for(key), f"the second call of fetch_or_none for {key}")
 
 
 def changing_answers(round_number):
@@ -720,10 +807,13 @@ async def let_calls_end(fetch):
 
 
 @pytest.mark.task(2)
-async def test_an_error_from_a_call_reaches_the_caller(ex, rng):
+@pytest.mark.parametrize("kind", ["lookup_error", "os_error"])
+async def test_an_error_from_a_call_reaches_the_caller(ex, rng, kind):
     keys = some_keys(rng, 5)
     bad = rng.choice(keys)
-    error = LookupError(f"no item {bad}")
+    # An OSError as a lost connection raises: TimeoutError is an OSError too, so `except OSError:`
+    # turns every failed connection into a timeout's None.
+    error = LookupError(f"no item {bad}") if kind == "lookup_error" else ConnectionResetError(104, "Reset")
     delays = {key: round(rng.uniform(0.02, 0.05), 3) for key in keys}
     delays[bad] = 0.15  # it fails last: every other call has answered by then
     fetch = FakeService(
@@ -733,7 +823,7 @@ async def test_an_error_from_a_call_reaches_the_caller(ex, rng):
     try:
         with stopwatch() as run:
             result = await run_batch(ex, fetch, keys, FAR_LIMIT)
-    except LookupError as raised:
+    except type(error) as raised:
         if raised is not error:
             raise AssertionError(
                 f"fetch_all_within should let fetch's own error through, that very object: {error!r}; "
@@ -761,7 +851,8 @@ async def test_an_error_from_a_call_reaches_the_caller(ex, rng):
         "ended, with an error, long before the limit. None means only that a call was still running "
         "when the limit was up, and an error is not a timeout: let it reach the caller. Whatever "
         "turned it into a value, leave it out: `gather(..., return_exceptions=True)`, an `except` "
-        "that catches more than `TimeoutError`, or a finished task read with `task.exception()` and "
+        "that catches more than `TimeoutError` (`except OSError:` does: a timeout is one kind of OSError), "
+        "or a finished task read with `task.exception()` and "
         "given None (`task.result()` raises the task's error for you)."
     )
 
@@ -870,6 +961,88 @@ async def test_every_call_asks_fetch_afresh_for_every_key(ex, rng):
             f"the keys fetch was asked for, sorted, by call {round_number} of fetch_all_within",
         )
         assert_same(result, expected, f"call {round_number} of fetch_all_within")
+
+
+@pytest.mark.task(2)
+async def test_answers_that_are_empty_zero_or_false_are_kept_as_they_are(ex, rng):
+    keys = some_keys(rng, len(FALSY))
+    answers = dict(zip(keys, FALSY, strict=True))
+    fetch = FakeService("fetch", delay=0.01, reply=answers.__getitem__)
+
+    with stopwatch() as run:
+        result = await run_batch(ex, fetch, keys, FAR_LIMIT)
+
+    nones_at_the_limit(
+        result, run.elapsed, FAR_LIMIT, fetch, "11 fetch_all_within: falsy answers inside the limit are kept"
+    )
+    lost = [key for key in keys if type(result) is dict and key in result and result[key] is None]
+    if lost:
+        raise AssertionError(
+            f"fetch({lost[0]}) answered {answers[lost[0]]!r} after 0.01 s, well inside the limit of "
+            f"{FAR_LIMIT:.2f} s, and fetch_all_within gave None for it: None means only that a call was "
+            "still running when the limit was up. An answer that is empty, zero or False is an answer "
+            "all the same: keep it as it is (no `or None`, no `if not value:`)."
+        )
+    assert_same(result, answers, "fetch_all_within's result")
+
+
+@pytest.mark.task(2)
+async def test_a_call_just_slower_than_the_limit_is_none(ex, rng):
+    keys = some_keys(rng, 4)
+    late = rng.choice(keys)
+    delays = {key: round(rng.uniform(0.02, 0.05), 3) for key in keys}
+    delays[late] = round(BATCH_LIMIT + JUST_AFTER, 2)
+    fetch = FakeService("fetch", delay=delays.__getitem__, reply=value_for)
+
+    with stopwatch() as run:
+        result = await run_batch(ex, fetch, keys, BATCH_LIMIT)
+
+    nones_at_the_limit(result, run.elapsed, BATCH_LIMIT, fetch, "11 fetch_all_within: fast calls are kept")
+    if type(result) is dict and result.get(late) is not None:
+        check = "11 fetch_all_within: a call just past the limit is None"
+        margins.over(run.elapsed, BATCH_LIMIT + JUST_AFTER / 2, check)
+        raise AssertionError(
+            f"fetch({late}) answered after {delays[late]:.2f} s, {JUST_AFTER:.2f} s past the limit of "
+            f"{BATCH_LIMIT:.2f} s, and fetch_all_within kept its answer, returning after "
+            f"{run.elapsed:.2f} s: "
+            "a call slower than the limit, however little, is None. Give each call the limit as it is "
+            "(`asyncio.timeout(limit)`), with no time added to it (`limit + 0.2`, `limit * 1.5`)."
+        )
+    assert_same(
+        result, {key: None if key == late else value_for(key) for key in keys}, "fetch_all_within's result"
+    )
+
+
+@pytest.mark.task(2)
+async def test_two_batches_at_once_each_keep_their_own_calls(ex, rng):
+    # A short batch whose limit is up while a longer one still waits for its calls: giving up on
+    # its own calls must not touch the other's (tasks kept in a variable outside the function do).
+    short_keys, _, short_fetch = make_batch(rng, 3, 3)
+    long_keys = some_keys(rng, 3)
+    long_fetch = FakeService("fetch", delay=BATCH_LIMIT + 0.2, reply=value_for)
+
+    with stopwatch() as run:
+        short, long = await asyncio.gather(
+            run_batch(ex, short_fetch, short_keys, BATCH_LIMIT),
+            run_batch(ex, long_fetch, long_keys, FAR_LIMIT),
+        )
+
+    nones_at_the_limit(long, run.elapsed, FAR_LIMIT, long_fetch, "11 fetch_all_within: two batches at once")
+    cut = [call for call in long_fetch.calls if call.outcome == "cancelled"]
+    if cut:
+        raise AssertionError(
+            f"two calls of fetch_all_within ran at once: one with a limit of {BATCH_LIMIT:.2f} s, the other "
+            f"with {FAR_LIMIT:.2f} s and calls of {BATCH_LIMIT + 0.2:.2f} s. When the first one's limit was "
+            f"up, the second one's call {cut[0].label('fetch')} was cancelled too, and its result was "
+            f"{describe(long)}. Each call of fetch_all_within stops only its own calls: keep its tasks in "
+            "a variable of the call itself, never in one outside the function."
+        )
+    assert_same(short, dict.fromkeys(short_keys), "the result of the batch whose calls were all too slow")
+    assert_same(
+        long,
+        {key: value_for(key) for key in long_keys},
+        "the result of the batch whose calls answered in time",
+    )
 
 
 @pytest.mark.task(2)
