@@ -121,6 +121,8 @@ syscalls.deny_ways_past_the_limits()
 assert syscalls.new_namespaces_refused(), "unshare(CLONE_NEWUSER) still works"
 libc = ctypes.CDLL(None, use_errno=True)
 assert libc.memfd_create(b"x", 0) == -1 and ctypes.get_errno() == errno.EPERM, "memfd_create works"
+params = ctypes.create_string_buffer(120)  # struct io_uring_params
+assert libc.syscall(425, 4, params) == -1 and ctypes.get_errno() == errno.EPERM, "io_uring_setup works"
 if subprocess.run(["sh", "-c", "command -v unshare"], capture_output=True).returncode == 0:
     assert subprocess.run(["unshare", "-Ur", "true"], capture_output=True).returncode != 0, "unshare -Ur"
 thread = threading.Thread(target=print, args=("thread",))
@@ -131,7 +133,7 @@ print("ok")
 """
 
 
-def test_a_filtered_process_gets_no_namespace_nor_memory_file_but_threads_and_programs_work():
+def test_a_filtered_process_gets_no_namespace_memory_file_or_io_uring_but_threads_and_programs_work():
     argv = [sys.executable, "-I", "-c", NAMESPACES]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stdout + done.stderr[-2000:]
