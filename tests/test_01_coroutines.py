@@ -45,13 +45,44 @@ SPELLINGS = [
     "Łukasz Żak\t",
     " 李小龍",
 ]
+# And names longer than any length a learner might cut one to (40, 64, 255, 1000, 4096 characters;
+# a red team's greet used name[:40]): a real one of 120 characters, and one of over 15,000 made of
+# the names above. Every run uses both, in the greeting and in the label.
+LONG_NAMES = [
+    "Pablo Diego José Francisco de Paula Juan Nepomuceno María de los Remedios Cipriano de la "
+    "Santísima Trinidad Ruiz y Picasso",
+    " ".join(f"{first} {second}" for first, second in zip(NAMES * 100, reversed(NAMES * 100), strict=True)),
+]
+
+
+def shown(text):
+    """A name or greeting as a message shows it: a long one by its start and its length."""
+    return repr(text) if len(text) <= 80 else f"{text[:60]!r}... ({len(text)} characters)"
+
+
+def spelling_changed(given, found, what):
+    """How `found` (a str, the learner's greeting or label) changed the name or address `given`:
+    the end of a message, in the learner's words."""
+    kept = max((n for n in range(len(given) + 1) if given[:n] in found), default=0)
+    if len(given) > 40 and 0 < kept < len(given) and given[:kept].strip():
+        how = (
+            f"it cut the {what} short, keeping only its first {kept} of {len(given)} characters. "
+            f"The {what} goes in whole, however long: no slicing (`[:40]`), no textwrap.shorten"
+        )
+    else:
+        how = (
+            f"it changed the {what} (its spaces, its case, its accents or letters). The {what} goes in "
+            f"exactly as the service gave it: no .strip(), .title(), split and join, or normalising"
+        )
+    return f"it returned {shown(found)}: {how}."
 
 
 @pytest.mark.task(1)
 async def test_the_name_is_kept_exactly_as_the_service_spelled_it(ex, rng):
     # A user of their own for each name: whether a name is asked for again is another test's business.
-    user_ids = rng.sample(range(100, 1000), len(SPELLINGS))
-    for user_id, name in zip(user_ids, rng.sample(SPELLINGS, len(SPELLINGS)), strict=True):
+    names = rng.sample(SPELLINGS, len(SPELLINGS)) + LONG_NAMES
+    user_ids = rng.sample(range(100, 1000), len(names))
+    for user_id, name in zip(user_ids, names, strict=True):
         fetch_name = FakeService("fetch_name", delay=0.02, reply=lambda uid, name=name: name)
 
         greeting = await ex.greet(fetch_name, user_id)
@@ -59,12 +90,10 @@ async def test_the_name_is_kept_exactly_as_the_service_spelled_it(ex, rng):
         expected = f"Hello, {name}!"
         if isinstance(greeting, str) and greeting != expected:
             raise AssertionError(
-                f"fetch_name({user_id}) returned the name {name!r}, so greet(fetch_name, {user_id}) "
-                f"should return {expected!r}; it returned {greeting!r}: it changed the name (its "
-                "spaces, its case, its accents or letters). The greeting holds the name exactly as "
-                "fetch_name gave it: no .strip(), .title(), split and join, or normalising."
+                f"fetch_name({user_id}) returned the name {shown(name)}, so greet(fetch_name, {user_id}) "
+                f"should return {shown(expected)}; {spelling_changed(name, greeting, 'name')}"
             )
-        assert_same(greeting, expected, f"greet(fetch_name, {user_id}), the name being {name!r}")
+        assert_same(greeting, expected, f"greet(fetch_name, {user_id}), the name being {shown(name)}")
 
 
 @pytest.mark.task(1)
@@ -140,6 +169,51 @@ async def test_label_has_the_customer_name_and_address(ex, rng, wake_watch):
             label = await timers.awaited(task, label_for(order_id), fix=AWAIT_IT)
 
     assert_same(label, label_for(order_id), f"shipping_label(..., {order_id})")
+
+
+# Addresses as a service may spell them, each of which some tidying changes (strip, split and join,
+# title case, normalising), and one longer than any length an address might be cut to.
+ADDRESS_SPELLINGS = [
+    "12 Elm Street\t",
+    "  4 Mill Lane",
+    "Flat 2,  9 Harbour Road",
+    "Straße der Pariser Kommune 7 ",
+    "7 rue de l'E\u0301glise",
+    "c/o " + ", ".join(f"{n} {street}" for n, street in enumerate(STREETS * 60, start=1)),
+]
+
+
+@pytest.mark.task(2)
+async def test_the_label_keeps_the_name_and_address_exactly_as_the_services_spelled_them(ex, rng):
+    # Every name and every address of the lists above, each pair in a label of its own, for an order,
+    # a customer and an address of its own: the ids each call is given are another test's business.
+    names = rng.sample(SPELLINGS, len(SPELLINGS)) + LONG_NAMES
+    addresses = rng.sample(ADDRESS_SPELLINGS, len(ADDRESS_SPELLINGS))
+    addresses += rng.sample(ADDRESS_SPELLINGS, len(names) - len(addresses))
+    order_ids = rng.sample(range(10_000, 100_000), len(names))
+    customer_ids = rng.sample(range(100, 1000), len(names))
+    for order_id, customer_id, name, address in zip(order_ids, customer_ids, names, addresses, strict=True):
+        customer = {"id": customer_id, "name": name, "address_id": 7000 + customer_id}
+        services = FakeServices(
+            FakeService("get_order", delay=0.02, reply=lambda oid, cid=customer_id: {"customer_id": cid}),
+            FakeService("get_customer", delay=0.02, reply=lambda cid, customer=customer: customer),
+            FakeService("get_address", delay=0.02, reply=lambda aid, address=address: address),
+        )
+
+        label = await ex.shipping_label(
+            services["get_order"], services["get_customer"], services["get_address"], order_id
+        )
+
+        expected = f"{name}, {address}"
+        if isinstance(label, str) and label != expected:
+            what = "address" if label.startswith(f"{name}, ") else "name"
+            raise AssertionError(
+                f"the customer's name was {shown(name)} and get_address gave the address {shown(address)}, "
+                f"so shipping_label(..., {order_id}) should return {shown(expected)}; "
+                f"{spelling_changed(address if what == 'address' else name, label, what)} The label "
+                "holds both exactly as the services gave them."
+            )
+        assert_same(label, expected, f"shipping_label(..., {order_id}), the name being {shown(name)}")
 
 
 @pytest.mark.task(2)
@@ -317,6 +391,56 @@ async def test_awaiting_the_coroutines_runs_the_calls_in_that_order(ex, rng):
     backwards = user_ids[::-1]
     assert_same(results, [user_record(uid) for uid in backwards], "the coroutines' results, last to first")
     assert_started_in_order(fetch_user, [(uid,) for uid in backwards])
+
+
+class NotingCalls:
+    """A fake `fetch_user` that notes each call the moment it is made, before anything runs, with the
+    coroutine it gives back (the FakeService's, which notes when that coroutine runs)."""
+
+    _kata_remote = ()  # judge mode: the learner's code may call it, nothing else
+
+    def __init__(self, service):
+        self.service, self.made = service, []
+
+    def __call__(self, user_id):
+        coro = self.service(user_id)
+        self.made.append((user_id, coro))
+        return coro
+
+
+@pytest.mark.task(3)
+async def test_the_list_holds_the_coroutines_fetch_user_gave(ex, rng):
+    # "fetch_user(user_id), called but NOT awaited": the calls are made by make_requests, and its list
+    # holds what they gave. A red team's make_requests wrapped each call in an `async def` of its own,
+    # whose coroutine calls fetch_user only once awaited: a fetch_user that checks its argument, or
+    # does anything as it is called, then does it later, or never.
+    user_ids = rng.sample(range(100, 1000), 4)
+    fetch_user = NotingCalls(FakeService("fetch_user", delay=0.02, reply=user_record))
+
+    pending = ex.make_requests(fetch_user, user_ids)
+    try:
+        items = as_coroutines(pending, user_ids)
+        called = [user_id for user_id, _ in fetch_user.made]
+        if called != user_ids:
+            raise AssertionError(
+                f"make_requests(fetch_user, {user_ids}) returned {len(items)} coroutines, but "
+                + (f"called fetch_user for {called}" if called else "never called fetch_user")
+                + ": each item of the "
+                "list should be what `fetch_user(user_id)` itself gives, called by make_requests for "
+                "every id, in order. Call fetch_user in make_requests, without await, and put what "
+                "it returns in the list, not a coroutine of your own (an `async def` wrapper) that "
+                "calls it later."
+            )
+        for user_id, item, (_, made) in zip(user_ids, items, fetch_user.made, strict=True):
+            if item is not made:
+                raise AssertionError(
+                    f"make_requests called fetch_user({user_id}), but put another coroutine in its "
+                    f"place in the list ({describe(item)}): each item should be the very coroutine "
+                    "`fetch_user(user_id)` gave, not one of your own around it."
+                )
+    finally:
+        close_all(pending)
+        close_all([made for _, made in fetch_user.made])
 
 
 @pytest.mark.task(3)
