@@ -8,9 +8,11 @@ from kata.testing import (
     FakeService,
     assert_ran_together,
     assert_same,
+    clock,
     describe,
     draw_timeline,
     holds,
+    margins,
     stopwatch,
 )
 from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
@@ -28,6 +30,11 @@ FEW_IDS = (7, 9)
 MANY_IDS = (11, 13)
 # Task 1's failing call: the others answer first, so none is left running when fetch_all raises.
 QUICK, SLOWER = 0.05, 0.1
+# The test of starting every call at once: calls this short, so that even code that makes them one
+# after another ends soon; and how long the calls have to start while fetch_all's own timers are held
+# back. Correct code needs no timer to start them, and a busy machine starts the 160 (in judge mode each
+# crosses to another process) well within that: kata.testing.caps holds such calls 1 s at most.
+TINY, STARTS_WITHIN = 0.005, 2.0
 
 
 def user_record(user_id):
@@ -143,6 +150,55 @@ async def test_however_many_ids_there_are_every_call_runs_at_once(ex, rng):
 
 
 @pytest.mark.task(1)
+async def test_every_call_starts_at_once_with_no_wait_of_its_own_first(ex, rng, wake_watch):
+    # A red team's fetch_all slept 4 ms between one start and the next, "to be gentle with the
+    # service" (0.64 s of waiting of its own for 160 ids), another a random 0-30 ms before each call,
+    # "to spread the load": with calls slower than that, or held until all are in flight, the times
+    # passed them. So the test holds back every timer fetch_all's code sets while its calls start
+    # (WakeWatch.hold_back_own_timers), over and over until they have all started: code that starts
+    # them at once needs no timer for it (a watchdog or a progress log that it has pending is held
+    # back too, and harms nothing), and code that waits on one of its own first starts no more. In
+    # one process a timer is held in the loop turn it is set in; in judge mode the hold crosses to the
+    # learner's process, and a timer of a few ms may fire first on a busy machine (the random wait is
+    # then caught only by chance: tests/variants keeps no answer of it; the stagger always has one
+    # pending while calls are still to start).
+    count = more_than_any_cap(rng)
+    user_ids = rng.sample(range(100, 1000), count)
+    fetch_user = FakeService("fetch_user", delay=TINY, reply=user_record)
+
+    held = []
+    async with wake_watch(ex) as wakes:
+        began = clock.perf_counter()
+        task = asyncio.create_task(ex.fetch_all(fetch_user, user_ids))
+        try:
+            while len(fetch_user.calls) < count and not task.done():
+                if clock.perf_counter() - began >= STARTS_WITHIN:
+                    break
+                held += await wakes.hold_back_own_timers(False)
+                # At every loop turn until one is held (a timer set this turn is held before it is
+                # due), then less often: code held on one starts nothing more.
+                await asyncio.sleep(0.01 if held else 0)
+            waited = clock.perf_counter() - began
+        finally:
+            await wakes.let_timers_go()
+        started = len(fetch_user.calls)
+        result = await task
+
+    check = "02 fetch_all: every call starts < STARTS_WITHIN, its own timers held back"
+    if margins.over(waited, STARTS_WITHIN, check) and started < count and held:
+        pauses = [timer for timer in held if timer.pause] or held
+        raise AssertionError(
+            f"fetch_all(fetch_user, <{count} ids>) waited on a timer of its own ({pauses[0].where()}) "
+            f"before it started {count - started} of its {count} calls to fetch_user: while this test "
+            f"held that timer back, they had still not started {STARTS_WITHIN:g} s later ({started} "
+            "had). The docstring asks for every call at the same time, so make them all at once, "
+            "with no wait of your own before or between them (no sleep to stagger the starts or "
+            "to spread the load): `await asyncio.gather(*(fetch_user(u) for u in user_ids))`."
+        )
+    assert_same_parts(result, [user_record(uid) for uid in user_ids], "fetch_all's result")
+
+
+@pytest.mark.task(1)
 async def test_a_second_call_asks_fetch_user_afresh(ex, rng):
     # The same ids again, with answers that have changed by then, as a live service's do: a red team's
     # fetch_all kept every result in a dict at module level, keyed by (id(fetch_user), user_id), and
@@ -177,6 +233,60 @@ async def test_a_second_call_asks_fetch_user_afresh(ex, rng):
             [{**user_record(uid), "round": round_number} for uid in asked],
             f"call {round_number} of fetch_all, with the ids {asked}",
         )
+
+
+def kept_since(results, expected, function, later):
+    """Fail if a result the learner's `function` returned earlier (`results[n]`, that call's
+    `expected[n]`) no longer holds what it did: a container kept outside the function, filled in
+    afresh by `later` calls. (In judge mode the results are copies taken as they were returned.)"""
+    for (what, result), want in zip(results, expected, strict=True):
+        if result != want:
+            raise AssertionError(
+                f"the {what} that {function} returned no longer holds what it returned: once {later} "
+                f"had run, it held {describe(result)}. {function} handed back one container kept "
+                "outside the function (a list or dict at module level, filled in afresh at every "
+                "call), so a later call changes the result an earlier caller holds. Build a new one "
+                "at every call (`return list(await asyncio.gather(...))`), and keep nothing between calls."
+            )
+
+
+@pytest.mark.task(1)
+async def test_each_call_returns_a_list_of_its_own(ex, rng):
+    # A red team's fetch_all filled one module-level list in afresh (`_results[:] = ...`) and returned
+    # it every time: each caller's list then changed under them at the next call. Three calls at once,
+    # each with ids of its own, ending in another order than they began, then one more call, and every
+    # result is checked again at the end. (In judge mode each result is a copy taken as it was returned:
+    # there only the calls at once can show a shared list, as they do when it is cleared and filled.)
+    sizes = rng.sample(FEW_IDS + MANY_IDS, 3)
+    ids = rng.sample(range(100, 1000), sum(sizes) + 2)
+    batches = [ids[: sizes[0]], ids[sizes[0] : -sizes[2] - 2], ids[-sizes[2] - 2 : -2]]
+    last = ids[-2:]
+    slower = {uid: QUICK * (3 - n) for n, batch in enumerate(batches) for uid in batch}
+    fetch_user = FakeService("fetch_user", delay=lambda uid: slower.get(uid, QUICK), reply=user_record)
+
+    results = await asyncio.gather(*(ex.fetch_all(fetch_user, batch) for batch in batches))
+    for n, (batch, result) in enumerate(zip(batches, results, strict=True)):
+        others = {uid for other in batches if other is not batch for uid in other}
+        if isinstance(result, list) and any(isinstance(r, dict) and r.get("id") in others for r in result):
+            raise AssertionError(
+                f"fetch_all was called 3 times at once, each time with ids of its own; the call for "
+                f"{batch} returned {describe(result)}, with records of the other calls' ids: the calls "
+                "shared what they collected. Keep each call's results in that call alone (no list at "
+                "module level): `return list(await asyncio.gather(...))`."
+            )
+        assert_same_parts(result, [user_record(uid) for uid in batch], f"call {n + 1} of 3 of fetch_all")
+    again = await ex.fetch_all(fetch_user, last)
+    assert_same_parts(again, [user_record(uid) for uid in last], "a fourth call of fetch_all")
+
+    kept_since(
+        [
+            (f"list of call {n + 1}, for the ids {batch},", result)
+            for n, (batch, result) in enumerate(zip(batches, results, strict=True))
+        ],
+        [[user_record(uid) for uid in batch] for batch in batches],
+        "fetch_all",
+        f"the other calls and a fourth one, for the ids {last},",
+    )
 
 
 @pytest.mark.task(1)

@@ -1,0 +1,31 @@
+"""Wrong: fetch_all clears a module-level list, then fills it with its results: calls made at once
+clear and fill the same list, so one returns the other calls' records too (one of the class of a red
+team's answer, which returned that one list itself and is seen in one process only)."""
+# fails only: test_each_call_returns_a_list_of_its_own
+
+import asyncio
+
+
+# Task 1: fetch every user at once
+async def fetch_all(fetch_user, user_ids):
+    """Call `await fetch_user(user_id)` for every id in `user_ids`, all at the same time.
+
+    Return a list of the results, in the same order as `user_ids`. If a call raises, let its
+    error reach the caller.
+    """
+    _results.clear()
+    _results.extend(await asyncio.gather(*(fetch_user(user_id) for user_id in user_ids)))
+    return list(_results)
+
+
+_results = []
+
+
+# Task 2: two different calls at once
+async def fetch_profile(get_user, get_orders, user_id):
+    """Fetch a user and that user's orders at the same time.
+
+    Return `{"user": <what get_user returned>, "orders": <what get_orders returned>}`.
+    """
+    user, orders = await asyncio.gather(get_user(user_id), get_orders(user_id))
+    return {"user": user, "orders": orders}
