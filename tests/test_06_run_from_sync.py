@@ -528,6 +528,30 @@ def test_a_call_that_raises_a_baseexception_stops_the_others_too(ex, rng):
         )
 
 
+def assert_results_of_their_own(calls, function):
+    """`calls`: (the keys, the list `function` returned for them, in call order) for calls made one
+    after another. Fail if two of them are the very list, or if one no longer holds what it was
+    returned with: a list kept outside the function (on the client, or at module level), filled in
+    afresh at every call, changes under each caller at the next call. (In judge mode the results
+    are copies taken as they were returned, and only the values are compared.)"""
+    for n, (keys, result) in enumerate(calls):
+        later = [other for _, other in calls[n + 1 :]]
+        if isinstance(result, list) and any(result is other for other in later):
+            raise AssertionError(
+                f"{function}({keys}) and a later call of {function} returned the very same list, now "
+                f"{describe(result)}: one list kept outside the function (on the client or at module "
+                "level), filled in afresh at every call, so each caller's result changes under them "
+                "at the next call. Return a new list at every call (the list asyncio.gather gives is "
+                "a new one each time: return it as it is), and keep no list between calls."
+            )
+        if isinstance(result, list) and later and not same(result, [value_for(key) for key in keys]):
+            raise AssertionError(
+                f"the list {function}({keys}) returned had changed by the time the later calls had run: "
+                f"it held {describe(result)}. Keep nothing between calls, and return a new list every "
+                "time (asyncio.gather gives a new list at each call)."
+            )
+
+
 @pytest.mark.task(1)
 def test_it_can_be_called_again_and_again(ex, rng):
     for _ in range(3):
@@ -549,6 +573,23 @@ def test_an_id_listed_twice_is_fetched_twice_and_every_call_fetches_again(ex, rn
         result = call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
         assert_fetched_every_time(api, f"the {number} call of fetch_all_sync({ids})", ids, since)
         assert_each_place_has_its_own_answer(result, ids, api, before, f"fetch_all_sync({ids})'s result")
+
+
+@pytest.mark.task(1)
+def test_each_call_returns_a_list_of_its_own(ex, rng):
+    # As a red team's get_many (`self._last[:] = ...`): one list filled in afresh and returned every
+    # time changes the caller's earlier list at the next call. Three calls, every result checked
+    # again once all three have returned. (Seen in one process only: in judge mode each result is a
+    # copy taken as it was returned, and plain calls cannot overlap.)
+    api = LoopWatchingApi(delay=QUICK)
+    calls = []
+    for count in (3, 2, 4):
+        ids = some_keys(rng, count)
+        result = call_plain("fetch_all_sync", ex.fetch_all_sync, api.fetch, ids)
+        assert_same(result, [value_for(i) for i in ids], f"fetch_all_sync(fetch, {ids})")
+        calls.append((ids, result))
+
+    assert_results_of_their_own(calls, "fetch_all_sync")
 
 
 @pytest.mark.task(1)
@@ -697,6 +738,24 @@ def test_get_many_fetches_every_key_every_time_repeats_included(ex, rng):
             result = call_plain("client.get_many", client.get_many, keys)
             assert_fetched_every_time(api, f"the {number} call of client.get_many({keys})", keys, since)
             assert_each_place_has_its_own_answer(result, keys, api, before, f"client.get_many({keys})")
+
+
+@pytest.mark.task(3)
+def test_each_get_many_returns_a_list_of_its_own(ex, rng):
+    # A red team's get_many filled one list of the client's in afresh (`self._last[:] = ...`) and
+    # returned it every time: the caller's earlier list changed at the next call. Two calls on one
+    # client, one on another, every result checked again once all three have returned. (Seen in one
+    # process only: in judge mode each result is a copy taken as it was returned.)
+    api = LoopWatchingApi(delay=QUICK)
+    calls = []
+    with client_for(ex, api) as client, client_for(ex, api) as other:
+        for count, which in ((3, client), (2, client), (4, other)):
+            keys = some_keys(rng, count)
+            result = call_plain("client.get_many", which.get_many, keys)
+            assert_same(result, [value_for(key) for key in keys], f"client.get_many({keys})")
+            calls.append((keys, result))
+
+    assert_results_of_their_own(calls, "client.get_many")
 
 
 @pytest.mark.task(3)
