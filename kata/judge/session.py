@@ -480,7 +480,9 @@ def _count_at(reported: Any) -> tuple[int, float]:
 def _read_wakes(watch: Any, reported: tuple | list) -> None:
     """Fill in a watch kept by the sandbox from its report's first three parts (Host.wakes)."""
     watch.watched = _watched(reported[0])
-    watch.callbacks = [Watched(w.name, callback=True, wakes=w.wakes) for w in _watched(reported[1])]
+    watch.callbacks = [
+        Watched(w.name, callback=True, wakes=w.wakes, timed=w.timed) for w in _watched(reported[1])
+    ]
     watch.starved = unpacked_stretches(reported[2])
 
 
@@ -488,12 +490,13 @@ def _watched(reported: Any) -> list[Watched]:
     """The sandbox's report as Watched records (bounded; nonsense dropped)."""
     watched = []
     for entry in reported[:MAX_WATCHED] if isinstance(reported, list) else []:
-        if not (isinstance(entry, tuple | list) and len(entry) == 2):
+        if not (isinstance(entry, tuple | list) and len(entry) == 3):
             continue
-        name, wakes = entry
-        if type(name) is not str or type(wakes) is not bytes:
+        name, wakes, timed = entry
+        if type(name) is not str or type(wakes) is not bytes or type(timed) is not bytes:
             continue
-        watched.append(Watched(name="" if name == "_run_async" else name[:100], wakes=unpacked_wakes(wakes)))
+        name = "" if name == "_run_async" else name[:100]
+        watched.append(Watched(name=name, wakes=unpacked_wakes(wakes), timed=unpacked_wakes(timed)))
     return watched
 
 

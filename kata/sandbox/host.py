@@ -421,10 +421,11 @@ class Host:
 
 
 def _packed(watched: list, callbacks: list, starved: list | None) -> tuple:
-    """A wake watch's report (Host.wakes): per task and per callback of the learner's, its name
-    and when it woke (kata.testing.waiting.packed_wakes), and the starved stretches, packed."""
-    tasks = [(w.name, packed_wakes(w.wakes)) for w in watched[:MAX_WATCHED]]
-    ran = [(w.name, packed_wakes(w.wakes)) for w in callbacks[:MAX_WATCHED]]
+    """A wake watch's report (Host.wakes): per task and per callback of the learner's, its name,
+    when it woke and which of those wake-ups its own timers made (kata.testing.waiting.packed_wakes,
+    Watched.timed), and the starved stretches, packed."""
+    tasks = [(w.name, packed_wakes(w.wakes), packed_wakes(w.timed)) for w in watched[:MAX_WATCHED]]
+    ran = [(w.name, packed_wakes(w.wakes), packed_wakes(w.timed)) for w in callbacks[:MAX_WATCHED]]
     return tasks, ran, packed_stretches(starved)
 
 

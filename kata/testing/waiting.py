@@ -40,6 +40,7 @@ import asyncio
 import collections.abc
 import contextlib
 import contextvars
+import dataclasses
 import heapq
 import inspect
 import itertools
@@ -79,6 +80,23 @@ class Watched:
     callback: bool = False  # not a task: a function of the learner's the loop ran (WakeWatch.callbacks)
     wakes: list[float] = field(default_factory=list)  # kata clock, every resumption but the first
     timers: list[float] = field(default_factory=list)  # kata clock, each timer it scheduled, firing
+    # Those of `wakes` that one of its own timers made (its sleep ended, its wait's timeout came; for a
+    # callback, a run the loop made as a timer): where the probe judges those timers by what they do
+    # (kata.testing.own_timers), such a wake-up is no poll's in itself (`untimed`).
+    timed: list[float] = field(default_factory=list)
+    fired: bool = False  # one of its timers fired since it last woke
+
+    def woke(self, at: float) -> None:
+        """It woke up at `at` (kata clock): made by its own timer if one fired since the last time."""
+        self.wakes.append(at)
+        if self.fired:
+            self.timed.append(at)
+            self.fired = False
+
+    def untimed(self) -> Watched:
+        """A copy with only the wake-ups its own timers did not make."""
+        timed = set(self.timed)
+        return dataclasses.replace(self, wakes=[t for t in self.wakes if t not in timed], timed=[])
 
     def wakes_in(self, since: float, until: float) -> list[float]:
         return [t for t in self.wakes if since < t < until]
@@ -99,7 +117,7 @@ class _Counted(collections.abc.Coroutine):
 
     def _resume(self, resume: Callable[..., Any], *args: Any) -> Any:
         if self._started:
-            self._watched.wakes.append(clock.perf_counter())
+            self._watched.woke(clock.perf_counter())
         self._started = True
         outer, self._watch.running = self._watch.running, self._watched
         try:
@@ -292,6 +310,7 @@ class WakeWatch:
             def callback(*args: Any) -> Any:
                 if owner is not None:
                     owner.timers.append(clock.perf_counter())
+                    owner.fired = True
                 if limit is not None:
                     limit.fired, limit.ended = True, clock.perf_counter()
                     self._pending.pop(id(limit.handle), None)
@@ -424,7 +443,7 @@ class WakeWatch:
         if task is not None:
             return self._unmade_step(task)
         if self.code_file:
-            self._callback_ran(handle._callback, handle._args)
+            self._callback_ran(handle._callback, handle._args, isinstance(handle, asyncio.TimerHandle))
         return None
 
     def _unmade_step(self, task: asyncio.Task) -> Callable[[], None] | None:
@@ -438,7 +457,7 @@ class WakeWatch:
             self.watched.append(watched)
             if not _started(coro):  # its first step: not a wake-up
                 return self._running(watched)
-        watched.wakes.append(clock.perf_counter())
+        watched.woke(clock.perf_counter())
         return self._running(watched)
 
     def _running(self, watched: Watched) -> Callable[[], None]:
@@ -450,7 +469,7 @@ class WakeWatch:
 
         return ended
 
-    def _callback_ran(self, callback: Any, args: tuple) -> None:
+    def _callback_ran(self, callback: Any, args: tuple, timed: bool = False) -> None:
         code = code_of(callback, args)
         if code is None or code.co_filename != self.code_file:
             return
@@ -461,7 +480,8 @@ class WakeWatch:
             record = self._callbacks[code] = Watched(name=code.co_name, callback=True)
             self.callbacks.append(record)
         if len(record.wakes) < MAX_WAKES:
-            record.wakes.append(clock.perf_counter())
+            record.fired = timed  # run as a timer: that timer made this run
+            record.woke(clock.perf_counter())
 
     def _timer_cancelled(self, handle: asyncio.TimerHandle) -> None:
         limit = self._pending.pop(id(handle), None)
@@ -620,9 +640,11 @@ class WakeWatch:
         how = f"aiohttp.ClientTimeout({field}={seconds:g})"
         return Limit(seconds, how, os.path.basename(file), line, function, clock.perf_counter())
 
-    def with_callbacks(self) -> Seen:
-        """The tasks' wake-ups and the learner's callbacks' runs, judged together."""
-        return Seen([*self.watched, *self.callbacks], self.starved)
+    def with_callbacks(self, untimed: bool = False) -> Seen:
+        """The tasks' wake-ups and the learner's callbacks' runs, judged together; with `untimed`,
+        only those the code's own timers did not make (Watched.untimed)."""
+        watched = [*self.watched, *self.callbacks]
+        return Seen([w.untimed() for w in watched] if untimed else watched, self.starved)
 
     def busiest(self, since: float, until: float) -> tuple[Watched, list[float]] | None:
         """The task that woke up most often strictly between `since` and `until`, with those moments."""
@@ -1003,7 +1025,9 @@ def assert_slept_while_the_calls_ran(wakes, calls, named, function, fix, own_tim
     learner's call to `function`, its name; `fix` says what to do instead. With `own_timers`
     False, the code's timers are not judged (the docstring gives a limit, whose timer is pending).
     With `probe` (kata.testing.own_timers.OwnTimersProbe, which judged the code's timers by what
-    they do), the stretch ends where the probe began, and pending timers are no mistake."""
+    they do), the stretch ends where the probe began, pending timers are no mistake, and neither is
+    a wake-up one of them made (a heartbeat every 0.05 s: a poll by a timer never sees its calls end
+    while the probe holds its timer back); a wake-up with no timer of its own behind it still is."""
     if not calls or any(call.end is None for call in calls):
         return
     since = max(call.start for call in calls) + QUIET_FROM
@@ -1012,10 +1036,13 @@ def assert_slept_while_the_calls_ran(wakes, calls, named, function, fix, own_tim
         own_timers, until = False, probe.watched_until(until)
     while_ = f"while your {len(calls)} calls ran (the {until - since:.2f} s this test watched)"
     what = ("whether the calls are done", "they are")
-    assert_slept_between(wakes, since, until, named, function, while_, what, fix, own_timers)
+    untimed = probe is not None
+    assert_slept_between(wakes, since, until, named, function, while_, what, fix, own_timers, untimed)
 
 
-def assert_slept_between(wakes, since, until, named, function, while_, what, fix, own_timers=True) -> None:
+def assert_slept_between(
+    wakes, since, until, named, function, while_, what, fix, own_timers=True, untimed=False
+) -> None:
     """Fail if the learner's code woke up, or kept a timer of its own pending, between `since` and
     `until` (kata clock), a stretch in which nothing it waits for can change; `what` is what it
     would be checking and until when it should sleep instead (("whether the calls are done",
@@ -1026,7 +1053,7 @@ def assert_slept_between(wakes, since, until, named, function, while_, what, fix
     if until - since < MIN_QUIET:
         raise not_watched(since, until, function, while_)
     assert_slept(
-        wakes.with_callbacks(),
+        wakes.with_callbacks(untimed),
         since,
         until,
         named,

@@ -17,7 +17,7 @@ from kata.testing import own_timers
 from kata.testing.cpu_work import BlockingService, after_all_started
 from kata.testing.fakes import FakeService
 from kata.testing.own_timers import OwnTimersProbe
-from kata.testing.waiting import WakeWatch
+from kata.testing.waiting import WakeWatch, assert_slept_while_the_calls_ran
 
 LEARNER = """
 import asyncio
@@ -138,6 +138,27 @@ async def logs_progress_in_a_pool(pool, count, limits):
 async def limits_the_pool(pool, count, limits):
     loop = asyncio.get_running_loop()
     return await asyncio.wait_for(asyncio.gather(*(loop.run_in_executor(pool, count, n) for n in limits)), 20)
+
+
+async def beats_fast(fetch, ids):
+    async def beat():
+        while True:
+            await asyncio.sleep(0.02)
+            log.debug("still waiting")
+
+    heart = asyncio.create_task(beat())
+    try:
+        return await asyncio.gather(*(fetch(i) for i in ids))
+    finally:
+        heart.cancel()
+        await asyncio.wait([heart])
+
+
+async def spins(fetch, ids):
+    tasks = [asyncio.create_task(fetch(i)) for i in ids]
+    while not all(task.done() for task in tasks):
+        await asyncio.sleep(0)
+    return [task.result() for task in tasks]
 """
 
 IDS = [3, 1, 4, 1, 5]
@@ -298,3 +319,22 @@ async def test_a_timer_held_back_then_cancelled_by_the_code_is_known_to_have_end
         await timers.awaited(task, IDS, fix=FIX)
     assert timers.held_back, "the log's next timeout was pending as the calls ended"
     assert all(limit.cancelled and limit.ended is not None for limit in timers.held_back)
+
+
+async def test_a_heartbeat_faster_than_the_calls_is_no_poll_where_the_probe_judged_its_timer(learner):
+    # Its wake-ups are its own timer's (Watched.timed): the probe judged that timer by what it does.
+    # A wait with no timer behind its wake-ups (a spin on sleep(0)) is still a poll.
+    for name, polls in (("beats_fast", False), ("spins", True)):
+        fetch = FakeService("fetch", delay=0.3, reply=lambda i: i * 10)
+        with WakeWatch(learner.__file__) as wakes, OwnTimersProbe(wakes, name, fetch) as timers:
+            task = asyncio.create_task(getattr(learner, name)(fetch, IDS))
+            await timers.awaited(task, [i * 10 for i in IDS], fix=FIX)
+        try:
+            assert_slept_while_the_calls_ran(wakes, fetch.calls, {task: name}, name, FIX, probe=timers)
+        except AssertionError as error:
+            assert polls, f"{name}: {error}"
+            assert "again and again" in str(error)
+        else:
+            assert not polls, f"{name} was not seen to poll"
+            heart = [w for w in wakes.watched if w.name == "beat"]
+            assert heart and heart[0].timed, "the heartbeat's wake-ups were not known as its timer's"

@@ -1044,12 +1044,23 @@ async def test_the_sandbox_reports_its_tasks_wake_ups_and_the_judge_reads_them_a
     assert await ask_async("wakes") == ([], [], None), "the watch ended with the block"
 
     packed = array("d", [0.5, math.nan, 1.0]).tobytes()
-    nonsense = [("x", packed), 5, ("y",), (3, packed), ["z" * 500, b"\0" * 8], ("w", [0.25]), ("v", b"abc")]
-    assert [(w.name, w.wakes) for w in _watched(nonsense)] == [
-        ("x", [0.5, 1.0]),
-        ("z" * 100, [0.0]),
-        ("v", []),
-    ], "only names with packed floats, the non-finite ones dropped; a list is nonsense now"
+    timed = array("d", [1.0]).tobytes()
+    nonsense = [
+        ("x", packed, timed),
+        5,
+        ("y",),
+        (3, packed, timed),
+        ["z" * 500, b"\0" * 8, b""],
+        ("w", [0.25], b""),
+        ("v", b"abc", b""),
+        ("u", packed),
+        ("t", packed, [1.0]),
+    ]
+    assert [(w.name, w.wakes, w.timed) for w in _watched(nonsense)] == [
+        ("x", [0.5, 1.0], [1.0]),
+        ("z" * 100, [0.0], []),
+        ("v", [], []),
+    ], "only names with packed floats (wake-ups, and those its timers made), the non-finite dropped"
     assert _watched("not a list") == []
     from kata.testing.waiting import unpacked_stretches
 
@@ -1076,7 +1087,7 @@ def test_a_busy_polls_wake_ups_cross_from_the_sandbox_in_a_few_milliseconds():
 
     wakes = [float(n) / 1000 for n in range(100_000)]
     started = time.process_time()
-    encoded = json.dumps(codec().encode([("poll", packed_wakes(wakes))]))
+    encoded = json.dumps(codec().encode([("poll", packed_wakes(wakes), packed_wakes([]))]))
     spent = time.process_time() - started
     assert spent < 0.05, f"packing 100,000 wake-ups took {spent:.3f} s of CPU"
     decoded = codec().decode(json.loads(encoded))
