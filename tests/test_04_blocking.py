@@ -236,11 +236,18 @@ async def test_it_sleeps_between_checks_instead_of_spinning(ex, rng, wake_watch)
 
 @pytest.mark.task(1)
 async def test_other_tasks_keep_running_while_it_waits(ex, rng):
-    # Two jobs polled at once, each by poll_until_ready itself, alike: neither call can tell it
-    # is the one being watched, and their checks are seen as they arrive, whichever process runs
-    # the loop (judge mode). Each must check again one interval after its first check: a wait
-    # that freezes the loop holds the other call up for that long too, so the call that waits
-    # second checks again only after both waits (0.26 s at least, against 0.23 s at most here).
+    await assert_two_polls_ran_at_once(ex, rng)
+
+
+async def assert_two_polls_ran_at_once(ex, rng):
+    """Two calls of poll_until_ready at once, each done at its second check: fail, in words, if
+    the wait of one held the other up (0.3 s at most of a frozen loop).
+
+    Two jobs polled at once, each by poll_until_ready itself, alike: neither call can tell it
+    is the one being watched, and their checks are seen as they arrive, whichever process runs
+    the loop (judge mode). Each must check again one interval after its first check: a wait
+    that freezes the loop holds the other call up for that long too, so the call that waits
+    second checks again only after both waits (0.26 s at least, against 0.23 s at most here)."""
     polls = [(job_check(rng, 2)[0], new_interval(rng)) for _ in range(2)]
 
     await asyncio.gather(*(ex.poll_until_ready(check, interval) for check, interval in polls))
@@ -296,6 +303,39 @@ async def test_it_keeps_checking_however_many_checks_it_takes(ex, rng):
             "not None."
         )
     assert_checks(check, ready_on, 0, f"the job is done at check number {ready_on}")
+    assert_same(found, result, "poll_until_ready's result")
+
+
+# An interval longer than any other test's, and than a second: code that cuts a long wait short
+# (`asyncio.sleep(min(interval, 1.0))`, "to stay responsive") checks again before the interval is
+# up. Only a lower bound is checked: a busy machine makes a wait longer, never shorter.
+LONG_INTERVAL = (1.2, 1.35)
+
+
+@pytest.mark.task(1)
+async def test_a_long_interval_is_waited_in_full(ex, rng):
+    # A red team's poll_until_ready slept `min(interval, 1.0)`: every other test's interval is
+    # 0.15 s at most, so no cap of a second or so was ever reached.
+    # First two short polls at once: code that blocks while it waits (the stub's time.sleep) fails
+    # there, after 0.3 s at most, instead of freezing the loop for the whole long interval below.
+    await assert_two_polls_ran_at_once(ex, rng)
+
+    interval = round(rng.uniform(*LONG_INTERVAL), 3)
+    check, result = job_check(rng, 2)
+    found = await ex.poll_until_ready(check, interval)
+
+    assert_checks(check, 2, interval, "the job is done at the second check")
+    first, second = (call.start for call in check.calls)
+    if margins.under(
+        second - first, interval - EARLY, "04 poll_until_ready: a long interval waited >= interval - EARLY"
+    ):
+        raise AssertionError(
+            f"poll_until_ready was given an interval of {interval:.3f} s, and checked again only "
+            f"{second - first:.2f} s after its first check: it cut the wait short (a cap of its own, as "
+            "`asyncio.sleep(min(interval, 1.0))`?). The docstring says to wait `interval` seconds "
+            "between two checks, however long that is: `await asyncio.sleep(interval)` already lets "
+            "other tasks run while it waits, so a long wait needs no cap to keep the program responsive."
+        )
     assert_same(found, result, "poll_until_ready's result")
 
 
@@ -469,6 +509,33 @@ async def test_a_message_listed_twice_goes_out_at_each_of_its_delays(ex, rng):
                 f"{twice}, and it went out at {sent[0]:.2f} s and at {sent[1]:.2f} s: each reminder goes out "
                 "after its own delay, a repeated message once at each of its delays."
             )
+    assert_call_count(send, len(reminders), "one per reminder")
+
+
+@pytest.mark.task(2)
+async def test_the_same_reminder_listed_twice_is_sent_twice(ex, rng):
+    # A red team's send_reminders went through `set(reminders)`: two equal (delay, message) pairs
+    # became one. Every other test's reminders differ in their delay or their message.
+    message, other = rng.sample(WORDS, 2)
+    short, long = REMINDER_DELAYS[0], REMINDER_DELAYS[-1]
+    reminders = [(short, message), (long, other), (short, message)]
+    send = FakeService("send", delay=0.0)
+
+    with stopwatch() as run:
+        await ex.send_reminders(send, reminders)
+    returned = run.elapsed
+
+    if len(send.calls) < len(reminders):
+        await explain_sends_after_the_return(send, reminders, run, returned)
+    sent = [call for call in send.calls if call.args == (message,)]
+    if len(sent) != 2:
+        raise AssertionError(
+            f"reminders was {reminders}: the reminder {(short, message)} is listed twice, and "
+            f"send({message!r}) was called {len(sent)} time(s). Two reminders that are alike are still "
+            "two reminders (someone asked for it twice): each pair in the list is one reminder to send. "
+            "A set of the pairs (`set(reminders)`), or a dict keyed by them, keeps one of the two: give "
+            "every item of the list its own countdown, repeats included."
+        )
     assert_call_count(send, len(reminders), "one per reminder")
 
 

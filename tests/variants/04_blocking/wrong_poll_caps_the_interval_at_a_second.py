@@ -1,0 +1,32 @@
+"""Wrong: poll_until_ready sleeps `min(interval, 1.0)` "to stay responsive": given an interval longer
+than a second, it checks again every second instead (a red team's answer)."""
+# fails only: test_a_long_interval_is_waited_in_full
+
+import asyncio
+
+
+# Task 1: wait between checks without freezing the loop
+async def poll_until_ready(check, interval):
+    """Ask `await check()` whether a job is done, until it is.
+
+    Check once right away; while the answer is None, wait `interval` seconds and check
+    again. Return the first answer that is not None.
+    """
+    result = await check()
+    while result is None:
+        await asyncio.sleep(min(interval, 1.0))  # stay responsive: never nap more than a second
+        result = await check()
+    return result
+
+
+# Task 2: let the reminders count down together
+async def remind(send, message, delay):
+    """Wait `delay` seconds, then `await send(message)`."""
+    await asyncio.sleep(delay)
+    await send(message)
+
+
+async def send_reminders(send, reminders):
+    """Send every `(delay, message)` reminder `delay` seconds after the start, all counting down
+    together, however many there are."""
+    await asyncio.gather(*(remind(send, message, delay) for delay, message in reminders))
