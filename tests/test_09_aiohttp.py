@@ -8,6 +8,7 @@ fail in the other.
 """
 
 import asyncio
+import contextlib
 import inspect
 import json
 from http import HTTPStatus
@@ -428,7 +429,12 @@ async def test_fetch_json_sends_one_request_when_the_connection_drops(ex, rng):
         )
 
 
-# A body that is not JSON: an HTML page (aiohttp refuses its content type) and a JSON reply cut short.
+# Bytes that are not UTF-8 in a body that says it is: "José" spelled in latin-1. JSON text is UTF-8;
+# decoding it leniently (`response.text(errors="replace")`) or with a charset of one's own makes up
+# characters the server never sent (a red team's fetch_json returned "Jos\ufffd").
+NOT_UTF8 = b'{"id": 7, "name": "Jos\xe9"}'
+# A body that is not JSON: an HTML page (aiohttp refuses its content type), a JSON reply cut short,
+# and JSON whose bytes are not UTF-8.
 NOT_JSON = pytest.mark.parametrize(
     "reply",
     [
@@ -437,8 +443,9 @@ NOT_JSON = pytest.mark.parametrize(
             headers={"Content-Type": "text/html"},
         ),
         Reply(text='{"id": 7, "name": "us', headers={"Content-Type": "application/json"}),
+        Reply(chunks=[NOT_UTF8], headers={"Content-Type": "application/json; charset=utf-8"}),
     ],
-    ids=["html_page", "cut_short_json"],
+    ids=["html_page", "cut_short_json", "not_utf8"],
 )
 
 
@@ -453,12 +460,102 @@ async def test_fetch_json_raises_when_the_body_is_not_json(ex, rng, server, repl
         except (ValueError, aiohttp.ClientError):  # json's JSONDecodeError; aiohttp's ContentTypeError
             return
 
+    body = reply.text if reply.text is not None else b"".join(reply.chunks)
+    if isinstance(result, dict | list) and reply.text is None:
+        raise AssertionError(
+            f"{url} answered status 200 with a body that says it is UTF-8 JSON but is not UTF-8 "
+            f"({body!r}: a latin-1 byte, 0xe9), and fetch_json returned {describe(result)}: it made "
+            "up characters the server never sent. JSON text is UTF-8, and bytes that do not decode "
+            "are not a JSON body: `await response.json()` raises for them, and that error should "
+            'reach the caller. Do not decode leniently (`response.text(errors="replace")`) or with a '
+            "charset of your own."
+        )
     raise AssertionError(
-        f"{url} answered status 200 with a body that is not JSON ({reply.text!r}), and fetch_json "
+        f"{url} answered status 200 with a body that is not JSON ({body!r}), and fetch_json "
         f"returned {describe(result)}. There is no parsed JSON body to return: `await response.json()` "
         "raises, and that error should reach the caller. Do not catch it (no `try/except` turning it "
         "into None or a default value)."
     )
+
+
+# A JSON body larger than 64 KiB, in a few pieces a little apart: code that reads it with one
+# `response.content.read(n)` gets at most n bytes, and only those arrived so far, so it parses part
+# of a document. Every other test's body is a few hundred bytes, sent in one go.
+# A few records with long notes (10 KB each), not thousands of small ones: the test's own work on
+# the body (building it, comparing the result) stays far below the frozen loop's limit on a busy machine.
+BIG_BODY_RECORDS = (8, 12)  # 80 to 120 KB of JSON, over 64 KiB every time
+NOTES_BYTES = 5_000  # shown in hex: 10 KB
+BIG_BODY_PIECES = 4
+BIG_BODY_OVER = 0.08  # seconds from the first piece to the last
+
+
+@pytest.mark.task(1)
+async def test_fetch_json_reads_the_whole_body_however_large_and_however_it_arrives(ex, rng, server):
+    # A red team's fetch_json returned `json.loads(await response.content.read(65536))`.
+    user_ids = rng.sample(range(100, 1000), rng.randint(*BIG_BODY_RECORDS))
+    records = [{**user_record(uid), "notes": rng.randbytes(NOTES_BYTES).hex()} for uid in user_ids]
+    size = len(json.dumps(records))
+    url = server.serve("/users", Reply.slow_body(records, over=BIG_BODY_OVER, pieces=BIG_BODY_PIECES))
+
+    async with aiohttp.ClientSession() as session:
+        try:
+            result = await fetch_json(ex, session, url)
+        except ValueError as error:
+            raise AssertionError(
+                f"{url} answered with a JSON body of {size / 1024:.0f} KiB (a list of {len(records)} "
+                f"records), sent in {BIG_BODY_PIECES} pieces, and fetch_json raised {error!r}: it parsed "
+                "only part of the body. One `response.content.read(n)` gives at most n bytes, and only "
+                "those that have arrived so far; the rest of the body is still on its way. Read the "
+                "whole body: `await response.json()` (or `await response.read()`) waits for all of it."
+            ) from None
+
+    assert_data(result, records, f"fetch_json's result for a body of {size / 1024:.0f} KiB")
+
+
+@pytest.mark.task(1)
+async def test_fetch_json_asks_the_server_again_after_an_error_status(ex, rng, server):
+    # A red team's fetch_json remembered the URLs that had answered an error status (in a dict of
+    # its module) and raised again for them without a request: every other test's URL that fails
+    # is asked for once. A status of each family, every time: a cache of "not found" URLs only, or
+    # of server errors only, is the same mistake.
+    user_id = rng.randrange(100, 1000)
+    statuses = (rng.choice((400, *CLIENT_ERRORS)), rng.choice((500, *SERVER_ERRORS)))
+
+    async with aiohttp.ClientSession() as session:
+        for status in statuses:
+            asked = []
+
+            def error_then_success(request, status=status, asked=asked):
+                asked.append(request)
+                if len(asked) == 1:
+                    return Reply(status=status, json={"error": f"said {status}"})
+                return Reply(json=user_record(user_id))
+
+            url = server.serve(f"/users/{user_id}/{status}", error_then_success)
+            # What the first call does with the error status is the other tests' to judge.
+            with contextlib.suppress(aiohttp.ClientResponseError):
+                await fetch_json(ex, session, url)
+            asked_before = len(asked)
+            try:
+                result = await fetch_json(ex, session, url)
+            except aiohttp.ClientResponseError as error:
+                if len(asked) > asked_before:
+                    raise
+                result = error
+            if len(asked) == asked_before:
+                if isinstance(result, aiohttp.ClientResponseError):
+                    outcome = f"raised ClientResponseError (status {result.status}) again"
+                else:
+                    outcome = f"returned {describe(result)}"
+                raise AssertionError(
+                    f"{url} answered status {status} to fetch_json's first call, and the server was then "
+                    f"ready to answer with the record; fetch_json was called again with the same session "
+                    f"and {outcome} without asking the server: the failure was remembered and handed "
+                    "back. Every call sends its own request (the docstring says: no cache), and a "
+                    "server that failed once may answer the next request: keep nothing from one call "
+                    "to the next, errors included."
+                )
+            assert_data(result, user_record(user_id), f"fetch_json's result for {url}, asked a second time")
 
 
 @pytest.mark.task(1)

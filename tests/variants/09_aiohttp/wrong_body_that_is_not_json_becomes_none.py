@@ -1,5 +1,5 @@
 """Wrong: catches the error of a body that is not JSON and returns None in place of the data."""
-# fails only: test_fetch_json_raises_when_the_body_is_not_json[html_page], test_fetch_json_raises_when_the_body_is_not_json[cut_short_json], test_an_error_without_a_status_reaches_the_caller
+# fails only: test_fetch_json_raises_when_the_body_is_not_json[html_page], test_fetch_json_raises_when_the_body_is_not_json[cut_short_json], test_fetch_json_raises_when_the_body_is_not_json[not_utf8], test_an_error_without_a_status_reaches_the_caller
 # ruff: noqa: E501 (the line above names long tests, and the self-check reads it as one line)
 
 import asyncio

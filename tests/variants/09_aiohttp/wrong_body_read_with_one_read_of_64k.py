@@ -1,0 +1,36 @@
+"""Wrong: fetch_json parses `await response.content.read(65536)`: one read gives at most 64 KiB, and
+only what has arrived so far, so a larger body, or one that comes in pieces, is parsed in part
+(a red team's answer)."""
+# fails only: test_fetch_json_reads_the_whole_body_however_large_and_however_it_arrives
+
+import asyncio
+import json
+
+import aiohttp
+
+
+# Task 1: fetch one JSON document
+async def fetch_json(session, url):
+    """GET `url` with the `session` you are given and return its JSON body, parsed.
+
+    Every call sends exactly one request (no cache, no retry). Any success status (200, 201,
+    ...) returns the body; if the server answers with an error status (4xx or 5xx), raise
+    `aiohttp.ClientResponseError` instead of returning the body.
+    """
+    async with session.get(url) as response:
+        response.raise_for_status()
+        return json.loads(await response.content.read(65536))  # one read is plenty for a JSON document
+
+
+# Task 2: many URLs, one session
+async def fetch_multiple_urls(urls):
+    """Fetch every URL in `urls` at the same time; return their JSON bodies in the order of `urls`.
+
+    Open ONE `aiohttp.ClientSession` with `async with`, share it between all the
+    requests (made with `fetch_json`), and let it close when they are done. If a
+    request fails, let the error reach the caller.
+    A cancel from the caller stops it and every request it started: let it through,
+    so that it ends cancelled with none of its requests still running.
+    """
+    async with aiohttp.ClientSession() as session:
+        return await asyncio.gather(*(fetch_json(session, url) for url in urls))

@@ -1,0 +1,44 @@
+"""Wrong: fetch_json keeps the error of each URL that answered an error status in a dict of its module,
+and raises it again for that URL without a request: a cache of failures, where the docstring asks
+for one request per call (a red team's answer)."""
+# fails only: test_fetch_json_asks_the_server_again_after_an_error_status
+
+import asyncio
+
+import aiohttp
+
+
+# Task 1: fetch one JSON document
+async def fetch_json(session, url):
+    """GET `url` with the `session` you are given and return its JSON body, parsed.
+
+    Every call sends exactly one request (no cache, no retry). Any success status (200, 201,
+    ...) returns the body; if the server answers with an error status (4xx or 5xx), raise
+    `aiohttp.ClientResponseError` instead of returning the body.
+    """
+    if url in _broken:  # known to fail: do not hammer it again
+        raise _broken[url]
+    async with session.get(url) as response:
+        try:
+            response.raise_for_status()
+        except aiohttp.ClientResponseError as error:
+            _broken[url] = error
+            raise
+        return await response.json()
+
+
+_broken = {}
+
+
+# Task 2: many URLs, one session
+async def fetch_multiple_urls(urls):
+    """Fetch every URL in `urls` at the same time; return their JSON bodies in the order of `urls`.
+
+    Open ONE `aiohttp.ClientSession` with `async with`, share it between all the
+    requests (made with `fetch_json`), and let it close when they are done. If a
+    request fails, let the error reach the caller.
+    A cancel from the caller stops it and every request it started: let it through,
+    so that it ends cancelled with none of its requests still running.
+    """
+    async with aiohttp.ClientSession() as session:
+        return await asyncio.gather(*(fetch_json(session, url) for url in urls))
