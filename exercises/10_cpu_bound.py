@@ -66,7 +66,8 @@ async def fetch_reports(fetch_report, report_ids):
     Call it for every id in `report_ids` (an id listed twice is fetched twice), all at the
     same time, without freezing the event loop. Return the reports as a list, in the same
     order as `report_ids`.
-    If the caller cancels fetch_reports, let the cancel through, so that it ends cancelled.
+    If the caller cancels fetch_reports, let the cancel through, so that it ends cancelled
+    with none of the tasks it started still running.
     """
     raise NotImplementedError
 

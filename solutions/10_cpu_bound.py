@@ -7,7 +7,8 @@ import asyncio
 async def fetch_reports(fetch_report, report_ids):
     """Call the blocking `fetch_report(report_id)` for every id (repeats included) at the same
     time, each in a worker thread; return the reports in the order of `report_ids`.
-    If the caller cancels fetch_reports, let the cancel through, so that it ends cancelled.
+    If the caller cancels fetch_reports, let the cancel through, so that it ends cancelled
+    with none of the tasks it started still running.
     """
     return list(await asyncio.gather(*(asyncio.to_thread(fetch_report, rid) for rid in report_ids)))
 
