@@ -689,6 +689,126 @@ async def test_however_many_urls_there_are_every_download_runs_at_once(ex, rng):
     assert_same_parts(pages, [page_for(url) for url in urls], "the tasks' results, in the order of the urls")
 
 
+def distinct_urls(rng, count):
+    """`count` urls, all different."""
+    return [f"https://example.com/{word}-{rng.randrange(1000)}" for word in rng.sample(HEADLINES, count)]
+
+
+@pytest.mark.task(2)
+async def test_a_failed_download_raises_its_error_from_its_task(ex, rng):
+    # A red team's start_downloads ran each download in a wrapper that turned its error into None:
+    # every other test's downloads succeed.
+    urls = distinct_urls(rng, 4)
+    failing = rng.choice(urls)
+    error = ServiceDown(f"{failing} answered 503: the server is overloaded")
+    download = FakeService(
+        "download", delay=0.02, reply=page_for, fail=lambda url: error if url == failing else None
+    )
+
+    tasks = None
+    try:
+        tasks = await ex.start_downloads(download, urls)
+        assert_tasks(tasks, urls)
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        await settle(tasks)
+
+    for url, outcome in zip(urls, outcomes, strict=True):
+        if url != failing:
+            assert_same(outcome, page_for(url), f"the result of the task for {url!r}")
+            continue
+        if isinstance(outcome, ServiceDown) or (
+            isinstance(outcome, BaseExceptionGroup) and outcome.subgroup(ServiceDown) is not None
+        ):
+            continue
+        raise AssertionError(
+            f"download({failing!r}) raised {error!r}, and awaiting the task start_downloads returned for "
+            f"it gave {describe(outcome)}: the error never reached the caller, who takes that for the "
+            "page. The task is the caller's only way to learn how the download went: do not catch its "
+            "error (no wrapper with `except` that returns a stand-in). Let each task be the download "
+            "itself, `asyncio.create_task(download(url))`: awaiting it then raises the download's "
+            "error, and the caller decides what to do about it."
+        )
+
+
+@pytest.mark.task(2)
+async def test_cancelling_a_returned_task_stops_its_download(ex, rng):
+    # A red team's start_downloads ran each download under asyncio.shield: cancelling a returned
+    # task ended the task at once and left its download running, with nobody to wait for it.
+    urls = distinct_urls(rng, 3)
+    cancelled_url = rng.choice(urls)
+    download = FakeService(
+        "download", delay=lambda url: SLOW if url == cancelled_url else DELAY, reply=page_for
+    )
+    all_started = asyncio.Event()
+    download.on_start = lambda _call: len(download.calls) == len(urls) and all_started.set()
+
+    tasks = None
+    try:
+        tasks = await ex.start_downloads(download, urls)
+        assert_tasks(tasks, urls)
+        try:
+            await asyncio.wait_for(all_started.wait(), WAIT)
+        except TimeoutError:
+            margins.gave_up(
+                WAIT, WAIT, "03 start_downloads: every download has started WAIT after the return"
+            )
+            raise AssertionError(
+                f"start_downloads returned {len(tasks)} tasks, and {WAIT:.1f} s later only "
+                f"{len(download.calls)} of the {len(urls)} downloads had started: start `download(url)` "
+                "for every url, as an asyncio.Task."
+            ) from None
+        task = tasks[urls.index(cancelled_url)]
+        call = next(call for call in download.calls if call.args == (cancelled_url,))
+        task.cancel()  # as a caller that gives up on a slow download (or a timeout around it) would
+        await asyncio.wait([task], timeout=WAIT)
+        outcome = call.outcome  # the download, the moment its task had ended
+        cancelled = f"the caller cancelled the task start_downloads returned for {cancelled_url!r}"
+        if not task.done():
+            margins.gave_up(WAIT, WAIT, "03 start_downloads: a cancelled task ends < WAIT")
+            raise AssertionError(
+                f"{cancelled}, and {WAIT:.1f} s later the task was still running, "
+                f"download({cancelled_url!r}) {'stopped' if outcome == 'cancelled' else 'still running'}: "
+                "a cancelled task must end. "
+                "Let each task be the download itself, `asyncio.create_task(download(url))`: it ends "
+                "cancelled the moment the download has stopped."
+            )
+        if outcome != "cancelled":
+            raise AssertionError(
+                f"{cancelled}, and the task ended, but download({cancelled_url!r}) "
+                f"{'ran on to its end' if outcome == 'returned' else 'was still running'}: the cancel "
+                "never reached it. The task you hand back is the caller's only hold on the download: "
+                "cancelling it must stop the download (a caller that gives up on a slow download does "
+                "just that, and so does a timeout around `await task`). Something between the task and "
+                "the download kept the cancel out (an `asyncio.shield`, or the download run in another "
+                "task that the returned one only waits for). Let each task be the download itself, "
+                "`asyncio.create_task(download(url))`."
+            )
+        if not task.cancelled():
+            ended = (
+                "raised " + repr(task.exception())
+                if task.exception()
+                else f"returned {describe(task.result())}"
+            )
+            raise AssertionError(
+                f"{cancelled}, and download({cancelled_url!r}) stopped, but the task {ended} instead of "
+                "ending cancelled: the caller takes that for how the download went. Let the cancel go "
+                "on: let each task be the download itself, `asyncio.create_task(download(url))`."
+            )
+        others = [(url, tasks[n]) for n, url in enumerate(urls) if url != cancelled_url]
+        pages = await asyncio.gather(*(other for _url, other in others), return_exceptions=True)
+        for (url, _other), page in zip(others, pages, strict=True):
+            if isinstance(page, asyncio.CancelledError):
+                raise AssertionError(
+                    f"{cancelled}, and the task for {url!r}, which nobody had cancelled, ended cancelled "
+                    "too: each task is one download, and cancelling one leaves the others running."
+                )
+            assert_same(page, page_for(url), f"the result of the task for {url!r}, not cancelled")
+    finally:
+        await stop_calls(download.calls)
+        await settle(tasks)
+
+
 def receipt_for(order_id):
     return {"order": order_id, "saved": True}
 
