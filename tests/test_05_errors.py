@@ -32,6 +32,7 @@ from kata.testing.cancelling import (
 from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
 from kata.testing.errors import Aborted
 from kata.testing.hang_guard import hang_guard
+from kata.testing.letting_run import let_the_code_run
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 
@@ -347,6 +348,60 @@ async def test_two_calls_at_once_run_every_fetch_together(ex, rng):
     for batch, (successes, failures) in zip(batches, results, strict=True):
         assert_same(successes, {i: item_for(i) for i in batch if i not in api.failing}, "successes")
         assert_same(set(failures), {i for i in batch if i in api.failing}, "the ids in failures")
+
+
+@pytest.mark.task(1)
+async def test_a_cancelled_fetch_all_settled_ends_cancelled_without_an_answer(ex, rng):
+    # A red team's fetch_all_settled caught its caller's cancel and returned the dicts of what had
+    # ended so far, the cancelled calls filed as successes with a CancelledError for a value: no
+    # other test cancels it. A call cut short by the cancel neither returned nor raised, so no
+    # (successes, failures) is true once the caller has cancelled: it must end cancelled.
+    # The quick calls return: a call that failed would leave its error unread by code that, once
+    # cancelled, leaves its tasks behind (`asyncio.wait(tasks)`), which the docstring allows here.
+    ids = some_ids(rng, 6)
+    quick = rng.sample(ids, 2)
+    api = FlakyApi((), delay=FAST)
+    # The other calls answer only once the test lets them (never, here): they are surely still
+    # running when the cancel comes, however busy the machine.
+    never = asyncio.Event()
+    api.fetch.hold = lambda call: None if call.args[0] in quick else never
+    quick_ones_ended = asyncio.Event()
+
+    def note_the_quick_ones(_call):
+        if set(quick) <= {call.args[0] for call in api.fetch.calls if call.end is not None}:
+            quick_ones_ended.set()
+
+    api.fetch.on_end = note_the_quick_ones
+    during = (
+        f"once fetch({quick[0]}) and fetch({quick[1]}) had returned, while the other "
+        f"{len(ids) - 2} calls were still running"
+    )
+    run = Run(ex.fetch_all_settled(api.fetch, ids))
+    waiting = asyncio.create_task(quick_ones_ended.wait())
+    await asyncio.wait([run.task, waiting], timeout=SLOW + WAIT, return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    if quick_ones_ended.is_set():
+        # The quick calls' ends reach the code first (in judge mode they cross from this process):
+        # the cancel then comes while it waits for the others, as a caller's cancel (or a timeout
+        # around it) would, never in the very step a call of its ends.
+        await let_the_code_run()
+        run.cancel(during)
+    finished = await run.finish(SLOW + WAIT)
+    await stop_calls(api.fetch.calls)  # whether it stops its calls, the docstring leaves open here
+    if not finished:
+        await run.stop()
+    assert_ended_cancelled(
+        run,
+        "fetch_all_settled",
+        unreached=f"having called fetch {len(api.fetch.calls)} of {len(ids)} times: start every call at once",
+        cancel_advice=(
+            "The calls the cancel cut short neither returned nor raised, so no (successes, failures) "
+            "could say how they went: there is no answer to give, only the cancel to pass on. "
+            "`await asyncio.gather(..., return_exceptions=True)` does that by itself: "
+            "return_exceptions keeps the calls' own errors, and a cancel of fetch_all_settled still "
+            "goes through."
+        ),
+    )
 
 
 async def run_until_it_raises(ex, api, ids, held=None):
