@@ -8,6 +8,7 @@ import pytest
 from kata.testing import clock, describe
 from kata.testing.cancelling import WAIT, Run, assert_ended_after_the_cancel, assert_ended_cancelled
 from kata.testing.errors import Aborted
+from kata.testing.letting_run import let_the_code_run
 from kata.testing.own_timers import OwnTimersProbe
 
 DELAY = 0.02  # acquiring and releasing a fake connection each take this long
@@ -35,7 +36,7 @@ class FakePool:
     # In judge mode, all the learner's code may use of it from the other process.
     _kata_remote = ("acquire", "release")
 
-    def __init__(self, rng, error=None, delay=DELAY):
+    def __init__(self, rng, error=None, delay=DELAY, release_error=None):
         self.delay = delay
         self.asked = 0  # how many times acquire() was called
         self.busy = []  # (start, end) of each acquire and release that ran to its end, kata clock
@@ -45,6 +46,11 @@ class FakePool:
         self.given = []  # what each pool.release() call was given
         self.refused = []  # what each release refused was given: kept, as the error can be swallowed
         self.error = error  # when set, acquire() raises it instead of lending a connection
+        # When set, release() raises it instead of taking the connection back (which stays lent).
+        self.release_error = release_error
+        self.failed_releases = []  # the connections whose release raised release_error
+        self.on_acquire = None  # when set, called the moment an acquire starts
+        self.acquiring = 0  # acquires started and not ended yet
         self.probe = None  # kata.testing.own_timers: each step, its delay over, waits for it
         self._numbers = iter(rng.sample(range(100, 1000), 10))
 
@@ -72,16 +78,28 @@ class FakePool:
 
     async def _acquire(self):
         start = clock.perf_counter()
-        await asyncio.sleep(self.delay)
-        if self.probe is not None:
-            await self.probe.reached_the_end()
-        self.busy.append((start, clock.perf_counter()))
-        if self.error is not None:
-            raise self.error
-        conn = FakeConnection(next(self._numbers))
-        self.lent.append(conn)
-        self.log.append(f"acquire #{conn.number}")
-        return conn
+        self.acquiring += 1
+        try:
+            if self.on_acquire is not None:
+                self.on_acquire()
+            await asyncio.sleep(self.delay)
+            if self.probe is not None:
+                await self.probe.reached_the_end()
+            self.busy.append((start, clock.perf_counter()))
+            if self.error is not None:
+                raise self.error
+            conn = FakeConnection(next(self._numbers))
+            self.lent.append(conn)
+            self.log.append(f"acquire #{conn.number}")
+            return conn
+        finally:
+            self.acquiring -= 1
+
+    async def acquires_ended(self, longest):
+        """Wait until every acquire that started has ended, for at most `longest` s."""
+        deadline = clock.monotonic() + longest
+        while self.acquiring and clock.monotonic() < deadline:
+            await asyncio.sleep(0.005)
 
     async def _release(self, conn):
         if not any(conn is lent for lent in self.lent):
@@ -92,6 +110,9 @@ class FakePool:
         if self.probe is not None:
             await self.probe.reached_the_end()
         self.busy.append((start, clock.perf_counter()))
+        if self.release_error is not None:
+            self.failed_releases.append(conn)
+            raise self.release_error
         self.lent = [lent for lent in self.lent if lent is not conn]
         self.log.append(f"release #{conn.number}")
         # Some pools say a release went well: __aexit__ that returns what release returned (a
@@ -375,6 +396,127 @@ async def check_released_when_the_block_is_cancelled(make, rng):
     )
 
 
+def aexit_or_finally(make):
+    """Where `make` gives the connection back."""
+    if inspect.isclass(make):
+        return f"{make.__name__}.__aexit__"
+    return f"the `finally:` of {make.__name__}"
+
+
+async def check_a_failed_release_reaches_the_caller(make, rng):
+    # A red team's Lease.__aexit__ put `try: ... except Exception: pass` around the release: every
+    # other test's pool takes its connections back without a fault.
+    pool_name = f"pool {rng.randrange(100, 1000)}"
+    error = ConnectionError(f"{pool_name} lost the connection it was given back")
+    pool = FakePool(rng, release_error=error)
+    what = f"`async with {make.__name__}(pool)`"
+    caught = None
+
+    try:
+        async with make(pool) as conn:
+            use(pool, conn)
+    except Exception as raised:
+        caught = raised
+
+    if caught is error:
+        return
+    if isinstance(caught, NotImplementedError):
+        raise caught  # the learner's own error ("not written yet" for a stub)
+    unawaited = await pool.unawaited_releases()
+    if not pool.failed_releases:
+        never = "called but never awaited" if unawaited else "not awaited before the block was over"
+        raise AssertionError(
+            f"the pool's release was set to fail with {error!r}, but when the block of {what} ended, "
+            f"`pool.release(conn)` had been {never}, so its error could not reach the caller. "
+            f"{release_always(make)} Write `await pool.release(conn)`, so the block ends only once "
+            "the pool has answered."
+        )
+    failed = f"the block of {what} ended, and `await pool.release(conn)` raised {error!r}"
+    if caught is None:
+        raise AssertionError(
+            f"{failed}, but the error never reached the code around `async with`: it was swallowed. "
+            "The connection was not given back, and nobody hears of it: the caller goes on as if all "
+            "was well, while the pool loses a connection each time. Let release's error go on: no "
+            f"`try`/`except` around `await pool.release(conn)` in {aexit_or_finally(make)} that drops it."
+        )
+    if made_from(caught, error):
+        raise AssertionError(
+            f"{failed}, but the caller got {caught!r} instead, a new error made from it (an `except` "
+            "that raises another error, or a `raise ... from`): code around `async with` that catches "
+            f"{type(error).__name__} no longer sees it. Let release's own error go on unchanged."
+        )
+    raise AssertionError(
+        f"{failed}, but the caller got a different error, {caught!r}: let release's error go on."
+    )
+
+
+def acquire_with_nothing_around_it(make):
+    """How `make` lets a cancel stop its acquire."""
+    where = (
+        "`self.conn = await self.pool.acquire()`"
+        if inspect.isclass(make)
+        else "`conn = await pool.acquire()`"
+    )
+    return (
+        f"Let the cancel stop the acquire: {where} with nothing around it (no `asyncio.shield`, no task "
+        "of its own left to run on): an acquire cancelled half-way lends nothing."
+    )
+
+
+async def check_cancelled_while_acquiring_keeps_no_connection(make, rng):
+    # A red team's Lease.__aenter__ acquired under `asyncio.shield`: cancelled while it waited, the
+    # acquire ran on and took a connection that nothing ever gave back (the block never ran).
+    pool = FakePool(rng, delay=SLOW)
+    during = "while it waited for `pool.acquire()`"
+    what = f"`async with {make.__name__}(pool)`"
+    entered = []
+
+    async def block():
+        async with make(pool) as conn:
+            entered.append(conn)
+        return "the end of the block"
+
+    run = Run(block())
+    pool.on_acquire = lambda: run.cancel(during)  # as a caller's task.cancel() (or a timeout) would
+    if not await run.finish(SLOW + WAIT):
+        await run.stop()
+    await pool.acquires_ended(SLOW + WAIT)  # an acquire the cancel did not stop ends on its own
+    if pool.lent and not entered:
+        await let_the_code_run(LATE_RELEASE)  # code that gives it back once it comes, a little later
+    unawaited = await pool.unawaited_releases()
+    if pool.lent and not entered:
+        conn = pool.lent[0]
+        why = (
+            "`pool.release(conn)` was called but never awaited"
+            if unawaited
+            else "the block never ran, so nothing released it"
+        )
+        raise AssertionError(
+            f"the task running {what} was cancelled {during}, and that acquire went on all the same: "
+            f"the pool lent out {describe(conn)} after the cancel, and it was never given back "
+            f"({why}). "
+            "Each cancel like this loses the pool a connection for good. "
+            + acquire_with_nothing_around_it(make)
+        )
+    if isinstance(run.error, NameError):  # UnboundLocalError is one too
+        raise AssertionError(
+            f"the task running {what} was cancelled {during}, and it raised {run.error!r} instead of "
+            "ending cancelled: `conn` was never set, and the `finally:` that releases it ran all the "
+            f"same, hiding the cancel. {acquire_first(make)}"
+        )
+    assert_ended_cancelled(
+        run,
+        what,
+        unreached="before it asked the pool for a connection",
+        cancel_advice="Its caller asked it to stop before there was a connection: the block must not run.",
+    )
+    if pool.lent:
+        raise AssertionError(
+            f"the task running {what} was cancelled {during}, and {describe(pool.lent[0])} was still "
+            f"lent out once it had ended. {acquire_with_nothing_around_it(make)}"
+        )
+
+
 def acquire_first(make):
     """Where `make` should acquire, so that its release runs only once there is a connection."""
     if inspect.isclass(make):
@@ -584,6 +726,16 @@ async def test_lease_lets_a_failed_acquire_reach_the_caller(ex, rng):
 
 
 @pytest.mark.task(1)
+async def test_lease_lets_a_failed_release_reach_the_caller(ex, rng):
+    await check_a_failed_release_reaches_the_caller(ex.Lease, rng)
+
+
+@pytest.mark.task(1)
+async def test_lease_cancelled_while_acquiring_keeps_no_connection(ex, rng):
+    await check_cancelled_while_acquiring_keeps_no_connection(ex.Lease, rng)
+
+
+@pytest.mark.task(1)
 async def test_nested_leases_each_release_their_own_connection(ex, rng):
     await check_each_block_releases_its_own_connection(ex.Lease, rng)
 
@@ -631,6 +783,16 @@ async def test_borrow_releases_the_connection_when_the_block_is_cancelled(ex, rn
 @pytest.mark.task(2)
 async def test_borrow_lets_a_failed_acquire_reach_the_caller(ex, rng):
     await check_a_failed_acquire_reaches_the_caller(ex.borrow, rng)
+
+
+@pytest.mark.task(2)
+async def test_borrow_lets_a_failed_release_reach_the_caller(ex, rng):
+    await check_a_failed_release_reaches_the_caller(ex.borrow, rng)
+
+
+@pytest.mark.task(2)
+async def test_borrow_cancelled_while_acquiring_keeps_no_connection(ex, rng):
+    await check_cancelled_while_acquiring_keeps_no_connection(ex.borrow, rng)
 
 
 @pytest.mark.task(2)

@@ -1,6 +1,8 @@
 """Wrong: borrow acquires inside the `try:`, so when acquire fails its `finally:` releases an unbound
-`conn` and the caller gets UnboundLocalError instead of acquire's error."""
-# fails only: test_borrow_lets_a_failed_acquire_reach_the_caller
+`conn` and the caller gets UnboundLocalError instead of acquire's error (and, cancelled while it
+acquires, UnboundLocalError instead of the cancel)."""
+# fails only: test_borrow_lets_a_failed_acquire_reach_the_caller, test_borrow_cancelled_while_acquiring_keeps_no_connection
+# ruff: noqa: E501 (the line above names every test it fails)
 
 from contextlib import asynccontextmanager
 
