@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager, contextmanager
 
 import pytest
 
-from kata.testing import FakeService, assert_same, assert_started_in_order, same
+from kata.testing import FakeService, assert_same, assert_started_in_order, describe, same
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.own_timers import OwnTimersProbe
 
@@ -286,6 +286,34 @@ async def test_each_read_of_a_listing_fetches_its_pages_again(ex, rng):
         )
 
 
+@pytest.mark.task(1)
+async def test_paginate_yields_an_item_again_each_time_a_page_holds_it(ex, rng):
+    # A red team's paginate skipped the items it had yielded before: every other test's listing
+    # holds each item once. A listing may hold one twice (two identical order lines), on one page
+    # or on two, and each is an item of its page.
+    a, b, c, d = (f"order-{n}" for n in rng.sample(range(1000, 10000), 4))
+    pages = [[a, a, b], [c], [b, d, a]]
+    fetch_page = page_service(pages)
+    every_item = [item for page in pages for item in page]
+
+    items = await read_all(ex.paginate(fetch_page), "paginate")
+
+    if (
+        isinstance(items, list)
+        and all(type(item) is str for item in items)
+        and len(items) < len(every_item)
+        and set(items) == set(every_item)
+    ):
+        raise AssertionError(
+            f"the listing's pages are {pages}, then an empty one: {len(every_item)} items, {a!r} three "
+            f"times and {b!r} twice (two identical order lines, on one page or on two). paginate yielded "
+            f"{items!r}: it skipped items it had yielded before. The docstring asks for every item of "
+            "every page: yield each one as its page gives it, with no set (or list) of the items seen "
+            "so far, nor a comparison with the one before."
+        )
+    assert_same(items, every_item, "the items paginate yielded, repeats included")
+
+
 class PageUnavailable(Exception):
     """The listing server's error in these tests."""
 
@@ -502,6 +530,54 @@ async def test_collect_matching_reads_an_async_iterable_that_is_not_its_own_iter
     assert_same(found, [line for line in lines if line.startswith(wanted + " ")], "collect_matching's result")
 
 
+class UnreadableLine(Exception):
+    """The error of a predicate in these tests that cannot judge an item."""
+
+
+def predicate_that_fails_on(broken, level, error):
+    """level_is(level), but it raises `error` for the line `broken` (a line it cannot read)."""
+
+    def matches(line):
+        if line == broken:
+            raise error
+        return line.startswith(level + " ")
+
+    return matches
+
+
+def predicate_error_advice(name):
+    return (
+        "An item the predicate could not judge is not an item that fails to match: let its error go "
+        f"on to the caller of {name} (no `try`/`except` around `predicate(item)`): the caller then "
+        "learns that its predicate broke, and on which item."
+    )
+
+
+@pytest.mark.task(2)
+async def test_collect_matching_lets_an_error_of_the_predicate_reach_the_caller(ex, rng):
+    # A red team's collect_matching took a predicate that raises for "no match": every other
+    # test's predicate answers for every item.
+    wanted = rng.choice(["ERROR", "WARNING"])
+    lines = make_log(rng, wanted, 12)
+    position = rng.randint(3, 8)
+    broken = lines[position] = f"{wanted} request ### took ?? ms (garbled)"
+    error = UnreadableLine(f"cannot read line {position + 1}: {broken!r}")
+    predicate = predicate_that_fails_on(broken, wanted, error)
+
+    try:
+        with explained("collect_matching"):
+            found = await ex.collect_matching(LineStream(lines), predicate)
+    except UnreadableLine as raised:
+        if raised is not error:
+            raise
+        return
+    raise AssertionError(
+        f"the predicate raised {error!r} for line {position + 1} of {len(lines)}, and collect_matching "
+        f"returned {describe(found)}: the error never reached the caller, who takes that list for every "
+        f"{wanted} line. {predicate_error_advice('collect_matching')}"
+    )
+
+
 def log_with_first_error_at(rng, position, count):
     """`count` lines whose first ERROR line is at `position`, with more ERROR lines after it."""
     before = [log_line(rng, rng.choice(["INFO", "WARNING"])) for _ in range(position)]
@@ -600,6 +676,31 @@ async def test_first_match_of_an_empty_stream_is_none(ex):
         found = await ex.first_match(LineStream([]), level_is("ERROR"))
 
     assert_same(found, None, "first_match of an empty stream")
+
+
+@pytest.mark.task(3)
+async def test_first_match_lets_an_error_of_the_predicate_reach_the_caller(ex, rng):
+    # The predicate raises for a line before the first match: code that takes that for "no match"
+    # returns a later line as the first match.
+    position = rng.randint(4, 8)
+    lines = log_with_first_error_at(rng, position, 14)
+    bad = rng.randint(1, position - 1)
+    broken = lines[bad] = "INFO request ### took ?? ms (garbled)"
+    error = UnreadableLine(f"cannot read line {bad + 1}: {broken!r}")
+    predicate = predicate_that_fails_on(broken, "ERROR", error)
+
+    try:
+        with explained("first_match"):
+            found = await ex.first_match(LineStream(lines), predicate)
+    except UnreadableLine as raised:
+        if raised is not error:
+            raise
+        return
+    raise AssertionError(
+        f"the predicate raised {error!r} for line {bad + 1} of {len(lines)}, and first_match returned "
+        f"{describe(found)}: the error never reached the caller, who takes that for the first match, "
+        f"though nobody knows whether line {bad + 1} was one. {predicate_error_advice('first_match')}"
+    )
 
 
 # Items that are false in an `if` (0, "") still match: `predicate(item)` decides, not the item.
