@@ -45,7 +45,8 @@ _HOW = {
     "as_completed": "asyncio.as_completed(..., timeout={})",
     "call_later": "loop.call_later({}, ...)",
 }
-_PAUSES = {"sleep"}  # asyncio.sleep: a pause, not a limit (but a timer all the same)
+_PAUSES = {"sleep"}  # asyncio.sleep (a library's too): a pause, not a limit (but a timer all the same)
+_ASYNCIO = os.path.dirname(asyncio.__file__)
 
 
 Site = tuple[str, int, str]  # a place in the learner's code: file, line, function
@@ -83,7 +84,12 @@ class Limit:
         seconds = f"{round(delay, 3):g}"  # a poll's asyncio.sleep(0.005) is not asyncio.sleep(0)
         file, line, function = site
         pause = called in _PAUSES
-        if pause:
+        library = None  # a library's call other than asyncio's (anyio.fail_after)
+        if below is not None and not below.f_code.co_filename.startswith(_ASYNCIO):
+            library = str(below.f_globals.get("__name__", "")).split(".")[0] or "a library"
+        if library is not None:
+            how = f"{library}.{called}({seconds})"
+        elif pause:
             how = f"asyncio.sleep({seconds})"
         elif below is not None and os.path.basename(below.f_code.co_filename) == "timeouts.py":
             how = f"asyncio.timeout({seconds})"

@@ -67,6 +67,10 @@ from kata.testing.limits import MAX_PAUSES, Limit, Site, alive_between, site_of
 _thread_time = time.thread_time  # bound before any learner code runs
 
 _ASYNCIO = os.path.dirname(asyncio.__file__)
+# The kata's own code and its tests (the fakes' sleeps, the tests' waits): never the learner's.
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_KATAS_OWN = tuple(os.path.join(_ROOT, part) + os.sep for part in ("kata", "tests"))
+_CONTEXTLIB = contextlib.__file__
 MAX_DEPTH = 20  # how far up the stack a task's maker is looked for
 
 
@@ -422,6 +426,8 @@ class WakeWatch:
                 continue
             if keep:
                 self._held_back.setdefault(key, (handle, handle._when))
+            else:
+                _runs_as_if_due(handle, self._loop)
             handle._when = when(handle._when, now)
             moved.append(limit)
         if moved:
@@ -587,28 +593,33 @@ class WakeWatch:
         return work
 
     def _learners_call(self, frame: Any, through_aiohttp: bool = False) -> tuple[Site, Any] | None:
-        """Where the learner's file called into asyncio, and the outermost asyncio frame it called
-        (None: the loop's method itself), from `frame`, the caller of a loop method; None when the
-        kata's or the tests' code made the call. From the top of a task's stack through asyncio
-        alone: the learner's if its file made the task (`create_task(asyncio.sleep(3))`). With
-        `through_aiohttp`, through aiohttp's code too (a request's timer: client_timeouts)."""
+        """Where the learner's file called into asyncio (or a library: anyio's `fail_after`, an
+        `AsyncExitStack` entering `asyncio.timeout`), and the outermost frame of that call under
+        its line, contextlib's aside (None: the loop's method itself), from `frame`, the caller of
+        a loop method; None when the kata's or the tests' code made the call (the fakes sleep
+        there), or aiohttp's, but with `through_aiohttp` (a ClientTimeout's timer: client_timeouts;
+        aiohttp's other timers are its own). From the top of a task's stack: the learner's if its
+        file made the task (`create_task(asyncio.sleep(3))`)."""
         below = None
         while frame is not None and frame.f_code.co_filename != self.code_file:
             if frame.f_code in _TASK_TOP:  # the task's own coroutine is asyncio's
                 frame = None
                 break
-            asyncios = frame.f_code.co_filename.startswith(_ASYNCIO)
-            if not asyncios and not (through_aiohttp and in_aiohttp(frame)):
-                return None  # the tests' or the kata's own code (the fakes sleep there)
-            below, frame = frame, frame.f_back
+            name = frame.f_code.co_filename
+            if name.startswith(_KATAS_OWN) or (not through_aiohttp and in_aiohttp(frame)):
+                return None
+            if not name.startswith(_CONTEXTLIB):
+                below = frame
+            frame = frame.f_back
         if frame is not None:
             return site_of(frame), below
         made_at = self.running.made_at if self.running is not None else None
         return None if made_at is None else (made_at, below)
 
     def _limit(self, when: float) -> Limit | None:
-        """A timer set by the learner's file through asyncio alone, or the timer of a ClientTimeout
-        it gave aiohttp (`_aiohttp_limit`); else None: kata.testing.limits."""
+        """A timer set by the learner's file through asyncio or a library (`_learners_call`), or
+        the timer of a ClientTimeout it gave aiohttp (`_aiohttp_limit`); else None:
+        kata.testing.limits."""
         caller = sys._getframe(2)  # the caller of loop.call_at
         setter = caller
         while setter is not None and setter.f_code.co_filename.startswith(_ASYNCIO):
@@ -667,6 +678,31 @@ _CLOSING = {
     asyncio.BaseEventLoop.shutdown_asyncgens.__code__,
     asyncio.BaseEventLoop.shutdown_default_executor.__code__,
 }
+
+
+def _runs_as_if_due(handle: asyncio.TimerHandle, loop: asyncio.AbstractEventLoop) -> None:
+    """A timer run out early (WakeWatch.run_out_own_timers) runs its callback with the loop's
+    clock reading the moment it was due: a library's limit that checks the clock when its timer
+    fires (anyio's CancelScope: `deadline <= loop.time()`, else it sets its timer again) then gives
+    up as it would have, where it would otherwise only set itself again (a red team's
+    `anyio.fail_after(5)` passed every probe that way). asyncio's own callbacks read no clock.
+    Called before the timer is moved (`_move_pending`)."""
+    due, callback = handle._when, handle._callback
+    # anyio's scope checks its deadline again as it exits (fail_after raises TimeoutError only if
+    # the clock has reached it): its deadline comes forward to now, as the timer does.
+    scope = getattr(callback, "__self__", None)
+    if type(getattr(scope, "_deadline", None)) is float:
+        with contextlib.suppress(Exception):
+            scope._deadline = min(scope._deadline, type(loop).time(loop))
+
+    def as_if_due(*args: Any) -> Any:
+        loop.time = lambda: max(due, type(loop).time(loop))  # type: ignore[method-assign]
+        try:
+            return callback(*args)
+        finally:
+            del loop.time
+
+    handle._callback = as_if_due
 
 
 def _asked_for(caller: FrameType, when: float, loop: asyncio.AbstractEventLoop) -> float:

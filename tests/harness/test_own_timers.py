@@ -154,6 +154,21 @@ async def beats_fast(fetch, ids):
         await asyncio.wait([heart])
 
 
+async def limits_through_an_exit_stack(fetch, ids):
+    import contextlib
+
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(asyncio.timeout(5))
+        return await asyncio.gather(*(fetch(i) for i in ids))
+
+
+async def limits_with_anyio(fetch, ids):
+    import anyio
+
+    with anyio.fail_after(5):
+        return await asyncio.gather(*(fetch(i) for i in ids))
+
+
 async def spins(fetch, ids):
     tasks = [asyncio.create_task(fetch(i)) for i in ids]
     while not all(task.done() for task in tasks):
@@ -338,3 +353,21 @@ async def test_a_heartbeat_faster_than_the_calls_is_no_poll_where_the_probe_judg
             assert not polls, f"{name} was not seen to poll"
             heart = [w for w in wakes.watched if w.name == "beat"]
             assert heart and heart[0].timed, "the heartbeat's wake-ups were not known as its timer's"
+
+
+@pytest.mark.parametrize(
+    ("name", "where"),
+    [
+        ("limits_through_an_exit_stack", "asyncio.timeout(5) at learner.py:"),
+        ("limits_with_anyio", "anyio.fail_after(5)"),
+    ],
+)
+async def test_a_limit_set_through_a_library_gives_up_too(learner, name, where):
+    # Through contextlib's frames (an AsyncExitStack), or anyio's (whose timer checks the clock when it
+    # fires, and its deadline as the scope exits): a red team's limits passed every probe both ways.
+    with pytest.raises(AssertionError) as failed:
+        await probed(learner, name)
+
+    message = str(failed.value)
+    assert f"{name} gave up on its calls to fetch" in message
+    assert where in message
