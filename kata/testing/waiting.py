@@ -696,11 +696,15 @@ def _runs_as_if_due(handle: asyncio.TimerHandle, loop: asyncio.AbstractEventLoop
             scope._deadline = min(scope._deadline, type(loop).time(loop))
 
     def as_if_due(*args: Any) -> Any:
-        loop.time = lambda: max(due, type(loop).time(loop))  # type: ignore[method-assign]
+        before = vars(loop).get("time")  # a clock someone set on this loop already: put back after
+        loop.time = lambda: max(due, (before or type(loop).time.__get__(loop))())  # type: ignore[method-assign]
         try:
             return callback(*args)
         finally:
-            del loop.time
+            if before is None:
+                del loop.time
+            else:
+                loop.time = before
 
     handle._callback = as_if_due
 
