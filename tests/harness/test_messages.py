@@ -104,7 +104,12 @@ def test_a_wrong_variant_is_told_its_own_mistake(tmp_path, variant, test, says, 
     source = REPO_ROOT / "tests" / "variants" / variant
     stem = source.parent.name
     (tmp_path / f"{stem}.py").write_bytes(source.read_bytes())
-    run = run_tests([f"tests/test_{stem}.py::{test}"], tmp_path, wall_limit=100)
+    # A failure on time (the machine's load: the CI's self-check runs beside it) is run again, as
+    # grade.py does; the mistake's own words must come within three runs.
+    for _ in range(3):
+        run = run_tests([f"tests/test_{stem}.py::{test}"], tmp_path, wall_limit=100)
+        if not (len(run.results) == 1 and run.results[0].time_only):
+            break
     assert [r.outcome for r in run.results] == ["failed"], run.output
     message = run.results[0].message
     for words in says:
