@@ -21,7 +21,10 @@ from kata.testing.waiting import WakeWatch, assert_slept_while_the_calls_ran
 
 LEARNER = """
 import asyncio
+import contextlib
 import logging
+
+import anyio  # at import, as a learner's file would: importing it on the loop froze it 0.1 s
 
 log = logging.getLogger("learner")
 
@@ -155,16 +158,12 @@ async def beats_fast(fetch, ids):
 
 
 async def limits_through_an_exit_stack(fetch, ids):
-    import contextlib
-
     async with contextlib.AsyncExitStack() as stack:
         await stack.enter_async_context(asyncio.timeout(5))
         return await asyncio.gather(*(fetch(i) for i in ids))
 
 
 async def limits_with_anyio(fetch, ids):
-    import anyio
-
     with anyio.fail_after(5):
         return await asyncio.gather(*(fetch(i) for i in ids))
 
