@@ -338,9 +338,7 @@ async def test_an_error_stops_the_news_before_it_reaches_the_caller(ex, rng, hol
         calls="fetch_news()",
         wait_for=WAIT_FOR_THE_NEWS,
     )
-    held.assert_waited_on_the_calls(
-        wakes, "load_dashboard", WAIT_FOR_THE_NEWS, calls="fetch_news()", task=run.task
-    )
+    held.assert_waited_on_the_calls(wakes, "load_dashboard", WAIT_FOR_THE_NEWS, calls="fetch_news()", run=run)
 
 
 # How long the user call takes in the test where the news fails first: the news fails at 0.02 s,
@@ -533,9 +531,7 @@ async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng, 
         calls="fetch_news()",
         wait_for=WAIT_FOR_THE_NEWS,
     )
-    held.assert_waited_on_the_calls(
-        wakes, "load_dashboard", WAIT_FOR_THE_NEWS, calls="fetch_news()", task=run.task
-    )
+    held.assert_waited_on_the_calls(wakes, "load_dashboard", WAIT_FOR_THE_NEWS, calls="fetch_news()", run=run)
 
 
 def page_for(url):
@@ -984,7 +980,7 @@ async def test_when_save_fails_its_error_reaches_the_caller_and_the_audit_is_sto
         calls="audit()",
         wait_for=WAIT_FOR_THE_AUDIT,
     )
-    held.assert_waited_on_the_calls(wakes, "save_order", WAIT_FOR_THE_AUDIT, calls="audit()", task=run.task)
+    held.assert_waited_on_the_calls(wakes, "save_order", WAIT_FOR_THE_AUDIT, calls="audit()", run=run)
 
 
 # How long save takes in the test where the audit fails first, at 0.02 s: code that waits for save
@@ -1138,4 +1134,4 @@ async def test_a_cancelled_save_order_ends_cancelled_and_stops_the_audit(ex, rng
         calls="audit()",
         wait_for=WAIT_FOR_THE_AUDIT,
     )
-    held.assert_waited_on_the_calls(wakes, "save_order", WAIT_FOR_THE_AUDIT, calls="audit()", task=run.task)
+    held.assert_waited_on_the_calls(wakes, "save_order", WAIT_FOR_THE_AUDIT, calls="audit()", run=run)

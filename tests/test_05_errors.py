@@ -640,7 +640,7 @@ async def test_cancelling_it_stops_every_call_and_ends_cancelled(ex, rng, hold, 
     )
     whose = f"fetch_all_or_nothing was cancelled by its caller {fetching}"
     held.assert_not_waited_on(run.ended_at, "fetch_all_or_nothing", whose)
-    held.assert_waited_on_the_calls(wakes, "fetch_all_or_nothing", task=run.task)
+    held.assert_waited_on_the_calls(wakes, "fetch_all_or_nothing", run=run)
 
 
 # Cancelled a second time while its cleanup waits for the calls it cancelled (a caller that gives up

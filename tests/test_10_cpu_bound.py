@@ -770,5 +770,5 @@ async def test_the_call_waits_for_the_pool_without_checking_again_and_again(ex, 
         f"while the pool counted your {len(limits)} limits (the {until - since:.2f} s this test watched)",
         ("whether the jobs are done", "they are"),
         AWAIT_THE_JOBS,
-        own_timers=False,
+        probe=timers,
     )

@@ -35,6 +35,7 @@ from kata.testing.caps import (
     more_than_any_cap,
 )
 from kata.testing.clock import EARLY_WAKE
+from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 
 # A call far slower than any limit here: code without a timeout waits all of it,
@@ -626,17 +627,27 @@ async def test_fast_answers_are_kept_and_slow_ones_are_none(ex, rng):
     assert_same(result, expected, "fetch_all_within's result")
 
 
+AWAIT_EACH_UNDER_ITS_LIMIT = (
+    "Await them instead: `asyncio.gather(...)` of the calls, each under its own "
+    "`asyncio.timeout(limit)`, sleeps until every call has answered or run out of time."
+)
+
+
 @pytest.mark.task(2)
 async def test_every_call_starts_at_once(ex, rng, wake_watch):
     # Calls of one length, all answering inside a long limit, so that nothing happens for a while:
     # tasks checked on in a loop (a sleep, or a wait with a short timeout, between looks) run
     # together too, and pass every test of the time alone. (Each call's own timeout is the
     # docstring's limit: its timer is not judged here, only the wake-ups.)
+    # Its own timers are judged by what they do as the calls end (kata.testing.own_timers), the
+    # limit it is given left alone: a heartbeat passes, a poll never sees its calls end.
     quiet = some_keys(rng, 4)
     slow = FakeService("fetch", delay=ALL_AT_ONCE, reply=value_for)
+    limit = 4 * ALL_AT_ONCE
     async with wake_watch(ex) as wakes:
-        task = asyncio.create_task(run_batch(ex, slow, quiet, 4 * ALL_AT_ONCE))
-        await task
+        with OwnTimersProbe(wakes, "fetch_all_within", slow, given_limit=limit) as timers:
+            task = asyncio.create_task(run_batch(ex, slow, quiet, limit))
+            await timers.awaited(task, {key: value_for(key) for key in quiet}, fix=AWAIT_EACH_UNDER_ITS_LIMIT)
     # More keys than any cap a learner might add "to be polite" (a semaphore of 10), and a random
     # number of them: calls made at most 10 at a time are never all in flight at once. The fast calls
     # answer late in the limit, so that in judge mode the last call starts before the first has ended;
@@ -671,9 +682,8 @@ async def test_every_call_starts_at_once(ex, rng, wake_watch):
         slow.calls,
         {task: "fetch_all_within"},
         "fetch_all_within",
-        "Await them instead: `asyncio.gather(...)` of the calls, each under its own "
-        "`asyncio.timeout(limit)`, sleeps until every call has answered or run out of time.",
-        own_timers=False,
+        AWAIT_EACH_UNDER_ITS_LIMIT,
+        probe=timers,
     )
 
 

@@ -563,7 +563,7 @@ async def test_cancelling_load_page_stops_every_loader(ex, rng, hold, wake_watch
     )
     whose = f"load_page was cancelled by its caller {loading}"
     held.assert_not_waited_on(run.ended_at, "load_page", whose, wait_for=WAIT_FOR_THEM)
-    held.assert_waited_on_the_calls(wakes, "load_page", WAIT_FOR_THEM, task=run.task)
+    held.assert_waited_on_the_calls(wakes, "load_page", WAIT_FOR_THEM, run=run)
 
 
 # Task 3 ------------------------------------------------------------------------------

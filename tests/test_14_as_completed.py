@@ -77,7 +77,7 @@ def waited_on_the_calls(wakes, held, name, run):
     """With a watch on (`wakes`) and a HeldStop, `name` (run by `run`) waited for the calls it
     cancelled themselves: no poll, no time limit of its own (HeldStop.assert_waited_on_the_calls)."""
     if wakes is not None and held is not None:
-        held.assert_waited_on_the_calls(wakes, name, task=run.task)
+        held.assert_waited_on_the_calls(wakes, name, run=run)
 
 
 AWAIT_EACH = (
@@ -1072,6 +1072,35 @@ async def test_when_every_mirror_fails_all_their_errors_are_raised_together(ex, 
             f"every mirror failed, so first_success should raise an ExceptionGroup of their errors; "
             f"it returned {describe(result)} instead"
         )
+
+
+@pytest.mark.task(3)
+async def test_first_success_waits_for_slow_mirrors_without_a_time_limit_of_its_own(ex, rng, wake_watch):
+    # Every mirror fails, late: its own timers are judged by what they do as the calls end (kata.
+    # testing.own_timers). A limit of its own on each wait (`anyio.fail_after(5)`, `wait_for(...,
+    # 5)`) that it then skips as one more failed mirror gives up on a slow mirror: its error is
+    # never read, and a TimeoutError no mirror raised takes its place in the group.
+    count = rng.randint(2, 4)
+    mirrors = [f"mirror-{n}.example" for n in rng.sample(range(100, 1000), count)]
+    delays = dict(zip(mirrors, rng.sample([0.05, 0.08, 0.11, 0.14], count), strict=True))
+    errors = {mirror: ConnectionError(f"{mirror} is down") for mirror in mirrors}
+    fetch = FakeService("fetch", delay=delays.__getitem__, fail=errors.get)
+
+    async with wake_watch(ex) as wakes:
+        with OwnTimersProbe(wakes, "first_success", fetch) as timers:
+            try:
+                result = await timers.awaited(
+                    asyncio.create_task(ex.first_success(fetch, mirrors)), fix=AWAIT_EACH
+                )
+            except Exception as error:
+                found = leaves(error)
+                if all(any(f is e for f in found) for e in errors.values()):
+                    return
+                raise
+    raise AssertionError(
+        f"every mirror failed, so first_success should raise an ExceptionGroup of their errors; "
+        f"it returned {describe(result)} instead"
+    )
 
 
 @pytest.mark.task(3)

@@ -571,7 +571,7 @@ async def test_idle_workers_sleep_until_the_next_item_comes(ex, rng, leftovers, 
         "test watched)",
         ("whether an item has come", "one is put"),
         fix,
-        own_timers=False,  # judged by what they do, above
+        probe=timers,  # its timers were judged by what they do, above
     )
 
 
@@ -1126,7 +1126,7 @@ async def cancel_while_handling(name, call, handle, workers, leftovers, hold, wa
     )
     whose = f"{name} was cancelled by its caller {moment}"
     held.assert_not_waited_on(run.ended_at, name, whose, calls="its workers", wait_for=WAIT_FOR_WORKERS)
-    held.assert_waited_on_the_calls(wakes, name, WAIT_FOR_WORKERS, calls="its workers", task=run.task)
+    held.assert_waited_on_the_calls(wakes, name, WAIT_FOR_WORKERS, calls="its workers", run=run)
 
 
 # Cancelled a second time while it waits for the workers it cancelled (a caller that gives up twice, a

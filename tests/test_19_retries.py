@@ -510,7 +510,7 @@ async def test_a_slow_try_is_awaited_without_a_time_limit_or_polling(ex, rng, wa
             f"while try 2 ran (the {until - since:.2f} s this test watched)",
             ("whether the try is done", "it is"),
             fix,
-            own_timers=False,
+            probe=timers,
         )
 
 

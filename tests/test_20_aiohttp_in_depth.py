@@ -288,7 +288,7 @@ async def test_a_reply_that_arrives_in_time_is_returned(ex, rng, server, wake_wa
             f"while the server prepared its reply (the {until - since:.2f} s this test watched)",
             ("whether the reply is in or the time is up", "one of them happens"),
             fix,
-            own_timers=False,  # judged by what they do, above (its given limit is pending there)
+            probe=timers,  # judged by what they do, above (its given limit is pending there)
         )
 
 
@@ -1252,7 +1252,7 @@ async def test_the_first_piece_is_saved_while_the_rest_is_still_arriving(ex, rng
             f"(the {until - since:.2f} s this test watched)",
             ("whether more of the body is there", "it comes"),
             fix,
-            own_timers=False,  # judged by what they do, above
+            probe=timers,  # judged by what they do, above
         )
 
 

@@ -1471,7 +1471,7 @@ async def test_crawl_sleeps_while_its_requests_run_and_a_page_waits_for_a_slot(e
         while_,
         ("whether a slot is free or the pages are done", "one is"),
         fix,
-        own_timers=False,  # judged by what they do, above (each request's timeout is pending there)
+        probe=timers,  # judged by what they do, above (each request's timeout is pending there)
     )
 
 

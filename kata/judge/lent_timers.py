@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
-import os
 import sys
 import weakref
 from types import FrameType
@@ -22,10 +21,9 @@ from typing import Any
 
 from kata.remote.peer import Peer
 from kata.testing import clock
-from kata.testing.client_timeouts import aiohttp_limit, in_aiohttp
-from kata.testing.limits import Limit
+from kata.testing.client_timeouts import client_limit, in_aiohttp
+from kata.testing.limits import ASYNCIO_DIR, Limit, timer_setter
 
-_ASYNCIO = os.path.dirname(asyncio.__file__)
 # The judge's frames that serve a call of the learner's process.
 _SERVING = {Peer._run_async.__code__, Peer._run_sync.__code__}
 MAX_NOTED = 1000
@@ -70,26 +68,22 @@ class LentTimers:
     def _lent_limit(self, caller: FrameType) -> Limit | None:
         """The timer aiohttp sets at `caller`'s (through asyncio) for a short ClientTimeout field,
         in a call the judge serves for the learner's process; else None."""
-        setter: FrameType | None = caller
-        while setter is not None and setter.f_code.co_filename.startswith(_ASYNCIO):
-            setter = setter.f_back
+        setter = timer_setter(caller)
         if setter is None or not in_aiohttp(setter) or self._noted >= MAX_NOTED:
             return None
-        field_set = aiohttp_limit(setter)
-        if field_set is None:
+        timeout = client_limit(setter)
+        if timeout is None:
             return None
-        field, seconds = field_set
         # A reply's read limit is set again as each piece comes (by the loop): the learner's when
         # its first was.
-        reader = setter.f_locals.get("self") if field == "sock_read" else None
+        reader = timeout.reader
         if not _served(setter) and (reader is None or reader not in self._readers):
             return None
         if reader is not None:
             with contextlib.suppress(TypeError):
                 self._readers[reader] = True
         self._noted += 1
-        how = f"aiohttp.ClientTimeout({field}={seconds:g})"
-        return Limit(seconds, how, self.file, 0, "", clock.perf_counter())
+        return Limit(timeout.seconds, timeout.how, self.file, 0, "", clock.perf_counter())
 
     def run_out(self, spare_up_to: float | None = None, spare_pauses: bool = False) -> list[Limit]:
         """Every such timer still pending runs out now (its callback runs in the loop's next turn);
@@ -121,7 +115,7 @@ def _served(frame: FrameType | None) -> bool:
         if frame.f_code in _SERVING:
             return True
         name = frame.f_code.co_filename
-        if not (name.startswith(_ASYNCIO) or in_aiohttp(frame)):
+        if not (name.startswith(ASYNCIO_DIR) or in_aiohttp(frame)):
             return False
         frame = frame.f_back
     return False

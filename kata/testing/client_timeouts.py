@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from types import FrameType
+from typing import Any
 
 _folder: list[str] = []  # aiohttp's, once it is loaded
 
@@ -34,6 +36,33 @@ def in_aiohttp(frame: FrameType) -> bool:
     """Whether `frame` runs aiohttp's own code (False while aiohttp is not loaded)."""
     folder = _aiohttp_folder()
     return folder is not None and frame.f_code.co_filename.startswith(folder)
+
+
+@dataclass(frozen=True)
+class ClientLimit:
+    """A ClientTimeout field's timer, set by aiohttp: `reader`, for `sock_read`, is the reply's
+    (its ResponseHandler), whose later read timers, set again by the loop as each piece comes, are
+    the same limit as its first."""
+
+    field: str
+    seconds: float
+    reader: Any = None
+
+    @property
+    def how(self) -> str:
+        return f"aiohttp.ClientTimeout({self.field}={self.seconds:g})"
+
+
+def client_limit(setter: FrameType) -> ClientLimit | None:
+    """The ClientTimeout field aiohttp sets a timer for at `setter` (kata.testing.limits.
+    timer_setter: the first frame under `loop.call_at` outside asyncio), when it is shorter than
+    aiohttp's default for it; None for the default, or any other timer of aiohttp's."""
+    field_set = aiohttp_limit(setter)
+    if field_set is None:
+        return None
+    field, seconds = field_set
+    reader = setter.f_locals.get("self") if field == "sock_read" else None
+    return ClientLimit(field, seconds, reader)
 
 
 def aiohttp_limit(frame: FrameType) -> tuple[str, float] | None:

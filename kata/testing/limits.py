@@ -46,7 +46,8 @@ _HOW = {
     "call_later": "loop.call_later({}, ...)",
 }
 _PAUSES = {"sleep"}  # asyncio.sleep (a library's too): a pause, not a limit (but a timer all the same)
-_ASYNCIO = os.path.dirname(asyncio.__file__)
+# asyncio's own code: walked through from a timer to the code that set it.
+ASYNCIO_DIR = os.path.dirname(asyncio.__file__)
 
 
 Site = tuple[str, int, str]  # a place in the learner's code: file, line, function
@@ -58,6 +59,8 @@ def site_of(frame: FrameType) -> Site:
 
 # A timer set a little after the moment a test gave a time limit is that limit all the same.
 GIVEN_ROOM = 0.25
+# A sleep raced against the work as its time limit lasts that limit, or the time left of it.
+RACED_ROOM = 0.05
 
 
 @dataclass(eq=False)
@@ -85,7 +88,7 @@ class Limit:
         file, line, function = site
         pause = called in _PAUSES
         library = None  # a library's call other than asyncio's (anyio.fail_after)
-        if below is not None and not below.f_code.co_filename.startswith(_ASYNCIO):
+        if below is not None and not below.f_code.co_filename.startswith(ASYNCIO_DIR):
             library = str(below.f_globals.get("__name__", "")).split(".")[0] or "a library"
         if library is not None:
             how = f"{library}.{called}({seconds})"
@@ -112,9 +115,22 @@ class Limit:
 
     def given(self, up_to: float | None, pauses: bool = False) -> bool:
         """Whether it is the time limit a docstring gives (`up_to` s, None: none is given): a limit
-        of no longer than that, with room for the time its setting took; a sleep is not, unless
-        the docstring's rule is made of them (`pauses`: 21's rate limiter sleeps until a place frees)."""
-        return up_to is not None and (pauses or not self.pause) and self.delay <= up_to + GIVEN_ROOM
+        of no longer than that, with room for the time its setting took. A sleep is not, unless
+        the docstring's rule is made of them (`pauses`: 21's rate limiter sleeps until a place frees)
+        or it lasts that limit itself (a race of the work against `asyncio.sleep(limit)`: 11)."""
+        if up_to is None:
+            return False
+        if self.pause and not pauses:
+            return up_to - RACED_ROOM <= self.delay <= up_to + RACED_ROOM
+        return self.delay <= up_to + GIVEN_ROOM
+
+    @property
+    def keeps_time(self) -> bool:
+        """Whether it is how a heartbeat or a progress log keeps its time: a pause (asyncio.sleep) or
+        a callback the loop runs later (`loop.call_later`). A wait's timeout (`asyncio.wait(...,
+        timeout=0.05)`, `wait_for`, `asyncio.timeout`) limits a wait for something: in a loop, it is
+        how a poll checks on it again and again (kata.testing.waiting.Watched.timed)."""
+        return self.pause or self.how.startswith("loop.call_later(")
 
     def alive(self, since: float, until: float) -> bool:
         """Whether it was set before `until` and still pending after `since` (kata clock)."""
@@ -203,3 +219,11 @@ def assert_no_limit_of_its_own(watch: Any, explain: Callable[[Limit], str]) -> N
     limits = [limit for limit in getattr(watch, "limits", []) if not limit.pause and limit.delay >= MIN_LIMIT]
     if limits:
         raise AssertionError(explain(limits[0]))
+
+
+def timer_setter(caller: FrameType | None) -> FrameType | None:
+    """Who set a timer: the first frame outside asyncio from `caller` (the caller of `loop.call_at`)
+    outwards (asyncio.sleep, asyncio.timeout and call_later are asyncio's own)."""
+    while caller is not None and caller.f_code.co_filename.startswith(ASYNCIO_DIR):
+        caller = caller.f_back
+    return caller

@@ -105,9 +105,38 @@ async def polls_by_callbacks(fetch, ids):
     return [t.result() for t in tasks]
 
 
+async def waits_under_anyio(event):
+    with anyio.fail_after(5):
+        await event.wait()
+
+
+def checks_each_turn(stop):
+    loop = asyncio.get_running_loop()
+    checks = []
+
+    def check():
+        checks.append(loop.time())
+        if not stop.is_set():
+            loop.call_later(0, check)
+
+    check()
+    return checks
+
+
 async def keeps_its_given_limit(fetch, ids, seconds):
     async with asyncio.timeout(seconds):
         return await asyncio.gather(*(fetch(i) for i in ids))
+
+
+async def races_a_sleep_of_its_given_limit(fetch, ids, seconds):
+    work = asyncio.ensure_future(asyncio.gather(*(fetch(i) for i in ids)))
+    timer = asyncio.ensure_future(asyncio.sleep(seconds))
+    try:
+        await asyncio.wait({work, timer}, return_when=asyncio.FIRST_COMPLETED)
+        return work.result() if work.done() else None
+    finally:
+        work.cancel()
+        timer.cancel()
 
 
 async def adds_a_limit_of_its_own(fetch, ids, seconds):
@@ -166,6 +195,14 @@ async def limits_through_an_exit_stack(fetch, ids):
 async def limits_with_anyio(fetch, ids):
     with anyio.fail_after(5):
         return await asyncio.gather(*(fetch(i) for i in ids))
+
+
+async def checks_by_a_short_timeout(fetch, ids):
+    tasks = [asyncio.create_task(fetch(i)) for i in ids]
+    pending = set(tasks)
+    while pending:
+        _, pending = await asyncio.wait(pending, timeout=0.05)
+    return [t.result() for t in tasks]
 
 
 async def spins(fetch, ids):
@@ -265,8 +302,11 @@ async def probed_with_a_given_limit(learner, name, seconds=1.0):
     return result, timers
 
 
-async def test_the_time_limit_the_docstring_gives_is_left_alone(learner):
-    result, timers = await probed_with_a_given_limit(learner, "keeps_its_given_limit")
+@pytest.mark.parametrize("name", ["keeps_its_given_limit", "races_a_sleep_of_its_given_limit"])
+async def test_the_time_limit_the_docstring_gives_is_left_alone(learner, name):
+    # A sleep raced against the work is that limit too, when it lasts the limit (11's answers);
+    # a shorter sleep is still judged (`test_a_poll_that_only_the_given_limit_ends_fails_as_a_poll`).
+    result, timers = await probed_with_a_given_limit(learner, name)
 
     assert result == [i * 10 for i in IDS]
     assert timers.ran_out == [] and timers.held_back == []
@@ -335,10 +375,46 @@ async def test_a_timer_held_back_then_cancelled_by_the_code_is_known_to_have_end
     assert all(limit.cancelled and limit.ended is not None for limit in timers.held_back)
 
 
+async def test_an_anyio_limit_run_out_early_raises_timeout_error_as_if_it_were_due(learner):
+    # anyio's scope gives up with TimeoutError only if the clock has reached its deadline as it
+    # exits; else it swallows its own cancel, and the wait just returns (18's wait_until returned
+    # None early, and passed). The deadline comes forward through WakeWatch's wrapper of its timer.
+    event = asyncio.Event()
+    with WakeWatch(learner.__file__) as wakes:
+        task = asyncio.create_task(learner.waits_under_anyio(event))
+        await asyncio.sleep(0.01)
+        ran_out = await wakes.run_out_own_timers()
+        await asyncio.wait([task], timeout=1.0)
+    assert [limit.how for limit in ran_out] == ["anyio.fail_after(5)"]
+    assert task.done() and isinstance(task.exception(), TimeoutError), task
+
+
+async def test_a_timer_the_loop_has_already_taken_as_due_is_held_back_too(learner):
+    # A chain of `loop.call_later(0, check)`: each timer is due at the loop's next turn, which takes
+    # it among the callbacks to run before it runs this task's step. Moving its time then no longer
+    # keeps it from running: a poll by such a chain went on through the hold and passed (16).
+    stop = asyncio.Event()
+    with WakeWatch(learner.__file__) as wakes:
+        checks = learner.checks_each_turn(stop)
+        await asyncio.sleep(0)  # this step runs in the turn that has taken the chain's timer as due
+        held = await wakes.hold_back_own_timers(turns=False)
+        before = len(checks)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert held and len(checks) == before, f"the chain checked {len(checks) - before} times while held"
+        stop.set()
+        await wakes.let_timers_go()
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert len(checks) == before + 1, "the timer held back did not run once let go"
+
+
 async def test_a_heartbeat_faster_than_the_calls_is_no_poll_where_the_probe_judged_its_timer(learner):
     # Its wake-ups are its own timer's (Watched.timed): the probe judged that timer by what it does.
-    # A wait with no timer behind its wake-ups (a spin on sleep(0)) is still a poll.
-    for name, polls in (("beats_fast", False), ("spins", True)):
+    # A wait with no timer behind its wake-ups (a spin on sleep(0)) is still a poll, and so is a
+    # wait on the calls with a short timeout in a loop: it notices their end at once, but checks on
+    # them again and again meanwhile (a wait's timeout is no heartbeat's: Limit.keeps_time).
+    for name, polls in (("beats_fast", False), ("spins", True), ("checks_by_a_short_timeout", True)):
         fetch = FakeService("fetch", delay=0.3, reply=lambda i: i * 10)
         with WakeWatch(learner.__file__) as wakes, OwnTimersProbe(wakes, name, fetch) as timers:
             task = asyncio.create_task(getattr(learner, name)(fetch, IDS))

@@ -229,12 +229,39 @@ WAITS = {
             pass""",
 }
 RIGHT = ("gathers", "waits", "one_by_one")
+# Where a probe judges the code's timers by what they do (one hold at a time), two more: a poll by
+# a chain of timers of no delay (the loop has taken each as due before the probe's hold can move
+# it: it must be held all the same), and a heartbeat that wakes in the hold while the wait itself
+# is on the calls (right). The watch of all ways at once cannot tell their nested functions' timers
+# and wake-ups apart, so it leaves them out.
+PROBED_WAITS = {
+    **WAITS,
+    "polls_by_a_chain_of_turns": """loop = asyncio.get_running_loop()
+    done = loop.create_future()
+
+    def check():
+        if all(task.done() for task in tasks):
+            done.set_result(None)
+        else:
+            loop.call_later(0, check)
+
+    check()
+    await done""",
+    "gathers_beside_a_heartbeat": """async def beat():
+        while True:
+            await asyncio.sleep(0.02)
+
+    heart = asyncio.create_task(beat())
+    await asyncio.gather(*tasks, return_exceptions=True)
+    heart.cancel()""",
+}
+BEATS = ("gathers_beside_a_heartbeat",)
 
 
 def waits_module(tmp_path):
     """A learner's file with a function per way of WAITS."""
     text = "import asyncio\n" + "".join(
-        f"\n\nasync def {way}(tasks):\n    {body}\n" for way, body in WAITS.items()
+        f"\n\nasync def {way}(tasks):\n    {body}\n" for way, body in PROBED_WAITS.items()
     )
     return learners_file(tmp_path, "waits", text)
 
@@ -247,12 +274,12 @@ async def test_the_hold_judges_each_way_by_what_its_timers_do(tmp_path):
     that waits for the calls themselves, in three ways, is not caught."""
     module = waits_module(tmp_path)
     caught = {}
-    for way in WAITS:
+    for way in PROBED_WAITS:
         with WakeWatch(module.__file__) as wakes:
             held, ended_at = await held_and_waited(module, way)
         assert held.probed, f"{way}: the hold did not probe the code's timers"
         caught[way] = seen(held, ended_at, wakes, way)
-    assert caught == {way: way not in RIGHT for way in WAITS}, caught
+    assert caught == {way: way not in RIGHT + BEATS for way in PROBED_WAITS}, caught
 
 
 def learners_file(tmp_path, name, text):

@@ -1,0 +1,72 @@
+"""first_success awaits each next call under `anyio.fail_after(5)` and skips a TimeoutError as one more
+failed mirror: with mirrors slower than 5 s it gives up on them, never reads a slow mirror's error,
+and raises a TimeoutError no mirror raised. A red team's answer."""
+# fails only: test_first_success_waits_for_slow_mirrors_without_a_time_limit_of_its_own
+
+import asyncio
+
+import anyio
+
+
+# Task 1: handle each result as it arrives
+async def process_as_they_arrive(fetch, ids, on_result):
+    """Call `await fetch(id)` for every id in `ids`, all at the same time.
+
+    As each call finishes, call `on_result(id, value)` right away: fastest call first.
+    With no ids, make no call and return at once.
+    If a call raises, let its error reach your caller: hand `on_result` only what calls returned.
+    If a call raises, or your function is cancelled, first cancel the calls still running and
+    wait until they have stopped.
+    """
+
+    async def tagged(item_id):
+        return item_id, await fetch(item_id)
+
+    tasks = [asyncio.create_task(tagged(item_id)) for item_id in ids]
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            item_id, value = await next_done
+            on_result(item_id, value)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# Task 2: the fastest mirror wins
+async def first_response(fetch, mirrors):
+    """Ask every mirror at once and return the first answer to arrive (`mirrors` is never empty).
+
+    Cancel the calls still running, and wait until they have stopped, before returning.
+    If the first call to finish raised, raise its error (after stopping the others the same way).
+    """
+    tasks = [asyncio.create_task(fetch(mirror)) for mirror in mirrors]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        return done.pop().result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# Task 3: the fastest answer that worked
+async def first_success(fetch, mirrors):
+    """Like `first_response`, but a call that raises is skipped.
+
+    If every call fails, raise an `ExceptionGroup` holding all of their exceptions.
+    """
+    tasks = [asyncio.create_task(fetch(mirror)) for mirror in mirrors]
+    errors = []
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            try:
+                with anyio.fail_after(5):
+                    return await next_done
+            except Exception as error:
+                errors.append(error)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    raise ExceptionGroup("every mirror failed", errors)

@@ -1,0 +1,106 @@
+"""Correct: the reference, each function under a heartbeat task that logs every 0.1 s, cancelled and
+awaited at the end. Its wake-ups while the workers are idle, or stop, are the heartbeat's, not a
+poll of the queue."""
+
+import asyncio
+import contextlib as _contextlib
+import logging as _logging
+
+
+async def _stop(tasks):
+    """Cancel the workers, then wait until every one has really stopped."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# Task 1: a crew of workers
+async def process_all(items, handle, workers):
+    """Handle every item in `items` with `await handle(item)`, using `workers` worker tasks fed by one queue.
+
+    Return a dict that maps each item to what `handle` returned for it. Stop the workers
+    before returning. If `handle` raises, its error (the first, if several) goes on to your
+    caller once the workers have stopped.
+    A cancel from the caller stops it and its workers: let it through, so that it ends
+    cancelled with no worker left running.
+    """
+    async with heartbeat("process_all"):
+        queue = asyncio.Queue()
+        for item in items:
+            queue.put_nowait(item)
+        results, errors = {}, []
+
+        async def worker():
+            while True:
+                item = await queue.get()
+                try:
+                    results[item] = await handle(item)
+                except Exception as error:
+                    errors.append(error)  # an error ending the worker would leave join() waiting
+                finally:
+                    queue.task_done()
+
+        tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+        try:
+            await queue.join()
+        finally:
+            await _stop(tasks)
+        if errors:
+            raise errors[0]
+        return results
+
+
+# Task 2: items that arrive over time
+async def process_stream(source, handle, workers, maxsize):
+    """Handle every item that the async iterator `source` yields, with `workers` workers.
+
+    Return `(results, failures)`: what handle returned for each item, and the exception it
+    raised for each item that failed. Stop the workers before returning, and also when the
+    source itself raises: then its error goes on to the caller, with no worker left running.
+    A cancel from the caller stops it and its workers: let it through, so that it ends
+    cancelled with no worker left running.
+    """
+    async with heartbeat("process_stream"):
+        queue = asyncio.Queue(maxsize)
+        results, failures = {}, {}
+
+        async def worker():
+            while True:
+                item = await queue.get()
+                try:
+                    results[item] = await handle(item)
+                except Exception as error:
+                    failures[item] = error
+                finally:
+                    queue.task_done()
+
+        tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+        try:
+            async for item in source:
+                await queue.put(item)  # waits while the queue is full
+            await queue.join()
+        finally:
+            await _stop(tasks)
+        return results, failures
+
+
+# --- a progress heartbeat, started and cancelled around the work ---
+
+_hb_log = _logging.getLogger("progress")
+
+
+@_contextlib.asynccontextmanager
+async def heartbeat(what, every=0.1):
+    async def beat():
+        n = 0
+        while True:
+            await asyncio.sleep(every)
+            n += 1
+            _hb_log.debug("%s still running (%d)", what, n)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
