@@ -105,12 +105,15 @@ class FakePool:
         self.on_acquire = self.on_release = None
         self.held_for = None  # the task of the code's call a hook cancels: see HOLD
         self.cancel_late = False  # a step held for a cancellation that had not come HOLD s later
+        self.probe = None  # kata.testing.own_timers: each step, its delay over, waits for it
         self._numbers = iter(rng.sample(range(100, 1000), 10))
 
     async def _take_time(self, hooked):
         """A step's own time: DELAY; where a hook cancels the code, until the cancellation arrives
         here (a CancelledError out of this await) or the code's call has ended, at most HOLD s."""
         await asyncio.sleep(DELAY)
+        if self.probe is not None:
+            await self.probe.reached_the_end()
         if hooked and self.held_for is not None and not self.held_for.done():
             _, pending = await asyncio.wait({self.held_for}, timeout=HOLD)
             self.cancel_late = self.cancel_late or bool(pending)
@@ -232,6 +235,37 @@ async def test_returns_what_the_job_returned_and_gives_the_connection_back(ex, r
         [f"acquire #{number}", f"job uses #{number}", f"release #{number}"],
         f"returned {describe(result)}",
         "Acquire, run the job with that connection, then `await pool.release(conn)`.",
+    )
+    assert_same(result, value, "run_job's result (what the job returned)")
+
+
+@pytest.mark.task(1)
+async def test_waits_for_the_pool_however_long_it_takes_to_acquire_and_to_release(ex, rng, wake_watch):
+    # A pool with no free connection yet makes acquire wait, and a busy one is slow to take a
+    # connection back: a time limit of its own on either step (`wait_for(pool.acquire(), 5)`,
+    # `wait_for(pool.release(conn), 5)`) gives up on a pool that was only slow, and leaks the
+    # connection or raises. No test waits that long, so each step of the pool is held at its end
+    # while the code's timers run out (kata.testing.own_timers): a limit gives up, a log does not.
+    pool = FakePool(rng)
+    value = {"rows": rng.randrange(1000)}
+    job = FakeJob(pool, DELAY, value=value)
+
+    async with wake_watch(ex) as wakes:
+        with OwnTimersProbe(wakes, "run_job", pool, named="the pool") as timers:
+            pool.probe = timers
+            fix = (
+                "Await the pool itself, however long it takes: `conn = await pool.acquire()`, and "
+                "`await pool.release(conn)` in the `finally:` block."
+            )
+            result = await timers.awaited(asyncio.create_task(ex.run_job(pool, job)), value, fix=fix)
+
+    number = conn_number(pool)
+    await assert_released_by_return(
+        pool,
+        [f"acquire #{number}", f"job uses #{number}", f"release #{number}"],
+        f"returned {describe(result)}",
+        "Acquire, run the job with that connection, then `await pool.release(conn)`, each however "
+        "long the pool takes: the docstring gives no time limit.",
     )
     assert_same(result, value, "run_job's result (what the job returned)")
 
