@@ -61,7 +61,8 @@ WAITED_FOR_A_SLOT = dict(
 # and code that takes the domain ("shop.test") for the host gives them one limit.
 HOST_NAMES = ("api.shop.test", "cdn.shop.test", "img.test", "feed.news.test", "blog.news.test", "www.test")
 # Some URLs of each host name a port: "https://api.test:8443/p/3" is on the host api.test too;
-# and some spell the host in capitals: "https://API.TEST/p/4" is on api.test too.
+# some spell the host in capitals: "https://API.TEST/p/4" is on api.test too; and some are plain
+# http: "http://api.test/p/5" is on api.test too (the scheme is no part of the host).
 PORTS = (443, 8080, 8443)
 # Hosts written as IPv6 addresses, in brackets in a URL: "https://[2001:db8::1f]:8443/p/3". Their
 # hostname is the address alone ("2001:db8::1f"), whose ':'s a host split from the URL's text at ':'
@@ -902,7 +903,9 @@ def urls_by_host(rng, hosts, per_host):
     Besides, `per_host` URLs of each host, drawn from all three kinds, name a user before the host
     ("https://user7@api.test/p/3"), one at least with a password too ("user7:secret@"), each a user
     of its own: a host taken from the netloc with the user part left in counts each of those as a
-    host of its own, with no limit."""
+    host of its own, with no limit. And `per_host` URLs of each host, drawn from all three kinds, are
+    http:// ("http://api.test/p/5"), the rest https://: a host counted once per scheme gets `per_host`
+    calls at once twice over (`per_host` is 2 or more)."""
     urls = []
     for host in hosts:
         pages = rng.sample(range(1, 1000), per_host * rounds_for(rng, per_host))
@@ -915,16 +918,23 @@ def urls_by_host(rng, hosts, per_host):
         with_port = rng.randint(per_host, len(pages) - 2 * per_host)
         in_capitals = rng.randint(per_host, len(pages) - with_port - per_host)
         with_user = rng.sample(range(len(pages)), per_host)
+        # One plain URL at least and one of the other kinds: http never takes a whole kind, so a
+        # host counted once per scheme is told apart from one counted per port or per spelling.
+        plain = range(with_port + in_capitals, len(pages))
+        over_http = {rng.choice(plain), rng.randrange(with_port + in_capitals)}
+        others = [n for n in range(len(pages)) if n not in over_http]
+        over_http.update(rng.sample(others, max(0, per_host - 2)))
         for n, page in enumerate(pages):
+            scheme = "http" if n in over_http else "https"
             user = ""
             if n in with_user:
                 user = f"user{page}:secret@" if n == with_user[0] or rng.random() < 0.5 else f"user{page}@"
             if n < with_port:
-                urls.append(f"https://{user}{host}:{port}/p/{page}")
+                urls.append(f"{scheme}://{user}{host}:{port}/p/{page}")
             elif n < with_port + in_capitals:
-                urls.append(f"https://{user}{spelled}/p/{page}")
+                urls.append(f"{scheme}://{user}{spelled}/p/{page}")
             else:
-                urls.append(f"https://{user}{host}/p/{page}")
+                urls.append(f"{scheme}://{user}{host}/p/{page}")
     return urls
 
 
@@ -938,10 +948,19 @@ def name_as_written(url):
     return urlsplit(url).netloc.rpartition("@")[2].partition(":")[0]
 
 
+def scheme_and_host(url):
+    """The host of a URL with its scheme before it: "http://api.test" for "http://API.TEST:8080/p/3"."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{in_a_url(parts.hostname)}"
+
+
 # What a host may be taken to be by mistake: the name as written (capitals kept), the netloc (the
 # user part and the port kept), the netloc cut at its first ":" (the user part kept: and for
-# "user7:secret@api.test", the user name alone), with or without `.lower()`.
+# "user7:secret@api.test", the user name alone), with or without `.lower()`; and first, the hostname
+# with the scheme (http and https counted apart: urls_by_host never makes http a whole kind of the
+# others, so this grouping fits none of them).
 HOST_MISTAKES = (
+    scheme_and_host,
     name_as_written,
     lambda url: urlsplit(url).netloc,
     lambda url: urlsplit(url).netloc.split(":")[0],
@@ -950,10 +969,10 @@ HOST_MISTAKES = (
 
 
 def split_host(service, per_host):
-    """The names ("api.test", "API.TEST", "api.test:8443", "user7@api.test") a host's calls came
-    under, when each of them had a limit of `per_host` of its own (as many of its calls at once as
-    it had, up to `per_host`): one host was counted as several, by its spelling (case), its port or
-    its user part (netloc)."""
+    """The names ("api.test", "API.TEST", "api.test:8443", "user7@api.test", "http://api.test") a
+    host's calls came under, when each of them had a limit of `per_host` of its own (as many of its
+    calls at once as it had, up to `per_host`): one host was counted as several, by its spelling
+    (case), its port, its user part (netloc) or its scheme."""
     for key in HOST_MISTAKES:
         groups = {}
         for call in service.calls:
@@ -963,6 +982,12 @@ def split_host(service, per_host):
         ):
             return sorted(groups)
     return None
+
+
+def counted_per_scheme(service, per_host):
+    """Whether a host's calls had a limit for each scheme of their URLs (assert_host_limits says so)."""
+    names = split_host(service, per_host)
+    return names is not None and any("://" in name for name in names)
 
 
 def assert_host_limits(hosts, urls, per_host):
@@ -984,19 +1009,25 @@ def assert_host_limits(hosts, urls, per_host):
                 )
             elif names := split_host(service, per_host):
                 how = []
-                if any(":" in n.rpartition("@")[2] for n in names):
-                    how.append("`netloc` also holds the port")
-                if any("@" in n for n in names):
-                    how.append("`netloc` also holds the user part (`user7@`, `user7:secret@`)")
-                if any("." not in n for n in names):
-                    how.append('cut at its first ":", `user7:secret@api.test` gives the user name, user7')
-                if any(n != n.lower() for n in names):
-                    how.append("the name as written keeps its capitals (`hostname` lowercases it)")
+                if any("://" in n for n in names):  # the scheme kept: the names are otherwise right
+                    how.append(
+                        "the scheme is no part of it: http://api.test and https://api.test are one host"
+                    )
+                else:
+                    if any(":" in n.rpartition("@")[2] for n in names):
+                        how.append("`netloc` also holds the port")
+                    if any("@" in n for n in names):
+                        how.append("`netloc` also holds the user part (`user7@`, `user7:secret@`)")
+                    if any("." not in n for n in names):
+                        how.append('cut at its first ":", `user7:secret@api.test` gives the user name, user7')
+                    if any(n != n.lower() for n in names):
+                        how.append("the name as written keeps its capitals (`hostname` lowercases it)")
                 why = (
                     f"Its URLs came as {', '.join(names[:-1])} and {names[-1]}, and each of those got "
                     f"a limit of {per_host} calls of its own. They are one host, {name}: the host of a URL "
-                    "is `urlsplit(url).hostname`, the name alone, without user part or port, in lower "
-                    f"case (host names ignore case); {'; '.join(how)}: one host counted as {len(names)}."
+                    "is `urlsplit(url).hostname`, the name alone, without scheme, user part or port, "
+                    f"in lower case (host names ignore case); {'; '.join(how)}: one host counted as "
+                    f"{len(names)}."
                 )
             else:
                 why = (
@@ -1223,7 +1254,7 @@ async def test_hosts_written_as_ipv6_addresses_each_get_their_own_limit(ex, rng)
     )
     for address in addresses:
         service = hosts.services[address]
-        if service.peak > per_host:
+        if service.peak > per_host and not counted_per_scheme(service, per_host):
             forms = sorted({urlsplit(call.args[0]).netloc for call in service.calls}, key=len)
             raise AssertionError(
                 f"{service.peak} calls to the host {address} ran at the same time; at most {per_host} may "
