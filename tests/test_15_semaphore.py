@@ -29,6 +29,7 @@ from kata.testing.cancelling import (
     stop_calls,
 )
 from kata.testing.caps import held_until_all_in_flight, more_than_any_cap
+from kata.testing.letting_run import let_the_code_run
 from kata.testing.limits import alive_between
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.slots import longest_empty_slot, most_at_once
@@ -310,6 +311,63 @@ async def test_an_error_of_fetch_reaches_the_caller(ex, rng):
         "leave out `return_exceptions=True` (and any `except` around the call), so that the error "
         "goes on."
     )
+
+
+# Calls left running after an error go on by themselves: they have all been made once none has been
+# running, and none started, for SETTLED s (in judge mode each crosses from the other process).
+SETTLED = 0.3
+
+
+async def calls_settled(fetch, longest):
+    """Wait until every call made has ended and no new one started for SETTLED s, at most `longest` s."""
+    deadline = clock.monotonic() + longest
+    while clock.monotonic() < deadline:
+        made = len(fetch.calls)
+        await let_the_code_run(SETTLED)
+        if len(fetch.calls) == made and all(call.end is not None for call in fetch.calls):
+            return
+
+
+@pytest.mark.task(1)
+async def test_a_failed_call_gives_back_its_slot_once_and_the_limit_still_holds(ex, rng, leftovers):
+    # A call of the first round fails while more than `limit` ids still wait. Whether the calls
+    # still waiting are then made (by tasks the error left running) or not, at most `limit` of them
+    # run at once: a slot given back twice for one failed call (in an `except` and again in
+    # `finally:`) lets one more call in after every error. That the error reaches the caller is
+    # test_an_error_of_fetch_reaches_the_caller's business, and a limit broken before the error
+    # other tests'.
+    limit = rng.randint(2, 4)
+    ids = some_ids(rng, limit * rounds_for(rng, limit))
+    broken = rng.choice(ids[:limit])
+    error = LookupError(f"item {broken} is gone")
+    fetch = FakeService(
+        "fetch", delay=DELAY, reply=item_for, fail=lambda item_id: error if item_id == broken else None
+    )
+
+    before = leftovers.mark()
+    try:
+        await ex.fetch_all_limited(fetch, ids, limit)
+    except Exception as raised:
+        if not holds(raised, error):
+            raise
+    await calls_settled(fetch, len(ids) * DELAY + 1.0)
+    await leftovers.stop(before)  # tasks the error left running (none by now, but on a busy machine)
+
+    failed = next((call for call in fetch.calls if call.args[0] == broken and call.end is not None), None)
+    if any(call.end is None for call in fetch.calls):
+        return  # calls still running long after: not this test's business
+    if failed is None or most_at_once([call for call in fetch.calls if call.start < failed.end]) > limit:
+        return  # fetch(broken) never failed, or the limit was broken before it did: other tests say so
+    if fetch.peak > limit:
+        raise AssertionError(
+            f"fetch_all_limited(fetch, <{len(ids)} ids>, {limit}): fetch({broken}) raised {error!r} while "
+            f"{len(ids) - limit} ids still waited, and then {fetch.peak} calls ran at the same time; at most "
+            f"{limit} may. A call that fails gives its slot back once, as any other does: releasing the "
+            "semaphore in an `except` block and again in `finally:` (or after the `try`) frees two slots "
+            "for one, so one more call runs at once after every error. Hold the slot with `async with "
+            "semaphore:`, which gives it back exactly once however the call ends."
+            f"\nobserved:\n{draw_timeline(fetch.calls, 'fetch')}"
+        )
 
 
 @pytest.mark.task(1)
