@@ -993,6 +993,64 @@ async def test_an_error_of_handle_reaches_the_caller_once_the_workers_stopped(ex
         )
 
 
+@pytest.mark.task(1)
+async def test_a_handle_that_raises_a_baseexception_stops_the_workers_and_it_reaches_the_caller(
+    ex, rng, leftovers
+):
+    # "If `handle` raises, its error goes on to your caller", whatever it raises: a worker that
+    # notes errors under `except Exception:` is ended by this one, and the stop that gathers the
+    # workers with `return_exceptions=True` then swallowed it with that worker's end (the reference
+    # solution did, and returned the other items' results as if nothing had happened).
+    workers = rng.randint(2, 4)
+    items = some_items(rng, workers * 3)
+    broken = rng.choice(items[:workers])
+    error = Aborted(f"handle was told to stop at item {broken}")
+    handle = FakeService(
+        "handle", delay=0.01, reply=result_for, fail=lambda item: error if item == broken else None
+    )
+    error_words = f"handle({broken}) raised {error!r}"
+    kind = (
+        "a BaseException that is not an Exception (as SystemExit and KeyboardInterrupt are): `except "
+        "Exception` does not catch it"
+    )
+    before = leftovers.mark()
+
+    try:
+        async with hang_guard(
+            RUN_LIMIT,
+            "16 process_all: ends < RUN_LIMIT after handle raised a BaseException",
+            f"{error_words}, {kind}, and process_all had not ended {RUN_LIMIT:.1f} s later: the worker "
+            "it ended left its item never marked done, or left nobody to handle the rest, and "
+            "`await queue.join()` waits for ever. Call `queue.task_done()` in a `finally:`, and let the "
+            "error reach your caller once the workers have stopped.",
+        ):
+            result = await ex.process_all(items, handle, workers)
+    except BaseException as raised:
+        if not holds(raised, error):
+            raise
+    else:
+        await leftovers.stop(before)
+        raise AssertionError(
+            f"{error_words}, {kind}; and process_all returned {describe(result)}: the error was lost. "
+            "A worker that notes handle's errors under `except Exception:` is ended by this one, and "
+            "stopping the workers with `asyncio.gather(*tasks, return_exceptions=True)` then swallows it "
+            "with that worker's end. An error of handle reaches the caller whatever its class: note it "
+            "in the worker under `except BaseException` too (after an `except asyncio.CancelledError: "
+            "raise`, which lets your own stop through), then raise the first once the workers have "
+            "stopped; or let `asyncio.gather(*tasks)` or a TaskGroup pass it on."
+        )
+    left, busy = await still_running(leftovers, before, handle)
+    if left or busy:
+        await leftovers.stop(before)
+        running = named(left) if left else f"the workers calling handle ({'; '.join(busy[:3])}) were"
+        raise AssertionError(
+            f"{error_words}, and process_all passed it on, but {running} still running when it did. "
+            "Stop the workers whatever way process_all ends, and wait until they have stopped: in a "
+            "`finally:` block (cancel them, then `await asyncio.gather(*tasks, return_exceptions=True)`), "
+            "or start them in a TaskGroup."
+        )
+
+
 # Items that are falsy, or None: each is an item like any other (a key of the results). For them
 # handle returns the item itself: a result that is None or falsy is a result like any other.
 FALSY_ITEMS = (None, 0, "")

@@ -24,7 +24,9 @@ async def process_all(items, handle, workers):
             item = await queue.get()
             try:
                 results[item] = await handle(item)
-            except Exception as error:
+            except asyncio.CancelledError:
+                raise  # the stop: not an error of handle's
+            except BaseException as error:  # SystemExit and the like too: none may be lost
                 errors.append(error)
             finally:
                 queue.task_done()

@@ -1,7 +1,8 @@
 """Wrong: nothing catches handle's error in process_all: it ends its worker, the others finish the
 items, and the error is lost in the workers' gather (with `workers` failing items, join waits
 forever). The error must reach the caller."""
-# fails only: test_an_error_of_handle_reaches_the_caller_once_the_workers_stopped
+# fails only: test_an_error_of_handle_reaches_the_caller_once_the_workers_stopped, test_a_handle_that_raises_a_baseexception_stops_the_workers_and_it_reaches_the_caller
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 

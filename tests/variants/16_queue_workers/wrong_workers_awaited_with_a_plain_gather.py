@@ -1,7 +1,7 @@
 """Wrong: the stop items are right, but process_all waits for its workers with a plain
 `await asyncio.gather(*tasks)`, not in a `finally:`: it ends at the first worker that raises or
 stops cancelled, with the others still running (an error of handle, or a cancel from the caller)."""
-# fails only: test_an_error_of_handle_reaches_the_caller_once_the_workers_stopped, test_a_cancelled_process_all_stops_its_workers
+# fails only: test_an_error_of_handle_reaches_the_caller_once_the_workers_stopped, test_a_cancelled_process_all_stops_its_workers, test_a_handle_that_raises_a_baseexception_stops_the_workers_and_it_reaches_the_caller
 # ruff: noqa: E501
 
 import asyncio
