@@ -59,6 +59,35 @@ SLEPT = (
     "time.sleep in async code{times}:\n{places}\ntime.sleep stops the whole thread, however short "
     "the sleep: no other task can run meanwhile. Wait with `await asyncio.sleep(...)`."
 )
+# The learner's code called a blocking wait of the standard library in async code (besides
+# time.sleep: kata.testing.sleep_watch), worded as SLEPT begins; WAIT_INSTEAD says, for each kind of
+# call it made, what to use instead.
+WAITED = (
+    "the event loop was frozen for {total:.2f} s, asleep in a blocking call: your code called "
+    "{calls} in async code{times}:\n{places}\n{those} the whole thread until {they}, however "
+    "short the wait: no other task can run meanwhile. {instead}"
+)
+WAIT_INSTEAD = {
+    "time.sleep": "Wait with `await asyncio.sleep(...)`.",
+    "threading": (
+        "Between tasks use asyncio's own, whose waits you await: asyncio.Event (`await "
+        "event.wait()`), asyncio.Condition, asyncio.Semaphore, asyncio.Barrier; to pause, `await "
+        "asyncio.sleep(...)`."
+    ),
+    "queue": (
+        "Between tasks use an asyncio.Queue (`await queue.get()`, `await queue.put(item)`); a "
+        "queue.Queue that threads use is read off the loop: `await asyncio.to_thread(q.get)`."
+    ),
+    "thread": (
+        "Await the work instead: run it with `await asyncio.to_thread(...)` (or `await "
+        "loop.run_in_executor(...)`), await a pool's future with `await asyncio.wrap_future(future)`, "
+        "and wait for a thread of your own off the loop: `await asyncio.to_thread(thread.join)`."
+    ),
+    "select.select": (
+        "Let the loop wait for the sockets (asyncio streams, `await loop.sock_recv(...)`), or move "
+        "the call off the loop: `await asyncio.to_thread(select.select, ...)`."
+    ),
+}
 # The loop's thread, alone in its process, slept through the stall on a machine that is not busy
 # (kata.testing.stall_cause): a blocking call, surely the code's, so no second run for it.
 BLOCKED_ASLEEP = (
@@ -545,11 +574,35 @@ class LoopGuard:
 
 
 def _slept(calls: list, folder: Path) -> str:
-    """The SLEPT finding for the learner's time.sleep calls (kata.testing.sleep_watch.Slept)."""
+    """The SLEPT finding for the learner's time.sleep calls, or WAITED where it also called a
+    blocking wait of the standard library (kata.testing.sleep_watch.Slept)."""
     places = list(dict.fromkeys(where.Place(c.path, c.line, c.function) for c in calls))
     times = "" if len(calls) == 1 else f" {len(calls)} times"
-    total = sum(max(0.0, c.seconds) for c in calls if isinstance(c.seconds, int | float))
-    return SLEPT.format(total=total, times=times, places=where.listing(places, folder))
+    total = sum(c.blocked() for c in calls)
+    names = list(dict.fromkeys(c.call for c in calls))
+    if names == ["time.sleep"]:
+        return SLEPT.format(total=total, times=times, places=where.listing(places, folder))
+    kinds = dict.fromkeys(_kind_of_wait(name) for name in names)
+    one = len(names) == 1
+    return WAITED.format(
+        total=total,
+        calls=names[0] if one else ", ".join(names[:-1]) + " and " + names[-1],
+        times=times,
+        places=where.listing(places, folder),
+        those=f"{names[0]} stops" if one else "These stop",
+        they="it returns" if one else "they return",
+        instead=" ".join(WAIT_INSTEAD[kind] for kind in kinds),
+    )
+
+
+def _kind_of_wait(call: str) -> str:
+    if call.startswith("threading.Thread.") or call.startswith("concurrent.futures."):
+        return "thread"
+    if call.startswith("threading."):
+        return "threading"
+    if call.startswith("queue."):
+        return "queue"
+    return call if call in WAIT_INSTEAD else "thread"
 
 
 # Frames of these folders are machinery between the code that made a task and the task factory.

@@ -1,39 +1,78 @@
-"""`time.sleep` called by the learner's code in async code: a blocking call, however short.
+"""Blocking waits called by the learner's code in async code: time.sleep and the standard library's.
 
 The loop guard sees a frozen loop only when it stands still longer than its limit (0.1 s): a
 `time.sleep(0.005)` after each of 5 calls froze the loop for 25 ms in all, and passed (learner
-trial, 02). A call is a fact, not a measurement: `time.sleep` is replaced, once, by a function
-that notes each call made from the learner's own file on a thread whose event loop is running,
-while a test watches (`watching`), then sleeps as asked. No machine can cause such a call, so
-the finding leads with the loop guard's "asleep in a blocking call" words, which get no second
-run. Only a direct call counts: a library that sleeps inside shows as a frozen loop, as before.
+trial, 02), and so did a rate limiter that waited out its last few milliseconds with
+`threading.Event().wait(wait)` ("too short to be worth a loop turn": red team, 21). A call is a
+fact, not a measurement: `time.sleep` and the standard library's blocking waits are replaced,
+once, by functions that note each call made from the learner's own file on a thread whose event
+loop is running, while a test watches (`watching`), then do as asked. No machine can cause such a
+call, so the finding leads with the loop guard's "asleep in a blocking call" words, which get no
+second run. Only a direct call counts: a library that waits inside shows as a frozen loop, as before.
+
+What is watched, and when a call is noted:
+- time.sleep, and select.select with a time limit (None or > 0): every call;
+- threading.Condition.wait (a limit of None or > 0): every call. It is where the other waits of
+  threading, queue and concurrent.futures wait, so a call of one of those is noted when it reached
+  such a wait, that is when it had to wait: threading.Event.wait, Condition.wait_for,
+  Semaphore/BoundedSemaphore.acquire (and `with`), Barrier.wait, queue.Queue.get/put/join,
+  concurrent.futures.Future.result/exception, concurrent.futures.wait. Their non-blocking forms
+  (`wait(0)`, `get(block=False)`, `acquire(blocking=False)`) never wait, nor does the result of a
+  future already done, an event already set or a queue's item already there: not findings.
+- threading.Thread.join (a limit of None or > 0) of a thread still alive.
+A worker thread (asyncio.to_thread, run_in_executor) runs no loop: its waits are not noted.
 
 It is installed when the kata's test machinery is imported (kata.testing.loopguard), before any
-learner module: `from time import sleep` in their file gets it too. The clock's tampering check
-(kata.testing.clock) knows it as time.sleep.
+learner module: `from time import sleep` or `from threading import Event` in their file gets it
+too. The clock's tampering check (kata.testing.clock) knows it as time.sleep. The stand-ins run in
+the code's own threads: the thread watch (kata.testing.thread_leftovers) passes over them
+(PASSED_THROUGH), and a stand-in of the kata's own that calls one of these on the code's behalf is
+looked through (`looks_through`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
+import os
+import queue
+import select
 import sys
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType, FrameType
+from typing import Any
 
+from kata import where
 from kata.testing import clock
 
 _REAL_SLEEP = time.sleep
+_REAL_CONDITION_WAIT = threading.Condition.wait
+_running_loop = asyncio._get_running_loop
 
 
-@dataclass(frozen=True)
+@dataclass
 class Slept:
-    seconds: float
+    """One call of a blocking wait by the learner's code in async code: `call` as they know it
+    (`time.sleep`, `threading.Event.wait`), and how long it blocked (a sleep: as asked; a wait:
+    as measured, up to now while it still waits)."""
+
+    seconds: float | None
     path: Path
     line: int
     function: str
+    call: str = "time.sleep"
+    started: float = field(default_factory=clock.monotonic)
+
+    def blocked(self) -> float:
+        if isinstance(self.seconds, int | float):
+            return max(0.0, self.seconds)
+        return max(0.0, clock.monotonic() - self.started)
 
 
 class _Watch:
@@ -44,34 +83,240 @@ class _Watch:
 
 
 _watches: list[_Watch] = []
+_local = threading.local()  # .calls: the learner's calls of a watched wait now under way, innermost last
+_looked_through: set[CodeType] = set()
+
+
+def looks_through(*functions: Callable) -> None:
+    """Functions of the kata's own that stand in for a watched one and call it on the code's
+    behalf (thread_leftovers' note of a future read): their caller is the one asked about."""
+    _looked_through.update(f.__code__ for f in functions)
+
+
+def _caller(frame: FrameType | None) -> FrameType | None:
+    while frame is not None and frame.f_code in _looked_through:
+        frame = frame.f_back
+    return frame
+
+
+_BASE_EVENTS = os.path.join(os.path.dirname(asyncio.__file__), "base_events.py")
+_EVENTS = asyncio.events.__file__
+
+
+def _waiting_for_events(frame: FrameType | None) -> bool:
+    """Whether a call is the loop's own wait for events (a selector of the code's own, whose
+    select waits its own way), not code that the loop runs: a loop's run_once is met before any
+    callback's run (a task's step) going out from the call."""
+    while frame is not None:
+        code = frame.f_code
+        if (code.co_name == "_run" and code.co_filename == _EVENTS) or code.co_name == "_observed_run":
+            return False
+        if code.co_name == "_run_once" and code.co_filename == _BASE_EVENTS:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _note(call: str, frame: FrameType | None, seconds: float | None) -> list[Slept]:
+    """The call noted for each watch whose folder holds the file of `frame` (the caller)."""
+    frame = _caller(frame)
+    if frame is None or not any(where.in_target(frame.f_code.co_filename, w.folder) for w in _watches):
+        return []
+    if _waiting_for_events(frame):
+        return []
+    filename = frame.f_code.co_filename
+    noted = []
+    for watch in list(_watches):
+        if where.in_target(filename, watch.folder):
+            try:
+                path = Path(filename).resolve()
+            except (OSError, ValueError):
+                continue
+            record = Slept(seconds, path, frame.f_lineno, frame.f_code.co_name, call)
+            with watch.lock:
+                watch.calls.append(record)
+            noted.append(record)
+    return noted
+
+
+def _ended(records: list[Slept]) -> None:
+    for record in records:
+        if record.seconds is None:
+            record.seconds = max(0.0, clock.monotonic() - record.started)
+
+
+def _may_block(timeout: Any) -> bool:
+    return timeout is None or (isinstance(timeout, int | float) and timeout > 0)
 
 
 def sleep(seconds: float, /) -> None:
     """time.sleep, noting a call from the learner's file made in async code (see the module)."""
-    if _watches and asyncio._get_running_loop() is not None:
-        frame = sys._getframe(1)
-        try:
-            path = Path(frame.f_code.co_filename).resolve()
-        except (OSError, ValueError):
-            path = None
-        for watch in list(_watches):
-            if path is not None and path.parent == watch.folder:
-                with watch.lock:
-                    watch.calls.append(Slept(seconds, path, frame.f_lineno, frame.f_code.co_name))
+    if _watches and _running_loop() is not None:
+        _note("time.sleep", sys._getframe(1), seconds)
     _REAL_SLEEP(seconds)
 
 
 sleep.__doc__ = _REAL_SLEEP.__doc__
 
 
+class _Call:
+    """A learner's call of a wait built on Condition.wait, under way: noted once it waits."""
+
+    __slots__ = ("frame", "name", "noted")
+
+    def __init__(self, name: str, frame: FrameType) -> None:
+        self.name, self.frame, self.noted = name, frame, None
+
+
+@functools.wraps(_REAL_CONDITION_WAIT)
+def _condition_wait(self: threading.Condition, timeout: float | None = None) -> bool:
+    if _watches and _may_block(timeout) and _running_loop() is not None:
+        calls = getattr(_local, "calls", None)
+        if calls:  # inside the learner's call of a wait of threading, queue or concurrent.futures
+            under_way = calls[-1]
+            if under_way.noted is None:
+                under_way.noted = _note(under_way.name, under_way.frame, None)
+        else:
+            noted = _note("threading.Condition.wait", sys._getframe(1), None)
+            try:
+                return _REAL_CONDITION_WAIT(self, timeout)
+            finally:
+                _ended(noted)
+    return _REAL_CONDITION_WAIT(self, timeout)
+
+
+def _learners_call(name: Callable[[tuple], str], real: Callable) -> Callable:
+    """A stand-in for `real` (a wait that waits in Condition.wait) that, called from a file a
+    watch watches in async code, notes the call once it waits (named `name(args)`)."""
+
+    @functools.wraps(real)
+    def watched_wait(*args: Any, **kwargs: Any) -> Any:
+        if not _watches or _running_loop() is None:
+            return real(*args, **kwargs)
+        frame = _caller(sys._getframe(1))
+        if frame is None or not any(where.in_target(frame.f_code.co_filename, w.folder) for w in _watches):
+            return real(*args, **kwargs)
+        calls = getattr(_local, "calls", None)
+        if calls is None:
+            calls = _local.calls = []
+        call = _Call(name(args), frame)
+        calls.append(call)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            calls.pop()
+            if call.noted:
+                _ended(call.noted)
+
+    return watched_wait
+
+
+def _checked_call(name: str, real: Callable, blocks: Callable[..., bool]) -> Callable:
+    """A stand-in for `real` that, called from the learner's file in async code, notes the call
+    when `blocks(*args, **kwargs)` says it can wait (a thread still alive, a time limit)."""
+
+    @functools.wraps(real)
+    def watched_call(*args: Any, **kwargs: Any) -> Any:
+        if not _watches or _running_loop() is None:
+            return real(*args, **kwargs)
+        try:
+            waits = blocks(*args, **kwargs)
+        except Exception:  # arguments `real` will refuse in its own words
+            waits = False
+        if not waits:
+            return real(*args, **kwargs)
+        noted = _note(name, sys._getframe(1), None)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            _ended(noted)
+
+    return watched_call
+
+
+def _named(module: str, default: str, method: str) -> Callable[[tuple], str]:
+    """The name a learner knows a method by: its class's, where that is the standard library's."""
+
+    def name(args: tuple) -> str:
+        kind = type(args[0]) if args else None
+        shown = kind.__name__ if kind is not None and kind.__module__ == module else default
+        return f"{module}.{shown}.{method}"
+
+    return name
+
+
+def _fixed(name: str) -> Callable[[tuple], str]:
+    return lambda _args: name
+
+
+def _join_blocks(thread: threading.Thread, timeout: float | None = None) -> bool:
+    return thread.is_alive() and _may_block(timeout)
+
+
+def _select_blocks(_r: Any, _w: Any, _x: Any, timeout: float | None = None) -> bool:
+    return _may_block(timeout)
+
+
+# What is replaced, as (owner, attribute, the stand-in's maker); the originals are read at install.
+def _replacements() -> list[tuple[Any, str, Callable[[Callable], Callable]]]:
+    semaphore = _named("threading", "Semaphore", "acquire")
+    return [
+        (threading.Event, "wait", lambda real: _learners_call(_fixed("threading.Event.wait"), real)),
+        (
+            threading.Condition,
+            "wait_for",
+            lambda real: _learners_call(_fixed("threading.Condition.wait_for"), real),
+        ),
+        (threading.Semaphore, "acquire", lambda real: _learners_call(semaphore, real)),
+        (threading.Semaphore, "__enter__", lambda real: _learners_call(semaphore, real)),
+        (threading.Barrier, "wait", lambda real: _learners_call(_fixed("threading.Barrier.wait"), real)),
+        *(
+            (queue.Queue, method, lambda real, m=method: _learners_call(_named("queue", "Queue", m), real))
+            for method in ("get", "put", "join")
+        ),
+        (
+            concurrent.futures.Future,
+            "result",
+            lambda real: _learners_call(_fixed("concurrent.futures.Future.result"), real),
+        ),
+        (
+            concurrent.futures.Future,
+            "exception",
+            lambda real: _learners_call(_fixed("concurrent.futures.Future.exception"), real),
+        ),
+        (concurrent.futures, "wait", lambda real: _learners_call(_fixed("concurrent.futures.wait"), real)),
+        (threading.Thread, "join", lambda real: _checked_call("threading.Thread.join", real, _join_blocks)),
+        (select, "select", lambda real: _checked_call("select.select", real, _select_blocks)),
+    ]
+
+
+# The stand-ins' own functions, as (file, name): the thread watch passes over their frames.
+_STAND_INS = (
+    sleep,
+    _condition_wait,
+    _learners_call(_fixed(""), sleep),
+    _checked_call("", sleep, _join_blocks),
+)
+PASSED_THROUGH = frozenset((__file__, f.__code__.co_name) for f in _STAND_INS)
+
+_installed = False
+
+
 def install() -> None:
+    global _installed
     if time.sleep is not sleep:
         clock.rebind(time, "sleep", sleep)
+    if _installed:
+        return
+    _installed = True
+    threading.Condition.wait = _condition_wait  # type: ignore[method-assign]
+    for owner, name, make in _replacements():
+        setattr(owner, name, make(getattr(owner, name)))
 
 
 @contextmanager
 def watching(folder: Path):
-    """While inside: the learner's calls of time.sleep in async code (files directly in `folder`)."""
+    """While inside: the learner's blocking calls in async code (files directly in `folder`)."""
     watch = _Watch(folder.resolve())
     _watches.append(watch)
     try:

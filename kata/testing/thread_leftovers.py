@@ -67,11 +67,12 @@ LOST_IN_FUTURE = (
 )
 
 _KATA = where.KATA_FOLDER
-# The kata's stand-ins for what the code calls, which run in the code's threads (its time.sleep,
+# The kata's stand-ins for what the code calls, which run in the code's threads (its time.sleep
+# and the standard library's waits: kata.testing.sleep_watch,
 # the loop's Handle._run while observed, a thread's run noted by a wake watch): not the kata's own.
 # (A pool future's methods noted here are too: see ThreadLeftovers._theirs.)
 _PASSED_THROUGH = {
-    (sleep_watch.__file__, "sleep"),
+    *sleep_watch.PASSED_THROUGH,
     (loop_runs.__file__, "_observed_run"),
     (waiting.__file__, "noted_run"),
 }
@@ -405,6 +406,9 @@ def _noted_result(future: Future, timeout: float | None = None) -> Any:
 def _noted_exception(future: Future, timeout: float | None = None) -> BaseException | None:
     future.__dict__[_READ] = True
     return _exception(future, timeout)
+
+
+sleep_watch.looks_through(_noted_result, _noted_exception)  # the code's read of a future, waited or not
 
 
 def _futures_watched(watch: ThreadLeftovers) -> None:

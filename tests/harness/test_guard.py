@@ -25,8 +25,8 @@ async def blocks():
     time.sleep(0.3)
 
 async def blocks_in_a_wait():
-    import threading
-    threading.Event().wait(0.3)  # a blocking call that is not time.sleep (a library's, say)
+    workers = __import__("concurrent.futures").futures.ThreadPoolExecutor(1)
+    list(workers.map(time.sleep, [0.3]))  # a library's blocking wait (Executor.map's): not named
 
 async def leaves_a_pool_while_its_job_runs():
     from concurrent.futures import ThreadPoolExecutor
@@ -144,9 +144,9 @@ async def spins_in_async_code():
 
 async def waits_for_a_computing_thread():
     import threading
-    other = threading.Thread(target=spins)
-    other.start()
-    other.join()
+    done = threading.Lock(); done.acquire()  # its wait is a lock's (threading.Thread.join is named)
+    threading.Thread(target=lambda: (spins(), done.release())).start()
+    done.acquire()
 
 async def blocks_then_is_late(fetch):
     time.sleep(0.3)
@@ -489,7 +489,7 @@ def test_a_frozen_loop_names_the_learners_line_that_held_it(verdicts):
         message = verdicts[test].message
         assert "While it was frozen, your code was running here:" in message, message
         assert "target/99_demo.py:10, in blocks_in_a_wait" in message, message
-        assert "threading.Event().wait(0.3)" in message, "the line itself is shown"
+        assert "list(workers.map(time.sleep, [0.3]))" in message, "the line itself is shown"
 
 
 def test_a_loop_frozen_by_a_pool_s_shutdown_says_so(verdicts):
@@ -986,7 +986,7 @@ async def serves_from_a_loop_that_waits_for_an_event():
             ready.set()
             await asyncio.Event().wait()  # a task for the life of the program, waiting
         threading.Thread(target=asyncio.run, args=(serve(),), daemon=True).start()
-        ready.wait()
+        await asyncio.to_thread(ready.wait)  # ready.wait() here would block the test's loop
     future = asyncio.run_coroutine_threadsafe(asyncio.sleep(0.01, result=5), _WAITING[0])
     return await asyncio.wrap_future(future)
 

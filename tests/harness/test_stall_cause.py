@@ -6,6 +6,7 @@ import asyncio
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -130,9 +131,18 @@ def test_the_kata_own_watchdogs_work_is_not_another_threads_computing(monkeypatc
 HERE = Path(__file__).parent
 
 
-def _frozen_by_a_sleep(guard, block=lambda: threading.Event().wait(0.2)):
+def _a_librarys_wait():
+    pool = ThreadPoolExecutor(1)
+    try:
+        list(pool.map(time.sleep, [0.2]))  # Executor.map waits for the result: not a call named
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _frozen_by_a_sleep(guard, block=_a_librarys_wait):
     """A loop frozen by `block`: by default a blocking call made here, in "the learner's" folder
-    (a library's wait: time.sleep itself has its own finding, kata.testing.sleep_watch)."""
+    (a library's wait: time.sleep and the standard library's waits called here have their own
+    finding, kata.testing.sleep_watch)."""
 
     async def main():
         await guard.start()
