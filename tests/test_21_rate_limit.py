@@ -525,6 +525,60 @@ async def test_a_full_window_has_room_again_when_its_oldest_start_is_per_old(ex,
     assert_asked_as_planned(asked, arrivals)
 
 
+# The short-wait test: a caller asks this long before its place frees (random, so that no
+# threshold of the code's lines up with it), in up to SHORT_ROUNDS rounds of a fresh limiter until
+# one asked in time (at least SHORT_LEFT before, where the limiter runs: a busy machine can make
+# the test's caller late).
+SHORT_BEFORE = (0.005, 0.02)
+SHORT_LEFT = 0.002
+SHORT_ROUNDS = 5
+
+
+@pytest.mark.task(1)
+async def test_a_caller_that_asks_just_before_a_place_frees_awaits_it_like_any_other(ex, rng):
+    # A wait of a few ms is still a wait: made without `await` (time.sleep, or a threading
+    # Event's wait "too short to be worth a loop turn") it freezes the event loop, which the loop
+    # guard names. One call fills the window (rate 1), and a second caller asks 5-20 ms before
+    # that call is `per` old.
+    rate, per = 1, 0.2
+    loop = asyncio.get_running_loop()
+    service = FakeService("call", delay=0.0)
+    best = 0.0
+    for round_ in range(SHORT_ROUNDS):
+        limiter = ex.RateLimiter(rate, per)
+        before = rng.uniform(*SHORT_BEFORE)
+        free = f"`async with limiter` on a new RateLimiter({rate}, per={per}) had not let its first caller in"
+        async with hang_guard(HANG_INSIDE, "21 RateLimiter: a free limiter lets in < HANG_INSIDE", free):
+            first = loop.time()
+            async with limiter:
+                first += last_call_began_late()  # when the limiter saw it (judge mode: later)
+                await service(2 * round_)
+        await asyncio.sleep(max(0.0, first + per - before - loop.time()))
+        asked = loop.time()
+
+        def too_slow(left=first + per - asked):
+            return (
+                f"a caller asked {left:.3f} s before its place freed, and after {HANG_INSIDE:.1f} s "
+                "more `async with limiter` had still not let it in.\n"
+                f"observed:\n{draw_timeline(service.calls, service.name)}"
+            )
+
+        short = "21 RateLimiter: a short wait ends < HANG_INSIDE"
+        async with hang_guard(HANG_INSIDE, short, too_slow), limiter:
+            asked += last_call_began_late()
+            await service(2 * round_ + 1)
+        best = max(best, first + per - asked)
+        if best >= SHORT_LEFT:
+            break
+    assert_call_count(service, 2 * (round_ + 1))
+    if margins.under(best, SHORT_LEFT, "21 limiter: a caller asked >= SHORT_LEFT before its place freed"):
+        raise AssertionError(
+            f"in {SHORT_ROUNDS} tries the caller this test made never reached your limiter before its "
+            "place freed: the machine (or your code, if it keeps the event loop busy) held it back, and "
+            "the moment this test needs did not happen. Nothing is judged of this run."
+        )
+
+
 async def cancel_a_waiting_caller(limiter, service, rate, give_up_after):
     """`rate` calls fill the window; the moment the first has started, one more caller (number
     `rate`) asks inside `asyncio.timeout(CANCEL_AFTER)`; once it has ended, `rate` more ask.
