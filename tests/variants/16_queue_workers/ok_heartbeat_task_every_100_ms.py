@@ -35,7 +35,9 @@ async def process_all(items, handle, workers):
                 item = await queue.get()
                 try:
                     results[item] = await handle(item)
-                except Exception as error:
+                except asyncio.CancelledError:
+                    raise  # the stop (_stop): not an error of handle's
+                except BaseException as error:  # SystemExit and the like too: none may be lost
                     errors.append(error)  # an error ending the worker would leave join() waiting
                 finally:
                     queue.task_done()
