@@ -6,6 +6,7 @@ loaded with importlib under the module name `kata_target_NN_topic`, always from 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.machinery
 import importlib.util
 import sys
@@ -66,7 +67,32 @@ def load_exercise(target: Path, stem: str) -> ModuleType:
         line = _line_in(error, path)
         where = f", line {line}" if line else ""
         raise ExerciseLoadError(f"{path}{where}: importing the file {_raised(error)}") from None
+    load_what_it_loads_on_first_use(module)
     return module
+
+
+# A library the learner's file uses that loads a part of itself on its first use, in async code on
+# the event loop: anyio's asyncio backend (30 ms idle; under the self-check's load the loop guard saw
+# a freeze of more than 0.1 s at the learner's `anyio.fail_after(...)` line). It is loaded with the
+# file instead, as its `import anyio` at the top meant.
+_LOADED_ON_FIRST_USE = {"anyio": "anyio._backends._asyncio"}
+
+
+def load_what_it_loads_on_first_use(module: ModuleType) -> None:
+    """Load now what a library that `module` (a learner's file) uses would load on its first use."""
+    used = set()
+    for value in list(vars(module).values()):
+        try:  # any object of the learner's: its attributes are its own code
+            name = value.__name__ if isinstance(value, ModuleType) else getattr(value, "__module__", None)
+        except Exception:
+            continue
+        if isinstance(name, str):
+            used.add(name.split(".")[0])
+    for library, part in _LOADED_ON_FIRST_USE.items():
+        if part in sys.modules or library not in used:
+            continue
+        with contextlib.suppress(Exception):  # a broken install: its first use says so, in its words
+            importlib.import_module(part)
 
 
 def _pytest_outcomes() -> tuple[type[BaseException], ...]:

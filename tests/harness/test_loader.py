@@ -112,3 +112,24 @@ def test_a_time_limit_running_out_while_the_file_loads_is_the_tests_timeout_not_
     (tmp_path / "07_demo.py").write_text(source)
     with pytest.raises(TimedOut):
         load_exercise(tmp_path, "07_demo")
+
+
+@pytest.mark.parametrize("line", ["import anyio", "from anyio import fail_after"])
+def test_what_a_library_of_the_file_loads_on_first_use_is_loaded_with_the_file(tmp_path, monkeypatch, line):
+    # anyio loads its asyncio backend on its first use: on the event loop, 30 ms idle, and under the
+    # self-check's load a freeze the loop guard blamed on the learner's `anyio.fail_after(...)` line.
+    import sys
+
+    monkeypatch.delitem(sys.modules, "anyio._backends._asyncio", raising=False)
+    (tmp_path / "07_demo.py").write_text(f"{line}\n")
+    load_exercise(tmp_path, "07_demo")
+    assert "anyio._backends._asyncio" in sys.modules
+
+
+def test_a_file_that_uses_no_such_library_loads_nothing_more(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.delitem(sys.modules, "anyio._backends._asyncio", raising=False)
+    (tmp_path / "07_demo.py").write_text("import asyncio\n")
+    load_exercise(tmp_path, "07_demo")
+    assert "anyio._backends._asyncio" not in sys.modules

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from kata.loader import load_what_it_loads_on_first_use
 from kata.testing import own_timers
 from kata.testing.cpu_work import BlockingService, after_all_started
 from kata.testing.fakes import FakeService
@@ -223,6 +224,7 @@ def learner(tmp_path):
     spec = importlib.util.spec_from_file_location("kata_own_timers_learner", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    load_what_it_loads_on_first_use(module)  # anyio's backend, as kata.loader does for a learner's file
     return module
 
 
