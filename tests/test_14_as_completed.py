@@ -222,6 +222,13 @@ async def test_results_are_handled_in_the_order_the_calls_finish(ex, rng, wake_w
 
     finished = [call.args[0] for call in sorted(fetch.calls, key=lambda call: call.end or 0.0)]
     if on_result.ids != finished:
+        # Results handed over late may come in one batch (asyncio.wait's done set has no order): a
+        # busy machine does that to correct code (judge mode, load 30: two swapped); a code that
+        # keeps the ids' order hands them over late as well, and fails the next test in plain words.
+        ends = {call.args[0]: call.end for call in fetch.calls}
+        late = [i for i, _, at in on_result.seen if ends.get(i) is not None and at - ends[i] > SPACING / 2]
+        if late:
+            margins.cut_off("14 process: each result handed over within SPACING / 2 of its call's end")
         raise AssertionError(
             f"the calls finished in the order {finished} (fastest first), but on_result got the ids "
             f"in the order {on_result.ids}. Handle each result when its call finishes, not in "
