@@ -117,10 +117,14 @@ class Limit:
         """Whether it is the time limit a docstring gives (`up_to` s, None: none is given): a limit
         of no longer than that, with room for the time its setting took. A sleep is not, unless
         the docstring's rule is made of them (`pauses`: 21's rate limiter sleeps until a place frees)
-        or it lasts that limit itself (a race of the work against `asyncio.sleep(limit)`: 11)."""
+        or it lasts that limit itself (a race of the work against `asyncio.sleep(limit)`: 11); nor
+        is a `call_later`, unless it lasts the limit."""
         if up_to is None:
             return False
-        if self.pause and not pauses:
+        if self.keeps_time and not (pauses and self.pause):
+            # A sleep or a call_later of its own is that limit only when it lasts it (a race of the
+            # work against `asyncio.sleep(limit)`, `call_later(limit, task.cancel)`): a shorter one
+            # is a heartbeat's or a poll's, which the probe judges (it spared a poll by call_later).
             return up_to - RACED_ROOM <= self.delay <= up_to + RACED_ROOM
         return self.delay <= up_to + GIVEN_ROOM
 

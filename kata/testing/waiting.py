@@ -317,7 +317,12 @@ class WakeWatch:
                     return None
                 if owner is not None:
                     owner.timers.append(clock.perf_counter())
-                    owner.fired = limit is None or limit.keeps_time
+                    # Only a timer of the learner's file, keeping time as a heartbeat does, that
+                    # settles what its task awaits: one set through aiohttp's helpers (not the
+                    # code's, for the probe), or a no-op beside a wait on a thread, is no excuse.
+                    owner.fired = (
+                        limit is not None and limit.keeps_time and _settles_its_wait(owner.task, inner, args)
+                    )
                 if limit is not None:
                     limit.fired, limit.ended = True, clock.perf_counter()
                     self._pending.pop(id(limit.handle), None)
@@ -466,7 +471,8 @@ class WakeWatch:
         if task is not None:
             return self._unmade_step(task)
         if self.code_file:
-            self._callback_ran(handle._callback, handle._args, isinstance(handle, asyncio.TimerHandle))
+            limit = self._pending.get(id(handle)) if isinstance(handle, asyncio.TimerHandle) else None
+            self._callback_ran(handle._callback, handle._args, limit is not None and limit.keeps_time)
         return None
 
     def _unmade_step(self, task: asyncio.Task) -> Callable[[], None] | None:
@@ -691,6 +697,16 @@ _CLOSING = {
     asyncio.BaseEventLoop.shutdown_asyncgens.__code__,
     asyncio.BaseEventLoop.shutdown_default_executor.__code__,
 }
+
+
+def _settles_its_wait(task: asyncio.Task | None, callback: Any, args: tuple) -> bool:
+    """Whether a timer's `callback(*args)` settles the future `task` awaits now (its
+    asyncio.sleep's, a future the code set with `loop.call_later(d, fut.set_result, None)`): the
+    wake-up that follows is that timer's doing, not a thread's or another callback's."""
+    waiter = getattr(task, "_fut_waiter", None)
+    if waiter is None:
+        return False
+    return any(arg is waiter for arg in args) or getattr(callback, "__self__", None) is waiter
 
 
 def _runs_as_if_due(handle: asyncio.TimerHandle, loop: asyncio.AbstractEventLoop) -> None:
