@@ -1103,28 +1103,29 @@ def assert_slept_while_the_calls_ran(wakes, calls, named, function, fix, own_tim
         return
     since = max(call.start for call in calls) + QUIET_FROM
     until = min(call.end for call in calls) - QUIET_BEFORE
-    if probe is not None:
-        own_timers, until = False, probe.watched_until(until)
+    if probe is not None:  # its timers are judged: assert_slept_between
+        until = probe.watched_until(until)
     while_ = f"while your {len(calls)} calls ran (the {until - since:.2f} s this test watched)"
     what = ("whether the calls are done", "they are")
     assert_slept_between(wakes, since, until, named, function, while_, what, fix, own_timers, probe=probe)
 
 
 def assert_slept_between(
-    wakes, since, until, named, function, while_, what, fix, own_timers=True, untimed=False, probe=None
+    wakes, since, until, named, function, while_, what, fix, own_timers=True, probe=None
 ) -> None:
     """Fail if the learner's code woke up, or kept a timer of its own pending, between `since` and
     `until` (kata clock), a stretch in which nothing it waits for can change; `what` is what it
     would be checking and until when it should sleep instead (("whether the calls are done",
     "they are")), `fix` what to do. With `probe` (kata.testing.own_timers.OwnTimersProbe, which
-    judged the code's timers by what they did; `until` is then `probe.watched_until(...)`), as
-    with `untimed` and no `own_timers`: a wake-up one of its timers made is no mistake (a heartbeat),
-    one with no timer behind it still is.
+    judged the code's timers by what they did; `until` is then `probe.watched_until(...)`), its
+    pending timers are not judged here, and a wake-up one of its timers made is no mistake (a
+    heartbeat: Watched.untimed); one with no timer behind it still is.
 
     A stretch shorter than MIN_QUIET is a failure on time (`not_watched`): a check that a busy
     machine made skip would pass any code."""
-    if probe is not None:
-        own_timers, untimed = False, True
+    untimed = probe is not None
+    if untimed:
+        own_timers = False
     if until - since < MIN_QUIET:
         raise not_watched(since, until, function, while_)
     assert_slept(
