@@ -13,6 +13,7 @@ from kata.testing import (
     describe,
     holds,
     leaves,
+    margins,
     stopwatch,
 )
 from kata.testing.cancelling import (
@@ -597,11 +598,21 @@ async def test_the_first_error_wins(ex, rng):
     ids = some_ids(rng, 5)
     # The call that fails later comes first in the list, so "first in the list" is wrong.
     late, early = (ids[n] for n in sorted(rng.sample(range(len(ids)), 2)))
-    delays = {late: 0.25, early: FAST}
+    later = 0.25
+    delays = {late: later, early: FAST}
     api = FlakyApi({late, early}, delay=lambda i: delays.get(i, SLOW))
 
     error = await run_until_it_raises(ex, api, ids)
+    raised_at = clock.perf_counter()
 
+    if api.origin_of(error) == late:
+        # Both failures may reach the code in one batch when its process waits for a core (judge
+        # mode, under load: asyncio.wait's done set has no order), so raising the later error well
+        # after the first failure is a failure on time. Code that waits in list order does it on
+        # every run, and fails its second run in the words below.
+        early_ended = [call.end for call in api.fetch.calls if call.args[0] == early and call.end]
+        if early_ended and raised_at - early_ended[0] > (later - FAST) / 2:
+            margins.cut_off("05 the first error: raised within 0.1 s of the first failure")
     assert_raised(error, api, early)
 
 
