@@ -709,6 +709,79 @@ async def test_workers_go_on_after_more_failures_than_there_are_workers(ex, rng,
     assert_outcomes(items, flaky, results, failures)
 
 
+@pytest.mark.task(2)
+async def test_a_handle_that_raises_a_baseexception_in_the_stream_never_loses_it(ex, rng, leftovers):
+    # "failures maps each item whose handle raised to the exception object it raised", and such an
+    # item "must not stop its worker", whatever it raised. An error that is not an Exception may
+    # instead go on to the caller once the workers have stopped (as in Task 1); what it may not do
+    # is vanish: a worker noting errors under `except Exception:` is ended by it, and a stop that
+    # gathers the workers with `return_exceptions=True` swallows it with that worker's end (the
+    # reference solution did, and returned every other item as if nothing had happened).
+    workers, maxsize, count = stream_sizes(rng)
+    items = some_items(rng, count)
+    broken = rng.choice(items[:workers])
+    error = Aborted(f"handle was told to stop at item {broken}")
+    handle = FakeService(
+        "handle", delay=DELAY, reply=result_for, fail=lambda item: error if item == broken else None
+    )
+    error_words = f"handle({broken}) raised {error!r}"
+    kind = (
+        "a BaseException that is not an Exception (as SystemExit and KeyboardInterrupt are): `except "
+        "Exception` does not catch it"
+    )
+    before = leftovers.mark()
+
+    try:
+        async with hang_guard(
+            RUN_LIMIT,
+            "16 process_stream: ends < RUN_LIMIT after handle raised a BaseException",
+            f"{error_words}, {kind}, and process_stream had not ended {RUN_LIMIT:.1f} s later: the worker "
+            "it ended left its item never marked done, or left nobody to handle the rest, and "
+            "`await queue.join()` waits for ever. Call `queue.task_done()` in a `finally:`, and note the "
+            "error in failures (or let it reach your caller once the workers have stopped).",
+        ):
+            result = await ex.process_stream(Source(items, handle), handle, workers, maxsize)
+    except BaseException as raised:
+        if not holds(raised, error):
+            raise
+        result = None
+    if result is not None:
+        if type(result) is not tuple or len(result) != 2 or any(type(part) is not dict for part in result):
+            await leftovers.stop(before)
+            raise AssertionError(
+                "process_stream should return a tuple of two dicts, (results, failures); "
+                f"found {describe(result)}"
+            )
+        results, failures = result
+        if failures.get(broken) is not error:
+            await leftovers.stop(before)
+            raise AssertionError(
+                f"{error_words}, {kind}; and process_stream returned without it: failures has "
+                f"{'no entry' if broken not in failures else describe(failures[broken])} for item "
+                f"{broken}, so the error was lost. A worker that notes handle's errors under `except "
+                "Exception:` is ended by this one, and stopping the workers with `asyncio.gather(*tasks, "
+                "return_exceptions=True)` then swallows it with that worker's end. Note every error of "
+                "handle in failures (`except asyncio.CancelledError: raise`, then `except BaseException "
+                "as error:`), or let this one reach your caller once the workers have stopped."
+            )
+        assert_same_parts(
+            results,
+            {item: result_for(item) for item in items if item != broken},
+            f"results (every item but {broken}, whose handle raised: a worker it ended must not take "
+            "the items after it along)",
+        )
+    left, busy = await still_running(leftovers, before, handle)
+    if left or busy:
+        await leftovers.stop(before)
+        running = named(left) if left else f"the workers calling handle ({'; '.join(busy[:3])}) were"
+        raise AssertionError(
+            f"{error_words}, and process_stream {'passed it on' if result is None else 'returned'}, but "
+            f"{running} still running when it did. Stop the workers whatever way process_stream ends, "
+            "and wait until they have stopped: in a `finally:` block (cancel them, then `await "
+            "asyncio.gather(*tasks, return_exceptions=True)`), or start them in a TaskGroup."
+        )
+
+
 class BrokenSource(Source):
     """A Source whose feed breaks after `good` items: the next `async for` step raises `error`,
     the moment `busy` calls to handle are running at once (every worker at work), or BUSY s

@@ -36,7 +36,9 @@ async def process_stream(source, handle, workers, maxsize):
             item = await queue.get()
             try:
                 results[item] = await handle(item)
-            except Exception as error:
+            except asyncio.CancelledError:
+                raise  # the stop: not an error of handle's
+            except BaseException as error:  # whatever handle raised
                 failures[item] = error
             finally:
                 queue.task_done()

@@ -66,7 +66,9 @@ async def process_stream(source, handle, workers, maxsize):
             result = error = None
             try:
                 result = await handle(item)
-            except Exception as caught:
+            except asyncio.CancelledError:
+                raise  # the stop: not an error of handle's
+            except BaseException as caught:  # whatever handle raised
                 error = caught
             finally:
                 outcomes.append((item, result, error))

@@ -1,5 +1,5 @@
 """Mistake: process_stream gives every item an entry in results, None for the ones whose handle raised."""
-# fails only: test_a_failing_item_is_reported_and_the_rest_handled, test_workers_go_on_after_more_failures_than_there_are_workers, test_a_second_call_returns_only_its_own_items_and_failures
+# fails only: test_a_failing_item_is_reported_and_the_rest_handled, test_workers_go_on_after_more_failures_than_there_are_workers, test_a_second_call_returns_only_its_own_items_and_failures, test_a_handle_that_raises_a_baseexception_in_the_stream_never_loses_it
 # ruff: noqa: E501
 
 import asyncio
@@ -64,7 +64,9 @@ async def process_stream(source, handle, workers, maxsize):
             result = None
             try:
                 result = await handle(item)
-            except Exception as error:
+            except asyncio.CancelledError:
+                raise  # the stop: not an error of handle's
+            except BaseException as error:  # whatever handle raised
                 failures[item] = error
             finally:
                 results[item] = result  # also for the items that failed

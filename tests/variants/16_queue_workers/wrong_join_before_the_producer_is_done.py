@@ -1,5 +1,5 @@
 """Mistake: join() runs beside the producer and returns while the queue is briefly empty; the rest is lost."""
-# fails only: test_every_item_from_the_source_is_handled_exactly_once, test_exactly_workers_items_are_handled_at_once_as_they_arrive, test_a_failing_item_is_reported_and_the_rest_handled, test_workers_go_on_after_more_failures_than_there_are_workers, test_a_second_call_returns_only_its_own_items_and_failures, test_none_and_other_falsy_items_and_results_from_the_source_are_kept
+# fails only: test_every_item_from_the_source_is_handled_exactly_once, test_exactly_workers_items_are_handled_at_once_as_they_arrive, test_a_failing_item_is_reported_and_the_rest_handled, test_workers_go_on_after_more_failures_than_there_are_workers, test_a_second_call_returns_only_its_own_items_and_failures, test_none_and_other_falsy_items_and_results_from_the_source_are_kept, test_a_handle_that_raises_a_baseexception_in_the_stream_never_loses_it
 # ruff: noqa: E501
 
 import asyncio
@@ -63,7 +63,9 @@ async def process_stream(source, handle, workers, maxsize):
             item = await queue.get()
             try:
                 results[item] = await handle(item)
-            except Exception as error:
+            except asyncio.CancelledError:
+                raise  # the stop: not an error of handle's
+            except BaseException as error:  # whatever handle raised
                 failures[item] = error
             finally:
                 queue.task_done()

@@ -56,7 +56,7 @@ async def process_stream(source, handle, workers, maxsize):
     source itself raises: then its error goes on to the caller, with no worker left running.
     """
     queue = asyncio.Queue(maxsize)
-    results, failures = {}, {}
+    results, failures, fatal = {}, {}, []
 
     async def worker():
         while True:
@@ -65,6 +65,10 @@ async def process_stream(source, handle, workers, maxsize):
                 results[item] = await handle(item)
             except Exception as error:
                 failures[item] = error
+            except asyncio.CancelledError:
+                raise  # the stop (_stop): not an error of handle's
+            except BaseException as error:  # SystemExit and the like: passed on, never lost
+                fatal.append(error)
             finally:
                 queue.task_done()
 
@@ -75,4 +79,6 @@ async def process_stream(source, handle, workers, maxsize):
         await queue.join()
     finally:
         await _stop(tasks)
+    if fatal:
+        raise fatal[0]
     return results, failures

@@ -1,6 +1,6 @@
 """Mistake: process_stream calls task_done() only after a success, so one failing item makes join()
 wait forever."""
-# fails only: test_a_failing_item_is_reported_and_the_rest_handled, test_workers_go_on_after_more_failures_than_there_are_workers, test_a_second_call_returns_only_its_own_items_and_failures
+# fails only: test_a_failing_item_is_reported_and_the_rest_handled, test_workers_go_on_after_more_failures_than_there_are_workers, test_a_second_call_returns_only_its_own_items_and_failures, test_a_handle_that_raises_a_baseexception_in_the_stream_never_loses_it
 # ruff: noqa: E501
 
 import asyncio
@@ -65,7 +65,9 @@ async def process_stream(source, handle, workers, maxsize):
             try:
                 results[item] = await handle(item)
                 queue.task_done()
-            except Exception as error:
+            except asyncio.CancelledError:
+                raise  # the stop: not an error of handle's
+            except BaseException as error:  # whatever handle raised
                 failures[item] = error
 
     tasks = [asyncio.create_task(worker()) for _ in range(workers)]

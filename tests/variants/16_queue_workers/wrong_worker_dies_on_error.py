@@ -1,6 +1,6 @@
 """Mistake: process_stream's worker catches no error of handle, so a failing item ends its worker
 and the error is lost (never in failures)."""
-# fails only: test_a_failing_item_is_reported_and_the_rest_handled, test_workers_go_on_after_more_failures_than_there_are_workers, test_a_second_call_returns_only_its_own_items_and_failures
+# fails only: test_a_failing_item_is_reported_and_the_rest_handled, test_workers_go_on_after_more_failures_than_there_are_workers, test_a_second_call_returns_only_its_own_items_and_failures, test_a_handle_that_raises_a_baseexception_in_the_stream_never_loses_it
 # ruff: noqa: E501
 
 import asyncio

@@ -48,7 +48,9 @@ async def process_stream(source, handle, workers, maxsize):
         while (item := await queue.get()) is not STOP:
             try:
                 results[item] = await handle(item)
-            except Exception as error:
+            except asyncio.CancelledError:
+                raise  # the stop: not an error of handle's
+            except BaseException as error:  # whatever handle raised
                 failures[item] = error
 
     tasks = [asyncio.create_task(worker()) for _ in range(workers)]
