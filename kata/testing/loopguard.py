@@ -101,7 +101,7 @@ FROZEN_PREFIX = BLOCKED.split("{", 1)[0]  # how every frozen-loop finding begins
 # its loop froze 0.75 s in session.get, which blocks nothing): the freeze may be the machine's.
 BUSY_MACHINE = (
     "\nThis machine was busy meanwhile (more programs wanted a core than it has), so the freeze may "
-    "be its doing, not your code's: a test that failed for nothing else is run again."
+    "be its doing, not your code's: `python grade.py` runs a test that failed for nothing else again."
 )
 _ASLEEP = re.compile(re.escape(FROZEN_PREFIX) + r"[0-9.]+ s, asleep in a blocking call")
 LEAKED = (

@@ -1046,8 +1046,8 @@ def not_watched(since: float, until: float, function: str, while_: str) -> Asser
         )
     return AssertionError(
         f"this test could not watch {function} {while_}: the calls it waits for {why}. A busy "
-        "machine can do this too (it starts or ends them late): the test is run again, and if it "
-        "fails the same way on a quiet machine, the code is the cause."
+        "machine can do this too (it starts or ends them late): `python grade.py` runs the test "
+        "again, and if it fails the same way on a quiet machine, the code is the cause."
     )
 
 
@@ -1083,8 +1083,8 @@ def assert_loop_ran(wakes, since: float, until: float, function: str, while_: st
             f"this test could not watch {function} {while_}: the event loop could run nothing for "
             f"{until - since - free:.2f} s of those {until - since:.2f} s, so the test cannot tell whether "
             "your code would have woken there. A busy machine does this (the loop's thread waited for "
-            "a core); so does code that blocks the loop. The test is run again, and if it fails the "
-            "same way on a quiet machine, the code is the cause."
+            "a core); so does code that blocks the loop. `python grade.py` runs the test again, and "
+            "if it fails the same way on a quiet machine, the code is the cause."
         )
 
 
