@@ -383,15 +383,15 @@ class Peer:
         # With the other calls this loop step starts: calls started together start together there.
         call.sent = time.monotonic()
         self._send_call(call, target, mode, attr, args, kwargs, step_of=loop)
-        cancelled = False
+        cancelled = None  # the cancellation this task got while it waited, the latest
         while call.outcome is None:
             # The future itself, not a shield around it: a shield would add a loop turn between
             # the reply and this task, in which later messages (a cancellation of the learner's
             # own tasks, say) would be seen first, which one process never shows.
             try:
                 await call.future
-            except asyncio.CancelledError:
-                cancelled = True
+            except asyncio.CancelledError as error:
+                cancelled = error
                 if call.outcome is not None:
                     break  # it had ended already: handled below
                 if self.lost is not None:
@@ -400,7 +400,7 @@ class Peer:
                 try:
                     self.channel.send({"op": "cancel", "id": call.number})
                 except ChannelClosed:
-                    raise asyncio.CancelledError() from None
+                    raise _as_it_came(cancelled) from None
                 call.future = loop.create_future()  # its ending still arrives, on a fresh future
                 if self.cancel_grace is not None:
                     loop.call_later(self.cancel_grace, self._give_up, call)
@@ -410,13 +410,19 @@ class Peer:
             note_crossing(began, ended_before(call, message, began, time.monotonic()))
         if isinstance(message, PeerLost):
             if cancelled:
-                raise asyncio.CancelledError()
+                raise _as_it_came(cancelled)
             raise message
+        if cancelled and message.get("op") == "cancelled":
+            # The call ended cancelled by this cancellation: the caller gets it as it came, message
+            # and all, as in one process, where it goes through the call. anyio's cancel scope
+            # knows its own cancellation by its message ("Cancelled via cancel scope ..."), and
+            # let a bare one through as a cancel from outside (a learner trial's answers, 11-22).
+            raise _as_it_came(cancelled)
         if cancelled and not message.get("saw_cancel") and message.get("op") != "cancelled":
             # It had ended before the cancellation reached it. In one process the caller would
             # have seen that ending first (it runs in the same task): so it sees it now, and the
             # cancellation lands at its next await, as it would there.
-            _cancel_at_next_await(asyncio.current_task())
+            _cancel_at_next_await(asyncio.current_task(), cancelled)
         return self._outcome(message)
 
     def _give_up(self, call: _Outgoing) -> None:
@@ -724,7 +730,13 @@ def ended_before(call: _Outgoing, reply: dict, began: float, now: float) -> floa
     return max(0.0, now - (call.sent + began + ran))
 
 
-def _cancel_at_next_await(task: asyncio.Task) -> None:
+def _as_it_came(cancelled: asyncio.CancelledError) -> asyncio.CancelledError:
+    """A cancellation a task caught while its remote call ran, to raise once the call has ended:
+    a new one with the same message (anyio's cancel scope reads it), as a fresh traceback."""
+    return asyncio.CancelledError(*cancelled.args)
+
+
+def _cancel_at_next_await(task: asyncio.Task, cancelled: asyncio.CancelledError) -> None:
     """Deliver a cancellation the task caught while a remote call ended, at its next await,
     unless whoever asked for it takes it back first.
 
@@ -734,13 +746,15 @@ def _cancel_at_next_await(task: asyncio.Task) -> None:
     would still throw it at the next await, outside the block, where nobody turns it into a
     TimeoutError (found: a correct 22 answer failed in judge mode with a bare CancelledError).
     So the request stays counted (`cancelling()`), and it lands after this step, if it still
-    stands then.
+    stands then, with its message (anyio's cancel scope knows its own by it).
     """
     requested = task.cancelling()
 
+    message = cancelled.args[0] if len(cancelled.args) == 1 else None
+
     def land() -> None:
         if requested and not task.done() and task.cancelling() >= requested:
-            task.cancel()
+            task.cancel(message)
             task.uncancel()  # the same request, delivered late: not one more
 
     task.get_loop().call_soon(land)

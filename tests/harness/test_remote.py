@@ -262,6 +262,17 @@ class Learner:
         except TimeoutError:
             return None
 
+    async def cancelled_with_a_message(self, fetch, key, message):
+        """What a cancellation with a message, of this task while fetch runs, raises here."""
+        task = asyncio.current_task()
+        asyncio.get_running_loop().call_later(0.02, task.cancel, message)
+        try:
+            await fetch(key)
+        except asyncio.CancelledError as error:
+            task.uncancel()
+            return list(error.args)
+        return "not cancelled"
+
     async def slow(self):
         try:
             await asyncio.sleep(10)
@@ -302,6 +313,17 @@ async def test_a_timeout_in_the_learners_code_cancels_the_judges_call(pair):
     link = pair(Learner())
     service = Service(delay=5.0)
     assert await link.remote.first_within(service.fetch, "k", 0.01) is None
+    assert service.cancelled == ["k"]
+
+
+async def test_a_cancellation_of_the_learners_task_comes_back_through_a_call_with_its_message(pair):
+    """As in one process, where it goes through the call: anyio's cancel scope knows its own
+    cancellation by its message, and let a bare one through as a cancel from outside (a learner
+    trial's anyio.fail_after answers, 11-22, failed in judge mode alone)."""
+    link = pair(Learner())
+    service = Service(delay=5.0)
+    message = "Cancelled via cancel scope 7f00"
+    assert await link.remote.cancelled_with_a_message(service.fetch, "k", message) == [message]
     assert service.cancelled == ["k"]
 
 
