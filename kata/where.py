@@ -13,6 +13,7 @@ import ast
 import asyncio
 import functools
 import linecache
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ def shown_path(path: Path, target: Path) -> str:
 
 # The kata's own files (its package): a frame or a handler there is the kata's, not the learner's.
 KATA_FOLDER = str(Path(__file__).resolve().parent)
+ASYNCIO_FOLDER = os.path.dirname(asyncio.__file__) + os.sep
 
 REMOTE_PLACES = "__kata_places__"  # kata.remote.codec.PLACES, without importing it here
 
@@ -124,7 +126,7 @@ def _leaves(error: BaseException) -> list[BaseException]:
     return [error]
 
 
-def _awaiting(task: asyncio.Task) -> list[FrameType]:
+def awaiting(task: asyncio.Task) -> list[FrameType]:
     """The frames of the coroutines a suspended task is awaiting, outermost first."""
     frames = []
     awaited = task.get_coro()
@@ -145,6 +147,14 @@ def _awaiting(task: asyncio.Task) -> list[FrameType]:
     return frames
 
 
+def awaits_in_the_kata(task: asyncio.Task) -> bool:
+    """Whether the innermost coroutine a suspended task awaits, past asyncio's own (an Event's
+    wait, a sleep), is the kata's code (a fake service's call, judge mode's call to the other
+    process), not the learner's."""
+    frames = [f for f in awaiting(task) if not f.f_code.co_filename.startswith(ASYNCIO_FOLDER)]
+    return bool(frames) and frames[-1].f_code.co_filename.startswith(KATA_FOLDER)
+
+
 def waiting_at(loop: asyncio.AbstractEventLoop, target: Path) -> list[Place]:
     """For each unfinished task on `loop`, the innermost line of the learner's code it waits at."""
     return waiting_in(asyncio.all_tasks(loop), target)
@@ -154,7 +164,7 @@ def waiting_in(tasks: Iterable[asyncio.Task], target: Path) -> list[Place]:
     """For each of `tasks` still waiting, the innermost line of the learner's code it waits at."""
     places: list[Place] = []
     for task in tasks:
-        learner = [f for f in _awaiting(task) if in_target(f.f_code.co_filename, target)]
+        learner = [f for f in awaiting(task) if in_target(f.f_code.co_filename, target)]
         if learner:
             place = _place(learner[-1])
             if place not in places:

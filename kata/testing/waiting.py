@@ -60,6 +60,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
+from kata import where
 from kata.testing import clock, loop_runs, margins, stall_cause, turns
 from kata.testing.client_timeouts import client_limit, in_aiohttp
 from kata.testing.limits import MAX_PAUSES, Limit, Site, alive_between, site_of, timer_setter
@@ -110,6 +111,24 @@ class Watched:
         return [t for t in self.timers if since < t < until]
 
 
+def _cancelled_again_in_the_kata(watched: Watched, thrown: tuple) -> bool:
+    """Whether a resumption throws a cancellation asked for again into a task that waits in the
+    kata's own code: no wake-up of the learner's code, which does not run in it.
+
+    anyio's cancel scope asks a task it cancelled to stop again at every turn of the loop until
+    it has ended (`CancelScope._deliver_cancellation`); while a test holds a call in its stopping
+    (a fake that takes the cancellation and waits on), that made thousands of wake-ups of a
+    learner trial's anyio task group, told it woke again and again (03, 05, 14, 16). The first
+    cancellation still counts, and so does every one a task of the code's own takes itself: a
+    timeout's (`asyncio.timeout`, `wait_for` from 3.12) is taken back as it ends (`uncancel`), so a
+    poll by timeouts never has two asked at once."""
+    error = thrown[0] if thrown else None
+    if not (isinstance(error, asyncio.CancelledError) or error is asyncio.CancelledError):
+        return False
+    task = watched.task
+    return task is not None and task.cancelling() > 1 and where.awaits_in_the_kata(task)
+
+
 class _Counted(collections.abc.Coroutine):
     """Drives a task's coroutine and records each resumption; otherwise the coroutine itself."""
 
@@ -120,8 +139,8 @@ class _Counted(collections.abc.Coroutine):
         self.__name__ = getattr(coro, "__name__", type(coro).__name__)
         self.__qualname__ = getattr(coro, "__qualname__", self.__name__)
 
-    def _resume(self, resume: Callable[..., Any], *args: Any) -> Any:
-        if self._started:
+    def _resume(self, resume: Callable[..., Any], *args: Any, counted: bool = True) -> Any:
+        if self._started and counted:
             self._watched.woke(clock.perf_counter())
         self._started = True
         outer, self._watch.running = self._watch.running, self._watched
@@ -134,7 +153,8 @@ class _Counted(collections.abc.Coroutine):
         return self._resume(self._coro.send, value)
 
     def throw(self, *args: Any) -> Any:
-        return self._resume(self._coro.throw, *args)
+        again = _cancelled_again_in_the_kata(self._watched, args)
+        return self._resume(self._coro.throw, *args, counted=not again)
 
     def close(self) -> None:
         self._coro.close()
