@@ -44,6 +44,9 @@ def load_exercise(target: Path, stem: str) -> ModuleType:
     if not path.is_file():
         raise ExerciseLoadError(f"{path} is missing: there is nothing to test")
     name = module_name(stem)
+    from kata.testing import sleep_watch  # here: the loader is imported before the kata's testing
+
+    sleep_watch.learners_folder(target)  # a lock the file makes, as it loads too, is watched there
     spec = importlib.util.spec_from_file_location(name, path, loader=_FromSource(name, str(path)))
     module = importlib.util.module_from_spec(spec)
     # Registered so that functions defined there can be pickled (process pools).

@@ -70,9 +70,9 @@ WAITED = (
 WAIT_INSTEAD = {
     "time.sleep": "Wait with `await asyncio.sleep(...)`.",
     "threading": (
-        "Between tasks use asyncio's own, whose waits you await: asyncio.Event (`await "
-        "event.wait()`), asyncio.Condition, asyncio.Semaphore, asyncio.Barrier; to pause, `await "
-        "asyncio.sleep(...)`."
+        "Between tasks use asyncio's own, whose waits you await: asyncio.Lock (`async with lock:`), "
+        "asyncio.Event (`await event.wait()`), asyncio.Condition, asyncio.Semaphore, asyncio.Barrier; "
+        "to pause, `await asyncio.sleep(...)`."
     ),
     "queue": (
         "Between tasks use an asyncio.Queue (`await queue.get()`, `await queue.put(item)`); a "
@@ -82,6 +82,11 @@ WAIT_INSTEAD = {
         "Await the work instead: run it with `await asyncio.to_thread(...)` (or `await "
         "loop.run_in_executor(...)`), await a pool's future with `await asyncio.wrap_future(future)`, "
         "and wait for a thread of your own off the loop: `await asyncio.to_thread(thread.join)`."
+    ),
+    "subprocess": (
+        "Run the program with asyncio's own: `process = await asyncio.create_subprocess_exec(...)`, "
+        "then `await process.communicate()` (or `await process.wait()`); or move the call off the "
+        "loop: `await asyncio.to_thread(subprocess.run, ...)`."
     ),
     "select.select": (
         "Let the loop wait for the sockets (asyncio streams, `await loop.sock_recv(...)`), or move "
@@ -602,6 +607,8 @@ def _kind_of_wait(call: str) -> str:
         return "threading"
     if call.startswith("queue."):
         return "queue"
+    if call.startswith("subprocess."):
+        return "subprocess"
     return call if call in WAIT_INSTEAD else "thread"
 
 

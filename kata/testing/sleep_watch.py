@@ -8,7 +8,8 @@ fact, not a measurement: `time.sleep` and the standard library's blocking waits 
 once, by functions that note each call made from the learner's own file on a thread whose event
 loop is running, while a test watches (`watching`), then do as asked. No machine can cause such a
 call, so the finding leads with the loop guard's "asleep in a blocking call" words, which get no
-second run. Only a direct call counts: a library that waits inside shows as a frozen loop, as before.
+second run. Only a call from their file counts (through the standard library's passages to a wait below): a
+library that waits inside shows as a frozen loop, as before.
 
 What is watched, and when a call is noted:
 - time.sleep, and select.select with a time limit (None or > 0): every call;
@@ -19,8 +20,19 @@ What is watched, and when a call is noted:
   concurrent.futures.Future.result/exception, concurrent.futures.wait. Their non-blocking forms
   (`wait(0)`, `get(block=False)`, `acquire(blocking=False)`) never wait, nor does the result of a
   future already done, an event already set or a queue's item already there: not findings.
-- threading.Thread.join (a limit of None or > 0) of a thread still alive.
-A worker thread (asyncio.to_thread, run_in_executor) runs no loop: its waits are not noted.
+- threading.Thread.join (a limit of None or > 0) of a thread still alive;
+- a loop over `executor.map(...)` or `concurrent.futures.as_completed(...)`, named so: the wait
+  is in Future.result or Event.wait, called by the standard library's iterator, looked through to
+  the learner's line (_PASSAGES; a pool's shutdown stays the library's, as a library's loop over
+  them does);
+- subprocess.Popen.wait and communicate of a process still running, subprocess.run (call,
+  check_call, check_output) that waits in them;
+- threading.Lock and RLock, their blocking acquire (and `with`) of a lock held elsewhere: the lock
+  is in C, so a lock the learner's file makes (a file of a folder the loader loads from) is a
+  _WatchedLock, the kata's and the libraries' stay as they were (about 0.17 us more to make one).
+A worker thread (asyncio.to_thread, run_in_executor) runs no loop: its waits are not noted. Not
+watched: a blocking socket's recv/accept/connect, os.read of a pipe (the loop's own transports call
+these, every read: a stand-in would cost every test).
 
 It is installed when the kata's test machinery is imported (kata.testing.loopguard), before any
 learner module: `from time import sleep` or `from threading import Event` in their file gets it
@@ -38,6 +50,7 @@ import functools
 import os
 import queue
 import select
+import subprocess
 import sys
 import threading
 import time
@@ -93,10 +106,54 @@ def looks_through(*functions: Callable) -> None:
     _looked_through.update(f.__code__ for f in functions)
 
 
-def _caller(frame: FrameType | None) -> FrameType | None:
-    while frame is not None and frame.f_code in _looked_through:
+# The standard library's frames between a learner's line and a wait it reached through them, as
+# (folder or file, function): a loop over `pool.map(...)` or `concurrent.futures.as_completed(...)`
+# waits in Future.result or Event.wait called from these; `subprocess.run` (and call,
+# check_call, check_output) in Popen.communicate or wait. Each names the call as the learner
+# wrote it, or None: the wait's own name (a `with Popen(...)` block's end waits in Popen.wait).
+# Only these: a pool's shutdown (`with ThreadPoolExecutor()` ending) stays a library's wait.
+_FUTURES = os.path.dirname(concurrent.futures.__file__) + os.sep
+_PASSAGES: dict[tuple[str, str], str | None] = {
+    (_FUTURES, "_result_or_cancel"): None,
+    (_FUTURES, "result_iterator"): "concurrent.futures.Executor.map",
+    (_FUTURES, "_chain_from_iterable_of_lists"): "concurrent.futures.Executor.map",
+    (_FUTURES, "as_completed"): "concurrent.futures.as_completed",
+    **{
+        (subprocess.__file__, name): f"subprocess.{name}"
+        for name in ("run", "call", "check_call", "check_output")
+    },
+    (subprocess.__file__, "getstatusoutput"): "subprocess.getstatusoutput",
+    (subprocess.__file__, "getoutput"): "subprocess.getoutput",
+    (subprocess.__file__, "__exit__"): None,
+}
+
+
+def _passage(code: CodeType) -> tuple[bool, str | None]:
+    """Whether `code` is one of _PASSAGES, and the name it gives the call."""
+    filename = code.co_filename
+    folder = _FUTURES if filename.startswith(_FUTURES) else filename
+    key = (folder, code.co_name)
+    return key in _PASSAGES, _PASSAGES.get(key)
+
+
+def _caller_through(frame: FrameType | None) -> tuple[FrameType | None, str | None]:
+    """The frame that asked for a wait, past the kata's stand-ins (`looks_through`) and the
+    standard library's passages to it (_PASSAGES), and the name of the call it made there (None:
+    the wait's own)."""
+    via = None
+    while frame is not None:
+        code = frame.f_code
+        if code not in _looked_through:
+            passage, name = _passage(code)
+            if not passage:
+                break
+            via = name or via
         frame = frame.f_back
-    return frame
+    return frame, via
+
+
+def _caller(frame: FrameType | None) -> FrameType | None:
+    return _caller_through(frame)[0]
 
 
 _BASE_EVENTS = os.path.join(os.path.dirname(asyncio.__file__), "base_events.py")
@@ -193,13 +250,13 @@ def _learners_call(name: Callable[[tuple], str], real: Callable) -> Callable:
     def watched_wait(*args: Any, **kwargs: Any) -> Any:
         if not _watches or _running_loop() is None:
             return real(*args, **kwargs)
-        frame = _caller(sys._getframe(1))
+        frame, via = _caller_through(sys._getframe(1))
         if frame is None or not any(where.in_target(frame.f_code.co_filename, w.folder) for w in _watches):
             return real(*args, **kwargs)
         calls = getattr(_local, "calls", None)
         if calls is None:
             calls = _local.calls = []
-        call = _Call(name(args), frame)
+        call = _Call(via or name(args), frame)
         calls.append(call)
         try:
             return real(*args, **kwargs)
@@ -225,7 +282,8 @@ def _checked_call(name: str, real: Callable, blocks: Callable[..., bool]) -> Cal
             waits = False
         if not waits:
             return real(*args, **kwargs)
-        noted = _note(name, sys._getframe(1), None)
+        frame, via = _caller_through(sys._getframe(1))
+        noted = _note(via or name, frame, None)
         try:
             return real(*args, **kwargs)
         finally:
@@ -255,6 +313,88 @@ def _join_blocks(thread: threading.Thread, timeout: float | None = None) -> bool
 
 def _select_blocks(_r: Any, _w: Any, _x: Any, timeout: float | None = None) -> bool:
     return _may_block(timeout)
+
+
+def _process_runs(process: subprocess.Popen, *args: Any, **kwargs: Any) -> bool:
+    """Whether Popen.wait or communicate can wait: a time limit (None or > 0), the process running."""
+    timeout = kwargs.get("timeout", args[-1] if args else None)
+    return _may_block(timeout) and process.poll() is None
+
+
+class _WatchedLock:
+    """A threading.Lock or RLock the learner's file made (`_lock_maker`): as the lock it stands for,
+    but that a blocking acquire (and `with`), called from their file in async code, is noted when
+    the lock is held elsewhere, so that it has to wait. The lock's own methods are in C, beyond
+    reach: only the locks their file makes are these, so the kata's and the libraries' own locks
+    cost nothing more."""
+
+    __slots__ = ("_lock", "_name")
+
+    def __init__(self, lock: Any, name: str) -> None:
+        self._lock, self._name = lock, name
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        lock = self._lock
+        if blocking and timeout != 0 and _watches and _running_loop() is not None:
+            if lock.acquire(False):  # free (or an RLock this thread holds): no wait
+                return True
+            noted = _note(self._name, sys._getframe(1), None)
+            try:
+                return lock.acquire(blocking, timeout)
+            finally:
+                _ended(noted)
+        return lock.acquire(blocking, timeout)
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    def __getattr__(self, name: str) -> Any:  # an RLock's _is_owned, _release_save...: a Condition's
+        return getattr(self._lock, name)
+
+    def __repr__(self) -> str:
+        return repr(self._lock)
+
+
+_learner_folders: set[Path] = set()
+_learners_files: dict[str, bool] = {}  # by a code object's file name: whether it is in one of them
+
+
+def learners_folder(folder: Path) -> None:
+    """`folder` holds the learner's files (kata.loader, as it loads one; a watch's folder): a lock
+    their file makes, at import or later, is a _WatchedLock."""
+    folder = folder.resolve()
+    if folder not in _learner_folders:
+        _learner_folders.add(folder)
+        _learners_files.clear()
+
+
+def _learners_file(filename: str) -> bool:
+    known = _learners_files.get(filename)
+    if known is None:
+        known = _learners_files[filename] = any(where.in_target(filename, f) for f in _learner_folders)
+    return known
+
+
+def _lock_maker(real: Callable, name: str) -> Callable:
+    """threading.Lock (or RLock): `real`, but a _WatchedLock to a caller in a learner's folder."""
+
+    @functools.wraps(real)
+    def make(*args: Any, **kwargs: Any) -> Any:
+        lock = real(*args, **kwargs)
+        if _learner_folders and _learners_file(sys._getframe(1).f_code.co_filename):
+            return _WatchedLock(lock, name)
+        return lock
+
+    return make
 
 
 # What is replaced, as (owner, attribute, the stand-in's maker); the originals are read at install.
@@ -287,6 +427,16 @@ def _replacements() -> list[tuple[Any, str, Callable[[Callable], Callable]]]:
         (concurrent.futures, "wait", lambda real: _learners_call(_fixed("concurrent.futures.wait"), real)),
         (threading.Thread, "join", lambda real: _checked_call("threading.Thread.join", real, _join_blocks)),
         (select, "select", lambda real: _checked_call("select.select", real, _select_blocks)),
+        *(
+            (
+                subprocess.Popen,
+                method,
+                lambda real, m=method: _checked_call(f"subprocess.Popen.{m}", real, _process_runs),
+            )
+            for method in ("wait", "communicate")
+        ),
+        (threading, "Lock", lambda real: _lock_maker(real, "threading.Lock.acquire")),
+        (threading, "RLock", lambda real: _lock_maker(real, "threading.RLock.acquire")),
     ]
 
 
@@ -296,8 +446,12 @@ _STAND_INS = (
     _condition_wait,
     _learners_call(_fixed(""), sleep),
     _checked_call("", sleep, _join_blocks),
+    _WatchedLock.acquire,
+    _WatchedLock.__enter__,
 )
 PASSED_THROUGH = frozenset((__file__, f.__code__.co_name) for f in _STAND_INS)
+
+looks_through(_WatchedLock.__enter__)
 
 _installed = False
 
@@ -317,6 +471,7 @@ def install() -> None:
 @contextmanager
 def watching(folder: Path):
     """While inside: the learner's blocking calls in async code (files directly in `folder`)."""
+    learners_folder(folder)
     watch = _Watch(folder.resolve())
     _watches.append(watch)
     try:

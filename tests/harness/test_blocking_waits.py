@@ -6,7 +6,9 @@ is below the loop guard's limit, and a wait on a lock is no evidence of a blocki
 of wait is called once here, for about 10 ms, by a learner's async function; the forms that cannot
 wait (a limit of 0, `block=False`), the waits that find what they wait for already there, the same
 waits in worker threads (`asyncio.to_thread`) and a library's own wait must pass. In one process
-and in judge mode (the learner's code runs in the sandbox).
+and in judge mode (the learner's code runs in the sandbox). Also waits reached through the standard
+library (a loop over `pool.map(...)` or `concurrent.futures.as_completed(...)`, `subprocess.run`) and
+a threading.Lock or RLock the file made (at import too) that another thread holds.
 """
 
 import pytest
@@ -22,6 +24,8 @@ import concurrent.futures
 import queue
 import select
 import socket
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import wait as wait_for_futures
@@ -88,6 +92,58 @@ async def select_select():
     with one, other:
         select.select([one], [], [], 0.01)
 
+def _held_for_a_moment(lock):
+    lock.acquire()
+    threading.Timer(0.01, lock.release).start()
+
+LOCK_MADE_AT_IMPORT = threading.Lock()
+
+async def lock_acquire():
+    lock = threading.Lock()
+    _held_for_a_moment(lock)
+    lock.acquire()
+    lock.release()
+
+async def lock_in_a_with():
+    _held_for_a_moment(LOCK_MADE_AT_IMPORT)
+    with LOCK_MADE_AT_IMPORT:
+        pass
+
+async def rlock_in_a_with():
+    lock = threading.RLock()
+    ready = Event()
+    def hold():
+        with lock:
+            ready.set()
+            time.sleep(0.01)
+    threading.Thread(target=hold).start()
+    await asyncio.to_thread(ready.wait)
+    with lock:
+        pass
+
+async def executor_map():
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        return list(pool.map(time.sleep, [0.01]))
+
+async def executor_map_of_a_process_pool():
+    # A forked worker starts in a few ms: a job of 50 ms, so that the loop's thread, late on a
+    # busy machine, still finds it running as the loop over map waits (a job of abs was done).
+    with concurrent.futures.ProcessPoolExecutor(1) as pool:
+        return len(list(pool.map(time.sleep, [0.05], chunksize=2)))
+
+async def futures_as_completed():
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        jobs = [pool.submit(time.sleep, 0.01)]
+        for job in concurrent.futures.as_completed(jobs):
+            job.result()
+
+async def subprocess_run():
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+
+async def popen_wait():
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+
 async def time_sleep_and_an_event():
     time.sleep(0.005)
     Event().wait(0.005)
@@ -133,10 +189,40 @@ async def forms_that_cannot_wait():
     one, other = socket.socketpair()
     with one, other:
         select.select([one], [], [], 0)
+    lock = threading.Lock()
+    with lock:  # free
+        lock.acquire(False)  # held: not waited for
+        lock.acquire(timeout=0)
+    again = threading.RLock()
+    with again, again:  # this thread's own
+        pass
+    ready = Event()
+    held = threading.Thread(target=lambda: (lock.acquire(), ready.set()))
+    held.start()
+    await asyncio.to_thread(ready.wait)
+    lock.acquire(blocking=False)  # held by another thread: no wait
+    lock.release()
+    condition = threading.Condition(threading.Lock())
+    with condition:
+        condition.wait(0)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        jobs = [pool.submit(abs, -1)]
+        await asyncio.wrap_future(jobs[0])
+        [job.result() for job in concurrent.futures.as_completed(jobs)]  # done: no wait
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    await asyncio.to_thread(process.wait)
+    process.wait()  # ended
     return done.result()
 
 def _waits_of_a_worker():
     Event().wait(0.01)
+    lock = threading.Lock()
+    _held_for_a_moment(lock)
+    with lock:
+        pass
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        list(pool.map(time.sleep, [0.01]))
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
     try:
         queue.Queue().get(timeout=0.01)
     except queue.Empty:
@@ -170,6 +256,14 @@ BLOCKING = [
     ("future_result", "concurrent.futures.Future.result", "await asyncio.wrap_future(future)"),
     ("futures_wait", "concurrent.futures.wait", "await asyncio.wrap_future(future)"),
     ("select_select", "select.select", "await asyncio.to_thread(select.select, ...)"),
+    ("lock_acquire", "threading.Lock.acquire", "asyncio.Lock"),
+    ("lock_in_a_with", "threading.Lock.acquire", "asyncio.Lock"),
+    ("rlock_in_a_with", "threading.RLock.acquire", "asyncio.Lock"),
+    ("executor_map", "concurrent.futures.Executor.map", "await asyncio.wrap_future(future)"),
+    ("executor_map_of_a_process_pool", "concurrent.futures.Executor.map", "run_in_executor"),
+    ("futures_as_completed", "concurrent.futures.as_completed", "await asyncio.wrap_future(future)"),
+    ("subprocess_run", "subprocess.run", "asyncio.create_subprocess_exec"),
+    ("popen_wait", "subprocess.Popen.wait", "await process.wait()"),
 ]
 PASSING = ["forms_that_cannot_wait", "waits_in_worker_threads", "a_librarys_wait"]
 

@@ -144,8 +144,9 @@ async def spins_in_async_code():
     spins()
 
 async def waits_for_a_computing_thread():
-    import threading
-    done = threading.Lock(); done.acquire()  # its wait is a lock's (threading.Thread.join is named)
+    import _thread, threading
+    # Its wait is a lock's, in C, made past threading (threading's Lock and Thread.join are named).
+    done = _thread.allocate_lock(); done.acquire()
     threading.Thread(target=lambda: (spins(), done.release())).start()
     done.acquire()
 

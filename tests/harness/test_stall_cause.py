@@ -132,11 +132,8 @@ HERE = Path(__file__).parent
 
 
 def _a_librarys_wait():
-    pool = ThreadPoolExecutor(1)
-    try:
-        list(pool.map(time.sleep, [0.2]))  # Executor.map waits for the result: not a call named
-    finally:
-        pool.shutdown(wait=False)
+    with ThreadPoolExecutor(1) as pool:  # its shutdown waits for the job: a library's wait, not named
+        pool.submit(time.sleep, 0.2)
 
 
 def _frozen_by_a_sleep(guard, block=_a_librarys_wait):
