@@ -14,7 +14,11 @@ calls slower than it (WakeWatch.probe_own_timers): a limit gives up (the code ra
 cancels its calls, or returns without their results); a log logs, a watchdog warns, a poll checks
 and sleeps again. A few loop turns later every timer the code has pending is held back, and the
 calls end: code that waits for them returns at once, and a poll, whose next check is held back,
-does not return at all (the test waits GRACE s, then says so).
+does not return at all (the test waits GRACE s, then says so). A poll from a thread of the code's
+own (a thread that checks with time.sleep, Event.wait(timeout), a threading.Timer chain) keeps no
+loop timer: its timed waits are held back with the loop's (kata.testing.sleep_watch.ThreadTimers),
+so it does not notice either; what a thread waits for coming still wakes it (a heartbeat thread
+stopped by an Event, a wait for the calls with a time limit).
 
     async with wake_watch(ex) as wakes:
         with OwnTimersProbe(wakes, "fetch_all", fetch_user) as timers:

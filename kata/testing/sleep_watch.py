@@ -11,6 +11,9 @@ call, so the finding leads with the loop guard's "asleep in a blocking call" wor
 second run. Only a call from their file counts (through the standard library's passages to a wait below): a
 library that waits inside shows as a frozen loop, as before.
 
+In a thread of the code's own (no loop runs there) a timed wait is held back while the probe of the
+code's timers holds them (ThreadTimers, below).
+
 What is watched, and when a call is noted:
 - time.sleep, and select.select with a time limit (None or > 0): every call;
 - threading.Condition.wait (a limit of None or > 0): every call. It is where the other waits of
@@ -46,6 +49,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import os
 import queue
@@ -207,10 +211,19 @@ def _may_block(timeout: Any) -> bool:
 
 
 def sleep(seconds: float, /) -> None:
-    """time.sleep, noting a call from the learner's file made in async code (see the module)."""
+    """time.sleep, noting a call from the learner's file made in async code (see the module); in a
+    thread of the code's own, held back while its timers are (ThreadTimers)."""
     if _watches and _running_loop() is not None:
         _note("time.sleep", sys._getframe(1), seconds)
+    elif _thread_timers and _timed(seconds) and _running_loop() is None:
+        _thread_wait("time.sleep", seconds, sys._getframe(1), _slept, seconds)
+        return
     _REAL_SLEEP(seconds)
+
+
+def _slept(seconds: float) -> bool:
+    _REAL_SLEEP(seconds)
+    return False  # it ran its time out
 
 
 sleep.__doc__ = _REAL_SLEEP.__doc__
@@ -239,7 +252,193 @@ def _condition_wait(self: threading.Condition, timeout: float | None = None) -> 
                 return _REAL_CONDITION_WAIT(self, timeout)
             finally:
                 _ended(noted)
+    elif _thread_timers and _timed(timeout) and _running_loop() is None:
+        return _thread_wait("threading.Condition.wait", timeout, sys._getframe(1), self, timeout)
     return _REAL_CONDITION_WAIT(self, timeout)
+
+
+# The code's own threads: a thread's timed wait, held back with the code's loop timers.
+#
+# The probe of the code's timers (kata.testing.own_timers) holds back the timers the learner's file
+# has pending on its loop: code that waits for its calls returns as they end, a poll does not. A
+# red team's answer (10) polled from a thread instead: a thread of its own checked `job.done()`
+# every 20 ms with time.sleep and woke the loop once (call_soon_threadsafe) when all were done; the
+# loop had no timer to hold back, and it passed. So while a watch holds the code's timers back, a
+# timed wait that a thread with no loop makes for the learner's file (time.sleep, and a time limit
+# of Condition.wait and the waits built on it: Event.wait(timeout), Queue.get(timeout=...),
+# Future.result(timeout), a threading.Timer of a function of theirs) is held back too: one whose
+# time runs out meanwhile returns only once the hold ends. A thread poll then never notices that
+# the calls have ended, and the probe says so, as of a poll on the loop. What it waited for coming
+# still wakes it at once (an Event set, a Future done: a heartbeat thread stopped by an Event);
+# the kata's and the tests' own waits (a fake's blocking call that the code runs in a thread) and a
+# wait with no time limit are never held; a thread that runs a loop is the async code's.
+
+_THREAD_PASSAGES = (threading.__file__, queue.__file__, __file__)
+_TIMER_RUN = threading.Timer.run.__code__
+HOLD_SLICE = 0.02  # a held Condition.wait waits for its notice in slices this long, until the hold ends
+HOLD_MAX = 60.0  # seconds a held wait waits for its hold's end at most (a watch ends it long before)
+RECENT = 0.1  # a thread's wait that ended this long before a hold began is taken as under way then
+
+
+def _timed(timeout: Any) -> bool:
+    return isinstance(timeout, int | float) and timeout > 0
+
+
+@dataclass(eq=False)
+class TimedWait:
+    """A timed wait made for the learner's file in a thread of the code's own: `how` as they wrote
+    it (`time.sleep(0.02)`), where, and when it began and ended (kata clock)."""
+
+    seconds: float
+    how: str
+    file: str
+    line: int
+    function: str
+    started: float = field(default_factory=clock.perf_counter)
+    ended: float | None = None
+
+
+class ThreadTimers:
+    """The timed waits the threads of `code_file`'s own make (see above), held back from `hold()`
+    to `let_go()` (by a wake watch, kata.testing.waiting, as it holds the loop's timers back)."""
+
+    def __init__(self, code_file: str) -> None:
+        self.code_file = code_file
+        self.under_way: dict[int, TimedWait] = {}
+        self.last: dict[int, TimedWait] = {}  # each thread's latest, by its ident
+        self.holding: Callable[[TimedWait], bool] | None = None  # which it holds, while it holds
+        self._gate = threading._allocate_lock()  # type: ignore[attr-defined]
+
+    def hold(self, spared: Callable[[TimedWait], bool]) -> list[TimedWait]:
+        """From now on, until `let_go()`, each wait whose time runs out is held (but those
+        `spared`); the waits under way now (or that ended just now: a poll between two sleeps)."""
+        if self.holding is None:
+            self._gate.acquire()
+            self.holding = lambda wait: not spared(wait)
+        now = clock.perf_counter()
+        seen = [*list(self.under_way.values()), *list(self.last.values())]
+        recent = [w for w in dict.fromkeys(seen) if w.ended is None or w.ended > now - RECENT]
+        return [w for w in recent if not spared(w)]
+
+    def let_go(self) -> None:
+        if self.holding is not None:
+            self.holding = None
+            self._gate.release()
+
+    def held(self, wait: TimedWait) -> bool:
+        """Whether `wait`, whose time ran out, is held: until the hold ends (True if it was)."""
+        holding = self.holding
+        if holding is None or not holding(wait):
+            return False
+        if self._gate.acquire(timeout=HOLD_MAX):
+            self._gate.release()
+        return True
+
+
+_thread_timers: list[ThreadTimers] = []
+
+
+def watch_thread_timers(timers: ThreadTimers, on: bool) -> None:
+    if on:
+        _thread_timers.append(timers)
+    elif timers in _thread_timers:
+        timers.let_go()
+        _thread_timers.remove(timers)
+
+
+def _thread_wait(call: str, seconds: float, frame: FrameType, waited: Any, timeout: float) -> Any:
+    """A timed wait (`time.sleep`, `call`: `_slept`; Condition.wait: `waited`, the condition) in a
+    thread with no loop: held while a watch of the file it is made for holds (ThreadTimers)."""
+    owners, wait = _made_for(call, seconds, frame)
+    if not owners:
+        return _slept(timeout) if call == "time.sleep" else _REAL_CONDITION_WAIT(waited, timeout)
+    key, ident = id(wait), threading.get_ident()
+    for owner in owners:
+        owner.under_way[key] = wait
+    try:
+        if call == "time.sleep":
+            _slept(timeout)
+            for owner in owners:
+                owner.held(wait)
+            return None
+        return _condition_wait_held(
+            waited, timeout, lambda: any(o.holding is not None and o.holding(wait) for o in owners)
+        )
+    finally:
+        wait.ended = clock.perf_counter()
+        for owner in owners:
+            owner.under_way.pop(key, None)
+            owner.last[ident] = wait
+
+
+def _condition_wait_held(condition: threading.Condition, timeout: float, held: Callable[[], bool]) -> bool:
+    """Condition.wait(timeout) as threading has it, but that once its time has run out it waits on
+    for its notice, in slices, while `held()`: one waiter all along, so that a notice that comes as
+    a slice ends is not lost (a wait of each slice afresh lost one: a heartbeat thread whose
+    stop.set() came then slept on until the hold ended, and the code's join of it with it)."""
+    if not condition._is_owned():  # type: ignore[attr-defined]
+        raise RuntimeError("cannot wait on un-acquired lock")
+    waiter = threading._allocate_lock()  # type: ignore[attr-defined]
+    waiter.acquire()
+    condition._waiters.append(waiter)  # type: ignore[attr-defined]
+    saved_state = condition._release_save()  # type: ignore[attr-defined]
+    got_it = False
+    try:
+        got_it = waiter.acquire(True, timeout)
+        while not got_it and held():
+            got_it = waiter.acquire(True, HOLD_SLICE)
+        return got_it
+    finally:
+        condition._acquire_restore(saved_state)  # type: ignore[attr-defined]
+        if not got_it:
+            with contextlib.suppress(ValueError):
+                condition._waiters.remove(waiter)  # type: ignore[attr-defined]
+
+
+def _made_for(call: str, seconds: float, frame: FrameType | None) -> tuple[list[ThreadTimers], TimedWait]:
+    """The ThreadTimers of the file a thread's timed wait is made for: the first file from the
+    wait outwards past threading's, queue's, concurrent.futures' and the kata's stand-ins, or a
+    threading.Timer's function's; with the wait as the learner wrote it."""
+    below = None  # the standard library's call the learner's line made (Event.wait)
+    timer = None
+    while frame is not None:
+        code = frame.f_code
+        filename = code.co_filename
+        if code is _TIMER_RUN:
+            timer = frame.f_locals.get("self")
+            function = getattr(timer, "function", None)
+            code = getattr(getattr(function, "__func__", function), "__code__", None)
+            if code is None:
+                break
+            site = (code.co_filename, code.co_firstlineno, code.co_name)
+            how = f"threading.Timer({getattr(timer, 'interval', seconds):g}, {code.co_name})"
+            return _owners(code.co_filename), TimedWait(seconds, how + " in a thread", *_place(site))
+        if code in _looked_through or filename in _THREAD_PASSAGES or filename.startswith(_FUTURES):
+            if filename != __file__ and code not in _looked_through:
+                below = frame
+            frame = frame.f_back
+            continue
+        owners = _owners(filename)
+        if not owners:
+            break
+        if call == "time.sleep" or below is None:
+            how = f"{call}({seconds:g})"
+        else:
+            module = str(below.f_globals.get("__name__", ""))
+            module = "concurrent.futures" if module.startswith("concurrent.futures") else module
+            how = f"{module}.{below.f_code.co_qualname}({seconds:g})"
+        site = (filename, frame.f_lineno, code.co_name)
+        return owners, TimedWait(seconds, how + " in a thread", *_place(site))
+    return [], TimedWait(seconds, call, "", 0, "")
+
+
+def _place(site: tuple[str, int, str]) -> tuple[str, int, str]:
+    filename, line, function = site
+    return os.path.basename(filename), line, function
+
+
+def _owners(filename: str) -> list[ThreadTimers]:
+    return [timers for timers in list(_thread_timers) if timers.code_file == filename]
 
 
 def _learners_call(name: Callable[[tuple], str], real: Callable) -> Callable:
@@ -448,6 +647,10 @@ _STAND_INS = (
     _checked_call("", sleep, _join_blocks),
     _WatchedLock.acquire,
     _WatchedLock.__enter__,
+    _slept,
+    _thread_wait,
+    _condition_wait_held,
+    ThreadTimers.held,
 )
 PASSED_THROUGH = frozenset((__file__, f.__code__.co_name) for f in _STAND_INS)
 

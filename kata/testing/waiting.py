@@ -61,7 +61,7 @@ from types import FrameType
 from typing import Any
 
 from kata import where
-from kata.testing import clock, loop_runs, margins, stall_cause, turns
+from kata.testing import clock, loop_runs, margins, sleep_watch, stall_cause, turns
 from kata.testing.client_timeouts import client_limit, in_aiohttp
 from kata.testing.limits import MAX_PAUSES, Limit, Site, alive_between, site_of, timer_setter
 
@@ -251,6 +251,7 @@ class WakeWatch:
         self._readers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # `_aiohttp_limit`
         # Each timer held back and when it was due (kata.testing.own_timers), by its id.
         self._held_back: dict[int, tuple[asyncio.TimerHandle, float]] = {}
+        self._thread_timers: sleep_watch.ThreadTimers | None = None  # its threads' timed waits
         # The learner's functions the loop ran as callbacks (`loop.call_soon(check)`, a done
         # callback), one record each: when each run began. Not tasks: the checks of stopping look
         # at them (a poll by callbacks wakes no task), the others at tasks alone.
@@ -276,6 +277,9 @@ class WakeWatch:
         self._loop.call_at = self._timed_call_at  # asyncio.sleep and timeouts go through it
         if self.code_file:  # when the learner's timers stop: TimerHandle.cancel() tells the loop
             timers_watched(self, True)
+            # The timed waits of the code's own threads, held back with its timers (sleep_watch).
+            self._thread_timers = sleep_watch.ThreadTimers(self.code_file)
+            sleep_watch.watch_thread_timers(self._thread_timers, True)
             self._cancelled = self._loop._timer_handle_cancelled
             self._loop._timer_handle_cancelled = self._timer_cancelled
             self._run_in_executor = self._loop.run_in_executor
@@ -293,6 +297,9 @@ class WakeWatch:
     def __exit__(self, *exc_info: object) -> None:
         self._let_timers_go()
         timers_watched(self, False)
+        if self._thread_timers is not None:
+            sleep_watch.watch_thread_timers(self._thread_timers, False)
+            self._thread_timers = None
         if self._turns is not None:
             self.starved = self._turns.starved_in(self._entered, clock.perf_counter())
         self._loop.set_task_factory(self._factory)
@@ -397,9 +404,9 @@ class WakeWatch:
                     await asyncio.sleep(0)
             except asyncio.CancelledError:  # its loop is closing: the code gave up and ended
                 return []
-            held_back = self._move_pending(
-                lambda due, now: due + HELD_BACK, keep=True, spared=(spare_up_to, spare_pauses)
-            )
+            spared = (spare_up_to, spare_pauses)
+            held_back = self._move_pending(lambda due, now: due + HELD_BACK, keep=True, spared=spared)
+            held_back += self._hold_thread_timers(spared)
             if held_back and let_go_after is not None:
                 self._call_at(self._loop.time() + let_go_after, self._let_timers_go)
             return held_back
@@ -446,7 +453,23 @@ class WakeWatch:
         heapq.heappush(scheduled, handle)
         return True
 
+    def _hold_thread_timers(self, spared: tuple[float | None, bool]) -> list[Limit]:
+        """The timed waits of the code's own threads are held back too (sleep_watch.ThreadTimers:
+        a thread that polls never notices the calls have ended); those under way now, as Limits."""
+        if self._thread_timers is None:
+            return []
+
+        def limit(wait: sleep_watch.TimedWait) -> Limit:
+            pause = wait.how.startswith(("time.sleep(", "threading.Timer("))
+            return Limit(
+                wait.seconds, wait.how, wait.file, wait.line, wait.function, wait.started, pause=pause
+            )
+
+        return [limit(w) for w in self._thread_timers.hold(lambda wait: limit(wait).given(*spared))]
+
     def _let_timers_go(self) -> None:
+        if self._thread_timers is not None:
+            self._thread_timers.let_go()
         held, self._held_back = self._held_back, {}
         for handle, due in held.values():
             handle._when = due

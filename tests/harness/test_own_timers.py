@@ -24,6 +24,8 @@ LEARNER = """
 import asyncio
 import contextlib
 import logging
+import threading
+import time
 
 import anyio  # at import, as a learner's file would: importing it on the loop froze it 0.1 s
 
@@ -217,6 +219,81 @@ async def polls_beside_a_decoy(fetch, ids):
     return [t.result() for t in tasks]
 
 
+async def polls_from_a_thread(fetch, ids):
+    loop = asyncio.get_running_loop()
+    tasks = [asyncio.create_task(fetch(i)) for i in ids]
+    ended = loop.create_future()
+
+    def watch():
+        while not all(t.done() for t in tasks):
+            time.sleep(0.02)
+        loop.call_soon_threadsafe(lambda: ended.done() or ended.set_result(None))
+
+    threading.Thread(target=watch, daemon=True).start()
+    await ended
+    return [t.result() for t in tasks]
+
+
+async def polls_on_an_event_in_a_thread(fetch, ids):
+    loop = asyncio.get_running_loop()
+    tasks = [asyncio.create_task(fetch(i)) for i in ids]
+    never = threading.Event()
+
+    def watch():
+        while not all(t.done() for t in tasks):
+            never.wait(0.02)
+
+    await asyncio.to_thread(watch)
+    return [t.result() for t in tasks]
+
+
+async def polls_by_a_timer_chain(fetch, ids):
+    loop = asyncio.get_running_loop()
+    tasks = [asyncio.create_task(fetch(i)) for i in ids]
+    ended = loop.create_future()
+
+    def check():
+        if all(t.done() for t in tasks):
+            loop.call_soon_threadsafe(lambda: ended.done() or ended.set_result(None))
+        else:
+            timer = threading.Timer(0.02, check)
+            timer.daemon = True
+            timer.start()
+
+    check()
+    await ended
+    return [t.result() for t in tasks]
+
+
+async def beats_in_a_thread(fetch, ids):
+    stop = threading.Event()
+
+    def beat():
+        while not stop.wait(0.05):
+            log.info("still working")
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        return await asyncio.gather(*(fetch(i) for i in ids))
+    finally:
+        stop.set()
+        await asyncio.to_thread(thread.join)
+
+
+async def _gathered(fetch, ids):
+    return await asyncio.gather(*(fetch(i) for i in ids))
+
+
+async def waits_from_a_thread(fetch, ids):
+    loop = asyncio.get_running_loop()
+
+    def wait():
+        return asyncio.run_coroutine_threadsafe(_gathered(fetch, ids), loop).result(timeout=30)
+
+    return await asyncio.to_thread(wait)
+
+
 async def spins(fetch, ids):
     tasks = [asyncio.create_task(fetch(i)) for i in ids]
     while not all(task.done() for task in tasks):
@@ -301,6 +378,41 @@ async def test_a_poll_whose_next_check_is_held_back_never_notices_that_the_calls
     message = str(failed.value)
     assert f"the calls to fetch that {name} was waiting for had ended, and {name} did not notice" in message
     assert where in message and message.endswith(FIX)
+
+
+@pytest.mark.parametrize(
+    ("name", "where"),
+    [
+        ("polls_from_a_thread", "time.sleep(0.02) in a thread at learner.py:"),
+        ("polls_on_an_event_in_a_thread", "threading.Event.wait(0.02) in a thread at learner.py:"),
+        ("polls_by_a_timer_chain", "threading.Timer(0.02, check) in a thread at learner.py:"),
+    ],
+)
+async def test_a_thread_of_its_own_that_polls_is_held_back_too_and_never_notices(
+    learner, name, where, monkeypatch
+):
+    """A red team's poll from a thread (10): its loop has no timer pending, only a future the thread
+    settles. The timed waits of the code's own threads are held with its timers (sleep_watch)."""
+    monkeypatch.setattr(own_timers, "GRACE", 0.5)
+
+    with pytest.raises(AssertionError) as failed:
+        await probed(learner, name)
+
+    message = str(failed.value)
+    assert f"the calls to fetch that {name} was waiting for had ended, and {name} did not notice" in message
+    assert where in message and message.endswith(FIX)
+
+
+@pytest.mark.parametrize("name", ["beats_in_a_thread", "waits_from_a_thread"])
+async def test_a_threads_timed_wait_that_ends_when_what_it_waits_for_comes_passes(learner, name, caplog):
+    """A heartbeat thread stopped by an Event, a thread that waits for the calls with a time limit:
+    held or not, what they wait for wakes them at once."""
+    with caplog.at_level(logging.INFO, logger="learner"):
+        result, timers, _ = await probed(learner, name)
+
+    assert result == [i * 10 for i in IDS]
+    if name == "beats_in_a_thread":
+        assert timers.held_back, "the heartbeat's wait was under way as the calls ended: held back"
 
 
 async def probed_with_a_given_limit(learner, name, seconds=1.0):
