@@ -902,6 +902,9 @@ async def test_an_error_of_the_first_call_to_finish_reaches_the_caller(ex, rng, 
         if not holds(raised, error):
             raise
     else:
+        late_to_see_the_first(
+            fetch, failed, "14 first_response: answers within half the gap after the first call ends"
+        )
         await held.release()
         raise AssertionError(
             f"fetch({failed!r}) was the first call to finish, after {fetch.delay_for(failed):.2f} s, "
@@ -1184,6 +1187,20 @@ async def test_first_success_stops_both_calls_of_a_mirror_listed_twice(ex, rng):
     await assert_a_repeated_mirror_is_stopped(ex, rng, "first_success", fast_failures=1)
 
 
+def late_to_see_the_first(fetch, failed, check):
+    """Note a failure on time when the code answered with the error of fetch(failed), the first
+    call to finish, unread: if it answered more than half the way from that call's end to the next
+    call's. A busy machine (judge mode most: the learner's process waits for a core) hands both
+    endings over in one batch, and `asyncio.wait`'s done set has no order (the self-check at load
+    11 failed ok_heartbeat_task_every_100_ms so). Code that skips errors does it on every run, and
+    fails its second run in the same words."""
+    now = clock.perf_counter()
+    first = [c.end for c in fetch.calls if c.args[0] == failed and c.end is not None]
+    others = [c.end for c in fetch.calls if c.args[0] != failed and c.end is not None]
+    if first and others and now - first[0] > (min(others) - first[0]) / 2:
+        margins.cut_off(check)
+
+
 async def check_a_baseexception_stops_the_others(name, call, fetch, failed, error):
     """`call` (a coroutine of `name`) sees fetch(failed) raise `error`, an Aborted, first: it lets
     it through (in a group is fine) with no call left running. "If a call raises ... first cancel
@@ -1196,6 +1213,9 @@ async def check_a_baseexception_stops_the_others(name, call, fetch, failed, erro
         if not holds(raised, error):
             raise
     else:
+        late_to_see_the_first(
+            fetch, failed, f"14 {name}: answers within half the gap after the first call ends"
+        )
         await stop_calls(fetch.calls)
         raise AssertionError(
             f"fetch({failed!r}) was the first call to finish, and it raised {error!r}; {name} returned "
