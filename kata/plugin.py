@@ -30,7 +30,15 @@ import pytest
 from kata import checked_names, forking, timeouts, until_caught, where
 from kata.catalog import REPO_ROOT, exercise_stem
 from kata.loader import ExerciseLoadError, load_exercise, module_name, unload_exercise
-from kata.report import GAVE_UP, HANG_GRACE, STOPPED_AT, TIME_ONLY, ReportWriter, is_pytest_timeout
+from kata.report import (
+    GAVE_UP,
+    HANG_GRACE,
+    STOPPED_AT,
+    TIME_ONLY,
+    ReportWriter,
+    is_pytest_timeout,
+    learner_message,
+)
 
 # Bound before any learner module is imported: timing checks trust these.
 from kata.testing import cancelling, clock, hang_guard, letting_run, margins, thread_leftovers, threads
@@ -641,6 +649,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if timed_out:
             running = STOPPED_LOADING if call.when == "setup" else STOPPED_RUNNING
             report.user_properties.append((STOPPED_AT, _where_it_stopped(item, call.excinfo.value, running)))
+            if item.config.getoption("kata_report") is None:
+                # Plain pytest (which every exercise names beside grade.py) printed pytest-timeout's
+                # words and a traceback deep in the selector alone (a learner trial): the words
+                # grade.py gives, where the code was included, come with it.
+                report.sections.append(("your code", learner_message(report)))
         if _failed_only_on_time(call, timed_out) or item.get_closest_marker(LOAD_SENSITIVE):
             report.user_properties.append((TIME_ONLY, True))
             if _only_gave_up(call):

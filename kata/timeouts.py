@@ -189,6 +189,8 @@ def has_alarm() -> bool:
 class _Alarm:
     """SIGALRM after `seconds`: the POSIX way, interrupting even a blocking system call."""
 
+    armed = False  # a test's time limit is set and not yet cancelled (kata.testing.signal_timers)
+
     def __init__(self, seconds: float) -> None:
         patience = _Patience()
 
@@ -201,10 +203,18 @@ class _Alarm:
 
         signal.signal(signal.SIGALRM, alarm)
         signal.setitimer(signal.ITIMER_REAL, seconds)
+        _Alarm.armed = True
 
     def cancel(self) -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        _Alarm.armed = False
+
+
+def alarm_armed() -> bool:
+    """Whether the kata's time limit (SIGALRM) is set for a test and not yet cancelled: pytest-timeout
+    cancels it before the teardown of a test that failed (its pytest_exception_interact)."""
+    return _Alarm.armed
 
 
 class _InterruptTimer:

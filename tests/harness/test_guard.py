@@ -6,6 +6,8 @@ file full of mistakes; each test here checks the verdict on one of them.
 
 import re
 import signal
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -557,6 +559,23 @@ def test_a_hanging_test_times_out_and_the_run_goes_on(tmp_path):
     assert "did not finish in time (1.0s)" in verdict["test_hangs"].message
     assert verdict["test_hangs"].time_only, "a timeout may be a busy machine: it is worth a second run"
     assert verdict["test_after"].outcome == "passed"
+
+
+def test_under_plain_pytest_a_timeout_says_where_the_learners_code_was_too(tmp_path):
+    """Every exercise names `pytest tests/test_NN.py` beside grade.py: a learner trial's hang there
+    got pytest-timeout's words and a traceback deep in the selector alone."""
+    test_file, target = make_suite(tmp_path, learner=HANGING_LEARNER, tests=HANGING_TESTS)
+    command = [sys.executable, "-m", "pytest", str(test_file), "--target", str(target), "--timeout", "1"]
+    run = subprocess.run(
+        [*command, "-q", "-p", "no:cacheprovider", "-k", "test_waits"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 1, run.stdout
+    assert "your code" in run.stdout and "this test did not finish in time (1.0s)" in run.stdout, run.stdout
+    assert "target/99_demo.py:9, in wait_one" in run.stdout, run.stdout
 
 
 HANGING_LEARNER = """
