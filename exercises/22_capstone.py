@@ -80,7 +80,8 @@ async def fetch_links_retrying(session, url, timeout, attempts, backoff):
     """Like `fetch_links`, but a page that answers 503 (busy) is tried again.
 
     Make at most `attempts` requests in all. Before the 2nd request wait `backoff`
-    seconds, before the 3rd `2 * backoff`, then `4 * backoff`, and so on.
+    seconds, before the 3rd `2 * backoff`, then `4 * backoff`, and so on (the caller
+    chose these waits: a `Retry-After` header on the 503 does not change them).
     If the last attempt answers 503 too, raise its `ClientResponseError`.
     Any other failure (another status, a timeout) is raised at once, never retried.
     A cancel from the caller, during a request or the wait before a retry, is neither a

@@ -48,6 +48,12 @@ from kata.testing.slots import longest_empty_slot
 from kata.testing.stall_cause import machine_busy
 from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
 
+# Every 503 of these tests carries the header busy servers send, telling the client when to try
+# again. The docstring's waits are the caller's (backoff, then twice as long each time): code that
+# waits as the header says instead (a red team's answer) waits a second where backoff is 0.05 s,
+# and for a second where it is hours.
+RETRY_AFTER = 1
+BUSY_HEADERS = {"Retry-After": str(RETRY_AFTER)}
 TIMEOUT = 0.25  # per request, in the crawl tests
 SLOW = 1.0  # a slow page answers (or finishes its body) after this long: far past the timeout
 LATENCY = (0.02, 0.05)  # every other page answers within this range
@@ -192,9 +198,12 @@ class Page:
     def replies(self):
         body = {"title": f"page {self.path}", "links": list(self.links)}
         ok = Reply(json=body, delay=self.latency)
-        busy = Reply(status=503, json={"error": "busy, try again later"}, delay=self.latency)
+        busy = Reply(
+            status=503, json={"error": "busy, try again later"}, delay=self.latency, headers=BUSY_HEADERS
+        )
         if self.large_error:
-            busy = replace(large_error_reply(503), delay=self.latency)
+            large = large_error_reply(503)
+            busy = replace(large, delay=self.latency, headers={**large.headers, **BUSY_HEADERS})
         if self.kind == FLAKY:
             return in_turn(*[busy] * self.busy, ok)
         if self.kind == ERROR:
@@ -916,7 +925,7 @@ async def test_a_busy_page_is_tried_again_until_it_answers(ex, rng, server):
 @pytest.mark.task(2)
 async def test_fetch_links_retrying_reads_links_outside_ascii_as_the_server_sent_them(ex, rng, server):
     links = not_ascii_links(server, rng)
-    busy = Reply(status=503, json={"error": "busy, try again later"})
+    busy = Reply(status=503, json={"error": "busy, try again later"}, headers=BUSY_HEADERS)
     url = server.serve("/pages/1", in_turn(busy, utf8_json({"title": "Über uns", "links": links})))
 
     async with aiohttp.ClientSession() as session:
@@ -1059,6 +1068,16 @@ async def fails_at_once(ex, server, page):
         )
 
 
+def as_the_header_said(waits):
+    """Words for waits that took the 503's Retry-After header at its word, or ''."""
+    if not any(abs(wait - RETRY_AFTER) < 0.1 for wait in waits):
+        return ""
+    return (
+        f" Each 503 said `Retry-After: {RETRY_AFTER}`, and the code waited about that long: the waits "
+        "are the caller's (the backoff it passed), whatever the server's headers say."
+    )
+
+
 @pytest.mark.task(2)
 async def test_the_wait_before_each_retry_doubles_and_the_last_503_is_raised_at_once(
     ex, rng, server, wake_watch
@@ -1096,8 +1115,9 @@ async def test_the_wait_before_each_retry_doubles_and_the_last_503_is_raised_at_
     if any(too_soon) or any(too_late):
         raise AssertionError(
             f"with backoff={backoff} the waits before the retries should be {expected} (backoff, then "
-            f"twice as long each time), found {shown}. `await asyncio.sleep(backoff * 2 ** n)` before "
-            "retry n + 1; retrying at once only adds to the load of a server that said it is busy."
+            f"twice as long each time), found {shown}.{as_the_header_said(gaps)} `await asyncio.sleep("
+            "backoff * 2 ** n)` before retry n + 1; retrying at once only adds to the load of a server "
+            "that said it is busy."
         )
     # The gaps the server sees allow for a busy machine; the pauses the code asks for are exact. (Only
     # one asyncio.sleep per wait is judged so: code that waits another way is judged by the gaps.)
@@ -1109,7 +1129,8 @@ async def test_the_wait_before_each_retry_doubles_and_the_last_503_is_raised_at_
         raise AssertionError(
             f"with backoff={backoff}, fetch_links_retrying slept {slept} before its retries "
             f"({pauses[0].where()}); the docstring asks for exactly {expected}: backoff, then twice as "
-            "long each time, nothing added or taken away (no jitter: the caller chose these waits). "
+            "long each time, nothing added or taken away (no jitter: the caller chose these waits)."
+            f"{as_the_header_said([pause.delay for pause in pauses])} "
             "`await asyncio.sleep(backoff * 2 ** n)` before retry n + 1."
         )
     # The last 503 is raised as soon as it comes (well under 0.01 s). One more wait after it,
@@ -1214,7 +1235,8 @@ async def test_the_wait_keeps_doubling_through_many_retries(ex, rng, server, wak
                 slept = ", ".join(f"{p.delay:g} s" for p in pauses[: n + 1])
                 raise AssertionError(
                     f"{call} (a page that answers 503 every time) slept {slept} before its retries "
-                    f"({pause.where()}): wait {n + 1} should be {want:g} s, {twice(n)}. {fix}"
+                    f"({pause.where()}): wait {n + 1} should be {want:g} s, {twice(n)}."
+                    f"{as_the_header_said([pause.delay])} {fix}"
                 )
     # What the server saw, however the code waits: each retry comes its wait after the 503 before it.
     for n, (earlier, later) in enumerate(itertools.pairwise(requests)):
@@ -1272,6 +1294,7 @@ async def test_a_long_backoff_is_waited_in_full_and_only_before_a_retry(ex, rng,
     if waits:
         longest = max(waits, key=lambda t: t.delay)
         asked = f" It asked for {longest.delay:g} s at most ({longest.where()})."
+        asked += as_the_header_said([longest.delay])
     fix = (
         "The waits are backoff, 2 * backoff, 4 * backoff..., however long the caller makes them: with no "
         "cap of your own (`min(backoff * 2 ** n, 60)`), `await asyncio.sleep(backoff * 2 ** n)` before "
@@ -1292,7 +1315,7 @@ async def test_a_long_backoff_is_waited_in_full_and_only_before_a_retry(ex, rng,
 
 @pytest.mark.task(2)
 async def test_a_cancelled_fetch_links_retrying_ends_cancelled(ex, server):
-    busy = Reply(status=503, json={"error": "busy, try again later"})
+    busy = Reply(status=503, json={"error": "busy, try again later"}, headers=BUSY_HEADERS)
     async with aiohttp.ClientSession() as session:
         await cancelled_while_the_server_answers(
             server,
@@ -1310,7 +1333,7 @@ async def test_a_fetch_links_retrying_cancelled_in_its_wait_before_a_retry_ends_
     # again sooner" (`except asyncio.CancelledError: pass` around the sleep) makes the request the
     # caller no longer wants. The wait is long here, so the cancel falls inside it.
     backoff = 0.5
-    busy = Reply(status=503, json={"error": "busy, try again later"})
+    busy = Reply(status=503, json={"error": "busy, try again later"}, headers=BUSY_HEADERS)
     answered = itertools.count()
     url = server.serve("/pages/1", lambda request: busy if next(answered) == 0 else Reply(json={"links": []}))
     async with aiohttp.ClientSession() as session:
