@@ -76,5 +76,7 @@ async def send_reminders(send, reminders):
     All the countdowns run at the same time, however many reminders there are: a 0.1 s
     reminder goes out after 0.1 s, even when it is listed after a 0.5 s one, and the whole
     call takes as long as the longest delay.
+
+    If a `send` raises, let its error reach the caller.
     """
     await asyncio.gather(*(remind(send, message, delay) for delay, message in reminders))

@@ -26,5 +26,5 @@ async def remind(send, message, delay):
 
 async def send_reminders(send, reminders):
     """Send every `(delay, message)` reminder `delay` seconds after the start, all counting down
-    together, however many there are."""
+    together, however many there are. A send's error reaches the caller (gather raises it)."""
     await asyncio.gather(*(remind(send, message, delay) for delay, message in reminders))

@@ -13,6 +13,7 @@ import pytest
 from kata.testing import FakeService, assert_call_count, assert_same, clock, margins, stopwatch
 from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
 from kata.testing.clock import EARLY_WAKE
+from kata.testing.errors import holds
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.threads import threads_counted, threads_running
 from kata.testing.ticker import LearnersTicker
@@ -537,6 +538,45 @@ async def test_the_same_reminder_listed_twice_is_sent_twice(ex, rng):
             "every item of the list its own countdown, repeats included."
         )
     assert_call_count(send, len(reminders), "one per reminder")
+
+
+# The failing reminder is due last, strictly after every other: by then each other one has gone
+# out, so a gather that raises it leaves nothing running, as a TaskGroup does. Blocking code
+# (the stub) freezes the loop past the guard's 0.1 s on its way there.
+FAILING_DUE = 0.15
+MAILBOX_FULL = "the mailbox is full"
+
+
+@pytest.mark.task(2)
+async def test_a_send_that_fails_reaches_the_caller_of_send_reminders(ex, rng):
+    # A red team's send_reminders gathered with `return_exceptions=True`: a send that failed went
+    # unnoticed, and no test had a send fail.
+    message, *others = rng.sample(WORDS, 3)
+    reminders = [(REMINDER_DELAYS[0], others[0]), (FAILING_DUE, message), (REMINDER_DELAYS[1], others[1])]
+    failure = ConnectionError(MAILBOX_FULL)
+    send = FakeService("send", delay=0.0, fail=lambda m: failure if m == message else None)
+
+    try:
+        await ex.send_reminders(send, reminders)
+    except BaseException as error:
+        if holds(error, failure):
+            return
+        if isinstance(error, Exception) and not isinstance(error, AssertionError):
+            raise AssertionError(
+                f"send({message!r}) raised ConnectionError({MAILBOX_FULL!r}), and send_reminders raised "
+                f"{error!r} instead: let the send's own error reach the caller, as it is, so that the "
+                "caller knows which reminder did not go out and why."
+            ) from error
+        raise
+    sent = [call for call in send.calls if call.args == (message,)]
+    tried = "was called and raised" if sent else "should have been called, and would have raised"
+    raise AssertionError(
+        f"reminders was {reminders}: send({message!r}) {tried} ConnectionError({MAILBOX_FULL!r}), and "
+        "send_reminders returned as if every reminder went out: the error was lost, so its caller "
+        "never learns the reminder was not sent. Let it through: `await asyncio.gather(...)` without "
+        "`return_exceptions=True` raises it (or a TaskGroup, which raises it in an ExceptionGroup); a "
+        "`try`/`except` around a send that does not raise again swallows it."
+    )
 
 
 # How often the many-reminders test counts the code's threads, from its first steps until the

@@ -1,0 +1,36 @@
+"""Wrong: send_reminders gathers with `return_exceptions=True`, so a send that fails is lost:
+its caller never learns a reminder did not go out (a red team's answer; no test had a send fail).
+"""
+
+# fails only: test_a_send_that_fails_reaches_the_caller_of_send_reminders
+
+import asyncio
+
+
+# Task 1: wait between checks without freezing the loop
+async def poll_until_ready(check, interval):
+    """Ask `await check()` whether a job is done, until it is.
+
+    Check once right away; while the answer is None, wait `interval` seconds and check
+    again. Return the first answer that is not None.
+    """
+    result = await check()
+    while result is None:
+        await asyncio.sleep(interval)
+        result = await check()
+    return result
+
+
+# Task 2: let the reminders count down together
+async def remind(send, message, delay):
+    """Wait `delay` seconds, then `await send(message)`."""
+    await asyncio.sleep(delay)
+    await send(message)
+
+
+async def send_reminders(send, reminders):
+    """Send every `(delay, message)` reminder `delay` seconds after the start, all counting down
+    together, however many there are."""
+    await asyncio.gather(
+        *(remind(send, message, delay) for delay, message in reminders), return_exceptions=True
+    )
