@@ -1025,6 +1025,7 @@ async def test_an_error_of_handle_reaches_the_caller_once_the_workers_stopped(ex
         ):
             result = await ex.process_all(items, flaky.handle, workers)
     except BaseException as raised:
+        raised_at = clock.perf_counter()
         # The first error is the first raised, whatever the order (code that handles the items
         # one at a time may meet `later` first).
         failed = [call for call in flaky.handle.calls if call.args[0] in flaky.raised]
@@ -1033,6 +1034,14 @@ async def test_an_error_of_handle_reaches_the_caller_once_the_workers_stopped(ex
         if not holds(raised, flaky.raised.get(first)):
             passed_on = [item for item in others if holds(raised, flaky.raised[item])]
             if passed_on:
+                # Both errors may reach the code in one batch when its process waits for a core
+                # (judge mode, under load: asyncio.wait's done set has no order), so passing on the
+                # later error well after the first was raised is a failure on time. Code that keeps
+                # the later error does it on every run, and fails its second run in the words below.
+                first_end = ended[0][0]
+                later_end = next(end for end, item in ended if item == passed_on[0])
+                if later_end > first_end and raised_at - first_end > (later_end - first_end) / 2:
+                    margins.cut_off("16 process_all: the first error, passed on within half the gap after it")
                 await leftovers.stop(before)
                 raise AssertionError(
                     f"handle({first}) raised {flaky.raised[first]!r} first, and later handle({passed_on[0]}) "
