@@ -1729,7 +1729,16 @@ async def test_links_that_differ_only_in_case_or_a_trailing_slash_are_pages_of_t
 LARGE_LIMITS = (65, 99)
 
 
+# The held replies of the large-limit test are let go together: the code's loop then reads up to 99
+# replies in a few turns, and on a loaded machine one such turn is cut off by the scheduler now and
+# then (the self-check, at a load of 12 to 15: 0.12-0.33 s, twice in a row, for the solution and 9
+# ok variants). So the test allows a stall of this long, as the large site's does (blocking code is
+# the crawl's other tests' business: each keeps the loop guard's usual limit).
+HELD_REPLIES_STALL_LIMIT = 1.0
+
+
 @pytest.mark.task(3)
+@pytest.mark.stall_limit(HELD_REPLIES_STALL_LIMIT)
 async def test_a_large_limit_is_reached_when_that_many_pages_wait(ex, rng, server):
     # A limit of LARGE_LIMITS, well above the 3 or 4 of the other tests: `limit` is the caller's to
     # choose, and a cap of one's own (`min(limit, 8)`, `min(limit, 32)`: a red team's passed with
