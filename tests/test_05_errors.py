@@ -14,6 +14,7 @@ from kata.testing import (
     holds,
     leaves,
     margins,
+    order,
     stopwatch,
 )
 from kata.testing.cancelling import (
@@ -41,6 +42,9 @@ DELAY = 0.2
 # Task 2: one call fails quickly while the others would take much longer.
 FAST = 0.05
 SLOW = 0.5
+# The first error is raised this soon after its call failed, cancelling and stopping the others
+# included (they stop at once here): correct code takes milliseconds, a pause of its own is seen.
+PROMPTLY = 0.1
 # Two calls of fetch_all_settled at once, every fetch SLOW s: done in about SLOW; calls one after
 # another take 8-12 times that, and are stopped here with words rather than by the test's timeout.
 TOGETHER_LIMIT = 4 * SLOW
@@ -611,9 +615,25 @@ async def test_the_first_error_wins(ex, rng):
         # after the first failure is a failure on time. Code that waits in list order does it on
         # every run, and fails its second run in the words below.
         early_ended = [call.end for call in api.fetch.calls if call.args[0] == early and call.end]
-        if early_ended and raised_at - early_ended[0] > (later - FAST) / 2:
-            margins.cut_off("05 the first error: raised within 0.1 s of the first failure")
+        late_ended = [call.end for call in api.fetch.calls if call.args[0] == late and call.end]
+        if early_ended and late_ended and raised_at - early_ended[0] > (later - FAST) / 2:
+            order.acted_on_the_later(
+                early_ended[0], late_ended[0], "05 the first error: raised within 0.1 s of the first failure"
+            )
     assert_raised(error, api, early)
+    # "As soon as one call raises": a red team's answer paused 0.3 s after the first failure, then
+    # raised it, and passed (the other calls, 0.5 s, were still running, so nothing looked late).
+    early_ended = [call.end for call in api.fetch.calls if call.args[0] == early and call.end]
+    if early_ended:
+        after = raised_at - early_ended[0]
+        if margins.over(after, PROMPTLY, "05 the first error: raised < PROMPTLY after the first failure"):
+            raise AssertionError(
+                f"fetch({early}) raised {api.raised[early]!r} {FAST:.2f} s after the start, the first call "
+                f"to fail, and fetch_all_or_nothing raised it {after:.2f} s later, with nothing more to "
+                "wait for but the cancelled calls stopping. The docstring says: as soon as one call "
+                "raises, raise that same exception (once the calls still running are cancelled and have "
+                "stopped): no pause of your own first, and no waiting for the other calls to end."
+            )
 
 
 @pytest.mark.task(2)

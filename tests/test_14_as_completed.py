@@ -16,6 +16,7 @@ from kata.testing import (
     holds,
     leaves,
     margins,
+    order,
     same,
     stopwatch,
 )
@@ -672,7 +673,9 @@ def assert_answer(result, fetch, expected_mirror, what):
         # for a core) hands both over in one batch, and `asyncio.wait`'s done set has no order (CI,
         # at f73b7d5). Code that awaits the calls in order does it on every run, and fails its
         # second run in the same words.
-        margins.cut_off(f"14 {what}: the first answer to arrive is read first")
+        order.acted_on_the_later(
+            first[0], whose[0].end, f"14 {what}: the first answer to arrive is read first"
+        )
     found = (
         f"the answer of {whose[0].args[0]} ({fetch.delay_for(whose[0].args[0]):.2f} s)"
         if whose
@@ -1021,7 +1024,9 @@ async def test_an_answer_that_is_false_in_an_if_is_returned(ex, rng, kind):
         # for a core) hands both over in one batch, and `asyncio.wait`'s done set has no order (CI,
         # at f73b7d5). Code that awaits the calls in order does it on every run, and fails its
         # second run in the same words.
-        margins.cut_off("14 first_success: the first answer to arrive is read first")
+        order.acted_on_the_later(
+            first[0], whose[0].end, "14 first_success: the first answer to arrive is read first"
+        )
     found = (
         f"the answer of {whose[0].args[0]} ({fetch.delay_for(whose[0].args[0]):.2f} s)"
         if whose
@@ -1220,7 +1225,7 @@ def late_to_see_the_first(fetch, failed, check):
     first = [c.end for c in fetch.calls if c.args[0] == failed and c.end is not None]
     others = [c.end for c in fetch.calls if c.args[0] != failed and c.end is not None]
     if first and others and now - first[0] > (min(others) - first[0]) / 2:
-        margins.cut_off(check)
+        order.acted_on_the_later(first[0], min(others), check)
 
 
 async def check_a_baseexception_stops_the_others(name, call, fetch, failed, error):

@@ -17,6 +17,7 @@ from kata.testing import (
     draw_timeline,
     holds,
     margins,
+    order,
     stopwatch,
 )
 from kata.testing.cancelling import (
@@ -1041,7 +1042,11 @@ async def test_an_error_of_handle_reaches_the_caller_once_the_workers_stopped(ex
                 first_end = ended[0][0]
                 later_end = next(end for end, item in ended if item == passed_on[0])
                 if later_end > first_end and raised_at - first_end > (later_end - first_end) / 2:
-                    margins.cut_off("16 process_all: the first error, passed on within half the gap after it")
+                    order.acted_on_the_later(
+                        first_end,
+                        later_end,
+                        "16 process_all: the first error, passed on within half the gap after it",
+                    )
                 await leftovers.stop(before)
                 raise AssertionError(
                     f"handle({first}) raised {flaky.raised[first]!r} first, and later handle({passed_on[0]}) "
