@@ -338,6 +338,29 @@ async def test_cancelling_the_judges_await_cancels_the_learners_task(pair):
     assert getattr(learner, "was_cancelled", False)
 
 
+class StartsACall(Learner):
+    async def start_one(self, fetch, key):
+        task = asyncio.create_task(fetch(key))
+        await asyncio.sleep(0.2)  # its call reaches the judge meanwhile
+        return task
+
+
+@pytest.mark.load_sensitive
+async def test_a_task_cancelled_here_before_its_first_step_cancels_the_task_there(pair):
+    """As in one process, where the task handed back is the task there: a learner trial's eager
+    tasks (3.12+) had their calls going before start_downloads returned, and 03's test cancelled a
+    returned task at once; the stand-in here ended cancelled before its first step, and the call
+    there ran on."""
+    link = pair(StartsACall())
+    service = Service(delay=5.0)
+    task = await link.remote.start_one(service.fetch, "k")
+    assert service.log == ["k"]  # the call there has begun
+    task.cancel()  # at once: the stand-in here has run no step yet
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert service.cancelled == ["k"]
+
+
 class FailsTogether:
     """Lent by the judge: its calls wait until `count` have started, then all fail in one loop step,
     as calls with one delay started together do."""
