@@ -128,10 +128,20 @@ AS_COMPLETED_NOT_AWAITED = (
     "you await it: `for next_done in asyncio.as_completed(tasks): result = await next_done`."
 )
 LOST_ERROR = (
-    "a task failed with {error} and nobody awaited it, so the error was silently lost: "
-    "await every task you create (gather and a TaskGroup await the tasks they were given, "
-    "not ones created after)."
+    "a task failed with {error} and nobody awaited it or read its error, so the error was silently "
+    "lost: await every task you create, or read the error of one whose result you skip "
+    "(`task.exception()`); gather and a TaskGroup await the tasks they were given, not ones created after."
 )
+LOST_ERROR_START = LOST_ERROR.split("{", 1)[0]
+LOST_ERROR_END = LOST_ERROR.split("}", 1)[1]
+# Several tasks' errors lost, said once (a learner trial's first_success left 18 failures of one
+# done set unread, and was told so in 18 lines alike, with no headline).
+LOST_ERRORS = (
+    "{count} tasks failed and nobody awaited them or read their errors, so the errors were silently "
+    "lost: {errors}. Await every task you create, or read the error of one whose result you skip "
+    "(`task.exception()`); gather and a TaskGroup await the tasks they were given, not ones created after."
+)
+SHOWN_LOST = 3  # errors named in LOST_ERRORS; the rest counted
 UNCLOSED_SESSION = (
     "an aiohttp ClientSession was never closed: open it with "
     "`async with aiohttp.ClientSession() as session:` so it is closed even when a request fails."
@@ -216,6 +226,24 @@ def _task_name(task: asyncio.Task) -> str:
     if not outer or outer.startswith("test_"):
         return name
     return f"{name} (inside {outer})"
+
+
+def lost_errors_together(problems: list[str]) -> list[str]:
+    """`problems` with two or more tasks' lost errors (LOST_ERROR) said once, where the first was."""
+    errors = [
+        p[len(LOST_ERROR_START) : -len(LOST_ERROR_END)]
+        for p in problems
+        if p.startswith(LOST_ERROR_START) and p.endswith(LOST_ERROR_END)
+    ]
+    if len(errors) < 2:
+        return problems
+    named = ", ".join(errors[:SHOWN_LOST]) + (
+        f" and {len(errors) - SHOWN_LOST} more" if len(errors) > SHOWN_LOST else ""
+    )
+    together = LOST_ERRORS.format(count=len(errors), errors=named)
+    first = next(n for n, p in enumerate(problems) if p.startswith(LOST_ERROR_START))
+    rest = [p for p in problems if not (p.startswith(LOST_ERROR_START) and p.endswith(LOST_ERROR_END))]
+    return [*rest[:first], together, *rest[first:]]
 
 
 def explain_loop_report(context: dict) -> str:
@@ -541,7 +569,7 @@ class LoopGuard:
         if self._threads is not None:
             problems.extend(await self._threads.finish())
             self._threads = None
-        return problems
+        return lost_errors_together(problems)
 
     def _stop_observing(self) -> None:
         if self._observed is not None:

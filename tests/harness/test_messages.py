@@ -164,3 +164,23 @@ def test_requests_left_running_by_a_cancel_are_counted_in_the_words():
     three = request_went_on("fetch_all", 3)
     assert three.startswith("fetch_all ended cancelled, but its 3 requests did not: the server held their")
     assert "or await the requests in fetch_all itself." in three
+
+
+def test_errors_lost_by_many_tasks_are_said_once_with_the_first_few_named():
+    # A learner trial's first_success left 18 failures of one done set unread, and was told so in
+    # 18 lines alike, with no headline.
+    from kata.testing.loopguard import LOST_ERROR, lost_errors_together
+
+    errors = [repr(ConnectionError(f"mirror-{n} is down")) for n in range(5)]
+    other = "an aiohttp ClientSession was never closed"
+    said = lost_errors_together([other, *(LOST_ERROR.format(error=e) for e in errors)])
+    assert said[0] == other and len(said) == 2
+    assert said[1].startswith("5 tasks failed and nobody awaited them or read their errors")
+    assert all(e in said[1] for e in errors[:3]) and errors[3] not in said[1] and "and 2 more" in said[1]
+
+
+def test_one_lost_error_keeps_its_own_sentence():
+    from kata.testing.loopguard import LOST_ERROR, lost_errors_together
+
+    one = [LOST_ERROR.format(error="ValueError('lost')")]
+    assert lost_errors_together(one) == one
