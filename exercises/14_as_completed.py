@@ -85,6 +85,7 @@ async def first_response(fetch, mirrors):
     Once you have it the other calls are wasted: cancel the ones still running, and wait
     until they have stopped before you return.
     If the first call to finish raised, raise its error (after stopping the others the same way).
+    While the calls run, sleep until one finishes: no checking on them again and again.
     """
     raise NotImplementedError
 
@@ -95,6 +96,7 @@ async def first_success(fetch, mirrors):
     a call that returned, cancel the calls still running, and wait until they have stopped.
 
     If every call fails, raise an `ExceptionGroup` holding all of their exceptions:
-    `raise ExceptionGroup("every mirror failed", errors)`.
+    `raise ExceptionGroup("every mirror failed", errors)`. Read the error of every call
+    that raised, those you skip too: asyncio reports an error nobody read as lost.
     """
     raise NotImplementedError

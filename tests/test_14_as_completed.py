@@ -865,6 +865,29 @@ async def test_the_fastest_mirror_answers(ex, rng, wake_watch):
         )
 
 
+# The tests of waiting for the first answer: the winner answers this late, so that the stretch in
+# which every call runs and nothing changes is long enough to see a poll in.
+QUIET_WINNER = 0.3
+
+
+async def assert_sleeps_until_an_answer(ex, rng, wake_watch, name):
+    """`name` (first_response or first_success) sleeps while every call runs, until one ends: no
+    look at its tasks again and again (`while not any(t.done() for t in tasks): await
+    asyncio.sleep(0)`, a red team's: it answered as soon, and passed every other test)."""
+    mirrors, winner, _, fetch = race(rng, 5, winner_at=QUIET_WINNER)
+    async with wake_watch(ex) as wakes:
+        with OwnTimersProbe(wakes, name, fetch) as timers:
+            task = asyncio.create_task(getattr(ex, name)(fetch, mirrors))
+            result = await timers.awaited(task, fix=AWAIT_EACH, complete=answer_from(winner).__eq__)
+    assert_answer(result, fetch, winner, name)
+    assert_slept_while_the_calls_ran(wakes, fetch.calls, {task: name}, name, AWAIT_EACH, probe=timers)
+
+
+@pytest.mark.task(2)
+async def test_first_response_sleeps_until_an_answer_arrives(ex, rng, wake_watch):
+    await assert_sleeps_until_an_answer(ex, rng, wake_watch, "first_response")
+
+
 def answered(fetch, winner):
     """When the winner's call ended (kata clock)."""
     return min((c.end for c in fetch.calls if c.args[0] == winner and c.end is not None), default=0.0)
@@ -1109,6 +1132,11 @@ async def test_when_every_mirror_fails_all_their_errors_are_raised_together(ex, 
             f"every mirror failed, so first_success should raise an ExceptionGroup of their errors; "
             f"it returned {describe(result)} instead"
         )
+
+
+@pytest.mark.task(3)
+async def test_first_success_sleeps_until_an_answer_arrives(ex, rng, wake_watch):
+    await assert_sleeps_until_an_answer(ex, rng, wake_watch, "first_success")
 
 
 @pytest.mark.task(3)

@@ -1,6 +1,6 @@
 """Mistake: first_response waits for the first answer with a time limit of its own
 (`asyncio.wait(..., timeout=1.5)`): a mirror slower than that would be given up."""
-# fails only: test_the_fastest_mirror_answers
+# fails only: test_the_fastest_mirror_answers, test_first_response_sleeps_until_an_answer_arrives
 
 import asyncio
 
