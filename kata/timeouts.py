@@ -51,6 +51,7 @@ from types import FrameType
 
 import pytest
 
+from kata import where
 from kata.testing import turns
 from kata.tracebacks import give_line_numbers
 
@@ -81,7 +82,7 @@ _STDLIB_INTERNAL_FILES = frozenset(
 )
 _SELECTORS = os.path.normcase(selectors.__file__)
 _THREADING = os.path.normcase(threading.__file__)
-_BASE_EVENTS = os.path.normcase(os.path.join(os.path.dirname(asyncio.__file__), "base_events.py"))
+_BASE_EVENTS = os.path.normcase(where.BASE_EVENTS)
 # Where the main thread sleeps until something happens: raising there (as Ctrl-C does) undoes
 # nothing half-made.
 _THREAD_WAITS = frozenset({"wait", "join", "_wait_for_tstate_lock"})

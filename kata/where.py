@@ -39,7 +39,10 @@ def shown_path(path: Path, target: Path) -> str:
 
 # The kata's own files (its package): a frame or a handler there is the kata's, not the learner's.
 KATA_FOLDER = str(Path(__file__).resolve().parent)
+# asyncio's own folder, with its separator: a file of asyncio's is one whose name starts with it.
 ASYNCIO_FOLDER = os.path.dirname(asyncio.__file__) + os.sep
+# Its event loop's file (a loop's `_run_once`, `run_until_complete`), named as code objects name it.
+BASE_EVENTS = os.path.join(ASYNCIO_FOLDER, "base_events.py")
 
 REMOTE_PLACES = "__kata_places__"  # kata.remote.codec.PLACES, without importing it here
 

@@ -19,10 +19,11 @@ import weakref
 from types import FrameType
 from typing import Any
 
+from kata import where
 from kata.remote.peer import Peer
 from kata.testing import clock
 from kata.testing.client_timeouts import client_limit, in_aiohttp
-from kata.testing.limits import ASYNCIO_DIR, Limit, timer_setter
+from kata.testing.limits import Limit, timer_setter
 
 # The judge's frames that serve a call of the learner's process.
 _SERVING = {Peer._run_async.__code__, Peer._run_sync.__code__}
@@ -115,7 +116,7 @@ def _served(frame: FrameType | None) -> bool:
         if frame.f_code in _SERVING:
             return True
         name = frame.f_code.co_filename
-        if not (name.startswith(ASYNCIO_DIR) or in_aiohttp(frame)):
+        if not (name.startswith(where.ASYNCIO_FOLDER) or in_aiohttp(frame)):
             return False
         frame = frame.f_back
     return False

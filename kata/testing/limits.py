@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from kata import where
 from kata.testing import clock
 
 # Shorter timers are not limits these tests could let pass: a run of the kata's tests waits
@@ -46,8 +47,6 @@ _HOW = {
     "call_later": "loop.call_later({}, ...)",
 }
 _PAUSES = {"sleep"}  # asyncio.sleep (a library's too): a pause, not a limit (but a timer all the same)
-# asyncio's own code: walked through from a timer to the code that set it.
-ASYNCIO_DIR = os.path.dirname(asyncio.__file__)
 
 
 Site = tuple[str, int, str]  # a place in the learner's code: file, line, function
@@ -88,7 +87,7 @@ class Limit:
         file, line, function = site
         pause = called in _PAUSES
         library = None  # a library's call other than asyncio's (anyio.fail_after)
-        if below is not None and not below.f_code.co_filename.startswith(ASYNCIO_DIR):
+        if below is not None and not below.f_code.co_filename.startswith(where.ASYNCIO_FOLDER):
             library = str(below.f_globals.get("__name__", "")).split(".")[0] or "a library"
         if library is not None:
             how = f"{library}.{called}({seconds})"
@@ -228,6 +227,6 @@ def assert_no_limit_of_its_own(watch: Any, explain: Callable[[Limit], str]) -> N
 def timer_setter(caller: FrameType | None) -> FrameType | None:
     """Who set a timer: the first frame outside asyncio from `caller` (the caller of `loop.call_at`)
     outwards (asyncio.sleep, asyncio.timeout and call_later are asyncio's own)."""
-    while caller is not None and caller.f_code.co_filename.startswith(ASYNCIO_DIR):
+    while caller is not None and caller.f_code.co_filename.startswith(where.ASYNCIO_FOLDER):
         caller = caller.f_back
     return caller

@@ -641,7 +641,7 @@ def _kind_of_wait(call: str) -> str:
 
 
 # Frames of these folders are machinery between the code that made a task and the task factory.
-_MACHINERY = (str(Path(asyncio.__file__).parent), where.KATA_FOLDER)
+_MACHINERY = (where.ASYNCIO_FOLDER, where.KATA_FOLDER)
 
 
 def _creator_file() -> str | None:
@@ -678,7 +678,7 @@ def _coroutine_file(task: asyncio.Task) -> str | None:
     """The file of the function a task runs (the learner's own, below the kata's machinery), or
     None where it is asyncio's (`asyncio.Task(asyncio.wait_for(...))`: nobody can name the maker)."""
     code = getattr(_learners_coroutine(task.get_coro()), "cr_code", None)
-    if code is None or code.co_filename.startswith(_MACHINERY[0]):
+    if code is None or code.co_filename.startswith(where.ASYNCIO_FOLDER):
         return None
     return code.co_filename
 

@@ -160,7 +160,6 @@ def _caller(frame: FrameType | None) -> FrameType | None:
     return _caller_through(frame)[0]
 
 
-_BASE_EVENTS = os.path.join(os.path.dirname(asyncio.__file__), "base_events.py")
 _EVENTS = asyncio.events.__file__
 
 
@@ -172,7 +171,7 @@ def _waiting_for_events(frame: FrameType | None) -> bool:
         code = frame.f_code
         if (code.co_name == "_run" and code.co_filename == _EVENTS) or code.co_name == "_observed_run":
             return False
-        if code.co_name == "_run_once" and code.co_filename == _BASE_EVENTS:
+        if code.co_name == "_run_once" and code.co_filename == where.BASE_EVENTS:
             return True
         frame = frame.f_back
     return False
