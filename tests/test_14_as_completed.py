@@ -662,10 +662,10 @@ def some_mirrors(rng, count):
     return [f"mirror-{n}.example" for n in rng.sample(range(100, 1000), count)]
 
 
-def assert_answer(result, fetch, expected_mirror, what):
-    """`result` is `expected_mirror`'s answer; else say whose answer it is."""
-    if type(result) is str and result == answer_from(expected_mirror):
-        return
+def whose_answer(result, fetch, expected_mirror, what):
+    """Whose answer `result` (not `expected_mirror`'s) is, in a message's words: another mirror's,
+    with its delay, or `describe(result)`. An answer whose call ended after `expected_mirror`'s is
+    a failure on time where both may have reached the code together (kata.testing.order)."""
     whose = [c for c in fetch.calls if type(result) is str and result == answer_from(c.args[0])]
     first = [c.end for c in fetch.calls if c.args[0] == expected_mirror and c.end is not None]
     if whose and first and whose[0].end is not None and whose[0].end > first[0]:
@@ -676,11 +676,16 @@ def assert_answer(result, fetch, expected_mirror, what):
         order.acted_on_the_later(
             first[0], whose[0].end, f"14 {what}: the first answer to arrive is read first"
         )
-    found = (
-        f"the answer of {whose[0].args[0]} ({fetch.delay_for(whose[0].args[0]):.2f} s)"
-        if whose
-        else describe(result)
-    )
+    if whose:
+        return f"the answer of {whose[0].args[0]} ({fetch.delay_for(whose[0].args[0]):.2f} s)"
+    return describe(result)
+
+
+def assert_answer(result, fetch, expected_mirror, what):
+    """`result` is `expected_mirror`'s answer; else say whose answer it is."""
+    if type(result) is str and result == answer_from(expected_mirror):
+        return
+    found = whose_answer(result, fetch, expected_mirror, what)
     raise AssertionError(
         f"{what} should return the answer of {expected_mirror}, which arrives first of those that "
         f"work ({fetch.delay_for(expected_mirror):.2f} s); found {found}. The first call to finish "
@@ -1040,21 +1045,7 @@ async def test_an_answer_that_is_false_in_an_if_is_returned(ex, rng, kind):
 
     if same(result, falsy):
         return
-    whose = [c for c in fetch.calls if type(result) is str and result == answer_from(c.args[0])]
-    first = [c.end for c in fetch.calls if c.args[0] == winner and c.end is not None]
-    if whose and first and whose[0].end is not None and whose[0].end > first[0]:
-        # An answer that came later: a busy machine (judge mode most: the learner's process waits
-        # for a core) hands both over in one batch, and `asyncio.wait`'s done set has no order (CI,
-        # at f73b7d5). Code that awaits the calls in order does it on every run, and fails its
-        # second run in the same words.
-        order.acted_on_the_later(
-            first[0], whose[0].end, "14 first_success: the first answer to arrive is read first"
-        )
-    found = (
-        f"the answer of {whose[0].args[0]} ({fetch.delay_for(whose[0].args[0]):.2f} s)"
-        if whose
-        else describe(result)
-    )
+    found = whose_answer(result, fetch, winner, "first_success")
     raise AssertionError(
         f"{winner} answered {falsy!r} after {WINNER:.2f} s, the first call that worked; first_success "
         f"returned {found}. {falsy!r} is false in an `if`, yet it is what the call returned: a call "
