@@ -562,24 +562,24 @@ class _WatchedLock:
         return repr(self._lock)
 
 
-_learner_folders: set[Path] = set()
-_learners_files: dict[str, bool] = {}  # by a code object's file name: whether it is in one of them
+# Replaced whole, never changed in place: every thread that makes a lock reads it.
+_learner_folders: tuple[Path, ...] = ()
 
 
 def learners_folder(folder: Path) -> None:
     """`folder` holds the learner's files (kata.loader, as it loads one; a watch's folder): a lock
     their file makes, at import or later, is a _WatchedLock."""
+    global _learner_folders
     folder = folder.resolve()
     if folder not in _learner_folders:
-        _learner_folders.add(folder)
-        _learners_files.clear()
+        _learner_folders = (*_learner_folders, folder)
 
 
 def _learners_file(filename: str) -> bool:
-    known = _learners_files.get(filename)
-    if known is None:
-        known = _learners_files[filename] = any(where.in_target(filename, f) for f in _learner_folders)
-    return known
+    # where.in_target resolves each file name's folder once (where._folder_of). A cache of its own
+    # here saved about 0.4 us a lock (3.5 us on a loaded machine), on about 800 locks made in a
+    # run of all 22 exercises' tests: a few ms of a 90 s run (2026-12-06).
+    return any(where.in_target(filename, f) for f in _learner_folders)
 
 
 def _lock_maker(real: Callable, name: str) -> Callable:
