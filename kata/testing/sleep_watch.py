@@ -215,7 +215,7 @@ def sleep(seconds: float, /) -> None:
     if _watches and _running_loop() is not None:
         _note("time.sleep", sys._getframe(1), seconds)
     elif _thread_timers and _timed(seconds) and _running_loop() is None:
-        _thread_wait("time.sleep", seconds, sys._getframe(1), _slept, seconds)
+        _thread_wait("time.sleep", seconds, sys._getframe(1), _sleep_out)
         return
     _REAL_SLEEP(seconds)
 
@@ -252,7 +252,12 @@ def _condition_wait(self: threading.Condition, timeout: float | None = None) -> 
             finally:
                 _ended(noted)
     elif _thread_timers and _timed(timeout) and _running_loop() is None:
-        return _thread_wait("threading.Condition.wait", timeout, sys._getframe(1), self, timeout)
+        return _thread_wait(
+            "threading.Condition.wait",
+            timeout,
+            sys._getframe(1),
+            functools.partial(_condition_wait_out, self),
+        )
     return _REAL_CONDITION_WAIT(self, timeout)
 
 
@@ -345,29 +350,43 @@ def watch_thread_timers(timers: ThreadTimers, on: bool) -> None:
         _thread_timers.remove(timers)
 
 
-def _thread_wait(call: str, seconds: float, frame: FrameType, waited: Any, timeout: float) -> Any:
-    """A timed wait (`time.sleep`, `call`: `_slept`; Condition.wait: `waited`, the condition) in a
-    thread with no loop: held while a watch of the file it is made for holds (ThreadTimers)."""
+WaitOut = Callable[[list[ThreadTimers], TimedWait], Any]  # makes a thread's timed wait: _thread_wait
+
+
+def _thread_wait(call: str, seconds: float, frame: FrameType, wait_out: WaitOut) -> Any:
+    """A timed wait of `seconds` (`call`: time.sleep, Condition.wait) in a thread with no loop,
+    made by `wait_out(owners, wait)`: held while a watch of the file it is made for (an owner)
+    holds (ThreadTimers); with no owner, as the caller asked."""
     owners, wait = _made_for(call, seconds, frame)
     if not owners:
-        return _slept(timeout) if call == "time.sleep" else _REAL_CONDITION_WAIT(waited, timeout)
+        return wait_out(owners, wait)
     key, ident = id(wait), threading.get_ident()
     for owner in owners:
         owner.under_way[key] = wait
     try:
-        if call == "time.sleep":
-            _slept(timeout)
-            for owner in owners:
-                owner.held(wait)
-            return None
-        return _condition_wait_held(
-            waited, timeout, lambda: any(o.holding is not None and o.holding(wait) for o in owners)
-        )
+        return wait_out(owners, wait)
     finally:
         wait.ended = clock.perf_counter()
         for owner in owners:
             owner.under_way.pop(key, None)
             owner.last[ident] = wait
+
+
+def _sleep_out(owners: list[ThreadTimers], wait: TimedWait) -> None:
+    """time.sleep in a thread with no loop: its time, then each owner's hold, if it holds."""
+    _slept(wait.seconds)
+    for owner in owners:
+        owner.held(wait)
+
+
+def _condition_wait_out(condition: threading.Condition, owners: list[ThreadTimers], wait: TimedWait) -> bool:
+    """Condition.wait(wait.seconds) in a thread with no loop: threading's own with no owner, else
+    one that waits on for its notice while an owner holds the wait."""
+    if not owners:
+        return _REAL_CONDITION_WAIT(condition, wait.seconds)
+    return _condition_wait_held(
+        condition, wait.seconds, lambda: any(o.holding is not None and o.holding(wait) for o in owners)
+    )
 
 
 def _condition_wait_held(condition: threading.Condition, timeout: float, held: Callable[[], bool]) -> bool:
@@ -648,6 +667,8 @@ _STAND_INS = (
     _WatchedLock.__enter__,
     _slept,
     _thread_wait,
+    _sleep_out,
+    _condition_wait_out,
     _condition_wait_held,
     ThreadTimers.held,
 )
