@@ -76,6 +76,7 @@ class Limit:
     pause: bool = False  # asyncio.sleep: a pause, not a limit (`assert_no_limit_of_its_own`)
     ended: float | None = None  # kata clock, when it fired or was cancelled (None: still pending)
     thread: bool = False  # work a thread does for the learner's file (kata.testing.waiting), not a timer
+    call_later: bool = False  # set by asyncio's loop.call_later: a callback the loop runs later (keeps_time)
 
     @classmethod
     def set_by(cls, site: Site, below: FrameType | None, delay: float) -> Limit:
@@ -87,6 +88,7 @@ class Limit:
         file, line, function = site
         pause = called in _PAUSES
         library = None  # a library's call other than asyncio's (anyio.fail_after)
+        call_later = False
         if below is not None and not below.f_code.co_filename.startswith(where.ASYNCIO_FOLDER):
             library = str(below.f_globals.get("__name__", "")).split(".")[0] or "a library"
         if library is not None:
@@ -99,7 +101,9 @@ class Limit:
             how = "loop.call_at(...)"
         else:
             how = _HOW.get(called, f"asyncio.{called}(...)").format(seconds)
-        return cls(delay, how, os.path.basename(file), line, function, clock.perf_counter(), pause=pause)
+            call_later = called == "call_later"
+        at = clock.perf_counter()
+        return cls(delay, how, os.path.basename(file), line, function, at, pause=pause, call_later=call_later)
 
     def said(self) -> str:
         """`a time limit of 1.50 s of its own (asyncio.wait(..., timeout=1.5) at 14_as_completed.py:39)`"""
@@ -133,7 +137,7 @@ class Limit:
         a callback the loop runs later (`loop.call_later`). A wait's timeout (`asyncio.wait(...,
         timeout=0.05)`, `wait_for`, `asyncio.timeout`) limits a wait for something: in a loop, it is
         how a poll checks on it again and again (kata.testing.waiting.Watched.timed)."""
-        return self.pause or self.how.startswith("loop.call_later(")
+        return self.pause or self.call_later
 
     def alive(self, since: float, until: float) -> bool:
         """Whether it was set before `until` and still pending after `since` (kata clock)."""
@@ -142,7 +146,7 @@ class Limit:
     def report(self) -> tuple:
         cancelled = self.cancelled or (self.handle is not None and self.handle.cancelled() and not self.fired)
         fields = (self.delay, self.how, self.file, self.line, self.function, self.at, self.fired, cancelled)
-        return (*fields, self.pause, self.ended, self.thread)
+        return (*fields, self.pause, self.ended, self.thread, self.call_later)
 
 
 # Two timers of one place in the code, the second set within this long of the first's end: one chain.
@@ -187,15 +191,15 @@ def from_report(report: Any) -> list[Limit]:
     """The sandbox's report as Limits (bounded; nonsense dropped: it is the learner's process)."""
     limits = []
     for entry in report[: MAX_REPORTED + MAX_PAUSES] if isinstance(report, list) else []:
-        if not (isinstance(entry, tuple | list) and len(entry) == 11):
+        if not (isinstance(entry, tuple | list) and len(entry) == 12):
             continue
-        delay, how, file, line, function, at, fired, cancelled, pause, ended, thread = entry
+        delay, how, file, line, function, at, fired, cancelled, pause, ended, thread, call_later = entry
         numbers = type(delay) is float and type(at) is float and type(line) is int
         texts = all(type(t) is str for t in (how, file, function))
-        flags = all(type(flag) is bool for flag in (fired, cancelled, pause, thread))
+        flags = all(type(flag) is bool for flag in (fired, cancelled, pause, thread, call_later))
         if numbers and texts and flags and (ended is None or type(ended) is float):
             limit = Limit(delay, how[:200], file[:200], line, function[:100], at, fired, cancelled)
-            limit.pause, limit.ended, limit.thread = pause, ended, thread
+            limit.pause, limit.ended, limit.thread, limit.call_later = pause, ended, thread, call_later
             limits.append(limit)
     return limits
 

@@ -97,7 +97,7 @@ def test_a_chain_of_timers_is_reported_as_one_pending_throughout_and_timers_apar
 
     def timer(at, ended, line=7, delay=0.0):
         how = "loop.call_later(0, ...)"
-        return Limit(delay, how, "16_queue_workers.py", line, "_poll", at, True, ended=ended)
+        return Limit(delay, how, "16_queue_workers.py", line, "_poll", at, True, ended=ended, call_later=True)
 
     chain = [timer(1.0 + n * 0.001, 1.0 + n * 0.001 + 0.0005) for n in range(3000)]
     apart = [timer(10.0, 10.1, delay=0.1), timer(11.0, 11.1, delay=0.3)]
