@@ -85,6 +85,8 @@ async def first_response(fetch, mirrors):
     Once you have it the other calls are wasted: cancel the ones still running, and wait
     until they have stopped before you return.
     If the first call to finish raised, raise its error (after stopping the others the same way).
+    If your function is cancelled, stop the calls the same way, then let the cancel through, so
+    that it ends cancelled (even when an answer had arrived meanwhile).
     While the calls run, sleep until one finishes: no checking on them again and again.
     """
     raise NotImplementedError

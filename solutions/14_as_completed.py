@@ -34,6 +34,7 @@ async def first_response(fetch, mirrors):
 
     Cancel the calls still running, and wait until they have stopped, before returning.
     If the first call to finish raised, raise its error (after stopping the others the same way).
+    If it is cancelled, it stops the calls the same way and ends cancelled.
     While the calls run, sleep until one finishes: no checking on them again and again.
     """
     tasks = [asyncio.create_task(fetch(mirror)) for mirror in mirrors]
