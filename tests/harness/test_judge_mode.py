@@ -25,7 +25,7 @@ import psutil
 import pytest
 
 from kata.catalog import REPO_ROOT
-from kata.runner import child_env, pytest_command, run_tests
+from kata.runner import child_env, pytest_command, run_tests, with_second_chance
 from tests.harness.alive import alive_with, still_alive_after
 
 # Each test grades a submission in a child pytest run (and a judge mode run starts a sandbox).
@@ -56,9 +56,12 @@ def graded(folder: Path, tmp_path: Path, *modes: str):
     target.mkdir()
     (target / submitted.name).write_text(submission(submitted))
     tests = REPO_ROOT / "tests" / f"test_{submitted.name}"
-    run = run_tests([tests], target, wall_limit=WALL_LIMIT, extra=("--kata-seed", "5", *modes))
+    extra = ("--kata-seed", "5", *modes)
+    run = run_tests([tests], target, wall_limit=WALL_LIMIT, extra=extra)
     assert run.results, f"no test ran:\n{run.output[-2000:]}"
-    return run.results
+    # As grade.py and batch grading judge: a test that failed only on time is run again (the CI at
+    # c1d36f2 failed the solution of 02 on a loop frozen 0.12 s "while the machine was busy").
+    return with_second_chance(run, target, wall_limit=WALL_LIMIT, extra=extra).results
 
 
 def batch_graded(students: list[Path], out: Path, *options: str) -> tuple[list[dict], list[dict]]:
@@ -117,6 +120,7 @@ def test_the_forgery_earns_nothing_in_judge_mode(forgery, tmp_path):
     )
 
 
+@pytest.mark.load_sensitive
 def test_the_solution_still_earns_everything_in_judge_mode(tmp_path):
     solution = tmp_path / "solution"
     solution.mkdir()
