@@ -608,13 +608,13 @@ async def test_the_first_error_wins(ex, rng):
 
     error = await run_until_it_raises(ex, api, ids)
     raised_at = clock.perf_counter()
+    early_ended = [call.end for call in api.fetch.calls if call.args[0] == early and call.end]
 
     if api.origin_of(error) == late:
         # Both failures may reach the code in one batch when its process waits for a core (judge
         # mode, under load: asyncio.wait's done set has no order), so raising the later error well
         # after the first failure is a failure on time. Code that waits in list order does it on
         # every run, and fails its second run in the words below.
-        early_ended = [call.end for call in api.fetch.calls if call.args[0] == early and call.end]
         late_ended = [call.end for call in api.fetch.calls if call.args[0] == late and call.end]
         if early_ended and late_ended and raised_at - early_ended[0] > (later - FAST) / 2:
             order.acted_on_the_later(
@@ -623,7 +623,6 @@ async def test_the_first_error_wins(ex, rng):
     assert_raised(error, api, early)
     # "As soon as one call raises": a red team's answer paused 0.3 s after the first failure, then
     # raised it, and passed (the other calls, 0.5 s, were still running, so nothing looked late).
-    early_ended = [call.end for call in api.fetch.calls if call.args[0] == early and call.end]
     if early_ended:
         after = raised_at - early_ended[0]
         if margins.over(after, PROMPTLY, "05 the first error: raised < PROMPTLY after the first failure"):

@@ -31,10 +31,14 @@ TURNS_BETWEEN = 6
 SLACK = TURNS_BETWEEN * turns.STARVED
 
 
-def acted_on_the_later(first_end: float, later_end: float, check: str) -> None:
+def acted_on_the_later(first_end: float, later_end: float, check: str, acted_at: float | None = None) -> None:
     """Note a failure on time (margins.cut_off) if the code, acting on the outcome that ended at
     `later_end` instead of the one that ended at `first_end` (kata clock), may have been handed
-    both together; else nothing, and the test's own failure stands as the code's."""
+    both together; else nothing, and the test's own failure stands as the code's. With `acted_at`
+    (when the code acted), only if it acted more than half the gap after the first outcome ended:
+    code that acts at once on an outcome it had alone is not the machine's doing."""
+    if acted_at is not None and acted_at - first_end <= (later_end - first_end) / 2:
+        return
     if later_end <= first_end or letting_run.elsewhere is not None:
         margins.cut_off(check)
         return
