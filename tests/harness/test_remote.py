@@ -807,6 +807,7 @@ async def test_nothing_of_the_judges_builtins_or_frames_can_be_reached(pair):
 
 
 @pytest.mark.stall_limit(1.0)  # the blocks are this test's own: its guards are the ones it makes
+@pytest.mark.load_sensitive  # bounds of a few tenths of a second on two processes' turns
 async def test_a_loop_waiting_for_a_synchronous_answer_is_excused_the_crossing_not_the_call(pair):
     """The judge's loop waits while a synchronous call crosses (here: the sandbox's loop is busy
     with something else, so the call waits its turn there): not its code's fault, excused. The
@@ -835,6 +836,7 @@ async def test_a_loop_waiting_for_a_synchronous_answer_is_excused_the_crossing_n
     )
 
 
+@pytest.mark.load_sensitive  # bounds of a few tenths of a second on two processes' turns
 async def test_a_task_learns_how_late_the_other_side_began_its_last_call(pair):
     """A test that makes its calls at chosen moments judges what the learner's code did at those
     moments: it learns how long after the call left the code there began it (here: the sandbox's
@@ -856,6 +858,7 @@ async def test_a_task_learns_how_late_the_other_side_began_its_last_call(pair):
 
 
 @pytest.mark.stall_limit(1.0)  # the block is this test's own: a busy judge
+@pytest.mark.load_sensitive  # bounds of a few tenths of a second on two processes' turns
 async def test_a_task_learns_how_long_before_it_ran_again_its_last_call_ended_there(pair):
     """A call the test starts the moment the learner's code lets it go (`async with limiter:
     await service(n)`) starts late by the way back: here the judge's loop is held up about 0.2 s
