@@ -612,9 +612,10 @@ def _where_it_stopped(item: pytest.Item, error: BaseException, running_words: st
 
 
 def _failed_only_on_time(call: pytest.CallInfo, timed_out: bool) -> bool:
-    """A timeout, a frozen loop, or a broken timing bound: a busy machine can cause each of these.
-    Not a loop frozen in a blocking call on a quiet machine (kata.testing.stall_cause): that is
-    the code, and any timing it broke with it."""
+    """A timeout, a frozen loop, a broken timing bound, or a thread of the code's still at work
+    past the grace (and nothing before it): a busy machine can cause each of these. Not a loop
+    frozen in a blocking call on a quiet machine (kata.testing.stall_cause): that is the code,
+    and any timing it broke with it. Read from the words, which come from the sandbox too."""
     if timed_out:
         return True
     error = call.excinfo.value if call.excinfo else None
@@ -623,7 +624,7 @@ def _failed_only_on_time(call: pytest.CallInfo, timed_out: bool) -> bool:
         return False
     if isinstance(error, AssertionError) and margins.broken:
         return True
-    return text.startswith(FROZEN)
+    return text.startswith((FROZEN, thread_leftovers.LEFT_PREFIX))
 
 
 def _only_gave_up(call: pytest.CallInfo) -> bool:

@@ -1195,6 +1195,17 @@ def test_work_left_in_a_thread_of_the_codes_fails_and_names_the_function(thread_
     assert "still doing its work" in verdict.message and place in verdict.message, verdict.message
 
 
+def test_work_left_in_a_thread_is_a_failure_on_time_and_an_error_nobody_read_is_not(thread_verdicts):
+    """A busy machine can end a correct answer's thread past the grace (or let it be seen idle
+    only then): work left in a thread gets the second run every failure on time gets, and work
+    left for good fails that too. An error nobody read is the code's on any machine."""
+    left = thread_verdicts["test_a_thread_at_work"]
+    assert left.outcome == "failed" and left.time_only, f"not a failure on time: {left.message}"
+    for test in ["test_an_error_in_a_thread", "test_an_error_in_a_pools_future"]:
+        lost = thread_verdicts[test]
+        assert lost.outcome == "failed" and not lost.time_only, f"{test} taken as on time: {lost.message}"
+
+
 @pytest.mark.parametrize("test", ["test_an_error_in_a_thread", "test_an_error_in_a_threads_loop"])
 def test_an_error_that_ends_a_thread_of_the_codes_fails_and_names_its_line(thread_verdicts, test):
     verdict = thread_verdicts[test]
