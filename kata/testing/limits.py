@@ -52,6 +52,23 @@ _PAUSES = {"sleep"}  # asyncio.sleep (a library's too): a pause, not a limit (bu
 Site = tuple[str, int, str]  # a place in the learner's code: file, line, function
 
 
+# How far below what the code wrote a timer's delay, as read when the loop schedules it, may be
+# (the time the code took from writing it to scheduling it), as a share of it.
+LAG = 0.002
+
+
+def shown_seconds(delay: float) -> str:
+    """A timer's delay as the code wrote it (`5`, not `4.999`): read when the loop schedules the
+    timer, it is less by the time the code took to get there (an `asyncio.timeout(5)` made, then
+    entered through an AsyncExitStack: a loaded CI run read 4.999, and the message named a limit
+    the code never wrote). The roundest number within LAG of it; a poll's 0.005 stays 0.005."""
+    for digits in range(3):
+        rounded = round(delay, digits)
+        if rounded > 0 and abs(delay - rounded) <= rounded * LAG:
+            return f"{rounded:g}"
+    return f"{round(delay, 3):g}"
+
+
 def site_of(frame: FrameType) -> Site:
     return frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
 
@@ -84,7 +101,7 @@ class Limit:
         itself), or started a task that did (`asyncio.create_task(asyncio.sleep(3))`): a limit, or
         a pause (asyncio.sleep)."""
         called = below.f_code.co_name if below is not None else "call_at"
-        seconds = f"{round(delay, 3):g}"  # a poll's asyncio.sleep(0.005) is not asyncio.sleep(0)
+        seconds = shown_seconds(delay)
         file, line, function = site
         pause = called in _PAUSES
         library = None  # a library's call other than asyncio's (anyio.fail_after)

@@ -3,7 +3,9 @@
 import asyncio
 import importlib.util
 
-from kata.testing.limits import MIN_LIMIT, Limit, assert_no_limit_of_its_own, chained
+import pytest
+
+from kata.testing.limits import MIN_LIMIT, Limit, assert_no_limit_of_its_own, chained, shown_seconds
 from kata.testing.waiting import WakeWatch
 
 LEARNER = """
@@ -113,3 +115,23 @@ def test_a_chain_of_timers_is_reported_as_one_pending_throughout_and_timers_apar
     ]
     assert not merged[2].alive(10.5, 10.9), "two timers far apart were reported as one pending between them"
     assert merged[3].delay == 0.3
+
+
+@pytest.mark.parametrize(
+    ("read", "shown"),
+    [
+        (5.0, "5"),
+        (4.999, "5"),
+        (29.97, "30"),
+        (0.2997, "0.3"),
+        (0.0497, "0.05"),
+        (0.00499, "0.005"),
+        (1.234, "1.234"),
+    ],
+)
+def test_a_timers_delay_read_as_the_loop_schedules_it_is_shown_as_the_code_wrote_it(read, shown):
+    """A delay is read when the loop schedules the timer, less by the time the code took to get
+    there: a loaded CI run named `asyncio.timeout(4.999)` for an `asyncio.timeout(5)` entered
+    through an AsyncExitStack. A poll's short sleep keeps its digits, and so does a delay the
+    code wrote with them."""
+    assert shown_seconds(read) == shown
