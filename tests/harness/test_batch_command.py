@@ -100,6 +100,7 @@ def test_stopping_ends_the_running_children_at_once_and_starts_no_more(tmp_path,
     [(signal.SIGINT, 130, "stopped;"), (signal.SIGTERM, 143, "stopped (SIGTERM);")],
     ids=["ctrl-c", "sigterm"],
 )
+@pytest.mark.load_sensitive  # a grading child within 1 s, an exit within 5 s
 def test_ctrl_c_or_sigterm_during_a_grading_stops_it_at_once_says_so_and_leaves_nothing(
     tmp_path, stop, code, said
 ):
@@ -157,6 +158,7 @@ def test_ctrl_c_or_sigterm_during_a_grading_stops_it_at_once_says_so_and_leaves_
 
 
 @pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="a signal aimed at one thread: POSIX only")
+@pytest.mark.load_sensitive  # a wait woken within 1 s
 def test_a_ctrl_c_the_kernel_hands_to_a_grading_thread_still_stops_the_wait_at_once():
     """The kernel may deliver a Ctrl-C to any thread, and Python runs its handler in the main
     thread only. Waiting with concurrent.futures.as_completed, the main thread slept on until the
@@ -181,6 +183,7 @@ def test_a_ctrl_c_the_kernel_hands_to_a_grading_thread_still_stops_the_wait_at_o
     assert waited < 5 * command.WAKE_EVERY, f"the Ctrl-C was seen {waited:.1f} s after it came"
 
 
+@pytest.mark.load_sensitive  # a 0.2 s gap between two jobs
 def test_the_gradings_are_given_as_they_finish_each_once():
     with ThreadPoolExecutor(3) as pool:
         futures = [pool.submit(time.sleep, delay) for delay in (0.3, 0.0, 0.1)]

@@ -540,6 +540,7 @@ def test_writers_replace_the_file_whole_and_leave_no_temporary_files(tmp_path, c
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.load_sensitive  # 01's solution must earn every point
 def test_an_override_for_an_exercise_not_graded_in_this_run_is_accepted(tmp_path):
     """points.toml is the course's: `--exercises 01` with an override for 22 (as the shipped file's
     own example shows) grades 01, where it was refused as 'no such stem in the course'."""

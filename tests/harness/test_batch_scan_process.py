@@ -91,6 +91,7 @@ def test_a_scan_process_that_ends_early_flags_each_file_and_never_raises():
     assert flags == [f"01_coroutines.py: {ended}", f"02_gather.py: {ended}"]
 
 
+@pytest.mark.load_sensitive  # 01's solutions must earn every point
 def test_a_submission_built_to_stall_the_scan_is_graded_with_its_classmate_in_seconds(tmp_path):
     """Through `grade.py batch`: the punycode and translate reproducers (89 s for the two before, in
     the grader's own process; 0.5 s of CPU, all told, after)."""

@@ -314,6 +314,7 @@ def test_time_sleep_and_a_wait_are_named_together(verdicts):
 
 
 @pytest.mark.parametrize("function", PASSING)
+@pytest.mark.load_sensitive  # child tests under the 0.1 s stall limit
 def test_waits_that_cannot_block_the_loop_are_no_finding(verdicts, function):
     """A limit of 0, `block=False`, what is waited for already there; a worker thread's waits
     (no loop runs there); a library's own wait (the pool's shutdown: the loop guard times it)."""

@@ -98,6 +98,7 @@ async def test_the_client_timeout_the_docstring_gives_is_left_alone(learner):
         ("a_session_of_its_own_with_a_limit", "aiohttp.ClientTimeout(total=5)", 37),
     ],
 )
+@pytest.mark.load_sensitive  # the probe's rounds and guard
 async def test_a_client_timeout_of_its_own_gives_up_when_the_test_makes_it_run_out(learner, name, how, line):
     with pytest.raises(AssertionError) as failed:
         await probed(learner, name)

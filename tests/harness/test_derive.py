@@ -977,6 +977,7 @@ def test_grading_copies_each_variant_as_its_stem_with_one_variant_per_exercise_i
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.load_sensitive  # an ok variant must pass 02's concurrency bounds
 def test_end_to_end_02_sequential_gather_is_caught_and_gather_as_taskgroup_passes():
     exercise = find(discover(), "02")
     source = (REPO_ROOT / "solutions" / "02_gather.py").read_text(encoding="utf-8")

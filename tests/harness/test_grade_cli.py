@@ -240,6 +240,7 @@ def incremental(tmp_path_factory) -> Incremental:
     return Incremental(kata, [first, second, third], saved, passed_version)
 
 
+@pytest.mark.load_sensitive  # 01's solution must pass
 def test_an_exercise_that_passed_and_did_not_change_is_not_run_again(incremental):
     first, second, third = (by_stem(report) for report in incremental.runs)
     assert first["01_coroutines"]["status"] == "done"
@@ -262,6 +263,7 @@ def test_an_exercise_that_passed_and_did_not_change_is_not_run_again(incremental
     assert third["01_coroutines"]["status"] == "done"
 
 
+@pytest.mark.load_sensitive  # 01's solution must pass
 def test_json_output_has_every_exercise_with_its_tasks_and_tests(incremental):
     report = incremental.runs[0]
     assert (report["done"], report["total"]) == (1, 22), "top level: how many are done, out of how many"
@@ -283,6 +285,7 @@ def test_json_output_has_every_exercise_with_its_tasks_and_tests(incremental):
 # ---------------------------------------------------------------- one exercise
 
 
+@pytest.mark.load_sensitive  # 02's solution must pass its bounds
 def test_one_exercise_draws_the_timeline_when_calls_ran_one_after_another(kata):
     kata.put("02_gather", SEQUENTIAL_02)
     run = kata.grade("02")
@@ -321,6 +324,7 @@ def test_an_exercise_that_hangs_is_stopped_and_the_rest_is_not_run(kata, code, w
     reads_well(run)
 
 
+@pytest.mark.load_sensitive  # 01's other tasks must pass
 def test_code_that_ends_the_process_in_one_task_costs_no_verdict_of_the_others(kata):
     """greet ends the test process (os._exit): its tests fail, saying so, and every other test,
     whichever child it was dealt to and whatever came before it there, still gets its verdict."""
@@ -416,6 +420,7 @@ def test_still_stuck_gives_the_exact_command_for_the_next_hint_of_that_task(kata
     )
 
 
+@pytest.mark.load_sensitive  # 01's solution must pass
 def test_hints_stay_readable_after_the_exercise_passes_and_are_not_counted(kata):
     kata.put("01_coroutines", SOLUTION_01)
     assert kata.grade("01").returncode == 0
@@ -430,6 +435,7 @@ def test_hints_stay_readable_after_the_exercise_passes_and_are_not_counted(kata)
     reads_well(run)
 
 
+@pytest.mark.load_sensitive  # 01's solution must pass
 def test_the_solution_stays_hidden_until_the_exercise_passes(kata):
     solution_text = SOLUTION_01.read_text(encoding="utf-8")
     marker = solution_text.splitlines()[0]  # the reference solution's docstring line
@@ -528,6 +534,7 @@ def watching(stem: str):
     return predicate
 
 
+@pytest.mark.load_sensitive  # 01's solution must pass
 def test_watch_rechecks_on_save_on_enter_and_moves_on_when_an_exercise_passes(kata):
     process = subprocess.Popen(
         kata.command("watch", "--poll"),

@@ -442,6 +442,7 @@ def test_a_wrong_result_leads_its_message_and_is_not_a_failure_on_time_though_th
     assert "Also: the event loop was frozen for 0.3" in verdict.message, verdict.message
 
 
+@pytest.mark.load_sensitive  # a child's 0.3 s spin under a 1 s stall limit
 def test_a_test_that_fills_the_cpu_on_purpose_can_raise_the_stall_limit(verdicts):
     verdict = verdicts["test_blocking_allowed_by_marker"]
     assert verdict.outcome == "passed", verdict.message
@@ -459,6 +460,7 @@ def test_an_error_from_the_learners_code_shows_their_lines_as_python_would(verdi
     assert "test_99_demo" not in verdict.message, "only the learner's frames, not the tests'"
 
 
+@pytest.mark.load_sensitive  # a stall in the child's leak test makes it one on time
 def test_only_failures_on_time_are_marked_for_a_second_run(verdicts):
     assert verdicts["test_timing_bound"].time_only, "a broken timing bound"
     assert verdicts["test_blocking_on_a_busy_machine"].time_only, "a frozen loop on a busy machine"
@@ -469,6 +471,7 @@ def test_only_failures_on_time_are_marked_for_a_second_run(verdicts):
         assert not verdicts[test].time_only, f"{test} failed for more than time"
 
 
+@pytest.mark.load_sensitive  # a measured 0.3 s stall, and a quiet machine
 def test_a_loop_asleep_in_a_blocking_call_on_a_quiet_machine_gets_no_second_run(verdicts):
     verdict = verdicts["test_blocking_on_a_quiet_machine"]
     assert verdict.outcome == "failed" and not verdict.time_only, "slept, nothing waiting: the code"
@@ -485,6 +488,7 @@ def test_a_loop_asleep_in_a_blocking_call_on_a_quiet_machine_gets_no_second_run(
         assert "asleep" not in verdicts[test].message, f"{test}: the machine may have caused it"
 
 
+@pytest.mark.load_sensitive  # the watchdog must look during a 0.3 s stall
 def test_a_frozen_loop_names_the_learners_line_that_held_it(verdicts):
     """The heartbeat measures a freeze after it ended; a learner trial's `with ThreadPoolExecutor()`
     block (its exit waits for every thread) was told only "something blocked it". The line the
@@ -496,6 +500,7 @@ def test_a_frozen_loop_names_the_learners_line_that_held_it(verdicts):
         assert "quiet.recv(1)" in message, "the line itself is shown"
 
 
+@pytest.mark.load_sensitive  # a measured 0.3 s stall, seen by the watchdog
 def test_a_loop_frozen_by_a_pool_s_shutdown_says_so(verdicts):
     """A learner trial's `with ThreadPoolExecutor()` block, left after a cancel while its jobs ran,
     was told to move blocking calls to run_in_executor, which it had done."""
@@ -518,6 +523,7 @@ def test_time_sleep_in_async_code_is_named_with_its_line_however_short_and_gets_
     assert "sleep(0.005)" in verdicts["test_short_sleeps"].message, "the line itself is shown"
 
 
+@pytest.mark.load_sensitive  # a child suite under the 0.1 s stall limit
 def test_time_sleep_in_a_thread_of_its_own_blocks_no_loop(verdicts):
     assert verdicts["test_sleep_in_a_thread"].outcome == "passed", verdicts["test_sleep_in_a_thread"].message
 
@@ -531,6 +537,7 @@ def test_a_loop_over_as_completed_that_never_awaits_is_named_in_the_learners_wor
     assert words in verdict.message, verdict.message
 
 
+@pytest.mark.load_sensitive  # a child suite under the 0.1 s stall limit
 def test_correct_code_passes_the_guard(verdicts):
     assert verdicts["test_fine"].outcome == "passed", verdicts["test_fine"].message
     assert verdicts["test_closed_session"].outcome == "passed", verdicts["test_closed_session"].message
@@ -680,6 +687,7 @@ def test_after():
 """
 
 
+@pytest.mark.load_sensitive  # a 10 s wall limit on a child's start-up
 def test_code_that_defeats_the_timeout_is_killed_and_the_running_test_is_named(tmp_path):
     test_file, target = make_suite(tmp_path, learner="", tests=UNSTOPPABLE_TESTS)
     # The wall limit leaves a loaded machine time to start the child and collect both tests.
@@ -774,6 +782,7 @@ def test_a_plain_test_after_it(ex):
 
 
 @pytest.mark.parametrize("mode", [[], ["--kata-judge"]], ids=["one process", "judge mode"])
+@pytest.mark.load_sensitive  # child tests that must pass
 def test_a_session_kept_in_a_module_global_is_reported_in_the_test_that_made_it(tmp_path, mode):
     """Whatever the Python version's collector does: the module loaded for a test ends with it, so
     what its globals kept is freed, and reported, there (Python 3.15 once reported it in whichever
@@ -810,6 +819,7 @@ def test_scans(ex):
 
 
 @pytest.mark.parametrize("mode", [[], ["--kata-judge"]], ids=["one process", "judge mode"])
+@pytest.mark.load_sensitive  # child tests that must pass, one in judge mode
 def test_the_guards_collections_scan_only_what_the_test_made(tmp_path, mode):
     """What earlier tests left alive is set aside before the next test begins, in the process that
     runs the learner's code: otherwise every collection of the guard's (four a test) scans it all,
@@ -1187,6 +1197,7 @@ def thread_verdicts(tmp_path_factory, request):
         ("test_a_timed_select", "in _audits_after_a_timed_select"),
     ],
 )
+@pytest.mark.load_sensitive  # threads of 1.5 s against a 1 s grace
 def test_work_left_in_a_thread_of_the_codes_fails_and_names_the_function(thread_verdicts, test, place):
     """No loop of the test's runs it, in one process or in the sandbox: a plain thread, a loop run
     in a thread (`asyncio.run`), a Timer yet to fire, a pool's call nobody waits for."""
@@ -1195,6 +1206,7 @@ def test_work_left_in_a_thread_of_the_codes_fails_and_names_the_function(thread_
     assert "still doing its work" in verdict.message and place in verdict.message, verdict.message
 
 
+@pytest.mark.load_sensitive  # a stall makes any failure one on time
 def test_work_left_in_a_thread_is_a_failure_on_time_and_an_error_nobody_read_is_not(thread_verdicts):
     """A busy machine can end a correct answer's thread past the grace (or let it be seen idle
     only then): work left in a thread gets the second run every failure on time gets, and work
@@ -1239,6 +1251,7 @@ def test_an_error_kept_in_a_pools_future_nobody_read_fails(thread_verdicts, test
         "test_workers_of_its_own",
     ],
 )
+@pytest.mark.load_sensitive  # idle threads seen within the 1 s grace
 def test_threads_waited_for_or_idle_are_no_leftovers(thread_verdicts, test):
     """A thread joined, a loop kept running in a thread with nothing of the code's left on it, a
     pool's idle workers: nothing of the code's is left running. Nor is a test to blame for the
@@ -1275,6 +1288,7 @@ def test_a_timer_of_the_process_left_armed_fails_and_names_its_handler(thread_ve
 @pytest.mark.parametrize(
     "test", ["test_after_the_timers_of_the_process", "test_a_timer_of_the_process_waited_for"]
 )
+@pytest.mark.load_sensitive  # child tests that must pass
 def test_timers_of_the_process_put_out_or_waited_for_are_no_leftovers(thread_verdicts, test):
     """The timers a failed test left armed are put out with it (no handler of theirs goes off in
     the next test, the kata's time limit in place again); a timer the code waits for is its work."""

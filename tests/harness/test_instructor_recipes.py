@@ -425,6 +425,7 @@ def unpack(gradescope_zip: Path, autograder: Autograder) -> Path:
     return source / "async-kata"
 
 
+@pytest.mark.load_sensitive  # the solutions must earn every point
 def test_a_correct_submission_gets_every_point_from_the_zip(gradescope_zip, autograder):
     kata = unpack(gradescope_zip, autograder)
     # Points only the zip's points.toml gives: full marks of 6 show the zip's kata did the grading.

@@ -102,6 +102,7 @@ DELAYED_START = [
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.load_sensitive  # 01 in judge mode under a 1.5 s limit
 def test_a_slow_host_start_is_not_counted_in_the_first_tests_time_limit(monkeypatch):
     """pytest-timeout's limit covers a test's setup: a host started in the first test (or again
     after a test that broke it) took over 2 s under load, and a correct answer timed out for it

@@ -129,6 +129,7 @@ def test_the_solution_still_earns_everything_in_judge_mode(tmp_path):
     assert tasks_earned(results) == [1, 2], "; ".join(f"{r.test}: {r.message}" for r in results)
 
 
+@pytest.mark.load_sensitive  # 02's task 2 must pass in judge mode
 def test_code_that_ends_its_process_fails_in_plain_words_and_the_next_test_gets_a_fresh_one(tmp_path):
     solution = (REPO_ROOT / "solutions" / "02_gather.py").read_text()
     exits = solution.replace(
@@ -214,6 +215,7 @@ async def greet(fetch_name, user_id):
 """
 
 
+@pytest.mark.load_sensitive  # 01 must pass in judge mode
 def test_code_that_silences_its_host_cannot_hide_another_exercises_mistakes(tmp_path):
     """The red team's 01 silenced the host that then served 02: 02's loop-blocking answer (which
     only the host's report catches) earned everything, unflagged, though its own file is plain."""
@@ -236,6 +238,7 @@ def test_code_that_silences_its_host_cannot_hide_another_exercises_mistakes(tmp_
     )
 
 
+@pytest.mark.load_sensitive  # task 2 must pass under a 2 s limit
 def test_code_that_hangs_is_stopped_per_test_and_the_next_test_gets_a_fresh_sandbox(tmp_path):
     solution = (REPO_ROOT / "solutions" / "02_gather.py").read_text()
     hangs = solution.replace(
@@ -373,6 +376,7 @@ def test_a_sandbox_never_outlives_its_judge_killed_alone(how, tmp_path):
                 psutil.Process(pid).kill()
 
 
+@pytest.mark.load_sensitive  # the solution must earn every task
 def test_batch_grading_gives_every_forgery_nothing_and_the_solution_everything(tmp_path):
     """`grade.py batch` grades in judge mode: each forgery earns no task but those it does
     honestly; the reference solution earns every task of the same exercises."""
@@ -481,6 +485,7 @@ async def fetch_all(fetch_user, user_ids):
 """
 
 
+@pytest.mark.load_sensitive  # 02 must end within its time limit
 def test_in_batch_grading_the_judge_stops_a_student_process_that_refuses_to_end(tmp_path):
     """After a test times out the judge stops the student's process (another uid, in the same
     sandbox): the test fails on its own timeout, and the exercise's time limit is never reached.
@@ -524,6 +529,7 @@ async def test_later(ex):
 
 
 @pytest.mark.parametrize("mode", [(), ("--kata-judge",)], ids=["one_process", "judge_mode"])
+@pytest.mark.load_sensitive  # child tests that must pass
 def test_a_timer_the_code_left_pending_ends_with_its_test_as_in_one_process(tmp_path, mode):
     """In judge mode one sandbox serves every test (and exercise) of a run: a timer left pending
     must not fire in a later test, as it cannot in one process, where the test's loop is closed."""
@@ -600,6 +606,7 @@ async def test_a_call_made_late_is_seen_once_the_code_has_run(ex):
 
 
 @pytest.mark.parametrize("mode", [(), ("--kata-judge",)], ids=["one_process", "judge_mode"])
+@pytest.mark.load_sensitive  # child tests that must pass
 def test_letting_the_code_run_sees_every_call_it_set_going_in_both_modes(tmp_path, mode):
     """A test that checks something was not done waits first (kata.testing.letting_run). In judge
     mode a fixed sleep in the judge ended before a late call's message arrived (08's prefetch
@@ -664,6 +671,7 @@ async def test_from_an_async_test(ex):
 
 
 @pytest.mark.parametrize("mode", [(), ("--kata-judge",)], ids=["one_process", "judge_mode"])
+@pytest.mark.load_sensitive  # child tests that must pass
 def test_the_code_runs_in_a_thread_named_as_in_one_process(tmp_path, mode):
     """The tests call from their main thread, and in one process the learner's plain code runs
     there: what it says of its thread (a RuntimeError's "no current event loop in thread ...")
@@ -703,6 +711,7 @@ async def test_from_an_async_test(ex):
 
 
 @pytest.mark.parametrize("mode", [(), ("--kata-judge",)], ids=["one_process", "judge_mode"])
+@pytest.mark.load_sensitive  # child tests that must pass
 def test_a_file_that_sets_a_signal_handler_or_runs_a_loop_at_import_loads_in_both_modes(tmp_path, mode):
     """In one process a file is imported in Python's main thread, with no loop running there:
     a correct answer that set a signal handler at import (signal.signal) raised "signal only
@@ -720,6 +729,7 @@ def test_a_file_that_sets_a_signal_handler_or_runs_a_loop_at_import_loads_in_bot
     }, [r.message for r in run.results]
 
 
+@pytest.mark.load_sensitive  # a stall makes a failure one on time
 def test_a_test_after_a_change_of_exercise_is_set_up_on_the_host_its_code_runs_in(tmp_path):
     """Each exercise gets a host of its own, and a test's fixtures ask things of the host before the
     learner's module is loaded (the loops to keep until the test ends, say). Chosen only when the

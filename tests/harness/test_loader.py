@@ -81,6 +81,7 @@ def test_an_exit_while_importing_is_a_load_error_not_the_end_of_the_run(tmp_path
 @pytest.mark.parametrize(
     "line", ["import sys; sys.exit(0)", "raise KeyboardInterrupt"], ids=["exit", "interrupt"]
 )
+@pytest.mark.load_sensitive  # 08's solution must pass
 def test_a_file_that_exits_as_it_loads_fails_its_own_exercise_and_no_other(tmp_path, mode, line):
     """Batch grading runs every exercise in one pytest run: a file that ended the run (or left pytest
     unable to set up the next test) as it loaded took every later exercise's points with it."""

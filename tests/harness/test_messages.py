@@ -97,6 +97,7 @@ TOLD = [
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(("variant", "test", "says", "never_says"), TOLD)
+@pytest.mark.load_sensitive  # the words of a failure, not of a load's
 def test_a_wrong_variant_is_told_its_own_mistake(tmp_path, variant, test, says, never_says):
     from kata.catalog import REPO_ROOT
     from kata.runner import run_tests

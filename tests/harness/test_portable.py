@@ -87,6 +87,7 @@ def test_grade_py_passes_solutions_and_fails_a_stub_without_posix(tmp_path, cour
     assert "Traceback" not in stub.stdout + stub.stderr
 
 
+@pytest.mark.load_sensitive  # a hang stopped within 120 s
 def test_a_hang_is_stopped_and_explained_without_sigalrm(tmp_path, course):
     with (course / "01_coroutines.py").open("a", encoding="utf-8") as file:
         file.write(HANG)
@@ -98,6 +99,7 @@ def test_a_hang_is_stopped_and_explained_without_sigalrm(tmp_path, course):
     assert time.monotonic() - started < 120, "stopped by the test's own limit, not by an outer kill"
 
 
+@pytest.mark.load_sensitive  # 01's solution must pass, no second run
 def test_pytest_on_one_exercise_file_works_without_posix(tmp_path):
     done = run(
         [

@@ -440,6 +440,7 @@ class CancelsWhileACallEnds:
 
 @pytest.mark.stall_limit(1.0)  # the judge's own fake blocks its loop on purpose
 @pytest.mark.parametrize(("await_inside", "found"), [(False, "k"), (True, "timed out")])
+@pytest.mark.load_sensitive  # bounds of tenths of a second on two processes' turns
 async def test_a_timeouts_cancel_that_meets_a_call_ending_lands_inside_the_block_or_not_at_all(
     pair, await_inside, found
 ):
@@ -452,6 +453,7 @@ async def test_a_timeouts_cancel_that_meets_a_call_ending_lands_inside_the_block
 
 
 @pytest.mark.stall_limit(1.0)  # the judge's own fake blocks its loop on purpose
+@pytest.mark.load_sensitive  # bounds of tenths of a second on two processes' turns
 async def test_a_task_cancelled_while_its_call_ends_is_still_cancelled_at_its_next_await(pair):
     link = pair(CancelsWhileACallEnds())
     assert await link.remote.cancel_own_task(EndsLate().fetch, "k") == "cancelled"
@@ -952,6 +954,7 @@ class Crew:
         await asyncio.sleep(0)
 
 
+@pytest.mark.load_sensitive  # the other side's loop turns within 0.05 s
 def test_the_owner_notes_the_step_a_call_ends_in_before_any_other_task_runs(pair):
     """`call_ended` runs in the step the served coroutine ended, before its reply goes out: tasks
     it cancelled but did not wait for are still running then, as they are in one process the
@@ -1229,6 +1232,7 @@ def test_a_loop_the_learners_code_stops_never_takes_over_the_sandboxs_own(pair):
     assert asyncio.run(judge()) == 42
 
 
+@pytest.mark.load_sensitive  # a 0.2 s grace, read within 2 s
 def test_a_cancelled_call_whose_ending_never_comes_is_given_up_after_the_grace(pair):
     """The judge never waits for the sandbox without end: a call it cancelled that the other
     side never ends (it never started it, or its code ignores the cancellation) ends here as

@@ -138,6 +138,7 @@ def test_the_sandbox_line_says_how_the_cores_are_shared_between_submissions(monk
 
 
 @claimed_by(*ISOLATING)
+@pytest.mark.load_sensitive  # sandboxed start-ups within 10 s
 def test_an_exercise_s_leftover_processes_die_when_it_ends_and_the_test_process_lives(sandbox, view):
     hex = uuid.uuid4().hex
     marker = f"kata-sandbox-{hex}"
@@ -156,6 +157,7 @@ def test_an_exercise_s_leftover_processes_die_when_it_ends_and_the_test_process_
 
 
 @claimed_by(*ISOLATING)
+@pytest.mark.load_sensitive  # sandboxed start-ups within 10 s
 def test_processes_the_next_exercise_starts_are_spared(sandbox, view):
     hex = uuid.uuid4().hex
     marker = f"kata-sandbox-{hex}"
@@ -197,6 +199,7 @@ time.sleep(60)
 
 
 @claimed_by(*ISOLATING)
+@pytest.mark.load_sensitive  # sandboxed start-ups within 10 s
 def test_in_judge_mode_a_host_s_process_dies_with_its_exercise_whatever_its_command_line_says(sandbox, view):
     hex = uuid.uuid4().hex
     inside = Inside(sandbox, view, DISGUISED.format(hex=hex))
@@ -217,6 +220,7 @@ def test_in_judge_mode_a_host_s_process_dies_with_its_exercise_whatever_its_comm
 
 
 @claimed_by(*ISOLATING)
+@pytest.mark.load_sensitive  # sandboxed start-ups within 10 s
 def test_nothing_survives_the_sandbox(sandbox, view):
     hex = uuid.uuid4().hex
     marker = f"kata-sandbox-{hex}"

@@ -67,6 +67,7 @@ def test_a_failure_on_time_is_run_again_and_the_second_verdict_stands(tmp_path, 
     )
 
 
+@pytest.mark.load_sensitive  # the second run must pass
 def test_on_a_busy_machine_a_timeout_is_run_again_with_a_longer_limit(tmp_path, monkeypatch):
     before, after, run = _run(tmp_path, busy=True, monkeypatch=monkeypatch)
     assert before["test_hangs_once"] == "failed"
@@ -128,6 +129,7 @@ async def test_one_after_another(ex):
 """
 
 
+@pytest.mark.load_sensitive  # the second run must pass its bounds
 def test_calls_that_started_late_once_are_run_again_and_a_sequential_answer_still_fails(
     tmp_path, monkeypatch
 ):
@@ -197,6 +199,7 @@ async def test_cut_off_every_time(ex):
 """
 
 
+@pytest.mark.load_sensitive  # a 0.01 s call must beat a 0.1 s limit
 def test_a_fast_answer_cut_off_by_a_limit_once_is_run_again_and_every_time_still_fails(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "machine_is_busy", lambda: False)
     test_file, target = make_suite(tmp_path, learner=CUT_OFF_ONCE, tests=CUT_OFF_TESTS)
@@ -245,6 +248,7 @@ async def test_the_code_s_own_timeout_passes_through(ex):
 
 
 @pytest.mark.parametrize("busy", [False, True], ids=["idle", "busy"])
+@pytest.mark.load_sensitive  # the second run must pass
 def test_a_test_that_gave_up_waiting_is_run_again_only_on_a_busy_machine_like_a_timeout(
     tmp_path, monkeypatch, busy
 ):

@@ -189,6 +189,7 @@ async def test_a_held_stop_lets_its_calls_stop_one_at_a_time():
     await held.release()
 
 
+@pytest.mark.load_sensitive  # a stop within 0.1 s
 async def test_a_held_stop_with_a_lead_lets_the_first_call_stop_at_once():
     fetch = FakeService("fetch", delay=5.0)
     held = HeldStop(0.2, fetch, lead=0.0)
@@ -519,6 +520,7 @@ async def cleanup_caught(module, way):
 # the loop): on a busy machine that thread runs late, and the loop was once frozen 0.16 s (CI,
 # 2026-12-03). What is tested here is which ways a watch of wakes catches, not freezes.
 @pytest.mark.stall_limit(1.0)
+@pytest.mark.load_sensitive  # 0.1 s hold windows
 async def test_no_timer_nor_callback_of_its_own_passes_while_its_cancelled_calls_stop(tmp_path):
     """What a sleep or a `threading.Timer` raced against the calls, a task that sleeps and then
     cancels the wait, a check run by `loop.call_later` or `loop.call_soon`, and a poll in a thread

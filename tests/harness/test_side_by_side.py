@@ -50,6 +50,7 @@ def on_time_twice(run) -> set[str]:
         pytest.param(None, id="wrong-variant"),
     ],
 )
+@pytest.mark.load_sensitive  # an exercise's solution, run twice
 def test_side_by_side_gives_every_test_the_verdict_one_child_gives(target, tmp_path):
     if target is None:
         # One whose failures are verdicts, not lateness (a hidden cap of 10 calls fails three tests
@@ -253,6 +254,7 @@ def test_not_in_any_group():
 
 
 @pytest.mark.skipif(not can_fork(), reason="children are forked on Linux only")
+@pytest.mark.load_sensitive  # an 8 s wall limit
 def test_forked_groups_report_a_pass_a_death_and_a_hang_as_runs_of_their_own_would(tmp_path):
     """kata.forking: one start-up, a fork a group; the wall limit and the kill cover them all."""
     test_file, target = make_suite(tmp_path, learner="seen = []\n", tests=FORKED_TESTS)

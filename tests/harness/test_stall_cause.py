@@ -152,6 +152,7 @@ def _frozen_by_a_sleep(guard, block=_a_librarys_wait):
 
 
 @pytest.mark.skipif(not LINUX, reason="schedstat is Linux's")
+@pytest.mark.load_sensitive  # the watchdog must look during a 0.2 s stall
 def test_the_guard_names_a_blocking_call_unless_told_not_to(quiet, alone):
     (found,) = _frozen_by_a_sleep(LoopGuard(learner_folder=HERE))
     assert blocked_asleep(found), found

@@ -8,11 +8,14 @@ import sys
 import textwrap
 import uuid
 
+import pytest
+
 from kata import reaping
 from kata.runner import supervise
 from tests.harness.alive import alive_with, still_alive_after
 
 
+@pytest.mark.load_sensitive  # two start-ups within 5 s
 def test_a_child_stopped_at_its_wall_limit_takes_what_left_its_group_with_it(tmp_path):
     """What a child starts in a session of its own (a judge's sandbox host, a learner's setsid
     fork) is out of the child's process group, so killing the group misses it."""

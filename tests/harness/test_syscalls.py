@@ -190,6 +190,7 @@ async def test_new_session(ex):
 """
 
 
+@pytest.mark.load_sensitive  # a child suite under the 0.1 s stall limit
 def test_in_judge_mode_the_learners_code_cannot_start_a_session(tmp_path):
     """kata.sandbox.host refuses setsid before it loads learner code (batch grading's mode)."""
     from kata.runner import run_tests

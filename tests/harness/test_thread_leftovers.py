@@ -54,6 +54,7 @@ def asleep_in_futexes(module, count: int) -> None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a futex wait is read from Linux's /proc")
+@pytest.mark.load_sensitive  # a first look within 0.05 s
 def test_a_worker_seen_quiet_before_the_grace_ends_is_watched_until_it_has_been_quiet_long_enough(
     workers, monkeypatch
 ):

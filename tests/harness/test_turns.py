@@ -7,6 +7,8 @@ import asyncio
 import selectors
 import time
 
+import pytest
+
 from kata.testing import clock, loopguard, turns
 from kata.testing.loopguard import LoopGuard
 
@@ -25,6 +27,7 @@ def guarded(body):
     return asyncio.run(main())
 
 
+@pytest.mark.load_sensitive  # a guard's 0.1 s limit over a sleep
 def test_an_idle_loop_is_not_woken_by_the_guard(monkeypatch):
     waits = []
     select = selectors.DefaultSelector.select
@@ -46,6 +49,7 @@ def test_an_idle_loop_is_not_woken_by_the_guard(monkeypatch):
     assert woken <= 3, f"the loop waited for events {woken} times in a 0.3 s sleep"
 
 
+@pytest.mark.load_sensitive  # a stall measured within 0.2 s
 def test_a_block_is_measured_at_its_length_and_named():
     async def blocks():
         await asyncio.sleep(0.01)
@@ -56,6 +60,7 @@ def test_a_block_is_measured_at_its_length_and_named():
     assert len(problems) == 1 and problems[0].startswith(loopguard.FROZEN_PREFIX), problems
 
 
+@pytest.mark.load_sensitive  # a guard's 0.1 s limit
 def test_awaiting_is_not_a_stall():
     async def waits():
         for _ in range(5):

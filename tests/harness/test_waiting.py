@@ -175,6 +175,7 @@ def judge_stretch(wakes, since, until):
     )
 
 
+@pytest.mark.load_sensitive  # a 0.05 s poll seen in a 0.3 s stretch
 def test_a_poll_fails_the_quiet_stretch_check():
     wakes, since, until = quiet_stretch(lambda f: polls(f, 0.05))
 
@@ -262,6 +263,7 @@ def test_calls_held_until_all_started_overlap_for_their_delay_however_late_each_
     assert overlap >= delay * 0.9, f"the calls ran at once for only {overlap:.3f} s"
 
 
+@pytest.mark.load_sensitive  # 0.24 s of work within 0.54 s
 def test_calls_made_one_after_another_wait_out_the_hold_only_once():
     service = BlockingService("count", delay=after_all_started(4, 0.01, at_most=0.2))
 
@@ -273,6 +275,7 @@ def test_calls_made_one_after_another_wait_out_the_hold_only_once():
     assert elapsed < 0.2 + 4 * 0.01 + 0.3, f"held {elapsed:.2f} s: the hold is waited out once per call"
 
 
+@pytest.mark.load_sensitive  # 7 wake-ups within 0.3 s
 def test_tasks_the_code_starts_are_watched_too_by_their_own_names():
     wakes, since, until = quiet_stretch(polls_in_tasks)
 
@@ -356,6 +359,7 @@ async def set_after(flag, seconds):
     flag.set()
 
 
+@pytest.mark.load_sensitive  # 5 wake-ups within 0.15 s
 def test_the_loops_plain_code_makes_are_watched_for_limits_and_wake_ups():
     init = asyncio.BaseEventLoop.__init__
     with OwnLoopsWatch(__file__) as wakes:
