@@ -41,7 +41,17 @@ from kata.report import (
 )
 
 # Bound before any learner module is imported: timing checks trust these.
-from kata.testing import cancelling, clock, hang_guard, letting_run, margins, thread_leftovers, threads
+from kata.testing import (
+    cancelling,
+    clock,
+    fakes,
+    hang_guard,
+    letting_run,
+    margins,
+    order,
+    thread_leftovers,
+    threads,
+)
 from kata.testing.leftovers import Leftovers
 from kata.testing.loopguard import FROZEN_PREFIX as FROZEN
 from kata.testing.loopguard import (
@@ -168,11 +178,14 @@ def pytest_configure(config: pytest.Config) -> None:
     timeouts.install(config)
     if config.getoption("kata_judge"):
         from kata.judge.session import JudgeSession
+        from kata.remote.peer import CURRENT_CALL
 
         config.stash[JUDGE_KEY] = judge = JudgeSession(target.resolve())
         hang_guard.waiting_elsewhere = functools.partial(judge.where, waiting=True)
         letting_run.elsewhere = judge.let_run
         threads.elsewhere = judge.threads_running
+        order.handed_elsewhere = judge.handed_over
+        fakes.serving = CURRENT_CALL.get  # the fakes note which crossed call each call serves
     stems = until_caught.stems_option(config.getoption("kata_until_caught"))
     if stems:
         config.pluginmanager.register(until_caught.UntilCaught(stems), "kata-until-caught")

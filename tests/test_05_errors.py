@@ -615,10 +615,11 @@ async def test_the_first_error_wins(ex, rng):
         # mode, under load: asyncio.wait's done set has no order), so raising the later error well
         # after the first failure is a failure on time. Code that waits in list order does it on
         # every run, and fails its second run in the words below.
-        late_ended = [call.end for call in api.fetch.calls if call.args[0] == late and call.end]
-        if early_ended and late_ended and raised_at - early_ended[0] > (later - FAST) / 2:
+        early_call = [call for call in api.fetch.calls if call.args[0] == early and call.end]
+        late_call = [call for call in api.fetch.calls if call.args[0] == late and call.end]
+        if early_call and late_call and raised_at - early_call[0].end > (later - FAST) / 2:
             order.acted_on_the_later(
-                early_ended[0], late_ended[0], "05 the first error: raised within 0.1 s of the first failure"
+                early_call[0], late_call[0], "05 the first error: raised within 0.1 s of the first failure"
             )
     assert_raised(error, api, early)
     # "As soon as one call raises": a red team's answer paused 0.3 s after the first failure, then

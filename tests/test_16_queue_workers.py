@@ -242,11 +242,24 @@ async def test_exactly_workers_items_are_handled_at_once(ex, rng, leftovers):
 
     assert_peak_in_flight(handle, workers, expected_calls=len(items))
     if margins.over(run.elapsed, 2 * ideal + 0.1, "16 process_all: whole run < 2 x the ideal + 0.1 s"):
-        raise AssertionError(
+        last_end = max(call.end for call in handle.calls if call.end is not None)
+        handled_in, returned_after = last_end - run.started, run.started + run.elapsed - last_end
+        said = (
             f"{workers} workers handled {len(items)} items of {DELAY:.2f} s, {workers} at a time, yet "
-            f"process_all took {run.elapsed:.2f} s; about {ideal:.2f} s was expected. Something waited "
-            "after the work was done: stop the workers as soon as `await queue.join()` returns, "
-            "instead of waiting for them to notice that no more items come."
+            f"process_all took {run.elapsed:.2f} s; about {ideal:.2f} s was expected. "
+        )
+        if returned_after > handled_in - ideal:  # most of the time lost came after the last item
+            raise AssertionError(
+                f"{said}The last item was handled {handled_in:.2f} s in, and process_all returned "
+                f"{returned_after:.2f} s after that: something waited after the work was done. Stop "
+                "the workers as soon as every item is handled (cancel them once `await queue.join()` "
+                "returns, or put one stop signal per worker on the queue), instead of waiting for "
+                "them to notice that no more items come (a `get` with a time limit, a pause)."
+            )
+        raise AssertionError(
+            f"{said}Handling the items took {handled_in:.2f} s: the workers were slow to take the "
+            "next item (a pause between items, or a worker that waits before it asks the queue again?). "
+            "A worker takes the next item the moment it is done with one: `item = await queue.get()`."
         )
 
 
@@ -1039,12 +1052,12 @@ async def test_an_error_of_handle_reaches_the_caller_once_the_workers_stopped(ex
                 # (judge mode, under load: asyncio.wait's done set has no order), so passing on the
                 # later error well after the first was raised is a failure on time. Code that keeps
                 # the later error does it on every run, and fails its second run in the words below.
-                first_end = ended[0][0]
-                later_end = next(end for end, item in ended if item == passed_on[0])
-                if later_end > first_end:
+                first_call = next(call for call in failed if call.args[0] == first)
+                later_call = next(call for call in failed if call.args[0] == passed_on[0])
+                if (later_call.end or 0.0) > (first_call.end or 0.0):
                     order.acted_on_the_later(
-                        first_end,
-                        later_end,
+                        first_call,
+                        later_call,
                         "16 process_all: the first error, passed on within half the gap after it",
                         acted_at=raised_at,
                     )

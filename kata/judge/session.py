@@ -227,6 +227,25 @@ class JudgeSession:
             return 0, math.inf
         return _count_at(await self.link.ask_async("threads_running"))
 
+    def handed_over(self, first: int, later: int) -> tuple[float, float, list[tuple[float, float]]] | None:
+        """When the sandbox's loop was handed the outcomes of the two calls its code made under
+        these numbers (kata.testing.fakes.Call.via), and the stretches that loop was starved
+        through between them: kata.testing.order's question in judge mode. None where the
+        sandbox does not know, or says nonsense: the order check then gives the code a second
+        run. Whatever the sandbox says, it can only take that second run away from its code."""
+        if self.link.host is None or self.link.peer.lost is not None:
+            return None
+        reported = self.link.ask("handed_over", first, later)
+        if not (type(reported) is tuple and len(reported) == 3):
+            return None
+        first_at, later_at, packed = reported
+        stretches = unpacked_stretches(packed)
+        if type(first_at) is not float or type(later_at) is not float or stretches is None:
+            return None
+        if not (math.isfinite(first_at) and math.isfinite(later_at)) or later_at < first_at:
+            return None
+        return first_at, later_at, stretches
+
     def left_running(self) -> list[tuple[str, bool]]:
         """The sandbox's list of the learner's tasks still running when the latest call into its
         code ended: (name, cancelled) pairs; nothing if it says nonsense (it can only fail a test)."""

@@ -72,6 +72,9 @@ SYNC_MODES = ("call", "getattr")
 MAX_MIRRORS = 256
 MAX_RUNNING = 10_000
 ENDED_KEPT = 4096  # the calls that ended here, remembered so that a late cancel of one is ignored
+HANDED_KEPT = 4096  # when this side's latest calls had their outcomes handed to their loops
+# The clock of those moments: the kata's (kata.testing.clock), bound before any learner code runs.
+_handed_clock = time.perf_counter
 MODES = ("call", "getattr", "acall", "await")
 
 
@@ -148,6 +151,7 @@ class Peer:
         self._helper_loop: asyncio.AbstractEventLoop | None = None
         # Loops whose thread waits in `request`: synchronous calls for them go to its inbox.
         self._blocked: dict[asyncio.AbstractEventLoop, queue.SimpleQueue] = {}
+        self._handed: collections.OrderedDict[int, float] = collections.OrderedDict()
         self._waited: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, float] = (
             weakref.WeakKeyDictionary()
         )
@@ -177,6 +181,21 @@ class Peer:
         time they ran on the other side: time that loop could not run only because the call
         crossed to another process."""
         return self._waited.get(loop, 0.0)
+
+    def handed_at(self, number: int) -> float | None:
+        """When the outcome of this side's asynchronous call `number` was handed to the default
+        loop (the kata's clock, perf_counter), if it was among the latest HANDED_KEPT; else None
+        (a call made on another loop too: what that loop did meanwhile is not watched)."""
+        with self._lock:
+            return self._handed.get(number)
+
+    def _note_handed(self, number: int, when: float) -> None:
+        if _running_loop() is not self.default_loop:
+            return
+        with self._lock:
+            self._handed[number] = when
+            while len(self._handed) > HANDED_KEPT:
+                self._handed.popitem(last=False)
 
     def cancelling(self) -> bool:
         """Whether a call of this side's that was cancelled still waits for how it ended there,
@@ -497,7 +516,7 @@ class Peer:
             if call.inbox is not None:
                 call.inbox.put(("reply", message))
             else:
-                _deliver(call, message)
+                _deliver(call, message, self._note_handed)
         elif op == "call":
             if message.get("mode") not in MODES:
                 raise ValueError(f"unknown mode {str(message.get('mode'))[:20]}")
@@ -801,14 +820,16 @@ def _run_in_turn(loop: asyncio.AbstractEventLoop, calls: list[tuple[Callable, tu
             loop.call_exception_handler(context)
 
 
-def _deliver(call: _Outgoing, outcome: Any) -> None:
-    """Hand an asynchronous call its outcome, in its loop's thread."""
+def _deliver(call: _Outgoing, outcome: Any, handed: Callable[[int, float], None] | None = None) -> None:
+    """Hand an asynchronous call its outcome, in its loop's thread; tell `handed` when."""
 
     def settle() -> None:
         if call.outcome is None:
             call.outcome = outcome
         if not call.future.done():
             call.future.set_result(None)
+        if handed is not None:
+            handed(call.number, _handed_clock())
 
     _soon(call.loop, settle)
 

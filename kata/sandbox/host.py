@@ -44,7 +44,7 @@ from kata.sandbox.syscalls import (
     deny_ways_past_the_limits,
     not_dumpable,
 )
-from kata.testing import clock, letting_run
+from kata.testing import clock, letting_run, turns
 from kata.testing.leftovers import GRACE, Left, seen
 from kata.testing.limits import reported as reported_limits
 from kata.testing.loopguard import (
@@ -181,6 +181,17 @@ class Host:
     def thread_count(self) -> int:
         """The threads alive in this process now (kata.testing.threads)."""
         return threads_alive()
+
+    def handed_over(self, first: int, later: int) -> tuple:
+        """When this loop was handed the outcomes of two calls the learner's code made to the
+        judge (its numbers for them; the kata's clock), and the stretches it was starved through
+        between the two (kata.testing.turns), packed: what the judge's order check asks
+        (kata.testing.order). (0.0, 0.0, None) where either is unknown, or its turns untimed."""
+        handed = [self.peer.handed_at(number) for number in (first, later)]
+        watch = turns.SelectWatch.of(self.peer.default_loop)
+        if handed[0] is None or handed[1] is None or watch is None:
+            return 0.0, 0.0, None
+        return handed[0], handed[1], packed_stretches(watch.starved_in(handed[0], handed[1]))
 
     async def threads_running(self) -> tuple[int, float]:
         """The threads alive in this process now, and when they were counted (kata.testing.threads)."""

@@ -26,6 +26,9 @@ class Call:
     outcome: str = "running"  # "returned", "raised" or "cancelled" once it ends
     # The task that ran the call, so that a test can stop what the code under test left running.
     task: asyncio.Task | None = field(default=None, repr=False, compare=False)
+    # In judge mode, the number the learner's process gave the call that crossed for it (its
+    # outcome goes back under it: kata.testing.order asks when that process had it); else None.
+    via: int | None = None
 
     def label(self, name: str) -> str:
         shown = ", ".join(repr(a) for a in self.args)
@@ -42,6 +45,15 @@ class Instrumented(Protocol):
     def delay_for(self, *args: Any) -> float: ...
 
     def overlapped(self) -> bool: ...
+
+
+def _serving_nothing() -> int | None:
+    return None
+
+
+# In judge mode (set by the kata's plugin): the number of the crossed call the running task
+# serves for the learner's process (kata.remote.peer.CURRENT_CALL), or None.
+serving: Callable[[], int | None] = _serving_nothing
 
 
 async def _linger(seconds: float) -> None:
@@ -122,7 +134,7 @@ class FakeService:
         return coro
 
     async def _serve(self, *args: Any) -> Any:
-        call = Call(args=args, start=clock.perf_counter(), task=asyncio.current_task())
+        call = Call(args=args, start=clock.perf_counter(), task=asyncio.current_task(), via=serving())
         self.calls.append(call)
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)

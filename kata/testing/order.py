@@ -3,25 +3,28 @@
 A test that judges which of two outcomes the code acted on (the first error, the first answer)
 gives them a gap (0.1-0.25 s). Correct code sees the first alone, unless both reach it in one
 batch: then `asyncio.wait`'s done set, or `as_completed`, has no order, and picking the later one
-is the machine's doing, not the code's. That happens
+is the machine's doing, not the code's. That happens only when the loop that runs the code could
+run nothing between the moments it was handed the two outcomes (its thread was held, or a
+`select()` returned late): a loop that turned meanwhile woke the code with the first outcome
+alone. There, and only there, acting on the later outcome is a failure on time, run again; an
+answer that is wrong some of the time (a random order, a random pause) acts on the later outcome
+with the loop free, and fails at once, with no second run to be lucky in (red team I).
 
-- in judge mode, when the code's process waits for a core while both replies arrive (CI, under
-  load: 05, 14 and 16 failed correct code so): the test cannot see the other process's turns, so
-  acting on the later outcome is a failure on time there, run again; a mistake of order fails its
-  second run the same way;
-- in one process, only when the event loop could run nothing through the gap (its thread was
-  held, or a `select()` returned late): the test's loop is the code's, and a loop that turned
-  meanwhile woke the code with the first outcome alone. There, and only there, it is a failure on
-  time; an answer that is wrong some of the time (a random order, a random pause) acts on the
-  later outcome with the loop free, and fails at once, with no second run to be lucky in (red
-  team I).
+- In one process the code's loop is the test's, handed each outcome as the call ends.
+- In judge mode the code's loop is the sandbox's: the outcomes cross to it, and a busy machine can
+  hand both over together (its process waited for a core while both replies arrived: CI, under
+  load, failed correct code in 05, 14 and 16 so). The sandbox says when its loop was handed each
+  (`handed_elsewhere`), and what that loop was starved through between; where it cannot say (a
+  call not made on its main loop, a loop whose turns are not timed), a failure on time.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
-from kata.testing import letting_run, margins, turns
+from kata.testing import margins, turns
+from kata.testing.fakes import Call
 
 # The loop turns between an outcome and the code's wake-up with it (the call's end, the done
 # callback, the waiter's wake-up; a queue's or a task group's hops more): each turn not starved is
@@ -30,25 +33,42 @@ from kata.testing import letting_run, margins, turns
 TURNS_BETWEEN = 6
 SLACK = TURNS_BETWEEN * turns.STARVED
 
+# Set by the kata's plugin in judge mode: when the sandbox's loop was handed the outcomes of its
+# two calls numbered so (kata.testing.fakes.Call.via), and the stretches it was starved through
+# between them; None where it cannot say (kata.judge.session.JudgeSession.handed_over).
+handed_elsewhere: Callable[[int, int], tuple[float, float, list[tuple[float, float]]] | None] | None = None
 
-def acted_on_the_later(first_end: float, later_end: float, check: str, acted_at: float | None = None) -> None:
-    """Note a failure on time (margins.cut_off) if the code, acting on the outcome that ended at
-    `later_end` instead of the one that ended at `first_end` (kata clock), may have been handed
-    both together; else nothing, and the test's own failure stands as the code's. With `acted_at`
-    (when the code acted), only if it acted more than half the gap after the first outcome ended:
+
+def acted_on_the_later(first: Call, later: Call, check: str, acted_at: float | None = None) -> None:
+    """Note a failure on time (margins.cut_off) if the code, acting on the outcome of the call
+    `later` instead of that of `first` (which ended first), may have been handed both together;
+    else nothing, and the test's own failure stands as the code's. With `acted_at` (when the code
+    acted, kata clock), only if it acted more than half the gap after the first outcome ended:
     code that acts at once on an outcome it had alone is not the machine's doing."""
+    first_end, later_end = first.end, later.end
+    if first_end is None or later_end is None:
+        return
     if acted_at is not None and acted_at - first_end <= (later_end - first_end) / 2:
         return
-    if later_end <= first_end or letting_run.elsewhere is not None:
+    if later_end <= first_end:
         margins.cut_off(check)
+        return
+    if handed_elsewhere is not None:
+        known = first.via is not None and later.via is not None
+        seen = handed_elsewhere(first.via, later.via) if known else None
+        if seen is None or _held_through(*seen):
+            margins.cut_off(check)
         return
     watch = turns.SelectWatch.of(asyncio.get_running_loop())
     if watch is None:  # no selector to time (Windows' proactor): nothing tells a turn
         margins.cut_off(check)
         return
-    gap = later_end - first_end
-    held = sum(
-        min(end, later_end) - max(start, first_end) for start, end in watch.starved_in(first_end, later_end)
-    )
-    if held >= gap - SLACK:
+    if _held_through(first_end, later_end, watch.starved_in(first_end, later_end)):
         margins.cut_off(check)
+
+
+def _held_through(first: float, later: float, starved: list[tuple[float, float]]) -> bool:
+    """Whether a loop handed one outcome at `first` and the other at `later` was starved through
+    the gap but for SLACK: then it may have woken the code with both together."""
+    held = sum(min(end, later) - max(start, first) for start, end in starved if start < later and end > first)
+    return held >= (later - first) - SLACK

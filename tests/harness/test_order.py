@@ -1,23 +1,29 @@
 """Acting on the later of two outcomes (kata.testing.order): a failure on time only where both may
-have reached the code together. In one process that is a gap the event loop could not turn
-through; a loop free meanwhile woke the code with the first outcome alone, and the test's failure
-stands as the code's (an answer wrong some of the time gets no second run to be lucky in). Each
-test runs its own loop (asyncio.run) under a LoopGuard, which times the loop's turns."""
+have reached the code together: a gap the code's event loop could not turn through; a loop free
+meanwhile woke the code with the first outcome alone, and the test's failure stands as the code's
+(an answer wrong some of the time gets no second run to be lucky in). In one process the loop is
+the test's; in judge mode the sandbox's, which says when it was handed each outcome. Each test
+runs its own loop (asyncio.run) under a LoopGuard, which times the loop's turns."""
 
 import asyncio
 import time
 
-from kata.testing import clock, letting_run, margins, order
+import pytest
+
+from kata.runner import run_tests
+from kata.testing import clock, margins, order
+from kata.testing.fakes import Call
 from kata.testing.loopguard import LoopGuard
+from tests.harness.test_guard import make_suite
 
 GAP = 0.25
 CHECK = "99 demo: the first outcome is acted on"
 
 
-def outcomes(hold_the_loop):
+def outcomes(hold_the_loop, via=(None, None)):
     """Two outcomes GAP apart on a fresh, guarded loop; the loop held through the gap (a blocking
     callback, as a busy machine holds its thread) or free. What margins noted, judging the code
-    as having acted on the later one."""
+    as having acted on the later one. `via`: the calls' numbers in the sandbox (judge mode)."""
 
     async def main():
         guard = LoopGuard(stall_limit=10.0)
@@ -30,7 +36,9 @@ def outcomes(hold_the_loop):
         else:
             await asyncio.sleep(GAP)
         later_end = clock.perf_counter()
-        order.acted_on_the_later(first_end, later_end, CHECK)
+        first = Call(args=(1,), start=first_end - 0.01, end=first_end, via=via[0])
+        later = Call(args=(2,), start=first_end - 0.01, end=later_end, via=via[1])
+        order.acted_on_the_later(first, later, CHECK)
         noted = list(margins.broken)
         await guard.finish()
         margins.clear()
@@ -47,10 +55,94 @@ def test_acting_on_the_later_outcome_when_the_loop_was_held_through_the_gap_is_a
     assert outcomes(hold_the_loop=True) == [CHECK]
 
 
-def test_in_judge_mode_acting_on_the_later_outcome_is_a_failure_on_time(monkeypatch):
-    # The code runs in another process there, whose turns the test cannot see.
-    async def elsewhere(seconds):
-        await asyncio.sleep(seconds)
+def sandbox_saying(monkeypatch, said):
+    """Judge mode, the sandbox answering the order check's question with `said`."""
+    asked = []
 
-    monkeypatch.setattr(letting_run, "elsewhere", elsewhere)
+    def handed_over(first, later):
+        asked.append((first, later))
+        return said
+
+    monkeypatch.setattr(order, "handed_elsewhere", handed_over)
+    return asked
+
+
+def test_in_judge_mode_the_sandboxs_loop_free_between_its_two_outcomes_makes_it_the_codes_mistake(
+    monkeypatch,
+):
+    # Handed 0.25 s apart, and never starved meanwhile: the code had the first outcome alone.
+    asked = sandbox_saying(monkeypatch, (10.0, 10.25, []))
+    assert outcomes(hold_the_loop=False, via=(7, 8)) == []
+    assert asked == [(7, 8)], "the sandbox is asked about the calls its code made"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        (10.0, 10.25, [(9.99, 10.3)]),  # starved through the gap: one batch, as far as the code knew
+        (10.0, 10.001, []),  # handed together (its process waited for a core while both arrived)
+        None,  # it cannot say (a call on a loop of the code's own, a loop with untimed turns)
+    ],
+)
+def test_in_judge_mode_outcomes_the_sandbox_may_have_handed_over_together_are_a_failure_on_time(
+    monkeypatch, said
+):
+    sandbox_saying(monkeypatch, said)
+    # The test's own loop was free: what counts is the sandbox's.
+    assert outcomes(hold_the_loop=False, via=(7, 8)) == [CHECK]
+
+
+def test_in_judge_mode_calls_not_made_by_the_sandbox_are_a_failure_on_time(monkeypatch):
+    asked = sandbox_saying(monkeypatch, (10.0, 10.25, []))
     assert outcomes(hold_the_loop=False) == [CHECK]
+    assert asked == [], "nothing to ask about: the calls did not cross"
+
+
+LEARNER = """
+import asyncio
+
+async def first_answer(fetch):
+    calls = [asyncio.create_task(fetch(n)) for n in (1, 2)]
+    done, pending = await asyncio.wait(calls, return_when=asyncio.FIRST_COMPLETED)
+    for call in pending:
+        call.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    return done.pop().result()
+
+async def in_the_order_listed(fetch):
+    calls = [asyncio.create_task(fetch(n)) for n in (1, 2)]
+    return (await asyncio.gather(*calls))[0]  # the first listed, though it answers later
+"""
+
+TESTS = """
+import pytest
+
+from kata.testing import order
+from kata.testing.fakes import FakeService
+
+
+@pytest.mark.parametrize("name", ["first_answer", "in_the_order_listed"])
+async def test_the_first_answer_is_taken(ex, name):
+    fetch = FakeService("fetch", delay={1: 0.3, 2: 0.05}.get)
+    answer = await getattr(ex, name)(fetch)
+    if answer != 2:
+        first, later = (next(c for c in fetch.calls if c.args == (n,)) for n in (2, 1))
+        order.acted_on_the_later(first, later, "99 demo: the first answer is taken")
+        raise AssertionError(f"{name} answered {answer}, not the first answer")
+"""
+
+
+@pytest.mark.load_sensitive  # a free loop through a 0.25 s gap in both processes
+@pytest.mark.parametrize("mode", [[], ["--kata-judge"]], ids=["one process", "judge mode"])
+def test_an_answer_that_takes_the_later_outcome_with_its_loop_free_fails_with_no_second_run(tmp_path, mode):
+    """End to end: the sandbox's loop is asked, in judge mode, as the test's is in one process."""
+    test_file, target = make_suite(tmp_path, learner=LEARNER, tests=TESTS)
+    run = run_tests([test_file], target, wall_limit=90, cwd=tmp_path, extra=["--kata-seed", "1", *mode])
+    verdicts = {r.test: r for r in run.results}
+    right, wrong = (
+        verdicts["test_the_first_answer_is_taken[first_answer]"],
+        verdicts["test_the_first_answer_is_taken[in_the_order_listed]"],
+    )
+    assert right.outcome == "passed", right.message
+    assert wrong.outcome == "failed" and "not the first answer" in wrong.message, wrong.message
+    assert not wrong.time_only, "the code's loop was free through the gap: a failure on time"
