@@ -361,6 +361,19 @@ async def test_a_task_cancelled_here_before_its_first_step_cancels_the_task_ther
     assert service.cancelled == ["k"]
 
 
+async def test_a_task_cancelled_before_its_first_step_with_the_other_side_gone_ends_cancelled(pair):
+    """Nobody is left there to carry the cancel to: the stand-in ends as it was asked, cancelled
+    (a test's loop shutting down cancels the stand-ins it never ran, after the sandbox has gone)."""
+    link = pair(StartsACall())
+    service = Service(delay=5.0)
+    task = await link.remote.start_one(service.fetch, "k")
+    link.sandbox.channel.close()
+    assert link.judge.gone.wait(5), "the judge never saw the sandbox go"  # no loop turn: no step yet
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 class FailsTogether:
     """Lent by the judge: its calls wait until `count` have started, then all fail in one loop step,
     as calls with one delay started together do."""
