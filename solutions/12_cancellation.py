@@ -9,7 +9,8 @@ async def run_job(pool, job):
 
     Give the connection back with `await pool.release(conn)` however the job ends: it
     returned, it raised, or the task running run_job was cancelled while the job ran.
-    The job's error, or the cancellation, must still reach the caller.
+    The job's error, or the cancellation, must still reach the caller. If the release itself
+    raises after a job that returned, let its error reach the caller.
     """
     conn = await pool.acquire()
     try:
@@ -23,7 +24,8 @@ async def run_and_report(job, report):
     """Return `await job()`, and tell `report` how the job ended, once.
 
     Call `report("done")` when the job returned, and `report("failed")` when it raised an
-    exception (then let that exception go on). When the task running run_and_report is
+    exception, whatever its class (a TimeoutError of the job's own too: only a cancel of this
+    task is "cancelled"), then let that exception go on. When the task running run_and_report is
     cancelled, call `report("cancelled")` and go on stopping: the task must end up
     cancelled (`task.cancelled()` is True).
     """
@@ -45,5 +47,6 @@ async def save_order(save, order):
 
     If the task running save_order is cancelled while the save is under way, save_order
     must end cancelled, but the save itself must run on to its end (and run only once).
+    If the save raises, let its error reach the caller, without saving again.
     """
     return await asyncio.shield(save(order))

@@ -32,7 +32,9 @@ async def retry(
     - An error that is an instance of a class in `transient` (subclasses count:
       ConnectionResetError is a ConnectionError) is worth another try: wait
       `await sleep(backoff_delay(n, base_delay, max_delay, random))` first, n being
-      0 before the second try, 1 before the third, and so on.
+      0 before the second try, 1 before the third, and so on. An error that calling
+      `call()` raises itself, before there is anything to await, is the try's too; an
+      ExceptionGroup is an instance of none of them, whatever it holds.
     - Any other error is raised at once, without another try.
     - Try at most `attempts` times in all. When the last try fails, raise the error
       it raised (that very exception object) at once, without waiting.
