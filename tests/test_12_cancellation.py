@@ -106,6 +106,8 @@ class FakePool:
         self.held_for = None  # the task of the code's call a hook cancels: see HOLD
         self.cancel_late = False  # a step held for a cancellation that had not come HOLD s later
         self.probe = None  # kata.testing.own_timers: each step, its delay over, waits for it
+        self.release_error = None  # when set, every release raises it after DELAY: the connection is not back
+        self.failed_releases = []  # the connections whose release raised release_error
         self._numbers = iter(rng.sample(range(100, 1000), 10))
 
     async def _take_time(self, hooked):
@@ -139,6 +141,10 @@ class FakePool:
                 "acquired, or already released): release the very connection that "
                 "`await pool.acquire()` returned, once."
             )
+        if self.release_error is not None:
+            await asyncio.sleep(DELAY)
+            self.failed_releases.append(conn)
+            raise self.release_error
         self.lent = [lent for lent in self.lent if lent is not conn]
         self.log.append(f"release #{conn.number}")
         self.busy += 1
@@ -333,6 +339,42 @@ async def test_a_job_that_raises_a_baseexception_gives_the_connection_back_and_i
     )
 
 
+@pytest.mark.task(1)
+async def test_a_release_that_fails_raises_its_error(ex, rng):
+    # A red team's run_job put `try: ... except Exception: pass` around the release, and passed:
+    # no other test's pool ever fails to take a connection back.
+    pool = FakePool(rng)
+    error = ConnectionError(f"pool {rng.randrange(100, 1000)} lost the connection it was given back")
+    pool.release_error = error
+    value = {"rows": rng.randrange(1000)}
+    job = FakeJob(pool, 0.05, value=value)
+
+    try:
+        result = await ex.run_job(pool, job)
+    except ConnectionError as raised:
+        if raised is error:
+            return
+        raise AssertionError(
+            f"`await pool.release(conn)` raised {error!r}, and run_job raised {raised!r} instead, a "
+            "different error: let release's own error go on unchanged, so that code around run_job "
+            "sees what really went wrong."
+        ) from None
+    if not pool.failed_releases:
+        raise AssertionError(
+            f"the pool's release was set to fail with {error!r}, but run_job returned "
+            f"{describe(result)} before `await pool.release(conn)` had answered, so its error could not "
+            "reach the caller. Write `await pool.release(conn)` in the `finally:` block, so that run_job "
+            "ends only once the pool has answered."
+        )
+    raise AssertionError(
+        f"the job returned, then `await pool.release(conn)` raised {error!r}, and run_job returned "
+        f"{describe(result)} as if all was well: the error was swallowed. The connection was not given "
+        "back, and nobody hears of it: the caller goes on, while the pool loses a connection each "
+        "time. Let release's error go on: no `try`/`except` around `await pool.release(conn)` that "
+        "drops it."
+    )
+
+
 async def cancel_run_job(ex, rng, moment):
     """Run run_job, cancel it at `moment` (JOB_RUNS, ACQUIRING or RELEASING); return it and
     the pool once both have settled."""
@@ -521,6 +563,86 @@ async def test_a_job_that_raises_reports_failed_and_the_error_goes_on(ex, rng):
     assert_reports(reports, ["failed"], f"The job raised {error!r}.")
 
 
+class LedgerError(Exception):
+    """An error class of the job's own (an application's, a library's): no list of classes names it."""
+
+
+def job_errors(rng):
+    """Exceptions of classes a list of the usual ones leaves out, one of each every run."""
+    n = rng.randrange(1000)
+    return {
+        "zero_division": ZeroDivisionError(f"row {n}: division by zero"),
+        "own_class": LedgerError(f"ledger {n} does not balance"),
+        "exception_group": ExceptionGroup(
+            f"2 steps of job {n} failed", [ValueError(f"step {n} is broken"), KeyError(f"key {n}")]
+        ),
+    }
+
+
+@pytest.mark.task(2)
+@pytest.mark.parametrize("kind", ["zero_division", "own_class", "exception_group"])
+async def test_a_job_that_raises_any_exception_reports_failed(ex, rng, kind):
+    # A red team's answer reported "failed" only under `except (ConnectionError, OSError, ValueError,
+    # RuntimeError, LookupError, TypeError):`, and passed: the other test's job raises ConnectionError.
+    error = job_errors(rng)[kind]
+    _, job = make_job(rng, 0.05, error=error)
+    reports = []
+
+    try:
+        result = await ex.run_and_report(job, reports.append)
+    except type(error) as raised:
+        if raised is not error:
+            raise AssertionError(
+                f"run_and_report should let the job's error {error!r} through, found {raised!r}"
+            ) from None
+    else:
+        raise AssertionError(
+            f"the job raised {error!r}, and run_and_report returned {describe(result)}: after "
+            "reporting, let the error go on (a bare `raise` in the except block)."
+        )
+    if not reports:
+        raise AssertionError(
+            f'the job raised {error!r}, and run_and_report reported nothing. Report "failed" for '
+            "every exception the job raises, whatever its class, not only for a list of the classes "
+            "you expect: `except Exception:` catches them all (asyncio.CancelledError is not one of "
+            "them: it has its own except block)."
+        )
+    assert_reports(reports, ["failed"], f"The job raised {error!r}.")
+
+
+@pytest.mark.task(2)
+async def test_a_job_that_raises_timeouterror_reports_failed_not_cancelled(ex, rng):
+    # The job's own TimeoutError (a request of its that timed out) is a failure: nobody cancelled
+    # run_and_report. A red team's answer caught `(asyncio.CancelledError, TimeoutError)` together
+    # to report "cancelled", and passed.
+    error = TimeoutError(f"server {rng.randrange(1000)} did not answer in time")
+    _, job = make_job(rng, 0.05, error=error)
+    reports = []
+
+    try:
+        result = await ex.run_and_report(job, reports.append)
+    except TimeoutError as raised:
+        if raised is not error:
+            raise AssertionError(
+                f"run_and_report should let the job's error {error!r} through, found {raised!r}"
+            ) from None
+    else:
+        raise AssertionError(
+            f"the job raised {error!r}, and run_and_report returned {describe(result)}: after "
+            "reporting, let the error go on (a bare `raise` in the except block)."
+        )
+    if reports == ["cancelled"]:
+        raise AssertionError(
+            f"the job raised {error!r} itself, and run_and_report reported 'cancelled': nobody "
+            "cancelled the task running run_and_report, the job failed. A TimeoutError is an "
+            "exception like any other: report 'failed' for it. Only asyncio.CancelledError says that "
+            "run_and_report's own task was cancelled (an `asyncio.timeout` around run_and_report "
+            "turns it into TimeoutError only outside, once run_and_report has stopped): catch "
+            "asyncio.CancelledError alone to report 'cancelled'."
+        )
+    assert_reports(reports, ["failed"], f"The job raised {error!r}.")
+
+
 @pytest.mark.task(2)
 async def test_a_cancelled_job_reports_cancelled(ex, rng):
     _, job = make_job(rng, JOB)
@@ -663,6 +785,41 @@ async def test_two_calls_at_once_with_the_same_order_save_it_twice(ex, rng):
     assert_call_count(save, 2, "each of the two calls of save_order stores its order once")
     receipts = [f"receipt-{order['id']}-{n}" for n in (1, 2)]
     assert_same(sorted(results, key=str), receipts, "the receipts of the two calls, sorted,")
+
+
+@pytest.mark.task(3)
+async def test_a_failing_save_raises_its_error_and_is_not_run_again(ex, rng):
+    # Red team answers returned None when the save raised, or ran it a second time, and passed: no
+    # other test's save fails.
+    order = {"id": rng.randrange(1000, 10000), "total": rng.randrange(100, 10000)}
+    error = ConnectionError(f"the database went away while storing order {order['id']}")
+    save = FakeService("save", delay=0.05, fail=lambda _order: error)
+
+    try:
+        result = await ex.save_order(save, order)
+    except ConnectionError as raised:
+        caught, result = raised, None
+    else:
+        caught = None
+
+    if len(save.calls) > 1:
+        raise AssertionError(
+            f"the save raised {error!r}, and save_order ran it again: save was called "
+            f'{len(save.calls)} times for one order. "Run only once" holds when the save fails too: '
+            "a failed save may have stored part of the order, or all of it (only its answer was lost), "
+            "and whether to try again is the caller's choice. Let the error reach the caller, with no "
+            "second `save(order)`."
+        )
+    if caught is None:
+        raise AssertionError(
+            f"the save raised {error!r}, and save_order returned {describe(result)}: save_order returns "
+            "what save returned, and this save returned nothing, it failed. Let its error reach the "
+            "caller (no `except` around `await asyncio.shield(save(order))` that returns instead): a "
+            "caller given a value takes the order for stored."
+        )
+    if caught is not error:
+        raise AssertionError(f"save_order should let the save's error {error!r} through, found {caught!r}")
+    assert_call_count(save, 1, "an order is saved once, even when the save fails")
 
 
 @pytest.mark.task(3)
