@@ -589,6 +589,88 @@ async def test_other_errors_are_raised_at_once_without_another_try(ex, rng):
     assert_waits(sleep, random, 0.01, 1.0, expected_count=before, tries_made=flaky.tries)
 
 
+class RaisesWhenCalled:
+    """The `call` handed to retry, a plain function: each of its first calls raises the next of
+    `errors` itself, before it gives back anything to await (a pool with no free connection, a
+    client that checks first); once they run out, it gives back `flaky.call()` to await."""
+
+    # In judge mode, all the learner's code may use of it from the other process.
+    _kata_remote = ()
+
+    def __init__(self, errors, flaky):
+        self.errors, self.flaky = list(errors), flaky
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        if self.calls <= len(self.errors):
+            raise self.errors[self.calls - 1]
+        return self.flaky.call()
+
+
+@pytest.mark.task(2)
+async def test_a_transient_error_raised_by_calling_call_is_retried_too(ex, rng):
+    # A red team's retry made each try's coroutine with `pending = call()` before its `try:`, and
+    # passed: every other test's call raises only once awaited.
+    failures = rng.randint(1, 2)
+    flaky = Flaky(errors=[], value=some_value(rng))
+    call = RaisesWhenCalled(transient_errors(rng, failures), flaky)
+    sleep, random = RecordingSleep(), ScriptedRandom(rng)
+
+    try:
+        result = await ex.retry(
+            call, attempts=failures + 2, base_delay=0.01, max_delay=1.0, sleep=sleep, random=random
+        )
+    except tuple(TRANSIENT_KINDS) as error:
+        if not any(error is raised for raised in call.errors):
+            raise
+        raise AssertionError(
+            f"try {call.calls} raised {error!r} as `call()` was called, before it gave back anything to "
+            f"await, and retry let that error out after {tries(call.calls)}: it called `call()` outside "
+            "its `try:` (`pending = call()` before it, say). A try is the whole of `await call()`, the "
+            "call included: an error of the classes in `transient` is worth another try wherever it "
+            "comes from. Write `return await call()` inside the `try:`."
+        ) from None
+
+    assert_same(result, flaky.value, "retry's result (what the successful try returned)")
+    if call.calls != failures + 1:
+        raise AssertionError(
+            f"retry called `call()` {times(call.calls)}; expected {times(failures + 1)} ({failures} "
+            "transient failures as it was called, then a try that works)"
+        )
+    assert_waits(sleep, random, 0.01, 1.0, expected_count=failures, tries_made=call.calls)
+
+
+@pytest.mark.task(2)
+async def test_an_exception_group_of_transient_errors_is_raised_at_once(ex, rng):
+    # An ExceptionGroup (a TaskGroup inside the call failed) is not an instance of a class in
+    # `transient`, whatever it holds: "any other error". A red team's retry looked inside the group
+    # (`group.split(transient)`) and retried it, and passed.
+    group = ExceptionGroup(
+        f"2 of the parts of page {rng.randrange(100, 1000)} failed", transient_errors(rng, 2)
+    )
+    flaky = Flaky(errors=[group], value=some_value(rng))
+    sleep, random = RecordingSleep(), ScriptedRandom(rng)
+
+    outcome = await run_retry(
+        ex, flaky, attempts=5, base_delay=0.01, max_delay=1.0, sleep=sleep, random=random
+    )
+
+    if flaky.tries > 1:
+        raise AssertionError(
+            f"try 1 raised {group!r}, and retry tried again ({flaky.tries} tries in all). The group holds "
+            "transient errors, but it is not itself an instance of a class in `transient` (ConnectionError, "
+            'TimeoutError): it is "any other error", to be raised at once. Catch the classes in '
+            "`transient` with `except transient:` (or isinstance), and don't look inside groups "
+            "(`except*`, `group.split(...)`): a caller who wants a group retried passes ExceptionGroup "
+            "in `transient`."
+        )
+    assert_raised(
+        outcome, group, "try 1 raised it, and an ExceptionGroup is not an instance of a transient class"
+    )
+    assert_waits(sleep, random, 0.01, 1.0, expected_count=0, tries_made=1)
+
+
 @pytest.mark.task(2)
 async def test_the_transient_classes_are_the_ones_it_is_given(ex, rng):
     retried = [KeyError(f"key {rng.randrange(100)}"), IndexError(f"index {rng.randrange(100)}")]

@@ -29,8 +29,9 @@ async def retry(
 ):
     n = 0
     while True:
-        attempt = asyncio.create_task(call())
         try:
+            # Inside the `try:`: an error `call()` raises itself, before there is a task, is this try's.
+            attempt = asyncio.create_task(call())
             return await attempt
         except transient:
             if n == attempts - 1:

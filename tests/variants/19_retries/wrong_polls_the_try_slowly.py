@@ -1,8 +1,10 @@
 """Wrong: each try runs as a task that retry checks on every 50 ms (`asyncio.wait({task}, timeout=0.05)`
 in a loop) instead of awaiting it. Breaks "Run `await call()`": it wakes again and again while the try
-runs, and notices its end up to 50 ms late."""
+runs, and notices its end up to 50 ms late. It also makes the task before any `try:`, so a transient error
+that `call()` raises itself escapes after one try."""
 
-# fails only: test_a_slow_try_is_awaited_without_a_time_limit_or_polling
+# fails only: test_a_slow_try_is_awaited_without_a_time_limit_or_polling, test_a_transient_error_raised_by_calling_call_is_retried_too
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 import random

@@ -1,0 +1,55 @@
+"""Wrong: retry also retries an ExceptionGroup that holds only transient errors (`group.split(transient)`).
+The group is not itself an instance of a class in `transient`, so the docstring says to raise it at once,
+without another try."""
+# fails only: test_an_exception_group_of_transient_errors_is_raised_at_once
+
+import asyncio
+import random
+
+
+# Task 1: how long to wait
+def backoff_delay(retry_number, base_delay, max_delay, random=random.random):
+    """Return the wait, in seconds, before retry number `retry_number` (0 for the first retry).
+
+    Full jitter: `random() * min(max_delay, base_delay * 2**retry_number)`.
+    Call `random()` exactly once, the function you are given, not the `random` module.
+    """
+    return random() * min(max_delay, base_delay * 2**retry_number)
+
+
+# Task 2: try again, and give up in time
+async def retry(
+    call,
+    *,
+    attempts,
+    base_delay,
+    max_delay,
+    transient=(ConnectionError, TimeoutError),
+    sleep=asyncio.sleep,
+    random=random.random,
+):
+    """Run `await call()` (a new call for each try) until it returns; return what it returned.
+
+    `call` takes no arguments: to retry `fetch(url)`, pass `lambda: fetch(url)`.
+
+    - An error that is an instance of a class in `transient` (subclasses count:
+      ConnectionResetError is a ConnectionError) is worth another try: wait
+      `await sleep(backoff_delay(n, base_delay, max_delay, random))` first, n being
+      0 before the second try, 1 before the third, and so on.
+    - Any other error is raised at once, without another try.
+    - Try at most `attempts` times in all. When the last try fails, raise the error
+      it raised (that very exception object) at once, without waiting.
+    - A cancel from the caller (in a try or in a wait) is not a failed try: let it through
+      at once, without another try or wait, so that retry ends cancelled.
+    """
+    for n in range(attempts):
+        try:
+            return await call()
+        except transient:
+            if n == attempts - 1:
+                raise
+        except ExceptionGroup as group:
+            # a group of transient errors (a TaskGroup inside call) is transient too
+            if not transient or group.split(transient)[1] is not None or n == attempts - 1:
+                raise
+        await sleep(backoff_delay(n, base_delay, max_delay, random))
