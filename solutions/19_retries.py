@@ -11,7 +11,13 @@ def backoff_delay(retry_number, base_delay, max_delay, random=random.random):
     Full jitter: `random() * min(max_delay, base_delay * 2**retry_number)`.
     Call `random()` exactly once, the function you are given, not the `random` module.
     """
-    return random() * min(max_delay, base_delay * 2**retry_number)
+    try:
+        cap = min(max_delay, base_delay * 2**retry_number)
+    except OverflowError:
+        # From retry 1024 on, 2**retry_number is too large for a float: a float base_delay times it
+        # raises, though it is past any max_delay (unless base_delay is 0).
+        cap = max_delay if base_delay else min(max_delay, 0.0)
+    return random() * cap
 
 
 # Task 2: try again, and give up in time
