@@ -8,7 +8,7 @@ import asyncio
 import functools
 import inspect
 import traceback
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -715,6 +715,81 @@ def test_each_client_has_its_own_loop_and_closing_one_leaves_the_other_working(e
         assert_same(result, value_for(later_key), f"b.get({later_key}) after a.close()")
 
 
+def fetch_failing_for(errors):
+    """A LoopWatchingApi whose fetch raises `errors[key]` for the keys listed there, and answers
+    every other key."""
+    return LoopWatchingApi(delay=QUICK, fail=errors.get)
+
+
+def call_that_raises(what, function, key, error):
+    """Call `function(key)`, plain code, where fetch(key) raises `error`. Gives what it returned,
+    or None once `error` (or a group holding it) reached the caller; any other error goes on."""
+    try:
+        return (call_plain(what, function, key),)
+    except NotImplementedError:
+        raise
+    except Exception as raised:
+        # A TaskGroup reports its tasks' errors as an ExceptionGroup holding them.
+        if not holds(raised, error):
+            raise
+    return None
+
+
+@pytest.mark.task(2)
+def test_an_error_of_fetch_reaches_the_caller_of_get(ex, rng):
+    # "return its result": when `await fetch(key)` raises, get raises that error. Two classes of
+    # error, so code that hides one kind of failure (`except LookupError: return None`) fails too.
+    first, second = some_keys(rng, 2)
+    errors = {
+        first: LookupError(f"item {first} is unavailable"),
+        second: ConnectionError(f"the service dropped the request for {second}"),
+    }
+    api = fetch_failing_for(errors)
+
+    # A client each, all open until the end: whether an error ends a client is the next test's to
+    # say, and whether clients share a loop another test's.
+    with ExitStack() as clients:
+        for key, error in errors.items():
+            client = clients.enter_context(client_for(ex, api))
+            returned = call_that_raises(f"client.get({key})", client.get, key, error)
+            if returned is not None:
+                raise AssertionError(
+                    f"fetch({key}) raised {error!r}, but client.get({key}) returned "
+                    f"{describe(returned[0])}: the error never reached the caller, who cannot tell the "
+                    "failed call from an answer. get returns what `await fetch(key)` returns, and when "
+                    "that raises, the same error must reach get's caller: no `except` around the run "
+                    "that returns a value (None) in its place. Plain code that wants to handle it puts "
+                    "its own try/except around client.get."
+                )
+
+
+@pytest.mark.task(2)
+def test_the_client_goes_on_working_after_a_get_that_raised(ex, rng):
+    # "stays open until close() is called": an error of one call does not end the client (a red
+    # team's get closed its runner as the error went by: the next get raised "Runner is closed").
+    before, bad, after = some_keys(rng, 3)
+    error = LookupError(f"item {bad} is unavailable")
+    api = fetch_failing_for({bad: error})
+
+    with client_for(ex, api) as client:
+        assert_same(call_plain("client.get", client.get, before), value_for(before), f"client.get({before})")
+        call_that_raises(f"client.get({bad})", client.get, bad, error)  # whether it raised: the test above
+        try:
+            result = client.get(after)
+        except Exception as later:
+            raise AssertionError(
+                f"fetch({bad}) raised {error!r} and client.get({bad}) let it through, but then "
+                f"client.get({after}) raised {type(later).__name__} ({str(later).rstrip('.')}): the "
+                "error ended the client. The docstring keeps the client's event loop open until "
+                "close() is called: one call's error is its caller's to handle, and the next get runs "
+                "as usual. Do not close the runner (or loop) when a call raises: close it in close() "
+                "only."
+            ) from None
+        assert_same(result, value_for(after), f"client.get({after}) after a get that raised")
+
+    assert_one_loop(api, "your calls to client.get, before and after the one that raised,")
+
+
 @pytest.mark.task(3)
 def test_get_many_returns_the_results_in_the_order_of_the_keys(ex, rng):
     keys = some_keys(rng, 5)
@@ -814,3 +889,67 @@ def test_get_many_of_no_keys_gives_an_empty_list(ex):
 
     with client_for(ex, api) as client:
         assert_no_keys_give_an_empty_list("client.get_many([])", client.get_many, api)
+
+
+@pytest.mark.task(3)
+def test_an_error_of_fetch_reaches_the_caller_of_get_many(ex, rng):
+    # "Return a list of the results": a call that raised has no result, so its error is raised. The
+    # failing call is the slowest, so the others have answered by then (nothing is left running).
+    keys = some_keys(rng, 4)
+    bad = rng.choice(keys)
+    error = LookupError(f"item {bad} is unavailable")
+    api = LoopWatchingApi(
+        delay=lambda key: SLOWER if key == bad else QUICK,
+        fail=lambda key: error if key == bad else None,
+    )
+
+    with client_for(ex, api) as client:
+        returned = call_that_raises(f"client.get_many({keys})", client.get_many, keys, error)
+    if returned is not None:
+        raise AssertionError(
+            f"fetch({bad}) raised {error!r}, but client.get_many({keys}) returned "
+            f"{describe(returned[0])}: the error never reached the caller, and what stands in the place "
+            f"of {bad} (None, or the error object itself) looks like an answer. A call that raised has "
+            "no result to put in the list: let its error go on. `await asyncio.gather(...)`, with no "
+            "`return_exceptions=True`, raises it."
+        )
+
+
+@pytest.mark.task(3)
+def test_the_client_goes_on_working_after_a_get_many_that_raised(ex, rng):
+    # As for get: an error of one get_many does not end the client, and the later calls run on its
+    # one loop. The failing call is the slowest, so nothing is left running when get_many raises.
+    keys = some_keys(rng, 6)
+    failing, later = keys[:3], keys[3:]
+    bad = rng.choice(failing)
+    error = LookupError(f"item {bad} is unavailable")
+    api = LoopWatchingApi(
+        delay=lambda key: SLOWER if key == bad else QUICK,
+        fail=lambda key: error if key == bad else None,
+    )
+
+    with client_for(ex, api) as client:
+        call_that_raises(f"client.get_many({failing})", client.get_many, failing, error)  # the test above's
+        for what, call, expected in (
+            (
+                f"client.get_many({later[:2]})",
+                functools.partial(client.get_many, later[:2]),
+                [value_for(k) for k in later[:2]],
+            ),
+            (f"client.get({later[2]})", functools.partial(client.get, later[2]), value_for(later[2])),
+        ):
+            try:
+                result = call()
+            except Exception as raised:
+                raise AssertionError(
+                    f"fetch({bad}) raised {error!r} and client.get_many({failing}) let it through, but "
+                    f"then {what} raised {type(raised).__name__} ({str(raised).rstrip('.')}): the error "
+                    "ended the client. The docstring keeps the client's event loop open until close() is "
+                    "called: one call's error is its caller's to handle, and the next call runs as usual. "
+                    "Do not close the runner (or loop) when a call raises: close it in close() only."
+                ) from None
+            assert_same(result, expected, f"{what} after a get_many that raised")
+
+    assert_one_loop(
+        api, "your calls to client.get_many and client.get, before and after the one that raised,"
+    )

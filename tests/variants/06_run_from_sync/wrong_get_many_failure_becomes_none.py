@@ -1,0 +1,57 @@
+"""Wrong: SyncClient.get_many gathers with return_exceptions=True and puts None in the place of a
+call that raised, so the error never reaches the caller and the None looks like an answer. A call
+that raised has no result for "a list of the results": its error must reach the caller."""
+# fails only: test_an_error_of_fetch_reaches_the_caller_of_get_many
+
+import asyncio
+
+
+# Task 1: run a gather from plain code
+def fetch_all_sync(fetch, ids):
+    """A plain function (not async): call `await fetch(id)` for every id (an id listed twice is
+    fetched twice), all at the same time.
+
+    Run the calls on one event loop, and return a list of the results in the same order as `ids`;
+    the event loop is closed when it returns or raises. If a call raises, the calls still running
+    are cancelled and have ended before the error reaches your caller: nothing you started is left
+    pending on the closed loop (asyncio.run sees to this).
+    """
+
+    async def fetch_all():
+        return await asyncio.gather(*(fetch(item_id) for item_id in ids))
+
+    return asyncio.run(fetch_all())
+
+
+# Task 2: one event loop for many calls
+class SyncClient:
+    """Plain, synchronous access to an async `fetch`, for code that cannot await.
+
+    Every call made through one client runs on the same event loop, which stays open
+    until `close()` is called.
+    """
+
+    def __init__(self, fetch):
+        """Keep `fetch`, and get ready to run coroutines on one event loop of the client's own."""
+        self._fetch = fetch
+        self._runner = asyncio.Runner()
+
+    def get(self, key):
+        """Run `await fetch(key)` on the client's event loop and return its result (every call
+        fetches again: no cache)."""
+        return self._runner.run(self._fetch(key))
+
+    def close(self):
+        """Close the client's event loop; the client is not used after this."""
+        self._runner.close()
+
+    # Task 3: several calls at once, on that same loop
+    def get_many(self, keys):
+        """Call `await fetch(key)` for every key in `keys` (repeats included), all at the same time,
+        on the client's event loop. Return a list of the results in the same order as `keys`."""
+
+        async def fetch_many():
+            results = await asyncio.gather(*(self._fetch(key) for key in keys), return_exceptions=True)
+            return [None if isinstance(r, Exception) else r for r in results]
+
+        return self._runner.run(fetch_many())
