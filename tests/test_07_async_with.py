@@ -690,6 +690,101 @@ async def check_blocks_in_two_tasks_each_release_their_own(make, rng):
         raise errors[0]
 
 
+def errors_of_other_classes(rng):
+    """Errors the block raises besides check_error_reaches_the_caller's ValueError: an Exception
+    that code may take for "handled" (a slow query's TimeoutError), and a BaseException that is
+    not an Exception (Aborted, as SystemExit and KeyboardInterrupt are)."""
+    number = rng.randrange(1000)
+    return [TimeoutError(f"query {number} took too long"), Aborted(f"block {number} was told to stop")]
+
+
+def what_it_is(error):
+    if isinstance(error, Exception):
+        return f"{error!r}"
+    return f"{error!r}, a BaseException that is not an Exception (as SystemExit and KeyboardInterrupt are)"
+
+
+def swallow_none(make):
+    """How `make` lets every error of its block go on."""
+    if inspect.isclass(make):
+        return (
+            f"{make.__name__}.__aexit__ returned a true value for it, which tells Python the error was "
+            "dealt with (an `exc_type` test such as `return issubclass(exc_type, TimeoutError)`, or "
+            "one that returns True for what is not an Exception). Release the connection, then return "
+            "None, whatever exc_type is: what to do about the error is the caller's business."
+        )
+    return (
+        f"An `except` around the `yield` in {make.__name__} caught it and did not raise it again "
+        "(an `except TimeoutError:`, or an `except BaseException:` that raises only Exceptions "
+        "again). Release the connection in a `finally:` around the `yield`, with no `except`: the "
+        "error then goes on by itself, whatever its class."
+    )
+
+
+async def check_errors_of_every_class_reach_the_caller(make, rng):
+    # A red team's __aexit__ returned True for TimeoutError ("a slow query: handled"), and another's
+    # for what is not an Exception ("exit quietly"); the other tests' blocks raise a ValueError only.
+    for error in errors_of_other_classes(rng):
+        pool = FakePool(rng)
+        caught = None
+        try:
+            async with make(pool) as conn:
+                use(pool, conn)
+                raise error
+        except BaseException as raised:
+            if raised is not error and not made_from(raised, error):
+                raise  # the learner's own error, or a check's
+            caught = raised
+        if caught is None:
+            raise AssertionError(
+                f"the block raised {what_it_is(error)}, but the error never reached the code around "
+                f"`async with {make.__name__}(pool)`: it was swallowed, and the caller went on as if "
+                f"the block had finished. {swallow_none(make)}"
+            )
+        if caught is not error:
+            raise AssertionError(
+                f"the block raised {error!r}, but the caller got {caught!r} instead, a new error made "
+                "from it: let the block's own error go on unchanged, whatever its class (a bare "
+                "`raise`, or no `except` at all: `finally:` is enough)."
+            )
+
+
+async def check_a_lease_used_twice_acquires_for_each_block(make, rng):
+    # A red team's Lease.__aenter__ acquired only `if self.conn is None`: the second block got the
+    # connection the first had given back, and released it a second time.
+    pool = FakePool(rng)
+    lease = make(pool)
+    got = []  # (the block's connection, whether the pool had it lent out then)
+    for _ in range(2):
+        try:
+            async with lease as conn:
+                use(pool, conn)
+                got.append((conn, any(conn is lent for lent in pool.lent)))
+        except AssertionError:
+            if not pool.refused:
+                raise
+    if len(got) == 2 and not got[1][1]:
+        first, second = got[0][0], got[1][0]
+        which = (
+            "the very connection the first had given back" if second is first else "one already given back"
+        )
+        raise AssertionError(
+            f"one {make.__name__} object was used for two `async with` blocks, one after the other: "
+            f"the first block got {describe(first)}, and the second got {describe(second)}, {which}, "
+            "which the pool may have lent to someone else meanwhile (and it was released twice). "
+            "__aenter__ runs at every `async with`: acquire a new connection there every time "
+            "(`self.conn = await self.pool.acquire()`), not only when none is kept yet."
+        )
+    steps = []
+    for conn, _ in got:
+        steps += [f"acquire #{conn.number}", f"body uses #{conn.number}", f"release #{conn.number}"]
+    await assert_steps(
+        pool,
+        steps,
+        f"Each `async with` of one {make.__name__} object acquires a connection of its own and releases it.",
+    )
+
+
 @pytest.mark.task(1)
 async def test_lease_gives_the_block_the_connection_from_the_pool(ex, rng):
     await check_as_name_is_the_connection(ex.Lease, rng)
@@ -713,6 +808,11 @@ async def test_lease_releases_the_connection_when_the_block_raises_a_baseexcepti
 @pytest.mark.task(1)
 async def test_lease_lets_the_error_reach_the_caller_unchanged(ex, rng):
     await check_error_reaches_the_caller(ex.Lease, rng)
+
+
+@pytest.mark.task(1)
+async def test_lease_lets_errors_of_every_class_reach_the_caller(ex, rng):
+    await check_errors_of_every_class_reach_the_caller(ex.Lease, rng)
 
 
 @pytest.mark.task(1)
@@ -750,6 +850,11 @@ async def test_leases_in_two_tasks_at_once_each_release_their_own_connection(ex,
     await check_blocks_in_two_tasks_each_release_their_own(ex.Lease, rng)
 
 
+@pytest.mark.task(1)
+async def test_a_lease_used_for_two_blocks_in_turn_acquires_a_connection_for_each(ex, rng):
+    await check_a_lease_used_twice_acquires_for_each_block(ex.Lease, rng)
+
+
 @pytest.mark.task(2)
 async def test_borrow_gives_the_block_the_connection_from_the_pool(ex, rng):
     await check_as_name_is_the_connection(ex.borrow, rng)
@@ -773,6 +878,11 @@ async def test_borrow_releases_the_connection_when_the_block_raises_a_baseexcept
 @pytest.mark.task(2)
 async def test_borrow_lets_the_error_reach_the_caller_unchanged(ex, rng):
     await check_error_reaches_the_caller(ex.borrow, rng)
+
+
+@pytest.mark.task(2)
+async def test_borrow_lets_errors_of_every_class_reach_the_caller(ex, rng):
+    await check_errors_of_every_class_reach_the_caller(ex.borrow, rng)
 
 
 @pytest.mark.task(2)
