@@ -25,7 +25,7 @@ class SyncClient:
     """Plain, synchronous access to an async `fetch`, for code that cannot await.
 
     Every call made through one client runs on the same event loop, which stays open
-    until `close()` is called.
+    until `close()` is called. An error of one call is its caller's: it does not close the client.
     """
 
     def __init__(self, fetch):
@@ -35,7 +35,7 @@ class SyncClient:
 
     def get(self, key):
         """Run `await fetch(key)` on the client's event loop and return its result (every call
-        fetches again: no cache)."""
+        fetches again: no cache). If `fetch` raises, let that error reach the caller."""
         return self._runner.run(self._fetch(key))
 
     def close(self):
@@ -45,7 +45,8 @@ class SyncClient:
     # Task 3: several calls at once, on that same loop
     def get_many(self, keys):
         """Call `await fetch(key)` for every key in `keys` (repeats included), all at the same time,
-        on the client's event loop. Return a list of the results in the same order as `keys`."""
+        on the client's event loop. Return a list of the results in the same order as `keys`.
+        If a call raises, let its error reach the caller (a failed call has no result to list)."""
 
         async def fetch_many():
             return await asyncio.gather(*(self._fetch(key) for key in keys))
