@@ -819,6 +819,43 @@ async def test_any_other_error_reaches_the_caller(ex, rng):
 
 
 @pytest.mark.task(3)
+async def test_an_indexerror_is_another_error_not_a_missing_id(ex, rng):
+    # A red team's failure_report caught `except* LookupError`, which takes an IndexError (a
+    # LookupError, as KeyError is, but not a KeyError) for a missing id: the other errors of the test
+    # above are PermissionErrors (an OSError, as TimeoutError is: `except* OSError` is caught there).
+    ids = some_ids(rng, 8)
+    timeout, missing, other = rng.sample(ids, 3)
+    errors = {timeout: TimeoutError(timeout), missing: KeyError(missing), other: IndexError(other)}
+    api = Outage(errors)
+    raised = f"fetch({other}) raised {errors[other]!r}"
+    kin = (
+        "an IndexError is a LookupError, as KeyError is, but it is not a KeyError: it is no missing id, "
+        "but an error of another kind, which must reach the caller"
+    )
+    fix = (
+        "Catch the kinds the docstring names, `except* KeyError` and `except* TimeoutError`, not a "
+        "class above them (`except* LookupError`, `except* OSError`, `except* Exception`), which "
+        "catches errors of other kinds too."
+    )
+
+    report, error = await run_failure_report(ex, api, ids)
+
+    if error is not None:
+        if holds(error, errors[other]):
+            return
+        raise error
+    if type(report) is dict and any(other in (report.get(key) or []) for key in ("timeouts", "not_found")):
+        raise AssertionError(
+            f"{raised}: {kin}. failure_report returned {describe(report)}, which reports {other} as "
+            f"one of its own. {fix}"
+        )
+    raise AssertionError(
+        f"{raised}: {kin}; failure_report returned {describe(report)} instead of raising it (an "
+        f"ExceptionGroup holding it is fine). {fix}"
+    )
+
+
+@pytest.mark.task(3)
 async def test_a_second_call_reports_its_own_failures_alone(ex, rng):
     # The same ids twice, failing differently each time: each report holds the failures of its own
     # call, nothing kept from the one before (as a report made once, at module level or as a
