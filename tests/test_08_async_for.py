@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager, contextmanager
 import pytest
 
 from kata.testing import FakeService, assert_same, assert_started_in_order, describe, same
+from kata.testing.cancelling import WAIT, Run, assert_ended_after_the_cancel, assert_ended_cancelled
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.own_timers import OwnTimersProbe
 
@@ -27,6 +28,10 @@ LONG_PAGE = 6
 # took 3.3 s (collect_matching) and 3.0 s (first_match) on an idle 2-core machine, against a test's
 # time limit of 10 s; 1_500 take about 0.5 s there, and 2 ms in one process.
 LONG_STREAM = 1_500
+# The page (or line) a test's reader is cancelled while waiting for: it would take this long, so the
+# cancel surely lands while it is awaited, even when the cancel crosses to the sandbox (judge mode);
+# cancelled, it stops at once, so correct code never waits for it.
+AWAITED_WHEN_CANCELLED = 1.0
 
 
 # Task 1: a paged listing
@@ -360,6 +365,40 @@ async def test_an_error_fetching_a_page_reaches_the_reader(ex, rng):
     )
 
 
+@pytest.mark.task(1)
+async def test_a_reader_cancelled_while_a_page_loads_ends_cancelled(ex, rng):
+    # A red team's paginate caught the CancelledError of `await fetch_page(n)` and returned: the
+    # reader's `async for` then ended as if the listing were complete. No other test cancels a reader.
+    pages = make_pages(rng)
+    number = rng.randint(2, len(pages))
+    fetch_page = page_service(pages, delay=lambda n: AWAITED_WHEN_CANCELLED if n == number else PAGE_DELAY)
+    items = []
+
+    async def reader():
+        with explained("paginate"):
+            async for item in ex.paginate(fetch_page):
+                items.append(item)
+        return f"a list of {len(items)} items"
+
+    moment = f"while paginate awaited fetch_page({number})"
+    run = Run(reader())
+    fetch_page.on_start = lambda call: call.args == (number,) and run.cancel(moment)
+    if not await run.finish(len(pages) * PAGE_DELAY + AWAITED_WHEN_CANCELLED + WAIT):
+        await run.stop()
+    name = "the reader of paginate's items"
+    assert_ended_after_the_cancel(run, name, unreached=f"before paginate asked for page {number}")
+    if not run.cancelled and run.error is None:
+        raise AssertionError(
+            f"the reader's task was cancelled (task.cancel(), as a timeout or a caller that gives up "
+            f"does) {moment}, and its `async for` ended as if the listing were complete: the reader "
+            f"went on with {len(items)} items, and cannot tell a listing cut short from a whole one. "
+            "paginate caught the CancelledError and returned. Do not catch `asyncio.CancelledError` "
+            "around `await fetch_page(number)` (nor BaseException, nor a bare `except:`): let it go "
+            "on to the reader, whose task then ends cancelled."
+        )
+    assert_ended_cancelled(run, name, unreached=f"before paginate asked for page {number}")
+
+
 # Tasks 2 and 3: reading a stream of log lines
 
 
@@ -370,19 +409,32 @@ class LineStream:
     # In judge mode, all the learner's code may use of it from the other process.
     _kata_remote = ("__aiter__", "__anext__")
 
-    def __init__(self, lines, delay=LINE_DELAY):
+    def __init__(self, lines, delay=LINE_DELAY, broken=None):
         self.lines = list(lines)
-        self.delay = delay
+        self.delay = delay  # seconds, or a function of the ask's number (1, 2, ...)
+        # The exception the stream raises, once its lines are read, instead of ending (a dropped
+        # connection).
+        self.broken = broken
         self.taken = 0
+        # The items asked for: one more than `taken` while they are read one at a time, so the
+        # number of each ask is the number of the line it waits for; reads at once get their own.
+        self.asked = 0
         self.probe = None  # kata.testing.own_timers: each item, its delay over, waits for it
+        self.on_ask = None  # a hook, called with the ask's number the moment an item is asked for
 
     def __aiter__(self):
         return self
 
     async def __anext__(self):
-        if self.taken == len(self.lines):
+        if self.taken == len(self.lines) and self.broken is None:
             raise StopAsyncIteration
-        await asyncio.sleep(self.delay)
+        self.asked += 1
+        number = self.asked
+        if self.on_ask is not None:
+            self.on_ask(number)
+        await asyncio.sleep(self.delay(number) if callable(self.delay) else self.delay)
+        if self.taken == len(self.lines):
+            raise self.broken
         if self.probe is not None:
             await self.probe.reached_the_end()
         self.taken += 1
@@ -578,6 +630,83 @@ async def test_collect_matching_lets_an_error_of_the_predicate_reach_the_caller(
     )
 
 
+class StreamDropped(ConnectionError):
+    """The error of a log stream in these tests whose connection dropped."""
+
+
+def stream_error_advice(name):
+    return (
+        "An error of the stream is not its end (only StopAsyncIteration is): let it go on to the "
+        f"caller of {name} (no `try`/`except` around the `async for`, or around `anext`, that stops "
+        "or returns instead): the caller then learns that the stream broke, and may read it again."
+    )
+
+
+def cancelled_mid_stream(ex, name, stream, predicate, position):
+    """A Run of ex.<name>(stream, predicate), cancelled the moment it asks for item `position`,
+    whose wait is long: the cancel lands while it awaits the stream, as a timeout's would."""
+    stream.delay = lambda n: AWAITED_WHEN_CANCELLED if n == position else LINE_DELAY
+    moment = f"while it waited for line {position} of {len(stream.lines)}"
+    run = Run(getattr(ex, name)(stream, predicate))
+    stream.on_ask = lambda n: n == position and run.cancel(moment)
+    return run
+
+
+async def assert_cancelled_mid_stream(run, name, position, lost):
+    """Fail unless ex.<name>, run by `run`, ended cancelled; `lost`: what its caller would take a
+    result for (sentences)."""
+    if not await run.finish(position * LINE_DELAY + AWAITED_WHEN_CANCELLED + WAIT):
+        await run.stop()
+    with explained(name):
+        assert_ended_cancelled(
+            run,
+            name,
+            unreached=f"before it asked for line {position}",
+            cancel_advice=f"{lost} Read with `async for`, and let a cancel of the read go on to the caller.",
+        )
+
+
+@pytest.mark.task(2)
+async def test_collect_matching_cancelled_mid_stream_ends_cancelled(ex, rng):
+    # A red team's collect_matching caught the CancelledError and returned the lines matched so
+    # far, as if the stream had ended: no other test cancels it.
+    wanted = rng.choice(["ERROR", "WARNING"])
+    lines = make_log(rng, wanted, 14)
+    position = rng.randint(6, 12)
+    run = cancelled_mid_stream(ex, "collect_matching", LineStream(lines), level_is(wanted), position)
+
+    await assert_cancelled_mid_stream(
+        run,
+        "collect_matching",
+        position,
+        f"A list of the lines read before the cancel is not the list of every {wanted} line: whoever "
+        "gets it cannot tell it from one of a whole log.",
+    )
+
+
+@pytest.mark.task(2)
+async def test_collect_matching_lets_an_error_of_the_stream_reach_the_caller(ex, rng):
+    # A red team's collect_matching took an error of the stream for its end, and returned the lines
+    # matched so far: no other test's stream breaks.
+    wanted = rng.choice(["ERROR", "WARNING"])
+    lines = make_log(rng, wanted, rng.randint(6, 10))
+    error = StreamDropped(f"the log stream dropped after line {len(lines)}: connection reset")
+
+    try:
+        with explained("collect_matching"):
+            found = await ex.collect_matching(LineStream(lines, broken=error), level_is(wanted))
+    except StreamDropped as raised:
+        if raised is not error:
+            raise
+        return
+    raise AssertionError(
+        f"the stream raised {error!r} when asked for the line after line {len(lines)} (its "
+        f"connection dropped), and collect_matching returned {describe(found)}: the error never "
+        f"reached the caller, who takes that list for every {wanted} line of the log, though the rest "
+        f"of the log was never read. {stream_error_advice('collect_matching')}"
+    )
+
+
 def log_with_first_error_at(rng, position, count):
     """`count` lines whose first ERROR line is at `position`, with more ERROR lines after it."""
     before = [log_line(rng, rng.choice(["INFO", "WARNING"])) for _ in range(position)]
@@ -700,6 +829,44 @@ async def test_first_match_lets_an_error_of_the_predicate_reach_the_caller(ex, r
         f"the predicate raised {error!r} for line {bad + 1} of {len(lines)}, and first_match returned "
         f"{describe(found)}: the error never reached the caller, who takes that for the first match, "
         f"though nobody knows whether line {bad + 1} was one. {predicate_error_advice('first_match')}"
+    )
+
+
+@pytest.mark.task(3)
+async def test_first_match_cancelled_mid_stream_ends_cancelled(ex, rng):
+    # A red team's first_match caught the CancelledError and returned None: no other test cancels it.
+    position = rng.randint(5, 10)
+    lines = log_with_first_error_at(rng, position + 2, 16)  # its first match after the cancel
+    run = cancelled_mid_stream(ex, "first_match", LineStream(lines), level_is("ERROR"), position)
+
+    await assert_cancelled_mid_stream(
+        run,
+        "first_match",
+        position,
+        "A result after a cancel tells the caller what the stream holds, though it was never read to its "
+        "end: None says that no line matches.",
+    )
+
+
+@pytest.mark.task(3)
+async def test_first_match_lets_an_error_of_the_stream_reach_the_caller(ex, rng):
+    # A red team's first_match took an error of the stream for its end, and returned None ("no
+    # match"): no other test's stream breaks.
+    lines = [log_line(rng, rng.choice(["INFO", "WARNING"])) for _ in range(rng.randint(5, 9))]
+    error = StreamDropped(f"the log stream dropped after line {len(lines)}: connection reset")
+
+    try:
+        with explained("first_match"):
+            found = await ex.first_match(LineStream(lines, broken=error), level_is("ERROR"))
+    except StreamDropped as raised:
+        if raised is not error:
+            raise
+        return
+    raise AssertionError(
+        f"the stream raised {error!r} when asked for the line after line {len(lines)} (its "
+        f"connection dropped), before any ERROR line, and first_match returned {describe(found)}: the "
+        "error never reached the caller, who takes that for the answer (None: no ERROR line), though "
+        f"the rest of the log was never read. {stream_error_advice('first_match')}"
     )
 
 

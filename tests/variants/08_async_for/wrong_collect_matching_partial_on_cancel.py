@@ -1,0 +1,53 @@
+"""collect_matching catches the CancelledError of its read and returns the items matched so far:
+cancelled mid-stream, it does not end cancelled, and whoever cancelled it takes a partial list for
+every matching item (red team N's answer)."""
+# fails only: test_collect_matching_cancelled_mid_stream_ends_cancelled
+
+import asyncio
+
+
+# Task 1: an async generator that reads page after page
+async def paginate(fetch_page):
+    """Yield every item of every page, in order, as each page arrives.
+
+    Pages are numbered from 1: `await fetch_page(1)`, `await fetch_page(2)`, ...
+    each return a list of items. The first empty list means there are no more
+    pages: stop there. Fetch the next page only when the reader asks for an item
+    after the last one of the current page. If fetching a page raises, let the error
+    reach the reader.
+    """
+    number = 1
+    while page := await fetch_page(number):
+        for item in page:
+            yield item
+        number += 1
+
+
+# Task 2: collect from a stream with an async comprehension
+async def collect_matching(items, predicate):
+    """Return a list of the items for which `predicate(item)` is true, in order.
+
+    `items` is an async iterable (read it with `async for`); `predicate` is a
+    plain function that returns True or False.
+    """
+    found = []
+    try:
+        async for item in items:
+            if predicate(item):
+                found.append(item)
+    except asyncio.CancelledError:
+        pass  # stopped early: hand back what we have
+    return found
+
+
+# Task 3: stop reading as soon as you have the answer
+async def first_match(items, predicate):
+    """Return the first item of the async iterable `items` for which
+    `predicate(item)` is true, without reading any item after it.
+
+    Return None when no item matches.
+    """
+    async for item in items:
+        if predicate(item):
+            return item
+    return None

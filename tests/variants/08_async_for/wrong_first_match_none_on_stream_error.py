@@ -1,0 +1,50 @@
+"""first_match reads with `anext` and takes any error of the stream (a dropped connection) for its
+end: it returns None, "no item matches", though the rest of the stream was never read (red team N's
+answer)."""
+# fails only: test_first_match_lets_an_error_of_the_stream_reach_the_caller
+
+
+# Task 1: an async generator that reads page after page
+async def paginate(fetch_page):
+    """Yield every item of every page, in order, as each page arrives.
+
+    Pages are numbered from 1: `await fetch_page(1)`, `await fetch_page(2)`, ...
+    each return a list of items. The first empty list means there are no more
+    pages: stop there. Fetch the next page only when the reader asks for an item
+    after the last one of the current page. If fetching a page raises, let the error
+    reach the reader.
+    """
+    number = 1
+    while page := await fetch_page(number):
+        for item in page:
+            yield item
+        number += 1
+
+
+# Task 2: collect from a stream with an async comprehension
+async def collect_matching(items, predicate):
+    """Return a list of the items for which `predicate(item)` is true, in order.
+
+    `items` is an async iterable (read it with `async for`); `predicate` is a
+    plain function that returns True or False.
+    """
+    return [item async for item in items if predicate(item)]
+
+
+# Task 3: stop reading as soon as you have the answer
+async def first_match(items, predicate):
+    """Return the first item of the async iterable `items` for which
+    `predicate(item)` is true, without reading any item after it.
+
+    Return None when no item matches.
+    """
+    iterator = aiter(items)
+    while True:
+        try:
+            item = await anext(iterator)
+        except StopAsyncIteration:
+            return None
+        except Exception:
+            return None  # stream broke: no match
+        if predicate(item):
+            return item
