@@ -53,7 +53,8 @@ async def paginate(fetch_page):
     each return a list of items. The first empty list means there are no more
     pages: stop there. Fetch the next page only when the reader asks for an item
     after the last one of the current page. If fetching a page raises, let the error
-    reach the reader.
+    reach the reader. If the reader is cancelled while a page loads, let the cancellation
+    reach it too: do not catch `asyncio.CancelledError`.
     """
     raise NotImplementedError
     yield  # this `yield` makes paginate an async generator; yours needs one too
@@ -64,7 +65,8 @@ async def collect_matching(items, predicate):
     """Return a list of the items for which `predicate(item)` is true, in order.
 
     `items` is an async iterable (read it with `async for`); `predicate` is a
-    plain function that returns True or False.
+    plain function that returns True or False. If reading `items` raises, or your function
+    is cancelled, let that reach your caller: a list of the items read so far is not the answer.
     """
     raise NotImplementedError
 
@@ -74,6 +76,8 @@ async def first_match(items, predicate):
     """Return the first item of the async iterable `items` for which
     `predicate(item)` is true, without reading any item after it.
 
-    Return None when no item matches.
+    Return None when no item matches. If reading `items` raises, or your function is
+    cancelled, let that reach your caller: None means the whole stream was read and no item
+    matched.
     """
     raise NotImplementedError
