@@ -800,6 +800,99 @@ async def test_an_error_or_a_cancel_inside_the_block_goes_on_to_the_caller(ex, r
 
 
 @pytest.mark.task(1)
+@pytest.mark.parametrize("ending", ["raised", "cancelled"])
+async def test_a_call_whose_block_raised_or_was_cancelled_still_took_its_place(ex, rng, ending):
+    # `rate` callers get in and their blocks end badly: they raise (a failed request), or are
+    # cancelled while their calls run (a timeout). Their calls did start, so `rate` more callers that
+    # ask once they have ended must wait until the first are `per` old. (A red team's __aexit__ took
+    # the start back when the block raised, another when it was cancelled: "a failed call did not
+    # really use the quota". Every other test's blocks ended well, and both passed.)
+    rate, per = 2, 0.3
+    limiter = ex.RateLimiter(rate, per)
+    error = ConnectionError(f"request {rng.randrange(100, 1000)} failed after it went out")
+    all_in = asyncio.Event()
+
+    def started(call):
+        if len(service.calls) == rate:
+            all_in.set()
+
+    # The first `rate` calls raise at once, or run until they are cancelled (a hold never let go).
+    never = asyncio.Event()
+    service = FakeService(
+        "call",
+        delay=0.01,
+        fail=lambda n: error if ending == "raised" and n < rate else None,
+        hold=lambda call: never if ending == "cancelled" and call.args[0] < rate else None,
+        on_start=started,
+    )
+    asked, came_back = {}, {}
+
+    async def call_through(n):
+        asked[n] = clock.perf_counter()
+        async with limiter:
+            asked[n] += last_call_began_late()
+            came_back[n] = last_call_ended_before()
+            return await service(n)
+
+    def too_slow():
+        return (
+            f"after {HANG_INSIDE:.1f} s only {len(service.calls)} of {2 * rate} calls through a "
+            f"RateLimiter({rate}, per={per}) had started, though the rule lets them all start within "
+            f"{per:.2f} s: the limiter makes calls wait far longer than the rule needs.\n"
+            f"observed:\n{draw_timeline(service.calls, service.name)}"
+        )
+
+    async with hang_guard(
+        HANG_INSIDE, "21 limiter: calls after blocks that ended badly start < HANG_INSIDE", too_slow
+    ):
+        first = [asyncio.create_task(call_through(n)) for n in range(rate)]
+        await all_in.wait()
+        if ending == "cancelled":
+            for task in first:
+                task.cancel()
+        # How they ended (raised, cancelled) is the test above's to judge: here, only the starts.
+        await asyncio.gather(*first, return_exceptions=True)
+        await asyncio.gather(*(call_through(n) for n in range(rate, 2 * rate)))
+
+    assert_call_count(service, 2 * rate)
+    calls = sorted(service.calls, key=lambda call: call.start)
+    bad, good = calls[:rate], calls[rate:]
+    origin = bad[0].start
+    # The first `rate` and the next `rate` starts: each next one waits until its match is `per` old.
+    tightest = min(later.start - earlier.start for earlier, later in zip(bad, good, strict=True))
+    if margins.under(
+        tightest, per - TOLERANCE, "21 limiter: starts after blocks that ended badly still count (>= per)"
+    ):
+        how = (
+            f"raised {error!r}"
+            if ending == "raised"
+            else "were cancelled while their calls ran (as a timeout does)"
+        )
+        undo = "when the block raised" if ending == "raised" else "when the block was cancelled"
+        count, _, _ = busiest_window([call.start for call in calls], per - TOLERANCE)
+        raise AssertionError(
+            f"RateLimiter({rate}, per={per}): {rate} calls started at {times(bad, origin)} s and their "
+            f"blocks {how}; then {rate} more callers asked, and started at {times(good, origin)} s: "
+            f"{count} calls started within {per:.2f} s, and at most {rate} may. A call whose block "
+            "ended badly still started (its request went out, and the server counted it): your limiter "
+            f"took its start back {undo} (in __aexit__?). Keep every start for `per` seconds, however "
+            "its block ends: __aexit__ has nothing to undo (return None). Only a caller cancelled while "
+            "it waits in `acquire`, whose call never starts, takes no place.\n"
+            f"observed:\n{draw_timeline(service.calls, service.name)}"
+        )
+    judge = Judge(
+        service,
+        lambda call: asked[call.args[0]],
+        noun="call",
+        began="started",
+        moment=MOMENT,
+        nothing_held=NOTHING_HELD,
+        let_go=lambda call: call.start - came_back[call.args[0]],
+    )
+    judge.assert_rate_kept(rate, per)
+
+
+@pytest.mark.task(1)
 async def test_a_caller_cancelled_while_it_waits_makes_no_call_and_keeps_no_place(ex, rng):
     # `rate` calls fill the window and one more caller is cancelled (its asyncio.timeout runs
     # out) while it waits for room: the cancellation must reach it, and its call must not be made.
