@@ -585,6 +585,52 @@ async def test_keys_that_print_or_hash_alike_are_different_keys(ex, rng):
     assert_fetched_once_each(fetch, [key for pair in pairs for key in pair], {})
 
 
+@pytest.mark.task(2)
+async def test_gets_for_keys_that_hash_alike_are_fetched_at_the_same_time(ex, rng):
+    # Different keys with one hash: -1 and -2 (hash(-1) == hash(-2) in CPython), and 1 and 2**61
+    # (an int hashes modulo 2**61 - 1). Locks kept by something made from the key share one lock
+    # between such keys, whatever else they do: by `hash(key)`, or striped (`hash(key) % 4096`, as
+    # many stripes as you like). A red team's locks by hash(key) passed: the test above gets
+    # hash-alike keys one after another, and the many-keys test gives string keys, whose hashes
+    # share a stripe only by chance (it caught the striped locks once, with 153 keys). So every run,
+    # gets for both pairs (and for a number and its text, as a third pair) are asked for at once,
+    # each fetch held until all are in flight (or 1 s): each pair's fetches must run together.
+    number = rng.randrange(2, 1000)
+    pairs = [(-1, -2), (1, 2**61), (number, str(number))]
+    keys = [key for pair in pairs for key in pair]
+    rng.shuffle(keys)
+    fetch, _ = fake_fetch(rng, delay=0.02)
+    cache = ex.Cache(fetch)
+
+    with held_until_all_in_flight(fetch, len(keys)):
+        await asyncio.gather(*(cache.get(key) for key in keys))
+
+    def fetched(key):
+        return next((call for call in fetch.calls if call.args == (key,)), None)
+
+    waited = []
+    for first, second in pairs:
+        a, b = fetched(first), fetched(second)
+        if a is None or b is None:
+            continue  # a key never fetched: its value is the other tests' to judge
+        if not (a.start < b.end and b.start < a.end):
+            waited.append(((first, a), (second, b)))
+    if margins.short_of(
+        len(pairs) - len(waited), len(pairs), "17 Cache.get: hash-alike keys fetched at once"
+    ):
+        (one, earlier), (other, later) = sorted(waited[0], key=lambda each: each[1].start)
+        alike = "print alike" if str(one) == str(other) else f"have one hash ({hash(one)})"
+        raise AssertionError(
+            f"gets for the keys {describe(keys)} were all asked for at the same time (this test kept "
+            f"each fetch going until all {len(keys)} were running, or 1 s had passed), and fetch({other!r}) "
+            f"waited for fetch({one!r}): it started {later.start - earlier.start:.2f} s after it, once it "
+            f"had ended. {one!r} and {other!r} are different keys ({one!r} != {other!r}), though they "
+            f"{alike}: Cache.get locks something made from the key (hash(key), a stripe of locks picked "
+            "by `hash(key) % n`, str(key)), so different keys share a lock and their gets wait for each "
+            "other. Keep one lock per key, by the key itself: `self.locks.setdefault(key, asyncio.Lock())`."
+        )
+
+
 SHARED_VALUES = (
     "two caches, each made with its own fetch: cache_a = Cache(fetch_a) and cache_b = "
     "Cache(fetch_b). {story} The caches share the values they keep: a dict made in the class body "
