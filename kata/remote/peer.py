@@ -73,6 +73,7 @@ MAX_MIRRORS = 256
 MAX_RUNNING = 10_000
 ENDED_KEPT = 4096  # the calls that ended here, remembered so that a late cancel of one is ignored
 HANDED_KEPT = 4096  # when this side's latest calls had their outcomes handed to their loops
+CONTEXTS_KEPT = 4096  # the context variables the latest callers' calls left (callers_contexts)
 # The clock of those moments: the kata's (kata.testing.clock), bound before any learner code runs.
 _handed_clock = time.perf_counter
 MODES = ("call", "getattr", "acall", "await")
@@ -106,6 +107,7 @@ class Peer:
         default_follows_calls: bool = True,
         cancel_grace: float | None = None,
         mirror_loops: bool = False,
+        callers_contexts: bool = False,
     ) -> None:
         self.channel = channel
         self.exports = Exports()
@@ -124,6 +126,13 @@ class Peer:
         # loop) run here on mirrors of those loops (the judge), or as any other call (the sandbox).
         self.mirroring = mirror_loops
         self.mirror_loops = MirrorLoops()
+        # Whether the asynchronous calls from one task there run here in one context, as they do
+        # in one process, where they run in that very task (the sandbox): a context variable the
+        # code sets in `__aenter__` is there in `__aexit__`. Each call runs in a task of its own
+        # here: it starts with the values the caller's last call left, and leaves its own.
+        self.callers_contexts = callers_contexts
+        self._contexts: collections.OrderedDict[int, contextvars.Context] = collections.OrderedDict()
+        self._callers: weakref.WeakKeyDictionary[asyncio.Task, int] = weakref.WeakKeyDictionary()
         self._loop_numbers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = (
             weakref.WeakKeyDictionary()
         )
@@ -299,6 +308,18 @@ class Peer:
 
     # -- calling out ------------------------------------------------------------------------
 
+    def _caller_number(self) -> int | None:
+        """This side's number for the task making a call (None outside a task)."""
+        task = asyncio.current_task() if _running_loop() is not None else None
+        if task is None:
+            return None
+        with self._lock:
+            number = self._callers.get(task)
+            if number is None:
+                number = self._callers[task] = self._next
+                self._next += 1
+        return number
+
     def _register(self, **how: Any) -> _Outgoing:
         with self._lock:
             number, self._next = self._next, self._next + 1
@@ -324,6 +345,7 @@ class Peer:
             message = {
                 "op": "call",
                 "id": call.number,
+                "caller": self._caller_number(),
                 "parent": CURRENT_CALL.get(),
                 "loop": self._loop_number(loop),
                 "own": loop is not None and loop is self.default_loop,
@@ -680,6 +702,12 @@ class Peer:
 
     async def _run_async(self, message: dict) -> None:
         began = time.monotonic()  # its first step: when the code it calls sees it
+        caller = message.get("caller") if self.callers_contexts else None
+        if type(caller) is int:
+            with self._lock:
+                left = self._contexts.get(caller)
+            for variable, value in left.items() if left is not None else ():
+                variable.set(value)
         CURRENT_CALL.set(message["id"])
         try:
             value = self._perform(message)
@@ -696,6 +724,11 @@ class Peer:
             with self._lock:
                 self._running.pop(message["id"], None)
                 self._ended.append(message["id"])
+                if type(caller) is int:
+                    self._contexts[caller] = contextvars.copy_context()
+                    self._contexts.move_to_end(caller)
+                    while len(self._contexts) > CONTEXTS_KEPT:
+                        self._contexts.popitem(last=False)
             if self.call_ended is not None:
                 with contextlib.suppress(Exception):
                     self.call_ended()

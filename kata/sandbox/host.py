@@ -544,7 +544,13 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(target))
     channel = Channel(socket.socket(fileno=options.fd))
     # The sandbox's own loop serves the judge's calls, whatever loops the learner's code runs.
-    peer = Peer(channel, may_touch=anything, places=learner_places(target), default_follows_calls=False)
+    peer = Peer(
+        channel,
+        may_touch=anything,
+        places=learner_places(target),
+        default_follows_calls=False,
+        callers_contexts=True,
+    )
     main_thread = MainThread()
     host = Host(target, peer, main_thread)
     peer.exports.pin(0, host)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import gc
 import inspect
 import json
@@ -198,7 +199,9 @@ class Pair:
         a, b = socket.socketpair()
         self.judge = Peer(Channel(a), may_touch=lent_only, **judge_options).start()
         # As kata.sandbox.host makes it: its own loop serves the judge, whatever loops learner code runs.
-        self.sandbox = Peer(Channel(b), may_touch=anything, default_follows_calls=False)
+        self.sandbox = Peer(
+            Channel(b), may_touch=anything, default_follows_calls=False, callers_contexts=True
+        )
         self.sandbox.exports.pin(0, lent)
         self.loop = asyncio.new_event_loop()
         self.sandbox.default_loop = self.loop
@@ -372,6 +375,41 @@ async def test_a_task_cancelled_before_its_first_step_with_the_other_side_gone_e
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+HELD = contextvars.ContextVar("held")
+
+
+class KeepsAContextVariable(Learner):
+    """A learner's Lease keeping its connection in a context variable, so that one Lease may serve
+    several tasks at once: what `__aenter__` sets, `__aexit__` reads."""
+
+    async def __aenter__(self):
+        HELD.set(f"connection of {asyncio.current_task().get_name()}")
+        return self
+
+    async def __aexit__(self, *exc_info):
+        HELD.get()  # a LookupError here, where the value set in __aenter__ is not seen
+
+    async def held(self):
+        return HELD.get("nothing")
+
+
+async def test_a_context_variable_set_in_one_call_is_seen_by_the_callers_next_call_and_no_other(pair):
+    """In one process the calls of one task there run in that task: a context variable the code
+    sets in `__aenter__` is there in `__aexit__`. Here each call runs in a task of its own: it
+    starts with what the caller's last call left (a correct contextvar-based Lease failed 12 of
+    07's tests in judge mode alone). Another task's calls see their own, as in one process."""
+    link = pair(KeepsAContextVariable())
+    lease = link.remote
+
+    async def borrow():
+        async with lease:
+            return await lease.held()
+
+    first, second = await asyncio.gather(borrow(), borrow())
+    assert first != second and first.startswith("connection of") and second.startswith("connection of")
+    assert await lease.held() == "nothing", "this task never entered the lease"
 
 
 class FailsTogether:
