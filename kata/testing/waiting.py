@@ -38,6 +38,7 @@ from __future__ import annotations
 import _thread
 import asyncio
 import collections.abc
+import concurrent.futures
 import contextlib
 import contextvars
 import dataclasses
@@ -420,16 +421,28 @@ class WakeWatch:
             return await work()
         if self._loop.is_closed() or not self._loop.is_running():
             return otherwise
-        hop = work()
+        # The hop's coroutine is made there, as that loop starts it: one made here and never
+        # started (that loop closed first, or this await was cancelled meanwhile: a test's end)
+        # was reported as a coroutine the learner's code never awaited ("you called run_out()").
+        there: concurrent.futures.Future = concurrent.futures.Future()
+        started: list[asyncio.Task] = []  # read and written on that loop alone
+
+        def start() -> None:
+            if there.cancelled():
+                return  # given up on before it began: nothing made
+            task = self._loop.create_task(work())
+            started.append(task)
+            task.add_done_callback(lambda done: _settle(there, done))
+
         try:
-            there = asyncio.run_coroutine_threadsafe(hop, self._loop)
+            self._loop.call_soon_threadsafe(start)
             return await asyncio.wait_for(asyncio.wrap_future(there), HOP_WAIT)
         except (RuntimeError, TimeoutError):
-            # That loop closed (or stopped) before it ran the hop: never started, it is closed here,
-            # or it would be reported as a coroutine the learner's code never awaited.
-            if inspect.getcoroutinestate(hop) == inspect.CORO_CREATED:
-                hop.close()
-            return otherwise
+            return otherwise  # that loop closed (or stopped) before it ran the hop
+        finally:
+            if there.cancel():  # given up on here: not begun, it never will; begun, it is cancelled
+                with contextlib.suppress(RuntimeError):  # that loop is closed: nothing runs there
+                    self._loop.call_soon_threadsafe(_cancel_all, started)
 
     async def let_timers_go(self) -> None:
         """The timers `probe_own_timers` held back are due again when they were (on the watched loop)."""
@@ -1069,6 +1082,25 @@ _WATCHDOG = Watchdog("kata-frozen-loop-watchdog", CHECK, lambda breaker, now: br
 PROBE_TURNS = 8
 HELD_BACK = 3600.0
 HOP_WAIT = 5.0  # seconds a probe waits for another loop of the learner's to do its part
+
+
+def _settle(there: concurrent.futures.Future, done: asyncio.Task) -> None:
+    """Hand a hop's ending (`done`, on the learner's loop) to the future waited on elsewhere
+    (unless it was given up on there meanwhile)."""
+    with contextlib.suppress(concurrent.futures.InvalidStateError):
+        if done.cancelled():
+            there.cancel()
+        elif done.exception() is not None:
+            there.set_exception(done.exception())
+        else:
+            there.set_result(done.result())
+
+
+def _cancel_all(tasks: list[asyncio.Task]) -> None:
+    for task in tasks:
+        task.cancel()
+
+
 QUIET_FROM = 0.05
 QUIET_BEFORE = 0.01
 MIN_QUIET = 0.05  # a shorter stretch than this is too short to judge

@@ -389,3 +389,48 @@ def test_asyncios_own_clean_up_as_a_loop_closes_is_not_a_task_of_the_code():
 
     wakes = asyncio.run(main())
     assert [(w.name, w.made_at) for w in wakes.watched] == [("shutdown_default_executor", None)]
+
+
+async def test_a_hop_to_another_loop_given_up_on_before_it_began_leaves_no_coroutine_unawaited():
+    """A probe's hop to a loop of the learner's own (a loop in a thread) is made there, as that
+    loop begins it. One made here could be given up on (a test's end cancels the wait), then
+    dropped unbegun as that loop stopped: a coroutine never awaited, reported as the learner's
+    ("you called run_out() but never awaited it": a fixer's self-check of 06, under load)."""
+    other = asyncio.new_event_loop()
+    thread = threading.Thread(target=other.run_forever, daemon=True)
+    thread.start()
+    busy, held = threading.Event(), threading.Event()
+
+    def stop_once_held():
+        other.stop()  # after this turn: what is queued behind it never runs
+        busy.set()
+        held.wait(5)
+
+    other.call_soon_threadsafe(stop_once_held)
+    assert await asyncio.to_thread(busy.wait, 5), "the other loop never ran"
+    watch = WakeWatch(loop=other)
+    watch._loop = other  # as __enter__ sets it, without watching that loop's tasks
+    made = []
+
+    async def work():
+        made.append("ran")
+
+    def hop_work():
+        made.append("made")
+        return work()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hop = asyncio.create_task(watch._on_its_loop(hop_work, "otherwise"))
+        await asyncio.sleep(0.05)  # its start is queued on the other loop, behind the held turn
+        hop.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await hop
+        held.set()
+        thread.join(5)
+        other.close()
+        del hop
+        gc.collect()
+    assert made == [], f"the hop was made though nothing began it: {made}"
+    unawaited = [str(w.message) for w in caught if "never awaited" in str(w.message)]
+    assert unawaited == [], unawaited
