@@ -1,7 +1,8 @@
 """Wrong: first_success keeps one error each time its wait wakes up: when several mirrors fail at
-the same moment, the ExceptionGroup holds only one of their errors (a learner trial's answer)."""
-# fails only: test_when_every_mirror_fails_all_their_errors_are_raised_together[2], test_when_every_mirror_fails_all_their_errors_are_raised_together[4]
-# ruff: noqa: E501 (the line above names every test it fails)
+the same moment, the ExceptionGroup holds only one of their errors (a learner trial's answer).
+No `fails only` line: the tests where mirrors fail at one moment catch it every run, and on a
+loaded machine any test whose failures come a few ms apart may see two handed over together and
+catch it too (the CI at 776ff39, in judge mode: the slow-mirrors test)."""
 
 import asyncio
 
