@@ -117,7 +117,11 @@ class SandboxLink:
         )
         host_end.close()
         self.peer = Peer(
-            Channel(judge_end), may_touch=lent_only, cancel_grace=CANCEL_GRACE, mirror_loops=True
+            Channel(judge_end),
+            may_touch=lent_only,
+            cancel_grace=CANCEL_GRACE,
+            mirror_loops=True,
+            tells_callers=True,
         ).start()
         self.host = self.peer.proxy(HOST, "object", "the sandbox")
         self._stopped = threading.Event()

@@ -21,7 +21,7 @@ from typing import Any
 from kata.judge.lent_timers import LentTimers
 from kata.judge.link import LEARNER_UID_VARIABLE, SandboxLink
 from kata.remote import values
-from kata.remote.peer import PeerLost
+from kata.remote.peer import SERVING_COROUTINES, PeerLost
 from kata.sandbox import processes
 from kata.testing import clock
 from kata.testing.limits import Limit, from_report
@@ -514,7 +514,7 @@ def _watched(reported: Any) -> list[Watched]:
         name, wakes, timed = entry
         if type(name) is not str or type(wakes) is not bytes or type(timed) is not bytes:
             continue
-        name = "" if name == "_run_async" else name[:100]
+        name = "" if name in SERVING_COROUTINES else name[:100]
         watched.append(Watched(name=name, wakes=unpacked_wakes(wakes), timed=unpacked_wakes(timed)))
     return watched
 

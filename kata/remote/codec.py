@@ -69,6 +69,7 @@ class Exports:
         self._numbers: dict[int, int] = {}  # id(object) -> number
         self._next = 1
         self._held: dict[int, Any] = {}  # the other side's number -> the stand-in made here
+        self._pinned: set[int] = set()
 
     def number(self, value: Any) -> int:
         known = self._numbers.get(id(value))
@@ -81,8 +82,13 @@ class Exports:
 
     def pin(self, number: int, value: Any) -> None:
         """Lend `value` under a fixed number (the sandbox's host object is number 0)."""
+        self._pinned.add(number)
         self._objects[number] = value
         self._numbers[id(value)] = number
+
+    def pinned(self, number: object) -> bool:
+        """Whether `number` was lent under a fixed number (the side's own machinery, not code under test)."""
+        return type(number) is int and number in self._pinned
 
     def get(self, number: int) -> Any:
         try:

@@ -34,6 +34,7 @@ import asyncio
 import collections
 import contextlib
 import contextvars
+import functools
 import inspect
 import queue
 import threading
@@ -43,6 +44,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kata.remote.callers import CallersTasks
 from kata.remote.channel import Channel, ChannelBroken, ChannelClosed
 from kata.remote.codec import Codec, CodecError, Exports
 from kata.remote.crossed import note_crossing
@@ -63,6 +65,8 @@ from kata.remote.proxies import (
 # The number of the incoming call the current code runs for (tasks and to_thread inherit it).
 CURRENT_CALL: contextvars.ContextVar[int | None] = contextvars.ContextVar("kata_remote_call", default=None)
 
+# The names of the coroutines this side runs the other side's calls in (a watch of tasks sees them).
+SERVING_COROUTINES = frozenset({"_run_async", "_serve_caller"})
 SYNC_MODES = ("call", "getattr")
 # What the other side may make this side hold at once: threads that mirror its own (one each,
 # for blocking calls made from its worker threads), and calls running here for it. Above the most
@@ -73,7 +77,6 @@ MAX_MIRRORS = 256
 MAX_RUNNING = 10_000
 ENDED_KEPT = 4096  # the calls that ended here, remembered so that a late cancel of one is ignored
 HANDED_KEPT = 4096  # when this side's latest calls had their outcomes handed to their loops
-CONTEXTS_KEPT = 4096  # the context variables the latest callers' calls left (callers_contexts)
 # The clock of those moments: the kata's (kata.testing.clock), bound before any learner code runs.
 _handed_clock = time.perf_counter
 MODES = ("call", "getattr", "acall", "await")
@@ -107,7 +110,8 @@ class Peer:
         default_follows_calls: bool = True,
         cancel_grace: float | None = None,
         mirror_loops: bool = False,
-        callers_contexts: bool = False,
+        callers_tasks: bool = False,
+        tells_callers: bool = False,
     ) -> None:
         self.channel = channel
         self.exports = Exports()
@@ -126,12 +130,15 @@ class Peer:
         # loop) run here on mirrors of those loops (the judge), or as any other call (the sandbox).
         self.mirroring = mirror_loops
         self.mirror_loops = MirrorLoops()
-        # Whether the asynchronous calls from one task there run here in one context, as they do
-        # in one process, where they run in that very task (the sandbox): a context variable the
-        # code sets in `__aenter__` is there in `__aexit__`. Each call runs in a task of its own
-        # here: it starts with the values the caller's last call left, and leaves its own.
-        self.callers_contexts = callers_contexts
-        self._contexts: collections.OrderedDict[int, contextvars.Context] = collections.OrderedDict()
+        # Whether the asynchronous calls from one task there run here in one task, one after
+        # another, as they do in one process, where they run in that very task (the sandbox):
+        # what `__aenter__` leaves in its task (a context variable, `current_task()` as a key)
+        # is there in `__aexit__` (kata.remote.callers). Otherwise each runs in a task of its own.
+        self.callers_tasks = callers_tasks
+        self.callers = CallersTasks(self._run_async)
+        # Whether each call says which task here made it, and the other side hears when that
+        # task ends (the judge, whose test's tasks the sandbox keeps tasks for: callers_tasks).
+        self.tells_callers = tells_callers
         self._callers: weakref.WeakKeyDictionary[asyncio.Task, int] = weakref.WeakKeyDictionary()
         self._loop_numbers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = (
             weakref.WeakKeyDictionary()
@@ -171,6 +178,7 @@ class Peer:
         return self
 
     def close(self) -> None:
+        self.callers.retire()
         self.channel.close()
         if self._reader.is_alive():
             self._reader.join(timeout=2)
@@ -245,6 +253,10 @@ class Peer:
         """The calls from the other side running here now, with the loop each runs on."""
         return list(self._running.values())
 
+    def serving_tasks(self) -> set[asyncio.Task]:
+        """The tasks here that serve the other side's calls: running one, or kept for a caller's next."""
+        return {task for _, task in self.running()} | self.callers.tasks()
+
     # -- proxies ----------------------------------------------------------------------------
 
     def proxy(self, number: int, kind: str = "object", name: str = "object") -> Any:
@@ -309,16 +321,24 @@ class Peer:
     # -- calling out ------------------------------------------------------------------------
 
     def _caller_number(self) -> int | None:
-        """This side's number for the task making a call (None outside a task)."""
-        task = asyncio.current_task() if _running_loop() is not None else None
+        """This side's number for the task making a call (None outside a task, or where callers
+        are not told); the other side hears when that task ends (`caller_ended`)."""
+        task = asyncio.current_task() if self.tells_callers and _running_loop() is not None else None
         if task is None:
             return None
         with self._lock:
             number = self._callers.get(task)
-            if number is None:
+            new = number is None
+            if new:
                 number = self._callers[task] = self._next
                 self._next += 1
+        if new:
+            task.add_done_callback(functools.partial(self._caller_ended, number))
         return number
+
+    def _caller_ended(self, number: int, task: asyncio.Task) -> None:
+        with contextlib.suppress(Exception):  # the other side is gone: nothing is kept for it there
+            self.channel.send({"op": "caller_ended", "caller": number}, step_of=task.get_loop())
 
     def _register(self, **how: Any) -> _Outgoing:
         with self._lock:
@@ -557,9 +577,13 @@ class Peer:
                 if running is None and number not in self._ended and len(self._cancelled_early) < MAX_RUNNING:
                     self._cancelled_early.add(number)  # not started yet: it lands after the first step
             if running is not None:
-                _soon(running[0], running[1].cancel)
+                _soon(running[0], self._cancel_running, number)
         elif op == "unstarted":
             self._end_unstarted(_number(message.get("id")))
+        elif op == "caller_ended":
+            # After every call it made, in order: its tasks here end once their calls are done.
+            for key in self.callers.of(_number(message.get("caller"))):
+                _soon(key[1], self.callers.end, key)
         else:
             raise ValueError(f"unknown message {str(op)[:20]}")
 
@@ -687,7 +711,10 @@ class Peer:
             return
         number = message["id"]
         loop = asyncio.get_running_loop()
-        task = loop.create_task(self._run_async(message))
+        # The kata's own objects (the host) are served apart: their calls never share a caller's task.
+        ours = not self.callers_tasks or self.exports.pinned(message.get("to"))
+        caller = None if ours else message.get("caller")
+        task = self.callers.start(caller if type(caller) is int else None, message)
         with self._lock:
             self._running[number] = (loop, task)
             # A cancel that overtook the start (the reader thread had it first), or came while the
@@ -698,16 +725,18 @@ class Peer:
             overtaken = number in self._cancelled_early
             self._cancelled_early.discard(number)
         if overtaken:
-            loop.call_soon(task.cancel)
+            loop.call_soon(self._cancel_running, number)
+
+    def _cancel_running(self, number: int) -> None:
+        """Cancel the task that runs call `number`, if it still does (in its loop: a caller's
+        task may have gone on to that caller's next call since the cancel was sent)."""
+        with self._lock:
+            running = self._running.get(number)
+        if running is not None:
+            running[1].cancel()
 
     async def _run_async(self, message: dict) -> None:
         began = time.monotonic()  # its first step: when the code it calls sees it
-        caller = message.get("caller") if self.callers_contexts else None
-        if type(caller) is int:
-            with self._lock:
-                left = self._contexts.get(caller)
-            for variable, value in left.items() if left is not None else ():
-                variable.set(value)
         CURRENT_CALL.set(message["id"])
         try:
             value = self._perform(message)
@@ -724,11 +753,6 @@ class Peer:
             with self._lock:
                 self._running.pop(message["id"], None)
                 self._ended.append(message["id"])
-                if type(caller) is int:
-                    self._contexts[caller] = contextvars.copy_context()
-                    self._contexts.move_to_end(caller)
-                    while len(self._contexts) > CONTEXTS_KEPT:
-                        self._contexts.popitem(last=False)
             if self.call_ended is not None:
                 with contextlib.suppress(Exception):
                     self.call_ended()

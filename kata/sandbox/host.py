@@ -86,6 +86,7 @@ class Host:
         self._left: list[Left] = []
         self._tasks_before: set[asyncio.Task] = set()
         peer.call_ended = self._note_left_running
+        peer.callers.handing_over = self._call_handed_over
         self._wakes: WakeWatch | None = None
         self._own_loops: OwnLoopsWatch | None = None
         self._limits: list[tuple] = []
@@ -127,9 +128,15 @@ class Host:
         made += [
             t for t in asyncio.all_tasks() - self._tasks_before if t not in made and not is_library_task(t)
         ]
-        serving = {task for _, task in self.peer.running()}
+        serving = self.peer.serving_tasks()
         current = asyncio.current_task()
         return [t for t in made if t is not current and t not in serving and not t.done()]
+
+    def _call_handed_over(self, task: asyncio.Task, ending: bool) -> None:
+        """`task` (kept for one of the test's tasks) takes that task's next call, watched as a new
+        task, or (`ending`) ends: neither is a wake-up of the learner's code."""
+        if self._wakes is not None:
+            self._wakes.begins_anew(task, ending)
 
     def _note_left_running(self) -> None:
         if asyncio.current_task() in self._letting_run:
@@ -357,6 +364,7 @@ class Host:
         # First let go of what was lent to the judge (an error keeps its frames, and they keep
         # the learner's objects, an unclosed session say), so that it is collected and reported now.
         self.peer.exports.clear()
+        self.peer.callers.retire()  # the tasks kept for the test's tasks' next calls end in the settling
         await self._settle()
         problems: list[str] = []
         if self._guard is not None:
@@ -549,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
         may_touch=anything,
         places=learner_places(target),
         default_follows_calls=False,
-        callers_contexts=True,
+        callers_tasks=True,
     )
     main_thread = MainThread()
     host = Host(target, peer, main_thread)

@@ -273,6 +273,7 @@ class WakeWatch:
         # as the loop runs them; tasks running before the watch are not counted.
         self._before = set(asyncio.all_tasks(self._loop))
         self._unmade: dict[asyncio.Task, Watched] = {}
+        self._fresh: set[asyncio.Task] = set()  # their next step is a first one (begins_anew)
         loop_runs.observe(self._loop, self._saw_run)
         self._call_at = self._loop.call_at
         self._loop.call_at = self._timed_call_at  # asyncio.sleep and timeouts go through it
@@ -531,8 +532,36 @@ class WakeWatch:
             self._callback_ran(handle._callback, handle._args, limit is not None and limit.keeps_time)
         return None
 
+    def begins_anew(self, task: asyncio.Task, ending: bool = False) -> None:
+        """`task` is about to run another call (the sandbox keeps one task for a test's task's
+        calls: kata.remote.callers): from its next step on it is watched as a new task, whose
+        first step is no wake-up, as the task made for each call would be. What woke it to take
+        the call is the kata's, never the learner's. `ending`: it is woken to end, which is no
+        wake-up either, and runs nothing of the learner's."""
+        if getattr(self, "_loop", None) is not task.get_loop():
+            return
+        coro = task.get_coro()
+        if ending:
+            if isinstance(coro, _Counted):
+                coro._started = False
+            elif task in self._unmade:
+                self._fresh.add(task)
+            return
+        if len(self.watched) >= MAX_WATCHED:
+            return
+        watched = Watched(name=getattr(coro, "__name__", type(coro).__name__), task=task)
+        self.watched.append(watched)
+        if isinstance(coro, _Counted):
+            coro._watched, coro._started = watched, False
+        else:
+            self._unmade[task] = watched
+            self._fresh.add(task)
+
     def _unmade_step(self, task: asyncio.Task) -> Callable[[], None] | None:
         watched = self._unmade.get(task)
+        if task in self._fresh:
+            self._fresh.discard(task)
+            return self._running(watched)
         if watched is None:
             coro = task.get_coro()
             if isinstance(coro, _Counted) or task in self._before or len(self.watched) >= MAX_WATCHED:

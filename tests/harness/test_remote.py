@@ -197,11 +197,9 @@ class Pair:
 
     def __init__(self, lent, **judge_options) -> None:
         a, b = socket.socketpair()
-        self.judge = Peer(Channel(a), may_touch=lent_only, **judge_options).start()
+        self.judge = Peer(Channel(a), may_touch=lent_only, tells_callers=True, **judge_options).start()
         # As kata.sandbox.host makes it: its own loop serves the judge, whatever loops learner code runs.
-        self.sandbox = Peer(
-            Channel(b), may_touch=anything, default_follows_calls=False, callers_contexts=True
-        )
+        self.sandbox = Peer(Channel(b), may_touch=anything, default_follows_calls=False, callers_tasks=True)
         self.sandbox.exports.pin(0, lent)
         self.loop = asyncio.new_event_loop()
         self.sandbox.default_loop = self.loop
@@ -213,9 +211,16 @@ class Pair:
     def close(self) -> None:
         self.judge.close()
         self.sandbox.close()
+        # The tasks the sandbox kept for callers end in their loop's next turns (Peer.close retires them).
+        asyncio.run_coroutine_threadsafe(_turns(5), self.loop).result(2)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(2)
         self.loop.close()
+
+
+async def _turns(count: int) -> None:
+    for _ in range(count):
+        await asyncio.sleep(0)
 
 
 @pytest.fixture
@@ -380,6 +385,14 @@ async def test_a_task_cancelled_before_its_first_step_with_the_other_side_gone_e
 HELD = contextvars.ContextVar("held")
 
 
+class Lends:
+    """The sandbox's own object (pinned at 0, as the host is): it hands out the learner's object,
+    which is lent under a number of its own, as the learner's modules and objects are."""
+
+    def __init__(self, learner) -> None:
+        self.learner = learner
+
+
 class KeepsAContextVariable(Learner):
     """A learner's Lease keeping its connection in a context variable, so that one Lease may serve
     several tasks at once: what `__aenter__` sets, `__aexit__` reads."""
@@ -397,11 +410,9 @@ class KeepsAContextVariable(Learner):
 
 async def test_a_context_variable_set_in_one_call_is_seen_by_the_callers_next_call_and_no_other(pair):
     """In one process the calls of one task there run in that task: a context variable the code
-    sets in `__aenter__` is there in `__aexit__`. Here each call runs in a task of its own: it
-    starts with what the caller's last call left (a correct contextvar-based Lease failed 12 of
+    sets in `__aenter__` is there in `__aexit__` (a correct contextvar-based Lease failed 12 of
     07's tests in judge mode alone). Another task's calls see their own, as in one process."""
-    link = pair(KeepsAContextVariable())
-    lease = link.remote
+    lease = pair(Lends(KeepsAContextVariable())).remote.learner
 
     async def borrow():
         async with lease:
@@ -410,6 +421,90 @@ async def test_a_context_variable_set_in_one_call_is_seen_by_the_callers_next_ca
     first, second = await asyncio.gather(borrow(), borrow())
     assert first != second and first.startswith("connection of") and second.startswith("connection of")
     assert await lease.held() == "nothing", "this task never entered the lease"
+
+
+class KeysByTask(Learner):
+    """A learner's Lease keeping each task's connection in a dict keyed by `asyncio.current_task()`."""
+
+    def __init__(self) -> None:
+        self.held: dict = {}
+
+    async def __aenter__(self):
+        self.held[asyncio.current_task()] = f"connection {len(self.held)}"
+        return self
+
+    async def __aexit__(self, *exc_info):
+        self.held.pop(asyncio.current_task())  # a KeyError here, in a task other than __aenter__'s
+
+    async def mine(self):
+        return self.held.get(asyncio.current_task(), "none")
+
+
+async def test_the_calls_of_one_task_run_in_one_task_there_and_another_tasks_in_another(pair):
+    """In one process `async with lease` runs `__aenter__` and `__aexit__` in the test's own task:
+    a Lease keyed by `asyncio.current_task()` is correct there, and failed 12 of 07's tests in
+    judge mode alone while each call ran in a task of its own in the sandbox."""
+    lease = pair(Lends(KeysByTask())).remote.learner
+
+    async def borrow():
+        async with lease:
+            return await lease.mine()
+
+    first, second = await asyncio.gather(borrow(), borrow())
+    assert {first, second} == {"connection 0", "connection 1"}, (first, second)
+    assert await lease.mine() == "none", "this task never entered the lease"
+    async with lease:
+        assert await lease.mine() == "connection 0"
+
+
+class FindsTasks(Learner):
+    """A learner's code that waits for every other task it finds running (asyncio.all_tasks())."""
+
+    async def enter(self):
+        await asyncio.sleep(0)
+
+    async def others(self):
+        return [t.get_name() for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+
+
+async def test_the_task_kept_for_a_task_of_the_tests_ends_when_that_task_ends(pair):
+    """In one process a task of the test's that called the learner's code and ended is done: the
+    code's `asyncio.all_tasks()` finds it no more, and awaiting it returns at once. So the task
+    the sandbox kept for its calls ends with it, before the test's next call runs there."""
+    link = pair(Lends(FindsTasks()))
+    learner = link.remote.learner
+    await asyncio.gather(*(learner.enter() for _ in range(5)))
+    assert await learner.others() == [], "the sandbox still runs tasks for callers that ended"
+    assert len(link.sandbox.callers.tasks()) == 1, "only this task's, which ran the last call"
+
+
+class CancelledThenCalledAgain(Learner):
+    async def wait_forever(self):
+        await asyncio.Event().wait()
+
+    async def cancelling(self):
+        await asyncio.sleep(0)
+        return asyncio.current_task().cancelling()
+
+
+async def test_a_cancel_of_one_call_never_reaches_the_callers_next_call(pair):
+    """The task that runs a caller's calls there was cancelled for its first call: the next call
+    starts uncancelled, as a new task's would, and a cancel that comes after a call ended is for
+    nothing (it never lands in the call that runs next)."""
+    learner = pair(Lends(CancelledThenCalledAgain())).remote.learner
+    waiting = asyncio.ensure_future(learner.wait_forever())
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+
+    async def after_a_cancel():
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.05):  # cancels this very task's call
+                await learner.wait_forever()
+        return [await learner.cancelling() for _ in range(3)]
+
+    assert await after_a_cancel() == [0, 0, 0]
 
 
 class FailsTogether:
@@ -1083,7 +1178,11 @@ async def test_the_sandbox_ends_a_test_only_once_a_cancel_has_landed_on_the_task
 
     from kata.sandbox.host import Host
 
-    peer = SimpleNamespace(calling=False, exports=SimpleNamespace(clear=lambda: None))
+    peer = SimpleNamespace(
+        calling=False,
+        exports=SimpleNamespace(clear=lambda: None),
+        callers=SimpleNamespace(retire=lambda: None, handing_over=None),
+    )
     peer.cancelling = lambda: peer.calling
     host = Host(tmp_path, peer)
 
@@ -1178,6 +1277,40 @@ async def test_the_sandbox_reports_its_tasks_wake_ups_and_the_judge_reads_them_a
     for reported in nonsense:
         count, at = _count_at(reported)
         assert count in (0, 7) and (count == 0 or at == math.inf), (reported, count, at)
+
+
+@pytest.mark.stall_limit(1.0)  # the host's load() collects garbage, here in the judge's own process
+async def test_a_task_of_the_tests_handing_the_sandbox_call_after_call_is_no_poll_there(pair, tmp_path):
+    """The sandbox runs each task of the test's calls in one task of its own, one after another
+    (kata.remote.callers). What wakes that task to take the next call is the test's doing: the
+    wake watch counts each call as a new task's, whose first step is no wake-up. Otherwise a test
+    that calls the learner's code ten times in a row would make it look like a poll."""
+    from types import SimpleNamespace
+
+    from kata.judge.session import SandboxWakeWatch
+    from kata.sandbox.host import Host
+
+    (tmp_path / "18_event.py").write_text(POLLER)
+    link = pair(object())
+    link.sandbox.exports.pin(0, Host(tmp_path, link.sandbox))
+
+    async def ask_async(method, *args):
+        return await link.judge.request_async(0, "acall", method, args)
+
+    session = SimpleNamespace(link=SimpleNamespace(ask_async=ask_async, host=link.remote, peer=link.judge))
+    module = await ask_async("load", "18_event")
+    await module.poll(0)  # this task's task there is made before the watch
+
+    async def call_after_call():
+        for _ in range(10):
+            await module.poll(0)
+
+    async with SandboxWakeWatch(session) as wakes:
+        await call_after_call()
+        await asyncio.ensure_future(call_after_call())  # and one made while it watches
+    woken = [len(w.wakes) for w in wakes.watched]
+    assert max(woken) == 0, f"calls that never wait woke up: {woken}"
+    assert len(woken) >= 20, f"each call is watched as a task of its own: {woken}"
 
 
 def test_a_busy_polls_wake_ups_cross_from_the_sandbox_in_a_few_milliseconds():
