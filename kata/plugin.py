@@ -92,6 +92,9 @@ TAMPERED = (
     "clock; code must not patch time or asyncio."
 )
 RAISED_HERE = "raised here, in your code:\n{places}"
+# A verdict of the tests' that names an error the learner's code raised (`raise AssertionError(...)
+# from error`): where that error was raised, rather than where the functions are defined.
+CAUSE_RAISED_HERE = "{error} was raised here, in your code:\n{places}"
 CALLED_HERE = "what this test calls, in your code:\n{places}"
 STOPPED_RUNNING = (
     "When it was stopped, your code was running here, and had not let the event loop run:\n{places}"
@@ -411,6 +414,13 @@ def _point_at_learner_code(error: BaseException, target: Path, test) -> None:
             places = []
     if places:
         error.add_note(RAISED_HERE.format(places=where.listing(places, target, innermost=True)))
+        return
+    cause = error.__cause__ if isinstance(error, AssertionError) else None
+    places = where.raised_at(cause, target) if cause is not None and not isinstance(cause, OUTCOMES) else []
+    if places:
+        said = repr(cause) if len(repr(cause)) <= 200 else repr(cause)[:197] + "..."
+        listing = where.listing(places, target, innermost=True)
+        error.add_note(CAUSE_RAISED_HERE.format(error=said, places=listing))
         return
     called = _called_here(target, test, str(error))
     if called:

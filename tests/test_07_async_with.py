@@ -150,7 +150,8 @@ def use(pool, conn):
     pool.log.append(f"body uses #{conn.number}")
 
 
-async def assert_steps(pool, expected, why):
+async def assert_steps(pool, expected, why, crashed=None):
+    """`crashed`: an error the learner's code raised on the way out of the block, if any."""
     if pool.log != expected:
         await explain_a_release_after_the_block(pool)
     unawaited = await pool.unawaited_releases()
@@ -172,9 +173,13 @@ async def assert_steps(pool, expected, why):
                 "even one that never ran)."
             )
     if pool.log != expected:
-        raise AssertionError(
-            f"the steps should be: {', '.join(expected)}; found: {', '.join(pool.log) or 'nothing'}. {why}"
-        )
+        said = f"the steps should be: {', '.join(expected)}; found: {', '.join(pool.log) or 'nothing'}. {why}"
+        if crashed is not None:
+            said += (
+                f" Your code raised {crashed!r} on the way out of the block, before the release: "
+                "fix that error first."
+            )
+        raise AssertionError(said) from crashed
 
 
 async def explain_a_release_after_the_block(pool):
@@ -228,6 +233,7 @@ async def check_released_when_the_block_raises(make, rng):
     pool = FakePool(rng)
     error, number = new_error(rng), None
 
+    crashed = None
     try:
         async with make(pool) as conn:
             use(pool, conn)
@@ -238,11 +244,13 @@ async def check_released_when_the_block_raises(make, rng):
     except Exception as other:
         if not made_from(other, error):
             raise
+        crashed = other
 
     await assert_steps(
         pool,
         [f"acquire #{number}", f"body uses #{number}", f"release #{number}"],
         f"The block raised {error!r}: the connection must be released all the same. {release_always(make)}",
+        crashed,
     )
 
 
@@ -374,6 +382,7 @@ async def check_released_when_the_block_is_cancelled(make, rng):
             f"The task running the block was cancelled {during} (task.cancel(), as a caller or a "
             "timeout does): the connection must be released all the same. "
             + release_even_when_cancelled(make),
+            run.error if isinstance(run.error, Exception) else None,
         )
     if inspect.isclass(make):
         assert_ended_after_the_cancel(run, what, unreached="before its block ran")

@@ -289,6 +289,12 @@ def test_seed_is_used(rng, seed):
 async def test_learner_error(ex):
     await ex.raises_inside(FakeService("fetch", delay=0))
 
+async def test_verdict_on_an_error_of_the_code(ex):
+    try:
+        await ex.raises_inside(FakeService("fetch", delay=0))
+    except TypeError as error:
+        raise AssertionError("the users could not be indexed") from error
+
 async def test_timing_bound(ex):
     from kata.testing import margins
     if margins.over(0.5, 0.2, "99 demo bound"):
@@ -458,6 +464,21 @@ def test_an_error_from_the_learners_code_shows_their_lines_as_python_would(verdi
     assert lines[3].strip() == "return index_by(users)", "each place is followed by the line itself"
     assert lines[4].endswith(", in index_by") and lines[5].strip() == "return {users: 1}", verdict.message
     assert "test_99_demo" not in verdict.message, "only the learner's frames, not the tests'"
+
+
+def test_a_verdict_on_an_error_the_code_raised_points_at_the_line_that_raised_it(verdicts):
+    """A test that catches the learner's error and says what it means (`raise AssertionError(...)
+    from error`) shows where that error was raised, the line to fix, not where the function is
+    defined (learner trials: a Lease whose __aexit__ raised a KeyError was told only that it never
+    released, at its `class Lease:` line)."""
+    message = verdicts["test_verdict_on_an_error_of_the_code"].message
+    assert "the users could not be indexed" in message, message
+    assert re.search(
+        r"TypeError\(.*\) was raised here, in your code:\n(.*\n)*\s+target/99_demo\.py:\d+, in index_by\n"
+        r"\s+return \{users: 1\}",
+        message,
+    ), message
+    assert "what this test calls" not in message, message
 
 
 @pytest.mark.load_sensitive  # a stall in the child's leak test makes it one on time
