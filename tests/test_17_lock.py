@@ -549,7 +549,8 @@ async def test_many_different_keys_are_all_fetched_at_the_same_time(ex, rng):
         f"{count} gets for {count} different keys at once",
         "keys",
         "gets for different keys must not wait for each other; only gets for the same key wait, each "
-        "behind that key's own lock",
+        "behind that key's own lock (a lock shared by several keys, one per hash bucket say, makes "
+        "them wait too)",
     )
     assert_same(values, [given.get(key, ["?"])[0] for key in keys], f"the {count} gets' values")
 

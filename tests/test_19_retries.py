@@ -646,9 +646,9 @@ async def test_an_exception_group_of_transient_errors_is_raised_at_once(ex, rng)
     # An ExceptionGroup (a TaskGroup inside the call failed) is not an instance of a class in
     # `transient`, whatever it holds: "any other error". A red team's retry looked inside the group
     # (`group.split(transient)`) and retried it, and passed.
-    group = ExceptionGroup(
-        f"2 of the parts of page {rng.randrange(100, 1000)} failed", transient_errors(rng, 2)
-    )
+    page = rng.randrange(100, 1000)
+    parts = [rng.choice(TRANSIENT_KINDS)(f"part {n + 1} of page {page}") for n in range(2)]
+    group = ExceptionGroup(f"2 of the parts of page {page} failed", parts)
     flaky = Flaky(errors=[group], value=some_value(rng))
     sleep, random = RecordingSleep(), ScriptedRandom(rng)
 
