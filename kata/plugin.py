@@ -41,9 +41,10 @@ from kata.report import (
 )
 
 # Bound before any learner module is imported: timing checks trust these.
-from kata.testing import (
+from kata.testing import (  # noqa: F401  (bound early, as above)
     cancelling,
     clock,
+    elsewhere,
     fakes,
     hang_guard,
     letting_run,
@@ -181,14 +182,8 @@ def pytest_configure(config: pytest.Config) -> None:
     timeouts.install(config)
     if config.getoption("kata_judge"):
         from kata.judge.session import JudgeSession
-        from kata.remote.peer import CURRENT_CALL
 
-        config.stash[JUDGE_KEY] = judge = JudgeSession(target.resolve())
-        hang_guard.waiting_elsewhere = functools.partial(judge.where, waiting=True)
-        letting_run.elsewhere = judge.let_run
-        threads.elsewhere = judge.threads_running
-        order.handed_elsewhere = judge.handed_over
-        fakes.serving = CURRENT_CALL.get  # the fakes note which crossed call each call serves
+        config.stash[JUDGE_KEY] = elsewhere.process = JudgeSession(target.resolve())
     stems = until_caught.stems_option(config.getoption("kata_until_caught"))
     if stems:
         config.pluginmanager.register(until_caught.UntilCaught(stems), "kata-until-caught")

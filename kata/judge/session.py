@@ -21,7 +21,7 @@ from typing import Any
 from kata.judge.lent_timers import LentTimers
 from kata.judge.link import LEARNER_UID_VARIABLE, SandboxLink
 from kata.remote import values
-from kata.remote.peer import SERVING_COROUTINES, PeerLost
+from kata.remote.peer import CURRENT_CALL, SERVING_COROUTINES, PeerLost
 from kata.sandbox import processes
 from kata.testing import clock
 from kata.testing.limits import Limit, from_report
@@ -269,6 +269,10 @@ class JudgeSession:
         if isinstance(error, PeerLost):
             return self.link.gone_message()
         return None
+
+    def serving(self) -> int | None:
+        """The number of the crossed call the running task serves for the sandbox, or None."""
+        return CURRENT_CALL.get()
 
     def where(self, waiting: bool = False) -> list[tuple[str, int, str]]:
         """Where the learner's code runs now (asked from a thread: the loop may be frozen); with

@@ -13,7 +13,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from kata.testing import clock
+from kata.testing import clock, elsewhere
 
 
 @dataclass
@@ -47,13 +47,10 @@ class Instrumented(Protocol):
     def overlapped(self) -> bool: ...
 
 
-def _serving_nothing() -> int | None:
-    return None
-
-
-# In judge mode (set by the kata's plugin): the number of the crossed call the running task
-# serves for the learner's process (kata.remote.peer.CURRENT_CALL), or None.
-serving: Callable[[], int | None] = _serving_nothing
+def _serving() -> int | None:
+    """In judge mode, the number of the crossed call the running task serves for the learner's
+    process (kata.testing.elsewhere); None in one process."""
+    return elsewhere.process.serving() if elsewhere.process is not None else None
 
 
 async def _linger(seconds: float) -> None:
@@ -134,7 +131,7 @@ class FakeService:
         return coro
 
     async def _serve(self, *args: Any) -> Any:
-        call = Call(args=args, start=clock.perf_counter(), task=asyncio.current_task(), via=serving())
+        call = Call(args=args, start=clock.perf_counter(), task=asyncio.current_task(), via=_serving())
         self.calls.append(call)
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)

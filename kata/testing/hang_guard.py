@@ -9,14 +9,11 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 
 from kata import where
-from kata.testing import clock, margins
+from kata.testing import clock, elsewhere, margins
 
 # The folder of the learner's files, set by the plugin: the message then shows where their code
 # was waiting when the test gave up (in one process; in judge mode their code runs elsewhere).
 learner_folder: Path | None = None
-# In judge mode, set by the plugin: where the learner's tasks wait in the sandbox, as
-# (file name, line, function) triples (kata.judge.session.JudgeSession.where).
-waiting_elsewhere: Callable[[], list[tuple[str, int, str]]] | None = None
 WAITING = "When the test gave up, your code was waiting here:\n{places}"
 
 
@@ -60,9 +57,9 @@ def waiting_lines(tasks: Iterable[asyncio.Task]) -> str:
 def _waiting_in_the_sandbox() -> str:
     """Judge mode: where the learner's tasks wait in the sandbox ("" in one process, or none)."""
     folder = learner_folder
-    if waiting_elsewhere is None or folder is None:
+    if elsewhere.process is None or folder is None:
         return ""
-    return _paragraph(where.sent_places(waiting_elsewhere(), folder))
+    return _paragraph(where.sent_places(elsewhere.process.where(waiting=True), folder))
 
 
 def _paragraph(places: list[where.Place]) -> str:

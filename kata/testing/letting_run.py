@@ -16,11 +16,8 @@ fake has recorded it: a loop turn here runs it before the test goes on).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
-# Set by the kata's plugin in judge mode: waits `seconds` (and TURNS loop turns) on the sandbox's
-# loop that runs the test's calls, then answers.
-elsewhere: Callable[[float], Awaitable[None]] | None = None
+from kata.testing import elsewhere
 
 # Loop turns after the wait: one per task between the code that acts (starts a task, cancels one)
 # and the call that shows it; call chains are not deeper than this.
@@ -30,8 +27,8 @@ TURNS = 5
 async def let_the_code_run(seconds: float = 0.0) -> None:
     """Give the code under test `seconds` (and a few loop turns) to do what it would: on return,
     every call it made meanwhile has been recorded, in judge mode as in one process."""
-    if elsewhere is not None:
-        await elsewhere(seconds)
+    if elsewhere.process is not None:  # waits on the sandbox's loop that runs the test's calls
+        await elsewhere.process.let_run(seconds)
     else:
         await asyncio.sleep(seconds)
     for _ in range(TURNS):

@@ -21,9 +21,8 @@ with the loop free, and fails at once, with no second run to be lucky in (red te
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
-from kata.testing import margins, turns
+from kata.testing import elsewhere, margins, turns
 from kata.testing.fakes import Call
 
 # The loop turns between an outcome and the code's wake-up with it (the call's end, the done
@@ -32,11 +31,6 @@ from kata.testing.fakes import Call
 # turns' worth woke the code with the first outcome alone.
 TURNS_BETWEEN = 6
 SLACK = TURNS_BETWEEN * turns.STARVED
-
-# Set by the kata's plugin in judge mode: when the sandbox's loop was handed the outcomes of its
-# two calls numbered so (kata.testing.fakes.Call.via), and the stretches it was starved through
-# between them; None where it cannot say (kata.judge.session.JudgeSession.handed_over).
-handed_elsewhere: Callable[[int, int], tuple[float, float, list[tuple[float, float]]] | None] | None = None
 
 
 def acted_on_the_later(first: Call, later: Call, check: str, acted_at: float | None = None) -> None:
@@ -53,9 +47,11 @@ def acted_on_the_later(first: Call, later: Call, check: str, acted_at: float | N
     if later_end <= first_end:
         margins.cut_off(check)
         return
-    if handed_elsewhere is not None:
+    if elsewhere.process is not None:
+        # When the sandbox's loop was handed the two outcomes (the calls it made, numbered so:
+        # Call.via), and the stretches it was starved through between; None where it cannot say.
         known = first.via is not None and later.via is not None
-        seen = handed_elsewhere(first.via, later.via) if known else None
+        seen = elsewhere.process.handed_over(first.via, later.via) if known else None
         if seen is None or _held_through(*seen):
             margins.cut_off(check)
         return

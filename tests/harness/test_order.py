@@ -11,7 +11,7 @@ import time
 import pytest
 
 from kata.runner import run_tests
-from kata.testing import clock, margins, order
+from kata.testing import clock, elsewhere, margins, order
 from kata.testing.fakes import Call
 from kata.testing.loopguard import LoopGuard
 from tests.harness.test_guard import make_suite
@@ -59,11 +59,15 @@ def sandbox_saying(monkeypatch, said):
     """Judge mode, the sandbox answering the order check's question with `said`."""
     asked = []
 
-    def handed_over(first, later):
-        asked.append((first, later))
-        return said
+    class Sandbox:
+        def handed_over(self, first, later):
+            asked.append((first, later))
+            return said
 
-    monkeypatch.setattr(order, "handed_elsewhere", handed_over)
+        def serving(self):
+            return None
+
+    monkeypatch.setattr(elsewhere, "process", Sandbox())
     return asked
 
 
