@@ -176,15 +176,24 @@ def waiting_in(tasks: Iterable[asyncio.Task], target: Path) -> list[Place]:
 
 
 def defined_at(path: Path, names: Iterable[str]) -> list[Place]:
-    """Where each of `names` is defined at the top of the learner's file (a def or a class), in
-    the order given; the names it does not define are left out."""
+    """Where each of `names` is defined at the top of the learner's file (a def or a class), or
+    in one of its classes (`Class.method`), in the order given; the names it does not define are
+    left out, and so is a class whose methods are named (the method is the line to look at)."""
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):
         return []
     kinds = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
-    lines = {node.name: node.lineno for node in tree.body if isinstance(node, kinds)}
-    return [Place(path, lines[name], name) for name in names if name in lines]
+    lines = {node.name: (node.lineno, node.name) for node in tree.body if isinstance(node, kinds)}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            for inner in node.body:
+                if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
+                    lines[f"{node.name}.{inner.name}"] = (inner.lineno, inner.name)
+    names = list(names)
+    found = [name for name in names if name in lines]
+    classes_with_methods = {name.split(".", 1)[0] for name in found if "." in name}
+    return [Place(path, *lines[name]) for name in found if name not in classes_with_methods]
 
 
 def listing(places: list[Place], target: Path, *, innermost: bool = False) -> str:
