@@ -730,9 +730,15 @@ def call_that_raises(what, function, key, error):
         raise
     except Exception as raised:
         # A TaskGroup reports its tasks' errors as an ExceptionGroup holding them.
-        if not holds(raised, error):
-            raise
-    return None
+        if holds(raised, error):
+            return None
+        if raised.__cause__ is error or raised.__context__ is error:
+            raise AssertionError(
+                f"fetch({key}) raised {error!r}, and {what} raised {raised!r} in its place: the caller "
+                f"gets a different error from the one fetch raised. Let fetch's own error reach the "
+                "caller, unchanged: no `except` that raises another one instead."
+            ) from raised
+        raise
 
 
 @pytest.mark.task(2)
