@@ -90,6 +90,11 @@ async def polls(fetch, ids):
     return [t.result() for t in tasks]
 
 
+async def polls_until(done):
+    while not done():
+        await asyncio.sleep(0.005)
+
+
 async def polls_by_callbacks(fetch, ids):
     loop = asyncio.get_running_loop()
     tasks = [asyncio.create_task(fetch(i)) for i in ids]
@@ -534,6 +539,27 @@ async def test_a_timer_the_loop_has_already_taken_as_due_is_held_back_too(learne
         for _ in range(3):
             await asyncio.sleep(0)
         assert len(checks) == before + 1, "the timer held back did not run once let go"
+
+
+async def test_a_poll_whose_timer_just_ran_is_held_back_at_its_next_sleep(learner):
+    # A hold that came after a poll's timer had run, before its task's next step, found no timer
+    # pending: the poll set its next one after the hold, went on, and passed (14's polling variant,
+    # once, in judge mode under load). The hold now gives such a task its turn and holds that timer.
+    done = False
+    with WakeWatch(learner.__file__) as wakes:
+        task = asyncio.create_task(learner.polls_until(lambda: done))
+        await asyncio.sleep(0.05)
+        pending = [limit for limit in wakes.limits if limit.ended is None and not limit.cancelled]
+        assert len(pending) == 1, pending
+        pending[0].handle._run()  # its sleep's timer runs now: the task's step is still to come
+        pending[0].handle.cancel()
+        held = await wakes.hold_back_own_timers(turns=False)
+        done = True
+        await asyncio.wait([task], timeout=0.2)
+        assert held and not task.done(), "the poll went on through the hold"
+        await wakes.let_timers_go()
+        await asyncio.wait([task], timeout=1.0)
+        assert task.done(), "the timer held back did not run once let go"
 
 
 async def test_a_heartbeat_faster_than_the_calls_is_no_poll_where_the_probe_judged_its_timer(learner):
