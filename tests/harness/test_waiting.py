@@ -434,3 +434,20 @@ async def test_a_hop_to_another_loop_given_up_on_before_it_began_leaves_no_corou
     assert made == [], f"the hop was made though nothing began it: {made}"
     unawaited = [str(w.message) for w in caught if "never awaited" in str(w.message)]
     assert unawaited == [], unawaited
+
+
+def test_a_coroutine_of_the_kata_never_begun_is_not_the_learners_and_a_fakes_call_is():
+    """A probe's hop begun as a task on a loop of the learner's own that then closed before the
+    task's first step leaves the kata's coroutine never awaited (`run_out`: 06's
+    wrong_a_loop_per_call_in_threads failed so in judge mode, "you called run_out() but never
+    awaited it"). The guard's warning watch lets the kata's own coroutines go unreported; a fake's
+    call, named as the learner calls it, is still the learner's."""
+    from kata.testing.fakes import FakeService
+    from kata.testing.letting_run import let_the_code_run
+    from kata.testing.loopguard import warning_watch
+
+    with warning_watch() as found:
+        let_the_code_run(0.0)  # the kata's own coroutine, dropped unbegun
+        FakeService("fetch_user", delay=0)(1)  # the learner's call of a fake, never awaited
+        gc.collect()
+    assert found == ["you called fetch_user() but never awaited it: " + found[0].split(": ", 1)[1]], found
