@@ -27,8 +27,8 @@ MAX_CALLERS = 4096
 class _Caller:
     """One caller's task, and the future it waits on between calls (`idle`)."""
 
-    def __init__(self) -> None:
-        self.context = contextvars.copy_context()  # the task's own: what each call leaves stays
+    def __init__(self, context: contextvars.Context) -> None:
+        self.context = context  # the task's own: what each call leaves stays
         self.task: asyncio.Task | None = None
         self.idle: asyncio.Future | None = None  # handed the next call (None: end)
         self.retiring = False
@@ -47,16 +47,22 @@ class CallersTasks:
         # on as a new task's, as one made for that call, and the wake-up as none.
         self.handing_over: Callable[[asyncio.Task, bool], None] | None = None
 
-    def start(self, caller: int | None, message: dict) -> asyncio.Task:
+    def start(self, caller: int | None, message: dict, made_by: int | None = None) -> asyncio.Task:
         """Run the call `message` from `caller` (None: from no task) on the running loop; the
-        task it runs in. Its first step runs in the loop's next turn, as a new task's would."""
+        task it runs in. Its first step runs in the loop's next turn, as a new task's would.
+
+        A caller's first call names the caller that made it (`made_by`), if any: in one process
+        a task starts with a copy of the context of the task that made it, so its task here
+        starts with a copy of that caller's context (what the code set in the parent's calls)."""
         loop = asyncio.get_running_loop()
         key = (caller, loop)
         with self._lock:
             held = self._callers.get(key) if caller is not None else None
             new = held is None and caller is not None and len(self._callers) < MAX_CALLERS
             if new:
-                held = self._callers[key] = _Caller()
+                parent = self._callers.get((made_by, loop)) if made_by is not None else None
+                context = parent.context.copy() if parent is not None else contextvars.copy_context()
+                held = self._callers[key] = _Caller(context)
         if new:
             held.task = loop.create_task(self._serve_caller(held, key, message), context=held.context)
             return held.task

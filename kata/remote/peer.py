@@ -65,6 +65,9 @@ from kata.remote.proxies import (
 # The number of the incoming call the current code runs for (tasks and to_thread inherit it).
 CURRENT_CALL: contextvars.ContextVar[int | None] = contextvars.ContextVar("kata_remote_call", default=None)
 
+# The number this side gave the task that runs now, once it has called (Peer._caller_number): a task
+# it makes inherits it with its context, and so tells which task made it.
+_CALLER: contextvars.ContextVar[int | None] = contextvars.ContextVar("kata_remote_caller", default=None)
 # The names of the coroutines this side runs the other side's calls in (a watch of tasks sees them).
 SERVING_COROUTINES = frozenset({"_run_async", "_serve_caller"})
 SYNC_MODES = ("call", "getattr")
@@ -320,21 +323,26 @@ class Peer:
 
     # -- calling out ------------------------------------------------------------------------
 
-    def _caller_number(self) -> int | None:
+    def _caller_number(self) -> tuple[int | None, int | None]:
         """This side's number for the task making a call (None outside a task, or where callers
-        are not told); the other side hears when that task ends (`caller_ended`)."""
+        are not told), and at its first call the number of the task that made it, if that one
+        called before (its context is a copy of that task's, as the other side's task for it
+        starts with a copy of the other's). The other side hears when the task ends (`caller_ended`)."""
         task = asyncio.current_task() if self.tells_callers and _running_loop() is not None else None
         if task is None:
-            return None
+            return None, None
         with self._lock:
             number = self._callers.get(task)
             new = number is None
             if new:
                 number = self._callers[task] = self._next
                 self._next += 1
-        if new:
-            task.add_done_callback(functools.partial(self._caller_ended, number))
-        return number
+        if not new:
+            return number, None
+        made_by = _CALLER.get()  # inherited from the task that made this one, if it had called
+        _CALLER.set(number)
+        task.add_done_callback(functools.partial(self._caller_ended, number))
+        return number, made_by
 
     def _caller_ended(self, number: int, task: asyncio.Task) -> None:
         with contextlib.suppress(Exception):  # the other side is gone: nothing is kept for it there
@@ -362,10 +370,12 @@ class Peer:
         loop = _running_loop()
         self._tell_unstarted()
         try:
+            caller, made_by = self._caller_number()
             message = {
                 "op": "call",
                 "id": call.number,
-                "caller": self._caller_number(),
+                "caller": caller,
+                "made_by": made_by,
                 "parent": CURRENT_CALL.get(),
                 "loop": self._loop_number(loop),
                 "own": loop is not None and loop is self.default_loop,
@@ -714,7 +724,10 @@ class Peer:
         # The kata's own objects (the host) are served apart: their calls never share a caller's task.
         ours = not self.callers_tasks or self.exports.pinned(message.get("to"))
         caller = None if ours else message.get("caller")
-        task = self.callers.start(caller if type(caller) is int else None, message)
+        made_by = message.get("made_by")
+        task = self.callers.start(
+            caller if type(caller) is int else None, message, made_by if type(made_by) is int else None
+        )
         with self._lock:
             self._running[number] = (loop, task)
             # A cancel that overtook the start (the reader thread had it first), or came while the

@@ -423,6 +423,22 @@ async def test_a_context_variable_set_in_one_call_is_seen_by_the_callers_next_ca
     assert await lease.held() == "nothing", "this task never entered the lease"
 
 
+async def test_a_task_made_by_a_task_that_called_starts_with_what_the_code_set_in_its_calls(pair):
+    """In one process a task the test makes starts with a copy of its maker's context: what the
+    code set in the maker's calls (`__aenter__`) is there in the new task's calls. So the task
+    kept for the new task in the sandbox starts with a copy of its maker's (learner trial Q)."""
+    lease = pair(Lends(KeepsAContextVariable())).remote.learner
+    async with lease:
+        inherited = await asyncio.create_task(lease.held())
+    assert inherited.startswith("connection of"), inherited
+
+    async def never_entered():
+        return await lease.held()
+
+    fresh = await asyncio.get_running_loop().run_in_executor(None, lambda: asyncio.run(never_entered()))
+    assert fresh == "nothing", "a task of another loop, made by no caller, starts with nothing set"
+
+
 class KeysByTask(Learner):
     """A learner's Lease keeping each task's connection in a dict keyed by `asyncio.current_task()`."""
 
