@@ -1225,16 +1225,11 @@ async def wait(event):
 """
 
 
-@pytest.mark.stall_limit(1.0)  # the host's load() collects garbage, here in the judge's own process
-async def test_the_sandbox_reports_its_tasks_wake_ups_and_the_judge_reads_them_as_bounded_data(
-    pair, tmp_path
-):
-    """18's waiters poll state that only the sandbox holds: the host watches its own loop
-    (kata.testing.waiting.WakeWatch) and reports, per task, when it woke up. A task that ran
-    one of the judge's calls is named "" there. What comes back is checked as data."""
+def hosted(pair, tmp_path):
+    """A sandbox host serving POLLER as 18_event, and the judge's side of it: (a stand-in for the
+    JudgeSession a SandboxWakeWatch asks, the judge's asynchronous call of the host)."""
     from types import SimpleNamespace
 
-    from kata.judge.session import SandboxWakeWatch, _watched
     from kata.sandbox.host import Host
 
     (tmp_path / "18_event.py").write_text(POLLER)
@@ -1245,6 +1240,19 @@ async def test_the_sandbox_reports_its_tasks_wake_ups_and_the_judge_reads_them_a
         return await link.judge.request_async(0, "acall", method, args)
 
     session = SimpleNamespace(link=SimpleNamespace(ask_async=ask_async, host=link.remote, peer=link.judge))
+    return session, ask_async
+
+
+@pytest.mark.stall_limit(1.0)  # the host's load() collects garbage, here in the judge's own process
+async def test_the_sandbox_reports_its_tasks_wake_ups_and_the_judge_reads_them_as_bounded_data(
+    pair, tmp_path
+):
+    """18's waiters poll state that only the sandbox holds: the host watches its own loop
+    (kata.testing.waiting.WakeWatch) and reports, per task, when it woke up. A task that ran
+    one of the judge's calls is named "" there. What comes back is checked as data."""
+    from kata.judge.session import SandboxWakeWatch, _watched
+
+    session, ask_async = hosted(pair, tmp_path)
     module = await ask_async("load", "18_event")
     event = asyncio.Event()
     async with SandboxWakeWatch(session) as wakes:
@@ -1301,19 +1309,9 @@ async def test_a_task_of_the_tests_handing_the_sandbox_call_after_call_is_no_pol
     (kata.remote.callers). What wakes that task to take the next call is the test's doing: the
     wake watch counts each call as a new task's, whose first step is no wake-up. Otherwise a test
     that calls the learner's code ten times in a row would make it look like a poll."""
-    from types import SimpleNamespace
-
     from kata.judge.session import SandboxWakeWatch
-    from kata.sandbox.host import Host
 
-    (tmp_path / "18_event.py").write_text(POLLER)
-    link = pair(object())
-    link.sandbox.exports.pin(0, Host(tmp_path, link.sandbox))
-
-    async def ask_async(method, *args):
-        return await link.judge.request_async(0, "acall", method, args)
-
-    session = SimpleNamespace(link=SimpleNamespace(ask_async=ask_async, host=link.remote, peer=link.judge))
+    session, ask_async = hosted(pair, tmp_path)
     module = await ask_async("load", "18_event")
     await module.poll(0)  # this task's task there is made before the watch
 
