@@ -46,6 +46,10 @@ class CallersTasks:
         # is woken to end instead): a watch of the learner's tasks counts what runs from there
         # on as a new task's, as one made for that call, and the wake-up as none.
         self.handing_over: Callable[[asyncio.Task, bool], None] | None = None
+        # The context the learner's module was imported in (the sandbox's host sets it on each
+        # load). In one process the test's task sees what the import set (a module-level
+        # `GREETING.set("Hello")`): a caller whose maker is unknown here starts from a copy of it.
+        self.import_context: contextvars.Context | None = None
 
     def start(self, caller: int | None, message: dict, made_by: int | None = None) -> asyncio.Task:
         """Run the call `message` from `caller` (None: from no task) on the running loop; the
@@ -61,15 +65,20 @@ class CallersTasks:
             new = held is None and caller is not None and len(self._callers) < MAX_CALLERS
             if new:
                 parent = self._callers.get((made_by, loop)) if made_by is not None else None
-                context = parent.context.copy() if parent is not None else contextvars.copy_context()
+                context = parent.context.copy() if parent is not None else self._first_context()
                 held = self._callers[key] = _Caller(context)
         if new:
             held.task = loop.create_task(self._serve_caller(held, key, message), context=held.context)
             return held.task
         if self._hand(held, message):
             return held.task
-        context = held.context.copy() if held is not None else None
+        context = held.context.copy() if held is not None else self._first_context()
         return loop.create_task(self._run(message), context=context)
+
+    def _first_context(self) -> contextvars.Context:
+        """The context a task with no caller's to copy starts with: a copy of the import's."""
+        imported = self.import_context
+        return imported.copy() if imported is not None else contextvars.copy_context()
 
     def _hand(self, held: _Caller | None, message: dict | None) -> bool:
         """Hand an idle caller's task its next call (None: its end), in its loop; whether it was idle.

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kata.remote import values
+from kata.remote.lent_classes import library_class_name
 
 MAX_DEPTH = 64
 MAX_NODES = 200_000
@@ -49,6 +50,9 @@ NEVER_REBUILT = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
 KINDS = ("class", "async", "coroutine", "task", "awaitable", "executor", "function", "object")
+# The kinds whose stand-in may pass for the library class of what it stands for (an awaitable's
+# may not: asyncio would take a stand-in passing for a Future for one, and reach for its insides).
+CLASSED_KINDS = ("executor", "object")
 
 
 class CodecError(Exception):
@@ -238,8 +242,13 @@ class Codec:
         name = getattr(value, "__qualname__", None) or type(value).__qualname__
         if hasattr(value, "get_coro"):  # a task is named after the coroutine it runs
             name = getattr(value.get_coro(), "__qualname__", name)
-        sent = [self.exports.number(value), kind_of(value), str(name)[:MAX_NAME]]
-        if getattr(value, "__name__", None) is None:
+        kind = kind_of(value)
+        sent = [self.exports.number(value), kind, str(name)[:MAX_NAME]]
+        named = getattr(value, "__name__", None) is not None
+        library = library_class_name(value) if kind in CLASSED_KINDS else None
+        if library is not None:
+            sent += [int(named), library[:MAX_NAME]]  # its stand-in passes for that class
+        elif not named:
             sent.append(0)  # no name of its own: its stand-in answers no __name__ either
         return {"r": sent}
 
@@ -340,10 +349,17 @@ class Codec:
         if tag == "y":
             return self.exports.get(_int(body))
         if tag == "r":
-            number, kind, name, *unnamed = _list(body)
-            if kind not in KINDS or unnamed not in ([], [0]):
+            number, kind, name, *more = _list(body)
+            named = more[0] if more else 1
+            library = more[1] if len(more) > 1 else None
+            if kind not in KINDS or type(named) is not int or named not in (0, 1) or len(more) > 2:
                 raise CodecError(f"unknown kind of object: {str(kind)[:20]}")
-            return self._proxy(_int(number), kind, _str(name)[:MAX_NAME], named=not unnamed)
+            if library is not None and (kind not in CLASSED_KINDS or type(library) is not str):
+                raise CodecError("a malformed class name arrived")
+            number, name = _int(number), _str(name)[:MAX_NAME]
+            if library is None:
+                return self._proxy(number, kind, name, named=bool(named))
+            return self._proxy(number, kind, name, named=bool(named), library=library[:MAX_NAME])
         if tag == "e":
             return self._decode_exception(body, step, count)
         if tag == "p":

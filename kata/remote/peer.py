@@ -115,6 +115,7 @@ class Peer:
         mirror_loops: bool = False,
         callers_tasks: bool = False,
         tells_callers: bool = False,
+        trusts_lent_classes: bool = False,
     ) -> None:
         self.channel = channel
         self.exports = Exports()
@@ -142,6 +143,10 @@ class Peer:
         # Whether each call says which task here made it, and the other side hears when that
         # task ends (the judge, whose test's tasks the sandbox keeps tasks for: callers_tasks).
         self.tells_callers = tells_callers
+        # Whether a stand-in here passes for the library class the other side names for what it
+        # lends (the sandbox, for the judge's sessions and pools: kata.remote.lent_classes). The
+        # judge takes nothing of the kind from the sandbox.
+        self.trusts_lent_classes = trusts_lent_classes
         self._callers: weakref.WeakKeyDictionary[asyncio.Task, int] = weakref.WeakKeyDictionary()
         self._loop_numbers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = (
             weakref.WeakKeyDictionary()
@@ -265,7 +270,9 @@ class Peer:
     def proxy(self, number: int, kind: str = "object", name: str = "object") -> Any:
         return self._proxy(number, kind, name)
 
-    def _proxy(self, number: int, kind: str, name: str, named: bool = True) -> Any:
+    def _proxy(
+        self, number: int, kind: str, name: str, named: bool = True, library: str | None = None
+    ) -> Any:
         if kind == "coroutine":
             coro = remote_coroutine(self, number, name)
             self._coroutines[coro] = number
@@ -275,16 +282,19 @@ class Peer:
         if found is not None:
             self.exports.hold(number, found)
             return found
+        library = library if self.trusts_lent_classes else None
         if kind == "task":
             found = remote_task(self, number, name)
             if isinstance(found, asyncio.Task):
                 self._tasks[found] = number
         elif kind == "executor":
-            found = RemoteExecutor(self, number, name)
+            found = RemoteExecutor(self, number, name, library)
         elif kind == "class":
             found = remote_class(self, number, name)
         else:
-            found = (RemoteAwaitable if kind == "awaitable" else Remote)(self, number, kind, name, named)
+            found = (RemoteAwaitable if kind == "awaitable" else Remote)(
+                self, number, kind, name, named, library
+            )
         with self._lock:
             # One stand-in per number, alive for the test (Exports.hold): the first one made wins
             # where two threads decoded the same number at once.

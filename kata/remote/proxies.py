@@ -20,16 +20,49 @@ import weakref
 from gc import is_finalized  # bound here, as _weak_ref: the learner's code may replace gc's, weakref's
 from typing import TYPE_CHECKING, Any
 
+from kata.remote.lent_classes import library_class
+
 if TYPE_CHECKING:
     from kata.remote.peer import Peer
 
 _weak_ref = weakref.ref  # bound at import: a stand-in's own evidence of a close (see Unstarted)
 
 
-class Remote:
-    __slots__ = ("__weakref__", "_kata_kind", "_kata_name", "_kata_named", "_kata_number", "_kata_peer")
+def _passed_for(stand_in: Any) -> type:
+    """The class a stand-in passes for (`__class__`): the library class of what it stands for,
+    where the other side named one and it is loaded here (kata.remote.lent_classes); else its
+    own type."""
+    library = object.__getattribute__(stand_in, "_kata_class")
+    if library is not None:
+        try:
+            found = library_class(library)
+        except Exception:  # a module of the learner's making in sys.modules: nothing to pass for
+            found = None
+        if found is not None:
+            return found
+    return type(stand_in)
 
-    def __init__(self, peer: Peer, number: int, kind: str, name: str, named: bool = True) -> None:
+
+class Remote:
+    __slots__ = (
+        "__weakref__",
+        "_kata_class",
+        "_kata_kind",
+        "_kata_name",
+        "_kata_named",
+        "_kata_number",
+        "_kata_peer",
+    )
+
+    def __init__(
+        self,
+        peer: Peer,
+        number: int,
+        kind: str,
+        name: str,
+        named: bool = True,
+        library: str | None = None,
+    ) -> None:
         object.__setattr__(self, "_kata_peer", peer)
         object.__setattr__(self, "_kata_number", number)
         object.__setattr__(self, "_kata_kind", kind)
@@ -37,6 +70,11 @@ class Remote:
         # Whether the object there has a __name__ (a function, a class): one that has none (an
         # instance: a store, a recorder) has none here either, as in one process.
         object.__setattr__(self, "_kata_named", named)
+        # The library class it passes for (`isinstance(session, aiohttp.ClientSession)`), named
+        # by the other side: see kata.remote.lent_classes.
+        object.__setattr__(self, "_kata_class", library)
+
+    __class__ = property(_passed_for)  # type: ignore[assignment]
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_kata_"):
@@ -303,8 +341,11 @@ class RemoteExecutor(concurrent.futures.Executor):
     """An executor there, usable here as one (`loop.run_in_executor` needs a real executor and
     real futures): each job is submitted there, and its outcome waited for by a thread here."""
 
-    def __init__(self, peer: Peer, number: int, name: str) -> None:
+    def __init__(self, peer: Peer, number: int, name: str, library: str | None = None) -> None:
         self._kata_peer, self._kata_number, self._kata_name = peer, number, name
+        self._kata_class = library  # the pool's class, for isinstance: see Remote
+
+    __class__ = property(_passed_for)  # type: ignore[assignment]
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
         peer = self._kata_peer

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import contextvars
 import gc
 import importlib
 import os
@@ -105,7 +106,11 @@ class Host:
                 importlib.import_module(name)
         # In Python's main thread with no loop running, as in one process: a correct answer may
         # set a signal handler or run a loop at import.
-        module = self.main_thread.run(lambda: load_exercise(self.target, stem))
+        # In a context of its own, kept: the test's calls start with what the import set there
+        # (a module-level `ContextVar.set`), as the test's task does in one process.
+        context = contextvars.Context()
+        module = self.main_thread.run(lambda: context.run(load_exercise, self.target, stem))
+        self.peer.callers.import_context = context
         self._loaded.append(module)
         libraries = sum(not name.startswith(LEARNER_MODULES) for name in list(sys.modules))
         if libraries > self._libraries:
@@ -558,6 +563,7 @@ def main(argv: list[str] | None = None) -> int:
         places=learner_places(target),
         default_follows_calls=False,
         callers_tasks=True,
+        trusts_lent_classes=True,
     )
     main_thread = MainThread()
     host = Host(target, peer, main_thread)

@@ -7,6 +7,8 @@ which is exactly what two processes do, minus the process boundary.
 from __future__ import annotations
 
 import asyncio
+import collections
+import concurrent.futures
 import contextlib
 import contextvars
 import gc
@@ -20,6 +22,7 @@ import warnings
 import weakref
 from array import array
 
+import aiohttp
 import pytest
 
 from kata.remote.channel import Channel
@@ -199,7 +202,13 @@ class Pair:
         a, b = socket.socketpair()
         self.judge = Peer(Channel(a), may_touch=lent_only, tells_callers=True, **judge_options).start()
         # As kata.sandbox.host makes it: its own loop serves the judge, whatever loops learner code runs.
-        self.sandbox = Peer(Channel(b), may_touch=anything, default_follows_calls=False, callers_tasks=True)
+        self.sandbox = Peer(
+            Channel(b),
+            may_touch=anything,
+            default_follows_calls=False,
+            callers_tasks=True,
+            trusts_lent_classes=True,
+        )
         self.sandbox.exports.pin(0, lent)
         self.loop = asyncio.new_event_loop()
         self.sandbox.default_loop = self.loop
@@ -421,6 +430,29 @@ async def test_a_context_variable_set_in_one_call_is_seen_by_the_callers_next_ca
     first, second = await asyncio.gather(borrow(), borrow())
     assert first != second and first.startswith("connection of") and second.startswith("connection of")
     assert await lease.held() == "nothing", "this task never entered the lease"
+
+
+async def test_a_callers_first_call_sees_what_the_learners_module_set_at_import(pair):
+    """In one process the test's task sees a module-level `GREETING.set("Hello")` made when the
+    learner's file was imported (a learner trial's 01 answer failed in judge mode alone). The
+    sandbox's host imports it in a context of its own and hands it over (`import_context`); what
+    a call sets stays in its caller's copy."""
+    greeting = contextvars.ContextVar("greeting")
+    imported = contextvars.Context()
+    imported.run(greeting.set, "Hello")
+
+    class Greeter:
+        async def greet(self, name):
+            word = greeting.get("(unset)")
+            greeting.set("Bye")
+            return f"{word}, {name}"
+
+    link = pair(Greeter())
+    link.sandbox.callers.import_context = imported
+    assert await asyncio.create_task(link.remote.greet("Ada")) == "Hello, Ada"
+    assert await link.remote.greet("Bob") == "Hello, Bob"
+    assert await link.remote.greet("Cy") == "Bye, Cy"  # what its own call set, as in one task
+    assert imported.run(greeting.get) == "Hello"
 
 
 async def test_a_task_made_by_a_task_that_called_starts_with_what_the_code_set_in_its_calls(pair):
@@ -887,6 +919,100 @@ def test_a_call_handed_back_unawaited_is_named_once_by_its_owner(pair):
 async def test_a_synchronous_call_works_from_the_judges_loop(pair):
     link = pair(Learner())
     assert link.remote.double(21) == 42
+
+
+class Guard:
+    """The learner's guards on what it is handed, as a learner trial wrote them (09, 10, 20)."""
+
+    def classes(self, thing):
+        import concurrent.futures
+
+        import aiohttp  # imported in the sandbox's learner code, as the learner's file does
+
+        return {
+            "session": isinstance(thing, aiohttp.ClientSession),
+            "process pool": isinstance(thing, concurrent.futures.ProcessPoolExecutor),
+            "thread pool": isinstance(thing, concurrent.futures.ThreadPoolExecutor),
+            "executor": isinstance(thing, concurrent.futures.Executor),
+            "type is the class": type(thing).__name__ in ("ClientSession", "ProcessPoolExecutor"),
+        }
+
+
+class LentPool(concurrent.futures.ProcessPoolExecutor):
+    """As 10's tests lend their pool: a class of the tests' own, over a library's."""
+
+    def __init__(self) -> None:  # never starts a process: only its class is asked about
+        pass
+
+    def shutdown(self, wait=True, *, cancel_futures=False) -> None:
+        pass
+
+
+async def test_a_lent_session_or_pool_passes_the_learners_isinstance_for_its_library_class(pair):
+    """In one process the learner's `isinstance(session, aiohttp.ClientSession)` holds for the
+    session the tests hand over, and `isinstance(pool, ProcessPoolExecutor)` for 10's pool (a
+    class of the tests' over it). A learner trial's correct answers with such guards failed in
+    judge mode alone; `type()` still names the stand-in, as unittest.mock's spec does."""
+    link = pair(Guard())
+    async with aiohttp.ClientSession() as session:
+        assert await asyncio.to_thread(link.remote.classes, session) == {
+            "session": True,
+            "process pool": False,
+            "thread pool": False,
+            "executor": False,
+            "type is the class": False,
+        }
+    assert await asyncio.to_thread(link.remote.classes, LentPool()) == {
+        "session": False,
+        "process pool": True,
+        "thread pool": False,
+        "executor": True,
+        "type is the class": False,
+    }
+    assert await asyncio.to_thread(link.remote.classes, Service()) == dict.fromkeys(
+        ["session", "process pool", "thread pool", "executor", "type is the class"], False
+    )
+
+
+async def test_the_judge_takes_no_library_class_from_the_sandbox(pair):
+    """Only the sandbox trusts a class the other side names: a learner's object that names
+    itself a session (or is one) is a plain stand-in for the judge."""
+
+    class Maker:
+        async def session(self):
+            return aiohttp.ClientSession()
+
+    link = pair(Maker())
+    made = await link.remote.session()
+    assert not isinstance(made, aiohttp.ClientSession)
+    assert type(made).__class__ is type and made.__class__ is type(made)
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        (asyncio.Queue(), "asyncio.queues:Queue"),
+        (LentPool(), "concurrent.futures.process:ProcessPoolExecutor"),
+        (Service(), None),
+        (collections.namedtuple("Auth", "login")("x"), None),
+    ],
+)
+def test_only_a_library_class_that_is_no_builtin_data_is_named_for_what_is_lent(value, named):
+    from kata.remote.lent_classes import library_class, library_class_name
+
+    assert library_class_name(value) == named
+    if named is not None:
+        assert isinstance(value, library_class(named))
+
+
+def test_a_named_class_outside_the_libraries_or_not_loaded_resolves_to_nothing():
+    from kata.remote.lent_classes import library_class
+
+    assert library_class("builtins:dict") is None
+    assert library_class("kata.remote.peer:Peer") is None
+    assert library_class("aiohttp.no_such_module:ClientSession") is None
+    assert library_class("asyncio.queues:Queue.__init__") is None
+    assert library_class("asyncio.queues:") is None
 
 
 async def test_the_other_side_cannot_reach_private_names_of_what_the_judge_lends(pair):
