@@ -407,14 +407,18 @@ class WakeWatch:
             except asyncio.CancelledError:  # its loop is closing: the code gave up and ended
                 return []
             spared = (spare_up_to, spare_pauses)
-            held_back = self._move_pending(lambda due, now: due + HELD_BACK, keep=True, spared=spared)
+
+            def hold() -> list[Limit]:
+                return self._move_pending(lambda due, now: due + HELD_BACK, keep=True, spared=spared)
+
+            held_back = hold()
             # None pending: a timer of the code's may have just run, its task's step (a poll's
             # next look, then its next sleep) still to come. Give it those turns and look again,
             # or a poll caught between its timer and its step goes on through the hold (14's
             # polling variant passed so, once, in judge mode under load).
             for _ in range(REARM_TURNS if not held_back else 0):
                 await asyncio.sleep(0)
-                held_back = self._move_pending(lambda due, now: due + HELD_BACK, keep=True, spared=spared)
+                held_back = hold()
                 if held_back:
                     break
             held_back += self._hold_thread_timers(spared)
