@@ -39,7 +39,7 @@ def names_checked(test: Callable) -> list[str]:
         for node in _in_source_order(function):
             found: list[str] = []
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-                if node.value.id == MODULE_FIXTURE:
+                if _of_the_module(node) is not None:
                     found = [node.attr]
                 elif node.value.id in held and not node.attr.startswith("_"):
                     found = [f"{held[node.value.id]}.{node.attr}"]
@@ -68,16 +68,20 @@ def _made_by(expression: ast.AST, held: dict[str, str]) -> str | None:
         return held.get(expression.id)
     if isinstance(expression, ast.Call):
         func = expression.func
-        if (
-            isinstance(func, ast.Attribute)
-            and isinstance(func.value, ast.Name)
-            and func.value.id == MODULE_FIXTURE
-        ):
-            return func.attr
         if isinstance(func, ast.Name):
             return held.get(func.id)
-    if isinstance(expression, ast.Attribute) and isinstance(expression.value, ast.Name):
-        return expression.attr if expression.value.id == MODULE_FIXTURE else None
+        return _of_the_module(func)
+    return _of_the_module(expression)
+
+
+def _of_the_module(expression: ast.AST) -> str | None:
+    """The name `expression` reads from the learner's module (`ex.Lease`: "Lease"), or None."""
+    if (
+        isinstance(expression, ast.Attribute)
+        and isinstance(expression.value, ast.Name)
+        and expression.value.id == MODULE_FIXTURE
+    ):
+        return expression.attr
     return None
 
 
