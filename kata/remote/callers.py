@@ -40,7 +40,9 @@ class CallersTasks:
 
     def __init__(self, run: Callable[[dict], Coroutine[Any, Any, None]]) -> None:
         self._run = run  # runs one call, and never raises (Peer._run_async)
-        self._callers: dict[tuple[int, asyncio.AbstractEventLoop], _Caller] = {}
+        # Per caller, its task in each loop its calls ran on (a caller's end finds its own at once).
+        self._callers: dict[int, dict[asyncio.AbstractEventLoop, _Caller]] = {}
+        self._count = 0
         self._lock = threading.Lock()
         # Told, just before a caller's task is handed its next call, which task (and whether it
         # is woken to end instead): a watch of the learner's tasks counts what runs from there
@@ -61,12 +63,13 @@ class CallersTasks:
         loop = asyncio.get_running_loop()
         key = (caller, loop)
         with self._lock:
-            held = self._callers.get(key) if caller is not None else None
-            new = held is None and caller is not None and len(self._callers) < MAX_CALLERS
+            held = self._held(key) if caller is not None else None
+            new = held is None and caller is not None and self._count < MAX_CALLERS
             if new:
-                parent = self._callers.get((made_by, loop)) if made_by is not None else None
+                parent = self._held((made_by, loop)) if made_by is not None else None
                 context = parent.context.copy() if parent is not None else self._first_context()
-                held = self._callers[key] = _Caller(context)
+                held = self._callers.setdefault(caller, {})[loop] = _Caller(context)
+                self._count += 1
         if new:
             held.task = loop.create_task(self._serve_caller(held, key, message), context=held.context)
             return held.task
@@ -111,25 +114,39 @@ class CallersTasks:
         finally:
             held.idle = None
             with self._lock:
-                if self._callers.get(key) is held:
-                    del self._callers[key]
+                if self._held(key) is held:
+                    self._drop(key)
+
+    def _held(self, key: tuple[int, asyncio.AbstractEventLoop]) -> _Caller | None:
+        """The caller's task kept in that loop (under the lock)."""
+        return self._callers.get(key[0], {}).get(key[1])
+
+    def _drop(self, key: tuple[int, asyncio.AbstractEventLoop]) -> _Caller | None:
+        """Forget the caller's task kept in that loop (under the lock); it, if there was one."""
+        loops = self._callers.get(key[0])
+        held = loops.pop(key[1], None) if loops is not None else None
+        if held is not None:
+            self._count -= 1
+            if not loops:
+                del self._callers[key[0]]
+        return held
 
     def tasks(self) -> set[asyncio.Task]:
         """The callers' tasks now, busy or waiting for their next call."""
         with self._lock:
-            return {held.task for held in self._callers.values() if held.task is not None}
+            return {held.task for loops in self._callers.values() for held in loops.values()} - {None}
 
     def of(self, caller: int) -> list[tuple[int, asyncio.AbstractEventLoop]]:
         """The keys of `caller`'s tasks (one per loop its calls ran on)."""
         with self._lock:
-            return [key for key in self._callers if key[0] == caller]
+            return [(caller, loop) for loop in self._callers.get(caller, ())]
 
     def end(self, key: tuple[int, asyncio.AbstractEventLoop]) -> None:
         """In that loop: the caller's task ends once its call is done (the caller ended there, so
         it makes no more calls). In one process it is the caller's own task, ended with it: code
         that awaits the tasks it finds (`asyncio.all_tasks()`) must not wait for this one."""
         with self._lock:
-            held = self._callers.pop(key, None)
+            held = self._drop(key)
         if held is not None:
             held.retiring = True
             self._hand(held, None)
@@ -138,8 +155,9 @@ class CallersTasks:
         """End the callers' tasks, each once its call is done (the test ended): later calls get
         new ones. Each ends in its loop's next turns."""
         with self._lock:
-            callers, self._callers = list(self._callers.items()), {}
-        for (_, loop), held in callers:
+            callers = [(loop, held) for loops in self._callers.values() for loop, held in loops.items()]
+            self._callers, self._count = {}, 0
+        for loop, held in callers:
             held.retiring = True
             with contextlib.suppress(RuntimeError):  # its loop is closed: the task is gone with it
                 loop.call_soon_threadsafe(self._hand, held, None)
