@@ -32,6 +32,7 @@ from typing import Any
 
 from kata.remote import values
 from kata.remote.lent_classes import library_class_name
+from kata.remote.proxies import protocols_of
 
 MAX_DEPTH = 64
 MAX_NODES = 200_000
@@ -53,6 +54,8 @@ KINDS = ("class", "async", "coroutine", "task", "awaitable", "executor", "functi
 # The kinds whose stand-in may pass for the library class of what it stands for (an awaitable's
 # may not: asyncio would take a stand-in passing for a Future for one, and reach for its insides).
 CLASSED_KINDS = ("executor", "object")
+# The kinds whose stand-in is told what the object there is (its class, its protocols).
+STAND_IN_KINDS = ("async", "awaitable", "executor", "function", "object")
 
 
 class CodecError(Exception):
@@ -245,9 +248,12 @@ class Codec:
         kind = kind_of(value)
         sent = [self.exports.number(value), kind, str(name)[:MAX_NAME]]
         named = getattr(value, "__name__", None) is not None
-        library = library_class_name(value) if kind in CLASSED_KINDS else None
-        if library is not None:
-            sent += [int(named), library[:MAX_NAME]]  # its stand-in passes for that class
+        if kind in STAND_IN_KINDS:
+            # Whether it has a name of its own (a function, a class; an instance has none), the
+            # library class its stand-in passes for, and the protocols it answers: see
+            # kata.remote.lent_classes and proxies.stand_in_class.
+            library = library_class_name(value) if kind in CLASSED_KINDS else None
+            sent += [int(named), library[:MAX_NAME] if library else None, protocols_of(value)]
         elif not named:
             sent.append(0)  # no name of its own: its stand-in answers no __name__ either
         return {"r": sent}
@@ -351,15 +357,23 @@ class Codec:
         if tag == "r":
             number, kind, name, *more = _list(body)
             named = more[0] if more else 1
-            library = more[1] if len(more) > 1 else None
-            if kind not in KINDS or type(named) is not int or named not in (0, 1) or len(more) > 2:
+            if (
+                kind not in KINDS
+                or type(named) is not int
+                or named not in (0, 1)
+                or len(more) not in (0, 1, 3)
+            ):
                 raise CodecError(f"unknown kind of object: {str(kind)[:20]}")
+            number, name = _int(number), _str(name)[:MAX_NAME]
+            if len(more) < 3:
+                return self._proxy(number, kind, name, named=bool(named))
+            library, protocols = more[1], more[2]
             if library is not None and (kind not in CLASSED_KINDS or type(library) is not str):
                 raise CodecError("a malformed class name arrived")
-            number, name = _int(number), _str(name)[:MAX_NAME]
-            if library is None:
-                return self._proxy(number, kind, name, named=bool(named))
-            return self._proxy(number, kind, name, named=bool(named), library=library[:MAX_NAME])
+            if kind not in STAND_IN_KINDS or type(protocols) is not int or not 0 <= protocols < 1 << 16:
+                raise CodecError("a malformed stand-in arrived")
+            library = library[:MAX_NAME] if library is not None else None
+            return self._proxy(number, kind, name, named=bool(named), library=library, protocols=protocols)
         if tag == "e":
             return self._decode_exception(body, step, count)
         if tag == "p":

@@ -55,11 +55,13 @@ from kata.remote.proxies import (
     RemoteAwaitable,
     RemoteClass,
     RemoteExecutor,
+    StandIn,
     is_unstarted_stand_in,
     quiet_stand_in,
     remote_class,
     remote_coroutine,
     remote_task,
+    stand_in_class,
 )
 
 # The number of the incoming call the current code runs for (tasks and to_thread inherit it).
@@ -168,7 +170,7 @@ class Peer:
         self._cancelled_early: set[int] = set()
         self._unstarted: collections.deque[int] = collections.deque()  # see note_unstarted
         self._ended: collections.deque[int] = collections.deque(maxlen=ENDED_KEPT)
-        self._proxies: weakref.WeakValueDictionary[int, Remote] = weakref.WeakValueDictionary()
+        self._proxies: weakref.WeakValueDictionary[int, StandIn] = weakref.WeakValueDictionary()
         self._coroutines: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
         self._tasks: weakref.WeakKeyDictionary[asyncio.Task, int] = weakref.WeakKeyDictionary()
         self._mirrors: dict[Any, queue.SimpleQueue] = {}
@@ -271,7 +273,13 @@ class Peer:
         return self._proxy(number, kind, name)
 
     def _proxy(
-        self, number: int, kind: str, name: str, named: bool = True, library: str | None = None
+        self,
+        number: int,
+        kind: str,
+        name: str,
+        named: bool = True,
+        library: str | None = None,
+        protocols: int | None = None,
     ) -> Any:
         if kind == "coroutine":
             coro = remote_coroutine(self, number, name)
@@ -292,9 +300,7 @@ class Peer:
         elif kind == "class":
             found = remote_class(self, number, name)
         else:
-            found = (RemoteAwaitable if kind == "awaitable" else Remote)(
-                self, number, kind, name, named, library
-            )
+            found = self._stand_in_class(kind, protocols)(self, number, kind, name, named, library)
         with self._lock:
             # One stand-in per number, alive for the test (Exports.hold): the first one made wins
             # where two threads decoded the same number at once.
@@ -304,8 +310,16 @@ class Peer:
         self.exports.hold(number, found)
         return found
 
+    def _stand_in_class(self, kind: str, protocols: int | None) -> type:
+        """What stands here for an object the other side lends: where this side trusts what
+        that side says of it (the sandbox), a class answering exactly its protocols; else one
+        answering every protocol, forwarded there (kata.remote.proxies.stand_in_class)."""
+        if self.trusts_lent_classes and protocols is not None:
+            return stand_in_class(protocols, awaitable=kind == "awaitable")
+        return RemoteAwaitable if kind == "awaitable" else Remote
+
     def _home(self, value: Any) -> int | None:
-        if isinstance(value, Remote | RemoteExecutor | RemoteClass) and value._kata_peer is self:
+        if isinstance(value, StandIn | RemoteExecutor | RemoteClass) and value._kata_peer is self:
             return value._kata_number
         if isinstance(value, asyncio.Task):
             return self._tasks.get(value)

@@ -43,7 +43,11 @@ def _passed_for(stand_in: Any) -> type:
     return type(stand_in)
 
 
-class Remote:
+class StandIn:
+    """What every stand-in for the other side's object does: attributes, identity, its name, the
+    class it passes for. Which protocols it answers (call, `async with`, `with`, iteration) is
+    its class's: see Remote, and `stand_in_class`."""
+
     __slots__ = (
         "__weakref__",
         "_kata_class",
@@ -91,38 +95,6 @@ class Remote:
             f"{self._kata_name} lives in another process: its attributes cannot be set from here"
         )
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        peer, number = self._kata_peer, self._kata_number
-        if self._kata_kind == "async":
-            return named(peer.request_async(number, "acall", None, args, kwargs), self._kata_name)
-        return peer.request(number, "call", None, args, kwargs)
-
-    async def __aenter__(self) -> Any:
-        return await self._kata_peer.request_async(self._kata_number, "acall", "__aenter__")
-
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
-        return await self._kata_peer.request_async(
-            self._kata_number, "acall", "__aexit__", (exc_type, exc, None)
-        )
-
-    def __aiter__(self) -> Any:
-        return self._kata_peer.request(self._kata_number, "call", "__aiter__")
-
-    async def __anext__(self) -> Any:
-        return await self._kata_peer.request_async(self._kata_number, "acall", "__anext__")
-
-    def __enter__(self) -> Any:
-        return self._kata_peer.request(self._kata_number, "call", "__enter__")
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
-        return self._kata_peer.request(self._kata_number, "call", "__exit__", (exc_type, exc, None))
-
-    def __iter__(self) -> Any:
-        return self._kata_peer.request(self._kata_number, "call", "__iter__")
-
-    def __next__(self) -> Any:
-        return self._kata_peer.request(self._kata_number, "call", "__next__")
-
     def __repr__(self) -> str:
         return f"<{self._kata_name}>"
 
@@ -145,14 +117,143 @@ class Remote:
             "computing, the pool you were given)"
         )
 
+    def __copy__(self) -> Any:
+        # One object for the whole test, never copied over the channel: a copy is itself, as a
+        # function's is in one process (a learner trial's `dataclasses.asdict(lease)` for a log
+        # line deep-copied the pool it was lent, and failed in judge mode alone).
+        return self
 
-class RemoteAwaitable(Remote):
-    """An awaitable that is not a coroutine (a task, a future) on the other side."""
+    def __deepcopy__(self, memo: dict) -> Any:
+        return self
 
+
+class _Callable:
+    __slots__ = ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        peer, number = self._kata_peer, self._kata_number
+        if self._kata_kind == "async":
+            return named(peer.request_async(number, "acall", None, args, kwargs), self._kata_name)
+        return peer.request(number, "call", None, args, kwargs)
+
+
+class _AsyncContext:
+    __slots__ = ()
+
+    async def __aenter__(self) -> Any:
+        return await self._kata_peer.request_async(self._kata_number, "acall", "__aenter__")
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        return await self._kata_peer.request_async(
+            self._kata_number, "acall", "__aexit__", (exc_type, exc, None)
+        )
+
+
+class _AsyncIterable:
+    __slots__ = ()
+
+    def __aiter__(self) -> Any:
+        return self._kata_peer.request(self._kata_number, "call", "__aiter__")
+
+
+class _AsyncIterator:
+    __slots__ = ()
+
+    async def __anext__(self) -> Any:
+        return await self._kata_peer.request_async(self._kata_number, "acall", "__anext__")
+
+
+class _Context:
+    __slots__ = ()
+
+    def __enter__(self) -> Any:
+        return self._kata_peer.request(self._kata_number, "call", "__enter__")
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        return self._kata_peer.request(self._kata_number, "call", "__exit__", (exc_type, exc, None))
+
+
+class _Iterable:
+    __slots__ = ()
+
+    def __iter__(self) -> Any:
+        return self._kata_peer.request(self._kata_number, "call", "__iter__")
+
+
+class _Iterator:
+    __slots__ = ()
+
+    def __next__(self) -> Any:
+        return self._kata_peer.request(self._kata_number, "call", "__next__")
+
+
+# A protocol's first method, and the mixin that answers it.
+PROTOCOLS = (
+    ("__call__", _Callable),
+    ("__aenter__", _AsyncContext),
+    ("__aiter__", _AsyncIterable),
+    ("__anext__", _AsyncIterator),
+    ("__enter__", _Context),
+    ("__iter__", _Iterable),
+    ("__next__", _Iterator),
+)
+
+
+def protocols_of(value: Any) -> int:
+    """Which of PROTOCOLS the type of `value` answers, as bits (for `stand_in_class`)."""
+    mro = type(value).__mro__
+    return sum(1 << bit for bit, (name, _) in enumerate(PROTOCOLS) if _in_class(mro, name))
+
+
+def _in_class(mro: tuple[type, ...], name: str) -> bool:
+    """Whether the class answers `name`, as Python's protocols look it up: in the class and its
+    bases (not the metaclass, which `getattr(cls, "__call__")` finds on every class), and not
+    set to None (`__iter__ = None`: not iterable)."""
+    for cls in mro:
+        if name in vars(cls):
+            return vars(cls)[name] is not None
+    return False
+
+
+class Remote(
+    _Callable, _AsyncContext, _AsyncIterable, _AsyncIterator, _Context, _Iterable, _Iterator, StandIn
+):
+    """A stand-in that answers every protocol and forwards it: the judge's, for what the sandbox
+    lends (what the learner's code does with it decides there)."""
+
+    __slots__ = ()
+
+
+class _Awaitable:
     __slots__ = ()
 
     def __await__(self):
         return self._kata_peer.request_async(self._kata_number, "await").__await__()
+
+
+class RemoteAwaitable(_Awaitable, Remote):
+    """An awaitable that is not a coroutine (a task, a future) on the other side."""
+
+    __slots__ = ()
+
+
+_STAND_IN_CLASSES: dict[tuple[int, bool], type] = {}
+
+
+def stand_in_class(protocols: int, awaitable: bool) -> type:
+    """A stand-in class that answers exactly the protocols the object there does (`protocols`, as
+    `protocols_of` gives them): the sandbox's, for what the judge lends. In one process the
+    stream 08 hands over is not iterable (`iter(stream)` raises TypeError, and `isinstance(stream,
+    collections.abc.Iterable)` is False); a stand-in that answered every protocol told a learner
+    trial's correct answers it was, then failed them ("__iter__ cannot be used from the other
+    process") in judge mode alone."""
+    key = (protocols & ((1 << len(PROTOCOLS)) - 1), bool(awaitable))
+    found = _STAND_IN_CLASSES.get(key)
+    if found is None:
+        mixins = [mixin for bit, (_, mixin) in enumerate(PROTOCOLS) if key[0] >> bit & 1]
+        bases = (_Awaitable, *mixins, StandIn) if awaitable else (*mixins, StandIn)
+        found = _STAND_IN_CLASSES.setdefault(key, type("Remote", bases, {"__slots__": ()}))
+    return found
 
 
 def named(coro: Any, name: str) -> Any:

@@ -974,6 +974,76 @@ async def test_a_lent_session_or_pool_passes_the_learners_isinstance_for_its_lib
     )
 
 
+class Stream:
+    """Lent by the judge, as 08's line stream is: async-iterable, and nothing else."""
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        raise StopAsyncIteration
+
+
+class Probe:
+    """The learner's duck typing on what it is handed (a learner trial's 08 and 16 answers)."""
+
+    def protocols(self, thing):
+        import collections.abc
+
+        try:
+            iter(thing)
+            iterable = "iterable"
+        except TypeError as error:
+            iterable = str(error)
+        return {
+            "callable": callable(thing),
+            "iter": iterable,
+            "Iterable": isinstance(thing, collections.abc.Iterable),
+            "AsyncIterable": isinstance(thing, collections.abc.AsyncIterable),
+            "AsyncIterator": isinstance(thing, collections.abc.AsyncIterator),
+            "async with": hasattr(thing, "__aenter__"),
+        }
+
+    def copies(self, thing):
+        import copy
+
+        return copy.copy(thing) is thing, copy.deepcopy({"held": thing})["held"] is thing
+
+
+async def test_a_lent_object_answers_exactly_the_protocols_it_has_there(pair):
+    """In one process `iter(stream)` raises TypeError for 08's stream, which is only
+    async-iterable, and `isinstance(stream, Iterable)` is False: a learner trial's answers that
+    took a plain list when they could (`try: iter(items)`) failed in judge mode alone, where the
+    stand-in answered every protocol and then refused `__iter__`."""
+    link = pair(Probe())
+    assert await asyncio.to_thread(link.remote.protocols, Stream()) == {
+        "callable": False,
+        "iter": "'Remote' object is not iterable",
+        "Iterable": False,
+        "AsyncIterable": True,
+        "AsyncIterator": True,
+        "async with": False,
+    }
+    assert await asyncio.to_thread(link.remote.protocols, Service().fetch) == {
+        "callable": True,
+        "iter": "'Remote' object is not iterable",
+        "Iterable": False,
+        "AsyncIterable": False,
+        "AsyncIterator": False,
+        "async with": False,
+    }
+    assert (await asyncio.to_thread(link.remote.protocols, asyncio.Lock()))["async with"] is True
+
+
+async def test_a_copy_of_what_the_judge_lends_is_itself(pair):
+    """A learner trial's `dataclasses.asdict(lease)` in a log line deep-copied the pool it was
+    lent, and failed in judge mode alone ("cannot send FakePool to another process"). A function's
+    copy is itself in one process; a stand-in's is itself too (never a copy of the judge's object)."""
+    link = pair(Probe())
+    assert await asyncio.to_thread(link.remote.copies, Service()) == (True, True)
+    assert await asyncio.to_thread(link.remote.copies, Service().fetch) == (True, True)
+
+
 async def test_the_judge_takes_no_library_class_from_the_sandbox(pair):
     """Only the sandbox trusts a class the other side names: a learner's object that names
     itself a session (or is one) is a plain stand-in for the judge."""

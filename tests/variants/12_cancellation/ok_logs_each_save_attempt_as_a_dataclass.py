@@ -1,0 +1,66 @@
+"""Correct: each save attempt is a frozen dataclass, logged with dataclasses.asdict."""
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class SaveAttempt:
+    save: Callable[[Any], Awaitable[Any]]
+    order: Any
+
+
+# Task 1: give back what you hold, even when cancelled
+async def run_job(pool, job):
+    """Borrow a connection with `conn = await pool.acquire()`, then return `await job(conn)`.
+
+    Give the connection back with `await pool.release(conn)` however the job ends: it
+    returned, it raised, or the task running run_job was cancelled while the job ran.
+    The job's error, or the cancellation, must still reach the caller. If the release itself
+    raises after a job that returned, let its error reach the caller.
+    """
+    conn = await pool.acquire()
+    try:
+        return await job(conn)
+    finally:
+        await pool.release(conn)
+
+
+# Task 2: say you were cancelled, then stop
+async def run_and_report(job, report):
+    """Return `await job()`, and tell `report` how the job ended, once.
+
+    Call `report("done")` when the job returned, and `report("failed")` when it raised an
+    exception, whatever its class (a TimeoutError of the job's own too: only a cancel of this
+    task is "cancelled"), then let that exception go on. When the task running run_and_report is
+    cancelled, call `report("cancelled")` and go on stopping: the task must end up
+    cancelled (`task.cancelled()` is True).
+    """
+    try:
+        result = await job()
+    except asyncio.CancelledError:
+        report("cancelled")
+        raise
+    except Exception:
+        report("failed")
+        raise
+    report("done")
+    return result
+
+
+# Task 3: work that must not be cut off
+async def save_order(save, order):
+    """Store `order` with `await save(order)` and return what save returned.
+
+    If the task running save_order is cancelled while the save is under way, save_order
+    must end cancelled, but the save itself must run on to its end (and run only once).
+    If the save raises, let its error reach the caller, without saving again.
+    """
+    attempt = SaveAttempt(save, order)
+    log.debug("saving: %s", dataclasses.asdict(attempt))
+    return await asyncio.shield(attempt.save(attempt.order))
