@@ -7,7 +7,8 @@ Deny by default. The learner's process may
 - read an attribute, or call a method, only by a name the object's class declares: in its own
   `_kata_remote` (the kata's fakes), or in INTERFACES below (asyncio's and aiohttp's objects the
   tests hand over: an Event, a ClientSession and what it gives back);
-- await what is awaitable (a coroutine a service returned, a task, a request in flight).
+- await what is awaitable (a coroutine a service returned, a task, a request in flight);
+- read the signature of what it may call, as data (kata.remote.signatures).
 Nothing else: not a coroutine's frame, a function's globals, a module, a builtin such as `exec`.
 Every way from a lent object to the judge's internals goes through one of those names, so that
 is where the judge's code is kept out of reach.
@@ -19,6 +20,8 @@ import functools
 import inspect
 import types
 from typing import Any
+
+from kata.remote.signatures import SIGNATURE
 
 _RESPONSE = (
     "status reason ok url real_url method headers content_type charset content_length history "
@@ -78,6 +81,8 @@ def lent_only(obj: Any, name: str | None, mode: str) -> bool:
         return name is None and may_await(obj)
     if name is None:
         return mode in ("call", "acall") and may_call(obj)
+    if name == SIGNATURE and mode == "getattr":
+        return may_call(obj)  # its parameters, as data (kata.remote.signatures)
     names = declared(obj)
     return names is not None and name in names
 

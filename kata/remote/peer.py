@@ -63,6 +63,7 @@ from kata.remote.proxies import (
     remote_task,
     stand_in_class,
 )
+from kata.remote.signatures import SIGNATURE, signature_data
 
 # The number of the incoming call the current code runs for (tasks and to_thread inherit it).
 CURRENT_CALL: contextvars.ContextVar[int | None] = contextvars.ContextVar("kata_remote_call", default=None)
@@ -714,7 +715,11 @@ class Peer:
                 f"{type(target).__qualname__}.{str(attr)[:60]}" if attr else f"a {type(target).__qualname__}"
             )
             raise AttributeError(f"{what} cannot be used from the other process ({mode})")
-        return target if attr is None else getattr(target, attr)
+        if attr is None:
+            return target
+        if attr == SIGNATURE and mode == "getattr":
+            return signature_data(target)  # as data: the stand-in there builds the Signature
+        return getattr(target, attr)
 
     def _perform(self, message: dict) -> Any:
         target = self._target(message)

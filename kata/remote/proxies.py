@@ -21,6 +21,7 @@ from gc import is_finalized  # bound here, as _weak_ref: the learner's code may 
 from typing import TYPE_CHECKING, Any
 
 from kata.remote.lent_classes import library_class
+from kata.remote.signatures import SIGNATURE, signature_from
 
 if TYPE_CHECKING:
     from kata.remote.peer import Peer
@@ -88,6 +89,12 @@ class StandIn:
                 short = self._kata_name.rsplit(".", 1)[-1]
                 raise AttributeError(f"'{short}' object has no attribute '{name}'")
             return self._kata_name.rsplit(".", 1)[-1] if name == "__name__" else self._kata_name
+        if name == SIGNATURE:
+            # `inspect.signature(predicate)`: built here from the owner's data (kata.remote.signatures)
+            signature = signature_from(self._kata_peer.request(self._kata_number, "getattr", name))
+            if signature is None:
+                raise AttributeError(name)
+            return signature
         return self._kata_peer.request(self._kata_number, "getattr", name)
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -1004,6 +1004,14 @@ class Probe:
             "async with": hasattr(thing, "__aenter__"),
         }
 
+    def signature(self, thing):
+        import inspect
+
+        try:
+            return str(inspect.signature(thing))
+        except (TypeError, ValueError) as error:
+            return type(error).__name__
+
     def copies(self, thing):
         import copy
 
@@ -1033,6 +1041,30 @@ async def test_a_lent_object_answers_exactly_the_protocols_it_has_there(pair):
         "async with": False,
     }
     assert (await asyncio.to_thread(link.remote.protocols, asyncio.Lock()))["async with"] is True
+
+
+def predicate(item, *, strict=False):
+    return bool(item)
+
+
+async def test_the_signature_of_what_the_judge_lends_reads_as_in_one_process(pair):
+    """A learner trial's 08 guard `len(inspect.signature(predicate).parameters) != 1` failed 8
+    tests in judge mode alone: the stand-in had no signature. Its names, kinds and defaults (as
+    text) cross now; what cannot be called has none, as in one process."""
+    link = pair(Probe())
+    assert await asyncio.to_thread(link.remote.signature, predicate) == "(item, *, strict=False)"
+    assert await asyncio.to_thread(link.remote.signature, Service().fetch) == "(key)"
+    assert await asyncio.to_thread(link.remote.signature, Stream()) == "TypeError"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, "x", [["a", 99, None]], [["a", 1]], [[1, 1, None]], [["a", 1, 5]], [["not a name", 1, None]]],
+)
+def test_a_malformed_signature_builds_none(data):
+    from kata.remote.signatures import signature_from
+
+    assert signature_from(data) is None
 
 
 async def test_a_copy_of_what_the_judge_lends_is_itself(pair):
