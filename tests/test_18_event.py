@@ -488,12 +488,19 @@ async def test_no_names_gives_an_empty_list(ex, rng):
             ):
                 result = await ex.start_together(run, [], go)
     except Exception as error:
+        # asyncio.wait's own refusal of an empty set gets its advice; an error of the code's own
+        # (a guard on its arguments, say) is shown where it was raised, not explained as wait's.
+        empty_wait = isinstance(error, ValueError) and "is empty" in str(error)
         raise AssertionError(
             f"start_together(run, [], go) raised {describe(error)}, with go set. With no names there is "
-            "nothing to run: return an empty list. `asyncio.wait` raises ValueError when it is given no "
-            "tasks at all: skip it when there are none (`if tasks:`), or use `asyncio.gather(...)`, which "
-            "takes none and gives []."
-        ) from None
+            "nothing to run: return an empty list."
+            + (
+                " `asyncio.wait` raises ValueError when it is given no tasks at all: skip it when there "
+                "are none (`if tasks:`), or use `asyncio.gather(...)`, which takes none and gives []."
+                if empty_wait
+                else ""
+            )
+        ) from error
     if run.calls:
         raise AssertionError(
             f"start_together(run, [], go) called run {len(run.calls)} time(s): with no names there is "
