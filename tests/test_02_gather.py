@@ -355,6 +355,33 @@ async def test_profile_holds_the_user_and_their_orders(ex, rng, wake_watch):
 
 
 @pytest.mark.task(2)
+async def test_each_answer_goes_under_its_own_key_whichever_call_ends_first(ex, rng):
+    """Each way round, one call ends well before the other. A learner trial's fetch_profile took
+    the first answer to arrive for the user (`asyncio.as_completed`): with both services as quick
+    it passed by luck, in judge mode most. Here it fails every time, whichever way it errs."""
+    for first in ("get_orders", "get_user"):
+        user_id = rng.randrange(100, 1000)
+        users = FakeService("get_user", delay=QUICK if first == "get_user" else SLOWER, reply=user_record)
+        orders = FakeService(
+            "get_orders",
+            delay=QUICK if first == "get_orders" else SLOWER,
+            reply=lambda uid: orders_for("orders", uid),
+        )
+
+        profile = await ex.fetch_profile(users, orders, user_id)
+
+        expected = {"user": user_record(user_id), "orders": orders_for("orders", user_id)}
+        if isinstance(profile, dict) and profile.get("user") == expected["orders"]:
+            raise AssertionError(
+                f"fetch_profile returned get_orders' answer as the user when {first} answered first: "
+                f"found {describe(profile)}. The key of an answer is the call that gave it, not when it "
+                "arrived: `user, orders = await asyncio.gather(get_user(user_id), get_orders(user_id))` "
+                "gives them back in the order you passed the calls, whichever ends first."
+            )
+        assert_same_parts(profile, expected, f"fetch_profile's result when {first} answers first")
+
+
+@pytest.mark.task(2)
 async def test_user_and_orders_are_fetched_at_the_same_time(ex, rng):
     user_id = rng.randrange(100, 1000)
     services = FakeServices(
