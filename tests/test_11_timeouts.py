@@ -66,6 +66,25 @@ HOLD = LATE + 0.1
 # long before the call ends, and two timers of one loop fire in the order they are due, under any
 # load; only a process kept off its core for that long sees both at once (a failure on time).
 JUST_AFTER = 0.1
+# A timer's length is what the code asked for, to the microsecond, whatever the load: one that gave
+# up on a call longer than the limit by more than this added time to it (a learner trial's
+# `asyncio.timeout(limit + 0.05)` passed every test of the time alone, JUST_AFTER being 0.1 s).
+ADDED_ROOM = 0.002
+
+
+def assert_no_time_added(wakes, limit, function):
+    """Fail if a time limit of the learner's that ran out (a timeout, a wait's timeout: not a
+    pause, which heartbeats keep) was longer than `limit`, the one the docstring gives."""
+    longer = [t for t in wakes.limits if t.fired and not t.keeps_time and t.delay > limit + ADDED_ROOM]
+    if longer:
+        raise AssertionError(
+            f"{function} was given a limit of {limit:.2f} s and gave up with {longer[0].said()}: "
+            f"{longer[0].delay - limit:.2f} s added to it, so a call that ends in between is kept though "
+            "it is slower than the limit. Pass `limit` on as it is (`asyncio.timeout(limit)`), with no "
+            "time added to it (`limit + 0.05`, `limit * 1.5`)."
+        )
+
+
 # Answers that are empty, zero or False: answers all the same, never a timeout's None.
 FALSY = (0, 0.0, "", [], {}, False)
 
@@ -370,14 +389,15 @@ async def test_an_answer_that_is_empty_zero_or_false_is_returned_as_it_is(ex, rn
 
 
 @pytest.mark.task(1)
-async def test_a_call_just_slower_than_the_limit_gives_none(ex, rng):
+async def test_a_call_just_slower_than_the_limit_gives_none(ex, rng, wake_watch):
     key = rng.randrange(100, 1000)
     limit = round(rng.uniform(0.25, 0.35), 2)
     delay = round(limit + JUST_AFTER, 2)
     fetch = FakeService("fetch", delay=delay, reply=value_for)
 
-    with stopwatch() as run:
-        result = await fetch_or_none_of(ex, fetch, key, limit)
+    async with wake_watch(ex) as wakes:
+        with stopwatch() as run:
+            result = await fetch_or_none_of(ex, fetch, key, limit)
 
     if result is not None:
         margins.over(
@@ -389,6 +409,7 @@ async def test_a_call_just_slower_than_the_limit_gives_none(ex, rng):
             "the limit, however little, gives None. Pass `limit` on as it is (`asyncio.timeout(limit)`), "
             "with no time added to it (`limit + 0.2`, `limit * 1.5`)."
         )
+    assert_no_time_added(wakes, limit, "fetch_or_none")
 
 
 @pytest.mark.task(1)
@@ -997,15 +1018,16 @@ async def test_answers_that_are_empty_zero_or_false_are_kept_as_they_are(ex, rng
 
 
 @pytest.mark.task(2)
-async def test_a_call_just_slower_than_the_limit_is_none(ex, rng):
+async def test_a_call_just_slower_than_the_limit_is_none(ex, rng, wake_watch):
     keys = some_keys(rng, 4)
     late = rng.choice(keys)
     delays = {key: round(rng.uniform(0.02, 0.05), 3) for key in keys}
     delays[late] = round(BATCH_LIMIT + JUST_AFTER, 2)
     fetch = FakeService("fetch", delay=delays.__getitem__, reply=value_for)
 
-    with stopwatch() as run:
-        result = await run_batch(ex, fetch, keys, BATCH_LIMIT)
+    async with wake_watch(ex) as wakes:
+        with stopwatch() as run:
+            result = await run_batch(ex, fetch, keys, BATCH_LIMIT)
 
     nones_at_the_limit(result, run.elapsed, BATCH_LIMIT, fetch, "11 fetch_all_within: fast calls are kept")
     if type(result) is dict and result.get(late) is not None:
@@ -1021,6 +1043,7 @@ async def test_a_call_just_slower_than_the_limit_is_none(ex, rng):
     assert_same(
         result, {key: None if key == late else value_for(key) for key in keys}, "fetch_all_within's result"
     )
+    assert_no_time_added(wakes, BATCH_LIMIT, "fetch_all_within")
 
 
 @pytest.mark.task(2)

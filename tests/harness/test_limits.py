@@ -117,6 +117,23 @@ def test_a_chain_of_timers_is_reported_as_one_pending_throughout_and_timers_apar
     assert merged[3].delay == 0.3
 
 
+def test_timers_of_one_line_that_overlap_stay_apart_each_with_how_it_ended():
+    """A batch's timeout per call, at one line: three cancelled as their calls end, one that ran
+    out. 11's check that no time was added to the limit reads the one that ran out: merged as a
+    chain, it had taken the last one's ending (a learner trial's `limit + 0.05` passed there)."""
+
+    def timer(at, ended, fired):
+        limit = Limit(0.55, "asyncio.timeout(0.55)", "11_timeouts.py", 9, "fetch_or_none", at, fired)
+        limit.ended, limit.cancelled = ended, not fired
+        return limit
+
+    batch = [timer(1.0, 1.03, False), timer(1.0001, 1.55, True), timer(1.0002, 1.04, False)]
+
+    merged = chained(batch)
+
+    assert [(t.at, t.fired) for t in merged] == [(1.0, False), (1.0001, True), (1.0002, False)]
+
+
 @pytest.mark.parametrize(
     ("read", "shown"),
     [
