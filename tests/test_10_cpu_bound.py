@@ -20,6 +20,7 @@ from kata.testing import (
     assert_same,
     clock,
     describe,
+    elsewhere,
     leaves,
     margins,
     same,
@@ -37,6 +38,8 @@ DELAY = 0.2
 QUICK = 0.02
 # How long a job of LastToFirstPool waits for the next job to be handed over before it finishes anyway.
 RELAY_WAIT = 0.5
+# How long a lent pool holds a job's outcome for a loop that never turns (LentPool.handed_back).
+HANDED_BACK_WAIT = 0.5
 # and how long after the next job it finishes.
 RELAY_GAP = 0.04
 WORKERS = 2
@@ -329,6 +332,8 @@ class LentPool(ProcessPoolExecutor):
     # In judge mode, all the learner's code may use of it from the other process.
     _kata_remote = ("submit", "map", "shutdown", "__enter__", "__exit__", "terminate_workers", "kill_workers")
 
+    gated = True  # see handed_back
+
     def __init__(self, executor):  # no super().__init__(): it would start processes of its own
         self._executor = executor
         self._jobs = []
@@ -349,7 +354,48 @@ class LentPool(ProcessPoolExecutor):
             )
         job = self._executor.submit(fn, *args, **kwargs)
         self._jobs.append(job)
-        return job
+        return self.handed_back(job)
+
+    def handed_back(self, job):
+        """`job` as the code that handed it over gets it: handed over from a running event loop, a
+        future done only once that loop has turned (or HANDED_BACK_WAIT s have passed, should it
+        never turn). Code that blocks on it at once (`future.result()` right after `submit`, in
+        async code) then waits every time, and the guard sees it, however fast the job: a count
+        done before the code asked for it (the CI at 7c34284, under load) let the code's blocking
+        call pass unseen. Code that awaits it lets the loop turn, and gets it as soon as it ends.
+        In judge mode the job's outcome crosses to the other process: it is never there at once."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return job  # handed over from a thread (`pool.map` in `to_thread`): it waits there
+        if not self.gated or elsewhere.process is not None:
+            return job
+        here = Future()
+        gate = threading.Event()
+        lock = threading.Lock()
+
+        def pass_on(_=None):
+            with lock:
+                if here.done() or not job.done() or not (gate.is_set() or job.cancelled()):
+                    return
+                if job.cancelled():
+                    here.cancel()
+                elif job.exception() is not None:
+                    here.set_exception(job.exception())
+                else:
+                    here.set_result(job.result())
+
+        def open_gate():
+            gate.set()
+            pass_on()
+
+        timer = threading.Timer(HANDED_BACK_WAIT, open_gate)
+        timer.daemon = True
+        timer.start()
+        loop.call_soon(lambda: (timer.cancel(), open_gate()))
+        job.add_done_callback(pass_on)
+        here.add_done_callback(lambda f: f.cancelled() and job.cancel())
+        return here
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         self.shut_by = self.shut_by or "pool.shutdown()"
@@ -406,6 +452,8 @@ class TickingPool(LentPool):
     """The pool of one ticking call (see counting_ticker): its first job is a tick, noted as
     their code hands it over. Only the first: a call counts one tick, however many jobs it
     sends, and a pool kept past its call cannot tick for later ones."""
+
+    gated = False  # its ticks are the loop's own: a tick's job is handed back as the pool ends it
 
     def __init__(self, executor, ticks):
         super().__init__(executor)
@@ -547,6 +595,10 @@ class LastToFirstPool(LentPool):
     whatever the load: job k (counted from 0) is done only once job k + 1 is. A job whose next one
     has not been handed over when its work ends (code that waits for each job before handing over
     the next) waits RELAY_WAIT s more for it, then finishes anyway. Its workers are threads."""
+
+    # Its jobs are handed back in an order of its own, none at once but the last (handed_back is
+    # for a pool whose jobs may end before the code asks).
+    gated = False
 
     def __init__(self, executor, count):
         super().__init__(executor)
