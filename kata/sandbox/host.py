@@ -30,10 +30,11 @@ import traceback
 import warnings
 import weakref
 from pathlib import Path
-from types import ModuleType
+from types import FrameType, ModuleType
 
 from kata import where
 from kata.loader import load_exercise, module_name, unload_exercise
+from kata.remote import peer as peer_module
 from kata.remote import values
 from kata.remote.channel import Channel
 from kata.remote.interfaces import anything
@@ -420,13 +421,12 @@ class Host:
                 await asyncio.sleep(0)
 
     def where(self) -> list[tuple[str, int, str]]:
-        """Where the learner's code is running now, in every thread (the loop's included)."""
-        places = []
-        for frame in sys._current_frames().values():
-            for entry in traceback.extract_stack(frame):
-                if Path(entry.filename).resolve().parent == self.target:
-                    places.append((Path(entry.filename).name, entry.lineno or 0, entry.name))
-        return places
+        """Where the learner's code is running now, in every thread (the loop's included); not a
+        line of theirs waiting for the tests' answer to a call (see `learners_places`)."""
+        return [place for frame in sys._current_frames().values() for place in self._places(frame)[0]]
+
+    def _places(self, frame: FrameType) -> tuple[list[tuple[str, int, str]], list[tuple[str, int, str]]]:
+        return learners_places(traceback.extract_stack(frame), self.target)
 
     def callback_errors(self) -> list[str]:
         """The errors raised in callbacks of the learner's loop during this test, in words (the
@@ -441,7 +441,34 @@ class Host:
         for loop in {loop for loop, _ in self.peer.running()}:
             with contextlib.suppress(RuntimeError):  # its set of tasks changed while read
                 tasks += asyncio.all_tasks(loop)
-        return [(p.path.name, p.line, p.function) for p in where.waiting_in(tasks, self.target)]
+        crossing = [place for frame in sys._current_frames().values() for place in self._places(frame)[1]]
+        return [*crossing, *((p.path.name, p.line, p.function) for p in where.waiting_in(tasks, self.target))]
+
+
+_CROSSING = (
+    str(Path(peer_module.__file__).resolve()),
+    "request",
+)  # Peer.request: a call's wait for its answer
+
+
+def learners_places(
+    stack: list[traceback.FrameSummary], target: Path
+) -> tuple[list[tuple[str, int, str]], list[tuple[str, int, str]]]:
+    """The learner's lines in one thread's stack (outermost first): those running, and those
+    waiting for the tests' answer to a call. A call of what the tests lend waits for its answer
+    in the calling thread (kata.remote.peer.Peer.request): in one process that call is the test's
+    own code running, and the learner's line waits for it. After a timeout in judge mode (the
+    tests' process stopped answering) a learner trial's poll, stopped there, was told it "had
+    not let the event loop run". Lines inner to that wait (a call back from the tests) run."""
+    crossed = max(
+        (i for i, e in enumerate(stack) if (str(Path(e.filename).resolve()), e.name) == _CROSSING), default=-1
+    )
+    mine = [
+        (i, (Path(e.filename).name, e.lineno or 0, e.name))
+        for i, e in enumerate(stack)
+        if Path(e.filename).resolve().parent == target
+    ]
+    return [place for i, place in mine if i > crossed], [place for i, place in mine if i < crossed]
 
 
 def _packed(watched: list, callbacks: list, starved: list | None) -> tuple:

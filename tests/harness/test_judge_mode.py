@@ -278,6 +278,43 @@ def test_code_that_waits_for_ever_is_told_where_it_waits_in_both_modes(tmp_path,
         assert "await asyncio.Event().wait()" in result.message, result.message
 
 
+def test_a_learners_line_waiting_for_the_tests_answer_to_a_call_is_waiting_not_running(tmp_path):
+    """In judge mode a call of what the tests lend waits for its answer in the calling thread
+    (Peer.request). After a timeout a learner trial's 04 poll, stopped in `await check()` there,
+    was told its code "had not let the event loop run". A line of theirs inner to that wait (a
+    call back from the tests) is running."""
+    import traceback
+
+    from kata.remote import peer
+    from kata.sandbox.host import learners_places
+
+    learner = str(tmp_path / "04_blocking.py")
+
+    def stack(*entries):
+        return [traceback.FrameSummary(file, line, name, lookup_line=False) for file, line, name in entries]
+
+    waiting = stack(
+        ("asyncio/events.py", 80, "_run"), (learner, 9, "poll_until_ready"), (peer.__file__, 437, "request")
+    )
+    assert learners_places(waiting, tmp_path) == ([], [("04_blocking.py", 9, "poll_until_ready")])
+    nested = stack(
+        *[
+            (f, n, name)
+            for f, n, name in [
+                (learner, 9, "poll_until_ready"),
+                (peer.__file__, 437, "request"),
+                (learner, 30, "on_result"),
+            ]
+        ]
+    )
+    assert learners_places(nested, tmp_path) == (
+        [("04_blocking.py", 30, "on_result")],
+        [("04_blocking.py", 9, "poll_until_ready")],
+    )
+    running = stack(("asyncio/events.py", 80, "_run"), (learner, 12, "poll_until_ready"))
+    assert learners_places(running, tmp_path) == ([("04_blocking.py", 12, "poll_until_ready")], [])
+
+
 @pytest.mark.parametrize("mode", [(), ("--kata-judge",)], ids=["one_process", "judge_mode"])
 def test_an_error_lost_in_a_callback_is_named_when_the_test_runs_out_of_time_in_both_modes(tmp_path, mode):
     """A learner trial's lambda, handed to call_soon_threadsafe to settle a future, raised NameError
