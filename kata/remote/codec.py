@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kata.remote import values
+from kata.remote.interfaces import declared
 from kata.remote.lent_classes import library_class_name
 from kata.remote.proxies import protocols_of
 
@@ -253,7 +254,8 @@ class Codec:
             # library class its stand-in passes for, and the protocols it answers: see
             # kata.remote.lent_classes and proxies.stand_in_class.
             library = library_class_name(value) if kind in CLASSED_KINDS else None
-            sent += [int(named), library[:MAX_NAME] if library else None, protocols_of(value)]
+            library = library[:MAX_NAME] if library else None
+            sent += [int(named), library, protocols_of(value), declared_names(value)]
         elif not named:
             sent.append(0)  # no name of its own: its stand-in answers no __name__ either
         return {"r": sent}
@@ -361,7 +363,7 @@ class Codec:
                 kind not in KINDS
                 or type(named) is not int
                 or named not in (0, 1)
-                or len(more) not in (0, 1, 3)
+                or len(more) not in (0, 1, 3, 4)
             ):
                 raise CodecError(f"unknown kind of object: {str(kind)[:20]}")
             number, name = _int(number), _str(name)[:MAX_NAME]
@@ -373,7 +375,10 @@ class Codec:
             if kind not in STAND_IN_KINDS or type(protocols) is not int or not 0 <= protocols < 1 << 16:
                 raise CodecError("a malformed stand-in arrived")
             library = library[:MAX_NAME] if library is not None else None
-            return self._proxy(number, kind, name, named=bool(named), library=library, protocols=protocols)
+            names = _names(more[3]) if len(more) > 3 else frozenset()
+            return self._proxy(
+                number, kind, name, named=bool(named), library=library, protocols=protocols, names=names
+            )
         if tag == "e":
             return self._decode_exception(body, step, count)
         if tag == "p":
@@ -529,6 +534,24 @@ def _holds_reference(tree: Any) -> bool:
     if type(tree) is list:
         return any(_holds_reference(v) for v in tree)
     return False
+
+
+MAX_DECLARED = 64
+
+
+def declared_names(value: Any) -> list[str]:
+    """The public names `value`'s class lets the other side use (kata.remote.interfaces.declared),
+    for its stand-in's class (kata.remote.proxies.stand_in_class)."""
+    names = declared(value) or ()
+    return sorted(n for n in names if n.isidentifier() and not n.startswith("_"))[:MAX_DECLARED]
+
+
+def _names(body: Any) -> frozenset[str]:
+    if type(body) is not list or len(body) > MAX_DECLARED:
+        raise CodecError("a malformed list of names arrived")
+    if not all(type(n) is str and n.isidentifier() and not n.startswith("_") and len(n) <= 64 for n in body):
+        raise CodecError("a malformed list of names arrived")
+    return frozenset(body)
 
 
 def _list(body: Any) -> list:

@@ -281,6 +281,7 @@ class Peer:
         named: bool = True,
         library: str | None = None,
         protocols: int | None = None,
+        names: frozenset[str] = frozenset(),
     ) -> Any:
         if kind == "coroutine":
             coro = remote_coroutine(self, number, name)
@@ -301,7 +302,7 @@ class Peer:
         elif kind == "class":
             found = remote_class(self, number, name)
         else:
-            found = self._stand_in_class(kind, protocols)(self, number, kind, name, named, library)
+            found = self._stand_in_class(kind, protocols, names)(self, number, kind, name, named, library)
         with self._lock:
             # One stand-in per number, alive for the test (Exports.hold): the first one made wins
             # where two threads decoded the same number at once.
@@ -311,12 +312,12 @@ class Peer:
         self.exports.hold(number, found)
         return found
 
-    def _stand_in_class(self, kind: str, protocols: int | None) -> type:
+    def _stand_in_class(self, kind: str, protocols: int | None, names: frozenset[str]) -> type:
         """What stands here for an object the other side lends: where this side trusts what
         that side says of it (the sandbox), a class answering exactly its protocols; else one
         answering every protocol, forwarded there (kata.remote.proxies.stand_in_class)."""
         if self.trusts_lent_classes and protocols is not None:
-            return stand_in_class(protocols, awaitable=kind == "awaitable")
+            return stand_in_class(protocols, awaitable=kind == "awaitable", names=names)
         return RemoteAwaitable if kind == "awaitable" else Remote
 
     def _home(self, value: Any) -> int | None:

@@ -244,22 +244,41 @@ class RemoteAwaitable(_Awaitable, Remote):
     __slots__ = ()
 
 
-_STAND_IN_CLASSES: dict[tuple[int, bool], type] = {}
+class _Forwarded:
+    """A name the object there declares (kata.remote.interfaces), on its stand-in's class: what
+    reads a class rather than its instance finds it there, as it finds it on the object's class in
+    one process (`inspect.getattr_static`, which runtime_checkable Protocols use from Python 3.12:
+    `isinstance(session, HasGet)` was False for a stand-in that forwarded `get` only through
+    `__getattr__`). Read on a stand-in, it is fetched there, as any attribute is."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        return instance._kata_peer.request(instance._kata_number, "getattr", self.name)
 
 
-def stand_in_class(protocols: int, awaitable: bool) -> type:
+_STAND_IN_CLASSES: dict[tuple[int, bool, frozenset[str]], type] = {}
+
+
+def stand_in_class(protocols: int, awaitable: bool, names: frozenset[str] = frozenset()) -> type:
     """A stand-in class that answers exactly the protocols the object there does (`protocols`, as
     `protocols_of` gives them): the sandbox's, for what the judge lends. In one process the
     stream 08 hands over is not iterable (`iter(stream)` raises TypeError, and `isinstance(stream,
     collections.abc.Iterable)` is False); a stand-in that answered every protocol told a learner
     trial's correct answers it was, then failed them ("__iter__ cannot be used from the other
-    process") in judge mode alone."""
-    key = (protocols & ((1 << len(PROTOCOLS)) - 1), bool(awaitable))
+    process") in judge mode alone. `names`: the names the object there declares (see _Forwarded)."""
+    key = (protocols & ((1 << len(PROTOCOLS)) - 1), bool(awaitable), frozenset(names))
     found = _STAND_IN_CLASSES.get(key)
     if found is None:
         mixins = [mixin for bit, (_, mixin) in enumerate(PROTOCOLS) if key[0] >> bit & 1]
         bases = (_Awaitable, *mixins, StandIn) if awaitable else (*mixins, StandIn)
-        found = _STAND_IN_CLASSES.setdefault(key, type("Remote", bases, {"__slots__": ()}))
+        body = {"__slots__": (), **{name: _Forwarded(name) for name in sorted(key[2])}}
+        found = _STAND_IN_CLASSES.setdefault(key, type("Remote", bases, body))
     return found
 
 

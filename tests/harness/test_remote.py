@@ -1012,6 +1012,11 @@ class Probe:
         except (TypeError, ValueError) as error:
             return type(error).__name__
 
+    def found_on_its_class(self, thing, name):
+        import inspect
+
+        return inspect.getattr_static(thing, name, None) is not None
+
     def copies(self, thing):
         import copy
 
@@ -1065,6 +1070,18 @@ def test_a_malformed_signature_builds_none(data):
     from kata.remote.signatures import signature_from
 
     assert signature_from(data) is None
+
+
+async def test_a_name_what_the_judge_lends_declares_is_found_on_its_stand_ins_class(pair):
+    """From Python 3.12 a runtime_checkable Protocol reads an object's class
+    (`inspect.getattr_static`): `isinstance(session, HasGet)` holds for the tests' session in one
+    process, and was False for its stand-in, which forwarded `get` only through `__getattr__`.
+    The names it declares are on its stand-in's class now; names it does not declare are not."""
+    link = pair(Probe())
+    service = Service()
+    assert await asyncio.to_thread(link.remote.found_on_its_class, service, "fetch") is True
+    assert await asyncio.to_thread(link.remote.found_on_its_class, service, "log") is False
+    assert await asyncio.to_thread(link.remote.found_on_its_class, service, "_secret") is False
 
 
 async def test_a_copy_of_what_the_judge_lends_is_itself(pair):
