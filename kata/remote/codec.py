@@ -543,13 +543,15 @@ def declared_names(value: Any) -> list[str]:
     """The public names `value`'s class lets the other side use (kata.remote.interfaces.declared),
     for its stand-in's class (kata.remote.proxies.stand_in_class)."""
     names = declared(value) or ()
-    return sorted(n for n in names if n.isidentifier() and not n.startswith("_"))[:MAX_DECLARED]
+    return sorted(n for n in names if _public_name(n))[:MAX_DECLARED]
+
+
+def _public_name(name: Any) -> bool:
+    return type(name) is str and name.isidentifier() and not name.startswith("_") and len(name) <= 64
 
 
 def _names(body: Any) -> frozenset[str]:
-    if type(body) is not list or len(body) > MAX_DECLARED:
-        raise CodecError("a malformed list of names arrived")
-    if not all(type(n) is str and n.isidentifier() and not n.startswith("_") and len(n) <= 64 for n in body):
+    if type(body) is not list or len(body) > MAX_DECLARED or not all(_public_name(n) for n in body):
         raise CodecError("a malformed list of names arrived")
     return frozenset(body)
 

@@ -28,6 +28,11 @@ def _of_a_library(module: str) -> bool:
     return any(module == name or module.startswith(name + ".") for name in LIBRARIES)
 
 
+def _also_builtin_data(cls: type) -> bool:
+    """Whether `cls` is also a builtin type (a tuple, a dict): never passed for (module doc)."""
+    return any(base.__module__ == "builtins" for base in cls.__mro__[:-1])
+
+
 def library_class_name(value: Any) -> str | None:
     """'module:qualname' of the first class of `value`'s type that a library defines, or None."""
     for cls in type(value).__mro__[:-1]:
@@ -35,9 +40,7 @@ def library_class_name(value: Any) -> str | None:
         if not isinstance(module, str) or module == "builtins":
             return None
         if _of_a_library(module):
-            if any(base.__module__ == "builtins" for base in cls.__mro__[:-1]):
-                return None
-            return f"{module}:{cls.__qualname__}"
+            return None if _also_builtin_data(cls) else f"{module}:{cls.__qualname__}"
     return None
 
 
@@ -52,6 +55,4 @@ def library_class(name: str) -> type | None:
         found = getattr(found, part, None) if found is not None else None
     if not isinstance(found, type) or getattr(found, "__module__", None) != module_name:
         return None
-    if any(base.__module__ == "builtins" for base in found.__mro__[:-1]):
-        return None
-    return found
+    return None if _also_builtin_data(found) else found

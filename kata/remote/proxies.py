@@ -34,12 +34,15 @@ def _passed_for(stand_in: Any) -> type:
     where the other side named one and it is loaded here (kata.remote.lent_classes); else its
     own type."""
     library = object.__getattribute__(stand_in, "_kata_class")
+    if isinstance(library, type):
+        return library  # found before: every isinstance a stand-in fails by type asks again
     if library is not None:
         try:
             found = library_class(library)
         except Exception:  # a module of the learner's making in sys.modules: nothing to pass for
             found = None
         if found is not None:
+            object.__setattr__(stand_in, "_kata_class", found)
             return found
     return type(stand_in)
 

@@ -460,13 +460,10 @@ def learners_places(
     own code running, and the learner's line waits for it. After a timeout in judge mode (the
     tests' process stopped answering) a learner trial's poll, stopped there, was told it "had
     not let the event loop run". Lines inner to that wait (a call back from the tests) run."""
-    crossed = max(
-        (i for i, e in enumerate(stack) if (str(Path(e.filename).resolve()), e.name) == _CROSSING), default=-1
-    )
+    files = [Path(e.filename).resolve() for e in stack]
+    crossed = max((i for i, e in enumerate(stack) if (str(files[i]), e.name) == _CROSSING), default=-1)
     mine = [
-        (i, (Path(e.filename).name, e.lineno or 0, e.name))
-        for i, e in enumerate(stack)
-        if Path(e.filename).resolve().parent == target
+        (i, (files[i].name, e.lineno or 0, e.name)) for i, e in enumerate(stack) if files[i].parent == target
     ]
     return [place for i, place in mine if i > crossed], [place for i, place in mine if i < crossed]
 
