@@ -37,6 +37,9 @@ MAX_REPORTED = 50
 # The pauses a watch keeps (its latest; a poll makes one a period) and the sandbox reports: enough
 # for a poll every 3 ms through the longest stretch a test looks at (kata.testing.cancelling).
 MAX_PAUSES = 200
+# The timed waits of the code's own threads whose time ran out that a watch keeps, the latest
+# (kata.testing.sleep_watch.ThreadTimers.ran_out), and the sandbox reports.
+RAN_OUT_IN_THREADS = 8
 
 # How the learner wrote it, by the asyncio function their line called (the outermost asyncio
 # frame under it); `{}` is the delay.
@@ -203,14 +206,22 @@ def reported(watch: Any) -> list[tuple]:
     if len(limits) > MAX_REPORTED:
         limits = limits[: MAX_REPORTED // 2] + limits[-(MAX_REPORTED - MAX_REPORTED // 2) :]
     pending = [limit for limit in timers if limit.pause and limit.ended is None][: MAX_PAUSES // 2]
-    ended = [limit for limit in timers if limit.pause and limit.ended is not None][-MAX_PAUSES // 2 :]
-    return [limit.report() for limit in [*limits, *pending, *ended]]
+    ran_out = [limit for limit in timers if ran_out_in_a_thread(limit)]
+    ended = [limit for limit in timers if limit.pause and limit.ended is not None and limit not in ran_out]
+    kept = [*limits, *pending, *ended[-MAX_PAUSES // 2 :], *ran_out[-RAN_OUT_IN_THREADS:]]
+    return [limit.report() for limit in kept]
+
+
+def ran_out_in_a_thread(limit: Limit) -> bool:
+    """Whether `limit` is a timed wait of a thread of the code's own whose time ran out (a
+    WakeWatch notes them as it ends), not a thread's whole work (which is never `fired`)."""
+    return limit.thread and limit.fired
 
 
 def from_report(report: Any) -> list[Limit]:
     """The sandbox's report as Limits (bounded; nonsense dropped: it is the learner's process)."""
     limits = []
-    for entry in report[: MAX_REPORTED + MAX_PAUSES] if isinstance(report, list) else []:
+    for entry in report[: MAX_REPORTED + MAX_PAUSES + RAN_OUT_IN_THREADS] if isinstance(report, list) else []:
         if not (isinstance(entry, tuple | list) and len(entry) == 12):
             continue
         delay, how, file, line, function, at, fired, cancelled, pause, ended, thread, call_later = entry

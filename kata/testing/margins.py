@@ -87,6 +87,17 @@ def cut_off(check: str) -> None:
     broken.append(check)
 
 
+def outlasted(check: str) -> None:
+    """Note that the code under test let a timer of its own run out where correct code has moved
+    on long before (a wait set after its time limit ran out, which ran out too before it gave up).
+
+    A busy machine can do this to correct code that keeps a heartbeat: a loop kept from its core
+    for a heartbeat's period lets that heartbeat's timer run out first. So it counts as a failure
+    on time, and gets a second run; code that waits on purpose does it the same way twice.
+    """
+    broken.append(check)
+
+
 def gave_up(waited: float, limit: float, check: str) -> None:
     """Note that the test gave up waiting for the code under test after `limit` s, far longer
     than correct code takes (a hang guard: the test fails in plain words instead of hanging).

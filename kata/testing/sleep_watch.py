@@ -48,6 +48,7 @@ looked through (`looks_through`).
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import functools
@@ -67,6 +68,7 @@ from typing import Any
 
 from kata import where
 from kata.testing import clock
+from kata.testing.limits import RAN_OUT_IN_THREADS
 
 _REAL_SLEEP = time.sleep
 _REAL_CONDITION_WAIT = threading.Condition.wait
@@ -300,6 +302,7 @@ class TimedWait:
     function: str
     started: float = field(default_factory=clock.perf_counter)
     ended: float | None = None
+    ran_out: bool = False  # its time ran out (a sleep, or a wait nothing woke): a timer that fired
 
 
 class ThreadTimers:
@@ -311,6 +314,9 @@ class ThreadTimers:
         self.under_way: dict[int, TimedWait] = {}
         self.last: dict[int, TimedWait] = {}  # each thread's latest, by its ident
         self.holding: Callable[[TimedWait], bool] | None = None  # which it holds, while it holds
+        # The latest waits whose time ran out: a timer of a thread's that fired (11 reads their
+        # lengths: `threading.Timer(limit + 0.05, ...)` gave up later than the limit).
+        self.ran_out: collections.deque[TimedWait] = collections.deque(maxlen=RAN_OUT_IN_THREADS)
         self._gate = threading._allocate_lock()  # type: ignore[attr-defined]
 
     def hold(self, spared: Callable[[TimedWait], bool]) -> list[TimedWait]:
@@ -363,13 +369,18 @@ def _thread_wait(call: str, seconds: float, frame: FrameType, wait_out: WaitOut)
     key, ident = id(wait), threading.get_ident()
     for owner in owners:
         owner.under_way[key] = wait
+    outcome = True
     try:
-        return wait_out(owners, wait)
+        outcome = wait_out(owners, wait)
+        return outcome
     finally:
         wait.ended = clock.perf_counter()
+        wait.ran_out = outcome is None or outcome is False  # a sleep; a wait that nothing woke
         for owner in owners:
             owner.under_way.pop(key, None)
             owner.last[ident] = wait
+            if wait.ran_out:
+                owner.ran_out.append(wait)
 
 
 def _sleep_out(owners: list[ThreadTimers], wait: TimedWait) -> None:

@@ -227,6 +227,14 @@ def timers_watched(watch: Any, on: bool) -> None:
         _TIMER_WATCHES.remove(watch)
 
 
+def _thread_timer(wait: sleep_watch.TimedWait) -> Limit:
+    """A timed wait of a thread of the code's own whose time ran out, as a timer that fired: a
+    pause (it keeps time, as `asyncio.sleep` does), a thread's (`Limit.thread`)."""
+    limit = Limit(wait.seconds, wait.how, wait.file, wait.line, wait.function, wait.started, fired=True)
+    limit.pause, limit.thread, limit.ended = True, True, wait.ended
+    return limit
+
+
 class WakeWatch:
     """Records the wake-ups of every task created on the running loop while it is on (see module doc)."""
 
@@ -301,6 +309,8 @@ class WakeWatch:
         timers_watched(self, False)
         if self._thread_timers is not None:
             sleep_watch.watch_thread_timers(self._thread_timers, False)
+            ran_out = self._thread_timers.ran_out
+            self.limits += [_thread_timer(wait) for wait in ran_out if wait.started >= self._entered]
             self._thread_timers = None
         if self._turns is not None:
             self.starved = self._turns.starved_in(self._entered, clock.perf_counter())

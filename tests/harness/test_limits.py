@@ -5,7 +5,15 @@ import importlib.util
 
 import pytest
 
-from kata.testing.limits import MIN_LIMIT, Limit, assert_no_limit_of_its_own, chained, shown_seconds
+from kata.testing.limits import (
+    MIN_LIMIT,
+    Limit,
+    assert_no_limit_of_its_own,
+    chained,
+    from_report,
+    reported,
+    shown_seconds,
+)
 from kata.testing.waiting import WakeWatch
 
 LEARNER = """
@@ -91,6 +99,64 @@ async def test_a_pause_is_noted_at_the_delay_asked_for_however_late_the_thread_r
 
     pauses = [p.delay for p in wakes.limits if p.pause]
     assert pauses == [0.1], pauses
+
+
+THREADS = """
+import asyncio
+import threading
+import time
+
+
+def sleeper():
+    time.sleep(0.05)
+
+
+def waiter(stop):
+    stop.wait(5)
+
+
+def ring():
+    pass
+
+
+async def threads():
+    stop = threading.Event()
+    woken = threading.Thread(target=waiter, args=(stop,))
+    woken.start()
+    timer = threading.Timer(0.05, ring)
+    timer.start()
+    await asyncio.to_thread(sleeper)
+    await asyncio.sleep(0.1)
+    stop.set()
+    await asyncio.to_thread(woken.join)
+    await asyncio.to_thread(timer.join)
+"""
+
+
+async def test_a_threads_timed_wait_that_ran_out_is_a_timer_that_fired_in_both_modes(tmp_path):
+    """A time limit kept by a thread of the code's own (`threading.Timer(limit + 0.05, ...)`, a
+    `time.sleep` in a thread) ran out as a loop's timer does: 11 read the lengths of the loop's
+    alone, and a limit with a grace added kept in a thread passed. A wait that what it waited for
+    woke is not one; the sandbox's report carries them (judge mode)."""
+    path = tmp_path / "learner.py"
+    path.write_text(THREADS)
+    spec = importlib.util.spec_from_file_location("kata_thread_timers_learner", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    with WakeWatch(module.__file__) as wakes:
+        await module.threads()
+
+    def ran_out(limits):
+        return sorted((t.how, t.line, t.function, t.delay) for t in limits if t.fired and t.thread)
+
+    expected = [
+        ("threading.Timer(0.05, ring) in a thread", 15, "ring", 0.05),
+        ("time.sleep(0.05) in a thread", 8, "sleeper", 0.05),
+    ]
+    assert ran_out(wakes.limits) == expected
+    assert all(t.pause and t.keeps_time and t.ended is not None for t in wakes.limits if t.fired and t.thread)
+    assert ran_out(from_report(reported(wakes))) == expected
 
 
 def test_a_chain_of_timers_is_reported_as_one_pending_throughout_and_timers_apart_stay_apart():
