@@ -12,6 +12,7 @@ from kata.testing import (
     assert_started_in_order,
     clock,
     describe,
+    elsewhere,
     holds,
     margins,
     same,
@@ -593,6 +594,10 @@ async def test_every_download_is_already_running_when_the_tasks_come_back(ex, rn
     try:
         assert_tasks(tasks, urls)
         if any(call.end is not None for call in download.calls):
+            if elsewhere.process is not None:
+                # The tasks came back from the learner's process (judge mode): on a busy machine a
+                # download can end while they are on their way. Code that waits does it every time.
+                margins.crossed_late("03 start_downloads: no download has ended as the tasks come back")
             raise AssertionError(
                 "start_downloads waited for downloads to finish before returning: return the tasks "
                 "while they are still running, and let the caller await them."

@@ -11,6 +11,7 @@ from kata.testing import (
     clock,
     describe,
     draw_timeline,
+    limits,
     margins,
     not_all_at_once,
     stopwatch,
@@ -35,7 +36,6 @@ from kata.testing.caps import (
     more_than_any_cap,
 )
 from kata.testing.clock import EARLY_WAKE
-from kata.testing.limits import RACED_ROOM
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 
@@ -67,41 +67,17 @@ HOLD = LATE + 0.1
 # long before the call ends, and two timers of one loop fire in the order they are due, under any
 # load; only a process kept off its core for that long sees both at once (a failure on time).
 JUST_AFTER = 0.1
-# A timer's length is what the code asked for, to the microsecond, whatever the load: one that gave
-# up on a call longer than the limit by more than this added time to it (a learner trial's
-# `asyncio.timeout(limit + 0.05)` passed every test of the time alone, JUST_AFTER being 0.1 s).
-ADDED_ROOM = 0.002
+# How to pass the limit on, said when the code added time to it (kata.testing.limits).
+PASS_THE_LIMIT_ON = (
+    "Pass `limit` on as it is (`asyncio.timeout(limit)`), with no time added to it (`limit + 0.05`, "
+    "`limit * 1.5`)."
+)
 
 
 def assert_no_time_added(wakes, limit, function):
-    """Fail if the learner's code gave up later than `limit`, the limit the docstring gives, by a
-    timer of its own that ran out: one longer than the limit, or one it set once the limit's own had
-    run out (a second chance). Those that also keep a heartbeat's time (a sleep raced against the
-    call, a `loop.call_later`, a thread's `threading.Timer` or `time.sleep`) only when no timer of
-    the limit itself ran out; a wait's timeout (`asyncio.timeout`, `wait_for`, `asyncio.wait(...,
-    timeout=...)`) longer than the limit whatever else ran out."""
-    ran_out = [t for t in wakes.limits if t.fired]
-    the_limit = [t for t in ran_out if limit - RACED_ROOM <= t.delay <= limit + ADDED_ROOM]
-    longer = [t for t in ran_out if t.delay > limit + ADDED_ROOM and (not t.keeps_time or not the_limit)]
-    if longer:
-        raise AssertionError(
-            f"{function} was given a limit of {limit:.2f} s and gave up with {longer[0].said()}: "
-            f"{longer[0].delay - limit:.2f} s added to it, so a call that ends in between is kept though "
-            "it is slower than the limit. Pass `limit` on as it is (`asyncio.timeout(limit)`), with no "
-            "time added to it (`limit + 0.05`, `limit * 1.5`)."
-        )
-    up = min((t.ended for t in the_limit if t.ended is not None), default=None)
-    after = [t for t in ran_out if up is not None and t.at >= up and t.ended is not None]
-    if after:
-        # Only a loop kept from its core for that timer's length does it to correct code (a
-        # heartbeat's sleep, set as the limit ran out): a failure on time, run again.
-        margins.outlasted(f"11 {function}: no timer of its own runs out once the limit is up")
-        raise AssertionError(
-            f"{function}'s limit of {limit:.2f} s ran out ({the_limit[0].where()}), and it then waited "
-            f"{after[0].delay:.2f} s more on {after[0].where()}, before giving up: a call that ends in "
-            "that time is kept though it is slower than the limit. When the limit is up, stop the call "
-            "and return None at once, with no second chance."
-        )
+    """kata.testing.limits.assert_no_time_added, for 11's functions."""
+    check = f"11 {function}: no timer of its own runs out once the limit is up"
+    limits.assert_no_time_added(wakes, limit, function, PASS_THE_LIMIT_ON, check)
 
 
 # What code that checks on its call in a loop should do instead.

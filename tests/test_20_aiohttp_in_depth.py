@@ -37,6 +37,7 @@ from kata.testing import (
 from kata.testing.charsets import assert_text_as_sent, utf8_json
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.differences import assert_same_parts
+from kata.testing.limits import assert_no_time_added
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.responses import ResponseWatch, assert_released, large_error_reply
 from kata.testing.responses import assert_used_the_session as assert_the_session_alone
@@ -329,6 +330,37 @@ async def test_a_slow_reply_is_given_up_after_about_the_timeout(ex, rng, server)
             f"fetch_with_timeout gave up after {elapsed:.2f} s, before its {seconds} s were up: "
             "wait the whole `seconds` before giving up."
         )
+
+
+# A reply this much slower than the time limit: past it, however little. Correct code's timer is
+# due that long before the reply can come, and the loop fires it first under any load; only a
+# process kept off its core for that long sees both at once (a failure on time).
+JUST_AFTER = 0.1
+PASS_SECONDS_ON = (
+    "Pass `seconds` on as it is (`aiohttp.ClientTimeout(total=seconds)`, `asyncio.timeout(seconds)`), "
+    "with no time added to it (`seconds + 0.05`, `seconds * 1.5`)."
+)
+
+
+@pytest.mark.task(1)
+async def test_a_reply_just_slower_than_the_time_limit_gives_none(ex, rng, server, wake_watch):
+    seconds = round(rng.uniform(0.2, 0.3), 2)
+    late = round(seconds + JUST_AFTER, 2)
+    url = server.serve("/late", json={"late": True}, delay=late)
+
+    async with wake_watch(ex) as wakes, aiohttp.ClientSession() as session:
+        result, elapsed = await timed_fetch_with_timeout(ex, session, url, seconds)
+
+    if result is not None:
+        check = "20 fetch_with_timeout: a reply just past the limit gives None"
+        margins.over(elapsed, seconds + JUST_AFTER / 2, check)
+        raise AssertionError(
+            f"the server answered after {late:.2f} s, {JUST_AFTER:.2f} s past the limit of {seconds} s, "
+            f"and fetch_with_timeout returned {describe(result)} after {elapsed:.2f} s: a reply slower "
+            f"than the limit, however little, gives None. {PASS_SECONDS_ON}"
+        )
+    check = "20 fetch_with_timeout: no timer of its own runs out once the limit is up"
+    assert_no_time_added(wakes, seconds, "fetch_with_timeout", PASS_SECONDS_ON, check)
 
 
 @pytest.mark.task(1)

@@ -41,6 +41,7 @@ from kata.testing.charsets import assert_text_as_sent, utf8_json
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
+from kata.testing.limits import assert_no_time_added
 from kata.testing.own_timers import GRACE, OwnTimersProbe
 from kata.testing.responses import ResponseWatch, assert_released, assert_used_the_session, large_error_reply
 from kata.testing.server import LoopbackServer, hold_replies_until_requests
@@ -728,6 +729,38 @@ async def test_fetch_links_gives_up_after_the_timeout_on_the_headers_and_on_the_
                 "`await response.json()` inside `async with asyncio.timeout(timeout):` as well."
             )
         check_gave_up_in_time(elapsed, timeout)
+
+
+# A page this much slower than the timeout: past it, however little. Correct code's timer is due
+# that long before the reply can come, and the loop fires it first under any load; only a process
+# kept off its core for that long sees both at once (a failure on time).
+JUST_AFTER = 0.1
+PASS_THE_TIMEOUT_ON = (
+    "Pass `timeout` on as it is (`asyncio.timeout(timeout)`), with no time added to it "
+    "(`timeout + 0.05`, `timeout * 1.5`)."
+)
+
+
+@pytest.mark.task(1)
+async def test_fetch_links_gives_up_on_a_page_just_slower_than_the_timeout(ex, rng, server, wake_watch):
+    timeout = round(rng.uniform(0.2, 0.3), 2)
+    late = round(timeout + JUST_AFTER, 2)
+    links = [server.url(f"/pages/{n}") for n in rng.sample(range(100, 1000), 3)]
+    url = server.serve("/pages/late", json={"links": links}, delay=late)
+
+    async with wake_watch(ex) as wakes, aiohttp.ClientSession() as session:
+        result, elapsed = await timed_fetch_links(ex, session, url, timeout)
+
+    if result is not TimeoutError:
+        check = "22 fetch_links: a page just past the timeout times out"
+        margins.over(elapsed, timeout + JUST_AFTER / 2, check)
+        raise AssertionError(
+            f"the page answered after {late:.2f} s, {JUST_AFTER:.2f} s past the timeout of {timeout} s, "
+            f"and fetch_links returned {describe(result)} after {elapsed:.2f} s: a page slower than the "
+            f"timeout, however little, raises TimeoutError. {PASS_THE_TIMEOUT_ON}"
+        )
+    check = "22 fetch_links: no timer of its own runs out once the timeout is up"
+    assert_no_time_added(wakes, timeout, "fetch_links", PASS_THE_TIMEOUT_ON, check)
 
 
 @pytest.mark.task(1)

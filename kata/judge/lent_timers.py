@@ -38,8 +38,8 @@ class LentTimers:
     def __init__(self, file: str) -> None:
         self.file = file  # the learner's file's name, for the messages
         self._pending: dict[int, Limit] = {}  # by the handle's id (its hash is its due time)
+        self._noted: list[Limit] = []  # every one, pending or not
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._noted = 0
         self._readers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # `_lent_limit`
 
     def install(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -51,14 +51,22 @@ class LentTimers:
         def noting_call_at(
             when: float, callback: Any, *args: Any, context: Any = None
         ) -> asyncio.TimerHandle:
-            handle = call_at(when, callback, *args, context=context)
             limit = watch._lent_limit(sys._getframe(1))
-            if limit is not None:
-                limit.handle = handle
-                watch._pending[id(handle)] = limit
+            if limit is None:
+                return call_at(when, callback, *args, context=context)
+            handle = call_at(when, _noting_its_run(limit, callback), *args, context=context)
+            limit.handle = handle
+            watch._pending[id(handle)] = limit
+            watch._noted.append(limit)
             return handle
 
         loop.call_at = noting_call_at  # type: ignore[method-assign]
+
+    def ran_out(self) -> list[Limit]:
+        """Those whose time ran out (their callback ran: `fired`), as a WakeWatch notes them in one
+        process: 11, 20 and 22 read the lengths of the timers a learner's code gave up with
+        (kata.testing.limits.assert_no_time_added)."""
+        return [limit for limit in self._noted if limit.fired]
 
     def uninstall(self) -> None:
         if self._loop is not None:
@@ -70,7 +78,7 @@ class LentTimers:
         """The timer aiohttp sets at `caller`'s (through asyncio) for a short ClientTimeout field,
         in a call the judge serves for the learner's process; else None."""
         setter = timer_setter(caller)
-        if setter is None or not in_aiohttp(setter) or self._noted >= MAX_NOTED:
+        if setter is None or not in_aiohttp(setter) or len(self._noted) >= MAX_NOTED:
             return None
         timeout = client_limit(setter)
         if timeout is None:
@@ -83,7 +91,6 @@ class LentTimers:
         if reader is not None:
             with contextlib.suppress(TypeError):
                 self._readers[reader] = True
-        self._noted += 1
         return Limit(timeout.seconds, timeout.how, self.file, 0, "", clock.perf_counter())
 
     def run_out(self, spare_up_to: float | None = None, spare_pauses: bool = False) -> list[Limit]:
@@ -107,6 +114,18 @@ class LentTimers:
         if moved and isinstance(scheduled, list):
             heapq.heapify(scheduled)
         return moved
+
+
+def _noting_its_run(limit: Limit, callback: Any) -> Any:
+    """`callback`, noting in `limit` that its timer ran out (aiohttp cancels a timer that ran, as it
+    closes the request: `cancelled()` does not tell)."""
+
+    def ran_out(*args: Any) -> Any:
+        if not limit.fired:  # (`run_out` notes the time the probe moved it)
+            limit.fired, limit.ended = True, clock.perf_counter()
+        return callback(*args)
+
+    return ran_out
 
 
 def _served(frame: FrameType | None) -> bool:

@@ -421,8 +421,11 @@ class SandboxWakeWatch(_TimersInTheSandbox):
 
     async def __aexit__(self, *exc_info: object) -> None:
         timers_watched(self, False)
+        lent_ran_out = []  # the ClientTimeouts of requests on a lent session that ran out, noted here
         if self._lent is not None:
+            lent_ran_out = self._lent.ran_out()
             self._lent.uninstall()
+        self.limits = lent_ran_out
         if self.session.link.host is None or self.session.link.peer.lost is not None:
             return
         try:
@@ -434,7 +437,7 @@ class SandboxWakeWatch(_TimersInTheSandbox):
         if self._with_limits:
             with contextlib.suppress(TimeoutError):
                 report = await asyncio.wait_for(self.session.link.ask_async("limits"), WAKES_TIMEOUT)
-                self.limits = from_report(report)
+                self.limits = from_report(report) + lent_ran_out
 
 
 class SandboxOwnLoopsWatch(_TimersInTheSandbox):

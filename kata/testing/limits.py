@@ -27,7 +27,7 @@ from types import FrameType
 from typing import Any
 
 from kata import where
-from kata.testing import clock
+from kata.testing import clock, margins
 
 # Shorter timers are not limits these tests could let pass: a run of the kata's tests waits
 # longer than that, so the limit is reached and the answer fails anyway, or they poll (a mistake
@@ -127,6 +127,8 @@ class Limit:
 
     def said(self) -> str:
         """`a time limit of 1.50 s of its own (asyncio.wait(..., timeout=1.5) at 14_as_completed.py:39)`"""
+        if not self.line:  # noted by the judge (kata.judge.lent_timers)
+            return f"a time limit of {self.delay:.2f} s of its own ({self.where()})"
         return f"a time limit of {self.delay:.2f} s of its own ({self.how} at {self.file}:{self.line})"
 
     def where(self) -> str:
@@ -265,3 +267,41 @@ def timer_setter(caller: FrameType | None) -> FrameType | None:
     while caller is not None and caller.f_code.co_filename.startswith(where.ASYNCIO_FOLDER):
         caller = caller.f_back
     return caller
+
+
+# A timer's length is what the code asked for, to the microsecond, whatever the load: one that gave
+# up with a timer longer than the docstring's limit by more than this added time to it (a learner
+# trial's `asyncio.timeout(limit + 0.05)` passed every test of the time alone in 11).
+ADDED_ROOM = 0.002
+
+
+def assert_no_time_added(watch: Any, limit: float, function: str, fix: str, check: str) -> None:
+    """Fail if the learner's code (its timers as `watch` saw them) gave up later than `limit`, the
+    limit its docstring gives it, by a timer of its own that ran out: one longer than the limit, or
+    one it set once the limit's own had run out (a second chance). Those that also keep a
+    heartbeat's time (a sleep raced against the call, a `loop.call_later`, a thread's
+    `threading.Timer` or `time.sleep`) only when no timer of the limit itself ran out; a wait's
+    timeout (`asyncio.timeout`, `wait_for`, `asyncio.wait(..., timeout=...)`, a ClientTimeout)
+    longer than the limit whatever else ran out. `fix` says how to pass the limit on; `check`
+    names the second case, a failure on time (margins.outlasted)."""
+    ran_out = [t for t in getattr(watch, "limits", []) if t.fired]
+    the_limit = [t for t in ran_out if limit - RACED_ROOM <= t.delay <= limit + ADDED_ROOM]
+    longer = [t for t in ran_out if t.delay > limit + ADDED_ROOM and (not t.keeps_time or not the_limit)]
+    if longer:
+        raise AssertionError(
+            f"{function} was given a limit of {limit:.2f} s and gave up with {longer[0].said()}: "
+            f"{longer[0].delay - limit:.2f} s added to it, so an answer that comes in between is kept "
+            f"though it is slower than the limit. {fix}"
+        )
+    up = min((t.ended for t in the_limit if t.ended is not None), default=None)
+    after = [t for t in ran_out if up is not None and t.at >= up and t.ended is not None]
+    if after:
+        # Only a loop kept from its core for that timer's length does it to correct code (a
+        # heartbeat's sleep, set as the limit ran out): a failure on time, run again.
+        margins.outlasted(check)
+        raise AssertionError(
+            f"{function}'s limit of {limit:.2f} s ran out ({the_limit[0].where()}), and it then waited "
+            f"{after[0].delay:.2f} s more on {after[0].where()}, before giving up: an answer that comes "
+            "in that time is kept though it is slower than the limit. When the limit is up, stop "
+            "waiting at once, with no second chance."
+        )

@@ -98,6 +98,17 @@ def outlasted(check: str) -> None:
     broken.append(check)
 
 
+def crossed_late(check: str) -> None:
+    """Note that in judge mode the code's answer reached the test after something it must come
+    before (a download that ended before the tasks that run it came back).
+
+    A busy machine can hold an answer up on its way from the learner's process for longer than
+    that took, so it counts as a failure on time, and gets a second run; code that waits for it
+    on purpose does it the same way twice. In one process there is no way to cross: never used.
+    """
+    broken.append(check)
+
+
 def gave_up(waited: float, limit: float, check: str) -> None:
     """Note that the test gave up waiting for the code under test after `limit` s, far longer
     than correct code takes (a hang guard: the test fails in plain words instead of hanging).
