@@ -51,7 +51,7 @@ from kata.testing.checks import Stopwatch
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
-from kata.testing.limits import alive_between
+from kata.testing.limits import alive_between, assert_no_time_added
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import WOKEN, FrozenLoopBreaker, assert_loop_ran, assert_slept, every, who_woke
 
@@ -912,7 +912,7 @@ def assert_no_job_cut_short(job):
 
 
 @pytest.mark.task(2)
-async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng):
+async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng, wake_watch):
     interval = new_interval(rng)
     stop = WatchedEvent("stop")
     # Three jobs and two pauses done, halfway through the third pause.
@@ -920,7 +920,8 @@ async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng):
     stop.on_look = moment.looked
     job = FakeService("job", delay=PAUSED_JOB, on_end=moment.on_job(3))
     stop_after = 3 * PAUSED_JOB + 2.5 * interval
-    result, run, since_stop = await run_and_stop(ex, job, interval, stop, moment, stop_after)
+    async with wake_watch(ex) as wakes:
+        result, run, since_stop = await run_and_stop(ex, job, interval, stop, moment, stop_after)
 
     assert_no_job_cut_short(job)
     assert_slept_through_pauses(stop, job, interval, since_stop.started)
@@ -959,6 +960,19 @@ async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng):
         f"was set after {since_stop.started - run.started:.2f} s; found {{found}}",
     )
     assert_counted(result, job)
+    # Each pause was within PAUSE_LATE of `interval`, which a busy machine needs in judge mode; a
+    # timer's length is exact under any load: one longer than the interval that ran out added time
+    # to the pauses (`interval + 0.05` passed the bound above).
+    assert_no_time_added(
+        wakes,
+        interval,
+        "run_every",
+        "Pause for `interval` as it is (`asyncio.wait_for(stop.wait(), interval)`), with nothing added.",
+        "18 run_every: no timer of its own longer than the interval runs out",
+        given="an interval",
+        so="so each pause between two jobs is longer than `interval`",
+        once=False,
+    )
 
 
 @pytest.mark.task(2)

@@ -275,26 +275,36 @@ def timer_setter(caller: FrameType | None) -> FrameType | None:
 ADDED_ROOM = 0.002
 
 
-def assert_no_time_added(watch: Any, limit: float, function: str, fix: str, check: str) -> None:
-    """Fail if the learner's code (its timers as `watch` saw them) gave up later than `limit`, the
-    limit its docstring gives it, by a timer of its own that ran out: one longer than the limit, or
-    one it set once the limit's own had run out (a second chance). Those that also keep a
-    heartbeat's time (a sleep raced against the call, a `loop.call_later`, a thread's
-    `threading.Timer` or `time.sleep`) only when no timer of the limit itself ran out; a wait's
-    timeout (`asyncio.timeout`, `wait_for`, `asyncio.wait(..., timeout=...)`, a ClientTimeout)
-    longer than the limit whatever else ran out. `fix` says how to pass the limit on; `check`
-    names the second case, a failure on time (margins.outlasted)."""
+def assert_no_time_added(
+    watch: Any,
+    limit: float,
+    function: str,
+    fix: str,
+    check: str,
+    *,
+    given: str = "a limit",
+    so: str = "so an answer that comes in between is kept though it is slower than the limit",
+    once: bool = True,
+) -> None:
+    """Fail if the learner's code (its timers as `watch` saw them) waited on a timer of its own
+    that ran out and was longer than `limit`, the time its docstring gives it (`given`: a limit, an
+    interval; `so`: what that costs), or, with `once` (a limit, which runs out once), on a timer it
+    set once the limit's own had run out (a second chance). Those that also keep a heartbeat's time
+    (a sleep, a `loop.call_later`, a thread's `threading.Timer` or `time.sleep`) count only when no
+    timer of the limit itself ran out; a wait's timeout (`asyncio.timeout`, `wait_for`,
+    `asyncio.wait(..., timeout=...)`, a ClientTimeout) longer than the limit whatever else ran out.
+    `fix` says how to pass the limit on; `check` names the second case, a failure on time
+    (margins.outlasted)."""
     ran_out = [t for t in getattr(watch, "limits", []) if t.fired]
     the_limit = [t for t in ran_out if limit - RACED_ROOM <= t.delay <= limit + ADDED_ROOM]
     longer = [t for t in ran_out if t.delay > limit + ADDED_ROOM and (not t.keeps_time or not the_limit)]
     if longer:
         raise AssertionError(
-            f"{function} was given a limit of {limit:.2f} s and gave up with {longer[0].said()}: "
-            f"{longer[0].delay - limit:.2f} s added to it, so an answer that comes in between is kept "
-            f"though it is slower than the limit. {fix}"
+            f"{function} was given {given} of {limit:.2f} s, and waited on a longer timer of its own "
+            f"that ran out: {longer[0].where()} ({longer[0].delay - limit:.2f} s added), {so}. {fix}"
         )
     up = min((t.ended for t in the_limit if t.ended is not None), default=None)
-    after = [t for t in ran_out if up is not None and t.at >= up and t.ended is not None]
+    after = [t for t in ran_out if once and up is not None and t.at >= up and t.ended is not None]
     if after:
         # Only a loop kept from its core for that timer's length does it to correct code (a
         # heartbeat's sleep, set as the limit ran out): a failure on time, run again.
