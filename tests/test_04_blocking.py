@@ -15,6 +15,7 @@ from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.errors import holds
 from kata.testing.letting_run import let_the_code_run
+from kata.testing.limits import assert_no_time_added
 from kata.testing.threads import threads_counted, threads_running
 from kata.testing.ticker import LearnersTicker
 from kata.testing.waiting import assert_loop_ran
@@ -150,12 +151,13 @@ async def test_a_falsy_result_is_a_result(ex, rng, result):
 
 
 @pytest.mark.task(1)
-async def test_checks_at_once_then_once_every_interval(ex, rng):
+async def test_checks_at_once_then_once_every_interval(ex, rng, wake_watch):
     interval = new_interval(rng)
     check, _ = job_check(rng, 3)
 
-    with stopwatch() as run:
-        await ex.poll_until_ready(check, interval)
+    async with wake_watch(ex) as wakes:
+        with stopwatch() as run:
+            await ex.poll_until_ready(check, interval)
 
     assert_checks(check, 3, interval, "the job is done at the third check")
     starts = [call.start - run.started for call in check.calls]
@@ -177,6 +179,18 @@ async def test_checks_at_once_then_once_every_interval(ex, rng):
                 f"check number {number} came {gap:.2f} s after the one before; wait `interval` "
                 f"({interval:.3f} s) between checks, not longer."
             )
+    # The bound above has room for a busy machine; a timer's length is exact under any load.
+    assert_no_time_added(
+        wakes,
+        interval,
+        "poll_until_ready",
+        "Wait `interval` as it is (`await asyncio.sleep(interval)`), with nothing added.",
+        "04 poll_until_ready: no timer of its own longer than the interval runs out",
+        given="an interval",
+        so="so each check comes later than `interval` after the one before",
+        once=False,
+        heartbeats=False,
+    )
 
 
 @pytest.mark.task(1)
@@ -389,12 +403,13 @@ async def explain_sends_after_the_return(send, reminders, run, returned):
 
 
 @pytest.mark.task(2)
-async def test_each_reminder_goes_out_after_its_own_delay(ex, rng):
+async def test_each_reminder_goes_out_after_its_own_delay(ex, rng, wake_watch):
     reminders = new_reminders(rng)
     send = FakeService("send", delay=SEND_TIME)
 
-    with stopwatch() as run:
-        await ex.send_reminders(send, reminders)
+    async with wake_watch(ex) as wakes:
+        with stopwatch() as run:
+            await ex.send_reminders(send, reminders)
     returned = run.elapsed
 
     if len(send.calls) < len(reminders):
@@ -431,6 +446,20 @@ async def test_each_reminder_goes_out_after_its_own_delay(ex, rng):
                 f"{why_late(send, late)}\n{table}"
             )
     assert_call_count(send, len(reminders), "one per reminder")
+    # Each send was within LATE of its due time, room for a busy machine; a timer's length is exact
+    # under any load: one longer than the longest delay that ran out added time to a reminder
+    # (`delay + 0.02`, `delay * 1.3` passed the bound above).
+    assert_no_time_added(
+        wakes,
+        max(delay for delay, _ in reminders),
+        "send_reminders",
+        "Sleep each reminder's `delay` as it is (`await asyncio.sleep(delay)`), with nothing added.",
+        "04 send_reminders: no timer of its own longer than the longest delay runs out",
+        given="a longest delay",
+        so="so a reminder goes out later than its delay",
+        once=False,
+        heartbeats=False,
+    )
     # Reminders due at the same moment may go out in either order.
     due = dict((message, delay) for delay, message in reminders)
     order = [due[call.args[0]] for call in send.calls]
