@@ -189,6 +189,7 @@ async def test_checks_at_once_then_once_every_interval(ex, rng, wake_watch):
         given="an interval",
         so="so each check comes later than `interval` after the one before",
         once=False,
+        from_the_start=False,
         heartbeats=False,
     )
 

@@ -972,6 +972,7 @@ async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng, wake_watch
         given="an interval",
         so="so each pause between two jobs is longer than `interval`",
         once=False,
+        from_the_start=False,
     )
 
 

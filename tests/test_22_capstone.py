@@ -1756,7 +1756,11 @@ async def test_links_that_differ_only_in_case_or_a_trailing_slash_are_pages_of_t
 
     reported = report["fetched"].keys() | report["failed"].keys()
     missing = [page.path for page in pages if page.url not in reported]
-    if missing:
+    # Only once the start page's links were read: a start page that failed (a busy machine can make
+    # it time out, a failure on time there) is assert_report's, in its own words. (Judge mode on
+    # Python 3.13, at a load of 13, once reported all five pages missing, this message blaming a
+    # normalizing the answer did not do; not reproduced.)
+    if missing and site.start.url in report["fetched"]:
         raise AssertionError(
             f"the start page links to {len(pages)} pages whose URLs differ only in letter case or a "
             f"trailing slash ({', '.join(page.path for page in pages)}), and the crawl's report has no "

@@ -97,6 +97,7 @@ class Limit:
     ended: float | None = None  # kata clock, when it fired or was cancelled (None: still pending)
     thread: bool = False  # work a thread does for the learner's file (kata.testing.waiting), not a timer
     call_later: bool = False  # set by asyncio's loop.call_later: a callback the loop runs later (keeps_time)
+    task: int = 0  # which watched task set it (an id; 0: none known): to tell one task's waits in turn
 
     @classmethod
     def set_by(cls, site: Site, below: FrameType | None, delay: float) -> Limit:
@@ -168,7 +169,7 @@ class Limit:
     def report(self) -> tuple:
         cancelled = self.cancelled or (self.handle is not None and self.handle.cancelled() and not self.fired)
         fields = (self.delay, self.how, self.file, self.line, self.function, self.at, self.fired, cancelled)
-        return (*fields, self.pause, self.ended, self.thread, self.call_later)
+        return (*fields, self.pause, self.ended, self.thread, self.call_later, self.task)
 
 
 # Two timers of one place in the code, the second set within this long of the first's end: one chain.
@@ -224,15 +225,16 @@ def from_report(report: Any) -> list[Limit]:
     """The sandbox's report as Limits (bounded; nonsense dropped: it is the learner's process)."""
     limits = []
     for entry in report[: MAX_REPORTED + MAX_PAUSES + RAN_OUT_IN_THREADS] if isinstance(report, list) else []:
-        if not (isinstance(entry, tuple | list) and len(entry) == 12):
+        if not (isinstance(entry, tuple | list) and len(entry) == 13):
             continue
-        delay, how, file, line, function, at, fired, cancelled, pause, ended, thread, call_later = entry
-        numbers = type(delay) is float and type(at) is float and type(line) is int
+        delay, how, file, line, function, at, fired, cancelled, pause, ended, thread, call_later, task = entry
+        numbers = type(delay) is float and type(at) is float and type(line) is int and type(task) is int
         texts = all(type(t) is str for t in (how, file, function))
         flags = all(type(flag) is bool for flag in (fired, cancelled, pause, thread, call_later))
         if numbers and texts and flags and (ended is None or type(ended) is float):
             limit = Limit(delay, how[:200], file[:200], line, function[:100], at, fired, cancelled)
             limit.pause, limit.ended, limit.thread, limit.call_later = pause, ended, thread, call_later
+            limit.task = task
             limits.append(limit)
     return limits
 
@@ -285,6 +287,7 @@ def assert_no_time_added(
     given: str = "a limit",
     so: str = "so an answer that comes in between is kept though it is slower than the limit",
     once: bool = True,
+    from_the_start: bool = True,
     heartbeats: bool = True,
 ) -> None:
     """Fail if the learner's code (its timers as `watch` saw them) waited on a timer of its own
@@ -295,8 +298,11 @@ def assert_no_time_added(
     timer of the limit itself ran out; a wait's timeout (`asyncio.timeout`, `wait_for`,
     `asyncio.wait(..., timeout=...)`, a ClientTimeout) longer than the limit whatever else ran out.
     `fix` says how to pass the limit on; `check` names the second case, a failure on time
-    (margins.outlasted). `heartbeats=False`: no timer is a heartbeat's, where the time given is the
-    whole lesson (04's delays and interval: each timer that ran out is one of them)."""
+    (margins.outlasted). With `from_the_start` (a limit, a reminder's delay: not an interval, which
+    counts from the end of a job), a timer that ran out in the task that then set the timer of the
+    given time, before it set it, started that clock late: time added at the start.
+    `heartbeats=False`: no timer is a heartbeat's, where the time given is the whole lesson (04's
+    delays and interval: each timer that ran out is one of them)."""
     ran_out = [t for t in getattr(watch, "limits", []) if t.fired]
     the_limit = [t for t in ran_out if limit - RACED_ROOM <= t.delay <= limit + ADDED_ROOM]
     let_off = heartbeats and bool(the_limit)  # a heartbeat's kind of timer, beside the limit's own
@@ -305,6 +311,14 @@ def assert_no_time_added(
         raise AssertionError(
             f"{function} was given {given} of {limit:.2f} s, and waited on a longer timer of its own "
             f"that ran out: {longer[0].where()} ({longer[0].delay - limit:.2f} s added), {so}. {fix}"
+        )
+    before = _waited_before(ran_out, the_limit) if from_the_start else []
+    if before:
+        first, then = before[0]
+        raise AssertionError(
+            f"{function} was given {given} of {limit:.2f} s, and before it set that timer ({then.where()}) "
+            f"it waited {first.delay:.2f} s on another of its own that ran out ({first.where()}): the "
+            f"time is counted from the start, {so}. {fix}"
         )
     up = min((t.ended for t in the_limit if t.ended is not None), default=None)
     # A thread's timed waits go on beside the loop (a heartbeat thread's sleeps may run out while
@@ -322,3 +336,18 @@ def assert_no_time_added(
             "in that time is kept though it is slower than the limit. When the limit is up, stop "
             "waiting at once, with no second chance."
         )
+
+
+def _waited_before(ran_out: list[Limit], the_limit: list[Limit]) -> list[tuple[Limit, Limit]]:
+    """Each loop timer that ran out before a timer of the given time was set in the same task
+    (known: `task`), with that timer: a wait the code made before it started the clock. Correct
+    code sets the clock in its first step, before any timer of its own can have run out."""
+    found = []
+    for then in the_limit:
+        if then.thread or not then.task:
+            continue
+        for first in ran_out:
+            same_task = first.task == then.task and not first.thread and first is not then
+            if same_task and first.ended is not None and first.ended <= then.at and first.delay > ADDED_ROOM:
+                found.append((first, then))
+    return found

@@ -42,6 +42,7 @@ import concurrent.futures
 import contextlib
 import contextvars
 import dataclasses
+import functools
 import heapq
 import inspect
 import itertools
@@ -227,6 +228,28 @@ def timers_watched(watch: Any, on: bool) -> None:
         _TIMER_WATCHES.remove(watch)
 
 
+_CONTEXT_RUN = type(contextvars.Context().run)  # a bound method of a Context
+
+
+def _run_in_thread(func: Any, args: tuple) -> tuple[Any, tuple]:
+    """What a thread runs and with what: asyncio.to_thread hands the executor
+    `functools.partial(context.run, func, *args)`."""
+    partial = isinstance(func, functools.partial) and isinstance(func.func, _CONTEXT_RUN)
+    if partial and func.args and not func.keywords:
+        return func.args[0], (*func.args[1:], *args)
+    return func, args
+
+
+def _seconds(value: Any) -> bool:
+    return type(value) in (int, float) and value > 0
+
+
+def _slept_out(work: Limit, done: asyncio.Future) -> None:
+    """A thread's `time.sleep` that ended as asked: a timer of the code's own that ran out."""
+    if not done.cancelled() and done.exception() is None:
+        work.fired = True
+
+
 def _thread_timer(wait: sleep_watch.TimedWait) -> Limit:
     """A timed wait of a thread of the code's own whose time ran out, as a timer that fired: a
     pause (it keeps time, as `asyncio.sleep` does), a thread's (`Limit.thread`)."""
@@ -348,6 +371,9 @@ class WakeWatch:
     def _timed_call_at(self, when: float, callback: Callable[..., Any], *args: Any, context=None):
         owner = self.running
         limit = self._limit(when) if self.code_file else None
+        if limit is not None:  # the task that set it (the test's own, when it calls the code itself)
+            task = asyncio.current_task(self._loop)
+            limit.task = id(task) if task is not None else 0
         if owner is not None or limit is not None:
             inner = callback
 
@@ -661,7 +687,13 @@ class WakeWatch:
             site, below = called
             threaded = below is not None and below.f_code.co_name == "to_thread"
             how = "asyncio.to_thread(...)" if threaded else "loop.run_in_executor(...)"
-            self._note_work(how, site, future)
+            work = self._note_work(how, site, future)
+            target, given = _run_in_thread(func, args)
+            if target in (time.sleep, sleep_watch.sleep) and len(given) == 1 and _seconds(given[0]):
+                # A thread that only sleeps (`asyncio.to_thread(time.sleep, 0.2)`, raced against the
+                # work) is a timer: its length, and whether it ran out, as a thread's timed wait's.
+                work.delay, work.how = float(given[0]), how.replace("...", f"time.sleep, {given[0]:g}")
+                future.add_done_callback(lambda done: _slept_out(work, done))
         return future
 
     def _noting_start(self) -> Callable[..., None]:

@@ -9,6 +9,7 @@ from kata.testing.limits import (
     MIN_LIMIT,
     Limit,
     assert_no_limit_of_its_own,
+    assert_no_time_added,
     chained,
     from_report,
     reported,
@@ -218,3 +219,61 @@ def test_a_timers_delay_read_as_the_loop_schedules_it_is_shown_as_the_code_wrote
     through an AsyncExitStack. A poll's short sleep keeps its digits, and so does a delay the
     code wrote with them."""
     assert shown_seconds(read) == shown
+
+
+def _timer(how, delay, at, *, task=1, keeps_time=False, fired=True):
+    limit = Limit(delay, how, "learner.py", 10, "f", at, fired=fired, pause=keeps_time)
+    limit.ended, limit.task = at + delay, task
+    return limit
+
+
+class _Watch:
+    def __init__(self, *limits):
+        self.limits = list(limits)
+
+
+def test_time_added_to_a_given_limit_fails_by_whatever_timer_keeps_it():
+    """kata.testing.limits.assert_no_time_added: a wait's timeout longer than the limit fails; a
+    heartbeat's kind longer than it only where no timer of the limit ran out (or heartbeats=False);
+    a wait that ran out in the same task before the limit's timer was set fails (the clock started
+    late), one in another task does not."""
+    check = ("f", "fix", "check")
+    fine = _Watch(
+        _timer("asyncio.timeout(0.3)", 0.3, 0.0), _timer("asyncio.sleep(0.35)", 0.35, 0.0, keeps_time=True)
+    )
+    assert_no_time_added(fine, 0.3, *check)
+    with pytest.raises(AssertionError, match=r"0\.05 s added"):
+        assert_no_time_added(fine, 0.3, *check, heartbeats=False)
+    with pytest.raises(AssertionError, match="longer timer"):
+        assert_no_time_added(_Watch(_timer("asyncio.sleep(0.35)", 0.35, 0.0, keeps_time=True)), 0.3, *check)
+    with pytest.raises(AssertionError, match="longer timer"):
+        assert_no_time_added(
+            _Watch(*fine.limits, _timer("asyncio.wait_for(..., 0.32)", 0.32, 0.0)), 0.3, *check
+        )
+    late_start = [
+        _timer("asyncio.wait(..., timeout=0.04)", 0.04, 0.0),
+        _timer("asyncio.timeout(0.3)", 0.3, 0.05),
+    ]
+    with pytest.raises(AssertionError, match="before it set that timer"):
+        assert_no_time_added(_Watch(*late_start), 0.3, *check)
+    assert_no_time_added(_Watch(*late_start), 0.3, *check, from_the_start=False)
+    late_start[0].task = 2  # another task's wait: not this clock's
+    assert_no_time_added(_Watch(*late_start), 0.3, *check)
+
+
+async def test_a_thread_that_only_sleeps_is_a_timer_with_its_length(tmp_path):
+    """`asyncio.to_thread(time.sleep, 0.05)` raced against the work keeps time as a timer does: 04's
+    poll waiting `interval * 1.15` that way passed."""
+    path = tmp_path / "learner.py"
+    path.write_text(
+        "import asyncio\nimport time\n\nasync def nap():\n    await asyncio.to_thread(time.sleep, 0.05)\n"
+    )
+    spec = importlib.util.spec_from_file_location("kata_thread_nap_learner", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    with WakeWatch(module.__file__) as wakes:
+        await module.nap()
+
+    naps = [(t.how, t.delay, t.fired, t.thread) for t in wakes.limits if t.thread]
+    assert naps == [("asyncio.to_thread(time.sleep, 0.05)", 0.05, True, True)]

@@ -290,3 +290,14 @@ def test_the_self_check_counts_the_tests_that_passed_only_the_second_time_by_fil
     quiet = []
     selfcheck.report_rescued([], listed=True, out=quiet.append)
     assert quiet == [], "nothing to say when every second run failed again"
+
+
+def test_a_variant_declares_the_tests_it_fails_for_each_python_its_mistake_trips_others_on():
+    """asyncio's own fixes change which tests a mistake trips (wait_for keeps a second cancel from
+    3.12): `# fails only from 3.12:` applies from 3.12, the plain line before it."""
+    source = "# fails only: test_a, test_b\n# fails only from 3.12: test_b\n"
+    assert selfcheck.declared_failures(source, minor=11) == {"test_a", "test_b"}
+    assert selfcheck.declared_failures(source, minor=12) == {"test_b"}
+    assert selfcheck.declared_failures(source, minor=14) == {"test_b"}
+    assert selfcheck.declared_failures("# fails only from 3.13: test_c\n", minor=11) is None
+    assert selfcheck.declared_failures('"""Wrong."""\nimport asyncio\n') is None

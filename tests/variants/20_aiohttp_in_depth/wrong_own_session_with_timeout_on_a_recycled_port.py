@@ -1,5 +1,5 @@
 """wrong_own_session_with_timeout, its own session bound to a client port the given session used a moment before (a decoy server of its own closes first): its request looks like the given session's."""
-# fails only: test_a_reply_that_arrives_in_time_is_returned, test_an_error_that_is_not_a_timeout_reaches_the_caller[connection_refused]
+# fails only: test_a_reply_that_arrives_in_time_is_returned, test_an_error_that_is_not_a_timeout_reaches_the_caller[connection_refused], test_a_reply_just_slower_than_the_time_limit_gives_none
 # ruff: noqa
 
 import asyncio

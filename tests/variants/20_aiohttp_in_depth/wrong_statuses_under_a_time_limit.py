@@ -3,6 +3,7 @@ docstring does not give.
 """
 
 # fails only: test_each_url_maps_to_its_body_or_its_error_status, test_a_second_cancel_while_its_requests_stop_leaves_none_running_either
+# fails only from 3.12: test_each_url_maps_to_its_body_or_its_error_status
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

@@ -3,6 +3,7 @@ the docstring does not give (a slow server, or a low rate with many URLs, raises
 """
 
 # fails only: test_a_slow_request_is_awaited_without_a_time_limit_of_its_own, test_a_second_cancel_while_its_requests_stop_leaves_none_running_either
+# fails only from 3.12: test_a_slow_request_is_awaited_without_a_time_limit_of_its_own
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
