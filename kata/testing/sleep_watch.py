@@ -436,6 +436,7 @@ def _made_for(call: str, seconds: float, frame: FrameType | None) -> tuple[list[
         if code is _TIMER_RUN:
             timer = frame.f_locals.get("self")
             function = getattr(timer, "function", None)
+            function = getattr(function, "__wrapped__", function)  # a watch's, noting it ran out
             code = getattr(getattr(function, "__func__", function), "__code__", None)
             if code is None:
                 break

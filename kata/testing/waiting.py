@@ -244,6 +244,17 @@ def _seconds(value: Any) -> bool:
     return type(value) in (int, float) and value > 0
 
 
+def _noting_its_run(work: Limit, function: Callable[..., Any]) -> Callable[..., Any]:
+    """A Timer's `function`, noting in `work` that the Timer ran out as it runs."""
+
+    def ran_out(*args: Any, **kwargs: Any) -> Any:
+        work.fired = True
+        return function(*args, **kwargs)
+
+    ran_out.__wrapped__ = function  # type: ignore[attr-defined]  # whose it is (sleep_watch._made_for)
+    return ran_out
+
+
 def _slept_out(work: Limit, done: asyncio.Future) -> None:
     """A thread's `time.sleep` that ended as asked: a timer of the code's own that ran out."""
     if not done.cancelled() and done.exception() is None:
@@ -727,6 +738,12 @@ class WakeWatch:
             return
         how = "threading.Timer(...)" if isinstance(thread, threading.Timer) else "threading.Thread(...)"
         work = self._note_work(how, site)
+        if isinstance(thread, threading.Timer) and _seconds(thread.interval):
+            # A Timer the file starts is a timer of its own, whatever it calls back (asyncio's
+            # `loop.call_soon_threadsafe`, so that no function of the file's runs in the thread):
+            # its length, and whether it ran out (its function ran).
+            work.delay, work.how = float(thread.interval), f"threading.Timer({thread.interval:g}, ...)"
+            thread.function = _noting_its_run(work, thread.function)
 
     def _noting_submit(self) -> Callable[..., Any]:
         """`ThreadPoolExecutor.submit` that notes, as a pause while it runs, work the learner's

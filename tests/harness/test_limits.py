@@ -152,7 +152,8 @@ async def test_a_threads_timed_wait_that_ran_out_is_a_timer_that_fired_in_both_m
         return sorted((t.how, t.line, t.function, t.delay) for t in limits if t.fired and t.thread)
 
     expected = [
-        ("threading.Timer(0.05, ring) in a thread", 15, "ring", 0.05),
+        ("threading.Timer(0.05, ...)", 24, "threads", 0.05),  # the Timer itself, where it started
+        ("threading.Timer(0.05, ring) in a thread", 15, "ring", 0.05),  # its wait, for ring
         ("time.sleep(0.05) in a thread", 8, "sleeper", 0.05),
     ]
     assert ran_out(wakes.limits) == expected
@@ -277,3 +278,32 @@ async def test_a_thread_that_only_sleeps_is_a_timer_with_its_length(tmp_path):
 
     naps = [(t.how, t.delay, t.fired, t.thread) for t in wakes.limits if t.thread]
     assert naps == [("asyncio.to_thread(time.sleep, 0.05)", 0.05, True, True)]
+
+
+async def test_a_timer_thread_the_file_starts_is_a_timer_whatever_it_calls_back(tmp_path):
+    """`threading.Timer(limit + 0.04, loop.call_soon_threadsafe, (up.set,))` runs no function of
+    the learner's in its thread, so its wait was nobody's: 11's and 20's limits with time added
+    that way passed (trial U). A Timer the file starts is its timer: its interval, and fired once
+    its function runs; one cancelled first is not."""
+    path = tmp_path / "learner.py"
+    path.write_text(
+        "import asyncio\nimport threading\n\n"
+        "async def timers():\n"
+        "    loop = asyncio.get_running_loop()\n"
+        "    up = asyncio.Event()\n"
+        "    threading.Timer(0.05, loop.call_soon_threadsafe, (up.set,)).start()\n"
+        "    never = threading.Timer(5, loop.call_soon_threadsafe, (up.set,))\n"
+        "    never.start()\n"
+        "    await up.wait()\n"
+        "    never.cancel()\n"
+        "    await asyncio.to_thread(never.join)\n"
+    )
+    spec = importlib.util.spec_from_file_location("kata_timer_thread_learner", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    with WakeWatch(module.__file__) as wakes:
+        await module.timers()
+
+    found = sorted((t.how, t.delay, t.fired) for t in wakes.limits if t.how.startswith("threading.Timer"))
+    assert found == [("threading.Timer(0.05, ...)", 0.05, True), ("threading.Timer(5, ...)", 5.0, False)]
