@@ -216,8 +216,9 @@ def reported(watch: Any) -> list[tuple]:
 
 
 def ran_out_in_a_thread(limit: Limit) -> bool:
-    """Whether `limit` is a timed wait of a thread of the code's own whose time ran out (a
-    WakeWatch notes them as it ends), not a thread's whole work (which is never `fired`)."""
+    """Whether `limit` is a thread's timer that ran out: a timed wait of a thread of the code's own
+    (a WakeWatch notes them as it ends), a `threading.Timer` the file started, or a thread handed
+    `time.sleep` alone; not a thread's other work (which is never `fired`)."""
     return limit.thread and limit.fired
 
 
