@@ -427,9 +427,15 @@ class WakeWatch:
         stays stuck. Done on the watched loop, whichever loop asks (in judge mode the sandbox may
         serve the question on another); nothing while that loop does not run. With `spare_up_to`,
         the time limit the docstring gives: a timer of no longer (not a sleep, unless `spare_pauses`)
-        is left alone."""
+        is left alone. The code has PROBE_TURNS loop turns first: what it does as the calls an
+        earlier round held end (a timer it sets then) is there to run out."""
 
         async def run_out() -> list[Limit]:
+            try:
+                for _ in range(PROBE_TURNS):
+                    await asyncio.sleep(0)
+            except asyncio.CancelledError:  # its loop is closing: the code gave up and ended
+                return []
             spared = (spare_up_to, spare_pauses)
             return self._move_pending(lambda due, now: now, skip=self._held_back, spared=spared)
 

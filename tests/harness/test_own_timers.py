@@ -299,6 +299,31 @@ async def waits_from_a_thread(fetch, ids):
     return await asyncio.to_thread(wait)
 
 
+async def limits_the_second_once_the_first_ended(first, second, oid):
+    second_task = asyncio.create_task(second(oid))
+    answer = await first(oid)
+    await asyncio.wait_for(second_task, 1.0)
+    return answer
+
+
+async def cancels_the_rest_once_one_answers(fetch, ids):
+    async def beat():
+        while True:
+            await asyncio.sleep(0.05)
+            log.info("still running")
+
+    heart = asyncio.create_task(beat())
+    tasks = [asyncio.create_task(fetch(i)) for i in ids]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        return next(iter(done)).result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        heart.cancel()
+
+
 async def spins(fetch, ids):
     tasks = [asyncio.create_task(fetch(i)) for i in ids]
     while not all(task.done() for task in tasks):
@@ -611,3 +636,75 @@ async def test_a_limit_set_through_a_library_gives_up_too(learner, name, where):
     message = str(failed.value)
     assert f"{name} gave up on its calls to fetch" in message
     assert where in message
+
+
+def slowed(wakes, monkeypatch):
+    """A busy machine: each round of the probe on `wakes` takes 0.2 s more."""
+    hold_back = wakes.hold_back_own_timers
+
+    async def slow_hold_back(*args, **kwargs):
+        await asyncio.sleep(0.2)
+        return await hold_back(*args, **kwargs)
+
+    monkeypatch.setattr(wakes, "hold_back_own_timers", slow_hold_back)
+
+
+async def test_a_limit_set_once_another_call_ended_gives_up_though_a_slow_round_held_both(
+    learner, monkeypatch
+):
+    # A busy machine: each round of the probe takes 0.2 s, longer than the gap between the two calls'
+    # ends. The second call gets to its end while the first's round is on, before the code has set
+    # its limit (it sets it once the first call has returned): it is held for one more round, begun
+    # once the code has run (03's save_order passed so in judge mode under load, its audit released
+    # with save).
+    first = FakeService("save", delay=0.05, reply=lambda oid: f"receipt {oid}")
+    second = FakeService("audit", delay=0.1, reply=lambda oid: None)
+    name = "limits_the_second_once_the_first_ended"
+    with (
+        pytest.raises(AssertionError) as failed,
+        WakeWatch(learner.__file__) as wakes,
+        OwnTimersProbe(wakes, name, first, second) as timers,
+    ):
+        slowed(wakes, monkeypatch)
+        task = asyncio.create_task(getattr(learner, name)(first, second, 7))
+        await timers.awaited(task, "receipt 7", fix=FIX)
+
+    assert len(timers.round_starts) == 2, "the second call was not held for a round of its own"
+    message = str(failed.value)
+    assert f"{name} gave up on its calls to save and audit" in message
+    assert "asyncio.wait_for(..., 1) at learner.py:" in message, message
+
+
+async def test_a_cancel_answering_what_an_earlier_round_let_end_is_not_taken_for_a_limit(
+    learner, caplog, monkeypatch
+):
+    # The first call's round runs the heartbeat's timer out (a log: fine), then lets that call end.
+    # The other calls get to their end just then and begin a round of their own (slow: a busy
+    # machine), in which the code, answered, cancels them: that round made no timer run out, so the
+    # cancels are the code's answer (14's first_success, with a heartbeat, was failed so in judge
+    # mode under load).
+    fetch = FakeService("fetch", delay=0.05, reply=lambda i: i * 10)
+    name = "cancels_the_rest_once_one_answers"
+
+    class AfterTheFirstRound:
+        def __init__(self, call):
+            self.first = call.args[0] == IDS[0]
+
+        async def wait(self):
+            while not self.first and timers.released is None:
+                await asyncio.sleep(0)
+
+    fetch.hold = AfterTheFirstRound
+    with (
+        caplog.at_level(logging.INFO, logger="learner"),
+        WakeWatch(learner.__file__) as wakes,
+        OwnTimersProbe(wakes, name, fetch) as timers,
+    ):
+        slowed(wakes, monkeypatch)
+        task = asyncio.create_task(getattr(learner, name)(fetch, [IDS[0], 2, 6, 7]))
+        result = await timers.awaited(task, IDS[0] * 10, fix=FIX)
+
+    assert result == IDS[0] * 10
+    assert timers.ran_out and caplog.records, "the heartbeat's timer did not run out in the first round"
+    assert len(timers.round_starts) >= 2, "the other calls began no round of their own"
+    assert [c.outcome for c in fetch.calls].count("cancelled") == 3
