@@ -15,7 +15,7 @@ from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.errors import holds
 from kata.testing.letting_run import let_the_code_run
-from kata.testing.limits import assert_no_time_added
+from kata.testing.limits import assert_no_time_added, assert_waited_exactly
 from kata.testing.threads import threads_counted, threads_running
 from kata.testing.ticker import LearnersTicker
 from kata.testing.waiting import assert_loop_ran
@@ -192,6 +192,19 @@ async def test_checks_at_once_then_once_every_interval(ex, rng, wake_watch):
         from_the_start=False,
         heartbeats=False,
     )
+    # And the timers it waited on between two checks, one after another, add up to the interval
+    # (`interval - 0.004`, within asyncio's early wake-up, passed the bound above: a learner trial's).
+    for number, (earlier, later) in enumerate(itertools.pairwise(check.calls), start=2):
+
+        def waited(seconds, timers, number=number):
+            return (
+                f"poll_until_ready waited {seconds:.3f} s before check number {number} ({timers}); the "
+                f"docstring says to wait `interval` ({interval:.3f} s) between checks, nothing added or "
+                "taken away: `await asyncio.sleep(interval)`."
+            )
+
+        if earlier.end is not None and later.start is not None:
+            assert_waited_exactly(wakes, earlier.end, later.start, interval, waited)
 
 
 @pytest.mark.task(1)

@@ -6,6 +6,7 @@ so the expected delays can be computed. One test waits for real with asyncio.sle
 """
 
 import asyncio
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ import pytest
 from kata.testing import FakeService, assert_same, clock, describe, margins, stopwatch
 from kata.testing.cancelling import WAIT, Run, assert_ended_cancelled
 from kata.testing.clock import early_by
+from kata.testing.limits import assert_waited_exactly
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
 
@@ -732,22 +734,25 @@ async def test_an_empty_transient_retries_no_error(ex, rng):
 
 
 @pytest.mark.task(2)
-async def test_real_waits_are_awaited_and_other_retries_run_meanwhile(ex, rng):
+async def test_real_waits_are_awaited_and_other_retries_run_meanwhile(ex, rng, wake_watch):
     # Three retries with the default sleep (asyncio.sleep), gathered by the test: each
     # waits 0.2-0.3 s in all, and waiting must not hold up the others.
     attempts, base_delay, try_time = 4, 0.05, 0.01
     flakies = [Flaky(transient_errors(rng, attempts - 1), some_value(rng), try_time) for _ in range(3)]
     randoms = [ScriptedRandom(rng, low=0.6, high=0.95) for _ in flakies]
 
-    with stopwatch() as run:
-        # return_exceptions: when one retry fails the test, the other two still finish here.
-        outcomes = await asyncio.gather(
-            *(
-                run_retry(ex, flaky, attempts=attempts, base_delay=base_delay, max_delay=1.0, random=random)
-                for flaky, random in zip(flakies, randoms, strict=True)
-            ),
-            return_exceptions=True,
-        )
+    async with wake_watch(ex) as wakes:
+        with stopwatch() as run:
+            # return_exceptions: when one retry fails the test, the other two still finish here.
+            outcomes = await asyncio.gather(
+                *(
+                    run_retry(
+                        ex, flaky, attempts=attempts, base_delay=base_delay, max_delay=1.0, random=random
+                    )
+                    for flaky, random in zip(flakies, randoms, strict=True)
+                ),
+                return_exceptions=True,
+            )
 
     for outcome, flaky in zip(outcomes, flakies, strict=True):
         if isinstance(outcome, BaseException):
@@ -774,6 +779,24 @@ async def test_real_waits_are_awaited_and_other_retries_run_meanwhile(ex, rng):
             f"done in {run.elapsed:.2f} s: the waits were not really awaited. Wait with "
             "`await sleep(delay)`, the `sleep` parameter (asyncio.sleep unless a caller passes another)."
         )
+    # The bounds on the whole run allow for a busy machine; the waits the code asks for are exact:
+    # the timers of its own it waited on, one after another, between two tries (an asyncio.sleep
+    # of 0.02 s more, or a thread's, after the wait: a learner trial's, within those bounds).
+    for flaky, random in zip(flakies, randoms, strict=True):
+        tries_made = flaky.call.calls
+        for n, (earlier, later) in enumerate(itertools.pairwise(tries_made)):
+            want = random.values[n] * waits[n]
+
+            def waited(seconds, timers, n=n, want=want, value=random.values[n]):
+                return (
+                    f"before try {n + 2}, retry waited {seconds:.3f} s ({timers}); the rule gives "
+                    f"{want:.3f} s there (random() returned {value}, the cap is "
+                    f"{waits[n]:g} s): wait exactly `await sleep(backoff_delay(n, base_delay, max_delay, "
+                    "random))`, the `sleep` you were given, nothing added or taken away."
+                )
+
+            if earlier.end is not None and later.start is not None:
+                assert_waited_exactly(wakes, earlier.end, later.start, want, waited)
     if margins.over(
         run.elapsed, max(totals) + 0.2, "19 three retries together: run < the longest total + 0.2 s"
     ):

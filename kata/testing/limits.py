@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
@@ -210,7 +211,7 @@ def reported(watch: Any) -> list[tuple]:
         limits = limits[: MAX_REPORTED // 2] + limits[-(MAX_REPORTED - MAX_REPORTED // 2) :]
     pending = [limit for limit in timers if limit.pause and limit.ended is None][: MAX_PAUSES // 2]
     ran_out = [limit for limit in timers if ran_out_in_a_thread(limit)]
-    ended = [limit for limit in timers if limit.pause and limit.ended is not None and limit not in ran_out]
+    ended = _ended_pauses(timers)
     kept = [*limits, *pending, *ended[-MAX_PAUSES // 2 :], *ran_out[-RAN_OUT_IN_THREADS:]]
     return [limit.report() for limit in kept]
 
@@ -352,3 +353,134 @@ def _waited_before(ran_out: list[Limit], the_limit: list[Limit]) -> list[tuple[L
             if same_task and first.ended is not None and first.ended <= then.at and first.delay > ADDED_ROOM:
                 found.append((first, then))
     return found
+
+
+def waits_in_turn(watch: Any, since: float, until: float) -> list[list[Limit]]:
+    """The timers of the learner's code that were set after `since` and ran out before `until`
+    (kata clock: a gap between two calls, say), as the waits each of its tasks made one after the
+    other: per task, the run of its timers, each set once the one before it had ended, that lasts
+    longest by what they asked for (a thread it set sleeping, `asyncio.to_thread(time.sleep, x)`,
+    among them); a thread's own timed wait, or a timer set outside any task, a run of its own.
+    A wait in two steps (`sleep(backoff)`, then `sleep(0.04)`) is one run of both; a timer that
+    only logs, set while the wait was on, is not in its run; a heartbeat task's run is its own; a
+    timer set again in the place of one pending as the gap began is that earlier wait's."""
+    timers = getattr(watch, "limits", [])
+    # A timer pending as the gap began (a poll of the call, on a loop that learned of its end
+    # later: in judge mode, once it crossed) goes on in its place and task: what it set again there
+    # is that wait's, not this one's.
+    going_on = {
+        (t.task, t.file, t.line)
+        for t in timers
+        if t.task and t.at < since and (t.ended is None or t.ended > since)
+    }
+    ran_out = [
+        t
+        for t in timers
+        if t.fired
+        and t.ended is not None
+        and since <= t.at
+        and t.ended <= until
+        and (t.task, t.file, t.line) not in going_on
+    ]
+    by_task: dict[int, list[Limit]] = {}
+    runs: list[list[Limit]] = []
+    for timer in ran_out:
+        if not timer.task:
+            runs.append([timer])
+        else:
+            by_task.setdefault(timer.task, []).append(timer)
+    return runs + [_longest_run(timers) for timers in by_task.values()]
+
+
+def _longest_run(timers: list[Limit]) -> list[Limit]:
+    """Of one task's timers, those one after another (each set once the one before had ended)
+    that add up to the longest time asked for (weighted interval scheduling)."""
+    ordered = sorted(timers, key=lambda t: t.ended or 0.0)
+    best: list[tuple[float, list[Limit]]] = []  # best[i]: the longest run ending with ordered[i] or before
+    for i, timer in enumerate(ordered):
+        before = [j for j in range(i) if (ordered[j].ended or 0.0) <= timer.at]
+        earlier = best[before[-1]] if before else (0.0, [])
+        with_it = (earlier[0] + timer.delay, [*earlier[1], timer])
+        without = best[i - 1] if i else (0.0, [])
+        best.append(with_it if with_it[0] > without[0] else without)
+    return best[-1][1] if best else []
+
+
+def _ended_pauses(timers: list[Limit]) -> list[Limit]:
+    return [t for t in timers if t.pause and t.ended is not None and not ran_out_in_a_thread(t)]
+
+
+def pauses_in_full_from(timers: list[Limit]) -> float:
+    """From when (kata clock) `timers` hold every pause that ended, in one process as in the
+    sandbox's report (`reported`: the latest MAX_PAUSES // 2 of them): a check of the waits in a
+    stretch before that would read a part of them in judge mode (a heartbeat's 10 ms sleeps
+    beside 19's three retries pushed a wait out of it), so it reads none, in both modes."""
+    ended = _ended_pauses(timers)
+    return ended[-(MAX_PAUSES // 2)].at if len(ended) >= MAX_PAUSES // 2 else float("-inf")
+
+
+def _as_asked(run: list[Limit]) -> bool:
+    """Whether every timer of `run` is noted with the delay the code asked for, exactly: a sleep
+    (a thread's too), a `call_later`, `asyncio.wait`'s timeout, and on 3.11 `wait_for`'s, all set
+    through `loop.call_later`. One set by `loop.call_at` (`asyncio.timeout`, `timeout_at`, anyio's
+    scopes, `wait_for` from 3.12) is noted as the time left until it is due, read as it is set:
+    on a busy machine, later than the code read its clock, so shorter than it asked for."""
+    late_read = sys.version_info >= (3, 12)
+    return all(
+        t.pause
+        or t.call_later
+        or t.thread
+        or t.how.startswith("asyncio.wait(")
+        or (t.how.startswith("asyncio.wait_for(") and not late_read)
+        for t in run
+    )
+
+
+def _lasts(run: list[Limit], want: float) -> bool:
+    """Whether `run` waited `want` s, as exactly as it is noted: to ADDED_ROOM, or, noted as the
+    time left when set (`_as_asked`), up to RACED_ROOM less."""
+    low = want - (ADDED_ROOM if _as_asked(run) else RACED_ROOM)
+    return low <= run_length(run) <= want + ADDED_ROOM
+
+
+def run_length(run: list[Limit]) -> float:
+    """The seconds a run of timers asked for, one after the other."""
+    return sum(t.delay for t in run)
+
+
+def run_said(run: list[Limit]) -> str:
+    """`asyncio.sleep(0.05) at 22_capstone.py:42, in fetch_links_retrying, then asyncio.sleep(0.04)
+    at ...`; a timer of one place set again and again, once (`..., 17 times in turn`)."""
+    said: list[tuple[str, int]] = []
+    for timer in run:
+        where_it_is = timer.where()
+        if said and said[-1][0] == where_it_is:
+            said[-1] = (where_it_is, said[-1][1] + 1)
+        else:
+            said.append((where_it_is, 1))
+    return ", then ".join(w if n == 1 else f"{w}, {n} times in turn" for w, n in said)
+
+
+def assert_waited_exactly(
+    watch: Any, since: float, until: float, want: float, say: Callable[[float, str], str]
+) -> None:
+    """Fail with `say(seconds, timers)` (what it waited, and on which) unless the learner's code,
+    between `since` and `until` (a wait the docstring gives as `want` s), waited exactly that on
+    timers of its own, one after another in one task (`waits_in_turn`), to ADDED_ROOM: a run of
+    them longer than that is time added, whatever keeps it (a `call_later` at 1.2 times, a second
+    sleep after the first), unless another run lasts `want` (`_lasts`: the wait itself; the longer
+    one is a heartbeat's, on a busy machine); with a single run noted as asked (`_as_asked`), a
+    shorter one is time taken away. The message names the run begun first in the gap (another
+    task's begin somewhere inside it). Code that waits on no timer of its own (a clock it reads)
+    is left to the test's bounds on the gap."""
+    if since < pauses_in_full_from(getattr(watch, "limits", [])):
+        return  # the report of a watch in another process holds the latest pauses alone
+    runs = [run for run in waits_in_turn(watch, since, until) if run]
+    if not runs or any(_lasts(run, want) for run in runs):
+        return
+    shorter = len(runs) == 1 and _as_asked(runs[0])
+    if shorter or any(run_length(run) > want + ADDED_ROOM for run in runs):
+        # Named: the run begun first once the gap began (the wait's, begun as the call before it
+        # ended; a heartbeat's, or another task's waits, begin somewhere inside it).
+        run = min(runs, key=lambda r: r[0].at)
+        raise AssertionError(say(run_length(run), run_said(run)))

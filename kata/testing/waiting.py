@@ -255,6 +255,16 @@ def _noting_its_run(work: Limit, function: Callable[..., Any]) -> Callable[..., 
     return ran_out
 
 
+def _current_task_on(loop: asyncio.AbstractEventLoop) -> int:
+    """Which task runs now on `loop`, called from it (an id; 0: none, or another thread)."""
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        return 0
+    task = asyncio.current_task(running) if running is loop else None
+    return id(task) if task is not None else 0
+
+
 def _slept_out(work: Limit, done: asyncio.Future) -> None:
     """A thread's `time.sleep` that ended as asked: a timer of the code's own that ran out."""
     if not done.cancelled() and done.exception() is None:
@@ -711,6 +721,9 @@ class WakeWatch:
                 # work) is a timer: its length, and whether it ran out, as a thread's timed wait's.
                 work.delay, work.how = float(given[0]), how.replace("...", f"time.sleep, {given[0]:g}")
                 future.add_done_callback(lambda done: _slept_out(work, done))
+                # Awaited by the task that set it going, as that task's own sleep would be: a wait
+                # in its turn (kata.testing.limits.waits_in_turn).
+                work.task = _current_task_on(self._loop)
         return future
 
     def _noting_start(self) -> Callable[..., None]:

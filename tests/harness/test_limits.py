@@ -6,14 +6,17 @@ import importlib.util
 import pytest
 
 from kata.testing.limits import (
+    MAX_PAUSES,
     MIN_LIMIT,
     Limit,
     assert_no_limit_of_its_own,
     assert_no_time_added,
+    assert_waited_exactly,
     chained,
     from_report,
     reported,
     shown_seconds,
+    waits_in_turn,
 )
 from kata.testing.waiting import WakeWatch
 
@@ -260,6 +263,57 @@ def test_time_added_to_a_given_limit_fails_by_whatever_timer_keeps_it():
     assert_no_time_added(_Watch(*late_start), 0.3, *check, from_the_start=False)
     late_start[0].task = 2  # another task's wait: not this clock's
     assert_no_time_added(_Watch(*late_start), 0.3, *check)
+
+
+def test_a_wait_the_docstring_gives_is_read_as_the_timers_one_task_waited_on_one_after_another():
+    """kata.testing.limits.waits_in_turn and assert_waited_exactly: two sleeps in turn are one wait
+    of both; a call_later set while a sleep was on is not in its run; a heartbeat task's run is its
+    own, and an exact run lets it be longer; a lone shorter run fails; timers outside the gap, or
+    none at all, say nothing."""
+
+    def said(seconds, timers):
+        return f"waited {seconds:.3f} s ({timers})"
+
+    def sleep(delay, at, task=1):
+        return _timer(f"asyncio.sleep({delay:g})", delay, at, task=task, keeps_time=True)
+
+    two = _Watch(sleep(0.05, 0.001), sleep(0.04, 0.052))
+    assert [[t.delay for t in run] for run in waits_in_turn(two, 0.0, 1.0)] == [[0.05, 0.04]]
+    with pytest.raises(AssertionError, match=r"waited 0\.090 s \(asyncio\.sleep\(0\.05\) .* then asyncio"):
+        assert_waited_exactly(two, 0.0, 1.0, 0.05, said)
+    beside = _Watch(sleep(0.05, 0.001), _timer("loop.call_later(0.03, ...)", 0.03, 0.002))
+    assert_waited_exactly(beside, 0.0, 1.0, 0.05, said)
+    heartbeat = [sleep(0.03, 0.005 + 0.031 * n, task=2) for n in range(3)]  # a busy gap: 0.09 s of beats
+    assert_waited_exactly(_Watch(sleep(0.05, 0.001), *heartbeat), 0.0, 0.1, 0.05, said)
+    with pytest.raises(AssertionError, match=r"waited 0\.060 s"):  # the wait's run, not the beats'
+        assert_waited_exactly(_Watch(sleep(0.06, 0.001), *heartbeat), 0.0, 0.1, 0.05, said)
+    with pytest.raises(AssertionError, match=r"waited 0\.045 s"):
+        assert_waited_exactly(_Watch(sleep(0.045, 0.001)), 0.0, 1.0, 0.05, said)
+    assert_waited_exactly(_Watch(sleep(0.045, 0.001), *heartbeat[:1]), 0.0, 1.0, 0.05, said)  # by the gap
+    assert_waited_exactly(_Watch(sleep(0.09, 0.001)), 0.002, 1.0, 0.05, said)  # set before the gap
+    assert_waited_exactly(_Watch(), 0.0, 1.0, 0.05, said)
+    # A timer set by loop.call_at (asyncio.timeout) is noted as the time left when set: on a busy
+    # machine, read late, a little short. It lasts the wait all the same, and is never too short.
+    read_late = _timer("asyncio.timeout(0.046)", 0.046, 0.001)
+    assert_waited_exactly(_Watch(read_late, *heartbeat), 0.0, 0.1, 0.05, said)
+    assert_waited_exactly(_Watch(read_late), 0.0, 0.1, 0.05, said)
+    # A poll of the call that the gap began during goes on in its place: the code learned of the
+    # call's end a little late (judge mode), and its next looks are that poll's, not the wait's.
+    poll = [_timer("asyncio.sleep(0.005)", 0.005, -0.003 + 0.005 * n, keeps_time=True) for n in range(3)]
+    wait = sleep(0.05, 0.013)
+    wait.line = 20
+    assert_waited_exactly(_Watch(*poll, wait), 0.0, 0.1, 0.05, said)
+    with pytest.raises(AssertionError, match=r"waited 0\.060 s"):  # a poll of its own begun in the gap
+        assert_waited_exactly(_Watch(*poll[1:], wait), 0.0, 0.1, 0.05, said)
+    # Only the latest MAX_PAUSES // 2 pauses that ended cross in judge mode: before the earliest of
+    # them, no stretch is read, in either mode (a heartbeat's many sleeps push the old ones out).
+    beats = [sleep(0.001, 0.2 + 0.002 * n, task=3) for n in range(MAX_PAUSES // 2)]
+    assert_waited_exactly(_Watch(sleep(0.06, 0.001), *beats), 0.0, 0.1, 0.05, said)
+    with pytest.raises(AssertionError, match=r"waited 0\.060 s"):
+        assert_waited_exactly(_Watch(sleep(0.06, 0.001), *beats[2:]), 0.0, 0.1, 0.05, said)
+    in_a_thread = _timer("asyncio.to_thread(time.sleep, 0.06)", 0.06, 0.001, task=0)
+    with pytest.raises(AssertionError, match=r"waited 0\.060 s"):
+        assert_waited_exactly(_Watch(in_a_thread), 0.0, 1.0, 0.05, said)
 
 
 async def test_a_thread_that_only_sleeps_is_a_timer_with_its_length(tmp_path):
