@@ -342,7 +342,7 @@ LONG_INTERVAL = (1.2, 1.35)
 
 
 @pytest.mark.task(1)
-async def test_a_long_interval_is_waited_in_full(ex, rng):
+async def test_a_long_interval_is_waited_in_full(ex, rng, wake_watch):
     # A red team's poll_until_ready slept `min(interval, 1.0)`: every other test's interval is
     # 0.15 s at most, so no cap of a second or so was ever reached.
     # First two short polls at once: code that blocks while it waits (the stub's time.sleep) fails
@@ -351,7 +351,8 @@ async def test_a_long_interval_is_waited_in_full(ex, rng):
 
     interval = round(rng.uniform(*LONG_INTERVAL), 3)
     check, result = job_check(rng, 2)
-    found = await ex.poll_until_ready(check, interval)
+    async with wake_watch(ex) as wakes:
+        found = await ex.poll_until_ready(check, interval)
 
     assert_checks(check, 2, interval, "the job is done at the second check")
     first, second = (call.start for call in check.calls)
@@ -365,6 +366,19 @@ async def test_a_long_interval_is_waited_in_full(ex, rng):
             "between two checks, however long that is: `await asyncio.sleep(interval)` already lets "
             "other tasks run while it waits, so a long wait needs no cap to keep the program responsive."
         )
+    # The bound above has room for a busy machine (in judge mode, a wait 3 % short passed it under
+    # load); the timers it waited on between the two checks are exact.
+    earlier, later = check.calls
+
+    def waited(seconds, timers):
+        return (
+            f"poll_until_ready was given an interval of {interval:.3f} s, and waited {seconds:.3f} s between "
+            f"its two checks ({timers}): wait `interval` as it is, however long, nothing added or taken "
+            "away: `await asyncio.sleep(interval)`."
+        )
+
+    if earlier.end is not None and later.start is not None:
+        assert_waited_exactly(wakes, earlier.end, later.start, interval, waited)
     assert_same(found, result, "poll_until_ready's result")
 
 
@@ -474,6 +488,20 @@ async def test_each_reminder_goes_out_after_its_own_delay(ex, rng, wake_watch):
         once=False,
         heartbeats=False,
     )
+    # And each reminder's own: the timers one task waited on in turn, from the start to its send,
+    # add up to its delay (a reminder other than the longest with a little added passed the above).
+    for delay, message in reminders:
+        sent = next((call.start for call in send.calls if call.args[0] == message), None)
+
+        def waited(seconds, timers, delay=delay, message=message):
+            return (
+                f"the reminder {message!r} waited {seconds:.3f} s before it went out ({timers}); its "
+                f"delay is {delay:.3f} s, counted from the start of send_reminders, nothing added or "
+                "taken away: `await asyncio.sleep(delay)`, then send."
+            )
+
+        if sent is not None:
+            assert_waited_exactly(wakes, run.started, sent, delay, waited)
     # Reminders due at the same moment may go out in either order.
     due = dict((message, delay) for delay, message in reminders)
     order = [due[call.args[0]] for call in send.calls]

@@ -469,18 +469,23 @@ def assert_waited_exactly(
     timers of its own, one after another in one task (`waits_in_turn`), to ADDED_ROOM: a run of
     them longer than that is time added, whatever keeps it (a `call_later` at 1.2 times, a second
     sleep after the first), unless another run lasts `want` (`_lasts`: the wait itself; the longer
-    one is a heartbeat's, on a busy machine); with a single run noted as asked (`_as_asked`), a
-    shorter one is time taken away. The message names the run begun first in the gap (another
-    task's begin somewhere inside it). Code that waits on no timer of its own (a clock it reads)
-    is left to the test's bounds on the gap."""
+    one is a heartbeat's, on a busy machine); the run that ended last, noted as asked
+    (`_as_asked`) and shorter, took time away. Code that waits on no timer of its own (a clock it
+    reads) is left to the test's bounds on the gap."""
     if since < pauses_in_full_from(getattr(watch, "limits", [])):
         return  # the report of a watch in another process holds the latest pauses alone
     runs = [run for run in waits_in_turn(watch, since, until) if run]
     if not runs or any(_lasts(run, want) for run in runs):
         return
-    shorter = len(runs) == 1 and _as_asked(runs[0])
-    if shorter or any(run_length(run) > want + ADDED_ROOM for run in runs):
-        # Named: the run begun first once the gap began (the wait's, begun as the call before it
-        # ended; a heartbeat's, or another task's waits, begin somewhere inside it).
-        run = min(runs, key=lambda r: r[0].at)
+    # The run that ended last, as the stretch ended, is the wait's (a heartbeat's or another
+    # task's ended before it): noted as asked and shorter, it took time away.
+    last = max(runs, key=lambda r: r[-1].ended or 0.0)
+    shorter = _as_asked(last) and run_length(last) < want - ADDED_ROOM
+    longer = [run for run in runs if run_length(run) > want + ADDED_ROOM]
+    if longer:
+        # Named: the longer run begun first once the gap began (the wait's, begun as the call
+        # before it ended; a heartbeat's, or another task's waits, begin somewhere inside it).
+        run = min(longer, key=lambda r: r[0].at)
         raise AssertionError(say(run_length(run), run_said(run)))
+    if shorter:
+        raise AssertionError(say(run_length(last), run_said(last)))

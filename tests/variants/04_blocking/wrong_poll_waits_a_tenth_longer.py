@@ -1,7 +1,7 @@
 """Wrong: poll_until_ready waits `interval * 1.1` between checks: each check comes a little late,
 inside the room a busy machine needs."""
 
-# fails only: test_checks_at_once_then_once_every_interval
+# fails only: test_checks_at_once_then_once_every_interval, test_a_long_interval_is_waited_in_full
 
 import asyncio
 

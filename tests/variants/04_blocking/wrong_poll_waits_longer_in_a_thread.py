@@ -1,7 +1,7 @@
 """Wrong: poll_until_ready waits `interval * 1.15` between checks, by `asyncio.to_thread(time.sleep,
 ...)`: each check comes late, inside the room a busy machine needs (trial U)."""
 
-# fails only: test_checks_at_once_then_once_every_interval
+# fails only: test_checks_at_once_then_once_every_interval, test_a_long_interval_is_waited_in_full
 
 import asyncio
 import time
