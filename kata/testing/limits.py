@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
@@ -356,32 +355,18 @@ def _waited_before(ran_out: list[Limit], the_limit: list[Limit]) -> list[tuple[L
 
 
 def waits_in_turn(watch: Any, since: float, until: float) -> list[list[Limit]]:
-    """The timers of the learner's code that were set after `since` and ran out before `until`
-    (kata clock: a gap between two calls, say), as the waits each of its tasks made one after the
+    """The timers of the learner's code that ran out after `since` and by `until` (kata clock: a
+    gap between two calls, say), as the waits each of its tasks made one after the
     other: per task, the run of its timers, each set once the one before it had ended, that lasts
     longest by what they asked for (a thread it set sleeping, `asyncio.to_thread(time.sleep, x)`,
     among them); a thread's own timed wait, or a timer set outside any task, a run of its own.
     A wait in two steps (`sleep(backoff)`, then `sleep(0.04)`) is one run of both; a timer that
-    only logs, set while the wait was on, is not in its run; a heartbeat task's run is its own; a
-    timer set again in the place of one pending as the gap began is that earlier wait's."""
+    only logs, set while the wait was on, is not in its run; a heartbeat task's run is its own."""
     timers = getattr(watch, "limits", [])
-    # A timer pending as the gap began (a poll of the call, on a loop that learned of its end
-    # later: in judge mode, once it crossed) goes on in its place and task: what it set again there
-    # is that wait's, not this one's.
-    going_on = {
-        (t.task, t.file, t.line)
-        for t in timers
-        if t.task and t.at < since and (t.ended is None or t.ended > since)
-    }
-    ran_out = [
-        t
-        for t in timers
-        if t.fired
-        and t.ended is not None
-        and since <= t.at
-        and t.ended <= until
-        and (t.task, t.file, t.line) not in going_on
-    ]
+    # Whenever set: a timer pending as the gap began that ran out in it (a poll of the call before
+    # it, whose look comes a step late, in one process as across two, where the loop learns of
+    # the call's end later) held the wait back as much as one set in it.
+    ran_out = [t for t in timers if t.fired and t.ended is not None and since < t.ended <= until]
     by_task: dict[int, list[Limit]] = {}
     runs: list[list[Limit]] = []
     for timer in ran_out:
@@ -421,17 +406,17 @@ def pauses_in_full_from(timers: list[Limit]) -> float:
 
 def _as_asked(run: list[Limit]) -> bool:
     """Whether every timer of `run` is noted with the delay the code asked for, exactly: a sleep
-    (a thread's too), a `call_later`, `asyncio.wait`'s timeout, and on 3.11 `wait_for`'s, all set
-    through `loop.call_later`. One set by `loop.call_at` (`asyncio.timeout`, `timeout_at`, anyio's
-    scopes, `wait_for` from 3.12) is noted as the time left until it is due, read as it is set:
-    on a busy machine, later than the code read its clock, so shorter than it asked for."""
-    late_read = sys.version_info >= (3, 12)
+    (a thread's too), a `call_later`, `asyncio.wait`'s timeout and `wait_for`'s (its `timeout`
+    read where it set its timer, on every Python: kata.testing.waiting._asked_for). One set by
+    `loop.call_at` otherwise (`asyncio.timeout`, `timeout_at`, anyio's scopes) is noted as the
+    time left until it is due, read as it is set: on a busy machine, later than the code read
+    its clock, so shorter than it asked for."""
     return all(
         t.pause
         or t.call_later
         or t.thread
         or t.how.startswith("asyncio.wait(")
-        or (t.how.startswith("asyncio.wait_for(") and not late_read)
+        or t.how.startswith("asyncio.wait_for(")
         for t in run
     )
 

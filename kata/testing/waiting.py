@@ -869,6 +869,7 @@ _WRAPPERS = {
     if isinstance(const, types.CodeType) and const.co_name == "callback"
 }
 _CALL_LATER = asyncio.BaseEventLoop.call_later.__code__
+_WAIT_FOR = asyncio.tasks.wait_for.__code__
 _CLOSING = {
     asyncio.BaseEventLoop.shutdown_asyncgens.__code__,
     asyncio.BaseEventLoop.shutdown_default_executor.__code__,
@@ -918,7 +919,8 @@ def _runs_as_if_due(handle: asyncio.TimerHandle, loop: asyncio.AbstractEventLoop
 
 def _asked_for(caller: FrameType, when: float, loop: asyncio.AbstractEventLoop) -> float:
     """The delay of a timer due at `when`: what `loop.call_later` was asked for where it set it
-    (asyncio.sleep's delay, exactly), else the time left until `when` as read now. Read now alone,
+    (asyncio.sleep's delay, exactly), or `asyncio.wait_for` (its `timeout`, on every Python),
+    else the time left until `when` as read now. Read now alone,
     a thread that ran late between call_later's clock read and this one (a busy machine) made the
     delay short: a correct `asyncio.sleep(0.1)` was noted as 0.095 s, and 22's exact backoff test
     failed it under the self-check's load (CI, 2026-12-04)."""
@@ -926,6 +928,18 @@ def _asked_for(caller: FrameType, when: float, loop: asyncio.AbstractEventLoop) 
         delay = caller.f_locals.get("delay")
         if isinstance(delay, int | float) and not isinstance(delay, bool):
             return float(delay)
+    # From 3.12 wait_for sets its timer through asyncio.timeout (loop.call_at, two frames down):
+    # its `timeout` is what the code asked for.
+    frame: FrameType | None = caller
+    for _ in range(3):
+        if frame is None:
+            break
+        if frame.f_code is _WAIT_FOR:
+            timeout = frame.f_locals.get("timeout")
+            if isinstance(timeout, int | float) and not isinstance(timeout, bool):
+                return float(timeout)
+            break
+        frame = frame.f_back
     return when - loop.time()
 
 

@@ -2,7 +2,7 @@
 awaiting it. Breaks "Run `await call()`": it wakes 200 times a second and notices the result late. It also
 makes the task before any `try:`, so a transient error that `call()` raises itself escapes after one try."""
 
-# fails only: test_a_slow_try_is_awaited_without_a_time_limit_or_polling, test_a_transient_error_raised_by_calling_call_is_retried_too
+# fails only: test_a_slow_try_is_awaited_without_a_time_limit_or_polling, test_a_transient_error_raised_by_calling_call_is_retried_too, test_real_waits_are_awaited_and_other_retries_run_meanwhile
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
