@@ -374,7 +374,7 @@ def waits_in_turn(watch: Any, since: float, until: float) -> list[list[Limit]]:
             runs.append([timer])
         else:
             by_task.setdefault(timer.task, []).append(timer)
-    return runs + [_longest_run(timers) for timers in by_task.values()]
+    return runs + [_longest_run(of_one_task) for of_one_task in by_task.values()]
 
 
 def _longest_run(timers: list[Limit]) -> list[Limit]:

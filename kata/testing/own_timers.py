@@ -135,7 +135,6 @@ class OwnTimersProbe:
         self.held_for = 0.0  # how long its rounds kept the calls from ending: not the code's time
         self._no_more_rounds = False
         self._ran_out_at_a_call = self._held_at_a_call = True  # which words the messages use
-        self._round: asyncio.Future | None = None  # the round now, or the last one
         self._rounds: list[_Round] = []
         self._probe: asyncio.Future | None = None
         self._earlier: list[Any] = []
@@ -226,11 +225,15 @@ class OwnTimersProbe:
             return False
         now = clock.perf_counter()
         self.round_starts.append(now)
-        self._round = asyncio.get_running_loop().create_future()
-        self._rounds.append(_Round(self._round))
+        self._rounds.append(_Round(asyncio.get_running_loop().create_future()))
         of_a_call = self.waiting_for is None if a_call is None else a_call
         self._probe = asyncio.ensure_future(self._probe_timers(self._rounds[-1], now, of_a_call))
         return True
+
+    @property
+    def _round(self) -> asyncio.Future | None:
+        """The round now, or the last one (its future)."""
+        return self._rounds[-1].over if self._rounds else None
 
     @staticmethod
     async def _held_through(this_round: _Round) -> None:
