@@ -15,7 +15,7 @@ from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.errors import holds
 from kata.testing.letting_run import let_the_code_run
-from kata.testing.limits import assert_no_time_added, assert_waited_exactly
+from kata.testing.limits import assert_each_wait_exact, assert_no_time_added, assert_waited_exactly
 from kata.testing.threads import threads_counted, threads_running
 from kata.testing.ticker import LearnersTicker
 from kata.testing.waiting import assert_loop_ran
@@ -192,19 +192,17 @@ async def test_checks_at_once_then_once_every_interval(ex, rng, wake_watch):
         from_the_start=False,
         heartbeats=False,
     )
+
     # And the timers it waited on between two checks, one after another, add up to the interval
     # (`interval - 0.004`, within asyncio's early wake-up, passed the bound above: a learner trial's).
-    for number, (earlier, later) in enumerate(itertools.pairwise(check.calls), start=2):
+    def waited(seconds, timers, n):
+        return (
+            f"poll_until_ready waited {seconds:.3f} s before check number {n + 2} ({timers}); the "
+            f"docstring says to wait `interval` ({interval:.3f} s) between checks, nothing added or "
+            "taken away: `await asyncio.sleep(interval)`."
+        )
 
-        def waited(seconds, timers, number=number):
-            return (
-                f"poll_until_ready waited {seconds:.3f} s before check number {number} ({timers}); the "
-                f"docstring says to wait `interval` ({interval:.3f} s) between checks, nothing added or "
-                "taken away: `await asyncio.sleep(interval)`."
-            )
-
-        if earlier.end is not None and later.start is not None:
-            assert_waited_exactly(wakes, earlier.end, later.start, interval, waited)
+    assert_each_wait_exact(wakes, check.calls, interval, waited)
 
 
 @pytest.mark.task(1)
@@ -366,19 +364,17 @@ async def test_a_long_interval_is_waited_in_full(ex, rng, wake_watch):
             "between two checks, however long that is: `await asyncio.sleep(interval)` already lets "
             "other tasks run while it waits, so a long wait needs no cap to keep the program responsive."
         )
+
     # The bound above has room for a busy machine (in judge mode, a wait 3 % short passed it under
     # load); the timers it waited on between the two checks are exact.
-    earlier, later = check.calls
-
-    def waited(seconds, timers):
+    def waited(seconds, timers, n):
         return (
             f"poll_until_ready was given an interval of {interval:.3f} s, and waited {seconds:.3f} s between "
             f"its two checks ({timers}): wait `interval` as it is, however long, nothing added or taken "
             "away: `await asyncio.sleep(interval)`."
         )
 
-    if earlier.end is not None and later.start is not None:
-        assert_waited_exactly(wakes, earlier.end, later.start, interval, waited)
+    assert_each_wait_exact(wakes, check.calls, interval, waited)
     assert_same(found, result, "poll_until_ready's result")
 
 

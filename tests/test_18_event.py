@@ -51,7 +51,7 @@ from kata.testing.checks import Stopwatch
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
-from kata.testing.limits import alive_between, assert_no_time_added, assert_waited_exactly
+from kata.testing.limits import alive_between, assert_each_wait_exact, assert_no_time_added
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import WOKEN, FrozenLoopBreaker, assert_loop_ran, assert_slept, every, who_woke
 
@@ -974,21 +974,19 @@ async def test_runs_a_job_at_once_then_one_after_every_pause(ex, rng, wake_watch
         once=False,
         from_the_start=False,
     )
+
     # And the timers it paused on between two jobs, one after another, add up to the interval: a
     # pause kept by short sleeps until the clock says `interval + 0.03`, or in two halves with a
     # little added to each (learner trials'), is judged by what it asked for.
-    for number, (before, after) in enumerate(itertools.pairwise(job.calls), start=2):
+    def paused(seconds, timers, n):
+        return (
+            f"run_every paused {seconds:.3f} s before job number {n + 2} ({timers}); the docstring "
+            f"gives `interval` ({interval:.3f} s), counted from the end of one job to the start of the "
+            "next, nothing added or taken away. Pause on one wait of `interval` that stop can end "
+            "(`asyncio.wait_for(stop.wait(), interval)`)."
+        )
 
-        def paused(seconds, timers, number=number):
-            return (
-                f"run_every paused {seconds:.3f} s before job number {number} ({timers}); the docstring "
-                f"gives `interval` ({interval:.3f} s), counted from the end of one job to the start of the "
-                "next, nothing added or taken away. Pause on one wait of `interval` that stop can end "
-                "(`asyncio.wait_for(stop.wait(), interval)`)."
-            )
-
-        if before.end is not None and after.start is not None:
-            assert_waited_exactly(wakes, before.end, after.start, interval, paused)
+    assert_each_wait_exact(wakes, job.calls, interval, paused)
 
 
 @pytest.mark.task(2)

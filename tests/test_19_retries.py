@@ -6,7 +6,6 @@ so the expected delays can be computed. One test waits for real with asyncio.sle
 """
 
 import asyncio
-import itertools
 import math
 from dataclasses import dataclass
 
@@ -15,7 +14,7 @@ import pytest
 from kata.testing import FakeService, assert_same, clock, describe, margins, stopwatch
 from kata.testing.cancelling import WAIT, Run, assert_ended_cancelled
 from kata.testing.clock import early_by
-from kata.testing.limits import assert_waited_exactly
+from kata.testing.limits import assert_each_wait_exact
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
 
@@ -783,20 +782,19 @@ async def test_real_waits_are_awaited_and_other_retries_run_meanwhile(ex, rng, w
     # the timers of its own it waited on, one after another, between two tries (an asyncio.sleep
     # of 0.02 s more, or a thread's, after the wait: a learner trial's, within those bounds).
     for flaky, random in zip(flakies, randoms, strict=True):
-        tries_made = flaky.call.calls
-        for n, (earlier, later) in enumerate(itertools.pairwise(tries_made)):
-            want = random.values[n] * waits[n]
 
-            def waited(seconds, timers, n=n, want=want, value=random.values[n]):
-                return (
-                    f"before try {n + 2}, retry waited {seconds:.3f} s ({timers}); the rule gives "
-                    f"{want:.3f} s there (random() returned {value}, the cap is "
-                    f"{waits[n]:g} s): wait exactly `await sleep(backoff_delay(n, base_delay, max_delay, "
-                    "random))`, the `sleep` you were given, nothing added or taken away."
-                )
+        def wanted(n, values=random.values):
+            return values[n] * waits[n]
 
-            if earlier.end is not None and later.start is not None:
-                assert_waited_exactly(wakes, earlier.end, later.start, want, waited)
+        def waited(seconds, timers, n, values=random.values):
+            return (
+                f"before try {n + 2}, retry waited {seconds:.3f} s ({timers}); the rule gives "
+                f"{values[n] * waits[n]:.3f} s there (random() returned {values[n]}, the cap is "
+                f"{waits[n]:g} s): wait exactly `await sleep(backoff_delay(n, base_delay, max_delay, "
+                "random))`, the `sleep` you were given, nothing added or taken away."
+            )
+
+        assert_each_wait_exact(wakes, flaky.call.calls, wanted, waited)
     if margins.over(
         run.elapsed, max(totals) + 0.2, "19 three retries together: run < the longest total + 0.2 s"
     ):

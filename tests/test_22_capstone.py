@@ -41,7 +41,7 @@ from kata.testing.charsets import assert_text_as_sent, utf8_json
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
-from kata.testing.limits import assert_no_time_added, assert_waited_exactly
+from kata.testing.limits import assert_each_wait_exact, assert_no_time_added
 from kata.testing.own_timers import GRACE, OwnTimersProbe
 from kata.testing.responses import ResponseWatch, assert_released, assert_used_the_session, large_error_reply
 from kata.testing.server import LoopbackServer, hold_replies_until_requests
@@ -1162,21 +1162,20 @@ async def test_the_wait_before_each_retry_doubles_and_the_last_503_is_raised_at_
             "backoff * 2 ** n)` before retry n + 1; retrying at once only adds to the load of a server "
             "that said it is busy."
         )
+
     # The gaps the server sees allow for a busy machine; the waits the code asks for are exact: the
     # timers of its own it waited on, one after another, between a 503 and the next request
     # (a `call_later` at 1.2 times, a second sleep after the first: a learner trial's, passing on the gaps).
-    for n, ((earlier, later), want) in enumerate(zip(itertools.pairwise(requests), wanted, strict=True)):
+    def waited(seconds, timers, n):
+        return (
+            f"with backoff={backoff}, fetch_links_retrying waited {seconds:.3f} s before retry {n + 1} "
+            f"({timers}); the docstring asks for exactly {wanted[n]:.3f} s there ({expected} in all): "
+            "backoff, then twice as long each time, nothing added or taken away (no jitter: the "
+            f"caller chose these waits).{as_the_header_said([seconds])} `await asyncio.sleep(backoff "
+            "* 2 ** n)` before retry n + 1."
+        )
 
-        def waited(seconds, timers, n=n, want=want):
-            return (
-                f"with backoff={backoff}, fetch_links_retrying waited {seconds:.3f} s before retry {n + 1} "
-                f"({timers}); the docstring asks for exactly {want:.3f} s there ({expected} in all): "
-                "backoff, then twice as long each time, nothing added or taken away (no jitter: the "
-                f"caller chose these waits).{as_the_header_said([seconds])} `await asyncio.sleep(backoff "
-                "* 2 ** n)` before retry n + 1."
-            )
-
-        assert_waited_exactly(retried.wakes, earlier.end, later.start, want, waited)
+    assert_each_wait_exact(retried.wakes, requests, wanted.__getitem__, waited)
     # The last 503 is raised as soon as it comes (well under 0.01 s). One more wait after it,
     # doubled (0.4 s) or as long as the last wait (0.2 s), is 4 or 2 times this bound.
     late = retried.finished - retried.last_reply

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
@@ -474,3 +475,24 @@ def assert_waited_exactly(
         raise AssertionError(say(run_length(run), run_said(run)))
     if shorter:
         raise AssertionError(say(run_length(last), run_said(last)))
+
+
+def assert_each_wait_exact(
+    watch: Any,
+    calls: Iterable[Any],
+    want: float | Callable[[int], float],
+    say: Callable[[float, str, int], str],
+) -> None:
+    """`assert_waited_exactly` between each two calls in turn: from the end of the earlier to the
+    start of the later (a check and the next, a job's end and the next job, a try and the next),
+    where both are known. The n-th wait (from 0) is `want(n)` s, or `want` for every one, and a
+    failure says `say(seconds, timers, n)`."""
+    for n, (earlier, later) in enumerate(itertools.pairwise(calls)):
+        if earlier.end is None or later.start is None:
+            continue
+        wanted = want(n) if callable(want) else want
+
+        def said(seconds: float, timers: str, n: int = n) -> str:
+            return say(seconds, timers, n)
+
+        assert_waited_exactly(watch, earlier.end, later.start, wanted, said)

@@ -1,6 +1,7 @@
 """kata.testing.limits: the time limits and pauses a learner's file sets are noted, others' timers are not."""
 
 import asyncio
+import dataclasses
 import importlib.util
 
 import pytest
@@ -9,6 +10,7 @@ from kata.testing.limits import (
     MAX_PAUSES,
     MIN_LIMIT,
     Limit,
+    assert_each_wait_exact,
     assert_no_limit_of_its_own,
     assert_no_time_added,
     assert_waited_exactly,
@@ -349,6 +351,31 @@ def test_a_wait_the_docstring_gives_is_read_as_the_timers_one_task_waited_on_one
     in_a_thread = _timer("asyncio.to_thread(time.sleep, 0.06)", 0.06, 0.001, task=0)
     with pytest.raises(AssertionError, match=r"waited 0\.060 s"):
         assert_waited_exactly(_Watch(in_a_thread), 0.0, 1.0, 0.05, said)
+
+
+def test_each_wait_between_calls_in_turn_is_read_with_its_own_length_and_number():
+    """kata.testing.limits.assert_each_wait_exact: from each call's end to the next one's start, the
+    n-th wait (from 0) is judged against its own length and told with its number; a call that never
+    ended or never began leaves its waits unread."""
+
+    @dataclasses.dataclass
+    class Call:
+        start: float | None
+        end: float | None
+
+    def sleep(delay, at):
+        return _timer(f"asyncio.sleep({delay:g})", delay, at, task=1, keeps_time=True)
+
+    def said(seconds, timers, n):
+        return f"wait {n} was {seconds:.3f} s"
+
+    calls = [Call(0.0, 0.01), Call(0.061, 0.07), Call(0.171, 0.18)]
+    doubling = _Watch(sleep(0.05, 0.011), sleep(0.1, 0.071))
+    assert_each_wait_exact(doubling, calls, lambda n: 0.05 * 2**n, said)
+    with pytest.raises(AssertionError, match=r"wait 1 was 0\.100 s"):
+        assert_each_wait_exact(doubling, calls, 0.05, said)
+    calls[1].end = None  # still running when the test looked: no wait after it to read
+    assert_each_wait_exact(doubling, calls, 0.05, said)
 
 
 async def test_a_thread_that_only_sleeps_is_a_timer_with_its_length(tmp_path):
