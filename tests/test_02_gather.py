@@ -15,7 +15,12 @@ from kata.testing import (
     margins,
     stopwatch,
 )
-from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
+from kata.testing.caps import (
+    MANY_CALLS_STALL_LIMIT,
+    assert_no_cap_of_its_own,
+    held_until_all_in_flight,
+    more_than_any_cap,
+)
 from kata.testing.differences import assert_same_parts
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.services import FakeServices
@@ -137,6 +142,7 @@ async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch):
     )
 
 
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
 @pytest.mark.task(1)
 async def test_however_many_ids_there_are_every_call_runs_at_once(ex, rng):
     # A red team's Semaphore(16), then others' caps of 20 and 50 elsewhere (kata.testing.caps).

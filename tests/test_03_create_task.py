@@ -28,7 +28,12 @@ from kata.testing.cancelling import (
     left_running_message,
     stop_calls,
 )
-from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
+from kata.testing.caps import (
+    MANY_CALLS_STALL_LIMIT,
+    assert_no_cap_of_its_own,
+    held_until_all_in_flight,
+    more_than_any_cap,
+)
 from kata.testing.differences import assert_same_parts
 from kata.testing.errors import Aborted
 from kata.testing.leftovers import stop_leftover_tasks
@@ -663,6 +668,7 @@ async def test_awaiting_the_tasks_gives_every_page_and_they_overlap(ex, rng, wak
     assert_ran_together(download, run.elapsed - timers.held_for, expected_calls=len(urls))
 
 
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
 @pytest.mark.task(2)
 async def test_however_many_urls_there_are_every_download_runs_at_once(ex, rng):
     # A red team's start_downloads gave each url its task, each waiting its turn on a Semaphore(10):

@@ -11,7 +11,12 @@ import itertools
 import pytest
 
 from kata.testing import FakeService, assert_call_count, assert_same, clock, margins, stopwatch
-from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
+from kata.testing.caps import (
+    MANY_CALLS_STALL_LIMIT,
+    assert_no_cap_of_its_own,
+    held_until_all_in_flight,
+    more_than_any_cap,
+)
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.errors import holds
 from kata.testing.letting_run import let_the_code_run
@@ -781,6 +786,7 @@ async def test_many_reminders_count_down_together(ex):
 QUICK_DELAY = 0.001
 
 
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
 @pytest.mark.task(2)
 async def test_however_many_reminders_there_are_every_one_counts_down_at_once(ex, rng):
     # A red team's send_reminders ran at most 50 reminders at once on a Semaphore(50): the other

@@ -31,7 +31,12 @@ from kata.testing.cancelling import (
     stop_calls,
     through,
 )
-from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
+from kata.testing.caps import (
+    MANY_CALLS_STALL_LIMIT,
+    assert_no_cap_of_its_own,
+    held_until_all_in_flight,
+    more_than_any_cap,
+)
 from kata.testing.errors import Aborted
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
@@ -182,6 +187,7 @@ async def test_every_call_runs_at_the_same_time_even_when_some_fail(ex, rng, wak
     )
 
 
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
 @pytest.mark.task(1)
 async def test_however_many_ids_there_are_fetch_all_settled_runs_every_call_at_once(ex, rng):
     # A red team's Semaphore(20), just above the other tests' ids (kata.testing.caps).
@@ -503,6 +509,7 @@ async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch):
     )
 
 
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
 @pytest.mark.task(2)
 async def test_however_many_ids_there_are_fetch_all_or_nothing_runs_every_call_at_once(ex, rng):
     count = more_than_any_cap(rng)

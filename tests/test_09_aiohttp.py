@@ -16,7 +16,7 @@ from http import HTTPStatus
 import aiohttp
 import pytest
 
-from kata.testing import assert_ran_together, assert_same, describe, leaves, stopwatch
+from kata.testing import assert_ran_together, assert_same, describe, leaves, margins, stopwatch
 from kata.testing.cancelling import LeftRunning, Run, assert_ended_cancelled
 from kata.testing.charsets import assert_text_as_sent, utf8_json
 from kata.testing.own_timers import OwnTimersProbe
@@ -635,10 +635,13 @@ async def test_every_request_is_sent_before_any_reply_comes(ex, rng, server):
     assert_data(result, [user_record(uid) for uid in user_ids], "fetch_multiple_urls' result")
     assert_asked_once_each(server, [f"/users/{uid}" for uid in user_ids], "fetch_multiple_urls")
     if server.peak < count:
+        if hold.still_arriving:  # sent slowly by a busy machine, still coming as the hold gave up
+            margins.cut_off(f"09 fetch_multiple_urls: every request in within {ALL_IN_WITHIN} s")
         raise AssertionError(
             f"fetch_multiple_urls was given {count} URLs, and the server never had more than "
             f"{server.peak} of their requests at once: it held every reply until all {count} had "
-            f"come (for {ALL_IN_WITHIN:.1f} s), and the rest only came once replies had gone out. "
+            f"come (for {ALL_IN_WITHIN:.1f} s after the first, longer while more kept coming), and the "
+            "rest only came once replies had gone out. "
             "The docstring asks for every URL at the same time, however many there are: no batches "
             "(a gather per slice of the list), no cap of your own (a Semaphore, a connector with "
             "`limit=` below the number of URLs). Start a request for each URL, then gather them all."

@@ -31,6 +31,7 @@ from kata.testing.cancelling import (
 )
 from kata.testing.caps import (
     HELD_LONGEST,
+    MANY_CALLS_STALL_LIMIT,
     assert_no_cap_of_its_own,
     held_until_all_in_flight,
     more_than_any_cap,
@@ -728,6 +729,7 @@ async def test_every_call_starts_at_once(ex, rng, wake_watch):
     )
 
 
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
 @pytest.mark.task(2)
 async def test_however_many_keys_there_are_every_call_runs_at_once(ex, rng):
     # A red team's Semaphore(20), just above the other tests' keys (kata.testing.caps); the limit is

@@ -32,7 +32,12 @@ from kata.testing.cancelling import (
     stop_calls,
     through,
 )
-from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
+from kata.testing.caps import (
+    MANY_CALLS_STALL_LIMIT,
+    assert_no_cap_of_its_own,
+    held_until_all_in_flight,
+    more_than_any_cap,
+)
 from kata.testing.errors import Aborted
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import assert_slept_while_the_calls_ran
@@ -285,6 +290,7 @@ async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch):
     )
 
 
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
 @pytest.mark.task(1)
 async def test_more_than_a_hundred_calls_all_run_at_the_same_time(ex, rng):
     # "At most 50 at a time, to spare the service" passed the test above, with its 11 to 20 ids,

@@ -31,7 +31,7 @@ from kata.testing.cancelling import (
     settle,
     stop_calls,
 )
-from kata.testing.caps import held_until_all_in_flight, more_than_any_cap
+from kata.testing.caps import MANY_CALLS_STALL_LIMIT, held_until_all_in_flight, more_than_any_cap
 from kata.testing.differences import assert_same_parts
 from kata.testing.errors import Aborted
 from kata.testing.hang_guard import hang_guard
@@ -306,6 +306,7 @@ NO_CAP = (
 )
 
 
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
 @pytest.mark.task(1)
 async def test_as_many_items_are_handled_at_once_as_there_are_workers_however_many(ex, rng, leftovers):
     # More workers than any round cap (129 to 160; kata.testing.caps), well above the 2 to 4 of the
@@ -618,6 +619,7 @@ class QuickSource(Source):
         return item
 
 
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
 @pytest.mark.task(2)
 async def test_as_many_items_from_the_source_are_handled_at_once_as_there_are_workers_however_many(
     ex, rng, leftovers

@@ -22,7 +22,12 @@ from kata.testing import (
     stopwatch,
 )
 from kata.testing.cancelling import Run, assert_ended_after_the_cancel, assert_ended_cancelled
-from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
+from kata.testing.caps import (
+    MANY_CALLS_STALL_LIMIT,
+    assert_no_cap_of_its_own,
+    held_until_all_in_flight,
+    more_than_any_cap,
+)
 from kata.testing.errors import Aborted
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
@@ -531,6 +536,7 @@ async def test_different_keys_are_fetched_at_the_same_time(ex, rng):
     assert_ran_together(fetch, run.elapsed, expected_calls=len(keys))
 
 
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
 @pytest.mark.task(2)
 async def test_many_different_keys_are_all_fetched_at_the_same_time(ex, rng):
     # "At most 10 fetches at a time, to spare the backend" (a semaphore in the cache) passed the test

@@ -34,6 +34,7 @@ from kata.testing import (
     server_cancels,
     stopwatch,
 )
+from kata.testing.caps import MANY_CALLS_STALL_LIMIT
 from kata.testing.charsets import assert_text_as_sent, utf8_json
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.differences import assert_same_parts
@@ -717,6 +718,7 @@ MANY_URLS = (101, 120)
 HELD_AT_MOST = 1.0
 
 
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
 @pytest.mark.task(2)
 async def test_many_urls_are_all_in_flight_at_once(ex, rng, server):
     count = rng.randint(*MANY_URLS)

@@ -1808,7 +1808,8 @@ async def test_a_large_limit_is_reached_when_that_many_pages_wait(ex, rng, serve
         raise AssertionError(
             f"crawl(..., limit={limit}) never had more than {server.peak} requests in flight, though "
             f"{len(pages)} pages waited (this test held their replies until {limit} had come, for "
-            f"{ALL_IN_WITHIN:.1f} s). `limit` is the caller's to choose, however large: make the "
+            f"{ALL_IN_WITHIN:.1f} s after the first, longer while more kept coming). `limit` is the "
+            "caller's to choose, however large: make the "
             "semaphore from it as it is, `asyncio.Semaphore(limit)`, with no cap of your own "
             "(`min(limit, 8)`, `min(limit, 32)`)."
         )

@@ -21,6 +21,7 @@ and the timeline pictures work on it unchanged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json as _json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -33,6 +34,7 @@ from multidict import CIMultiDict
 
 from kata.testing import clock
 from kata.testing.fakes import Call
+from kata.testing.hold_ends import StartsSeen
 
 # Handlers still running when a test ends are cancelled after this long, so a
 # broken client cannot hold the teardown for aiohttp's default 60 s.
@@ -41,7 +43,8 @@ SHUTDOWN_TIMEOUT = 0.25
 # makes them all must not hang), looking every LAST_POLL seconds.
 LAST_WITHIN = 1.0
 LAST_POLL = 0.005
-# Replies held by `hold_replies_until_requests` wait at most this long for the rest of the requests.
+# Replies held by `hold_replies_until_requests` wait this long after the first request for the
+# rest (longer while they are still arriving: kata.testing.hold_ends).
 HOLD_AT_MOST = 1.0
 
 
@@ -327,12 +330,10 @@ class LoopbackServer:
         return response, True
 
 
-def hold_replies_until_requests(
-    count: int, at_most: float = HOLD_AT_MOST
-) -> Callable[[Reply], ReplyFunction]:
+def hold_replies_until_requests(count: int, at_most: float = HOLD_AT_MOST) -> HeldUntilRequests:
     """A wrapper for `serve`: `hold(reply)` answers `reply` only once `count` requests for the
-    replies wrapped by this same `hold` have arrived; once one has waited `at_most` seconds,
-    nothing is held again.
+    replies wrapped by this same `hold` have arrived; once the hold has given up, nothing is held
+    again.
 
         hold = hold_replies_until_requests(len(paths), at_most=1.5)
         urls = [server.serve(path, hold(Reply(json=n))) for n, path in enumerate(paths)]
@@ -344,24 +345,46 @@ def hold_replies_until_requests(
     of how slow is enough. Held, code that asks for every URL at once is answered as soon as its
     last request is in, however slowly they came, and the server sees all of them at once; code
     that keeps some back (batches, a cap of its own) never brings the count up, so the server
-    never sees more than it let through. Once a reply has waited `at_most` seconds, every reply
-    goes, the later ones too: held each in turn, code that sends its requests one after another
-    would wait out the limit once per request, past the test's own time limit (a hang 09 had)."""
-    arrived = 0
-    every_one = asyncio.Event()
+    never sees more than it let through. The hold gives up `at_most` s after the first request,
+    later while requests are still arriving (kata.testing.hold_ends; `hold.still_arriving` says it
+    gave up so), and then every reply goes, the later ones too: held each in turn, code that sends
+    its requests one after another would wait out the limit once per request, past the test's own
+    time limit (a hang 09 had)."""
+    return HeldUntilRequests(count, at_most)
 
-    def hold(reply: Reply) -> ReplyFunction:
+
+class HeldUntilRequests:
+    """`hold_replies_until_requests`: the requests its replies wait for, and when it gave up."""
+
+    def __init__(self, count: int, at_most: float) -> None:
+        self.count, self.arrived, self.reached = count, 0, False
+        self.starts = StartsSeen(at_most)
+        self._all_in = asyncio.Event()
+
+    def __call__(self, reply: Reply) -> ReplyFunction:
         async def held(request: ServedRequest) -> Reply:
-            nonlocal arrived
-            arrived += 1
-            if arrived >= count:
-                every_one.set()
-            try:
-                await asyncio.wait_for(every_one.wait(), at_most)
-            except TimeoutError:
-                every_one.set()  # some never came: let every reply go, for good
+            self.arrived += 1
+            self.starts.started(clock.perf_counter())
+            if self.arrived >= self.count:
+                self.reached = True
+                self._all_in.set()
+            due = clock.perf_counter()
+            while not self._all_in.is_set():
+                now = clock.perf_counter()
+                left = self.starts.left(now, late=now - due)
+                if left <= 0:
+                    self.starts.give_up(now)
+                    self._all_in.set()  # some never came: let every reply go, for good
+                    break
+                due = now + left
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._all_in.wait(), left)
             return reply
 
         return held
 
-    return hold
+    @property
+    def still_arriving(self) -> bool:
+        """Whether the hold gave up before every request came, while they were still arriving: a
+        busy machine sending them slowly, not a cap of the code's own."""
+        return not self.reached and self.starts.still_starting

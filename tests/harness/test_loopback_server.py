@@ -5,6 +5,7 @@ of requests is in (09 and 20 count the requests a client keeps in flight at once
 import asyncio
 
 import aiohttp
+import pytest
 
 from kata.testing import clock
 from kata.testing.server import LoopbackServer, Reply, hold_replies_until_requests
@@ -112,6 +113,24 @@ async def test_after_at_most_no_reply_is_held_again():
         first, *later = server.requests
         assert first.end - first.start >= at_most
         assert all(r.end - r.start < at_most / 2 for r in later)  # half: a loaded machine
+        assert not hold.still_arriving  # none came while the first waited: no busy machine's doing
+
+
+@pytest.mark.load_sensitive  # its premise: each request comes within 0.2 s of the one before
+async def test_requests_that_keep_arriving_slowly_are_all_held_past_at_most():
+    # A busy machine sends the requests of code that asks for every URL at once slowly: 6 of them
+    # 0.1 s apart take 0.5 s, past `at_most` (0.3 s). The hold goes on while they still come
+    # (kata.testing.hold_ends), and the server sees all 6 at once.
+    async with LoopbackServer() as server:
+        hold = hold_replies_until_requests(6, at_most=0.3)
+        urls = [server.serve(f"/{n}", hold(Reply(json=n))) for n in range(6)]
+        async with aiohttp.ClientSession() as session:
+            tasks = []
+            for url in urls:
+                tasks.append(asyncio.create_task(get(session, url)))
+                await asyncio.sleep(0.1)
+            assert await asyncio.gather(*tasks) == list(range(6))
+        assert server.peak == 6 and hold.reached and not hold.still_arriving
 
 
 async def test_a_streamed_reply_waits_for_before_piece_before_each_piece_after_the_first():
