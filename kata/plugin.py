@@ -74,6 +74,10 @@ JUDGE_KEY = pytest.StashKey[object]()  # a kata.judge.session.JudgeSession in ju
 SEED_KEY = pytest.StashKey[int]()
 LOOP_KEY = pytest.StashKey[asyncio.AbstractEventLoop]()
 GUARD_KEY = pytest.StashKey[LoopGuard]()  # the test's loop guard, for what it saw before a timeout
+# The findings of the test's guards (its own and, in judge mode, the sandbox's) that a busy machine
+# can cause: a frozen loop, a thread of the code's still at work. Only a failure they lead is one
+# on time: the learner's own error can say the same words (a red team's did, and had a second run).
+ON_TIME_FINDINGS_KEY = pytest.StashKey[list[str]]()
 LOAD_SENSITIVE = "load_sensitive"  # a harness test's marker (see pytest_configure)
 
 NOT_WRITTEN = "{name} in {path} is not written yet (it still raises NotImplementedError)"
@@ -517,6 +521,7 @@ def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judg
             if judge is None:  # they end with the test, as the sandbox's do (kata.testing.timers)
                 drop_learners_timers(asyncio.get_running_loop(), [str(learner_file)])
             _unload_learner_module(item)  # in the sandbox, the judge's finish did
+        item.stash[ON_TIME_FINDINGS_KEY] = _on_time_findings(problems)
         _judge(failure, problems, target, judge, test)
 
     return guarded
@@ -547,6 +552,7 @@ def _guard_sync(test, target: Path, item: pytest.Item, judge=None):
             if thread_watch is not None:
                 problems.extend(thread_watch.finish_sync())
             _unload_learner_module(item)
+        item.stash[ON_TIME_FINDINGS_KEY] = _on_time_findings(problems)
         _judge(failure, problems, target, judge, test)
 
     return guarded
@@ -629,11 +635,17 @@ def _where_it_stopped(item: pytest.Item, error: BaseException, running_words: st
     return "\n".join(filter(None, [seen, *(f"Meanwhile, {said}" for said in lost)]))
 
 
-def _failed_only_on_time(call: pytest.CallInfo, timed_out: bool) -> bool:
+def _on_time_findings(problems: list[str]) -> list[str]:
+    return [problem for problem in problems if problem.startswith((FROZEN, thread_leftovers.LEFT_PREFIX))]
+
+
+def _failed_only_on_time(call: pytest.CallInfo, timed_out: bool, findings: list[str]) -> bool:
     """A timeout, a frozen loop, a broken timing bound, or a thread of the code's still at work
     past the grace (and nothing before it): a busy machine can cause each of these. Not a loop
     frozen in a blocking call on a quiet machine (kata.testing.stall_cause): that is the code,
-    and any timing it broke with it. Read from the words, which come from the sandbox too."""
+    and any timing it broke with it. A frozen loop or a thread at work counts only as one of the
+    guards' `findings` (ON_TIME_FINDINGS_KEY) that leads the failure, never as words of the
+    learner's own error."""
     if timed_out:
         return True
     error = call.excinfo.value if call.excinfo else None
@@ -642,7 +654,7 @@ def _failed_only_on_time(call: pytest.CallInfo, timed_out: bool) -> bool:
         return False
     if isinstance(error, AssertionError) and margins.broken:
         return True
-    return text.startswith((FROZEN, thread_leftovers.LEFT_PREFIX))
+    return any(text.startswith(finding) for finding in findings)
 
 
 def _only_gave_up(call: pytest.CallInfo) -> bool:
@@ -660,7 +672,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.sections.append(("kata", f"random inputs from --kata-seed {seed}"))
     # "setup" too: the learner's file is loaded there (the ex fixture), and can hang as it loads.
     if report.failed and call.when in ("setup", "call") and call.excinfo is not None:
-        timed_out = is_pytest_timeout(str(call.excinfo.value))
+        # pytest-timeout fails the test (pytest.fail); an error of the learner's own with its words is not it.
+        timed_out = isinstance(call.excinfo.value, pytest.fail.Exception) and is_pytest_timeout(
+            str(call.excinfo.value)
+        )
         if not timed_out and "ex" in getattr(item, "fixturenames", ()):
             judge = item.config.stash.get(JUDGE_KEY, None)
             if judge is not None and judge.link.peer is not None and judge.link.peer.lost is not None:
@@ -673,7 +688,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 # words and a traceback deep in the selector alone (a learner trial): the words
                 # grade.py gives, where the code was included, come with it.
                 report.sections.append(("your code", learner_message(report)))
-        if _failed_only_on_time(call, timed_out) or item.get_closest_marker(LOAD_SENSITIVE):
+        findings = item.stash.get(ON_TIME_FINDINGS_KEY, [])
+        if _failed_only_on_time(call, timed_out, findings) or item.get_closest_marker(LOAD_SENSITIVE):
             report.user_properties.append((TIME_ONLY, True))
             if _only_gave_up(call):
                 report.user_properties.append((GAVE_UP, True))

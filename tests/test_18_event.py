@@ -46,14 +46,27 @@ from kata.testing.cancelling import (
     left_running_message,
     stop_calls,
 )
-from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
+from kata.testing.caps import (
+    MANY_CALLS_STALL_LIMIT,
+    assert_no_cap_of_its_own,
+    held_until_all_in_flight,
+    more_than_any_cap,
+)
 from kata.testing.checks import Stopwatch
 from kata.testing.clock import EARLY_WAKE
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.limits import alive_between, assert_each_wait_exact, assert_no_time_added
 from kata.testing.own_timers import OwnTimersProbe
-from kata.testing.waiting import WOKEN, FrozenLoopBreaker, assert_loop_ran, assert_slept, every, who_woke
+from kata.testing.waiting import (
+    WOKEN,
+    FrozenLoopBreaker,
+    assert_loop_ran,
+    assert_no_thread_at_work,
+    assert_slept,
+    every,
+    who_woke,
+)
 
 # Task 1
 DELAY = 0.2  # one runner's run
@@ -347,19 +360,6 @@ def assert_go_left_set(go):
         )
 
 
-def assert_no_thread_while_go_is_unset(wakes, since, until):
-    """Fail if a thread's work of start_together's own was going while go stayed unset (its timers
-    are judged by what they do: kata.testing.own_timers). Waiting for go needs none: `await
-    go.wait()` sleeps until go is set."""
-    threads = alive_between(wakes, since, until, only_threads=True)
-    if threads:
-        raise AssertionError(
-            f"while go stayed unset for {until - since:.2f} s, a thread of start_together's own was "
-            f"working: {threads[0].where()}. Waiting for go needs none: a thread that checks go does "
-            "it late. `await go.wait()` sleeps until go is set, and wakes the moment it is."
-        )
-
-
 async def start_and_signal(ex, wake_watch, run, names, go, hold):
     """Start start_together, set `go` `hold` s later; return its result and a stopwatch started at go.
 
@@ -403,7 +403,14 @@ async def start_and_signal(ex, wake_watch, run, names, go, hold):
         GO_POLLED,
         "18 start_together: looks again at go while it is unset < WOKEN",
     )
-    assert_no_thread_while_go_is_unset(wakes, created, unset)
+    assert_no_thread_at_work(
+        wakes,
+        created,
+        unset,
+        f"while go stayed unset for {unset - created:.2f} s",
+        "Waiting for go needs no thread",
+        "`await go.wait()` sleeps until go is set, and wakes the moment it is.",
+    )
     if run.calls:
         first = min(run.calls, key=lambda call: call.start)
         assert_started_at_once(first, first.start - since_go.started)
@@ -433,6 +440,7 @@ async def test_every_runner_starts_the_moment_go_is_set(ex, wake_watch, rng):
     assert_started_at_once(last, last.start - since_go.started)
 
 
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
 @pytest.mark.task(1)
 async def test_more_than_a_hundred_runners_all_run_at_the_same_time(ex, rng):
     # "At most 50 at a time, to spare the machine" passed the test above, with its 11 to 20 names,
@@ -1408,7 +1416,7 @@ async def wait_for_targets(
         await progress.wait_until(target)
         woke[n] = (len(advanced_at), clock.perf_counter())
 
-    async with wake_watch() as wakes, loop_breaker(ex, COUNT_FROZEN):
+    async with wake_watch(ex) as wakes, loop_breaker(ex, COUNT_FROZEN):
         named = {
             asyncio.create_task(waiter(n, target)): f"wait_until({target})"
             for n, target in enumerate(targets)
@@ -1458,6 +1466,16 @@ async def wait_for_targets(
         COUNT_POLLED,
         "18 wait_until: wake-ups while the count is unchanged < WOKEN",
         "wait_until",
+    )
+    # However a thread of its own waits between its checks (a lock's timed acquire: a red team's,
+    # which no timer of the loop's showed), it is at work while nothing it waits for changes.
+    assert_no_thread_at_work(
+        wakes,
+        started,
+        quiet_until,
+        f"while the count stayed at 0 for {quiet_until - started:.2f} s",
+        "Waiting for the count needs no thread: advance runs on the event loop, and can wake the waiters",
+        COUNT_POLLED["fix"],
     )
     assert_loop_ran(
         wakes,

@@ -229,10 +229,9 @@ class JudgeSession:
 
     def handed_over(self, first: int, later: int) -> tuple[float, float, list[tuple[float, float]]] | None:
         """When the sandbox's loop was handed the outcomes of the two calls its code made under
-        these numbers (kata.testing.fakes.Call.via), and the stretches that loop was starved
         through between them: kata.testing.order's question in judge mode. None where the
-        sandbox does not know, or says nonsense: the order check then gives the code a second
-        run. Whatever the sandbox says, it can only take that second run away from its code."""
+        sandbox does not know, or says nonsense: the order check's failure then stands. What the
+        sandbox says can give its code a second run (a loop it says was starved), never a pass."""
         if self.link.host is None or self.link.peer.lost is not None:
             return None
         reported = self.link.ask("handed_over", first, later)
@@ -360,6 +359,13 @@ class _TimersInTheSandbox:
     probe_own_timers = WakeWatch.probe_own_timers
 
     _lent: LentTimers | None = None
+
+    async def fence(self) -> None:
+        """A round trip to the sandbox: messages keep their order, so what its code sent before
+        this (a cancel of a call the test holds) has been read here once it is over."""
+        if self.session.link.host is not None and self.session.link.peer.lost is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.session.link.ask_async("fence"), WAKES_TIMEOUT)
 
     async def run_out_own_timers(
         self, spare_up_to: float | None = None, spare_pauses: bool = False

@@ -256,6 +256,10 @@ class Host:
             return [], [], None, []
         return (*_packed(watch.watched, watch.callbacks, watch.starved), reported_limits(watch))
 
+    async def fence(self) -> None:
+        """A round trip (kata.testing.own_timers): the judge has read every message sent before
+        this answer."""
+
     async def run_out_own_timers(
         self, own_loops: object = False, spare_up_to: object = None, spare_pauses: object = False
     ) -> list[tuple]:

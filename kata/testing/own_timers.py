@@ -75,12 +75,21 @@ def _timed_out(error: BaseException) -> bool:
 @dataclasses.dataclass
 class _Round:
     """One round of the probe: done when `over` is; whether it made timers of the code's run out
-    (known once the sandbox or the loop has said), and how many held calls the code cancelled
-    while it held them."""
+    (known once the sandbox or the loop has said), how many held calls the code cancelled while it
+    held them, and how many it holds now.
+
+    In judge mode a cancel the code sent before the round began can reach the judge during it (on
+    a busy machine the judge reads the sandbox's messages late): the round counts cancels only
+    once a round trip to the sandbox (`fence`) is over, and messages keep their order, so every
+    cancel sent before the round began has been read by then (14's first_success, cancelling the
+    slower calls once one had worked, then sleeping, was taken under load for giving up at that
+    sleep's timer)."""
 
     over: asyncio.Future
     ran_out: bool = False
     cancels: int = 0
+    counting: bool = True  # whether a cancel now is counted (judge mode: once the fence is passed)
+    holding: int = 0  # the calls it holds now
 
 
 class _Gate:
@@ -225,7 +234,8 @@ class OwnTimersProbe:
             return False
         now = clock.perf_counter()
         self.round_starts.append(now)
-        self._rounds.append(_Round(asyncio.get_running_loop().create_future()))
+        fence = getattr(self.wakes, "fence", None)
+        self._rounds.append(_Round(asyncio.get_running_loop().create_future(), counting=fence is None))
         of_a_call = self.waiting_for is None if a_call is None else a_call
         self._probe = asyncio.ensure_future(self._probe_timers(self._rounds[-1], now, of_a_call))
         return True
@@ -237,12 +247,15 @@ class OwnTimersProbe:
 
     @staticmethod
     async def _held_through(this_round: _Round) -> None:
+        this_round.holding += 1
         try:
             await asyncio.shield(this_round.over)
         except asyncio.CancelledError:
-            if not this_round.over.done():  # the code cancelled a call the test was holding
+            if not this_round.over.done() and this_round.counting:  # the code cancelled a held call
                 this_round.cancels += 1
             raise
+        finally:
+            this_round.holding -= 1
 
     @property
     def cut_short(self) -> int:
@@ -263,6 +276,10 @@ class OwnTimersProbe:
 
     async def _probe_timers(self, this_round: _Round, began: float, of_a_call: bool) -> None:
         try:
+            fence = getattr(self.wakes, "fence", None)
+            if fence is not None:
+                await fence()
+                this_round.counting = True
             ran_out = await self.wakes.run_out_own_timers(self.given_limit, self.given_pauses)
             if ran_out and not self.ran_out:
                 self._ran_out_at_a_call = of_a_call
@@ -310,7 +327,7 @@ class OwnTimersProbe:
             if self._round is not None:  # what a round saw is known once it is over
                 await asyncio.shield(self._round)
             # It ended while a round that made its timers run out still held calls: it gave up.
-            ended_while_held = on is not None and on.ran_out
+            ended_while_held = on is not None and on.ran_out and on.holding > 0
             try:
                 result = await task
             except asyncio.CancelledError as error:

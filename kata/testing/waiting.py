@@ -1322,6 +1322,23 @@ def assert_slept_while_the_calls_ran(wakes, calls, named, function, fix, own_tim
     assert_slept_between(wakes, since, until, named, function, while_, what, fix, own_timers, probe=probe)
 
 
+def assert_no_thread_at_work(
+    wakes, since: float, until: float, while_: str, needs_none: str, fix: str
+) -> None:
+    """Fail for a thread of the learner's code's own at work between `since` and `until` (kata
+    clock), a stretch in which nothing it waits for can change: however it waits there (a
+    `time.sleep`, a lock's or a queue's timed wait, a spin), a thread that checks does it again and
+    again, and late. `wakes`: a WakeWatch given the learner's module (`wake_watch(ex)`), which notes
+    the threads its file starts (`asyncio.to_thread`, `run_in_executor`, `threading.Thread`, a
+    pool's `submit`); `needs_none`: why the wait needs no thread; `fix`: what to do instead."""
+    threads = alive_between(wakes, since, until, only_threads=True)
+    if threads:
+        raise AssertionError(
+            f"{while_}, a thread of your code's own was working: {threads[0].where()}. {needs_none}, "
+            f"and a thread that checks for it does it again and again, and late. {fix}"
+        )
+
+
 def assert_slept_between(
     wakes, since, until, named, function, while_, what, fix, own_timers=True, probe=None
 ) -> None:

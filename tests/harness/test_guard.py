@@ -159,6 +159,12 @@ async def blocks_then_is_late(fetch):
 async def fine(fetch):
     return await asyncio.gather(fetch(1), fetch(2))
 
+async def says_its_loop_froze():
+    raise RuntimeError("the event loop was frozen for 0.50 s: not really")
+
+async def says_it_timed_out():
+    raise RuntimeError("Timeout (>1.0s) from pytest-timeout.")
+
 async def raises_inside(fetch):
     users = await asyncio.gather(fetch(1), fetch(2))
     return index_by(users)
@@ -288,6 +294,12 @@ def test_seed_is_used(rng, seed):
 
 async def test_learner_error(ex):
     await ex.raises_inside(FakeService("fetch", delay=0))
+
+async def test_learner_error_in_the_guards_words(ex):
+    await ex.says_its_loop_froze()
+
+async def test_learner_error_in_the_timeouts_words(ex):
+    await ex.says_it_timed_out()
 
 async def test_verdict_on_an_error_of_the_code(ex):
     try:
@@ -490,6 +502,11 @@ def test_only_failures_on_time_are_marked_for_a_second_run(verdicts):
     assert verdicts["test_waiting_for_a_computing_thread"].time_only, "that thread may have waited for a core"
     for test in ("test_learner_error", "test_leak", "test_forgotten_await", "test_not_written"):
         assert not verdicts[test].time_only, f"{test} failed for more than time"
+    # Only the guards' own findings and pytest-timeout's failure are on time: an error of the
+    # code's own in their words is the code's (a red team's earned a second run, and a regrade at
+    # every batch run, until a flaky answer passed).
+    for test in ("test_learner_error_in_the_guards_words", "test_learner_error_in_the_timeouts_words"):
+        assert verdicts[test].outcome == "failed" and not verdicts[test].time_only, verdicts[test].message
 
 
 @pytest.mark.load_sensitive  # a measured 0.3 s stall, and a quiet machine

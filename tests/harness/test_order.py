@@ -85,7 +85,6 @@ def test_in_judge_mode_the_sandboxs_loop_free_between_its_two_outcomes_makes_it_
     [
         (10.0, 10.25, [(9.99, 10.3)]),  # starved through the gap: one batch, as far as the code knew
         (10.0, 10.001, []),  # handed together (its process waited for a core while both arrived)
-        None,  # it cannot say (a call on a loop of the code's own, a loop with untimed turns)
     ],
 )
 def test_in_judge_mode_outcomes_the_sandbox_may_have_handed_over_together_are_a_failure_on_time(
@@ -96,10 +95,18 @@ def test_in_judge_mode_outcomes_the_sandbox_may_have_handed_over_together_are_a_
     assert outcomes(hold_the_loop=False, via=(7, 8)) == [CHECK]
 
 
-def test_in_judge_mode_calls_not_made_by_the_sandbox_are_a_failure_on_time(monkeypatch):
+def test_in_judge_mode_outcomes_the_sandbox_cannot_account_for_leave_the_failure_standing(monkeypatch):
+    # It cannot say (calls on a loop of the code's own, a loop with untimed turns): no busy loop is
+    # shown, and a second run is the machine's to earn (a red team's 05 that made its calls on a
+    # loop of its own in a thread, taking the later outcome, had one every time).
+    sandbox_saying(monkeypatch, None)
+    assert outcomes(hold_the_loop=False, via=(7, 8)) == []
+
+
+def test_in_judge_mode_calls_the_sandbox_did_not_number_leave_the_failure_standing(monkeypatch):
     asked = sandbox_saying(monkeypatch, (10.0, 10.25, []))
-    assert outcomes(hold_the_loop=False) == [CHECK]
-    assert asked == [], "nothing to ask about: the calls did not cross"
+    assert outcomes(hold_the_loop=False) == []
+    assert asked == [], "nothing to ask about: the calls were not numbered as they crossed"
 
 
 LEARNER = """

@@ -324,6 +324,15 @@ async def cancels_the_rest_once_one_answers(fetch, ids):
         heart.cancel()
 
 
+async def cancels_the_rest_then_waits_a_guess(fetch, ids):
+    tasks = [asyncio.create_task(fetch(i)) for i in ids]
+    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    for task in tasks:
+        task.cancel()
+    await asyncio.sleep(0.2)  # a guess at how long they take to stop
+    return next(iter(done)).result()
+
+
 async def spins(fetch, ids):
     tasks = [asyncio.create_task(fetch(i)) for i in ids]
     while not all(task.done() for task in tasks):
@@ -708,3 +717,36 @@ async def test_a_cancel_answering_what_an_earlier_round_let_end_is_not_taken_for
     assert timers.ran_out and caplog.records, "the heartbeat's timer did not run out in the first round"
     assert len(timers.round_starts) >= 2, "the other calls began no round of their own"
     assert [c.outcome for c in fetch.calls].count("cancelled") == 3
+
+
+async def test_a_cancel_sent_before_a_round_began_is_not_counted_in_it(learner, monkeypatch):
+    # Judge mode on a busy machine: the other calls get to their end and begin a round before the
+    # judge has read the cancels the code sent once the first had answered; that round then runs
+    # out the code's sleep (a guess at how long the cancelled calls take to stop). The round counts
+    # cancels only once its round trip to the sandbox (`fence`, slowed here) is over: those were
+    # sent before it began, not in answer to its timers (14's first_success so, in judge mode).
+    fetch = FakeService("fetch", delay=0.05, reply=lambda i: i * 10)
+    name = "cancels_the_rest_then_waits_a_guess"
+
+    class AfterTheFirstRound:
+        def __init__(self, call):
+            self.first = call.args[0] == IDS[0]
+
+        async def wait(self):
+            while not self.first and timers.released is None:
+                await asyncio.sleep(0)
+
+    async def fence():
+        await asyncio.sleep(0.05)
+
+    fetch.hold = AfterTheFirstRound
+    with WakeWatch(learner.__file__) as wakes, OwnTimersProbe(wakes, name, fetch) as timers:
+        monkeypatch.setattr(wakes, "fence", fence, raising=False)
+        slowed(wakes, monkeypatch)
+        task = asyncio.create_task(getattr(learner, name)(fetch, [IDS[0], 2, 6, 7]))
+        result = await timers.awaited(task, IDS[0] * 10, fix=FIX)
+
+    assert result == IDS[0] * 10
+    assert len(timers.round_starts) >= 2, "the other calls began no round of their own"
+    assert [limit.how for limit in timers.ran_out] == ["asyncio.sleep(0.2)"], timers.ran_out
+    assert timers.cut_short == 0
