@@ -16,6 +16,9 @@ async def stop_all(tasks):
         _, pending = await asyncio.wait(pending, timeout=1.0)
         if pending:
             log.info("%d calls still stopping", len(pending))
+    for task in tasks:  # asyncio.wait reads no error: a call may raise as it stops
+        if not task.cancelled():
+            task.exception()
 
 
 # Task 1: handle each result as it arrives
