@@ -468,7 +468,9 @@ def test_nothing_is_left_in_the_temporary_folder(expected, tmp_path, monkeypatch
 def test_a_test_failed_only_for_a_loop_stall_gets_a_second_run(expected):
     """A busy machine can stall a correct solution's loop once; blocking code stalls every time."""
     # Stalls only in the second test of 02 a process runs (each test loads the module afresh):
-    # in the first child, never in the second chance, which runs that one test alone.
+    # in the first child, never in the second chance, which runs that one test alone. The stall
+    # is the thread at work, as a loop kept from its core looks (a `time.sleep` is a blocking
+    # call, the code's: no second run, in batch grading as under grade.py).
     once = solution_with(
         "02_gather",
         "import builtins, time\n"
@@ -476,7 +478,9 @@ def test_a_test_failed_only_for_a_loop_stall_gets_a_second_run(expected):
         "_fetch_all = fetch_all\n"
         "async def fetch_all(fetch_user, user_ids):\n"
         "    if _loads == 2:\n"
-        "        time.sleep(0.3)\n"
+        "        until = time.perf_counter() + 0.3\n"
+        "        while time.perf_counter() < until:\n"
+        "            pass\n"
         "    return await _fetch_all(fetch_user, user_ids)\n",
     )
     by_stem, run = grade(expected, **{"02_gather": once})

@@ -6,6 +6,7 @@ import importlib.util
 
 import pytest
 
+from kata.testing import margins
 from kata.testing.limits import (
     MAX_PAUSES,
     MIN_LIMIT,
@@ -348,6 +349,16 @@ def test_a_wait_the_docstring_gives_is_read_as_the_timers_one_task_waited_on_one
     assert_waited_exactly(_Watch(sleep(0.06, 0.001), *beats), 0.0, 0.1, 0.05, said)
     with pytest.raises(AssertionError, match=r"waited 0\.060 s"):
         assert_waited_exactly(_Watch(sleep(0.06, 0.001), *beats[2:]), 0.0, 0.1, 0.05, said)
+    # A sleep to a deadline, set late by a busy machine, asks what is left: shorter, and aimed at
+    # the wait's end. A failure on time (run again), never a plain one; a short one aimed short is.
+    margins.broken.clear()
+    with pytest.raises(AssertionError, match=r"waited 0\.041 s"):
+        assert_waited_exactly(_Watch(sleep(0.041, 0.009)), 0.0, 1.0, 0.05, said)
+    assert margins.broken, "a deadline set late is the machine's doing"
+    margins.broken.clear()
+    with pytest.raises(AssertionError, match=r"waited 0\.046 s"):
+        assert_waited_exactly(_Watch(sleep(0.046, 0.0)), 0.0, 1.0, 0.05, said)
+    assert not margins.broken, "a timer set at once and 4 ms short is the code's"
     in_a_thread = _timer("asyncio.to_thread(time.sleep, 0.06)", 0.06, 0.001, task=0)
     with pytest.raises(AssertionError, match=r"waited 0\.060 s"):
         assert_waited_exactly(_Watch(in_a_thread), 0.0, 1.0, 0.05, said)
