@@ -78,17 +78,17 @@ class _Round:
     (known once the sandbox or the loop has said), how many held calls the code cancelled while it
     held them, and how many it holds now.
 
-    In judge mode a cancel the code sent before the round began can reach the judge during it (on
-    a busy machine the judge reads the sandbox's messages late): the round counts cancels only
-    once a round trip to the sandbox (`fence`) is over, and messages keep their order, so every
-    cancel sent before the round began has been read by then (14's first_success, cancelling the
-    slower calls once one had worked, then sleeping, was taken under load for giving up at that
-    sleep's timer)."""
+    A cancel counts only once the round has made the code's timers run out: one made before is
+    the code's answer to what it already had (14's first_success, cancelling the slower calls once
+    one had worked, then waiting with a timer, was taken under load, in judge mode, for giving up
+    at that timer: the slower calls had begun the round before the cancels reached the judge).
+    In judge mode a round trip to the sandbox (`fence`) comes first: messages keep their order,
+    so every cancel sent before the round began has been read by then."""
 
     over: asyncio.Future
     ran_out: bool = False
     cancels: int = 0
-    counting: bool = True  # whether a cancel now is counted (judge mode: once the fence is passed)
+    counting: bool = False  # whether a cancel now is counted: once the round's timers ran out
     holding: int = 0  # the calls it holds now
 
 
@@ -234,8 +234,7 @@ class OwnTimersProbe:
             return False
         now = clock.perf_counter()
         self.round_starts.append(now)
-        fence = getattr(self.wakes, "fence", None)
-        self._rounds.append(_Round(asyncio.get_running_loop().create_future(), counting=fence is None))
+        self._rounds.append(_Round(asyncio.get_running_loop().create_future()))
         of_a_call = self.waiting_for is None if a_call is None else a_call
         self._probe = asyncio.ensure_future(self._probe_timers(self._rounds[-1], now, of_a_call))
         return True
@@ -279,8 +278,8 @@ class OwnTimersProbe:
             fence = getattr(self.wakes, "fence", None)
             if fence is not None:
                 await fence()
-                this_round.counting = True
             ran_out = await self.wakes.run_out_own_timers(self.given_limit, self.given_pauses)
+            this_round.counting = True  # the code's answers to its timers run out come after
             if ran_out and not self.ran_out:
                 self._ran_out_at_a_call = of_a_call
             self.ran_out += ran_out  # known at once: plain code that gives up ends its loop's turns
