@@ -363,9 +363,7 @@ class _TimersInTheSandbox:
     async def fence(self) -> None:
         """A round trip to the sandbox: messages keep their order, so what its code sent before
         this (a cancel of a call the test holds) has been read here once it is over."""
-        if self.session.link.host is not None and self.session.link.peer.lost is None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.session.link.ask_async("fence"), WAKES_TIMEOUT)
+        await self._asked_if_there("fence")
 
     async def run_out_own_timers(
         self, spare_up_to: float | None = None, spare_pauses: bool = False
@@ -384,11 +382,13 @@ class _TimersInTheSandbox:
         return await self._asked("hold_back_own_timers", *asked)
 
     async def let_timers_go(self) -> None:
+        await self._asked_if_there("let_timers_go", self._OWN_LOOPS)
+
+    async def _asked_if_there(self, asked: str, *args: Any) -> None:
+        """The sandbox's `asked`, if it is still there, for WAKES_TIMEOUT s at most."""
         if self.session.link.host is not None and self.session.link.peer.lost is None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self.session.link.ask_async("let_timers_go", self._OWN_LOOPS), WAKES_TIMEOUT
-                )
+                await asyncio.wait_for(self.session.link.ask_async(asked, *args), WAKES_TIMEOUT)
 
     async def _asked(self, asked: str, *args: Any) -> list[Limit]:
         return from_report(await asyncio.wait_for(self.session.link.ask_async(asked, *args), WAKES_TIMEOUT))

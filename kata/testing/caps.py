@@ -76,11 +76,11 @@ class _AllInFlight:
     def __call__(self, _call: Call) -> _AllInFlight:
         return self
 
-    def _ask_again(self, loop: asyncio.AbstractEventLoop, event: asyncio.Event, left: float) -> None:
+    def _ask_again(self, loop: asyncio.AbstractEventLoop, left: float) -> None:
         due = clock.perf_counter() + left
-        self._timers.append((loop, loop.call_later(left, self._expire, loop, event, due)))
+        self._timers.append((loop, loop.call_later(left, self._expire, loop, due)))
 
-    def _expire(self, loop: asyncio.AbstractEventLoop, event: asyncio.Event, due: float) -> None:
+    def _expire(self, loop: asyncio.AbstractEventLoop, due: float) -> None:
         now = clock.perf_counter()
         left = self.starts.left(now, late=now - due)
         if self.reached or left <= 0:
@@ -88,7 +88,7 @@ class _AllInFlight:
                 self.starts.give_up(now)
             self._let_go()
             return
-        self._ask_again(loop, event, left)
+        self._ask_again(loop, left)
 
     def _let_go(self) -> None:
         for loop, event in list(self._events.items()):
@@ -101,7 +101,7 @@ class _AllInFlight:
         event = self._events.get(loop)
         if event is None:
             event = self._events[loop] = asyncio.Event()
-            self._ask_again(loop, event, max(0.0, self.starts.left(clock.perf_counter())))
+            self._ask_again(loop, max(0.0, self.starts.left(clock.perf_counter())))
             if self.reached or self.starts.gave_up is not None:  # from another thread meanwhile
                 event.set()
         await event.wait()

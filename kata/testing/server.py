@@ -357,7 +357,7 @@ class HeldUntilRequests:
     """`hold_replies_until_requests`: the requests its replies wait for, and when it gave up."""
 
     def __init__(self, count: int, at_most: float) -> None:
-        self.count, self.arrived, self.reached = count, 0, False
+        self.count, self.arrived = count, 0
         self.starts = StartsSeen(at_most)
         self._all_in = asyncio.Event()
 
@@ -365,8 +365,7 @@ class HeldUntilRequests:
         async def held(request: ServedRequest) -> Reply:
             self.arrived += 1
             self.starts.started(clock.perf_counter())
-            if self.arrived >= self.count:
-                self.reached = True
+            if self.reached:
                 self._all_in.set()
             due = clock.perf_counter()
             while not self._all_in.is_set():
@@ -382,6 +381,11 @@ class HeldUntilRequests:
             return reply
 
         return held
+
+    @property
+    def reached(self) -> bool:
+        """Whether every request it waits for has come."""
+        return self.arrived >= self.count
 
     @property
     def still_arriving(self) -> bool:
