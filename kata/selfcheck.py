@@ -11,7 +11,10 @@ It passes only when:
   and every correct variant (ok_*.py) passes them all. A wrong variant with a line
   `# fails only: test_a, test_b` must fail exactly those tests: its one mistake is
   reported by the tests that check it, and no other test fails because of it (a test that
-  failed only on time, twice, is the machine's load and is not held against it);
+  failed only on time, twice, is the machine's load and is not held against it). A line
+  `# fails at times: test_c` names a test its mistake trips only on some turns of the loop (a
+  poll that adds time only when its look comes after what it polls has ended): that test may
+  pass or fail, in either mode;
 - judge mode (the tests here, the code under test in a process of its own) gives the same
   verdicts as one process: every test of every solution, stub, correct variant and wrong variant
   that declares its failures; every other wrong variant is caught in both modes.
@@ -64,6 +67,10 @@ HARNESS_SHARDS = {"test_batch_isolation.py": 2, "test_judge_mode.py": 3, "test_g
 # own fixes: wait_for from 3.12), `# fails only from 3.12: test_a`: the line of the latest version
 # not above the one running applies.
 FAILS_ONLY = re.compile(r"^# fails only(?: from 3\.(?P<minor>\d+))?: (?P<tests>.+)$", re.MULTILINE)
+# `# fails at times: test_c`: a test the variant's mistake trips on some turns of the loop and not
+# on others, by what it is, not by the machine's load (a 5 ms poll of a 10 ms call adds time only
+# when its look comes after the call has ended: 19's wrong_polls_the_try in test_real_waits).
+FAILS_AT_TIMES = re.compile(r"^# fails at times: (?P<tests>.+)$", re.MULTILINE)
 SUMMARY = "self-check: {passed} passed, {failed} failed"
 FAILED_ALONE = "(It was run a third time, alone on the machine, and failed the same way.)"
 JUDGE_MODE = "--kata-judge"
@@ -275,6 +282,17 @@ def declared_failures(source: str, minor: int = sys.version_info.minor) -> set[s
     return {name.strip() for name in tests.split(",") if name.strip()}
 
 
+def failing_at_times(source: str) -> set[str]:
+    """The tests a wrong variant says its mistake trips only at times (`# fails at times: test_c`):
+    neither its declaration nor the two modes' agreement holds them to one verdict."""
+    return {
+        name.strip()
+        for m in FAILS_AT_TIMES.finditer(source)
+        for name in m["tests"].split(",")
+        if name.strip()
+    }
+
+
 def judge_variant(name: str, path: Path, results: list[TestResult]) -> Check:
     """A wrong variant fails at least one test (exactly its declared ones, if any); an ok one fails none."""
     failed = [r for r in results if r.outcome != "passed"]
@@ -283,10 +301,31 @@ def judge_variant(name: str, path: Path, results: list[TestResult]) -> Check:
     if path.stem.startswith("wrong_"):
         if not failed:
             return Check(name, False, "this wrong version passed every test: a false pass")
-        only = declared_failures(path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8")
+        only, at_times = declared_failures(source), failing_at_times(source)
+        unknown = at_times - {r.test for r in results}
+        if unknown:
+            return Check(
+                name,
+                False,
+                f"declared to fail at times a test that did not run: {', '.join(sorted(unknown))}",
+            )
+        if only is not None and only & at_times:
+            return Check(
+                name,
+                False,
+                f"declared to fail both always and at times: {', '.join(sorted(only & at_times))}",
+            )
         # Another test failing only on time, twice, is the machine's load, not the mistake: the
         # same test fails that way for correct code then, and the self-check says so there.
-        mistaken = {r.test for r in failed if not (r.time_only and r.test not in (only or ()))}
+        mistaken = {r.test for r in failed if not (r.time_only and r.test not in (only or ()))} - at_times
+        if at_times and not mistaken:
+            caught_by = ", ".join(sorted({r.test for r in failed}))
+            return Check(
+                name,
+                False,
+                f"caught only by tests that catch it at times ({caught_by}): a false pass some day",
+            )
         if only is not None and mistaken != only:
             found = "; ".join(f"{r.test}: {_first_line(r.message)}" for r in failed)
             return Check(name, False, f"declared to fail only {', '.join(sorted(only))}; failed {found}")
@@ -400,13 +439,18 @@ def verdict(results: list[TestResult]) -> dict[str, str]:
     return {r.id: "passed" if r.outcome == "passed" else "time" if r.time_only else "failed" for r in results}
 
 
-def check_modes_agree(name: str, in_process: list[TestResult], judged: list[TestResult]) -> Check:
-    """Judge mode and the learner's in-process mode give every test the same verdict."""
+def check_modes_agree(
+    name: str, in_process: list[TestResult], judged: list[TestResult], at_times: Collection[str] = ()
+) -> Check:
+    """Judge mode and the learner's in-process mode give every test the same verdict, but a test
+    the variant says its mistake trips only at times (`at_times`, by name)."""
     here, there = verdict(in_process), verdict(judged)
     differ = [
         f"{test}: {here.get(test, 'not run')} in one process, {there.get(test, 'not run')} in judge mode"
         for test in sorted(set(here) | set(there))
-        if here.get(test) != there.get(test) and "time" not in (here.get(test), there.get(test))
+        if here.get(test) != there.get(test)
+        and "time" not in (here.get(test), there.get(test))
+        and test.rsplit("::", 1)[-1] not in at_times
     ]
     return Check(f"both modes agree: {name}", not differ, "\n".join(differ))
 
@@ -541,6 +585,7 @@ def self_check(
                         f"variant {exercise.stem}/{path.name}",
                         by_variant.get(path, []),
                         judged_run.by_stem().get(exercise.stem, []),
+                        failing_at_times(path.read_text(encoding="utf-8")),
                     )
                 )
     return checks, runs

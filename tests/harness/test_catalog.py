@@ -6,7 +6,7 @@ from kata.catalog import Exercise, discover, duplicate_numbers, find, structure_
 from kata.hints import hint_problems, parse_hints
 from kata.report import TestResult
 from kata.runner import Run
-from kata.selfcheck import check_stubs, judge_variant, submit_rounds, variant_rounds
+from kata.selfcheck import check_modes_agree, check_stubs, judge_variant, submit_rounds, variant_rounds
 
 HINTS = """# Hints: 01_demo
 
@@ -136,6 +136,42 @@ def test_a_wrong_variant_that_declares_its_failures_must_fail_exactly_those(tmp_
     assert "declared to fail only test_pool_left_open; failed test_counts" in extra.detail
     assert not verdict("test_counts").ok
     assert not verdict().ok
+
+
+def test_a_test_a_variant_fails_at_times_may_pass_or_fail_but_never_catches_it_alone(tmp_path):
+    """`# fails at times: test_c`: a test the mistake trips only on some turns of the loop (a poll
+    that adds time only when its look comes after the call ended) may go either way, in either
+    mode; the declared tests still must fail, and a name that is no test is an error."""
+    variant = tmp_path / "wrong_polls.py"
+    variant.write_text('"""Polls."""\n# fails only: test_poll\n# fails at times: test_waits\n')
+    names = ("test_counts", "test_poll", "test_waits")
+
+    def results(*failing):
+        return [
+            TestResult(f"t::{name}", "19_demo", name, 2, "failed" if name in failing else "passed")
+            for name in names
+        ]
+
+    assert judge_variant("variant", variant, results("test_poll")).ok
+    assert judge_variant("variant", variant, results("test_poll", "test_waits")).ok
+    assert not judge_variant("variant", variant, results("test_waits")).ok, "the declared test must catch it"
+    assert not judge_variant("variant", variant, results("test_poll", "test_counts")).ok
+    assert check_modes_agree(
+        "variant", results("test_poll"), results("test_poll", "test_waits"), {"test_waits"}
+    ).ok
+    assert not check_modes_agree(
+        "variant", results("test_poll"), results("test_poll", "test_counts"), {"test_waits"}
+    ).ok
+
+    undeclared = tmp_path / "wrong_polls_undeclared.py"
+    undeclared.write_text('"""Polls."""\n# fails at times: test_waits\n')
+    check = judge_variant("variant", undeclared, results("test_waits"))
+    assert not check.ok and "caught only by tests that catch it at times" in check.detail
+    assert judge_variant("variant", undeclared, results("test_poll", "test_waits")).ok
+    misspelt = tmp_path / "wrong_polls_misspelt.py"
+    misspelt.write_text('"""Polls."""\n# fails only: test_poll\n# fails at times: test_wait\n')
+    check = judge_variant("variant", misspelt, results("test_poll"))
+    assert not check.ok and "a test that did not run: test_wait" in check.detail
 
 
 def test_another_test_failing_only_on_time_does_not_break_a_declaration(tmp_path):
