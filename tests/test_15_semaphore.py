@@ -466,7 +466,11 @@ async def test_a_finished_call_makes_room_for_the_next_one_at_once(ex, rng):
 # all of them are in flight, then lets them end at one moment. A semaphore (or any code that starts
 # one call for each call that ended) fills every slot again within a few turns of the loop; code
 # that starts one call per wake-up starts one, and no more calls end to wake it: the round never
-# fills. REFILL_WAIT is how long a round may take to fill: correct code takes milliseconds.
+# fills. REFILL_WAIT is how long a round may take to fill: correct code takes milliseconds. As a
+# round ends, the timers the code then has pending are held back until the next round has filled:
+# a slot is free the moment its call ends, and code that keeps it a while longer (a sleep after the
+# call, inside `async with semaphore:`: a learner trial's, 20 ms, within EMPTY_SLOT_LIMIT) never
+# lets the next call in while its timer is held. Code that refills waits on none of its timers.
 REFILL_WAIT = 0.2
 ROUNDS_ENDING_TOGETHER = 12
 
@@ -476,8 +480,10 @@ class EndTogether:
     and then they all end at the same moment. A round that does not fill within REFILL_WAIT ends
     anyway, and from then on calls end at once (`short` says what was seen)."""
 
-    def __init__(self, ids, limit):
-        self.total, self.limit = len(ids), limit
+    def __init__(self, ids, limit, wakes):
+        self.total, self.limit, self.wakes = len(ids), limit, wakes
+        self.held_back = []  # the code's own timers held back as the last round ended
+        self.holds = []  # the tasks holding them
         self.calls = []
         self.in_flight = 0
         self.gate = asyncio.Event()
@@ -518,6 +524,15 @@ class EndTogether:
         self.ended_together = self.in_flight
         self.gate.set()
         self.gate = asyncio.Event()
+        if len(self.calls) < self.total:  # the next round fills within REFILL_WAIT of this one's end
+            self.round_began = clock.perf_counter()
+            self.timer = asyncio.get_running_loop().call_later(REFILL_WAIT, self.give_up)
+            self.holds.append(asyncio.ensure_future(self._hold_back_timers()))
+
+    async def _hold_back_timers(self):
+        """Once the code has had its turns as the round's calls ended, hold back the timers it has
+        pending then (by themselves they go again REFILL_WAIT later; each round's end holds anew)."""
+        self.held_back = await self.wakes.hold_back_own_timers(True, REFILL_WAIT)
 
     def give_up(self):
         self.timer = None
@@ -525,40 +540,71 @@ class EndTogether:
         self.short = (self.in_flight, self.total - len(self.calls), self.ended_together)
         self.gate.set()
 
+    async def settle(self):
+        """Wait for the holds, and let every timer of the code's go."""
+        await asyncio.gather(*self.holds, return_exceptions=True)
+        await self.wakes.let_timers_go()
+
 
 @pytest.mark.task(1)
-async def test_calls_that_end_together_each_make_room_for_a_next_one(ex, rng):
+async def test_calls_that_end_together_each_make_room_for_a_next_one(ex, rng, wake_watch):
     limit = rng.randint(2, 4)
     # Many rounds: in judge mode the ends of one round may reach the code one at a time (then
     # starting one call per wake-up refills them all); they come together in some round.
     ids = some_ids(rng, limit * ROUNDS_ENDING_TOGETHER)
-    fake = EndTogether(ids, limit)
 
-    result = await ex.fetch_all_limited(fake.fetch, ids, limit)
+    async with wake_watch(ex) as wakes:
+        fake = EndTogether(ids, limit, wakes)
+        try:
+            result = await ex.fetch_all_limited(fake.fetch, ids, limit)
+        finally:
+            await fake.settle()
 
     assert_same(result, [item_for(i) for i in ids], "fetch_all_limited's result")
+    assert_each_ended_call_made_room(fake, "fetch_all_limited", f"<{len(ids)} ids>, {limit}", limit, "ids")
+
+
+def assert_each_ended_call_made_room(fake, function, args, limit, what, host=""):
+    """What `fake` (EndTogether) saw: every round refilled, or why not (`what` waited: ids, urls;
+    `host`: the one host the calls went to, for fetch_per_host)."""
     if fake.short is None:
         margins.record(
-            "15 fetch_all_limited: a round of calls refilled < REFILL_WAIT", fake.longest_fill, REFILL_WAIT
+            f"15 {function}: a round of calls refilled < REFILL_WAIT", fake.longest_fill, REFILL_WAIT
         )
         return
     running, waiting, ended = fake.short
-    if not margins.short_of(running, limit, "15 fetch_all_limited: slots refilled after calls end together"):
+    if not margins.short_of(running, limit, f"15 {function}: slots refilled after calls end together"):
         return
-    call = f"fetch_all_limited(fetch, <{len(ids)} ids>, {limit})"
+    call = f"{function}(fetch, {args})"
+    to = f" to {host}" if host else ""
     if ended == 0:
         raise AssertionError(
-            f"{call}: only {calls_word(running)} started while {waiting} ids waited, though {limit} may run "
-            f"at once: keep {limit} calls in flight while there are ids waiting.\n"
+            f"{call}: only {calls_word(running)}{to} started while {waiting} {what} waited, though {limit} "
+            f"may run at once: keep {limit} calls in flight while there are {what} waiting.\n"
+            f"observed:\n{draw_timeline(fake.calls, 'fetch')}"
+        )
+    ended_while = (
+        f"{call}: {ended} calls to fetch{to} ended at the same moment while {waiting + running} {what} "
+        f"still waited, and only {calls_word(running)} started in their place"
+    )
+    empty = (
+        f"{limit - running} of the {limit} slots stood empty for {REFILL_WAIT:.2f} s, until the test gave up"
+    )
+    if fake.held_back:
+        timers = "the timer" if len(fake.held_back) == 1 else f"the {len(fake.held_back)} timers"
+        raise AssertionError(
+            f"{ended_while} while this test held back {timers} your code had then set "
+            f"({fake.held_back[0].where()}): {empty}. {function} waited on a timer of its own before the "
+            "next call could start: it kept the slot after its call had ended. A slot is free the moment "
+            "its call ends: hold the semaphore around the call alone (`async with semaphore: return "
+            "await fetch(...)`), with no wait of your own inside the block after it.\n"
             f"observed:\n{draw_timeline(fake.calls, 'fetch')}"
         )
     raise AssertionError(
-        f"{call}: {ended} calls to fetch ended at the same moment while {waiting + running} ids still "
-        f"waited, and only {calls_word(running)} started in their place: {limit - running} of the "
-        f"{limit} slots stood empty for {REFILL_WAIT:.2f} s, until the test gave up waiting. Every call "
-        "that ends frees a slot: start one new call for each call that ended, not one per wake-up "
-        "(`asyncio.wait(..., return_when=FIRST_COMPLETED)` returns every task that has finished, "
-        "often several). One shared `asyncio.Semaphore(limit)` held around every call does this for "
+        f"{ended_while}: {empty}. Every call that ends frees a slot: start one new call for each call "
+        "that ended, not one per wake-up (`asyncio.wait(..., return_when=FIRST_COMPLETED)` returns every "
+        "task that has finished, often several). One shared "
+        f"`asyncio.Semaphore({'per_host' if host else 'limit'})` held around every call does this for "
         "you: each slot released lets the next call in.\n"
         f"observed:\n{draw_timeline(fake.calls, 'fetch')}"
     )
@@ -1471,6 +1517,25 @@ WAITED_FOR_A_HOST_SLOT = dict(
     fix="Wait on the host's own `asyncio.Semaphore(per_host)`: `async with semaphores[host]:` sleeps "
     "until a slot of that host is released and wakes the moment it is.",
 )
+
+
+@pytest.mark.task(2)
+async def test_calls_to_a_host_that_end_together_each_make_room_for_a_next_one(ex, rng, wake_watch):
+    per_host = rng.randint(2, 4)
+    host = rng.choice(("api.example.com", "shop.example.org"))
+    urls = [f"https://{host}/items/{i}" for i in some_ids(rng, per_host * ROUNDS_ENDING_TOGETHER)]
+
+    async with wake_watch(ex) as wakes:
+        fake = EndTogether(urls, per_host, wakes)
+        try:
+            result = await ex.fetch_per_host(fake.fetch, urls, per_host)
+        finally:
+            await fake.settle()
+
+    assert_same(result, [item_for(u) for u in urls], "fetch_per_host's result")
+    assert_each_ended_call_made_room(
+        fake, "fetch_per_host", f"<{len(urls)} urls>, {per_host}", per_host, "urls", host
+    )
 
 
 @pytest.mark.task(2)
