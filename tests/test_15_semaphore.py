@@ -31,6 +31,7 @@ from kata.testing.cancelling import (
 from kata.testing.caps import MANY_CALLS_STALL_LIMIT, held_until_all_in_flight, more_than_any_cap
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.own_timers import OwnTimersProbe
+from kata.testing.refill import RefillRounds
 from kata.testing.slots import longest_empty_slot, most_at_once
 from kata.testing.waiting import (
     MIN_QUIET,
@@ -476,36 +477,20 @@ ROUNDS_ENDING_TOGETHER = 12
 
 
 class EndTogether:
-    """A fake `fetch(id)` whose calls end in rounds: each waits until `limit` calls are in flight,
-    and then they all end at the same moment. A round that does not fill within REFILL_WAIT ends
-    anyway, and from then on calls end at once (`short` says what was seen)."""
+    """A fake `fetch(id)` whose calls end in rounds (kata.testing.refill): each waits until `limit`
+    calls are in flight, and then they all end at the same moment; until the next round has come,
+    the code's own timers are held back. A round that does not fill within REFILL_WAIT ends anyway,
+    and from then on calls end at once (`rounds.short` says what was seen)."""
 
     def __init__(self, ids, limit, wakes):
-        self.total, self.limit, self.wakes = len(ids), limit, wakes
-        self.held_back = []  # the code's own timers held back as the last round ended
-        self.holds = []  # the tasks holding them
+        self.rounds = RefillRounds(wakes, limit, len(ids), REFILL_WAIT)
         self.calls = []
-        self.in_flight = 0
-        self.gate = asyncio.Event()
-        self.timer = None
-        self.ended_together = 0  # how many calls the last round let end at one moment
-        self.short = None  # (calls in flight, ids not yet started, calls that ended together)
-        self.longest_fill = 0.0
-        self.round_began = None
 
     async def fetch(self, item_id):
         call = Call((item_id,), clock.perf_counter())
         self.calls.append(call)
-        self.in_flight += 1
-        gate = self.gate
         try:
-            if self.short is None:
-                if self.in_flight >= self.limit or len(self.calls) == self.total:
-                    self.release()
-                elif self.timer is None:
-                    self.round_began = clock.perf_counter()
-                    self.timer = asyncio.get_running_loop().call_later(REFILL_WAIT, self.give_up)
-                await gate.wait()
+            await self.rounds.through()
             await asyncio.sleep(0)
             call.outcome = "returned"
             return item_for(item_id)
@@ -514,36 +499,6 @@ class EndTogether:
             raise
         finally:
             call.end = clock.perf_counter()
-            self.in_flight -= 1
-
-    def release(self):
-        if self.timer is not None:
-            self.timer.cancel()
-            self.longest_fill = max(self.longest_fill, clock.perf_counter() - self.round_began)
-        self.timer = None
-        self.ended_together = self.in_flight
-        self.gate.set()
-        self.gate = asyncio.Event()
-        if len(self.calls) < self.total:  # the next round fills within REFILL_WAIT of this one's end
-            self.round_began = clock.perf_counter()
-            self.timer = asyncio.get_running_loop().call_later(REFILL_WAIT, self.give_up)
-            self.holds.append(asyncio.ensure_future(self._hold_back_timers()))
-
-    async def _hold_back_timers(self):
-        """Once the code has had its turns as the round's calls ended, hold back the timers it has
-        pending then (by themselves they go again REFILL_WAIT later; each round's end holds anew)."""
-        self.held_back = await self.wakes.hold_back_own_timers(True, REFILL_WAIT)
-
-    def give_up(self):
-        self.timer = None
-        self.longest_fill = REFILL_WAIT
-        self.short = (self.in_flight, self.total - len(self.calls), self.ended_together)
-        self.gate.set()
-
-    async def settle(self):
-        """Wait for the holds, and let every timer of the code's go."""
-        await asyncio.gather(*self.holds, return_exceptions=True)
-        await self.wakes.let_timers_go()
 
 
 @pytest.mark.task(1)
@@ -558,7 +513,7 @@ async def test_calls_that_end_together_each_make_room_for_a_next_one(ex, rng, wa
         try:
             result = await ex.fetch_all_limited(fake.fetch, ids, limit)
         finally:
-            await fake.settle()
+            await fake.rounds.settle()
 
     assert_same(result, [item_for(i) for i in ids], "fetch_all_limited's result")
     assert_each_ended_call_made_room(fake, "fetch_all_limited", f"<{len(ids)} ids>, {limit}", limit, "ids")
@@ -567,12 +522,13 @@ async def test_calls_that_end_together_each_make_room_for_a_next_one(ex, rng, wa
 def assert_each_ended_call_made_room(fake, function, args, limit, what, host=""):
     """What `fake` (EndTogether) saw: every round refilled, or why not (`what` waited: ids, urls;
     `host`: the one host the calls went to, for fetch_per_host)."""
-    if fake.short is None:
+    rounds = fake.rounds
+    if rounds.short is None:
         margins.record(
-            f"15 {function}: a round of calls refilled < REFILL_WAIT", fake.longest_fill, REFILL_WAIT
+            f"15 {function}: a round of calls refilled < REFILL_WAIT", rounds.longest_fill, REFILL_WAIT
         )
         return
-    running, waiting, ended = fake.short
+    running, waiting, ended = rounds.short
     if not margins.short_of(running, limit, f"15 {function}: slots refilled after calls end together"):
         return
     call = f"{function}(fetch, {args})"
@@ -590,11 +546,11 @@ def assert_each_ended_call_made_room(fake, function, args, limit, what, host="")
     empty = (
         f"{limit - running} of the {limit} slots stood empty for {REFILL_WAIT:.2f} s, until the test gave up"
     )
-    if fake.held_back:
-        timers = "the timer" if len(fake.held_back) == 1 else f"the {len(fake.held_back)} timers"
+    if rounds.held_back:
+        timers = "the timer" if len(rounds.held_back) == 1 else f"the {len(rounds.held_back)} timers"
         raise AssertionError(
             f"{ended_while} while this test held back {timers} your code had then set "
-            f"({fake.held_back[0].where()}): {empty}. {function} waited on a timer of its own before the "
+            f"({rounds.held_back[0].where()}): {empty}. {function} waited on a timer of its own before the "
             "next call could start: it kept the slot after its call had ended. A slot is free the moment "
             "its call ends: hold the semaphore around the call alone (`async with semaphore: return "
             "await fetch(...)`), with no wait of your own inside the block after it.\n"
@@ -1530,7 +1486,7 @@ async def test_calls_to_a_host_that_end_together_each_make_room_for_a_next_one(e
         try:
             result = await ex.fetch_per_host(fake.fetch, urls, per_host)
         finally:
-            await fake.settle()
+            await fake.rounds.settle()
 
     assert_same(result, [item_for(u) for u in urls], "fetch_per_host's result")
     assert_each_ended_call_made_room(

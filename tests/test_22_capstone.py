@@ -43,6 +43,7 @@ from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.limits import assert_each_wait_exact, assert_no_time_added
 from kata.testing.own_timers import GRACE, OwnTimersProbe
+from kata.testing.refill import RefillRounds
 from kata.testing.responses import ResponseWatch, assert_released, assert_used_the_session, large_error_reply
 from kata.testing.server import LoopbackServer, hold_replies_until_requests
 from kata.testing.slots import longest_empty_slot
@@ -1639,6 +1640,80 @@ async def test_a_finished_request_makes_room_for_a_waiting_page_at_once(ex, rng,
             "is free.\n"
             f"observed:\n{draw_timeline(server.calls, server.name)}"
         )
+
+
+# The refill test in rounds (kata.testing.refill): the start page links to ROUNDS_OF_PAGES rounds of
+# `limit` pages, whose replies are held until their round's `limit` requests have come and then go
+# together; until the next round has come, the crawl's own timers are held back. A crawl that
+# starts a waiting page as a request ends fills each round in milliseconds (tens in judge mode on
+# a busy machine); one that keeps the slot a while after its page (a learner trial's pause of
+# 20 ms, within EMPTY_SLOT_LIMIT) never does while its timer is held.
+ROUNDS_OF_PAGES = 8
+ROUND_REFILL_WAIT = 0.3
+
+
+@pytest.mark.task(3)
+async def test_a_slot_is_free_the_moment_its_request_ends(ex, rng, server, wake_watch):
+    limit = rng.randint(2, 4)
+    site = Site(server, rng)
+    site.start.latency = 0.0
+    pages = [site.add(OK, latency=0.0) for _ in range(limit * ROUNDS_OF_PAGES)]
+    site.start.links = [page.url for page in pages]
+    site.publish()
+
+    async with wake_watch(ex) as wakes:
+        rounds = RefillRounds(wakes, limit, len(pages), ROUND_REFILL_WAIT)
+
+        def in_rounds(reply):
+            async def held(request):
+                await rounds.through()
+                return reply
+
+            return held
+
+        for page in pages:
+            server.serve(page.path, in_rounds(page.replies()))
+        try:
+            report = await run_crawl(ex, site, limit=limit, timeout=REFILL_TIMEOUT)
+        finally:
+            await rounds.settle()
+
+    assert_report(report, site, timeout=REFILL_TIMEOUT)
+    if rounds.short is None:
+        margins.record(
+            "22 crawl: a round of requests refilled < ROUND_REFILL_WAIT",
+            rounds.longest_fill,
+            ROUND_REFILL_WAIT,
+        )
+        return
+    running, waiting, ended = rounds.short
+    if not margins.short_of(running, limit, "22 crawl: slots refilled after requests end together"):
+        return
+    ended_while = (
+        f"crawl(..., limit={limit}): {ended} requests for pages the start page links to ended at the same "
+        f"moment while {waiting + running} of those pages still waited, and only {running} started in their "
+        f"place"
+    )
+    empty = (
+        f"{limit - running} of the {limit} slots stood empty for {ROUND_REFILL_WAIT:.2f} s, until "
+        "the test gave up"
+    )
+    if rounds.held_back:
+        timers = "the timer" if len(rounds.held_back) == 1 else f"the {len(rounds.held_back)} timers"
+        raise AssertionError(
+            f"{ended_while} while this test held back {timers} your code had then set "
+            f"({rounds.held_back[0].where()}): {empty}. crawl waited on a timer of its own before the next "
+            "page's request could start: it kept the slot after its request had ended. A slot is free the "
+            "moment its request ends: hold it for the request alone (`async with slots:` around "
+            "fetch_links_retrying, with no wait of your own inside the block after it).\n"
+            f"observed:\n{draw_timeline(server.calls, server.name)}"
+        )
+    raise AssertionError(
+        f"{ended_while}: {empty}. When a request ends, the next waiting page should start right away: one "
+        "shared `asyncio.Semaphore(limit)`, with each page's fetch started as soon as its link is found, "
+        "lets the next page in the moment any slot is free.\n"
+        f"observed:\n{draw_timeline(server.calls, server.name)}"
+    )
 
 
 @pytest.mark.task(3)

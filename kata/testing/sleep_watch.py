@@ -12,7 +12,9 @@ second run. Only a call from their file counts (through the standard library's p
 library that waits inside shows as a frozen loop, as before.
 
 In a thread of the code's own (no loop runs there) a timed wait is held back while the probe of the
-code's timers holds them (ThreadTimers, below).
+code's timers holds them (ThreadTimers, below); so is a timed wait the file hands a worker thread
+itself (`asyncio.to_thread(time.sleep, 0.01)`, `to_thread(event.wait, 0.01)`: `handed_by`), and
+nothing else a worker thread runs (a blocking call of a test's fake handed over stays as it is).
 
 What is watched, and when a call is noted:
 - time.sleep, and select.select with a time limit (None or > 0): every call;
@@ -303,6 +305,9 @@ class TimedWait:
     started: float = field(default_factory=clock.perf_counter)
     ended: float | None = None
     ran_out: bool = False  # its time ran out (a sleep, or a wait nothing woke): a timer that fired
+    # Handed to a worker thread by the file itself (`asyncio.to_thread(time.sleep, x)`): the watch
+    # notes it as that call's timer already (kata.testing.waiting), so it is held, not noted again.
+    handed: bool = False
 
 
 class ThreadTimers:
@@ -379,7 +384,7 @@ def _thread_wait(call: str, seconds: float, frame: FrameType, wait_out: WaitOut)
         for owner in owners:
             owner.under_way.pop(key, None)
             owner.last[ident] = wait
-            if wait.ran_out:
+            if wait.ran_out and not wait.handed:
                 owner.ran_out.append(wait)
 
 
@@ -459,7 +464,47 @@ def _made_for(call: str, seconds: float, frame: FrameType | None) -> tuple[list[
             how = f"{module}.{below.f_code.co_qualname}({seconds:g})"
         site = (filename, frame.f_lineno, code.co_name)
         return owners, TimedWait(seconds, how + " in a thread", *_place(site))
+    handed = getattr(_handed, "site", None)
+    if handed is not None and _owners(handed[0]):
+        how = f"asyncio.to_thread({call}, {seconds:g})"
+        return _owners(handed[0]), TimedWait(seconds, how, *_place(handed), handed=True)
     return [], TimedWait(seconds, call, "", 0, "")
+
+
+# The wait a worker thread runs now, handed to it by the learner's file itself
+# (`asyncio.to_thread(time.sleep, 0.01)`): its file and line (kata.testing.waiting sets it).
+_handed = threading.local()
+
+
+def handed_by(site: tuple[str, int, str], wait: Callable[..., Any]) -> Callable[..., Any]:
+    """`wait` (a timed wait: time.sleep, Event.wait, given its seconds), run in a worker thread as
+    made for the file at `site`, which handed it over: held while that file's timers are, as a
+    thread of the code's own waits would be (a slot kept after its call by `await
+    asyncio.to_thread(time.sleep, 0.01)`). What else a worker thread runs is not the code's wait."""
+
+    @functools.wraps(wait)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        before = getattr(_handed, "site", None)
+        _handed.site = site
+        try:
+            return wait(*args, **kwargs)
+        finally:
+            _handed.site = before
+
+    return run
+
+
+def is_a_timed_wait(target: Any, args: tuple) -> bool:
+    """Whether `target(*args)` is only a timed wait: time.sleep(x), or the `wait(x)` of a
+    threading.Event or Condition, with x seconds given."""
+    if len(args) != 1 or type(args[0]) not in (int, float) or args[0] <= 0:
+        return False
+    if target in (sleep, _REAL_SLEEP):
+        return True
+    owner = getattr(target, "__self__", None)
+    return getattr(target, "__name__", "") == "wait" and isinstance(
+        owner, threading.Event | threading.Condition
+    )
 
 
 def _place(site: tuple[str, int, str]) -> tuple[str, int, str]:

@@ -708,14 +708,18 @@ class WakeWatch:
     def _noted_run_in_executor(self, executor: Any, func: Callable[..., Any], *args: Any) -> asyncio.Future:
         """A thread's work the learner's file set going through asyncio (`asyncio.to_thread`,
         `loop.run_in_executor`), noted as a pause while it runs: a poll or a deadline kept there."""
-        future = self._run_in_executor(executor, func, *args)
         called = self._learners_call(sys._getframe(1))  # the caller of loop.run_in_executor
+        target, given = _run_in_thread(func, args)
+        handed = called is not None and sleep_watch.is_a_timed_wait(target, given)
+        # A timed wait it hands a thread itself is its own, held with its threads' own waits.
+        future = self._run_in_executor(
+            executor, sleep_watch.handed_by(called[0], func) if handed else func, *args
+        )
         if called is not None:
             site, below = called
             threaded = below is not None and below.f_code.co_name == "to_thread"
             how = "asyncio.to_thread(...)" if threaded else "loop.run_in_executor(...)"
             work = self._note_work(how, site, future)
-            target, given = _run_in_thread(func, args)
             if target in (time.sleep, sleep_watch.sleep) and len(given) == 1 and _seconds(given[0]):
                 # A thread that only sleeps (`asyncio.to_thread(time.sleep, 0.2)`, raced against the
                 # work) is a timer: its length, and whether it ran out, as a thread's timed wait's.

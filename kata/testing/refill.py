@@ -1,0 +1,127 @@
+"""Calls that end together in rounds, and the code's own timers held back until the next round fills.
+
+A docstring that says "when a call finishes, the next one starts right away" (15's semaphore, 22's
+crawl: `limit` requests whenever that many pages wait) is kept by code that starts a waiting call
+within a few turns of the loop, with no timer of its own in between. A bound on how long a slot
+may stand empty needs room for a busy machine (tens of ms), and a slot kept a little after its
+call (a pause inside `async with semaphore:` after the call, a release put off with
+`loop.call_later`: a learner trial's 20 ms) fits in that room. So the test takes the time out of
+it: the calls end in rounds of `limit` (each held until its round has come, then let go at one
+moment), and from then until the next round has come, every timer the code has pending is held
+back, again and again (WakeWatch.hold_back_own_timers, on the code's loop: in judge mode the
+sandbox's). Code that refills waits on none of them and fills the round in milliseconds; code
+that waits on a timer of its own before the next call never fills it, and the round gives up
+after `refill_wait` s, naming the timers it held.
+
+    rounds = RefillRounds(wakes, limit, total=len(ids), refill_wait=0.2)
+    async def fetch(item_id):
+        await rounds.through()        # held until its round has come
+        return item_for(item_id)
+    ...
+    await rounds.settle()            # every timer of the code's let go
+    if rounds.short: ...             # (in the round, not yet come, ended together), rounds.held_back
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from kata.testing import clock
+from kata.testing.limits import Limit
+
+# Seconds between two holds while a round fills: a timer the code sets in between is held at the
+# next (a pause shorter than this is within the exact-time rules' room anyway).
+HOLD_EVERY = 0.002
+
+
+class RefillRounds:
+    """Rounds of `limit` calls (of `total` in all) that each wait until their round has come and
+    then end together; between the end of one and the filling of the next, the code's own timers
+    are held back. A round that has not filled `refill_wait` s after the one before it ended (or,
+    the first, after its first call) gives up: `short` says what was seen, and from then on every
+    call goes through at once."""
+
+    def __init__(self, wakes: Any, limit: int, total: int, refill_wait: float) -> None:
+        self.wakes, self.limit, self.total, self.refill_wait = wakes, limit, total, refill_wait
+        self.arrived = 0  # calls so far
+        self.in_round = 0  # calls of the round now filling, each held
+        self.ended_together = 0  # calls the last round let end at one moment
+        self.short: tuple[int, int, int] | None = None  # (in the round, not yet come, ended together)
+        self.longest_fill = 0.0
+        self.held_back: list[Limit] = []  # the code's timers held back while the round now filling did
+        self._gate = asyncio.Event()
+        self._filled = asyncio.Event()
+        self._round_began: float | None = None
+        self._give_up: asyncio.TimerHandle | None = None
+        self._holds: list[asyncio.Task] = []
+
+    async def through(self) -> None:
+        """A call has come: wait until its round has (or has given up)."""
+        self.arrived += 1
+        if self.short is not None:
+            return
+        self.in_round += 1
+        gate = self._gate
+        if self.in_round >= self.limit or self.arrived >= self.total:
+            self._end_round()
+        elif self._give_up is None:  # the first round: counted from its first call
+            self._start_the_clock()
+        await gate.wait()
+
+    def _start_the_clock(self) -> None:
+        self._round_began = clock.perf_counter()
+        self._give_up = asyncio.get_running_loop().call_later(self.refill_wait, self._gave_up)
+
+    def _end_round(self) -> None:
+        if self._give_up is not None:
+            self._give_up.cancel()
+            self._give_up = None
+            if self._round_began is not None:
+                self.longest_fill = max(self.longest_fill, clock.perf_counter() - self._round_began)
+        self.ended_together, self.in_round = self.in_round, 0
+        self._gate.set()
+        self._gate = asyncio.Event()
+        self._filled.set()
+        if self.arrived < self.total:
+            self._start_the_clock()
+            self._filled = asyncio.Event()
+            self.held_back = []
+            self._holds.append(asyncio.ensure_future(self._hold_while_filling(self._filled)))
+
+    def _gave_up(self) -> None:
+        self._give_up = None
+        self.longest_fill = self.refill_wait
+        self.short = (self.in_round, self.total - self.arrived, self.ended_together)
+        self._gate.set()
+        self._filled.set()
+
+    async def _hold_while_filling(self, filled: asyncio.Event) -> None:
+        """Hold back every timer the code has pending (its turns given first: what it does as the
+        calls end), again and again, until the next round has filled; then let them all go."""
+        try:
+            while not filled.is_set():
+                for timer in await self.wakes.hold_back_own_timers(True):
+                    if filled.is_set():
+                        break
+                    if all(_key(timer) != _key(seen) for seen in self.held_back):
+                        self.held_back.append(timer)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(filled.wait(), HOLD_EVERY)
+        finally:
+            await self.wakes.let_timers_go()
+
+    async def settle(self) -> None:
+        """Stop holding, and let every timer of the code's go (at the end of the test)."""
+        self._filled.set()
+        if self._give_up is not None:
+            self._give_up.cancel()
+            self._give_up = None
+        await asyncio.gather(*self._holds, return_exceptions=True)
+        await self.wakes.let_timers_go()
+
+
+def _key(timer: Limit) -> tuple:
+    """One timer, whichever hold reported it (in judge mode each report is a copy)."""
+    return (timer.how, timer.file, timer.line, timer.task, timer.at)

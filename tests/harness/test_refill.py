@@ -1,0 +1,163 @@
+"""kata.testing.refill: calls that end together in rounds, and the code's own timers held back until
+the next round fills. Code that starts a waiting call as one ends fills every round, whatever timer
+it keeps beside (a heartbeat); code that keeps the slot a while after its call, on a timer of its
+own (a pause inside the semaphore's block, a pause it hands a thread, a release put off with
+call_later), never fills the next round while that timer is held, and the round names it.
+
+One process here; 15's and 22's self-checks run the same rounds in judge mode."""
+
+import asyncio
+import importlib.util
+
+import pytest
+
+from kata.testing.refill import RefillRounds
+from kata.testing.waiting import WakeWatch
+
+LEARNER = """
+import asyncio
+import time
+
+
+async def refills(fetch, ids, limit):
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(i):
+        async with semaphore:
+            return await fetch(i)
+
+    return await asyncio.gather(*(one(i) for i in ids))
+
+
+async def refills_beside_a_heartbeat(fetch, ids, limit):
+    async def beat():
+        while True:
+            await asyncio.sleep(0.005)
+
+    heartbeat = asyncio.create_task(beat())
+    try:
+        return await refills(fetch, ids, limit)
+    finally:
+        heartbeat.cancel()
+
+
+async def pauses_in_the_slot(fetch, ids, limit):
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(i):
+        async with semaphore:
+            result = await fetch(i)
+            await asyncio.sleep(0.01)
+            return result
+
+    return await asyncio.gather(*(one(i) for i in ids))
+
+
+async def pauses_in_a_thread(fetch, ids, limit):
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(i):
+        async with semaphore:
+            result = await fetch(i)
+            await asyncio.to_thread(time.sleep, 0.01)
+            return result
+
+    return await asyncio.gather(*(one(i) for i in ids))
+
+
+async def releases_by_call_later(fetch, ids, limit):
+    semaphore = asyncio.Semaphore(limit)
+    loop = asyncio.get_running_loop()
+
+    async def one(i):
+        await semaphore.acquire()
+        try:
+            return await fetch(i)
+        finally:
+            loop.call_later(0.005, semaphore.release)
+
+    return await asyncio.gather(*(one(i) for i in ids))
+"""
+
+LIMIT, ROUNDS, REFILL_WAIT = 3, 6, 0.2
+# A round of correct code fills in milliseconds, within REFILL_WAIT; the loop guard watches these
+# tests as it does the exercises': both are bounds on time a busy machine can break.
+pytestmark = pytest.mark.load_sensitive
+
+
+@pytest.fixture
+def learner(tmp_path):
+    path = tmp_path / "learner.py"
+    path.write_text(LEARNER)
+    spec = importlib.util.spec_from_file_location("kata_refill_learner", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def in_rounds(learner, name):
+    """The learner's `name` over LIMIT * ROUNDS ids, its calls ending in rounds: (result, rounds)."""
+    ids = list(range(LIMIT * ROUNDS))
+    with WakeWatch(learner.__file__) as wakes:
+        rounds = RefillRounds(wakes, LIMIT, len(ids), REFILL_WAIT)
+
+        async def fetch(i):
+            await rounds.through()
+            return i * 10
+
+        try:
+            result = await getattr(learner, name)(fetch, ids, LIMIT)
+        finally:
+            await rounds.settle()
+    return result, rounds
+
+
+@pytest.mark.parametrize("name", ["refills", "refills_beside_a_heartbeat"])
+async def test_code_that_starts_a_waiting_call_as_one_ends_fills_every_round(learner, name):
+    result, rounds = await in_rounds(learner, name)
+
+    assert result == [i * 10 for i in range(LIMIT * ROUNDS)]
+    assert rounds.short is None, f"a round did not fill: {rounds.short}"
+    assert rounds.longest_fill < REFILL_WAIT
+
+
+@pytest.mark.parametrize(
+    ("name", "where"),
+    [
+        ("pauses_in_the_slot", "asyncio.sleep(0.01) at"),
+        ("pauses_in_a_thread", "asyncio.to_thread(time.sleep, 0.01) at"),
+        ("releases_by_call_later", "call_later(0.005, ...) at"),
+    ],
+)
+async def test_code_that_keeps_the_slot_on_a_timer_of_its_own_never_fills_the_next_round(
+    learner, name, where
+):
+    result, rounds = await in_rounds(learner, name)
+
+    assert result == [i * 10 for i in range(LIMIT * ROUNDS)], "once the round gave up, the calls went through"
+    assert rounds.short == (0, LIMIT * (ROUNDS - 1), LIMIT), "no call of the second round came"
+    assert rounds.held_back, "the round names the timers it held"
+    assert where in rounds.held_back[0].where()
+    assert "learner.py:" in rounds.held_back[0].where()
+
+
+async def test_a_round_that_gives_up_lets_every_later_call_through_at_once():
+    """After a round gave up, nothing is held: a slow client still ends, and `short` keeps what the
+    round that gave up saw."""
+    rounds = RefillRounds(_NoTimers(), 2, 5, 0.05)
+    first = asyncio.create_task(rounds.through())  # a round of 2 waits for its second call
+    await asyncio.wait_for(first, 1.0)
+    assert rounds.short == (1, 4, 0)
+    await asyncio.wait_for(asyncio.gather(*(rounds.through() for _ in range(4))), 1.0)
+    assert rounds.short == (1, 4, 0)
+    await rounds.settle()
+
+
+class _NoTimers:
+    """A watch of code that keeps no timer."""
+
+    async def hold_back_own_timers(self, turns, let_go_after=None):
+        return []
+
+    async def let_timers_go(self):
+        return None
