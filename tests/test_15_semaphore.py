@@ -59,6 +59,8 @@ EMPTY_SLOT_LIMIT = 0.07
 LONG = (0.33, 0.38)
 QUIET_MARGIN = 0.08
 QUIET_WOKEN = 1
+# Said of a thread of the code's own at work while calls wait for a slot (waiting.assert_no_thread_at_work).
+NO_THREAD_NEEDED = "Waiting for a slot needs no thread: it is the event loop's own work"
 WAITED_FOR_A_SLOT = dict(
     what="whether a slot is free",
     until="a call ends",
@@ -457,8 +459,9 @@ async def test_a_finished_call_makes_room_for_the_next_one_at_once(ex, rng):
         raise AssertionError(
             f"a slot stood empty for {empty:.2f} s while {waiting} calls were still waiting to start: "
             "when a call finishes, the next one should start right away. Batches of "
-            f"{limit} (or a fixed share of the ids for each slot) wait for their slowest call; one "
-            "shared semaphore lets the next call in the moment any slot is free.\n"
+            f"{limit} (or a fixed share of the ids for each slot) wait for their slowest call, and a "
+            "wait of your own after a call, inside the semaphore's block, keeps its slot; one shared "
+            "semaphore held around the call alone lets the next call in the moment any slot is free.\n"
             f"observed:\n{draw_timeline(fetch.calls, 'fetch')}"
         )
 
@@ -599,8 +602,7 @@ async def test_waiting_calls_sleep_until_a_slot_frees(ex, rng, wake_watch, loop_
         woken=QUIET_WOKEN,
     )
     waited = f"while {limit} calls ran and {len(ids) - limit} waited for a slot"
-    needs_none = "Waiting for a slot needs no thread: it is the event loop's own work"
-    assert_no_thread_at_work(wakes, since, until, waited, needs_none, WAITED_FOR_A_SLOT["fix"])
+    assert_no_thread_at_work(wakes, since, until, waited, NO_THREAD_NEEDED, WAITED_FOR_A_SLOT["fix"])
     assert_loop_ran(wakes, since, until, "fetch_all_limited", while_)
 
 
@@ -1535,8 +1537,7 @@ async def test_calls_waiting_for_their_host_sleep_until_a_slot_frees(ex, rng, wa
         "fetch_per_host",
         woken=QUIET_WOKEN,
     )
-    needs_none = "Waiting for a slot needs no thread: it is the event loop's own work"
-    assert_no_thread_at_work(wakes, since, until, while_, needs_none, WAITED_FOR_A_HOST_SLOT["fix"])
+    assert_no_thread_at_work(wakes, since, until, while_, NO_THREAD_NEEDED, WAITED_FOR_A_HOST_SLOT["fix"])
     assert_loop_ran(wakes, since, until, "fetch_per_host", while_)
 
 

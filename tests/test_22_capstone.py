@@ -1635,9 +1635,10 @@ async def test_a_finished_request_makes_room_for_a_waiting_page_at_once(ex, rng,
             f"{site.label(server.url(path))}, linked from a page fetched at {known_at - origin:.2f} s. "
             "When a request ends, the next waiting page should start right away. Taking the pages "
             f"{limit} at a time (gather on a batch), or a whole level of the site at a time, waits for "
-            "the slowest page of the batch; one shared `asyncio.Semaphore(limit)`, with each page's "
-            "fetch started as soon as its link is found, lets the next page in the moment any slot "
-            "is free.\n"
+            "the slowest page of the batch, and a wait of your own after a request, inside `async with "
+            "slots:`, keeps its slot; one shared `asyncio.Semaphore(limit)` held around the request "
+            "alone, with each page's fetch started as soon as its link is found, lets the next page in "
+            "the moment any slot is free.\n"
             f"observed:\n{draw_timeline(server.calls, server.name)}"
         )
 
