@@ -70,6 +70,7 @@ FAILS_ONLY = re.compile(r"^# fails only(?: from 3\.(?P<minor>\d+))?: (?P<tests>.
 # `# fails at times: test_c`: a test the variant's mistake trips on some turns of the loop and not
 # on others, by what it is, not by the machine's load (a 5 ms poll of a 10 ms call adds time only
 # when its look comes after the call has ended: 19's wrong_polls_the_try in test_real_waits).
+NONE = "none"  # `# fails only from 3.13: none`: no test, on that Python (declared_failures)
 FAILS_AT_TIMES = re.compile(r"^# fails at times: (?P<tests>.+)$", re.MULTILINE)
 SUMMARY = "self-check: {passed} passed, {failed} failed"
 FAILED_ALONE = "(It was run a third time, alone on the machine, and failed the same way.)"
@@ -273,12 +274,16 @@ def with_a_run_alone(
 
 def declared_failures(source: str, minor: int = sys.version_info.minor) -> set[str] | None:
     """The tests a wrong variant says it fails, and no others (`# fails only: test_a, test_b`), on
-    Python 3.`minor` (`# fails only from 3.12: ...` from 3.12 on)."""
+    Python 3.`minor` (`# fails only from 3.12: ...` from 3.12 on). `none`: from that Python on its
+    mistake is Python's no more (`# fails only from 3.13: none`: 3.13's TaskGroup keeps a cancel
+    that 3.11's drops), and it must pass every test, in both modes."""
     lines = [(int(m["minor"] or 0), m["tests"]) for m in FAILS_ONLY.finditer(source)]
     applying = [(since, tests) for since, tests in lines if since <= minor]
     if not applying:
         return None
     tests = max(applying, key=lambda line: line[0])[1]
+    if tests.strip() == NONE:
+        return set()
     return {name.strip() for name in tests.split(",") if name.strip()}
 
 
@@ -299,10 +304,15 @@ def judge_variant(name: str, path: Path, results: list[TestResult]) -> Check:
     if not results:
         return Check(name, False, "no test ran against it")
     if path.stem.startswith("wrong_"):
-        if not failed:
-            return Check(name, False, "this wrong version passed every test: a false pass")
         source = path.read_text(encoding="utf-8")
         only, at_times = declared_failures(source), failing_at_times(source)
+        if only == set():  # its mistake is Python's no more, on this one: a correct answer here
+            detail = "; ".join(f"{r.test}: {_first_line(r.message)}" for r in failed)
+            return Check(
+                name, not failed, f"declared to fail none on this Python; failed {detail}" if failed else ""
+            )
+        if not failed:
+            return Check(name, False, "this wrong version passed every test: a false pass")
         unknown = at_times - {r.test for r in results}
         if unknown:
             return Check(

@@ -515,7 +515,14 @@ class Peer:
             # knows its own cancellation by its message ("Cancelled via cancel scope ..."), and
             # let a bare one through as a cancel from outside (a learner trial's answers, 11-22).
             raise _as_it_came(cancelled)
-        if cancelled and not message.get("saw_cancel") and message.get("op") != "cancelled":
+        if cancelled and message.get("pending_cancel") and message.get("op") != "cancelled":
+            # The code asked for its task's cancellation again and ended before it landed (3.13's
+            # TaskGroup, cancelled from outside while it stops for a child's error, re-cancels its
+            # task so that the cancel is not lost). In one process that request is pending in the
+            # caller's own task: it lands at the caller's next await, or ends the task cancelled
+            # as its coroutine returns. So it is pending here, now, in this step.
+            _cancel_pending(asyncio.current_task(), cancelled)
+        elif cancelled and not message.get("saw_cancel") and message.get("op") != "cancelled":
             # It had ended before the cancellation reached it. In one process the caller would
             # have seen that ending first (it runs in the same task): so it sees it now, and the
             # cancellation lands at its next await, as it would there.
@@ -786,12 +793,12 @@ class Peer:
             if message["mode"] == "await" or inspect.isawaitable(value):
                 value = await value
             reply = {"op": "ok", "id": message["id"], "value": self.codec.encode(value)}
-            reply["saw_cancel"] = asyncio.current_task().cancelling() > 0
+            reply.update(_cancel_seen(asyncio.current_task()))
         except asyncio.CancelledError:
             reply = {"op": "cancelled", "id": message["id"]}
         except BaseException as error:
             reply = self._error_reply(message["id"], error)
-            reply["saw_cancel"] = asyncio.current_task().cancelling() > 0
+            reply.update(_cancel_seen(asyncio.current_task()))
         finally:
             with self._lock:
                 self._running.pop(message["id"], None)
@@ -853,6 +860,25 @@ def _as_it_came(cancelled: asyncio.CancelledError) -> asyncio.CancelledError:
     """A cancellation a task caught while its remote call ran, to raise once the call has ended:
     a new one with the same message (anyio's cancel scope reads it), as a fresh traceback."""
     return asyncio.CancelledError(*cancelled.args)
+
+
+def _cancel_seen(task: asyncio.Task | None) -> dict[str, bool]:
+    """What a call's task says of cancellation as the call ends: whether one was asked for
+    (`saw_cancel`), and whether one is still to land, asked for and not yet thrown in
+    (`pending_cancel`: asyncio's Task keeps it as `_must_cancel`, in C and in Python alike)."""
+    if task is None:
+        return {"saw_cancel": False, "pending_cancel": False}
+    return {"saw_cancel": task.cancelling() > 0, "pending_cancel": bool(getattr(task, "_must_cancel", False))}
+
+
+def _cancel_pending(task: asyncio.Task | None, cancelled: asyncio.CancelledError) -> None:
+    """Leave `cancelled` pending in `task`, which runs now (a request it already counts: not one
+    more), with its message: thrown in at its next await, or ending it cancelled as it returns."""
+    if task is None or task.done():
+        return
+    message = cancelled.args[0] if len(cancelled.args) == 1 else None
+    task.cancel(message)
+    task.uncancel()
 
 
 def _cancel_at_next_await(task: asyncio.Task, cancelled: asyncio.CancelledError) -> None:

@@ -1,5 +1,6 @@
 """One stem ties four files; hints and tasks agree; the self-check's verdict rules."""
 
+import sys
 from pathlib import Path
 
 from kata.catalog import Exercise, discover, duplicate_numbers, find, structure_problems
@@ -172,6 +173,26 @@ def test_a_test_a_variant_fails_at_times_may_pass_or_fail_but_never_catches_it_a
     misspelt.write_text('"""Polls."""\n# fails only: test_poll\n# fails at times: test_wait\n')
     check = judge_variant("variant", misspelt, results("test_poll"))
     assert not check.ok and "a test that did not run: test_wait" in check.detail
+
+
+def test_a_variant_whose_mistake_a_later_python_mends_passes_every_test_there(tmp_path):
+    """`# fails only from 3.13: none`: on that Python the variant is a correct answer, and any
+    failure is the self-check's to report; before it, its declared tests must fail."""
+    variant = tmp_path / "wrong_task_group_drops_a_cancel.py"
+    variant.write_text(
+        '"""Drops a cancel."""\n# fails only: test_cancel\n'
+        f"# fails only from 3.{sys.version_info.minor}: none\n"
+    )
+
+    def results(*failing):
+        return [
+            TestResult(f"t::{name}", "14_demo", name, 2, "failed" if name in failing else "passed")
+            for name in ("test_cancel", "test_result")
+        ]
+
+    assert judge_variant("variant", variant, results()).ok
+    check = judge_variant("variant", variant, results("test_cancel"))
+    assert not check.ok and "declared to fail none on this Python" in check.detail
 
 
 def test_another_test_failing_only_on_time_does_not_break_a_declaration(tmp_path):

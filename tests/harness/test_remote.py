@@ -653,6 +653,43 @@ async def test_a_task_cancelled_while_its_call_ends_is_still_cancelled_at_its_ne
     assert await link.remote.cancel_own_task(EndsLate().fetch, "k") == "cancelled"
 
 
+class CancelsItselfAgain(Learner):
+    """Caught its cancel, asked for its task's cancellation once more, and returned before that
+    landed: as 3.13's TaskGroup does when it is cancelled from outside while it stops for a
+    child's error (its `except*` then returns a result)."""
+
+    async def slow_then_asks_again(self):
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            task.uncancel()
+            task.cancel()
+        return "a result"
+
+
+async def test_a_cancel_the_code_asked_for_again_and_left_pending_ends_the_callers_task_cancelled(pair):
+    """In one process the request is pending in the caller's own task as the code returns: the
+    task ends cancelled (14's TaskGroup variant on 3.13 passed in one process and failed in judge
+    mode, where the caller got the result). The sandbox says a cancel is still to land, and the
+    judge leaves it pending in the caller's task."""
+    link = pair(CancelsItselfAgain())
+    task = asyncio.ensure_future(link.remote.slow_then_asks_again())
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    async def one_process():
+        return await CancelsItselfAgain().slow_then_asks_again()
+
+    alone = asyncio.ensure_future(one_process())
+    await asyncio.sleep(0.05)
+    alone.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await alone
+
+
 class Jobs:
     """Lent by the judge: a job that notes that it ended, and the stop event of 18's run_every."""
 

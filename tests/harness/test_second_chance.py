@@ -301,3 +301,6 @@ def test_a_variant_declares_the_tests_it_fails_for_each_python_its_mistake_trips
     assert selfcheck.declared_failures(source, minor=14) == {"test_b"}
     assert selfcheck.declared_failures("# fails only from 3.13: test_c\n", minor=11) is None
     assert selfcheck.declared_failures('"""Wrong."""\nimport asyncio\n') is None
+    gone = "# fails only: test_a\n# fails only from 3.13: none\n"  # Python's own mistake, mended there
+    assert selfcheck.declared_failures(gone, minor=12) == {"test_a"}
+    assert selfcheck.declared_failures(gone, minor=13) == set()
