@@ -553,7 +553,7 @@ def assert_each_ended_call_made_room(fake, function, args, limit, what, host="")
         timers = "the timer" if len(rounds.held_back) == 1 else f"the {len(rounds.held_back)} timers"
         raise AssertionError(
             f"{ended_while} while this test held back {timers} your code had then set "
-            f"({rounds.held_back[0].where()}): {empty}. {function} waited on a timer of its own before the "
+            f"({rounds.culprit.where()}): {empty}. {function} waited on a timer of its own before the "
             "next call could start: it kept the slot after its call had ended. A slot is free the moment "
             "its call ends: hold the semaphore around the call alone (`async with semaphore: return "
             "await fetch(...)`), with no wait of your own inside the block after it.\n"

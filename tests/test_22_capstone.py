@@ -1663,7 +1663,7 @@ async def test_a_slot_is_free_the_moment_its_request_ends(ex, rng, server, wake_
     site.publish()
 
     async with wake_watch(ex) as wakes:
-        rounds = RefillRounds(wakes, limit, len(pages), ROUND_REFILL_WAIT)
+        rounds = RefillRounds(wakes, limit, len(pages), ROUND_REFILL_WAIT, given_limit=REFILL_TIMEOUT)
 
         def in_rounds(reply):
             async def held(request):
@@ -1703,7 +1703,7 @@ async def test_a_slot_is_free_the_moment_its_request_ends(ex, rng, server, wake_
         timers = "the timer" if len(rounds.held_back) == 1 else f"the {len(rounds.held_back)} timers"
         raise AssertionError(
             f"{ended_while} while this test held back {timers} your code had then set "
-            f"({rounds.held_back[0].where()}): {empty}. crawl waited on a timer of its own before the next "
+            f"({rounds.culprit.where()}): {empty}. crawl waited on a timer of its own before the next "
             "page's request could start: it kept the slot after its request had ended. A slot is free the "
             "moment its request ends: hold it for the request alone (`async with slots:` around "
             "fetch_links_retrying, with no wait of your own inside the block after it).\n"

@@ -43,8 +43,13 @@ class RefillRounds:
     the first, after its first call) gives up: `short` says what was seen, and from then on every
     call goes through at once."""
 
-    def __init__(self, wakes: Any, limit: int, total: int, refill_wait: float) -> None:
+    def __init__(
+        self, wakes: Any, limit: int, total: int, refill_wait: float, given_limit: float | None = None
+    ) -> None:
+        """`given_limit`: a time limit the docstring gives each call (22's `timeout`): its timers,
+        pending for calls in flight, are held too, but a message names another first."""
         self.wakes, self.limit, self.total, self.refill_wait = wakes, limit, total, refill_wait
+        self.given_limit = given_limit
         self.arrived = 0  # calls so far
         self.in_round = 0  # calls of the round now filling, each held
         self.ended_together = 0  # calls the last round let end at one moment
@@ -111,6 +116,14 @@ class RefillRounds:
                     await asyncio.wait_for(filled.wait(), HOLD_EVERY)
         finally:
             await self.wakes.let_timers_go()
+
+    @property
+    def culprit(self) -> Limit | None:
+        """The held timer a message names: one that is not the time limit given to each call
+        (a request's own `asyncio.timeout(timeout)`, pending while it ran, named first misled a
+        trial's learner), else the first held."""
+        own = [t for t in self.held_back if self.given_limit is None or not t.given(self.given_limit)]
+        return (own or self.held_back or [None])[0]
 
     async def settle(self) -> None:
         """Stop holding, and let every timer of the code's go (at the end of the test)."""

@@ -14,7 +14,8 @@ library that waits inside shows as a frozen loop, as before.
 In a thread of the code's own (no loop runs there) a timed wait is held back while the probe of the
 code's timers holds them (ThreadTimers, below); so is a timed wait the file hands a worker thread
 itself (`asyncio.to_thread(time.sleep, 0.01)`, `to_thread(event.wait, 0.01)`: `handed_by`), and
-nothing else a worker thread runs (a blocking call of a test's fake handed over stays as it is).
+nothing else a worker thread runs (a blocking call of a test's fake handed over stays as it is);
+and so is the wait of a threading.Timer the file starts, whatever it calls back.
 
 What is watched, and when a call is noted:
 - time.sleep, and select.select with a time limit (None or > 0): every call;
@@ -305,8 +306,9 @@ class TimedWait:
     started: float = field(default_factory=clock.perf_counter)
     ended: float | None = None
     ran_out: bool = False  # its time ran out (a sleep, or a wait nothing woke): a timer that fired
-    # Handed to a worker thread by the file itself (`asyncio.to_thread(time.sleep, x)`): the watch
-    # notes it as that call's timer already (kata.testing.waiting), so it is held, not noted again.
+    # Handed to a worker thread by the file itself (`asyncio.to_thread(time.sleep, x)`), or the
+    # wait of a threading.Timer it started that calls back none of its functions: the watch notes
+    # it as that call's timer already (kata.testing.waiting), so it is held, not noted again.
     handed: bool = False
 
 
@@ -447,6 +449,12 @@ def _made_for(call: str, seconds: float, frame: FrameType | None) -> tuple[list[
                 break
             site = (code.co_filename, code.co_firstlineno, code.co_name)
             how = f"threading.Timer({getattr(timer, 'interval', seconds):g}, {code.co_name})"
+            started = getattr(timer, "_kata_started_at", None)  # by the file (kata.testing.waiting)
+            if not _owners(code.co_filename) and started is not None and _owners(started[0]):
+                # It calls back none of the file's functions (`loop.call_soon_threadsafe`), but
+                # the file started it: its wait, held with its threads' (noted as a timer there).
+                how = f"threading.Timer({getattr(timer, 'interval', seconds):g}, ...) in a thread"
+                return _owners(started[0]), TimedWait(seconds, how, *_place(started), handed=True)
             return _owners(code.co_filename), TimedWait(seconds, how + " in a thread", *_place(site))
         if code in _looked_through or filename in _THREAD_PASSAGES or filename.startswith(_FUTURES):
             if filename != __file__ and code not in _looked_through:
@@ -464,10 +472,10 @@ def _made_for(call: str, seconds: float, frame: FrameType | None) -> tuple[list[
             how = f"{module}.{below.f_code.co_qualname}({seconds:g})"
         site = (filename, frame.f_lineno, code.co_name)
         return owners, TimedWait(seconds, how + " in a thread", *_place(site))
-    handed = getattr(_handed, "site", None)
-    if handed is not None and _owners(handed[0]):
-        how = f"asyncio.to_thread({call}, {seconds:g})"
-        return _owners(handed[0]), TimedWait(seconds, how, *_place(handed), handed=True)
+    handed = getattr(_handed, "site", None)  # (site, how it was handed: `asyncio.to_thread(...)`)
+    if handed is not None and _owners(handed[0][0]):
+        how = handed[1].replace("...", f"{call}, {seconds:g}")
+        return _owners(handed[0][0]), TimedWait(seconds, how, *_place(handed[0]), handed=True)
     return [], TimedWait(seconds, call, "", 0, "")
 
 
@@ -476,16 +484,19 @@ def _made_for(call: str, seconds: float, frame: FrameType | None) -> tuple[list[
 _handed = threading.local()
 
 
-def handed_by(site: tuple[str, int, str], wait: Callable[..., Any]) -> Callable[..., Any]:
+def handed_by(
+    site: tuple[str, int, str], wait: Callable[..., Any], how: str = "asyncio.to_thread(...)"
+) -> Callable[..., Any]:
     """`wait` (a timed wait: time.sleep, Event.wait, given its seconds), run in a worker thread as
-    made for the file at `site`, which handed it over: held while that file's timers are, as a
+    made for the file at `site`, which handed it over (`how`: through asyncio.to_thread or
+    loop.run_in_executor): held while that file's timers are, as a
     thread of the code's own waits would be (a slot kept after its call by `await
     asyncio.to_thread(time.sleep, 0.01)`). What else a worker thread runs is not the code's wait."""
 
     @functools.wraps(wait)
     def run(*args: Any, **kwargs: Any) -> Any:
         before = getattr(_handed, "site", None)
-        _handed.site = site
+        _handed.site = (site, how)
         try:
             return wait(*args, **kwargs)
         finally:

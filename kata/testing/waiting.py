@@ -710,15 +710,15 @@ class WakeWatch:
         `loop.run_in_executor`), noted as a pause while it runs: a poll or a deadline kept there."""
         called = self._learners_call(sys._getframe(1))  # the caller of loop.run_in_executor
         target, given = _run_in_thread(func, args)
+        below = called[1] if called is not None else None
+        threaded = below is not None and below.f_code.co_name == "to_thread"
+        how = "asyncio.to_thread(...)" if threaded else "loop.run_in_executor(...)"
         handed = called is not None and sleep_watch.is_a_timed_wait(target, given)
         # A timed wait it hands a thread itself is its own, held with its threads' own waits.
-        future = self._run_in_executor(
-            executor, sleep_watch.handed_by(called[0], func) if handed else func, *args
-        )
+        run = sleep_watch.handed_by(called[0], func, how) if called is not None and handed else func
+        future = self._run_in_executor(executor, run, *args)
         if called is not None:
-            site, below = called
-            threaded = below is not None and below.f_code.co_name == "to_thread"
-            how = "asyncio.to_thread(...)" if threaded else "loop.run_in_executor(...)"
+            site = called[0]
             work = self._note_work(how, site, future)
             if target in (time.sleep, sleep_watch.sleep) and len(given) == 1 and _seconds(given[0]):
                 # A thread that only sleeps (`asyncio.to_thread(time.sleep, 0.2)`, raced against the
@@ -767,6 +767,9 @@ class WakeWatch:
             # its length, and whether it ran out (its function ran).
             work.delay, work.how = float(thread.interval), f"threading.Timer({thread.interval:g}, ...)"
             thread.function = _noting_its_run(work, thread.function)
+            # Its wait is the file's too, held with its threads' own (sleep_watch._made_for): a
+            # slot kept after its call until a Timer settles a future passed 15 and 22 (trial).
+            thread._kata_started_at = site  # type: ignore[attr-defined]
 
     def _noting_submit(self) -> Callable[..., Any]:
         """`ThreadPoolExecutor.submit` that notes, as a pause while it runs, work the learner's

@@ -1,8 +1,9 @@
 """kata.testing.refill: calls that end together in rounds, and the code's own timers held back until
 the next round fills. Code that starts a waiting call as one ends fills every round, whatever timer
 it keeps beside (a heartbeat); code that keeps the slot a while after its call, on a timer of its
-own (a pause inside the semaphore's block, a pause it hands a thread, a release put off with
-call_later), never fills the next round while that timer is held, and the round names it.
+own (a pause inside the semaphore's block, a pause it hands a thread, a threading.Timer it
+waits for, a release put off with call_later), never fills the next round while that timer is
+held, and the round names it.
 
 One process here; 15's and 22's self-checks run the same rounds in judge mode."""
 
@@ -11,11 +12,13 @@ import importlib.util
 
 import pytest
 
+from kata.testing.limits import Limit
 from kata.testing.refill import RefillRounds
 from kata.testing.waiting import WakeWatch
 
 LEARNER = """
 import asyncio
+import threading
 import time
 
 
@@ -60,6 +63,21 @@ async def pauses_in_a_thread(fetch, ids, limit):
         async with semaphore:
             result = await fetch(i)
             await asyncio.to_thread(time.sleep, 0.01)
+            return result
+
+    return await asyncio.gather(*(one(i) for i in ids))
+
+
+async def releases_by_a_threading_timer(fetch, ids, limit):
+    semaphore = asyncio.Semaphore(limit)
+    loop = asyncio.get_running_loop()
+
+    async def one(i):
+        async with semaphore:
+            result = await fetch(i)
+            later = loop.create_future()
+            threading.Timer(0.01, loop.call_soon_threadsafe, (later.set_result, None)).start()
+            await later
             return result
 
     return await asyncio.gather(*(one(i) for i in ids))
@@ -126,6 +144,7 @@ async def test_code_that_starts_a_waiting_call_as_one_ends_fills_every_round(lea
     [
         ("pauses_in_the_slot", "asyncio.sleep(0.01) at"),
         ("pauses_in_a_thread", "asyncio.to_thread(time.sleep, 0.01) at"),
+        ("releases_by_a_threading_timer", "threading.Timer(0.01, ...) in a thread at"),
         ("releases_by_call_later", "call_later(0.005, ...) at"),
     ],
 )
@@ -161,3 +180,16 @@ class _NoTimers:
 
     async def let_timers_go(self):
         return None
+
+
+def test_a_message_names_a_held_timer_other_than_the_limit_each_call_is_given():
+    """22's crawl gives each request a timeout: pending while requests of a round not yet full
+    ran, it was held with the rest, and was named first, pointing a learner at a correct line."""
+    timeout = Limit(1.0, "asyncio.timeout(1)", "22_capstone.py", 9, "fetch_links")
+    linger = Limit(0.02, "asyncio.sleep(0.02)", "22_capstone.py", 72, "visit", pause=True)
+    rounds = RefillRounds(_NoTimers(), 2, 4, 0.05, given_limit=1.0)
+    rounds.held_back = [timeout, linger]
+    assert rounds.culprit is linger
+    rounds.held_back = [timeout]
+    assert rounds.culprit is timeout, "with no other, the limit's own is named"
+    assert RefillRounds(_NoTimers(), 2, 4, 0.05).culprit is None
