@@ -526,14 +526,13 @@ def assert_each_ended_call_made_room(fake, function, args, limit, what, host="")
     """What `fake` (EndTogether) saw: every round refilled, or why not (`what` waited: ids, urls;
     `host`: the one host the calls went to, for fetch_per_host)."""
     rounds = fake.rounds
-    if rounds.short is None:
-        margins.record(
-            f"15 {function}: a round of calls refilled < REFILL_WAIT", rounds.longest_fill, REFILL_WAIT
-        )
+    short = rounds.fell_short(
+        f"15 {function}: a round of calls refilled < REFILL_WAIT",
+        f"15 {function}: slots refilled after calls end together",
+    )
+    if short is None:
         return
-    running, waiting, ended = rounds.short
-    if not margins.short_of(running, limit, f"15 {function}: slots refilled after calls end together"):
-        return
+    running, waiting, ended = short
     call = f"{function}(fetch, {args})"
     to = f" to {host}" if host else ""
     if ended == 0:
@@ -550,10 +549,9 @@ def assert_each_ended_call_made_room(fake, function, args, limit, what, host="")
         f"{limit - running} of the {limit} slots stood empty for {REFILL_WAIT:.2f} s, until the test gave up"
     )
     if rounds.held_back:
-        timers = "the timer" if len(rounds.held_back) == 1 else f"the {len(rounds.held_back)} timers"
         raise AssertionError(
-            f"{ended_while} while this test held back {timers} your code had then set "
-            f"({rounds.culprit.where()}): {empty}. {function} waited on a timer of its own before the "
+            f"{ended_while} while this test held back {rounds.held_said}: {empty}. {function} waited "
+            "on a timer of its own before the "
             "next call could start: it kept the slot after its call had ended. A slot is free the moment "
             "its call ends: hold the semaphore around the call alone (`async with semaphore: return "
             "await fetch(...)`), with no wait of your own inside the block after it.\n"

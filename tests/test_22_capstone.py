@@ -1680,16 +1680,13 @@ async def test_a_slot_is_free_the_moment_its_request_ends(ex, rng, server, wake_
             await rounds.settle()
 
     assert_report(report, site, timeout=REFILL_TIMEOUT)
-    if rounds.short is None:
-        margins.record(
-            "22 crawl: a round of requests refilled < ROUND_REFILL_WAIT",
-            rounds.longest_fill,
-            ROUND_REFILL_WAIT,
-        )
+    short = rounds.fell_short(
+        "22 crawl: a round of requests refilled < ROUND_REFILL_WAIT",
+        "22 crawl: slots refilled after requests end together",
+    )
+    if short is None:
         return
-    running, waiting, ended = rounds.short
-    if not margins.short_of(running, limit, "22 crawl: slots refilled after requests end together"):
-        return
+    running, waiting, ended = short
     ended_while = (
         f"crawl(..., limit={limit}): {ended} requests for pages the start page links to ended at the same "
         f"moment while {waiting + running} of those pages still waited, and only {running} started in their "
@@ -1700,10 +1697,9 @@ async def test_a_slot_is_free_the_moment_its_request_ends(ex, rng, server, wake_
         "the test gave up"
     )
     if rounds.held_back:
-        timers = "the timer" if len(rounds.held_back) == 1 else f"the {len(rounds.held_back)} timers"
         raise AssertionError(
-            f"{ended_while} while this test held back {timers} your code had then set "
-            f"({rounds.culprit.where()}): {empty}. crawl waited on a timer of its own before the next "
+            f"{ended_while} while this test held back {rounds.held_said}: {empty}. crawl waited on a "
+            "timer of its own before the next "
             "page's request could start: it kept the slot after its request had ended. A slot is free the "
             "moment its request ends: hold it for the request alone (`async with slots:` around "
             "fetch_links_retrying, with no wait of your own inside the block after it).\n"

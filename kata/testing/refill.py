@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-from kata.testing import clock
+from kata.testing import clock, margins
 from kata.testing.limits import Limit
 
 # Seconds between two holds while a round fills: a timer the code sets in between is held at the
@@ -116,6 +116,23 @@ class RefillRounds:
                     await asyncio.wait_for(filled.wait(), HOLD_EVERY)
         finally:
             await self.wakes.let_timers_go()
+
+    def fell_short(self, filled: str, refilled: str) -> tuple[int, int, int] | None:
+        """`short` (in the round, not yet come, ended together) if a round did not fill, with fewer
+        calls than `limit` in it: a shortfall a busy machine can cause, a failure on time (margins'
+        check `refilled`); else None, the slowest round's time to fill noted against `refill_wait`
+        (margins' check `filled`)."""
+        if self.short is None:
+            margins.record(filled, self.longest_fill, self.refill_wait)
+            return None
+        return self.short if margins.short_of(self.short[0], self.limit, refilled) else None
+
+    @property
+    def held_said(self) -> str:
+        """What a message says of the timers held back, once some were: `the timer your code had
+        then set (asyncio.sleep(0.01) at 15_semaphore.py:24, in one)`."""
+        timers = "the timer" if len(self.held_back) == 1 else f"the {len(self.held_back)} timers"
+        return f"{timers} your code had then set ({self.culprit.where()})"  # type: ignore[union-attr]
 
     @property
     def culprit(self) -> Limit | None:

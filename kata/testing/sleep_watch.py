@@ -449,13 +449,14 @@ def _made_for(call: str, seconds: float, frame: FrameType | None) -> tuple[list[
                 break
             site = (code.co_filename, code.co_firstlineno, code.co_name)
             how = f"threading.Timer({getattr(timer, 'interval', seconds):g}, {code.co_name})"
+            owners = _owners(code.co_filename)
             started = getattr(timer, "_kata_started_at", None)  # by the file (kata.testing.waiting)
-            if not _owners(code.co_filename) and started is not None and _owners(started[0]):
+            if not owners and started is not None and _owners(started[0]):
                 # It calls back none of the file's functions (`loop.call_soon_threadsafe`), but
                 # the file started it: its wait, held with its threads' (noted as a timer there).
                 how = f"threading.Timer({getattr(timer, 'interval', seconds):g}, ...) in a thread"
                 return _owners(started[0]), TimedWait(seconds, how, *_place(started), handed=True)
-            return _owners(code.co_filename), TimedWait(seconds, how + " in a thread", *_place(site))
+            return owners, TimedWait(seconds, how + " in a thread", *_place(site))
         if code in _looked_through or filename in _THREAD_PASSAGES or filename.startswith(_FUTURES):
             if filename != __file__ and code not in _looked_through:
                 below = frame
@@ -472,15 +473,17 @@ def _made_for(call: str, seconds: float, frame: FrameType | None) -> tuple[list[
             how = f"{module}.{below.f_code.co_qualname}({seconds:g})"
         site = (filename, frame.f_lineno, code.co_name)
         return owners, TimedWait(seconds, how + " in a thread", *_place(site))
-    handed = getattr(_handed, "site", None)  # (site, how it was handed: `asyncio.to_thread(...)`)
-    if handed is not None and _owners(handed[0][0]):
-        how = handed[1].replace("...", f"{call}, {seconds:g}")
-        return _owners(handed[0][0]), TimedWait(seconds, how, *_place(handed[0]), handed=True)
+    handed = getattr(_handed, "site", None)
+    owners = _owners(handed[0]) if handed is not None else []
+    if owners:
+        how = _handed.how.replace("...", f"{call}, {seconds:g}")  # `asyncio.to_thread(time.sleep, 0.01)`
+        return owners, TimedWait(seconds, how, *_place(handed), handed=True)
     return [], TimedWait(seconds, call, "", 0, "")
 
 
 # The wait a worker thread runs now, handed to it by the learner's file itself
-# (`asyncio.to_thread(time.sleep, 0.01)`): its file and line (kata.testing.waiting sets it).
+# (`asyncio.to_thread(time.sleep, 0.01)`): `site`, its file and line, and `how` it was handed
+# (kata.testing.waiting sets them).
 _handed = threading.local()
 
 
@@ -495,12 +498,12 @@ def handed_by(
 
     @functools.wraps(wait)
     def run(*args: Any, **kwargs: Any) -> Any:
-        before = getattr(_handed, "site", None)
-        _handed.site = (site, how)
+        before = getattr(_handed, "site", None), getattr(_handed, "how", None)
+        _handed.site, _handed.how = site, how
         try:
             return wait(*args, **kwargs)
         finally:
-            _handed.site = before
+            _handed.site, _handed.how = before
 
     return run
 

@@ -715,7 +715,7 @@ class WakeWatch:
         how = "asyncio.to_thread(...)" if threaded else "loop.run_in_executor(...)"
         handed = called is not None and sleep_watch.is_a_timed_wait(target, given)
         # A timed wait it hands a thread itself is its own, held with its threads' own waits.
-        run = sleep_watch.handed_by(called[0], func, how) if called is not None and handed else func
+        run = sleep_watch.handed_by(called[0], func, how) if handed else func
         future = self._run_in_executor(executor, run, *args)
         if called is not None:
             site = called[0]
