@@ -333,6 +333,13 @@ async def cancels_the_rest_then_waits_a_guess(fetch, ids):
     return next(iter(done)).result()
 
 
+async def counts_the_first_done(fetch, ids):
+    tasks = [asyncio.create_task(fetch(i)) for i in ids]
+    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.gather(*tasks)
+    return len(done)
+
+
 async def spins(fetch, ids):
     tasks = [asyncio.create_task(fetch(i)) for i in ids]
     while not all(task.done() for task in tasks):
@@ -682,6 +689,31 @@ async def test_a_limit_set_once_another_call_ended_gives_up_though_a_slow_round_
     message = str(failed.value)
     assert f"{name} gave up on its calls to save and audit" in message
     assert "asyncio.wait_for(..., 1) at learner.py:" in message, message
+
+
+async def test_calls_a_test_lets_end_together_end_together_through_the_probe(learner):
+    # The test's hold lets every call go in one loop turn; the probe holds them at their end too.
+    # The first to get there begins a round; the others, there in the same turn, end with it after
+    # that round (the code has not run since): code waiting for the first call to end finds every
+    # one done. Held one round more, the one that began it ended alone (14's failed-calls test then
+    # let code that returns at the first success in a done set, errors beside it unread, pass).
+    fetch = FakeService("fetch", delay=0.05, reply=lambda i: i * 10)
+    arrived, released = [], asyncio.Event()
+
+    def together(call):
+        arrived.append(call)
+        if len(arrived) == len(IDS):
+            asyncio.get_running_loop().call_soon(released.set)
+        return released
+
+    fetch.hold = together
+    name = "counts_the_first_done"
+    with WakeWatch(learner.__file__) as wakes, OwnTimersProbe(wakes, name, fetch) as timers:
+        task = asyncio.create_task(getattr(learner, name)(fetch, IDS))
+        first_done = await timers.awaited(task, fix=FIX)
+
+    assert len(timers.round_starts) == 1, f"{len(timers.round_starts)} rounds for calls that ended together"
+    assert first_done == len(IDS), f"the code's first wait found {first_done} of the {len(IDS)} calls done"
 
 
 async def test_a_cancel_answering_what_an_earlier_round_let_end_is_not_taken_for_a_limit(

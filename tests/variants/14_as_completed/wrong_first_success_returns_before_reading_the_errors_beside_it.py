@@ -1,7 +1,8 @@
 """Mistake: first_success waits with asyncio.wait(FIRST_COMPLETED) in a loop and returns at the first
 success it meets in the done set, before reading the errors of the tasks that failed in the same
 turn and come after it in the set: their errors are lost ("exception was never retrieved"). Caught
-as the set's order falls (9 times in 10 a race, in the failed-calls test's three races)."""
+as the set's order falls: 39 times in 40 a race, in the failed-calls test's three races, in both
+modes (the probe lets the calls that end together end in one loop turn)."""
 
 import asyncio
 
