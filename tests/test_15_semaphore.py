@@ -31,7 +31,7 @@ from kata.testing.cancelling import (
 from kata.testing.caps import MANY_CALLS_STALL_LIMIT, held_until_all_in_flight, more_than_any_cap
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.own_timers import OwnTimersProbe
-from kata.testing.refill import RefillRounds
+from kata.testing.refill import RefillRounds, spun_said
 from kata.testing.slots import longest_empty_slot, most_at_once
 from kata.testing.waiting import (
     MIN_QUIET,
@@ -488,6 +488,13 @@ class EndTogether:
     def __init__(self, ids, limit, wakes):
         self.rounds = RefillRounds(wakes, limit, len(ids), REFILL_WAIT)
         self.calls = []
+        self.named = {}  # the test's task of the learner's call: the function it runs
+
+    async def awaited(self, call, function):
+        """The learner's `call` (of `function`), run in a task the wake watch sees wake up."""
+        task = asyncio.create_task(call)
+        self.named[task] = function
+        return await task
 
     async def fetch(self, item_id):
         call = Call((item_id,), clock.perf_counter())
@@ -514,7 +521,7 @@ async def test_calls_that_end_together_each_make_room_for_a_next_one(ex, rng, wa
     async with wake_watch(ex) as wakes:
         fake = EndTogether(ids, limit, wakes)
         try:
-            result = await ex.fetch_all_limited(fake.fetch, ids, limit)
+            result = await fake.awaited(ex.fetch_all_limited(fake.fetch, ids, limit), "fetch_all_limited")
         finally:
             await fake.rounds.settle()
 
@@ -530,10 +537,20 @@ def assert_each_ended_call_made_room(fake, function, args, limit, what, host="")
         f"15 {function}: a round of calls refilled < REFILL_WAIT",
         f"15 {function}: slots refilled after calls end together",
     )
+    call = f"{function}(fetch, {args})"
     if short is None:
+        spin = rounds.spun(f"15 {function}: wake-ups of one task while a round refills < SPIN_WAKES")
+        if spin is not None:
+            raise AssertionError(
+                f"{call}: as {limit} calls to fetch ended at the same moment, "
+                f"{spun_said(spin, fake.named, function)}: it kept the slot after its call had ended, until "
+                "the clock said so, as a sleep does. A slot is free the "
+                "moment its call ends: hold the semaphore around the call alone (`async with semaphore: "
+                "return await fetch(...)`), with no wait of your own inside the block after it.\n"
+                f"observed:\n{draw_timeline(fake.calls, 'fetch')}"
+            )
         return
     running, waiting, ended = short
-    call = f"{function}(fetch, {args})"
     to = f" to {host}" if host else ""
     if ended == 0:
         raise AssertionError(
@@ -1484,7 +1501,7 @@ async def test_calls_to_a_host_that_end_together_each_make_room_for_a_next_one(e
     async with wake_watch(ex) as wakes:
         fake = EndTogether(urls, per_host, wakes)
         try:
-            result = await ex.fetch_per_host(fake.fetch, urls, per_host)
+            result = await fake.awaited(ex.fetch_per_host(fake.fetch, urls, per_host), "fetch_per_host")
         finally:
             await fake.rounds.settle()
 

@@ -43,7 +43,7 @@ from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.limits import assert_each_wait_exact, assert_no_time_added
 from kata.testing.own_timers import GRACE, OwnTimersProbe
-from kata.testing.refill import RefillRounds
+from kata.testing.refill import RefillRounds, spun_said
 from kata.testing.responses import ResponseWatch, assert_released, assert_used_the_session, large_error_reply
 from kata.testing.server import LoopbackServer, hold_replies_until_requests
 from kata.testing.slots import longest_empty_slot
@@ -1674,8 +1674,10 @@ async def test_a_slot_is_free_the_moment_its_request_ends(ex, rng, server, wake_
 
         for page in pages:
             server.serve(page.path, in_rounds(page.replies()))
+        # In a task of its own, which the wake watch sees wake up.
+        crawling = asyncio.create_task(run_crawl(ex, site, limit=limit, timeout=REFILL_TIMEOUT))
         try:
-            report = await run_crawl(ex, site, limit=limit, timeout=REFILL_TIMEOUT)
+            report = await crawling
         finally:
             await rounds.settle()
 
@@ -1685,6 +1687,16 @@ async def test_a_slot_is_free_the_moment_its_request_ends(ex, rng, server, wake_
         "22 crawl: slots refilled after requests end together",
     )
     if short is None:
+        spin = rounds.spun("22 crawl: wake-ups of one task while a round refills < SPIN_WAKES")
+        if spin is not None:
+            raise AssertionError(
+                f"crawl(..., limit={limit}): as {limit} requests for pages the start page links to ended at "
+                f"the same moment, {spun_said(spin, {crawling: 'crawl'}, 'crawl')}: it kept the slot after "
+                "its request had ended, until the clock said so, as a sleep does. A slot is free the moment "
+                "its request ends: hold it for the request alone (`async with slots:` around "
+                "fetch_links_retrying, with no wait of your own inside the block after it).\n"
+                f"observed:\n{draw_timeline(server.calls, server.name)}"
+            )
         return
     running, waiting, ended = short
     ended_while = (

@@ -11,7 +11,9 @@ moment), and from then until the next round has come, every timer the code has p
 back, again and again (WakeWatch.hold_back_own_timers, on the code's loop: in judge mode the
 sandbox's). Code that refills waits on none of them and fills the round in milliseconds; code
 that waits on a timer of its own before the next call never fills it, and the round gives up
-after `refill_wait` s, naming the timers it held.
+after `refill_wait` s, naming the timers it held. Code that keeps the slot by a spin on the clock
+(`await asyncio.sleep(0)` in a loop, a `call_soon` chain) has no timer to hold: it fills the round
+late, and its wake-ups meanwhile show it (`spun`: hundreds, where code that refills has a few).
 
     rounds = RefillRounds(wakes, limit, total=len(ids), refill_wait=0.2)
     async def fetch(item_id):
@@ -20,6 +22,7 @@ after `refill_wait` s, naming the timers it held.
     ...
     await rounds.settle()            # every timer of the code's let go
     if rounds.short: ...             # (in the round, not yet come, ended together), rounds.held_back
+    spin = rounds.spun(check)        # once the watch has ended: a task that woke SPIN_WAKES times
 """
 
 from __future__ import annotations
@@ -30,10 +33,17 @@ from typing import Any
 
 from kata.testing import clock, margins
 from kata.testing.limits import Limit
+from kata.testing.waiting import who_woke
 
 # Seconds between two holds while a round fills: a timer the code sets in between is held at the
 # next (a pause shorter than this is within the exact-time rules' room anyway).
 HOLD_EVERY = 0.002
+# Wake-ups of one task (or callback) of the code's between a round's end and the next round's
+# filling that make a spin: code that refills wakes a few times per slot (its call returns, the
+# slot is released, a waiter takes it and calls); code that keeps the slot until its clock says
+# more (`while loop.time() < until: await asyncio.sleep(0)`, a `call_soon` chain) has no timer to
+# hold back and wakes once per turn of the loop, hundreds of times in a few ms.
+SPIN_WAKES = 40
 
 
 class RefillRounds:
@@ -61,6 +71,9 @@ class RefillRounds:
         self._round_began: float | None = None
         self._give_up: asyncio.TimerHandle | None = None
         self._holds: list[asyncio.Task] = []
+        # (since, until), kata clock: from each round's end until the next had filled (or gave up).
+        self.gaps: list[tuple[float, float]] = []
+        self._gap_began: float | None = None
 
     async def through(self) -> None:
         """A call has come: wait until its round has (or has given up)."""
@@ -80,6 +93,7 @@ class RefillRounds:
         self._give_up = asyncio.get_running_loop().call_later(self.refill_wait, self._gave_up)
 
     def _end_round(self) -> None:
+        self._gap_ended()
         if self._give_up is not None:
             self._give_up.cancel()
             self._give_up = None
@@ -91,11 +105,18 @@ class RefillRounds:
         self._filled.set()
         if self.arrived < self.total:
             self._start_the_clock()
+            self._gap_began = self._round_began
             self._filled = asyncio.Event()
             self.held_back = []
             self._holds.append(asyncio.ensure_future(self._hold_while_filling(self._filled)))
 
+    def _gap_ended(self) -> None:
+        if self._gap_began is not None:
+            self.gaps.append((self._gap_began, clock.perf_counter()))
+            self._gap_began = None
+
     def _gave_up(self) -> None:
+        self._gap_ended()
         self._give_up = None
         self.longest_fill = self.refill_wait
         self.short = (self.in_round, self.total - self.arrived, self.ended_together)
@@ -127,6 +148,20 @@ class RefillRounds:
             return None
         return self.short if margins.short_of(self.short[0], self.limit, refilled) else None
 
+    def spun(self, check: str) -> tuple[Any, list[float], float] | None:
+        """The task or callback of the code's that woke most often in one gap between a round's end
+        and the next round's filling, its wake-ups there and that gap's length, if SPIN_WAKES or
+        more (margins' check `check`): a spin that kept a slot with no timer to hold back. Asked
+        once the WakeWatch has ended (judge mode: its report has come)."""
+        seen = self.wakes.with_callbacks()
+        most = None
+        for since, until in self.gaps:
+            busiest = seen.busiest(since, until)
+            if busiest is not None and (most is None or len(busiest[1]) > len(most[1])):
+                most = (*busiest, until - since)
+        count = len(most[1]) if most is not None else 0
+        return most if margins.over(count, SPIN_WAKES, check, unit="wake-ups") else None
+
     @property
     def held_said(self) -> str:
         """What a message says of the timers held back, once some were: `the timer your code had
@@ -155,3 +190,16 @@ class RefillRounds:
 def _key(timer: Limit) -> tuple:
     """One timer, whichever hold reported it (in judge mode each report is a copy)."""
     return (timer.how, timer.file, timer.line, timer.task, timer.at)
+
+
+def spun_said(spin: tuple[Any, list[float], float], named: dict, served: str) -> str:
+    """RefillRounds.spun's finding in a message's words: `the task running guarded() that your code
+    started woke up 612 times in the 21 ms before the next calls had started, with no timer ...`.
+    `named` maps the test's tasks to the learner's function each runs; `served` names the function
+    the test called (judge mode: a task the sandbox ran for it)."""
+    woken, moments, gap = spin
+    return (
+        f"{who_woke(woken, [woken], named, served)} woke up {len(moments)} times in the {gap * 1000:.0f} ms "
+        "before the next calls had started, with no timer of its own to wait on (a loop of "
+        "`await asyncio.sleep(0)`, or a chain of `loop.call_soon`, until the clock says more)"
+    )

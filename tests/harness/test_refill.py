@@ -3,7 +3,9 @@ the next round fills. Code that starts a waiting call as one ends fills every ro
 it keeps beside (a heartbeat); code that keeps the slot a while after its call, on a timer of its
 own (a pause inside the semaphore's block, a pause it hands a thread, a threading.Timer it
 waits for, a release put off with call_later), never fills the next round while that timer is
-held, and the round names it.
+held, and the round names it. Code that keeps it by a spin on the clock (a loop of sleep(0), a
+call_soon chain) has no timer to hold: its wake-ups between a round's end and the next filling
+show it, hundreds where correct code has a few.
 
 One process here; 15's and 22's self-checks run the same rounds in judge mode."""
 
@@ -13,7 +15,7 @@ import importlib.util
 import pytest
 
 from kata.testing.limits import Limit
-from kata.testing.refill import RefillRounds
+from kata.testing.refill import SPIN_WAKES, RefillRounds, spun_said
 from kata.testing.waiting import WakeWatch
 
 LEARNER = """
@@ -95,6 +97,41 @@ async def releases_by_call_later(fetch, ids, limit):
             loop.call_later(0.005, semaphore.release)
 
     return await asyncio.gather(*(one(i) for i in ids))
+
+
+async def spins_in_the_slot(fetch, ids, limit):
+    semaphore = asyncio.Semaphore(limit)
+    loop = asyncio.get_running_loop()
+
+    async def one(i):
+        async with semaphore:
+            result = await fetch(i)
+            until = loop.time() + 0.005
+            while loop.time() < until:
+                await asyncio.sleep(0)
+            return result
+
+    return await asyncio.gather(*(one(i) for i in ids))
+
+
+async def releases_by_a_call_soon_chain_on_the_clock(fetch, ids, limit):
+    semaphore = asyncio.Semaphore(limit)
+    loop = asyncio.get_running_loop()
+
+    def release_at(until):
+        if time.perf_counter() < until:
+            loop.call_soon(release_at, until)
+        else:
+            semaphore.release()
+
+    async def one(i):
+        await semaphore.acquire()
+        try:
+            return await fetch(i)
+        finally:
+            release_at(time.perf_counter() + 0.005)
+
+    return await asyncio.gather(*(one(i) for i in ids))
 """
 
 LIMIT, ROUNDS, REFILL_WAIT = 3, 6, 0.2
@@ -123,8 +160,8 @@ async def in_rounds(learner, name):
             await rounds.through()
             return i * 10
 
-        try:
-            result = await getattr(learner, name)(fetch, ids, LIMIT)
+        try:  # in a task of its own, which the watch sees wake up
+            result = await asyncio.create_task(getattr(learner, name)(fetch, ids, LIMIT))
         finally:
             await rounds.settle()
     return result, rounds
@@ -137,6 +174,33 @@ async def test_code_that_starts_a_waiting_call_as_one_ends_fills_every_round(lea
     assert result == [i * 10 for i in range(LIMIT * ROUNDS)]
     assert rounds.short is None, f"a round did not fill: {rounds.short}"
     assert rounds.longest_fill < REFILL_WAIT
+    assert len(rounds.gaps) == ROUNDS - 1
+    assert rounds.spun("harness: refill wake-ups") is None, "correct code taken for a spin"
+
+
+@pytest.mark.parametrize(
+    ("name", "who"),
+    [
+        ("spins_in_the_slot", "the task running one() that your code started"),
+        (
+            "releases_by_a_call_soon_chain_on_the_clock",
+            "release_at(), which your code had the event loop call back,",
+        ),
+    ],
+)
+async def test_code_that_keeps_the_slot_by_a_spin_on_the_clock_is_seen_waking_again_and_again(
+    learner, name, who
+):
+    # No timer to hold back: each round fills, 5 ms late, and only the wake-ups in between show it.
+    result, rounds = await in_rounds(learner, name)
+
+    assert result == [i * 10 for i in range(LIMIT * ROUNDS)]
+    assert rounds.short is None and not rounds.held_back
+    spin = rounds.spun("harness: refill wake-ups")
+    assert spin is not None, "a spin in the slot went unseen"
+    assert len(spin[1]) >= SPIN_WAKES
+    said = spun_said(spin, {}, name)
+    assert said.startswith(f"{who} woke up "), said
 
 
 @pytest.mark.parametrize(
