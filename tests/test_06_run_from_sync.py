@@ -13,7 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from kata.testing import FakeService, assert_ran_together, assert_same, describe, holds, same, stopwatch
+from kata.testing import (
+    FakeService,
+    assert_ran_together,
+    assert_same,
+    clock,
+    describe,
+    holds,
+    margins,
+    same,
+    stopwatch,
+)
 from kata.testing.caps import assert_no_cap_of_its_own, held_until_all_in_flight, more_than_any_cap
 from kata.testing.errors import Aborted
 from kata.testing.own_timers import OwnTimersProbe
@@ -436,6 +446,37 @@ def test_a_failing_call_reaches_the_caller_and_the_loop_is_closed_all_the_same(e
         )
 
 
+def assert_the_others_were_not_waited_for(api, raised_at):
+    """Fail if the error reached the caller (at `raised_at`, kata clock) only once the other calls,
+    which take STILL_RUNNING s where the failing one takes QUICK s, had answered: the code waited for
+    every call (`return_exceptions=True`, asyncio.wait until all are done) instead of cancelling them.
+
+    Correct code cancels them as the failing call raises, long before they could answer; the time
+    from the failure to the caller is the margin. A machine stalled so long that the calls' timers
+    fired together (the failure late, the others on time) leaves no gap, and is not judged."""
+    finished = [call for call in api.fetch.calls if call.outcome == "returned"]
+    failed = next((call for call in api.fetch.calls if call.outcome == "raised" and call.end), None)
+    if not finished or failed is None:
+        return
+    late = raised_at - failed.end
+    if margins.over(
+        late, STILL_RUNNING / 2, "06 task 1: the error reaches the caller before the others answer"
+    ):
+        which = ", ".join(call.label("fetch") for call in finished)
+        raise AssertionError(
+            f"{failed.label('fetch')} raised {failed.end - failed.start:.2f} s after it started, but "
+            "fetch_all_sync let its error reach the "
+            f"caller only {late:.2f} s later, once {which} had answered: it waited for every call to "
+            "finish instead of cancelling the ones still running. The docstring asks for the calls still "
+            "running to be cancelled (and to have ended) before the error reaches the caller: their "
+            "answers would be thrown away, and the caller should not wait for them. Gathering with "
+            "`return_exceptions=True` (or asyncio.wait until every call is done) and raising afterwards "
+            "waits for all of them; `await asyncio.gather(...)` without it raises the first error at "
+            "once, and asyncio.run(...) then cancels the calls still running and waits until they have "
+            "ended."
+        )
+
+
 @pytest.mark.task(1)
 def test_a_failing_call_stops_the_others_before_the_error_reaches_the_caller(ex, rng):
     ids = some_keys(rng, 4)
@@ -454,10 +495,12 @@ def test_a_failing_call_stops_the_others_before_the_error_reaches_the_caller(ex,
     except NotImplementedError:
         raise
     except Exception as raised:
+        raised_at = clock.perf_counter()
         if not holds(raised, error):
             raise
     else:  # the error never reached the caller: the test above says so
         return
+    assert_the_others_were_not_waited_for(api, raised_at)
     # A call cancelled but not stopped yet ends "cancelled" only once it has stopped (call.end).
     untouched = [call.label("fetch") for call in api.fetch.calls if call.outcome == "running"]
     stopping = [
@@ -502,6 +545,7 @@ def test_a_call_that_raises_a_baseexception_stops_the_others_too(ex, rng):
     except NotImplementedError:
         raise
     except (Aborted, BaseExceptionGroup) as raised:
+        raised_at = clock.perf_counter()
         if not holds(raised, error):
             raise
     else:
@@ -509,6 +553,7 @@ def test_a_call_that_raises_a_baseexception_stops_the_others_too(ex, rng):
             f"fetch({bad}) raised {error!r}, but fetch_all_sync returned {describe(result)}: let that "
             "error reach the caller, whatever its class."
         )
+    assert_the_others_were_not_waited_for(api, raised_at)
     untouched = [call.label("fetch") for call in api.fetch.calls if call.outcome == "running"]
     stopping = [
         call.label("fetch") for call in api.fetch.calls if call.outcome == "cancelled" and call.end is None

@@ -1,4 +1,6 @@
-"""Correct: asyncio.wait in Task 1; the client runs its own loop in a thread (run_coroutine_threadsafe)."""
+"""Correct: asyncio.wait in Task 1, until every call is done or one has raised (FIRST_EXCEPTION: the
+error goes on at once, and asyncio.run cancels the calls still running); the client runs its own loop
+in a thread (run_coroutine_threadsafe)."""
 
 import asyncio
 import threading
@@ -8,7 +10,10 @@ def fetch_all_sync(fetch, ids):
     async def fetch_all():
         tasks = [asyncio.create_task(fetch(item_id)) for item_id in ids]
         if tasks:
-            await asyncio.wait(tasks)
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                if task.exception() is not None:
+                    raise task.exception()
         return [task.result() for task in tasks]
 
     return asyncio.run(fetch_all())

@@ -1,6 +1,8 @@
 """Mistake: fetch_all_sync runs each call in a thread of its own, with an asyncio.run each: the
-calls overlap and every loop is closed, but they run on as many loops as there are ids, not one."""
-# fails only: test_every_call_runs_on_one_event_loop
+calls overlap and every loop is closed, but they run on as many loops as there are ids, not one (and
+when one call raises, the others, on loops of their own, are waited for instead of cancelled)."""
+# fails only: test_every_call_runs_on_one_event_loop, test_a_failing_call_stops_the_others_before_the_error_reaches_the_caller, test_a_call_that_raises_a_baseexception_stops_the_others_too
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
