@@ -385,17 +385,22 @@ async def test_a_long_interval_is_waited_in_full(ex, rng, wake_watch):
 
 def new_reminders(rng):
     """(delay, message) pairs, listed in an order that is not the order they are due in; two of
-    them share a delay (the shortest), every time: they are still two reminders."""
+    them share a delay (the shortest), every time: they are still two reminders. One more is due
+    at once (a delay of 0): it counts down like the others, and its send holds up no other
+    reminder (a learner trial's send_reminders sent those due at once first, one by one, and only
+    then started the other countdowns: each went out a send's time late)."""
     delays = rng.sample(REMINDER_DELAYS, 3)
     delays.append(min(delays))
+    delays.append(0)
     rng.shuffle(delays)
     if delays == sorted(delays):
         delays.reverse()
     return list(zip(delays, rng.sample(WORDS, len(delays)), strict=True))
 
 
-def why_late(send, late):
-    """Why the call `late` to send started after its due time, said from what the calls show."""
+def why_late(send, late, delay, started):
+    """Why the call `late` to send, due `delay` s after `started`, started after its due time, said
+    from what the calls show."""
     before = [call for call in send.calls if call.end is not None and call.end <= late.start]
     if send.peak == 1 and before:
         last = max(before, key=lambda call: call.end)
@@ -404,6 +409,22 @@ def why_late(send, late):
             "No two of your sends ever ran at the same time: each reminder waited for the one before "
             "it, so their waits and sends added up. Give each reminder its own task (asyncio.gather, "
             "a TaskGroup or asyncio.create_task), so that a slow send holds up no other reminder."
+        )
+    # Its countdown began only as an earlier send returned: that send was awaited before the
+    # countdowns started (those due at once sent first, in the trial's answer).
+    held_by = [
+        call for call in before if call.start - started <= LATE and late.start - call.end >= delay - EARLY
+    ]
+    if held_by:
+        first = min(held_by, key=lambda call: call.end)
+        return (
+            f"its delay is {delay:.2f} s, and it went out {late.start - first.end:.2f} s after "
+            f"{first.label(send.name)} returned, at {first.end - started:.2f} s (that send took "
+            f"{first.end - first.start:.2f} s): its countdown began only once that send was over. "
+            "A reminder's delay counts from the moment send_reminders is called: start every "
+            "countdown at once, before "
+            "awaiting any send. A reminder due at once (a delay of 0) is one of them, in its own task "
+            "like the others (`await asyncio.sleep(0)`, then send), not sent first on its own."
         )
     return (
         "something held it up. Each reminder must count down on its own from the moment "
@@ -472,7 +493,7 @@ async def test_each_reminder_goes_out_after_its_own_delay(ex, rng, wake_watch):
             late = next(call for call in send.calls if call.args[0] == message)
             raise AssertionError(
                 f"the reminder {message!r} went out {sent_at[message] - delay:.2f} s late: "
-                f"{why_late(send, late)}\n{table}"
+                f"{why_late(send, late, delay, run.started)}\n{table}"
             )
     assert_call_count(send, len(reminders), "one per reminder")
     # Each send was within LATE of its due time, room for a busy machine; a timer's length is exact
@@ -501,7 +522,10 @@ async def test_each_reminder_goes_out_after_its_own_delay(ex, rng, wake_watch):
                 "taken away: `await asyncio.sleep(delay)`, then send."
             )
 
-        if sent is not None:
+        # A reminder due at once waits on no timer: the other reminders' timers are all that can
+        # run out before its send, the shortest of them if a busy machine holds that send up
+        # (its bound above is the check of it).
+        if sent is not None and delay > 0:
             assert_waited_exactly(wakes, run.started, sent, delay, waited)
     # Reminders due at the same moment may go out in either order.
     due = dict((message, delay) for delay, message in reminders)
@@ -702,7 +726,7 @@ async def test_many_reminders_count_down_together(ex):
         if margins.over(sent, PROBE_DELAY + LATE, "04 send_reminders: sent < delay + LATE"):
             raise AssertionError(
                 f"two reminders were both due at {PROBE_DELAY:.2f} s, and {call.args[0]!r} went out "
-                f"{sent - PROBE_DELAY:.2f} s late: {why_late(send, call)}"
+                f"{sent - PROBE_DELAY:.2f} s late: {why_late(send, call, PROBE_DELAY, run.started)}"
             )
     assert_call_count(send, 2, "one per reminder, and these two were due at the same moment")
 

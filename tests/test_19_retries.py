@@ -271,6 +271,34 @@ def test_the_wait_doubles_with_each_retry(ex, rng):
     found = [ex.backoff_delay(n, base_delay, 1000.0, random=lambda: value) for n in range(12)]
 
     assert_delays(found, value, base_delay, 1000.0)
+    assert_the_formula_holds_far_on(ex, rng, value)
+
+
+# Retry numbers far past any other test's, each with a base_delay so small that base_delay * 2**n
+# is still below max_delay there: a cap on the exponent (a learner trial's 2**min(n, 32), "to
+# avoid an overflow"), or a shortcut to max_delay past some n, changes the wait only there. Up to
+# 1023: from 1024 on, 2**n times a float overflows (the reference then takes max_delay).
+FAR_RETRIES = (33, 40, 63, 64, 65, 100, 500, 1023)
+
+
+def assert_the_formula_holds_far_on(ex, rng, value):
+    max_delay = 1000.0
+    for n in FAR_RETRIES:
+        cap = round(rng.uniform(2.0, 9.0), 3)  # what base_delay * 2**n comes to, below max_delay
+        base_delay = cap / 2**n
+        expected = value * min(max_delay, base_delay * 2**n)
+        found = ex.backoff_delay(n, base_delay, max_delay, random=lambda: value)
+        if not close(found, expected):
+            raise AssertionError(
+                f"backoff_delay({n}, base_delay={base_delay!r}, max_delay={max_delay}, random) with "
+                f"random() returning {value} should be {value} * min({max_delay}, {base_delay!r} * 2**{n}) "
+                f"= {value} * {base_delay * 2**n:g} = {expected:.5f}; found {seconds([found])[1:-1]}. The "
+                "formula holds for every retry number: with a base_delay this small, base_delay * 2**n is "
+                f"still below max_delay at retry {n}. A cap of your own on the exponent (`2**min(n, 32)`) "
+                "or a shortcut to max_delay past some retry number changes the wait there: compute "
+                "`base_delay * 2**retry_number` as the docstring writes it, and let `min(max_delay, ...)` "
+                "do the capping."
+            )
 
 
 @pytest.mark.task(1)

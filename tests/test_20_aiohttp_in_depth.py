@@ -1213,6 +1213,47 @@ async def test_no_piece_is_bigger_than_chunk_size(ex, rng, server):
         )
 
 
+def empty_saves_said(pieces, what):
+    """Why an empty piece passed to save is wrong, for the saves `pieces` of `what`."""
+    where = ", ".join(str(n + 1) for n, piece in enumerate(pieces) if len(piece) == 0)
+    return (
+        f"{what}, download called save {len(pieces)} time(s), and save number {where} got an empty "
+        "piece (b''): that is no piece of the body. The docstring asks for `await save(piece)` for each "
+        "piece of the body, and a save is a write the caller pays for (a part uploaded, a record "
+        "kept): call it only with bytes. `await response.content.read(chunk_size)` returns b'' once "
+        "the body has ended, to say so: stop there, before saving it (`while piece := await "
+        "response.content.read(chunk_size):`), or use `async for piece in "
+        "response.content.iter_chunked(chunk_size):`, which never hands over an empty piece."
+    )
+
+
+@pytest.mark.task(4)
+async def test_save_gets_only_pieces_of_the_body_never_an_empty_one(ex, rng, server):
+    # A learner trial's download read `response.content.read(chunk_size)` in a loop that saved each
+    # piece before checking it, and so also saved the b'' that marks the end of the body.
+    url, body, _ = serve_download(server, rng, chunk_delay=0.0, count=3)
+    chunk_size = rng.choice((512, 1000, 1024))
+    save, pieces, _ = recording_save()
+    empty_url = server.serve(f"/files/{rng.randrange(10**6)}.empty", text="")
+    save_of_empty, pieces_of_empty, _ = recording_save()
+
+    async with aiohttp.ClientSession() as session:
+        result = await ex.download(session, url, save, chunk_size)
+        result_of_empty = await ex.download(session, empty_url, save_of_empty, chunk_size)
+
+    if any(len(piece) == 0 for piece in pieces):
+        raise AssertionError(empty_saves_said(pieces, f"the server sent a body of {len(body)} bytes"))
+    assert_same(result, len(body), "download's result (the number of bytes saved)")
+    if pieces_of_empty:
+        if any(len(piece) == 0 for piece in pieces_of_empty):
+            raise AssertionError(empty_saves_said(pieces_of_empty, "the server sent an empty body (0 bytes)"))
+        raise AssertionError(
+            f"the server sent an empty body (0 bytes), and download passed save "
+            f"{sum(map(len, pieces_of_empty))} bytes: save only the body's own bytes."
+        )
+    assert_same(result_of_empty, 0, "download's result for an empty body (the number of bytes saved)")
+
+
 @pytest.mark.task(4)
 async def test_the_first_piece_is_saved_while_the_rest_is_still_arriving(ex, rng, server, wake_watch):
     # Two pieces, far apart: between them, a stretch long enough to judge how download waits.
