@@ -37,8 +37,11 @@ async def test_greeting_uses_the_name_the_service_returned(ex, rng, wake_watch):
 # Names as a service may spell them, each of which some "tidying" of the name changes: spaces
 # before, after and inside it (strip, split and join), letters outside ASCII, precomposed ("ë") and
 # written as a letter and an accent ("e" + U+0301: unicodedata.normalize joins them), and case that
-# str.title() and the like change. A red team's greet used name.strip().
+# str.title() and the like change. A red team's greet used name.strip(). And an empty name (a user
+# who gave none), which is false in an `if`: a learner trial's greet said "Hello, stranger!" for it
+# (`name or "stranger"`), where the docstring asks for the name the service gave, whatever it is.
 SPELLINGS = [
+    "",
     "  Zoë d'Arc ",
     "Mary  Ann  McIntyre",
     "Rene\u0301e van der Berg",
@@ -64,7 +67,13 @@ def spelling_changed(given, found, what):
     """How `found` (a str, the learner's greeting or label) changed the name or address `given`:
     the end of a message, in the learner's words."""
     kept = max((n for n in range(len(given) + 1) if given[:n] in found), default=0)
-    if len(given) > 40 and 0 < kept < len(given) and given[:kept].strip():
+    if not given:
+        how = (
+            f"it put something of its own in place of the empty {what}. An empty {what} is still the "
+            f"{what} the service gave, and goes in as it is: no default for a {what} that is false in "
+            f"an `if` (`{what} or 'stranger'`, `if not {what}:`)"
+        )
+    elif len(given) > 40 and 0 < kept < len(given) and given[:kept].strip():
         how = (
             f"it cut the {what} short, keeping only its first {kept} of {len(given)} characters. "
             f"The {what} goes in whole, however long: no slicing (`[:40]`), no textwrap.shorten"

@@ -13,6 +13,7 @@ from kata.testing import (
     draw_timeline,
     holds,
     margins,
+    same,
     stopwatch,
 )
 from kata.testing.caps import (
@@ -67,14 +68,23 @@ FALSY = (None, 0, {}, "", False)
 @pytest.mark.task(1)
 async def test_a_repeated_id_is_fetched_each_time_and_falsy_results_are_kept(ex, rng):
     # Decided: "for every id in user_ids" is a call for each id in the list, a repeated one too (as
-    # in 01), and every result has its place, whatever it is (None for a user not found, say).
+    # in 01), and every result has its place, whatever it is (None for a user not found, say). The
+    # repeated id is answered differently each time (a record that changed meanwhile): each of its
+    # places holds one of its answers, as a learner trial's results looked up by id (a dict) did not.
     user_ids = rng.sample(range(100, 1000), rng.choice(FEW_IDS))
     twice = rng.choice(user_ids[:-1])
     user_ids.insert(rng.randint(user_ids.index(twice) + 1, len(user_ids)), twice)
     falsy = dict(zip(rng.sample([u for u in user_ids if u != twice], len(FALSY)), FALSY, strict=True))
+    answers = []  # the repeated id's answers, in the order its calls were made
+
+    def record(user_id):
+        return falsy[user_id] if user_id in falsy else user_record(user_id)
 
     def reply(user_id):
-        return falsy[user_id] if user_id in falsy else user_record(user_id)
+        if user_id != twice:
+            return record(user_id)
+        answers.append({**user_record(user_id), "answer": len(answers) + 1})
+        return answers[-1]
 
     fetch_user = FakeService("fetch_user", delay=0.05, reply=reply)
 
@@ -87,13 +97,31 @@ async def test_a_repeated_id_is_fetched_each_time_and_falsy_results_are_kept(ex,
             f"{len(fetch_user.calls)} times ({describe(asked)}): call it once for every id in the list, "
             "a repeated one as often as it appears."
         )
-    expected = [reply(uid) for uid in user_ids]
+    places = [n for n, uid in enumerate(user_ids) if uid == twice]
+    expected = [record(uid) for uid in user_ids]
     if isinstance(result, list) and len(result) < len(expected):
         raise AssertionError(
             f"fetch_all returned {len(result)} results for {len(user_ids)} ids: some calls gave "
             f"{describe(list(falsy.values()))} (a user not found, say), and every call's result keeps "
             "its place, whatever it is. Keep every result gather gives, without a test of its truth."
         )
+    if (
+        isinstance(result, list)
+        and len(result) == len(expected)
+        and same(result[places[0]], result[places[1]])
+    ):
+        raise AssertionError(
+            f"user_ids was {user_ids}: {twice} is listed twice, and fetch_user({twice}) answered "
+            f"{' then '.join(map(describe, answers))}, but fetch_all's list holds "
+            f"{describe(result[places[0]])} in both of its places: the results were looked up by id (a "
+            "dict from id to result?), so one call's answer filled the place of the other. Keep each "
+            "call's own result in its own place: `list(await asyncio.gather(*(fetch_user(u) for u in "
+            "user_ids)))` gives them in the order of user_ids, repeats included."
+        )
+    # Its two answers in its two places, in the order its calls were made or the other way round.
+    mine = [result[n] for n in places] if isinstance(result, list) and len(result) == len(expected) else []
+    for n, answer in zip(places, answers[::-1] if same(mine, answers[::-1]) else answers, strict=True):
+        expected[n] = answer
     assert_same_parts(result, expected, "fetch_all's result")
 
 
@@ -385,6 +413,36 @@ async def test_each_answer_goes_under_its_own_key_whichever_call_ends_first(ex, 
                 "gives them back in the order you passed the calls, whichever ends first."
             )
         assert_same_parts(profile, expected, f"fetch_profile's result when {first} answers first")
+
+
+@pytest.mark.task(2)
+async def test_answers_that_are_false_in_an_if_are_kept_as_they_are(ex, rng):
+    # "what get_orders returned", whatever it is: None (nothing on record, say), 0, {}, "" or False
+    # goes in as it is, for the user as for the orders. A learner trial's fetch_profile put [] in
+    # place of a falsy orders answer (`orders or []`).
+    for key, falsy in rng.sample(
+        [(key, value) for key in ("user", "orders") for value in FALSY], 2 * len(FALSY)
+    ):
+        user_id = rng.randrange(100, 1000)
+        answers = {"user": user_record(user_id), "orders": orders_for("orders", user_id), key: falsy}
+        users = FakeService("get_user", delay=0.01, reply=lambda uid, answers=answers: answers["user"])
+        orders = FakeService("get_orders", delay=0.01, reply=lambda uid, answers=answers: answers["orders"])
+
+        profile = await ex.fetch_profile(users, orders, user_id)
+
+        other = "orders" if key == "user" else "user"
+        if (
+            type(profile) is dict
+            and not same(profile.get(key), falsy)
+            and same(profile.get(other), answers[other])
+        ):
+            raise AssertionError(
+                f"get_{key}({user_id}) returned {describe(falsy)}, but fetch_profile's {key!r} was "
+                f"{describe(profile[key])}: the profile holds what each call returned, whatever it is, "
+                f"something false in an `if` too. Put it in as it is, with no default in its place "
+                f"(`{key} or []`, `if not {key}:`)."
+            )
+        assert_same_parts(profile, answers, f"fetch_profile's result when get_{key} returned {falsy!r}")
 
 
 @pytest.mark.task(2)

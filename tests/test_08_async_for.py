@@ -503,6 +503,33 @@ async def test_collect_matching_keeps_the_matching_items_in_order(ex, rng):
 
 
 @pytest.mark.task(2)
+async def test_collect_matching_keeps_matches_that_are_false_in_an_if(ex, rng):
+    # The predicate decides, whatever the item: None, 0, "" and False are items like any other. A
+    # learner trial's collect_matching skipped None before asking the predicate (`item is not None
+    # and predicate(item)`), and so dropped a None the predicate accepts.
+    items = [rng.randint(1, 40) for _ in range(8)]
+    for falsy in (None, 0, "", False):
+        items.insert(rng.randint(0, len(items)), falsy)
+    stream = LineStream(items, delay=0)  # each item at once: the test stays quick
+
+    with explained("collect_matching"):
+        found = await ex.collect_matching(stream, lambda item: not item)
+
+    expected = [item for item in items if not item]
+    if isinstance(found, list) and not same(found, expected):
+        lost = [item for item in expected if not any(same(item, kept) for kept in found)]
+        if lost:
+            raise AssertionError(
+                f"the items were {items} and the predicate `not item`, true for {expected}, but "
+                f"collect_matching returned {describe(found)}, without {', '.join(map(repr, lost))}: "
+                'an item that is false in an `if` (None, 0, "") is an item all the same, and '
+                "`predicate(item)` alone decides whether it is kept. Test the predicate's answer, not "
+                "the item (no `if item`, no `item is not None`)."
+            )
+    assert_same(found, expected, "collect_matching's result (the items where `not item`)")
+
+
+@pytest.mark.task(2)
 async def test_collect_matching_of_an_empty_stream_is_an_empty_list(ex):
     with explained("collect_matching"):
         found = await ex.collect_matching(LineStream([]), level_is("ERROR"))

@@ -1255,6 +1255,16 @@ async def assert_a_repeated_mirror_is_stopped(ex, rng, name, fast_failures=0):
                 "every one of them."
             )
         raise AssertionError(f"{found} {stop_advice(untouched)}")
+    asked = sum(1 for call in fetch.calls if call.args[0] == repeated)
+    if asked < 2:
+        # A learner trial's first_response asked each mirror once (`dict.fromkeys(mirrors)`).
+        raise AssertionError(
+            f"mirrors was {mirrors}: {repeated!r} is listed twice, but {name} called fetch({repeated!r}) "
+            f"{'once' if asked == 1 else 'never'}. The docstring asks every mirror at once, and each item "
+            "of mirrors is a call of its own, a repeat too (a caller may list a mirror twice on purpose, "
+            "to race two requests to it): `[asyncio.create_task(fetch(m)) for m in mirrors]`, with no "
+            "set() or dict.fromkeys() of the mirrors."
+        )
     assert_answer(result, fetch, winner, name)
 
 

@@ -1,6 +1,6 @@
 """Wrong: fetch_profile keeps the first profile it makes in the module, and returns it on every
 later call, whatever the user: the services are asked only once (a red team's answer)."""
-# fails only: test_a_second_profile_asks_both_services_afresh, test_each_answer_goes_under_its_own_key_whichever_call_ends_first
+# fails only: test_a_second_profile_asks_both_services_afresh, test_each_answer_goes_under_its_own_key_whichever_call_ends_first, test_answers_that_are_false_in_an_if_are_kept_as_they_are
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

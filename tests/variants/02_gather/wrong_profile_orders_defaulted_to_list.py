@@ -1,0 +1,25 @@
+"""Wrong: fetch_profile puts [] in place of an orders answer that is false in an `if` (`orders or []`): the
+profile holds what get_orders returned, None or 0 too (a learner trial's answer)."""
+# fails only: test_answers_that_are_false_in_an_if_are_kept_as_they_are
+
+import asyncio
+
+
+# Task 1: fetch every user at once
+async def fetch_all(fetch_user, user_ids):
+    """Call `await fetch_user(user_id)` for every id in `user_ids`, all at the same time.
+
+    Return a list of the results, in the same order as `user_ids`. If a call raises, let its
+    error reach the caller.
+    """
+    return list(await asyncio.gather(*(fetch_user(user_id) for user_id in user_ids)))
+
+
+# Task 2: two different calls at once
+async def fetch_profile(get_user, get_orders, user_id):
+    """Fetch a user and that user's orders at the same time.
+
+    Return `{"user": <what get_user returned>, "orders": <what get_orders returned>}`.
+    """
+    user, orders = await asyncio.gather(get_user(user_id), get_orders(user_id))
+    return {"user": user, "orders": orders or []}
