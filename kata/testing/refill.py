@@ -126,17 +126,7 @@ class RefillRounds:
     async def _hold_while_filling(self, filled: asyncio.Event) -> None:
         """Hold back every timer the code has pending (its turns given first: what it does as the
         calls end), again and again, until the next round has filled; then let them all go."""
-        try:
-            while not filled.is_set():
-                for timer in await self.wakes.hold_back_own_timers(True):
-                    if filled.is_set():
-                        break
-                    if all(_key(timer) != _key(seen) for seen in self.held_back):
-                        self.held_back.append(timer)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(filled.wait(), HOLD_EVERY)
-        finally:
-            await self.wakes.let_timers_go()
+        await hold_own_timers_until(self.wakes, filled, self.held_back)
 
     def fell_short(self, filled: str, refilled: str) -> tuple[int, int, int] | None:
         """`short` (in the round, not yet come, ended together) if a round did not fill, with fewer
@@ -185,6 +175,29 @@ class RefillRounds:
             self._give_up = None
         await asyncio.gather(*self._holds, return_exceptions=True)
         await self.wakes.let_timers_go()
+
+
+async def hold_own_timers_until(
+    wakes: Any, came: asyncio.Event, held: list[Limit], since: float | None = None, let_go: bool = True
+) -> None:
+    """Hold back every timer the code has pending (its turns given first), again every HOLD_EVERY
+    s, until `came` is set; then let them all go (unless `let_go` is False: a probe holding some of
+    them still, kata.testing.own_timers, lets them go itself). Each timer held (set at or after
+    `since`, kata clock, where given) is added to `held` once: what kept the code from going on, if
+    it did not. `wakes`: a WakeWatch of the learner's file (in judge mode the holds are the sandbox's)."""
+    try:
+        while not came.is_set():
+            for timer in await wakes.hold_back_own_timers(True):
+                if came.is_set():
+                    break
+                new = since is None or timer.at >= since
+                if new and all(_key(timer) != _key(seen) for seen in held):
+                    held.append(timer)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(came.wait(), HOLD_EVERY)
+    finally:
+        if let_go:
+            await wakes.let_timers_go()
 
 
 def _key(timer: Limit) -> tuple:
