@@ -268,49 +268,90 @@ async def test_fetch_json_asks_for_exactly_the_url_it_is_given(ex, rng, server):
     assert_data(result, user_record(wanted), "fetch_json's result")
 
 
+def error_replies(status):
+    """An error reply of `status` with each kind of body servers send with one, by kind.
+
+    A JSON error body first (what an API sends); then what a proxy, a web server or a framework's
+    default error page sends: plain text, an HTML page, nothing at all, and text that its
+    Content-Type calls JSON. Code that reads the body before it checks the status
+    (`body = await response.json()`, then `response.raise_for_status()`) raises a decode error
+    for these instead of the ClientResponseError the docstring asks for.
+    """
+    phrase = HTTPStatus(status).phrase
+    return {
+        "a JSON body": Reply(status=status, json={"error": f"said {status}"}),
+        "a plain-text body": Reply(status=status, text=f"{status}: {phrase}"),
+        "an HTML page": Reply(
+            status=status,
+            text=f"<html><body><h1>{status} {phrase}</h1></body></html>",
+            headers={"Content-Type": "text/html"},
+        ),
+        "an empty body": Reply(status=status, text=""),
+        "a body that says it is JSON but is not": Reply(
+            status=status, text=phrase, headers={"Content-Type": "application/json"}
+        ),
+    }
+
+
 @pytest.mark.task(1)
 @ERROR_FAMILIES
 async def test_fetch_json_raises_client_response_error_for_an_error_status(ex, rng, server, statuses):
     status = rng.choice(statuses)
-    user_id = rng.randrange(100, 1000)
-    error_body = {"error": f"said {status}"}
-
-    # The error status comes first; a request sent after it is answered as a success, so code that
-    # asks again (a retry) returns that body instead of raising, and the server counts every request.
-    def error_then_success(request):
-        if len(server.requests) == 1:
-            return Reply(status=status, json=error_body)
-        return Reply(json=user_record(user_id))
-
-    url = server.serve(f"/users/{user_id}", error_then_success)
+    replies = error_replies(status)
+    user_ids = rng.sample(range(100, 1000), len(replies))
 
     async with aiohttp.ClientSession() as session:
-        try:
-            result = await fetch_json(ex, session, url)
-        except aiohttp.ClientResponseError as error:
-            if error.status != status:
-                raise AssertionError(
-                    f"the ClientResponseError should carry the reply's status {status}, found {error.status}"
-                ) from error
-            result = error
-    asked = len(server.requests)
-    if asked > 1:
-        raised = isinstance(result, aiohttp.ClientResponseError)
-        raise AssertionError(
-            f"the server answered {url} with status {status}, and fetch_json sent {asked} requests "
-            f"for it, then {'raised' if raised else 'returned ' + describe(result)}: it asked "
-            "again after the error status (a retry). The docstring asks for one request and, on an "
-            "error status, a ClientResponseError: call `response.raise_for_status()` on the first reply "
-            "and let the error reach the caller, who decides whether to try again."
-        )
-    if isinstance(result, aiohttp.ClientResponseError):
-        return
+        for user_id, (kind, error_reply) in zip(user_ids, replies.items(), strict=True):
+            # The error status comes first; a request sent after it is answered as a success, so
+            # code that asks again (a retry) returns that body instead of raising, and the server
+            # counts every request.
+            asked = []
 
-    raise AssertionError(
-        f"the server answered {url} with status {status}, but fetch_json returned "
-        f"{describe(result)} as if it were data. aiohttp does not raise for an error status "
-        "by itself: call `response.raise_for_status()` before reading the body." + every_error_status(status)
-    )
+            def error_then_success(request, asked=asked, error_reply=error_reply, user_id=user_id):
+                asked.append(request)
+                if len(asked) == 1:
+                    return error_reply
+                return Reply(json=user_record(user_id))
+
+            url = server.serve(f"/users/{user_id}", error_then_success)
+            try:
+                result = await fetch_json(ex, session, url)
+            except aiohttp.ClientResponseError as error:
+                if error.status != status:
+                    raise AssertionError(
+                        f"the ClientResponseError should carry the reply's status {status}, "
+                        f"found {error.status}"
+                    ) from error
+                result = error
+            except (ValueError, aiohttp.ClientError) as error:  # json's JSONDecodeError, say
+                result = error
+            shown = error_reply.text if error_reply.text is not None else error_reply.json
+            with_body = f"with status {status} and {kind} ({shown!r})"
+            if len(asked) > 1:
+                raised = isinstance(result, Exception)
+                raise AssertionError(
+                    f"the server answered {url} {with_body}, and fetch_json sent {len(asked)} requests "
+                    f"for it, then {'raised' if raised else 'returned ' + describe(result)}: it asked "
+                    "again after the error status (a retry). The docstring asks for one request and, on "
+                    "an error status, a ClientResponseError: call `response.raise_for_status()` on the "
+                    "first reply and let the error reach the caller, who decides whether to try again."
+                )
+            if isinstance(result, aiohttp.ClientResponseError):
+                continue
+            if isinstance(result, Exception):
+                raise AssertionError(
+                    f"the server answered {url} {with_body}, and fetch_json raised "
+                    f"{type(result).__name__} ({result}) instead of a ClientResponseError: it read the "
+                    "body before it checked the status. An error reply's body is often not JSON, "
+                    "whatever a success sends (a plain-text or HTML error page, an empty body), and "
+                    "reading it fails. Call `response.raise_for_status()` first, and read the body "
+                    "only once the status has passed."
+                ) from result
+            raise AssertionError(
+                f"the server answered {url} {with_body}, but fetch_json returned {describe(result)} as "
+                "if it were data. aiohttp does not raise for an error status by itself: call "
+                "`response.raise_for_status()` before reading the body." + every_error_status(status)
+            )
 
 
 # Every error status HTTP names, 4xx and 5xx: code that raises only for the statuses it lists by

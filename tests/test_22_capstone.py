@@ -675,7 +675,7 @@ async def test_fetch_links_raises_client_response_error_for_an_error_status_and_
                 ) from error
             assert_used_the_session(watch.connectors, server.requests, "fetch_links")
             assert_released(watch, "fetch_links")
-            return
+            result = error
         except Exception as error:
             explained = read_an_error_page(error, server, "fetch_links")
             if explained:
@@ -684,10 +684,62 @@ async def test_fetch_links_raises_client_response_error_for_an_error_status_and_
         finally:
             watch.release_all()
 
-    raise AssertionError(
-        f"the server answered status {status}, but fetch_links returned {describe(result)}. aiohttp "
-        "does not raise for an error status by itself: call `response.raise_for_status()`."
-    )
+    if not isinstance(result, aiohttp.ClientResponseError):
+        raise AssertionError(
+            f"the server answered status {status}, but fetch_links returned {describe(result)}. aiohttp "
+            "does not raise for an error status by itself: call `response.raise_for_status()`."
+        )
+    await raises_for_error_pages_that_are_not_json(ex, server, status)
+
+
+def error_pages_that_are_not_json(status):
+    """Error replies of `status` whose body is not the JSON a page is, by kind: what a proxy, a web
+    server or a framework's default error page sends. Code that reads the body before it checks
+    the status (`page = await response.json()`, then `response.raise_for_status()`) raises a decode
+    error for these instead of the ClientResponseError the docstring asks for."""
+    phrase = HTTPStatus(status).phrase
+    return {
+        "a plain-text body": Reply(status=status, text=f"{status}: {phrase}"),
+        "an HTML page": Reply(
+            status=status,
+            text=f"<html><body><h1>{status} {phrase}</h1></body></html>",
+            headers={"Content-Type": "text/html"},
+        ),
+        "an empty body": Reply(status=status, text=""),
+        "a body that says it is JSON but is not": Reply(
+            status=status, text=phrase, headers={"Content-Type": "application/json"}
+        ),
+    }
+
+
+async def raises_for_error_pages_that_are_not_json(ex, server, status):
+    """fetch_links raises ClientResponseError for an error status whatever the body says."""
+    async with aiohttp.ClientSession() as session:
+        for n, (kind, reply) in enumerate(error_pages_that_are_not_json(status).items(), start=5):
+            url = server.serve(f"/pages/{n}", reply)
+            with_body = f"with status {status} and {kind} ({reply.text!r})"
+            try:
+                result = await fetch_links_in_time(ex, session, url, f"the server answers {url} at once")
+            except aiohttp.ClientResponseError as error:
+                if error.status != status:
+                    raise AssertionError(
+                        f"the server answered {url} {with_body}: the ClientResponseError should carry "
+                        f"the reply's status {status}, found {error.status}"
+                    ) from error
+                continue
+            except (ValueError, aiohttp.ClientError) as error:  # json's JSONDecodeError, say
+                raise AssertionError(
+                    f"the server answered {url} {with_body}, and fetch_links raised "
+                    f"{type(error).__name__} ({error}) instead of a ClientResponseError: it read the "
+                    "body before it checked the status. An error page's body is often not JSON, "
+                    "whatever a page sends (a plain-text or HTML error page, an empty body), and "
+                    "reading it fails. Call `response.raise_for_status()` first, and read the body "
+                    "only once the status has passed."
+                ) from error
+            raise AssertionError(
+                f"the server answered {url} {with_body}, but fetch_links returned {describe(result)}. "
+                "aiohttp does not raise for an error status by itself: call `response.raise_for_status()`."
+            )
 
 
 async def timed_fetch_links(ex, session, url, timeout):
