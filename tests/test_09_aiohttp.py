@@ -20,7 +20,7 @@ from kata.testing import assert_ran_together, assert_same, describe, leaves, mar
 from kata.testing.cancelling import LeftRunning, Run, assert_ended_cancelled
 from kata.testing.charsets import assert_text_as_sent, utf8_json
 from kata.testing.own_timers import OwnTimersProbe
-from kata.testing.responses import MarkingConnector, assert_used_the_session
+from kata.testing.responses import MarkingConnector, assert_used_the_session, error_pages_that_are_not_json
 from kata.testing.server import LoopbackServer, Reply, hold_replies_until_requests
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 
@@ -269,27 +269,12 @@ async def test_fetch_json_asks_for_exactly_the_url_it_is_given(ex, rng, server):
 
 
 def error_replies(status):
-    """An error reply of `status` with each kind of body servers send with one, by kind.
-
-    A JSON error body first (what an API sends); then what a proxy, a web server or a framework's
-    default error page sends: plain text, an HTML page, nothing at all, and text that its
-    Content-Type calls JSON. Code that reads the body before it checks the status
-    (`body = await response.json()`, then `response.raise_for_status()`) raises a decode error
-    for these instead of the ClientResponseError the docstring asks for.
-    """
-    phrase = HTTPStatus(status).phrase
+    """An error reply of `status` with each kind of body servers send with one, by kind: a JSON
+    error body first (what an API sends), then the kinds that are not JSON
+    (kata.testing.responses.error_pages_that_are_not_json)."""
     return {
         "a JSON body": Reply(status=status, json={"error": f"said {status}"}),
-        "a plain-text body": Reply(status=status, text=f"{status}: {phrase}"),
-        "an HTML page": Reply(
-            status=status,
-            text=f"<html><body><h1>{status} {phrase}</h1></body></html>",
-            headers={"Content-Type": "text/html"},
-        ),
-        "an empty body": Reply(status=status, text=""),
-        "a body that says it is JSON but is not": Reply(
-            status=status, text=phrase, headers={"Content-Type": "application/json"}
-        ),
+        **error_pages_that_are_not_json(status),
     }
 
 

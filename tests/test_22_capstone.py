@@ -44,7 +44,13 @@ from kata.testing.letting_run import let_the_code_run
 from kata.testing.limits import assert_each_wait_exact, assert_no_time_added
 from kata.testing.own_timers import GRACE, OwnTimersProbe
 from kata.testing.refill import RefillRounds, spun_said
-from kata.testing.responses import ResponseWatch, assert_released, assert_used_the_session, large_error_reply
+from kata.testing.responses import (
+    ResponseWatch,
+    assert_released,
+    assert_used_the_session,
+    error_pages_that_are_not_json,
+    large_error_reply,
+)
 from kata.testing.server import LoopbackServer, hold_replies_until_requests
 from kata.testing.slots import longest_empty_slot
 from kata.testing.stall_cause import machine_busy
@@ -690,26 +696,6 @@ async def test_fetch_links_raises_client_response_error_for_an_error_status_and_
             "does not raise for an error status by itself: call `response.raise_for_status()`."
         )
     await raises_for_error_pages_that_are_not_json(ex, server, status)
-
-
-def error_pages_that_are_not_json(status):
-    """Error replies of `status` whose body is not the JSON a page is, by kind: what a proxy, a web
-    server or a framework's default error page sends. Code that reads the body before it checks
-    the status (`page = await response.json()`, then `response.raise_for_status()`) raises a decode
-    error for these instead of the ClientResponseError the docstring asks for."""
-    phrase = HTTPStatus(status).phrase
-    return {
-        "a plain-text body": Reply(status=status, text=f"{status}: {phrase}"),
-        "an HTML page": Reply(
-            status=status,
-            text=f"<html><body><h1>{status} {phrase}</h1></body></html>",
-            headers={"Content-Type": "text/html"},
-        ),
-        "an empty body": Reply(status=status, text=""),
-        "a body that says it is JSON but is not": Reply(
-            status=status, text=phrase, headers={"Content-Type": "application/json"}
-        ),
-    }
 
 
 async def raises_for_error_pages_that_are_not_json(ex, server, status):

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
@@ -183,3 +184,24 @@ def large_error_reply(status: int) -> Reply:
         headers={"Content-Type": "application/json"},
         chunk_delay=PACE,
     )
+
+
+def error_pages_that_are_not_json(status: int) -> dict[str, Reply]:
+    """Error replies of `status` whose body is not JSON, by kind: what a proxy, a web server or a
+    framework's default error page sends (plain text, an HTML page, nothing at all, and text that
+    its Content-Type calls JSON). Code that reads the body before it checks the status (`body =
+    await response.json()`, then `response.raise_for_status()`) raises a decode error for these
+    instead of the ClientResponseError the docstrings of 09 and 22 ask for."""
+    phrase = HTTPStatus(status).phrase
+    return {
+        "a plain-text body": Reply(status=status, text=f"{status}: {phrase}"),
+        "an HTML page": Reply(
+            status=status,
+            text=f"<html><body><h1>{status} {phrase}</h1></body></html>",
+            headers={"Content-Type": "text/html"},
+        ),
+        "an empty body": Reply(status=status, text=""),
+        "a body that says it is JSON but is not": Reply(
+            status=status, text=phrase, headers={"Content-Type": "application/json"}
+        ),
+    }
