@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,10 +75,11 @@ class SandboxLink:
         self.ensure()
         return self.peer.request(HOST, "call", method, args)
 
-    async def ask_async(self, method: str, *args: Any) -> Any:
-        """Await the host's async `method`: one message each way."""
+    async def ask_async(self, method: str, *args: Any, answered: Callable[[], None] | None = None) -> Any:
+        """Await the host's async `method`: one message each way. `answered` runs the moment the
+        answer is handed over, a few loop turns before this await returns (Peer.request_async)."""
         self.ensure()
-        return await self.peer.request_async(HOST, "acall", method, args)
+        return await self.peer.request_async(HOST, "acall", method, args, answered=answered)
 
     def _start(self) -> None:
         judge_end, host_end = socket.socketpair()

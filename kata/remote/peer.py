@@ -103,6 +103,9 @@ class _Outgoing:
     cancelled: bool = False  # cancelled here, and its cancellation sent
     task: asyncio.Task | None = None  # the task that made it (asynchronous calls)
     inbox: queue.SimpleQueue | None = None  # a synchronous caller waits here
+    # Run in its loop's thread as the outcome is handed over, before any task runs on it: what
+    # arrived with or after that outcome (a cancellation) is then seen as after it.
+    answered: Callable[[], None] | None = None
 
 
 class Peer:
@@ -471,12 +474,20 @@ class Peer:
                 (outer.put((what, message)) if outer is not None else _soon(loop, self._run_sync, message))
 
     async def request_async(
-        self, target: int, mode: str, attr: str | None = None, args: Any = (), kwargs: Any = None
+        self,
+        target: int,
+        mode: str,
+        attr: str | None = None,
+        args: Any = (),
+        kwargs: Any = None,
+        answered: Callable[[], None] | None = None,
     ) -> Any:
         loop = asyncio.get_running_loop()
         if self.default_follows_calls:
             self.default_loop = loop
-        call = self._register(loop=loop, future=loop.create_future(), task=asyncio.current_task())
+        call = self._register(
+            loop=loop, future=loop.create_future(), task=asyncio.current_task(), answered=answered
+        )
         # With the other calls this loop step starts: calls started together start together there.
         call.sent = time.monotonic()
         self._send_call(call, target, mode, attr, args, kwargs, step_of=loop)
@@ -954,6 +965,8 @@ def _deliver(call: _Outgoing, outcome: Any, handed: Callable[[int, float], None]
             call.outcome = outcome
         if not call.future.done():
             call.future.set_result(None)
+        if call.answered is not None:
+            call.answered()
         if handed is not None:
             handed(call.number, _handed_clock())
 

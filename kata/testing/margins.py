@@ -122,6 +122,19 @@ def gave_up(waited: float, limit: float, check: str) -> None:
     gave_up_on.append(check)
 
 
+def unanswered(waited: float, what: str, check: str) -> AssertionError:
+    """The error to raise when, in judge mode, the learner's process had not answered a question
+    of the test's `waited` s later, so the test could not see `what` ("how ... woke"): it cannot
+    pass without it, and the code is not to blame. A failure on time, as `gave_up`: a machine far
+    too busy does this; a frozen loop fails on its own finding first."""
+    gave_up(waited, waited, check)
+    return AssertionError(
+        f"This test could not see {what}: the process running your code had not answered it "
+        f"{waited:.1f} s later, as on a machine far too busy to judge. This says nothing about your "
+        "code: run the check again when the machine is quieter."
+    )
+
+
 def clear() -> None:
     """Forget what the last test broke (the plugin, before each test)."""
     broken.clear()

@@ -16,6 +16,7 @@ fail a test.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from kata.testing import turns
@@ -66,12 +67,15 @@ class OwnLoopsWatch:
             watch.turns_timed_by(selector)
 
     async def run_out_own_timers(
-        self, spare_up_to: float | None = None, spare_pauses: bool = False
+        self,
+        spare_up_to: float | None = None,
+        spare_pauses: bool = False,
+        answered: Callable[[], None] | None = None,
     ) -> list[Limit]:
         """WakeWatch.run_out_own_timers on each loop of the code's own (kata.testing.own_timers)."""
         ran_out: list[Limit] = []
         for watch in self._running():
-            ran_out += await watch.run_out_own_timers(spare_up_to, spare_pauses)
+            ran_out += await watch.run_out_own_timers(spare_up_to, spare_pauses, answered)
         return ran_out
 
     async def hold_back_own_timers(

@@ -147,6 +147,7 @@ class OwnTimersProbe:
         ] = []  # kata clock: when each round began (a watched stretch ends there)
         self.held_for = 0.0  # how long its rounds kept the calls from ending: not the code's time
         self._no_more_rounds = False
+        self.unanswered: list[float] = []  # rounds the sandbox did not answer in time: how long they waited
         self._ran_out_at_a_call = self._held_at_a_call = True  # which words the messages use
         self._rounds: list[_Round] = []
         self._probe: asyncio.Future | None = None
@@ -290,7 +291,15 @@ class OwnTimersProbe:
             fence = getattr(self.wakes, "fence", None)
             if fence is not None:
                 await fence()
-            ran_out = await self.wakes.run_out_own_timers(self.given_limit, self.given_pauses)
+
+            # Cancels count from the moment the timers are moved, not from this await's return a
+            # few loop turns later: in judge mode the sandbox's answer and the code's cancel that
+            # followed it could reach this loop together, and the cancel was seen first (19's
+            # limit per try passed so under load: its cut-off try was never counted).
+            def counting() -> None:
+                this_round.counting = True
+
+            ran_out = await self.wakes.run_out_own_timers(self.given_limit, self.given_pauses, counting)
             this_round.counting = True  # the code's answers to its timers run out come after
             if ran_out and not self.ran_out:
                 self._ran_out_at_a_call = of_a_call
@@ -299,6 +308,8 @@ class OwnTimersProbe:
             turns, given = bool(ran_out), (self.given_limit, self.given_pauses)
             self.held_back = await self.wakes.hold_back_own_timers(turns, self.let_go_after, *given)
             self._held_at_a_call = of_a_call
+        except TimeoutError:  # judge mode: the sandbox did not answer in time (see _saw_every_round)
+            self.unanswered.append(clock.perf_counter() - began)
         finally:
             self.released = clock.perf_counter()
             self.held_for += self.released - began
@@ -352,6 +363,7 @@ class OwnTimersProbe:
                     raise AssertionError(self._gave_up(self._how_it_gave_up(ended_while_held))) from error
                 raise
             if not self.ran_out:
+                self._saw_every_round()
                 return result
             wrong = expected is not _NOTHING and result != expected
             if self.cut_short or ended_while_held:
@@ -364,6 +376,7 @@ class OwnTimersProbe:
                     went = f"went on only {late:.2f} s later, when the limit it was given ran out, without it"
                     raise AssertionError(self._polled(fix, went=went))
                 raise AssertionError(self._gave_up("returned without the results of every call"))
+            self._saw_every_round()
             return result
         finally:
             await self.wakes.let_timers_go()
@@ -394,7 +407,20 @@ class OwnTimersProbe:
             late = ended - self.released
             if margins.over(late, POLL_SEEN, f"{self.function}: goes on < POLL_SEEN once its calls end"):
                 raise AssertionError(self._polled(fix, late))
+        self._saw_every_round()
         return result
+
+    def _saw_every_round(self) -> None:
+        """Before a pass: every round saw the code's timers. A round whose question the sandbox
+        did not answer in time (judge mode, a machine far too busy) saw nothing, and a limit of
+        the code's own would have gone unseen: a failure on time, never a pass (it gets a second
+        run where the machine is busy)."""
+        if not self.unanswered:
+            return
+        what = f"what {self.function} does when its calls take long"
+        raise margins.unanswered(
+            max(self.unanswered), what, f"{self.function}: the sandbox answers the timers probe"
+        )
 
     def _how(self, error: BaseException) -> str:
         return f"raised {type(error).__name__}" if _timed_out(error) else self._how_it_gave_up(False)

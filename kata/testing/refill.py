@@ -38,6 +38,8 @@ from kata.testing.waiting import who_woke
 # Seconds between two holds while a round fills: a timer the code sets in between is held at the
 # next (a pause shorter than this is within the exact-time rules' room anyway).
 HOLD_EVERY = 0.002
+# What a hold the sandbox did not answer leaves the test blind to (margins.unanswered).
+UNSEEN = "whether your code waits for what it is waiting for, or for a timer of its own"
 # Wake-ups of one task (or callback) of the code's between a round's end and the next round's
 # filling that make a spin: code that refills wakes a few times per slot (its call returns, the
 # slot is released, a waiter takes it and calls); code that keeps the slot until its clock says
@@ -74,6 +76,8 @@ class RefillRounds:
         # (since, until), kata clock: from each round's end until the next had filled (or gave up).
         self.gaps: list[tuple[float, float]] = []
         self._gap_began: float | None = None
+        # A hold the sandbox did not answer in time (hold_own_timers_until): the rounds were blind.
+        self.blind: AssertionError | None = None
 
     async def through(self) -> None:
         """A call has come: wait until its round has (or has given up)."""
@@ -133,6 +137,8 @@ class RefillRounds:
         calls than `limit` in it: a shortfall a busy machine can cause, a failure on time (margins'
         check `refilled`); else None, the slowest round's time to fill noted against `refill_wait`
         (margins' check `filled`)."""
+        if self.blind is not None:
+            raise self.blind
         if self.short is None:
             margins.record(filled, self.longest_fill, self.refill_wait)
             return None
@@ -173,7 +179,8 @@ class RefillRounds:
         if self._give_up is not None:
             self._give_up.cancel()
             self._give_up = None
-        await asyncio.gather(*self._holds, return_exceptions=True)
+        held = await asyncio.gather(*self._holds, return_exceptions=True)
+        self.blind = next((error for error in held if isinstance(error, AssertionError)), None)
         await self.wakes.let_timers_go()
 
 
@@ -184,10 +191,19 @@ async def hold_own_timers_until(
     s, until `came` is set; then let them all go (unless `let_go` is False: a probe holding some of
     them still, kata.testing.own_timers, lets them go itself). Each timer held (set at or after
     `since`, kata clock, where given) is added to `held` once: what kept the code from going on, if
-    it did not. `wakes`: a WakeWatch of the learner's file (in judge mode the holds are the sandbox's)."""
+    it did not. `wakes`: a WakeWatch of the learner's file (in judge mode the holds are the sandbox's).
+
+    A hold the sandbox did not answer in time (a machine far too busy) may have held nothing: the
+    test cannot pass without it, so this raises margins.unanswered's failure on time."""
     try:
         while not came.is_set():
-            for timer in await wakes.hold_back_own_timers(True):
+            asked = clock.perf_counter()
+            try:
+                timers = await wakes.hold_back_own_timers(True)
+            except TimeoutError:
+                waited = clock.perf_counter() - asked
+                raise margins.unanswered(waited, UNSEEN, "the sandbox holds the code's timers") from None
+            for timer in timers:
                 if came.is_set():
                     break
                 new = since is None or timer.at >= since

@@ -430,7 +430,10 @@ class WakeWatch:
         return ran_out, await self.hold_back_own_timers(bool(ran_out), let_go_after)
 
     async def run_out_own_timers(
-        self, spare_up_to: float | None = None, spare_pauses: bool = False
+        self,
+        spare_up_to: float | None = None,
+        spare_pauses: bool = False,
+        answered: Callable[[], None] | None = None,
     ) -> list[Limit]:
         """Every timer the learner's file has pending runs out now (its callback runs in the loop's
         next turn, as if it had been due), but one an earlier probe held back: a poll stuck on it
@@ -438,7 +441,8 @@ class WakeWatch:
         serve the question on another); nothing while that loop does not run. With `spare_up_to`,
         the time limit the docstring gives: a timer of no longer (not a sleep, unless `spare_pauses`)
         is left alone. The code has PROBE_TURNS loop turns first: what it does as the calls an
-        earlier round held end (a timer it sets then) is there to run out."""
+        earlier round held end (a timer it sets then) is there to run out. `answered` runs as they
+        are moved, in that loop turn: whatever the code does after it is its answer to them."""
 
         async def run_out() -> list[Limit]:
             try:
@@ -447,7 +451,10 @@ class WakeWatch:
             except asyncio.CancelledError:  # its loop is closing: the code gave up and ended
                 return []
             spared = (spare_up_to, spare_pauses)
-            return self._move_pending(lambda due, now: now, skip=self._held_back, spared=spared)
+            ran_out = self._move_pending(lambda due, now: now, skip=self._held_back, spared=spared)
+            if answered is not None:
+                answered()
+            return ran_out
 
         return await self._on_its_loop(run_out, [])
 

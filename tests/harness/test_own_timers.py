@@ -6,7 +6,6 @@ One process here; the exercises' self-check runs the same probe in judge mode (0
 variants)."""
 
 import asyncio
-import importlib.util
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -14,11 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from kata.loader import load_what_it_loads_on_first_use
-from kata.testing import own_timers
+from kata.testing import margins, own_timers
 from kata.testing.cpu_work import BlockingService, after_all_started
 from kata.testing.fakes import FakeService
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import WakeWatch, assert_slept_while_the_calls_ran
+from tests.harness.learner_files import learners_file
 
 LEARNER = """
 import asyncio
@@ -340,6 +340,17 @@ async def counts_the_first_done(fetch, ids):
     return len(done)
 
 
+async def retries_a_call_its_limit_cut_off(fetch, ids):
+    async def one(i):
+        while True:
+            try:
+                return await asyncio.wait_for(fetch(i), 5)
+            except TimeoutError:
+                pass
+
+    return await asyncio.gather(*(one(i) for i in ids))
+
+
 async def spins(fetch, ids):
     tasks = [asyncio.create_task(fetch(i)) for i in ids]
     while not all(task.done() for task in tasks):
@@ -353,11 +364,7 @@ FIX = "Await them instead."
 
 @pytest.fixture
 def learner(tmp_path):
-    path = tmp_path / "learner.py"
-    path.write_text(LEARNER)
-    spec = importlib.util.spec_from_file_location("kata_own_timers_learner", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = learners_file(tmp_path, LEARNER)
     load_what_it_loads_on_first_use(module)  # anyio's backend, as kata.loader does for a learner's file
     return module
 
@@ -815,3 +822,50 @@ async def test_a_cancel_made_in_a_round_before_its_timers_ran_out_is_not_counted
     assert result == IDS[0] * 10
     assert [limit.how for limit in timers.ran_out] == ["asyncio.sleep(0.2)"], timers.ran_out
     assert timers.cut_short == 0
+
+
+async def test_a_cancel_the_run_out_timers_made_counts_though_the_answer_came_turns_later(
+    learner, monkeypatch
+):
+    # Judge mode: the sandbox's answer that it ran the timers out reaches the round a few loop
+    # turns after it was handed over, and the code's cancels that followed it can come first. A
+    # limit per call whose TimeoutError is retried then left no trace (19's limit per try passed
+    # 5 runs of 30, idle): cancels count from the moment the timers were moved.
+    run_out = None
+
+    async def answer_turns_later(*args, **kwargs):
+        ran_out = await run_out(*args, **kwargs)
+        for _ in range(5):  # the answer's way to the round: the cancels are handed over meanwhile
+            await asyncio.sleep(0)
+        return ran_out
+
+    fetch = FakeService("fetch", delay=0.05, reply=lambda i: i * 10)
+    name = "retries_a_call_its_limit_cut_off"
+    with WakeWatch(learner.__file__) as wakes, OwnTimersProbe(wakes, name, fetch) as timers:
+        run_out = wakes.run_out_own_timers
+        monkeypatch.setattr(wakes, "run_out_own_timers", answer_turns_later)
+        task = asyncio.create_task(getattr(learner, name)(fetch, IDS))
+        with pytest.raises(AssertionError, match=f"{name} gave up on its calls to fetch"):
+            await timers.awaited(task, [i * 10 for i in IDS], fix=FIX)
+
+    assert timers.cut_short >= 1
+
+
+async def test_a_round_the_sandbox_never_answered_fails_on_time_and_never_passes(learner, monkeypatch):
+    # Judge mode on a machine far too busy: the sandbox has not answered a round's question in
+    # time (kata.judge.session.WAKES_TIMEOUT). That round saw none of the code's timers: its
+    # limits went unseen, so the test cannot pass on it, and the code is not to blame.
+    async def unanswered(*args, **kwargs):
+        raise TimeoutError
+
+    margins.clear()
+    fetch = FakeService("fetch", delay=0.05, reply=lambda i: i * 10)
+    with WakeWatch(learner.__file__) as wakes, OwnTimersProbe(wakes, "limits_each_call", fetch) as timers:
+        monkeypatch.setattr(wakes, "run_out_own_timers", unanswered)
+        task = asyncio.create_task(learner.limits_each_call(fetch, IDS))
+        with pytest.raises(AssertionError, match="This says nothing about your code") as failed:
+            await timers.awaited(task, [i * 10 for i in IDS], fix=FIX)
+
+    assert "limits_each_call" in str(failed.value)
+    assert margins.only_gave_up(), "a failure on time, run again only on a busy machine"
+    margins.clear()

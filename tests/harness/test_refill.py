@@ -10,13 +10,14 @@ show it, hundreds where correct code has a few.
 One process here; 15's and 22's self-checks run the same rounds in judge mode."""
 
 import asyncio
-import importlib.util
 
 import pytest
 
+from kata.testing import margins
 from kata.testing.limits import Limit
 from kata.testing.refill import SPIN_WAKES, RefillRounds, spun_said
 from kata.testing.waiting import WakeWatch
+from tests.harness.learner_files import learners_file
 
 LEARNER = """
 import asyncio
@@ -142,11 +143,7 @@ pytestmark = pytest.mark.load_sensitive
 
 @pytest.fixture
 def learner(tmp_path):
-    path = tmp_path / "learner.py"
-    path.write_text(LEARNER)
-    spec = importlib.util.spec_from_file_location("kata_refill_learner", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = learners_file(tmp_path, LEARNER)
     return module
 
 
@@ -244,6 +241,34 @@ class _NoTimers:
 
     async def let_timers_go(self):
         return None
+
+
+class _NeverAnswered(_NoTimers):
+    """Judge mode on a machine far too busy: the sandbox does not answer a hold in time."""
+
+    async def hold_back_own_timers(self, turns, let_go_after=None):
+        raise TimeoutError
+
+
+async def test_rounds_whose_holds_the_sandbox_never_answered_fail_on_time_and_never_pass(learner):
+    # A hold not answered may have held nothing: a timer kept in the slot would go unseen.
+    margins.clear()
+    ids = list(range(LIMIT * ROUNDS))
+    rounds = RefillRounds(_NeverAnswered(), LIMIT, len(ids), REFILL_WAIT)
+
+    async def fetch(i):
+        await rounds.through()
+        return i * 10
+
+    try:
+        await learner.refills(fetch, ids, LIMIT)
+    finally:
+        await rounds.settle()
+
+    with pytest.raises(AssertionError, match="This says nothing about your code"):
+        rounds.fell_short("harness: filled", "harness: refilled")
+    assert margins.only_gave_up(), "a failure on time, run again only on a busy machine"
+    margins.clear()
 
 
 def test_a_message_names_a_held_timer_other_than_the_limit_each_call_is_given():
