@@ -6,7 +6,6 @@ One process here; the self-check runs 09's, 20's and 22's variants in judge mode
 the test lends the learner's code sets its timers in the judge (kata.judge.lent_timers)."""
 
 import asyncio
-import importlib.util
 
 import aiohttp
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.server import LoopbackServer, Reply
 from kata.testing.waiting import WakeWatch
+from tests.harness.learner_files import learners_file
 
 LEARNER = """
 import aiohttp
@@ -60,11 +60,7 @@ GIVEN = 1.0  # the time limit "the docstring" gives: its_given_limit's seconds
 
 @pytest.fixture
 def learner(tmp_path):
-    path = tmp_path / "learner.py"
-    path.write_text(LEARNER)
-    spec = importlib.util.spec_from_file_location("kata_client_timeouts_learner", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = learners_file(tmp_path, LEARNER)
     return module
 
 

@@ -2,7 +2,6 @@
 
 import asyncio
 import dataclasses
-import importlib.util
 
 import pytest
 
@@ -22,6 +21,7 @@ from kata.testing.limits import (
     waits_in_turn,
 )
 from kata.testing.waiting import WakeWatch
+from tests.harness.learner_files import learners_file
 
 LEARNER = """
 import asyncio
@@ -38,11 +38,7 @@ async def limits(other):
 
 
 async def test_the_learners_limits_are_noted_and_nothing_else(tmp_path):
-    path = tmp_path / "learner.py"
-    path.write_text(LEARNER)
-    spec = importlib.util.spec_from_file_location("kata_limits_learner", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = learners_file(tmp_path, LEARNER)
 
     async def other():
         await asyncio.sleep(0.3)
@@ -84,11 +80,7 @@ async def test_a_pause_is_noted_at_the_delay_asked_for_however_late_the_thread_r
     """A busy machine can stop the loop's thread between asyncio.sleep's read of the clock and the
     watch's: the pause must still be the delay the code asked for, not the time left by then (a
     correct `asyncio.sleep(0.1)` was noted as 0.095 s, and 22's exact backoff test failed it)."""
-    path = tmp_path / "learner.py"
-    path.write_text("import asyncio\n\nasync def pause():\n    await asyncio.sleep(0.1)\n")
-    spec = importlib.util.spec_from_file_location("kata_pause_learner", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = learners_file(tmp_path, "import asyncio\n\nasync def pause():\n    await asyncio.sleep(0.1)\n")
     loop = asyncio.get_running_loop()
     real_time = loop.time
     reads = []
@@ -112,15 +104,12 @@ async def test_a_wait_fors_timeout_is_noted_as_asked_on_every_python(tmp_path, m
     """From 3.12 wait_for sets its timer through asyncio.timeout (loop.call_at): read as the time
     left, a busy machine made it short; its `timeout` is read where it sets the timer instead (an
     exact wait's check, kata.testing.limits.assert_waited_exactly, judges it too short otherwise)."""
-    path = tmp_path / "learner.py"
-    path.write_text(
+    module = learners_file(
+        tmp_path,
         "import asyncio\n\nasync def pause():\n"
         "    try:\n        await asyncio.wait_for(asyncio.Event().wait(), 0.1)\n"
-        "    except TimeoutError:\n        pass\n"
+        "    except TimeoutError:\n        pass\n",
     )
-    spec = importlib.util.spec_from_file_location("kata_wait_for_learner", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     loop = asyncio.get_running_loop()
     real_time = loop.time
     reads = []
@@ -177,11 +166,7 @@ async def test_a_threads_timed_wait_that_ran_out_is_a_timer_that_fired_in_both_m
     `time.sleep` in a thread) ran out as a loop's timer does: 11 read the lengths of the loop's
     alone, and a limit with a grace added kept in a thread passed. A wait that what it waited for
     woke is not one; the sandbox's report carries them (judge mode)."""
-    path = tmp_path / "learner.py"
-    path.write_text(THREADS)
-    spec = importlib.util.spec_from_file_location("kata_thread_timers_learner", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = learners_file(tmp_path, THREADS)
 
     with WakeWatch(module.__file__) as wakes:
         await module.threads()
@@ -392,13 +377,10 @@ def test_each_wait_between_calls_in_turn_is_read_with_its_own_length_and_number(
 async def test_a_thread_that_only_sleeps_is_a_timer_with_its_length(tmp_path):
     """`asyncio.to_thread(time.sleep, 0.05)` raced against the work keeps time as a timer does: 04's
     poll waiting `interval * 1.15` that way passed."""
-    path = tmp_path / "learner.py"
-    path.write_text(
-        "import asyncio\nimport time\n\nasync def nap():\n    await asyncio.to_thread(time.sleep, 0.05)\n"
+    module = learners_file(
+        tmp_path,
+        "import asyncio\nimport time\n\nasync def nap():\n    await asyncio.to_thread(time.sleep, 0.05)\n",
     )
-    spec = importlib.util.spec_from_file_location("kata_thread_nap_learner", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
 
     with WakeWatch(module.__file__) as wakes:
         await module.nap()
@@ -412,8 +394,8 @@ async def test_a_timer_thread_the_file_starts_is_a_timer_whatever_it_calls_back(
     the learner's in its thread, so its wait was nobody's: 11's and 20's limits with time added
     that way passed (trial U). A Timer the file starts is its timer: its interval, and fired once
     its function runs; one cancelled first is not."""
-    path = tmp_path / "learner.py"
-    path.write_text(
+    module = learners_file(
+        tmp_path,
         "import asyncio\nimport threading\n\n"
         "async def timers():\n"
         "    loop = asyncio.get_running_loop()\n"
@@ -423,11 +405,8 @@ async def test_a_timer_thread_the_file_starts_is_a_timer_whatever_it_calls_back(
         "    never.start()\n"
         "    await up.wait()\n"
         "    never.cancel()\n"
-        "    await asyncio.to_thread(never.join)\n"
+        "    await asyncio.to_thread(never.join)\n",
     )
-    spec = importlib.util.spec_from_file_location("kata_timer_thread_learner", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
 
     with WakeWatch(module.__file__) as wakes:
         await module.timers()

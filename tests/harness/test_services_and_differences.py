@@ -1,7 +1,6 @@
 """FakeServices (one fake per parameter, measured as one), assert_same_parts and stop_leftover_tasks."""
 
 import asyncio
-import importlib.util
 import threading
 
 import pytest
@@ -12,6 +11,7 @@ from kata.testing.differences import assert_same_parts
 from kata.testing.leftovers import started_since, stop_leftover_tasks
 from kata.testing.services import FakeServices
 from kata.testing.waiting import WakeWatch
+from tests.harness.learner_files import learners_file
 
 DELAY = 0.05
 
@@ -264,7 +264,7 @@ def waits_module(tmp_path):
     text = "import asyncio\n" + "".join(
         f"\n\nasync def {way}(tasks):\n    {body}\n" for way, body in PROBED_WAITS.items()
     )
-    return learners_file(tmp_path, "waits", text)
+    return learners_file(tmp_path, text, name="waits")
 
 
 async def test_the_hold_judges_each_way_by_what_its_timers_do(tmp_path):
@@ -281,16 +281,6 @@ async def test_the_hold_judges_each_way_by_what_its_timers_do(tmp_path):
         assert held.probed, f"{way}: the hold did not probe the code's timers"
         caught[way] = seen(held, ended_at, wakes, way)
     assert caught == {way: way not in RIGHT + BEATS for way in PROBED_WAITS}, caught
-
-
-def learners_file(tmp_path, name, text):
-    """`text` as the module of a learner's file, `name`.py in `tmp_path`."""
-    path = tmp_path / f"{name}.py"
-    path.write_text(text)
-    spec = importlib.util.spec_from_file_location(f"kata_{name}_learner", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 async def held_and_waited(module, way, own_timers=True):
@@ -370,9 +360,9 @@ async def test_a_poll_with_no_timer_hidden_by_a_loop_starved_through_the_hold_fa
     monkeypatch.setattr(cancelling, "let_the_code_run", starved_through_the_watch)
     module = learners_file(
         tmp_path,
-        "spins",
         "import asyncio\n\n\nasync def polls(tasks):\n"
         "    while not all(task.done() for task in tasks):\n        await asyncio.sleep(0)\n",
+        name="spins",
     )
     margins.clear()
     with WakeWatch(module.__file__) as wakes:
@@ -527,6 +517,6 @@ async def test_no_timer_nor_callback_of_its_own_passes_while_its_cancelled_calls
     (asyncio's, one of its own, or a pool of its own) have in common: time kept, or checks made,
     by the learner's code while the calls it cancelled stop (no task of its wakes for them). Each
     is caught; waiting on the calls, by a gather or by done callbacks, is not."""
-    module = learners_file(tmp_path, "cleanups", CLEANUPS)
+    module = learners_file(tmp_path, CLEANUPS, name="cleanups")
     caught = {way: await cleanup_caught(module, way) for way in (*RIGHT_WAYS, *WRONG_WAYS)}
     assert caught == {way: way in WRONG_WAYS for way in caught}, f"held {HOLD} s: {caught}"

@@ -1,7 +1,6 @@
 """The thread watch's grace (kata.testing.thread_leftovers), where the time it takes to look is
 the point: what a whole test run says of threads is in test_guard's thread verdicts."""
 
-import importlib.util
 import sys
 import threading
 import time
@@ -9,6 +8,7 @@ import time
 import pytest
 
 from kata.testing import thread_leftovers
+from tests.harness.learner_files import learners_file
 
 WORKERS = """
 import queue
@@ -33,10 +33,7 @@ def start(count):
 
 @pytest.fixture
 def workers(tmp_path):
-    (tmp_path / "workers.py").write_text(WORKERS)
-    spec = importlib.util.spec_from_file_location("kata_leftover_workers", tmp_path / "workers.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = learners_file(tmp_path, WORKERS, name="workers")
     yield tmp_path, module
     for _ in range(threading.active_count()):
         module.jobs.put(None)  # each worker ends at its next job

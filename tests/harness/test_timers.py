@@ -3,10 +3,10 @@
 import asyncio
 import functools
 import gc
-import importlib.util
 import warnings
 
 from kata.testing.timers import drop_learners_timers, learners_timers
+from tests.harness.learner_files import learners_file
 
 LEARNER = '''
 import asyncio
@@ -29,12 +29,8 @@ def schedule_made_later(loop):
 
 
 def load(tmp_path):
-    path = tmp_path / "21_rate_limit.py"
-    path.write_text(LEARNER)
-    spec = importlib.util.spec_from_file_location("learner_21", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module, str(path)
+    module = learners_file(tmp_path, LEARNER, name="21_rate_limit")
+    return module, module.__file__
 
 
 def test_a_coroutine_a_pending_timer_holds_is_closed_with_it_and_never_reported_as_not_awaited(tmp_path):
