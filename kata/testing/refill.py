@@ -112,7 +112,10 @@ class RefillRounds:
             self._gap_began = self._round_began
             self._filled = asyncio.Event()
             self.held_back = []
-            self._holds.append(asyncio.ensure_future(self._hold_while_filling(self._filled)))
+            # Every timer the code has pending is held (its turns given first: what it does as
+            # the calls end), again and again, until the next round has filled; then let go.
+            holding = hold_own_timers_until(self.wakes, self._filled, self.held_back)
+            self._holds.append(asyncio.ensure_future(holding))
 
     def _gap_ended(self) -> None:
         if self._gap_began is not None:
@@ -126,11 +129,6 @@ class RefillRounds:
         self.short = (self.in_round, self.total - self.arrived, self.ended_together)
         self._gate.set()
         self._filled.set()
-
-    async def _hold_while_filling(self, filled: asyncio.Event) -> None:
-        """Hold back every timer the code has pending (its turns given first: what it does as the
-        calls end), again and again, until the next round has filled; then let them all go."""
-        await hold_own_timers_until(self.wakes, filled, self.held_back)
 
     def fell_short(self, filled: str, refilled: str) -> tuple[int, int, int] | None:
         """`short` (in the round, not yet come, ended together) if a round did not fill, with fewer
