@@ -295,9 +295,14 @@ class OwnTimersProbe:
             # Cancels count from the moment the timers are moved, not from this await's return a
             # few loop turns later: in judge mode the sandbox's answer and the code's cancel that
             # followed it could reach this loop together, and the cancel was seen first (19's
-            # limit per try passed so under load: its cut-off try was never counted).
+            # limit per try passed so, idle: its cut-off try was never counted). Queued on this
+            # loop as the answer is handed over: a cancel handed over before it (sent before the
+            # timers ran out) lands in a held call first, uncounted; one handed over after, counted.
+            loop = asyncio.get_running_loop()
+
             def counting() -> None:
-                this_round.counting = True
+                with contextlib.suppress(RuntimeError):  # the loop is closed: nothing is counted
+                    loop.call_soon_threadsafe(setattr, this_round, "counting", True)
 
             ran_out = await self.wakes.run_out_own_timers(self.given_limit, self.given_pauses, counting)
             this_round.counting = True  # the code's answers to its timers run out come after

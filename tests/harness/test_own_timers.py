@@ -16,6 +16,7 @@ from kata.loader import load_what_it_loads_on_first_use
 from kata.testing import margins, own_timers
 from kata.testing.cpu_work import BlockingService, after_all_started
 from kata.testing.fakes import FakeService
+from kata.testing.limits import Limit
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.waiting import WakeWatch, assert_slept_while_the_calls_ran
 from tests.harness.learner_files import learners_file
@@ -869,3 +870,38 @@ async def test_a_round_the_sandbox_never_answered_fails_on_time_and_never_passes
     assert "limits_each_call" in str(failed.value)
     assert margins.only_gave_up(), "a failure on time, run again only on a busy machine"
     margins.clear()
+
+
+@pytest.mark.parametrize("cancel_first", [True, False])
+async def test_a_cancel_counts_only_if_handed_over_after_the_answer_that_the_timers_ran_out(cancel_first):
+    # Judge mode: the code's cancel of a held call and the sandbox's answer that it ran the timers
+    # out reach the test in the order the sandbox sent them, perhaps in one batch. Sent before the
+    # timers ran out, the cancel answers none of them; sent after, it is the code giving up.
+    fetch = FakeService("fetch", delay=0.01, reply=lambda i: i * 10)
+    calling: list[asyncio.Task] = []
+
+    class Wakes:
+        async def run_out_own_timers(self, given_limit, given_pauses, answered):
+            if cancel_first:
+                calling[0].cancel()
+            answered()
+            if not cancel_first:
+                calling[0].cancel()
+            for _ in range(3):  # the answer's way from the channel to this await
+                await asyncio.sleep(0)
+            return [Limit(5.0, "asyncio.wait_for(..., 5)", "learner.py", 3, "f", at=0.0)]
+
+        async def hold_back_own_timers(self, *args):
+            await asyncio.sleep(0.01)  # a round trip to the sandbox
+            return []
+
+        async def let_timers_go(self):
+            pass
+
+    with OwnTimersProbe(Wakes(), "f", fetch) as timers:
+        calling.append(asyncio.create_task(fetch(1)))
+        with pytest.raises(asyncio.CancelledError):
+            await calling[0]
+        await asyncio.shield(timers._round)
+
+    assert timers.cut_short == (0 if cancel_first else 1)
