@@ -35,6 +35,7 @@ from kata.testing import (
     margins,
     sleep_watch,
     stall_cause,
+    thread_calls,
     thread_leftovers,
     turns,
 )
@@ -304,6 +305,8 @@ class LoopGuard:
         self._sleeps = None  # kata.testing.sleep_watch.watching, while the test runs
         # The threads the code starts on the loop the heartbeat watches (the work it leaves there).
         self._threads: thread_leftovers.ThreadLeftovers | None = None
+        # The code's threads handing work to that loop by its door that is not thread-safe.
+        self._thread_calls: thread_calls.ThreadCalls | None = None
         self._frozen_at: frozen_at.FrozenAt | None = None  # where the code held a frozen loop
         self._beats = heartbeat
         self._tell_asleep = tell_asleep
@@ -356,6 +359,8 @@ class LoopGuard:
             frozen_at.watch(self._frozen_at)
             self._threads = thread_leftovers.ThreadLeftovers(self._learner_folder)
             self._threads.start()
+            self._thread_calls = thread_calls.ThreadCalls(self._learner_folder)
+            self._thread_calls.start(loop)
         if self._beats:
             self._turns = turns.SelectWatch.attach(loop, self._stretch_began, self._stretch_ended)
             if self._turns is not None:
@@ -569,7 +574,14 @@ class LoopGuard:
         if self._threads is not None:
             problems.extend(await self._threads.finish())
             self._threads = None
+        called = self._stop_watching_thread_calls()
+        if called:
+            problems.append(called)
         return lost_errors_together(problems)
+
+    def _stop_watching_thread_calls(self) -> str | None:
+        watch, self._thread_calls = self._thread_calls, None
+        return watch.finish() if watch is not None else None
 
     def _stop_observing(self) -> None:
         if self._observed is not None:
@@ -595,6 +607,7 @@ class LoopGuard:
     def cancel(self) -> None:
         """Stop timing the loop without checking (the test already failed)."""
         self._stop_watching_sleeps()
+        self._stop_watching_thread_calls()
         if self._threads is not None:
             self._threads.stop()
             self._threads = None
