@@ -413,3 +413,33 @@ async def test_a_timer_thread_the_file_starts_is_a_timer_whatever_it_calls_back(
 
     found = sorted((t.how, t.delay, t.fired) for t in wakes.limits if t.how.startswith("threading.Timer"))
     assert found == [("threading.Timer(0.05, ...)", 0.05, True), ("threading.Timer(5, ...)", 5.0, False)]
+
+
+def test_a_wait_in_short_pieces_that_asked_for_the_time_given_fails_by_the_time_it_took():
+    """kata.testing.limits.assert_waited_exactly: a loop of short sleeps until a clock says enough
+    asks for fewer pieces on a busy machine, and their sum can be the time the docstring gives (18's
+    pause by 10 ms sleeps until `interval + 0.03` passed so in a CI). Such a run lasts the wait only
+    if the loop's delays between its pieces added no more than PIECED_ROOM; one timer as late as
+    the whole loop was is the machine's, and passes."""
+
+    def said(seconds, timers):
+        return f"waited {seconds:.3f} s ({timers})"
+
+    def pieces(count, delay, late, task=1):
+        made, at = [], 0.001
+        for _ in range(count):
+            piece = _timer(f"asyncio.sleep({delay:g})", delay, at, task=task, keeps_time=True)
+            piece.ended = at + delay + late
+            made.append(piece)
+            at = piece.ended + 0.0002  # the loop's turn to the code's next sleep
+        return made
+
+    took = r"waited 0\.18\d s \(asyncio\.sleep\(0\.01\) .*15 times in turn"
+    with pytest.raises(AssertionError, match=took):
+        assert_waited_exactly(_Watch(*pieces(15, 0.01, 0.002)), 0.0, 1.0, 0.15, said)
+    assert_waited_exactly(_Watch(*pieces(15, 0.01, 0.0001)), 0.0, 1.0, 0.15, said)  # a quiet loop's
+    one_late = _timer("asyncio.sleep(0.15)", 0.15, 0.001, keeps_time=True)
+    one_late.ended += 0.03
+    assert_waited_exactly(_Watch(one_late), 0.0, 1.0, 0.15, said)
+    # A heartbeat beside the wait, its beats as late: the wait itself lasts, and that is enough.
+    assert_waited_exactly(_Watch(one_late, *pieces(10, 0.015, 0.002, task=2)), 0.0, 1.0, 0.15, said)
