@@ -31,6 +31,7 @@ TICK = 0.01
 FAIR_PAUSE = 0.08
 EARLY = EARLY_WAKE  # asyncio may wake a sleeper a little early (kata.testing.clock)
 LATE = 0.06  # scheduling noise allowed after a due time
+CHECK_TAKES = 0.03  # how long a check takes where the wait is judged from its answer
 REMINDER_DELAYS = (0.03, 0.06, 0.09, 0.12)  # three of them, and the shortest of those twice: 0.33 s at most
 # A send takes this long, far more than the 0.03 s between two due times: reminders sent one
 # at a time (one loop that sleeps until each is due, then awaits its send) fall behind by
@@ -63,11 +64,12 @@ def assert_loop_stayed_free(ticker, what, every=TICK):
         )
 
 
-def job_check(rng, ready_on):
-    """A fake `check`: None for the first `ready_on - 1` calls, then the job's result."""
+def job_check(rng, ready_on, takes=0.0):
+    """A fake `check`: None for the first `ready_on - 1` calls, then the job's result; each call
+    takes `takes` seconds."""
     result = {"job": rng.randrange(1000, 10000), "status": "done"}
     check = FakeService(
-        "check", delay=0.0, reply=lambda: dict(result) if len(check.calls) >= ready_on else None
+        "check", delay=takes, reply=lambda: dict(result) if len(check.calls) >= ready_on else None
     )
     return check, result
 
@@ -158,31 +160,34 @@ async def test_a_falsy_result_is_a_result(ex, rng, result):
 @pytest.mark.task(1)
 async def test_checks_at_once_then_once_every_interval(ex, rng, wake_watch):
     interval = new_interval(rng)
-    check, _ = job_check(rng, 3)
+    # Each check takes a while: the wait is counted from the answer, so a poll at a fixed rate
+    # (the next check `interval` after the last one began) waits less (a learner trial's passed
+    # while checks took no time).
+    check, _ = job_check(rng, 3, takes=CHECK_TAKES)
 
     async with wake_watch(ex) as wakes:
         with stopwatch() as run:
             await ex.poll_until_ready(check, interval)
 
     assert_checks(check, 3, interval, "the job is done at the third check")
-    starts = [call.start - run.started for call in check.calls]
-    if margins.over(starts[0], LATE, "04 poll_until_ready: first check < LATE after the start"):
+    first = check.calls[0].start - run.started
+    if margins.over(first, LATE, "04 poll_until_ready: first check < LATE after the start"):
         raise AssertionError(
-            f"the first check should happen right away, found it {starts[0]:.2f} s after the start"
+            f"the first check should happen right away, found it {first:.2f} s after the start"
         )
-    for number, (earlier, later) in enumerate(itertools.pairwise(starts), start=2):
-        gap = later - earlier
+    for number, (earlier, later) in enumerate(itertools.pairwise(check.calls), start=2):
+        gap = later.start - earlier.end
         if margins.under(
             gap, interval - EARLY, "04 poll_until_ready: gap between checks >= interval - EARLY"
         ):
             raise AssertionError(
-                f"check number {number} came only {gap:.2f} s after the one before; wait `interval` "
-                f"({interval:.3f} s) between checks."
+                f"check number {number} came only {gap:.2f} s after the one before answered; wait "
+                f"`interval` ({interval:.3f} s) between an answer and the next check."
             )
         if margins.over(gap, interval + LATE, "04 poll_until_ready: gap between checks < interval + LATE"):
             raise AssertionError(
-                f"check number {number} came {gap:.2f} s after the one before; wait `interval` "
-                f"({interval:.3f} s) between checks, not longer."
+                f"check number {number} came {gap:.2f} s after the one before answered; wait "
+                f"`interval` ({interval:.3f} s) between an answer and the next check, not longer."
             )
     # The bound above has room for a busy machine; a timer's length is exact under any load.
     assert_no_time_added(
