@@ -910,11 +910,27 @@ async def test_first_match_returns_a_match_that_is_false_in_an_if(ex, rng, kind)
     other, falsy, condition, predicate = FALSY_MATCHES[kind]
     position = rng.randint(2, 6)
     items = [other(rng) for _ in range(position)] + [falsy] + [other(rng) for _ in range(4)] + [falsy]
+    # A None before the match, which does not match: an item like any other, not the end of the
+    # stream. A learner trial's first_match read with `anext(iterator, None)`, stopped at it and
+    # returned None.
+    none_at = rng.randrange(position)
+    items.insert(none_at, None)
+    position += 1
     stream = LineStream(items)
 
     with explained("first_match"):
         found = await ex.first_match(stream, predicate)
 
+    if found is None and stream.taken == none_at + 1:
+        raise AssertionError(
+            f"the items were {items} and the predicate `{condition}`: item {none_at + 1}, None, does not "
+            f"match, and item {position + 1}, {falsy!r}, is the first that does, but first_match stopped "
+            "reading at the None and returned None. None is an item of the stream like any other; the "
+            "stream ends only when its iterator raises StopAsyncIteration (and None, the docstring says, "
+            "means the whole stream was read and no item matched). `anext(iterator, None)` takes a None "
+            "item for the end: read with `async for`, or give anext a default of your own that no item can "
+            "be (`end = object()`), or catch StopAsyncIteration."
+        )
     if found is None:
         raise AssertionError(
             f"the predicate was `{condition}`, and item {position + 1} of {len(items)}, {falsy!r}, was "
