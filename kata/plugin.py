@@ -50,6 +50,7 @@ from kata.testing import (  # noqa: F401  (bound early, as above)
     letting_run,
     margins,
     order,
+    stall_cause,
     thread_leftovers,
     threads,
 )
@@ -481,10 +482,25 @@ def _judge(error: BaseException | None, problems: list[str], target: Path, judge
         _point_at_learner_code(error, target, test)
         for problem in problems:
             error.add_note(f"Also: {problem}")
+        # A timing bound broken on a busy machine may be the machine's doing: said here, once, for
+        # every such check (a learner trial's references were told "returned after 0.33 s" in
+        # judge mode at a load of 6-8, with no word of the machine).
+        timing = isinstance(error, AssertionError) and bool(margins.broken)
+        if timing and BUSY_WORDS not in str(error) and stall_cause.machine_busy():
+            error.add_note(BUSY_TIMING)
         raise error
     if problems:
         said = "\n".join(problems)
         pytest.fail("\n".join(filter(None, [said, _called_here(target, test, said)])), pytrace=False)
+
+
+# Said under a timing failure on a busy machine (kata.testing.stall_cause.machine_busy).
+BUSY_WORDS = "This machine was busy"
+BUSY_TIMING = (
+    f"{BUSY_WORDS} meanwhile (more programs wanted a core than it has): a time this test measured may "
+    "be its doing, not your code's. `python grade.py` runs a test that failed on time again; if it "
+    "fails the same way on a quiet machine, the code is the cause."
+)
 
 
 def _guard_async(test, target: Path, stall_limit: float, item: pytest.Item, judge=None):

@@ -307,7 +307,12 @@ async def test_verdict_on_an_error_of_the_code(ex):
     except TypeError as error:
         raise AssertionError("the users could not be indexed") from error
 
-async def test_timing_bound(ex):
+async def test_timing_bound(ex, quiet_machine):
+    from kata.testing import margins
+    if margins.over(0.5, 0.2, "99 demo bound"):
+        raise AssertionError("took too long")
+
+async def test_timing_bound_on_a_busy_machine(ex, busy_machine):
     from kata.testing import margins
     if margins.over(0.5, 0.2, "99 demo bound"):
         raise AssertionError("took too long")
@@ -507,6 +512,17 @@ def test_only_failures_on_time_are_marked_for_a_second_run(verdicts):
     # every batch run, until a flaky answer passed).
     for test in ("test_learner_error_in_the_guards_words", "test_learner_error_in_the_timeouts_words"):
         assert verdicts[test].outcome == "failed" and not verdicts[test].time_only, verdicts[test].message
+
+
+def test_a_timing_failure_on_a_busy_machine_says_the_machine_may_be_its_cause(verdicts):
+    """A broken timing bound on a busy machine says so, in every test that has one (a learner
+    trial's references were told "returned after 0.33 s" at a load of 6-8, not a word of the
+    machine); on a quiet machine nothing is added."""
+    busy = verdicts["test_timing_bound_on_a_busy_machine"]
+    assert busy.time_only and busy.message.startswith("took too long"), busy.message
+    assert "This machine was busy meanwhile" in busy.message, busy.message
+    assert "This machine was busy" not in verdicts["test_timing_bound"].message
+    assert "This machine was busy" not in verdicts["test_learner_error"].message, "not a timing failure"
 
 
 @pytest.mark.load_sensitive  # a measured 0.3 s stall, and a quiet machine
