@@ -57,11 +57,12 @@ def inbox_for(inbox_id):
 async def test_dashboard_holds_the_user_their_inbox_and_the_news(ex, rng, wake_watch):
     user_id = rng.randrange(100, 1000)
     headlines = rng.sample(HEADLINES, 3)
-    # The news ends last, well after the inbox: a limit set on it once the others are in is
-    # pending as it ends.
-    fetch_news = FakeService("fetch_news", delay=0.2, reply=lambda: list(headlines))
-    fetch_user = FakeService("fetch_user", delay=0.05, reply=user_record)
+    # The news ends last, after the inbox: a limit set on it once the others are in is pending as
+    # it ends.
     fetch_inbox = FakeService("fetch_inbox", delay=0.05, reply=inbox_for)
+    fetch_news = FakeService("fetch_news", delay=0.2, reply=lambda: list(headlines))
+    fetch_news.hold = ended_after(fetch_inbox)
+    fetch_user = FakeService("fetch_user", delay=0.05, reply=user_record)
     user = user_record(user_id)
     expected = {"user": user, "inbox": inbox_for(user["inbox_id"]), "news": headlines}
 
@@ -74,6 +75,31 @@ async def test_dashboard_holds_the_user_their_inbox_and_the_news(ex, rng, wake_w
             dashboard = await timers.awaited(task, expected, fix=fix)
 
     assert_same_parts(dashboard, expected, "load_dashboard's result")
+
+
+def ended_after(other, at_most=1.0):
+    """A `hold` for a FakeService: its call, its delay over, ends only once a call to `other` has
+    ended (`at_most` s more at most: code that never calls it). The test's probe holds every call at
+    its end for a while, which delays the calls made one after another, not the one in the
+    background: the news had ended before the inbox, the code had no limit to set on it yet, and a
+    `wait_for(news_task, 10)` passed in judge mode under load (CI, 2026-12-07)."""
+    ended = asyncio.Event()
+    previous = other.on_end
+
+    def on_end(call):
+        if previous is not None:
+            previous(call)
+        ended.set()
+
+    other.on_end = on_end
+
+    def hold(_call):
+        if other.calls and all(call.end is not None for call in other.calls):
+            return None
+        asyncio.get_running_loop().call_later(at_most, ended.set)
+        return ended
+
+    return hold
 
 
 def assert_news_in_background(services, elapsed):
