@@ -34,7 +34,6 @@ from kata.testing import (
     holds,
     margins,
     pause_unless_failed,
-    stall_cause,
     stopwatch,
 )
 from kata.testing.cancelling import (
@@ -350,16 +349,10 @@ def assert_started_at_once(call, lag):
     # pause of the code's own after go, calls started one after another, or a busy machine (a learner
     # trial's reference copy, at a load of 7-10 in judge mode, was told it polled).
     if margins.over(lag, LATE, "18 start_on_go: each call starts < LATE after go is set"):
-        busy = (
-            " This machine was busy meanwhile (more programs wanted a core than it has), so the lateness "
-            "may be its doing: `python grade.py` runs a test that failed on time again."
-            if stall_cause.machine_busy()
-            else ""
-        )
         raise AssertionError(
             f"{call.label('run')} started {lag:.2f} s after go was set; every call should start the "
             "moment it is set: `await go.wait()` wakes your code at once, and every call should start "
-            f"then, all together, with no pause of your own in between.{busy}"
+            "then, all together, with no pause of your own in between."
         )
 
 

@@ -53,7 +53,6 @@ from kata.testing.responses import (
 )
 from kata.testing.server import LoopbackServer, hold_replies_until_requests
 from kata.testing.slots import longest_empty_slot
-from kata.testing.stall_cause import machine_busy
 from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
 
 # Every 503 of these tests carries the header busy servers send, telling the client when to try
@@ -108,12 +107,6 @@ PROBED_GIVE_UP = CRAWL_GIVE_UP + GRACE
 WAITED_IN_LINE = (
     ". It answers in {latency:.2f} s, far inside the {timeout} s timeout: does your timeout also "
     "count the time a page waits for a free slot? Start it when the request starts."
-)
-# Added to WAITED_IN_LINE when the machine was busy: correct code then times a page out too.
-BUSY_MEANWHILE = (
-    " This machine was busy meanwhile (more programs wanted a core than it has), which can make a "
-    "reply that late too: `python grade.py` runs the test again, and if it fails the same way on a "
-    "quiet machine, the code is the cause."
 )
 
 
@@ -441,7 +434,6 @@ def assert_report(report, site, timeout=TIMEOUT):
             )
             if failed[url] == "timeout":
                 why += WAITED_IN_LINE.format(latency=site.pages[url].latency, timeout=timeout)
-                why += BUSY_MEANWHILE if machine_busy() else ""
                 margins.cut_off("22 crawl: a page that answers arrives within the timeout")
             problems.append(why)
         else:
@@ -457,7 +449,6 @@ def assert_report(report, site, timeout=TIMEOUT):
                 )
                 if failed[url] == "timeout":  # an error status, which comes far inside the timeout
                     why += WAITED_IN_LINE.format(latency=site.pages[url].latency, timeout=timeout)
-                    why += BUSY_MEANWHILE if machine_busy() else ""
                     margins.cut_off("22 crawl: an error status arrives within the timeout")
                 problems.append(why)
         elif url in fetched:
