@@ -1,84 +1,194 @@
-"""Calls into the event loop that the learner's code makes from a thread of its own, by the door
-that is not thread-safe: `loop.call_soon`, and what goes through it (a future's `set_result`, an
-`asyncio.Event().set()`, `loop.create_task`).
+"""Work the learner's code hands to the event loop from a thread of its own by a door that is not
+thread-safe: `loop.call_soon`, `loop.call_later`/`call_at`, and what goes through them (a future's
+`set_result`, an `asyncio.Event().set()`, `loop.create_task`), however it gets there.
 
-`loop.call_soon` from another thread queues the callback but does not wake the loop: it runs only
-when something else wakes it. In one process a test waiting on nothing else then hangs; in judge
-mode the sandbox's loop is woken all the time by the messages to the judge, so the same code passed
-every test there (a learner trial: 10's results handed back from threads with `call_soon`). asyncio
-checks this only in debug mode (`RuntimeError: Non-thread-safe operation ...`), which the tests do
-not run in. So the loop the code runs on is watched here: such a call from a thread whose stack holds
-a frame of the learner's file is noted (where, in their file) and handed on with
-`call_soon_threadsafe`, so that nothing hangs and the test fails on the note, in both modes.
+Such a call queues the callback but does not wake the loop: it runs only when something else wakes
+it. In one process a test waiting on nothing else then hangs; in judge mode the sandbox's loop is
+woken all the time by the messages to the judge, so the same code passed every test there (a learner
+trial: 10's results handed back from threads with `call_soon`). asyncio checks this only in debug
+mode (`RuntimeError: Non-thread-safe operation ...`), which the tests do not run in.
+
+So the loop the code runs on is watched where every callback is queued, its ready queue
+(`loop._ready`), and where its timers are set (`loop.call_at`, which `call_later` goes through):
+anything queued there from a thread other than the loop's, but by `call_soon_threadsafe`, is noted,
+and the loop is woken all the same, so that nothing hangs and the test fails on the note, in both
+modes. The watch goes by the thread, not by whose lines are on its stack: a red team handed results
+back with `future.add_done_callback(functools.partial(loop.call_soon, ...))` from a pool, a stack of
+concurrent.futures alone, and with `loop.call_later(0, ...)`, which skipped a watch of `call_soon`.
+The note names the learner's line on that thread's stack, or else the learner's code the callback
+runs. Only a call with neither and the kata's own code on the stack is let through unsaid.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import functools
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from kata import where
 
 SAID = (
     "your code handed work to the event loop from a thread of its own by a way that is not "
-    "thread-safe (`loop.call_soon(...)`, or a future's `set_result`, an `asyncio.Event`'s `set()` or "
-    "`loop.create_task(...)`, which go through it):\n{places}\nFrom another thread that queues the "
-    "work but does not wake the loop: it runs only when something else happens to wake it, late or "
-    "never. Use `loop.call_soon_threadsafe(...)`, or `asyncio.run_coroutine_threadsafe(...)` for a "
-    "coroutine (or let `asyncio.to_thread` or `loop.run_in_executor` carry the results back)."
+    "thread-safe (`loop.call_soon(...)`, `loop.call_later(...)`, or a future's `set_result`, an "
+    "`asyncio.Event`'s `set()` or `loop.create_task(...)`, which go through them):\n{places}\nFrom "
+    "another thread that queues the work but does not wake the loop: it runs only when something "
+    "else happens to wake it, late or never. Use `loop.call_soon_threadsafe(...)`, or "
+    "`asyncio.run_coroutine_threadsafe(...)` for a coroutine (or let `asyncio.to_thread` or "
+    "`loop.run_in_executor` carry the results back)."
 )
+# When no line of the learner's file was on that thread's stack and the callback is not their code.
+UNPLACED = "  (a callback queued from a thread, with none of your lines on its stack: a done callback?)"
+
+# asyncio's thread-safe doors to the ready queue: what they queue is no finding.
+_SAFE_CODES = frozenset(
+    getattr(asyncio.BaseEventLoop, name).__code__
+    for name in ("call_soon_threadsafe", "_add_callback_signalsafe")
+    if hasattr(asyncio.BaseEventLoop, name)
+)
+_CALLERS_LOOKED_AT = 4  # frames above the queue's append that may be a thread-safe door
+
+
+class _WatchedReady(collections.deque):
+    """A loop's queue of ready callbacks that tells the newest watch of every one queued from a
+    thread other than the loop's. It stays for the loop's life (a thread of the learner's may
+    still queue into it after a test), watching nothing once no watch is left."""
+
+    def __init__(self, items: Any, loop: asyncio.AbstractEventLoop, loop_thread: int) -> None:
+        super().__init__(items)
+        self.loop, self.loop_thread = loop, loop_thread
+        self.watches: list[ThreadCalls] = []
+
+    def append(self, handle: Any) -> None:
+        # Noted before it is queued: the loop may run it, and the test read the notes, at once.
+        foreign = bool(self.watches) and threading.get_ident() != self.loop_thread
+        if foreign and not _thread_safe(sys._getframe(1)):
+            self.watches[-1].queued_from_a_thread(getattr(handle, "_callback", None), sys._getframe(1))
+            super().append(handle)
+            _wake(self.loop)
+            return
+        super().append(handle)
+
+
+def _thread_safe(frame: FrameType | None) -> bool:
+    for _ in range(_CALLERS_LOOKED_AT):
+        if frame is None:
+            return False
+        if frame.f_code in _SAFE_CODES:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _wake(loop: asyncio.AbstractEventLoop) -> None:
+    """Wake `loop` from another thread, as call_soon_threadsafe does."""
+    write_to_self = getattr(loop, "_write_to_self", None)
+    if write_to_self is not None and not loop.is_closed():
+        write_to_self()
 
 
 class ThreadCalls:
-    """Watches `loop.call_soon` on one running loop for calls from other threads whose stack holds
-    a frame of a file in `learner_folder` (`start`, then `finish` for the finding, or None)."""
+    """Watches one running loop for work queued from other threads by doors that are not
+    thread-safe (`start`, then `finish` for the finding, or None); the learner's file is in
+    `learner_folder`."""
 
     def __init__(self, learner_folder: Path) -> None:
         self.learner_folder = learner_folder
         self.places: list[where.Place] = []
+        self.unplaced = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._earlier: Callable[..., asyncio.Handle] | None = None
+        self._ready: _WatchedReady | None = None
+        self._earlier_call_at: Callable[..., asyncio.TimerHandle] | None = None
         self._lock = threading.Lock()
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        # A watch already there (a harness test's, inside the guard's) goes on behind this one.
-        self._earlier = vars(loop).get("call_soon")
-        original: Callable[..., asyncio.Handle] = loop.call_soon
         loop_thread = threading.get_ident()
+        ready = getattr(loop, "_ready", None)
+        if isinstance(ready, collections.deque):
+            if not isinstance(ready, _WatchedReady):
+                ready = loop._ready = _WatchedReady(ready, loop, loop_thread)  # type: ignore[attr-defined]
+            ready.loop_thread = loop_thread
+            ready.watches.append(self)
+            self._ready = ready
+        # Timers: `call_later` goes through `call_at`. A watch already there (a harness test's,
+        # inside the guard's) goes on behind this one.
+        self._earlier_call_at = vars(loop).get("call_at")
+        original: Callable[..., asyncio.TimerHandle] = loop.call_at
 
-        def call_soon(callback: Callable[..., Any], *args: Any, context: Any = None) -> asyncio.Handle:
-            if threading.get_ident() != loop_thread:
-                place = self._learners_place()
-                if place is not None:
-                    self._note(place)
-                    return loop.call_soon_threadsafe(callback, *args, context=context)
-            return original(callback, *args, context=context)
+        def call_at(when: float, callback: Callable[..., Any], *args: Any, context: Any = None) -> Any:
+            if threading.get_ident() == loop_thread:
+                return original(when, callback, *args, context=context)
+            self.queued_from_a_thread(callback, sys._getframe(1))
+            handle = original(when, callback, *args, context=context)
+            _wake(loop)
+            return handle
 
-        loop.call_soon = call_soon  # type: ignore[method-assign]
+        loop.call_at = call_at  # type: ignore[method-assign]
 
-    def _learners_place(self) -> where.Place | None:
-        return where.running_in(sys._getframe(2), self.learner_folder)
-
-    def _note(self, place: where.Place) -> None:
+    def queued_from_a_thread(self, callback: Any, frame: FrameType | None) -> None:
+        """A callback queued from another thread by a door that is not thread-safe: noted where
+        the learner's code did it, or else where the callback's code is theirs."""
+        folder = self.learner_folder
+        place = where.running_in(frame, folder) or _callbacks_place(callback, folder)
+        if place is None and _in_the_kata(frame):
+            return  # the kata's own doing, not the learner's
         with self._lock:
-            if place not in self.places:
+            if place is None:
+                self.unplaced = True
+            elif place not in self.places:
                 self.places.append(place)
 
     def finish(self) -> str | None:
-        """Stop watching; the finding, if the code made such a call."""
+        """Stop watching; the finding, if the code queued such work."""
+        if self._ready is not None:
+            if self in self._ready.watches:
+                self._ready.watches.remove(self)
+            self._ready = None
         if self._loop is not None:
-            if self._earlier is not None:
-                self._loop.call_soon = self._earlier  # type: ignore[method-assign]
+            if self._earlier_call_at is not None:
+                self._loop.call_at = self._earlier_call_at  # type: ignore[method-assign]
             else:
-                vars(self._loop).pop("call_soon", None)
+                vars(self._loop).pop("call_at", None)
             self._loop = None
         with self._lock:
-            if not self.places:
+            if not self.places and not self.unplaced:
                 return None
-            listed = where.listing(self.places, self.learner_folder)
+            listed = where.listing(self.places, self.learner_folder) if self.places else UNPLACED
         return SAID.format(places=listed)
+
+
+def _callbacks_place(callback: Any, folder: Path) -> where.Place | None:
+    """Where the learner's code is that `callback` runs: their function (or a partial's, a bound
+    method's), or the line a task of theirs waits at (a future's set_result wakes its task)."""
+    for _ in range(8):
+        if isinstance(callback, functools.partial):
+            inner = [callback.func, *callback.args, *callback.keywords.values()]
+            found = [_callbacks_place(part, folder) for part in inner if callable(part)]
+            return next((place for place in found if place is not None), None)
+        owner = getattr(callback, "__self__", None)
+        if isinstance(owner, asyncio.Task):
+            places = where.waiting_in([owner], folder)
+            return places[0] if places else None
+        function = getattr(callback, "__func__", callback)
+        code = getattr(function, "__code__", None)
+        if code is not None:
+            return where.defined_by(code, folder)
+        wrapped = getattr(callback, "__wrapped__", None)
+        if wrapped is None:
+            return None
+        callback = wrapped
+    return None
+
+
+def _in_the_kata(frame: FrameType | None) -> bool:
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(where.KATA_FOLDER):
+            return True
+        frame = frame.f_back
+    return False
