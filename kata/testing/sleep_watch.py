@@ -55,6 +55,7 @@ import collections
 import concurrent.futures
 import contextlib
 import functools
+import inspect
 import os
 import queue
 import select
@@ -310,6 +311,10 @@ class TimedWait:
     # wait of a threading.Timer it started that calls back none of its functions: the watch notes
     # it as that call's timer already (kata.testing.waiting), so it is held, not noted again.
     handed: bool = False
+    # Its time is up now: the probe ran it out (ThreadTimers.run_out), as it runs the loop's out,
+    # releasing `wake` (a lock the wait holds while it waits: it ends at once).
+    cut: bool = False
+    wake: Any = field(default=None, repr=False)
 
 
 class ThreadTimers:
@@ -335,7 +340,23 @@ class ThreadTimers:
         now = clock.perf_counter()
         seen = [*list(self.under_way.values()), *list(self.last.values())]
         recent = [w for w in dict.fromkeys(seen) if w.ended is None or w.ended > now - RECENT]
-        return [w for w in recent if not spared(w)]
+        return [w for w in recent if not spared(w) and not w.cut]  # one run out ends, never held
+
+    def run_out(self, spared: Callable[[TimedWait], bool]) -> list[TimedWait]:
+        """The timed waits under way now (but those `spared`) end now, as if their time had run
+        out: a time limit kept in a thread (`threading.Timer(5, ...)` that cancels the calls) gives
+        up, as one on the loop does when the probe runs the loop's timers out (a red team's 02
+        passed with one: its thread's wait was only ever held back). Those it ended."""
+        holding = self.holding  # one an earlier round held back stays held: a poll stays stuck
+        under_way = dict.fromkeys(list(self.under_way.values()))
+        held = (lambda _w: False) if holding is None else holding
+        cut = [w for w in under_way if not w.cut and not spared(w) and not held(w)]
+        for wait in cut:
+            wait.cut = True
+            if wait.wake is not None:
+                with contextlib.suppress(RuntimeError):  # it has ended meanwhile
+                    wait.wake.release()
+        return cut
 
     def let_go(self) -> None:
         if self.holding is not None:
@@ -366,10 +387,17 @@ def watch_thread_timers(timers: ThreadTimers, on: bool) -> None:
 WaitOut = Callable[[list[ThreadTimers], TimedWait], Any]  # makes a thread's timed wait: _thread_wait
 
 
-def _thread_wait(call: str, seconds: float, frame: FrameType, wait_out: WaitOut) -> Any:
+def _thread_wait(
+    call: str,
+    seconds: float,
+    frame: FrameType,
+    wait_out: WaitOut,
+    timed_out: Callable[[Any], bool] = lambda outcome: outcome is None or outcome is False,
+) -> Any:
     """A timed wait of `seconds` (`call`: time.sleep, Condition.wait) in a thread with no loop,
     made by `wait_out(owners, wait)`: held while a watch of the file it is made for (an owner)
-    holds (ThreadTimers); with no owner, as the caller asked."""
+    holds (ThreadTimers); with no owner, as the caller asked. `timed_out(outcome)`: whether its
+    time ran out with nothing come (a sleep; a wait that nothing woke)."""
     owners, wait = _made_for(call, seconds, frame)
     if not owners:
         return wait_out(owners, wait)
@@ -382,7 +410,7 @@ def _thread_wait(call: str, seconds: float, frame: FrameType, wait_out: WaitOut)
         return outcome
     finally:
         wait.ended = clock.perf_counter()
-        wait.ran_out = outcome is None or outcome is False  # a sleep; a wait that nothing woke
+        wait.ran_out = timed_out(outcome)
         for owner in owners:
             owner.under_way.pop(key, None)
             owner.last[ident] = wait
@@ -391,8 +419,15 @@ def _thread_wait(call: str, seconds: float, frame: FrameType, wait_out: WaitOut)
 
 
 def _sleep_out(owners: list[ThreadTimers], wait: TimedWait) -> None:
-    """time.sleep in a thread with no loop: its time, then each owner's hold, if it holds."""
-    _slept(wait.seconds)
+    """time.sleep in a thread with no loop: its time (less, if an owner runs it out), then each
+    owner's hold, if it holds."""
+    wake = threading._allocate_lock()  # type: ignore[attr-defined]
+    wake.acquire()
+    wait.wake = wake
+    if not wait.cut:
+        wake.acquire(True, wait.seconds)
+    if wait.cut:
+        return  # run out by the probe: it ends now, never held
     for owner in owners:
         owner.held(wait)
 
@@ -403,15 +438,21 @@ def _condition_wait_out(condition: threading.Condition, owners: list[ThreadTimer
     if not owners:
         return _REAL_CONDITION_WAIT(condition, wait.seconds)
     return _condition_wait_held(
-        condition, wait.seconds, lambda: any(o.holding is not None and o.holding(wait) for o in owners)
+        condition,
+        wait.seconds,
+        lambda: not wait.cut and any(o.holding is not None and o.holding(wait) for o in owners),
+        wait,
     )
 
 
-def _condition_wait_held(condition: threading.Condition, timeout: float, held: Callable[[], bool]) -> bool:
-    """Condition.wait(timeout) as threading has it, but that once its time has run out it waits on
-    for its notice, in slices, while `held()`: one waiter all along, so that a notice that comes as
-    a slice ends is not lost (a wait of each slice afresh lost one: a heartbeat thread whose
-    stop.set() came then slept on until the hold ended, and the code's join of it with it)."""
+def _condition_wait_held(
+    condition: threading.Condition, timeout: float, held: Callable[[], bool], wait: TimedWait
+) -> bool:
+    """Condition.wait(timeout) as threading has it, but that its time may be run out early (`wait`
+    cut: its waiter, `wait.wake`, released), and that once it has run out it waits on for its
+    notice, in slices, while `held()`: one waiter all along, so that a notice that comes as a slice
+    ends is not lost (a wait of each slice afresh lost one: a heartbeat thread whose stop.set() came
+    then slept on until the hold ended, and the code's join of it with it)."""
     if not condition._is_owned():  # type: ignore[attr-defined]
         raise RuntimeError("cannot wait on un-acquired lock")
     waiter = threading._allocate_lock()  # type: ignore[attr-defined]
@@ -419,8 +460,9 @@ def _condition_wait_held(condition: threading.Condition, timeout: float, held: C
     condition._waiters.append(waiter)  # type: ignore[attr-defined]
     saved_state = condition._release_save()  # type: ignore[attr-defined]
     got_it = False
+    wait.wake = waiter
     try:
-        got_it = waiter.acquire(True, timeout)
+        got_it = not wait.cut and waiter.acquire(True, timeout) and not wait.cut  # cut: its time ran out
         while not got_it and held():
             got_it = waiter.acquire(True, HOLD_SLICE)
         return got_it
@@ -429,6 +471,58 @@ def _condition_wait_held(condition: threading.Condition, timeout: float, held: C
         if not got_it:
             with contextlib.suppress(ValueError):
                 condition._waiters.remove(waiter)  # type: ignore[attr-defined]
+
+
+def _sliced_wait(
+    attempt: Callable[[float], Any], came: Callable[[Any], bool], owners: list[ThreadTimers], wait: TimedWait
+) -> Any:
+    """A timed wait that nothing but time can cut short from outside (a select, a lock's acquire),
+    made of `attempt(seconds)` calls of HOLD_SLICE s at most: until what it waits for has come
+    (`came(outcome)`), its time is up, or the probe runs it out (`wait.cut`); then, its time up with
+    nothing come, waiting on while an owner holds it (not once run out). Its last outcome."""
+    deadline = clock.monotonic() + wait.seconds
+    outcome = attempt(min(wait.seconds, HOLD_SLICE))
+    while not came(outcome) and not wait.cut and (left := deadline - clock.monotonic()) > 0:
+        outcome = attempt(min(left, HOLD_SLICE))
+    while (
+        not came(outcome) and not wait.cut and any(o.holding is not None and o.holding(wait) for o in owners)
+    ):
+        outcome = attempt(HOLD_SLICE)
+    return outcome
+
+
+def _held_in_threads(name: str, real: Callable, seconds_of: Callable[..., Any]) -> Callable:
+    """`real` (select.select), that in a thread of the code's own with no loop, with a time limit,
+    is a timed wait held back and run out as a time.sleep there is (ThreadTimers): a thread that
+    polls with select instead of time.sleep passed 10 (a red team's)."""
+
+    @functools.wraps(real)
+    def held_call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            seconds = seconds_of(*args, **kwargs)
+        except Exception:  # arguments `real` will refuse in its own words
+            seconds = None
+        if not (_thread_timers and _timed(seconds) and _running_loop() is None):
+            return real(*args, **kwargs)
+        bound = inspect.signature(seconds_of).bind(*args, **kwargs)
+        bound.arguments["timeout"] = None
+
+        def attempt(slice_seconds: float) -> Any:
+            bound.arguments["timeout"] = max(slice_seconds, 0.0)
+            return real(*bound.args, **bound.kwargs)
+
+        def wait_out(owners: list[ThreadTimers], wait: TimedWait) -> Any:
+            if not owners:
+                return real(*args, **kwargs)
+            return _sliced_wait(attempt, any, owners, wait)
+
+        return _thread_wait(name, seconds, sys._getframe(1), wait_out, timed_out=lambda ready: not any(ready))
+
+    return held_call
+
+
+def _select_timeout(rlist: Any, wlist: Any, xlist: Any, timeout: float | None = None) -> float | None:
+    return timeout
 
 
 def _made_for(call: str, seconds: float, frame: FrameType | None) -> tuple[list[ThreadTimers], TimedWait]:
@@ -623,6 +717,15 @@ class _WatchedLock:
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         lock = self._lock
+        if blocking and _thread_timers and _timed(timeout) and _running_loop() is None:
+            # In a thread of the code's own: a timed wait, held back and run out as a sleep there
+            # is (a thread that polls with `lock.acquire(timeout=...)` passed 10: a red team's).
+            def wait_out(owners: list[ThreadTimers], wait: TimedWait) -> bool:
+                if not owners:
+                    return lock.acquire(True, timeout)
+                return _sliced_wait(lambda s: lock.acquire(s > 0, s if s > 0 else -1), bool, owners, wait)
+
+            return _thread_wait(self._name, timeout, sys._getframe(1), wait_out)
         if blocking and timeout != 0 and _watches and _running_loop() is not None:
             if lock.acquire(False):  # free (or an RLock this thread holds): no wait
                 return True
@@ -714,7 +817,13 @@ def _replacements() -> list[tuple[Any, str, Callable[[Callable], Callable]]]:
         ),
         (concurrent.futures, "wait", lambda real: _learners_call(_fixed("concurrent.futures.wait"), real)),
         (threading.Thread, "join", lambda real: _checked_call("threading.Thread.join", real, _join_blocks)),
-        (select, "select", lambda real: _checked_call("select.select", real, _select_blocks)),
+        (
+            select,
+            "select",
+            lambda real: _checked_call(
+                "select.select", _held_in_threads("select.select", real, _select_timeout), _select_blocks
+            ),
+        ),
         *(
             (
                 subprocess.Popen,

@@ -452,9 +452,12 @@ class WakeWatch:
                 return []
             spared = (spare_up_to, spare_pauses)
             ran_out = self._move_pending(lambda due, now: now, skip=self._held_back, spared=spared)
+            cut = self._run_out_thread_timers(spared)
             if answered is not None:
                 answered()
-            return ran_out
+            if cut:
+                await _gone_on(cut)
+            return ran_out + [_thread_limit(w) for w in cut]
 
         return await self._on_its_loop(run_out, [])
 
@@ -555,14 +558,14 @@ class WakeWatch:
         a thread that polls never notices the calls have ended); those under way now, as Limits."""
         if self._thread_timers is None:
             return []
+        return [_thread_limit(w) for w in self._thread_timers.hold(lambda w: _thread_limit(w).given(*spared))]
 
-        def limit(wait: sleep_watch.TimedWait) -> Limit:
-            pause = wait.how.startswith(("time.sleep(", "threading.Timer("))
-            return Limit(
-                wait.seconds, wait.how, wait.file, wait.line, wait.function, wait.started, pause=pause
-            )
-
-        return [limit(w) for w in self._thread_timers.hold(lambda wait: limit(wait).given(*spared))]
+    def _run_out_thread_timers(self, spared: tuple[float | None, bool]) -> list[sleep_watch.TimedWait]:
+        """The timed waits of the code's own threads run out now too, as its loop timers do (a
+        time limit kept in a thread gives up); those it ran out."""
+        if self._thread_timers is None:
+            return []
+        return self._thread_timers.run_out(lambda w: _thread_limit(w).given(*spared))
 
     def _let_timers_go(self) -> None:
         if self._thread_timers is not None:
@@ -900,6 +903,26 @@ def _settles_its_wait(task: asyncio.Task | None, callback: Any, args: tuple) -> 
     return any(arg is waiter for arg in args) or getattr(callback, "__self__", None) is waiter
 
 
+async def _gone_on(cut: list[sleep_watch.TimedWait]) -> None:
+    """Until the threads whose waits the probe ran out have gone on from them (THREAD_GO_ON s at
+    most), and a moment more for what they do next (a threading.Timer calls its function): their
+    threads need the interpreter, which this loop's turns alone never let go of (a limit kept in
+    a thread ran out, and the calls ended before its thread had cancelled them)."""
+    given_up = clock.perf_counter() + THREAD_GO_ON
+    while any(wait.ended is None for wait in cut) and clock.perf_counter() < given_up:
+        await asyncio.sleep(THREAD_STEP)
+    await asyncio.sleep(THREAD_STEP)
+
+
+def _thread_limit(wait: sleep_watch.TimedWait) -> Limit:
+    """A timed wait of a thread of the code's own, as a timer of its loop is told (a sleep, or a
+    threading.Timer's wait, is a pause; a wait with a time limit, a limit)."""
+    pause = wait.how.startswith(("time.sleep(", "threading.Timer("))
+    # A float: the sandbox's report drops a number of another type (`threading.Timer(5, ...)`).
+    seconds = float(wait.seconds)
+    return Limit(seconds, wait.how, wait.file, wait.line, wait.function, wait.started, pause=pause)
+
+
 def _runs_as_if_due(handle: asyncio.TimerHandle, loop: asyncio.AbstractEventLoop) -> None:
     """A timer run out early (WakeWatch.run_out_own_timers) runs its callback with the loop's
     clock reading the moment it was due: a library's limit that checks the clock when its timer
@@ -1227,6 +1250,10 @@ _WATCHDOG = Watchdog("kata-frozen-loop-watchdog", CHECK, lambda breaker, now: br
 # kata.testing.own_timers: loop turns given to the code once its timers ran out (a timer's callback,
 # the task it wakes, a wait it cancels, the call that cancel stops), and how long past when it was
 # due a timer is held back as the calls end.
+# Seconds the probe waits at most for the threads whose timed waits it ran out to go on, and the
+# step it waits in (each lets those threads run).
+THREAD_GO_ON = 0.2
+THREAD_STEP = 0.002
 PROBE_TURNS = 8
 # Loop turns a hold that found no timer pending gives the code's tasks woken by one that just ran
 # (its wake-up, then the step that sets the next timer), before it looks again.

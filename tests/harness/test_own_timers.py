@@ -9,11 +9,12 @@ import asyncio
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from kata.loader import load_what_it_loads_on_first_use
-from kata.testing import margins, own_timers
+from kata.testing import margins, own_timers, sleep_watch
 from kata.testing.cpu_work import BlockingService, after_all_started
 from kata.testing.fakes import FakeService
 from kata.testing.limits import Limit
@@ -25,6 +26,7 @@ LEARNER = """
 import asyncio
 import contextlib
 import logging
+import select
 import threading
 import time
 
@@ -271,6 +273,48 @@ async def polls_by_a_timer_chain(fetch, ids):
     return [t.result() for t in tasks]
 
 
+def _polled_from_a_thread(tasks, loop, ended, pause):
+    def watch():
+        while not all(t.done() for t in tasks):
+            pause()
+        loop.call_soon_threadsafe(lambda: ended.done() or ended.set_result(None))
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+async def polls_by_select_in_a_thread(fetch, ids):
+    loop = asyncio.get_running_loop()
+    tasks = [asyncio.create_task(fetch(i)) for i in ids]
+    ended = loop.create_future()
+    _polled_from_a_thread(tasks, loop, ended, lambda: select.select([], [], [], 0.02))
+    await ended
+    return [t.result() for t in tasks]
+
+
+async def polls_by_a_lock_in_a_thread(fetch, ids):
+    loop = asyncio.get_running_loop()
+    tasks = [asyncio.create_task(fetch(i)) for i in ids]
+    ended = loop.create_future()
+    never = threading.Lock()
+    never.acquire()
+    _polled_from_a_thread(tasks, loop, ended, lambda: never.acquire(timeout=0.02))
+    await ended
+    return [t.result() for t in tasks]
+
+
+async def limits_by_a_timer_in_a_thread(fetch, ids):
+    loop = asyncio.get_running_loop()
+    gathered = asyncio.gather(*(fetch(i) for i in ids))
+    timer = threading.Timer(5, loop.call_soon_threadsafe, args=(gathered.cancel,))
+    timer.start()
+    try:
+        return await gathered
+    except asyncio.CancelledError:
+        raise TimeoutError("took too long") from None
+    finally:
+        timer.cancel()
+
+
 async def beats_in_a_thread(fetch, ids):
     stop = threading.Event()
 
@@ -441,14 +485,19 @@ async def test_a_poll_whose_next_check_is_held_back_never_notices_that_the_calls
         ("polls_from_a_thread", "time.sleep(0.02) in a thread at learner.py:"),
         ("polls_on_an_event_in_a_thread", "threading.Event.wait(0.02) in a thread at learner.py:"),
         ("polls_by_a_timer_chain", "threading.Timer(0.02, check) in a thread at learner.py:"),
+        ("polls_by_select_in_a_thread", "select.select(0.02) in a thread at learner.py:"),
+        ("polls_by_a_lock_in_a_thread", "threading.Lock.acquire(0.02) in a thread at learner.py:"),
     ],
 )
 async def test_a_thread_of_its_own_that_polls_is_held_back_too_and_never_notices(
     learner, name, where, monkeypatch
 ):
     """A red team's poll from a thread (10): its loop has no timer pending, only a future the thread
-    settles. The timed waits of the code's own threads are held with its timers (sleep_watch)."""
+    settles. The timed waits of the code's own threads are held with its timers (sleep_watch),
+    whatever they wait in (a select, the acquire of a lock their file made)."""
     monkeypatch.setattr(own_timers, "GRACE", 0.5)
+    folder = Path(learner.__file__).parent.resolve()  # the locks their file makes are watched (kata.loader)
+    monkeypatch.setattr(sleep_watch, "_learner_folders", (*sleep_watch._learner_folders, folder))
 
     with pytest.raises(AssertionError) as failed:
         await probed(learner, name)
@@ -458,16 +507,38 @@ async def test_a_thread_of_its_own_that_polls_is_held_back_too_and_never_notices
     assert where in message and message.endswith(FIX)
 
 
-@pytest.mark.parametrize("name", ["beats_in_a_thread", "waits_from_a_thread"])
-async def test_a_threads_timed_wait_that_ends_when_what_it_waits_for_comes_passes(learner, name, caplog):
-    """A heartbeat thread stopped by an Event, a thread that waits for the calls with a time limit:
-    held or not, what they wait for wakes them at once."""
+async def test_a_heartbeat_thread_stopped_by_an_event_passes_its_wait_run_out_and_held(learner, caplog):
+    """Run out, it beats once more; held, what it waits for (its stop) wakes it at once."""
     with caplog.at_level(logging.INFO, logger="learner"):
-        result, timers, _ = await probed(learner, name)
+        result, timers, _ = await probed(learner, "beats_in_a_thread")
 
     assert result == [i * 10 for i in IDS]
-    if name == "beats_in_a_thread":
-        assert timers.held_back, "the heartbeat's wait was under way as the calls ended: held back"
+    assert timers.held_back, "the heartbeat's wait was under way as the calls ended: held back"
+
+
+@pytest.mark.parametrize(
+    ("name", "how", "where"),
+    [
+        (
+            "limits_by_a_timer_in_a_thread",
+            "raised TimeoutError",
+            "threading.Timer(5, ...) in a thread at learner.py:",
+        ),
+        ("waits_from_a_thread", "raised TimeoutError", "Future.result(30) in a thread at learner.py:"),
+    ],
+)
+async def test_a_threads_time_limit_of_its_own_gives_up_when_the_test_makes_it_run_out(
+    learner, name, how, where
+):
+    """A time limit kept in a thread (a red team's 02: a threading.Timer that cancels the calls; a
+    thread's wait for them with a time limit) runs out with the loop's timers: it was only ever held
+    back, and passed."""
+    with pytest.raises(AssertionError) as failed:
+        await probed(learner, name)
+
+    message = str(failed.value)
+    assert f"{name} gave up on its calls to fetch" in message and f"and {name} then {how}" in message
+    assert where in message, message
 
 
 async def probed_with_a_given_limit(learner, name, seconds=1.0):
