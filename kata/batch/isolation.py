@@ -458,6 +458,8 @@ def grade_files(
     `uid`: the job slot's unprivileged uid, when the sandbox drops privileges. The exercises judge
     mode serves are graded in it (kata.judge.coverage); the others in one process, as before."""
     started = time.perf_counter()
+    # Read before any of the submission's code runs: it cannot have made the machine busy yet.
+    busy_before = machine_is_busy()
     run = GradedRun(results=[])
     results: dict[str, TestResult] = {}
     with tempfile.TemporaryDirectory(prefix="kata-grade-") as folder:
@@ -474,7 +476,7 @@ def grade_files(
         for test in expected:
             results.setdefault(test.id, replace(test, outcome="failed", message=NEVER_REACHED))
         for group, judge in _by_mode(expected, grading.judge):
-            outputs.append(_second_chance(group, results, work, grading, uid, run, judge))
+            outputs.append(_second_chance(group, results, work, grading, uid, run, judge, busy_before))
         run.output = "\n".join(outputs)[-grading.limits.output_bytes :]
     run.results = [_memory_ran_out(results[t.id], run, grading.limits) for t in expected]
     run.seconds = time.perf_counter() - started
@@ -570,6 +572,7 @@ def _second_chance(
     uid: int | None,
     run: GradedRun,
     judge: bool,
+    busy_before: bool,
 ) -> str:
     """Run once more the tests that failed only on time, as grade.py does (kata.runner): a loop
     stall, a timing bound, a timeout on a busy machine, and the tests of an exercise that a timeout
@@ -578,8 +581,12 @@ def _second_chance(
 
     Only stalls had a second run: a batch of 6 reference copies at -j 4 on 2 cores failed 10's
     pool test on a timing bound (a 0.59 s wait of the loop while the pools computed), 1 task of
-    132, and the student lost its point."""
-    busy = machine_is_busy()
+    132, and the student lost its point.
+
+    The machine counts as busy for a timeout only if it was before the submission's code ran
+    (`busy_before`) and still is: a red team's answer made it busy itself (40 threads hashing),
+    hung when it was not, and got full marks from the second run its own load had earned."""
+    busy = busy_before and machine_is_busy()
     rerun = [t for t in expected if worth_a_second_run(results[t.id], busy)]
     hung = {t.stem for t in rerun if is_timeout(results[t.id].message)}
     rerun += [

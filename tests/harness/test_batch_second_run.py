@@ -41,9 +41,11 @@ def second_runs(monkeypatch):
     return asked
 
 
-def second_chance(tests, results, busy, monkeypatch):
+def second_chance(tests, results, busy, monkeypatch, busy_before=None):
     monkeypatch.setattr(isolation, "machine_is_busy", lambda: busy)
-    isolation._second_chance(tests, results, Path("."), None, None, isolation.GradedRun(results=[]), True)
+    before = busy if busy_before is None else busy_before
+    run = isolation.GradedRun(results=[])
+    isolation._second_chance(tests, results, Path("."), None, None, run, True, before)
 
 
 def test_a_timing_bound_broken_once_is_run_again_and_its_pass_stands(second_runs, monkeypatch):
@@ -79,6 +81,23 @@ def test_a_timeout_is_run_again_with_the_tests_it_kept_from_running_only_on_a_bu
     assert second_runs == [["test_hung", "test_after"]], "the hung test, and its exercise's tests after it"
     assert busy[hung.id].outcome == busy[after.id].outcome == "passed"
     assert busy[other.id].outcome == "failed", "another exercise's tests are not its to run again"
+
+
+def test_a_timeout_on_a_machine_busy_only_once_the_submission_ran_is_not_run_again(second_runs, monkeypatch):
+    # A red team's answer made the machine busy itself (40 threads hashing) and hung unless it was:
+    # busy at the end of its run, it earned the second run its own load made it pass.
+    hung = expected("test_hung")
+    results = {hung.id: failed(hung, TIMED_OUT, time_only=True)}
+    second_chance([hung], results, busy=True, busy_before=False, monkeypatch=monkeypatch)
+    assert second_runs == [], "busy only by the submission's own doing: its timeout is its code's"
+    assert results[hung.id].outcome == "failed"
+
+
+def test_a_timing_bound_is_run_again_however_the_machine_was(second_runs, monkeypatch):
+    bound = expected("test_bound")
+    results = {bound.id: failed(bound, "the event loop was frozen while the pool computed", time_only=True)}
+    second_chance([bound], results, busy=True, busy_before=False, monkeypatch=monkeypatch)
+    assert second_runs == [["test_bound"]]
 
 
 def test_only_a_true_flag_in_the_childs_report_asks_for_a_second_run():
