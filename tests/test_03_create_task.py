@@ -37,6 +37,7 @@ from kata.testing.caps import (
 from kata.testing.differences import assert_same_parts
 from kata.testing.errors import Aborted
 from kata.testing.leftovers import stop_leftover_tasks
+from kata.testing.order import CancelAfter
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.services import FakeServices
 from kata.testing.timeline import observed
@@ -275,6 +276,7 @@ async def test_an_error_from_any_call_reaches_the_caller(ex, rng, failing):
 
 
 SLOW = 1.0  # calls that are still running when load_dashboard is cancelled, or raises
+QUICK = 0.05  # calls that have returned when the code is cancelled waiting for the slow one
 # How long a cancelled fetch_news() takes to stop, as a real request closing its connection does:
 # it stops only when the test lets it (kata.testing.cancelling.HeldStop), so code that cancels the
 # news without waiting for it to end leaves it still stopping when it raises or ends cancelled,
@@ -520,13 +522,18 @@ async def test_a_baseexception_from_the_user_call_stops_the_news_too(ex, rng):
 
 
 @pytest.mark.task(1)
-async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng, hold, wake_watch):
+@pytest.mark.parametrize("moment", ["while_news_and_user_run", "once_the_inbox_returned"])
+async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng, hold, wake_watch, moment):
     user_id = rng.randrange(100, 1000)
+    inboxed = moment == "once_the_inbox_returned"
     fetch_news = FakeService("fetch_news", delay=SLOW, reply=lambda: HEADLINES[:2])
-    fetch_user = FakeService("fetch_user", delay=SLOW, reply=user_record)
+    fetch_user = FakeService("fetch_user", delay=QUICK if inboxed else SLOW, reply=user_record)
     fetch_inbox = FakeService("fetch_inbox", delay=0.02, reply=inbox_for)
     held = HeldStop(hold, fetch_news)
-    during = f"while fetch_news() and fetch_user({user_id}) were both running"
+    if inboxed:
+        during = f"once fetch_user({user_id}) and fetch_inbox had returned, while it waited for the news"
+    else:
+        during = f"while fetch_news() and fetch_user({user_id}) were both running"
     async with wake_watch(ex) as wakes:
         run = Run(
             ex.load_dashboard(fetch_news, fetch_user, fetch_inbox, user_id),
@@ -537,7 +544,12 @@ async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng, 
             if fetch_news.calls and fetch_user.calls:
                 run.cancel(during)  # as a caller's task.cancel() (or a timeout) would
 
-        fetch_news.on_start = fetch_user.on_start = cancel_once_both_run
+        # Once the inbox has returned: the code has the user and the inbox, and waits for the news.
+        after_inbox = CancelAfter(run, during, when=lambda call: call.outcome == "returned")
+        if inboxed:
+            fetch_inbox.on_end = after_inbox.hook
+        else:
+            fetch_news.on_start = fetch_user.on_start = cancel_once_both_run
         finished = await run.finish(2 * SLOW + WAIT, held=hold)
     await held.release()
     stopping, untouched = await left_running(run.left or [])
@@ -564,6 +576,24 @@ async def test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news(ex, rng, 
         wait_for=WAIT_FOR_THE_NEWS,
     )
     held.assert_waited_on_the_calls(wakes, "load_dashboard", WAIT_FOR_THE_NEWS, calls="fetch_news()", run=run)
+    if inboxed:
+        assert_stopped_not_awaited(fetch_news, "load_dashboard", run, STOP_THE_NEWS)
+        after_inbox.assert_had_it_first(wakes, "03 load_dashboard: cancelled once it has the inbox")
+
+
+def assert_stopped_not_awaited(service, function, run, stop):
+    """Fail if the call of `service` still running when `function` was cancelled was let run to its
+    end instead of being stopped (learner trial AA: cancelled once save had returned, save_order let
+    the audit finish, then ended cancelled; only a cancel while both ran had been tried)."""
+    finished = [call for call in service.calls if call.outcome == "returned"]
+    if finished:
+        call = finished[0]
+        label = f"{service.name}({', '.join(map(repr, call.args))})"
+        raise AssertionError(
+            f"{function} was cancelled by its caller {run.moment}, and let {label} run on to its end "
+            f"({call.end - call.start:.2f} s in all) before it ended cancelled: a cancel means stop now, "
+            f"and {label} was started by your code. {stop}"
+        )
 
 
 def page_for(url):
@@ -1129,12 +1159,17 @@ async def test_a_baseexception_from_save_stops_the_audit_too(ex, rng):
 
 
 @pytest.mark.task(3)
-async def test_a_cancelled_save_order_ends_cancelled_and_stops_the_audit(ex, rng, hold, wake_watch):
+@pytest.mark.parametrize("moment", ["while_both_run", "once_save_returned"])
+async def test_a_cancelled_save_order_ends_cancelled_and_stops_the_audit(ex, rng, hold, wake_watch, moment):
     order_id = rng.randrange(10_000, 100_000)
-    save = FakeService("save", delay=SLOW, reply=receipt_for)
+    saved = moment == "once_save_returned"
+    save = FakeService("save", delay=QUICK if saved else SLOW, reply=receipt_for)
     audit = FakeService("audit", delay=SLOW, reply=lambda oid: None)
     held = HeldStop(hold, audit)
-    during = f"while save({order_id}) and audit({order_id}) were both running"
+    if saved:
+        during = f"once save({order_id}) had returned, while it waited for audit({order_id})"
+    else:
+        during = f"while save({order_id}) and audit({order_id}) were both running"
     async with wake_watch(ex) as wakes:
         run = Run(
             ex.save_order(save, audit, order_id),
@@ -1145,7 +1180,12 @@ async def test_a_cancelled_save_order_ends_cancelled_and_stops_the_audit(ex, rng
             if save.calls and audit.calls:
                 run.cancel(during)  # as a caller's task.cancel() (or a timeout) would
 
-        save.on_start = audit.on_start = cancel_once_both_run
+        # Once save has returned: the code has the receipt, and waits for the audit alone.
+        after_save = CancelAfter(run, during, when=lambda call: call.outcome == "returned")
+        if saved:
+            save.on_end = after_save.hook
+        else:
+            save.on_start = audit.on_start = cancel_once_both_run
         finished = await run.finish(2 * SLOW + WAIT, held=hold)
     await held.release()
     stopping, untouched = await left_running(run.left or [])
@@ -1172,3 +1212,6 @@ async def test_a_cancelled_save_order_ends_cancelled_and_stops_the_audit(ex, rng
         wait_for=WAIT_FOR_THE_AUDIT,
     )
     held.assert_waited_on_the_calls(wakes, "save_order", WAIT_FOR_THE_AUDIT, calls="audit()", run=run)
+    if saved:
+        assert_stopped_not_awaited(audit, "save_order", run, STOP_THE_AUDIT)
+        after_save.assert_had_it_first(wakes, "03 save_order: cancelled once it has save's receipt")

@@ -21,8 +21,10 @@ with the loop free, and fails at once, with no second run to be lucky in (red te
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
-from kata.testing import elsewhere, margins, turns
+from kata.testing import clock, elsewhere, margins, turns
 from kata.testing.fakes import Call
 
 # The loop turns between an outcome and the code's wake-up with it (the call's end, the done
@@ -70,3 +72,50 @@ def _held_through(first: float, later: float, starved: list[tuple[float, float]]
     the gap but for SLACK: then it may have woken the code with both together."""
     held = sum(min(end, later) - max(start, first) for start, end in starved if start < later and end > first)
     return held >= (later - first) - SLACK
+
+
+# Seconds after a call has ended that a test cancels the code "once it has that call's outcome"
+# (`cancel_once_it_has`): in one process the code ran its next step long before; in judge mode the
+# outcome crossed first (messages keep their order), and the sandbox's loop was free to turn
+# meanwhile unless it was starved through this long (`assert_had_it_first`).
+SETTLE = 0.05
+
+
+class CancelAfter:
+    """A cancel of the learner's code (a cancelling.Run) SETTLE s after a call of a fake ended: it
+    has that outcome, and waits for what comes next (03's save_order waiting for its audit once
+    save returned; a cancel only while both ran left such code untested: learner trial AA's answer
+    let the audit run to its end there, and passed). `hook` is the fake's `on_end`."""
+
+    def __init__(self, run: Any, moment: str, when: Callable[[Call], bool] = lambda call: True) -> None:
+        self.run, self.moment, self.when = run, moment, when
+        self.call: Call | None = None
+        self.at: float | None = None  # when the cancel was made (kata clock)
+
+    def hook(self, call: Call) -> None:
+        if self.call is None and self.when(call):
+            self.call = call
+            asyncio.get_running_loop().call_later(SETTLE, self._cancel)
+
+    def _cancel(self) -> None:
+        if self.at is None:
+            self.at = clock.perf_counter()
+            self.run.cancel(self.moment)
+
+    def assert_had_it_first(self, wakes: Any, check: str) -> None:
+        """Fail on time (margins.cut_off, then AssertionError) unless the code surely had the
+        call's outcome before the cancel came: in judge mode, a sandbox whose loop was starved
+        through the gap (or whose turns are not timed) may have been handed both together, and
+        then the cancel came where the call was awaited, as if it had come earlier. Called where
+        the code did right: what it did says nothing of the moment asked."""
+        if elsewhere.process is None or self.call is None or self.call.end is None or self.at is None:
+            return
+        starved = getattr(wakes, "starved", None)
+        if starved is not None and not _held_through(self.call.end, self.at, list(starved)):
+            return
+        margins.cut_off(check)
+        raise AssertionError(
+            f"this test cancels the code {self.moment}, but the process running it could not run meanwhile "
+            "(the machine was busy): the cancel may have come with that outcome, earlier than the test "
+            "asked. This says nothing about your code: `python grade.py` runs it again."
+        )

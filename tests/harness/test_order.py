@@ -157,3 +157,41 @@ def test_an_answer_that_takes_the_later_outcome_with_its_loop_free_fails_with_no
     assert right.outcome == "passed", right.message
     assert wrong.outcome == "failed" and "not the first answer" in wrong.message, wrong.message
     assert not wrong.time_only, "the code's loop was free through the gap: a failure on time"
+
+
+class _Wakes:
+    def __init__(self, starved):
+        self.starved = starved
+
+
+def cancel_after(monkeypatch, starved, judge=True):
+    """A CancelAfter whose call ended at 10.0 and whose cancel came at 10.0 + SETTLE, judged with
+    the sandbox's loop starved through `starved` (None: not timed); in one process if not `judge`."""
+    monkeypatch.setattr(elsewhere, "process", object() if judge else None)
+    margins.clear()
+    after = order.CancelAfter(run=None, moment="once save had returned")
+    after.call = Call(args=(1,), start=9.9, end=10.0)
+    after.at = 10.0 + order.SETTLE
+    return after, _Wakes(starved)
+
+
+def test_a_cancel_after_an_outcome_the_sandbox_could_turn_with_stands(monkeypatch):
+    after, wakes = cancel_after(monkeypatch, starved=[(9.0, 10.01)])  # free from 10.01 on
+    after.assert_had_it_first(wakes, CHECK)
+    assert margins.broken == []
+
+
+@pytest.mark.parametrize("starved", [[(9.9, 10.0 + order.SETTLE + 0.01)], None], ids=["starved", "untimed"])
+def test_a_cancel_that_may_have_come_with_the_outcome_is_a_failure_on_time(monkeypatch, starved):
+    # The sandbox's loop could run nothing between them (or cannot say): both may have been handed
+    # over together, and the cancel landed where the call was awaited (a pass proves nothing).
+    after, wakes = cancel_after(monkeypatch, starved=starved)
+    with pytest.raises(AssertionError, match="This says nothing about your code"):
+        after.assert_had_it_first(wakes, CHECK)
+    assert margins.broken == [CHECK]
+
+
+def test_in_one_process_the_code_ran_its_next_step_long_before_the_cancel(monkeypatch):
+    after, wakes = cancel_after(monkeypatch, starved=None, judge=False)
+    after.assert_had_it_first(wakes, CHECK)
+    assert margins.broken == []

@@ -1,6 +1,6 @@
 """Wrong: the news task is cancelled, then given a fixed 2 s (a guess) instead of being waited for:
 the news stops sooner, and the caller waits for nothing."""
-# fails only: test_an_error_stops_the_news_before_it_reaches_the_caller, test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news
+# fails only: test_an_error_stops_the_news_before_it_reaches_the_caller, test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news[while_news_and_user_run]
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

@@ -1,5 +1,5 @@
 """Wrong: the news task is cancelled, then given one loop turn (sleep(0)) instead of being waited for."""
-# fails only: test_an_error_stops_the_news_before_it_reaches_the_caller, test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news
+# fails only: test_an_error_stops_the_news_before_it_reaches_the_caller, test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news[while_news_and_user_run]
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

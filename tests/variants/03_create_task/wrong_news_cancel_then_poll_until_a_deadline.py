@@ -1,6 +1,6 @@
 """Mistake: the news task is cancelled, then checked every 0.4 s until it is done, for at most 3 s
 (a deadline of its own, no timer asyncio knows of): slower to stop, the news is left running."""
-# fails only: test_an_error_stops_the_news_before_it_reaches_the_caller, test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news
+# fails only: test_an_error_stops_the_news_before_it_reaches_the_caller, test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news[while_news_and_user_run]
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

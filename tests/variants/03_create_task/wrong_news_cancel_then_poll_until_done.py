@@ -2,7 +2,7 @@
 however many it takes) instead of awaited: it wakes 100 times a second for nothing, and reacts up
 to a period late. A poll cannot be told from one with a deadline of its own, which leaves the news
 running (wrong_news_cancel_then_poll_until_a_deadline)."""
-# fails only: test_an_error_stops_the_news_before_it_reaches_the_caller, test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news
+# fails only: test_an_error_stops_the_news_before_it_reaches_the_caller, test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news[while_news_and_user_run]
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

@@ -1,5 +1,5 @@
 """Wrong: the news task is cancelled, then given a fixed 0.2 s (a guess) instead of being waited for."""
-# fails only: test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news, test_an_error_stops_the_news_before_it_reaches_the_caller
+# fails only: test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news[while_news_and_user_run], test_an_error_stops_the_news_before_it_reaches_the_caller
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

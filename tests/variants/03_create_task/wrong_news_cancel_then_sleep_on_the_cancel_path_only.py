@@ -1,5 +1,5 @@
 """Wrong: when load_dashboard is cancelled the news task is cancelled, then given a fixed 0.8 s (a guess) instead of being waited for; an error waits properly."""
-# fails only: test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news
+# fails only: test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news[while_news_and_user_run], test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news[once_the_inbox_returned]
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

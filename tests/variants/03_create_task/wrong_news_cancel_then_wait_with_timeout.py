@@ -1,6 +1,6 @@
 """Wrong: the news task is cancelled, then waited for at most 1 s (a made-up limit): a news that
 takes longer to stop is left behind."""
-# fails only: test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news, test_an_error_stops_the_news_before_it_reaches_the_caller
+# fails only: test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news[while_news_and_user_run], test_an_error_stops_the_news_before_it_reaches_the_caller
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

@@ -1,5 +1,5 @@
 """Wrong: the news task is stopped by nothing: an error, or a cancel from the caller, leaves it running."""
-# fails only: test_an_error_stops_the_news_before_it_reaches_the_caller, test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news, test_a_baseexception_from_the_user_call_stops_the_news_too
+# fails only: test_an_error_stops_the_news_before_it_reaches_the_caller, test_a_cancelled_dashboard_ends_cancelled_and_stops_the_news[while_news_and_user_run], test_a_baseexception_from_the_user_call_stops_the_news_too
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
