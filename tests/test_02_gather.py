@@ -125,9 +125,13 @@ async def test_a_repeated_id_is_fetched_each_time_and_falsy_results_are_kept(ex,
     assert_same_parts(result, expected, "fetch_all's result")
 
 
+# Two ids as well as many: a learner trial's fetch_all awaited the calls one after another when it had
+# two ids or fewer (six in another), and gathered them only from there on; two is the smallest list
+# whose calls can be seen to run together, so an answer sequential below any size fails it.
+@pytest.mark.parametrize("size", ["two_ids", "many_ids"])
 @pytest.mark.task(1)
-async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch):
-    user_ids = rng.sample(range(100, 1000), rng.choice(MANY_IDS))
+async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch, size):
+    user_ids = rng.sample(range(100, 1000), 2 if size == "two_ids" else rng.choice(MANY_IDS))
     fetch_user = FakeService("fetch_user", delay=DELAY, reply=user_record)
 
     fix = "Await them instead: `await asyncio.gather(...)` sleeps until every call is done."

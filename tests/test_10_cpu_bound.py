@@ -196,10 +196,13 @@ async def test_a_second_call_fetches_every_report_afresh(ex, rng):
 
 
 @pytest.mark.task(1)
-@pytest.mark.parametrize("size", ["one_id", "five_or_more_ids"])
+@pytest.mark.parametrize("size", ["one_id", "two_ids", "five_or_more_ids"])
 async def test_every_blocking_call_runs_at_the_same_time(ex, rng, size):
     # One id too: a blocking call is as wrong for one report as for many (the loop guard sees it).
-    count = 1 if size == "one_id" else rng.randrange(MANY_IDS[0], MANY_IDS[1] + 1)
+    # And two: a learner trial's fetch_reports ran up to three reports in one worker thread, one after
+    # another (another's pool awaited up to two jobs one by one); two is the smallest list whose calls
+    # can be seen to run together, so an answer sequential below any size fails it.
+    count = {"one_id": 1, "two_ids": 2}.get(size) or rng.randrange(MANY_IDS[0], MANY_IDS[1] + 1)
     report_ids = rng.sample(range(100, 1000), count)
     fetch_report = BlockingService("fetch_report", delay=DELAY, reply=report_for)
 
@@ -818,10 +821,13 @@ async def test_a_second_call_counts_every_limit_afresh_in_the_pool_it_is_given(e
         threads.shutdown(wait=False, cancel_futures=True)
 
 
+# Two limits as well as one per worker: a learner trial's count_primes_in_pool awaited up to two jobs
+# one after another, and gathered them only from three on.
+@pytest.mark.parametrize("count", ["two_limits", "as_many_as_workers"])
 @pytest.mark.task(2)
-async def test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool(ex, rng, wide_pool):
+async def test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool(ex, rng, wide_pool, count):
     pool, size = wide_pool
-    limits = rng.sample(range(1_000, 9_000), size)
+    limits = rng.sample(range(1_000, 9_000), 2 if count == "two_limits" else size)
     # A stand-in for count_primes that waits instead of computing: this pool's workers are
     # threads, and what is checked is only that every job was handed to the pool at once.
     counter = BlockingService("count_primes", delay=DELAY, reply=primes_below)

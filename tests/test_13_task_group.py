@@ -138,12 +138,17 @@ async def test_results_come_back_in_the_order_of_the_ids(ex, rng):
     assert_same(result, [item_for(i) for i in ids], "fetch_all's result")
 
 
+# Two ids (parts) as well as many, in every task: a learner trial's fetch_all awaited the calls one
+# after another when it had two ids or fewer, and made its TaskGroup only from three on; two is the
+# smallest list whose calls can be seen to run together, so an answer sequential below any size fails.
+@pytest.mark.parametrize("size", ["two_ids", "many_ids"])
 @pytest.mark.task(1)
-async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch):
+async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch, size):
     # A prime number of ids, above 10: calls made in batches of any size up to 10 never all run at
     # once. Long calls, so that in judge mode the last call starts before the first has ended.
-    ids = some_ids(rng, rng.choice((11, 13)))
-    fetch = FakeService("fetch", delay=SLOW, reply=item_for)
+    many = size == "many_ids"
+    ids = some_ids(rng, rng.choice((11, 13)) if many else 2)
+    fetch = FakeService("fetch", delay=SLOW if many else DELAY, reply=item_for)
 
     fix = (
         "Await them instead: leave the `async with asyncio.TaskGroup()` block, which waits until "
@@ -469,9 +474,10 @@ async def test_no_parts_give_an_empty_page(ex, rng):
     assert_same(result, {}, f"load_page({{}}, {user_id}), a page with no parts")
 
 
+@pytest.mark.parametrize("size", ["two_parts", "five_parts"])
 @pytest.mark.task(2)
-async def test_every_part_loads_at_the_same_time(ex, rng):
-    names, user_id = rng.sample(PARTS, 5), rng.randrange(100, 1000)
+async def test_every_part_loads_at_the_same_time(ex, rng, size):
+    names, user_id = rng.sample(PARTS, 2 if size == "two_parts" else 5), rng.randrange(100, 1000)
     loaders, loader = page(names, delay=DELAY)
 
     with stopwatch() as run:
@@ -892,9 +898,10 @@ async def test_a_second_call_reports_its_own_failures_alone(ex, rng):
         assert_same(report, expected, f"call {round_number} of failure_report")
 
 
+@pytest.mark.parametrize("size", ["two_ids", "five_ids"])
 @pytest.mark.task(3)
-async def test_no_failures_give_empty_lists_and_calls_run_at_once(ex, rng, wake_watch):
-    ids = some_ids(rng, 5)
+async def test_no_failures_give_empty_lists_and_calls_run_at_once(ex, rng, wake_watch, size):
+    ids = some_ids(rng, 2 if size == "two_ids" else 5)
     fetch = FakeService("fetch", delay=DELAY, reply=item_for)
     expected = {"timeouts": [], "not_found": []}
 

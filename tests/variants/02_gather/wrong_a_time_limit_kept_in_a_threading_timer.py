@@ -3,7 +3,7 @@ thread (`loop.call_soon_threadsafe(gathered.cancel)`), then raises TimeoutError:
 docstring does not give, kept outside the loop (a red team's; it passed, as the test only held a
 thread's timed wait back and never ran it out)."""
 
-# fails only: test_every_call_runs_at_the_same_time
+# fails only: test_every_call_runs_at_the_same_time[many_ids], test_every_call_runs_at_the_same_time[two_ids]
 
 import asyncio
 import threading

@@ -2,7 +2,7 @@
 limit, and a slower service makes it fail for nothing. No test waits 5 s: the test makes the
 limit run out early, while the calls still run."""
 
-# fails only: test_every_call_runs_at_the_same_time
+# fails only: test_every_call_runs_at_the_same_time[many_ids], test_every_call_runs_at_the_same_time[two_ids]
 
 import asyncio
 

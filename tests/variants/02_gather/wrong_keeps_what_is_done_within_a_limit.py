@@ -1,7 +1,7 @@
 """fetch_all waits at most 30 s (`asyncio.wait(tasks, timeout=30)`), then returns what is done and
 None for the rest: a limit the docstring does not give, which no test could wait out."""
 
-# fails only: test_every_call_runs_at_the_same_time
+# fails only: test_every_call_runs_at_the_same_time[many_ids], test_every_call_runs_at_the_same_time[two_ids]
 
 import asyncio
 

@@ -1,7 +1,7 @@
 """fetch_all checks every half second whether its tasks are done: it sleeps through the stretch a
 test watches, but learns that the calls have ended only at its next check."""
 
-# fails only: test_every_call_runs_at_the_same_time
+# fails only: test_every_call_runs_at_the_same_time[many_ids], test_every_call_runs_at_the_same_time[two_ids]
 
 import asyncio
 

@@ -3,7 +3,7 @@
 function wakes again and again instead of awaiting them.
 """
 
-# fails only: test_every_call_runs_at_the_same_time
+# fails only: test_every_call_runs_at_the_same_time[many_ids], test_every_call_runs_at_the_same_time[two_ids]
 
 import asyncio
 

@@ -2,7 +2,7 @@
 awaiting them: it wakes again and again while nothing changes, and notices a failure late.
 """
 
-# fails only: test_every_call_runs_at_the_same_time
+# fails only: test_every_call_runs_at_the_same_time[many_ids], test_every_call_runs_at_the_same_time[two_ids]
 
 import asyncio
 

@@ -2,7 +2,7 @@
 (`loop.call_soon(loop.call_later, ...)`: no line of the code on its stack), and a no-op `call_later`
 of the code's own fires just before each wake-up, which made the wake-up look like a heartbeat's
 (red team H)."""
-# fails only: test_cancelling_it_stops_every_call_and_ends_cancelled, test_every_call_runs_at_the_same_time, test_every_call_runs_at_the_same_time_even_when_some_fail, test_the_other_calls_are_stopped_before_it_raises
+# fails only: test_cancelling_it_stops_every_call_and_ends_cancelled, test_every_call_runs_at_the_same_time[many_ids], test_every_call_runs_at_the_same_time[two_ids], test_every_call_runs_at_the_same_time_even_when_some_fail[many_ids], test_every_call_runs_at_the_same_time_even_when_some_fail[two_ids], test_the_other_calls_are_stopped_before_it_raises
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

@@ -2,7 +2,8 @@
 slower than that would be filed as a TimeoutError it never raised; the docstring gives no limit.
 """
 
-# fails only: test_every_call_runs_at_the_same_time_even_when_some_fail
+# fails only: test_every_call_runs_at_the_same_time_even_when_some_fail[many_ids], test_every_call_runs_at_the_same_time_even_when_some_fail[two_ids]
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 

@@ -1,6 +1,6 @@
 """Wrong: a Semaphore(10) lets at most 10 calls run at once, in both functions, though the docstrings
 ask for every call "all at the same time"."""
-# fails only: test_every_call_runs_at_the_same_time, test_get_many_runs_every_call_at_the_same_time, test_however_many_ids_there_are_fetch_all_sync_runs_every_call_at_once, test_however_many_keys_there_are_get_many_runs_every_call_at_once
+# fails only: test_every_call_runs_at_the_same_time[many], test_get_many_runs_every_call_at_the_same_time[many], test_however_many_ids_there_are_fetch_all_sync_runs_every_call_at_once, test_however_many_keys_there_are_get_many_runs_every_call_at_once
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

@@ -1,6 +1,6 @@
 """Wrong: hands the jobs to the pool two at a time, each pair after the one before, so a pool
 with more than two processes leaves the others idle."""
-# fails only: test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool
+# fails only: test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool[as_many_as_workers]
 
 import asyncio
 

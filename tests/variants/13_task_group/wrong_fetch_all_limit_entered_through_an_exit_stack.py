@@ -1,6 +1,6 @@
 """fetch_all enters `asyncio.timeout(5)` through a `contextlib.AsyncExitStack`: a time limit of its own
 all the same (calls slower than 5 s raise TimeoutError), set through contextlib's frames."""
-# fails only: test_every_call_runs_at_the_same_time
+# fails only: test_every_call_runs_at_the_same_time[many_ids], test_every_call_runs_at_the_same_time[two_ids]
 
 import asyncio
 import contextlib

@@ -1,6 +1,6 @@
 """fetch_all runs its task group under `anyio.fail_after(5)`: a time limit of its own set through anyio
 (calls slower than 5 s raise TimeoutError); anyio's timer checks the clock when it fires."""
-# fails only: test_every_call_runs_at_the_same_time
+# fails only: test_every_call_runs_at_the_same_time[many_ids], test_every_call_runs_at_the_same_time[two_ids]
 
 import asyncio
 

@@ -3,7 +3,7 @@ of a TaskGroup (or anything that awaits them): the calls run together, but the f
 and again while they run.
 """
 
-# fails only: test_every_call_runs_at_the_same_time
+# fails only: test_every_call_runs_at_the_same_time[many_ids], test_every_call_runs_at_the_same_time[two_ids]
 
 import asyncio
 
