@@ -293,6 +293,24 @@ async def test_every_call_runs_at_the_same_time(ex, rng, wake_watch):
     )
 
 
+@pytest.mark.task(1)
+async def test_two_calls_run_at_the_same_time(ex, rng):
+    # The fewest calls that can run together: code that awaits a few ids one after another (and
+    # starts tasks only for more of them) is caught here, whatever its threshold (learner trial AA:
+    # one after another for two ids or fewer passed every test of 5 ids and more). The first id's
+    # call is the slower: handled in the order of the ids, its result would come first.
+    ids = rng.sample(range(100, 1000), 2)
+    delays = dict(zip(ids, (ALL_AT_ONCE, ALL_AT_ONCE / 2), strict=True))
+    fetch = FakeService("fetch", delay=delays.__getitem__, reply=item_for)
+    on_result = Recorder()
+    with stopwatch() as run:
+        await ex.process_as_they_arrive(fetch, ids, on_result)
+
+    assert_ran_together(fetch, run.elapsed, expected_calls=2)
+    handed = {item_id: value for item_id, value, _ in on_result.seen}
+    assert_same(handed, {i: item_for(i) for i in ids}, "the (id: value) pairs handed to on_result")
+
+
 @pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
 @pytest.mark.task(1)
 async def test_more_than_a_hundred_calls_all_run_at_the_same_time(ex, rng):
@@ -887,6 +905,34 @@ async def test_the_fastest_mirror_answers(ex, rng, wake_watch):
         )
 
 
+async def assert_two_mirrors_asked_at_once(ex, rng, name):
+    """`name` (first_response or first_success), given two mirrors, asks both at once: the second
+    answers first (learner trial AA: code that asks a few mirrors one after another, and only more
+    of them at once, passed every test of 5 mirrors and more)."""
+    mirrors, winner, errors, fetch = race(rng, 2)
+    if name == "first_success":
+        result = await first_success(ex, fetch, mirrors, errors, winner)
+    else:
+        result = await ex.first_response(fetch, mirrors)
+
+    asked = [call for call in fetch.calls if call.start < answered(fetch, winner)]
+    if result != answer_from(winner) or margins.short_of(
+        len(asked), len(mirrors), "14 two mirrors: both asked before the first answer"
+    ):
+        raise AssertionError(
+            f"{name}({mirrors}) should ask both mirrors at once and return the answer of {winner}, "
+            f"which arrives first ({fetch.delay_for(winner):.2f} s; {mirrors[0]} takes "
+            f"{fetch.delay_for(mirrors[0]):.2f} s); it asked {labels(fetch.calls) or 'no mirror'} and "
+            f"returned {whose_answer(result, fetch, winner, name)}. Two mirrors are raced like any "
+            "number of them: start a task for every mirror at once, however few there are."
+        )
+
+
+@pytest.mark.task(2)
+async def test_first_response_asks_two_mirrors_at_once(ex, rng):
+    await assert_two_mirrors_asked_at_once(ex, rng, "first_response")
+
+
 # The tests of waiting for the first answer: the winner answers this late, so that the stretch in
 # which every call runs and nothing changes is long enough to see a poll in.
 QUIET_WINNER = 0.3
@@ -1016,6 +1062,11 @@ async def test_failed_calls_are_skipped(ex, rng, wake_watch):
             result = await probed_call(wakes, "first_success", call, fetch, a_mirrors_answer(mirrors))
 
         assert_answer(result, fetch, winner, "first_success")
+
+
+@pytest.mark.task(3)
+async def test_first_success_asks_two_mirrors_at_once(ex, rng):
+    await assert_two_mirrors_asked_at_once(ex, rng, "first_success")
 
 
 @pytest.mark.task(3)

@@ -11,12 +11,14 @@ from kata.testing import (
     Call,
     FakeService,
     assert_peak_in_flight,
+    assert_ran_together,
     assert_same,
     clock,
     describe,
     draw_timeline,
     holds,
     margins,
+    stopwatch,
 )
 from kata.testing.cancelling import (
     STOPPING,
@@ -215,6 +217,31 @@ async def test_exactly_limit_calls_run_at_once(ex, rng):
 
         assert_limit_kept(fetch, ids, limit, earlier)
         earlier = limit
+
+
+# The tests of two calls under the limit: each takes this long; together, both end by then.
+TWO_CALLS = 0.15
+
+
+@pytest.mark.task(1)
+async def test_two_ids_run_at_the_same_time_under_a_limit_of_two_or_more(ex, rng):
+    # The fewest calls that can run together: code that awaits a few ids one after another (and
+    # takes the semaphore only for more of them) is caught here, whatever its threshold (learner
+    # trial AA: one after another for two ids or fewer passed every test of 6 ids and more).
+    limit = rng.randint(2, 4)
+    ids = some_ids(rng, 2)
+    fetch = FakeService("fetch", delay=TWO_CALLS, reply=item_for)
+    with stopwatch() as run:
+        result = await ex.fetch_all_limited(fetch, ids, limit)
+
+    assert_same(result, [item_for(i) for i in ids], f"fetch_all_limited(fetch, {ids}, {limit})")
+    try:
+        assert_ran_together(fetch, run.elapsed, expected_calls=2)
+    except AssertionError as error:
+        raise AssertionError(
+            f"fetch_all_limited(fetch, {ids}, {limit}): {error}\nA limit of {limit} lets both run at "
+            "once, however few ids there are: take the semaphore around every call, and start them all."
+        ) from None
 
 
 @pytest.mark.task(1)
@@ -1255,6 +1282,32 @@ async def test_a_per_host_above_any_cap_of_your_own_is_kept_as_given(ex, rng):
         )
     assert_no_cap_on_the_limit(service, per_host, call, "per_host")
     assert_same(result, [page_for(url) for url in urls], "fetch_per_host's result")
+
+
+@pytest.mark.task(2)
+@pytest.mark.parametrize("hosts_of_the_two", ["one_host", "two_hosts"])
+async def test_two_urls_run_at_the_same_time_under_a_per_host_of_two_or_more(ex, rng, hosts_of_the_two):
+    # The fewest calls that can run together, to one host or to two: code that awaits a few URLs
+    # one after another (and takes the hosts' semaphores only for more of them) is caught here,
+    # whatever its threshold (learner trial AA, in fetch_all_limited: one after another for two ids
+    # or fewer passed every test of larger inputs).
+    per_host = rng.randint(2, 3)
+    names = rng.sample(HOST_NAMES[:3], 1 if hosts_of_the_two == "one_host" else 2)
+    pages = rng.sample(range(1, 1000), 2)
+    urls = [f"https://{names[n % len(names)]}/p/{page}" for n, page in enumerate(pages)]
+    hosts = Hosts(names, delay=TWO_CALLS)
+    with stopwatch() as run:
+        result = await ex.fetch_per_host(hosts.fetch, urls, per_host)
+
+    assert_same(result, [page_for(url) for url in urls], f"fetch_per_host(fetch, {urls}, {per_host})")
+    if margins.short_of(hosts.peak, 2, "15 fetch_per_host: two URLs under the limit at once"):
+        where = f"both of {names[0]}" if len(names) == 1 else f"one of {names[0]}, one of {names[1]}"
+        raise AssertionError(
+            f"fetch_per_host(fetch, <2 URLs, {where}>, {per_host}): at most {calls_word(hosts.peak)} ran "
+            f"at the same time, {run.elapsed:.2f} s in all; with per_host {per_host} both may run at "
+            f"once, in about {TWO_CALLS:.2f} s. Start every call at once, however few URLs there are, each "
+            f"held by its host's semaphore.\nobserved:\n{hosts.picture()}"
+        )
 
 
 @pytest.mark.task(2)

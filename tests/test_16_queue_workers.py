@@ -263,6 +263,35 @@ async def test_exactly_workers_items_are_handled_at_once(ex, rng, leftovers):
         )
 
 
+# The test of two items: each takes this long; handled at once, both end by then.
+TWO_ITEMS = 0.15
+
+
+@pytest.mark.task(1)
+async def test_two_items_are_handled_at_once_by_two_workers_or_more(ex, rng, leftovers):
+    # The fewest items that can be handled together: code that handles a few items itself, one
+    # after another (and starts workers only for more of them), is caught here, whatever its
+    # threshold (learner trial AA: two items or fewer handled inline passed every test of 4 items
+    # and more).
+    workers = rng.randint(2, 4)
+    items = some_items(rng, 2)
+    handle = FakeService("handle", delay=TWO_ITEMS, reply=result_for)
+
+    results = await finish(
+        ex.process_all(items, handle, workers), "process_all", TWO_ITEMS, leftovers, handle
+    )
+
+    assert_handled_once(handle, items)
+    assert_same_parts(results, {item: result_for(item) for item in items}, "process_all's result")
+    if margins.short_of(handle.peak, 2, "16 process_all: two items, both handled at once"):
+        raise AssertionError(
+            f"process_all({items}, handle, {workers}) handled its 2 items one after another, though "
+            f"{workers} workers were asked for: both could be handled at once, in {TWO_ITEMS:.2f} s. "
+            "However few items there are, put them on the queue and let `workers` workers take them.\n"
+            f"observed:\n{draw_timeline(handle.calls, 'handle')}"
+        )
+
+
 @pytest.mark.task(1)
 async def test_a_slow_item_holds_up_only_the_worker_handling_it(ex, rng, leftovers):
     # `workers - 1` slow items first, then quick ones: while the slow ones run one worker is free,

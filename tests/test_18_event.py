@@ -680,6 +680,44 @@ async def test_starts_at_once_when_go_is_already_set(ex, rng):
     assert_ran_together(run, whole.elapsed, expected_calls=len(names))
 
 
+# The test of two runners: each run takes this long, and go is set this long after start_together
+# began.
+TWO_RUNS = 0.15
+TWO_GO_AFTER = 0.05
+
+
+@pytest.mark.task(1)
+async def test_two_runners_run_at_the_same_time_once_go_is_set(ex, rng):
+    # The fewest runs that can run together: code that runs a few names one after another once go
+    # is set (and starts them all at once only for more of them) is caught here, whatever its
+    # threshold (learner trial AA: two names or fewer one after another passed every test of 3
+    # names and more).
+    names = new_names(rng, 2)
+    run, answers = runner_service(rng, names, delay=TWO_RUNS)
+    go = WatchedEvent("go")
+
+    guard = hang_guard(
+        HANG,
+        "18 start_together: two runs, returns < HANG after go is set",
+        f"start_together did not return within {HANG} s of go being set, though each of its 2 calls "
+        f"takes {TWO_RUNS:.2f} s: once `await go.wait()` returns, start them both at once",
+    )
+    with frozen_loop_breaker(ex, GO_FROZEN):
+        task = asyncio.create_task(ex.start_together(run, names, go))
+        await asyncio.sleep(TWO_GO_AFTER)
+        with stopwatch() as since_go:
+            go.set()
+            async with guard:
+                result = await task
+
+    assert_go_left_set(go)
+    assert_same(result, [answers[name] for name in names], "start_together's result")
+    # Timed from the first run's start: how soon after go the runs begin is the other tests' business
+    # (test_every_runner_starts_the_moment_go_is_set); here, whether the two run together.
+    first = min((call.start for call in run.calls), default=since_go.started)
+    assert_ran_together(run, since_go.elapsed - (first - since_go.started), expected_calls=len(names))
+
+
 # Cancelled a second time while it waits for the runs it cancelled (a caller that gives up twice, a
 # timeout around a call already cancelled): a cancelled run takes STOPPING s to stop, so code that
 # waits for them is surely still waiting when the second cancel lands, even in judge mode. gather

@@ -745,6 +745,33 @@ async def test_every_url_is_fetched_at_the_same_time(ex, rng, server):
     assert_ran_together(server, run.elapsed, expected_calls=len(urls))
 
 
+# The tests of two URLs: each reply takes this long; sent at once, both are in by then.
+TWO_URLS = 0.15
+
+
+@pytest.mark.task(2)
+async def test_two_urls_are_fetched_at_the_same_time(ex, rng, server):
+    # The fewest requests that can be in flight together: code that GETs a few URLs one after
+    # another (and gathers them only for more) is caught here, whatever its threshold (learner trial
+    # AA: two URLs or fewer one after another passed every test, whose URLs at once were 5 or more).
+    # One reply is data, the other an error status.
+    first, second = rng.sample(range(100, 1000), 2)
+    status = rng.choice((*CLIENT_ERRORS, *SERVER_ERRORS))
+    error_body = {"error": f"the server said {status}"}
+    expected = {
+        server.serve(f"/users/{first}", Reply(json=user_record(first), delay=TWO_URLS)): user_record(first),
+        server.serve(f"/users/{second}", Reply(json=error_body, status=status, delay=TWO_URLS)): status,
+    }
+    urls = rng.sample(list(expected), 2)
+
+    async with aiohttp.ClientSession() as session:
+        with stopwatch() as run:
+            result = await call_fetch_statuses(ex, session, urls)
+
+    assert_same_parts(result, expected, "fetch_statuses' result")
+    assert_ran_together(server, run.elapsed, expected_calls=2)
+
+
 # More URLs than any cap a polite client might pick (10, 16, 20, 25, 50, 64, 100), through a
 # session of the test's own that allows every one of them a connection at once (aiohttp's default
 # connector stops at 100). Fewer than the test server's listen backlog (128): past it, a connection
@@ -1004,6 +1031,28 @@ async def test_exactly_limit_requests_are_in_flight_at_once(ex, rng, server, ses
             "cookies, headers, timeouts), to be made and closed every time: open one with "
             "`async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit)) as session:` "
             "and send every request through it."
+        )
+
+
+@pytest.mark.task(3)
+async def test_two_urls_are_in_flight_at_once_under_a_limit_of_two_or_more(ex, rng, server):
+    # The fewest requests that can be in flight together: code that fetches a few URLs one after
+    # another (and starts them all at once only for more) is caught here, whatever its threshold.
+    limit = rng.randrange(2, 5)
+    user_ids = rng.sample(range(100, 1000), 2)
+    urls = [server.serve(f"/users/{uid}", Reply(json=user_record(uid), delay=TWO_URLS)) for uid in user_ids]
+
+    result = await ex.fetch_all_limited(urls, limit)
+
+    assert_same(result, [user_record(uid) for uid in user_ids], f"fetch_all_limited(<2 URLs>, {limit})")
+    # The peak alone: a pause after the requests is test_fetch_all_limited_returns_as_soon_as_its_last_
+    # reply_is_in's business.
+    if margins.short_of(server.peak, 2, "20 fetch_all_limited: two URLs under the limit at once"):
+        raise AssertionError(
+            f"fetch_all_limited(<2 URLs>, {limit}) sent its 2 requests one after another, though a limit "
+            f"of {limit} lets both be in flight at once: start every request at once, however few URLs "
+            "there are, and let the connector hold back only what is over the limit.\n"
+            f"observed:\n{draw_timeline(server.requests, server.name)}"
         )
 
 

@@ -1594,6 +1594,36 @@ async def test_many_urls_the_rate_lets_start_at_once_are_all_in_flight_at_once(e
         )
 
 
+# The test of two URLs: each reply takes this long; sent at once, both are in by then.
+TWO_URLS = 0.15
+
+
+@pytest.mark.task(2)
+async def test_two_urls_the_rate_lets_start_at_once_are_in_flight_at_once(ex, rng, server):
+    # The fewest requests that can be in flight together: code that fetches a few URLs one after
+    # another (and gathers them only for more) is caught here, whatever its threshold (learner trial
+    # AA: two URLs or fewer one after another passed every test, whose URLs at once were 5 or more).
+    rate = rng.randint(2, 4)
+    ids = rng.sample(range(100, 1000), 2)
+    urls = [server.serve(f"/items/{i}", json=item(i), delay=TWO_URLS) for i in ids]
+
+    async with aiohttp.ClientSession() as session:
+        with stopwatch() as run:
+            result = await ex.fetch_all_rate_limited(session, urls, rate, SHORT_PER)
+
+    assert_same(result, [item(i) for i in ids], "fetch_all_rate_limited's result")
+    if margins.short_of(
+        server.peak, 2, "21 fetch_all: two URLs the rate lets start at once, in flight at once"
+    ):
+        raise AssertionError(
+            f"fetch_all_rate_limited(session, <2 URLs>, {rate}, {SHORT_PER}) sent its 2 requests one after "
+            f"another ({run.elapsed:.2f} s in all), though {rate} may start in any {SHORT_PER} s: both "
+            f"could be in flight at once, in about {TWO_URLS:.2f} s. However few URLs there are, gather "
+            "one request per URL, each entering the shared limiter.\n"
+            f"observed:\n{draw_timeline(server.requests, server.name)}"
+        )
+
+
 @pytest.mark.task(2)
 async def test_no_urls_means_no_requests_and_an_empty_list(ex, server):
     try:

@@ -1,5 +1,5 @@
 """Wrong: the ids are cut into chunks of `limit` and all chunks run at once: one call per chunk in flight."""
-# fails only: test_exactly_limit_calls_run_at_once, test_a_finished_call_makes_room_for_the_next_one_at_once, test_each_call_keeps_its_own_limit_after_a_call_with_another, test_two_calls_at_the_same_time_each_run_limit_calls, test_a_repeated_id_is_fetched_each_time_it_appears, test_a_large_limit_keeps_every_slot_busy_through_many_ids
+# fails only: test_exactly_limit_calls_run_at_once, test_a_finished_call_makes_room_for_the_next_one_at_once, test_each_call_keeps_its_own_limit_after_a_call_with_another, test_two_calls_at_the_same_time_each_run_limit_calls, test_a_repeated_id_is_fetched_each_time_it_appears, test_a_large_limit_keeps_every_slot_busy_through_many_ids, test_two_ids_run_at_the_same_time_under_a_limit_of_two_or_more
 # ruff: noqa: E501
 
 import asyncio
