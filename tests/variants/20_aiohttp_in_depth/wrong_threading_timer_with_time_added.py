@@ -1,7 +1,8 @@
 """Wrong: a `threading.Timer(seconds * 1.15, loop.call_soon_threadsafe, (up,))` cancels the request:
 time added to the limit, kept by a thread, so a reply up to 15 % too slow is returned (trial U)."""
 
-# fails only: test_a_reply_just_slower_than_the_time_limit_gives_none
+# fails only: test_a_reply_just_slower_than_the_time_limit_gives_none, test_a_reply_that_arrives_in_time_is_returned
+# ruff: noqa: E501 (the line above names every test it fails; since the probe runs a thread's timers out, its Timer gives up there too)
 
 import asyncio
 import threading
