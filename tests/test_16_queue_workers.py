@@ -449,20 +449,27 @@ class HeldSource(Source):
         self.asking = 0  # steps of the source under way (its own sleep included)
         self.moved = self.began = None  # kata clock: the last step begun or ended, the first
         self.timer = None
+        # Given a function, called with the moment the source ran dry (kata clock): the calls are
+        # then held on past its end, until the test lets them go (`release`).
+        self.on_end = None
         handle.hold = lambda _call: None if self.released.is_set() else self.released
 
     async def __anext__(self):
         self.moved = clock.perf_counter()
-        if self.began is None:
+        if self.began is None and self.on_end is None:
             self.began = self.moved
             self.timer = asyncio.get_running_loop().call_later(LOOK_EVERY, self.look)
         self.asking += 1
         try:
             return await super().__anext__()
+        except StopAsyncIteration:
+            if self.on_end is not None:
+                self.on_end(clock.perf_counter())
+            raise
         finally:
             self.asking -= 1
             self.moved = clock.perf_counter()
-            if self.handed_out == len(self.items):
+            if self.handed_out == len(self.items) and self.on_end is None:
                 self.release()
 
     def look(self):
@@ -1257,21 +1264,35 @@ async def test_none_and_other_falsy_items_and_results_from_the_source_are_kept(e
     assert_same_parts(failures, {}, "failures (nothing failed)")
 
 
-async def cancel_while_handling(name, call, handle, workers, leftovers, hold, watch):
-    """Run the learner's `call`, cancel it the moment `workers` items are being handled at once,
+async def cancel_while_handling(name, call, handle, workers, leftovers, hold, watch, source=None):
+    """Run the learner's `call`, cancel it the moment `workers` items are being handled at once
+    (or, given the HeldSource `source`, order.SETTLE s after it ran dry: order.CancelAfter),
     and check that it ended cancelled with no worker left running; the calls it cancelled stop
     only when the test lets them, the first at once and the others `hold` s after (HeldStop); and
-    that it set no time limit of its own while `watch` (a `wake_watch(ex)`) was on."""
+    that it set no time limit of its own while `watch` (a `wake_watch(ex)`) was on.
+
+    From the cancel on, every call to handle is held until the code has ended: code that goes on
+    handling items once cancelled (it waits for the queue to drain, or for its workers to finish
+    the items in hand) never ends, and is told so (learner trial AA: with calls that ended by
+    themselves, such code handled every queued item, then ended cancelled, and passed)."""
     held = HeldStop(hold, handle, lead=0.0)  # its own task started before the mark: not a leftover
     before = leftovers.mark()
-    moment = f"while {workers} items were being handled"
+    moment = f"while {workers} items were being handled" if source is None else "once its source had ended"
+    after_the_end = None
 
     def snapshot():  # the instant the function ended
         return leftovers.at_return(before), len(handle.calls), [c for c in handle.calls if c.end is None]
 
+    ended = asyncio.Event()
+    holding = handle.hold
+    handle.hold = lambda call: ended if run.moment is not None else holding and holding(call)
     async with watch as wakes:
         run = Run(call, snapshot=snapshot)
-        handle.on_start = lambda _call: handle.in_flight >= workers and run.cancel(moment)
+        if source is None:
+            handle.on_start = lambda _call: handle.in_flight >= workers and run.cancel(moment)
+        else:
+            after_the_end = order.CancelAfter(run, moment)
+            source.on_end = after_the_end.arm
         # The first call cancelled stops at once, the others `hold` s later: code that stops waiting
         # when the first worker has stopped (a plain `gather(*tasks)`, which ends at the first
         # CancelledError) returns with the others surely still running. With calls a few ms apart it did
@@ -1279,6 +1300,9 @@ async def cancel_while_handling(name, call, handle, workers, leftovers, hold, wa
         # run in 20 under load). Now the loop would have to stall `hold` s, and in judge mode the end
         # would have to take as long to cross (the tasks left are seen in the learner's own process).
         finished = await run.finish(RUN_LIMIT, held=hold)
+    ended.set()
+    # Calls to handle still running, never cancelled, when the test gave up on the code.
+    going = [c for c in handle.calls if c.outcome == "running"] if not finished else []
     await held.release()
     left = None
     if not finished:
@@ -1300,10 +1324,23 @@ async def cancel_while_handling(name, call, handle, workers, leftovers, hold, wa
         else:
             busy = [f"{c.label('handle')} not finished" for c in running]
             left = LeftRunning("call", (), busy + [f"{c.label('handle')} started later" for c in later])
+    if run.gave_up_after is not None and run.moment is not None and going:
+        at_work = f"{many(len(going), 'call')} to handle running, never cancelled"
+        raise AssertionError(
+            f"{name} was still running {run.gave_up_after:.1f} s after its caller cancelled it {run.moment}, "
+            f"its workers still at work ({at_work}). Once cancelled, it waited for more work to be done: "
+            "for the queue to be drained (`await queue.join()` again), or for each worker to finish the "
+            "item in its hands. A cancel means stop now: in a `finally:` block, cancel the workers, then "
+            "wait until they have stopped (`await asyncio.gather(*tasks, return_exceptions=True)`); the "
+            f"items not handled yet are dropped.{run.waiting}"
+        )
+    unreached = f"without ever handling {workers} items at once"
+    if source is not None:
+        unreached = "before its source ended"
     assert_ended_cancelled(
         run,
         name,
-        unreached=f"without ever handling {workers} items at once",
+        unreached=unreached,
         started="its workers",
         left=left,
         stop_advice="Stop the workers whatever way your function ends, and wait until every one has "
@@ -1317,6 +1354,8 @@ async def cancel_while_handling(name, call, handle, workers, leftovers, hold, wa
     whose = f"{name} was cancelled by its caller {moment}"
     held.assert_not_waited_on(run.ended_at, name, whose, calls="its workers", wait_for=WAIT_FOR_WORKERS)
     held.assert_waited_on_the_calls(wakes, name, WAIT_FOR_WORKERS, calls="its workers", run=run)
+    if after_the_end is not None:
+        after_the_end.assert_had_it_first(wakes, "16 process_stream: cancelled once its source ended")
 
 
 # Cancelled a second time while it waits for the workers it cancelled (a caller that gives up twice, a
@@ -1397,17 +1436,27 @@ async def test_process_stream_cancelled_again_while_its_workers_stop_ends_cancel
 
 
 @pytest.mark.task(2)
-async def test_a_cancelled_process_stream_stops_its_workers(ex, rng, leftovers, hold, wake_watch):
+@pytest.mark.parametrize("moment", ["while_reading", "once_the_source_ended"])
+async def test_a_cancelled_process_stream_stops_its_workers(ex, rng, leftovers, hold, wake_watch, moment):
     workers, maxsize, count = stream_sizes(rng)
+    if moment == "once_the_source_ended":
+        # Every item is read: one in each worker's hands, the rest in the queue, and the code waits
+        # for them to be handled (`queue.join()`) when the cancel comes.
+        count = workers + maxsize
     items = some_items(rng, count)
     flaky = FlakyHandle(failing=())
     # Held, the calls of every worker are running at once however late each took its item
     # (HeldSource): the moment of the cancel comes whatever the pace of the machine.
     source = HeldSource(items, flaky.handle, workers, maxsize)
+    ended = source if moment == "once_the_source_ended" else None
+    if ended is not None:
+        source.on_end = lambda _at: None  # held past the end (cancel_while_handling sets it)
 
     call = ex.process_stream(source, flaky.handle, workers, maxsize)
     watch = wake_watch(ex)
     try:
-        await cancel_while_handling("process_stream", call, flaky.handle, workers, leftovers, hold, watch)
+        await cancel_while_handling(
+            "process_stream", call, flaky.handle, workers, leftovers, hold, watch, source=ended
+        )
     finally:
         source.release()

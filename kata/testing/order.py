@@ -82,19 +82,28 @@ SETTLE = 0.05
 
 
 class CancelAfter:
-    """A cancel of the learner's code (a cancelling.Run) SETTLE s after a call of a fake ended: it
-    has that outcome, and waits for what comes next (03's save_order waiting for its audit once
-    save returned; a cancel only while both ran left such code untested: learner trial AA's answer
-    let the audit run to its end there, and passed). `hook` is the fake's `on_end`."""
+    """A cancel of the learner's code (a cancelling.Run) SETTLE s after something it waits for
+    ended: a call of a fake (`hook`, the fake's `on_end`), or a source that ran dry (`arm`, with
+    the moment it did). The code has that outcome, and waits for what comes next (03's save_order
+    waiting for its audit once save returned, 16's process_stream waiting for its queue once the
+    source ended); a cancel only while both ran left such code untested: learner trial AA's answers
+    let the audit run to its end, or the queue drain, there, and passed."""
 
     def __init__(self, run: Any, moment: str, when: Callable[[Call], bool] = lambda call: True) -> None:
         self.run, self.moment, self.when = run, moment, when
         self.call: Call | None = None
+        self.ended: float | None = None  # when the outcome came (kata clock)
         self.at: float | None = None  # when the cancel was made (kata clock)
 
     def hook(self, call: Call) -> None:
         if self.call is None and self.when(call):
             self.call = call
+            self.arm(call.end)
+
+    def arm(self, ended: float | None) -> None:
+        """Cancel SETTLE s from now: what the code waited for ended at `ended` (kata clock)."""
+        if self.ended is None:
+            self.ended = ended if ended is not None else clock.perf_counter()
             asyncio.get_running_loop().call_later(SETTLE, self._cancel)
 
     def _cancel(self) -> None:
@@ -108,10 +117,10 @@ class CancelAfter:
         through the gap (or whose turns are not timed) may have been handed both together, and
         then the cancel came where the call was awaited, as if it had come earlier. Called where
         the code did right: what it did says nothing of the moment asked."""
-        if elsewhere.process is None or self.call is None or self.call.end is None or self.at is None:
+        if elsewhere.process is None or self.ended is None or self.at is None:
             return
         starved = getattr(wakes, "starved", None)
-        if starved is not None and not _held_through(self.call.end, self.at, list(starved)):
+        if starved is not None and not _held_through(self.ended, self.at, list(starved)):
             return
         margins.cut_off(check)
         raise AssertionError(

@@ -171,6 +171,7 @@ def cancel_after(monkeypatch, starved, judge=True):
     margins.clear()
     after = order.CancelAfter(run=None, moment="once save had returned")
     after.call = Call(args=(1,), start=9.9, end=10.0)
+    after.ended = after.call.end
     after.at = 10.0 + order.SETTLE
     return after, _Wakes(starved)
 

@@ -1,6 +1,8 @@
 """Correct: one stop item per worker after the last item, then wait for the workers to return.
 
-The stop item is a fresh object(), which no caller can pass: None, 0 or "" may be items."""
+The stop item is a fresh object(), which no caller can pass: None, 0 or "" may be items. A cancel
+while it puts the stop items on a full queue stops the workers too (before, the `try` ended with
+the source, and a cancel once the source had ended left them running)."""
 
 import asyncio
 
@@ -46,12 +48,12 @@ async def process_stream(source, handle, workers, maxsize):
     try:
         async for item in source:
             await queue.put(item)
+        for _ in tasks:
+            await queue.put(STOP)  # a cancel while it waits for room stops the workers too
+        await asyncio.gather(*tasks)
     except BaseException:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
-    for _ in tasks:
-        await queue.put(STOP)
-    await asyncio.gather(*tasks)
     return results, failures

@@ -61,12 +61,12 @@ async def process_stream(source, handle, workers, maxsize):
     try:
         async for item in source:
             await queue.put(item)
+        for _ in tasks:
+            await queue.put(STOP)  # a cancel while it waits for room stops the workers too
+        await asyncio.gather(*tasks)
     except BaseException:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
-    for _ in tasks:
-        await queue.put(STOP)
-    await asyncio.gather(*tasks)
     return results, failures

@@ -1,6 +1,6 @@
 """Mistake: process_stream stops the workers after the loop, not in a finally: a source that raises
 (or a cancel) leaves them running."""
-# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller, test_a_source_that_raises_a_baseexception_stops_the_workers_and_it_reaches_the_caller, test_a_cancelled_process_stream_stops_its_workers, test_process_stream_cancelled_again_while_its_workers_stop_ends_cancelled
+# fails only: test_a_source_that_breaks_stops_the_workers_and_its_error_reaches_the_caller, test_a_source_that_raises_a_baseexception_stops_the_workers_and_it_reaches_the_caller, test_a_cancelled_process_stream_stops_its_workers[while_reading], test_a_cancelled_process_stream_stops_its_workers[once_the_source_ended], test_process_stream_cancelled_again_while_its_workers_stop_ends_cancelled
 # ruff: noqa: E501
 
 import asyncio

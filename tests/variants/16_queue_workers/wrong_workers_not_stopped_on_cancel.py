@@ -1,7 +1,7 @@
 """Wrong: process_stream stops its workers in `except Exception:` and after the work, not in a
 `finally:`: a cancel is no Exception, so a cancelled process_stream leaves them running (a learner
 trial's answer), and so does a source that raises a BaseException that is not an Exception."""
-# fails only: test_a_cancelled_process_stream_stops_its_workers, test_a_source_that_raises_a_baseexception_stops_the_workers_and_it_reaches_the_caller, test_process_stream_cancelled_again_while_its_workers_stop_ends_cancelled
+# fails only: test_a_cancelled_process_stream_stops_its_workers[while_reading], test_a_cancelled_process_stream_stops_its_workers[once_the_source_ended], test_a_source_that_raises_a_baseexception_stops_the_workers_and_it_reaches_the_caller, test_process_stream_cancelled_again_while_its_workers_stop_ends_cancelled
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
