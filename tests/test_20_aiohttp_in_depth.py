@@ -22,6 +22,7 @@ import pytest
 import yarl
 
 from kata.testing import (
+    FakeService,
     Reply,
     assert_peak_in_flight,
     assert_ran_together,
@@ -35,6 +36,7 @@ from kata.testing import (
     server_cancels,
     stopwatch,
 )
+from kata.testing.cancelling import Run, assert_ended_after_the_cancel, assert_ended_cancelled, settle
 from kata.testing.caps import MANY_CALLS_STALL_LIMIT
 from kata.testing.charsets import assert_text_as_sent, utf8_json
 from kata.testing.clock import EARLY_WAKE
@@ -366,12 +368,16 @@ async def test_a_reply_just_slower_than_the_time_limit_gives_none(ex, rng, serve
 
 
 @pytest.mark.task(1)
-async def test_giving_up_stops_the_request_on_the_server(ex, rng, server):
+async def test_giving_up_stops_the_request_on_the_server(ex, rng, server, leftovers):
     url = server.serve("/slow", json={"late": True}, delay=SLOW)
     seconds = round(rng.uniform(0.15, 0.25), 2)
 
     async with aiohttp.ClientSession() as session:
+        before = leftovers.mark()
         result, elapsed = await timed_fetch_with_timeout(ex, session, url, seconds)
+        left = leftovers.at_return(before)
+        if left:
+            await leftovers.stop(before)
         await server.every_request_handled(within=NOTICE_WITHIN)
 
     if not server.requests:
@@ -384,6 +390,21 @@ async def test_giving_up_stops_the_request_on_the_server(ex, rng, server):
             )
         raise AssertionError("fetch_with_timeout never sent its request to the server.")
     outcome = server.requests[0].outcome
+    if left:
+        # Learner trial AA: the request in a task, cancelled when the time ran out, and None returned
+        # at once; the cancel only reaches the task a step later, the request stopping after the return.
+        stopping = [f"{task.name}()" for task in left if task.cancelling]
+        names = ", ".join(stopping or [f"{task.name}()" for task in left])
+        state = "cancelled but not stopped yet" if stopping else "never cancelled"
+        got = "None" if result is None else describe(result)
+        raise AssertionError(
+            f"fetch_with_timeout returned {got} after {elapsed:.2f} s while its task {names} "
+            f"was still running ({state}): the request it gave up on went on after it returned. "
+            "`task.cancel()` only asks a task to stop; giving up means the request has stopped when "
+            "fetch_with_timeout returns. Leave the `async with session.get(...)` block when the time runs "
+            "out (a ClientTimeout, `asyncio.timeout` or `asyncio.wait_for` stops the request before it "
+            "returns), or, with a task of your own, wait until it has ended after cancelling it."
+        )
     if result is None and outcome == "running":
         raise AssertionError(
             f"fetch_with_timeout returned None after {elapsed:.2f} s, but {NOTICE_WITHIN} s later the "
@@ -1539,6 +1560,50 @@ async def test_a_cancelled_download_ends_cancelled(ex, rng, server):
             lambda urls: ex.download(session, urls[0], save, 1024),
             "download",
         )
+
+
+# A cancel while save is at work on a piece: the save runs until the cancel stops it (held, as a
+# write to a slow disk). Code that shields the save (`await asyncio.shield(save(piece))`) ends
+# cancelled at once and leaves that save running on after download has ended: learner trial AA's
+# answer, which a cancel while the server answered never saw.
+SAVE_CANCELLED_AFTER = 0.05
+RUN_LIMIT = 2.0  # far above a correct download here (under 0.2 s); one that hangs is stopped then
+
+
+@pytest.mark.task(4)
+async def test_a_download_cancelled_while_it_saves_a_piece_stops_that_save_too(ex, rng, server):
+    url, _, _ = serve_download(server, rng, chunk_delay=0.01, count=4)
+    saved_one = asyncio.Event()  # never set: the second call to save lasts until it is cancelled
+    save = FakeService("save", delay=0.0, hold=lambda call: saved_one if len(save.calls) >= 2 else None)
+    moment = "while its second call to save was at work"
+
+    async with aiohttp.ClientSession() as session:
+        # The calls to save not yet ended, and never cancelled, the instant download ended.
+        run = Run(
+            ex.download(session, url, save, 1024),
+            snapshot=lambda: [call for call in save.calls if call.outcome == "running"],
+        )
+        loop = asyncio.get_running_loop()
+        save.on_start = lambda call: (
+            len(save.calls) == 2 and loop.call_later(SAVE_CANCELLED_AFTER, run.cancel, moment)
+        )
+        try:
+            finished = await run.finish(RUN_LIMIT)
+            if not finished:
+                await run.stop()
+        finally:
+            saved_one.set()
+            await settle()
+    assert_ended_after_the_cancel(run, "download", unreached="without calling save a second time")
+    if run.left:
+        raise AssertionError(
+            f"download was cancelled by its caller {moment}, and it {run.ending()} with that save still "
+            "running, never cancelled: it went on after download had ended. `asyncio.shield(save(piece))` "
+            "(or a task of its own for the save) keeps the save going when its caller is cancelled. A "
+            "cancel means stop now: `await save(piece)` as it is, and the cancel stops the save along "
+            "with the download."
+        )
+    assert_ended_cancelled(run, "download", unreached="without calling save a second time")
 
 
 @pytest.mark.task(4)

@@ -1,7 +1,8 @@
 """Wrong: fetch_with_timeout runs the request in a task of its own and waits for it with
 `asyncio.wait(..., timeout=seconds)`; a cancel from the caller ends the wait, and leaves the task,
-and its request, running (a learner trial's answer: it passed 6 runs of 7)."""
-# fails only: test_a_cancel_from_the_caller_is_not_a_timeout
+and its request, running (a learner trial's answer: it passed 6 runs of 7); when the time runs out
+it cancels the task and returns at once, the request still stopping."""
+# fails only: test_a_cancel_from_the_caller_is_not_a_timeout, test_giving_up_stops_the_request_on_the_server
 
 import asyncio
 
