@@ -1745,6 +1745,35 @@ async def test_a_big_advance_wakes_every_target_it_passes(ex, wake_watch, loop_b
 
 
 @pytest.mark.task(3)
+async def test_advance_has_done_its_work_when_it_returns(ex, rng, leftovers):
+    # Learner trial AA: advance added to the count and left the wake-up to a task of its own, never
+    # awaited; the waiters woke a step later all the same, and every other test passed.
+    progress = ex.Progress()
+    target = rng.randint(20, 30)
+    waiter = asyncio.create_task(progress.wait_until(target))
+    await asyncio.sleep(STEP)  # it is waiting
+    count = rng.randint(1, 5)
+    before = leftovers.mark()
+    try:
+        await progress.advance(count)
+        left = leftovers.at_return(before)
+        if left:
+            await leftovers.stop(before)
+            names = ", ".join(f"{task.name}()" for task in left)
+            raise AssertionError(
+                f"advance({count}) returned while {'a task' if len(left) == 1 else 'tasks'} it started, "
+                f"{names}, {'was' if len(left) == 1 else 'were'} still running, with a task waiting in "
+                f"wait_until({target}): advance's work, adding to the count and waking the waiters, "
+                "should be done when it returns. Do it in advance itself (`async with self.changed:` "
+                "add to the count, then `self.changed.notify_all()`), not in a task of its own, which "
+                "runs after advance's caller has moved on, and whose errors nobody sees."
+            )
+    finally:
+        waiter.cancel()
+        await asyncio.gather(waiter, return_exceptions=True)
+
+
+@pytest.mark.task(3)
 async def test_a_target_already_reached_returns_at_once(ex, rng):
     progress = ex.Progress()
     count = rng.randint(3, 9)

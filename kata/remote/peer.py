@@ -158,8 +158,10 @@ class Peer:
             weakref.WeakKeyDictionary()
         )
         # Called in the very step an asynchronous call from the other side ends (before its reply
-        # goes out, before any other task here runs): what the owner wants to note at that moment.
-        self.call_ended: Callable[[], None] | None = None
+        # goes out, before any other task here runs): what the owner wants to note at that moment,
+        # given what `call_started` gave as the call's first step began (None without it).
+        self.call_started: Callable[[], Any] | None = None
+        self.call_ended: Callable[[Any], None] | None = None
         self.lost: str | None = None
         self.broke_protocol = False  # lost because what arrived was not the link's messages
         self.gone = threading.Event()  # set once the other process is lost
@@ -799,6 +801,10 @@ class Peer:
     async def _run_async(self, message: dict) -> None:
         began = time.monotonic()  # its first step: when the code it calls sees it
         CURRENT_CALL.set(message["id"])
+        start = None
+        if self.call_started is not None:
+            with contextlib.suppress(Exception):
+                start = self.call_started()
         try:
             value = self._perform(message)
             if message["mode"] == "await" or inspect.isawaitable(value):
@@ -816,7 +822,7 @@ class Peer:
                 self._ended.append(message["id"])
             if self.call_ended is not None:
                 with contextlib.suppress(Exception):
-                    self.call_ended()
+                    self.call_ended(start)
         reply["began"], reply["ran"] = began, time.monotonic() - began
         # With the other calls that end in this loop step: they end together there too.
         self._reply(reply, step_of=asyncio.get_running_loop())

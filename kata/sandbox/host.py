@@ -87,6 +87,7 @@ class Host:
         # that very step (one process looks at them the instant the call returns).
         self._left: list[Left] = []
         self._tasks_before: set[asyncio.Task] = set()
+        peer.call_started = self._running_now
         peer.call_ended = self._note_left_running
         peer.callers.handing_over = self._call_handed_over
         self._wakes: WakeWatch | None = None
@@ -144,10 +145,16 @@ class Host:
         if self._wakes is not None:
             self._wakes.begins_anew(task, ending)
 
-    def _note_left_running(self) -> None:
+    def _running_now(self) -> set[asyncio.Task]:
+        """The learner's tasks running as a call from the judge begins: not that call's leftovers
+        (one process marks the tasks running just before the call, and counts none of them)."""
+        return set(self._learners_tasks())
+
+    def _note_left_running(self, before: set[asyncio.Task] | None) -> None:
         if asyncio.current_task() in self._letting_run:
             return  # the test's own wait: what the learner's function left running stays as it was
-        self._left = [seen(task) for task in self._learners_tasks()[:1000]]
+        left = [task for task in self._learners_tasks() if before is None or task not in before]
+        self._left = [seen(task) for task in left[:1000]]
 
     async def let_run(self, seconds: float) -> None:
         """The test's wait (kata.testing.letting_run): `seconds` on this loop, as the learner's

@@ -1407,7 +1407,7 @@ def test_the_owner_notes_the_step_a_call_ends_in_before_any_other_task_runs(pair
     link = pair(crew)
     noted: list[list[tuple[str, bool]]] = []
 
-    def note():
+    def note(_started):
         noted.append(
             [(task.get_coro().__name__, task.cancelling() > 0) for task in crew.tasks if not task.done()]
         )
@@ -1463,6 +1463,40 @@ def test_the_host_lists_the_learners_tasks_running_when_its_call_ended_names_and
     assert left == expected
     assert all(task.done() for task in crew.tasks), "stop_left_running stopped them"
     assert not [p for p in reported if "still running" in p], reported
+
+
+def test_tasks_running_before_a_call_began_are_not_what_it_left_running(pair, tmp_path):
+    """As in one process, where a test marks the tasks running just before it calls the learner's
+    function: a task an earlier call left running (a waiter's helper, still waiting) is not the
+    leftover of the next call, which itself left nothing (learner trial AA's 18 check of advance
+    blamed a correct wait_until's helper task in judge mode alone)."""
+    from kata.judge.link import HOST
+    from kata.sandbox.host import Host
+
+    link = pair(object())
+    link.sandbox.exports.pin(HOST, Host(tmp_path, link.sandbox))
+    earlier, crew = Crew(), Crew()
+    link.sandbox.exports.pin(LEARNER, earlier)
+    link.sandbox.exports.pin(LEARNER + 1, crew)
+    first = link.judge.proxy(LEARNER, "object", "learner")
+    second = link.judge.proxy(LEARNER + 1, "object", "learner")
+
+    async def judge():
+        await link.judge.request_async(HOST, "acall", "begin", ())
+        await first.left_running()
+        after_the_first = link.judge.request(HOST, "call", "left_running", ())
+        await second.stopped()
+        after_the_second = link.judge.request(HOST, "call", "left_running", ())
+        await second.left_running()
+        after_the_third = link.judge.request(HOST, "call", "left_running", ())
+        await link.judge.request_async(HOST, "acall", "stop_left_running", ())
+        await link.judge.request_async(HOST, "acall", "finish", ())
+        return after_the_first, after_the_second, after_the_third
+
+    after_the_first, after_the_second, after_the_third = asyncio.run(judge())
+    assert after_the_first == [("worker", False)] * 2
+    assert after_the_second == [], "the first call's workers were running before the second began"
+    assert after_the_third == [("worker", False)] * 2, "only the third call's own workers"
 
 
 async def test_the_sandbox_ends_a_test_only_once_a_cancel_has_landed_on_the_tasks_next_call(tmp_path):

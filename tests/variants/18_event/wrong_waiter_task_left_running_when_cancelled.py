@@ -1,5 +1,6 @@
 """Wrong: wait_until waits in a task of its own, never cancelled: cancelled, it leaves that task waiting."""
-# fails only: test_a_cancelled_wait_until_ends_cancelled_with_nothing_left_running
+# fails only: test_a_cancelled_wait_until_ends_cancelled_with_nothing_left_running, test_advance_has_done_its_work_when_it_returns
+# ruff: noqa: E501 (the line above names every test it fails)
 # wait_until starts a task that waits on the Condition and waits for it with `asyncio.wait`.
 # Cancelled by its caller (who gave up waiting), wait_until ends there, and its task goes on waiting
 # on the Progress: it wakes and runs at the next advances, for no one. Awaiting the task itself
