@@ -36,17 +36,18 @@ async def run_and_report(job, report):
     """Return `await job()`, and tell `report` how the job ended, once.
 
     Call `report("done")` when the job returned, and `report("failed")` when it raised an
-    exception, whatever its class (a TimeoutError of the job's own too: only a cancel of this
-    task is "cancelled"), then let that exception go on. When the task running run_and_report is
-    cancelled, call `report("cancelled")` and go on stopping: the task must end up
-    cancelled (`task.cancelled()` is True).
+    exception, whatever its class (a TimeoutError of the job's own, or a BaseException that is
+    not an Exception, as KeyboardInterrupt is: only a cancel of this task is "cancelled"), then
+    let that exception go on. When the task running run_and_report is cancelled, call
+    `report("cancelled")` and go on stopping: the task must end up cancelled
+    (`task.cancelled()` is True).
     """
     try:
         result = await job()
     except asyncio.CancelledError:
         report("cancelled")
         raise
-    except Exception:
+    except BaseException:  # any other, whatever its class: KeyboardInterrupt too
         report("failed")
         raise
     report("done")

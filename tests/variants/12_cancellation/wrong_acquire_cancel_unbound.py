@@ -20,7 +20,7 @@ async def run_and_report(job, report):
     except asyncio.CancelledError:
         report("cancelled")
         raise
-    except Exception:
+    except BaseException:  # any other, whatever its class: KeyboardInterrupt too
         report("failed")
         raise
     report("done")

@@ -33,7 +33,7 @@ async def run_and_report(job, report):
     except asyncio.CancelledError:
         report("cancelled")
         raise
-    except Exception:
+    except BaseException:  # any other, whatever its class
         report("failed")
         raise
     if result is not None:

@@ -36,7 +36,7 @@ async def run_and_report(job, report):
         report("cancelled")  # a timeout is a cancellation
         raise
 
-    except Exception:
+    except BaseException:  # any other, whatever its class
         report("failed")
         raise
     report("done")
