@@ -37,6 +37,7 @@ from pathlib import Path
 
 from kata import reaping
 from kata.batch.course import Course
+from kata.batch.starving import RunDelays
 from kata.judge.coverage import judged
 from kata.judge.link import LEARNER_UID_VARIABLE, PREFIX_VARIABLE
 from kata.report import HANG_GRACE, NOT_RUN_AFTER_HANG_IN_EXERCISE, TestResult, is_timeout
@@ -111,6 +112,8 @@ class GradedRun:
     strays: int = 0  # processes killed because an exercise had left them behind
     second_runs: int = 0  # tests run a second time (in a child of their own) for failing only on time
     out_of_memory: dict[str, int] = field(default_factory=dict)  # stem -> processes the kernel killed
+    # Tests seen starved of CPU in the child that ran them, or None for "could not tell" (every test).
+    starved: set[str] | None = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -279,6 +282,9 @@ class _ChildRun:
     strays: int
     # stem -> processes killed when the sandbox's memory ran out
     out_of_memory: dict[str, int] = field(default_factory=dict)
+    # The tests whose processes spent much of their stretch waiting for a CPU (kata.batch.starving);
+    # None where that could not be measured (every test then counts as starved).
+    starved: set[str] | None = None
 
 
 class _ExerciseClock:
@@ -424,27 +430,42 @@ def _run_child(
             out_of_memory[stem] = out_of_memory.get(stem, 0) + killed - killed_so_far
             killed_so_far = killed
 
+    delays = RunDelays(process.pid)
+    seen = 0
+
+    def note_beginnings(events: list[dict]) -> None:  # on the grader's clock, not the child's word
+        nonlocal seen
+        for event in events[seen:]:
+            if event.get("event") == "started" and isinstance(event.get("id"), str):
+                delays.test_began(_relative(event["id"]))
+        seen = len(events)
+
     try:
         while not reaping.exited(process):  # unreaped until jail.kill(): see kata.reaping
             was = clock.current
-            moved, at = clock.advance(channel.snapshot())
+            events = channel.snapshot()
+            note_beginnings(events)
+            moved, at = clock.advance(events)
             if moved:
                 memory_ran_out(was)
                 strays += jail.end_exercise(since=at)
+            delays.sample()
             if clock.out_of_time():
                 killed_stem = clock.current
                 break
             time.sleep(POLL_SECONDS)
     finally:
+        delays.sample(force=True)
         memory_ran_out(clock.current)
         strays += jail.leftovers()  # all of them die now
         jail.kill()
     text = output.text()
     process.stdout.close()
     events = channel.finish()
+    note_beginnings(events)
     for event in events:
         event.pop("at", None)
-    return _ChildRun(events, process.returncode, killed_stem, text, strays, out_of_memory)
+    return _ChildRun(events, process.returncode, killed_stem, text, strays, out_of_memory, delays.starved())
 
 
 def _one_line(text: str) -> str:
@@ -531,6 +552,7 @@ def _grade_group(
         run.strays += child.strays
         _count_out_of_memory(run, child)
         outputs.append(child.output)
+        _note_starved(run, child, remaining)
         running = _collect(child.events, {t.id: t for t in remaining}, results)
         if child.killed_stem is not None:
             seconds = grading.limits.exercise_seconds
@@ -564,6 +586,16 @@ def _grade_group(
     return outputs
 
 
+def _note_starved(run: GradedRun, child: _ChildRun, tests: list[TestResult]) -> None:
+    """Keep which of `tests` the child saw starved of CPU (all of them where it could not tell)."""
+    if run.starved is None:
+        return
+    if child.starved is None:
+        run.starved = None
+    else:
+        run.starved |= {t.id for t in tests if t.id in child.starved}
+
+
 def _second_chance(
     expected: list[TestResult],
     results: dict[str, TestResult],
@@ -585,9 +617,18 @@ def _second_chance(
 
     The machine counts as busy for a timeout only if it was before the submission's code ran
     (`busy_before`) and still is: a red team's answer made it busy itself (40 threads hashing),
-    hung when it was not, and got full marks from the second run its own load had earned."""
+    hung when it was not, and got full marks from the second run its own load had earned.
+
+    And a timeout (or a give-up) counts only where its test was starved (kata.batch.starving): red team W3's
+    answer hung in its first run only, beside a classmate that kept the machine busy (40 busy
+    processes): the load average opened the second run for a hang that slept."""
     busy = busy_before and machine_is_busy()
-    rerun = [t for t in expected if worth_a_second_run(results[t.id], busy)]
+    starved = run.starved
+
+    def worth_it(test: TestResult) -> bool:
+        return worth_a_second_run(results[test.id], busy and (starved is None or test.id in starved))
+
+    rerun = [t for t in expected if worth_it(t)]
     hung = {t.stem for t in rerun if is_timeout(results[t.id].message)}
     rerun += [
         t

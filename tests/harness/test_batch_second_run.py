@@ -41,10 +41,11 @@ def second_runs(monkeypatch):
     return asked
 
 
-def second_chance(tests, results, busy, monkeypatch, busy_before=None):
+def second_chance(tests, results, busy, monkeypatch, busy_before=None, starved=None):
+    """`starved`: the tests the child saw starved of CPU (None: it could not tell, so all of them)."""
     monkeypatch.setattr(isolation, "machine_is_busy", lambda: busy)
     before = busy if busy_before is None else busy_before
-    run = isolation.GradedRun(results=[])
+    run = isolation.GradedRun(results=[], starved=starved)
     isolation._second_chance(tests, results, Path("."), None, None, run, True, before)
 
 
@@ -91,6 +92,21 @@ def test_a_timeout_on_a_machine_busy_only_once_the_submission_ran_is_not_run_aga
     second_chance([hung], results, busy=True, busy_before=False, monkeypatch=monkeypatch)
     assert second_runs == [], "busy only by the submission's own doing: its timeout is its code's"
     assert results[hung.id].outcome == "failed"
+
+
+def test_a_timeout_its_test_slept_through_is_not_run_again_however_busy_the_machine(second_runs, monkeypatch):
+    # Red team W3: a classmate kept the machine busy (40 busy processes), and an answer that hung
+    # in its first run only got the second run the load average opened: its hang slept, starved of
+    # nothing (kata.batch.starving).
+    slept, starved = expected("test_slept"), expected("test_starved")
+    results = {
+        slept.id: failed(slept, TIMED_OUT, time_only=True),
+        starved.id: failed(starved, TIMED_OUT, time_only=True),
+    }
+    second_chance([slept, starved], results, busy=True, starved={starved.id}, monkeypatch=monkeypatch)
+    assert second_runs == [["test_starved"]], "only the test that waited for a CPU is run again"
+    assert results[slept.id].outcome == "failed"
+    assert results[starved.id].outcome == "passed"
 
 
 def test_a_timing_bound_is_run_again_however_the_machine_was(second_runs, monkeypatch):
