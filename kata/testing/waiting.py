@@ -63,7 +63,7 @@ from types import FrameType
 from typing import Any
 
 from kata import where
-from kata.testing import clock, loop_runs, margins, sleep_watch, stall_cause, turns
+from kata.testing import clock, loop_doors, loop_runs, margins, sleep_watch, stall_cause, turns
 from kata.testing.client_timeouts import client_limit, in_aiohttp
 from kata.testing.limits import MAX_PAUSES, Limit, Site, alive_between, site_of, timer_setter
 
@@ -327,6 +327,7 @@ class WakeWatch:
         self._unmade: dict[asyncio.Task, Watched] = {}
         self._fresh: set[asyncio.Task] = set()  # their next step is a first one (begins_anew)
         loop_runs.observe(self._loop, self._saw_run)
+        loop_doors.install()  # `asyncio.BaseEventLoop.call_at(loop, ...)` comes here too
         self._call_at = self._loop.call_at
         self._loop.call_at = self._timed_call_at  # asyncio.sleep and timeouts go through it
         if self.code_file:  # when the learner's timers stop: TimerHandle.cancel() tells the loop
@@ -836,7 +837,7 @@ class WakeWatch:
         """A timer set by the learner's file through asyncio or a library (`_learners_call`), or
         the timer of a ClientTimeout it gave aiohttp (`_aiohttp_limit`); else None:
         kata.testing.limits."""
-        caller = sys._getframe(2)  # the caller of loop.call_at
+        caller = loop_doors.past_the_door(sys._getframe(2))  # the caller of loop.call_at
         setter = timer_setter(caller)
         if setter is not None and in_aiohttp(setter):
             return self._aiohttp_limit(setter)
