@@ -519,13 +519,32 @@ async def test_a_job_that_returns_reports_done(ex, rng, wake_watch):
     # A limit of its own (`async with asyncio.timeout(5):` around the job) reports "failed" for a
     # job that was only slow; no test waits that long, so the test makes its timers run out as the
     # job ends (kata.testing.own_timers): a limit gives up, a timer that only logs does not.
+    at_return = []  # what it had reported the instant it returned
+
+    async def run():
+        result = await ex.run_and_report(job, reports.append)
+        at_return.extend(reports)
+        return result
+
     async with wake_watch(ex) as wakes:
         with OwnTimersProbe(wakes, "run_and_report", job) as timers:
-            task = asyncio.create_task(ex.run_and_report(job, reports.append))
+            task = asyncio.create_task(run())
             result = await timers.awaited(task, value, fix=AWAIT_IT, complete=lambda _: reports == ["done"])
 
     assert_same(result, value, "run_and_report's result (what the job returned)")
     assert_reports(reports, ["done"], "The job returned normally.")
+    if not at_return:
+        raise reported_after_the_return("the job returned normally", reports)
+
+
+def reported_after_the_return(what, reports):
+    """The failure of run_and_report that returned first and reported later (learner trial AA:
+    `loop.call_soon(report, "done")`)."""
+    return AssertionError(
+        f"{what}, and run_and_report returned before it reported {', '.join(map(repr, reports))}: the "
+        "report came later (a callback from `call_soon`, or a task of its own), when its caller may "
+        "have moved on. Call `report(...)` in run_and_report itself, before it returns."
+    )
 
 
 @pytest.mark.task(2)
@@ -537,6 +556,9 @@ async def test_a_job_that_returns_nothing_much_reports_done_too(ex, value):
     result = await ex.run_and_report(job, reports.append)
 
     if not reports:
+        await let_the_code_run()  # a report it left for later (call_soon, a task) comes now
+        if reports:
+            raise reported_after_the_return(f"the job returned {value!r}", reports)
         raise AssertionError(
             f"the job returned {value!r}, and run_and_report reported nothing: {value!r} is what the job "
             'returned, and a job that returned is done, whatever it returned. Report "done" once '
