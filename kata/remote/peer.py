@@ -801,8 +801,11 @@ class Peer:
     async def _run_async(self, message: dict) -> None:
         began = time.monotonic()  # its first step: when the code it calls sees it
         CURRENT_CALL.set(message["id"])
+        # The side's own machinery (a pinned export: the sandbox's host) is no call into the code
+        # under test: what that code left running is noted at the end of its own calls alone.
+        watched = not self.exports.pinned(message.get("to"))
         start = None
-        if self.call_started is not None:
+        if watched and self.call_started is not None:
             with contextlib.suppress(Exception):
                 start = self.call_started()
         try:
@@ -820,7 +823,7 @@ class Peer:
             with self._lock:
                 self._running.pop(message["id"], None)
                 self._ended.append(message["id"])
-            if self.call_ended is not None:
+            if watched and self.call_ended is not None:
                 with contextlib.suppress(Exception):
                     self.call_ended(start)
         reply["began"], reply["ran"] = began, time.monotonic() - began

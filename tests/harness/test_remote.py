@@ -1484,6 +1484,7 @@ def test_tasks_running_before_a_call_began_are_not_what_it_left_running(pair, tm
     async def judge():
         await link.judge.request_async(HOST, "acall", "begin", ())
         await first.left_running()
+        await link.judge.request_async(HOST, "acall", "fence", ())  # the host's own call: not the code's
         after_the_first = link.judge.request(HOST, "call", "left_running", ())
         await second.stopped()
         after_the_second = link.judge.request(HOST, "call", "left_running", ())
@@ -1494,7 +1495,7 @@ def test_tasks_running_before_a_call_began_are_not_what_it_left_running(pair, tm
         return after_the_first, after_the_second, after_the_third
 
     after_the_first, after_the_second, after_the_third = asyncio.run(judge())
-    assert after_the_first == [("worker", False)] * 2
+    assert after_the_first == [("worker", False)] * 2, "a call to the host after it changes nothing"
     assert after_the_second == [], "the first call's workers were running before the second began"
     assert after_the_third == [("worker", False)] * 2, "only the third call's own workers"
 
