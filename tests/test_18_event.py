@@ -1745,18 +1745,20 @@ async def test_a_big_advance_wakes_every_target_it_passes(ex, wake_watch, loop_b
 
 
 @pytest.mark.task(3)
-async def test_advance_has_done_its_work_when_it_returns(ex, rng, leftovers):
+async def test_advance_has_done_its_work_when_it_returns(ex, rng, leftovers, loop_breaker):
     # Learner trial AA: advance added to the count and left the wake-up to a task of its own, never
     # awaited; the waiters woke a step later all the same, and every other test passed.
     progress = ex.Progress()
     target = rng.randint(20, 30)
-    waiter = asyncio.create_task(progress.wait_until(target))
-    await asyncio.sleep(STEP)  # it is waiting
     count = rng.randint(1, 5)
-    before = leftovers.mark()
+    waiter = None
     try:
-        await progress.advance(count)
-        left = leftovers.at_return(before)
+        async with loop_breaker(ex, COUNT_FROZEN):  # a wait_until that spins with no await is told so
+            waiter = asyncio.create_task(progress.wait_until(target))
+            await asyncio.sleep(STEP)  # it is waiting
+            before = leftovers.mark()
+            await progress.advance(count)
+            left = leftovers.at_return(before)
         if left:
             await leftovers.stop(before)
             names = ", ".join(f"{task.name}()" for task in left)
@@ -1769,8 +1771,9 @@ async def test_advance_has_done_its_work_when_it_returns(ex, rng, leftovers):
                 "runs after advance's caller has moved on, and whose errors nobody sees."
             )
     finally:
-        waiter.cancel()
-        await asyncio.gather(waiter, return_exceptions=True)
+        if waiter is not None:
+            waiter.cancel()
+            await asyncio.gather(waiter, return_exceptions=True)
 
 
 @pytest.mark.task(3)

@@ -2,7 +2,8 @@
 slow save every piece sits in memory at once and the saves run together, not one after another. Breaks:
 "Call `await save(piece)` for each piece ..., in order, without ever holding the whole body in memory"."""
 
-# fails only: test_each_piece_is_saved_before_the_next_one_is_read
+# fails only: test_each_piece_is_saved_before_the_next_one_is_read, test_a_download_cancelled_while_it_saves_a_piece_stops_that_save_too
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 
