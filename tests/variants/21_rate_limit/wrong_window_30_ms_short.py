@@ -3,7 +3,8 @@ start forgotten when it is `per - 0.03` old lets the next call in 30 ms too soon
 tests' 50 ms tolerance for a loaded machine and passed (two red teams'); where the limiter's loop is
 timed the window is judged to within 10 ms plus the time the loop was starved."""
 
-# fails only: test_no_more_than_rate_calls_start_in_any_window, test_calls_arriving_late_in_a_window_do_not_double_the_rate, test_a_full_window_has_room_again_when_its_oldest_start_is_per_old
+# fails only: test_no_more_than_rate_calls_start_in_any_window, test_calls_arriving_late_in_a_window_do_not_double_the_rate
+# fails at times: test_a_full_window_has_room_again_when_its_oldest_start_is_per_old
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
