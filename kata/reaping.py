@@ -71,7 +71,7 @@ def kill_tree(process: subprocess.Popen, started: float) -> None:
         if process.returncode is None:
             # A descendant in a session of its own (a judge's sandbox host, a learner's setsid
             # fork) is out of the group: found while the process still lives, killed with it.
-            strays = _descendants(process.pid) if not exited(process) else []
+            strays = descendants(process.pid) if not exited(process) else []
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
             _kill_all(strays)
@@ -79,7 +79,8 @@ def kill_tree(process: subprocess.Popen, started: float) -> None:
     _kill_tree(process.pid, started)
 
 
-def _descendants(pid: int) -> list:
+def descendants(pid: int) -> list:
+    """The processes under `pid`, as psutil finds them now ([] if it cannot)."""
     import psutil
 
     try:

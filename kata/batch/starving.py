@@ -19,6 +19,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from kata import reaping
+
 # A test counts as starved when its processes, together, waited for a CPU at least this share of
 # its wall time. Correct code that times out on a busy machine waited far longer than it ran (a
 # test that takes 1 s idle and 10 s when starved waited about 9 s); a sleeping hang waits ~0.
@@ -80,13 +82,7 @@ class RunDelays:
         return (last[1] - first[1]) / span
 
     def _tree(self) -> list[int]:
-        import psutil
-
-        try:
-            root = psutil.Process(self.pid)
-            return [self.pid, *(child.pid for child in root.children(recursive=True))]
-        except psutil.Error:
-            return []
+        return [self.pid, *(child.pid for child in reaping.descendants(self.pid))]
 
 
 def _tasks(pid: int) -> list[int]:
