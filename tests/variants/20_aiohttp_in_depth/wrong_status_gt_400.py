@@ -2,6 +2,8 @@
 
 # ruff: noqa: E501
 # fails only: test_each_url_maps_to_its_body_or_its_error_status, test_every_reply_is_released_an_error_reply_too
+# fails at times: test_two_urls_are_fetched_at_the_same_time
+# (that test draws its error status from nine: 400 one time in nine)
 
 import asyncio
 
