@@ -25,6 +25,12 @@ from kata.testing.caps import (
 from kata.testing.differences import assert_same_parts
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.services import FakeServices
+from kata.testing.sizes import (
+    EVERY_SIZE,
+    assert_every_size_ran_together,
+    each_held_until_all_in_flight,
+    lists_of_every_size,
+)
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 from kata.words import many
 
@@ -188,6 +194,24 @@ async def test_however_many_ids_there_are_every_call_runs_at_once(ex, rng):
         fetch_user, count, f"fetch_all(fetch_user, <{count} ids>)", "ids", "gather all of them at once"
     )
     assert_same_parts(result, [user_record(uid) for uid in user_ids], "fetch_all's result")
+
+
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
+@pytest.mark.task(1)
+async def test_a_list_of_any_size_has_all_its_calls_run_at_the_same_time(ex, rng):
+    # Every size from two up, side by side, each with a fetch_user of its own: a red team's fetch_all
+    # awaited the calls one after another for three to six ids only, sizes no other test draws.
+    lists = lists_of_every_size(rng, range(100, 1000))
+    services = {n: FakeService("fetch_user", delay=DELAY, reply=user_record) for n in EVERY_SIZE}
+
+    with each_held_until_all_in_flight(services):
+        results = await asyncio.gather(*(ex.fetch_all(services[n], lists[n]) for n in EVERY_SIZE))
+
+    assert_every_size_ran_together(
+        "fetch_all", services, "ids", fix="Gather them all, whatever their number."
+    )
+    for n, result in zip(EVERY_SIZE, results, strict=True):
+        assert_same_parts(result, [user_record(uid) for uid in lists[n]], f"fetch_all's result for {n} ids")
 
 
 @pytest.mark.task(1)

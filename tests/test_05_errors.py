@@ -41,6 +41,12 @@ from kata.testing.errors import Aborted
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.own_timers import OwnTimersProbe
+from kata.testing.sizes import (
+    EVERY_SIZE,
+    assert_every_size_ran_together,
+    each_held_until_all_in_flight,
+    lists_of_every_size,
+)
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 
 DELAY = 0.2
@@ -60,6 +66,7 @@ TOGETHER_LIMIT = 4 * SLOW
 # stop (the `hold` fixture: kata.testing.cancelling.HOLD). The first call cancelled stops at once
 # (`lead`): code whose fixed wait starts when the first call has ended (a cancelled gather ends
 # there) is held as long as code whose wait starts at the cancel.
+GATHER_THEM_ALL = "Start them all together, whatever their number."
 ERROR_KINDS = (ConnectionError, TimeoutError, LookupError, PermissionError)
 # Values a call may return that are false in an `if`: each is still the value it returned.
 FALSY = (None, 0, "", [], {}, False, 0.0)
@@ -213,6 +220,24 @@ async def test_however_many_ids_there_are_fetch_all_settled_runs_every_call_at_o
     )
     assert_same(successes, {item_id: item_for(item_id) for item_id in ids}, "successes")
     assert_same(failures, {}, "failures")
+
+
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
+@pytest.mark.task(1)
+async def test_a_list_of_any_size_has_all_its_calls_run_at_the_same_time(ex, rng):
+    # Every size from two up, side by side, each with a fetch of its own: code can choose to make
+    # its calls one after another for sizes no other test draws (a red team's, in 02).
+    lists = lists_of_every_size(rng, range(100, 1000))
+    apis = {n: FlakyApi(failing=()) for n in EVERY_SIZE}
+
+    services = {n: api.fetch for n, api in apis.items()}
+    with each_held_until_all_in_flight(services):
+        results = await asyncio.gather(*(settle(ex, apis[n], lists[n]) for n in EVERY_SIZE))
+
+    assert_every_size_ran_together("fetch_all_settled", services, "ids", fix=GATHER_THEM_ALL)
+    for n, result in zip(EVERY_SIZE, results, strict=True):
+        expected = ({i: item_for(i) for i in lists[n]}, {})
+        assert_same(result, expected, f"fetch_all_settled's result for {n} ids")
 
 
 @pytest.mark.task(1)
@@ -534,6 +559,24 @@ async def test_however_many_ids_there_are_fetch_all_or_nothing_runs_every_call_a
         fetch, count, f"fetch_all_or_nothing(fetch, <{count} ids>)", "ids", "gather all of them at once"
     )
     assert_same(result, [item_for(item_id) for item_id in ids], "fetch_all_or_nothing's result")
+
+
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
+@pytest.mark.task(2)
+async def test_any_size_of_list_has_all_its_calls_run_at_the_same_time(ex, rng):
+    # As in task 1: every size from two up, side by side, each with a fetch of its own.
+    lists = lists_of_every_size(rng, range(100, 1000))
+    apis = {n: FlakyApi(failing=()) for n in EVERY_SIZE}
+
+    services = {n: api.fetch for n, api in apis.items()}
+    with each_held_until_all_in_flight(services):
+        results = await asyncio.gather(
+            *(ex.fetch_all_or_nothing(apis[n].fetch, lists[n]) for n in EVERY_SIZE)
+        )
+
+    assert_every_size_ran_together("fetch_all_or_nothing", services, "ids", fix=GATHER_THEM_ALL)
+    for n, result in zip(EVERY_SIZE, results, strict=True):
+        assert_same(result, [item_for(i) for i in lists[n]], f"fetch_all_or_nothing's result for {n} ids")
 
 
 @pytest.mark.task(2)

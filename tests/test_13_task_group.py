@@ -36,6 +36,12 @@ from kata.testing.caps import (
     more_than_any_cap,
 )
 from kata.testing.own_timers import OwnTimersProbe
+from kata.testing.sizes import (
+    EVERY_SIZE,
+    assert_every_size_ran_together,
+    each_held_until_all_in_flight,
+    lists_of_every_size,
+)
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 
 DELAY = 0.2
@@ -136,6 +142,23 @@ async def test_results_come_back_in_the_order_of_the_ids(ex, rng):
     result = await fetch_all(ex, fetch, ids)
 
     assert_same(result, [item_for(i) for i in ids], "fetch_all's result")
+
+
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
+@pytest.mark.task(1)
+async def test_a_list_of_any_size_has_all_its_calls_run_at_the_same_time(ex, rng):
+    # Every size from two up, side by side, each with a fetch of its own: code can choose to make
+    # its calls one after another for sizes no other test draws (a red team's, in 02).
+    lists = lists_of_every_size(rng, range(100, 1000))
+    services = {n: FakeService("fetch", delay=DELAY, reply=item_for) for n in EVERY_SIZE}
+
+    with each_held_until_all_in_flight(services):
+        results = await asyncio.gather(*(fetch_all(ex, services[n], lists[n]) for n in EVERY_SIZE))
+
+    fix = "Make a task for every id in the one TaskGroup, whatever their number."
+    assert_every_size_ran_together("fetch_all", services, "ids", fix=fix)
+    for n, result in zip(EVERY_SIZE, results, strict=True):
+        assert_same(result, [item_for(i) for i in lists[n]], f"fetch_all's result for {n} ids")
 
 
 # Two ids (parts) as well as many, in every task: a learner trial's fetch_all awaited the calls one

@@ -40,6 +40,12 @@ from kata.testing.caps import (
 )
 from kata.testing.errors import Aborted
 from kata.testing.own_timers import OwnTimersProbe
+from kata.testing.sizes import (
+    EVERY_SIZE,
+    assert_every_size_ran_together,
+    each_held_until_all_in_flight,
+    lists_of_every_size,
+)
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 from kata.words import many
 
@@ -312,6 +318,29 @@ async def test_two_calls_run_at_the_same_time(ex, rng):
 
 
 @pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
+@pytest.mark.task(1)
+async def test_a_list_of_any_size_has_all_its_calls_run_at_the_same_time(ex, rng):
+    # Every size from two up, side by side, each with a fetch and an on_result of its own: code can
+    # choose to make its calls one after another for sizes no other test draws (a red team's, in 02).
+    lists = lists_of_every_size(rng, range(100, 1000))
+    services = {n: FakeService("fetch", delay=0.2, reply=item_for) for n in EVERY_SIZE}
+    handed = {n: Recorder() for n in EVERY_SIZE}
+
+    with each_held_until_all_in_flight(services):
+        await asyncio.gather(
+            *(ex.process_as_they_arrive(services[n], lists[n], handed[n]) for n in EVERY_SIZE)
+        )
+
+    fix = "Start a task for every id, then take them as they complete, whatever their number."
+    assert_every_size_ran_together("process_as_they_arrive", services, "ids", fix=fix)
+    for n, ids in lists.items():
+        pairs = {item_id: value for item_id, value, _ in handed[n].seen}
+        assert_same(
+            pairs, {i: item_for(i) for i in ids}, f"the (id: value) pairs handed to on_result for {n} ids"
+        )
+
+
 @pytest.mark.task(1)
 async def test_more_than_a_hundred_calls_all_run_at_the_same_time(ex, rng):
     # "At most 50 at a time, to spare the service" passed the test above, with its 11 to 20 ids,

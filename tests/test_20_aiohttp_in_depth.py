@@ -47,6 +47,12 @@ from kata.testing.responses import ResponseWatch, assert_released, large_error_r
 from kata.testing.responses import assert_used_the_session as assert_the_session_alone
 from kata.testing.second_cancel import assert_no_request_left_running_after_a_second_cancel
 from kata.testing.server import LoopbackServer, hold_replies_until_requests
+from kata.testing.sizes import (
+    EVERY_SIZE_OF_REQUESTS,
+    CallsOf,
+    assert_every_size_ran_together,
+    lists_of_every_size,
+)
 from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
 
 DELAY = 0.2
@@ -791,6 +797,34 @@ async def test_two_urls_are_fetched_at_the_same_time(ex, rng, server):
 
     assert_same_parts(result, expected, "fetch_statuses' result")
     assert_ran_together(server, run.elapsed, expected_calls=2)
+
+
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
+@pytest.mark.task(2)
+async def test_a_list_of_any_size_has_all_its_urls_fetched_at_the_same_time(ex, rng, server):
+    # Every size from two up, side by side, each list's URLs under a path of its own: code can choose
+    # to fetch them one after another for sizes no other test draws (a red team's, in 02).
+    lists = {}
+    for n, ids in lists_of_every_size(rng, range(100, 1000), EVERY_SIZE_OF_REQUESTS).items():
+        hold = hold_replies_until_requests(n)  # each size's replies go once all its requests are in
+        lists[n] = {
+            server.serve(f"/list{n}/users/{uid}", hold(Reply(json=user_record(uid)))): user_record(uid)
+            for uid in ids
+        }
+
+    async with aiohttp.ClientSession() as session:
+        results = await asyncio.gather(
+            *(call_fetch_statuses(ex, session, list(urls)) for urls in lists.values())
+        )
+
+    requests = {
+        n: CallsOf(server.name, [r for r in server.requests if r.path.startswith(f"/list{n}/")])
+        for n in EVERY_SIZE_OF_REQUESTS
+    }
+    fix = "Gather a request for every URL, whatever their number."
+    assert_every_size_ran_together("fetch_statuses", requests, "URLs", fix=fix, calls="requests")
+    for (n, expected), result in zip(lists.items(), results, strict=True):
+        assert_same_parts(result, expected, f"fetch_statuses' result for {n} URLs")
 
 
 # More URLs than any cap a polite client might pick (10, 16, 20, 25, 50, 64, 100), through a

@@ -1,5 +1,5 @@
 """Wrong: fetch_all gathers the ids five at a time, one batch after another, not all at once."""
-# fails only: test_every_call_runs_at_the_same_time[many_ids], test_however_many_ids_there_are_every_call_runs_at_once
+# fails only: test_every_call_runs_at_the_same_time[many_ids], test_however_many_ids_there_are_every_call_runs_at_once, test_a_list_of_any_size_has_all_its_calls_run_at_the_same_time
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

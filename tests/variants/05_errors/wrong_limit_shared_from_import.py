@@ -1,7 +1,7 @@
 """Wrong: one semaphore of 7, made at import, holds every call of fetch_all_settled: more than 7
 calls, in one call or across calls at once, do not all run at the same time (a learner trial's
 answer)."""
-# fails only: test_every_call_runs_at_the_same_time_even_when_some_fail[many_ids], test_however_many_ids_there_are_fetch_all_settled_runs_every_call_at_once, test_two_calls_at_once_run_every_fetch_together
+# fails only: test_every_call_runs_at_the_same_time_even_when_some_fail[many_ids], test_however_many_ids_there_are_fetch_all_settled_runs_every_call_at_once, test_two_calls_at_once_run_every_fetch_together, test_a_list_of_any_size_has_all_its_calls_run_at_the_same_time
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

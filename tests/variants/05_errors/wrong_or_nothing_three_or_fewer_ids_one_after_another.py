@@ -1,6 +1,7 @@
 """Wrong: fetch_all_or_nothing awaits the calls one after another when it has three ids or fewer, and starts
 them all at once only from four on (as a learner trial's fetch_all_settled did with two)."""
-# fails only: test_every_call_runs_at_the_same_time[two_ids]
+# fails only: test_every_call_runs_at_the_same_time[two_ids], test_any_size_of_list_has_all_its_calls_run_at_the_same_time
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 

@@ -1,6 +1,7 @@
 """Wrong: fetch_all_settled awaits the calls one after another when it has two ids or fewer, and gathers them
 only from three on (learner trial AA)."""
-# fails only: test_every_call_runs_at_the_same_time_even_when_some_fail[two_ids]
+# fails only: test_every_call_runs_at_the_same_time_even_when_some_fail[two_ids], test_a_list_of_any_size_has_all_its_calls_run_at_the_same_time
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 

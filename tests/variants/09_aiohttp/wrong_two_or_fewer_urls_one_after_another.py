@@ -1,6 +1,7 @@
 """Wrong: fetch_multiple_urls fetches the URLs one after another when it has two or fewer, and gathers them
 only from three on (learner trial AA)."""
-# fails only: test_every_url_is_fetched_at_the_same_time[two_urls]
+# fails only: test_every_url_is_fetched_at_the_same_time[two_urls], test_a_list_of_any_size_has_all_its_urls_fetched_at_the_same_time
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 

@@ -1,6 +1,7 @@
 """Wrong: the blocking calls go to a thread pool of its own with max_workers=4, so from the
 fifth id on they wait for a free thread instead of all running at the same time."""
-# fails only: test_every_blocking_call_runs_at_the_same_time[five_or_more_ids]
+# fails only: test_every_blocking_call_runs_at_the_same_time[five_or_more_ids], test_a_list_of_any_size_has_all_its_blocking_calls_run_at_the_same_time
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor

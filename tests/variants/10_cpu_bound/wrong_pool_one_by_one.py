@@ -1,5 +1,5 @@
 """Uses the pool but awaits each job before submitting the next, so only one process works."""
-# fails only: test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool[as_many_as_workers], test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool[two_limits], test_the_counting_runs_in_the_pool_processes_at_the_same_time
+# fails only: test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool[as_many_as_workers], test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool[two_limits], test_the_counting_runs_in_the_pool_processes_at_the_same_time, test_any_number_of_limits_has_all_its_counts_run_at_the_same_time
 # ruff: noqa: E501 (the line above names long tests, and the self-check reads it as one line)
 
 import asyncio

@@ -1,6 +1,7 @@
 """Wrong: hands the jobs to the pool two at a time, each pair after the one before, so a pool
 with more than two processes leaves the others idle."""
-# fails only: test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool[as_many_as_workers]
+# fails only: test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool[as_many_as_workers], test_any_number_of_limits_has_all_its_counts_run_at_the_same_time
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 

@@ -1,6 +1,7 @@
 """Wrong: count_primes_in_pool awaits the jobs one after another in the pool when it has two limits or fewer,
 and gathers them only from three on (learner trial AA)."""
-# fails only: test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool[two_limits]
+# fails only: test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool[two_limits], test_any_number_of_limits_has_all_its_counts_run_at_the_same_time
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 

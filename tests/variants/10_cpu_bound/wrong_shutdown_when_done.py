@@ -1,5 +1,6 @@
 """Shuts the caller's pool down with pool.shutdown() in a `finally` once its own jobs are done."""
-# fails only: test_the_pool_is_left_open_for_the_caller
+# fails only: test_the_pool_is_left_open_for_the_caller, test_any_number_of_limits_has_all_its_counts_run_at_the_same_time
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 

@@ -1,5 +1,5 @@
 """Sends the computing to threads: the loop stays mostly free, but the GIL runs one thread at a time."""
-# fails only: test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool[as_many_as_workers], test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool[two_limits], test_the_counting_runs_in_the_pool_processes_at_the_same_time
+# fails only: test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool[as_many_as_workers], test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool[two_limits], test_the_counting_runs_in_the_pool_processes_at_the_same_time, test_any_number_of_limits_has_all_its_counts_run_at_the_same_time
 # ruff: noqa: E501 (the line above names long tests, and the self-check reads it as one line)
 # fails at times: test_the_pool_is_left_open_for_the_caller
 # (its cancel case: cancelled while the counting runs in threads, the gather's to_thread task is at

@@ -1,6 +1,7 @@
 """Wrong: fetch_reports runs up to three reports in ONE worker thread, one after another, and gives each its
 own thread only from four on (learner trial AA)."""
-# fails only: test_every_blocking_call_runs_at_the_same_time[two_ids]
+# fails only: test_every_blocking_call_runs_at_the_same_time[two_ids], test_a_list_of_any_size_has_all_its_blocking_calls_run_at_the_same_time
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 

@@ -1,6 +1,6 @@
 """Wrong: fetch_all runs one TaskGroup per batch of 5 ids, one batch after another: with more than 5
 ids the calls do not all run at the same time (a learner trial's answer)."""
-# fails only: test_every_call_runs_at_the_same_time[many_ids], test_more_than_a_hundred_ids_all_run_at_the_same_time
+# fails only: test_every_call_runs_at_the_same_time[many_ids], test_more_than_a_hundred_ids_all_run_at_the_same_time, test_a_list_of_any_size_has_all_its_calls_run_at_the_same_time
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio

@@ -2,7 +2,7 @@
 it is given (a red team's forgery: the old header tag passed it): the server tells its requests apart
 by the connection they came on. Each call also keeps its own session open in a module global: reported in
 the test that made it (the module's globals end with the test), in both modes and on every Python."""
-# fails only: test_each_url_maps_to_its_body_or_its_error_status, test_every_url_is_fetched_at_the_same_time, test_many_urls_are_all_in_flight_at_once, test_every_reply_is_released_an_error_reply_too, test_no_urls_means_an_empty_dict, test_a_cancelled_fetch_statuses_ends_cancelled, test_a_second_call_with_the_same_urls_asks_the_server_afresh, test_a_url_listed_twice_leaves_no_request_running_when_it_returns, test_fetch_statuses_reads_text_outside_ascii_as_the_server_sent_it, test_a_second_cancel_while_its_requests_stop_leaves_none_running_either, test_two_urls_are_fetched_at_the_same_time
+# fails only: test_each_url_maps_to_its_body_or_its_error_status, test_every_url_is_fetched_at_the_same_time, test_many_urls_are_all_in_flight_at_once, test_every_reply_is_released_an_error_reply_too, test_no_urls_means_an_empty_dict, test_a_cancelled_fetch_statuses_ends_cancelled, test_a_second_call_with_the_same_urls_asks_the_server_afresh, test_a_url_listed_twice_leaves_no_request_running_when_it_returns, test_fetch_statuses_reads_text_outside_ascii_as_the_server_sent_it, test_a_second_cancel_while_its_requests_stop_leaves_none_running_either, test_two_urls_are_fetched_at_the_same_time, test_a_list_of_any_size_has_all_its_urls_fetched_at_the_same_time
 # ruff: noqa: E501 (the line above names long tests, and the self-check reads it as one line)
 
 import asyncio

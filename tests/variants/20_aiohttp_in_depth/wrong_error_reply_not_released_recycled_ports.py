@@ -1,5 +1,6 @@
 """wrong_error_reply_not_released_own_session, with each own session bound to a client port the given session used a moment before (a decoy server of its own closes first): its requests look like the given session's."""
 # fails only: test_each_url_maps_to_its_body_or_its_error_status, test_every_reply_is_released_an_error_reply_too, test_a_cancelled_fetch_statuses_ends_cancelled, test_a_second_cancel_while_its_requests_stop_leaves_none_running_either
+# ruff: noqa: E501 (the line above names every test it fails)
 # ruff: noqa
 
 import asyncio

@@ -1,0 +1,132 @@
+"""Calls made together at every size of list, not only at the sizes the other tests draw.
+
+Code can choose to make its calls one after another for some sizes of list and gather them for the
+rest: a red team's fetch_all awaited them one by one for three to six ids only, and passed every
+test, whose lists held two ids, 7 to 9 or 11 to 13. No draw of sizes closes that, so a test gives
+the code every size from two to EVERY_SIZE[-1], each list with a service of its own, and checks that
+for each size every call was in flight at one moment:
+
+    services = {n: FakeService("fetch_user", delay=0.2, reply=record) for n in EVERY_SIZE}
+    await asyncio.gather(*(ex.fetch_all(services[n], ids[n]) for n in EVERY_SIZE))
+    assert_every_size_ran_together("fetch_all", services, "ids", fix="...")
+
+The sizes run side by side (one call's time for them all) where the calls share nothing; where
+they share a pool that caps them (threads), one size after another.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from kata.testing import margins
+from kata.testing.caps import held_until_all_in_flight
+from kata.testing.fakes import FakeService, Instrumented
+from kata.testing.services import joined
+from kata.testing.slots import most_at_once
+
+EVERY_SIZE = tuple(range(2, 17))
+# For requests to the test's loopback server, side by side: 77 in all, fewer than its listen backlog
+# (128: past it a connection waits a second for the kernel to retry) and aiohttp's 100 connections.
+EVERY_SIZE_OF_REQUESTS = tuple(range(2, 13))
+
+
+class _Span(NamedTuple):
+    start: float
+    end: float
+
+
+@dataclasses.dataclass
+class CallsOf:
+    """One size's calls among others' (a server's requests under one path): `peak` from their
+    times, a call not ended counted as running to the end."""
+
+    name: str
+    calls: Sequence[Any]
+
+    @property
+    def peak(self) -> int:
+        return most_at_once([_Span(c.start, math.inf if c.end is None else c.end) for c in self.calls])
+
+
+@contextlib.contextmanager
+def each_held_until_all_in_flight(services: Mapping[int, FakeService]) -> Iterator[None]:
+    """Each size's calls answer only once all of its calls are in flight (or a second after its
+    first began: kata.testing.caps), so correct code shows every call at once however late a
+    busy machine (or, in judge mode, the crossing to another process) starts its last ones; code
+    that makes them one after another waits out that second once. For requests to the test's
+    server, hold each size's replies with `hold_replies_until_requests(n)` instead."""
+    with contextlib.ExitStack() as stack:
+        for n, service in services.items():
+            stack.enter_context(held_until_all_in_flight(service, n))
+        yield
+
+
+def lists_of_every_size(
+    rng: Any, population: Sequence[Any], sizes: Sequence[int] = EVERY_SIZE
+) -> dict[int, list]:
+    """A list of each size in `sizes`, drawn from `population` with no item in two lists: code
+    that keeps what it was given before (a cache by id) is not given it again by the luck of a
+    draw (10's cache of counts by limit was caught in some runs and not others)."""
+    drawn = iter(rng.sample(population, sum(sizes)))
+    return {n: [next(drawn) for _ in range(n)] for n in sizes}
+
+
+def _spans(sizes: list[int]) -> str:
+    """[2, 3, 4, 5, 9] -> "2 to 5 and 9": the sizes, runs of three or more as spans."""
+    runs: list[list[int]] = []
+    for n in sorted(sizes):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    parts = [f"{r[0]} to {r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs]
+    return joined(", ".join(parts).split(", ")) if len(parts) > 1 or len(runs[0]) == 2 else parts[0]
+
+
+def assert_every_size_ran_together(
+    function: str,
+    services: Mapping[int, Instrumented | CallsOf],
+    items: str,
+    *,
+    fix: str,
+    side_by_side: bool = True,
+    calls: str | None = None,
+) -> None:
+    """Fail unless, for each size n, the n calls to `services[n]` were all in flight at one moment.
+
+    A shortfall is a failure on time (margins.short_of): a call that crossed late to another
+    process on a busy machine can start after an earlier one ended; code that chose to make its
+    calls one after another for that size does it the same way twice. `side_by_side`: whether the
+    lists were given at the same time (else one after another, each size's calls held until all
+    had started: kata.testing.cpu_work.after_all_started). `calls`: what the message calls them
+    ("requests", each list with URLs of its own); by default "calls to <the service's name>",
+    each list with a service of its own."""
+    check = f"{function}: every size's calls in flight at once"
+    short = {n: service for n, service in services.items() if margins.short_of(service.peak, n, check)}
+    if not short:
+        return
+    name = next(iter(services.values())).name
+    each = f"each with a {name} of its own" if calls is None else f"each with {items} of its own"
+    calls = f"calls to {name}" if calls is None else calls
+    if all(service.peak <= 1 for service in short.values()):
+        how = "one after another"
+    else:
+        how = (
+            "not all at once ("
+            + "; ".join(
+                f"{n} {items}: {service.peak} of {len(service.calls)} at most" for n, service in short.items()
+            )
+            + ")"
+        )
+    together = [n for n in services if n not in short]
+    but = f", and all at once for {_spans(together)}" if together else ""
+    raise AssertionError(
+        f"{function} was given lists of every size from {min(services)} to {max(services)} {items}, "
+        f"{'at the same time' if side_by_side else 'one after another'}, {each}: it made its "
+        f"{calls} {how} for {_spans(list(short))} {items}{but}. Whatever "
+        f"the size of the list, start every call before you wait for any. {fix}"
+    )
