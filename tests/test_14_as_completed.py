@@ -957,6 +957,31 @@ async def assert_two_mirrors_asked_at_once(ex, rng, name):
         )
 
 
+async def assert_any_number_of_mirrors_asked_at_once(ex, rng, name):
+    """`name` (first_response or first_success) given every number of mirrors from two up, side by
+    side, each race with a fetch of its own whose mirrors all answer together: code can choose to
+    ask a few mirrors one after another (a red team's shape, from 02), for numbers no test draws."""
+    lists = lists_of_every_size(rng, [f"mirror-{n}.example" for n in range(100, 1000)])
+    services = {n: FakeService("fetch", delay=0.2, reply=answer_from) for n in EVERY_SIZE}
+
+    with each_held_until_all_in_flight(services):
+        results = await asyncio.gather(*(getattr(ex, name)(services[n], lists[n]) for n in EVERY_SIZE))
+
+    fix = "Start a task for every mirror at once, however many there are."
+    assert_every_size_ran_together(name, services, "mirrors", fix=fix)
+    for n, result in zip(EVERY_SIZE, results, strict=True):
+        if not a_mirrors_answer(lists[n])(result):
+            raise AssertionError(
+                f"{name} was given {n} mirrors, and returned {describe(result)}: not a mirror's answer."
+            )
+
+
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
+@pytest.mark.task(2)
+async def test_any_number_of_mirrors_are_all_asked_at_once_by_first_response(ex, rng):
+    await assert_any_number_of_mirrors_asked_at_once(ex, rng, "first_response")
+
+
 @pytest.mark.task(2)
 async def test_first_response_asks_two_mirrors_at_once(ex, rng):
     await assert_two_mirrors_asked_at_once(ex, rng, "first_response")
@@ -1091,6 +1116,12 @@ async def test_failed_calls_are_skipped(ex, rng, wake_watch):
             result = await probed_call(wakes, "first_success", call, fetch, a_mirrors_answer(mirrors))
 
         assert_answer(result, fetch, winner, "first_success")
+
+
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
+@pytest.mark.task(3)
+async def test_any_number_of_mirrors_are_all_asked_at_once_by_first_success(ex, rng):
+    await assert_any_number_of_mirrors_asked_at_once(ex, rng, "first_success")
 
 
 @pytest.mark.task(3)

@@ -34,6 +34,12 @@ from kata.testing.caps import MANY_CALLS_STALL_LIMIT, held_until_all_in_flight, 
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.refill import RefillRounds, spun_said
+from kata.testing.sizes import (
+    EVERY_SIZE,
+    assert_every_size_ran_together,
+    each_held_until_all_in_flight,
+    lists_of_every_size,
+)
 from kata.testing.slots import longest_empty_slot, most_at_once
 from kata.testing.waiting import (
     MIN_QUIET,
@@ -242,6 +248,28 @@ async def test_two_ids_run_at_the_same_time_under_a_limit_of_two_or_more(ex, rng
             f"fetch_all_limited(fetch, {ids}, {limit}): {error}\nA limit of {limit} lets both run at "
             "once, however few ids there are: take the semaphore around every call, and start them all."
         ) from None
+
+
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
+@pytest.mark.task(1)
+async def test_a_list_of_any_size_within_its_limit_has_all_its_calls_run_at_the_same_time(ex, rng):
+    # Every size from two up, side by side, each with a fetch of its own and a limit of its size:
+    # code can choose to make its calls one after another for sizes no other test draws (a red
+    # team's, in 02); a limit of n lets n calls run at once.
+    lists = lists_of_every_size(rng, range(100, 1000))
+    services = {n: FakeService("fetch", delay=DELAY, reply=item_for) for n in EVERY_SIZE}
+
+    with each_held_until_all_in_flight(services):
+        results = await asyncio.gather(*(ex.fetch_all_limited(services[n], lists[n], n) for n in EVERY_SIZE))
+
+    fix = (
+        "A limit as large as the list lets every call run at once: start them all, each under the semaphore."
+    )
+    assert_every_size_ran_together("fetch_all_limited", services, "ids", fix=fix)
+    for n, result in zip(EVERY_SIZE, results, strict=True):
+        assert_same(
+            result, [item_for(i) for i in lists[n]], f"fetch_all_limited's result for {n} ids, limit {n}"
+        )
 
 
 @pytest.mark.task(1)
