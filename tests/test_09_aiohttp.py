@@ -24,10 +24,9 @@ from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.responses import MarkingConnector, assert_used_the_session, error_pages_that_are_not_json
 from kata.testing.server import LoopbackServer, Reply, hold_replies_until_requests
 from kata.testing.sizes import (
-    EVERY_SIZE_OF_REQUESTS,
-    CallsOf,
     assert_every_size_ran_together,
-    lists_of_every_size,
+    requests_of_each_size,
+    serve_lists_of_every_size,
 )
 from kata.testing.waiting import assert_slept_while_the_calls_ran
 
@@ -632,24 +631,16 @@ async def test_results_come_back_in_the_order_of_the_urls(ex, rng, server):
 async def test_a_list_of_any_size_has_all_its_urls_fetched_at_the_same_time(ex, rng, server):
     # Every size from two up, side by side, each list's URLs under a path of its own: code can choose
     # to fetch them one after another for sizes no other test draws (a red team's, in 02).
-    lists = {}
-    for n, ids in lists_of_every_size(rng, range(100, 1000), EVERY_SIZE_OF_REQUESTS).items():
-        hold = hold_replies_until_requests(n)  # each size's replies go once all its requests are in
-        lists[n] = (
-            ids,
-            [server.serve(f"/list{n}/users/{uid}", hold(Reply(json=user_record(uid)))) for uid in ids],
-        )
+    lists = serve_lists_of_every_size(server, rng, lambda uid: Reply(json=user_record(uid)))
 
-    results = await asyncio.gather(*(fetch_multiple_urls(ex, urls) for _, urls in lists.values()))
+    results = await asyncio.gather(*(fetch_multiple_urls(ex, list(urls)) for urls in lists.values()))
 
-    requests = {
-        n: CallsOf(server.name, [r for r in server.requests if r.path.startswith(f"/list{n}/")])
-        for n in EVERY_SIZE_OF_REQUESTS
-    }
+    requests = requests_of_each_size(server)
     fix = "Gather a fetch_json for every URL, whatever their number."
     assert_every_size_ran_together("fetch_multiple_urls", requests, "URLs", fix=fix, calls="requests")
-    for (n, (ids, _)), result in zip(lists.items(), results, strict=True):
-        assert_data(result, [user_record(uid) for uid in ids], f"fetch_multiple_urls' result for {n} URLs")
+    for (n, urls), result in zip(lists.items(), results, strict=True):
+        expected = [user_record(uid) for uid in urls.values()]
+        assert_data(result, expected, f"fetch_multiple_urls' result for {n} URLs")
 
 
 # Two URLs as well as many: a learner trial's fetch_multiple_urls fetched them one after another when

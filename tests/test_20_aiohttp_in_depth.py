@@ -48,10 +48,9 @@ from kata.testing.responses import assert_used_the_session as assert_the_session
 from kata.testing.second_cancel import assert_no_request_left_running_after_a_second_cancel
 from kata.testing.server import LoopbackServer, hold_replies_until_requests
 from kata.testing.sizes import (
-    EVERY_SIZE_OF_REQUESTS,
-    CallsOf,
     assert_every_size_ran_together,
-    lists_of_every_size,
+    requests_of_each_size,
+    serve_lists_of_every_size,
 )
 from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
 
@@ -804,26 +803,18 @@ async def test_two_urls_are_fetched_at_the_same_time(ex, rng, server):
 async def test_a_list_of_any_size_has_all_its_urls_fetched_at_the_same_time(ex, rng, server):
     # Every size from two up, side by side, each list's URLs under a path of its own: code can choose
     # to fetch them one after another for sizes no other test draws (a red team's, in 02).
-    lists = {}
-    for n, ids in lists_of_every_size(rng, range(100, 1000), EVERY_SIZE_OF_REQUESTS).items():
-        hold = hold_replies_until_requests(n)  # each size's replies go once all its requests are in
-        lists[n] = {
-            server.serve(f"/list{n}/users/{uid}", hold(Reply(json=user_record(uid)))): user_record(uid)
-            for uid in ids
-        }
+    lists = serve_lists_of_every_size(server, rng, lambda uid: Reply(json=user_record(uid)))
 
     async with aiohttp.ClientSession() as session:
         results = await asyncio.gather(
             *(call_fetch_statuses(ex, session, list(urls)) for urls in lists.values())
         )
 
-    requests = {
-        n: CallsOf(server.name, [r for r in server.requests if r.path.startswith(f"/list{n}/")])
-        for n in EVERY_SIZE_OF_REQUESTS
-    }
+    requests = requests_of_each_size(server)
     fix = "Gather a request for every URL, whatever their number."
     assert_every_size_ran_together("fetch_statuses", requests, "URLs", fix=fix, calls="requests")
-    for (n, expected), result in zip(lists.items(), results, strict=True):
+    for (n, urls), result in zip(lists.items(), results, strict=True):
+        expected = {url: user_record(uid) for url, uid in urls.items()}
         assert_same_parts(result, expected, f"fetch_statuses' result for {n} URLs")
 
 

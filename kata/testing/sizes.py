@@ -19,14 +19,17 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kata.testing import margins
 from kata.testing.caps import held_until_all_in_flight
 from kata.testing.fakes import FakeService, Instrumented
 from kata.testing.services import joined
 from kata.testing.slots import most_at_once
+
+if TYPE_CHECKING:  # aiohttp's server is loaded by the tests that use it, not by this module
+    from kata.testing.server import LoopbackServer, Reply
 
 EVERY_SIZE = tuple(range(2, 17))
 # For requests to the test's loopback server, side by side: 77 in all, fewer than its listen backlog
@@ -65,6 +68,35 @@ def each_held_until_all_in_flight(services: Mapping[int, FakeService]) -> Iterat
         yield
 
 
+def serve_lists_of_every_size(
+    server: LoopbackServer,
+    rng: Any,
+    reply_for: Callable[[int], Reply],
+    sizes: Sequence[int] = EVERY_SIZE_OF_REQUESTS,
+) -> dict[int, dict[str, int]]:
+    """For each size n, n URLs on `server` ({url: id}), under a path of that size's own, each
+    answering `reply_for(id)` once all n of its size's requests are in (hold_replies_until_requests:
+    at most a second, so code that sends them one after another waits that out once)."""
+    from kata.testing.server import hold_replies_until_requests  # aiohttp: only for the tests that serve
+
+    lists = {}
+    for n, ids in lists_of_every_size(rng, range(100, 1000), sizes).items():
+        hold = hold_replies_until_requests(n)
+        lists[n] = {server.serve(f"/list{n}/{item_id}", hold(reply_for(item_id))): item_id for item_id in ids}
+    return lists
+
+
+def requests_of_each_size(
+    server: LoopbackServer, sizes: Sequence[int] = EVERY_SIZE_OF_REQUESTS
+) -> dict[int, CallsOf]:
+    """The requests `server` had for each size's URLs (serve_lists_of_every_size), for
+    assert_every_size_ran_together."""
+    return {
+        n: CallsOf(server.name, [r for r in server.requests if r.path.startswith(f"/list{n}/")])
+        for n in sizes
+    }
+
+
 def lists_of_every_size(
     rng: Any, population: Sequence[Any], sizes: Sequence[int] = EVERY_SIZE
 ) -> dict[int, list]:
@@ -83,8 +115,8 @@ def _spans(sizes: list[int]) -> str:
             runs[-1].append(n)
         else:
             runs.append([n])
-    parts = [f"{r[0]} to {r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs]
-    return joined(", ".join(parts).split(", ")) if len(parts) > 1 or len(runs[0]) == 2 else parts[0]
+    said = [part for r in runs for part in ([f"{r[0]} to {r[-1]}"] if len(r) > 2 else map(str, r))]
+    return joined(said)
 
 
 def assert_every_size_ran_together(
@@ -111,7 +143,7 @@ def assert_every_size_ran_together(
         return
     name = next(iter(services.values())).name
     each = f"each with a {name} of its own" if calls is None else f"each with {items} of its own"
-    calls = f"calls to {name}" if calls is None else calls
+    made = f"calls to {name}" if calls is None else calls
     if all(service.peak <= 1 for service in short.values()):
         how = "one after another"
     else:
@@ -127,6 +159,6 @@ def assert_every_size_ran_together(
     raise AssertionError(
         f"{function} was given lists of every size from {min(services)} to {max(services)} {items}, "
         f"{'at the same time' if side_by_side else 'one after another'}, {each}: it made its "
-        f"{calls} {how} for {_spans(list(short))} {items}{but}. Whatever "
+        f"{made} {how} for {_spans(list(short))} {items}{but}. Whatever "
         f"the size of the list, start every call before you wait for any. {fix}"
     )
