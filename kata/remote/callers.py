@@ -52,6 +52,11 @@ class CallersTasks:
         # load). In one process the test's task sees what the import set (a module-level
         # `GREETING.set("Hello")`): a caller whose maker is unknown here starts from a copy of it.
         self.import_context: contextvars.Context | None = None
+        # Callers' tasks told to end (`end`, `retire`), until they have: no longer kept for a next
+        # call, yet still serving the other side, never a task of the learner's. A call that ended
+        # beside them (a test that gathers calls into the code: 16's every number of workers) saw
+        # one as left running by the learner's code.
+        self._ending: set[asyncio.Task] = set()
 
     def start(self, caller: int | None, message: dict, made_by: int | None = None) -> asyncio.Task:
         """Run the call `message` from `caller` (None: from no task) on the running loop; the
@@ -132,9 +137,16 @@ class CallersTasks:
         return held
 
     def tasks(self) -> set[asyncio.Task]:
-        """The callers' tasks now, busy or waiting for their next call."""
+        """The callers' tasks now, busy, waiting for their next call, or told to end and not yet ended."""
         with self._lock:
-            return {held.task for loops in self._callers.values() for held in loops.values()} - {None}
+            self._ending = {task for task in self._ending if not task.done()}
+            kept = {held.task for loops in self._callers.values() for held in loops.values()} - {None}
+            return kept | self._ending
+
+    def _ends(self, held: _Caller) -> None:
+        """`held`'s task is told to end (under the lock): counted among the callers' tasks until it has."""
+        if held.task is not None:
+            self._ending.add(held.task)
 
     def of(self, caller: int) -> list[tuple[int, asyncio.AbstractEventLoop]]:
         """The keys of `caller`'s tasks (one per loop its calls ran on)."""
@@ -147,6 +159,8 @@ class CallersTasks:
         that awaits the tasks it finds (`asyncio.all_tasks()`) must not wait for this one."""
         with self._lock:
             held = self._drop(key)
+            if held is not None:
+                self._ends(held)
         if held is not None:
             held.retiring = True
             self._hand(held, None)
@@ -157,6 +171,8 @@ class CallersTasks:
         with self._lock:
             callers = [(loop, held) for loops in self._callers.values() for loop, held in loops.items()]
             self._callers, self._count = {}, 0
+            for _, held in callers:
+                self._ends(held)
         for loop, held in callers:
             held.retiring = True
             with contextlib.suppress(RuntimeError):  # its loop is closed: the task is gone with it
