@@ -40,6 +40,12 @@ from kata.testing.leftovers import stop_leftover_tasks
 from kata.testing.order import CancelAfter
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.services import FakeServices
+from kata.testing.sizes import (
+    EVERY_SIZE,
+    assert_every_size_ran_together,
+    each_held_until_all_in_flight,
+    lists_of_every_size,
+)
 from kata.testing.timeline import observed
 
 DELAY = 0.2
@@ -750,6 +756,37 @@ async def test_however_many_urls_there_are_every_download_runs_at_once(ex, rng):
         "each task calls `download(url)` itself, at once",
     )
     assert_same_parts(pages, [page_for(url) for url in urls], "the tasks' results, in the order of the urls")
+
+
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
+@pytest.mark.task(2)
+async def test_a_list_of_any_size_has_all_its_downloads_run_at_the_same_time(ex, rng):
+    # Every size from two up, side by side, each with a download of its own: start_downloads could
+    # hand back tasks that wait for one another (each awaiting the one before) for the sizes no
+    # other test gives it (4 urls, or more than any cap).
+    numbers = lists_of_every_size(rng, range(10_000, 100_000))
+    urls = {n: [f"https://example.com/page-{k}" for k in numbers[n]] for n in EVERY_SIZE}
+    downloads = {n: FakeService("download", delay=0.02, reply=page_for) for n in EVERY_SIZE}
+
+    tasks = {}
+    try:
+        with each_held_until_all_in_flight(downloads):
+            for n in EVERY_SIZE:
+                tasks[n] = await ex.start_downloads(downloads[n], urls[n])
+                assert_tasks(tasks[n], urls[n])
+            pages = await asyncio.gather(*(asyncio.gather(*tasks[n]) for n in EVERY_SIZE))
+    finally:
+        for returned in tasks.values():
+            await settle(returned)
+
+    assert_every_size_ran_together(
+        "start_downloads",
+        downloads,
+        "urls",
+        fix="Give each url a task of its own that calls `download(url)` at once, and wait for none.",
+    )
+    for n, got in zip(EVERY_SIZE, pages, strict=True):
+        assert_same_parts(got, [page_for(url) for url in urls[n]], f"the tasks' results for {n} urls")
 
 
 def distinct_urls(rng, count):

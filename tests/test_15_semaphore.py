@@ -36,8 +36,10 @@ from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.refill import RefillRounds, spun_said
 from kata.testing.sizes import (
     EVERY_SIZE,
+    assert_every_limit_reached,
     assert_every_size_ran_together,
     each_held_until_all_in_flight,
+    lists_for_every_bound,
     lists_of_every_size,
 )
 from kata.testing.slots import longest_empty_slot, most_at_once
@@ -269,6 +271,41 @@ async def test_a_list_of_any_size_within_its_limit_has_all_its_calls_run_at_the_
     for n, result in zip(EVERY_SIZE, results, strict=True):
         assert_same(
             result, [item_for(i) for i in lists[n]], f"fetch_all_limited's result for {n} ids, limit {n}"
+        )
+
+
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
+@pytest.mark.task(1)
+async def test_every_limit_has_that_many_calls_run_at_once(ex, rng):
+    # Every limit from 2 to 16, side by side, each with twice as many ids and a fetch of its own:
+    # code can choose to run fewer calls than its limit for the limits no other test gives it (2 to
+    # 4, 12 to 20), as it can choose to run a list one call at a time for some sizes. Each list's
+    # calls are held until `limit` of them run at once (1 s at most), however slowly a busy machine
+    # starts them.
+    lists = lists_for_every_bound(rng, range(100, 1000))
+    services = {limit: FakeService("fetch", delay=DELAY, reply=item_for) for limit in EVERY_SIZE}
+
+    with each_held_until_all_in_flight(services):
+        results = await asyncio.gather(
+            *(ex.fetch_all_limited(services[limit], lists[limit], limit) for limit in EVERY_SIZE)
+        )
+
+    assert_every_limit_reached(
+        "fetch_all_limited",
+        services,
+        every="limit",
+        at=lambda limits: f"a limit of {limits}",
+        items="ids",
+        fix=(
+            "Keep `limit` calls running while ids wait, whatever the limit: ONE "
+            "`asyncio.Semaphore(limit)`, made from the limit you were given, held around each call."
+        ),
+    )
+    for limit, result in zip(EVERY_SIZE, results, strict=True):
+        assert_same(
+            result,
+            [item_for(i) for i in lists[limit]],
+            f"fetch_all_limited's result for {2 * limit} ids, limit {limit}",
         )
 
 
@@ -1310,6 +1347,39 @@ async def test_a_per_host_above_any_cap_of_your_own_is_kept_as_given(ex, rng):
         )
     assert_no_cap_on_the_limit(service, per_host, call, "per_host")
     assert_same(result, [page_for(url) for url in urls], "fetch_per_host's result")
+
+
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
+@pytest.mark.task(2)
+async def test_every_per_host_has_that_many_calls_to_the_host_run_at_once(ex, rng):
+    # As in Task 1: every per_host from 2 to 16, side by side, each with twice as many URLs of one
+    # host and a fetch of its own; the other tests give it 2 to 5, 12 to 20 and over a hundred.
+    pages = lists_for_every_bound(rng, range(1, 10000))
+    names = {n: rng.choice(HOST_NAMES) for n in EVERY_SIZE}
+    urls = {n: [f"https://{names[n]}/p/{page}" for page in pages[n]] for n in EVERY_SIZE}
+    hosts = {n: Hosts([names[n]]) for n in EVERY_SIZE}
+    services = {n: hosts[n].services[names[n]] for n in EVERY_SIZE}
+
+    with each_held_until_all_in_flight(services):
+        results = await asyncio.gather(*(ex.fetch_per_host(hosts[n].fetch, urls[n], n) for n in EVERY_SIZE))
+
+    assert_every_limit_reached(
+        "fetch_per_host",
+        services,
+        every="per_host",
+        at=lambda per_host: f"a per_host of {per_host}",
+        items="URLs of one host",
+        fix=(
+            "Keep `per_host` calls to a host running while its URLs wait, whatever the number: "
+            "one `asyncio.Semaphore(per_host)` per host, made from the per_host you were given."
+        ),
+    )
+    for n, result in zip(EVERY_SIZE, results, strict=True):
+        assert_same(
+            result,
+            [page_for(url) for url in urls[n]],
+            f"fetch_per_host's result for {2 * n} URLs, per_host {n}",
+        )
 
 
 @pytest.mark.task(2)

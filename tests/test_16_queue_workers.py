@@ -37,6 +37,12 @@ from kata.testing.errors import Aborted
 from kata.testing.hang_guard import hang_guard
 from kata.testing.letting_run import let_the_code_run
 from kata.testing.own_timers import GRACE, OwnTimersProbe
+from kata.testing.sizes import (
+    EVERY_SIZE,
+    assert_every_limit_reached,
+    each_held_until_all_in_flight,
+    lists_for_every_bound,
+)
 from kata.testing.waiting import QUIET_BEFORE, QUIET_FROM, assert_slept_between
 from kata.words import many
 
@@ -112,14 +118,14 @@ WAIT_FOR_THE_ITEMS = (
 )
 
 
-async def finish(call, name, ideal, leftovers, handle, limit=RUN_LIMIT):
+async def finish(call, name, ideal, leftovers, *handles, limit=RUN_LIMIT):
     """Await the learner's call; a plain-words failure, not a hang, when it never ends (within
     `limit` s), and when it returns while tasks it started are still running."""
     before = leftovers.mark()
     hung = HUNG.format(name=name, limit=limit, ideal=ideal)
     async with hang_guard(limit, f"16 {name}: ends < {limit:g} s", hung):
         result = await call
-    await assert_none_left_running(leftovers, before, name, handle)
+    await assert_none_left_running(leftovers, before, name, *handles)
     return result
 
 
@@ -221,7 +227,7 @@ async def test_every_item_is_handled_exactly_once(ex, rng, leftovers, wake_watch
     async with wake_watch(ex) as wakes:
         with OwnTimersProbe(wakes, "process_all", handle) as timers:
             call = ex.process_all(items, handle, workers)
-            finished = finish(call, "process_all", ideal, leftovers, handle, PROBED_RUN_LIMIT)
+            finished = finish(call, "process_all", ideal, leftovers, handle, limit=PROBED_RUN_LIMIT)
             running = asyncio.create_task(finished)
             results = await timers.awaited(running, fix=WAIT_FOR_THE_ITEMS)
 
@@ -369,6 +375,44 @@ async def test_as_many_items_are_handled_at_once_as_there_are_workers_however_ma
             f"waiting (this test kept each call going until {workers} were running). {NO_CAP}"
         )
     assert_peak_in_flight(handle, workers, expected_calls=len(items))
+
+
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
+@pytest.mark.task(1)
+async def test_every_number_of_workers_has_that_many_items_handled_at_once(ex, rng, leftovers):
+    # Every number of workers from 2 to 16, side by side, each run with a handle of its own and
+    # twice as many items as workers: process_all could start fewer workers than asked for the
+    # numbers no other test gives it (2 to 4, or more than any cap).
+    items, results = await every_number_of_workers(
+        rng, leftovers, "process_all", lambda w, items, handle: ex.process_all(items, handle, w)
+    )
+    for w, result in results.items():
+        assert_same_parts(
+            result, {item: result_for(item) for item in items[w]}, f"process_all's result for {w} workers"
+        )
+
+
+async def every_number_of_workers(rng, leftovers, name, call):
+    """Run `call(w, items, handle)` (the learner's function, given w workers, 2w items and a handle of
+    its own) for every w from 2 to 16 at the same time, each run's calls to handle held until w are
+    at work (1 s at most), however slowly a busy machine starts them. Every item must be handled
+    once, and exactly w at once. Returns {w: its items} and {w: what the call returned}."""
+    items = lists_for_every_bound(rng, range(100, 100_000))
+    handles = {w: FakeService("handle", delay=QUICK, reply=result_for) for w in EVERY_SIZE}
+    returned = {}
+
+    async def run(w):
+        returned[w] = await call(w, items[w], handles[w])
+
+    with each_held_until_all_in_flight(handles):
+        await finish(asyncio.gather(*map(run, EVERY_SIZE)), name, HELD_LONGEST, leftovers, *handles.values())
+
+    for w in EVERY_SIZE:
+        assert_handled_once(handles[w], items[w])
+    assert_every_limit_reached(
+        name, handles, every="number of workers", at=lambda w: f"{w} workers", items="items", fix=NO_CAP
+    )
+    return items, returned
 
 
 @pytest.mark.task(1)
@@ -545,7 +589,7 @@ async def run_stream(ex, items, flaky, workers, maxsize, leftovers, source=None,
     source = source or Source(items, flaky.handle)
     ideal = max(len(items) * ARRIVAL, ideal_time(len(items), workers))
     call = ex.process_stream(source, flaky.handle, workers, maxsize)
-    result = await finish(call, "process_stream", ideal, leftovers, flaky.handle, limit)
+    result = await finish(call, "process_stream", ideal, leftovers, flaky.handle, limit=limit)
     if type(result) is not tuple or len(result) != 2 or any(type(part) is not dict for part in result):
         raise AssertionError(
             "process_stream should return a tuple of two dicts, (results, failures); "
@@ -678,6 +722,27 @@ async def test_as_many_items_from_the_source_are_handled_at_once_as_there_are_wo
             f"process_stream(source, handle, {workers}, {maxsize}) never had more than {handle.peak} "
             f"calls to handle running at once, though {workers} workers were asked for and {workers} items "
             f"came (this test kept each call going until {workers} were running). {NO_CAP}"
+        )
+
+
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # its calls are made in one step of the loop
+@pytest.mark.task(2)
+async def test_every_number_of_workers_has_that_many_items_from_the_source_handled_at_once(
+    ex, rng, leftovers
+):
+    # As in Task 1, each run with a source of its own that hands out its items with no pause, and a
+    # queue of w; no other test gives it 4 to 128 workers.
+    items, results = await every_number_of_workers(
+        rng,
+        leftovers,
+        "process_stream",
+        lambda w, items, handle: ex.process_stream(QuickSource(items, handle), handle, w, w),
+    )
+    for w, result in results.items():
+        assert_same_parts(
+            result,
+            ({item: result_for(item) for item in items[w]}, {}),
+            f"process_stream's (results, failures) for {w} workers",
         )
 
 

@@ -107,7 +107,16 @@ def lists_of_every_size(
     return {n: [next(drawn) for _ in range(n)] for n in sizes}
 
 
-def _spans(sizes: list[int]) -> str:
+def lists_for_every_bound(
+    rng: Any, population: Sequence[Any], bounds: Sequence[int] = EVERY_SIZE
+) -> dict[int, list]:
+    """For each bound n (a limit, a number of workers), a list of 2n items drawn from `population`,
+    none in two lists: twice as many as may run at once, so that n are always waiting."""
+    lists = lists_of_every_size(rng, population, [2 * n for n in bounds])
+    return {n: lists[2 * n] for n in bounds}
+
+
+def spans(sizes: list[int]) -> str:
     """[2, 3, 4, 5, 9] -> "2 to 5 and 9": the sizes, runs of three or more as spans."""
     runs: list[list[int]] = []
     for n in sorted(sizes):
@@ -155,10 +164,47 @@ def assert_every_size_ran_together(
             + ")"
         )
     together = [n for n in services if n not in short]
-    but = f", and all at once for {_spans(together)}" if together else ""
+    but = f", and all at once for {spans(together)}" if together else ""
     raise AssertionError(
         f"{function} was given lists of every size from {min(services)} to {max(services)} {items}, "
         f"{'at the same time' if side_by_side else 'one after another'}, {each}: it made its "
-        f"{made} {how} for {_spans(list(short))} {items}{but}. Whatever "
+        f"{made} {how} for {spans(list(short))} {items}{but}. Whatever "
         f"the size of the list, start every call before you wait for any. {fix}"
+    )
+
+
+def assert_every_limit_reached(
+    function: str,
+    services: Mapping[int, Instrumented],
+    *,
+    every: str,
+    at: Callable[[str], str],
+    items: str,
+    fix: str,
+) -> None:
+    """Fail unless, for each n, exactly n calls to `services[n]` were in flight at one moment: the
+    code was given a bound of n (a limit, n workers) and 2n `items`, its calls held until n were in
+    flight (each_held_until_all_in_flight). Code can choose to run fewer for some bounds, the ones
+    no other test gives it, as it can choose to run a list one call at a time for some sizes.
+
+    More than n is a plain failure; fewer, a failure on time (margins.short_of). `every` names the
+    bound ("limit", "number of workers"); `at(spans)` says some of them ("a limit of 5 to 9")."""
+    name = next(iter(services.values())).name
+    over = [n for n, service in services.items() if service.peak > n]
+    if over:
+        n = over[0]
+        raise AssertionError(
+            f"{function} was given {at(str(n))} and {2 * n} {items}, and had {services[n].peak} calls to "
+            f"{name} running at once: at most {n} may. {fix}"
+        )
+    check = f"{function}: every {every} reached"
+    short = [n for n, service in services.items() if margins.short_of(service.peak, n, check)]
+    if not short:
+        return
+    said = "; ".join(f"{at(str(n))}: {services[n].peak} at most" for n in short[:4])
+    raise AssertionError(
+        f"{function} was given every {every} from {min(services)} to {max(services)}, at the same time, "
+        f"each with twice as many {items} and a {name} of its own: with {at(spans(short))} it never "
+        f"had that many calls to {name} running at once ({said}), though {items} were waiting (each "
+        f"call was held until that many were running). {fix}"
     )

@@ -12,10 +12,12 @@ from kata.testing.fakes import FakeService
 from kata.testing.sizes import (
     EVERY_SIZE,
     CallsOf,
-    _spans,
+    assert_every_limit_reached,
     assert_every_size_ran_together,
     each_held_until_all_in_flight,
+    lists_for_every_bound,
     lists_of_every_size,
+    spans,
 )
 
 
@@ -67,6 +69,13 @@ def test_lists_of_every_size_share_no_item():
     assert len(every) == len(set(every))
 
 
+def test_lists_for_every_bound_hold_twice_the_bound_and_share_no_item():
+    lists = lists_for_every_bound(random.Random(7), range(1000))
+    assert {n: len(items) for n, items in lists.items()} == {n: 2 * n for n in EVERY_SIZE}
+    every = [item for items in lists.values() for item in items]
+    assert len(every) == len(set(every))
+
+
 class Span:
     def __init__(self, start, end):
         self.start, self.end = start, end
@@ -88,4 +97,64 @@ def test_a_view_of_requests_counts_those_not_ended_as_still_running():
     ],
 )
 def test_sizes_are_named_in_spans(sizes, said):
-    assert _spans(sizes) == said
+    assert spans(sizes) == said
+
+
+def limited_to(cut):
+    """fetch_all_limited whose semaphore is `cut(limit)` rather than the limit it was given."""
+
+    async def fetch_all_limited(fetch, ids, limit):
+        semaphore = asyncio.Semaphore(cut(limit))
+
+        async def one(i):
+            async with semaphore:
+                return await fetch(i)
+
+        return list(await asyncio.gather(*(one(i) for i in ids)))
+
+    return fetch_all_limited
+
+
+async def run_every_limit(function):
+    lists = lists_for_every_bound(random.Random(3), range(1000))
+    fakes = services()
+    with each_held_until_all_in_flight(fakes):
+        results = await asyncio.gather(*(function(fakes[n], lists[n], n) for n in EVERY_SIZE))
+    assert results == [lists[n] for n in EVERY_SIZE]
+    return fakes
+
+
+def check_every_limit(fakes):
+    assert_every_limit_reached(
+        "fetch_all_limited", fakes, every="limit", at=lambda n: f"a limit of {n}", items="ids", fix="Fix."
+    )
+
+
+async def test_code_that_keeps_every_limit_passes():
+    margins.clear()
+    check_every_limit(await run_every_limit(limited_to(lambda limit: limit)))
+    assert not margins.broken
+
+
+async def test_code_below_its_limit_for_chosen_limits_fails_on_time_naming_them():
+    margins.clear()
+    fakes = await run_every_limit(limited_to(lambda limit: 4 if 5 <= limit <= 9 else limit))
+    with pytest.raises(AssertionError) as caught:
+        check_every_limit(fakes)
+    message = str(caught.value)
+    assert "with a limit of 5 to 9 it never had that many calls to fetch running at once" in message, message
+    assert "(a limit of 5: 4 at most;" in message, message
+    assert margins.broken, "a shortfall is a failure on time (a second run)"
+    margins.clear()
+
+
+async def test_code_above_its_limit_fails_at_once():
+    margins.clear()
+    fakes = await run_every_limit(limited_to(lambda limit: limit + 1 if limit == 7 else limit))
+    with pytest.raises(AssertionError) as caught:
+        check_every_limit(fakes)
+    assert (
+        "was given a limit of 7 and 14 ids, and had 8 calls to fetch running at once: at most 7 may"
+        in str(caught.value)
+    )
+    assert not margins.broken, "more calls than allowed is no matter of time"

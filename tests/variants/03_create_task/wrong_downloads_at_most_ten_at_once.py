@@ -1,6 +1,7 @@
 """Wrong: start_downloads gives every url a task, but each task waits its turn on a Semaphore(10) of
 the call's own: at most 10 downloads run at once, not `download(url)` for every url (red team 13)."""
-# fails only: test_however_many_urls_there_are_every_download_runs_at_once
+# fails only: test_however_many_urls_there_are_every_download_runs_at_once, test_a_list_of_any_size_has_all_its_downloads_run_at_the_same_time
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 

@@ -1,7 +1,7 @@
 """Wrong: the hosts' semaphores live in a module-level dict, filled once per host: a later call
 with another per_host keeps the old limit, and calls at the same time share the slots (a learner
 trial's answer)."""
-# fails only: test_each_call_keeps_its_own_per_host_after_a_call_with_another, test_two_calls_at_the_same_time_each_get_per_host_calls_to_a_host
+# fails only: test_each_call_keeps_its_own_per_host_after_a_call_with_another, test_two_calls_at_the_same_time_each_get_per_host_calls_to_a_host, test_every_per_host_has_that_many_calls_to_the_host_run_at_once
 # ruff: noqa: E501
 
 import asyncio

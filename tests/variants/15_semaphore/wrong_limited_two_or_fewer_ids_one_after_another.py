@@ -1,7 +1,8 @@
 """Wrong: fetch_all_limited awaits the calls one after another when there are two ids or fewer (the
 semaphore and gather only for more): two calls under a limit of 2 or more run one after another
 (learner trial AA)."""
-# fails only: test_two_ids_run_at_the_same_time_under_a_limit_of_two_or_more
+# fails only: test_two_ids_run_at_the_same_time_under_a_limit_of_two_or_more, test_a_list_of_any_size_within_its_limit_has_all_its_calls_run_at_the_same_time
+# ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
 from urllib.parse import urlsplit

@@ -1,5 +1,8 @@
 """Mistake: join() runs beside the producer and returns while the queue is briefly empty; the rest is lost."""
 # fails only: test_every_item_from_the_source_is_handled_exactly_once, test_exactly_workers_items_are_handled_at_once_as_they_arrive, test_a_failing_item_is_reported_and_the_rest_handled, test_workers_go_on_after_more_failures_than_there_are_workers, test_a_second_call_returns_only_its_own_items_and_failures, test_none_and_other_falsy_items_and_results_from_the_source_are_kept, test_a_handle_that_raises_a_baseexception_in_the_stream_never_loses_it
+# fails at times: test_every_number_of_workers_has_that_many_items_from_the_source_handled_at_once
+# (its sources hand out their items with no pause: in one process the queue is seldom empty before the
+# last is on it; in judge mode, each crossing from the other process, it is)
 # ruff: noqa: E501
 
 import asyncio
