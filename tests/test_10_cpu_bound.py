@@ -28,6 +28,7 @@ from kata.testing import (
     timeline,
 )
 from kata.testing.cancelling import Run, assert_ended_cancelled
+from kata.testing.caps import MANY_CALLS_STALL_LIMIT
 from kata.testing.cpu_work import BlockingService, after_all_started, failing_last
 from kata.testing.own_timers import OwnTimersProbe
 from kata.testing.sizes import assert_every_size_ran_together, lists_of_every_size
@@ -196,6 +197,7 @@ async def test_a_second_call_fetches_every_report_afresh(ex, rng):
         )
 
 
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # a list's jobs handed over in one loop step: threads start
 @pytest.mark.task(1)
 async def test_a_list_of_any_size_has_all_its_blocking_calls_run_at_the_same_time(ex, rng):
     # Every size from two to the threads of to_thread's pool, one after another (they share it):
@@ -872,6 +874,7 @@ async def test_every_limit_is_counted_at_the_same_time_in_a_bigger_pool(ex, rng,
     assert_same(result, [primes_below(n) for n in limits], "count_primes_in_pool's result")
 
 
+@pytest.mark.stall_limit(MANY_CALLS_STALL_LIMIT)  # a list's jobs handed over in one loop step: threads start
 @pytest.mark.task(2)
 async def test_any_number_of_limits_has_all_its_counts_run_at_the_same_time(ex, rng):
     # As in task 1: every number of limits the bigger pool can run at once, one after another, in a
