@@ -1,6 +1,6 @@
 """Wrong: starts `min(workers, 8)` worker tasks, a cap of its own: above 8, fewer items are handled
 at the same time than the `workers` the caller asked for."""
-# fails only: test_as_many_items_are_handled_at_once_as_there_are_workers_however_many, test_as_many_items_from_the_source_are_handled_at_once_as_there_are_workers_however_many, test_every_number_of_workers_has_that_many_items_from_the_source_handled_at_once
+# fails only: test_as_many_items_are_handled_at_once_as_there_are_workers_however_many, test_as_many_items_from_the_source_are_handled_at_once_as_there_are_workers_however_many, test_every_number_of_workers_has_that_many_items_from_the_source_handled_at_once, test_every_number_of_workers_has_that_many_items_handled_at_once
 # ruff: noqa: E501 (the line above names every test it fails)
 
 import asyncio
